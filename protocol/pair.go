@@ -1,0 +1,168 @@
+package protocol
+
+import "time"
+
+// Pairer pairs the requests and responses of one connection, in both
+// directions: the key is (direction that asked, id), so ids that overlap
+// between the two directions (LSP) never mix. It is not safe for concurrent
+// use; one observer owns it.
+//
+// The two directions of a connection are relayed in parallel, so a fast
+// reply can reach the observer before its request does. A response that
+// matches nothing is therefore held as "early" until the direction that
+// would carry its request has been observed past the response's read time
+// (Settle) or the connection ends (Close); only then is it an orphan.
+type Pairer struct {
+	max     int
+	pending map[pairKey]Pending
+	early   map[pairKey]Pending
+	order   []orderEntry // pending requests in arrival order, for the bound
+}
+
+type orderEntry struct {
+	k   pairKey
+	tok uint64
+}
+
+// live reports whether e is still the pending request under its key.
+func (p *Pairer) live(e orderEntry) bool {
+	cur, ok := p.pending[e.k]
+	return ok && cur.Token == e.tok
+}
+
+type pairKey struct {
+	dir Dir // the direction the request travelled
+	id  string
+}
+
+// Pending is a request (or an early response) held by a Pairer.
+type Pending struct {
+	// Token is the caller's handle: for a request, its exchange record; for
+	// an early response, the response message.
+	Token uint64
+	At    time.Time
+	// Method is the request's method (empty for early responses).
+	Method string
+}
+
+// NewPairer returns a Pairer holding at most maxPending requests (if zero,
+// DefaultMaxPending).
+func NewPairer(maxPending int) *Pairer {
+	if maxPending <= 0 {
+		maxPending = DefaultMaxPending
+	}
+	return &Pairer{max: maxPending, pending: map[pairKey]Pending{}, early: map[pairKey]Pending{}}
+}
+
+// RequestResult says what became of a request.
+type RequestResult struct {
+	// Answered is set when the reply had already been seen; Reply is it.
+	Answered bool
+	Reply    Pending
+	// Duplicate is set when a request with the same id was already in
+	// flight; Replaced is that request, which will now never be paired.
+	Duplicate bool
+	Replaced  Pending
+	// Evicted holds requests pushed out by the pending bound: they count as
+	// no reply.
+	Evicted []Pending
+}
+
+// Request records a request that travelled in dir, read at at.
+func (p *Pairer) Request(dir Dir, id []byte, method string, at time.Time, tok uint64) RequestResult {
+	var r RequestResult
+	k := pairKey{dir, string(id)}
+	if e, ok := p.early[k]; ok && !e.At.Before(at) {
+		delete(p.early, k)
+		r.Answered, r.Reply = true, e
+		return r
+	}
+	if old, ok := p.pending[k]; ok {
+		r.Duplicate, r.Replaced = true, old
+	}
+	p.pending[k] = Pending{Token: tok, At: at, Method: method}
+	p.order = append(p.order, orderEntry{k, tok})
+	for len(p.pending) > p.max && len(p.order) > 0 {
+		old := p.order[0]
+		p.order = p.order[1:]
+		if p.live(old) {
+			r.Evicted = append(r.Evicted, p.pending[old.k])
+			delete(p.pending, old.k)
+		}
+	}
+	p.compact()
+	return r
+}
+
+// Response matches a response that travelled in dir (so its request went
+// the other way), read at at. It returns the request and true when one was
+// pending; otherwise the response is held as early under tok and false is
+// returned: Settle or Close later says whether it became an orphan.
+func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
+	k := pairKey{dir.Opposite(), string(id)}
+	if req, ok := p.pending[k]; ok {
+		delete(p.pending, k)
+		return req, true
+	}
+	if old, ok := p.early[k]; ok {
+		// Two replies with one id and no request yet: the older can no
+		// longer be paired before the newer, so keep the newer.
+		p.early[k] = Pending{Token: tok, At: at}
+		return old, false
+	}
+	p.early[k] = Pending{Token: tok, At: at}
+	return Pending{}, false
+}
+
+// Settle is called after the observer has seen everything direction dir
+// carried up to time upTo. Early responses whose request would have had to
+// travel in dir before upTo are orphans now, and are returned.
+func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
+	if len(p.early) == 0 {
+		return nil
+	}
+	var out []Pending
+	for k, e := range p.early {
+		if k.dir == dir && !e.At.After(upTo) {
+			delete(p.early, k)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Close ends the connection: it returns the requests that never got a reply
+// and the early responses that never found their request.
+func (p *Pairer) Close() (noReply, orphans []Pending) {
+	for _, o := range p.order {
+		if p.live(o) {
+			noReply = append(noReply, p.pending[o.k])
+			delete(p.pending, o.k)
+		}
+	}
+	for k, e := range p.early {
+		orphans = append(orphans, e)
+		delete(p.early, k)
+	}
+	p.order = nil
+	return noReply, orphans
+}
+
+// Len returns how many requests are in flight.
+func (p *Pairer) Len() int { return len(p.pending) }
+
+// compact drops answered keys from the front of order, so that order stays
+// proportional to what is pending.
+func (p *Pairer) compact() {
+	if len(p.order) < 2*len(p.pending)+64 {
+		return
+	}
+	kept := p.order[:0]
+	for _, o := range p.order {
+		if p.live(o) {
+			kept = append(kept, o)
+		}
+	}
+	clear(p.order[len(kept):])
+	p.order = kept
+}

@@ -1,0 +1,223 @@
+// Package protocol turns the bytes of one direction of a connection into
+// classified messages, and pairs requests with their responses. It is pure:
+// bytes in, messages out; it knows no socket, store or screen.
+//
+// Typical use, one Framer per connection and direction:
+//
+//	f := protocol.NewFramer(protocol.FramingAuto, protocol.DefaultMaxFrame)
+//	f.Feed(chunk, func(fr protocol.Frame) {
+//		info := protocol.Classify(fr.Data, protocol.DefaultIDFields)
+//		...
+//	})
+package protocol
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Limits, said once. Every buffer in this package is bounded by one of them.
+const (
+	// DefaultMaxFrame is the largest frame payload kept whole; a longer frame
+	// is kept truncated to this many bytes together with its true size.
+	DefaultMaxFrame = 1 << 20
+	// MaxHeaderBytes bounds a Content-Length header block.
+	MaxHeaderBytes = 8 << 10
+	// DefaultMaxPending bounds the requests awaiting a reply per connection.
+	DefaultMaxPending = 10000
+)
+
+// DefaultIDFields are the JSON members that carry a request id, in the order
+// they are tried: the seed protocol's rid, then JSON-RPC's and QMP's id.
+var DefaultIDFields = []string{"rid", "id"}
+
+// Dir is the direction a frame travelled.
+type Dir uint8
+
+const (
+	// C2S is client to server (towards the upstream).
+	C2S Dir = iota
+	// S2C is server to client.
+	S2C
+)
+
+// String returns "c2s" or "s2c".
+func (d Dir) String() string {
+	if d == S2C {
+		return "s2c"
+	}
+	return "c2s"
+}
+
+// Opposite returns the other direction.
+func (d Dir) Opposite() Dir { return 1 - d }
+
+// ParseDir parses "c2s" or "s2c".
+func ParseDir(s string) (Dir, error) {
+	switch s {
+	case "c2s":
+		return C2S, nil
+	case "s2c":
+		return S2C, nil
+	}
+	return 0, fmt.Errorf("direction %q: want c2s or s2c", s)
+}
+
+// Framing says how a byte stream is cut into frames.
+type Framing uint8
+
+const (
+	// FramingAuto detects the framing from the first bytes of each direction.
+	FramingAuto Framing = iota
+	// FramingLines cuts on '\n' (a preceding '\r' is dropped from the payload).
+	FramingLines
+	// FramingContentLength reads LSP/DAP "Content-Length: N\r\n\r\n" frames.
+	FramingContentLength
+	// FramingRaw passes each chunk through as one frame.
+	FramingRaw
+)
+
+var framingNames = [...]string{"auto", "lines", "content-length", "raw"}
+
+// String returns the command-line name of the framing.
+func (f Framing) String() string {
+	if int(f) < len(framingNames) {
+		return framingNames[f]
+	}
+	return fmt.Sprintf("framing(%d)", f)
+}
+
+// ParseFraming parses a command-line framing name.
+func ParseFraming(s string) (Framing, error) {
+	for i, n := range framingNames {
+		if s == n {
+			return Framing(i), nil
+		}
+	}
+	return 0, fmt.Errorf("framing %q: want one of %s", s, strings.Join(framingNames[:], ", "))
+}
+
+// Frame is one message cut from a stream.
+type Frame struct {
+	// Data is the payload (for Content-Length framing, the body without its
+	// headers; for lines, without the "\n" or "\r\n"). It may be shorter
+	// than Size when the frame was over the cap. Data is never modified
+	// after it is emitted, and the receiver may keep it.
+	Data []byte
+	// Size is the true payload size.
+	Size int
+	// Wire is how many bytes the frame took on the wire, delimiters and
+	// headers included.
+	Wire int
+	// Truncated is true when len(Data) < Size.
+	Truncated bool
+	// Err, when not empty, says why the framer could not frame these bytes
+	// (a bad header, a partial frame at end of stream); the bytes are in Data
+	// as raw.
+	Err string
+}
+
+// Framer cuts one direction of a stream into frames. Framers are push-style:
+// feed chunks as they are read; one read may hold half a frame or many.
+type Framer interface {
+	// Feed consumes the next chunk and calls emit for every frame it
+	// completes, in order. Frame.Data may alias chunk, so the caller must
+	// not modify chunk after Feed.
+	Feed(chunk []byte, emit func(Frame))
+	// Flush emits what is left of a partial frame at the end of the stream,
+	// with a reason in Err.
+	Flush(emit func(Frame))
+	// Reset discards a partial frame after a gap in the stream (bytes the
+	// observer never saw); framing resynchronises at the next frame.
+	Reset()
+}
+
+// Kind is what a message is, decided by its shape.
+type Kind uint8
+
+const (
+	// KindRaw is a frame that is not JSON (or not valid JSON); Info.Err says why.
+	KindRaw Kind = iota
+	// KindRequest carries an id and a method (seed rid+method, JSON-RPC
+	// id+method, QMP execute+id, DAP type:request).
+	KindRequest
+	// KindResponse carries an id and a result or error (seed rid+success,
+	// JSON-RPC id+result|error, QMP return|error+id, DAP type:response).
+	KindResponse
+	// KindNotification is a message that expects no reply: JSON-RPC
+	// notifications, QMP events and greeting, the seed's register message,
+	// DAP events.
+	KindNotification
+	// KindOther is valid JSON of no known shape (the seed's "{}" after a
+	// rejected promise is classified as a response without id instead).
+	KindOther
+)
+
+var kindNames = [...]string{"raw", "request", "response", "notification", "other"}
+
+// String returns the kind's lower-case name.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Info is what Classify learns from a frame with a cheap scan. ID and Method
+// alias the frame's bytes.
+type Info struct {
+	Kind Kind
+	// ID is the raw JSON token of the id (e.g. `1`, `"1"`, `{"a":1}`), nil
+	// when there is none. Ids compare as these bytes: 1 and "1" differ.
+	ID []byte
+	// Method is the method, command, QMP execute or event name, or
+	// "register" for the seed's registration; unquoted but not unescaped.
+	Method []byte
+	// IsError is set for responses that report failure (seed success:false,
+	// an "error" member) and for DAP success:false.
+	IsError bool
+	// Err, for KindRaw, says why the frame is not JSON.
+	Err string
+}
+
+// Message is one classified frame of a connection.
+type Message struct {
+	// Seq is assigned by the store; 0 until stored.
+	Seq  uint64
+	Conn uint64
+	Dir  Dir
+	// At is when the frame's last byte was read by the relay.
+	At    time.Time
+	Frame Frame
+	Info  Info
+}
+
+// Status is where an exchange stands.
+type Status uint8
+
+const (
+	// StatusNone is for rows that expect no reply (notifications, raw frames).
+	StatusNone Status = iota
+	// StatusPending waits for a reply.
+	StatusPending
+	// StatusOK was answered with success.
+	StatusOK
+	// StatusError was answered with an error.
+	StatusError
+	// StatusNoReply was still pending when the connection closed (or was
+	// pushed out by the pending-request bound).
+	StatusNoReply
+	// StatusOrphan is a response that matches no request.
+	StatusOrphan
+)
+
+var statusNames = [...]string{"", "pending", "ok", "error", "no-reply", "orphan"}
+
+// String returns the status as --dump writes it.
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("status(%d)", s)
+}

@@ -1,0 +1,60 @@
+package proxy
+
+import (
+	"time"
+
+	"sockscope/protocol"
+)
+
+// EventType says what an Event reports.
+type EventType uint8
+
+const (
+	// EventOpen: a client connected. Peer is set. Sent before any data of
+	// the connection.
+	EventOpen EventType = iota
+	// EventData: bytes were read in direction Dir and forwarded.
+	EventData
+	// EventClose: the connection ended. Sent once per connection, after all
+	// its data; Err is nil for a clean end (both sides closed) or says what
+	// went wrong (upstream unreachable, a reset, ...).
+	EventClose
+)
+
+// Event is what the relay tells its observer. Events of one connection
+// arrive in order per direction; the two directions are relayed in
+// parallel, so order between them is by At, not by arrival.
+type Event struct {
+	Type EventType
+	Conn uint64
+	Dir  protocol.Dir
+	// At is when the bytes were read (EventData), or when the connection
+	// opened or closed.
+	At time.Time
+	// Data holds the bytes read (EventData). They were already forwarded;
+	// the receiver owns them and the relay never touches them again.
+	Data []byte
+	// Gap counts bytes of this direction that were dropped (queue full)
+	// just before Data; the receiver should resynchronise its framing.
+	Gap int64
+	// Peer describes the connection (EventOpen).
+	Peer *Peer
+	// Err is why the connection ended (EventClose), nil for a clean end.
+	Err error
+}
+
+// Peer describes both ends of a relayed connection.
+type Peer struct {
+	// Client is the client's address as the listener saw it ("@" or empty
+	// for unnamed Unix sockets).
+	Client string
+	// Listen is the address the client connected to.
+	Listen string
+	// Upstream is the address dialled for this client.
+	Upstream string
+	// PID and UID identify the client process where the OS tells
+	// (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS); -1 when unknown.
+	PID, UID int
+	// Process is the client's process name (from /proc on Linux), if known.
+	Process string
+}

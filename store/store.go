@@ -1,0 +1,135 @@
+// Package store keeps what sockscope observed: connections, messages, and
+// rows (request/response pairs, lone notifications, orphans, raw frames),
+// bounded by count and bytes, oldest evicted first, with live statistics.
+//
+// One writer (the observer) changes it in batches with Update; any number of
+// readers (the UI) poll Gen on a tick and read a window when it moved:
+//
+//	if g := st.Gen(); g != m.gen {
+//		m.gen = g
+//		st.Rows(m.next, func(r store.Row) bool { ...; return true })
+//	}
+package store
+
+import (
+	"time"
+
+	"sockscope/protocol"
+)
+
+// Defaults, said once.
+const (
+	// DefaultMaxMessages bounds the stored messages.
+	DefaultMaxMessages = 1_000_000
+	// DefaultMaxBytes bounds the stored bytes: frame payloads plus
+	// RecordOverhead per message and per row.
+	DefaultMaxBytes = 256 << 20
+	// RecordOverhead is what one stored message or row is counted as on top
+	// of its payload, so the byte bound also bounds the records themselves.
+	RecordOverhead = 160
+	// RecentLatencies is how many of the latest latencies are kept for a
+	// sparkline.
+	RecentLatencies = 512
+)
+
+// Config bounds a Store. Zero fields take the defaults above.
+type Config struct {
+	MaxMessages int
+	MaxBytes    int64
+}
+
+// ConnState is where a connection stands.
+type ConnState uint8
+
+const (
+	// ConnOpen is relaying.
+	ConnOpen ConnState = iota
+	// ConnClosed ended cleanly.
+	ConnClosed
+	// ConnFailed ended with an error (Conn.Err).
+	ConnFailed
+)
+
+// String returns "open", "closed" or "error".
+func (s ConnState) String() string {
+	switch s {
+	case ConnClosed:
+		return "closed"
+	case ConnFailed:
+		return "error"
+	}
+	return "open"
+}
+
+// Latency summarises a set of latencies.
+type Latency struct {
+	Count              int
+	P50, P90, P99, Max time.Duration
+}
+
+// Conn is one relayed connection and its statistics.
+type Conn struct {
+	ID       uint64
+	Client   string // client address
+	Listen   string // address it connected to
+	Upstream string
+	PID, UID int // -1 when unknown
+	Process  string
+	State    ConnState
+	Err      string // why it failed (ConnFailed)
+	Opened   time.Time
+	Closed   time.Time // zero while open
+
+	Messages int64    // messages seen, both directions
+	Bytes    [2]int64 // payload bytes seen, by protocol.Dir
+	Errors   int64    // rows with status error, orphan or no-reply
+	InFlight int      // rows pending now
+	Latency  Latency  // of answered rows
+}
+
+// Row is one line of the exchanges list: a request and its response, or a
+// lone message (notification, orphan response, raw frame, other JSON).
+type Row struct {
+	Seq  uint64
+	Conn uint64
+	// Dir is the direction of the first message (for a request: the side
+	// that asked).
+	Dir protocol.Dir
+	// Kind is the first message's kind.
+	Kind   protocol.Kind
+	ID     string // raw JSON id, "" when none
+	Method string
+	Status protocol.Status
+	// Duplicate is set when another request with this id was in flight.
+	Duplicate bool
+	// Req and Resp are the message seqs (0 when none; a row for a lone
+	// message has only Req; an orphan has only Resp).
+	Req, Resp      uint64
+	ReqAt, RespAt  time.Time
+	ReqSize        int
+	RespSize       int
+	Latency        time.Duration // RespAt - ReqAt for answered rows
+}
+
+// MethodStats summarises the rows of one method.
+type MethodStats struct {
+	Method  string
+	Count   int64 // rows
+	Errors  int64 // status error, no-reply
+	Pending int
+	Latency Latency
+}
+
+// Totals counts everything the store has seen, evicted included.
+type Totals struct {
+	Messages       uint64 // ever added
+	Rows           uint64
+	Bytes          int64 // payload bytes ever added
+	StoredMessages int
+	StoredBytes    int64 // counted against Config.MaxBytes
+	Evicted        uint64
+	Conns          int
+	OpenConns      int
+	DroppedEvents  uint64 // reported by the relay's queue
+	DroppedBytes   uint64
+}
