@@ -1,0 +1,117 @@
+package protocol
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// autoWindow bounds what the auto framer looks at to decide: leading
+// whitespace it waits through, and where a first '\n' must be for a
+// stream to count as lines of text.
+const autoWindow = 4 << 10
+
+// autoFramer decides the framing from the first non-whitespace bytes of a
+// stream, then hands everything to a framer of that kind. Until it has
+// decided it holds only leading whitespace and a partial "Content-Length:".
+type autoFramer struct {
+	max   int
+	inner Framer
+	held  []byte
+	// reset is set by Reset: the next framer starts mid-stream and must
+	// resynchronise.
+	reset bool
+}
+
+// Feed implements Framer.
+func (a *autoFramer) Feed(chunk []byte, emit func(Frame)) {
+	if a.inner == nil {
+		view := chunk
+		if len(a.held) > 0 {
+			view = append(a.held[:len(a.held):len(a.held)], chunk[:min(len(chunk), autoWindow)]...)
+		}
+		f, ok := detect(view)
+		if !ok {
+			a.held = append(a.held, chunk...)
+			return
+		}
+		a.inner = NewFramer(f, a.max)
+		if a.reset {
+			a.inner.Reset()
+			a.reset = false
+		}
+		if held := a.held; len(held) > 0 {
+			a.held = nil // the inner framer may alias it
+			a.inner.Feed(held, emit)
+		}
+	}
+	a.inner.Feed(chunk, emit)
+}
+
+// detect picks the framing for a stream that begins with p, or reports
+// that it needs more bytes to tell. It waits only for leading whitespace
+// (up to autoWindow) and for the rest of a partial "Content-Length:".
+func detect(p []byte) (Framing, bool) {
+	i := 0
+	for i < len(p) && isSpace(p[i]) {
+		i++
+	}
+	if i == len(p) {
+		return FramingLines, len(p) >= autoWindow
+	}
+	rest := p[i:]
+	n := 0
+	for n < len(rest) && n < len(clPrefix) && lower(rest[n]) == clPrefix[n] {
+		n++
+	}
+	switch {
+	case n == len(clPrefix):
+		return FramingContentLength, true
+	case n == len(rest):
+		return 0, false
+	case rest[0] == '{' || rest[0] == '[':
+		return FramingLines, true
+	}
+	window := p[:min(len(p), autoWindow)]
+	if j := bytes.IndexByte(window, '\n'); j >= 0 && looksText(window[:j]) {
+		return FramingLines, true
+	}
+	return FramingRaw, true
+}
+
+// looksText reports whether p is valid UTF-8 without control characters
+// other than tab, CR and ESC.
+func looksText(p []byte) bool {
+	for _, b := range p {
+		if (b < 0x20 && b != '\t' && b != '\r' && b != 0x1b) || b == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(p)
+}
+
+// Flush implements Framer. Bytes held before a decision are emitted as
+// one frame unless they are only whitespace.
+func (a *autoFramer) Flush(emit func(Frame)) {
+	if a.inner != nil {
+		a.inner.Flush(emit)
+		return
+	}
+	if len(bytes.TrimSpace(a.held)) > 0 {
+		h := a.held
+		emit(Frame{Data: capped(h, a.max), Size: len(h), Wire: len(h), Truncated: len(h) > a.max, Err: errMidFrame})
+	}
+	a.held = nil
+}
+
+// Reset implements Framer: the framing is decided again from the bytes
+// that follow, and the new framer resynchronises.
+func (a *autoFramer) Reset() {
+	a.inner, a.held, a.reset = nil, nil, true
+}
+
+func (a *autoFramer) pending() int {
+	if a.inner == nil {
+		return len(a.held)
+	}
+	return a.inner.(pender).pending()
+}

@@ -1,0 +1,359 @@
+package protocol
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// maxDepth bounds the nesting Classify accepts; deeper input is reported
+// as raw rather than scanned further.
+const maxDepth = 10000
+
+// Reasons Classify gives for a frame that is not JSON.
+const (
+	errEmpty       = "empty"
+	errUnterm      = "unterminated string"
+	errEnd         = "unexpected end"
+	errTrailing    = "trailing data after JSON value"
+	errDeep        = "nesting deeper than 10000"
+	errUTF8        = "invalid UTF-8"
+	errChar        = "unexpected character"
+	errMismatch    = "mismatched brackets"
+	errKey         = "expected a string key"
+	errColon       = "expected ':' after key"
+	errObjectComma = "expected ',' or '}' after member"
+)
+
+// notJSON holds "not JSON: starts with …" for every first byte, so that a
+// raw stream costs no allocation per frame.
+var notJSON [256]string
+
+// scalar marks the bytes that may make up numbers and literals.
+var scalar [256]bool
+
+func init() {
+	const hex = "0123456789abcdef"
+	for b := 0; b < 256; b++ {
+		s := "not JSON: starts with 0x" + string(hex[b>>4]) + string(hex[b&15])
+		if b > 0x20 && b < 0x7f {
+			s += " '" + string(rune(b)) + "'"
+		}
+		notJSON[b] = s
+	}
+	for _, b := range []byte("0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		scalar[b] = true
+	}
+}
+
+// Classify decides what a frame is with one cheap scan of its top-level
+// JSON value: nested values are skipped by matching strings and brackets,
+// numbers and literals are not validated, and nothing is allocated. The
+// first of idFields (if empty, DefaultIDFields) present at the top level
+// with a value other than null is the id; DAP messages take theirs from
+// seq or request_seq. Structurally broken input is KindRaw with a reason.
+func Classify(data []byte, idFields []string) Info {
+	if len(idFields) == 0 {
+		idFields = DefaultIDFields
+	}
+	i := skipSpace(data, 0)
+	if i == len(data) {
+		return Info{Err: errEmpty}
+	}
+	var (
+		s      shape
+		end    int
+		reason string
+	)
+	switch data[i] {
+	case '{':
+		end, reason = scanObject(data, i, idFields, &s)
+	case '[':
+		end, reason = skipNested(data, i, 0)
+	default:
+		return Info{Err: notJSON[data[i]]}
+	}
+	if reason == "" && skipSpace(data, end) != len(data) {
+		reason = errTrailing
+	}
+	if reason == "" && !utf8.Valid(data) {
+		reason = errUTF8
+	}
+	if reason != "" {
+		return Info{Err: reason}
+	}
+	if data[i] == '[' {
+		return Info{Kind: KindOther}
+	}
+	return s.info()
+}
+
+// scanObject scans the top-level object starting at data[i] == '{',
+// noting the members that tell its shape, and returns the offset after it.
+func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
+	s.idRank = len(idFields)
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return i + 1, ""
+	}
+	for {
+		if i >= len(data) {
+			return i, errEnd
+		}
+		if data[i] != '"' {
+			return i, errKey
+		}
+		e, reason := scanString(data, i)
+		if reason != "" {
+			return e, reason
+		}
+		key := data[i+1 : e-1]
+		i = skipSpace(data, e)
+		if i >= len(data) {
+			return i, errEnd
+		}
+		if data[i] != ':' {
+			return i, errColon
+		}
+		i = skipSpace(data, i+1)
+		start := i
+		if i, reason = skipValue(data, i); reason != "" {
+			return i, reason
+		}
+		s.note(key, data[start:i], idFields)
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return i, errEnd
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return i + 1, ""
+		default:
+			return i, errObjectComma
+		}
+	}
+}
+
+// skipValue returns the offset after the JSON value at data[i], a member
+// of the top-level object.
+func skipValue(data []byte, i int) (int, string) {
+	if i >= len(data) {
+		return i, errEnd
+	}
+	switch c := data[i]; c {
+	case '"':
+		return scanString(data, i)
+	case '{', '[':
+		return skipNested(data, i, 1)
+	}
+	j := i
+	for j < len(data) && scalar[data[j]] {
+		j++
+	}
+	if j == i {
+		return i, errChar
+	}
+	return j, ""
+}
+
+// scanString returns the offset after the string starting at data[i] == '"'.
+func scanString(data []byte, i int) (int, string) {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return len(data), errUnterm
+		}
+		q := j + k
+		b := q - 1
+		for data[b] == '\\' {
+			b--
+		}
+		if (q-1-b)%2 == 0 {
+			return q + 1, ""
+		}
+		j = q + 1
+	}
+}
+
+// skipNested returns the offset after the object or array starting at
+// data[i], which is nested depth levels deep. Brackets are matched with a
+// bit stack, iteratively: deep input costs no recursion, and beyond 64
+// levels a heap stack is made (only for such input).
+func skipNested(data []byte, i, depth int) (int, string) {
+	var small uint64 // bit d set: level d is an array
+	var big []uint64
+	base := depth
+	for i < len(data) {
+		switch c := data[i]; c {
+		case '{', '[':
+			if depth >= maxDepth {
+				return i, errDeep
+			}
+			d := depth - base
+			if d == 64 && big == nil {
+				big = make([]uint64, (maxDepth+63)/64)
+				big[0] = small
+			}
+			isArr := uint64(0)
+			if c == '[' {
+				isArr = 1
+			}
+			if big != nil {
+				w := &big[d/64]
+				*w = *w&^(1<<(d%64)) | isArr<<(d%64)
+			} else {
+				small = small&^(1<<d) | isArr<<d
+			}
+			depth++
+			i++
+		case '}', ']':
+			depth--
+			d := depth - base
+			var bit uint64
+			if big != nil {
+				bit = big[d/64] >> (d % 64) & 1
+			} else {
+				bit = small >> d & 1
+			}
+			if (bit == 1) != (c == ']') {
+				return i, errMismatch
+			}
+			i++
+			if depth == base {
+				return i, ""
+			}
+		case '"':
+			var reason string
+			if i, reason = scanString(data, i); reason != "" {
+				return i, reason
+			}
+		case ' ', '\t', '\r', '\n', ',', ':':
+			i++
+		default:
+			if !scalar[c] {
+				return i, errChar
+			}
+			i++
+		}
+	}
+	return i, errEnd
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+// shape holds the top-level members that tell what a message is; each is
+// the member's raw value token, nil when absent.
+type shape struct {
+	idRank int // index in idFields of the id found, len(idFields) if none
+	id     []byte
+
+	method, action, execute, event, command, typ []byte
+	seq, requestSeq, success                     []byte
+
+	members                               int
+	result, err, ret, qmp, message, stack bool
+}
+
+// note records one top-level member.
+func (s *shape) note(key, val []byte, idFields []string) {
+	s.members++
+	for r, f := range idFields {
+		if r < s.idRank && string(key) == f && string(val) != "null" {
+			s.idRank, s.id = r, val
+		}
+	}
+	switch string(key) {
+	case "method":
+		s.method = val
+	case "action":
+		s.action = val
+	case "execute":
+		s.execute = val
+	case "event":
+		s.event = val
+	case "command":
+		s.command = val
+	case "type":
+		s.typ = val
+	case "seq":
+		s.seq = val
+	case "request_seq":
+		s.requestSeq = val
+	case "success":
+		s.success = val
+	case "result":
+		s.result = true
+	case "error":
+		s.err = true
+	case "return":
+		s.ret = true
+	case "QMP":
+		s.qmp = true
+	case "message":
+		s.message = true
+	case "stack":
+		s.stack = true
+	}
+}
+
+// qmpMethod is the Method of a QMP greeting.
+var qmpMethod = []byte("QMP")
+
+// str returns the contents of a string token, or nil if tok is not one.
+func str(tok []byte) []byte {
+	if len(tok) >= 2 && tok[0] == '"' {
+		return tok[1 : len(tok)-1]
+	}
+	return nil
+}
+
+// info decides the kind from the members seen.
+func (s *shape) info() Info {
+	switch string(str(s.typ)) { // DAP
+	case "request":
+		if c := str(s.command); c != nil && s.seq != nil {
+			return Info{Kind: KindRequest, ID: s.seq, Method: c}
+		}
+	case "response":
+		if s.requestSeq != nil {
+			return Info{Kind: KindResponse, ID: s.requestSeq, Method: str(s.command), IsError: string(s.success) != "true"}
+		}
+	case "event":
+		if e := str(s.event); e != nil {
+			return Info{Kind: KindNotification, Method: e}
+		}
+	}
+	if s.qmp {
+		return Info{Kind: KindNotification, Method: qmpMethod}
+	}
+	for _, m := range [...][]byte{s.method, s.execute} {
+		if m := str(m); m != nil {
+			if s.id != nil {
+				return Info{Kind: KindRequest, ID: s.id, Method: m}
+			}
+			return Info{Kind: KindNotification, Method: m}
+		}
+	}
+	failed := s.err || (s.success != nil && string(s.success) != "true")
+	if s.id != nil && (s.result || s.ret || s.err || s.success != nil) {
+		return Info{Kind: KindResponse, ID: s.id, IsError: failed}
+	}
+	if e := str(s.event); e != nil {
+		return Info{Kind: KindNotification, Method: e}
+	}
+	if a := str(s.action); a != nil && s.id == nil {
+		return Info{Kind: KindNotification, Method: a}
+	}
+	if s.id == nil && (s.members == 0 || s.success != nil || s.err || s.message || s.stack) {
+		// The seed's rejected promise: the error object, without rid.
+		return Info{Kind: KindResponse, IsError: failed || s.members == 0 || s.message || s.stack}
+	}
+	return Info{Kind: KindOther}
+}

@@ -1,0 +1,96 @@
+package protocol
+
+import "bytes"
+
+// linesFramer cuts on '\n'. A line that lies entirely in one chunk is
+// emitted aliasing the chunk; a line spanning chunks is gathered into a
+// fresh buffer of at most max bytes that is handed over with the frame.
+type linesFramer struct {
+	max int
+	buf []byte // the first max bytes of the partial line
+	// size counts the bytes of the partial line seen so far; 0 when none.
+	size int
+	last byte // the partial line's last byte, to drop a '\r' before '\n'
+	// lead counts consumed bytes that belong to no frame yet (empty lines,
+	// bytes skipped to resynchronise); they go into the next frame's Wire.
+	lead     int
+	skipping bool // after Reset: skip to the next '\n'
+}
+
+// Feed implements Framer.
+func (l *linesFramer) Feed(chunk []byte, emit func(Frame)) {
+	for len(chunk) > 0 {
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			if l.skipping {
+				l.lead += len(chunk)
+				return
+			}
+			l.buf = appendCap(l.buf, chunk, l.max)
+			l.size += len(chunk)
+			l.last = chunk[len(chunk)-1]
+			return
+		}
+		line := chunk[:i]
+		chunk = chunk[i+1:]
+		switch {
+		case l.skipping:
+			l.skipping = false
+			l.lead += i + 1
+		case l.size > 0:
+			l.buf = appendCap(l.buf, line, l.max)
+			l.size += i
+			if i > 0 {
+				l.last = line[i-1]
+			}
+			l.finish(emit)
+		default:
+			wire := l.lead + i + 1
+			if i > 0 && line[i-1] == '\r' {
+				line = line[:i-1]
+			}
+			if len(line) == 0 {
+				l.lead = wire
+				continue
+			}
+			l.lead = 0
+			emit(Frame{Data: capped(line, l.max), Size: len(line), Wire: wire, Truncated: len(line) > l.max})
+		}
+	}
+}
+
+// finish emits the gathered line once its '\n' has arrived.
+func (l *linesFramer) finish(emit func(Frame)) {
+	size := l.size
+	if l.last == '\r' {
+		size--
+	}
+	wire := l.lead + l.size + 1
+	data := l.buf
+	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
+	if size == 0 {
+		l.lead = wire
+		return
+	}
+	emit(Frame{Data: capped(data, size), Size: size, Wire: wire, Truncated: size > len(data) || size > l.max})
+}
+
+// Flush implements Framer.
+func (l *linesFramer) Flush(emit func(Frame)) {
+	if l.size > 0 {
+		f := Frame{Data: capped(l.buf, l.size), Size: l.size, Wire: l.lead + l.size, Err: errMidFrame}
+		f.Truncated = len(f.Data) < f.Size
+		emit(f)
+	}
+	l.buf, l.size, l.last, l.lead, l.skipping = nil, 0, 0, 0, false
+}
+
+// Reset implements Framer: the partial line is dropped and the bytes up to
+// the next '\n' are skipped, since they are the tail of a line whose head
+// was never seen.
+func (l *linesFramer) Reset() {
+	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
+	l.skipping = true
+}
+
+func (l *linesFramer) pending() int { return l.lead + l.size }
