@@ -1,6 +1,10 @@
 package protocol
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // Pairer pairs the requests and responses of one connection, in both
 // directions: the key is (direction that asked, id), so ids that overlap
@@ -97,7 +101,9 @@ func (p *Pairer) Request(dir Dir, id []byte, method string, at time.Time, tok ui
 // Response matches a response that travelled in dir (so its request went
 // the other way), read at at. It returns the request and true when one was
 // pending; otherwise the response is held as early under tok and false is
-// returned: Settle or Close later says whether it became an orphan.
+// returned: Settle or Close later says whether it became an orphan. When
+// false is returned with a non-zero Token, that is an earlier early response
+// with the same key that this one displaced: it is an orphan now.
 func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
 	k := pairKey{dir.Opposite(), string(id)}
 	if req, ok := p.pending[k]; ok {
@@ -116,7 +122,7 @@ func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending
 
 // Settle is called after the observer has seen everything direction dir
 // carried up to time upTo. Early responses whose request would have had to
-// travel in dir before upTo are orphans now, and are returned.
+// travel in dir before upTo are orphans now, and are returned in read order.
 func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
 	if len(p.early) == 0 {
 		return nil
@@ -128,11 +134,13 @@ func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
 			out = append(out, e)
 		}
 	}
+	sortByRead(out)
 	return out
 }
 
 // Close ends the connection: it returns the requests that never got a reply
-// and the early responses that never found their request.
+// (in arrival order) and the early responses that never found their request
+// (in read order).
 func (p *Pairer) Close() (noReply, orphans []Pending) {
 	for _, o := range p.order {
 		if p.live(o) {
@@ -145,7 +153,19 @@ func (p *Pairer) Close() (noReply, orphans []Pending) {
 		delete(p.early, k)
 	}
 	p.order = nil
+	sortByRead(orphans)
 	return noReply, orphans
+}
+
+// sortByRead orders early responses by read time, then token, so that what
+// Settle and Close return does not depend on map order.
+func sortByRead(ps []Pending) {
+	slices.SortFunc(ps, func(a, b Pending) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Token, b.Token)
+	})
 }
 
 // Len returns how many requests are in flight.
