@@ -154,7 +154,8 @@ func (c *clFramer) bad(block []byte, reason string, emit func(Frame)) {
 	if len(c.hdr) > 0 {
 		c.hdr, c.scan = nil, 0 // handed over with the frame
 	}
-	emit(Frame{Data: capped(block, len(block)), Size: len(block), Wire: wire, Err: reason})
+	data := capped(block, c.max)
+	emit(Frame{Data: data, Size: len(block), Wire: wire, Truncated: len(data) < len(block), Err: reason})
 }
 
 // parseHeader reads the Content-Length of a header block.
@@ -292,7 +293,8 @@ func (c *clFramer) Flush(emit func(Frame)) {
 	switch c.state {
 	case clHeader:
 		if len(c.hdr) > 0 {
-			emit(Frame{Data: capped(c.hdr, len(c.hdr)), Size: len(c.hdr), Wire: c.lead + len(c.hdr), Err: errMidFrame})
+			data := capped(c.hdr, c.max)
+			emit(Frame{Data: data, Size: len(c.hdr), Wire: c.lead + len(c.hdr), Truncated: len(data) < len(c.hdr), Err: errMidFrame})
 		}
 	case clBody:
 		emit(Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),

@@ -1,0 +1,108 @@
+package protocol
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// fr is a frame as tests compare it: Data copied into a string.
+type fr struct {
+	Data      string
+	Size      int
+	Wire      int
+	Truncated bool
+	Err       string
+}
+
+func (f fr) String() string {
+	return fmt.Sprintf("{%q size=%d wire=%d trunc=%v err=%q}", f.Data, f.Size, f.Wire, f.Truncated, f.Err)
+}
+
+// run feeds chunks to f, then flushes if flush is set, and returns the
+// frames. It checks the invariants every frame must hold.
+func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
+	t.Helper()
+	var out []fr
+	emit := func(x Frame) {
+		if len(x.Data) > max {
+			t.Fatalf("frame data %d bytes, over the cap %d", len(x.Data), max)
+		}
+		if x.Truncated != (len(x.Data) < x.Size) {
+			t.Fatalf("Truncated=%v but len(Data)=%d Size=%d", x.Truncated, len(x.Data), x.Size)
+		}
+		out = append(out, fr{string(x.Data), x.Size, x.Wire, x.Truncated, x.Err})
+	}
+	for _, c := range chunks {
+		f.Feed(c, emit)
+	}
+	if flush {
+		f.Flush(emit)
+	}
+	return out
+}
+
+// splits returns in cut at every position into two chunks, and byte by
+// byte; each entry is one way to feed it.
+func splits(in []byte) [][][]byte {
+	var ways [][][]byte
+	ways = append(ways, [][]byte{in})
+	for i := 1; i < len(in); i++ {
+		a := append([]byte(nil), in[:i]...)
+		b := append([]byte(nil), in[i:]...)
+		ways = append(ways, [][]byte{a, b})
+	}
+	var bytewise [][]byte
+	for i := range in {
+		bytewise = append(bytewise, []byte{in[i]})
+	}
+	return append(ways, bytewise)
+}
+
+func sameFrames(t *testing.T, what string, got, want []fr) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s:\n got %v\nwant %v", what, got, want)
+	}
+}
+
+// wireTotal sums Wire over frames.
+func wireTotal(fs []fr) int {
+	n := 0
+	for _, f := range fs {
+		n += f.Wire
+	}
+	return n
+}
+
+// checkChunking feeds in whole and in every split, and requires the same
+// frames and that Wire plus pending accounts for every byte.
+func checkChunking(t *testing.T, framing Framing, max int, in string) []fr {
+	t.Helper()
+	want := run(t, NewFramer(framing, max), max, true, []byte(in))
+	for _, way := range splits([]byte(in)) {
+		f := NewFramer(framing, max)
+		got := run(t, f, max, false, way...)
+		if n := wireTotal(got) + f.(pender).pending(); n != len(in) {
+			t.Fatalf("%d chunks: wire %d + pending %d != %d input bytes", len(way), wireTotal(got), f.(pender).pending(), len(in))
+		}
+		got = append(got, run(t, f, max, true)...)
+		sameFrames(t, fmt.Sprintf("%s fed in %d chunks", framing, len(way)), got, want)
+	}
+	return want
+}
+
+func TestNewFramerDefaults(t *testing.T) {
+	body := strings.Repeat("a", DefaultMaxFrame+10)
+	for _, f := range []Framing{FramingAuto, FramingLines, FramingContentLength, FramingRaw, Framing(99)} {
+		fm := NewFramer(f, 0)
+		big := []byte(body + "\n")
+		if f == FramingContentLength {
+			big = []byte(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
+		}
+		got := run(t, fm, DefaultMaxFrame, true, big)
+		if len(got) == 0 || len(got[0].Data) != DefaultMaxFrame || !got[0].Truncated {
+			t.Errorf("%v: maxFrame 0 should cap at DefaultMaxFrame, got %d frames", f, len(got))
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+func TestLinesFrames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		max  int
+		in   string
+		want []fr
+	}{
+		{"two", 100, "{\"a\":1}\n{\"b\":2}\n", []fr{{`{"a":1}`, 7, 8, false, ""}, {`{"b":2}`, 7, 8, false, ""}}},
+		{"crlf", 100, "ab\r\ncd\n", []fr{{"ab", 2, 4, false, ""}, {"cd", 2, 3, false, ""}}},
+		{"utf8", 100, "héllo 世界\n{\"k\":\"😀\"}\n", []fr{{"héllo 世界", 13, 14, false, ""}, {`{"k":"😀"}`, 12, 13, false, ""}}},
+		{"empty lines skipped", 100, "\n\r\nx\n\n", []fr{{"x", 1, 5, false, ""}}},
+		{"partial at end", 100, "a\nbc", []fr{{"a", 1, 2, false, ""}, {"bc", 2, 2, false, errMidFrame}}},
+		{"truncated", 4, "abcdefgh\nxy\n", []fr{{"abcd", 8, 9, true, ""}, {"xy", 2, 3, false, ""}}},
+		{"truncated crlf", 4, "abcdefgh\r\n", []fr{{"abcd", 8, 10, true, ""}}},
+		{"cr at cap", 4, "abc\r\n", []fr{{"abc", 3, 5, false, ""}}},
+		{"exactly cap", 3, "abc\n", []fr{{"abc", 3, 4, false, ""}}},
+		{"truncated partial", 3, "abcdef", []fr{{"abc", 6, 6, true, errMidFrame}}},
+		{"lone cr line", 10, "\r\n\r\nz\n", []fr{{"z", 1, 6, false, ""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := checkChunking(t, FramingLines, tc.max, tc.in)
+			sameFrames(t, "whole", got, tc.want)
+		})
+	}
+}
+
+// within reports whether p's bytes lie inside buf.
+func within(p, buf []byte) bool {
+	if len(p) == 0 || len(buf) == 0 {
+		return false
+	}
+	s, b := uintptr(unsafe.Pointer(&p[0])), uintptr(unsafe.Pointer(&buf[0]))
+	return s >= b && s < b+uintptr(len(buf))
+}
+
+func TestLinesZeroCopyAndOwnership(t *testing.T) {
+	f := NewFramer(FramingLines, 100)
+	chunk1 := []byte("one\ntw")
+	chunk2 := []byte("o\nthree\n")
+	var frames []Frame
+	emit := func(x Frame) { frames = append(frames, x) }
+	f.Feed(chunk1, emit)
+	f.Feed(chunk2, emit)
+	if len(frames) != 3 {
+		t.Fatalf("got %d frames", len(frames))
+	}
+	if !within(frames[0].Data, chunk1) || !within(frames[2].Data, chunk2) {
+		t.Error("a frame within one chunk should alias the chunk")
+	}
+	if within(frames[1].Data, chunk1) || within(frames[1].Data, chunk2) {
+		t.Error("a frame spanning chunks must own its buffer")
+	}
+	if cap(frames[0].Data) != len(frames[0].Data) {
+		t.Error("aliased data must have its capacity clipped")
+	}
+	// The spanning frame's buffer is never reused by later frames.
+	f.Feed([]byte("xx"), emit)
+	f.Feed([]byte("yy\n"), emit)
+	if string(frames[1].Data) != "two" || string(frames[3].Data) != "xxyy" {
+		t.Errorf("frames changed: %q %q", frames[1].Data, frames[3].Data)
+	}
+}
+
+func TestLinesBufferBounded(t *testing.T) {
+	f := NewFramer(FramingLines, 10).(*linesFramer)
+	for range 1000 {
+		f.Feed([]byte(strings.Repeat("x", 100)), func(Frame) { t.Fatal("no frame yet") })
+		if cap(f.buf) > 10 {
+			t.Fatalf("buffer grew to %d, cap is 10", cap(f.buf))
+		}
+	}
+	got := run(t, f, 10, false, []byte("\n"))
+	sameFrames(t, "long line", got, []fr{{"xxxxxxxxxx", 100000, 100001, true, ""}})
+}
+
+func TestLinesReset(t *testing.T) {
+	f := NewFramer(FramingLines, 100)
+	got := run(t, f, 100, false, []byte("{\"a\":1}\n{\"b\""))
+	f.Reset()
+	got = append(got, run(t, f, 100, true, []byte(":2}\n{\"c\":3}\n"))...)
+	sameFrames(t, "after reset", got, []fr{{`{"a":1}`, 7, 8, false, ""}, {`{"c":3}`, 7, 12, false, ""}})
+
+	// Reset skips to the next '\n' even across chunks.
+	f.Reset()
+	got = run(t, f, 100, true, []byte("tail "), []byte("of line\nnext\n"))
+	sameFrames(t, "skip across chunks", got, []fr{{"next", 4, 18, false, ""}})
+}
+
+func TestLinesFlushClears(t *testing.T) {
+	f := NewFramer(FramingLines, 100)
+	got := run(t, f, 100, true, []byte("abc"))
+	got = append(got, run(t, f, 100, true, []byte("d\n"))...)
+	sameFrames(t, "flush then more", got, []fr{{"abc", 3, 3, false, errMidFrame}, {"d", 1, 2, false, ""}})
+}
