@@ -1,0 +1,234 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// bufferSize is the Recorder's write buffer: records reach the file when it
+// fills or on Flush.
+const bufferSize = 64 << 10
+
+// headerPrefix is how every session file begins.
+const headerPrefix = `{"type":"header","format":"` + FormatName + `"`
+
+// Recorder appends records to a session file. It never blocks on anything
+// but its own file: records are encoded into a reused buffer and written
+// through a 64 KiB bufio.Writer, so the caller should Flush periodically
+// (about every 100 ms) and End at exit.
+//
+// Open, Frame, Gap, Close, Flush and End must be called from one goroutine
+// (the observer). Err, Size and Path are safe from any goroutine.
+//
+// After the first write error (disk full, file gone bad) the Recorder stops
+// writing and every method becomes a no-op; Err reports the error. Nothing
+// recorded can make the Recorder write anywhere but its file.
+type Recorder struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	buf  []byte // the record being encoded, reused
+	done bool   // a write failed, or End was called
+
+	size atomic.Int64 // bytes in the file
+
+	mu  sync.Mutex
+	err error
+}
+
+// Create opens path for appending (creating it with mode 0600; an existing
+// file keeps its mode) and writes a header, which starts a new segment if
+// the file already holds a session. It refuses a non-empty file that is not
+// a session file, so a mistyped --record never damages another file. The
+// header reaches the file before Create returns, so an unwritable file is
+// reported at once.
+func Create(path string, h Header) (*Recorder, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	sep, size, err := checkExisting(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := &Recorder{path: path, f: f, buf: make([]byte, 0, 1024)}
+	r.size.Store(size)
+	r.w = bufio.NewWriterSize(countingWriter{f, &r.size}, bufferSize)
+	if sep {
+		r.buf = append(r.buf, '\n')
+	}
+	r.buf = appendHeader(r.buf, h)
+	r.write()
+	if err := r.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// checkExisting looks at what f already holds: it must be empty or begin
+// like a session file. sep is set when the last line lacks its newline (a
+// crash cut it short), so that the new header starts on a line of its own.
+func checkExisting(f *os.File) (sep bool, size int64, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return false, 0, err
+	}
+	if !st.Mode().IsRegular() || st.Size() == 0 {
+		return false, st.Size(), nil
+	}
+	size = st.Size()
+	head := make([]byte, min(int64(len(headerPrefix)), size))
+	if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return false, 0, err
+	}
+	if !bytes.HasPrefix([]byte(headerPrefix), head) {
+		return false, 0, errors.New("exists and is not a sockscope session file; not appending to it")
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return false, 0, err
+	}
+	return last[0] != '\n', size, nil
+}
+
+// countingWriter adds what it writes to n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// write hands r.buf to the file buffer and resets it.
+func (r *Recorder) write() {
+	if _, err := r.w.Write(r.buf); err != nil {
+		r.fail(err)
+	}
+	r.buf = r.buf[:0]
+}
+
+func (r *Recorder) fail(err error) {
+	r.done = true
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = fmt.Errorf("session %s: %w", r.path, err)
+	}
+	r.mu.Unlock()
+}
+
+// Open records that client connected (as connection conn) to listen and
+// was relayed to upstream. pid and uid are -1 when unknown.
+func (r *Recorder) Open(conn uint64, at time.Time, client, listen, upstream string, pid, uid int, process string) {
+	if r == nil || r.done {
+		return
+	}
+	r.buf = appendOpen(r.buf, conn, at, client, listen, upstream, pid, uid, process)
+	r.write()
+}
+
+// Frame records one frame of connection conn that travelled in dir, cut
+// with framing (the framing the framer detected, not FramingAuto, where
+// known). injected marks frames sockscope sent itself.
+func (r *Recorder) Frame(conn uint64, dir protocol.Dir, at time.Time, f protocol.Frame, framing protocol.Framing, injected bool) {
+	if r == nil || r.done {
+		return
+	}
+	r.buf = appendFrame(r.buf, conn, dir, at, f, framing, injected)
+	r.write()
+}
+
+// Gap records that the observer dropped n bytes of direction dir of
+// connection conn.
+func (r *Recorder) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
+	if r == nil || r.done {
+		return
+	}
+	r.buf = appendGap(r.buf, conn, dir, at, n)
+	r.write()
+}
+
+// Close records the end of connection conn; err is empty for a clean end.
+func (r *Recorder) Close(conn uint64, at time.Time, err string) {
+	if r == nil || r.done {
+		return
+	}
+	r.buf = appendClose(r.buf, conn, at, err)
+	r.write()
+}
+
+// Flush writes buffered records to the file. It returns Err.
+func (r *Recorder) Flush() error {
+	if r == nil {
+		return nil
+	}
+	if !r.done {
+		if err := r.w.Flush(); err != nil {
+			r.fail(err)
+		}
+	}
+	return r.Err()
+}
+
+// End records the clean end of the run with the observer's drop totals,
+// flushes and closes the file. It returns the first error the Recorder met,
+// if any. Later calls do nothing.
+func (r *Recorder) End(at time.Time, droppedEvents, droppedBytes uint64) error {
+	if r == nil {
+		return nil
+	}
+	if r.f == nil {
+		return r.Err()
+	}
+	if !r.done {
+		r.buf = appendEnd(r.buf, at, droppedEvents, droppedBytes)
+		r.write()
+		r.Flush()
+	}
+	if err := r.f.Close(); err != nil && !r.done {
+		r.fail(err)
+	}
+	r.done, r.f, r.buf = true, nil, nil
+	return r.Err()
+}
+
+// Err returns the first error met writing the file, or nil.
+func (r *Recorder) Err() error {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Size returns how many bytes the file holds: what it held before Create
+// plus what has been flushed to it since.
+func (r *Recorder) Size() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.size.Load()
+}
+
+// Path returns the file's path as given to Create.
+func (r *Recorder) Path() string {
+	if r == nil {
+		return ""
+	}
+	return r.path
+}

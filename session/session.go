@@ -1,0 +1,115 @@
+// Package session writes and reads sockscope session files: the record of
+// every connection and frame that `sockscope --record FILE` keeps, which
+// `sockscope restore FILE` shows again later.
+//
+// Recording, from the one goroutine that observes the traffic:
+//
+//	rec, err := session.Create(path, session.Header{Started: time.Now(), Upstream: up, Listen: ln, Framing: "auto", IDFields: ids})
+//	...
+//	rec.Open(conn, at, client, listen, upstream, pid, uid, process)
+//	rec.Frame(conn, protocol.C2S, at, frame, protocol.FramingLines, false)
+//	rec.Flush() // every ~100 ms
+//	...
+//	err = rec.End(time.Now(), droppedEvents, droppedBytes)
+//
+// Reading:
+//
+//	recs, err := session.ReadFile(path)
+//
+// The file is JSON Lines, one record per line, append-only; FORMAT.md
+// describes it exactly. The package knows no socket, store or screen.
+package session
+
+import (
+	"errors"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// FormatName is the "format" member of every header line.
+const FormatName = "sockscope-session"
+
+// FormatVersion is the version this package writes and the newest it reads.
+// It changes only when an old reader would misread a new file; new members
+// and new record types do not change it (readers ignore what they don't know).
+const FormatVersion = 1
+
+// MaxLine bounds one line when reading. A recorded frame is bounded by the
+// observer's frame cap (protocol.DefaultMaxFrame, 1 MiB); escaped as JSON it
+// takes at most six times that.
+const MaxLine = 64 << 20
+
+// Record types, the "type" member of each line.
+const (
+	TypeHeader = "header" // starts a segment: one run of sockscope
+	TypeOpen   = "open"   // a client connected
+	TypeFrame  = "frame"  // one frame, in one direction
+	TypeGap    = "gap"    // bytes the observer dropped and never saw
+	TypeClose  = "close"  // a connection ended
+	TypeEnd    = "end"    // the segment ended cleanly
+)
+
+// ErrTruncated reports a line cut short, as a crash in the middle of a
+// write leaves it. It is not a hard error: every complete record is still
+// read, and Reader.Next may be called again.
+var ErrTruncated = errors.New("session: last record cut short (sockscope did not exit cleanly)")
+
+// Header starts a segment of a session file: the settings of one run.
+type Header struct {
+	// Version is the format version of the segment (FormatVersion when
+	// writing; Create ignores this field).
+	Version int
+	// Started is when the run began.
+	Started time.Time
+	// Upstream and Listen are the addresses as given on the command line.
+	Upstream, Listen string
+	// Framing is the --framing setting ("auto", "lines", ...).
+	Framing string
+	// IDFields are the JSON members that carry request ids (--id).
+	IDFields []string
+}
+
+// Record is one line of a session file. Type says which fields are used;
+// the others are zero.
+type Record struct {
+	// Type is one of the Type constants.
+	Type string
+	// Conn is the connection (open, frame, gap, close).
+	Conn uint64
+	// Dir is the direction (frame, gap).
+	Dir protocol.Dir
+	// At is when it happened, in UTC (for a header, its Started time).
+	At time.Time
+
+	// Data is the frame payload exactly as read, without delimiters or
+	// headers (frame); never nil for a frame. It may be shorter than Size.
+	Data []byte
+	// Size is the true payload size and Wire the bytes the frame took on
+	// the wire, delimiters and headers included (frame).
+	Size, Wire int
+	// Truncated is set when only the first len(Data) bytes were kept, and
+	// Injected for frames sockscope itself sent (frame).
+	Truncated, Injected bool
+	// Framing is how the frame was cut: "lines", "content-length", "raw",
+	// or "auto" if the framing was not yet detected (frame).
+	Framing string
+	// Err is why the framer flagged the frame (frame), or why the
+	// connection ended, empty for a clean end (close).
+	Err string
+
+	// Client, Listen, Upstream and Process describe the connection (open).
+	Client, Listen, Upstream, Process string
+	// PID and UID identify the client process (open); -1 when unknown.
+	PID, UID int
+
+	// Bytes is how many bytes the observer dropped (gap).
+	Bytes int64
+
+	// DroppedEvents and DroppedBytes are the run's totals of what the
+	// observer never saw (end).
+	DroppedEvents, DroppedBytes uint64
+
+	// Header is set for header records.
+	Header *Header
+}
