@@ -56,7 +56,10 @@ func detect(p []byte) (Framing, bool) {
 		i++
 	}
 	if i == len(p) {
-		return FramingLines, len(p) >= autoWindow
+		if len(p) < autoWindow {
+			return FramingAuto, false
+		}
+		return FramingLines, true
 	}
 	rest := p[i:]
 	n := 0
@@ -67,7 +70,7 @@ func detect(p []byte) (Framing, bool) {
 	case n == len(clPrefix):
 		return FramingContentLength, true
 	case n == len(rest):
-		return 0, false
+		return FramingAuto, false
 	case rest[0] == '{' || rest[0] == '[':
 		return FramingLines, true
 	}
