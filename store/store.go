@@ -30,6 +30,13 @@ const (
 	// RecentLatencies is how many of the latest latencies are kept for a
 	// sparkline.
 	RecentLatencies = 512
+	// MaxMethods bounds the distinct method names the store keeps statistics
+	// for (and interns); rows of further methods are counted under
+	// OtherMethod.
+	MaxMethods = 10_000
+	// OtherMethod is where statistics of methods beyond MaxMethods (or with
+	// names longer than maxMethodLen bytes) go.
+	OtherMethod = "(other)"
 )
 
 // Config bounds a Store. Zero fields take the defaults above.
@@ -104,11 +111,11 @@ type Row struct {
 	Duplicate bool
 	// Req and Resp are the message seqs (0 when none; a row for a lone
 	// message has only Req; an orphan has only Resp).
-	Req, Resp      uint64
-	ReqAt, RespAt  time.Time
-	ReqSize        int
-	RespSize       int
-	Latency        time.Duration // RespAt - ReqAt for answered rows
+	Req, Resp     uint64
+	ReqAt, RespAt time.Time
+	ReqSize       int
+	RespSize      int
+	Latency       time.Duration // RespAt - ReqAt for answered rows
 }
 
 // MethodStats summarises the rows of one method.
@@ -126,10 +133,12 @@ type Totals struct {
 	Rows           uint64
 	Bytes          int64 // payload bytes ever added
 	StoredMessages int
-	StoredBytes    int64 // counted against Config.MaxBytes
-	Evicted        uint64
+	StoredBytes    int64  // counted against Config.MaxBytes
+	Evicted        uint64 // messages pushed out by the bounds
 	Conns          int
 	OpenConns      int
 	DroppedEvents  uint64 // reported by the relay's queue
 	DroppedBytes   uint64
+	// Latency is of answered rows, all connections.
+	Latency Latency
 }

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"math/bits"
+	"time"
+)
+
+// The latency histogram is log-linear: each power of two of nanoseconds from
+// 2^10 (about 1 µs) to 2^37 (about 137 s) is cut into histSub equal buckets,
+// so a bucket's midpoint is within 1/(2*histSub) ≈ 1.6% of any value in it.
+// Below 2^10 ns the buckets are linear, 32 ns wide. Longer latencies land in
+// the last bucket (Max still records them exactly).
+const (
+	histSubBits = 5
+	histSub     = 1 << histSubBits
+	histMinBits = 10
+	histOctaves = 28
+)
+
+// hist counts latencies without allocating per sample: an octave's buckets
+// are allocated the first time a latency falls in it, so a histogram that
+// saw a narrow range costs a few hundred bytes.
+type hist struct {
+	n   uint64
+	max time.Duration
+	oct [histOctaves]*[histSub]uint64
+}
+
+// histIndex returns the octave and bucket of d.
+func histIndex(d time.Duration) (o, b int) {
+	v := uint64(max(d, 0))
+	if v < 1<<histMinBits {
+		return 0, int(v >> (histMinBits - histSubBits))
+	}
+	e := bits.Len64(v) - 1
+	o = e - histMinBits + 1
+	if o >= histOctaves {
+		return histOctaves - 1, histSub - 1
+	}
+	return o, int(v>>(e-histSubBits)) & (histSub - 1)
+}
+
+// histMid returns the midpoint of a bucket.
+func histMid(o, b int) time.Duration {
+	if o == 0 {
+		const w = 1 << (histMinBits - histSubBits)
+		return time.Duration(b*w + w/2)
+	}
+	shift := o + histMinBits - 1 - histSubBits
+	lo := uint64(histSub+b) << shift
+	return time.Duration(lo + (uint64(1)<<shift)/2)
+}
+
+// add counts one latency.
+func (h *hist) add(d time.Duration) {
+	h.n++
+	h.max = max(h.max, d)
+	o, b := histIndex(d)
+	if h.oct[o] == nil {
+		h.oct[o] = new([histSub]uint64)
+	}
+	h.oct[o][b]++
+}
+
+// summary returns the count, percentiles (bucket midpoints, never above the
+// maximum) and maximum.
+func (h *hist) summary() Latency {
+	l := Latency{Count: int(h.n), Max: h.max}
+	if h.n == 0 {
+		return l
+	}
+	rank := func(pct uint64) uint64 { return max((h.n*pct+99)/100, 1) }
+	targets := [3]uint64{rank(50), rank(90), rank(99)}
+	var out [3]time.Duration
+	i, cum := 0, uint64(0)
+	for o := range h.oct {
+		if h.oct[o] == nil {
+			continue
+		}
+		for b, c := range h.oct[o] {
+			if c == 0 {
+				continue
+			}
+			cum += c
+			for i < len(targets) && cum >= targets[i] {
+				out[i] = min(histMid(o, b), h.max)
+				i++
+			}
+			if i == len(targets) {
+				l.P50, l.P90, l.P99 = out[0], out[1], out[2]
+				return l
+			}
+		}
+	}
+	l.P50, l.P90, l.P99 = out[0], out[1], out[2]
+	return l
+}
+
+// reset forgets every sample, keeping the allocated octaves.
+func (h *hist) reset() {
+	h.n, h.max = 0, 0
+	for _, b := range h.oct {
+		if b != nil {
+			*b = [histSub]uint64{}
+		}
+	}
+}

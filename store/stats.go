@@ -1,0 +1,161 @@
+package store
+
+import (
+	"time"
+
+	"sockscope/protocol"
+)
+
+// maxMethodLen bounds an interned method name; longer names are counted
+// under OtherMethod.
+const maxMethodLen = 256
+
+// latAcc is a latency histogram and its summary, recomputed once per Update
+// batch when samples were added.
+type latAcc struct {
+	h     hist
+	sum   Latency
+	dirty bool
+}
+
+// connAcc is a connection and its per-method statistics.
+type connAcc struct {
+	c       Conn
+	lat     latAcc
+	methods map[string]*methodAcc
+}
+
+// view returns the connection as readers see it.
+func (a *connAcc) view() Conn {
+	c := a.c
+	c.Latency = a.lat.sum
+	return c
+}
+
+// methodAcc is one method's statistics, over one connection or all.
+type methodAcc struct {
+	st  MethodStats
+	lat latAcc
+}
+
+// goneRow is what stays of a pending row pushed out of the ring, so that its
+// answer or end still counts.
+type goneRow struct {
+	conn   *connAcc
+	gm, cm *methodAcc
+	reqAt  time.Time
+}
+
+// connError reports whether a row with status s counts as a connection error.
+func connError(s protocol.Status) int64 {
+	switch s {
+	case protocol.StatusError, protocol.StatusOrphan, protocol.StatusNoReply:
+		return 1
+	}
+	return 0
+}
+
+// methodError reports whether a row with status s counts as a method error.
+func methodError(s protocol.Status) int64 {
+	switch s {
+	case protocol.StatusError, protocol.StatusNoReply:
+		return 1
+	}
+	return 0
+}
+
+func pending(s protocol.Status) int {
+	if s == protocol.StatusPending {
+		return 1
+	}
+	return 0
+}
+
+// move accounts a row of the method going from status from to status to.
+func (m *methodAcc) move(from, to protocol.Status) {
+	if m == nil {
+		return
+	}
+	m.st.Pending += pending(to) - pending(from)
+	m.st.Errors += methodError(to) - methodError(from)
+}
+
+// move accounts a row of the connection going from status from to status to.
+func (a *connAcc) move(from, to protocol.Status) {
+	a.c.InFlight += pending(to) - pending(from)
+	a.c.Errors += connError(to) - connError(from)
+}
+
+// transition accounts a row going from status from to status to.
+func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
+	if from == to {
+		return
+	}
+	c.move(from, to)
+	gm.move(from, to)
+	cm.move(from, to)
+}
+
+// sample adds one latency to a histogram and queues its summary.
+func (s *Store) sample(l *latAcc, d time.Duration) {
+	l.h.add(d)
+	if !l.dirty {
+		l.dirty = true
+		s.dirty = append(s.dirty, l)
+	}
+}
+
+// addLatency counts one answered row's latency everywhere it belongs.
+func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
+	s.sample(&c.lat, d)
+	if gm != nil {
+		s.sample(&gm.lat, d)
+	}
+	if cm != nil {
+		s.sample(&cm.lat, d)
+	}
+	s.sample(&s.all, d)
+	s.recent[s.nrecent%RecentLatencies] = d
+	s.nrecent++
+}
+
+// summarise recomputes the summaries of the histograms that changed.
+func (s *Store) summarise() {
+	for _, l := range s.dirty {
+		l.sum = l.h.summary()
+		l.dirty = false
+	}
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
+}
+
+// internString returns the interned copy of a method name, or the name
+// itself and false when the table is full or the name too long.
+func (s *Store) internString(m string) (string, bool) {
+	if n, ok := s.names[m]; ok {
+		return n, true
+	}
+	if len(s.names) >= MaxMethods || len(m) > maxMethodLen {
+		return m, false
+	}
+	s.names[m] = m
+	return m, true
+}
+
+// methodKey returns the statistics key for an interned-or-not method name.
+func methodKey(name string, interned bool) string {
+	if !interned {
+		return OtherMethod
+	}
+	return name
+}
+
+// method returns the accumulator of key in m, creating it.
+func method(m map[string]*methodAcc, key string) *methodAcc {
+	a := m[key]
+	if a == nil {
+		a = &methodAcc{st: MethodStats{Method: key}}
+		m[key] = a
+	}
+	return a
+}
