@@ -38,8 +38,9 @@ type clFramer struct {
 	got    int64 // body bytes seen
 	body   []byte
 
-	atLine bool // resync: at the start of a line
-	match  int  // resync: bytes of clPrefix matched at this line start
+	atLine bool                // resync: at the start of a line
+	match  int                 // resync: bytes of clPrefix matched at this line start
+	pre    [len(clPrefix)]byte // resync: those bytes as they came
 }
 
 // Feed implements Framer.
@@ -265,6 +266,7 @@ func (c *clFramer) resync(chunk []byte) []byte {
 		}
 		start := i
 		for i < len(chunk) && c.match < len(clPrefix) && lower(chunk[i]) == clPrefix[c.match] {
+			c.pre[c.match] = chunk[i]
 			i++
 			c.match++
 		}
@@ -274,7 +276,7 @@ func (c *clFramer) resync(chunk []byte) []byte {
 			// as skipped; it belongs to the header block.
 			if prev := len(clPrefix) - (i - start); prev > 0 {
 				c.lead -= prev
-				c.hdr = append(c.hdr[:0], "Content-Length:"[:prev]...)
+				c.hdr = append(c.hdr[:0], c.pre[:prev]...)
 				c.scan = 0
 			}
 			return chunk[start:]

@@ -1,0 +1,109 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+// fuzzFraming checks a framer's invariants on data: no panic, no Data over
+// the cap, Wire plus pending accounts for every byte, and (when same is
+// set) feeding data in two pieces cut at cut gives the frames one piece
+// gives.
+func fuzzFraming(t *testing.T, framing Framing, data []byte, cut, maxFrame uint16, same bool) {
+	max := int(maxFrame%512) + 1
+	whole := NewFramer(framing, max)
+	want := run(t, whole, max, false, bytes.Clone(data))
+	if n := wireTotal(want) + whole.(pender).pending(); n != len(data) {
+		t.Fatalf("wire %d + pending %d != %d input bytes", wireTotal(want), whole.(pender).pending(), len(data))
+	}
+	want = append(want, run(t, whole, max, true)...)
+	if len(data) == 0 {
+		return
+	}
+	at := int(cut) % len(data)
+	split := NewFramer(framing, max)
+	got := run(t, split, max, false, bytes.Clone(data[:at]), bytes.Clone(data[at:]))
+	if n := wireTotal(got) + split.(pender).pending(); n != len(data) {
+		t.Fatalf("split at %d: wire %d + pending %d != %d input bytes", at, wireTotal(got), split.(pender).pending(), len(data))
+	}
+	got = append(got, run(t, split, max, true)...)
+	if same {
+		sameFrames(t, "split vs whole", got, want)
+	}
+	// Reset and go on: no panic, the cap still holds.
+	split.Reset()
+	run(t, split, max, true, bytes.Clone(data))
+}
+
+func FuzzLines(f *testing.F) {
+	f.Add([]byte("{\"rid\":1}\n{\"rid\":2}\r\n\npartial"), uint16(5), uint16(100))
+	f.Add([]byte("héllo 世界\nx\n"), uint16(2), uint16(3))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzFraming(t, FramingLines, data, cut, maxFrame, true)
+	})
+}
+
+func FuzzContentLength(f *testing.F) {
+	f.Add([]byte(lsp(`{"id":1}`)+lsp("{}")), uint16(17), uint16(100))
+	f.Add([]byte("Content-Length: -1\r\n\r\nxx\ncontent-length: 2\n\n{}"), uint16(30), uint16(4))
+	f.Add([]byte("Content-Length: 99999999999999999999\r\n\r\n"), uint16(3), uint16(10))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzFraming(t, FramingContentLength, data, cut, maxFrame, true)
+	})
+}
+
+func FuzzRaw(f *testing.F) {
+	f.Add([]byte("\x00\x01binary\n"), uint16(3), uint16(4))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzFraming(t, FramingRaw, data, cut, maxFrame, false)
+		max := int(maxFrame%512) + 1
+		for _, fr := range run(t, NewFramer(FramingRaw, max), max, true, data) {
+			if !bytes.HasPrefix(data, []byte(fr.Data)) || fr.Size != len(data) {
+				t.Fatalf("raw frame %v is not the chunk", fr)
+			}
+		}
+	})
+}
+
+func FuzzAuto(f *testing.F) {
+	f.Add([]byte("\r\nContent-Length: 2\r\n\r\n{}"), uint16(4), uint16(100))
+	f.Add([]byte("{\"a\":1}\n"), uint16(1), uint16(100))
+	f.Add([]byte("text line\nmore"), uint16(6), uint16(100))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		// The decision depends on the first chunk only when the first
+		// piece alone decides differently from the whole input.
+		same := true
+		if len(data) > 0 {
+			first, ok := detect(data[:int(cut)%len(data)])
+			all, _ := detect(data)
+			same = (!ok || first == all) && all != FramingRaw
+		}
+		fuzzFraming(t, FramingAuto, data, cut, maxFrame, same)
+	})
+}
+
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{
+		`{"rid":1,"method":"add","args":[1,2]}`, `{}`, `[1,{"a":"}"}]`, `{"a":"\"\\"}`,
+		`{"seq":1,"type":"request","command":"x"}`, `{"QMP":{}}`, "{\"a\":\"\xff\"}", `{"a":[}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info := Classify(data, nil)
+		if (info.Kind == KindRaw) != (info.Err != "") {
+			t.Fatalf("kind %v with Err %q", info.Kind, info.Err)
+		}
+		for _, b := range [][]byte{info.ID, info.Method} {
+			if len(b) > 0 && !within(b, data) && !bytes.Equal(b, qmpMethod) {
+				t.Fatalf("%q does not alias the data", b)
+			}
+		}
+		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		if info.Kind == KindRaw && len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') && json.Valid(data) && utf8.Valid(data) {
+			t.Fatalf("valid JSON classified raw: %s", info.Err)
+		}
+	})
+}
