@@ -41,6 +41,9 @@ type Event struct {
 	Peer *Peer
 	// Err is why the connection ended (EventClose), nil for a clean end.
 	Err error
+	// Injected marks Data that sockscope itself wrote into the stream
+	// (Conn.Inject) rather than bytes read from a peer.
+	Injected bool
 }
 
 // Peer describes both ends of a relayed connection.

@@ -1,0 +1,160 @@
+package proxy
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"sockscope/protocol"
+)
+
+// DefaultQueueBytes bounds the Data bytes a Queue holds when NewQueue is
+// given no bound.
+const DefaultQueueBytes = 64 << 20
+
+// Queue carries Events from a Relay to one observer. It is bounded by the
+// bytes of the Data it holds: when full, Put drops EventData (counting what
+// it dropped) rather than wait, so a slow observer never slows the traffic.
+// In lossless mode Put waits for room instead. EventOpen and EventClose are
+// never dropped; they are bounded by the number of connections.
+//
+// Any number of goroutines may Put; one consumer calls Take.
+type Queue struct {
+	max      int64
+	lossless bool
+
+	mu     sync.Mutex
+	room   sync.Cond // lossless Puts wait here for Take
+	evs    []Event
+	bytes  int64 // Data bytes in evs
+	closed bool
+	gaps   map[gapKey]int64 // bytes dropped since the last kept Data
+
+	wake chan struct{} // cap 1: the queue became non-empty or closed
+	done chan struct{} // closed by Close
+
+	droppedEvents, droppedBytes atomic.Uint64
+}
+
+type gapKey struct {
+	conn uint64
+	dir  protocol.Dir
+}
+
+// NewQueue returns a Queue holding at most maxBytes of Data (if zero or
+// less, DefaultQueueBytes). If lossless, Put waits for room instead of
+// dropping.
+func NewQueue(maxBytes int64, lossless bool) *Queue {
+	if maxBytes <= 0 {
+		maxBytes = DefaultQueueBytes
+	}
+	q := &Queue{
+		max:      maxBytes,
+		lossless: lossless,
+		gaps:     map[gapKey]int64{},
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	q.room.L = &q.mu
+	return q
+}
+
+// Put queues ev and reports whether it was kept. It never blocks unless the
+// queue is lossless. A dropped EventData is counted, and the next kept Data
+// of the same connection and direction carries the dropped bytes in Gap. The
+// caller must not touch ev.Data after a Put that kept it; after a Put that
+// dropped it, the bytes are the caller's again. After Close, Put drops
+// everything without counting.
+func (q *Queue) Put(ev Event) bool {
+	n := int64(len(ev.Data))
+	q.mu.Lock()
+	if ev.Type == EventData {
+		for q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
+			q.room.Wait()
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return false
+		}
+		if q.bytes+n > q.max {
+			q.gaps[gapKey{ev.Conn, ev.Dir}] += n
+			q.mu.Unlock()
+			q.droppedEvents.Add(1)
+			q.droppedBytes.Add(uint64(n))
+			return false
+		}
+		if len(q.gaps) > 0 {
+			k := gapKey{ev.Conn, ev.Dir}
+			if g, ok := q.gaps[k]; ok {
+				ev.Gap += g
+				delete(q.gaps, k)
+			}
+		}
+	} else if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	if ev.Type == EventClose && len(q.gaps) > 0 {
+		delete(q.gaps, gapKey{ev.Conn, protocol.C2S})
+		delete(q.gaps, gapKey{ev.Conn, protocol.S2C})
+	}
+	q.evs = append(q.evs, ev)
+	q.bytes += n
+	first := len(q.evs) == 1
+	q.mu.Unlock()
+	if first {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// Take waits until at least one event is queued, then moves all queued
+// events to the end of dst and returns it with true. Pass the previous
+// result resliced to zero length to reuse it. Once the queue is closed and
+// empty, Take returns dst and false.
+func (q *Queue) Take(dst []Event) ([]Event, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.evs) > 0 {
+			dst = append(dst, q.evs...)
+			clear(q.evs) // let go of the Data we no longer hold
+			q.evs = q.evs[:0]
+			q.bytes = 0
+			if q.lossless {
+				q.room.Broadcast()
+			}
+			q.mu.Unlock()
+			return dst, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return dst, false
+		}
+		select {
+		case <-q.wake:
+		case <-q.done:
+		}
+	}
+}
+
+// Close ends the queue: Puts are dropped from now on, waiting Puts return,
+// and Take returns false once the events already queued are taken.
+func (q *Queue) Close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	q.closed = true
+	close(q.done)
+	q.room.Broadcast()
+}
+
+// Dropped returns how many Data events, and how many bytes in them, Put has
+// dropped so far. It may be called at any time.
+func (q *Queue) Dropped() (events, bytes uint64) {
+	return q.droppedEvents.Load(), q.droppedBytes.Load()
+}

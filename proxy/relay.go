@@ -1,0 +1,277 @@
+// Package proxy relays connections between clients and an upstream server,
+// forwarding every byte first and reporting it to an observer after.
+//
+// Typical use:
+//
+//	ln, err := proxy.Listen(listenAddr, 0)
+//	...
+//	q := proxy.NewQueue(0, false)
+//	r := &proxy.Relay{
+//		Listener: ln,
+//		Dial:     proxy.DialFunc(upstreamAddr),
+//		Upstream: upstreamAddr.String(),
+//		Queue:    q,
+//	}
+//	go func() {
+//		var evs []proxy.Event
+//		for ok := true; ok; {
+//			evs, ok = q.Take(evs[:0])
+//			for _, ev := range evs { ... }
+//		}
+//	}()
+//	err = r.Serve(ctx)
+//	q.Close()
+//
+// The observer never slows the traffic: the Queue drops Data it has no room
+// for (and says how much), unless it was made lossless.
+package proxy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// Read buffer sizes, said once.
+const (
+	// DefaultReadSize is the most a relay reads at once when Relay.ReadSize
+	// is zero.
+	DefaultReadSize = 64 << 10
+	// minSlab and maxSlab bound the slabs reads land in: a slab starts small
+	// and doubles while reads fill the space they are given.
+	minSlab = 8 << 10
+	maxSlab = 1 << 20
+)
+
+var errStopped = errors.New("relay stopped")
+
+// Relay accepts clients on Listener and connects each to the upstream
+// server through Dial. Its zero value is inert: Serve needs a Listener and
+// a Dial.
+type Relay struct {
+	// Listener is where clients connect. Serve closes it when its context
+	// is done.
+	Listener net.Listener
+	// Dial connects to the upstream server, once per client.
+	Dial func(ctx context.Context) (net.Conn, error)
+	// Upstream names the upstream server in each Peer.
+	Upstream string
+	// Queue receives the Events. If nil, nothing is observed.
+	Queue *Queue
+	// ReadSize is the most read at once. If zero, DefaultReadSize.
+	ReadSize int
+
+	nextID atomic.Uint64
+	mu     sync.Mutex
+	conns  map[uint64]*Conn
+	done   bool // Serve has returned; no new connections
+}
+
+// Serve accepts clients until ctx is done or the Listener is closed, and
+// relays each in its own goroutines. Before it returns, it closes every
+// live connection and waits for its goroutines. It returns nil when stopped
+// by ctx or a closed Listener, or the Accept error that stopped it.
+func (r *Relay) Serve(ctx context.Context) error {
+	if r.Listener == nil || r.Dial == nil {
+		return errors.New("proxy: Relay needs a Listener and a Dial")
+	}
+	r.mu.Lock()
+	r.done = false
+	r.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { r.Listener.Close() })
+	defer stop()
+	connCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		r.closeAll()
+		wg.Wait()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := r.Listener.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if t, ok := err.(interface{ Temporary() bool }); ok && t.Temporary() {
+				// Out of file descriptors and the like: wait and retry, as
+				// net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				select {
+				case <-time.After(delay):
+					continue
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			return err
+		}
+		delay = 0
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.serveConn(connCtx, nc)
+		}()
+	}
+}
+
+// serveConn relays one client until both directions have ended.
+func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
+	c := &Conn{id: r.nextID.Add(1), r: r, client: client}
+	c.dirs[protocol.S2C].dst = client
+	if !r.track(c) {
+		client.Close()
+		return
+	}
+	defer r.untrack(c)
+	c.peer = &Peer{
+		Client:   addrString(client.RemoteAddr()),
+		Listen:   addrString(r.Listener.Addr()),
+		Upstream: r.Upstream,
+	}
+	c.peer.PID, c.peer.UID, c.peer.Process = peerCred(client)
+	r.put(Event{Type: EventOpen, Conn: c.id, At: time.Now(), Peer: c.peer})
+
+	up, err := r.Dial(ctx)
+	if err == nil && !c.connected(up) {
+		up.Close()
+		err = errStopped
+	}
+	if err != nil {
+		client.Close()
+		r.put(Event{Type: EventClose, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go pipe(&wg, c, protocol.C2S, client)
+	go pipe(&wg, c, protocol.S2C, up)
+	wg.Wait()
+	client.Close()
+	up.Close()
+	r.put(Event{Type: EventClose, Conn: c.id, At: time.Now(), Err: c.firstErr()})
+}
+
+// pipe copies direction d of c from src to the other side until src ends.
+// Each read is forwarded first and observed after. Reads land in a slab
+// that is handed to the observer piece by piece, so nothing is copied.
+func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
+	defer wg.Done()
+	readSize := c.r.ReadSize
+	if readSize <= 0 {
+		readSize = DefaultReadSize
+	}
+	size := minSlab
+	if c.r.Queue == nil {
+		size = readSize // nothing is kept: one buffer, reused
+	}
+	var slab []byte
+	off, filled := 0, false
+	for {
+		grow := filled && size < maxSlab && c.r.Queue != nil
+		if slab == nil || len(slab)-off < min(size, readSize)/4 || grow {
+			if grow {
+				size *= 2
+			}
+			slab, off, filled = make([]byte, size), 0, false
+		}
+		buf := slab[off:min(len(slab), off+readSize)]
+		n, err := src.Read(buf)
+		if n > 0 {
+			at := time.Now()
+			filled = filled || n == len(buf)
+			kept, werr := c.forward(d, buf[:n:n], at)
+			if kept {
+				off += n
+			}
+			if werr != nil {
+				c.fail(d, werr)
+				return
+			}
+		}
+		if err == io.EOF {
+			c.endStream(d)
+			return
+		}
+		if err != nil {
+			c.fail(d, err)
+			return
+		}
+	}
+}
+
+func (r *Relay) put(ev Event) bool {
+	if r.Queue == nil {
+		return false
+	}
+	return r.Queue.Put(ev)
+}
+
+// Conn returns the live connection with the given id, or nil.
+func (r *Relay) Conn(id uint64) *Conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conns[id]
+}
+
+// Conns returns the live connections, oldest first.
+func (r *Relay) Conns() []*Conn {
+	r.mu.Lock()
+	cs := make([]*Conn, 0, len(r.conns))
+	for _, c := range r.conns {
+		cs = append(cs, c)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(cs, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
+	return cs
+}
+
+func (r *Relay) track(c *Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return false
+	}
+	if r.conns == nil {
+		r.conns = map[uint64]*Conn{}
+	}
+	r.conns[c.id] = c
+	return true
+}
+
+func (r *Relay) untrack(c *Conn) {
+	r.mu.Lock()
+	delete(r.conns, c.id)
+	r.mu.Unlock()
+}
+
+// closeAll stops new connections and closes the live ones.
+func (r *Relay) closeAll() {
+	r.mu.Lock()
+	r.done = true
+	cs := make([]*Conn, 0, len(r.conns))
+	for _, c := range r.conns {
+		cs = append(cs, c)
+	}
+	r.mu.Unlock()
+	for _, c := range cs {
+		c.close(errStopped)
+	}
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
