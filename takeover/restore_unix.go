@@ -1,0 +1,186 @@
+//go:build unix
+
+package takeover
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Restore undoes the take-over: it closes the listener, puts the server's
+// socket back at Path in one rename (replacing sockscope's, so Path is never
+// missing) and removes the marker. Only the first call does anything; later
+// calls return nil. It never removes a file at Path that is not sockscope's:
+// if the server was restarted meanwhile and listens at Path again, Restore
+// leaves it and cleans up the old moved socket. The error wraps ErrServerGone
+// or ErrReplaced when there was nothing to put back or no safe way to do so.
+func (t *Takeover) Restore() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil
+	}
+	t.done = true
+	if t.Listener != nil {
+		t.Listener.Close()
+	}
+	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
+	if _, err := putBack(n, t.ino); err != nil {
+		return fmt.Errorf("restore %s: %w", t.Path, err)
+	}
+	return nil
+}
+
+// Restore undoes by hand a take-over of path that a sockscope which is no
+// longer running left behind (`sockscope restore PATH`), using the marker
+// beside path. It refuses while that sockscope still runs, and wraps
+// ErrNothingToRestore when there is no marker.
+func Restore(path string) error {
+	path = filepath.Clean(path)
+	name := markerPath(path)
+	m, err := readMarker(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("restore %s: %w: there is no marker %s, so no sockscope has it taken over", path, ErrNothingToRestore, name)
+	case err != nil:
+		return fmt.Errorf("restore %s: %w", path, err)
+	case holder(m.PID):
+		return fmt.Errorf("restore %s: %w: quit it (q or Ctrl-C, or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
+	}
+	_, err = putBack(m.beside(path), m.Socket)
+	cleanLitter(path)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", path, err)
+	}
+	return nil
+}
+
+// recoverLeftover restores a take-over of path left by a sockscope that is
+// no longer running, saying what it did, or refuses if one is running.
+func recoverLeftover(path string) (string, error) {
+	name := markerPath(path)
+	m, err := readMarker(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		cleanLitter(path)
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if holder(m.PID) {
+		return "", heldError(m, name)
+	}
+	did, err := putBack(m.beside(path), m.Socket)
+	cleanLitter(path)
+	if err != nil {
+		return "", fmt.Errorf("sockscope pid %d did not clean up when it stopped: %w", m.PID, err)
+	}
+	return fmt.Sprintf("sockscope pid %d (started %s) did not clean up when it stopped: %s", m.PID, m.Started.Local().Format(time.DateTime), did), nil
+}
+
+func heldError(m *marker, name string) error {
+	if m.PID == os.Getpid() {
+		return fmt.Errorf("%w by this sockscope (marker %s)", ErrHeld, name)
+	}
+	return fmt.Errorf("%w by sockscope pid %d, running since %s (marker %s); quit that one first", ErrHeld, m.PID, m.Started.Local().Format(time.DateTime), name)
+}
+
+// putBack moves the server's socket from n.moved back to n.path, where ours
+// is the identity of sockscope's socket, then removes the marker and
+// sockscope's files. It handles every state a crash can leave behind and
+// says what it did.
+func putBack(n names, ours fileID) (string, error) {
+	defer removeIf(n.tmp, ours)
+	movedThere := isSocket(n.moved)
+	at, atErr := identify(n.path)
+	pathMissing := errors.Is(atErr, fs.ErrNotExist)
+	switch {
+	case movedThere && (pathMissing || at == ours):
+		if err := os.Rename(n.moved, n.path); err != nil {
+			return "", fmt.Errorf("could not move the server's socket back (%v); run: mv -f %s %s && rm %s", err, n.moved, n.path, n.marker)
+		}
+		os.Remove(n.marker)
+		syncDir(n.dir)
+		return "put the server's socket back at " + n.path, nil
+	case movedThere && atErr == nil && !live(n.moved):
+		// The server was restarted and listens at the path again; its old
+		// socket, still at the moved name, is dead.
+		os.Remove(n.moved)
+		os.Remove(n.marker)
+		return "the server was restarted meanwhile and listens at " + n.path + " again; removed its old socket " + n.moved, nil
+	case movedThere:
+		return "", fmt.Errorf("%w: %s is no longer sockscope's socket (was the server restarted?), so it was left alone, and the old server socket %s still answers. To keep the new one run: rm %s %s; to put the old one back run: mv -f %s %s && rm %s",
+			ErrReplaced, n.path, n.moved, n.moved, n.marker, n.moved, n.path, n.marker)
+	case atErr == nil && at == ours:
+		os.Remove(n.path)
+		os.Remove(n.marker)
+		return "", fmt.Errorf("%w: %s disappeared while sockscope held %s (did the server exit?); removed sockscope's socket, so %s stays absent until the server starts again",
+			ErrServerGone, n.moved, n.path, n.path)
+	}
+	// Nothing was moved yet, or it was already put back.
+	os.Remove(n.marker)
+	return "nothing had been moved; removed the marker " + n.marker, nil
+}
+
+// identify returns the identity of the socket at name, or an error if there
+// is none (fs.ErrNotExist) or it is not a socket.
+func identify(name string) (fileID, error) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(name, &st); err != nil {
+		return fileID{}, &fs.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+		return fileID{}, fmt.Errorf("%s is not a socket", name)
+	}
+	return fileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, nil
+}
+
+func isSocket(name string) bool {
+	_, err := identify(name)
+	return err == nil
+}
+
+// removeIf removes name if it is the socket with identity id.
+func removeIf(name string, id fileID) {
+	if got, err := identify(name); err == nil && got == id {
+		os.Remove(name)
+	}
+}
+
+// live reports whether something accepts connections at the socket name.
+func live(name string) bool {
+	return probe(name) == nil
+}
+
+// cleanLitter removes files beside path that a sockscope killed in the middle
+// of Take can leave: its temporary socket and its marker being written.
+func cleanLitter(path string) {
+	dir, base := filepath.Split(path)
+	dir = filepath.Clean(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix, staging := "."+base+".sockscope-", "."+base+".sockscope.json."
+	for _, e := range entries {
+		var pid string
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, prefix) && strings.HasSuffix(name, ".new") && e.Type()&fs.ModeSocket != 0:
+			pid = strings.TrimSuffix(strings.TrimPrefix(name, prefix), ".new")
+		case strings.HasPrefix(name, staging) && strings.HasSuffix(name, ".tmp") && e.Type().IsRegular():
+			pid = strings.TrimSuffix(strings.TrimPrefix(name, staging), ".tmp")
+		default:
+			continue
+		}
+		if p, err := strconv.Atoi(pid); err == nil && !holder(p) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
