@@ -25,10 +25,13 @@
 // Take of the same path (or `sockscope restore PATH`, which calls [Restore])
 // put the server's socket back before doing anything else.
 //
-// The swap keeps the gap small: sockscope's listener is created at a hidden
+// The swap leaves no gap: sockscope's listener is created at a hidden
 // temporary name in the same directory with the original's mode and owner,
-// then the server's socket is renamed aside and the temporary one renamed
-// into place. Clients see the path missing only between those two renames.
+// the server's socket gets its second name Moved by a hard link, and the
+// temporary socket is renamed over the path, atomically. Where the hard link
+// is not allowed, the server's socket is renamed aside instead and clients
+// may find the path missing for the instant between two renames. Restore
+// likewise renames the server's socket back over sockscope's.
 //
 // Take-over needs rename(2) on a socket file, so it exists only on Unix; on
 // Windows, named pipes cannot be renamed and Take returns [ErrUnsupported].

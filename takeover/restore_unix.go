@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// Restore undoes the take-over: it closes the listener, puts the server's
-// socket back at Path in one rename (replacing sockscope's, so Path is never
-// missing) and removes the marker. Only the first call does anything; later
+// Restore undoes the take-over: it puts the server's socket back at Path in
+// one rename (replacing sockscope's, so Path is never missing), closes the
+// listener and removes the marker. Only the first call does anything; later
 // calls return nil. It never removes a file at Path that is not sockscope's:
 // if the server was restarted meanwhile and listens at Path again, Restore
 // leaves it and cleans up the old moved socket. The error wraps ErrServerGone
@@ -28,11 +28,14 @@ func (t *Takeover) Restore() error {
 		return nil
 	}
 	t.done = true
+	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
+	_, err := putBack(n, t.ino)
+	// Closed only now, so clients never meet a path nobody accepts on; the
+	// few still queued on ours when it closes are reset.
 	if t.Listener != nil {
 		t.Listener.Close()
 	}
-	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
-	if _, err := putBack(n, t.ino); err != nil {
+	if err != nil {
 		return fmt.Errorf("restore %s: %w", t.Path, err)
 	}
 	return nil
@@ -102,6 +105,12 @@ func putBack(n names, ours fileID) (string, error) {
 	at, atErr := identify(n.path)
 	pathMissing := errors.Is(atErr, fs.ErrNotExist)
 	switch {
+	case movedThere && atErr == nil && at == idOf(n.moved):
+		// Killed between linking the server's socket to its second name and
+		// putting ours in place: the path never stopped being the server's.
+		os.Remove(n.moved)
+		os.Remove(n.marker)
+		return "nothing had been moved; removed the marker " + n.marker, nil
 	case movedThere && (pathMissing || at == ours):
 		if err := os.Rename(n.moved, n.path); err != nil {
 			return "", fmt.Errorf("could not move the server's socket back (%v); run: mv -f %s %s && rm %s", err, n.moved, n.path, n.marker)
@@ -140,6 +149,12 @@ func identify(name string) (fileID, error) {
 		return fileID{}, fmt.Errorf("%s is not a socket", name)
 	}
 	return fileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, nil
+}
+
+// idOf returns the identity of the socket at name, zero if there is none.
+func idOf(name string) fileID {
+	id, _ := identify(name)
+	return id
 }
 
 func isSocket(name string) bool {

@@ -70,7 +70,7 @@ func check(n names) (fs.FileInfo, error) {
 		max = 107
 	}
 	if len(n.tmp) > max {
-		return nil, fmt.Errorf("the name the server's socket would move to, %s, is %d bytes, longer than a socket address may be (%d): use --listen instead; nothing was changed", n.tmp, len(n.tmp), max)
+		return nil, fmt.Errorf("the temporary name sockscope would listen at, %s, is %d bytes, longer than a socket address may be (%d): use --listen instead; nothing was changed", n.tmp, len(n.tmp), max)
 	}
 	if err := probe(n.path); err != nil {
 		return nil, err
@@ -106,11 +106,11 @@ func describe(m fs.FileMode) string {
 	case m.IsRegular():
 		return "a regular file"
 	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO (named pipe), not a socket"
+		return "a FIFO (named pipe)"
 	case m&fs.ModeDevice != 0:
 		return "a device"
 	}
-	return "not a socket (" + m.String() + ")"
+	return "a file of mode " + m.String()
 }
 
 // swap puts our listener at n.path and the server's socket at n.moved,
@@ -142,12 +142,26 @@ func swap(n names, orig fs.FileInfo) (*Takeover, error) {
 		}
 		return nil, permission(err, "write the marker")
 	}
-	if err := os.Rename(n.path, n.moved); err != nil {
-		undo()
-		os.Remove(n.marker)
-		return nil, permission(err, "move the server's socket aside")
+	// A hard link gives the server's socket its second name while it keeps
+	// the first, so the rename of ours over the path leaves no moment where
+	// the path is missing. Where links are not allowed (protected_hardlinks
+	// for a socket of another user), fall back to a rename: a gap of the
+	// time between two renames.
+	linked := os.Link(n.path, n.moved) == nil
+	if !linked {
+		if err := os.Rename(n.path, n.moved); err != nil {
+			undo()
+			os.Remove(n.marker)
+			return nil, permission(err, "move the server's socket aside")
+		}
 	}
 	if err := os.Rename(n.tmp, n.path); err != nil {
+		if linked {
+			os.Remove(n.moved)
+			undo()
+			os.Remove(n.marker)
+			return nil, permission(err, "put sockscope's socket in place")
+		}
 		if rerr := os.Rename(n.moved, n.path); rerr != nil {
 			ln.Close()
 			return nil, fmt.Errorf("could not put sockscope's socket in place (%v) nor the server's socket back (%v); to repair by hand run: mv -f %s %s && rm -f %s %s", err, rerr, n.moved, n.path, n.tmp, n.marker)

@@ -1,0 +1,168 @@
+//go:build unix
+
+package takeover
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestTakeAndRestore(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	startServer(t, path, 0o660)
+	if os.Geteuid() == 0 {
+		if err := os.Lchown(path, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var orig syscall.Stat_t
+	if err := syscall.Lstat(path, &orig); err != nil {
+		t.Fatal(err)
+	}
+	before := listing(t, dir)
+
+	tk, err := Take(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go serve(tk.Listener, "sockscope")
+	if tk.Path != path || filepath.Dir(tk.Moved) != dir || filepath.Dir(tk.Marker) != dir {
+		t.Errorf("Path %q, Moved %q, Marker %q: want all in %s", tk.Path, tk.Moved, tk.Marker, dir)
+	}
+	mustAsk(t, path, "sockscope")
+	mustAsk(t, tk.Moved, "server")
+
+	var ours syscall.Stat_t
+	if err := syscall.Lstat(path, &ours); err != nil {
+		t.Fatal(err)
+	}
+	if ours.Ino == orig.Ino {
+		t.Error("the socket at the path is still the server's")
+	}
+	if ours.Mode != orig.Mode || ours.Uid != orig.Uid || ours.Gid != orig.Gid {
+		t.Errorf("our socket: mode %o owner %d:%d; the original's: mode %o owner %d:%d",
+			ours.Mode, ours.Uid, ours.Gid, orig.Mode, orig.Uid, orig.Gid)
+	}
+
+	b, err := os.ReadFile(tk.Marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"path", "moved", "pid", "started", "mode", "uid", "gid"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("marker lacks %q: %s", k, b)
+		}
+	}
+	if m["mode"] != "0660" || m["pid"] != float64(os.Getpid()) || !strings.HasSuffix(m["moved"].(string), filepath.Base(tk.Moved)) {
+		t.Errorf("marker: %s", b)
+	}
+
+	if err := tk.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	mustAsk(t, path, "server")
+	if after := listing(t, dir); after != before {
+		t.Errorf("directory after Restore:\n%s\nbefore Take:\n%s", after, before)
+	}
+	if err := tk.Restore(); err != nil {
+		t.Errorf("second Restore: %v", err)
+	}
+	mustAsk(t, path, "server")
+}
+
+func TestTakeRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, path string)
+		want  error
+	}{
+		{"missing", func(t *testing.T, path string) {}, ErrNotSocket},
+		{"regular file", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrNotSocket},
+		{"directory", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrNotSocket},
+		{"symlink to a socket", func(t *testing.T, path string) {
+			startServer(t, path+".real", 0o666)
+			if err := os.Symlink(path+".real", path); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrNotSocket},
+		{"nobody listening", func(t *testing.T, path string) {
+			ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln.SetUnlinkOnClose(false)
+			ln.Close() // leaves a stale socket file
+		}, ErrNotListening},
+		{"held by this process", func(t *testing.T, path string) {
+			startServer(t, path, 0o666)
+			tk, err := Take(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tk.Restore() })
+		}, ErrHeld},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := shortDir(t)
+			path := filepath.Join(dir, "app.sock")
+			tt.setup(t, path)
+			before := listing(t, dir)
+			tk, err := Take(path)
+			if err == nil {
+				tk.Restore()
+				t.Fatal("Take succeeded")
+			}
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("got %v; want %v, naming %s", err, tt.want, path)
+			}
+			t.Log(err)
+			if after := listing(t, dir); after != before {
+				t.Errorf("directory after the refusal:\n%s\nbefore:\n%s", after, before)
+			}
+		})
+	}
+}
+
+func TestTakeNameTooLong(t *testing.T) {
+	dir := shortDir(t)
+	// The server's path fits a socket address; the moved name would not.
+	long := filepath.Join(dir, strings.Repeat("d", 96-len(dir)))
+	if err := os.Mkdir(long, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(long, "a.sock")
+	startServer(t, path, 0o666)
+	before := listing(t, long)
+	tk, err := Take(path)
+	if err == nil {
+		tk.Restore()
+		t.Fatal("Take succeeded")
+	}
+	if !strings.Contains(err.Error(), "--listen") {
+		t.Errorf("got %v; want advice to use --listen", err)
+	}
+	if after := listing(t, long); after != before {
+		t.Errorf("directory after the refusal:\n%s\nbefore:\n%s", after, before)
+	}
+	mustAsk(t, path, "server")
+}
