@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"math"
 	"unicode/utf8"
 )
 
@@ -28,8 +29,19 @@ const (
 // raw stream costs no allocation per frame.
 var notJSON [256]string
 
-// scalar marks the bytes that may make up numbers and literals.
-var scalar [256]bool
+// Byte classes for scanning: what may appear between the tokens skipped
+// inside nested values (numbers, literals, whitespace, ',' and ':'), and
+// the bytes that change the scan.
+const (
+	clsBad uint8 = iota
+	clsOpen
+	clsClose
+	clsQuote
+	clsSkip  // number and literal bytes, ',' and ':'
+	clsSpace // whitespace; >= clsSkip means skippable
+)
+
+var class [256]uint8
 
 func init() {
 	const hex = "0123456789abcdef"
@@ -40,9 +52,15 @@ func init() {
 		}
 		notJSON[b] = s
 	}
-	for _, b := range []byte("0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-		scalar[b] = true
+	for _, b := range []byte("0123456789+-.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,:") {
+		class[b] = clsSkip
 	}
+	for _, b := range []byte(" \t\r\n") {
+		class[b] = clsSpace
+	}
+	class['{'], class['['] = clsOpen, clsOpen
+	class['}'], class[']'] = clsClose, clsClose
+	class['"'] = clsQuote
 }
 
 // Classify decides what a frame is with one cheap scan of its top-level
@@ -58,6 +76,9 @@ func Classify(data []byte, idFields []string) Info {
 	i := skipSpace(data, 0)
 	if i == len(data) {
 		return Info{Err: errEmpty}
+	}
+	if uint64(len(data)) > math.MaxUint32 {
+		return Info{Err: "too large to classify"}
 	}
 	var (
 		s      shape
@@ -84,7 +105,7 @@ func Classify(data []byte, idFields []string) Info {
 	if data[i] == '[' {
 		return Info{Kind: KindOther}
 	}
-	return s.info()
+	return s.info(data)
 }
 
 // scanObject scans the top-level object starting at data[i] == '{',
@@ -119,7 +140,7 @@ func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 		if i, reason = skipValue(data, i); reason != "" {
 			return i, reason
 		}
-		s.note(key, data[start:i], idFields)
+		s.note(data, key, start, i, idFields)
 		i = skipSpace(data, i)
 		if i >= len(data) {
 			return i, errEnd
@@ -148,7 +169,7 @@ func skipValue(data []byte, i int) (int, string) {
 		return skipNested(data, i, 1)
 	}
 	j := i
-	for j < len(data) && scalar[data[j]] {
+	for j < len(data) && class[data[j]] == clsSkip && data[j] != ',' && data[j] != ':' {
 		j++
 	}
 	if j == i {
@@ -159,7 +180,22 @@ func skipValue(data []byte, i int) (int, string) {
 
 // scanString returns the offset after the string starting at data[i] == '"'.
 func scanString(data []byte, i int) (int, string) {
+	// Short strings (most keys and methods) end within a few bytes: a
+	// plain loop beats the call to IndexByte.
 	j := i + 1
+	for n := min(len(data), j+16); j < n; {
+		switch data[j] {
+		case '"':
+			return j + 1, ""
+		case '\\':
+			j += 2
+		default:
+			j++
+		}
+	}
+	if j >= len(data) {
+		return len(data), errUnterm
+	}
 	for {
 		k := bytes.IndexByte(data[j:], '"')
 		if k < 0 {
@@ -186,8 +222,8 @@ func skipNested(data []byte, i, depth int) (int, string) {
 	var big []uint64
 	base := depth
 	for i < len(data) {
-		switch c := data[i]; c {
-		case '{', '[':
+		switch c := data[i]; class[c] {
+		case clsOpen:
 			if depth >= maxDepth {
 				return i, errDeep
 			}
@@ -208,7 +244,7 @@ func skipNested(data []byte, i, depth int) (int, string) {
 			}
 			depth++
 			i++
-		case '}', ']':
+		case clsClose:
 			depth--
 			d := depth - base
 			var bit uint64
@@ -224,136 +260,26 @@ func skipNested(data []byte, i, depth int) (int, string) {
 			if depth == base {
 				return i, ""
 			}
-		case '"':
+		case clsQuote:
 			var reason string
 			if i, reason = scanString(data, i); reason != "" {
 				return i, reason
 			}
-		case ' ', '\t', '\r', '\n', ',', ':':
+		case clsSkip, clsSpace:
 			i++
-		default:
-			if !scalar[c] {
-				return i, errChar
+			for i < len(data) && class[data[i]] >= clsSkip {
+				i++
 			}
-			i++
+		default:
+			return i, errChar
 		}
 	}
 	return i, errEnd
 }
 
 func skipSpace(data []byte, i int) int {
-	for i < len(data) && isSpace(data[i]) {
+	for i < len(data) && class[data[i]] == clsSpace {
 		i++
 	}
 	return i
-}
-
-// shape holds the top-level members that tell what a message is; each is
-// the member's raw value token, nil when absent.
-type shape struct {
-	idRank int // index in idFields of the id found, len(idFields) if none
-	id     []byte
-
-	method, action, execute, event, command, typ []byte
-	seq, requestSeq, success                     []byte
-
-	members                               int
-	result, err, ret, qmp, message, stack bool
-}
-
-// note records one top-level member.
-func (s *shape) note(key, val []byte, idFields []string) {
-	s.members++
-	for r, f := range idFields {
-		if r < s.idRank && string(key) == f && string(val) != "null" {
-			s.idRank, s.id = r, val
-		}
-	}
-	switch string(key) {
-	case "method":
-		s.method = val
-	case "action":
-		s.action = val
-	case "execute":
-		s.execute = val
-	case "event":
-		s.event = val
-	case "command":
-		s.command = val
-	case "type":
-		s.typ = val
-	case "seq":
-		s.seq = val
-	case "request_seq":
-		s.requestSeq = val
-	case "success":
-		s.success = val
-	case "result":
-		s.result = true
-	case "error":
-		s.err = true
-	case "return":
-		s.ret = true
-	case "QMP":
-		s.qmp = true
-	case "message":
-		s.message = true
-	case "stack":
-		s.stack = true
-	}
-}
-
-// qmpMethod is the Method of a QMP greeting.
-var qmpMethod = []byte("QMP")
-
-// str returns the contents of a string token, or nil if tok is not one.
-func str(tok []byte) []byte {
-	if len(tok) >= 2 && tok[0] == '"' {
-		return tok[1 : len(tok)-1]
-	}
-	return nil
-}
-
-// info decides the kind from the members seen.
-func (s *shape) info() Info {
-	switch string(str(s.typ)) { // DAP
-	case "request":
-		if c := str(s.command); c != nil && s.seq != nil {
-			return Info{Kind: KindRequest, ID: s.seq, Method: c}
-		}
-	case "response":
-		if s.requestSeq != nil {
-			return Info{Kind: KindResponse, ID: s.requestSeq, Method: str(s.command), IsError: string(s.success) != "true"}
-		}
-	case "event":
-		if e := str(s.event); e != nil {
-			return Info{Kind: KindNotification, Method: e}
-		}
-	}
-	if s.qmp {
-		return Info{Kind: KindNotification, Method: qmpMethod}
-	}
-	for _, m := range [...][]byte{s.method, s.execute} {
-		if m := str(m); m != nil {
-			if s.id != nil {
-				return Info{Kind: KindRequest, ID: s.id, Method: m}
-			}
-			return Info{Kind: KindNotification, Method: m}
-		}
-	}
-	failed := s.err || (s.success != nil && string(s.success) != "true")
-	if s.id != nil && (s.result || s.ret || s.err || s.success != nil) {
-		return Info{Kind: KindResponse, ID: s.id, IsError: failed}
-	}
-	if e := str(s.event); e != nil {
-		return Info{Kind: KindNotification, Method: e}
-	}
-	if a := str(s.action); a != nil && s.id == nil {
-		return Info{Kind: KindNotification, Method: a}
-	}
-	if s.id == nil && (s.members == 0 || s.success != nil || s.err || s.message || s.stack) {
-		// The seed's rejected promise: the error object, without rid.
-		return Info{Kind: KindResponse, IsError: failed || s.members == 0 || s.message || s.stack}
-	}
-	return Info{Kind: KindOther}
 }

@@ -1,0 +1,146 @@
+package protocol
+
+// Tokens of the top-level members that tell what a message is.
+const (
+	tokID = iota
+	tokMethod
+	tokAction
+	tokExecute
+	tokEvent
+	tokCommand
+	tokType
+	tokSeq
+	tokRequestSeq
+	tokSuccess
+	nTok
+)
+
+// Flags for top-level members whose presence is all that matters.
+const (
+	hasResult uint8 = 1 << iota
+	hasError
+	hasReturn
+	hasQMP
+	hasMessage
+	hasStack
+)
+
+// span is a value token's place in the data; hi == 0 means absent (no
+// member value starts at offset 0, where the '{' is).
+type span struct{ lo, hi uint32 }
+
+// shape holds what scanObject learnt; it is small, so that Classify's
+// frame stays cheap to clear.
+type shape struct {
+	tok     [nTok]span
+	idRank  int // index in idFields of the id found, len(idFields) if none
+	members int
+	flags   uint8
+}
+
+// note records the top-level member key whose value is data[lo:hi].
+func (s *shape) note(data, key []byte, lo, hi int, idFields []string) {
+	s.members++
+	sp := span{uint32(lo), uint32(hi)}
+	for r, f := range idFields {
+		if r < s.idRank && string(key) == f && string(data[lo:hi]) != "null" {
+			s.idRank, s.tok[tokID] = r, sp
+		}
+	}
+	switch string(key) {
+	case "method":
+		s.tok[tokMethod] = sp
+	case "action":
+		s.tok[tokAction] = sp
+	case "execute":
+		s.tok[tokExecute] = sp
+	case "event":
+		s.tok[tokEvent] = sp
+	case "command":
+		s.tok[tokCommand] = sp
+	case "type":
+		s.tok[tokType] = sp
+	case "seq":
+		s.tok[tokSeq] = sp
+	case "request_seq":
+		s.tok[tokRequestSeq] = sp
+	case "success":
+		s.tok[tokSuccess] = sp
+	case "result":
+		s.flags |= hasResult
+	case "error":
+		s.flags |= hasError
+	case "return":
+		s.flags |= hasReturn
+	case "QMP":
+		s.flags |= hasQMP
+	case "message":
+		s.flags |= hasMessage
+	case "stack":
+		s.flags |= hasStack
+	}
+}
+
+// get returns member k's value token, nil when absent.
+func (s *shape) get(data []byte, k int) []byte {
+	if t := s.tok[k]; t.hi != 0 {
+		return data[t.lo:t.hi]
+	}
+	return nil
+}
+
+// str returns the contents of a string token, or nil if tok is not one.
+func str(tok []byte) []byte {
+	if len(tok) >= 2 && tok[0] == '"' {
+		return tok[1 : len(tok)-1]
+	}
+	return nil
+}
+
+// info decides the kind from the members seen.
+func (s *shape) info(data []byte) Info {
+	id, success := s.get(data, tokID), s.get(data, tokSuccess)
+	switch string(str(s.get(data, tokType))) { // DAP
+	case "request":
+		if c, seq := str(s.get(data, tokCommand)), s.get(data, tokSeq); c != nil && seq != nil {
+			return Info{Kind: KindRequest, ID: seq, Method: c}
+		}
+	case "response":
+		if rs := s.get(data, tokRequestSeq); rs != nil {
+			return Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
+		}
+	case "event":
+		if e := str(s.get(data, tokEvent)); e != nil {
+			return Info{Kind: KindNotification, Method: e}
+		}
+	}
+	if s.flags&hasQMP != 0 {
+		return Info{Kind: KindNotification, Method: qmpMethod}
+	}
+	for _, k := range [...]int{tokMethod, tokExecute} {
+		if m := str(s.get(data, k)); m != nil {
+			if id != nil {
+				return Info{Kind: KindRequest, ID: id, Method: m}
+			}
+			return Info{Kind: KindNotification, Method: m}
+		}
+	}
+	failed := s.flags&hasError != 0 || (success != nil && string(success) != "true")
+	if id != nil && (s.flags&(hasResult|hasReturn|hasError) != 0 || success != nil) {
+		return Info{Kind: KindResponse, ID: id, IsError: failed}
+	}
+	if e := str(s.get(data, tokEvent)); e != nil {
+		return Info{Kind: KindNotification, Method: e}
+	}
+	if a := str(s.get(data, tokAction)); a != nil && id == nil {
+		return Info{Kind: KindNotification, Method: a}
+	}
+	if id == nil && (s.members == 0 || success != nil || s.flags&(hasError|hasMessage|hasStack) != 0) {
+		// The seed's rejected promise: the error object, without rid.
+		return Info{Kind: KindResponse, IsError: failed || s.members == 0 || s.flags&(hasMessage|hasStack) != 0}
+	}
+	return Info{Kind: KindOther}
+}
+
+// qmpMethod is the Method of a QMP greeting.
+var qmpMethod = []byte("QMP")
