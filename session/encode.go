@@ -14,6 +14,14 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes that stand for themselves in a JSON string.
+var plain = func() (t [256]bool) {
+	for b := 0x20; b < 0x7f; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string (RFC 8259). Besides what JSON
 // requires ('"', '\\' and U+0000–U+001F), it escapes U+007F, the C1
 // controls U+0080–U+009F and U+2028/U+2029, so that the file is safe to
@@ -28,11 +36,11 @@ func appendJSONString[T ~string | ~[]byte](dst []byte, s T, strict bool) ([]byte
 	start := 0 // s[start:i] is pending, needing no escape
 	for i := 0; i < len(s); {
 		b := s[i]
+		if plain[b] {
+			i++
+			continue
+		}
 		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != 0x7f {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '"', '\\':

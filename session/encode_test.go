@@ -23,9 +23,9 @@ func TestAppendJSONString(t *testing.T) {
 		{"日本語 é 🎉", `"日本語 é 🎉"`, true},
 		{"</script>&", `"</script>&"`, true},
 		{"\xff", `"\ufffd"`, false},
-		{"a\xc3", `"a\ufffd"`, false},      // cut in the middle of a rune
+		{"a\xc3", `"a\ufffd"`, false},                   // cut in the middle of a rune
 		{"\xed\xa0\x80", `"\ufffd\ufffd\ufffd"`, false}, // a surrogate
-		{"\xc0\xaf", `"\ufffd\ufffd"`, false},         // overlong
+		{"\xc0\xaf", `"\ufffd\ufffd"`, false},           // overlong
 		{"\xf4\x90\x80\x80", `"\ufffd\ufffd\ufffd\ufffd"`, false},
 	} {
 		got, ok := appendJSONString([]byte("x"), tc.in, false)
