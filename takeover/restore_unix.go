@@ -29,7 +29,7 @@ func (t *Takeover) Restore() error {
 	}
 	t.done = true
 	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
-	_, err := putBack(n, t.ino)
+	_, err := putBack(n, t.ino, true)
 	// Closed only now, so clients never meet a path nobody accepts on; the
 	// few still queued on ours when it closes are reset.
 	if t.Listener != nil {
@@ -57,7 +57,7 @@ func Restore(path string) error {
 	case holder(m.PID):
 		return fmt.Errorf("restore %s: %w: quit it (q or Ctrl-C, or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
 	}
-	_, err = putBack(m.beside(path), m.Socket)
+	_, err = putBack(m.beside(path), m.Socket, false)
 	cleanLitter(path)
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", path, err)
@@ -80,7 +80,7 @@ func recoverLeftover(path string) (string, error) {
 	if holder(m.PID) {
 		return "", heldError(m, name)
 	}
-	did, err := putBack(m.beside(path), m.Socket)
+	did, err := putBack(m.beside(path), m.Socket, false)
 	cleanLitter(path)
 	if err != nil {
 		return "", fmt.Errorf("sockscope pid %d did not clean up when it stopped: %w", m.PID, err)
@@ -98,12 +98,15 @@ func heldError(m *marker, name string) error {
 // putBack moves the server's socket from n.moved back to n.path, where ours
 // is the identity of sockscope's socket, then removes the marker and
 // sockscope's files. It handles every state a crash can leave behind and
-// says what it did.
-func putBack(n names, ours fileID) (string, error) {
+// says what it did. Listening says whether sockscope's listener is still
+// open: if not, its inode may have been reused by another socket at the
+// path, which must then also be dead to count as ours.
+func putBack(n names, ours fileID, listening bool) (string, error) {
 	defer removeIf(n.tmp, ours)
 	movedThere := isSocket(n.moved)
 	at, atErr := identify(n.path)
 	pathMissing := errors.Is(atErr, fs.ErrNotExist)
+	pathOurs := atErr == nil && at == ours && (listening || !live(n.path))
 	switch {
 	case movedThere && atErr == nil && at == idOf(n.moved):
 		// Killed between linking the server's socket to its second name and
@@ -111,7 +114,7 @@ func putBack(n names, ours fileID) (string, error) {
 		os.Remove(n.moved)
 		os.Remove(n.marker)
 		return "nothing had been moved; removed the marker " + n.marker, nil
-	case movedThere && (pathMissing || at == ours):
+	case movedThere && (pathMissing || pathOurs):
 		if err := os.Rename(n.moved, n.path); err != nil {
 			return "", fmt.Errorf("could not move the server's socket back (%v); run: mv -f %s %s && rm %s", err, n.moved, n.path, n.marker)
 		}
@@ -127,7 +130,7 @@ func putBack(n names, ours fileID) (string, error) {
 	case movedThere:
 		return "", fmt.Errorf("%w: %s is no longer sockscope's socket (was the server restarted?), so it was left alone, and the old server socket %s still answers. To keep the new one run: rm %s %s; to put the old one back run: mv -f %s %s && rm %s",
 			ErrReplaced, n.path, n.moved, n.moved, n.marker, n.moved, n.path, n.marker)
-	case atErr == nil && at == ours:
+	case pathOurs:
 		os.Remove(n.path)
 		os.Remove(n.marker)
 		return "", fmt.Errorf("%w: %s disappeared while sockscope held %s (did the server exit?); removed sockscope's socket, so %s stays absent until the server starts again",

@@ -1,0 +1,178 @@
+//go:build unix
+
+package takeover
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestHeldByAnotherSockscope(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	startServer(t, path, 0o666)
+	h, line := startHelper(t, sockscopeExe(t), path, "hold", nil)
+	if line != "ready" {
+		t.Fatalf("helper: %s", line)
+	}
+	mustAsk(t, path, "helper")
+	before := listing(t, dir)
+
+	if tk, err := Take(path); !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "pid") {
+		if err == nil {
+			tk.Restore()
+		}
+		t.Fatalf("Take while another sockscope holds it: %v; want %v naming its pid", err, ErrHeld)
+	}
+	if err := Restore(path); !errors.Is(err, ErrHeld) {
+		t.Fatalf("Restore while another sockscope holds it: %v; want %v", err, ErrHeld)
+	}
+	if after := listing(t, dir); after != before {
+		t.Errorf("directory after the refusals:\n%s\nbefore:\n%s", after, before)
+	}
+	mustAsk(t, path, "helper")
+
+	// SIGTERM: the holder restores as it exits, as sockscope's main does.
+	if st := h.stop(t, syscall.SIGTERM); !st.Success() {
+		t.Fatalf("helper exited with %v", st)
+	}
+	mustAsk(t, path, "server")
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("leftovers after the holder restored:\n%s", listing(t, dir))
+	}
+}
+
+// killedHolder takes over a fresh server's socket in a helper process and
+// SIGKILLs it, leaving the take-over behind. It returns the path.
+func killedHolder(t *testing.T) string {
+	t.Helper()
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	startServer(t, path, 0o640)
+	h, line := startHelper(t, sockscopeExe(t), path, "hold", nil)
+	if line != "ready" {
+		t.Fatalf("helper: %s", line)
+	}
+	mustAsk(t, path, "helper")
+	h.stop(t, syscall.SIGKILL)
+	if _, err := ask(path); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("after SIGKILL the path answers: %v; want connection refused", err)
+	}
+	if _, err := os.Stat(markerPath(path)); err != nil {
+		t.Fatalf("after SIGKILL: %v", err)
+	}
+	return path
+}
+
+func TestTakeRecoversAfterSIGKILL(t *testing.T) {
+	path := killedHolder(t)
+	tk, err := Take(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go serve(tk.Listener, "sockscope")
+	if len(tk.Notes) == 0 || !strings.Contains(tk.Notes[0], "put the server's socket back") {
+		t.Errorf("Notes %q: want a word about the leftover", tk.Notes)
+	}
+	t.Log(tk.Notes)
+	mustAsk(t, path, "sockscope")
+	mustAsk(t, tk.Moved, "server")
+	if err := tk.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	mustAsk(t, path, "server")
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
+}
+
+func TestRestoreByHand(t *testing.T) {
+	path := killedHolder(t)
+	var mode syscall.Stat_t
+	if err := Restore(path); err != nil {
+		t.Fatal(err)
+	}
+	mustAsk(t, path, "server")
+	if err := syscall.Lstat(path, &mode); err != nil || mode.Mode&0o777 != 0o640 {
+		t.Errorf("restored socket: mode %o, %v; want the server's own 0640", mode.Mode&0o777, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
+	if err := Restore(path); !errors.Is(err, ErrNothingToRestore) {
+		t.Errorf("second Restore: %v; want %v", err, ErrNothingToRestore)
+	}
+}
+
+func TestRestoreWhenServerGone(t *testing.T) {
+	path := killedHolder(t)
+	m, err := readMarker(markerPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(m.beside(path).moved) // the server went away with its socket
+	if err := Restore(path); !errors.Is(err, ErrServerGone) {
+		t.Fatalf("Restore: %v; want %v", err, ErrServerGone)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
+		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
+}
+
+func TestRestoreAfterServerRestart(t *testing.T) {
+	path := killedHolder(t)
+	m, err := readMarker(markerPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server restarts: its old socket dies, the new one replaces ours.
+	os.Remove(m.beside(path).moved)
+	os.Remove(path)
+	startServer(t, path, 0o666)
+	if err := Restore(path); err != nil {
+		t.Fatal(err)
+	}
+	mustAsk(t, path, "server")
+
+	// A replacement while the old socket still answers is left to a person.
+	path = killedHolder(t)
+	os.Remove(path)
+	startServer(t, path, 0o666)
+	err = Restore(path)
+	if !errors.Is(err, ErrReplaced) || !strings.Contains(err.Error(), "mv -f ") {
+		t.Fatalf("Restore: %v; want %v with the commands to run", err, ErrReplaced)
+	}
+	t.Log(err)
+	mustAsk(t, path, "server")
+}
+
+func TestStaleMarkerOfUnrelatedProcess(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	startServer(t, path, 0o666)
+	// A live process that is not sockscope has the pid the marker names.
+	sleep := exec.Command("sleep", "60")
+	if err := sleep.Start(); err != nil {
+		t.Skip("no sleep(1):", err)
+	}
+	defer func() { sleep.Process.Kill(); sleep.Wait() }()
+	b, _ := json.Marshal(marker{Path: path, Moved: path + ".gone", Tmp: path + ".tmp", PID: sleep.Process.Pid, Started: time.Now()})
+	if err := os.WriteFile(markerPath(path), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := Take(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tk.Restore()
+	if len(tk.Notes) == 0 || !strings.Contains(tk.Notes[0], "nothing had been moved") {
+		t.Errorf("Notes %q: want a word about the stale marker", tk.Notes)
+	}
+}
