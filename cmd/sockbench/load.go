@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// warmup is run before each timed window.
+const warmup = 200 * time.Millisecond
+
+// dial connects to a unix socket, retrying for up to 10 s while the
+// listener's backlog is full (EAGAIN), as a patient client would.
+func dial(addr string) (net.Conn, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("unix", addr, 10*time.Second)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().After(deadline) {
+			return c, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// pipelineResult is what one pipelined run measured.
+type pipelineResult struct {
+	Requests float64 // replies received per second
+	Bytes    float64 // reply bytes received per second
+}
+
+// pipelined sends size-byte requests on one connection as fast as a writer
+// goroutine can while a reader counts the replies, and measures the replies
+// received during d (after a warm-up).
+func pipelined(addr string, size int, d time.Duration) (pipelineResult, error) {
+	c, err := dial(addr)
+	if err != nil {
+		return pipelineResult{}, err
+	}
+	var (
+		replies, nbytes atomic.Int64
+		stop            atomic.Bool
+		wg              sync.WaitGroup
+	)
+	wg.Add(2)
+	go func() { // reader
+		defer wg.Done()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			replies.Add(int64(bytes.Count(buf[:n], []byte{'\n'})))
+			nbytes.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { // writer
+		defer wg.Done()
+		w := bufio.NewWriterSize(c, 64<<10)
+		req := make([]byte, 0, size+64)
+		for id := int64(1); !stop.Load(); id++ {
+			req = appendRequest(req[:0], id, size)
+			if _, err := w.Write(req); err != nil {
+				return
+			}
+		}
+	}()
+
+	time.Sleep(warmup)
+	r0, b0, t0 := replies.Load(), nbytes.Load(), time.Now()
+	time.Sleep(d)
+	r1, b1, t1 := replies.Load(), nbytes.Load(), time.Now()
+	stop.Store(true)
+	c.Close()
+	wg.Wait()
+	if r1 == r0 {
+		return pipelineResult{}, fmt.Errorf("no replies in %v", d)
+	}
+	el := t1.Sub(t0).Seconds()
+	return pipelineResult{Requests: float64(r1-r0) / el, Bytes: float64(b1-b0) / el}, nil
+}
+
+// Connection-rate load.
+const (
+	burstConns      = 200
+	requestsPerConn = 5
+	connReqSize     = 64
+)
+
+// connRate opens bursts of burstConns concurrent connections, each making
+// requestsPerConn round trips and closing, for d, and returns connections
+// completed per second.
+func connRate(addr string, d time.Duration) (float64, error) {
+	var (
+		done, failed atomic.Int64
+		firstErr     atomic.Value
+	)
+	burst := func() {
+		var wg sync.WaitGroup
+		for range burstConns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := shortConn(addr); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				done.Add(1)
+			}()
+		}
+		wg.Wait()
+	}
+	burst() // warm-up
+	done.Store(0)
+	start := time.Now()
+	for time.Since(start) < d {
+		burst()
+	}
+	el := time.Since(start).Seconds()
+	if n := failed.Load(); n > 0 {
+		return 0, fmt.Errorf("%d connections failed: %v", n, firstErr.Load())
+	}
+	return float64(done.Load()) / el, nil
+}
+
+// shortConn is one connection of a burst.
+func shortConn(addr string) error {
+	c, err := dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReaderSize(c, 4096)
+	req := make([]byte, 0, 128)
+	for id := int64(1); id <= requestsPerConn; id++ {
+		req = appendRequest(req[:0], id, connReqSize)
+		if _, err := c.Write(req); err != nil {
+			return err
+		}
+		if _, err := r.ReadSlice('\n'); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// latencyResult is the round-trip distribution of one latency run.
+type latencyResult struct {
+	P50, P99 time.Duration
+}
+
+// latency makes n sequential round trips of size-byte requests on one
+// connection (after a warm-up of n/20) and returns the median and p99.
+func latency(addr string, size, n int) (latencyResult, error) {
+	c, err := dial(addr)
+	if err != nil {
+		return latencyResult{}, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Minute))
+	r := bufio.NewReaderSize(c, 64<<10)
+	req := make([]byte, 0, size+64)
+	rtts := make([]time.Duration, 0, n)
+	for i := -n / 20; i < n; i++ {
+		req = appendRequest(req[:0], int64(i+n), size)
+		t := time.Now()
+		if _, err := c.Write(req); err != nil {
+			return latencyResult{}, err
+		}
+		if _, err := r.ReadSlice('\n'); err != nil {
+			return latencyResult{}, err
+		}
+		if i >= 0 {
+			rtts = append(rtts, time.Since(t))
+		}
+	}
+	slices.Sort(rtts)
+	return latencyResult{P50: rtts[len(rtts)/2], P99: rtts[len(rtts)*99/100]}, nil
+}

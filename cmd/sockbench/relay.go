@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// relay is a proxy subprocess (sockscope or socat) between a listening
+// socket and the echo service.
+type relay struct {
+	name string
+	addr string // where clients connect
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // its Wait error, once done
+}
+
+// syncBuffer collects a subprocess's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startSockscope runs `bin --headless --listen unix:DIR/NAME.sock [extra]
+// unix:UPSTREAM` and waits until it accepts connections.
+func startSockscope(bin, dir, upstream string, extra ...string) (*relay, error) {
+	addr := filepath.Join(dir, "p.sock")
+	args := append([]string{"--headless", "--listen", "unix:" + addr}, extra...)
+	args = append(args, "unix:"+upstream)
+	return startRelay("sockscope", addr, bin, args...)
+}
+
+// startSocat runs socat as a plain forking relay.
+func startSocat(dir, upstream string) (*relay, error) {
+	addr := filepath.Join(dir, "socat.sock")
+	return startRelay("socat", addr, "socat",
+		"UNIX-LISTEN:"+addr+",fork,backlog=4096", "UNIX-CONNECT:"+upstream)
+}
+
+func startRelay(name, addr, bin string, args ...string) (*relay, error) {
+	os.Remove(addr)
+	r := &relay{name: name, addr: addr, out: &syncBuffer{}, done: make(chan struct{})}
+	r.cmd = exec.Command(bin, args...)
+	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	// Its own process group, so socat's forked children go with it.
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := r.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		r.err = r.cmd.Wait()
+		close(r.done)
+	}()
+	if err := r.waitReady(10 * time.Second); err != nil {
+		r.stop()
+		return nil, fmt.Errorf("%s: %v\n%s", name, err, r.out.String())
+	}
+	return r, nil
+}
+
+// waitReady polls until a connection to addr succeeds.
+func (r *relay) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-r.done:
+			return fmt.Errorf("exited before listening: %v", r.err)
+		default:
+		}
+		if c, err := dial(r.addr); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("not listening after " + timeout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// exited reports whether the process has ended.
+func (r *relay) exited() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the relay's process group, waits for it to exit
+// (killing it after 10 s), and returns everything it printed.
+func (r *relay) stop() string {
+	pid := r.cmd.Process.Pid
+	syscall.Kill(-pid, syscall.SIGTERM)
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-pid, syscall.SIGKILL)
+		<-r.done
+		r.out.Write([]byte("(sockbench: killed after 10 s without exiting on SIGTERM)\n"))
+	}
+	return r.out.String()
+}
+
+// memStatus is a process's memory use from /proc/PID/status.
+type memStatus struct {
+	HWM, RSS int64 // bytes: peak and current resident set
+}
+
+// readMem reads VmHWM and VmRSS of pid.
+func readMem(pid int) (memStatus, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return memStatus{}, err
+	}
+	defer f.Close()
+	var m memStatus
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch k {
+		case "VmHWM":
+			dst = &m.HWM
+		case "VmRSS":
+			dst = &m.RSS
+		default:
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return memStatus{}, fmt.Errorf("%s: %v", k, err)
+		}
+		*dst = kb << 10
+	}
+	return m, sc.Err()
+}
+
+// buildSockscope builds the sockscope binary of the module in the current
+// directory into dir.
+func buildSockscope(dir string) (string, error) {
+	bin := filepath.Join(dir, "sockscope")
+	cmd := exec.Command("go", "build", "-o", bin, "sockscope")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build sockscope (use -bin to give a binary): %w", err)
+	}
+	return bin, nil
+}
