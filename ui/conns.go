@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"strconv"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// connsModel is the connections pane: an "all connections" entry, then every
+// connection. The entry under the cursor is the selected one, and it
+// restricts the list.
+type connsModel struct {
+	c      *common
+	conns  []store.Conn
+	sel    uint64 // selected connection id; 0 = all
+	top    int    // first visible entry
+	height int    // visible lines
+}
+
+func newConnsModel(c *common) connsModel { return connsModel{c: c} }
+
+// refresh re-reads the connections.
+func (m connsModel) refresh() connsModel {
+	m.conns = m.c.st.Conns()
+	return m.fix()
+}
+
+// pos returns the entry index of the selection: 0 for all, i+1 for conns[i].
+func (m connsModel) pos() int {
+	for i := range m.conns {
+		if m.conns[i].ID == m.sel {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// perEntry is how many lines one entry takes.
+func (m connsModel) perEntry(w int) int {
+	if w >= 70 {
+		return 1
+	}
+	return 2
+}
+
+func (m connsModel) fix() connsModel {
+	if m.sel != 0 && m.pos() == 0 {
+		// Keep a selected connection even if the store no longer lists it.
+		return m
+	}
+	rows := max(1, m.height/max(1, m.perEntry(m.c.width)))
+	p := m.pos()
+	if p < m.top {
+		m.top = p
+	}
+	if p >= m.top+rows {
+		m.top = p - rows + 1
+	}
+	m.top = clamp(m.top, 0, max(0, len(m.conns)+1-rows))
+	return m
+}
+
+// selectAt moves the cursor to entry i.
+func (m connsModel) selectAt(i int) connsModel {
+	i = clamp(i, 0, len(m.conns))
+	if i == 0 {
+		m.sel = 0
+	} else {
+		m.sel = m.conns[i-1].ID
+	}
+	return m.fix()
+}
+
+// update handles the pane's keys while it has the focus; it reports whether
+// the selection changed.
+func (m connsModel) update(msg tea.Msg) (connsModel, bool) {
+	k := m.c.keys
+	before := m.sel
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case keyMatches(msg, k.Up):
+			m = m.selectAt(m.pos() - 1)
+		case keyMatches(msg, k.Down):
+			m = m.selectAt(m.pos() + 1)
+		case keyMatches(msg, k.PageUp):
+			m = m.selectAt(m.pos() - max(1, m.height-1))
+		case keyMatches(msg, k.PageDown):
+			m = m.selectAt(m.pos() + max(1, m.height-1))
+		case keyMatches(msg, k.Top):
+			m = m.selectAt(0)
+		case keyMatches(msg, k.Bottom):
+			m = m.selectAt(len(m.conns))
+		}
+	}
+	return m, m.sel != before
+}
+
+// clickAt selects the entry drawn on visible line y (below the title).
+func (m connsModel) clickAt(y, w int) (connsModel, bool) {
+	i := m.top + y/m.perEntry(w)
+	if y < 0 || i > len(m.conns) {
+		return m, false
+	}
+	before := m.sel
+	m = m.selectAt(i)
+	return m, m.sel != before
+}
+
+// clientText describes a connection's client: its address and, where the
+// OS said, its process.
+func clientText(c *store.Conn) string {
+	s := sanitize(c.Client)
+	if s == "" {
+		s = "?"
+	}
+	if c.PID > 0 {
+		p := "pid " + strconv.Itoa(c.PID)
+		if c.Process != "" {
+			p = sanitize(c.Process) + " " + p
+		}
+		s += " (" + p + ")"
+	}
+	return s
+}
+
+// view renders the pane body.
+func (m connsModel) view(w int, focused bool) []string {
+	s := &m.c.styles
+	now := m.c.now()
+	var lines []string
+	per := m.perEntry(w)
+	for i := m.top; i <= len(m.conns) && len(lines)+per <= max(m.height, per); i++ {
+		var entry []string
+		var id uint64
+		if i == 0 {
+			t := m.c.st.Totals()
+			entry = []string{fit(cells("  all connections", s.Dim.Render(fmtCount(t.OpenConns)+" open, "+fmtCount(t.Conns)+" seen")), w)}
+			if per == 2 {
+				entry = append(entry, fit(s.Dim.Render(cells("   ", fmtCount(t.Messages)+" msgs", "p50 "+fmtDur(t.Latency.P50), "p99 "+fmtDur(t.Latency.P99))), w))
+			}
+		} else {
+			c := &m.conns[i-1]
+			id = c.ID
+			entry = m.entry(c, w, per, now)
+		}
+		if id == m.sel {
+			st := s.SelectedBlur
+			if focused {
+				st = s.Selected
+			}
+			for j := range entry {
+				entry[j] = st.Render(fit(stripStyles(entry[j]), w))
+			}
+		}
+		lines = append(lines, entry...)
+	}
+	return lines
+}
+
+func (m connsModel) entry(c *store.Conn, w, per int, now time.Time) []string {
+	s := &m.c.styles
+	state := s.ConnOpen
+	switch c.State {
+	case store.ConnClosed:
+		state = s.ConnClosed
+	case store.ConnFailed:
+		state = s.ConnFailed
+	}
+	end := now
+	if !c.Closed.IsZero() {
+		end = c.Closed
+	}
+	head := cells(fitLeft("#"+strconv.FormatUint(c.ID, 10), 4), state.Render(fit(c.State.String(), 6)), s.Dim.Render(fitLeft(fmtAge(end.Sub(c.Opened)), 4)))
+	errs := fmtCount(c.Errors) + " err"
+	if c.Errors > 0 {
+		errs = s.status(protocol.StatusError).Render(errs)
+	}
+	stats := cells(fmtCount(c.Messages)+" msg", errs, fmtCount(c.InFlight)+" fly",
+		"p50 "+fmtDur(c.Latency.P50), "p99 "+fmtDur(c.Latency.P99))
+	if c.State == store.ConnFailed && c.Err != "" {
+		stats = cells(stats, s.ConnFailed.Render(sanitize(c.Err)))
+	}
+	if per == 1 {
+		return []string{cut(cells(head, fit(clientText(c), max(10, w-54)), stats), w)}
+	}
+	return []string{cut(cells(head, clientText(c)), w), cut("      "+stats, w)}
+}

@@ -1,0 +1,133 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// order puts the cheap terms first, so the frame text is read only for rows
+// that pass everything else.
+func (q *query) order() {
+	sort.SliceStable(q.terms, func(i, j int) bool {
+		return q.terms[i].kind != termText && q.terms[j].kind == termText
+	})
+}
+
+// rowLatency is an answered row's latency, or how long a pending row has
+// waited so far; ok is false for rows that have neither.
+func rowLatency(r *store.Row, now time.Time) (time.Duration, bool) {
+	switch r.Status {
+	case protocol.StatusOK, protocol.StatusError:
+		return r.Latency, true
+	case protocol.StatusPending:
+		return now.Sub(r.ReqAt), true
+	}
+	return 0, false
+}
+
+// matchRow reports whether row r passes q.
+func (q *query) matchRow(st *store.Store, r *store.Row, now time.Time) bool {
+	if q.conn != 0 && r.Conn != q.conn {
+		return false
+	}
+	for i := range q.terms {
+		t := &q.terms[i]
+		var ok bool
+		switch t.kind {
+		case termText:
+			ok = t.matchRowText(st, r)
+		case termMethod:
+			ok = t.matchString(r.Method)
+		case termID:
+			ok = matchID(r.ID, t.str)
+		case termConn:
+			ok = r.Conn == t.num
+		case termConnName:
+			ok = t.conns[r.Conn]
+		case termStatus:
+			ok = t.set&(1<<r.Status) != 0
+		case termDir:
+			ok = uint64(r.Dir) == t.num
+		case termKindOf:
+			ok = t.set&(1<<r.Kind) != 0
+		case termLatency:
+			if d, known := rowLatency(r, now); known {
+				ok = (t.over && d > t.dur) || (!t.over && d < t.dur && r.Status != protocol.StatusPending)
+			}
+		}
+		if ok == t.neg {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *term) matchString(s string) bool {
+	if t.fold {
+		return strings.Contains(strings.ToLower(s), t.str)
+	}
+	return strings.Contains(s, t.str)
+}
+
+func (t *term) matchRowText(st *store.Store, r *store.Row) bool {
+	if t.matchString(r.Method) {
+		return true
+	}
+	for _, seq := range [2]uint64{r.Req, r.Resp} {
+		if seq == 0 {
+			continue
+		}
+		if m, ok := st.Message(seq); ok && t.matchText(m.Frame.Data) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchMsg reports whether message m passes q. In the raw stream, status
+// terms can only tell error responses (status:error) from the rest
+// (status:ok), and latency terms match nothing.
+func (q *query) matchMsg(m *protocol.Message) bool {
+	if q.conn != 0 && m.Conn != q.conn {
+		return false
+	}
+	for i := range q.terms {
+		t := &q.terms[i]
+		var ok bool
+		switch t.kind {
+		case termText:
+			ok = t.matchText(m.Frame.Data)
+		case termMethod:
+			ok = t.matchString(string(m.Info.Method))
+		case termID:
+			ok = matchID(string(m.Info.ID), t.str)
+		case termConn:
+			ok = m.Conn == t.num
+		case termConnName:
+			ok = t.conns[m.Conn]
+		case termStatus:
+			var s protocol.Status
+			switch {
+			case m.Info.IsError:
+				s = protocol.StatusError
+			case m.Info.Kind == protocol.KindResponse:
+				s = protocol.StatusOK
+			default:
+				s = protocol.StatusNone
+			}
+			ok = t.set&(1<<s) != 0
+		case termDir:
+			ok = uint64(m.Dir) == t.num
+		case termKindOf:
+			ok = t.set&(1<<m.Info.Kind) != 0
+		}
+		if ok == t.neg {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"os"
+	"slices"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/store"
+)
+
+// focus is the pane that has the keyboard.
+type focus uint8
+
+const (
+	focusList focus = iota
+	focusDetail
+	focusConns
+)
+
+var focusNames = [...]string{"list", "detail", "connections"}
+
+// String returns the pane's name.
+func (f focus) String() string {
+	if int(f) < len(focusNames) {
+		return focusNames[f]
+	}
+	return "focus?"
+}
+
+// connsPane says whether the connections pane is shown.
+type connsPane uint8
+
+const (
+	connsAuto   connsPane = iota // shown on wide terminals
+	connsShown                   // shown
+	connsHidden                  // hidden
+)
+
+var connsPaneNames = [...]string{"auto", "shown", "hidden"}
+
+// String returns the setting's name.
+func (p connsPane) String() string {
+	if int(p) < len(connsPaneNames) {
+		return connsPaneNames[p]
+	}
+	return "conns?"
+}
+
+// Model is the inspector's root tea.Model. It owns the child models and
+// takes data from the store on a tick.
+type Model struct {
+	c      *common
+	list   listModel
+	detail detailModel
+	conns  connsModel
+	stats  statsModel
+	filter filterModel
+	help   help.Model
+
+	focus      focus
+	connsPane  connsPane
+	showStats  bool
+	showHelp   bool
+	gen        uint64
+	totals     store.Totals
+	pausedRows uint64 // Totals.Rows when the display was paused
+	rate       rateMeter
+	notice     string
+	noticeBad  bool
+	noticeAt   time.Time
+}
+
+// tickMsg is the data tick: the store is read when its generation moved.
+type tickMsg time.Time
+
+// New returns the root model reading st. It uses dark-background styles
+// until the terminal reports its background, and no colour when NO_COLOR
+// is set.
+func New(st *store.Store, opts Options) Model {
+	if opts.Tick <= 0 {
+		opts.Tick = 40 * time.Millisecond
+	}
+	c := &common{st: st, opts: opts, keys: newKeyMap(), now: time.Now, dir: ".",
+		noColor: os.Getenv("NO_COLOR") != ""}
+	c.styles = newStyles(true, c.noColor)
+	m := Model{
+		c:      c,
+		list:   newListModel(c),
+		detail: newDetailModel(c),
+		conns:  newConnsModel(c),
+		stats:  newStatsModel(c),
+		filter: newFilterModel(c),
+		help:   help.New(),
+	}
+	m.help.Styles = c.styles.Help
+	return m
+}
+
+// Init implements tea.Model.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.tickCmd(), tea.RequestBackgroundColor)
+}
+
+func (m Model) tickCmd() tea.Cmd {
+	return tea.Tick(m.c.opts.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// keyMatches reports whether a key press matches any of the bindings.
+func keyMatches(msg tea.KeyPressMsg, b ...key.Binding) bool { return key.Matches(msg, b...) }
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m = m.relayout()
+	case tea.BackgroundColorMsg:
+		m.c.styles = newStyles(msg.IsDark(), m.c.noColor)
+		m.c.styleGen++
+		m.help.Styles = m.c.styles.Help
+	case tickMsg:
+		m, cmd = m.refresh()
+		cmd = tea.Batch(cmd, m.tickCmd())
+	case scanMsg:
+		m.list, cmd = m.list.scan(msg)
+	case writtenMsg:
+		if msg.err != nil {
+			m = m.setNotice("write failed: "+msg.err.Error(), true)
+		} else {
+			m = m.setNotice("wrote "+msg.path+" ("+fmtSize(int64(msg.n))+")", false)
+		}
+	case tea.PasteMsg:
+		if m.filter.editing {
+			var changed bool
+			m.filter, changed = m.filter.update(msg)
+			if changed {
+				m, cmd = m.applyQuery()
+			}
+		}
+	case tea.KeyPressMsg:
+		m, cmd = m.handleKey(msg)
+	case tea.MouseClickMsg:
+		m, cmd = m.handleClick(msg.Mouse())
+	case tea.MouseWheelMsg:
+		m, cmd = m.handleWheel(msg.Mouse())
+	}
+	return m.settle(), cmd
+}
+
+// settle brings the detail pane and the key map in line with the state.
+func (m Model) settle() Model {
+	m = m.relayout() // the filter line may have come or gone
+	if !m.showStats {
+		m.detail = m.detail.sync(m.list.raw(), m.list.sel)
+	}
+	m.c.keys.setContext(keyContext{
+		editing:   m.filter.editing,
+		focus:     m.focus,
+		raw:       m.list.raw(),
+		haveSel:   m.list.sel != 0,
+		filtered:  m.filter.active() || m.conns.sel != 0,
+		helpShown: m.showHelp,
+	})
+	return m
+}
+
+// refresh takes in what the store gained since the last tick.
+func (m Model) refresh() (Model, tea.Cmd) {
+	st := m.c.st
+	m.totals = st.Totals()
+	m.rate.add(m.c.now(), m.totals.Messages)
+	g := st.Gen()
+	changed := g != m.gen
+	m.gen = g
+	if changed {
+		m.conns = m.conns.refresh()
+		if m.showStats {
+			m.stats = m.stats.refresh(m.conns.sel)
+		}
+	}
+	var cmd tea.Cmd
+	if changed || (m.list.q != nil && len(m.list.q.terms) > 0) {
+		m.list, cmd = m.list.refresh()
+	}
+	return m, cmd
+}
+
+// applyQuery rebuilds the list for the typed filter and the selected
+// connection.
+func (m Model) applyQuery() (Model, tea.Cmd) {
+	q := &query{}
+	if m.filter.applied != nil {
+		q.src = m.filter.applied.src
+		q.terms = slices.Clone(m.filter.applied.terms)
+	}
+	q.conn = m.conns.sel
+	var cmd tea.Cmd
+	m.list, cmd = m.list.setQuery(q)
+	if m.showStats {
+		m.stats = m.stats.refresh(m.conns.sel)
+	}
+	return m, cmd
+}
+
+// setNotice shows a short message in the bottom line for a few seconds.
+func (m Model) setNotice(s string, bad bool) Model {
+	m.notice, m.noticeBad, m.noticeAt = s, bad, m.c.now()
+	return m
+}
+
+// rateMeter turns a growing counter into a rate over the last second.
+type rateMeter struct {
+	at []time.Time
+	n  []uint64
+}
+
+func (r *rateMeter) add(t time.Time, n uint64) {
+	r.at, r.n = append(r.at, t), append(r.n, n)
+	for len(r.at) > 2 && t.Sub(r.at[1]) >= time.Second {
+		r.at, r.n = r.at[1:], r.n[1:]
+	}
+}
+
+// perSecond is the rate over the samples kept.
+func (r *rateMeter) perSecond() float64 {
+	if len(r.at) < 2 {
+		return 0
+	}
+	dt := r.at[len(r.at)-1].Sub(r.at[0]).Seconds()
+	if dt <= 0 {
+		return 0
+	}
+	return float64(r.n[len(r.n)-1]-r.n[0]) / dt
+}

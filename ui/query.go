@@ -1,0 +1,278 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// filterSyntax documents the filter language; the help view shows it.
+const filterSyntax = `terms are ANDed; prefix a term with - to negate it
+  method:add        method contains "add"          id:17       id is 17 (or "17")
+  conn:3            connection #3                   conn:node   client or process contains "node"
+  status:error,orphan  ok error pending noreply orphan none
+  dir:c2s|s2c       the side that asked (also dir:> and dir:<)
+  kind:request      request response notification raw other
+  slow:>100ms       latency over (lat:<1ms under; pending rows count their wait)
+  anything else     text in the frames (case-insensitive unless it has capitals)`
+
+// termKind is what a filter term tests.
+type termKind uint8
+
+const (
+	termText termKind = iota
+	termMethod
+	termID
+	termConn
+	termConnName
+	termStatus
+	termDir
+	termKindOf
+	termLatency
+)
+
+var termKindNames = [...]string{"text", "method", "id", "conn", "conn", "status", "dir", "kind", "slow"}
+
+// String returns the term's key as typed.
+func (k termKind) String() string {
+	if int(k) < len(termKindNames) {
+		return termKindNames[k]
+	}
+	return fmt.Sprintf("term(%d)", k)
+}
+
+// term is one parsed filter term.
+type term struct {
+	kind  termKind
+	neg   bool
+	str   string // lower-cased when fold
+	fold  bool
+	num   uint64
+	set   uint32 // statuses or kinds, one bit each
+	conns map[uint64]bool
+	over  bool // latency: true for >, false for <
+	dur   time.Duration
+}
+
+// query is a parsed filter plus the connection chosen in the connections
+// pane. The zero query matches everything.
+type query struct {
+	src   string
+	terms []term
+	conn  uint64 // 0 = all connections
+}
+
+// empty reports whether q matches everything.
+func (q *query) empty() bool { return q == nil || (len(q.terms) == 0 && q.conn == 0) }
+
+var statusWords = map[string]protocol.Status{
+	"ok": protocol.StatusOK, "error": protocol.StatusError, "err": protocol.StatusError,
+	"pending": protocol.StatusPending, "noreply": protocol.StatusNoReply, "no-reply": protocol.StatusNoReply,
+	"orphan": protocol.StatusOrphan, "none": protocol.StatusNone,
+}
+
+var kindWords = map[string]protocol.Kind{
+	"request": protocol.KindRequest, "req": protocol.KindRequest, "response": protocol.KindResponse,
+	"resp": protocol.KindResponse, "notification": protocol.KindNotification, "notify": protocol.KindNotification,
+	"event": protocol.KindNotification, "raw": protocol.KindRaw, "other": protocol.KindOther,
+}
+
+// parseQuery parses the filter language (see filterSyntax).
+func parseQuery(src string) (*query, error) {
+	q := &query{src: strings.TrimSpace(src)}
+	defer q.order()
+	for _, tok := range splitTerms(src) {
+		t := term{}
+		if len(tok) > 1 && tok[0] == '-' {
+			t.neg, tok = true, tok[1:]
+		}
+		k, v, ok := strings.Cut(tok, ":")
+		if !ok || v == "" {
+			k, v = "", tok
+		}
+		switch strings.ToLower(k) {
+		case "method", "m":
+			t.kind = termMethod
+			t.str, t.fold = foldTerm(v)
+		case "id":
+			t.kind, t.str = termID, v
+		case "conn", "c":
+			if n, err := strconv.ParseUint(strings.TrimPrefix(v, "#"), 10, 64); err == nil {
+				t.kind, t.num = termConn, n
+			} else {
+				t.kind, t.str = termConnName, strings.ToLower(v)
+			}
+		case "status", "s":
+			t.kind = termStatus
+			for _, w := range strings.Split(strings.ToLower(v), ",") {
+				s, ok := statusWords[w]
+				if !ok {
+					return nil, fmt.Errorf("status %q: want ok, error, pending, noreply, orphan or none", w)
+				}
+				t.set |= 1 << s
+			}
+		case "dir", "d":
+			t.kind = termDir
+			switch strings.ToLower(v) {
+			case "c2s", ">", "client":
+				t.num = uint64(protocol.C2S)
+			case "s2c", "<", "server":
+				t.num = uint64(protocol.S2C)
+			default:
+				return nil, fmt.Errorf("dir %q: want c2s or s2c", v)
+			}
+		case "kind", "k":
+			t.kind = termKindOf
+			for _, w := range strings.Split(strings.ToLower(v), ",") {
+				kd, ok := kindWords[w]
+				if !ok {
+					return nil, fmt.Errorf("kind %q: want request, response, notification, raw or other", w)
+				}
+				t.set |= 1 << kd
+			}
+		case "slow", "lat", "latency":
+			t.kind, t.over = termLatency, true
+			s := strings.TrimPrefix(v, "=")
+			switch {
+			case strings.HasPrefix(s, ">"):
+				s = strings.TrimPrefix(strings.TrimPrefix(s, ">"), "=")
+			case strings.HasPrefix(s, "<"):
+				t.over, s = false, strings.TrimPrefix(strings.TrimPrefix(s, "<"), "=")
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s %q: want a duration such as >100ms", k, v)
+			}
+			t.dur = d
+		case "":
+			t.kind = termText
+			t.str, t.fold = foldTerm(v)
+		default:
+			t.kind = termText
+			t.str, t.fold = foldTerm(tok)
+		}
+		q.terms = append(q.terms, t)
+	}
+	return q, nil
+}
+
+// splitTerms splits on spaces, keeping "quoted phrases" whole (quotes removed).
+func splitTerms(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inQ := false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			inQ = !inQ
+		case r == ' ' && !inQ:
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// foldTerm applies smart case: a term without capitals matches any case.
+func foldTerm(v string) (string, bool) {
+	if strings.ToLower(v) == v {
+		return v, true
+	}
+	return v, false
+}
+
+// needsConns reports whether q names connections by client or process.
+func (q *query) needsConns() bool {
+	for _, t := range q.terms {
+		if t.kind == termConnName {
+			return true
+		}
+	}
+	return false
+}
+
+// bindConns resolves conn:name terms against the known connections.
+func (q *query) bindConns(conns []store.Conn) {
+	for i := range q.terms {
+		t := &q.terms[i]
+		if t.kind != termConnName {
+			continue
+		}
+		t.conns = map[uint64]bool{}
+		for _, c := range conns {
+			if strings.Contains(strings.ToLower(c.Client), t.str) || strings.Contains(strings.ToLower(c.Process), t.str) ||
+				(c.PID > 0 && strconv.Itoa(c.PID) == t.str) {
+				t.conns[c.ID] = true
+			}
+		}
+	}
+}
+
+// containsFold reports whether hay contains needle, which is lower case,
+// ignoring ASCII case in hay.
+func containsFold(hay []byte, needle string) bool {
+	n := len(needle)
+	if n == 0 {
+		return true
+	}
+	c0 := needle[0]
+	up := c0
+	if c0 >= 'a' && c0 <= 'z' {
+		up = c0 - 32
+	}
+	for i := 0; i+n <= len(hay); i++ {
+		if b := hay[i]; b != c0 && b != up {
+			j := bytes.IndexByte(hay[i+1:len(hay)-n+1], c0)
+			if up != c0 {
+				if k := bytes.IndexByte(hay[i+1:len(hay)-n+1], up); k >= 0 && (j < 0 || k < j) {
+					j = k
+				}
+			}
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		}
+		if equalFold(hay[i:i+n], needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(b []byte, lower string) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// matchText tests one text term against a frame payload.
+func (t *term) matchText(b []byte) bool {
+	if t.fold {
+		return containsFold(b, t.str)
+	}
+	return bytes.Contains(b, []byte(t.str))
+}
+
+func matchID(id, want string) bool {
+	return id == want || (len(id) >= 2 && id[0] == '"' && id[1:len(id)-1] == want)
+}

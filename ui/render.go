@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"charm.land/lipgloss/v2"
+
+	"sockscope/protocol"
+)
+
+// Bounds on what the detail pane renders for one message.
+const (
+	maxPretty      = 256 << 10 // larger JSON is shown as it came, unindented
+	maxDetailBytes = 64 << 10  // of a non-JSON or unindented frame
+	maxDetailLines = 4000
+)
+
+// messageBody renders a message's payload for the detail pane: pretty,
+// highlighted JSON; escaped text; or a hex dump. Every byte from the frame
+// passes through sanitize or the hex dump.
+func messageBody(m *protocol.Message, w int, hex bool, s *Styles) []string {
+	var lines []string
+	f := &m.Frame
+	if f.Truncated {
+		lines = append(lines, s.Warn.Render(fmt.Sprintf("⚠ truncated frame: %s kept of %s (%s bytes)",
+			fmtSize(int64(len(f.Data))), fmtSize(int64(f.Size)), fmtCount(f.Size))))
+	}
+	if f.Err != "" {
+		lines = append(lines, s.Warn.Render("⚠ framing: "+sanitize(f.Err)))
+	}
+	if m.Info.Kind == protocol.KindRaw && m.Info.Err != "" && !hex {
+		lines = append(lines, s.Dim.Render("not JSON: "+sanitize(m.Info.Err)))
+	}
+	data := f.Data
+	switch {
+	case len(data) == 0:
+		lines = append(lines, s.Dim.Render("(empty)"))
+	case hex || !looksText(data):
+		lines = append(lines, hexDump(data, w, s)...)
+	default:
+		if pretty, ok := prettyJSON(data); ok && m.Info.Kind != protocol.KindRaw {
+			for _, l := range strings.Split(pretty, "\n") {
+				lines = append(lines, highlightJSON(l, s))
+			}
+		} else {
+			more := len(data) > maxDetailBytes
+			if more {
+				data = data[:maxDetailBytes]
+			}
+			for _, l := range strings.Split(string(data), "\n") {
+				lines = append(lines, sanitize(l))
+			}
+			if more {
+				lines = append(lines, s.Dim.Render(fmt.Sprintf("… %s more bytes (w writes the whole frame)", fmtCount(len(f.Data)-maxDetailBytes))))
+			}
+		}
+	}
+	return wrapLines(lines, w)
+}
+
+// wrapLines wraps long lines to w cells and caps their number.
+func wrapLines(lines []string, w int) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if w > 0 && lipgloss.Width(l) > w {
+			out = append(out, strings.Split(lipgloss.Wrap(l, w, ""), "\n")...)
+		} else {
+			out = append(out, l)
+		}
+		if len(out) > maxDetailLines {
+			out = append(out[:maxDetailLines], fmt.Sprintf("… cut at %d lines (w writes the whole frame)", maxDetailLines))
+			break
+		}
+	}
+	return out
+}
+
+// looksText reports whether data is UTF-8 with few control characters.
+func looksText(data []byte) bool {
+	sample := data[:min(len(data), 4096)]
+	ctl := 0
+	for _, b := range sample {
+		if b < 0x20 && b != '\n' && b != '\r' && b != '\t' {
+			ctl++
+		}
+	}
+	if ctl*20 > len(sample) {
+		return false
+	}
+	for len(sample) > 0 {
+		r, n := utf8.DecodeRune(sample)
+		if r == utf8.RuneError && n == 1 && len(sample) >= utf8.UTFMax {
+			return false
+		}
+		sample = sample[n:]
+	}
+	return true
+}
+
+// prettyJSON indents data, when it is JSON of a reasonable size.
+func prettyJSON(data []byte) (string, bool) {
+	if len(data) > maxPretty {
+		return "", false
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, bytes.TrimSpace(data), "", "  "); err != nil {
+		return "", false
+	}
+	return buf.String(), true
+}
+
+// highlightJSON colours one line of indented JSON.
+func highlightJSON(line string, s *Styles) string {
+	var b strings.Builder
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(line) && line[j] != '"' {
+				if line[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(line))
+			tok := sanitize(line[i:j])
+			rest := strings.TrimLeft(line[j:], " ")
+			if strings.HasPrefix(rest, ":") {
+				b.WriteString(s.JSONKey.Render(tok))
+			} else {
+				b.WriteString(s.JSONString.Render(tok))
+			}
+			i = j
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := i + 1
+			for j < len(line) && strings.IndexByte("0123456789.eE+-", line[j]) >= 0 {
+				j++
+			}
+			b.WriteString(s.JSONNumber.Render(line[i:j]))
+			i = j
+		case c == 't' || c == 'f' || c == 'n':
+			j := i
+			for j < len(line) && line[j] >= 'a' && line[j] <= 'z' {
+				j++
+			}
+			b.WriteString(s.JSONLiteral.Render(line[i:j]))
+			i = max(j, i+1)
+		case c == ' ':
+			j := i
+			for j < len(line) && line[j] == ' ' {
+				j++
+			}
+			b.WriteString(line[i:j])
+			i = j
+		default:
+			b.WriteString(s.JSONPunct.Render(sanitize(line[i : i+1])))
+			i++
+		}
+	}
+	return b.String()
+}
+
+// hexDump renders data as offset, hex bytes and printable characters, 16
+// bytes a line when the pane is wide enough, else 8.
+func hexDump(data []byte, w int, s *Styles) []string {
+	per := 16
+	if w < 76 {
+		per = 8
+	}
+	more := len(data) > maxDetailBytes
+	if more {
+		data = data[:maxDetailBytes]
+	}
+	lines := make([]string, 0, len(data)/per+2)
+	var hx, asc strings.Builder
+	for off := 0; off < len(data); off += per {
+		hx.Reset()
+		asc.Reset()
+		for i := 0; i < per; i++ {
+			if i == per/2 {
+				hx.WriteByte(' ')
+			}
+			if off+i < len(data) {
+				c := data[off+i]
+				fmt.Fprintf(&hx, "%02x ", c)
+				if c >= 0x20 && c < 0x7f {
+					asc.WriteByte(c)
+				} else {
+					asc.WriteByte('.')
+				}
+			} else {
+				hx.WriteString("   ")
+			}
+		}
+		lines = append(lines, s.HexOffset.Render(fmt.Sprintf("%08x", off))+"  "+hx.String()+s.HexASCII.Render("|"+asc.String()+"|"))
+	}
+	if more {
+		lines = append(lines, s.Dim.Render("… more bytes (w writes the whole frame)"))
+	}
+	return lines
+}

@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// statsModel is the latency view: a per-method table, a sparkline of the
+// most recent latencies and a histogram of them.
+type statsModel struct {
+	c       *common
+	conn    uint64 // 0 = all connections
+	methods []store.MethodStats
+	recent  []time.Duration
+	top     int // first visible table row
+	height  int
+}
+
+func newStatsModel(c *common) statsModel { return statsModel{c: c} }
+
+// refresh re-reads the statistics of connection conn (0 for all).
+func (m statsModel) refresh(conn uint64) statsModel {
+	m.conn = conn
+	m.methods = m.c.st.Methods(conn)
+	m.recent = m.c.st.RecentLatencies(m.recent[:0])
+	m.top = clamp(m.top, 0, max(0, len(m.methods)-1))
+	return m
+}
+
+// update scrolls the table while the pane has the focus.
+func (m statsModel) update(msg tea.Msg) (statsModel, tea.Cmd) {
+	k := m.c.keys
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case keyMatches(msg, k.Up):
+			m.top--
+		case keyMatches(msg, k.Down):
+			m.top++
+		case keyMatches(msg, k.PageUp):
+			m.top -= max(1, m.height/2)
+		case keyMatches(msg, k.PageDown):
+			m.top += max(1, m.height/2)
+		case keyMatches(msg, k.Top):
+			m.top = 0
+		case keyMatches(msg, k.Bottom):
+			m.top = len(m.methods)
+		}
+		m.top = clamp(m.top, 0, max(0, len(m.methods)-1))
+	}
+	return m, nil
+}
+
+// sparkBlocks draw a sparkline, lowest to highest.
+var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws the last w latencies on a log scale.
+func sparkline(lat []time.Duration, w int) string {
+	if len(lat) > w {
+		lat = lat[len(lat)-w:]
+	}
+	if len(lat) == 0 {
+		return ""
+	}
+	lo, hi := lat[0], lat[0]
+	for _, d := range lat {
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	lo = max(lo, time.Microsecond)
+	span := logf(hi) - logf(lo)
+	var b strings.Builder
+	for _, d := range lat {
+		i := 0
+		if span > 0 {
+			i = int((logf(max(d, lo)) - logf(lo)) / span * float64(len(sparkBlocks)-1))
+		}
+		b.WriteRune(sparkBlocks[clamp(i, 0, len(sparkBlocks)-1)])
+	}
+	return b.String()
+}
+
+// logf is a cheap log2 of a duration in nanoseconds, good enough to scale.
+func logf(d time.Duration) float64 {
+	f := float64(max(d, 1))
+	n := 0.0
+	for f >= 2 {
+		f /= 2
+		n++
+	}
+	return n + (f - 1)
+}
+
+// histBuckets are the histogram's upper bounds.
+var histBuckets = []time.Duration{100 * time.Microsecond, time.Millisecond, 10 * time.Millisecond,
+	100 * time.Millisecond, time.Second, 1<<63 - 1}
+
+var histLabels = []string{"<100µs", "<1ms", "<10ms", "<100ms", "<1s", "≥1s"}
+
+// view renders the pane body in w×h cells.
+func (m statsModel) view(w, h int) []string {
+	s := &m.c.styles
+	var lines []string
+	scope := "all connections"
+	if m.conn != 0 {
+		scope = fmt.Sprintf("connection #%d", m.conn)
+	}
+	lines = append(lines, s.Dim.Render(cut(fmt.Sprintf("recent %d latencies (%s, all conns)", len(m.recent), "log scale"), w)))
+	lines = append(lines, s.Spark.Render(sparkline(m.recent, w)))
+	counts := make([]int, len(histBuckets))
+	for _, d := range m.recent {
+		for i, b := range histBuckets {
+			if d < b {
+				counts[i]++
+				break
+			}
+		}
+	}
+	most := 1
+	for _, c := range counts {
+		most = max(most, c)
+	}
+	histRows := len(histBuckets)
+	if h < 14 {
+		histRows = 0 // too short: the sparkline must do
+	}
+	for i := 0; i < histRows; i++ {
+		barW := max(0, w-16)
+		n := counts[i] * barW / most
+		if counts[i] > 0 {
+			n = max(n, 1)
+		}
+		lines = append(lines, fitLeft(histLabels[i], 6)+" "+s.Bar.Render(strings.Repeat("█", n))+" "+s.Dim.Render(fmtCount(counts[i])))
+	}
+	lines = append(lines, "")
+	colW := 7
+	nameW := max(8, w-6*(colW+1)-8)
+	hdr := cells(fit("method ("+scope+")", nameW), fitLeft("count", 7), fitLeft("err", colW),
+		fitLeft("p50", colW), fitLeft("p90", colW), fitLeft("p99", colW), fitLeft("max", colW))
+	lines = append(lines, s.ColHeader.Render(fit(hdr, w)))
+	if len(m.methods) == 0 {
+		lines = append(lines, s.Dim.Render("  no requests yet"))
+	}
+	for i := m.top; i < len(m.methods) && len(lines) < h; i++ {
+		ms := &m.methods[i]
+		errs := fitLeft(fmtCount(ms.Errors), colW)
+		if ms.Errors > 0 {
+			errs = s.status(protocol.StatusError).Render(errs)
+		}
+		lat := func(d time.Duration) string {
+			if ms.Latency.Count == 0 {
+				return s.Dim.Render(fitLeft("-", colW))
+			}
+			return latencyStyle(d, s).Render(fitLeft(fmtDur(d), colW))
+		}
+		lines = append(lines, cells(fit(sanitize(ms.Method), nameW), fitLeft(fmtCount(ms.Count), 7), errs,
+			lat(ms.Latency.P50), lat(ms.Latency.P90), lat(ms.Latency.P99), lat(ms.Latency.Max)))
+	}
+	return lines
+}

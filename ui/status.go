@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+)
+
+// noticeFor is how long a notice stays in the bottom line.
+const noticeFor = 5 * time.Second
+
+// segment is one part of the status bar; lower priorities go first when
+// the bar is too narrow.
+type segment struct {
+	text     string
+	style    lipgloss.Style
+	priority int
+	shrink   bool // may be cut instead of dropped
+}
+
+// statusBar is the top line: where the proxy listens and forwards to,
+// connections, rate, drops, recording, pause and filter.
+func (m Model) statusBar(w int) string {
+	s := &m.c.styles
+	t := m.totals
+	o := m.c.opts
+	segs := []segment{{text: " sockscope ", style: s.HeaderKey, priority: 9}}
+	if o.Listen != "" || o.Upstream != "" {
+		segs = append(segs, segment{text: sanitize(o.Listen) + " → " + sanitize(o.Upstream), style: s.Header, priority: 5, shrink: true})
+	}
+	segs = append(segs,
+		segment{text: fmtCount(t.OpenConns) + "/" + fmtCount(t.Conns) + " conns", style: s.Header, priority: 6},
+		segment{text: fmtCount(int64(m.rate.perSecond()+0.5)) + " msg/s", style: s.Header, priority: 7},
+		segment{text: fmtCount(t.Messages) + " msgs", style: s.HeaderDim, priority: 3},
+	)
+	if t.DroppedEvents > 0 {
+		segs = append(segs, segment{text: " ⚠ " + fmtCount(t.DroppedEvents) + " dropped (" + fmtSize(int64(t.DroppedBytes)) + ") ", style: s.Drops, priority: 10})
+	} else {
+		segs = append(segs, segment{text: "0 drops", style: s.HeaderDim, priority: 4})
+	}
+	if o.RecordPath != "" {
+		rec := "● rec " + sanitize(filepath.Base(o.RecordPath))
+		st := s.Rec
+		if o.RecordStatus != nil {
+			size, err := o.RecordStatus()
+			rec += " " + fmtSize(size)
+			if err != nil {
+				rec += " ⚠ " + sanitize(err.Error())
+				st = s.Drops
+			}
+		}
+		segs = append(segs, segment{text: rec, style: st, priority: 8, shrink: true})
+	}
+	if m.list.paused {
+		segs = append(segs, segment{text: " ⏸ PAUSED ", style: s.Paused, priority: 10})
+	}
+	if m.filter.active() {
+		segs = append(segs, segment{text: "filter: " + sanitize(m.filter.applied.src), style: s.HeaderKey, priority: 9, shrink: true})
+	}
+	if m.conns.sel != 0 {
+		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
+	}
+	return renderSegments(segs, w, s)
+}
+
+// renderSegments lays segments out with separators, dropping the lowest
+// priorities and then cutting shrinkable ones until they fit in w.
+func renderSegments(segs []segment, w int, s *Styles) string {
+	const sep = " │ "
+	width := func() int {
+		n := 0
+		for i, sg := range segs {
+			if i > 0 {
+				n += len([]rune(sep))
+			}
+			n += lipgloss.Width(sg.text)
+		}
+		return n
+	}
+	drop := func(below int) bool {
+		lowest := -1
+		for i, sg := range segs {
+			if sg.priority < below && (lowest < 0 || sg.priority < segs[lowest].priority) {
+				lowest = i
+			}
+		}
+		if lowest < 0 {
+			return false
+		}
+		segs = append(segs[:lowest], segs[lowest+1:]...)
+		return true
+	}
+	for width() > w && drop(5) {
+	}
+	for i := range segs {
+		if over := width() - w; over > 0 && segs[i].shrink {
+			segs[i].text = cut(segs[i].text, max(8, lipgloss.Width(segs[i].text)-over))
+		}
+	}
+	for width() > w && len(segs) > 1 && drop(100) {
+	}
+	var b strings.Builder
+	for i, sg := range segs {
+		if i > 0 {
+			b.WriteString(s.HeaderDim.Render(sep))
+		}
+		b.WriteString(sg.style.Render(sg.text))
+	}
+	line := ansiCut(b.String(), w)
+	return line + s.Header.Render(strings.Repeat(" ", max(0, w-lipgloss.Width(line))))
+}
+
+// bottomLine is a recent notice, then the short help.
+func (m Model) bottomLine(w int) string {
+	s := &m.c.styles
+	var b strings.Builder
+	if m.notice != "" && m.c.now().Sub(m.noticeAt) < noticeFor {
+		st := s.Notice
+		if m.noticeBad {
+			st = s.ErrorText
+		}
+		b.WriteString(st.Render(cut(" "+m.notice, w*2/3)) + "  ")
+	}
+	h := m.help
+	h.SetWidth(max(10, w-lipgloss.Width(b.String())))
+	b.WriteString(h.ShortHelpView(m.c.keys.ShortHelp()))
+	return ansiCut(b.String(), w)
+}

@@ -1,0 +1,134 @@
+// Package ui is sockscope's live inspector: a full-screen Bubble Tea
+// program that shows what the store holds — connections, the exchanges
+// list (or the raw message stream), the selected exchange in detail, and
+// latency statistics — and stays smooth under heavy traffic.
+//
+// Typical use, once the observer fills st:
+//
+//	err := ui.Run(ctx, st, ui.Options{Listen: "unix:/tmp/app.sock", Upstream: "unix:/tmp/app.sock.orig"})
+//
+// The UI never touches a socket. Data enters it in batches: a tick every
+// Options.Tick reads the store when its generation moved, and rendering
+// reads only the rows on screen, so a million stored messages cost no more
+// than ten.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+	"sockscope/store"
+
+	"time"
+)
+
+// Options configure the inspector.
+type Options struct {
+	// Listen and Upstream are shown in the status bar.
+	Listen, Upstream string
+	// RecordPath is the session file being written; "" when not recording.
+	RecordPath string
+	// RecordStatus reports the session file's size and its write error, if
+	// any; nil when not recording.
+	RecordStatus func() (size int64, err error)
+	// Tick is how often the store is read. If zero, 40ms.
+	Tick time.Duration
+}
+
+// Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
+// ctx is done, and leaves the terminal as it found it.
+func Run(ctx context.Context, st *store.Store, opts Options) error {
+	p := tea.NewProgram(New(st, opts))
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Quit()
+		case <-done:
+		}
+	}()
+	_, err := p.Run()
+	return err
+}
+
+// writtenMsg reports a message written to a file by w.
+type writtenMsg struct {
+	path string
+	n    int
+	err  error
+}
+
+// selectedMessage is the message y and w act on: in the raw stream the
+// selected one; in the exchanges list the request or the response, as
+// chosen with h/l.
+func (m Model) selectedMessage() (protocol.Message, string, bool) {
+	seq := m.list.sel
+	if seq == 0 {
+		return protocol.Message{}, "", false
+	}
+	if m.list.raw() {
+		msg, ok := m.c.st.Message(seq)
+		return msg, fmt.Sprintf("sockscope-msg-%d", seq), ok
+	}
+	r, ok := m.c.st.Row(seq)
+	if !ok {
+		return protocol.Message{}, "", false
+	}
+	name := fmt.Sprintf("sockscope-%d", seq)
+	ms := r.Req
+	if m.detail.side == sideResponse || ms == 0 {
+		ms = r.Resp
+		name += "-response"
+	}
+	if ms == 0 {
+		return protocol.Message{}, "", false
+	}
+	msg, ok := m.c.st.Message(ms)
+	return msg, name, ok
+}
+
+// copySelected puts the selected message on the clipboard (OSC 52).
+func (m Model) copySelected() (Model, tea.Cmd) {
+	msg, _, ok := m.selectedMessage()
+	if !ok {
+		return m.setNotice("nothing to copy: that message is not stored (any more)", true), nil
+	}
+	note := fmt.Sprintf("copied %s (%s) to the clipboard", describe(&msg), fmtSize(int64(len(msg.Frame.Data))))
+	if msg.Frame.Truncated {
+		note += fmt.Sprintf(" — truncated frame, %s on the wire", fmtSize(int64(msg.Frame.Size)))
+	}
+	return m.setNotice(note, false), tea.SetClipboard(string(msg.Frame.Data))
+}
+
+// writeSelected writes the selected message's bytes, as captured, to
+// ./sockscope-<row>.json (or -response.json, or .bin for a non-JSON frame).
+func (m Model) writeSelected() (Model, tea.Cmd) {
+	msg, name, ok := m.selectedMessage()
+	if !ok {
+		return m.setNotice("nothing to write: that message is not stored (any more)", true), nil
+	}
+	ext := ".json"
+	if msg.Info.Kind == protocol.KindRaw {
+		ext = ".bin"
+	}
+	path := filepath.Join(m.c.dir, name+ext)
+	if m.c.dir == "." {
+		path = "./" + name + ext
+	}
+	data := msg.Frame.Data
+	return m, func() tea.Msg {
+		err := os.WriteFile(path, data, 0o644)
+		return writtenMsg{path: path, n: len(data), err: err}
+	}
+}
+
+// describe names a message for a notice.
+func describe(msg *protocol.Message) string {
+	return fmt.Sprintf("%s #%d", msg.Info.Kind, msg.Seq)
+}
