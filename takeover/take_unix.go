@@ -78,7 +78,24 @@ func check(n names) (fs.FileInfo, error) {
 	if err := unix.Access(n.dir, unix.W_OK|unix.X_OK); err != nil {
 		return nil, fmt.Errorf("%w: sockscope may not create or rename files in %s (%v); run it as the socket's owner or use --listen; nothing was changed", ErrPermission, n.dir, err)
 	}
+	if err := stickyCheck(n.dir, fi); err != nil {
+		return nil, err
+	}
 	return fi, nil
+}
+
+// stickyCheck refuses a socket in a sticky directory (like /tmp) that only
+// its owner may rename, instead of failing half-way through the swap.
+func stickyCheck(dir string, fi fs.FileInfo) error {
+	d, err := os.Stat(dir)
+	if err != nil || d.Mode()&fs.ModeSticky == 0 {
+		return nil
+	}
+	me := uint32(os.Geteuid())
+	if me == 0 || me == d.Sys().(*syscall.Stat_t).Uid || me == fi.Sys().(*syscall.Stat_t).Uid {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is sticky, so only the socket's owner (uid %d) may move it; run sockscope as that user or use --listen; nothing was changed", ErrPermission, dir, fi.Sys().(*syscall.Stat_t).Uid)
 }
 
 // probe dials path to make sure a server is accepting there. The server sees
