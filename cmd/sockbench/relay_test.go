@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestMain lets the test binary stand in for sockscope: with
+// SOCKBENCH_STANDIN=1 it is a plain io.Copy relay that takes sockscope's
+// arguments and prints a summary line on SIGTERM.
+func TestMain(m *testing.M) {
+	if os.Getenv("SOCKBENCH_STANDIN") == "1" {
+		standIn(os.Args[1:])
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func standIn(args []string) {
+	var listen, up string
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "--listen":
+			i++
+			listen = strings.TrimPrefix(args[i], "unix:")
+		case "--headless":
+		default:
+			up = strings.TrimPrefix(args[i], "unix:")
+		}
+	}
+	ln, err := net.Listen("unix", listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	n := 0
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	conns := make(chan net.Conn)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c
+		}
+	}()
+	for {
+		select {
+		case <-sig:
+			fmt.Printf("stand-in: %d connections\n", n)
+			os.Exit(0)
+		case c := <-conns:
+			n++
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("unix", up)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go io.Copy(u, c)
+				io.Copy(c, u)
+			}()
+		}
+	}
+}
+
+// TestRelayThroughSubprocess runs a scenario through a relay subprocess
+// started and stopped the way sockscope is.
+func TestRelayThroughSubprocess(t *testing.T) {
+	t.Setenv("SOCKBENCH_STANDIN", "1")
+	path := startTestEcho(t, 0)
+	dir, err := os.MkdirTemp("", "sb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := startSockscope(exe, dir, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := latency(r.addr, 64, 100); err != nil {
+		t.Errorf("latency through the relay: %v", err)
+	}
+	if m, err := readMem(r.cmd.Process.Pid); err != nil || m.HWM <= 0 {
+		t.Errorf("readMem of the relay = %+v, %v", m, err)
+	}
+	out := r.stop()
+	// The readiness probe and the latency run.
+	if !strings.Contains(out, "stand-in: 2 connections") {
+		t.Errorf("relay printed %q", out)
+	}
+	if !r.exited() || strings.Contains(out, "killed") {
+		t.Error("relay did not exit on SIGTERM")
+	}
+}
+
+func TestRelayThatNeverListens(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	_, err = startSockscope("/bin/false", dir, dir+"/nothing.sock")
+	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
+		t.Errorf("startSockscope(/bin/false) = %v", err)
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRequestAndReplySizes(t *testing.T) {
+	for _, size := range []int{64, 100, 16 << 10, 1 << 21} {
+		req := appendRequest(nil, 12345, size)
+		if len(req) != size {
+			t.Errorf("request of size %d is %d bytes", size, len(req))
+		}
+		var m struct {
+			ID     int64
+			Method string
+			Params string
+		}
+		if err := json.Unmarshal(req, &m); err != nil || m.ID != 12345 || m.Method != "echo" {
+			t.Errorf("request %.80s: %+v %v", req, m, err)
+		}
+		if id := string(requestID(req)); id != "12345" {
+			t.Errorf("requestID = %q", id)
+		}
+		rep := appendReply(nil, []byte("12345"), size)
+		if len(rep) != size {
+			t.Errorf("reply of size %d is %d bytes", size, len(rep))
+		}
+		if !json.Valid(rep) {
+			t.Errorf("reply %.80s is not JSON", rep)
+		}
+	}
+	// Too small to pad: as short as it can be, still valid.
+	if req := appendRequest(nil, 1, 10); !json.Valid(req) {
+		t.Errorf("tiny request %s", req)
+	}
+}
+
+// startTestEcho serves the echo service on a temp unix socket.
+func startTestEcho(t *testing.T, replySize int) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "svc.sock")
+	svc, err := startEcho(path, replySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.close)
+	return path
+}
+
+func TestEchoServiceAnswersEachLine(t *testing.T) {
+	for _, replySize := range []int{0, 300} {
+		path := startTestEcho(t, replySize)
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		// Pipelined, including a line longer than the service's buffer.
+		sizes := []int{64, 200 << 10, 64}
+		go func() {
+			for i, n := range sizes {
+				c.Write(appendRequest(nil, int64(i+1), n))
+			}
+		}()
+		r := bufio.NewReader(c)
+		for i, n := range sizes {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := n
+			if replySize > 0 {
+				want = replySize
+			}
+			var m struct{ ID int }
+			if len(line) != want || json.Unmarshal(line, &m) != nil || m.ID != i+1 {
+				t.Errorf("reply %d: %d bytes, id %d; want %d bytes, id %d", i, len(line), m.ID, want, i+1)
+			}
+		}
+	}
+}
+
+// TestScenariosRunDirect runs every scenario briefly against the echo
+// service itself; no speed is asserted, only that each measures something.
+func TestScenariosRunDirect(t *testing.T) {
+	path := startTestEcho(t, 0)
+	o := options{duration: 100 * time.Millisecond, small: 64, big: 16 << 10, latencyN: 200}
+	scs, err := selectScenarios(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []row
+	for _, sc := range scs {
+		s, err := sc.run(path)
+		if err != nil {
+			t.Fatalf("%s: %v", sc.key, err)
+		}
+		if s.v <= 0 || sc.latency && s.p99 < s.v {
+			t.Errorf("%s measured %+v", sc.key, s)
+		}
+		rows = append(rows, row{scenario: sc, med: []sample{s, s}})
+	}
+	var b strings.Builder
+	printTable(&b, rows, false)
+	for _, want := range []string{"pipelined 64 B", "pipelined 16 KiB", "connections", "round trip", "p99", "1.00×", "+0.0 µs"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestSelectScenarios(t *testing.T) {
+	scs, err := selectScenarios(options{only: "latency,64b"})
+	if err != nil || len(scs) != 2 || scs[0].key != "latency" || scs[1].key != "64b" {
+		t.Errorf("-only latency,64b: %v %v", scs, err)
+	}
+	if _, err := selectScenarios(options{only: "nope"}); err == nil {
+		t.Error("-only nope accepted")
+	}
+}
+
+func TestReadMem(t *testing.T) {
+	m, err := readMem(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	if m.RSS <= 0 || m.HWM < m.RSS {
+		t.Errorf("readMem = %+v", m)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	got := median([]sample{{3, 30}, {1, 10}, {2, 20}})
+	if got != (sample{2, 20}) {
+		t.Errorf("median = %v", got)
+	}
+	if fmt.Sprint(median(nil)) != fmt.Sprint(sample{}) {
+		t.Error("median of nothing")
+	}
+}
