@@ -58,6 +58,9 @@ func (s *Store) Methods(conn uint64) []MethodStats {
 	}
 	out := make([]MethodStats, 0, len(m))
 	for _, a := range m {
+		if a.st.Count == 0 {
+			continue // interned, no row yet
+		}
 		st := a.st
 		st.Latency = a.lat.sum
 		out = append(out, st)

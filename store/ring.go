@@ -43,9 +43,12 @@ func (r *ring[T]) pop() {
 // grow doubles the buffer (starting at 64 slots).
 func (r *ring[T]) grow() {
 	nb := make([]T, max(2*len(r.buf), 64))
-	mask := uint64(len(nb) - 1)
-	for seq := r.first; seq < r.next; seq++ {
-		nb[seq&mask] = *r.at(seq)
+	oldMask, newMask := uint64(len(r.buf)-1), uint64(len(nb)-1)
+	for seq := r.first; seq < r.next; {
+		i, j := seq&oldMask, seq&newMask
+		n := min(uint64(len(r.buf))-i, uint64(len(nb))-j, r.next-seq)
+		copy(nb[j:j+n], r.buf[i:i+n])
+		seq += n
 	}
 	r.buf = nb
 }

@@ -11,10 +11,13 @@ import (
 // returned as a fresh string). Use it to fill Row.Method from a frame.
 func (tx *Tx) Intern(method []byte) string {
 	s := tx.s
-	if n, ok := s.names[string(method)]; ok {
-		return n
+	if g := s.lastG; g != nil && g.st.Method == string(method) {
+		return g.st.Method
 	}
-	n, _ := s.internString(string(method))
+	if g, ok := s.names[string(method)]; ok {
+		return g.st.Method
+	}
+	n, _ := s.methodOf(string(method))
 	return n
 }
 
@@ -30,10 +33,8 @@ func (tx *Tx) AddRow(r Row) uint64 {
 	var gm, cm *methodAcc
 	c := tx.conn(r.Conn)
 	if r.Method != "" {
-		name, ok := s.internString(r.Method)
-		r.Method = name
-		key := methodKey(name, ok)
-		gm, cm = method(s.methods, key), method(c.methods, key)
+		r.Method, gm = s.methodOf(r.Method)
+		cm = c.method(gm)
 		gm.st.Count++
 		cm.st.Count++
 	}

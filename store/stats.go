@@ -23,6 +23,8 @@ type connAcc struct {
 	c       Conn
 	lat     latAcc
 	methods map[string]*methodAcc
+	// lastC is methods[lastG.st.Method], the method looked up last.
+	lastG, lastC *methodAcc
 }
 
 // view returns the connection as readers see it.
@@ -129,25 +131,33 @@ func (s *Store) summarise() {
 	s.dirty = s.dirty[:0]
 }
 
-// internString returns the interned copy of a method name, or the name
-// itself and false when the table is full or the name too long.
-func (s *Store) internString(m string) (string, bool) {
-	if n, ok := s.names[m]; ok {
-		return n, true
+// methodOf returns the interned name of method m and its statistics over
+// all connections: its own, or OtherMethod's when the table is full or the
+// name too long (then the name returned is m itself).
+func (s *Store) methodOf(m string) (string, *methodAcc) {
+	if g := s.lastG; g != nil && g.st.Method == m {
+		return g.st.Method, g
+	}
+	if g, ok := s.names[m]; ok {
+		s.lastG = g
+		return g.st.Method, g
 	}
 	if len(s.names) >= MaxMethods || len(m) > maxMethodLen {
-		return m, false
+		return m, method(s.methods, OtherMethod)
 	}
-	s.names[m] = m
-	return m, true
+	g := method(s.methods, m)
+	s.names[m] = g
+	s.lastG = g
+	return g.st.Method, g
 }
 
-// methodKey returns the statistics key for an interned-or-not method name.
-func methodKey(name string, interned bool) string {
-	if !interned {
-		return OtherMethod
+// method returns the connection's statistics of the method whose
+// all-connections statistics are g.
+func (a *connAcc) method(g *methodAcc) *methodAcc {
+	if a.lastG != g {
+		a.lastG, a.lastC = g, method(a.methods, g.st.Method)
 	}
-	return name
+	return a.lastC
 }
 
 // method returns the accumulator of key in m, creating it.

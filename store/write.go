@@ -26,7 +26,8 @@ type Store struct {
 	byID    map[uint64]*connAcc
 	last    *connAcc // the connection looked up last
 	methods map[string]*methodAcc
-	names   map[string]string // interned method names
+	names   map[string]*methodAcc // interned method names and their statistics
+	lastG   *methodAcc            // the method looked up last
 	all     latAcc
 	recent  [RecentLatencies]time.Duration
 	nrecent uint64
@@ -53,7 +54,7 @@ func New(cfg Config) *Store {
 		rows:        newRing[rowRec](),
 		byID:        map[uint64]*connAcc{},
 		methods:     map[string]*methodAcc{},
-		names:       map[string]string{},
+		names:       map[string]*methodAcc{},
 		gone:        map[uint64]goneRow{},
 	}
 	if s.maxMessages <= 0 {
