@@ -380,3 +380,47 @@ func TestLineTooLong(t *testing.T) {
 		t.Fatalf("after a long line: %+v, %v", rec, err)
 	}
 }
+
+// TestFormatExample reads the example in FORMAT.md, so the document cannot
+// drift from the code unnoticed.
+func TestFormatExample(t *testing.T) {
+	doc, err := os.ReadFile("FORMAT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := bytes.Cut(doc, []byte("```\n"))
+	example, _, _ := bytes.Cut(rest, []byte("```\n"))
+	got, trunc := readAll(t, example)
+	if trunc || len(got) != 9 {
+		t.Fatalf("%d records, truncated %v", len(got), trunc)
+	}
+	for _, r := range got {
+		if r.Type == TypeFrame && (r.Size != len(r.Data) || r.Wire != r.Size+1 && r.Framing == "lines") {
+			t.Errorf("example frame %q: size %d, wire %d", r.Data, r.Size, r.Wire)
+		}
+	}
+	// The recorder writes the same bytes for the same records.
+	path := tempPath(t)
+	rec, err := Create(path, *got[0].Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got[1:] {
+		switch r.Type {
+		case TypeOpen:
+			rec.Open(r.Conn, r.At, r.Client, r.Listen, r.Upstream, r.PID, r.UID, r.Process)
+		case TypeFrame:
+			fr, _ := protocol.ParseFraming(r.Framing)
+			rec.Frame(r.Conn, r.Dir, r.At, protocol.Frame{Data: r.Data, Size: r.Size, Wire: r.Wire, Truncated: r.Truncated, Err: r.Err}, fr, r.Injected)
+		case TypeGap:
+			rec.Gap(r.Conn, r.Dir, r.At, r.Bytes)
+		case TypeClose:
+			rec.Close(r.Conn, r.At, r.Err)
+		case TypeEnd:
+			rec.End(r.At, r.DroppedEvents, r.DroppedBytes)
+		}
+	}
+	if written, _ := os.ReadFile(path); !bytes.Equal(written, example) {
+		t.Errorf("recorder wrote\n%s\nFORMAT.md shows\n%s", written, example)
+	}
+}
