@@ -1,3 +1,5 @@
+//go:build unix && !darwin
+
 package takeover
 
 import (
@@ -8,7 +10,7 @@ import (
 )
 
 // processName returns the program name of pid and whether it is a zombie,
-// with ok false when the system does not say.
+// with ok false when the system does not say (no /proc, as on most BSDs).
 func processName(pid int) (name string, zombie, ok bool) {
 	dir := "/proc/" + strconv.Itoa(pid)
 	stat, err := os.ReadFile(dir + "/stat")
