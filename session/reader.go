@@ -21,11 +21,13 @@ type Reader struct {
 	line   int   // number of the last line read
 	err    error // sticky: io.EOF or a read error
 	header bool  // a header has been read
+	// maxLine bounds a line; MaxLine but for tests.
+	maxLine int
 }
 
 // NewReader returns a Reader of the session file in r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10)}
+	return &Reader{br: bufio.NewReaderSize(r, 64<<10), maxLine: MaxLine}
 }
 
 // Next returns the next record, or io.EOF after the last. Blank lines and
@@ -100,18 +102,18 @@ func (r *Reader) cutShort(line []byte, complete bool) bool {
 	return string(next) == headerPrefix
 }
 
-var errTooLong = fmt.Errorf("line longer than %d bytes", MaxLine)
+var errTooLong = errors.New("line too long")
 
 // readLine reads the next line without its newline. complete is false when
 // the input ended before a newline; an empty incomplete line is the end.
-// A line over MaxLine is skipped and reported as errTooLong.
+// A line over maxLine is skipped and reported as errTooLong.
 func (r *Reader) readLine() (line []byte, complete bool, err error) {
 	r.line++
 	r.buf = r.buf[:0]
 	tooLong := false
 	for {
 		chunk, err := r.br.ReadSlice('\n')
-		if !tooLong && len(r.buf)+len(chunk) > MaxLine+1 {
+		if !tooLong && len(r.buf)+len(chunk) > r.maxLine+1 {
 			tooLong, r.buf = true, nil
 		}
 		if !tooLong {

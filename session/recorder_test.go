@@ -176,3 +176,46 @@ func BenchmarkEncodeFrame64B(b *testing.B) {
 		buf = appendFrame(buf[:0], 1, protocol.C2S, t0, frame64, protocol.FramingLines, false)
 	}
 }
+
+// TestStatusFromAnotherGoroutine reads Size and Err the way the UI does,
+// while the observer records (run with -race).
+func TestStatusFromAnotherGoroutine(t *testing.T) {
+	rec, err := Create(tempPath(t), testHeader(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan int64)
+	go func() {
+		var last int64
+		for {
+			select {
+			case <-stop:
+				done <- last
+				return
+			default:
+			}
+			if rec.Err() != nil {
+				t.Error(rec.Err())
+			}
+			if s := rec.Size(); s < last {
+				t.Errorf("Size went back from %d to %d", last, s)
+			} else {
+				last = s
+			}
+		}
+	}()
+	for i := range 5000 {
+		rec.Frame(1, protocol.C2S, at(i), frame64, protocol.FramingLines, false)
+		if i%100 == 0 {
+			rec.Flush()
+		}
+	}
+	if err := rec.End(at(5000), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	if last := <-done; last > rec.Size() || rec.Size() < 5000*64 {
+		t.Errorf("Size %d (seen %d) for 5000 frames of 64 bytes", rec.Size(), last)
+	}
+}
