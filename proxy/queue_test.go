@@ -1,0 +1,219 @@
+package proxy
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+func TestQueueDropsAndGap(t *testing.T) {
+	q := NewQueue(10, false)
+	data := func(n int) Event { return Event{Type: EventData, Conn: 1, Data: make([]byte, n)} }
+	if !q.Put(Event{Type: EventOpen, Conn: 1}) || !q.Put(data(8)) {
+		t.Fatal("Put dropped with room to spare")
+	}
+	if q.Put(data(3)) || q.Put(data(4)) {
+		t.Fatal("Put kept data over the bound")
+	}
+	if !q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.S2C, Data: make([]byte, 2)}) {
+		t.Fatal("Put dropped data that fits")
+	}
+	if ev, b := q.Dropped(); ev != 2 || b != 7 {
+		t.Errorf("Dropped() = %d, %d; want 2, 7", ev, b)
+	}
+	evs, ok := q.Take(nil)
+	if !ok || len(evs) != 3 {
+		t.Fatalf("Take = %d events, %v", len(evs), ok)
+	}
+	for _, ev := range evs {
+		if ev.Gap != 0 {
+			t.Errorf("event before the drop has Gap %d", ev.Gap)
+		}
+	}
+	q.Put(data(1))
+	q.Put(Event{Type: EventClose, Conn: 1})
+	evs, _ = q.Take(evs[:0])
+	if len(evs) != 2 || evs[0].Gap != 7 || evs[1].Type != EventClose {
+		t.Errorf("after the drop: %+v; want Data with Gap 7, then EventClose", evs)
+	}
+}
+
+func TestQueueOpenCloseNeverDropped(t *testing.T) {
+	q := NewQueue(1, false)
+	q.Put(Event{Type: EventData, Data: []byte("x")})
+	for i := range 1000 {
+		if !q.Put(Event{Type: EventOpen, Conn: uint64(i)}) || !q.Put(Event{Type: EventClose, Conn: uint64(i)}) {
+			t.Fatal("EventOpen or EventClose dropped")
+		}
+	}
+}
+
+func TestQueueCloseWakesTake(t *testing.T) {
+	q := NewQueue(0, false)
+	q.Put(Event{Type: EventOpen})
+	done := make(chan bool)
+	go func() {
+		evs, ok := q.Take(nil)
+		if !ok || len(evs) != 1 {
+			t.Errorf("first Take = %d, %v", len(evs), ok)
+		}
+		_, ok = q.Take(evs[:0])
+		done <- ok
+	}()
+	time.Sleep(10 * time.Millisecond) // let Take block (not needed to pass)
+	q.Close()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Error("Take on a closed, empty queue returned true")
+		}
+	case <-time.After(liveness):
+		t.Fatal("Close did not wake Take")
+	}
+	if q.Put(Event{Type: EventOpen}) {
+		t.Error("Put after Close kept the event")
+	}
+}
+
+func TestQueueLosslessWaits(t *testing.T) {
+	q := NewQueue(4, true)
+	q.Put(Event{Type: EventData, Data: []byte("abcd")})
+	put := make(chan bool)
+	go func() { put <- q.Put(Event{Type: EventData, Data: []byte("e")}) }()
+	select {
+	case <-put:
+		t.Fatal("lossless Put did not wait for room")
+	case <-time.After(50 * time.Millisecond):
+	}
+	q.Take(nil)
+	if !<-put {
+		t.Error("lossless Put dropped")
+	}
+	if ev, _ := q.Dropped(); ev != 0 {
+		t.Errorf("lossless queue dropped %d", ev)
+	}
+}
+
+// TestStalledObserver: nobody takes from a small queue; the relay still
+// moves every byte, the queue drops, and once the observer is back the
+// next Data says how much it missed.
+func TestStalledObserver(t *testing.T) {
+	q := NewQueue(256<<10, false)
+	_, relay := startRelay(t, "unix", serve(t, "unix", echo), q)
+	c := dial(t, relay)
+	c.SetDeadline(time.Now().Add(liveness))
+
+	sent := randomBytes(8, 8<<20)
+	roundTrip(t, c, sent)
+	if ev, _ := q.Dropped(); ev == 0 {
+		t.Fatal("a stalled observer dropped nothing")
+	}
+	o := observe(q)
+	tail := randomBytes(9, 1000)
+	roundTrip(t, c, tail)
+	sent = append(sent, tail...)
+	c.Close()
+	evs := o.waitCloses(t, 1)
+	checkConnEvents(t, evs)
+
+	var gaps uint64
+	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
+		pos, resumed := 0, Event{}
+		for _, ev := range evs {
+			if ev.Type != EventData || ev.Dir != d {
+				continue
+			}
+			pos += int(ev.Gap)
+			gaps += uint64(ev.Gap)
+			if !bytes.Equal(ev.Data, sent[pos:pos+len(ev.Data)]) {
+				t.Fatalf("%s: Data at %d is not what was sent there", d, pos)
+			}
+			if pos >= len(sent)-len(tail) && resumed.Data == nil {
+				resumed = ev
+			}
+			pos += len(ev.Data)
+		}
+		if pos != len(sent) {
+			t.Errorf("%s: Data and Gaps cover %d bytes, want %d", d, pos, len(sent))
+		}
+		if resumed.Gap == 0 {
+			t.Errorf("%s: the first Data after the stall has no Gap", d)
+		}
+	}
+	if _, b := q.Dropped(); b != gaps {
+		t.Errorf("Dropped() bytes = %d, Gaps add up to %d", b, gaps)
+	}
+}
+
+// roundTrip sends data through an echo and checks it comes back.
+func roundTrip(t *testing.T, c net.Conn, data []byte) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := writeChunks(c, data, rand.New(rand.NewPCG(1, 2)), 32<<10); err != nil {
+			t.Errorf("write: %v", err)
+		}
+	}()
+	back := make([]byte, len(data))
+	if _, err := io.ReadFull(c, back); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	wg.Wait()
+	if !bytes.Equal(back, data) {
+		t.Fatal("echo differs")
+	}
+}
+
+func TestLosslessRelay(t *testing.T) {
+	q := NewQueue(64<<10, true)
+	_, relay := startRelay(t, "unix", serve(t, "unix", echo), q)
+	var mu sync.Mutex
+	var evs []Event
+	done := make(chan struct{})
+	go func() { // a slow observer
+		defer close(done)
+		var buf []Event
+		for ok := true; ok; {
+			buf, ok = q.Take(buf[:0])
+			mu.Lock()
+			evs = append(evs, buf...)
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	c := dial(t, relay)
+	c.SetDeadline(time.Now().Add(liveness))
+	sent := randomBytes(10, 2<<20)
+	roundTrip(t, c, sent)
+	c.Close()
+	for deadline := time.Now().Add(liveness); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := count(evs, EventClose)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no EventClose")
+		}
+	}
+	q.Close()
+	<-done
+	if ev, _ := q.Dropped(); ev != 0 {
+		t.Errorf("lossless queue dropped %d events", ev)
+	}
+	id := evs[0].Conn
+	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
+		if got := stream(evs, id, d); !bytes.Equal(got, sent) {
+			t.Errorf("%s: observed %d bytes, sent %d", d, len(got), len(sent))
+		}
+	}
+}
