@@ -43,13 +43,17 @@ func TestConcurrentReaders(t *testing.T) {
 				lastMsgs = tot.Messages
 				first, next := s.RowBounds()
 				from := max(first, next-min(next, 50))
-				want := from
+				// The writer may have evicted past from since RowBounds:
+				// the window starts at from or later, then is contiguous.
+				want, n := from, 0
 				s.Rows(from, func(row Row) bool {
-					if row.Seq != want {
+					if row.Seq < want || (n > 0 && row.Seq != want) {
 						t.Errorf("reader %d: row %d where %d was due", r, row.Seq, want)
+						return false
 					}
-					want++
-					return want-from < 50
+					want = row.Seq + 1
+					n++
+					return n < 50
 				})
 				s.RowsBefore(next, func(row Row) bool { return row.Seq+20 > next })
 				if row, ok := s.Row(next - 1); ok && row.Seq != next-1 {

@@ -167,9 +167,7 @@ func (s *Store) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for seq := s.rows.first; seq < s.rows.next; seq++ {
-		if r := s.rows.at(seq); r.Status == protocol.StatusPending {
-			s.gone[r.Seq] = goneRow{conn: r.conn, gm: r.gm, cm: r.cm, reqAt: r.ReqAt}
-		}
+		s.forget(s.rows.at(seq))
 	}
 	s.msgs.reset()
 	s.rows.reset()

@@ -10,6 +10,11 @@ import (
 // under OtherMethod.
 const maxMethodLen = 256
 
+// maxGone bounds the pending rows remembered after they left the ring (an
+// observer resolves each with Answer or SetStatus; this guards against one
+// that doesn't). Beyond it, such a row stays counted as pending.
+const maxGone = 1 << 18
+
 // latAcc is a latency histogram and its summary, recomputed once per Update
 // batch when samples were added.
 type latAcc struct {
@@ -46,6 +51,14 @@ type goneRow struct {
 	conn   *connAcc
 	gm, cm *methodAcc
 	reqAt  time.Time
+}
+
+// forget remembers a pending row that leaves the ring, so that its answer
+// or end still counts.
+func (s *Store) forget(r *rowRec) {
+	if r.Status == protocol.StatusPending && len(s.gone) < maxGone {
+		s.gone[r.Seq] = goneRow{conn: r.conn, gm: r.gm, cm: r.cm, reqAt: r.ReqAt}
+	}
 }
 
 // connError reports whether a row with status s counts as a connection error.

@@ -204,9 +204,7 @@ func (tx *Tx) evictMessage() {
 func (tx *Tx) evictRow() {
 	s := tx.s
 	r := s.rows.at(s.rows.first)
-	if r.Status == protocol.StatusPending {
-		s.gone[r.Seq] = goneRow{conn: r.conn, gm: r.gm, cm: r.cm, reqAt: r.ReqAt}
-	}
+	s.forget(r)
 	s.tot.StoredBytes -= RecordOverhead
 	s.rows.pop()
 }
