@@ -147,3 +147,13 @@ func (tx *Tx) SetDropped(events, bytes uint64) {
 		tx.changed = true
 	}
 }
+
+// Row returns row seq as it stands now, if it is still stored: Store.Row
+// for use inside Update.
+func (tx *Tx) Row(seq uint64) (Row, bool) {
+	s := tx.s
+	if !s.rows.has(seq) {
+		return Row{}, false
+	}
+	return s.rows.at(seq).Row, true
+}

@@ -218,8 +218,11 @@ func TestIntern(t *testing.T) {
 			t.Errorf("Intern of a known name allocates %v times", n)
 		}
 		row := tx.AddRow(Row{Conn: 1, Method: string(buf)})
-		if r := s.rows.at(row); unsafe.StringData(r.Method) != unsafe.StringData(a) {
+		if r, ok := tx.Row(row); !ok || unsafe.StringData(r.Method) != unsafe.StringData(a) {
 			t.Error("AddRow kept its own copy of an interned method")
+		}
+		if _, ok := tx.Row(row + 1); ok {
+			t.Error("tx.Row of a row not yet added")
 		}
 	})
 }
