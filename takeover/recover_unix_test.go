@@ -176,3 +176,69 @@ func TestStaleMarkerOfUnrelatedProcess(t *testing.T) {
 		t.Errorf("Notes %q: want a word about the stale marker", tk.Notes)
 	}
 }
+
+// TestKilledMidSwap recreates what a sockscope killed half-way through Take
+// leaves: its temporary socket, and the server's socket linked to its second
+// name while the path is still the server's.
+func TestKilledMidSwap(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	startServer(t, path, 0o666)
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip("no true(1):", err)
+	}
+	pid := gone.Process.Pid // a process that has exited
+	before := listing(t, dir)
+
+	n := namesFor(path, pid)
+	ln, id, _, err := listenLike(n.tmp, mustLstat(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	if err := os.Link(path, n.moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := createMarker(n.marker, &marker{Path: path, Moved: n.moved, Tmp: n.tmp, PID: pid, Socket: id}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := Take(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tk.Notes) == 0 || !strings.Contains(tk.Notes[0], "nothing had been moved") {
+		t.Errorf("Notes %q: want a word about the leftover", tk.Notes)
+	}
+	go serve(tk.Listener, "sockscope")
+	mustAsk(t, path, "sockscope")
+	if err := tk.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	mustAsk(t, path, "server")
+	if after := listing(t, dir); after != before {
+		t.Errorf("directory after Take and Restore:\n%s\nbefore:\n%s", after, before)
+	}
+
+	// Killed before the marker was written: only the temporary socket.
+	if ln, _, _, err = listenLike(n.tmp, mustLstat(t, path)); err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	if tk, err = Take(path); err != nil {
+		t.Fatal(err)
+	}
+	tk.Restore()
+	if after := listing(t, dir); after != before {
+		t.Errorf("directory after the second Take and Restore:\n%s\nbefore:\n%s", after, before)
+	}
+}
+
+func mustLstat(t *testing.T, name string) os.FileInfo {
+	t.Helper()
+	fi, err := os.Lstat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
+}

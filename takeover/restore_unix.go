@@ -55,7 +55,7 @@ func Restore(path string) error {
 	case err != nil:
 		return fmt.Errorf("restore %s: %w", path, err)
 	case holder(m.PID):
-		return fmt.Errorf("restore %s: %w: quit it (q or Ctrl-C, or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
+		return fmt.Errorf("restore %s: %w; quit it (q, Ctrl-C or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
 	}
 	_, err = putBack(m.beside(path), m.Socket, false)
 	cleanLitter(path)
@@ -78,7 +78,7 @@ func recoverLeftover(path string) (string, error) {
 		return "", err
 	}
 	if holder(m.PID) {
-		return "", heldError(m, name)
+		return "", fmt.Errorf("%w; quit that one first, or use --listen", heldError(m, name))
 	}
 	did, err := putBack(m.beside(path), m.Socket, false)
 	cleanLitter(path)
@@ -92,7 +92,7 @@ func heldError(m *marker, name string) error {
 	if m.PID == os.Getpid() {
 		return fmt.Errorf("%w by this sockscope (marker %s)", ErrHeld, name)
 	}
-	return fmt.Errorf("%w by sockscope pid %d, running since %s (marker %s); quit that one first", ErrHeld, m.PID, m.Started.Local().Format(time.DateTime), name)
+	return fmt.Errorf("%w by sockscope pid %d, running since %s (marker %s)", ErrHeld, m.PID, m.Started.Local().Format(time.DateTime), name)
 }
 
 // putBack moves the server's socket from n.moved back to n.path, where ours

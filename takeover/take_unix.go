@@ -72,6 +72,9 @@ func check(n names) (fs.FileInfo, error) {
 	if len(n.tmp) > max {
 		return nil, fmt.Errorf("the temporary name sockscope would listen at, %s, is %d bytes, longer than a socket address may be (%d): use --listen instead; nothing was changed", n.tmp, len(n.tmp), max)
 	}
+	if _, err := os.Lstat(n.moved); err == nil {
+		return nil, fmt.Errorf("%s already exists, so the server's socket cannot move there; look at it and remove it; nothing was changed", n.moved)
+	}
 	if err := probe(n.path); err != nil {
 		return nil, err
 	}
