@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the real sockscope, built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ssbin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "sockscope")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building sockscope: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// shortDir is a temp dir whose socket paths stay well under 104 bytes.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// waitFor polls until path exists.
+func waitFor(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s never appeared", path)
+}
+
+// sockscope runs the real binary with args; stop sends SIGINT and returns
+// its stdout once it exited.
+func sockscope(t *testing.T, args ...string) (stop func() []byte) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	t.Cleanup(func() {
+		if !done {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return func() []byte {
+		t.Helper()
+		done = true
+		cmd.Process.Signal(syscall.SIGINT)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("sockscope: %v\nstderr:\n%s", err, errb.String())
+		}
+		if !strings.Contains(errb.String(), "sockscope:") {
+			t.Errorf("no summary line on stderr: %q", errb.String())
+		}
+		return out.Bytes()
+	}
+}
+
+// dumpLines parses --dump output.
+func dumpLines(t *testing.T, out []byte) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("dump line %q is not JSON: %v", sc.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// A real Node.js server and client speaking the seed protocol, with the real
+// binary in --dump mode between them.
+func TestNodeSeedThroughDump(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+
+	server := exec.Command("node", "testdata/node/seed-server.js", svc)
+	sout, _ := server.StdoutPipe()
+	server.Stderr = os.Stderr
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { server.Process.Kill(); server.Wait() }()
+	if line, err := bufio.NewReader(sout).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
+		t.Fatalf("node server said %q, %v", line, err)
+	}
+
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, svc)
+	waitFor(t, front)
+	client := exec.Command("node", "testdata/node/seed-client.js", front)
+	client.Stderr = os.Stderr
+	cout, err := client.Output()
+	if err != nil {
+		t.Fatalf("node client: %v\n%s", err, cout)
+	}
+	lines := dumpLines(t, stop())
+
+	byMethod := map[string]map[string]any{}
+	var orphans, opens, closes int
+	for _, l := range lines {
+		switch l["type"] {
+		case "open":
+			opens++
+			if l["pid"] == nil || l["process"] != "node" {
+				t.Errorf("open without the client's pid/process: %v", l)
+			}
+		case "close":
+			closes++
+		case "exchange":
+			if l["status"] == "orphan" {
+				orphans++
+				continue
+			}
+			byMethod[l["method"].(string)] = l
+		}
+	}
+	if opens != 1 || closes != 1 {
+		t.Errorf("%d opens, %d closes; want 1 each", opens, closes)
+	}
+	want := map[string]string{"add": "ok", "time": "ok", "echo": "ok", "nosuchmethod": "error", "boom": "no-reply", "never": "no-reply"}
+	for m, st := range want {
+		ex, ok := byMethod[m]
+		if !ok {
+			t.Errorf("no exchange for %s; got %v", m, byMethod)
+			continue
+		}
+		if ex["status"] != st {
+			t.Errorf("%s: status %v, want %s", m, ex["status"], st)
+		}
+	}
+	if lat, _ := byMethod["time"]["latency_us"].(float64); lat < 900_000 || lat > 5_000_000 {
+		t.Errorf("time latency %v µs, want about 1 s", lat)
+	}
+	if orphans != 1 {
+		t.Errorf("%d orphans, want the one {} of the rejected promise", orphans)
+	}
+	// The UTF-8 argument passed through whole (frames are decoded, not bytes).
+	if !bytes.Contains(cout, []byte("héllo→世界")) {
+		t.Errorf("client output lost the UTF-8 echo: %s", cout)
+	}
+}
+
+// echoServer answers every line with a JSON-RPC result of the same id.
+func echoServer(t *testing.T, path string) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r, w := bufio.NewReader(c), bufio.NewWriter(c)
+				for {
+					line, err := r.ReadSlice('\n')
+					if err != nil {
+						w.Flush()
+						return
+					}
+					// {"jsonrpc":"2.0","id":N,"method":"echo"} → {"jsonrpc":"2.0","id":N,"result":true}
+					i := bytes.Index(line, []byte(`,"method"`))
+					w.Write(line[:i])
+					w.WriteString(`,"result":true}` + "\n")
+					if r.Buffered() == 0 {
+						w.Flush()
+					}
+				}
+			}()
+		}
+	}()
+}
+
+// 200,000 pipelined calls through --dump --lossless: every one pairs, none
+// shows as pending, orphan or no-reply, although replies race requests to
+// the observer.
+func TestPipelinedCallsAllPair(t *testing.T) {
+	const calls = 200_000
+	dir := shortDir(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	echoServer(t, svc)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, svc)
+	waitFor(t, front)
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	go func() {
+		w := bufio.NewWriter(c)
+		for i := 1; i <= calls && ctx.Err() == nil; i++ {
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"method":"echo"}`+"\n", i)
+		}
+		w.Flush()
+		c.(*net.UnixConn).CloseWrite()
+	}()
+	n, err := io.Copy(io.Discard, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	out := stop()
+
+	counts := map[string]int{}
+	for line := range bytes.Lines(out) {
+		if !bytes.HasPrefix(line, []byte(`{"type":"exchange"`)) {
+			continue
+		}
+		i := bytes.Index(line, []byte(`"status":"`))
+		st := line[i+10:]
+		counts[string(st[:bytes.IndexByte(st, '"')])]++
+	}
+	if counts["ok"] != calls || len(counts) != 1 {
+		t.Fatalf("exchanges by status %v (read %d reply bytes), want %d ok and nothing else", counts, n, calls)
+	}
+}

@@ -1,0 +1,114 @@
+// Command sockscope sits between IPC clients and the socket their server
+// listens on, forwards every byte unchanged, and shows what passes:
+// connections, request/response pairs and latency.
+//
+//	sockscope --listen /tmp/app-debug.sock /run/app.sock
+//	sockscope /run/app.sock          # take over the socket's path in place
+//	sockscope demo                   # a built-in service and clients
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// options are the command-line flags of an inspecting run.
+type options struct {
+	listen      string
+	record      string
+	framing     string
+	ids         string
+	mode        string
+	headless    bool
+	dump        bool
+	lossless    bool
+	maxMessages int
+	maxBytes    int64
+	maxFrame    int
+}
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(int(ee))
+		}
+		fmt.Fprintln(os.Stderr, "sockscope:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the process with a status after the message was printed.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newRootCmd() *cobra.Command {
+	var o options
+	root := &cobra.Command{
+		Use:   "sockscope [flags] UPSTREAM",
+		Short: "Inspect the IPC traffic to the server listening at UPSTREAM",
+		Long: `sockscope is a transparent man-in-the-middle for IPC: clients connect to it,
+it forwards every byte unchanged to UPSTREAM, and it decodes, pairs and shows
+what passes (seed-protocol and line-delimited JSON, JSON-RPC 2.0, LSP/DAP,
+QMP; anything else raw).
+
+Addresses: unix:/path or any path with a '/' is a Unix socket; tcp:host:port
+or host:port is TCP (":port" means 127.0.0.1:port); pipe:name or
+\\.\pipe\name is a Windows named pipe.
+
+Without --listen, a Unix UPSTREAM is taken over in place: its socket is moved
+aside, sockscope listens at its path, and everything is put back on exit.`,
+		Example: `  sockscope --listen /tmp/debug.sock /tmp/midway.sock
+  sockscope /run/app.sock
+  sockscope --dump -l :9000 127.0.0.1:8000 > traffic.jsonl
+  sockscope demo`,
+		Args:          cobra.ExactArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd.Context(), o, args[0])
+		},
+	}
+	addFlags(root, &o, true)
+	root.AddCommand(newDemoCmd(), newRestoreCmd())
+	return root
+}
+
+// addFlags declares the flags of an inspecting run. The demo takes the
+// output flags only: its addresses are its own.
+func addFlags(cmd *cobra.Command, o *options, full bool) {
+	f := cmd.Flags()
+	f.BoolVar(&o.headless, "headless", false, "no UI: run the full pipeline, print a summary line at exit")
+	f.BoolVar(&o.dump, "dump", false, "no UI: one JSON object per event on stdout (implies --headless)")
+	f.BoolVar(&o.lossless, "lossless", false, "slow the traffic down rather than drop what the decoder can't keep up with")
+	f.StringVarP(&o.record, "record", "w", "", "append the session to `FILE` as it happens")
+	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
+	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
+	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame; longer frames are kept truncated (and forwarded whole)")
+	if !full {
+		return
+	}
+	f.StringVarP(&o.listen, "listen", "l", "", "where clients connect (`ADDR`); without it a Unix UPSTREAM is taken over in place")
+	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|raw (auto decides per connection and direction)")
+	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
+	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
+}
+
+func newRestoreCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore PATH",
+		Short: "Undo a take-over that sockscope could not undo itself (it was killed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return restoreTakeover(args[0])
+		},
+	}
+}

@@ -1,0 +1,137 @@
+package observe
+
+import (
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// frame classifies one frame, stores it, and pairs it.
+func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
+	info := protocol.Classify(f.Data, o.cfg.IDFields)
+	if f.Err != "" && info.Err == "" {
+		info.Kind, info.Err = protocol.KindRaw, f.Err
+	}
+	m := protocol.Message{Conn: c.id, Dir: d, At: c.at, Frame: f, Info: info}
+	m.Seq = o.tx.AddMessage(m)
+	o.counts.Messages++
+	if r := o.cfg.Recorder; r != nil {
+		r.Frame(c.id, d, c.at, f, o.framingOf(c, d), false)
+	}
+	if o.dump != nil {
+		o.dump.message(&m)
+	}
+
+	switch {
+	case info.Kind == protocol.KindRequest && info.ID != nil:
+		o.request(c, &m)
+	case info.Kind == protocol.KindResponse && info.ID != nil:
+		o.response(c, &m)
+	case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
+		o.orphanRow(&m)
+	default:
+		switch info.Kind {
+		case protocol.KindRaw:
+			o.counts.Raw++
+		default:
+			o.counts.Notifications++
+		}
+		o.tx.AddRow(o.rowOf(&m, protocol.StatusNone))
+	}
+}
+
+// framingOf says how direction d of c is framed, for the session file.
+func (o *Observer) framingOf(c *conn, d protocol.Dir) protocol.Framing {
+	if f, ok := c.framers[d].(interface{ Framing() protocol.Framing }); ok {
+		return f.Framing()
+	}
+	return o.cfg.Framing
+}
+
+func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
+	return store.Row{
+		Conn: m.Conn, Dir: m.Dir, Kind: m.Info.Kind,
+		ID: string(m.Info.ID), Method: o.tx.Intern(m.Info.Method), Status: st,
+		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size,
+	}
+}
+
+func (o *Observer) request(c *conn, m *protocol.Message) {
+	o.counts.Requests++
+	row := o.tx.AddRow(o.rowOf(m, protocol.StatusPending))
+	res := c.pairer.Request(m.Dir, m.Info.ID, string(m.Info.Method), m.At, row)
+	if res.Answered {
+		resp := c.early[res.Reply.Token]
+		delete(c.early, res.Reply.Token)
+		o.answer(row, &resp)
+		return
+	}
+	if res.Duplicate {
+		o.counts.Duplicates++
+		o.tx.SetDuplicate(row)
+		o.tx.SetDuplicate(res.Replaced.Token)
+		o.noReply(res.Replaced.Token)
+	}
+	for _, e := range res.Evicted {
+		o.noReply(e.Token)
+	}
+}
+
+func (o *Observer) response(c *conn, m *protocol.Message) {
+	req, ok := c.pairer.Response(m.Dir, m.Info.ID, m.At, m.Seq)
+	if ok {
+		o.answer(req.Token, m)
+		return
+	}
+	// Held as early: its request may still be on its way to us.
+	if c.early == nil {
+		c.early = map[uint64]protocol.Message{}
+	}
+	c.early[m.Seq] = *m
+	if req.Token != 0 { // an older early reply with the same id was pushed out
+		o.orphan(c, req.Token)
+	}
+}
+
+// answer pairs row with its reply.
+func (o *Observer) answer(row uint64, resp *protocol.Message) {
+	o.tx.Answer(row, *resp)
+	if resp.Info.IsError {
+		o.counts.Errors++
+	} else {
+		o.counts.OK++
+	}
+	if o.dump != nil {
+		r, _ := o.tx.Row(row)
+		o.dump.exchange(&r)
+	}
+}
+
+func (o *Observer) noReply(row uint64) {
+	o.tx.SetStatus(row, protocol.StatusNoReply)
+	o.counts.NoReply++
+	if o.dump != nil {
+		r, _ := o.tx.Row(row)
+		o.dump.exchange(&r)
+	}
+}
+
+// orphan turns an early reply that never found its request into a row.
+func (o *Observer) orphan(c *conn, msgSeq uint64) {
+	m, ok := c.early[msgSeq]
+	if !ok {
+		return
+	}
+	delete(c.early, msgSeq)
+	o.orphanRow(&m)
+}
+
+func (o *Observer) orphanRow(m *protocol.Message) {
+	o.counts.Orphan++
+	r := o.rowOf(m, protocol.StatusOrphan)
+	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
+	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
+	r.Seq = o.tx.AddRow(r)
+	if o.dump != nil {
+		o.dump.exchange(&r)
+	}
+}

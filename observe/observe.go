@@ -1,0 +1,246 @@
+// Package observe turns the relay's events into stored, paired messages.
+// It is the one place where the data path meets: proxy events in, protocol
+// framing, classification and pairing, then the store, the session
+// recorder and the --dump writer out. main wires it:
+//
+//	q := proxy.NewQueue(0, lossless)
+//	obs := observe.New(observe.Config{Store: st, Recorder: rec, Dump: os.Stdout})
+//	go obs.Run(q)
+//	relay := &proxy.Relay{Listener: ln, Dial: dial, Queue: q}
+//
+// One goroutine runs it, so per-connection state (framers, the Pairer)
+// needs no lock; the store is written once per batch of events.
+package observe
+
+import (
+	"io"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/session"
+	"sockscope/store"
+)
+
+// Config says what an Observer decodes and where it puts the results.
+type Config struct {
+	// Store receives connections, messages and rows. Required.
+	Store *store.Store
+	// Framing is forced on every direction; FramingAuto detects it.
+	Framing protocol.Framing
+	// IDFields are the members that carry request ids. If nil,
+	// protocol.DefaultIDFields.
+	IDFields []string
+	// MaxFrame caps the payload kept per frame. If zero,
+	// protocol.DefaultMaxFrame.
+	MaxFrame int
+	// MaxPending caps requests awaiting a reply per connection. If zero,
+	// protocol.DefaultMaxPending.
+	MaxPending int
+	// Recorder, if not nil, gets every connection event and frame.
+	Recorder *session.Recorder
+	// Dump, if not nil, gets one JSON object per event (--dump).
+	Dump io.Writer
+	// Dropped reports the relay queue's drop counters; if nil, none.
+	Dropped func() (events, bytes uint64)
+}
+
+// Counts are an Observer's running totals, for the summary line.
+type Counts struct {
+	Conns, Failed   int
+	Messages        int64
+	Requests        int64
+	OK, Errors      int64
+	NoReply, Orphan int64
+	Duplicates      int64
+	Notifications   int64
+	Raw             int64
+	Gaps            int64
+}
+
+// Observer consumes relay events. Create it with New.
+type Observer struct {
+	cfg    Config
+	conns  map[uint64]*conn
+	dump   *dumper
+	counts Counts
+	tx     *store.Tx // the open store transaction while a batch runs
+}
+
+// conn is what the observer keeps per relayed connection.
+type conn struct {
+	id      uint64
+	framers [2]protocol.Framer
+	emit    [2]func(protocol.Frame)
+	at      time.Time // the read time of the chunk being framed
+	pairer  *protocol.Pairer
+	early   map[uint64]protocol.Message // replies seen before their request, by message seq
+}
+
+// New returns an Observer for cfg.
+func New(cfg Config) *Observer {
+	if cfg.IDFields == nil {
+		cfg.IDFields = protocol.DefaultIDFields
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = protocol.DefaultMaxFrame
+	}
+	o := &Observer{cfg: cfg, conns: map[uint64]*conn{}}
+	if cfg.Dump != nil {
+		o.dump = newDumper(cfg.Dump)
+	}
+	return o
+}
+
+// Run consumes q until it is closed and drained, then closes what is still
+// open and flushes the outputs. Run it on its own goroutine.
+func (o *Observer) Run(q *proxy.Queue) {
+	var batch []proxy.Event
+	for {
+		var ok bool
+		batch, ok = q.Take(batch[:0])
+		if !ok {
+			break
+		}
+		o.Handle(batch)
+		clear(batch) // let the store alone keep the data alive
+		o.flush()
+	}
+	o.finish(time.Now())
+}
+
+// Handle applies one batch of events.
+func (o *Observer) Handle(batch []proxy.Event) {
+	o.cfg.Store.Update(func(tx *store.Tx) {
+		o.tx = tx
+		for i := range batch {
+			o.event(&batch[i])
+		}
+		if o.cfg.Dropped != nil {
+			tx.SetDropped(o.cfg.Dropped())
+		}
+		o.tx = nil
+	})
+}
+
+// Counts returns the running totals. Call it after Run returns, or from
+// Run's goroutine.
+func (o *Observer) Counts() Counts { return o.counts }
+
+func (o *Observer) event(ev *proxy.Event) {
+	switch ev.Type {
+	case proxy.EventOpen:
+		o.open(ev)
+	case proxy.EventData:
+		c := o.conns[ev.Conn]
+		if c == nil { // data of a connection we never saw open: cannot happen, but lose nothing
+			o.open(&proxy.Event{Type: proxy.EventOpen, Conn: ev.Conn, At: ev.At, Peer: &proxy.Peer{PID: -1, UID: -1}})
+			c = o.conns[ev.Conn]
+		}
+		o.data(c, ev)
+	case proxy.EventClose:
+		o.close(ev.Conn, ev.At, ev.Err)
+	}
+}
+
+func (o *Observer) open(ev *proxy.Event) {
+	p := ev.Peer
+	if p == nil {
+		p = &proxy.Peer{PID: -1, UID: -1}
+	}
+	c := &conn{id: ev.Conn, pairer: protocol.NewPairer(o.cfg.MaxPending)}
+	for d := range c.framers {
+		dir := protocol.Dir(d)
+		c.framers[d] = protocol.NewFramer(o.cfg.Framing, o.cfg.MaxFrame)
+		c.emit[d] = func(f protocol.Frame) { o.frame(c, dir, f) }
+	}
+	o.conns[ev.Conn] = c
+	o.counts.Conns++
+	o.tx.OpenConn(store.Conn{
+		ID: ev.Conn, Client: p.Client, Listen: p.Listen, Upstream: p.Upstream,
+		PID: p.PID, UID: p.UID, Process: p.Process, Opened: ev.At,
+	})
+	if r := o.cfg.Recorder; r != nil {
+		r.Open(ev.Conn, ev.At, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
+	}
+	if o.dump != nil {
+		o.dump.open(ev.Conn, ev.At, p)
+	}
+}
+
+func (o *Observer) data(c *conn, ev *proxy.Event) {
+	d := ev.Dir
+	if ev.Gap > 0 {
+		o.counts.Gaps++
+		c.framers[d].Reset()
+		if r := o.cfg.Recorder; r != nil {
+			r.Gap(c.id, d, ev.At, ev.Gap)
+		}
+		if o.dump != nil {
+			o.dump.gap(c.id, d, ev.At, ev.Gap)
+		}
+	}
+	c.at = ev.At
+	c.framers[d].Feed(ev.Data, c.emit[d])
+	// Everything d carried up to ev.At is seen: replies that waited for a
+	// request from d can no longer get one.
+	for _, e := range c.pairer.Settle(d, ev.At) {
+		o.orphan(c, e.Token)
+	}
+}
+
+// close ends a connection: its partial frames are flushed, and what is
+// still unpaired becomes no-reply or orphan.
+func (o *Observer) close(id uint64, at time.Time, err error) {
+	c := o.conns[id]
+	if c != nil {
+		for d := range c.framers {
+			c.at = at
+			c.framers[d].Flush(c.emit[d])
+		}
+		noReply, orphans := c.pairer.Close()
+		for _, p := range noReply {
+			o.noReply(p.Token)
+		}
+		for _, p := range orphans {
+			o.orphan(c, p.Token)
+		}
+		delete(o.conns, id)
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		o.counts.Failed++
+	}
+	o.tx.CloseConn(id, at, msg)
+	if r := o.cfg.Recorder; r != nil {
+		r.Close(id, at, msg)
+	}
+	if o.dump != nil {
+		o.dump.close(id, at, msg)
+	}
+}
+
+// finish closes every connection still open (the relay stopped without
+// telling) and flushes the outputs.
+func (o *Observer) finish(at time.Time) {
+	if len(o.conns) > 0 {
+		o.cfg.Store.Update(func(tx *store.Tx) {
+			o.tx = tx
+			for id := range o.conns {
+				o.close(id, at, nil)
+			}
+			o.tx = nil
+		})
+	}
+	o.flush()
+}
+
+func (o *Observer) flush() {
+	if r := o.cfg.Recorder; r != nil {
+		r.Flush()
+	}
+	if o.dump != nil {
+		o.dump.flush()
+	}
+}

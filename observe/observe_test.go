@@ -1,0 +1,177 @@
+package observe
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/store"
+)
+
+// script builds relay events for one connection, with times in order of
+// reading (not of delivery).
+type script struct {
+	t0  time.Time
+	evs []proxy.Event
+}
+
+func newScript() *script {
+	s := &script{t0: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s.evs = append(s.evs, proxy.Event{Type: proxy.EventOpen, Conn: 1, At: s.t0, Peer: &proxy.Peer{Client: "@", PID: -1, UID: -1}})
+	return s
+}
+
+func (s *script) data(ms int, d protocol.Dir, text string) *script {
+	s.evs = append(s.evs, proxy.Event{Type: proxy.EventData, Conn: 1, Dir: d, At: s.t0.Add(time.Duration(ms) * time.Millisecond), Data: []byte(text)})
+	return s
+}
+
+func (s *script) close(ms int, err error) *script {
+	s.evs = append(s.evs, proxy.Event{Type: proxy.EventClose, Conn: 1, At: s.t0.Add(time.Duration(ms) * time.Millisecond), Err: err})
+	return s
+}
+
+// run feeds the events one batch each, finishes, and returns the store
+// and the parsed dump.
+func (s *script) run(t *testing.T) (*store.Store, []map[string]any, Counts) {
+	t.Helper()
+	st := store.New(store.Config{})
+	var out bytes.Buffer
+	o := New(Config{Store: st, Dump: &out})
+	for i := range s.evs {
+		o.Handle(s.evs[i : i+1])
+	}
+	o.finish(s.t0.Add(time.Hour))
+	var lines []map[string]any
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("dump line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+	return st, lines, o.Counts()
+}
+
+func exchanges(lines []map[string]any) []string {
+	var out []string
+	for _, l := range lines {
+		if l["type"] == "exchange" {
+			m, _ := l["method"].(string)
+			out = append(out, m+":"+l["status"].(string))
+		}
+	}
+	return out
+}
+
+func TestSeedSessionPairsOutOfOrder(t *testing.T) {
+	st, lines, c := newScript().
+		data(0, protocol.S2C, `{"action":"register","methods":["add","time"]}`+"\n").
+		data(1, protocol.C2S, `{"rid":1,"method":"time","args":[]}`+"\n"+`{"rid":2,"method":"add","args":[1,2]}`+"\n").
+		data(2, protocol.S2C, `{"rid":2,"success":true,"data":3}`+"\n").
+		data(1002, protocol.S2C, `{"rid":1,"success":true,"data":"12:00"}`+"\n").
+		data(1003, protocol.C2S, `{"rid":3,"method":"nope","args":[]}`+"\n").
+		data(1004, protocol.S2C, `{"success":false,"rid":3}`+"\n").
+		data(1005, protocol.C2S, `{"rid":4,"method":"boom","args":[]}`+"\n").
+		data(1006, protocol.S2C, "{}\n").
+		data(1007, protocol.C2S, `{"rid":5,"method":"never","args":[]}`+"\n").
+		close(2000, nil).run(t)
+
+	got := exchanges(lines)
+	want := []string{"add:ok", "time:ok", "nope:error", ":orphan", "boom:no-reply", "never:no-reply"}
+	if len(got) != len(want) {
+		t.Fatalf("exchanges %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("exchanges %v, want %v", got, want)
+		}
+	}
+	if c.OK != 2 || c.Errors != 1 || c.Orphan != 1 || c.NoReply != 2 || c.Notifications != 1 {
+		t.Errorf("counts %+v", c)
+	}
+	for _, l := range lines {
+		if l["type"] == "exchange" && l["method"] == "time" && l["latency_us"].(float64) != 1001000 {
+			t.Errorf("time latency %v µs, want 1001000", l["latency_us"])
+		}
+	}
+	conn, ok := st.Conn(1)
+	if !ok || conn.State != store.ConnClosed || conn.InFlight != 0 {
+		t.Errorf("conn %+v", conn)
+	}
+}
+
+// A reply that reaches the observer before its request (the two directions
+// are relayed in parallel) still pairs, by read time.
+func TestReplyObservedBeforeRequest(t *testing.T) {
+	_, lines, c := newScript().
+		data(5, protocol.S2C, `{"jsonrpc":"2.0","id":7,"result":1}`+"\n").
+		data(4, protocol.C2S, `{"jsonrpc":"2.0","id":7,"method":"m"}`+"\n").
+		close(10, nil).run(t)
+	if got := exchanges(lines); len(got) != 1 || got[0] != "m:ok" || c.Orphan != 0 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+}
+
+// A reply that matches nothing becomes an orphan as soon as the other
+// direction has been seen past its read time, not only at close.
+func TestOrphanSettledByOtherDirection(t *testing.T) {
+	_, lines, _ := newScript().
+		data(1, protocol.S2C, `{"jsonrpc":"2.0","id":9,"result":1}`+"\n").
+		data(2, protocol.C2S, `{"jsonrpc":"2.0","id":10,"method":"m"}`+"\n").
+		run(t)
+	got := exchanges(lines)
+	if len(got) < 1 || got[0] != ":orphan" {
+		t.Fatalf("exchanges %v, want the orphan first (before close)", got)
+	}
+}
+
+// Both sides ask with the same ids (LSP); each pairs within its direction.
+func TestBothDirectionsAsk(t *testing.T) {
+	lsp := func(body string) string {
+		return "Content-Length: " + itoa(len(body)) + "\r\n\r\n" + body
+	}
+	_, lines, c := newScript().
+		data(1, protocol.C2S, lsp(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)).
+		data(2, protocol.S2C, lsp(`{"jsonrpc":"2.0","id":1,"method":"workspace/configuration","params":{}}`)).
+		data(3, protocol.C2S, lsp(`{"jsonrpc":"2.0","id":1,"result":[]}`)).
+		data(4, protocol.S2C, lsp(`{"jsonrpc":"2.0","id":1,"result":{"capabilities":{}}}`)).
+		close(5, nil).run(t)
+	got := exchanges(lines)
+	if len(got) != 2 || got[0] != "workspace/configuration:ok" || got[1] != "initialize:ok" || c.Orphan != 0 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+}
+
+func TestMalformedFrameIsRawAndStreamResyncs(t *testing.T) {
+	_, lines, c := newScript().
+		data(1, protocol.C2S, "this is not json\n"+`{"rid":1,"method":"add","args":[1]}`+"\n").
+		data(2, protocol.S2C, `{"action":"register","methods":[]}`+"\n\xff\xfe\x00\n"+`{"rid":1,"success":true,"data":1}`+"\n").
+		close(3, errors.New("connection reset")).run(t)
+	var raws int
+	for _, l := range lines {
+		if l["type"] == "message" && l["kind"] == "raw" {
+			raws++
+			if l["reason"] == "" || (l["text"] == nil && l["b64"] == nil) {
+				t.Errorf("raw message without reason or bytes: %v", l)
+			}
+		}
+	}
+	if raws != 2 || c.OK != 1 || c.Failed != 1 {
+		t.Fatalf("raw %d, counts %+v", raws, c)
+	}
+	if last := lines[len(lines)-1]; last["type"] != "error" || last["error"] != "connection reset" {
+		t.Errorf("last line %v, want the error end", last)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
