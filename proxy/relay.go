@@ -79,7 +79,9 @@ type Relay struct {
 // Serve accepts clients until ctx is done or the Listener is closed, and
 // relays each in its own goroutines. Before it returns, it closes every
 // live connection and waits for its goroutines. It returns nil when stopped
-// by ctx or a closed Listener, or the Accept error that stopped it.
+// by ctx or a closed Listener, or the Accept error that stopped it. With a
+// lossless Queue, someone must go on taking from it (or close it) for Serve
+// to return.
 func (r *Relay) Serve(ctx context.Context) error {
 	if r.Listener == nil || r.Dial == nil {
 		return errors.New("proxy: Relay needs a Listener and a Dial")

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -150,6 +152,13 @@ func TestHalfClose(t *testing.T) {
 	checkConnEvents(t, evs)
 	if err := evs[len(evs)-1].Err; err != nil {
 		t.Errorf("EventClose.Err = %v, want nil", err)
+	}
+	p := evs[0].Peer
+	if p.Listen != relay.Address || p.Upstream != upstream.String() {
+		t.Errorf("Peer = %+v; want Listen %s, Upstream %s", p, relay.Address, upstream)
+	}
+	if runtime.GOOS == "linux" && (p.PID != os.Getpid() || p.UID != os.Getuid() || p.Process == "") {
+		t.Errorf("Peer = %+v; want this process (pid %d, uid %d)", p, os.Getpid(), os.Getuid())
 	}
 }
 

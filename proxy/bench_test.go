@@ -1,0 +1,46 @@
+package proxy
+
+import (
+	"io"
+	"testing"
+)
+
+func BenchmarkRelay64B(b *testing.B)  { benchRelay(b, 64) }
+func BenchmarkRelay16K(b *testing.B) { benchRelay(b, 16<<10) }
+
+// benchRelay pipelines b.N messages of size bytes through the relay to an
+// echo server and reads them back, while an observer drains the queue.
+func benchRelay(b *testing.B, size int) {
+	q := NewQueue(0, false)
+	drained := make(chan struct{})
+	go func() { // an observer that looks at every event and keeps none
+		defer close(drained)
+		var evs []Event
+		for ok := true; ok; {
+			evs, ok = q.Take(evs[:0])
+		}
+	}()
+	_, relay := startRelay(b, "unix", serve(b, "unix", echo), q)
+	c := dial(b, relay)
+	msg := randomBytes(1, size)
+	msg[size-1] = '\n'
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	go func() {
+		for range b.N {
+			if _, err := c.Write(msg); err != nil {
+				return
+			}
+		}
+	}()
+	if _, err := io.CopyN(io.Discard, c, int64(b.N*size)); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	c.Close()
+	q.Close()
+	<-drained
+	if ev, _ := q.Dropped(); ev > 0 {
+		b.ReportMetric(float64(ev), "dropped")
+	}
+}
