@@ -85,7 +85,8 @@ func fit(s string, w int) string {
 	return cut(s, w)
 }
 
-// cut cuts s to at most w cells, ending with "…" when it was cut.
+// cut cuts s (which may be styled) to at most w cells, ending with "…"
+// when it was cut.
 func cut(s string, w int) string {
 	if w <= 0 {
 		return ""
@@ -93,18 +94,7 @@ func cut(s string, w int) string {
 	if lipgloss.Width(s) <= w {
 		return s
 	}
-	var b strings.Builder
-	used := 0
-	for _, r := range s {
-		rw := lipgloss.Width(string(r))
-		if used+rw > w-1 {
-			break
-		}
-		b.WriteRune(r)
-		used += rw
-	}
-	b.WriteString("…")
-	return b.String() + strings.Repeat(" ", max(0, w-used-1))
+	return ansi.Truncate(s, w, "…")
 }
 
 // fitLeft right-aligns s in w cells.
@@ -214,10 +204,3 @@ func clamp(v, lo, hi int) int {
 // stripStyles removes escape sequences the UI itself added.
 func stripStyles(s string) string { return ansi.Strip(s) }
 
-// ansiCut truncates a styled line to w cells.
-func ansiCut(s string, w int) string {
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}

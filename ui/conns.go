@@ -44,7 +44,7 @@ func (m connsModel) perEntry(w int) int {
 	if w >= 70 {
 		return 1
 	}
-	return 2
+	return 3
 }
 
 func (m connsModel) fix() connsModel {
@@ -139,8 +139,9 @@ func (m connsModel) view(w int, focused bool) []string {
 		if i == 0 {
 			t := m.c.st.Totals()
 			entry = []string{fit(cells("  all connections", s.Dim.Render(fmtCount(t.OpenConns)+" open, "+fmtCount(t.Conns)+" seen")), w)}
-			if per == 2 {
-				entry = append(entry, fit(s.Dim.Render(cells("   ", fmtCount(t.Messages)+" msgs", "p50 "+fmtDur(t.Latency.P50), "p99 "+fmtDur(t.Latency.P99))), w))
+			if per > 1 {
+				entry = append(entry, s.Dim.Render(cut(cells("     ", fmtCount(t.Messages)+" msg", fmtCount(t.Rows)+" rows"), w)),
+					s.Dim.Render(cut(cells("     ", "p50 "+fmtDur(t.Latency.P50), "p99 "+fmtDur(t.Latency.P99)), w)))
 			}
 		} else {
 			c := &m.conns[i-1]
@@ -179,13 +180,16 @@ func (m connsModel) entry(c *store.Conn, w, per int, now time.Time) []string {
 	if c.Errors > 0 {
 		errs = s.status(protocol.StatusError).Render(errs)
 	}
-	stats := cells(fmtCount(c.Messages)+" msg", errs, fmtCount(c.InFlight)+" fly",
-		"p50 "+fmtDur(c.Latency.P50), "p99 "+fmtDur(c.Latency.P99))
+	counts := cells(fmtCount(c.Messages)+" msg", errs, fmtCount(c.InFlight)+" in flight")
+	lat := cells("p50 "+fmtDur(c.Latency.P50), "p99 "+fmtDur(c.Latency.P99))
+	if c.Latency.Count == 0 {
+		lat = s.Dim.Render("no latencies yet")
+	}
 	if c.State == store.ConnFailed && c.Err != "" {
-		stats = cells(stats, s.ConnFailed.Render(sanitize(c.Err)))
+		lat = cells(lat, s.ConnFailed.Render(sanitize(c.Err)))
 	}
 	if per == 1 {
-		return []string{cut(cells(head, fit(clientText(c), max(10, w-54)), stats), w)}
+		return []string{cut(cells(head, fit(clientText(c), max(10, w-64)), counts, lat), w)}
 	}
-	return []string{cut(cells(head, clientText(c)), w), cut("      "+stats, w)}
+	return []string{cut(cells(head, clientText(c)), w), cut("      "+counts, w), cut("      "+lat, w)}
 }

@@ -102,16 +102,14 @@ func (m detailModel) sync(raw bool, seq uint64) detailModel {
 	m.vp.SetContentLines(lines)
 	switch {
 	case m.jump:
-		m.vp.SetYOffset(m.sections[m.side])
+		m.vp.SetYOffset(m.sections[m.sideFor(&row)])
 		m.jump = false
 	case sameSel:
 		m.vp.SetYOffset(y)
 	default:
 		m.vp.GotoTop()
-		if row.Req == 0 && row.Resp != 0 {
-			m.side = sideResponse
-		} else if k.resp == 0 {
-			m.side = sideRequest
+		if m.sideFor(&row) == sideResponse && !m.sideBySide() {
+			m.vp.SetYOffset(m.sections[sideResponse])
 		}
 	}
 	return m
@@ -119,10 +117,23 @@ func (m detailModel) sync(raw bool, seq uint64) detailModel {
 
 func (m detailModel) sideBySide() bool { return m.width >= 110 }
 
+// sideFor is the message of r that h/l, y and w act on: the one the user
+// chose, unless r lacks it.
+func (m detailModel) sideFor(r *store.Row) side {
+	switch {
+	case m.side == sideResponse && r.Resp == 0:
+		return sideRequest
+	case m.side == sideRequest && r.Req == 0 && r.Resp != 0:
+		return sideResponse
+	}
+	return m.side
+}
+
 // exchangeBody renders request and response, side by side when the pane is
 // wide, else stacked.
 func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) {
 	s := &m.c.styles
+	active := m.sideFor(r)
 	bodies := [2][]string{}
 	titles := [2]string{}
 	colW := m.width
@@ -156,7 +167,7 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		bodies[i] = messageBody(&msg, colW, m.hex, s)
 	}
 	if m.sideBySide() {
-		lines = append(lines, fit(m.sectionTitle(titles[0], sideRequest, colW), colW)+s.Sep.Render(" │ ")+m.sectionTitle(titles[1], sideResponse, colW))
+		lines = append(lines, fit(m.sectionTitle(titles[0], sideRequest, active, colW), colW)+s.Sep.Render(" │ ")+m.sectionTitle(titles[1], sideResponse, active, colW))
 		for i := 0; i < max(len(bodies[0]), len(bodies[1])); i++ {
 			var l, r string
 			if i < len(bodies[0]) {
@@ -169,18 +180,18 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		}
 		return lines, 0
 	}
-	lines = append(lines, m.sectionTitle(titles[0], sideRequest, m.width))
+	lines = append(lines, m.sectionTitle(titles[0], sideRequest, active, m.width))
 	lines = append(lines, bodies[0]...)
 	lines = append(lines, "")
 	respStart = len(lines)
-	lines = append(lines, m.sectionTitle(titles[1], sideResponse, m.width))
+	lines = append(lines, m.sectionTitle(titles[1], sideResponse, active, m.width))
 	lines = append(lines, bodies[1]...)
 	return lines, respStart
 }
 
-func (m detailModel) sectionTitle(t string, sd side, w int) string {
+func (m detailModel) sectionTitle(t string, sd, active side, w int) string {
 	st := m.c.styles.Section
-	if sd == m.side {
+	if sd == active {
 		st = m.c.styles.SectionActive
 	}
 	t = "── " + t + " "
@@ -255,25 +266,28 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	}
 	line1 := cells(s.Bold.Render("#"+strconv.FormatUint(seq, 10)), sanitize(r.Method), idText(r.ID),
 		s.status(r.Status).Render(statusText(&r)))
+	if d, ok := rowLatency(&r, now); ok {
+		line1 = cells(line1, latencyStyle(d, s).Render(fmtDur(d)))
+	}
 	if r.Duplicate {
 		line1 += s.Warn.Render(" duplicate id")
 	}
 	var timing string
 	switch r.Status {
 	case protocol.StatusOK, protocol.StatusError:
-		timing = cells("sent "+fmtClock(r.ReqAt), "answered "+fmtClock(r.RespAt), "latency "+latencyStyle(r.Latency, s).Render(fmtDur(r.Latency)))
+		timing = cells("sent "+fmtClock(r.ReqAt), "→ answered "+fmtClock(r.RespAt))
 	case protocol.StatusPending:
-		timing = cells("sent "+fmtClock(r.ReqAt), s.status(protocol.StatusPending).Render("waiting "+fmtDur(now.Sub(r.ReqAt))))
+		timing = cells("sent "+fmtClock(r.ReqAt), s.status(protocol.StatusPending).Render("→ waiting…"))
 	case protocol.StatusOrphan:
 		timing = cells("received "+fmtClock(r.RespAt), s.Dim.Render("no request with this id"))
 	default:
 		timing = "at " + fmtClock(rowTime(&r))
 	}
-	sizes := fmtCount(r.ReqSize) + " B"
+	sizes := fmtSize(int64(r.ReqSize))
 	if r.Resp != 0 {
-		sizes += " / " + fmtCount(r.RespSize) + " B"
+		sizes += "/" + fmtSize(int64(r.RespSize))
 	}
-	return []string{line1, cells(m.connText(r.Conn), dst.Render(arrow+" "+asked)), cells(timing, s.Dim.Render(sizes))}
+	return []string{line1, cells(dst.Render(arrow+" "+asked), m.connText(r.Conn)), cells(timing, s.Dim.Render("· "+sizes))}
 }
 
 func idText(id string) string {

@@ -87,7 +87,10 @@ func (m listModel) translate(seq uint64, toRaw bool) uint64 {
 	st := m.c.st
 	if toRaw {
 		if r, ok := st.Row(seq); ok {
-			return max(r.Req, r.Resp)
+			if r.Req != 0 {
+				return r.Req
+			}
+			return r.Resp
 		}
 		return seq
 	}

@@ -33,7 +33,7 @@ func messageBody(m *protocol.Message, w int, hex bool, s *Styles) []string {
 		lines = append(lines, s.Warn.Render("⚠ framing: "+sanitize(f.Err)))
 	}
 	if m.Info.Kind == protocol.KindRaw && m.Info.Err != "" && !hex {
-		lines = append(lines, s.Dim.Render("not JSON: "+sanitize(m.Info.Err)))
+		lines = append(lines, s.Dim.Render(sanitize(m.Info.Err)))
 	}
 	data := f.Data
 	switch {

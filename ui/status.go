@@ -109,7 +109,7 @@ func renderSegments(segs []segment, w int, s *Styles) string {
 		}
 		b.WriteString(sg.style.Render(sg.text))
 	}
-	line := ansiCut(b.String(), w)
+	line := cut(b.String(), w)
 	return line + s.Header.Render(strings.Repeat(" ", max(0, w-lipgloss.Width(line))))
 }
 
@@ -127,5 +127,5 @@ func (m Model) bottomLine(w int) string {
 	h := m.help
 	h.SetWidth(max(10, w-lipgloss.Width(b.String())))
 	b.WriteString(h.ShortHelpView(m.c.keys.ShortHelp()))
-	return ansiCut(b.String(), w)
+	return cut(b.String(), w)
 }

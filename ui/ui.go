@@ -82,7 +82,7 @@ func (m Model) selectedMessage() (protocol.Message, string, bool) {
 	}
 	name := fmt.Sprintf("sockscope-%d", seq)
 	ms := r.Req
-	if m.detail.side == sideResponse || ms == 0 {
+	if m.detail.sideFor(&r) == sideResponse {
 		ms = r.Resp
 		name += "-response"
 	}
