@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func BenchmarkRelay64B(b *testing.B)  { benchRelay(b, 64) }
+func BenchmarkRelay64B(b *testing.B) { benchRelay(b, 64) }
 func BenchmarkRelay16K(b *testing.B) { benchRelay(b, 16<<10) }
 
 // benchRelay pipelines b.N messages of size bytes through the relay to an
