@@ -82,6 +82,9 @@ var kindWords = map[string]protocol.Kind{
 	"event": protocol.KindNotification, "raw": protocol.KindRaw, "other": protocol.KindOther,
 }
 
+var knownKeys = map[string]bool{"method": true, "m": true, "id": true, "conn": true, "c": true, "status": true,
+	"s": true, "dir": true, "d": true, "kind": true, "k": true, "slow": true, "lat": true, "latency": true}
+
 // parseQuery parses the filter language (see filterSyntax).
 func parseQuery(src string) (*query, error) {
 	q := &query{src: strings.TrimSpace(src)}
@@ -92,6 +95,9 @@ func parseQuery(src string) (*query, error) {
 			t.neg, tok = true, tok[1:]
 		}
 		k, v, ok := strings.Cut(tok, ":")
+		if ok && v == "" && knownKeys[strings.ToLower(k)] {
+			continue // still being typed
+		}
 		if !ok || v == "" {
 			k, v = "", tok
 		}

@@ -13,3 +13,5 @@ func visibleWidth(s string) int { return lipgloss.Width(s) }
 
 // view renders m without styles.
 func view(m Model) string { return ansi.Strip(m.render()) }
+
+func ansiStripped(s string) string { return ansi.Strip(s) }

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// shown returns the methods (or statuses for rows without one) the list holds.
+func shown(t *testing.T, m Model) []store.Row {
+	t.Helper()
+	var rows []store.Row
+	for i := 0; i < m.list.idx.len(); i++ {
+		rows = append(rows, rowOf(t, m, m.list.idx.at(i)))
+	}
+	return rows
+}
+
+func typeFilter(t *testing.T, m Model, q string) Model {
+	t.Helper()
+	m = press(t, m, "/")
+	for _, r := range q {
+		k := string(r)
+		if r == ' ' {
+			k = "space"
+		}
+		m = press(t, m, k)
+	}
+	return press(t, m, "enter")
+}
+
+func TestFilterTerms(t *testing.T) {
+	cases := []struct {
+		q    string
+		want func(r store.Row) bool
+		n    int
+	}{
+		{"method:add", func(r store.Row) bool { return r.Method == "add" }, 7},
+		{"status:error", func(r store.Row) bool { return r.Status == protocol.StatusError }, 1},
+		{"status:noreply,orphan", func(r store.Row) bool {
+			return r.Status == protocol.StatusNoReply || r.Status == protocol.StatusOrphan
+		}, 2},
+		{"slow:>100ms", func(r store.Row) bool { return r.Latency > 100*time.Millisecond || r.Status == protocol.StatusPending }, 5},
+		{"lat:<2ms", func(r store.Row) bool { return r.Latency < 2*time.Millisecond && r.Status == protocol.StatusOK }, 1},
+		{"dir:s2c", func(r store.Row) bool { return r.Dir == protocol.S2C }, 3},
+		{"conn:2", func(r store.Row) bool { return r.Conn == 2 }, 6},
+		{"conn:node", func(r store.Row) bool { return r.Conn == 1 }, 11},
+		{"id:u-7", func(r store.Row) bool { return r.ID == `"u-7"` }, 1},
+		{"kind:notification", func(r store.Row) bool { return r.Kind == protocol.KindNotification }, 2},
+		{"lovelace", func(r store.Row) bool { return r.Method == "getUser" }, 1},
+		{"Lovelace", func(r store.Row) bool { return r.Method == "getUser" }, 1},
+		{"LOVELACE", func(r store.Row) bool { return false }, 0},
+		{"method:add -status:ok", func(r store.Row) bool { return r.Method == "add" && r.Status != protocol.StatusOK }, 1},
+		{`"division by"`, func(r store.Row) bool { return r.Method == "divide" }, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.q, func(t *testing.T) {
+			m := newTestModel(t, demoStore(t), 80, 24)
+			m = typeFilter(t, m, c.q)
+			rows := shown(t, m)
+			if len(rows) != c.n {
+				t.Errorf("%d rows match, want %d", len(rows), c.n)
+			}
+			for _, r := range rows {
+				if !c.want(r) {
+					t.Errorf("row %d (%s %v) should not match", r.Seq, r.Method, r.Status)
+				}
+			}
+			if !strings.Contains(view(m), "filter: "+strings.Trim(c.q, `"`)) && !strings.Contains(view(m), "filter: "+c.q) {
+				t.Errorf("the active filter is not visible:\n%s", view(m))
+			}
+		})
+	}
+}
+
+func TestFilterEditing(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 24)
+	m = press(t, m, "/", "m", "e", "t", "h", "o", "d", ":", "a", "d", "d")
+	if !m.filter.editing || m.list.idx.len() != 7 {
+		t.Fatalf("filters as you type: editing=%v rows=%d", m.filter.editing, m.list.idx.len())
+	}
+	if !strings.Contains(view(m), "/method:add") {
+		t.Fatal("the filter being typed is not shown")
+	}
+	m = press(t, m, "backspace", "backspace", "backspace")
+	if m.list.idx.len() != 17 {
+		t.Fatalf("method: (empty value) is free text matching all? rows=%d", m.list.idx.len())
+	}
+	m = press(t, m, "ctrl+u", "s", "t", "a", "t", "u", "s", ":", "b", "o", "g", "u", "s")
+	if m.filter.err == "" || !strings.Contains(view(m), "status \"bogus\"") {
+		t.Fatalf("a bad term is not reported: %q", m.filter.err)
+	}
+	m = press(t, m, "esc")
+	if m.filter.editing || m.filter.active() || !m.list.idx.all() {
+		t.Fatal("esc while typing clears the filter")
+	}
+	m = typeFilter(t, m, "status:error")
+	if m.list.idx.len() != 1 {
+		t.Fatalf("status:error: %d rows", m.list.idx.len())
+	}
+	m = press(t, m, "esc")
+	if m.filter.active() || m.list.idx.len() != 17 {
+		t.Fatal("esc clears the applied filter")
+	}
+}
+
+// A pending row that did not match must appear once its answer makes it
+// match; and a selection made under a filter survives clearing it.
+func TestFilterSeesLateAnswers(t *testing.T) {
+	st := demoStore(t)
+	m := newTestModel(t, st, 80, 24)
+	m = typeFilter(t, m, "status:ok method:add")
+	if m.list.idx.len() != 6 {
+		t.Fatalf("%d rows", m.list.idx.len())
+	}
+	_, next := st.RowBounds()
+	pending := next - 1
+	st.Update(func(tx *store.Tx) {
+		(&filler{st: st, tx: tx}).answer(pending, 1, protocol.S2C, t0.Add(2*time.Second), `{"rid":9,"success":true,"result":42}`)
+	})
+	m = update(t, m, tickMsg(t0))
+	if m.list.idx.len() != 7 || m.list.idx.at(6) != pending {
+		t.Fatalf("answered row %d not added: %d rows", pending, m.list.idx.len())
+	}
+	m = press(t, m, "g", "j")
+	sel := m.list.sel
+	m = press(t, m, "esc")
+	if m.list.sel != sel {
+		t.Fatalf("clearing the filter moved the selection from %d to %d", sel, m.list.sel)
+	}
+}
+
+// A filter over many rows is built in budgeted steps and ends up exact.
+func TestFilterBuildsInSteps(t *testing.T) {
+	st := store.New(store.Config{})
+	const n = 30000
+	st.Update(func(tx *store.Tx) {
+		f := &filler{st: st, tx: tx}
+		for i := 0; i < n; i++ {
+			method := "ping"
+			if i%7 == 0 {
+				method = "add"
+			}
+			at := t0.Add(time.Duration(i) * time.Microsecond)
+			row := f.request(1, protocol.C2S, at, `{"rid":1,"method":"`+method+`"}`)
+			f.answer(row, 1, protocol.S2C, at, `{"rid":1,"success":true}`)
+		}
+	})
+	m := newTestModel(t, st, 80, 24)
+	// A clock that moves 1ms per reading: each step stops after a few batches.
+	var tick time.Duration
+	m.c.now = func() time.Time { tick += time.Millisecond; return t0.Add(tick) }
+	m = press(t, m, "/")
+	for _, k := range "method:add" {
+		tm, _ := m.Update(keyMsg(string(k)))
+		m = tm.(Model)
+	}
+	if !m.list.idx.scanning() {
+		t.Fatal("the whole index was built in one key press")
+	}
+	if !strings.Contains(view(m), "filtering") {
+		t.Fatal("no progress shown while filtering")
+	}
+	steps := 0
+	for m.list.idx.scanning() {
+		tm, _ := m.Update(scanMsg{m.list.scanID})
+		m = tm.(Model)
+		if steps++; steps > n {
+			t.Fatal("scan does not finish")
+		}
+	}
+	if want := (n + 6) / 7; m.list.idx.len() != want {
+		t.Fatalf("%d rows match, want %d", m.list.idx.len(), want)
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	for _, bad := range []string{"status:maybe", "dir:up", "slow:>fast", "kind:thing"} {
+		if _, err := parseQuery(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	q, err := parseQuery(`method:add "two words" -id:3 slow:>=1s`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.terms) != 4 || q.terms[3].kind != termText || q.terms[3].str != "two words" {
+		t.Fatalf("terms %+v", q.terms)
+	}
+	if q.terms[1].kind != termID || !q.terms[1].neg || q.terms[2].dur != time.Second {
+		t.Fatalf("terms %+v", q.terms)
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, c := range []struct {
+		hay, needle string
+		want        bool
+	}{
+		{"Hello World", "world", true}, {"Hello World", "hello", true}, {"abc", "abcd", false},
+		{"xxAxxAB", "ab", true}, {"", "a", false}, {"a", "", true}, {"WORLD", "worle", false},
+	} {
+		if got := containsFold([]byte(c.hay), c.needle); got != c.want {
+			t.Errorf("containsFold(%q, %q) = %v", c.hay, c.needle, got)
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Golden views, styles stripped so they read as text. Regenerate with
+// go test ./ui -update.
+func TestGolden(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		name := fmt.Sprintf("%dx%d", sz[0], sz[1])
+		states := []struct {
+			name string
+			keys []string
+		}{
+			{"follow", nil},
+			{"exchange", []string{"g", "j", "j", "j", "j", "j", "j", "j"}}, // getUser
+			{"raw", []string{"r", "k", "k", "k", "k", "k", "k"}},
+			{"escape", []string{"k", "k", "k", "x"}},
+			{"stats", []string{"s"}},
+			{"filter", []string{"/", "s", "l", "o", "w", ":", ">", "1", "0", "0", "m", "s"}},
+			{"conns", []string{"c", "tab", "tab", "j"}},
+			{"help", []string{"?"}},
+		}
+		for _, s := range states {
+			t.Run(name+"/"+s.name, func(t *testing.T) {
+				m := newTestModel(t, demoStore(t), sz[0], sz[1])
+				m = press(t, m, s.keys...)
+				golden.RequireEqual(t, []byte(view(m)))
+			})
+		}
+	}
+}
+
+// ansiSeq finds escape sequences; only SGR (styles) may come from the UI.
+var ansiSeq = regexp.MustCompile("\x1b(\\[[0-9;:?]*[A-Za-z]|\\][^\x07\x1b]*|.)")
+
+// Bytes from a frame must never reach the terminal as control sequences.
+func TestFrameEscapesAreDefused(t *testing.T) {
+	st := demoStore(t)
+	st.Update(func(tx *store.Tx) {
+		f := &filler{st: st, tx: tx}
+		f.lone(2, protocol.C2S, t0, "a long enough line of text with \x1b]52;c;ZXZpbA==\x07 and \x1b[2J inside it\r", protocol.StatusNone)
+		f.lone(2, protocol.C2S, t0, `{"method":"x\u001b[2J","note":"\u009b31m"}`, protocol.StatusNone)
+	})
+	st.Update(func(tx *store.Tx) {
+		tx.OpenConn(store.Conn{ID: 3, Client: "evil\x1b]0;pwned\x07", Process: "p\x1b[31m", PID: 7, Opened: t0})
+	})
+	for _, keys := range [][]string{nil, {"k"}, {"x"}, {"r"}, {"r", "k"}, {"r", "k", "x"}, {"c"}, {"s"}} {
+		m := newTestModel(t, st, 160, 48)
+		m = press(t, m, keys...)
+		out := m.render()
+		for _, seq := range ansiSeq.FindAllString(out, -1) {
+			if !strings.HasSuffix(seq, "m") || !strings.HasPrefix(seq, "\x1b[") {
+				t.Fatalf("keys %v: control sequence %q reached the screen", keys, seq)
+			}
+		}
+		if strings.ContainsAny(out, "\x07\x9b\r") {
+			t.Fatalf("keys %v: a control character reached the screen", keys)
+		}
+	}
+	m := newTestModel(t, st, 160, 48)
+	m = press(t, m, "k")
+	if v := view(m); !strings.Contains(v, `\x1b]52;c;`) || !strings.Contains(v, `evil\x1b]0;pwned\x07`) {
+		t.Fatalf("escapes are not shown visibly:\n%s", v)
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":           "plain",
+		"a\x1b[2Jb":       `a\x1b[2Jb`,
+		"tab\tnl\ncr\r":   `tab\tnl\ncr\r`,
+		"bad\xffutf8":     `bad\xffutf8`,
+		"c1\u009b":        `c1\x9b`,
+		"del\x7f":         `del\x7f`,
+		"bidi\u202e":      `bidi\u202e`,
+		"héllo wörld ✓ 日本": "héllo wörld ✓ 日本",
+	} {
+		if got := sanitize(in); got != want {
+			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	m := New(demoStore(t), Options{})
+	m.c.now = newTestModel(t, demoStore(t), 80, 24).c.now
+	t.Setenv("NO_COLOR", "1")
+	m = New(demoStore(t), Options{})
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = update(t, m, tickMsg(t0))
+	out := m.render()
+	if regexp.MustCompile("\x1b\\[[0-9;]*(38|48)[;:]").MatchString(out) {
+		t.Fatal("NO_COLOR: colours in the output")
+	}
+	if !strings.Contains(out, "\x1b[") {
+		t.Fatal("NO_COLOR: no emphasis at all (selection must still show)")
+	}
+}
+
+func TestLightBackground(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 24)
+	dark := m.render()
+	m = update(t, m, tea.BackgroundColorMsg{Color: colorWhite{}})
+	if light := m.render(); light == dark || view(m) != ansiStripped(dark) {
+		t.Fatal("a light background changes the colours and nothing else")
+	}
+}
+
+type colorWhite struct{}
+
+func (colorWhite) RGBA() (r, g, b, a uint32) { return 0xffff, 0xffff, 0xffff, 0xffff }
+
+func TestViewIsFullScreen(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 24)
+	v := m.View()
+	if !v.AltScreen || v.MouseMode != tea.MouseModeCellMotion {
+		t.Fatal("the view must use the alt screen and cell-motion mouse")
+	}
+}
