@@ -22,14 +22,24 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m, tea.Quit
 		case keyMatches(msg, k.Help, k.Back, k.Quit):
 			m.showHelp = false
+		case keyMatches(msg, k.Down):
+			m.helpTop++
+		case keyMatches(msg, k.Up):
+			m.helpTop = max(0, m.helpTop-1)
+		case keyMatches(msg, k.PageDown):
+			m.helpTop += m.c.height / 2
+		case keyMatches(msg, k.PageUp, k.Top):
+			m.helpTop = 0
 		}
+		m.helpTop = min(m.helpTop, len(m.helpView())-(m.c.height-2))
+		m.helpTop = max(0, m.helpTop)
 		return m, nil
 	}
 	switch {
 	case keyMatches(msg, k.Quit):
 		return m, tea.Quit
 	case keyMatches(msg, k.Help):
-		m.showHelp = true
+		m.showHelp, m.helpTop = true, 0
 	case keyMatches(msg, k.Filter):
 		m.filter = m.filter.start()
 	case keyMatches(msg, k.Back):

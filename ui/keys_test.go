@@ -231,7 +231,10 @@ func TestHelpAndQuit(t *testing.T) {
 	if !m.showHelp || !strings.Contains(view(m), "status:error") {
 		t.Fatal("?: no help with the filter syntax")
 	}
-	m = press(t, m, "j") // ignored while help is up
+	m = press(t, m, "j") // scrolls the help, not the list
+	if m.helpTop != 1 || m.list.follow != true {
+		t.Fatalf("j in help: top %d, follow %v", m.helpTop, m.list.follow)
+	}
 	m = press(t, m, "esc")
 	if m.showHelp {
 		t.Fatal("esc: help still shown")

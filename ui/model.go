@@ -65,6 +65,7 @@ type Model struct {
 	connsPane  connsPane
 	showStats  bool
 	showHelp   bool
+	helpTop    int // first line of the help shown
 	gen        uint64
 	totals     store.Totals
 	pausedRows uint64 // Totals.Rows when the display was paused

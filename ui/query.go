@@ -12,14 +12,16 @@ import (
 )
 
 // filterSyntax documents the filter language; the help view shows it.
-const filterSyntax = `terms are ANDed; prefix a term with - to negate it
-  method:add        method contains "add"          id:17       id is 17 (or "17")
-  conn:3            connection #3                   conn:node   client or process contains "node"
-  status:error,orphan  ok error pending noreply orphan none
-  dir:c2s|s2c       the side that asked (also dir:> and dir:<)
-  kind:request      request response notification raw other
-  slow:>100ms       latency over (lat:<1ms under; pending rows count their wait)
-  anything else     text in the frames (case-insensitive unless it has capitals)`
+const filterSyntax = `terms are ANDed; -term negates one; "quoted words" are one term
+  method:add         method contains add
+  id:17              id is 17 (or "17")
+  conn:3  conn:node  connection #3; client or process contains node
+  status:error,orphan   ok error pending noreply orphan none
+  dir:c2s  dir:s2c   the side that asked
+  kind:request       request response notification raw other
+  slow:>100ms        latency over 100ms (pending rows count their wait)
+  lat:<1ms           latency under 1ms
+  anything else      text in the frames (any case unless it has capitals)`
 
 // termKind is what a filter term tests.
 type termKind uint8

@@ -109,7 +109,9 @@ func (m Model) render() string {
 	screen := make([]string, 0, h)
 	screen = append(screen, m.statusBar(w))
 	if m.showHelp {
-		screen = append(screen, box(m.helpView(), w, h-2)...)
+		lines := m.helpView()
+		top := clamp(m.helpTop, 0, max(0, len(lines)-(h-2)))
+		screen = append(screen, box(lines[top:], w, h-2)...)
 	} else {
 		screen = append(screen, m.panes()...)
 	}
@@ -207,9 +209,22 @@ func box(lines []string, w, h int) []string {
 // helpView is the full key map and the filter syntax.
 func (m Model) helpView() []string {
 	s := &m.c.styles
-	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (? or esc closes)"), ""}
-	for _, l := range strings.Split(m.help.FullHelpView(m.c.keys.FullHelp()), "\n") {
-		lines = append(lines, "  "+l)
+	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (? or esc closes; j/k scroll)"), ""}
+	// Lay the groups out in as many rows as the width needs.
+	groups := m.c.keys.FullHelp()
+	per := len(groups)
+	wide := m.help
+	wide.SetWidth(0)
+	for per > 1 && lipgloss.Width(wide.FullHelpView(groups[:per])) > m.c.width-2 {
+		per--
+	}
+	for i := 0; i < len(groups); i += per {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		for _, l := range strings.Split(m.help.FullHelpView(groups[i:min(i+per, len(groups))]), "\n") {
+			lines = append(lines, "  "+l)
+		}
 	}
 	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
 	for _, l := range strings.Split(filterSyntax, "\n") {
