@@ -203,4 +203,3 @@ func clamp(v, lo, hi int) int {
 
 // stripStyles removes escape sequences the UI itself added.
 func stripStyles(s string) string { return ansi.Strip(s) }
-

@@ -77,13 +77,13 @@ func TestFrameEscapesAreDefused(t *testing.T) {
 
 func TestSanitize(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain":           "plain",
-		"a\x1b[2Jb":       `a\x1b[2Jb`,
-		"tab\tnl\ncr\r":   `tab\tnl\ncr\r`,
-		"bad\xffutf8":     `bad\xffutf8`,
-		"c1\u009b":        `c1\x9b`,
-		"del\x7f":         `del\x7f`,
-		"bidi\u202e":      `bidi\u202e`,
+		"plain":            "plain",
+		"a\x1b[2Jb":        `a\x1b[2Jb`,
+		"tab\tnl\ncr\r":    `tab\tnl\ncr\r`,
+		"bad\xffutf8":      `bad\xffutf8`,
+		"c1\u009b":         `c1\x9b`,
+		"del\x7f":          `del\x7f`,
+		"bidi\u202e":       `bidi\u202e`,
 		"héllo wörld ✓ 日本": "héllo wörld ✓ 日本",
 	} {
 		if got := sanitize(in); got != want {
