@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"sockscope/protocol"
 	"sockscope/store"
@@ -190,3 +192,12 @@ func keyMsg(k string) tea.KeyPressMsg {
 	}
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
+
+func fmtType(v any) string { return fmt.Sprintf("%T", v) }
+
+func visibleWidth(s string) int { return lipgloss.Width(s) }
+
+// view renders m without styles.
+func view(m Model) string { return ansi.Strip(m.render()) }
+
+func ansiStripped(s string) string { return ansi.Strip(s) }

@@ -95,9 +95,6 @@ func TestSanitize(t *testing.T) {
 func TestNoColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	m := New(demoStore(t), Options{})
-	m.c.now = newTestModel(t, demoStore(t), 80, 24).c.now
-	t.Setenv("NO_COLOR", "1")
-	m = New(demoStore(t), Options{})
 	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = update(t, m, tickMsg(t0))
 	out := m.render()
