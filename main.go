@@ -35,7 +35,10 @@ type options struct {
 }
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	stopProfile := startProfile()
+	err := newRootCmd().Execute()
+	stopProfile()
+	if err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			os.Exit(int(ee))
