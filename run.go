@@ -111,6 +111,9 @@ func (p *pipeline) summary() string {
 	ev, by := p.q.Dropped()
 	s := fmt.Sprintf("sockscope: %d connections (%d failed), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw; dropped %d events (%d bytes)",
 		c.Conns, c.Failed, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw, ev, by)
+	if c.Panics > 0 {
+		s += fmt.Sprintf("; the decoder crashed %d times (last: %s), traffic unaffected", c.Panics, c.LastPanic)
+	}
 	if p.rec != nil {
 		s += fmt.Sprintf("; recorded %d bytes to %s", p.rec.Size(), p.rec.Path())
 	}

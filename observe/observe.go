@@ -13,6 +13,7 @@
 package observe
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -56,6 +57,10 @@ type Counts struct {
 	Notifications   int64
 	Raw             int64
 	Gaps            int64
+	// Panics counts batches the decoder crashed on; LastPanic says why.
+	// The traffic was not affected; decoding resumed at the next frame.
+	Panics    int64
+	LastPanic string
 }
 
 // Observer consumes relay events. Create it with New.
@@ -65,6 +70,8 @@ type Observer struct {
 	dump   *dumper
 	counts Counts
 	tx     *store.Tx // the open store transaction while a batch runs
+	// crashTest, if set, is called for every event: tests make it panic.
+	crashTest func(*proxy.Event)
 }
 
 // conn is what the observer keeps per relayed connection.
@@ -109,11 +116,23 @@ func (o *Observer) Run(q *proxy.Queue) {
 	o.finish(time.Now())
 }
 
-// Handle applies one batch of events.
+// Handle applies one batch of events. A panic while decoding is recovered:
+// it is counted, the rest of the batch is lost to the decoder, and the
+// observer goes on with the next batch (the relay never waits for it).
 func (o *Observer) Handle(batch []proxy.Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			o.tx = nil
+			o.counts.Panics++
+			o.counts.LastPanic = fmt.Sprint(r)
+		}
+	}()
 	o.cfg.Store.Update(func(tx *store.Tx) {
 		o.tx = tx
 		for i := range batch {
+			if o.crashTest != nil {
+				o.crashTest(&batch[i])
+			}
 			o.event(&batch[i])
 		}
 		if o.cfg.Dropped != nil {

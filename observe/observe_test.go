@@ -175,3 +175,35 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// A decoder that panics loses that batch's decoding, never the observer:
+// the next batch is decoded, and a close still closes.
+func TestDecoderPanicIsContained(t *testing.T) {
+	st := store.New(store.Config{})
+	o := New(Config{Store: st})
+	s := newScript().
+		data(1, protocol.C2S, `{"rid":1,"method":"add","args":[]}`+"\n").
+		data(2, protocol.S2C, `{"rid":1,"success":true,"data":0}`+"\n").
+		data(3, protocol.C2S, `{"rid":2,"method":"add","args":[]}`+"\n").
+		data(4, protocol.S2C, `{"rid":2,"success":true,"data":0}`+"\n").
+		close(5, nil)
+	o.Handle(s.evs[:1])
+	o.crashTest = func(ev *proxy.Event) {
+		if ev.At.Equal(s.t0.Add(time.Millisecond)) {
+			panic("decoder bug")
+		}
+	}
+	for i := 1; i < len(s.evs); i++ {
+		o.Handle(s.evs[i : i+1])
+	}
+	c := o.Counts()
+	if c.Panics != 1 || c.LastPanic != "decoder bug" {
+		t.Fatalf("counts %+v, want one panic recorded", c)
+	}
+	if c.OK != 1 || c.Orphan != 1 {
+		t.Errorf("counts %+v: want rid 2 paired and rid 1's reply an orphan", c)
+	}
+	if conn, _ := st.Conn(1); conn.State != store.ConnClosed {
+		t.Errorf("conn %+v, want closed", conn)
+	}
+}
