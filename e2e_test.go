@@ -204,9 +204,13 @@ func echoServer(t *testing.T, path string) {
 						return
 					}
 					// {"jsonrpc":"2.0","id":N,"method":"echo"} → {"jsonrpc":"2.0","id":N,"result":true}
-					i := bytes.Index(line, []byte(`,"method"`))
-					w.Write(line[:i])
-					w.WriteString(`,"result":true}` + "\n")
+					// and anything else back as it came.
+					if i := bytes.Index(line, []byte(`,"method"`)); i >= 0 {
+						w.Write(line[:i])
+						w.WriteString(`,"result":true}` + "\n")
+					} else {
+						w.Write(line)
+					}
 					if r.Buffered() == 0 {
 						w.Flush()
 					}
@@ -259,5 +263,68 @@ func TestPipelinedCallsAllPair(t *testing.T) {
 	}
 	if counts["ok"] != calls || len(counts) != 1 {
 		t.Fatalf("exchanges by status %v (read %d reply bytes), want %d ok and nothing else", counts, n, calls)
+	}
+}
+
+// A session recorded live and shown again decodes to the same exchanges,
+// with the recorded latencies.
+func TestRecordThenShow(t *testing.T) {
+	dir := shortDir(t)
+	svc, front, file := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
+	echoServer(t, svc)
+	stop := sockscope(t, "--dump", "--lossless", "--record", file, "--listen", front, svc)
+	waitFor(t, front)
+	for conn := 0; conn < 3; conn++ {
+		c, err := net.Dial("unix", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 50; i++ {
+			fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo"}`+"\n", i)
+		}
+		c.Write([]byte("not json\n"))
+		c.(*net.UnixConn).CloseWrite()
+		io.Copy(io.Discard, c)
+		c.Close()
+	}
+	live := stop()
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session file: %v, mode %v; want 0600", err, fi.Mode())
+	}
+	out, err := exec.Command(binary, "show", "--dump", file).Output()
+	if err != nil {
+		t.Fatalf("show: %v", err)
+	}
+	summarise := func(out []byte) map[string]int {
+		m := map[string]int{}
+		for _, l := range dumpLines(t, out) {
+			switch l["type"] {
+			case "exchange":
+				m[fmt.Sprintf("exchange %v %v %v %v", l["conn"], l["method"], l["status"], l["latency_us"])]++
+			case "message":
+				m[fmt.Sprintf("message %v %v %v", l["conn"], l["kind"], l["size"])]++
+			default:
+				m[fmt.Sprint(l["type"], " ", l["conn"])]++
+			}
+		}
+		return m
+	}
+	got, want := summarise(out), summarise(live)
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	if total != 3*(2+50+100+2) {
+		t.Fatalf("live dump has %d lines, want 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw): %v", total, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%q: show has %d, live had %d", k, got[k], n)
+		}
+	}
+	for k, n := range got {
+		if want[k] == 0 {
+			t.Errorf("%q: show has %d, live had none", k, n)
+		}
 	}
 }

@@ -81,7 +81,7 @@ aside, sockscope listens at its path, and everything is put back on exit.`,
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newRestoreCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newRestoreCmd())
 	return root
 }
 
