@@ -71,6 +71,10 @@ func pipelined(addr string, size int, d time.Duration) (pipelineResult, error) {
 				return
 			}
 		}
+		// End cleanly: the service answers what it got, then hangs up.
+		if w.Flush() == nil {
+			c.(*net.UnixConn).CloseWrite()
+		}
 	}()
 
 	time.Sleep(warmup)
@@ -78,8 +82,9 @@ func pipelined(addr string, size int, d time.Duration) (pipelineResult, error) {
 	time.Sleep(d)
 	r1, b1, t1 := replies.Load(), nbytes.Load(), time.Now()
 	stop.Store(true)
-	c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second)) // the reader drains to EOF
 	wg.Wait()
+	c.Close()
 	if r1 == r0 {
 		return pipelineResult{}, fmt.Errorf("no replies in %v", d)
 	}

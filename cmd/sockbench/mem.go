@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,19 +115,23 @@ func push(ctx context.Context, addr string, size int, n int64, received *atomic.
 				return
 			}
 		}
-		werr = w.Flush()
+		if werr = w.Flush(); werr == nil {
+			werr = c.(*net.UnixConn).CloseWrite()
+		}
 	}()
 
 	buf := make([]byte, 64<<10)
 	var got int64
 	var rerr error
-	for got < n {
+	for { // to EOF: the service hangs up after the last reply
 		k, err := c.Read(buf)
 		m := int64(bytes.Count(buf[:k], []byte{'\n'}))
 		got += m
 		received.Add(m)
 		if err != nil {
-			rerr = fmt.Errorf("after %d of %d replies: %w", got, n, err)
+			if got < n {
+				rerr = fmt.Errorf("after %d of %d replies: %w", got, n, err)
+			}
 			break
 		}
 	}
