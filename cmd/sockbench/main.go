@@ -3,7 +3,8 @@
 //	go run ./cmd/sockbench            # build sockscope, run every scenario
 //	go run ./cmd/sockbench -only 64b -rounds 5
 //	go run ./cmd/sockbench -socat     # also through socat, for comparison
-//	go run ./cmd/sockbench -mem       # memory: 10 M requests, peak RSS
+//	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
+//	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //
 // It starts an in-process line-delimited JSON echo service on a unix socket
 // and `sockscope --headless` (as a subprocess) relaying to it, then runs each
@@ -47,6 +48,7 @@ type options struct {
 	mem       bool
 	memN      int64
 	maxBytes  int64
+	args      string
 }
 
 func main() {
@@ -63,6 +65,7 @@ func main() {
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
 	flag.Int64Var(&o.memN, "mem-n", 10_000_000, "requests (each answered) in -mem mode")
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
+	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.Parse()
 	if flag.NArg() > 0 || o.rounds < 1 {
 		flag.Usage()
@@ -133,7 +136,7 @@ func run(ctx context.Context, o options) error {
 func runScenario(ctx context.Context, o options, sc scenario, dir, svcPath string, useSocat bool) (row, error) {
 	paths := []string{"direct", "sockscope"}
 	addrs := map[string]string{"direct": svcPath}
-	ss, err := startSockscope(o.bin, dir, svcPath)
+	ss, err := startSockscope(o.bin, dir, svcPath, strings.Fields(o.args)...)
 	if err != nil {
 		return row{}, err
 	}

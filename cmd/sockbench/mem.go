@@ -24,10 +24,10 @@ const memConns = 4
 // how that compares with the store's byte cap.
 func runMem(ctx context.Context, o options, dir, svcPath string) error {
 	limit, capNote := int64(store.DefaultMaxBytes), "store default"
-	var extra []string
+	extra := strings.Fields(o.args)
 	if o.maxBytes > 0 {
 		limit, capNote = o.maxBytes, "--max-bytes"
-		extra = []string{"--max-bytes", strconv.FormatInt(o.maxBytes, 10)}
+		extra = append(extra, "--max-bytes", strconv.FormatInt(o.maxBytes, 10))
 	}
 	ss, err := startSockscope(o.bin, dir, svcPath, extra...)
 	if err != nil {
@@ -38,8 +38,8 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 	}
 	pid := ss.cmd.Process.Pid
 	start, _ := readMem(pid)
-	fmt.Printf("memory: %d requests of %d B (and their replies) through sockscope on %d connections\n",
-		o.memN, o.small, memConns)
+	fmt.Printf("memory: %d requests of %d B (and their replies) through sockscope %s on %d connections\n",
+		o.memN, o.small, strings.Join(extra, " "), memConns)
 	fmt.Printf("  store byte cap %s (%s); RSS at start %s\n", mib(limit), capNote, mib(start.RSS))
 
 	var received atomic.Int64
