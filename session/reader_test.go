@@ -75,14 +75,15 @@ func TestLineTooLong(t *testing.T) {
 	}
 }
 
-// TestFormatExample reads the example in FORMAT.md, so the document cannot
+// TestFormatExample reads the session-file example in the README, so the document cannot
 // drift from the code unnoticed.
 func TestFormatExample(t *testing.T) {
-	doc, err := os.ReadFile("FORMAT.md")
+	doc, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, _ := bytes.Cut(doc, []byte("```\n"))
+	_, section, _ := bytes.Cut(doc, []byte("## The session file\n"))
+	_, rest, _ := bytes.Cut(section, []byte("```\n"))
 	example, _, _ := bytes.Cut(rest, []byte("```\n"))
 	got, trunc := readAll(t, example)
 	if trunc || len(got) != 9 {
@@ -115,6 +116,6 @@ func TestFormatExample(t *testing.T) {
 		}
 	}
 	if written, _ := os.ReadFile(path); !bytes.Equal(written, example) {
-		t.Errorf("recorder wrote\n%s\nFORMAT.md shows\n%s", written, example)
+		t.Errorf("recorder wrote\n%s\nthe README shows\n%s", written, example)
 	}
 }

@@ -16,7 +16,7 @@
 //
 //	recs, err := session.ReadFile(path)
 //
-// The file is JSON Lines, one record per line, append-only; FORMAT.md
+// The file is JSON Lines, one record per line, append-only; the README
 // describes it exactly. The package knows no socket, store or screen.
 package session
 
