@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command sockbench measures what sockscope costs the traffic it relays.
 //
 //	go run ./cmd/sockbench            # build sockscope, run every scenario
