@@ -8,8 +8,9 @@ import (
 )
 
 // DefaultQueueBytes bounds the Data bytes a Queue holds when NewQueue is
-// given no bound.
-const DefaultQueueBytes = 64 << 20
+// given no bound: about 10 ms of traffic at full speed, enough to ride out
+// a busy decoder, small enough to keep memory near the store's bound.
+const DefaultQueueBytes = 16 << 20
 
 // Queue carries Events from a Relay to one observer. It is bounded by the
 // bytes of the Data it holds: when full, Put drops EventData (counting what
