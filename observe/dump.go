@@ -30,6 +30,7 @@ import (
 type dumper struct {
 	w   *bufio.Writer
 	b   []byte
+	esc []byte // spare buffer for escapeControls
 	tmp bytes.Buffer
 }
 
@@ -44,7 +45,11 @@ func (d *dumper) start(typ string, conn uint64) {
 	d.b = strconv.AppendUint(d.b, conn, 10)
 }
 
+// end finishes the line and writes it, with every byte a terminal would
+// act on escaped (see escapeControls): --dump on a terminal must never let
+// a frame drive it.
 func (d *dumper) end() {
+	d.b = escapeControls(d.b, &d.esc)
 	d.b = append(d.b, "}\n"...)
 	d.w.Write(d.b)
 }
@@ -70,8 +75,14 @@ func (d *dumper) raw(key string, v []byte) {
 	d.b = append(d.b, v...)
 }
 
-// token writes a raw JSON token (an id), compacted onto one line.
+// token writes a raw JSON token (an id), compacted onto one line. A token
+// that is not valid JSON (the classifier scans, it does not validate) is
+// written as the string of its bytes.
 func (d *dumper) token(key string, v []byte) {
+	if !json.Valid(v) {
+		d.str(key, string(v))
+		return
+	}
 	if bytes.ContainsAny(v, "\r\n") {
 		d.tmp.Reset()
 		if json.Compact(&d.tmp, v) == nil {
@@ -82,6 +93,30 @@ func (d *dumper) token(key string, v []byte) {
 		}
 	}
 	d.raw(key, v)
+}
+
+// contents writes s, the contents of a JSON string as they came on the
+// wire (escapes not undone), as a string. Contents that would not make a
+// valid JSON string (a raw control character, a bad escape: the classifier
+// does not validate) are written as the string of their bytes instead.
+func (d *dumper) contents(key string, s []byte) {
+	start := len(d.b)
+	d.b = append(d.b, `,"`...)
+	d.b = append(d.b, key...)
+	d.b = append(d.b, `":`...)
+	val := len(d.b)
+	d.b = append(d.b, '"')
+	d.b = append(d.b, s...)
+	d.b = append(d.b, '"')
+	for _, c := range s {
+		if c < 0x20 || c == '\\' || c >= 0x7f {
+			if !json.Valid(d.b[val:]) {
+				d.b = d.b[:start]
+				d.str(key, string(s))
+			}
+			return
+		}
+	}
 }
 
 func (d *dumper) at(t time.Time) {
@@ -138,9 +173,7 @@ func (d *dumper) message(m *protocol.Message) {
 		d.token("id", m.Info.ID)
 	}
 	if m.Info.Method != nil {
-		d.b = append(d.b, `,"method":"`...)
-		d.b = append(d.b, m.Info.Method...) // unescaped JSON string contents
-		d.b = append(d.b, '"')
+		d.contents("method", m.Info.Method)
 	}
 	if m.Info.IsError {
 		d.raw("error", []byte("true"))
@@ -186,9 +219,7 @@ func (d *dumper) exchange(r *store.Row) {
 		d.token("id", []byte(r.ID))
 	}
 	if r.Method != "" {
-		d.b = append(d.b, `,"method":"`...)
-		d.b = append(d.b, r.Method...)
-		d.b = append(d.b, '"')
+		d.contents("method", []byte(r.Method))
 	}
 	d.str("status", r.Status.String())
 	if r.Status == protocol.StatusOK || r.Status == protocol.StatusError {
@@ -207,3 +238,55 @@ func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)
 }
+
+// escapeControls escapes, in a line of JSON, the characters a terminal acts
+// on that JSON lets through raw: DEL (U+007F), the C1 controls
+// (U+0080–U+009F, where U+009B is an 8-bit CSI) and U+2028/U+2029, as the
+// session file does; raw C0 controls, which valid JSON cannot hold, as a
+// last guard; and bytes that are not UTF-8, as U+FFFD. They can only stand
+// inside strings, where the escape means the same character. spare is
+// reused as the output buffer, and swapped with b when anything changed.
+func escapeControls(b []byte, spare *[]byte) []byte {
+	i := 0
+	for i < len(b) && b[i] >= 0x20 && b[i] < 0x7f {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := append((*spare)[:0], b[:i]...)
+	changed := false
+	for i < len(b) {
+		c := b[i]
+		if c >= 0x20 && c < 0x7f {
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(b[i:])
+		}
+		switch {
+		case r == utf8.RuneError && n == 1:
+			out = append(out, `\ufffd`...)
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029:
+			out = append(out, '\\', 'u')
+			out = append(out, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		default:
+			out = append(out, b[i:i+n]...)
+			i += n
+			continue
+		}
+		changed = true
+		i += n
+	}
+	if !changed {
+		*spare = out
+		return b
+	}
+	*spare = b
+	return out
+}
+
+const hexDigits = "0123456789abcdef"

@@ -1,0 +1,72 @@
+package observe
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Frames carrying terminal control sequences in their method, id or payload
+// come out of --dump as valid JSON lines with every such character escaped,
+// and decode back to the characters that were sent.
+func TestDumpEscapesControls(t *testing.T) {
+	const osc52, clear = "\x1b]52;c;aGk=\x07", "\x1b[2J"
+	s := newScript().
+		data(1, protocol.C2S, `{"id":1,"method":"`+osc52+`"}`+"\n").
+		data(2, protocol.C2S, `{"id":"`+clear+`","method":"a\qb"}`+"\n").
+		data(3, protocol.C2S, `{"id":3,"method":"\u009b2J","params":"del\u007f \u2028"}`+"\n").
+		data(4, protocol.C2S, "text "+osc52+"\n").
+		close(5, nil)
+	st := store.New(store.Config{})
+	var out bytes.Buffer
+	o := New(Config{Store: st, Dump: &out})
+	o.Handle(s.evs)
+	o.finish(s.t0)
+	raw := out.Bytes()
+	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\x7f", "\u2028"} {
+		if bytes.Contains(raw, []byte(bad)) {
+			t.Errorf("raw %q in the dump:\n%s", bad, raw)
+		}
+	}
+	methods := map[string]bool{}
+	var texts []string
+	for line := range bytes.Lines(raw) {
+		var l map[string]any
+		if err := json.Unmarshal(line, &l); err != nil {
+			t.Fatalf("dump line %q: %v", line, err)
+		}
+		if m, ok := l["method"].(string); ok {
+			methods[m] = true
+		}
+		if s, ok := l["text"].(string); ok {
+			texts = append(texts, s)
+		}
+	}
+	for _, m := range []string{osc52, `a\qb`, "\u009b2J"} {
+		if !methods[m] {
+			t.Errorf("method %q not in the dump; got %v", m, methods)
+		}
+	}
+	if !strings.Contains(strings.Join(texts, ""), "text "+osc52) {
+		t.Errorf("text frame lost: %q", texts)
+	}
+}
+
+func TestEscapeControls(t *testing.T) {
+	var spare []byte
+	for in, want := range map[string]string{
+		`{"a":"plain"}`:             `{"a":"plain"}`,
+		"{\"a\":\"h\u00e9\u4e16\"}": "{\"a\":\"h\u00e9\u4e16\"}",
+		"{\"a\":\"\x1b\x7f\"}":      `{"a":"\u001b\u007f"}`,
+		"{\"a\":\"\u0085\u2029\"}":  `{"a":"\u0085\u2029"}`,
+		"{\"a\":\"\xff\"}":          `{"a":"\ufffd"}`,
+	} {
+		if got := escapeControls([]byte(in), &spare); string(got) != want {
+			t.Errorf("escapeControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
