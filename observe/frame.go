@@ -58,7 +58,7 @@ func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
 	row := o.tx.AddRow(o.rowOf(m, protocol.StatusPending))
-	res := c.pairer.Request(m.Dir, m.Info.ID, string(m.Info.Method), m.At, row)
+	res := c.pairer.Request(m.Dir, m.Info.ID, m.At, row)
 	if res.Answered {
 		resp := c.early[res.Reply.Token]
 		delete(c.early, res.Reply.Token)

@@ -2,8 +2,10 @@ package protocol
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // frameOf returns a JSON line of exactly n bytes, '\n' included.
@@ -88,4 +90,26 @@ func BenchmarkClassifyResponse16K(b *testing.B) {
 func BenchmarkClassifyString16K(b *testing.B) {
 	msg := []byte(`{"rid":12,"success":true,"data":"` + strings.Repeat("abcdefgh", 2<<10) + `"}`)
 	benchClassify(b, msg, KindResponse)
+}
+
+// BenchmarkPairer pairs pipelined requests with their replies, 64 in
+// flight, as a busy JSON-RPC connection does. One op is one request and its
+// reply.
+func BenchmarkPairer(b *testing.B) {
+	p := NewPairer(0)
+	ids := make([][]byte, 1024)
+	for i := range ids {
+		ids[i] = []byte(strconv.Itoa(i))
+	}
+	at := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Request(C2S, ids[i%1024], at, uint64(i))
+		if i >= 64 {
+			if _, ok := p.Response(S2C, ids[(i-64)%1024], at, uint64(i)); !ok {
+				b.Fatal("unpaired")
+			}
+		}
+	}
 }

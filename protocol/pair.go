@@ -34,9 +34,28 @@ func (p *Pairer) live(e orderEntry) bool {
 	return ok && cur.Token == e.tok
 }
 
+// pairKey is (direction the request travelled, id). Ids of up to
+// shortID bytes (nearly all) are kept inline, so a lookup allocates nothing.
 type pairKey struct {
-	dir Dir // the direction the request travelled
-	id  string
+	dir   Dir
+	n     uint8 // length of a short id in short; longID for a long one
+	short [shortID]byte
+	long  string
+}
+
+const (
+	shortID = 22
+	longID  = 255
+)
+
+func keyOf(dir Dir, id []byte) pairKey {
+	k := pairKey{dir: dir}
+	if len(id) <= shortID {
+		k.n = uint8(copy(k.short[:], id))
+	} else {
+		k.n, k.long = longID, string(id)
+	}
+	return k
 }
 
 // Pending is a request (or an early response) held by a Pairer.
@@ -45,8 +64,6 @@ type Pending struct {
 	// an early response, the response message.
 	Token uint64
 	At    time.Time
-	// Method is the request's method (empty for early responses).
-	Method string
 }
 
 // NewPairer returns a Pairer holding at most maxPending requests (if zero,
@@ -73,9 +90,9 @@ type RequestResult struct {
 }
 
 // Request records a request that travelled in dir, read at at.
-func (p *Pairer) Request(dir Dir, id []byte, method string, at time.Time, tok uint64) RequestResult {
+func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
 	var r RequestResult
-	k := pairKey{dir, string(id)}
+	k := keyOf(dir, id)
 	if e, ok := p.early[k]; ok && !e.At.Before(at) {
 		delete(p.early, k)
 		r.Answered, r.Reply = true, e
@@ -84,7 +101,7 @@ func (p *Pairer) Request(dir Dir, id []byte, method string, at time.Time, tok ui
 	if old, ok := p.pending[k]; ok {
 		r.Duplicate, r.Replaced = true, old
 	}
-	p.pending[k] = Pending{Token: tok, At: at, Method: method}
+	p.pending[k] = Pending{Token: tok, At: at}
 	p.order = append(p.order, orderEntry{k, tok})
 	for len(p.pending) > p.max && len(p.order) > 0 {
 		old := p.order[0]
@@ -105,7 +122,7 @@ func (p *Pairer) Request(dir Dir, id []byte, method string, at time.Time, tok ui
 // false is returned with a non-zero Token, that is an earlier early response
 // with the same key that this one displaced: it is an orphan now.
 func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
-	k := pairKey{dir.Opposite(), string(id)}
+	k := keyOf(dir.Opposite(), id)
 	if req, ok := p.pending[k]; ok {
 		delete(p.pending, k)
 		return req, true

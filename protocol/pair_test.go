@@ -225,7 +225,7 @@ func TestPairer(t *testing.T) {
 				var got string
 				switch s.op {
 				case "req":
-					got = renderRequest(p.Request(s.dir, []byte(s.id), "m", ms(s.at), s.tok))
+					got = renderRequest(p.Request(s.dir, []byte(s.id), ms(s.at), s.tok))
 				case "resp":
 					got = renderResponse(p.Response(s.dir, []byte(s.id), ms(s.at), s.tok))
 				case "settle":
@@ -247,13 +247,13 @@ func TestPairer(t *testing.T) {
 
 func TestPairerKeepsRequestDetails(t *testing.T) {
 	p := NewPairer(0)
-	p.Request(C2S, []byte(`5`), "initialize", ms(3), 11)
+	p.Request(C2S, []byte(`5`), ms(3), 11)
 	got, ok := p.Response(S2C, []byte(`5`), ms(9), 12)
-	if want := (Pending{Token: 11, At: ms(3), Method: "initialize"}); !ok || got != want {
+	if want := (Pending{Token: 11, At: ms(3)}); !ok || got != want {
 		t.Fatalf("Response = %+v, %v; want %+v, true", got, ok, want)
 	}
 	p.Response(S2C, []byte(`6`), ms(9), 13)
-	r := p.Request(C2S, []byte(`6`), "shutdown", ms(4), 14)
+	r := p.Request(C2S, []byte(`6`), ms(4), 14)
 	if want := (Pending{Token: 13, At: ms(9)}); !r.Answered || r.Reply != want {
 		t.Fatalf("Request answered by %+v (%v), want %+v", r.Reply, r.Answered, want)
 	}
@@ -263,7 +263,7 @@ func TestPairerDefaultBound(t *testing.T) {
 	p := NewPairer(0)
 	var evicted []Pending
 	for i := range DefaultMaxPending + 3 {
-		r := p.Request(C2S, fmt.Appendf(nil, "%d", i), "m", ms(i), uint64(i+1))
+		r := p.Request(C2S, fmt.Appendf(nil, "%d", i), ms(i), uint64(i+1))
 		evicted = append(evicted, r.Evicted...)
 	}
 	if got := toks(evicted); got != "[1 2 3]" {
@@ -282,7 +282,7 @@ func TestPairerManyAnswered(t *testing.T) {
 	var want []uint64
 	for i := 1; i <= 5000; i++ {
 		id := fmt.Appendf(nil, "%d", i)
-		p.Request(C2S, id, "m", ms(i), uint64(i))
+		p.Request(C2S, id, ms(i), uint64(i))
 		if i%97 == 0 {
 			want = append(want, uint64(i))
 			continue
