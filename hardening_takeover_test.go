@@ -1,0 +1,104 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// takeoverServer is a live server at dir/app.sock that echoes; it returns
+// the path.
+func takeoverServer(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(shortDir(t), "app.sock")
+	startUpstream(t, path, echoBytes)
+	return path
+}
+
+// onlyFile checks that dir holds nothing but the socket: no moved socket,
+// marker or temporary name was left behind.
+func onlyFile(t *testing.T, path string) {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != filepath.Base(path) {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %q, want only %s", names, filepath.Base(path))
+	}
+}
+
+// `sockscope --dump PATH` without --listen takes over a live Unix socket:
+// clients of PATH go through it, and on SIGTERM, SIGHUP or SIGINT the
+// server's own socket is back at PATH and answers directly.
+func TestTakeoverThroughBinary(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			path := takeoverServer(t)
+			p := startSS(t, nil, "--dump", path)
+			p.waitStderr("took over " + path)
+			msg := `{"jsonrpc":"2.0","id":7,"method":"via"}` + "\n"
+			roundTrip(t, path, msg)
+			// The message reaches the dump before the connection's close.
+			eventually(t, "the close of the connection in the dump", func() bool {
+				return strings.Contains(p.out.String(), `{"type":"close","conn":1`)
+			})
+			if code := p.stop(sig); code != 0 {
+				t.Errorf("exit %d after %v: %s", code, sig, p.err.String())
+			}
+			var via bool
+			for _, l := range dumpLines(t, p.out.Bytes()) {
+				via = via || l["type"] == "message" && l["method"] == "via"
+			}
+			if !via {
+				t.Errorf("the client did not go through sockscope:\n%s", p.out.String())
+			}
+			roundTrip(t, path, "direct\n")
+			onlyFile(t, path)
+		})
+	}
+}
+
+// After SIGKILL the server's socket is still aside; `sockscope restore
+// PATH` puts it back.
+func TestTakeoverRestoreAfterKill(t *testing.T) {
+	path := takeoverServer(t)
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	roundTrip(t, path, "through\n")
+	p.stop(syscall.SIGKILL)
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		t.Fatal("the path still answers after sockscope was killed: nothing to restore?")
+	}
+	out, err := exec.Command(binary, "restore", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "restored "+path) {
+		t.Fatalf("sockscope restore: %v: %s", err, out)
+	}
+	roundTrip(t, path, "direct\n")
+	onlyFile(t, path)
+}
+
+// A TCP address cannot be taken over; the message says to use --listen.
+func TestTakeoverRefusesTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p := startSS(t, nil, "--headless", ln.Addr().String())
+	if code := p.wait(); code == 0 {
+		t.Error("take-over of a TCP address exited 0")
+	}
+	if msg := p.err.String(); !strings.Contains(msg, "--listen") || !strings.Contains(msg, "take-over") {
+		t.Errorf("stderr %q does not ask for --listen", msg)
+	}
+}
