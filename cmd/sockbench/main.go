@@ -7,6 +7,7 @@
 //	go run ./cmd/sockbench -socat     # also through socat, for comparison
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
+//	go run ./cmd/sockbench -ui                         # sockscope with its UI, not --headless
 //
 // It starts an in-process line-delimited JSON echo service on a unix socket
 // and `sockscope --headless` (as a subprocess) relaying to it, then runs each
@@ -51,6 +52,7 @@ type options struct {
 	memN      int64
 	maxBytes  int64
 	args      string
+	ui        bool
 }
 
 func main() {
@@ -67,6 +69,7 @@ func main() {
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
 	flag.Int64Var(&o.memN, "mem-n", 10_000_000, "requests (each answered) in -mem mode")
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
+	flag.BoolVar(&o.ui, "ui", false, "run sockscope with its UI (in a pseudo-terminal) instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.Parse()
 	if flag.NArg() > 0 || o.rounds < 1 {
@@ -138,7 +141,7 @@ func run(ctx context.Context, o options) error {
 func runScenario(ctx context.Context, o options, sc scenario, dir, svcPath string, useSocat bool) (row, error) {
 	paths := []string{"direct", "sockscope"}
 	addrs := map[string]string{"direct": svcPath}
-	ss, err := startSockscope(o.bin, dir, svcPath, strings.Fields(o.args)...)
+	ss, err := startSockscope(o.bin, dir, svcPath, o.ui, strings.Fields(o.args)...)
 	if err != nil {
 		return row{}, err
 	}
@@ -183,10 +186,10 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svcPath strin
 	for _, p := range paths {
 		r.med = append(r.med, median(samples[p]))
 	}
-	if mem, err := readMem(ss.cmd.Process.Pid); err == nil {
+	if mem, err := readMem(ss.pid()); err == nil {
 		r.hwm = mem.HWM
 	}
-	out := strings.TrimSpace(ss.stop())
+	out := ss.summary(strings.TrimSpace(ss.stop()))
 	if socat != nil {
 		socat.stop()
 	}

@@ -31,14 +31,14 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 		limit, capNote = o.maxBytes, "--max-bytes"
 		extra = append(extra, "--max-bytes", strconv.FormatInt(o.maxBytes, 10))
 	}
-	ss, err := startSockscope(o.bin, dir, svcPath, extra...)
+	ss, err := startSockscope(o.bin, dir, svcPath, o.ui, extra...)
 	if err != nil {
 		if o.maxBytes > 0 && strings.Contains(err.Error(), "max-bytes") {
 			return fmt.Errorf("sockscope does not take --max-bytes; run with -max-bytes 0: %w", err)
 		}
 		return err
 	}
-	pid := ss.cmd.Process.Pid
+	pid := ss.pid()
 	start, _ := readMem(pid)
 	fmt.Printf("memory: %d requests of %d B (and their replies) through sockscope %s on %d connections\n",
 		o.memN, o.small, strings.Join(extra, " "), memConns)

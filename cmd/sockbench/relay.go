@@ -26,6 +26,9 @@ type relay struct {
 	out  *syncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // its Wait error, once done
+	// inPty is set when the relay runs under script(1) in a pseudo-terminal:
+	// stop signals script's child, so that it can print its summary.
+	inPty bool
 }
 
 // syncBuffer collects a subprocess's output.
@@ -47,12 +50,60 @@ func (s *syncBuffer) String() string {
 }
 
 // startSockscope runs `bin --headless --listen unix:DIR/NAME.sock [extra]
-// unix:UPSTREAM` and waits until it accepts connections.
-func startSockscope(bin, dir, upstream string, extra ...string) (*relay, error) {
+// unix:UPSTREAM` and waits until it accepts connections. With ui, it runs
+// sockscope with its UI instead, in a 120×40 pseudo-terminal made by
+// script(1), whose screen output is read and thrown away as a terminal would.
+func startSockscope(bin, dir, upstream string, ui bool, extra ...string) (*relay, error) {
 	addr := filepath.Join(dir, "p.sock")
-	args := append([]string{"--headless", "--listen", "unix:" + addr}, extra...)
+	args := append([]string{"--listen", "unix:" + addr}, extra...)
 	args = append(args, "unix:"+upstream)
-	return startRelay("sockscope", addr, bin, args...)
+	if !ui {
+		return startRelay("sockscope", addr, bin, append([]string{"--headless"}, args...)...)
+	}
+	line := "stty cols 120 rows 40; exec " + shellQuote(bin)
+	for _, a := range args {
+		line += " " + shellQuote(a)
+	}
+	r, err := startRelay("sockscope", addr, "script", "-qec", line, "/dev/null")
+	if r != nil {
+		r.inPty = true
+	}
+	return r, err
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// pid is sockscope's own process id.
+func (r *relay) pid() int {
+	return max(r.target(), -r.target())
+}
+
+// summary is what the relay printed; under a pseudo-terminal only its last
+// line from "sockscope:" on, without the screen that came before.
+func (r *relay) summary(out string) string {
+	if !r.inPty {
+		return out
+	}
+	if i := strings.LastIndex(out, "sockscope:"); i >= 0 {
+		return strings.TrimSpace(out[i:])
+	}
+	return "(no summary line)"
+}
+
+// target is the process to signal: the relay, or script's child.
+func (r *relay) target() int {
+	pid := r.cmd.Process.Pid
+	if !r.inPty {
+		return -pid // the whole process group
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if child, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+		return child
+	}
+	return -pid
 }
 
 // startSocat runs socat as a plain forking relay.
@@ -117,7 +168,7 @@ func (r *relay) exited() bool {
 // (killing it after 10 s), and returns everything it printed.
 func (r *relay) stop() string {
 	pid := r.cmd.Process.Pid
-	syscall.Kill(-pid, syscall.SIGTERM)
+	syscall.Kill(r.target(), syscall.SIGTERM)
 	select {
 	case <-r.done:
 	case <-time.After(10 * time.Second):
