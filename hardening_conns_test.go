@@ -26,7 +26,8 @@ const (
 // hammer opens n connections to addr (an echoing upstream behind it), holds
 // them all open at once, calls atPeak, then makes calls round trips on
 // each, checking every byte comes back in order, and closes them. It
-// returns the bytes sent (each came back).
+// returns the bytes sent (each came back). A connection stuck for a minute
+// fails the test.
 func hammer(t *testing.T, addr string, n, calls int, atPeak func()) int64 {
 	t.Helper()
 	var connected, finished sync.WaitGroup
@@ -50,6 +51,7 @@ func hammer(t *testing.T, addr string, n, calls int, atPeak func()) int64 {
 			}
 			defer c.Close()
 			<-all
+			c.SetDeadline(time.Now().Add(time.Minute)) // a stuck relay fails the test
 			got := make([]byte, 0, 256)
 			for k := range calls {
 				msg := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"ping","params":"c%d-%d-%s"}`+"\n", k, i, k, strings.Repeat("x", (i*7+k)%97))
