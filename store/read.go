@@ -93,14 +93,15 @@ func (s *Store) RowBounds() (first, next uint64) {
 	return s.rows.first, s.rows.next
 }
 
-// Row returns row seq, if it is still stored.
+// Row returns row seq, if it is still stored. The Row is built from the
+// stored record: its ID is a fresh string, its Method an interned one.
 func (s *Store) Row(seq uint64) (Row, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if !s.rows.has(seq) {
 		return Row{}, false
 	}
-	return s.rows.at(seq).Row, true
+	return s.row(seq), true
 }
 
 // Rows calls fn with the stored rows from seq from (or the oldest stored)
@@ -110,7 +111,7 @@ func (s *Store) Rows(from uint64, fn func(Row) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for seq := max(from, s.rows.first); seq < s.rows.next; seq++ {
-		if !fn(s.rows.at(seq).Row) {
+		if !fn(s.row(seq)) {
 			return
 		}
 	}
@@ -122,7 +123,7 @@ func (s *Store) RowsBefore(before uint64, fn func(Row) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for seq := min(before, s.rows.next); seq > s.rows.first; seq-- {
-		if !fn(s.rows.at(seq - 1).Row) {
+		if !fn(s.row(seq - 1)) {
 			return
 		}
 	}
@@ -135,26 +136,34 @@ func (s *Store) MessageBounds() (first, next uint64) {
 	return s.msgs.first, s.msgs.next
 }
 
-// Message returns message seq, if it is still stored. Its Frame.Data is
-// shared, not copied: do not modify it.
+// Message returns message seq, if it is still stored. Its Frame.Data is a
+// copy, the caller's to keep (the store reuses its own memory); Info.ID and
+// Info.Method alias that copy (or, for a method that was not in the
+// payload, a copy of their own).
 func (s *Store) Message(seq uint64) (protocol.Message, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if !s.msgs.has(seq) {
 		return protocol.Message{}, false
 	}
-	return *s.msgs.at(seq), true
+	r := s.msgs.at(seq)
+	b := s.arena.bytes(r.chunk, r.off, r.allocLen())
+	return s.message(seq, r, append([]byte(nil), b...)), true
 }
 
 // Messages calls fn with the stored messages from seq from (or the oldest
-// stored) upwards, while fn returns true. The pointer is valid only during
-// fn, which runs under the read lock: it must be quick, must not modify the
-// message and must not call the store.
+// stored) upwards, while fn returns true. fn runs under the read lock: it
+// must be quick, must not modify the message and must not call the store.
+// The message and its bytes (Frame.Data, Info.ID, Info.Method alias the
+// store's memory) are valid only during fn: copy what you keep.
 func (s *Store) Messages(from uint64, fn func(*protocol.Message) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	var m protocol.Message
 	for seq := max(from, s.msgs.first); seq < s.msgs.next; seq++ {
-		if !fn(s.msgs.at(seq)) {
+		r := s.msgs.at(seq)
+		m = s.message(seq, r, s.arena.bytes(r.chunk, r.off, r.allocLen()))
+		if !fn(&m) {
 			return
 		}
 	}
@@ -167,11 +176,62 @@ func (s *Store) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for seq := s.rows.first; seq < s.rows.next; seq++ {
-		s.forget(s.rows.at(seq))
+		s.forget(seq, s.rows.at(seq))
 	}
 	s.msgs.reset()
 	s.rows.reset()
+	s.exts.reset()
+	s.arena.reset()
 	s.tot.StoredMessages = 0
 	s.tot.StoredBytes = 0
 	s.gen.Add(1)
+}
+
+// row builds row seq, which must be stored, from its record.
+func (s *Store) row(seq uint64) Row {
+	r := s.rows.at(seq)
+	out := Row{Seq: seq, Conn: s.accs[r.conn].c.ID, Dir: r.dir, Kind: r.kind, Status: r.status,
+		Duplicate: r.flags&rDuplicate != 0, Req: r.req, Resp: r.resp,
+		ReqAt: s.unstamp(r.reqAt, r.flags&rReqUTC != 0), RespAt: s.unstamp(r.respAt, r.flags&rRespUTC != 0),
+		ReqSize: r.reqSize, RespSize: r.respSize, Latency: r.latency}
+	switch {
+	case r.idLen == 0:
+	case r.idLen <= idInline:
+		out.ID = string(r.id[:r.idLen])
+	default:
+		out.ID = string(s.arena.bytes(r.ext, r.extOff, int(r.idLen)))
+	}
+	switch {
+	case r.mLen > 0:
+		out.Method = string(s.arena.bytes(r.ext, r.extOff+uint32(r.extIDLen()), int(r.mLen)))
+	case r.gm != 0:
+		out.Method = s.mtab[r.gm].st.Method
+	}
+	return out
+}
+
+// message builds message seq from its record r and its allocation b.
+func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
+	m := protocol.Message{Seq: seq, Conn: r.conn, Dir: r.dir, At: s.unstamp(r.at, r.flags&mUTC != 0),
+		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: r.size, Wire: r.wire,
+			Truncated: r.flags&mTruncated != 0, Err: s.reasons[r.frameE]},
+		Info: protocol.Info{Kind: r.kind, IsError: r.flags&mIsError != 0, Err: s.reasons[r.infoEr]}}
+	if r.n == 0 {
+		m.Frame.Data = nil
+	}
+	if r.flags&mHasID != 0 {
+		m.Info.ID = part(b, r.idOff, r.idLen)
+	}
+	if r.flags&mHasMethod != 0 {
+		m.Info.Method = part(b, r.mOff, r.mLen)
+	}
+	return m
+}
+
+// part returns b[off:off+n], never nil.
+func part(b []byte, off, n uint32) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	return b[off : off+n : off+n]
 }

@@ -30,21 +30,48 @@ func (tx *Tx) AddRow(r Row) uint64 {
 	for s.rows.len() >= s.maxMessages {
 		tx.evictRow()
 	}
-	var gm, cm *methodAcc
 	c := tx.conn(r.Conn)
+	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status, flags: flag(r.Duplicate, rDuplicate),
+		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize}
+	var gm, cm *methodAcc
+	var method []byte // a name not interned, kept in the arena
 	if r.Method != "" {
-		r.Method, gm = s.methodOf(r.Method)
-		cm = c.method(gm)
+		_, gm = s.methodOf(r.Method)
+		cm = s.connMethod(c, gm)
 		gm.st.Count++
 		cm.st.Count++
+		rec.gm, rec.cm = gm.idx, cm.idx
+		if gm.st.Method != r.Method {
+			method = bytesOf(r.Method)[:min(len(r.Method), maxPayload)]
+		}
 	}
 	answered := r.Resp != 0 && (r.Status == protocol.StatusOK || r.Status == protocol.StatusError)
 	if answered && r.Latency == 0 && !r.ReqAt.IsZero() {
 		r.Latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
+	rec.latency = r.Latency
+	var utc bool
+	if rec.reqAt, utc = s.stamp(r.ReqAt); utc {
+		rec.flags |= rReqUTC
+	}
+	if rec.respAt, utc = s.stamp(r.RespAt); utc {
+		rec.flags |= rRespUTC
+	}
+	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
+	rec.idLen = uint32(len(id))
+	if len(id) <= idInline {
+		copy(rec.id[:], id)
+		id = nil
+	}
+	rec.mLen = uint32(len(method))
 	p, seq := s.rows.push()
-	r.Seq = seq
-	*p = rowRec{Row: r, conn: c, gm: gm, cm: cm, oldest: oldest(r.Req, r.Resp)}
+	if len(id)+len(method) > 0 {
+		rec.ext, rec.extOff = s.arena.put(id, method)
+		e, _ := s.exts.push()
+		*e = extRef{row: seq, chunk: rec.ext}
+		s.tot.StoredBytes += int64(len(id) + len(method))
+	}
+	*p = rec
 	s.tot.Rows++
 	s.tot.StoredBytes += RecordOverhead
 	transition(c, gm, cm, protocol.StatusNone, r.Status)
@@ -64,6 +91,11 @@ func oldest(a, b uint64) uint64 {
 	return a
 }
 
+// accsOf returns the statistics a row counts in.
+func (s *Store) accsOf(r *rowRec) (c *connAcc, gm, cm *methodAcc) {
+	return s.accs[r.conn], s.mtab[r.gm], s.cms[r.cm]
+}
+
 // Answer records resp (already stored by AddMessage) as the reply of row:
 // the row becomes StatusOK or StatusError (resp.Info.IsError) with its
 // latency counted. Call it once per row. If the row was already evicted,
@@ -74,6 +106,7 @@ func (tx *Tx) Answer(row uint64, resp protocol.Message) {
 	if resp.Info.IsError {
 		st = protocol.StatusError
 	}
+	respAt, utc := s.stamp(resp.At)
 	if !s.rows.has(row) {
 		g, ok := s.gone[row]
 		if !ok {
@@ -81,25 +114,28 @@ func (tx *Tx) Answer(row uint64, resp protocol.Message) {
 		}
 		delete(s.gone, row)
 		transition(g.conn, g.gm, g.cm, protocol.StatusPending, st)
-		s.addLatency(g.conn, g.gm, g.cm, latency(g.reqAt, resp.At))
+		s.addLatency(g.conn, g.gm, g.cm, latency(g.reqAt, respAt))
 		tx.changed = true
 		return
 	}
 	r := s.rows.at(row)
-	transition(r.conn, r.gm, r.cm, r.Status, st)
-	r.Status = st
-	r.Resp, r.RespAt, r.RespSize = resp.Seq, resp.At, resp.Frame.Size
-	r.Latency = latency(r.ReqAt, resp.At)
+	c, gm, cm := s.accsOf(r)
+	transition(c, gm, cm, r.status, st)
+	r.status = st
+	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
+	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
+	r.latency = latency(r.reqAt, respAt)
 	r.oldest = oldest(r.oldest, resp.Seq)
-	s.addLatency(r.conn, r.gm, r.cm, r.Latency)
+	s.addLatency(c, gm, cm, r.latency)
 	tx.changed = true
 }
 
-func latency(req, resp time.Time) time.Duration {
-	if req.IsZero() {
+// latency returns the time between two stamps, 0 when either is missing.
+func latency(req, resp int64) time.Duration {
+	if req == noTime || resp == noTime {
 		return 0
 	}
-	return max(resp.Sub(req), 0)
+	return max(time.Duration(resp-req), 0)
 }
 
 // SetStatus changes a row's status (a pending row that got no reply, say)
@@ -118,11 +154,12 @@ func (tx *Tx) SetStatus(row uint64, st protocol.Status) {
 		return
 	}
 	r := s.rows.at(row)
-	if r.Status == st {
+	if r.status == st {
 		return
 	}
-	transition(r.conn, r.gm, r.cm, r.Status, st)
-	r.Status = st
+	c, gm, cm := s.accsOf(r)
+	transition(c, gm, cm, r.status, st)
+	r.status = st
 	tx.changed = true
 }
 
@@ -133,8 +170,8 @@ func (tx *Tx) SetDuplicate(row uint64) {
 		return
 	}
 	r := s.rows.at(row)
-	if !r.Duplicate {
-		r.Duplicate = true
+	if r.flags&rDuplicate == 0 {
+		r.flags |= rDuplicate
 		tx.changed = true
 	}
 }
@@ -155,5 +192,5 @@ func (tx *Tx) Row(seq uint64) (Row, bool) {
 	if !s.rows.has(seq) {
 		return Row{}, false
 	}
-	return s.rows.at(seq).Row, true
+	return s.row(seq), true
 }

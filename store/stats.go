@@ -25,6 +25,7 @@ type latAcc struct {
 
 // connAcc is a connection and its per-method statistics.
 type connAcc struct {
+	idx     uint32 // in Store.accs
 	c       Conn
 	lat     latAcc
 	methods map[string]*methodAcc
@@ -41,6 +42,7 @@ func (a *connAcc) view() Conn {
 
 // methodAcc is one method's statistics, over one connection or all.
 type methodAcc struct {
+	idx uint32 // in Store.mtab or Store.cms
 	st  MethodStats
 	lat latAcc
 }
@@ -50,14 +52,15 @@ type methodAcc struct {
 type goneRow struct {
 	conn   *connAcc
 	gm, cm *methodAcc
-	reqAt  time.Time
+	reqAt  int64 // see Store.stamp
 }
 
 // forget remembers a pending row that leaves the ring, so that its answer
 // or end still counts.
-func (s *Store) forget(r *rowRec) {
-	if r.Status == protocol.StatusPending && len(s.gone) < maxGone {
-		s.gone[r.Seq] = goneRow{conn: r.conn, gm: r.gm, cm: r.cm, reqAt: r.ReqAt}
+func (s *Store) forget(seq uint64, r *rowRec) {
+	if r.status == protocol.StatusPending && len(s.gone) < maxGone {
+		c, gm, cm := s.accsOf(r)
+		s.gone[seq] = goneRow{conn: c, gm: gm, cm: cm, reqAt: r.reqAt}
 	}
 }
 
@@ -156,29 +159,37 @@ func (s *Store) methodOf(m string) (string, *methodAcc) {
 		return g.st.Method, g
 	}
 	if len(s.names) >= MaxMethods || len(m) > maxMethodLen {
-		return m, method(s.methods, OtherMethod)
+		return m, s.method(OtherMethod)
 	}
-	g := method(s.methods, m)
+	g := s.method(m)
 	s.names[m] = g
 	s.lastG = g
 	return g.st.Method, g
 }
 
-// method returns the connection's statistics of the method whose
+// connMethod returns connection a's statistics of the method whose
 // all-connections statistics are g.
-func (a *connAcc) method(g *methodAcc) *methodAcc {
+func (s *Store) connMethod(a *connAcc, g *methodAcc) *methodAcc {
 	if a.lastG != g {
-		a.lastG, a.lastC = g, method(a.methods, g.st.Method)
+		c := a.methods[g.st.Method]
+		if c == nil {
+			c = &methodAcc{idx: uint32(len(s.cms)), st: MethodStats{Method: g.st.Method}}
+			s.cms = append(s.cms, c)
+			a.methods[g.st.Method] = c
+		}
+		a.lastG, a.lastC = g, c
 	}
 	return a.lastC
 }
 
-// method returns the accumulator of key in m, creating it.
-func method(m map[string]*methodAcc, key string) *methodAcc {
-	a := m[key]
+// method returns the all-connections statistics of method key, creating
+// them.
+func (s *Store) method(key string) *methodAcc {
+	a := s.methods[key]
 	if a == nil {
-		a = &methodAcc{st: MethodStats{Method: key}}
-		m[key] = a
+		a = &methodAcc{idx: uint32(len(s.mtab)), st: MethodStats{Method: key}}
+		s.mtab = append(s.mtab, a)
+		s.methods[key] = a
 	}
 	return a
 }

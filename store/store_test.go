@@ -156,35 +156,88 @@ func TestRowFollowsItsOldestMessage(t *testing.T) {
 	}
 }
 
-func TestPayloadIsNotCopied(t *testing.T) {
+// TestPayloadIsCopied: the store keeps nothing of the caller's buffer, and
+// Message hands out a copy of its own.
+func TestPayloadIsCopied(t *testing.T) {
 	s := New(Config{})
-	m := newMsg(1, protocol.C2S, ms(0), "hello")
+	m := newMsg(1, protocol.C2S, ms(0), `{"id":7,"method":"hello"}`)
+	m.Info = protocol.Info{Kind: protocol.KindRequest, ID: m.Frame.Data[6:7], Method: m.Frame.Data[18:23]}
 	seq, _ := addLone(s, m)
+	for i := range m.Frame.Data {
+		m.Frame.Data[i] = 'X'
+	}
 	got, _ := s.Message(seq)
-	if unsafe.SliceData(got.Frame.Data) != unsafe.SliceData(m.Frame.Data) {
-		t.Error("Message returned a copy of the payload")
+	if string(got.Frame.Data) != `{"id":7,"method":"hello"}` || string(got.Info.ID) != "7" || string(got.Info.Method) != "hello" {
+		t.Fatalf("after the caller's buffer changed: %q id %q method %q", got.Frame.Data, got.Info.ID, got.Info.Method)
+	}
+	if unsafe.SliceData(got.Frame.Data) == unsafe.SliceData(m.Frame.Data) {
+		t.Error("Message returned the caller's buffer")
+	}
+	if unsafe.SliceData(got.Info.ID) != &got.Frame.Data[6] {
+		t.Error("Message's Info.ID does not alias its Frame.Data")
+	}
+	got.Frame.Data[0] = '['
+	again, _ := s.Message(seq)
+	if again.Frame.Data[0] != '{' {
+		t.Error("changing what Message returned changed the store")
 	}
 	s.Messages(0, func(p *protocol.Message) bool {
-		if unsafe.SliceData(p.Frame.Data) != unsafe.SliceData(m.Frame.Data) {
-			t.Error("Messages passed a copy of the payload")
+		if string(p.Frame.Data) != `{"id":7,"method":"hello"}` || string(p.Info.Method) != "hello" {
+			t.Errorf("Messages passed %q method %q", p.Frame.Data, p.Info.Method)
 		}
 		return true
 	})
 }
 
-func TestEvictionReleasesPayload(t *testing.T) {
-	s := New(Config{MaxMessages: 64})
-	for i := range 200 {
-		addLone(s, newMsg(1, protocol.C2S, ms(i), "payload"))
+// TestIDAndMethodOutsideThePayload: an id or method that does not alias the
+// payload (a method from a constant, say) is kept beside it.
+func TestIDAndMethodOutsideThePayload(t *testing.T) {
+	s := New(Config{})
+	m := newMsg(1, protocol.S2C, ms(0), `{"QMP":{}}`)
+	m.Info = protocol.Info{Kind: protocol.KindNotification, Method: []byte("QMP"), ID: []byte(`"x"`)}
+	m.Frame.Err, m.Info.Err = "partial frame", "not JSON"
+	seq, _ := addLone(s, m)
+	got, _ := s.Message(seq)
+	if string(got.Frame.Data) != `{"QMP":{}}` || string(got.Info.Method) != "QMP" || string(got.Info.ID) != `"x"` {
+		t.Errorf("got %q method %q id %q", got.Frame.Data, got.Info.Method, got.Info.ID)
 	}
-	live := 0
-	for _, m := range s.msgs.buf {
-		if m.Frame.Data != nil {
-			live++
+	if got.Frame.Err != "partial frame" || got.Info.Err != "not JSON" || cap(got.Frame.Data) != len(got.Frame.Data) {
+		t.Errorf("Frame.Err %q, Info.Err %q, cap %d", got.Frame.Err, got.Info.Err, cap(got.Frame.Data))
+	}
+	if want := int64(len(`{"QMP":{}}"x"QMP`) + 2*RecordOverhead); s.Totals().StoredBytes != want {
+		t.Errorf("StoredBytes %d, want %d", s.Totals().StoredBytes, want)
+	}
+	none := newMsg(1, protocol.C2S, ms(1), "")
+	none.Info.Method = []byte{}
+	seq, _ = addLone(s, none)
+	got, _ = s.Message(seq)
+	if got.Frame.Data != nil || got.Info.ID != nil || got.Info.Method == nil || len(got.Info.Method) != 0 {
+		t.Errorf("empty message: %#v", got)
+	}
+}
+
+// TestEvictionReleasesPayload: the arena gives back the chunks of evicted
+// messages, so what it holds follows what is stored.
+func TestEvictionReleasesPayload(t *testing.T) {
+	const max = 64 << 10
+	s := New(Config{MaxBytes: max})
+	payload := string(make([]byte, 300))
+	for i := range 2000 {
+		addLone(s, newMsg(1, protocol.C2S, ms(i), payload))
+		if a := s.arena.alloc + RecordOverhead*int64(s.msgs.len()+s.rows.len()); a > max {
+			t.Fatalf("after %d: arena and records take %d bytes, bound %d", i, a, max)
 		}
 	}
-	if live != 64 {
-		t.Errorf("%d slots hold a payload, want 64", live)
+	if n := s.arena.chunks.len(); n > max/s.arena.size+1 {
+		t.Errorf("%d chunks of %d bytes live", n, s.arena.size)
+	}
+	first, _ := s.MessageBounds()
+	if m, ok := s.Message(first); !ok || len(m.Frame.Data) != 300 {
+		t.Errorf("oldest stored message %d: %v", first, ok)
+	}
+	s.Clear()
+	if s.arena.chunks.len() != 0 || s.arena.alloc != int64(s.arena.size) {
+		t.Errorf("after Clear: %d chunks, %d bytes", s.arena.chunks.len(), s.arena.alloc)
 	}
 }
 

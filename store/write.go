@@ -18,9 +18,19 @@ type Store struct {
 	maxMessages int
 	maxBytes    int64
 
-	msgs ring[protocol.Message]
-	rows ring[rowRec]
-	tot  Totals
+	// The records, and what they refer to by number (see record.go).
+	msgs      ring[msgRec]
+	rows      ring[rowRec]
+	exts      ring[extRef] // rows with bytes in the arena, oldest first
+	arena     arena
+	epoch     time.Time         // stamps count from here
+	reasons   []string          // interned error reasons; 0 is ""
+	reasonIdx map[string]uint16 // index of each reason
+	accs      []*connAcc        // connections by index
+	mtab      []*methodAcc      // all-connections method statistics by index; 0 is none
+	cms       []*methodAcc      // per-connection method statistics by index; 0 is none
+
+	tot Totals
 
 	conns   []*connAcc // by ID ascending
 	byID    map[uint64]*connAcc
@@ -37,21 +47,19 @@ type Store struct {
 	tx Tx
 }
 
-// rowRec is a stored row with its statistics accumulators.
-type rowRec struct {
-	Row
-	conn   *connAcc
-	gm, cm *methodAcc // all connections, this connection; nil without method
-	oldest uint64     // oldest message seq the row refers to
-}
-
 // New returns an empty Store bounded by cfg.
 func New(cfg Config) *Store {
 	s := &Store{
 		maxMessages: cfg.MaxMessages,
 		maxBytes:    cfg.MaxBytes,
-		msgs:        newRing[protocol.Message](),
+		msgs:        newRing[msgRec](),
 		rows:        newRing[rowRec](),
+		exts:        newRing[extRef](),
+		epoch:       time.Now(),
+		reasons:     []string{""},
+		reasonIdx:   map[string]uint16{"": 0},
+		mtab:        []*methodAcc{nil},
+		cms:         []*methodAcc{nil},
 		byID:        map[uint64]*connAcc{},
 		methods:     map[string]*methodAcc{},
 		names:       map[string]*methodAcc{},
@@ -63,6 +71,7 @@ func New(cfg Config) *Store {
 	if s.maxBytes <= 0 {
 		s.maxBytes = DefaultMaxBytes
 	}
+	s.arena = newArena(s.maxBytes)
 	s.tx.s = s
 	return s
 }
@@ -106,7 +115,8 @@ func (tx *Tx) conn(id uint64) *connAcc {
 
 func (tx *Tx) addConn(c Conn) *connAcc {
 	s := tx.s
-	a := &connAcc{c: c, methods: map[string]*methodAcc{}}
+	a := &connAcc{c: c, methods: map[string]*methodAcc{}, idx: uint32(len(s.accs))}
+	s.accs = append(s.accs, a)
 	a.c.State = ConnOpen
 	s.byID[c.ID] = a
 	i, _ := slices.BinarySearchFunc(s.conns, c.ID, func(a *connAcc, id uint64) int {
@@ -148,7 +158,9 @@ func (tx *Tx) CloseConn(id uint64, at time.Time, err string) {
 }
 
 // AddMessage stores m, assigning and returning its Seq (from 1, strictly
-// increasing). m.Frame.Data is kept as given, not copied. The oldest
+// increasing). The payload (m.Frame.Data) is copied into the store, and so
+// are m.Info.ID and m.Info.Method when they do not alias the payload: once
+// AddMessage returns, the store holds nothing of the caller's. The oldest
 // messages (and rows that refer to them) are evicted to stay within the
 // bounds.
 func (tx *Tx) AddMessage(m protocol.Message) uint64 {
@@ -156,13 +168,41 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	for s.msgs.len() >= s.maxMessages {
 		tx.evictMessage()
 	}
+	data := m.Frame.Data
+	r := msgRec{conn: m.Conn, size: m.Frame.Size, wire: m.Frame.Wire, dir: m.Dir, kind: m.Info.Kind,
+		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err)}
+	if len(data) > maxPayload {
+		data, m.Frame.Truncated = data[:maxPayload], true
+	}
+	var utc bool
+	r.at, utc = s.stamp(m.At)
+	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated)
+	parts := [3][]byte{data}
+	np, end := 1, uint32(len(data))
+	place := func(b []byte, f uint8) (off, n uint32) {
+		if b == nil {
+			return 0, 0
+		}
+		r.flags |= f
+		b = b[:min(len(b), maxPayload)]
+		if off, ok := offsetIn(b, data); ok {
+			return off, uint32(len(b))
+		}
+		parts[np] = b
+		np++
+		end += uint32(len(b))
+		return end - uint32(len(b)), uint32(len(b))
+	}
+	r.idOff, r.idLen = place(m.Info.ID, mHasID)
+	r.mOff, r.mLen = place(m.Info.Method, mHasMethod)
+	r.n = uint32(len(data))
+	r.chunk, r.off = s.arena.put(parts[:np]...)
 	p, seq := s.msgs.push()
-	m.Seq = seq
-	*p = m
+	*p = r
 	s.tot.Messages++
 	s.tot.StoredMessages++
 	s.tot.Bytes += int64(m.Frame.Size)
-	s.tot.StoredBytes += int64(len(m.Frame.Data)) + RecordOverhead
+	s.tot.StoredBytes += int64(r.allocLen()) + RecordOverhead
 	a := tx.conn(m.Conn)
 	a.c.Messages++
 	a.c.Bytes[m.Dir&1] += int64(m.Frame.Size)
@@ -171,10 +211,23 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	return seq
 }
 
-// trim evicts oldest messages, then rows, until the byte bound holds.
+// maxPayload bounds the bytes kept of one payload (and of an id or method
+// kept beside it), so that offsets fit a record.
+const maxPayload = 1 << 30
+
+func flag(b bool, f uint8) uint8 {
+	if b {
+		return f
+	}
+	return 0
+}
+
+// trim evicts oldest messages, then rows, until the byte bound holds: the
+// counted bytes plus the arena's slack, so that the memory really held stays
+// within it.
 func (tx *Tx) trim() {
 	s := tx.s
-	for s.tot.StoredBytes > s.maxBytes {
+	for s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
 		switch {
 		case s.msgs.len() > 0:
 			tx.evictMessage()
@@ -190,21 +243,45 @@ func (tx *Tx) trim() {
 // a message no longer stored.
 func (tx *Tx) evictMessage() {
 	s := tx.s
-	m := s.msgs.at(s.msgs.first)
-	s.tot.StoredBytes -= int64(len(m.Frame.Data)) + RecordOverhead
+	n := s.msgs.at(s.msgs.first).allocLen()
+	s.tot.StoredBytes -= int64(n) + RecordOverhead
 	s.tot.StoredMessages--
 	s.tot.Evicted++
+	s.arena.free(n)
 	s.msgs.pop()
 	for s.rows.len() > 0 && s.rows.at(s.rows.first).oldest < s.msgs.first {
 		tx.evictRow()
 	}
+	s.releaseArena()
 }
 
 // evictRow drops the oldest row, remembering it if it is still pending.
 func (tx *Tx) evictRow() {
 	s := tx.s
-	r := s.rows.at(s.rows.first)
-	s.forget(r)
+	seq := s.rows.first
+	r := s.rows.at(seq)
+	s.forget(seq, r)
 	s.tot.StoredBytes -= RecordOverhead
+	if n := r.extLen(); n > 0 {
+		s.tot.StoredBytes -= int64(n)
+		s.arena.free(n)
+		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
+			s.exts.pop()
+		}
+	}
 	s.rows.pop()
+	s.releaseArena()
+}
+
+// releaseArena releases the arena chunks older than the oldest stored
+// message or row bytes.
+func (s *Store) releaseArena() {
+	oldest := s.arena.chunks.next
+	if s.msgs.len() > 0 {
+		oldest = min(oldest, s.msgs.at(s.msgs.first).chunk)
+	}
+	if s.exts.len() > 0 {
+		oldest = min(oldest, s.exts.at(s.exts.first).chunk)
+	}
+	s.arena.release(oldest)
 }

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"math"
+	"time"
+	"unsafe"
+
+	"sockscope/protocol"
+)
+
+// The rings hold records with no pointers in them, so however many are
+// stored, the garbage collector does not scan them and writing them needs
+// no write barriers. Bytes live in the arena, strings in the store's tables;
+// records refer to both by number. TestRecordsHoldNoPointers keeps it so.
+
+// msgRec is a stored message. Its allocation in the arena is the payload,
+// then the id and the method when they are not within the payload.
+type msgRec struct {
+	conn   uint64
+	at     int64 // see stamp
+	size   int
+	wire   int
+	chunk  uint64 // location of the allocation
+	off    uint32
+	n      uint32 // payload bytes
+	idOff  uint32 // the id is alloc[idOff:idOff+idLen]
+	idLen  uint32
+	mOff   uint32 // the method is alloc[mOff:mOff+mLen]
+	mLen   uint32
+	infoEr uint16 // Info.Err, an index into the reason table
+	frameE uint16 // Frame.Err, likewise
+	dir    protocol.Dir
+	kind   protocol.Kind
+	flags  uint8
+}
+
+// Flags of a msgRec.
+const (
+	mIsError = 1 << iota
+	mTruncated
+	mHasID
+	mHasMethod
+	mUTC
+)
+
+// allocLen returns the length of the message's allocation.
+func (m *msgRec) allocLen() int {
+	return int(max(m.n, m.idOff+m.idLen, m.mOff+m.mLen))
+}
+
+// idInline is how long a row id can be and still be kept in the record;
+// longer ids go to the arena.
+const idInline = 32
+
+// rowRec is a stored row.
+type rowRec struct {
+	reqAt, respAt int64 // see stamp
+	req, resp     uint64
+	oldest        uint64 // oldest message seq the row refers to
+	latency       time.Duration
+	reqSize       int
+	respSize      int
+	ext           uint64 // arena chunk of a long id and a method not interned
+	extOff        uint32
+	idLen         uint32
+	mLen          uint32 // the method's length in the arena (0: it is gm's name)
+	conn          uint32 // index into Store.accs
+	gm            uint32 // index into Store.mtab, 0 without method
+	cm            uint32 // index into Store.cms, 0 without method
+	id            [idInline]byte
+	dir           protocol.Dir
+	kind          protocol.Kind
+	status        protocol.Status
+	flags         uint8
+}
+
+// extIDLen returns how many bytes of the id are in the arena.
+func (r *rowRec) extIDLen() int {
+	if r.idLen > idInline {
+		return int(r.idLen)
+	}
+	return 0
+}
+
+// extLen returns the length of the row's allocation in the arena.
+func (r *rowRec) extLen() int { return r.extIDLen() + int(r.mLen) }
+
+// Flags of a rowRec.
+const (
+	rDuplicate = 1 << iota
+	rReqUTC
+	rRespUTC
+)
+
+// extRef is a row with bytes in the arena, queued so that the arena knows
+// the oldest of them.
+type extRef struct {
+	row   uint64
+	chunk uint64
+}
+
+// noTime stamps the zero time.
+const noTime = math.MinInt64
+
+// stamp encodes t as nanoseconds since the store's epoch: measured on the
+// monotonic clock when t has a reading (so latencies stay right when the
+// wall clock steps), on the wall clock otherwise. It also says whether t was
+// in UTC.
+func (s *Store) stamp(t time.Time) (int64, bool) {
+	if t.IsZero() {
+		return noTime, false
+	}
+	return int64(t.Sub(s.epoch)), t.Location() == time.UTC
+}
+
+// unstamp returns the time stamp encodes: in UTC when it was, otherwise in
+// local time.
+func (s *Store) unstamp(n int64, utc bool) time.Time {
+	if n == noTime {
+		return time.Time{}
+	}
+	t := s.epoch.Add(time.Duration(n))
+	if utc {
+		return t.UTC()
+	}
+	return t
+}
+
+// maxReasons bounds the reason table; further reasons are stored as
+// reasonsFull.
+const (
+	maxReasons  = 4096
+	reasonsFull = "(reason table full)"
+)
+
+// reason returns the index of err in the reason table, adding it.
+func (s *Store) reason(err string) uint16 {
+	if err == "" {
+		return 0
+	}
+	if i, ok := s.reasonIdx[err]; ok {
+		return i
+	}
+	if len(s.reasons) >= maxReasons-1 {
+		err = reasonsFull
+		if i, ok := s.reasonIdx[err]; ok {
+			return i
+		}
+	}
+	i := uint16(len(s.reasons))
+	s.reasons = append(s.reasons, err)
+	s.reasonIdx[err] = i
+	return i
+}
+
+// offsetIn returns the offset of sub in b and true, if sub lies within b.
+func offsetIn(sub, b []byte) (uint32, bool) {
+	if len(sub) == 0 || len(sub) > len(b) {
+		return 0, len(sub) == 0
+	}
+	d := uintptr(unsafe.Pointer(unsafe.SliceData(sub))) - uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if d > uintptr(len(b)-len(sub)) {
+		return 0, false
+	}
+	return uint32(d), true
+}
+
+// bytesOf returns the bytes of str without copying; they must not be
+// modified.
+func bytesOf(str string) []byte { return unsafe.Slice(unsafe.StringData(str), len(str)) }

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// pointers returns the paths of the fields of t that hold pointers.
+func pointers(t reflect.Type, path string) []string {
+	switch t.Kind() {
+	case reflect.Struct:
+		var out []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			out = append(out, pointers(f.Type, path+"."+f.Name)...)
+		}
+		return out
+	case reflect.Array:
+		return pointers(t.Elem(), path+"[]")
+	case reflect.Pointer, reflect.Slice, reflect.String, reflect.Map, reflect.Chan,
+		reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return []string{path + " (" + t.String() + ")"}
+	}
+	return nil
+}
+
+// TestRecordsHoldNoPointers: the garbage collector need not scan the rings,
+// however full they are.
+func TestRecordsHoldNoPointers(t *testing.T) {
+	s := New(Config{})
+	for _, buf := range []any{s.msgs.buf, s.rows.buf, s.exts.buf} {
+		typ := reflect.TypeOf(buf).Elem()
+		if p := pointers(typ, typ.Name()); len(p) > 0 {
+			t.Errorf("%s holds pointers: %s", typ, strings.Join(p, ", "))
+		}
+	}
+	if p := pointers(reflect.TypeOf(struct{ s string }{}), "probe"); len(p) != 1 {
+		t.Errorf("the check misses a string field: %v", p)
+	}
+}
+
+// TestLongIDsAndMethodsNotInterned: ids longer than a record holds, and
+// method names beyond the table, are kept in the arena with their row, and
+// go with it.
+func TestLongIDsAndMethodsNotInterned(t *testing.T) {
+	s := New(Config{MaxMessages: 4})
+	long := `"` + strings.Repeat("0123456789", 5) + `"`
+	longName := strings.Repeat("m", maxMethodLen+1)
+	ids := []string{"", "1", `"` + strings.Repeat("a", idInline-2) + `"`, long, long + "x"}
+	methods := []string{"", "short", longName, "short", longName + "2"}
+	var rows []uint64
+	for i := range ids {
+		s.Update(func(tx *Tx) {
+			seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(i), "{}"))
+			rows = append(rows, tx.AddRow(Row{Conn: 1, Kind: protocol.KindRequest, ID: ids[i], Method: methods[i],
+				Status: protocol.StatusPending, Req: seq, ReqAt: ms(i)}))
+		})
+	}
+	for i, seq := range rows[1:] {
+		i++
+		r, ok := s.Row(seq)
+		if !ok || r.ID != ids[i] || r.Method != methods[i] {
+			t.Errorf("row %d: %v id %q method %q; want %q %q", seq, ok, r.ID, r.Method, ids[i], methods[i])
+		}
+	}
+	if n := s.exts.len(); n != 3 {
+		t.Errorf("%d rows with arena bytes, want 3", n)
+	}
+	wantBytes := int64(4*(2+2*RecordOverhead) + len(long) + len(longName) + len(long) + 1 + len(longName) + 1)
+	if b := s.Totals().StoredBytes; b != wantBytes {
+		t.Errorf("StoredBytes %d, want %d", b, wantBytes)
+	}
+	if m := s.Methods(0); len(m) != 2 || m[0].Method != OtherMethod || m[0].Count != 2 {
+		t.Errorf("Methods = %+v", m)
+	}
+	// Evicting rows with arena bytes gives their bytes back.
+	for i := range 6 {
+		addLone(s, newMsg(1, protocol.C2S, ms(10+i), "{}"))
+	}
+	if b, n := s.Totals().StoredBytes, s.exts.len(); b != 4*(2+2*RecordOverhead) || n != 0 {
+		t.Errorf("after eviction: %d bytes, %d rows with arena bytes", b, n)
+	}
+	s.Update(func(tx *Tx) {
+		seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(20), "{}"))
+		tx.AddRow(Row{Conn: 1, ID: long, Req: seq})
+	})
+	s.Clear()
+	if s.exts.len() != 0 || s.arena.live != 0 {
+		t.Errorf("after Clear: %d rows with arena bytes, %d live arena bytes", s.exts.len(), s.arena.live)
+	}
+}
+
+// TestTimes: times come back equal, in UTC when they were, and latencies
+// follow the monotonic clock when the times have a reading.
+func TestTimes(t *testing.T) {
+	s := New(Config{})
+	now := time.Now()
+	local := time.Date(2025, 6, 7, 8, 9, 10, 11, time.Local)
+	cases := []time.Time{{}, t0, now, local, now.Add(-time.Hour)}
+	for _, at := range cases {
+		seq, row := addLone(s, newMsg(1, protocol.C2S, at, "x"))
+		m, _ := s.Message(seq)
+		r, _ := s.Row(row)
+		for what, got := range map[string]time.Time{"message": m.At, "row": r.ReqAt} {
+			if !got.Equal(at) || got.IsZero() != at.IsZero() || (got.Location() == time.UTC) != (at.Location() == time.UTC) {
+				t.Errorf("%s time %v came back as %v", what, at, got)
+			}
+		}
+	}
+	req := now.Add(time.Second)
+	row := request(s, 1, "m", req)
+	answer(s, 1, row, req.Add(1500*time.Microsecond), false)
+	if r, _ := s.Row(row); r.Latency != 1500*time.Microsecond || r.RespAt.Sub(r.ReqAt) != r.Latency {
+		t.Errorf("latency %v, RespAt-ReqAt %v", r.Latency, r.RespAt.Sub(r.ReqAt))
+	}
+}
+
+// TestReasonTable: error reasons are interned, and bounded.
+func TestReasonTable(t *testing.T) {
+	s := New(Config{})
+	for i := range maxReasons + 10 {
+		m := newMsg(1, protocol.C2S, ms(i), "x")
+		m.Frame.Err = fmt.Sprint("reason ", i)
+		m.Info.Err = "not JSON"
+		seq, _ := addLone(s, m)
+		got, _ := s.Message(seq)
+		want := m.Frame.Err
+		if i >= maxReasons-3 { // "" and "not JSON" come first
+			want = reasonsFull
+		}
+		if got.Frame.Err != want || got.Info.Err != "not JSON" {
+			t.Fatalf("message %d: Frame.Err %q Info.Err %q, want %q", i, got.Frame.Err, got.Info.Err, want)
+		}
+	}
+	if len(s.reasons) != maxReasons {
+		t.Errorf("%d reasons, bound %d", len(s.reasons), maxReasons)
+	}
+}
