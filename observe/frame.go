@@ -8,7 +8,10 @@ import (
 // frame classifies one frame, stores it, and pairs it.
 func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
 	info := protocol.Classify(f.Data, o.cfg.IDFields)
-	if f.Err != "" && info.Err == "" {
+	if f.Err != "" {
+		// The framer's reason ("negative Content-Length") says why the
+		// bytes are not a frame; the classifier's ("not JSON") only what
+		// they look like.
 		info.Kind, info.Err = protocol.KindRaw, f.Err
 	}
 	m := protocol.Message{Conn: c.id, Dir: d, At: c.at, Frame: f, Info: info}
