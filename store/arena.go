@@ -56,6 +56,22 @@ func (a *arena) put(parts ...[]byte) (chunk uint64, off uint32) {
 	return chunk, off
 }
 
+// growth returns how many bytes put would allocate for n bytes: 0 when they
+// fit in the newest chunk or the spare.
+func (a *arena) growth(n int) int {
+	switch {
+	case n == 0:
+		return 0
+	case n > a.size:
+		return n
+	case a.chunks.len() > 0 && a.off+n <= len(*a.chunks.at(a.chunks.next - 1)):
+		return 0
+	case a.spare != nil:
+		return 0
+	}
+	return a.size
+}
+
 // newChunk appends a chunk for an allocation of n bytes: a standard one, or
 // one of exactly n bytes when n is larger.
 func (a *arena) newChunk(n int) []byte {

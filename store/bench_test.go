@@ -93,3 +93,20 @@ func BenchmarkRowsWindow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAddMessage16K adds 16 KiB frames to a store already full, so
+// every payload copied in evicts one: the arena's chunks are reused.
+func BenchmarkAddMessage16K(b *testing.B) {
+	s := New(Config{MaxBytes: 64 << 20})
+	payload := make([]byte, 16<<10)
+	m := protocol.Message{Conn: 1, At: t0, Frame: protocol.Frame{Data: payload, Size: len(payload)}}
+	fn := func(tx *Tx) { tx.AddMessage(m) }
+	for range 2 * (64 << 20) / len(payload) {
+		s.Update(fn)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		s.Update(fn)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -354,5 +355,25 @@ func TestClear(t *testing.T) {
 	}
 	if seq, _ := addLone(s, newMsg(4, protocol.C2S, ms(2), "y")); seq != 4 {
 		t.Errorf("seqs restarted: %d, want 4", seq)
+	}
+}
+
+// TestFullStoreReusesChunks: once the store is full, each payload copied in
+// takes the room of evicted ones; the arena allocates nothing more.
+func TestFullStoreReusesChunks(t *testing.T) {
+	s := New(Config{MaxBytes: 16 << 20})
+	payload := string(make([]byte, 16<<10))
+	for i := range 2000 {
+		addLone(s, newMsg(1, protocol.C2S, ms(i), payload))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range 2000 {
+		s.Update(func(tx *Tx) { tx.AddMessage(newMsg(1, protocol.C2S, ms(i), payload)) })
+	}
+	runtime.ReadMemStats(&after)
+	// The payloads themselves (newMsg's copies) are 2000*16 KiB.
+	if extra := int64(after.TotalAlloc-before.TotalAlloc) - 2000*16<<10; extra > 1<<20 {
+		t.Errorf("%d bytes allocated beyond the payloads for 2000 messages into a full store", extra)
 	}
 }

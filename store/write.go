@@ -196,6 +196,7 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	r.idOff, r.idLen = place(m.Info.ID, mHasID)
 	r.mOff, r.mLen = place(m.Info.Method, mHasMethod)
 	r.n = uint32(len(data))
+	tx.makeRoom(int(end))
 	r.chunk, r.off = s.arena.put(parts[:np]...)
 	p, seq := s.msgs.push()
 	*p = r
@@ -236,6 +237,21 @@ func (tx *Tx) trim() {
 		default:
 			return
 		}
+	}
+}
+
+// makeRoom evicts oldest messages before the arena would grow by a chunk
+// for n more bytes beyond the byte bound, until an evicted chunk can be
+// reused instead; growing first and evicting after would release one chunk
+// and allocate another, again and again, once the store is full.
+func (tx *Tx) makeRoom(n int) {
+	s := tx.s
+	for s.msgs.len() > 0 {
+		g := s.arena.growth(n)
+		if g == 0 || s.tot.StoredBytes+s.arena.slack()+int64(g)+RecordOverhead <= s.maxBytes {
+			return
+		}
+		tx.evictMessage()
 	}
 }
 
