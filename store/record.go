@@ -110,7 +110,8 @@ func (s *Store) stamp(t time.Time) (int64, bool) {
 	if t.IsZero() {
 		return noTime, false
 	}
-	return int64(t.Sub(s.epoch)), t.Location() == time.UTC
+	// Sub saturates ~292 years away; keep the far past off the sentinel.
+	return max(int64(t.Sub(s.epoch)), noTime+1), t.Location() == time.UTC
 }
 
 // unstamp returns the time stamp encodes: in UTC when it was, otherwise in

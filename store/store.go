@@ -2,6 +2,13 @@
 // rows (request/response pairs, lone notifications, orphans, raw frames),
 // bounded by count and bytes, oldest evicted first, with live statistics.
 //
+// The store copies what it keeps (payloads into large byte chunks, names
+// and reasons into tables) into records that hold no pointers, so even a
+// million stored messages cost the garbage collector next to nothing, and
+// the caller's buffers are free once AddMessage returns. Reads build the
+// exported values from the records: Row and Message return copies; Messages
+// lends the store's bytes for the duration of its callback.
+//
 // One writer (the observer) changes it in batches with Update; any number of
 // readers (the UI) poll Gen on a tick and read a window when it moved:
 //
@@ -21,8 +28,10 @@ import (
 const (
 	// DefaultMaxMessages bounds the stored messages.
 	DefaultMaxMessages = 1_000_000
-	// DefaultMaxBytes bounds the stored bytes: frame payloads plus
-	// RecordOverhead per message and per row.
+	// DefaultMaxBytes bounds the stored bytes: frame payloads (and ids or
+	// methods kept beside them) plus RecordOverhead per message and per row.
+	// The memory the payloads really take (whole chunks of up to 4 MiB, a
+	// 64th of the bound) is what is held within it.
 	DefaultMaxBytes = 256 << 20
 	// RecordOverhead is what one stored message or row is counted as on top
 	// of its payload, so the byte bound also bounds the records themselves.

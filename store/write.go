@@ -160,9 +160,11 @@ func (tx *Tx) CloseConn(id uint64, at time.Time, err string) {
 // AddMessage stores m, assigning and returning its Seq (from 1, strictly
 // increasing). The payload (m.Frame.Data) is copied into the store, and so
 // are m.Info.ID and m.Info.Method when they do not alias the payload: once
-// AddMessage returns, the store holds nothing of the caller's. The oldest
-// messages (and rows that refer to them) are evicted to stay within the
-// bounds.
+// AddMessage returns, the store holds nothing of the caller's. Error
+// reasons are interned (beyond 4096 distinct ones they read back as
+// "(reason table full)"); m.At reads back equal, in UTC if it was, in local
+// time otherwise. The oldest messages (and rows that refer to them) are
+// evicted to stay within the bounds.
 func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	s := tx.s
 	for s.msgs.len() >= s.maxMessages {
