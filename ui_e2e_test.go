@@ -116,9 +116,10 @@ func (tm *term) waitExit() string {
 	return m[1]
 }
 
-// rowRE finds an exchange row of the list pane: time, connection (not shown
-// in narrow terminals), direction.
-var rowRE = regexp.MustCompile(`\d\d:\d\d:\d\d\.\d\d\d +(#\d+ +)?[→←]`)
+// rowRE finds an exchange row of the list pane, at the start of a line or
+// of a pane: time, connection (not shown in narrow terminals), direction.
+// The detail pane's "sent 12:00:00.000 → answered …" is no row.
+var rowRE = regexp.MustCompile(`(?:^|│)\d\d:\d\d:\d\d\.\d\d\d +(#\d+ +)?[→←]`)
 
 // listRows returns the exchange rows on screen, each as its fields after the
 // direction arrow (id, method, status, latency, as far as each row has
