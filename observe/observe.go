@@ -167,6 +167,11 @@ func (o *Observer) open(ev *proxy.Event) {
 	if p == nil {
 		p = &proxy.Peer{PID: -1, UID: -1}
 	}
+	if p.Process == "" && p.PID > 0 {
+		named := *p // the relay's Peer is shared: fill in a copy
+		named.Process = proxy.ProcessName(p.PID)
+		p = &named
+	}
 	c := &conn{id: ev.Conn, pairer: protocol.NewPairer(o.cfg.MaxPending)}
 	for d := range c.framers {
 		dir := protocol.Dir(d)

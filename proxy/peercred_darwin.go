@@ -6,10 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerCred returns the pid, uid and process name of the process at the
-// other end of a Unix socket, from LOCAL_PEERCRED, LOCAL_PEERPID and the
-// kern.proc.pid sysctl.
-func peerCred(c net.Conn) (pid, uid int, process string) {
+// peerCred returns the pid and uid of the process at the other end of a
+// Unix socket, from LOCAL_PEERCRED and LOCAL_PEERPID. Its name is left to
+// ProcessName, off the accept path.
+func peerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
@@ -27,10 +27,18 @@ func peerCred(c net.Conn) (pid, uid int, process string) {
 			pid = p
 		}
 	})
-	if pid > 0 {
-		if k, err := unix.SysctlKinfoProc("kern.proc.pid", pid); err == nil {
-			process = unix.ByteSliceToString(k.Proc.P_comm[:])
-		}
-	}
 	return
+}
+
+// ProcessName returns the name of process pid, from the kern.proc.pid
+// sysctl, or "" when it is unknown.
+func ProcessName(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	k, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(k.Proc.P_comm[:])
 }

@@ -9,9 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerCred returns the pid, uid and process name of the process at the
-// other end of a Unix socket, from SO_PEERCRED and /proc/<pid>/comm.
-func peerCred(c net.Conn) (pid, uid int, process string) {
+// peerCred returns the pid and uid of the process at the other end of a
+// Unix socket, from SO_PEERCRED: one system call, cheap enough for the
+// accept path. Its name is left to ProcessName, off that path.
+func peerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
@@ -28,9 +29,18 @@ func peerCred(c net.Conn) (pid, uid int, process string) {
 	if err != nil || cred == nil {
 		return
 	}
-	pid, uid = int(cred.Pid), int(cred.Uid)
-	if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); err == nil {
-		process = strings.TrimSpace(string(b))
+	return int(cred.Pid), int(cred.Uid)
+}
+
+// ProcessName returns the name of process pid, from /proc/<pid>/comm, or ""
+// when it is unknown (or already gone).
+func ProcessName(pid int) string {
+	if pid <= 0 {
+		return ""
 	}
-	return
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

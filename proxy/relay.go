@@ -141,7 +141,7 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 		Listen:   addrString(r.Listener.Addr()),
 		Upstream: r.Upstream,
 	}
-	c.peer.PID, c.peer.UID, c.peer.Process = peerCred(client)
+	c.peer.PID, c.peer.UID = peerCred(client)
 	r.put(Event{Type: EventOpen, Conn: c.id, At: time.Now(), Peer: c.peer})
 
 	up, err := r.Dial(ctx)

@@ -157,7 +157,7 @@ func TestHalfClose(t *testing.T) {
 	if p.Listen != relay.Address || p.Upstream != upstream.String() {
 		t.Errorf("Peer = %+v; want Listen %s, Upstream %s", p, relay.Address, upstream)
 	}
-	if runtime.GOOS == "linux" && (p.PID != os.Getpid() || p.UID != os.Getuid() || p.Process == "") {
+	if runtime.GOOS == "linux" && (p.PID != os.Getpid() || p.UID != os.Getuid() || ProcessName(p.PID) == "") {
 		t.Errorf("Peer = %+v; want this process (pid %d, uid %d)", p, os.Getpid(), os.Getuid())
 	}
 }
