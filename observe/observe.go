@@ -70,8 +70,29 @@ type Observer struct {
 	dump   *dumper
 	counts Counts
 	tx     *store.Tx // the open store transaction while a batch runs
+	names map[int]procName // recent process names by pid
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*proxy.Event)
+}
+
+// procName is a process name looked up at a time.
+type procName struct {
+	name string
+	at   time.Time
+}
+
+// processName names process pid, asking the OS at most once a second per
+// pid: a client that opens connections by the thousand is one process.
+func (o *Observer) processName(pid int, at time.Time) string {
+	if n, ok := o.names[pid]; ok && at.Sub(n.at) < time.Second {
+		return n.name
+	}
+	if o.names == nil || len(o.names) > 1024 {
+		o.names = map[int]procName{}
+	}
+	name := proxy.ProcessName(pid)
+	o.names[pid] = procName{name, at}
+	return name
 }
 
 // conn is what the observer keeps per relayed connection.
@@ -169,7 +190,7 @@ func (o *Observer) open(ev *proxy.Event) {
 	}
 	if p.Process == "" && p.PID > 0 {
 		named := *p // the relay's Peer is shared: fill in a copy
-		named.Process = proxy.ProcessName(p.PID)
+		named.Process = o.processName(p.PID, ev.At)
 		p = &named
 	}
 	c := &conn{id: ev.Conn, pairer: protocol.NewPairer(o.cfg.MaxPending)}
