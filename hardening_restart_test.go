@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The upstream dies and comes back while clients are connected: the
@@ -120,14 +121,23 @@ func TestUpstreamRestart(t *testing.T) {
 	}
 }
 
-// echo writes msg on c and reads the same bytes back.
+// echo writes msg on c while it reads the same bytes back (msg may be
+// larger than the socket buffers).
 func echo(t *testing.T, c net.Conn, msg string) {
 	t.Helper()
-	if _, err := io.WriteString(c, msg); err != nil {
-		t.Fatal(err)
-	}
+	c.SetDeadline(time.Now().Add(time.Minute))
+	defer c.SetDeadline(time.Time{})
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(c, msg)
+		wrote <- err
+	}()
 	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
-		t.Fatalf("echo %q, %v; want %q", got, err, msg)
+	_, err := io.ReadFull(c, got)
+	if werr := <-wrote; werr != nil {
+		t.Fatal(werr)
+	}
+	if err != nil || string(got) != msg {
+		t.Fatalf("echo %.200q, %v; want %.200q", got, err, msg)
 	}
 }
