@@ -55,7 +55,14 @@ type ssProc struct {
 // for runs whose stdout would be large.
 func startSS(t *testing.T, stdout io.Writer, args ...string) *ssProc {
 	t.Helper()
-	p := &ssProc{t: t, cmd: exec.Command(binary, args...), done: make(chan struct{})}
+	return startCmd(t, stdout, exec.Command(binary, args...))
+}
+
+// startCmd starts cmd, which runs sockscope (perhaps through a wrapper that
+// execs it, such as prlimit).
+func startCmd(t *testing.T, stdout io.Writer, cmd *exec.Cmd) *ssProc {
+	t.Helper()
+	p := &ssProc{t: t, cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
 	if stdout != nil {
 		p.cmd.Stdout = stdout
