@@ -89,4 +89,3 @@ func recordUntilStopped(t *testing.T, rec, why string, command func(args ...stri
 	t.Logf("%d calls (%d KiB each way) all echoed; the file stopped at %d bytes with %d+%d frames: %s",
 		calls, calls*len(pad)/1024, fi.Size(), next[0]-1, next[1]-1, strings.TrimSpace(stderr[strings.LastIndex(stderr, "sockscope: recording"):]))
 }
-
