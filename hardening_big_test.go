@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,4 +153,33 @@ func TestHugeFrames(t *testing.T) {
 			t.Errorf("size %d: %d in the dump, %d in the session, want %d each (dump %v, session %v)", size, dumped[size], recorded[size], n, dumped, recorded)
 		}
 	}
+}
+
+// The 1 GiB stream again in the default mode, where the observer may drop
+// what it cannot keep up with: the bytes still arrive exact, and memory
+// stays bounded with the default store cap.
+func TestHugeStreamDefaultMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 2 GiB")
+	}
+	const stream, hwmBound = 1 << 30, (256<<20 + 200<<20) >> 10 // KiB
+	svc, front := paths(t)
+	got := make(chan digest, 1)
+	startUpstream(t, svc, hashedEcho(got))
+	p := startSS(t, nil, "--headless", "--listen", front, svc)
+	waitFor(t, front)
+	start := time.Now()
+	sent, back := send(t, front, stream, `{"jsonrpc":"2.0","method":"stream","params":"`, "")
+	elapsed := time.Since(start)
+	if up := <-got; up != sent || back != sent {
+		t.Errorf("1 GiB stream: sent %+v, upstream read %+v, echo %+v", sent, up, back)
+	}
+	hwm := procKiB(t, p.pid(), "VmHWM")
+	if hwm > hwmBound {
+		t.Errorf("VmHWM %d KiB, want under %d KiB (default store cap + 200 MiB)", hwm, hwmBound)
+	}
+	if code := p.stop(os.Interrupt); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.err.String())
+	}
+	t.Logf("1 GiB stream echoed in %v without --lossless; VmHWM %d KiB; %s", elapsed.Round(time.Millisecond), hwm, strings.TrimSpace(p.out.String()))
 }
