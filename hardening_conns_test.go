@@ -23,6 +23,9 @@ const (
 	manyCalls = 10
 )
 
+// relayConns is manyConns but under the race detector (hardening_race_test.go).
+var relayConns = manyConns
+
 // hammer opens n connections to addr (an echoing upstream behind it), holds
 // them all open at once, calls atPeak, then makes calls round trips on
 // each, checking every byte comes back in order, and closes them. It
@@ -132,7 +135,7 @@ func settledFDs(t *testing.T, pid int) int {
 // The same load through an in-process proxy.Relay: its goroutines and file
 // descriptors all go away with the connections.
 func TestManyConnectionsRelayGoroutines(t *testing.T) {
-	raiseNoFile(t, 4*manyConns+1000)
+	raiseNoFile(t, uint64(4*relayConns+1000))
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	ln, err := proxy.Listen(proxy.Addr{Network: "unix", Address: front}, 0)
@@ -163,10 +166,10 @@ func TestManyConnectionsRelayGoroutines(t *testing.T) {
 	fdBefore := settledFDs(t, os.Getpid()) // the warm-up's connection is gone
 	gBefore := runtime.NumGoroutine()
 	var gPeak, live int
-	hammer(t, front, manyConns, manyCalls, func() {
+	hammer(t, front, relayConns, manyCalls, func() {
 		eventually(t, "the relay to hold every connection", func() bool {
 			live = len(relay.Conns())
-			return live == manyConns
+			return live == relayConns
 		})
 		gPeak = runtime.NumGoroutine()
 	})

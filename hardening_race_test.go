@@ -1,0 +1,7 @@
+//go:build race
+
+package main
+
+// The race detector allows 8,128 live goroutines; the in-process relay test
+// runs five per connection.
+func init() { relayConns = 1000 }
