@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -24,7 +25,7 @@ func TestListenSocketMode(t *testing.T) {
 		{nil, 0o600},
 		{[]string{"--mode", "0660"}, 0o660},
 	} {
-		t.Run(tc.want.String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%04o", tc.want), func(t *testing.T) {
 			svc, front := paths(t)
 			startUpstream(t, svc, echoBytes)
 			old := syscall.Umask(0) // the most permissive umask: the mode must not come from it
