@@ -69,8 +69,8 @@ type Observer struct {
 	conns  map[uint64]*conn
 	dump   *dumper
 	counts Counts
-	tx     *store.Tx // the open store transaction while a batch runs
-	names map[int]procName // recent process names by pid
+	tx     *store.Tx        // the open store transaction while a batch runs
+	names  map[int]procName // recent process names by pid
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*proxy.Event)
 }
