@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -295,12 +296,18 @@ func TestRecordThenShow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("show: %v", err)
 	}
+	lats := map[string][]float64{} // by connection and id: live first, then shown
 	summarise := func(out []byte) map[string]int {
 		m := map[string]int{}
 		for _, l := range dumpLines(t, out) {
 			switch l["type"] {
 			case "exchange":
-				m[fmt.Sprintf("exchange %v %v %v %v", l["conn"], l["method"], l["status"], l["latency_us"])]++
+				// Live latencies come from the monotonic clock, shown ones
+				// from the recorded wall-clock times: they may differ by
+				// a microsecond's rounding.
+				lat, _ := l["latency_us"].(float64)
+				m[fmt.Sprintf("exchange %v %v %v", l["conn"], l["method"], l["status"])]++
+				lats[fmt.Sprint(l["conn"], l["id"])] = append(lats[fmt.Sprint(l["conn"], l["id"])], lat)
 			case "message":
 				m[fmt.Sprintf("message %v %v %v", l["conn"], l["kind"], l["size"])]++
 			default:
@@ -309,7 +316,12 @@ func TestRecordThenShow(t *testing.T) {
 		}
 		return m
 	}
-	got, want := summarise(out), summarise(live)
+	want, got := summarise(live), summarise(out)
+	for k, l := range lats {
+		if len(l) != 2 || math.Abs(l[0]-l[1]) > 1 {
+			t.Errorf("exchange %s: latencies live, shown %v µs", k, l)
+		}
+	}
 	total := 0
 	for _, n := range want {
 		total += n

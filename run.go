@@ -100,7 +100,7 @@ func (p *pipeline) stop() error {
 	ev, by := p.q.Dropped()
 	p.rec.End(time.Now(), ev, by)
 	if err := p.rec.Err(); err != nil {
-		return fmt.Errorf("recording to %s stopped: %w", p.rec.Path(), err)
+		return fmt.Errorf("recording stopped: %w", err)
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func (r *Recorder) fail(err error) {
 	r.done = true
 	r.mu.Lock()
 	if r.err == nil {
-		r.err = fmt.Errorf("session %s: %w", r.path, err)
+		r.err = err // a *PathError: it names the file
 	}
 	r.mu.Unlock()
 }
