@@ -128,3 +128,18 @@ func TestHistAddDoesNotAllocate(t *testing.T) {
 		t.Errorf("after reset: %+v", l)
 	}
 }
+
+// Percentiles stay within what was seen: a thousand calls of at least
+// 1.000 s never read 998 ms.
+func TestHistPercentilesWithinMinMax(t *testing.T) {
+	var h hist
+	for i := range 1000 {
+		h.add(time.Second + time.Duration(i)*time.Microsecond)
+	}
+	l := h.summary()
+	for _, p := range []time.Duration{l.P50, l.P90, l.P99} {
+		if p < time.Second || p > l.Max {
+			t.Errorf("percentile %v outside [1s, %v]", p, l.Max)
+		}
+	}
+}

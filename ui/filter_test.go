@@ -208,3 +208,16 @@ func TestContainsFold(t *testing.T) {
 		}
 	}
 }
+
+// A filter applied while not following leaves no blank rows below the last
+// match while earlier matches hide above it.
+func TestFilterKeepsListFull(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 24)
+	m = press(t, m, "g")
+	m = typeFilter(t, m, "kind:request")
+	n := m.list.idx.len()
+	si, ti := m.list.positions()
+	if n > m.list.height && ti > n-m.list.height {
+		t.Fatalf("top at %d of %d rows with %d on screen: blank rows below the last (sel %d)", ti, n, m.list.height, si)
+	}
+}

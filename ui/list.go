@@ -179,6 +179,7 @@ func (m listModel) fix() listModel {
 	if si >= ti+h {
 		ti = si - h + 1
 	}
+	ti = min(ti, max(0, n-h)) // no blank rows below the last while earlier ones hide above
 	if m.follow {
 		ti = max(0, n-h)
 	}
