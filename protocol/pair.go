@@ -20,18 +20,6 @@ type Pairer struct {
 	max     int
 	pending map[pairKey]Pending
 	early   map[pairKey]Pending
-	order   []orderEntry // pending requests in arrival order, for the bound
-}
-
-type orderEntry struct {
-	k   pairKey
-	tok uint64
-}
-
-// live reports whether e is still the pending request under its key.
-func (p *Pairer) live(e orderEntry) bool {
-	cur, ok := p.pending[e.k]
-	return ok && cur.Token == e.tok
 }
 
 // pairKey is (direction the request travelled, id). Ids of up to
@@ -102,16 +90,9 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestRe
 		r.Duplicate, r.Replaced = true, old
 	}
 	p.pending[k] = Pending{Token: tok, At: at}
-	p.order = append(p.order, orderEntry{k, tok})
-	for len(p.pending) > p.max && len(p.order) > 0 {
-		old := p.order[0]
-		p.order = p.order[1:]
-		if p.live(old) {
-			r.Evicted = append(r.Evicted, p.pending[old.k])
-			delete(p.pending, old.k)
-		}
+	if len(p.pending) > p.max {
+		r.Evicted = p.evictOldest()
 	}
-	p.compact()
 	return r
 }
 
@@ -156,26 +137,24 @@ func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
 }
 
 // Close ends the connection: it returns the requests that never got a reply
-// (in arrival order) and the early responses that never found their request
+// (in read order) and the early responses that never found their request
 // (in read order).
 func (p *Pairer) Close() (noReply, orphans []Pending) {
-	for _, o := range p.order {
-		if p.live(o) {
-			noReply = append(noReply, p.pending[o.k])
-			delete(p.pending, o.k)
-		}
+	for k, e := range p.pending {
+		noReply = append(noReply, e)
+		delete(p.pending, k)
 	}
+	sortByRead(noReply)
 	for k, e := range p.early {
 		orphans = append(orphans, e)
 		delete(p.early, k)
 	}
-	p.order = nil
 	sortByRead(orphans)
 	return noReply, orphans
 }
 
-// sortByRead orders early responses by read time, then token, so that what
-// Settle and Close return does not depend on map order.
+// sortByRead orders requests or early responses by read time, then token,
+// so that what Settle and Close return does not depend on map order.
 func sortByRead(ps []Pending) {
 	slices.SortFunc(ps, func(a, b Pending) int {
 		if c := a.At.Compare(b.At); c != 0 {
@@ -188,18 +167,24 @@ func sortByRead(ps []Pending) {
 // Len returns how many requests are in flight.
 func (p *Pairer) Len() int { return len(p.pending) }
 
-// compact drops answered keys from the front of order, so that order stays
-// proportional to what is pending.
-func (p *Pairer) compact() {
-	if len(p.order) < 2*len(p.pending)+64 {
-		return
+// evictOldest makes room when more than max requests are pending: the
+// oldest tenth go (they count as no reply), so that a peer that never
+// answers costs one sort per max/10 requests, not one per request.
+func (p *Pairer) evictOldest() []Pending {
+	all := make([]Pending, 0, len(p.pending))
+	for _, e := range p.pending {
+		all = append(all, e)
 	}
-	kept := p.order[:0]
-	for _, o := range p.order {
-		if p.live(o) {
-			kept = append(kept, o)
+	sortByRead(all)
+	out := all[:len(p.pending)-p.max+p.max/10]
+	gone := make(map[uint64]bool, len(out))
+	for _, e := range out {
+		gone[e.Token] = true
+	}
+	for k, e := range p.pending {
+		if gone[e.Token] {
+			delete(p.pending, k)
 		}
 	}
-	clear(p.order[len(kept):])
-	p.order = kept
+	return out
 }
