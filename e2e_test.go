@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"sockscope/session"
 )
 
 // binary is the real sockscope, built once for the end-to-end tests.
@@ -200,7 +202,8 @@ func echoServer(t *testing.T, path string) {
 				r, w := bufio.NewReader(c), bufio.NewWriter(c)
 				for {
 					line, err := r.ReadSlice('\n')
-					if err != nil {
+					if err != nil { // the stream's last bytes, without '\n', go back as they came
+						w.Write(line)
 						w.Flush()
 						return
 					}
@@ -288,9 +291,34 @@ func TestRecordThenShow(t *testing.T) {
 		io.Copy(io.Discard, c)
 		c.Close()
 	}
+	// And one connection of LSP frames (Content-Length framing), echoed.
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		body := fmt.Sprintf(`{"method":"m%d","jsonrpc":"2.0","id":%d}`, i, i)
+		fmt.Fprintf(c, "Content-Length: %d\r\n\r\n%s", len(body), body)
+	}
+	c.(*net.UnixConn).CloseWrite()
+	io.Copy(io.Discard, c)
+	c.Close()
 	live := stop()
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("session file: %v, mode %v; want 0600", err, fi.Mode())
+	}
+	recs, err := session.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	framings := map[string]int{}
+	for _, r := range recs {
+		if r.Type == session.TypeFrame {
+			framings[fmt.Sprint(r.Conn, " ", r.Framing)]++
+		}
+	}
+	if framings["4 content-length"] != 6 || framings["1 lines"] != 102 {
+		t.Errorf("recorded framings %v, want each frame's own", framings)
 	}
 	out, err := exec.Command(binary, "show", "--dump", file).Output()
 	if err != nil {
@@ -307,7 +335,10 @@ func TestRecordThenShow(t *testing.T) {
 				// a microsecond's rounding.
 				lat, _ := l["latency_us"].(float64)
 				m[fmt.Sprintf("exchange %v %v %v", l["conn"], l["method"], l["status"])]++
-				lats[fmt.Sprint(l["conn"], l["id"])] = append(lats[fmt.Sprint(l["conn"], l["id"])], lat)
+				if l["status"] == "ok" {
+					k := fmt.Sprint(l["conn"], l["dir"], l["id"])
+					lats[k] = append(lats[k], lat)
+				}
 			case "message":
 				m[fmt.Sprintf("message %v %v %v", l["conn"], l["kind"], l["size"])]++
 			default:
@@ -326,8 +357,11 @@ func TestRecordThenShow(t *testing.T) {
 	for _, n := range want {
 		total += n
 	}
-	if total != 3*(2+50+100+2) {
-		t.Fatalf("live dump has %d lines, want 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw): %v", total, want)
+	if total != 3*(2+50+100+2)+(2+6+6) {
+		t.Fatalf("live dump has %d lines, want 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw) + an LSP one (open, close, 6 messages, 6 exchanges): %v", total, want)
+	}
+	if want["message 4 request 38"] != 6 {
+		t.Errorf("the LSP frames were not decoded as requests: %v", want)
 	}
 	for k, n := range want {
 		if got[k] != n {

@@ -18,7 +18,7 @@ func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	if r := o.cfg.Recorder; r != nil {
-		r.Frame(c.id, d, c.at, f, o.framingOf(c, d), false)
+		r.Frame(c.id, d, c.at, f, c.framers[d].Framing(), false)
 	}
 	if o.dump != nil {
 		o.dump.message(&m)
@@ -40,14 +40,6 @@ func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
 		}
 		o.tx.AddRow(o.rowOf(&m, protocol.StatusNone))
 	}
-}
-
-// framingOf says how direction d of c is framed, for the session file.
-func (o *Observer) framingOf(c *conn, d protocol.Dir) protocol.Framing {
-	if f, ok := c.framers[d].(interface{ Framing() protocol.Framing }); ok {
-		return f.Framing()
-	}
-	return o.cfg.Framing
 }
 
 func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {

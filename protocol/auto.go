@@ -106,10 +106,25 @@ func (a *autoFramer) Flush(emit func(Frame)) {
 	a.held = nil
 }
 
-// Reset implements Framer: the framing is decided again from the bytes
-// that follow, and the new framer resynchronises.
+// Reset implements Framer. A stream decided as lines or content-length
+// keeps its framing, which resynchronises at the next frame: after a gap
+// the bytes resume mid-frame, where detection would guess wrong (the middle
+// of a long JSON line looks like raw bytes). A raw or undecided stream is
+// decided again from the bytes that follow.
 func (a *autoFramer) Reset() {
+	if a.inner != nil && a.inner.Framing() != FramingRaw {
+		a.inner.Reset()
+		return
+	}
 	a.inner, a.held, a.reset = nil, nil, true
+}
+
+// Framing implements Framer: the decided framing, or FramingAuto before.
+func (a *autoFramer) Framing() Framing {
+	if a.inner == nil {
+		return FramingAuto
+	}
+	return a.inner.Framing()
 }
 
 func (a *autoFramer) pending() int {

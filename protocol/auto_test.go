@@ -73,8 +73,28 @@ func TestAutoResetDecidesAgain(t *testing.T) {
 	got = append(got, run(t, f, 100, true, []byte(lsp("{}")))...)
 	sameFrames(t, "after reset", got, []fr{{"\x00\x01binary", 8, 8, false, ""}, {"{}", 2, 23, false, ""}})
 
-	// Decided lines after a Reset: the partial first line is skipped.
+	// Decided content-length: a Reset keeps it, and the framer resyncs at
+	// the next header, skipping the tail of the body it lost.
 	f.Reset()
-	got = run(t, f, 100, true, []byte("{\"tail\":1}\n{\"a\":1}\n"))
-	sameFrames(t, "lines after reset", got, []fr{{`{"a":1}`, 7, 19, false, ""}})
+	got = run(t, f, 100, true, []byte(`{"tail":1}`+lsp(`{"a":1}`)))
+	if len(got) != 1 || string(got[0].Data) != `{"a":1}` || f.Framing() != FramingContentLength {
+		t.Errorf("content-length after reset: %v, framing %v", got, f.Framing())
+	}
+}
+
+// A stream decided as lines stays lines after a gap, although it resumes in
+// the middle of a long line that alone would look like raw bytes.
+func TestAutoResetKeepsLines(t *testing.T) {
+	f := NewFramer(FramingAuto, 100)
+	got := run(t, f, 100, false, []byte("{\"a\":1}\n"))
+	if f.Framing() != FramingLines {
+		t.Fatalf("decided %v, want lines", f.Framing())
+	}
+	f.Reset()
+	mid := strings.Repeat("x", 5000) + "\"}\n{\"b\":2}\n"
+	got = append(got, run(t, f, 100, true, []byte(mid))...)
+	sameFrames(t, "after a gap", got, []fr{{`{"a":1}`, 7, 8, false, ""}, {`{"b":2}`, 7, 5011, false, ""}})
+	if f.Framing() != FramingLines {
+		t.Errorf("after the gap: %v, want lines", f.Framing())
+	}
 }

@@ -9,7 +9,7 @@ import (
 const (
 	clHeader uint8 = iota // reading a header block
 	clBody                // reading need body bytes
-	clResync              // looking for "Content-Length:" at a line start
+	clResync              // looking for the next "Content-Length:"
 )
 
 // clPrefix is what resynchronisation looks for, lower case.
@@ -38,9 +38,8 @@ type clFramer struct {
 	got    int64 // body bytes seen
 	body   []byte
 
-	atLine bool                // resync: at the start of a line
-	match  int                 // resync: bytes of clPrefix matched at this line start
-	pre    [len(clPrefix)]byte // resync: those bytes as they came
+	match int                 // resync: bytes of clPrefix matched so far
+	pre   [len(clPrefix)]byte // resync: those bytes as they came
 }
 
 // Feed implements Framer.
@@ -151,7 +150,7 @@ func (c *clFramer) parsed(block []byte, emit func(Frame)) {
 func (c *clFramer) bad(block []byte, reason string, emit func(Frame)) {
 	wire := c.lead + len(block)
 	c.lead = 0
-	c.state, c.atLine, c.match = clResync, block[len(block)-1] == '\n', 0
+	c.state, c.match = clResync, 0
 	if len(c.hdr) > 0 {
 		c.hdr, c.scan = nil, 0 // handed over with the frame
 	}
@@ -247,22 +246,22 @@ func (c *clFramer) done(data []byte, emit func(Frame)) {
 	emit(f)
 }
 
-// resync skips bytes up to the next line that starts with
-// "Content-Length:" (any case) and returns the rest of chunk, which starts
-// with that header; the skipped bytes go into the next frame's Wire.
+// resync skips bytes up to the next "Content-Length:" (any case) and
+// returns the rest of chunk, which starts with that header; the skipped
+// bytes go into the next frame's Wire. The header is looked for anywhere,
+// not only at a line start: a body ends without a newline, so after a gap
+// the next header usually follows the lost body's last byte directly.
 func (c *clFramer) resync(chunk []byte) []byte {
 	i := 0
 	for i < len(chunk) {
-		if !c.atLine {
-			j := bytes.IndexByte(chunk[i:], '\n')
+		if c.match == 0 {
+			j := bytes.IndexAny(chunk[i:], "cC")
 			if j < 0 {
 				c.lead += len(chunk) - i
 				return nil
 			}
-			i += j + 1
-			c.lead += j + 1
-			c.atLine, c.match = true, 0
-			continue
+			i += j
+			c.lead += j
 		}
 		start := i
 		for i < len(chunk) && c.match < len(clPrefix) && lower(chunk[i]) == clPrefix[c.match] {
@@ -271,7 +270,7 @@ func (c *clFramer) resync(chunk []byte) []byte {
 			c.match++
 		}
 		if c.match == len(clPrefix) {
-			c.state, c.atLine, c.match = clHeader, false, 0
+			c.state, c.match = clHeader, 0
 			// The part of the prefix matched in earlier chunks was counted
 			// as skipped; it belongs to the header block.
 			if prev := len(clPrefix) - (i - start); prev > 0 {
@@ -283,7 +282,13 @@ func (c *clFramer) resync(chunk []byte) []byte {
 		}
 		c.lead += i - start
 		if i < len(chunk) {
-			c.atLine, c.match = false, 0 // mismatch: chunk[i] is looked at again
+			// A mismatch: chunk[i] is looked at again as a possible start
+			// ('c' occurs only first in the prefix), unless nothing matched.
+			if c.match == 0 {
+				i++
+				c.lead++
+			}
+			c.match = 0
 		}
 	}
 	return nil
@@ -308,7 +313,7 @@ func (c *clFramer) Flush(emit func(Frame)) {
 // Reset implements Framer: the partial frame is dropped and framing
 // resumes at the next line that starts with "Content-Length:".
 func (c *clFramer) Reset() {
-	*c = clFramer{max: c.max, state: clResync, atLine: true}
+	*c = clFramer{max: c.max, state: clResync}
 }
 
 func (c *clFramer) pending() int {
@@ -329,3 +334,6 @@ func lower(b byte) byte {
 	}
 	return b
 }
+
+// Framing implements Framer.
+func (*clFramer) Framing() Framing { return FramingContentLength }

@@ -48,8 +48,10 @@ func TestContentLengthFrames(t *testing.T) {
 			[]fr{{"Content-Length: 99999999999999999999\r\n\r\n", 40, 40, false, "Content-Length overflows"}, {"{}", 2, 23, false, ""}}},
 		{"empty value", 100, "Content-Length:\r\n\r\n" + lsp("{}"),
 			[]fr{{"Content-Length:\r\n\r\n", 19, 19, false, "empty Content-Length"}, {"{}", 2, 23, false, ""}}},
-		{"garbage then resync", 100, "hello\nworld\n\nnoise Content-Length: 3\r\nmore\n" + lsp("{}"),
-			[]fr{{"hello\nworld\n\n", 13, 13, false, "malformed header line"}, {"{}", 2, 53, false, ""}}},
+		{"garbage then resync", 100, "hello\nworld\n\nnoise Content-Type: x\r\nmore\n" + lsp("{}"),
+			[]fr{{"hello\nworld\n\n", 13, 13, false, "malformed header line"}, {"{}", 2, 51, false, ""}}},
+		{"resync finds a header right after a body", 100, "x\n\n{\"lost\":\"tail\"}" + lsp("{}"),
+			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {"{}", 2, 38, false, ""}}},
 		{"resync is case-insensitive", 100, "x\n\nCONTENT-length: 2\r\n\r\n{}",
 			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {"{}", 2, 23, false, ""}}},
 	} {

@@ -94,3 +94,6 @@ func (l *linesFramer) Reset() {
 }
 
 func (l *linesFramer) pending() int { return l.lead + l.size }
+
+// Framing implements Framer.
+func (*linesFramer) Framing() Framing { return FramingLines }

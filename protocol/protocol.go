@@ -131,6 +131,9 @@ type Framer interface {
 	// Reset discards a partial frame after a gap in the stream (bytes the
 	// observer never saw); framing resynchronises at the next frame.
 	Reset()
+	// Framing says how the stream is being cut: never FramingAuto once an
+	// auto framer has decided.
+	Framing() Framing
 }
 
 // Kind is what a message is, decided by its shape.

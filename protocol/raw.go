@@ -20,3 +20,6 @@ func (r *rawFramer) Flush(func(Frame)) {}
 func (r *rawFramer) Reset() {}
 
 func (r *rawFramer) pending() int { return 0 }
+
+// Framing implements Framer.
+func (*rawFramer) Framing() Framing { return FramingRaw }
