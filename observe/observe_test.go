@@ -207,3 +207,25 @@ func TestDecoderPanicIsContained(t *testing.T) {
 		t.Errorf("conn %+v, want closed", conn)
 	}
 }
+
+// --id names the members that carry ids: with "tag", tagged messages pair
+// and rid is just another member.
+func TestCustomIDFields(t *testing.T) {
+	st := store.New(store.Config{})
+	var out bytes.Buffer
+	o := New(Config{Store: st, Dump: &out, IDFields: []string{"tag"}})
+	s := newScript().
+		data(1, protocol.C2S, `{"tag":"a","rid":1,"method":"get"}`+"\n").
+		data(2, protocol.S2C, `{"tag":"a","rid":2,"result":1}`+"\n").
+		close(3, nil)
+	for i := range s.evs {
+		o.Handle(s.evs[i : i+1])
+	}
+	o.flush()
+	if c := o.Counts(); c.OK != 1 || c.Orphan+c.NoReply != 0 {
+		t.Fatalf("counts %+v, want one ok exchange paired by tag", c)
+	}
+	if !bytes.Contains(out.Bytes(), []byte(`"type":"exchange","conn":1,"dir":"c2s","id":"a","method":"get","status":"ok"`)) {
+		t.Errorf("dump:\n%s", out.Bytes())
+	}
+}
