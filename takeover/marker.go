@@ -104,25 +104,17 @@ func createMarker(name string, m *marker) error {
 }
 
 func writeSynced(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
+	return writeFile(name, b, os.O_TRUNC)
 }
 
 func writeExclusive(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	return writeFile(name, b, os.O_EXCL)
+}
+
+// writeFile creates name (with flag O_TRUNC or O_EXCL), writes b and syncs
+// it; on any failure the file is removed.
+func writeFile(name string, b []byte, flag int) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|flag, 0o644)
 	if err != nil {
 		return err
 	}
