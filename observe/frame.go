@@ -1,6 +1,8 @@
 package observe
 
 import (
+	"unsafe"
+
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -42,10 +44,12 @@ func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
 	}
 }
 
+// rowOf is the row a message starts. Its ID aliases the message's bytes
+// without a copy: the store copies ids in AddRow and keeps no string.
 func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 	return store.Row{
 		Conn: m.Conn, Dir: m.Dir, Kind: m.Info.Kind,
-		ID: string(m.Info.ID), Method: o.tx.Intern(m.Info.Method), Status: st,
+		ID: unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID)), Method: o.tx.Intern(m.Info.Method), Status: st,
 		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size,
 	}
 }
