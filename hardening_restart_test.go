@@ -58,7 +58,9 @@ func TestUpstreamRestart(t *testing.T) {
 		}
 	}
 	eventually(t, "the unread requests in the dump", func() bool {
-		return strings.Count(p.out.String(), `"method":"unread"`) == 2
+		// One message line per client (the frame repeats the method, so
+		// count the line's own fields).
+		return strings.Count(p.out.String(), `"id":3,"method":"unread","frame"`) == 2
 	})
 	up.kill()
 	// The idle clients see the upstream's end and try again.

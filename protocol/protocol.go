@@ -25,7 +25,8 @@ const (
 	// MaxHeaderBytes bounds a Content-Length header block.
 	MaxHeaderBytes = 8 << 10
 	// DefaultMaxPending bounds the requests awaiting a reply per connection.
-	DefaultMaxPending = 10000
+	// A pipelining client can have tens of thousands in flight.
+	DefaultMaxPending = 100_000
 )
 
 // DefaultIDFields are the JSON members that carry a request id, in the order
