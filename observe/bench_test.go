@@ -1,0 +1,48 @@
+package observe
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/store"
+)
+
+// BenchmarkObserve64B decodes, pairs and stores pipelined 64-byte JSON-RPC
+// calls as the relay hands them over: 32 KiB reads, requests and replies
+// alternating. One op is one call (a request and its reply).
+func BenchmarkObserve64B(b *testing.B) {
+	const perRead = 512
+	mk := func(dir protocol.Dir, from int) []byte {
+		var buf []byte
+		for i := from; i < from+perRead; i++ {
+			if dir == protocol.C2S {
+				buf = fmt.Appendf(buf, `{"jsonrpc":"2.0","id":%8d,"method":"echo","params":"abcdefg"}`+"\n", i)
+			} else {
+				buf = fmt.Appendf(buf, `{"jsonrpc":"2.0","id":%8d,"result":"abcdefghijklmnopqrstu"}`+"\n", i)
+			}
+		}
+		return buf
+	}
+	o := New(Config{Store: store.New(store.Config{})})
+	t0 := time.Now()
+	o.Handle([]proxy.Event{{Type: proxy.EventOpen, Conn: 1, At: t0, Peer: &proxy.Peer{PID: -1, UID: -1}}})
+	// The same ids each round: every request is answered within its round.
+	reqs, resps := mk(protocol.C2S, 0), mk(protocol.S2C, 0)
+	batch := make([]proxy.Event, 2)
+	b.SetBytes(2 * 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n += perRead {
+		at := t0.Add(time.Duration(n) * time.Microsecond)
+		batch[0] = proxy.Event{Type: proxy.EventData, Conn: 1, Dir: protocol.C2S, At: at, Data: reqs}
+		batch[1] = proxy.Event{Type: proxy.EventData, Conn: 1, Dir: protocol.S2C, At: at.Add(time.Microsecond), Data: resps}
+		o.Handle(batch)
+	}
+	b.StopTimer()
+	if c := o.Counts(); c.OK < int64(b.N) || c.Orphan+c.NoReply > 0 {
+		b.Fatalf("counts %+v after %d calls", c, b.N)
+	}
+}
