@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // Helpers of the hardening suite (hardening_*_test.go): the real binary as
