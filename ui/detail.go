@@ -54,7 +54,19 @@ type detailModel struct {
 	jump     bool   // scroll to the active section at the next sync
 	width    int
 	height   int
+	// What the last body cost to build, and when: a heavy body is not
+	// rebuilt for every new row while following a flood.
+	cost    time.Duration
+	builtAt time.Time
 }
+
+// While following, a body that took over slowBuild to build is rebuilt for
+// a newer row at most once per followEvery (the list itself moves on every
+// tick). Wall-clock times: this is about CPU, not about what is shown when.
+const (
+	slowBuild   = time.Millisecond
+	followEvery = 200 * time.Millisecond
+)
 
 func newDetailModel(c *common) detailModel {
 	vp := viewport.New()
@@ -75,7 +87,7 @@ func (m detailModel) setSize(w, h int) detailModel {
 }
 
 // sync rebuilds the body when the selection or what it depends on changed.
-func (m detailModel) sync(raw bool, seq uint64) detailModel {
+func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 	k := detailKey{raw: raw, seq: seq, width: m.width, hex: m.hex, styleGen: m.c.styleGen, sideBySid: m.sideBySide()}
 	var row store.Row
 	if !raw && seq != 0 {
@@ -86,6 +98,10 @@ func (m detailModel) sync(raw bool, seq uint64) detailModel {
 		return m
 	}
 	sameSel := k.seq == m.key.seq && k.raw == m.key.raw
+	if following && !sameSel && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && time.Since(m.builtAt) < followEvery {
+		return m
+	}
+	start := time.Now()
 	m.key = k
 	var lines []string
 	switch {
@@ -112,6 +128,7 @@ func (m detailModel) sync(raw bool, seq uint64) detailModel {
 			m.vp.SetYOffset(m.sections[sideResponse])
 		}
 	}
+	m.cost, m.builtAt = time.Since(start), time.Now()
 	return m
 }
 
@@ -318,6 +335,9 @@ func (m detailModel) connText(id uint64) string {
 
 // view renders the pane body below its title.
 func (m detailModel) view(raw bool, seq uint64) []string {
+	if m.key.raw == raw {
+		seq = m.key.seq // the header names the row the body shows
+	}
 	lines := m.header(raw, seq)
 	for len(lines) < headerLines {
 		lines = append(lines, "")

@@ -157,7 +157,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) settle() Model {
 	m = m.relayout() // the filter line may have come or gone
 	if !m.showStats {
-		m.detail = m.detail.sync(m.list.raw(), m.list.sel)
+		m.detail = m.detail.sync(m.list.raw(), m.list.sel, m.list.follow)
 	}
 	m.c.keys.setContext(keyContext{
 		editing:   m.filter.editing,
