@@ -376,3 +376,42 @@ func TestRecordThenShow(t *testing.T) {
 		}
 	}
 }
+
+// `sockscope demo --dump | head`: when the dump's reader goes away,
+// sockscope stops cleanly (its demo directory removed) instead of dying of
+// SIGPIPE or running on.
+func TestDumpReaderGoesAway(t *testing.T) {
+	tmp := shortDir(t)
+	cmd := exec.Command(binary, "demo", "--dump")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 30 s after its dump's reader went away\n%s", stderr.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "sockscope-demo-*")); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("stderr does not say why it stopped: %q", stderr.String())
+	}
+}

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -35,6 +37,9 @@ type options struct {
 }
 
 func main() {
+	// A --dump whose reader goes away (sockscope --dump | head) gets EPIPE
+	// and shuts down cleanly, removing its sockets, instead of dying.
+	signal.Ignore(syscall.SIGPIPE)
 	stopProfile := startProfile()
 	err := newRootCmd().Execute()
 	stopProfile()

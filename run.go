@@ -33,6 +33,7 @@ type pipeline struct {
 	cancel           context.CancelFunc
 	relayDone        chan error
 	obsDone          chan struct{}
+	dumpFailed       chan error // --dump could not be written: stop
 }
 
 // startPipeline starts relaying from ln to up.
@@ -50,13 +51,14 @@ func startPipeline(ctx context.Context, o options, ln net.Listener, up proxy.Add
 	debug.SetMemoryLimit(o.maxBytes + 48<<20)
 
 	p := &pipeline{
-		ln:        ln,
-		listen:    ln.Addr().String(),
-		upstream:  up.String(),
-		st:        store.New(store.Config{MaxMessages: o.maxMessages, MaxBytes: o.maxBytes}),
-		q:         proxy.NewQueue(0, o.lossless),
-		relayDone: make(chan error, 1),
-		obsDone:   make(chan struct{}),
+		ln:         ln,
+		listen:     ln.Addr().String(),
+		upstream:   up.String(),
+		st:         store.New(store.Config{MaxMessages: o.maxMessages, MaxBytes: o.maxBytes}),
+		q:          proxy.NewQueue(0, o.lossless),
+		relayDone:  make(chan error, 1),
+		obsDone:    make(chan struct{}),
+		dumpFailed: make(chan error, 1),
 	}
 	if o.record != "" {
 		p.rec, err = session.Create(o.record, session.Header{
@@ -74,6 +76,7 @@ func startPipeline(ctx context.Context, o options, ln net.Listener, up proxy.Add
 	p.obs = observe.New(observe.Config{
 		Store: p.st, Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
 		Recorder: p.rec, Dump: dump, Dropped: p.q.Dropped,
+		DumpFailed: func(err error) { p.dumpFailed <- err },
 	})
 	go func() {
 		p.obs.Run(p.q)
@@ -125,7 +128,11 @@ func (p *pipeline) summary() string {
 func serve(ctx context.Context, o options, p *pipeline) error {
 	var uiErr error
 	if o.headless || o.dump {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case err := <-p.dumpFailed: // like any filter whose reader went away
+			fmt.Fprintln(os.Stderr, "sockscope: stopping: --dump output:", err)
+		}
 	} else {
 		uo := ui.Options{Listen: p.listen, Upstream: p.upstream}
 		if p.rec != nil {

@@ -231,7 +231,7 @@ func (d *dumper) exchange(r *store.Row) {
 	d.end()
 }
 
-func (d *dumper) flush() { d.w.Flush() }
+func (d *dumper) flush() error { return d.w.Flush() }
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {

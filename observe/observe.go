@@ -52,6 +52,9 @@ type Config struct {
 	Dump io.Writer
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
+	// DumpFailed, if set, is called once when writing Dump fails (say,
+	// stdout is a pipe whose reader went away): the caller should stop.
+	DumpFailed func(error)
 }
 
 // Counts are an Observer's running totals, for the summary line.
@@ -73,12 +76,13 @@ type Counts struct {
 
 // Observer consumes relay events. Create it with New.
 type Observer struct {
-	cfg    Config
-	conns  map[uint64]*conn
-	dump   *dumper
-	counts Counts
-	tx     *store.Tx        // the open store transaction while a batch runs
-	names  map[int]procName // recent process names by pid
+	cfg     Config
+	conns   map[uint64]*conn
+	dump    *dumper
+	counts  Counts
+	tx      *store.Tx        // the open store transaction while a batch runs
+	names   map[int]procName // recent process names by pid
+	dumpErr error            // the first error writing the dump
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*proxy.Event)
 }
@@ -304,7 +308,9 @@ func (o *Observer) flush() {
 	if r := o.cfg.Recorder; r != nil {
 		r.Flush()
 	}
-	if o.dump != nil {
-		o.dump.flush()
+	if o.dump != nil && o.dumpErr == nil {
+		if o.dumpErr = o.dump.flush(); o.dumpErr != nil && o.cfg.DumpFailed != nil {
+			o.cfg.DumpFailed(o.dumpErr)
+		}
 	}
 }
