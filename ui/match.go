@@ -81,7 +81,14 @@ func (t *term) matchRowText(st *store.Store, r *store.Row) bool {
 		if seq == 0 {
 			continue
 		}
-		if m, ok := st.Message(seq); ok && t.matchText(m.Frame.Data) {
+		// Messages lends the stored bytes (Message would copy them): a
+		// text filter reads every stored frame once.
+		found := false
+		st.Messages(seq, func(m *protocol.Message) bool {
+			found = m.Seq == seq && t.matchText(m.Frame.Data)
+			return false
+		})
+		if found {
 			return true
 		}
 	}
