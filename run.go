@@ -110,13 +110,8 @@ func (p *pipeline) stop() error {
 
 // summary is the line printed at exit.
 func (p *pipeline) summary() string {
-	c := p.obs.Counts()
 	ev, by := p.q.Dropped()
-	s := fmt.Sprintf("sockscope: %d connections (%d failed), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw; dropped %d events (%d bytes)",
-		c.Conns, c.Failed, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw, ev, by)
-	if c.Panics > 0 {
-		s += fmt.Sprintf("; the decoder crashed %d times (last: %s), traffic unaffected", c.Panics, c.LastPanic)
-	}
+	s := fmt.Sprintf("sockscope: %s; dropped %d events (%d bytes)", p.obs.Counts(), ev, by)
 	if p.rec != nil {
 		s += fmt.Sprintf("; recorded %d bytes to %s", p.rec.Size(), p.rec.Path())
 	}

@@ -59,9 +59,7 @@ func runShow(ctx context.Context, o options, path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if o.dump || o.headless {
-		c := obs.Counts()
-		fmt.Fprintf(os.Stderr, "sockscope: %s: %d connections, %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan\n",
-			path, c.Conns, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan)
+		fmt.Fprintf(os.Stderr, "sockscope: %s: %s\n", path, obs.Counts())
 		return nil
 	}
 	ctx, cancel := signalContext(ctx)

@@ -74,6 +74,16 @@ type Counts struct {
 	LastPanic string
 }
 
+// String is the counts as the summary line says them.
+func (c Counts) String() string {
+	s := fmt.Sprintf("%d connections (%d failed), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw",
+		c.Conns, c.Failed, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw)
+	if c.Panics > 0 {
+		s += fmt.Sprintf("; the decoder crashed %d times (last: %s), traffic unaffected", c.Panics, c.LastPanic)
+	}
+	return s
+}
+
 // Observer consumes relay events. Create it with New.
 type Observer struct {
 	cfg     Config
