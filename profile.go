@@ -4,16 +4,21 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 )
 
 // startProfile writes a CPU profile to $SOCKSCOPE_CPUPROFILE, if set, until
 // the returned function is called: for measuring sockscope under the
-// benchmark command's load.
+// benchmark command's load. A "%p" in the path becomes the process id, so
+// that several sockscopes (the benchmark's --headless and UI runs) each
+// write their own.
 func startProfile() (stop func()) {
 	path := os.Getenv("SOCKSCOPE_CPUPROFILE")
 	if path == "" {
 		return func() {}
 	}
+	path = strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid()))
 	f, err := os.Create(path)
 	if err == nil {
 		err = pprof.StartCPUProfile(f)

@@ -37,61 +37,79 @@ type pipelineResult struct {
 	Bytes    float64 // reply bytes received per second
 }
 
-// pipelined sends size-byte requests on one connection as fast as a writer
-// goroutine can while a reader counts the replies, and measures the replies
-// received during d (after a warm-up).
-func pipelined(addr string, size int, d time.Duration) (pipelineResult, error) {
-	c, err := dial(addr)
-	if err != nil {
-		return pipelineResult{}, err
-	}
+// pipelined sends requests on conns connections, each as fast as a writer
+// goroutine can while a reader counts the replies (one per line), and
+// measures the replies received during d (after a warm-up). appendReq
+// appends request number id.
+func pipelined(addr string, conns int, d time.Duration, appendReq func(b []byte, id int64) []byte) (pipelineResult, error) {
 	var (
 		replies, nbytes atomic.Int64
 		stop            atomic.Bool
 		wg              sync.WaitGroup
 	)
-	wg.Add(2)
-	go func() { // reader
-		defer wg.Done()
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := c.Read(buf)
-			replies.Add(int64(bytes.Count(buf[:n], []byte{'\n'})))
-			nbytes.Add(int64(n))
-			if err != nil {
-				return
-			}
+	cs := make([]net.Conn, 0, conns)
+	defer func() {
+		for _, c := range cs {
+			c.Close()
 		}
 	}()
-	go func() { // writer
-		defer wg.Done()
-		w := bufio.NewWriterSize(c, 64<<10)
-		req := make([]byte, 0, size+64)
-		for id := int64(1); !stop.Load(); id++ {
-			req = appendRequest(req[:0], id, size)
-			if _, err := w.Write(req); err != nil {
-				return
+	for range conns {
+		c, err := dial(addr)
+		if err != nil {
+			stop.Store(true)
+			wg.Wait()
+			return pipelineResult{}, err
+		}
+		cs = append(cs, c)
+		wg.Add(2)
+		go func() { // reader
+			defer wg.Done()
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := c.Read(buf)
+				replies.Add(int64(bytes.Count(buf[:n], []byte{'\n'})))
+				nbytes.Add(int64(n))
+				if err != nil {
+					return
+				}
 			}
-		}
-		// End cleanly: the service answers what it got, then hangs up.
-		if w.Flush() == nil {
-			c.(*net.UnixConn).CloseWrite()
-		}
-	}()
+		}()
+		go func() { // writer
+			defer wg.Done()
+			w := bufio.NewWriterSize(c, 64<<10)
+			var req []byte
+			for id := int64(1); !stop.Load(); id++ {
+				req = appendReq(req[:0], id)
+				if _, err := w.Write(req); err != nil {
+					return
+				}
+			}
+			// End cleanly: the service answers what it got, then hangs up.
+			if w.Flush() == nil {
+				c.(*net.UnixConn).CloseWrite()
+			}
+		}()
+	}
 
 	time.Sleep(warmup)
 	r0, b0, t0 := replies.Load(), nbytes.Load(), time.Now()
 	time.Sleep(d)
 	r1, b1, t1 := replies.Load(), nbytes.Load(), time.Now()
 	stop.Store(true)
-	c.SetDeadline(time.Now().Add(30 * time.Second)) // the reader drains to EOF
+	for _, c := range cs {
+		c.SetDeadline(time.Now().Add(30 * time.Second)) // the readers drain to EOF
+	}
 	wg.Wait()
-	c.Close()
 	if r1 == r0 {
 		return pipelineResult{}, fmt.Errorf("no replies in %v", d)
 	}
 	el := t1.Sub(t0).Seconds()
 	return pipelineResult{Requests: float64(r1-r0) / el, Bytes: float64(b1-b0) / el}, nil
+}
+
+// sized makes requests of size bytes for the echo service.
+func sized(size int) func(b []byte, id int64) []byte {
+	return func(b []byte, id int64) []byte { return appendRequest(b, id, size) }
 }
 
 // Connection-rate load.

@@ -7,7 +7,7 @@
 //	go run ./cmd/sockbench -socat     # also through socat, for comparison
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
-//	go run ./cmd/sockbench -ui                         # sockscope with its UI, not --headless
+//	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
 //
 // It starts an in-process line-delimited JSON echo service on a unix socket
 // and `sockscope --headless` (as a subprocess) relaying to it, then runs each
@@ -18,6 +18,13 @@
 //	16k      pipelined 16 KiB requests on one connection (MB/s)
 //	conn     bursts of 200 concurrent connections × 5 requests (connections/s)
 //	latency  sequential round trips: added median (µs), and p99
+//	demo     the demo's seed-protocol service (package demo) driven flat out:
+//	         pipelined "add" calls on 3 connections (requests/s)
+//
+// With -ui, a second sockscope runs with its UI in a pseudo-terminal, and
+// every scenario is measured on it too: its column says how far it is from
+// --headless and how many events each dropped (the UI issue's target: within
+// 10 % of --headless, and no drops the headless run did not have).
 //
 // After each scenario it stops sockscope with SIGTERM and echoes what it
 // printed (its summary line, drops included).
@@ -32,6 +39,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -69,7 +77,7 @@ func main() {
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
 	flag.Int64Var(&o.memN, "mem-n", 10_000_000, "requests (each answered) in -mem mode")
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
-	flag.BoolVar(&o.ui, "ui", false, "run sockscope with its UI (in a pseudo-terminal) instead of --headless")
+	flag.BoolVar(&o.ui, "ui", false, "also run every scenario through sockscope with its UI (in a pseudo-terminal); with -mem, measure it instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.Parse()
 	if flag.NArg() > 0 || o.rounds < 1 {
@@ -113,6 +121,16 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	upstream := map[string]string{serviceEcho: svcPath}
+	if slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.service == serviceDemo }) {
+		demoPath := filepath.Join(dir, "demo.sock")
+		stop, err := startDemo(demoPath)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		upstream[serviceDemo] = demoPath
+	}
 	useSocat := false
 	if o.socat {
 		if _, err := exec.LookPath("socat"); err != nil {
@@ -126,34 +144,59 @@ func run(ctx context.Context, o options) error {
 		if ctx.Err() != nil {
 			break
 		}
-		r, err := runScenario(ctx, o, sc, dir, svcPath, useSocat)
+		r, err := runScenario(ctx, o, sc, dir, upstream, useSocat)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.key, err)
 		}
 		rows = append(rows, r)
 	}
-	printTable(os.Stdout, rows, useSocat)
+	printTable(os.Stdout, rows)
 	return nil
 }
 
+// Paths a scenario is measured on, in table order.
+const (
+	pathDirect   = "direct"
+	pathHeadless = "sockscope"
+	pathUI       = "sockscope+UI"
+	pathSocat    = "socat"
+)
+
 // runScenario starts fresh relays and runs one scenario o.rounds times on
 // each path, rotating the order every round.
-func runScenario(ctx context.Context, o options, sc scenario, dir, svcPath string, useSocat bool) (row, error) {
-	paths := []string{"direct", "sockscope"}
-	addrs := map[string]string{"direct": svcPath}
-	ss, err := startSockscope(o.bin, dir, svcPath, o.ui, strings.Fields(o.args)...)
-	if err != nil {
-		return row{}, err
+func runScenario(ctx context.Context, o options, sc scenario, dir string, upstream map[string]string, useSocat bool) (row, error) {
+	svc := upstream[sc.service]
+	addrs := map[string]string{pathDirect: svc}
+	relays := map[string]*relay{}
+	stopAll := func() {
+		for _, r := range relays {
+			r.stop()
+		}
 	}
-	addrs["sockscope"] = ss.addr
-	var socat *relay
+	extra := strings.Fields(o.args)
+	paths := []string{pathDirect, pathHeadless}
+	if o.ui {
+		paths = append(paths, pathUI)
+	}
 	if useSocat {
-		if socat, err = startSocat(dir, svcPath); err != nil {
-			ss.stop()
+		paths = append(paths, pathSocat)
+	}
+	for _, p := range paths[1:] {
+		var r *relay
+		var err error
+		switch p {
+		case pathHeadless:
+			r, err = startSockscope(o.bin, dir, "headless", svc, false, extra...)
+		case pathUI:
+			r, err = startSockscope(o.bin, dir, "ui", svc, true, extra...)
+		case pathSocat:
+			r, err = startSocat(dir, svc)
+		}
+		if err != nil {
+			stopAll()
 			return row{}, err
 		}
-		addrs["socat"] = socat.addr
-		paths = append(paths, "socat")
+		relays[p], addrs[p] = r, r.addr
 	}
 
 	samples := map[string][]sample{}
@@ -167,13 +210,10 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svcPath strin
 			s, err := sc.run(addrs[p])
 			if err != nil {
 				err = fmt.Errorf("%s: %w", p, err)
-				if ss.exited() {
-					err = fmt.Errorf("%w\nsockscope exited:\n%s", err, ss.stop())
+				if r := relays[p]; r != nil && r.exited() {
+					err = fmt.Errorf("%w\n%s exited:\n%s", err, p, r.stop())
 				}
-				ss.stop()
-				if socat != nil {
-					socat.stop()
-				}
+				stopAll()
 				return row{}, err
 			}
 			samples[p] = append(samples[p], s)
@@ -182,23 +222,46 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svcPath strin
 	}
 	fmt.Fprintln(os.Stderr)
 
-	r := row{scenario: sc}
+	r := row{scenario: sc, paths: paths, drops: map[string]int64{}}
 	for _, p := range paths {
 		r.med = append(r.med, median(samples[p]))
 	}
-	if mem, err := readMem(ss.pid()); err == nil {
+	if mem, err := readMem(relays[pathHeadless].pid()); err == nil {
 		r.hwm = mem.HWM
 	}
-	out := ss.summary(strings.TrimSpace(ss.stop()))
-	if socat != nil {
-		socat.stop()
+	for _, p := range []string{pathHeadless, pathUI} {
+		rl := relays[p]
+		if rl == nil {
+			continue
+		}
+		out := rl.summary(strings.TrimSpace(rl.stop()))
+		r.drops[p] = droppedEvents(out)
+		fmt.Printf("%s: %s printed:\n", sc.title, p)
+		printIndented(out)
 	}
-	fmt.Printf("%s: sockscope printed:\n", sc.title)
-	printIndented(out)
 	if r.hwm > 0 {
-		fmt.Printf("  (peak RSS %s)\n", mib(r.hwm))
+		fmt.Printf("  (peak RSS of --headless %s)\n", mib(r.hwm))
 	}
+	stopAll()
 	return r, nil
+}
+
+// droppedEvents reads "dropped N events" from sockscope's summary line: 0
+// when it dropped nothing, -1 when the line is not there.
+func droppedEvents(summary string) int64 {
+	i := strings.LastIndex(summary, "sockscope:")
+	if i < 0 {
+		return -1
+	}
+	_, after, ok := strings.Cut(summary[i:], "dropped ")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.Fields(after)[0], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // sample is one run's measurement: v is the scenario's figure (a rate, or

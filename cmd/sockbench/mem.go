@@ -31,7 +31,7 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 		limit, capNote = o.maxBytes, "--max-bytes"
 		extra = append(extra, "--max-bytes", strconv.FormatInt(o.maxBytes, 10))
 	}
-	ss, err := startSockscope(o.bin, dir, svcPath, o.ui, extra...)
+	ss, err := startSockscope(o.bin, dir, "sockscope", svcPath, o.ui, extra...)
 	if err != nil {
 		if o.maxBytes > 0 && strings.Contains(err.Error(), "max-bytes") {
 			return fmt.Errorf("sockscope does not take --max-bytes; run with -max-bytes 0: %w", err)

@@ -53,8 +53,8 @@ func (s *syncBuffer) String() string {
 // unix:UPSTREAM` and waits until it accepts connections. With ui, it runs
 // sockscope with its UI instead, in a 120×40 pseudo-terminal made by
 // script(1), whose screen output is read and thrown away as a terminal would.
-func startSockscope(bin, dir, upstream string, ui bool, extra ...string) (*relay, error) {
-	addr := filepath.Join(dir, "p.sock")
+func startSockscope(bin, dir, name, upstream string, ui bool, extra ...string) (*relay, error) {
+	addr := filepath.Join(dir, name+".sock")
 	args := append([]string{"--listen", "unix:" + addr}, extra...)
 	args = append(args, "unix:"+upstream)
 	if !ui {
@@ -118,8 +118,11 @@ func startRelay(name, addr, bin string, args ...string) (*relay, error) {
 	r := &relay{name: name, addr: addr, out: &syncBuffer{}, done: make(chan struct{})}
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	// Its own process group, so socat's forked children go with it.
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own session, and so its own process group (socat's forked
+	// children go with it) and, where the kernel groups sessions for
+	// scheduling (autogroup), its own share of the CPU: as a relay started
+	// from a terminal would be, and as script(1) makes the one with the UI.
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := r.cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func TestRelayThroughSubprocess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := startSockscope(exe, dir, path, false)
+	r, err := startSockscope(exe, dir, "p", path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestRelayThatNeverListens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	_, err = startSockscope("/bin/false", dir, dir+"/nothing.sock", false)
+	_, err = startSockscope("/bin/false", dir, "p", dir+"/nothing.sock", false)
 	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
 		t.Errorf("startSockscope(/bin/false) = %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,10 +97,16 @@ func TestEchoServiceAnswersEachLine(t *testing.T) {
 	}
 }
 
-// TestScenariosRunDirect runs every scenario briefly against the echo
-// service itself; no speed is asserted, only that each measures something.
+// TestScenariosRunDirect runs every scenario briefly against its service
+// itself; no speed is asserted, only that each measures something.
 func TestScenariosRunDirect(t *testing.T) {
-	path := startTestEcho(t, 0)
+	upstream := map[string]string{serviceEcho: startTestEcho(t, 0)}
+	upstream[serviceDemo] = filepath.Join(filepath.Dir(upstream[serviceEcho]), "demo.sock")
+	stop, err := startDemo(upstream[serviceDemo])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
 	o := options{duration: 100 * time.Millisecond, small: 64, big: 16 << 10, latencyN: 200}
 	scs, err := selectScenarios(o)
 	if err != nil {
@@ -107,20 +114,62 @@ func TestScenariosRunDirect(t *testing.T) {
 	}
 	var rows []row
 	for _, sc := range scs {
-		s, err := sc.run(path)
+		s, err := sc.run(upstream[sc.service])
 		if err != nil {
 			t.Fatalf("%s: %v", sc.key, err)
 		}
 		if s.v <= 0 || sc.latency && s.p99 < s.v {
 			t.Errorf("%s measured %+v", sc.key, s)
 		}
-		rows = append(rows, row{scenario: sc, med: []sample{s, s}})
+		rows = append(rows, row{scenario: sc, paths: []string{pathDirect, pathHeadless}, med: []sample{s, s}})
 	}
 	var b strings.Builder
-	printTable(&b, rows, false)
-	for _, want := range []string{"pipelined 64 B", "pipelined 16 KiB", "connections", "round trip", "p99", "1.00×", "+0.0 µs"} {
+	printTable(&b, rows)
+	for _, want := range []string{"pipelined 64 B", "pipelined 16 KiB", "connections", "round trip", "demo service", "p99", "1.00×", "+0.0 µs"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestTableComparesTheUIWithHeadless(t *testing.T) {
+	sc, err := selectScenarios(options{only: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := row{
+		scenario: sc[0],
+		paths:    []string{pathDirect, pathHeadless, pathUI},
+		med:      []sample{{v: 400e3}, {v: 200e3}, {v: 190e3}},
+		drops:    map[string]int64{pathHeadless: 0, pathUI: 7},
+	}
+	var b strings.Builder
+	printTable(&b, []row{r})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("table:\n%s", b.String())
+	}
+	for _, want := range []string{"sockscope+UI", "vs headless"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("header lacks %q: %s", want, lines[0])
+		}
+	}
+	// 200k of 400k direct, no drops; the UI's 190k is 0.47× direct, 0.95×
+	// headless, 7 drops.
+	want := []string{"400.0k", "req/s", "200.0k", "req/s", "0.50×", "0", "190.0k", "req/s", "0.47×", "0.95×", "7"}
+	if got := strings.Fields(lines[1]); len(got) < len(want) || !slices.Equal(got[len(got)-len(want):], want) {
+		t.Errorf("row: %s\nwant it to end in %v", lines[1], want)
+	}
+}
+
+func TestDroppedEvents(t *testing.T) {
+	for out, want := range map[string]int64{
+		"screen…\nsockscope: 3 connections (0 failed), 10 messages; dropped 120 events (7028096 bytes)": 120,
+		"sockscope: 1 connections (0 failed); dropped 0 events (0 bytes)":                                0,
+		"killed": -1,
+	} {
+		if got := droppedEvents(out); got != want {
+			t.Errorf("droppedEvents(%q) = %d, want %d", out, got, want)
 		}
 	}
 }

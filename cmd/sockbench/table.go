@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,15 +20,20 @@ type scenario struct {
 	format func(v float64) string
 	// latency scenarios compare by added microseconds, others by ratio.
 	latency bool
-	target  float64 // minimum ratio, or maximum added median µs
+	// target is the minimum ratio, or the maximum added median µs, of
+	// --headless; 0 when the scenario has none.
+	target float64
+	// service is what the scenario loads: serviceEcho or serviceDemo.
+	service string
 }
 
-// row is one scenario's medians: med[0] direct, med[1] sockscope, then
-// socat when measured.
+// row is one scenario's medians, in the order of paths (pathDirect first).
 type row struct {
 	scenario
-	med []sample
-	hwm int64 // sockscope's peak RSS after the scenario, 0 if unknown
+	paths []string
+	med   []sample
+	drops map[string]int64 // events each sockscope dropped (-1: unknown)
+	hwm   int64            // --headless's peak RSS after the scenario, 0 if unknown
 }
 
 func selectScenarios(o options) ([]scenario, error) {
@@ -35,7 +41,7 @@ func selectScenarios(o options) ([]scenario, error) {
 		{
 			key: "64b", title: fmt.Sprintf("pipelined %d B", o.small), target: 0.55,
 			run: func(addr string) (sample, error) {
-				r, err := pipelined(addr, o.small, o.duration)
+				r, err := pipelined(addr, 1, o.duration, sized(o.small))
 				return sample{v: r.Requests}, err
 			},
 			format: func(v float64) string { return si(v) + " req/s" },
@@ -43,7 +49,7 @@ func selectScenarios(o options) ([]scenario, error) {
 		{
 			key: "16k", title: fmt.Sprintf("pipelined %s", size(o.big)), target: 0.45,
 			run: func(addr string) (sample, error) {
-				r, err := pipelined(addr, o.big, o.duration)
+				r, err := pipelined(addr, 1, o.duration, sized(o.big))
 				return sample{v: r.Bytes / 1e6}, err
 			},
 			format: func(v float64) string { return fmt.Sprintf("%.0f MB/s", v) },
@@ -64,6 +70,14 @@ func selectScenarios(o options) ([]scenario, error) {
 			},
 			format: func(v float64) string { return fmt.Sprintf("%.1f µs", v) },
 		},
+		{
+			key: "demo", title: fmt.Sprintf("demo service, %d conns", demoConns), service: serviceDemo,
+			run: func(addr string) (sample, error) {
+				r, err := pipelined(addr, demoConns, o.duration, appendAdd)
+				return sample{v: r.Requests}, err
+			},
+			format: func(v float64) string { return si(v) + " req/s" },
+		},
 	}
 	if o.only == "" {
 		return all, nil
@@ -78,45 +92,58 @@ func selectScenarios(o options) ([]scenario, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown scenario %q (want 64b, 16k, conn or latency)", k)
+			return nil, fmt.Errorf("unknown scenario %q (want 64b, 16k, conn, latency or demo)", k)
 		}
 	}
 	return out, nil
 }
 
-// printTable prints the medians against the targets.
-func printTable(w io.Writer, rows []row, withSocat bool) {
+// printTable prints the medians: sockscope --headless against its target,
+// then each other path against direct, and sockscope with its UI against
+// --headless too, with the events each sockscope dropped.
+func printTable(w io.Writer, rows []row) {
 	if len(rows) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "scenario\tdirect\tvia sockscope\tratio\ttarget\t\t"
-	if withSocat {
-		head += "via socat\tratio\t"
+	head := []string{"scenario", "direct", "--headless", "vs direct", "target", "", "drops"}
+	for _, p := range rows[0].paths[2:] {
+		head = append(head, p, "vs direct")
+		if p == pathUI {
+			head = append(head, "vs headless", "drops")
+		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(tw, head)
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rows {
 		direct, via := r.med[0], r.med[1]
-		cells := []string{r.title, r.format(direct.v), r.format(via.v)}
-		if r.latency {
-			added := via.v - direct.v
-			cells = append(cells, fmt.Sprintf("+%.1f µs", added),
-				fmt.Sprintf("≤ +%.0f µs", r.target), verdict(added <= r.target))
-		} else {
-			ratio := via.v / direct.v
-			cells = append(cells, fmt.Sprintf("%.2f×", ratio),
-				fmt.Sprintf("≥ %.2f×", r.target), verdict(ratio >= r.target))
+		cells := []string{r.title, r.format(direct.v), r.format(via.v), compare(r, via, direct)}
+		switch {
+		case r.target == 0:
+			cells = append(cells, "", "")
+		case r.latency:
+			cells = append(cells, fmt.Sprintf("≤ +%.0f µs", r.target), verdict(via.v-direct.v <= r.target))
+		default:
+			cells = append(cells, fmt.Sprintf("≥ %.2f×", r.target), verdict(via.v/direct.v >= r.target))
 		}
-		if withSocat && len(r.med) > 2 {
-			cells = append(cells, r.format(r.med[2].v), compare(r, r.med[2]))
+		cells = append(cells, drops(r.drops[pathHeadless]))
+		for i, p := range r.paths[2:] {
+			s := r.med[i+2]
+			cells = append(cells, r.format(s.v), compare(r, s, direct))
+			if p == pathUI {
+				cells = append(cells, compare(r, s, via), drops(r.drops[pathUI]))
+			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 		if r.latency {
 			p99 := []string{"  p99", fmt.Sprintf("%.1f µs", direct.p99), fmt.Sprintf("%.1f µs", via.p99),
-				fmt.Sprintf("+%.1f µs", via.p99-direct.p99), "", ""}
-			if withSocat && len(r.med) > 2 {
-				p99 = append(p99, fmt.Sprintf("%.1f µs", r.med[2].p99), fmt.Sprintf("+%.1f µs", r.med[2].p99-direct.p99))
+				fmt.Sprintf("+%.1f µs", via.p99-direct.p99), "", "", ""}
+			for i, p := range r.paths[2:] {
+				s := r.med[i+2]
+				p99 = append(p99, fmt.Sprintf("%.1f µs", s.p99), fmt.Sprintf("+%.1f µs", s.p99-direct.p99))
+				if p == pathUI {
+					p99 = append(p99, fmt.Sprintf("+%.1f µs", s.p99-via.p99), "")
+				}
 			}
 			fmt.Fprintln(tw, strings.Join(p99, "\t")+"\t")
 		}
@@ -124,12 +151,20 @@ func printTable(w io.Writer, rows []row, withSocat bool) {
 	tw.Flush()
 }
 
-// compare renders a relay's median against direct, as the row's target does.
-func compare(r row, s sample) string {
+// compare renders s against base: added µs for latency, else a ratio.
+func compare(r row, s, base sample) string {
 	if r.latency {
-		return fmt.Sprintf("+%.1f µs", s.v-r.med[0].v)
+		return fmt.Sprintf("%+.1f µs", s.v-base.v)
 	}
-	return fmt.Sprintf("%.2f×", s.v/r.med[0].v)
+	return fmt.Sprintf("%.2f×", s.v/base.v)
+}
+
+// drops renders a dropped-event count.
+func drops(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func verdict(ok bool) string {
