@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"bytes"
 	"unsafe"
 
 	"sockscope/protocol"
@@ -85,10 +86,20 @@ func (o *Observer) response(c *conn, m *protocol.Message) {
 	if c.early == nil {
 		c.early = map[uint64]protocol.Message{}
 	}
-	c.early[m.Seq] = *m
+	c.early[m.Seq] = detached(m)
 	if req.Token != 0 { // an older early reply with the same id was pushed out
 		o.orphan(c, req.Token)
 	}
+}
+
+// detached is m with its own copy of the bytes it aliases, which live in a
+// relay read buffer that is reused once the batch is done.
+func detached(m *protocol.Message) protocol.Message {
+	d := *m
+	d.Frame.Data = bytes.Clone(m.Frame.Data)
+	d.Info.ID = bytes.Clone(m.Info.ID)
+	d.Info.Method = bytes.Clone(m.Info.Method)
+	return d
 }
 
 // answer pairs row with its reply.

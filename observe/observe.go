@@ -154,10 +154,11 @@ func (o *Observer) Run(q *proxy.Queue) {
 		}
 		o.Handle(batch)
 		quiet := len(batch) < quietEvents
-		for i := 0; quiet && i < len(batch); i++ {
-			quiet = len(batch[i].Data) < quietBytes
+		for i := range batch {
+			quiet = quiet && len(batch[i].Data) < quietBytes
+			batch[i].Release() // the store has its own copy: the relay may reuse the bytes
 		}
-		clear(batch) // let the store alone keep the data alive
+		clear(batch)
 		o.flush()
 		if quiet {
 			// Light traffic: wait for more rather than be woken by the

@@ -20,7 +20,10 @@ func (f fr) String() string {
 }
 
 // run feeds chunks to f, then flushes if flush is set, and returns the
-// frames. It checks the invariants every frame must hold.
+// frames. It checks the invariants every frame must hold. Each chunk is fed
+// from a buffer that is scribbled over once Feed returns, as the relay
+// reuses its read buffers: a framer that kept a reference to it would emit
+// the scribble.
 func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 	t.Helper()
 	var out []fr
@@ -34,7 +37,11 @@ func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 		out = append(out, fr{string(x.Data), x.Size, x.Wire, x.Truncated, x.Err})
 	}
 	for _, c := range chunks {
-		f.Feed(c, emit)
+		buf := append([]byte(nil), c...)
+		f.Feed(buf, emit)
+		for i := range buf {
+			buf[i] = '#'
+		}
 	}
 	if flush {
 		f.Flush(emit)

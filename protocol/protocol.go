@@ -103,8 +103,10 @@ func ParseFraming(s string) (Framing, error) {
 type Frame struct {
 	// Data is the payload (for Content-Length framing, the body without its
 	// headers; for lines, without the "\n" or "\r\n"). It may be shorter
-	// than Size when the frame was over the cap. Data is never modified
-	// after it is emitted, and the receiver may keep it.
+	// than Size when the frame was over the cap. Data may alias the chunk
+	// given to Feed (see Framer.Feed); the framer never modifies it after
+	// it is emitted. A receiver that keeps it after the chunk's owner may
+	// reuse the chunk must copy it.
 	Data []byte
 	// Size is the true payload size.
 	Size int
@@ -124,7 +126,9 @@ type Frame struct {
 type Framer interface {
 	// Feed consumes the next chunk and calls emit for every frame it
 	// completes, in order. Frame.Data may alias chunk, so the caller must
-	// not modify chunk after Feed.
+	// not modify chunk while the frames are in use; the framer itself keeps
+	// no reference to chunk once Feed returns (what it holds of a partial
+	// frame is a copy), so the caller may then reuse it.
 	Feed(chunk []byte, emit func(Frame))
 	// Flush emits what is left of a partial frame at the end of the stream,
 	// with a reason in Err.

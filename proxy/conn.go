@@ -99,10 +99,12 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 	return nil
 }
 
-// forward writes data, read at at, to the destination of d, then observes
-// it. It reports whether the observer (or a framer) kept data, so that the
-// caller must not reuse its buffer.
-func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time) (kept bool, err error) {
+// forward writes data, read at at into slab from, to the destination of d,
+// then observes it. It reports whether the observer kept data (with a
+// reference on from), so that the caller must not reuse those bytes. In
+// frame-aware mode nothing is kept: the bytes held back are a copy, and a
+// framer keeps none of a chunk once Feed returns.
+func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (kept bool, err error) {
 	s := &c.dirs[d]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,7 +112,12 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time) (kept bool, er
 		if _, err := s.dst.Write(data); err != nil {
 			return false, err
 		}
-		return c.r.put(Event{Type: EventData, Conn: c.id, Dir: d, At: at, Data: data}), nil
+		from.retain()
+		if !c.r.put(Event{Type: EventData, Conn: c.id, Dir: d, At: at, Data: data, slab: from}) {
+			from.release()
+			return false, nil
+		}
+		return true, nil
 	}
 	complete := 0 // stream bytes in the frames this chunk completes
 	s.framer.Feed(data, func(f protocol.Frame) { complete += f.Wire })
@@ -120,17 +127,17 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time) (kept bool, er
 		n := min(max(complete-s.owed, 0), len(s.held))
 		s.owed = 0
 		if err := c.flush(d, n, at); err != nil {
-			return true, err
+			return false, err
 		}
 	}
 	if len(s.held) > maxHeld {
 		n := len(s.held)
 		s.owed += n
 		if err := c.flush(d, n, at); err != nil {
-			return true, err
+			return false, err
 		}
 	}
-	return true, nil // the framer may alias data
+	return false, nil
 }
 
 // flush writes the first n held bytes of direction d and observes them.

@@ -32,7 +32,7 @@ type Event struct {
 	// opened or closed.
 	At time.Time
 	// Data holds the bytes read (EventData). They were already forwarded;
-	// the receiver owns them and the relay never touches them again.
+	// the relay never touches them again until the receiver calls Release.
 	Data []byte
 	// Gap counts bytes of this direction that were dropped (queue full)
 	// just before Data; the receiver should resynchronise its framing.
@@ -44,6 +44,8 @@ type Event struct {
 	// Injected marks Data that sockscope itself wrote into the stream
 	// (Conn.Inject) rather than bytes read from a peer.
 	Injected bool
+
+	slab *slab // what Data was cut from, if it is to be reused
 }
 
 // Peer describes both ends of a relayed connection.

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -102,27 +103,53 @@ func dial(t testing.TB, a Addr) net.Conn {
 	return c
 }
 
-// observer drains a Queue in the background.
+// observer drains a Queue in the background, as sockscope's observer does:
+// it keeps a copy of each event's Data and releases the event's bytes to
+// the relay for reuse, one batch later. Before releasing, it checks that the
+// relay left those bytes alone while they were held.
 type observer struct {
-	q    *Queue
-	mu   sync.Mutex
-	evs  []Event
-	done chan struct{}
+	q       *Queue
+	mu      sync.Mutex
+	evs     []Event
+	altered int // held events whose bytes changed before their release
+	done    chan struct{}
 }
 
 func observe(q *Queue) *observer {
 	o := &observer{q: q, done: make(chan struct{})}
 	go func() {
 		defer close(o.done)
-		var buf []Event
+		var buf, held, copies []Event
 		for ok := true; ok; {
 			buf, ok = q.Take(buf[:0])
 			o.mu.Lock()
-			o.evs = append(o.evs, buf...)
+			for i, ev := range held {
+				if !bytes.Equal(ev.Data, copies[i].Data) {
+					o.altered++
+				}
+				held[i].Release()
+			}
+			held, copies = append(held[:0], buf...), copies[:0]
+			for _, ev := range buf {
+				ev.Data = bytes.Clone(ev.Data)
+				copies = append(copies, ev)
+			}
+			o.evs = append(o.evs, copies...)
 			o.mu.Unlock()
+		}
+		for i := range held {
+			held[i].Release()
 		}
 	}()
 	return o
+}
+
+// alteredBytes reports how many held events' bytes the relay changed
+// before they were released.
+func (o *observer) alteredBytes() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.altered
 }
 
 func (o *observer) events() []Event {

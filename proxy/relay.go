@@ -166,7 +166,8 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 
 // pipe copies direction d of c from src to the other side until src ends.
 // Each read is forwarded first and observed after. Reads land in a slab
-// that is handed to the observer piece by piece, so nothing is copied.
+// that is handed to the observer piece by piece, so nothing is copied, and
+// that is reused once the observer has released every piece.
 func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
 	defer wg.Done()
 	readSize := c.r.ReadSize
@@ -177,22 +178,30 @@ func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
 	if c.r.Queue == nil {
 		size = readSize // nothing is kept: one buffer, reused
 	}
-	var slab []byte
+	var cur *slab
+	defer func() {
+		if cur != nil {
+			cur.release()
+		}
+	}()
 	off, filled := 0, false
 	for {
 		grow := filled && size < maxSlab && c.r.Queue != nil
-		if slab == nil || len(slab)-off < min(size, readSize)/4 || grow {
+		if cur == nil || len(cur.buf)-off < min(size, readSize)/4 || grow {
 			if grow {
 				size *= 2
 			}
-			slab, off, filled = make([]byte, size), 0, false
+			if cur != nil {
+				cur.release()
+			}
+			cur, off, filled = getSlab(size), 0, false
 		}
-		buf := slab[off:min(len(slab), off+readSize)]
+		buf := cur.buf[off:min(len(cur.buf), off+readSize)]
 		n, err := src.Read(buf)
 		if n > 0 {
 			at := time.Now()
 			filled = filled || n == len(buf)
-			kept, werr := c.forward(d, buf[:n:n], at)
+			kept, werr := c.forward(d, buf[:n:n], at, cur)
 			if kept {
 				off += n
 			}

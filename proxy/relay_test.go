@@ -71,6 +71,9 @@ func TestRelayByteExact(t *testing.T) {
 			if !bytes.Equal(stream(evs, id, protocol.S2C), down) {
 				t.Errorf("observed s2c differs from what upstream sent")
 			}
+			if n := o.alteredBytes(); n > 0 {
+				t.Errorf("the relay reused the bytes of %d events the observer had not released", n)
+			}
 			if last := evs[len(evs)-1]; last.Type != EventClose || last.Err != nil {
 				t.Errorf("last event %+v, want a clean EventClose", last)
 			}
