@@ -137,12 +137,12 @@ func printTable(w io.Writer, rows []row) {
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 		if r.latency {
 			p99 := []string{"  p99", fmt.Sprintf("%.1f µs", direct.p99), fmt.Sprintf("%.1f µs", via.p99),
-				fmt.Sprintf("+%.1f µs", via.p99-direct.p99), "", "", ""}
+				fmt.Sprintf("%+.1f µs", via.p99-direct.p99), "", "", ""}
 			for i, p := range r.paths[2:] {
 				s := r.med[i+2]
-				p99 = append(p99, fmt.Sprintf("%.1f µs", s.p99), fmt.Sprintf("+%.1f µs", s.p99-direct.p99))
+				p99 = append(p99, fmt.Sprintf("%.1f µs", s.p99), fmt.Sprintf("%+.1f µs", s.p99-direct.p99))
 				if p == pathUI {
-					p99 = append(p99, fmt.Sprintf("+%.1f µs", s.p99-via.p99), "")
+					p99 = append(p99, fmt.Sprintf("%+.1f µs", s.p99-via.p99), "")
 				}
 			}
 			fmt.Fprintln(tw, strings.Join(p99, "\t")+"\t")
