@@ -15,7 +15,11 @@ import (
 
 // TestMain lets the test binary stand in for sockscope: with
 // SOCKBENCH_STANDIN=1 it is a plain io.Copy relay that takes sockscope's
-// arguments and prints a summary line on SIGTERM.
+// arguments and prints a summary line on SIGTERM. It is also the bare relay
+// the README compares sockscope with:
+//
+//	go test -c -o /tmp/standin ./cmd/sockbench
+//	SOCKBENCH_STANDIN=1 go run ./cmd/sockbench -bin /tmp/standin
 func TestMain(m *testing.M) {
 	if os.Getenv("SOCKBENCH_STANDIN") == "1" {
 		standIn(os.Args[1:])
@@ -63,12 +67,16 @@ func standIn(args []string) {
 			n++
 			go func() {
 				defer c.Close()
-				u, err := net.Dial("unix", up)
+				u, err := dial(up) // retries while the service's backlog is full
 				if err != nil {
+					fmt.Fprintln(os.Stderr, "stand-in:", err)
 					return
 				}
 				defer u.Close()
-				go io.Copy(u, c)
+				go func() { // a client that is done writing ends the upstream's input
+					io.Copy(u, c)
+					u.(*net.UnixConn).CloseWrite()
+				}()
 				io.Copy(c, u)
 			}()
 		}
