@@ -138,7 +138,7 @@ func (c *clFramer) parsed(block []byte, emit func(Frame)) {
 		c.bad(block, reason, emit)
 		return
 	}
-	c.hdrLen, c.need, c.got, c.body = len(block), n, 0, nil
+	c.hdrLen, c.need, c.got, c.body = len(block), n, 0, c.body[:0]
 	c.state = clBody
 	if n == 0 {
 		c.done(nil, emit)
@@ -236,14 +236,19 @@ func (c *clFramer) readBody(chunk []byte, emit func(Frame)) []byte {
 }
 
 // done emits the frame whose body is complete; data is all of it or, for
-// a body that spanned chunks, the first max bytes.
+// a body that spanned chunks, the first max bytes, gathered in c.body, which
+// is then kept for the next such body (up to keepBuf bytes of it).
 func (c *clFramer) done(data []byte, emit func(Frame)) {
 	size := int(c.need)
 	f := Frame{Data: capped(data, c.max), Size: size, Wire: c.lead + c.hdrLen + size}
 	f.Truncated = len(f.Data) < size
+	body := c.body
 	c.lead, c.hdrLen, c.need, c.got, c.body = 0, 0, 0, 0, nil
 	c.state = clHeader
 	emit(f)
+	if cap(body) <= keepBuf {
+		c.body = body[:0]
+	}
 }
 
 // resync skips bytes up to the next "Content-Length:" (any case) and

@@ -135,3 +135,28 @@ func TestContentLengthZeroCopy(t *testing.T) {
 		t.Fatalf("bodies within one chunk should alias it: %d frames", len(frames))
 	}
 }
+
+// A body spanning chunks is gathered in a buffer the framer keeps for the
+// next one: no allocation per frame once it has grown.
+func TestContentLengthReusesItsBodyBuffer(t *testing.T) {
+	f := NewFramer(FramingContentLength, 100)
+	head, tail := []byte("Content-Length: 7\r\n\r\n{\"a\""), []byte(":1}")
+	var got []string
+	keep := func(x Frame) { got = append(got[:0], string(x.Data)) }
+	f.Feed(head, keep)
+	f.Feed(tail, keep)
+	if len(got) != 1 || got[0] != `{"a":1}` {
+		t.Fatalf("first frame %q", got)
+	}
+	var last Frame
+	keepLast := func(x Frame) { last = x }
+	if n := testing.AllocsPerRun(100, func() {
+		f.Feed(head, keepLast)
+		f.Feed(tail, keepLast)
+	}); n != 0 {
+		t.Errorf("a body spanning two chunks allocated %.0f times", n)
+	}
+	if string(last.Data) != `{"a":1}` {
+		t.Errorf("last frame %q", last.Data)
+	}
+}

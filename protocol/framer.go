@@ -21,6 +21,11 @@ func NewFramer(f Framing, maxFrame int) Framer {
 	return &rawFramer{max: maxFrame}
 }
 
+// keepBuf bounds the buffer a framer keeps, once a frame that spanned
+// chunks is emitted, for gathering the next one: a larger one is let go, so
+// that a stream that once carried a huge frame does not keep its memory.
+const keepBuf = 64 << 10
+
 // pender is implemented by every framer in this package: pending reports
 // how many bytes fed so far belong to no emitted frame yet. Tests use it to
 // check that Wire accounts for every byte.

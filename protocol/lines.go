@@ -4,7 +4,8 @@ import "bytes"
 
 // linesFramer cuts on '\n'. A line that lies entirely in one chunk is
 // emitted aliasing the chunk; a line spanning chunks is gathered into a
-// fresh buffer of at most max bytes that is handed over with the frame.
+// buffer of at most max bytes, which is reused for the next such line (up to
+// keepBuf bytes of it), so its frame's Data lasts until the next Feed.
 type linesFramer struct {
 	max int
 	buf []byte // the first max bytes of the partial line
@@ -70,9 +71,12 @@ func (l *linesFramer) finish(emit func(Frame)) {
 	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
 	if size == 0 {
 		l.lead = wire
-		return
+	} else {
+		emit(Frame{Data: capped(data, size), Size: size, Wire: wire, Truncated: size > len(data) || size > l.max})
 	}
-	emit(Frame{Data: capped(data, size), Size: size, Wire: wire, Truncated: size > len(data) || size > l.max})
+	if cap(data) <= keepBuf {
+		l.buf = data[:0]
+	}
 }
 
 // Flush implements Framer.

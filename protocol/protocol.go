@@ -104,9 +104,9 @@ type Frame struct {
 	// Data is the payload (for Content-Length framing, the body without its
 	// headers; for lines, without the "\n" or "\r\n"). It may be shorter
 	// than Size when the frame was over the cap. Data may alias the chunk
-	// given to Feed (see Framer.Feed); the framer never modifies it after
-	// it is emitted. A receiver that keeps it after the chunk's owner may
-	// reuse the chunk must copy it.
+	// given to Feed, or a buffer of the framer's own that it reuses: it is
+	// valid until the next call to the framer (and no longer than the
+	// chunk), so a receiver that keeps it must copy it.
 	Data []byte
 	// Size is the true payload size.
 	Size int
@@ -128,7 +128,8 @@ type Framer interface {
 	// completes, in order. Frame.Data may alias chunk, so the caller must
 	// not modify chunk while the frames are in use; the framer itself keeps
 	// no reference to chunk once Feed returns (what it holds of a partial
-	// frame is a copy), so the caller may then reuse it.
+	// frame is a copy), so the caller may then reuse it. Frames are valid
+	// until the next call to the framer.
 	Feed(chunk []byte, emit func(Frame))
 	// Flush emits what is left of a partial frame at the end of the stream,
 	// with a reason in Err.
