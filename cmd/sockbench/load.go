@@ -57,6 +57,9 @@ func pipelined(addr string, conns int, d time.Duration, appendReq func(b []byte,
 		c, err := dial(addr)
 		if err != nil {
 			stop.Store(true)
+			for _, c := range cs {
+				c.Close() // ends the readers too
+			}
 			wg.Wait()
 			return pipelineResult{}, err
 		}
