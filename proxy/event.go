@@ -37,6 +37,9 @@ type Event struct {
 	// Gap counts bytes of this direction that were dropped (queue full)
 	// just before Data; the receiver should resynchronise its framing.
 	Gap int64
+	// TailGaps (EventClose) counts, by protocol.Dir, the bytes dropped
+	// after the last Data kept, which no Data came after to carry in Gap.
+	TailGaps [2]int64
 	// Peer describes the connection (EventOpen).
 	Peer *Peer
 	// Err is why the connection ended (EventClose), nil for a clean end.

@@ -61,7 +61,8 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 
 // Put queues ev and reports whether it was kept. It never blocks unless the
 // queue is lossless. A dropped EventData is counted, and the next kept Data
-// of the same connection and direction carries the dropped bytes in Gap. The
+// of the same connection and direction carries the dropped bytes in Gap
+// (or, when none comes, the connection's EventClose in TailGaps). The
 // caller must not touch ev.Data after a Put that kept it; after a Put that
 // dropped it, the bytes are the caller's again. After Close, Put drops
 // everything without counting.
@@ -95,8 +96,11 @@ func (q *Queue) Put(ev Event) bool {
 		return false
 	}
 	if ev.Type == EventClose && len(q.gaps) > 0 {
-		delete(q.gaps, gapKey{ev.Conn, protocol.C2S})
-		delete(q.gaps, gapKey{ev.Conn, protocol.S2C})
+		for d := range ev.TailGaps {
+			k := gapKey{ev.Conn, protocol.Dir(d)}
+			ev.TailGaps[d] += q.gaps[k]
+			delete(q.gaps, k)
+		}
 	}
 	q.evs = append(q.evs, ev)
 	q.bytes += n

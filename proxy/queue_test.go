@@ -44,6 +44,27 @@ func TestQueueDropsAndGap(t *testing.T) {
 	}
 }
 
+// Bytes dropped after a direction's last kept Data reach the observer in
+// the connection's EventClose, and no later connection inherits them.
+func TestQueueTailGapsInClose(t *testing.T) {
+	q := NewQueue(10, false)
+	q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 10)})
+	q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 5)})
+	q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.S2C, Data: make([]byte, 3)})
+	q.Put(Event{Type: EventData, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 4)})
+	q.Put(Event{Type: EventClose, Conn: 1})
+	evs, _ := q.Take(nil)
+	if len(evs) != 2 || evs[1].Type != EventClose || evs[1].TailGaps != [2]int64{5, 3} {
+		t.Fatalf("got %+v; want the Data, then EventClose with TailGaps [5 3]", evs)
+	}
+	q.Put(Event{Type: EventData, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 1)})
+	q.Put(Event{Type: EventClose, Conn: 2})
+	evs, _ = q.Take(evs[:0])
+	if len(evs) != 2 || evs[0].Gap != 4 || evs[1].TailGaps != [2]int64{} {
+		t.Errorf("conn 2: %+v; want Data with Gap 4, then EventClose without TailGaps", evs)
+	}
+}
+
 func TestQueueOpenCloseNeverDropped(t *testing.T) {
 	q := NewQueue(1, false)
 	q.Put(Event{Type: EventData, Data: []byte("x")})
@@ -134,6 +155,10 @@ func TestStalledObserver(t *testing.T) {
 	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
 		pos, dirGaps := 0, 0
 		for _, ev := range evs {
+			if ev.Type == EventClose {
+				pos += int(ev.TailGaps[d])
+				dirGaps += int(ev.TailGaps[d])
+			}
 			if ev.Type != EventData || ev.Dir != d {
 				continue
 			}
