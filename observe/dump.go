@@ -228,6 +228,9 @@ func (d *dumper) exchange(r *store.Row) {
 	if r.Duplicate {
 		d.raw("duplicate", []byte("true"))
 	}
+	if r.Gap {
+		d.raw("gap", []byte("true"))
+	}
 	d.end()
 }
 

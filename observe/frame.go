@@ -33,7 +33,7 @@ func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
 	case info.Kind == protocol.KindResponse && info.ID != nil:
 		o.response(c, &m)
 	case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
-		o.orphanRow(&m)
+		o.orphanRow(&m, false)
 	default:
 		switch info.Kind {
 		case protocol.KindRaw:
@@ -69,10 +69,10 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 		o.counts.Duplicates++
 		o.tx.SetDuplicate(row)
 		o.tx.SetDuplicate(res.Replaced.Token)
-		o.noReply(res.Replaced.Token)
+		o.noReply(c, res.Replaced.Token)
 	}
 	for _, e := range res.Evicted {
-		o.noReply(e.Token)
+		o.noReply(c, e.Token)
 	}
 }
 
@@ -116,11 +116,18 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 	}
 }
 
-func (o *Observer) noReply(row uint64) {
+// noReply gives up on request row. If bytes its reply would have been in
+// were dropped, the row says so: the reply may have come unseen.
+func (o *Observer) noReply(c *conn, row uint64) {
 	o.tx.SetStatus(row, protocol.StatusNoReply)
 	o.counts.NoReply++
-	if o.dump != nil {
-		r, _ := o.tx.Row(row)
+	r, ok := o.tx.Row(row)
+	if ok && c.mayHaveDropped(r.Dir.Opposite(), r.ReqAt) {
+		o.tx.SetGap(row)
+		r.Gap = true
+		o.counts.UnseenMaybe++
+	}
+	if o.dump != nil && ok {
 		o.dump.exchange(&r)
 	}
 }
@@ -132,15 +139,23 @@ func (o *Observer) orphan(c *conn, msgSeq uint64) {
 		return
 	}
 	delete(c.early, msgSeq)
-	o.orphanRow(&m)
+	o.orphanRow(&m, c.mayHaveDroppedBefore(m.Dir.Opposite(), m.At))
 }
 
-func (o *Observer) orphanRow(m *protocol.Message) {
+// orphanRow adds a row for reply m, which answers nothing seen. With gap
+// set, bytes its request would have been in were dropped: it may have
+// passed unseen.
+func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	o.counts.Orphan++
 	r := o.rowOf(m, protocol.StatusOrphan)
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
 	r.Seq = o.tx.AddRow(r)
+	if gap {
+		o.tx.SetGap(r.Seq)
+		r.Gap = true
+		o.counts.UnseenMaybe++
+	}
 	if o.dump != nil {
 		o.dump.exchange(&r)
 	}

@@ -68,6 +68,9 @@ type Counts struct {
 	Notifications   int64
 	Raw             int64
 	Gaps            int64
+	// UnseenMaybe counts the no-reply and orphan rows whose missing half
+	// may have been in bytes the observer dropped (store.Row.Gap).
+	UnseenMaybe int64
 	// Panics counts batches the decoder crashed on; LastPanic says why.
 	// The traffic was not affected; decoding resumed at the next frame.
 	Panics    int64
@@ -78,6 +81,9 @@ type Counts struct {
 func (c Counts) String() string {
 	s := fmt.Sprintf("%d connections (%d failed), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw",
 		c.Conns, c.Failed, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw)
+	if c.UnseenMaybe > 0 {
+		s += fmt.Sprintf("; %d of the no-reply and orphan may be sockscope's drops", c.UnseenMaybe)
+	}
 	if c.Panics > 0 {
 		s += fmt.Sprintf("; the decoder crashed %d times (last: %s), traffic unaffected", c.Panics, c.LastPanic)
 	}
@@ -125,6 +131,35 @@ type conn struct {
 	at      time.Time // the read time of the chunk being framed
 	pairer  *protocol.Pairer
 	early   map[uint64]protocol.Message // replies seen before their request, by message seq
+	// Bytes dropped (gaps), by direction: lastAt is the read time of the
+	// last chunk seen, gapFrom the lastAt before the first gap (when the
+	// earliest dropped bytes may have been read after), gapTo the read
+	// time of the chunk that reported the latest gap (or the close).
+	lastAt, gapFrom, gapTo [2]time.Time
+	opened                 time.Time
+}
+
+// noteGap records that bytes of direction d were dropped, up to at.
+func (c *conn) noteGap(d protocol.Dir, at time.Time) {
+	if c.gapFrom[d].IsZero() {
+		c.gapFrom[d] = c.lastAt[d]
+		if c.gapFrom[d].IsZero() {
+			c.gapFrom[d] = c.opened
+		}
+	}
+	c.gapTo[d] = at
+}
+
+// mayHaveDropped reports whether bytes of direction d read after t (say, a
+// request's reply) may have been dropped.
+func (c *conn) mayHaveDropped(d protocol.Dir, t time.Time) bool {
+	return c.gapTo[d].After(t)
+}
+
+// mayHaveDroppedBefore reports whether bytes of direction d read before t
+// (say, a reply's request) may have been dropped.
+func (c *conn) mayHaveDroppedBefore(d protocol.Dir, t time.Time) bool {
+	return !c.gapTo[d].IsZero() && c.gapFrom[d].Before(t)
 }
 
 // New returns an Observer for cfg.
@@ -213,7 +248,7 @@ func (o *Observer) event(ev *proxy.Event) {
 		}
 		o.data(c, ev)
 	case proxy.EventClose:
-		o.close(ev.Conn, ev.At, ev.Err)
+		o.close(ev.Conn, ev.At, ev.Err, ev.TailGaps)
 	}
 }
 
@@ -227,7 +262,7 @@ func (o *Observer) open(ev *proxy.Event) {
 		named.Process = o.processName(p.PID, ev.At)
 		p = &named
 	}
-	c := &conn{id: ev.Conn, pairer: protocol.NewPairer(o.cfg.MaxPending)}
+	c := &conn{id: ev.Conn, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: ev.At}
 	for d := range c.framers {
 		dir := protocol.Dir(d)
 		c.framers[d] = protocol.NewFramer(o.cfg.Framing, o.cfg.MaxFrame)
@@ -250,16 +285,10 @@ func (o *Observer) open(ev *proxy.Event) {
 func (o *Observer) data(c *conn, ev *proxy.Event) {
 	d := ev.Dir
 	if ev.Gap > 0 {
-		o.counts.Gaps++
 		c.framers[d].Reset()
-		if r := o.cfg.Recorder; r != nil {
-			r.Gap(c.id, d, ev.At, ev.Gap)
-		}
-		if o.dump != nil {
-			o.dump.gap(c.id, d, ev.At, ev.Gap)
-		}
+		o.gap(c, d, ev.At, ev.Gap)
 	}
-	c.at = ev.At
+	c.at, c.lastAt[d] = ev.At, ev.At
 	c.framers[d].Feed(ev.Data, c.emit[d])
 	// Everything d carried up to ev.At is seen: replies that waited for a
 	// request from d can no longer get one.
@@ -268,18 +297,34 @@ func (o *Observer) data(c *conn, ev *proxy.Event) {
 	}
 }
 
-// close ends a connection: its partial frames are flushed, and what is
-// still unpaired becomes no-reply or orphan.
-func (o *Observer) close(id uint64, at time.Time, err error) {
+// gap records that n bytes of direction d, read before at, were dropped.
+func (o *Observer) gap(c *conn, d protocol.Dir, at time.Time, n int64) {
+	o.counts.Gaps++
+	c.noteGap(d, at)
+	if r := o.cfg.Recorder; r != nil {
+		r.Gap(c.id, d, at, n)
+	}
+	if o.dump != nil {
+		o.dump.gap(c.id, d, at, n)
+	}
+}
+
+// close ends a connection: its partial frames are flushed, bytes dropped
+// at its end are recorded, and what is still unpaired becomes no-reply or
+// orphan.
+func (o *Observer) close(id uint64, at time.Time, err error, tailGaps [2]int64) {
 	c := o.conns[id]
 	if c != nil {
 		for d := range c.framers {
 			c.at = at
 			c.framers[d].Flush(c.emit[d])
+			if n := tailGaps[d]; n > 0 {
+				o.gap(c, protocol.Dir(d), at, n)
+			}
 		}
 		noReply, orphans := c.pairer.Close()
 		for _, p := range noReply {
-			o.noReply(p.Token)
+			o.noReply(c, p.Token)
 		}
 		for _, p := range orphans {
 			o.orphan(c, p.Token)
@@ -307,7 +352,7 @@ func (o *Observer) finish(at time.Time) {
 		o.cfg.Store.Update(func(tx *store.Tx) {
 			o.tx = tx
 			for id := range o.conns {
-				o.close(id, at, nil)
+				o.close(id, at, nil, [2]int64{})
 			}
 			o.tx = nil
 		})

@@ -191,7 +191,7 @@ func (s *Store) Clear() {
 func (s *Store) row(seq uint64) Row {
 	r := s.rows.at(seq)
 	out := Row{Seq: seq, Conn: s.accs[r.conn].c.ID, Dir: r.dir, Kind: r.kind, Status: r.status,
-		Duplicate: r.flags&rDuplicate != 0, Req: r.req, Resp: r.resp,
+		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Req: r.req, Resp: r.resp,
 		ReqAt: s.unstamp(r.reqAt, r.flags&rReqUTC != 0), RespAt: s.unstamp(r.respAt, r.flags&rRespUTC != 0),
 		ReqSize: r.reqSize, RespSize: r.respSize, Latency: r.latency}
 	switch {

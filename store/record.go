@@ -90,6 +90,7 @@ const (
 	rDuplicate = 1 << iota
 	rReqUTC
 	rRespUTC
+	rGap
 )
 
 // extRef is a row with bytes in the arena, queued so that the arena knows

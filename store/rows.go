@@ -176,6 +176,20 @@ func (tx *Tx) SetDuplicate(row uint64) {
 	}
 }
 
+// SetGap marks a no-reply or orphan row whose missing half may have been
+// in bytes the observer dropped (Row.Gap).
+func (tx *Tx) SetGap(row uint64) {
+	s := tx.s
+	if !s.rows.has(row) {
+		return
+	}
+	r := s.rows.at(row)
+	if r.flags&rGap == 0 {
+		r.flags |= rGap
+		tx.changed = true
+	}
+}
+
 // SetDropped records the relay queue's drop counters (absolute values).
 func (tx *Tx) SetDropped(events, bytes uint64) {
 	t := &tx.s.tot

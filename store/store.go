@@ -118,6 +118,10 @@ type Row struct {
 	Status protocol.Status
 	// Duplicate is set when another request with this id was in flight.
 	Duplicate bool
+	// Gap is set on a no-reply or orphan row when the observer dropped
+	// bytes (it could not keep up) where the missing reply or request
+	// would have travelled: it may have passed unseen.
+	Gap bool
 	// Req and Resp are the message seqs (0 when none; a row for a lone
 	// message has only Req; an orphan has only Resp).
 	Req, Resp     uint64

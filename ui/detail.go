@@ -289,6 +289,9 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	if r.Duplicate {
 		line1 += s.Warn.Render(" duplicate id")
 	}
+	if r.Gap {
+		line1 += s.Warn.Render(" sockscope dropped bytes where its other half would be: it may have passed unseen")
+	}
 	var timing string
 	switch r.Status {
 	case protocol.StatusOK, protocol.StatusError:

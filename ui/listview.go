@@ -183,6 +183,9 @@ func (m listModel) rowLine(r *store.Row, w int, plain bool) string {
 	if r.Duplicate {
 		method += " (dup id)"
 	}
+	if r.Gap {
+		method += " (gap)"
+	}
 	return cells(
 		styled(s.Dim, col(fmtClock(rowTime(r)), c.time), plain),
 		styled(s.Dim, col("#"+strconv.FormatUint(r.Conn, 10), c.conn), plain),

@@ -1,0 +1,93 @@
+package observe
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/store"
+)
+
+// gapped adds a Data event that reports n bytes dropped just before it.
+func (s *script) gapped(ms int, d protocol.Dir, n int64, text string) *script {
+	s.data(ms, d, text)
+	s.evs[len(s.evs)-1].Gap = n
+	return s
+}
+
+// A no-reply or orphan is marked as possibly unseen only when bytes were
+// dropped where its missing half would have travelled: after the request
+// in the reply's direction, or before the reply in the request's.
+func TestUnpairedAcrossAGap(t *testing.T) {
+	s := newScript().
+		data(1, protocol.C2S, `{"rid":1,"method":"lost","args":[]}`+"\n").
+		data(2, protocol.S2C, `{"rid":9,"success":true}`+"\n"). // an orphan, nothing dropped
+		// After a gap the framer skips the rest of the line it cut into.
+		gapped(3, protocol.S2C, 100, `cut"}`+"\n"+`{"rid":0,"success":true}`+"\n").
+		data(4, protocol.C2S, `{"rid":2,"method":"after","args":[]}`+"\n").
+		gapped(5, protocol.C2S, 50, `cut"}`+"\n"+`{"rid":3,"method":"ok","args":[]}`+"\n").
+		data(6, protocol.S2C, `{"rid":3,"success":true}`+"\n"+`{"rid":7,"success":true}`+"\n").
+		close(7, nil)
+	// A second connection whose reply bytes were dropped at its very end.
+	s.evs = append(s.evs,
+		proxy.Event{Type: proxy.EventOpen, Conn: 2, At: s.t0, Peer: &proxy.Peer{PID: -1, UID: -1}},
+		proxy.Event{Type: proxy.EventData, Conn: 2, Dir: protocol.C2S, At: s.t0.Add(time.Millisecond), Data: []byte(`{"rid":1,"method":"tail"}` + "\n")},
+		proxy.Event{Type: proxy.EventClose, Conn: 2, At: s.t0.Add(2 * time.Millisecond), TailGaps: [2]int64{protocol.S2C: 30}})
+	st, lines, c := s.run(t)
+
+	var got []string
+	for _, l := range lines {
+		switch l["type"] {
+		case "exchange":
+			name, ok := l["method"].(string)
+			if !ok { // an orphan: by its id
+				name = fmt.Sprint("rid", l["id"])
+			}
+			e := name + ":" + l["status"].(string)
+			if l["gap"] == true {
+				e += ":gap"
+			}
+			got = append(got, e)
+		case "gap":
+			got = append(got, "gap:"+l["dir"].(string))
+		}
+	}
+	want := []string{
+		"gap:s2c",           // reported at 3 ms
+		"rid9:orphan",       // settled once c2s is seen past 2 ms: c2s lost nothing
+		"rid0:orphan",       // c2s lost nothing before 3 ms either
+		"gap:c2s",           // reported at 5 ms, covering 4–5 ms
+		"ok:ok",             //
+		"lost:no-reply:gap", // its reply may have been in the s2c gap
+		"after:no-reply",    // asked after the s2c gap: its reply was not dropped
+		"rid7:orphan:gap",   // its request may have been in the c2s gap
+		"gap:s2c",           // conn 2's tail, before its close
+		"tail:no-reply:gap",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("dump:\n got %q\nwant %q", got, want)
+	}
+	if c.UnseenMaybe != 3 || c.Gaps != 3 {
+		t.Errorf("counts %+v; want 3 possibly unseen, 3 gaps", c)
+	}
+	if !strings.Contains(c.String(), "3 of the no-reply and orphan may be sockscope's drops") {
+		t.Errorf("summary %q does not say so", c.String())
+	}
+	gaps := 0
+	st.Rows(0, func(r store.Row) bool {
+		if r.Gap {
+			gaps++
+			if r.Status != protocol.StatusNoReply && r.Status != protocol.StatusOrphan {
+				t.Errorf("row %+v marked Gap", r)
+			}
+		}
+		return true
+	})
+	if gaps != 3 {
+		t.Errorf("%d stored rows marked Gap, want 3", gaps)
+	}
+}
