@@ -69,10 +69,10 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 		o.counts.Duplicates++
 		o.tx.SetDuplicate(row)
 		o.tx.SetDuplicate(res.Replaced.Token)
-		o.noReply(c, res.Replaced.Token)
+		o.noReply(c, res.Replaced)
 	}
 	for _, e := range res.Evicted {
-		o.noReply(c, e.Token)
+		o.noReply(c, e)
 	}
 }
 
@@ -116,19 +116,20 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 	}
 }
 
-// noReply gives up on request row. If bytes its reply would have been in
-// were dropped, the row says so: the reply may have come unseen.
-func (o *Observer) noReply(c *conn, row uint64) {
-	o.tx.SetStatus(row, protocol.StatusNoReply)
+// noReply gives up on request req. If bytes its reply would have been in
+// were dropped, its row says so: the reply may have come unseen.
+func (o *Observer) noReply(c *conn, req protocol.Pending) {
+	o.tx.SetStatus(req.Token, protocol.StatusNoReply)
 	o.counts.NoReply++
-	r, ok := o.tx.Row(row)
-	if ok && c.mayHaveDropped(r.Dir.Opposite(), r.ReqAt) {
-		o.tx.SetGap(row)
-		r.Gap = true
+	gap := c.mayHaveDropped(req.Dir.Opposite(), req.At)
+	if gap {
+		o.tx.SetGap(req.Token)
 		o.counts.UnseenMaybe++
 	}
-	if o.dump != nil && ok {
-		o.dump.exchange(&r)
+	if o.dump != nil {
+		if r, ok := o.tx.Row(req.Token); ok {
+			o.dump.exchange(&r)
+		}
 	}
 }
 

@@ -91,3 +91,24 @@ func TestUnpairedAcrossAGap(t *testing.T) {
 		t.Errorf("%d stored rows marked Gap, want 3", gaps)
 	}
 }
+
+// A request whose row the store has already evicted still counts as
+// possibly unseen when its reply direction lost bytes.
+func TestUnpairedAcrossAGapAfterEviction(t *testing.T) {
+	s := newScript().data(1, protocol.C2S, `{"rid":1,"method":"old","args":[]}`+"\n")
+	for i := range 20 {
+		s.data(2+i, protocol.C2S, fmt.Sprintf(`{"note":%d}`+"\n", i))
+	}
+	s.gapped(30, protocol.S2C, 64, "cut\n").close(31, nil)
+	st := store.New(store.Config{MaxMessages: 8})
+	o := New(Config{Store: st})
+	for i := range s.evs {
+		o.Handle(s.evs[i : i+1])
+	}
+	if _, ok := st.Row(1); ok {
+		t.Fatal("the request's row is still stored: evict it first")
+	}
+	if c := o.Counts(); c.NoReply != 1 || c.UnseenMaybe != 1 {
+		t.Errorf("counts %+v; want 1 no-reply, possibly unseen", c)
+	}
+}

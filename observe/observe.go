@@ -324,7 +324,7 @@ func (o *Observer) close(id uint64, at time.Time, err error, tailGaps [2]int64) 
 		}
 		noReply, orphans := c.pairer.Close()
 		for _, p := range noReply {
-			o.noReply(c, p.Token)
+			o.noReply(c, p)
 		}
 		for _, p := range orphans {
 			o.orphan(c, p.Token)

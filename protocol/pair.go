@@ -52,6 +52,7 @@ type Pending struct {
 	// an early response, the response message.
 	Token uint64
 	At    time.Time
+	Dir   Dir // the direction it travelled
 }
 
 // NewPairer returns a Pairer holding at most maxPending requests (if zero,
@@ -89,7 +90,7 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestRe
 	if old, ok := p.pending[k]; ok {
 		r.Duplicate, r.Replaced = true, old
 	}
-	p.pending[k] = Pending{Token: tok, At: at}
+	p.pending[k] = Pending{Token: tok, At: at, Dir: dir}
 	if len(p.pending) > p.max {
 		r.Evicted = p.evictOldest()
 	}
@@ -111,10 +112,10 @@ func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending
 	if old, ok := p.early[k]; ok {
 		// Two replies with one id and no request yet: the older can no
 		// longer be paired before the newer, so keep the newer.
-		p.early[k] = Pending{Token: tok, At: at}
+		p.early[k] = Pending{Token: tok, At: at, Dir: dir}
 		return old, false
 	}
-	p.early[k] = Pending{Token: tok, At: at}
+	p.early[k] = Pending{Token: tok, At: at, Dir: dir}
 	return Pending{}, false
 }
 

@@ -249,12 +249,12 @@ func TestPairerKeepsRequestDetails(t *testing.T) {
 	p := NewPairer(0)
 	p.Request(C2S, []byte(`5`), ms(3), 11)
 	got, ok := p.Response(S2C, []byte(`5`), ms(9), 12)
-	if want := (Pending{Token: 11, At: ms(3)}); !ok || got != want {
+	if want := (Pending{Token: 11, At: ms(3), Dir: C2S}); !ok || got != want {
 		t.Fatalf("Response = %+v, %v; want %+v, true", got, ok, want)
 	}
 	p.Response(S2C, []byte(`6`), ms(9), 13)
 	r := p.Request(C2S, []byte(`6`), ms(4), 14)
-	if want := (Pending{Token: 13, At: ms(9)}); !r.Answered || r.Reply != want {
+	if want := (Pending{Token: 13, At: ms(9), Dir: S2C}); !r.Answered || r.Reply != want {
 		t.Fatalf("Request answered by %+v (%v), want %+v", r.Reply, r.Answered, want)
 	}
 }
