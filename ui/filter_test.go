@@ -221,3 +221,31 @@ func TestFilterKeepsListFull(t *testing.T) {
 		t.Fatalf("top at %d of %d rows with %d on screen: blank rows below the last (sel %d)", ti, n, m.list.height, si)
 	}
 }
+
+func TestFilterStatusGap(t *testing.T) {
+	st := store.New(store.Config{})
+	var rows [2]uint64
+	st.Update(func(tx *store.Tx) {
+		for i := range rows {
+			rows[i] = tx.AddRow(store.Row{Conn: 1, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusPending})
+			tx.SetStatus(rows[i], protocol.StatusNoReply)
+		}
+		tx.SetGap(rows[0])
+	})
+	for q, want := range map[string]uint64{"status:gap": rows[0], "status:noreply -status:gap": rows[1]} {
+		pq, err := parseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		st.Rows(0, func(r store.Row) bool {
+			if pq.matchRow(st, &r, time.Now()) {
+				got = append(got, r.Seq)
+			}
+			return true
+		})
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s matched rows %v, want [%d]", q, got, want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ const filterSyntax = `terms are ANDed; -term negates one; "quoted words" are one
   method:add         method contains add
   id:17              id is 17 (or "17")
   conn:3  conn:node  connection #3; client or process contains node
-  status:error,orphan   ok error pending noreply orphan none
+  status:error,orphan   ok error pending noreply orphan gap none
   dir:c2s  dir:s2c   the side that asked
   kind:request       request response notification raw other
   slow:>100ms        latency over 100ms (pending rows count their wait)
@@ -72,6 +72,10 @@ type query struct {
 // empty reports whether q matches everything.
 func (q *query) empty() bool { return q == nil || (len(q.terms) == 0 && q.conn == 0) }
 
+// statusGap is the bit of a status term that matches rows marked Gap (a
+// no-reply or orphan that may be sockscope's drops), beside the statuses'.
+const statusGap = 1 << 31
+
 var statusWords = map[string]protocol.Status{
 	"ok": protocol.StatusOK, "error": protocol.StatusError, "err": protocol.StatusError,
 	"pending": protocol.StatusPending, "noreply": protocol.StatusNoReply, "no-reply": protocol.StatusNoReply,
@@ -118,9 +122,13 @@ func parseQuery(src string) (*query, error) {
 		case "status", "s":
 			t.kind = termStatus
 			for _, w := range strings.Split(strings.ToLower(v), ",") {
+				if w == "gap" {
+					t.set |= statusGap
+					continue
+				}
 				s, ok := statusWords[w]
 				if !ok {
-					return nil, fmt.Errorf("status %q: want ok, error, pending, noreply, orphan or none", w)
+					return nil, fmt.Errorf("status %q: want ok, error, pending, noreply, orphan, gap or none", w)
 				}
 				t.set |= 1 << s
 			}
