@@ -162,15 +162,20 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		if seq == 0 {
 			titles[i] = name
 			switch {
+			case i == 0 && r.Gap:
+				bodies[i] = []string{s.Warn.Render("(no request seen: sockscope's decoder fell behind and dropped bytes where it would be)")}
 			case i == 0:
 				bodies[i] = []string{s.Dim.Render("(no request: an orphan response)")}
 			case r.Status == protocol.StatusPending:
 				bodies[i] = []string{s.status(protocol.StatusPending).Render("waiting for the reply…")}
+			case r.Status == protocol.StatusNoReply && r.Gap:
+				bodies[i] = []string{s.Warn.Render("no reply seen, but sockscope's decoder fell behind and dropped bytes where it would be: the server may have answered")}
 			case r.Status == protocol.StatusNoReply:
 				bodies[i] = []string{s.status(protocol.StatusNoReply).Render("no reply: the connection ended or the request was dropped")}
 			default:
 				bodies[i] = []string{s.Dim.Render("(expects no reply)")}
 			}
+			bodies[i] = wrapLines(bodies[i], colW)
 			continue
 		}
 		msg, ok := m.c.st.Message(seq)
@@ -290,7 +295,7 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 		line1 += s.Warn.Render(" duplicate id")
 	}
 	if r.Gap {
-		line1 += s.Warn.Render(" sockscope dropped bytes where its other half would be: it may have passed unseen")
+		line1 += s.Warn.Render(" maybe unseen")
 	}
 	var timing string
 	switch r.Status {
