@@ -119,13 +119,12 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 // noReply gives up on request req. If bytes its reply would have been in
 // were dropped, its row says so: the reply may have come unseen.
 func (o *Observer) noReply(c *conn, req protocol.Pending) {
-	o.tx.SetStatus(req.Token, protocol.StatusNoReply)
-	o.counts.NoReply++
-	gap := c.mayHaveDropped(req.Dir.Opposite(), req.At)
-	if gap {
+	if c.mayHaveDropped(req.Dir.Opposite(), req.At) {
 		o.tx.SetGap(req.Token)
 		o.counts.UnseenMaybe++
 	}
+	o.tx.SetStatus(req.Token, protocol.StatusNoReply)
+	o.counts.NoReply++
 	if o.dump != nil {
 		if r, ok := o.tx.Row(req.Token); ok {
 			o.dump.exchange(&r)

@@ -149,7 +149,7 @@ func (tx *Tx) SetStatus(row uint64, st protocol.Status) {
 			return
 		}
 		delete(s.gone, row)
-		transition(g.conn, g.gm, g.cm, protocol.StatusPending, st)
+		transition(g.conn, g.gm, g.cm, protocol.StatusPending, counted(st, g.gap))
 		tx.changed = true
 		return
 	}
@@ -158,7 +158,8 @@ func (tx *Tx) SetStatus(row uint64, st protocol.Status) {
 		return
 	}
 	c, gm, cm := s.accsOf(r)
-	transition(c, gm, cm, r.status, st)
+	gap := r.flags&rGap != 0
+	transition(c, gm, cm, counted(r.status, gap), counted(st, gap))
 	r.status = st
 	tx.changed = true
 }
@@ -176,18 +177,27 @@ func (tx *Tx) SetDuplicate(row uint64) {
 	}
 }
 
-// SetGap marks a no-reply or orphan row whose missing half may have been
-// in bytes the observer dropped (Row.Gap).
+// SetGap marks a row whose missing half (reply or request) may have been in
+// bytes the observer dropped (Row.Gap). As a no-reply or orphan it is then
+// sockscope's blind spot, not the peers' failure, and the statistics do not
+// count it as an error. Mark a pending row before SetStatus gives it up.
 func (tx *Tx) SetGap(row uint64) {
 	s := tx.s
 	if !s.rows.has(row) {
+		if g, ok := s.gone[row]; ok {
+			g.gap = true
+			s.gone[row] = g
+		}
 		return
 	}
 	r := s.rows.at(row)
-	if r.flags&rGap == 0 {
-		r.flags |= rGap
-		tx.changed = true
+	if r.flags&rGap != 0 {
+		return
 	}
+	r.flags |= rGap
+	c, gm, cm := s.accsOf(r)
+	transition(c, gm, cm, r.status, counted(r.status, true))
+	tx.changed = true
 }
 
 // SetDropped records the relay queue's drop counters (absolute values).

@@ -53,6 +53,17 @@ type goneRow struct {
 	conn   *connAcc
 	gm, cm *methodAcc
 	reqAt  int64 // see Store.stamp
+	gap    bool  // SetGap was called on it
+}
+
+// counted is the status a row is counted under in the statistics: a
+// no-reply or orphan marked Gap (sockscope's blind spot, not the peers'
+// failure) is counted as no error at all.
+func counted(st protocol.Status, gap bool) protocol.Status {
+	if gap && (st == protocol.StatusNoReply || st == protocol.StatusOrphan) {
+		return protocol.StatusNone
+	}
+	return st
 }
 
 // forget remembers a pending row that leaves the ring, so that its answer

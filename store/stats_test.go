@@ -132,6 +132,47 @@ func TestEvictedPendingRowsStillCount(t *testing.T) {
 	}
 }
 
+// A no-reply or orphan marked Gap is sockscope's blind spot: it is not
+// counted as an error, whether its row is stored, was marked before or
+// after it was given up, or already left the ring while pending.
+func TestGapRowsAreNoErrors(t *testing.T) {
+	s := New(Config{MaxMessages: 4})
+	gone := request(s, 1, "gone", ms(0))
+	before := request(s, 1, "before", ms(1))
+	after := request(s, 1, "after", ms(2))
+	plain := request(s, 1, "plain", ms(3))
+	addLone(s, newMsg(1, protocol.C2S, ms(4), "x")) // pushes gone's row out
+	if _, ok := s.Row(gone); ok {
+		t.Fatal("row gone is still stored")
+	}
+	s.Update(func(tx *Tx) {
+		tx.SetGap(gone)
+		tx.SetStatus(gone, protocol.StatusNoReply)
+		tx.SetGap(before)
+		tx.SetStatus(before, protocol.StatusNoReply)
+		tx.SetStatus(after, protocol.StatusNoReply)
+		tx.SetGap(after)
+		tx.SetStatus(plain, protocol.StatusNoReply)
+	})
+	for _, row := range []uint64{before, after} {
+		if r, _ := s.Row(row); !r.Gap || r.Status != protocol.StatusNoReply {
+			t.Errorf("row %d = %+v, want a no-reply marked Gap", row, r)
+		}
+	}
+	s.Update(func(tx *Tx) {
+		orphan := tx.AddRow(Row{Conn: 1, Dir: protocol.S2C, Kind: protocol.KindResponse, ID: "9", Status: protocol.StatusOrphan})
+		tx.SetGap(orphan)
+		tx.SetGap(orphan) // twice: still uncounted once
+	})
+	if c, _ := s.Conn(1); c.InFlight != 0 || c.Errors != 1 {
+		t.Errorf("conn in flight %d, errors %d; want 0 and 1 (plain's)", c.InFlight, c.Errors)
+	}
+	want := "after n=1 err=0 pend=0 lat=0/0s; before n=1 err=0 pend=0 lat=0/0s; gone n=1 err=0 pend=0 lat=0/0s; plain n=1 err=1 pend=0 lat=0/0s"
+	if got := methodLines(s.Methods(0)); got != want {
+		t.Errorf("Methods(0) = %s\nwant %s", got, want)
+	}
+}
+
 func TestPerConnStats(t *testing.T) {
 	s := New(Config{})
 	s.Update(func(tx *Tx) {

@@ -98,7 +98,7 @@ type Conn struct {
 
 	Messages int64    // messages seen, both directions
 	Bytes    [2]int64 // payload bytes seen, by protocol.Dir
-	Errors   int64    // rows with status error, orphan or no-reply
+	Errors   int64    // rows with status error, orphan or no-reply (not Gap)
 	InFlight int      // rows pending now
 	Latency  Latency  // of answered rows
 }
@@ -135,7 +135,7 @@ type Row struct {
 type MethodStats struct {
 	Method  string
 	Count   int64 // rows
-	Errors  int64 // status error, no-reply
+	Errors  int64 // status error, no-reply (not Gap)
 	Pending int
 	Latency Latency
 }
