@@ -9,8 +9,9 @@
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
 //
-// It starts an in-process line-delimited JSON echo service on a unix socket
-// and `sockscope --headless` (as a subprocess) relaying to it, then runs each
+// It starts a line-delimited JSON echo service on a unix socket, in a
+// process of its own as a real server is (-inproc: in this one), and
+// `sockscope --headless` (as a subprocess) relaying to it, then runs each
 // scenario directly against the service and through sockscope, interleaved,
 // -rounds times, and prints the medians against the targets:
 //
@@ -61,6 +62,7 @@ type options struct {
 	maxBytes  int64
 	args      string
 	ui        bool
+	inproc    bool
 }
 
 func main() {
@@ -79,7 +81,15 @@ func main() {
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
 	flag.BoolVar(&o.ui, "ui", false, "also run every scenario through sockscope with its UI (in a pseudo-terminal); with -mem, measure it instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
+	flag.BoolVar(&o.inproc, "inproc", false, "run the services in this process, not each in a process of its own")
 	flag.Parse()
+	if served, err := serveFromEnv(); served {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sockbench service:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if flag.NArg() > 0 || o.rounds < 1 {
 		flag.Usage()
 		os.Exit(2)
@@ -107,30 +117,29 @@ func run(ctx context.Context, o options) error {
 	if o.bin, err = filepath.Abs(o.bin); err != nil {
 		return err
 	}
-	svcPath := filepath.Join(dir, "svc.sock")
-	svc, err := startEcho(svcPath, o.replySize)
-	if err != nil {
-		return err
+	var scenarios []scenario
+	if !o.mem {
+		if scenarios, err = selectScenarios(o); err != nil {
+			return err
+		}
 	}
-	defer svc.close()
-	if o.mem {
-		return runMem(ctx, o, dir, svcPath)
-	}
-
-	scenarios, err := selectScenarios(o)
-	if err != nil {
-		return err
-	}
-	upstream := map[string]string{serviceEcho: svcPath}
-	if slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.service == serviceDemo }) {
-		demoPath := filepath.Join(dir, "demo.sock")
-		stop, err := startDemo(demoPath)
+	upstream := map[string]string{}
+	for _, svc := range []string{serviceEcho, serviceDemo} {
+		if svc != serviceEcho && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.service == svc }) {
+			continue
+		}
+		path := filepath.Join(dir, serviceName(svc)+".sock")
+		stop, err := startService(svc, path, o.replySize, o.inproc)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		upstream[serviceDemo] = demoPath
+		upstream[svc] = path
 	}
+	if o.mem {
+		return runMem(ctx, o, dir, upstream[serviceEcho])
+	}
+
 	useSocat := false
 	if o.socat {
 		if _, err := exec.LookPath("socat"); err != nil {

@@ -114,9 +114,18 @@ func startSocat(dir, upstream string) (*relay, error) {
 }
 
 func startRelay(name, addr, bin string, args ...string) (*relay, error) {
+	return startProcess(name, addr, nil, bin, args...)
+}
+
+// startProcess runs bin with args, and env added to the environment, in a
+// session of its own, and waits until it accepts connections at addr.
+func startProcess(name, addr string, env []string, bin string, args ...string) (*relay, error) {
 	os.Remove(addr)
 	r := &relay{name: name, addr: addr, out: &syncBuffer{}, done: make(chan struct{})}
 	r.cmd = exec.Command(bin, args...)
+	if env != nil {
+		r.cmd.Env = append(os.Environ(), env...)
+	}
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	// Its own session, and so its own process group (socat's forked
 	// children go with it) and, where the kernel groups sessions for

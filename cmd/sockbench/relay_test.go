@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary stand in for sockscope: with
@@ -25,7 +26,44 @@ func TestMain(m *testing.M) {
 		standIn(os.Args[1:])
 		return
 	}
+	if served, err := serveFromEnv(); served { // a service process of TestServiceProcess
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	os.Exit(m.Run())
+}
+
+// TestServiceProcess runs each service in a process of its own, as the
+// benchmark does, and makes calls to it.
+func TestServiceProcess(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	for _, svc := range []string{serviceEcho, serviceDemo} {
+		path := dir + "/" + serviceName(svc) + ".sock"
+		stop, err := startService(svc, path, 0, false)
+		if err != nil {
+			t.Fatalf("%s: %v", serviceName(svc), err)
+		}
+		appendReq := sized(64)
+		if svc == serviceDemo {
+			appendReq = appendAdd
+		}
+		r, err := pipelined(path, 1, 50*time.Millisecond, appendReq)
+		stop()
+		if err != nil || r.Requests <= 0 {
+			t.Errorf("%s: %+v, %v", serviceName(svc), r, err)
+		}
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			t.Errorf("%s: still serving after stop", serviceName(svc))
+		}
+	}
 }
 
 func standIn(args []string) {

@@ -10,12 +10,6 @@ import (
 	"sockscope/demo"
 )
 
-// Services a scenario can run against.
-const (
-	serviceEcho = "" // the echo service (echo.go), the default
-	serviceDemo = "demo"
-)
-
 // demoConns is how many connections the demo scenario drives at once: as
 // many as `sockscope demo` runs clients.
 const demoConns = 3

@@ -1,0 +1,94 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Services a scenario can run against.
+const (
+	serviceEcho = "" // the echo service (echo.go), the default
+	serviceDemo = "demo"
+)
+
+// serviceName names a service for people and for SOCKBENCH_SERVE.
+func serviceName(svc string) string {
+	if svc == serviceEcho {
+		return "echo"
+	}
+	return svc
+}
+
+// startService serves svc on a unix socket at path, and stop ends it. The
+// service runs as a real server does: in a process of its own (this
+// program again, with SOCKBENCH_SERVE set) in a session of its own, so
+// that the load, the service and each relay are scheduled as separate
+// programs. With inproc, it runs in this process instead.
+func startService(svc, path string, replySize int, inproc bool) (stop func(), err error) {
+	if inproc {
+		return serveHere(svc, path, replySize)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	env := []string{"SOCKBENCH_SERVE=" + serviceName(svc) + ":" + strconv.Itoa(replySize) + ":" + path}
+	r, err := startProcess(serviceName(svc)+" service", path, env, exe)
+	if err != nil {
+		return nil, err
+	}
+	return func() { r.stop() }, nil
+}
+
+// serveHere serves svc at path in this process.
+func serveHere(svc, path string, replySize int) (stop func(), err error) {
+	switch svc {
+	case serviceEcho:
+		e, err := startEcho(path, replySize)
+		if err != nil {
+			return nil, err
+		}
+		return e.close, nil
+	case serviceDemo:
+		return startDemo(path)
+	}
+	return nil, fmt.Errorf("unknown service %q", svc)
+}
+
+// serveFromEnv is the service process's side of startService: when
+// SOCKBENCH_SERVE is "NAME:REPLYSIZE:PATH", it serves until SIGTERM or
+// SIGINT and reports true.
+func serveFromEnv() (bool, error) {
+	v, ok := os.LookupEnv("SOCKBENCH_SERVE")
+	if !ok {
+		return false, nil
+	}
+	parts := strings.SplitN(v, ":", 3)
+	if len(parts) != 3 {
+		return true, fmt.Errorf("SOCKBENCH_SERVE=%q: want NAME:REPLYSIZE:PATH", v)
+	}
+	reply, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return true, fmt.Errorf("SOCKBENCH_SERVE=%q: %v", v, err)
+	}
+	svc := parts[0]
+	if svc == serviceName(serviceEcho) {
+		svc = serviceEcho
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer cancel()
+	stop, err := serveHere(svc, parts[2], reply)
+	if err != nil {
+		return true, err
+	}
+	<-ctx.Done()
+	stop()
+	return true, nil
+}
