@@ -128,7 +128,7 @@ func run(ctx context.Context, o options) error {
 		if svc != serviceEcho && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.service == svc }) {
 			continue
 		}
-		path := filepath.Join(dir, serviceName(svc)+".sock")
+		path := filepath.Join(dir, svc+".sock")
 		stop, err := startService(svc, path, o.replySize, o.inproc)
 		if err != nil {
 			return err
@@ -266,7 +266,7 @@ func droppedEvents(summary string) int64 {
 	if !ok {
 		return 0
 	}
-	n, err := strconv.ParseInt(strings.Fields(after)[0], 10, 64)
+	n, err := strconv.ParseInt(strings.TrimSpace(strings.SplitN(after, " ", 2)[0]), 10, 64)
 	if err != nil {
 		return -1
 	}

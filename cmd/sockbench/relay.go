@@ -179,6 +179,9 @@ func (r *relay) exited() bool {
 // stop sends SIGTERM to the relay's process group, waits for it to exit
 // (killing it after 10 s), and returns everything it printed.
 func (r *relay) stop() string {
+	if r.exited() { // stopped already: its process group may be gone, or reused
+		return r.out.String()
+	}
 	pid := r.cmd.Process.Pid
 	syscall.Kill(r.target(), syscall.SIGTERM)
 	select {

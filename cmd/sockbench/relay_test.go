@@ -45,10 +45,10 @@ func TestServiceProcess(t *testing.T) {
 	}
 	defer os.RemoveAll(dir)
 	for _, svc := range []string{serviceEcho, serviceDemo} {
-		path := dir + "/" + serviceName(svc) + ".sock"
+		path := dir + "/" + svc + ".sock"
 		stop, err := startService(svc, path, 0, false)
 		if err != nil {
-			t.Fatalf("%s: %v", serviceName(svc), err)
+			t.Fatalf("%s: %v", svc, err)
 		}
 		appendReq := sized(64)
 		if svc == serviceDemo {
@@ -57,11 +57,11 @@ func TestServiceProcess(t *testing.T) {
 		r, err := pipelined(path, 1, 50*time.Millisecond, appendReq)
 		stop()
 		if err != nil || r.Requests <= 0 {
-			t.Errorf("%s: %+v, %v", serviceName(svc), r, err)
+			t.Errorf("%s: %+v, %v", svc, r, err)
 		}
 		if c, err := net.Dial("unix", path); err == nil {
 			c.Close()
-			t.Errorf("%s: still serving after stop", serviceName(svc))
+			t.Errorf("%s: still serving after stop", svc)
 		}
 	}
 }

@@ -14,17 +14,9 @@ import (
 
 // Services a scenario can run against.
 const (
-	serviceEcho = "" // the echo service (echo.go), the default
-	serviceDemo = "demo"
+	serviceEcho = "echo" // echo.go
+	serviceDemo = "demo" // package demo
 )
-
-// serviceName names a service for people and for SOCKBENCH_SERVE.
-func serviceName(svc string) string {
-	if svc == serviceEcho {
-		return "echo"
-	}
-	return svc
-}
 
 // startService serves svc on a unix socket at path, and stop ends it. The
 // service runs as a real server does: in a process of its own (this
@@ -39,8 +31,8 @@ func startService(svc, path string, replySize int, inproc bool) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
-	env := []string{"SOCKBENCH_SERVE=" + serviceName(svc) + ":" + strconv.Itoa(replySize) + ":" + path}
-	r, err := startProcess(serviceName(svc)+" service", path, env, exe)
+	env := []string{"SOCKBENCH_SERVE=" + svc + ":" + strconv.Itoa(replySize) + ":" + path}
+	r, err := startProcess(svc+" service", path, env, exe)
 	if err != nil {
 		return nil, err
 	}
@@ -78,13 +70,9 @@ func serveFromEnv() (bool, error) {
 	if err != nil {
 		return true, fmt.Errorf("SOCKBENCH_SERVE=%q: %v", v, err)
 	}
-	svc := parts[0]
-	if svc == serviceName(serviceEcho) {
-		svc = serviceEcho
-	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
-	stop, err := serveHere(svc, parts[2], reply)
+	stop, err := serveHere(parts[0], parts[2], reply)
 	if err != nil {
 		return true, err
 	}

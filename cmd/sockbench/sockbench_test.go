@@ -166,7 +166,8 @@ func TestDroppedEvents(t *testing.T) {
 	for out, want := range map[string]int64{
 		"screen…\nsockscope: 3 connections (0 failed), 10 messages; dropped 120 events (7028096 bytes)": 120,
 		"sockscope: 1 connections (0 failed); dropped 0 events (0 bytes)":                               0,
-		"killed": -1,
+		"killed":                             -1,
+		"sockscope: 2 connections; dropped ": -1,
 	} {
 		if got := droppedEvents(out); got != want {
 			t.Errorf("droppedEvents(%q) = %d, want %d", out, got, want)
