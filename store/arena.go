@@ -50,7 +50,7 @@ func (a *arena) put(parts ...[]byte) (chunk uint64, off uint32) {
 	}
 	chunk, off = a.chunks.next-1, uint32(a.off)
 	for _, p := range parts {
-		a.off += copy(c[a.off:], p)
+		a.off += coldCopy(c[a.off:], p)
 	}
 	a.live += int64(n)
 	return chunk, off
