@@ -247,6 +247,9 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 		r.drops[p] = droppedEvents(out)
 		fmt.Printf("%s: %s printed:\n", sc.title, p)
 		printIndented(out)
+		if cpu, n := rl.cpu(), requestsIn(out); cpu > 0 && n > 0 {
+			fmt.Printf("  (%s used %.2f s of CPU: %.2f µs per request it saw)\n", p, cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
+		}
 	}
 	if r.hwm > 0 {
 		fmt.Printf("  (peak RSS of --headless %s)\n", mib(r.hwm))
@@ -270,6 +273,21 @@ func droppedEvents(summary string) int64 {
 	if err != nil {
 		return -1
 	}
+	return n
+}
+
+// requestsIn reads "N requests" from sockscope's summary line: 0 when the
+// line is not there.
+func requestsIn(summary string) int64 {
+	i := strings.LastIndex(summary, "sockscope:")
+	if i < 0 {
+		return 0
+	}
+	before, _, ok := strings.Cut(summary[i:], " requests:")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseInt(before[strings.LastIndex(before, " ")+1:], 10, 64)
 	return n
 }
 

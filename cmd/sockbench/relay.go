@@ -194,6 +194,15 @@ func (r *relay) stop() string {
 	return r.out.String()
 }
 
+// cpu is the user and system CPU time the stopped process (and the children
+// it waited for, such as script's sockscope) used; 0 while it runs.
+func (r *relay) cpu() time.Duration {
+	if !r.exited() || r.cmd.ProcessState == nil {
+		return 0
+	}
+	return r.cmd.ProcessState.UserTime() + r.cmd.ProcessState.SystemTime()
+}
+
 // memStatus is a process's memory use from /proc/PID/status.
 type memStatus struct {
 	HWM, RSS int64 // bytes: peak and current resident set

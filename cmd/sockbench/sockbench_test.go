@@ -175,6 +175,18 @@ func TestDroppedEvents(t *testing.T) {
 	}
 }
 
+func TestRequestsIn(t *testing.T) {
+	for out, want := range map[string]int64{
+		"screen… 9 requests:\nsockscope: 4 connections (0 failed), 575222 messages, 287611 requests: 287611 ok": 287611,
+		"sockscope: 1 connections (0 failed), 0 messages, 0 requests: 0 ok":                                       0,
+		"killed": 0,
+	} {
+		if got := requestsIn(out); got != want {
+			t.Errorf("requestsIn(%q) = %d, want %d", out, got, want)
+		}
+	}
+}
+
 func TestSelectScenarios(t *testing.T) {
 	scs, err := selectScenarios(options{only: "latency,64b"})
 	if err != nil || len(scs) != 2 || scs[0].key != "latency" || scs[1].key != "64b" {
