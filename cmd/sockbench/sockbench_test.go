@@ -178,7 +178,7 @@ func TestDroppedEvents(t *testing.T) {
 func TestRequestsIn(t *testing.T) {
 	for out, want := range map[string]int64{
 		"screen… 9 requests:\nsockscope: 4 connections (0 failed), 575222 messages, 287611 requests: 287611 ok": 287611,
-		"sockscope: 1 connections (0 failed), 0 messages, 0 requests: 0 ok":                                       0,
+		"sockscope: 1 connections (0 failed), 0 messages, 0 requests: 0 ok":                                     0,
 		"killed": 0,
 	} {
 		if got := requestsIn(out); got != want {
