@@ -8,20 +8,14 @@ import (
 	"sockscope/store"
 )
 
-// frame classifies one frame, stores it, and pairs it.
-func (o *Observer) frame(c *conn, d protocol.Dir, f protocol.Frame) {
-	info := protocol.Classify(f.Data, o.cfg.IDFields)
-	if f.Err != "" {
-		// The framer's reason ("negative Content-Length") says why the
-		// bytes are not a frame; the classifier's ("not JSON") only what
-		// they look like.
-		info.Kind, info.Err = protocol.KindRaw, f.Err
-	}
-	m := protocol.Message{Conn: c.id, Dir: d, At: c.at, Frame: f, Info: info}
+// frame stores a frame its step classified, and pairs it.
+func (o *Observer) frame(c *conn, s *step) {
+	f, info := s.frame, s.info
+	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: f, Info: info}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	if r := o.cfg.Recorder; r != nil {
-		r.Frame(c.id, d, c.at, f, c.framers[d].Framing(), false)
+		r.Frame(c.id, s.dir, s.at, f, s.framing, false)
 	}
 	if o.dump != nil {
 		o.dump.message(&m)

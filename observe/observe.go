@@ -8,13 +8,16 @@
 //	go obs.Run(q)
 //	relay := &proxy.Relay{Listener: ln, Dial: dial, Queue: q}
 //
-// One goroutine runs it, so per-connection state (framers, the Pairer)
-// needs no lock; the store is written once per batch of events.
+// It runs in two stages (parse.go), each on one goroutine, so
+// per-connection state (framers, the Pairer) needs no lock; the store is
+// written once per batch of events.
 package observe
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"sockscope/protocol"
@@ -92,45 +95,31 @@ func (c Counts) String() string {
 
 // Observer consumes relay events. Create it with New.
 type Observer struct {
-	cfg     Config
+	cfg Config
+
+	// The parse stage's (parse.go).
+	framers map[uint64]*framers
+	names   map[int]procName // recent process names by pid
+	out     *batch           // the batch being parsed
+	at      time.Time        // the read time of the chunk being framed
+	chunk   []byte           // the chunk being framed
+	// crashTest, if set, is called for every event: tests make it panic.
+	crashTest func(*proxy.Event)
+
+	// The commit stage's.
 	conns   map[uint64]*conn
 	dump    *dumper
 	counts  Counts
-	tx      *store.Tx        // the open store transaction while a batch runs
-	names   map[int]procName // recent process names by pid
-	dumpErr error            // the first error writing the dump
-	// crashTest, if set, is called for every event: tests make it panic.
-	crashTest func(*proxy.Event)
+	tx      *store.Tx // the open store transaction while a batch commits
+	dumpErr error     // the first error writing the dump
+	handled batch     // Handle's batch, reused
 }
 
-// procName is a process name looked up at a time.
-type procName struct {
-	name string
-	at   time.Time
-}
-
-// processName names process pid, asking the OS at most once a second per
-// pid: a client that opens connections by the thousand is one process.
-func (o *Observer) processName(pid int, at time.Time) string {
-	if n, ok := o.names[pid]; ok && at.Sub(n.at) < time.Second {
-		return n.name
-	}
-	if o.names == nil || len(o.names) > 1024 {
-		o.names = map[int]procName{}
-	}
-	name := proxy.ProcessName(pid)
-	o.names[pid] = procName{name, at}
-	return name
-}
-
-// conn is what the observer keeps per relayed connection.
+// conn is what the commit stage keeps per relayed connection.
 type conn struct {
-	id      uint64
-	framers [2]protocol.Framer
-	emit    [2]func(protocol.Frame)
-	at      time.Time // the read time of the chunk being framed
-	pairer  *protocol.Pairer
-	early   map[uint64]protocol.Message // replies seen before their request, by message seq
+	id     uint64
+	pairer *protocol.Pairer
+	early  map[uint64]protocol.Message // replies seen before their request, by message seq
 	// Bytes dropped (gaps), by direction: lastAt is the read time of the
 	// last chunk seen, gapFrom the lastAt before the first gap (when the
 	// earliest dropped bytes may have been read after), gapTo the read
@@ -170,7 +159,7 @@ func New(cfg Config) *Observer {
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = protocol.DefaultMaxFrame
 	}
-	o := &Observer{cfg: cfg, conns: map[uint64]*conn{}}
+	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}}
 	if cfg.Dump != nil {
 		o.dump = newDumper(cfg.Dump)
 	}
@@ -178,23 +167,46 @@ func New(cfg Config) *Observer {
 }
 
 // Run consumes q until it is closed and drained, then closes what is still
-// open and flushes the outputs. Run it on its own goroutine.
+// open and flushes the outputs. Run it on its own goroutine; it starts one
+// more, for the commit stage.
 func (o *Observer) Run(q *proxy.Queue) {
-	var batch []proxy.Event
+	// Two batches: one parsing while the other commits.
+	free := make(chan *batch, 2)
+	free <- &batch{}
+	free <- &batch{}
+	parsed := make(chan *batch, 1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for b := range parsed {
+			o.commit(b)
+			b.reset(true) // the store has its own copy: the relay may reuse the bytes
+			o.flush()
+			free <- b
+		}
+	}()
+	var evs []proxy.Event
 	for {
 		var ok bool
-		batch, ok = q.Take(batch[:0])
-		if !ok {
+		if evs, ok = q.Take(evs[:0]); !ok {
 			break
 		}
-		o.Handle(batch)
-		quiet := len(batch) < quietEvents
-		for i := range batch {
-			quiet = quiet && len(batch[i].Data) < quietBytes
-			batch[i].Release() // the store has its own copy: the relay may reuse the bytes
+		quiet := len(evs) < quietEvents
+		for i := range evs {
+			quiet = quiet && len(evs[i].Data) < quietBytes
 		}
-		clear(batch)
-		o.flush()
+		// Parse into batches of about stepsPerBatch steps, which then own
+		// the events (and release them once committed).
+		for i := 0; i < len(evs); {
+			b := <-free
+			for i < len(evs) && len(b.steps) < stepsPerBatch && b.panic == "" {
+				b.events = append(b.events, evs[i])
+				o.parseEvents(b, len(b.events)-1)
+				i++
+			}
+			parsed <- b
+		}
+		clear(evs)
 		if quiet {
 			// Light traffic: wait for more rather than be woken by the
 			// relay for every read, which costs the relay a wake-up on its
@@ -203,27 +215,38 @@ func (o *Observer) Run(q *proxy.Queue) {
 			time.Sleep(quietWait)
 		}
 	}
+	close(parsed)
+	<-committed
 	o.finish(time.Now())
 }
 
-// Handle applies one batch of events. A panic while decoding is recovered:
-// it is counted, the rest of the batch is lost to the decoder, and the
-// observer goes on with the next batch (the relay never waits for it).
-func (o *Observer) Handle(batch []proxy.Event) {
+// Handle parses and commits one batch of events; it does not release
+// them. A panic while decoding is recovered: it is counted, the rest of
+// the batch is lost to the decoder, and the observer goes on with the next
+// batch (the relay never waits for it).
+func (o *Observer) Handle(events []proxy.Event) {
+	b := &o.handled
+	b.events = events
+	o.parse(b)
+	o.commit(b)
+	b.reset(false)
+}
+
+// commit applies the steps of a parsed batch.
+func (o *Observer) commit(b *batch) {
 	defer func() {
 		if r := recover(); r != nil {
 			o.tx = nil
-			o.counts.Panics++
-			o.counts.LastPanic = fmt.Sprint(r)
+			o.panicked(fmt.Sprint(r))
 		}
 	}()
+	if b.panic != "" {
+		o.panicked(b.panic)
+	}
 	o.cfg.Store.Update(func(tx *store.Tx) {
 		o.tx = tx
-		for i := range batch {
-			if o.crashTest != nil {
-				o.crashTest(&batch[i])
-			}
-			o.event(&batch[i])
+		for i := range b.steps {
+			o.step(&b.steps[i])
 		}
 		if o.cfg.Dropped != nil {
 			tx.SetDropped(o.cfg.Dropped())
@@ -232,68 +255,57 @@ func (o *Observer) Handle(batch []proxy.Event) {
 	})
 }
 
+// panicked counts a crash of the decoder.
+func (o *Observer) panicked(why string) {
+	o.counts.Panics++
+	o.counts.LastPanic = why
+}
+
 // Counts returns the running totals. Call it after Run returns, or from
-// Run's goroutine.
+// the goroutine calling Handle.
 func (o *Observer) Counts() Counts { return o.counts }
 
-func (o *Observer) event(ev *proxy.Event) {
-	switch ev.Type {
-	case proxy.EventOpen:
-		o.open(ev)
-	case proxy.EventData:
-		c := o.conns[ev.Conn]
-		if c == nil { // data of a connection we never saw open: cannot happen, but lose nothing
-			o.open(&proxy.Event{Type: proxy.EventOpen, Conn: ev.Conn, At: ev.At, Peer: &proxy.Peer{PID: -1, UID: -1}})
-			c = o.conns[ev.Conn]
+func (o *Observer) step(s *step) {
+	if s.kind == stepOpen {
+		o.open(s.conn, s.at, s.peer)
+		return
+	}
+	if s.kind == stepClose {
+		o.close(s.conn, s.at, s.err)
+		return
+	}
+	c := o.conns[s.conn]
+	if c == nil { // its open was lost to a crash: lose nothing more
+		o.open(s.conn, s.at, &proxy.Peer{PID: -1, UID: -1})
+		c = o.conns[s.conn]
+	}
+	switch s.kind {
+	case stepGap:
+		o.gap(c, s.dir, s.at, s.n)
+	case stepFrame:
+		o.frame(c, s)
+	case stepSeen:
+		c.lastAt[s.dir] = s.at
+		// Everything dir carried up to at is seen: replies that waited for
+		// a request from dir can no longer get one.
+		for _, e := range c.pairer.Settle(s.dir, s.at) {
+			o.orphan(c, e.Token)
 		}
-		o.data(c, ev)
-	case proxy.EventClose:
-		o.close(ev.Conn, ev.At, ev.Err, ev.TailGaps)
 	}
 }
 
-func (o *Observer) open(ev *proxy.Event) {
-	p := ev.Peer
-	if p == nil {
-		p = &proxy.Peer{PID: -1, UID: -1}
-	}
-	if p.Process == "" && p.PID > 0 {
-		named := *p // the relay's Peer is shared: fill in a copy
-		named.Process = o.processName(p.PID, ev.At)
-		p = &named
-	}
-	c := &conn{id: ev.Conn, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: ev.At}
-	for d := range c.framers {
-		dir := protocol.Dir(d)
-		c.framers[d] = protocol.NewFramer(o.cfg.Framing, o.cfg.MaxFrame)
-		c.emit[d] = func(f protocol.Frame) { o.frame(c, dir, f) }
-	}
-	o.conns[ev.Conn] = c
+func (o *Observer) open(id uint64, at time.Time, p *proxy.Peer) {
+	o.conns[id] = &conn{id: id, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: at}
 	o.counts.Conns++
 	o.tx.OpenConn(store.Conn{
-		ID: ev.Conn, Client: p.Client, Listen: p.Listen, Upstream: p.Upstream,
-		PID: p.PID, UID: p.UID, Process: p.Process, Opened: ev.At,
+		ID: id, Client: p.Client, Listen: p.Listen, Upstream: p.Upstream,
+		PID: p.PID, UID: p.UID, Process: p.Process, Opened: at,
 	})
 	if r := o.cfg.Recorder; r != nil {
-		r.Open(ev.Conn, ev.At, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
+		r.Open(id, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
 	}
 	if o.dump != nil {
-		o.dump.open(ev.Conn, ev.At, p)
-	}
-}
-
-func (o *Observer) data(c *conn, ev *proxy.Event) {
-	d := ev.Dir
-	if ev.Gap > 0 {
-		c.framers[d].Reset()
-		o.gap(c, d, ev.At, ev.Gap)
-	}
-	c.at, c.lastAt[d] = ev.At, ev.At
-	c.framers[d].Feed(ev.Data, c.emit[d])
-	// Everything d carried up to ev.At is seen: replies that waited for a
-	// request from d can no longer get one.
-	for _, e := range c.pairer.Settle(d, ev.At) {
-		o.orphan(c, e.Token)
+		o.dump.open(id, at, p)
 	}
 }
 
@@ -309,19 +321,11 @@ func (o *Observer) gap(c *conn, d protocol.Dir, at time.Time, n int64) {
 	}
 }
 
-// close ends a connection: its partial frames are flushed, bytes dropped
-// at its end are recorded, and what is still unpaired becomes no-reply or
-// orphan.
-func (o *Observer) close(id uint64, at time.Time, err error, tailGaps [2]int64) {
-	c := o.conns[id]
-	if c != nil {
-		for d := range c.framers {
-			c.at = at
-			c.framers[d].Flush(c.emit[d])
-			if n := tailGaps[d]; n > 0 {
-				o.gap(c, protocol.Dir(d), at, n)
-			}
-		}
+// close ends a connection (its partial frames and the bytes dropped at its
+// end were steps before this one): what is still unpaired becomes
+// no-reply or orphan.
+func (o *Observer) close(id uint64, at time.Time, err error) {
+	if c := o.conns[id]; c != nil {
 		noReply, orphans := c.pairer.Close()
 		for _, p := range noReply {
 			o.noReply(c, p)
@@ -348,14 +352,18 @@ func (o *Observer) close(id uint64, at time.Time, err error, tailGaps [2]int64) 
 // finish closes every connection still open (the relay stopped without
 // telling) and flushes the outputs.
 func (o *Observer) finish(at time.Time) {
-	if len(o.conns) > 0 {
-		o.cfg.Store.Update(func(tx *store.Tx) {
-			o.tx = tx
-			for id := range o.conns {
-				o.close(id, at, nil, [2]int64{})
-			}
-			o.tx = nil
-		})
+	var closes []proxy.Event
+	for id := range o.framers {
+		closes = append(closes, proxy.Event{Type: proxy.EventClose, Conn: id, At: at})
+	}
+	for id := range o.conns {
+		if o.framers[id] == nil {
+			closes = append(closes, proxy.Event{Type: proxy.EventClose, Conn: id, At: at})
+		}
+	}
+	if len(closes) > 0 {
+		slices.SortFunc(closes, func(a, b proxy.Event) int { return cmp.Compare(a.Conn, b.Conn) })
+		o.Handle(closes)
 	}
 	o.flush()
 }

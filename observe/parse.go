@@ -1,0 +1,256 @@
+package observe
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+)
+
+// The observer works in two stages. Parse frames and classifies each
+// connection's bytes, per direction, and writes down what the commit stage
+// is to do, in order, as steps; commit pairs, stores, records and dumps
+// them. Handle runs one after the other; Run runs each on a goroutine of
+// its own, a batch apart, so that where a core is to spare (a busy
+// connection with --lossless) decoding takes two.
+//
+// The stages share no state: parse owns the framers, the process names and
+// its batch until it hands it on; commit owns the rest of the Observer.
+
+// stepKind says what a step is.
+type stepKind uint8
+
+const (
+	stepOpen  stepKind = iota // the connection opened; peer is who
+	stepGap                   // n bytes of dir, read up to at, were dropped
+	stepFrame                 // a frame of dir, read at at, and what it is
+	stepSeen                  // dir was observed up to at
+	stepClose                 // the connection ended, with err if it failed
+)
+
+// step is one thing for the commit stage to do.
+type step struct {
+	kind    stepKind
+	dir     protocol.Dir
+	framing protocol.Framing // stepFrame: how its direction is framed
+	conn    uint64
+	at      time.Time
+	n       int64       // stepGap: bytes dropped
+	peer    *proxy.Peer // stepOpen
+	err     error       // stepClose
+	frame   protocol.Frame
+	info    protocol.Info
+}
+
+// batch is a batch of relay events and the steps parsed from it. Frames
+// alias the events' bytes, or bytes the batch keeps: they stay valid until
+// the batch is reset.
+type batch struct {
+	events []proxy.Event
+	steps  []step
+	kept   keeper
+	panic  string // why parsing crashed, if it did: the rest was not parsed
+}
+
+// reset empties the batch for reuse, releasing its events' bytes to the
+// relay if release is set (the events came from the Queue).
+func (b *batch) reset(release bool) {
+	if release {
+		for i := range b.events {
+			b.events[i].Release()
+		}
+		clear(b.events) // let go of the bytes in the slice's spare capacity too
+	}
+	b.events = b.events[:0]
+	clear(b.steps)
+	b.steps = b.steps[:0]
+	b.kept.reset()
+	b.panic = ""
+}
+
+// framers is what the parse stage keeps per connection.
+type framers struct {
+	f    [2]protocol.Framer
+	emit [2]func(protocol.Frame)
+}
+
+// stepsPerBatch is about how many steps Run parses into a batch before it
+// hands the batch to commit (a batch always holds whole events): the relay
+// hands over up to DefaultQueueBytes at once, which at 64 bytes a frame
+// would be a hundred thousand steps.
+const stepsPerBatch = 4096
+
+// parse turns b.events into b.steps.
+func (o *Observer) parse(b *batch) {
+	o.parseEvents(b, 0)
+}
+
+// parseEvents parses b.events from the i-th on. A panic is recovered: it
+// is noted in the batch, and the rest of the batch is lost to the decoder.
+func (o *Observer) parseEvents(b *batch, i int) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.panic = fmt.Sprint(r)
+		}
+		o.out, o.chunk = nil, nil
+	}()
+	o.out = b
+	for ; i < len(b.events); i++ {
+		ev := &b.events[i]
+		if o.crashTest != nil {
+			o.crashTest(ev)
+		}
+		o.parseEvent(b, ev)
+	}
+}
+
+// parseEvent appends the steps of one event.
+func (o *Observer) parseEvent(b *batch, ev *proxy.Event) {
+	switch ev.Type {
+	case proxy.EventOpen:
+		o.parseOpen(ev.Conn, ev.At, ev.Peer)
+	case proxy.EventData:
+		fs := o.framers[ev.Conn]
+		if fs == nil { // data of a connection we never saw open: cannot happen, but lose nothing
+			fs = o.parseOpen(ev.Conn, ev.At, nil)
+		}
+		d := ev.Dir
+		if ev.Gap > 0 {
+			fs.f[d].Reset()
+			b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: d, at: ev.At, n: ev.Gap})
+		}
+		o.at, o.chunk = ev.At, ev.Data
+		fs.f[d].Feed(ev.Data, fs.emit[d])
+		b.steps = append(b.steps, step{kind: stepSeen, conn: ev.Conn, dir: d, at: ev.At})
+	case proxy.EventClose:
+		if fs := o.framers[ev.Conn]; fs != nil {
+			o.at, o.chunk = ev.At, nil
+			for d := range fs.f {
+				fs.f[d].Flush(fs.emit[d])
+				if n := ev.TailGaps[d]; n > 0 {
+					b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: protocol.Dir(d), at: ev.At, n: n})
+				}
+			}
+			delete(o.framers, ev.Conn)
+		}
+		b.steps = append(b.steps, step{kind: stepClose, conn: ev.Conn, at: ev.At, err: ev.Err})
+	}
+}
+
+// parseOpen starts parsing connection id, opened at at by peer (nil if
+// unknown).
+func (o *Observer) parseOpen(id uint64, at time.Time, p *proxy.Peer) *framers {
+	if p == nil {
+		p = &proxy.Peer{PID: -1, UID: -1}
+	}
+	if p.Process == "" && p.PID > 0 {
+		named := *p // the relay's Peer is shared: fill in a copy
+		named.Process = o.processName(p.PID, at)
+		p = &named
+	}
+	fs := &framers{}
+	for d := range fs.f {
+		dir := protocol.Dir(d)
+		f := protocol.NewFramer(o.cfg.Framing, o.cfg.MaxFrame)
+		fs.f[d] = f
+		fs.emit[d] = func(fr protocol.Frame) { o.parseFrame(id, dir, f.Framing(), fr) }
+	}
+	o.framers[id] = fs
+	o.out.steps = append(o.out.steps, step{kind: stepOpen, conn: id, at: at, peer: p})
+	return fs
+}
+
+// parseFrame classifies a frame of connection id. A frame not in the chunk
+// being fed (one gathered from several, or flushed at the end) is in the
+// framer's own buffer, which its next chunk overwrites: the batch keeps a
+// copy.
+func (o *Observer) parseFrame(id uint64, d protocol.Dir, framing protocol.Framing, f protocol.Frame) {
+	if !within(f.Data, o.chunk) {
+		f.Data = o.out.kept.keep(f.Data)
+	}
+	info := protocol.Classify(f.Data, o.cfg.IDFields)
+	if f.Err != "" {
+		// The framer's reason ("negative Content-Length") says why the
+		// bytes are not a frame; the classifier's ("not JSON") only what
+		// they look like.
+		info.Kind, info.Err = protocol.KindRaw, f.Err
+	}
+	o.out.steps = append(o.out.steps, step{kind: stepFrame, conn: id, dir: d, at: o.at, framing: framing, frame: f, info: info})
+}
+
+// within reports whether b lies inside in.
+func within(b, in []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	s := uintptr(unsafe.Pointer(unsafe.SliceData(in)))
+	return p >= s && p+uintptr(len(b)) <= s+uintptr(len(in))
+}
+
+// procName is a process name looked up at a time.
+type procName struct {
+	name string
+	at   time.Time
+}
+
+// processName names process pid, asking the OS at most once a second per
+// pid: a client that opens connections by the thousand is one process.
+func (o *Observer) processName(pid int, at time.Time) string {
+	if n, ok := o.names[pid]; ok && at.Sub(n.at) < time.Second {
+		return n.name
+	}
+	if o.names == nil || len(o.names) > 1024 {
+		o.names = map[int]procName{}
+	}
+	name := proxy.ProcessName(pid)
+	o.names[pid] = procName{name, at}
+	return name
+}
+
+// keeper holds copies of bytes for as long as a batch lives, in chunks that
+// it reuses from batch to batch.
+type keeper struct {
+	chunks [][]byte
+	used   int // chunks holding copies; the last may have room
+}
+
+// keepChunk is the size of a keeper's chunks, and keepChunks how many it
+// keeps for reuse (a copy larger than a chunk gets one of its own size).
+const (
+	keepChunk  = 64 << 10
+	keepChunks = 16
+)
+
+// keep returns a copy of p, valid until reset.
+func (k *keeper) keep(p []byte) []byte {
+	if k.used == 0 || cap(k.chunks[k.used-1])-len(k.chunks[k.used-1]) < len(p) {
+		if k.used == len(k.chunks) {
+			k.chunks = append(k.chunks, nil)
+		}
+		if cap(k.chunks[k.used]) < len(p) {
+			k.chunks[k.used] = make([]byte, 0, max(len(p), keepChunk))
+		}
+		k.used++
+	}
+	c := &k.chunks[k.used-1]
+	n := len(*c)
+	*c = append(*c, p...)
+	return (*c)[n:len(*c):len(*c)]
+}
+
+// reset forgets every copy, keeping a few standard chunks for reuse.
+func (k *keeper) reset() {
+	n := 0
+	for _, c := range k.chunks {
+		if cap(c) == keepChunk && n < keepChunks {
+			k.chunks[n] = c[:0]
+			n++
+		}
+	}
+	clear(k.chunks[n:])
+	k.chunks = k.chunks[:n]
+	k.used = 0
+}

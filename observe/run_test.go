@@ -1,0 +1,85 @@
+package observe
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/store"
+)
+
+// TestRunTwoStages drives Run through a real lossless Queue too small for
+// more than a few chunks, so that parse works a batch ahead of commit.
+// Requests and replies are cut at random points, so most frames span two
+// chunks and are gathered in a framer buffer that the next batch's parse
+// overwrites while commit still has the frame: every stored frame must
+// still be exactly what was sent, and every call paired.
+func TestRunTwoStages(t *testing.T) {
+	const calls = 3000
+	var wire [2][]byte
+	var want [2][]string
+	for i := range calls {
+		req := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"m%d","params":"%s"}`, i, i%7, pad(i))
+		resp := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"result":"%s"}`, i, pad(i*3))
+		wire[protocol.C2S] = append(wire[protocol.C2S], req+"\n"...)
+		wire[protocol.S2C] = append(wire[protocol.S2C], resp+"\n"...)
+		want[protocol.C2S] = append(want[protocol.C2S], req)
+		want[protocol.S2C] = append(want[protocol.S2C], resp)
+	}
+	q := proxy.NewQueue(512, true)
+	st := store.New(store.Config{})
+	o := New(Config{Store: st})
+	done := make(chan struct{})
+	go func() {
+		o.Run(q)
+		close(done)
+	}()
+
+	t0 := time.Now()
+	q.Put(proxy.Event{Type: proxy.EventOpen, Conn: 1, At: t0, Peer: &proxy.Peer{PID: -1, UID: -1}})
+	// All requests first, then all replies, each in reads of 1-300 bytes.
+	at := t0
+	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
+		for b := wire[d]; len(b) > 0; {
+			n := min(len(b), 1+rand.IntN(300))
+			at = at.Add(time.Microsecond)
+			q.Put(proxy.Event{Type: proxy.EventData, Conn: 1, Dir: d, At: at, Data: b[:n:n]})
+			b = b[n:]
+		}
+	}
+	q.Put(proxy.Event{Type: proxy.EventClose, Conn: 1, At: at.Add(time.Microsecond)})
+	q.Close()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return after the queue closed")
+	}
+
+	if c := o.Counts(); c.OK != calls || c.Messages != 2*calls || c.NoReply+c.Orphan+c.Raw+c.Panics != 0 {
+		t.Fatalf("counts %+v, want %d ok calls and nothing else", c, calls)
+	}
+	var got [2][]string
+	st.Messages(0, func(m *protocol.Message) bool {
+		got[m.Dir] = append(got[m.Dir], string(m.Frame.Data))
+		return true
+	})
+	for d := range got {
+		if len(got[d]) != calls {
+			t.Fatalf("%v: %d messages stored, want %d", protocol.Dir(d), len(got[d]), calls)
+		}
+		for i := range got[d] {
+			if got[d][i] != want[d][i] {
+				t.Fatalf("%v message %d:\n got %q\nwant %q", protocol.Dir(d), i, got[d][i], want[d][i])
+			}
+		}
+	}
+}
+
+// pad is a filler of a length that varies with i.
+func pad(i int) string {
+	const s = "abcdefghijklmnopqrstuvwxyz0123456789"
+	return s[:i%len(s)]
+}
