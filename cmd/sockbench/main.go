@@ -247,8 +247,12 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 		r.drops[p] = droppedEvents(out)
 		fmt.Printf("%s: %s printed:\n", sc.title, p)
 		printIndented(out)
-		if cpu, n := rl.cpu(), requestsIn(out); cpu > 0 && n > 0 {
-			fmt.Printf("  (%s used %.2f s of CPU: %.2f µs per request it saw)\n", p, cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
+		if cpu := rl.cpu(); cpu > 0 {
+			per := ""
+			if n := requestsIn(out); n >= 1000 { // not, say, with --framing raw
+				per = fmt.Sprintf(": %.2f µs per request it saw", float64(cpu.Microseconds())/float64(n))
+			}
+			fmt.Printf("  (%s used %.2f s of CPU%s)\n", p, cpu.Seconds(), per)
 		}
 	}
 	if r.hwm > 0 {
