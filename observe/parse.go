@@ -12,9 +12,10 @@ import (
 // The observer works in two stages. Parse frames and classifies each
 // connection's bytes, per direction, and writes down what the commit stage
 // is to do, in order, as steps; commit pairs, stores, records and dumps
-// them. Handle runs one after the other; Run runs each on a goroutine of
-// its own, a batch apart, so that where a core is to spare (a busy
-// connection with --lossless) decoding takes two.
+// them. Handle runs one after the other; so does Run, except with
+// --lossless, where it runs each on a goroutine of its own, a batch apart,
+// so that decoding a busy connection, which the relay then waits for, takes
+// two cores.
 //
 // The stages share no state: parse owns the framers, the process names and
 // its batch until it hands it on; commit owns the rest of the Observer.

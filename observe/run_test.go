@@ -11,13 +11,21 @@ import (
 	"sockscope/store"
 )
 
-// TestRunTwoStages drives Run through a real lossless Queue too small for
-// more than a few chunks, so that parse works a batch ahead of commit.
-// Requests and replies are cut at random points, so most frames span two
-// chunks and are gathered in a framer buffer that the next batch's parse
-// overwrites while commit still has the frame: every stored frame must
-// still be exactly what was sent, and every call paired.
-func TestRunTwoStages(t *testing.T) {
+// TestRun drives Run through a real Queue. Lossless and too small for
+// more than a few chunks, parse works a batch ahead of commit (two
+// stages); not lossless and large enough for everything, Run takes it all
+// at once and parses it in many batches. Requests and replies are cut at
+// random points, so most frames span two chunks and are gathered in a
+// framer buffer that the next batch's parse overwrites, with two stages
+// while commit still has the frame: every stored frame must still be
+// exactly what was sent, and every call paired.
+func TestRun(t *testing.T) {
+	for _, lossless := range []bool{true, false} {
+		t.Run(fmt.Sprint("lossless=", lossless), func(t *testing.T) { testRun(t, lossless) })
+	}
+}
+
+func testRun(t *testing.T, lossless bool) {
 	const calls = 3000
 	var wire [2][]byte
 	var want [2][]string
@@ -30,6 +38,9 @@ func TestRunTwoStages(t *testing.T) {
 		want[protocol.S2C] = append(want[protocol.S2C], resp)
 	}
 	q := proxy.NewQueue(512, true)
+	if !lossless {
+		q = proxy.NewQueue(int64(2*(len(wire[0])+len(wire[1]))), false)
+	}
 	st := store.New(store.Config{})
 	o := New(Config{Store: st})
 	done := make(chan struct{})
@@ -51,6 +62,9 @@ func TestRunTwoStages(t *testing.T) {
 		}
 	}
 	q.Put(proxy.Event{Type: proxy.EventClose, Conn: 1, At: at.Add(time.Microsecond)})
+	if d, _ := q.Dropped(); d > 0 {
+		t.Fatalf("the queue dropped %d events", d)
+	}
 	q.Close()
 	select {
 	case <-done:

@@ -145,6 +145,9 @@ func (q *Queue) Take(dst []Event) ([]Event, bool) {
 	}
 }
 
+// Lossless reports whether Put waits for room rather than drop.
+func (q *Queue) Lossless() bool { return q.lossless }
+
 // Close ends the queue: Puts are dropped from now on, waiting Puts return,
 // and Take returns false once the events already queued are taken.
 func (q *Queue) Close() {
