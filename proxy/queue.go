@@ -34,6 +34,7 @@ type Queue struct {
 	done chan struct{} // closed by Close
 
 	droppedEvents, droppedBytes atomic.Uint64
+	waits                       atomic.Uint64 // lossless Puts that waited for room
 }
 
 type gapKey struct {
@@ -70,8 +71,11 @@ func (q *Queue) Put(ev Event) bool {
 	n := int64(len(ev.Data))
 	q.mu.Lock()
 	if ev.Type == EventData {
-		for q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
-			q.room.Wait()
+		if q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
+			q.waits.Add(1)
+			for !q.closed && q.bytes > 0 && q.bytes+n > q.max {
+				q.room.Wait()
+			}
 		}
 		if q.closed {
 			q.mu.Unlock()
@@ -145,9 +149,6 @@ func (q *Queue) Take(dst []Event) ([]Event, bool) {
 	}
 }
 
-// Lossless reports whether Put waits for room rather than drop.
-func (q *Queue) Lossless() bool { return q.lossless }
-
 // Close ends the queue: Puts are dropped from now on, waiting Puts return,
 // and Take returns false once the events already queued are taken.
 func (q *Queue) Close() {
@@ -160,6 +161,10 @@ func (q *Queue) Close() {
 	close(q.done)
 	q.room.Broadcast()
 }
+
+// Waits returns how many times a lossless Put has waited for room so far:
+// how often the relay waited for the observer. It may be called at any time.
+func (q *Queue) Waits() uint64 { return q.waits.Load() }
 
 // Dropped returns how many Data events, and how many bytes in them, Put has
 // dropped so far. It may be called at any time.

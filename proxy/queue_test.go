@@ -105,6 +105,9 @@ func TestQueueCloseWakesTake(t *testing.T) {
 func TestQueueLosslessWaits(t *testing.T) {
 	q := NewQueue(4, true)
 	q.Put(Event{Type: EventData, Data: []byte("abcd")})
+	if w := q.Waits(); w != 0 {
+		t.Errorf("Waits() = %d before any Put waited", w)
+	}
 	put := make(chan bool)
 	go func() { put <- q.Put(Event{Type: EventData, Data: []byte("e")}) }()
 	select {
@@ -118,6 +121,9 @@ func TestQueueLosslessWaits(t *testing.T) {
 	}
 	if ev, _ := q.Dropped(); ev != 0 {
 		t.Errorf("lossless queue dropped %d", ev)
+	}
+	if w := q.Waits(); w != 1 {
+		t.Errorf("Waits() = %d after one Put waited", w)
 	}
 }
 
