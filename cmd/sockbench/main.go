@@ -5,6 +5,7 @@
 //	go run ./cmd/sockbench            # build sockscope, run every scenario
 //	go run ./cmd/sockbench -only 64b -rounds 5
 //	go run ./cmd/sockbench -socat     # also through socat, for comparison
+//	go run ./cmd/sockbench -bare      # also through a bare io.Copy relay
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
@@ -57,6 +58,7 @@ type options struct {
 	replySize int
 	latencyN  int
 	socat     bool
+	bare      bool
 	mem       bool
 	memN      int64
 	maxBytes  int64
@@ -66,6 +68,9 @@ type options struct {
 }
 
 func main() {
+	if bareFromEnv() { // sockscope's arguments: not ours to parse
+		return
+	}
 	var o options
 	flag.StringVar(&o.bin, "bin", "", "sockscope binary (default: go build the module in the current directory)")
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each timed run")
@@ -76,6 +81,7 @@ func main() {
 	flag.IntVar(&o.replySize, "reply", 0, "reply size in bytes (default: same as the request)")
 	flag.IntVar(&o.latencyN, "n", 20000, "round trips per latency run")
 	flag.BoolVar(&o.socat, "socat", false, "also run every scenario through socat, if installed")
+	flag.BoolVar(&o.bare, "bare", false, "also run every scenario through a bare Go io.Copy relay")
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
 	flag.Int64Var(&o.memN, "mem-n", 10_000_000, "requests (each answered) in -mem mode")
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
@@ -169,6 +175,7 @@ const (
 	pathHeadless = "sockscope"
 	pathUI       = "sockscope+UI"
 	pathSocat    = "socat"
+	pathBare     = "io.Copy"
 )
 
 // runScenario starts fresh relays and runs one scenario o.rounds times on
@@ -190,6 +197,9 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 	if useSocat {
 		paths = append(paths, pathSocat)
 	}
+	if o.bare {
+		paths = append(paths, pathBare)
+	}
 	for _, p := range paths[1:] {
 		var r *relay
 		var err error
@@ -200,6 +210,8 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 			r, err = startSockscope(o.bin, dir, "ui", svc, true, extra...)
 		case pathSocat:
 			r, err = startSocat(dir, svc)
+		case pathBare:
+			r, err = startBare(dir, svc)
 		}
 		if err != nil {
 			stopAll()

@@ -4,26 +4,17 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// TestMain lets the test binary stand in for sockscope: with
-// SOCKBENCH_STANDIN=1 it is a plain io.Copy relay that takes sockscope's
-// arguments and prints a summary line on SIGTERM. It is also the bare relay
-// the README compares sockscope with:
-//
-//	go test -c -o /tmp/standin ./cmd/sockbench
-//	SOCKBENCH_STANDIN=1 go run ./cmd/sockbench -bin /tmp/standin
+// TestMain lets the test binary stand in for sockscope, as the bare relay
+// (SOCKBENCH_BARE=1, bare.go), and for a service.
 func TestMain(m *testing.M) {
-	if os.Getenv("SOCKBENCH_STANDIN") == "1" {
-		standIn(os.Args[1:])
+	if bareFromEnv() {
 		return
 	}
 	if served, err := serveFromEnv(); served { // a service process of TestServiceProcess
@@ -66,65 +57,10 @@ func TestServiceProcess(t *testing.T) {
 	}
 }
 
-func standIn(args []string) {
-	var listen, up string
-	for i := 0; i < len(args); i++ {
-		switch args[i] {
-		case "--listen":
-			i++
-			listen = strings.TrimPrefix(args[i], "unix:")
-		case "--headless":
-		default:
-			up = strings.TrimPrefix(args[i], "unix:")
-		}
-	}
-	ln, err := net.Listen("unix", listen)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	n := 0
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
-	conns := make(chan net.Conn)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns <- c
-		}
-	}()
-	for {
-		select {
-		case <-sig:
-			fmt.Printf("stand-in: %d connections\n", n)
-			os.Exit(0)
-		case c := <-conns:
-			n++
-			go func() {
-				defer c.Close()
-				u, err := dial(up) // retries while the service's backlog is full
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "stand-in:", err)
-					return
-				}
-				defer u.Close()
-				go func() { // a client that is done writing ends the upstream's input
-					io.Copy(u, c)
-					u.(*net.UnixConn).CloseWrite()
-				}()
-				io.Copy(c, u)
-			}()
-		}
-	}
-}
-
 // TestRelayThroughSubprocess runs a scenario through a relay subprocess
 // started and stopped the way sockscope is.
 func TestRelayThroughSubprocess(t *testing.T) {
-	t.Setenv("SOCKBENCH_STANDIN", "1")
+	t.Setenv("SOCKBENCH_BARE", "1")
 	path := startTestEcho(t, 0)
 	dir, err := os.MkdirTemp("", "sb")
 	if err != nil {
@@ -147,7 +83,7 @@ func TestRelayThroughSubprocess(t *testing.T) {
 	}
 	out := r.stop()
 	// The readiness probe and the latency run.
-	if !strings.Contains(out, "stand-in: 2 connections") {
+	if !strings.Contains(out, "io.Copy relay: 2 connections") {
 		t.Errorf("relay printed %q", out)
 	}
 	if !r.exited() || strings.Contains(out, "killed") {
@@ -164,5 +100,27 @@ func TestRelayThatNeverListens(t *testing.T) {
 	_, err = startSockscope("/bin/false", dir, "p", dir+"/nothing.sock", false)
 	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
 		t.Errorf("startSockscope(/bin/false) = %v", err)
+	}
+}
+
+// TestBareRelay runs the -bare path: this program again, as an io.Copy
+// relay in a process of its own.
+func TestBareRelay(t *testing.T) {
+	path := startTestEcho(t, 0)
+	dir, err := os.MkdirTemp("", "sb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	r, err := startBare(dir, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipelined(r.addr, 2, 50*time.Millisecond, sized(64))
+	if err != nil || res.Requests <= 0 {
+		t.Errorf("pipelined through the bare relay: %+v, %v", res, err)
+	}
+	if out := r.stop(); !strings.Contains(out, "io.Copy relay: 3 connections") {
+		t.Errorf("bare relay printed %q", out)
 	}
 }
