@@ -27,11 +27,14 @@ import (
 )
 
 // After a batch of fewer than quietEvents events, none of them larger than
-// quietBytes, the observer sleeps quietWait before taking the next.
+// quietBytes, the observer waits quietWait before taking the next, unless
+// the queue fills up meanwhile (proxy.Queue.Filling). Every wake-up of the
+// observer takes a core from the relay for a moment: waiting 1 ms instead
+// of 5 added about 6 µs to the median of a one-at-a-time round trip.
 const (
 	quietEvents = 64
 	quietBytes  = 4 << 10
-	quietWait   = time.Millisecond
+	quietWait   = 5 * time.Millisecond
 )
 
 // Config says what an Observer decodes and where it puts the results.
@@ -204,6 +207,8 @@ func (o *Observer) Run(q *proxy.Queue) {
 		evs   []proxy.Event
 		waits uint64
 	)
+	quiet := time.NewTimer(quietWait)
+	quiet.Stop()
 	for {
 		var ok bool
 		if evs, ok = q.Take(evs[:0]); !ok {
@@ -212,9 +217,9 @@ func (o *Observer) Run(q *proxy.Queue) {
 		w := q.Waits()
 		relayWaited := w != waits
 		waits = w
-		quiet := len(evs) < quietEvents
+		light := len(evs) < quietEvents
 		for i := range evs {
-			quiet = quiet && len(evs[i].Data) < quietBytes
+			light = light && len(evs[i].Data) < quietBytes
 		}
 		// Parse into batches of about stepsPerBatch steps, which then own
 		// the events (and release them once committed).
@@ -237,12 +242,17 @@ func (o *Observer) Run(q *proxy.Queue) {
 			spare = append(spare, b)
 		}
 		clear(evs)
-		if quiet {
+		if light {
 			// Light traffic: wait for more rather than be woken by the
 			// relay for every read, which costs the relay a wake-up on its
 			// way (tens of µs a round trip). Heavy traffic is decoded at
 			// once, while the bytes are still in the cache.
-			time.Sleep(quietWait)
+			quiet.Reset(quietWait)
+			select {
+			case <-quiet.C:
+			case <-q.Filling():
+				quiet.Stop()
+			}
 		}
 	}
 	close(parsed)
@@ -262,6 +272,7 @@ func (o *Observer) Handle(events []proxy.Event) {
 	o.parse(b)
 	o.commit(b)
 	b.reset(false)
+	b.events = nil // the caller's
 }
 
 // commit applies the steps of a parsed batch.

@@ -61,7 +61,7 @@ func (b *batch) reset(release bool) {
 		for i := range b.events {
 			b.events[i].Release()
 		}
-		clear(b.events) // let go of the bytes in the slice's spare capacity too
+		clear(b.events) // the slice is reused: hold no bytes meanwhile
 	}
 	b.events = b.events[:0]
 	clear(b.steps)

@@ -31,7 +31,10 @@ type Queue struct {
 	gaps   map[gapKey]int64 // bytes dropped since the last kept Data
 
 	wake chan struct{} // cap 1: the queue became non-empty or closed
-	done chan struct{} // closed by Close
+	// filling (cap 1) is signalled when the Data queued passes a quarter
+	// of max.
+	filling chan struct{}
+	done    chan struct{} // closed by Close
 
 	droppedEvents, droppedBytes atomic.Uint64
 	waits                       atomic.Uint64 // lossless Puts that waited for room
@@ -54,6 +57,7 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 		lossless: lossless,
 		gaps:     map[gapKey]int64{},
 		wake:     make(chan struct{}, 1),
+		filling:  make(chan struct{}, 1),
 		done:     make(chan struct{}),
 	}
 	q.room.L = &q.mu
@@ -109,6 +113,7 @@ func (q *Queue) Put(ev Event) bool {
 	q.evs = append(q.evs, ev)
 	q.bytes += n
 	first := len(q.evs) == 1
+	filling := q.bytes >= q.max/4 && q.bytes-n < q.max/4
 	q.mu.Unlock()
 	if first {
 		select {
@@ -116,8 +121,20 @@ func (q *Queue) Put(ev Event) bool {
 		default:
 		}
 	}
+	if filling {
+		select {
+		case q.filling <- struct{}{}:
+		default:
+		}
+	}
 	return true
 }
+
+// Filling receives when the Data queued passes a quarter of the bound: a
+// consumer that waits before taking, to take more at once, should take now.
+// A receive may be stale (the events since taken): it only wakes the
+// consumer once too early.
+func (q *Queue) Filling() <-chan struct{} { return q.filling }
 
 // Take waits until at least one event is queued, then moves all queued
 // events to the end of dst and returns it with true. Pass the previous

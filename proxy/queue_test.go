@@ -257,3 +257,32 @@ func TestLosslessRelay(t *testing.T) {
 		}
 	}
 }
+
+// Filling is signalled once the Data queued passes a quarter of the bound,
+// and again after a Take emptied the queue and it passed it again.
+func TestQueueFilling(t *testing.T) {
+	q := NewQueue(400, false)
+	filling := func() bool {
+		select {
+		case <-q.Filling():
+			return true
+		default:
+			return false
+		}
+	}
+	for round := range 2 {
+		q.Put(Event{Type: EventData, Data: make([]byte, 99)})
+		if filling() {
+			t.Fatalf("round %d: filling at 99 of 400 bytes", round)
+		}
+		q.Put(Event{Type: EventData, Data: make([]byte, 1)})
+		if !filling() {
+			t.Fatalf("round %d: not filling at 100 of 400 bytes", round)
+		}
+		q.Put(Event{Type: EventData, Data: make([]byte, 50)})
+		if filling() {
+			t.Fatalf("round %d: filling signalled twice", round)
+		}
+		q.Take(nil)
+	}
+}
