@@ -26,17 +26,6 @@ import (
 	"sockscope/store"
 )
 
-// After a batch of fewer than quietEvents events, none of them larger than
-// quietBytes, the observer waits quietWait before taking the next, unless
-// the queue fills up meanwhile (proxy.Queue.Filling). Every wake-up of the
-// observer takes a core from the relay for a moment: waiting 1 ms instead
-// of 5 added about 6 µs to the median of a one-at-a-time round trip.
-const (
-	quietEvents = 64
-	quietBytes  = 4 << 10
-	quietWait   = 5 * time.Millisecond
-)
-
 // Config says what an Observer decodes and where it puts the results.
 type Config struct {
 	// Store receives connections, messages and rows. Required.
@@ -167,99 +156,6 @@ func New(cfg Config) *Observer {
 		o.dump = newDumper(cfg.Dump)
 	}
 	return o
-}
-
-// Run consumes q until it is closed and drained, then closes what is still
-// open and flushes the outputs. Run it on its own goroutine.
-//
-// While the relay waits for the observer (a lossless queue that filled up),
-// the observer's speed is the traffic's: Run then commits each batch on a
-// second goroutine while it parses the next. Otherwise it does both on this
-// one, leaving the rest of the machine to the relay. (On two cores, the
-// second goroutine made --lossless 64 B calls 30 % faster, but cost a busy
-// relay that was not waiting 15-20 % of its 64 B throughput without
-// --lossless, and 4 % at 16 KiB with it.)
-func (o *Observer) Run(q *proxy.Queue) {
-	commit := func(b *batch) {
-		o.commit(b)
-		b.reset(true) // the store has its own copy: the relay may reuse the bytes
-		o.flush()
-	}
-	parsed, back := make(chan *batch), make(chan *batch, 2)
-	go func() {
-		for b := range parsed {
-			commit(b)
-			back <- b
-		}
-	}()
-	spare := []*batch{{}, {}} // batches not in parsed's hands
-	inFlight := 0
-	get := func() *batch {
-		if len(spare) == 0 {
-			spare = append(spare, <-back)
-			inFlight--
-		}
-		b := spare[len(spare)-1]
-		spare = spare[:len(spare)-1]
-		return b
-	}
-	var (
-		evs   []proxy.Event
-		waits uint64
-	)
-	quiet := time.NewTimer(quietWait)
-	quiet.Stop()
-	for {
-		var ok bool
-		if evs, ok = q.Take(evs[:0]); !ok {
-			break
-		}
-		w := q.Waits()
-		relayWaited := w != waits
-		waits = w
-		light := len(evs) < quietEvents
-		for i := range evs {
-			light = light && len(evs[i].Data) < quietBytes
-		}
-		// Parse into batches of about stepsPerBatch steps, which then own
-		// the events (and release them once committed).
-		for i := 0; i < len(evs); {
-			b := get()
-			for i < len(evs) && len(b.steps) < stepsPerBatch && b.panic == "" {
-				b.events = append(b.events, evs[i])
-				o.parseEvents(b, len(b.events)-1)
-				i++
-			}
-			if relayWaited {
-				parsed <- b
-				inFlight++
-				continue
-			}
-			for ; inFlight > 0; inFlight-- { // commits stay in order
-				spare = append(spare, <-back)
-			}
-			commit(b)
-			spare = append(spare, b)
-		}
-		clear(evs)
-		if light {
-			// Light traffic: wait for more rather than be woken by the
-			// relay for every read, which costs the relay a wake-up on its
-			// way (tens of µs a round trip). Heavy traffic is decoded at
-			// once, while the bytes are still in the cache.
-			quiet.Reset(quietWait)
-			select {
-			case <-quiet.C:
-			case <-q.Filling():
-				quiet.Stop()
-			}
-		}
-	}
-	close(parsed)
-	for ; inFlight > 0; inFlight-- {
-		<-back
-	}
-	o.finish(time.Now())
 }
 
 // Handle parses and commits one batch of events; it does not release

@@ -76,12 +76,6 @@ type framers struct {
 	emit [2]func(protocol.Frame)
 }
 
-// stepsPerBatch is about how many steps Run parses into a batch before it
-// hands the batch to commit (a batch always holds whole events): the relay
-// hands over up to DefaultQueueBytes at once, which at 64 bytes a frame
-// would be a hundred thousand steps.
-const stepsPerBatch = 4096
-
 // parse turns b.events into b.steps.
 func (o *Observer) parse(b *batch) {
 	o.parseEvents(b, 0)
