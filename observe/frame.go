@@ -10,18 +10,17 @@ import (
 
 // frame stores a frame its step classified, and pairs it.
 func (o *Observer) frame(c *conn, s *step) {
-	f, info := s.frame, s.info
-	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: f, Info: info}
+	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	if r := o.cfg.Recorder; r != nil {
-		r.Frame(c.id, s.dir, s.at, f, s.framing, false)
+		r.Frame(c.id, s.dir, s.at, s.frame, s.framing, false)
 	}
 	if o.dump != nil {
 		o.dump.message(&m)
 	}
 
-	switch {
+	switch info := &s.info; {
 	case info.Kind == protocol.KindRequest && info.ID != nil:
 		o.request(c, &m)
 	case info.Kind == protocol.KindResponse && info.ID != nil:
