@@ -40,6 +40,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// recordedFrames returns the frame records of the session file at path.
+func recordedFrames(t *testing.T, path string) []session.Record {
+	t.Helper()
+	recs, err := session.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []session.Record
+	for _, r := range recs {
+		if r.Type == session.TypeFrame {
+			frames = append(frames, r)
+		}
+	}
+	return frames
+}
+
 // shortDir is a temp dir whose socket paths stay well under 104 bytes.
 func shortDir(t *testing.T) string {
 	t.Helper()
@@ -309,15 +325,9 @@ func TestRecordThenShow(t *testing.T) {
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("session file: %v, mode %v; want 0600", err, fi.Mode())
 	}
-	recs, err := session.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	framings := map[string]int{}
-	for _, r := range recs {
-		if r.Type == session.TypeFrame {
-			framings[fmt.Sprint(r.Conn, " ", r.Framing)]++
-		}
+	for _, r := range recordedFrames(t, file) {
+		framings[fmt.Sprint(r.Conn, " ", r.Framing)]++
 	}
 	if framings["4 content-length"] != 6 || framings["1 lines"] != 102 {
 		t.Errorf("recorded framings %v, want each frame's own", framings)

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"sockscope/session"
 )
 
 // digest counts and checksums the bytes written to it.
@@ -137,18 +135,12 @@ func TestHugeFrames(t *testing.T) {
 			dumped[size]++
 		}
 	}
-	recs, err := session.ReadFile(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
 	recorded := map[int64]int{}
-	for _, r := range recs {
-		if r.Type == session.TypeFrame {
-			if !r.Truncated || len(r.Data) >= r.Size {
-				t.Errorf("recorded frame of %d bytes keeps %d, truncated %v", r.Size, len(r.Data), r.Truncated)
-			}
-			recorded[int64(r.Size)]++
+	for _, r := range recordedFrames(t, rec) {
+		if !r.Truncated || len(r.Data) >= r.Size {
+			t.Errorf("recorded frame of %d bytes keeps %d, truncated %v", r.Size, len(r.Data), r.Truncated)
 		}
+		recorded[int64(r.Size)]++
 	}
 	for size, n := range want {
 		if dumped[size] != n || recorded[size] != n {

@@ -165,7 +165,7 @@ func New(cfg Config) *Observer {
 func (o *Observer) Handle(events []proxy.Event) {
 	b := &o.handled
 	b.events = events
-	o.parse(b)
+	o.parseEvents(b, 0)
 	o.commit(b)
 	b.reset(false)
 	b.events = nil // the caller's
@@ -205,25 +205,17 @@ func (o *Observer) panicked(why string) {
 func (o *Observer) Counts() Counts { return o.counts }
 
 func (o *Observer) step(s *step) {
-	if s.kind == stepOpen {
-		o.open(s.conn, s.at, s.peer)
-		return
-	}
-	if s.kind == stepClose {
-		o.close(s.conn, s.at, s.err)
-		return
-	}
-	c := o.conns[s.conn]
-	if c == nil { // its open was lost to a crash: lose nothing more
-		o.open(s.conn, s.at, &proxy.Peer{PID: -1, UID: -1})
-		c = o.conns[s.conn]
-	}
 	switch s.kind {
+	case stepOpen:
+		o.open(s.conn, s.at, s.peer)
+	case stepClose:
+		o.close(s.conn, s.at, s.err)
 	case stepGap:
-		o.gap(c, s.dir, s.at, s.n)
+		o.gap(o.stepConn(s), s.dir, s.at, s.n)
 	case stepFrame:
-		o.frame(c, s)
+		o.frame(o.stepConn(s), s)
 	case stepSeen:
+		c := o.stepConn(s)
 		c.lastAt[s.dir] = s.at
 		// Everything dir carried up to at is seen: replies that waited for
 		// a request from dir can no longer get one.
@@ -231,6 +223,16 @@ func (o *Observer) step(s *step) {
 			o.orphan(c, e.Token)
 		}
 	}
+}
+
+// stepConn returns the connection of step s.
+func (o *Observer) stepConn(s *step) *conn {
+	c := o.conns[s.conn]
+	if c == nil { // its open was lost to a crash: lose nothing more
+		o.open(s.conn, s.at, &proxy.Peer{PID: -1, UID: -1})
+		c = o.conns[s.conn]
+	}
+	return c
 }
 
 func (o *Observer) open(id uint64, at time.Time, p *proxy.Peer) {

@@ -76,12 +76,7 @@ type framers struct {
 	emit [2]func(protocol.Frame)
 }
 
-// parse turns b.events into b.steps.
-func (o *Observer) parse(b *batch) {
-	o.parseEvents(b, 0)
-}
-
-// parseEvents parses b.events from the i-th on. A panic is recovered: it
+// parseEvents turns b.events, from the i-th on, into b.steps. A panic is recovered: it
 // is noted in the batch, and the rest of the batch is lost to the decoder.
 func (o *Observer) parseEvents(b *batch, i int) {
 	defer func() {
@@ -96,12 +91,13 @@ func (o *Observer) parseEvents(b *batch, i int) {
 		if o.crashTest != nil {
 			o.crashTest(ev)
 		}
-		o.parseEvent(b, ev)
+		o.parseEvent(ev)
 	}
 }
 
-// parseEvent appends the steps of one event.
-func (o *Observer) parseEvent(b *batch, ev *proxy.Event) {
+// parseEvent appends the steps of one event to the batch being parsed.
+func (o *Observer) parseEvent(ev *proxy.Event) {
+	b := o.out
 	switch ev.Type {
 	case proxy.EventOpen:
 		o.parseOpen(ev.Conn, ev.At, ev.Peer)

@@ -116,18 +116,20 @@ func (q *Queue) Put(ev Event) bool {
 	filling := q.bytes >= q.max/4 && q.bytes-n < q.max/4
 	q.mu.Unlock()
 	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
+		poke(q.wake)
 	}
 	if filling {
-		select {
-		case q.filling <- struct{}{}:
-		default:
-		}
+		poke(q.filling)
 	}
 	return true
+}
+
+// poke signals ch, of capacity 1, unless a signal is already waiting.
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 // Filling receives when the Data queued passes a quarter of the bound: a

@@ -276,12 +276,12 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 
 // droppedEvents reads "dropped N events" from sockscope's summary line: 0
 // when it dropped nothing, -1 when the line is not there.
-func droppedEvents(summary string) int64 {
-	i := strings.LastIndex(summary, "sockscope:")
-	if i < 0 {
+func droppedEvents(out string) int64 {
+	line, ok := summaryLine(out)
+	if !ok {
 		return -1
 	}
-	_, after, ok := strings.Cut(summary[i:], "dropped ")
+	_, after, ok := strings.Cut(line, "dropped ")
 	if !ok {
 		return 0
 	}
@@ -294,17 +294,24 @@ func droppedEvents(summary string) int64 {
 
 // requestsIn reads "N requests" from sockscope's summary line: 0 when the
 // line is not there.
-func requestsIn(summary string) int64 {
-	i := strings.LastIndex(summary, "sockscope:")
-	if i < 0 {
-		return 0
-	}
-	before, _, ok := strings.Cut(summary[i:], " requests:")
+func requestsIn(out string) int64 {
+	line, _ := summaryLine(out)
+	before, _, ok := strings.Cut(line, " requests:")
 	if !ok {
 		return 0
 	}
 	n, _ := strconv.ParseInt(before[strings.LastIndex(before, " ")+1:], 10, 64)
 	return n
+}
+
+// summaryLine is sockscope's summary line in what it printed, from
+// "sockscope:" on.
+func summaryLine(out string) (string, bool) {
+	i := strings.LastIndex(out, "sockscope:")
+	if i < 0 {
+		return "", false
+	}
+	return out[i:], true
 }
 
 // sample is one run's measurement: v is the scenario's figure (a rate, or

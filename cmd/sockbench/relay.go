@@ -87,8 +87,8 @@ func (r *relay) summary(out string) string {
 	if !r.inPty {
 		return out
 	}
-	if i := strings.LastIndex(out, "sockscope:"); i >= 0 {
-		return strings.TrimSpace(out[i:])
+	if line, ok := summaryLine(out); ok {
+		return strings.TrimSpace(line)
 	}
 	return "(no summary line)"
 }
