@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -21,7 +23,7 @@ type Conn struct {
 	id     uint64
 	r      *Relay
 	client net.Conn
-	peer   *Peer
+	peer   *event.Peer
 
 	mu     sync.Mutex
 	up     net.Conn // nil until dialled
@@ -47,7 +49,7 @@ type direction struct {
 func (c *Conn) ID() uint64 { return c.id }
 
 // Peer describes the connection's two ends.
-func (c *Conn) Peer() *Peer { return c.peer }
+func (c *Conn) Peer() *event.Peer { return c.peer }
 
 // SetFraming switches direction dir between plain copying (FramingRaw) and
 // frame-aware forwarding with framing f, without interrupting the
@@ -95,7 +97,7 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 	if _, err := s.dst.Write(data); err != nil {
 		return fmt.Errorf("conn %d %s: inject: %w", c.id, dir, err)
 	}
-	c.r.put(Event{Type: EventData, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true})
+	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true})
 	return nil
 }
 
@@ -113,7 +115,7 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 			return false, err
 		}
 		from.retain()
-		if !c.r.put(Event{Type: EventData, Conn: c.id, Dir: d, At: at, Data: data, slab: from}) {
+		if !c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: d, At: at, Data: data, Buf: from}) {
 			from.release()
 			return false, nil
 		}
@@ -149,7 +151,7 @@ func (c *Conn) flush(d protocol.Dir, n int, at time.Time) error {
 	if _, err := s.dst.Write(out); err != nil {
 		return err
 	}
-	c.r.put(Event{Type: EventData, Conn: c.id, Dir: d, At: at, Data: out})
+	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: d, At: at, Data: out})
 	return nil
 }
 
@@ -200,7 +202,7 @@ func (c *Conn) fail(d protocol.Dir, err error) {
 }
 
 // close closes both sides. err, when it is the first real error, is what
-// the connection's EventClose reports; a "use of closed network connection"
+// the connection's event.Close reports; a "use of closed network connection"
 // is only the echo of our own close.
 func (c *Conn) close(err error) {
 	c.mu.Lock()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -85,7 +87,7 @@ func (c *Conn) heldLen(d protocol.Dir) int {
 func TestInjectBetweenFrames(t *testing.T) {
 	const a, b1, b2, x = `{"a":1}` + "\n", `{"b":`, "2}\n", `{"x":3}` + "\n"
 	up, upAddr := record(t)
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	o := observe(q)
 	relay, addr := startRelay(t, "unix", upAddr, q)
 	client := dial(t, addr)
@@ -117,7 +119,7 @@ func TestInjectBetweenFrames(t *testing.T) {
 	var observed string
 	injected := 0
 	for _, ev := range evs {
-		if ev.Type == EventData && ev.Dir == protocol.C2S {
+		if ev.Type == event.Data && ev.Dir == protocol.C2S {
 			observed += string(ev.Data)
 			if ev.Injected {
 				injected++

@@ -38,6 +38,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -66,7 +68,7 @@ type Relay struct {
 	// Upstream names the upstream server in each Peer.
 	Upstream string
 	// Queue receives the Events. If nil, nothing is observed.
-	Queue *Queue
+	Queue *event.Queue
 	// ReadSize is the most read at once. If zero, DefaultReadSize.
 	ReadSize int
 
@@ -136,13 +138,13 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 		return
 	}
 	defer r.untrack(c)
-	c.peer = &Peer{
+	c.peer = &event.Peer{
 		Client:   addrString(client.RemoteAddr()),
 		Listen:   addrString(r.Listener.Addr()),
 		Upstream: r.Upstream,
 	}
 	c.peer.PID, c.peer.UID = peerCred(client)
-	r.put(Event{Type: EventOpen, Conn: c.id, At: time.Now(), Peer: c.peer})
+	r.put(event.Event{Type: event.Open, Conn: c.id, At: time.Now(), Peer: c.peer})
 
 	up, err := r.Dial(ctx)
 	if err == nil && !c.connected(up) {
@@ -151,7 +153,7 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 	}
 	if err != nil {
 		client.Close()
-		r.put(Event{Type: EventClose, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
+		r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
 		return
 	}
 	var wg sync.WaitGroup
@@ -161,7 +163,7 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 	wg.Wait()
 	client.Close()
 	up.Close()
-	r.put(Event{Type: EventClose, Conn: c.id, At: time.Now(), Err: c.firstErr()})
+	r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: c.firstErr()})
 }
 
 // pipe copies direction d of c from src to the other side until src ends.
@@ -221,7 +223,7 @@ func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
 	}
 }
 
-func (r *Relay) put(ev Event) bool {
+func (r *Relay) put(ev event.Event) bool {
 	if r.Queue == nil {
 		return false
 	}

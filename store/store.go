@@ -122,6 +122,10 @@ type Row struct {
 	// bytes (it could not keep up) where the missing reply or request
 	// would have travelled: it may have passed unseen.
 	Gap bool
+	// Injected is set when sockscope sent the row's first message itself
+	// (an injected or resent request, a notification it pushed): a flag
+	// beside the status, which says how the exchange went.
+	Injected bool
 	// Req and Resp are the message seqs (0 when none; a row for a lone
 	// message has only Req; an orphan has only Resp).
 	Req, Resp     uint64
