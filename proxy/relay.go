@@ -71,8 +71,16 @@ type Relay struct {
 	Queue *event.Queue
 	// ReadSize is the most read at once. If zero, DefaultReadSize.
 	ReadSize int
+	// MaxFrame bounds the partial frame a frame-aware direction holds back
+	// (plus its headers); a longer frame is forwarded as it arrives. If
+	// zero, protocol.DefaultMaxFrame.
+	MaxFrame int
+	// MaxHeld bounds the bytes all frame-aware directions hold back
+	// together. If zero, DefaultMaxHeld.
+	MaxHeld int64
 
 	nextID atomic.Uint64
+	held   atomic.Int64 // bytes held back by frame-aware directions
 	mu     sync.Mutex
 	conns  map[uint64]*Conn
 	done   bool // Serve has returned; no new connections
@@ -124,13 +132,18 @@ func (r *Relay) Serve(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.serveConn(connCtx, nc)
+			r.ServeConn(connCtx, nc)
 		}()
 	}
 }
 
-// serveConn relays one client until both directions have ended.
-func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
+// ServeConn relays one client connection that did not come from the
+// Listener (a child's stdio, a connection of sockscope's own) to the
+// upstream, until both directions have ended or ctx is done. It needs a
+// Dial. Serve, when it stops, closes such connections too.
+func (r *Relay) ServeConn(ctx context.Context, client net.Conn) {
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	defer stop()
 	c := &Conn{id: r.nextID.Add(1), r: r, client: client}
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
@@ -140,7 +153,7 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 	defer r.untrack(c)
 	c.peer = &event.Peer{
 		Client:   addrString(client.RemoteAddr()),
-		Listen:   addrString(r.Listener.Addr()),
+		Listen:   r.listenAddr(),
 		Upstream: r.Upstream,
 	}
 	c.peer.PID, c.peer.UID = peerCred(client)
@@ -163,6 +176,7 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
 	wg.Wait()
 	client.Close()
 	up.Close()
+	c.dropHeld()
 	r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: c.firstErr()})
 }
 
@@ -280,6 +294,33 @@ func (r *Relay) closeAll() {
 	for _, c := range cs {
 		c.close(errStopped)
 	}
+}
+
+// listenAddr names the Listener, if there is one.
+func (r *Relay) listenAddr() string {
+	if r.Listener == nil {
+		return ""
+	}
+	return addrString(r.Listener.Addr())
+}
+
+func (r *Relay) maxFrame() int {
+	if r.MaxFrame > 0 {
+		return r.MaxFrame
+	}
+	return protocol.DefaultMaxFrame
+}
+
+// hold and unhold count the bytes frame-aware directions hold back;
+// overHeld reports whether together they pass MaxHeld.
+func (r *Relay) hold(n int)   { r.held.Add(int64(n)) }
+func (r *Relay) unhold(n int) { r.held.Add(-int64(n)) }
+func (r *Relay) overHeld() bool {
+	limit := r.MaxHeld
+	if limit <= 0 {
+		limit = DefaultMaxHeld
+	}
+	return r.held.Load() > limit
 }
 
 func addrString(a net.Addr) string {

@@ -98,6 +98,10 @@ type Conn struct {
 
 	Messages int64    // messages seen, both directions
 	Bytes    [2]int64 // payload bytes seen, by protocol.Dir
+	// Wire counts the bytes of the frames seen, framing included, by
+	// protocol.Dir: the stream offset at the end of the last whole frame,
+	// unless bytes were dropped.
+	Wire [2]int64
 	Errors   int64    // rows with status error, orphan or no-reply (not Gap)
 	InFlight int      // rows pending now
 	Latency  Latency  // of answered rows

@@ -210,6 +210,9 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	a := tx.conn(m.Conn)
 	a.c.Messages++
 	a.c.Bytes[m.Dir&1] += int64(m.Frame.Size)
+	if !m.Injected {
+		a.c.Wire[m.Dir&1] += int64(m.Frame.Wire)
+	}
 	tx.changed = true
 	tx.trim()
 	return seq
