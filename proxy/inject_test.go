@@ -45,7 +45,7 @@ func (r *recorder) bytes() string {
 }
 
 // waitFor polls until cond holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(liveness); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -55,7 +55,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // connected returns the relay's only connection once its upstream is up.
-func onlyConn(t *testing.T, r *Relay) *Conn {
+func onlyConn(t testing.TB, r *Relay) *Conn {
 	t.Helper()
 	var c *Conn
 	waitFor(t, "the connection", func() bool {
