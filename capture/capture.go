@@ -149,6 +149,9 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 	ctx = e.ctx
 	e.sources = sources
 	for _, s := range sources {
+		if r, ok := s.(*Relay); ok { // it holds back at most a frame
+			r.r.MaxFrame = e.cfg.MaxFrame
+		}
 		e.srcWG.Add(1)
 		go func() {
 			defer e.srcWG.Done()

@@ -82,11 +82,7 @@ func (n *node) say(line string) { fmt.Fprintln(n.in, line) }
 // the strict Node client through it, registered; it returns the Engine and
 // the client's connection id.
 func seedCapture(t *testing.T) (*Engine, *node, uint64) {
-	dir, err := os.MkdirTemp("", "sc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	startNode(t, "seed-server.js", svc).expect(t, "listening")
 	ln, err := net.Listen("unix", front)
