@@ -2,9 +2,11 @@ package ui
 
 import "charm.land/bubbles/v2/key"
 
-// keyMap is every key binding of the inspector. It implements help.KeyMap;
-// bindings that do not apply in the current state are disabled by
-// setContext, so the help never offers a key that does nothing.
+// keyMap is every key binding of the inspector, in one place. Bindings that
+// do not apply in the current state are disabled by setContext, so the help
+// (composed by the root from the global keys, the focused pane's and the
+// overlays') never offers a key that does nothing. An overlay's own keys
+// are matched only while it is on top.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	NextPane, PrevPane, Enter, Back         key.Binding
@@ -12,7 +14,7 @@ type keyMap struct {
 	Side, Hex, Copy, Write                  key.Binding
 	Help, Quit                              key.Binding
 
-	// While the filter is being edited.
+	// The filter overlay's.
 	FilterApply, FilterCancel key.Binding
 }
 
@@ -50,7 +52,6 @@ func newKeyMap() keyMap {
 
 // keyContext is what setContext needs to know to enable the right keys.
 type keyContext struct {
-	editing   bool // the filter line has the keyboard
 	focus     focus
 	raw       bool // the raw stream is shown
 	haveSel   bool // a row or message is selected
@@ -60,25 +61,18 @@ type keyContext struct {
 
 // setContext enables the bindings that apply in ctx and disables the others.
 func (k *keyMap) setContext(ctx keyContext) {
-	normal := !ctx.editing
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
-		&k.NextPane, &k.PrevPane, &k.Filter, &k.Raw, &k.Stats, &k.Conns, &k.Pause, &k.Clear, &k.Help, &k.Quit} {
-		b.SetEnabled(normal)
-	}
-	k.FilterApply.SetEnabled(ctx.editing)
-	k.FilterCancel.SetEnabled(ctx.editing)
-	k.Enter.SetEnabled(normal && ctx.focus != focusDetail)
+	k.Enter.SetEnabled(ctx.focus != focusDetail)
 	switch ctx.focus {
 	case focusConns:
 		k.Enter.SetHelp("enter", "show its exchanges")
 	default:
 		k.Enter.SetHelp("enter", "open detail")
 	}
-	k.Back.SetEnabled(normal && (ctx.filtered || ctx.focus != focusList || ctx.helpShown))
-	k.Side.SetEnabled(normal && !ctx.raw && ctx.haveSel)
-	k.Hex.SetEnabled(normal && ctx.haveSel)
-	k.Copy.SetEnabled(normal && ctx.haveSel)
-	k.Write.SetEnabled(normal && ctx.haveSel)
+	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown))
+	k.Side.SetEnabled(!ctx.raw && ctx.haveSel)
+	k.Hex.SetEnabled(ctx.haveSel)
+	k.Copy.SetEnabled(ctx.haveSel)
+	k.Write.SetEnabled(ctx.haveSel)
 	if ctx.raw {
 		k.Raw.SetHelp("r", "exchanges")
 	} else {
@@ -88,21 +82,5 @@ func (k *keyMap) setContext(ctx keyContext) {
 		k.Help.SetHelp("?", "close help")
 	} else {
 		k.Help.SetHelp("?", "help")
-	}
-}
-
-// ShortHelp implements help.KeyMap.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.FilterApply, k.FilterCancel, k.Up, k.Down, k.Enter, k.Filter, k.Back,
-		k.Raw, k.Stats, k.Help, k.Quit}
-}
-
-// FullHelp implements help.KeyMap.
-func (k keyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.NextPane, k.PrevPane, k.Enter, k.Back, k.Conns, k.Stats},
-		{k.Filter, k.Raw, k.Pause, k.Clear, k.Help, k.Quit},
-		{k.Side, k.Hex, k.Copy, k.Write, k.FilterApply, k.FilterCancel},
 	}
 }

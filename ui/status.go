@@ -126,6 +126,6 @@ func (m Model) bottomLine(w int) string {
 	}
 	h := m.help
 	h.SetWidth(max(10, w-lipgloss.Width(b.String())))
-	b.WriteString(h.ShortHelpView(m.c.keys.ShortHelp()))
+	b.WriteString(h.ShortHelpView(m.shortHelp()))
 	return cut(b.String(), w)
 }
