@@ -3,6 +3,8 @@ package proxy
 import (
 	"io"
 	"testing"
+
+	"sockscope/event"
 )
 
 func BenchmarkRelay64B(b *testing.B) { benchRelay(b, 64) }
@@ -11,11 +13,11 @@ func BenchmarkRelay16K(b *testing.B) { benchRelay(b, 16<<10) }
 // benchRelay pipelines b.N messages of size bytes through the relay to an
 // echo server and reads them back, while an observer drains the queue.
 func benchRelay(b *testing.B, size int) {
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	drained := make(chan struct{})
 	go func() { // an observer that looks at every event and keeps none
 		defer close(drained)
-		var evs []Event
+		var evs []event.Event
 		for ok := true; ok; {
 			evs, ok = q.Take(evs[:0])
 		}
