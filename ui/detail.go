@@ -184,6 +184,11 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		}
 		arrow, _ := dirArrow(msg.Dir, s)
 		titles[i] = name + " " + arrow + " " + msg.Dir.String() + " · " + fmtSize(int64(msg.Frame.Size))
+		if msg.Injected {
+			titles[i] += " · injected"
+		} else if msg.Withheld {
+			titles[i] += " · withheld"
+		}
 		bodies[i] = messageBody(&msg, colW, m.hex, s)
 	}
 	if m.sideBySide() {

@@ -28,7 +28,7 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 			kind = s.status(protocol.StatusError).Render("error " + kind)
 		}
 		return []string{
-			cells(s.Bold.Render("message #"+strconv.FormatUint(seq, 10)), kind, sanitize(string(msg.Info.Method)), idText(string(msg.Info.ID))),
+			cells(s.Bold.Render("message #"+strconv.FormatUint(seq, 10)), kind, sanitize(string(msg.Info.Method)), idText(string(msg.Info.ID)), mark(&msg, s)),
 			cells(m.connText(msg.Conn), dst.Render(arrow+" "+msg.Dir.String())),
 			cells("read "+fmtClock(msg.At), "·", fmtCount(msg.Frame.Size)+" B", s.Dim.Render("("+fmtCount(msg.Frame.Wire)+" on the wire)")),
 		}
@@ -55,6 +55,9 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	}
 	if r.Gap {
 		line1 += s.Warn.Render(" maybe unseen")
+	}
+	if r.Injected {
+		line1 += s.Injected.Render(" injected by sockscope")
 	}
 	var timing string
 	switch r.Status {
@@ -98,4 +101,16 @@ func (m detailModel) connText(id uint64) string {
 		return "conn #" + strconv.FormatUint(id, 10)
 	}
 	return "conn #" + strconv.FormatUint(id, 10) + " " + clientText(&c)
+}
+
+// mark says what sockscope itself did to msg, for the detail pane ("" for
+// ordinary traffic).
+func mark(msg *protocol.Message, s *Styles) string {
+	switch {
+	case msg.Injected:
+		return s.Injected.Render("injected by sockscope")
+	case msg.Withheld:
+		return s.Injected.Render("withheld: sockscope consumed it, the peer never saw it")
+	}
+	return ""
 }

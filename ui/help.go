@@ -58,6 +58,7 @@ func (m Model) fullHelp() [][]key.Binding {
 		{k.NextPane, k.PrevPane, k.Enter, k.Back, k.Conns, k.Stats},
 		{k.Filter, k.Raw, k.Pause, k.Clear, k.Help, k.Quit},
 		append(m.detail.selectionBindings(), k.Copy, k.Write),
+		{k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand},
 	}
 	for _, o := range m.overlays {
 		if b := o.bindings(); len(b) > 0 {

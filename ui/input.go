@@ -56,6 +56,16 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.detail, cmd = m.detail.update(msg)
 		return m, cmd
+	case keyMatches(msg, k.Resend):
+		return m.resend()
+	case keyMatches(msg, k.Edit):
+		return m.edit()
+	case keyMatches(msg, k.Compose):
+		return m.compose(false)
+	case keyMatches(msg, k.ComposeNew):
+		return m.compose(true)
+	case keyMatches(msg, k.CopyCommand):
+		return m.copyCommand()
 	case keyMatches(msg, k.Copy):
 		return m.copySelected()
 	case keyMatches(msg, k.Write):

@@ -200,6 +200,15 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		} else {
 			m = m.setNotice("wrote "+msg.path+" ("+fmtSize(int64(msg.n))+")", false)
 		}
+	case sendMsg:
+		m = m.setNotice("sending to "+msg.t.String()+"…", false)
+		cmd = m.sendCmd(msg)
+	case sentMsg:
+		m = m.sent(msg)
+	case editorFileMsg:
+		m, cmd = m.runEditor(msg)
+	case editedMsg:
+		m, cmd = m.edited(msg)
 	case filterMsg:
 		m.filter = msg.f
 		if msg.changed {
@@ -227,6 +236,7 @@ func (m Model) settle() Model {
 		haveSel:   m.list.sel != 0,
 		filtered:  m.filter.active() || m.conns.sel != 0,
 		helpShown: m.helpShown(),
+		control:   m.c.opts.Control != nil,
 	})
 	return m
 }

@@ -116,3 +116,41 @@ func (m Model) updateOverlay(msg tea.Msg) (Model, tea.Cmd) {
 	}
 	return m, tea.Batch(eff.cmd, cmd)
 }
+
+// confirmOverlay asks a yes/no question in the bottom line before the root
+// acts: yes hands the root its message, no forgets it.
+type confirmOverlay struct {
+	c        *common
+	question string
+	yes      tea.Msg
+}
+
+func newConfirm(c *common, question string, yes tea.Msg) confirmOverlay {
+	return confirmOverlay{c: c, question: question, yes: yes}
+}
+
+func (o confirmOverlay) kind() overlayKind { return overlayConfirm }
+
+func (o confirmOverlay) update(msg tea.Msg) (overlay, effect) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return o, effect{}
+	}
+	k := &o.c.keys
+	switch {
+	case keyMatches(km, k.ConfirmYes):
+		return o, effect{msg: o.yes, done: true}
+	case keyMatches(km, k.ConfirmNo), keyMatches(km, k.Quit) && km.String() == "ctrl+c":
+		return o, effect{done: true}
+	}
+	return o, effect{} // any other key: the question stays
+}
+
+func (o confirmOverlay) bindings() []key.Binding {
+	return []key.Binding{o.c.keys.ConfirmYes, o.c.keys.ConfirmNo}
+}
+
+func (o confirmOverlay) view(w, _ int) []string {
+	s := &o.c.styles
+	return []string{cut(s.Notice.Render(" "+o.question), w)}
+}
