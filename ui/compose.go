@@ -185,10 +185,10 @@ func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 	var method string
 	if m.list.raw() {
 		msg, ok := m.c.st.Message(m.list.sel)
-		conn, method = msg.Conn, string(msg.Info.Method)
 		if !ok {
 			return m.setNotice("nothing to compose for: that message is not stored any more", true), nil
 		}
+		conn, method = msg.Conn, string(msg.Info.Method)
 	} else {
 		r, ok := m.c.st.Row(m.list.sel)
 		if !ok {
