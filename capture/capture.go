@@ -77,6 +77,7 @@ type Engine struct {
 	obs     *observe.Observer
 	rec     *session.Recorder
 	sources []Source
+	ctx     context.Context // the sources'
 	cancel  context.CancelFunc
 	srcWG   sync.WaitGroup
 	srcErr  chan error
@@ -144,7 +145,8 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 		e.obs.Run(e.q)
 		close(e.obsDone)
 	}()
-	ctx, e.cancel = context.WithCancel(ctx)
+	e.ctx, e.cancel = context.WithCancel(ctx)
+	ctx = e.ctx
 	e.sources = sources
 	for _, s := range sources {
 		e.srcWG.Add(1)

@@ -12,8 +12,9 @@ import (
 // relayed to an upstream server. It is the Source that can act on live
 // connections (see Engine.Send).
 type Relay struct {
-	r  *proxy.Relay
-	up proxy.Addr
+	r   *proxy.Relay
+	up  proxy.Addr
+	ctl control
 }
 
 // NewRelay returns the Source that relays clients accepted on ln to up.

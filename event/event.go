@@ -91,6 +91,9 @@ type Peer struct {
 	// PID and UID identify the client process where the OS tells
 	// (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS); -1 when unknown.
 	PID, UID int
+	// Own marks a connection sockscope opened itself: its client is
+	// sockscope.
+	Own bool
 	// Process is the client's process name, if known. The relay leaves it
 	// empty (reading it is slow); observers fill it in with ProcessName.
 	Process string

@@ -239,7 +239,7 @@ func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
 	o.counts.Conns++
 	o.tx.OpenConn(store.Conn{
 		ID: id, Client: p.Client, Listen: p.Listen, Upstream: p.Upstream,
-		PID: p.PID, UID: p.UID, Process: p.Process, Opened: at,
+		PID: p.PID, UID: p.UID, Process: p.Process, Own: p.Own, Opened: at,
 	})
 	o.sinks.open(id, at, p)
 }

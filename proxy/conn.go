@@ -24,6 +24,7 @@ type Conn struct {
 	r      *Relay
 	client net.Conn
 	peer   *event.Peer
+	own    bool // sockscope's own connection: what it sends is injected
 
 	mu     sync.Mutex
 	up     net.Conn // nil until dialled
@@ -157,7 +158,7 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 		}
 		s.forwarded += int64(len(data))
 		from.retain()
-		if !c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: d, At: at, Data: data, Buf: from}) {
+		if !c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: d, At: at, Data: data, Buf: from, Injected: c.own && d == protocol.C2S}) {
 			from.release()
 			return false, nil
 		}

@@ -141,10 +141,17 @@ func (r *Relay) Serve(ctx context.Context) error {
 // Listener (a child's stdio, a connection of sockscope's own) to the
 // upstream, until both directions have ended or ctx is done. It needs a
 // Dial. Serve, when it stops, closes such connections too.
-func (r *Relay) ServeConn(ctx context.Context, client net.Conn) {
+func (r *Relay) ServeConn(ctx context.Context, client net.Conn) { r.serveConn(ctx, client, false) }
+
+// ServeOwn is ServeConn for a connection sockscope itself opened to the
+// upstream: its Peer says Own, and everything it sends is observed as
+// Injected.
+func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) { r.serveConn(ctx, client, true) }
+
+func (r *Relay) serveConn(ctx context.Context, client net.Conn, own bool) {
 	stop := context.AfterFunc(ctx, func() { client.Close() })
 	defer stop()
-	c := &Conn{id: r.nextID.Add(1), r: r, client: client}
+	c := &Conn{id: r.nextID.Add(1), r: r, client: client, own: own}
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
 		client.Close()
@@ -155,6 +162,7 @@ func (r *Relay) ServeConn(ctx context.Context, client net.Conn) {
 		Client:   addrString(client.RemoteAddr()),
 		Listen:   r.listenAddr(),
 		Upstream: r.Upstream,
+		Own:      own,
 	}
 	c.peer.PID, c.peer.UID = peerCred(client)
 	r.put(event.Event{Type: event.Open, Conn: c.id, At: time.Now(), Peer: c.peer})

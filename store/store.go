@@ -91,6 +91,7 @@ type Conn struct {
 	Upstream string
 	PID, UID int // -1 when unknown
 	Process  string
+	Own      bool // sockscope opened it itself (SendNew)
 	State    ConnState
 	Err      string // why it failed (ConnFailed)
 	Opened   time.Time
@@ -101,10 +102,10 @@ type Conn struct {
 	// Wire counts the bytes of the frames seen, framing included, by
 	// protocol.Dir: the stream offset at the end of the last whole frame,
 	// unless bytes were dropped.
-	Wire [2]int64
-	Errors   int64    // rows with status error, orphan or no-reply (not Gap)
-	InFlight int      // rows pending now
-	Latency  Latency  // of answered rows
+	Wire     [2]int64
+	Errors   int64   // rows with status error, orphan or no-reply (not Gap)
+	InFlight int     // rows pending now
+	Latency  Latency // of answered rows
 }
 
 // Row is one line of the exchanges list: a request and its response, or a
