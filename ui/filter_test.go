@@ -79,8 +79,8 @@ func TestFilterTerms(t *testing.T) {
 func TestFilterEditing(t *testing.T) {
 	m := newTestModel(t, demoStore(t), 80, 24)
 	m = press(t, m, "/", "m", "e", "t", "h", "o", "d", ":", "a", "d", "d")
-	if !m.filter.editing || m.list.idx.len() != 7 {
-		t.Fatalf("filters as you type: editing=%v rows=%d", m.filter.editing, m.list.idx.len())
+	if !m.filterEditing() || m.list.idx.len() != 7 {
+		t.Fatalf("filters as you type: editing=%v rows=%d", m.filterEditing(), m.list.idx.len())
 	}
 	if !strings.Contains(view(m), "/method:add") {
 		t.Fatal("the filter being typed is not shown")
@@ -94,7 +94,7 @@ func TestFilterEditing(t *testing.T) {
 		t.Fatalf("a bad term is not reported: %q", m.filter.err)
 	}
 	m = press(t, m, "esc")
-	if m.filter.editing || m.filter.active() || !m.list.idx.all() {
+	if m.filterEditing() || m.filter.active() || !m.list.idx.all() {
 		t.Fatal("esc while typing clears the filter")
 	}
 	m = typeFilter(t, m, "status:error")

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
@@ -226,24 +227,33 @@ func (m listModel) clickRow(y int) listModel {
 
 // update handles the list's keys while it has the focus.
 func (m listModel) update(msg tea.Msg) (listModel, tea.Cmd) {
-	k := m.c.keys
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case keyMatches(msg, k.Up):
-			m = m.move(-1)
-		case keyMatches(msg, k.Down):
-			m = m.move(1)
-		case keyMatches(msg, k.PageUp):
-			m = m.move(-max(1, m.height-1))
-		case keyMatches(msg, k.PageDown):
-			m = m.move(max(1, m.height-1))
-		case keyMatches(msg, k.Top):
-			m = m.moveTo(0)
-		case keyMatches(msg, k.Bottom):
-			m = m.followNewest()
+	s, ok := navStep(msg, &m.c.keys, m.height-1)
+	switch {
+	case !ok:
+	case s.end > 0:
+		m = m.followNewest()
+	default:
+		if si, _ := m.positions(); si >= 0 {
+			m = m.moveTo(s.apply(si, m.idx.len()-1))
 		}
 	}
 	return m, nil
+}
+
+// bindings are the list's keys, for the help.
+func (m listModel) bindings() []key.Binding {
+	k := &m.c.keys
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// togglePause stops or resumes taking in new traffic; resuming takes in
+// what came meanwhile.
+func (m listModel) togglePause() (listModel, tea.Cmd) {
+	m.paused = !m.paused
+	if m.paused {
+		return m, nil
+	}
+	return m.refresh()
 }
 
 // title describes the list for its pane title.
