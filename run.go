@@ -65,7 +65,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
 		}
 	} else {
-		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String()}
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: uiControl{e}}
 		if path, _, _ := e.Recording(); path != "" {
 			uo.RecordPath = path
 			uo.RecordStatus = func() (int64, error) {
@@ -86,6 +86,19 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		return exitError(1)
 	}
 	return uiErr
+}
+
+// uiControl is the capture engine as the UI's control port.
+type uiControl struct{ e *capture.Engine }
+
+func (c uiControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
+	s, err := c.e.Send(ctx, conn, dir, msg)
+	return ui.Sent(s), err
+}
+
+func (c uiControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
+	s, err := c.e.SendNew(ctx, like, msg)
+	return ui.Sent(s), err
 }
 
 // signalContext is ctx cancelled on SIGINT, SIGTERM or SIGHUP.
