@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -288,7 +289,7 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	}
 	line1 := cells(s.Bold.Render("#"+strconv.FormatUint(seq, 10)), sanitize(r.Method), idText(r.ID),
 		s.status(r.Status).Render(statusText(&r)))
-	if d, ok := rowLatency(&r, now); ok {
+	if d, ok := query.RowLatency(&r, now); ok {
 		line1 = cells(line1, latencyStyle(d, s).Render(fmtDur(d)))
 	}
 	if r.Duplicate {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sockscope/query"
 	"strings"
 	"unicode/utf8"
 
@@ -14,13 +15,13 @@ type filterModel struct {
 	editing bool
 	value   string
 	err     string
-	applied *query // the last query that parsed; nil when none
+	applied *query.Query // the last query that parsed; nil when none
 }
 
 func newFilterModel(c *common) filterModel { return filterModel{c: c} }
 
 // active reports whether a filter restricts the list.
-func (m filterModel) active() bool { return !m.applied.empty() }
+func (m filterModel) active() bool { return !m.applied.Empty() }
 
 // start gives the filter line the keyboard.
 func (m filterModel) start() filterModel {
@@ -82,13 +83,13 @@ func (m filterModel) update(msg tea.Msg) (filterModel, bool) {
 	if m.value == before {
 		return m, false
 	}
-	q, err := parseQuery(m.value)
+	q, err := query.Parse(m.value)
 	if err != nil {
 		m.err = err.Error()
 		return m, false
 	}
 	m.err = ""
-	if q.empty() && m.applied.empty() {
+	if q.Empty() && m.applied.Empty() {
 		m.applied = q
 		return m, false
 	}
@@ -110,7 +111,7 @@ func (m filterModel) view(w int) string {
 		}
 		return cut(line, w)
 	case m.active():
-		return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.src))+s.Dim.Render("  (/ edits, esc clears)"), w)
+		return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.Src))+s.Dim.Render("  (/ edits, esc clears)"), w)
 	}
 	return ""
 }

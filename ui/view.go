@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sockscope/query"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -227,7 +228,7 @@ func (m Model) helpView() []string {
 		}
 	}
 	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
-	for _, l := range strings.Split(filterSyntax, "\n") {
+	for _, l := range strings.Split(query.Syntax, "\n") {
 		lines = append(lines, "  "+s.Dim.Render(l))
 	}
 	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
