@@ -112,6 +112,16 @@ func TestShowReadsPastACrash(t *testing.T) {
 		io.Copy(io.Discard, r)
 		c.Close()
 	}
+	eventually(t, "the second run's 3 closes in the file", func() bool {
+		recs, _ := session.ReadFile(file)
+		n := 0
+		for _, r := range recs {
+			if r.Type == session.TypeClose {
+				n++
+			}
+		}
+		return n == 3
+	})
 	if code := second.stop(os.Interrupt); code != 0 {
 		t.Fatalf("second run exited %d: %s", code, second.err.String())
 	}
