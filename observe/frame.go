@@ -10,11 +10,11 @@ import (
 
 // frame stores a frame its step classified, and pairs it.
 func (o *Observer) frame(c *conn, s *step) {
-	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info}
+	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info, Injected: s.injected}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	if r := o.cfg.Recorder; r != nil {
-		r.Frame(c.id, s.dir, s.at, s.frame, s.framing, false)
+		r.Frame(c.id, s.dir, s.at, s.frame, s.framing, s.injected)
 	}
 	if o.dump != nil {
 		o.dump.message(&m)

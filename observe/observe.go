@@ -90,11 +90,12 @@ type Observer struct {
 	cfg Config
 
 	// The parse stage's (parse.go).
-	framers map[uint64]*framers
-	names   map[int]procName // recent process names by pid
-	out     *batch           // the batch being parsed
-	at      time.Time        // the read time of the chunk being framed
-	chunk   []byte           // the chunk being framed
+	framers  map[uint64]*framers
+	names    map[int]procName // recent process names by pid
+	out      *batch           // the batch being parsed
+	at       time.Time        // the read time of the chunk being framed
+	chunk    []byte           // the chunk being framed
+	injected bool             // the chunk being framed was sent by sockscope
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*proxy.Event)
 

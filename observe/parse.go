@@ -42,6 +42,8 @@ type step struct {
 	err     error       // stepClose
 	frame   protocol.Frame
 	info    protocol.Info
+	// injected (stepFrame): the frame came from bytes sockscope sent
+	injected bool
 }
 
 // batch is a batch of relay events and the steps parsed from it. Frames
@@ -111,8 +113,9 @@ func (o *Observer) parseEvent(ev *proxy.Event) {
 			fs.f[d].Reset()
 			b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: d, at: ev.At, n: ev.Gap})
 		}
-		o.at, o.chunk = ev.At, ev.Data
+		o.at, o.chunk, o.injected = ev.At, ev.Data, ev.Injected
 		fs.f[d].Feed(ev.Data, fs.emit[d])
+		o.injected = false
 		b.steps = append(b.steps, step{kind: stepSeen, conn: ev.Conn, dir: d, at: ev.At})
 	case proxy.EventClose:
 		if fs := o.framers[ev.Conn]; fs != nil {
@@ -167,7 +170,7 @@ func (o *Observer) parseFrame(id uint64, d protocol.Dir, framing protocol.Framin
 		// they look like.
 		info.Kind, info.Err = protocol.KindRaw, f.Err
 	}
-	o.out.steps = append(o.out.steps, step{kind: stepFrame, conn: id, dir: d, at: o.at, framing: framing, frame: f, info: info})
+	o.out.steps = append(o.out.steps, step{kind: stepFrame, conn: id, dir: d, at: o.at, framing: framing, frame: f, info: info, injected: o.injected})
 }
 
 // within reports whether b lies inside in.

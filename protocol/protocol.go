@@ -200,6 +200,9 @@ type Message struct {
 	At    time.Time
 	Frame Frame
 	Info  Info
+	// Injected marks a frame sockscope itself sent into the stream, not
+	// one a peer wrote.
+	Injected bool
 }
 
 // Status is where an exchange stands.

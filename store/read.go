@@ -215,7 +215,8 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	m := protocol.Message{Seq: seq, Conn: r.conn, Dir: r.dir, At: s.unstamp(r.at, r.flags&mUTC != 0),
 		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: r.size, Wire: r.wire,
 			Truncated: r.flags&mTruncated != 0, Err: s.reasons[r.frameE]},
-		Info: protocol.Info{Kind: r.kind, IsError: r.flags&mIsError != 0, Err: s.reasons[r.infoEr]}}
+		Info:     protocol.Info{Kind: r.kind, IsError: r.flags&mIsError != 0, Err: s.reasons[r.infoEr]},
+		Injected: r.flags&mInjected != 0}
 	if r.n == 0 {
 		m.Frame.Data = nil
 	}

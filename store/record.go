@@ -41,6 +41,7 @@ const (
 	mHasID
 	mHasMethod
 	mUTC
+	mInjected
 )
 
 // allocLen returns the length of the message's allocation.

@@ -178,7 +178,7 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	}
 	var utc bool
 	r.at, utc = s.stamp(m.At)
-	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated)
+	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated) | flag(m.Injected, mInjected)
 	parts := [3][]byte{data}
 	np, end := 1, uint32(len(data))
 	place := func(b []byte, f uint8) (off, n uint32) {
