@@ -125,6 +125,7 @@ type segment struct {
 	open   map[uint64]bool // connections opened and not closed
 	last   session.Record  // the latest record
 	clean  bool            // an end record was read
+	next   string          // the file the recording continues in, if rotating
 	counts observe.Counts
 }
 
@@ -178,7 +179,7 @@ func (s *segment) put(id uint64, rec session.Record) {
 		}
 		s.q.Put(proxy.Event{Type: proxy.EventClose, Conn: id, At: rec.At, Err: cerr})
 	case session.TypeEnd:
-		s.clean = true
+		s.clean, s.next = true, rec.Next
 	}
 }
 
@@ -186,8 +187,11 @@ func (s *segment) put(id uint64, rec session.Record) {
 // an error unless it ended cleanly), and waits for the observer.
 func (s *segment) end() observe.Counts {
 	var err error
-	if !s.clean {
+	switch {
+	case !s.clean:
 		err = errRecordingEnds
+	case s.next != "":
+		err = fmt.Errorf("the recording continues in %s", s.next)
 	}
 	ids := make([]uint64, 0, len(s.open))
 	for id := range s.open {

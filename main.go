@@ -25,6 +25,9 @@ import (
 type options struct {
 	listen      string
 	record      string
+	// recordMaxSize and recordMaxFiles rotate the recording (rotation.go).
+	recordMaxSize  string
+	recordMaxFiles int
 	framing     string
 	ids         string
 	mode        string
@@ -98,6 +101,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.BoolVar(&o.dump, "dump", false, "no UI: one JSON object per event on stdout (implies --headless)")
 	f.BoolVar(&o.lossless, "lossless", false, "slow the traffic down rather than drop what the decoder can't keep up with")
 	f.StringVarP(&o.record, "record", "w", "", "append the session to `FILE` as it happens")
+	addRotationFlags(f, o)
 	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
 	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame; longer frames are kept truncated (and forwarded whole)")

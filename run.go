@@ -60,11 +60,15 @@ func startPipeline(ctx context.Context, o options, ln net.Listener, up proxy.Add
 		obsDone:    make(chan struct{}),
 		dumpFailed: make(chan error, 1),
 	}
+	rot, err := o.rotation()
+	if err != nil {
+		return nil, err
+	}
 	if o.record != "" {
-		p.rec, err = session.Create(o.record, session.Header{
+		p.rec, err = session.CreateRotating(o.record, session.Header{
 			Started: time.Now(), Upstream: p.upstream, Listen: p.listen,
 			Framing: framing.String(), IDFields: ids,
-		})
+		}, rot)
 		if err != nil {
 			return nil, err
 		}
