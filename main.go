@@ -23,20 +23,18 @@ import (
 
 // options are the command-line flags of an inspecting run.
 type options struct {
-	listen string
-	record string
-	// recordMaxSize and recordMaxFiles rotate the recording (rotation.go).
-	recordMaxSize  string
-	recordMaxFiles int
-	framing        string
-	ids            string
-	mode           string
-	headless       bool
-	dump           bool
-	lossless       bool
-	maxMessages    int
-	maxBytes       int64
-	maxFrame       int
+	listen      string
+	record      string
+	framing     string
+	ids         string
+	mode        string
+	headless    bool
+	dump        bool
+	lossless    bool
+	maxMessages int
+	maxBytes    int64
+	maxFrame    int
+	rotationFlags
 }
 
 func main() {

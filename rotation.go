@@ -11,6 +11,12 @@ import (
 	"sockscope/session"
 )
 
+// rotationFlags are the flags that spread a recording over files.
+type rotationFlags struct {
+	recordMaxSize  string
+	recordMaxFiles int
+}
+
 // addRotationFlags declares the flags that spread a recording over files.
 func addRotationFlags(f *pflag.FlagSet, o *options) {
 	f.StringVar(&o.recordMaxSize, "record-max-size", "", "begin a new file once the recording's file reaches `SIZE` (such as 100M; K, M, G are 1024-multiples); the next files are FILE with .1, .2, … before its extension, each a session on its own (tcpdump -C)")
