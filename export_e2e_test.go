@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 
+	"sockscope/protocol"
 	"sockscope/session"
 )
 
@@ -164,7 +165,9 @@ func TestExportToTshark(t *testing.T) {
 			order = append(order, k)
 			want[k] = &[2][]byte{}
 		case session.TypeFrame:
-			want[k][r.Dir] = append(want[k][r.Dir], reframe(r)...)
+			framing, _ := protocol.ParseFraming(r.Framing)
+			enc := protocol.EncoderOf(framing, protocol.Frame{Size: r.Size, Wire: r.Wire})
+			want[k][r.Dir] = enc.Append(want[k][r.Dir], r.Data)
 		}
 	}
 	if len(order) != 4 {

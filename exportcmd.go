@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,7 +87,7 @@ func runExport(o exportOptions, path string) error {
 			return errors.New("not writing a pcapng to a terminal: use -o FILE or a pipe")
 		}
 	}
-	d, err := decodeFile(path, o.fileOptions, nil)
+	d, err := decodeFile(context.Background(), path, o.fileOptions, nil)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func runExport(o exportOptions, path string) error {
 		defer f.Close()
 		w, name = f, o.out
 	}
-	st, err := export.Write(w, d.st, format, export.Options{Filter: q})
+	st, err := export.Write(w, d.e.Store, format, export.Options{Filter: q})
 	if err == nil && o.out != "" {
 		err = w.(*os.File).Close()
 	}

@@ -19,10 +19,10 @@ func newShowCmd() *cobra.Command {
 		Short:   "Show a session recorded with --record, in the UI or as --dump",
 		Long: `show reads a session file and decodes it as if it were live: the same
 framing, pairing and latencies (the recorded times), in the UI, or with
---dump as one JSON object per event. Each segment (one run of sockscope)
-is decoded with the --id fields and --framing it was recorded with. A
-record cut short by a crash is skipped, and the connections its run left
-open end there with an error; the segments after it are read.`,
+--dump as one JSON object per event, with the --framing and --id fields
+the file was recorded with (--id overrides them). A record cut short by a
+crash is skipped, and the connections its run left open end there with an
+error; the segments after it are read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runShow(cmd.Context(), o, args[0])
@@ -37,7 +37,9 @@ func runShow(ctx context.Context, o fileOptions, path string) error {
 	if o.dump {
 		dump = os.Stdout
 	}
-	d, err := decodeFile(path, o, dump)
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	d, err := decodeFile(ctx, path, o, dump)
 	if err != nil {
 		return err
 	}
@@ -45,7 +47,5 @@ func runShow(ctx context.Context, o fileOptions, path string) error {
 		fmt.Fprintln(os.Stderr, d.summary(path))
 		return nil
 	}
-	ctx, cancel := signalContext(ctx)
-	defer cancel()
-	return ui.Run(ctx, d.st, ui.Options{Listen: "session", Upstream: path})
+	return ui.Run(ctx, d.e.Store, ui.Options{Listen: "session", Upstream: path})
 }

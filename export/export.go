@@ -173,8 +173,11 @@ func flags(r *store.Row, req, resp *protocol.Message) []string {
 	if r.Gap {
 		fl = append(fl, "gap")
 	}
-	if req != nil && req.Injected || resp != nil && resp.Injected {
+	if r.Injected || req != nil && req.Injected || resp != nil && resp.Injected {
 		fl = append(fl, "injected")
+	}
+	if req != nil && req.Withheld || resp != nil && resp.Withheld {
+		fl = append(fl, "withheld")
 	}
 	if req != nil && req.Frame.Truncated || resp != nil && resp.Frame.Truncated {
 		fl = append(fl, "truncated")

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
 	"sockscope/observe"
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/query"
 	"sockscope/store"
 )
@@ -20,11 +20,11 @@ import (
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 // observed decodes events through the real observer into a store.
-func observed(t *testing.T, evs []proxy.Event) *store.Store {
+func observed(t *testing.T, evs []event.Event) *store.Store {
 	t.Helper()
 	st := store.New(store.Config{})
 	o := observe.New(observe.Config{Store: st})
-	q := proxy.NewQueue(0, true)
+	q := event.NewQueue(0, true)
 	done := make(chan struct{})
 	go func() { o.Run(q); close(done) }()
 	for _, ev := range evs {
@@ -39,15 +39,15 @@ func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) 
 
 // sessionEvents is two connections: lines with an injected request and a
 // frame of 200,000 bytes, and Content-Length frames on another listener.
-func sessionEvents(big []byte) []proxy.Event {
-	open := func(conn uint64, ms int, listen string) proxy.Event {
-		return proxy.Event{Type: proxy.EventOpen, Conn: conn, At: at(ms), Peer: &proxy.Peer{Client: "@", Listen: listen, Upstream: "/up.sock", PID: -1, UID: -1}}
+func sessionEvents(big []byte) []event.Event {
+	open := func(conn uint64, ms int, listen string) event.Event {
+		return event.Event{Type: event.Open, Conn: conn, At: at(ms), Peer: &event.Peer{Client: "@", Listen: listen, Upstream: "/up.sock", PID: -1, UID: -1}}
 	}
-	data := func(conn uint64, ms int, d protocol.Dir, s string) proxy.Event {
-		return proxy.Event{Type: proxy.EventData, Conn: conn, Dir: d, At: at(ms), Data: []byte(s)}
+	data := func(conn uint64, ms int, d protocol.Dir, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: conn, Dir: d, At: at(ms), Data: []byte(s)}
 	}
 	lsp := func(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
-	evs := []proxy.Event{
+	evs := []event.Event{
 		open(1, 0, "/front.sock"),
 		data(1, 1, protocol.C2S, `{"id":1,"method":"add","params":[1,2]}`+"\n"),
 		data(1, 3, protocol.S2C, `{"id":1,"result":3}`+"\n"),
@@ -58,8 +58,8 @@ func sessionEvents(big []byte) []proxy.Event {
 		open(2, 12, "/lsp.sock"),
 		data(2, 13, protocol.C2S, lsp(`{"jsonrpc":"2.0","id":1,"method":"initialize"}`)),
 		data(2, 15, protocol.S2C, lsp(`{"jsonrpc":"2.0","id":1,"result":{}}`)),
-		{Type: proxy.EventClose, Conn: 1, At: at(20)},
-		{Type: proxy.EventClose, Conn: 2, At: at(21)},
+		{Type: event.Close, Conn: 1, At: at(20)},
+		{Type: event.Close, Conn: 2, At: at(21)},
 	}
 	evs[5].Injected = true // the request with id 3
 	return evs
@@ -191,7 +191,7 @@ func TestPCAPNG(t *testing.T) {
 		}
 	}
 	for _, ev := range evs {
-		if ev.Type != proxy.EventData {
+		if ev.Type != event.Data {
 			continue
 		}
 		k := key{uint16(firstClientPort + ev.Conn - 1), ev.Dir == protocol.C2S}
@@ -214,7 +214,7 @@ func TestPCAPNG(t *testing.T) {
 		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=4/4",
 		"conn=1 s2c response id=2 method=big status=ok latency=5ms exchange=2",
 		"conn=1 c2s request id=3 method=add status=error latency=1ms exchange=3 flags=injected",
-		"conn=1 s2c response id=3 method=add status=error latency=1ms exchange=3",
+		"conn=1 s2c response id=3 method=add status=error latency=1ms exchange=3 flags=injected",
 		"conn=2 c2s request id=1 method=initialize status=ok latency=2ms exchange=4",
 		"conn=2 s2c response id=1 method=initialize status=ok latency=2ms exchange=4",
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -173,21 +172,21 @@ func writePCAPNG(w io.Writer, st *store.Store, sel selection, opts Options) (Sta
 }
 
 // onWire returns the bytes message m took on the wire, as far as they were
-// kept: its payload in its framing. contentLength is set for a frame that
-// had a Content-Length header; the header is rebuilt in its usual form.
+// kept: its payload in its framing, which the bytes around the payload
+// tell. contentLength is set for a frame that had a Content-Length header;
+// the header is rebuilt in its usual form, for the bytes kept.
 func onWire(m *protocol.Message) (b []byte, contentLength bool) {
 	f := &m.Frame
+	e := protocol.Encoder{Framing: protocol.FramingRaw}
 	switch extra := f.Wire - max(f.Size, len(f.Data)); {
-	case extra <= 0:
-		return f.Data, false
 	case extra == 1:
-		return append(f.Data, '\n'), false
+		e.Framing = protocol.FramingLines
 	case extra == 2:
-		return append(f.Data, '\r', '\n'), false
-	default:
-		h := "Content-Length: " + strconv.Itoa(max(f.Size, len(f.Data))) + "\r\n\r\n"
-		return append([]byte(h), f.Data...), true
+		e.Framing, e.CRLF = protocol.FramingLines, true
+	case extra > 2:
+		e.Framing = protocol.FramingContentLength
 	}
+	return e.Append(nil, f.Data), e.Framing == protocol.FramingContentLength
 }
 
 // openComment describes who connected.

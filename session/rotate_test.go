@@ -47,7 +47,7 @@ func recordRotating(t *testing.T, maxFiles int) (path string, n int) {
 			conn = uint64(1 + i%2)
 		}
 		data := []byte(fmt.Sprintf(`{"id":%d,"method":"m"}`, i))
-		rec.Frame(conn, protocol.C2S, at(10+i), protocol.Frame{Data: data, Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, false)
+		rec.Frame(conn, protocol.C2S, at(10+i), protocol.Frame{Data: data, Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, Marks{})
 	}
 	if err := rec.End(at(1000), 0, 0); err != nil {
 		t.Fatal(err)

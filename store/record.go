@@ -42,6 +42,7 @@ const (
 	mHasMethod
 	mUTC
 	mInjected
+	mWithheld
 )
 
 // allocLen returns the length of the message's allocation.
@@ -92,6 +93,7 @@ const (
 	rReqUTC
 	rRespUTC
 	rGap
+	rInjected
 )
 
 // extRef is a row with bytes in the arena, queued so that the arena knows
