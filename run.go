@@ -32,6 +32,9 @@ func engineConfig(o options) (capture.Config, error) {
 		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
 		Record: o.record,
 	}
+	if cfg.Rotation, err = o.rotation(); err != nil {
+		return cfg, err
+	}
 	if o.dump {
 		cfg.Dump = os.Stdout
 	}

@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 )
 
 // header is the live part of the pane: what, who, when. It is rendered on
@@ -47,7 +48,7 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	}
 	line1 := cells(s.Bold.Render("#"+strconv.FormatUint(seq, 10)), sanitize(r.Method), idText(r.ID),
 		s.status(r.Status).Render(statusText(&r)))
-	if d, ok := rowLatency(&r, now); ok {
+	if d, ok := query.RowLatency(&r, now); ok {
 		line1 = cells(line1, latencyStyle(d, s).Render(fmtDur(d)))
 	}
 	if r.Duplicate {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"sockscope/query"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -15,13 +17,13 @@ type filterModel struct {
 	c       *common
 	value   string
 	err     string
-	applied *query // the last query that parsed; nil when none
+	applied *query.Query // the last query that parsed; nil when none
 }
 
 func newFilterModel(c *common) filterModel { return filterModel{c: c} }
 
 // active reports whether a filter restricts the list.
-func (m filterModel) active() bool { return !m.applied.empty() }
+func (m filterModel) active() bool { return !m.applied.Empty() }
 
 // clear empties the filter.
 func (m filterModel) clear() filterModel {
@@ -67,13 +69,13 @@ func (m filterModel) update(msg tea.Msg) (filterModel, bool) {
 	if m.value == before {
 		return m, false
 	}
-	q, err := parseQuery(m.value)
+	q, err := query.Parse(m.value)
 	if err != nil {
 		m.err = err.Error()
 		return m, false
 	}
 	m.err = ""
-	if q.empty() && m.applied.empty() {
+	if q.Empty() && m.applied.Empty() {
 		m.applied = q
 		return m, false
 	}
@@ -87,7 +89,7 @@ func (m filterModel) view(w int) string {
 	if !m.active() {
 		return ""
 	}
-	return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.src))+s.Dim.Render("  (/ edits, esc clears)"), w)
+	return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.Src))+s.Dim.Render("  (/ edits, esc clears)"), w)
 }
 
 // editView renders the line being edited in w cells.

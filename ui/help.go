@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 
+	"sockscope/query"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -113,7 +115,7 @@ func (m Model) helpView() []string {
 		}
 	}
 	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
-	for _, l := range strings.Split(filterSyntax, "\n") {
+	for _, l := range strings.Split(query.Syntax, "\n") {
 		lines = append(lines, "  "+s.Dim.Render(l))
 	}
 	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -24,9 +25,9 @@ const (
 type listModel struct {
 	c      *common
 	idx    seqIndex
-	q      *query // the filter and connection the index was built for
-	sel    uint64 // selected seq (0: none)
-	top    uint64 // seq of the first visible entry
+	q      *query.Query // the filter and connection the index was built for
+	sel    uint64       // selected seq (0: none)
+	top    uint64       // seq of the first visible entry
 	follow bool
 	paused bool
 	height int // visible entries
@@ -45,7 +46,7 @@ func (m listModel) raw() bool { return m.idx.raw }
 
 // setQuery rebuilds the index for a new filter or connection, keeping the
 // selection, and starts scanning.
-func (m listModel) setQuery(q *query) (listModel, tea.Cmd) {
+func (m listModel) setQuery(q *query.Query) (listModel, tea.Cmd) {
 	m.q = q
 	return m.rebuild(m.idx.raw)
 }
@@ -64,8 +65,8 @@ func (m listModel) setRaw(raw bool) (listModel, tea.Cmd) {
 }
 
 func (m listModel) rebuild(raw bool) (listModel, tea.Cmd) {
-	if m.q != nil && m.q.needsConns() {
-		m.q.bindConns(m.c.st.Conns())
+	if m.q != nil && m.q.NeedsConns() {
+		m.q.BindConns(m.c.st.Conns())
 	}
 	m.idx.reset(raw, m.q)
 	m.scanID++
@@ -117,8 +118,8 @@ func (m listModel) refresh() (listModel, tea.Cmd) {
 	if m.paused {
 		return m, nil
 	}
-	if m.q != nil && m.q.needsConns() {
-		m.q.bindConns(m.c.st.Conns())
+	if m.q != nil && m.q.NeedsConns() {
+		m.q.BindConns(m.c.st.Conns())
 	}
 	scanning := m.idx.scanning()
 	more := m.idx.sync(m.c.st, m.c.now)

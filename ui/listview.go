@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -156,7 +157,7 @@ func (m listModel) rowLine(r *store.Row, w int, plain bool) string {
 	c := exchangeColumns(w)
 	arrow, dirSt := dirArrow(r.Dir, s)
 	lat, latSt := "", s.Dim
-	if d, ok := rowLatency(r, m.c.now()); ok {
+	if d, ok := query.RowLatency(r, m.c.now()); ok {
 		lat = fmtDur(d)
 		switch {
 		case d >= verySlowLatency:

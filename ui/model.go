@@ -2,7 +2,6 @@ package ui
 
 import (
 	"os"
-	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -268,7 +267,7 @@ func (m Model) refresh() (Model, tea.Cmd) {
 		}
 	}
 	var cmd tea.Cmd
-	if changed || (m.list.q != nil && len(m.list.q.terms) > 0) {
+	if changed || m.list.q.HasTerms() {
 		m.list, cmd = m.list.refresh()
 	}
 	return m, cmd
@@ -277,12 +276,7 @@ func (m Model) refresh() (Model, tea.Cmd) {
 // applyQuery rebuilds the list for the typed filter and the selected
 // connection.
 func (m Model) applyQuery() (Model, tea.Cmd) {
-	q := &query{}
-	if m.filter.applied != nil {
-		q.src = m.filter.applied.src
-		q.terms = slices.Clone(m.filter.applied.terms)
-	}
-	q.conn = m.conns.sel
+	q := m.filter.applied.WithConn(m.conns.sel)
 	var cmd tea.Cmd
 	m.list, cmd = m.list.setQuery(q)
 	if m.area == areaStats {

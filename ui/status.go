@@ -58,7 +58,7 @@ func (m Model) statusBar(w int) string {
 		segs = append(segs, segment{text: " ⏸ PAUSED ", style: s.Paused, priority: 10})
 	}
 	if m.filter.active() {
-		segs = append(segs, segment{text: "filter: " + sanitize(m.filter.applied.src), style: s.HeaderKey, priority: 9, shrink: true})
+		segs = append(segs, segment{text: "filter: " + sanitize(m.filter.applied.Src), style: s.HeaderKey, priority: 9, shrink: true})
 	}
 	if m.conns.sel != 0 {
 		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
