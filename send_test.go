@@ -3,35 +3,12 @@
 package main
 
 import (
-	"bufio"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// startSeedServer starts the seed-protocol Node server at a fresh socket
-// and returns its path once it listens.
-func startSeedServer(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	svc := filepath.Join(shortDir(t), "svc.sock")
-	server := exec.Command("node", "testdata/node/seed-server.js", svc)
-	sout, _ := server.StdoutPipe()
-	server.Stderr = os.Stderr
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
-	if line, err := bufio.NewReader(sout).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
-		t.Fatalf("node server said %q, %v", line, err)
-	}
-	return svc
-}
 
 // runSend runs `sockscope send args...` with stdin and returns its stdout,
 // stderr and exit status.
@@ -57,7 +34,11 @@ func runSendCmd(t *testing.T, stdin string, args ...string) (stdout, stderr stri
 // gets one; stdin sends one message per line on one connection; the
 // server's greeting is never taken for the reply, and -v shows it.
 func TestSendExitStatus(t *testing.T) {
-	svc := startSeedServer(t)
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	svc := filepath.Join(shortDir(t), "svc.sock")
+	seedServer(t, svc)
 	for _, c := range []struct {
 		name, stdin string
 		args        []string

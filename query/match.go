@@ -58,6 +58,8 @@ func (q *Query) MatchRow(st *store.Store, r *store.Row, now time.Time) bool {
 			ok = uint64(r.Dir) == t.num
 		case termKindOf:
 			ok = t.set&(1<<r.Kind) != 0
+		case termFlag:
+			ok = t.set&(flag(r.Injected, flagInjected)|flag(r.Duplicate, flagDuplicate)) != 0
 		case termLatency:
 			if d, known := RowLatency(r, now); known {
 				ok = (t.over && d > t.dur) || (!t.over && d < t.dur && r.Status != protocol.StatusPending)
@@ -138,10 +140,20 @@ func (q *Query) MatchMsg(m *protocol.Message) bool {
 			ok = uint64(m.Dir) == t.num
 		case termKindOf:
 			ok = t.set&(1<<m.Info.Kind) != 0
+		case termFlag:
+			ok = t.set&(flag(m.Injected, flagInjected)|flag(m.Withheld, flagWithheld)) != 0
 		}
 		if ok == t.neg {
 			return false
 		}
 	}
 	return true
+}
+
+// flag is f when b holds, else 0.
+func flag(b bool, f uint32) uint32 {
+	if b {
+		return f
+	}
+	return 0
 }

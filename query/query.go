@@ -31,6 +31,7 @@ const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   kind:request       request response notification raw other
   slow:>100ms        latency over 100ms (pending rows count their wait)
   lat:<1ms           latency under 1ms
+  is:injected        what sockscope sent itself (also: withheld, duplicate)
   anything else      text in the frames (any case unless it has capitals)`
 
 // termKind is what a filter term tests.
@@ -46,9 +47,19 @@ const (
 	termDir
 	termKindOf
 	termLatency
+	termFlag
 )
 
-var termKindNames = [...]string{"text", "method", "id", "conn", "conn", "status", "dir", "kind", "slow"}
+var termKindNames = [...]string{"text", "method", "id", "conn", "conn", "status", "dir", "kind", "slow", "is"}
+
+// Flags an is: term tests, one bit each.
+const (
+	flagInjected = 1 << iota
+	flagWithheld
+	flagDuplicate
+)
+
+var flagWords = map[string]uint32{"injected": flagInjected, "inj": flagInjected, "withheld": flagWithheld, "duplicate": flagDuplicate, "dup": flagDuplicate}
 
 // String returns the term's key as typed.
 func (k termKind) String() string {
@@ -114,7 +125,7 @@ var kindWords = map[string]protocol.Kind{
 }
 
 var knownKeys = map[string]bool{"method": true, "m": true, "id": true, "conn": true, "c": true, "status": true,
-	"s": true, "dir": true, "d": true, "kind": true, "k": true, "slow": true, "lat": true, "latency": true}
+	"s": true, "dir": true, "d": true, "kind": true, "k": true, "slow": true, "lat": true, "latency": true, "is": true}
 
 // Parse parses the filter language (see Syntax).
 func Parse(src string) (*Query, error) {
@@ -175,6 +186,15 @@ func Parse(src string) (*Query, error) {
 					return nil, fmt.Errorf("kind %q: want request, response, notification, raw or other", w)
 				}
 				t.set |= 1 << kd
+			}
+		case "is":
+			t.kind = termFlag
+			for _, w := range strings.Split(strings.ToLower(v), ",") {
+				f, ok := flagWords[w]
+				if !ok {
+					return nil, fmt.Errorf("is %q: want injected, withheld or duplicate", w)
+				}
+				t.set |= f
 			}
 		case "slow", "lat", "latency":
 			t.kind, t.over = termLatency, true

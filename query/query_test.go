@@ -67,3 +67,24 @@ func TestFilterStatusGap(t *testing.T) {
 		}
 	}
 }
+
+// is:injected finds what sockscope sent itself; is:withheld the frames it
+// kept from a peer.
+func TestFilterFlags(t *testing.T) {
+	if _, err := Parse("is:sent"); err == nil {
+		t.Error("is:sent parsed")
+	}
+	q, _ := Parse("is:injected")
+	plain, inj := store.Row{Method: "m"}, store.Row{Method: "m", Injected: true}
+	if q.MatchRow(nil, &plain, time.Now()) || !q.MatchRow(nil, &inj, time.Now()) {
+		t.Error("is:injected matches the wrong rows")
+	}
+	q, _ = Parse("-is:injected")
+	if !q.MatchRow(nil, &plain, time.Now()) || q.MatchRow(nil, &inj, time.Now()) {
+		t.Error("-is:injected matches the wrong rows")
+	}
+	q, _ = Parse("is:withheld")
+	if q.MatchMsg(&protocol.Message{}) || !q.MatchMsg(&protocol.Message{Withheld: true}) {
+		t.Error("is:withheld matches the wrong messages")
+	}
+}
