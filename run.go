@@ -175,7 +175,7 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return fmt.Errorf("--mode %q: want an octal file mode like 0600", o.mode)
 	}
-	ln, err := proxy.Listen(la, os.FileMode(mode))
+	ln, err := proxy.ListenConfig{Mode: os.FileMode(mode), PipeSDDL: o.pipeSDDL}.Listen(la)
 	if err != nil {
 		return err
 	}
