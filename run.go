@@ -123,6 +123,8 @@ func (p *pipeline) summary() string {
 func serve(ctx context.Context, o options, p *pipeline) error {
 	var uiErr error
 	if o.headless || o.dump {
+		// Scripts (and the wine test) start clients once this is out.
+		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", p.listen, p.upstream)
 		select {
 		case <-ctx.Done():
 		case err := <-p.dumpFailed: // like any filter whose reader went away

@@ -79,8 +79,11 @@ func newWine(t *testing.T) *wine {
 	}
 	// TMPDIR: Debian's wine keeps its server's socket in $TMPDIR/wine-XXXXXX
 	// and leaves that behind; here it goes with the test's directory.
-	for _, d := range []string{"tmp", "home", "logs", "bin"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+	for _, d := range []string{"tmp", "home", "logs", "bin", prefix} {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -189,6 +192,22 @@ func (w *wine) interrupt(p *winProc) int {
 	w.t.Helper()
 	p.cmd.Process.Signal(os.Interrupt)
 	return w.wait(p, time.Minute)
+}
+
+// waitOutput waits for p to write want into its output file: the line
+// that says it is ready, where connecting is what is being tested.
+func (w *wine) waitOutput(p *winProc, file, want string) {
+	w.t.Helper()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(readFile(file), want); {
+		select {
+		case <-p.done:
+			w.t.Fatalf("%s exited %d before saying %q: %s", p.name, p.code, want, readFile(p.err))
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s never said %q: %s", p.name, want, readFile(p.err))
+		}
+	}
 }
 
 // run runs argv to its end, at most d, and returns its exit code.

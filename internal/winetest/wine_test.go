@@ -44,8 +44,11 @@ func TestNamedPipesUnderWine(t *testing.T) {
 	scope := w.start("sockscope", "wine", ss, "--dump", "-w", record, "--listen", "pipe:sockscope-wt-"+tag, up)
 
 	// The first client: sockscope's listener just came up, and this is
-	// the first connection it gets. It waits for the pipe to exist and
-	// must then be answered (go-winio's hidden instance, see proxy).
+	// the first connection it gets; it must be answered (go-winio's hidden
+	// instance, see proxy). It starts once sockscope says it listens: a
+	// client that connects while the pipe is being created can still land
+	// on that instance (see the README), and the test is not about that.
+	w.waitOutput(scope, scope.err, "sockscope: listening on ")
 	pids := map[int]bool{}
 	first := w.start("client-first", "wine", peer, "client", front, strconv.Itoa(perClient))
 	pids[w.clientPID(first)] = true
@@ -70,6 +73,7 @@ func TestNamedPipesUnderWine(t *testing.T) {
 	// --pipe-sddl is what the pipe gets, and --headless prints its summary.
 	custom := "O:" + user + "D:P(A;;FA;;;" + user + ")"
 	scope2 := w.start("sockscope-sddl", "wine", ss, "--headless", "--pipe-sddl", custom, "--listen", "pipe:sockscope-wt-sddl-"+tag, up)
+	w.waitOutput(scope2, scope2.err, "sockscope: listening on ")
 	if got, _, _ := w.readSD(peer, `\\.\pipe\sockscope-wt-sddl-`+tag); got != custom {
 		t.Errorf("with --pipe-sddl %s the pipe reads back as %s", custom, got)
 	}
