@@ -35,6 +35,7 @@ type options struct {
 	maxMessages int
 	maxBytes    int64
 	maxFrame    int
+	rotationFlags
 }
 
 func main() {
@@ -87,7 +88,7 @@ aside, sockscope listens at its path, and everything is put back on exit.`,
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newRestoreCmd(), newSendCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd())
 	return root
 }
 
@@ -99,6 +100,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.BoolVar(&o.dump, "dump", false, "no UI: one JSON object per event on stdout (implies --headless)")
 	f.BoolVar(&o.lossless, "lossless", false, "slow the traffic down rather than drop what the decoder can't keep up with")
 	f.StringVarP(&o.record, "record", "w", "", "append the session to `FILE` as it happens")
+	addRotationFlags(f, o)
 	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
 	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame; longer frames are kept truncated (and forwarded whole)")

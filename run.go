@@ -32,6 +32,9 @@ func engineConfig(o options) (capture.Config, error) {
 		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
 		Record: o.record,
 	}
+	if cfg.Rotation, err = o.rotation(); err != nil {
+		return cfg, err
+	}
 	if o.dump {
 		cfg.Dump = os.Stdout
 	}
@@ -67,7 +70,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
 		}
 	} else {
-		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String()}
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: uiControl{e}}
 		if path, _, _ := e.Recording(); path != "" {
 			uo.RecordPath = path
 			uo.RecordStatus = func() (int64, error) {
@@ -88,6 +91,19 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		return exitError(1)
 	}
 	return uiErr
+}
+
+// uiControl is the capture engine as the UI's control port.
+type uiControl struct{ e *capture.Engine }
+
+func (c uiControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
+	s, err := c.e.Send(ctx, conn, dir, msg)
+	return ui.Sent(s), err
+}
+
+func (c uiControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
+	s, err := c.e.SendNew(ctx, like, msg)
+	return ui.Sent(s), err
 }
 
 // signalContext is ctx cancelled on SIGINT, SIGTERM or SIGHUP.

@@ -39,6 +39,10 @@ type Options struct {
 	RecordStatus func() (size int64, err error)
 	// Tick is how often the store is read. If zero, 40ms.
 	Tick time.Duration
+	// Control is the way back to the data path: resend, edit, compose and
+	// copy-as-command (R, e, n, N, Y). If nil (a session file being
+	// shown), those keys are disabled and not in the help.
+	Control Control
 }
 
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
