@@ -28,6 +28,7 @@ type options struct {
 	framing     string
 	ids         string
 	mode        string
+	pipeSDDL    string
 	headless    bool
 	dump        bool
 	lossless    bool
@@ -110,6 +111,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|raw (auto decides per connection and direction)")
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
+	f.StringVar(&o.pipeSDDL, "pipe-sddl", "", "security descriptor (`SDDL`) of a named pipe created by --listen (default: the current user, SYSTEM and Administrators only)")
 }
 
 func newRestoreCmd() *cobra.Command {

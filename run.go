@@ -62,6 +62,8 @@ func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay, listen string) error {
 	var uiErr error
 	if o.headless || o.dump {
+		// Scripts (and the wine test) start clients once this is out.
+		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
 		select {
 		case <-ctx.Done():
 		case err := <-e.Failed():
@@ -130,7 +132,7 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return fmt.Errorf("--mode %q: want an octal file mode like 0600", o.mode)
 	}
-	ln, err := proxy.Listen(la, os.FileMode(mode))
+	ln, err := proxy.ListenConfig{Mode: os.FileMode(mode), PipeSDDL: o.pipeSDDL}.Listen(la)
 	if err != nil {
 		return err
 	}

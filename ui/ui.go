@@ -15,6 +15,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,6 +59,11 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		}
 	}()
 	_, err := p.Run()
+	if errors.Is(err, tea.ErrInterrupted) {
+		// SIGINT, which is how wine's console (and Windows', when it
+		// processes input) delivers Ctrl-C: the quit key, not a failure.
+		return nil
+	}
 	return err
 }
 
