@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"sockscope/capture"
-	"sockscope/index"
+	"sockscope/indexbuild"
 	"sockscope/protocol"
 	"sockscope/ui"
 )
@@ -21,7 +21,7 @@ func showFile(ctx context.Context, o fileOptions, path string, follow bool) erro
 	if err != nil {
 		return err
 	}
-	v, err := index.Open(ctx, path, set, follow)
+	v, err := indexbuild.Open(ctx, path, set, follow)
 	if err != nil {
 		return err
 	}
@@ -32,15 +32,15 @@ func showFile(ctx context.Context, o fileOptions, path string, follow bool) erro
 
 // fileSettings are the settings the file at path is decoded with: those of
 // its first segment's header, --id overriding its id fields.
-func fileSettings(path string, o fileOptions) (index.Settings, error) {
+func fileSettings(path string, o fileOptions) (indexbuild.Settings, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return index.Settings{}, err
+		return indexbuild.Settings{}, err
 	}
 	defer f.Close()
 	h, err := capture.NewFile(f).Header()
 	if err != nil {
-		return index.Settings{}, fmt.Errorf("%s: %w", path, err)
+		return indexbuild.Settings{}, fmt.Errorf("%s: %w", path, err)
 	}
 	ids := h.IDFields
 	if o.ids != "" {
@@ -53,5 +53,5 @@ func fileSettings(path string, o fileOptions) (index.Settings, error) {
 	if err != nil {
 		framing = protocol.FramingAuto
 	}
-	return index.Settings{Framing: framing, IDFields: ids, MaxFrame: o.maxFrame}, nil
+	return indexbuild.Settings{Framing: framing, IDFields: ids, MaxFrame: o.maxFrame}, nil
 }

@@ -20,11 +20,37 @@ package index
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
 	"time"
 
 	"sockscope/protocol"
 	"sockscope/store"
 )
+
+// Settings are what a session is decoded with: an index built with other
+// settings is stale.
+type Settings struct {
+	Framing  protocol.Framing
+	IDFields []string // nil: protocol.DefaultIDFields
+	MaxFrame int      // 0: protocol.DefaultMaxFrame
+}
+
+// Hash is what an index records of the settings (Writer.SetConfig).
+func (s Settings) Hash() uint64 {
+	h := fnv.New64a()
+	ids := s.IDFields
+	if ids == nil {
+		ids = protocol.DefaultIDFields
+	}
+	mf := s.MaxFrame
+	if mf <= 0 {
+		mf = protocol.DefaultMaxFrame
+	}
+	fmt.Fprintf(h, "%s|%s|%d", s.Framing, strings.Join(ids, ","), mf)
+	return h.Sum64()
+}
 
 // Sizes of the format, said once.
 const (

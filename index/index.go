@@ -53,8 +53,8 @@ func create(path string) (*Index, error) {
 	return x, nil
 }
 
-// open opens the index at path for reading and scans its blocks.
-func open(path string) (*Index, error) {
+// OpenFile opens the index at path for reading and scans its blocks.
+func OpenFile(path string) (*Index, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -236,4 +236,27 @@ func (x *Index) counts() (msgs, rows uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.h.msgs, x.h.rows
+}
+
+// Fresh reports whether the index is complete and of the session file
+// whose beginning is head and size is size, decoded with cfg (a hash of
+// the settings, as Writer.SetConfig was given).
+func (x *Index) Fresh(head []byte, size int64, cfg uint64) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var want [64]byte
+	copy(want[:], head)
+	h := x.h
+	return h.complete && h.head == want && h.sessionSize == size && h.cfg == cfg
+}
+
+// Writing returns the process writing the index, if it is not complete
+// (0 when none).
+func (x *Index) Writing() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.h.complete {
+		return 0
+	}
+	return x.h.pid
 }

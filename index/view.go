@@ -2,7 +2,6 @@ package index
 
 import (
 	"os"
-	"sync"
 	"time"
 
 	"sockscope/protocol"
@@ -10,49 +9,60 @@ import (
 	"sockscope/store"
 )
 
+// Decoding is the background decoding of the file behind a View (package
+// indexbuild's Build): the whole file's statistics and connections, and
+// how far it has gone.
+type Decoding interface {
+	// Stats holds the statistics and the connections decoded so far.
+	Stats() *store.Store
+	// Gen moves whenever more is decoded or indexed.
+	Gen() uint64
+	// Progress returns the bytes decoded, of how many, and whether the
+	// decoding is over.
+	Progress() (done, total int64, over bool)
+	// Err is why the decoding stopped, if it failed.
+	Err() error
+	// Following reports whether the decoding follows a growing file.
+	Following() bool
+}
+
 // View reads a session file through its index: rows and frames from the
 // index, frame bytes from the file on demand, the statistics and the
-// connections from the Build's store. It implements store.View.
+// connections from the Decoding's store. It implements store.View.
 type View struct {
-	path     string
-	f        *os.File // the session file, for frames
-	x        *Index
-	b        *Build
-	ids      []string
-	cancel   func()
-	building bool // the index is the Build's
-
-	mu  sync.Mutex
-	tmp string // the index file to remove on Close, if any
+	path string
+	f    *os.File // the session file, for frames
+	x    *Index
+	d    Decoding
+	ids  []string
 }
 
 var _ store.View = (*View)(nil)
 
-// Build returns the background decoding of the file.
-func (v *View) Build() *Build { return v.b }
-
-// Close stops the build and closes the files; an index the build did not
-// complete is removed.
-func (v *View) Close() error {
-	v.cancel()
-	<-v.b.done
-	v.x.Close()
-	v.mu.Lock()
-	if v.tmp != "" {
-		os.Remove(v.tmp)
-		v.tmp = ""
+// NewView returns the View of the session file at path through index x,
+// with d decoding it in the background; ids are the id fields it is
+// decoded with (nil: the default).
+func NewView(path string, x *Index, d Decoding, ids []string) (*View, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	v.mu.Unlock()
+	return &View{path: path, f: f, x: x, d: d, ids: ids}, nil
+}
+
+// Close closes the session file and the index.
+func (v *View) Close() error {
+	v.x.Close()
 	return v.f.Close()
 }
 
-// Gen implements store.View: it moves as the build goes.
-func (v *View) Gen() uint64 { return v.b.gen.Load() + v.b.Stats.Gen() }
+// Gen implements store.View: it moves as the decoding goes.
+func (v *View) Gen() uint64 { return v.d.Gen() }
 
 // Totals implements store.View: the statistics decoded so far, with the
 // counts of the index.
 func (v *View) Totals() store.Totals {
-	t := v.b.Stats.Totals()
+	t := v.d.Stats().Totals()
 	msgs, rows := v.x.counts()
 	t.Messages, t.Rows = max(t.Messages, msgs), max(t.Rows, rows)
 	t.StoredMessages = int(msgs)
@@ -61,17 +71,17 @@ func (v *View) Totals() store.Totals {
 }
 
 // Conns implements store.View.
-func (v *View) Conns() []store.Conn { return v.b.Stats.Conns() }
+func (v *View) Conns() []store.Conn { return v.d.Stats().Conns() }
 
 // Conn implements store.View.
-func (v *View) Conn(id uint64) (store.Conn, bool) { return v.b.Stats.Conn(id) }
+func (v *View) Conn(id uint64) (store.Conn, bool) { return v.d.Stats().Conn(id) }
 
 // Methods implements store.View.
-func (v *View) Methods(conn uint64) []store.MethodStats { return v.b.Stats.Methods(conn) }
+func (v *View) Methods(conn uint64) []store.MethodStats { return v.d.Stats().Methods(conn) }
 
 // RecentLatencies implements store.View.
 func (v *View) RecentLatencies(dst []time.Duration) []time.Duration {
-	return v.b.Stats.RecentLatencies(dst)
+	return v.d.Stats().RecentLatencies(dst)
 }
 
 // RowBounds implements store.View: every row of the file is there.
@@ -192,11 +202,11 @@ type FileStatus struct {
 
 // Status returns the file's status.
 func (v *View) Status() FileStatus {
-	done, total, over := v.b.Progress()
+	done, total, over := v.d.Progress()
 	v.x.mu.Lock()
 	first, last := v.x.h.first, v.x.h.last
 	v.x.mu.Unlock()
-	s := FileStatus{Path: v.path, Size: total, Indexed: done, Total: total, Done: over, Follow: v.b.Follow, Err: v.b.Err()}
+	s := FileStatus{Path: v.path, Size: total, Indexed: done, Total: total, Done: over, Follow: v.d.Following(), Err: v.d.Err()}
 	if first != 0 {
 		s.First, s.Last = unstamp(first), unstamp(last)
 	}

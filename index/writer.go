@@ -27,6 +27,14 @@ func Create(path string, head []byte) (*Writer, error) {
 	return &Writer{x: x}, nil
 }
 
+// SetConfig records a hash of the settings the session is decoded with:
+// an index decoded otherwise is stale (Index.Fresh).
+func (w *Writer) SetConfig(cfg uint64) {
+	w.x.mu.Lock()
+	w.x.h.cfg = cfg
+	w.x.mu.Unlock()
+}
+
 // Index returns the index being written, for a View.
 func (w *Writer) Index() *Index { return w.x }
 

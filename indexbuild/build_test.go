@@ -1,4 +1,4 @@
-package index
+package indexbuild
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sockscope/capture"
+	"sockscope/index"
 	"sockscope/internal/sessiongen"
 	"sockscope/protocol"
 	"sockscope/store"
@@ -65,7 +66,7 @@ func twoSegments(t *testing.T) string {
 	return path
 }
 
-func openBuilt(t *testing.T, path string, follow bool) *View {
+func openBuilt(t *testing.T, path string, follow bool) *Shown {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -86,7 +87,7 @@ func openBuilt(t *testing.T, path string, follow bool) *View {
 }
 
 // sameAs checks that v holds every row and frame st does, field by field.
-func sameAs(t *testing.T, v *View, st *store.Store) {
+func sameAs(t *testing.T, v *Shown, st *store.Store) {
 	t.Helper()
 	f1, n1 := st.RowBounds()
 	f2, n2 := v.RowBounds()
@@ -131,24 +132,24 @@ func TestIndexMatchesStore(t *testing.T) {
 	path := twoSegments(t)
 	st := decodeStore(t, path)
 	v := openBuilt(t, path, false)
-	if !v.building {
+	if !v.Built {
 		t.Fatal("a file without an index was not indexed")
 	}
-	if err := v.Build().Wait(); err != nil {
+	if err := v.Build.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if v.Build().Cut() != 1 {
-		t.Errorf("%d records cut short, want 1", v.Build().Cut())
+	if v.Build.Cut() != 1 {
+		t.Errorf("%d records cut short, want 1", v.Build.Cut())
 	}
 	sameAs(t, v, st)
 	v.Close()
-	if _, err := os.Stat(PathOf(path)); err != nil {
+	if _, err := os.Stat(index.PathOf(path)); err != nil {
 		t.Fatalf("the built index was not kept beside the file: %v", err)
 	}
 
 	// Opened again, the index is fresh: read as it is, not built again.
 	v = openBuilt(t, path, false)
-	if v.building {
+	if v.Built {
 		t.Fatal("a fresh index was built again")
 	}
 	sameAs(t, v, st)
@@ -160,11 +161,41 @@ func TestIndexMatchesStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = openBuilt(t, path, false)
-	if !v.building {
+	if !v.Built {
 		t.Fatal("a stale index was used")
 	}
-	if err := v.Build().Wait(); err != nil {
+	if err := v.Build.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	sameAs(t, v, decodeStore(t, path))
+}
+
+// The index a recording writes beside the session is fresh when show opens
+// it, and holds what decoding the file finds.
+func TestRecordingWritesIndex(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.jsonl")
+	if err := sessiongen.Write(in, sessiongen.Config{Size: 800 << 10, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	// The engine records what it decodes, as a live run does: here its
+	// source is a session file rather than the relay.
+	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, Record: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), capture.NewFile(f))
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, out, false)
+	if v.Built {
+		t.Fatal("the recording's index was not fresh: it was built again")
+	}
+	sameAs(t, v, decodeStore(t, out))
 }

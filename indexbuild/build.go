@@ -1,46 +1,36 @@
-package index
+// Package indexbuild decodes a session file in the background, as show
+// always did (capture.File through the observer), into the file's index
+// (package index) and a bounded store of the whole file's statistics, and
+// opens the file for the UI through the index: Open.
+package indexbuild
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"sockscope/capture"
 	"sockscope/event"
+	"sockscope/index"
 	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/store"
 )
 
-// Settings are what a session is decoded with: an index built with other
-// settings is stale.
-type Settings struct {
-	Framing  protocol.Framing
-	IDFields []string // nil: protocol.DefaultIDFields
-	MaxFrame int      // 0: protocol.DefaultMaxFrame
-}
-
-func (s Settings) hash() uint64 {
-	h := fnv.New64a()
-	ids := s.IDFields
-	if ids == nil {
-		ids = protocol.DefaultIDFields
-	}
-	fmt.Fprintf(h, "%s|%s|%d", s.Framing, strings.Join(ids, ","), s.MaxFrame)
-	return h.Sum64()
-}
+// Settings are what a session is decoded with (index.Settings).
+type Settings = index.Settings
 
 // StatsBytes bounds the store a build keeps its statistics in (and the
 // frames the observer pairs through it): the index holds the rest.
 const StatsBytes = 32 << 20
+
+var _ index.Decoding = (*Build)(nil)
 
 // batchEvents is how many events the build decodes at a time.
 const batchEvents = 512
@@ -57,9 +47,9 @@ type Build struct {
 	Path     string
 	Settings Settings
 	Follow   bool
-	// Stats holds the whole file's statistics and connections (the rows
+	// stats holds the whole file's statistics and connections (the rows
 	// and frames it keeps are the latest only).
-	Stats *store.Store
+	stats *store.Store
 
 	size     int64        // the file's size when the build began
 	consumed atomic.Int64 // bytes decoded
@@ -88,6 +78,15 @@ func (b *Build) Progress() (done, total int64, over bool) {
 	return b.consumed.Load(), total, over
 }
 
+// Stats implements index.Decoding.
+func (b *Build) Stats() *store.Store { return b.stats }
+
+// Gen implements index.Decoding.
+func (b *Build) Gen() uint64 { return b.gen.Load() + b.stats.Gen() }
+
+// Following implements index.Decoding.
+func (b *Build) Following() bool { return b.Follow }
+
 // Err returns why the build stopped, once it has.
 func (b *Build) Err() error {
 	b.mu.Lock()
@@ -103,7 +102,7 @@ func (b *Build) Wait() error {
 
 // run decodes the file, writing w (nil: statistics only). It closes
 // b.done when it returns.
-func (b *Build) run(ctx context.Context, f *os.File, w *Writer) {
+func (b *Build) run(ctx context.Context, f *os.File, w *index.Writer) {
 	defer close(b.done)
 	var r io.Reader = f
 	tail := &tailReader{f: f, ctx: ctx}
@@ -118,12 +117,12 @@ func (b *Build) run(ctx context.Context, f *os.File, w *Writer) {
 	b.gen.Add(1)
 }
 
-func (b *Build) decode(ctx context.Context, src *capture.File, w *Writer, tail *tailReader) error {
+func (b *Build) decode(ctx context.Context, src *capture.File, w *index.Writer, tail *tailReader) error {
 	if _, err := src.Header(); err != nil {
 		return fmt.Errorf("%s: %w", b.Path, err)
 	}
 	sink := &buildSink{w: w, offs: map[connDir][]span{}}
-	obs := observe.New(observe.Config{Store: b.Stats, Framing: b.Settings.Framing,
+	obs := observe.New(observe.Config{Store: b.stats, Framing: b.Settings.Framing,
 		IDFields: b.Settings.IDFields, MaxFrame: b.Settings.MaxFrame, Sinks: []observe.Sink{sink}})
 	var batch []event.Event
 	last := time.Now()
@@ -192,7 +191,7 @@ type span struct {
 // with the place of the record it came from: every frame record becomes
 // one event, framed again whole, so one frame, in order per direction.
 type buildSink struct {
-	w    *Writer
+	w    *index.Writer
 	offs map[connDir][]span
 }
 
@@ -259,5 +258,5 @@ func (t *tailReader) Read(p []byte) (int, error) {
 
 // tempPath names a build's index until it is complete.
 func tempPath(path string) string {
-	return PathOf(path) + ".tmp" + strconv.Itoa(os.Getpid())
+	return index.PathOf(path) + ".tmp" + strconv.Itoa(os.Getpid())
 }
