@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"sockscope/index"
 	"sockscope/internal/sessiongen"
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -198,4 +200,94 @@ func TestRecordingWritesIndex(t *testing.T) {
 		t.Fatal("the recording's index was not fresh: it was built again")
 	}
 	sameAs(t, v, decodeStore(t, out))
+}
+
+// --follow shows what another sockscope appends to the file.
+func TestFollowSeesAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 100 << 10, Seed: 5, NoEnd: true}); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, path, true)
+	waitRows := func(atLeast uint64) uint64 {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			_, next := v.RowBounds()
+			if next-1 >= atLeast {
+				return next - 1
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d rows, waited for %d", next-1, atLeast)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first := waitRows(100)
+	fi, _ := os.Stat(path)
+	// Another run appends a segment of its own.
+	if err := sessiongen.Write(path, sessiongen.Config{Size: fi.Size() + 300<<10, Seed: 6, Needle: "appended-needle"}); err != nil {
+		t.Fatal(err)
+	}
+	waitRows(first + 500)
+	// Among them the appended request, with its frame read from the file.
+	deadline := time.Now().Add(20 * time.Second)
+	for found := false; !found; {
+		v.Messages(1, func(m *protocol.Message) bool {
+			found = strings.Contains(string(m.Frame.Data), "appended-needle")
+			return !found
+		})
+		if !found && time.Now().After(deadline) {
+			t.Fatal("the appended request never came")
+		}
+	}
+	if _, _, over := v.Build.Progress(); over {
+		t.Fatal("the follow ended at the file's end")
+	}
+}
+
+// The filter's free text searches every frame of the file, also those the
+// bounded store would long have evicted.
+func TestSearchPastTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 3 << 20, Seed: 7, Needle: "early-needle", NeedleAt: 20 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := query.Parse("early-needle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A store bounded to 256 KiB keeps only the end of the file.
+	f, _ := os.Open(path)
+	defer f.Close()
+	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, MaxBytes: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), capture.NewFile(f))
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := matches(e.Store, q); n != 0 {
+		t.Fatalf("the bounded store still has the needle (%d rows): the test shows nothing", n)
+	}
+	v := openBuilt(t, path, false)
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := matches(v, q); n != 1 {
+		t.Fatalf("%d rows match the needle in the index, want 1", n)
+	}
+}
+
+func matches(st store.View, q *query.Query) int {
+	n := 0
+	now := time.Now()
+	st.Rows(0, func(r store.Row) bool {
+		if q.MatchRow(st, &r, now) {
+			n++
+		}
+		return true
+	})
+	return n
 }

@@ -29,9 +29,11 @@ type Config struct {
 	// NoEnd leaves the connections open and the segment without its end
 	// record (a recording still running).
 	NoEnd bool
-	// Needle, if set, is put in the params of one request, in the file's
-	// last tenth: a search must find it.
-	Needle string
+	// Needle, if set, is put in the params of one request, the first
+	// written past NeedleAt bytes (if zero, nine tenths of Size): a search
+	// must find it.
+	Needle   string
+	NeedleAt int64
 }
 
 // Write writes the session to path (appending a segment if it exists).
@@ -50,7 +52,10 @@ func Write(path string, cfg Config) error {
 	for c := 1; c <= cfg.Conns; c++ {
 		g.open(uint64(c))
 	}
-	needleAt := cfg.Size * 9 / 10
+	needleAt := cfg.NeedleAt
+	if needleAt == 0 {
+		needleAt = cfg.Size * 9 / 10
+	}
 	next := uint64(cfg.Conns) + 1
 	for i := 0; rec.Size() < cfg.Size; i++ {
 		c := g.conns[g.rnd.IntN(len(g.conns))]
