@@ -9,6 +9,7 @@
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
+//	go run ./cmd/sockbench -show -show-size 1073741824    # show on a 1 GiB session file: first screen, peak RSS
 //
 // It starts a line-delimited JSON echo service on a unix socket, in a
 // process of its own as a real server is (-inproc: in this one), and
@@ -65,6 +66,9 @@ type options struct {
 	args      string
 	ui        bool
 	inproc    bool
+	show      bool
+	showSize  int64
+	showFile  string
 }
 
 func main() {
@@ -88,6 +92,9 @@ func main() {
 	flag.BoolVar(&o.ui, "ui", false, "also run every scenario through sockscope with its UI (in a pseudo-terminal); with -mem, measure it instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.BoolVar(&o.inproc, "inproc", false, "run the services in this process, not each in a process of its own")
+	flag.BoolVar(&o.show, "show", false, "show mode: write a -show-size session file, run `sockscope show` on it in tmux, report the time to the first screen and the peak RSS")
+	flag.Int64Var(&o.showSize, "show-size", 1<<30, "bytes of the session file -show writes")
+	flag.StringVar(&o.showFile, "show-file", "", "with -show, this session file instead of a written one (its index is removed first)")
 	flag.Parse()
 	if served, err := serveFromEnv(); served {
 		if err != nil {
@@ -122,6 +129,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.bin, err = filepath.Abs(o.bin); err != nil {
 		return err
+	}
+	if o.show {
+		return runShow(ctx, o, dir)
 	}
 	var scenarios []scenario
 	if !o.mem {
