@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"sockscope/internal/lsptest"
 	"sockscope/internal/nodetest"
 	"sockscope/session"
 )
@@ -293,5 +294,58 @@ func TestServeSeedService(t *testing.T) {
 	got, err := cmd.Output()
 	if err != nil || string(got) != `{"success":true,"rid":1,"data":15}`+"\n"+`{"success":true,"rid":2,"data":18}`+"\n" {
 		t.Errorf("--miss forward: %v: %s", err, got)
+	}
+}
+
+// An LSP session with gopls recorded through the real binary, replayed
+// against gopls: gopls' own requests (workspace/configuration and the
+// like) are answered from the recording with its new ids, and every
+// response matches; then serve stands in for gopls and the same LSP client
+// runs its session against it (initialize, the hover, gopls' requests
+// after initialized, shutdown).
+func TestReplayAndServeGopls(t *testing.T) {
+	dir := shortDir(t)
+	ws := lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	file := filepath.Join(dir, "lsp.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	editor := lsptest.NewClient(lsptest.Dial(t, front))
+	editor.Session(t, ws)
+	editor.Close()
+	stop()
+	if os.Getenv("KEEP") != "" {
+		copyFile(file, "/tmp/lsp-rec.jsonl")
+	}
+
+	out, errOut, status := runStatus(t, "replay", "--dump", file, svc)
+	methods := map[string]string{}
+	for _, l := range dumpLines(t, []byte(out)) {
+		if l["type"] == "exchange" {
+			methods[l["method"].(string)] = l["status"].(string)
+		}
+	}
+	if status != 0 || methods["initialize"] != "match" || methods["textDocument/hover"] != "match" || methods["shutdown"] != "match" {
+		t.Fatalf("replay against gopls: status %d, %v\nstdout %s\nstderr %s", status, methods, out, errOut)
+	}
+	t.Log(strings.TrimSpace(errOut))
+	if strings.Contains(errOut, " 0 server requests answered") || !strings.Contains(errOut, ", 0 with a default)") {
+		t.Errorf("gopls' own requests were not answered from the recording: %s", errOut)
+	}
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	lsp := lsptest.NewClient(lsptest.Dial(t, mock))
+	lsp.Session(t, ws) // checks the hover
+	lsp.Close()
+	log := stopServe()
+	t.Logf("%s; the client was asked %v", strings.TrimSpace(log), lsp.Asked)
+	if !strings.Contains(log, "3 requests answered from the recording, 0 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+	lsp.Mu.Lock()
+	defer lsp.Mu.Unlock()
+	if len(lsp.Asked) == 0 {
+		t.Errorf("serve sent none of gopls' requests after initialized")
 	}
 }

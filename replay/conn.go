@@ -36,6 +36,7 @@ type player struct {
 	mu       sync.Mutex
 	notes    map[string]*Count
 	answered int
+	byMethod int // of answered, matched by method alone
 	defaults int
 	late     int
 }
@@ -110,6 +111,7 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	}
 	r.res.Answered += p.answered
 	r.res.Defaults += p.defaults
+	r.res.ByMethod += p.byMethod
 	r.res.Late += p.late
 	for k, n := range p.notes {
 		t := r.res.Notes[k]
@@ -224,6 +226,11 @@ func (p *player) answer(payload []byte, info protocol.Info) {
 	back := mapPaths(payload, p.r.cfg.MapPaths, false)
 	p.mu.Lock()
 	x, ok := p.r.answers.Find(back, method, &p.cursor)
+	if !ok {
+		if x, ok = p.r.answers.FindMethod(method, &p.cursor); ok {
+			p.byMethod++
+		}
+	}
 	var reply []byte
 	if ok && x.Resp != nil {
 		reply = mapPaths(answerWith(x.Resp, info.ID), p.r.cfg.MapPaths, true)

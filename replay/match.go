@@ -105,24 +105,26 @@ type entry struct {
 
 // Matcher finds the recorded request a live one stands for.
 type Matcher struct {
-	mode  Match
-	ig    Ignore
-	ids   []string
-	all   []*entry
-	byKey map[string][]*entry
+	mode     Match
+	ig       Ignore
+	ids      []string
+	all      []*entry
+	byKey    map[string][]*entry
+	byMethod map[string][]*entry
 }
 
 // NewMatcher indexes exchanges (requests or notifications, in the order
 // they were sent) for matching by mode, leaving out what ig says and the
 // Volatile fields.
 func NewMatcher(exs []*Exchange, mode Match, ig Ignore, ids []string) *Matcher {
-	m := &Matcher{mode: mode, ig: ig.With(Volatile...), ids: ids, byKey: map[string][]*entry{}}
+	m := &Matcher{mode: mode, ig: ig.With(Volatile...), ids: ids, byKey: map[string][]*entry{}, byMethod: map[string][]*entry{}}
 	for _, x := range exs {
 		e := &entry{x: x, method: string(x.Req.Info.Method)}
 		e.key = e.method + "\x00" + requestKey(x.Req.Payload, ids, &m.ig)
 		e.exact = e.method + "\x00" + requestKey(x.Req.Payload, ids, nil)
 		m.all = append(m.all, e)
 		m.byKey[e.key] = append(m.byKey[e.key], e)
+		m.byMethod[e.method] = append(m.byMethod[e.method], e)
 	}
 	return m
 }
@@ -133,8 +135,9 @@ func (m *Matcher) Len() int { return len(m.all) }
 // Cursor is one live connection's place in the recording: which recorded
 // requests it has used.
 type Cursor struct {
-	used map[string]int
-	next int
+	used     map[string]int
+	byMethod map[string]int
+	next     int
 }
 
 // Find returns the recorded exchange that answers request payload (method
@@ -166,6 +169,22 @@ func (m *Matcher) Find(payload []byte, method string, cur *Cursor) (*Exchange, b
 	}
 	i := min(cur.used[key], len(list)-1) // past the last, the last again
 	cur.used[key]++
+	return list[i].x, true
+}
+
+// FindMethod returns the next recorded request of the same method,
+// whatever its params (a progress token, a registration id: what a server
+// makes up afresh each time), and moves cur past it.
+func (m *Matcher) FindMethod(method string, cur *Cursor) (*Exchange, bool) {
+	list := m.byMethod[method]
+	if len(list) == 0 {
+		return nil, false
+	}
+	if cur.byMethod == nil {
+		cur.byMethod = map[string]int{}
+	}
+	i := min(cur.byMethod[method], len(list)-1)
+	cur.byMethod[method]++
 	return list[i].x, true
 }
 

@@ -95,6 +95,7 @@ type Result struct {
 	Races     int
 	Slower    int
 	Answered  int // server requests answered from the recording
+	ByMethod  int // ... of Answered, matched by method alone (their params were new)
 	Defaults  int // ... answered with a typed default (a miss)
 	Late      int // replies that came after their request timed out
 	Notes     map[string]*Count
@@ -111,7 +112,7 @@ func (r *Result) Summary() string {
 	if r.Slower > 0 {
 		s += fmt.Sprintf(" (%d slower)", r.Slower)
 	}
-	s += fmt.Sprintf("; %d server requests answered from the recording (%d with a default)", r.Answered+r.Defaults, r.Defaults)
+	s += fmt.Sprintf("; %d server requests answered from the recording (%d by method alone, %d with a default)", r.Answered+r.Defaults, r.ByMethod, r.Defaults)
 	if r.Late > 0 {
 		s += fmt.Sprintf("; %d replies came too late", r.Late)
 	}

@@ -88,9 +88,9 @@ func Dial(t testing.TB, path string) net.Conn {
 // would and counts them.
 type Client struct {
 	*client.Conn
-	mu     sync.Mutex
-	Asked  []string // the methods the server asked
-	Unpair []string // replies it never asked for
+	Mu     sync.Mutex // guards Asked and Unpair
+	Asked  []string   // the methods the server asked
+	Unpair []string   // replies it never asked for
 }
 
 // NewClient starts a Client on nc.
@@ -105,8 +105,8 @@ func NewClient(nc net.Conn) *Client {
 			} `json:"params"`
 		}
 		json.Unmarshal(p, &m)
-		l.mu.Lock()
-		defer l.mu.Unlock()
+		l.Mu.Lock()
+		defer l.Mu.Unlock()
 		switch {
 		case m.ID != nil && m.Method == "workspace/configuration":
 			l.Asked = append(l.Asked, m.Method)
@@ -140,7 +140,7 @@ func (l *Client) Call(t testing.TB, id int, method, params string) []byte {
 func (l *Client) Session(t testing.TB, ws string) {
 	t.Helper()
 	uri := "file://" + filepath.Join(ws, "main.go")
-	l.Call(t, 1, "initialize", fmt.Sprintf(`{"processId":%d,"rootUri":"file://%s","capabilities":{"workspace":{"configuration":true}}}`, os.Getpid(), ws))
+	l.Call(t, 1, "initialize", fmt.Sprintf(`{"processId":%d,"rootUri":"file://%s","capabilities":{"workspace":{"configuration":true,"didChangeWatchedFiles":{"dynamicRegistration":true}},"window":{"workDoneProgress":true}}}`, os.Getpid(), ws))
 	l.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
 	src, _ := json.Marshal(Source)
 	l.Send([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":%q,"languageId":"go","version":1,"text":%s}}}`, uri, src)))
