@@ -108,9 +108,9 @@ func TestMatcher(t *testing.T) {
 // A miss is answered in the request's own protocol.
 func TestMissReply(t *testing.T) {
 	for req, want := range map[string]string{
-		`{"rid":3,"method":"add","args":[1]}`:                 `{"error":"why","rid":3,"success":false}`,
-		`{"jsonrpc":"2.0","id":"a","method":"m"}`:             `{"error":{"code":-32000,"message":"why"},"id":"a","jsonrpc":"2.0"}`,
-		`{"execute":"query-status","id":{"n":1}}`:             `{"error":{"class":"GenericError","desc":"why"},"id":{"n":1}}`,
+		`{"rid":3,"method":"add","args":[1]}`:                  `{"error":"why","rid":3,"success":false}`,
+		`{"jsonrpc":"2.0","id":"a","method":"m"}`:              `{"error":{"code":-32000,"message":"why"},"id":"a","jsonrpc":"2.0"}`,
+		`{"execute":"query-status","id":{"n":1}}`:              `{"error":{"class":"GenericError","desc":"why"},"id":{"n":1}}`,
 		`{"seq":4,"type":"request","command":"launch","id":4}`: `{"command":"launch","message":"why","request_seq":4,"success":false,"type":"response"}`,
 	} {
 		info := protocol.Classify([]byte(req), protocol.DefaultIDFields)
