@@ -1,5 +1,5 @@
-// Package lsptest runs gopls for tests and drives it with an LSP client
-// that answers the server's requests as an editor would.
+// Package lsptest runs gopls (found by goplstest) for tests and drives it
+// with an LSP client that answers the server's requests as an editor would.
 package lsptest
 
 import (
@@ -16,31 +16,12 @@ import (
 	"time"
 
 	"sockscope/client"
+	"sockscope/internal/goplstest"
 	"sockscope/protocol"
 )
 
 // liveness bounds waits that only a hang would exceed.
 const liveness = 60 * time.Second
-
-// Gopls finds gopls on PATH or in GOPATH/bin. CI installs it, so there a
-// missing gopls fails the test instead of skipping it.
-func Gopls(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("gopls"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "gopls")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("gopls is not installed (.ci/run installs it)")
-	}
-	t.Skip("gopls is not installed: go install golang.org/x/tools/gopls@v0.23.0")
-	return ""
-}
 
 // Source is the workspace's main.go: hovering Greet at line 7, character
 // 15 shows "Greet says hello".
@@ -59,7 +40,7 @@ func Workspace(t testing.TB, dir string) string {
 // ends, and returns once it listens.
 func Serve(t testing.TB, ws, sock string) {
 	t.Helper()
-	cmd := exec.Command(Gopls(t), "serve", "-listen", "unix;"+sock)
+	cmd := exec.Command(goplstest.Path(t), "serve", "-listen", "unix;"+sock)
 	cmd.Dir = ws
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
