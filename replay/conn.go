@@ -46,10 +46,10 @@ type player struct {
 func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) bool) {
 	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
 	ours, theirs := net.Pipe()
-	served := make(chan struct{})
+	served, dialed := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(served)
-		r.relay.ServeConn(ctx, namedConn{theirs, name})
+		r.relay.ServeConn(context.WithValue(ctx, dialedKey{}, dialed), namedConn{theirs, name})
 	}()
 	framing := rc.Framing[protocol.C2S]
 	if framing == protocol.FramingAuto {
@@ -60,7 +60,7 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	}
 	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
 	p.cl = client.New(ours, client.Options{Framing: framing, IDFields: r.rec.IDFields, Other: p.other})
-	conn := r.connID(ctx, name)
+	conn := r.connID(name, dialed, served)
 
 	var (
 		wg       sync.WaitGroup
@@ -129,18 +129,20 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	}
 }
 
-// connID waits (briefly) for the relay to number the connection name.
-func (r *Replay) connID(ctx context.Context, name pipeAddr) uint64 {
-	for range 1000 {
-		for _, c := range r.relay.Conns() {
-			if p := c.Peer(); p != nil && p.Client == string(name) {
-				return c.ID()
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return 0
-		case <-time.After(time.Millisecond):
+// dialedKey marks the context of a replayed connection: its value is closed
+// once the relay dialled the server for it (the relay has numbered it).
+type dialedKey struct{}
+
+// connID returns the number the relay gave connection name, once it dialled.
+func (r *Replay) connID(name pipeAddr, dialed, served <-chan struct{}) uint64 {
+	select {
+	case <-dialed:
+	case <-served:
+		return 0
+	}
+	for _, c := range r.relay.Conns() {
+		if p := c.Peer(); p != nil && p.Client == string(name) {
+			return c.ID()
 		}
 	}
 	return 0

@@ -139,6 +139,9 @@ var errDial = errors.New("the server is unreachable")
 
 func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
 	c, err := r.cfg.Dial(ctx)
+	if ch, ok := ctx.Value(dialedKey{}).(chan struct{}); ok {
+		close(ch)
+	}
 	if err != nil {
 		r.mu.Lock()
 		if r.dialErr == nil {
