@@ -30,7 +30,8 @@ type Conn struct {
 	mu     sync.Mutex
 	up     net.Conn // nil until dialled
 	closed bool
-	err    error // the first real error
+	err    error         // the first real error
+	done   chan struct{} // closed with the connection
 
 	dirs [2]direction // by protocol.Dir
 }
@@ -43,6 +44,7 @@ type direction struct {
 	// are written, so a frame can be injected between two of them.
 	framer  protocol.Framer
 	verdict FrameFunc // nil: forward every frame
+	waiting bool      // a Verdict's Wait holds a frame (the lock is let go)
 	held    []byte    // read, not yet written: the start of a partial frame
 	heldAt  time.Time // when the last held byte was read
 	owed    int       // bytes of the partial frame already written (it outgrew the bound)
@@ -51,7 +53,8 @@ type direction struct {
 	forwarded int64
 }
 
-// Verdict is what a frame-aware direction does with one whole frame.
+// Verdict is what a frame-aware direction does with one whole frame. The
+// zero Verdict forwards it as it is.
 type Verdict struct {
 	// Drop: the frame is not forwarded. The observer sees it Withheld.
 	Drop bool
@@ -62,7 +65,39 @@ type Verdict struct {
 	// frame, instead of what was forwarded (the frame as it was on the
 	// other leg, so that pairing sees one id).
 	Observe []byte
+	// Note, if not nil, goes with what the observer is told of the frame:
+	// what sockscope did to it, and which rule.
+	Note *protocol.Note
+	// Wait, if not nil, holds the frame: the direction forwards nothing
+	// more until Wait returns the Verdict to apply (which must not Wait
+	// again). Frames after the held one wait behind it (the direction
+	// stops reading, so they wait in the kernel's buffers); the other
+	// direction and other connections go on. Wait runs on the direction's
+	// own goroutine without its lock; stop is closed when the connection
+	// closes, and Wait must then return soon. Bounding the hold is Wait's
+	// business.
+	Wait func(stop <-chan struct{}) Verdict
+	// Answer, if not nil, is a frame (with its framing) injected into the
+	// other direction once this one is dealt with, observed as Injected
+	// with AnswerNote: a reply made up for a request that is dropped.
+	Answer     []byte
+	AnswerNote *protocol.Note
+	// Close ends the connection once the frame is dealt with: cleanly, or
+	// with Reset abortively (an RST where the transport has one).
+	Close, Reset bool
+	// Slice, if positive, writes the frame in writes of at most Slice
+	// bytes; Rate, if positive, paces those writes at Rate bytes a second.
+	Slice, Rate int
 }
+
+// plain reports whether v forwards the frame as it is, with nothing to say.
+func (v *Verdict) plain() bool {
+	return !v.Drop && v.Replace == nil && v.Note == nil && v.Wait == nil && v.Answer == nil &&
+		!v.Close && v.Slice <= 0 && v.Rate <= 0
+}
+
+// ErrClosedByRule is how a connection a Verdict closed ends.
+var ErrClosedByRule = errors.New("closed by sockscope (a rule or the user)")
 
 // FrameFunc decides what a frame-aware direction does with each whole
 // frame: wire is the frame as read (framing included), f what the framer
@@ -93,6 +128,9 @@ func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, at
 	s := &c.dirs[dir]
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.waiting {
+		return fmt.Errorf("conn %d %s: a frame is held", c.id, dir)
+	}
 	if at >= 0 && s.forwarded != at {
 		return fmt.Errorf("conn %d %s: the stream moved on (at %d, not %d)", c.id, dir, s.forwarded, at)
 	}
@@ -125,6 +163,12 @@ func (c *Conn) Forwarded(dir protocol.Dir) (offset int64, framed bool) {
 // might be mid-frame. frame must carry its own framing (a trailing "\n", a
 // Content-Length header).
 func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
+	return c.InjectNote(dir, frame, nil)
+}
+
+// InjectNote is Inject with a Note for the observer: what the frame is
+// (a reply sockscope made up, say).
+func (c *Conn) InjectNote(dir protocol.Dir, frame []byte, note *protocol.Note) error {
 	s := &c.dirs[dir]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,7 +185,7 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 	if _, err := s.dst.Write(data); err != nil {
 		return fmt.Errorf("conn %d %s: inject: %w", c.id, dir, err)
 	}
-	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true})
+	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true, Note: note})
 	return nil
 }
 
@@ -152,7 +196,25 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (kept bool, err error) {
 	s := &c.dirs[d]
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var after []Verdict
+	kept, err = c.forwardLocked(s, d, data, at, from, &after)
+	s.mu.Unlock()
+	for _, v := range after {
+		if v.Answer != nil {
+			// The connection may be ending; its close says so.
+			c.InjectNote(d.Opposite(), v.Answer, v.AnswerNote)
+		}
+		if v.Close {
+			c.abort(v.Reset)
+			return kept, ErrClosedByRule
+		}
+	}
+	return kept, err
+}
+
+// forwardLocked is forward under the direction's lock; verdicts with
+// something to do once it is let go are appended to after.
+func (c *Conn) forwardLocked(s *direction, d protocol.Dir, data []byte, at time.Time, from *slab, after *[]Verdict) (kept bool, err error) {
 	if s.framer == nil {
 		if _, err := s.dst.Write(data); err != nil {
 			return false, err
@@ -168,7 +230,7 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 	s.held = append(s.held, data...)
 	c.r.hold(len(data))
 	s.heldAt = at
-	f := framed{c: c, d: d, s: s, at: at}
+	f := framed{c: c, d: d, s: s, at: at, after: after}
 	s.framer.Feed(data, f.frame)
 	if f.err == nil {
 		f.err = f.flushRun()
@@ -203,6 +265,7 @@ type framed struct {
 	run, end int // held[run:end] is the run to forward; held[:run] is done
 	done     int
 	err      error
+	after    *[]Verdict // verdicts to finish once the lock is let go
 }
 
 // frame handles one whole frame, the next f.Wire bytes of held (less what
@@ -220,29 +283,82 @@ func (f *framed) frame(fr protocol.Frame) {
 	if s.verdict != nil && !owed {
 		v = s.verdict(wire, fr)
 	}
-	if !v.Drop && v.Replace == nil {
+	if v.plain() {
 		f.end += n
 		return
 	}
 	if f.err = f.flushRun(); f.err != nil {
 		return
 	}
+	if v.Wait != nil {
+		// Held: nothing else of this direction moves; s.held stays as it
+		// is (SetFraming refuses while waiting), so wire stays valid.
+		s.waiting = true
+		s.mu.Unlock()
+		stopWatch := f.c.watchHangup()
+		v = v.Wait(f.c.done)
+		stopWatch()
+		s.mu.Lock()
+		s.waiting = false
+		v.Wait = nil
+	}
 	f.end += n
 	f.run, f.done = f.end, f.end
 	s.forwarded += int64(n)
+	if v.Answer != nil || v.Close {
+		*f.after = append(*f.after, v)
+	}
 	if v.Drop {
-		f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(wire), Withheld: true})
+		f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(wire), Withheld: true, Note: v.Note})
+		if v.Close {
+			f.err = ErrClosedByRule
+		}
 		return
 	}
-	if _, err := s.dst.Write(v.Replace); err != nil {
-		f.err = err
+	out := v.Replace
+	if out == nil {
+		out = wire
+	}
+	if f.err = f.c.write(s.dst, out, v.Slice, v.Rate); f.err != nil {
 		return
 	}
 	seen := v.Observe
 	if seen == nil {
-		seen = v.Replace
+		seen = out
 	}
-	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(seen)})
+	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(seen), Note: v.Note})
+	if v.Close {
+		f.err = ErrClosedByRule
+	}
+}
+
+// write writes out to dst: at once, or in writes of at most slice bytes
+// paced at rate bytes a second, until the connection closes.
+func (c *Conn) write(dst net.Conn, out []byte, slice, rate int) error {
+	if slice <= 0 && rate <= 0 {
+		_, err := dst.Write(out)
+		return err
+	}
+	if slice <= 0 {
+		slice = max(rate/20, 1) // 20 writes a second
+	}
+	start := time.Now()
+	for sent := 0; sent < len(out); {
+		n := min(slice, len(out)-sent)
+		if _, err := dst.Write(out[sent : sent+n]); err != nil {
+			return err
+		}
+		sent += n
+		if rate > 0 && sent < len(out) {
+			due := start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
+			select {
+			case <-time.After(time.Until(due)):
+			case <-c.done:
+				return net.ErrClosed
+			}
+		}
+	}
+	return nil
 }
 
 // flushRun writes and observes the run of frames forwarded as they are.
@@ -345,6 +461,9 @@ func (c *Conn) close(err error) {
 	if err != nil && c.err == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 		c.err = err
 	}
+	if !c.closed && c.done != nil {
+		close(c.done)
+	}
 	c.closed = true
 	up := c.up
 	c.mu.Unlock()
@@ -358,4 +477,53 @@ func (c *Conn) firstErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
+}
+
+// abort ends the connection as a Verdict asked: cleanly, or with reset
+// abortively (SO_LINGER 0: an RST on TCP; other transports just close).
+func (c *Conn) abort(reset bool) {
+	if reset {
+		c.mu.Lock()
+		up := c.up
+		c.mu.Unlock()
+		for _, nc := range []net.Conn{c.client, up} {
+			if l, ok := nc.(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0)
+			}
+		}
+	}
+	c.close(ErrClosedByRule)
+}
+
+// hangupPoll is how often a connection with a held frame looks whether a
+// peer closed it.
+const hangupPoll = 50 * time.Millisecond
+
+// watchHangup closes the connection if a peer closes its end while a
+// frame is held (the direction that holds it reads nothing, so it would
+// not notice): the held frame's Wait sees the close. It returns the
+// function that stops watching.
+func (c *Conn) watchHangup() (stop func()) {
+	quit := make(chan struct{})
+	go func() {
+		t := time.NewTicker(hangupPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-c.done:
+				return
+			case <-t.C:
+			}
+			c.mu.Lock()
+			up := c.up
+			c.mu.Unlock()
+			if hungUp(c.client) || up != nil && hungUp(up) {
+				c.close(errors.New("a peer closed the connection while a frame was held"))
+				return
+			}
+		}
+	}()
+	return func() { close(quit) }
 }

@@ -70,3 +70,30 @@ func (p *Proc) Say(line string) { fmt.Fprintln(p.in, line) }
 
 // Wait waits for the script to exit and returns its error.
 func (p *Proc) Wait() error { return p.Cmd.Wait() }
+
+// Line returns the script's next line of stdout, failing the test if it
+// ends or says nothing for a long time.
+func (p *Proc) Line(t testing.TB) string {
+	t.Helper()
+	select {
+	case got, ok := <-p.lines:
+		if !ok {
+			t.Fatal("node ended its output")
+		}
+		return got
+	case <-time.After(liveness):
+		t.Fatal("node said nothing")
+	}
+	return ""
+}
+
+// Quiet reports whether the script says nothing for d: for what must not
+// come (a reply that was dropped), after what must come has come.
+func (p *Proc) Quiet(d time.Duration) (string, bool) {
+	select {
+	case got := <-p.lines:
+		return got, false
+	case <-time.After(d):
+		return "", true
+	}
+}
