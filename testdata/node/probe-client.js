@@ -1,5 +1,5 @@
 'use strict';
-// probe-client.js SOCKPATH — a seed-protocol client that reports exactly
+// probe-client.js SOCKPATH|HOST:PORT — a seed-protocol client that reports exactly
 // what it receives, for tests of what sockscope's intercept and rules do to
 // a connection. It connects, prints "registered" when the server's
 // registration arrives, then takes commands, one per line on stdin:
@@ -25,7 +25,8 @@ if (!path) {
 
 let nextRid = 1;
 const sentAt = new Map(); // rid -> hrtime of its call
-const socket = net.connect(sockPath(path));
+const tcp = /^([\d.]+|\[[\da-f:]+\]|localhost):(\d+)$/i.exec(path); // HOST:PORT is TCP
+const socket = tcp ? net.connect(Number(tcp[2]), tcp[1].replace(/^\[|\]$/g, '')) : net.connect(sockPath(path));
 let registered = false;
 let quitting = false;
 let buffer = '';
