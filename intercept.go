@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"sockscope/capture"
+	"sockscope/ui"
 )
 
 // interceptFlags are the flags that hold frames and run rules on them.
@@ -52,3 +54,60 @@ func (o options) interceptConfig() (capture.Intercept, error) {
 	}
 	return ic, nil
 }
+
+// The capture engine as the UI's Interceptor (ui.Interceptor).
+
+func (c uiControl) Held() []ui.HeldFrame {
+	hs := c.e.Held()
+	out := make([]ui.HeldFrame, len(hs))
+	for i, h := range hs {
+		out[i] = ui.HeldFrame{ID: h.ID, Conn: h.Conn, Dir: h.Dir, Since: h.Since, Rule: h.Rule, Payload: h.Payload, Info: h.Info}
+	}
+	return out
+}
+
+func (c uiControl) Forward(id uint64) error                 { return c.e.Forward(id) }
+func (c uiControl) Drop(id uint64) error                    { return c.e.Drop(id) }
+func (c uiControl) ForwardAll() int                         { return c.e.ForwardAll() }
+func (c uiControl) Edit(id uint64, payload []byte) error    { return c.e.Edit(id, payload) }
+func (c uiControl) Fabricate(id uint64, reply []byte) error { return c.e.Fabricate(id, reply) }
+func (c uiControl) RemoveRule(name string) error            { return c.e.RemoveRule(name) }
+func (c uiControl) Notices() []string                       { return c.e.Notices() }
+func (c uiControl) Intercepting() (string, bool)            { return c.e.Intercepting() }
+func (c uiControl) ReplyTemplate(id uint64, failed bool) ([]byte, error) {
+	return c.e.ReplyTemplate(id, failed)
+}
+
+func (c uiControl) Sticky(ctx context.Context, id uint64, payload []byte, fabricate bool) (ui.RuleInfo, error) {
+	r, err := c.e.Sticky(ctx, id, payload, fabricate)
+	return ruleInfo(r), err
+}
+
+func (c uiControl) SetIntercept(ctx context.Context, expr string, on bool) error {
+	return c.e.SetIntercept(ctx, expr, on)
+}
+
+func (c uiControl) Rules() []ui.RuleInfo {
+	rs := c.e.Rules()
+	out := make([]ui.RuleInfo, len(rs))
+	for i, r := range rs {
+		out[i] = ruleInfo(r)
+	}
+	return out
+}
+
+func (c uiControl) AddRule(ctx context.Context, spec string) (ui.RuleInfo, error) {
+	r, err := c.e.AddRule(ctx, spec)
+	return ruleInfo(r), err
+}
+
+func (c uiControl) EnableRule(ctx context.Context, name string, on bool) error {
+	return c.e.EnableRule(ctx, name, on)
+}
+
+func ruleInfo(r capture.Rule) ui.RuleInfo {
+	return ui.RuleInfo{Name: r.Name, Match: r.Match, Action: r.Action, Count: r.Count, Disabled: r.Disabled, Matched: r.Matched, Hits: r.Hits}
+}
+
+// uiControl must stay an Interceptor, or the UI's i, I and : go dark.
+var _ ui.Interceptor = uiControl{}
