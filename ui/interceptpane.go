@@ -138,10 +138,11 @@ func (o interceptPane) view(w, h int) []string {
 	}
 	lines := []string{
 		cut(s.PaneTitleFocus.Render("▌ Intercept ")+s.PaneInfo.Render(" "+state+"  filter: "+sanitize(filter)+sticky), w),
-		cut(s.Dim.Render("  "+holdingNote), w),
-		"",
-		cut(s.Bold.Render("  Held ("+strconv.Itoa(len(o.st.held))+")"), w),
 	}
+	for _, l := range wrapWords(holdingNote, w-4) {
+		lines = append(lines, cut(s.Dim.Render("  "+l), w))
+	}
+	lines = append(lines, "", cut(s.Bold.Render("  Held ("+strconv.Itoa(len(o.st.held))+")"), w))
 	cur, _, have := o.selected()
 	now := o.c.now()
 	for _, hf := range o.st.held {
@@ -257,3 +258,19 @@ type (
 		sticky bool
 	}
 )
+
+// wrapWords breaks text into lines of at most w cells, between words.
+func wrapWords(text string, w int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(word) > max(w, 20) {
+			lines, line = append(lines, line), ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
+}
