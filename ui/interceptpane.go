@@ -23,7 +23,7 @@ const holdingNote = "Only the held frame's own stream waits: frames after it on 
 type interceptPane struct {
 	c      *common
 	st     interceptState // the root's, as of the last tick
-	sel    uint64          // the selected held frame's id
+	sel    uint64         // the selected held frame's id
 	sticky bool
 }
 

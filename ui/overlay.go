@@ -11,12 +11,12 @@ import (
 type overlayKind uint8
 
 const (
-	overlayHelp    overlayKind = iota // the full help, over the panes
-	overlayFilter                     // the filter line, being edited
-	overlayCompose                    // a message being written, over the panes
-	overlayConfirm                    // a yes/no question in the bottom line
-	overlayIntercept                  // the held frames and the rules, over the panes
-	overlayLine                       // a line being typed (the intercept filter, a : command)
+	overlayHelp      overlayKind = iota // the full help, over the panes
+	overlayFilter                       // the filter line, being edited
+	overlayCompose                      // a message being written, over the panes
+	overlayConfirm                      // a yes/no question in the bottom line
+	overlayIntercept                    // the held frames and the rules, over the panes
+	overlayLine                         // a line being typed (the intercept filter, a : command)
 )
 
 var overlayNames = [...]string{"help", "filter", "compose", "confirm", "intercept", "line"}
