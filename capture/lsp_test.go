@@ -13,29 +13,10 @@ import (
 	"testing"
 
 	"sockscope/client"
+	"sockscope/internal/goplstest"
 	"sockscope/protocol"
 	"sockscope/proxy"
 )
-
-// goplsBinary finds gopls on PATH or in GOPATH/bin. CI installs it, so
-// there a missing gopls fails the test instead of skipping it.
-func goplsBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("gopls"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "gopls")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("gopls is not installed (.ci/run installs it)")
-	}
-	t.Skip("gopls is not installed: go install golang.org/x/tools/gopls@v0.23.0")
-	return ""
-}
 
 // dialWhenUp connects to the Unix socket at path once it listens.
 func dialWhenUp(t *testing.T, path string) net.Conn {
@@ -101,7 +82,7 @@ func (l *lspClient) call(t *testing.T, id int, method, params string) []byte {
 // injected exchange, and the editor's LSP client sees no frame it did not
 // ask for.
 func TestResendHoverToGopls(t *testing.T) {
-	gopls := goplsBinary(t)
+	gopls := goplstest.Path(t)
 	dir := shortTemp(t)
 	ws := filepath.Join(dir, "ws")
 	os.MkdirAll(ws, 0o755)
