@@ -39,15 +39,15 @@ func startRules(t *testing.T, listen string, args ...string) *ruleRun {
 	}
 	rr := &ruleRun{record: filepath.Join(dir, "s.jsonl")}
 	rr.stop = sockscope(t, append([]string{"--dump", "--lossless", "-w", rr.record, "--listen", listen, svc}, args...)...)
-	waitListening(t, network, listen)
+	waitAccepting(t, network, listen)
 	rr.client = nodetest.Start(t, "probe-client.js", listen)
 	rr.client.Expect(t, "registered")
 	return rr
 }
 
-// waitListening connects to addr until it can (the probe connection is
+// waitAccepting connects to addr until it can (the probe connection is
 // relayed, registered by the server, and closed).
-func waitListening(t *testing.T, network, addr string) {
+func waitAccepting(t *testing.T, network, addr string) {
 	t.Helper()
 	for i := 0; ; i++ {
 		c, err := net.Dial(network, addr)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"sockscope/internal/goplstest"
 	"sockscope/protocol"
 	"sockscope/proxy"
 )
@@ -19,7 +20,7 @@ import (
 // replies: each side receives frames re-framed with their new
 // Content-Length, and the editor gets its answers with its own ids.
 func TestInterceptGopls(t *testing.T) {
-	gopls := goplsBinary(t)
+	gopls := goplstest.Path(t)
 	dir := shortTemp(t)
 	ws := filepath.Join(dir, "ws")
 	os.MkdirAll(ws, 0o755)
