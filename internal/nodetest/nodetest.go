@@ -86,14 +86,3 @@ func (p *Proc) Line(t testing.TB) string {
 	}
 	return ""
 }
-
-// Quiet reports whether the script says nothing for d: for what must not
-// come (a reply that was dropped), after what must come has come.
-func (p *Proc) Quiet(d time.Duration) (string, bool) {
-	select {
-	case got := <-p.lines:
-		return got, false
-	case <-time.After(d):
-		return "", true
-	}
-}
