@@ -61,6 +61,8 @@ type Config struct {
 	Dump io.Writer
 	// Sinks are more outputs of the observer.
 	Sinks []observe.Sink
+	// Intercept holds frames for the user and runs rules on them.
+	Intercept Intercept
 }
 
 // A Source produces events on q until ctx is done or it has no more, then
@@ -82,6 +84,7 @@ type Engine struct {
 	rec     *session.Recorder
 	idx     *index.Writer // the recording's index, if written
 	sources []Source
+	ic      *interceptor
 	ctx     context.Context // the sources'
 	cancel  context.CancelFunc
 	srcWG   sync.WaitGroup
@@ -107,6 +110,10 @@ func New(cfg Config) (*Engine, error) {
 		srcErr:  make(chan error, 16),
 		obsDone: make(chan struct{}),
 		failed:  make(chan error, 1),
+	}
+	var err error
+	if e.ic, err = newInterceptor(e, cfg.Intercept); err != nil {
+		return nil, err
 	}
 	sinks := cfg.Sinks
 	if cfg.Record != "" {
@@ -159,6 +166,7 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 	for _, s := range sources {
 		if r, ok := s.(*Relay); ok { // it holds back at most a frame
 			r.r.MaxFrame = e.cfg.MaxFrame
+			r.r.Prepare = func(c *proxy.Conn) { e.prepare(r, c) }
 		}
 		e.srcWG.Add(1)
 		go func() {

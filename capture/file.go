@@ -108,7 +108,7 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 		case session.TypeFrame:
 			off, n := s.r.Offset() // the first record, read by Header, is a header
 			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
-				Injected: rec.Injected, Withheld: rec.Withheld}, off, n)
+				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}, off, n)
 		case session.TypeGap:
 			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes}, 0, 0)
 		case session.TypeClose:

@@ -11,7 +11,7 @@ import (
 // frame stores a frame its step classified, and pairs it.
 func (o *Observer) frame(c *conn, s *step) {
 	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
-		Injected: s.mark.injected, Withheld: s.mark.withheld}
+		Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	o.sinks.frame(&m, s.framing)
@@ -44,7 +44,7 @@ func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 	return store.Row{
 		Conn: m.Conn, Dir: m.Dir, Kind: m.Info.Kind,
 		ID: unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID)), Method: o.tx.Intern(m.Info.Method), Status: st,
-		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size, Injected: m.Injected,
+		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size, Injected: m.Injected, Act: actOf(m),
 	}
 }
 
@@ -156,4 +156,12 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 		o.counts.UnseenMaybe++
 	}
 	o.sinks.exchange(&r)
+}
+
+// actOf is the flag a message's note puts on its row.
+func actOf(m *protocol.Message) protocol.Act {
+	if m.Note == nil {
+		return protocol.ActNone
+	}
+	return m.Note.Act
 }

@@ -78,6 +78,10 @@ type Relay struct {
 	// MaxHeld bounds the bytes all frame-aware directions hold back
 	// together. If zero, DefaultMaxHeld.
 	MaxHeld int64
+	// Prepare, if set, is called for each connection once its upstream is
+	// dialled, before any of its bytes are relayed: it may switch its
+	// directions to frame-aware forwarding from offset 0 (Conn.SetFraming).
+	Prepare func(c *Conn)
 
 	nextID atomic.Uint64
 	held   atomic.Int64 // bytes held back by frame-aware directions
@@ -151,7 +155,7 @@ func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) { r.serveConn(ctx
 func (r *Relay) serveConn(ctx context.Context, client net.Conn, own bool) {
 	stop := context.AfterFunc(ctx, func() { client.Close() })
 	defer stop()
-	c := &Conn{id: r.nextID.Add(1), r: r, client: client, own: own}
+	c := &Conn{id: r.nextID.Add(1), r: r, client: client, own: own, done: make(chan struct{})}
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
 		client.Close()
@@ -176,6 +180,9 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn, own bool) {
 		client.Close()
 		r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
 		return
+	}
+	if r.Prepare != nil {
+		r.Prepare(c)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -66,6 +66,16 @@ func (m Model) statusBar(w int) string {
 	if m.conns.sel != 0 {
 		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
 	}
+	if ic := &m.icpt; ic.on || len(ic.held) > 0 {
+		text := " ⏯ held " + strconv.Itoa(len(ic.held)) + " "
+		if ic.on {
+			text = " ⏯ intercept " + sanitize(ic.expr) + ": held " + strconv.Itoa(len(ic.held)) + " "
+		}
+		segs = append(segs, segment{text: text, style: s.Paused, priority: 10, shrink: true})
+	}
+	if n := len(m.icpt.rules); n > 0 {
+		segs = append(segs, segment{text: strconv.Itoa(n) + " rules", style: s.HeaderKey, priority: 7})
+	}
 	return renderSegments(segs, w, s)
 }
 
