@@ -26,6 +26,7 @@ type options struct {
 	listen      string
 	record      string
 	framing     string
+	protocol    string // --protocol, the same names as --framing; wins over it
 	ids         string
 	mode        string
 	pipeSDDL    string
@@ -108,7 +109,8 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 		return
 	}
 	f.StringVarP(&o.listen, "listen", "l", "", "where clients connect (`ADDR`); without it a Unix UPSTREAM is taken over in place")
-	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|raw (auto decides per connection and direction)")
+	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|http|resp|msgpack-rpc|varlink|raw (auto decides per connection and direction)")
+	f.StringVar(&o.protocol, "protocol", "", "force one protocol `NAME` on every connection (the names of --framing; see the README's table)")
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
 	f.StringVar(&o.pipeSDDL, "pipe-sddl", "", "security descriptor (`SDDL`) of a named pipe created by --listen (default: the current user, SYSTEM and Administrators only)")
