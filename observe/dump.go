@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -214,8 +215,10 @@ func (d *dumper) frame(m *protocol.Message, framing protocol.Framing) {
 		n := len(d.b)
 		d.b = append(d.b, `,"frame":`...)
 		var err error
-		if d.b, err = p.View(d.b, data); err == nil {
+		if d.b, err = p.View(d.b, data); err == nil && json.Valid(d.b[n+len(`,"frame":`):]) {
 			return
+		} else if err == nil {
+			err = errors.New("its JSON view is not JSON")
 		}
 		d.b = d.b[:n]
 		reason = p.Name + ": " + err.Error()

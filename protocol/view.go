@@ -29,6 +29,12 @@ func appendText(dst, p []byte) []byte {
 	return append(dst, `"}`...)
 }
 
+// appendKey appends p as a JSON string, bytes that are not UTF-8 as U+FFFD.
+func appendKey(dst, p []byte) []byte {
+	q, _ := json.Marshal(string(bytes.ToValidUTF8(p, []byte("\uFFFD"))))
+	return append(dst, q...)
+}
+
 // viewHTTP shows an HTTP message as {"start":…,"headers":{…},"body":…}:
 // a chunked body joined, a JSON body as JSON, other text as a string.
 func viewHTTP(dst, data []byte) ([]byte, error) {
@@ -52,7 +58,7 @@ func viewHTTP(dst, data []byte) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendText(dst, name)
+		dst = appendKey(dst, name)
 		dst = append(dst, ':')
 		dst = appendText(dst, val)
 	}
@@ -62,7 +68,7 @@ func viewHTTP(dst, data []byte) ([]byte, error) {
 	}
 	if len(body) > 0 {
 		dst = append(dst, `,"body":`...)
-		if t := bytes.TrimSpace(body); (t[0] == '{' || t[0] == '[') && json.Valid(t) {
+		if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
 			var b bytes.Buffer
 			json.Compact(&b, t)
 			dst = append(dst, b.Bytes()...)
@@ -125,7 +131,10 @@ func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
 		dst = append(dst, `{"error":`...)
 		return append(appendText(dst, v), '}'), rest, nil
 	case ':', '(':
-		return append(dst, v...), rest, nil
+		if _, ok := respInt(bytes.TrimPrefix(v, []byte("-"))); ok && string(v) != "-1" {
+			return append(dst, v...), rest, nil
+		}
+		return appendText(dst, v), rest, nil
 	case ',':
 		if f, err := strconv.ParseFloat(string(v), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 			return strconv.AppendFloat(dst, f, 'g', -1, 64), rest, nil
@@ -188,8 +197,8 @@ func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
 				if key, rest, err = respView(nil, rest, depth+1); err != nil {
 					return dst, nil, err
 				}
-				if key[0] != '"' {
-					key = appendText(nil, key)
+				if len(key) == 0 || key[0] != '"' {
+					key = appendKey(nil, key)
 				}
 				dst = append(append(dst, key...), ':')
 			}
@@ -321,7 +330,7 @@ func mpView(dst, p []byte, depth int) ([]byte, []byte, error) {
 				return dst, nil, err
 			}
 			if key[0] != '"' {
-				key = appendText(nil, key)
+				key = appendKey(nil, key)
 			}
 			dst = append(append(dst, key...), ':')
 		}
