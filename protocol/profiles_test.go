@@ -108,7 +108,7 @@ func TestRESPFraming(t *testing.T) {
 
 func TestMsgpackFraming(t *testing.T) {
 	vals := []string{
-		"\x94\x00\x01\xa4ping\x90",                         // [0,1,"ping",[]]
+		"\x94\x00\x01\xa4ping\x90",                           // [0,1,"ping",[]]
 		"\x94\x01\x01\xc0\x82\xa1a\x01\xa1b\xc4\x02\xff\xfe", // [1,1,nil,{"a":1,"b":bin}]
 		"\x93\x02\xd9\x03evt\x91\xd4\x00\x05",                // [2,"evt",[fixext]]
 		"\xdc\x00\x02\xcb\x00\x00\x00\x00\x00\x00\x00\x00\xd3\xff\xff\xff\xff\xff\xff\xff\xff",
