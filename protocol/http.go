@@ -127,18 +127,24 @@ func (h *httpFramer) Feed(chunk []byte, emit func(Frame)) {
 }
 
 // lineEnds scans chunk from i until two line ends in a row ("\r\n\r\n",
-// or "\n\n"), and returns the offset after them, or len(chunk).
+// or "\n\n"), and returns the offset after them, or len(chunk). h.eol is
+// 1 while the scan stands at the start of a line (after a line end, or a
+// line end and a '\r'), 2 once the empty line is found.
 func (h *httpFramer) lineEnds(chunk []byte, i int) int {
-	for ; i < len(chunk); i++ {
-		switch chunk[i] {
-		case '\n':
-			if h.eol++; h.eol == 2 {
-				return i + 1
+	for i < len(chunk) {
+		k := bytes.IndexByte(chunk[i:], '\n')
+		if k < 0 {
+			if rest := chunk[i:]; len(rest) != 1 || rest[0] != '\r' {
+				h.eol = 0
 			}
-		case '\r':
-		default:
-			h.eol = 0
+			return len(chunk)
 		}
+		if h.eol == 1 && (k == 0 || (k == 1 && chunk[i] == '\r')) {
+			h.eol = 2
+			return i + k + 1
+		}
+		h.eol = 1
+		i += k + 1
 	}
 	return i
 }
