@@ -52,7 +52,8 @@ func TestRedis(t *testing.T) {
 	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
 	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
 	dialWait(t, up)
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
 	dialWait(t, front)
 
 	cli := func(args ...string) string {
@@ -126,6 +127,18 @@ func TestRedis(t *testing.T) {
 	}
 	if len(errs) != 1 || errs[0] != "incr" {
 		t.Errorf("error exchanges %v, want the one incr", errs)
+	}
+	// The recording decodes again to the same exchanges.
+	shown, err := exec.Command(binary, "show", "--dump", rec).Output()
+	if err != nil {
+		t.Fatalf("show: %v", err)
+	}
+	again := map[string]int{}
+	for _, e := range ofType(dumpLines(t, shown), "exchange") {
+		again[e["status"].(string)]++
+	}
+	if again["ok"] != counts["ok"] || again["error"] != counts["error"] || len(again) != len(counts) {
+		t.Errorf("show's exchanges %v, live %v", again, counts)
 	}
 	// Two SUBSCRIBEs, two confirmations, two messages (one a RESP3 push).
 	if pushes != 2 || notes != 6 {
