@@ -19,7 +19,7 @@ import (
 
 // engineConfig is the capture configuration the flags in o say.
 func engineConfig(o options) (capture.Config, error) {
-	framing, err := protocol.ParseFraming(orDefault(o.framing, "auto"))
+	framing, err := protocol.ParseFraming(orDefault(o.protocol, orDefault(o.framing, "auto")))
 	if err != nil {
 		return capture.Config{}, err
 	}

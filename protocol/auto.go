@@ -15,6 +15,7 @@ const autoWindow = 4 << 10
 // decided it holds only leading whitespace and a partial "Content-Length:".
 type autoFramer struct {
 	max   int
+	link  *httpLink // shared with the connection's other direction
 	inner Framer
 	held  []byte
 	// reset is set by Reset: the next framer starts mid-stream and must
@@ -34,7 +35,7 @@ func (a *autoFramer) Feed(chunk []byte, emit func(Frame)) {
 			a.held = append(a.held, chunk...)
 			return
 		}
-		a.inner = NewFramer(f, a.max)
+		a.inner = newFramer(f, a.max, a.link)
 		if a.reset {
 			a.inner.Reset()
 			a.reset = false
@@ -62,6 +63,9 @@ func detect(p []byte) (Framing, bool) {
 		return FramingLines, true
 	}
 	rest := p[i:]
+	if f, ok, sure := detectProfile(p, rest); sure {
+		return f, ok
+	}
 	n := 0
 	for n < len(rest) && n < len(clPrefix) && lower(rest[n]) == clPrefix[n] {
 		n++

@@ -7,12 +7,32 @@ const errMidFrame = "stream ended mid-frame"
 // frame's payload (if maxFrame <= 0, DefaultMaxFrame). An unknown framing
 // passes chunks through raw.
 func NewFramer(f Framing, maxFrame int) Framer {
+	return newFramer(f, maxFrame, nil)
+}
+
+// NewFramerPair returns the framers of a connection's two directions (C2S,
+// S2C), which share what one needs of the other: an HTTP response to HEAD
+// has no body.
+func NewFramerPair(f Framing, maxFrame int) [2]Framer {
+	link := &httpLink{}
+	return [2]Framer{newFramer(f, maxFrame, link), newFramer(f, maxFrame, link)}
+}
+
+func newFramer(f Framing, maxFrame int, link *httpLink) Framer {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrame
 	}
 	switch f {
 	case FramingAuto:
-		return &autoFramer{max: maxFrame}
+		return &autoFramer{max: maxFrame, link: link}
+	case FramingHTTP:
+		return newHTTPFramer(maxFrame, link)
+	case FramingRESP:
+		return &respFramer{g: gather{max: maxFrame, limit: maxFrame}}
+	case FramingMsgpack:
+		return &msgpackFramer{g: gather{max: maxFrame, limit: maxFrame}}
+	case FramingVarlink:
+		return &nulFramer{max: maxFrame}
 	case FramingLines:
 		return &linesFramer{max: maxFrame}
 	case FramingContentLength:
