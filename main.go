@@ -99,7 +99,7 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newAttachCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd(), newAttachCmd())
 	return root
 }
 

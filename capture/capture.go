@@ -19,11 +19,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	"sockscope/event"
+	"sockscope/index"
 	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/proxy"
@@ -82,6 +84,7 @@ type Engine struct {
 	q       *event.Queue
 	obs     *observe.Observer
 	rec     *session.Recorder
+	idx     *index.Writer // the recording's index, if written
 	sources []Source
 	ctx     context.Context // the sources'
 	cancel  context.CancelFunc
@@ -116,12 +119,15 @@ func New(cfg Config) (*Engine, error) {
 			h.Started = time.Now()
 		}
 		h.Framing, h.IDFields = cfg.Framing.String(), cfg.IDFields
+		fi, statErr := os.Stat(cfg.Record)
 		rec, err := session.CreateRotating(cfg.Record, h, cfg.Rotation)
 		if err != nil {
 			return nil, err
 		}
 		e.rec = rec
-		sinks = append(sinks, recorderSink{rec})
+		var sink observe.Sink
+		sink, e.idx = newIndexedRecorder(recorderSink{rec}, cfg, statErr == nil && fi.Size() > 0)
+		sinks = append(sinks, sink)
 	}
 	var dump observe.Sink
 	if cfg.Dump != nil {
@@ -205,6 +211,7 @@ func (e *Engine) Stop() error {
 		if e.rec != nil {
 			ev, by := e.q.Dropped()
 			e.rec.End(time.Now(), ev, by)
+			closeIndex(e.idx, e.rec.Path(), e.rec.Err() == nil)
 			if err := e.rec.Err(); err != nil && e.stopErr == nil {
 				e.stopErr = fmt.Errorf("recording stopped: %w", err)
 			}

@@ -30,7 +30,11 @@ func (o *Observer) frame(c *conn, s *step) {
 		default:
 			o.counts.Notifications++
 		}
-		o.tx.AddRow(o.rowOf(&m, protocol.StatusNone))
+		r := o.rowOf(&m, protocol.StatusNone)
+		r.Seq = o.tx.AddRow(r)
+		if len(o.sinks.list) > 0 {
+			o.sinks.row(&r)
+		}
 	}
 }
 
@@ -46,7 +50,12 @@ func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	row := o.tx.AddRow(o.rowOf(m, protocol.StatusPending))
+	r := o.rowOf(m, protocol.StatusPending)
+	row := o.tx.AddRow(r)
+	if len(o.sinks.list) > 0 {
+		r.Seq = row
+		o.sinks.row(&r)
+	}
 	res := c.pairer.Request(m.Dir, m.Info.ID, m.At, row)
 	if res.Answered {
 		resp := c.early[res.Reply.Token]
@@ -140,6 +149,7 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
 	r.Seq = o.tx.AddRow(r)
+	o.sinks.row(&r)
 	if gap {
 		o.tx.SetGap(r.Seq)
 		r.Gap = true

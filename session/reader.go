@@ -21,6 +21,8 @@ type Reader struct {
 	line   int   // number of the last line read
 	err    error // sticky: io.EOF or a read error
 	header bool  // a header has been read
+	off    int64 // bytes of the input consumed
+	start  int64 // offset of the line read last
 	// maxLine bounds a line; MaxLine but for tests.
 	maxLine int
 }
@@ -109,10 +111,12 @@ var errTooLong = errors.New("line too long")
 // A line over maxLine is skipped and reported as errTooLong.
 func (r *Reader) readLine() (line []byte, complete bool, err error) {
 	r.line++
+	r.start = r.off
 	r.buf = r.buf[:0]
 	tooLong := false
 	for {
 		chunk, err := r.br.ReadSlice('\n')
+		r.off += int64(len(chunk))
 		if !tooLong && len(r.buf)+len(chunk) > r.maxLine+1 {
 			tooLong, r.buf = true, nil
 		}

@@ -142,7 +142,7 @@ func (o composeOverlay) view(w, h int) []string {
 // request or notification of method going that way, else the last one going
 // that way on t's connection, else the last one going that way at all, else
 // a skeleton. from says which it is.
-func lastFrame(st *store.Store, method string, t target) (text, from string) {
+func lastFrame(st store.View, method string, t target) (text, from string) {
 	var best [3]uint64 // by preference: same method, same connection, any
 	_, next := st.RowBounds()
 	n := 0

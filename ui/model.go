@@ -121,7 +121,7 @@ type tickMsg time.Time
 // New returns the root model reading st. It uses dark-background styles
 // until the terminal reports its background, and no colour when NO_COLOR
 // is set.
-func New(st *store.Store, opts Options) Model {
+func New(st store.View, opts Options) Model {
 	if opts.Tick <= 0 {
 		opts.Tick = 40 * time.Millisecond
 	}

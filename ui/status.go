@@ -28,6 +28,9 @@ func (m Model) statusBar(w int) string {
 	t := m.totals
 	o := m.c.opts
 	segs := []segment{{text: " sockscope ", style: s.HeaderKey, priority: 9}}
+	if o.File != nil {
+		return renderSegments(m.fileSegments(segs, o.File()), w, s)
+	}
 	if o.Listen != "" || o.Upstream != "" {
 		segs = append(segs, segment{text: sanitize(o.Listen) + " → " + sanitize(o.Upstream), style: s.Header, priority: 5, shrink: true})
 	}
