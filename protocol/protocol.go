@@ -178,7 +178,9 @@ func (k Kind) String() string {
 type Info struct {
 	Kind Kind
 	// ID is the raw JSON token of the id (e.g. `1`, `"1"`, `{"a":1}`), nil
-	// when there is none. Ids compare as these bytes: 1 and "1" differ.
+	// when there is none. A Pairer compares ids as JSON values: key order,
+	// escapes, whitespace and number spellings aside (1 and 1.0 pair), but
+	// 1 and "1" differ.
 	ID []byte
 	// Method is the method, command, QMP execute or event name, or
 	// "register" for the seed's registration; unquoted but not unescaped.
