@@ -3,6 +3,8 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -106,4 +108,103 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("valid JSON classified raw: %s", info.Err)
 		}
 	})
+}
+
+// FuzzIDKey checks the id canonicalisation against encoding/json: a valid
+// JSON value written again by encoding/json, with every object's members
+// in reverse order, its strings escaped its way and its numbers spelt
+// otherwise, has the same canonical spelling; the canonical spelling is
+// canonical again; and a value the pairer keys as it is (no canonical
+// pass) is already canonical.
+func FuzzIDKey(f *testing.F) {
+	for _, s := range []string{
+		`{"tag":["x",1],"n":null}`, `"split-\u00e9"`, `1.0`, `-0`, `"a\/b<&>"`, `[1e2,{"b":{},"a":[]}]`,
+		`"\ud83d\ude00"`, `12345678901234567890`, `0.000001e-3`, `true`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data = bytes.Trim(data, " \t\r\n") // as Classify cuts an id token
+		canon := canonID(nil, data)
+		if again := canonID(nil, canon); !bytes.Equal(again, canon) {
+			t.Fatalf("canonID(%s) = %s, whose canonID is %s", data, canon, again)
+		}
+		if !json.Valid(data) || !utf8.Valid(data) {
+			return
+		}
+		if !needsCanon(data) && !bytes.Equal(canon, data) {
+			t.Fatalf("%s is keyed as it is, but its canonical spelling is %s", data, canon)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		other, ok := respell(dec)
+		if !ok {
+			return // duplicate keys or a lone surrogate: no single meaning
+		}
+		if got := canonID(nil, other); !bytes.Equal(got, canon) {
+			t.Fatalf("%s canonicalises to %s, but %s (the same value) to %s", data, canon, other, got)
+		}
+		p := NewPairer(0)
+		p.Request(C2S, data, t0, 1)
+		if _, ok := p.Response(S2C, other, t0, 2); !ok {
+			t.Fatalf("%s and %s did not pair", data, other)
+		}
+	})
+}
+
+// respell writes the next value of dec again: members reversed, strings
+// as encoding/json escapes them, numbers with an exponent. It reports
+// false for values without a single meaning (duplicate keys, lone
+// surrogates).
+func respell(dec *json.Decoder) ([]byte, bool) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		var items [][]byte
+		keys := map[string]bool{}
+		for dec.More() {
+			var kv []byte
+			if v == '{' {
+				k, _ := dec.Token()
+				ks, _ := k.(string)
+				if keys[ks] || strings.ContainsRune(ks, utf8.RuneError) {
+					return nil, false
+				}
+				keys[ks] = true
+				kb, _ := json.Marshal(ks)
+				kv = append(kb, ' ', ':', ' ')
+			}
+			val, ok := respell(dec)
+			if !ok {
+				return nil, false
+			}
+			items = append(items, append(kv, val...))
+		}
+		dec.Token() // the closing delimiter
+		if v == '{' {
+			slices.Reverse(items)
+		}
+		close := byte(']')
+		if v == '{' {
+			close = '}'
+		}
+		return append(append([]byte{byte(v), ' '}, bytes.Join(items, []byte(" , "))...), ' ', close), true
+	case string:
+		if strings.ContainsRune(v, utf8.RuneError) {
+			return nil, false
+		}
+		b, _ := json.Marshal(v)
+		return b, true
+	case json.Number:
+		s := string(v)
+		if !strings.ContainsAny(s, ".eE") {
+			return []byte(s + ".000e+0"), true
+		}
+		return []byte(s), true
+	}
+	b, _ := json.Marshal(tok)
+	return b, true
 }

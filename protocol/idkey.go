@@ -41,8 +41,8 @@ func needsCanon(id []byte) bool {
 	case c == '"':
 		return bytes.IndexByte(id, '\\') >= 0
 	case c == '-' || ('0' <= c && c <= '9'):
-		if len(id) >= 2 && id[0] == '-' && id[1] == '0' {
-			return true // -0 is 0
+		if len(id) >= 2 && id[0] == '-' && id[1] == '0' || len(id) > maxIntDigits {
+			return true // -0 is 0; a long integer is spelt with an exponent
 		}
 		for _, b := range id {
 			if b == '.' || b == 'e' || b == 'E' {
@@ -324,7 +324,7 @@ func canonNumber(dst, p []byte) ([]byte, []byte, bool) {
 	if i == intStart || (p[intStart] == '0' && i-intStart > 1) {
 		return dst, p, false
 	}
-	exp := int64(0)
+	exp, absurd := int64(0), false
 	if i < len(p) && p[i] == '.' {
 		i++
 		fs := i
@@ -352,7 +352,7 @@ func canonNumber(dst, p []byte) ([]byte, []byte, bool) {
 		}
 		e, err := strconv.ParseInt(string(p[es:i]), 10, 64)
 		if err != nil || e > 1<<40 || e < -1<<40 {
-			return dst, p, false // absurd exponents are compared as bytes
+			absurd = true // compared as bytes, unless the value is 0
 		}
 		exp += e
 	}
@@ -367,6 +367,9 @@ func canonNumber(dst, p []byte) ([]byte, []byte, bool) {
 	rest := p[i:]
 	if len(digits) == 0 {
 		return append(dst, '0'), rest, true
+	}
+	if absurd {
+		return dst, p, false
 	}
 	if neg {
 		dst = append(dst, '-')
