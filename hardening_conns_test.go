@@ -92,7 +92,7 @@ func TestManyConnectionsBinary(t *testing.T) {
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startSS(t, nil, "--headless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	roundTrip(t, front, "warm up\n")
 	before := settledFDs(t, p.pid())
 	var peak int

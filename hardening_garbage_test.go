@@ -66,7 +66,7 @@ func runGarbage(t *testing.T, framing string, frame func(string) string, before,
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startSS(t, nil, "--dump", "--lossless", "--framing", framing, "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	for _, tc := range cases {
 		c, err := net.Dial("unix", front)
 		if err != nil {
@@ -129,7 +129,7 @@ func TestHugeContentLengthAndRawStart(t *testing.T) {
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startSS(t, nil, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	after := `{"jsonrpc":"2.0","id":2,"method":"after"}`
 	for _, msgs := range [][]string{
 		{"Content-Length: 99999999999\r\n\r\n", `{"jsonrpc":"2.0","id":1,"method":"swallowed"}`, randomBytes(1 << 20)},

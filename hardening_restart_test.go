@@ -39,7 +39,7 @@ func TestUpstreamRestart(t *testing.T) {
 		}
 	})
 	p := startSS(t, nil, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 
 	req := func(id, method string) string {
 		return `{"jsonrpc":"2.0","id":` + id + `,"method":"` + method + `"}` + "\n"

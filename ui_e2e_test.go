@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,11 +196,12 @@ func TestUIInTerminalNodeSeed(t *testing.T) {
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	seedServer(t, svc)
 	tm := newTerm(t, dir, 160, 48, nil, binary, "--listen", front, svc)
-	tm.waitScreen("the front socket", func(string) error {
-		if _, err := os.Stat(front); err != nil {
+	tm.waitScreen("the front socket to accept a connection", func(string) error {
+		c, err := net.Dial("unix", front)
+		if err != nil {
 			return err
 		}
-		return nil
+		return c.Close()
 	})
 
 	client := exec.Command("node", "testdata/node/seed-client.js", front)
