@@ -70,7 +70,8 @@ func shortDir(t *testing.T) string {
 // waitListening waits until the Unix socket at path accepts a connection,
 // retrying for up to 20 s. Its file exists from bind(), before listen(), so
 // only a connection tells that it listens. The probe is closed at once: a
-// sockscope listening there relays it as a connection without messages.
+// sockscope listening there relays it as its connection 1 (connections are
+// numbered in the order they connect), without messages.
 func waitListening(t *testing.T, path string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -349,7 +350,8 @@ func TestRecordThenShow(t *testing.T) {
 	for _, r := range recordedFrames(t, file) {
 		framings[fmt.Sprint(r.Conn, " ", r.Framing)]++
 	}
-	if framings["4 content-length"] != 6 || framings["1 lines"] != 102 {
+	// Connection 1 is waitListening's probe.
+	if framings["5 content-length"] != 6 || framings["2 lines"] != 102 {
 		t.Errorf("recorded framings %v, want each frame's own", framings)
 	}
 	out, err := exec.Command(binary, "show", "--dump", file).Output()
@@ -389,10 +391,10 @@ func TestRecordThenShow(t *testing.T) {
 	for _, n := range want {
 		total += n
 	}
-	if total != 3*(2+50+100+2)+(2+6+6) {
-		t.Fatalf("live dump has %d lines, want 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw) + an LSP one (open, close, 6 messages, 6 exchanges): %v", total, want)
+	if total != 2+3*(2+50+100+2)+(2+6+6) {
+		t.Fatalf("live dump has %d lines, want the probe (open, close), 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw) + an LSP one (open, close, 6 messages, 6 exchanges): %v", total, want)
 	}
-	if want["message 4 request 38"] != 6 {
+	if want["message 5 request 38"] != 6 {
 		t.Errorf("the LSP frames were not decoded as requests: %v", want)
 	}
 	for k, n := range want {

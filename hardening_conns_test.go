@@ -113,7 +113,8 @@ func TestManyConnectionsBinary(t *testing.T) {
 	if code := p.stop(os.Interrupt); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.err.String())
 	}
-	if want := fmt.Sprintf("%d connections (0 failed)", manyConns+1); !strings.Contains(p.out.String(), want) {
+	// The clients, the warm-up and waitListening's probe.
+	if want := fmt.Sprintf("%d connections (0 failed)", manyConns+2); !strings.Contains(p.out.String(), want) {
 		t.Errorf("summary %q does not say %q", p.out.String(), want)
 	}
 	t.Logf("binary: %d conns × %d calls, %d bytes each way in %v; fds %d before, %d held, %d after; VmHWM %d KiB",

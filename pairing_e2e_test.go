@@ -4,7 +4,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -92,4 +94,94 @@ func TestReserializedIDsPair(t *testing.T) {
 	if len(status) != 7 {
 		t.Errorf("exchanges %v, want the 7 calls", status)
 	}
+}
+
+// bigServer answers each JSON-RPC request line with a result of size
+// bytes, its id after it; it reads the request's id with encoding/json.
+func bigServer(size int) func(net.Conn) {
+	return func(c net.Conn) {
+		r := bufio.NewReaderSize(c, 64<<10)
+		for {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				return
+			}
+			var req struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if err := json.Unmarshal(line, &req); err != nil {
+				return
+			}
+			reply := `{"jsonrpc":"2.0","result":"` + strings.Repeat("r", size) + `","id":` + string(req.ID) + "}\n"
+			if _, err := io.WriteString(c, reply); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Requests and replies of 1 MiB and 5 MiB, over --max-frame, their ids
+// after the big member: each is still a message (kind, id, method, size,
+// truncated only in what is kept), pairs with its reply, and its latency
+// counts.
+func TestFramesOverTheCapPair(t *testing.T) {
+	for _, size := range []int{1 << 20, 5 << 20} {
+		t.Run(fmt.Sprintf("%dMiB", size>>20), func(t *testing.T) {
+			svc, front := paths(t)
+			startUpstream(t, svc, bigServer(size))
+			stop := sockscope(t, "--dump", "--lossless", "--listen", front, svc)
+			waitListening(t, front)
+			c, err := net.Dial("unix", front)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(2 * time.Minute))
+			r := bufio.NewReaderSize(c, 64<<10)
+			for i, id := range []string{`7`, `{"k":"é","n":[1]}`} {
+				req := `{"jsonrpc":"2.0","method":"big","params":{"blob":"` + strings.Repeat("p", size) + `"},"id":` + id + "}\n"
+				go io.WriteString(c, req)
+				reply, err := r.ReadBytes('\n')
+				if err != nil || len(reply) < size {
+					t.Fatalf("reply %d: %d bytes, %v", i, len(reply), err)
+				}
+			}
+			c.Close()
+
+			var exchanges, messages int
+			for _, l := range dumpLines(t, stop()) {
+				switch l["type"] {
+				case "exchange":
+					exchanges++
+					if l["method"] != "big" || l["status"] != "ok" || l["latency_us"] == nil {
+						t.Errorf("exchange %v, want big, ok, with a latency", l)
+					}
+				case "message":
+					messages++
+					want := map[string]any{"c2s": "request", "s2c": "response"}[l["dir"].(string)]
+					reason, _ := l["reason"].(string)
+					if l["kind"] != want || l["truncated"] != true || l["id"] == nil || !strings.HasPrefix(reason, "truncated at 1048576 of") {
+						t.Errorf("message %v…: want a %s with its id, truncated at the cap", trimmed(l), want)
+					}
+					if l["size"].(float64) <= float64(size) || l["dir"] == "c2s" && l["method"] != "big" {
+						t.Errorf("message %v…: want its whole size, and method big", trimmed(l))
+					}
+				}
+			}
+			if exchanges != 2 || messages != 4 {
+				t.Errorf("%d exchanges and %d messages, want 2 and 4", exchanges, messages)
+			}
+		})
+	}
+}
+
+// trimmed is a dump line without its frame, for messages.
+func trimmed(l map[string]any) map[string]any {
+	m := map[string]any{}
+	for k, v := range l {
+		if k != "frame" && k != "text" && k != "b64" {
+			m[k] = v
+		}
+	}
+	return m
 }

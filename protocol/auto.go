@@ -15,6 +15,7 @@ const autoWindow = 4 << 10
 // decided it holds only leading whitespace and a partial "Content-Length:".
 type autoFramer struct {
 	max   int
+	ids   []string
 	inner Framer
 	held  []byte
 	// reset is set by Reset: the next framer starts mid-stream and must
@@ -34,7 +35,7 @@ func (a *autoFramer) Feed(chunk []byte, emit func(Frame)) {
 			a.held = append(a.held, chunk...)
 			return
 		}
-		a.inner = NewFramer(f, a.max)
+		a.inner = NewFramer(f, a.max, a.ids...)
 		if a.reset {
 			a.inner.Reset()
 			a.reset = false

@@ -4,21 +4,66 @@ package protocol
 const errMidFrame = "stream ended mid-frame"
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
-// frame's payload (if maxFrame <= 0, DefaultMaxFrame). An unknown framing
-// passes chunks through raw.
-func NewFramer(f Framing, maxFrame int) Framer {
+// frame's payload (if maxFrame <= 0, DefaultMaxFrame). A longer frame is
+// classified as it passes, with idFields (if none, DefaultIDFields), into
+// Frame.Whole. An unknown framing passes chunks through raw.
+func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrame
 	}
+	if len(idFields) == 0 {
+		idFields = DefaultIDFields
+	}
+	w := whole{ids: idFields}
 	switch f {
 	case FramingAuto:
-		return &autoFramer{max: maxFrame}
+		return &autoFramer{max: maxFrame, ids: idFields}
 	case FramingLines:
-		return &linesFramer{max: maxFrame}
+		return &linesFramer{max: maxFrame, w: w}
 	case FramingContentLength:
-		return &clFramer{max: maxFrame}
+		return &clFramer{max: maxFrame, w: w}
 	}
-	return &rawFramer{max: maxFrame}
+	return &rawFramer{max: maxFrame, w: w}
+}
+
+// whole classifies the frames over the cap of one framer.
+type whole struct {
+	ids  []string
+	scan *streamScan // made at the first frame over the cap that spans chunks
+	on   bool        // the frame being read is over the cap, and scanned
+	info Info        // of a frame over the cap held in one piece
+}
+
+// start scans a frame over the cap, from its first byte.
+func (w *whole) start() {
+	if w.scan == nil {
+		w.scan = &streamScan{ids: w.ids}
+	}
+	w.scan.reset()
+	w.on = true
+}
+
+// feed scans the next bytes of the frame, if it is scanned.
+func (w *whole) feed(p []byte) {
+	if w.on {
+		w.scan.feed(p)
+	}
+}
+
+// done ends the frame: its Info if it was scanned, else nil.
+func (w *whole) done() *Info {
+	if !w.on {
+		return nil
+	}
+	w.on = false
+	return w.scan.result()
+}
+
+// of classifies a frame over the cap that is all in p.
+func (w *whole) of(p []byte) *Info {
+	w.on = false
+	w.info = Classify(p, w.ids)
+	return &w.info
 }
 
 // keepBuf bounds the buffer a framer keeps, once a frame that spanned

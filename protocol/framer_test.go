@@ -34,6 +34,9 @@ func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 		if x.Truncated != (len(x.Data) < x.Size) {
 			t.Fatalf("Truncated=%v but len(Data)=%d Size=%d", x.Truncated, len(x.Data), x.Size)
 		}
+		if x.Truncated && x.Err == "" && x.Whole == nil {
+			t.Fatalf("a frame over the cap (%d bytes) without Whole", x.Size)
+		}
 		out = append(out, fr{string(x.Data), x.Size, x.Wire, x.Truncated, x.Err})
 	}
 	for _, c := range chunks {

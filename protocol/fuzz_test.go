@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -33,6 +34,12 @@ func fuzzFraming(t *testing.T, framing Framing, data []byte, cut, maxFrame uint1
 	got = append(got, run(t, split, max, true)...)
 	if same {
 		sameFrames(t, "split vs whole", got, want)
+		// Frames over the cap are classified alike, however they are cut.
+		w1 := wholes(NewFramer(framing, max), data)
+		w2 := wholes(NewFramer(framing, max), data[:at], data[at:])
+		if fmt.Sprint(w1) != fmt.Sprint(w2) {
+			t.Fatalf("split at %d: frames over the cap classified\n%q\nwhole\n%q", at, w2, w1)
+		}
 	}
 	// Reset and go on: no panic, the cap still holds.
 	split.Reset()
@@ -207,4 +214,35 @@ func respell(dec *json.Decoder) ([]byte, bool) {
 	}
 	b, _ := json.Marshal(tok)
 	return b, true
+}
+
+// FuzzStreamScan checks that a frame classified from its bytes as they
+// pass, in three pieces, is classified as Classify classifies it whole.
+func FuzzStreamScan(f *testing.F) {
+	for _, s := range []string{
+		`{"rid":1,"method":"add","args":[1,2]}`, `{}`, `[1,{"a":"}"}]`, `{"a":"\"\\"}`,
+		`{"seq":1,"type":"request","command":"x"}`, `{"QMP":{}}`, "{\"a\":\"\xff\"}", `{"a":[}`,
+		`{"params":{"blob":"xx\"x"},"id":{"b":1,"a":[2]},"method":"m"}`, `{"result":[1,[2,{}]],"id":"é"}`,
+		` {"error":{"code":1},"id":null,"id":3} `, "{\"a\":1}\r", `{"a":1,}`, `{"a" 1}`, `{"a":1 "b":2}`,
+	} {
+		f.Add([]byte(s), uint16(3), uint16(9))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2 uint16) {
+		want := Classify(data, nil)
+		var s streamScan
+		s.reset()
+		a, b := 0, 0
+		if len(data) > 0 {
+			a, b = int(cut1)%len(data), int(cut2)%len(data)
+			a, b = min(a, b), max(a, b)
+		}
+		s.feed(bytes.Clone(data[:a]))
+		s.feed(bytes.Clone(data[a:b]))
+		s.feed(bytes.Clone(data[b:]))
+		got := *s.result()
+		if got.Kind != want.Kind || string(got.ID) != string(want.ID) || string(got.Method) != string(want.Method) ||
+			got.IsError != want.IsError || got.Err != want.Err {
+			t.Fatalf("%q cut at %d, %d: streamed %+v, whole %+v", data, a, b, got, want)
+		}
+	})
 }

@@ -119,6 +119,12 @@ type Frame struct {
 	// (a bad header, a partial frame at end of stream); the bytes are in Data
 	// as raw.
 	Err string
+	// Whole, for a frame longer than the cap, is what the whole frame is,
+	// classified from all its bytes as they passed (Data holds only the
+	// first of them); nil when Data is all of the frame, which the receiver
+	// classifies. It lives as long as Data; its ID and Method may alias the
+	// framer's buffers.
+	Whole *Info
 }
 
 // Framer cuts one direction of a stream into frames. Framers are push-style:

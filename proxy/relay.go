@@ -119,17 +119,20 @@ func (r *Relay) Serve(ctx context.Context) error {
 			return err
 		}
 		delay = 0
+		// Numbered here, in the order they were accepted: the first
+		// client to connect is connection 1.
+		id := r.nextID.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.serveConn(connCtx, nc)
+			r.serveConn(connCtx, id, nc)
 		}()
 	}
 }
 
-// serveConn relays one client until both directions have ended.
-func (r *Relay) serveConn(ctx context.Context, client net.Conn) {
-	c := &Conn{id: r.nextID.Add(1), r: r, client: client}
+// serveConn relays client, connection id, until both directions have ended.
+func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn) {
+	c := &Conn{id: id, r: r, client: client}
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
 		client.Close()
