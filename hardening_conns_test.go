@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/proxy"
 )
 
@@ -145,11 +147,11 @@ func TestManyConnectionsRelayGoroutines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := proxy.NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
-		var evs []proxy.Event
+		var evs []event.Event
 		for ok := true; ok; {
 			evs, ok = q.Take(evs[:0])
 		}

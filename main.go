@@ -86,7 +86,7 @@ aside, sockscope listens at its path, and everything is put back on exit.`,
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newRestoreCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newRestoreCmd(), newSendCmd())
 	return root
 }
 

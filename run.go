@@ -3,147 +3,86 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
-	"sockscope/observe"
+	"sockscope/capture"
 	"sockscope/protocol"
 	"sockscope/proxy"
 	"sockscope/session"
-	"sockscope/store"
 	"sockscope/ui"
 )
 
-// pipeline is one running data path: relay → queue → observer → store,
-// recorder and dump.
-type pipeline struct {
-	listen, upstream string
-	ln               net.Listener
-	st               *store.Store
-	q                *proxy.Queue
-	obs              *observe.Observer
-	rec              *session.Recorder
-	cancel           context.CancelFunc
-	relayDone        chan error
-	obsDone          chan struct{}
-	dumpFailed       chan error // --dump could not be written: stop
-}
-
-// startPipeline starts relaying from ln to up.
-func startPipeline(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (*pipeline, error) {
+// engineConfig is the capture configuration the flags in o say.
+func engineConfig(o options) (capture.Config, error) {
 	framing, err := protocol.ParseFraming(orDefault(o.framing, "auto"))
 	if err != nil {
-		return nil, err
+		return capture.Config{}, err
 	}
 	ids := protocol.DefaultIDFields
 	if o.ids != "" {
 		ids = strings.Split(o.ids, ",")
 	}
-	// The store is the one big consumer of memory: let the GC work harder
-	// rather than let the heap grow far past the store's bound.
-	debug.SetMemoryLimit(o.maxBytes + 48<<20)
-
-	p := &pipeline{
-		ln:         ln,
-		listen:     ln.Addr().String(),
-		upstream:   up.String(),
-		st:         store.New(store.Config{MaxMessages: o.maxMessages, MaxBytes: o.maxBytes}),
-		q:          proxy.NewQueue(0, o.lossless),
-		relayDone:  make(chan error, 1),
-		obsDone:    make(chan struct{}),
-		dumpFailed: make(chan error, 1),
+	cfg := capture.Config{
+		Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
+		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
+		Record: o.record,
 	}
-	if o.record != "" {
-		p.rec, err = session.Create(o.record, session.Header{
-			Started: time.Now(), Upstream: p.upstream, Listen: p.listen,
-			Framing: framing.String(), IDFields: ids,
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	var dump io.Writer
 	if o.dump {
-		dump = os.Stdout
+		cfg.Dump = os.Stdout
 	}
-	p.obs = observe.New(observe.Config{
-		Store: p.st, Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
-		Recorder: p.rec, Dump: dump, Dropped: p.q.Dropped,
-		DumpFailed: func(err error) { p.dumpFailed <- err },
-	})
-	go func() {
-		p.obs.Run(p.q)
-		close(p.obsDone)
-	}()
-	relay := &proxy.Relay{Listener: ln, Dial: proxy.DialFunc(up), Upstream: p.upstream, Queue: p.q}
-	var rctx context.Context
-	rctx, p.cancel = context.WithCancel(ctx)
-	go func() { p.relayDone <- relay.Serve(rctx) }()
-	return p, nil
+	return cfg, nil
 }
 
-// stop ends relaying, drains the observer and closes the session file. It
-// returns the recorder's error, if recording stopped.
-func (p *pipeline) stop() error {
-	p.cancel()
-	<-p.relayDone
-	p.ln.Close()
-	p.q.Close()
-	<-p.obsDone
-	if p.rec == nil {
-		return nil
+// startRelay starts capturing what clients accepted on ln say to up.
+func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (*capture.Engine, *capture.Relay, error) {
+	cfg, err := engineConfig(o)
+	if err != nil {
+		return nil, nil, err
 	}
-	ev, by := p.q.Dropped()
-	p.rec.End(time.Now(), ev, by)
-	if err := p.rec.Err(); err != nil {
-		return fmt.Errorf("recording stopped: %w", err)
+	src := capture.NewRelay(ln, up)
+	cfg.Header = session.Header{Upstream: up.String(), Listen: src.Listen()}
+	e, err := capture.New(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil
+	e.Start(ctx, src)
+	return e, src, nil
 }
 
-// summary is the line printed at exit.
-func (p *pipeline) summary() string {
-	ev, by := p.q.Dropped()
-	s := fmt.Sprintf("sockscope: %s; dropped %d events (%d bytes)", p.obs.Counts(), ev, by)
-	if p.rec != nil {
-		s += fmt.Sprintf("; recorded %d bytes to %s", p.rec.Size(), p.rec.Path())
-	}
-	return s
-}
-
-// serve runs a started pipeline until the user quits (UI) or a signal
+// serve runs a started capture until the user quits (UI) or a signal
 // arrives (headless), then stops it and reports.
-func serve(ctx context.Context, o options, p *pipeline) error {
+func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay, listen string) error {
 	var uiErr error
 	if o.headless || o.dump {
 		select {
 		case <-ctx.Done():
-		case err := <-p.dumpFailed: // like any filter whose reader went away
-			fmt.Fprintln(os.Stderr, "sockscope: stopping: --dump output:", err)
+		case err := <-e.Failed():
+			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
 		}
 	} else {
-		uo := ui.Options{Listen: p.listen, Upstream: p.upstream}
-		if p.rec != nil {
-			uo.RecordPath = p.rec.Path()
-			uo.RecordStatus = func() (int64, error) { return p.rec.Size(), p.rec.Err() }
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String()}
+		if path, _, _ := e.Recording(); path != "" {
+			uo.RecordPath = path
+			uo.RecordStatus = func() (int64, error) {
+				_, size, err := e.Recording()
+				return size, err
+			}
 		}
-		uiErr = ui.Run(ctx, p.st, uo)
+		uiErr = ui.Run(ctx, e.Store, uo)
 	}
-	recErr := p.stop()
+	stopErr := e.Stop()
 	out := os.Stdout
 	if o.dump {
 		out = os.Stderr
 	}
-	fmt.Fprintln(out, p.summary())
-	if recErr != nil {
-		fmt.Fprintln(os.Stderr, "sockscope:", recErr)
+	fmt.Fprintln(out, e.Summary())
+	if stopErr != nil {
+		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
 		return exitError(1)
 	}
 	return uiErr
@@ -179,12 +118,12 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return err
 	}
-	p, err := startPipeline(ctx, o, ln, up)
+	e, src, err := startRelay(ctx, o, ln, up)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	return serve(ctx, o, p)
+	return serve(ctx, o, e, src, src.Listen())
 }
 
 func orDefault(s, def string) string {

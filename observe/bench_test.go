@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -28,17 +29,17 @@ func BenchmarkObserve64B(b *testing.B) {
 	}
 	o := New(Config{Store: store.New(store.Config{})})
 	t0 := time.Now()
-	o.Handle([]proxy.Event{{Type: proxy.EventOpen, Conn: 1, At: t0, Peer: &proxy.Peer{PID: -1, UID: -1}}})
+	o.Handle([]event.Event{{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}}})
 	// The same ids each round: every request is answered within its round.
 	reqs, resps := mk(protocol.C2S, 0), mk(protocol.S2C, 0)
-	batch := make([]proxy.Event, 2)
+	batch := make([]event.Event, 2)
 	b.SetBytes(2 * 64)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := 0; n < b.N; n += perRead {
 		at := t0.Add(time.Duration(n) * time.Microsecond)
-		batch[0] = proxy.Event{Type: proxy.EventData, Conn: 1, Dir: protocol.C2S, At: at, Data: reqs}
-		batch[1] = proxy.Event{Type: proxy.EventData, Conn: 1, Dir: protocol.S2C, At: at.Add(time.Microsecond), Data: resps}
+		batch[0] = event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at, Data: reqs}
+		batch[1] = event.Event{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at.Add(time.Microsecond), Data: resps}
 		o.Handle(batch)
 	}
 	b.StopTimer()

@@ -10,8 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -27,6 +28,8 @@ import (
 //
 // A frame that is valid JSON is written as JSON ("frame"); otherwise as
 // "text" (valid UTF-8) or "b64", with the reason in "reason".
+//
+// NewDump returns it as a Sink.
 type dumper struct {
 	w   *bufio.Writer
 	b   []byte
@@ -34,7 +37,8 @@ type dumper struct {
 	tmp bytes.Buffer
 }
 
-func newDumper(w io.Writer) *dumper {
+// NewDump returns the --dump Sink writing to w.
+func NewDump(w io.Writer) Sink {
 	return &dumper{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
@@ -125,7 +129,8 @@ func (d *dumper) at(t time.Time) {
 	d.b = append(d.b, '"')
 }
 
-func (d *dumper) open(conn uint64, at time.Time, p *proxy.Peer) {
+// Open implements Sink.
+func (d *dumper) Open(conn uint64, at time.Time, p *event.Peer) {
 	d.start("open", conn)
 	d.at(at)
 	d.str("client", p.Client)
@@ -143,7 +148,8 @@ func (d *dumper) open(conn uint64, at time.Time, p *proxy.Peer) {
 	d.end()
 }
 
-func (d *dumper) close(conn uint64, at time.Time, err string) {
+// Close implements Sink.
+func (d *dumper) Close(conn uint64, at time.Time, err string) {
 	if err == "" {
 		d.start("close", conn)
 		d.at(at)
@@ -155,7 +161,8 @@ func (d *dumper) close(conn uint64, at time.Time, err string) {
 	d.end()
 }
 
-func (d *dumper) gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
+// Gap implements Sink.
+func (d *dumper) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 	d.start("gap", conn)
 	d.str("dir", dir.String())
 	d.at(at)
@@ -163,7 +170,8 @@ func (d *dumper) gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 	d.end()
 }
 
-func (d *dumper) message(m *protocol.Message) {
+// Frame implements Sink.
+func (d *dumper) Frame(m *protocol.Message, _ protocol.Framing) {
 	d.start("message", m.Conn)
 	d.str("dir", m.Dir.String())
 	d.at(m.At)
@@ -180,6 +188,12 @@ func (d *dumper) message(m *protocol.Message) {
 	}
 	if m.Frame.Truncated {
 		d.raw("truncated", []byte("true"))
+	}
+	if m.Injected {
+		d.raw("injected", []byte("true"))
+	}
+	if m.Withheld {
+		d.raw("withheld", []byte("true"))
 	}
 	d.frame(m)
 	d.end()
@@ -212,7 +226,8 @@ func (d *dumper) frame(m *protocol.Message) {
 	d.str("reason", reason)
 }
 
-func (d *dumper) exchange(r *store.Row) {
+// Exchange implements Sink.
+func (d *dumper) Exchange(r *store.Row) {
 	d.start("exchange", r.Conn)
 	d.str("dir", r.Dir.String())
 	if r.ID != "" {
@@ -231,10 +246,14 @@ func (d *dumper) exchange(r *store.Row) {
 	if r.Gap {
 		d.raw("gap", []byte("true"))
 	}
+	if r.Injected {
+		d.raw("injected", []byte("true"))
+	}
 	d.end()
 }
 
-func (d *dumper) flush() error { return d.w.Flush() }
+// Flush implements Sink.
+func (d *dumper) Flush() error { return d.w.Flush() }
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {

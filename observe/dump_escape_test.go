@@ -23,7 +23,7 @@ func TestDumpEscapesControls(t *testing.T) {
 		close(5, nil)
 	st := store.New(store.Config{})
 	var out bytes.Buffer
-	o := New(Config{Store: st, Dump: &out})
+	o := New(Config{Store: st, Sinks: []Sink{NewDump(&out)}})
 	o.Handle(s.evs)
 	o.finish(s.t0)
 	raw := out.Bytes()

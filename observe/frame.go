@@ -10,15 +10,11 @@ import (
 
 // frame stores a frame its step classified, and pairs it.
 func (o *Observer) frame(c *conn, s *step) {
-	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info}
+	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
+		Injected: s.mark.injected, Withheld: s.mark.withheld}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
-	if r := o.cfg.Recorder; r != nil {
-		r.Frame(c.id, s.dir, s.at, s.frame, s.framing, false)
-	}
-	if o.dump != nil {
-		o.dump.message(&m)
-	}
+	o.sinks.frame(&m, s.framing)
 
 	switch info := &s.info; {
 	case info.Kind == protocol.KindRequest && info.ID != nil:
@@ -44,7 +40,7 @@ func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 	return store.Row{
 		Conn: m.Conn, Dir: m.Dir, Kind: m.Info.Kind,
 		ID: unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID)), Method: o.tx.Intern(m.Info.Method), Status: st,
-		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size,
+		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size, Injected: m.Injected,
 	}
 }
 
@@ -103,9 +99,9 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 	} else {
 		o.counts.OK++
 	}
-	if o.dump != nil {
+	if len(o.sinks.list) > 0 {
 		r, _ := o.tx.Row(row)
-		o.dump.exchange(&r)
+		o.sinks.exchange(&r)
 	}
 }
 
@@ -118,9 +114,9 @@ func (o *Observer) noReply(c *conn, req protocol.Pending) {
 	}
 	o.tx.SetStatus(req.Token, protocol.StatusNoReply)
 	o.counts.NoReply++
-	if o.dump != nil {
+	if len(o.sinks.list) > 0 {
 		if r, ok := o.tx.Row(req.Token); ok {
-			o.dump.exchange(&r)
+			o.sinks.exchange(&r)
 		}
 	}
 }
@@ -149,7 +145,5 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 		r.Gap = true
 		o.counts.UnseenMaybe++
 	}
-	if o.dump != nil {
-		o.dump.exchange(&r)
-	}
+	o.sinks.exchange(&r)
 }

@@ -7,8 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -27,15 +28,15 @@ func FuzzDump(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, cut, framing uint8) {
 		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		at := int(cut) % (len(data) + 1)
-		evs := []proxy.Event{{Type: proxy.EventOpen, Conn: 1, At: t0, Peer: &proxy.Peer{Process: string(data[:at]), PID: -1, UID: -1}}}
+		evs := []event.Event{{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{Process: string(data[:at]), PID: -1, UID: -1}}}
 		for i, part := range [][]byte{data[:at], data[at:]} {
 			evs = append(evs,
-				proxy.Event{Type: proxy.EventData, Conn: 1, Dir: protocol.C2S, At: t0, Data: bytes.Clone(part)},
-				proxy.Event{Type: proxy.EventData, Conn: 1, Dir: protocol.Dir(1 - i%2), At: t0, Data: bytes.Clone(part)})
+				event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: bytes.Clone(part)},
+				event.Event{Type: event.Data, Conn: 1, Dir: protocol.Dir(1 - i%2), At: t0, Data: bytes.Clone(part)})
 		}
-		evs = append(evs, proxy.Event{Type: proxy.EventClose, Conn: 1, At: t0})
+		evs = append(evs, event.Event{Type: event.Close, Conn: 1, At: t0})
 		var out bytes.Buffer
-		o := New(Config{Store: store.New(store.Config{}), Framing: protocol.Framing(framing % 4), MaxFrame: 64, Dump: &out})
+		o := New(Config{Store: store.New(store.Config{}), Framing: protocol.Framing(framing % 4), MaxFrame: 64, Sinks: []Sink{NewDump(&out)}})
 		o.Handle(evs)
 		o.finish(t0)
 		for line := range bytes.Lines(out.Bytes()) {

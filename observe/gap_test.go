@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -34,9 +35,9 @@ func TestUnpairedAcrossAGap(t *testing.T) {
 		close(7, nil)
 	// A second connection whose reply bytes were dropped at its very end.
 	s.evs = append(s.evs,
-		proxy.Event{Type: proxy.EventOpen, Conn: 2, At: s.t0, Peer: &proxy.Peer{PID: -1, UID: -1}},
-		proxy.Event{Type: proxy.EventData, Conn: 2, Dir: protocol.C2S, At: s.t0.Add(time.Millisecond), Data: []byte(`{"rid":1,"method":"tail"}` + "\n")},
-		proxy.Event{Type: proxy.EventClose, Conn: 2, At: s.t0.Add(2 * time.Millisecond), TailGaps: [2]int64{protocol.S2C: 30}})
+		event.Event{Type: event.Open, Conn: 2, At: s.t0, Peer: &event.Peer{PID: -1, UID: -1}},
+		event.Event{Type: event.Data, Conn: 2, Dir: protocol.C2S, At: s.t0.Add(time.Millisecond), Data: []byte(`{"rid":1,"method":"tail"}` + "\n")},
+		event.Event{Type: event.Close, Conn: 2, At: s.t0.Add(2 * time.Millisecond), TailGaps: [2]int64{protocol.S2C: 30}})
 	st, lines, c := s.run(t)
 
 	var got []string

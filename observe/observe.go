@@ -3,7 +3,7 @@
 // framing, classification and pairing, then the store, the session
 // recorder and the --dump writer out. main wires it:
 //
-//	q := proxy.NewQueue(0, lossless)
+//	q := event.NewQueue(0, lossless)
 //	obs := observe.New(observe.Config{Store: st, Recorder: rec, Dump: os.Stdout})
 //	go obs.Run(q)
 //	relay := &proxy.Relay{Listener: ln, Dial: dial, Queue: q}
@@ -16,13 +16,12 @@ package observe
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
-	"sockscope/session"
 	"sockscope/store"
 )
 
@@ -41,15 +40,17 @@ type Config struct {
 	// MaxPending caps requests awaiting a reply per connection. If zero,
 	// protocol.DefaultMaxPending.
 	MaxPending int
-	// Recorder, if not nil, gets every connection event and frame.
-	Recorder *session.Recorder
-	// Dump, if not nil, gets one JSON object per event (--dump).
-	Dump io.Writer
+	// Sinks get every connection event, frame and finished exchange.
+	Sinks []Sink
+	// SinkFailed, if set, is called once for each Sink whose Flush failed
+	// (say, --dump's stdout is a pipe whose reader went away); the Sink gets
+	// nothing more.
+	SinkFailed func(Sink, error)
+	// ProcessName names a client's process by its pid, off the relay's
+	// path; if nil, processes go unnamed.
+	ProcessName func(pid int) string
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
-	// DumpFailed, if set, is called once when writing Dump fails (say,
-	// stdout is a pipe whose reader went away): the caller should stop.
-	DumpFailed func(error)
 }
 
 // Counts are an Observer's running totals, for the summary line.
@@ -95,15 +96,15 @@ type Observer struct {
 	out     *batch           // the batch being parsed
 	at      time.Time        // the read time of the chunk being framed
 	chunk   []byte           // the chunk being framed
+	mark    mark             // the marks of the chunk being framed
 	// crashTest, if set, is called for every event: tests make it panic.
-	crashTest func(*proxy.Event)
+	crashTest func(*event.Event)
 
 	// The commit stage's.
 	conns   map[uint64]*conn
-	dump    *dumper
+	sinks   sinks
 	counts  Counts
 	tx      *store.Tx // the open store transaction while a batch commits
-	dumpErr error     // the first error writing the dump
 	handled batch     // Handle's batch, reused
 }
 
@@ -152,9 +153,7 @@ func New(cfg Config) *Observer {
 		cfg.MaxFrame = protocol.DefaultMaxFrame
 	}
 	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}}
-	if cfg.Dump != nil {
-		o.dump = newDumper(cfg.Dump)
-	}
+	o.sinks = sinks{list: slices.Clone(cfg.Sinks), failed: cfg.SinkFailed}
 	return o
 }
 
@@ -162,7 +161,7 @@ func New(cfg Config) *Observer {
 // them. A panic while decoding is recovered: it is counted, the rest of
 // the batch is lost to the decoder, and the observer goes on with the next
 // batch (the relay never waits for it).
-func (o *Observer) Handle(events []proxy.Event) {
+func (o *Observer) Handle(events []event.Event) {
 	b := &o.handled
 	b.events = events
 	o.parseEvents(b, 0)
@@ -229,37 +228,27 @@ func (o *Observer) step(s *step) {
 func (o *Observer) stepConn(s *step) *conn {
 	c := o.conns[s.conn]
 	if c == nil { // its open was lost to a crash: lose nothing more
-		o.open(s.conn, s.at, &proxy.Peer{PID: -1, UID: -1})
+		o.open(s.conn, s.at, &event.Peer{PID: -1, UID: -1})
 		c = o.conns[s.conn]
 	}
 	return c
 }
 
-func (o *Observer) open(id uint64, at time.Time, p *proxy.Peer) {
+func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
 	o.conns[id] = &conn{id: id, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: at}
 	o.counts.Conns++
 	o.tx.OpenConn(store.Conn{
 		ID: id, Client: p.Client, Listen: p.Listen, Upstream: p.Upstream,
-		PID: p.PID, UID: p.UID, Process: p.Process, Opened: at,
+		PID: p.PID, UID: p.UID, Process: p.Process, Own: p.Own, Opened: at,
 	})
-	if r := o.cfg.Recorder; r != nil {
-		r.Open(id, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
-	}
-	if o.dump != nil {
-		o.dump.open(id, at, p)
-	}
+	o.sinks.open(id, at, p)
 }
 
 // gap records that n bytes of direction d, read before at, were dropped.
 func (o *Observer) gap(c *conn, d protocol.Dir, at time.Time, n int64) {
 	o.counts.Gaps++
 	c.noteGap(d, at)
-	if r := o.cfg.Recorder; r != nil {
-		r.Gap(c.id, d, at, n)
-	}
-	if o.dump != nil {
-		o.dump.gap(c.id, d, at, n)
-	}
+	o.sinks.gap(c.id, d, at, n)
 }
 
 // close ends a connection (its partial frames and the bytes dropped at its
@@ -282,40 +271,26 @@ func (o *Observer) close(id uint64, at time.Time, err error) {
 		o.counts.Failed++
 	}
 	o.tx.CloseConn(id, at, msg)
-	if r := o.cfg.Recorder; r != nil {
-		r.Close(id, at, msg)
-	}
-	if o.dump != nil {
-		o.dump.close(id, at, msg)
-	}
+	o.sinks.close(id, at, msg)
 }
 
 // finish closes every connection still open (the relay stopped without
 // telling) and flushes the outputs.
 func (o *Observer) finish(at time.Time) {
-	var closes []proxy.Event
+	var closes []event.Event
 	for id := range o.framers {
-		closes = append(closes, proxy.Event{Type: proxy.EventClose, Conn: id, At: at})
+		closes = append(closes, event.Event{Type: event.Close, Conn: id, At: at})
 	}
 	for id := range o.conns {
 		if o.framers[id] == nil {
-			closes = append(closes, proxy.Event{Type: proxy.EventClose, Conn: id, At: at})
+			closes = append(closes, event.Event{Type: event.Close, Conn: id, At: at})
 		}
 	}
 	if len(closes) > 0 {
-		slices.SortFunc(closes, func(a, b proxy.Event) int { return cmp.Compare(a.Conn, b.Conn) })
+		slices.SortFunc(closes, func(a, b event.Event) int { return cmp.Compare(a.Conn, b.Conn) })
 		o.Handle(closes)
 	}
 	o.flush()
 }
 
-func (o *Observer) flush() {
-	if r := o.cfg.Recorder; r != nil {
-		r.Flush()
-	}
-	if o.dump != nil && o.dumpErr == nil {
-		if o.dumpErr = o.dump.flush(); o.dumpErr != nil && o.cfg.DumpFailed != nil {
-			o.cfg.DumpFailed(o.dumpErr)
-		}
-	}
-}
+func (o *Observer) flush() { o.sinks.flush() }

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -17,22 +18,22 @@ import (
 // reading (not of delivery).
 type script struct {
 	t0  time.Time
-	evs []proxy.Event
+	evs []event.Event
 }
 
 func newScript() *script {
 	s := &script{t0: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s.evs = append(s.evs, proxy.Event{Type: proxy.EventOpen, Conn: 1, At: s.t0, Peer: &proxy.Peer{Client: "@", PID: -1, UID: -1}})
+	s.evs = append(s.evs, event.Event{Type: event.Open, Conn: 1, At: s.t0, Peer: &event.Peer{Client: "@", PID: -1, UID: -1}})
 	return s
 }
 
 func (s *script) data(ms int, d protocol.Dir, text string) *script {
-	s.evs = append(s.evs, proxy.Event{Type: proxy.EventData, Conn: 1, Dir: d, At: s.t0.Add(time.Duration(ms) * time.Millisecond), Data: []byte(text)})
+	s.evs = append(s.evs, event.Event{Type: event.Data, Conn: 1, Dir: d, At: s.t0.Add(time.Duration(ms) * time.Millisecond), Data: []byte(text)})
 	return s
 }
 
 func (s *script) close(ms int, err error) *script {
-	s.evs = append(s.evs, proxy.Event{Type: proxy.EventClose, Conn: 1, At: s.t0.Add(time.Duration(ms) * time.Millisecond), Err: err})
+	s.evs = append(s.evs, event.Event{Type: event.Close, Conn: 1, At: s.t0.Add(time.Duration(ms) * time.Millisecond), Err: err})
 	return s
 }
 
@@ -42,7 +43,7 @@ func (s *script) run(t *testing.T) (*store.Store, []map[string]any, Counts) {
 	t.Helper()
 	st := store.New(store.Config{})
 	var out bytes.Buffer
-	o := New(Config{Store: st, Dump: &out})
+	o := New(Config{Store: st, Sinks: []Sink{NewDump(&out)}})
 	for i := range s.evs {
 		o.Handle(s.evs[i : i+1])
 	}
@@ -188,7 +189,7 @@ func TestDecoderPanicIsContained(t *testing.T) {
 		data(4, protocol.S2C, `{"rid":2,"success":true,"data":0}`+"\n").
 		close(5, nil)
 	o.Handle(s.evs[:1])
-	o.crashTest = func(ev *proxy.Event) {
+	o.crashTest = func(ev *event.Event) {
 		if ev.At.Equal(s.t0.Add(time.Millisecond)) {
 			panic("decoder bug")
 		}
@@ -213,7 +214,7 @@ func TestDecoderPanicIsContained(t *testing.T) {
 func TestCustomIDFields(t *testing.T) {
 	st := store.New(store.Config{})
 	var out bytes.Buffer
-	o := New(Config{Store: st, Dump: &out, IDFields: []string{"tag"}})
+	o := New(Config{Store: st, Sinks: []Sink{NewDump(&out)}, IDFields: []string{"tag"}})
 	s := newScript().
 		data(1, protocol.C2S, `{"tag":"a","rid":1,"method":"get"}`+"\n").
 		data(2, protocol.S2C, `{"tag":"a","rid":2,"result":1}`+"\n").

@@ -5,8 +5,9 @@ import (
 	"time"
 	"unsafe"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 )
 
 // The observer works in two stages. Parse frames and classifies each
@@ -38,17 +39,21 @@ type step struct {
 	conn    uint64
 	at      time.Time
 	n       int64       // stepGap: bytes dropped
-	peer    *proxy.Peer // stepOpen
+	mark    mark        // stepFrame: what sockscope did to it
+	peer    *event.Peer // stepOpen
 	err     error       // stepClose
 	frame   protocol.Frame
 	info    protocol.Info
 }
 
+// mark says what sockscope did to a frame (event.Event's flags).
+type mark struct{ injected, withheld bool }
+
 // batch is a batch of relay events and the steps parsed from it. Frames
 // alias the events' bytes, or bytes the batch keeps: they stay valid until
 // the batch is reset.
 type batch struct {
-	events []proxy.Event
+	events []event.Event
 	steps  []step
 	kept   keeper
 	panic  string // why parsing crashed, if it did: the rest was not parsed
@@ -96,12 +101,12 @@ func (o *Observer) parseEvents(b *batch, i int) {
 }
 
 // parseEvent appends the steps of one event to the batch being parsed.
-func (o *Observer) parseEvent(ev *proxy.Event) {
+func (o *Observer) parseEvent(ev *event.Event) {
 	b := o.out
 	switch ev.Type {
-	case proxy.EventOpen:
+	case event.Open:
 		o.parseOpen(ev.Conn, ev.At, ev.Peer)
-	case proxy.EventData:
+	case event.Data:
 		fs := o.framers[ev.Conn]
 		if fs == nil { // data of a connection we never saw open: cannot happen, but lose nothing
 			fs = o.parseOpen(ev.Conn, ev.At, nil)
@@ -111,12 +116,12 @@ func (o *Observer) parseEvent(ev *proxy.Event) {
 			fs.f[d].Reset()
 			b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: d, at: ev.At, n: ev.Gap})
 		}
-		o.at, o.chunk = ev.At, ev.Data
+		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld}
 		fs.f[d].Feed(ev.Data, fs.emit[d])
 		b.steps = append(b.steps, step{kind: stepSeen, conn: ev.Conn, dir: d, at: ev.At})
-	case proxy.EventClose:
+	case event.Close:
 		if fs := o.framers[ev.Conn]; fs != nil {
-			o.at, o.chunk = ev.At, nil
+			o.at, o.chunk, o.mark = ev.At, nil, mark{}
 			for d := range fs.f {
 				fs.f[d].Flush(fs.emit[d])
 				if n := ev.TailGaps[d]; n > 0 {
@@ -131,9 +136,9 @@ func (o *Observer) parseEvent(ev *proxy.Event) {
 
 // parseOpen starts parsing connection id, opened at at by peer (nil if
 // unknown).
-func (o *Observer) parseOpen(id uint64, at time.Time, p *proxy.Peer) *framers {
+func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 	if p == nil {
-		p = &proxy.Peer{PID: -1, UID: -1}
+		p = &event.Peer{PID: -1, UID: -1}
 	}
 	if p.Process == "" && p.PID > 0 {
 		named := *p // the relay's Peer is shared: fill in a copy
@@ -174,7 +179,7 @@ func (o *Observer) parseFrame(id uint64, d protocol.Dir, framing protocol.Framin
 		// they look like.
 		info.Kind, info.Err = protocol.KindRaw, f.Err
 	}
-	o.out.steps = append(o.out.steps, step{kind: stepFrame, conn: id, dir: d, at: o.at, framing: framing, frame: f, info: info})
+	o.out.steps = append(o.out.steps, step{kind: stepFrame, conn: id, dir: d, at: o.at, framing: framing, frame: f, info: info, mark: o.mark})
 }
 
 // within reports whether b lies inside in.
@@ -202,7 +207,10 @@ func (o *Observer) processName(pid int, at time.Time) string {
 	if o.names == nil || len(o.names) > 1024 {
 		o.names = map[int]procName{}
 	}
-	name := proxy.ProcessName(pid)
+	name := ""
+	if o.cfg.ProcessName != nil {
+		name = o.cfg.ProcessName(pid)
+	}
 	o.names[pid] = procName{name, at}
 	return name
 }

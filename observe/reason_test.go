@@ -19,7 +19,7 @@ func TestFramerReasonWins(t *testing.T) {
 		data(2, protocol.C2S, "Content-Length: 21\r\n\r\n"+`{"id":2,"method":"x"}`).
 		close(3, nil)
 	var out bytes.Buffer
-	o := New(Config{Store: store.New(store.Config{}), Framing: protocol.FramingContentLength, Dump: &out})
+	o := New(Config{Store: store.New(store.Config{}), Framing: protocol.FramingContentLength, Sinks: []Sink{NewDump(&out)}})
 	o.Handle(s.evs)
 	o.finish(s.t0.Add(time.Second))
 	var msgs []map[string]any

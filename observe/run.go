@@ -3,12 +3,12 @@ package observe
 import (
 	"time"
 
-	"sockscope/proxy"
+	"sockscope/event"
 )
 
 // After a batch of fewer than quietEvents events, none of them larger than
 // quietBytes, the observer waits quietWait before taking the next, unless
-// the queue fills up meanwhile (proxy.Queue.Filling). Every wake-up of the
+// the queue fills up meanwhile (event.Queue.Filling). Every wake-up of the
 // observer takes a core from the relay for a moment: waiting 1 ms instead
 // of 5 added about 6 µs to the median of a one-at-a-time round trip.
 const (
@@ -33,12 +33,12 @@ const stepsPerBatch = 4096
 // second goroutine made --lossless 64 B calls 30 % faster, but cost a busy
 // relay that was not waiting 15-20 % of its 64 B throughput without
 // --lossless, and 4 % at 16 KiB with it.)
-func (o *Observer) Run(q *proxy.Queue) {
+func (o *Observer) Run(q *event.Queue) {
 	p := o.newPipeline()
 	quiet := time.NewTimer(quietWait)
 	quiet.Stop()
 	var (
-		evs   []proxy.Event
+		evs   []event.Event
 		waits uint64
 	)
 	for {

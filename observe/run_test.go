@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -37,9 +38,9 @@ func testRun(t *testing.T, lossless bool) {
 		want[protocol.C2S] = append(want[protocol.C2S], req)
 		want[protocol.S2C] = append(want[protocol.S2C], resp)
 	}
-	q := proxy.NewQueue(512, true)
+	q := event.NewQueue(512, true)
 	if !lossless {
-		q = proxy.NewQueue(int64(2*(len(wire[0])+len(wire[1]))), false)
+		q = event.NewQueue(int64(2*(len(wire[0])+len(wire[1]))), false)
 	}
 	st := store.New(store.Config{})
 	o := New(Config{Store: st})
@@ -50,18 +51,18 @@ func testRun(t *testing.T, lossless bool) {
 	}()
 
 	t0 := time.Now()
-	q.Put(proxy.Event{Type: proxy.EventOpen, Conn: 1, At: t0, Peer: &proxy.Peer{PID: -1, UID: -1}})
+	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
 	// All requests first, then all replies, each in reads of 1-300 bytes.
 	at := t0
 	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
 		for b := wire[d]; len(b) > 0; {
 			n := min(len(b), 1+rand.IntN(300))
 			at = at.Add(time.Microsecond)
-			q.Put(proxy.Event{Type: proxy.EventData, Conn: 1, Dir: d, At: at, Data: b[:n:n]})
+			q.Put(event.Event{Type: event.Data, Conn: 1, Dir: d, At: at, Data: b[:n:n]})
 			b = b[n:]
 		}
 	}
-	q.Put(proxy.Event{Type: proxy.EventClose, Conn: 1, At: at.Add(time.Microsecond)})
+	q.Put(event.Event{Type: event.Close, Conn: 1, At: at.Add(time.Microsecond)})
 	if d, _ := q.Dropped(); d > 0 {
 		t.Fatalf("the queue dropped %d events", d)
 	}

@@ -4,15 +4,17 @@ package protocol
 const errMidFrame = "stream ended mid-frame"
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
-// frame's payload (if maxFrame <= 0, DefaultMaxFrame). A longer frame is
-// classified as it passes, with idFields (if none, DefaultIDFields), into
-// Frame.Whole. An unknown framing passes chunks through raw.
+// frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an
+// observer's), it classifies a longer frame from all its bytes as they
+// pass, into Frame.Whole; without, it only frames (a relay forwarding
+// frames has no use for that work). An unknown framing passes chunks
+// through raw.
 func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrame
 	}
 	if len(idFields) == 0 {
-		idFields = DefaultIDFields
+		idFields = nil
 	}
 	w := whole{ids: idFields}
 	switch f {
@@ -26,9 +28,9 @@ func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 	return &rawFramer{max: maxFrame, w: w}
 }
 
-// whole classifies the frames over the cap of one framer.
+// whole classifies the frames over the cap of one framer, if it has ids.
 type whole struct {
-	ids  []string
+	ids  []string    // nil: frames are not classified
 	scan *streamScan // made at the first frame over the cap that spans chunks
 	on   bool        // the frame being read is over the cap, and scanned
 	info Info        // of a frame over the cap held in one piece
@@ -36,6 +38,9 @@ type whole struct {
 
 // start scans a frame over the cap, from its first byte.
 func (w *whole) start() {
+	if w.ids == nil {
+		return
+	}
 	if w.scan == nil {
 		w.scan = &streamScan{ids: w.ids}
 	}
@@ -62,6 +67,9 @@ func (w *whole) done() *Info {
 // of classifies a frame over the cap that is all in p.
 func (w *whole) of(p []byte) *Info {
 	w.on = false
+	if w.ids == nil {
+		return nil
+	}
 	w.info = Classify(p, w.ids)
 	return &w.info
 }

@@ -16,7 +16,7 @@ import (
 // gives.
 func fuzzFraming(t *testing.T, framing Framing, data []byte, cut, maxFrame uint16, same bool) {
 	max := int(maxFrame%512) + 1
-	whole := NewFramer(framing, max)
+	whole := NewFramer(framing, max, DefaultIDFields...)
 	want := run(t, whole, max, false, bytes.Clone(data))
 	if n := wireTotal(want) + whole.(pender).pending(); n != len(data) {
 		t.Fatalf("wire %d + pending %d != %d input bytes", wireTotal(want), whole.(pender).pending(), len(data))
@@ -26,7 +26,7 @@ func fuzzFraming(t *testing.T, framing Framing, data []byte, cut, maxFrame uint1
 		return
 	}
 	at := int(cut) % len(data)
-	split := NewFramer(framing, max)
+	split := NewFramer(framing, max, DefaultIDFields...)
 	got := run(t, split, max, false, bytes.Clone(data[:at]), bytes.Clone(data[at:]))
 	if n := wireTotal(got) + split.(pender).pending(); n != len(data) {
 		t.Fatalf("split at %d: wire %d + pending %d != %d input bytes", at, wireTotal(got), split.(pender).pending(), len(data))
@@ -35,8 +35,8 @@ func fuzzFraming(t *testing.T, framing Framing, data []byte, cut, maxFrame uint1
 	if same {
 		sameFrames(t, "split vs whole", got, want)
 		// Frames over the cap are classified alike, however they are cut.
-		w1 := wholes(NewFramer(framing, max), data)
-		w2 := wholes(NewFramer(framing, max), data[:at], data[at:])
+		w1 := wholes(NewFramer(framing, max, DefaultIDFields...), data)
+		w2 := wholes(NewFramer(framing, max, DefaultIDFields...), data[:at], data[at:])
 		if fmt.Sprint(w1) != fmt.Sprint(w2) {
 			t.Fatalf("split at %d: frames over the cap classified\n%q\nwhole\n%q", at, w2, w1)
 		}
@@ -68,7 +68,7 @@ func FuzzRaw(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
 		fuzzFraming(t, FramingRaw, data, cut, maxFrame, false)
 		max := int(maxFrame%512) + 1
-		for _, fr := range run(t, NewFramer(FramingRaw, max), max, true, data) {
+		for _, fr := range run(t, NewFramer(FramingRaw, max, DefaultIDFields...), max, true, data) {
 			if !bytes.HasPrefix(data, []byte(fr.Data)) || fr.Size != len(data) {
 				t.Fatalf("raw frame %v is not the chunk", fr)
 			}

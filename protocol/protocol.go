@@ -208,6 +208,12 @@ type Message struct {
 	At    time.Time
 	Frame Frame
 	Info  Info
+	// Injected marks a frame sockscope wrote itself: the peer it went to
+	// received it, the other peer never sent it.
+	Injected bool
+	// Withheld marks a frame a peer sent that sockscope did not pass on
+	// (the reply to a request it injected).
+	Withheld bool
 }
 
 // Status is where an exchange stands.

@@ -68,14 +68,14 @@ func TestFramesOverTheCapAreClassifiedWhole(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := []byte(c.in)
-			if got := wholes(NewFramer(c.framing, 40), in); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			if got := wholes(NewFramer(c.framing, 40, DefaultIDFields...), in); fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Fatalf("whole:\n got %q\nwant %q", got, c.want)
 			}
 			if c.framing == FramingRaw {
 				return // a raw frame is a chunk: it is not cut
 			}
 			for _, way := range splits(in) {
-				if got := wholes(NewFramer(c.framing, 40), way...); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				if got := wholes(NewFramer(c.framing, 40, DefaultIDFields...), way...); fmt.Sprint(got) != fmt.Sprint(c.want) {
 					t.Fatalf("fed in %d chunks:\n got %q\nwant %q", len(way), got, c.want)
 				}
 			}
@@ -93,12 +93,12 @@ func TestStreamScanBounds(t *testing.T) {
 		t.Errorf("custom id field: %q, want %q", got[0], want)
 	}
 	long := `{"method":"` + strings.Repeat("m", maxToken) + `","id":1}`
-	got = wholes(NewFramer(FramingLines, 16), []byte(long[:20]), []byte(long[20:]+"\n"))
+	got = wholes(NewFramer(FramingLines, 16, DefaultIDFields...), []byte(long[:20]), []byte(long[20:]+"\n"))
 	if !strings.HasPrefix(got[0], "other id= method=") {
 		t.Errorf("over-long method: %q, want other (the member let go)", got[0])
 	}
 	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
-	got = wholes(NewFramer(FramingLines, 16), []byte(deep[:100]), []byte(deep[100:]+"\n"))
+	got = wholes(NewFramer(FramingLines, 16, DefaultIDFields...), []byte(deep[:100]), []byte(deep[100:]+"\n"))
 	if !strings.HasSuffix(got[0], errDeep) {
 		t.Errorf("deep array: %q, want %q", got[0], errDeep)
 	}
@@ -112,5 +112,19 @@ func TestStreamScanBounds(t *testing.T) {
 	s.feed([]byte(`{"id":1,"method":"m"}`)) // after a deep frame, the stack is clear
 	if info := s.result(); info.Kind != KindRequest {
 		t.Errorf("after reset: %+v", info)
+	}
+}
+
+// A framer made without id fields (a relay's) only frames: a frame over
+// the cap has no Whole.
+func TestFramerWithoutIDsDoesNotClassify(t *testing.T) {
+	for _, f := range []Framing{FramingAuto, FramingLines, FramingContentLength, FramingRaw} {
+		in := []byte(`{"id":1,"method":"m","p":"` + strings.Repeat("x", 64) + `"}` + "\n")
+		if f == FramingContentLength {
+			in = []byte(lsp(string(in)))
+		}
+		if got := wholes(NewFramer(f, 16), in[:30], in[30:]); got[0] != "-" {
+			t.Errorf("%v: %q", f, got)
+		}
 	}
 }

@@ -3,25 +3,44 @@ package proxy
 import (
 	"io"
 	"testing"
+
+	"sockscope/event"
+	"sockscope/protocol"
 )
 
-func BenchmarkRelay64B(b *testing.B) { benchRelay(b, 64) }
-func BenchmarkRelay16K(b *testing.B) { benchRelay(b, 16<<10) }
+func BenchmarkRelay64B(b *testing.B) { benchRelay(b, 64, false) }
+func BenchmarkRelay16K(b *testing.B) { benchRelay(b, 16<<10, false) }
+
+// The same with both directions frame-aware, as they are once sockscope has
+// sent a message on the connection: every frame goes through a verdict.
+func BenchmarkRelayFramed64B(b *testing.B) { benchRelay(b, 64, true) }
+func BenchmarkRelayFramed16K(b *testing.B) { benchRelay(b, 16<<10, true) }
 
 // benchRelay pipelines b.N messages of size bytes through the relay to an
-// echo server and reads them back, while an observer drains the queue.
-func benchRelay(b *testing.B, size int) {
-	q := NewQueue(0, false)
+// echo server and reads them back, while an observer drains the queue. With
+// framed, both directions forward whole frames through a verdict that lets
+// every frame pass.
+func benchRelay(b *testing.B, size int, framed bool) {
+	q := event.NewQueue(0, false)
 	drained := make(chan struct{})
 	go func() { // an observer that looks at every event and keeps none
 		defer close(drained)
-		var evs []Event
+		var evs []event.Event
 		for ok := true; ok; {
 			evs, ok = q.Take(evs[:0])
 		}
 	}()
-	_, relay := startRelay(b, "unix", serve(b, "unix", echo), q)
+	r, relay := startRelay(b, "unix", serve(b, "unix", echo), q)
 	c := dial(b, relay)
+	if framed {
+		conn := onlyConn(b, r)
+		pass := func([]byte, protocol.Frame) Verdict { return Verdict{} }
+		for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
+			if err := conn.SetFraming(d, protocol.FramingLines, pass, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	msg := randomBytes(1, size)
 	msg[size-1] = '\n'
 	b.SetBytes(int64(size))

@@ -8,20 +8,23 @@ import (
 	"sync"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
-// maxHeld bounds the partial frame a frame-aware direction holds back. A
-// longer frame is forwarded as it arrives, and nothing can be injected until
-// it ends.
-const maxHeld = protocol.DefaultMaxFrame + protocol.MaxHeaderBytes
+// DefaultMaxHeld bounds the bytes every frame-aware direction of a Relay
+// holds back together (partial frames waiting for their end) when
+// Relay.MaxHeld is zero.
+const DefaultMaxHeld = 64 << 20
 
 // Conn is one relayed connection: a client and its upstream.
 type Conn struct {
 	id     uint64
 	r      *Relay
 	client net.Conn
-	peer   *Peer
+	peer   *event.Peer
+	own    bool // sockscope's own connection: what it sends is injected
 
 	mu     sync.Mutex
 	up     net.Conn // nil until dialled
@@ -37,40 +40,82 @@ type direction struct {
 	dst net.Conn   // nil until dialled
 	// framer, when set, makes forwarding frame-aware: only whole frames
 	// are written, so a frame can be injected between two of them.
-	framer protocol.Framer
-	held   []byte    // read, not yet written: the start of a partial frame
-	heldAt time.Time // when the last held byte was read
-	owed   int       // bytes of the partial frame already written (it outgrew maxHeld)
+	framer  protocol.Framer
+	verdict FrameFunc // nil: forward every frame
+	held    []byte    // read, not yet written: the start of a partial frame
+	heldAt  time.Time // when the last held byte was read
+	owed    int       // bytes of the partial frame already written (it outgrew the bound)
+	// forwarded counts the bytes read from the source that have been
+	// written or dropped: the stream offset the direction has reached.
+	forwarded int64
 }
+
+// Verdict is what a frame-aware direction does with one whole frame.
+type Verdict struct {
+	// Drop: the frame is not forwarded. The observer sees it Withheld.
+	Drop bool
+	// Replace, if not nil, is forwarded instead of the frame; it carries
+	// its own framing.
+	Replace []byte
+	// Observe, if not nil, is what the observer is told of a replaced
+	// frame, instead of what was forwarded (the frame as it was on the
+	// other leg, so that pairing sees one id).
+	Observe []byte
+}
+
+// FrameFunc decides what a frame-aware direction does with each whole
+// frame: wire is the frame as read (framing included), f what the framer
+// cut from it. It runs on the relay's path, under the direction's lock:
+// it must be quick and must not call the Conn.
+type FrameFunc func(wire []byte, f protocol.Frame) Verdict
 
 // ID returns the connection's id, as in its Events.
 func (c *Conn) ID() uint64 { return c.id }
 
 // Peer describes the connection's two ends.
-func (c *Conn) Peer() *Peer { return c.peer }
+func (c *Conn) Peer() *event.Peer { return c.peer }
 
 // SetFraming switches direction dir between plain copying (FramingRaw) and
 // frame-aware forwarding with framing f, without interrupting the
-// connection. The switch takes effect between two reads. Frame-aware
-// forwarding assumes the stream is at a frame boundary at the switch. A
-// partial frame held back when switching is written first, so SetFraming
-// may wait for the destination.
+// connection: from then on only whole frames are written, each through fn
+// (nil forwards them all), so that a frame can be injected between two of
+// them. Frame-aware forwarding must start at a frame boundary: at is the
+// stream offset the caller knows to be one (see Forwarded), and SetFraming
+// fails, changing nothing, when the direction has moved past it. at < 0
+// skips the check. A partial frame held back when switching to plain
+// copying is written first, so SetFraming may wait for the destination.
 //
 // In frame-aware mode a partial frame is held back until it is complete,
-// so a peer waiting on a frame that never ends waits for it.
-func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing) {
+// up to the Relay's MaxFrame (and MaxHeld for all directions together);
+// beyond that it is forwarded as it arrives.
+func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, at int64) error {
 	s := &c.dirs[dir]
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if at >= 0 && s.forwarded != at {
+		return fmt.Errorf("conn %d %s: the stream moved on (at %d, not %d)", c.id, dir, s.forwarded, at)
+	}
 	if len(s.held) > 0 && s.dst != nil {
 		if err := c.flush(dir, len(s.held), s.heldAt); err != nil {
 			c.fail(dir, err)
 		}
 	}
-	s.held, s.owed, s.framer = nil, 0, nil
+	c.r.unhold(len(s.held))
+	s.held, s.owed, s.framer, s.verdict = nil, 0, nil, nil
 	if f != protocol.FramingRaw {
-		s.framer = protocol.NewFramer(f, protocol.DefaultMaxFrame)
+		s.framer = protocol.NewFramer(f, c.r.maxFrame())
+		s.verdict = fn
 	}
+	return nil
+}
+
+// Forwarded returns the stream offset direction dir has reached (bytes
+// read and passed on or dropped), and whether it is frame-aware.
+func (c *Conn) Forwarded(dir protocol.Dir) (offset int64, framed bool) {
+	s := &c.dirs[dir]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.forwarded, s.framer != nil
 }
 
 // Inject writes frame to the destination of direction dir, between two
@@ -95,15 +140,14 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 	if _, err := s.dst.Write(data); err != nil {
 		return fmt.Errorf("conn %d %s: inject: %w", c.id, dir, err)
 	}
-	c.r.put(Event{Type: EventData, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true})
+	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true})
 	return nil
 }
 
 // forward writes data, read at at into slab from, to the destination of d,
 // then observes it. It reports whether the observer kept data (with a
 // reference on from), so that the caller must not reuse those bytes. In
-// frame-aware mode nothing is kept: the bytes held back are a copy, and a
-// framer keeps none of a chunk once Feed returns.
+// frame-aware mode nothing is kept: the bytes held back are a copy.
 func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (kept bool, err error) {
 	s := &c.dirs[d]
 	s.mu.Lock()
@@ -112,25 +156,32 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 		if _, err := s.dst.Write(data); err != nil {
 			return false, err
 		}
+		s.forwarded += int64(len(data))
 		from.retain()
-		if !c.r.put(Event{Type: EventData, Conn: c.id, Dir: d, At: at, Data: data, slab: from}) {
+		if !c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: d, At: at, Data: data, Buf: from, Injected: c.own && d == protocol.C2S}) {
 			from.release()
 			return false, nil
 		}
 		return true, nil
 	}
-	complete := 0 // stream bytes in the frames this chunk completes
-	s.framer.Feed(data, func(f protocol.Frame) { complete += f.Wire })
 	s.held = append(s.held, data...)
+	c.r.hold(len(data))
 	s.heldAt = at
-	if complete > 0 {
-		n := min(max(complete-s.owed, 0), len(s.held))
-		s.owed = 0
-		if err := c.flush(d, n, at); err != nil {
-			return false, err
-		}
+	f := framed{c: c, d: d, s: s, at: at}
+	s.framer.Feed(data, f.frame)
+	if f.err == nil {
+		f.err = f.flushRun()
 	}
-	if len(s.held) > maxHeld {
+	if f.err != nil {
+		return false, f.err
+	}
+	if f.done > 0 {
+		c.r.unhold(f.done)
+		s.held = append(s.held[:0], s.held[f.done:]...)
+	}
+	if len(s.held) > c.r.maxFrame()+protocol.MaxHeaderBytes || c.r.overHeld() {
+		// Too long to hold: forward it as it comes, and owe the framer
+		// its start.
 		n := len(s.held)
 		s.owed += n
 		if err := c.flush(d, n, at); err != nil {
@@ -140,16 +191,86 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 	return false, nil
 }
 
+// framed walks the whole frames one chunk completed in a frame-aware
+// direction: runs of frames forwarded as they are go out in one write;
+// a frame the verdict drops or replaces ends the run.
+type framed struct {
+	c        *Conn
+	d        protocol.Dir
+	s        *direction
+	at       time.Time
+	run, end int // held[run:end] is the run to forward; held[:run] is done
+	done     int
+	err      error
+}
+
+// frame handles one whole frame, the next f.Wire bytes of held (less what
+// was owed: the start of an oversized frame, already forwarded).
+func (f *framed) frame(fr protocol.Frame) {
+	if f.err != nil {
+		return
+	}
+	s := f.s
+	n := max(fr.Wire-s.owed, 0)
+	wire := s.held[f.end : f.end+n]
+	owed := s.owed > 0
+	s.owed = 0
+	var v Verdict
+	if s.verdict != nil && !owed {
+		v = s.verdict(wire, fr)
+	}
+	if !v.Drop && v.Replace == nil {
+		f.end += n
+		return
+	}
+	if f.err = f.flushRun(); f.err != nil {
+		return
+	}
+	f.end += n
+	f.run, f.done = f.end, f.end
+	s.forwarded += int64(n)
+	if v.Drop {
+		f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(wire), Withheld: true})
+		return
+	}
+	if _, err := s.dst.Write(v.Replace); err != nil {
+		f.err = err
+		return
+	}
+	seen := v.Observe
+	if seen == nil {
+		seen = v.Replace
+	}
+	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(seen)})
+}
+
+// flushRun writes and observes the run of frames forwarded as they are.
+func (f *framed) flushRun() error {
+	if f.end == f.run {
+		return nil
+	}
+	out := bytes.Clone(f.s.held[f.run:f.end])
+	f.s.forwarded += int64(len(out))
+	f.run, f.done = f.end, f.end
+	if _, err := f.s.dst.Write(out); err != nil {
+		return err
+	}
+	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: out})
+	return nil
+}
+
 // flush writes the first n held bytes of direction d and observes them.
 // The caller holds the direction's lock.
 func (c *Conn) flush(d protocol.Dir, n int, at time.Time) error {
 	s := &c.dirs[d]
-	out := s.held[:n:n]
-	s.held = append([]byte(nil), s.held[n:]...)
+	out := bytes.Clone(s.held[:n])
+	s.held = append(s.held[:0], s.held[n:]...)
+	c.r.unhold(n)
+	s.forwarded += int64(n)
 	if _, err := s.dst.Write(out); err != nil {
 		return err
 	}
-	c.r.put(Event{Type: EventData, Conn: c.id, Dir: d, At: at, Data: out})
+	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: d, At: at, Data: out})
 	return nil
 }
 
@@ -166,12 +287,27 @@ func (c *Conn) endStream(d protocol.Dir) {
 			return
 		}
 	}
+	if s.dst == nil {
+		return
+	}
 	if cw, ok := s.dst.(interface{ CloseWrite() error }); ok {
 		// An error here means the peer is gone; the other direction
 		// will find out.
 		cw.CloseWrite()
 	} else {
 		s.dst.Close()
+	}
+}
+
+// dropHeld lets go of what the directions still hold (the connection
+// failed before it could be written).
+func (c *Conn) dropHeld() {
+	for d := range c.dirs {
+		s := &c.dirs[d]
+		s.mu.Lock()
+		c.r.unhold(len(s.held))
+		s.held = nil
+		s.mu.Unlock()
 	}
 }
 
@@ -200,7 +336,7 @@ func (c *Conn) fail(d protocol.Dir, err error) {
 }
 
 // close closes both sides. err, when it is the first real error, is what
-// the connection's EventClose reports; a "use of closed network connection"
+// the connection's event.Close reports; a "use of closed network connection"
 // is only the echo of our own close.
 func (c *Conn) close(err error) {
 	c.mu.Lock()

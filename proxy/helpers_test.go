@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -72,7 +74,7 @@ func echo(c net.Conn) {
 
 // startRelay serves a Relay in front of upstream on a new listener of
 // network, and returns it with the address clients dial.
-func startRelay(t testing.TB, network string, upstream Addr, q *Queue) (*Relay, Addr) {
+func startRelay(t testing.TB, network string, upstream Addr, q *event.Queue) (*Relay, Addr) {
 	t.Helper()
 	ln, a := listenOn(t, network)
 	r := &Relay{Listener: ln, Dial: DialFunc(upstream), Upstream: upstream.String(), Queue: q}
@@ -108,18 +110,18 @@ func dial(t testing.TB, a Addr) net.Conn {
 // the relay for reuse, one batch later. Before releasing, it checks that the
 // relay left those bytes alone while they were held.
 type observer struct {
-	q       *Queue
+	q       *event.Queue
 	mu      sync.Mutex
-	evs     []Event
+	evs     []event.Event
 	altered int // held events whose bytes changed before their release
 	done    chan struct{}
 }
 
-func observe(q *Queue) *observer {
+func observe(q *event.Queue) *observer {
 	o := &observer{q: q, done: make(chan struct{})}
 	go func() {
 		defer close(o.done)
-		var buf, held, copies []Event
+		var buf, held, copies []event.Event
 		for ok := true; ok; {
 			buf, ok = q.Take(buf[:0])
 			o.mu.Lock()
@@ -152,30 +154,30 @@ func (o *observer) alteredBytes() int {
 	return o.altered
 }
 
-func (o *observer) events() []Event {
+func (o *observer) events() []event.Event {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]Event(nil), o.evs...)
+	return append([]event.Event(nil), o.evs...)
 }
 
-// waitCloses waits until n EventClose have been observed and returns all
+// waitCloses waits until n event.Close have been observed and returns all
 // events so far.
-func (o *observer) waitCloses(t testing.TB, n int) []Event {
+func (o *observer) waitCloses(t testing.TB, n int) []event.Event {
 	t.Helper()
 	deadline := time.Now().Add(liveness)
 	for {
 		evs := o.events()
-		if count(evs, EventClose) >= n {
+		if count(evs, event.Close) >= n {
 			return evs
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("saw %d EventClose, want %d", count(evs, EventClose), n)
+			t.Fatalf("saw %d event.Close, want %d", count(evs, event.Close), n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-func count(evs []Event, typ EventType) int {
+func count(evs []event.Event, typ event.Type) int {
 	n := 0
 	for _, ev := range evs {
 		if ev.Type == typ {
@@ -186,10 +188,10 @@ func count(evs []Event, typ EventType) int {
 }
 
 // stream concatenates the Data of conn in direction d.
-func stream(evs []Event, conn uint64, d protocol.Dir) []byte {
+func stream(evs []event.Event, conn uint64, d protocol.Dir) []byte {
 	var b []byte
 	for _, ev := range evs {
-		if ev.Type == EventData && ev.Conn == conn && ev.Dir == d {
+		if ev.Type == event.Data && ev.Conn == conn && ev.Dir == d {
 			b = append(b, ev.Data...)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -43,7 +45,7 @@ func (r *recorder) bytes() string {
 }
 
 // waitFor polls until cond holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(liveness); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -53,7 +55,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // connected returns the relay's only connection once its upstream is up.
-func onlyConn(t *testing.T, r *Relay) *Conn {
+func onlyConn(t testing.TB, r *Relay) *Conn {
 	t.Helper()
 	var c *Conn
 	waitFor(t, "the connection", func() bool {
@@ -85,7 +87,7 @@ func (c *Conn) heldLen(d protocol.Dir) int {
 func TestInjectBetweenFrames(t *testing.T) {
 	const a, b1, b2, x = `{"a":1}` + "\n", `{"b":`, "2}\n", `{"x":3}` + "\n"
 	up, upAddr := record(t)
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	o := observe(q)
 	relay, addr := startRelay(t, "unix", upAddr, q)
 	client := dial(t, addr)
@@ -94,7 +96,7 @@ func TestInjectBetweenFrames(t *testing.T) {
 	if err := c.Inject(protocol.C2S, []byte(x)); err == nil {
 		t.Fatal("Inject succeeded while plainly copying")
 	}
-	c.SetFraming(protocol.C2S, protocol.FramingLines)
+	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, -1)
 	client.Write([]byte(a + b1))
 	waitFor(t, "frame A upstream", func() bool { return up.bytes() == a })
 	waitFor(t, "half of B read and held", func() bool { return c.heldLen(protocol.C2S) == len(b1) })
@@ -117,7 +119,7 @@ func TestInjectBetweenFrames(t *testing.T) {
 	var observed string
 	injected := 0
 	for _, ev := range evs {
-		if ev.Type == EventData && ev.Dir == protocol.C2S {
+		if ev.Type == event.Data && ev.Dir == protocol.C2S {
 			observed += string(ev.Data)
 			if ev.Injected {
 				injected++
@@ -141,13 +143,13 @@ func TestSetFramingRawFlushes(t *testing.T) {
 	client := dial(t, addr)
 	c := onlyConn(t, relay)
 
-	c.SetFraming(protocol.C2S, protocol.FramingLines)
+	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, -1)
 	client.Write([]byte(half))
 	waitFor(t, "the partial frame held", func() bool { return c.heldLen(protocol.C2S) == len(half) })
 	if got := up.bytes(); got != "" {
 		t.Fatalf("a partial frame was forwarded in frame-aware mode: %q", got)
 	}
-	c.SetFraming(protocol.C2S, protocol.FramingRaw)
+	c.SetFraming(protocol.C2S, protocol.FramingRaw, nil, -1)
 	waitFor(t, "the held bytes upstream", func() bool { return up.bytes() == half })
 	if err := c.Inject(protocol.C2S, []byte("{}\n")); err == nil {
 		t.Error("Inject succeeded after returning to plain copying")
@@ -163,7 +165,7 @@ func TestFramedEOFFlushes(t *testing.T) {
 	relay, addr := startRelay(t, "unix", upAddr, nil)
 	client := dial(t, addr)
 	c := onlyConn(t, relay)
-	c.SetFraming(protocol.C2S, protocol.FramingContentLength)
+	c.SetFraming(protocol.C2S, protocol.FramingContentLength, nil, -1)
 	msg := "Content-Length: 2\r\n\r\n{}Content-Length: 9\r\n\r\n{\"cut"
 	client.Write([]byte(msg))
 	closeWrite(t, client)

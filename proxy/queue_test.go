@@ -9,129 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
-
-func TestQueueDropsAndGap(t *testing.T) {
-	q := NewQueue(10, false)
-	data := func(n int) Event { return Event{Type: EventData, Conn: 1, Data: make([]byte, n)} }
-	if !q.Put(Event{Type: EventOpen, Conn: 1}) || !q.Put(data(8)) {
-		t.Fatal("Put dropped with room to spare")
-	}
-	if q.Put(data(3)) || q.Put(data(4)) {
-		t.Fatal("Put kept data over the bound")
-	}
-	if !q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.S2C, Data: make([]byte, 2)}) {
-		t.Fatal("Put dropped data that fits")
-	}
-	if ev, b := q.Dropped(); ev != 2 || b != 7 {
-		t.Errorf("Dropped() = %d, %d; want 2, 7", ev, b)
-	}
-	evs, ok := q.Take(nil)
-	if !ok || len(evs) != 3 {
-		t.Fatalf("Take = %d events, %v", len(evs), ok)
-	}
-	for _, ev := range evs {
-		if ev.Gap != 0 {
-			t.Errorf("event before the drop has Gap %d", ev.Gap)
-		}
-	}
-	q.Put(data(1))
-	q.Put(Event{Type: EventClose, Conn: 1})
-	evs, _ = q.Take(evs[:0])
-	if len(evs) != 2 || evs[0].Gap != 7 || evs[1].Type != EventClose {
-		t.Errorf("after the drop: %+v; want Data with Gap 7, then EventClose", evs)
-	}
-}
-
-// Bytes dropped after a direction's last kept Data reach the observer in
-// the connection's EventClose, and no later connection inherits them.
-func TestQueueTailGapsInClose(t *testing.T) {
-	q := NewQueue(10, false)
-	q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 10)})
-	q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 5)})
-	q.Put(Event{Type: EventData, Conn: 1, Dir: protocol.S2C, Data: make([]byte, 3)})
-	q.Put(Event{Type: EventData, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 4)})
-	q.Put(Event{Type: EventClose, Conn: 1})
-	evs, _ := q.Take(nil)
-	if len(evs) != 2 || evs[1].Type != EventClose || evs[1].TailGaps != [2]int64{5, 3} {
-		t.Fatalf("got %+v; want the Data, then EventClose with TailGaps [5 3]", evs)
-	}
-	q.Put(Event{Type: EventData, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 1)})
-	q.Put(Event{Type: EventClose, Conn: 2})
-	evs, _ = q.Take(evs[:0])
-	if len(evs) != 2 || evs[0].Gap != 4 || evs[1].TailGaps != [2]int64{} {
-		t.Errorf("conn 2: %+v; want Data with Gap 4, then EventClose without TailGaps", evs)
-	}
-}
-
-func TestQueueOpenCloseNeverDropped(t *testing.T) {
-	q := NewQueue(1, false)
-	q.Put(Event{Type: EventData, Data: []byte("x")})
-	for i := range 1000 {
-		if !q.Put(Event{Type: EventOpen, Conn: uint64(i)}) || !q.Put(Event{Type: EventClose, Conn: uint64(i)}) {
-			t.Fatal("EventOpen or EventClose dropped")
-		}
-	}
-}
-
-func TestQueueCloseWakesTake(t *testing.T) {
-	q := NewQueue(0, false)
-	q.Put(Event{Type: EventOpen})
-	done := make(chan bool)
-	go func() {
-		evs, ok := q.Take(nil)
-		if !ok || len(evs) != 1 {
-			t.Errorf("first Take = %d, %v", len(evs), ok)
-		}
-		_, ok = q.Take(evs[:0])
-		done <- ok
-	}()
-	time.Sleep(10 * time.Millisecond) // let Take block (not needed to pass)
-	q.Close()
-	select {
-	case ok := <-done:
-		if ok {
-			t.Error("Take on a closed, empty queue returned true")
-		}
-	case <-time.After(liveness):
-		t.Fatal("Close did not wake Take")
-	}
-	if q.Put(Event{Type: EventOpen}) {
-		t.Error("Put after Close kept the event")
-	}
-}
-
-func TestQueueLosslessWaits(t *testing.T) {
-	q := NewQueue(4, true)
-	q.Put(Event{Type: EventData, Data: []byte("abcd")})
-	if w := q.Waits(); w != 0 {
-		t.Errorf("Waits() = %d before any Put waited", w)
-	}
-	put := make(chan bool)
-	go func() { put <- q.Put(Event{Type: EventData, Data: []byte("e")}) }()
-	select {
-	case <-put:
-		t.Fatal("lossless Put did not wait for room")
-	case <-time.After(50 * time.Millisecond):
-	}
-	q.Take(nil)
-	if !<-put {
-		t.Error("lossless Put dropped")
-	}
-	if ev, _ := q.Dropped(); ev != 0 {
-		t.Errorf("lossless queue dropped %d", ev)
-	}
-	if w := q.Waits(); w != 1 {
-		t.Errorf("Waits() = %d after one Put waited", w)
-	}
-}
 
 // TestStalledObserver: nobody takes from a small queue; the relay still
 // moves every byte, the queue drops, and the Data kept after a drop says
 // how much was missed, so that Data and Gaps account for every byte.
 func TestStalledObserver(t *testing.T) {
-	q := NewQueue(256<<10, false)
+	q := event.NewQueue(256<<10, false)
 	_, relay := startRelay(t, "unix", serve(t, "unix", echo), q)
 	c := dial(t, relay)
 	c.SetDeadline(time.Now().Add(liveness))
@@ -161,11 +48,11 @@ func TestStalledObserver(t *testing.T) {
 	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
 		pos, dirGaps := 0, 0
 		for _, ev := range evs {
-			if ev.Type == EventClose {
+			if ev.Type == event.Close {
 				pos += int(ev.TailGaps[d])
 				dirGaps += int(ev.TailGaps[d])
 			}
-			if ev.Type != EventData || ev.Dir != d {
+			if ev.Type != event.Data || ev.Dir != d {
 				continue
 			}
 			pos += int(ev.Gap)
@@ -213,14 +100,14 @@ func roundTrip(t *testing.T, c net.Conn, data []byte) {
 }
 
 func TestLosslessRelay(t *testing.T) {
-	q := NewQueue(64<<10, true)
+	q := event.NewQueue(64<<10, true)
 	_, relay := startRelay(t, "unix", serve(t, "unix", echo), q)
 	var mu sync.Mutex
-	var evs []Event
+	var evs []event.Event
 	done := make(chan struct{})
 	go func() { // a slow observer
 		defer close(done)
-		var buf []Event
+		var buf []event.Event
 		for ok := true; ok; {
 			buf, ok = q.Take(buf[:0])
 			mu.Lock()
@@ -236,13 +123,13 @@ func TestLosslessRelay(t *testing.T) {
 	c.Close()
 	for deadline := time.Now().Add(liveness); ; time.Sleep(5 * time.Millisecond) {
 		mu.Lock()
-		n := count(evs, EventClose)
+		n := count(evs, event.Close)
 		mu.Unlock()
 		if n == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no EventClose")
+			t.Fatal("no event.Close")
 		}
 	}
 	q.Close()
@@ -261,7 +148,7 @@ func TestLosslessRelay(t *testing.T) {
 // Filling is signalled once the Data queued passes a quarter of the bound,
 // and again after a Take emptied the queue and it passed it again.
 func TestQueueFilling(t *testing.T) {
-	q := NewQueue(400, false)
+	q := event.NewQueue(400, false)
 	filling := func() bool {
 		select {
 		case <-q.Filling():
@@ -271,15 +158,15 @@ func TestQueueFilling(t *testing.T) {
 		}
 	}
 	for round := range 2 {
-		q.Put(Event{Type: EventData, Data: make([]byte, 99)})
+		q.Put(event.Event{Type: event.Data, Data: make([]byte, 99)})
 		if filling() {
 			t.Fatalf("round %d: filling at 99 of 400 bytes", round)
 		}
-		q.Put(Event{Type: EventData, Data: make([]byte, 1)})
+		q.Put(event.Event{Type: event.Data, Data: make([]byte, 1)})
 		if !filling() {
 			t.Fatalf("round %d: not filling at 100 of 400 bytes", round)
 		}
-		q.Put(Event{Type: EventData, Data: make([]byte, 50)})
+		q.Put(event.Event{Type: event.Data, Data: make([]byte, 50)})
 		if filling() {
 			t.Fatalf("round %d: filling signalled twice", round)
 		}

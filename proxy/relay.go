@@ -38,6 +38,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -66,11 +68,19 @@ type Relay struct {
 	// Upstream names the upstream server in each Peer.
 	Upstream string
 	// Queue receives the Events. If nil, nothing is observed.
-	Queue *Queue
+	Queue *event.Queue
 	// ReadSize is the most read at once. If zero, DefaultReadSize.
 	ReadSize int
+	// MaxFrame bounds the partial frame a frame-aware direction holds back
+	// (plus its headers); a longer frame is forwarded as it arrives. If
+	// zero, protocol.DefaultMaxFrame.
+	MaxFrame int
+	// MaxHeld bounds the bytes all frame-aware directions hold back
+	// together. If zero, DefaultMaxHeld.
+	MaxHeld int64
 
 	nextID atomic.Uint64
+	held   atomic.Int64 // bytes held back by frame-aware directions
 	mu     sync.Mutex
 	conns  map[uint64]*Conn
 	done   bool // Serve has returned; no new connections
@@ -125,27 +135,45 @@ func (r *Relay) Serve(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.serveConn(connCtx, id, nc)
+			r.serveConn(connCtx, id, nc, false)
 		}()
 	}
 }
 
+// ServeConn relays one client connection that did not come from the
+// Listener (a child's stdio, a connection of sockscope's own) to the
+// upstream, until both directions have ended or ctx is done. It needs a
+// Dial. Serve, when it stops, closes such connections too.
+func (r *Relay) ServeConn(ctx context.Context, client net.Conn) {
+	r.serveConn(ctx, r.nextID.Add(1), client, false)
+}
+
+// ServeOwn is ServeConn for a connection sockscope itself opened to the
+// upstream: its Peer says Own, and everything it sends is observed as
+// Injected.
+func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) {
+	r.serveConn(ctx, r.nextID.Add(1), client, true)
+}
+
 // serveConn relays client, connection id, until both directions have ended.
-func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn) {
-	c := &Conn{id: id, r: r, client: client}
+func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own bool) {
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	defer stop()
+	c := &Conn{id: id, r: r, client: client, own: own}
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
 		client.Close()
 		return
 	}
 	defer r.untrack(c)
-	c.peer = &Peer{
+	c.peer = &event.Peer{
 		Client:   addrString(client.RemoteAddr()),
-		Listen:   addrString(r.Listener.Addr()),
+		Listen:   r.listenAddr(),
 		Upstream: r.Upstream,
+		Own:      own,
 	}
 	c.peer.PID, c.peer.UID = peerCred(client)
-	r.put(Event{Type: EventOpen, Conn: c.id, At: time.Now(), Peer: c.peer})
+	r.put(event.Event{Type: event.Open, Conn: c.id, At: time.Now(), Peer: c.peer})
 
 	up, err := r.Dial(ctx)
 	if err == nil && !c.connected(up) {
@@ -154,7 +182,7 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn) {
 	}
 	if err != nil {
 		client.Close()
-		r.put(Event{Type: EventClose, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
+		r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
 		return
 	}
 	var wg sync.WaitGroup
@@ -164,7 +192,8 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn) {
 	wg.Wait()
 	client.Close()
 	up.Close()
-	r.put(Event{Type: EventClose, Conn: c.id, At: time.Now(), Err: c.firstErr()})
+	c.dropHeld()
+	r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: c.firstErr()})
 }
 
 // pipe copies direction d of c from src to the other side until src ends.
@@ -224,7 +253,7 @@ func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
 	}
 }
 
-func (r *Relay) put(ev Event) bool {
+func (r *Relay) put(ev event.Event) bool {
 	if r.Queue == nil {
 		return false
 	}
@@ -281,6 +310,33 @@ func (r *Relay) closeAll() {
 	for _, c := range cs {
 		c.close(errStopped)
 	}
+}
+
+// listenAddr names the Listener, if there is one.
+func (r *Relay) listenAddr() string {
+	if r.Listener == nil {
+		return ""
+	}
+	return addrString(r.Listener.Addr())
+}
+
+func (r *Relay) maxFrame() int {
+	if r.MaxFrame > 0 {
+		return r.MaxFrame
+	}
+	return protocol.DefaultMaxFrame
+}
+
+// hold and unhold count the bytes frame-aware directions hold back;
+// overHeld reports whether together they pass MaxHeld.
+func (r *Relay) hold(n int)   { r.held.Add(int64(n)) }
+func (r *Relay) unhold(n int) { r.held.Add(-int64(n)) }
+func (r *Relay) overHeld() bool {
+	limit := r.MaxHeld
+	if limit <= 0 {
+		limit = DefaultMaxHeld
+	}
+	return r.held.Load() > limit
 }
 
 func addrString(a net.Addr) string {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/event"
+
 	"sockscope/protocol"
 )
 
@@ -40,7 +42,7 @@ func TestRelayByteExact(t *testing.T) {
 				gotUp <- sha256.Sum256(b)
 				wg.Wait()
 			})
-			q := NewQueue(0, false)
+			q := event.NewQueue(0, false)
 			o := observe(q)
 			_, relay := startRelay(t, network, upstream, q)
 
@@ -74,16 +76,16 @@ func TestRelayByteExact(t *testing.T) {
 			if n := o.alteredBytes(); n > 0 {
 				t.Errorf("the relay reused the bytes of %d events the observer had not released", n)
 			}
-			if last := evs[len(evs)-1]; last.Type != EventClose || last.Err != nil {
-				t.Errorf("last event %+v, want a clean EventClose", last)
+			if last := evs[len(evs)-1]; last.Type != event.Close || last.Err != nil {
+				t.Errorf("last event %+v, want a clean event.Close", last)
 			}
 		})
 	}
 }
 
-// checkConnEvents checks that every connection has one EventOpen first and
-// one EventClose last, and that At never goes back within a direction.
-func checkConnEvents(t *testing.T, evs []Event) {
+// checkConnEvents checks that every connection has one event.Open first and
+// one event.Close last, and that At never goes back within a direction.
+func checkConnEvents(t *testing.T, evs []event.Event) {
 	t.Helper()
 	type state struct {
 		open, closed int
@@ -97,29 +99,29 @@ func checkConnEvents(t *testing.T, evs []Event) {
 			conns[ev.Conn] = s
 		}
 		if s.closed > 0 {
-			t.Errorf("conn %d: event %v after EventClose", ev.Conn, ev.Type)
+			t.Errorf("conn %d: event %v after event.Close", ev.Conn, ev.Type)
 		}
 		switch ev.Type {
-		case EventOpen:
+		case event.Open:
 			s.open++
 			if ev.Peer == nil {
-				t.Errorf("conn %d: EventOpen without Peer", ev.Conn)
+				t.Errorf("conn %d: event.Open without Peer", ev.Conn)
 			}
-		case EventData:
+		case event.Data:
 			if s.open == 0 {
-				t.Errorf("conn %d: data before EventOpen", ev.Conn)
+				t.Errorf("conn %d: data before event.Open", ev.Conn)
 			}
 			if ev.At.Before(s.last[ev.Dir]) {
 				t.Errorf("conn %d %s: At went back", ev.Conn, ev.Dir)
 			}
 			s.last[ev.Dir] = ev.At
-		case EventClose:
+		case event.Close:
 			s.closed++
 		}
 	}
 	for id, s := range conns {
 		if s.open != 1 || s.closed != 1 {
-			t.Errorf("conn %d: %d EventOpen and %d EventClose, want one each", id, s.open, s.closed)
+			t.Errorf("conn %d: %d event.Open and %d event.Close, want one each", id, s.open, s.closed)
 		}
 	}
 }
@@ -133,7 +135,7 @@ func TestHalfClose(t *testing.T) {
 		gotUp <- b
 		c.Write(reply)
 	})
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	o := observe(q)
 	_, relay := startRelay(t, "unix", upstream, q)
 
@@ -154,7 +156,7 @@ func TestHalfClose(t *testing.T) {
 	evs := o.waitCloses(t, 1)
 	checkConnEvents(t, evs)
 	if err := evs[len(evs)-1].Err; err != nil {
-		t.Errorf("EventClose.Err = %v, want nil", err)
+		t.Errorf("event.Close.Err = %v, want nil", err)
 	}
 	p := evs[0].Peer
 	if p.Listen != relay.Address || p.Upstream != upstream.String() {
@@ -167,7 +169,7 @@ func TestHalfClose(t *testing.T) {
 
 func TestUpstreamDown(t *testing.T) {
 	down := Addr{"unix", shortDir(t) + "/nobody"}
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	o := observe(q)
 	_, relay := startRelay(t, "unix", down, q)
 
@@ -180,7 +182,7 @@ func TestUpstreamDown(t *testing.T) {
 	checkConnEvents(t, evs)
 	err := evs[len(evs)-1].Err
 	if err == nil || !strings.Contains(err.Error(), "dial upstream") {
-		t.Errorf("EventClose.Err = %v, want a dial upstream error", err)
+		t.Errorf("event.Close.Err = %v, want a dial upstream error", err)
 	}
 }
 
@@ -202,7 +204,7 @@ func TestClientReset(t *testing.T) {
 			}
 		}
 	})
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	o := observe(q)
 	_, relay := startRelay(t, "tcp", upstream, q)
 
@@ -235,7 +237,7 @@ func TestClientReset(t *testing.T) {
 	checkConnEvents(t, evs)
 	err := evs[len(evs)-1].Err
 	if !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("EventClose.Err = %v, want a connection reset", err)
+		t.Errorf("event.Close.Err = %v, want a connection reset", err)
 	}
 	if s := stream(evs, evs[0].Conn, protocol.C2S); string(s) != half {
 		t.Errorf("observed %q, want %q", s, half)
@@ -244,7 +246,7 @@ func TestClientReset(t *testing.T) {
 
 func TestManyClients(t *testing.T) {
 	const clients = 200
-	q := NewQueue(0, false)
+	q := event.NewQueue(0, false)
 	o := observe(q)
 	_, relay := startRelay(t, "unix", serve(t, "unix", echo), q)
 
@@ -282,7 +284,7 @@ func TestManyClients(t *testing.T) {
 	}
 	evs := o.waitCloses(t, clients)
 	checkConnEvents(t, evs)
-	if n := count(evs, EventOpen); n != clients {
+	if n := count(evs, event.Open); n != clients {
 		t.Errorf("%d connections, want %d", n, clients)
 	}
 }

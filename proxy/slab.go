@@ -61,15 +61,5 @@ func (s *slab) release() {
 	}
 }
 
-// Release tells the relay that the receiver is done with a Data event's
-// bytes: the memory they are in may be reused for later reads, so ev.Data
-// must not be read after it, in any copy of the event. Calling it is
-// optional (bytes never released are garbage collected instead); call it
-// once per event taken from the Queue. It is a no-op for other events and
-// on a copy already released.
-func (ev *Event) Release() {
-	if ev.slab != nil {
-		ev.slab.release()
-		ev.slab = nil
-	}
-}
+// Release implements event.Buffer: it drops an event's reference.
+func (s *slab) Release() { s.release() }

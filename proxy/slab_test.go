@@ -1,6 +1,10 @@
 package proxy
 
-import "testing"
+import (
+	"testing"
+
+	"sockscope/event"
+)
 
 func TestSlabClasses(t *testing.T) {
 	if maxSlab != minSlab<<(slabClasses-1) {
@@ -20,7 +24,7 @@ func TestSlabClasses(t *testing.T) {
 
 func TestSlabReusedOnlyWhenReleased(t *testing.T) {
 	s := getSlab(4 * minSlab)
-	ev := Event{Type: EventData, Data: s.buf[:10], slab: s}
+	ev := event.Event{Type: event.Data, Data: s.buf[:10], Buf: s}
 	s.retain()  // the event's reference
 	s.release() // the pipe moves on; the event still holds s
 	for range 20 {

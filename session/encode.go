@@ -192,7 +192,7 @@ func appendOpen(dst []byte, conn uint64, at time.Time, client, listen, upstream 
 	return append(dst, "}\n"...)
 }
 
-func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f protocol.Frame, framing protocol.Framing, injected bool) []byte {
+func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f protocol.Frame, framing protocol.Framing, m Marks) []byte {
 	dst = appendStart(dst, TypeFrame, conn)
 	dst = append(dst, `,"dir":"`...)
 	dst = append(dst, dir.String()...)
@@ -208,8 +208,11 @@ func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f prot
 	if f.Truncated || len(f.Data) < size {
 		dst = append(dst, `,"truncated":true`...)
 	}
-	if injected {
+	if m.Injected {
 		dst = append(dst, `,"injected":true`...)
+	}
+	if m.Withheld {
+		dst = append(dst, `,"withheld":true`...)
 	}
 	if f.Err != "" {
 		dst = append(dst, `,"err":`...)

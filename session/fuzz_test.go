@@ -50,7 +50,7 @@ func checkFrameAgain(t *testing.T, rec Record) {
 	if err != nil || rec.At.Year() < 1 || rec.At.Year() > 9999 {
 		return // a framing or a time this version never writes
 	}
-	line := appendFrame(nil, rec.Conn, rec.Dir, rec.At, protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire, Truncated: rec.Truncated, Err: rec.Err}, fr, rec.Injected)
+	line := appendFrame(nil, rec.Conn, rec.Dir, rec.At, protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire, Truncated: rec.Truncated, Err: rec.Err}, fr, rec.Marks)
 	again, err := parse(line[:len(line)-1])
 	if err != nil {
 		t.Fatalf("%q: %v", line, err)
@@ -63,7 +63,7 @@ func checkFrameAgain(t *testing.T, rec Record) {
 	}
 	again.Data, want.Data, again.At = nil, nil, want.At
 	if again.Err != want.Err || again.Size != want.Size || again.Wire != want.Wire || again.Truncated != want.Truncated ||
-		again.Injected != want.Injected || again.Conn != want.Conn || again.Dir != want.Dir || again.Framing != want.Framing {
+		again.Marks != want.Marks || again.Conn != want.Conn || again.Dir != want.Dir || again.Framing != want.Framing {
 		t.Fatalf("frame %+v read back as %+v", want, again)
 	}
 }

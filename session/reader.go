@@ -157,6 +157,7 @@ type wireRecord struct {
 	Wire          int      `json:"wire"`
 	Truncated     bool     `json:"truncated"`
 	Injected      bool     `json:"injected"`
+	Withheld      bool     `json:"withheld"`
 	Err           string   `json:"err"`
 	Text          *string  `json:"text"`
 	B64           *string  `json:"b64"`
@@ -225,7 +226,8 @@ func parse(line []byte) (Record, error) {
 		if w.Size < len(rec.Data) || w.Wire < 0 {
 			return rec, fmt.Errorf("frame: size %d, wire %d, for %d bytes of payload", w.Size, w.Wire, len(rec.Data))
 		}
-		rec.Size, rec.Wire, rec.Truncated, rec.Injected = w.Size, w.Wire, w.Truncated, w.Injected
+		rec.Size, rec.Wire, rec.Truncated = w.Size, w.Wire, w.Truncated
+		rec.Marks = Marks{Injected: w.Injected, Withheld: w.Withheld}
 		rec.Framing, rec.Err = w.Framing, w.Err
 	case TypeGap:
 		if rec.Dir, err = protocol.ParseDir(w.Dir); err != nil {

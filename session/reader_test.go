@@ -106,7 +106,7 @@ func TestFormatExample(t *testing.T) {
 			rec.Open(r.Conn, r.At, r.Client, r.Listen, r.Upstream, r.PID, r.UID, r.Process)
 		case TypeFrame:
 			fr, _ := protocol.ParseFraming(r.Framing)
-			rec.Frame(r.Conn, r.Dir, r.At, protocol.Frame{Data: r.Data, Size: r.Size, Wire: r.Wire, Truncated: r.Truncated, Err: r.Err}, fr, r.Injected)
+			rec.Frame(r.Conn, r.Dir, r.At, protocol.Frame{Data: r.Data, Size: r.Size, Wire: r.Wire, Truncated: r.Truncated, Err: r.Err}, fr, r.Marks)
 		case TypeGap:
 			rec.Gap(r.Conn, r.Dir, r.At, r.Bytes)
 		case TypeClose:

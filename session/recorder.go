@@ -143,12 +143,12 @@ func (r *Recorder) Open(conn uint64, at time.Time, client, listen, upstream stri
 
 // Frame records one frame of connection conn that travelled in dir, cut
 // with framing (the framing the framer detected, not FramingAuto, where
-// known). injected marks frames sockscope sent itself.
-func (r *Recorder) Frame(conn uint64, dir protocol.Dir, at time.Time, f protocol.Frame, framing protocol.Framing, injected bool) {
+// known). m says what sockscope did to it.
+func (r *Recorder) Frame(conn uint64, dir protocol.Dir, at time.Time, f protocol.Frame, framing protocol.Framing, m Marks) {
 	if r == nil || r.done {
 		return
 	}
-	r.buf = appendFrame(r.buf, conn, dir, at, f, framing, injected)
+	r.buf = appendFrame(r.buf, conn, dir, at, f, framing, m)
 	r.write()
 }
 

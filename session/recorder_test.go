@@ -35,7 +35,7 @@ func TestWriteError(t *testing.T) {
 	size := rec.Size()
 	rec.f.Close()
 	frame := protocol.Frame{Data: []byte(`{"id":1}`), Size: 8, Wire: 9}
-	rec.Frame(1, protocol.C2S, at(1), frame, protocol.FramingLines, false)
+	rec.Frame(1, protocol.C2S, at(1), frame, protocol.FramingLines, Marks{})
 	if rec.Err() != nil {
 		t.Fatal("error before the buffer reached the file")
 	}
@@ -48,7 +48,7 @@ func TestWriteError(t *testing.T) {
 	}
 	// A large frame would have to go straight to the file: still nothing.
 	big := protocol.Frame{Data: bytes.Repeat([]byte("x"), 1<<20), Size: 1 << 20}
-	rec.Frame(1, protocol.S2C, at(2), big, protocol.FramingRaw, true)
+	rec.Frame(1, protocol.S2C, at(2), big, protocol.FramingRaw, Marks{Injected: true})
 	rec.Open(2, at(3), "", "", "", -1, -1, "")
 	rec.Gap(2, protocol.S2C, at(4), 5)
 	rec.Close(2, at(5), "x")
@@ -72,7 +72,7 @@ func TestWriteError(t *testing.T) {
 
 func TestNilAndEndedRecorder(t *testing.T) {
 	var nilRec *Recorder
-	nilRec.Frame(1, protocol.C2S, t0, protocol.Frame{}, protocol.FramingRaw, false)
+	nilRec.Frame(1, protocol.C2S, t0, protocol.Frame{}, protocol.FramingRaw, Marks{})
 	if nilRec.Flush() != nil || nilRec.End(t0, 0, 0) != nil || nilRec.Err() != nil || nilRec.Size() != 0 || nilRec.Path() != "" {
 		t.Error("nil Recorder is not inert")
 	}
@@ -89,7 +89,7 @@ func TestNilAndEndedRecorder(t *testing.T) {
 	}
 	before, _ := os.ReadFile(path)
 	rec.Open(1, at(2), "", "", "", -1, -1, "")
-	rec.Frame(1, protocol.C2S, at(2), protocol.Frame{Data: []byte("x"), Size: 1}, protocol.FramingRaw, false)
+	rec.Frame(1, protocol.C2S, at(2), protocol.Frame{Data: []byte("x"), Size: 1}, protocol.FramingRaw, Marks{})
 	if err := rec.Flush(); err != nil {
 		t.Errorf("Flush after End = %v", err)
 	}
@@ -107,7 +107,7 @@ func TestSizeCountsFlushedBytes(t *testing.T) {
 	}
 	defer rec.End(t0, 0, 0)
 	for i := range 3000 { // more than the buffer holds
-		rec.Frame(1, protocol.C2S, at(i), protocol.Frame{Data: []byte(`{"rid":1,"method":"add"}`), Size: 24, Wire: 25}, protocol.FramingLines, false)
+		rec.Frame(1, protocol.C2S, at(i), protocol.Frame{Data: []byte(`{"rid":1,"method":"add"}`), Size: 24, Wire: 25}, protocol.FramingLines, Marks{})
 	}
 	rec.Flush()
 	st, _ := os.Stat(path)
@@ -129,8 +129,8 @@ func TestRecordFrameAllocs(t *testing.T) {
 	defer rec.End(t0, 0, 0)
 	bin := protocol.Frame{Data: []byte{0xff, 0, 1, 2}, Size: 4, Wire: 4}
 	n := testing.AllocsPerRun(1000, func() {
-		rec.Frame(1, protocol.C2S, t0, frame64, protocol.FramingLines, false)
-		rec.Frame(1, protocol.S2C, t0, bin, protocol.FramingRaw, false)
+		rec.Frame(1, protocol.C2S, t0, frame64, protocol.FramingLines, Marks{})
+		rec.Frame(1, protocol.S2C, t0, bin, protocol.FramingRaw, Marks{})
 	})
 	if n != 0 {
 		t.Errorf("recording a frame allocates %v times", n)
@@ -146,7 +146,7 @@ func BenchmarkRecordFrame64B(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(64)
 	for b.Loop() {
-		rec.Frame(1, protocol.C2S, t0, frame64, protocol.FramingLines, false)
+		rec.Frame(1, protocol.C2S, t0, frame64, protocol.FramingLines, Marks{})
 	}
 	if err := rec.Flush(); err != nil {
 		b.Fatal(err)
@@ -163,7 +163,7 @@ func BenchmarkRecordFrame16KiB(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(f.Size))
 	for b.Loop() {
-		rec.Frame(1, protocol.C2S, t0, f, protocol.FramingLines, false)
+		rec.Frame(1, protocol.C2S, t0, f, protocol.FramingLines, Marks{})
 	}
 }
 
@@ -173,7 +173,7 @@ func BenchmarkEncodeFrame64B(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(64)
 	for b.Loop() {
-		buf = appendFrame(buf[:0], 1, protocol.C2S, t0, frame64, protocol.FramingLines, false)
+		buf = appendFrame(buf[:0], 1, protocol.C2S, t0, frame64, protocol.FramingLines, Marks{})
 	}
 }
 
@@ -206,7 +206,7 @@ func TestStatusFromAnotherGoroutine(t *testing.T) {
 		}
 	}()
 	for i := range 5000 {
-		rec.Frame(1, protocol.C2S, at(i), frame64, protocol.FramingLines, false)
+		rec.Frame(1, protocol.C2S, at(i), frame64, protocol.FramingLines, Marks{})
 		if i%100 == 0 {
 			rec.Flush()
 		}

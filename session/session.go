@@ -88,9 +88,11 @@ type Record struct {
 	// Size is the true payload size and Wire the bytes the frame took on
 	// the wire, delimiters and headers included (frame).
 	Size, Wire int
-	// Truncated is set when only the first len(Data) bytes were kept, and
-	// Injected for frames sockscope itself sent (frame).
-	Truncated, Injected bool
+	// Truncated is set when only the first len(Data) bytes were kept
+	// (frame).
+	Truncated bool
+	// Marks say what sockscope did to the frame (frame).
+	Marks
 	// Framing is how the frame was cut: "lines", "content-length", "raw",
 	// or "auto" if the framing was not yet detected (frame).
 	Framing string
@@ -112,4 +114,15 @@ type Record struct {
 
 	// Header is set for header records.
 	Header *Header
+}
+
+// Marks say what sockscope did to a frame, so that a recording says what
+// each peer really received.
+type Marks struct {
+	// Injected: sockscope wrote the frame itself (an injected or resent
+	// message); the peer it went to received it, the other never sent it.
+	Injected bool `json:"injected,omitempty"`
+	// Withheld: a peer sent the frame and sockscope did not pass it on
+	// (the reply to a request it injected).
+	Withheld bool `json:"withheld,omitempty"`
 }

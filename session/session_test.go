@@ -67,10 +67,10 @@ func record(rec *Recorder, h Header, base int) []Record {
 		case 3:
 			fr, w.Framing, w.Injected = protocol.FramingRaw, "raw", true
 		}
-		rec.Frame(1, dir, at(base+10+i), f, fr, w.Injected)
+		rec.Frame(1, dir, at(base+10+i), f, fr, Marks{Injected: w.Injected})
 		want = append(want, w)
 	}
-	rec.Frame(2, protocol.S2C, at(base+50), protocol.Frame{Size: 0, Wire: 0, Err: "eof"}, protocol.FramingAuto, false)
+	rec.Frame(2, protocol.S2C, at(base+50), protocol.Frame{Size: 0, Wire: 0, Err: "eof"}, protocol.FramingAuto, Marks{})
 	want = append(want, Record{Type: TypeFrame, Conn: 2, Dir: protocol.S2C, At: at(base + 50), Data: []byte{}, Framing: "auto", Err: "eof"})
 	rec.Gap(1, protocol.S2C, at(base+60), 123456)
 	want = append(want, Record{Type: TypeGap, Conn: 1, Dir: protocol.S2C, At: at(base + 60), Bytes: 123456})
@@ -239,7 +239,7 @@ func TestCutAtEveryOffset(t *testing.T) {
 	rec.Open(1, at(1), "@", "l", "u", 1, 2, "p")
 	want = append(want, Record{Type: TypeOpen, Conn: 1, At: at(1), Client: "@", Listen: "l", Upstream: "u", PID: 1, UID: 2, Process: "p"})
 	p := []byte("{\"a\":\"\\\"\u2028\"}\x00\xff")
-	rec.Frame(1, protocol.C2S, at(2), protocol.Frame{Data: p, Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, false)
+	rec.Frame(1, protocol.C2S, at(2), protocol.Frame{Data: p, Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, Marks{})
 	full := append(want, Record{Type: TypeFrame, Conn: 1, At: at(2), Data: p, Size: len(p), Wire: len(p) + 1, Framing: "lines"})
 	if err := rec.Flush(); err != nil {
 		t.Fatal(err)

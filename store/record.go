@@ -41,6 +41,8 @@ const (
 	mHasID
 	mHasMethod
 	mUTC
+	mInjected
+	mWithheld
 )
 
 // allocLen returns the length of the message's allocation.
@@ -91,6 +93,7 @@ const (
 	rReqUTC
 	rRespUTC
 	rGap
+	rInjected
 )
 
 // extRef is a row with bytes in the arena, queued so that the arena knows

@@ -31,7 +31,7 @@ func (tx *Tx) AddRow(r Row) uint64 {
 		tx.evictRow()
 	}
 	c := tx.conn(r.Conn)
-	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status, flags: flag(r.Duplicate, rDuplicate),
+	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status, flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected),
 		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize}
 	var gm, cm *methodAcc
 	var method []byte // a name not interned, kept in the arena

@@ -91,6 +91,7 @@ type Conn struct {
 	Upstream string
 	PID, UID int // -1 when unknown
 	Process  string
+	Own      bool // sockscope opened it itself (SendNew)
 	State    ConnState
 	Err      string // why it failed (ConnFailed)
 	Opened   time.Time
@@ -98,9 +99,13 @@ type Conn struct {
 
 	Messages int64    // messages seen, both directions
 	Bytes    [2]int64 // payload bytes seen, by protocol.Dir
-	Errors   int64    // rows with status error, orphan or no-reply (not Gap)
-	InFlight int      // rows pending now
-	Latency  Latency  // of answered rows
+	// Wire counts the bytes of the frames seen, framing included, by
+	// protocol.Dir: the stream offset at the end of the last whole frame,
+	// unless bytes were dropped.
+	Wire     [2]int64
+	Errors   int64   // rows with status error, orphan or no-reply (not Gap)
+	InFlight int     // rows pending now
+	Latency  Latency // of answered rows
 }
 
 // Row is one line of the exchanges list: a request and its response, or a
@@ -122,6 +127,10 @@ type Row struct {
 	// bytes (it could not keep up) where the missing reply or request
 	// would have travelled: it may have passed unseen.
 	Gap bool
+	// Injected is set when sockscope sent the row's first message itself
+	// (an injected or resent request, a notification it pushed): a flag
+	// beside the status, which says how the exchange went.
+	Injected bool
 	// Req and Resp are the message seqs (0 when none; a row for a lone
 	// message has only Req; an orphan has only Resp).
 	Req, Resp     uint64

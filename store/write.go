@@ -178,7 +178,8 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	}
 	var utc bool
 	r.at, utc = s.stamp(m.At)
-	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated)
+	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated) |
+		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
 	parts := [3][]byte{data}
 	np, end := 1, uint32(len(data))
 	place := func(b []byte, f uint8) (off, n uint32) {
@@ -209,6 +210,9 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	a := tx.conn(m.Conn)
 	a.c.Messages++
 	a.c.Bytes[m.Dir&1] += int64(m.Frame.Size)
+	if !m.Injected {
+		a.c.Wire[m.Dir&1] += int64(m.Frame.Wire)
+	}
 	tx.changed = true
 	tx.trim()
 	return seq

@@ -1,4 +1,4 @@
-package proxy
+package event
 
 import (
 	"sync"
@@ -12,10 +12,10 @@ import (
 // a busy decoder, small enough to keep memory near the store's bound.
 const DefaultQueueBytes = 16 << 20
 
-// Queue carries Events from a Relay to one observer. It is bounded by the
-// bytes of the Data it holds: when full, Put drops EventData (counting what
+// Queue carries Events from sources (a relay, say) to one observer. It is bounded by the
+// bytes of the Data it holds: when full, Put drops Data (counting what
 // it dropped) rather than wait, so a slow observer never slows the traffic.
-// In lossless mode Put waits for room instead. EventOpen and EventClose are
+// In lossless mode Put waits for room instead. Open and Close are
 // never dropped; they are bounded by the number of connections.
 //
 // Any number of goroutines may Put; one consumer calls Take.
@@ -65,16 +65,16 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 }
 
 // Put queues ev and reports whether it was kept. It never blocks unless the
-// queue is lossless. A dropped EventData is counted, and the next kept Data
+// queue is lossless. A dropped Data is counted, and the next kept Data
 // of the same connection and direction carries the dropped bytes in Gap
-// (or, when none comes, the connection's EventClose in TailGaps). The
+// (or, when none comes, the connection's Close in TailGaps). The
 // caller must not touch ev.Data after a Put that kept it; after a Put that
 // dropped it, the bytes are the caller's again. After Close, Put drops
 // everything without counting.
 func (q *Queue) Put(ev Event) bool {
 	n := int64(len(ev.Data))
 	q.mu.Lock()
-	if ev.Type == EventData {
+	if ev.Type == Data {
 		if q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 			q.waits.Add(1)
 			for !q.closed && q.bytes > 0 && q.bytes+n > q.max {
@@ -103,7 +103,7 @@ func (q *Queue) Put(ev Event) bool {
 		q.mu.Unlock()
 		return false
 	}
-	if ev.Type == EventClose && len(q.gaps) > 0 {
+	if ev.Type == Close && len(q.gaps) > 0 {
 		for d := range ev.TailGaps {
 			k := gapKey{ev.Conn, protocol.Dir(d)}
 			ev.TailGaps[d] += q.gaps[k]

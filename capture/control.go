@@ -1,0 +1,228 @@
+package capture
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/store"
+)
+
+// Timeouts of the way back, said once.
+const (
+	// switchWait bounds how long Send waits for a direction that is
+	// plainly copied to reach a frame boundary.
+	switchWait = time.Second
+	// ownTimeout is how long an id of sockscope's own request stays
+	// claimed without a reply.
+	ownTimeout = 2 * time.Minute
+	// handshakeTimeout bounds each step of a new connection's handshake.
+	handshakeTimeout = 10 * time.Second
+)
+
+// Sent says what Send did.
+type Sent struct {
+	Conn   uint64 // the connection it went on
+	WireID string // the id on the wire, if it was a request ("" otherwise)
+}
+
+// control is the Relay's state for acting on its connections.
+type control struct {
+	mu     sync.Mutex
+	tables map[uint64]*idTable // connections sent on, by id
+	owns   int                 // connections of sockscope's own opened
+}
+
+// relay returns the Source that can act on live connections.
+func (e *Engine) relay() (*Relay, error) {
+	for _, s := range e.sources {
+		if r, ok := s.(*Relay); ok {
+			return r, nil
+		}
+	}
+	return nil, errNoSender
+}
+
+// Send writes msg, one JSON message without its framing, on live
+// connection conn in direction dir (C2S: to the server; S2C: to the
+// client), framed as that direction is. A request's id is replaced on the
+// wire by one the peer cannot have in flight, and its reply is withheld
+// from the other peer: the store shows the exchange as injected. The
+// connection switches to frame-aware forwarding first; Send fails, sending
+// nothing, when a direction stays mid-frame.
+func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (Sent, error) {
+	src, err := e.relay()
+	if err != nil {
+		return Sent{}, err
+	}
+	payload, err := compact(msg)
+	if err != nil {
+		return Sent{}, err
+	}
+	c := src.r.Conn(conn)
+	if c == nil {
+		return Sent{}, fmt.Errorf("connection %d is closed", conn)
+	}
+	info := protocol.Classify(payload, e.cfg.IDFields)
+	request := info.Kind == protocol.KindRequest && info.ID != nil
+	tbl := src.table(conn, e.cfg.IDFields)
+	enc := e.encoderOf(conn, dir)
+	dirs := []protocol.Dir{dir}
+	if request {
+		dirs = append(dirs, dir.Opposite())
+	}
+	for _, d := range dirs {
+		if err := e.frameAware(ctx, c, d, tbl); err != nil {
+			return Sent{}, err
+		}
+	}
+	sent := Sent{Conn: conn}
+	if request {
+		wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool { return e.inFlight(conn, dir, id) })
+		payload = protocol.ReplaceID(payload, info, []byte(wireID))
+		sent.WireID = wireID
+		defer func() {
+			if err != nil {
+				tbl.forget(dir, wireID, own)
+			}
+		}()
+	}
+	if err = c.Inject(dir, enc.Append(nil, payload)); err != nil {
+		return Sent{}, err
+	}
+	return sent, nil
+}
+
+// frameAware switches direction d of c to frame-aware forwarding through
+// tbl, at a frame boundary: where the frames the store has of d end and
+// the relay's stream offset agree. It waits up to switchWait for one.
+func (e *Engine) frameAware(ctx context.Context, c *proxy.Conn, d protocol.Dir, tbl *idTable) error {
+	enc := e.encoderOf(c.ID(), d)
+	deadline := time.Now().Add(switchWait)
+	for {
+		off, framed := c.Forwarded(d)
+		if framed {
+			return nil
+		}
+		if sc, ok := e.Store.Conn(c.ID()); ok && sc.Wire[d] == off {
+			tbl.setFraming(d, enc.Framing)
+			if c.SetFraming(d, enc.Framing, tbl.verdict(d), off) == nil {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("conn %d %s: no frame boundary within %v (the stream is mid-frame, or the decoder dropped some of it): nothing sent", c.ID(), d, switchWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// compact returns msg as compact JSON, or the parser's complaint with the
+// position.
+func compact(msg []byte) ([]byte, error) {
+	var v json.RawMessage
+	if err := json.Unmarshal(msg, &v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := position(msg, se.Offset)
+			return nil, fmt.Errorf("not JSON: %v (line %d, column %d)", err, line, col)
+		}
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	var out []byte
+	out, _ = json.Marshal(v) // compact, one line
+	return out, nil
+}
+
+// position turns a byte offset into a line and a column, from 1.
+func position(b []byte, off int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < off-1 && i < int64(len(b)); i++ {
+		if b[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// encoderOf returns how direction dir of conn frames, from the last frame
+// the store has of it (or of the other direction), else the configured
+// framing, else lines.
+func (e *Engine) encoderOf(conn uint64, dir protocol.Dir) protocol.Encoder {
+	var found, other *protocol.Message
+	first, next := e.Store.MessageBounds()
+	for seq, n := next-1, 0; seq >= first && seq > 0 && n < 100000 && found == nil; seq, n = seq-1, n+1 {
+		m, ok := e.Store.Message(seq)
+		if !ok || m.Conn != conn || m.Injected {
+			continue
+		}
+		if m.Dir == dir {
+			found = &m
+		} else if other == nil {
+			other = &m
+		}
+	}
+	if found == nil {
+		found = other
+	}
+	if found == nil {
+		if e.cfg.Framing == protocol.FramingContentLength {
+			return protocol.Encoder{Framing: protocol.FramingContentLength}
+		}
+		return protocol.Encoder{Framing: protocol.FramingLines}
+	}
+	switch extra := found.Frame.Wire - found.Frame.Size; {
+	case extra > 2:
+		return protocol.Encoder{Framing: protocol.FramingContentLength}
+	case extra == 2:
+		return protocol.Encoder{Framing: protocol.FramingLines, CRLF: true}
+	}
+	return protocol.Encoder{Framing: protocol.FramingLines}
+}
+
+// inFlight reports whether conn has a request with id, asked in dir,
+// waiting for its reply, as far as the store knows.
+func (e *Engine) inFlight(conn uint64, dir protocol.Dir, id string) bool {
+	busy := false
+	_, next := e.Store.RowBounds()
+	n := 0
+	e.Store.RowsBefore(next, func(r store.Row) bool {
+		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending && r.ID == id {
+			busy = true
+		}
+		n++
+		return !busy && n < 100000
+	})
+	return busy
+}
+
+// table returns conn's id table, made on first use.
+func (s *Relay) table(conn uint64, ids []string) *idTable {
+	s.ctl.mu.Lock()
+	defer s.ctl.mu.Unlock()
+	if s.ctl.tables == nil {
+		s.ctl.tables = map[uint64]*idTable{}
+	}
+	for id := range s.ctl.tables { // forget connections that ended
+		if s.r.Conn(id) == nil {
+			delete(s.ctl.tables, id)
+		}
+	}
+	t := s.ctl.tables[conn]
+	if t == nil {
+		t = newIDTable(ids)
+		s.ctl.tables[conn] = t
+	}
+	return t
+}

@@ -1,0 +1,236 @@
+package capture
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/store"
+)
+
+// liveness bounds waits that only a hang would exceed.
+const liveness = 60 * time.Second
+
+// waitUntil polls until cond holds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(liveness); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// node starts a Node script of testdata/node with args; its stdout is read
+// line by line.
+type node struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines chan string
+}
+
+func startNode(t *testing.T, script string, args ...string) *node {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	cmd := exec.Command("node", append([]string{filepath.Join("..", "testdata", "node", script)}, args...)...)
+	cmd.Stderr = os.Stderr
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &node{cmd: cmd, in: in, lines: make(chan string, 64)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			n.lines <- sc.Text()
+		}
+		close(n.lines)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return n
+}
+
+// expect waits for the next line of the script's stdout to be want.
+func (n *node) expect(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case got, ok := <-n.lines:
+		if !ok || got != want {
+			t.Fatalf("node said %q (open: %v), want %q", got, ok, want)
+		}
+	case <-time.After(liveness):
+		t.Fatalf("node never said %q", want)
+	}
+}
+
+func (n *node) say(line string) { fmt.Fprintln(n.in, line) }
+
+// seedCapture starts the seed Node server, an Engine relaying to it and
+// the strict Node client through it, registered; it returns the Engine and
+// the client's connection id.
+func seedCapture(t *testing.T) (*Engine, *node, uint64) {
+	dir, err := os.MkdirTemp("", "sc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	startNode(t, "seed-server.js", svc).expect(t, "listening")
+	ln, err := net.Listen("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
+	t.Cleanup(func() { cancel(); e.Stop() })
+	cl := startNode(t, "strict-client.js", front)
+	cl.expect(t, "registered")
+	var conn uint64
+	waitUntil(t, "the client's connection in the store", func() bool {
+		cs := e.Store.Conns()
+		if len(cs) == 1 {
+			conn = cs[0].ID
+		}
+		return conn != 0
+	})
+	return e, cl, conn
+}
+
+// rows returns the store's rows of conn.
+func rows(st *store.Store, conn uint64) []store.Row {
+	var out []store.Row
+	first, _ := st.RowBounds()
+	st.Rows(first, func(r store.Row) bool {
+		if r.Conn == conn {
+			out = append(out, r)
+		}
+		return true
+	})
+	return out
+}
+
+// Requests injected while the client runs pipelined calls on the same
+// connection: the client sees no reply it did not ask for (it would exit
+// 1), every injected request pairs with its reply as an injected
+// exchange, and every call of the client's pairs too.
+func TestSendWhileClientRuns(t *testing.T) {
+	e, cl, conn := seedCapture(t)
+	const calls, injects = 3000, 25
+	cl.say(fmt.Sprintf("calls %d 16", calls))
+	var wire []string
+	for i := range injects {
+		s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(fmt.Sprintf(`{"rid":5,"method":"add","args":[%d,1000]}`, i)))
+		if err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+		if s.Conn != conn || s.WireID == "" || s.WireID == "5" {
+			t.Fatalf("Send = %+v: want conn %d and a wire id of sockscope's own", s, conn)
+		}
+		wire = append(wire, s.WireID)
+	}
+	cl.expect(t, fmt.Sprintf("ok %d", calls))
+	waitUntil(t, "every exchange answered", func() bool {
+		ok, injected := 0, 0
+		for _, r := range rows(e.Store, conn) {
+			if r.Status == protocol.StatusOK && r.Method == "add" {
+				ok++
+				if r.Injected {
+					injected++
+				}
+			}
+		}
+		return ok == calls+injects && injected == injects
+	})
+	for _, r := range rows(e.Store, conn) {
+		if r.Injected && !strings.HasPrefix(r.ID, "21474836") {
+			t.Errorf("injected row with id %s, want one of %v", r.ID, wire)
+		}
+	}
+	cl.say("quit")
+	if err := cl.cmd.Wait(); err != nil {
+		t.Fatalf("the client failed: %v", err)
+	}
+}
+
+// The client's next id equal to one sockscope has in flight: the client's
+// request is renamed on the wire, its reply given its id back, and both
+// exchanges pair.
+func TestSendForcedCollision(t *testing.T) {
+	e, cl, conn := seedCapture(t)
+	cl.say("calls 5 1")
+	cl.expect(t, "ok 5")
+	// time answers after a second: the injected request stays in flight.
+	s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"rid":1,"method":"time","args":[6,7]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.say("rid " + s.WireID)
+	cl.expect(t, "rid "+s.WireID)
+	cl.say("calls 1 1")
+	cl.expect(t, "ok 1")
+	waitUntil(t, "both exchanges paired", func() bool {
+		var ours, theirs bool
+		for _, r := range rows(e.Store, conn) {
+			ours = ours || r.Injected && r.Method == "time" && r.Status == protocol.StatusOK
+			theirs = theirs || !r.Injected && r.Method == "add" && r.Status == protocol.StatusOK && r.ID != s.WireID && r.Resp != 0 && strings.HasPrefix(r.ID, "21474836")
+		}
+		return ours && theirs
+	})
+	cl.say("quit")
+	if err := cl.cmd.Wait(); err != nil {
+		t.Fatalf("the client failed: %v", err)
+	}
+}
+
+// Bad input sends nothing: not JSON (with the parser's position), a
+// connection that closed.
+func TestSendRefuses(t *testing.T) {
+	e, _, conn := seedCapture(t)
+	if _, err := e.Send(context.Background(), conn, protocol.C2S, []byte("{\"rid\":1,\n\"method\":}")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("invalid JSON: err = %v, want the parser's message with line 2", err)
+	}
+	if _, err := e.Send(context.Background(), conn+100, protocol.C2S, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("unknown connection: err = %v", err)
+	}
+}
+
+// SendNew opens a connection of sockscope's own, whose request and reply
+// pair as an injected exchange.
+func TestSendNew(t *testing.T) {
+	e, _, conn := seedCapture(t)
+	s, err := e.SendNew(context.Background(), conn, []byte(`{"rid":1,"method":"add","args":[40,2]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conn == conn || s.WireID != "1" {
+		t.Fatalf("SendNew = %+v", s)
+	}
+	waitUntil(t, "the exchange on the new connection", func() bool {
+		for _, r := range rows(e.Store, s.Conn) {
+			if r.Method == "add" && r.Status == protocol.StatusOK && r.Injected {
+				return true
+			}
+		}
+		return false
+	})
+	if c, _ := e.Store.Conn(s.Conn); !c.Own {
+		t.Errorf("the new connection is not marked as sockscope's own: %+v", c)
+	}
+}

@@ -1,0 +1,131 @@
+package capture
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+)
+
+// ownBase is where the wire ids of sockscope's own numeric requests start,
+// counting down: high enough that a client counting up from 1 never meets
+// them, low enough for a peer that keeps ids in 32 bits.
+const ownBase = 1<<31 - 1
+
+// idTable is the translation of request ids on one connection, once
+// sockscope has sent a request of its own on it. Requests are tracked per
+// direction that asks: ids of requests to the server and ids of requests
+// to the client are separate spaces.
+//
+// Sockscope's own requests get wire ids no peer request in flight has.
+// Should a peer then send a request with an id sockscope has in flight,
+// that request is given a fresh wire id on its way and its reply gets its
+// own id back, so that a collision is impossible by construction. The
+// reply to sockscope's request is withheld: the peer that did not ask
+// never sees it.
+type idTable struct {
+	ids    []string // the connection's id fields
+	mu     sync.Mutex
+	own    [2]map[string]*ownRequest // by asking direction, by wire id
+	remap  [2]map[string][]byte      // peer requests given another id: wire id → the peer's id
+	next   int                       // own requests so far
+	frames [2]protocol.Framing       // each direction's framing
+}
+
+// ownRequest is a request sockscope sent, waiting for its reply.
+type ownRequest struct {
+	timer *time.Timer // frees the id when no reply comes
+}
+
+func newIDTable(ids []string) *idTable {
+	t := &idTable{ids: ids}
+	for d := range t.own {
+		t.own[d] = map[string]*ownRequest{}
+		t.remap[d] = map[string][]byte{}
+	}
+	return t
+}
+
+// claim picks the wire id of a request of sockscope's own in direction
+// asking, of the type of like (the id the message carries: a number or a
+// string), registers it, and frees it after timeout. taken reports ids
+// the peer may have in flight.
+func (t *idTable) claim(asking protocol.Dir, like []byte, timeout time.Duration, taken func(string) bool) (string, *ownRequest) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		t.next++
+		id := strconv.Itoa(ownBase - t.next)
+		if len(like) > 0 && like[0] == '"' {
+			id = `"sockscope-` + strconv.Itoa(t.next) + `"`
+		}
+		if _, busy := t.own[asking][id]; busy || taken(id) {
+			continue
+		}
+		r := &ownRequest{}
+		t.own[asking][id] = r
+		r.timer = time.AfterFunc(timeout, func() { t.forget(asking, id, r) })
+		return id, r
+	}
+}
+
+// setFraming notes how direction d is framed, for the frames it rewrites.
+func (t *idTable) setFraming(d protocol.Dir, f protocol.Framing) {
+	t.mu.Lock()
+	t.frames[d] = f
+	t.mu.Unlock()
+}
+
+// forget frees id unless it was claimed again meanwhile.
+func (t *idTable) forget(asking protocol.Dir, id string, r *ownRequest) {
+	t.mu.Lock()
+	if t.own[asking][id] == r {
+		delete(t.own[asking], id)
+	}
+	t.mu.Unlock()
+}
+
+// verdict returns the FrameFunc of direction d: it renames a peer request
+// that collides with one of sockscope's, withholds the replies to
+// sockscope's requests and gives renamed requests' replies their id back.
+func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
+	return func(wire []byte, f protocol.Frame) proxy.Verdict {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if len(t.own[d]) == 0 && len(t.own[d.Opposite()]) == 0 && len(t.remap[d.Opposite()]) == 0 || f.Truncated {
+			return proxy.Verdict{}
+		}
+		info := protocol.Classify(f.Data, t.ids)
+		if info.ID == nil {
+			return proxy.Verdict{}
+		}
+		enc := protocol.EncoderOf(t.frames[d], f)
+		switch info.Kind {
+		case protocol.KindRequest: // d asks
+			if _, collides := t.own[d][string(info.ID)]; !collides {
+				return proxy.Verdict{}
+			}
+			t.next++
+			wireID := strconv.Itoa(ownBase - t.next)
+			if info.ID[0] == '"' {
+				wireID = `"sockscope-peer-` + strconv.Itoa(t.next) + `"`
+			}
+			t.remap[d][wireID] = append([]byte(nil), info.ID...)
+			return proxy.Verdict{Replace: enc.Append(nil, protocol.ReplaceID(f.Data, info, []byte(wireID)))}
+		case protocol.KindResponse: // answers a request d.Opposite() asked
+			asked := d.Opposite()
+			if r, ok := t.own[asked][string(info.ID)]; ok {
+				delete(t.own[asked], string(info.ID))
+				r.timer.Stop()
+				return proxy.Verdict{Drop: true}
+			}
+			if peerID, ok := t.remap[asked][string(info.ID)]; ok {
+				delete(t.remap[asked], string(info.ID))
+				return proxy.Verdict{Replace: enc.Append(nil, protocol.ReplaceID(f.Data, info, peerID)), Observe: wire}
+			}
+		}
+		return proxy.Verdict{}
+	}
+}

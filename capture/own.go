@@ -1,0 +1,135 @@
+package capture
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"sockscope/client"
+	"sockscope/protocol"
+)
+
+// ownAddr names the client end of a connection of sockscope's own.
+type ownAddr string
+
+func (a ownAddr) Network() string { return "sockscope" }
+func (a ownAddr) String() string  { return string(a) }
+
+// ownConn is the relay's end of a connection of sockscope's own.
+type ownConn struct {
+	net.Conn
+	name ownAddr
+}
+
+func (c ownConn) RemoteAddr() net.Addr { return c.name }
+
+// SendNew opens a connection of sockscope's own to the upstream, replays
+// the handshake connection like had (LSP initialize and initialized, QMP
+// qmp_capabilities; none for a server that speaks first), and sends msg on
+// it. The connection shows as sockscope's in the store, everything it sent
+// marked injected; it stays open until the capture stops, so that the
+// reply (and anything after) is seen.
+func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, error) {
+	src, err := e.relay()
+	if err != nil {
+		return Sent{}, err
+	}
+	payload, err := compact(msg)
+	if err != nil {
+		return Sent{}, err
+	}
+	enc := e.encoderOf(like, protocol.C2S)
+	src.ctl.mu.Lock()
+	src.ctl.owns++
+	name := ownAddr("sockscope#" + strconv.Itoa(src.ctl.owns))
+	src.ctl.mu.Unlock()
+	ours, theirs := net.Pipe()
+	go src.r.ServeOwn(e.ctx, ownConn{theirs, name})
+	var cl *client.Conn
+	answer := func(p []byte) { // a server that asks the client waits for an answer
+		if info := protocol.Classify(p, e.cfg.IDFields); info.Kind == protocol.KindRequest && info.ID != nil {
+			reply := append([]byte(`{"jsonrpc":"2.0","id":`), info.ID...)
+			cl.Send(append(reply, `,"result":null}`...))
+		}
+	}
+	cl = client.New(ours, client.Options{Framing: enc.Framing, IDFields: e.cfg.IDFields, Other: answer})
+	id, err := e.ownID(ctx, src, name)
+	if err != nil {
+		ours.Close()
+		return Sent{}, err
+	}
+	if err := e.handshake(ctx, cl, like); err != nil {
+		ours.Close()
+		return Sent{Conn: id}, fmt.Errorf("conn %d: handshake: %w", id, err)
+	}
+	sent := Sent{Conn: id}
+	info := protocol.Classify(payload, e.cfg.IDFields)
+	if info.Kind == protocol.KindRequest && info.ID != nil {
+		sent.WireID = string(info.ID)
+	}
+	if err := cl.Send(payload); err != nil {
+		return sent, err
+	}
+	return sent, nil
+}
+
+// ownID waits for the relay to number the connection named name.
+func (e *Engine) ownID(ctx context.Context, src *Relay, name ownAddr) (uint64, error) {
+	deadline := time.Now().Add(handshakeTimeout)
+	for time.Now().Before(deadline) {
+		for _, c := range src.r.Conns() {
+			if p := c.Peer(); p != nil && p.Client == string(name) {
+				return c.ID(), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return 0, fmt.Errorf("the relay never took the connection")
+}
+
+// handshake replays what the protocol needs before a request, as
+// connection like did it: LSP's initialize (answered) and initialized,
+// QMP's qmp_capabilities (answered, after the greeting).
+func (e *Engine) handshake(ctx context.Context, cl *client.Conn, like uint64) error {
+	first, ok := e.firstRequest(like)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	switch string(first.Info.Method) {
+	case "initialize":
+		if _, err := cl.Call(ctx, first.Frame.Data); err != nil {
+			return err
+		}
+		return cl.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
+	case "qmp_capabilities":
+		_, err := cl.Call(ctx, first.Frame.Data)
+		return err
+	}
+	return nil
+}
+
+// firstRequest returns the first request connection conn's client sent,
+// if the store still has it.
+func (e *Engine) firstRequest(conn uint64) (protocol.Message, bool) {
+	var found protocol.Message
+	ok := false
+	first, _ := e.Store.MessageBounds()
+	e.Store.Messages(first, func(m *protocol.Message) bool {
+		if m.Conn == conn && m.Dir == protocol.C2S && m.Info.Kind == protocol.KindRequest {
+			found, ok = *m, true
+			found.Frame.Data = append([]byte(nil), m.Frame.Data...)
+			found.Info.Method = append([]byte(nil), m.Info.Method...)
+			return false
+		}
+		return true
+	})
+	return found, ok
+}

@@ -1,0 +1,38 @@
+package capture
+
+import (
+	"time"
+
+	"sockscope/event"
+	"sockscope/protocol"
+	"sockscope/session"
+	"sockscope/store"
+)
+
+// recorderSink writes the observer's output to a session file.
+type recorderSink struct{ r *session.Recorder }
+
+// Open implements observe.Sink.
+func (s recorderSink) Open(conn uint64, at time.Time, p *event.Peer) {
+	s.r.Open(conn, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
+}
+
+// Frame implements observe.Sink.
+func (s recorderSink) Frame(m *protocol.Message, framing protocol.Framing) {
+	s.r.Frame(m.Conn, m.Dir, m.At, m.Frame, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld})
+}
+
+// Exchange implements observe.Sink: the file keeps frames, and pairing is
+// decoded again when it is read.
+func (recorderSink) Exchange(*store.Row) {}
+
+// Gap implements observe.Sink.
+func (s recorderSink) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
+	s.r.Gap(conn, dir, at, n)
+}
+
+// Close implements observe.Sink.
+func (s recorderSink) Close(conn uint64, at time.Time, err string) { s.r.Close(conn, at, err) }
+
+// Flush implements observe.Sink.
+func (s recorderSink) Flush() error { return s.r.Flush() }

@@ -1,0 +1,163 @@
+// Package client speaks to a JSON server over one connection, as a client
+// of sockscope's own: it frames what it sends, frames what comes back,
+// and hands each reply to the call that waits for it. `sockscope send`
+// uses it, and so do the connections sockscope opens to an upstream.
+//
+//	c := client.New(conn, client.Options{})
+//	reply, err := c.Call(ctx, []byte(`{"rid":1,"method":"add","args":[1,2]}`))
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"sockscope/protocol"
+)
+
+// Options say how a Conn frames and finds ids.
+type Options struct {
+	// Framing frames what is sent. FramingAuto frames as the server's
+	// first message was framed, or as lines when the server has not
+	// spoken first.
+	Framing protocol.Framing
+	// IDFields are the members that carry request ids. If nil,
+	// protocol.DefaultIDFields.
+	IDFields []string
+	// Other, if set, gets every message from the server that answers no
+	// call (a greeting, a notification, a request of the server's). It
+	// runs on the reading goroutine.
+	Other func(payload []byte)
+}
+
+// Conn is a client connection. Its methods may be called concurrently.
+type Conn struct {
+	nc   net.Conn
+	opts Options
+
+	mu      sync.Mutex
+	waiting map[string]chan []byte // calls by id
+	framing protocol.Framing       // what the server's frames were cut with
+	crlf    bool
+	err     error         // why reading stopped
+	done    chan struct{} // closed when reading stops
+	wmu     sync.Mutex    // serialises writes
+}
+
+// ErrClosed is returned by calls on a connection that ended.
+var ErrClosed = errors.New("the connection closed")
+
+// New starts reading nc's replies. Close it with Close.
+func New(nc net.Conn, opts Options) *Conn {
+	if opts.IDFields == nil {
+		opts.IDFields = protocol.DefaultIDFields
+	}
+	c := &Conn{nc: nc, opts: opts, waiting: map[string]chan []byte{}, done: make(chan struct{})}
+	go c.read()
+	return c
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Done is closed when the server ended the connection (or Close).
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+func (c *Conn) read() {
+	defer close(c.done)
+	f := protocol.NewFramer(c.opts.Framing, protocol.DefaultMaxFrame)
+	buf := make([]byte, 64<<10)
+	emit := func(fr protocol.Frame) {
+		c.mu.Lock()
+		if c.framing == protocol.FramingAuto {
+			c.framing = f.Framing()
+			c.crlf = protocol.EncoderOf(c.framing, fr).CRLF
+		}
+		c.mu.Unlock()
+		payload := append([]byte(nil), fr.Data...)
+		info := protocol.Classify(payload, c.opts.IDFields)
+		if info.Kind == protocol.KindResponse && info.ID != nil {
+			c.mu.Lock()
+			ch, ok := c.waiting[string(info.ID)]
+			delete(c.waiting, string(info.ID))
+			c.mu.Unlock()
+			if ok {
+				ch <- payload
+				return
+			}
+		}
+		if c.opts.Other != nil {
+			c.opts.Other(payload)
+		}
+	}
+	for {
+		n, err := c.nc.Read(buf)
+		f.Feed(buf[:n], emit)
+		if err != nil {
+			f.Flush(emit)
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// encoder returns how to frame what is sent.
+func (c *Conn) encoder() protocol.Encoder {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.opts.Framing != protocol.FramingAuto:
+		return protocol.Encoder{Framing: c.opts.Framing}
+	case c.framing != protocol.FramingAuto:
+		return protocol.Encoder{Framing: c.framing, CRLF: c.crlf}
+	}
+	return protocol.Encoder{Framing: protocol.FramingLines}
+}
+
+// Send writes one message, framed, and waits for nothing.
+func (c *Conn) Send(payload []byte) error {
+	frame := c.encoder().Append(nil, payload)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.nc.Write(frame)
+	return err
+}
+
+// Call sends request payload, which must carry an id, and waits for the
+// reply with that id, until ctx is done or the connection ends.
+func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
+	info := protocol.Classify(payload, c.opts.IDFields)
+	if info.ID == nil {
+		return nil, fmt.Errorf("the request has no id (in %v)", c.opts.IDFields)
+	}
+	id := string(info.ID)
+	ch := make(chan []byte, 1)
+	c.mu.Lock()
+	c.waiting[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiting, id)
+		c.mu.Unlock()
+	}()
+	if err := c.Send(payload); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.done:
+		select {
+		case r := <-ch:
+			return r, nil
+		default:
+		}
+		return nil, ErrClosed
+	}
+}

@@ -1,0 +1,123 @@
+package event
+
+import (
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+func TestQueueDropsAndGap(t *testing.T) {
+	q := NewQueue(10, false)
+	data := func(n int) Event { return Event{Type: Data, Conn: 1, Data: make([]byte, n)} }
+	if !q.Put(Event{Type: Open, Conn: 1}) || !q.Put(data(8)) {
+		t.Fatal("Put dropped with room to spare")
+	}
+	if q.Put(data(3)) || q.Put(data(4)) {
+		t.Fatal("Put kept data over the bound")
+	}
+	if !q.Put(Event{Type: Data, Conn: 1, Dir: protocol.S2C, Data: make([]byte, 2)}) {
+		t.Fatal("Put dropped data that fits")
+	}
+	if ev, b := q.Dropped(); ev != 2 || b != 7 {
+		t.Errorf("Dropped() = %d, %d; want 2, 7", ev, b)
+	}
+	evs, ok := q.Take(nil)
+	if !ok || len(evs) != 3 {
+		t.Fatalf("Take = %d events, %v", len(evs), ok)
+	}
+	for _, ev := range evs {
+		if ev.Gap != 0 {
+			t.Errorf("event before the drop has Gap %d", ev.Gap)
+		}
+	}
+	q.Put(data(1))
+	q.Put(Event{Type: Close, Conn: 1})
+	evs, _ = q.Take(evs[:0])
+	if len(evs) != 2 || evs[0].Gap != 7 || evs[1].Type != Close {
+		t.Errorf("after the drop: %+v; want Data with Gap 7, then Close", evs)
+	}
+}
+
+// Bytes dropped after a direction's last kept Data reach the observer in
+// the connection's Close, and no later connection inherits them.
+func TestQueueTailGapsInClose(t *testing.T) {
+	q := NewQueue(10, false)
+	q.Put(Event{Type: Data, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 10)})
+	q.Put(Event{Type: Data, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 5)})
+	q.Put(Event{Type: Data, Conn: 1, Dir: protocol.S2C, Data: make([]byte, 3)})
+	q.Put(Event{Type: Data, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 4)})
+	q.Put(Event{Type: Close, Conn: 1})
+	evs, _ := q.Take(nil)
+	if len(evs) != 2 || evs[1].Type != Close || evs[1].TailGaps != [2]int64{5, 3} {
+		t.Fatalf("got %+v; want the Data, then Close with TailGaps [5 3]", evs)
+	}
+	q.Put(Event{Type: Data, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 1)})
+	q.Put(Event{Type: Close, Conn: 2})
+	evs, _ = q.Take(evs[:0])
+	if len(evs) != 2 || evs[0].Gap != 4 || evs[1].TailGaps != [2]int64{} {
+		t.Errorf("conn 2: %+v; want Data with Gap 4, then Close without TailGaps", evs)
+	}
+}
+
+func TestQueueOpenCloseNeverDropped(t *testing.T) {
+	q := NewQueue(1, false)
+	q.Put(Event{Type: Data, Data: []byte("x")})
+	for i := range 1000 {
+		if !q.Put(Event{Type: Open, Conn: uint64(i)}) || !q.Put(Event{Type: Close, Conn: uint64(i)}) {
+			t.Fatal("Open or Close dropped")
+		}
+	}
+}
+
+func TestQueueCloseWakesTake(t *testing.T) {
+	q := NewQueue(0, false)
+	q.Put(Event{Type: Open})
+	done := make(chan bool)
+	go func() {
+		evs, ok := q.Take(nil)
+		if !ok || len(evs) != 1 {
+			t.Errorf("first Take = %d, %v", len(evs), ok)
+		}
+		_, ok = q.Take(evs[:0])
+		done <- ok
+	}()
+	time.Sleep(10 * time.Millisecond) // let Take block (not needed to pass)
+	q.Close()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Error("Take on a closed, empty queue returned true")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Close did not wake Take")
+	}
+	if q.Put(Event{Type: Open}) {
+		t.Error("Put after Close kept the event")
+	}
+}
+
+func TestQueueLosslessWaits(t *testing.T) {
+	q := NewQueue(4, true)
+	q.Put(Event{Type: Data, Data: []byte("abcd")})
+	if w := q.Waits(); w != 0 {
+		t.Errorf("Waits() = %d before any Put waited", w)
+	}
+	put := make(chan bool)
+	go func() { put <- q.Put(Event{Type: Data, Data: []byte("e")}) }()
+	select {
+	case <-put:
+		t.Fatal("lossless Put did not wait for room")
+	case <-time.After(50 * time.Millisecond):
+	}
+	q.Take(nil)
+	if !<-put {
+		t.Error("lossless Put dropped")
+	}
+	if ev, _ := q.Dropped(); ev != 0 {
+		t.Errorf("lossless queue dropped %d", ev)
+	}
+	if w := q.Waits(); w != 1 {
+		t.Errorf("Waits() = %d after one Put waited", w)
+	}
+}

@@ -1,0 +1,86 @@
+package observe
+
+import (
+	"time"
+
+	"sockscope/event"
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Sink is an output of the observer besides its store: the session
+// recorder, --dump, an attached viewer's feed. The observer calls it on its
+// committing goroutine, in the order things happened per connection, so a
+// Sink needs no lock of its own for that. Bytes it is handed (frames, ids)
+// are valid only during the call: a Sink that keeps them copies them.
+type Sink interface {
+	// Open: connection conn opened at at; p says who is at each end.
+	Open(conn uint64, at time.Time, p *event.Peer)
+	// Frame: one frame of a connection, classified, cut with framing (the
+	// framing detected, where known).
+	Frame(m *protocol.Message, framing protocol.Framing)
+	// Exchange: a row reached its final status (answered, no reply,
+	// orphan).
+	Exchange(r *store.Row)
+	// Gap: n bytes of direction dir, read up to at, were dropped before
+	// the observer saw them.
+	Gap(conn uint64, dir protocol.Dir, at time.Time, n int64)
+	// Close: the connection ended; err is empty for a clean end.
+	Close(conn uint64, at time.Time, err string)
+	// Flush writes out what the Sink buffers. It is called after every
+	// batch. An error stops the observer from calling the Sink again.
+	Flush() error
+}
+
+// sinks is the observer's list of Sinks, with the ones that failed left
+// out.
+type sinks struct {
+	list   []Sink
+	failed func(Sink, error)
+}
+
+func (ss *sinks) open(conn uint64, at time.Time, p *event.Peer) {
+	for _, s := range ss.list {
+		s.Open(conn, at, p)
+	}
+}
+
+func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing) {
+	for _, s := range ss.list {
+		s.Frame(m, framing)
+	}
+}
+
+func (ss *sinks) exchange(r *store.Row) {
+	for _, s := range ss.list {
+		s.Exchange(r)
+	}
+}
+
+func (ss *sinks) gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
+	for _, s := range ss.list {
+		s.Gap(conn, dir, at, n)
+	}
+}
+
+func (ss *sinks) close(conn uint64, at time.Time, err string) {
+	for _, s := range ss.list {
+		s.Close(conn, at, err)
+	}
+}
+
+// flush flushes every Sink, dropping from the list those that fail (after
+// telling failed).
+func (ss *sinks) flush() {
+	for i := 0; i < len(ss.list); {
+		s := ss.list[i]
+		if err := s.Flush(); err != nil {
+			ss.list = append(ss.list[:i], ss.list[i+1:]...)
+			if ss.failed != nil {
+				ss.failed(s, err)
+			}
+			continue
+		}
+		i++
+	}
+}

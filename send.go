@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	xterm "github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"sockscope/client"
+	"sockscope/protocol"
+	"sockscope/proxy"
+)
+
+// sendOptions are the flags of `sockscope send`.
+type sendOptions struct {
+	framing string
+	id      string
+	timeout time.Duration
+	verbose bool
+}
+
+// Exit statuses of `sockscope send`.
+const (
+	sendOK     = 0 // a success reply
+	sendFailed = 1 // an error reply
+	sendBroken = 2 // a timeout, a transport error, bad input
+)
+
+func newSendCmd() *cobra.Command {
+	var o sendOptions
+	cmd := &cobra.Command{
+		Use:   "send ADDR [MESSAGE | @FILE | -]",
+		Short: "Send one message (or one per line of stdin) and print the reply",
+		Long: `send connects to ADDR, sends a JSON message, waits for the reply paired with
+it and prints it: indented on a terminal, one line otherwise. With - (or no
+message) it reads one message per line of stdin, each waiting for its
+reply, all on one connection. A message without an id gets one.
+
+Exit status: 0 for a success reply, 1 for an error reply, 2 for a timeout,
+a transport error or bad input.`,
+		Example: `  sockscope send /tmp/app.sock '{"rid":1,"method":"add","args":[1,2]}'
+  sockscope send --framing content-length /tmp/gopls.sock @initialize.json
+  printf '%s\n' "$msg1" "$msg2" | sockscope send :9000 -`,
+		Args:          cobra.RangeArgs(1, 2),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			msg := "-"
+			if len(args) == 2 {
+				msg = args[1]
+			}
+			if status := runSend(cmd.Context(), o, args[0], msg); status != sendOK {
+				return exitError(status)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length (auto: as the server frames its greeting, else lines)")
+	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, rid otherwise)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for each reply")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "show on stderr what the server sends that is not the reply (a greeting, notifications)")
+	return cmd
+}
+
+// greetingWait is how long send, with --framing auto, waits for a server
+// that speaks first before it sends.
+const greetingWait = 200 * time.Millisecond
+
+// runSend is `sockscope send`; it returns the exit status.
+func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
+	framing, err := protocol.ParseFraming(o.framing)
+	if err != nil {
+		return complain(err)
+	}
+	msgs, err := sendInput(msg)
+	if err != nil {
+		return complain(err)
+	}
+	a, err := proxy.ParseAddr(addr)
+	if err != nil {
+		return complain(err)
+	}
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	nc, err := proxy.DialFunc(a)(ctx)
+	if err != nil {
+		return complain(err)
+	}
+	greeted := make(chan struct{}, 1)
+	c := client.New(nc, client.Options{Framing: framing, Other: func(p []byte) {
+		select {
+		case greeted <- struct{}{}:
+		default:
+		}
+		if o.verbose {
+			fmt.Fprintf(os.Stderr, "sockscope: the server sent: %s\n", p)
+		}
+	}})
+	defer c.Close()
+	if framing == protocol.FramingAuto {
+		select {
+		case <-greeted:
+		case <-time.After(greetingWait):
+		}
+	}
+	tty := xterm.IsTerminal(os.Stdout.Fd())
+	status := sendOK
+	for i := 0; ; i++ {
+		payload, err := msgs()
+		if err == io.EOF {
+			return status
+		}
+		if err != nil {
+			return complain(err)
+		}
+		payload, err = withID(payload, o.id, i+1)
+		if err != nil {
+			return complain(err)
+		}
+		cctx, ccancel := context.WithTimeout(ctx, o.timeout)
+		reply, err := c.Call(cctx, payload)
+		ccancel()
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return complain(fmt.Errorf("no reply within %v", o.timeout))
+		case err != nil:
+			return complain(err)
+		}
+		printReply(reply, tty)
+		if protocol.Classify(reply, nil).IsError {
+			status = sendFailed
+		}
+	}
+}
+
+// sendInput returns the messages to send, one per call, then io.EOF: the
+// argument itself, a file's (@FILE) or stdin's (-) lines.
+func sendInput(msg string) (func() ([]byte, error), error) {
+	var r io.Reader
+	switch {
+	case msg == "-":
+		r = os.Stdin
+	case strings.HasPrefix(msg, "@"):
+		b, err := os.ReadFile(msg[1:])
+		if err != nil {
+			return nil, err
+		}
+		return once(b), nil
+	default:
+		return once([]byte(msg)), nil
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, protocol.DefaultMaxFrame)
+	return func() ([]byte, error) {
+		for sc.Scan() {
+			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+				return append([]byte(nil), line...), nil
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}, nil
+}
+
+// once returns b, then io.EOF.
+func once(b []byte) func() ([]byte, error) {
+	done := false
+	return func() ([]byte, error) {
+		if done {
+			return nil, io.EOF
+		}
+		done = true
+		return b, nil
+	}
+}
+
+// withID returns msg, compacted, with an id: its own, or n in field (by
+// default id for JSON-RPC and QMP messages, rid for the seed protocol's).
+func withID(msg []byte, field string, n int) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, msg); err != nil {
+		return nil, fmt.Errorf("not JSON: %v: %s", err, msg)
+	}
+	msg = buf.Bytes()
+	fields := protocol.DefaultIDFields
+	if field != "" {
+		fields = []string{field}
+	}
+	if protocol.Classify(msg, fields).ID != nil {
+		return msg, nil
+	}
+	if field == "" {
+		field = "rid"
+		if bytes.Contains(msg, []byte(`"jsonrpc"`)) || bytes.Contains(msg, []byte(`"execute"`)) {
+			field = "id"
+		}
+	}
+	out := protocol.AddMember(msg, field, []byte(strconv.Itoa(n)))
+	if out == nil {
+		return nil, fmt.Errorf("not a JSON object: %s", msg)
+	}
+	return out, nil
+}
+
+// printReply prints a reply: indented on a terminal, one line otherwise.
+func printReply(reply []byte, tty bool) {
+	if tty {
+		var buf bytes.Buffer
+		if json.Indent(&buf, reply, "", "  ") == nil {
+			reply = buf.Bytes()
+		}
+	}
+	os.Stdout.Write(append(reply, '\n'))
+}
+
+// complain prints err and returns the exit status for it.
+func complain(err error) int {
+	fmt.Fprintln(os.Stderr, "sockscope send:", err)
+	return sendBroken
+}
