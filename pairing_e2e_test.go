@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -184,4 +185,61 @@ func trimmed(l map[string]any) map[string]any {
 		}
 	}
 	return m
+}
+
+// Ctrl-C (SIGINT) with a connection open is a clean stop: the summary, the
+// dump and the session file say the connection was open at exit, not that
+// it failed, and `show` of the session says the same.
+func TestStopWithOpenConnections(t *testing.T) {
+	svc, front := paths(t)
+	rec := filepath.Join(filepath.Dir(svc), "s.jsonl")
+	dump := filepath.Join(filepath.Dir(svc), "dump.jsonl")
+	startUpstream(t, svc, echoBytes)
+	out, err := os.Create(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	p := startSS(t, out, "--dump", "--lossless", "--record", rec, "--listen", front, svc)
+	waitListening(t, front) // connection 1, closed at once
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	echo(t, c, `{"jsonrpc":"2.0","id":1,"method":"m"}`+"\n") // connection 2, left open
+	if code := p.stop(os.Interrupt); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.err.String())
+	}
+	const want = "2 connections (0 failed, 1 open at exit)"
+	if !strings.Contains(p.err.String(), want) {
+		t.Errorf("summary %q does not say %q", p.err.String(), want)
+	}
+	data, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends := map[float64]string{}
+	for _, l := range dumpLines(t, data) {
+		switch {
+		case l["type"] == "close" && l["open_at_exit"] == true:
+			ends[l["conn"].(float64)] = "open at exit"
+		case l["type"] == "close":
+			ends[l["conn"].(float64)] = "close"
+		case l["type"] == "error":
+			ends[l["conn"].(float64)] = "error " + fmt.Sprint(l["error"])
+		}
+	}
+	if ends[1] != "close" || ends[2] != "open at exit" || len(ends) != 2 {
+		t.Errorf("connection ends in the dump %v, want 1 closed and 2 open at exit", ends)
+	}
+	show := exec.Command(binary, "show", "--headless", rec)
+	var serr strings.Builder
+	show.Stderr = &serr
+	if err := show.Run(); err != nil {
+		t.Fatalf("show: %v\n%s", err, serr.String())
+	}
+	if !strings.Contains(serr.String(), want) {
+		t.Errorf("show's summary %q does not say %q", serr.String(), want)
+	}
 }

@@ -54,7 +54,9 @@ const (
 	maxSlab = 1 << 20
 )
 
-var errStopped = errors.New("relay stopped")
+// errStopped closes the connections still open when the relay stops: they
+// end as open at exit, not failed.
+var errStopped = event.ErrStopped
 
 // Relay accepts clients on Listener and connects each to the upstream
 // server through Dial. Its zero value is inert: Serve needs a Listener and
@@ -157,9 +159,11 @@ func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) {
 
 // serveConn relays client, connection id, until both directions have ended.
 func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own bool) {
-	stop := context.AfterFunc(ctx, func() { client.Close() })
-	defer stop()
 	c := &Conn{id: id, r: r, client: client, own: own}
+	// Stopping ends the connection as open at exit, whichever of this and
+	// closeAll comes first.
+	stop := context.AfterFunc(ctx, func() { c.close(errStopped) })
+	defer stop()
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
 		client.Close()
@@ -179,6 +183,9 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own b
 	if err == nil && !c.connected(up) {
 		up.Close()
 		err = errStopped
+	}
+	if err != nil && ctx.Err() != nil {
+		err = errStopped // the dial was cut short by the stop
 	}
 	if err != nil {
 		client.Close()
