@@ -39,7 +39,7 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, o, e, src, src.Listen())
+	return serve(ctx, o, e, src, t.Path+" (taken over)")
 }
 
 // restoreTakeover is `sockscope restore PATH`.
