@@ -98,6 +98,7 @@ func TestHugeFrames(t *testing.T) {
 	startUpstream(t, svc, hashedEcho(got))
 	p := startSS(t, nil, "--dump", "--lossless", "--max-bytes", strconv.Itoa(storeCap), "--record", rec, "--listen", front, svc)
 	waitListening(t, front)
+	<-got // the digest of waitListening's probe: nothing
 
 	start := time.Now()
 	sent, back := send(t, front, frame+1, frameHead, `"}`+"\n")
@@ -162,6 +163,7 @@ func TestHugeStreamDefaultMode(t *testing.T) {
 	startUpstream(t, svc, hashedEcho(got))
 	p := startSS(t, nil, "--headless", "--listen", front, svc)
 	waitListening(t, front)
+	<-got // the digest of waitListening's probe: nothing
 	start := time.Now()
 	sent, back := send(t, front, stream, `{"jsonrpc":"2.0","method":"stream","params":"`, "")
 	elapsed := time.Since(start)
