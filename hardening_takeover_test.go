@@ -104,3 +104,18 @@ func TestTakeoverRefusesTCP(t *testing.T) {
 		t.Errorf("stderr %q does not ask for --listen", msg)
 	}
 }
+
+// A named pipe cannot be taken over either, on any system; the message says
+// why and names the --listen to use instead.
+func TestTakeoverRefusesPipe(t *testing.T) {
+	p := startSS(t, nil, "--headless", `pipe:app`)
+	if code := p.wait(); code == 0 {
+		t.Error("take-over of a pipe exited 0")
+	}
+	msg := p.err.String()
+	for _, want := range []string{"can't be taken over", "can't be renamed", `--listen pipe:app-debug \\.\pipe\app`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr %q does not say %q", msg, want)
+		}
+	}
+}

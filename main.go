@@ -28,12 +28,14 @@ type options struct {
 	framing     string
 	ids         string
 	mode        string
+	pipeSDDL    string
 	headless    bool
 	dump        bool
 	lossless    bool
 	maxMessages int
 	maxBytes    int64
 	maxFrame    int
+	rotationFlags
 }
 
 func main() {
@@ -86,7 +88,7 @@ aside, sockscope listens at its path, and everything is put back on exit.`,
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newRestoreCmd(), newSendCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd())
 	return root
 }
 
@@ -98,6 +100,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.BoolVar(&o.dump, "dump", false, "no UI: one JSON object per event on stdout (implies --headless)")
 	f.BoolVar(&o.lossless, "lossless", false, "slow the traffic down rather than drop what the decoder can't keep up with")
 	f.StringVarP(&o.record, "record", "w", "", "append the session to `FILE` as it happens")
+	addRotationFlags(f, o)
 	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
 	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame; longer frames are kept truncated (and forwarded whole)")
@@ -108,6 +111,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|raw (auto decides per connection and direction)")
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
+	f.StringVar(&o.pipeSDDL, "pipe-sddl", "", "security descriptor (`SDDL`) of a named pipe created by --listen (default: the current user, SYSTEM and Administrators only)")
 }
 
 func newRestoreCmd() *cobra.Command {

@@ -32,6 +32,9 @@ func engineConfig(o options) (capture.Config, error) {
 		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
 		Record: o.record,
 	}
+	if cfg.Rotation, err = o.rotation(); err != nil {
+		return cfg, err
+	}
 	if o.dump {
 		cfg.Dump = os.Stdout
 	}
@@ -59,13 +62,15 @@ func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay, listen string) error {
 	var uiErr error
 	if o.headless || o.dump {
+		// Scripts (and the wine test) start clients once this is out.
+		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
 		select {
 		case <-ctx.Done():
 		case err := <-e.Failed():
 			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
 		}
 	} else {
-		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String()}
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: uiControl{e}}
 		if path, _, _ := e.Recording(); path != "" {
 			uo.RecordPath = path
 			uo.RecordStatus = func() (int64, error) {
@@ -86,6 +91,19 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		return exitError(1)
 	}
 	return uiErr
+}
+
+// uiControl is the capture engine as the UI's control port.
+type uiControl struct{ e *capture.Engine }
+
+func (c uiControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
+	s, err := c.e.Send(ctx, conn, dir, msg)
+	return ui.Sent(s), err
+}
+
+func (c uiControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
+	s, err := c.e.SendNew(ctx, like, msg)
+	return ui.Sent(s), err
 }
 
 // signalContext is ctx cancelled on SIGINT, SIGTERM or SIGHUP.
@@ -114,7 +132,7 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return fmt.Errorf("--mode %q: want an octal file mode like 0600", o.mode)
 	}
-	ln, err := proxy.Listen(la, os.FileMode(mode))
+	ln, err := proxy.ListenConfig{Mode: os.FileMode(mode), PipeSDDL: o.pipeSDDL}.Listen(la)
 	if err != nil {
 		return err
 	}

@@ -1,35 +1,20 @@
+//go:build unix
+
 package main
 
 import (
-	"bufio"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
+	"time"
 
-// startSeedServer starts the seed-protocol Node server at a fresh socket
-// and returns its path once it listens.
-func startSeedServer(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	svc := filepath.Join(shortDir(t), "svc.sock")
-	server := exec.Command("node", "testdata/node/seed-server.js", svc)
-	sout, _ := server.StdoutPipe()
-	server.Stderr = os.Stderr
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
-	if line, err := bufio.NewReader(sout).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
-		t.Fatalf("node server said %q, %v", line, err)
-	}
-	return svc
-}
+	"sockscope/internal/goplstest"
+)
 
 // runSend runs `sockscope send args...` with stdin and returns its stdout,
 // stderr and exit status.
@@ -55,7 +40,11 @@ func runSendCmd(t *testing.T, stdin string, args ...string) (stdout, stderr stri
 // gets one; stdin sends one message per line on one connection; the
 // server's greeting is never taken for the reply, and -v shows it.
 func TestSendExitStatus(t *testing.T) {
-	svc := startSeedServer(t)
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	svc := filepath.Join(shortDir(t), "svc.sock")
+	seedServer(t, svc)
 	for _, c := range []struct {
 		name, stdin string
 		args        []string
@@ -75,5 +64,50 @@ func TestSendExitStatus(t *testing.T) {
 			t.Errorf("%s: stdout %q, stderr %q, status %d; want %q, stderr with %q, status %d",
 				c.name, out, errOut, status, c.out, c.errOut, c.status)
 		}
+	}
+}
+
+// `sockscope send --framing content-length` against gopls: an initialize,
+// then a request on the same connection, from stdin, each paired with its
+// reply (the second gets an id of its own; gopls answers shutdown with a
+// result only on the connection it was initialized on).
+func TestSendToGopls(t *testing.T) {
+	gopls := goplstest.Path(t)
+	dir := shortDir(t)
+	ws, sock := filepath.Join(dir, "ws"), filepath.Join(dir, "gopls.sock")
+	os.MkdirAll(ws, 0o755)
+	os.WriteFile(filepath.Join(ws, "go.mod"), []byte("module example.com/ws\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(ws, "main.go"), []byte("package main\n\nfunc Greet() {}\n\nfunc main() { Greet() }\n"), 0o644)
+	cmd := exec.Command(gopls, "serve", "-listen", "unix;"+sock)
+	cmd.Dir = ws
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitListening(t, sock)
+	stdin := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":"file://%s","capabilities":{}}}`+"\n"+
+		`{"jsonrpc":"2.0","method":"shutdown"}`+"\n", ws)
+	out, errOut, status := runSendCmd(t, stdin, "--framing", "content-length", sock, "-")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if status != 0 || len(lines) != 2 || !strings.Contains(lines[0], `"id":1`) || !strings.Contains(lines[0], `"capabilities"`) ||
+		!strings.Contains(lines[1], `"id":2`) || !strings.Contains(lines[1], `"result":null`) {
+		t.Fatalf("status %d, stderr %q, stdout:\n%s", status, errOut, out)
+	}
+}
+
+// waitListening waits until the Unix socket at path accepts a connection.
+func waitListening(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("unix", path)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never listened: %v", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

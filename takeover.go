@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"sockscope/proxy"
 	"sockscope/takeover"
@@ -13,6 +14,10 @@ import (
 // aside, sockscope listens at its path, and it is put back on exit, on a
 // signal and on a panic.
 func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
+	if up.Network == "pipe" {
+		name := up.Address[strings.LastIndex(up.Address, `\`)+1:]
+		return fmt.Errorf("a named pipe can't be taken over (it can't be renamed, as a socket file is moved aside): keep the server on %s, run sockscope --listen pipe:%s-debug %s and point the clients at %s-debug", up, name, up, up)
+	}
 	if up.Network != "unix" {
 		return fmt.Errorf("take-over needs a Unix socket, and %s is %s: name where clients should connect with --listen", up, up.Network)
 	}

@@ -53,6 +53,8 @@ type Config struct {
 	// Header as its header (Started, Framing and IDFields are filled in).
 	Record string
 	Header session.Header
+	// Rotation spreads the recording over files (--record-max-size).
+	Rotation session.Rotation
 	// Dump, if set, gets one JSON object per event (--dump).
 	Dump io.Writer
 	// Sinks are more outputs of the observer.
@@ -110,7 +112,7 @@ func New(cfg Config) (*Engine, error) {
 			h.Started = time.Now()
 		}
 		h.Framing, h.IDFields = cfg.Framing.String(), cfg.IDFields
-		rec, err := session.Create(cfg.Record, h)
+		rec, err := session.CreateRotating(cfg.Record, h, cfg.Rotation)
 		if err != nil {
 			return nil, err
 		}
@@ -149,6 +151,9 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 	ctx = e.ctx
 	e.sources = sources
 	for _, s := range sources {
+		if r, ok := s.(*Relay); ok { // it holds back at most a frame
+			r.r.MaxFrame = e.cfg.MaxFrame
+		}
 		e.srcWG.Add(1)
 		go func() {
 			defer e.srcWG.Done()

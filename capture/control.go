@@ -81,21 +81,16 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 			return Sent{}, err
 		}
 	}
-	sent := Sent{Conn: conn}
-	if request {
-		wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool { return e.inFlight(conn, dir, id) })
-		payload = protocol.ReplaceID(payload, info, []byte(wireID))
-		sent.WireID = wireID
-		defer func() {
-			if err != nil {
-				tbl.forget(dir, wireID, own)
-			}
-		}()
+	if !request {
+		return Sent{Conn: conn}, c.Inject(dir, enc.Append(nil, payload))
 	}
-	if err = c.Inject(dir, enc.Append(nil, payload)); err != nil {
+	wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool { return e.inFlight(conn, dir, id) })
+	payload = protocol.ReplaceID(payload, info, []byte(wireID))
+	if err := c.Inject(dir, enc.Append(nil, payload)); err != nil {
+		tbl.forget(dir, wireID, own)
 		return Sent{}, err
 	}
-	return sent, nil
+	return Sent{Conn: conn, WireID: wireID}, nil
 }
 
 // frameAware switches direction d of c to frame-aware forwarding through

@@ -1,18 +1,15 @@
 package capture
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"sockscope/internal/nodetest"
 	"sockscope/protocol"
 	"sockscope/proxy"
 	"sockscope/store"
@@ -31,64 +28,13 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// node starts a Node script of testdata/node with args; its stdout is read
-// line by line.
-type node struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	lines chan string
-}
-
-func startNode(t *testing.T, script string, args ...string) *node {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	cmd := exec.Command("node", append([]string{filepath.Join("..", "testdata", "node", script)}, args...)...)
-	cmd.Stderr = os.Stderr
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &node{cmd: cmd, in: in, lines: make(chan string, 64)}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			n.lines <- sc.Text()
-		}
-		close(n.lines)
-	}()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return n
-}
-
-// expect waits for the next line of the script's stdout to be want.
-func (n *node) expect(t *testing.T, want string) {
-	t.Helper()
-	select {
-	case got, ok := <-n.lines:
-		if !ok || got != want {
-			t.Fatalf("node said %q (open: %v), want %q", got, ok, want)
-		}
-	case <-time.After(liveness):
-		t.Fatalf("node never said %q", want)
-	}
-}
-
-func (n *node) say(line string) { fmt.Fprintln(n.in, line) }
-
 // seedCapture starts the seed Node server, an Engine relaying to it and
 // the strict Node client through it, registered; it returns the Engine and
 // the client's connection id.
-func seedCapture(t *testing.T) (*Engine, *node, uint64) {
-	dir, err := os.MkdirTemp("", "sc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+func seedCapture(t *testing.T) (*Engine, *nodetest.Proc, uint64) {
+	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
-	startNode(t, "seed-server.js", svc).expect(t, "listening")
+	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
 	ln, err := net.Listen("unix", front)
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +46,8 @@ func seedCapture(t *testing.T) (*Engine, *node, uint64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
 	t.Cleanup(func() { cancel(); e.Stop() })
-	cl := startNode(t, "strict-client.js", front)
-	cl.expect(t, "registered")
+	cl := nodetest.Start(t, "strict-client.js", front)
+	cl.Expect(t, "registered")
 	var conn uint64
 	waitUntil(t, "the client's connection in the store", func() bool {
 		cs := e.Store.Conns()
@@ -133,7 +79,7 @@ func rows(st *store.Store, conn uint64) []store.Row {
 func TestSendWhileClientRuns(t *testing.T) {
 	e, cl, conn := seedCapture(t)
 	const calls, injects = 3000, 25
-	cl.say(fmt.Sprintf("calls %d 16", calls))
+	cl.Say(fmt.Sprintf("calls %d 16", calls))
 	var wire []string
 	for i := range injects {
 		s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(fmt.Sprintf(`{"rid":5,"method":"add","args":[%d,1000]}`, i)))
@@ -145,7 +91,7 @@ func TestSendWhileClientRuns(t *testing.T) {
 		}
 		wire = append(wire, s.WireID)
 	}
-	cl.expect(t, fmt.Sprintf("ok %d", calls))
+	cl.Expect(t, fmt.Sprintf("ok %d", calls))
 	waitUntil(t, "every exchange answered", func() bool {
 		ok, injected := 0, 0
 		for _, r := range rows(e.Store, conn) {
@@ -163,8 +109,8 @@ func TestSendWhileClientRuns(t *testing.T) {
 			t.Errorf("injected row with id %s, want one of %v", r.ID, wire)
 		}
 	}
-	cl.say("quit")
-	if err := cl.cmd.Wait(); err != nil {
+	cl.Say("quit")
+	if err := cl.Wait(); err != nil {
 		t.Fatalf("the client failed: %v", err)
 	}
 }
@@ -174,17 +120,17 @@ func TestSendWhileClientRuns(t *testing.T) {
 // exchanges pair.
 func TestSendForcedCollision(t *testing.T) {
 	e, cl, conn := seedCapture(t)
-	cl.say("calls 5 1")
-	cl.expect(t, "ok 5")
+	cl.Say("calls 5 1")
+	cl.Expect(t, "ok 5")
 	// time answers after a second: the injected request stays in flight.
 	s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"rid":1,"method":"time","args":[6,7]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl.say("rid " + s.WireID)
-	cl.expect(t, "rid "+s.WireID)
-	cl.say("calls 1 1")
-	cl.expect(t, "ok 1")
+	cl.Say("rid " + s.WireID)
+	cl.Expect(t, "rid "+s.WireID)
+	cl.Say("calls 1 1")
+	cl.Expect(t, "ok 1")
 	waitUntil(t, "both exchanges paired", func() bool {
 		var ours, theirs bool
 		for _, r := range rows(e.Store, conn) {
@@ -193,8 +139,8 @@ func TestSendForcedCollision(t *testing.T) {
 		}
 		return ours && theirs
 	})
-	cl.say("quit")
-	if err := cl.cmd.Wait(); err != nil {
+	cl.Say("quit")
+	if err := cl.Wait(); err != nil {
 		t.Fatalf("the client failed: %v", err)
 	}
 }

@@ -3,7 +3,10 @@ package capture
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"sockscope/event"
 	"sockscope/protocol"
@@ -14,31 +17,82 @@ import (
 // were made from, each frame framed again as it was on the wire, so the
 // observer decodes them as it did live. Connection numbers of later
 // segments (runs appended to the same file) are shifted past earlier ones.
+//
+// A record cut short by a crash is skipped and the segments after it are
+// read; the connections a segment leaves open (its run crashed, or its file
+// of a rotating recording ended) end at its last record, with an error
+// that says why.
 type File struct {
-	r *session.Reader
+	r     *session.Reader
+	first *session.Record // read by Header, not yet run
+	err   error           // Header's
+
+	// Segments and Cut count the segments read and the records a crash
+	// cut short; read them once Run has returned (after Engine.Wait).
+	Segments, Cut int
 }
 
 // NewFile returns the Source reading the session file r.
 func NewFile(r io.Reader) *File { return &File{r: session.NewReader(r)} }
 
-// Run implements Source. It ends at the file's end, or at its last whole
-// record when a crash cut it short.
-func (s *File) Run(ctx context.Context, q *event.Queue) error {
-	var base, top uint64
-	for ctx.Err() == nil {
+// Header returns the header of the file's first segment, which holds the
+// settings it was recorded with (framing, id fields): an Engine that
+// decodes the file should be configured with them. Call it before Run.
+func (s *File) Header() (session.Header, error) {
+	if s.first == nil && s.err == nil {
 		rec, err := s.r.Next()
-		if errors.Is(err, io.EOF) || errors.Is(err, session.ErrTruncated) {
-			return nil
+		if err != nil { // the reader checks that the file begins with a header
+			s.err = err
+			if errors.Is(err, io.EOF) {
+				s.err = errors.New("empty: not a sockscope session file")
+			}
+		} else {
+			s.first = &rec
 		}
-		if err != nil {
+	}
+	if s.err != nil {
+		return session.Header{}, s.err
+	}
+	return *s.first.Header, nil
+}
+
+// errRecordingEnds ends the connections a crashed run left open.
+var errRecordingEnds = errors.New("the recording ends here (sockscope did not exit cleanly, or is still recording)")
+
+// Run implements Source. It ends at the file's end.
+func (s *File) Run(ctx context.Context, q *event.Queue) error {
+	if _, err := s.Header(); err != nil {
+		return err
+	}
+	var (
+		base, top uint64
+		seg       segment
+	)
+	for ctx.Err() == nil {
+		rec, err := s.next()
+		switch {
+		case errors.Is(err, io.EOF):
+			seg.end(q)
+			return nil
+		case errors.Is(err, session.ErrTruncated):
+			s.Cut++
+			continue
+		case err != nil:
 			return err
+		}
+		if rec.Type == session.TypeHeader {
+			seg.end(q)
+			base = top
+			s.Segments++
+			seg = segment{open: map[uint64]bool{}, last: rec.At}
+			continue
 		}
 		id := base + rec.Conn
 		top = max(top, id)
+		seg.last = rec.At
 		switch rec.Type {
-		case session.TypeHeader:
-			base = top
 		case session.TypeOpen:
+			seg.open[id] = true
 			q.Put(event.Event{Type: event.Open, Conn: id, At: rec.At, Peer: &event.Peer{
 				Client: rec.Client, Listen: rec.Listen, Upstream: rec.Upstream,
 				PID: rec.PID, UID: rec.UID, Process: rec.Process,
@@ -49,14 +103,56 @@ func (s *File) Run(ctx context.Context, q *event.Queue) error {
 		case session.TypeGap:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes})
 		case session.TypeClose:
+			delete(seg.open, id)
 			var cerr error
 			if rec.Err != "" {
 				cerr = errors.New(rec.Err)
 			}
 			q.Put(event.Event{Type: event.Close, Conn: id, At: rec.At, Err: cerr})
+		case session.TypeEnd:
+			seg.ended, seg.next = true, rec.Next
 		}
 	}
 	return nil
+}
+
+// next returns the record Header read, then the following ones.
+func (s *File) next() (session.Record, error) {
+	if rec := s.first; rec != nil {
+		s.first = nil
+		return *rec, nil
+	}
+	return s.r.Next()
+}
+
+// segment is what File keeps of the segment being read.
+type segment struct {
+	open  map[uint64]bool // connections opened and not closed
+	last  time.Time       // the time of its latest record
+	ended bool            // an end record was read
+	next  string          // the file the recording continues in
+}
+
+// end closes the connections the segment left open, at its last record.
+func (g *segment) end(q *event.Queue) {
+	if len(g.open) == 0 {
+		return
+	}
+	err := errRecordingEnds
+	switch {
+	case g.ended && g.next != "":
+		err = fmt.Errorf("the recording continues in %s", g.next)
+	case g.ended:
+		err = nil
+	}
+	ids := make([]uint64, 0, len(g.open))
+	for id := range g.open {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		q.Put(event.Event{Type: event.Close, Conn: id, At: g.last, Err: err})
+	}
 }
 
 // reframe puts a recorded payload back in its framing.

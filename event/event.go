@@ -101,7 +101,8 @@ type Peer struct {
 	// Upstream is the address dialled for this client.
 	Upstream string
 	// PID and UID identify the client process where the OS tells
-	// (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS); -1 when unknown.
+	// (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS, the pid alone from
+	// GetNamedPipeClientProcessId on a Windows named pipe); -1 when unknown.
 	PID, UID int
 	// Own marks a connection sockscope opened itself: its client is
 	// sockscope.

@@ -83,14 +83,33 @@ func parseTCP(s, hostport string) (Addr, error) {
 // zero, 0600); Listen replaces a stale socket file nobody answers on, but
 // refuses, removing nothing, when the path is a live socket, a regular file,
 // a directory or anything else. Closing the listener removes the socket
-// file. Named pipes exist only on Windows.
+// file. Named pipes exist only on Windows, and get DefaultPipeSDDL.
 func Listen(a Addr, mode os.FileMode) (net.Listener, error) {
+	return ListenConfig{Mode: mode}.Listen(a)
+}
+
+// ListenConfig says who may connect to what Listen creates.
+type ListenConfig struct {
+	// Mode is the file mode of a Unix socket; zero means 0600.
+	Mode os.FileMode
+	// PipeSDDL is the security descriptor of a named pipe, in SDDL; ""
+	// means DefaultPipeSDDL (the current user, SYSTEM and the
+	// Administrators only). Set for any other network, Listen refuses.
+	PipeSDDL string
+}
+
+// Listen listens at a, as the package's Listen does, with lc's settings.
+func (lc ListenConfig) Listen(a Addr) (net.Listener, error) {
+	if lc.PipeSDDL != "" && a.Network != "pipe" {
+		return nil, fmt.Errorf("listen %s: a security descriptor is for named pipes, and this is %s", a, a.Network)
+	}
 	switch a.Network {
 	case "tcp":
 		return net.Listen("tcp", a.Address)
 	case "pipe":
-		return listenPipe(a.Address)
+		return listenPipe(a.Address, lc.PipeSDDL)
 	case "unix":
+		mode := lc.Mode
 		if mode == 0 {
 			mode = 0o600
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -337,10 +338,11 @@ func (c *Conn) fail(d protocol.Dir, err error) {
 
 // close closes both sides. err, when it is the first real error, is what
 // the connection's event.Close reports; a "use of closed network connection"
-// is only the echo of our own close.
+// (or, from a named pipe, "file already closed": go-winio's ErrFileClosed
+// is os.ErrClosed) is only the echo of our own close.
 func (c *Conn) close(err error) {
 	c.mu.Lock()
-	if err != nil && c.err == nil && !errors.Is(err, net.ErrClosed) {
+	if err != nil && c.err == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 		c.err = err
 	}
 	c.closed = true

@@ -10,7 +10,7 @@ import (
 
 var errNoPipes = errors.New("named pipes exist only on Windows")
 
-func listenPipe(path string) (net.Listener, error) {
+func listenPipe(path, sddl string) (net.Listener, error) {
 	return nil, &net.OpError{Op: "listen", Net: "pipe", Err: errNoPipes}
 }
 

@@ -250,9 +250,16 @@ func appendClose(dst []byte, conn uint64, at time.Time, err string) []byte {
 	return append(dst, "}\n"...)
 }
 
-func appendEnd(dst []byte, at time.Time, droppedEvents, droppedBytes uint64) []byte {
+// appendEnd appends an end record; with next set, the end of a file whose
+// recording continues in the file named next, which has no drop totals.
+func appendEnd(dst []byte, at time.Time, droppedEvents, droppedBytes uint64, next string) []byte {
 	dst = append(dst, `{"type":"end"`...)
 	dst = appendAt(dst, "at", at)
+	if next != "" {
+		dst = append(dst, `,"continues":`...)
+		dst = appendString(dst, next)
+		return append(dst, "}\n"...)
+	}
 	dst = append(dst, `,"dropped_events":`...)
 	dst = strconv.AppendUint(dst, droppedEvents, 10)
 	dst = append(dst, `,"dropped_bytes":`...)

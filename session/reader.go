@@ -164,6 +164,7 @@ type wireRecord struct {
 	Bytes         int64    `json:"bytes"`
 	DroppedEvents uint64   `json:"dropped_events"`
 	DroppedBytes  uint64   `json:"dropped_bytes"`
+	Continues     string   `json:"continues"`
 }
 
 // parse decodes and checks one line of valid JSON.
@@ -237,7 +238,7 @@ func parse(line []byte) (Record, error) {
 	case TypeClose:
 		rec.Err = w.Err
 	case TypeEnd:
-		rec.DroppedEvents, rec.DroppedBytes = w.DroppedEvents, w.DroppedBytes
+		rec.DroppedEvents, rec.DroppedBytes, rec.Next = w.DroppedEvents, w.DroppedBytes, w.Continues
 	}
 	return rec, nil
 }

@@ -33,16 +33,22 @@ const headerPrefix = `{"type":"header","format":"` + FormatName + `"`
 // writing and every method becomes a no-op; Err reports the error. Nothing
 // recorded can make the Recorder write anywhere but its file.
 type Recorder struct {
-	path string
 	f    *os.File
 	w    *bufio.Writer
 	buf  []byte // the record being encoded, reused
 	done bool   // a write failed, or End was called
 
+	header Header
+	rot    Rotation
+	base   string             // the path given to Create: file 0
+	index  int                // the number of the file being written
+	conns  map[uint64]openRec // open connections, when rotating
+
 	size atomic.Int64 // bytes in the file
 
-	mu  sync.Mutex
-	err error
+	mu   sync.Mutex
+	err  error
+	path string // the file being written
 }
 
 // Create opens path for appending (creating it with mode 0600; an existing
@@ -52,28 +58,57 @@ type Recorder struct {
 // header reaches the file before Create returns, so an unwritable file is
 // reported at once.
 func Create(path string, h Header) (*Recorder, error) {
+	return CreateRotating(path, h, Rotation{})
+}
+
+// CreateRotating is Create, with the recording spread over files as rot
+// says (see Rotation).
+func CreateRotating(path string, h Header, rot Rotation) (*Recorder, error) {
+	r := &Recorder{base: path, header: h, rot: rot, buf: make([]byte, 0, 1024)}
+	if rot.MaxSize > 0 {
+		r.conns = map[uint64]openRec{}
+	}
+	if err := r.open(path); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// open starts writing the file at path: it appends a header to it and,
+// when rotating, an open record for every connection still open. The
+// header reaches the file before open returns.
+func (r *Recorder) open(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sep, size, err := checkExisting(f)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	r := &Recorder{path: path, f: f, buf: make([]byte, 0, 1024)}
+	r.f = f
 	r.size.Store(size)
-	r.w = bufio.NewWriterSize(countingWriter{f, &r.size}, bufferSize)
+	if r.w == nil {
+		r.w = bufio.NewWriterSize(countingWriter{f, &r.size}, bufferSize)
+	} else {
+		r.w.Reset(countingWriter{f, &r.size})
+	}
+	r.mu.Lock()
+	r.path = path
+	r.mu.Unlock()
 	if sep {
 		r.buf = append(r.buf, '\n')
 	}
-	r.buf = appendHeader(r.buf, h)
+	r.buf = appendHeader(r.buf, r.header)
 	r.write()
+	r.reopenConns()
 	if err := r.Flush(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		r.f = nil
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return r, nil
+	return nil
 }
 
 // checkExisting looks at what f already holds: it must be empty or begin
@@ -139,6 +174,10 @@ func (r *Recorder) Open(conn uint64, at time.Time, client, listen, upstream stri
 	}
 	r.buf = appendOpen(r.buf, conn, at, client, listen, upstream, pid, uid, process)
 	r.write()
+	if r.conns != nil {
+		r.conns[conn] = openRec{at, client, listen, upstream, process, pid, uid}
+	}
+	r.rotateIfFull(at)
 }
 
 // Frame records one frame of connection conn that travelled in dir, cut
@@ -150,6 +189,7 @@ func (r *Recorder) Frame(conn uint64, dir protocol.Dir, at time.Time, f protocol
 	}
 	r.buf = appendFrame(r.buf, conn, dir, at, f, framing, m)
 	r.write()
+	r.rotateIfFull(at)
 }
 
 // Gap records that the observer dropped n bytes of direction dir of
@@ -160,6 +200,7 @@ func (r *Recorder) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 	}
 	r.buf = appendGap(r.buf, conn, dir, at, n)
 	r.write()
+	r.rotateIfFull(at)
 }
 
 // Close records the end of connection conn; err is empty for a clean end.
@@ -169,6 +210,8 @@ func (r *Recorder) Close(conn uint64, at time.Time, err string) {
 	}
 	r.buf = appendClose(r.buf, conn, at, err)
 	r.write()
+	delete(r.conns, conn)
+	r.rotateIfFull(at)
 }
 
 // Flush writes buffered records to the file. It returns Err.
@@ -195,7 +238,7 @@ func (r *Recorder) End(at time.Time, droppedEvents, droppedBytes uint64) error {
 		return r.Err()
 	}
 	if !r.done {
-		r.buf = appendEnd(r.buf, at, droppedEvents, droppedBytes)
+		r.buf = appendEnd(r.buf, at, droppedEvents, droppedBytes, "")
 		r.write()
 		r.Flush()
 	}
@@ -216,8 +259,8 @@ func (r *Recorder) Err() error {
 	return r.err
 }
 
-// Size returns how many bytes the file holds: what it held before Create
-// plus what has been flushed to it since.
+// Size returns how many bytes the file being written holds: what it held
+// before it was opened plus what has been flushed to it since.
 func (r *Recorder) Size() int64 {
 	if r == nil {
 		return 0
@@ -225,10 +268,13 @@ func (r *Recorder) Size() int64 {
 	return r.size.Load()
 }
 
-// Path returns the file's path as given to Create.
+// Path returns the path of the file being written: as given to Create,
+// or that of a later file when rotating.
 func (r *Recorder) Path() string {
 	if r == nil {
 		return ""
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.path
 }

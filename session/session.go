@@ -112,6 +112,10 @@ type Record struct {
 	// DroppedEvents and DroppedBytes are the run's totals of what the
 	// observer never saw (end).
 	DroppedEvents, DroppedBytes uint64
+	// Next, for the end of a file of a rotating recording, names the file
+	// (in the same directory) the recording continues in; the run goes on
+	// there, and the file has no drop totals. Empty at the end of a run.
+	Next string
 
 	// Header is set for header records.
 	Header *Header

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -67,7 +68,7 @@ func BenchmarkKeyPress1M(b *testing.B) {
 		tm, _ = m.Update(tickMsg(time.Now()))
 		m = tm.(Model)
 		if filter != "" {
-			q, err := parseQuery(filter)
+			q, err := query.Parse(filter)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -91,7 +92,7 @@ func BenchmarkFilterRebuild1M(b *testing.B) {
 	st := millionStore(b)
 	for _, f := range []string{"method:hover", "status:error", "ok"} {
 		b.Run(f, func(b *testing.B) {
-			q, _ := parseQuery(f)
+			q, _ := query.Parse(f)
 			for i := 0; i < b.N; i++ {
 				var x seqIndex
 				x.reset(false, q)

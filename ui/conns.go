@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
@@ -78,24 +79,27 @@ func (m connsModel) selectAt(i int) connsModel {
 // update handles the pane's keys while it has the focus; it reports whether
 // the selection changed.
 func (m connsModel) update(msg tea.Msg) (connsModel, bool) {
-	k := m.c.keys
 	before := m.sel
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case keyMatches(msg, k.Up):
-			m = m.selectAt(m.pos() - 1)
-		case keyMatches(msg, k.Down):
-			m = m.selectAt(m.pos() + 1)
-		case keyMatches(msg, k.PageUp):
-			m = m.selectAt(m.pos() - max(1, m.height-1))
-		case keyMatches(msg, k.PageDown):
-			m = m.selectAt(m.pos() + max(1, m.height-1))
-		case keyMatches(msg, k.Top):
-			m = m.selectAt(0)
-		case keyMatches(msg, k.Bottom):
-			m = m.selectAt(len(m.conns))
-		}
+	if s, ok := navStep(msg, &m.c.keys, m.height-1); ok {
+		m = m.selectAt(s.apply(m.pos(), len(m.conns)))
 	}
+	return m, m.sel != before
+}
+
+// bindings are the pane's keys, for the help.
+func (m connsModel) bindings() []key.Binding {
+	k := &m.c.keys
+	top, bottom := k.Top, k.Bottom
+	top.SetHelp("g/home", "all connections")
+	bottom.SetHelp("G/end", "newest connection")
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, top, bottom}
+}
+
+// scroll moves the cursor by d entries (the mouse wheel); it reports
+// whether the selection changed.
+func (m connsModel) scroll(d int) (connsModel, bool) {
+	before := m.sel
+	m = m.selectAt(m.pos() + d)
 	return m, m.sel != before
 }
 

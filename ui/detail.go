@@ -1,12 +1,10 @@
 package ui
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
-
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
@@ -186,6 +184,11 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		}
 		arrow, _ := dirArrow(msg.Dir, s)
 		titles[i] = name + " " + arrow + " " + msg.Dir.String() + " · " + fmtSize(int64(msg.Frame.Size))
+		if msg.Injected {
+			titles[i] += " · injected"
+		} else if msg.Withheld {
+			titles[i] += " · withheld"
+		}
 		bodies[i] = messageBody(&msg, colW, m.hex, s)
 	}
 	if m.sideBySide() {
@@ -228,117 +231,72 @@ func (m detailModel) setSide(sd side) detailModel {
 	return m
 }
 
-// update handles the pane's keys while it has the focus.
+// update handles the pane's keys: scrolling while it has the focus, and
+// the keys that choose what it shows (h/l, x), which act from the list too.
 func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
-	k := m.c.keys
+	k := &m.c.keys
+	if s, ok := navStep(msg, k, m.vp.Height()); ok {
+		m.vp.SetYOffset(s.apply(m.vp.YOffset(), m.vp.TotalLineCount()))
+		return m, nil
+	}
 	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
-		case keyMatches(msg, k.Up):
-			m.vp.ScrollUp(1)
-		case keyMatches(msg, k.Down):
-			m.vp.ScrollDown(1)
-		case keyMatches(msg, k.PageUp):
-			m.vp.PageUp()
-		case keyMatches(msg, k.PageDown):
-			m.vp.PageDown()
-		case keyMatches(msg, k.Top):
-			m.vp.GotoTop()
-		case keyMatches(msg, k.Bottom):
-			m.vp.GotoBottom()
+		case keyMatches(msg, k.Side):
+			if s := msg.String(); s == "h" || s == "left" {
+				m = m.setSide(sideRequest)
+			} else {
+				m = m.setSide(sideResponse)
+			}
+		case keyMatches(msg, k.Hex):
+			m.hex = !m.hex
 		}
 	}
 	return m, nil
 }
 
-// header is the live part of the pane: what, who, when. It is rendered on
-// every frame, so a pending request's wait ticks.
-func (m detailModel) header(raw bool, seq uint64) []string {
-	s := &m.c.styles
-	if seq == 0 {
-		return []string{s.Dim.Render("nothing selected")}
-	}
-	now := m.c.now()
-	if raw {
-		msg, ok := m.c.st.Message(seq)
-		if !ok {
-			return []string{s.Dim.Render("evicted")}
-		}
-		arrow, dst := dirArrow(msg.Dir, s)
-		kind := msg.Info.Kind.String()
-		if msg.Info.IsError {
-			kind = s.status(protocol.StatusError).Render("error " + kind)
-		}
-		return []string{
-			cells(s.Bold.Render("message #"+strconv.FormatUint(seq, 10)), kind, sanitize(string(msg.Info.Method)), idText(string(msg.Info.ID))),
-			cells(m.connText(msg.Conn), dst.Render(arrow+" "+msg.Dir.String())),
-			cells("read "+fmtClock(msg.At), "·", fmtCount(msg.Frame.Size)+" B", s.Dim.Render("("+fmtCount(msg.Frame.Wire)+" on the wire)")),
-		}
-	}
-	r, ok := m.c.st.Row(seq)
-	if !ok {
-		return []string{s.Dim.Render("evicted")}
-	}
-	arrow, dst := dirArrow(r.Dir, s)
-	asked := "client asked"
-	if r.Dir == protocol.S2C {
-		asked = "server asked"
-	}
-	if r.Kind != protocol.KindRequest {
-		asked = r.Dir.String()
-	}
-	line1 := cells(s.Bold.Render("#"+strconv.FormatUint(seq, 10)), sanitize(r.Method), idText(r.ID),
-		s.status(r.Status).Render(statusText(&r)))
-	if d, ok := rowLatency(&r, now); ok {
-		line1 = cells(line1, latencyStyle(d, s).Render(fmtDur(d)))
-	}
-	if r.Duplicate {
-		line1 += s.Warn.Render(" duplicate id")
-	}
-	if r.Gap {
-		line1 += s.Warn.Render(" maybe unseen")
-	}
-	var timing string
-	switch r.Status {
-	case protocol.StatusOK, protocol.StatusError:
-		timing = cells("sent "+fmtClock(r.ReqAt), "→ answered "+fmtClock(r.RespAt))
-	case protocol.StatusPending:
-		timing = cells("sent "+fmtClock(r.ReqAt), s.status(protocol.StatusPending).Render("→ waiting…"))
-	case protocol.StatusOrphan:
-		timing = cells("received "+fmtClock(r.RespAt), s.Dim.Render("no request with this id"))
-	default:
-		timing = "at " + fmtClock(rowTime(&r))
-	}
-	sizes := fmtSize(int64(r.ReqSize))
-	if r.Resp != 0 {
-		sizes += "/" + fmtSize(int64(r.RespSize))
-	}
-	return []string{line1, cells(dst.Render(arrow+" "+asked), m.connText(r.Conn)), cells(timing, s.Dim.Render("· "+sizes))}
+// ownsKey reports whether msg is one of the keys that act on the pane from
+// any pane (h/l, x).
+func (m detailModel) ownsKey(msg tea.KeyPressMsg) bool {
+	return keyMatches(msg, m.c.keys.Side, m.c.keys.Hex)
 }
 
-func idText(id string) string {
-	if id == "" {
-		return ""
+// scroll scrolls the body by d lines (the mouse wheel).
+func (m detailModel) scroll(d int) detailModel {
+	if d < 0 {
+		m.vp.ScrollUp(-d)
+	} else {
+		m.vp.ScrollDown(d)
 	}
-	return "id " + sanitize(id)
+	return m
 }
 
-func latencyStyle(d time.Duration, s *Styles) lipgloss.Style {
-	switch {
-	case d >= verySlowLatency:
-		return s.VerySlow
-	case d >= slowLatency:
-		return s.Slow
-	}
-	return s.status(protocol.StatusOK)
+// bindings are the pane's scrolling keys, for the help.
+func (m detailModel) bindings() []key.Binding {
+	k := &m.c.keys
+	top, bottom := k.Top, k.Bottom
+	top.SetHelp("g/home", "top")
+	bottom.SetHelp("G/end", "bottom")
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, top, bottom}
 }
 
-// connText describes a connection in one phrase.
-func (m detailModel) connText(id uint64) string {
-	c, ok := m.c.st.Conn(id)
-	if !ok {
-		return "conn #" + strconv.FormatUint(id, 10)
+// selectionBindings are the keys that choose what the pane shows, from any
+// pane.
+func (m detailModel) selectionBindings() []key.Binding {
+	return []key.Binding{m.c.keys.Side, m.c.keys.Hex}
+}
+
+// title is the information in the pane's title line.
+func (m detailModel) title(raw bool, seq uint64) string {
+	info := ""
+	if seq != 0 && !raw {
+		info = "h/l request/response · x hex · y copy · w write"
+	} else if seq != 0 {
+		info = "x hex · y copy · w write"
 	}
-	return "conn #" + strconv.FormatUint(id, 10) + " " + clientText(&c)
+	if m.hex {
+		info = "hex · " + info
+	}
+	return info
 }
 
 // view renders the pane body below its title.

@@ -4,33 +4,30 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"sockscope/query"
+
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
 // filterModel is the filter line: typing edits the query, which applies as
-// you type whenever it parses.
+// you type whenever it parses. The root keeps the filter; while it is
+// edited, a filterOverlay edits a copy and hands each change back.
 type filterModel struct {
 	c       *common
-	editing bool
 	value   string
 	err     string
-	applied *query // the last query that parsed; nil when none
+	applied *query.Query // the last query that parsed; nil when none
 }
 
 func newFilterModel(c *common) filterModel { return filterModel{c: c} }
 
 // active reports whether a filter restricts the list.
-func (m filterModel) active() bool { return !m.applied.empty() }
+func (m filterModel) active() bool { return !m.applied.Empty() }
 
-// start gives the filter line the keyboard.
-func (m filterModel) start() filterModel {
-	m.editing = true
-	return m
-}
-
-// clear empties the filter and stops editing.
+// clear empties the filter.
 func (m filterModel) clear() filterModel {
-	m.editing, m.value, m.err, m.applied = false, "", "", nil
+	m.value, m.err, m.applied = "", "", nil
 	return m
 }
 
@@ -46,16 +43,6 @@ func (m filterModel) update(msg tea.Msg) (filterModel, bool) {
 			return r
 		}, msg.Content)
 	case tea.KeyPressMsg:
-		k := m.c.keys
-		switch {
-		case keyMatches(msg, k.FilterApply):
-			m.editing = false
-			return m, false
-		case keyMatches(msg, k.FilterCancel):
-			changed := m.active()
-			m = m.clear()
-			return m, changed
-		}
 		switch msg.String() {
 		case "backspace", "ctrl+h":
 			if m.value != "" {
@@ -82,13 +69,13 @@ func (m filterModel) update(msg tea.Msg) (filterModel, bool) {
 	if m.value == before {
 		return m, false
 	}
-	q, err := parseQuery(m.value)
+	q, err := query.Parse(m.value)
 	if err != nil {
 		m.err = err.Error()
 		return m, false
 	}
 	m.err = ""
-	if q.empty() && m.applied.empty() {
+	if q.Empty() && m.applied.Empty() {
 		m.applied = q
 		return m, false
 	}
@@ -96,21 +83,66 @@ func (m filterModel) update(msg tea.Msg) (filterModel, bool) {
 	return m, true
 }
 
-// view renders the filter line in w cells: the editor while editing, else
-// the active filter.
+// view renders the active filter's line in w cells ("" when none).
 func (m filterModel) view(w int) string {
 	s := &m.c.styles
-	switch {
-	case m.editing:
-		line := s.FilterPrompt.Render("/") + s.FilterText.Render(sanitize(m.value)) + s.FilterPrompt.Render("▏")
-		if m.err != "" {
-			line += "  " + s.FilterBad.Render(m.err)
-		} else if m.value == "" {
-			line += s.Dim.Render("method:add status:error slow:>100ms text   (? shows the syntax)")
-		}
-		return cut(line, w)
-	case m.active():
-		return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.src))+s.Dim.Render("  (/ edits, esc clears)"), w)
+	if !m.active() {
+		return ""
 	}
-	return ""
+	return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.Src))+s.Dim.Render("  (/ edits, esc clears)"), w)
 }
+
+// editView renders the line being edited in w cells.
+func (m filterModel) editView(w int) string {
+	s := &m.c.styles
+	line := s.FilterPrompt.Render("/") + s.FilterText.Render(sanitize(m.value)) + s.FilterPrompt.Render("▏")
+	if m.err != "" {
+		line += "  " + s.FilterBad.Render(m.err)
+	} else if m.value == "" {
+		line += s.Dim.Render("method:add status:error slow:>100ms text   (? shows the syntax)")
+	}
+	return cut(line, w)
+}
+
+// filterMsg hands the filter, as edited, back to the root; changed says
+// whether its applied query changed.
+type filterMsg struct {
+	f       filterModel
+	changed bool
+}
+
+// filterOverlay is the filter line with the keyboard: every key edits it,
+// enter keeps it, esc clears it.
+type filterOverlay struct{ f filterModel }
+
+func (o filterOverlay) kind() overlayKind { return overlayFilter }
+
+func (o filterOverlay) update(msg tea.Msg) (overlay, effect) {
+	k := &o.f.c.keys
+	if km, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case keyMatches(km, k.FilterApply):
+			return o, effect{done: true}
+		case keyMatches(km, k.FilterCancel):
+			changed := o.f.active()
+			o.f = o.f.clear()
+			return o, effect{msg: filterMsg{o.f, changed}, done: true}
+		}
+	}
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		before := o.f
+		var changed bool
+		o.f, changed = o.f.update(msg)
+		if o.f != before {
+			return o, effect{msg: filterMsg{o.f, changed}}
+		}
+	}
+	return o, effect{}
+}
+
+func (o filterOverlay) bindings() []key.Binding {
+	return []key.Binding{o.f.c.keys.FilterApply, o.f.c.keys.FilterCancel}
+}
+
+func (o filterOverlay) view(w, _ int) []string { return []string{o.f.editView(w)} }

@@ -79,8 +79,8 @@ func TestFilterTerms(t *testing.T) {
 func TestFilterEditing(t *testing.T) {
 	m := newTestModel(t, demoStore(t), 80, 24)
 	m = press(t, m, "/", "m", "e", "t", "h", "o", "d", ":", "a", "d", "d")
-	if !m.filter.editing || m.list.idx.len() != 7 {
-		t.Fatalf("filters as you type: editing=%v rows=%d", m.filter.editing, m.list.idx.len())
+	if !m.filterEditing() || m.list.idx.len() != 7 {
+		t.Fatalf("filters as you type: editing=%v rows=%d", m.filterEditing(), m.list.idx.len())
 	}
 	if !strings.Contains(view(m), "/method:add") {
 		t.Fatal("the filter being typed is not shown")
@@ -94,7 +94,7 @@ func TestFilterEditing(t *testing.T) {
 		t.Fatalf("a bad term is not reported: %q", m.filter.err)
 	}
 	m = press(t, m, "esc")
-	if m.filter.editing || m.filter.active() || !m.list.idx.all() {
+	if m.filterEditing() || m.filter.active() || !m.list.idx.all() {
 		t.Fatal("esc while typing clears the filter")
 	}
 	m = typeFilter(t, m, "status:error")
@@ -177,38 +177,6 @@ func TestFilterBuildsInSteps(t *testing.T) {
 	}
 }
 
-func TestParseQuery(t *testing.T) {
-	for _, bad := range []string{"status:maybe", "dir:up", "slow:>fast", "kind:thing"} {
-		if _, err := parseQuery(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-	q, err := parseQuery(`method:add "two words" -id:3 slow:>=1s`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(q.terms) != 4 || q.terms[3].kind != termText || q.terms[3].str != "two words" {
-		t.Fatalf("terms %+v", q.terms)
-	}
-	if q.terms[1].kind != termID || !q.terms[1].neg || q.terms[2].dur != time.Second {
-		t.Fatalf("terms %+v", q.terms)
-	}
-}
-
-func TestContainsFold(t *testing.T) {
-	for _, c := range []struct {
-		hay, needle string
-		want        bool
-	}{
-		{"Hello World", "world", true}, {"Hello World", "hello", true}, {"abc", "abcd", false},
-		{"xxAxxAB", "ab", true}, {"", "a", false}, {"a", "", true}, {"WORLD", "worle", false},
-	} {
-		if got := containsFold([]byte(c.hay), c.needle); got != c.want {
-			t.Errorf("containsFold(%q, %q) = %v", c.hay, c.needle, got)
-		}
-	}
-}
-
 // A filter applied while not following leaves no blank rows below the last
 // match while earlier matches hide above it.
 func TestFilterKeepsListFull(t *testing.T) {
@@ -219,33 +187,5 @@ func TestFilterKeepsListFull(t *testing.T) {
 	si, ti := m.list.positions()
 	if n > m.list.height && ti > n-m.list.height {
 		t.Fatalf("top at %d of %d rows with %d on screen: blank rows below the last (sel %d)", ti, n, m.list.height, si)
-	}
-}
-
-func TestFilterStatusGap(t *testing.T) {
-	st := store.New(store.Config{})
-	var rows [2]uint64
-	st.Update(func(tx *store.Tx) {
-		for i := range rows {
-			rows[i] = tx.AddRow(store.Row{Conn: 1, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusPending})
-			tx.SetStatus(rows[i], protocol.StatusNoReply)
-		}
-		tx.SetGap(rows[0])
-	})
-	for q, want := range map[string]uint64{"status:gap": rows[0], "status:noreply -status:gap": rows[1]} {
-		pq, err := parseQuery(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []uint64
-		st.Rows(0, func(r store.Row) bool {
-			if pq.matchRow(st, &r, time.Now()) {
-				got = append(got, r.Seq)
-			}
-			return true
-		})
-		if len(got) != 1 || got[0] != want {
-			t.Errorf("%s matched rows %v, want [%d]", q, got, want)
-		}
 	}
 }

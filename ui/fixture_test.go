@@ -201,3 +201,11 @@ func visibleWidth(s string) int { return lipgloss.Width(s) }
 func view(m Model) string { return ansi.Strip(m.render()) }
 
 func ansiStripped(s string) string { return ansi.Strip(s) }
+
+// helpTop is the first line the help shows (-1 when it is not shown).
+func helpTop(m Model) int {
+	if h, ok := m.overlays.top().(helpOverlay); ok {
+		return h.top
+	}
+	return -1
+}

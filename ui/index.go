@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -21,17 +22,17 @@ const (
 // The filtered index grows incrementally: each sync scans only what was
 // added since the last one, and a new filter rebuilds it in budgeted steps.
 type seqIndex struct {
-	raw         bool   // messages instead of rows
-	q           *query // nil: no filter
-	first, next uint64 // the store's bounds at the last sync
+	raw         bool         // messages instead of rows
+	q           *query.Query // nil: no filter
+	first, next uint64       // the store's bounds at the last sync
 	seqs        []uint64
 	scanned     uint64   // next seq to examine
 	recheck     []uint64 // pending rows that did not match (yet)
 }
 
 // reset drops everything and starts over with q (nil for no filter).
-func (x *seqIndex) reset(raw bool, q *query) {
-	if q.empty() {
+func (x *seqIndex) reset(raw bool, q *query.Query) {
+	if q.Empty() {
 		q = nil
 	}
 	*x = seqIndex{raw: raw, q: q}
@@ -124,7 +125,7 @@ func (x *seqIndex) scan(st *store.Store, now func() time.Time) bool {
 					return false
 				}
 				n++
-				if x.q.matchMsg(m) {
+				if x.q.MatchMsg(m) {
 					msgs = append(msgs, m.Seq)
 				}
 				x.scanned = m.Seq + 1
@@ -146,7 +147,7 @@ func (x *seqIndex) scan(st *store.Store, now func() time.Time) bool {
 			t := now()
 			for i := range rows {
 				r := &rows[i]
-				if x.q.matchRow(st, r, t) {
+				if x.q.MatchRow(st, r, t) {
 					x.seqs = append(x.seqs, r.Seq)
 				} else if r.Status == protocol.StatusPending {
 					x.recheck = append(x.recheck, r.Seq)
@@ -181,7 +182,7 @@ func (x *seqIndex) recheckPending(st *store.Store, now time.Time) {
 		if !ok || seq < x.first {
 			continue
 		}
-		if x.q.matchRow(st, &r, now) {
+		if x.q.MatchRow(st, &r, now) {
 			x.insert(seq)
 			continue
 		}

@@ -4,44 +4,17 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// handleKey routes a key press: the filter line first while it is edited,
-// then the help, the global keys, and finally the focused pane.
+// handleKey routes a key press no overlay took: the root's keys, then the
+// keys the detail pane takes from any pane, and finally the focused pane.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := &m.c.keys
-	if m.filter.editing {
-		var changed bool
-		m.filter, changed = m.filter.update(msg)
-		if changed {
-			return m.applyQuery()
-		}
-		return m, nil
-	}
-	if m.showHelp {
-		switch {
-		case keyMatches(msg, k.Quit) && msg.String() == "ctrl+c":
-			return m, tea.Quit
-		case keyMatches(msg, k.Help, k.Back, k.Quit):
-			m.showHelp = false
-		case keyMatches(msg, k.Down):
-			m.helpTop++
-		case keyMatches(msg, k.Up):
-			m.helpTop = max(0, m.helpTop-1)
-		case keyMatches(msg, k.PageDown):
-			m.helpTop += m.c.height / 2
-		case keyMatches(msg, k.PageUp, k.Top):
-			m.helpTop = 0
-		}
-		m.helpTop = min(m.helpTop, len(m.helpView())-(m.c.height-2))
-		m.helpTop = max(0, m.helpTop)
-		return m, nil
-	}
 	switch {
 	case keyMatches(msg, k.Quit):
 		return m, tea.Quit
 	case keyMatches(msg, k.Help):
-		m.showHelp, m.helpTop = true, 0
+		m.overlays = m.overlays.push(helpOverlay{c: m.c, content: m.helpView})
 	case keyMatches(msg, k.Filter):
-		m.filter = m.filter.start()
+		m.overlays = m.overlays.push(filterOverlay{f: m.filter})
 	case keyMatches(msg, k.Back):
 		return m.back()
 	case keyMatches(msg, k.Raw):
@@ -49,8 +22,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.list, cmd = m.list.setRaw(!m.list.raw())
 		return m, cmd
 	case keyMatches(msg, k.Stats):
-		m.showStats = !m.showStats
-		if m.showStats {
+		if m.area == areaStats {
+			m.area = areaDetail
+		} else {
+			m.area = areaStats
 			m.stats = m.stats.refresh(m.conns.sel)
 		}
 	case keyMatches(msg, k.Conns):
@@ -64,28 +39,33 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		m = m.relayout()
 	case keyMatches(msg, k.Pause):
-		m.list.paused = !m.list.paused
+		var cmd tea.Cmd
+		m.list, cmd = m.list.togglePause()
 		if m.list.paused {
 			m.pausedRows = m.totals.Rows
 			m = m.setNotice("display paused: traffic is still recorded (p resumes)", false)
 		} else {
-			var cmd tea.Cmd
-			m.list, cmd = m.list.refresh()
 			m = m.setNotice("display resumed", false)
-			return m, cmd
 		}
+		return m, cmd
 	case keyMatches(msg, k.Clear):
 		m.c.st.Clear()
 		m.list = m.list.clear()
 		m = m.setNotice("cleared the stored messages (statistics stay)", false)
-	case keyMatches(msg, k.Side):
-		if msg.String() == "h" || msg.String() == "left" {
-			m.detail = m.detail.setSide(sideRequest)
-		} else {
-			m.detail = m.detail.setSide(sideResponse)
-		}
-	case keyMatches(msg, k.Hex):
-		m.detail.hex = !m.detail.hex
+	case m.detail.ownsKey(msg):
+		var cmd tea.Cmd
+		m.detail, cmd = m.detail.update(msg)
+		return m, cmd
+	case keyMatches(msg, k.Resend):
+		return m.resend()
+	case keyMatches(msg, k.Edit):
+		return m.edit()
+	case keyMatches(msg, k.Compose):
+		return m.compose(false)
+	case keyMatches(msg, k.ComposeNew):
+		return m.compose(true)
+	case keyMatches(msg, k.CopyCommand):
+		return m.copyCommand()
 	case keyMatches(msg, k.Copy):
 		return m.copySelected()
 	case keyMatches(msg, k.Write):
@@ -125,16 +105,14 @@ func (m Model) back() (Model, tea.Cmd) {
 // updateFocused hands a message to the pane that has the focus.
 func (m Model) updateFocused(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
-	switch m.focus {
-	case focusList:
+	switch m.focused() {
+	case paneList:
 		m.list, cmd = m.list.update(msg)
-	case focusDetail:
-		if m.showStats {
-			m.stats, cmd = m.stats.update(msg)
-		} else {
-			m.detail, cmd = m.detail.update(msg)
-		}
-	case focusConns:
+	case paneStats:
+		m.stats, cmd = m.stats.update(msg)
+	case paneDetail:
+		m.detail, cmd = m.detail.update(msg)
+	case paneConns:
 		var changed bool
 		m.conns, changed = m.conns.update(msg)
 		if changed {
@@ -160,7 +138,7 @@ func (m Model) cycleFocus(d int) focus {
 
 // handleClick selects what was clicked and focuses its pane.
 func (m Model) handleClick(mo tea.Mouse) (Model, tea.Cmd) {
-	if mo.Button != tea.MouseLeft || m.showHelp {
+	if k, ok := m.overlays.topKind(); mo.Button != tea.MouseLeft || (ok && k.covers()) {
 		return m, nil
 	}
 	l := m.layout()
@@ -192,22 +170,20 @@ func (m Model) handleWheel(mo tea.Mouse) (Model, tea.Cmd) {
 	default:
 		return m, nil
 	}
+	if k, ok := m.overlays.topKind(); ok && k.covers() {
+		return m, nil
+	}
 	l := m.layout()
 	switch {
 	case l.list.contains(mo.X, mo.Y):
 		m.list = m.list.move(d)
+	case l.detail.contains(mo.X, mo.Y) && m.area == areaStats:
+		m.stats = m.stats.scroll(d)
 	case l.detail.contains(mo.X, mo.Y):
-		if m.showStats {
-			m.stats.top = clamp(m.stats.top+d, 0, max(0, len(m.stats.methods)-1))
-		} else if d < 0 {
-			m.detail.vp.ScrollUp(-d)
-		} else {
-			m.detail.vp.ScrollDown(d)
-		}
+		m.detail = m.detail.scroll(d)
 	case l.conns.contains(mo.X, mo.Y):
-		before := m.conns.sel
-		m.conns = m.conns.selectAt(m.conns.pos() + d/3)
-		if m.conns.sel != before {
+		var changed bool
+		if m.conns, changed = m.conns.scroll(d / 3); changed {
 			return m.applyQuery()
 		}
 	}

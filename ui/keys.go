@@ -1,10 +1,15 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
-// keyMap is every key binding of the inspector. It implements help.KeyMap;
-// bindings that do not apply in the current state are disabled by
-// setContext, so the help never offers a key that does nothing.
+// keyMap is every key binding of the inspector, in one place. Bindings that
+// do not apply in the current state are disabled by setContext, so the help
+// (composed by the root from the global keys, the focused pane's and the
+// overlays') never offers a key that does nothing. An overlay's own keys
+// are matched only while it is on top.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	NextPane, PrevPane, Enter, Back         key.Binding
@@ -12,8 +17,15 @@ type keyMap struct {
 	Side, Hex, Copy, Write                  key.Binding
 	Help, Quit                              key.Binding
 
-	// While the filter is being edited.
+	// The way back (only with Options.Control).
+	Resend, Edit, Compose, ComposeNew, CopyCommand key.Binding
+
+	// The filter overlay's.
 	FilterApply, FilterCancel key.Binding
+	// The compose overlay's.
+	ComposeSend, ComposeDir, ComposeCancel key.Binding
+	// The confirm overlay's.
+	ConfirmYes, ConfirmNo key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -21,64 +33,70 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Up:           b([]string{"k", "up"}, "↑/k", "up"),
-		Down:         b([]string{"j", "down"}, "↓/j", "down"),
-		PageUp:       b([]string{"pgup", "ctrl+b", "ctrl+u"}, "pgup", "page up"),
-		PageDown:     b([]string{"pgdown", "ctrl+f", "ctrl+d"}, "pgdn", "page down"),
-		Top:          b([]string{"g", "home"}, "g/home", "oldest"),
-		Bottom:       b([]string{"G", "end"}, "G/end", "follow newest"),
-		NextPane:     b([]string{"tab"}, "tab", "next pane"),
-		PrevPane:     b([]string{"shift+tab"}, "S-tab", "previous pane"),
-		Enter:        b([]string{"enter"}, "enter", "open"),
-		Back:         b([]string{"esc"}, "esc", "back / clear filter"),
-		Filter:       b([]string{"/"}, "/", "filter"),
-		Raw:          b([]string{"r"}, "r", "raw stream"),
-		Stats:        b([]string{"s"}, "s", "latency stats"),
-		Conns:        b([]string{"c"}, "c", "connections"),
-		Pause:        b([]string{"p", "space"}, "p", "pause"),
-		Clear:        b([]string{"C"}, "C", "clear all"),
-		Side:         b([]string{"h", "l", "left", "right"}, "h/l", "request/response"),
-		Hex:          b([]string{"x"}, "x", "hex view"),
-		Copy:         b([]string{"y"}, "y", "copy message"),
-		Write:        b([]string{"w"}, "w", "write to file"),
-		Help:         b([]string{"?"}, "?", "help"),
-		Quit:         b([]string{"q", "ctrl+c"}, "q", "quit"),
-		FilterApply:  b([]string{"enter"}, "enter", "apply filter"),
-		FilterCancel: b([]string{"esc"}, "esc", "clear filter"),
+		Up:            b([]string{"k", "up"}, "↑/k", "up"),
+		Down:          b([]string{"j", "down"}, "↓/j", "down"),
+		PageUp:        b([]string{"pgup", "ctrl+b", "ctrl+u"}, "pgup", "page up"),
+		PageDown:      b([]string{"pgdown", "ctrl+f", "ctrl+d"}, "pgdn", "page down"),
+		Top:           b([]string{"g", "home"}, "g/home", "oldest"),
+		Bottom:        b([]string{"G", "end"}, "G/end", "follow newest"),
+		NextPane:      b([]string{"tab"}, "tab", "next pane"),
+		PrevPane:      b([]string{"shift+tab"}, "S-tab", "previous pane"),
+		Enter:         b([]string{"enter"}, "enter", "open"),
+		Back:          b([]string{"esc"}, "esc", "back / clear filter"),
+		Filter:        b([]string{"/"}, "/", "filter"),
+		Raw:           b([]string{"r"}, "r", "raw stream"),
+		Stats:         b([]string{"s"}, "s", "latency stats"),
+		Conns:         b([]string{"c"}, "c", "connections"),
+		Pause:         b([]string{"p", "space"}, "p", "pause"),
+		Clear:         b([]string{"C"}, "C", "clear all"),
+		Side:          b([]string{"h", "l", "left", "right"}, "h/l", "request/response"),
+		Hex:           b([]string{"x"}, "x", "hex view"),
+		Copy:          b([]string{"y"}, "y", "copy message"),
+		Write:         b([]string{"w"}, "w", "write to file"),
+		Help:          b([]string{"?"}, "?", "help"),
+		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
+		FilterApply:   b([]string{"enter"}, "enter", "apply filter"),
+		FilterCancel:  b([]string{"esc"}, "esc", "clear filter"),
+		Resend:        b([]string{"R"}, "R", "resend request"),
+		Edit:          b([]string{"e"}, "e", "edit & send ($EDITOR)"),
+		Compose:       b([]string{"n"}, "n", "new message"),
+		ComposeNew:    b([]string{"N"}, "N", "send on a new conn"),
+		CopyCommand:   b([]string{"Y"}, "Y", "copy as send command"),
+		ComposeSend:   b([]string{"ctrl+s"}, "ctrl+s", "send"),
+		ComposeDir:    b([]string{"ctrl+t"}, "ctrl+t", "other direction"),
+		ComposeCancel: b([]string{"esc"}, "esc", "cancel"),
+		ConfirmYes:    b([]string{"y", "enter"}, "y/enter", "yes"),
+		ConfirmNo:     b([]string{"n", "esc"}, "n/esc", "no"),
 	}
 }
 
 // keyContext is what setContext needs to know to enable the right keys.
 type keyContext struct {
-	editing   bool // the filter line has the keyboard
 	focus     focus
 	raw       bool // the raw stream is shown
 	haveSel   bool // a row or message is selected
 	filtered  bool // a filter or a connection restricts the list
 	helpShown bool
+	control   bool // Options.Control is set
 }
 
 // setContext enables the bindings that apply in ctx and disables the others.
 func (k *keyMap) setContext(ctx keyContext) {
-	normal := !ctx.editing
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom,
-		&k.NextPane, &k.PrevPane, &k.Filter, &k.Raw, &k.Stats, &k.Conns, &k.Pause, &k.Clear, &k.Help, &k.Quit} {
-		b.SetEnabled(normal)
-	}
-	k.FilterApply.SetEnabled(ctx.editing)
-	k.FilterCancel.SetEnabled(ctx.editing)
-	k.Enter.SetEnabled(normal && ctx.focus != focusDetail)
+	k.Enter.SetEnabled(ctx.focus != focusDetail)
 	switch ctx.focus {
 	case focusConns:
 		k.Enter.SetHelp("enter", "show its exchanges")
 	default:
 		k.Enter.SetHelp("enter", "open detail")
 	}
-	k.Back.SetEnabled(normal && (ctx.filtered || ctx.focus != focusList || ctx.helpShown))
-	k.Side.SetEnabled(normal && !ctx.raw && ctx.haveSel)
-	k.Hex.SetEnabled(normal && ctx.haveSel)
-	k.Copy.SetEnabled(normal && ctx.haveSel)
-	k.Write.SetEnabled(normal && ctx.haveSel)
+	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown))
+	k.Side.SetEnabled(!ctx.raw && ctx.haveSel)
+	k.Hex.SetEnabled(ctx.haveSel)
+	k.Copy.SetEnabled(ctx.haveSel)
+	k.Write.SetEnabled(ctx.haveSel)
+	for _, b := range []*key.Binding{&k.Resend, &k.Edit, &k.Compose, &k.ComposeNew, &k.CopyCommand} {
+		b.SetEnabled(ctx.control && ctx.haveSel)
+	}
 	if ctx.raw {
 		k.Raw.SetHelp("r", "exchanges")
 	} else {
@@ -91,18 +109,46 @@ func (k *keyMap) setContext(ctx keyContext) {
 	}
 }
 
-// ShortHelp implements help.KeyMap.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.FilterApply, k.FilterCancel, k.Up, k.Down, k.Enter, k.Filter, k.Back,
-		k.Raw, k.Stats, k.Help, k.Quit}
+// step is where a navigation key moves a pane's position: by delta, or to
+// one end.
+type step struct {
+	delta int
+	end   int // -1: to the top, +1: to the bottom, 0: by delta
 }
 
-// FullHelp implements help.KeyMap.
-func (k keyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.NextPane, k.PrevPane, k.Enter, k.Back, k.Conns, k.Stats},
-		{k.Filter, k.Raw, k.Pause, k.Clear, k.Help, k.Quit},
-		{k.Side, k.Hex, k.Copy, k.Write, k.FilterApply, k.FilterCancel},
+// navStep reads a navigation key (up, down, a page of page entries, top,
+// bottom). Every pane and the help move with it, so they agree on the keys.
+func navStep(msg tea.Msg, k *keyMap, page int) (step, bool) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return step{}, false
 	}
+	page = max(1, page)
+	switch {
+	case keyMatches(km, k.Up):
+		return step{delta: -1}, true
+	case keyMatches(km, k.Down):
+		return step{delta: 1}, true
+	case keyMatches(km, k.PageUp):
+		return step{delta: -page}, true
+	case keyMatches(km, k.PageDown):
+		return step{delta: page}, true
+	case keyMatches(km, k.Top):
+		return step{end: -1}, true
+	case keyMatches(km, k.Bottom):
+		return step{end: 1}, true
+	}
+	return step{}, false
+}
+
+// apply returns the position the step moves pos to, within [0, last].
+func (s step) apply(pos, last int) int {
+	last = max(0, last)
+	switch s.end {
+	case -1:
+		return 0
+	case 1:
+		return last
+	}
+	return clamp(pos+s.delta, 0, last)
 }

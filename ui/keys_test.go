@@ -228,19 +228,19 @@ func typeName(v any) string { return strings.TrimPrefix(strings.TrimPrefix(fmtTy
 func TestHelpAndQuit(t *testing.T) {
 	m := newTestModel(t, demoStore(t), 80, 24)
 	m = press(t, m, "?")
-	if !m.showHelp || !strings.Contains(view(m), "status:error") {
+	if !m.helpShown() || !strings.Contains(view(m), "status:error") {
 		t.Fatal("?: no help with the filter syntax")
 	}
 	m = press(t, m, "j") // scrolls the help, not the list
-	if m.helpTop != 1 || m.list.follow != true {
-		t.Fatalf("j in help: top %d, follow %v", m.helpTop, m.list.follow)
+	if helpTop(m) != 1 || m.list.follow != true {
+		t.Fatalf("j in help: top %d, follow %v", helpTop(m), m.list.follow)
 	}
 	m = press(t, m, "esc")
-	if m.showHelp {
+	if m.helpShown() {
 		t.Fatal("esc: help still shown")
 	}
 	m = press(t, m, "?", "?")
-	if m.showHelp {
+	if m.helpShown() {
 		t.Fatal("? ?: help still shown")
 	}
 	for _, k := range []string{"q", "ctrl+c"} {
@@ -308,11 +308,11 @@ func TestStatsToggle(t *testing.T) {
 	m := newTestModel(t, demoStore(t), 80, 24)
 	m = press(t, m, "s")
 	v := view(m)
-	if !m.showStats || !strings.Contains(v, "p99") || !strings.Contains(v, "getUser") {
+	if !m.statsShown() || !strings.Contains(v, "p99") || !strings.Contains(v, "getUser") {
 		t.Fatalf("s: no latency table:\n%s", v)
 	}
 	m = press(t, m, "s")
-	if m.showStats {
+	if m.statsShown() {
 		t.Fatal("s again: stats still shown")
 	}
 }

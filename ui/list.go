@@ -4,9 +4,11 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -23,9 +25,9 @@ const (
 type listModel struct {
 	c      *common
 	idx    seqIndex
-	q      *query // the filter and connection the index was built for
-	sel    uint64 // selected seq (0: none)
-	top    uint64 // seq of the first visible entry
+	q      *query.Query // the filter and connection the index was built for
+	sel    uint64       // selected seq (0: none)
+	top    uint64       // seq of the first visible entry
 	follow bool
 	paused bool
 	height int // visible entries
@@ -44,7 +46,7 @@ func (m listModel) raw() bool { return m.idx.raw }
 
 // setQuery rebuilds the index for a new filter or connection, keeping the
 // selection, and starts scanning.
-func (m listModel) setQuery(q *query) (listModel, tea.Cmd) {
+func (m listModel) setQuery(q *query.Query) (listModel, tea.Cmd) {
 	m.q = q
 	return m.rebuild(m.idx.raw)
 }
@@ -63,8 +65,8 @@ func (m listModel) setRaw(raw bool) (listModel, tea.Cmd) {
 }
 
 func (m listModel) rebuild(raw bool) (listModel, tea.Cmd) {
-	if m.q != nil && m.q.needsConns() {
-		m.q.bindConns(m.c.st.Conns())
+	if m.q != nil && m.q.NeedsConns() {
+		m.q.BindConns(m.c.st.Conns())
 	}
 	m.idx.reset(raw, m.q)
 	m.scanID++
@@ -116,8 +118,8 @@ func (m listModel) refresh() (listModel, tea.Cmd) {
 	if m.paused {
 		return m, nil
 	}
-	if m.q != nil && m.q.needsConns() {
-		m.q.bindConns(m.c.st.Conns())
+	if m.q != nil && m.q.NeedsConns() {
+		m.q.BindConns(m.c.st.Conns())
 	}
 	scanning := m.idx.scanning()
 	more := m.idx.sync(m.c.st, m.c.now)
@@ -226,24 +228,33 @@ func (m listModel) clickRow(y int) listModel {
 
 // update handles the list's keys while it has the focus.
 func (m listModel) update(msg tea.Msg) (listModel, tea.Cmd) {
-	k := m.c.keys
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case keyMatches(msg, k.Up):
-			m = m.move(-1)
-		case keyMatches(msg, k.Down):
-			m = m.move(1)
-		case keyMatches(msg, k.PageUp):
-			m = m.move(-max(1, m.height-1))
-		case keyMatches(msg, k.PageDown):
-			m = m.move(max(1, m.height-1))
-		case keyMatches(msg, k.Top):
-			m = m.moveTo(0)
-		case keyMatches(msg, k.Bottom):
-			m = m.followNewest()
+	s, ok := navStep(msg, &m.c.keys, m.height-1)
+	switch {
+	case !ok:
+	case s.end > 0:
+		m = m.followNewest()
+	default:
+		if si, _ := m.positions(); si >= 0 {
+			m = m.moveTo(s.apply(si, m.idx.len()-1))
 		}
 	}
 	return m, nil
+}
+
+// bindings are the list's keys, for the help.
+func (m listModel) bindings() []key.Binding {
+	k := &m.c.keys
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// togglePause stops or resumes taking in new traffic; resuming takes in
+// what came meanwhile.
+func (m listModel) togglePause() (listModel, tea.Cmd) {
+	m.paused = !m.paused
+	if m.paused {
+		return m, nil
+	}
+	return m.refresh()
 }
 
 // title describes the list for its pane title.

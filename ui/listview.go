@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -156,7 +157,7 @@ func (m listModel) rowLine(r *store.Row, w int, plain bool) string {
 	c := exchangeColumns(w)
 	arrow, dirSt := dirArrow(r.Dir, s)
 	lat, latSt := "", s.Dim
-	if d, ok := rowLatency(r, m.c.now()); ok {
+	if d, ok := query.RowLatency(r, m.c.now()); ok {
 		lat = fmtDur(d)
 		switch {
 		case d >= verySlowLatency:
@@ -191,7 +192,7 @@ func (m listModel) rowLine(r *store.Row, w int, plain bool) string {
 		styled(s.Dim, col("#"+strconv.FormatUint(r.Conn, 10), c.conn), plain),
 		styled(dirSt, col(arrow, c.dir), plain),
 		col(sanitize(r.ID), c.id),
-		col(method, c.method),
+		flagged(method, c.method, markText(r.Injected, false), s, plain),
 		styled(s.status(r.Status), col(statusText(r), c.status), plain),
 		styled(latSt, rcol(lat, c.lat), plain),
 		styled(s.Dim, rcol(size, c.size), plain),
@@ -221,7 +222,7 @@ func (m listModel) messageLine(msg *protocol.Message, w int, plain bool) string 
 		styled(dirSt, col(arrow, c.dir), plain),
 		styled(kindSt, col(kind, c.status), plain),
 		col(sanitize(string(msg.Info.ID)), c.id),
-		col(sanitize(string(msg.Info.Method)), c.method),
+		flagged(sanitize(string(msg.Info.Method)), c.method, markText(msg.Injected, msg.Withheld), s, plain),
 		styled(s.Dim, rcol(fmtSize(int64(msg.Frame.Size)), c.size), plain),
 		col(preview, c.preview),
 	)
@@ -241,4 +242,27 @@ func rowTime(r *store.Row) time.Time {
 		return r.RespAt
 	}
 	return r.ReqAt
+}
+
+// markText is the flag the list shows for what sockscope itself did to a
+// message: "inj" for one it sent, "w/h" for one it withheld (the reply to
+// its own request); "" for ordinary traffic.
+func markText(injected, withheld bool) string {
+	switch {
+	case injected:
+		return "inj"
+	case withheld:
+		return "w/h"
+	}
+	return ""
+}
+
+// flagged fits text to a w-cell column whose right edge, beside the status
+// column, holds flag (when there is one and room for it).
+func flagged(text string, w int, flag string, s *Styles, plain bool) string {
+	fw := len(flag) + 1
+	if flag == "" || w < fw+3 {
+		return col(text, w)
+	}
+	return fit(text, w-fw) + " " + styled(s.Injected, flag, plain)
 }

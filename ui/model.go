@@ -2,7 +2,6 @@ package ui
 
 import (
 	"os"
-	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -29,6 +28,48 @@ func (f focus) String() string {
 		return focusNames[f]
 	}
 	return "focus?"
+}
+
+// area is what the detail pane's place on the screen shows.
+type area uint8
+
+const (
+	areaDetail area = iota // the selected exchange or message
+	areaStats              // the latency statistics
+)
+
+var areaNames = [...]string{"detail", "stats"}
+
+// String returns the area's name.
+func (a area) String() string {
+	if int(a) < len(areaNames) {
+		return areaNames[a]
+	}
+	return "area?"
+}
+
+// pane names the pane whose keys apply: the focus, with the detail's place
+// resolved to what it shows.
+type pane uint8
+
+const (
+	paneList pane = iota
+	paneDetail
+	paneStats
+	paneConns
+)
+
+// focused returns the pane that has the keyboard.
+func (m Model) focused() pane {
+	switch {
+	case m.focus == focusConns:
+		return paneConns
+	case m.focus == focusDetail && m.area == areaStats:
+		return paneStats
+	case m.focus == focusDetail:
+		return paneDetail
+	}
+	return paneList
 }
 
 // connsPane says whether the connections pane is shown.
@@ -61,11 +102,10 @@ type Model struct {
 	filter filterModel
 	help   help.Model
 
+	overlays   overlayStack // modes over the panes; the top one gets the keys first
 	focus      focus
+	area       area
 	connsPane  connsPane
-	showStats  bool
-	showHelp   bool
-	helpTop    int // first line of the help shown
 	gen        uint64
 	totals     store.Totals
 	pausedRows uint64 // Totals.Rows when the display was paused
@@ -113,8 +153,32 @@ func (m Model) tickCmd() tea.Cmd {
 // keyMatches reports whether a key press matches any of the bindings.
 func keyMatches(msg tea.KeyPressMsg, b ...key.Binding) bool { return key.Matches(msg, b...) }
 
-// Update implements tea.Model.
+// Update implements tea.Model. The top overlay, if any, gets key presses
+// and pastes; it sees every other message after the root.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		if m.overlays.top() != nil {
+			m, cmd = m.updateOverlay(msg)
+			return m.settle(), cmd
+		}
+	}
+	m, cmd = m.handle(msg)
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg, tea.MouseMsg:
+	default:
+		if m.overlays.top() != nil {
+			var more tea.Cmd
+			m, more = m.updateOverlay(msg)
+			cmd = tea.Batch(cmd, more)
+		}
+	}
+	return m.settle(), cmd
+}
+
+// handle is the root's own handling of a message.
+func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -135,13 +199,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m = m.setNotice("wrote "+msg.path+" ("+fmtSize(int64(msg.n))+")", false)
 		}
-	case tea.PasteMsg:
-		if m.filter.editing {
-			var changed bool
-			m.filter, changed = m.filter.update(msg)
-			if changed {
-				m, cmd = m.applyQuery()
-			}
+	case sendMsg:
+		m = m.setNotice("sending to "+msg.t.String()+"…", false)
+		cmd = m.sendCmd(msg)
+	case sentMsg:
+		m = m.sent(msg)
+	case editorFileMsg:
+		m, cmd = m.runEditor(msg)
+	case editedMsg:
+		m, cmd = m.edited(msg)
+	case filterMsg:
+		m.filter = msg.f
+		if msg.changed {
+			m, cmd = m.applyQuery()
 		}
 	case tea.KeyPressMsg:
 		m, cmd = m.handleKey(msg)
@@ -150,25 +220,37 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseWheelMsg:
 		m, cmd = m.handleWheel(msg.Mouse())
 	}
-	return m.settle(), cmd
+	return m, cmd
 }
 
 // settle brings the detail pane and the key map in line with the state.
 func (m Model) settle() Model {
 	m = m.relayout() // the filter line may have come or gone
-	if !m.showStats {
+	if m.area == areaDetail {
 		m.detail = m.detail.sync(m.list.raw(), m.list.sel, m.list.follow)
 	}
 	m.c.keys.setContext(keyContext{
-		editing:   m.filter.editing,
 		focus:     m.focus,
 		raw:       m.list.raw(),
 		haveSel:   m.list.sel != 0,
 		filtered:  m.filter.active() || m.conns.sel != 0,
-		helpShown: m.showHelp,
+		helpShown: m.helpShown(),
+		control:   m.c.opts.Control != nil,
 	})
 	return m
 }
+
+// helpShown reports whether the full help is on top.
+func (m Model) helpShown() bool {
+	k, ok := m.overlays.topKind()
+	return ok && k == overlayHelp
+}
+
+// filterEditing reports whether the filter line has the keyboard.
+func (m Model) filterEditing() bool { return m.overlays.has(overlayFilter) }
+
+// statsShown reports whether the latency statistics take the detail's place.
+func (m Model) statsShown() bool { return m.area == areaStats }
 
 // refresh takes in what the store gained since the last tick.
 func (m Model) refresh() (Model, tea.Cmd) {
@@ -180,12 +262,12 @@ func (m Model) refresh() (Model, tea.Cmd) {
 	m.gen = g
 	if changed {
 		m.conns = m.conns.refresh()
-		if m.showStats {
+		if m.area == areaStats {
 			m.stats = m.stats.refresh(m.conns.sel)
 		}
 	}
 	var cmd tea.Cmd
-	if changed || (m.list.q != nil && len(m.list.q.terms) > 0) {
+	if changed || m.list.q.HasTerms() {
 		m.list, cmd = m.list.refresh()
 	}
 	return m, cmd
@@ -194,15 +276,10 @@ func (m Model) refresh() (Model, tea.Cmd) {
 // applyQuery rebuilds the list for the typed filter and the selected
 // connection.
 func (m Model) applyQuery() (Model, tea.Cmd) {
-	q := &query{}
-	if m.filter.applied != nil {
-		q.src = m.filter.applied.src
-		q.terms = slices.Clone(m.filter.applied.terms)
-	}
-	q.conn = m.conns.sel
+	q := m.filter.applied.WithConn(m.conns.sel)
 	var cmd tea.Cmd
 	m.list, cmd = m.list.setQuery(q)
-	if m.showStats {
+	if m.area == areaStats {
 		m.stats = m.stats.refresh(m.conns.sel)
 	}
 	return m, cmd

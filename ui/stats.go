@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
@@ -35,25 +36,25 @@ func (m statsModel) refresh(conn uint64) statsModel {
 
 // update scrolls the table while the pane has the focus.
 func (m statsModel) update(msg tea.Msg) (statsModel, tea.Cmd) {
-	k := m.c.keys
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case keyMatches(msg, k.Up):
-			m.top--
-		case keyMatches(msg, k.Down):
-			m.top++
-		case keyMatches(msg, k.PageUp):
-			m.top -= max(1, m.height/2)
-		case keyMatches(msg, k.PageDown):
-			m.top += max(1, m.height/2)
-		case keyMatches(msg, k.Top):
-			m.top = 0
-		case keyMatches(msg, k.Bottom):
-			m.top = len(m.methods)
-		}
-		m.top = clamp(m.top, 0, max(0, len(m.methods)-1))
+	if s, ok := navStep(msg, &m.c.keys, m.height/2); ok {
+		m.top = s.apply(m.top, len(m.methods)-1)
 	}
 	return m, nil
+}
+
+// scroll moves the table by d rows (the mouse wheel).
+func (m statsModel) scroll(d int) statsModel {
+	m.top = clamp(m.top+d, 0, max(0, len(m.methods)-1))
+	return m
+}
+
+// bindings are the pane's keys, for the help.
+func (m statsModel) bindings() []key.Binding {
+	k := &m.c.keys
+	top, bottom := k.Top, k.Bottom
+	top.SetHelp("g/home", "first method")
+	bottom.SetHelp("G/end", "last method")
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, top, bottom}
 }
 
 // sparkBlocks draw a sparkline, lowest to highest.

@@ -58,7 +58,7 @@ func (m Model) statusBar(w int) string {
 		segs = append(segs, segment{text: " ⏸ PAUSED ", style: s.Paused, priority: 10})
 	}
 	if m.filter.active() {
-		segs = append(segs, segment{text: "filter: " + sanitize(m.filter.applied.src), style: s.HeaderKey, priority: 9, shrink: true})
+		segs = append(segs, segment{text: "filter: " + sanitize(m.filter.applied.Src), style: s.HeaderKey, priority: 9, shrink: true})
 	}
 	if m.conns.sel != 0 {
 		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
@@ -113,11 +113,14 @@ func renderSegments(segs []segment, w int, s *Styles) string {
 	return line + s.Header.Render(strings.Repeat(" ", max(0, w-lipgloss.Width(line))))
 }
 
-// bottomLine is a recent notice, then the short help.
+// bottomLine is a question being asked or a recent notice, then the short
+// help.
 func (m Model) bottomLine(w int) string {
 	s := &m.c.styles
 	var b strings.Builder
-	if m.notice != "" && m.c.now().Sub(m.noticeAt) < noticeFor {
+	if t := m.overlays.top(); t != nil && !t.kind().covers() && t.kind() != overlayFilter {
+		b.WriteString(cut(t.view(w, 1)[0], w*2/3) + "  ")
+	} else if m.notice != "" && m.c.now().Sub(m.noticeAt) < noticeFor {
 		st := s.Notice
 		if m.noticeBad {
 			st = s.ErrorText
@@ -126,6 +129,6 @@ func (m Model) bottomLine(w int) string {
 	}
 	h := m.help
 	h.SetWidth(max(10, w-lipgloss.Width(b.String())))
-	b.WriteString(h.ShortHelpView(m.c.keys.ShortHelp()))
+	b.WriteString(h.ShortHelpView(m.shortHelp()))
 	return cut(b.String(), w)
 }

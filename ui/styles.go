@@ -4,6 +4,8 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"sockscope/protocol"
@@ -38,7 +40,10 @@ type Styles struct {
 	FilterPrompt, FilterText, FilterBad lipgloss.Style
 	Spark, Bar                          lipgloss.Style
 
-	Help help.Styles
+	Injected lipgloss.Style // the mark on what sockscope itself sent
+
+	Editor textarea.Styles // the compose overlay's editor
+	Help   help.Styles
 }
 
 // newStyles returns the styles for a dark or light background; with noColor
@@ -86,6 +91,8 @@ func newStyles(isDark, noColor bool) Styles {
 		s.Warn = n().Bold(true)
 		s.FilterPrompt, s.FilterText, s.FilterBad = n().Bold(true), n(), n().Bold(true).Underline(true)
 		s.Spark, s.Bar = n(), n()
+		s.Injected = n().Bold(true).Underline(true)
+		s.Editor = editorStyles(n(), n().Faint(true), nil)
 		s.Help = help.Styles{
 			ShortKey: n().Bold(true), ShortDesc: n(), ShortSeparator: n().Faint(true),
 			Ellipsis: n().Faint(true), FullKey: n().Bold(true), FullDesc: n(), FullSeparator: n().Faint(true),
@@ -149,6 +156,8 @@ func newStyles(isDark, noColor bool) Styles {
 	s.FilterBad = n().Foreground(red).Underline(true)
 	s.Spark = n().Foreground(accent)
 	s.Bar = n().Foreground(cyan)
+	s.Injected = n().Foreground(cyan).Bold(true)
+	s.Editor = editorStyles(n().Foreground(fg), s.Dim, accent)
 	s.Help = help.DefaultStyles(isDark)
 	s.Help.ShortKey = n().Foreground(accent)
 	s.Help.FullKey = n().Foreground(accent).Bold(true)
@@ -161,4 +170,13 @@ func (s Styles) status(st protocol.Status) lipgloss.Style {
 		return s.Status[st]
 	}
 	return s.Dim
+}
+
+// editorStyles styles the compose overlay's editor: text, dim line numbers
+// and prompt, a cursor that does not blink (nil: the terminal's colour).
+func editorStyles(text, dim lipgloss.Style, cursor color.Color) textarea.Styles {
+	st := textarea.StyleState{Base: lipgloss.NewStyle(), Text: text, CursorLine: text, Placeholder: dim,
+		Prompt: dim, LineNumber: dim, CursorLineNumber: dim, EndOfBuffer: dim, Selection: lipgloss.NewStyle().Reverse(true)}
+	return textarea.Styles{Focused: st, Blurred: st,
+		Cursor: textarea.CursorStyle{Color: cursor, Shape: tea.CursorBlock, Blink: false}}
 }

@@ -15,6 +15,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,10 @@ type Options struct {
 	RecordStatus func() (size int64, err error)
 	// Tick is how often the store is read. If zero, 40ms.
 	Tick time.Duration
+	// Control is the way back to the data path: resend, edit, compose and
+	// copy-as-command (R, e, n, N, Y). If nil (a session file being
+	// shown), those keys are disabled and not in the help.
+	Control Control
 }
 
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
@@ -54,6 +59,11 @@ func Run(ctx context.Context, st *store.Store, opts Options) error {
 		}
 	}()
 	_, err := p.Run()
+	if errors.Is(err, tea.ErrInterrupted) {
+		// SIGINT, which is how wine's console (and Windows', when it
+		// processes input) delivers Ctrl-C: the quit key, not a failure.
+		return nil
+	}
 	return err
 }
 

@@ -48,7 +48,7 @@ func (m Model) connsShown() bool {
 // line (bottom line).
 func (m Model) layout() screenLayout {
 	w, h := m.c.width, max(0, m.c.height-2)
-	l := screenLayout{wide: w >= wideLayout, filterLine: m.filter.editing || m.filter.active()}
+	l := screenLayout{wide: w >= wideLayout, filterLine: m.filterEditing() || m.filter.active()}
 	if l.wide {
 		x := 0
 		if m.connsShown() {
@@ -108,10 +108,8 @@ func (m Model) render() string {
 	}
 	screen := make([]string, 0, h)
 	screen = append(screen, m.statusBar(w))
-	if m.showHelp {
-		lines := m.helpView()
-		top := clamp(m.helpTop, 0, max(0, len(lines)-(h-2)))
-		screen = append(screen, box(lines[top:], w, h-2)...)
+	if t := m.overlays.top(); t != nil && t.kind().covers() {
+		screen = append(screen, box(t.view(w, h-2), w, h-2)...)
 	} else {
 		screen = append(screen, m.panes()...)
 	}
@@ -134,24 +132,15 @@ func (m Model) panes() []string {
 	}
 	lines := []string{m.paneTitle(name, info, m.focus == focusList, l.list.w)}
 	if l.filterLine {
-		lines = append(lines, m.filter.view(l.list.w))
+		lines = append(lines, m.filterLine(l.list.w))
 	}
 	lines = append(lines, m.list.view(l.list.w, m.focus == focusList)...)
 	listB = box(lines, l.list.w, l.list.h)
-	if m.showStats {
+	if m.area == areaStats {
 		title := m.paneTitle("Latency", "per method · p50 p90 p99 max", m.focus == focusDetail, l.detail.w)
 		detailB = box(append([]string{title}, m.stats.view(l.detail.w, l.detail.h-1)...), l.detail.w, l.detail.h)
 	} else {
-		info := ""
-		if m.list.sel != 0 && !m.list.raw() {
-			info = "h/l request/response · x hex · y copy · w write"
-		} else if m.list.sel != 0 {
-			info = "x hex · y copy · w write"
-		}
-		if m.detail.hex {
-			info = "hex · " + info
-		}
-		title := m.paneTitle("Detail", info, m.focus == focusDetail, l.detail.w)
+		title := m.paneTitle("Detail", m.detail.title(m.list.raw(), m.list.sel), m.focus == focusDetail, l.detail.w)
 		detailB = box(append([]string{title}, m.detail.view(m.list.raw(), m.list.sel)...), l.detail.w, l.detail.h)
 	}
 	if !l.wide {
@@ -171,6 +160,17 @@ func (m Model) panes() []string {
 		out[i] = b.String()
 	}
 	return out
+}
+
+// filterLine is the list's filter line: the editor while the filter is
+// edited, else the active filter.
+func (m Model) filterLine(w int) string {
+	for _, o := range m.overlays {
+		if o.kind() == overlayFilter {
+			return o.view(w, 1)[0]
+		}
+	}
+	return m.filter.view(w)
 }
 
 // paneTitle is a pane's first line: its name, and information in a dimmer style.
@@ -204,32 +204,4 @@ func box(lines []string, w, h int) []string {
 		}
 	}
 	return out
-}
-
-// helpView is the full key map and the filter syntax.
-func (m Model) helpView() []string {
-	s := &m.c.styles
-	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (? or esc closes; j/k scroll)"), ""}
-	// Lay the groups out in as many rows as the width needs.
-	groups := m.c.keys.FullHelp()
-	per := len(groups)
-	wide := m.help
-	wide.SetWidth(0)
-	for per > 1 && lipgloss.Width(wide.FullHelpView(groups[:per])) > m.c.width-2 {
-		per--
-	}
-	for i := 0; i < len(groups); i += per {
-		if i > 0 {
-			lines = append(lines, "")
-		}
-		for _, l := range strings.Split(m.help.FullHelpView(groups[i:min(i+per, len(groups))]), "\n") {
-			lines = append(lines, "  "+l)
-		}
-	}
-	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
-	for _, l := range strings.Split(filterSyntax, "\n") {
-		lines = append(lines, "  "+s.Dim.Render(l))
-	}
-	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
-	return lines
 }

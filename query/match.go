@@ -1,4 +1,4 @@
-package ui
+package query
 
 import (
 	"sort"
@@ -11,15 +11,15 @@ import (
 
 // order puts the cheap terms first, so the frame text is read only for rows
 // that pass everything else.
-func (q *query) order() {
+func (q *Query) order() {
 	sort.SliceStable(q.terms, func(i, j int) bool {
 		return q.terms[i].kind != termText && q.terms[j].kind == termText
 	})
 }
 
-// rowLatency is an answered row's latency, or how long a pending row has
+// RowLatency is an answered row's latency, or how long a pending row has
 // waited so far; ok is false for rows that have neither.
-func rowLatency(r *store.Row, now time.Time) (time.Duration, bool) {
+func RowLatency(r *store.Row, now time.Time) (time.Duration, bool) {
 	switch r.Status {
 	case protocol.StatusOK, protocol.StatusError:
 		return r.Latency, true
@@ -29,9 +29,13 @@ func rowLatency(r *store.Row, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// matchRow reports whether row r passes q.
-func (q *query) matchRow(st *store.Store, r *store.Row, now time.Time) bool {
-	if q.conn != 0 && r.Conn != q.conn {
+// MatchRow reports whether row r of st passes q; now is the time pending
+// rows' waits are measured to. Text terms read the row's stored frames.
+func (q *Query) MatchRow(st *store.Store, r *store.Row, now time.Time) bool {
+	if q == nil {
+		return true
+	}
+	if q.Conn != 0 && r.Conn != q.Conn {
 		return false
 	}
 	for i := range q.terms {
@@ -54,8 +58,10 @@ func (q *query) matchRow(st *store.Store, r *store.Row, now time.Time) bool {
 			ok = uint64(r.Dir) == t.num
 		case termKindOf:
 			ok = t.set&(1<<r.Kind) != 0
+		case termFlag:
+			ok = t.set&(flag(r.Injected, flagInjected)|flag(r.Duplicate, flagDuplicate)) != 0
 		case termLatency:
-			if d, known := rowLatency(r, now); known {
+			if d, known := RowLatency(r, now); known {
 				ok = (t.over && d > t.dur) || (!t.over && d < t.dur && r.Status != protocol.StatusPending)
 			}
 		}
@@ -95,11 +101,14 @@ func (t *term) matchRowText(st *store.Store, r *store.Row) bool {
 	return false
 }
 
-// matchMsg reports whether message m passes q. In the raw stream, status
+// MatchMsg reports whether message m passes q. In the raw stream, status
 // terms can only tell error responses (status:error) from the rest
 // (status:ok), and latency terms match nothing.
-func (q *query) matchMsg(m *protocol.Message) bool {
-	if q.conn != 0 && m.Conn != q.conn {
+func (q *Query) MatchMsg(m *protocol.Message) bool {
+	if q == nil {
+		return true
+	}
+	if q.Conn != 0 && m.Conn != q.Conn {
 		return false
 	}
 	for i := range q.terms {
@@ -131,10 +140,20 @@ func (q *query) matchMsg(m *protocol.Message) bool {
 			ok = uint64(m.Dir) == t.num
 		case termKindOf:
 			ok = t.set&(1<<m.Info.Kind) != 0
+		case termFlag:
+			ok = t.set&(flag(m.Injected, flagInjected)|flag(m.Withheld, flagWithheld)) != 0
 		}
 		if ok == t.neg {
 			return false
 		}
 	}
 	return true
+}
+
+// flag is f when b holds, else 0.
+func flag(b bool, f uint32) uint32 {
+	if b {
+		return f
+	}
+	return 0
 }

@@ -1,8 +1,18 @@
-package ui
+// Package query is the filter language of sockscope's list, shared by the
+// UI's filter line and `sockscope export --filter`:
+//
+//	q, err := query.Parse(`method:add status:error slow:>100ms`)
+//	...
+//	q.BindConns(st.Conns()) // when q.NeedsConns()
+//	st.Rows(0, func(r store.Row) bool { if q.MatchRow(st, &r, now) { ... }; return true })
+//
+// Syntax describes it for people.
+package query
 
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,8 +21,8 @@ import (
 	"sockscope/store"
 )
 
-// filterSyntax documents the filter language; the help view shows it.
-const filterSyntax = `terms are ANDed; -term negates one; "quoted words" are one term
+// Syntax documents the filter language; the UI's help view shows it.
+const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   method:add         method contains add
   id:17              id is 17 (or "17")
   conn:3  conn:node  connection #3; client or process contains node
@@ -21,6 +31,7 @@ const filterSyntax = `terms are ANDed; -term negates one; "quoted words" are one
   kind:request       request response notification raw other
   slow:>100ms        latency over 100ms (pending rows count their wait)
   lat:<1ms           latency under 1ms
+  is:injected        what sockscope sent itself (also: withheld, duplicate)
   anything else      text in the frames (any case unless it has capitals)`
 
 // termKind is what a filter term tests.
@@ -36,9 +47,19 @@ const (
 	termDir
 	termKindOf
 	termLatency
+	termFlag
 )
 
-var termKindNames = [...]string{"text", "method", "id", "conn", "conn", "status", "dir", "kind", "slow"}
+var termKindNames = [...]string{"text", "method", "id", "conn", "conn", "status", "dir", "kind", "slow", "is"}
+
+// Flags an is: term tests, one bit each.
+const (
+	flagInjected = 1 << iota
+	flagWithheld
+	flagDuplicate
+)
+
+var flagWords = map[string]uint32{"injected": flagInjected, "inj": flagInjected, "withheld": flagWithheld, "duplicate": flagDuplicate, "dup": flagDuplicate}
 
 // String returns the term's key as typed.
 func (k termKind) String() string {
@@ -61,16 +82,31 @@ type term struct {
 	dur   time.Duration
 }
 
-// query is a parsed filter plus the connection chosen in the connections
-// pane. The zero query matches everything.
-type query struct {
-	src   string
+// Query is a parsed filter, plus a connection it is restricted to (the UI's
+// connections pane). The zero Query, and a nil one, match everything.
+type Query struct {
+	// Src is the filter as typed, trimmed.
+	Src   string
 	terms []term
-	conn  uint64 // 0 = all connections
+	// Conn restricts the query to one connection; 0 means all.
+	Conn uint64
 }
 
-// empty reports whether q matches everything.
-func (q *query) empty() bool { return q == nil || (len(q.terms) == 0 && q.conn == 0) }
+// Empty reports whether q matches everything.
+func (q *Query) Empty() bool { return q == nil || (len(q.terms) == 0 && q.Conn == 0) }
+
+// HasTerms reports whether q has filter terms (beside a connection).
+func (q *Query) HasTerms() bool { return q != nil && len(q.terms) > 0 }
+
+// WithConn returns a copy of q (which may be nil) restricted to connection
+// conn (0 for all). The copy binds its connection names on its own.
+func (q *Query) WithConn(conn uint64) *Query {
+	c := &Query{Conn: conn}
+	if q != nil {
+		c.Src, c.terms = q.Src, slices.Clone(q.terms)
+	}
+	return c
+}
 
 // statusGap is the bit of a status term that matches rows marked Gap (a
 // no-reply or orphan that may be sockscope's drops), beside the statuses'.
@@ -89,11 +125,11 @@ var kindWords = map[string]protocol.Kind{
 }
 
 var knownKeys = map[string]bool{"method": true, "m": true, "id": true, "conn": true, "c": true, "status": true,
-	"s": true, "dir": true, "d": true, "kind": true, "k": true, "slow": true, "lat": true, "latency": true}
+	"s": true, "dir": true, "d": true, "kind": true, "k": true, "slow": true, "lat": true, "latency": true, "is": true}
 
-// parseQuery parses the filter language (see filterSyntax).
-func parseQuery(src string) (*query, error) {
-	q := &query{src: strings.TrimSpace(src)}
+// Parse parses the filter language (see Syntax).
+func Parse(src string) (*Query, error) {
+	q := &Query{Src: strings.TrimSpace(src)}
 	defer q.order()
 	for _, tok := range splitTerms(src) {
 		t := term{}
@@ -150,6 +186,15 @@ func parseQuery(src string) (*query, error) {
 					return nil, fmt.Errorf("kind %q: want request, response, notification, raw or other", w)
 				}
 				t.set |= 1 << kd
+			}
+		case "is":
+			t.kind = termFlag
+			for _, w := range strings.Split(strings.ToLower(v), ",") {
+				f, ok := flagWords[w]
+				if !ok {
+					return nil, fmt.Errorf("is %q: want injected, withheld or duplicate", w)
+				}
+				t.set |= f
 			}
 		case "slow", "lat", "latency":
 			t.kind, t.over = termLatency, true
@@ -209,8 +254,13 @@ func foldTerm(v string) (string, bool) {
 	return v, false
 }
 
-// needsConns reports whether q names connections by client or process.
-func (q *query) needsConns() bool {
+// NeedsConns reports whether q names connections by client or process, so
+// that BindConns must be called before matching (again when connections
+// were added).
+func (q *Query) NeedsConns() bool {
+	if q == nil {
+		return false
+	}
 	for _, t := range q.terms {
 		if t.kind == termConnName {
 			return true
@@ -219,8 +269,8 @@ func (q *query) needsConns() bool {
 	return false
 }
 
-// bindConns resolves conn:name terms against the known connections.
-func (q *query) bindConns(conns []store.Conn) {
+// BindConns resolves conn:name terms against the known connections.
+func (q *Query) BindConns(conns []store.Conn) {
 	for i := range q.terms {
 		t := &q.terms[i]
 		if t.kind != termConnName {

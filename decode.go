@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"sockscope/capture"
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// fileOptions are the flags of the commands that read a session file
+// (show, export): no relay, so nothing about forwarding or recording.
+type fileOptions struct {
+	headless    bool
+	dump        bool
+	ids         string
+	maxMessages int
+	maxBytes    int64
+	maxFrame    int
+}
+
+// addFileFlags declares the decoding flags of a command that reads a
+// session file; ui adds the ones that choose between the UI and --dump.
+func addFileFlags(cmd *cobra.Command, o *fileOptions, ui bool) {
+	f := cmd.Flags()
+	if ui {
+		f.BoolVar(&o.headless, "headless", false, "no UI: decode the file, print a summary line")
+		f.BoolVar(&o.dump, "dump", false, "no UI: one JSON object per event on stdout (implies --headless)")
+	}
+	f.StringVar(&o.ids, "id", "", "JSON `FIELDS` that carry the request id (default: the ones the file was recorded with)")
+	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
+	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
+	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame (frames in the file are already cut to the cap they were recorded with)")
+}
+
+// decoded is a session file decoded into an engine's store.
+type decoded struct {
+	e   *capture.Engine
+	src *capture.File
+}
+
+// summary is the line show and export print about the file.
+func (d *decoded) summary(path string) string {
+	s := fmt.Sprintf("sockscope: %s: %d segments; %s", path, d.src.Segments, d.e.Counts())
+	if d.src.Cut > 0 {
+		s += fmt.Sprintf("; %d records cut short by a crash skipped", d.src.Cut)
+	}
+	if ev := d.e.Store.Totals().Evicted; ev > 0 {
+		s += fmt.Sprintf("; %d messages evicted from memory (raise --max-messages or --max-bytes)", ev)
+	}
+	return s
+}
+
+// decodeFile decodes the session file at path as if it were live: the same
+// framing, pairing and latencies (the recorded times), with the framing and
+// id fields of its first segment (o.ids overrides them). dump, if not nil,
+// gets --dump's lines.
+func decodeFile(ctx context.Context, path string, o fileOptions, dump io.Writer) (*decoded, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src := capture.NewFile(f)
+	h, err := src.Header()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ids := h.IDFields
+	if o.ids != "" {
+		ids = strings.Split(o.ids, ",")
+	}
+	if len(ids) == 0 {
+		ids = nil // the default
+	}
+	framing, err := protocol.ParseFraming(h.Framing)
+	if err != nil {
+		framing = protocol.FramingAuto
+	}
+	cfg := capture.Config{Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
+		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: true, Dump: dump}
+	e, err := capture.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Start(ctx, src)
+	if err := e.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &decoded{e: e, src: src}, nil
+}

@@ -1,0 +1,329 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/event"
+	"sockscope/observe"
+	"sockscope/protocol"
+	"sockscope/query"
+	"sockscope/store"
+)
+
+var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// observed decodes events through the real observer into a store.
+func observed(t *testing.T, evs []event.Event) *store.Store {
+	t.Helper()
+	st := store.New(store.Config{})
+	o := observe.New(observe.Config{Store: st})
+	q := event.NewQueue(0, true)
+	done := make(chan struct{})
+	go func() { o.Run(q); close(done) }()
+	for _, ev := range evs {
+		q.Put(ev)
+	}
+	q.Close()
+	<-done
+	return st
+}
+
+func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+// sessionEvents is two connections: lines with an injected request and a
+// frame of 200,000 bytes, and Content-Length frames on another listener.
+func sessionEvents(big []byte) []event.Event {
+	open := func(conn uint64, ms int, listen string) event.Event {
+		return event.Event{Type: event.Open, Conn: conn, At: at(ms), Peer: &event.Peer{Client: "@", Listen: listen, Upstream: "/up.sock", PID: -1, UID: -1}}
+	}
+	data := func(conn uint64, ms int, d protocol.Dir, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: conn, Dir: d, At: at(ms), Data: []byte(s)}
+	}
+	lsp := func(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
+	evs := []event.Event{
+		open(1, 0, "/front.sock"),
+		data(1, 1, protocol.C2S, `{"id":1,"method":"add","params":[1,2]}`+"\n"),
+		data(1, 3, protocol.S2C, `{"id":1,"result":3}`+"\n"),
+		data(1, 4, protocol.C2S, `{"id":2,"method":"big","params":"`+string(big)+`"}`+"\r\n"),
+		data(1, 9, protocol.S2C, `{"id":2,"result":true}`+"\n"),
+		data(1, 10, protocol.C2S, `{"id":3,"method":"add","params":[5]}`+"\n"),
+		data(1, 11, protocol.S2C, `{"id":3,"error":{"code":1}}`+"\n"),
+		open(2, 12, "/lsp.sock"),
+		data(2, 13, protocol.C2S, lsp(`{"jsonrpc":"2.0","id":1,"method":"initialize"}`)),
+		data(2, 15, protocol.S2C, lsp(`{"jsonrpc":"2.0","id":1,"result":{}}`)),
+		{Type: event.Close, Conn: 1, At: at(20)},
+		{Type: event.Close, Conn: 2, At: at(21)},
+	}
+	evs[5].Injected = true // the request with id 3
+	return evs
+}
+
+// block is one pcapng block, as read back.
+type block struct {
+	typ  uint32
+	body []byte // between the length fields
+}
+
+func readBlocks(t *testing.T, b []byte) []block {
+	t.Helper()
+	var out []block
+	for len(b) > 0 {
+		if len(b) < 12 {
+			t.Fatalf("%d bytes left over", len(b))
+		}
+		typ, n := le.Uint32(b), le.Uint32(b[4:])
+		if n%4 != 0 || int(n) > len(b) || le.Uint32(b[n-4:]) != n {
+			t.Fatalf("block %#x: bad length %d", typ, n)
+		}
+		out = append(out, block{typ, b[8 : n-4]})
+		b = b[n:]
+	}
+	return out
+}
+
+// packetOf parses an enhanced packet block: the interface, the TCP segment
+// and the comment.
+type packetOf struct {
+	ifc          uint32
+	sport, dport uint16
+	seq, ack     uint32
+	flags        uint8
+	payload      []byte
+	comment      string
+	size         int
+}
+
+func parsePacket(t *testing.T, body []byte) packetOf {
+	t.Helper()
+	p := packetOf{ifc: le.Uint32(body)}
+	n := int(le.Uint32(body[12:]))
+	data := body[20 : 20+n]
+	p.size = n
+	opts := body[20+(n+3)/4*4:]
+	for len(opts) >= 4 {
+		code, l := le.Uint16(opts), int(le.Uint16(opts[2:]))
+		if code == optComment {
+			p.comment = string(opts[4 : 4+l])
+		}
+		opts = opts[4+(l+3)/4*4:]
+	}
+	ip := data[ethHeader:]
+	if checksum(0, ip[:ipHeader]) != 0 {
+		t.Errorf("bad IP checksum")
+	}
+	tcp := ip[ipHeader:]
+	be := binary.BigEndian
+	p.sport, p.dport, p.seq, p.ack, p.flags = be.Uint16(tcp), be.Uint16(tcp[2:]), be.Uint32(tcp[4:]), be.Uint32(tcp[8:]), tcp[13]
+	p.payload = tcp[tcpHeader:]
+	var pseudo [12]byte
+	copy(pseudo[:], ip[12:20])
+	pseudo[9] = 6
+	be.PutUint16(pseudo[10:], uint16(len(tcp)))
+	if checksum(sum(0, pseudo[:]), tcp) != 0 {
+		t.Errorf("bad TCP checksum")
+	}
+	return p
+}
+
+// The pcapng: an interface per listener; per connection and direction the
+// payloads, in order and contiguous in sequence space, are the bytes on the
+// wire; acks follow the peer; no packet over the limit; comments pair.
+func TestPCAPNG(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 200_000)
+	evs := sessionEvents(big)
+	st := observed(t, evs)
+	var out bytes.Buffer
+	stats, err := Write(&out, st, PCAPNG, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stats.ContentLength || stats.Messages != 8 || stats.Exchanges != 4 {
+		t.Errorf("stats %+v", stats)
+	}
+	blocks := readBlocks(t, out.Bytes())
+	if blocks[0].typ != blockSHB || blocks[1].typ != blockIDB || blocks[2].typ != blockIDB {
+		t.Fatalf("blocks start %#x %#x %#x", blocks[0].typ, blocks[1].typ, blocks[2].typ)
+	}
+	if !bytes.Contains(blocks[1].body, []byte("/front.sock")) || !bytes.Contains(blocks[2].body, []byte("/lsp.sock")) {
+		t.Errorf("interfaces not named after the listeners")
+	}
+	type key struct {
+		port uint16
+		c2s  bool
+	}
+	streams := map[key][]byte{}
+	next := map[key]uint32{}
+	var comments []string
+	for _, b := range blocks[3:] {
+		p := parsePacket(t, b.body)
+		if len(p.payload) > MaxSegment {
+			t.Errorf("a packet of %d payload bytes", len(p.payload))
+		}
+		c2s := p.dport == ServerPort
+		client := p.sport
+		if !c2s {
+			client = p.dport
+		}
+		k, peer := key{client, c2s}, key{client, !c2s}
+		if want, ok := next[k]; ok && p.seq != want {
+			t.Errorf("seq %d, want %d", p.seq, want)
+		}
+		if want, ok := next[peer]; ok && p.flags&tcpACK != 0 && p.ack != want {
+			t.Errorf("ack %d, want the peer's next seq %d", p.ack, want)
+		}
+		next[k] = p.seq + uint32(len(p.payload))
+		if p.flags&(tcpSYN|tcpFIN) != 0 {
+			next[k]++
+		}
+		streams[k] = append(streams[k], p.payload...)
+		if len(p.payload) > 0 {
+			comments = append(comments, p.comment)
+		}
+		if client == firstClientPort+1 && p.ifc != 1 { // the second listener
+			t.Errorf("connection 2 on interface %d", p.ifc)
+		}
+	}
+	for _, ev := range evs {
+		if ev.Type != event.Data {
+			continue
+		}
+		k := key{uint16(firstClientPort + ev.Conn - 1), ev.Dir == protocol.C2S}
+		if !bytes.HasPrefix(streams[k], ev.Data) {
+			t.Fatalf("conn %d %v: stream does not go on with %.60q", ev.Conn, ev.Dir, ev.Data)
+		}
+		streams[k] = streams[k][len(ev.Data):]
+	}
+	for k, rest := range streams {
+		if len(rest) > 0 {
+			t.Errorf("%v: %d bytes more than were sent", k, len(rest))
+		}
+	}
+	want := []string{
+		"conn=1 c2s request id=1 method=add status=ok latency=2ms exchange=1",
+		"conn=1 s2c response id=1 method=add status=ok latency=2ms exchange=1",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=1/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=2/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=3/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=4/4",
+		"conn=1 s2c response id=2 method=big status=ok latency=5ms exchange=2",
+		"conn=1 c2s request id=3 method=add status=error latency=1ms exchange=3 flags=injected",
+		"conn=1 s2c response id=3 method=add status=error latency=1ms exchange=3 flags=injected",
+		"conn=2 c2s request id=1 method=initialize status=ok latency=2ms exchange=4",
+		"conn=2 s2c response id=1 method=initialize status=ok latency=2ms exchange=4",
+	}
+	if strings.Join(comments, "\n") != strings.Join(want, "\n") {
+		t.Errorf("comments:\n%s\nwant:\n%s", strings.Join(comments, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A filter keeps the exchanges it passes, in every format.
+func TestFilter(t *testing.T) {
+	st := observed(t, sessionEvents([]byte("small")))
+	q, err := query.Parse("method:add")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{PCAPNG, JSONL, HAR} {
+		var out bytes.Buffer
+		stats, err := Write(&out, st, f, Options{Filter: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.Exchanges != 2 || stats.Messages != 4 {
+			t.Errorf("%v: stats %+v, want the 2 add exchanges", f, stats)
+		}
+	}
+}
+
+// jsonl: one decodable line per exchange, with its pairing.
+func TestJSONL(t *testing.T) {
+	st := observed(t, sessionEvents([]byte("small")))
+	var out bytes.Buffer
+	if _, err := Write(&out, st, JSONL, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 4", len(lines))
+	}
+	add := lines[0]
+	if add["method"] != "add" || add["id"] != 1.0 || add["status"] != "ok" || add["latency_us"] != 2000.0 ||
+		add["response"].(map[string]any)["result"] != 3.0 || add["request_at"] != at(1).Format(time.RFC3339Nano) {
+		t.Errorf("add: %v", add)
+	}
+	if fl := lines[2]["flags"]; fmt.Sprint(fl) != "[injected]" || lines[2]["status"] != "error" {
+		t.Errorf("injected add: %v", lines[2])
+	}
+}
+
+// har: a valid HAR 1.2 log, one entry per exchange.
+func TestHAR(t *testing.T) {
+	st := observed(t, sessionEvents([]byte("small")))
+	var out bytes.Buffer
+	if _, err := Write(&out, st, HAR, Options{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	var har struct {
+		Log struct {
+			Version string
+			Creator struct{ Name, Version string }
+			Entries []struct {
+				StartedDateTime string
+				Time            float64
+				Request         struct {
+					Method, URL string
+					PostData    struct{ MimeType, Text string }
+				}
+				Response struct {
+					Status     int
+					StatusText string
+					Content    struct{ Text string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	l := har.Log
+	if l.Version != "1.2" || l.Creator.Name != "sockscope" || l.Creator.Version != "test" || len(l.Entries) != 4 {
+		t.Fatalf("log %+v", l)
+	}
+	e := l.Entries[0]
+	if e.Request.URL != "sockscope://conn-1/add?id=1" || e.Request.Method != "POST" || e.Response.Status != 200 ||
+		e.Time != 2 || e.Response.Content.Text != `{"id":1,"result":3}` || e.Request.PostData.MimeType != "application/json" {
+		t.Errorf("entry %+v", e)
+	}
+	if e := l.Entries[2]; e.Response.Status != 500 || e.Response.StatusText != "error" {
+		t.Errorf("error entry %+v", e)
+	}
+}
+
+// Terminal controls in payloads never reach the output raw.
+func TestEscapeControls(t *testing.T) {
+	var spare bytes.Buffer
+	in := "{\"a\":\"\x1b]52;\u009b2J\x7f\u2028é\"}\n"
+	got := string(escapeControls([]byte(in), &spare))
+	if got != "{\"a\":\"\\u001b]52;\\u009b2J\\u007f\\u2028é\"}\n" {
+		t.Errorf("got %q", got)
+	}
+	var v map[string]string
+	if err := json.Unmarshal([]byte(got), &v); err != nil || v["a"] != "\x1b]52;\u009b2J\x7f\u2028é" {
+		t.Errorf("%q does not decode to the input: %v %q", got, err, v["a"])
+	}
+}

@@ -1,0 +1,203 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), one entry per
+// exchange. An exchange is not HTTP, so the mapping is by analogy:
+//
+//	request.method   "POST" for a request, "NOTIFY" for a lone message
+//	request.url      sockscope://conn-<N>/<method>?id=<id>
+//	response.status  200 ok, 500 error, 0 no reply (pending, no-reply, orphan, none)
+//	response.statusText  sockscope's status
+//	time, timings.wait   the latency in milliseconds
+//
+// and what has no HTTP name goes in underscore members, as HAR allows:
+// _conn, _dir, _kind, _id, _method, _status, _flags.
+
+type harCreator struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type harNV struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type harEntry struct {
+	Started  string      `json:"startedDateTime"`
+	Time     float64     `json:"time"`
+	Request  harRequest  `json:"request"`
+	Response harResponse `json:"response"`
+	Cache    struct{}    `json:"cache"`
+	Timings  harTimings  `json:"timings"`
+
+	Conn   uint64   `json:"_conn"`
+	Dir    string   `json:"_dir"`
+	Kind   string   `json:"_kind"`
+	ID     string   `json:"_id,omitempty"`
+	Method string   `json:"_method,omitempty"`
+	Status string   `json:"_status"`
+	Flags  []string `json:"_flags,omitempty"`
+}
+
+type harRequest struct {
+	Method      string       `json:"method"`
+	URL         string       `json:"url"`
+	HTTPVersion string       `json:"httpVersion"`
+	Cookies     []harNV      `json:"cookies"`
+	Headers     []harNV      `json:"headers"`
+	QueryString []harNV      `json:"queryString"`
+	PostData    *harPostData `json:"postData,omitempty"`
+	HeadersSize int          `json:"headersSize"`
+	BodySize    int          `json:"bodySize"`
+}
+
+type harPostData struct {
+	MimeType string `json:"mimeType"`
+	Text     string `json:"text"`
+}
+
+type harResponse struct {
+	Status      int        `json:"status"`
+	StatusText  string     `json:"statusText"`
+	HTTPVersion string     `json:"httpVersion"`
+	Cookies     []harNV    `json:"cookies"`
+	Headers     []harNV    `json:"headers"`
+	Content     harContent `json:"content"`
+	RedirectURL string     `json:"redirectURL"`
+	HeadersSize int        `json:"headersSize"`
+	BodySize    int        `json:"bodySize"`
+}
+
+type harContent struct {
+	Size     int    `json:"size"`
+	MimeType string `json:"mimeType"`
+	Text     string `json:"text,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+}
+
+type harTimings struct {
+	Send    float64 `json:"send"`
+	Wait    float64 `json:"wait"`
+	Receive float64 `json:"receive"`
+}
+
+// mimeOf is the MIME type of a payload.
+func mimeOf(b []byte) string {
+	if json.Valid(b) {
+		return "application/json"
+	}
+	if utf8.Valid(b) {
+		return "text/plain"
+	}
+	return "application/octet-stream"
+}
+
+// entryOf builds the HAR entry of row r.
+func entryOf(st *store.Store, r *store.Row) harEntry {
+	req, resp := messagesOf(st, r)
+	e := harEntry{Conn: r.Conn, Dir: r.Dir.String(), Kind: r.Kind.String(), ID: r.ID, Method: r.Method,
+		Status: statusName(r.Status), Flags: flags(r, req, resp)}
+	path := url.PathEscape(r.Method)
+	u := fmt.Sprintf("sockscope://conn-%d/%s", r.Conn, path)
+	if r.ID != "" {
+		u += "?id=" + url.QueryEscape(r.ID)
+		e.Request.QueryString = []harNV{{Name: "id", Value: r.ID}}
+	}
+	e.Request.Method = "NOTIFY"
+	if r.Kind == protocol.KindRequest {
+		e.Request.Method = "POST"
+	}
+	e.Request.URL, e.Request.HTTPVersion = u, "sockscope"
+	e.Request.HeadersSize, e.Request.BodySize = -1, -1
+	e.Response.HTTPVersion, e.Response.HeadersSize, e.Response.BodySize = "sockscope", -1, -1
+	e.Response.StatusText = statusName(r.Status)
+	switch r.Status {
+	case protocol.StatusOK:
+		e.Response.Status = 200
+	case protocol.StatusError:
+		e.Response.Status = 500
+	}
+	at := r.ReqAt
+	if req != nil {
+		b := req.Frame.Data
+		e.Request.PostData = &harPostData{MimeType: mimeOf(b), Text: strings.ToValidUTF8(string(b), "\uFFFD")}
+		e.Request.BodySize = req.Frame.Size
+	}
+	if resp != nil {
+		b := resp.Frame.Data
+		c := harContent{Size: resp.Frame.Size, MimeType: mimeOf(b)}
+		if utf8.Valid(b) {
+			c.Text = string(b)
+		} else {
+			c.Text, c.Encoding = base64.StdEncoding.EncodeToString(b), "base64"
+		}
+		e.Response.Content, e.Response.BodySize = c, resp.Frame.Size
+		if req == nil {
+			at = resp.At
+		}
+	}
+	e.Started = at.Format(time.RFC3339Nano)
+	if r.Status == protocol.StatusOK || r.Status == protocol.StatusError {
+		ms := float64(r.Latency) / float64(time.Millisecond)
+		e.Time, e.Timings.Wait = ms, ms
+	}
+	e.Request.Cookies, e.Request.Headers = []harNV{}, []harNV{}
+	if e.Request.QueryString == nil {
+		e.Request.QueryString = []harNV{}
+	}
+	e.Response.Cookies, e.Response.Headers = []harNV{}, []harNV{}
+	return e
+}
+
+// writeHAR writes a HAR log of the selected exchanges, one entry per line
+// so that no entry is held longer than it is written.
+func writeHAR(w io.Writer, st *store.Store, sel selection, opts Options) (Stats, error) {
+	var stats Stats
+	bw := bufio.NewWriterSize(w, 256<<10)
+	hb, err := json.Marshal(harCreator{Name: opts.Creator, Version: opts.Version})
+	if err != nil {
+		return stats, err
+	}
+	fmt.Fprintf(bw, "{\"log\":{\"version\":\"1.2\",\"creator\":%s,\"entries\":[\n", escapeControls(hb, &bytes.Buffer{}))
+	var buf, spare bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, seq := range sel.rows {
+		r, ok := st.Row(seq)
+		if !ok {
+			continue
+		}
+		buf.Reset()
+		e := entryOf(st, &r)
+		if err := enc.Encode(&e); err != nil {
+			return stats, err
+		}
+		if stats.Exchanges > 0 {
+			bw.WriteString(",\n")
+		}
+		line := escapeControls(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), &spare)
+		if _, err := bw.Write(line); err != nil {
+			return stats, err
+		}
+		stats.Exchanges++
+		stats.Messages += btoi(e.Request.PostData != nil) + btoi(e.Response.Content.MimeType != "")
+	}
+	bw.WriteString("\n]}}\n")
+	return stats, bw.Flush()
+}

@@ -1,0 +1,263 @@
+package export
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// item is one thing to write, in time order: a connection's opening, a
+// message, or its end.
+type item struct {
+	at   time.Time
+	rank uint8 // itemOpen, itemMessage, itemClose: the order at equal times
+	conn uint64
+	seq  uint64 // message seq
+}
+
+const (
+	itemOpen uint8 = iota
+	itemMessage
+	itemClose
+)
+
+// writePCAPNG writes the selected exchanges' messages (every message when
+// nothing filters) as packets, in the order they were read.
+func writePCAPNG(w io.Writer, st *store.Store, sel selection, opts Options) (Stats, error) {
+	var stats Stats
+	rowOf := map[uint64]uint64{} // message seq → row seq
+	for _, seq := range sel.rows {
+		if r, ok := st.Row(seq); ok {
+			for _, m := range [2]uint64{r.Req, r.Resp} {
+				if m != 0 {
+					rowOf[m] = r.Seq
+				}
+			}
+		}
+	}
+	stats.Exchanges = len(sel.rows)
+
+	// The messages, each at its read time, kept in order within its
+	// direction even if the clock went back.
+	type span struct {
+		first, last time.Time
+		lastDir     [2]time.Time
+	}
+	spans := map[uint64]*span{}
+	var items []item
+	first, _ := st.MessageBounds()
+	st.Messages(first, func(m *protocol.Message) bool {
+		if _, ok := rowOf[m.Seq]; !ok && !sel.all {
+			return true
+		}
+		sp := spans[m.Conn]
+		if sp == nil {
+			sp = &span{first: m.At}
+			spans[m.Conn] = sp
+		}
+		at := m.At
+		if d := m.Dir & 1; at.Before(sp.lastDir[d]) {
+			at = sp.lastDir[d]
+		}
+		sp.lastDir[m.Dir&1] = at
+		sp.first, sp.last = minTime(sp.first, at), maxTime(sp.last, at)
+		items = append(items, item{at: at, rank: itemMessage, conn: m.Conn, seq: m.Seq})
+		return true
+	})
+
+	// The connections: all of them when nothing filters, else those with
+	// messages exported; an interface per listener.
+	conns := map[uint64]store.Conn{}
+	var ifaces []string
+	ifaceOf := map[string]uint32{}
+	streams := map[uint64]*stream{}
+	for _, c := range st.Conns() {
+		sp := spans[c.ID]
+		if sp == nil && !sel.all {
+			continue
+		}
+		conns[c.ID] = c
+		if _, ok := ifaceOf[c.Listen]; !ok {
+			ifaceOf[c.Listen] = uint32(len(ifaces))
+			ifaces = append(ifaces, c.Listen)
+		}
+		streams[c.ID] = newStream(c.ID, ifaceOf[c.Listen])
+		opened, closed := c.Opened, c.Closed
+		if sp != nil {
+			opened, closed = minTime(opened, sp.first), maxTime(closed, sp.last)
+		}
+		items = append(items, item{at: opened, rank: itemOpen, conn: c.ID})
+		if c.State != store.ConnOpen {
+			items = append(items, item{at: closed, rank: itemClose, conn: c.ID})
+		}
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.rank, b.rank)
+	})
+
+	p := newPCAPNGWriter(w)
+	p.section(opts.Creator + " " + opts.Version)
+	for _, name := range ifaces {
+		p.iface(name, fmt.Sprintf("sockscope: the connections to %s as TCP streams to 127.0.0.1:%d", name, ServerPort))
+	}
+	if len(ifaces) == 0 { // a capture needs an interface to be opened
+		p.iface("sockscope", "")
+	}
+	var pkt []byte
+	put := func(s *stream, at time.Time, c2s bool, flags uint8, payload []byte, comment string) {
+		pkt = s.segment(pkt, c2s, flags, payload)
+		p.packet(s.ifc, at, pkt, comment)
+		stats.Packets++
+	}
+	for _, it := range items {
+		s := streams[it.conn]
+		if s == nil { // a message of a connection the store no longer knows
+			s = newStream(it.conn, 0)
+			streams[it.conn] = s
+		}
+		c := conns[it.conn]
+		switch it.rank {
+		case itemOpen:
+			why := openComment(&c)
+			put(s, it.at, true, tcpSYN, nil, why)
+			put(s, it.at, false, tcpSYN|tcpACK, nil, why)
+			put(s, it.at, true, tcpACK, nil, why)
+		case itemClose:
+			if c.State == store.ConnFailed {
+				put(s, it.at, false, tcpRST|tcpACK, nil, fmt.Sprintf("conn=%d failed: %s", c.ID, c.Err))
+				continue
+			}
+			why := fmt.Sprintf("conn=%d closed", c.ID)
+			put(s, it.at, true, tcpFIN|tcpACK, nil, why)
+			put(s, it.at, false, tcpFIN|tcpACK, nil, why)
+			put(s, it.at, true, tcpACK, nil, why)
+		case itemMessage:
+			m, ok := st.Message(it.seq)
+			if !ok {
+				continue
+			}
+			stats.Messages++
+			var row *store.Row
+			if r, ok := st.Row(rowOf[it.seq]); ok {
+				row = &r
+			}
+			wire, cl := onWire(&m)
+			stats.ContentLength = stats.ContentLength || cl
+			comment := messageComment(&m, row)
+			parts := (len(wire) + MaxSegment - 1) / MaxSegment
+			for i := 0; i < parts; i++ {
+				chunk := wire[i*MaxSegment : min(len(wire), (i+1)*MaxSegment)]
+				why := comment
+				if parts > 1 {
+					why += fmt.Sprintf(" part=%d/%d", i+1, parts)
+				}
+				flags := uint8(tcpACK)
+				if i == parts-1 {
+					flags |= tcpPSH
+				}
+				put(s, it.at, m.Dir == protocol.C2S, flags, chunk, why)
+			}
+		}
+	}
+	return stats, p.flush()
+}
+
+// onWire returns the bytes message m took on the wire, as far as they were
+// kept: its payload in its framing, which the bytes around the payload
+// tell. contentLength is set for a frame that had a Content-Length header;
+// the header is rebuilt in its usual form, for the bytes kept.
+func onWire(m *protocol.Message) (b []byte, contentLength bool) {
+	f := &m.Frame
+	e := protocol.Encoder{Framing: protocol.FramingRaw}
+	switch extra := f.Wire - max(f.Size, len(f.Data)); {
+	case extra == 1:
+		e.Framing = protocol.FramingLines
+	case extra == 2:
+		e.Framing, e.CRLF = protocol.FramingLines, true
+	case extra > 2:
+		e.Framing = protocol.FramingContentLength
+	}
+	return e.Append(nil, f.Data), e.Framing == protocol.FramingContentLength
+}
+
+// openComment describes who connected.
+func openComment(c *store.Conn) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "conn=%d opened listen=%s upstream=%s client=%s", c.ID, c.Listen, c.Upstream, c.Client)
+	if c.PID > 0 {
+		fmt.Fprintf(&b, " pid=%d", c.PID)
+	}
+	if c.Process != "" {
+		fmt.Fprintf(&b, " process=%s", c.Process)
+	}
+	return b.String()
+}
+
+// messageComment says a message's place in its exchange:
+//
+//	conn=1 c2s request id=1 method=add status=ok latency=1.2ms exchange=3 flags=injected
+func messageComment(m *protocol.Message, r *store.Row) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "conn=%d %s %s", m.Conn, m.Dir, m.Info.Kind)
+	if r == nil {
+		if m.Info.ID != nil {
+			fmt.Fprintf(&b, " id=%s", m.Info.ID)
+		}
+		if m.Info.Method != nil {
+			fmt.Fprintf(&b, " method=%s", m.Info.Method)
+		}
+		return b.String()
+	}
+	if r.ID != "" {
+		fmt.Fprintf(&b, " id=%s", r.ID)
+	}
+	if r.Method != "" {
+		fmt.Fprintf(&b, " method=%s", r.Method)
+	}
+	if r.Status != protocol.StatusNone {
+		fmt.Fprintf(&b, " status=%s", r.Status)
+	}
+	if r.Status == protocol.StatusOK || r.Status == protocol.StatusError {
+		fmt.Fprintf(&b, " latency=%s", r.Latency)
+	}
+	fmt.Fprintf(&b, " exchange=%d", r.Seq)
+	var req, resp *protocol.Message
+	if m.Seq == r.Req {
+		req = m
+	} else {
+		resp = m
+	}
+	if fl := flags(r, req, resp); len(fl) > 0 {
+		fmt.Fprintf(&b, " flags=%s", strings.Join(fl, ","))
+	}
+	if m.Frame.Truncated {
+		fmt.Fprintf(&b, " kept=%d/%d", len(m.Frame.Data), m.Frame.Size)
+	}
+	if m.Info.Err != "" {
+		fmt.Fprintf(&b, " reason=%q", m.Info.Err)
+	}
+	return b.String()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,45 @@
+package proxy
+
+import (
+	"net"
+	"path/filepath"
+
+	"golang.org/x/sys/windows"
+)
+
+// peerCred returns the pid of the process at the other end of a named pipe
+// connection, from GetNamedPipeClientProcessId: one call, cheap enough for
+// the accept path. A Windows user is a SID, not a number: uid is -1. Its
+// name is left to ProcessName, off that path. Anything but a pipe (TCP)
+// tells nothing.
+func peerCred(c net.Conn) (pid, uid int) {
+	pid, uid = -1, -1
+	f, ok := c.(interface{ Fd() uintptr }) // go-winio's pipe connections
+	if !ok {
+		return
+	}
+	var p uint32
+	if err := windows.GetNamedPipeClientProcessId(windows.Handle(f.Fd()), &p); err != nil {
+		return
+	}
+	return int(p), uid
+}
+
+// ProcessName returns the file name of process pid's image ("client.exe"),
+// or "" when it is unknown (or already gone).
+func ProcessName(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
+	if err != nil {
+		return ""
+	}
+	defer windows.CloseHandle(h)
+	buf := make([]uint16, windows.MAX_LONG_PATH)
+	n := uint32(len(buf))
+	if err := windows.QueryFullProcessImageName(h, 0, &buf[0], &n); err != nil {
+		return ""
+	}
+	return filepath.Base(windows.UTF16ToString(buf[:n]))
+}

@@ -1,0 +1,90 @@
+package query
+
+import (
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+func TestParseQuery(t *testing.T) {
+	for _, bad := range []string{"status:maybe", "dir:up", "slow:>fast", "kind:thing"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	q, err := Parse(`method:add "two words" -id:3 slow:>=1s`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.terms) != 4 || q.terms[3].kind != termText || q.terms[3].str != "two words" {
+		t.Fatalf("terms %+v", q.terms)
+	}
+	if q.terms[1].kind != termID || !q.terms[1].neg || q.terms[2].dur != time.Second {
+		t.Fatalf("terms %+v", q.terms)
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, c := range []struct {
+		hay, needle string
+		want        bool
+	}{
+		{"Hello World", "world", true}, {"Hello World", "hello", true}, {"abc", "abcd", false},
+		{"xxAxxAB", "ab", true}, {"", "a", false}, {"a", "", true}, {"WORLD", "worle", false},
+	} {
+		if got := containsFold([]byte(c.hay), c.needle); got != c.want {
+			t.Errorf("containsFold(%q, %q) = %v", c.hay, c.needle, got)
+		}
+	}
+}
+
+func TestFilterStatusGap(t *testing.T) {
+	st := store.New(store.Config{})
+	var rows [2]uint64
+	st.Update(func(tx *store.Tx) {
+		for i := range rows {
+			rows[i] = tx.AddRow(store.Row{Conn: 1, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusPending})
+			tx.SetStatus(rows[i], protocol.StatusNoReply)
+		}
+		tx.SetGap(rows[0])
+	})
+	for q, want := range map[string]uint64{"status:gap": rows[0], "status:noreply -status:gap": rows[1]} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		st.Rows(0, func(r store.Row) bool {
+			if pq.MatchRow(st, &r, time.Now()) {
+				got = append(got, r.Seq)
+			}
+			return true
+		})
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s matched rows %v, want [%d]", q, got, want)
+		}
+	}
+}
+
+// is:injected finds what sockscope sent itself; is:withheld the frames it
+// kept from a peer.
+func TestFilterFlags(t *testing.T) {
+	if _, err := Parse("is:sent"); err == nil {
+		t.Error("is:sent parsed")
+	}
+	q, _ := Parse("is:injected")
+	plain, inj := store.Row{Method: "m"}, store.Row{Method: "m", Injected: true}
+	if q.MatchRow(nil, &plain, time.Now()) || !q.MatchRow(nil, &inj, time.Now()) {
+		t.Error("is:injected matches the wrong rows")
+	}
+	q, _ = Parse("-is:injected")
+	if !q.MatchRow(nil, &plain, time.Now()) || q.MatchRow(nil, &inj, time.Now()) {
+		t.Error("-is:injected matches the wrong rows")
+	}
+	q, _ = Parse("is:withheld")
+	if q.MatchMsg(&protocol.Message{}) || !q.MatchMsg(&protocol.Message{Withheld: true}) {
+		t.Error("is:withheld matches the wrong messages")
+	}
+}

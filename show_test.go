@@ -1,0 +1,231 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"sockscope/session"
+)
+
+// dialListening connects to the Unix socket at path once something listens
+// there: connecting is how to know.
+func dialListening(t *testing.T, path string) net.Conn {
+	t.Helper()
+	var c net.Conn
+	eventually(t, path+" to accept connections", func() bool {
+		var err error
+		c, err = net.Dial("unix", path)
+		return err == nil
+	})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// call writes a JSON-RPC request with id on c and reads one line back.
+func call(t *testing.T, c net.Conn, r *bufio.Reader, id int) {
+	t.Helper()
+	fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo"}`+"\n", id)
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := r.ReadString('\n'); err != nil {
+		t.Fatalf("call %d: %v", id, err)
+	}
+}
+
+// showRun runs the real binary on a session file and returns its stdout and
+// stderr; it fails the test if the command fails.
+func showRun(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sockscope %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// A run that crashed in the middle of writing a record, then a new run
+// appending to the same file: show reads both segments (7 connections,
+// not the first run's 4), the connections the crash left open end with
+// an error at its last record, and the record cut short is skipped.
+func TestShowReadsPastACrash(t *testing.T) {
+	svc, front := paths(t)
+	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
+	echoServer(t, svc)
+
+	crashed := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
+	for i := 0; i < 4; i++ { // left open: the crash ends them
+		c := dialListening(t, front)
+		r := bufio.NewReader(c)
+		for id := 1; id <= 3; id++ {
+			call(t, c, r, id)
+		}
+	}
+	eventually(t, "the first run's 24 frames in the file", func() bool {
+		recs, _ := session.ReadFile(file)
+		n := 0
+		for _, r := range recs {
+			if r.Type == session.TypeFrame {
+				n++
+			}
+		}
+		return n == 24
+	})
+	crashed.cmd.Process.Signal(syscall.SIGKILL)
+	crashed.wait()
+	os.Remove(front)
+
+	// The crash cut the last record in half.
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := b[bytes.LastIndexByte(b[:len(b)-1], '\n')+1:]
+	if !bytes.Contains(last, []byte(`"type":"frame","conn":4,"dir":"s2c"`)) {
+		t.Fatalf("last record %q: want the last reply", last)
+	}
+	if err := os.Truncate(file, int64(len(b)-len(last)/2)); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
+	for i := 0; i < 3; i++ {
+		c := dialListening(t, front)
+		r := bufio.NewReader(c)
+		for id := 1; id <= 3; id++ {
+			call(t, c, r, id)
+		}
+		c.(*net.UnixConn).CloseWrite()
+		io.Copy(io.Discard, r)
+		c.Close()
+	}
+	eventually(t, "the second run's 3 closes in the file", func() bool {
+		recs, _ := session.ReadFile(file)
+		n := 0
+		for _, r := range recs {
+			if r.Type == session.TypeClose {
+				n++
+			}
+		}
+		return n == 3
+	})
+	if code := second.stop(os.Interrupt); code != 0 {
+		t.Fatalf("second run exited %d: %s", code, second.err.String())
+	}
+
+	out, summary := showRun(t, "show", "--dump", file)
+	opens, failed := map[float64]bool{}, 0
+	status := map[string]int{}
+	for _, l := range dumpLines(t, []byte(out)) {
+		switch l["type"] {
+		case "open":
+			opens[l["conn"].(float64)] = true
+		case "error":
+			failed++
+			if !strings.Contains(l["error"].(string), "the recording ends here") {
+				t.Errorf("connection %v ended with %q", l["conn"], l["error"])
+			}
+		case "exchange":
+			status[l["status"].(string)]++
+		}
+	}
+	if len(opens) != 7 || !opens[1] || !opens[7] {
+		t.Errorf("connections %v, want 1 to 7", opens)
+	}
+	if failed != 4 {
+		t.Errorf("%d connections ended with an error, want the crashed run's 4", failed)
+	}
+	// 4×3 + 3×3 calls, less the one whose reply was cut short.
+	if status["ok"] != 20 || status["no-reply"] != 1 || len(status) != 2 {
+		t.Errorf("exchanges by status %v, want 20 ok and 1 no-reply", status)
+	}
+	if !strings.Contains(summary, "2 segments") || !strings.Contains(summary, "7 connections (4 failed)") ||
+		!strings.Contains(summary, "1 records cut short") {
+		t.Errorf("summary %q", summary)
+	}
+}
+
+// xidServer answers each JSON line {"xid":N,...} with {"xid":N,"result":"ok"}.
+func xidServer(c net.Conn) {
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		var m struct {
+			XID json.RawMessage `json:"xid"`
+		}
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			return
+		}
+		fmt.Fprintf(c, `{"xid":%s,"result":"ok"}`+"\n", m.XID)
+	}
+}
+
+// A session recorded with --id xid pairs its calls when shown (show reads
+// the recorded id fields), and --id overrides them; view is show.
+func TestShowRecordedIDFields(t *testing.T) {
+	svc, front := paths(t)
+	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
+	startUpstream(t, svc, xidServer)
+	p := startSS(t, nil, "--headless", "--id", "xid", "--record", file, "--listen", front, svc)
+	c := dialListening(t, front)
+	r := bufio.NewReader(c)
+	for id := 1; id <= 5; id++ {
+		fmt.Fprintf(c, `{"xid":%d,"method":"ping"}`+"\n", id)
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	if code := p.stop(os.Interrupt); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.err.String())
+	}
+	if !strings.Contains(p.out.String(), "5 requests: 5 ok") {
+		t.Fatalf("live summary %q", p.out.String())
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "--headless", file}, "5 requests: 5 ok"},
+		{[]string{"view", "--headless", file}, "5 requests: 5 ok"},
+		{[]string{"show", "--headless", "--id", "rid,id", file}, "0 requests"},
+		{[]string{"show", "--headless", "--id", "xid", file}, "5 requests: 5 ok"},
+	} {
+		if _, summary := showRun(t, c.args...); !strings.Contains(summary, c.want) {
+			t.Errorf("%v: %q, want %q", c.args, summary, c.want)
+		}
+	}
+}
+
+// show takes no flag that means nothing for a file.
+func TestShowFlags(t *testing.T) {
+	file := filepath.Join(shortDir(t), "s.jsonl")
+	rec, err := session.Create(file, session.Header{Started: time.Now(), Framing: "auto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.End(time.Now(), 0, 0)
+	for _, flag := range []string{"--lossless", "--record=x", "--listen=x", "--mode=0600"} {
+		out, err := exec.Command(binary, "show", "--headless", flag, file).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "unknown flag") {
+			t.Errorf("show %s: %v, %q; want an unknown flag", flag, err, out)
+		}
+	}
+	help, _ := showRun(t, "show", "--help")
+	if strings.Contains(help, "forwarded") || !strings.Contains(help, "--id") {
+		t.Errorf("show --help:\n%s", help)
+	}
+}

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// composeOverlay writes a message over the panes: a new one for a
+// connection (n, N), prefilled from the last frame of the same method, or
+// a stored request being edited (e without $EDITOR). ctrl+s checks the
+// JSON and, when it parses, hands it to the root to send; when it does not,
+// the parser's message and position show under the editor and nothing is
+// sent.
+type composeOverlay struct {
+	c       *common
+	t       target
+	method  string // the selected exchange's method, for the prefill
+	editing bool   // a stored request is being edited: the target is fixed
+	from    string // where the text came from, for the title
+	prefill string // the text as it was filled in
+	err     string
+	ta      textarea.Model
+}
+
+// newCompose opens the editor on text for t.
+func newCompose(c *common, t target, text, from string) composeOverlay {
+	ta := textarea.New()
+	ta.ShowLineNumbers = true
+	ta.MaxHeight = 0
+	ta.CharLimit = protocol.DefaultMaxFrame
+	ta.SetStyles(c.styles.Editor)
+	ta.Focus()
+	o := composeOverlay{c: c, t: t, ta: ta}
+	o = o.fill(text, from)
+	return o.resize()
+}
+
+// fill replaces the text.
+func (o composeOverlay) fill(text, from string) composeOverlay {
+	o.prefill, o.from, o.err = text, from, ""
+	o.ta.SetValue(text)
+	o.ta.MoveToBegin()
+	return o
+}
+
+func (o composeOverlay) resize() composeOverlay {
+	o.ta.SetWidth(max(10, o.c.width))
+	o.ta.SetHeight(max(1, o.c.height-2-3))
+	return o
+}
+
+func (o composeOverlay) kind() overlayKind { return overlayCompose }
+
+func (o composeOverlay) update(msg tea.Msg) (overlay, effect) {
+	k := &o.c.keys
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg, tea.BackgroundColorMsg:
+		o.ta.SetStyles(o.c.styles.Editor)
+		return o.resize(), effect{}
+	case tea.KeyPressMsg:
+		switch {
+		case keyMatches(msg, k.ComposeCancel):
+			return o, effect{done: true}
+		case keyMatches(msg, k.ComposeSend):
+			payload, err := checkJSON([]byte(o.ta.Value()))
+			if err != nil {
+				o.err = err.Error()
+				return o, effect{}
+			}
+			return o, effect{msg: sendMsg{t: o.t, payload: payload, what: o.what()}, done: true}
+		case keyMatches(msg, k.ComposeDir) && !o.editing && !o.t.newConn:
+			o.t.dir = o.t.dir.Opposite()
+			if o.ta.Value() == o.prefill {
+				text, from := lastFrame(o.c.st, o.method, o.t)
+				o = o.fill(text, from)
+			}
+			return o, effect{}
+		}
+	case tea.PasteMsg:
+	default:
+		return o, effect{}
+	}
+	o.err = ""
+	var cmd tea.Cmd
+	o.ta, cmd = o.ta.Update(msg)
+	return o, effect{cmd: cmd}
+}
+
+// what names the message for the notice.
+func (o composeOverlay) what() string {
+	if o.editing {
+		return "sent the edited " + o.from
+	}
+	return "sent a new message"
+}
+
+func (o composeOverlay) bindings() []key.Binding {
+	k := &o.c.keys
+	b := []key.Binding{k.ComposeSend}
+	if !o.editing && !o.t.newConn {
+		dir := k.ComposeDir
+		if o.t.dir == protocol.C2S {
+			dir.SetHelp("ctrl+t", "to the client")
+		} else {
+			dir.SetHelp("ctrl+t", "to the server")
+		}
+		b = append(b, dir)
+	}
+	return append(b, k.ComposeCancel)
+}
+
+func (o composeOverlay) view(w, h int) []string {
+	s := &o.c.styles
+	title := "Compose"
+	if o.editing {
+		title = "Edit"
+	}
+	lines := []string{
+		cut(s.PaneTitleFocus.Render("▌ "+title)+"  "+s.PaneInfo.Render("→ "+o.t.String()), w),
+		cut(s.Dim.Render("  "+o.from), w),
+	}
+	lines = append(lines, strings.Split(o.ta.View(), "\n")...)
+	lines = lines[:min(len(lines), max(0, h-1))]
+	for len(lines) < h-1 {
+		lines = append(lines, "")
+	}
+	foot := s.Dim.Render("  JSON, sent compact on one line; a request's id is remapped on the wire")
+	if o.err != "" {
+		foot = s.ErrorText.Render("  not sent: " + sanitize(o.err))
+	}
+	return append(lines, cut(foot, w))
+}
+
+// lastFrame is the text to start a new message to t with: the last stored
+// request or notification of method going that way, else the last one going
+// that way on t's connection, else the last one going that way at all, else
+// a skeleton. from says which it is.
+func lastFrame(st *store.Store, method string, t target) (text, from string) {
+	var best [3]uint64 // by preference: same method, same connection, any
+	_, next := st.RowBounds()
+	n := 0
+	st.RowsBefore(next, func(r store.Row) bool {
+		n++
+		if r.Dir != t.dir || r.Req == 0 || (r.Kind != protocol.KindRequest && r.Kind != protocol.KindNotification) {
+			return n < 20000
+		}
+		switch {
+		case best[0] == 0 && method != "" && r.Method == method:
+			best[0] = r.Req
+		case best[1] == 0 && r.Conn == t.conn:
+			best[1] = r.Req
+		case best[2] == 0:
+			best[2] = r.Req
+		}
+		return best[0] == 0 && n < 20000
+	})
+	for _, seq := range best {
+		if seq == 0 {
+			continue
+		}
+		msg, ok := st.Message(seq)
+		if !ok || msg.Frame.Truncated {
+			continue
+		}
+		text, ok := prettyJSON(msg.Frame.Data)
+		if !ok {
+			continue
+		}
+		return text, "prefilled from " + msgName(&msg) + ", message #" + strconv.FormatUint(seq, 10) + " (" + msg.Dir.String() + ")"
+	}
+	return "{\n  \"method\": \"\"\n}", "nothing stored goes that way: a skeleton to fill in"
+}
+
+// compose is n (and N with newConn): a new message for the selected
+// exchange's connection.
+func (m Model) compose(newConn bool) (Model, tea.Cmd) {
+	var conn uint64
+	var method string
+	if m.list.raw() {
+		msg, ok := m.c.st.Message(m.list.sel)
+		if !ok {
+			return m.setNotice("nothing to compose for: that message is not stored any more", true), nil
+		}
+		conn, method = msg.Conn, string(msg.Info.Method)
+	} else {
+		r, ok := m.c.st.Row(m.list.sel)
+		if !ok {
+			return m.setNotice("nothing to compose for: that exchange is not stored any more", true), nil
+		}
+		conn, method = r.Conn, r.Method
+	}
+	t := target{conn: conn, dir: protocol.C2S, newConn: newConn}
+	if !newConn {
+		if c, ok := m.c.st.Conn(conn); ok && c.State != store.ConnOpen {
+			return m.setNotice("conn #"+strconv.FormatUint(conn, 10)+" is "+c.State.String()+" (N sends on a new connection)", true), nil
+		}
+	}
+	text, from := lastFrame(m.c.st, method, t)
+	o := newCompose(m.c, t, text, from)
+	o.method = method
+	m.overlays = m.overlays.push(o)
+	return m, nil
+}

@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+func TestEditInline(t *testing.T) {
+	t.Setenv("EDITOR", "")
+	ctl := &fakeControl{}
+	m := selectMethod(t, newControlModel(t, demoStore(t), 80, 24, ctl), "getUser")
+	m = pressRun(t, m, "e")
+	if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || !strings.Contains(view(m), `"name": "ada"`) {
+		t.Fatalf("e without $EDITOR: no inline editor with the request:\n%s", view(m))
+	}
+	// A stray character: refused with the parser's message and the place.
+	m = update(t, m, tea.PasteMsg{Content: "x"})
+	m = pressRun(t, m, "ctrl+s")
+	if len(ctl.recorded()) != 0 || m.overlays.top() == nil {
+		t.Fatal("invalid JSON was sent or the editor closed")
+	}
+	if v := view(m); !strings.Contains(v, "not sent: invalid JSON at line 1, column 1: invalid character 'x'") {
+		t.Fatalf("no parser message with its position:\n%s", v)
+	}
+	m = pressRun(t, m, "backspace", "ctrl+s")
+	calls := ctl.recorded()
+	want := `{"jsonrpc":"2.0","id":"u-7","method":"getUser","params":{"name":"ada","fields":["email","roles"]}}`
+	if len(calls) != 1 || calls[0] != (controlCall{conn: 2, dir: protocol.C2S, msg: want}) {
+		t.Fatalf("calls %+v", calls)
+	}
+	if m.overlays.top() != nil || !strings.Contains(m.notice, "sent the edited getUser") {
+		t.Fatalf("after sending: overlay %v notice %q", m.overlays.top(), m.notice)
+	}
+	// esc leaves without sending.
+	m = pressRun(t, m, "e", "esc")
+	if m.overlays.top() != nil || len(ctl.recorded()) != 1 {
+		t.Fatal("esc: the editor stays or something was sent")
+	}
+}
+
+func TestEditExternal(t *testing.T) {
+	t.Setenv("EDITOR", "vi -n")
+	ctl := &fakeControl{}
+	m := selectMethod(t, newControlModel(t, demoStore(t), 80, 24, ctl), "divide")
+	tm, cmd := m.Update(keyMsg("e"))
+	m = tm.(Model)
+	file, ok := cmd().(editorFileMsg)
+	if !ok || file.err != nil {
+		t.Fatalf("e with $EDITOR: %#v", file)
+	}
+	data, err := os.ReadFile(file.path)
+	if err != nil || !strings.Contains(string(data), "\"method\": \"divide\"") {
+		t.Fatalf("the file for $EDITOR holds %q (%v)", data, err)
+	}
+	tm, cmd = m.Update(file)
+	if cmd == nil {
+		t.Fatal("no command to run $EDITOR")
+	}
+	// What $EDITOR leaves comes back as an editedMsg: invalid JSON is refused.
+	os.WriteFile(file.path, []byte("{\"rid\": 7,\n \"method\": \"divide\",\n \"params\": [1, 0}\n"), 0o600)
+	m = runCmd(t, tm.(Model), func() tea.Msg { return editedMsg{path: file.path, t: file.t, name: file.name} })
+	if len(ctl.recorded()) != 0 || !m.noticeBad || !strings.Contains(m.notice, "invalid JSON at line 3, column 17: invalid character '}' after array element") {
+		t.Fatalf("invalid JSON: calls %v, notice %q", ctl.recorded(), m.notice)
+	}
+	if _, err := os.Stat(file.path); !os.IsNotExist(err) {
+		t.Fatal("the temporary file is left behind")
+	}
+	path := file.path + ".2"
+	os.WriteFile(path, []byte("{\"rid\": 7,\n \"method\": \"divide\",\n \"params\": [1, 2]}\n"), 0o600)
+	m = runCmd(t, m, func() tea.Msg { return editedMsg{path: path, t: file.t, name: file.name} })
+	calls := ctl.recorded()
+	if len(calls) != 1 || calls[0] != (controlCall{conn: 1, dir: protocol.C2S, msg: `{"rid":7,"method":"divide","params":[1,2]}`}) {
+		t.Fatalf("calls %+v", calls)
+	}
+}
+
+func TestComposeNew(t *testing.T) {
+	ctl := &fakeControl{}
+	m := selectMethod(t, newControlModel(t, demoStore(t), 80, 24, ctl), "add")
+	m = pressRun(t, m, "n")
+	v := view(m)
+	if !strings.Contains(v, "→ conn #1 to the server") || !strings.Contains(v, `"params": [`) || !strings.Contains(v, "40,") {
+		t.Fatalf("n: not prefilled from the last add:\n%s", v)
+	}
+	// ctrl+t: to the client, prefilled from a message that went that way.
+	m = pressRun(t, m, "ctrl+t")
+	if v := view(m); !strings.Contains(v, "→ conn #1 to the client") || !strings.Contains(v, `"method": "confirm"`) {
+		t.Fatalf("ctrl+t: not to the client:\n%s", v)
+	}
+	m = pressRun(t, m, "ctrl+s")
+	calls := ctl.recorded()
+	want := controlCall{conn: 1, dir: protocol.S2C, msg: `{"rid":100,"method":"confirm","params":{"question":"overwrite?"}}`}
+	if len(calls) != 1 || calls[0] != want {
+		t.Fatalf("calls %+v, want %+v", calls, want)
+	}
+	// N: a new connection like the selected one's.
+	m = selectMethod(t, m, "getUser")
+	m = pressRun(t, m, "N")
+	if v := view(m); !strings.Contains(v, "→ a new connection like #2") {
+		t.Fatalf("N:\n%s", v)
+	}
+	m = pressRun(t, m, "ctrl+s")
+	calls = ctl.recorded()
+	if len(calls) != 2 || !calls[1].newConn || calls[1].conn != 2 || !strings.Contains(calls[1].msg, `"method":"getUser"`) {
+		t.Fatalf("N: calls %+v", calls)
+	}
+	if !strings.Contains(m.notice, "on new conn #77") {
+		t.Fatalf("N: notice %q", m.notice)
+	}
+}
+
+func TestCopyCommand(t *testing.T) {
+	st := demoStore(t)
+	st.Update(func(tx *store.Tx) {
+		f := &filler{st: st, tx: tx}
+		f.request(2, protocol.C2S, t0.Add(5e9), `{"jsonrpc":"2.0","id":3,"method":"say","params":["it's \"so\""]}`)
+	})
+	m := newControlModel(t, st, 80, 24, &fakeControl{})
+	for _, framing := range []string{"lines", "content-length"} {
+		if framing == "content-length" {
+			st.Update(func(tx *store.Tx) {
+				msg := msgOf(2, protocol.C2S, t0.Add(6e9), `{"jsonrpc":"2.0","id":4,"method":"say","params":["it's \"so\""]}`)
+				msg.Frame.Wire = msg.Frame.Size + len("Content-Length: 62\r\n\r\n")
+				msg.Seq = tx.AddMessage(msg)
+				tx.AddRow(store.Row{Conn: 2, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "4", Method: "say",
+					Status: protocol.StatusPending, Req: msg.Seq, ReqAt: msg.At, ReqSize: msg.Frame.Size})
+			})
+			m = update(t, m, tickMsg(t0))
+		}
+		m = press(t, m, "G")
+		tm, cmd := m.Update(keyMsg("Y"))
+		m = tm.(Model)
+		if cmd == nil || !strings.Contains(strings.ToLower(typeName(cmd())), "clipboard") {
+			t.Fatal("Y: nothing put on the clipboard")
+		}
+		line := strings.TrimPrefix(m.notice, "copied: ")
+		// A real shell reads it back into the words sockscope send gets.
+		out, err := exec.Command("sh", "-c", `eval "set -- $1"; printf '%s\n' "$@"`, "sh", line).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+		r := rowOf(t, m, m.list.sel)
+		req, _ := st.Message(r.Req)
+		want := []string{"sockscope", "send", "unix:/tmp/app.sock", string(req.Frame.Data)}
+		if framing == "content-length" {
+			want = []string{"sockscope", "send", "--framing", "content-length", "unix:/tmp/app.sock", string(req.Frame.Data)}
+		}
+		if strings.Join(args, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("%s: %q reads as %q, want %q", framing, line, args, want)
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Control is the way back from the UI to the running data path. The UI
+// calls it only inside tea.Cmds, whose result comes back as a message.
+type Control interface {
+	// Send writes msg, one JSON message without its framing, on live
+	// connection conn in direction dir (protocol.C2S: to the server;
+	// protocol.S2C: to the client), framed as that direction is. A
+	// request's id is remapped on the wire so it can never collide with
+	// the peer's own; its reply is consumed by sockscope, never
+	// forwarded, and shows in the store as an injected exchange.
+	Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (Sent, error)
+	// SendNew opens a connection of sockscope's own to the upstream,
+	// replays the handshake connection like had (LSP initialize/initialized,
+	// QMP qmp_capabilities), and sends msg on it.
+	SendNew(ctx context.Context, like uint64, msg []byte) (Sent, error)
+}
+
+// Sent says what Send did.
+type Sent struct {
+	Conn   uint64 // the connection it went on
+	WireID string // the id on the wire, if msg was a request ("" otherwise)
+}
+
+// sendTimeout bounds one call of the Control (SendNew dials and replays a
+// handshake).
+const sendTimeout = 10 * time.Second
+
+// target is where a message the user sends goes.
+type target struct {
+	conn    uint64       // the connection (for a new one: the one it is like)
+	dir     protocol.Dir // C2S: to the server; S2C: to the client
+	newConn bool         // on a new connection of sockscope's own
+}
+
+// String describes the target for a notice or a title.
+func (t target) String() string {
+	if t.newConn {
+		return "a new connection like #" + strconv.FormatUint(t.conn, 10)
+	}
+	to := "the server"
+	if t.dir == protocol.S2C {
+		to = "the client"
+	}
+	return "conn #" + strconv.FormatUint(t.conn, 10) + " to " + to
+}
+
+// sendMsg asks the root to send payload (compact JSON) to t.
+type sendMsg struct {
+	t       target
+	payload []byte
+	what    string // for the notice: "resent add", "sent edited add"
+}
+
+// sentMsg reports a Control call.
+type sentMsg struct {
+	what string
+	t    target
+	sent Sent
+	err  error
+}
+
+// sendCmd calls the Control for msg.
+func (m Model) sendCmd(msg sendMsg) tea.Cmd {
+	ctl := m.c.opts.Control
+	if ctl == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+		defer cancel()
+		var s Sent
+		var err error
+		if msg.t.newConn {
+			s, err = ctl.SendNew(ctx, msg.t.conn, msg.payload)
+		} else {
+			s, err = ctl.Send(ctx, msg.t.conn, msg.t.dir, msg.payload)
+		}
+		return sentMsg{what: msg.what, t: msg.t, sent: s, err: err}
+	}
+}
+
+// sent shows what a Control call did in the status line.
+func (m Model) sent(msg sentMsg) Model {
+	if msg.err != nil {
+		return m.setNotice("not sent ("+msg.what+"): "+msg.err.Error(), true)
+	}
+	note := msg.what + " on "
+	if msg.t.newConn {
+		note += "new conn #" + strconv.FormatUint(msg.sent.Conn, 10)
+	} else {
+		note += msg.t.String()
+	}
+	if msg.sent.WireID != "" {
+		note += " (id on the wire " + msg.sent.WireID + ")"
+	}
+	return m.setNotice(note, false)
+}
+
+// selectedRequest is the message R, e and Y act on: the selected
+// exchange's request, or in the raw stream the selected message; it must be
+// a whole JSON request or notification.
+func (m Model) selectedRequest() (protocol.Message, error) {
+	seq := m.list.sel
+	if seq == 0 {
+		return protocol.Message{}, errors.New("nothing selected")
+	}
+	if !m.list.raw() {
+		r, ok := m.c.st.Row(seq)
+		if !ok {
+			return protocol.Message{}, errors.New("that exchange is not stored any more")
+		}
+		if r.Req == 0 {
+			return protocol.Message{}, errors.New("an orphan response has no request")
+		}
+		seq = r.Req
+	}
+	msg, ok := m.c.st.Message(seq)
+	switch {
+	case !ok:
+		return msg, errors.New("that message is not stored any more")
+	case msg.Info.Kind != protocol.KindRequest && msg.Info.Kind != protocol.KindNotification:
+		return msg, fmt.Errorf("%s is a %s, not a request or a notification", describe(&msg), msg.Info.Kind)
+	case msg.Frame.Truncated:
+		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", describe(&msg),
+			fmtSize(int64(len(msg.Frame.Data))), fmtSize(int64(msg.Frame.Size)))
+	}
+	return msg, nil
+}
+
+// liveTarget is msg's connection and direction, if the connection is open.
+func (m Model) liveTarget(msg *protocol.Message) (target, error) {
+	t := target{conn: msg.Conn, dir: msg.Dir}
+	if c, ok := m.c.st.Conn(msg.Conn); ok && c.State != store.ConnOpen {
+		return t, fmt.Errorf("conn #%d is %s (N sends on a new connection)", msg.Conn, c.State)
+	}
+	return t, nil
+}
+
+// resend is R: it asks to resend the selected request on its connection.
+func (m Model) resend() (Model, tea.Cmd) {
+	msg, err := m.selectedRequest()
+	var t target
+	if err == nil {
+		t, err = m.liveTarget(&msg)
+	}
+	if err != nil {
+		return m.setNotice("not resent: "+err.Error(), true), nil
+	}
+	payload, err := checkJSON(msg.Frame.Data)
+	if err != nil {
+		return m.setNotice("not resent: "+err.Error(), true), nil
+	}
+	what := "resent " + msgName(&msg)
+	q := "resend " + msgName(&msg) + " on " + t.String() + "?"
+	m.overlays = m.overlays.push(newConfirm(m.c, q, sendMsg{t: t, payload: payload, what: what}))
+	return m, nil
+}
+
+// msgName names a message by its method (and id) for a notice.
+func msgName(msg *protocol.Message) string {
+	s := sanitize(string(msg.Info.Method))
+	if s == "" {
+		s = describe(msg)
+	}
+	if id := msg.Info.ID; len(id) > 0 {
+		s += " (id " + sanitize(string(id)) + ")"
+	}
+	return s
+}
+
+// checkJSON validates a message the user wants to send and returns it
+// compact, on one line. An error names the parser's message and the line
+// and column where it stopped.
+func checkJSON(data []byte) ([]byte, error) {
+	text := bytes.TrimSpace(data)
+	if len(text) == 0 {
+		return nil, errors.New("the message is empty")
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal(text, &raw); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off := se.Offset - 1 // the offset is past the character it stopped at
+			if off >= int64(len(text))-1 && bytes.Contains([]byte(se.Error()), []byte("end of JSON")) {
+				off = int64(len(text))
+			}
+			line, col := position(text, off)
+			return nil, fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, se.Error())
+		}
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, text); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return b.Bytes(), nil
+}
+
+// position turns a byte offset into a 1-based line and column (in runes).
+func position(text []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(text)))
+	before := text[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return line, len([]rune(string(before))) + 1
+}

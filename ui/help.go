@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"strings"
+
+	"sockscope/query"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// helpOverlay is the full help over the panes. What it shows is composed by
+// the root when it is drawn (the global keys, the focused pane's and the
+// overlays' below it), so it never offers a key that does nothing.
+type helpOverlay struct {
+	c       *common
+	top     int             // first line shown
+	content func() []string // the help's lines
+}
+
+func (o helpOverlay) kind() overlayKind { return overlayHelp }
+
+func (o helpOverlay) update(msg tea.Msg) (overlay, effect) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return o, effect{}
+	}
+	k := &o.c.keys
+	h := o.c.height - 2
+	last := len(o.content()) - h
+	switch {
+	case keyMatches(km, k.Quit) && km.String() == "ctrl+c":
+		return o, effect{cmd: tea.Quit}
+	case keyMatches(km, k.Help, k.Back, k.Quit):
+		return o, effect{done: true}
+	}
+	if s, ok := navStep(km, k, h/2); ok {
+		o.top = s.apply(o.top, last)
+	}
+	return o, effect{}
+}
+
+// bindings: the help's own keys are named in its first line.
+func (o helpOverlay) bindings() []key.Binding { return nil }
+
+func (o helpOverlay) view(w, h int) []string {
+	lines := o.content()
+	top := clamp(o.top, 0, max(0, len(lines)-h))
+	return box(lines[top:], w, h)
+}
+
+// fullHelp composes the full help: the focused pane's keys, the root's,
+// the keys acting on the selection, and those of the overlays below the
+// help. Disabled bindings are left out when it is drawn.
+func (m Model) fullHelp() [][]key.Binding {
+	k := &m.c.keys
+	groups := [][]key.Binding{
+		m.focusedBindings(),
+		{k.NextPane, k.PrevPane, k.Enter, k.Back, k.Conns, k.Stats},
+		{k.Filter, k.Raw, k.Pause, k.Clear, k.Help, k.Quit},
+		append(m.detail.selectionBindings(), k.Copy, k.Write),
+		{k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand},
+	}
+	for _, o := range m.overlays {
+		if b := o.bindings(); len(b) > 0 {
+			groups = append(groups, b)
+		}
+	}
+	return groups
+}
+
+// focusedBindings are the keys of the pane that has the focus.
+func (m Model) focusedBindings() []key.Binding {
+	switch m.focused() {
+	case paneDetail:
+		return m.detail.bindings()
+	case paneStats:
+		return m.stats.bindings()
+	case paneConns:
+		return m.conns.bindings()
+	}
+	return m.list.bindings()
+}
+
+// shortHelp is the bottom line's keys: a modal overlay's own, else the
+// common ones.
+func (m Model) shortHelp() []key.Binding {
+	if t := m.overlays.top(); t != nil && t.kind().modal() {
+		return t.bindings()
+	}
+	k := &m.c.keys
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter, k.Back, k.Raw, k.Stats, k.Help, k.Quit}
+}
+
+// helpView is the full help (the keys that apply now, from fullHelp) and
+// the filter syntax.
+func (m Model) helpView() []string {
+	s := &m.c.styles
+	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (? or esc closes; j/k scroll)"), ""}
+	// Lay the groups out in as many rows as the width needs.
+	groups := m.fullHelp()
+	per := len(groups)
+	wide := m.help
+	wide.SetWidth(0)
+	for per > 1 && lipgloss.Width(wide.FullHelpView(groups[:per])) > m.c.width-2 {
+		per--
+	}
+	for i := 0; i < len(groups); i += per {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		for _, l := range strings.Split(m.help.FullHelpView(groups[i:min(i+per, len(groups))]), "\n") {
+			lines = append(lines, "  "+l)
+		}
+	}
+	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
+	for _, l := range strings.Split(query.Syntax, "\n") {
+		lines = append(lines, "  "+s.Dim.Render(l))
+	}
+	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
+	return lines
+}

@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// injectedStore is the demo session plus what a resend of divide looks like
+// in the store: the request sockscope sent (injected) and the server's
+// reply it consumed (withheld).
+func injectedStore(t testing.TB) *store.Store {
+	st := demoStore(t)
+	st.Update(func(tx *store.Tx) {
+		at := t0.Add(2 * time.Second)
+		req := msgOf(1, protocol.C2S, at, `{"rid":900001,"method":"divide","params":[1,0]}`)
+		req.Injected = true
+		req.Seq = tx.AddMessage(req)
+		row := tx.AddRow(store.Row{Conn: 1, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "900001", Method: "divide",
+			Status: protocol.StatusPending, Injected: true, Req: req.Seq, ReqAt: at, ReqSize: req.Frame.Size})
+		resp := msgOf(1, protocol.S2C, at.Add(3*time.Millisecond), `{"rid":900001,"success":false,"error":"division by zero"}`)
+		resp.Withheld = true
+		resp.Seq = tx.AddMessage(resp)
+		tx.Answer(row, resp)
+	})
+	return st
+}
+
+func TestInjectedMarks(t *testing.T) {
+	m := newTestModel(t, injectedStore(t), 80, 24)
+	r := rowOf(t, m, m.list.sel)
+	if !r.Injected || r.Status != protocol.StatusError {
+		t.Fatalf("the newest row: injected %v status %v", r.Injected, r.Status)
+	}
+	v := view(m)
+	for _, want := range []string{"divide               inj error", "injected by sockscope", "request → c2s · 47B · injected"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("no %q:\n%s", want, v)
+		}
+	}
+	// Other rows carry no flag.
+	if strings.Count(v, " inj ") != 1 {
+		t.Errorf("the flag is on more than the injected row:\n%s", v)
+	}
+	m = press(t, m, "r") // the raw stream: the injected request, its withheld reply
+	v = view(m)
+	if !strings.Contains(v, "900001 divide     inj") || !strings.Contains(v, "900001            w/h") || !strings.Contains(v, "withheld: sockscope consumed it") {
+		t.Errorf("raw stream:\n%s", v)
+	}
+}
+
+// Golden views of what the way back adds: an injected row, and the compose
+// overlay. Regenerate with go test ./ui -update.
+func TestGoldenControl(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		name := fmt.Sprintf("%dx%d", sz[0], sz[1])
+		t.Run(name+"/injected", func(t *testing.T) {
+			m := newControlModel(t, injectedStore(t), sz[0], sz[1], &fakeControl{})
+			golden.RequireEqual(t, []byte(view(m)))
+		})
+		t.Run(name+"/compose", func(t *testing.T) {
+			m := newControlModel(t, demoStore(t), sz[0], sz[1], &fakeControl{})
+			m = selectMethod(t, m, "getUser")
+			m = pressRun(t, m, "n")
+			golden.RequireEqual(t, []byte(view(m)))
+		})
+		t.Run(name+"/confirm", func(t *testing.T) {
+			m := newControlModel(t, injectedStore(t), sz[0], sz[1], &fakeControl{})
+			m = pressRun(t, m, "R")
+			golden.RequireEqual(t, []byte(view(m)))
+		})
+	}
+}

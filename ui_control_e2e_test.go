@@ -1,0 +1,129 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sockscope/internal/nodetest"
+)
+
+// The way back through the real binary in a real terminal, while a strict
+// Node client runs pipelined calls on its connection (it fails on any reply
+// it did not ask for): R resends the selected add, n sends a composed one
+// on the same connection, N one on a new connection of sockscope's own, Y
+// copies a send command. Every injected request shows as an injected,
+// answered exchange; the session file marks what sockscope sent and what it
+// withheld.
+func TestUIInTerminalInject(t *testing.T) {
+	dir := shortDir(t)
+	svc, front, rec := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
+	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
+	tm := newTerm(t, dir, 160, 48, nil, binary, "-w", rec, "--listen", front, svc)
+	tm.waitScreen("the front socket", func(string) error {
+		c, err := net.Dial("unix", front)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	cl := nodetest.Start(t, "strict-client.js", front)
+	cl.Expect(t, "registered")
+	cl.Say("calls 20 4")
+	cl.Expect(t, "ok 20")
+	cl.Say("calls 3000 16")
+
+	// Only the strict client's adds (the dial probe above was a connection
+	// too), the oldest first.
+	tm.keys("/")
+	tm.typeText("method:add conn:node")
+	tm.keys("Enter", "g")
+	for i := range 3 {
+		tm.keys("R")
+		tm.waitScreen("the resend confirmation", func(s string) error {
+			if !strings.Contains(s, "resend add") {
+				return fmt.Errorf("no confirmation (resend %d)", i)
+			}
+			return nil
+		})
+		tm.keys("y")
+		tm.waitScreen("the resend's result", func(s string) error {
+			if !strings.Contains(s, "sent") {
+				return fmt.Errorf("no result in the status line")
+			}
+			return nil
+		})
+	}
+	tm.keys("n")
+	tm.waitScreen("the compose overlay", func(s string) error {
+		if !strings.Contains(s, `"method":`) && !strings.Contains(s, `"method": "add"`) {
+			return fmt.Errorf("no prefilled add")
+		}
+		return nil
+	})
+	tm.keys("C-s")
+	tm.keys("N")
+	tm.waitScreen("the compose overlay for a new connection", func(s string) error {
+		if !strings.Contains(s, "new connection") {
+			return fmt.Errorf("no compose overlay for a new connection")
+		}
+		return nil
+	})
+	tm.keys("C-s")
+	tm.keys("Y")
+	tm.waitScreen("the copied command", func(s string) error {
+		if !strings.Contains(s, "sockscope send") {
+			return fmt.Errorf("no send command in the status line")
+		}
+		return nil
+	})
+	cl.Expect(t, "ok 3000")
+	cl.Say("quit")
+	if err := cl.Wait(); err != nil {
+		t.Fatalf("the strict client failed: %v", err)
+	}
+	// Every injected request answered: 3 resends and one composed add on
+	// the client's connection, one on sockscope's own.
+	tm.keys("Escape") // alone: ESC and / at once would read as alt+/
+	tm.waitScreen("the filter cleared", func(s string) error {
+		if strings.Contains(s, "filter: method:add") {
+			return fmt.Errorf("the filter is still on")
+		}
+		return nil
+	})
+	tm.keys("/")
+	tm.typeText("is:injected")
+	tm.keys("Enter", "G")
+	tm.waitScreen("five injected, answered adds", func(s string) error {
+		n := 0
+		for _, r := range listRows(s) {
+			if has(r, "inj") && has(r, "ok") {
+				n++
+			}
+		}
+		if n != 5 {
+			return fmt.Errorf("%d injected ok rows on screen", n)
+		}
+		return nil
+	})
+	tm.keys("q")
+	if st := tm.waitExit(); st != "0" {
+		t.Fatalf("sockscope exited %s", st)
+	}
+	injected, withheld := 0, 0
+	for _, r := range recordedFrames(t, rec) {
+		if r.Injected {
+			injected++
+		}
+		if r.Withheld {
+			withheld++
+		}
+	}
+	if injected < 5 || withheld < 4 {
+		t.Errorf("session file: %d injected and %d withheld frames, want at least 5 and 4", injected, withheld)
+	}
+}
