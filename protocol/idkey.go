@@ -133,8 +133,10 @@ type member struct{ key, kv []byte }
 func canonObject(dst, p []byte, depth int) ([]byte, []byte, bool) {
 	// The members are written after dst, then sorted into place.
 	base := len(dst)
-	var ms []member
-	var offs [][3]int // key start, key end, member end, in dst
+	var msBuf [8]member
+	var offsBuf [8][3]int
+	ms := msBuf[:0]
+	offs := offsBuf[:0] // key start, key end, member end, in dst
 	p = skipSpaces(p[1:])
 	if len(p) > 0 && p[0] == '}' {
 		return append(dst, '{', '}'), p[1:], true
