@@ -88,7 +88,7 @@ aside, sockscope listens at its path, and everything is put back on exit.`,
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd())
 	return root
 }
 

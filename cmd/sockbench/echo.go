@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +20,9 @@ type echoService struct {
 	// replySize is the size of each reply line, newline included; if zero,
 	// the size of the request it answers.
 	replySize int
+	// decode makes it decode each request and encode each reply with
+	// encoding/json, spending the CPU a real service does.
+	decode bool
 
 	ln    net.Listener
 	wg    sync.WaitGroup
@@ -27,12 +31,12 @@ type echoService struct {
 }
 
 // startEcho serves on a new unix socket at path.
-func startEcho(path string, replySize int) (*echoService, error) {
+func startEcho(path string, replySize int, decode bool) (*echoService, error) {
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, err
 	}
-	s := &echoService{replySize: replySize, ln: ln, conns: map[net.Conn]struct{}{}}
+	s := &echoService{replySize: replySize, decode: decode, ln: ln, conns: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -98,7 +102,11 @@ func (s *echoService) serve(c net.Conn) {
 		if size <= 0 {
 			size = len(line)
 		}
-		reply = appendReply(reply[:0], requestID(line), size)
+		if s.decode {
+			reply = decodeReply(reply[:0], line)
+		} else {
+			reply = appendReply(reply[:0], requestID(line), size)
+		}
 		if _, err := w.Write(reply); err != nil {
 			return
 		}
@@ -108,6 +116,29 @@ func (s *echoService) serve(c net.Conn) {
 			}
 		}
 	}
+}
+
+// decodeReply decodes request line with encoding/json and appends the
+// reply it encodes: {"id":N,"result":PARAMS}, or an error reply for a
+// request that does not decode.
+func decodeReply(b, line []byte) []byte {
+	var req struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
+	}
+	var resp struct {
+		ID     json.RawMessage `json:"id"`
+		Result json.RawMessage `json:"result,omitempty"`
+		Error  string          `json:"error,omitempty"`
+	}
+	if err := json.Unmarshal(line, &req); err != nil {
+		resp.ID, resp.Error = json.RawMessage("null"), err.Error()
+	} else {
+		resp.ID, resp.Result = req.ID, req.Params
+	}
+	out, _ := json.Marshal(resp)
+	return append(append(b, out...), '\n')
 }
 
 // requestID returns the digits of the request's "id" member ("0" if none):

@@ -9,12 +9,16 @@
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
+//	go run ./cmd/sockbench -json -bare                 # a service that decodes its JSON, both arrangements
 //
 // It starts a line-delimited JSON echo service on a unix socket, in a
 // process of its own as a real server is (-inproc: in this one), and
 // `sockscope --headless` (as a subprocess) relaying to it, then runs each
 // scenario directly against the service and through sockscope, interleaved,
-// -rounds times, and prints the medians against the targets:
+// -rounds times, and prints the medians against the targets. It does so in
+// each arrangement -sessions names: every program in a session of its own,
+// and all in sockbench's one session (as one shell script or a CI job runs
+// them; on Linux, sessions are scheduled as groups):
 //
 //	64b      pipelined 64-byte requests on one connection (requests/s)
 //	16k      pipelined 16 KiB requests on one connection (MB/s)
@@ -65,6 +69,8 @@ type options struct {
 	args      string
 	ui        bool
 	inproc    bool
+	json      bool
+	sessions  string
 }
 
 func main() {
@@ -88,6 +94,8 @@ func main() {
 	flag.BoolVar(&o.ui, "ui", false, "also run every scenario through sockscope with its UI (in a pseudo-terminal); with -mem, measure it instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.BoolVar(&o.inproc, "inproc", false, "run the services in this process, not each in a process of its own")
+	flag.BoolVar(&o.json, "json", false, "the echo service decodes each request and encodes each reply with encoding/json, as real services do")
+	flag.StringVar(&o.sessions, "sessions", "own,one", "arrangements to run: own (each program in a session of its own), one (all in this one's session, as from one shell script or a CI job)")
 	flag.Parse()
 	if served, err := serveFromEnv(); served {
 		if err != nil {
@@ -123,29 +131,18 @@ func run(ctx context.Context, o options) error {
 	if o.bin, err = filepath.Abs(o.bin); err != nil {
 		return err
 	}
-	var scenarios []scenario
-	if !o.mem {
-		if scenarios, err = selectScenarios(o); err != nil {
-			return err
-		}
-	}
-	upstream := map[string]string{}
-	for _, svc := range []string{serviceEcho, serviceDemo} {
-		if svc != serviceEcho && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.service == svc }) {
-			continue
-		}
-		path := filepath.Join(dir, svc+".sock")
-		stop, err := startService(svc, path, o.replySize, o.inproc)
+	if o.mem {
+		stop, upstream, err := startServices(o, dir, nil)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		upstream[svc] = path
+		return runMem(ctx, o, dir, upstream[echoServiceOf(o)])
 	}
-	if o.mem {
-		return runMem(ctx, o, dir, upstream[serviceEcho])
+	scenarios, err := selectScenarios(o)
+	if err != nil {
+		return err
 	}
-
 	useSocat := false
 	if o.socat {
 		if _, err := exec.LookPath("socat"); err != nil {
@@ -154,6 +151,70 @@ func run(ctx context.Context, o options) error {
 			useSocat = true
 		}
 	}
+	for _, arr := range strings.Split(o.sessions, ",") {
+		switch arr {
+		case "own":
+			ownSession = true
+			fmt.Println("== each program in a session of its own")
+		case "one":
+			ownSession = false
+			fmt.Println("== every program in one session")
+		default:
+			return fmt.Errorf("-sessions %q: want own, one or both (own,one)", arr)
+		}
+		if err := runArrangement(ctx, o, dir, scenarios, useSocat); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownSession says whether each program sockbench starts gets a session of
+// its own (and so, where the kernel groups sessions for scheduling, its own
+// share of the CPU), or stays in sockbench's: set per arrangement.
+var ownSession = true
+
+// echoServiceOf is the service the echo scenarios load.
+func echoServiceOf(o options) string {
+	if o.json {
+		return serviceJSON
+	}
+	return serviceEcho
+}
+
+// startServices starts the services the scenarios load (the echo service
+// always) and returns their addresses by service name.
+func startServices(o options, dir string, scenarios []scenario) (stop func(), upstream map[string]string, err error) {
+	upstream = map[string]string{}
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for _, svc := range []string{echoServiceOf(o), serviceDemo} {
+		if svc != echoServiceOf(o) && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.service == svc }) {
+			continue
+		}
+		path := filepath.Join(dir, svc+".sock")
+		s, err := startService(svc, path, o.replySize, o.inproc)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		stops = append(stops, s)
+		upstream[svc] = path
+	}
+	return stop, upstream, nil
+}
+
+// runArrangement runs every scenario and prints the table.
+func runArrangement(ctx context.Context, o options, dir string, scenarios []scenario, useSocat bool) error {
+	stop, upstream, err := startServices(o, dir, scenarios)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	var rows []row
 	for _, sc := range scenarios {
 		if ctx.Err() != nil {

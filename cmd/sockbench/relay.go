@@ -127,11 +127,12 @@ func startProcess(name, addr string, env []string, bin string, args ...string) (
 		r.cmd.Env = append(os.Environ(), env...)
 	}
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	// Its own session, and so its own process group (socat's forked
-	// children go with it) and, where the kernel groups sessions for
-	// scheduling (autogroup), its own share of the CPU: as a relay started
-	// from a terminal would be, and as script(1) makes the one with the UI.
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// Its own process group (socat's forked children go with it, and stop
+	// signals the group), and its own session unless the arrangement is
+	// one session for all: where the kernel groups sessions for scheduling
+	// (autogroup), its own share of the CPU, as a relay started from a
+	// terminal would have, and as script(1) gives the one with the UI.
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: ownSession, Setpgid: !ownSession}
 	if err := r.cmd.Start(); err != nil {
 		return nil, err
 	}

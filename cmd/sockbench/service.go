@@ -15,6 +15,9 @@ import (
 // Services a scenario can run against.
 const (
 	serviceEcho = "echo" // echo.go
+	// serviceJSON is the echo service decoding each request and encoding
+	// each reply with encoding/json, as real services do (-json).
+	serviceJSON = "json"
 	serviceDemo = "demo" // package demo
 )
 
@@ -42,8 +45,8 @@ func startService(svc, path string, replySize int, inproc bool) (stop func(), er
 // serveHere serves svc at path in this process.
 func serveHere(svc, path string, replySize int) (stop func(), err error) {
 	switch svc {
-	case serviceEcho:
-		e, err := startEcho(path, replySize)
+	case serviceEcho, serviceJSON:
+		e, err := startEcho(path, replySize, svc == serviceJSON)
 		if err != nil {
 			return nil, err
 		}

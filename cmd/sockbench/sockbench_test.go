@@ -55,7 +55,7 @@ func startTestEcho(t *testing.T, replySize int) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	path := filepath.Join(dir, "svc.sock")
-	svc, err := startEcho(path, replySize)
+	svc, err := startEcho(path, replySize, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,5 +214,18 @@ func TestMedian(t *testing.T) {
 	}
 	if fmt.Sprint(median(nil)) != fmt.Sprint(sample{}) {
 		t.Error("median of nothing")
+	}
+}
+
+// The JSON service decodes each request and answers with its id and params,
+// or an error reply for a line that is not JSON.
+func TestDecodeReply(t *testing.T) {
+	req := appendRequest(nil, 42, 64)
+	got := string(decodeReply(nil, req))
+	if !strings.HasPrefix(got, `{"id":42,"result":"`) || !strings.HasSuffix(got, "\"}\n") {
+		t.Errorf("reply to %q: %q", req, got)
+	}
+	if got := string(decodeReply(nil, []byte("nope\n"))); !strings.HasPrefix(got, `{"id":null,"error":"invalid character`) {
+		t.Errorf("reply to a line that is not JSON: %q", got)
 	}
 }

@@ -39,7 +39,7 @@ type row struct {
 func selectScenarios(o options) ([]scenario, error) {
 	all := []scenario{
 		{
-			key: "64b", title: fmt.Sprintf("pipelined %d B", o.small), target: 0.55, service: serviceEcho,
+			key: "64b", title: fmt.Sprintf("pipelined %d B", o.small), target: 0.55, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				r, err := pipelined(addr, 1, o.duration, sized(o.small))
 				return sample{v: r.Requests}, err
@@ -47,7 +47,7 @@ func selectScenarios(o options) ([]scenario, error) {
 			format: func(v float64) string { return si(v) + " req/s" },
 		},
 		{
-			key: "16k", title: fmt.Sprintf("pipelined %s", size(o.big)), target: 0.45, service: serviceEcho,
+			key: "16k", title: fmt.Sprintf("pipelined %s", size(o.big)), target: 0.45, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				r, err := pipelined(addr, 1, o.duration, sized(o.big))
 				return sample{v: r.Bytes / 1e6}, err
@@ -55,7 +55,7 @@ func selectScenarios(o options) ([]scenario, error) {
 			format: func(v float64) string { return fmt.Sprintf("%.0f MB/s", v) },
 		},
 		{
-			key: "conn", title: fmt.Sprintf("connections (%d × %d req)", burstConns, requestsPerConn), target: 0.5, service: serviceEcho,
+			key: "conn", title: fmt.Sprintf("connections (%d × %d req)", burstConns, requestsPerConn), target: 0.5, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				v, err := connRate(addr, o.duration)
 				return sample{v: v}, err
@@ -63,7 +63,7 @@ func selectScenarios(o options) ([]scenario, error) {
 			format: func(v float64) string { return si(v) + " conn/s" },
 		},
 		{
-			key: "latency", title: fmt.Sprintf("round trip %d B", o.small), latency: true, target: 60, service: serviceEcho,
+			key: "latency", title: fmt.Sprintf("round trip %d B", o.small), latency: true, target: 60, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				r, err := latency(addr, o.small, o.latencyN)
 				return sample{v: us(r.P50), p99: us(r.P99)}, err

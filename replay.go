@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sockscope/capture"
+	"sockscope/proxy"
+	"sockscope/query"
+	"sockscope/replay"
+	"sockscope/session"
+	"sockscope/store"
+)
+
+// replayOptions are the flags of `sockscope replay`.
+type replayOptions struct {
+	pace          string
+	speed         float64
+	timeout       time.Duration
+	filter        string
+	ignore        []string
+	mapPaths      []string
+	notifications bool
+	slower        []string
+	dump          bool
+	headless      bool
+	junit         string
+	update        bool
+	record        string
+	ids           string
+	maxBytes      int64
+}
+
+// Exit statuses of `sockscope replay`.
+const (
+	replaySame    = 0 // every response matches
+	replayDiffers = 1 // a response differs
+	replayBroken  = 2 // the server is unreachable, the file unreadable, bad flags
+)
+
+func newReplayCmd() *cobra.Command {
+	var o replayOptions
+	cmd := &cobra.Command{
+		Use:   "replay FILE UPSTREAM",
+		Short: "Send a recorded session to a server again and compare every response",
+		Long: `replay opens a new connection to UPSTREAM for every recorded connection
+(or those --filter selects) and sends the client's side of it again, in
+order. The server's own requests (LSP workspace/configuration and the
+like) are answered from the recording, matched by method and params, with
+the server's new id; a miss gets the protocol's typed default. LSP's
+initialize.params.processId becomes sockscope's pid.
+
+Each recorded response is compared with the new one, paired by
+(connection, direction that asked, id): a structural JSON diff that names
+the paths that differ (strings holding JSON compared as JSON). A request
+cancelled in the recording ($/cancelRequest) is a race: reported, not a
+difference. A request that got no reply then and gets none now (within
+--timeout) matches. Notifications and events are counted per method.
+
+The replay is observed as live traffic: -w records it, with a "compare"
+record per request linking the new response to the recorded one.
+
+Exit status: 0 when every response matches, 1 when one differs, 2 on an
+error (UPSTREAM unreachable, FILE unreadable). It runs headless: the UI's
+comparison view is not there yet.
+
+--filter takes the UI's filter language (it selects the requests compared;
+the connections holding one are replayed whole):
+  ` + indent(query.Syntax),
+		Example: `  sockscope replay session.jsonl /tmp/app.sock
+  sockscope replay --ignore '$.data.time' --ignore timestamp session.jsonl :9000
+  sockscope replay --map-path /home/a/src=/home/b/src --junit replay.xml lsp.jsonl /tmp/gopls.sock
+  sockscope replay --update session.jsonl /tmp/app.sock   # the new responses become the recording`,
+		Args:          cobra.ExactArgs(2),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if status := runReplay(cmd.Context(), o, args[0], args[1]); status != replaySame {
+				return exitError(status)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.pace, "pace", "reply", "reply|recorded|none: a request waits for the previous reply; the recorded gaps; no waiting")
+	f.Float64Var(&o.speed, "speed", 1, "with --pace recorded, play `N` times as fast")
+	f.DurationVar(&o.timeout, "timeout", replay.DefaultTimeout, "how long each request waits for its reply")
+	f.StringVar(&o.filter, "filter", "", "compare only the requests that pass `EXPR` (the UI's filter language)")
+	f.StringArrayVar(&o.ignore, "ignore", nil, "leave `PATH` ($.data.time, $.result.items[*].id) or a bare KEY (at any depth) out of the comparison; repeatable")
+	f.StringArrayVar(&o.mapPaths, "map-path", nil, "rewrite file paths and URIs `OLD=NEW` in what is sent, NEW=OLD in what comes back; repeatable")
+	f.BoolVar(&o.notifications, "notifications", false, "compare the last notification (event) of each method too")
+	f.StringSliceVar(&o.slower, "slower", []string{"2x", "+100ms"}, "flag a latency past both `FACTOR`x the recorded one and +DURATION more")
+	f.BoolVar(&o.dump, "dump", false, "one JSON object per compared request on stdout")
+	f.BoolVar(&o.headless, "headless", true, "no UI (the only mode so far)")
+	f.StringVar(&o.junit, "junit", "", "write the comparison as JUnit XML to `FILE`")
+	f.BoolVar(&o.update, "update", false, "replace FILE with the replay's recording (the new responses become the golden ones); exit 0 unless an error")
+	f.StringVarP(&o.record, "record", "w", "", "record the replay to `FILE`, linked to the recorded responses")
+	f.StringVar(&o.ids, "id", "", "JSON `FIELDS` that carry the request id (default: the ones the file was recorded with)")
+	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of the recording held in memory (it must fit)")
+	return cmd
+}
+
+// parseSlower parses --slower's items: 2x and +100ms.
+func parseSlower(items []string) (factor float64, by time.Duration, err error) {
+	for _, it := range items {
+		switch {
+		case strings.HasSuffix(it, "x"):
+			factor, err = strconv.ParseFloat(strings.TrimSuffix(it, "x"), 64)
+		case strings.HasPrefix(it, "+"):
+			by, err = time.ParseDuration(it[1:])
+		default:
+			err = errors.New("want FACTORx or +DURATION")
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("--slower %q: %v", it, err)
+		}
+	}
+	return factor, by, nil
+}
+
+// replayConfig is the replay.Config the flags say.
+func replayConfig(o replayOptions, up proxy.Addr) (replay.Config, error) {
+	cfg := replay.Config{Dial: proxy.DialFunc(up), Upstream: up.String(), Speed: o.speed, Timeout: o.timeout,
+		Notifications: o.notifications}
+	var err error
+	if cfg.Pace, err = replay.ParsePace(o.pace); err != nil {
+		return cfg, err
+	}
+	if cfg.Ignore, err = replay.ParseIgnore(o.ignore); err != nil {
+		return cfg, err
+	}
+	for _, m := range o.mapPaths {
+		pm, err := replay.ParsePathMap(m)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.MapPaths = append(cfg.MapPaths, pm)
+	}
+	if cfg.Slower, cfg.SlowerBy, err = parseSlower(o.slower); err != nil {
+		return cfg, err
+	}
+	if cfg.Filter, err = query.Parse(o.filter); err != nil {
+		return cfg, fmt.Errorf("--filter: %w", err)
+	}
+	return cfg, nil
+}
+
+// runReplay is `sockscope replay`; it returns the exit status.
+func runReplay(ctx context.Context, o replayOptions, file, upstream string) int {
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "sockscope replay:", err)
+		return replayBroken
+	}
+	up, err := proxy.ParseAddr(upstream)
+	if err != nil {
+		return fail(err)
+	}
+	cfg, err := replayConfig(o, up)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	lo := replay.LoadOptions{MaxBytes: o.maxBytes}
+	if o.ids != "" {
+		lo.IDFields = strings.Split(o.ids, ",")
+	}
+	rec, err := replay.Load(ctx, file, lo)
+	if err != nil {
+		return fail(err)
+	}
+	recordPath := o.record
+	if o.update && recordPath == "" {
+		recordPath = filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".update")
+		os.Remove(recordPath)
+		defer os.Remove(recordPath)
+	}
+	e, err := capture.New(capture.Config{IDFields: rec.IDFields, Lossless: true, Record: recordPath,
+		Header: session.Header{Upstream: up.String(), Listen: "replay of " + file}})
+	if err != nil {
+		return fail(err)
+	}
+	r := replay.New(rec, cfg)
+	e.Start(ctx, r)
+	runErr := e.Wait(ctx)
+	res := r.Result()
+	if recordPath != "" {
+		if err := replay.AppendLinks(recordPath, file, res); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	var out io.Writer = os.Stdout
+	if o.dump {
+		err = replay.WriteDump(out, res)
+	} else {
+		err = replay.WriteText(out, res)
+	}
+	if err == nil && o.junit != "" {
+		err = replay.WriteJUnit(o.junit, "sockscope replay "+file, res)
+	}
+	fmt.Fprintln(os.Stderr, res.Summary())
+	switch {
+	case runErr != nil:
+		return fail(runErr)
+	case err != nil:
+		return fail(err)
+	case o.update:
+		if err := copyFile(recordPath, file); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(os.Stderr, "sockscope replay: %s now holds the replay's responses\n", file)
+		return replaySame
+	case res.Failed():
+		return replayDiffers
+	}
+	return replaySame
+}
+
+// copyFile replaces dst with a copy of src, through a file beside dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}

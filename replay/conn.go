@@ -1,0 +1,282 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"sockscope/client"
+	"sockscope/protocol"
+)
+
+// pipeAddr names the client end of a replayed connection.
+type pipeAddr string
+
+func (a pipeAddr) Network() string { return "sockscope" }
+func (a pipeAddr) String() string  { return string(a) }
+
+// namedConn is the relay's end of a replayed connection.
+type namedConn struct {
+	net.Conn
+	name pipeAddr
+}
+
+func (c namedConn) RemoteAddr() net.Addr { return c.name }
+
+// player replays one recorded connection.
+type player struct {
+	r      *Replay
+	rc     *Conn
+	cl     *client.Conn
+	cursor Cursor // in the server's recorded requests
+
+	mu       sync.Mutex
+	notes    map[string]*Count
+	answered int
+	byMethod int // of answered, matched by method alone
+	defaults int
+	late     int
+}
+
+// replayConn sends rc's client side again on a new connection to the
+// server and compares what comes back.
+func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) bool) {
+	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
+	ours, theirs := net.Pipe()
+	served, dialed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(served)
+		r.relay.ServeConn(context.WithValue(ctx, dialedKey{}, dialed), namedConn{theirs, name})
+	}()
+	framing := rc.Framing[protocol.C2S]
+	if framing == protocol.FramingAuto {
+		framing = rc.Framing[protocol.S2C]
+	}
+	if framing == protocol.FramingAuto {
+		framing = protocol.FramingLines
+	}
+	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
+	p.cl = client.New(ours, client.Options{Framing: framing, IDFields: r.rec.IDFields, Other: p.other})
+	conn := r.connID(name, dialed, served)
+
+	var (
+		wg       sync.WaitGroup
+		compared []*Compared
+		start    = time.Now()
+		firstAt  time.Time
+	)
+	for _, m := range rc.Msgs {
+		if m.Dir != protocol.C2S || m.Info.Kind == protocol.KindResponse {
+			continue // the server's messages; the answers to its requests are given live
+		}
+		if firstAt.IsZero() {
+			firstAt = m.At
+		}
+		if r.cfg.Pace == PaceRecorded && !sleepUntil(ctx, start.Add(r.scaled(m.At.Sub(firstAt)))) {
+			break
+		}
+		payload := r.outgoing(m)
+		x := rc.Exchange(m.Seq)
+		if x == nil || x.Row.Kind != protocol.KindRequest || m.Info.ID == nil {
+			p.cl.Send(payload)
+			continue
+		}
+		c := &Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method}
+		if pick(x) {
+			compared = append(compared, c)
+		}
+		wg.Add(1)
+		call := func() {
+			defer wg.Done()
+			p.call(ctx, x, payload, c)
+		}
+		if r.cfg.Pace == PaceReply {
+			call()
+		} else {
+			go call()
+		}
+	}
+	wg.Wait()
+	p.cl.Close()
+	<-served
+	p.countThen()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range compared {
+		r.res.Compared = append(r.res.Compared, *c)
+	}
+	r.res.Answered += p.answered
+	r.res.Defaults += p.defaults
+	r.res.ByMethod += p.byMethod
+	r.res.Late += p.late
+	for k, n := range p.notes {
+		t := r.res.Notes[k]
+		if t == nil {
+			t = &Count{}
+			r.res.Notes[k] = t
+		}
+		t.Then += n.Then
+		t.Now += n.Now
+		for i := range n.last {
+			if n.last[i] != nil {
+				t.last[i] = n.last[i]
+			}
+		}
+	}
+}
+
+// dialedKey marks the context of a replayed connection: its value is closed
+// once the relay dialled the server for it (the relay has numbered it).
+type dialedKey struct{}
+
+// connID returns the number the relay gave connection name, once it dialled.
+func (r *Replay) connID(name pipeAddr, dialed, served <-chan struct{}) uint64 {
+	select {
+	case <-dialed:
+	case <-served:
+		return 0
+	}
+	for _, c := range r.relay.Conns() {
+		if p := c.Peer(); p != nil && p.Client == string(name) {
+			return c.ID()
+		}
+	}
+	return 0
+}
+
+// outgoing is a recorded client message as it is sent again: paths mapped,
+// LSP initialize's processId made this process's.
+func (r *Replay) outgoing(m *Msg) []byte {
+	p := mapPaths(m.Payload, r.cfg.MapPaths, true)
+	if string(m.Info.Method) == "initialize" {
+		p = withProcessID(p, r.cfg.PID)
+	}
+	return p
+}
+
+// call sends request x again and compares the reply with the recorded one.
+func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compared) {
+	cctx, cancel := context.WithTimeout(ctx, p.r.cfg.Timeout)
+	defer cancel()
+	sent := time.Now()
+	resp, err := p.cl.Call(cctx, payload)
+	lat := time.Since(sent)
+	c.Then, c.Now = "no-reply", "no-reply"
+	if x.Resp != nil {
+		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
+	}
+	if err == nil {
+		resp = mapPaths(resp, p.r.cfg.MapPaths, false)
+		c.Now, c.LatencyNow, c.NowResp = statusOf(protocol.Classify(resp, p.r.rec.IDFields)), lat, resp
+	} else if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, client.ErrClosed) {
+		c.Now = "no-reply: " + err.Error()
+	}
+	switch {
+	case c.ThenResp == nil && c.NowResp == nil: // no reply then, no reply now
+	case c.ThenResp == nil || c.NowResp == nil:
+		c.Diff = []Difference{{Path: "$", Then: shortOrEmpty(c.ThenResp), Now: shortOrEmpty(c.NowResp)}}
+	default:
+		c.Diff = Diff(c.ThenResp, c.NowResp, p.r.cfg.Ignore, p.r.rec.IDFields)
+	}
+	switch {
+	case len(c.Diff) > 0 && x.Cancelled:
+		c.Verdict = Race
+	case len(c.Diff) > 0:
+		c.Verdict = Differs
+	}
+	if c.ThenResp != nil && c.NowResp != nil {
+		c.Slower = float64(c.LatencyNow) > float64(c.LatencyThen)*p.r.cfg.Slower && c.LatencyNow-c.LatencyThen > p.r.cfg.SlowerBy
+	}
+}
+
+func statusOf(info protocol.Info) string {
+	if info.IsError {
+		return "error"
+	}
+	return "ok"
+}
+
+// other handles what the server sent that answers no call: its requests
+// are answered from the recording, the rest counted.
+func (p *player) other(payload []byte) {
+	info := protocol.Classify(payload, p.r.rec.IDFields)
+	switch {
+	case info.Kind == protocol.KindRequest && info.ID != nil:
+		p.answer(payload, info)
+	case info.Kind == protocol.KindResponse && info.ID != nil:
+		p.mu.Lock()
+		p.late++
+		p.mu.Unlock()
+	default:
+		p.mu.Lock()
+		n := p.note(noteKey(info))
+		n.Now++
+		n.last[1] = payload
+		p.mu.Unlock()
+	}
+}
+
+// answer answers a request of the server's with the recorded answer to the
+// same request (method and params), re-addressed to its new id, or with the
+// protocol's typed default.
+func (p *player) answer(payload []byte, info protocol.Info) {
+	method := string(info.Method)
+	back := mapPaths(payload, p.r.cfg.MapPaths, false)
+	p.mu.Lock()
+	x, ok := p.r.answers.Find(back, method, &p.cursor)
+	if !ok {
+		if x, ok = p.r.answers.FindMethod(method, &p.cursor); ok {
+			p.byMethod++
+		}
+	}
+	var reply []byte
+	if ok && x.Resp != nil {
+		reply = mapPaths(answerWith(x.Resp, info.ID), p.r.cfg.MapPaths, true)
+		p.answered++
+	} else {
+		reply = typedDefault(payload, info.ID, method)
+		p.defaults++
+	}
+	p.mu.Unlock()
+	p.cl.Send(reply)
+}
+
+// countThen counts what the recorded server sent unasked.
+func (p *player) countThen() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.rc.Msgs {
+		if m.Dir != protocol.S2C || m.Info.ID != nil && (m.Info.Kind == protocol.KindRequest || m.Info.Kind == protocol.KindResponse) {
+			continue
+		}
+		n := p.note(noteKey(m.Info))
+		n.Then++
+		n.last[0] = m.Payload
+	}
+}
+
+func (p *player) note(key string) *Count {
+	n := p.notes[key]
+	if n == nil {
+		n = &Count{}
+		p.notes[key] = n
+	}
+	return n
+}
+
+// noteKey is what an unpaired message is counted under.
+func noteKey(info protocol.Info) string {
+	switch {
+	case len(info.Method) > 0:
+		return string(info.Method)
+	case info.Kind == protocol.KindResponse:
+		return "(reply without id)"
+	case info.Kind == protocol.KindRaw:
+		return "(raw)"
+	}
+	return "(other)"
+}

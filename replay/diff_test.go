@@ -1,0 +1,159 @@
+package replay
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+func TestDiff(t *testing.T) {
+	for _, c := range []struct {
+		name, then, now string
+		ignore          []string
+		want            []string
+	}{
+		{"same", `{"rid":1,"success":true,"data":15}`, `{"success":true,"data":15,"rid":1}`, nil, nil},
+		{"one more", `{"rid":1,"success":true,"data":15}`, `{"rid":1,"success":true,"data":16}`, nil, []string{"$.data"}},
+		{"ids left out", `{"rid":1,"data":15}`, `{"rid":2,"data":15}`, nil, nil},
+		{"numbers as values", `{"id":1,"result":1.0}`, `{"id":1,"result":1}`, nil, nil},
+		{"a member gone and one new", `{"id":1,"result":{"a":1}}`, `{"id":1,"result":{"b":1}}`, nil, []string{"$.result.a", "$.result.b"}},
+		{"arrays", `{"id":1,"result":[1,2,3]}`, `{"id":1,"result":[1,5]}`, nil, []string{"$.result[1]", "$.result[2]"}},
+		{"a string holding JSON", `{"id":1,"result":"{\"a\":1,\"b\":2}"}`, `{"id":1,"result":"{\"b\":2, \"a\":3}"}`, nil, []string{"$.result.a"}},
+		{"a path ignored", `{"id":1,"data":{"time":1,"x":1}}`, `{"id":1,"data":{"time":2,"x":1}}`, []string{"$.data.time"}, nil},
+		{"a key at any depth", `{"id":1,"a":{"timestamp":1,"b":[{"timestamp":3}]}}`, `{"id":1,"a":{"timestamp":2,"b":[{"timestamp":4}]}}`, []string{"timestamp"}, nil},
+		{"a wildcard", `{"id":1,"items":[{"id":1,"v":1},{"id":2,"v":1}]}`, `{"id":1,"items":[{"id":5,"v":1},{"id":6,"v":2}]}`, []string{"$.items[*].id"}, []string{"$.items[1].v"}},
+		{"odd member names", `{"id":1,"a b":1}`, `{"id":1,"a b":2}`, nil, []string{`$["a b"]`}},
+		{"not JSON", `abc`, `abd`, nil, []string{"$"}},
+	} {
+		ig, err := ParseIgnore(c.ignore)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range Diff([]byte(c.then), []byte(c.now), ig, []string{"rid", "id"}) {
+			got = append(got, d.Path)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	if _, err := ParseIgnore([]string{"a.b"}); err == nil {
+		t.Error("a bare key with a dot was taken")
+	}
+}
+
+func msgOf(p string) *Msg {
+	b := []byte(p)
+	return &Msg{Payload: b, Info: protocol.Classify(b, protocol.DefaultIDFields)}
+}
+
+// Requests match by method and params, without their ids, the volatile
+// processId and what --ignore says; identical ones take the recorded
+// answers in order; sequential and strict follow the recorded order.
+func TestMatcher(t *testing.T) {
+	reqs := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":11,"rootUri":"file:///a"}}`,
+		`{"rid":1,"method":"add","args":[1,2],"at":5}`,
+		`{"rid":2,"method":"add","args":[1,2],"at":6}`,
+		`{"rid":3,"method":"echo","args":["x"]}`,
+	}
+	var exs []*Exchange
+	for _, r := range reqs {
+		m := msgOf(r)
+		exs = append(exs, &Exchange{Req: m})
+	}
+	ig, _ := ParseIgnore([]string{"at"})
+	m := NewMatcher(exs, MatchMethodParams, ig, protocol.DefaultIDFields)
+	var cur Cursor
+	for i, c := range []struct {
+		req  string
+		want int // index in reqs, -1 for none
+	}{
+		{`{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"processId":77,"rootUri":"file:///a"}}`, 0},
+		{`{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"processId":77,"rootUri":"file:///b"}}`, -1},
+		{`{"rid":7,"method":"add","args":[1,2],"at":9}`, 1},
+		{`{"rid":8,"method":"add","args":[1,2],"at":9}`, 2},
+		{`{"rid":9,"method":"add","args":[1,2],"at":9}`, 2},
+		{`{"rid":9,"method":"add","args":[2,2]}`, -1},
+	} {
+		p := msgOf(c.req)
+		x, ok := m.Find(p.Payload, string(p.Info.Method), &cur)
+		switch {
+		case c.want < 0 && ok:
+			t.Errorf("%d: %s matched %s", i, c.req, x.Req.Payload)
+		case c.want >= 0 && (!ok || x != exs[c.want]):
+			t.Errorf("%d: %s: %v, want %s", i, c.req, ok, reqs[c.want])
+		}
+	}
+	if x := m.Closest([]byte(`{"rid":9,"method":"add","args":[2,2]}`), "add"); x == nil || string(x.Req.Info.Method) != "add" {
+		t.Errorf("closest: %v", x)
+	}
+	seq := NewMatcher(exs[1:], MatchSequential, Ignore{}, protocol.DefaultIDFields)
+	strict := NewMatcher(exs[1:], MatchStrict, Ignore{}, protocol.DefaultIDFields)
+	var c1, c2 Cursor
+	if _, ok := seq.Find([]byte(`{"rid":5,"method":"add","args":[7]}`), "add", &c1); !ok {
+		t.Error("sequential: the method alone should match")
+	}
+	if _, ok := strict.Find([]byte(`{"rid":5,"method":"add","args":[7],"at":5}`), "add", &c2); ok {
+		t.Error("strict: other args matched")
+	}
+	if _, ok := strict.Find([]byte(`{"rid":5,"method":"add","args":[1,2],"at":5}`), "add", &c2); !ok {
+		t.Error("strict: the same request but for its id did not match")
+	}
+}
+
+// A miss is answered in the request's own protocol.
+func TestMissReply(t *testing.T) {
+	for req, want := range map[string]string{
+		`{"rid":3,"method":"add","args":[1]}`:                  `{"error":"why","rid":3,"success":false}`,
+		`{"jsonrpc":"2.0","id":"a","method":"m"}`:              `{"error":{"code":-32000,"message":"why"},"id":"a","jsonrpc":"2.0"}`,
+		`{"execute":"query-status","id":{"n":1}}`:              `{"error":{"class":"GenericError","desc":"why"},"id":{"n":1}}`,
+		`{"seq":4,"type":"request","command":"launch","id":4}`: `{"command":"launch","message":"why","request_seq":4,"success":false,"type":"response"}`,
+	} {
+		info := protocol.Classify([]byte(req), protocol.DefaultIDFields)
+		if got := string(missReply([]byte(req), info, protocol.DefaultIDFields, "why")); got != want {
+			t.Errorf("%s: %s, want %s", req, got, want)
+		}
+	}
+	got := string(typedDefault([]byte(`{"jsonrpc":"2.0","id":4,"method":"workspace/configuration","params":{"items":[{},{}]}}`), []byte("4"), "workspace/configuration"))
+	if got != `{"jsonrpc":"2.0","id":4,"result":[null,null]}` {
+		t.Errorf("configuration default: %s", got)
+	}
+	if got := string(withProcessID([]byte(`{"id":1,"method":"initialize","params":{"processId":5,"rootUri":"x"}}`), 42)); !strings.Contains(got, `"processId":42`) {
+		t.Errorf("processId: %s", got)
+	}
+	pm, _ := ParsePathMap("/old/src=/new/src")
+	if got := string(mapPaths([]byte(`{"uri":"file:///old/src/a.go"}`), []PathMap{pm}, true)); got != `{"uri":"file:///new/src/a.go"}` {
+		t.Errorf("map-path: %s", got)
+	}
+}
+
+// A request the client cancelled is marked, so its comparison is a race;
+// what the server sent unasked after a request follows it.
+func TestLinkCancelAndFollowers(t *testing.T) {
+	c := &Conn{}
+	add := func(seq uint64, dir protocol.Dir, p string) *Msg {
+		m := msgOf(p)
+		m.Seq, m.Dir = seq, dir
+		c.Msgs = append(c.Msgs, m)
+		return m
+	}
+	req := add(1, protocol.C2S, `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`)
+	note := add(2, protocol.S2C, `{"jsonrpc":"2.0","method":"window/logMessage","params":{}}`)
+	cancel := add(3, protocol.C2S, `{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}`)
+	resp := add(4, protocol.S2C, `{"jsonrpc":"2.0","id":7,"error":{"code":-32800,"message":"cancelled"}}`)
+	c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, "7"), req, resp)
+	c.addExchange(storeRow(protocol.C2S, protocol.KindNotification, ""), cancel, nil)
+	c.link(protocol.DefaultIDFields)
+	x := c.Exchange(1)
+	if !x.Cancelled || len(x.Followers) != 1 || x.Followers[0] != note {
+		t.Errorf("cancelled %v, followers %d", x.Cancelled, len(x.Followers))
+	}
+}
+
+func storeRow(dir protocol.Dir, kind protocol.Kind, id string) store.Row {
+	return store.Row{Dir: dir, Kind: kind, ID: id}
+}

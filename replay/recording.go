@@ -1,0 +1,276 @@
+// Package replay plays a recorded session back: `sockscope replay` sends
+// the clients' side of each recorded connection to a server again and
+// compares every response with the recorded one (a structural JSON diff),
+// and `sockscope serve` stands in for the recorded server, answering
+// requests from the recording.
+//
+// Both start from a Recording, the session file decoded by the capture
+// engine, so that the pairing is the one show and the UI use:
+//
+//	rec, err := replay.Load(ctx, "session.jsonl", replay.LoadOptions{})
+//	...
+//	r := replay.New(rec, replay.Config{Dial: dial, Pace: replay.PaceReply})
+//	e.Start(ctx, r) // a capture.Source: the replay is observed (and recorded) as live traffic
+//	err = e.Wait(ctx)
+//	res := r.Result()
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"sockscope/capture"
+	"sockscope/event"
+	"sockscope/observe"
+	"sockscope/protocol"
+	"sockscope/session"
+	"sockscope/store"
+)
+
+// Msg is one recorded frame.
+type Msg struct {
+	Seq     uint64 // the store's message seq
+	Dir     protocol.Dir
+	At      time.Time
+	Payload []byte
+	Info    protocol.Info // its ID and Method alias Payload
+}
+
+// Exchange is a recorded request with its response, if it had one.
+type Exchange struct {
+	Row  store.Row
+	Req  *Msg
+	Resp *Msg // nil when the request got no reply
+	// Cancelled is set when the asking side sent $/cancelRequest for it:
+	// its response (then or now) is a race.
+	Cancelled bool
+	// Followers are what the server sent, not a response, after the
+	// request (or notification) and before the client's next one: what
+	// `serve` sends when it answers it.
+	Followers []*Msg
+}
+
+// Conn is one recorded connection.
+type Conn struct {
+	ID      uint64
+	Client  string
+	Opened  time.Time
+	Framing [2]protocol.Framing // by protocol.Dir, as detected
+	Msgs    []*Msg              // in the order they were observed
+	// Exchanges are the requests of both directions (and the client's
+	// notifications, with no Resp), in the order they were sent.
+	Exchanges []*Exchange
+	byReq     map[uint64]*Exchange
+}
+
+// Exchange returns the exchange request message seq started.
+func (c *Conn) Exchange(seq uint64) *Exchange { return c.byReq[seq] }
+
+// Greeting returns what the server sent before the client's first message.
+func (c *Conn) Greeting() []*Msg {
+	var out []*Msg
+	for _, m := range c.Msgs {
+		if m.Dir == protocol.C2S {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Recording is a session file decoded.
+type Recording struct {
+	Path     string
+	Header   session.Header
+	IDFields []string
+	Conns    []*Conn
+	// Store holds the decoded rows, for the filter language.
+	Store *store.Store
+}
+
+// LoadOptions say how a session file is decoded.
+type LoadOptions struct {
+	// IDFields override the id fields the file was recorded with.
+	IDFields []string
+	// MaxBytes bounds the store; if zero, store.DefaultMaxBytes. A
+	// recording that does not fit is an error: a replay needs all of it.
+	MaxBytes int64
+}
+
+// Load decodes the session file at path with the capture engine.
+func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src := capture.NewFile(f)
+	h, err := src.Header()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ids := h.IDFields
+	if len(o.IDFields) > 0 {
+		ids = o.IDFields
+	}
+	if len(ids) == 0 {
+		ids = protocol.DefaultIDFields
+	}
+	framing, err := protocol.ParseFraming(h.Framing)
+	if err != nil {
+		framing = protocol.FramingAuto
+	}
+	col := &collector{ids: ids, conns: map[uint64]*Conn{}}
+	e, err := capture.New(capture.Config{Framing: framing, IDFields: ids, MaxBytes: o.MaxBytes,
+		Lossless: true, Sinks: []observe.Sink{col}})
+	if err != nil {
+		return nil, err
+	}
+	e.Start(ctx, src)
+	if err := e.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if ev := e.Store.Totals().Evicted; ev > 0 {
+		return nil, fmt.Errorf("%s: too big to replay in memory (%d messages evicted): raise --max-bytes", path, ev)
+	}
+	rec := &Recording{Path: path, Header: h, IDFields: ids, Store: e.Store}
+	for _, c := range e.Store.Conns() {
+		rc := col.conns[c.ID]
+		if rc == nil {
+			rc = &Conn{ID: c.ID}
+		}
+		rc.Client, rc.Opened = c.Client, c.Opened
+		rec.Conns = append(rec.Conns, rc)
+	}
+	e.Store.Rows(0, func(r store.Row) bool {
+		if c := col.conns[r.Conn]; c != nil && r.Req != 0 && (r.Kind == protocol.KindRequest || (r.Kind == protocol.KindNotification && r.Dir == protocol.C2S)) {
+			c.addExchange(r, col.msgs[r.Req], col.msgs[r.Resp])
+		}
+		return true
+	})
+	for _, c := range rec.Conns {
+		c.link(ids)
+	}
+	return rec, nil
+}
+
+func (c *Conn) addExchange(r store.Row, req, resp *Msg) {
+	if req == nil {
+		return
+	}
+	if c.byReq == nil {
+		c.byReq = map[uint64]*Exchange{}
+	}
+	x := &Exchange{Row: r, Req: req, Resp: resp}
+	c.Exchanges = append(c.Exchanges, x)
+	c.byReq[req.Seq] = x
+}
+
+// link sorts the exchanges by request, marks the cancelled ones and gives
+// each client message the server messages that followed it.
+func (c *Conn) link(ids []string) {
+	slices.SortFunc(c.Exchanges, func(a, b *Exchange) int { return compareSeq(a.Req.Seq, b.Req.Seq) })
+	answers := map[uint64]bool{}
+	for _, x := range c.Exchanges {
+		if x.Resp != nil {
+			answers[x.Resp.Seq] = true
+		}
+	}
+	var last *Exchange // the client's latest request or notification
+	for _, m := range c.Msgs {
+		switch {
+		case m.Dir == protocol.C2S && c.byReq[m.Seq] != nil:
+			last = c.byReq[m.Seq]
+			if string(m.Info.Method) == "$/cancelRequest" {
+				c.cancel(m)
+			}
+		case m.Dir == protocol.S2C && !answers[m.Seq] && last != nil:
+			last.Followers = append(last.Followers, m)
+		}
+	}
+}
+
+// cancel marks the request a $/cancelRequest names.
+func (c *Conn) cancel(m *Msg) {
+	var n struct {
+		Params struct {
+			ID json.RawMessage `json:"id"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(m.Payload, &n) != nil || n.Params.ID == nil {
+		return
+	}
+	id := compactJSON(n.Params.ID)
+	for i := len(c.Exchanges) - 1; i >= 0; i-- {
+		x := c.Exchanges[i]
+		if x.Req.Seq < m.Seq && x.Row.Dir == protocol.C2S && x.Row.ID == string(id) {
+			x.Cancelled = true
+			return
+		}
+	}
+}
+
+func compareSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// compactJSON returns b compacted, or b when it is not JSON.
+func compactJSON(b []byte) []byte {
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return b
+	}
+	return buf.Bytes()
+}
+
+// collector is the Sink that keeps every frame of the recording, with the
+// framing it was cut with.
+type collector struct {
+	ids   []string
+	conns map[uint64]*Conn
+	msgs  map[uint64]*Msg
+}
+
+func (c *collector) conn(id uint64) *Conn {
+	rc := c.conns[id]
+	if rc == nil {
+		rc = &Conn{ID: id}
+		c.conns[id] = rc
+	}
+	return rc
+}
+
+func (c *collector) Open(conn uint64, at time.Time, p *event.Peer) { c.conn(conn).Opened = at }
+
+func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
+	if c.msgs == nil {
+		c.msgs = map[uint64]*Msg{}
+	}
+	rc := c.conn(m.Conn)
+	if framing != protocol.FramingAuto {
+		rc.Framing[m.Dir] = framing
+	}
+	if m.Injected && m.Dir == protocol.C2S || m.Withheld && m.Dir == protocol.S2C {
+		return // sockscope's own traffic, not the client's or the server's
+	}
+	p := append([]byte(nil), m.Frame.Data...)
+	msg := &Msg{Seq: m.Seq, Dir: m.Dir, At: m.At, Payload: p, Info: protocol.Classify(p, c.ids)}
+	rc.Msgs = append(rc.Msgs, msg)
+	c.msgs[m.Seq] = msg
+}
+
+func (c *collector) Exchange(*store.Row)                         {}
+func (c *collector) Gap(uint64, protocol.Dir, time.Time, int64)  {}
+func (c *collector) Close(conn uint64, at time.Time, err string) {}
+func (c *collector) Flush() error                                { return nil }

@@ -1,0 +1,263 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"sockscope/event"
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/query"
+)
+
+// Defaults of a replay, said once.
+const (
+	// DefaultTimeout is how long a request waits for its reply.
+	DefaultTimeout = 5 * time.Second
+	// DefaultSlower and DefaultSlowerBy flag a latency past both: twice
+	// the recorded one and 100ms more.
+	DefaultSlower   = 2.0
+	DefaultSlowerBy = 100 * time.Millisecond
+)
+
+// Pace is when each recorded message is sent again.
+type Pace uint8
+
+const (
+	// PaceReply sends a request once the previous one was answered (or
+	// timed out).
+	PaceReply Pace = iota
+	// PaceRecorded keeps the recorded gaps (scaled by Config.Speed).
+	PaceRecorded
+	// PaceNone sends everything at once.
+	PaceNone
+)
+
+var paceNames = [...]string{"reply", "recorded", "none"}
+
+// String returns the --pace name.
+func (p Pace) String() string { return paceNames[p] }
+
+// ParsePace parses a --pace name.
+func ParsePace(s string) (Pace, error) {
+	for i, n := range paceNames {
+		if s == n {
+			return Pace(i), nil
+		}
+	}
+	return 0, fmt.Errorf("--pace %q: want reply, recorded or none", s)
+}
+
+// Config says how to replay.
+type Config struct {
+	// Dial connects to the server, once per recorded connection.
+	Dial func(ctx context.Context) (net.Conn, error)
+	// Upstream names the server in the replay's own capture.
+	Upstream string
+	Pace     Pace
+	// Speed scales PaceRecorded's gaps (2: twice as fast). If zero, 1.
+	Speed float64
+	// Timeout bounds the wait for each reply. If zero, DefaultTimeout.
+	Timeout time.Duration
+	// Ignore is what the comparison (and the matching of the server's
+	// requests) leaves out.
+	Ignore Ignore
+	// MapPaths rewrite paths for a replay in another checkout.
+	MapPaths []PathMap
+	// Notifications compares the last notification of each method.
+	Notifications bool
+	// Slower and SlowerBy flag a latency past both Slower times the
+	// recorded one and SlowerBy more. If zero, the defaults.
+	Slower   float64
+	SlowerBy time.Duration
+	// Filter, if set, selects the exchanges compared; the connections
+	// holding one are replayed whole.
+	Filter *query.Query
+	// PID is what LSP initialize's processId becomes. If zero, this
+	// process's.
+	PID int
+}
+
+// Replay is a replay as a capture Source: its connections to the server
+// are relayed, so the replay's own capture observes (and records) them as
+// live traffic. Create it with New; read Result once Run returned.
+type Replay struct {
+	rec     *Recording
+	cfg     Config
+	relay   *proxy.Relay
+	answers *Matcher // the server's recorded requests, with the client's answers
+
+	mu      sync.Mutex
+	res     Result
+	dialErr error
+}
+
+// New returns the replay of rec.
+func New(rec *Recording, cfg Config) *Replay {
+	if cfg.Speed <= 0 {
+		cfg.Speed = 1
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Slower <= 0 {
+		cfg.Slower = DefaultSlower
+	}
+	if cfg.SlowerBy <= 0 {
+		cfg.SlowerBy = DefaultSlowerBy
+	}
+	if cfg.PID == 0 {
+		cfg.PID = os.Getpid()
+	}
+	var asked []*Exchange
+	for _, c := range rec.Conns {
+		for _, x := range c.Exchanges {
+			if x.Row.Dir == protocol.S2C && x.Row.Kind == protocol.KindRequest {
+				asked = append(asked, x)
+			}
+		}
+	}
+	r := &Replay{rec: rec, cfg: cfg, answers: NewMatcher(asked, MatchMethodParams, cfg.Ignore, rec.IDFields)}
+	r.res.Notes = map[string]*Count{}
+	return r
+}
+
+// Result returns the outcome. Call it after Run returned.
+func (r *Replay) Result() *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return &r.res
+}
+
+// errDial wraps a failure to reach the server.
+var errDial = errors.New("the server is unreachable")
+
+func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
+	c, err := r.cfg.Dial(ctx)
+	if ch, ok := ctx.Value(dialedKey{}).(chan struct{}); ok {
+		close(ch)
+	}
+	if err != nil {
+		r.mu.Lock()
+		if r.dialErr == nil {
+			r.dialErr = fmt.Errorf("%w: %v", errDial, err)
+		}
+		r.mu.Unlock()
+	}
+	return c, err
+}
+
+// selected returns the connections to replay, and which exchanges to
+// compare.
+func (r *Replay) selected() ([]*Conn, func(*Exchange) bool) {
+	q := r.cfg.Filter
+	if q.Empty() {
+		return r.rec.Conns, func(*Exchange) bool { return true }
+	}
+	if q.NeedsConns() {
+		q.BindConns(r.rec.Store.Conns())
+	}
+	now := time.Now()
+	pick := func(x *Exchange) bool { return q.MatchRow(r.rec.Store, &x.Row, now) }
+	var out []*Conn
+	for _, c := range r.rec.Conns {
+		for _, x := range c.Exchanges {
+			if x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest && pick(x) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out, pick
+}
+
+// Run implements capture.Source: it replays the selected connections (one
+// after the other; at once, each at its recorded start, with
+// PaceRecorded) and returns when all have ended.
+func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
+	r.relay = &proxy.Relay{Dial: r.dial, Upstream: r.cfg.Upstream, Queue: q}
+	conns, pick := r.selected()
+	r.res.Conns = len(conns)
+	if r.cfg.Pace == PaceRecorded {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for _, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if !sleepUntil(ctx, start.Add(r.scaled(c.Opened.Sub(conns[0].Opened)))) {
+					return
+				}
+				r.replayConn(ctx, c, pick)
+			}()
+		}
+		wg.Wait()
+	} else {
+		for _, c := range conns {
+			if ctx.Err() != nil {
+				break
+			}
+			r.replayConn(ctx, c, pick)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.tally()
+	r.compareNotes()
+	if r.dialErr != nil {
+		return r.dialErr
+	}
+	return ctx.Err()
+}
+
+// scaled is a recorded gap at the replay's speed.
+func (r *Replay) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / r.cfg.Speed)
+}
+
+// sleepUntil waits until t; false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// compareNotes compares the last message of each key (--notifications).
+func (r *Replay) compareNotes() {
+	if !r.cfg.Notifications {
+		return
+	}
+	for _, n := range r.res.Notes {
+		switch {
+		case n.last[0] == nil && n.last[1] == nil:
+		case n.last[0] == nil || n.last[1] == nil:
+			n.Diff = []Difference{{Path: "$", Then: shortOrEmpty(n.last[0]), Now: shortOrEmpty(n.last[1])}}
+		default:
+			n.Diff = Diff(n.last[0], n.last[1], r.cfg.Ignore, nil)
+		}
+		if len(n.Diff) > 0 {
+			r.res.NotesDiff++
+		}
+	}
+}
+
+func shortOrEmpty(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	return short(b)
+}

@@ -1,0 +1,149 @@
+package replay
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Verdict is how a recorded response compares with the new one.
+type Verdict uint8
+
+const (
+	// Same: the responses match (or neither came: no reply then, no reply
+	// now).
+	Same Verdict = iota
+	// Differs: the responses differ, or only one came.
+	Differs
+	// Race: the request was cancelled ($/cancelRequest), so what came back
+	// depends on timing; reported, not a difference.
+	Race
+)
+
+var verdictNames = [...]string{"match", "differs", "race"}
+
+// String returns "match", "differs" or "race".
+func (v Verdict) String() string { return verdictNames[v] }
+
+// MarshalText implements encoding.TextMarshaler.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// Compared is one recorded request sent again, and how it went.
+type Compared struct {
+	RecordedConn uint64 `json:"recorded_conn"`
+	// Conn is the replay's connection (as the replay's own capture
+	// numbers it; 0 when unknown).
+	Conn    uint64  `json:"conn"`
+	Dir     string  `json:"dir"` // the side that asked
+	ID      string  `json:"id"`  // raw JSON
+	Method  string  `json:"method"`
+	Verdict Verdict `json:"status"`
+	// Then and Now are the statuses: ok, error, no-reply.
+	Then string `json:"then"`
+	Now  string `json:"now"`
+	// Diff says where the responses differ.
+	Diff []Difference `json:"diff,omitempty"`
+	// Latencies, in microseconds, of an answered request.
+	LatencyThen time.Duration `json:"-"`
+	LatencyNow  time.Duration `json:"-"`
+	LatThenUS   int64         `json:"latency_then_us"`
+	LatNowUS    int64         `json:"latency_now_us"`
+	// Slower is set past both of Config.Slower and Config.SlowerBy.
+	Slower bool `json:"slower,omitempty"`
+	// ThenResp and NowResp are the responses (not written to --dump).
+	ThenResp, NowResp []byte `json:"-"`
+}
+
+// Paths returns the diff's paths.
+func (c *Compared) Paths() []string {
+	out := make([]string, len(c.Diff))
+	for i, d := range c.Diff {
+		out[i] = d.Path
+	}
+	return out
+}
+
+// MarshalJSON writes a --dump line.
+func (c Compared) MarshalJSON() ([]byte, error) {
+	type plain Compared
+	c.LatThenUS, c.LatNowUS = c.LatencyThen.Microseconds(), c.LatencyNow.Microseconds()
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+		Paths []string `json:"paths"`
+	}{"exchange", plain(c), c.Paths()})
+}
+
+// Count is what arrived of one kind of message nobody asked for
+// (notifications, events, a reply without id), then and now.
+type Count struct {
+	Then, Now int
+	// Diff compares the last one of each (--notifications).
+	Diff []Difference
+	last [2][]byte
+}
+
+// Result is the outcome of a replay.
+type Result struct {
+	Conns     int
+	Compared  []Compared
+	Same      int
+	Differ    int
+	Races     int
+	Slower    int
+	Answered  int // server requests answered from the recording
+	ByMethod  int // ... of Answered, matched by method alone (their params were new)
+	Defaults  int // ... answered with a typed default (a miss)
+	Late      int // replies that came after their request timed out
+	Notes     map[string]*Count
+	NotesDiff int // notification keys whose last message differs (--notifications)
+}
+
+// Failed reports whether a response differs (exit status 1).
+func (r *Result) Failed() bool { return r.Differ > 0 || r.NotesDiff > 0 }
+
+// Summary is the line printed at the end.
+func (r *Result) Summary() string {
+	s := fmt.Sprintf("sockscope replay: %d connections, %d requests: %d match, %d differ, %d races",
+		r.Conns, len(r.Compared), r.Same, r.Differ, r.Races)
+	if r.Slower > 0 {
+		s += fmt.Sprintf(" (%d slower)", r.Slower)
+	}
+	s += fmt.Sprintf("; %d server requests answered from the recording (%d by method alone, %d with a default)", r.Answered+r.Defaults, r.ByMethod, r.Defaults)
+	if r.Late > 0 {
+		s += fmt.Sprintf("; %d replies came too late", r.Late)
+	}
+	if len(r.Notes) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(r.Notes)) {
+			n := r.Notes[k]
+			parts = append(parts, fmt.Sprintf("%s %d→%d", k, n.Then, n.Now))
+		}
+		s += "; not paired, then→now: " + strings.Join(parts, ", ")
+	}
+	if r.NotesDiff > 0 {
+		s += fmt.Sprintf("; %d notifications differ", r.NotesDiff)
+	}
+	return s
+}
+
+// tally counts the verdicts.
+func (r *Result) tally() {
+	r.Same, r.Differ, r.Races, r.Slower = 0, 0, 0, 0
+	for _, c := range r.Compared {
+		switch c.Verdict {
+		case Same:
+			r.Same++
+		case Differs:
+			r.Differ++
+		case Race:
+			r.Races++
+		}
+		if c.Slower {
+			r.Slower++
+		}
+	}
+}

@@ -1,0 +1,351 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"sockscope/internal/lsptest"
+	"sockscope/internal/nodetest"
+	"sockscope/session"
+)
+
+// runStatus runs the real binary to its end and returns its stdout, stderr
+// and exit status.
+func runStatus(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		status = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), status
+}
+
+// started runs the real binary until the test ends (or stop) and returns
+// once it said on stderr the line holding ready; stop sends SIGINT and
+// returns what it wrote to stderr.
+func started(t *testing.T, ready string, args ...string) (stop func() string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout = io.Discard
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for line := range lines {
+		errb.WriteString(line + "\n")
+		if strings.Contains(line, ready) {
+			break
+		}
+	}
+	stopped := false
+	stop = func() string {
+		if stopped {
+			return errb.String()
+		}
+		stopped = true
+		cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan struct{})
+		go func() {
+			for line := range lines {
+				errb.WriteString(line + "\n")
+			}
+			close(done)
+		}()
+		err := cmd.Wait()
+		pw.Close()
+		<-done
+		if err != nil {
+			t.Errorf("sockscope %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		}
+		return errb.String()
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// runNode runs a Node peer of testdata/node to its end and fails the test
+// if it fails.
+func runNode(t *testing.T, script string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{filepath.Join("testdata", "node", script)}, args...)...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s%s", script, err, out, errb.String())
+	}
+	return string(out)
+}
+
+// strictCalls runs strict-client.js on sock: n pipelined add calls, 4 in
+// flight, each reply checked.
+func strictCalls(t *testing.T, sock string, n string) {
+	t.Helper()
+	c := nodetest.Start(t, "strict-client.js", sock)
+	c.Expect(t, "registered")
+	c.Say("calls " + n + " 4")
+	c.Expect(t, "ok "+n)
+	c.Say("quit")
+	if err := c.Wait(); err != nil {
+		t.Fatalf("strict-client: %v", err)
+	}
+}
+
+// recordSeed records, through the real binary, seed-client.js's session
+// and 20 of strict-client.js's calls with the seed server at svc.
+func recordSeed(t *testing.T, dir, svc string) string {
+	t.Helper()
+	file, front := filepath.Join(dir, "seed.jsonl"), filepath.Join(dir, "front.sock")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	runNode(t, "seed-client.js", front)
+	strictCalls(t, front, "20")
+	stop()
+	return file
+}
+
+// seedServerAt runs a seed server script on path until the test ends.
+func seedServerAt(t *testing.T, script, path string) {
+	t.Helper()
+	p := nodetest.Start(t, script, path)
+	p.Expect(t, "listening")
+}
+
+// The seed Node service recorded through the real binary, replayed: against
+// the same server everything matches (the {} without id, the unknown
+// method's error and the method that never answers included), in every
+// pace; against a copy whose add answers one more, every add differs at
+// $.data (exit 1) unless --ignore leaves it out; --update makes the new
+// answers the recording; the replay's recording links each new response
+// to the recorded one; an unreachable server is exit 2.
+func TestReplaySeedService(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc, plus := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "plus.sock")
+	seedServerAt(t, "seed-server.js", svc)
+	seedServerAt(t, "seed-server-plus1.js", plus)
+	file := recordSeed(t, dir, svc)
+
+	fast := []string{"--pace", "none", "--timeout", "1500ms"}
+	replayed := filepath.Join(dir, "replayed.jsonl")
+	out, errOut, status := runStatus(t, append([]string{"replay", "--dump", "-w", replayed, file, svc}, fast...)...)
+	lines := dumpLines(t, []byte(out))
+	statuses := map[string]string{}
+	n := 0
+	for _, l := range lines {
+		if l["type"] != "exchange" {
+			continue
+		}
+		n++
+		statuses[l["method"].(string)+" "+l["then"].(string)+" "+l["now"].(string)] = l["status"].(string)
+		if l["status"] != "match" {
+			t.Errorf("against the same server: %v", l)
+		}
+	}
+	if status != 0 || n != 26 || !strings.Contains(errOut, "26 requests: 26 match, 0 differ") {
+		t.Fatalf("against the same server: status %d, %d exchanges; stderr %s", status, n, errOut)
+	}
+	for _, want := range []string{"boom no-reply no-reply", "never no-reply no-reply", "nosuchmethod error error", "time ok ok"} {
+		if statuses[want] != "match" {
+			t.Errorf("%s: %q; got %v", want, statuses[want], statuses)
+		}
+	}
+	if !strings.Contains(errOut, "(reply without id) 1→1") || !strings.Contains(errOut, "register 2→2") {
+		t.Errorf("the unpaired messages are not counted: %s", errOut)
+	}
+	links := 0
+	raw, _ := os.ReadFile(replayed)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, `{"type":"compare"`) && strings.Contains(line, `"recorded":"`+file+`"`) {
+			links++
+		}
+	}
+	if recs, err := session.ReadFile(replayed); err != nil || links != 26 || len(recs) == 0 {
+		t.Errorf("the replay's recording: %d links, %d records, %v", links, len(recs), err)
+	}
+
+	// The default pace (each request after the previous reply) and the
+	// recorded one, four times as fast.
+	for _, pace := range [][]string{{"--timeout", "1500ms"}, {"--pace", "recorded", "--speed", "4", "--timeout", "1500ms"}} {
+		if _, errOut, status := runStatus(t, append([]string{"replay", file, svc}, pace...)...); status != 0 {
+			t.Errorf("replay %v: status %d: %s", pace, status, errOut)
+		}
+	}
+
+	junit := filepath.Join(dir, "replay.xml")
+	out, errOut, status = runStatus(t, append([]string{"replay", "--dump", "--junit", junit, file, plus}, fast...)...)
+	adds := 0
+	for _, l := range dumpLines(t, []byte(out)) {
+		if l["type"] != "exchange" {
+			continue
+		}
+		paths, _ := l["paths"].([]any)
+		switch {
+		case l["method"] == "add":
+			adds++
+			if l["status"] != "differs" || len(paths) != 1 || paths[0] != "$.data" {
+				t.Errorf("add against the changed server: %v", l)
+			}
+		case l["status"] != "match":
+			t.Errorf("%v against the changed server: %v", l["method"], l)
+		}
+	}
+	if status != 1 || adds != 21 || !strings.Contains(errOut, "5 match, 21 differ") {
+		t.Errorf("against the changed server: status %d, %d adds; stderr %s", status, adds, errOut)
+	}
+	if x, _ := os.ReadFile(junit); !bytes.Contains(x, []byte(`tests="26" failures="21"`)) || !bytes.Contains(x, []byte(`message="differs at $.data"`)) {
+		t.Errorf("junit:\n%s", x)
+	}
+	if _, errOut, status := runStatus(t, append([]string{"replay", "--ignore", "$.data", file, plus}, fast...)...); status != 0 {
+		t.Errorf("--ignore $.data: status %d: %s", status, errOut)
+	}
+
+	golden := filepath.Join(dir, "golden.jsonl")
+	copyFile(file, golden)
+	if _, errOut, status := runStatus(t, append([]string{"replay", "--update", golden, plus}, fast...)...); status != 0 {
+		t.Fatalf("--update: status %d: %s", status, errOut)
+	}
+	if _, errOut, status := runStatus(t, append([]string{"replay", golden, plus}, fast...)...); status != 0 {
+		t.Errorf("after --update, against the changed server: status %d: %s", status, errOut)
+	}
+
+	if _, errOut, status := runStatus(t, "replay", file, filepath.Join(dir, "nobody.sock")); status != 2 || !strings.Contains(errOut, "unreachable") {
+		t.Errorf("nobody listening: status %d: %s", status, errOut)
+	}
+	if _, errOut, status := runStatus(t, "replay", filepath.Join(dir, "none.jsonl"), svc); status != 2 {
+		t.Errorf("no such file: status %d: %s", status, errOut)
+	}
+}
+
+// serve stands in for the seed Node service: the seed client and the strict
+// client pass against it as against the real server; a request it has no
+// recorded reply for gets an error naming the closest recorded request, a
+// closed connection, or the real server's reply, per --miss.
+func TestServeSeedService(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, "seed-server.js", svc)
+	file := recordSeed(t, dir, svc)
+
+	mock := filepath.Join(dir, "mock.sock")
+	stop := started(t, "listening on", "serve", file, "--listen", mock)
+	out := runNode(t, "seed-client.js", mock)
+	for _, want := range []string{`{"action":"register"`, `{"success":true,"rid":1,"data":15}`, `{"success":true,"rid":2,"data":120}`,
+		`{"success":true,"rid":3,"data":"héllo→世界"}`, `{"success":false,"rid":4}`, "\n{}\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("seed-client against serve: no %s in\n%s", want, out)
+		}
+	}
+	strictCalls(t, mock, "20")
+	out, _, status := runStatus(t, "send", mock, `{"rid":7,"method":"add","args":[9,9]}`)
+	if status != 1 || !strings.Contains(out, `"rid":7`) || !strings.Contains(out, `no recorded reply to add {\"args\":[9,9]}; the closest recorded request is add {\"args\":[`) {
+		t.Errorf("a miss: status %d: %s", status, out)
+	}
+	if log := stop(); !strings.Contains(log, "3 connections, 26 requests answered from the recording, 1 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+
+	seq := filepath.Join(dir, "seq.sock")
+	started(t, "listening on", "serve", "--match", "sequential", file, "--listen", seq)
+	runNode(t, "seed-client.js", seq) // the first connection plays the first recorded one
+
+	closing := filepath.Join(dir, "close.sock")
+	started(t, "listening on", "serve", "--miss", "close", file, "--listen", closing)
+	if _, errOut, status := runStatus(t, "send", closing, `{"rid":7,"method":"add","args":[9,9]}`); status != 2 {
+		t.Errorf("--miss close: status %d: %s", status, errOut)
+	}
+
+	fwd := filepath.Join(dir, "fwd.sock")
+	started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
+	in := `{"rid":1,"method":"add","args":[1,2,3,4,5]}` + "\n" + `{"rid":2,"method":"add","args":[9,9]}` + "\n"
+	cmd := exec.Command(binary, "send", fwd, "-")
+	cmd.Stdin = strings.NewReader(in)
+	got, err := cmd.Output()
+	if err != nil || string(got) != `{"success":true,"rid":1,"data":15}`+"\n"+`{"success":true,"rid":2,"data":18}`+"\n" {
+		t.Errorf("--miss forward: %v: %s", err, got)
+	}
+}
+
+// An LSP session with gopls recorded through the real binary, replayed
+// against gopls: gopls' own requests (workspace/configuration and the
+// like) are answered from the recording with its new ids, and every
+// response matches; then serve stands in for gopls and the same LSP client
+// runs its session against it (initialize, the hover, gopls' requests
+// after initialized, shutdown).
+func TestReplayAndServeGopls(t *testing.T) {
+	dir := shortDir(t)
+	ws := lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	file := filepath.Join(dir, "lsp.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	editor := lsptest.NewClient(lsptest.Dial(t, front))
+	editor.Session(t, ws)
+	editor.Close()
+	stop()
+	if os.Getenv("KEEP") != "" {
+		copyFile(file, "/tmp/lsp-rec.jsonl")
+	}
+
+	out, errOut, status := runStatus(t, "replay", "--dump", file, svc)
+	methods := map[string]string{}
+	for _, l := range dumpLines(t, []byte(out)) {
+		if l["type"] == "exchange" {
+			methods[l["method"].(string)] = l["status"].(string)
+		}
+	}
+	if status != 0 || methods["initialize"] != "match" || methods["textDocument/hover"] != "match" || methods["shutdown"] != "match" {
+		t.Fatalf("replay against gopls: status %d, %v\nstdout %s\nstderr %s", status, methods, out, errOut)
+	}
+	t.Log(strings.TrimSpace(errOut))
+	if strings.Contains(errOut, " 0 server requests answered") || !strings.Contains(errOut, ", 0 with a default)") {
+		t.Errorf("gopls' own requests were not answered from the recording: %s", errOut)
+	}
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	lsp := lsptest.NewClient(lsptest.Dial(t, mock))
+	lsp.Session(t, ws) // checks the hover
+	lsp.Close()
+	log := stopServe()
+	t.Logf("%s; the client was asked %v", strings.TrimSpace(log), lsp.Asked)
+	if !strings.Contains(log, "3 requests answered from the recording, 0 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+	lsp.Mu.Lock()
+	defer lsp.Mu.Unlock()
+	if len(lsp.Asked) == 0 {
+		t.Errorf("serve sent none of gopls' requests after initialized")
+	}
+}

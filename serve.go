@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"sockscope/proxy"
+	"sockscope/replay"
+	"sockscope/store"
+)
+
+// serveOptions are the flags of `sockscope serve`.
+type serveOptions struct {
+	listen   string
+	match    string
+	ignore   []string
+	miss     string
+	ids      string
+	mode     string
+	maxBytes int64
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve FILE --listen ADDR",
+		Short: "Stand in for the recorded server: answer clients from a session file",
+		Long: `serve listens at ADDR and answers each client as the recorded server did:
+the recorded greeting on connect (the seed's register, QMP's greeting),
+each request with the recorded reply to the same request, carrying the
+incoming request's id, and what the server sent after a request (its
+notifications, its own requests) after it.
+
+--match method-params (the default) matches by method and params, leaving
+out --ignore's paths and keys and LSP's processId; identical requests get
+the recorded replies in order. sequential takes the recorded requests of
+the connection in order, checking only the method; strict as sequential,
+each request equal to the recorded one but for its id.
+
+A request with no match gets, per --miss: an error reply in the
+protocol's shape naming the method and the closest recorded request
+(error), a closed connection (close), or the real server's reply
+(forward:ADDR).`,
+		Example: `  sockscope serve session.jsonl --listen /tmp/app.sock
+  sockscope serve lsp.jsonl --listen /tmp/gopls.sock --miss forward:/tmp/real-gopls.sock
+  sockscope serve session.jsonl -l :9000 --match sequential --ignore timestamp`,
+		Args:          cobra.ExactArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runServe(cmd.Context(), o, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.listen, "listen", "l", "", "where clients connect (`ADDR`)")
+	f.StringVar(&o.match, "match", "method-params", "method-params|sequential|strict")
+	f.StringArrayVar(&o.ignore, "ignore", nil, "leave `PATH` ($.params.time) or a bare KEY out of the matching; repeatable")
+	f.StringVar(&o.miss, "miss", "error", "error|close|forward:ADDR: what a request with no recorded reply gets")
+	f.StringVar(&o.ids, "id", "", "JSON `FIELDS` that carry the request id (default: the ones the file was recorded with)")
+	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
+	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of the recording held in memory (it must fit)")
+	cmd.MarkFlagRequired("listen")
+	return cmd
+}
+
+func runServe(ctx context.Context, o serveOptions, file string) error {
+	var cfg replay.ServeConfig
+	var err error
+	if cfg.Match, err = replay.ParseMatch(o.match); err != nil {
+		return err
+	}
+	if cfg.Ignore, err = replay.ParseIgnore(o.ignore); err != nil {
+		return err
+	}
+	miss, fwd, err := replay.ParseMiss(o.miss)
+	if err != nil {
+		return err
+	}
+	cfg.Miss, cfg.Log = miss, os.Stderr
+	if miss == replay.MissForward {
+		a, err := proxy.ParseAddr(fwd)
+		if err != nil {
+			return fmt.Errorf("--miss: %w", err)
+		}
+		cfg.Forward = proxy.DialFunc(a)
+	}
+	la, err := proxy.ParseAddr(o.listen)
+	if err != nil {
+		return err
+	}
+	mode, err := strconv.ParseUint(orDefault(o.mode, "0600"), 8, 32)
+	if err != nil {
+		return fmt.Errorf("--mode %q: want an octal file mode like 0600", o.mode)
+	}
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	lo := replay.LoadOptions{MaxBytes: o.maxBytes}
+	if o.ids != "" {
+		lo.IDFields = strings.Split(o.ids, ",")
+	}
+	rec, err := replay.Load(ctx, file, lo)
+	if err != nil {
+		return err
+	}
+	ln, err := proxy.ListenConfig{Mode: os.FileMode(mode)}.Listen(la)
+	if err != nil {
+		return err
+	}
+	s := replay.NewServer(rec, cfg)
+	fmt.Fprintf(os.Stderr, "sockscope serve: listening on %s, answering from %s (%d recorded requests)\n", ln.Addr(), file, s.Requests())
+	err = s.Serve(ctx, ln)
+	fmt.Fprintln(os.Stderr, s.Summary())
+	return err
+}
