@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -208,6 +209,10 @@ func TestStopWithOpenConnections(t *testing.T) {
 	}
 	defer c.Close()
 	echo(t, c, `{"jsonrpc":"2.0","id":1,"method":"m"}`+"\n") // connection 2, left open
+	eventually(t, "the probe's close and the request in the dump", func() bool {
+		b, _ := os.ReadFile(dump)
+		return bytes.Contains(b, []byte(`{"type":"close","conn":1,`)) && bytes.Contains(b, []byte(`"conn":2,"dir":"c2s"`))
+	})
 	if code := p.stop(os.Interrupt); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.err.String())
 	}
