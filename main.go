@@ -36,6 +36,7 @@ type options struct {
 	maxBytes    int64
 	maxFrame    int
 	rotationFlags
+	interceptFlags
 }
 
 func main() {
@@ -111,6 +112,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|raw (auto decides per connection and direction)")
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
+	addInterceptFlags(f, o)
 	f.StringVar(&o.pipeSDDL, "pipe-sddl", "", "security descriptor (`SDDL`) of a named pipe created by --listen (default: the current user, SYSTEM and Administrators only)")
 }
 

@@ -35,6 +35,9 @@ func engineConfig(o options) (capture.Config, error) {
 	if cfg.Rotation, err = o.rotation(); err != nil {
 		return cfg, err
 	}
+	if cfg.Intercept, err = o.interceptConfig(); err != nil {
+		return cfg, err
+	}
 	if o.dump {
 		cfg.Dump = os.Stdout
 	}

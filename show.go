@@ -7,12 +7,13 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"sockscope/ui"
 )
 
 func newShowCmd() *cobra.Command {
-	var o fileOptions
+	var (
+		o      fileOptions
+		follow bool
+	)
 	cmd := &cobra.Command{
 		Use:     "show FILE",
 		Aliases: []string{"view"},
@@ -22,17 +23,33 @@ framing, pairing and latencies (the recorded times), in the UI, or with
 --dump as one JSON object per event, with the --framing and --id fields
 the file was recorded with (--id overrides them). A record cut short by a
 crash is skipped, and the connections its run left open end there with an
-error; the segments after it are read.`,
+error; the segments after it are read.
+
+In the UI, the file is read through its index (FILE.idx, written beside
+the session while it is recorded, or built in the background when it is
+missing or stale): the first screen comes at once whatever the file's
+size, every row of the file is reachable, and frames are read from the
+file when they are looked at. --follow goes on showing what another
+sockscope appends to the file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runShow(cmd.Context(), o, args[0])
+			if follow && (o.dump || o.headless) {
+				return fmt.Errorf("--follow is for the UI, not --dump or --headless")
+			}
+			return runShow(cmd.Context(), o, args[0], follow)
 		},
 	}
 	addFileFlags(cmd, &o, true)
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "go on showing what is appended to the file (a recording still running)")
 	return cmd
 }
 
-func runShow(ctx context.Context, o fileOptions, path string) error {
+func runShow(ctx context.Context, o fileOptions, path string, follow bool) error {
+	if !o.dump && !o.headless {
+		ctx, cancel := signalContext(ctx)
+		defer cancel()
+		return showFile(ctx, o, path, follow)
+	}
 	var dump io.Writer
 	if o.dump {
 		dump = os.Stdout
@@ -43,9 +60,6 @@ func runShow(ctx context.Context, o fileOptions, path string) error {
 	if err != nil {
 		return err
 	}
-	if o.dump || o.headless {
-		fmt.Fprintln(os.Stderr, d.summary(path))
-		return nil
-	}
-	return ui.Run(ctx, d.e.Store, ui.Options{Listen: "session", Upstream: path})
+	fmt.Fprintln(os.Stderr, d.summary(path))
+	return nil
 }

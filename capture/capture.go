@@ -19,11 +19,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	"sockscope/event"
+	"sockscope/index"
 	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/proxy"
@@ -59,6 +61,8 @@ type Config struct {
 	Dump io.Writer
 	// Sinks are more outputs of the observer.
 	Sinks []observe.Sink
+	// Intercept holds frames for the user and runs rules on them.
+	Intercept Intercept
 }
 
 // A Source produces events on q until ctx is done or it has no more, then
@@ -78,7 +82,9 @@ type Engine struct {
 	q       *event.Queue
 	obs     *observe.Observer
 	rec     *session.Recorder
+	idx     *index.Writer // the recording's index, if written
 	sources []Source
+	ic      *interceptor
 	ctx     context.Context // the sources'
 	cancel  context.CancelFunc
 	srcWG   sync.WaitGroup
@@ -105,6 +111,10 @@ func New(cfg Config) (*Engine, error) {
 		obsDone: make(chan struct{}),
 		failed:  make(chan error, 1),
 	}
+	var err error
+	if e.ic, err = newInterceptor(e, cfg.Intercept); err != nil {
+		return nil, err
+	}
 	sinks := cfg.Sinks
 	if cfg.Record != "" {
 		h := cfg.Header
@@ -112,12 +122,15 @@ func New(cfg Config) (*Engine, error) {
 			h.Started = time.Now()
 		}
 		h.Framing, h.IDFields = cfg.Framing.String(), cfg.IDFields
+		fi, statErr := os.Stat(cfg.Record)
 		rec, err := session.CreateRotating(cfg.Record, h, cfg.Rotation)
 		if err != nil {
 			return nil, err
 		}
 		e.rec = rec
-		sinks = append(sinks, recorderSink{rec})
+		var sink observe.Sink
+		sink, e.idx = newIndexedRecorder(recorderSink{rec}, cfg, statErr == nil && fi.Size() > 0)
+		sinks = append(sinks, sink)
 	}
 	var dump observe.Sink
 	if cfg.Dump != nil {
@@ -153,6 +166,7 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 	for _, s := range sources {
 		if r, ok := s.(*Relay); ok { // it holds back at most a frame
 			r.r.MaxFrame = e.cfg.MaxFrame
+			r.r.Prepare = func(c *proxy.Conn) { e.prepare(r, c) }
 		}
 		e.srcWG.Add(1)
 		go func() {
@@ -201,6 +215,7 @@ func (e *Engine) Stop() error {
 		if e.rec != nil {
 			ev, by := e.q.Dropped()
 			e.rec.End(time.Now(), ev, by)
+			closeIndex(e.idx, e.rec.Path(), e.rec.Err() == nil)
 			if err := e.rec.Err(); err != nil && e.stopErr == nil {
 				e.stopErr = fmt.Errorf("recording stopped: %w", err)
 			}

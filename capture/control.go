@@ -106,7 +106,7 @@ func (e *Engine) frameAware(ctx context.Context, c *proxy.Conn, d protocol.Dir, 
 		}
 		if sc, ok := e.Store.Conn(c.ID()); ok && sc.Wire[d] == off {
 			tbl.setFraming(d, enc.Framing)
-			if c.SetFraming(d, enc.Framing, tbl.verdict(d), off) == nil {
+			if c.SetFraming(d, enc.Framing, e.verdictFor(c, d, tbl), off) == nil {
 				return nil
 			}
 		}

@@ -61,6 +61,14 @@ var errRecordingEnds = errors.New("the recording ends here (sockscope did not ex
 
 // Run implements Source. It ends at the file's end.
 func (s *File) Run(ctx context.Context, q *event.Queue) error {
+	return s.Each(ctx, func(ev event.Event, _ int64, _ int) { q.Put(ev) })
+}
+
+// Each calls put with the events the file's records become, in order, and
+// for the event of a frame record the record's offset in the file and its
+// length (0, 0 for the others): an index of the file keeps them. It ends at
+// the file's end, or when ctx is done.
+func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n int)) error {
 	if _, err := s.Header(); err != nil {
 		return err
 	}
@@ -72,7 +80,7 @@ func (s *File) Run(ctx context.Context, q *event.Queue) error {
 		rec, err := s.next()
 		switch {
 		case errors.Is(err, io.EOF):
-			seg.end(q)
+			seg.end(put)
 			return nil
 		case errors.Is(err, session.ErrTruncated):
 			s.Cut++
@@ -81,7 +89,7 @@ func (s *File) Run(ctx context.Context, q *event.Queue) error {
 			return err
 		}
 		if rec.Type == session.TypeHeader {
-			seg.end(q)
+			seg.end(put)
 			base = top
 			s.Segments++
 			seg = segment{open: map[uint64]bool{}, last: rec.At}
@@ -93,28 +101,32 @@ func (s *File) Run(ctx context.Context, q *event.Queue) error {
 		switch rec.Type {
 		case session.TypeOpen:
 			seg.open[id] = true
-			q.Put(event.Event{Type: event.Open, Conn: id, At: rec.At, Peer: &event.Peer{
+			put(event.Event{Type: event.Open, Conn: id, At: rec.At, Peer: &event.Peer{
 				Client: rec.Client, Listen: rec.Listen, Upstream: rec.Upstream,
 				PID: rec.PID, UID: rec.UID, Process: rec.Process,
-			}})
+			}}, 0, 0)
 		case session.TypeFrame:
-			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
-				Injected: rec.Injected, Withheld: rec.Withheld})
+			off, n := s.r.Offset() // the first record, read by Header, is a header
+			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
+				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}, off, n)
 		case session.TypeGap:
-			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes})
+			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes}, 0, 0)
 		case session.TypeClose:
 			delete(seg.open, id)
 			var cerr error
 			if rec.Err != "" {
 				cerr = errors.New(rec.Err)
 			}
-			q.Put(event.Event{Type: event.Close, Conn: id, At: rec.At, Err: cerr})
+			put(event.Event{Type: event.Close, Conn: id, At: rec.At, Err: cerr}, 0, 0)
 		case session.TypeEnd:
 			seg.ended, seg.next = true, rec.Next
 		}
 	}
 	return nil
 }
+
+// Consumed returns how many bytes of the file Each has read.
+func (s *File) Consumed() int64 { return s.r.Consumed() }
 
 // next returns the record Header read, then the following ones.
 func (s *File) next() (session.Record, error) {
@@ -134,7 +146,7 @@ type segment struct {
 }
 
 // end closes the connections the segment left open, at its last record.
-func (g *segment) end(q *event.Queue) {
+func (g *segment) end(put func(event.Event, int64, int)) {
 	if len(g.open) == 0 {
 		return
 	}
@@ -151,7 +163,7 @@ func (g *segment) end(q *event.Queue) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		q.Put(event.Event{Type: event.Close, Conn: id, At: g.last, Err: err})
+		put(event.Event{Type: event.Close, Conn: id, At: g.last, Err: err}, 0, 0)
 	}
 }
 

@@ -78,6 +78,13 @@ func (t *idTable) setFraming(d protocol.Dir, f protocol.Framing) {
 	t.mu.Unlock()
 }
 
+// framing returns how direction d is framed (FramingAuto: detected).
+func (t *idTable) framing(d protocol.Dir) protocol.Framing {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.frames[d]
+}
+
 // forget frees id unless it was claimed again meanwhile.
 func (t *idTable) forget(asking protocol.Dir, id string, r *ownRequest) {
 	t.mu.Lock()
@@ -101,7 +108,7 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 		if info.ID == nil {
 			return proxy.Verdict{}
 		}
-		enc := protocol.EncoderOf(t.frames[d], f)
+		enc := frameEncoder(t.frames[d], f)
 		switch info.Kind {
 		case protocol.KindRequest: // d asks
 			if _, collides := t.own[d][string(info.ID)]; !collides {

@@ -19,7 +19,7 @@ func (s recorderSink) Open(conn uint64, at time.Time, p *event.Peer) {
 
 // Frame implements observe.Sink.
 func (s recorderSink) Frame(m *protocol.Message, framing protocol.Framing) {
-	s.r.Frame(m.Conn, m.Dir, m.At, m.Frame, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld})
+	s.r.Frame(m.Conn, m.Dir, m.At, m.Frame, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note})
 }
 
 // Exchange implements observe.Sink: the file keeps frames, and pairing is

@@ -66,6 +66,9 @@ type Event struct {
 	// Withheld marks Data a peer sent that sockscope did not pass on (the
 	// reply to a request sockscope injected): the other peer never got it.
 	Withheld bool
+	// Note, if not nil, says what else sockscope did to the frames of Data
+	// (held, edited, dropped, fabricated, by which rule).
+	Note *protocol.Note
 
 	// Buf, if set, is what Data was cut from, and the source reuses it once
 	// every event cut from it is released (Release).

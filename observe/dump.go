@@ -200,6 +200,18 @@ func (d *dumper) Frame(m *protocol.Message, _ protocol.Framing) {
 	if m.Withheld {
 		d.raw("withheld", []byte("true"))
 	}
+	if n := m.Note; n != nil {
+		d.str("act", n.Act.String())
+		if n.Rule != "" {
+			d.str("rule", n.Rule)
+		}
+		if n.Held > 0 {
+			d.int("held_us", n.Held.Microseconds())
+		}
+		if n.Diff != "" {
+			d.str("diff", n.Diff)
+		}
+	}
 	d.frame(m)
 	d.end()
 }
@@ -253,6 +265,9 @@ func (d *dumper) Exchange(r *store.Row) {
 	}
 	if r.Injected {
 		d.raw("injected", []byte("true"))
+	}
+	if r.Act != protocol.ActNone {
+		d.str("act", r.Act.String())
 	}
 	d.end()
 }

@@ -11,7 +11,7 @@ import (
 // frame stores a frame its step classified, and pairs it.
 func (o *Observer) frame(c *conn, s *step) {
 	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
-		Injected: s.mark.injected, Withheld: s.mark.withheld}
+		Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	o.sinks.frame(&m, s.framing)
@@ -30,7 +30,11 @@ func (o *Observer) frame(c *conn, s *step) {
 		default:
 			o.counts.Notifications++
 		}
-		o.tx.AddRow(o.rowOf(&m, protocol.StatusNone))
+		r := o.rowOf(&m, protocol.StatusNone)
+		r.Seq = o.tx.AddRow(r)
+		if len(o.sinks.list) > 0 {
+			o.sinks.row(&r)
+		}
 	}
 }
 
@@ -40,13 +44,18 @@ func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 	return store.Row{
 		Conn: m.Conn, Dir: m.Dir, Kind: m.Info.Kind,
 		ID: unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID)), Method: o.tx.Intern(m.Info.Method), Status: st,
-		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size, Injected: m.Injected,
+		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size, Injected: m.Injected, Act: actOf(m),
 	}
 }
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	row := o.tx.AddRow(o.rowOf(m, protocol.StatusPending))
+	r := o.rowOf(m, protocol.StatusPending)
+	row := o.tx.AddRow(r)
+	if len(o.sinks.list) > 0 {
+		r.Seq = row
+		o.sinks.row(&r)
+	}
 	res := c.pairer.Request(m.Dir, m.Info.ID, m.At, row)
 	if res.Answered {
 		resp := c.early[res.Reply.Token]
@@ -140,10 +149,19 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
 	r.Seq = o.tx.AddRow(r)
+	o.sinks.row(&r)
 	if gap {
 		o.tx.SetGap(r.Seq)
 		r.Gap = true
 		o.counts.UnseenMaybe++
 	}
 	o.sinks.exchange(&r)
+}
+
+// actOf is the flag a message's note puts on its row.
+func actOf(m *protocol.Message) protocol.Act {
+	if m.Note == nil {
+		return protocol.ActNone
+	}
+	return m.Note.Act
 }

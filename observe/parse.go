@@ -47,7 +47,10 @@ type step struct {
 }
 
 // mark says what sockscope did to a frame (event.Event's flags).
-type mark struct{ injected, withheld bool }
+type mark struct {
+	injected, withheld bool
+	note               *protocol.Note
+}
 
 // batch is a batch of relay events and the steps parsed from it. Frames
 // alias the events' bytes, or bytes the batch keeps: they stay valid until
@@ -116,7 +119,7 @@ func (o *Observer) parseEvent(ev *event.Event) {
 			fs.f[d].Reset()
 			b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: d, at: ev.At, n: ev.Gap})
 		}
-		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld}
+		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
 		fs.f[d].Feed(ev.Data, fs.emit[d])
 		b.steps = append(b.steps, step{kind: stepSeen, conn: ev.Conn, dir: d, at: ev.At})
 	case event.Close:

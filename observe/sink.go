@@ -32,6 +32,13 @@ type Sink interface {
 	Flush() error
 }
 
+// RowSink is a Sink that also wants every row as it is added, before any
+// Exchange for it: a request still pending, a notification, a raw frame
+// (an index of the session keeps every row, in order).
+type RowSink interface {
+	Row(r *store.Row)
+}
+
 // sinks is the observer's list of Sinks, with the ones that failed left
 // out.
 type sinks struct {
@@ -54,6 +61,14 @@ func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing) {
 func (ss *sinks) exchange(r *store.Row) {
 	for _, s := range ss.list {
 		s.Exchange(r)
+	}
+}
+
+func (ss *sinks) row(r *store.Row) {
+	for _, s := range ss.list {
+		if rs, ok := s.(RowSink); ok {
+			rs.Row(r)
+		}
 	}
 }
 

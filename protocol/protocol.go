@@ -214,6 +214,9 @@ type Message struct {
 	// Withheld marks a frame a peer sent that sockscope did not pass on
 	// (the reply to a request it injected).
 	Withheld bool
+	// Note, if not nil, says what else sockscope did to the frame (held,
+	// edited, dropped, fabricated, by which rule).
+	Note *Note
 }
 
 // Status is where an exchange stands.

@@ -30,7 +30,8 @@ type Conn struct {
 	mu     sync.Mutex
 	up     net.Conn // nil until dialled
 	closed bool
-	err    error // the first real error
+	err    error         // the first real error
+	done   chan struct{} // closed with the connection
 
 	dirs [2]direction // by protocol.Dir
 }
@@ -43,25 +44,13 @@ type direction struct {
 	// are written, so a frame can be injected between two of them.
 	framer  protocol.Framer
 	verdict FrameFunc // nil: forward every frame
+	waiting bool      // a Verdict's Wait holds a frame (the lock is let go)
 	held    []byte    // read, not yet written: the start of a partial frame
 	heldAt  time.Time // when the last held byte was read
 	owed    int       // bytes of the partial frame already written (it outgrew the bound)
 	// forwarded counts the bytes read from the source that have been
 	// written or dropped: the stream offset the direction has reached.
 	forwarded int64
-}
-
-// Verdict is what a frame-aware direction does with one whole frame.
-type Verdict struct {
-	// Drop: the frame is not forwarded. The observer sees it Withheld.
-	Drop bool
-	// Replace, if not nil, is forwarded instead of the frame; it carries
-	// its own framing.
-	Replace []byte
-	// Observe, if not nil, is what the observer is told of a replaced
-	// frame, instead of what was forwarded (the frame as it was on the
-	// other leg, so that pairing sees one id).
-	Observe []byte
 }
 
 // FrameFunc decides what a frame-aware direction does with each whole
@@ -93,6 +82,9 @@ func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, at
 	s := &c.dirs[dir]
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.waiting {
+		return fmt.Errorf("conn %d %s: a frame is held", c.id, dir)
+	}
 	if at >= 0 && s.forwarded != at {
 		return fmt.Errorf("conn %d %s: the stream moved on (at %d, not %d)", c.id, dir, s.forwarded, at)
 	}
@@ -125,6 +117,12 @@ func (c *Conn) Forwarded(dir protocol.Dir) (offset int64, framed bool) {
 // might be mid-frame. frame must carry its own framing (a trailing "\n", a
 // Content-Length header).
 func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
+	return c.InjectNote(dir, frame, nil)
+}
+
+// InjectNote is Inject with a Note for the observer: what the frame is
+// (a reply sockscope made up, say).
+func (c *Conn) InjectNote(dir protocol.Dir, frame []byte, note *protocol.Note) error {
 	s := &c.dirs[dir]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,7 +139,7 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 	if _, err := s.dst.Write(data); err != nil {
 		return fmt.Errorf("conn %d %s: inject: %w", c.id, dir, err)
 	}
-	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true})
+	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true, Note: note})
 	return nil
 }
 
@@ -152,7 +150,25 @@ func (c *Conn) Inject(dir protocol.Dir, frame []byte) error {
 func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (kept bool, err error) {
 	s := &c.dirs[d]
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var after []Verdict
+	kept, err = c.forwardLocked(s, d, data, at, from, &after)
+	s.mu.Unlock()
+	for _, v := range after {
+		if v.Answer != nil {
+			// The connection may be ending; its close says so.
+			c.InjectNote(d.Opposite(), v.Answer, v.AnswerNote)
+		}
+		if v.Close {
+			c.abort(v.Reset)
+			return kept, ErrClosedByRule
+		}
+	}
+	return kept, err
+}
+
+// forwardLocked is forward under the direction's lock; verdicts with
+// something to do once it is let go are appended to after.
+func (c *Conn) forwardLocked(s *direction, d protocol.Dir, data []byte, at time.Time, from *slab, after *[]Verdict) (kept bool, err error) {
 	if s.framer == nil {
 		if _, err := s.dst.Write(data); err != nil {
 			return false, err
@@ -168,7 +184,7 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 	s.held = append(s.held, data...)
 	c.r.hold(len(data))
 	s.heldAt = at
-	f := framed{c: c, d: d, s: s, at: at}
+	f := framed{c: c, d: d, s: s, at: at, after: after}
 	s.framer.Feed(data, f.frame)
 	if f.err == nil {
 		f.err = f.flushRun()
@@ -190,74 +206,6 @@ func (c *Conn) forward(d protocol.Dir, data []byte, at time.Time, from *slab) (k
 		}
 	}
 	return false, nil
-}
-
-// framed walks the whole frames one chunk completed in a frame-aware
-// direction: runs of frames forwarded as they are go out in one write;
-// a frame the verdict drops or replaces ends the run.
-type framed struct {
-	c        *Conn
-	d        protocol.Dir
-	s        *direction
-	at       time.Time
-	run, end int // held[run:end] is the run to forward; held[:run] is done
-	done     int
-	err      error
-}
-
-// frame handles one whole frame, the next f.Wire bytes of held (less what
-// was owed: the start of an oversized frame, already forwarded).
-func (f *framed) frame(fr protocol.Frame) {
-	if f.err != nil {
-		return
-	}
-	s := f.s
-	n := max(fr.Wire-s.owed, 0)
-	wire := s.held[f.end : f.end+n]
-	owed := s.owed > 0
-	s.owed = 0
-	var v Verdict
-	if s.verdict != nil && !owed {
-		v = s.verdict(wire, fr)
-	}
-	if !v.Drop && v.Replace == nil {
-		f.end += n
-		return
-	}
-	if f.err = f.flushRun(); f.err != nil {
-		return
-	}
-	f.end += n
-	f.run, f.done = f.end, f.end
-	s.forwarded += int64(n)
-	if v.Drop {
-		f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(wire), Withheld: true})
-		return
-	}
-	if _, err := s.dst.Write(v.Replace); err != nil {
-		f.err = err
-		return
-	}
-	seen := v.Observe
-	if seen == nil {
-		seen = v.Replace
-	}
-	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(seen)})
-}
-
-// flushRun writes and observes the run of frames forwarded as they are.
-func (f *framed) flushRun() error {
-	if f.end == f.run {
-		return nil
-	}
-	out := bytes.Clone(f.s.held[f.run:f.end])
-	f.s.forwarded += int64(len(out))
-	f.run, f.done = f.end, f.end
-	if _, err := f.s.dst.Write(out); err != nil {
-		return err
-	}
-	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: out})
-	return nil
 }
 
 // flush writes the first n held bytes of direction d and observes them.
@@ -345,6 +293,9 @@ func (c *Conn) close(err error) {
 	if err != nil && c.err == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 		c.err = err
 	}
+	if !c.closed && c.done != nil {
+		close(c.done)
+	}
 	c.closed = true
 	up := c.up
 	c.mu.Unlock()
@@ -358,4 +309,20 @@ func (c *Conn) firstErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
+}
+
+// abort ends the connection as a Verdict asked: cleanly, or with reset
+// abortively (SO_LINGER 0: an RST on TCP; other transports just close).
+func (c *Conn) abort(reset bool) {
+	if reset {
+		c.mu.Lock()
+		up := c.up
+		c.mu.Unlock()
+		for _, nc := range []net.Conn{c.client, up} {
+			if l, ok := nc.(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0)
+			}
+		}
+	}
+	c.close(ErrClosedByRule)
 }

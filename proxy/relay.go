@@ -80,6 +80,10 @@ type Relay struct {
 	// MaxHeld bounds the bytes all frame-aware directions hold back
 	// together. If zero, DefaultMaxHeld.
 	MaxHeld int64
+	// Prepare, if set, is called for each connection once its upstream is
+	// dialled, before any of its bytes are relayed: it may switch its
+	// directions to frame-aware forwarding from offset 0 (Conn.SetFraming).
+	Prepare func(c *Conn)
 
 	nextID atomic.Uint64
 	held   atomic.Int64 // bytes held back by frame-aware directions
@@ -159,7 +163,7 @@ func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) {
 
 // serveConn relays client, connection id, until both directions have ended.
 func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own bool) {
-	c := &Conn{id: id, r: r, client: client, own: own}
+	c := &Conn{id: id, r: r, client: client, own: own, done: make(chan struct{})}
 	// Stopping ends the connection as open at exit, whichever of this and
 	// closeAll comes first.
 	stop := context.AfterFunc(ctx, func() { c.close(errStopped) })
@@ -191,6 +195,9 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own b
 		client.Close()
 		r.put(event.Event{Type: event.Close, Conn: c.id, At: time.Now(), Err: fmt.Errorf("dial upstream: %w", err)})
 		return
+	}
+	if r.Prepare != nil {
+		r.Prepare(c)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)

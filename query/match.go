@@ -31,7 +31,7 @@ func RowLatency(r *store.Row, now time.Time) (time.Duration, bool) {
 
 // MatchRow reports whether row r of st passes q; now is the time pending
 // rows' waits are measured to. Text terms read the row's stored frames.
-func (q *Query) MatchRow(st *store.Store, r *store.Row, now time.Time) bool {
+func (q *Query) MatchRow(st store.View, r *store.Row, now time.Time) bool {
 	if q == nil {
 		return true
 	}
@@ -79,7 +79,7 @@ func (t *term) matchString(s string) bool {
 	return strings.Contains(s, t.str)
 }
 
-func (t *term) matchRowText(st *store.Store, r *store.Row) bool {
+func (t *term) matchRowText(st store.View, r *store.Row) bool {
 	if t.matchString(r.Method) {
 		return true
 	}

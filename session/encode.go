@@ -214,6 +214,23 @@ func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f prot
 	if m.Withheld {
 		dst = append(dst, `,"withheld":true`...)
 	}
+	if n := m.Note; n != nil {
+		dst = append(dst, `,"note":{"act":`...)
+		dst = appendString(dst, n.Act.String())
+		if n.Rule != "" {
+			dst = append(dst, `,"rule":`...)
+			dst = appendString(dst, n.Rule)
+		}
+		if n.Held > 0 {
+			dst = append(dst, `,"held_us":`...)
+			dst = strconv.AppendInt(dst, n.Held.Microseconds(), 10)
+		}
+		if n.Diff != "" {
+			dst = append(dst, `,"diff":`...)
+			dst = appendString(dst, n.Diff)
+		}
+		dst = append(dst, '}')
+	}
 	if f.Err != "" {
 		dst = append(dst, `,"err":`...)
 		dst = appendString(dst, f.Err)

@@ -21,6 +21,8 @@ type Reader struct {
 	line   int   // number of the last line read
 	err    error // sticky: io.EOF or a read error
 	header bool  // a header has been read
+	off    int64 // bytes of the input consumed
+	start  int64 // offset of the line read last
 	// maxLine bounds a line; MaxLine but for tests.
 	maxLine int
 }
@@ -109,10 +111,12 @@ var errTooLong = errors.New("line too long")
 // A line over maxLine is skipped and reported as errTooLong.
 func (r *Reader) readLine() (line []byte, complete bool, err error) {
 	r.line++
+	r.start = r.off
 	r.buf = r.buf[:0]
 	tooLong := false
 	for {
 		chunk, err := r.br.ReadSlice('\n')
+		r.off += int64(len(chunk))
 		if !tooLong && len(r.buf)+len(chunk) > r.maxLine+1 {
 			tooLong, r.buf = true, nil
 		}
@@ -138,33 +142,34 @@ func (r *Reader) readLine() (line []byte, complete bool, err error) {
 
 // wireRecord is a line as JSON: the union of every record type's members.
 type wireRecord struct {
-	Type          string   `json:"type"`
-	Format        string   `json:"format"`
-	Version       int      `json:"version"`
-	Started       string   `json:"started"`
-	Upstream      string   `json:"upstream"`
-	Listen        string   `json:"listen"`
-	Framing       string   `json:"framing"`
-	IDFields      []string `json:"id_fields"`
-	Conn          uint64   `json:"conn"`
-	Dir           string   `json:"dir"`
-	At            string   `json:"at"`
-	Client        string   `json:"client"`
-	Process       string   `json:"process"`
-	PID           *int     `json:"pid"`
-	UID           *int     `json:"uid"`
-	Size          int      `json:"size"`
-	Wire          int      `json:"wire"`
-	Truncated     bool     `json:"truncated"`
-	Injected      bool     `json:"injected"`
-	Withheld      bool     `json:"withheld"`
-	Err           string   `json:"err"`
-	Text          *string  `json:"text"`
-	B64           *string  `json:"b64"`
-	Bytes         int64    `json:"bytes"`
-	DroppedEvents uint64   `json:"dropped_events"`
-	DroppedBytes  uint64   `json:"dropped_bytes"`
-	Continues     string   `json:"continues"`
+	Type          string    `json:"type"`
+	Format        string    `json:"format"`
+	Version       int       `json:"version"`
+	Started       string    `json:"started"`
+	Upstream      string    `json:"upstream"`
+	Listen        string    `json:"listen"`
+	Framing       string    `json:"framing"`
+	IDFields      []string  `json:"id_fields"`
+	Conn          uint64    `json:"conn"`
+	Dir           string    `json:"dir"`
+	At            string    `json:"at"`
+	Client        string    `json:"client"`
+	Process       string    `json:"process"`
+	PID           *int      `json:"pid"`
+	UID           *int      `json:"uid"`
+	Size          int       `json:"size"`
+	Wire          int       `json:"wire"`
+	Truncated     bool      `json:"truncated"`
+	Injected      bool      `json:"injected"`
+	Withheld      bool      `json:"withheld"`
+	Note          *wireNote `json:"note"`
+	Err           string    `json:"err"`
+	Text          *string   `json:"text"`
+	B64           *string   `json:"b64"`
+	Bytes         int64     `json:"bytes"`
+	DroppedEvents uint64    `json:"dropped_events"`
+	DroppedBytes  uint64    `json:"dropped_bytes"`
+	Continues     string    `json:"continues"`
 }
 
 // parse decodes and checks one line of valid JSON.
@@ -228,7 +233,7 @@ func parse(line []byte) (Record, error) {
 			return rec, fmt.Errorf("frame: size %d, wire %d, for %d bytes of payload", w.Size, w.Wire, len(rec.Data))
 		}
 		rec.Size, rec.Wire, rec.Truncated = w.Size, w.Wire, w.Truncated
-		rec.Marks = Marks{Injected: w.Injected, Withheld: w.Withheld}
+		rec.Marks = Marks{Injected: w.Injected, Withheld: w.Withheld, Note: w.Note.note()}
 		rec.Framing, rec.Err = w.Framing, w.Err
 	case TypeGap:
 		if rec.Dir, err = protocol.ParseDir(w.Dir); err != nil {
@@ -278,4 +283,25 @@ func ReadFile(path string) ([]Record, error) {
 			return recs, fmt.Errorf("%s: %w", path, err)
 		}
 	}
+}
+
+// wireNote is a frame's "note" as written.
+type wireNote struct {
+	Act    string `json:"act"`
+	Rule   string `json:"rule"`
+	HeldUS int64  `json:"held_us"`
+	Diff   string `json:"diff"`
+}
+
+// note returns the Note w says, nil for none; an act this sockscope does
+// not know reads as "edit" (it changed the frame somehow).
+func (w *wireNote) note() *protocol.Note {
+	if w == nil {
+		return nil
+	}
+	act, ok := protocol.ParseAct(w.Act)
+	if !ok || act == protocol.ActNone {
+		act = protocol.ActEdited
+	}
+	return &protocol.Note{Act: act, Rule: w.Rule, Held: time.Duration(w.HeldUS) * time.Microsecond, Diff: w.Diff}
 }

@@ -130,4 +130,7 @@ type Marks struct {
 	// Withheld: a peer sent the frame and sockscope did not pass it on
 	// (the reply to a request it injected).
 	Withheld bool `json:"withheld,omitempty"`
+	// Note: what else sockscope did to the frame on its way (held, edited
+	// with the diff, dropped, fabricated, by which rule).
+	Note *protocol.Note `json:"-"`
 }

@@ -191,7 +191,7 @@ func (s *Store) Clear() {
 func (s *Store) row(seq uint64) Row {
 	r := s.rows.at(seq)
 	out := Row{Seq: seq, Conn: s.accs[r.conn].c.ID, Dir: r.dir, Kind: r.kind, Status: r.status,
-		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Injected: r.flags&rInjected != 0, Req: r.req, Resp: r.resp,
+		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Injected: r.flags&rInjected != 0, Act: r.act, Req: r.req, Resp: r.resp,
 		ReqAt: s.unstamp(r.reqAt, r.flags&rReqUTC != 0), RespAt: s.unstamp(r.respAt, r.flags&rRespUTC != 0),
 		ReqSize: r.reqSize, RespSize: r.respSize, Latency: r.latency}
 	switch {
@@ -225,6 +225,9 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	}
 	if r.flags&mHasMethod != 0 {
 		m.Info.Method = part(b, r.mOff, r.mLen)
+	}
+	if r.nLen > 0 {
+		m.Note = protocol.ParseNote(part(b, r.nOff, r.nLen))
 	}
 	return m
 }

@@ -27,6 +27,8 @@ type msgRec struct {
 	idLen  uint32
 	mOff   uint32 // the method is alloc[mOff:mOff+mLen]
 	mLen   uint32
+	nOff   uint32 // the note (protocol.Note.AppendBinary) is alloc[nOff:nOff+nLen]
+	nLen   uint32
 	infoEr uint16 // Info.Err, an index into the reason table
 	frameE uint16 // Frame.Err, likewise
 	dir    protocol.Dir
@@ -47,7 +49,7 @@ const (
 
 // allocLen returns the length of the message's allocation.
 func (m *msgRec) allocLen() int {
-	return int(max(m.n, m.idOff+m.idLen, m.mOff+m.mLen))
+	return int(max(m.n, m.idOff+m.idLen, m.mOff+m.mLen, m.nOff+m.nLen))
 }
 
 // idInline is how long a row id can be and still be kept in the record;
@@ -74,6 +76,7 @@ type rowRec struct {
 	kind          protocol.Kind
 	status        protocol.Status
 	flags         uint8
+	act           protocol.Act // what sockscope did to one of its messages
 }
 
 // extIDLen returns how many bytes of the id are in the arena.

@@ -32,7 +32,7 @@ func (tx *Tx) AddRow(r Row) uint64 {
 	}
 	c := tx.conn(r.Conn)
 	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status, flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected),
-		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize}
+		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act}
 	var gm, cm *methodAcc
 	var method []byte // a name not interned, kept in the arena
 	if r.Method != "" {
@@ -126,6 +126,9 @@ func (tx *Tx) Answer(row uint64, resp protocol.Message) {
 	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
 	r.latency = latency(r.reqAt, respAt)
 	r.oldest = oldest(r.oldest, resp.Seq)
+	if r.act == protocol.ActNone && resp.Note != nil {
+		r.act = resp.Note.Act
+	}
 	s.addLatency(c, gm, cm, r.latency)
 	tx.changed = true
 }

@@ -136,6 +136,10 @@ type Row struct {
 	// (an injected or resent request, a notification it pushed): a flag
 	// beside the status, which says how the exchange went.
 	Injected bool
+	// Act is what sockscope did to the row's request or response on its
+	// way (held, edited, dropped, fabricated, ...; see protocol.Note): a
+	// flag beside the status too.
+	Act protocol.Act
 	// Req and Resp are the message seqs (0 when none; a row for a lone
 	// message has only Req; an orphan has only Resp).
 	Req, Resp     uint64

@@ -186,7 +186,7 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	r.at, utc = s.stamp(m.At)
 	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated) |
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
-	parts := [3][]byte{data}
+	parts := [4][]byte{data}
 	np, end := 1, uint32(len(data))
 	place := func(b []byte, f uint8) (off, n uint32) {
 		if b == nil {
@@ -204,6 +204,9 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	}
 	r.idOff, r.idLen = place(m.Info.ID, mHasID)
 	r.mOff, r.mLen = place(m.Info.Method, mHasMethod)
+	if m.Note != nil {
+		r.nOff, r.nLen = place(m.Note.AppendBinary(nil), 0)
+	}
 	r.n = uint32(len(data))
 	tx.makeRoom(int(end))
 	r.chunk, r.off = s.arena.put(parts[:np]...)

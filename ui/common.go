@@ -17,7 +17,7 @@ import (
 // styles, the keys and the clock. The root owns it; children hold a pointer,
 // so a resize or a theme change is seen by all of them at once.
 type common struct {
-	st     *store.Store
+	st     store.View
 	opts   Options
 	width  int
 	height int

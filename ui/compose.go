@@ -27,6 +27,10 @@ type composeOverlay struct {
 	prefill string // the text as it was filled in
 	err     string
 	ta      textarea.Model
+	// submit, if set, takes the checked JSON instead of sending it (an
+	// edit of a held frame, a reply made up for one); title names it.
+	submit func(payload []byte) tea.Msg
+	title  string
 }
 
 // newCompose opens the editor on text for t.
@@ -74,8 +78,11 @@ func (o composeOverlay) update(msg tea.Msg) (overlay, effect) {
 				o.err = err.Error()
 				return o, effect{}
 			}
+			if o.submit != nil {
+				return o, effect{msg: o.submit(payload), done: true}
+			}
 			return o, effect{msg: sendMsg{t: o.t, payload: payload, what: o.what()}, done: true}
-		case keyMatches(msg, k.ComposeDir) && !o.editing && !o.t.newConn:
+		case keyMatches(msg, k.ComposeDir) && !o.editing && !o.t.newConn && o.submit == nil:
 			o.t.dir = o.t.dir.Opposite()
 			if o.ta.Value() == o.prefill {
 				text, from := lastFrame(o.c.st, o.method, o.t)
@@ -104,7 +111,7 @@ func (o composeOverlay) what() string {
 func (o composeOverlay) bindings() []key.Binding {
 	k := &o.c.keys
 	b := []key.Binding{k.ComposeSend}
-	if !o.editing && !o.t.newConn {
+	if !o.editing && !o.t.newConn && o.submit == nil {
 		dir := k.ComposeDir
 		if o.t.dir == protocol.C2S {
 			dir.SetHelp("ctrl+t", "to the client")
@@ -122,6 +129,9 @@ func (o composeOverlay) view(w, h int) []string {
 	if o.editing {
 		title = "Edit"
 	}
+	if o.title != "" {
+		title = o.title
+	}
 	lines := []string{
 		cut(s.PaneTitleFocus.Render("▌ "+title)+"  "+s.PaneInfo.Render("→ "+o.t.String()), w),
 		cut(s.Dim.Render("  "+o.from), w),
@@ -132,6 +142,9 @@ func (o composeOverlay) view(w, h int) []string {
 		lines = append(lines, "")
 	}
 	foot := s.Dim.Render("  JSON, sent compact on one line; a request's id is remapped on the wire")
+	if o.submit != nil {
+		foot = s.Dim.Render("  JSON, re-framed as the held frame was (ctrl+s)")
+	}
 	if o.err != "" {
 		foot = s.ErrorText.Render("  not sent: " + sanitize(o.err))
 	}
@@ -142,7 +155,7 @@ func (o composeOverlay) view(w, h int) []string {
 // request or notification of method going that way, else the last one going
 // that way on t's connection, else the last one going that way at all, else
 // a skeleton. from says which it is.
-func lastFrame(st *store.Store, method string, t target) (text, from string) {
+func lastFrame(st store.View, method string, t target) (text, from string) {
 	var best [3]uint64 // by preference: same method, same connection, any
 	_, next := st.RowBounds()
 	n := 0

@@ -189,6 +189,12 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		} else if msg.Withheld {
 			titles[i] += " · withheld"
 		}
+		if msg.Note != nil {
+			titles[i] += " · " + msg.Note.String()
+			if msg.Note.Diff != "" {
+				titles[i] += ": " + sanitize(strings.ReplaceAll(msg.Note.Diff, "\n", "  "))
+			}
+		}
 		bodies[i] = messageBody(&msg, colW, m.hex, s)
 	}
 	if m.sideBySide() {

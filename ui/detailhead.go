@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -60,6 +61,9 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	if r.Injected {
 		line1 += s.Injected.Render(" injected by sockscope")
 	}
+	if r.Act != protocol.ActNone {
+		line1 += s.Injected.Render(" " + r.Act.String())
+	}
 	var timing string
 	switch r.Status {
 	case protocol.StatusOK, protocol.StatusError:
@@ -107,6 +111,16 @@ func (m detailModel) connText(id uint64) string {
 // mark says what sockscope itself did to msg, for the detail pane ("" for
 // ordinary traffic).
 func mark(msg *protocol.Message, s *Styles) string {
+	if n := msg.Note; n != nil {
+		text := n.String()
+		if n.Diff != "" {
+			text += ": " + sanitize(strings.ReplaceAll(n.Diff, "\n", "  "))
+		}
+		if msg.Withheld {
+			text += " (the peer never saw it)"
+		}
+		return s.Injected.Render(text)
+	}
 	switch {
 	case msg.Injected:
 		return s.Injected.Render("injected by sockscope")

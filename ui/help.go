@@ -62,6 +62,9 @@ func (m Model) fullHelp() [][]key.Binding {
 		append(m.detail.selectionBindings(), k.Copy, k.Write),
 		{k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand},
 	}
+	if m.hasInterceptor() {
+		groups = append(groups, []key.Binding{k.Intercept, k.InterceptToggle, k.Command})
+	}
 	for _, o := range m.overlays {
 		if b := o.bindings(); len(b) > 0 {
 			groups = append(groups, b)
@@ -117,6 +120,10 @@ func (m Model) helpView() []string {
 	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
 	for _, l := range strings.Split(query.Syntax, "\n") {
 		lines = append(lines, "  "+s.Dim.Render(l))
+	}
+	if m.hasInterceptor() {
+		lines = append(lines, "", s.Bold.Render("  Intercept")+s.Dim.Render("   (i: the held frames, a e d f A S on them; : add/disable/enable/rm rules)"),
+			"  "+s.Dim.Render(holdingNote))
 	}
 	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
 	return lines

@@ -82,7 +82,7 @@ func (x *seqIndex) progress() float64 {
 // sync follows the store's new bounds: evicted entries leave, and new ones
 // are examined for at most scanBudget. It reports whether entries remain
 // to be examined.
-func (x *seqIndex) sync(st *store.Store, now func() time.Time) bool {
+func (x *seqIndex) sync(st store.View, now func() time.Time) bool {
 	first, next := st.RowBounds()
 	if x.raw {
 		first, next = st.MessageBounds()
@@ -112,7 +112,7 @@ func (x *seqIndex) sync(st *store.Store, now func() time.Time) bool {
 const scanBatch = 512
 
 // scan examines entries from x.scanned for at most scanBudget.
-func (x *seqIndex) scan(st *store.Store, now func() time.Time) bool {
+func (x *seqIndex) scan(st store.View, now func() time.Time) bool {
 	start := now()
 	var rows []store.Row
 	var msgs []uint64
@@ -168,7 +168,7 @@ func (x *seqIndex) scan(st *store.Store, now func() time.Time) bool {
 
 // recheckPending re-examines rows that were pending and did not match when
 // scanned: an answer (or a long wait) may make them match now.
-func (x *seqIndex) recheckPending(st *store.Store, now time.Time) {
+func (x *seqIndex) recheckPending(st store.View, now time.Time) {
 	if len(x.recheck) == 0 || x.raw {
 		return
 	}

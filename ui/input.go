@@ -56,6 +56,16 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.detail, cmd = m.detail.update(msg)
 		return m, cmd
+	case keyMatches(msg, k.Intercept):
+		m.overlays = m.overlays.push(interceptPane{c: m.c, st: m.icpt})
+		if m.icpt.expr == "" {
+			m.overlays = m.overlays.push(newLine(m.c, "intercept: ", "", query1))
+		}
+		return m, m.heldCmd()
+	case keyMatches(msg, k.InterceptToggle):
+		return m.toggleIntercept()
+	case keyMatches(msg, k.Command):
+		m.overlays = m.overlays.push(newLine(m.c, ":", "", command1))
 	case keyMatches(msg, k.Resend):
 		return m.resend()
 	case keyMatches(msg, k.Edit):

@@ -20,6 +20,12 @@ type keyMap struct {
 	// The way back (only with Options.Control).
 	Resend, Edit, Compose, ComposeNew, CopyCommand key.Binding
 
+	// Intercepting (only with an Interceptor): the intercept pane, holding
+	// on and off, the command line for rules.
+	Intercept, InterceptToggle, Command key.Binding
+	// The intercept pane's, on the selected held frame.
+	HeldForward, HeldEdit, HeldDrop, HeldFabricate, HeldAll, HeldSticky, PaneClose key.Binding
+
 	// The filter overlay's.
 	FilterApply, FilterCancel key.Binding
 	// The compose overlay's.
@@ -33,40 +39,50 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Up:            b([]string{"k", "up"}, "↑/k", "up"),
-		Down:          b([]string{"j", "down"}, "↓/j", "down"),
-		PageUp:        b([]string{"pgup", "ctrl+b", "ctrl+u"}, "pgup", "page up"),
-		PageDown:      b([]string{"pgdown", "ctrl+f", "ctrl+d"}, "pgdn", "page down"),
-		Top:           b([]string{"g", "home"}, "g/home", "oldest"),
-		Bottom:        b([]string{"G", "end"}, "G/end", "follow newest"),
-		NextPane:      b([]string{"tab"}, "tab", "next pane"),
-		PrevPane:      b([]string{"shift+tab"}, "S-tab", "previous pane"),
-		Enter:         b([]string{"enter"}, "enter", "open"),
-		Back:          b([]string{"esc"}, "esc", "back / clear filter"),
-		Filter:        b([]string{"/"}, "/", "filter"),
-		Raw:           b([]string{"r"}, "r", "raw stream"),
-		Stats:         b([]string{"s"}, "s", "latency stats"),
-		Conns:         b([]string{"c"}, "c", "connections"),
-		Pause:         b([]string{"p", "space"}, "p", "pause"),
-		Clear:         b([]string{"C"}, "C", "clear all"),
-		Side:          b([]string{"h", "l", "left", "right"}, "h/l", "request/response"),
-		Hex:           b([]string{"x"}, "x", "hex view"),
-		Copy:          b([]string{"y"}, "y", "copy message"),
-		Write:         b([]string{"w"}, "w", "write to file"),
-		Help:          b([]string{"?"}, "?", "help"),
-		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
-		FilterApply:   b([]string{"enter"}, "enter", "apply filter"),
-		FilterCancel:  b([]string{"esc"}, "esc", "clear filter"),
-		Resend:        b([]string{"R"}, "R", "resend request"),
-		Edit:          b([]string{"e"}, "e", "edit & send ($EDITOR)"),
-		Compose:       b([]string{"n"}, "n", "new message"),
-		ComposeNew:    b([]string{"N"}, "N", "send on a new conn"),
-		CopyCommand:   b([]string{"Y"}, "Y", "copy as send command"),
-		ComposeSend:   b([]string{"ctrl+s"}, "ctrl+s", "send"),
-		ComposeDir:    b([]string{"ctrl+t"}, "ctrl+t", "other direction"),
-		ComposeCancel: b([]string{"esc"}, "esc", "cancel"),
-		ConfirmYes:    b([]string{"y", "enter"}, "y/enter", "yes"),
-		ConfirmNo:     b([]string{"n", "esc"}, "n/esc", "no"),
+		Up:              b([]string{"k", "up"}, "↑/k", "up"),
+		Down:            b([]string{"j", "down"}, "↓/j", "down"),
+		PageUp:          b([]string{"pgup", "ctrl+b", "ctrl+u"}, "pgup", "page up"),
+		PageDown:        b([]string{"pgdown", "ctrl+f", "ctrl+d"}, "pgdn", "page down"),
+		Top:             b([]string{"g", "home"}, "g/home", "oldest"),
+		Bottom:          b([]string{"G", "end"}, "G/end", "follow newest"),
+		NextPane:        b([]string{"tab"}, "tab", "next pane"),
+		PrevPane:        b([]string{"shift+tab"}, "S-tab", "previous pane"),
+		Enter:           b([]string{"enter"}, "enter", "open"),
+		Back:            b([]string{"esc"}, "esc", "back / clear filter"),
+		Filter:          b([]string{"/"}, "/", "filter"),
+		Raw:             b([]string{"r"}, "r", "raw stream"),
+		Stats:           b([]string{"s"}, "s", "latency stats"),
+		Conns:           b([]string{"c"}, "c", "connections"),
+		Pause:           b([]string{"p", "space"}, "p", "pause"),
+		Clear:           b([]string{"C"}, "C", "clear all"),
+		Side:            b([]string{"h", "l", "left", "right"}, "h/l", "request/response"),
+		Hex:             b([]string{"x"}, "x", "hex view"),
+		Copy:            b([]string{"y"}, "y", "copy message"),
+		Write:           b([]string{"w"}, "w", "write to file"),
+		Help:            b([]string{"?"}, "?", "help"),
+		Quit:            b([]string{"q", "ctrl+c"}, "q", "quit"),
+		FilterApply:     b([]string{"enter"}, "enter", "apply filter"),
+		FilterCancel:    b([]string{"esc"}, "esc", "clear filter"),
+		Resend:          b([]string{"R"}, "R", "resend request"),
+		Edit:            b([]string{"e"}, "e", "edit & send ($EDITOR)"),
+		Compose:         b([]string{"n"}, "n", "new message"),
+		ComposeNew:      b([]string{"N"}, "N", "send on a new conn"),
+		CopyCommand:     b([]string{"Y"}, "Y", "copy as send command"),
+		ComposeSend:     b([]string{"ctrl+s"}, "ctrl+s", "send"),
+		ComposeDir:      b([]string{"ctrl+t"}, "ctrl+t", "other direction"),
+		ComposeCancel:   b([]string{"esc"}, "esc", "cancel"),
+		ConfirmYes:      b([]string{"y", "enter"}, "y/enter", "yes"),
+		Intercept:       b([]string{"i"}, "i", "intercept pane / filter"),
+		InterceptToggle: b([]string{"I"}, "I", "intercept on/off"),
+		Command:         b([]string{":"}, ":", "rule command"),
+		HeldForward:     b([]string{"a"}, "a", "forward"),
+		HeldEdit:        b([]string{"e"}, "e", "edit & forward"),
+		HeldDrop:        b([]string{"d"}, "d", "drop"),
+		HeldFabricate:   b([]string{"f"}, "f", "fabricate reply"),
+		HeldAll:         b([]string{"A"}, "A", "forward all"),
+		HeldSticky:      b([]string{"S"}, "S", "sticky (a rule)"),
+		PaneClose:       b([]string{"esc"}, "esc", "close"),
+		ConfirmNo:       b([]string{"n", "esc"}, "n/esc", "no"),
 	}
 }
 
@@ -78,6 +94,7 @@ type keyContext struct {
 	filtered  bool // a filter or a connection restricts the list
 	helpShown bool
 	control   bool // Options.Control is set
+	intercept bool // Options.Control is an Interceptor
 }
 
 // setContext enables the bindings that apply in ctx and disables the others.
@@ -96,6 +113,9 @@ func (k *keyMap) setContext(ctx keyContext) {
 	k.Write.SetEnabled(ctx.haveSel)
 	for _, b := range []*key.Binding{&k.Resend, &k.Edit, &k.Compose, &k.ComposeNew, &k.CopyCommand} {
 		b.SetEnabled(ctx.control && ctx.haveSel)
+	}
+	for _, b := range []*key.Binding{&k.Intercept, &k.InterceptToggle, &k.Command} {
+		b.SetEnabled(ctx.intercept)
 	}
 	if ctx.raw {
 		k.Raw.SetHelp("r", "exchanges")

@@ -192,7 +192,7 @@ func (m listModel) rowLine(r *store.Row, w int, plain bool) string {
 		styled(s.Dim, col("#"+strconv.FormatUint(r.Conn, 10), c.conn), plain),
 		styled(dirSt, col(arrow, c.dir), plain),
 		col(sanitize(r.ID), c.id),
-		flagged(method, c.method, markText(r.Injected, false), s, plain),
+		flagged(method, c.method, rowMark(r), s, plain),
 		styled(s.status(r.Status), col(statusText(r), c.status), plain),
 		styled(latSt, rcol(lat, c.lat), plain),
 		styled(s.Dim, rcol(size, c.size), plain),
@@ -222,7 +222,7 @@ func (m listModel) messageLine(msg *protocol.Message, w int, plain bool) string 
 		styled(dirSt, col(arrow, c.dir), plain),
 		styled(kindSt, col(kind, c.status), plain),
 		col(sanitize(string(msg.Info.ID)), c.id),
-		flagged(sanitize(string(msg.Info.Method)), c.method, markText(msg.Injected, msg.Withheld), s, plain),
+		flagged(sanitize(string(msg.Info.Method)), c.method, msgMark(msg), s, plain),
 		styled(s.Dim, rcol(fmtSize(int64(msg.Frame.Size)), c.size), plain),
 		col(preview, c.preview),
 	)
@@ -255,6 +255,23 @@ func markText(injected, withheld bool) string {
 		return "w/h"
 	}
 	return ""
+}
+
+// rowMark is a row's flag: what sockscope did to its request or response
+// (held, edit, drop, fab, delay, dup, close, timeout), else inj.
+func rowMark(r *store.Row) string {
+	if r.Act != protocol.ActNone {
+		return r.Act.String()
+	}
+	return markText(r.Injected, false)
+}
+
+// msgMark is a message's flag in the raw stream.
+func msgMark(msg *protocol.Message) string {
+	if msg.Note != nil {
+		return msg.Note.Act.String()
+	}
+	return markText(msg.Injected, msg.Withheld)
 }
 
 // flagged fits text to a w-cell column whose right edge, beside the status

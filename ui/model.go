@@ -113,6 +113,7 @@ type Model struct {
 	notice     string
 	noticeBad  bool
 	noticeAt   time.Time
+	icpt       interceptState // holding and rules, as of the last tick
 }
 
 // tickMsg is the data tick: the store is read when its generation moved.
@@ -121,7 +122,7 @@ type tickMsg time.Time
 // New returns the root model reading st. It uses dark-background styles
 // until the terminal reports its background, and no colour when NO_COLOR
 // is set.
-func New(st *store.Store, opts Options) Model {
+func New(st store.View, opts Options) Model {
 	if opts.Tick <= 0 {
 		opts.Tick = 40 * time.Millisecond
 	}
@@ -190,7 +191,7 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m.help.Styles = m.c.styles.Help
 	case tickMsg:
 		m, cmd = m.refresh()
-		cmd = tea.Batch(cmd, m.tickCmd())
+		cmd = tea.Batch(cmd, m.tickCmd(), m.heldCmd())
 	case scanMsg:
 		m.list, cmd = m.list.scan(msg)
 	case writtenMsg:
@@ -208,6 +209,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m, cmd = m.runEditor(msg)
 	case editedMsg:
 		m, cmd = m.edited(msg)
+	case heldMsg, icDoneMsg, heldActMsg, commandMsg, interceptExprMsg, toggleMsg, fabricateMsg, openComposeMsg, openLineMsg:
+		m, cmd = m.interceptUpdate(msg)
 	case filterMsg:
 		m.filter = msg.f
 		if msg.changed {
@@ -236,6 +239,7 @@ func (m Model) settle() Model {
 		filtered:  m.filter.active() || m.conns.sel != 0,
 		helpShown: m.helpShown(),
 		control:   m.c.opts.Control != nil,
+		intercept: m.hasInterceptor(),
 	})
 	return m
 }

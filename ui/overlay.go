@@ -11,13 +11,15 @@ import (
 type overlayKind uint8
 
 const (
-	overlayHelp    overlayKind = iota // the full help, over the panes
-	overlayFilter                     // the filter line, being edited
-	overlayCompose                    // a message being written, over the panes
-	overlayConfirm                    // a yes/no question in the bottom line
+	overlayHelp      overlayKind = iota // the full help, over the panes
+	overlayFilter                       // the filter line, being edited
+	overlayCompose                      // a message being written, over the panes
+	overlayConfirm                      // a yes/no question in the bottom line
+	overlayIntercept                    // the held frames and the rules, over the panes
+	overlayLine                         // a line being typed (the intercept filter, a : command)
 )
 
-var overlayNames = [...]string{"help", "filter", "compose", "confirm"}
+var overlayNames = [...]string{"help", "filter", "compose", "confirm", "intercept", "line"}
 
 // String returns the overlay's name.
 func (k overlayKind) String() string {
@@ -29,7 +31,9 @@ func (k overlayKind) String() string {
 
 // covers reports whether an overlay of this kind is drawn instead of the
 // panes (so the mouse does not reach them).
-func (k overlayKind) covers() bool { return k == overlayHelp || k == overlayCompose }
+func (k overlayKind) covers() bool {
+	return k == overlayHelp || k == overlayCompose || k == overlayIntercept
+}
 
 // modal reports whether an overlay of this kind takes every key, so the
 // short help shows its keys alone.

@@ -28,6 +28,9 @@ func (m Model) statusBar(w int) string {
 	t := m.totals
 	o := m.c.opts
 	segs := []segment{{text: " sockscope ", style: s.HeaderKey, priority: 9}}
+	if o.File != nil {
+		return renderSegments(m.fileSegments(segs, o.File()), w, s)
+	}
 	if o.Listen != "" || o.Upstream != "" {
 		segs = append(segs, segment{text: sanitize(o.Listen) + " → " + sanitize(o.Upstream), style: s.Header, priority: 5, shrink: true})
 	}
@@ -62,6 +65,16 @@ func (m Model) statusBar(w int) string {
 	}
 	if m.conns.sel != 0 {
 		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
+	}
+	if ic := &m.icpt; ic.on || len(ic.held) > 0 {
+		text := " ⏯ held " + strconv.Itoa(len(ic.held)) + " "
+		if ic.on {
+			text = " ⏯ intercept " + sanitize(ic.expr) + ": held " + strconv.Itoa(len(ic.held)) + " "
+		}
+		segs = append(segs, segment{text: text, style: s.Paused, priority: 10, shrink: true})
+	}
+	if n := len(m.icpt.rules); n > 0 {
+		segs = append(segs, segment{text: strconv.Itoa(n) + " rules", style: s.HeaderKey, priority: 7})
 	}
 	return renderSegments(segs, w, s)
 }

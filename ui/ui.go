@@ -37,6 +37,10 @@ type Options struct {
 	// RecordStatus reports the session file's size and its write error, if
 	// any; nil when not recording.
 	RecordStatus func() (size int64, err error)
+	// File, if set, says the UI shows a session file, not a live proxy:
+	// the status bar names the file, its size and time span (and the
+	// progress of its indexing) instead of a rate, drops and pause.
+	File func() FileStatus
 	// Tick is how often the store is read. If zero, 40ms.
 	Tick time.Duration
 	// Control is the way back to the data path: resend, edit, compose and
@@ -47,7 +51,7 @@ type Options struct {
 
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
 // ctx is done, and leaves the terminal as it found it.
-func Run(ctx context.Context, st *store.Store, opts Options) error {
+func Run(ctx context.Context, st store.View, opts Options) error {
 	p := tea.NewProgram(New(st, opts))
 	done := make(chan struct{})
 	defer close(done)

@@ -9,6 +9,7 @@
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
+//	go run ./cmd/sockbench -show -show-size 1073741824    # show on a 1 GiB session file: first screen, peak RSS
 //	go run ./cmd/sockbench -json -bare                 # a service that decodes its JSON, both arrangements
 //
 // It starts a line-delimited JSON echo service on a unix socket, in a
@@ -69,6 +70,9 @@ type options struct {
 	args      string
 	ui        bool
 	inproc    bool
+	show      bool
+	showSize  int64
+	showFile  string
 	json      bool
 	sessions  string
 }
@@ -94,6 +98,9 @@ func main() {
 	flag.BoolVar(&o.ui, "ui", false, "also run every scenario through sockscope with its UI (in a pseudo-terminal); with -mem, measure it instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.BoolVar(&o.inproc, "inproc", false, "run the services in this process, not each in a process of its own")
+	flag.BoolVar(&o.show, "show", false, "show mode: write a -show-size session file, run `sockscope show` on it in tmux, report the time to the first screen and the peak RSS")
+	flag.Int64Var(&o.showSize, "show-size", 1<<30, "bytes of the session file -show writes")
+	flag.StringVar(&o.showFile, "show-file", "", "with -show, this session file instead of a written one (its index is removed first)")
 	flag.BoolVar(&o.json, "json", false, "the echo service decodes each request and encodes each reply with encoding/json, as real services do")
 	flag.StringVar(&o.sessions, "sessions", "own,one", "arrangements to run: own (each program in a session of its own), one (all in this one's session, as from one shell script or a CI job)")
 	flag.Parse()
@@ -130,6 +137,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.bin, err = filepath.Abs(o.bin); err != nil {
 		return err
+	}
+	if o.show {
+		return runShow(ctx, o, dir)
 	}
 	if o.mem {
 		stop, upstream, err := startServices(o, dir, nil)

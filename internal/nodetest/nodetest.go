@@ -70,3 +70,19 @@ func (p *Proc) Say(line string) { fmt.Fprintln(p.in, line) }
 
 // Wait waits for the script to exit and returns its error.
 func (p *Proc) Wait() error { return p.Cmd.Wait() }
+
+// Line returns the script's next line of stdout, failing the test if it
+// ends or says nothing for a long time.
+func (p *Proc) Line(t testing.TB) string {
+	t.Helper()
+	select {
+	case got, ok := <-p.lines:
+		if !ok {
+			t.Fatal("node ended its output")
+		}
+		return got
+	case <-time.After(liveness):
+		t.Fatal("node said nothing")
+	}
+	return ""
+}

@@ -1,0 +1,337 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/proxy"
+)
+
+// action is a rule's ACTION, parsed.
+type action struct {
+	kind          string // delay, drop, reply, error, set, replace, garbage, truncate, duplicate, close, reset, hold, bandwidth, slice
+	delay, jitter time.Duration
+	value         []byte // reply, replace, set: compact JSON
+	code          int64  // error
+	msg           string // error
+	path          []string
+	n             int // truncate: bytes; bandwidth: bytes a second; slice: bytes
+}
+
+func parseAction(s string) (action, error) {
+	k, arg, _ := strings.Cut(s, ":")
+	a := action{kind: k}
+	var err error
+	switch k {
+	case "delay":
+		a.delay, a.jitter, err = parseDelay(arg)
+	case "reply", "replace":
+		a.value, err = compact([]byte(arg))
+	case "error":
+		code, msg, _ := strings.Cut(arg, ":")
+		if a.code, err = strconv.ParseInt(code, 10, 64); err != nil {
+			return a, fmt.Errorf("error:%s: CODE is a number (error:-32000:boom)", arg)
+		}
+		a.msg = msg
+		if a.msg == "" {
+			a.msg = "error " + code + " (sockscope rule)"
+		}
+	case "set":
+		path, val, ok := strings.Cut(arg, "=")
+		if !ok || !strings.HasPrefix(path, "$") {
+			return a, fmt.Errorf("set:%s: set:$.path=JSON", arg)
+		}
+		if a.path, err = parsePath(path); err != nil {
+			return a, err
+		}
+		a.value, err = compact([]byte(val))
+	case "truncate", "bandwidth", "slice":
+		n, perr := strconv.Atoi(strings.TrimSuffix(arg, "KB/s"))
+		if perr != nil || n <= 0 || (n == 0 && k == "truncate") {
+			return a, fmt.Errorf("%s: a positive number", s)
+		}
+		a.n = n
+		if k == "bandwidth" {
+			a.n = n * 1024
+		}
+	case "drop", "garbage", "duplicate", "close", "reset", "hold":
+	default:
+		return a, fmt.Errorf("%s: no such action", s)
+	}
+	if err != nil {
+		return a, fmt.Errorf("%s: %w", k, err)
+	}
+	return a, nil
+}
+
+// parsePath parses $.a.b[0] into its steps ("a", "b", "[0]").
+func parsePath(p string) ([]string, error) {
+	rest := strings.TrimPrefix(p, "$")
+	var steps []string
+	for rest != "" {
+		switch rest[0] {
+		case '.':
+			rest = rest[1:]
+			i := strings.IndexAny(rest, ".[")
+			if i < 0 {
+				i = len(rest)
+			}
+			if i == 0 {
+				return nil, fmt.Errorf("%s: an empty member name", p)
+			}
+			steps, rest = append(steps, rest[:i]), rest[i:]
+		case '[':
+			i := strings.IndexByte(rest, ']')
+			if i < 0 {
+				return nil, fmt.Errorf("%s: an unclosed [", p)
+			}
+			if _, err := strconv.Atoi(rest[1:i]); err != nil {
+				return nil, fmt.Errorf("%s: an index is a number", p)
+			}
+			steps, rest = append(steps, rest[:i+1]), rest[i+1:]
+		default:
+			return nil, fmt.Errorf("%s: a path such as $.params.a", p)
+		}
+	}
+	if len(steps) == 0 {
+		return nil, fmt.Errorf("%s: a path such as $.params.a", p)
+	}
+	return steps, nil
+}
+
+// setPath sets the value at path in JSON payload, making objects on the
+// way; it returns the new payload, compact.
+func setPath(payload []byte, path []string, value []byte) ([]byte, error) {
+	var root any
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.UseNumber()
+	if err := d.Decode(&root); err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(value, &v); err != nil {
+		return nil, err
+	}
+	var set func(cur any, steps []string) (any, error)
+	set = func(cur any, steps []string) (any, error) {
+		if len(steps) == 0 {
+			return v, nil
+		}
+		s := steps[0]
+		if s[0] == '[' {
+			i, _ := strconv.Atoi(s[1 : len(s)-1])
+			arr, ok := cur.([]any)
+			if !ok || i < 0 || i >= len(arr) {
+				return nil, fmt.Errorf("no element %s", s)
+			}
+			x, err := set(arr[i], steps[1:])
+			arr[i] = x
+			return arr, err
+		}
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			obj = map[string]any{}
+		}
+		x, err := set(obj[s], steps[1:])
+		obj[s] = x
+		return obj, err
+	}
+	out, err := set(root, path)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// held is one frame as a verdict sees it.
+type seen struct {
+	conn uint64
+	dir  protocol.Dir
+	wire []byte
+	f    protocol.Frame
+	info protocol.Info
+	enc  protocol.Encoder
+}
+
+// apply returns the verdict of action a on frame s, for rule name.
+func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
+	note := func(act protocol.Act, diff string) *protocol.Note {
+		return &protocol.Note{Act: act, Rule: name, Diff: diff}
+	}
+	replace := func(payload []byte) proxy.Verdict {
+		return proxy.Verdict{Replace: s.enc.Append(nil, payload), Note: note(protocol.ActEdited, diff(s.f.Data, payload))}
+	}
+	switch a.kind {
+	case "delay":
+		d := a.delay
+		if a.jitter > 0 {
+			d += time.Duration((e.ic.draw()*2 - 1) * float64(a.jitter))
+		}
+		d = max(d, 0)
+		return proxy.Verdict{Wait: func(stop <-chan struct{}) proxy.Verdict {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return proxy.Verdict{Note: note(protocol.ActDelayed, "delayed "+d.String())}
+			case <-stop:
+				return proxy.Verdict{Drop: true, Note: note(protocol.ActDropped, "delayed when the connection closed")}
+			}
+		}}
+	case "drop":
+		return proxy.Verdict{Drop: true, Note: note(protocol.ActDropped, "")}
+	case "reply", "error":
+		var payload []byte
+		if a.kind == "reply" {
+			payload = replyShape(s.f.Data, s.info, a.value, e.cfg.IDFields)
+		} else {
+			payload = errorShape(s.f.Data, s.info, a.code, a.msg, e.cfg.IDFields)
+		}
+		if s.info.Kind == protocol.KindRequest {
+			return proxy.Verdict{Drop: true, Note: note(protocol.ActFabricated, "answered by sockscope"),
+				Answer: s.enc.Append(nil, payload), AnswerNote: note(protocol.ActFabricated, "")}
+		}
+		return replace(payload)
+	case "replace":
+		payload := a.value
+		if s.info.ID != nil {
+			payload = withID(payload, s.info.ID, e.cfg.IDFields)
+		}
+		return replace(payload)
+	case "set":
+		out, err := setPath(s.f.Data, a.path, a.value)
+		if err != nil {
+			return proxy.Verdict{Note: note(protocol.ActHeld, "set failed, forwarded as it was: "+err.Error())}
+		}
+		return replace(out)
+	case "garbage":
+		return proxy.Verdict{Replace: s.enc.Append(nil, bytes.Repeat([]byte{0xff}, len(s.f.Data))), Note: note(protocol.ActEdited, "garbage")}
+	case "truncate":
+		n := min(a.n, len(s.f.Data))
+		return proxy.Verdict{Replace: s.enc.Append(nil, s.f.Data[:n]), Note: note(protocol.ActEdited, "truncated to "+strconv.Itoa(n)+" bytes")}
+	case "duplicate":
+		return proxy.Verdict{Replace: append(bytes.Clone(s.wire), s.wire...), Note: note(protocol.ActDuplicated, "")}
+	case "close", "reset":
+		return proxy.Verdict{Drop: true, Close: true, Reset: a.kind == "reset", Note: note(protocol.ActClosed, a.kind)}
+	case "bandwidth":
+		return proxy.Verdict{Rate: a.n, Note: note(protocol.ActDelayed, "at "+strconv.Itoa(a.n/1024)+" KB/s")}
+	case "slice":
+		return proxy.Verdict{Slice: a.n, Note: note(protocol.ActDelayed, "in writes of "+strconv.Itoa(a.n)+" bytes")}
+	case "hold":
+		return e.ic.hold(s, name)
+	}
+	return proxy.Verdict{}
+}
+
+// diff describes an edit: the old payload and the new, as lines.
+func diff(old, new []byte) string {
+	const most = 2 << 10
+	cut := func(b []byte) string {
+		if len(b) > most {
+			return string(b[:most]) + "…"
+		}
+		return string(b)
+	}
+	return "-" + cut(old) + "\n+" + cut(new)
+}
+
+// shapeOf says which protocol a request speaks and the name of its id
+// member: "jsonrpc", "seed" (rid, success), "qmp" (execute), "dap"
+// (seq, command), or "" for other JSON.
+func shapeOf(req []byte, ids []string) (kind, idField string, m map[string]json.RawMessage) {
+	json.Unmarshal(req, &m)
+	for _, f := range ids {
+		if _, ok := m[f]; ok {
+			idField = f
+			break
+		}
+	}
+	switch {
+	case m["jsonrpc"] != nil:
+		kind = "jsonrpc"
+	case idField == "rid":
+		kind = "seed"
+	case m["execute"] != nil:
+		kind = "qmp"
+	case string(m["type"]) == `"request"` && m["seq"] != nil:
+		kind, idField = "dap", "seq"
+	}
+	if idField == "" {
+		idField = "id"
+	}
+	return kind, idField, m
+}
+
+// replyShape returns the success reply to request req, with result, in
+// the request's protocol.
+func replyShape(req []byte, info protocol.Info, result []byte, ids []string) []byte {
+	kind, idf, m := shapeOf(req, ids)
+	id := string(info.ID)
+	if id == "" {
+		id = "null"
+	}
+	switch kind {
+	case "jsonrpc":
+		return []byte(`{"jsonrpc":"2.0","id":` + id + `,"result":` + string(result) + `}`)
+	case "seed":
+		return []byte(`{"rid":` + id + `,"success":true,"data":` + string(result) + `}`)
+	case "qmp":
+		return []byte(`{"return":` + string(result) + `,"id":` + id + `}`)
+	case "dap":
+		return []byte(`{"seq":0,"type":"response","request_seq":` + id + `,"success":true,"command":` + string(m["command"]) + `,"body":` + string(result) + `}`)
+	}
+	return []byte(`{` + strconv.Quote(idf) + `:` + id + `,"result":` + string(result) + `}`)
+}
+
+// errorShape returns the error reply to request req in its protocol:
+// JSON-RPC's error object, the seed's success:false, QMP's and DAP's.
+func errorShape(req []byte, info protocol.Info, code int64, msg string, ids []string) []byte {
+	kind, idf, m := shapeOf(req, ids)
+	id := string(info.ID)
+	if id == "" {
+		id = "null"
+	}
+	qmsg, _ := json.Marshal(msg)
+	c := strconv.FormatInt(code, 10)
+	switch kind {
+	case "jsonrpc":
+		return []byte(`{"jsonrpc":"2.0","id":` + id + `,"error":{"code":` + c + `,"message":` + string(qmsg) + `}}`)
+	case "seed":
+		return []byte(`{"rid":` + id + `,"success":false,"error":` + string(qmsg) + `}`)
+	case "qmp":
+		return []byte(`{"error":{"class":"GenericError","desc":` + string(qmsg) + `},"id":` + id + `}`)
+	case "dap":
+		return []byte(`{"seq":0,"type":"response","request_seq":` + id + `,"success":false,"command":` + string(m["command"]) + `,"message":` + string(qmsg) + `}`)
+	}
+	return []byte(`{` + strconv.Quote(idf) + `:` + id + `,"error":{"code":` + c + `,"message":` + string(qmsg) + `}}`)
+}
+
+// withID returns payload with its id (the first of ids it has, else "id")
+// set to id: a reply made up for a request carries the id its asker expects.
+func withID(payload, id []byte, ids []string) []byte {
+	info := protocol.Classify(payload, ids)
+	if info.ID != nil {
+		if out := protocol.ReplaceID(payload, info, id); out != nil {
+			return out
+		}
+	}
+	if out := protocol.AddMember(payload, "id", id); out != nil {
+		return out
+	}
+	return payload
+}
+
+// member returns the value of top-level member k of JSON object b, nil if
+// it has none.
+func member(b []byte, k string) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m[k]
+}

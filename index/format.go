@@ -1,0 +1,247 @@
+// Package index keeps an index of a session file beside it (FILE.idx): one
+// fixed-size record per frame (where its record lies in the session file,
+// its time, connection, direction, kind) and one per row (the pairing the
+// observer decoded: ids, method, status, latency, the frames it pairs), so
+// that `sockscope show` lists, filters and pages through a session of any
+// size without decoding it into memory, and reads a frame's bytes from the
+// file only when it is looked at.
+//
+// The index is written while the session is recorded (capture's recorder
+// sink feeds a Writer) or built from the file by Build, which runs the
+// observer over it as show always did. A View reads it for the UI, through
+// the same methods as the live store (store.View).
+//
+// The file is a sequence of 64 KiB blocks: the first holds the header,
+// each later one records of one kind (frames or rows), in seq order within
+// the kind. A row is written when it is added (a request still pending)
+// and again, in place, when it reaches its final status.
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Settings are what a session is decoded with: an index built with other
+// settings is stale.
+type Settings struct {
+	Framing  protocol.Framing
+	IDFields []string // nil: protocol.DefaultIDFields
+	MaxFrame int      // 0: protocol.DefaultMaxFrame
+}
+
+// Hash is what an index records of the settings (Writer.SetConfig).
+func (s Settings) Hash() uint64 {
+	h := fnv.New64a()
+	ids := s.IDFields
+	if ids == nil {
+		ids = protocol.DefaultIDFields
+	}
+	mf := s.MaxFrame
+	if mf <= 0 {
+		mf = protocol.DefaultMaxFrame
+	}
+	fmt.Fprintf(h, "%s|%s|%d", s.Framing, strings.Join(ids, ","), mf)
+	return h.Sum64()
+}
+
+// Sizes of the format, said once.
+const (
+	// BlockSize is the size of every block of the file.
+	BlockSize = 64 << 10
+	blockHead = 16 // kind, count, reserved
+	msgSize   = 64
+	rowSize   = 128
+	// msgsPerBlock and rowsPerBlock are how many records a block holds.
+	msgsPerBlock = (BlockSize - blockHead) / msgSize
+	rowsPerBlock = (BlockSize - blockHead) / rowSize
+	// idInline and methodInline are the bytes of a row's id and method kept
+	// in its record; longer ones are read from the frame when needed.
+	idInline     = 24
+	methodInline = 40
+	magic        = "SOCKIDX1"
+	version      = 1
+)
+
+// Block kinds.
+const (
+	kindMsgs = 1
+	kindRows = 2
+)
+
+// Suffix is appended to a session file's name to name its index.
+const Suffix = ".idx"
+
+// PathOf returns the index's path for the session file at path.
+func PathOf(path string) string { return path + Suffix }
+
+// header is the first block's content.
+type header struct {
+	complete    bool  // the session file was indexed to its end (and ended)
+	pid         int   // the process writing it, while it does
+	sessionSize int64 // bytes of the session file indexed
+	head        [64]byte
+	msgs, rows  uint64
+	first, last int64  // unix nanoseconds of the first and last frame
+	cfg         uint64 // hash of the settings it was decoded with (Settings.hash)
+}
+
+func (h *header) encode(b []byte) {
+	clear(b[:256])
+	copy(b, magic)
+	le.PutUint32(b[8:], version)
+	if h.complete {
+		b[12] = 1
+	}
+	le.PutUint32(b[16:], uint32(h.pid))
+	le.PutUint64(b[24:], uint64(h.sessionSize))
+	le.PutUint64(b[32:], h.msgs)
+	le.PutUint64(b[40:], h.rows)
+	le.PutUint64(b[48:], uint64(h.first))
+	le.PutUint64(b[56:], uint64(h.last))
+	copy(b[64:128], h.head[:])
+	le.PutUint64(b[128:], h.cfg)
+}
+
+var errNotIndex = errors.New("not a sockscope index")
+
+func (h *header) decode(b []byte) error {
+	if len(b) < 128 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
+		return errNotIndex
+	}
+	h.complete = b[12] == 1
+	h.pid = int(le.Uint32(b[16:]))
+	h.sessionSize = int64(le.Uint64(b[24:]))
+	h.msgs, h.rows = le.Uint64(b[32:]), le.Uint64(b[40:])
+	h.first, h.last = int64(le.Uint64(b[48:])), int64(le.Uint64(b[56:]))
+	copy(h.head[:], b[64:128])
+	h.cfg = le.Uint64(b[128:])
+	return nil
+}
+
+var le = binary.LittleEndian
+
+// msgRec is a frame's record.
+type msgRec struct {
+	off   int64 // of its record in the session file
+	n     uint32
+	at    int64
+	conn  uint64
+	size  uint32
+	wire  uint32
+	dir   protocol.Dir
+	kind  protocol.Kind
+	flags uint8
+}
+
+// Flags of a msgRec.
+const (
+	mIsError = 1 << iota
+	mTruncated
+	mInjected
+	mWithheld
+)
+
+func (r *msgRec) encode(b []byte) {
+	le.PutUint64(b[0:], uint64(r.off))
+	le.PutUint32(b[8:], r.n)
+	le.PutUint64(b[16:], uint64(r.at))
+	le.PutUint64(b[24:], r.conn)
+	le.PutUint32(b[32:], r.size)
+	le.PutUint32(b[36:], r.wire)
+	b[40], b[41], b[42] = byte(r.dir), byte(r.kind), r.flags
+}
+
+func (r *msgRec) decode(b []byte) {
+	r.off = int64(le.Uint64(b[0:]))
+	r.n = le.Uint32(b[8:])
+	r.at = int64(le.Uint64(b[16:]))
+	r.conn = le.Uint64(b[24:])
+	r.size, r.wire = le.Uint32(b[32:]), le.Uint32(b[36:])
+	r.dir, r.kind, r.flags = protocol.Dir(b[40]), protocol.Kind(b[41]), b[42]
+}
+
+// Flags of a row record.
+const (
+	rDuplicate = 1 << iota
+	rGap
+	rInjected
+	rLongID     // the id is longer than idInline
+	rLongMethod // the method is longer than methodInline
+)
+
+// encodeRow writes row r into the record b.
+func encodeRow(b []byte, r *store.Row) {
+	clear(b[:rowSize])
+	le.PutUint64(b[0:], uint64(stamp(r.ReqAt)))
+	le.PutUint64(b[8:], uint64(stamp(r.RespAt)))
+	le.PutUint64(b[16:], r.Req)
+	le.PutUint64(b[24:], r.Resp)
+	le.PutUint64(b[32:], uint64(r.Latency))
+	le.PutUint64(b[40:], r.Conn)
+	le.PutUint32(b[48:], uint32(r.ReqSize))
+	le.PutUint32(b[52:], uint32(r.RespSize))
+	b[56], b[57], b[58] = byte(r.Dir), byte(r.Kind), byte(r.Status)
+	var f uint8
+	if r.Duplicate {
+		f |= rDuplicate
+	}
+	if r.Gap {
+		f |= rGap
+	}
+	if r.Injected {
+		f |= rInjected
+	}
+	if len(r.ID) > idInline {
+		f |= rLongID
+	}
+	if len(r.Method) > methodInline {
+		f |= rLongMethod
+	}
+	b[59] = f
+	b[60] = byte(copy(b[64:64+idInline], r.ID))
+	b[61] = byte(copy(b[88:88+methodInline], r.Method))
+}
+
+// decodeRow reads record b as row seq. An id or method too long for the
+// record comes back cut: the View completes it from the frame.
+func decodeRow(b []byte, seq uint64) (store.Row, uint8) {
+	r := store.Row{Seq: seq,
+		ReqAt: unstamp(int64(le.Uint64(b[0:]))), RespAt: unstamp(int64(le.Uint64(b[8:]))),
+		Req: le.Uint64(b[16:]), Resp: le.Uint64(b[24:]), Latency: time.Duration(le.Uint64(b[32:])),
+		Conn: le.Uint64(b[40:]), ReqSize: int(le.Uint32(b[48:])), RespSize: int(le.Uint32(b[52:])),
+		Dir: protocol.Dir(b[56]), Kind: protocol.Kind(b[57]), Status: protocol.Status(b[58])}
+	f := b[59]
+	r.Duplicate, r.Gap, r.Injected = f&rDuplicate != 0, f&rGap != 0, f&rInjected != 0
+	if n := int(b[60]); n > 0 {
+		r.ID = string(b[64 : 64+n])
+	}
+	if n := int(b[61]); n > 0 {
+		r.Method = string(b[88 : 88+n])
+	}
+	return r, f
+}
+
+// noTime stamps the zero time.
+const noTime = -1 << 63
+
+func stamp(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixNano()
+}
+
+func unstamp(n int64) time.Time {
+	if n == noTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

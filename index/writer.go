@@ -1,0 +1,146 @@
+package index
+
+import (
+	"os"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Writer appends to an index as the observer decodes a session: a frame
+// with where its record lies in the session file, a row when it is added,
+// the row again when it ends. Create it with Create; call it from one
+// goroutine (the observer's), while Views read the same Index.
+type Writer struct {
+	x *Index
+}
+
+// Create starts the index at path (FILE.idx of the session file), empty.
+// head is the beginning of the session file (its header line): an index
+// whose head differs from its session file's is stale.
+func Create(path string, head []byte) (*Writer, error) {
+	x, err := create(path)
+	if err != nil {
+		return nil, err
+	}
+	copy(x.h.head[:], head)
+	return &Writer{x: x}, nil
+}
+
+// SetConfig records a hash of the settings the session is decoded with:
+// an index decoded otherwise is stale (Index.Fresh).
+func (w *Writer) SetConfig(cfg uint64) {
+	w.x.mu.Lock()
+	w.x.h.cfg = cfg
+	w.x.mu.Unlock()
+}
+
+// Index returns the index being written, for a View.
+func (w *Writer) Index() *Index { return w.x }
+
+// Frame adds frame m, whose record is n bytes at off in the session file.
+// Frames must come in seq order: a seq skipped is left as an empty record.
+func (w *Writer) Frame(m *protocol.Message, off int64, n int) {
+	x := w.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for x.h.msgs+1 < m.Seq { // never happens with one observer: keep seqs aligned
+		x.add(kindMsgs, func([]byte) {})
+		x.h.msgs++
+	}
+	r := msgRec{off: off, n: uint32(n), at: m.At.UnixNano(), conn: m.Conn,
+		size: uint32(m.Frame.Size), wire: uint32(m.Frame.Wire), dir: m.Dir, kind: m.Info.Kind}
+	if m.Info.IsError {
+		r.flags |= mIsError
+	}
+	if m.Frame.Truncated {
+		r.flags |= mTruncated
+	}
+	if m.Injected {
+		r.flags |= mInjected
+	}
+	if m.Withheld {
+		r.flags |= mWithheld
+	}
+	x.add(kindMsgs, r.encode)
+	x.h.msgs++
+	if x.h.first == 0 {
+		x.h.first = r.at
+	}
+	x.h.last = max(x.h.last, r.at)
+}
+
+// Row adds row r (its Seq the next one), or writes it again in place if it
+// is already indexed.
+func (w *Writer) Row(r *store.Row) {
+	if r.Seq == 0 {
+		return // a row the store no longer held when it ended
+	}
+	x := w.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if r.Seq <= x.h.rows {
+		b, blk, err := x.slot(kindRows, r.Seq-1)
+		if err != nil {
+			return
+		}
+		encodeRow(b, r)
+		if blk != x.cur[kindRows] && x.err == nil {
+			_, size := per(kindRows)
+			pos := blk.no*BlockSize + int64(blockHead) + int64((r.Seq-1)%rowsPerBlock)*int64(size)
+			if _, err := x.f.WriteAt(b, pos); err != nil {
+				x.err = err
+			}
+		} else {
+			blk.dirty = true
+		}
+		return
+	}
+	for x.h.rows+1 < r.Seq {
+		x.add(kindRows, func([]byte) {})
+		x.h.rows++
+	}
+	x.add(kindRows, func(b []byte) { encodeRow(b, r) })
+	x.h.rows++
+}
+
+// Flush writes out the blocks being filled and the header: sessionSize is
+// how much of the session file is indexed, complete whether that is all of
+// it (the file ended). It returns the first write error.
+func (w *Writer) Flush(sessionSize int64, complete bool) error {
+	x := w.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, c := range x.cur {
+		if c != nil {
+			x.writeBlock(c)
+		}
+	}
+	x.h.sessionSize, x.h.complete = sessionSize, complete
+	if complete {
+		x.h.pid = 0
+	}
+	if x.err == nil {
+		if err := x.writeHeader(); err != nil {
+			x.err = err
+		}
+	}
+	return x.err
+}
+
+// Close flushes as Flush and closes the file.
+func (w *Writer) Close(sessionSize int64, complete bool) error {
+	err := w.Flush(sessionSize, complete)
+	if cerr := w.x.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Remove closes the index and deletes its file (a build that was not
+// finished, or a temporary one).
+func (w *Writer) Remove() {
+	name := w.x.f.Name()
+	w.x.Close()
+	os.Remove(name)
+}

@@ -1,0 +1,293 @@
+package indexbuild
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/capture"
+	"sockscope/index"
+	"sockscope/internal/sessiongen"
+	"sockscope/protocol"
+	"sockscope/query"
+	"sockscope/store"
+)
+
+// decodeStore decodes the file as show did before the index: through
+// capture.File into a store big enough to keep everything.
+func decodeStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := capture.NewFile(f)
+	h, err := src.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	framing, _ := protocol.ParseFraming(h.Framing)
+	e, err := capture.New(capture.Config{Framing: framing, IDFields: h.IDFields, Lossless: true,
+		MaxMessages: 10_000_000, MaxBytes: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), src)
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.Store.Totals().Evicted; ev != 0 {
+		t.Fatalf("the store evicted %d messages: the comparison needs them all", ev)
+	}
+	return e.Store
+}
+
+// twoSegments writes a session of two runs with a record cut short by a
+// crash between them.
+func twoSegments(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 600 << 10, Seed: 1, NoEnd: true}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"type":"frame","conn":1,"dir":"c2s","at":"2025-01-`) // a crash
+	f.Close()
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 1200 << 10, Seed: 2, Conns: 3,
+		Start: time.Date(2025, 1, 2, 4, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func openBuilt(t *testing.T, path string, follow bool) *Shown {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := capture.NewFile(f).Header()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	framing, _ := protocol.ParseFraming(h.Framing)
+	v, err := Open(context.Background(), path, Settings{Framing: framing, IDFields: h.IDFields}, follow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// sameAs checks that v holds every row and frame st does, field by field.
+func sameAs(t *testing.T, v *Shown, st *store.Store) {
+	t.Helper()
+	f1, n1 := st.RowBounds()
+	f2, n2 := v.RowBounds()
+	if f1 != f2 || n1 != n2 {
+		t.Fatalf("rows: store [%d,%d), index [%d,%d)", f1, n1, f2, n2)
+	}
+	var statuses [8]int
+	for seq := f1; seq < n1; seq++ {
+		want, _ := st.Row(seq)
+		got, ok := v.Row(seq)
+		want.ReqAt, want.RespAt = want.ReqAt.UTC(), want.RespAt.UTC()
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Fatalf("row %d:\n index %+v\n store %+v", seq, got, want)
+		}
+		statuses[want.Status]++
+	}
+	t.Logf("%d rows, by status %v", n1-f1, statuses)
+	for _, s := range []protocol.Status{protocol.StatusOK, protocol.StatusError, protocol.StatusNoReply, protocol.StatusOrphan, protocol.StatusNone} {
+		if statuses[s] == 0 {
+			t.Errorf("no row of status %v: the file does not test it", s)
+		}
+	}
+	f1, n1 = st.MessageBounds()
+	f2, n2 = v.MessageBounds()
+	if f1 != f2 || n1 != n2 {
+		t.Fatalf("messages: store [%d,%d), index [%d,%d)", f1, n1, f2, n2)
+	}
+	for seq := f1; seq < n1; seq++ {
+		want, _ := st.Message(seq)
+		got, ok := v.Message(seq)
+		want.At = want.At.UTC()
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Fatalf("message %d:\n index %+v\n store %+v", seq, got, want)
+		}
+	}
+	if got, want := v.Totals().Conns, st.Totals().Conns; got != want {
+		t.Errorf("%d connections, the store %d", got, want)
+	}
+}
+
+func TestIndexMatchesStore(t *testing.T) {
+	path := twoSegments(t)
+	st := decodeStore(t, path)
+	v := openBuilt(t, path, false)
+	if !v.Built {
+		t.Fatal("a file without an index was not indexed")
+	}
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if v.Build.Cut() != 1 {
+		t.Errorf("%d records cut short, want 1", v.Build.Cut())
+	}
+	sameAs(t, v, st)
+	v.Close()
+	if _, err := os.Stat(index.PathOf(path)); err != nil {
+		t.Fatalf("the built index was not kept beside the file: %v", err)
+	}
+
+	// Opened again, the index is fresh: read as it is, not built again.
+	v = openBuilt(t, path, false)
+	if v.Built {
+		t.Fatal("a fresh index was built again")
+	}
+	sameAs(t, v, st)
+
+	// A file that changed makes it stale.
+	v.Close()
+	fi, _ := os.Stat(path)
+	if err := sessiongen.Write(path, sessiongen.Config{Size: fi.Size() + 100<<10, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	v = openBuilt(t, path, false)
+	if !v.Built {
+		t.Fatal("a stale index was used")
+	}
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sameAs(t, v, decodeStore(t, path))
+}
+
+// The index a recording writes beside the session is fresh when show opens
+// it, and holds what decoding the file finds.
+func TestRecordingWritesIndex(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.jsonl")
+	if err := sessiongen.Write(in, sessiongen.Config{Size: 800 << 10, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	// The engine records what it decodes, as a live run does: here its
+	// source is a session file rather than the relay.
+	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, Record: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), capture.NewFile(f))
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, out, false)
+	if v.Built {
+		t.Fatal("the recording's index was not fresh: it was built again")
+	}
+	sameAs(t, v, decodeStore(t, out))
+}
+
+// --follow shows what another sockscope appends to the file.
+func TestFollowSeesAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 100 << 10, Seed: 5, NoEnd: true}); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, path, true)
+	waitRows := func(atLeast uint64) uint64 {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			_, next := v.RowBounds()
+			if next-1 >= atLeast {
+				return next - 1
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d rows, waited for %d", next-1, atLeast)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first := waitRows(100)
+	fi, _ := os.Stat(path)
+	// Another run appends a segment of its own.
+	if err := sessiongen.Write(path, sessiongen.Config{Size: fi.Size() + 300<<10, Seed: 6, Needle: "appended-needle"}); err != nil {
+		t.Fatal(err)
+	}
+	waitRows(first + 500)
+	// Among them the appended request, with its frame read from the file.
+	deadline := time.Now().Add(20 * time.Second)
+	for found := false; !found; {
+		v.Messages(1, func(m *protocol.Message) bool {
+			found = strings.Contains(string(m.Frame.Data), "appended-needle")
+			return !found
+		})
+		if !found && time.Now().After(deadline) {
+			t.Fatal("the appended request never came")
+		}
+	}
+	if _, _, over := v.Build.Progress(); over {
+		t.Fatal("the follow ended at the file's end")
+	}
+}
+
+// The filter's free text searches every frame of the file, also those the
+// bounded store would long have evicted.
+func TestSearchPastTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 3 << 20, Seed: 7, Needle: "early-needle", NeedleAt: 20 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := query.Parse("early-needle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A store bounded to 256 KiB keeps only the end of the file.
+	f, _ := os.Open(path)
+	defer f.Close()
+	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, MaxBytes: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), capture.NewFile(f))
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := matches(e.Store, q); n != 0 {
+		t.Fatalf("the bounded store still has the needle (%d rows): the test shows nothing", n)
+	}
+	v := openBuilt(t, path, false)
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := matches(v, q); n != 1 {
+		t.Fatalf("%d rows match the needle in the index, want 1", n)
+	}
+}
+
+func matches(st store.View, q *query.Query) int {
+	n := 0
+	now := time.Now()
+	st.Rows(0, func(r store.Row) bool {
+		if q.MatchRow(st, &r, now) {
+			n++
+		}
+		return true
+	})
+	return n
+}

@@ -1,0 +1,276 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"sockscope/protocol"
+)
+
+// holdingNote is what the pane (and the help) says of holding.
+const holdingNote = "Only the held frame's own stream waits: frames after it on the same connection and direction wait behind it; other connections and the other direction keep flowing."
+
+// interceptPane is the intercept mode over the panes: the filter, the
+// held frames with their live timers, the selected one's payload and the
+// rules with their hit counts. a, e, d, f act on the selected held frame,
+// A on all; S makes the next edit or fabrication sticky (a rule).
+type interceptPane struct {
+	c      *common
+	st     interceptState // the root's, as of the last tick
+	sel    uint64         // the selected held frame's id
+	sticky bool
+}
+
+func (o interceptPane) kind() overlayKind { return overlayIntercept }
+
+// selected returns the selected held frame (the first when none is).
+func (o interceptPane) selected() (HeldFrame, int, bool) {
+	for i, h := range o.st.held {
+		if h.ID == o.sel {
+			return h, i, true
+		}
+	}
+	if len(o.st.held) > 0 {
+		return o.st.held[0], 0, true
+	}
+	return HeldFrame{}, -1, false
+}
+
+// openComposeMsg asks the root to open the editor for a held frame.
+type openComposeMsg struct{ o composeOverlay }
+
+// openLineMsg asks the root to open a line overlay.
+type openLineMsg struct{ o lineOverlay }
+
+func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
+	if hm, ok := msg.(heldMsg); ok {
+		o.st = hm.st
+		return o, effect{}
+	}
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return o, effect{}
+	}
+	k := &o.c.keys
+	h, i, have := o.selected()
+	switch {
+	case keyMatches(km, k.PaneClose), keyMatches(km, k.Quit) && km.String() == "ctrl+c":
+		return o, effect{done: true}
+	case keyMatches(km, k.Up) && have && i > 0:
+		o.sel = o.st.held[i-1].ID
+	case keyMatches(km, k.Down) && have && i+1 < len(o.st.held):
+		o.sel = o.st.held[i+1].ID
+	case keyMatches(km, k.Intercept):
+		return o, effect{msg: openLineMsg{newLine(o.c, "intercept: ", o.st.expr, query1)}}
+	case keyMatches(km, k.InterceptToggle):
+		return o, effect{msg: toggleMsg{}}
+	case keyMatches(km, k.Command):
+		return o, effect{msg: openLineMsg{newLine(o.c, ":", "", command1)}}
+	case keyMatches(km, k.HeldAll):
+		return o, effect{msg: heldActMsg{act: 'A'}}
+	case keyMatches(km, k.HeldSticky):
+		o.sticky = !o.sticky
+	case !have:
+	case keyMatches(km, k.HeldForward):
+		return o, effect{msg: heldActMsg{act: 'a', id: h.ID}}
+	case keyMatches(km, k.HeldDrop):
+		return o, effect{msg: heldActMsg{act: 'd', id: h.ID}}
+	case keyMatches(km, k.HeldEdit):
+		return o, effect{msg: openComposeMsg{o.editor(h, false, pretty(h.Payload))}}
+	case keyMatches(km, k.HeldFabricate):
+		if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {
+			return o, effect{msg: icDoneMsg{what: "fabricate", err: errNotRequest}}
+		}
+		return o, effect{msg: fabricateMsg{id: h.ID, sticky: o.sticky}}
+	}
+	return o, effect{}
+}
+
+// editor returns the editor for held frame h: an edit, or the reply to
+// it (fab), sticky when S is on.
+func (o interceptPane) editor(h HeldFrame, fab bool, text string) composeOverlay {
+	c := newCompose(o.c, target{conn: h.Conn, dir: h.Dir}, text, "held #"+strconv.FormatUint(h.ID, 10))
+	c.editing = true
+	c.title = "Edit held frame"
+	act, sticky := byte('e'), o.sticky
+	if fab {
+		c.title, act = "Answer held request", 'f'
+		c.t.dir = h.Dir.Opposite()
+	}
+	if sticky {
+		c.title += " (sticky: a rule does the same to the next ones)"
+	}
+	id := h.ID
+	c.submit = func(p []byte) tea.Msg {
+		if sticky {
+			return heldActMsg{act: 'S', id: id, payload: p, fab: fab}
+		}
+		return heldActMsg{act: act, id: id, payload: p}
+	}
+	return c
+}
+
+func (o interceptPane) bindings() []key.Binding {
+	k := &o.c.keys
+	return []key.Binding{k.HeldForward, k.HeldEdit, k.HeldDrop, k.HeldFabricate, k.HeldAll, k.HeldSticky,
+		k.Intercept, k.InterceptToggle, k.Command, k.PaneClose}
+}
+
+func (o interceptPane) view(w, h int) []string {
+	s := &o.c.styles
+	state := "off"
+	if o.st.on {
+		state = "ON"
+	}
+	filter := o.st.expr
+	if filter == "" {
+		filter = "(none: i sets one)"
+	}
+	sticky := ""
+	if o.sticky {
+		sticky = "   sticky: the next edit or answer becomes a rule"
+	}
+	lines := []string{
+		cut(s.PaneTitleFocus.Render("▌ Intercept ")+s.PaneInfo.Render(" "+state+"  filter: "+sanitize(filter)+sticky), w),
+	}
+	for _, l := range wrapWords(holdingNote, w-4) {
+		lines = append(lines, cut(s.Dim.Render("  "+l), w))
+	}
+	lines = append(lines, "", cut(s.Bold.Render("  Held ("+strconv.Itoa(len(o.st.held))+")"), w))
+	cur, _, have := o.selected()
+	now := o.c.now()
+	for _, hf := range o.st.held {
+		mark := "   "
+		if have && hf.ID == cur.ID {
+			mark = " ▶ "
+		}
+		lines = append(lines, cut(mark+heldLine(&hf, now), w))
+	}
+	if have {
+		lines = append(lines, "")
+		for _, l := range strings.Split(pretty(cur.Payload), "\n") {
+			lines = append(lines, cut("    "+sanitize(l), w))
+			if len(lines) > h/2+4 {
+				break
+			}
+		}
+	}
+	lines = append(lines, "", cut(s.Bold.Render("  Rules ("+strconv.Itoa(len(o.st.rules))+")")+s.Dim.Render("   : add MATCH ACTION [COUNT] | disable NAME | enable NAME | rm NAME"), w))
+	for _, r := range o.st.rules {
+		off := ""
+		if r.Disabled {
+			off = "  [disabled]"
+		}
+		lines = append(lines, cut("   "+sanitize(r.Name)+"  "+sanitize(r.String())+s.Dim.Render("   matched "+strconv.FormatInt(r.Matched, 10)+", hits "+strconv.FormatInt(r.Hits, 10))+off, w))
+	}
+	lines = lines[:min(len(lines), h)]
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+// pretty indents JSON for a person, or returns the bytes as they are.
+func pretty(b []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return string(b)
+	}
+	return out.String()
+}
+
+// lineOverlay is one line being typed in the bottom line: the intercept
+// filter (i) or a command (:). enter hands it to the root, esc forgets it.
+type lineOverlay struct {
+	c      *common
+	prompt string
+	ti     textinput.Model
+	to     lineUse
+}
+
+// lineUse is what a typed line is for.
+type lineUse uint8
+
+const (
+	query1   lineUse = iota // the intercept filter
+	command1                // a : command
+)
+
+func newLine(c *common, prompt, value string, to lineUse) lineOverlay {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.SetValue(value)
+	ti.CursorEnd()
+	ti.Focus()
+	return lineOverlay{c: c, prompt: prompt, ti: ti, to: to}
+}
+
+func (o lineOverlay) kind() overlayKind { return overlayLine }
+
+func (o lineOverlay) update(msg tea.Msg) (overlay, effect) {
+	k := &o.c.keys
+	if km, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case keyMatches(km, k.FilterApply):
+			v := strings.TrimSpace(o.ti.Value())
+			if o.to == query1 {
+				return o, effect{msg: interceptExprMsg{v}, done: true}
+			}
+			return o, effect{msg: commandMsg{v}, done: true}
+		case keyMatches(km, k.FilterCancel):
+			return o, effect{done: true}
+		}
+	}
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		var cmd tea.Cmd
+		o.ti, cmd = o.ti.Update(msg)
+		return o, effect{cmd: cmd}
+	}
+	return o, effect{}
+}
+
+func (o lineOverlay) bindings() []key.Binding {
+	apply, cancel := o.c.keys.FilterApply, o.c.keys.FilterCancel
+	apply.SetHelp("enter", "apply")
+	cancel.SetHelp("esc", "cancel")
+	return []key.Binding{apply, cancel}
+}
+
+func (o lineOverlay) view(w, _ int) []string {
+	return []string{cut(o.c.styles.HeaderKey.Render(" "+o.prompt)+o.ti.View(), w)}
+}
+
+// interceptExprMsg is a typed intercept filter; commandMsg a : command;
+// toggleMsg is I from the pane; fabricateMsg asks for a reply template.
+type (
+	interceptExprMsg struct{ expr string }
+	commandMsg       struct{ line string }
+	toggleMsg        struct{}
+	fabricateMsg     struct {
+		id     uint64
+		sticky bool
+	}
+)
+
+// wrapWords breaks text into lines of at most w cells, between words.
+func wrapWords(text string, w int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(word) > max(w, 20) {
+			lines, line = append(lines, line), ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
+}
