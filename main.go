@@ -26,6 +26,7 @@ type options struct {
 	listen      string
 	record      string
 	framing     string
+	protocol    string // --protocol, the same names as --framing; wins over it
 	ids         string
 	mode        string
 	pipeSDDL    string
@@ -37,6 +38,7 @@ type options struct {
 	maxFrame    int
 	rotationFlags
 	interceptFlags
+	feedFlags
 }
 
 func main() {
@@ -64,32 +66,42 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e))
 func newRootCmd() *cobra.Command {
 	var o options
 	root := &cobra.Command{
-		Use:   "sockscope [flags] UPSTREAM",
+		Use:   "sockscope [flags] UPSTREAM | sockscope [flags] -- CMD [ARGS...]",
 		Short: "Inspect the IPC traffic to the server listening at UPSTREAM",
 		Long: `sockscope is a transparent man-in-the-middle for IPC: clients connect to it,
 it forwards every byte unchanged to UPSTREAM, and it decodes, pairs and shows
 what passes (seed-protocol and line-delimited JSON, JSON-RPC 2.0, LSP/DAP,
-QMP; anything else raw).
+QMP, mpv, HTTP/1.1, Redis RESP, msgpack-RPC, varlink; anything else raw).
 
 Addresses: unix:/path or any path with a '/' is a Unix socket; tcp:host:port
 or host:port is TCP (":port" means 127.0.0.1:port); pipe:name or
 \\.\pipe\name is a Windows named pipe.
 
 Without --listen, a Unix UPSTREAM is taken over in place: its socket is moved
-aside, sockscope listens at its path, and everything is put back on exit.`,
+aside, sockscope listens at its path, and everything is put back on exit.
+
+With -- CMD, sockscope runs CMD with its stdin and stdout connected through
+sockscope (one connection; CMD's stderr passes through and is kept as a
+stream of its own) and ends as CMD ends, with its exit status. No UI unless
+--ui names a terminal; "sockscope attach" shows it from any terminal.`,
 		Example: `  sockscope --listen /tmp/debug.sock /tmp/midway.sock
   sockscope /run/app.sock
   sockscope --dump -l :9000 127.0.0.1:8000 > traffic.jsonl
+  sockscope -w /tmp/lsp.jsonl -- gopls
+  sockscope attach
   sockscope demo`,
-		Args:          cobra.ExactArgs(1),
+		Args:          rootArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() == 0 {
+				return runWrap(cmd.Context(), o, args)
+			}
 			return runInspect(cmd.Context(), o, args[0])
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd(), newAttachCmd())
 	return root
 }
 
@@ -102,6 +114,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.BoolVar(&o.lossless, "lossless", false, "slow the traffic down rather than drop what the decoder can't keep up with")
 	f.StringVarP(&o.record, "record", "w", "", "append the session to `FILE` as it happens")
 	addRotationFlags(f, o)
+	addFeedFlags(f, o)
 	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
 	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame; longer frames are kept truncated (and forwarded whole)")
@@ -109,10 +122,12 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 		return
 	}
 	f.StringVarP(&o.listen, "listen", "l", "", "where clients connect (`ADDR`); without it a Unix UPSTREAM is taken over in place")
-	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|raw (auto decides per connection and direction)")
+	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|http|resp|msgpack-rpc|varlink|raw (auto decides per connection and direction)")
+	f.StringVar(&o.protocol, "protocol", "", "force one protocol `NAME` on every connection (the names of --framing; see the README's table)")
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
 	addInterceptFlags(f, o)
+	f.StringVar(&o.uiTTY, "ui", "", "with -- CMD: show the UI on the terminal `TTY` (a wrapped child's stdio is not one)")
 	f.StringVar(&o.pipeSDDL, "pipe-sddl", "", "security descriptor (`SDDL`) of a named pipe created by --listen (default: the current user, SYSTEM and Administrators only)")
 }
 

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"sockscope/capture"
+	"sockscope/feed"
 	"sockscope/protocol"
 	"sockscope/proxy"
 	"sockscope/session"
@@ -19,7 +21,7 @@ import (
 
 // engineConfig is the capture configuration the flags in o say.
 func engineConfig(o options) (capture.Config, error) {
-	framing, err := protocol.ParseFraming(orDefault(o.framing, "auto"))
+	framing, err := protocol.ParseFraming(orDefault(o.protocol, orDefault(o.framing, "auto")))
 	if err != nil {
 		return capture.Config{}, err
 	}
@@ -45,26 +47,43 @@ func engineConfig(o options) (capture.Config, error) {
 }
 
 // startRelay starts capturing what clients accepted on ln say to up.
-func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (*capture.Engine, *capture.Relay, error) {
+// Its feed, if it publishes one, is serving.
+func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (*capture.Engine, *capture.Relay, *feed.Server, error) {
 	cfg, err := engineConfig(o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	src := capture.NewRelay(ln, up)
 	cfg.Header = session.Header{Upstream: up.String(), Listen: src.Listen()}
+	fs := startFeed(o, o.headless || o.dump, "proxies "+src.Listen()+" → "+up.String(), feedHeader(cfg))
+	if fs != nil {
+		cfg.Sinks = append(cfg.Sinks, fs.Sink())
+	}
 	e, err := capture.New(cfg)
 	if err != nil {
-		return nil, nil, err
+		if fs != nil {
+			fs.Close()
+		}
+		return nil, nil, nil, err
 	}
 	e.Start(ctx, src)
-	return e, src, nil
+	if fs != nil {
+		go fs.Serve(ctx, e.Store, e)
+	}
+	return e, src, fs, nil
 }
 
 // serve runs a started capture until the user quits (UI) or a signal
 // arrives (headless), then stops it and reports.
-func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay, listen string) error {
+func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay, fs *feed.Server, listen string) error {
 	var uiErr error
+	if fs != nil {
+		defer fs.Close()
+	}
 	if o.headless || o.dump {
+		if fs != nil {
+			fmt.Fprintf(os.Stderr, "sockscope: feed at %s (sockscope attach)\n", fs.Path())
+		}
 		// Scripts (and the wine test) start clients once this is out.
 		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
 		select {
@@ -82,6 +101,9 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 			}
 		}
 		uiErr = ui.Run(ctx, e.Store, uo)
+	}
+	if fs != nil {
+		fs.Close()
 	}
 	stopErr := e.Stop()
 	out := os.Stdout
@@ -107,6 +129,14 @@ func (c uiControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg 
 func (c uiControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
 	s, err := c.e.SendNew(ctx, like, msg)
 	return ui.Sent(s), err
+}
+
+// feedHeader is the session header a feed streams: the engine's settings.
+func feedHeader(cfg capture.Config) session.Header {
+	h := cfg.Header
+	h.Started = time.Now()
+	h.Framing, h.IDFields = cfg.Framing.String(), cfg.IDFields
+	return h
 }
 
 // signalContext is ctx cancelled on SIGINT, SIGTERM or SIGHUP.
@@ -139,12 +169,12 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return err
 	}
-	e, src, err := startRelay(ctx, o, ln, up)
+	e, src, fs, err := startRelay(ctx, o, ln, up)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	return serve(ctx, o, e, src, src.Listen())
+	return serve(ctx, o, e, src, fs, src.Listen())
 }
 
 func orDefault(s, def string) string {

@@ -63,6 +63,10 @@ type Config struct {
 	Sinks []observe.Sink
 	// Intercept holds frames for the user and runs rules on them.
 	Intercept Intercept
+	// Dropped, if set, reports events a source lost before they reached
+	// the queue (an attached feed that skipped ahead): they count with the
+	// queue's own drops.
+	Dropped func() (events, bytes uint64)
 }
 
 // A Source produces events on q until ctx is done or it has no more, then
@@ -139,7 +143,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.q.Dropped, ProcessName: proxy.ProcessName,
+		Sinks: sinks, Dropped: e.dropped, ProcessName: proxy.ProcessName,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)
@@ -222,6 +226,16 @@ func (e *Engine) Stop() error {
 		}
 	})
 	return e.stopErr
+}
+
+// dropped is what the sources and the queue lost, together.
+func (e *Engine) dropped() (events, bytes uint64) {
+	events, bytes = e.q.Dropped()
+	if e.cfg.Dropped != nil {
+		ev, by := e.cfg.Dropped()
+		events, bytes = events+ev, bytes+by
+	}
+	return events, bytes
 }
 
 // Counts returns the observer's totals. Call it after Stop.

@@ -15,6 +15,7 @@ type Relay struct {
 	r   *proxy.Relay
 	up  proxy.Addr
 	ctl control
+	one *oneConn // a wrapped child's stdio: the one connection relayed
 }
 
 // NewRelay returns the Source that relays clients accepted on ln to up.
@@ -23,8 +24,13 @@ func NewRelay(ln net.Listener, up proxy.Addr) *Relay {
 	return &Relay{up: up, r: &proxy.Relay{Listener: ln, Dial: proxy.DialFunc(up), Upstream: up.String()}}
 }
 
-// Listen returns the address clients connect to.
-func (s *Relay) Listen() string { return s.r.Listener.Addr().String() }
+// Listen returns the address clients connect to ("" for a wrapped child).
+func (s *Relay) Listen() string {
+	if s.r.Listener == nil {
+		return ""
+	}
+	return s.r.Listener.Addr().String()
+}
 
 // Upstream returns the address clients are relayed to.
 func (s *Relay) Upstream() proxy.Addr { return s.up }
@@ -32,6 +38,9 @@ func (s *Relay) Upstream() proxy.Addr { return s.up }
 // Run implements Source.
 func (s *Relay) Run(ctx context.Context, q *event.Queue) error {
 	s.r.Queue = q
+	if s.one != nil {
+		return s.one.run(ctx, s.r)
+	}
 	defer s.r.Listener.Close()
 	return s.r.Serve(ctx)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -176,7 +177,7 @@ func (d *dumper) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 }
 
 // Frame implements Sink.
-func (d *dumper) Frame(m *protocol.Message, _ protocol.Framing) {
+func (d *dumper) Frame(m *protocol.Message, framing protocol.Framing) {
 	d.start("message", m.Conn)
 	d.str("dir", m.Dir.String())
 	d.at(m.At)
@@ -190,6 +191,9 @@ func (d *dumper) Frame(m *protocol.Message, _ protocol.Framing) {
 	}
 	if m.Info.IsError {
 		d.raw("error", []byte("true"))
+	}
+	if m.Info.Continues {
+		d.raw("continues", []byte("true"))
 	}
 	if m.Frame.Truncated {
 		d.raw("truncated", []byte("true"))
@@ -212,17 +216,29 @@ func (d *dumper) Frame(m *protocol.Message, _ protocol.Framing) {
 			d.str("diff", n.Diff)
 		}
 	}
-	d.frame(m)
+	d.frame(m, framing)
 	d.end()
 }
 
-// frame writes the payload: as JSON when it is valid JSON, else as text or
-// base64 with the reason.
-func (d *dumper) frame(m *protocol.Message) {
+// frame writes the payload: as JSON when it is valid JSON or its
+// protocol's JSON view, else as text or base64 with the reason.
+func (d *dumper) frame(m *protocol.Message, framing protocol.Framing) {
 	data := m.Frame.Data
 	reason := m.Info.Err
 	if reason == "" && m.Frame.Truncated {
 		reason = "truncated at " + strconv.Itoa(len(data)) + " of " + strconv.Itoa(m.Frame.Size) + " bytes"
+	}
+	if p := protocol.ProfileOf(framing); reason == "" && p != nil && p.View != nil {
+		n := len(d.b)
+		d.b = append(d.b, `,"frame":`...)
+		var err error
+		if d.b, err = p.View(d.b, data); err == nil && json.Valid(d.b[n+len(`,"frame":`):]) {
+			return
+		} else if err == nil {
+			err = errors.New("its JSON view is not JSON")
+		}
+		d.b = d.b[:n]
+		reason = p.Name + ": " + err.Error()
 	}
 	if reason == "" {
 		d.tmp.Reset()

@@ -16,6 +16,11 @@ func (o *Observer) frame(c *conn, s *step) {
 	o.counts.Messages++
 	o.sinks.frame(&m, s.framing)
 
+	if protocol.PairingOf(s.framing) == protocol.PairByOrder {
+		if o.inOrder(c, &m) {
+			return
+		}
+	}
 	switch info := &s.info; {
 	case info.Kind == protocol.KindRequest && info.ID != nil:
 		o.request(c, &m)

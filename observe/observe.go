@@ -120,6 +120,7 @@ type Observer struct {
 type conn struct {
 	id     uint64
 	pairer *protocol.Pairer
+	order  *protocol.OrderPairer       // made on the first message paired by order
 	early  map[uint64]protocol.Message // replies seen before their request, by message seq
 	// Bytes dropped (gaps), by direction: lastAt is the read time of the
 	// last chunk seen, gapFrom the lastAt before the first gap (when the
@@ -229,6 +230,11 @@ func (o *Observer) step(s *step) {
 		for _, e := range c.pairer.Settle(s.dir, s.at) {
 			o.orphan(c, e.Token)
 		}
+		if c.order != nil {
+			for _, e := range c.order.Settle(s.dir, s.at) {
+				o.orphan(c, e.Token)
+			}
+		}
 	}
 }
 
@@ -265,6 +271,10 @@ func (o *Observer) gap(c *conn, d protocol.Dir, at time.Time, n int64) {
 func (o *Observer) close(id uint64, at time.Time, err error) {
 	if c := o.conns[id]; c != nil {
 		noReply, orphans := c.pairer.Close()
+		if c.order != nil {
+			n, or := c.order.Close()
+			noReply, orphans = append(noReply, n...), append(orphans, or...)
+		}
 		for _, p := range noReply {
 			o.noReply(c, p)
 		}

@@ -148,11 +148,10 @@ func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 		named.Process = o.processName(p.PID, at)
 		p = &named
 	}
-	fs := &framers{}
+	fs := &framers{f: protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...)}
 	for d := range fs.f {
 		dir := protocol.Dir(d)
-		f := protocol.NewFramer(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...)
-		fs.f[d] = f
+		f := fs.f[d]
 		fs.emit[d] = func(fr protocol.Frame) { o.parseFrame(id, dir, f.Framing(), fr) }
 	}
 	o.framers[id] = fs
@@ -174,7 +173,7 @@ func (o *Observer) parseFrame(id uint64, d protocol.Dir, framing protocol.Framin
 		info, f.Whole = *f.Whole, nil
 		info.ID, info.Method = o.out.kept.keepNil(info.ID), o.out.kept.keepNil(info.Method)
 	} else {
-		info = protocol.Classify(f.Data, o.cfg.IDFields)
+		info = protocol.ClassifyAs(framing, f.Data, d, o.cfg.IDFields)
 	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the

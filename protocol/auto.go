@@ -15,6 +15,7 @@ const autoWindow = 4 << 10
 // decided it holds only leading whitespace and a partial "Content-Length:".
 type autoFramer struct {
 	max   int
+	link  *httpLink // shared with the connection's other direction
 	ids   []string
 	inner Framer
 	held  []byte
@@ -35,7 +36,7 @@ func (a *autoFramer) Feed(chunk []byte, emit func(Frame)) {
 			a.held = append(a.held, chunk...)
 			return
 		}
-		a.inner = NewFramer(f, a.max, a.ids...)
+		a.inner = newFramer(f, a.max, a.link, a.ids)
 		if a.reset {
 			a.inner.Reset()
 			a.reset = false
@@ -63,6 +64,9 @@ func detect(p []byte) (Framing, bool) {
 		return FramingLines, true
 	}
 	rest := p[i:]
+	if f, ok, sure := detectProfile(p, rest); sure {
+		return f, ok
+	}
 	n := 0
 	for n < len(rest) && n < len(clPrefix) && lower(rest[n]) == clPrefix[n] {
 		n++

@@ -27,8 +27,10 @@ func (e Encoder) Append(dst, payload []byte) []byte {
 		dst = strconv.AppendInt(dst, int64(len(payload)), 10)
 		dst = append(dst, "\r\n\r\n"...)
 		return append(dst, payload...)
-	case FramingRaw:
-		return append(dst, payload...)
+	case FramingRaw, FramingHTTP, FramingRESP, FramingMsgpack:
+		return append(dst, payload...) // the frame is the whole message
+	case FramingVarlink:
+		return append(append(dst, payload...), 0)
 	}
 	dst = append(dst, payload...)
 	if e.CRLF {

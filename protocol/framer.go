@@ -5,11 +5,23 @@ const errMidFrame = "stream ended mid-frame"
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
 // frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an
-// observer's), it classifies a longer frame from all its bytes as they
-// pass, into Frame.Whole; without, it only frames (a relay forwarding
-// frames has no use for that work). An unknown framing passes chunks
-// through raw.
+// observer's), it classifies a longer frame of JSON (lines, Content-Length
+// or raw) from all its bytes as they pass, into Frame.Whole; without, it
+// only frames (a relay forwarding frames has no use for that work). An
+// unknown framing passes chunks through raw.
 func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
+	return newFramer(f, maxFrame, nil, idFields)
+}
+
+// NewFramerPair returns the framers of a connection's two directions (C2S,
+// S2C), which share what one needs of the other: an HTTP response to HEAD
+// has no body. idFields are as for NewFramer.
+func NewFramerPair(f Framing, maxFrame int, idFields ...string) [2]Framer {
+	link := &httpLink{}
+	return [2]Framer{newFramer(f, maxFrame, link, idFields), newFramer(f, maxFrame, link, idFields)}
+}
+
+func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Framer {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrame
 	}
@@ -19,7 +31,15 @@ func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 	w := whole{ids: idFields}
 	switch f {
 	case FramingAuto:
-		return &autoFramer{max: maxFrame, ids: idFields}
+		return &autoFramer{max: maxFrame, link: link, ids: idFields}
+	case FramingHTTP:
+		return newHTTPFramer(maxFrame, link)
+	case FramingRESP:
+		return &respFramer{g: gather{max: maxFrame, limit: maxFrame}}
+	case FramingMsgpack:
+		return &msgpackFramer{g: gather{max: maxFrame, limit: maxFrame}}
+	case FramingVarlink:
+		return &nulFramer{max: maxFrame}
 	case FramingLines:
 		return &linesFramer{max: maxFrame, w: w}
 	case FramingContentLength:

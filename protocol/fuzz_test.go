@@ -223,7 +223,7 @@ func FuzzStreamScan(f *testing.F) {
 		`{"rid":1,"method":"add","args":[1,2]}`, `{}`, `[1,{"a":"}"}]`, `{"a":"\"\\"}`,
 		`{"seq":1,"type":"request","command":"x"}`, `{"QMP":{}}`, "{\"a\":\"\xff\"}", `{"a":[}`,
 		`{"params":{"blob":"xx\"x"},"id":{"b":1,"a":[2]},"method":"m"}`, `{"result":[1,[2,{}]],"id":"é"}`,
-		` {"error":{"code":1},"id":null,"id":3} `, "{\"a\":1}\r", `{"a":1,}`, `{"a" 1}`, `{"a":1 "b":2}`,
+		` {"error":{"code":1},"id":null,"id":3} `, `{"error":"success","request_id":1,"data":[1]}`, "{\"a\":1}\r", `{"a":1,}`, `{"a" 1}`, `{"a":1 "b":2}`,
 	} {
 		f.Add([]byte(s), uint16(3), uint16(9))
 	}

@@ -31,7 +31,7 @@ const (
 
 // DefaultIDFields are the JSON members that carry a request id, in the order
 // they are tried: the seed protocol's rid, then JSON-RPC's and QMP's id.
-var DefaultIDFields = []string{"rid", "id"}
+var DefaultIDFields = []string{"rid", "id", "request_id"}
 
 // Dir is the direction a frame travelled.
 type Dir uint8
@@ -77,9 +77,17 @@ const (
 	FramingContentLength
 	// FramingRaw passes each chunk through as one frame.
 	FramingRaw
+	// FramingHTTP cuts HTTP/1.1 requests and responses (head and body).
+	FramingHTTP
+	// FramingRESP cuts Redis RESP2/RESP3 values.
+	FramingRESP
+	// FramingMsgpack cuts msgpack values (msgpack-RPC, Neovim's API).
+	FramingMsgpack
+	// FramingVarlink cuts NUL-terminated JSON (varlink).
+	FramingVarlink
 )
 
-var framingNames = [...]string{"auto", "lines", "content-length", "raw"}
+var framingNames = [...]string{"auto", "lines", "content-length", "raw", "http", "resp", "msgpack-rpc", "varlink"}
 
 // String returns the command-line name of the framing.
 func (f Framing) String() string {
@@ -194,6 +202,9 @@ type Info struct {
 	// IsError is set for responses that report failure (seed success:false,
 	// an "error" member) and for DAP success:false.
 	IsError bool
+	// Continues marks a reply that more replies to the same call follow
+	// (varlink's "continues": true): it does not end its exchange.
+	Continues bool
 	// Err, for KindRaw, says why the frame is not JSON.
 	Err string
 }

@@ -12,6 +12,7 @@ const (
 	tokSeq
 	tokRequestSeq
 	tokSuccess
+	tokError
 	nTok
 )
 
@@ -70,6 +71,7 @@ func (s *shape) note(data, key []byte, lo, hi int, idFields []string) {
 		s.flags |= hasResult
 	case "error":
 		s.flags |= hasError
+		s.tok[tokError] = sp
 	case "return":
 		s.flags |= hasReturn
 	case "QMP":
@@ -125,7 +127,14 @@ func (s *shape) info(data []byte) Info {
 			return Info{Kind: KindNotification, Method: m}
 		}
 	}
+	if c := s.get(data, tokCommand); id != nil && len(c) > 0 && c[0] == '[' {
+		// mpv's JSON IPC: {"command":["name",…],"request_id":N}.
+		return Info{Kind: KindRequest, ID: id, Method: firstString(c)}
+	}
 	failed := s.flags&hasError != 0 || (success != nil && string(success) != "true")
+	if string(s.get(data, tokError)) == `"success"` {
+		failed = false // mpv's reply: {"error":"success","request_id":N}
+	}
 	if id != nil && (s.flags&(hasResult|hasReturn|hasError) != 0 || success != nil) {
 		return Info{Kind: KindResponse, ID: id, IsError: failed}
 	}
@@ -140,6 +149,20 @@ func (s *shape) info(data []byte) Info {
 		return Info{Kind: KindResponse, IsError: failed || s.members == 0 || s.flags&(hasMessage|hasStack) != 0}
 	}
 	return Info{Kind: KindOther}
+}
+
+// firstString returns the contents of the first element of array token a
+// when it is a string, else nil.
+func firstString(a []byte) []byte {
+	i := skipSpace(a, 1)
+	if i >= len(a) || a[i] != '"' {
+		return nil
+	}
+	e, reason := scanString(a, i)
+	if reason != "" {
+		return nil
+	}
+	return a[i+1 : e-1]
 }
 
 // qmpMethod is the Method of a QMP greeting.

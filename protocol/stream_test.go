@@ -97,6 +97,12 @@ func TestStreamScanBounds(t *testing.T) {
 	if !strings.HasPrefix(got[0], "other id= method=") {
 		t.Errorf("over-long method: %q, want other (the member let go)", got[0])
 	}
+	// An error too long to keep is still an error.
+	longErr := `{"error":{"message":"` + strings.Repeat("e", maxToken) + `"},"id":4}`
+	got = wholes(NewFramer(FramingLines, 16, DefaultIDFields...), []byte(longErr[:20]), []byte(longErr[20:]+"\n"))
+	if !strings.HasPrefix(got[0], "response id=4 method= error=true") {
+		t.Errorf("over-long error: %q, want an error response", got[0])
+	}
 	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
 	got = wholes(NewFramer(FramingLines, 16, DefaultIDFields...), []byte(deep[:100]), []byte(deep[100:]+"\n"))
 	if !strings.HasSuffix(got[0], errDeep) {

@@ -42,7 +42,10 @@ func (s *streamScan) startMember() {
 	}
 	key := s.key[:s.nkey]
 	switch string(key) {
-	case "result", "error", "return", "QMP", "message", "stack":
+	case "error": // its presence, and its value if short (mpv's "success")
+		s.keep, s.flag = true, true
+		return
+	case "result", "return", "QMP", "message", "stack":
 		s.flag = true
 		return
 	case "method", "action", "execute", "event", "command", "type", "seq", "request_seq", "success":
@@ -64,7 +67,8 @@ func (s *streamScan) kept(p []byte) {
 		return
 	}
 	if len(s.val)+len(p) > maxToken {
-		s.keep, s.others, s.val = false, true, s.val[:0]
+		s.keep, s.val = false, s.val[:0]
+		s.others = s.others || !s.flag // a flag member is still written
 		return
 	}
 	s.val = append(s.val, p...)
@@ -79,10 +83,10 @@ func (s *streamScan) endMember() {
 	}
 	n := len(s.summary)
 	s.summary = append(append(append(s.comma(), '"'), s.key[:s.nkey]...), '"', ':')
-	if s.flag {
-		s.summary = append(s.summary, '0')
-	} else {
+	if s.keep {
 		s.summary = append(s.summary, s.val...)
+	} else {
+		s.summary = append(s.summary, '0')
 	}
 	if len(s.summary) > maxSummary {
 		s.summary, s.others = s.summary[:n], true

@@ -274,6 +274,11 @@ func (r *Relay) put(ev event.Event) bool {
 	return r.Queue.Put(ev)
 }
 
+// ReserveID takes the next connection id for a stream that is not relayed
+// but shares the Relay's Queue (a wrapped child's stderr), so that no
+// connection the Relay numbers later gets it.
+func (r *Relay) ReserveID() uint64 { return r.nextID.Add(1) }
+
 // Conn returns the live connection with the given id, or nil.
 func (r *Relay) Conn(id uint64) *Conn {
 	r.mu.Lock()

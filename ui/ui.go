@@ -47,12 +47,25 @@ type Options struct {
 	// copy-as-command (R, e, n, N, Y). If nil (a session file being
 	// shown), those keys are disabled and not in the help.
 	Control Control
+	// TTY, if set, is the terminal the UI runs in instead of stdin and
+	// stdout (a wrapped child's stdio is not a terminal: --ui TTY).
+	TTY *os.File
+	// NoSignals leaves SIGINT and SIGTERM to the caller (a wrapped child
+	// gets them), instead of quitting the UI.
+	NoSignals bool
 }
 
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
 // ctx is done, and leaves the terminal as it found it.
 func Run(ctx context.Context, st store.View, opts Options) error {
-	p := tea.NewProgram(New(st, opts))
+	var popts []tea.ProgramOption
+	if opts.TTY != nil {
+		popts = append(popts, tea.WithInput(opts.TTY), tea.WithOutput(opts.TTY))
+	}
+	if opts.NoSignals {
+		popts = append(popts, tea.WithoutSignalHandler())
+	}
+	p := tea.NewProgram(New(st, opts), popts...)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {

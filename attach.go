@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	xterm "github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"sockscope/capture"
+	"sockscope/feed"
+	"sockscope/protocol"
+	"sockscope/ui"
+)
+
+func newAttachCmd() *cobra.Command {
+	var all, list bool
+	cmd := &cobra.Command{
+		Use:   "attach [PATH|PID]",
+		Short: "Show a running sockscope (wrapped, headless, or any with --feed) from this terminal",
+		Long: `attach connects to the feed a running sockscope publishes (by default every
+wrapped or headless one does, in ` + feed.Dir() + `) and shows it in the
+ordinary UI: what the instance holds first, then live, with resend and inject
+acting on the instance's connections. Quitting detaches; the instance goes on.
+
+With no argument: the only instance running, or a choice among them.`,
+		Example: `  sockscope attach --list
+  sockscope attach 4242
+  sockscope attach --all`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAttach(cmd.Context(), args, all, list)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "attach to every running instance, merged into one view")
+	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the running instances and exit")
+	return cmd
+}
+
+// runAttach picks the instances to attach to, then shows them.
+func runAttach(ctx context.Context, args []string, all, list bool) error {
+	var paths []string
+	switch {
+	case len(args) == 1:
+		p := args[0]
+		if pid, err := strconv.Atoi(p); err == nil && !strings.Contains(p, "/") {
+			p = feed.PathOf(pid)
+		}
+		paths = []string{p}
+	default:
+		ins, err := feed.List()
+		if err != nil {
+			return err
+		}
+		if list {
+			for _, in := range ins {
+				fmt.Println(in)
+			}
+			return nil
+		}
+		if len(ins) == 0 {
+			return fmt.Errorf("no sockscope is running with a feed (feeds are published in %s)", feed.Dir())
+		}
+		if all {
+			for _, in := range ins {
+				paths = append(paths, in.Path)
+			}
+			break
+		}
+		in, err := pick(ins)
+		if err != nil {
+			return err
+		}
+		paths = []string{in.Path}
+	}
+	return attach(ctx, paths)
+}
+
+// pick returns the only instance, or the one the user chooses.
+func pick(ins []feed.Instance) (feed.Instance, error) {
+	if len(ins) == 1 {
+		return ins[0], nil
+	}
+	var b strings.Builder
+	for i, in := range ins {
+		fmt.Fprintf(&b, "%2d) %s\n", i+1, in)
+	}
+	if !xterm.IsTerminal(os.Stdin.Fd()) {
+		return feed.Instance{}, fmt.Errorf("%d instances are running; name one (attach PID) or use --all:\n%s", len(ins), b.String())
+	}
+	fmt.Fprint(os.Stderr, b.String())
+	for {
+		fmt.Fprintf(os.Stderr, "attach to [1-%d]: ", len(ins))
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil {
+			return feed.Instance{}, errors.New("nothing chosen")
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && n >= 1 && n <= len(ins) {
+			return ins[n-1], nil
+		}
+	}
+}
+
+// attach shows the feeds at paths in the UI until the user quits.
+func attach(ctx context.Context, paths []string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var (
+		remotes []*feed.Remote
+		srcs    []capture.Source
+		whats   []string
+	)
+	defer func() {
+		for _, r := range remotes {
+			r.Close()
+		}
+	}()
+	for _, p := range paths {
+		r, err := feed.Dial(p)
+		if err != nil {
+			return err
+		}
+		remotes = append(remotes, r)
+		srcs = append(srcs, r)
+		whats = append(whats, fmt.Sprintf("%d: %s", r.Hello().PID, r.Hello().What))
+	}
+	if len(remotes) > 1 {
+		feed.Merge(remotes...)
+	}
+	cfg := capture.Config{Dropped: func() (ev, by uint64) {
+		for _, r := range remotes {
+			e, b := r.Skipped()
+			ev, by = ev+e, by+b
+		}
+		return ev, by
+	}}
+	for i, r := range remotes {
+		h, err := r.Attach()
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			cfg.IDFields = h.IDFields
+			cfg.Framing, _ = protocol.ParseFraming(h.Framing)
+		}
+	}
+	e, err := capture.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.Start(ctx, srcs...)
+	label := "attached to " + strings.Join(whats, "; ")
+	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: feedControl{feed.NewControl(remotes...)}})
+	cancel()
+	e.Stop()
+	return uiErr
+}
+
+// feedControl is an attached view's control port as the UI's.
+type feedControl struct{ c *feed.Control }
+
+func (f feedControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
+	s, err := f.c.Send(ctx, conn, dir, msg)
+	return ui.Sent(s), err
+}
+
+func (f feedControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
+	s, err := f.c.SendNew(ctx, like, msg)
+	return ui.Sent(s), err
+}

@@ -1,0 +1,307 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"sockscope/internal/nodetest"
+)
+
+// lineClient is a strict line-delimited JSON-RPC client: every reply must
+// be the one to the oldest request it has in flight, so a reply it never
+// asked for (a resend's, which sockscope must withhold) fails the test.
+type lineClient struct {
+	t    *testing.T
+	w    io.Writer
+	r    *bufio.Reader
+	next int
+}
+
+func (c *lineClient) send(method, params string) int {
+	c.next++
+	fmt.Fprintf(c.w, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", c.next, method, params)
+	return c.next
+}
+
+func (c *lineClient) reply(id int) {
+	c.t.Helper()
+	line, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("reading reply %d: %v", id, err)
+	}
+	var m struct{ ID int }
+	if err := json.Unmarshal([]byte(line), &m); err != nil || m.ID != id {
+		c.t.Fatalf("got %.200q, want the reply to request %d", line, id)
+	}
+}
+
+// call sends one request and reads its reply.
+func (c *lineClient) call(method, params string) { c.reply(c.send(method, params)) }
+
+// burst pipelines n echo calls of size bytes each and reads every reply.
+func (c *lineClient) burst(n, size int) time.Duration {
+	start := time.Now()
+	params := `{"pad":"` + strings.Repeat("x", size) + `"}`
+	first := c.next + 1
+	go func() {
+		for range n {
+			fmt.Fprintf(c.w, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":%s}`+"\n", first, params)
+			first++
+		}
+	}()
+	for i := range n {
+		c.reply(c.next + 1 + i)
+	}
+	c.next += n
+	return time.Since(start)
+}
+
+// feedUp waits until the feed at path takes connections.
+func feedUp(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(screenWait)
+	for {
+		c, err := net.Dial("unix", path)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no feed at %s: %v", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// paneProcess returns the pid of the program the pane's shell runs.
+func (tm *term) paneProcess() int {
+	tm.t.Helper()
+	sh := strings.TrimSpace(tm.tmux("list-panes", "-t", "ss", "-F", "#{pane_pid}"))
+	out, err := exec.Command("ps", "-o", "pid=", "--ppid", sh).Output()
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || perr != nil {
+		tm.t.Fatalf("the pane's program: %v %v (%q)", err, perr, out)
+	}
+	return pid
+}
+
+// subdir makes a directory for one more tmux server under dir.
+func subdir(t *testing.T, dir, name string) string {
+	t.Helper()
+	d := filepath.Join(dir, name)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// rowsWith waits until the screen has a row for each method with its status.
+func (tm *term) rowsWith(what string, want map[string]string) {
+	tm.t.Helper()
+	tm.waitScreen(what, func(s string) error {
+		rows := listRows(s)
+		for m, st := range want {
+			if r := rowOf(rows, m); r == nil || !has(r, st) {
+				return fmt.Errorf("no %s row with status %s", m, st)
+			}
+		}
+		return nil
+	})
+}
+
+// resend resends the first echo row from the UI (R, then y) and waits for
+// its injected, answered row.
+func (tm *term) resend() {
+	tm.t.Helper()
+	tm.keys("/")
+	tm.typeText("method:echo")
+	tm.keys("Enter", "g", "R")
+	tm.waitScreen("the resend confirmation", func(s string) error {
+		if !strings.Contains(s, "resend echo") {
+			return fmt.Errorf("no confirmation")
+		}
+		return nil
+	})
+	tm.keys("y")
+	tm.waitScreen("the resend's result", func(s string) error {
+		if !strings.Contains(s, "sent") {
+			return fmt.Errorf("no result in the status line")
+		}
+		return nil
+	})
+	tm.keys("Escape")
+	tm.waitScreen("the filter cleared", func(s string) error {
+		if strings.Contains(s, "filter: method:echo") {
+			return fmt.Errorf("the filter is still on")
+		}
+		return nil
+	})
+	tm.keys("/")
+	tm.typeText("is:injected")
+	tm.keys("Enter")
+	tm.waitScreen("the resent echo, injected and answered", func(s string) error {
+		if r := rowOf(listRows(s), "echo"); r == nil || !has(r, "inj") || !has(r, "ok") {
+			return fmt.Errorf("no injected ok echo row")
+		}
+		return nil
+	})
+	tm.keys("Escape") // alone: ESC and a key at once would read as alt+key
+	tm.waitScreen("the filter cleared", func(s string) error {
+		if strings.Contains(s, "filter: is:injected") {
+			return fmt.Errorf("the filter is still on")
+		}
+		return nil
+	})
+}
+
+// deadRE is what tmux shows of a pane whose program exited.
+var deadRE = regexp.MustCompile(`Pane is dead \(status (\d+)`)
+
+// exitStatus waits for the pane's program to exit and returns its status,
+// from the shell's exit line or tmux's own (the UI leaving the alternate
+// screen may wipe the shell's).
+func (tm *term) exitStatus() string {
+	tm.t.Helper()
+	var st string
+	tm.waitScreen("the program's exit", func(s string) error {
+		if m := exitRE.FindStringSubmatch(s); m != nil {
+			st = m[1]
+			return nil
+		}
+		if m := deadRE.FindStringSubmatch(s); m != nil {
+			st = m[1]
+			return nil
+		}
+		return fmt.Errorf("no exit line")
+	})
+	return st
+}
+
+// A wrapped child, attached to from other terminals: the first attached UI
+// shows what happened before it (history) and then the live exchanges, and
+// its resend reaches the child while the parent's strict client never sees
+// the reply; a second UI attaches at the same time; a frozen third one
+// (stopped, reading nothing) does not hold the traffic up: a burst many
+// times its buffer completes while it is stopped, and once resumed it says
+// how much it was skipped.
+func TestAttachWrapped(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	cmd := exec.Command(binary, "--", "node", "testdata/node/jsonrpc-echo-stdio.js")
+	cmd.Env = append(os.Environ(), env...)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	cl := &lineClient{t: t, w: in, r: bufio.NewReader(out)}
+	cl.call("echo", `{"n":1}`)
+	cl.call("fail", `{}`)
+	feed := filepath.Join(dir, "sockscope", strconv.Itoa(cmd.Process.Pid)+".sock")
+	feedUp(t, feed)
+
+	// The only instance running: attach takes it without asking.
+	a := newTerm(t, subdir(t, dir, "a"), 160, 40, env, binary, "attach")
+	a.rowsWith("the history", map[string]string{"echo": "ok", "fail": "error"})
+	cl.call("nosuch", `{}`)
+	a.rowsWith("the live exchange", map[string]string{"nosuch": "error"})
+
+	b := newTerm(t, subdir(t, dir, "b"), 160, 40, env, binary, "attach", strconv.Itoa(cmd.Process.Pid))
+	b.rowsWith("the history in a second UI", map[string]string{"echo": "ok", "fail": "error", "nosuch": "error"})
+
+	a.resend()
+	cl.call("echo", `{"after":"resend"}`) // strict: the resend's reply never came here
+	b.rowsWith("the second UI, live too", map[string]string{"inj": "ok"})
+
+	// A frozen viewer: stopped, it reads nothing from its feed.
+	c := newTerm(t, subdir(t, dir, "c"), 160, 40, env, binary, "attach", feed)
+	c.rowsWith("the third UI's history", map[string]string{"nosuch": "error"})
+	frozen := c.paneProcess()
+	syscall.Kill(frozen, syscall.SIGSTOP)
+	const n, size = 1500, 16 << 10 // 24 MiB each way: three times the viewer's buffer
+	withFrozen := cl.burst(n, size)
+	syscall.Kill(frozen, syscall.SIGCONT)
+	c.waitScreen("the frozen UI saying what it was skipped", func(s string) error {
+		if !strings.Contains(s, "dropped") {
+			return fmt.Errorf("no dropped count in the status line")
+		}
+		return nil
+	})
+	c.keys("q")
+	c.exitStatus()
+	withoutFrozen := cl.burst(n, size)
+	t.Logf("a burst of %d calls of %d bytes: %v with a frozen viewer attached, %v without (two live viewers attached both times; a busy machine)", n, size, withFrozen, withoutFrozen)
+
+	// Detaching leaves the instance running.
+	a.keys("q")
+	b.keys("q")
+	if st := a.exitStatus(); st != "0" {
+		t.Errorf("attach exited %s", st)
+	}
+	b.exitStatus()
+	cl.call("echo", `{"still":"here"}`)
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the wrapped instance: %v", err)
+	}
+}
+
+// A headless sockscope in front of a socket server, attached to: history,
+// then live, and a resend from the attached UI.
+func TestAttachHeadless(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	cmd := exec.Command(binary, "--headless", "--listen", front, svc)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	feed := filepath.Join(dir, "sockscope", strconv.Itoa(cmd.Process.Pid)+".sock")
+	feedUp(t, feed)
+	nc, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	cl := &lineClient{t: t, w: nc, r: bufio.NewReader(nc)}
+	cl.call("echo", `{"n":1}`)
+	cl.call("fail", `{}`)
+
+	a := newTerm(t, subdir(t, dir, "a"), 160, 40, env, binary, "attach", strconv.Itoa(cmd.Process.Pid))
+	a.rowsWith("the history", map[string]string{"echo": "ok", "fail": "error"})
+	cl.call("nosuch", `{}`)
+	a.rowsWith("the live exchange", map[string]string{"nosuch": "error"})
+	a.resend()
+	cl.call("echo", `{"after":"resend"}`)
+	a.keys("q")
+	if st := a.exitStatus(); st != "0" {
+		t.Errorf("attach exited %s", st)
+	}
+	cl.call("echo", `{"still":"here"}`)
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the headless instance: %v", err)
+	}
+}

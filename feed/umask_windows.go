@@ -1,0 +1,4 @@
+package feed
+
+// umask does nothing on Windows.
+func umask(m int) int { return 0 }

@@ -1,0 +1,93 @@
+//go:build unix
+
+package feed
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/session"
+)
+
+// A viewer whose peer reads nothing: queueing live records never waits,
+// what does not fit is skipped and counted, and once the peer reads, the
+// skipped markers and gap records account for every frame it did not get,
+// before the next record after them.
+func TestViewerSkipsAhead(t *testing.T) {
+	dir, err := os.MkdirTemp("", "fv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("unix", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const max = 64 << 10
+	v := newViewer(c, max)
+	go v.writeLoop()
+	defer v.close()
+	v.mu.Lock()
+	v.attached, v.live = true, true
+	v.mu.Unlock()
+
+	frame := func(i int) []byte {
+		m := &protocol.Message{Conn: 1, Dir: protocol.S2C, At: time.Now(),
+			Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}
+		return appendMessage(nil, m, protocol.FramingLines)
+	}
+	// Far more than the socket's buffers and the viewer's bound together:
+	// if record waited for the peer, this would never end.
+	const n = 20000 // 80 MB
+	for i := range n {
+		v.record(frame(i), true, gapKey{1, protocol.S2C}, 4001)
+	}
+	closeRec := session.AppendRecord(nil, session.Record{Type: session.TypeClose, Conn: 1, At: time.Now()})
+	v.record(closeRec, false, gapKey{}, 0)
+
+	br := bufio.NewReaderSize(peer, 1<<20)
+	frames, skippedTotal, gaps := 0, uint64(0), 0
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(line, `{"type":"frame"`):
+			frames++
+		case strings.HasPrefix(line, `{"type":"skipped"`):
+			var sk skipped
+			if err := json.Unmarshal([]byte(line), &sk); err != nil {
+				t.Fatal(err)
+			}
+			skippedTotal += sk.Events
+		case strings.HasPrefix(line, `{"type":"gap"`):
+			gaps++
+		case strings.HasPrefix(line, `{"type":"close"`):
+			if skippedTotal == 0 || gaps == 0 {
+				t.Fatalf("the close came with %d skipped and %d gap records", skippedTotal, gaps)
+			}
+			if frames+int(skippedTotal) != n {
+				t.Fatalf("%d frames read and %d skipped, want %d in all", frames, skippedTotal, n)
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"sockscope/feed"
+	"sockscope/session"
+)
+
+// feedFlags say whether and where an instance publishes its feed.
+type feedFlags struct {
+	feedPath string
+	noFeed   bool
+	uiTTY    string
+}
+
+// feedAuto is --feed without a path: the default one.
+const feedAuto = "auto"
+
+func addFeedFlags(f *pflag.FlagSet, o *options) {
+	f.StringVar(&o.feedPath, "feed", "", "publish a feed at `PATH` for `sockscope attach` (default for wrapped and headless runs: "+feed.Dir()+"/PID.sock)")
+	f.Lookup("feed").NoOptDefVal = feedAuto
+	f.BoolVar(&o.noFeed, "no-feed", false, "publish no feed")
+}
+
+// rootArgs checks the root command's arguments: UPSTREAM, or -- CMD [ARGS].
+func rootArgs(cmd *cobra.Command, args []string) error {
+	switch dash := cmd.ArgsLenAtDash(); {
+	case dash == 0 && len(args) > 0:
+		return nil
+	case dash > 0:
+		return errors.New("give either UPSTREAM or -- CMD [ARGS...], not both")
+	case dash == 0:
+		return errors.New("-- needs a command to wrap")
+	}
+	return cobra.ExactArgs(1)(cmd, args)
+}
+
+// startFeed publishes the feed the flags ask for, if any: by default for
+// wrapped and headless runs (byDefault), with --feed for any. A feed that
+// cannot be published is reported and left out: the run goes on.
+func startFeed(o options, byDefault bool, what string, h session.Header) *feed.Server {
+	if o.noFeed || (o.feedPath == "" && !byDefault) {
+		return nil
+	}
+	path := o.feedPath
+	if path == feedAuto {
+		path = ""
+	}
+	srv, err := feed.Listen(feed.Config{Path: path, What: what, Header: h})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope: no feed:", err)
+		return nil
+	}
+	return srv
+}

@@ -1,0 +1,52 @@
+package observe
+
+import "sockscope/protocol"
+
+// inOrder pairs message m of a protocol that pairs by order (HTTP/1.1,
+// RESP, varlink) and reports whether it did anything: notifications and
+// raw frames are left to frame's default.
+func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
+	if c.order == nil {
+		c.order = protocol.NewOrderPairer(o.cfg.MaxPending)
+	}
+	switch m.Info.Kind {
+	case protocol.KindRequest:
+		o.counts.Requests++
+		row := o.tx.AddRow(o.rowOf(m, protocol.StatusPending))
+		res := c.order.Request(m.Dir, m.At, row)
+		if res.Answered {
+			resp := c.early[res.Reply.Token]
+			delete(c.early, res.Reply.Token)
+			o.answer(row, &resp)
+		}
+		for _, e := range res.Evicted {
+			o.noReply(c, e)
+		}
+	case protocol.KindResponse:
+		req, ok := c.order.Response(m.Dir, m.At, m.Seq, m.Info.Continues)
+		switch {
+		case ok && m.Info.Continues:
+			// A streaming reply: a row of its own under its call's method;
+			// the call is answered by the last one.
+			r := o.rowOf(m, protocol.StatusNone)
+			if call, found := o.tx.Row(req.Token); found {
+				r.Method = call.Method
+			}
+			o.counts.Notifications++
+			o.tx.AddRow(r)
+		case ok:
+			o.answer(req.Token, m)
+		default:
+			if c.early == nil {
+				c.early = map[uint64]protocol.Message{}
+			}
+			c.early[m.Seq] = detached(m)
+			if req.Token != 0 {
+				o.orphan(c, req.Token)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}

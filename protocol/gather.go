@@ -1,0 +1,93 @@
+package protocol
+
+// gather assembles the frames of a framer that finds each frame's end by
+// scanning (HTTP, RESP, msgpack): a frame that lies entirely in one chunk
+// is emitted aliasing the chunk; one that spans chunks is gathered into a
+// buffer of at most limit bytes, reused for the next such frame (up to
+// keepBuf bytes of it). Once a framer finds its bytes are not of its
+// protocol, gather passes the rest of the stream through raw, every frame
+// with the reason.
+type gather struct {
+	max   int    // the payload kept of a frame
+	limit int    // the bytes buffered of a frame spanning chunks (>= max)
+	buf   []byte // the first limit bytes of the partial frame
+	size  int    // bytes of the partial frame so far, buffered or not
+	start int    // where the current frame starts in the chunk being fed
+	// broken, once set, says why the stream is no longer framed: every
+	// byte from then on is emitted raw with it.
+	broken string
+}
+
+// begin notes that a frame starts at offset i of the chunk being fed.
+func (g *gather) begin(i int) { g.start = i }
+
+// complete emits the frame that ends at offset end of chunk.
+func (g *gather) complete(chunk []byte, end int, emit func(Frame)) {
+	part := chunk[g.start:end]
+	if g.size == 0 {
+		emit(Frame{Data: capped(part, g.max), Size: len(part), Wire: len(part), Truncated: len(part) > g.max})
+		g.start = end
+		return
+	}
+	g.buf = appendCap(g.buf, part, g.limit)
+	size := g.size + len(part)
+	data := g.buf
+	g.buf, g.size, g.start = nil, 0, end
+	emit(Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: size, Truncated: size > g.max})
+	if cap(data) <= keepBuf {
+		g.buf = data[:0]
+	}
+}
+
+// carry keeps the partial frame's bytes at the end of a chunk.
+func (g *gather) carry(chunk []byte) {
+	if part := chunk[g.start:]; len(part) > 0 {
+		g.buf = appendCap(g.buf, part, g.limit)
+		g.size += len(part)
+	}
+	g.start = 0
+}
+
+// view returns the partial frame from its start to offset end of chunk,
+// contiguous: the chunk itself or the buffer (at most limit bytes).
+func (g *gather) view(chunk []byte, end int) []byte {
+	if g.size == 0 {
+		return chunk[g.start:end]
+	}
+	return appendCap(g.buf, chunk[g.start:end], g.limit)
+}
+
+// breakRaw gives up framing for the reason why: the partial frame and the
+// rest of chunk (from offset g.start) are emitted raw.
+func (g *gather) breakRaw(chunk []byte, why string, emit func(Frame)) {
+	g.broken = why
+	g.carry(chunk)
+	g.flushRaw(emit)
+}
+
+// raw emits chunk as one raw frame of a broken stream.
+func (g *gather) raw(chunk []byte, emit func(Frame)) {
+	if len(chunk) > 0 {
+		emit(Frame{Data: capped(chunk, g.max), Size: len(chunk), Wire: len(chunk), Truncated: len(chunk) > g.max, Err: g.broken})
+	}
+}
+
+// flushRaw emits the partial frame, if any, raw with the reason.
+func (g *gather) flushRaw(emit func(Frame)) {
+	if g.size > 0 {
+		emit(Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max, Err: g.broken})
+	}
+	g.buf, g.size, g.start = nil, 0, 0
+}
+
+// flush emits the partial frame at the end of the stream, with why (or,
+// when the stream is broken, its reason).
+func (g *gather) flush(why string, emit func(Frame)) {
+	if g.broken == "" {
+		g.broken = why
+		defer func() { g.broken = "" }()
+	}
+	g.flushRaw(emit)
+}
+
+func (g *gather) pending() int { return g.size }

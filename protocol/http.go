@@ -1,0 +1,283 @@
+package protocol
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// maxHTTPHead bounds an HTTP message's start line and headers.
+const maxHTTPHead = 64 << 10
+
+// httpLink is what the two HTTP framers of one connection share: for each
+// request, whether its response has no body (HEAD), in order. The request
+// normally reaches the observer before its response; when it did not, the
+// response is framed as if it had a body.
+type httpLink struct {
+	noBody ring // Pending.Token 1: the request was HEAD
+}
+
+// httpState is where an HTTP framer is in the current message.
+type httpState uint8
+
+const (
+	httpHead      httpState = iota // in the start line and headers
+	httpBody                       // n bytes of body left
+	httpChunkSize                  // in a chunk-size line
+	httpChunkData                  // n bytes of chunk data (and its CRLF) left
+	httpTrailer                    // in the trailer, after the last chunk
+	httpToClose                    // the body runs to the end of the stream
+)
+
+// httpFramer cuts one direction of HTTP/1.1 into messages: a frame is the
+// whole message as on the wire, head and body (Content-Length, chunked, or
+// until close for a response without either). Requests and responses are
+// told apart by their start line.
+type httpFramer struct {
+	g    gather
+	link *httpLink
+	st   httpState
+	n    int64 // body or chunk bytes left
+	// eol counts the line ends seen in a row (a "\r" does not break it):
+	// two end the head and the trailer.
+	eol   int
+	num   int64 // the chunk size being read
+	inHex bool  // the chunk-size line's digits are still being read
+}
+
+func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
+	return &httpFramer{g: gather{max: maxFrame, limit: max(maxFrame, maxHTTPHead)}, link: link}
+}
+
+// Feed implements Framer.
+func (h *httpFramer) Feed(chunk []byte, emit func(Frame)) {
+	g := &h.g
+	if g.broken != "" {
+		g.raw(chunk, emit)
+		return
+	}
+	g.begin(0)
+	i := 0
+	for i < len(chunk) {
+		switch h.st {
+		case httpHead:
+			i = h.lineEnds(chunk, i)
+			if h.eol < 2 {
+				if g.size+len(chunk)-g.start > maxHTTPHead {
+					g.breakRaw(chunk, "http: header block over 64 KiB; raw from here", emit)
+					return
+				}
+				break
+			}
+			h.eol = 0
+			if why := h.head(g.view(chunk, i)); why != "" {
+				g.breakRaw(chunk, "http: "+why+"; raw from here", emit)
+				return
+			}
+			if h.st == httpHead {
+				g.complete(chunk, i, emit)
+			}
+			if g.broken != "" { // 101 Switching Protocols
+				g.raw(chunk[i:], emit)
+				return
+			}
+		case httpBody, httpChunkData:
+			k := int(min(h.n, int64(len(chunk)-i)))
+			i += k
+			h.n -= int64(k)
+			if h.n > 0 {
+				break
+			}
+			if h.st == httpBody {
+				h.st = httpHead
+				g.complete(chunk, i, emit)
+			} else {
+				h.st, h.num, h.inHex = httpChunkSize, 0, true
+			}
+		case httpChunkSize:
+			for ; i < len(chunk) && chunk[i] != '\n'; i++ {
+				if !h.inHex {
+					continue
+				}
+				d := unhex(chunk[i])
+				if d < 0 || h.num > 1<<40 {
+					h.inHex = false
+					continue
+				}
+				h.num = h.num<<4 | int64(d)
+			}
+			if i == len(chunk) {
+				break
+			}
+			i++
+			if h.num == 0 {
+				h.st, h.eol = httpTrailer, 1
+			} else {
+				h.st, h.n = httpChunkData, h.num+2
+			}
+		case httpTrailer:
+			if i = h.lineEnds(chunk, i); h.eol == 2 {
+				h.st, h.eol = httpHead, 0
+				g.complete(chunk, i, emit)
+			}
+		case httpToClose:
+			i = len(chunk)
+		}
+	}
+	g.carry(chunk)
+}
+
+// lineEnds scans chunk from i until two line ends in a row ("\r\n\r\n",
+// or "\n\n"), and returns the offset after them, or len(chunk). h.eol is
+// 1 while the scan stands at the start of a line (after a line end, or a
+// line end and a '\r'), 2 once the empty line is found.
+func (h *httpFramer) lineEnds(chunk []byte, i int) int {
+	for i < len(chunk) {
+		k := bytes.IndexByte(chunk[i:], '\n')
+		if k < 0 {
+			if rest := chunk[i:]; len(rest) != 1 || rest[0] != '\r' {
+				h.eol = 0
+			}
+			return len(chunk)
+		}
+		if h.eol == 1 && (k == 0 || (k == 1 && chunk[i] == '\r')) {
+			h.eol = 2
+			return i + k + 1
+		}
+		h.eol = 1
+		i += k + 1
+	}
+	return i
+}
+
+// head reads a complete head and sets how the body is framed; it returns
+// why the bytes are not HTTP.
+func (h *httpFramer) head(p []byte) string {
+	line, rest, _ := bytes.Cut(p, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	var (
+		resp   bool
+		status int
+	)
+	switch {
+	case bytes.HasPrefix(line, []byte("HTTP/1.")):
+		resp = true
+		if len(line) < 12 || line[8] != ' ' {
+			return "bad status line"
+		}
+		status, _ = strconv.Atoi(string(line[9:12]))
+		if status < 100 || status > 999 {
+			return "bad status code"
+		}
+	default:
+		sp := bytes.IndexByte(line, ' ')
+		if sp <= 0 || !isToken(line[:sp]) || !bytes.Contains(line[sp:], []byte(" HTTP/1.")) {
+			return "not an HTTP request line"
+		}
+		if h.link != nil {
+			head := uint64(0)
+			if string(line[:sp]) == "HEAD" {
+				head = 1
+			}
+			h.link.noBody.push(Pending{Token: head})
+			if h.link.noBody.n > DefaultMaxPending {
+				h.link.noBody.pop()
+			}
+		}
+	}
+	length, chunked := int64(-1), false
+	for len(rest) > 0 {
+		var l []byte
+		l, rest, _ = bytes.Cut(rest, []byte("\n"))
+		name, val, ok := bytes.Cut(bytes.TrimSuffix(l, []byte("\r")), []byte(":"))
+		if !ok {
+			continue
+		}
+		val = bytes.TrimSpace(val)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			n, err := strconv.ParseInt(string(val), 10, 64)
+			if err != nil || n < 0 {
+				return "bad Content-Length"
+			}
+			length = n
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			chunked = bytes.Contains(bytes.ToLower(val), []byte("chunked"))
+		}
+	}
+	h.st, h.n = httpHead, 0
+	if resp {
+		switch {
+		case status == 101:
+			h.g.broken = "http: switched protocols (101); raw from here"
+			return ""
+		case status < 200:
+			return "" // an interim response: the final one follows
+		}
+		noBody := false
+		if h.link != nil {
+			if p, ok := h.link.noBody.pop(); ok {
+				noBody = p.Token == 1
+			}
+		}
+		if noBody || status == 204 || status == 304 {
+			return ""
+		}
+	}
+	switch {
+	case chunked:
+		h.st, h.num, h.inHex = httpChunkSize, 0, true
+	case length > 0:
+		h.st, h.n = httpBody, length
+	case length < 0 && resp:
+		h.st = httpToClose
+	}
+	return ""
+}
+
+// Flush implements Framer: a body that runs to the end of the stream is a
+// whole message; anything else partial is not.
+func (h *httpFramer) Flush(emit func(Frame)) {
+	if g := &h.g; h.st == httpToClose && g.broken == "" {
+		if g.size > 0 {
+			emit(Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max})
+		}
+		g.buf, g.size, h.st = nil, 0, httpHead
+		return
+	}
+	h.g.flush(errMidFrame, emit)
+	h.st, h.eol = httpHead, 0
+}
+
+// Reset implements Framer: after a gap the next message's start cannot be
+// found, so the rest of the stream is raw.
+func (h *httpFramer) Reset() {
+	h.g.buf, h.g.size = nil, 0
+	h.g.broken = "http: bytes lost (gap); raw from here"
+}
+
+func (h *httpFramer) pending() int { return h.g.pending() }
+
+// Framing implements Framer.
+func (*httpFramer) Framing() Framing { return FramingHTTP }
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// isToken reports whether p is an HTTP method: upper-case letters.
+func isToken(p []byte) bool {
+	for _, c := range p {
+		if (c < 'A' || c > 'Z') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return len(p) > 0 && len(p) <= 20
+}

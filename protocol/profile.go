@@ -1,0 +1,216 @@
+package protocol
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Pairing says how a protocol's responses find their requests.
+type Pairing uint8
+
+const (
+	// PairByID keys requests by an id the response repeats (JSON-RPC, the
+	// seed protocol, QMP, DAP, mpv, msgpack-RPC).
+	PairByID Pairing = iota
+	// PairByOrder answers the first unanswered request of the connection
+	// that went the other way (HTTP/1.1, RESP, varlink).
+	PairByOrder
+)
+
+// Profile is one protocol sockscope reads: how its bytes are cut into
+// frames, what each message is, how it is shown as JSON, and how its
+// exchanges pair. A profile is named by its Framing, which is what a
+// session file records.
+type Profile struct {
+	// Name is the --protocol name.
+	Name    string
+	Framing Framing
+	Pairing Pairing
+	// Pairs says, for the README and --help, what is paired and how.
+	Pairs string
+	// Classify decides what a frame that travelled in dir is. ID and
+	// Method alias data.
+	Classify func(data []byte, dir Dir, idFields []string) Info
+	// View appends the frame's JSON view to dst (the bytes themselves stay
+	// as they were); nil when the frame is JSON already. It fails on a
+	// frame that does not decode (say, truncated).
+	View func(dst, data []byte) ([]byte, error)
+}
+
+// Profiles are the protocols sockscope reads, in the order auto detection
+// considers them (see detect).
+var Profiles = []*Profile{
+	{Name: "lines", Framing: FramingLines, Classify: classifyJSON,
+		Pairs: "newline-delimited JSON (the seed protocol, JSON-RPC 2.0, QMP, mpv's JSON IPC): by id (--id fields; rid, id, request_id)"},
+	{Name: "content-length", Framing: FramingContentLength, Classify: classifyJSON,
+		Pairs: "Content-Length framed JSON (LSP, DAP): JSON-RPC by id, DAP by seq/request_seq"},
+	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
+		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications"},
+	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
+		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command; -ERR as errors; pub/sub and RESP3 pushes are notifications, never paired"},
+	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
+		Pairs: "msgpack-RPC (Neovim): [0,msgid,method,params] with [1,msgid,error,result] by msgid, per direction; [2,method,params] are notifications"},
+	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
+		Pairs: "varlink (NUL-terminated JSON): each reply or error with the first unanswered call; \"continues\" replies stay with their call; oneway calls are never paired"},
+	{Name: "raw", Framing: FramingRaw, Classify: func([]byte, Dir, []string) Info { return Info{Err: "raw stream"} },
+		Pairs: "anything else: each read as it came, forwarded byte for byte"},
+}
+
+// ProfileOf returns the profile of framing f (nil for FramingAuto).
+func ProfileOf(f Framing) *Profile {
+	for _, p := range Profiles {
+		if p.Framing == f {
+			return p
+		}
+	}
+	return nil
+}
+
+// ClassifyAs classifies a frame cut with framing f that travelled in dir.
+// The JSON framings (and an undecided stream) use Classify.
+func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
+	switch f {
+	case FramingHTTP:
+		return classifyHTTP(data, dir, idFields)
+	case FramingRESP:
+		return classifyRESP(data, dir, idFields)
+	case FramingMsgpack:
+		return classifyMsgpack(data, dir, idFields)
+	case FramingVarlink:
+		return classifyVarlink(data)
+	}
+	return Classify(data, idFields)
+}
+
+// PairingOf returns how framing f's exchanges pair.
+func PairingOf(f Framing) Pairing {
+	switch f {
+	case FramingHTTP, FramingRESP, FramingVarlink:
+		return PairByOrder
+	}
+	return PairByID
+}
+
+func classifyJSON(data []byte, _ Dir, idFields []string) Info { return Classify(data, idFields) }
+
+// classifyHTTP classifies an HTTP message by its start line: a request's
+// method is "METHOD target"; a response's is its status line after the
+// version ("404 Not Found"), an error from 400 on; 1xx responses are
+// interim, notifications.
+func classifyHTTP(data []byte, _ Dir, _ []string) Info {
+	line := data
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		line = data[:i]
+	}
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if bytes.HasPrefix(line, []byte("HTTP/1.")) && len(line) >= 12 {
+		code := line[9:12]
+		switch {
+		case code[0] == '1':
+			return Info{Kind: KindNotification, Method: line[9:]}
+		case code[0] < '1' || code[0] > '9':
+			return Info{Err: "http: bad status line"}
+		}
+		return Info{Kind: KindResponse, Method: line[9:], IsError: code[0] >= '4'}
+	}
+	if i := bytes.LastIndex(line, []byte(" HTTP/1.")); i > 0 {
+		return Info{Kind: KindRequest, Method: line[:i]}
+	}
+	return Info{Err: "http: not a request or status line"}
+}
+
+// classifyRESP classifies a RESP value: every command a client sends is a
+// request, named by its first word, except the pub/sub ones, whose
+// confirmations come as messages of their own (notifications); what the
+// server sends is a reply, an error reply ('-' or '!'), or, for a RESP3
+// push ('>') and a RESP2 pub/sub message, a notification.
+func classifyRESP(data []byte, dir Dir, _ []string) Info {
+	if len(data) == 0 {
+		return Info{Err: "resp: empty"}
+	}
+	if dir == C2S {
+		name := respFirst(data)
+		if isPubSub(name) {
+			return Info{Kind: KindNotification, Method: name}
+		}
+		return Info{Kind: KindRequest, Method: name}
+	}
+	switch data[0] {
+	case '>':
+		return Info{Kind: KindNotification, Method: respFirst(data)}
+	case '-', '!':
+		return Info{Kind: KindResponse, IsError: true, Method: respErrCode(data)}
+	case '*':
+		if name := respFirst(data); isPubSubMessage(name) {
+			return Info{Kind: KindNotification, Method: name}
+		}
+	}
+	return Info{Kind: KindResponse}
+}
+
+// respFirst returns the first bulk or simple string of an aggregate
+// (a command's name), or the first word of an inline command.
+func respFirst(data []byte) []byte {
+	if data[0] != '*' && data[0] != '>' {
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		w, _, _ := bytes.Cut(line, []byte(" "))
+		return w
+	}
+	_, rest, ok := bytes.Cut(data, []byte("\n"))
+	if !ok || len(rest) == 0 {
+		return nil
+	}
+	line, rest, ok := bytes.Cut(rest, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if !ok || len(line) == 0 {
+		return nil
+	}
+	switch line[0] {
+	case '+':
+		return line[1:]
+	case '$':
+		n, err := strconv.Atoi(string(line[1:]))
+		if err != nil || n < 0 || n > len(rest) {
+			return nil
+		}
+		return rest[:n]
+	}
+	return nil
+}
+
+// respErrCode returns an error reply's first word (ERR, WRONGTYPE, …).
+func respErrCode(data []byte) []byte {
+	line, _, _ := bytes.Cut(data[1:], []byte("\n"))
+	if data[0] == '!' {
+		return nil
+	}
+	w, _, _ := bytes.Cut(bytes.TrimSuffix(line, []byte("\r")), []byte(" "))
+	return w
+}
+
+// isPubSub reports whether a command's confirmations come as pub/sub
+// messages rather than as one reply.
+func isPubSub(name []byte) bool {
+	switch len(name) {
+	case 9, 10, 11, 12:
+	default:
+		return false
+	}
+	for _, s := range [...]string{"SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE"} {
+		if bytes.EqualFold(name, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPubSubMessage reports whether an array a server sent, starting with
+// name, is a pub/sub message or confirmation.
+func isPubSubMessage(name []byte) bool {
+	switch string(name) {
+	case "message", "pmessage", "smessage":
+		return true
+	}
+	return isPubSub(name)
+}

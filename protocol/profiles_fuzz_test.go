@@ -1,0 +1,62 @@
+package protocol
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// fuzzProfile runs fuzzFraming on a scanning framer. Once a stream falls
+// back to raw, each read is a frame of its own, so feeding it in two pieces
+// gives other frames: the split is compared only when it stays framed.
+func fuzzProfile(t *testing.T, framing Framing, data []byte, cut, maxFrame uint16) {
+	max := int(maxFrame%512) + 1
+	same := true
+	for _, f := range run(t, NewFramer(framing, max), max, true, data) {
+		if strings.HasSuffix(f.Err, "raw from here") {
+			same = false
+		}
+	}
+	fuzzFraming(t, framing, data, cut, maxFrame, same)
+	for _, dir := range []Dir{C2S, S2C} {
+		for _, f := range run(t, NewFramer(framing, max), max, true, data) {
+			ClassifyAs(framing, []byte(f.Data), dir, nil)
+			if p := ProfileOf(framing); p.View != nil && f.Err == "" {
+				if v, err := p.View(nil, []byte(f.Data)); err == nil && !json.Valid(v) {
+					t.Fatalf("view of %q is not JSON: %s", f.Data, v)
+				}
+			}
+		}
+	}
+}
+
+func FuzzHTTP(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"), uint16(20), uint16(100))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"), uint16(50), uint16(30))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzProfile(t, FramingHTTP, data, cut, maxFrame)
+	})
+}
+
+func FuzzRESP(f *testing.F) {
+	f.Add([]byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n+OK\r\n%1\r\n+a\r\n:1\r\n"), uint16(9), uint16(100))
+	f.Add([]byte("|1\r\n+a\r\n:1\r\n>2\r\n$1\r\nx\r\n_\r\nPING\r\n"), uint16(3), uint16(8))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzProfile(t, FramingRESP, data, cut, maxFrame)
+	})
+}
+
+func FuzzMsgpack(f *testing.F) {
+	f.Add([]byte("\x94\x00\x01\xa4ping\x90\x94\x01\x01\xc0\x82\xa1a\x01\xa1b\xc4\x02\xff\xfe"), uint16(7), uint16(100))
+	f.Add([]byte("\xdd\x00\x00\x00\x02\xc7\x01\x05x\xcf\x00\x00\x00\x00\x00\x00\x00\x01"), uint16(2), uint16(4))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzProfile(t, FramingMsgpack, data, cut, maxFrame)
+	})
+}
+
+func FuzzVarlink(f *testing.F) {
+	f.Add([]byte("{\"method\":\"a.B\"}\x00{\"parameters\":{}}\x00partial"), uint16(5), uint16(100))
+	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
+		fuzzProfile(t, FramingVarlink, data, cut, maxFrame)
+	})
+}

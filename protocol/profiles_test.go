@@ -1,0 +1,232 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// frames returns the Data of each frame.
+func datas(fs []fr) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Data)
+	}
+	return out
+}
+
+func TestHTTPFraming(t *testing.T) {
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /b HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+		"PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: t\r\n\r\n",
+		"DELETE /d HTTP/1.1\r\n\r\n",
+	}
+	got := checkChunking(t, FramingHTTP, 1000, strings.Join(reqs, ""))
+	if strings.Join(datas(got), "|") != strings.Join(reqs, "|") {
+		t.Fatalf("requests: %v", got)
+	}
+	resps := []string{
+		"HTTP/1.1 100 Continue\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+		"HTTP/1.1 204 No Content\r\n\r\n",
+		"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n",
+		"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n4\r\nnope\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n\r\nuntil the end",
+	}
+	got = checkChunking(t, FramingHTTP, 1000, strings.Join(resps, ""))
+	if strings.Join(datas(got), "|") != strings.Join(resps, "|") || got[len(got)-1].Err != "" {
+		t.Fatalf("responses: %v", got)
+	}
+	// A body larger than the cap is kept truncated with its true size.
+	got = checkChunking(t, FramingHTTP, 40, "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n"+strings.Repeat("z", 100)+"GET / HTTP/1.1\r\n\r\n")
+	if len(got) != 2 || !got[0].Truncated || got[0].Size != 140 || got[1].Data != "GET / HTTP/1.1\r\n\r\n" {
+		t.Fatalf("truncated: %v", got)
+	}
+}
+
+// A response to HEAD has no body, whatever its Content-Length says: the
+// two directions' framers share the requests' methods.
+func TestHTTPHead(t *testing.T) {
+	pair := NewFramerPair(FramingAuto, 1000)
+	run(t, pair[C2S], 1000, false, []byte("HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"))
+	got := run(t, pair[S2C], 1000, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+	if len(got) != 2 || got[1].Data != "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// Bytes that turn out not to be the protocol are passed on raw, with the
+// reason, from there on; nothing is lost.
+func TestProfileFallsBackToRaw(t *testing.T) {
+	for _, tc := range []struct {
+		f    Framing
+		in   string
+		good int
+		why  string
+	}{
+		{FramingHTTP, "GET / HTTP/1.1\r\n\r\nnot http at all\r\n\r\nmore", 1, "http: not an HTTP request line; raw from here"},
+		{FramingHTTP, "HTTP/1.1 101 Switching Protocols\r\n\r\n\x00\x01ws", 1, "http: switched protocols (101); raw from here"},
+		{FramingRESP, "+OK\r\n*2\r\n?what\r\n", 1, "resp: unknown type byte 0x3f '?'; raw from here"},
+		{FramingRESP, "*2\r\n$x\r\n", 0, "resp: bad bulk length; raw from here"},
+		{FramingMsgpack, "\x93\x02\xa1x\x90\xc1\x00", 1, "msgpack: type byte 0xc1; raw from here"},
+	} {
+		f := NewFramer(tc.f, 100)
+		got := run(t, f, 100, true, []byte(tc.in))
+		if len(got) < tc.good+1 || got[tc.good].Err != tc.why || wireTotal(got) != len(tc.in) {
+			t.Errorf("%s %q: %v", tc.f, tc.in, got)
+			continue
+		}
+		for _, g := range got[:tc.good] {
+			if g.Err != "" {
+				t.Errorf("%s %q: %v", tc.f, tc.in, got)
+			}
+		}
+		// From then on every read is raw, with the reason.
+		more := run(t, f, 100, true, []byte("GET / HTTP/1.1\r\n\r\n"))
+		if len(more) != 1 || more[0].Err != tc.why {
+			t.Errorf("%s after the fallback: %v", tc.f, more)
+		}
+	}
+}
+
+func TestRESPFraming(t *testing.T) {
+	vals := []string{
+		"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\nv\r\nx\r\n",
+		"+OK\r\n", "-ERR no\r\n", ":42\r\n", "$-1\r\n", "*-1\r\n", "_\r\n", "#t\r\n", ",1.5\r\n", "(123\r\n",
+		"*2\r\n*1\r\n:1\r\n%1\r\n+a\r\n~2\r\n:1\r\n:2\r\n",
+		">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n",
+		"|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n",
+		"=8\r\ntxt:abcd\r\n", "!5\r\nERR x\r\n",
+		"PING\r\n",
+	}
+	got := checkChunking(t, FramingRESP, 1000, strings.Join(vals, ""))
+	if strings.Join(datas(got), "|") != strings.Join(vals, "|") {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestMsgpackFraming(t *testing.T) {
+	vals := []string{
+		"\x94\x00\x01\xa4ping\x90",                           // [0,1,"ping",[]]
+		"\x94\x01\x01\xc0\x82\xa1a\x01\xa1b\xc4\x02\xff\xfe", // [1,1,nil,{"a":1,"b":bin}]
+		"\x93\x02\xd9\x03evt\x91\xd4\x00\x05",                // [2,"evt",[fixext]]
+		"\xdc\x00\x02\xcb\x00\x00\x00\x00\x00\x00\x00\x00\xd3\xff\xff\xff\xff\xff\xff\xff\xff",
+		"\xc7\x03\x01abc",
+	}
+	got := checkChunking(t, FramingMsgpack, 1000, strings.Join(vals, ""))
+	if strings.Join(datas(got), "|") != strings.Join(vals, "|") {
+		t.Fatalf("got %v", got)
+	}
+	for i, want := range []string{`[0,1,"ping",[]]`, `[1,1,null,{"a":1,"b":{"b64":"//4="}}]`, `[2,"evt",[{"ext":0,"data":5}]]`, `[0,-1]`, `{"ext":1,"data":"YWJj"}`} {
+		v, err := viewMsgpack(nil, []byte(vals[i]))
+		if err != nil || string(v) != want {
+			t.Errorf("view %q = %s, %v; want %s", vals[i], v, err, want)
+		}
+	}
+}
+
+func TestVarlinkFraming(t *testing.T) {
+	in := `{"method":"a.B"}` + "\x00" + `{"parameters":{}}` + "\x00"
+	got := checkChunking(t, FramingVarlink, 1000, in)
+	if len(got) != 2 || got[0].Data != `{"method":"a.B"}` || got[0].Wire != 17 {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestClassifyProfiles(t *testing.T) {
+	for _, tc := range []struct {
+		f      Framing
+		dir    Dir
+		in     string
+		kind   Kind
+		method string
+		id     string
+		isErr  bool
+		more   bool
+	}{
+		{FramingHTTP, C2S, "GET /v1/info?x=1 HTTP/1.1\r\n\r\n", KindRequest, "GET /v1/info?x=1", "", false, false},
+		{FramingHTTP, S2C, "HTTP/1.1 200 OK\r\n\r\n", KindResponse, "200 OK", "", false, false},
+		{FramingHTTP, S2C, "HTTP/1.1 404 Not Found\r\n\r\n", KindResponse, "404 Not Found", "", true, false},
+		{FramingHTTP, S2C, "HTTP/1.1 100 Continue\r\n\r\n", KindNotification, "100 Continue", "", false, false},
+		{FramingRESP, C2S, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", KindRequest, "GET", "", false, false},
+		{FramingRESP, C2S, "*2\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n", KindNotification, "subscribe", "", false, false},
+		{FramingRESP, C2S, "PING\r\n", KindRequest, "PING", "", false, false},
+		{FramingRESP, S2C, "-WRONGTYPE bad\r\n", KindResponse, "WRONGTYPE", "", true, false},
+		{FramingRESP, S2C, ">2\r\n$10\r\ninvalidate\r\n*0\r\n", KindNotification, "invalidate", "", false, false},
+		{FramingRESP, S2C, "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n", KindNotification, "message", "", false, false},
+		{FramingRESP, S2C, "*1\r\n$1\r\nx\r\n", KindResponse, "", "", false, false},
+		{FramingMsgpack, C2S, "\x94\x00\xcd\x01\x00\xa4ping\x90", KindRequest, "ping", "256", false, false},
+		{FramingMsgpack, S2C, "\x94\x01\x05\x92\x00\xa1e\xc0", KindResponse, "", "5", true, false},
+		{FramingMsgpack, S2C, "\x94\x01\x05\xc0\x01", KindResponse, "", "5", false, false},
+		{FramingMsgpack, S2C, "\x93\x02\xa2ev\x90", KindNotification, "ev", "", false, false},
+		{FramingVarlink, C2S, `{"method":"a.B","parameters":{},"oneway":true}`, KindNotification, "a.B", "", false, false},
+		{FramingVarlink, C2S, `{"method":"a.B","more":true}`, KindRequest, "a.B", "", false, false},
+		{FramingVarlink, S2C, `{"parameters":{"i":1},"continues":true}`, KindResponse, "", "", false, true},
+		{FramingVarlink, S2C, `{"error":"a.Failed","parameters":{}}`, KindResponse, "a.Failed", "", true, false},
+		{FramingLines, C2S, `{"command":["get_property","volume"],"request_id":3}`, KindRequest, "get_property", "3", false, false},
+		{FramingLines, S2C, `{"data":1,"request_id":3,"error":"success"}`, KindResponse, "", "3", false, false},
+		{FramingLines, S2C, `{"request_id":4,"error":"property not found"}`, KindResponse, "", "4", true, false},
+	} {
+		info := ClassifyAs(tc.f, []byte(tc.in), tc.dir, nil)
+		if info.Kind != tc.kind || string(info.Method) != tc.method || string(info.ID) != tc.id || info.IsError != tc.isErr || info.Continues != tc.more {
+			t.Errorf("%s %s %q: %+v", tc.f, tc.dir, tc.in, info)
+		}
+	}
+}
+
+func TestOrderPairer(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	p := NewOrderPairer(3)
+	p.Request(C2S, at(1), 1)
+	p.Request(C2S, at(2), 2)
+	if req, ok := p.Response(S2C, at(3), 10, true); !ok || req.Token != 1 {
+		t.Fatalf("a continuing reply: %v %v", req, ok)
+	}
+	if req, ok := p.Response(S2C, at(3), 11, false); !ok || req.Token != 1 {
+		t.Fatalf("the first reply answers the first request: %v %v", req, ok)
+	}
+	if req, ok := p.Response(S2C, at(4), 12, false); !ok || req.Token != 2 {
+		t.Fatalf("then the second: %v %v", req, ok)
+	}
+	// A reply before its request (directions relayed in parallel).
+	if _, ok := p.Response(S2C, at(6), 13, false); ok {
+		t.Fatal("nothing to answer yet")
+	}
+	if r := p.Request(C2S, at(5), 3); !r.Answered || r.Reply.Token != 13 {
+		t.Fatalf("early reply: %+v", r)
+	}
+	// One that never finds its request is an orphan once C2S is seen past it.
+	p.Response(S2C, at(7), 14, false)
+	if o := p.Settle(C2S, at(8)); len(o) != 1 || o[0].Token != 14 {
+		t.Fatalf("settle: %v", o)
+	}
+	for i := range 4 {
+		if r := p.Request(C2S, at(10+i), uint64(20+i)); i == 3 && (len(r.Evicted) != 1 || r.Evicted[0].Token != 20) {
+			t.Fatalf("bound: %+v", r)
+		}
+	}
+	noReply, orphans := p.Close()
+	if len(noReply) != 3 || noReply[0].Token != 21 || len(orphans) != 0 {
+		t.Fatalf("close: %v %v", noReply, orphans)
+	}
+}
+
+// Pairing by order allocates nothing per message once its rings have grown.
+func TestOrderPairerAllocs(t *testing.T) {
+	p := NewOrderPairer(0)
+	at := time.Unix(1, 0)
+	n := testing.AllocsPerRun(1000, func() {
+		for i := range 16 {
+			p.Request(C2S, at, uint64(i))
+		}
+		for i := range 16 {
+			p.Response(S2C, at, uint64(i), false)
+		}
+		p.Settle(C2S, at)
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per 16 exchanges", n)
+	}
+}

@@ -1,0 +1,157 @@
+package protocol
+
+// respFramer cuts one direction of Redis's RESP2/RESP3 into values: a
+// frame is one top-level value (a command's array, a reply, a push) as on
+// the wire. It counts the values still to come instead of parsing them, so
+// its state is a few integers however deep or long the value. A line that
+// starts with no type byte at the start of a frame is an inline command.
+type respFramer struct {
+	g    gather
+	need int   // values still to read to complete the frame; 0 between frames
+	skip int64 // bytes of a bulk string (and its CRLF) still to pass
+	// hdr holds the start of a type line (its type byte and number) that
+	// spans chunks; hdrN counts its bytes, beyond len(hdr) too.
+	hdr  [24]byte
+	hdrN int
+}
+
+// Feed implements Framer.
+func (r *respFramer) Feed(chunk []byte, emit func(Frame)) {
+	g := &r.g
+	if g.broken != "" {
+		g.raw(chunk, emit)
+		return
+	}
+	g.begin(0)
+	i := 0
+	for i < len(chunk) {
+		if r.skip > 0 {
+			k := int(min(r.skip, int64(len(chunk)-i)))
+			i += k
+			if r.skip -= int64(k); r.skip > 0 {
+				break
+			}
+			r.need--
+		} else {
+			// A type line: find its end.
+			j := i
+			for j < len(chunk) && chunk[j] != '\n' {
+				j++
+			}
+			line := chunk[i:j]
+			if r.hdrN > 0 || j == len(chunk) {
+				n := copy(r.hdr[min(r.hdrN, len(r.hdr)):], line)
+				line = r.hdr[:min(r.hdrN+n, len(r.hdr))]
+				r.hdrN += j - i
+			}
+			if j == len(chunk) {
+				i = j
+				break
+			}
+			i = j + 1
+			r.hdrN = 0
+			if why := r.value(line); why != "" {
+				g.breakRaw(chunk, "resp: "+why+"; raw from here", emit)
+				return
+			}
+		}
+		if r.need == 0 {
+			g.complete(chunk, i, emit)
+		}
+	}
+	g.carry(chunk)
+}
+
+// value reads the type line of the next value (its '\n' removed): a
+// simple value is done, a bulk string is skipped, an aggregate adds its
+// elements to the values still needed.
+func (r *respFramer) value(line []byte) string {
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	start := r.need == 0
+	if start {
+		r.need = 1
+	}
+	if len(line) == 0 {
+		if start {
+			r.need = 0 // an empty line between inline commands
+			return ""
+		}
+		return "empty type line"
+	}
+	switch line[0] {
+	case '+', '-', ':', ',', '#', '_', '(':
+		r.need--
+	case '$', '=', '!':
+		n, ok := respInt(line[1:])
+		switch {
+		case !ok:
+			return "bad bulk length"
+		case n < 0:
+			r.need--
+		default:
+			r.skip = n + 2
+		}
+	case '*', '~', '>', '%', '|':
+		n, ok := respInt(line[1:])
+		switch {
+		case !ok:
+			return "bad aggregate length"
+		case n < 0:
+			r.need--
+			return ""
+		case n > 1<<32:
+			return "aggregate too long"
+		}
+		switch line[0] {
+		case '%':
+			n *= 2
+		case '|':
+			n = 2*n + 1 // the attribute's pairs, then the value it is about
+		}
+		r.need += int(n) - 1
+	default:
+		if !start {
+			return "unknown type byte " + notJSON[line[0]][len("not JSON: starts with "):]
+		}
+		r.need = 0 // an inline command: the line is the frame
+	}
+	return ""
+}
+
+// respInt parses a RESP length: decimal digits, or -1.
+func respInt(p []byte) (int64, bool) {
+	if len(p) == 2 && p[0] == '-' && p[1] == '1' {
+		return -1, true
+	}
+	if len(p) == 0 || len(p) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// Flush implements Framer.
+func (r *respFramer) Flush(emit func(Frame)) {
+	r.g.flush(errMidFrame, emit)
+	r.need, r.skip, r.hdrN = 0, 0, 0
+}
+
+// Reset implements Framer: after a gap a value's start cannot be found, so
+// the rest of the stream is raw.
+func (r *respFramer) Reset() {
+	r.g.buf, r.g.size = nil, 0
+	r.g.broken = "resp: bytes lost (gap); raw from here"
+}
+
+func (r *respFramer) pending() int { return r.g.pending() }
+
+// Framing implements Framer.
+func (*respFramer) Framing() Framing { return FramingRESP }

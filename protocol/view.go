@@ -1,0 +1,416 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxViewDepth bounds the nesting a view decodes; deeper values show as a
+// string saying so.
+const maxViewDepth = 64
+
+var errView = errors.New("does not decode (truncated?)")
+
+// appendText appends p as a JSON string when it is UTF-8, else as
+// {"b64":…}.
+func appendText(dst, p []byte) []byte {
+	if utf8.Valid(p) {
+		q, _ := json.Marshal(string(p))
+		return append(dst, q...)
+	}
+	dst = append(dst, `{"b64":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, p)
+	return append(dst, `"}`...)
+}
+
+// appendKey appends p as a JSON string, bytes that are not UTF-8 as U+FFFD.
+func appendKey(dst, p []byte) []byte {
+	q, _ := json.Marshal(string(bytes.ToValidUTF8(p, []byte("\uFFFD"))))
+	return append(dst, q...)
+}
+
+// viewHTTP shows an HTTP message as {"start":…,"headers":{…},"body":…}:
+// a chunked body joined, a JSON body as JSON, other text as a string.
+func viewHTTP(dst, data []byte) ([]byte, error) {
+	head, body, ok := bytes.Cut(data, []byte("\r\n\r\n"))
+	if !ok {
+		if head, body, ok = bytes.Cut(data, []byte("\n\n")); !ok {
+			return dst, errView
+		}
+	}
+	lines := bytes.Split(head, []byte("\n"))
+	dst = append(dst, `{"start":`...)
+	dst = appendText(dst, bytes.TrimSuffix(lines[0], []byte("\r")))
+	dst = append(dst, `,"headers":{`...)
+	chunked := false
+	for i, l := range lines[1:] {
+		name, val, _ := bytes.Cut(bytes.TrimSuffix(l, []byte("\r")), []byte(":"))
+		val = bytes.TrimSpace(val)
+		if bytes.EqualFold(name, []byte("Transfer-Encoding")) && bytes.Contains(bytes.ToLower(val), []byte("chunked")) {
+			chunked = true
+		}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendKey(dst, name)
+		dst = append(dst, ':')
+		dst = appendText(dst, val)
+	}
+	dst = append(dst, '}')
+	if chunked {
+		body = dechunk(body)
+	}
+	if len(body) > 0 {
+		dst = append(dst, `,"body":`...)
+		if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
+			var b bytes.Buffer
+			json.Compact(&b, t)
+			dst = append(dst, b.Bytes()...)
+		} else {
+			dst = appendText(dst, body)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// dechunk joins the data of a chunked body (as far as it goes).
+func dechunk(p []byte) []byte {
+	var out []byte
+	for {
+		line, rest, ok := bytes.Cut(p, []byte("\n"))
+		if !ok {
+			return out
+		}
+		size, _, _ := bytes.Cut(bytes.TrimSpace(line), []byte(";"))
+		n, err := strconv.ParseInt(string(size), 16, 64)
+		if err != nil || n <= 0 || n > int64(len(rest)) {
+			return out
+		}
+		out = append(out, rest[:n]...)
+		p = bytes.TrimPrefix(rest[n:], []byte("\r\n"))
+	}
+}
+
+// viewRESP shows a RESP value as JSON: arrays, sets and pushes as arrays,
+// maps as objects, strings as strings, errors as {"error":…}.
+func viewRESP(dst, data []byte) ([]byte, error) {
+	if len(data) > 0 && !bytes.ContainsAny(data[:1], "+-:$*%~>_#,(=!|") {
+		// An inline command: its words.
+		dst = append(dst, '[')
+		for i, w := range bytes.Fields(data) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendText(dst, w)
+		}
+		return append(dst, ']'), nil
+	}
+	dst, rest, err := respView(dst, data, 0)
+	if err == nil && len(rest) != 0 {
+		err = errView
+	}
+	return dst, err
+}
+
+func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
+	line, rest, ok := bytes.Cut(p, []byte("\r\n"))
+	if !ok || len(line) == 0 {
+		return dst, nil, errView
+	}
+	t, v := line[0], line[1:]
+	switch t {
+	case '+':
+		return appendText(dst, v), rest, nil
+	case '-':
+		dst = append(dst, `{"error":`...)
+		return append(appendText(dst, v), '}'), rest, nil
+	case ':', '(':
+		if _, ok := respInt(bytes.TrimPrefix(v, []byte("-"))); ok && string(v) != "-1" {
+			return append(dst, v...), rest, nil
+		}
+		return appendText(dst, v), rest, nil
+	case ',':
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return strconv.AppendFloat(dst, f, 'g', -1, 64), rest, nil
+		}
+		return appendText(dst, v), rest, nil
+	case '#':
+		return strconv.AppendBool(dst, string(v) == "t"), rest, nil
+	case '_':
+		return append(dst, "null"...), rest, nil
+	case '$', '=', '!':
+		n, ok := respInt(v)
+		if !ok || n > int64(len(rest)) {
+			return dst, nil, errView
+		}
+		if n < 0 {
+			return append(dst, "null"...), rest, nil
+		}
+		s := rest[:n]
+		if t == '=' && len(s) >= 4 {
+			s = s[4:] // "txt:"
+		}
+		if t == '!' {
+			dst = append(dst, `{"error":`...)
+			dst = append(appendText(dst, s), '}')
+		} else {
+			dst = appendText(dst, s)
+		}
+		return dst, bytes.TrimPrefix(rest[n:], []byte("\r\n")), nil
+	case '*', '~', '>', '%', '|':
+		n, ok := respInt(v)
+		if !ok {
+			return dst, nil, errView
+		}
+		if n < 0 {
+			return append(dst, "null"...), rest, nil
+		}
+		if depth >= maxViewDepth {
+			return dst, nil, errView
+		}
+		var err error
+		if t == '|' { // an attribute: show the value it is about
+			for range 2 * n {
+				if _, rest, err = respView(nil, rest, depth+1); err != nil {
+					return dst, nil, err
+				}
+			}
+			return respView(dst, rest, depth)
+		}
+		open, close := byte('['), byte(']')
+		if t == '%' {
+			open, close = '{', '}'
+		}
+		dst = append(dst, open)
+		for i := range n {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if t == '%' {
+				var key []byte
+				if key, rest, err = respView(nil, rest, depth+1); err != nil {
+					return dst, nil, err
+				}
+				if len(key) == 0 || key[0] != '"' {
+					key = appendKey(nil, key)
+				}
+				dst = append(append(dst, key...), ':')
+			}
+			if dst, rest, err = respView(dst, rest, depth+1); err != nil {
+				return dst, nil, err
+			}
+		}
+		return append(dst, close), rest, nil
+	}
+	return dst, nil, errView
+}
+
+// viewMsgpack shows a msgpack value as JSON: binary as {"b64":…},
+// extension types (Neovim's buffer, window and tabpage handles) as
+// {"ext":type,"data":…}, map keys that are not strings by their JSON.
+func viewMsgpack(dst, data []byte) ([]byte, error) {
+	dst, rest, err := mpView(dst, data, 0)
+	if err == nil && len(rest) != 0 {
+		err = errView
+	}
+	return dst, err
+}
+
+func mpView(dst, p []byte, depth int) ([]byte, []byte, error) {
+	if len(p) == 0 {
+		return dst, nil, errView
+	}
+	b := p[0]
+	h := msgpackHead(b)
+	if h < 0 || len(p) < 1+h {
+		return dst, nil, errView
+	}
+	hd, rest := p[1:1+h], p[1+h:]
+	be := func() uint64 {
+		var v uint64
+		for _, c := range hd {
+			v = v<<8 | uint64(c)
+		}
+		return v
+	}
+	var n uint64
+	kind := byte(0) // 's' string, 'b' bin, 'a' array, 'm' map, 'e' ext
+	switch {
+	case b <= 0x7f:
+		return strconv.AppendUint(dst, uint64(b), 10), rest, nil
+	case b >= 0xe0:
+		return strconv.AppendInt(dst, int64(int8(b)), 10), rest, nil
+	case b <= 0x8f:
+		n, kind = uint64(b&0x0f), 'm'
+	case b <= 0x9f:
+		n, kind = uint64(b&0x0f), 'a'
+	case b <= 0xbf:
+		n, kind = uint64(b&0x1f), 's'
+	case b == 0xc0:
+		return append(dst, "null"...), rest, nil
+	case b == 0xc2, b == 0xc3:
+		return strconv.AppendBool(dst, b == 0xc3), rest, nil
+	case b >= 0xc4 && b <= 0xc6:
+		n, kind = be(), 'b'
+	case b >= 0xc7 && b <= 0xc9:
+		n, kind = be()>>8, 'e'
+	case b == 0xca:
+		return strconv.AppendFloat(dst, float64(math.Float32frombits(binary.BigEndian.Uint32(hd))), 'g', -1, 32), rest, nil
+	case b == 0xcb:
+		f := math.Float64frombits(binary.BigEndian.Uint64(hd))
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return appendText(dst, []byte(strconv.FormatFloat(f, 'g', -1, 64))), rest, nil
+		}
+		return strconv.AppendFloat(dst, f, 'g', -1, 64), rest, nil
+	case b >= 0xcc && b <= 0xcf:
+		return strconv.AppendUint(dst, be(), 10), rest, nil
+	case b >= 0xd0 && b <= 0xd3:
+		v := be()
+		shift := 64 - 8*uint(len(hd))
+		return strconv.AppendInt(dst, int64(v<<shift)>>shift, 10), rest, nil
+	case b >= 0xd4 && b <= 0xd8:
+		n, kind = 1<<(b-0xd4), 'e'
+	case b >= 0xd9 && b <= 0xdb:
+		n, kind = be(), 's'
+	case b == 0xdc || b == 0xdd:
+		n, kind = be(), 'a'
+	case b == 0xde || b == 0xdf:
+		n, kind = be(), 'm'
+	}
+	switch kind {
+	case 's', 'b':
+		if n > uint64(len(rest)) {
+			return dst, nil, errView
+		}
+		if kind == 'b' {
+			dst = append(dst, `{"b64":"`...)
+			dst = base64.StdEncoding.AppendEncode(dst, rest[:n])
+			return append(dst, `"}`...), rest[n:], nil
+		}
+		return appendText(dst, rest[:n]), rest[n:], nil
+	case 'e':
+		typ := int8(hd[len(hd)-1])
+		if n > uint64(len(rest)) {
+			return dst, nil, errView
+		}
+		dst = append(dst, `{"ext":`...)
+		dst = strconv.AppendInt(dst, int64(typ), 10)
+		dst = append(dst, `,"data":`...)
+		if v, r, err := mpView(nil, rest[:n], depth+1); err == nil && len(r) == 0 {
+			dst = append(dst, v...) // Neovim's handles are msgpack integers
+		} else {
+			dst = append(dst, '"')
+			dst = base64.StdEncoding.AppendEncode(dst, rest[:n])
+			dst = append(dst, '"')
+		}
+		return append(dst, '}'), rest[n:], nil
+	}
+	if depth >= maxViewDepth || n > uint64(len(rest)) {
+		return dst, nil, errView
+	}
+	open, close := byte('['), byte(']')
+	if kind == 'm' {
+		open, close = '{', '}'
+	}
+	dst = append(dst, open)
+	var err error
+	for i := range n {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if kind == 'm' {
+			var key []byte
+			if key, rest, err = mpView(nil, rest, depth+1); err != nil {
+				return dst, nil, err
+			}
+			if key[0] != '"' {
+				key = appendKey(nil, key)
+			}
+			dst = append(append(dst, key...), ':')
+		}
+		if dst, rest, err = mpView(dst, rest, depth+1); err != nil {
+			return dst, nil, err
+		}
+	}
+	return append(dst, close), rest, nil
+}
+
+// classifyMsgpack classifies a msgpack-RPC message: [0,msgid,method,params]
+// a request, [1,msgid,error,result] a response (an error when error is not
+// nil), [2,method,params] a notification. The id is msgid as JSON text.
+func classifyMsgpack(data []byte, _ Dir, _ []string) Info {
+	if len(data) < 3 || (data[0] != 0x93 && data[0] != 0x94) {
+		return Info{Err: "msgpack: not an RPC message (an array of 3 or 4)"}
+	}
+	typ := data[1]
+	p := data[2:]
+	var id []byte
+	if typ == 0 || typ == 1 {
+		v, rest, ok := mpUint(p)
+		if !ok {
+			return Info{Err: "msgpack: bad msgid"}
+		}
+		id, p = strconv.AppendUint(nil, v, 10), rest
+	}
+	switch {
+	case typ == 0 && data[0] == 0x94:
+		return Info{Kind: KindRequest, ID: id, Method: mpStr(p)}
+	case typ == 1 && data[0] == 0x94:
+		return Info{Kind: KindResponse, ID: id, IsError: len(p) > 0 && p[0] != 0xc0}
+	case typ == 2 && data[0] == 0x93:
+		return Info{Kind: KindNotification, Method: mpStr(p)}
+	}
+	return Info{Err: "msgpack: not an RPC message type"}
+}
+
+// mpUint reads a msgpack unsigned integer.
+func mpUint(p []byte) (uint64, []byte, bool) {
+	if len(p) == 0 {
+		return 0, nil, false
+	}
+	b := p[0]
+	if b <= 0x7f {
+		return uint64(b), p[1:], true
+	}
+	if b < 0xcc || b > 0xcf {
+		return 0, nil, false
+	}
+	n := 1 << (b - 0xcc)
+	if len(p) < 1+n {
+		return 0, nil, false
+	}
+	var v uint64
+	for _, c := range p[1 : 1+n] {
+		v = v<<8 | uint64(c)
+	}
+	return v, p[1+n:], true
+}
+
+// mpStr returns the bytes of the msgpack string at the start of p.
+func mpStr(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	b := p[0]
+	var n, h int
+	switch {
+	case b >= 0xa0 && b <= 0xbf:
+		n, h = int(b&0x1f), 1
+	case b == 0xd9 && len(p) >= 2:
+		n, h = int(p[1]), 2
+	case b == 0xda && len(p) >= 3:
+		n, h = int(binary.BigEndian.Uint16(p[1:])), 3
+	default:
+		return nil
+	}
+	if len(p) < h+n {
+		return nil
+	}
+	return p[h : h+n]
+}

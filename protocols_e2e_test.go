@@ -1,0 +1,202 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dialWait waits until something accepts connections on the Unix socket at
+// path (its file exists before listen(), so seeing it is not enough).
+func dialWait(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("unix", path)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s: %v", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// need skips the test when a program is missing (.ci/run installs them).
+func need(t *testing.T, progs ...string) {
+	t.Helper()
+	for _, p := range progs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s is not installed (.ci/run installs it)", p)
+		}
+	}
+}
+
+// startProc runs a peer for the test's duration.
+func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// ofType returns the dump lines of one type.
+func ofType(lines []map[string]any, typ string) []map[string]any {
+	var out []map[string]any
+	for _, l := range lines {
+		if l["type"] == typ {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// startNginx runs the real nginx on a Unix socket in dir, serving a JSON
+// file, a JSON answer, a 204, a 503, a chunked body (sub_filter drops the
+// length) and a WebDAV PUT (which answers Expect: 100-continue).
+func startNginx(t *testing.T, dir string) string {
+	t.Helper()
+	need(t, "nginx")
+	html := filepath.Join(dir, "html")
+	os.MkdirAll(html, 0o755)
+	os.WriteFile(filepath.Join(html, "data.json"), []byte(`{"hello":"world","n":[1,2,3]}`+"\n"), 0o644)
+	sock := filepath.Join(dir, "ng.sock")
+	conf := strings.ReplaceAll(`daemon off;
+master_process off;
+worker_processes 1;
+pid DIR/nginx.pid;
+error_log stderr;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path DIR/body;
+  types { application/json json; }
+  server {
+    listen unix:DIR/ng.sock;
+    root DIR/html;
+    location = /json { default_type application/json; return 200 '{"ok":true}'; }
+    location = /nothing { return 204; }
+    location = /fail { return 503 'down'; }
+    location /chunked/ { alias DIR/html/; sub_filter 'world' 'chunks'; sub_filter_once off; sub_filter_types *; }
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+  }
+}
+`, "DIR", dir)
+	path := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	startProc(t, "nginx", "-c", path, "-p", dir)
+	dialWait(t, sock)
+	return sock
+}
+
+// nginx behind the real binary, driven by curl (keep-alive, HEAD,
+// Expect: 100-continue, a 304) and by pipelined requests written at once:
+// every request pairs with its response in order, 204/304/HEAD end without
+// a body, chunked and Content-Length bodies are framed, 5xx are errors and
+// JSON bodies are shown as JSON.
+func TestHTTPNginx(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	front := filepath.Join(dir, "front.sock")
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	curl := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("curl", append([]string{"-sS", "-o", "/dev/null", "--unix-socket", front}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %v: %v\n%s", args, err, out)
+		}
+	}
+	// One keep-alive connection for five requests.
+	curl("http://x/json", "-o", "/dev/null", "http://x/nothing", "-o", "/dev/null", "http://x/fail",
+		"-o", "/dev/null", "http://x/chunked/data.json", "-o", "/dev/null", "http://x/data.json")
+	curl("-I", "http://x/data.json")
+	curl("-T", filepath.Join(dir, "html", "data.json"), "-H", "Expect: 100-continue", "http://x/dav/up.json")
+	curl("-H", "If-None-Match: *", "http://x/data.json")
+
+	// Pipelined: three requests in one write, HEAD in the middle.
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipelined := []string{"GET /chunked/data.json", "HEAD /data.json", "GET /fail", "GET /json"}
+	var reqs string
+	for _, r := range pipelined {
+		reqs += r + " HTTP/1.1\r\nHost: x\r\n\r\n"
+	}
+	if _, err := c.Write([]byte(reqs)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	for _, r := range pipelined {
+		method, _, _ := strings.Cut(r, " ")
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		resp.Body.Close()
+	}
+	c.Close()
+	lines := dumpLines(t, stop())
+
+	type ex struct{ method, status string }
+	var got []ex
+	for _, l := range ofType(lines, "exchange") {
+		m, _ := l["method"].(string)
+		got = append(got, ex{m, l["status"].(string)})
+	}
+	want := []ex{
+		{"GET /json", "ok"}, {"GET /nothing", "ok"}, {"GET /fail", "error"}, {"GET /chunked/data.json", "ok"}, {"GET /data.json", "ok"},
+		{"HEAD /data.json", "ok"}, {"PUT /dav/up.json", "ok"}, {"GET /data.json", "ok"},
+		{"GET /chunked/data.json", "ok"}, {"HEAD /data.json", "ok"}, {"GET /fail", "error"}, {"GET /json", "ok"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("exchanges %v\nwant %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("exchange %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	var sawChunked, sawJSONBody, sawContinue, sawNoBody bool
+	for _, m := range ofType(lines, "message") {
+		if m["reason"] != nil || m["kind"] == "raw" {
+			t.Errorf("a message not decoded: %v", m)
+		}
+		f, _ := m["frame"].(map[string]any)
+		h, _ := f["headers"].(map[string]any)
+		switch {
+		case h["Transfer-Encoding"] == "chunked":
+			// The chunks joined, and shown as the JSON they are.
+			if b, _ := f["body"].(map[string]any); b["hello"] == "chunks" {
+				sawChunked = true
+			}
+		case m["method"] == "100 Continue":
+			sawContinue = m["kind"] == "notification"
+		case m["method"] == "204 No Content" || m["method"] == "304 Not Modified":
+			sawNoBody = f["body"] == nil
+		}
+		if b, _ := f["body"].(map[string]any); b["ok"] == true {
+			sawJSONBody = true
+		}
+	}
+	if !sawChunked || !sawJSONBody || !sawContinue || !sawNoBody {
+		t.Errorf("chunked %v, JSON body %v, 100 Continue as a notification %v, 204/304 without body %v", sawChunked, sawJSONBody, sawContinue, sawNoBody)
+	}
+}

@@ -1,0 +1,179 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dlvPath finds Delve (.ci/run installs it into GOPATH/bin).
+func dlvPath(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("dlv"); err == nil {
+		return p
+	}
+	out, _ := exec.Command("go", "env", "GOPATH").Output()
+	p := filepath.Join(strings.TrimSpace(string(out)), "bin", "dlv")
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("dlv is not installed (.ci/run installs it)")
+	}
+	return p
+}
+
+// Delve's DAP server (dlv dap) behind the real binary with no --id: its
+// responses pair with their requests by request_seq/seq, a failing
+// request is an error.
+func TestDAPDelve(t *testing.T) {
+	dlv := dlvPath(t)
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "d.sock"), filepath.Join(dir, "f.sock")
+	// dlv dap serves one client, then exits: no connection may reach it
+	// before the test's own. It says when it listens; sockscope dials it
+	// only for a client, and a connection to sockscope that is refused
+	// never reaches it, so the first accepted one is the test's.
+	cmd := exec.Command(dlv, "dap", "--listen", "unix:"+up)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
+		t.Fatalf("dlv dap said %q, %v", line, err)
+	}
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	var c net.Conn
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var err error
+		if c, err = net.Dial("unix", front); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sockscope never listened: %v", err)
+		}
+	}
+	send := func(seq int, cmd string, args any) {
+		b, _ := json.Marshal(map[string]any{"seq": seq, "type": "request", "command": cmd, "arguments": args})
+		fmt.Fprintf(c, "Content-Length: %d\r\n\r\n%s", len(b), b)
+	}
+	send(1, "initialize", map[string]any{"adapterID": "go", "clientID": "sockscope", "linesStartAt1": true})
+	br := bufio.NewReader(c)
+	if m, err := readDAP(br); err != nil || m["command"] != "initialize" || m["success"] != true {
+		t.Fatalf("initialize: %v, %v", m, err)
+	}
+	send(2, "evaluate", map[string]any{"expression": "1+1"}) // no program: fails
+	send(3, "disconnect", map[string]any{})
+	for {
+		m, err := readDAP(br)
+		if err != nil {
+			t.Fatalf("reading dlv: %v", err)
+		}
+		if m["command"] == "disconnect" {
+			break
+		}
+	}
+	c.Close()
+	lines := dumpLines(t, stop())
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		got = append(got, fmt.Sprint(e["method"], " ", e["id"], " ", e["status"]))
+	}
+	if want := "initialize 1 ok,evaluate 2 error,disconnect 3 ok"; strings.Join(got, ",") != want {
+		t.Errorf("exchanges %v, want %s", got, want)
+	}
+}
+
+// readDAP reads one Content-Length framed DAP message.
+func readDAP(br *bufio.Reader) (map[string]any, error) {
+	n := -1
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
+			n, _ = strconv.Atoi(v)
+		}
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(body, &m)
+}
+
+// mpv's JSON IPC behind the real binary with no --id: commands pair with
+// their replies by request_id, "error":"success" is a success and any
+// other error an error, property-change events are notifications.
+func TestMpvIPC(t *testing.T) {
+	need(t, "mpv")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "mpv", "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(c)
+	cmds := []string{
+		`{"command":["get_property","volume"],"request_id":1}`,
+		`{"command":["get_property","no-such-property"],"request_id":2}`,
+		`{"command":["observe_property",7,"volume"],"request_id":3}`,
+		`{"command":["set_property","volume",42],"request_id":4}`,
+	}
+	for _, cmd := range cmds {
+		fmt.Fprintln(c, cmd)
+	}
+	replies, changed := 0, false
+	for replies < len(cmds) || !changed {
+		if !sc.Scan() {
+			t.Fatalf("mpv closed: %v (%d replies)", sc.Err(), replies)
+		}
+		var m map[string]any
+		json.Unmarshal(sc.Bytes(), &m)
+		if _, ok := m["request_id"]; ok {
+			replies++
+		}
+		if m["event"] == "property-change" && m["data"] == 42.0 {
+			changed = true
+		}
+	}
+	c.Close()
+	lines := dumpLines(t, stop())
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		got = append(got, fmt.Sprint(e["method"], " ", e["id"], " ", e["status"]))
+	}
+	want := "get_property 1 ok,get_property 2 error,observe_property 3 ok,set_property 4 ok"
+	if strings.Join(got, ",") != want {
+		t.Errorf("exchanges %v, want %s", got, want)
+	}
+	events := 0
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] == "notification" && m["method"] == "property-change" {
+			events++
+		}
+	}
+	if events == 0 {
+		t.Error("no property-change notification")
+	}
+}

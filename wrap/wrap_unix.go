@@ -1,0 +1,105 @@
+//go:build unix
+
+package wrap
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// sysChild is nothing on Unix: the process group and the parent-death
+// signal are set when the child starts.
+type sysChild struct{}
+
+// start starts the child in a process group of its own, on Linux with a
+// parent-death signal. That signal is sent when the thread that started the
+// child ends, so the thread stays locked until the child is reaped.
+func (ch *Child) start() error {
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(attr)
+	ch.cmd.SysProcAttr = attr
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the child
+		if err := ch.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		ch.setStatus(ch.cmd.Wait())
+	}()
+	return <-started
+}
+
+// signalOf returns the signal that killed the process, if one did.
+func signalOf(ps *os.ProcessState) os.Signal {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ws.Signal()
+	}
+	return nil
+}
+
+// Forwarded are the signals ForwardSignals passes on to the child.
+var Forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// ForwardSignals passes SIGINT, SIGTERM and SIGHUP sent to sockscope on to
+// the child, until ctx is done or the child exits; sockscope itself goes on
+// until the child has exited.
+func (ch *Child) ForwardSignals(ctx context.Context) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, Forwarded...)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case s := <-sigs:
+			ch.cmd.Process.Signal(s)
+		case <-ch.exited:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Kill kills the child's process group, if the child still runs.
+func (ch *Child) Kill() {
+	select {
+	case <-ch.exited:
+		return
+	default:
+	}
+	syscall.Kill(-ch.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// Exit ends sockscope as the child ended: with its exit code, or by the
+// signal that killed it. A signal whose default action Go's runtime takes
+// over (SIGQUIT, SIGABRT and the synchronous ones, which would print a
+// stack dump) ends it with status 128+n instead, as a shell reports it.
+func Exit(st Status) {
+	if s, ok := st.Signal.(syscall.Signal); ok {
+		switch s {
+		case syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGSEGV, syscall.SIGBUS,
+			syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS:
+		default:
+			signal.Reset(s)
+			syscall.Kill(os.Getpid(), s)
+			// A stopped or ignored signal (inherited as ignored) returns:
+			// wait a moment for the signal to land, then say it as a shell
+			// would.
+			time.Sleep(100 * time.Millisecond)
+		}
+		os.Exit(128 + int(s))
+	}
+	if st.Err != nil || st.Code < 0 {
+		os.Exit(1)
+	}
+	os.Exit(st.Code)
+}
+
+// isErrClosed reports a read from a closed file.
+func isErrClosed(err error) bool { return errors.Is(err, os.ErrClosed) }

@@ -1,0 +1,153 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// wrapped starts the real binary wrapping argv, its stdin a pipe of the
+// test's, its stdout read line by line and its stderr kept.
+type wrapped struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	errBuf *bytes.Buffer
+}
+
+func startWrapped(t *testing.T, args ...string) *wrapped {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+shortDir(t))
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &wrapped{cmd: cmd, in: in, out: bufio.NewReader(out), errBuf: &bytes.Buffer{}}
+	cmd.Stderr = w.errBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return w
+}
+
+// line reads the next line sockscope's stdout gives (the child's).
+func (w *wrapped) line(t *testing.T) string {
+	t.Helper()
+	l, err := w.out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the child's stdout: %v (stderr: %s)", err, w.errBuf)
+	}
+	return strings.TrimSuffix(l, "\n")
+}
+
+// status waits for sockscope to exit and returns its exit code and the
+// signal that killed it, if one did.
+func (w *wrapped) status(t *testing.T) (int, syscall.Signal) {
+	t.Helper()
+	err := w.cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	ws := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return -1, ws.Signal()
+	}
+	return ws.ExitStatus(), 0
+}
+
+// Exit statuses and signals are the child's, as if the parent had run it.
+func TestWrapExitStatus(t *testing.T) {
+	t.Run("code", func(t *testing.T) {
+		w := startWrapped(t, "--", "sh", "-c", "echo hi; exit 7")
+		if l := w.line(t); l != "hi" {
+			t.Fatalf("stdout %q", l)
+		}
+		if code, sig := w.status(t); code != 7 || sig != 0 {
+			t.Fatalf("exit %d, signal %v: want 7 (stderr: %s)", code, sig, w.errBuf)
+		}
+	})
+	t.Run("killed by SIGTERM", func(t *testing.T) {
+		w := startWrapped(t, "--", "sh", "-c", "kill -TERM $$")
+		if code, sig := w.status(t); sig != syscall.SIGTERM {
+			t.Fatalf("exit %d, signal %v: want death by SIGTERM (stderr: %s)", code, sig, w.errBuf)
+		}
+	})
+	t.Run("SIGINT reaches the child", func(t *testing.T) {
+		w := startWrapped(t, "--", "sh", "-c", `trap 'echo got-int; exit 3' INT; echo ready; while :; do sleep 0.02; done`)
+		if l := w.line(t); l != "ready" {
+			t.Fatalf("stdout %q", l)
+		}
+		w.cmd.Process.Signal(syscall.SIGINT)
+		if l := w.line(t); l != "got-int" {
+			t.Fatalf("stdout %q, want the child's trap", l)
+		}
+		if code, sig := w.status(t); code != 3 || sig != 0 {
+			t.Fatalf("exit %d, signal %v: want 3", code, sig)
+		}
+	})
+	t.Run("closing stdin closes the child's", func(t *testing.T) {
+		w := startWrapped(t, "--", "sh", "-c", `cat; echo stdin-closed`)
+		io.WriteString(w.in, "abc\n")
+		if l := w.line(t); l != "abc" {
+			t.Fatalf("stdout %q", l)
+		}
+		w.in.Close()
+		if l := w.line(t); l != "stdin-closed" {
+			t.Fatalf("stdout %q", l)
+		}
+		if _, err := w.out.ReadByte(); err != io.EOF {
+			t.Fatalf("stdout goes on after the child's ended: %v", err)
+		}
+		if code, sig := w.status(t); code != 0 || sig != 0 {
+			t.Fatalf("exit %d, signal %v", code, sig)
+		}
+	})
+	t.Run("the child dies with sockscope", func(t *testing.T) {
+		pidFile := filepath.Join(shortDir(t), "pid")
+		w := startWrapped(t, "--", "sh", "-c", `echo $$ > "$0"; echo ready; exec sleep 60`, pidFile)
+		w.line(t)
+		b, _ := os.ReadFile(pidFile)
+		pid := strings.TrimSpace(string(b))
+		w.cmd.Process.Kill() // SIGKILL: sockscope has no say, the kernel does
+		w.cmd.Wait()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out, _ := exec.Command("ps", "-o", "stat=", "-p", pid).Output()
+			if st := strings.TrimSpace(string(out)); st == "" || strings.HasPrefix(st, "Z") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the child (pid %s) outlived sockscope", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	t.Run("nothing of sockscope's on stdout", func(t *testing.T) {
+		w := startWrapped(t, "-w", filepath.Join(shortDir(t), "s.jsonl"), "--", "sh", "-c", "printf x")
+		w.in.Close()
+		rest, _ := io.ReadAll(w.out)
+		if string(rest) != "x" {
+			t.Fatalf("stdout %q, want the child's only", rest)
+		}
+		if code, _ := w.status(t); code != 0 {
+			t.Fatalf("exit %d: %s", code, w.errBuf)
+		}
+	})
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"sockscope/capture"
+	"sockscope/session"
+	"sockscope/ui"
+	"sockscope/wrap"
+)
+
+// drainWait bounds how long a wrapped child's stdout and stderr may stay
+// open once it exited (a process it started may hold them): what is
+// written meanwhile is still forwarded.
+const drainWait = 2 * time.Second
+
+// runWrap runs argv with its stdio through sockscope and ends as it ends:
+// with its exit status, or by the signal that killed it. It returns only
+// when the child could not be run.
+func runWrap(ctx context.Context, o options, argv []string) error {
+	switch {
+	case o.dump:
+		return errors.New("--dump writes on stdout, which is the wrapped child's: record with -w FILE instead")
+	case o.listen != "":
+		return errors.New("--listen: a wrapped child's connection is its stdio")
+	case o.headless && o.uiTTY != "":
+		return errors.New("--headless and --ui: choose one")
+	}
+	cfg, err := engineConfig(o)
+	if err != nil {
+		return err
+	}
+	name := strings.Join(argv, " ")
+	cfg.Header = session.Header{Upstream: "stdio:" + name, Listen: "stdio"}
+	var tty *os.File
+	if o.uiTTY != "" {
+		if tty, err = os.OpenFile(o.uiTTY, os.O_RDWR, 0); err != nil {
+			return fmt.Errorf("--ui: %w", err)
+		}
+		defer tty.Close()
+	}
+	fs := startFeed(o, true, "wraps "+name, feedHeader(cfg))
+	if fs != nil {
+		cfg.Sinks = append(cfg.Sinks, fs.Sink())
+		defer fs.Close()
+	}
+	e, err := capture.New(cfg) // the recording is created before the child runs
+	if err != nil {
+		return err
+	}
+	ch, err := wrap.Start(exec.Command(argv[0], argv[1:]...))
+	if err != nil {
+		e.Start(context.Background()) // nothing to capture: only to close the recording
+		e.Stop()
+		fmt.Fprintln(os.Stderr, "sockscope:", err)
+		return exitError(127) // as a shell says a command it could not run
+	}
+	defer ch.Kill() // the child never outlives sockscope
+	fwd, stopFwd := context.WithCancel(context.Background())
+	defer stopFwd()
+	go ch.ForwardSignals(fwd)
+
+	run, stop := context.WithCancel(context.Background())
+	defer stop()
+	stdio := wrap.Stdio(os.Stdin, os.Stdout)
+	e.Start(run, capture.NewWrap(stdio, ch.Conn, name, ch.Stderr, os.Stderr))
+	if fs != nil {
+		go fs.Serve(run, e.Store, e)
+	}
+	uiDone := make(chan struct{})
+	if tty != nil {
+		go func() {
+			defer close(uiDone)
+			// Quitting the UI leaves the child running: it is the parent's.
+			err := ui.Run(run, e.Store, ui.Options{Listen: "stdio", Upstream: name, Control: uiControl{e}, TTY: tty, NoSignals: true})
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "sockscope: ui:", err)
+			}
+		}()
+	} else {
+		close(uiDone)
+	}
+
+	st := ch.Wait()
+	stdio.EndInput()
+	drain, cancel := context.WithTimeout(run, drainWait)
+	e.Wait(drain) // the relay ends with the child's stdout, the stream with its stderr
+	cancel()
+	if fs != nil {
+		fs.Close()
+	}
+	stop()
+	<-uiDone
+	if err := e.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope:", err)
+	}
+	if st.Err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope:", st.Err)
+	}
+	wrap.Exit(st)
+	return nil
+}
