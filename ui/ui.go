@@ -53,6 +53,10 @@ type Options struct {
 	// NoSignals leaves SIGINT and SIGTERM to the caller (a wrapped child
 	// gets them), instead of quitting the UI.
 	NoSignals bool
+	// Feed, if set, says what the feed an attached UI reads skipped (the
+	// status bar, and a marker in the list where it was) and whether it
+	// ended.
+	Feed func() FeedStatus
 }
 
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
