@@ -130,7 +130,8 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
 				Injected: rec.Injected, Withheld: rec.Withheld})
 		case session.TypeGap:
-			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes})
+			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,
+				Whole: true}) // the instance skips whole frames
 		case session.TypeClose:
 			delete(open, id)
 			var cerr error
