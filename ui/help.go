@@ -59,7 +59,7 @@ func (m Model) fullHelp() [][]key.Binding {
 		m.focusedBindings(),
 		{k.NextPane, k.PrevPane, k.Enter, k.Back, k.Conns, k.Stats},
 		{k.Filter, k.Raw, k.Pause, k.Clear, k.Help, k.Quit},
-		append(m.detail.selectionBindings(), k.Copy, k.Write),
+		append(m.detail.selectionBindings(), k.Copy, k.Write, k.Export),
 		{k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand},
 	}
 	if m.hasInterceptor() {

@@ -211,6 +211,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m, cmd = m.edited(msg)
 	case heldMsg, icDoneMsg, heldActMsg, commandMsg, interceptExprMsg, toggleMsg, fabricateMsg, openComposeMsg, openLineMsg:
 		m, cmd = m.interceptUpdate(msg)
+	case exportMsg, exportedMsg:
+		m, cmd = m.exportUpdate(msg)
 	case filterMsg:
 		m.filter = msg.f
 		if msg.changed {
@@ -280,7 +282,7 @@ func (m Model) refresh() (Model, tea.Cmd) {
 // applyQuery rebuilds the list for the typed filter and the selected
 // connection.
 func (m Model) applyQuery() (Model, tea.Cmd) {
-	q := m.filter.applied.WithConn(m.conns.sel)
+	q := m.c.bindReplay(m.filter.applied.WithConn(m.conns.sel))
 	var cmd tea.Cmd
 	m.list, cmd = m.list.setQuery(q)
 	if m.area == areaStats {
