@@ -54,6 +54,10 @@ type Options struct {
 	// NoSignals leaves SIGINT and SIGTERM to the caller (a wrapped child
 	// gets them), instead of quitting the UI.
 	NoSignals bool
+	// Feed, if set, says what the feed an attached UI reads skipped (the
+	// status bar, and a marker in the list where it was) and whether it
+	// ended.
+	Feed func() FeedStatus
 	// Replay, if set, says the UI shows a replay's own capture: each
 	// replayed request carries its comparison with the recorded response
 	// (the list, the detail pane's diff view, status:differs), and the
