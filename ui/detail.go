@@ -105,6 +105,8 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 	switch {
 	case seq == 0:
 		lines = nil
+	case isHeldSeq(seq):
+		lines = m.heldBody(seq)
 	case raw:
 		if msg, ok := m.c.st.Message(seq); ok {
 			lines = messageBody(&msg, m.width, m.hex, &m.c.styles)
@@ -294,7 +296,9 @@ func (m detailModel) selectionBindings() []key.Binding {
 // title is the information in the pane's title line.
 func (m detailModel) title(raw bool, seq uint64) string {
 	info := ""
-	if seq != 0 && !raw {
+	if isHeldSeq(seq) {
+		info = "held: a forward · e edit · d drop · f answer · x hex · y copy · w write"
+	} else if seq != 0 && !raw {
 		info = "h/l request/response · x hex · y copy · w write"
 	} else if seq != 0 {
 		info = "x hex · y copy · w write"

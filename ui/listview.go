@@ -98,13 +98,15 @@ func (m listModel) header(w int) string {
 func (m listModel) view(w int, focused bool) []string {
 	lines := make([]string, 0, m.height+1)
 	lines = append(lines, m.header(w))
-	n := m.idx.len()
+	n := m.count()
 	_, ti := m.positions()
 	for i := ti; i < n && len(lines) <= m.height; i++ {
-		seq := m.idx.at(i)
+		seq := m.at(i)
 		selected := seq == m.sel
 		var line string
-		if m.idx.raw {
+		if h, ok := m.heldAt(seq); ok {
+			line = m.heldLine(&h, w, selected)
+		} else if m.idx.raw {
 			msg, ok := m.c.st.Message(seq)
 			if !ok {
 				continue
