@@ -96,7 +96,8 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 		return m
 	}
 	sameSel := k.seq == m.key.seq && k.raw == m.key.raw
-	if following && !sameSel && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && time.Since(m.builtAt) < followEvery {
+	// A held frame waits for the user: it is shown at once.
+	if following && !sameSel && !isHeldSeq(seq) && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && time.Since(m.builtAt) < followEvery {
 		return m
 	}
 	start := time.Now()
