@@ -8,6 +8,9 @@ import (
 // keys the detail pane takes from any pane, and finally the focused pane.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := &m.c.keys
+	if m, cmd, ok := m.heldRowKey(msg); ok {
+		return m, cmd
+	}
 	switch {
 	case keyMatches(msg, k.Quit):
 		return m, tea.Quit

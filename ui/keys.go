@@ -93,6 +93,7 @@ type keyContext struct {
 	focus     focus
 	raw       bool // the raw stream is shown
 	haveSel   bool // a row or message is selected
+	heldSel   bool // the selection is a held frame, not the store's
 	filtered  bool // a filter or a connection restricts the list
 	helpShown bool
 	control   bool // Options.Control is set
@@ -109,12 +110,12 @@ func (k *keyMap) setContext(ctx keyContext) {
 		k.Enter.SetHelp("enter", "open detail")
 	}
 	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown))
-	k.Side.SetEnabled(!ctx.raw && ctx.haveSel)
+	k.Side.SetEnabled(!ctx.raw && ctx.haveSel && !ctx.heldSel)
 	k.Hex.SetEnabled(ctx.haveSel)
 	k.Copy.SetEnabled(ctx.haveSel)
 	k.Write.SetEnabled(ctx.haveSel)
 	for _, b := range []*key.Binding{&k.Resend, &k.Edit, &k.Compose, &k.ComposeNew, &k.CopyCommand} {
-		b.SetEnabled(ctx.control && ctx.haveSel)
+		b.SetEnabled(ctx.control && ctx.haveSel && !ctx.heldSel) // a held frame has a, e, d, f
 	}
 	for _, b := range []*key.Binding{&k.Intercept, &k.InterceptToggle, &k.Command} {
 		b.SetEnabled(ctx.intercept)

@@ -98,7 +98,7 @@ func (m listModel) header(w int) string {
 func (m listModel) view(w int, focused bool) []string {
 	lines := make([]string, 0, m.height+1)
 	lines = append(lines, m.header(w))
-	n := m.idx.len()
+	n := m.count()
 	_, ti := m.positions()
 	marks := m.skipMarks()
 	var prev time.Time // of the entry above, for the skip markers
@@ -108,13 +108,15 @@ func (m listModel) view(w int, focused bool) []string {
 	shown, selLine := 0, -1
 	i := ti
 	for ; i < n && shown < m.height; i++ {
-		seq := m.idx.at(i)
+		seq := m.at(i)
 		selected := seq == m.sel
 		var (
 			line string
 			at   time.Time
 		)
-		if m.idx.raw {
+		if h, ok := m.heldAt(seq); ok {
+			line, at = m.heldLine(&h, w, selected), h.Since
+		} else if m.idx.raw {
 			msg, ok := m.c.st.Message(seq)
 			if !ok {
 				continue
@@ -165,7 +167,10 @@ func (m listModel) view(w int, focused bool) []string {
 
 // entryTime is when the entry at position i began.
 func (m listModel) entryTime(i int) (time.Time, bool) {
-	seq := m.idx.at(i)
+	seq := m.at(i)
+	if h, ok := m.heldAt(seq); ok {
+		return h.Since, true
+	}
 	if m.idx.raw {
 		msg, ok := m.c.st.Message(seq)
 		return msg.At, ok

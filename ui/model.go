@@ -238,6 +238,7 @@ func (m Model) settle() Model {
 		focus:     m.focus,
 		raw:       m.list.raw(),
 		haveSel:   m.list.sel != 0,
+		heldSel:   isHeldSeq(m.list.sel),
 		filtered:  m.filter.active() || m.conns.sel != 0,
 		helpShown: m.helpShown(),
 		control:   m.c.opts.Control != nil,

@@ -109,6 +109,9 @@ func (m Model) selectedMessage() (protocol.Message, string, bool) {
 	if seq == 0 {
 		return protocol.Message{}, "", false
 	}
+	if h, ok := m.selectedHeld(); ok {
+		return heldMessage(&h), fmt.Sprintf("sockscope-held-%d", h.ID), true
+	}
 	if m.list.raw() {
 		msg, ok := m.c.st.Message(seq)
 		return msg, fmt.Sprintf("sockscope-msg-%d", seq), ok
