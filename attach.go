@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	xterm "github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -124,7 +127,7 @@ func attach(ctx context.Context, paths []string) error {
 	for _, p := range paths {
 		r, err := feed.Dial(p)
 		if err != nil {
-			return err
+			return noFeed(p, err)
 		}
 		remotes = append(remotes, r)
 		srcs = append(srcs, r)
@@ -157,6 +160,19 @@ func attach(ctx context.Context, paths []string) error {
 	cancel()
 	e.Stop()
 	return uiErr
+}
+
+// noFeed says why the feed at path could not be attached to: nobody
+// publishes one there (no such sockscope, or it was killed), or err.
+func noFeed(path string, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	who := "at " + path
+	if pid, perr := strconv.Atoi(strings.TrimSuffix(filepath.Base(path), ".sock")); perr == nil && filepath.Dir(path) == feed.Dir() {
+		who = "with pid " + strconv.Itoa(pid)
+	}
+	return fmt.Errorf("no sockscope %s is running with a feed (%v); `sockscope attach --list` lists those that are", who, err)
 }
 
 // feedControl is an attached view's control port as the UI's.

@@ -1,0 +1,91 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --ui TTY: a wrapped sockscope shows its UI on another terminal (a tmux
+// pane whose own program reads nothing), with history and live rows, while
+// the child's stdout reaches the parent byte for byte with not one byte of
+// the UI's, and its stderr passes through unchanged. Quitting that UI leaves
+// the child running; the child's exit is sockscope's.
+func TestWrapUITTY(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	tm := newTerm(t, subdir(t, dir, "ui"), 160, 40, nil, "sleep", "100000")
+	tty := strings.TrimSpace(tm.tmux("display", "-p", "-t", "ss", "#{pane_tty}"))
+	if !strings.HasPrefix(tty, "/dev/") {
+		t.Fatalf("the pane's tty: %q", tty)
+	}
+	rec := filepath.Join(dir, "rec.jsonl")
+	cmd := exec.Command(binary, "--ui", tty, "-w", rec, "--", "node", "testdata/node/jsonrpc-echo-stdio.js")
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "TERM=xterm-256color")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	br := bufio.NewReader(out)
+	var got, want bytes.Buffer
+	id := 0
+	call := func(method, params, reply string) {
+		t.Helper()
+		id++
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", id, method, params)
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the reply to %d: %v (so far %q)", id, err, got.String())
+		}
+		got.WriteString(line)
+		fmt.Fprintf(&want, `{"jsonrpc":"2.0","id":%d,%s}`+"\n", id, reply)
+	}
+	call("echo", `{"s":"é ☃ \u0001"}`, `"result":{"s":"é ☃ \u0001"}`)
+	call("fail", `{}`, `"error":{"code":-32000,"message":"fail"}`)
+	tm.rowsWith("the UI on the other terminal, with the history", map[string]string{"echo": "ok", "fail": "error"})
+	call("nosuch", `[]`, `"error":{"code":-32601,"message":"Method not found"}`)
+	tm.rowsWith("the live exchange", map[string]string{"nosuch": "error"})
+
+	// Quitting the UI leaves the terminal as it was and the child running.
+	tm.keys("q")
+	tm.waitScreen("the UI gone from the terminal", func(s string) error {
+		if len(listRows(s)) > 0 {
+			return fmt.Errorf("rows still on screen")
+		}
+		return nil
+	})
+	call("echo", `{"after":"the UI"}`, `"result":{"after":"the UI"}`)
+	in.Close()
+	rest, err := io.ReadAll(br)
+	got.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sockscope --ui: %v; stderr:\n%s", err, stderr.String())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("stdout:\n%q\nwant:\n%q", got.String(), want.String())
+	}
+	if stderr.String() != "jsonrpc-echo-stdio: ready\n" {
+		t.Errorf("stderr: %q, want the child's alone", stderr.String())
+	}
+	if frames := recordedFrames(t, rec); len(frames) < 8 {
+		t.Errorf("recorded %d frames, want the 8 exchanged", len(frames))
+	}
+}
