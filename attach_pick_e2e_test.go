@@ -99,8 +99,11 @@ func TestAttachAll(t *testing.T) {
 		t.Fatalf("connections: one #%s liveone #%s, two #%s livetwo #%s echo #%s: want one number for each instance, apart\n%s",
 			c1, connOf(s, "liveone"), c2, connOf(s, "livetwo"), connOf(s, "echo"), s)
 	}
-	if !strings.Contains(s, strconv.Itoa(one.pid())) || !strings.Contains(s, strconv.Itoa(two.pid())) {
-		t.Errorf("the status bar names not both instances (%d, %d):\n%s", one.pid(), two.pid(), s)
+	// Each connection says whose it is, as the status bar names them.
+	for _, w := range []*instance{one, two} {
+		if p := strconv.Itoa(w.pid()); !strings.Contains(s, p+": wraps") || !strings.Contains(s, p+":stdio") {
+			t.Errorf("instance %s and its connection are not named:\n%s", p, s)
+		}
 	}
 
 	// The echo is instance two's: its resend goes there and comes back on

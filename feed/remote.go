@@ -122,8 +122,12 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 		switch rec.Type {
 		case session.TypeOpen:
 			open[id] = true
+			client := rec.Client
+			if r.ids != nil { // merged: whose connection it is, as the status bar names them
+				client = fmt.Sprintf("%d:%s", r.hello.PID, client)
+			}
 			q.Put(event.Event{Type: event.Open, Conn: id, At: rec.At, Peer: &event.Peer{
-				Client: rec.Client, Listen: rec.Listen, Upstream: rec.Upstream,
+				Client: client, Listen: rec.Listen, Upstream: rec.Upstream,
 				PID: rec.PID, UID: rec.UID, Process: rec.Process,
 			}})
 		case session.TypeFrame:
