@@ -39,6 +39,14 @@ type RowSink interface {
 	Row(r *store.Row)
 }
 
+// EndSink is a Sink that also learns the end of a row the store no longer
+// holds (a request pending so long that the bounded store evicted its row):
+// its final status and the reply that answered it (nil for none). An index
+// of the session, which keeps every row, completes the row from it.
+type EndSink interface {
+	Ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool)
+}
+
 // sinks is the observer's list of Sinks, with the ones that failed left
 // out.
 type sinks struct {
@@ -61,6 +69,14 @@ func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing) {
 func (ss *sinks) exchange(r *store.Row) {
 	for _, s := range ss.list {
 		s.Exchange(r)
+	}
+}
+
+func (ss *sinks) ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	for _, s := range ss.list {
+		if es, ok := s.(EndSink); ok {
+			es.Ended(row, st, resp, gap)
+		}
 	}
 }
 
