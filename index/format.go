@@ -61,7 +61,7 @@ const (
 	rowSize   = 128
 	connSize  = 256
 	// msgsPerBlock and rowsPerBlock are how many records a block holds.
-	msgsPerBlock = (BlockSize - blockHead) / msgSize
+	msgsPerBlock  = (BlockSize - blockHead) / msgSize
 	rowsPerBlock  = (BlockSize - blockHead) / rowSize
 	connsPerBlock = (BlockSize - blockHead) / connSize
 	// idInline and methodInline are the bytes of a row's id and method kept

@@ -19,7 +19,7 @@ type Index struct {
 	mu     sync.Mutex
 	f      *os.File
 	h      header
-	blocks int64      // blocks in the file, the header's included
+	blocks int64           // blocks in the file, the header's included
 	tables [nKinds][]int64 // block numbers by kind
 	// cur is the block of each kind being filled (nil: none yet); it is
 	// written out on flush, and read from memory until then.
