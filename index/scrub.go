@@ -51,6 +51,7 @@ func (v *View) SlowLatency() time.Duration {
 
 func (v *View) nextRow(seq uint64, back bool, ok func(*store.Row) bool) (uint64, bool) {
 	_, next := v.RowBounds()
+	seq = min(seq, next)
 	for i := 0; i < maxScrub; i++ {
 		if back {
 			seq--
