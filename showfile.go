@@ -36,7 +36,9 @@ func showFile(ctx context.Context, o fileOptions, path string, follow bool) erro
 type fileNav struct{ *index.View }
 
 // Search implements ui.FileNav.
-func (n fileNav) Search(ctx context.Context, text string) ui.FileSearch { return n.View.Search(ctx, text) }
+func (n fileNav) Search(ctx context.Context, text string) ui.FileSearch {
+	return n.View.Search(ctx, text)
+}
 
 // Sparkline implements ui.FileNav: the timeline in at most w spans.
 func (n fileNav) Sparkline(w int) (rate []int64, lat []time.Duration) {
