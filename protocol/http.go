@@ -10,10 +10,15 @@ const maxHTTPHead = 64 << 10
 
 // httpLink is what the two HTTP framers of one connection share: for each
 // request, whether its response has no body (HEAD), in order. The request
-// normally reaches the observer before its response; when it did not, the
-// response is framed as if it had a body.
+// normally reaches the observer before its response (the two directions
+// are read in parallel, so it may not): a response whose request is not
+// known yet, and whose would-be body starts as a response does, is taken
+// for the bodiless answer to a HEAD.
 type httpLink struct {
 	noBody ring // Pending.Token 1: the request was HEAD
+	// early counts responses framed before their request was seen: the
+	// requests, when they come, are theirs, not later responses'.
+	early int
 }
 
 // httpState is where an HTTP framer is in the current message.
@@ -42,6 +47,9 @@ type httpFramer struct {
 	eol   int
 	num   int64 // the chunk size being read
 	inHex bool  // the chunk-size line's digits are still being read
+	// unsure: the body being read is of a response whose request is not
+	// known yet; nothing of it has been read.
+	unsure bool
 }
 
 func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
@@ -81,6 +89,17 @@ func (h *httpFramer) Feed(chunk []byte, emit func(Frame)) {
 				return
 			}
 		case httpBody, httpChunkData:
+			if h.unsure {
+				if i == len(chunk) {
+					break
+				}
+				h.unsure = false
+				if rest := chunk[i:min(len(chunk), i+7)]; bytes.HasPrefix([]byte("HTTP/1."), rest) {
+					h.st, h.n = httpHead, 0 // the answer to a HEAD: no body
+					g.complete(chunk, i, emit)
+					continue
+				}
+			}
 			k := int(min(h.n, int64(len(chunk)-i)))
 			i += k
 			h.n -= int64(k)
@@ -178,9 +197,13 @@ func (h *httpFramer) head(p []byte) string {
 			if string(line[:sp]) == "HEAD" {
 				head = 1
 			}
-			h.link.noBody.push(Pending{Token: head})
-			if h.link.noBody.n > DefaultMaxPending {
-				h.link.noBody.pop()
+			if h.link.early > 0 { // its response was framed already
+				h.link.early--
+			} else {
+				h.link.noBody.push(Pending{Token: head})
+				if h.link.noBody.n > DefaultMaxPending {
+					h.link.noBody.pop()
+				}
 			}
 		}
 	}
@@ -205,6 +228,7 @@ func (h *httpFramer) head(p []byte) string {
 		}
 	}
 	h.st, h.n = httpHead, 0
+	unknown := false // a response whose request is not known yet
 	if resp {
 		switch {
 		case status == 101:
@@ -215,8 +239,10 @@ func (h *httpFramer) head(p []byte) string {
 		}
 		noBody := false
 		if h.link != nil {
-			if p, ok := h.link.noBody.pop(); ok {
-				noBody = p.Token == 1
+			p, ok := h.link.noBody.pop()
+			noBody, unknown = p.Token == 1, !ok
+			if unknown {
+				h.link.early++
 			}
 		}
 		if noBody || status == 204 || status == 304 {
@@ -227,7 +253,7 @@ func (h *httpFramer) head(p []byte) string {
 	case chunked:
 		h.st, h.num, h.inHex = httpChunkSize, 0, true
 	case length > 0:
-		h.st, h.n = httpBody, length
+		h.st, h.n, h.unsure = httpBody, length, resp && unknown
 	case length < 0 && resp:
 		h.st = httpToClose
 	}

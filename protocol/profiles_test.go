@@ -56,6 +56,23 @@ func TestHTTPHead(t *testing.T) {
 	}
 }
 
+// The two directions are read in parallel, so the answer to a HEAD may
+// reach the framer before the HEAD itself: a would-be body that starts as a
+// response does is no body, and the requests seen late are the early
+// responses', so the next exchanges frame as they should.
+func TestHTTPHeadAnsweredBeforeSeen(t *testing.T) {
+	pair := NewFramerPair(FramingAuto, 1000)
+	got := run(t, pair[S2C], 1000, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\ndown"))
+	if len(got) != 2 || got[0].Data != "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" || got[1].Data != "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\ndown" {
+		t.Fatalf("responses before their requests: %v", got)
+	}
+	run(t, pair[C2S], 1000, false, []byte("HEAD / HTTP/1.1\r\n\r\nGET /busy HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n"))
+	got = run(t, pair[S2C], 1000, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+	if len(got) != 1 || got[0].Data != "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" {
+		t.Fatalf("the next response, its request seen in time: %v", got)
+	}
+}
+
 // Bytes that turn out not to be the protocol are passed on raw, with the
 // reason, from there on; nothing is lost.
 func TestProfileFallsBackToRaw(t *testing.T) {
