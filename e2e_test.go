@@ -67,17 +67,35 @@ func shortDir(t *testing.T) string {
 	return dir
 }
 
-// waitFor polls until path exists.
-func waitFor(t *testing.T, path string) {
+// waitListening waits until the Unix socket at path accepts a connection,
+// retrying for up to 20 s. Its file exists from bind(), before listen(), so
+// only a connection tells that it listens. The probe is closed at once: a
+// sockscope listening there relays it as its connection 1 (connections are
+// numbered in the order they connect), without messages.
+func waitListening(t *testing.T, path string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
+	for {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			c.Close()
 			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never accepted a connection: %v", path, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("%s never appeared", path)
+}
+
+// waitFile polls until the regular file at path exists (a session file
+// sockscope creates as it starts).
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	eventually(t, path+" to exist", func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 }
 
 // sockscope runs the real binary with args; stop sends SIGINT and returns
@@ -148,7 +166,7 @@ func TestNodeSeedThroughDump(t *testing.T) {
 	}
 
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	client := exec.Command("node", "testdata/node/seed-client.js", front)
 	client.Stderr = os.Stderr
 	cout, err := client.Output()
@@ -160,6 +178,9 @@ func TestNodeSeedThroughDump(t *testing.T) {
 	byMethod := map[string]map[string]any{}
 	var orphans, opens, closes int
 	for _, l := range lines {
+		if l["conn"] == float64(1) {
+			continue // waitListening's probe
+		}
 		switch l["type"] {
 		case "open":
 			opens++
@@ -251,7 +272,7 @@ func TestPipelinedCallsAllPair(t *testing.T) {
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	echoServer(t, svc)
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 
 	c, err := net.Dial("unix", front)
 	if err != nil {
@@ -295,7 +316,7 @@ func TestRecordThenShow(t *testing.T) {
 	svc, front, file := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
 	echoServer(t, svc)
 	stop := sockscope(t, "--dump", "--lossless", "--record", file, "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	for conn := 0; conn < 3; conn++ {
 		c, err := net.Dial("unix", front)
 		if err != nil {
@@ -329,7 +350,8 @@ func TestRecordThenShow(t *testing.T) {
 	for _, r := range recordedFrames(t, file) {
 		framings[fmt.Sprint(r.Conn, " ", r.Framing)]++
 	}
-	if framings["4 content-length"] != 6 || framings["1 lines"] != 102 {
+	// Connection 1 is waitListening's probe.
+	if framings["5 content-length"] != 6 || framings["2 lines"] != 102 {
 		t.Errorf("recorded framings %v, want each frame's own", framings)
 	}
 	out, err := exec.Command(binary, "show", "--dump", file).Output()
@@ -369,10 +391,10 @@ func TestRecordThenShow(t *testing.T) {
 	for _, n := range want {
 		total += n
 	}
-	if total != 3*(2+50+100+2)+(2+6+6) {
-		t.Fatalf("live dump has %d lines, want 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw) + an LSP one (open, close, 6 messages, 6 exchanges): %v", total, want)
+	if total != 2+3*(2+50+100+2)+(2+6+6) {
+		t.Fatalf("live dump has %d lines, want the probe (open, close), 3 connections × (open, close, 50 exchanges, 100 messages, 2 raw) + an LSP one (open, close, 6 messages, 6 exchanges): %v", total, want)
 	}
-	if want["message 4 request 38"] != 6 {
+	if want["message 5 request 38"] != 6 {
 		t.Errorf("the LSP frames were not decoded as requests: %v", want)
 	}
 	for k, n := range want {

@@ -97,7 +97,8 @@ func TestHugeFrames(t *testing.T) {
 	got := make(chan digest, 2)
 	startUpstream(t, svc, hashedEcho(got))
 	p := startSS(t, nil, "--dump", "--lossless", "--max-bytes", strconv.Itoa(storeCap), "--record", rec, "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
+	<-got // the digest of waitListening's probe: nothing
 
 	start := time.Now()
 	sent, back := send(t, front, frame+1, frameHead, `"}`+"\n")
@@ -161,7 +162,8 @@ func TestHugeStreamDefaultMode(t *testing.T) {
 	got := make(chan digest, 1)
 	startUpstream(t, svc, hashedEcho(got))
 	p := startSS(t, nil, "--headless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
+	<-got // the digest of waitListening's probe: nothing
 	start := time.Now()
 	sent, back := send(t, front, stream, `{"jsonrpc":"2.0","method":"stream","params":"`, "")
 	elapsed := time.Since(start)

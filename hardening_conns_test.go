@@ -94,7 +94,7 @@ func TestManyConnectionsBinary(t *testing.T) {
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startSS(t, nil, "--headless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	roundTrip(t, front, "warm up\n")
 	before := settledFDs(t, p.pid())
 	var peak int
@@ -115,7 +115,8 @@ func TestManyConnectionsBinary(t *testing.T) {
 	if code := p.stop(os.Interrupt); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.err.String())
 	}
-	if want := fmt.Sprintf("%d connections (0 failed)", manyConns+1); !strings.Contains(p.out.String(), want) {
+	// The clients, the warm-up and waitListening's probe.
+	if want := fmt.Sprintf("%d connections (0 failed)", manyConns+2); !strings.Contains(p.out.String(), want) {
 		t.Errorf("summary %q does not say %q", p.out.String(), want)
 	}
 	t.Logf("binary: %d conns × %d calls, %d bytes each way in %v; fds %d before, %d held, %d after; VmHWM %d KiB",

@@ -66,7 +66,7 @@ func runGarbage(t *testing.T, framing string, frame func(string) string, before,
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startSS(t, nil, "--dump", "--lossless", "--framing", framing, "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	for _, tc := range cases {
 		c, err := net.Dial("unix", front)
 		if err != nil {
@@ -80,7 +80,7 @@ func runGarbage(t *testing.T, framing string, frame func(string) string, before,
 		c.Close()
 	}
 	eventually(t, "every connection's end in the dump", func() bool {
-		return strings.Count(p.out.String(), `{"type":"close"`) == len(cases)
+		return strings.Count(p.out.String(), `{"type":"close"`) == 1+len(cases) // and waitListening's probe
 	})
 	if code := p.stop(os.Interrupt); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.err.String())
@@ -93,7 +93,7 @@ func runGarbage(t *testing.T, framing string, frame func(string) string, before,
 		}
 	}
 	for i, tc := range cases {
-		msgs := byConn[i+1]
+		msgs := byConn[i+2] // connection 1 is the probe
 		var raw []string
 		for _, m := range msgs[1 : len(msgs)-1] {
 			if m["kind"] == "raw" {
@@ -129,7 +129,7 @@ func TestHugeContentLengthAndRawStart(t *testing.T) {
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startSS(t, nil, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	after := `{"jsonrpc":"2.0","id":2,"method":"after"}`
 	for _, msgs := range [][]string{
 		{"Content-Length: 99999999999\r\n\r\n", `{"jsonrpc":"2.0","id":1,"method":"swallowed"}`, randomBytes(1 << 20)},
@@ -146,7 +146,7 @@ func TestHugeContentLengthAndRawStart(t *testing.T) {
 		c.Close()
 	}
 	eventually(t, "every connection's end in the dump", func() bool {
-		return strings.Count(p.out.String(), `{"type":"close"`) == 3
+		return strings.Count(p.out.String(), `{"type":"close"`) == 1+3 // and waitListening's probe
 	})
 	hwm := procKiB(t, p.pid(), "VmHWM")
 	if code := p.stop(os.Interrupt); code != 0 {
@@ -162,10 +162,10 @@ func TestHugeContentLengthAndRawStart(t *testing.T) {
 			last[l["conn"].(float64)] = l
 		}
 	}
-	if m := last[1]; m["size"] != 99999999999.0 || m["truncated"] != true || m["kind"] != "raw" || m["reason"] == nil {
+	if m := last[2]; m["size"] != 99999999999.0 || m["truncated"] != true || m["kind"] != "raw" || m["reason"] == nil {
 		t.Errorf("the huge frame shows as %v", m)
 	}
-	for _, conn := range []float64{2, 3} {
+	for _, conn := range []float64{3, 4} {
 		if m := last[conn]; m["method"] != "after" || m["kind"] != "request" {
 			t.Errorf("conn %v: the valid frame shows as %v", conn, m)
 		}

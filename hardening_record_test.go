@@ -50,7 +50,7 @@ func recordUntilStopped(t *testing.T, rec, why string, command func(args ...stri
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	p := startCmd(t, nil, command("--headless", "--record", rec, "--listen", front, svc))
-	waitFor(t, front)
+	waitListening(t, front)
 	c, err := net.Dial("unix", front)
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ func TestUpstreamRestart(t *testing.T) {
 		}
 	})
 	p := startSS(t, nil, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 
 	req := func(id, method string) string {
 		return `{"jsonrpc":"2.0","id":` + id + `,"method":"` + method + `"}` + "\n"
@@ -92,9 +92,9 @@ func TestUpstreamRestart(t *testing.T) {
 	}
 	echo(t, c, req("5", "after"))
 	c.Close()
-	eventually(t, "six connection ends in the dump", func() bool {
+	eventually(t, "seven connection ends in the dump (waitListening's probe is the first)", func() bool {
 		s := p.out.String()
-		return strings.Count(s, `{"type":"close"`)+strings.Count(s, `{"type":"error"`) == 6
+		return strings.Count(s, `{"type":"close"`)+strings.Count(s, `{"type":"error"`) == 7
 	})
 	if code := p.stop(os.Interrupt); code != 0 {
 		t.Errorf("exit %d: %s", code, p.err.String())
@@ -110,17 +110,19 @@ func TestUpstreamRestart(t *testing.T) {
 		}
 	}
 	t.Logf("ends by connection: %v", ends)
-	for conn := 1.0; conn <= 6; conn++ {
+	for conn := 1.0; conn <= 7; conn++ {
 		e := ends[conn]
 		switch {
 		case len(e) != 1:
 			t.Errorf("conn %v ended %d times: %q", conn, len(e), e)
-		case conn <= 5 && e[0] == "close":
+		case conn == 1 && e[0] != "close":
+			t.Errorf("conn 1, the probe, ended with %q", e[0])
+		case conn > 1 && conn <= 6 && e[0] == "close":
 			t.Errorf("conn %v ended cleanly; the upstream died under it", conn)
-		case conn == 5 && !strings.Contains(e[0], "dial upstream"):
-			t.Errorf("conn 5 ended with %q, want a dial error", e[0])
-		case conn == 6 && e[0] != "close":
-			t.Errorf("conn 6, after the restart, ended with %q", e[0])
+		case conn == 6 && !strings.Contains(e[0], "dial upstream"):
+			t.Errorf("conn 6 ended with %q, want a dial error", e[0])
+		case conn == 7 && e[0] != "close":
+			t.Errorf("conn 7, after the restart, ended with %q", e[0])
 		}
 	}
 }

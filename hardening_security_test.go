@@ -32,7 +32,7 @@ func TestListenSocketMode(t *testing.T) {
 			startUpstream(t, svc, echoBytes)
 			old := syscall.Umask(0) // the most permissive umask: the mode must not come from it
 			p := startSS(t, nil, append(tc.args, "--headless", "--listen", front, svc)...)
-			waitFor(t, front)
+			waitListening(t, front)
 			syscall.Umask(old)
 			fi, err := os.Stat(front)
 			if err != nil {
@@ -120,8 +120,8 @@ func TestSessionModeAndPeerCredentials(t *testing.T) {
 	rec := filepath.Join(filepath.Dir(svc), "s.jsonl")
 	old := syscall.Umask(0)
 	stop := sockscope(t, "--dump", "--record", rec, "--listen", front, svc)
-	waitFor(t, front)
-	waitFor(t, rec)
+	waitListening(t, front)
+	waitFile(t, rec)
 	syscall.Umask(old)
 	fi, err := os.Stat(rec)
 	if err != nil {
@@ -158,8 +158,8 @@ func TestSessionModeAndPeerCredentials(t *testing.T) {
 			t.Errorf("session open %+v, want pid %d uid %d process %q", r, os.Getpid(), os.Getuid(), proc)
 		}
 	}
-	if opens != 2 {
-		t.Errorf("%d open lines and records, want one of each", opens)
+	if opens != 4 {
+		t.Errorf("%d open lines and records, want two of each (waitListening's probe and the round trip)", opens)
 	}
 }
 
@@ -202,7 +202,7 @@ func TestDumpEscapesTerminalControls(t *testing.T) {
 	svc, front := paths(t)
 	startUpstream(t, svc, echoBytes)
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	roundTrip(t, front, strings.Join(want, ""))
 	for _, f := range frames[3:] {
 		roundTrip(t, front, f+"\n")

@@ -48,7 +48,7 @@ func TestStuckClient(t *testing.T) {
 	var sent atomic.Int64
 	startUpstream(t, svc, floodOrEcho(&sent))
 	p := startSS(t, nil, "--headless", "--listen", front, svc)
-	waitFor(t, front)
+	waitListening(t, front)
 	stuck, err := net.Dial("unix", front)
 	if err != nil {
 		t.Fatal(err)

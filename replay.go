@@ -70,8 +70,15 @@ The replay is observed as live traffic: -w records it, with a "compare"
 record per request linking the new response to the recorded one.
 
 Exit status: 0 when every response matches, 1 when one differs, 2 on an
-error (UPSTREAM unreachable, FILE unreadable). It runs headless: the UI's
-comparison view is not there yet.
+error (UPSTREAM unreachable, FILE unreadable, the UI quit before the end).
+
+In a terminal (unless --headless or --dump) the UI shows the replay's own
+capture as it happens: each replayed request says how it compares (differs
+and where, same, race), its detail shows the recorded and the new response
+with what differs marked, the filter takes status:differs and
+status:matches, and the status bar counts what is compared and differs.
+The summary is printed when the UI quits; quit once the status bar says
+"done". Without a terminal (CI, a pipe) it runs headless.
 
 --filter takes the UI's filter language (it selects the requests compared;
 the connections holding one are replayed whole):
@@ -100,7 +107,7 @@ the connections holding one are replayed whole):
 	f.BoolVar(&o.notifications, "notifications", false, "compare the last notification (event) of each method too")
 	f.StringSliceVar(&o.slower, "slower", []string{"2x", "+100ms"}, "flag a latency past both `FACTOR`x the recorded one and +DURATION more")
 	f.BoolVar(&o.dump, "dump", false, "one JSON object per compared request on stdout")
-	f.BoolVar(&o.headless, "headless", true, "no UI (the only mode so far)")
+	f.BoolVar(&o.headless, "headless", false, "no UI, even in a terminal")
 	f.StringVar(&o.junit, "junit", "", "write the comparison as JUnit XML to `FILE`")
 	f.BoolVar(&o.update, "update", false, "replace FILE with the replay's recording (the new responses become the golden ones); exit 0 unless an error")
 	f.StringVarP(&o.record, "record", "w", "", "record the replay to `FILE`, linked to the recorded responses")
@@ -189,9 +196,20 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	if err != nil {
 		return fail(err)
 	}
+	withUI := replayWithUI(o)
+	if withUI {
+		cfg.Live = replay.NewLive(file, up.String(), cfg.Ignore, rec.IDFields)
+	}
 	r := replay.New(rec, cfg)
-	e.Start(ctx, r)
-	runErr := e.Wait(ctx)
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	e.Start(rctx, r)
+	var runErr error
+	if withUI {
+		runErr = runReplayUI(rctx, e, stop, cfg.Live, recordPath)
+	} else {
+		runErr = e.Wait(rctx)
+	}
 	res := r.Result()
 	if recordPath != "" {
 		if err := replay.AppendLinks(recordPath, file, res); err != nil && runErr == nil {

@@ -5,13 +5,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"sockscope/internal/goplstest"
 )
@@ -92,22 +90,5 @@ func TestSendToGopls(t *testing.T) {
 	if status != 0 || len(lines) != 2 || !strings.Contains(lines[0], `"id":1`) || !strings.Contains(lines[0], `"capabilities"`) ||
 		!strings.Contains(lines[1], `"id":2`) || !strings.Contains(lines[1], `"result":null`) {
 		t.Fatalf("status %d, stderr %q, stdout:\n%s", status, errOut, out)
-	}
-}
-
-// waitListening waits until the Unix socket at path accepts a connection.
-func waitListening(t *testing.T, path string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.Dial("unix", path)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never listened: %v", path, err)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 // The whole file from the real binary in a terminal: F finds a text near
 // the file's start in the background and ] selects the row that holds it,
-// T goes to the file's first row, E to an error, L to a slow exchange, and
+// T goes to the file's first row, ! to an error, L to a slow exchange, and
 // the top line has the file's sparklines.
 func TestShowFileNavInTerminal(t *testing.T) {
 	dir := shortDir(t)
@@ -73,7 +73,7 @@ func TestShowFileNavInTerminal(t *testing.T) {
 		}
 		return nil
 	})
-	// What E and L must select, from the index show kept.
+	// What ! and L must select, from the index show kept.
 	v, err := indexbuild.Open(context.Background(), path, indexbuild.Settings{Framing: protocol.FramingLines}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestShowFileNavInTerminal(t *testing.T) {
 	}
 	r, _ := v.Row(firstSlow)
 	t.Logf("first error row %d, first slow row %d (%v, slow from %v)", firstErr, firstSlow, r.Latency, v.SlowLatency())
-	tm.keys("E")
+	tm.typeText("!")
 	tm.waitScreen("the first error selected", func(s string) error {
 		seq, l := head(s)
 		if seq != strconv.FormatUint(firstErr, 10) || !(strings.Contains(l, "error") || strings.Contains(l, "no-reply") || strings.Contains(l, "orphan")) {

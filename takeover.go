@@ -44,7 +44,7 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, o, e, src, fs, src.Listen())
+	return serve(ctx, o, e, src, fs, t.Path+" (taken over)")
 }
 
 // restoreTakeover is `sockscope restore PATH`.

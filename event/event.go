@@ -5,10 +5,21 @@
 package event
 
 import (
+	"errors"
 	"time"
 
 	"sockscope/protocol"
 )
+
+// OpenAtExit is the reason a connection's end gives when it was still open
+// as sockscope stopped (q, Ctrl-C, a signal) and sockscope closed it: it
+// did not fail. The observer, its sinks and the store tell it from a
+// failure by this text; a session file records it so.
+const OpenAtExit = "open at exit"
+
+// ErrStopped is the Close Err of a connection sockscope closed as it
+// stopped. Its text is OpenAtExit.
+var ErrStopped = errors.New(OpenAtExit)
 
 // Type says what an Event reports.
 type Type uint8
@@ -20,8 +31,9 @@ const (
 	// Data: bytes were read in direction Dir and forwarded.
 	Data
 	// Close: the connection ended. Sent once per connection, after all
-	// its data; Err is nil for a clean end (both sides closed) or says what
-	// went wrong (upstream unreachable, a reset, ...).
+	// its data; Err is nil for a clean end (both sides closed), ErrStopped
+	// when sockscope closed it as it stopped, or says what went wrong
+	// (upstream unreachable, a reset, ...).
 	Close
 )
 

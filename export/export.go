@@ -93,8 +93,9 @@ type Stats struct {
 	ContentLength bool
 }
 
-// Write writes the exchanges of st that opts selects to w in format f.
-func Write(w io.Writer, st *store.Store, f Format, opts Options) (Stats, error) {
+// Write writes the exchanges of st (a live store or a session file's index)
+// that opts selects to w in format f.
+func Write(w io.Writer, st store.View, f Format, opts Options) (Stats, error) {
 	if opts.Creator == "" {
 		opts.Creator = "sockscope"
 	}
@@ -120,7 +121,7 @@ type selection struct {
 }
 
 // selectRows lists the rows opts.Filter passes.
-func selectRows(st *store.Store, opts Options) selection {
+func selectRows(st store.View, opts Options) selection {
 	q := opts.Filter
 	if q.Empty() {
 		q = nil
@@ -155,7 +156,7 @@ func selectRows(st *store.Store, opts Options) selection {
 }
 
 // latest is the time of the store's newest message, or now.
-func latest(st *store.Store) time.Time {
+func latest(st store.View) time.Time {
 	_, next := st.MessageBounds()
 	if m, ok := st.Message(next - 1); ok {
 		return m.At
@@ -187,7 +188,7 @@ func flags(r *store.Row, req, resp *protocol.Message) []string {
 
 // messagesOf returns the request and response of row r (nil when none, or
 // evicted).
-func messagesOf(st *store.Store, r *store.Row) (req, resp *protocol.Message) {
+func messagesOf(st store.View, r *store.Row) (req, resp *protocol.Message) {
 	if r.Req != 0 {
 		if m, ok := st.Message(r.Req); ok {
 			req = &m

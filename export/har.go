@@ -109,7 +109,7 @@ func mimeOf(b []byte) string {
 }
 
 // entryOf builds the HAR entry of row r.
-func entryOf(st *store.Store, r *store.Row) harEntry {
+func entryOf(st store.View, r *store.Row) harEntry {
 	req, resp := messagesOf(st, r)
 	e := harEntry{Conn: r.Conn, Dir: r.Dir.String(), Kind: r.Kind.String(), ID: r.ID, Method: r.Method,
 		Status: statusName(r.Status), Flags: flags(r, req, resp)}
@@ -167,7 +167,7 @@ func entryOf(st *store.Store, r *store.Row) harEntry {
 
 // writeHAR writes a HAR log of the selected exchanges, one entry per line
 // so that no entry is held longer than it is written.
-func writeHAR(w io.Writer, st *store.Store, sel selection, opts Options) (Stats, error) {
+func writeHAR(w io.Writer, st store.View, sel selection, opts Options) (Stats, error) {
 	var stats Stats
 	bw := bufio.NewWriterSize(w, 256<<10)
 	hb, err := json.Marshal(harCreator{Name: opts.Creator, Version: opts.Version})

@@ -69,7 +69,7 @@ func payload(b []byte, js *json.RawMessage, text **string, b64 *[]byte) {
 }
 
 // lineOf builds the line of row r.
-func lineOf(st *store.Store, r *store.Row) exchangeLine {
+func lineOf(st store.View, r *store.Row) exchangeLine {
 	req, resp := messagesOf(st, r)
 	l := exchangeLine{Conn: r.Conn, Dir: r.Dir.String(), Kind: r.Kind.String(), Method: r.Method,
 		Status: statusName(r.Status), Flags: flags(r, req, resp)}
@@ -96,7 +96,7 @@ func lineOf(st *store.Store, r *store.Row) exchangeLine {
 }
 
 // writeJSONL writes one line per selected exchange.
-func writeJSONL(w io.Writer, st *store.Store, sel selection) (Stats, error) {
+func writeJSONL(w io.Writer, st store.View, sel selection) (Stats, error) {
 	var stats Stats
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var buf, spare bytes.Buffer

@@ -29,7 +29,7 @@ const (
 
 // writePCAPNG writes the selected exchanges' messages (every message when
 // nothing filters) as packets, in the order they were read.
-func writePCAPNG(w io.Writer, st *store.Store, sel selection, opts Options) (Stats, error) {
+func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats, error) {
 	var stats Stats
 	rowOf := map[uint64]uint64{} // message seq → row seq
 	for _, seq := range sel.rows {

@@ -151,10 +151,15 @@ func (d *dumper) Open(conn uint64, at time.Time, p *event.Peer) {
 
 // Close implements Sink.
 func (d *dumper) Close(conn uint64, at time.Time, err string) {
-	if err == "" {
+	switch err {
+	case "":
 		d.start("close", conn)
 		d.at(at)
-	} else {
+	case event.OpenAtExit: // sockscope stopped: not an error
+		d.start("close", conn)
+		d.at(at)
+		d.raw("open_at_exit", []byte("true"))
+	default:
 		d.start("error", conn)
 		d.at(at)
 		d.str("error", err)

@@ -15,6 +15,7 @@ package observe
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -55,7 +56,10 @@ type Config struct {
 
 // Counts are an Observer's running totals, for the summary line.
 type Counts struct {
-	Conns, Failed   int
+	Conns, Failed int
+	// OpenAtExit counts connections still open when sockscope stopped:
+	// closed by sockscope, not failed.
+	OpenAtExit      int
 	Messages        int64
 	Requests        int64
 	OK, Errors      int64
@@ -75,8 +79,12 @@ type Counts struct {
 
 // String is the counts as the summary line says them.
 func (c Counts) String() string {
-	s := fmt.Sprintf("%d connections (%d failed), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw",
-		c.Conns, c.Failed, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw)
+	atExit := ""
+	if c.OpenAtExit > 0 {
+		atExit = fmt.Sprintf(", %d open at exit", c.OpenAtExit)
+	}
+	s := fmt.Sprintf("%d connections (%d failed%s), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw",
+		c.Conns, c.Failed, atExit, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw)
 	if c.UnseenMaybe > 0 {
 		s += fmt.Sprintf("; %d of the no-reply and orphan may be sockscope's drops", c.UnseenMaybe)
 	}
@@ -276,7 +284,12 @@ func (o *Observer) close(id uint64, at time.Time, err error) {
 		delete(o.conns, id)
 	}
 	msg := ""
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, event.ErrStopped) || err.Error() == event.OpenAtExit: // live, or from a session file
+		msg = event.OpenAtExit
+		o.counts.OpenAtExit++
+	default:
 		msg = err.Error()
 		o.counts.Failed++
 	}
@@ -285,15 +298,15 @@ func (o *Observer) close(id uint64, at time.Time, err error) {
 }
 
 // finish closes every connection still open (the relay stopped without
-// telling) and flushes the outputs.
+// telling, a session file ended) as open at exit, and flushes the outputs.
 func (o *Observer) finish(at time.Time) {
 	var closes []event.Event
 	for id := range o.framers {
-		closes = append(closes, event.Event{Type: event.Close, Conn: id, At: at})
+		closes = append(closes, event.Event{Type: event.Close, Conn: id, At: at, Err: event.ErrStopped})
 	}
 	for id := range o.conns {
 		if o.framers[id] == nil {
-			closes = append(closes, event.Event{Type: event.Close, Conn: id, At: at})
+			closes = append(closes, event.Event{Type: event.Close, Conn: id, At: at, Err: event.ErrStopped})
 		}
 	}
 	if len(closes) > 0 {

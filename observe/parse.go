@@ -148,7 +148,7 @@ func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 		named.Process = o.processName(p.PID, at)
 		p = &named
 	}
-	fs := &framers{f: protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame)}
+	fs := &framers{f: protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...)}
 	for d := range fs.f {
 		dir := protocol.Dir(d)
 		f := fs.f[d]
@@ -167,7 +167,14 @@ func (o *Observer) parseFrame(id uint64, d protocol.Dir, framing protocol.Framin
 	if !within(f.Data, o.chunk) {
 		f.Data = o.out.kept.keep(f.Data)
 	}
-	info := protocol.ClassifyAs(framing, f.Data, d, o.cfg.IDFields)
+	var info protocol.Info
+	if f.Whole != nil {
+		// Over the cap: classified whole by the framer, in its buffers.
+		info, f.Whole = *f.Whole, nil
+		info.ID, info.Method = o.out.kept.keepNil(info.ID), o.out.kept.keepNil(info.Method)
+	} else {
+		info = protocol.ClassifyAs(framing, f.Data, d, o.cfg.IDFields)
+	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the
 		// bytes are not a frame; the classifier's ("not JSON") only what
@@ -239,6 +246,14 @@ func (k *keeper) keep(p []byte) []byte {
 	n := len(*c)
 	*c = append(*c, p...)
 	return (*c)[n:len(*c):len(*c)]
+}
+
+// keepNil is keep, but nil stays nil.
+func (k *keeper) keepNil(p []byte) []byte {
+	if p == nil {
+		return nil
+	}
+	return k.keep(p)
 }
 
 // reset forgets every copy, keeping a few standard chunks for reuse.

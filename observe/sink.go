@@ -49,9 +49,15 @@ type EndSink interface {
 
 // sinks is the observer's list of Sinks, with the ones that failed left
 // out.
+//
+// Frames and rows reach the Sinks through copies the list keeps (msg,
+// r), so that the observer's own, on its stack, never escape to the
+// heap: a call costs no allocation, with Sinks or without.
 type sinks struct {
 	list   []Sink
 	failed func(Sink, error)
+	msg    protocol.Message
+	r      store.Row
 }
 
 func (ss *sinks) open(conn uint64, at time.Time, p *event.Peer) {
@@ -61,14 +67,22 @@ func (ss *sinks) open(conn uint64, at time.Time, p *event.Peer) {
 }
 
 func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing) {
+	if len(ss.list) == 0 {
+		return
+	}
+	ss.msg = *m
 	for _, s := range ss.list {
-		s.Frame(m, framing)
+		s.Frame(&ss.msg, framing)
 	}
 }
 
 func (ss *sinks) exchange(r *store.Row) {
+	if len(ss.list) == 0 {
+		return
+	}
+	ss.r = *r
 	for _, s := range ss.list {
-		s.Exchange(r)
+		s.Exchange(&ss.r)
 	}
 }
 
@@ -81,9 +95,13 @@ func (ss *sinks) ended(row uint64, st protocol.Status, resp *protocol.Message, g
 }
 
 func (ss *sinks) row(r *store.Row) {
+	if len(ss.list) == 0 {
+		return
+	}
+	ss.r = *r
 	for _, s := range ss.list {
 		if rs, ok := s.(RowSink); ok {
-			rs.Row(r)
+			rs.Row(&ss.r)
 		}
 	}
 }

@@ -16,6 +16,7 @@ const autoWindow = 4 << 10
 type autoFramer struct {
 	max   int
 	link  *httpLink // shared with the connection's other direction
+	ids   []string
 	inner Framer
 	held  []byte
 	// reset is set by Reset: the next framer starts mid-stream and must
@@ -35,7 +36,7 @@ func (a *autoFramer) Feed(chunk []byte, emit func(Frame)) {
 			a.held = append(a.held, chunk...)
 			return
 		}
-		a.inner = newFramer(f, a.max, a.link)
+		a.inner = newFramer(f, a.max, a.link, a.ids)
 		if a.reset {
 			a.inner.Reset()
 			a.reset = false

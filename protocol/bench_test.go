@@ -113,3 +113,31 @@ func BenchmarkPairer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPairerCanonical pairs requests whose ids need a canonical
+// spelling (an object whose keys the reply reorders, an escaped string),
+// 64 in flight. One op is one request and its reply.
+func BenchmarkPairerCanonical(b *testing.B) {
+	p := NewPairer(0)
+	reqs, resps := make([][]byte, 1024), make([][]byte, 1024)
+	for i := range reqs {
+		if i%2 == 0 {
+			reqs[i] = []byte(`{"tag":["x",` + strconv.Itoa(i) + `],"n":null}`)
+			resps[i] = []byte(`{"n":null,"tag":["x",` + strconv.Itoa(i) + `]}`)
+		} else {
+			reqs[i] = []byte(`"split-é-` + strconv.Itoa(i) + `"`)
+			resps[i] = []byte(`"split-\u00e9-` + strconv.Itoa(i) + `"`)
+		}
+	}
+	at := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Request(C2S, reqs[i%1024], at, uint64(i))
+		if i >= 64 {
+			if _, ok := p.Response(S2C, resps[(i-64)%1024], at, uint64(i)); !ok {
+				b.Fatal("unpaired")
+			}
+		}
+	}
+}

@@ -25,6 +25,7 @@ const maxDeclared = 1 << 62
 // for allocation: the body buffer grows as bytes arrive, up to max.
 type clFramer struct {
 	max   int
+	w     whole // classifies a body over the cap
 	state uint8
 	// lead counts consumed bytes that belong to no frame yet (blank bytes
 	// between frames, bytes skipped while resynchronising).
@@ -140,6 +141,9 @@ func (c *clFramer) parsed(block []byte, emit func(Frame)) {
 	}
 	c.hdrLen, c.need, c.got, c.body = len(block), n, 0, c.body[:0]
 	c.state = clBody
+	if n > int64(c.max) {
+		c.w.start()
+	}
 	if n == 0 {
 		c.done(nil, emit)
 	}
@@ -220,6 +224,7 @@ func (c *clFramer) readBody(chunk []byte, emit func(Frame)) []byte {
 	if c.got == 0 && int64(len(chunk)) >= c.need {
 		n := int(c.need)
 		c.got = c.need
+		c.w.feed(chunk[:n])
 		c.done(chunk[:n], emit)
 		return chunk[n:]
 	}
@@ -228,6 +233,7 @@ func (c *clFramer) readBody(chunk []byte, emit func(Frame)) []byte {
 		take = take[:rem]
 	}
 	c.body = appendCap(c.body, take, int(min(c.need, int64(c.max))))
+	c.w.feed(take)
 	c.got += int64(len(take))
 	if c.got == c.need {
 		c.done(c.body, emit)
@@ -240,7 +246,7 @@ func (c *clFramer) readBody(chunk []byte, emit func(Frame)) []byte {
 // is then kept for the next such body (up to keepBuf bytes of it).
 func (c *clFramer) done(data []byte, emit func(Frame)) {
 	size := int(c.need)
-	f := Frame{Data: capped(data, c.max), Size: size, Wire: c.lead + c.hdrLen + size}
+	f := Frame{Data: capped(data, c.max), Size: size, Wire: c.lead + c.hdrLen + size, Whole: c.w.done()}
 	f.Truncated = len(f.Data) < size
 	body := c.body
 	c.lead, c.hdrLen, c.need, c.got, c.body = 0, 0, 0, 0, nil
@@ -312,13 +318,15 @@ func (c *clFramer) Flush(emit func(Frame)) {
 		emit(Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),
 			Truncated: true, Err: errMidFrame})
 	}
-	*c = clFramer{max: c.max}
+	*c = clFramer{max: c.max, w: c.w}
+	c.w.on = false
 }
 
 // Reset implements Framer: the partial frame is dropped and framing
 // resumes at the next line that starts with "Content-Length:".
 func (c *clFramer) Reset() {
-	*c = clFramer{max: c.max, state: clResync}
+	*c = clFramer{max: c.max, w: c.w, state: clResync}
+	c.w.on = false
 }
 
 func (c *clFramer) pending() int {

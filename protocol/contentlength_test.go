@@ -75,16 +75,16 @@ func TestContentLengthHeaderTooLong(t *testing.T) {
 // split points and byte by byte rather than every split.
 func checkChunkingSome(t *testing.T, framing Framing, max int, in string) []fr {
 	t.Helper()
-	want := run(t, NewFramer(framing, max), max, true, []byte(in))
+	want := run(t, NewFramer(framing, max, DefaultIDFields...), max, true, []byte(in))
 	for _, at := range []int{1, 7, len(in) / 3, len(in) / 2, len(in) - 1} {
-		got := run(t, NewFramer(framing, max), max, true, []byte(in[:at]), []byte(in[at:]))
+		got := run(t, NewFramer(framing, max, DefaultIDFields...), max, true, []byte(in[:at]), []byte(in[at:]))
 		sameFrames(t, "split", got, want)
 	}
 	var bytewise [][]byte
 	for i := range len(in) {
 		bytewise = append(bytewise, []byte{in[i]})
 	}
-	sameFrames(t, "bytewise", run(t, NewFramer(framing, max), max, true, bytewise...), want)
+	sameFrames(t, "bytewise", run(t, NewFramer(framing, max, DefaultIDFields...), max, true, bytewise...), want)
 	return want
 }
 

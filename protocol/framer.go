@@ -4,27 +4,34 @@ package protocol
 const errMidFrame = "stream ended mid-frame"
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
-// frame's payload (if maxFrame <= 0, DefaultMaxFrame). An unknown framing
-// passes chunks through raw.
-func NewFramer(f Framing, maxFrame int) Framer {
-	return newFramer(f, maxFrame, nil)
+// frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an
+// observer's), it classifies a longer frame of JSON (lines, Content-Length
+// or raw) from all its bytes as they pass, into Frame.Whole; without, it
+// only frames (a relay forwarding frames has no use for that work). An
+// unknown framing passes chunks through raw.
+func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
+	return newFramer(f, maxFrame, nil, idFields)
 }
 
 // NewFramerPair returns the framers of a connection's two directions (C2S,
 // S2C), which share what one needs of the other: an HTTP response to HEAD
-// has no body.
-func NewFramerPair(f Framing, maxFrame int) [2]Framer {
+// has no body. idFields are as for NewFramer.
+func NewFramerPair(f Framing, maxFrame int, idFields ...string) [2]Framer {
 	link := &httpLink{}
-	return [2]Framer{newFramer(f, maxFrame, link), newFramer(f, maxFrame, link)}
+	return [2]Framer{newFramer(f, maxFrame, link, idFields), newFramer(f, maxFrame, link, idFields)}
 }
 
-func newFramer(f Framing, maxFrame int, link *httpLink) Framer {
+func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Framer {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrame
 	}
+	if len(idFields) == 0 {
+		idFields = nil
+	}
+	w := whole{ids: idFields}
 	switch f {
 	case FramingAuto:
-		return &autoFramer{max: maxFrame, link: link}
+		return &autoFramer{max: maxFrame, link: link, ids: idFields}
 	case FramingHTTP:
 		return newHTTPFramer(maxFrame, link)
 	case FramingRESP:
@@ -34,11 +41,57 @@ func newFramer(f Framing, maxFrame int, link *httpLink) Framer {
 	case FramingVarlink:
 		return &nulFramer{max: maxFrame}
 	case FramingLines:
-		return &linesFramer{max: maxFrame}
+		return &linesFramer{max: maxFrame, w: w}
 	case FramingContentLength:
-		return &clFramer{max: maxFrame}
+		return &clFramer{max: maxFrame, w: w}
 	}
-	return &rawFramer{max: maxFrame}
+	return &rawFramer{max: maxFrame, w: w}
+}
+
+// whole classifies the frames over the cap of one framer, if it has ids.
+type whole struct {
+	ids  []string    // nil: frames are not classified
+	scan *streamScan // made at the first frame over the cap that spans chunks
+	on   bool        // the frame being read is over the cap, and scanned
+	info Info        // of a frame over the cap held in one piece
+}
+
+// start scans a frame over the cap, from its first byte.
+func (w *whole) start() {
+	if w.ids == nil {
+		return
+	}
+	if w.scan == nil {
+		w.scan = &streamScan{ids: w.ids}
+	}
+	w.scan.reset()
+	w.on = true
+}
+
+// feed scans the next bytes of the frame, if it is scanned.
+func (w *whole) feed(p []byte) {
+	if w.on {
+		w.scan.feed(p)
+	}
+}
+
+// done ends the frame: its Info if it was scanned, else nil.
+func (w *whole) done() *Info {
+	if !w.on {
+		return nil
+	}
+	w.on = false
+	return w.scan.result()
+}
+
+// of classifies a frame over the cap that is all in p.
+func (w *whole) of(p []byte) *Info {
+	w.on = false
+	if w.ids == nil {
+		return nil
+	}
+	w.info = Classify(p, w.ids)
+	return &w.info
 }
 
 // keepBuf bounds the buffer a framer keeps, once a frame that spanned

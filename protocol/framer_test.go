@@ -34,6 +34,9 @@ func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 		if x.Truncated != (len(x.Data) < x.Size) {
 			t.Fatalf("Truncated=%v but len(Data)=%d Size=%d", x.Truncated, len(x.Data), x.Size)
 		}
+		if x.Truncated && x.Err == "" && x.Whole == nil && classifies(f) {
+			t.Fatalf("a frame over the cap (%d bytes) without Whole", x.Size)
+		}
 		out = append(out, fr{string(x.Data), x.Size, x.Wire, x.Truncated, x.Err})
 	}
 	for _, c := range chunks {
@@ -47,6 +50,22 @@ func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 		f.Flush(emit)
 	}
 	return out
+}
+
+// classifies reports whether f was made with id fields, to classify the
+// frames over its cap.
+func classifies(f Framer) bool {
+	switch f := f.(type) {
+	case *autoFramer:
+		return f.ids != nil
+	case *linesFramer:
+		return f.w.ids != nil
+	case *clFramer:
+		return f.w.ids != nil
+	case *rawFramer:
+		return f.w.ids != nil
+	}
+	return false
 }
 
 // splits returns in cut at every position into two chunks, and byte by
@@ -86,9 +105,9 @@ func wireTotal(fs []fr) int {
 // frames and that Wire plus pending accounts for every byte.
 func checkChunking(t *testing.T, framing Framing, max int, in string) []fr {
 	t.Helper()
-	want := run(t, NewFramer(framing, max), max, true, []byte(in))
+	want := run(t, NewFramer(framing, max, DefaultIDFields...), max, true, []byte(in))
 	for _, way := range splits([]byte(in)) {
-		f := NewFramer(framing, max)
+		f := NewFramer(framing, max, DefaultIDFields...)
 		got := run(t, f, max, false, way...)
 		if n := wireTotal(got) + f.(pender).pending(); n != len(in) {
 			t.Fatalf("%d chunks: wire %d + pending %d != %d input bytes", len(way), wireTotal(got), f.(pender).pending(), len(in))
@@ -102,7 +121,7 @@ func checkChunking(t *testing.T, framing Framing, max int, in string) []fr {
 func TestNewFramerDefaults(t *testing.T) {
 	body := strings.Repeat("a", DefaultMaxFrame+10)
 	for _, f := range []Framing{FramingAuto, FramingLines, FramingContentLength, FramingRaw, Framing(99)} {
-		fm := NewFramer(f, 0)
+		fm := NewFramer(f, 0, DefaultIDFields...)
 		big := []byte(body + "\n")
 		if f == FramingContentLength {
 			big = []byte(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))

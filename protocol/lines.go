@@ -8,6 +8,7 @@ import "bytes"
 // keepBuf bytes of it), so its frame's Data lasts until the next Feed.
 type linesFramer struct {
 	max int
+	w   whole  // classifies a line over the cap
 	buf []byte // the first max bytes of the partial line
 	// size counts the bytes of the partial line seen so far; 0 when none.
 	size int
@@ -27,8 +28,7 @@ func (l *linesFramer) Feed(chunk []byte, emit func(Frame)) {
 				l.lead += len(chunk)
 				return
 			}
-			l.buf = appendCap(l.buf, chunk, l.max)
-			l.size += len(chunk)
+			l.more(chunk)
 			l.last = chunk[len(chunk)-1]
 			return
 		}
@@ -39,8 +39,7 @@ func (l *linesFramer) Feed(chunk []byte, emit func(Frame)) {
 			l.skipping = false
 			l.lead += i + 1
 		case l.size > 0:
-			l.buf = appendCap(l.buf, line, l.max)
-			l.size += i
+			l.more(line)
 			if i > 0 {
 				l.last = line[i-1]
 			}
@@ -55,9 +54,26 @@ func (l *linesFramer) Feed(chunk []byte, emit func(Frame)) {
 				continue
 			}
 			l.lead = 0
-			emit(Frame{Data: capped(line, l.max), Size: len(line), Wire: wire, Truncated: len(line) > l.max})
+			f := Frame{Data: capped(line, l.max), Size: len(line), Wire: wire, Truncated: len(line) > l.max}
+			if f.Truncated {
+				f.Whole = l.w.of(line)
+			}
+			emit(f)
 		}
 	}
+}
+
+// more takes p, the next bytes of the partial line: the first max bytes of
+// the line are kept; once it is longer, all of it is scanned as it passes.
+func (l *linesFramer) more(p []byte) {
+	before := l.size
+	l.buf = appendCap(l.buf, p, l.max)
+	l.size += len(p)
+	if l.size > l.max && before <= l.max {
+		l.w.start()
+		l.w.feed(l.buf[:before])
+	}
+	l.w.feed(p)
 }
 
 // finish emits the gathered line once its '\n' has arrived.
@@ -69,10 +85,15 @@ func (l *linesFramer) finish(emit func(Frame)) {
 	wire := l.lead + l.size + 1
 	data := l.buf
 	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
+	wh := l.w.done()
 	if size == 0 {
 		l.lead = wire
 	} else {
-		emit(Frame{Data: capped(data, size), Size: size, Wire: wire, Truncated: size > len(data) || size > l.max})
+		f := Frame{Data: capped(data, size), Size: size, Wire: wire, Truncated: size > len(data) || size > l.max}
+		if f.Truncated {
+			f.Whole = wh // not when only the '\r' made it longer than the cap
+		}
+		emit(f)
 	}
 	if cap(data) <= keepBuf {
 		l.buf = data[:0]
@@ -87,6 +108,7 @@ func (l *linesFramer) Flush(emit func(Frame)) {
 		emit(f)
 	}
 	l.buf, l.size, l.last, l.lead, l.skipping = nil, 0, 0, 0, false
+	l.w.on = false
 }
 
 // Reset implements Framer: the partial line is dropped and the bytes up to
@@ -95,6 +117,7 @@ func (l *linesFramer) Flush(emit func(Frame)) {
 func (l *linesFramer) Reset() {
 	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
 	l.skipping = true
+	l.w.on = false
 }
 
 func (l *linesFramer) pending() int { return l.lead + l.size }

@@ -20,6 +20,7 @@ type Pairer struct {
 	max     int
 	pending map[pairKey]Pending
 	early   map[pairKey]Pending
+	scratch []byte // where ids are canonicalised
 }
 
 // pairKey is (direction the request travelled, id). Ids of up to
@@ -36,6 +37,22 @@ const (
 	longID  = 255
 )
 
+// keyOf is the key of id, which travelled in dir. An id with other
+// spellings is compared in its canonical one (idkey.go), written in the
+// Pairer's scratch buffer; plain numbers and strings are used as they are.
+func (p *Pairer) keyOf(dir Dir, id []byte) pairKey {
+	if !needsCanon(id) {
+		return keyOf(dir, id)
+	}
+	p.scratch = canonID(p.scratch[:0], id)
+	k := keyOf(dir, p.scratch)
+	if cap(p.scratch) > keepBuf {
+		p.scratch = nil // a huge id once: do not keep its memory
+	}
+	return k
+}
+
+// keyOf is the key of id as it is spelt.
 func keyOf(dir Dir, id []byte) pairKey {
 	k := pairKey{dir: dir}
 	if len(id) <= shortID {
@@ -81,7 +98,7 @@ type RequestResult struct {
 // Request records a request that travelled in dir, read at at.
 func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
 	var r RequestResult
-	k := keyOf(dir, id)
+	k := p.keyOf(dir, id)
 	if e, ok := p.early[k]; ok && !e.At.Before(at) {
 		delete(p.early, k)
 		r.Answered, r.Reply = true, e
@@ -104,7 +121,7 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestRe
 // false is returned with a non-zero Token, that is an earlier early response
 // with the same key that this one displaced: it is an orphan now.
 func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
-	k := keyOf(dir.Opposite(), id)
+	k := p.keyOf(dir.Opposite(), id)
 	if req, ok := p.pending[k]; ok {
 		delete(p.pending, k)
 		return req, true

@@ -105,11 +105,11 @@ func TestPairer(t *testing.T) {
 			resp(S2C, `"1"`, 2, 3, "paired=2"),
 			resp(S2C, `1`, 3, 4, "paired=1"),
 		}},
-		{name: "object ids compare as bytes", wantLen: 1, steps: []pairStep{
-			req(C2S, `{"a":1}`, 0, 1, "pending"),
-			resp(S2C, `{"a": 1}`, 1, 2, "early"),
-			resp(S2C, `{"a":1}`, 2, 3, "paired=1"),
-			settle(C2S, 2, "orphans=[2]"),
+		{name: "object ids compare as JSON values", wantLen: 1, steps: []pairStep{
+			req(C2S, `{"a":1,"b":"\u00e9"}`, 0, 1, "pending"),
+			resp(S2C, `{"b": "é", "a": 1.0}`, 1, 2, "paired=1"),
+			resp(S2C, `{"a":1,"b":"é"}`, 2, 3, "early"),
+			settle(C2S, 2, "orphans=[3]"),
 			req(C2S, `null`, 3, 4, "pending"),
 		}},
 		{name: "both directions ask with overlapping ids (LSP)", steps: []pairStep{

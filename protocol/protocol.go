@@ -127,6 +127,12 @@ type Frame struct {
 	// (a bad header, a partial frame at end of stream); the bytes are in Data
 	// as raw.
 	Err string
+	// Whole, for a frame longer than the cap, is what the whole frame is,
+	// classified from all its bytes as they passed (Data holds only the
+	// first of them); nil when Data is all of the frame, which the receiver
+	// classifies. It lives as long as Data; its ID and Method may alias the
+	// framer's buffers.
+	Whole *Info
 }
 
 // Framer cuts one direction of a stream into frames. Framers are push-style:
@@ -186,7 +192,9 @@ func (k Kind) String() string {
 type Info struct {
 	Kind Kind
 	// ID is the raw JSON token of the id (e.g. `1`, `"1"`, `{"a":1}`), nil
-	// when there is none. Ids compare as these bytes: 1 and "1" differ.
+	// when there is none. A Pairer compares ids as JSON values: key order,
+	// escapes, whitespace and number spellings aside (1 and 1.0 pair), but
+	// 1 and "1" differ.
 	ID []byte
 	// Method is the method, command, QMP execute or event name, or
 	// "register" for the seed's registration; unquoted but not unescaped.

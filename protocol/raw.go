@@ -3,6 +3,7 @@ package protocol
 // rawFramer passes each chunk through as one frame, aliasing the chunk.
 type rawFramer struct {
 	max int
+	w   whole // classifies a chunk over the cap
 }
 
 // Feed implements Framer.
@@ -10,7 +11,11 @@ func (r *rawFramer) Feed(chunk []byte, emit func(Frame)) {
 	if len(chunk) == 0 {
 		return
 	}
-	emit(Frame{Data: capped(chunk, r.max), Size: len(chunk), Wire: len(chunk), Truncated: len(chunk) > r.max})
+	f := Frame{Data: capped(chunk, r.max), Size: len(chunk), Wire: len(chunk), Truncated: len(chunk) > r.max}
+	if f.Truncated {
+		f.Whole = r.w.of(chunk)
+	}
+	emit(f)
 }
 
 // Flush implements Framer; a raw framer holds nothing back.

@@ -54,7 +54,9 @@ const (
 	maxSlab = 1 << 20
 )
 
-var errStopped = errors.New("relay stopped")
+// errStopped closes the connections still open when the relay stops: they
+// end as open at exit, not failed.
+var errStopped = event.ErrStopped
 
 // Relay accepts clients on Listener and connects each to the upstream
 // server through Dial. Its zero value is inert: Serve needs a Listener and
@@ -133,10 +135,13 @@ func (r *Relay) Serve(ctx context.Context) error {
 			return err
 		}
 		delay = 0
+		// Numbered here, in the order they were accepted: the first
+		// client to connect is connection 1.
+		id := r.nextID.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.ServeConn(connCtx, nc)
+			r.serveConn(connCtx, id, nc, false)
 		}()
 	}
 }
@@ -145,17 +150,24 @@ func (r *Relay) Serve(ctx context.Context) error {
 // Listener (a child's stdio, a connection of sockscope's own) to the
 // upstream, until both directions have ended or ctx is done. It needs a
 // Dial. Serve, when it stops, closes such connections too.
-func (r *Relay) ServeConn(ctx context.Context, client net.Conn) { r.serveConn(ctx, client, false) }
+func (r *Relay) ServeConn(ctx context.Context, client net.Conn) {
+	r.serveConn(ctx, r.nextID.Add(1), client, false)
+}
 
 // ServeOwn is ServeConn for a connection sockscope itself opened to the
 // upstream: its Peer says Own, and everything it sends is observed as
 // Injected.
-func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) { r.serveConn(ctx, client, true) }
+func (r *Relay) ServeOwn(ctx context.Context, client net.Conn) {
+	r.serveConn(ctx, r.nextID.Add(1), client, true)
+}
 
-func (r *Relay) serveConn(ctx context.Context, client net.Conn, own bool) {
-	stop := context.AfterFunc(ctx, func() { client.Close() })
+// serveConn relays client, connection id, until both directions have ended.
+func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own bool) {
+	c := &Conn{id: id, r: r, client: client, own: own, done: make(chan struct{})}
+	// Stopping ends the connection as open at exit, whichever of this and
+	// closeAll comes first.
+	stop := context.AfterFunc(ctx, func() { c.close(errStopped) })
 	defer stop()
-	c := &Conn{id: r.nextID.Add(1), r: r, client: client, own: own, done: make(chan struct{})}
 	c.dirs[protocol.S2C].dst = client
 	if !r.track(c) {
 		client.Close()
@@ -175,6 +187,9 @@ func (r *Relay) serveConn(ctx context.Context, client net.Conn, own bool) {
 	if err == nil && !c.connected(up) {
 		up.Close()
 		err = errStopped
+	}
+	if err != nil && ctx.Err() != nil {
+		err = errStopped // the dial was cut short by the stop
 	}
 	if err != nil {
 		client.Close()

@@ -53,7 +53,7 @@ func (q *Query) MatchRow(st store.View, r *store.Row, now time.Time) bool {
 		case termConnName:
 			ok = t.conns[r.Conn]
 		case termStatus:
-			ok = t.set&(1<<r.Status) != 0 || r.Gap && t.set&statusGap != 0
+			ok = t.set&(1<<r.Status) != 0 || r.Gap && t.set&statusGap != 0 || q.matchCompare(t, r)
 		case termDir:
 			ok = uint64(r.Dir) == t.num
 		case termKindOf:

@@ -27,6 +27,7 @@ const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   id:17              id is 17 (or "17")
   conn:3  conn:node  connection #3; client or process contains node
   status:error,orphan   ok error pending noreply orphan gap none
+  status:differs     a replay's verdict: differs matches race (compared: any)
   dir:c2s  dir:s2c   the side that asked
   kind:request       request response notification raw other
   slow:>100ms        latency over 100ms (pending rows count their wait)
@@ -90,6 +91,7 @@ type Query struct {
 	terms []term
 	// Conn restricts the query to one connection; 0 means all.
 	Conn uint64
+	cmp  Comparer // a replay's verdicts (BindCompare)
 }
 
 // Empty reports whether q matches everything.
@@ -103,7 +105,7 @@ func (q *Query) HasTerms() bool { return q != nil && len(q.terms) > 0 }
 func (q *Query) WithConn(conn uint64) *Query {
 	c := &Query{Conn: conn}
 	if q != nil {
-		c.Src, c.terms = q.Src, slices.Clone(q.terms)
+		c.Src, c.terms, c.cmp = q.Src, slices.Clone(q.terms), q.cmp
 	}
 	return c
 }
@@ -162,9 +164,13 @@ func Parse(src string) (*Query, error) {
 					t.set |= statusGap
 					continue
 				}
+				if bits, ok := compareSet(w); ok {
+					t.set |= bits
+					continue
+				}
 				s, ok := statusWords[w]
 				if !ok {
-					return nil, fmt.Errorf("status %q: want ok, error, pending, noreply, orphan, gap or none", w)
+					return nil, fmt.Errorf("status %q: want ok, error, pending, noreply, orphan, gap, none, or a replay's differs, matches, race", w)
 				}
 				t.set |= 1 << s
 			}

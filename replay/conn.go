@@ -85,13 +85,18 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			continue
 		}
 		c := &Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method}
-		if pick(x) {
+		picked := pick(x)
+		if picked {
 			compared = append(compared, c)
+			r.cfg.Live.Expect(conn, c.ID)
 		}
 		wg.Add(1)
 		call := func() {
 			defer wg.Done()
 			p.call(ctx, x, payload, c)
+			if picked {
+				r.cfg.Live.Record(*c)
+			}
 		}
 		if r.cfg.Pace == PaceReply {
 			call()

@@ -81,6 +81,9 @@ type Config struct {
 	// PID is what LSP initialize's processId becomes. If zero, this
 	// process's.
 	PID int
+	// Live, if set, gets each comparison as soon as it is made (a UI
+	// showing the replay's own capture); it is finished when Run returns.
+	Live *Live
 }
 
 // Replay is a replay as a capture Source: its connections to the server
@@ -205,6 +208,7 @@ func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
 			r.replayConn(ctx, c, pick)
 		}
 	}
+	r.cfg.Live.Finish()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.tally()

@@ -97,7 +97,8 @@ type Record struct {
 	// or "auto" if the framing was not yet detected (frame).
 	Framing string
 	// Err is why the framer flagged the frame (frame), or why the
-	// connection ended, empty for a clean end (close).
+	// connection ended, empty for a clean end and event.OpenAtExit ("open
+	// at exit") for one still open when sockscope stopped (close).
 	Err string
 
 	// Client, Listen, Upstream and Process describe the connection (open).

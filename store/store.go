@@ -64,15 +64,20 @@ const (
 	ConnClosed
 	// ConnFailed ended with an error (Conn.Err).
 	ConnFailed
+	// ConnOpenAtExit was still open when sockscope stopped, which closed
+	// it: it did not fail.
+	ConnOpenAtExit
 )
 
-// String returns "open", "closed" or "error".
+// String returns "open", "closed", "error" or "open at exit".
 func (s ConnState) String() string {
 	switch s {
 	case ConnClosed:
 		return "closed"
 	case ConnFailed:
 		return "error"
+	case ConnOpenAtExit:
+		return "open at exit"
 	}
 	return "open"
 }

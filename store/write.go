@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sockscope/event"
 	"sockscope/protocol"
 )
 
@@ -143,14 +144,19 @@ func (tx *Tx) OpenConn(c Conn) {
 }
 
 // CloseConn records the end of a connection: cleanly when err is empty,
-// failed with err otherwise. Only the first end of a connection counts.
+// as open at exit when it is event.OpenAtExit (sockscope stopped), failed
+// with err otherwise. Only the first end of a connection counts.
 func (tx *Tx) CloseConn(id uint64, at time.Time, err string) {
 	a := tx.conn(id)
 	if a.c.State != ConnOpen {
 		return
 	}
 	a.c.State, a.c.Closed, a.c.Err = ConnClosed, at, err
-	if err != "" {
+	switch err {
+	case "":
+	case event.OpenAtExit:
+		a.c.State, a.c.Err = ConnOpenAtExit, ""
+	default:
 		a.c.State = ConnFailed
 	}
 	tx.s.tot.OpenConns--

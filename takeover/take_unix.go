@@ -191,8 +191,20 @@ func swap(n names, orig fs.FileInfo) (*Takeover, error) {
 		return nil, permission(err, "put sockscope's socket in place")
 	}
 	syncDir(n.dir)
-	return &Takeover{Path: n.path, Moved: n.moved, Marker: n.marker, Listener: ln, Notes: notes, tmp: n.tmp, ino: id}, nil
+	named := pathListener{UnixListener: ln, addr: &net.UnixAddr{Name: n.path, Net: "unix"}}
+	return &Takeover{Path: n.path, Moved: n.moved, Marker: n.marker, Listener: named, Notes: notes, tmp: n.tmp, ino: id}, nil
 }
+
+// pathListener is sockscope's listener at the path, named by it: it was
+// made under a temporary name and renamed into place, and the kernel still
+// calls it by the first name, which no client ever uses.
+type pathListener struct {
+	*net.UnixListener
+	addr *net.UnixAddr
+}
+
+// Addr returns the path clients connect to.
+func (l pathListener) Addr() net.Addr { return l.addr }
 
 // permission wraps a failed step, marking permission problems as such.
 func permission(err error, step string) error {

@@ -36,6 +36,12 @@ func TestTakeAndRestore(t *testing.T) {
 	if tk.Path != path || filepath.Dir(tk.Moved) != dir || filepath.Dir(tk.Marker) != dir {
 		t.Errorf("Path %q, Moved %q, Marker %q: want all in %s", tk.Path, tk.Moved, tk.Marker, dir)
 	}
+	// The listener is named by the path clients use, not the temporary
+	// name it was made under (the status bar, the session file and each
+	// connection's Listen show it).
+	if a := tk.Listener.Addr(); a.String() != path || a.Network() != "unix" {
+		t.Errorf("listener address %s %q, want unix %q", a.Network(), a, path)
+	}
 	mustAsk(t, path, "sockscope")
 	mustAsk(t, tk.Moved, "server")
 

@@ -77,7 +77,8 @@ type Takeover struct {
 	// Marker is the JSON file beside Path that records the take-over, so a
 	// later run can undo it after a crash.
 	Marker string
-	// Listener listens at Path. Restore closes it; it never unlinks a file on
+	// Listener listens at Path, and its Addr is Path (not the temporary
+	// name it was made under). Restore closes it; it never unlinks a file on
 	// its own.
 	Listener net.Listener
 	// Notes are things the user should be told, such as a leftover take-over

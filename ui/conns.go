@@ -175,11 +175,15 @@ func (m connsModel) entry(c *store.Conn, w, per int, now time.Time) []string {
 	case store.ConnFailed:
 		state = s.ConnFailed
 	}
+	label := c.State.String()
+	if c.State == store.ConnOpenAtExit {
+		label, state = "exit", s.ConnClosed // open when sockscope stopped: no failure
+	}
 	end := now
 	if !c.Closed.IsZero() {
 		end = c.Closed
 	}
-	head := cells(fitLeft("#"+strconv.FormatUint(c.ID, 10), 4), state.Render(fit(c.State.String(), 6)), s.Dim.Render(fitLeft(fmtAge(end.Sub(c.Opened)), 4)))
+	head := cells(fitLeft("#"+strconv.FormatUint(c.ID, 10), 4), state.Render(fit(label, 6)), s.Dim.Render(fitLeft(fmtAge(end.Sub(c.Opened)), 4)))
 	errs := fmtCount(c.Errors) + " err"
 	if c.Errors > 0 {
 		errs = s.status(protocol.StatusError).Render(errs)

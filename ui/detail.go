@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
+	"sockscope/query"
 	"sockscope/store"
 )
 
@@ -38,6 +39,7 @@ type detailKey struct {
 	hex       bool
 	styleGen  int
 	sideBySid bool
+	verdict   query.Compare // a replay's, which comes after the response
 }
 
 // detailModel shows the selected exchange or message: a live header with
@@ -91,6 +93,7 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 	if !raw && seq != 0 {
 		row, _ = m.c.st.Row(seq)
 		k.resp = row.Resp
+		_, k.verdict = m.c.verdict(&row)
 	}
 	if k == m.key {
 		return m
@@ -111,6 +114,8 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 		}
 	default:
 		lines, m.sections[sideResponse] = m.exchangeBody(&row)
+		m.sections[sideRequest] = 0
+		lines = m.withComparison(&row, lines)
 	}
 	y := m.vp.YOffset()
 	m.vp.SetContentLines(lines)

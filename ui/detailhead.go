@@ -64,6 +64,7 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	if r.Act != protocol.ActNone {
 		line1 += s.Injected.Render(" " + r.Act.String())
 	}
+	line1 += m.c.verdictHeader(&r)
 	var timing string
 	switch r.Status {
 	case protocol.StatusOK, protocol.StatusError:

@@ -59,7 +59,7 @@ func (m Model) fullHelp() [][]key.Binding {
 		m.focusedBindings(),
 		{k.NextPane, k.PrevPane, k.Enter, k.Back, k.Conns, k.Stats},
 		{k.Filter, k.Raw, k.Pause, k.Clear, k.Help, k.Quit},
-		append(m.detail.selectionBindings(), k.Copy, k.Write),
+		append(m.detail.selectionBindings(), k.Copy, k.Write, k.Export),
 		{k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand},
 	}
 	if m.hasInterceptor() {
@@ -130,7 +130,7 @@ func (m Model) helpView() []string {
 	}
 	if m.c.opts.Nav != nil {
 		lines = append(lines, "", s.Bold.Render("  The whole file")+s.Dim.Render("   (F finds a text in every payload in the background, esc stops it, ] and [ go to its hits;"),
-			"  "+s.Dim.Render("T goes to a time: 15:04:05, 2006-01-02 15:04:05, +90s from the start; E the next error, L the next slow exchange (p99);"),
+			"  "+s.Dim.Render("T goes to a time: 15:04:05, 2006-01-02 15:04:05, +90s from the start; ! the next error, L the next slow exchange (p99);"),
 			"  "+s.Dim.Render("the top line's sparklines are the frame rate and the slowest latency over the whole file)"))
 	}
 	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))

@@ -149,7 +149,7 @@ func (x *seqIndex) scan(st store.View, now func() time.Time) bool {
 				r := &rows[i]
 				if x.q.MatchRow(st, r, t) {
 					x.seqs = append(x.seqs, r.Seq)
-				} else if r.Status == protocol.StatusPending {
+				} else if r.Status == protocol.StatusPending || x.q.Undecided(r) {
 					x.recheck = append(x.recheck, r.Seq)
 				}
 				x.scanned = r.Seq + 1
@@ -166,8 +166,9 @@ func (x *seqIndex) scan(st store.View, now func() time.Time) bool {
 	return x.scanned < x.next
 }
 
-// recheckPending re-examines rows that were pending and did not match when
-// scanned: an answer (or a long wait) may make them match now.
+// recheckPending re-examines rows that were pending (or awaiting a replay's
+// verdict) and did not match when scanned: an answer (or a long wait, or
+// the verdict) may make them match now.
 func (x *seqIndex) recheckPending(st store.View, now time.Time) {
 	if len(x.recheck) == 0 || x.raw {
 		return
@@ -186,7 +187,7 @@ func (x *seqIndex) recheckPending(st store.View, now time.Time) {
 			x.insert(seq)
 			continue
 		}
-		if r.Status == protocol.StatusPending {
+		if r.Status == protocol.StatusPending || x.q.Undecided(&r) {
 			kept = append(kept, seq)
 		}
 	}

@@ -15,6 +15,7 @@ type keyMap struct {
 	NextPane, PrevPane, Enter, Back         key.Binding
 	Filter, Raw, Stats, Conns, Pause, Clear key.Binding
 	Side, Hex, Copy, Write                  key.Binding
+	Export                                  key.Binding // the listed rows as pcapng, jsonl or har (ui/export.go)
 	Help, Quit                              key.Binding
 
 	// The way back (only with Options.Control).
@@ -63,6 +64,7 @@ func newKeyMap() keyMap {
 		Hex:             b([]string{"x"}, "x", "hex view"),
 		Copy:            b([]string{"y"}, "y", "copy message"),
 		Write:           b([]string{"w"}, "w", "write to file"),
+		Export:          b([]string{"E"}, "E", "export listed rows (pcapng/jsonl/har)"),
 		Help:            b([]string{"?"}, "?", "help"),
 		Quit:            b([]string{"q", "ctrl+c"}, "q", "quit"),
 		FilterApply:     b([]string{"enter"}, "enter", "apply filter"),
@@ -91,7 +93,7 @@ func newKeyMap() keyMap {
 		FindNext:        b([]string{"]"}, "]", "next hit"),
 		FindPrev:        b([]string{"["}, "[", "previous hit"),
 		GoTime:          b([]string{"T"}, "T", "go to time"),
-		NextError:       b([]string{"E"}, "E", "next error"),
+		NextError:       b([]string{"!"}, "!", "next error"),
 		NextSlow:        b([]string{"L"}, "L", "next slow exchange"),
 	}
 }

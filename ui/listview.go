@@ -192,7 +192,7 @@ func (m listModel) rowLine(r *store.Row, w int, plain bool) string {
 		styled(s.Dim, col("#"+strconv.FormatUint(r.Conn, 10), c.conn), plain),
 		styled(dirSt, col(arrow, c.dir), plain),
 		col(sanitize(r.ID), c.id),
-		flagged(method, c.method, rowMark(r), s, plain),
+		m.methodCell(method, c.method, r, plain),
 		styled(s.status(r.Status), col(statusText(r), c.status), plain),
 		styled(latSt, rcol(lat, c.lat), plain),
 		styled(s.Dim, rcol(size, c.size), plain),

@@ -214,6 +214,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m, cmd = m.interceptUpdate(msg)
 	case findMsg, timeMsg:
 		m = m.fileLine(msg)
+	case exportMsg, exportedMsg:
+		m, cmd = m.exportUpdate(msg)
 	case filterMsg:
 		m.filter = msg.f
 		if msg.changed {
@@ -285,7 +287,7 @@ func (m Model) refresh() (Model, tea.Cmd) {
 // applyQuery rebuilds the list for the typed filter and the selected
 // connection.
 func (m Model) applyQuery() (Model, tea.Cmd) {
-	q := m.filter.applied.WithConn(m.conns.sel)
+	q := m.c.bindReplay(m.filter.applied.WithConn(m.conns.sel))
 	var cmd tea.Cmd
 	m.list, cmd = m.list.setQuery(q)
 	if m.area == areaStats {

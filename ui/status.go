@@ -31,7 +31,9 @@ func (m Model) statusBar(w int) string {
 	if o.File != nil {
 		return renderSegments(m.fileSegments(segs, o.File()), w, s)
 	}
-	if o.Listen != "" || o.Upstream != "" {
+	if o.Replay != nil {
+		segs = m.replaySegments(segs)
+	} else if o.Listen != "" || o.Upstream != "" {
 		segs = append(segs, segment{text: sanitize(o.Listen) + " → " + sanitize(o.Upstream), style: s.Header, priority: 5, shrink: true})
 	}
 	segs = append(segs,

@@ -23,6 +23,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/protocol"
+	"sockscope/replay"
 	"sockscope/store"
 
 	"time"
@@ -56,6 +57,11 @@ type Options struct {
 	// NoSignals leaves SIGINT and SIGTERM to the caller (a wrapped child
 	// gets them), instead of quitting the UI.
 	NoSignals bool
+	// Replay, if set, says the UI shows a replay's own capture: each
+	// replayed request carries its comparison with the recorded response
+	// (the list, the detail pane's diff view, status:differs), and the
+	// status bar says how far the replay is (ui/replay.go).
+	Replay *replay.Live
 }
 
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or

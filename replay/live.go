@@ -1,0 +1,172 @@
+package replay
+
+import (
+	"sync"
+
+	"sockscope/query"
+)
+
+// MaxLive bounds the comparisons a Live keeps (the oldest go first); the
+// Result keeps them all.
+const MaxLive = 1 << 20
+
+// liveKey names a replayed request in the replay's own capture: its
+// connection there and its id (raw JSON, as the store's rows hold it).
+type liveKey struct {
+	conn uint64
+	id   string
+}
+
+// Live is a replay's comparisons as they are made, for a UI that shows the
+// replay's own capture: each replayed request (a row of that capture) is
+// looked up by its connection and id. It is safe for concurrent use.
+type Live struct {
+	// File and Upstream name the recording and the server, for a status
+	// bar.
+	File, Upstream string
+	// Ignore is what the comparison leaves out, to dim it in a diff view.
+	Ignore Ignore
+	// Skip are the top-level members the comparison skips (the id fields).
+	Skip []string
+
+	mu       sync.Mutex
+	byKey    map[liveKey]*liveEntry
+	order    []liveKey
+	expected int
+	compared int
+	differ   int
+	races    int
+	done     bool
+}
+
+type liveEntry struct {
+	c    Compared
+	done bool
+}
+
+// NewLive returns an empty Live.
+func NewLive(file, upstream string, ig Ignore, skip []string) *Live {
+	return &Live{File: file, Upstream: upstream, Ignore: ig, Skip: skip, byKey: map[liveKey]*liveEntry{}}
+}
+
+// Expect says request id on the replay's connection conn will be compared:
+// until Record, Lookup says it is pending.
+func (l *Live) Expect(conn uint64, id string) {
+	if l == nil || conn == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := liveKey{conn, id}
+	if _, ok := l.byKey[k]; !ok {
+		l.add(k, &liveEntry{})
+	}
+	l.expected++
+}
+
+// add keeps e under k, dropping the oldest past MaxLive.
+func (l *Live) add(k liveKey, e *liveEntry) {
+	l.byKey[k] = e
+	l.order = append(l.order, k)
+	if len(l.order) > MaxLive {
+		delete(l.byKey, l.order[0])
+		l.order = l.order[1:]
+	}
+}
+
+// Record stores a finished comparison.
+func (l *Live) Record(c Compared) {
+	if l == nil || c.Conn == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := liveKey{c.Conn, c.ID}
+	e := l.byKey[k]
+	if e == nil {
+		e = &liveEntry{}
+		l.add(k, e)
+		l.expected++
+	}
+	if e.done {
+		l.uncount(&e.c)
+	}
+	e.c, e.done = c, true
+	l.compared++
+	switch c.Verdict {
+	case Differs:
+		l.differ++
+	case Race:
+		l.races++
+	}
+}
+
+func (l *Live) uncount(c *Compared) {
+	l.compared--
+	switch c.Verdict {
+	case Differs:
+		l.differ--
+	case Race:
+		l.races--
+	}
+}
+
+// Finish says the replay is over: what is still pending never will be
+// compared.
+func (l *Live) Finish() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.done = true
+	l.mu.Unlock()
+}
+
+// Lookup returns the comparison of request id on connection conn of the
+// replay's capture, and its verdict in the filter language's terms
+// (query.CompareNone when it is not a replayed request).
+func (l *Live) Lookup(conn uint64, id string) (Compared, query.Compare) {
+	if l == nil || id == "" {
+		return Compared{}, query.CompareNone
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.byKey[liveKey{conn, id}]
+	switch {
+	case e == nil:
+		return Compared{}, query.CompareNone
+	case !e.done && l.done:
+		return Compared{}, query.CompareNone
+	case !e.done:
+		return Compared{}, query.ComparePending
+	}
+	return e.c, verdictCompare(e.c.Verdict)
+}
+
+func verdictCompare(v Verdict) query.Compare {
+	switch v {
+	case Differs:
+		return query.CompareDiffers
+	case Race:
+		return query.CompareRace
+	}
+	return query.CompareMatch
+}
+
+// LiveStatus is how far a replay is.
+type LiveStatus struct {
+	// Expected requests will be compared; Compared of them are.
+	Expected, Compared int
+	Differ, Races      int
+	Done               bool
+}
+
+// Status returns how far the replay is.
+func (l *Live) Status() LiveStatus {
+	if l == nil {
+		return LiveStatus{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return LiveStatus{Expected: l.expected, Compared: l.compared, Differ: l.differ, Races: l.races, Done: l.done}
+}
