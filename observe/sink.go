@@ -87,9 +87,17 @@ func (ss *sinks) exchange(r *store.Row) {
 }
 
 func (ss *sinks) ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	if len(ss.list) == 0 {
+		return
+	}
+	var m *protocol.Message
+	if resp != nil {
+		ss.msg = *resp // a copy the list keeps: the observer's own does not escape
+		m = &ss.msg
+	}
 	for _, s := range ss.list {
 		if es, ok := s.(EndSink); ok {
-			es.Ended(row, st, resp, gap)
+			es.Ended(row, st, m, gap)
 		}
 	}
 }
