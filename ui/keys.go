@@ -27,6 +27,10 @@ type keyMap struct {
 	// The intercept pane's, on the selected held frame.
 	HeldForward, HeldEdit, HeldDrop, HeldFabricate, HeldAll, HeldSticky, PaneClose key.Binding
 
+	// A session file's (only with Options.Nav): find in payloads, the next
+	// and previous hit, go to a time, the next error and slow exchange.
+	Find, FindNext, FindPrev, GoTime, NextError, NextSlow key.Binding
+
 	// The filter overlay's.
 	FilterApply, FilterCancel key.Binding
 	// The compose overlay's.
@@ -85,6 +89,12 @@ func newKeyMap() keyMap {
 		HeldSticky:      b([]string{"S"}, "S", "sticky (a rule)"),
 		PaneClose:       b([]string{"esc"}, "esc", "close"),
 		ConfirmNo:       b([]string{"n", "esc"}, "n/esc", "no"),
+		Find:            b([]string{"F"}, "F", "find in payloads"),
+		FindNext:        b([]string{"]"}, "]", "next hit"),
+		FindPrev:        b([]string{"["}, "[", "previous hit"),
+		GoTime:          b([]string{"T"}, "T", "go to time"),
+		NextError:       b([]string{"!"}, "!", "next error"),
+		NextSlow:        b([]string{"L"}, "L", "next slow exchange"),
 	}
 }
 
@@ -98,6 +108,8 @@ type keyContext struct {
 	helpShown bool
 	control   bool // Options.Control is set
 	intercept bool // Options.Control is an Interceptor
+	file      bool // Options.Nav is set
+	searching bool // a search of the file runs (esc stops it)
 }
 
 // setContext enables the bindings that apply in ctx and disables the others.
@@ -109,7 +121,10 @@ func (k *keyMap) setContext(ctx keyContext) {
 	default:
 		k.Enter.SetHelp("enter", "open detail")
 	}
-	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown))
+	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown || ctx.searching))
+	for _, b := range []*key.Binding{&k.Find, &k.FindNext, &k.FindPrev, &k.GoTime, &k.NextError, &k.NextSlow} {
+		b.SetEnabled(ctx.file)
+	}
 	k.Side.SetEnabled(!ctx.raw && ctx.haveSel && !ctx.heldSel)
 	k.Hex.SetEnabled(ctx.haveSel)
 	k.Copy.SetEnabled(ctx.haveSel)

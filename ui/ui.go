@@ -42,6 +42,9 @@ type Options struct {
 	// the status bar names the file, its size and time span (and the
 	// progress of its indexing) instead of a rate, drops and pause.
 	File func() FileStatus
+	// Nav, with File, reaches the whole file: a search over its payloads,
+	// jumps to a time, an error, a slow exchange; sparklines of it.
+	Nav FileNav
 	// Tick is how often the store is read. If zero, 40ms.
 	Tick time.Duration
 	// Control is the way back to the data path: resend, edit, compose and
