@@ -133,13 +133,7 @@ func attach(ctx context.Context, paths []string) error {
 	if len(remotes) > 1 {
 		feed.Merge(remotes...)
 	}
-	cfg := capture.Config{Dropped: func() (ev, by uint64) {
-		for _, r := range remotes {
-			e, b := r.Skipped()
-			ev, by = ev+e, by+b
-		}
-		return ev, by
-	}}
+	var cfg capture.Config
 	for i, r := range remotes {
 		h, err := r.Attach()
 		if err != nil {
@@ -158,7 +152,8 @@ func attach(ctx context.Context, paths []string) error {
 	defer cancel()
 	e.Start(ctx, srcs...)
 	label := "attached to " + strings.Join(whats, "; ")
-	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: feedControl{feed.NewControl(remotes...)}})
+	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: feedControl{feed.NewControl(remotes...)},
+		Feed: func() ui.FeedStatus { return feedStatus(remotes) }})
 	cancel()
 	e.Stop()
 	return uiErr
@@ -175,4 +170,21 @@ func (f feedControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, ms
 func (f feedControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
 	s, err := f.c.SendNew(ctx, like, msg)
 	return ui.Sent(s), err
+}
+
+// feedStatus is what the feeds skipped this view, and whether one ended.
+func feedStatus(remotes []*feed.Remote) ui.FeedStatus {
+	var f ui.FeedStatus
+	for _, r := range remotes {
+		ev, by := r.Skipped()
+		f.SkippedEvents += ev
+		f.SkippedBytes += by
+		for _, k := range r.Skips() {
+			f.Skips = append(f.Skips, ui.FeedSkip{At: k.At, Events: k.Events, Conns: k.Conns})
+		}
+		if err := r.Ended(); err != nil && f.Ended == "" {
+			f.Ended = fmt.Sprintf("%d: %v", r.Hello().PID, err)
+		}
+	}
+	return f
 }

@@ -87,6 +87,9 @@ func feedUp(t *testing.T, path string) {
 	}
 }
 
+// skippedRE is an attached UI's status bar saying it was skipped.
+var skippedRE = regexp.MustCompile(`⚠ [0-9,]+ events skipped \(`)
+
 // paneProcess returns the pid of the program the pane's shell runs.
 func (tm *term) paneProcess() int {
 	tm.t.Helper()
@@ -241,8 +244,21 @@ func TestAttachWrapped(t *testing.T) {
 	withFrozen := cl.burst(n, size)
 	syscall.Kill(frozen, syscall.SIGCONT)
 	c.waitScreen("the frozen UI saying what it was skipped", func(s string) error {
-		if !strings.Contains(s, "dropped") {
-			return fmt.Errorf("no dropped count in the status line")
+		if !skippedRE.MatchString(s) {
+			return fmt.Errorf("no skipped count in the status line")
+		}
+		return nil
+	})
+	cl.call("resumed", `{}`)
+	c.rowsWith("the resumed UI live again", map[string]string{"resumed": "error"})
+	// The marker is where the skipped events were, among the burst's rows:
+	// with only the rows from before the burst listed, it is below them.
+	c.keys("/")
+	c.typeText("method:nosuch")
+	c.keys("Enter")
+	c.waitScreen("the skipped marker in the list", func(s string) error {
+		if !strings.Contains(s, "events skipped here (conn #1)") {
+			return fmt.Errorf("no skipped marker")
 		}
 		return nil
 	})

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"sockscope/capture"
+	"sockscope/index"
 	"sockscope/indexbuild"
 	"sockscope/protocol"
 	"sockscope/ui"
@@ -27,7 +29,34 @@ func showFile(ctx context.Context, o fileOptions, path string, follow bool) erro
 	}
 	defer v.Close()
 	status := func() ui.FileStatus { return ui.FileStatus(v.Status()) }
-	return ui.Run(ctx, v, ui.Options{Listen: "session", Upstream: path, File: status})
+	return ui.Run(ctx, v, ui.Options{Listen: "session", Upstream: path, File: status, Nav: fileNav{v.View}})
+}
+
+// fileNav is the UI's way to the whole file through its index.
+type fileNav struct{ *index.View }
+
+// Search implements ui.FileNav.
+func (n fileNav) Search(ctx context.Context, text string) ui.FileSearch {
+	return n.View.Search(ctx, text)
+}
+
+// Sparkline implements ui.FileNav: the timeline in at most w spans.
+func (n fileNav) Sparkline(w int) (rate []int64, lat []time.Duration) {
+	_, _, b := n.Timeline()
+	if len(b) == 0 || w <= 0 {
+		return nil, nil
+	}
+	per := (len(b) + w - 1) / w
+	for i := 0; i < len(b); i += per {
+		var f int64
+		var l time.Duration
+		for _, x := range b[i:min(i+per, len(b))] {
+			f += x.Frames
+			l = max(l, x.MaxLatency)
+		}
+		rate, lat = append(rate, f), append(lat, l)
+	}
+	return rate, lat
 }
 
 // fileSettings are the settings the file at path is decoded with: those of

@@ -3,6 +3,9 @@ package capture
 import (
 	"io"
 	"os"
+	"time"
+
+	"sockscope/event"
 
 	"sockscope/index"
 	"sockscope/observe"
@@ -76,4 +79,26 @@ func closeIndex(w *index.Writer, path string, ended bool) {
 		size = st.Size()
 	}
 	w.Close(size, ended)
+}
+
+// Open implements observe.Sink: the index keeps the connection too.
+func (s indexedRecorder) Open(conn uint64, at time.Time, p *event.Peer) {
+	s.recorderSink.Open(conn, at, p)
+	c := store.Conn{ID: conn, Opened: at, PID: -1, UID: -1, State: store.ConnOpen}
+	if p != nil {
+		c.Client, c.Listen, c.Upstream, c.PID, c.UID, c.Process, c.Own = p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process, p.Own
+	}
+	s.w.OpenConn(c)
+}
+
+// Close implements observe.Sink.
+func (s indexedRecorder) Close(conn uint64, at time.Time, err string) {
+	s.recorderSink.Close(conn, at, err)
+	s.w.CloseConn(conn, at, err)
+}
+
+// Ended implements observe.EndSink: a row the bounded store evicted while
+// it was pending ends in the index all the same.
+func (s indexedRecorder) Ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	s.w.Ended(row, st, resp, gap)
 }

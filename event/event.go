@@ -53,6 +53,9 @@ type Event struct {
 	// Gap counts bytes of this direction that were dropped (queue full)
 	// just before Data; the receiver should resynchronise its framing.
 	Gap int64
+	// Whole says the Gap was whole frames (a feed that skipped a viewer
+	// ahead): the framing goes on where it was, nothing to resynchronise.
+	Whole bool
 	// TailGaps (Close) counts, by protocol.Dir, the bytes dropped
 	// after the last Data kept, which no Data came after to carry in Gap.
 	TailGaps [2]int64

@@ -88,11 +88,20 @@ type result struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// skipped says a viewer was skipped ahead.
+// skipped says a viewer was skipped ahead: how many events (frames and
+// gaps) it did not get since the record before this line, and of which
+// connections.
 type skipped struct {
-	Type   string `json:"type"` // "skipped"
+	Type   string     `json:"type"` // "skipped"
+	Events uint64     `json:"events"`
+	Bytes  uint64     `json:"bytes"`
+	Conns  []connSkip `json:"conns,omitempty"`
+}
+
+// connSkip is what a viewer did not get of one connection.
+type connSkip struct {
+	Conn   uint64 `json:"conn"`
 	Events uint64 `json:"events"`
-	Bytes  uint64 `json:"bytes"`
 }
 
 // Line types of the feed besides a session file's.

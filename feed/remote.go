@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"sockscope/capture"
 	"sockscope/event"
@@ -26,11 +27,14 @@ type Remote struct {
 	hello Hello
 	ids   *IDs // connection numbers shared with other Remotes; nil: the instance's own
 
-	wmu  sync.Mutex // serialises requests
-	next atomic.Uint64
-	mu   sync.Mutex
-	wait map[uint64]chan result
-	gone error // why the feed ended, once it has
+	wmu   sync.Mutex // serialises requests
+	next  atomic.Uint64
+	mu    sync.Mutex
+	wait  map[uint64]chan result
+	gone  error  // why the feed ended, once it has
+	skips []Skip // under mu
+
+	lastAt time.Time // of the last record read, by Run
 
 	skippedEvents, skippedBytes atomic.Uint64
 	live                        chan struct{} // closed at the live marker
@@ -111,6 +115,9 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 		if perr != nil {
 			continue // a line this version cannot read: skip it, as a session file's
 		}
+		if !rec.At.IsZero() {
+			r.lastAt = rec.At
+		}
 		id := r.local(rec.Conn)
 		switch rec.Type {
 		case session.TypeOpen:
@@ -123,7 +130,8 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
 				Injected: rec.Injected, Withheld: rec.Withheld})
 		case session.TypeGap:
-			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes})
+			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,
+				Whole: true}) // the instance skips whole frames
 		case session.TypeClose:
 			delete(open, id)
 			var cerr error
@@ -167,8 +175,7 @@ func (r *Remote) other(line []byte) bool {
 	case typeSkipped:
 		var sk skipped
 		if json.Unmarshal(line, &sk) == nil {
-			r.skippedEvents.Add(sk.Events)
-			r.skippedBytes.Add(sk.Bytes)
+			r.noteSkip(sk)
 		}
 	case typeLive:
 		r.liveOnce.Do(func() { close(r.live) })

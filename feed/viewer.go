@@ -1,8 +1,10 @@
 package feed
 
 import (
+	"cmp"
 	"encoding/json"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,10 +27,16 @@ type viewer struct {
 	attached bool      // it asked for the stream
 	live     bool      // the history is sent: live records go to out
 	closed   bool
-	pending  skipped          // skipped since the last marker
-	gaps     map[gapKey]int64 // bytes skipped, by connection and direction
-	wake     chan struct{}    // cap 1: out has something
-	done     chan struct{}    // closed when the writer ended
+	pending  skipped              // skipped since the last marker
+	gaps     map[gapKey]*gapCount // skipped, by connection and direction
+	wake     chan struct{}        // cap 1: out has something
+	done     chan struct{}        // closed when the writer ended
+}
+
+// gapCount is what was skipped of a direction.
+type gapCount struct {
+	bytes  int64
+	events uint64
 }
 
 // gapKey is a direction of a connection.
@@ -38,7 +46,7 @@ type gapKey struct {
 }
 
 func newViewer(c net.Conn, max int) *viewer {
-	v := &viewer{c: c, max: max, gaps: map[gapKey]int64{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	v := &viewer{c: c, max: max, gaps: map[gapKey]*gapCount{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	v.room.L = &v.mu
 	return v
 }
@@ -60,6 +68,12 @@ func (v *viewer) writeLoop() {
 		v.mu.Lock()
 		v.spare = buf[:0]
 		v.room.Broadcast()
+		if v.live && v.pending.Events > 0 {
+			// The peer read again: tell it now what it missed, not with
+			// the next record, which may never come (a burst's end).
+			v.out = v.flushSkipped(v.out)
+			v.poke()
+		}
 		v.mu.Unlock()
 		if err != nil {
 			v.close()
@@ -114,7 +128,13 @@ func (v *viewer) record(rec []byte, skippable bool, k gapKey, wire int64) {
 	if skippable && len(*dst)+len(rec) > v.max {
 		v.pending.Events++
 		v.pending.Bytes += uint64(wire)
-		v.gaps[k] += wire
+		g := v.gaps[k]
+		if g == nil {
+			g = &gapCount{}
+			v.gaps[k] = g
+		}
+		g.bytes += wire
+		g.events++
 		return
 	}
 	if len(*dst) > hardFactor*v.max {
@@ -135,11 +155,23 @@ func (v *viewer) flushSkipped(dst []byte) []byte {
 		return dst
 	}
 	v.pending.Type = typeSkipped
+	keys := make([]gapKey, 0, len(v.gaps))
+	for k := range v.gaps {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b gapKey) int { return cmp.Or(cmp.Compare(a.conn, b.conn), cmp.Compare(a.dir, b.dir)) })
+	for _, k := range keys {
+		if n := len(v.pending.Conns); n > 0 && v.pending.Conns[n-1].Conn == k.conn {
+			v.pending.Conns[n-1].Events += v.gaps[k].events
+		} else {
+			v.pending.Conns = append(v.pending.Conns, connSkip{Conn: k.conn, Events: v.gaps[k].events})
+		}
+	}
 	b, _ := json.Marshal(v.pending)
 	dst = append(append(dst, b...), '\n')
 	now := time.Now()
-	for k, n := range v.gaps {
-		dst = session.AppendRecord(dst, session.Record{Type: session.TypeGap, Conn: k.conn, Dir: k.dir, At: now, Bytes: n})
+	for _, k := range keys {
+		dst = session.AppendRecord(dst, session.Record{Type: session.TypeGap, Conn: k.conn, Dir: k.dir, At: now, Bytes: v.gaps[k].bytes})
 		delete(v.gaps, k)
 	}
 	v.pending = skipped{}

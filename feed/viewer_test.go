@@ -91,3 +91,86 @@ func TestViewerSkipsAhead(t *testing.T) {
 		}
 	}
 }
+
+// A viewer frozen through the end of a burst: the last frames are skipped
+// and nothing comes after them. Once its peer reads again it is told how
+// much it missed without waiting for more traffic, and then gets the live
+// records that follow.
+func TestViewerSkippedAtTheEnd(t *testing.T) {
+	peer, v := viewerPair(t, 64<<10)
+	frame := appendMessage(nil, &protocol.Message{Conn: 1, Dir: protocol.S2C, At: time.Now(),
+		Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}, protocol.FramingLines)
+	const n = 2000 // 8 MB: far past the socket's buffers and the bound
+	for range n {
+		v.record(frame, true, gapKey{1, protocol.S2C}, 4001)
+	}
+	// A bound on the failure only: the marker must come with no more records.
+	peer.SetReadDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReaderSize(peer, 1<<20)
+	frames, skippedTotal := 0, uint64(0)
+	for frames+int(skippedTotal) < n {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %d frames and %d skipped: %v", frames, skippedTotal, err)
+		}
+		switch {
+		case strings.HasPrefix(line, `{"type":"frame"`):
+			frames++
+		case strings.HasPrefix(line, `{"type":"skipped"`):
+			var sk skipped
+			if err := json.Unmarshal([]byte(line), &sk); err != nil {
+				t.Fatal(err)
+			}
+			skippedTotal += sk.Events
+		}
+	}
+	if skippedTotal == 0 {
+		t.Fatalf("nothing was skipped: the test did not fill the buffer")
+	}
+	closeRec := session.AppendRecord(nil, session.Record{Type: session.TypeClose, Conn: 1, At: time.Now()})
+	v.record(closeRec, false, gapKey{}, 0)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(line, `{"type":"close"`) {
+			return
+		}
+		if strings.HasPrefix(line, `{"type":"frame"`) || strings.HasPrefix(line, `{"type":"skipped"`) {
+			t.Fatalf("after the marker, %.60q", line)
+		}
+	}
+}
+
+// viewerPair returns a live, attached viewer of bound max and the peer
+// reading from it.
+func viewerPair(t *testing.T, max int) (net.Conn, *viewer) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "fv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	peer, err := net.Dial("unix", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newViewer(c, max)
+	go v.writeLoop()
+	t.Cleanup(v.close)
+	v.mu.Lock()
+	v.attached, v.live = true, true
+	v.mu.Unlock()
+	return peer, v
+}

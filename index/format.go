@@ -59,21 +59,25 @@ const (
 	blockHead = 16 // kind, count, reserved
 	msgSize   = 64
 	rowSize   = 128
+	connSize  = 256
 	// msgsPerBlock and rowsPerBlock are how many records a block holds.
-	msgsPerBlock = (BlockSize - blockHead) / msgSize
-	rowsPerBlock = (BlockSize - blockHead) / rowSize
+	msgsPerBlock  = (BlockSize - blockHead) / msgSize
+	rowsPerBlock  = (BlockSize - blockHead) / rowSize
+	connsPerBlock = (BlockSize - blockHead) / connSize
 	// idInline and methodInline are the bytes of a row's id and method kept
 	// in its record; longer ones are read from the frame when needed.
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 1
+	version      = 2 // 2: connection records
 )
 
 // Block kinds.
 const (
-	kindMsgs = 1
-	kindRows = 2
+	kindMsgs  = 1
+	kindRows  = 2
+	kindConns = 3
+	nKinds    = 4
 )
 
 // Suffix is appended to a session file's name to name its index.
@@ -89,6 +93,7 @@ type header struct {
 	sessionSize int64 // bytes of the session file indexed
 	head        [64]byte
 	msgs, rows  uint64
+	conns       uint64
 	first, last int64  // unix nanoseconds of the first and last frame
 	cfg         uint64 // hash of the settings it was decoded with (Settings.hash)
 }
@@ -108,6 +113,7 @@ func (h *header) encode(b []byte) {
 	le.PutUint64(b[56:], uint64(h.last))
 	copy(b[64:128], h.head[:])
 	le.PutUint64(b[128:], h.cfg)
+	le.PutUint64(b[136:], h.conns)
 }
 
 var errNotIndex = errors.New("not a sockscope index")
@@ -123,6 +129,7 @@ func (h *header) decode(b []byte) error {
 	h.first, h.last = int64(le.Uint64(b[48:])), int64(le.Uint64(b[56:]))
 	copy(h.head[:], b[64:128])
 	h.cfg = le.Uint64(b[128:])
+	h.conns = le.Uint64(b[136:])
 	return nil
 }
 
@@ -244,4 +251,40 @@ func unstamp(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
+}
+
+// connStr is the bytes a connection record keeps of each of its strings.
+const connStr = 54
+
+// encodeConn writes connection c (its description and state, not its
+// statistics) into the record b. Strings longer than connStr are cut.
+func encodeConn(b []byte, c *store.Conn) {
+	clear(b[:connSize])
+	le.PutUint64(b[0:], c.ID)
+	le.PutUint64(b[8:], uint64(stamp(c.Opened)))
+	le.PutUint64(b[16:], uint64(stamp(c.Closed)))
+	b[24] = byte(c.State)
+	if c.Own {
+		b[25] = 1
+	}
+	le.PutUint32(b[28:], uint32(int32(c.PID)))
+	le.PutUint32(b[32:], uint32(int32(c.UID)))
+	for i, s := range [4]string{c.Client, c.Listen, c.Upstream, c.Process} {
+		o := 36 + i*(connStr+1)
+		b[o] = byte(copy(b[o+1:o+1+connStr], s))
+	}
+}
+
+// decodeConn reads a connection record.
+func decodeConn(b []byte) store.Conn {
+	c := store.Conn{ID: le.Uint64(b[0:]), Opened: unstamp(int64(le.Uint64(b[8:]))), Closed: unstamp(int64(le.Uint64(b[16:]))),
+		State: store.ConnState(b[24]), Own: b[25] == 1,
+		PID: int(int32(le.Uint32(b[28:]))), UID: int(int32(le.Uint32(b[32:])))}
+	var s [4]string
+	for i := range s {
+		o := 36 + i*(connStr+1)
+		s[i] = string(b[o+1 : o+1+int(min(b[o], connStr))])
+	}
+	c.Client, c.Listen, c.Upstream, c.Process = s[0], s[1], s[2], s[3]
+	return c
 }

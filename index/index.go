@@ -19,11 +19,11 @@ type Index struct {
 	mu     sync.Mutex
 	f      *os.File
 	h      header
-	blocks int64      // blocks in the file, the header's included
-	tables [3][]int64 // block numbers by kind
+	blocks int64           // blocks in the file, the header's included
+	tables [nKinds][]int64 // block numbers by kind
 	// cur is the block of each kind being filled (nil: none yet); it is
 	// written out on flush, and read from memory until then.
-	cur   [3]*block
+	cur   [nKinds]*block
 	cache [cacheBlocks]*block
 	hand  int
 	err   error // the first write error
@@ -92,7 +92,7 @@ func (x *Index) reload() error {
 			return err
 		}
 		k := int(le.Uint32(head[:]))
-		if k != kindMsgs && k != kindRows {
+		if k != kindMsgs && k != kindRows && k != kindConns {
 			return fmt.Errorf("block %d: %w", no, errNotIndex)
 		}
 		x.tables[k] = append(x.tables[k], no)
@@ -124,8 +124,11 @@ func (x *Index) writeHeader() error {
 
 // per returns how many records a block of kind k holds, and their size.
 func per(k int) (n, size int) {
-	if k == kindMsgs {
+	switch k {
+	case kindMsgs:
 		return msgsPerBlock, msgSize
+	case kindConns:
+		return connsPerBlock, connSize
 	}
 	return rowsPerBlock, rowSize
 }
@@ -186,6 +189,27 @@ func (x *Index) add(k int, fill func([]byte)) {
 	fill(c.b[o : o+size])
 	c.n++
 	c.dirty = true
+}
+
+// put changes record i of kind k in place with fill, writing it out at
+// once unless its block is the one being filled. x.mu is held.
+func (x *Index) put(k int, i uint64, fill func([]byte)) {
+	b, blk, err := x.slot(k, i)
+	if err != nil {
+		return
+	}
+	fill(b)
+	if blk != x.cur[k] {
+		if x.err == nil {
+			pb, size := per(k)
+			pos := blk.no*BlockSize + int64(blockHead) + int64(i%uint64(pb))*int64(size)
+			if _, err := x.f.WriteAt(b, pos); err != nil {
+				x.err = err
+			}
+		}
+		return
+	}
+	blk.dirty = true
 }
 
 // writeBlock writes block c out.

@@ -9,12 +9,12 @@ import (
 	"sockscope/store"
 )
 
-// Decoding is the background decoding of the file behind a View (package
-// indexbuild's Build): the whole file's statistics and connections, and
-// how far it has gone.
+// Decoding is the background work behind a View (package indexbuild's
+// Build): building the index, or reading the statistics from a complete
+// one, and how far it has gone.
 type Decoding interface {
-	// Stats holds the statistics and the connections decoded so far.
-	Stats() *store.Store
+	// Stats holds the statistics and the connections counted so far.
+	Stats() *Stats
 	// Gen moves whenever more is decoded or indexed.
 	Gen() uint64
 	// Progress returns the bytes decoded, of how many, and whether the
@@ -28,7 +28,7 @@ type Decoding interface {
 
 // View reads a session file through its index: rows and frames from the
 // index, frame bytes from the file on demand, the statistics and the
-// connections from the Decoding's store. It implements store.View.
+// connections from the index's Stats. It implements store.View.
 type View struct {
 	path string
 	f    *os.File // the session file, for frames
@@ -59,7 +59,7 @@ func (v *View) Close() error {
 // Gen implements store.View: it moves as the decoding goes.
 func (v *View) Gen() uint64 { return v.d.Gen() }
 
-// Totals implements store.View: the statistics decoded so far, with the
+// Totals implements store.View: the statistics counted so far, with the
 // counts of the index.
 func (v *View) Totals() store.Totals {
 	t := v.d.Stats().Totals()
@@ -98,6 +98,10 @@ func (v *View) Row(seq uint64) (store.Row, bool) {
 	}
 	return r, ok
 }
+
+// CompleteMethod gives row r, whose record cut its method, its whole name
+// from its frame.
+func (v *View) CompleteMethod(r *store.Row) { v.complete(r, rLongMethod) }
 
 // complete reads a row's id or method that its record holds cut.
 func (v *View) complete(r *store.Row, f uint8) {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"os"
+	"time"
 
 	"sockscope/protocol"
 	"sockscope/store"
@@ -12,7 +13,11 @@ import (
 // the row again when it ends. Create it with Create; call it from one
 // goroutine (the observer's), while Views read the same Index.
 type Writer struct {
-	x *Index
+	x  *Index
+	st *Stats
+	// open is the record of each open connection, rewritten when it
+	// closes (bounded by the connections open at once).
+	open map[uint64]uint64
 }
 
 // Create starts the index at path (FILE.idx of the session file), empty.
@@ -24,7 +29,7 @@ func Create(path string, head []byte) (*Writer, error) {
 		return nil, err
 	}
 	copy(x.h.head[:], head)
-	return &Writer{x: x}, nil
+	return &Writer{x: x, open: map[uint64]uint64{}}, nil
 }
 
 // SetConfig records a hash of the settings the session is decoded with:
@@ -34,6 +39,9 @@ func (w *Writer) SetConfig(cfg uint64) {
 	w.x.h.cfg = cfg
 	w.x.mu.Unlock()
 }
+
+// SetStats makes the Writer count what it indexes into st.
+func (w *Writer) SetStats(st *Stats) { w.st = st }
 
 // Index returns the index being written, for a View.
 func (w *Writer) Index() *Index { return w.x }
@@ -64,6 +72,9 @@ func (w *Writer) Frame(m *protocol.Message, off int64, n int) {
 	}
 	x.add(kindMsgs, r.encode)
 	x.h.msgs++
+	if w.st != nil {
+		w.st.frame(&r)
+	}
 	if x.h.first == 0 {
 		x.h.first = r.at
 	}
@@ -80,19 +91,13 @@ func (w *Writer) Row(r *store.Row) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if r.Seq <= x.h.rows {
-		b, blk, err := x.slot(kindRows, r.Seq-1)
-		if err != nil {
-			return
-		}
-		encodeRow(b, r)
-		if blk != x.cur[kindRows] && x.err == nil {
-			_, size := per(kindRows)
-			pos := blk.no*BlockSize + int64(blockHead) + int64((r.Seq-1)%rowsPerBlock)*int64(size)
-			if _, err := x.f.WriteAt(b, pos); err != nil {
-				x.err = err
-			}
-		} else {
-			blk.dirty = true
+		var old store.Row
+		x.put(kindRows, r.Seq-1, func(b []byte) {
+			old, _ = decodeRow(b, r.Seq)
+			encodeRow(b, r)
+		})
+		if w.st != nil {
+			w.st.row(&old, r)
 		}
 		return
 	}
@@ -102,6 +107,90 @@ func (w *Writer) Row(r *store.Row) {
 	}
 	x.add(kindRows, func(b []byte) { encodeRow(b, r) })
 	x.h.rows++
+	if w.st != nil {
+		w.st.row(nil, r)
+	}
+}
+
+// Ended records the end of row seq, which the observer's bounded store no
+// longer held (a request pending so long its row was evicted): its status,
+// and the reply that answered it if any. The row is read back from the
+// index, which holds every row, and written again.
+func (w *Writer) Ended(seq uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	x := w.x
+	x.mu.Lock()
+	b, _, err := x.slot(kindRows, seq-1)
+	if err != nil {
+		x.mu.Unlock()
+		return
+	}
+	r, f := decodeRow(b, seq)
+	x.mu.Unlock()
+	if r.Status != protocol.StatusPending {
+		return
+	}
+	if w.st != nil {
+		w.st.fullMethod(&r, f)
+	}
+	r.Status, r.Gap = st, r.Gap || gap
+	if resp != nil {
+		r.Resp, r.RespAt, r.RespSize = resp.Seq, resp.At, resp.Frame.Size
+		if !r.ReqAt.IsZero() {
+			r.Latency = max(resp.At.Sub(r.ReqAt), 0)
+		}
+	}
+	// The record's id and method may be cut: they stay marked so.
+	x.mu.Lock()
+	var old store.Row
+	x.put(kindRows, seq-1, func(b []byte) {
+		var f uint8
+		old, f = decodeRow(b, seq)
+		old.Method = r.Method
+		encodeRow(b, &r)
+		b[59] |= f & (rLongID | rLongMethod)
+	})
+	x.mu.Unlock()
+	if w.st != nil {
+		w.st.row(&old, &r)
+	}
+}
+
+// OpenConn records connection c (its description; its state open).
+func (w *Writer) OpenConn(c store.Conn) {
+	x := w.x
+	x.mu.Lock()
+	x.add(kindConns, func(b []byte) { encodeConn(b, &c) })
+	w.open[c.ID] = x.h.conns
+	x.h.conns++
+	x.mu.Unlock()
+	if w.st != nil {
+		w.st.setConn(c)
+	}
+}
+
+// CloseConn records the end of connection id at at (failed when err is not
+// empty).
+func (w *Writer) CloseConn(id uint64, at time.Time, err string) {
+	i, ok := w.open[id]
+	if !ok {
+		return
+	}
+	delete(w.open, id)
+	x := w.x
+	x.mu.Lock()
+	var c store.Conn
+	x.put(kindConns, i, func(b []byte) {
+		c = decodeConn(b)
+		c.Closed, c.State = at, store.ConnClosed
+		if err != "" {
+			c.State = store.ConnFailed
+		}
+		encodeConn(b, &c)
+	})
+	x.mu.Unlock()
+	if w.st != nil {
+		w.st.setConn(c)
+	}
 }
 
 // Flush writes out the blocks being filled and the header: sessionSize is

@@ -26,9 +26,13 @@ import (
 // Settings are what a session is decoded with (index.Settings).
 type Settings = index.Settings
 
-// StatsBytes bounds the store a build keeps its statistics in (and the
-// frames the observer pairs through it): the index holds the rest.
+// StatsBytes bounds the store the observer pairs through while a build
+// decodes: the index holds every row, and the statistics (index.Stats)
+// are counted from it.
 const StatsBytes = 32 << 20
+
+// pairBytes is the bound of that store (StatsBytes; a test makes it small).
+var pairBytes int64 = StatsBytes
 
 var _ index.Decoding = (*Build)(nil)
 
@@ -47,9 +51,14 @@ type Build struct {
 	Path     string
 	Settings Settings
 	Follow   bool
-	// stats holds the whole file's statistics and connections (the rows
-	// and frames it keeps are the latest only).
-	stats *store.Store
+	// stats are the whole file's statistics and connections, counted as
+	// the index is written or read.
+	stats *index.Stats
+	// scan is the complete index to count the statistics from, when the
+	// file need not be decoded.
+	scan *index.Index
+	// complete gives a row read from the index its whole method name.
+	complete func(*store.Row)
 
 	size     int64        // the file's size when the build began
 	consumed atomic.Int64 // bytes decoded
@@ -79,7 +88,7 @@ func (b *Build) Progress() (done, total int64, over bool) {
 }
 
 // Stats implements index.Decoding.
-func (b *Build) Stats() *store.Store { return b.stats }
+func (b *Build) Stats() *index.Stats { return b.stats }
 
 // Gen implements index.Decoding.
 func (b *Build) Gen() uint64 { return b.gen.Load() + b.stats.Gen() }
@@ -100,10 +109,27 @@ func (b *Build) Wait() error {
 	return b.Err()
 }
 
-// run decodes the file, writing w (nil: statistics only). It closes
-// b.done when it returns.
+// run decodes the file, writing w, or (w nil) counts the statistics of
+// the complete index b.scan. Its caller closes b.done once it has also
+// kept the index, so that Wait means the index is where the next show
+// finds it.
 func (b *Build) run(ctx context.Context, f *os.File, w *index.Writer) {
-	defer close(b.done)
+	if w == nil && b.scan != nil {
+		err := index.Scan(ctx, b.scan, b.stats, b.complete, func(done, total int) {
+			b.consumed.Store(b.size * int64(done) / int64(max(total, 1)))
+		})
+		if err == nil {
+			b.consumed.Store(b.size)
+		}
+		b.mu.Lock()
+		b.err = err
+		b.mu.Unlock()
+		b.gen.Add(1)
+		return
+	}
+	if w != nil {
+		w.SetStats(b.stats)
+	}
 	var r io.Reader = f
 	tail := &tailReader{f: f, ctx: ctx}
 	if b.Follow {
@@ -122,7 +148,8 @@ func (b *Build) decode(ctx context.Context, src *capture.File, w *index.Writer, 
 		return fmt.Errorf("%s: %w", b.Path, err)
 	}
 	sink := &buildSink{w: w, offs: map[connDir][]span{}}
-	obs := observe.New(observe.Config{Store: b.stats, Framing: b.Settings.Framing,
+	pairing := store.New(store.Config{MaxBytes: pairBytes})
+	obs := observe.New(observe.Config{Store: pairing, Framing: b.Settings.Framing,
 		IDFields: b.Settings.IDFields, MaxFrame: b.Settings.MaxFrame, Sinks: []observe.Sink{sink}})
 	var batch []event.Event
 	last := time.Now()
@@ -195,7 +222,28 @@ type buildSink struct {
 	offs map[connDir][]span
 }
 
-func (s *buildSink) Open(uint64, time.Time, *event.Peer) {}
+func (s *buildSink) Open(conn uint64, at time.Time, p *event.Peer) {
+	if s.w != nil {
+		s.w.OpenConn(connOf(conn, at, p))
+	}
+}
+
+// connOf is the description of connection id, opened at at by p.
+func connOf(id uint64, at time.Time, p *event.Peer) store.Conn {
+	c := store.Conn{ID: id, Opened: at, PID: -1, UID: -1, State: store.ConnOpen}
+	if p != nil {
+		c.Client, c.Listen, c.Upstream, c.PID, c.UID, c.Process, c.Own = p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process, p.Own
+	}
+	return c
+}
+
+// Ended implements observe.EndSink: the index completes a row the
+// observer's bounded store evicted before it ended.
+func (s *buildSink) Ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	if s.w != nil {
+		s.w.Ended(row, st, resp, gap)
+	}
+}
 
 func (s *buildSink) Frame(m *protocol.Message, _ protocol.Framing) {
 	k := connDir{m.Conn, m.Dir}
@@ -224,7 +272,11 @@ func (s *buildSink) Exchange(r *store.Row) { s.Row(r) }
 
 func (s *buildSink) Gap(uint64, protocol.Dir, time.Time, int64) {}
 
-func (s *buildSink) Close(uint64, time.Time, string) {}
+func (s *buildSink) Close(conn uint64, at time.Time, err string) {
+	if s.w != nil {
+		s.w.CloseConn(conn, at, err)
+	}
+}
 
 func (s *buildSink) Flush() error { return nil }
 

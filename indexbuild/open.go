@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"sockscope/index"
-	"sockscope/store"
 )
 
 // Shown is a session file open for the UI: the View the UI reads and the
@@ -46,8 +45,9 @@ func (s *Shown) Close() error {
 // else with an index built in the background, beside the file when it can
 // be written there (kept once the build completes) or in the temporary
 // directory. Either way a Build runs in the background for the whole
-// file's statistics (and, with follow, goes on as the file grows). The View
-// is usable at once.
+// file's statistics: it counts them from a fresh index without decoding
+// the file, or as it builds the index (and, with follow, goes on as the
+// file grows). The View is usable at once.
 func Open(ctx context.Context, path string, set Settings, follow bool) (*Shown, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string, set Settings, follow bool) (*Shown, 
 	head = head[:n]
 	ctx, cancel := context.WithCancel(ctx)
 	b := &Build{Path: path, Settings: set, Follow: follow, size: st.Size(), done: make(chan struct{}),
-		stats: store.New(store.Config{MaxBytes: StatsBytes})}
+		stats: index.NewStats()}
 	s := &Shown{Build: b, cancel: cancel}
 	x, err := index.OpenFile(index.PathOf(path))
 	fresh := err == nil && x.Fresh(head, st.Size(), set.Hash())
@@ -90,12 +90,15 @@ func Open(ctx context.Context, path string, set Settings, follow bool) (*Shown, 
 		w.SetConfig(set.Hash())
 		x = w.Index()
 		s.tmp, s.Built = tmp, true
+	} else {
+		b.scan = x // fresh: the statistics are counted from it, nothing is decoded
 	}
 	if s.View, err = index.NewView(path, x, b, set.IDFields); err != nil {
 		x.Close()
 		cancel()
 		return nil, err
 	}
+	b.complete = s.View.CompleteMethod
 	f2, err := os.Open(path) // the build's own, read sequentially
 	if err != nil {
 		s.View.Close()
@@ -103,6 +106,7 @@ func Open(ctx context.Context, path string, set Settings, follow bool) (*Shown, 
 		return nil, err
 	}
 	go func() {
+		defer close(b.done)
 		defer f2.Close()
 		b.run(ctx, f2, w)
 		if w == nil {

@@ -114,15 +114,23 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 		o.counts.OK++
 	}
 	if len(o.sinks.list) > 0 {
-		r, _ := o.tx.Row(row)
-		o.sinks.exchange(&r)
+		if r, ok := o.tx.Row(row); ok {
+			o.sinks.exchange(&r)
+		} else {
+			st := protocol.StatusOK
+			if resp.Info.IsError {
+				st = protocol.StatusError
+			}
+			o.sinks.ended(row, st, resp, false)
+		}
 	}
 }
 
 // noReply gives up on request req. If bytes its reply would have been in
 // were dropped, its row says so: the reply may have come unseen.
 func (o *Observer) noReply(c *conn, req protocol.Pending) {
-	if c.mayHaveDropped(req.Dir.Opposite(), req.At) {
+	gap := c.mayHaveDropped(req.Dir.Opposite(), req.At)
+	if gap {
 		o.tx.SetGap(req.Token)
 		o.counts.UnseenMaybe++
 	}
@@ -131,6 +139,8 @@ func (o *Observer) noReply(c *conn, req protocol.Pending) {
 	if len(o.sinks.list) > 0 {
 		if r, ok := o.tx.Row(req.Token); ok {
 			o.sinks.exchange(&r)
+		} else {
+			o.sinks.ended(req.Token, protocol.StatusNoReply, nil, gap)
 		}
 	}
 }

@@ -12,7 +12,12 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		row := o.tx.AddRow(o.rowOf(m, protocol.StatusPending))
+		r := o.rowOf(m, protocol.StatusPending)
+		row := o.tx.AddRow(r)
+		if len(o.sinks.list) > 0 {
+			r.Seq = row
+			o.sinks.row(&r)
+		}
 		res := c.order.Request(m.Dir, m.At, row)
 		if res.Answered {
 			resp := c.early[res.Reply.Token]
@@ -33,7 +38,10 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 				r.Method = call.Method
 			}
 			o.counts.Notifications++
-			o.tx.AddRow(r)
+			r.Seq = o.tx.AddRow(r)
+			if len(o.sinks.list) > 0 {
+				o.sinks.row(&r)
+			}
 		case ok:
 			o.answer(req.Token, m)
 		default:

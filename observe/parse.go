@@ -116,7 +116,9 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		}
 		d := ev.Dir
 		if ev.Gap > 0 {
-			fs.f[d].Reset()
+			if !ev.Whole {
+				fs.f[d].Reset()
+			}
 			b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: d, at: ev.At, n: ev.Gap})
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}

@@ -39,6 +39,14 @@ type RowSink interface {
 	Row(r *store.Row)
 }
 
+// EndSink is a Sink that also learns the end of a row the store no longer
+// holds (a request pending so long that the bounded store evicted its row):
+// its final status and the reply that answered it (nil for none). An index
+// of the session, which keeps every row, completes the row from it.
+type EndSink interface {
+	Ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool)
+}
+
 // sinks is the observer's list of Sinks, with the ones that failed left
 // out.
 //
@@ -75,6 +83,22 @@ func (ss *sinks) exchange(r *store.Row) {
 	ss.r = *r
 	for _, s := range ss.list {
 		s.Exchange(&ss.r)
+	}
+}
+
+func (ss *sinks) ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	if len(ss.list) == 0 {
+		return
+	}
+	var m *protocol.Message
+	if resp != nil {
+		ss.msg = *resp // a copy the list keeps: the observer's own does not escape
+		m = &ss.msg
+	}
+	for _, s := range ss.list {
+		if es, ok := s.(EndSink); ok {
+			es.Ended(row, st, m, gap)
+		}
 	}
 }
 

@@ -60,7 +60,7 @@ func (q *Query) MatchRow(st store.View, r *store.Row, now time.Time) bool {
 		case termKindOf:
 			ok = t.set&(1<<r.Kind) != 0
 		case termFlag:
-			ok = t.set&(flag(r.Injected, flagInjected)|flag(r.Duplicate, flagDuplicate)) != 0
+			ok = t.set&(flag(r.Injected, flagInjected)|flag(r.Duplicate, flagDuplicate)|actFlag(r.Act)) != 0
 		case termLatency:
 			if d, known := RowLatency(r, now); known {
 				ok = (t.over && d > t.dur) || (!t.over && d < t.dur && r.Status != protocol.StatusPending)
@@ -142,7 +142,7 @@ func (q *Query) MatchMsg(m *protocol.Message) bool {
 		case termKindOf:
 			ok = t.set&(1<<m.Info.Kind) != 0
 		case termFlag:
-			ok = t.set&(flag(m.Injected, flagInjected)|flag(m.Withheld, flagWithheld)) != 0
+			ok = t.set&(flag(m.Injected, flagInjected)|flag(m.Withheld, flagWithheld)|noteFlag(m.Note)) != 0
 		}
 		if ok == t.neg {
 			return false
@@ -185,4 +185,12 @@ func flag(b bool, f uint32) uint32 {
 		return f
 	}
 	return 0
+}
+
+// noteFlag is the is: bit of what a message's note says sockscope did.
+func noteFlag(n *protocol.Note) uint32 {
+	if n == nil {
+		return 0
+	}
+	return actFlag(n.Act)
 }

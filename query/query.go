@@ -33,6 +33,9 @@ const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   slow:>100ms        latency over 100ms (pending rows count their wait)
   lat:<1ms           latency under 1ms
   is:injected        what sockscope sent itself (also: withheld, duplicate)
+  is:held            what sockscope did to a frame: held (now or before),
+                     edited, dropped, fabricated, delayed, duplicated,
+                     closed, timeout
   anything else      text in the frames (any case unless it has capitals)`
 
 // termKind is what a filter term tests.
@@ -60,7 +63,25 @@ const (
 	flagDuplicate
 )
 
-var flagWords = map[string]uint32{"injected": flagInjected, "inj": flagInjected, "withheld": flagWithheld, "duplicate": flagDuplicate, "dup": flagDuplicate}
+// flagAct0 is the bit of protocol.ActNone; act a is flagAct0 << a (the
+// intervention flags: held, edited, dropped...).
+const flagAct0 = 1 << 8
+
+var flagWords = map[string]uint32{"injected": flagInjected, "inj": flagInjected, "withheld": flagWithheld, "duplicate": flagDuplicate, "dup": flagDuplicate,
+	// A frame held until --hold-timeout was held too.
+	"held": actFlag(protocol.ActHeld) | actFlag(protocol.ActTimeout), "edited": actFlag(protocol.ActEdited), "edit": actFlag(protocol.ActEdited),
+	"dropped": actFlag(protocol.ActDropped), "drop": actFlag(protocol.ActDropped),
+	"fabricated": actFlag(protocol.ActFabricated), "fab": actFlag(protocol.ActFabricated),
+	"delayed": actFlag(protocol.ActDelayed), "delay": actFlag(protocol.ActDelayed), "duplicated": actFlag(protocol.ActDuplicated),
+	"closed": actFlag(protocol.ActClosed), "close": actFlag(protocol.ActClosed), "timeout": actFlag(protocol.ActTimeout)}
+
+// actFlag is the is: bit of act a, 0 for ActNone.
+func actFlag(a protocol.Act) uint32 {
+	if a == protocol.ActNone || a >= 24 {
+		return 0
+	}
+	return flagAct0 << a
+}
 
 // String returns the term's key as typed.
 func (k termKind) String() string {
@@ -198,7 +219,7 @@ func Parse(src string) (*Query, error) {
 			for _, w := range strings.Split(strings.ToLower(v), ",") {
 				f, ok := flagWords[w]
 				if !ok {
-					return nil, fmt.Errorf("is %q: want injected, withheld or duplicate", w)
+					return nil, fmt.Errorf("is %q: want injected, withheld, duplicate, held, edited, dropped, fabricated, delayed, duplicated, closed or timeout", w)
 				}
 				t.set |= f
 			}

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +87,53 @@ func TestFilterFlags(t *testing.T) {
 	q, _ = Parse("is:withheld")
 	if q.MatchMsg(&protocol.Message{}) || !q.MatchMsg(&protocol.Message{Withheld: true}) {
 		t.Error("is:withheld matches the wrong messages")
+	}
+}
+
+// The intervention flags: rows by their Act, messages by their Note; a
+// frame held until --hold-timeout counts as held.
+func TestFilterActs(t *testing.T) {
+	acts := []protocol.Act{protocol.ActNone, protocol.ActHeld, protocol.ActEdited, protocol.ActDropped, protocol.ActFabricated,
+		protocol.ActDelayed, protocol.ActDuplicated, protocol.ActClosed, protocol.ActTimeout}
+	st := store.New(store.Config{})
+	st.Update(func(tx *store.Tx) {
+		for _, a := range acts {
+			tx.AddRow(store.Row{Conn: 1, Kind: protocol.KindRequest, Method: a.String(), Status: protocol.StatusPending, Act: a})
+		}
+	})
+	for q, want := range map[string]string{
+		"is:held": "held timeout", "is:edited": "edit", "is:dropped": "drop", "is:fabricated": "fab", "is:fab": "fab",
+		"is:delayed": "delay", "is:duplicated": "dup", "is:closed": "close", "is:timeout": "timeout",
+		"is:edited,dropped": "edit drop", "-is:held is:delayed,closed": "delay close", "is:duplicate": "",
+	} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, msgs []string
+		st.Rows(0, func(r store.Row) bool {
+			if pq.MatchRow(st, &r, time.Now()) {
+				rows = append(rows, r.Method)
+			}
+			return true
+		})
+		for _, a := range acts {
+			m := protocol.Message{Conn: 1}
+			if a != protocol.ActNone {
+				m.Note = &protocol.Note{Act: a}
+			}
+			if pq.MatchMsg(&m) {
+				msgs = append(msgs, a.String())
+			}
+		}
+		if got := strings.Join(rows, " "); got != want {
+			t.Errorf("%s: rows %q, want %q", q, got, want)
+		}
+		if got := strings.Join(msgs, " "); got != want {
+			t.Errorf("%s: messages %q, want %q", q, got, want)
+		}
+	}
+	if _, err := Parse("is:frobbed"); err == nil || !strings.Contains(err.Error(), "held") {
+		t.Errorf("is:frobbed: %v", err)
 	}
 }

@@ -29,6 +29,9 @@ type common struct {
 	dir      string
 	noColor  bool
 	styleGen int // moves when styles change, so cached renderings redo
+	// held is the interceptor's held frames as of the last tick, oldest
+	// first: the list shows them as rows, the detail pane their payload.
+	held []HeldFrame
 }
 
 // sanitize makes text taken from a frame safe to print: control characters

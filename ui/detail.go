@@ -99,7 +99,8 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 		return m
 	}
 	sameSel := k.seq == m.key.seq && k.raw == m.key.raw
-	if following && !sameSel && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && time.Since(m.builtAt) < followEvery {
+	// A held frame waits for the user: it is shown at once.
+	if following && !sameSel && !isHeldSeq(seq) && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && time.Since(m.builtAt) < followEvery {
 		return m
 	}
 	start := time.Now()
@@ -108,6 +109,8 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 	switch {
 	case seq == 0:
 		lines = nil
+	case isHeldSeq(seq):
+		lines = m.heldBody(seq)
 	case raw:
 		if msg, ok := m.c.st.Message(seq); ok {
 			lines = messageBody(&msg, m.width, m.hex, &m.c.styles)
@@ -299,7 +302,9 @@ func (m detailModel) selectionBindings() []key.Binding {
 // title is the information in the pane's title line.
 func (m detailModel) title(raw bool, seq uint64) string {
 	info := ""
-	if seq != 0 && !raw {
+	if isHeldSeq(seq) {
+		info = "held: a forward · e edit · d drop · f answer · x hex · y copy · w write"
+	} else if seq != 0 && !raw {
 		info = "h/l request/response · x hex · y copy · w write"
 	} else if seq != 0 {
 		info = "x hex · y copy · w write"

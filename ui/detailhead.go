@@ -19,6 +19,9 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 		return []string{s.Dim.Render("nothing selected")}
 	}
 	now := m.c.now()
+	if isHeldSeq(seq) {
+		return m.heldHeader(seq, now)
+	}
 	if raw {
 		msg, ok := m.c.st.Message(seq)
 		if !ok {

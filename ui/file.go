@@ -50,7 +50,7 @@ func (m Model) fileSegments(segs []segment, f FileStatus) []segment {
 	if m.conns.sel != 0 {
 		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
 	}
-	return segs
+	return m.navSegments(segs)
 }
 
 // fmtSpan says a file's time span briefly: 1h02m, 3m05s, 4.2s.

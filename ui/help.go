@@ -65,6 +65,9 @@ func (m Model) fullHelp() [][]key.Binding {
 	if m.hasInterceptor() {
 		groups = append(groups, []key.Binding{k.Intercept, k.InterceptToggle, k.Command})
 	}
+	if m.c.opts.Nav != nil {
+		groups = append(groups, []key.Binding{k.Find, k.FindNext, k.FindPrev, k.GoTime, k.NextError, k.NextSlow})
+	}
 	for _, o := range m.overlays {
 		if b := o.bindings(); len(b) > 0 {
 			groups = append(groups, b)
@@ -124,6 +127,11 @@ func (m Model) helpView() []string {
 	if m.hasInterceptor() {
 		lines = append(lines, "", s.Bold.Render("  Intercept")+s.Dim.Render("   (i: the held frames, a e d f A S on them; : add/disable/enable/rm rules)"),
 			"  "+s.Dim.Render(holdingNote))
+	}
+	if m.c.opts.Nav != nil {
+		lines = append(lines, "", s.Bold.Render("  The whole file")+s.Dim.Render("   (F finds a text in every payload in the background, esc stops it, ] and [ go to its hits;"),
+			"  "+s.Dim.Render("T goes to a time: 15:04:05, 2006-01-02 15:04:05, +90s from the start; ! the next error, L the next slow exchange (p99);"),
+			"  "+s.Dim.Render("the top line's sparklines are the frame rate and the slowest latency over the whole file)"))
 	}
 	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
 	return lines

@@ -8,6 +8,12 @@ import (
 // keys the detail pane takes from any pane, and finally the focused pane.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := &m.c.keys
+	if m, cmd, ok := m.heldRowKey(msg); ok {
+		return m, cmd
+	}
+	if fm, cmd, ok := m.fileKey(msg); ok {
+		return fm, cmd
+	}
 	switch {
 	case keyMatches(msg, k.Quit):
 		return m, tea.Quit
@@ -102,6 +108,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 // back is esc: leave a pane, else clear the filter, else the connection.
 func (m Model) back() (Model, tea.Cmd) {
 	switch {
+	case m.nav.searching():
+		m = m.cancelSearch()
 	case m.focus != focusList:
 		m.focus = focusList
 	case m.filter.active():

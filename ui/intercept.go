@@ -194,6 +194,8 @@ func (m Model) interceptUpdate(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case heldMsg:
 		m.icpt = msg.st
+		m.c.held = msg.st.held
+		m.list = m.list.setHeld(msg.st.held)
 		if len(msg.notices) > 0 {
 			m = m.setNotice(msg.notices[len(msg.notices)-1], true)
 		}

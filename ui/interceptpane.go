@@ -219,8 +219,13 @@ func (o lineOverlay) update(msg tea.Msg) (overlay, effect) {
 		switch {
 		case keyMatches(km, k.FilterApply):
 			v := strings.TrimSpace(o.ti.Value())
-			if o.to == query1 {
+			switch o.to {
+			case query1:
 				return o, effect{msg: interceptExprMsg{v}, done: true}
+			case findLine:
+				return o, effect{msg: findMsg{o.ti.Value()}, done: true}
+			case timeLine:
+				return o, effect{msg: timeMsg{v}, done: true}
 			}
 			return o, effect{msg: commandMsg{v}, done: true}
 		case keyMatches(km, k.FilterCancel):

@@ -27,6 +27,10 @@ type keyMap struct {
 	// The intercept pane's, on the selected held frame.
 	HeldForward, HeldEdit, HeldDrop, HeldFabricate, HeldAll, HeldSticky, PaneClose key.Binding
 
+	// A session file's (only with Options.Nav): find in payloads, the next
+	// and previous hit, go to a time, the next error and slow exchange.
+	Find, FindNext, FindPrev, GoTime, NextError, NextSlow key.Binding
+
 	// The filter overlay's.
 	FilterApply, FilterCancel key.Binding
 	// The compose overlay's.
@@ -85,6 +89,12 @@ func newKeyMap() keyMap {
 		HeldSticky:      b([]string{"S"}, "S", "sticky (a rule)"),
 		PaneClose:       b([]string{"esc"}, "esc", "close"),
 		ConfirmNo:       b([]string{"n", "esc"}, "n/esc", "no"),
+		Find:            b([]string{"F"}, "F", "find in payloads"),
+		FindNext:        b([]string{"]"}, "]", "next hit"),
+		FindPrev:        b([]string{"["}, "[", "previous hit"),
+		GoTime:          b([]string{"T"}, "T", "go to time"),
+		NextError:       b([]string{"!"}, "!", "next error"),
+		NextSlow:        b([]string{"L"}, "L", "next slow exchange"),
 	}
 }
 
@@ -93,10 +103,13 @@ type keyContext struct {
 	focus     focus
 	raw       bool // the raw stream is shown
 	haveSel   bool // a row or message is selected
+	heldSel   bool // the selection is a held frame, not the store's
 	filtered  bool // a filter or a connection restricts the list
 	helpShown bool
 	control   bool // Options.Control is set
 	intercept bool // Options.Control is an Interceptor
+	file      bool // Options.Nav is set
+	searching bool // a search of the file runs (esc stops it)
 }
 
 // setContext enables the bindings that apply in ctx and disables the others.
@@ -108,13 +121,16 @@ func (k *keyMap) setContext(ctx keyContext) {
 	default:
 		k.Enter.SetHelp("enter", "open detail")
 	}
-	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown))
-	k.Side.SetEnabled(!ctx.raw && ctx.haveSel)
+	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown || ctx.searching))
+	for _, b := range []*key.Binding{&k.Find, &k.FindNext, &k.FindPrev, &k.GoTime, &k.NextError, &k.NextSlow} {
+		b.SetEnabled(ctx.file)
+	}
+	k.Side.SetEnabled(!ctx.raw && ctx.haveSel && !ctx.heldSel)
 	k.Hex.SetEnabled(ctx.haveSel)
 	k.Copy.SetEnabled(ctx.haveSel)
 	k.Write.SetEnabled(ctx.haveSel)
 	for _, b := range []*key.Binding{&k.Resend, &k.Edit, &k.Compose, &k.ComposeNew, &k.CopyCommand} {
-		b.SetEnabled(ctx.control && ctx.haveSel)
+		b.SetEnabled(ctx.control && ctx.haveSel && !ctx.heldSel) // a held frame has a, e, d, f
 	}
 	for _, b := range []*key.Binding{&k.Intercept, &k.InterceptToggle, &k.Command} {
 		b.SetEnabled(ctx.intercept)

@@ -33,6 +33,9 @@ type listModel struct {
 	paused bool
 	height int // visible entries
 	scanID int // identifies the current chain of scanMsgs
+	// held are the held frames the filter lets through, listed after the
+	// index's entries (heldrows.go): not the store's until forwarded.
+	held []HeldFrame
 }
 
 // scanMsg continues building a filtered index; scanID tells stale chains apart.
@@ -49,6 +52,7 @@ func (m listModel) raw() bool { return m.idx.raw }
 // selection, and starts scanning.
 func (m listModel) setQuery(q *query.Query) (listModel, tea.Cmd) {
 	m.q = q
+	m.held = m.filterHeld(m.c.held)
 	return m.rebuild(m.idx.raw)
 }
 
@@ -87,6 +91,9 @@ func (m listModel) scanCmd() tea.Cmd {
 // translate maps a row seq to its first message seq, or a message seq to
 // the row holding it (looking back a bounded way).
 func (m listModel) translate(seq uint64, toRaw bool) uint64 {
+	if isHeldSeq(seq) {
+		return seq // a held frame is its own entry in both views
+	}
 	st := m.c.st
 	if toRaw {
 		if r, ok := st.Row(seq); ok {
@@ -156,17 +163,17 @@ func (m listModel) clear() listModel {
 // positions returns the index positions of the selection and of the first
 // visible entry.
 func (m listModel) positions() (sel, top int) {
-	n := m.idx.len()
+	n := m.count()
 	if n == 0 {
 		return -1, 0
 	}
-	return min(m.idx.find(m.sel), n-1), min(m.idx.find(m.top), n-1)
+	return min(m.find(m.sel), n-1), min(m.find(m.top), n-1)
 }
 
 // fix makes sel and top name entries that exist and keeps the selection
 // on screen; in follow mode the newest entry is selected.
 func (m listModel) fix() listModel {
-	n := m.idx.len()
+	n := m.count()
 	if n == 0 {
 		m.sel, m.top = 0, 0
 		return m
@@ -186,20 +193,20 @@ func (m listModel) fix() listModel {
 	if m.follow {
 		ti = max(0, n-h)
 	}
-	m.sel, m.top = m.idx.at(si), m.idx.at(ti)
+	m.sel, m.top = m.at(si), m.at(ti)
 	return m
 }
 
 // moveTo selects the entry at position i; following stops unless it is the
 // newest and follow was on.
 func (m listModel) moveTo(i int) listModel {
-	n := m.idx.len()
+	n := m.count()
 	if n == 0 {
 		return m
 	}
 	i = clamp(i, 0, n-1)
 	m.follow = false
-	m.sel = m.idx.at(i)
+	m.sel = m.at(i)
 	return m.fix()
 }
 
@@ -221,7 +228,7 @@ func (m listModel) followNewest() listModel {
 // clickRow selects the entry drawn on visible line y.
 func (m listModel) clickRow(y int) listModel {
 	_, ti := m.positions()
-	if y < 0 || ti+y >= m.idx.len() {
+	if y < 0 || ti+y >= m.count() {
 		return m
 	}
 	return m.moveTo(ti + y)
@@ -236,7 +243,7 @@ func (m listModel) update(msg tea.Msg) (listModel, tea.Cmd) {
 		m = m.followNewest()
 	default:
 		if si, _ := m.positions(); si >= 0 {
-			m = m.moveTo(s.apply(si, m.idx.len()-1))
+			m = m.moveTo(s.apply(si, m.count()-1))
 		}
 	}
 	return m, nil
@@ -245,7 +252,11 @@ func (m listModel) update(msg tea.Msg) (listModel, tea.Cmd) {
 // bindings are the list's keys, for the help.
 func (m listModel) bindings() []key.Binding {
 	k := &m.c.keys
-	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	b := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	if isHeldSeq(m.sel) {
+		b = append(b, k.HeldForward, k.HeldEdit, k.HeldDrop, k.HeldFabricate, k.HeldAll)
+	}
+	return b
 }
 
 // togglePause stops or resumes taking in new traffic; resuming takes in
@@ -274,6 +285,9 @@ func (m listModel) title() (name, info string) {
 		if m.idx.scanning() {
 			parts = append(parts, "filtering "+fmtCount(int(m.idx.progress()*100))+"%")
 		}
+	}
+	if len(m.held) > 0 {
+		parts = append(parts, fmtCount(len(m.held))+" held")
 	}
 	if m.follow {
 		parts = append(parts, "following")

@@ -98,26 +98,45 @@ func (m listModel) header(w int) string {
 func (m listModel) view(w int, focused bool) []string {
 	lines := make([]string, 0, m.height+1)
 	lines = append(lines, m.header(w))
-	n := m.idx.len()
+	n := m.count()
 	_, ti := m.positions()
-	for i := ti; i < n && len(lines) <= m.height; i++ {
-		seq := m.idx.at(i)
+	marks := m.skipMarks()
+	var prev time.Time // of the entry above, for the skip markers
+	if len(marks) > 0 && ti > 0 {
+		prev, _ = m.entryTime(ti - 1)
+	}
+	shown, selLine := 0, -1
+	i := ti
+	for ; i < n && shown < m.height; i++ {
+		seq := m.at(i)
 		selected := seq == m.sel
-		var line string
-		if m.idx.raw {
+		var (
+			line string
+			at   time.Time
+		)
+		if h, ok := m.heldAt(seq); ok {
+			line, at = m.heldLine(&h, w, selected), h.Since
+		} else if m.idx.raw {
 			msg, ok := m.c.st.Message(seq)
 			if !ok {
 				continue
 			}
-			line = m.messageLine(&msg, w, selected)
+			line, at = m.messageLine(&msg, w, selected), msg.At
 		} else {
 			r, ok := m.c.st.Row(seq)
 			if !ok {
 				continue
 			}
-			line = m.rowLine(&r, w, selected)
+			line, at = m.rowLine(&r, w, selected), rowTime(&r)
+		}
+		if len(marks) > 0 {
+			if sk := m.skipLine(marks, prev, at, w); sk != "" {
+				lines = append(lines, sk)
+			}
+			prev = at
 		}
 		if selected {
+			selLine = len(lines)
 			if focused {
 				line = m.c.styles.Selected.Render(line)
 			} else {
@@ -125,11 +144,39 @@ func (m listModel) view(w int, focused bool) []string {
 			}
 		}
 		lines = append(lines, line)
+		shown++
+	}
+	if len(marks) > 0 && i == n && n > 0 {
+		if sk := m.skipLine(marks, prev, time.Time{}, w); sk != "" {
+			lines = append(lines, sk)
+		}
 	}
 	if n == 0 {
 		lines = append(lines, m.c.styles.Dim.Render(m.emptyText()))
 	}
+	// Markers took room: keep the selected entry on screen.
+	if extra := len(lines) - 1 - m.height; extra > 0 && len(marks) > 0 {
+		if selLine > m.height {
+			lines = append(lines[:1], lines[1+extra:]...)
+		} else {
+			lines = lines[:m.height+1]
+		}
+	}
 	return lines
+}
+
+// entryTime is when the entry at position i began.
+func (m listModel) entryTime(i int) (time.Time, bool) {
+	seq := m.at(i)
+	if h, ok := m.heldAt(seq); ok {
+		return h.Since, true
+	}
+	if m.idx.raw {
+		msg, ok := m.c.st.Message(seq)
+		return msg.At, ok
+	}
+	r, ok := m.c.st.Row(seq)
+	return rowTime(&r), ok
 }
 
 func (m listModel) emptyText() string {

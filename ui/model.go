@@ -114,6 +114,7 @@ type Model struct {
 	noticeBad  bool
 	noticeAt   time.Time
 	icpt       interceptState // holding and rules, as of the last tick
+	nav        fileNavState   // a session file's search (filenav.go)
 }
 
 // tickMsg is the data tick: the store is read when its generation moved.
@@ -211,6 +212,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m, cmd = m.edited(msg)
 	case heldMsg, icDoneMsg, heldActMsg, commandMsg, interceptExprMsg, toggleMsg, fabricateMsg, openComposeMsg, openLineMsg:
 		m, cmd = m.interceptUpdate(msg)
+	case findMsg, timeMsg:
+		m = m.fileLine(msg)
 	case exportMsg, exportedMsg:
 		m, cmd = m.exportUpdate(msg)
 	case filterMsg:
@@ -238,10 +241,13 @@ func (m Model) settle() Model {
 		focus:     m.focus,
 		raw:       m.list.raw(),
 		haveSel:   m.list.sel != 0,
+		heldSel:   isHeldSeq(m.list.sel),
 		filtered:  m.filter.active() || m.conns.sel != 0,
 		helpShown: m.helpShown(),
 		control:   m.c.opts.Control != nil,
 		intercept: m.hasInterceptor(),
+		file:      m.c.opts.Nav != nil,
+		searching: m.nav.searching(),
 	})
 	return m
 }

@@ -46,6 +46,9 @@ func (m Model) statusBar(w int) string {
 	} else {
 		segs = append(segs, segment{text: "0 drops", style: s.HeaderDim, priority: 4})
 	}
+	if o.Feed != nil {
+		segs = m.feedSegments(segs)
+	}
 	if o.RecordPath != "" {
 		rec := "● rec " + sanitize(filepath.Base(o.RecordPath))
 		st := s.Rec

@@ -42,6 +42,9 @@ type Options struct {
 	// the status bar names the file, its size and time span (and the
 	// progress of its indexing) instead of a rate, drops and pause.
 	File func() FileStatus
+	// Nav, with File, reaches the whole file: a search over its payloads,
+	// jumps to a time, an error, a slow exchange; sparklines of it.
+	Nav FileNav
 	// Tick is how often the store is read. If zero, 40ms.
 	Tick time.Duration
 	// Control is the way back to the data path: resend, edit, compose and
@@ -54,6 +57,10 @@ type Options struct {
 	// NoSignals leaves SIGINT and SIGTERM to the caller (a wrapped child
 	// gets them), instead of quitting the UI.
 	NoSignals bool
+	// Feed, if set, says what the feed an attached UI reads skipped (the
+	// status bar, and a marker in the list where it was) and whether it
+	// ended.
+	Feed func() FeedStatus
 	// Replay, if set, says the UI shows a replay's own capture: each
 	// replayed request carries its comparison with the recorded response
 	// (the list, the detail pane's diff view, status:differs), and the
@@ -104,6 +111,9 @@ func (m Model) selectedMessage() (protocol.Message, string, bool) {
 	seq := m.list.sel
 	if seq == 0 {
 		return protocol.Message{}, "", false
+	}
+	if h, ok := m.selectedHeld(); ok {
+		return heldMessage(&h), fmt.Sprintf("sockscope-held-%d", h.ID), true
 	}
 	if m.list.raw() {
 		msg, ok := m.c.st.Message(seq)

@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"sockscope/protocol"
+)
+
+// fakeInterceptor holds frames as the engine would list them and records
+// what the UI decides about each.
+type fakeInterceptor struct {
+	fakeControl
+	hmu   sync.Mutex
+	held  []HeldFrame
+	acts  []string // "a 1", "d 1", "e 1 {...}", "f 1 {...}", "A"
+	calls int      // Held calls
+}
+
+func (f *fakeInterceptor) Held() []HeldFrame {
+	f.hmu.Lock()
+	defer f.hmu.Unlock()
+	f.calls++
+	return append([]HeldFrame(nil), f.held...)
+}
+
+// decide records act on held frame id and releases it.
+func (f *fakeInterceptor) decide(act string, id uint64, payload []byte) error {
+	f.hmu.Lock()
+	defer f.hmu.Unlock()
+	for i, h := range f.held {
+		if h.ID == id {
+			f.held = append(f.held[:i:i], f.held[i+1:]...)
+			f.acts = append(f.acts, strings.TrimSpace(fmt.Sprintf("%s %d %s", act, id, payload)))
+			return nil
+		}
+	}
+	return fmt.Errorf("no frame is held as #%d", id)
+}
+
+func (f *fakeInterceptor) Forward(id uint64) error                          { return f.decide("a", id, nil) }
+func (f *fakeInterceptor) Drop(id uint64) error                             { return f.decide("d", id, nil) }
+func (f *fakeInterceptor) Edit(id uint64, p []byte) error                   { return f.decide("e", id, p) }
+func (f *fakeInterceptor) Fabricate(id uint64, p []byte) error              { return f.decide("f", id, p) }
+func (f *fakeInterceptor) SetIntercept(context.Context, string, bool) error { return nil }
+func (f *fakeInterceptor) Intercepting() (string, bool)                     { return "method:divide", true }
+func (f *fakeInterceptor) Rules() []RuleInfo                                { return nil }
+func (f *fakeInterceptor) RemoveRule(string) error                          { return nil }
+func (f *fakeInterceptor) Notices() []string                                { return nil }
+func (f *fakeInterceptor) EnableRule(context.Context, string, bool) error   { return nil }
+func (f *fakeInterceptor) AddRule(context.Context, string) (RuleInfo, error) {
+	return RuleInfo{}, errors.New("no rules here")
+}
+func (f *fakeInterceptor) Sticky(context.Context, uint64, []byte, bool) (RuleInfo, error) {
+	return RuleInfo{}, errors.New("no rules here")
+}
+func (f *fakeInterceptor) ReplyTemplate(id uint64, failed bool) ([]byte, error) {
+	return []byte(fmt.Sprintf(`{"rid":%d,"success":true,"data":null}`, id)), nil
+}
+func (f *fakeInterceptor) ForwardAll() int {
+	f.hmu.Lock()
+	defer f.hmu.Unlock()
+	n := len(f.held)
+	f.held = nil
+	f.acts = append(f.acts, "A")
+	return n
+}
+
+func (f *fakeInterceptor) decided() []string {
+	f.hmu.Lock()
+	defer f.hmu.Unlock()
+	return append([]string(nil), f.acts...)
+}
+
+// heldDivide is a divide request of connection 1 held since t0+1s (the
+// test clock reads t0+3s: held 2.00s).
+func heldDivide(id uint64) HeldFrame {
+	p := []byte(`{"rid":7,"method":"divide","params":[1,0]}`)
+	return HeldFrame{ID: id, Conn: 1, Dir: protocol.C2S, Since: t0.Add(time.Second), Payload: p,
+		Info: protocol.Classify(p, protocol.DefaultIDFields)}
+}
+
+// newHeldModel is the demo session with fi's held frames read once, as
+// the tick reads them.
+func newHeldModel(t testing.TB, w, h int, fi *fakeInterceptor) Model {
+	t.Helper()
+	m := newControlModel(t, demoStore(t), w, h, fi)
+	return readHeld(t, m)
+}
+
+// readHeld reads the interceptor's state, as every tick does.
+func readHeld(t testing.TB, m Model) Model {
+	t.Helper()
+	return update(t, m, m.heldCmd()())
+}
+
+// heldRowOf returns the list's line for the held frame, "" if none.
+func heldRowOf(v string) string {
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, "divide") && (strings.Contains(l, "held request") || strings.Contains(l, "divide     held")) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestHeldRowInList(t *testing.T) {
+	fi := &fakeInterceptor{held: []HeldFrame{heldDivide(1)}}
+	m := newControlModel(t, demoStore(t), 160, 48, fi)
+	// Following a flood whose bodies are slow to build, the detail pane
+	// skips rows; a held frame it shows at once.
+	m.detail.cost, m.detail.builtAt = time.Hour, time.Now()
+	m = readHeld(t, m)
+	if !isHeldSeq(m.list.sel) || m.list.count() != m.list.idx.len()+1 {
+		t.Fatalf("following: the held frame is not the newest entry (sel %x, %d entries)", m.list.sel, m.list.count())
+	}
+	v := view(m)
+	row := heldRowOf(v)
+	for _, want := range []string{"15:09:27.000", "#1", "→", "7", "divide", "held request", "2.00s"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the held row %q has no %q", row, want)
+		}
+	}
+	for _, want := range []string{"1 held · following", "held #1 request divide id 7 held", "held 2.00s", "by the intercept filter", `"divide"`} {
+		if !strings.Contains(v, want) {
+			t.Errorf("no %q:\n%s", want, v)
+		}
+	}
+	// The timer is live: it moves with the clock, with no new tick.
+	m.c.now = func() time.Time { return t0.Add(4500 * time.Millisecond) }
+	if row := heldRowOf(view(m)); !strings.Contains(row, "3.50s") {
+		t.Errorf("the timer did not move: %q", row)
+	}
+	// The help offers the held frame's keys, and not the store row's.
+	help := strings.Join(strings.Fields(view(press(t, m, "?"))), " ")
+	for _, want := range []string{"a forward e edit & forward d drop f fabricate reply A forward all"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the help has no %q", want)
+		}
+	}
+	if strings.Contains(help, "edit & send") || strings.Contains(help, "R resend") {
+		t.Errorf("the help offers the store's row keys on a held frame")
+	}
+	// y and w take the frame as held.
+	if msg, name, ok := m.selectedMessage(); !ok || string(msg.Frame.Data) != string(heldDivide(1).Payload) || name != "sockscope-held-1" {
+		t.Errorf("selected message %q %q %v", msg.Frame.Data, name, ok)
+	}
+}
+
+// a, e, d and f on a held row of the list act on it as in the intercept
+// pane; once released it leaves the list.
+func TestHeldRowKeys(t *testing.T) {
+	fi := &fakeInterceptor{held: []HeldFrame{heldDivide(1), heldDivide(2), heldDivide(3), heldDivide(4)}}
+	m := newHeldModel(t, 160, 48, fi)
+	n := m.list.idx.len()
+	if m.list.count() != n+4 || m.list.sel != heldSeq(4) {
+		t.Fatalf("%d entries, selected %x", m.list.count()-n, m.list.sel)
+	}
+	m = pressRun(t, m, "k") // hold 3: following stops
+	m = pressRun(t, m, "a")
+	if got := fi.decided(); len(got) != 1 || got[0] != "a 3" {
+		t.Fatalf("a on held #3: %q", got)
+	}
+	if _, ok := m.list.heldAt(heldSeq(3)); ok || m.list.count() != n+3 {
+		t.Fatalf("#3 is still listed (%d held)", m.list.count()-n)
+	}
+	if !isHeldSeq(m.list.sel) {
+		t.Fatalf("the selection left the held frames: %x", m.list.sel)
+	}
+	m = pressRun(t, m, "g", "G") // the newest: hold 4
+	m = pressRun(t, m, "d")
+	m = pressRun(t, m, "e")
+	if !strings.Contains(view(m), "Edit held frame") {
+		t.Fatalf("e on a held row opened no editor:\n%s", view(m))
+	}
+	m = pressRun(t, m, "ctrl+s")
+	m = pressRun(t, m, "f")
+	if !strings.Contains(view(m), "Answer held request") {
+		t.Fatalf("f on a held request opened no reply editor:\n%s", view(m))
+	}
+	m = pressRun(t, m, "ctrl+s")
+	got := fi.decided()
+	want := []string{"a 3", "d 4", `e 2 {"rid":7,"method":"divide","params":[1,0]}`, `f 1 {"rid":1,"success":true,"data":null}`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("decisions %q, want %q", got, want)
+	}
+	if m.list.count() != n || isHeldSeq(m.list.sel) || heldRowOf(view(m)) != "" {
+		t.Fatalf("held rows remain: %d entries of %d", m.list.count(), n)
+	}
+	// On a store row the same keys do nothing to held frames.
+	fi.held = []HeldFrame{heldDivide(5)}
+	m = readHeld(t, m)
+	m = pressRun(t, m, "k", "a", "d")
+	if got := fi.decided(); len(got) != 4 {
+		t.Fatalf("keys on a store row decided %q", got[4:])
+	}
+}
+
+// The filter sees held frames: is:held keeps them (and the rows that
+// were held), -is:held hides them, other terms match their frame.
+func TestHeldRowFilter(t *testing.T) {
+	fi := &fakeInterceptor{held: []HeldFrame{heldDivide(1)}}
+	m := newHeldModel(t, 160, 48, fi)
+	for q, want := range map[string]int{"is:held": 1, "-is:held": 0, "method:divide": 1, "method:add": 0, "conn:2": 0, "kind:request": 1} {
+		f := press(t, m, "/")
+		f = pressRun(t, f, strings.Split(q, "")...)
+		f = pressRun(t, f, "enter")
+		if got := len(f.list.held); got != want {
+			t.Errorf("%s: %d held rows, want %d", q, got, want)
+		}
+		if q == "is:held" && f.list.idx.len() != 0 {
+			t.Errorf("is:held: %d store rows of a session that held none", f.list.idx.len())
+		}
+	}
+}
+
+// Golden views of a held row with its timer, selected, beside its detail,
+// in the exchanges and the raw stream. Regenerate with go test ./ui -update.
+func TestGoldenHeld(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		name := fmt.Sprintf("%dx%d", sz[0], sz[1])
+		t.Run(name+"/list", func(t *testing.T) {
+			m := newHeldModel(t, sz[0], sz[1], &fakeInterceptor{held: []HeldFrame{heldDivide(1)}})
+			golden.RequireEqual(t, []byte(view(m)))
+		})
+		t.Run(name+"/raw", func(t *testing.T) {
+			m := newHeldModel(t, sz[0], sz[1], &fakeInterceptor{held: []HeldFrame{heldDivide(1)}})
+			m = press(t, m, "r")
+			golden.RequireEqual(t, []byte(view(m)))
+		})
+	}
+}
