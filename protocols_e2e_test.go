@@ -155,16 +155,21 @@ func TestHTTPNginx(t *testing.T) {
 	c.Close()
 	lines := dumpLines(t, stop())
 
-	type ex struct{ method, status string }
+	// The status code is the exchange's status: "code" beside ok/error.
+	type ex struct {
+		method, status string
+		code           float64
+	}
 	var got []ex
 	for _, l := range ofType(lines, "exchange") {
 		m, _ := l["method"].(string)
-		got = append(got, ex{m, l["status"].(string)})
+		c, _ := l["code"].(float64)
+		got = append(got, ex{m, l["status"].(string), c})
 	}
 	want := []ex{
-		{"GET /json", "ok"}, {"GET /nothing", "ok"}, {"GET /fail", "error"}, {"GET /chunked/data.json", "ok"}, {"GET /data.json", "ok"},
-		{"HEAD /data.json", "ok"}, {"PUT /dav/up.json", "ok"}, {"GET /data.json", "ok"},
-		{"GET /chunked/data.json", "ok"}, {"HEAD /data.json", "ok"}, {"GET /fail", "error"}, {"GET /json", "ok"},
+		{"GET /json", "ok", 200}, {"GET /nothing", "ok", 204}, {"GET /fail", "error", 503}, {"GET /chunked/data.json", "ok", 200}, {"GET /data.json", "ok", 200},
+		{"HEAD /data.json", "ok", 200}, {"PUT /dav/up.json", "ok", 201}, {"GET /data.json", "ok", 304},
+		{"GET /chunked/data.json", "ok", 200}, {"HEAD /data.json", "ok", 200}, {"GET /fail", "error", 503}, {"GET /json", "ok", 200},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("exchanges %v\nwant %v", got, want)

@@ -193,7 +193,7 @@ func (e *Engine) inFlight(conn uint64, dir protocol.Dir, id string) bool {
 	_, next := e.Store.RowBounds()
 	n := 0
 	e.Store.RowsBefore(next, func(r store.Row) bool {
-		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending && r.ID == id {
+		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending && protocol.SameID([]byte(r.ID), []byte(id)) {
 			busy = true
 		}
 		n++

@@ -28,8 +28,9 @@ const ownBase = 1<<31 - 1
 type idTable struct {
 	ids    []string // the connection's id fields
 	mu     sync.Mutex
-	own    [2]map[string]*ownRequest // by asking direction, by wire id
-	remap  [2]map[string][]byte      // peer requests given another id: wire id → the peer's id
+	own    [2]map[string]*ownRequest // by asking direction, by wire id's key (protocol.IDKey)
+	remap  [2]map[string][]byte      // peer requests given another id: wire id's key → the peer's id
+	key    []byte                    // scratch for idKey
 	next   int                       // own requests so far
 	frames [2]protocol.Framing       // each direction's framing
 }
@@ -85,6 +86,18 @@ func (t *idTable) framing(d protocol.Dir) protocol.Framing {
 	return t.frames[d]
 }
 
+// idKey returns the key id is kept under in own and remap: its canonical
+// spelling (protocol.IDKey). The wire ids sockscope picks are canonical
+// already. Called with t.mu held.
+func (t *idTable) idKey(id []byte) string {
+	t.key = protocol.IDKey(t.key[:0], id)
+	k := string(t.key)
+	if cap(t.key) > 4096 {
+		t.key = nil // a huge id once: do not keep its memory
+	}
+	return k
+}
+
 // forget frees id unless it was claimed again meanwhile.
 func (t *idTable) forget(asking protocol.Dir, id string, r *ownRequest) {
 	t.mu.Lock()
@@ -109,9 +122,13 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 			return proxy.Verdict{}
 		}
 		enc := frameEncoder(t.frames[d], f)
+		// A peer that re-serializes the id it answers (QMP, any server that
+		// decodes JSON into objects) may spell it otherwise: ids are looked
+		// up by their canonical key.
+		key := t.idKey(info.ID)
 		switch info.Kind {
 		case protocol.KindRequest: // d asks
-			if _, collides := t.own[d][string(info.ID)]; !collides {
+			if _, collides := t.own[d][key]; !collides {
 				return proxy.Verdict{}
 			}
 			t.next++
@@ -123,13 +140,13 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 			return proxy.Verdict{Replace: enc.Append(nil, protocol.ReplaceID(f.Data, info, []byte(wireID)))}
 		case protocol.KindResponse: // answers a request d.Opposite() asked
 			asked := d.Opposite()
-			if r, ok := t.own[asked][string(info.ID)]; ok {
-				delete(t.own[asked], string(info.ID))
+			if r, ok := t.own[asked][key]; ok {
+				delete(t.own[asked], key)
 				r.timer.Stop()
 				return proxy.Verdict{Drop: true}
 			}
-			if peerID, ok := t.remap[asked][string(info.ID)]; ok {
-				delete(t.remap[asked], string(info.ID))
+			if peerID, ok := t.remap[asked][key]; ok {
+				delete(t.remap[asked], key)
 				return proxy.Verdict{Replace: enc.Append(nil, protocol.ReplaceID(f.Data, info, peerID)), Observe: wire}
 			}
 		}

@@ -167,7 +167,10 @@ func (v *View) Message(seq uint64) (protocol.Message, bool) {
 		Frame: protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire,
 			Truncated: rec.Truncated || r.flags&mTruncated != 0, Err: rec.Err},
 		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0}
-	m.Info = protocol.Classify(rec.Data, v.ids)
+	// The framing the frame was cut with says its profile: how it is
+	// classified and shown (its JSON view).
+	m.Framing, _ = protocol.ParseFraming(rec.Framing)
+	m.Info = protocol.ClassifyAs(m.Framing, rec.Data, r.dir, v.ids)
 	if rec.Err != "" {
 		m.Info.Kind, m.Info.Err = protocol.KindRaw, rec.Err
 	}

@@ -270,6 +270,9 @@ func (d *dumper) Exchange(r *store.Row) {
 		d.contents("method", []byte(r.Method))
 	}
 	d.str("status", r.Status.String())
+	if r.Code != 0 {
+		d.int("code", int64(r.Code))
+	}
 	if r.Status == protocol.StatusOK || r.Status == protocol.StatusError {
 		d.int("latency_us", r.Latency.Microseconds())
 	}

@@ -11,7 +11,7 @@ import (
 // frame stores a frame its step classified, and pairs it.
 func (o *Observer) frame(c *conn, s *step) {
 	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
-		Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
+		Framing: s.framing, Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
 	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
 	o.sinks.frame(&m, s.framing)
@@ -163,6 +163,7 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	r := o.rowOf(m, protocol.StatusOrphan)
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
+	r.Code = protocol.StatusCode(m)
 	r.Seq = o.tx.AddRow(r)
 	o.sinks.row(&r)
 	if gap {

@@ -392,3 +392,26 @@ func canonNumber(dst, p []byte) ([]byte, []byte, bool) {
 	dst = append(dst, 'e')
 	return strconv.AppendInt(dst, exp+int64(len(digits))-1, 10), rest, true
 }
+
+// IDKey returns the key id is compared by, as JSON values are (see above):
+// id itself when it has no other spelling (a plain integer, a string
+// without a backslash), else its canonical spelling appended to dst.
+func IDKey(dst, id []byte) []byte {
+	if !needsCanon(id) {
+		return id
+	}
+	return canonID(dst, id)
+}
+
+// SameID reports whether ids a and b are the same JSON value (1 and 1.0,
+// "é" and "\u00e9", objects with their keys in another order; 1 and "1"
+// differ).
+func SameID(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	if !needsCanon(a) && !needsCanon(b) {
+		return false
+	}
+	return bytes.Equal(IDKey(nil, a), IDKey(nil, b))
+}

@@ -124,3 +124,24 @@ func TestPairingPlainIDsAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestSameID(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{`2147483646`, `2147483646.0`, true},
+		{`"split-é"`, `"split-\u00E9"`, true},
+		{`{"tag":["x",1],"n":null}`, `{"n":null,"tag":["x",1]}`, true},
+		{`"a/b"`, `"a\/b"`, true},
+		{`1`, `"1"`, false},
+		{`1`, `2`, false},
+	} {
+		if got := SameID([]byte(c.a), []byte(c.b)); got != c.same {
+			t.Errorf("SameID(%s, %s) = %v, want %v", c.a, c.b, got, c.same)
+		}
+		if k := IDKey(nil, []byte(`7`)); string(k) != `7` {
+			t.Errorf("IDKey(7) = %s", k)
+		}
+	}
+}

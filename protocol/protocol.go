@@ -219,6 +219,10 @@ type Message struct {
 	At    time.Time
 	Frame Frame
 	Info  Info
+	// Framing is how the frame was cut (the framing detected; FramingAuto
+	// when not known): it says which profile's JSON view shows it (see
+	// ViewOf).
+	Framing Framing
 	// Injected marks a frame sockscope wrote itself: the peer it went to
 	// received it, the other peer never sent it.
 	Injected bool

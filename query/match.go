@@ -3,6 +3,7 @@ package query
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"sockscope/protocol"
@@ -91,7 +92,7 @@ func (t *term) matchRowText(st store.View, r *store.Row) bool {
 		// text filter reads every stored frame once.
 		found := false
 		st.Messages(seq, func(m *protocol.Message) bool {
-			found = m.Seq == seq && t.matchText(m.Frame.Data)
+			found = m.Seq == seq && t.matchMsgText(m)
 			return false
 		})
 		if found {
@@ -116,7 +117,7 @@ func (q *Query) MatchMsg(m *protocol.Message) bool {
 		var ok bool
 		switch t.kind {
 		case termText:
-			ok = t.matchText(m.Frame.Data)
+			ok = t.matchMsgText(m)
 		case termMethod:
 			ok = t.matchString(string(m.Info.Method))
 		case termID:
@@ -148,6 +149,34 @@ func (q *Query) MatchMsg(m *protocol.Message) bool {
 		}
 	}
 	return true
+}
+
+// viewBufs are the scratch buffers JSON views are built in while a text
+// term is matched.
+var viewBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxViewBuf bounds the scratch buffer kept for the next view.
+const maxViewBuf = 1 << 20
+
+// matchMsgText tests a text term against a message: its bytes, and, for a
+// protocol that is not JSON (HTTP, RESP, msgpack-RPC), the JSON view the
+// detail pane shows, so `"GET"` or a msgpack call's method matches there
+// as it reads.
+func (t *term) matchMsgText(m *protocol.Message) bool {
+	if t.matchText(m.Frame.Data) {
+		return true
+	}
+	if !protocol.HasView(m.Framing) {
+		return false
+	}
+	bp := viewBufs.Get().(*[]byte)
+	v, ok := protocol.ViewOf((*bp)[:0], m)
+	ok = ok && t.matchText(v)
+	if cap(v) <= maxViewBuf {
+		*bp = v[:0]
+	}
+	viewBufs.Put(bp)
+	return ok
 }
 
 // flag is f when b holds, else 0.

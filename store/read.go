@@ -191,7 +191,7 @@ func (s *Store) Clear() {
 func (s *Store) row(seq uint64) Row {
 	r := s.rows.at(seq)
 	out := Row{Seq: seq, Conn: s.accs[r.conn].c.ID, Dir: r.dir, Kind: r.kind, Status: r.status,
-		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Injected: r.flags&rInjected != 0, Act: r.act, Req: r.req, Resp: r.resp,
+		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Injected: r.flags&rInjected != 0, Act: r.act, Code: int(r.code), Req: r.req, Resp: r.resp,
 		ReqAt: s.unstamp(r.reqAt, r.flags&rReqUTC != 0), RespAt: s.unstamp(r.respAt, r.flags&rRespUTC != 0),
 		ReqSize: r.reqSize, RespSize: r.respSize, Latency: r.latency}
 	switch {
@@ -215,7 +215,7 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	m := protocol.Message{Seq: seq, Conn: r.conn, Dir: r.dir, At: s.unstamp(r.at, r.flags&mUTC != 0),
 		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: r.size, Wire: r.wire,
 			Truncated: r.flags&mTruncated != 0, Err: s.reasons[r.frameE]},
-		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0,
+		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0, Framing: r.frm,
 		Info: protocol.Info{Kind: r.kind, IsError: r.flags&mIsError != 0, Err: s.reasons[r.infoEr]}}
 	if r.n == 0 {
 		m.Frame.Data = nil

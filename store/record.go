@@ -34,6 +34,7 @@ type msgRec struct {
 	dir    protocol.Dir
 	kind   protocol.Kind
 	flags  uint8
+	frm    protocol.Framing // how the frame was cut (Message.Framing)
 }
 
 // Flags of a msgRec.
@@ -77,6 +78,7 @@ type rowRec struct {
 	status        protocol.Status
 	flags         uint8
 	act           protocol.Act // what sockscope did to one of its messages
+	code          uint16       // the HTTP status code of the reply (Row.Code)
 }
 
 // extIDLen returns how many bytes of the id are in the arena.

@@ -32,7 +32,8 @@ func (tx *Tx) AddRow(r Row) uint64 {
 	}
 	c := tx.conn(r.Conn)
 	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status, flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected),
-		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act}
+		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act,
+		code: uint16(min(max(r.Code, 0), 0xffff))}
 	var gm, cm *methodAcc
 	var method []byte // a name not interned, kept in the arena
 	if r.Method != "" {
@@ -123,6 +124,7 @@ func (tx *Tx) Answer(row uint64, resp protocol.Message) {
 	transition(c, gm, cm, r.status, st)
 	r.status = st
 	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
+	r.code = uint16(min(protocol.StatusCode(&resp), 0xffff))
 	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
 	r.latency = latency(r.reqAt, respAt)
 	r.oldest = oldest(r.oldest, resp.Seq)

@@ -140,6 +140,10 @@ type Row struct {
 	// way (held, edited, dropped, fabricated, ...; see protocol.Note): a
 	// flag beside the status too.
 	Act protocol.Act
+	// Code is the HTTP status code of the reply (200, 404, …), 0 when the
+	// row is not an answered HTTP exchange: its Status says ok or error
+	// (4xx/5xx) beside it.
+	Code int
 	// Req and Resp are the message seqs (0 when none; a row for a lone
 	// message has only Req; an orphan has only Resp).
 	Req, Resp     uint64

@@ -177,7 +177,7 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 		tx.evictMessage()
 	}
 	data := m.Frame.Data
-	r := msgRec{conn: m.Conn, size: m.Frame.Size, wire: m.Frame.Wire, dir: m.Dir, kind: m.Info.Kind,
+	r := msgRec{conn: m.Conn, size: m.Frame.Size, wire: m.Frame.Wire, dir: m.Dir, kind: m.Info.Kind, frm: m.Framing,
 		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err)}
 	if len(data) > maxPayload {
 		data, m.Frame.Truncated = data[:maxPayload], true

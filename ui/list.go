@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -294,9 +295,14 @@ func (m listModel) title() (name, info string) {
 	return name, strings.Join(parts, " · ")
 }
 
-// statusText is a row's status column: the status, or for rows that expect
+// statusText is a row's status column: the status (an answered HTTP
+// exchange's status code), or for rows that expect
 // no reply, what they are.
 func statusText(r *store.Row) string {
+	if r.Code != 0 && (r.Status == protocol.StatusOK || r.Status == protocol.StatusError) {
+		// An HTTP exchange: its status code, styled ok or error (4xx/5xx).
+		return strconv.Itoa(r.Code)
+	}
 	if r.Status != protocol.StatusNone {
 		return r.Status.String()
 	}

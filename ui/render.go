@@ -36,6 +36,13 @@ func messageBody(m *protocol.Message, w int, hex bool, s *Styles) []string {
 		lines = append(lines, s.Dim.Render(sanitize(m.Info.Err)))
 	}
 	data := f.Data
+	if view, ok := jsonView(m, hex); ok {
+		lines = append(lines, s.Dim.Render(protocol.ProfileOf(m.Framing).Name+" message, shown as JSON (x: its bytes)"))
+		for _, l := range strings.Split(view, "\n") {
+			lines = append(lines, highlightJSON(l, s))
+		}
+		return wrapLines(lines, w)
+	}
 	switch {
 	case len(data) == 0:
 		lines = append(lines, s.Dim.Render("(empty)"))
@@ -111,6 +118,20 @@ func prettyJSON(data []byte) (string, bool) {
 		return "", false
 	}
 	return buf.String(), true
+}
+
+// jsonView returns, pretty-printed, the JSON view of a message whose
+// protocol is not JSON (HTTP, RESP, msgpack-RPC): what the detail pane
+// shows unless hex asks for the bytes.
+func jsonView(m *protocol.Message, hex bool) (string, bool) {
+	if hex || !protocol.HasView(m.Framing) || len(m.Frame.Data) > maxPretty {
+		return "", false
+	}
+	v, ok := protocol.ViewOf(nil, m)
+	if !ok {
+		return "", false
+	}
+	return prettyJSON(v)
 }
 
 // highlightJSON colours one line of indented JSON.

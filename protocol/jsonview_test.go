@@ -1,0 +1,50 @@
+package protocol
+
+import "testing"
+
+func TestViewOf(t *testing.T) {
+	get := []byte("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n")
+	for _, c := range []struct {
+		m    Message
+		want string // "" when there is no view
+	}{
+		{Message{Framing: FramingRESP, Frame: Frame{Data: get}}, `["GET","key"]`},
+		{Message{Framing: FramingMsgpack, Frame: Frame{Data: []byte("\x94\x01\x01\xc0\x2a")}}, `[1,1,null,42]`},
+		{Message{Framing: FramingHTTP, Frame: Frame{Data: []byte("HTTP/1.1 204 No Content\r\n\r\n")}}, `{"start":"HTTP/1.1 204 No Content","headers":{}}`},
+		{Message{Framing: FramingLines, Frame: Frame{Data: []byte(`{"id":1}`)}}, ""},               // JSON already
+		{Message{Framing: FramingRESP, Frame: Frame{Data: get[:10], Truncated: true}}, ""},         // truncated
+		{Message{Framing: FramingRESP, Frame: Frame{Data: get}, Info: Info{Err: "resp: bad"}}, ""}, // fell back to raw
+		{Message{Framing: FramingMsgpack, Frame: Frame{Data: []byte("\x94\x01")}}, ""},             // does not decode
+	} {
+		v, ok := ViewOf([]byte("x"), &c.m)
+		if c.want == "" {
+			if ok || string(v) != "x" {
+				t.Errorf("%q: view %q, %v; want none", c.m.Frame.Data, v, ok)
+			}
+			continue
+		}
+		if !ok || string(v) != "x"+c.want {
+			t.Errorf("%q: view %q, %v; want %s", c.m.Frame.Data, v, ok, c.want)
+		}
+	}
+}
+
+func TestStatusCode(t *testing.T) {
+	for _, c := range []struct {
+		f      Framing
+		kind   Kind
+		method string
+		want   int
+	}{
+		{FramingHTTP, KindResponse, "404 Not Found", 404},
+		{FramingHTTP, KindResponse, "200", 200},
+		{FramingHTTP, KindResponse, "2000 x", 0},
+		{FramingHTTP, KindRequest, "GET /", 0},
+		{FramingLines, KindResponse, "404 Not Found", 0},
+	} {
+		m := Message{Framing: c.f, Info: Info{Kind: c.kind, Method: []byte(c.method)}}
+		if got := StatusCode(&m); got != c.want {
+			t.Errorf("%v %v %q: %d, want %d", c.f, c.kind, c.method, got, c.want)
+		}
+	}
+}

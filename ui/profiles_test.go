@@ -1,0 +1,130 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// profMsg is a stored message of a protocol that is not JSON, classified
+// and marked with its framing as the observer does.
+func profMsg(f protocol.Framing, conn uint64, dir protocol.Dir, at time.Time, data string) protocol.Message {
+	b := []byte(data)
+	return protocol.Message{Conn: conn, Dir: dir, At: at, Framing: f,
+		Frame: protocol.Frame{Data: b, Size: len(b), Wire: len(b)},
+		Info:  protocol.ClassifyAs(f, b, dir, protocol.DefaultIDFields)}
+}
+
+// profileStore holds an exchange or two of each profile with a JSON view:
+// HTTP (200 with a JSON body, 404), Redis (GET key, an error reply) and
+// msgpack-RPC (a Neovim call with a reply, a notification with a buffer
+// handle).
+func profileStore(t testing.TB) *store.Store {
+	st := store.New(store.Config{})
+	at := t0
+	st.Update(func(tx *store.Tx) {
+		tx.OpenConn(store.Conn{ID: 1, Client: "unix:@", Process: "curl", PID: 10, UID: 0, Opened: t0})
+		tx.OpenConn(store.Conn{ID: 2, Client: "unix:@", Process: "redis-cli", PID: 11, UID: 0, Opened: t0})
+		tx.OpenConn(store.Conn{ID: 3, Client: "unix:@", Process: "node", PID: 12, UID: 0, Opened: t0})
+		pair := func(f protocol.Framing, conn uint64, req, resp string) {
+			at = at.Add(10 * time.Millisecond)
+			m := profMsg(f, conn, protocol.C2S, at, req)
+			m.Seq = tx.AddMessage(m)
+			row := tx.AddRow(store.Row{Conn: conn, Dir: m.Dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
+				Method: string(m.Info.Method), Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size})
+			r := profMsg(f, conn, protocol.S2C, at.Add(2*time.Millisecond), resp)
+			r.Seq = tx.AddMessage(r)
+			tx.Answer(row, r)
+		}
+		pair(protocol.FramingHTTP, 1, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"ok\":true,\"items\":[1,2,3]}")
+		pair(protocol.FramingHTTP, 1, "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n",
+			"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+		pair(protocol.FramingRESP, 2, "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n", "$5\r\nhello\r\n")
+		pair(protocol.FramingRESP, 2, "*2\r\n$4\r\nINCR\r\n$3\r\nkey\r\n", "-ERR value is not an integer or out of range\r\n")
+		pair(protocol.FramingMsgpack, 3, "\x94\x00\x01\xb2nvim_buf_set_lines\x95\x00\x2a\xff\xc3\x91\xa2hi", "\x94\x01\x01\xc0\xc0")
+		at = at.Add(10 * time.Millisecond)
+		n := profMsg(protocol.FramingMsgpack, 3, protocol.S2C, at, "\x93\x02\xb4nvim_buf_lines_event\x91\xd4\x00\x01")
+		n.Seq = tx.AddMessage(n)
+		tx.AddRow(store.Row{Conn: 3, Dir: n.Dir, Kind: n.Info.Kind, Method: string(n.Info.Method), Req: n.Seq, ReqAt: at, ReqSize: n.Frame.Size})
+	})
+	return st
+}
+
+// The detail pane shows a message of HTTP, RESP or msgpack-RPC as its JSON
+// view, pretty-printed, and x its exact bytes; the list shows an HTTP
+// exchange's status code; the filter's text matches the view's text.
+// Regenerate with go test ./ui -update.
+func TestGoldenProfiles(t *testing.T) {
+	states := []struct {
+		name string
+		keys []string
+	}{
+		{"list", nil},
+		{"http-200", []string{"g", "enter", "l"}},
+		{"http-404", []string{"g", "j", "enter", "l"}},
+		{"resp-get", []string{"g", "j", "j", "enter"}},
+		{"resp-err", []string{"g", "j", "j", "j", "enter", "l"}},
+		{"msgpack-call", []string{"g", "j", "j", "j", "j", "enter"}},
+		{"msgpack-call-hex", []string{"g", "j", "j", "j", "j", "enter", "x"}},
+		{"msgpack-notify", []string{"G", "enter"}},
+		{"raw", []string{"r", "k"}},
+	}
+	for _, s := range states {
+		t.Run(s.name, func(t *testing.T) {
+			m := newTestModel(t, profileStore(t), 100, 30)
+			m = press(t, m, s.keys...)
+			golden.RequireEqual(t, []byte(view(m)))
+		})
+	}
+}
+
+// A text term finds what the JSON view reads, not only the bytes: a
+// msgpack argument 42 (the byte '*'), a RESP command's words as JSON.
+func TestFilterMatchesView(t *testing.T) {
+	for _, c := range []struct {
+		filter string
+		want   []string // methods of the rows listed
+	}{
+		{`42`, []string{"nvim_buf_set_lines"}},
+		{`"ext"`, []string{"nvim_buf_lines_event"}},
+		{`items`, []string{"GET /json"}},
+		{`"not an integer"`, []string{"INCR"}},
+	} {
+		t.Run(c.filter, func(t *testing.T) {
+			m := newTestModel(t, profileStore(t), 100, 30)
+			keys := []string{"/"}
+			for _, r := range c.filter {
+				keys = append(keys, string(r))
+			}
+			m = press(t, m, append(keys, "enter")...)
+			got := listedMethods(m)
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("filter %s lists %v, want %v\n%s", c.filter, got, c.want, view(m))
+			}
+		})
+	}
+}
+
+// listedMethods returns the methods of the rows the list shows.
+func listedMethods(m Model) []string {
+	var out []string
+	for _, l := range strings.Split(view(m), "\n") {
+		if !strings.HasPrefix(strings.TrimLeft(l, "▌ "), "15:09:26.") {
+			continue // not a row of the list
+		}
+		for _, name := range []string{"GET /json", "GET /missing", "GET", "INCR", "nvim_buf_set_lines", "nvim_buf_lines_event"} {
+			if strings.Contains(l, " "+name+" ") {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
