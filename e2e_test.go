@@ -31,6 +31,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "sockscope")
+	// The feeds of the headless and wrapped instances the tests start go
+	// to a runtime directory of the run's own, removed with it, not the
+	// user's (a test that kills an instance would leave its socket there).
+	if err := os.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run")); err != nil {
+		panic(err)
+	}
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building sockscope: %v\n%s", err, out)
 		os.Exit(1)
