@@ -53,11 +53,16 @@ func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 }
 
 // classifies reports whether f was made with id fields, to classify the
-// frames over its cap.
+// frames over its cap whole: JSON framings do (an auto framer once it has
+// found one); the other profiles classify what they keep (ClassifyAs).
 func classifies(f Framer) bool {
 	switch f := f.(type) {
 	case *autoFramer:
-		return f.ids != nil
+		switch f.Framing() {
+		case FramingLines, FramingContentLength, FramingRaw:
+			return f.ids != nil
+		}
+		return false
 	case *linesFramer:
 		return f.w.ids != nil
 	case *clFramer:
