@@ -131,9 +131,9 @@ func recordSeed(t *testing.T, dir, svc string) string {
 }
 
 // seedServerAt runs a seed server script on path until the test ends.
-func seedServerAt(t *testing.T, script, path string) {
+func seedServerAt(t *testing.T, path string, args ...string) {
 	t.Helper()
-	p := nodetest.Start(t, script, path)
+	p := nodetest.Start(t, "seed-server.js", append([]string{path}, args...)...)
 	p.Expect(t, "listening")
 }
 
@@ -150,8 +150,8 @@ func TestReplaySeedService(t *testing.T) {
 	}
 	dir := shortDir(t)
 	svc, plus := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "plus.sock")
-	seedServerAt(t, "seed-server.js", svc)
-	seedServerAt(t, "seed-server-plus1.js", plus)
+	seedServerAt(t, svc)
+	seedServerAt(t, plus, "--plus1")
 	file := recordSeed(t, dir, svc)
 
 	fast := []string{"--pace", "none", "--timeout", "1500ms"}
@@ -255,7 +255,7 @@ func TestServeSeedService(t *testing.T) {
 	}
 	dir := shortDir(t)
 	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, "seed-server.js", svc)
+	seedServerAt(t, svc)
 	file := recordSeed(t, dir, svc)
 
 	mock := filepath.Join(dir, "mock.sock")

@@ -24,8 +24,8 @@ func TestReplayUIInTerminal(t *testing.T) {
 	}
 	dir := shortDir(t)
 	svc, plus := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "plus.sock")
-	seedServerAt(t, "seed-server.js", svc)
-	seedServerAt(t, "seed-server-plus1.js", plus)
+	seedServerAt(t, svc)
+	seedServerAt(t, plus, "--plus1")
 	file := recordSeed(t, dir, svc)
 
 	tm := newTerm(t, dir, 220, 60, nil, "sh", "-c", `cd "$1" && shift && exec "$@"`, "sh", dir,

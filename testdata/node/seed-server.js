@@ -1,6 +1,8 @@
 'use strict';
-// seed-server.js SOCKPATH — the article's demo server (Midway 5.0 socket IPC),
-// listening on SOCKPATH. Prints "listening" on stdout when ready.
+// seed-server.js SOCKPATH [--plus1] — the article's demo server (Midway 5.0
+// socket IPC), listening on SOCKPATH. Prints "listening" on stdout when ready.
+// With --plus1 it is changed on purpose, for the replay tests: add answers
+// one more than the sum; everything else stays the article's.
 //
 // The request handler is the article's, unchanged, so its quirks are real:
 //   add(…)    sums its args at once (strings concatenate, JS style); no args
@@ -16,9 +18,10 @@ const Server = require('./lib/server');
 
 const path = process.argv[2];
 if (!path) {
-    console.error('usage: node seed-server.js SOCKPATH');
+    console.error('usage: node seed-server.js SOCKPATH [--plus1]');
     process.exit(2);
 }
+const plus = process.argv[3] === '--plus1' ? 1 : 0;
 
 const server = new Server({ path: path });
 
@@ -27,7 +30,7 @@ const service = {
         const args = [].slice.call(arguments);
         return args.slice().reduce(function(a, b) {
             return a + b;
-        });
+        }) + plus;
     },
 
     time() {
