@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 
+	"sockscope/internal/missing"
 	"sockscope/protocol"
 	"sockscope/session"
 )
@@ -94,7 +95,7 @@ func followRaw(t *testing.T, file string, n int) (c2s, s2c []byte) {
 func TestExportToTshark(t *testing.T) {
 	for _, tool := range []string{"node", "tshark"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (.ci/run installs it)", tool)
+			missing.Peer(t, "%s is not installed", tool)
 		}
 	}
 	dir := shortDir(t)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sockscope/internal/missing"
 )
 
 // dialWait waits until something accepts connections on the Unix socket at
@@ -32,12 +34,13 @@ func dialWait(t *testing.T, path string) {
 	}
 }
 
-// need skips the test when a program is missing (.ci/run installs them).
+// need ends the test when a program is missing: a skip outside CI, a
+// failure in it.
 func need(t *testing.T, progs ...string) {
 	t.Helper()
 	for _, p := range progs {
 		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s is not installed (.ci/run installs it)", p)
+			missing.Peer(t, "%s is not installed", p)
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sockscope/internal/missing"
 )
 
 // dlvPath finds Delve (.ci/run installs it into GOPATH/bin).
@@ -26,7 +28,7 @@ func dlvPath(t *testing.T) string {
 	out, _ := exec.Command("go", "env", "GOPATH").Output()
 	p := filepath.Join(strings.TrimSpace(string(out)), "bin", "dlv")
 	if _, err := os.Stat(p); err != nil {
-		t.Skip("dlv is not installed (.ci/run installs it)")
+		missing.Peer(t, "dlv is not installed: go install github.com/go-delve/delve/cmd/dlv@v1.27.2")
 	}
 	return p
 }

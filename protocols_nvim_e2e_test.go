@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sockscope/internal/missing"
 )
 
 // Neovim's msgpack-RPC behind the real binary, driven by the official Node
@@ -18,7 +20,7 @@ func TestNeovimMsgpackRPC(t *testing.T) {
 	need(t, "nvim", "node")
 	client := filepath.Join("testdata", "nvim", "client.js")
 	if _, err := os.Stat(filepath.Join("testdata", "nvim", "node_modules", "neovim")); err != nil {
-		t.Skip("the npm neovim client is not installed (.ci/run runs npm ci in testdata/nvim)")
+		missing.Peer(t, "the npm neovim client is not installed: (cd testdata/nvim && npm ci)")
 	}
 	dir := shortDir(t)
 	up, front := filepath.Join(dir, "n.sock"), filepath.Join(dir, "f.sock")

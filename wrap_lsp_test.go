@@ -19,30 +19,11 @@ import (
 
 	"sockscope/capture"
 	"sockscope/client"
+	"sockscope/internal/goplstest"
 	"sockscope/protocol"
 	"sockscope/session"
 	"sockscope/store"
 )
-
-// goplsPath finds gopls on PATH or in GOPATH/bin. CI installs it (.ci/run),
-// so there a missing gopls fails the test instead of skipping it.
-func goplsPath(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("gopls"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "gopls")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("gopls is not installed (.ci/run installs it)")
-	}
-	t.Skip("gopls is not installed: go install golang.org/x/tools/gopls@v0.23.0")
-	return ""
-}
 
 // teeConn is a child's stdio as a net.Conn, keeping a copy of every byte
 // written and read.
@@ -112,7 +93,7 @@ func allRows(st *store.Store) []store.Row {
 // gopls got and sent), every request pairs, and gopls' stderr passes through
 // and is kept as a stream of its own.
 func TestWrapGopls(t *testing.T) {
-	gopls := goplsPath(t)
+	gopls := goplstest.Path(t)
 	dir := shortDir(t)
 	ws := filepath.Join(dir, "ws")
 	os.MkdirAll(ws, 0o755)
