@@ -35,17 +35,7 @@ func seedCapture(t *testing.T) (*Engine, *nodetest.Proc, uint64) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
-	ln, err := net.Listen("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
-	t.Cleanup(func() { cancel(); e.Stop() })
+	e := relayTo(t, Config{}, front, svc)
 	cl := nodetest.Start(t, "strict-client.js", front)
 	cl.Expect(t, "registered")
 	var conn uint64
@@ -57,6 +47,24 @@ func seedCapture(t *testing.T) (*Engine, *nodetest.Proc, uint64) {
 		return conn != 0
 	})
 	return e, cl, conn
+}
+
+// relayTo starts an Engine with cfg relaying clients of the Unix socket
+// front to the one at svc, until the test ends.
+func relayTo(t *testing.T, cfg Config, front, svc string) *Engine {
+	t.Helper()
+	ln, err := net.Listen("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
+	t.Cleanup(func() { cancel(); e.Stop() })
+	return e
 }
 
 // rows returns the store's rows of conn.

@@ -11,7 +11,6 @@ import (
 
 	"sockscope/internal/nodetest"
 	"sockscope/protocol"
-	"sockscope/proxy"
 )
 
 // A server that parses each request and writes its id back its own way
@@ -27,17 +26,7 @@ func TestIDsComparedAsValues(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
-	ln, err := net.Listen("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
-	t.Cleanup(func() { cancel(); e.Stop() })
+	e := relayTo(t, Config{}, front, svc)
 
 	c, err := net.Dial("unix", front)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"sockscope/internal/lsptest"
 	"sockscope/protocol"
-	"sockscope/proxy"
 )
 
 // Held LSP requests edited and answered, and a rule that rewrites gopls'
@@ -24,17 +22,7 @@ func TestInterceptGopls(t *testing.T) {
 	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
 	lsptest.Serve(t, ws, svc)
 
-	ln, err := net.Listen("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{Intercept: Intercept{Filter: "method:textDocument/hover", On: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
-	t.Cleanup(func() { cancel(); e.Stop() })
+	e := relayTo(t, Config{Intercept: Intercept{Filter: "method:textDocument/hover", On: true}}, front, svc)
 
 	lsp := lsptest.NewClient(lsptest.Dial(t, front))
 	defer lsp.Close()
@@ -79,10 +67,10 @@ func TestInterceptGopls(t *testing.T) {
 	}
 
 	// A rule rewrites gopls' reply on its way to the editor.
-	if err := e.SetIntercept(ctx, "", false); err != nil {
+	if err := e.SetIntercept(context.Background(), "", false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.AddRule(ctx, `kind:response "Greet says hello" set:$.result.contents.value="rewritten by a rule"`); err != nil {
+	if _, err := e.AddRule(context.Background(), `kind:response "Greet says hello" set:$.result.contents.value="rewritten by a rule"`); err != nil {
 		t.Fatal(err)
 	}
 	if r := lsp.Call(t, 4, "textDocument/hover", hover(7, 15)); !strings.Contains(string(r), "rewritten by a rule") {

@@ -3,7 +3,6 @@ package capture
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"sockscope/internal/nodetest"
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/store"
 )
 
@@ -22,17 +20,7 @@ func interceptCapture(t *testing.T, ic Intercept) (*Engine, string) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
-	ln, err := net.Listen("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{Intercept: ic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
-	t.Cleanup(func() { cancel(); e.Stop() })
+	e := relayTo(t, Config{Intercept: ic}, front, svc)
 	return e, front
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"sockscope/internal/lsptest"
 	"sockscope/protocol"
-	"sockscope/proxy"
 )
 
 // A hover resent on gopls' live connection: sockscope's copy pairs as an
@@ -23,17 +21,7 @@ func TestResendHoverToGopls(t *testing.T) {
 	ws := lsptest.Workspace(t, dir)
 	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
 	lsptest.Serve(t, ws, svc)
-	ln, err := net.Listen("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.Start(ctx, NewRelay(ln, proxy.Addr{Network: "unix", Address: svc}))
-	t.Cleanup(func() { cancel(); e.Stop() })
+	e := relayTo(t, Config{}, front, svc)
 
 	lsp := lsptest.NewClient(lsptest.Dial(t, front))
 	defer lsp.Close()
