@@ -45,7 +45,7 @@ func TestServiceProcess(t *testing.T) {
 		if svc == serviceDemo {
 			appendReq = appendAdd
 		}
-		r, err := pipelined(path, 1, 50*time.Millisecond, appendReq)
+		r, err := pipelined(path, 1, 500*time.Millisecond, appendReq)
 		stop()
 		if err != nil || r.Requests <= 0 {
 			t.Errorf("%s: %+v, %v", svc, r, err)
@@ -116,7 +116,7 @@ func TestBareRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := pipelined(r.addr, 2, 50*time.Millisecond, sized(64))
+	res, err := pipelined(r.addr, 2, 500*time.Millisecond, sized(64))
 	if err != nil || res.Requests <= 0 {
 		t.Errorf("pipelined through the bare relay: %+v, %v", res, err)
 	}

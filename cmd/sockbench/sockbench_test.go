@@ -107,7 +107,7 @@ func TestScenariosRunDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	o := options{duration: 100 * time.Millisecond, small: 64, big: 16 << 10, latencyN: 200}
+	o := options{duration: 500 * time.Millisecond, small: 64, big: 16 << 10, latencyN: 200}
 	scs, err := selectScenarios(o)
 	if err != nil {
 		t.Fatal(err)
