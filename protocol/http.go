@@ -261,13 +261,15 @@ func (h *httpFramer) head(p []byte) string {
 }
 
 // Flush implements Framer: a body that runs to the end of the stream is a
-// whole message; anything else partial is not.
+// whole message, and so is a response whose request is not known yet and
+// whose body never started (the answer to a HEAD, the last on its
+// connection); anything else partial is not.
 func (h *httpFramer) Flush(emit func(Frame)) {
-	if g := &h.g; h.st == httpToClose && g.broken == "" {
+	if g := &h.g; (h.st == httpToClose || h.st == httpBody && h.unsure) && g.broken == "" {
 		if g.size > 0 {
 			emit(Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max})
 		}
-		g.buf, g.size, h.st = nil, 0, httpHead
+		g.buf, g.size, h.st, h.unsure = nil, 0, httpHead, false
 		return
 	}
 	h.g.flush(errMidFrame, emit)

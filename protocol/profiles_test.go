@@ -73,6 +73,16 @@ func TestHTTPHeadAnsweredBeforeSeen(t *testing.T) {
 	}
 }
 
+// The answer to a HEAD seen before the HEAD, last on its connection: the
+// end of the stream, with not a byte of the would-be body, ends it whole.
+func TestHTTPHeadAnsweredBeforeSeenLast(t *testing.T) {
+	pair := NewFramerPair(FramingAuto, 1000)
+	got := run(t, pair[S2C], 1000, true, []byte("HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n"))
+	if len(got) != 1 || got[0].Err != "" || got[0].Data != "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n" {
+		t.Fatalf("got %v", got)
+	}
+}
+
 // Bytes that turn out not to be the protocol are passed on raw, with the
 // reason, from there on; nothing is lost.
 func TestProfileFallsBackToRaw(t *testing.T) {
