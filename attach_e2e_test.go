@@ -133,19 +133,9 @@ func (tm *term) resend() {
 	tm.keys("/")
 	tm.typeText("method:echo")
 	tm.keys("Enter", "g", "R")
-	tm.waitScreen("the resend confirmation", func(s string) error {
-		if !strings.Contains(s, "resend echo") {
-			return fmt.Errorf("no confirmation")
-		}
-		return nil
-	})
+	tm.waitText("the resend confirmation", "resend echo")
 	tm.keys("y")
-	tm.waitScreen("the resend's result", func(s string) error {
-		if !strings.Contains(s, "sent") {
-			return fmt.Errorf("no result in the status line")
-		}
-		return nil
-	})
+	tm.waitText("the resend's result", "sent")
 	tm.keys("Escape")
 	tm.waitScreen("the filter cleared", func(s string) error {
 		if strings.Contains(s, "filter: method:echo") {
@@ -256,12 +246,7 @@ func TestAttachWrapped(t *testing.T) {
 	c.keys("/")
 	c.typeText("method:nosuch")
 	c.keys("Enter")
-	c.waitScreen("the skipped marker in the list", func(s string) error {
-		if !strings.Contains(s, "events skipped here (conn #1)") {
-			return fmt.Errorf("no skipped marker")
-		}
-		return nil
-	})
+	c.waitText("the skipped marker in the list", "events skipped here (conn #1)")
 	c.keys("q")
 	c.exitStatus()
 	withoutFrozen := cl.burst(n, size)

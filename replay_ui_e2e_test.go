@@ -83,21 +83,11 @@ func TestReplayUIInTerminal(t *testing.T) {
 	})
 
 	tm.keys("E")
-	tm.waitScreen("the export line", func(s string) error {
-		if !strings.Contains(s, "export the listed rows to") {
-			return fmt.Errorf("no export prompt")
-		}
-		return nil
-	})
+	tm.waitText("the export line", "export the listed rows to")
 	tm.keys("C-u")
 	tm.typeText("diffs.jsonl")
 	tm.keys("Enter")
-	tm.waitScreen("the export's notice", func(s string) error {
-		if !strings.Contains(s, "exported 21 exchanges") {
-			return fmt.Errorf("no notice")
-		}
-		return nil
-	})
+	tm.waitText("the export's notice", "exported 21 exchanges")
 	out, err := os.ReadFile(filepath.Join(dir, "diffs.jsonl"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,13 +23,7 @@ func TestUIInTerminalInject(t *testing.T) {
 	svc, front, rec := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
 	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
 	tm := newTerm(t, dir, 160, 48, nil, binary, "-w", rec, "--listen", front, svc)
-	tm.waitScreen("the front socket", func(string) error {
-		c, err := net.Dial("unix", front)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
+	waitListening(t, front)
 	cl := nodetest.Start(t, "strict-client.js", front)
 	cl.Expect(t, "registered")
 	cl.Say("calls 20 4")
@@ -51,12 +44,7 @@ func TestUIInTerminalInject(t *testing.T) {
 			return nil
 		})
 		tm.keys("y")
-		tm.waitScreen("the resend's result", func(s string) error {
-			if !strings.Contains(s, "sent") {
-				return fmt.Errorf("no result in the status line")
-			}
-			return nil
-		})
+		tm.waitText("the resend's result", "sent")
 	}
 	tm.keys("n")
 	tm.waitScreen("the compose overlay", func(s string) error {
@@ -67,20 +55,10 @@ func TestUIInTerminalInject(t *testing.T) {
 	})
 	tm.keys("C-s")
 	tm.keys("N")
-	tm.waitScreen("the compose overlay for a new connection", func(s string) error {
-		if !strings.Contains(s, "new connection") {
-			return fmt.Errorf("no compose overlay for a new connection")
-		}
-		return nil
-	})
+	tm.waitText("the compose overlay for a new connection", "new connection")
 	tm.keys("C-s")
 	tm.keys("Y")
-	tm.waitScreen("the copied command", func(s string) error {
-		if !strings.Contains(s, "sockscope send") {
-			return fmt.Errorf("no send command in the status line")
-		}
-		return nil
-	})
+	tm.waitText("the copied command", "sockscope send")
 	cl.Expect(t, "ok 3000")
 	cl.Say("quit")
 	if err := cl.Wait(); err != nil {

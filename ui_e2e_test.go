@@ -102,6 +102,17 @@ func (tm *term) waitScreen(what string, ok func(screen string) error) string {
 	}
 }
 
+// waitText waits until the screen shows want.
+func (tm *term) waitText(what, want string) string {
+	tm.t.Helper()
+	return tm.waitScreen(what, func(s string) error {
+		if !strings.Contains(s, want) {
+			return fmt.Errorf("no %q on the screen", want)
+		}
+		return nil
+	})
+}
+
 // exitRE is the line the wrapping shell prints when the program exits.
 var exitRE = regexp.MustCompile(`\[exit (\d+)\]`)
 

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,13 +28,7 @@ func TestUIInTerminalHeldRow(t *testing.T) {
 	svc, front, rec := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
 	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
 	tm := newTerm(t, dir, 160, 40, nil, binary, "-w", rec, "--intercept", "method:echo", "--listen", front, svc)
-	tm.waitScreen("the front socket", func(string) error {
-		c, err := net.Dial("unix", front)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
+	waitListening(t, front)
 	rr := &ruleRun{client: nodetest.Start(t, "probe-client.js", front)}
 	rr.client.Expect(t, "registered")
 

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,39 +21,24 @@ func TestUIInTerminalIntercept(t *testing.T) {
 	svc, front, rec := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
 	nodetest.Start(t, "seed-server.js", svc).Expect(t, "listening")
 	tm := newTerm(t, dir, 160, 48, nil, binary, "-w", rec, "--intercept", "method:echo", "--listen", front, svc)
-	tm.waitScreen("the front socket", func(string) error {
-		c, err := net.Dial("unix", front)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
+	waitListening(t, front)
 	rr := &ruleRun{client: nodetest.Start(t, "probe-client.js", front)}
 	rr.client.Expect(t, "registered")
-	screen := func(what, want string) {
-		t.Helper()
-		tm.waitScreen(what, func(s string) error {
-			if !strings.Contains(s, want) {
-				return fmt.Errorf("no %q on the screen", want)
-			}
-			return nil
-		})
-	}
 
 	rid := rr.call(t, "echo", `["one"]`)
-	screen("the held count", "held 1")
+	tm.waitText("the held count", "held 1")
 	tm.keys("i")
-	screen("the held echo in the pane", "echo id 1")
-	screen("what holding holds up", "other connections and the other direction")
+	tm.waitText("the held echo in the pane", "echo id 1")
+	tm.waitText("what holding holds up", "other connections and the other direction")
 	tm.keys("a")
 	if m, _ := rr.replyTo(t, rid); m["data"] != "one" {
 		t.Fatalf("forwarded echo answered %v", m)
 	}
 
 	rid = rr.call(t, "echo", `["two"]`)
-	screen("the second held echo", "echo id 2")
+	tm.waitText("the second held echo", "echo id 2")
 	tm.keys("e")
-	screen("the editor", "Edit held frame")
+	tm.waitText("the editor", "Edit held frame")
 	tm.keys("C-a") // the start of the line: the editor opens on the pretty JSON
 	tm.keys("C-k") // a fresh text replaces it
 	for range 8 {
@@ -67,28 +51,28 @@ func TestUIInTerminalIntercept(t *testing.T) {
 	}
 
 	rid = rr.call(t, "echo", `["three"]`)
-	screen("the third held echo", "echo id 3")
+	tm.waitText("the third held echo", "echo id 3")
 	tm.keys("f")
-	screen("the reply editor", "Answer held request")
+	tm.waitText("the reply editor", "Answer held request")
 	tm.keys("C-s") // the template: success, data null
 	if m, _ := rr.replyTo(t, rid); m["success"] != true || m["data"] != nil {
 		t.Fatalf("fabricated reply %v", m)
 	}
 
 	rr.call(t, "echo", `["four"]`)
-	screen("the fourth held echo", "echo id 4")
+	tm.waitText("the fourth held echo", "echo id 4")
 	tm.keys("d")
-	screen("the drop", "dropped held")
+	tm.waitText("the drop", "dropped held")
 
 	tm.keys(":")
 	tm.typeText("add method:add error:-32000:boom once")
 	tm.keys("Enter")
-	screen("the rule in the pane", "hits 0")
+	tm.waitText("the rule in the pane", "hits 0")
 	rid = rr.call(t, "add", "[1,1]")
 	if m, _ := rr.replyTo(t, rid); m["success"] != false || m["error"] != "boom" {
 		t.Fatalf("the rule's add answered %v", m)
 	}
-	screen("the rule's hit", "hits 1")
+	tm.waitText("the rule's hit", "hits 1")
 	tm.keys("Escape") // alone: ESC and q at once would read as alt+q
 	tm.waitScreen("the pane closed", func(s string) error {
 		if strings.Contains(s, "▌ Intercept") {
