@@ -131,7 +131,7 @@ func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
 		dst = append(dst, `{"error":`...)
 		return append(appendText(dst, v), '}'), rest, nil
 	case ':', '(':
-		if _, ok := respInt(bytes.TrimPrefix(v, []byte("-"))); ok && string(v) != "-1" {
+		if jsonInteger(v) && string(v) != "-1" {
 			return append(dst, v...), rest, nil
 		}
 		return appendText(dst, v), rest, nil
@@ -413,4 +413,19 @@ func mpStr(p []byte) []byte {
 		return nil
 	}
 	return p[h : h+n]
+}
+
+// jsonInteger reports whether v is an integer as JSON spells one: an
+// optional '-', then digits without a leading zero (RESP allows "007").
+func jsonInteger(v []byte) bool {
+	v = bytes.TrimPrefix(v, []byte("-"))
+	if len(v) == 0 || len(v) > 1 && v[0] == '0' {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
