@@ -18,13 +18,88 @@ import (
 // (Settle) or the connection ends (Close); only then is it an orphan.
 type Pairer struct {
 	max     int
-	pending map[pairKey]Pending
-	early   map[pairKey]Pending
+	pending idTable
+	early   idTable
 	scratch []byte // where ids are canonicalised
 }
 
+// idTable maps (direction, id) keys to Pendings. Integer ids (nearly every
+// id of JSON-RPC, LSP and the seed protocol) go in an intTable; others in a
+// map keyed by pairKey.
+type idTable struct {
+	ints intTable
+	strs map[pairKey]Pending
+}
+
+func newIDTable() idTable { return idTable{strs: map[pairKey]Pending{}} }
+
+func (t *idTable) get(k *idKey) (Pending, bool) {
+	if k.isInt {
+		return t.ints.get(k.n)
+	}
+	e, ok := t.strs[k.s]
+	return e, ok
+}
+
+// swap sets k to e and returns what it held.
+func (t *idTable) swap(k *idKey, e Pending) (Pending, bool) {
+	if k.isInt {
+		return t.ints.swap(k.n, e)
+	}
+	old, ok := t.strs[k.s]
+	t.strs[k.s] = e
+	return old, ok
+}
+
+// take removes k and returns what it held.
+func (t *idTable) take(k *idKey) (Pending, bool) {
+	if k.isInt {
+		return t.ints.take(k.n)
+	}
+	e, ok := t.strs[k.s]
+	if ok {
+		delete(t.strs, k.s)
+	}
+	return e, ok
+}
+
+func (t *idTable) len() int { return t.ints.n + len(t.strs) }
+
+// values appends every entry to out, in no order.
+func (t *idTable) values(out []Pending) []Pending {
+	for i := range t.ints.slots {
+		if s := &t.ints.slots[i]; s.used {
+			out = append(out, s.val)
+		}
+	}
+	for _, e := range t.strs {
+		out = append(out, e)
+	}
+	return out
+}
+
+// removeIf removes the entries f selects and appends them to out, in no
+// order.
+func (t *idTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
+	out = t.ints.removeIf(out, f)
+	for k, e := range t.strs {
+		if f(e) {
+			delete(t.strs, k)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// idKey is a key of an idTable: an integer id's, or another's.
+type idKey struct {
+	isInt bool
+	n     uint64 // the direction in bit 63, the sign in bit 62, the magnitude below
+	s     pairKey
+}
+
 // pairKey is (direction the request travelled, id). Ids of up to
-// shortID bytes (nearly all) are kept inline, so a lookup allocates nothing.
+// shortID bytes are kept inline, so a lookup allocates nothing.
 type pairKey struct {
 	dir   Dir
 	n     uint8 // length of a short id in short; longID for a long one
@@ -40,16 +115,44 @@ const (
 // keyOf is the key of id, which travelled in dir. An id with other
 // spellings is compared in its canonical one (idkey.go), written in the
 // Pairer's scratch buffer; plain numbers and strings are used as they are.
-func (p *Pairer) keyOf(dir Dir, id []byte) pairKey {
+func (p *Pairer) keyOf(dir Dir, id []byte) idKey {
+	if n, ok := intKey(dir, id); ok {
+		return idKey{isInt: true, n: n}
+	}
 	if !needsCanon(id) {
-		return keyOf(dir, id)
+		return idKey{s: keyOf(dir, id)}
 	}
 	p.scratch = canonID(p.scratch[:0], id)
-	k := keyOf(dir, p.scratch)
+	var k idKey
+	if n, ok := intKey(dir, p.scratch); ok {
+		k = idKey{isInt: true, n: n}
+	} else {
+		k = idKey{s: keyOf(dir, p.scratch)}
+	}
 	if cap(p.scratch) > keepBuf {
 		p.scratch = nil // a huge id once: do not keep its memory
 	}
 	return k
+}
+
+// intKey is the key of id when it is an integer in its canonical spelling
+// (no leading zero, no "-0") of at most 18 digits.
+func intKey(dir Dir, id []byte) (uint64, bool) {
+	neg := uint64(0)
+	if len(id) > 0 && id[0] == '-' {
+		id, neg = id[1:], 1
+	}
+	if len(id) == 0 || len(id) > 18 || (id[0] == '0' && (len(id) > 1 || neg == 1)) {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return uint64(dir&1)<<63 | neg<<62 | v, true
 }
 
 // keyOf is the key of id as it is spelt.
@@ -78,7 +181,7 @@ func NewPairer(maxPending int) *Pairer {
 	if maxPending <= 0 {
 		maxPending = DefaultMaxPending
 	}
-	return &Pairer{max: maxPending, pending: map[pairKey]Pending{}, early: map[pairKey]Pending{}}
+	return &Pairer{max: maxPending, pending: newIDTable(), early: newIDTable()}
 }
 
 // RequestResult says what became of a request.
@@ -99,16 +202,15 @@ type RequestResult struct {
 func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
 	var r RequestResult
 	k := p.keyOf(dir, id)
-	if e, ok := p.early[k]; ok && !e.At.Before(at) {
-		delete(p.early, k)
-		r.Answered, r.Reply = true, e
-		return r
+	if p.early.len() > 0 {
+		if e, ok := p.early.get(&k); ok && !e.At.Before(at) {
+			p.early.take(&k)
+			r.Answered, r.Reply = true, e
+			return r
+		}
 	}
-	if old, ok := p.pending[k]; ok {
-		r.Duplicate, r.Replaced = true, old
-	}
-	p.pending[k] = Pending{Token: tok, At: at, Dir: dir}
-	if len(p.pending) > p.max {
+	r.Replaced, r.Duplicate = p.pending.swap(&k, Pending{Token: tok, At: at, Dir: dir})
+	if p.pending.len() > p.max {
 		r.Evicted = p.evictOldest()
 	}
 	return r
@@ -122,34 +224,24 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestRe
 // with the same key that this one displaced: it is an orphan now.
 func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
 	k := p.keyOf(dir.Opposite(), id)
-	if req, ok := p.pending[k]; ok {
-		delete(p.pending, k)
+	if req, ok := p.pending.take(&k); ok {
 		return req, true
 	}
-	if old, ok := p.early[k]; ok {
-		// Two replies with one id and no request yet: the older can no
-		// longer be paired before the newer, so keep the newer.
-		p.early[k] = Pending{Token: tok, At: at, Dir: dir}
-		return old, false
-	}
-	p.early[k] = Pending{Token: tok, At: at, Dir: dir}
-	return Pending{}, false
+	// Two replies with one id and no request yet: the older can no longer
+	// be paired before the newer, so keep the newer.
+	old, _ := p.early.swap(&k, Pending{Token: tok, At: at, Dir: dir})
+	return old, false
 }
 
 // Settle is called after the observer has seen everything direction dir
 // carried up to time upTo. Early responses whose request would have had to
 // travel in dir before upTo are orphans now, and are returned in read order.
 func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
-	if len(p.early) == 0 {
+	if p.early.len() == 0 {
 		return nil
 	}
-	var out []Pending
-	for k, e := range p.early {
-		if k.dir == dir && !e.At.After(upTo) {
-			delete(p.early, k)
-			out = append(out, e)
-		}
-	}
+	// An early response travelled the other way from its request.
+	out := p.early.removeIf(nil, func(e Pending) bool { return e.Dir != dir && !e.At.After(upTo) })
 	sortByRead(out)
 	return out
 }
@@ -158,17 +250,21 @@ func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
 // (in read order) and the early responses that never found their request
 // (in read order).
 func (p *Pairer) Close() (noReply, orphans []Pending) {
-	for k, e := range p.pending {
-		noReply = append(noReply, e)
-		delete(p.pending, k)
-	}
+	all := func(Pending) bool { return true }
+	noReply = p.pending.removeIf(nil, all)
 	sortByRead(noReply)
-	for k, e := range p.early {
-		orphans = append(orphans, e)
-		delete(p.early, k)
-	}
+	orphans = p.early.removeIf(nil, all)
 	sortByRead(orphans)
 	return noReply, orphans
+}
+
+// readAfter reports whether a was read after b (by read time, then
+// token): the order sortByRead sorts in.
+func readAfter(a, b Pending) bool {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c > 0
+	}
+	return a.Token > b.Token
 }
 
 // sortByRead orders requests or early responses by read time, then token,
@@ -183,26 +279,16 @@ func sortByRead(ps []Pending) {
 }
 
 // Len returns how many requests are in flight.
-func (p *Pairer) Len() int { return len(p.pending) }
+func (p *Pairer) Len() int { return p.pending.len() }
 
 // evictOldest makes room when more than max requests are pending: the
 // oldest tenth go (they count as no reply), so that a peer that never
 // answers costs one sort per max/10 requests, not one per request.
 func (p *Pairer) evictOldest() []Pending {
-	all := make([]Pending, 0, len(p.pending))
-	for _, e := range p.pending {
-		all = append(all, e)
-	}
+	all := p.pending.values(make([]Pending, 0, p.pending.len()))
 	sortByRead(all)
-	out := all[:len(p.pending)-p.max+p.max/10]
-	gone := make(map[uint64]bool, len(out))
-	for _, e := range out {
-		gone[e.Token] = true
-	}
-	for k, e := range p.pending {
-		if gone[e.Token] {
-			delete(p.pending, k)
-		}
-	}
+	out := all[:len(all)-p.max+p.max/10]
+	last := out[len(out)-1]
+	p.pending.removeIf(nil, func(e Pending) bool { return !readAfter(e, last) })
 	return out
 }

@@ -29,12 +29,13 @@ func pointers(t reflect.Type, path string) []string {
 	return nil
 }
 
+func elemOf[T any](*ring[T]) reflect.Type { return reflect.TypeFor[T]() }
+
 // TestRecordsHoldNoPointers: the garbage collector need not scan the rings,
 // however full they are.
 func TestRecordsHoldNoPointers(t *testing.T) {
 	s := New(Config{})
-	for _, buf := range []any{s.msgs.buf, s.rows.buf, s.exts.buf} {
-		typ := reflect.TypeOf(buf).Elem()
+	for _, typ := range []reflect.Type{elemOf(&s.msgs), elemOf(&s.rows), elemOf(&s.exts)} {
 		if p := pointers(typ, typ.Name()); len(p) > 0 {
 			t.Errorf("%s holds pointers: %s", typ, strings.Join(p, ", "))
 		}

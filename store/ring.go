@@ -1,12 +1,25 @@
 package store
 
-// ring holds the values with sequence numbers [first, next) in a circular
-// buffer whose length is a power of two, so a sequence number's slot is
-// seq & (len-1). It grows by doubling; its owner bounds how many it holds, so
-// the buffer never grows past the next power of two above that bound.
+// ringBlock is how many values a block of a ring holds.
+const (
+	ringBlockBits = 9
+	ringBlock     = 1 << ringBlockBits
+)
+
+// ring holds the values with sequence numbers [first, next) in blocks of
+// ringBlock values: sequence number seq is slot seq%ringBlock of block
+// seq/ringBlock, and the live blocks are themselves kept in a circular
+// table whose length is a power of two. Growing adds a block (or reuses the
+// last one freed) and, rarely, doubles the table of block pointers: values
+// are never moved, so a ring of millions of records grows without copying
+// them (a copy the runtime could not interrupt for a garbage collection,
+// which would stall every goroutine, the relay's included, while it ran).
 // Sequence numbers start at 1.
 type ring[T any] struct {
-	buf         []T
+	blocks      []*[ringBlock]T // block b at blocks[b&(len-1)], for b in [bfirst, bnext)
+	bfirst      uint64
+	bnext       uint64
+	spare       *[ringBlock]T // the last block freed, zeroed, for reuse
 	first, next uint64
 }
 
@@ -19,42 +32,55 @@ func (r *ring[T]) len() int { return int(r.next - r.first) }
 func (r *ring[T]) has(seq uint64) bool { return seq >= r.first && seq < r.next }
 
 // at returns the slot of seq, which must be held.
-func (r *ring[T]) at(seq uint64) *T { return &r.buf[seq&uint64(len(r.buf)-1)] }
+func (r *ring[T]) at(seq uint64) *T {
+	return &r.blocks[(seq>>ringBlockBits)&uint64(len(r.blocks)-1)][seq&(ringBlock-1)]
+}
 
 // push appends a zero value and returns its slot and sequence number. The
-// slot is valid until the next push.
+// slot is valid until the value is popped.
 func (r *ring[T]) push() (*T, uint64) {
-	if r.len() == len(r.buf) {
-		r.grow()
-	}
 	seq := r.next
+	if b := seq >> ringBlockBits; b >= r.bnext {
+		r.addBlock()
+	}
 	r.next++
 	return r.at(seq), seq
 }
 
+// addBlock appends block bnext.
+func (r *ring[T]) addBlock() {
+	if r.bnext-r.bfirst == uint64(len(r.blocks)) {
+		nb := make([]*[ringBlock]T, max(2*len(r.blocks), 4))
+		for b := r.bfirst; b < r.bnext; b++ {
+			nb[b&uint64(len(nb)-1)] = r.blocks[b&uint64(len(r.blocks)-1)]
+		}
+		r.blocks = nb
+	}
+	blk := r.spare
+	if blk == nil {
+		blk = new([ringBlock]T)
+	}
+	r.spare = nil
+	r.blocks[r.bnext&uint64(len(r.blocks)-1)] = blk
+	r.bnext++
+}
+
 // pop drops the oldest value, zeroing its slot so that what it referenced
-// can be collected.
+// can be collected, and frees its block once no value in it is held.
 func (r *ring[T]) pop() {
 	var zero T
 	*r.at(r.first) = zero
 	r.first++
-}
-
-// grow doubles the buffer (starting at 64 slots).
-func (r *ring[T]) grow() {
-	nb := make([]T, max(2*len(r.buf), 64))
-	oldMask, newMask := uint64(len(r.buf)-1), uint64(len(nb)-1)
-	for seq := r.first; seq < r.next; {
-		i, j := seq&oldMask, seq&newMask
-		n := min(uint64(len(r.buf))-i, uint64(len(nb))-j, r.next-seq)
-		copy(nb[j:j+n], r.buf[i:i+n])
-		seq += n
+	if r.first>>ringBlockBits > r.bfirst {
+		i := r.bfirst & uint64(len(r.blocks)-1)
+		r.spare, r.blocks[i] = r.blocks[i], nil // every slot of it was popped: zero
+		r.bfirst++
 	}
-	r.buf = nb
 }
 
-// reset drops every value and the buffer; sequence numbers continue.
+// reset drops every value and the blocks; sequence numbers continue.
 func (r *ring[T]) reset() {
-	r.buf = nil
+	r.blocks, r.spare = nil, nil
 	r.first = r.next
+	r.bfirst, r.bnext = r.first>>ringBlockBits, r.first>>ringBlockBits
 }

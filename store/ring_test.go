@@ -6,7 +6,7 @@ import (
 )
 
 // TestRing pushes and pops at random against a plain slice model, across
-// growth and wrap-around.
+// blocks added, freed and reused.
 func TestRing(t *testing.T) {
 	r := newRing[*int]()
 	var model []int
@@ -37,16 +37,52 @@ func TestRing(t *testing.T) {
 			}
 		}
 	}
-	if len(r.buf) != 512 {
-		t.Errorf("buffer grew to %d for at most 300 values, want 512", len(r.buf))
+	// At most 300 values live: they span at most two blocks, and one more
+	// is kept spare.
+	if r.bnext-r.bfirst > 2 || len(r.blocks) > 4 {
+		t.Errorf("%d blocks live in a table of %d for at most 300 values", r.bnext-r.bfirst, len(r.blocks))
 	}
-	for _, p := range r.buf {
-		if p != nil && !r.has(uint64(*p)) {
-			t.Fatalf("popped slot %d still references its value", *p)
+	for _, b := range append(r.blocks, r.spare) {
+		if b == nil {
+			continue
+		}
+		for _, p := range b {
+			if p != nil && !r.has(uint64(*p)) {
+				t.Fatalf("popped slot %d still references its value", *p)
+			}
 		}
 	}
 	r.reset()
-	if r.len() != 0 || r.buf != nil || r.first != next {
+	if r.len() != 0 || r.blocks != nil || r.first != next {
 		t.Errorf("after reset: len %d first %d, want 0 %d", r.len(), r.first, next)
+	}
+}
+
+// TestRingGrowsWithoutMoving: values stay where they were put while the
+// ring grows by thousands (a slot handed out by push stays valid).
+func TestRingGrowsWithoutMoving(t *testing.T) {
+	r := newRing[uint64]()
+	var slots []*uint64
+	for range 5 * ringBlock {
+		p, seq := r.push()
+		*p = seq
+		slots = append(slots, p)
+	}
+	for i := range 100 {
+		r.pop()
+		if p, seq := r.push(); *p != 0 {
+			t.Fatalf("push %d after a pop: slot holds %d, want a zero value", i, *p)
+		} else {
+			*p = seq
+		}
+	}
+	for i, p := range slots[100:] {
+		seq := uint64(i + 101)
+		if r.at(seq) != p || *p != seq {
+			t.Fatalf("seq %d: slot moved or changed (%d)", seq, *p)
+		}
+	}
+	if len(r.blocks) != 8 {
+		t.Errorf("block table of %d for 6 blocks, want 8", len(r.blocks))
 	}
 }
