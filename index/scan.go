@@ -41,7 +41,7 @@ func Scan(ctx context.Context, x *Index, st *Stats, complete func(*store.Row), p
 				seq++
 				switch k {
 				case kindConns:
-					st.setConn(decodeConn(rec))
+					st.setConn(decodeConn(rec), false)
 				case kindMsgs:
 					var m msgRec
 					m.decode(rec)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"sockscope/protocol"
 	"sockscope/store"
@@ -18,6 +19,20 @@ const (
 	// maxConnMethods bounds the per-connection method statistics, over all
 	// connections; beyond it a connection's rows count under OtherMethod.
 	maxConnMethods = 1 << 16
+	// MaxConnBytes bounds the bytes of the connections Stats keeps one by
+	// one and of their method statistics, histograms aside (those have a
+	// budget of their own, store.ConnHistBytes): beyond it a new
+	// connection counts in the totals only, and a new method of a kept
+	// connection under OtherMethod.
+	MaxConnBytes = 8 << 20
+)
+
+// What Stats accounts for a kept connection and a method's statistics
+// (their strings aside): the structures and a map entry.
+const (
+	connCost   = int64(unsafe.Sizeof(connStat{})) + mapCost
+	methodCost = int64(unsafe.Sizeof(methodStat{})) + mapCost
+	mapCost    = 64
 )
 
 // Stats are a session file's statistics computed from its index: totals,
@@ -33,9 +48,14 @@ type Stats struct {
 	conns   map[uint64]*connStat
 	methods map[string]*methodStat
 	nCM     int
-	recent  [store.RecentLatencies]time.Duration
-	nrecent int
-	line    timeline
+	// recBytes is what the kept connections and their method statistics
+	// take (connCost, methodCost and their strings), bounded by
+	// MaxConnBytes; hists is the budget of their histograms' octaves.
+	recBytes int64
+	hists    *store.HistBudget
+	recent   [store.RecentLatencies]time.Duration
+	nrecent  int
+	line     timeline
 	// long is the whole name of each method too long for a row record,
 	// by the part the record keeps (bounded as the method table).
 	long map[string]string
@@ -50,6 +70,9 @@ type latSum struct {
 }
 
 func (l *latSum) add(d time.Duration) { l.h.Add(d); l.dirty = true }
+
+// addIn adds d with the histogram's octaves out of budget b.
+func (l *latSum) addIn(d time.Duration, b *store.HistBudget) { l.h.AddIn(d, b); l.dirty = true }
 
 func (l *latSum) summary() store.Latency {
 	if l.dirty {
@@ -71,7 +94,8 @@ type methodStat struct {
 
 // NewStats returns empty statistics.
 func NewStats() *Stats {
-	return &Stats{conns: map[uint64]*connStat{}, methods: map[string]*methodStat{}, long: map[string]string{}}
+	return &Stats{conns: map[uint64]*connStat{}, methods: map[string]*methodStat{}, long: map[string]string{},
+		hists: store.NewHistBudget(store.ConnHistBytes)}
 }
 
 // fullMethod gives row r, read from a record with flags f, its whole
@@ -90,19 +114,27 @@ func (s *Stats) fullMethod(r *store.Row, f uint8) bool {
 	return ok
 }
 
-// conn returns connection id's statistics, nil beyond MaxStatConns.
+// conn returns connection id's statistics, nil for a connection not kept
+// (beyond MaxStatConns or MaxConnBytes). A connection it keeps is counted
+// in the totals; one it does not is counted by setConn.
 func (s *Stats) conn(id uint64) *connStat {
 	c := s.conns[id]
 	if c == nil {
-		s.tot.Conns++
-		s.tot.OpenConns++
-		if len(s.conns) >= MaxStatConns {
+		if s.full() {
 			return nil
 		}
+		s.tot.Conns++
+		s.tot.OpenConns++
 		c = &connStat{c: store.Conn{ID: id, PID: -1, UID: -1, State: store.ConnOpen}, methods: map[string]*methodStat{}}
 		s.conns[id] = c
+		s.recBytes += connCost
 	}
 	return c
+}
+
+// full reports whether Stats keeps no more connections one by one.
+func (s *Stats) full() bool {
+	return len(s.conns) >= MaxStatConns || s.recBytes+connCost > MaxConnBytes
 }
 
 func (s *Stats) method(m string) *methodStat {
@@ -129,25 +161,32 @@ func (s *Stats) connMethod(c *connStat, m string) *methodStat {
 	}
 	cm := c.methods[m]
 	if cm == nil {
-		if s.nCM >= maxConnMethods && m != store.OtherMethod {
+		cost := methodCost + int64(len(m))
+		if (s.nCM >= maxConnMethods || s.recBytes+cost > MaxConnBytes) && m != store.OtherMethod {
 			return s.connMethod(c, store.OtherMethod)
 		}
 		cm = &methodStat{st: store.MethodStats{Method: m}}
 		c.methods[m] = cm
 		s.nCM++
+		s.recBytes += cost
 	}
 	return cm
 }
 
-// setConn records a connection's description and state.
-func (s *Stats) setConn(d store.Conn) {
+// setConn records a connection's description and state; again says a
+// setConn described it before (the index writer closing a connection it
+// opened), so that a connection not kept is counted once.
+func (s *Stats) setConn(d store.Conn, again bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
-	_, known := s.conns[d.ID]
 	c := s.conn(d.ID)
 	if c == nil {
-		if d.State != store.ConnOpen && !known {
+		if !again {
+			s.tot.Conns++
+			s.tot.OpenConns++
+		}
+		if d.State != store.ConnOpen {
 			s.tot.OpenConns--
 		}
 		return
@@ -156,6 +195,7 @@ func (s *Stats) setConn(d store.Conn) {
 		s.tot.OpenConns--
 	}
 	keep := c.c
+	s.recBytes += connStrings(d) - connStrings(keep)
 	c.c = d
 	c.c.Messages, c.c.Bytes, c.c.Wire, c.c.Errors, c.c.InFlight = keep.Messages, keep.Bytes, keep.Wire, keep.Errors, keep.InFlight
 }
@@ -225,12 +265,13 @@ func (s *Stats) row(old, r *store.Row) {
 		d := r.Latency
 		s.all.add(d)
 		if c != nil {
-			c.lat.add(d)
+			c.lat.addIn(d, s.hists)
 		}
-		for _, m := range []*methodStat{g, cm} {
-			if m != nil {
-				m.lat.add(d)
-			}
+		if g != nil {
+			g.lat.add(d)
+		}
+		if cm != nil {
+			cm.lat.addIn(d, s.hists)
 		}
 		s.recent[s.nrecent%len(s.recent)] = d
 		s.nrecent++
@@ -238,6 +279,28 @@ func (s *Stats) row(old, r *store.Row) {
 	if store.ConnError(to) != 0 && (old == nil || store.ConnError(from) == 0) || answered(r) && (old == nil || !answered(old)) {
 		s.line.add(stamp(r.ReqAt), store.ConnError(to) != 0, r.Latency, true)
 	}
+}
+
+// connStrings is what the strings of connection c take.
+func connStrings(c store.Conn) int64 {
+	return int64(len(c.Client) + len(c.Listen) + len(c.Upstream) + len(c.Process) + len(c.Err))
+}
+
+// Bytes returns about how many bytes the statistics take: the kept
+// connections and their methods (at most MaxConnBytes), their
+// histograms' octaves (at most twice store.ConnHistBytes), the
+// per-method statistics and the timeline, whatever the file's size.
+func (s *Stats) Bytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.recBytes + s.hists.Used() + int64(unsafe.Sizeof(*s))
+	for m, g := range s.methods {
+		n += methodCost + int64(len(m)) + g.lat.h.Bytes()
+	}
+	for k, v := range s.long {
+		n += mapCost + int64(len(k)+len(v))
+	}
+	return n + int64(cap(s.line.b))*int64(unsafe.Sizeof(Bucket{}))
 }
 
 // Gen moves whenever the statistics change.

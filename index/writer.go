@@ -164,7 +164,7 @@ func (w *Writer) OpenConn(c store.Conn) {
 	x.h.conns++
 	x.mu.Unlock()
 	if w.st != nil {
-		w.st.setConn(c)
+		w.st.setConn(c, false)
 	}
 }
 
@@ -189,7 +189,7 @@ func (w *Writer) CloseConn(id uint64, at time.Time, err string) {
 	})
 	x.mu.Unlock()
 	if w.st != nil {
-		w.st.setConn(c)
+		w.st.setConn(c, true)
 	}
 }
 

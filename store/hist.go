@@ -24,6 +24,55 @@ type hist struct {
 	n        uint64
 	min, max time.Duration
 	oct      [histOctaves]*[histSub]uint64
+	k        uint8 // octaves allocated
+	// dropped is set once a budget refused the histogram an octave: it
+	// keeps only its count and maximum (see histBudget).
+	dropped bool
+}
+
+// octBytes is what one octave of buckets costs.
+const octBytes = histSub * 8
+
+// ConnHistBytes is the budget of the octaves of the per-connection and
+// per-connection-method latency histograms of a store or of a session
+// file's statistics (histBudget), whatever the number of connections. The
+// all-connections and per-method histograms are not counted in it: they
+// stay exact.
+const ConnHistBytes = 4 << 20
+
+// histBudget bounds the bytes of the octaves of a set of histograms. A
+// histogram gets its first octave only while used is under max, so the
+// connections that came first keep theirs; one that has octaves may grow
+// while used stays within 2*max. A histogram refused an octave gives its
+// octaves back and is dropped: it counts, keeps its maximum, and says it
+// has no percentiles (Latency.NoPercentiles).
+type histBudget struct{ used, max int64 }
+
+// addIn counts one latency in h, whose octaves come out of budget b.
+func (h *hist) addIn(d time.Duration, b *histBudget) {
+	if !h.dropped {
+		o, _ := histIndex(d)
+		if h.oct[o] != nil {
+			h.add(d)
+			return
+		}
+		limit := 2 * b.max
+		if h.k == 0 {
+			limit = b.max
+		}
+		if b.used+octBytes <= limit {
+			b.used += octBytes
+			h.add(d)
+			return
+		}
+		b.used -= int64(h.k) * octBytes
+		h.oct, h.k, h.dropped = [histOctaves]*[histSub]uint64{}, 0, true
+	}
+	h.n++
+	if h.n == 1 || d < h.min {
+		h.min = d
+	}
+	h.max = max(h.max, d)
 }
 
 // histIndex returns the octave and bucket of d.
@@ -61,6 +110,7 @@ func (h *hist) add(d time.Duration) {
 	o, b := histIndex(d)
 	if h.oct[o] == nil {
 		h.oct[o] = new([histSub]uint64)
+		h.k++
 	}
 	h.oct[o][b]++
 }
@@ -69,8 +119,8 @@ func (h *hist) add(d time.Duration) {
 // minimum and maximum seen, so 1,000 calls of 1.0 s never read as 998 ms)
 // and maximum.
 func (h *hist) summary() Latency {
-	l := Latency{Count: int(h.n), Max: h.max}
-	if h.n == 0 {
+	l := Latency{Count: int(h.n), Max: h.max, NoPercentiles: h.dropped}
+	if h.n == 0 || h.dropped {
 		return l
 	}
 	rank := func(pct uint64) uint64 { return max((h.n*pct+99)/100, 1) }
@@ -100,7 +150,8 @@ func (h *hist) summary() Latency {
 	return l
 }
 
-// reset forgets every sample, keeping the allocated octaves.
+// reset forgets every sample, keeping the allocated octaves (a dropped
+// histogram stays dropped).
 func (h *hist) reset() {
 	h.n, h.min, h.max = 0, 0, 0
 	for _, b := range h.oct {

@@ -21,6 +21,9 @@ type latAcc struct {
 	h     hist
 	sum   Latency
 	dirty bool
+	// conns, used on Store.all only, is the budget of the per-connection
+	// histograms' octaves (ConnHistBytes; max 0 until the first sample).
+	conns histBudget
 }
 
 // connAcc is a connection and its per-method statistics.
@@ -125,9 +128,17 @@ func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
 	cm.move(from, to)
 }
 
-// sample adds one latency to a histogram and queues its summary.
-func (s *Store) sample(l *latAcc, d time.Duration) {
-	l.h.add(d)
+// sample adds one latency to a histogram and queues its summary; a
+// per-connection one (conn) takes its octaves out of the store's budget.
+func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
+	if conn {
+		if s.all.conns.max == 0 {
+			s.all.conns.max = ConnHistBytes
+		}
+		l.h.addIn(d, &s.all.conns)
+	} else {
+		l.h.add(d)
+	}
 	if !l.dirty {
 		l.dirty = true
 		s.dirty = append(s.dirty, l)
@@ -136,14 +147,14 @@ func (s *Store) sample(l *latAcc, d time.Duration) {
 
 // addLatency counts one answered row's latency everywhere it belongs.
 func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
-	s.sample(&c.lat, d)
+	s.sample(&c.lat, d, true)
 	if gm != nil {
-		s.sample(&gm.lat, d)
+		s.sample(&gm.lat, d, false)
 	}
 	if cm != nil {
-		s.sample(&cm.lat, d)
+		s.sample(&cm.lat, d, true)
 	}
-	s.sample(&s.all, d)
+	s.sample(&s.all, d, false)
 	s.recent[s.nrecent%RecentLatencies] = d
 	s.nrecent++
 }

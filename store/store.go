@@ -86,6 +86,10 @@ func (s ConnState) String() string {
 type Latency struct {
 	Count              int
 	P50, P90, P99, Max time.Duration
+	// NoPercentiles is set when the percentiles were not kept (P50, P90
+	// and P99 are zero; Count and Max are exact): a per-connection
+	// histogram beyond the statistics' memory budget (ConnHistBytes).
+	NoPercentiles bool
 }
 
 // Conn is one relayed connection and its statistics.

@@ -192,6 +192,8 @@ func (m connsModel) entry(c *store.Conn, w, per int, now time.Time) []string {
 	lat := cells("p50 "+fmtDur(c.Latency.P50), "p99 "+fmtDur(c.Latency.P99))
 	if c.Latency.Count == 0 {
 		lat = s.Dim.Render("no latencies yet")
+	} else if c.Latency.NoPercentiles {
+		lat = s.Dim.Render("max " + fmtDur(c.Latency.Max) + ", no percentiles (memory bound)")
 	}
 	if c.State == store.ConnFailed && c.Err != "" {
 		lat = cells(lat, s.ConnFailed.Render(sanitize(c.Err)))

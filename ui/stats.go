@@ -156,6 +156,9 @@ func (m statsModel) view(w, h int) []string {
 			if ms.Latency.Count == 0 {
 				return s.Dim.Render(fitLeft("-", colW))
 			}
+			if ms.Latency.NoPercentiles && d != ms.Latency.Max { // beyond the statistics' memory budget
+				return s.Dim.Render(fitLeft("n/a", colW))
+			}
 			return latencyStyle(d, s).Render(fitLeft(fmtDur(d), colW))
 		}
 		lines = append(lines, cells(fit(sanitize(ms.Method), nameW), fitLeft(fmtCount(ms.Count), 7), errs,
