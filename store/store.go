@@ -52,6 +52,11 @@ const (
 type Config struct {
 	MaxMessages int
 	MaxBytes    int64
+	// MaxConns, if not zero, bounds the connections kept: beyond about
+	// twice as many, the closed ones none of whose rows are stored any
+	// more are forgotten, with their statistics (Conns and Conn no longer
+	// return them; Totals still count them). Zero keeps every connection.
+	MaxConns int
 }
 
 // ConnState is where a connection stands.

@@ -30,6 +30,7 @@ type Store struct {
 	accs      []*connAcc        // connections by index
 	mtab      []*methodAcc      // all-connections method statistics by index; 0 is none
 	cms       []*methodAcc      // per-connection method statistics by index; 0 is none
+	bound     connBound         // of the connections kept (connbound.go)
 
 	tot Totals
 
@@ -73,6 +74,7 @@ func New(cfg Config) *Store {
 		s.maxBytes = DefaultMaxBytes
 	}
 	s.arena = newArena(s.maxBytes)
+	s.bound.max = cfg.MaxConns
 	s.tx.s = s
 	return s
 }
@@ -116,6 +118,7 @@ func (tx *Tx) conn(id uint64) *connAcc {
 
 func (tx *Tx) addConn(c Conn) *connAcc {
 	s := tx.s
+	s.compact()
 	a := &connAcc{c: c, methods: map[string]*methodAcc{}, idx: uint32(len(s.accs))}
 	s.accs = append(s.accs, a)
 	a.c.State = ConnOpen
