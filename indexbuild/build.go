@@ -31,6 +31,11 @@ type Settings = index.Settings
 // are counted from it.
 const StatsBytes = 32 << 20
 
+// PairConns bounds the connections that store keeps (store.Config.MaxConns):
+// the index and the statistics keep them, the store needs only those
+// whose rows it still holds.
+const PairConns = 64
+
 // pairBytes is the bound of that store (StatsBytes; a test makes it small).
 var pairBytes int64 = StatsBytes
 
@@ -148,7 +153,7 @@ func (b *Build) decode(ctx context.Context, src *capture.File, w *index.Writer, 
 		return fmt.Errorf("%s: %w", b.Path, err)
 	}
 	sink := &buildSink{w: w, offs: map[connDir][]span{}}
-	pairing := store.New(store.Config{MaxBytes: pairBytes})
+	pairing := store.New(store.Config{MaxBytes: pairBytes, MaxConns: PairConns})
 	obs := observe.New(observe.Config{Store: pairing, Framing: b.Settings.Framing,
 		IDFields: b.Settings.IDFields, MaxFrame: b.Settings.MaxFrame, Sinks: []observe.Sink{sink}})
 	var batch []event.Event
