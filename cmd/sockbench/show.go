@@ -59,7 +59,7 @@ type showRun struct {
 	firstHWM, doneHWM int64
 }
 
-var rowLine = regexp.MustCompile(`\d\d:\d\d:\d\d\.\d\d\d +(#\d+ +)?[→←]`)
+var rowLine = regexp.MustCompile(`\d\d:\d\d:\d\d\.\d\d\d +(#\d+…? +)?[→←]`)
 
 func showOnce(ctx context.Context, bin, dir, path string) (showRun, error) {
 	var r showRun

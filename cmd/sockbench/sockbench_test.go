@@ -229,3 +229,21 @@ func TestDecodeReply(t *testing.T) {
 		t.Errorf("reply to a line that is not JSON: %q", got)
 	}
 }
+
+// TestRowLine: -show knows a row of the exchanges pane, its connection
+// column cut short ("#18…") once connection ids have four digits included,
+// and not a line of the connections pane.
+func TestRowLine(t *testing.T) {
+	for _, s := range []string{
+		"│14:31:45.079 #18… → 293    textDocument/complet… no-reply",
+		"│14:31:45.079 #7   → 293    add                   no-reply",
+		"│14:31:45.079 ← 293    add",
+	} {
+		if !rowLine.MatchString(s) {
+			t.Errorf("not a row: %q", s)
+		}
+	}
+	if s := "  #1 closed   4m pid=1001 (genclient pi…│"; rowLine.MatchString(s) {
+		t.Errorf("a row: %q", s)
+	}
+}
