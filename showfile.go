@@ -23,6 +23,7 @@ func showFile(ctx context.Context, o fileOptions, path string, follow bool) erro
 	if err != nil {
 		return err
 	}
+	indexbuild.LimitMemory() // unless GOMEMLIMIT says otherwise
 	v, err := indexbuild.Open(ctx, path, set, follow)
 	if err != nil {
 		return err
