@@ -133,7 +133,7 @@ func newLowDecoder(o *Observer, p *pipeline) *lowDecoder {
 		// Never unlocked: the goroutine's end ends its thread, so that no
 		// other goroutine ever runs at its priority.
 		runtime.LockOSThread()
-		if lowerThreadPriority() == nil {
+		if prio, err := lowerThreadPriority(); err == nil && prio != "normal" {
 			lowered.Do(func() {
 				// The thread holds a P while it runs, and a descheduled one
 				// keeps it: one more P lets the relay run as wide as ever.
