@@ -34,6 +34,7 @@ type Queue struct {
 	// filling (cap 1) is signalled when the Data queued passes a quarter
 	// of max.
 	filling chan struct{}
+	waiting chan struct{} // cap 1: a lossless Put began to wait for room
 	done    chan struct{} // closed by Close
 
 	droppedEvents, droppedBytes atomic.Uint64
@@ -58,6 +59,7 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 		gaps:     map[gapKey]int64{},
 		wake:     make(chan struct{}, 1),
 		filling:  make(chan struct{}, 1),
+		waiting:  make(chan struct{}, 1),
 		done:     make(chan struct{}),
 	}
 	q.room.L = &q.mu
@@ -77,6 +79,7 @@ func (q *Queue) Put(ev Event) bool {
 	if ev.Type == Data {
 		if q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 			q.waits.Add(1)
+			poke(q.waiting)
 			for !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 				q.room.Wait()
 			}
@@ -137,6 +140,10 @@ func poke(ch chan struct{}) {
 // A receive may be stale (the events since taken): it only wakes the
 // consumer once too early.
 func (q *Queue) Filling() <-chan struct{} { return q.filling }
+
+// Waiting receives when a lossless Put begins to wait for room: the
+// traffic now waits for the consumer. A receive may be stale, as Filling's.
+func (q *Queue) Waiting() <-chan struct{} { return q.waiting }
 
 // Take waits until at least one event is queued, then moves all queued
 // events to the end of dst and returns it with true. Pass the previous

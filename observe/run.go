@@ -1,6 +1,9 @@
 package observe
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"sockscope/event"
@@ -26,15 +29,24 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
+// Run takes the events from q at normal priority and hands them to a
+// decoding goroutine locked to a thread of the lowest priority the OS has
+// (SCHED_IDLE on Linux; see lowerThreadPriority): it runs only on a core
+// that nothing else on the machine wants, so on a busy machine the decoder
+// never takes the CPU of the programs it watches. What it cannot keep up
+// with stays in q, which drops it (counted and marked) once full.
+//
 // While the relay waits for the observer (a lossless queue that filled up),
-// the observer's speed is the traffic's: Run then commits each batch on a
-// second goroutine while it parses the next. Otherwise it does both on this
-// one, leaving the rest of the machine to the relay. (On two cores, the
-// second goroutine made --lossless 64 B calls 30 % faster, but cost a busy
-// relay that was not waiting 15-20 % of its 64 B throughput without
-// --lossless, and 4 % at 16 KiB with it.)
+// the observer's speed is the traffic's: Run then decodes on its own
+// goroutine, at normal priority (taking the rest of the events from the
+// low-priority one at its next batch), and commits each batch on a second
+// goroutine while it parses the next, so that decoding takes two cores.
+// (On two cores, the second goroutine made --lossless 64 B calls 30 %
+// faster, but cost a busy relay that was not waiting 15-20 % of its 64 B
+// throughput without --lossless, and 4 % at 16 KiB with it.)
 func (o *Observer) Run(q *event.Queue) {
 	p := o.newPipeline()
+	low := newLowDecoder(o, p)
 	quiet := time.NewTimer(quietWait)
 	quiet.Stop()
 	var (
@@ -53,17 +65,11 @@ func (o *Observer) Run(q *event.Queue) {
 		for i := range evs {
 			light = light && len(evs[i].Data) < quietBytes
 		}
-		// Parse into batches of about stepsPerBatch steps, which then own
-		// the events (and release them once committed).
-		for i := 0; i < len(evs); {
-			b := p.get()
-			for i < len(evs) && len(b.steps) < stepsPerBatch && b.panic == "" {
-				b.events = append(b.events, evs[i])
-				o.parseEvents(b, len(b.events)-1)
-				i++
-			}
-			p.commit(b, relayWaited)
+		i := 0
+		if !relayWaited {
+			i = low.decode(evs, q.Waiting())
 		}
+		o.decode(p, evs, i, true, nil)
 		clear(evs)
 		if light {
 			// Light traffic: wait for more rather than be woken by the
@@ -78,9 +84,86 @@ func (o *Observer) Run(q *event.Queue) {
 			}
 		}
 	}
+	low.close()
 	p.close()
 	o.finish(time.Now())
 }
+
+// decode parses evs from the i-th on into batches of about stepsPerBatch
+// steps, which then own the events (and release them once committed), and
+// commits them, on p's committing goroutine if async. It returns how many
+// events it took: all of them, unless stop (if not nil) reports true
+// after a batch.
+func (o *Observer) decode(p *pipeline, evs []event.Event, i int, async bool, stop func() bool) int {
+	for i < len(evs) {
+		b := p.get()
+		for i < len(evs) && len(b.steps) < stepsPerBatch && b.panic == "" {
+			b.events = append(b.events, evs[i])
+			o.parseEvents(b, len(b.events)-1)
+			i++
+		}
+		p.commit(b, async)
+		if stop != nil && stop() {
+			break
+		}
+	}
+	return i
+}
+
+// lowDecoder is the goroutine that decodes at the lowest priority, on a
+// thread of its own.
+type lowDecoder struct {
+	o     *Observer
+	p     *pipeline
+	jobs  chan []event.Event // to the goroutine
+	done  chan int           // from it: how many events of the job it took
+	yield atomic.Bool        // stop after the batch being committed
+}
+
+// lowered says whether decoding threads run at a lower priority: set once,
+// by the first lowDecoder whose thread could be lowered.
+var lowered sync.Once
+
+// newLowDecoder starts a low-priority decoding goroutine for o. Where the
+// thread's priority cannot be lowered, decoding runs at normal priority
+// (the goroutine still works, so that Run is one code path).
+func newLowDecoder(o *Observer, p *pipeline) *lowDecoder {
+	d := &lowDecoder{o: o, p: p, jobs: make(chan []event.Event), done: make(chan int)}
+	go func() {
+		// Never unlocked: the goroutine's end ends its thread, so that no
+		// other goroutine ever runs at its priority.
+		runtime.LockOSThread()
+		if lowerThreadPriority() == nil {
+			lowered.Do(func() {
+				// The thread holds a P while it runs, and a descheduled one
+				// keeps it: one more P lets the relay run as wide as ever.
+				runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+			})
+		}
+		for evs := range d.jobs {
+			d.done <- d.o.decode(d.p, evs, 0, false, d.yield.Load)
+		}
+	}()
+	return d
+}
+
+// decode has the low-priority goroutine decode evs and returns how many
+// events it took: all of them, unless waiting received first (the relay
+// now waits for the observer), when it stops at its next batch.
+func (d *lowDecoder) decode(evs []event.Event, waiting <-chan struct{}) int {
+	d.yield.Store(false)
+	d.jobs <- evs
+	select {
+	case n := <-d.done:
+		return n
+	case <-waiting:
+		d.yield.Store(true)
+		return <-d.done
+	}
+}
+
+// close ends the goroutine, and with it its thread.
+func (d *lowDecoder) close() { close(d.jobs) }
 
 // pipeline takes Run's parsed batches to commit, in order: on a goroutine
 // of its own (async), or on Run's once the batches handed to that

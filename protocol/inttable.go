@@ -2,7 +2,9 @@ package protocol
 
 // intTable is a hash table of Pendings keyed by a uint64 (an idKey's n):
 // open addressing with linear probing, at most half full, and deletion by
-// shifting the entries that follow back, so no tombstones build up. It is
+// shifting the entries that follow back, so no tombstones build up. It
+// keeps the size it grew to (bounded by the Pairer's maxPending): a table
+// emptied and refilled by every burst would be reallocated each time. It is
 // what makes pairing an integer id cost a few nanoseconds: a request is one
 // swap, its reply one take.
 type intTable struct {
@@ -82,9 +84,6 @@ func (t *intTable) remove(i int) {
 	}
 	t.slots[i] = intSlot{}
 	t.n--
-	if t.n == 0 && len(t.slots) > 1024 {
-		t.slots = nil // a burst is over: do not keep its memory
-	}
 }
 
 func (t *intTable) resize(size int) {
@@ -103,9 +102,6 @@ func (t *intTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
 		if s := &t.slots[i]; s.used && f(s.val) {
 			out = append(out, s.val)
 			t.remove(i) // an entry may have moved into slot i: look again
-			if t.slots == nil {
-				break
-			}
 			continue
 		}
 		i++
