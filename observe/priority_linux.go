@@ -26,3 +26,6 @@ func lowerThreadPriority() (string, error) {
 	attr := unix.SchedAttr{Size: uint32(unsafe.Sizeof(unix.SchedAttr{})), Policy: unix.SCHED_IDLE}
 	return "SCHED_IDLE", unix.SchedSetAttr(0, &attr, 0)
 }
+
+// onMainThread reports whether the calling thread is the process's first.
+func onMainThread() bool { return unix.Gettid() == os.Getpid() }

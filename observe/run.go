@@ -129,22 +129,39 @@ var lowered sync.Once
 // (the goroutine still works, so that Run is one code path).
 func newLowDecoder(o *Observer, p *pipeline) *lowDecoder {
 	d := &lowDecoder{o: o, p: p, jobs: make(chan []event.Event), done: make(chan int)}
-	go func() {
-		// Never unlocked: the goroutine's end ends its thread, so that no
-		// other goroutine ever runs at its priority.
-		runtime.LockOSThread()
-		if prio, err := lowerThreadPriority(); err == nil && prio != "normal" {
-			lowered.Do(func() {
-				// The thread holds a P while it runs, and a descheduled one
-				// keeps it: one more P lets the relay run as wide as ever.
-				runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-			})
-		}
-		for evs := range d.jobs {
-			d.done <- d.o.decode(d.p, evs, 0, false, d.yield.Load)
-		}
-	}()
+	go d.run(nil)
 	return d
+}
+
+// run decodes the jobs on a thread of lowered priority, locked to this
+// goroutine and never unlocked: the goroutine's end ends the thread, so
+// that no other goroutine ever runs at its priority. The process's main
+// thread is the exception (the runtime parks it for good instead of
+// ending it), so run does not lower that one: it hands over to a new
+// goroutine, which runs on another thread while this one holds the main
+// thread, and closes started (if not nil) once it has one.
+func (d *lowDecoder) run(started chan struct{}) {
+	runtime.LockOSThread()
+	if onMainThread() {
+		s := make(chan struct{})
+		go d.run(s)
+		<-s
+		runtime.UnlockOSThread()
+		return
+	}
+	if started != nil {
+		close(started)
+	}
+	if prio, err := lowerThreadPriority(); err == nil && prio != "normal" {
+		lowered.Do(func() {
+			// The thread holds a P while it runs, and a descheduled one
+			// keeps it: one more P lets the relay run as wide as ever.
+			runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+		})
+	}
+	for evs := range d.jobs {
+		d.done <- d.o.decode(d.p, evs, 0, false, d.yield.Load)
+	}
 }
 
 // decode has the low-priority goroutine decode evs and returns how many
