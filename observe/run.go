@@ -29,8 +29,8 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
-// Run takes the events from q at normal priority and hands them to a
-// decoding goroutine locked to a thread of the lowest priority the OS has
+// With Config.Yield, Run takes the events from q at normal priority and
+// hands them to a decoding goroutine locked to a thread of the lowest priority the OS has
 // (SCHED_IDLE on Linux; see lowerThreadPriority): it runs only on a core
 // that nothing else on the machine wants, so on a busy machine the decoder
 // never takes the CPU of the programs it watches. What it cannot keep up
@@ -46,7 +46,10 @@ const stepsPerBatch = 4096
 // throughput without --lossless, and 4 % at 16 KiB with it.)
 func (o *Observer) Run(q *event.Queue) {
 	p := o.newPipeline()
-	low := newLowDecoder(o, p)
+	var low *lowDecoder
+	if o.cfg.Yield {
+		low = newLowDecoder(o, p)
+	}
 	quiet := time.NewTimer(quietWait)
 	quiet.Stop()
 	var (
@@ -66,7 +69,7 @@ func (o *Observer) Run(q *event.Queue) {
 			light = light && len(evs[i].Data) < quietBytes
 		}
 		i := 0
-		if !relayWaited {
+		if low != nil && !relayWaited {
 			i = low.decode(evs, q.Waiting())
 		}
 		o.decode(p, evs, i, true, nil)
@@ -84,7 +87,9 @@ func (o *Observer) Run(q *event.Queue) {
 			}
 		}
 	}
-	low.close()
+	if low != nil {
+		low.close()
+	}
 	p.close()
 	o.finish(time.Now())
 }

@@ -22,11 +22,13 @@ import (
 // exactly what was sent, and every call paired.
 func TestRun(t *testing.T) {
 	for _, lossless := range []bool{true, false} {
-		t.Run(fmt.Sprint("lossless=", lossless), func(t *testing.T) { testRun(t, lossless) })
+		for _, yield := range []bool{true, false} {
+			t.Run(fmt.Sprint("lossless=", lossless, ",yield=", yield), func(t *testing.T) { testRun(t, lossless, yield) })
+		}
 	}
 }
 
-func testRun(t *testing.T, lossless bool) {
+func testRun(t *testing.T, lossless, yield bool) {
 	const calls = 3000
 	var wire [2][]byte
 	var want [2][]string
@@ -43,7 +45,7 @@ func testRun(t *testing.T, lossless bool) {
 		q = event.NewQueue(int64(2*(len(wire[0])+len(wire[1]))), false)
 	}
 	st := store.New(store.Config{})
-	o := New(Config{Store: st})
+	o := New(Config{Store: st, Yield: yield})
 	done := make(chan struct{})
 	go func() {
 		o.Run(q)
