@@ -70,9 +70,12 @@ func (o *Observer) Run(q *event.Queue) {
 		}
 		i := 0
 		if low != nil && !relayWaited {
+			// What the low-priority goroutine leaves, it leaves because
+			// the relay now waits.
 			i = low.decode(evs, q.Waiting())
+			relayWaited = i < len(evs)
 		}
-		o.decode(p, evs, i, true, nil)
+		o.decode(p, evs, i, relayWaited, nil)
 		clear(evs)
 		if light {
 			// Light traffic: wait for more rather than be woken by the
