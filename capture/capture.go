@@ -63,6 +63,10 @@ type Config struct {
 	Sinks []observe.Sink
 	// Intercept holds frames for the user and runs rules on them.
 	Intercept Intercept
+	// Yield has the observer decode at a lowered priority
+	// (observe.Config.Yield): set it when the sources relay live traffic,
+	// whose programs must keep the CPU.
+	Yield bool
 	// Dropped, if set, reports events a source lost before they reached
 	// the queue (an attached feed that skipped ahead): they count with the
 	// queue's own drops.
@@ -143,7 +147,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.dropped, ProcessName: proxy.ProcessName,
+		Sinks: sinks, Dropped: e.dropped, ProcessName: proxy.ProcessName, Yield: cfg.Yield,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)

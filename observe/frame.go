@@ -107,7 +107,7 @@ func detached(m *protocol.Message) protocol.Message {
 
 // answer pairs row with its reply.
 func (o *Observer) answer(row uint64, resp *protocol.Message) {
-	o.tx.Answer(row, *resp)
+	o.tx.Answer(row, resp)
 	if resp.Info.IsError {
 		o.counts.Errors++
 	} else {

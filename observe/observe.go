@@ -52,6 +52,11 @@ type Config struct {
 	ProcessName func(pid int) string
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
+	// Yield has Run decode on a thread of lowered priority, so that the
+	// decoder never takes the CPU of the programs whose traffic it
+	// observes. Set it for live traffic; a session file or an attached
+	// feed, which no program waits on, is decoded at normal priority.
+	Yield bool
 }
 
 // Counts are an Observer's running totals, for the summary line.

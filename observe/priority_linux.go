@@ -1,20 +1,31 @@
 package observe
 
 import (
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// lowerThreadPriority puts the calling thread in the SCHED_IDLE class: it
-// runs only on a core that no other thread of the machine (at any nice
-// value) wants. The caller has locked its goroutine to the thread, which
-// must end with the goroutine: an unprivileged thread cannot leave
-// SCHED_IDLE again.
-func lowerThreadPriority() error {
+// lowerThreadPriority lowers the calling thread's scheduling priority: by
+// default to the SCHED_IDLE class, where it runs only on a core that no
+// other thread of the machine (at any nice value) wants. The caller has
+// locked its goroutine to the thread, which must end with the goroutine:
+// an unprivileged thread cannot raise its priority again.
+//
+// SOCKSCOPE_DECODER_PRIORITY=nice puts it at nice 19 instead (a small
+// share of a busy core rather than none), and =normal leaves it; the
+// benchmark command compares the three.
+func lowerThreadPriority() (string, error) {
+	switch os.Getenv("SOCKSCOPE_DECODER_PRIORITY") {
+	case "normal":
+		return "normal", nil
+	case "nice":
+		return "nice 19", unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
+	}
 	attr := unix.SchedAttr{Size: uint32(unsafe.Sizeof(unix.SchedAttr{})), Policy: unix.SCHED_IDLE}
-	return unix.SchedSetAttr(0, &attr, 0)
+	return "SCHED_IDLE", unix.SchedSetAttr(0, &attr, 0)
 }
 
-// threadPriority names the class lowerThreadPriority puts a thread in.
-const threadPriority = "SCHED_IDLE"
+// onMainThread reports whether the calling thread is the process's first.
+func onMainThread() bool { return unix.Gettid() == os.Getpid() }

@@ -45,7 +45,7 @@ func TestRunDecodesAtIdlePriority(t *testing.T) {
 	}
 	q := event.NewQueue(0, false)
 	st := store.New(store.Config{})
-	o := New(Config{Store: st})
+	o := New(Config{Store: st, Yield: true})
 	done := make(chan struct{})
 	go func() {
 		o.Run(q)

@@ -2,10 +2,9 @@
 
 package observe
 
-import "errors"
-
 // lowerThreadPriority is not done outside Linux: the decoder runs at the
 // relay's priority there.
-func lowerThreadPriority() error { return errors.ErrUnsupported }
+func lowerThreadPriority() (string, error) { return "normal", nil }
 
-const threadPriority = "normal"
+// onMainThread is false: no thread is lowered outside Linux.
+func onMainThread() bool { return false }

@@ -29,8 +29,8 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
-// Run takes the events from q at normal priority and hands them to a
-// decoding goroutine locked to a thread of the lowest priority the OS has
+// With Config.Yield, Run takes the events from q at normal priority and
+// hands them to a decoding goroutine locked to a thread of the lowest priority the OS has
 // (SCHED_IDLE on Linux; see lowerThreadPriority): it runs only on a core
 // that nothing else on the machine wants, so on a busy machine the decoder
 // never takes the CPU of the programs it watches. What it cannot keep up
@@ -46,7 +46,10 @@ const stepsPerBatch = 4096
 // throughput without --lossless, and 4 % at 16 KiB with it.)
 func (o *Observer) Run(q *event.Queue) {
 	p := o.newPipeline()
-	low := newLowDecoder(o, p)
+	var low *lowDecoder
+	if o.cfg.Yield {
+		low = newLowDecoder(o, p)
+	}
 	quiet := time.NewTimer(quietWait)
 	quiet.Stop()
 	var (
@@ -66,10 +69,13 @@ func (o *Observer) Run(q *event.Queue) {
 			light = light && len(evs[i].Data) < quietBytes
 		}
 		i := 0
-		if !relayWaited {
+		if low != nil && !relayWaited {
+			// What the low-priority goroutine leaves, it leaves because
+			// the relay now waits.
 			i = low.decode(evs, q.Waiting())
+			relayWaited = i < len(evs)
 		}
-		o.decode(p, evs, i, true, nil)
+		o.decode(p, evs, i, relayWaited, nil)
 		clear(evs)
 		if light {
 			// Light traffic: wait for more rather than be woken by the
@@ -84,7 +90,9 @@ func (o *Observer) Run(q *event.Queue) {
 			}
 		}
 	}
-	low.close()
+	if low != nil {
+		low.close()
+	}
 	p.close()
 	o.finish(time.Now())
 }
@@ -129,22 +137,39 @@ var lowered sync.Once
 // (the goroutine still works, so that Run is one code path).
 func newLowDecoder(o *Observer, p *pipeline) *lowDecoder {
 	d := &lowDecoder{o: o, p: p, jobs: make(chan []event.Event), done: make(chan int)}
-	go func() {
-		// Never unlocked: the goroutine's end ends its thread, so that no
-		// other goroutine ever runs at its priority.
-		runtime.LockOSThread()
-		if lowerThreadPriority() == nil {
-			lowered.Do(func() {
-				// The thread holds a P while it runs, and a descheduled one
-				// keeps it: one more P lets the relay run as wide as ever.
-				runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-			})
-		}
-		for evs := range d.jobs {
-			d.done <- d.o.decode(d.p, evs, 0, false, d.yield.Load)
-		}
-	}()
+	go d.run(nil)
 	return d
+}
+
+// run decodes the jobs on a thread of lowered priority, locked to this
+// goroutine and never unlocked: the goroutine's end ends the thread, so
+// that no other goroutine ever runs at its priority. The process's main
+// thread is the exception (the runtime parks it for good instead of
+// ending it), so run does not lower that one: it hands over to a new
+// goroutine, which runs on another thread while this one holds the main
+// thread, and closes started (if not nil) once it has one.
+func (d *lowDecoder) run(started chan struct{}) {
+	runtime.LockOSThread()
+	if onMainThread() {
+		s := make(chan struct{})
+		go d.run(s)
+		<-s
+		runtime.UnlockOSThread()
+		return
+	}
+	if started != nil {
+		close(started)
+	}
+	if prio, err := lowerThreadPriority(); err == nil && prio != "normal" {
+		lowered.Do(func() {
+			// The thread holds a P while it runs, and a descheduled one
+			// keeps it: one more P lets the relay run as wide as ever.
+			runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+		})
+	}
+	for evs := range d.jobs {
+		d.done <- d.o.decode(d.p, evs, 0, false, d.yield.Load)
+	}
 }
 
 // decode has the low-priority goroutine decode evs and returns how many

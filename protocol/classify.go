@@ -112,6 +112,9 @@ func Classify(data []byte, idFields []string) Info {
 // noting the members that tell its shape, and returns the offset after it.
 func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 	s.idRank = len(idFields)
+	for _, f := range idFields {
+		s.idLens |= 1 << min(len(f), 63)
+	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return i + 1, ""

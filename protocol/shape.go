@@ -33,8 +33,11 @@ type span struct{ lo, hi uint32 }
 // shape holds what scanObject learnt; it is small, so that Classify's
 // frame stays cheap to clear.
 type shape struct {
-	tok     [nTok]span
-	idRank  int // index in idFields of the id found, len(idFields) if none
+	tok    [nTok]span
+	idRank int // index in idFields of the id found, len(idFields) if none
+	// idLens has bit n set when an id field is n bytes long (bit 63: 63
+	// or more), so that most keys are known not to be one at a glance.
+	idLens  uint64
 	members int
 	flags   uint8
 }
@@ -43,9 +46,12 @@ type shape struct {
 func (s *shape) note(data, key []byte, lo, hi int, idFields []string) {
 	s.members++
 	sp := span{uint32(lo), uint32(hi)}
-	for r, f := range idFields {
-		if r < s.idRank && string(key) == f && string(data[lo:hi]) != "null" {
-			s.idRank, s.tok[tokID] = r, sp
+	if s.idLens>>min(len(key), 63)&1 != 0 {
+		for r, f := range idFields[:s.idRank] {
+			if string(key) == f && string(data[lo:hi]) != "null" {
+				s.idRank, s.tok[tokID] = r, sp
+				break
+			}
 		}
 	}
 	switch string(key) {

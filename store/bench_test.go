@@ -47,7 +47,7 @@ func BenchmarkAddRowAnswer(b *testing.B) {
 			resp := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(37 * time.Microsecond),
 				Frame: protocol.Frame{Data: respData, Size: len(respData)}}
 			resp.Seq = tx.AddMessage(resp)
-			tx.Answer(row, resp)
+			tx.Answer(row, &resp)
 		}
 	}
 	b.ReportAllocs()
@@ -71,7 +71,7 @@ func BenchmarkRowsWindow(b *testing.B) {
 			resp := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(time.Millisecond),
 				Frame: protocol.Frame{Data: payload, Size: 64}}
 			resp.Seq = tx.AddMessage(resp)
-			tx.Answer(row, resp)
+			tx.Answer(row, &resp)
 		}
 	})
 	if tot := s.Totals(); tot.StoredMessages != DefaultMaxMessages {

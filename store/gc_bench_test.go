@@ -37,7 +37,7 @@ func fillLikeObserver(s *Store, n int) {
 				Frame: protocol.Frame{Data: resp, Size: len(resp)},
 				Info:  protocol.Info{Kind: protocol.KindResponse, ID: resp[idAt : idAt+len(id)]}}
 			r.Seq = tx.AddMessage(r)
-			tx.Answer(row, r)
+			tx.Answer(row, &r)
 		}
 	})
 }

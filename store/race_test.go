@@ -93,7 +93,7 @@ func TestConcurrentReaders(t *testing.T) {
 				if i%4 == 3 {
 					tx.SetStatus(row, protocol.StatusNoReply)
 				} else {
-					tx.Answer(row, m)
+					tx.Answer(row, &m)
 				}
 			}
 			tx.SetDropped(uint64(b), uint64(b)*10)

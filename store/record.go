@@ -116,11 +116,19 @@ const noTime = math.MinInt64
 // wall clock steps), on the wall clock otherwise. It also says whether t was
 // in UTC.
 func (s *Store) stamp(t time.Time) (int64, bool) {
-	if t.IsZero() {
-		return noTime, false
+	// The frames of one read share its time, and a reply's row is stamped
+	// with its message's: most calls repeat the last one.
+	if t == s.lastT {
+		return s.lastStamp, s.lastUTC
 	}
-	// Sub saturates ~292 years away; keep the far past off the sentinel.
-	return max(int64(t.Sub(s.epoch)), noTime+1), t.Location() == time.UTC
+	s.lastT = t
+	if t.IsZero() {
+		s.lastStamp, s.lastUTC = noTime, false
+	} else {
+		// Sub saturates ~292 years away; keep the far past off the sentinel.
+		s.lastStamp, s.lastUTC = max(int64(t.Sub(s.epoch)), noTime+1), t.Location() == time.UTC
+	}
+	return s.lastStamp, s.lastUTC
 }
 
 // unstamp returns the time stamp encodes: in UTC when it was, otherwise in

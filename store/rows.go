@@ -101,7 +101,7 @@ func (s *Store) accsOf(r *rowRec) (c *connAcc, gm, cm *methodAcc) {
 // the row becomes StatusOK or StatusError (resp.Info.IsError) with its
 // latency counted. Call it once per row. If the row was already evicted,
 // only the statistics change.
-func (tx *Tx) Answer(row uint64, resp protocol.Message) {
+func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	s := tx.s
 	st := protocol.StatusOK
 	if resp.Info.IsError {
@@ -124,7 +124,7 @@ func (tx *Tx) Answer(row uint64, resp protocol.Message) {
 	transition(c, gm, cm, r.status, st)
 	r.status = st
 	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
-	r.code = uint16(min(protocol.StatusCode(&resp), 0xffff))
+	r.code = uint16(min(protocol.StatusCode(resp), 0xffff))
 	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
 	r.latency = latency(r.reqAt, respAt)
 	r.oldest = oldest(r.oldest, resp.Seq)

@@ -48,7 +48,7 @@ func answer(s *Store, conn, row uint64, at time.Time, isErr bool) {
 		m := newMsg(conn, protocol.S2C, at, `{"result":1}`)
 		m.Info.IsError = isErr
 		m.Seq = tx.AddMessage(m)
-		tx.Answer(row, m)
+		tx.Answer(row, &m)
 	})
 }
 
@@ -310,7 +310,7 @@ func TestGenMovesOnlyOnChange(t *testing.T) {
 	step("same status", false, func(tx *Tx) { tx.SetStatus(row, protocol.StatusPending) })
 	step("unknown row", false, func(tx *Tx) {
 		tx.SetStatus(99, protocol.StatusNoReply)
-		tx.Answer(99, protocol.Message{})
+		tx.Answer(99, &protocol.Message{})
 		tx.SetDuplicate(99)
 	})
 	step("duplicate", true, func(tx *Tx) { tx.SetDuplicate(row) })

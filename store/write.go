@@ -24,7 +24,10 @@ type Store struct {
 	rows      ring[rowRec]
 	exts      ring[extRef] // rows with bytes in the arena, oldest first
 	arena     arena
-	epoch     time.Time         // stamps count from here
+	epoch     time.Time // stamps count from here
+	lastT     time.Time // the time stamped last, and its stamp
+	lastStamp int64
+	lastUTC   bool
 	reasons   []string          // interned error reasons; 0 is ""
 	reasonIdx map[string]uint16 // index of each reason
 	accs      []*connAcc        // connections by index
@@ -58,6 +61,7 @@ func New(cfg Config) *Store {
 		rows:        newRing[rowRec](),
 		exts:        newRing[extRef](),
 		epoch:       time.Now(),
+		lastStamp:   noTime, // of lastT, the zero time
 		reasons:     []string{""},
 		reasonIdx:   map[string]uint16{"": 0},
 		mtab:        []*methodAcc{nil},

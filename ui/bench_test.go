@@ -37,7 +37,7 @@ func millionStore(b *testing.B) *store.Store {
 				r := protocol.Message{Conn: req.Conn, Dir: protocol.S2C, At: at.Add(time.Duration(i%997) * time.Microsecond),
 					Frame: protocol.Frame{Data: resp, Size: len(resp)}, Info: protocol.Info{Kind: protocol.KindResponse, ID: req.Info.ID}}
 				r.Seq = tx.AddMessage(r)
-				tx.Answer(row, r)
+				tx.Answer(row, &r)
 			}
 		})
 	}

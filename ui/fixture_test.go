@@ -42,7 +42,7 @@ func (f *filler) request(conn uint64, dir protocol.Dir, at time.Time, data strin
 func (f *filler) answer(row, conn uint64, dir protocol.Dir, at time.Time, data string) {
 	m := msgOf(conn, dir, at, data)
 	m.Seq = f.tx.AddMessage(m)
-	f.tx.Answer(row, m)
+	f.tx.Answer(row, &m)
 }
 
 // lone stores a message that expects no reply (notification, raw, orphan).

@@ -27,7 +27,7 @@ func injectedStore(t testing.TB) *store.Store {
 		resp := msgOf(1, protocol.S2C, at.Add(3*time.Millisecond), `{"rid":900001,"success":false,"error":"division by zero"}`)
 		resp.Withheld = true
 		resp.Seq = tx.AddMessage(resp)
-		tx.Answer(row, resp)
+		tx.Answer(row, &resp)
 	})
 	return st
 }

@@ -40,7 +40,7 @@ func profileStore(t testing.TB) *store.Store {
 				Method: string(m.Info.Method), Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size})
 			r := profMsg(f, conn, protocol.S2C, at.Add(2*time.Millisecond), resp)
 			r.Seq = tx.AddMessage(r)
-			tx.Answer(row, r)
+			tx.Answer(row, &r)
 		}
 		pair(protocol.FramingHTTP, 1, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n",
 			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"ok\":true,\"items\":[1,2,3]}")

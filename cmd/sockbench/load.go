@@ -35,6 +35,9 @@ func dial(addr string) (net.Conn, error) {
 type pipelineResult struct {
 	Requests float64 // replies received per second
 	Bytes    float64 // reply bytes received per second
+	// Total is every reply of the run, warm-up and drain included: what
+	// the CPU the whole run took is divided by.
+	Total int64
 }
 
 // pipelined sends requests on conns connections, each as fast as a writer
@@ -107,7 +110,7 @@ func pipelined(addr string, conns int, d time.Duration, appendReq func(b []byte,
 		return pipelineResult{}, fmt.Errorf("no replies in %v", d)
 	}
 	el := t1.Sub(t0).Seconds()
-	return pipelineResult{Requests: float64(r1-r0) / el, Bytes: float64(b1-b0) / el}, nil
+	return pipelineResult{Requests: float64(r1-r0) / el, Bytes: float64(b1-b0) / el, Total: replies.Load()}, nil
 }
 
 // sized makes requests of size bytes for the echo service.
@@ -124,8 +127,9 @@ const (
 
 // connRate opens bursts of burstConns concurrent connections, each making
 // requestsPerConn round trips and closing, for d, and returns connections
-// completed per second.
-func connRate(addr string, d time.Duration) (float64, error) {
+// completed per second, and all the connections it made (the warm-up's
+// too).
+func connRate(addr string, d time.Duration) (rate float64, total int64, err error) {
 	var (
 		done, failed atomic.Int64
 		firstErr     atomic.Value
@@ -147,16 +151,16 @@ func connRate(addr string, d time.Duration) (float64, error) {
 		wg.Wait()
 	}
 	burst() // warm-up
-	done.Store(0)
+	warm := done.Swap(0)
 	start := time.Now()
 	for time.Since(start) < d {
 		burst()
 	}
 	el := time.Since(start).Seconds()
 	if n := failed.Load(); n > 0 {
-		return 0, fmt.Errorf("%d connections failed: %v", n, firstErr.Load())
+		return 0, 0, fmt.Errorf("%d connections failed: %v", n, firstErr.Load())
 	}
-	return float64(done.Load()) / el, nil
+	return float64(done.Load()) / el, warm + done.Load(), nil
 }
 
 // shortConn is one connection of a burst.

@@ -10,7 +10,8 @@
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
 //	go run ./cmd/sockbench -show -show-size 1073741824    # show on a 1 GiB session file: first screen, peak RSS
-//	go run ./cmd/sockbench -json -bare                 # a service that decodes its JSON, both arrangements
+//	go run ./cmd/sockbench -json -bare                 # issue 16's report: both arrangements, against io.Copy, about 5 min (1.5 with -rounds 1)
+//	go run ./cmd/sockbench -json -bare -args --lossless -only 64b   # issue 16's --lossless target
 //
 // It starts a line-delimited JSON echo service on a unix socket, in a
 // process of its own as a real server is (-inproc: in this one), and
@@ -33,8 +34,19 @@
 // --headless and how many events each dropped (the UI issue's target: within
 // 10 % of --headless, and no drops the headless run did not have).
 //
+// With -bare, each sockscope is also compared with the bare relay of the
+// same run (column "vs io.Copy", against issue 16's targets: ≥ 0.9× on 64b,
+// 16k and conn, ≤ +10 µs on the median round trip).
+//
+// It takes the CPU each program uses around every run (cpu.go): the load
+// (this process), the service, and the relays; and prints, per scenario and
+// path, each one's CPU per request, and sockscope's relay CPU against the
+// bare relay's (issue 16: ≤ 1.5× whenever sockscope drops).
+//
 // After each scenario it stops sockscope with SIGTERM and echoes what it
-// printed (its summary line, drops included).
+// printed (its summary line, drops included). At the end it prints, for each
+// arrangement, the table and the CPU per request, then a verdict line per
+// target of issue 16.
 package main
 
 import (
@@ -142,7 +154,7 @@ func run(ctx context.Context, o options) error {
 		return runShow(ctx, o, dir)
 	}
 	if o.mem {
-		stop, upstream, err := startServices(o, dir, nil)
+		stop, upstream, _, err := startServices(o, dir, nil)
 		if err != nil {
 			return err
 		}
@@ -161,18 +173,23 @@ func run(ctx context.Context, o options) error {
 			useSocat = true
 		}
 	}
-	for _, arr := range strings.Split(o.sessions, ",") {
-		switch arr {
-		case "own":
-			ownSession = true
-			fmt.Println("== each program in a session of its own")
-		case "one":
-			ownSession = false
-			fmt.Println("== every program in one session")
-		default:
-			return fmt.Errorf("-sessions %q: want own, one or both (own,one)", arr)
+	keys := strings.Split(o.sessions, ",")
+	for _, k := range keys {
+		if k != "own" && k != "one" {
+			return fmt.Errorf("-sessions %q: want own, one or both (own,one)", k)
 		}
-		if err := runArrangement(ctx, o, dir, scenarios, useSocat); err != nil {
+	}
+	var arrs []arrangement
+	defer func() { printSummary(os.Stdout, o, arrs) }() // what ran, also after an error
+	for _, k := range keys {
+		ownSession = k == "own"
+		a := arrangement{key: k, title: arrangementTitle(k)}
+		fmt.Println("== " + a.title)
+		a.rows, err = runArrangement(ctx, o, dir, scenarios, useSocat)
+		if len(a.rows) > 0 {
+			arrs = append(arrs, a)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -193,9 +210,10 @@ func echoServiceOf(o options) string {
 }
 
 // startServices starts the services the scenarios load (the echo service
-// always) and returns their addresses by service name.
-func startServices(o options, dir string, scenarios []scenario) (stop func(), upstream map[string]string, err error) {
-	upstream = map[string]string{}
+// always) and returns their addresses and process ids (0: in this process)
+// by service name.
+func startServices(o options, dir string, scenarios []scenario) (stop func(), upstream map[string]string, pids map[string]int, err error) {
+	upstream, pids = map[string]string{}, map[string]int{}
 	var stops []func()
 	stop = func() {
 		for _, s := range stops {
@@ -207,22 +225,22 @@ func startServices(o options, dir string, scenarios []scenario) (stop func(), up
 			continue
 		}
 		path := filepath.Join(dir, svc+".sock")
-		s, err := startService(svc, path, o.replySize, o.inproc)
+		s, pid, err := startService(svc, path, o.replySize, o.inproc)
 		if err != nil {
 			stop()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		stops = append(stops, s)
-		upstream[svc] = path
+		upstream[svc], pids[svc] = path, pid
 	}
-	return stop, upstream, nil
+	return stop, upstream, pids, nil
 }
 
-// runArrangement runs every scenario and prints the table.
-func runArrangement(ctx context.Context, o options, dir string, scenarios []scenario, useSocat bool) error {
-	stop, upstream, err := startServices(o, dir, scenarios)
+// runArrangement runs every scenario and returns their rows.
+func runArrangement(ctx context.Context, o options, dir string, scenarios []scenario, useSocat bool) ([]row, error) {
+	stop, upstream, pids, err := startServices(o, dir, scenarios)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stop()
 	var rows []row
@@ -230,14 +248,13 @@ func runArrangement(ctx context.Context, o options, dir string, scenarios []scen
 		if ctx.Err() != nil {
 			break
 		}
-		r, err := runScenario(ctx, o, sc, dir, upstream, useSocat)
+		r, err := runScenario(ctx, o, sc, dir, upstream[sc.service], pids[sc.service], useSocat)
 		if err != nil {
-			return fmt.Errorf("%s: %w", sc.key, err)
+			return rows, fmt.Errorf("%s: %w", sc.key, err)
 		}
 		rows = append(rows, r)
 	}
-	printTable(os.Stdout, rows)
-	return nil
+	return rows, nil
 }
 
 // Paths a scenario is measured on, in table order.
@@ -250,9 +267,9 @@ const (
 )
 
 // runScenario starts fresh relays and runs one scenario o.rounds times on
-// each path, rotating the order every round.
-func runScenario(ctx context.Context, o options, sc scenario, dir string, upstream map[string]string, useSocat bool) (row, error) {
-	svc := upstream[sc.service]
+// each path, rotating the order every round, against the service at svc
+// (process svcPid), and takes the CPU each program used.
+func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, svcPid int, useSocat bool) (row, error) {
 	addrs := map[string]string{pathDirect: svc}
 	relays := map[string]*relay{}
 	stopAll := func() {
@@ -292,6 +309,11 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 	}
 
 	samples := map[string][]sample{}
+	uses := map[string]*cpuUse{}
+	for _, p := range paths {
+		uses[p] = &cpuUse{}
+	}
+	first := takeSnap(svcPid, relays)
 	fmt.Fprintf(os.Stderr, "%s:", sc.title)
 	for round := range o.rounds {
 		for i := range paths {
@@ -299,7 +321,9 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 			if ctx.Err() != nil {
 				break
 			}
+			before := takeSnap(svcPid, relays)
 			s, err := sc.run(addrs[p])
+			uses[p].add(before, takeSnap(svcPid, relays), p, s.n)
 			if err != nil {
 				err = fmt.Errorf("%s: %w", p, err)
 				if r := relays[p]; r != nil && r.exited() {
@@ -313,8 +337,9 @@ func runScenario(ctx context.Context, o options, sc scenario, dir string, upstre
 		}
 	}
 	fmt.Fprintln(os.Stderr)
+	settle(uses, first, takeSnap(svcPid, relays))
 
-	r := row{scenario: sc, paths: paths, drops: map[string]int64{}}
+	r := row{scenario: sc, paths: paths, drops: map[string]int64{}, cpu: uses}
 	for _, p := range paths {
 		r.med = append(r.med, median(samples[p]))
 	}
@@ -386,8 +411,9 @@ func summaryLine(out string) (string, bool) {
 }
 
 // sample is one run's measurement: v is the scenario's figure (a rate, or
-// for latency the median in µs); p99 is set for latency.
-type sample struct{ v, p99 float64 }
+// for latency the median in µs); p99 is set for latency; n is how many
+// requests the whole run made (warm-up included), for CPU per request.
+type sample struct{ v, p99, n float64 }
 
 func median(s []sample) sample {
 	if len(s) == 0 {
@@ -400,7 +426,7 @@ func median(s []sample) sample {
 	}
 	slices.Sort(vs)
 	slices.Sort(ps)
-	return sample{vs[len(vs)/2], ps[len(ps)/2]}
+	return sample{v: vs[len(vs)/2], p99: ps[len(ps)/2]}
 }
 
 // printIndented prints a subprocess's output, indented.

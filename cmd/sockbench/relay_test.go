@@ -37,7 +37,7 @@ func TestServiceProcess(t *testing.T) {
 	defer os.RemoveAll(dir)
 	for _, svc := range []string{serviceEcho, serviceDemo} {
 		path := dir + "/" + svc + ".sock"
-		stop, err := startService(svc, path, 0, false)
+		stop, pid, err := startService(svc, path, 0, false)
 		if err != nil {
 			t.Fatalf("%s: %v", svc, err)
 		}
@@ -45,8 +45,13 @@ func TestServiceProcess(t *testing.T) {
 		if svc == serviceDemo {
 			appendReq = appendAdd
 		}
+		cpu0, cpuErr := procCPU(pid)
 		r, err := pipelined(path, 1, 500*time.Millisecond, appendReq)
+		cpu1, _ := procCPU(pid)
 		stop()
+		if cpuErr == nil && cpu1 <= cpu0 { // with /proc: it served, so it ran
+			t.Errorf("%s: the service process (%d) used no CPU by /proc: %v then %v", svc, pid, cpu0, cpu1)
+		}
 		if err != nil || r.Requests <= 0 {
 			t.Errorf("%s: %+v, %v", svc, r, err)
 		}

@@ -21,25 +21,27 @@ const (
 	serviceDemo = "demo" // package demo
 )
 
-// startService serves svc on a unix socket at path, and stop ends it. The
+// startService serves svc on a unix socket at path, and stop ends it; pid
+// is the service's process (0 when it runs in this one). The
 // service runs as a real server does: in a process of its own (this
 // program again, with SOCKBENCH_SERVE set) in a session of its own, so
 // that the load, the service and each relay are scheduled as separate
 // programs. With inproc, it runs in this process instead.
-func startService(svc, path string, replySize int, inproc bool) (stop func(), err error) {
+func startService(svc, path string, replySize int, inproc bool) (stop func(), pid int, err error) {
 	if inproc {
-		return serveHere(svc, path, replySize)
+		stop, err = serveHere(svc, path, replySize)
+		return stop, 0, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	env := []string{"SOCKBENCH_SERVE=" + svc + ":" + strconv.Itoa(replySize) + ":" + path}
 	r, err := startProcess(svc+" service", path, env, exe)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return func() { r.stop() }, nil
+	return func() { r.stop() }, r.cmd.Process.Pid, nil
 }
 
 // serveHere serves svc at path in this process.

@@ -208,8 +208,8 @@ func TestReadMem(t *testing.T) {
 }
 
 func TestMedian(t *testing.T) {
-	got := median([]sample{{3, 30}, {1, 10}, {2, 20}})
-	if got != (sample{2, 20}) {
+	got := median([]sample{{v: 3, p99: 30}, {v: 1, p99: 10}, {v: 2, p99: 20}})
+	if got != (sample{v: 2, p99: 20}) {
 		t.Errorf("median = %v", got)
 	}
 	if fmt.Sprint(median(nil)) != fmt.Sprint(sample{}) {

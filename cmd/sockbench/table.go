@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -23,6 +24,10 @@ type scenario struct {
 	// target is the minimum ratio, or the maximum added median µs, of
 	// --headless; 0 when the scenario has none.
 	target float64
+	// bareTarget is the minimum ratio, or the maximum added median µs, of
+	// --headless against the bare io.Copy relay (-bare, issue 16); 0 when
+	// the scenario has none.
+	bareTarget float64
 	// service is what the scenario loads: serviceEcho or serviceDemo.
 	service string
 }
@@ -32,41 +37,42 @@ type row struct {
 	scenario
 	paths []string
 	med   []sample
-	drops map[string]int64 // events each sockscope dropped (-1: unknown)
-	hwm   int64            // --headless's peak RSS after the scenario, 0 if unknown
+	drops map[string]int64   // events each sockscope dropped (-1: unknown)
+	hwm   int64              // --headless's peak RSS after the scenario, 0 if unknown
+	cpu   map[string]*cpuUse // by path; nil if not measured
 }
 
 func selectScenarios(o options) ([]scenario, error) {
 	all := []scenario{
 		{
-			key: "64b", title: fmt.Sprintf("pipelined %d B", o.small), target: 0.55, service: echoServiceOf(o),
+			key: "64b", title: fmt.Sprintf("pipelined %d B", o.small), target: 0.55, bareTarget: 0.9, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				r, err := pipelined(addr, 1, o.duration, sized(o.small))
-				return sample{v: r.Requests}, err
+				return sample{v: r.Requests, n: float64(r.Total)}, err
 			},
 			format: func(v float64) string { return si(v) + " req/s" },
 		},
 		{
-			key: "16k", title: fmt.Sprintf("pipelined %s", size(o.big)), target: 0.45, service: echoServiceOf(o),
+			key: "16k", title: fmt.Sprintf("pipelined %s", size(o.big)), target: 0.45, bareTarget: 0.9, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				r, err := pipelined(addr, 1, o.duration, sized(o.big))
-				return sample{v: r.Bytes / 1e6}, err
+				return sample{v: r.Bytes / 1e6, n: float64(r.Total)}, err
 			},
 			format: func(v float64) string { return fmt.Sprintf("%.0f MB/s", v) },
 		},
 		{
-			key: "conn", title: fmt.Sprintf("connections (%d × %d req)", burstConns, requestsPerConn), target: 0.5, service: echoServiceOf(o),
+			key: "conn", title: fmt.Sprintf("connections (%d × %d req)", burstConns, requestsPerConn), target: 0.5, bareTarget: 0.9, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
-				v, err := connRate(addr, o.duration)
-				return sample{v: v}, err
+				v, conns, err := connRate(addr, o.duration)
+				return sample{v: v, n: float64(conns * requestsPerConn)}, err
 			},
 			format: func(v float64) string { return si(v) + " conn/s" },
 		},
 		{
-			key: "latency", title: fmt.Sprintf("round trip %d B", o.small), latency: true, target: 60, service: echoServiceOf(o),
+			key: "latency", title: fmt.Sprintf("round trip %d B", o.small), latency: true, target: 60, bareTarget: 10, service: echoServiceOf(o),
 			run: func(addr string) (sample, error) {
 				r, err := latency(addr, o.small, o.latencyN)
-				return sample{v: us(r.P50), p99: us(r.P99)}, err
+				return sample{v: us(r.P50), p99: us(r.P99), n: float64(o.latencyN + o.latencyN/20)}, err
 			},
 			format: func(v float64) string { return fmt.Sprintf("%.1f µs", v) },
 		},
@@ -74,7 +80,7 @@ func selectScenarios(o options) ([]scenario, error) {
 			key: "demo", title: fmt.Sprintf("demo service, %d conns", demoConns), service: serviceDemo,
 			run: func(addr string) (sample, error) {
 				r, err := pipelined(addr, demoConns, o.duration, appendAdd)
-				return sample{v: r.Requests}, err
+				return sample{v: r.Requests, n: float64(r.Total)}, err
 			},
 			format: func(v float64) string { return si(v) + " req/s" },
 		},
@@ -100,17 +106,26 @@ func selectScenarios(o options) ([]scenario, error) {
 
 // printTable prints the medians: sockscope --headless against its target,
 // then each other path against direct, and sockscope with its UI against
-// --headless too, with the events each sockscope dropped.
+// --headless too, with the events each sockscope dropped. With the bare
+// relay (-bare), each sockscope is also compared with it, against
+// bareTarget.
 func printTable(w io.Writer, rows []row) {
 	if len(rows) == 0 {
 		return
 	}
+	bi := slices.Index(rows[0].paths, pathBare)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"scenario", "direct", "--headless", "vs direct", "target", "", "drops"}
+	if bi > 0 {
+		head = append(head, "vs io.Copy", "target", "")
+	}
 	for _, p := range rows[0].paths[2:] {
 		head = append(head, p, "vs direct")
 		if p == pathUI {
 			head = append(head, "vs headless", "drops")
+			if bi > 0 {
+				head = append(head, "vs io.Copy", "")
+			}
 		}
 	}
 	fmt.Fprintln(w)
@@ -127,28 +142,53 @@ func printTable(w io.Writer, rows []row) {
 			cells = append(cells, fmt.Sprintf("≥ %.2f×", r.target), verdict(via.v/direct.v >= r.target))
 		}
 		cells = append(cells, drops(r.drops[pathHeadless]))
+		if bi > 0 {
+			cells = append(cells, compare(r, via, r.med[bi]))
+			cells = append(cells, vsBare(r, via, r.med[bi])...)
+		}
 		for i, p := range r.paths[2:] {
 			s := r.med[i+2]
 			cells = append(cells, r.format(s.v), compare(r, s, direct))
 			if p == pathUI {
 				cells = append(cells, compare(r, s, via), drops(r.drops[pathUI]))
+				if bi > 0 {
+					cells = append(cells, compare(r, s, r.med[bi]), vsBare(r, s, r.med[bi])[1])
+				}
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 		if r.latency {
 			p99 := []string{"  p99", fmt.Sprintf("%.1f µs", direct.p99), fmt.Sprintf("%.1f µs", via.p99),
 				fmt.Sprintf("%+.1f µs", via.p99-direct.p99), "", "", ""}
+			if bi > 0 {
+				p99 = append(p99, fmt.Sprintf("%+.1f µs", via.p99-r.med[bi].p99), "", "")
+			}
 			for i, p := range r.paths[2:] {
 				s := r.med[i+2]
 				p99 = append(p99, fmt.Sprintf("%.1f µs", s.p99), fmt.Sprintf("%+.1f µs", s.p99-direct.p99))
 				if p == pathUI {
 					p99 = append(p99, fmt.Sprintf("%+.1f µs", s.p99-via.p99), "")
+					if bi > 0 {
+						p99 = append(p99, fmt.Sprintf("%+.1f µs", s.p99-r.med[bi].p99), "")
+					}
 				}
 			}
 			fmt.Fprintln(tw, strings.Join(p99, "\t")+"\t")
 		}
 	}
 	tw.Flush()
+}
+
+// vsBare renders the target of s against the bare relay's bare, and
+// whether s meets it: two empty cells when the scenario has none.
+func vsBare(r row, s, bare sample) []string {
+	switch {
+	case r.bareTarget == 0:
+		return []string{"", ""}
+	case r.latency:
+		return []string{fmt.Sprintf("≤ +%.0f µs", r.bareTarget), verdict(s.v-bare.v <= r.bareTarget)}
+	}
+	return []string{fmt.Sprintf("≥ %.2f×", r.bareTarget), verdict(s.v/bare.v >= r.bareTarget)}
 }
 
 // compare renders s against base: added µs for latency, else a ratio.
