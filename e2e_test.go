@@ -37,14 +37,6 @@ func TestMain(m *testing.M) {
 	if err := os.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run")); err != nil {
 		panic(err)
 	}
-	// The sockscopes the tests start decode at normal priority. At their
-	// default, lowered one, a machine busy with other tests' processes
-	// would starve their decoders (as it should: they yield to every
-	// program that wants the CPU), and the tests would wait on that load
-	// instead of on sockscope. TestDecoderYields checks the default.
-	if err := os.Setenv(decoderPriority, "normal"); err != nil {
-		panic(err)
-	}
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building sockscope: %v\n%s", err, out)
 		os.Exit(1)
@@ -53,10 +45,6 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
-
-// decoderPriority is the environment variable that sets the priority of
-// sockscope's decoder (observe.lowerThreadPriority).
-const decoderPriority = "SOCKSCOPE_DECODER_PRIORITY"
 
 // recordedFrames returns the frame records of the session file at path.
 func recordedFrames(t *testing.T, path string) []session.Record {

@@ -7,24 +7,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lowerThreadPriority lowers the calling thread's scheduling priority: by
-// default to the SCHED_IDLE class, where it runs only on a core that no
-// other thread of the machine (at any nice value) wants. The caller has
-// locked its goroutine to the thread, which must end with the goroutine:
-// an unprivileged thread cannot raise its priority again.
-//
-// SOCKSCOPE_DECODER_PRIORITY=nice puts it at nice 19 instead (a small
-// share of a busy core rather than none), and =normal leaves it; the
-// benchmark command compares the three.
-func lowerThreadPriority() (string, error) {
-	switch os.Getenv("SOCKSCOPE_DECODER_PRIORITY") {
-	case "normal":
-		return "normal", nil
-	case "nice":
-		return "nice 19", unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
+// lowPriority is the priority a yielding decoder's thread is put at:
+// SOCKSCOPE_DECODER_PRIORITY=idle (the SCHED_IDLE class: it runs only on a
+// core no other thread wants) or =nice (nice 19); "" (normal, the default)
+// otherwise. See lowDecoder for why it is off by default.
+func lowPriority() string {
+	switch p := os.Getenv("SOCKSCOPE_DECODER_PRIORITY"); p {
+	case "idle", "nice":
+		return p
+	}
+	return ""
+}
+
+// lowerThreadPriority puts the calling thread at priority prio (lowPriority).
+// The caller has locked its goroutine to the thread, which must end with
+// the goroutine: an unprivileged thread cannot raise its priority again.
+func lowerThreadPriority(prio string) error {
+	if prio == "nice" {
+		return unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
 	}
 	attr := unix.SchedAttr{Size: uint32(unsafe.Sizeof(unix.SchedAttr{})), Policy: unix.SCHED_IDLE}
-	return "SCHED_IDLE", unix.SchedSetAttr(0, &attr, 0)
+	return unix.SchedSetAttr(0, &attr, 0)
 }
 
 // onMainThread reports whether the calling thread is the process's first.

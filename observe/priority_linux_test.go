@@ -36,10 +36,12 @@ func idleThreads(t *testing.T) []string {
 	return idle
 }
 
-// TestRunDecodesAtIdlePriority: while Run runs, one thread of the process
-// is in SCHED_IDLE and decodes what the queue carries; once Run returns,
-// that thread is gone (no other goroutine ever runs at its priority).
+// TestRunDecodesAtIdlePriority: with SOCKSCOPE_DECODER_PRIORITY=idle,
+// while Run runs, one thread of the process is in SCHED_IDLE and decodes
+// what the queue carries; once Run returns, that thread is gone (no other
+// goroutine ever runs at its priority).
 func TestRunDecodesAtIdlePriority(t *testing.T) {
+	t.Setenv("SOCKSCOPE_DECODER_PRIORITY", "idle")
 	if n := idleThreads(t); len(n) != 0 {
 		t.Fatalf("threads %v in SCHED_IDLE before Run", n)
 	}

@@ -2,9 +2,12 @@
 
 package observe
 
-// lowerThreadPriority is not done outside Linux: the decoder runs at the
-// relay's priority there.
-func lowerThreadPriority() (string, error) { return "normal", nil }
+import "errors"
+
+// lowPriority is "": outside Linux the decoder runs at normal priority.
+func lowPriority() string { return "" }
+
+func lowerThreadPriority(string) error { return errors.ErrUnsupported }
 
 // onMainThread is false: no thread is lowered outside Linux.
 func onMainThread() bool { return false }

@@ -1,9 +1,6 @@
 package observe
 
 import (
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"sockscope/event"
@@ -29,12 +26,10 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
-// With Config.Yield, Run takes the events from q at normal priority and
-// hands them to a decoding goroutine locked to a thread of the lowest priority the OS has
-// (SCHED_IDLE on Linux; see lowerThreadPriority): it runs only on a core
-// that nothing else on the machine wants, so on a busy machine the decoder
-// never takes the CPU of the programs it watches. What it cannot keep up
-// with stays in q, which drops it (counted and marked) once full.
+// Decoding runs at the relay's priority, on Run's goroutine. With
+// Config.Yield and SOCKSCOPE_DECODER_PRIORITY set, it runs on a thread of
+// lowered priority instead: an experiment, off by default, because the
+// Go runtime then stalls the relay (see lowDecoder).
 //
 // While the relay waits for the observer (a lossless queue that filled up),
 // the observer's speed is the traffic's: Run then decodes on its own
@@ -47,8 +42,8 @@ const stepsPerBatch = 4096
 func (o *Observer) Run(q *event.Queue) {
 	p := o.newPipeline()
 	var low *lowDecoder
-	if o.cfg.Yield {
-		low = newLowDecoder(o, p)
+	if prio := lowPriority(); o.cfg.Yield && prio != "" {
+		low = newLowDecoder(o, p, prio)
 	}
 	quiet := time.NewTimer(quietWait)
 	quiet.Stop()
@@ -117,78 +112,6 @@ func (o *Observer) decode(p *pipeline, evs []event.Event, i int, async bool, sto
 	}
 	return i
 }
-
-// lowDecoder is the goroutine that decodes at the lowest priority, on a
-// thread of its own.
-type lowDecoder struct {
-	o     *Observer
-	p     *pipeline
-	jobs  chan []event.Event // to the goroutine
-	done  chan int           // from it: how many events of the job it took
-	yield atomic.Bool        // stop after the batch being committed
-}
-
-// lowered says whether decoding threads run at a lower priority: set once,
-// by the first lowDecoder whose thread could be lowered.
-var lowered sync.Once
-
-// newLowDecoder starts a low-priority decoding goroutine for o. Where the
-// thread's priority cannot be lowered, decoding runs at normal priority
-// (the goroutine still works, so that Run is one code path).
-func newLowDecoder(o *Observer, p *pipeline) *lowDecoder {
-	d := &lowDecoder{o: o, p: p, jobs: make(chan []event.Event), done: make(chan int)}
-	go d.run(nil)
-	return d
-}
-
-// run decodes the jobs on a thread of lowered priority, locked to this
-// goroutine and never unlocked: the goroutine's end ends the thread, so
-// that no other goroutine ever runs at its priority. The process's main
-// thread is the exception (the runtime parks it for good instead of
-// ending it), so run does not lower that one: it hands over to a new
-// goroutine, which runs on another thread while this one holds the main
-// thread, and closes started (if not nil) once it has one.
-func (d *lowDecoder) run(started chan struct{}) {
-	runtime.LockOSThread()
-	if onMainThread() {
-		s := make(chan struct{})
-		go d.run(s)
-		<-s
-		runtime.UnlockOSThread()
-		return
-	}
-	if started != nil {
-		close(started)
-	}
-	if prio, err := lowerThreadPriority(); err == nil && prio != "normal" {
-		lowered.Do(func() {
-			// The thread holds a P while it runs, and a descheduled one
-			// keeps it: one more P lets the relay run as wide as ever.
-			runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-		})
-	}
-	for evs := range d.jobs {
-		d.done <- d.o.decode(d.p, evs, 0, false, d.yield.Load)
-	}
-}
-
-// decode has the low-priority goroutine decode evs and returns how many
-// events it took: all of them, unless waiting received first (the relay
-// now waits for the observer), when it stops at its next batch.
-func (d *lowDecoder) decode(evs []event.Event, waiting <-chan struct{}) int {
-	d.yield.Store(false)
-	d.jobs <- evs
-	select {
-	case n := <-d.done:
-		return n
-	case <-waiting:
-		d.yield.Store(true)
-		return <-d.done
-	}
-}
-
-// close ends the goroutine, and with it its thread.
-func (d *lowDecoder) close() { close(d.jobs) }
 
 // pipeline takes Run's parsed batches to commit, in order: on a goroutine
 // of its own (async), or on Run's once the batches handed to that
