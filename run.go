@@ -55,7 +55,7 @@ func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 	}
 	src := capture.NewRelay(ln, up)
 	cfg.Header = session.Header{Upstream: up.String(), Listen: src.Listen()}
-	cfg.Yield = true // live traffic: its programs keep the CPU
+	cfg.Yield = true // live traffic
 	fs := startFeed(o, o.headless || o.dump, "proxies "+src.Listen()+" → "+up.String(), feedHeader(cfg))
 	if fs != nil {
 		cfg.Sinks = append(cfg.Sinks, fs.Sink())

@@ -38,7 +38,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 	}
 	name := strings.Join(argv, " ")
 	cfg.Header = session.Header{Upstream: "stdio:" + name, Listen: "stdio"}
-	cfg.Yield = true // live traffic: its programs keep the CPU
+	cfg.Yield = true // live traffic
 	var tty *os.File
 	if o.uiTTY != "" {
 		if tty, err = os.OpenFile(o.uiTTY, os.O_RDWR, 0); err != nil {

@@ -63,9 +63,8 @@ type Config struct {
 	Sinks []observe.Sink
 	// Intercept holds frames for the user and runs rules on them.
 	Intercept Intercept
-	// Yield has the observer decode at a lowered priority
-	// (observe.Config.Yield): set it when the sources relay live traffic,
-	// whose programs must keep the CPU.
+	// Yield says the sources relay live traffic, whose programs must keep
+	// the CPU (observe.Config.Yield).
 	Yield bool
 	// Dropped, if set, reports events a source lost before they reached
 	// the queue (an attached feed that skipped ahead): they count with the

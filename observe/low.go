@@ -41,8 +41,7 @@ type lowDecoder struct {
 	yield atomic.Bool        // stop after the batch being committed
 }
 
-// lowered says whether decoding threads run at a lower priority: set once,
-// by the first lowDecoder whose thread could be lowered.
+// lowered raises GOMAXPROCS once, for the first thread lowered.
 var lowered sync.Once
 
 // newLowDecoder starts a decoding goroutine for o at priority prio. Where

@@ -52,10 +52,10 @@ type Config struct {
 	ProcessName func(pid int) string
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
-	// Yield has Run decode on a thread of lowered priority, so that the
-	// decoder never takes the CPU of the programs whose traffic it
-	// observes. Set it for live traffic; a session file or an attached
-	// feed, which no program waits on, is decoded at normal priority.
+	// Yield marks live traffic, whose programs must keep the CPU: Run then
+	// decodes on a thread of lowered priority if SOCKSCOPE_DECODER_PRIORITY
+	// asks for one (lowDecoder: an experiment, off by default). A session
+	// file or an attached feed, which no program waits on, never is.
 	Yield bool
 }
 
