@@ -141,3 +141,23 @@ func BenchmarkPairerCanonical(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPairerUnanswered records requests whose replies never come (a
+// peer that does not answer, or replies the decoder dropped), past the
+// pending bound, so that the oldest are given up a tenth at a time. One op
+// is one request.
+func BenchmarkPairerUnanswered(b *testing.B) {
+	p := NewPairer(0)
+	at := time.Now()
+	var id []byte
+	evicted := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id = strconv.AppendInt(id[:0], int64(i), 10)
+		evicted += len(p.Request(C2S, id, at.Add(time.Duration(i)), uint64(i+1)).Evicted)
+	}
+	if b.N > DefaultMaxPending && evicted == 0 {
+		b.Fatal("nothing evicted")
+	}
+}

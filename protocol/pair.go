@@ -20,7 +20,8 @@ type Pairer struct {
 	max     int
 	pending idTable
 	early   idTable
-	scratch []byte // where ids are canonicalised
+	scratch []byte    // where ids are canonicalised
+	all     []Pending // where evictOldest selects the oldest, reused
 }
 
 // idTable maps (direction, id) keys to Pendings. Integer ids (nearly every
@@ -283,12 +284,60 @@ func (p *Pairer) Len() int { return p.pending.len() }
 
 // evictOldest makes room when more than max requests are pending: the
 // oldest tenth go (they count as no reply), so that a peer that never
-// answers costs one sort per max/10 requests, not one per request.
+// answers (or whose replies the decoder dropped) costs a selection among
+// the pending requests per max/10 requests, not one per request.
 func (p *Pairer) evictOldest() []Pending {
-	all := p.pending.values(make([]Pending, 0, p.pending.len()))
-	sortByRead(all)
-	out := all[:len(all)-p.max+p.max/10]
-	last := out[len(out)-1]
-	p.pending.removeIf(nil, func(e Pending) bool { return !readAfter(e, last) })
+	all := p.pending.values(p.all[:0])
+	p.all = all
+	n := len(all) - p.max + p.max/10
+	last := nthByRead(all, n-1)
+	out := p.pending.removeIf(make([]Pending, 0, n), func(e Pending) bool { return !readAfter(e, last) })
+	clear(all) // hold no times (their locations) meanwhile
+	sortByRead(out)
 	return out
+}
+
+// nthByRead rearranges ps so that its first n+1 are the n+1 read first
+// (in no order) and returns the last of them, ps[n]: a selection in
+// linear time, where a sort of every pending request would cost
+// n log n each time the oldest tenth are given up.
+func nthByRead(ps []Pending, n int) Pending {
+	lo, hi := 0, len(ps)-1
+	for lo < hi {
+		// Median of three as the pivot, then Hoare's partition.
+		mid := lo + (hi-lo)/2
+		if readAfter(ps[lo], ps[mid]) {
+			ps[lo], ps[mid] = ps[mid], ps[lo]
+		}
+		if readAfter(ps[mid], ps[hi]) {
+			ps[mid], ps[hi] = ps[hi], ps[mid]
+			if readAfter(ps[lo], ps[mid]) {
+				ps[lo], ps[mid] = ps[mid], ps[lo]
+			}
+		}
+		pivot := ps[mid]
+		i, j := lo, hi
+		for i <= j {
+			for readAfter(pivot, ps[i]) {
+				i++
+			}
+			for readAfter(ps[j], pivot) {
+				j--
+			}
+			if i <= j {
+				ps[i], ps[j] = ps[j], ps[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
+			return ps[n]
+		}
+	}
+	return ps[n]
 }

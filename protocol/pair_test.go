@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -303,5 +304,30 @@ func TestPairerManyAnswered(t *testing.T) {
 	}
 	if !slices.Equal(got, want) || len(or) != 0 {
 		t.Errorf("Close() = %v, %v; want %v, none", got, or, want)
+	}
+}
+
+// TestNthByRead: the selection puts the n+1 read first before the others,
+// whatever the input's order and however many share a read time.
+func TestNthByRead(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	at := time.Now()
+	for round := range 300 {
+		ps := make([]Pending, 1+rnd.IntN(200))
+		for i := range ps {
+			ps[i] = Pending{Token: uint64(i), At: at.Add(time.Duration(rnd.IntN(20)))}
+		}
+		rnd.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+		want := slices.Clone(ps)
+		sortByRead(want)
+		n := rnd.IntN(len(ps))
+		if got := nthByRead(ps, n); got != want[n] {
+			t.Fatalf("round %d: nth(%d) = %v, want %v", round, n, got, want[n])
+		}
+		first := slices.Clone(ps[:n+1])
+		sortByRead(first)
+		if !slices.Equal(first, want[:n+1]) {
+			t.Fatalf("round %d: the first %d are not the %d read first", round, n+1, n+1)
+		}
 	}
 }
