@@ -48,11 +48,7 @@ func TestRunDecodesAtIdlePriority(t *testing.T) {
 	q := event.NewQueue(0, false)
 	st := store.New(store.Config{})
 	o := New(Config{Store: st, Yield: true})
-	done := make(chan struct{})
-	go func() {
-		o.Run(q)
-		close(done)
-	}()
+	done := startRun(o, q)
 	t0 := time.Now()
 	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
 	q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: []byte(`{"id":1,"method":"m"}` + "\n")})

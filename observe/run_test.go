@@ -46,11 +46,7 @@ func testRun(t *testing.T, lossless, yield bool) {
 	}
 	st := store.New(store.Config{})
 	o := New(Config{Store: st, Yield: yield})
-	done := make(chan struct{})
-	go func() {
-		o.Run(q)
-		close(done)
-	}()
+	done := startRun(o, q)
 
 	t0 := time.Now()
 	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
@@ -95,6 +91,17 @@ func testRun(t *testing.T, lossless, yield bool) {
 	}
 }
 
+// startRun runs o.Run(q) on a goroutine of its own; the channel it
+// returns is closed when Run returns.
+func startRun(o *Observer, q *event.Queue) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		o.Run(q)
+		close(done)
+	}()
+	return done
+}
+
 // pad is a filler of a length that varies with i.
 func pad(i int) string {
 	const s = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -110,11 +117,7 @@ func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
 		q := event.NewQueue(512, true)
 		st := store.New(store.Config{})
 		o := New(Config{Store: st, Yield: yield})
-		done := make(chan struct{})
-		go func() {
-			o.Run(q)
-			close(done)
-		}()
+		done := startRun(o, q)
 		t0 := time.Now()
 		q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
 		const frames = 3000
