@@ -114,11 +114,12 @@ type Observer struct {
 	crashTest func(*event.Event)
 
 	// The commit stage's.
-	conns   map[uint64]*conn
-	sinks   sinks
-	counts  Counts
-	tx      *store.Tx // the open store transaction while a batch commits
-	handled batch     // Handle's batch, reused
+	conns    map[uint64]*conn
+	lastConn *conn // the one stepConn returned last
+	sinks    sinks
+	counts   Counts
+	tx       *store.Tx // the open store transaction while a batch commits
+	handled  batch     // Handle's batch, reused
 }
 
 // conn is what the commit stage keeps per relayed connection.
@@ -245,16 +246,21 @@ func (o *Observer) step(s *step) {
 
 // stepConn returns the connection of step s.
 func (o *Observer) stepConn(s *step) *conn {
+	if c := o.lastConn; c != nil && c.id == s.conn {
+		return c // the frames of a read come one after the other
+	}
 	c := o.conns[s.conn]
 	if c == nil { // its open was lost to a crash: lose nothing more
 		o.open(s.conn, s.at, &event.Peer{PID: -1, UID: -1})
 		c = o.conns[s.conn]
 	}
+	o.lastConn = c
 	return c
 }
 
 func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
 	o.conns[id] = &conn{id: id, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: at}
+	o.lastConn = nil
 	o.counts.Conns++
 	o.tx.OpenConn(store.Conn{
 		ID: id, Client: p.Client, Listen: p.Listen, Upstream: p.Upstream,
@@ -287,6 +293,9 @@ func (o *Observer) close(id uint64, at time.Time, err error) {
 			o.orphan(c, p.Token)
 		}
 		delete(o.conns, id)
+		if o.lastConn == c {
+			o.lastConn = nil
+		}
 	}
 	msg := ""
 	switch {
