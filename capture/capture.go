@@ -112,7 +112,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:     cfg,
-		Store:   store.New(store.Config{MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes}),
+		Store:   store.New(store.Config{MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, MaxConns: store.DefaultMaxConns}),
 		q:       event.NewQueue(0, cfg.Lossless),
 		srcErr:  make(chan error, 16),
 		obsDone: make(chan struct{}),

@@ -43,6 +43,11 @@ const (
 	// for (and interns); rows of further methods are counted under
 	// OtherMethod.
 	MaxMethods = 10_000
+	// DefaultMaxConns is the bound on connections kept that a live capture
+	// sets (Config.MaxConns): a proxy that relays millions of short
+	// connections keeps the open ones and those whose rows it still holds,
+	// and counts the others.
+	DefaultMaxConns = 10_000
 	// OtherMethod is where statistics of methods beyond MaxMethods (or with
 	// names longer than maxMethodLen bytes) go.
 	OtherMethod = "(other)"
