@@ -12,7 +12,7 @@ import (
 func (o *Observer) frame(c *conn, s *step) {
 	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
 		Framing: s.framing, Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
-	m.Seq = o.tx.AddMessage(m)
+	m.Seq = o.tx.AddMessage(&m)
 	o.counts.Messages++
 	o.sinks.frame(&m, s.framing)
 

@@ -18,7 +18,7 @@ func BenchmarkAddMessage(b *testing.B) {
 	n := 0
 	fn := func(tx *Tx) {
 		for range batch {
-			tx.AddMessage(m)
+			tx.AddMessage(&m)
 		}
 	}
 	b.ReportAllocs()
@@ -40,13 +40,13 @@ func BenchmarkAddRowAnswer(b *testing.B) {
 	fn := func(tx *Tx) {
 		for range batch / 2 {
 			req := protocol.Message{Conn: 1, At: at, Frame: protocol.Frame{Data: reqData, Size: len(reqData)}}
-			seq := tx.AddMessage(req)
+			seq := tx.AddMessage(&req)
 			row := tx.AddRow(Row{Conn: 1, Kind: protocol.KindRequest, Method: tx.Intern(method),
 				Status: protocol.StatusPending, Req: seq, ReqAt: at, ReqSize: len(reqData)})
 			at = at.Add(time.Microsecond)
 			resp := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(37 * time.Microsecond),
 				Frame: protocol.Frame{Data: respData, Size: len(respData)}}
-			resp.Seq = tx.AddMessage(resp)
+			resp.Seq = tx.AddMessage(&resp)
 			tx.Answer(row, &resp)
 		}
 	}
@@ -66,11 +66,11 @@ func BenchmarkRowsWindow(b *testing.B) {
 	s.Update(func(tx *Tx) {
 		for i := range DefaultMaxMessages / 2 {
 			at := t0.Add(time.Duration(i) * time.Microsecond)
-			seq := tx.AddMessage(protocol.Message{Conn: 1, At: at, Frame: protocol.Frame{Data: payload, Size: 64}})
+			seq := tx.AddMessage(&protocol.Message{Conn: 1, At: at, Frame: protocol.Frame{Data: payload, Size: 64}})
 			row := tx.AddRow(Row{Conn: 1, Method: "m", Status: protocol.StatusPending, Req: seq, ReqAt: at})
 			resp := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(time.Millisecond),
 				Frame: protocol.Frame{Data: payload, Size: 64}}
-			resp.Seq = tx.AddMessage(resp)
+			resp.Seq = tx.AddMessage(&resp)
 			tx.Answer(row, &resp)
 		}
 	})
@@ -100,7 +100,7 @@ func BenchmarkAddMessage16K(b *testing.B) {
 	s := New(Config{MaxBytes: 64 << 20})
 	payload := make([]byte, 16<<10)
 	m := protocol.Message{Conn: 1, At: t0, Frame: protocol.Frame{Data: payload, Size: len(payload)}}
-	fn := func(tx *Tx) { tx.AddMessage(m) }
+	fn := func(tx *Tx) { tx.AddMessage(&m) }
 	for range 2 * (64 << 20) / len(payload) {
 		s.Update(fn)
 	}

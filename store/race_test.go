@@ -81,7 +81,7 @@ func TestConcurrentReaders(t *testing.T) {
 			var rows [8]uint64
 			for i := range rows {
 				at := ms(b*10 + i)
-				seq := tx.AddMessage(protocol.Message{Conn: conn, At: at,
+				seq := tx.AddMessage(&protocol.Message{Conn: conn, At: at,
 					Frame: protocol.Frame{Data: payload, Size: len(payload)}})
 				rows[i] = tx.AddRow(Row{Conn: conn, Method: tx.Intern([]byte("add")), Status: protocol.StatusPending,
 					Req: seq, ReqAt: at})
@@ -89,7 +89,7 @@ func TestConcurrentReaders(t *testing.T) {
 			for i, row := range rows {
 				m := protocol.Message{Conn: conn, Dir: protocol.S2C, At: ms(b*10 + i + 3),
 					Frame: protocol.Frame{Data: payload, Size: len(payload)}}
-				m.Seq = tx.AddMessage(m)
+				m.Seq = tx.AddMessage(&m)
 				if i%4 == 3 {
 					tx.SetStatus(row, protocol.StatusNoReply)
 				} else {

@@ -15,14 +15,14 @@ var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 
 // newMsg returns a message of conn with payload data, read at at.
-func newMsg(conn uint64, dir protocol.Dir, at time.Time, data string) protocol.Message {
+func newMsg(conn uint64, dir protocol.Dir, at time.Time, data string) *protocol.Message {
 	b := []byte(data)
-	return protocol.Message{Conn: conn, Dir: dir, At: at,
+	return &protocol.Message{Conn: conn, Dir: dir, At: at,
 		Frame: protocol.Frame{Data: b, Size: len(b), Wire: len(b) + 1}}
 }
 
 // addLone stores a message and a lone row for it, returning both seqs.
-func addLone(s *Store, m protocol.Message) (msg, row uint64) {
+func addLone(s *Store, m *protocol.Message) (msg, row uint64) {
 	s.Update(func(tx *Tx) {
 		msg = tx.AddMessage(m)
 		row = tx.AddRow(Row{Conn: m.Conn, Dir: m.Dir, Kind: protocol.KindNotification,
@@ -48,7 +48,7 @@ func answer(s *Store, conn, row uint64, at time.Time, isErr bool) {
 		m := newMsg(conn, protocol.S2C, at, `{"result":1}`)
 		m.Info.IsError = isErr
 		m.Seq = tx.AddMessage(m)
-		tx.Answer(row, &m)
+		tx.Answer(row, m)
 	})
 }
 

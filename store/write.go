@@ -170,15 +170,16 @@ func (tx *Tx) CloseConn(id uint64, at time.Time, err string) {
 	tx.changed = true
 }
 
-// AddMessage stores m, assigning and returning its Seq (from 1, strictly
-// increasing). The payload (m.Frame.Data) is copied into the store, and so
+// AddMessage stores m (which it only reads: a pointer, not a copy of a
+// couple of hundred bytes per frame), assigning and returning its Seq (from
+// 1, strictly increasing); the caller sets m.Seq. The payload (m.Frame.Data) is copied into the store, and so
 // are m.Info.ID and m.Info.Method when they do not alias the payload: once
 // AddMessage returns, the store holds nothing of the caller's. Error
 // reasons are interned (beyond 4096 distinct ones they read back as
 // "(reason table full)"); m.At reads back equal, in UTC if it was, in local
 // time otherwise. The oldest messages (and rows that refer to them) are
 // evicted to stay within the bounds.
-func (tx *Tx) AddMessage(m protocol.Message) uint64 {
+func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	s := tx.s
 	for s.msgs.len() >= s.maxMessages {
 		tx.evictMessage()
@@ -186,12 +187,13 @@ func (tx *Tx) AddMessage(m protocol.Message) uint64 {
 	data := m.Frame.Data
 	r := msgRec{conn: m.Conn, size: m.Frame.Size, wire: m.Frame.Wire, dir: m.Dir, kind: m.Info.Kind, frm: m.Framing,
 		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err)}
+	truncated := m.Frame.Truncated
 	if len(data) > maxPayload {
-		data, m.Frame.Truncated = data[:maxPayload], true
+		data, truncated = data[:maxPayload], true
 	}
 	var utc bool
 	r.at, utc = s.stamp(m.At)
-	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(m.Frame.Truncated, mTruncated) |
+	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
 	parts := [4][]byte{data}
 	np, end := 1, uint32(len(data))

@@ -30,13 +30,13 @@ func millionStore(b *testing.B) *store.Store {
 				req := protocol.Message{Conn: uint64(i%8 + 1), Dir: protocol.C2S, At: at,
 					Frame: protocol.Frame{Data: data, Size: len(data)},
 					Info:  protocol.Info{Kind: protocol.KindRequest, ID: []byte(strconv.Itoa(i)), Method: []byte(methods[i%len(methods)])}}
-				req.Seq = tx.AddMessage(req)
+				req.Seq = tx.AddMessage(&req)
 				row := tx.AddRow(store.Row{Conn: req.Conn, Dir: protocol.C2S, Kind: protocol.KindRequest,
 					ID: string(req.Info.ID), Method: tx.Intern(req.Info.Method), Status: protocol.StatusPending,
 					Req: req.Seq, ReqAt: at, ReqSize: len(data)})
 				r := protocol.Message{Conn: req.Conn, Dir: protocol.S2C, At: at.Add(time.Duration(i%997) * time.Microsecond),
 					Frame: protocol.Frame{Data: resp, Size: len(resp)}, Info: protocol.Info{Kind: protocol.KindResponse, ID: req.Info.ID}}
-				r.Seq = tx.AddMessage(r)
+				r.Seq = tx.AddMessage(&r)
 				tx.Answer(row, &r)
 			}
 		})

@@ -33,7 +33,7 @@ func msgOf(conn uint64, dir protocol.Dir, at time.Time, data string) protocol.Me
 // request stores a request and its pending row; it returns the row seq.
 func (f *filler) request(conn uint64, dir protocol.Dir, at time.Time, data string) uint64 {
 	m := msgOf(conn, dir, at, data)
-	m.Seq = f.tx.AddMessage(m)
+	m.Seq = f.tx.AddMessage(&m)
 	return f.tx.AddRow(store.Row{Conn: conn, Dir: dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
 		Method: string(m.Info.Method), Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size})
 }
@@ -41,14 +41,14 @@ func (f *filler) request(conn uint64, dir protocol.Dir, at time.Time, data strin
 // answer stores a response to row.
 func (f *filler) answer(row, conn uint64, dir protocol.Dir, at time.Time, data string) {
 	m := msgOf(conn, dir, at, data)
-	m.Seq = f.tx.AddMessage(m)
+	m.Seq = f.tx.AddMessage(&m)
 	f.tx.Answer(row, &m)
 }
 
 // lone stores a message that expects no reply (notification, raw, orphan).
 func (f *filler) lone(conn uint64, dir protocol.Dir, at time.Time, data string, status protocol.Status) uint64 {
 	m := msgOf(conn, dir, at, data)
-	m.Seq = f.tx.AddMessage(m)
+	m.Seq = f.tx.AddMessage(&m)
 	r := store.Row{Conn: conn, Dir: dir, Kind: m.Info.Kind, ID: string(m.Info.ID), Method: string(m.Info.Method),
 		Status: status, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size}
 	if status == protocol.StatusOrphan {
@@ -102,7 +102,7 @@ func demoStore(t testing.TB) *store.Store {
 		big := msgOf(2, protocol.C2S, at, `{"jsonrpc":"2.0","id":9,"method":"upload","params":{"blob":"AAAAAAAAAAAAAAAA`)
 		big.Frame.Size, big.Frame.Truncated = 5<<20, true
 		big.Info = protocol.Info{Kind: protocol.KindRequest, ID: []byte("9"), Method: []byte("upload")}
-		big.Seq = tx.AddMessage(big)
+		big.Seq = tx.AddMessage(&big)
 		tx.AddRow(store.Row{Conn: 2, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "9", Method: "upload",
 			Status: protocol.StatusPending, Req: big.Seq, ReqAt: at, ReqSize: big.Frame.Size})
 		at = at.Add(ms(20))

@@ -21,12 +21,12 @@ func injectedStore(t testing.TB) *store.Store {
 		at := t0.Add(2 * time.Second)
 		req := msgOf(1, protocol.C2S, at, `{"rid":900001,"method":"divide","params":[1,0]}`)
 		req.Injected = true
-		req.Seq = tx.AddMessage(req)
+		req.Seq = tx.AddMessage(&req)
 		row := tx.AddRow(store.Row{Conn: 1, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "900001", Method: "divide",
 			Status: protocol.StatusPending, Injected: true, Req: req.Seq, ReqAt: at, ReqSize: req.Frame.Size})
 		resp := msgOf(1, protocol.S2C, at.Add(3*time.Millisecond), `{"rid":900001,"success":false,"error":"division by zero"}`)
 		resp.Withheld = true
-		resp.Seq = tx.AddMessage(resp)
+		resp.Seq = tx.AddMessage(&resp)
 		tx.Answer(row, &resp)
 	})
 	return st

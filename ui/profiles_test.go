@@ -35,11 +35,11 @@ func profileStore(t testing.TB) *store.Store {
 		pair := func(f protocol.Framing, conn uint64, req, resp string) {
 			at = at.Add(10 * time.Millisecond)
 			m := profMsg(f, conn, protocol.C2S, at, req)
-			m.Seq = tx.AddMessage(m)
+			m.Seq = tx.AddMessage(&m)
 			row := tx.AddRow(store.Row{Conn: conn, Dir: m.Dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
 				Method: string(m.Info.Method), Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size})
 			r := profMsg(f, conn, protocol.S2C, at.Add(2*time.Millisecond), resp)
-			r.Seq = tx.AddMessage(r)
+			r.Seq = tx.AddMessage(&r)
 			tx.Answer(row, &r)
 		}
 		pair(protocol.FramingHTTP, 1, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -51,7 +51,7 @@ func profileStore(t testing.TB) *store.Store {
 		pair(protocol.FramingMsgpack, 3, "\x94\x00\x01\xb2nvim_buf_set_lines\x95\x00\x2a\xff\xc3\x91\xa2hi", "\x94\x01\x01\xc0\xc0")
 		at = at.Add(10 * time.Millisecond)
 		n := profMsg(protocol.FramingMsgpack, 3, protocol.S2C, at, "\x93\x02\xb4nvim_buf_lines_event\x91\xd4\x00\x01")
-		n.Seq = tx.AddMessage(n)
+		n.Seq = tx.AddMessage(&n)
 		tx.AddRow(store.Row{Conn: 3, Dir: n.Dir, Kind: n.Info.Kind, Method: string(n.Info.Method), Req: n.Seq, ReqAt: at, ReqSize: n.Frame.Size})
 	})
 	return st
