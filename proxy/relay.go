@@ -169,11 +169,8 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own b
 	stop := context.AfterFunc(ctx, func() { c.close(errStopped) })
 	defer stop()
 	c.dirs[protocol.S2C].dst = client
-	if !r.track(c) {
-		client.Close()
-		return
-	}
-	defer r.untrack(c)
+	// The peer is set before the connection is tracked: Conns hands it to
+	// other goroutines (the control port looks for its own by Peer).
 	c.peer = &event.Peer{
 		Client:   addrString(client.RemoteAddr()),
 		Listen:   r.listenAddr(),
@@ -181,6 +178,11 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own b
 		Own:      own,
 	}
 	c.peer.PID, c.peer.UID = peerCred(client)
+	if !r.track(c) {
+		client.Close()
+		return
+	}
+	defer r.untrack(c)
 	r.put(event.Event{Type: event.Open, Conn: c.id, At: time.Now(), Peer: c.peer})
 
 	up, err := r.Dial(ctx)
