@@ -15,6 +15,7 @@ import (
 
 	"sockscope/capture"
 	"sockscope/protocol"
+	"sockscope/proxy"
 	"sockscope/session"
 	"sockscope/store"
 )
@@ -108,7 +109,7 @@ func (s *Server) Serve(ctx context.Context, st *store.Store, ctl Port) {
 		if err != nil {
 			return
 		}
-		if uid, ok := peerUID(c); !ok || uid != os.Getuid() {
+		if _, uid := proxy.PeerCred(c); uid < 0 || uid != os.Getuid() {
 			c.Close() // another user's process: the mode should have stopped it
 			continue
 		}

@@ -6,10 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerCred returns the pid and uid of the process at the other end of a
+// PeerCred returns the pid and uid of the process at the other end of a
 // Unix socket, from LOCAL_PEERCRED and LOCAL_PEERPID. Its name is left to
 // ProcessName, off the accept path.
-func peerCred(c net.Conn) (pid, uid int) {
+func PeerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	uc, ok := c.(*net.UnixConn)
 	if !ok {

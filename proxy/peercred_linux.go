@@ -9,10 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerCred returns the pid and uid of the process at the other end of a
+// PeerCred returns the pid and uid of the process at the other end of a
 // Unix socket, from SO_PEERCRED: one system call, cheap enough for the
 // accept path. Its name is left to ProcessName, off that path.
-func peerCred(c net.Conn) (pid, uid int) {
+func PeerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	uc, ok := c.(*net.UnixConn)
 	if !ok {

@@ -4,8 +4,8 @@ package proxy
 
 import "net"
 
-// peerCred knows nothing of the peer on this system.
-func peerCred(c net.Conn) (pid, uid int) { return -1, -1 }
+// PeerCred knows nothing of the peer on this system.
+func PeerCred(c net.Conn) (pid, uid int) { return -1, -1 }
 
 // ProcessName knows no process names on this system.
 func ProcessName(pid int) string { return "" }

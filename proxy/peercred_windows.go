@@ -7,12 +7,12 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// peerCred returns the pid of the process at the other end of a named pipe
+// PeerCred returns the pid of the process at the other end of a named pipe
 // connection, from GetNamedPipeClientProcessId: one call, cheap enough for
 // the accept path. A Windows user is a SID, not a number: uid is -1. Its
 // name is left to ProcessName, off that path. Anything but a pipe (TCP)
 // tells nothing.
-func peerCred(c net.Conn) (pid, uid int) {
+func PeerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	f, ok := c.(interface{ Fd() uintptr }) // go-winio's pipe connections
 	if !ok {

@@ -177,7 +177,7 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own b
 		Upstream: r.Upstream,
 		Own:      own,
 	}
-	c.peer.PID, c.peer.UID = peerCred(client)
+	c.peer.PID, c.peer.UID = PeerCred(client)
 	if !r.track(c) {
 		client.Close()
 		return
