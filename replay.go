@@ -177,11 +177,7 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
-	lo := replay.LoadOptions{MaxBytes: o.maxBytes}
-	if o.ids != "" {
-		lo.IDFields = strings.Split(o.ids, ",")
-	}
-	rec, err := replay.Load(ctx, file, lo)
+	rec, err := loadRecording(ctx, file, o.ids, o.maxBytes)
 	if err != nil {
 		return fail(err)
 	}
@@ -263,4 +259,14 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// loadRecording decodes the session file for replay or serve, with the
+// id fields --id names (ids, comma-separated) and --max-bytes.
+func loadRecording(ctx context.Context, file, ids string, maxBytes int64) (*replay.Recording, error) {
+	lo := replay.LoadOptions{MaxBytes: maxBytes}
+	if ids != "" {
+		lo.IDFields = strings.Split(ids, ",")
+	}
+	return replay.Load(ctx, file, lo)
 }

@@ -158,15 +158,11 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if o.listen == "" {
 		return runTakeover(ctx, o, up)
 	}
-	la, err := proxy.ParseAddr(o.listen)
+	la, lc, err := listenConfig(o.listen, o.mode, o.pipeSDDL)
 	if err != nil {
 		return err
 	}
-	mode, err := strconv.ParseUint(orDefault(o.mode, "0600"), 8, 32)
-	if err != nil {
-		return fmt.Errorf("--mode %q: want an octal file mode like 0600", o.mode)
-	}
-	ln, err := proxy.ListenConfig{Mode: os.FileMode(mode), PipeSDDL: o.pipeSDDL}.Listen(la)
+	ln, err := lc.Listen(la)
 	if err != nil {
 		return err
 	}
@@ -176,6 +172,20 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 		return err
 	}
 	return serve(ctx, o, e, src, fs, src.Listen())
+}
+
+// listenConfig reads --listen, --mode (octal, 0600 by default) and
+// --pipe-sddl.
+func listenConfig(listen, mode, sddl string) (proxy.Addr, proxy.ListenConfig, error) {
+	la, err := proxy.ParseAddr(listen)
+	if err != nil {
+		return la, proxy.ListenConfig{}, err
+	}
+	m, err := strconv.ParseUint(orDefault(mode, "0600"), 8, 32)
+	if err != nil {
+		return la, proxy.ListenConfig{}, fmt.Errorf("--mode %q: want an octal file mode like 0600", mode)
+	}
+	return la, proxy.ListenConfig{Mode: os.FileMode(m), PipeSDDL: sddl}, nil
 }
 
 func orDefault(s, def string) string {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -89,25 +87,17 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 		}
 		cfg.Forward = proxy.DialFunc(a)
 	}
-	la, err := proxy.ParseAddr(o.listen)
+	la, lc, err := listenConfig(o.listen, o.mode, "")
 	if err != nil {
 		return err
-	}
-	mode, err := strconv.ParseUint(orDefault(o.mode, "0600"), 8, 32)
-	if err != nil {
-		return fmt.Errorf("--mode %q: want an octal file mode like 0600", o.mode)
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
-	lo := replay.LoadOptions{MaxBytes: o.maxBytes}
-	if o.ids != "" {
-		lo.IDFields = strings.Split(o.ids, ",")
-	}
-	rec, err := replay.Load(ctx, file, lo)
+	rec, err := loadRecording(ctx, file, o.ids, o.maxBytes)
 	if err != nil {
 		return err
 	}
-	ln, err := proxy.ListenConfig{Mode: os.FileMode(mode)}.Listen(la)
+	ln, err := lc.Listen(la)
 	if err != nil {
 		return err
 	}
