@@ -155,7 +155,7 @@ func attach(ctx context.Context, paths []string) error {
 	defer cancel()
 	e.Start(ctx, srcs...)
 	label := "attached to " + strings.Join(whats, "; ")
-	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: feedControl{feed.NewControl(remotes...)},
+	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: uiSender{feed.NewControl(remotes...)},
 		Feed: func() ui.FeedStatus { return feedStatus(remotes) }})
 	cancel()
 	e.Stop()
@@ -173,19 +173,6 @@ func noFeed(path string, err error) error {
 		who = "with pid " + strconv.Itoa(pid)
 	}
 	return fmt.Errorf("no sockscope %s is running with a feed (%v); `sockscope attach --list` lists those that are", who, err)
-}
-
-// feedControl is an attached view's control port as the UI's.
-type feedControl struct{ c *feed.Control }
-
-func (f feedControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
-	s, err := f.c.Send(ctx, conn, dir, msg)
-	return ui.Sent(s), err
-}
-
-func (f feedControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
-	s, err := f.c.SendNew(ctx, like, msg)
-	return ui.Sent(s), err
 }
 
 // feedStatus is what the feeds skipped this view, and whether one ended.

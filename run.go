@@ -93,7 +93,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
 		}
 	} else {
-		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: uiControl{e}}
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: newUIControl(e)}
 		if path, _, _ := e.Recording(); path != "" {
 			uo.RecordPath = path
 			uo.RecordStatus = func() (int64, error) {
@@ -119,18 +119,34 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 	return uiErr
 }
 
-// uiControl is the capture engine as the UI's control port.
-type uiControl struct{ e *capture.Engine }
+// sender sends for the UI: the capture engine, or an attached view's feed
+// control.
+type sender interface {
+	Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (capture.Sent, error)
+	SendNew(ctx context.Context, like uint64, msg []byte) (capture.Sent, error)
+}
 
-func (c uiControl) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
-	s, err := c.e.Send(ctx, conn, dir, msg)
+// uiSender is a sender as the UI's control port.
+type uiSender struct{ s sender }
+
+func (u uiSender) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (ui.Sent, error) {
+	s, err := u.s.Send(ctx, conn, dir, msg)
 	return ui.Sent(s), err
 }
 
-func (c uiControl) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
-	s, err := c.e.SendNew(ctx, like, msg)
+func (u uiSender) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent, error) {
+	s, err := u.s.SendNew(ctx, like, msg)
 	return ui.Sent(s), err
 }
+
+// uiControl is the capture engine as the UI's control port and
+// interceptor (intercept.go).
+type uiControl struct {
+	uiSender
+	e *capture.Engine
+}
+
+func newUIControl(e *capture.Engine) uiControl { return uiControl{uiSender{e}, e} }
 
 // feedHeader is the session header a feed streams: the engine's settings.
 func feedHeader(cfg capture.Config) session.Header {

@@ -79,7 +79,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		go func() {
 			defer close(uiDone)
 			// Quitting the UI leaves the child running: it is the parent's.
-			err := ui.Run(run, e.Store, ui.Options{Listen: "stdio", Upstream: name, Control: uiControl{e}, TTY: tty, NoSignals: true})
+			err := ui.Run(run, e.Store, ui.Options{Listen: "stdio", Upstream: name, Control: newUIControl(e), TTY: tty, NoSignals: true})
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "sockscope: ui:", err)
 			}
