@@ -2,9 +2,7 @@ package capture
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,11 +24,7 @@ func TestInterceptGopls(t *testing.T) {
 
 	lsp := lsptest.NewClient(lsptest.Dial(t, front))
 	defer lsp.Close()
-	uri := "file://" + filepath.Join(ws, "main.go")
-	lsp.Call(t, 1, "initialize", fmt.Sprintf(`{"processId":%d,"rootUri":"file://%s","capabilities":{}}`, os.Getpid(), ws))
-	lsp.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
-	src, _ := json.Marshal(lsptest.Source)
-	lsp.Send([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":%q,"languageId":"go","version":1,"text":%s}}}`, uri, src)))
+	uri := lsp.Open(t, ws, `{}`)
 	hover := func(line, char int) string {
 		return fmt.Sprintf(`{"textDocument":{"uri":%q},"position":{"line":%d,"character":%d}}`, uri, line, char)
 	}

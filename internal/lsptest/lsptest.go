@@ -116,15 +116,24 @@ func (l *Client) Call(t testing.TB, id int, method, params string) []byte {
 	return r
 }
 
-// Session runs an editor's session on ws: initialize, initialized,
-// didOpen of main.go, a hover on Greet (which it checks), shutdown.
-func (l *Client) Session(t testing.TB, ws string) {
+// Open starts an editor's session on ws: initialize (request 1, with the
+// client capabilities caps, a JSON object), initialized, didOpen of
+// main.go. It returns main.go's URI.
+func (l *Client) Open(t testing.TB, ws, caps string) string {
 	t.Helper()
 	uri := "file://" + filepath.Join(ws, "main.go")
-	l.Call(t, 1, "initialize", fmt.Sprintf(`{"processId":%d,"rootUri":"file://%s","capabilities":{"workspace":{"configuration":true,"didChangeWatchedFiles":{"dynamicRegistration":true}},"window":{"workDoneProgress":true}}}`, os.Getpid(), ws))
+	l.Call(t, 1, "initialize", fmt.Sprintf(`{"processId":%d,"rootUri":"file://%s","capabilities":%s}`, os.Getpid(), ws, caps))
 	l.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
 	src, _ := json.Marshal(Source)
 	l.Send([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":%q,"languageId":"go","version":1,"text":%s}}}`, uri, src)))
+	return uri
+}
+
+// Session runs an editor's session on ws: Open, a hover on Greet (which it
+// checks), shutdown.
+func (l *Client) Session(t testing.TB, ws string) {
+	t.Helper()
+	uri := l.Open(t, ws, `{"workspace":{"configuration":true,"didChangeWatchedFiles":{"dynamicRegistration":true}},"window":{"workDoneProgress":true}}`)
 	hover := fmt.Sprintf(`{"textDocument":{"uri":%q},"position":{"line":7,"character":15}}`, uri)
 	if r := l.Call(t, 2, "textDocument/hover", hover); !strings.Contains(string(r), "Greet says hello") {
 		t.Fatalf("hover: %s", r)
