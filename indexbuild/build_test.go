@@ -25,24 +25,36 @@ func decodeStore(t *testing.T, path string) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	src := capture.NewFile(f)
-	h, err := src.Header()
+	h, err := capture.NewFile(f).Header()
+	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	framing, _ := protocol.ParseFraming(h.Framing)
-	e, err := capture.New(capture.Config{Framing: framing, IDFields: h.IDFields, Lossless: true,
+	st := decodeWith(t, path, capture.Config{Framing: framing, IDFields: h.IDFields, Lossless: true,
 		MaxMessages: 10_000_000, MaxBytes: 1 << 30})
+	if ev := st.Totals().Evicted; ev != 0 {
+		t.Fatalf("the store evicted %d messages: the comparison needs them all", ev)
+	}
+	return st
+}
+
+// decodeWith decodes the session file at path through capture.File with
+// cfg and returns the store.
+func decodeWith(t *testing.T, path string, cfg capture.Config) *store.Store {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Start(context.Background(), src)
-	if err := e.Wait(context.Background()); err != nil {
+	defer f.Close()
+	e, err := capture.New(cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := e.Store.Totals().Evicted; ev != 0 {
-		t.Fatalf("the store evicted %d messages: the comparison needs them all", ev)
+	e.Start(context.Background(), capture.NewFile(f))
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	return e.Store
 }
@@ -258,17 +270,8 @@ func TestSearchPastTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A store bounded to 256 KiB keeps only the end of the file.
-	f, _ := os.Open(path)
-	defer f.Close()
-	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, MaxBytes: 256 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Start(context.Background(), capture.NewFile(f))
-	if err := e.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n := matches(e.Store, q); n != 0 {
+	st := decodeWith(t, path, capture.Config{Framing: protocol.FramingLines, Lossless: true, MaxBytes: 256 << 10})
+	if n := matches(st, q); n != 0 {
 		t.Fatalf("the bounded store still has the needle (%d rows): the test shows nothing", n)
 	}
 	v := openBuilt(t, path, false)

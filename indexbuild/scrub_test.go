@@ -3,7 +3,6 @@ package indexbuild
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,17 +21,8 @@ func TestPayloadSearchPastTheStore(t *testing.T) {
 	if err := sessiongen.Write(path, sessiongen.Config{Size: 3 << 20, Seed: 7, Needle: "early-needle", NeedleAt: 20 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, MaxBytes: 256 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Start(context.Background(), capture.NewFile(f))
-	if err := e.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if first, _ := e.Store.RowBounds(); first < 100 {
+	st := decodeWith(t, path, capture.Config{Framing: protocol.FramingLines, Lossless: true, MaxBytes: 256 << 10})
+	if first, _ := st.RowBounds(); first < 100 {
 		t.Fatalf("the bounded store kept from row %d: the test shows nothing", first)
 	}
 	v := openBuilt(t, path, false)
@@ -47,7 +37,7 @@ func TestPayloadSearchPastTheStore(t *testing.T) {
 		t.Fatalf("%d rows hold the needle, want 1", s.Hits())
 	}
 	seq, ok := s.Next(0, false)
-	if first, _ := e.Store.RowBounds(); !ok || seq >= first {
+	if first, _ := st.RowBounds(); !ok || seq >= first {
 		t.Fatalf("hit at row %d (%v): the store kept rows from %d", seq, ok, first)
 	}
 	m, _ := v.Message(mustRow(t, v, seq).Req)
