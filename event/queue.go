@@ -3,6 +3,7 @@ package event
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"sockscope/protocol"
 )
@@ -36,6 +37,7 @@ type Queue struct {
 	filling chan struct{}
 	waiting chan struct{} // cap 1: a lossless Put began to wait for room
 	done    chan struct{} // closed by Close
+	rest    *time.Timer   // the consumer's (Rest)
 
 	droppedEvents, droppedBytes atomic.Uint64
 	waits                       atomic.Uint64 // lossless Puts that waited for room

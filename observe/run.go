@@ -6,17 +6,6 @@ import (
 	"sockscope/event"
 )
 
-// After a batch of fewer than quietEvents events, none of them larger than
-// quietBytes, the observer waits quietWait before taking the next, unless
-// the queue fills up meanwhile (event.Queue.Filling). Every wake-up of the
-// observer takes a core from the relay for a moment: waiting 1 ms instead
-// of 5 added about 6 µs to the median of a one-at-a-time round trip.
-const (
-	quietEvents = 64
-	quietBytes  = 4 << 10
-	quietWait   = 5 * time.Millisecond
-)
-
 // stepsPerBatch is about how many steps Run parses into a batch before it
 // hands the batch to commit (a batch always holds whole events): the relay
 // hands over up to DefaultQueueBytes at once, which at 64 bytes a frame
@@ -26,27 +15,19 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
-// Decoding runs at the relay's priority, on Run's goroutine. With
-// Config.Yield and SOCKSCOPE_DECODER_PRIORITY set, it runs on a thread of
-// lowered priority instead: an experiment, off by default, because the
-// Go runtime then stalls the relay (see lowDecoder).
+// Decoding runs on Run's goroutine. (To keep it off the CPU the relay and
+// the peers need, a run without UI decodes in a process of its own, at the
+// lowest priority: package split.)
 //
 // While the relay waits for the observer (a lossless queue that filled up),
-// the observer's speed is the traffic's: Run then decodes on its own
-// goroutine, at normal priority (taking the rest of the events from the
-// low-priority one at its next batch), and commits each batch on a second
-// goroutine while it parses the next, so that decoding takes two cores.
+// the observer's speed is the traffic's: Run then commits each batch on a
+// second goroutine while it parses the next, so that decoding takes two
+// cores.
 // (On two cores, the second goroutine made --lossless 64 B calls 30 %
 // faster, but cost a busy relay that was not waiting 15-20 % of its 64 B
 // throughput without --lossless, and 4 % at 16 KiB with it.)
 func (o *Observer) Run(q *event.Queue) {
 	p := o.newPipeline()
-	var low *lowDecoder
-	if prio := lowPriority(); o.cfg.Yield && prio != "" {
-		low = newLowDecoder(o, p, prio)
-	}
-	quiet := time.NewTimer(quietWait)
-	quiet.Stop()
 	var (
 		evs   []event.Event
 		waits uint64
@@ -59,46 +40,22 @@ func (o *Observer) Run(q *event.Queue) {
 		w := q.Waits()
 		relayWaited := w != waits
 		waits = w
-		light := len(evs) < quietEvents
-		for i := range evs {
-			light = light && len(evs[i].Data) < quietBytes
-		}
-		i := 0
-		if low != nil && !relayWaited {
-			// What the low-priority goroutine leaves, it leaves because
-			// the relay now waits.
-			i = low.decode(evs, q.Waiting())
-			relayWaited = i < len(evs)
-		}
-		o.decode(p, evs, i, relayWaited, nil)
+		light := event.Light(evs)
+		o.decode(p, evs, relayWaited)
 		clear(evs)
 		if light {
-			// Light traffic: wait for more rather than be woken by the
-			// relay for every read, which costs the relay a wake-up on its
-			// way (tens of µs a round trip). Heavy traffic is decoded at
-			// once, while the bytes are still in the cache.
-			quiet.Reset(quietWait)
-			select {
-			case <-quiet.C:
-			case <-q.Filling():
-				quiet.Stop()
-			}
+			q.Rest() // heavy traffic is decoded at once, while in the cache
 		}
-	}
-	if low != nil {
-		low.close()
 	}
 	p.close()
 	o.finish(time.Now())
 }
 
-// decode parses evs from the i-th on into batches of about stepsPerBatch
-// steps, which then own the events (and release them once committed), and
-// commits them, on p's committing goroutine if async. It returns how many
-// events it took: all of them, unless stop (if not nil) reports true
-// after a batch.
-func (o *Observer) decode(p *pipeline, evs []event.Event, i int, async bool, stop func() bool) int {
-	for i < len(evs) {
+// decode parses evs into batches of about stepsPerBatch steps, which then
+// own the events (and release them once committed), and commits them, on
+// p's committing goroutine if async.
+func (o *Observer) decode(p *pipeline, evs []event.Event, async bool) {
+	for i := 0; i < len(evs); {
 		b := p.get()
 		for i < len(evs) && len(b.steps) < stepsPerBatch && b.panic == "" {
 			b.events = append(b.events, evs[i])
@@ -106,11 +63,7 @@ func (o *Observer) decode(p *pipeline, evs []event.Event, i int, async bool, sto
 			i++
 		}
 		p.commit(b, async)
-		if stop != nil && stop() {
-			break
-		}
 	}
-	return i
 }
 
 // pipeline takes Run's parsed batches to commit, in order: on a goroutine
