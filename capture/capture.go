@@ -63,9 +63,11 @@ type Config struct {
 	Sinks []observe.Sink
 	// Intercept holds frames for the user and runs rules on them.
 	Intercept Intercept
-	// Yield says the sources relay live traffic, whose programs must keep
-	// the CPU (observe.Config.Yield).
-	Yield bool
+	// Decoder, if set, decodes the events instead of the engine's own
+	// observer (in a process of its own: package split). The engine then
+	// keeps no store, and Record, Dump and Sinks are the Decoder's to
+	// write.
+	Decoder Decoder
 	// Dropped, if set, reports events a source lost before they reached
 	// the queue (an attached feed that skipped ahead): they count with the
 	// queue's own drops.
@@ -82,10 +84,12 @@ type Source interface {
 // Engine is one running data path. Create it with New, start it with
 // Start, end it with Stop.
 type Engine struct {
-	// Store holds what the observer decoded: the UI reads it.
+	// Store holds what the observer decoded: the UI reads it. It is nil
+	// with a Config.Decoder.
 	Store *store.Store
 
 	cfg     Config
+	decoded Decoded // what the control port asks of the decoded traffic
 	q       *event.Queue
 	obs     *observe.Observer
 	rec     *session.Recorder
@@ -112,7 +116,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:     cfg,
-		Store:   store.New(store.Config{MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, MaxConns: store.DefaultMaxConns}),
 		q:       event.NewQueue(0, cfg.Lossless),
 		srcErr:  make(chan error, 16),
 		obsDone: make(chan struct{}),
@@ -122,6 +125,15 @@ func New(cfg Config) (*Engine, error) {
 	if e.ic, err = newInterceptor(e, cfg.Intercept); err != nil {
 		return nil, err
 	}
+	if cfg.Decoder != nil {
+		if cfg.Record != "" || cfg.Dump != nil || len(cfg.Sinks) > 0 {
+			return nil, errors.New("capture: a Decoder writes the outputs, not the engine")
+		}
+		e.decoded = cfg.Decoder
+		return e, nil
+	}
+	e.Store = store.New(store.Config{MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, MaxConns: store.DefaultMaxConns})
+	e.decoded = StoreDecoded(e.Store, cfg.Framing)
 	sinks := cfg.Sinks
 	if cfg.Record != "" {
 		h := cfg.Header
@@ -146,7 +158,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.dropped, ProcessName: proxy.ProcessName, Yield: cfg.Yield,
+		Sinks: sinks, Dropped: e.dropped, ProcessName: proxy.ProcessName,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)
@@ -162,9 +174,13 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) Start(ctx context.Context, sources ...Source) {
 	// The store is the one big consumer of memory: let the GC work harder
 	// rather than let the heap grow far past the store's bound.
-	debug.SetMemoryLimit(e.cfg.MaxBytes + 48<<20)
 	go func() {
-		e.obs.Run(e.q)
+		if e.cfg.Decoder != nil {
+			e.cfg.Decoder.Run(e.q)
+		} else {
+			debug.SetMemoryLimit(e.cfg.MaxBytes + 48<<20)
+			e.obs.Run(e.q)
+		}
 		close(e.obsDone)
 	}()
 	e.ctx, e.cancel = context.WithCancel(ctx)
@@ -220,7 +236,7 @@ func (e *Engine) Stop() error {
 		default:
 		}
 		if e.rec != nil {
-			ev, by := e.q.Dropped()
+			ev, by := e.dropped()
 			e.rec.End(time.Now(), ev, by)
 			closeIndex(e.idx, e.rec.Path(), e.rec.Err() == nil)
 			if err := e.rec.Err(); err != nil && e.stopErr == nil {
@@ -241,13 +257,19 @@ func (e *Engine) dropped() (events, bytes uint64) {
 	return events, bytes
 }
 
-// Counts returns the observer's totals. Call it after Stop.
-func (e *Engine) Counts() observe.Counts { return e.obs.Counts() }
+// Counts returns the observer's totals (none with a Config.Decoder). Call
+// it after Stop.
+func (e *Engine) Counts() observe.Counts {
+	if e.obs == nil {
+		return observe.Counts{}
+	}
+	return e.obs.Counts()
+}
 
 // Summary is the line printed at exit. Call it after Stop.
 func (e *Engine) Summary() string {
-	ev, by := e.q.Dropped()
-	s := fmt.Sprintf("sockscope: %s; dropped %d events (%d bytes)", e.obs.Counts(), ev, by)
+	ev, by := e.dropped()
+	s := fmt.Sprintf("sockscope: %s; dropped %d events (%d bytes)", e.Counts(), ev, by)
 	if e.rec != nil {
 		s += fmt.Sprintf("; recorded %d bytes to %s", e.rec.Size(), e.rec.Path())
 	}

@@ -10,7 +10,6 @@ import (
 
 	"sockscope/protocol"
 	"sockscope/proxy"
-	"sockscope/store"
 )
 
 // Timeouts of the way back, said once.
@@ -48,6 +47,16 @@ func (e *Engine) relay() (*Relay, error) {
 	return nil, errNoSender
 }
 
+// sender returns the Source that sends for the engine, if not its relay.
+func (e *Engine) sender() Sender {
+	for _, s := range e.sources {
+		if s, ok := s.(Sender); ok {
+			return s
+		}
+	}
+	return nil
+}
+
 // Send writes msg, one JSON message without its framing, on live
 // connection conn in direction dir (C2S: to the server; S2C: to the
 // client), framed as that direction is. A request's id is replaced on the
@@ -56,6 +65,9 @@ func (e *Engine) relay() (*Relay, error) {
 // connection switches to frame-aware forwarding first; Send fails, sending
 // nothing, when a direction stays mid-frame.
 func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (Sent, error) {
+	if s := e.sender(); s != nil {
+		return s.Send(ctx, conn, dir, msg)
+	}
 	src, err := e.relay()
 	if err != nil {
 		return Sent{}, err
@@ -71,7 +83,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	info := protocol.Classify(payload, e.cfg.IDFields)
 	request := info.Kind == protocol.KindRequest && info.ID != nil
 	tbl := src.table(conn, e.cfg.IDFields)
-	enc := e.encoderOf(conn, dir)
+	enc := e.decoded.Encoder(conn, dir)
 	dirs := []protocol.Dir{dir}
 	if request {
 		dirs = append(dirs, dir.Opposite())
@@ -84,7 +96,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	if !request {
 		return Sent{Conn: conn}, c.Inject(dir, enc.Append(nil, payload))
 	}
-	wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool { return e.inFlight(conn, dir, id) })
+	wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool { return e.decoded.InFlight(conn, dir, id) })
 	payload = protocol.ReplaceID(payload, info, []byte(wireID))
 	if err := c.Inject(dir, enc.Append(nil, payload)); err != nil {
 		tbl.forget(dir, wireID, own)
@@ -97,14 +109,14 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 // tbl, at a frame boundary: where the frames the store has of d end and
 // the relay's stream offset agree. It waits up to switchWait for one.
 func (e *Engine) frameAware(ctx context.Context, c *proxy.Conn, d protocol.Dir, tbl *idTable) error {
-	enc := e.encoderOf(c.ID(), d)
+	enc := e.decoded.Encoder(c.ID(), d)
 	deadline := time.Now().Add(switchWait)
 	for {
 		off, framed := c.Forwarded(d)
 		if framed {
 			return nil
 		}
-		if sc, ok := e.Store.Conn(c.ID()); ok && sc.Wire[d] == off {
+		if wire, ok := e.decoded.Wire(c.ID(), d); ok && wire == off {
 			tbl.setFraming(d, enc.Framing)
 			if c.SetFraming(d, enc.Framing, e.verdictFor(c, d, tbl), off) == nil {
 				return nil
@@ -149,57 +161,6 @@ func position(b []byte, off int64) (line, col int) {
 		}
 	}
 	return line, col
-}
-
-// encoderOf returns how direction dir of conn frames, from the last frame
-// the store has of it (or of the other direction), else the configured
-// framing, else lines.
-func (e *Engine) encoderOf(conn uint64, dir protocol.Dir) protocol.Encoder {
-	var found, other *protocol.Message
-	first, next := e.Store.MessageBounds()
-	for seq, n := next-1, 0; seq >= first && seq > 0 && n < 100000 && found == nil; seq, n = seq-1, n+1 {
-		m, ok := e.Store.Message(seq)
-		if !ok || m.Conn != conn || m.Injected {
-			continue
-		}
-		if m.Dir == dir {
-			found = &m
-		} else if other == nil {
-			other = &m
-		}
-	}
-	if found == nil {
-		found = other
-	}
-	if found == nil {
-		if e.cfg.Framing == protocol.FramingContentLength {
-			return protocol.Encoder{Framing: protocol.FramingContentLength}
-		}
-		return protocol.Encoder{Framing: protocol.FramingLines}
-	}
-	switch extra := found.Frame.Wire - found.Frame.Size; {
-	case extra > 2:
-		return protocol.Encoder{Framing: protocol.FramingContentLength}
-	case extra == 2:
-		return protocol.Encoder{Framing: protocol.FramingLines, CRLF: true}
-	}
-	return protocol.Encoder{Framing: protocol.FramingLines}
-}
-
-// inFlight reports whether conn has a request with id, asked in dir,
-// waiting for its reply, as far as the store knows.
-func (e *Engine) inFlight(conn uint64, dir protocol.Dir, id string) bool {
-	busy := false
-	_, next := e.Store.RowBounds()
-	n := 0
-	e.Store.RowsBefore(next, func(r store.Row) bool {
-		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending && protocol.SameID([]byte(r.ID), []byte(id)) {
-			busy = true
-		}
-		n++
-		return !busy && n < 100000
-	})
-	return busy
 }
 
 // table returns conn's id table, made on first use.

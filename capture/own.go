@@ -32,6 +32,9 @@ func (c ownConn) RemoteAddr() net.Addr { return c.name }
 // marked injected; it stays open until the capture stops, so that the
 // reply (and anything after) is seen.
 func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, error) {
+	if s := e.sender(); s != nil {
+		return s.SendNew(ctx, like, msg)
+	}
 	src, err := e.relay()
 	if err != nil {
 		return Sent{}, err
@@ -40,7 +43,7 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	if err != nil {
 		return Sent{}, err
 	}
-	enc := e.encoderOf(like, protocol.C2S)
+	enc := e.decoded.Encoder(like, protocol.C2S)
 	src.ctl.mu.Lock()
 	src.ctl.owns++
 	name := ownAddr("sockscope#" + strconv.Itoa(src.ctl.owns))
@@ -97,39 +100,21 @@ func (e *Engine) ownID(ctx context.Context, src *Relay, name ownAddr) (uint64, e
 // connection like did it: LSP's initialize (answered) and initialized,
 // QMP's qmp_capabilities (answered, after the greeting).
 func (e *Engine) handshake(ctx context.Context, cl *client.Conn, like uint64) error {
-	first, ok := e.firstRequest(like)
+	method, first, ok := e.decoded.FirstRequest(like)
 	if !ok {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	switch string(first.Info.Method) {
+	switch method {
 	case "initialize":
-		if _, err := cl.Call(ctx, first.Frame.Data); err != nil {
+		if _, err := cl.Call(ctx, first); err != nil {
 			return err
 		}
 		return cl.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
 	case "qmp_capabilities":
-		_, err := cl.Call(ctx, first.Frame.Data)
+		_, err := cl.Call(ctx, first)
 		return err
 	}
 	return nil
-}
-
-// firstRequest returns the first request connection conn's client sent,
-// if the store still has it.
-func (e *Engine) firstRequest(conn uint64) (protocol.Message, bool) {
-	var found protocol.Message
-	ok := false
-	first, _ := e.Store.MessageBounds()
-	e.Store.Messages(first, func(m *protocol.Message) bool {
-		if m.Conn == conn && m.Dir == protocol.C2S && m.Info.Kind == protocol.KindRequest {
-			found, ok = *m, true
-			found.Frame.Data = append([]byte(nil), m.Frame.Data...)
-			found.Info.Method = append([]byte(nil), m.Info.Method...)
-			return false
-		}
-		return true
-	})
-	return found, ok
 }

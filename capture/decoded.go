@@ -1,0 +1,123 @@
+package capture
+
+import (
+	"context"
+
+	"sockscope/event"
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// Decoded is what the control port needs to know of the traffic the
+// observer decoded: the store, when the observer runs in this process, or
+// questions to the decoder's process (package split).
+type Decoded interface {
+	// Wire reports how many bytes of direction dir of conn the decoder has
+	// seen end in whole frames, if it knows conn.
+	Wire(conn uint64, dir protocol.Dir) (int64, bool)
+	// Encoder says how direction dir of conn frames: as its last frame (or
+	// the other direction's) did, else as the configured framing.
+	Encoder(conn uint64, dir protocol.Dir) protocol.Encoder
+	// InFlight reports whether conn has a request with id, asked in dir,
+	// still waiting for its reply.
+	InFlight(conn uint64, dir protocol.Dir, id string) bool
+	// FirstRequest returns the method and the payload of the first
+	// request conn's client sent, if still known.
+	FirstRequest(conn uint64) (method string, payload []byte, ok bool)
+}
+
+// A Decoder decodes the engine's events somewhere else than in the
+// engine's own observer (Config.Decoder): the engine then keeps no store,
+// and its control port asks the Decoder what it needs.
+type Decoder interface {
+	// Run consumes q until it is closed and drained, releasing every
+	// event it takes.
+	Run(q *event.Queue)
+	Decoded
+}
+
+// A Sender is a Source that acts on its connections for the engine: the
+// engine's Send and SendNew go to it (a decoder process's source sends
+// through the relay's process).
+type Sender interface {
+	Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (Sent, error)
+	SendNew(ctx context.Context, like uint64, msg []byte) (Sent, error)
+}
+
+// storeDecoded is a store as Decoded.
+type storeDecoded struct {
+	s       *store.Store
+	framing protocol.Framing // the configured framing
+}
+
+// StoreDecoded returns s as Decoded, with framing the configured one.
+func StoreDecoded(s *store.Store, framing protocol.Framing) Decoded {
+	return storeDecoded{s, framing}
+}
+
+// Wire implements Decoded.
+func (d storeDecoded) Wire(conn uint64, dir protocol.Dir) (int64, bool) {
+	sc, ok := d.s.Conn(conn)
+	return sc.Wire[dir], ok
+}
+
+// Encoder implements Decoded.
+func (d storeDecoded) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
+	var found, other *protocol.Message
+	first, next := d.s.MessageBounds()
+	for seq, n := next-1, 0; seq >= first && seq > 0 && n < 100000 && found == nil; seq, n = seq-1, n+1 {
+		m, ok := d.s.Message(seq)
+		if !ok || m.Conn != conn || m.Injected {
+			continue
+		}
+		if m.Dir == dir {
+			found = &m
+		} else if other == nil {
+			other = &m
+		}
+	}
+	if found == nil {
+		found = other
+	}
+	if found == nil {
+		if d.framing == protocol.FramingContentLength {
+			return protocol.Encoder{Framing: protocol.FramingContentLength}
+		}
+		return protocol.Encoder{Framing: protocol.FramingLines}
+	}
+	switch extra := found.Frame.Wire - found.Frame.Size; {
+	case extra > 2:
+		return protocol.Encoder{Framing: protocol.FramingContentLength}
+	case extra == 2:
+		return protocol.Encoder{Framing: protocol.FramingLines, CRLF: true}
+	}
+	return protocol.Encoder{Framing: protocol.FramingLines}
+}
+
+// InFlight implements Decoded.
+func (d storeDecoded) InFlight(conn uint64, dir protocol.Dir, id string) bool {
+	busy := false
+	_, next := d.s.RowBounds()
+	n := 0
+	d.s.RowsBefore(next, func(r store.Row) bool {
+		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending && protocol.SameID([]byte(r.ID), []byte(id)) {
+			busy = true
+		}
+		n++
+		return !busy && n < 100000
+	})
+	return busy
+}
+
+// FirstRequest implements Decoded.
+func (d storeDecoded) FirstRequest(conn uint64) (method string, payload []byte, ok bool) {
+	first, _ := d.s.MessageBounds()
+	d.s.Messages(first, func(m *protocol.Message) bool {
+		if m.Conn == conn && m.Dir == protocol.C2S && m.Info.Kind == protocol.KindRequest {
+			method, payload, ok = string(m.Info.Method), append([]byte(nil), m.Frame.Data...), true
+			return false
+		}
+		return true
+	})
+	return method, payload, ok
+}
