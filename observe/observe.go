@@ -52,11 +52,6 @@ type Config struct {
 	ProcessName func(pid int) string
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
-	// Yield marks live traffic, whose programs must keep the CPU: Run then
-	// decodes on a thread of lowered priority if SOCKSCOPE_DECODER_PRIORITY
-	// asks for one (lowDecoder: an experiment, off by default). A session
-	// file or an attached feed, which no program waits on, never is.
-	Yield bool
 }
 
 // Counts are an Observer's running totals, for the summary line.

@@ -22,13 +22,11 @@ import (
 // exactly what was sent, and every call paired.
 func TestRun(t *testing.T) {
 	for _, lossless := range []bool{true, false} {
-		for _, yield := range []bool{true, false} {
-			t.Run(fmt.Sprint("lossless=", lossless, ",yield=", yield), func(t *testing.T) { testRun(t, lossless, yield) })
-		}
+		t.Run(fmt.Sprint("lossless=", lossless), func(t *testing.T) { testRun(t, lossless) })
 	}
 }
 
-func testRun(t *testing.T, lossless, yield bool) {
+func testRun(t *testing.T, lossless bool) {
 	const calls = 3000
 	var wire [2][]byte
 	var want [2][]string
@@ -45,7 +43,7 @@ func testRun(t *testing.T, lossless, yield bool) {
 		q = event.NewQueue(int64(2*(len(wire[0])+len(wire[1]))), false)
 	}
 	st := store.New(store.Config{})
-	o := New(Config{Store: st, Yield: yield})
+	o := New(Config{Store: st})
 	done := startRun(o, q)
 
 	t0 := time.Now()
@@ -109,33 +107,31 @@ func pad(i int) string {
 }
 
 // TestRunStoresWhatTheRelayWaitedFor: a lossless queue far too small for
-// the traffic, so that the relay waits for the observer all along (and a
-// yielding observer hands its work to a normal-priority goroutine): every
-// frame is stored while the queue is still open, with no close to flush it.
+// the traffic, so that the relay waits for the observer all along (and the
+// observer commits on a second goroutine): every frame is stored while the
+// queue is still open, with no close to flush it.
 func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
-	for _, yield := range []bool{true, false} {
-		q := event.NewQueue(512, true)
-		st := store.New(store.Config{})
-		o := New(Config{Store: st, Yield: yield})
-		done := startRun(o, q)
-		t0 := time.Now()
-		q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
-		const frames = 3000
-		for i := range frames {
-			b := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"m","params":"%0100d"}`+"\n", i, i)
-			q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: b})
-		}
-		if q.Waits() == 0 {
-			t.Fatalf("yield=%v: the relay never waited", yield)
-		}
-		deadline := time.Now().Add(time.Minute)
-		for st.Totals().Messages < frames {
-			if time.Now().After(deadline) {
-				t.Fatalf("yield=%v: %d of %d frames stored after a minute", yield, st.Totals().Messages, frames)
-			}
-			time.Sleep(time.Millisecond)
-		}
-		q.Close()
-		<-done
+	q := event.NewQueue(512, true)
+	st := store.New(store.Config{})
+	o := New(Config{Store: st})
+	done := startRun(o, q)
+	t0 := time.Now()
+	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+	const frames = 3000
+	for i := range frames {
+		b := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"m","params":"%0100d"}`+"\n", i, i)
+		q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: b})
 	}
+	if q.Waits() == 0 {
+		t.Fatal("the relay never waited")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for st.Totals().Messages < frames {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d frames stored after a minute", st.Totals().Messages, frames)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	q.Close()
+	<-done
 }
