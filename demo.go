@@ -61,11 +61,11 @@ func runDemo(ctx context.Context, o options, dur time.Duration, clients int) err
 	if err != nil {
 		return err
 	}
-	e, src, fs, err := startRelay(ctx, o, ln, proxy.Addr{Network: "unix", Address: svc})
+	run, listen, err := startCapture(ctx, o, ln, proxy.Addr{Network: "unix", Address: svc})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	go demo.RunClients(ctx, proxy.DialFunc(front), demo.ClientOptions{Clients: clients})
-	return serve(ctx, o, e, src, fs, src.Listen())
+	return run(listen)
 }

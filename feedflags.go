@@ -43,8 +43,9 @@ func rootArgs(cmd *cobra.Command, args []string) error {
 
 // startFeed publishes the feed the flags ask for, if any: by default for
 // wrapped and headless runs (byDefault), with --feed for any. A feed that
-// cannot be published is reported and left out: the run goes on.
-func startFeed(o options, byDefault bool, what string, h session.Header) *feed.Server {
+// cannot be published is reported and left out: the run goes on. It is
+// the feed of process pid (0: this one).
+func startFeed(o options, byDefault bool, pid int, what string, h session.Header) *feed.Server {
 	if o.noFeed || (o.feedPath == "" && !byDefault) {
 		return nil
 	}
@@ -52,7 +53,7 @@ func startFeed(o options, byDefault bool, what string, h session.Header) *feed.S
 	if path == feedAuto {
 		path = ""
 	}
-	srv, err := feed.Listen(feed.Config{Path: path, What: what, Header: h})
+	srv, err := feed.Listen(feed.Config{PID: pid, Path: path, What: what, Header: h})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sockscope: no feed:", err)
 		return nil

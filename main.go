@@ -45,6 +45,7 @@ func main() {
 	// A --dump whose reader goes away (sockscope --dump | head) gets EPIPE
 	// and shuts down cleanly, removing its sockets, instead of dying.
 	signal.Ignore(syscall.SIGPIPE)
+	runDecoder() // returns unless this is a relay's decoder (split)
 	stopProfile := startProfile()
 	err := newRootCmd().Execute()
 	stopProfile()

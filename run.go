@@ -46,6 +46,21 @@ func engineConfig(o options) (capture.Config, error) {
 	return cfg, nil
 }
 
+// startCapture starts capturing what clients accepted on ln say to up. It
+// returns the function that serves the capture until the user quits (UI)
+// or a signal arrives, given how to name where clients connect, and the
+// address they connect to.
+func startCapture(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (func(listen string) error, string, error) {
+	if decodeApart(o) {
+		return startApart(ctx, o, ln, up)
+	}
+	e, src, fs, err := startRelay(ctx, o, ln, up)
+	if err != nil {
+		return nil, "", err
+	}
+	return func(listen string) error { return serve(ctx, o, e, src, fs, listen) }, src.Listen(), nil
+}
+
 // startRelay starts capturing what clients accepted on ln say to up.
 // Its feed, if it publishes one, is serving.
 func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (*capture.Engine, *capture.Relay, *feed.Server, error) {
@@ -55,8 +70,7 @@ func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 	}
 	src := capture.NewRelay(ln, up)
 	cfg.Header = session.Header{Upstream: up.String(), Listen: src.Listen()}
-	cfg.Yield = true // live traffic
-	fs := startFeed(o, o.headless || o.dump, "proxies "+src.Listen()+" → "+up.String(), feedHeader(cfg))
+	fs := startFeed(o, o.headless || o.dump, 0, "proxies "+src.Listen()+" → "+up.String(), feedHeader(cfg))
 	if fs != nil {
 		cfg.Sinks = append(cfg.Sinks, fs.Sink())
 	}
@@ -182,12 +196,12 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return err
 	}
-	e, src, fs, err := startRelay(ctx, o, ln, up)
+	run, listen, err := startCapture(ctx, o, ln, up)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	return serve(ctx, o, e, src, fs, src.Listen())
+	return run(listen)
 }
 
 // listenConfig reads --listen, --mode (octal, 0600 by default) and

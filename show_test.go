@@ -84,6 +84,9 @@ func TestShowReadsPastACrash(t *testing.T) {
 		}
 		return n == 24
 	})
+	// The recorder is the decoder's process; the relay's, killed first,
+	// would let it end the file cleanly (TestRelayKilledEndsTheRecording).
+	syscall.Kill(decoderOf(t, crashed), syscall.SIGKILL)
 	crashed.cmd.Process.Signal(syscall.SIGKILL)
 	crashed.wait()
 	os.Remove(front)

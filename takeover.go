@@ -40,11 +40,11 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 		fmt.Fprintln(os.Stderr, "sockscope:", n)
 	}
 	fmt.Fprintf(os.Stderr, "sockscope: took over %s (server moved to %s until exit)\n", t.Path, t.Moved)
-	e, src, fs, err := startRelay(ctx, o, t.Listener, proxy.Addr{Network: "unix", Address: t.Moved})
+	run, _, err := startCapture(ctx, o, t.Listener, proxy.Addr{Network: "unix", Address: t.Moved})
 	if err != nil {
 		return err
 	}
-	return serve(ctx, o, e, src, fs, t.Path+" (taken over)")
+	return run(t.Path + " (taken over)")
 }
 
 // restoreTakeover is `sockscope restore PATH`.

@@ -38,7 +38,6 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 	}
 	name := strings.Join(argv, " ")
 	cfg.Header = session.Header{Upstream: "stdio:" + name, Listen: "stdio"}
-	cfg.Yield = true // live traffic
 	var tty *os.File
 	if o.uiTTY != "" {
 		if tty, err = os.OpenFile(o.uiTTY, os.O_RDWR, 0); err != nil {
@@ -46,7 +45,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		}
 		defer tty.Close()
 	}
-	fs := startFeed(o, true, "wraps "+name, feedHeader(cfg))
+	fs := startFeed(o, true, 0, "wraps "+name, feedHeader(cfg))
 	if fs != nil {
 		cfg.Sinks = append(cfg.Sinks, fs.Sink())
 		defer fs.Close()

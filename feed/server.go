@@ -23,7 +23,11 @@ import (
 // Config says where an instance publishes its feed and how it describes
 // itself.
 type Config struct {
-	// Path is the socket's path. If empty, DefaultPath.
+	// PID is the instance's process, as the listing shows it: the relay's
+	// (a decoder in a process of its own publishes its relay's feed). If
+	// zero, this process.
+	PID int
+	// Path is the socket's path. If empty, the default one of PID.
 	Path string
 	// What says what the instance wraps or proxies, for the listing.
 	What string
@@ -63,8 +67,11 @@ func Listen(cfg Config) (*Server, error) {
 	if runtime.GOOS == "windows" {
 		return nil, errors.New("feeds are not supported on Windows yet")
 	}
+	if cfg.PID == 0 {
+		cfg.PID = os.Getpid()
+	}
 	if cfg.Path == "" {
-		cfg.Path = DefaultPath()
+		cfg.Path = PathOf(cfg.PID)
 	}
 	if cfg.MaxBuffered <= 0 {
 		cfg.MaxBuffered = DefaultMaxBuffered
@@ -146,7 +153,7 @@ func (s *Server) Close() error {
 
 // hello describes the instance now.
 func (s *Server) hello() Hello {
-	h := Hello{Type: typeHello, Feed: Version, PID: os.Getpid(), What: s.cfg.What, Started: s.started}
+	h := Hello{Type: typeHello, Feed: Version, PID: s.cfg.PID, What: s.cfg.What, Started: s.started}
 	if s.st != nil {
 		t := s.st.Totals()
 		h.Conns, h.Open, h.Messages = t.Conns, t.OpenConns, t.Messages

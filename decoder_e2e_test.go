@@ -1,0 +1,132 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"sockscope/session"
+)
+
+// TestDecoderApart: a headless run decodes in a process of its own, in a
+// session of its own, every thread at nice 19 (its scheduling group too,
+// where the kernel groups by session), and still records and sums up every
+// call; with --lossless (the traffic waits for the decoder) the process
+// keeps the normal priority.
+func TestDecoderApart(t *testing.T) {
+	for _, lossless := range []bool{false, true} {
+		t.Run("lossless="+strconv.FormatBool(lossless), func(t *testing.T) {
+			svc, front := paths(t)
+			file := filepath.Join(filepath.Dir(svc), "s.jsonl")
+			echoServer(t, svc)
+			args := []string{"--headless", "--record", file, "--listen", front, svc}
+			if lossless {
+				args = append(args, "--lossless")
+			}
+			p := startSS(t, nil, args...)
+			c := dialListening(t, front)
+			r := bufio.NewReader(c)
+			for id := 1; id <= 3; id++ {
+				call(t, c, r, id)
+			}
+			child := decoderOf(t, p)
+			pst, cst := procStat("/proc/"+strconv.Itoa(p.pid())+"/stat"), procStat("/proc/"+strconv.Itoa(child)+"/stat")
+			if pst == nil || cst == nil || pst[3] == cst[3] {
+				t.Fatalf("sessions: relay %v, decoder %v: want two", pst, cst)
+			}
+			want := "19"
+			if lossless {
+				want = "0"
+			}
+			threads, _ := filepath.Glob("/proc/" + strconv.Itoa(child) + "/task/*/stat")
+			for _, th := range threads {
+				if st := procStat(th); st != nil && st[16] != want {
+					t.Errorf("decoder thread %s at nice %s, want %s", th, st[16], want)
+				}
+			}
+			if len(threads) == 0 {
+				t.Fatal("the decoder's process has no threads to read")
+			}
+			if b, err := os.ReadFile("/proc/" + strconv.Itoa(child) + "/autogroup"); err == nil && !strings.HasSuffix(strings.TrimSpace(string(b)), "nice "+want) {
+				t.Errorf("decoder's scheduling group: %q, want nice %s", b, want)
+			}
+			if code := p.stop(syscall.SIGINT); code != 0 {
+				t.Fatalf("exit %d\nstderr:\n%s", code, p.err.String())
+			}
+			if !strings.Contains(p.out.String(), "3 requests: 3 ok") {
+				t.Fatalf("summary %q: want the 3 calls", p.out.String())
+			}
+			recs, err := session.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := countType(recs, session.TypeFrame); n != 6 || recs[len(recs)-1].Type != session.TypeEnd {
+				t.Fatalf("%d frames, last record %q: want 6 frames and an end", n, recs[len(recs)-1].Type)
+			}
+		})
+	}
+}
+
+// TestDecoderKilled: the decoder's process killed mid-run takes nothing
+// from the traffic: the relay says so and goes on, and its exit status
+// says the decoding failed.
+func TestDecoderKilled(t *testing.T) {
+	svc, front := paths(t)
+	echoServer(t, svc)
+	p := startSS(t, nil, "--headless", "--listen", front, svc)
+	c := dialListening(t, front)
+	r := bufio.NewReader(c)
+	call(t, c, r, 1)
+	child := decoderOf(t, p)
+	syscall.Kill(child, syscall.SIGKILL)
+	// Calls go on while the relay finds out, and after.
+	for id := 2; !strings.Contains(p.err.String(), "the decoder's process is gone"); id++ {
+		call(t, c, r, id)
+		if id > 100000 {
+			t.Fatalf("the relay never noticed its decoder died\nstderr:\n%s", p.err.String())
+		}
+	}
+	c2 := dialListening(t, front)
+	call(t, c2, bufio.NewReader(c2), 1)
+	if code := p.stop(syscall.SIGINT); code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, p.err.String())
+	}
+}
+
+// TestRelayKilledEndsTheRecording: the relay's process killed mid-run (no
+// chance to clean up) ends the events, and the decoder's process finishes
+// the recording as a clean stop does, with an end record. (What the relay
+// had not yet handed over, a few milliseconds of traffic at most, is lost
+// with it.)
+func TestRelayKilledEndsTheRecording(t *testing.T) {
+	svc, front := paths(t)
+	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
+	echoServer(t, svc)
+	p := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
+	c := dialListening(t, front)
+	r := bufio.NewReader(c)
+	for id := 1; id <= 3; id++ {
+		call(t, c, r, id)
+	}
+	child := decoderOf(t, p)
+	eventually(t, "the 6 frames in the file", func() bool {
+		recs, _ := session.ReadFile(file)
+		return countType(recs, session.TypeFrame) == 6
+	})
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait()
+	eventually(t, "the decoder's process to end", func() bool { return gone(child) })
+	recs, err := session.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countType(recs, session.TypeFrame); n != 6 || recs[len(recs)-1].Type != session.TypeEnd {
+		t.Fatalf("%d frames, last record %q: want 6 frames and an end", n, recs[len(recs)-1].Type)
+	}
+}

@@ -1,0 +1,65 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sockscope/session"
+)
+
+// The decoder's process, seen through Linux's /proc (where there is none,
+// the tests that read it fail, and only run on Linux).
+
+// procStat returns the fields of /proc/<pid>/stat (or of a thread's,
+// /proc/<pid>/task/<tid>/stat) after the command's name: [0] is the state,
+// [3] the session, [16] the nice value. It returns nil once the process is
+// gone.
+func procStat(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+}
+
+// decoderOf returns the pid of the decoder's process a sockscope started.
+func decoderOf(t *testing.T, p *ssProc) int {
+	t.Helper()
+	var child int
+	eventually(t, "sockscope's decoder process", func() bool {
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(p.pid()) + "/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			if kids := strings.Fields(string(b)); len(kids) > 0 {
+				child, _ = strconv.Atoi(kids[0])
+				return true
+			}
+		}
+		return false
+	})
+	return child
+}
+
+// gone reports whether process pid has ended (a zombie left for init to
+// reap has).
+func gone(pid int) bool {
+	st := procStat("/proc/" + strconv.Itoa(pid) + "/stat")
+	return st == nil || st[0] == "Z" || st[0] == "X"
+}
+
+// countType counts the records of type typ.
+func countType(recs []session.Record, typ string) int {
+	n := 0
+	for _, r := range recs {
+		if r.Type == typ {
+			n++
+		}
+	}
+	return n
+}

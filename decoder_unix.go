@@ -1,0 +1,174 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"sockscope/capture"
+	"sockscope/protocol"
+	"sockscope/proxy"
+	"sockscope/session"
+	"sockscope/split"
+)
+
+// decoderSetup is what a relay's process tells the decoder's (split): the
+// flags that say what to decode, keep and write.
+type decoderSetup struct {
+	Framing     string
+	IDFields    []string
+	MaxFrame    int
+	MaxMessages int
+	MaxBytes    int64
+	Record      string
+	Rotation    session.Rotation
+	Header      session.Header
+	Dump        bool
+	Feed        bool   // publish one
+	FeedPath    string // "" for the default place
+	What        string // the feed's description
+	PID         int    // the relay's process: the feed is its
+}
+
+// decodeApart reports whether a run of o decodes in a process of its own:
+// a run without UI (the UI reads the store, which is the decoder's), unless
+// SOCKSCOPE_DECODER=inprocess.
+func decodeApart(o options) bool {
+	return (o.headless || o.dump) && os.Getenv("SOCKSCOPE_DECODER") != "inprocess"
+}
+
+// startApart is startCapture with the decoder in a process of its own.
+func startApart(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (func(listen string) error, string, error) {
+	cfg, err := engineConfig(o)
+	if err != nil {
+		return nil, "", err
+	}
+	src := capture.NewRelay(ln, up)
+	setup := decoderSetup{
+		Framing: cfg.Framing.String(), IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
+		MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, Record: cfg.Record, Rotation: cfg.Rotation,
+		Header: session.Header{Upstream: up.String(), Listen: src.Listen()}, Dump: o.dump,
+		Feed: !o.noFeed, FeedPath: o.feedPath, What: "proxies " + src.Listen() + " → " + up.String(), PID: os.Getpid(),
+	}
+	// --lossless: the traffic waits for the decoder, which must then have
+	// the CPU.
+	d, what, err := split.Start(split.Config{Setup: setup, Lower: !o.lossless})
+	if err != nil {
+		return nil, "", err
+	}
+	e, err := capture.New(capture.Config{
+		Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame, Lossless: cfg.Lossless,
+		Intercept: cfg.Intercept, Decoder: d,
+	})
+	if err != nil {
+		d.Kill()
+		return nil, "", err
+	}
+	d.Serve(e)
+	e.Start(ctx, src)
+	return func(listen string) error { return serveApart(ctx, e, src, d, what, listen) }, src.Listen(), nil
+}
+
+// serveApart runs a capture started by startApart until a signal arrives,
+// then stops it and waits for the decoder's process to finish.
+func serveApart(ctx context.Context, e *capture.Engine, src *capture.Relay, d *split.Decoder, what, listen string) error {
+	if what != "" {
+		fmt.Fprintln(os.Stderr, "sockscope:", what)
+	}
+	fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
+	select {
+	case <-ctx.Done():
+	case err := <-d.Failed():
+		fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
+	}
+	stopErr := e.Stop()
+	if err := d.Wait(); err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope: the decoder's process:", err)
+		return exitError(1)
+	}
+	if stopErr != nil {
+		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
+		return exitError(1)
+	}
+	return nil
+}
+
+// runDecoder is the process a relay's started to decode (split), when it
+// is one: it decodes, keeps and writes what the setup says until the
+// relay's process ends the events, prints the summary line and exits.
+func runDecoder() {
+	var setup decoderSetup
+	src, err := split.Child(&setup)
+	if src == nil && err == nil {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope: decoder:", err)
+		os.Exit(1)
+	}
+	ctx, cancel := signalContext(context.Background())
+	defer cancel()
+	os.Exit(decode(ctx, src, setup))
+}
+
+// decode runs the decoder's process's capture and returns its exit status.
+func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
+	framing, err := protocol.ParseFraming(setup.Framing)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope: decoder:", err)
+		return 1
+	}
+	cfg := capture.Config{
+		Framing: framing, IDFields: setup.IDFields, MaxFrame: setup.MaxFrame,
+		MaxMessages: setup.MaxMessages, MaxBytes: setup.MaxBytes, Record: setup.Record,
+		Rotation: setup.Rotation, Header: setup.Header,
+		Lossless: true, // the relay's process drops what does not fit; the pipe waits
+		Dropped:  src.Dropped,
+	}
+	if setup.Dump {
+		cfg.Dump = os.Stdout
+	}
+	fo := options{feedFlags: feedFlags{feedPath: setup.FeedPath, noFeed: !setup.Feed}}
+	fs := startFeed(fo, true, setup.PID, setup.What, feedHeader(cfg))
+	if fs != nil {
+		cfg.Sinks = append(cfg.Sinks, fs.Sink())
+		defer fs.Close()
+	}
+	e, err := capture.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope: decoder:", err)
+		return 1
+	}
+	e.Start(ctx, src)
+	what := ""
+	if fs != nil {
+		go fs.Serve(ctx, e.Store, e)
+		what = fmt.Sprintf("feed at %s (sockscope attach)", fs.Path())
+	}
+	if err := src.Ready(capture.StoreDecoded(e.Store, framing), what); err != nil {
+		fmt.Fprintln(os.Stderr, "sockscope: decoder:", err)
+		return 1
+	}
+	go func() {
+		if err := <-e.Failed(); err != nil {
+			src.Stop(err) // the relay's process stops, which ends the events
+		}
+	}()
+	stopErr := e.Wait(context.Background())
+	if fs != nil {
+		fs.Close()
+	}
+	out := os.Stdout
+	if setup.Dump {
+		out = os.Stderr
+	}
+	fmt.Fprintln(out, e.Summary())
+	if stopErr != nil {
+		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,129 @@
+//go:build unix
+
+package split
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"sockscope/capture"
+	"sockscope/event"
+	"sockscope/protocol"
+)
+
+// Source is the relay's process as a capture Source of the decoder's: the
+// events it hands over, and the way back (Send, SendNew go to the relay's
+// engine).
+type Source struct {
+	pipe *os.File
+	r    *reader
+	link *link
+
+	mu      sync.Mutex
+	decoded capture.Decoded // what the relay's process asks, once Serve gave it
+}
+
+// Child returns the Source of a process the relay's started (Env is set),
+// with the setup the relay's process gave in setup, or nil when this
+// process is no decoder's.
+func Child(setup any) (*Source, error) {
+	env, ok := os.LookupEnv(Env)
+	if !ok {
+		return nil, nil
+	}
+	os.Unsetenv(Env) // not for the processes this one starts
+	s := &Source{pipe: os.NewFile(3, "events")}
+	if err := json.Unmarshal([]byte(env), setup); err != nil {
+		return nil, errors.New(Env + ": " + err.Error())
+	}
+	f := os.NewFile(4, "decoder-link")
+	c, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	s.r = newReader(s.pipe)
+	s.link = newLink(c, s.serve)
+	return s, nil
+}
+
+// Ready tells the relay's process that this one runs, decoding what
+// decoded knows into, and what to tell the user (its feed's address).
+func (s *Source) Ready(decoded capture.Decoded, what string) error {
+	s.mu.Lock()
+	s.decoded = decoded
+	s.mu.Unlock()
+	_, err := s.link.call(context.Background(), msg{Op: opReady, Text: what})
+	return err
+}
+
+// Stop tells the relay's process that the run cannot go on, and why.
+func (s *Source) Stop(why error) {
+	s.link.call(context.Background(), msg{Op: opStop, Text: why.Error()})
+}
+
+// Dropped reports what the relay dropped before the events reached this
+// process (capture.Config.Dropped).
+func (s *Source) Dropped() (events, bytes uint64) {
+	return s.r.dropEvents.Load(), s.r.dropBytes.Load()
+}
+
+// Run implements capture.Source: it ends when the relay's process closes
+// the stream (it stopped, or died).
+func (s *Source) Run(ctx context.Context, q *event.Queue) error {
+	stop := context.AfterFunc(ctx, func() { s.pipe.Close() })
+	defer stop()
+	defer s.r.close()
+	for {
+		var ev event.Event
+		err := s.r.next(&ev)
+		switch {
+		case err == io.EOF || ctx.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		}
+		q.Put(ev)
+	}
+}
+
+// Send implements capture.Sender.
+func (s *Source) Send(ctx context.Context, conn uint64, dir protocol.Dir, m []byte) (capture.Sent, error) {
+	a, err := s.link.call(ctx, msg{Op: opSend, Conn: conn, Dir: dir, Msg: m})
+	return capture.Sent{Conn: a.Conn, WireID: a.Text}, err
+}
+
+// SendNew implements capture.Sender.
+func (s *Source) SendNew(ctx context.Context, like uint64, m []byte) (capture.Sent, error) {
+	a, err := s.link.call(ctx, msg{Op: opSendNew, Conn: like, Msg: m})
+	return capture.Sent{Conn: a.Conn, WireID: a.Text}, err
+}
+
+// serve answers what the relay's process asks of the decoded traffic.
+func (s *Source) serve(m msg) msg {
+	s.mu.Lock()
+	d := s.decoded
+	s.mu.Unlock()
+	if d == nil {
+		return msg{Err: "not decoding yet"}
+	}
+	switch m.Op {
+	case opWire:
+		n, ok := d.Wire(m.Conn, m.Dir)
+		return msg{N: n, OK: ok}
+	case opEncoder:
+		enc := d.Encoder(m.Conn, m.Dir)
+		return msg{Text: enc.Framing.String(), CRLF: enc.CRLF}
+	case opInFlight:
+		return msg{OK: d.InFlight(m.Conn, m.Dir, m.Text)}
+	case opFirst:
+		method, payload, ok := d.FirstRequest(m.Conn)
+		return msg{Text: method, Msg: payload, OK: ok}
+	}
+	return unknown(m)
+}

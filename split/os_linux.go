@@ -1,0 +1,55 @@
+package split
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// lowNice is the decoder's process's nice value when lowered: the lowest
+// priority there is short of SCHED_IDLE (a thread at SCHED_IDLE that holds
+// a lock or a runtime's attention can wait seconds for a core).
+const lowNice = 19
+
+// startLowered starts cmd, at the lowest priority if lower. Linux gives
+// priorities per thread, and a thread takes its creator's: cmd is started
+// from a thread of lowered priority, which ends with it, so that every
+// thread of the process is born lowered. With autogroup scheduling (a
+// scheduling group per session: the default of most desktop kernels),
+// priorities only order the threads of one session, so the process, in a
+// session of its own (cmd.SysProcAttr.Setsid), also lowers its group's.
+func startLowered(cmd *exec.Cmd, lower bool) error {
+	if !lower {
+		return cmd.Start()
+	}
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), lowNice); err != nil {
+			errc <- err
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	if err := <-errc; err != nil {
+		return err
+	}
+	setGroupNice(cmd.Process.Pid, lowNice)
+	return nil
+}
+
+// setGroupNice sets the nice value of pid's autogroup, if the kernel
+// groups by session (best effort: the thread priorities hold without it).
+func setGroupNice(pid, nice int) {
+	os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", pid), []byte(fmt.Sprint(nice)), 0)
+}
+
+// growPipe makes the pipe to the decoder's process hold as much as an
+// unprivileged process may ask (1 MiB by default): the relay's process
+// writes without waiting while the decoder's catches up.
+func growPipe(f *os.File) {
+	unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+}

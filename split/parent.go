@@ -1,0 +1,278 @@
+//go:build unix
+
+package split
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"sockscope/capture"
+	"sockscope/event"
+	"sockscope/protocol"
+)
+
+// readyTimeout bounds how long Start waits for the decoder's process to
+// run (its store made, its recording and feed opened).
+const readyTimeout = 30 * time.Second
+
+// Config says how to start the decoder's process.
+type Config struct {
+	// Setup says what to decode, keep and write: Child gives it to the
+	// process, which is the running binary, started again with no
+	// arguments.
+	Setup any
+	// Lower runs the process at the lowest priority (Linux: nice 19, in a
+	// session, and so a scheduling group, of its own): it gets the CPU the
+	// relay and the peers leave.
+	Lower bool
+}
+
+// Decoder is the decoder's process, from the relay's: a capture.Decoder.
+// Start it, make the engine with it, then tell it the engine (Serve).
+type Decoder struct {
+	cmd     *exec.Cmd
+	pipe    *os.File // the events, to the process
+	w       *writer
+	link    *link
+	ready   chan string
+	sender  capture.Sender // the engine, once Serve gave it
+	serving chan struct{}  // closed by Serve
+	exited  chan struct{}
+	err     error // how the process ended, once exited is closed
+	stop    chan error
+
+	mu   sync.Mutex
+	dead error // why the events no longer go to the process
+}
+
+// Start starts the decoder's process and waits until it runs. It returns
+// what the process says it publishes (its feed), for the user.
+func Start(cfg Config) (*Decoder, string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	setup, err := json.Marshal(cfg.Setup)
+	if err != nil {
+		return nil, "", err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, "", err
+	}
+	growPipe(pw)
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, "", err
+	}
+	syscall.CloseOnExec(fds[0])
+	syscall.CloseOnExec(fds[1])
+	ours, theirs := os.NewFile(uintptr(fds[0]), "decoder-link"), os.NewFile(uintptr(fds[1]), "decoder-link")
+	defer pr.Close()
+	defer theirs.Close()
+	c, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		pw.Close()
+		return nil, "", err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), Env+"="+string(setup))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.ExtraFiles = []*os.File{pr, theirs} // fds 3 and 4
+	// A session of its own: the terminal's signals (Ctrl-C) are the relay
+	// process's, which ends the events when it stops; and a scheduling
+	// group of its own (startLowered).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	d := &Decoder{cmd: cmd, pipe: pw, w: newWriter(pw), ready: make(chan string, 1),
+		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
+	d.link = newLink(c, d.serve)
+	if err := startLowered(cmd, cfg.Lower); err != nil {
+		d.link.close()
+		pw.Close()
+		return nil, "", fmt.Errorf("the decoder's process: %w", err)
+	}
+	go func() {
+		d.err = cmd.Wait()
+		close(d.exited)
+		d.link.close()
+	}()
+	select {
+	case what := <-d.ready:
+		return d, what, nil
+	case <-d.exited:
+		pw.Close()
+		return nil, "", fmt.Errorf("the decoder's process ended before it ran: %v", d.err)
+	case <-time.After(readyTimeout):
+		cmd.Process.Kill()
+		pw.Close()
+		return nil, "", errors.New("the decoder's process did not start in time")
+	}
+}
+
+// Serve tells d the engine that sends for the decoder's process (the
+// feed's viewers' resend and inject).
+func (d *Decoder) Serve(s capture.Sender) {
+	d.sender = s
+	close(d.serving)
+}
+
+// serve answers the decoder process's requests.
+func (d *Decoder) serve(m msg) msg {
+	switch m.Op {
+	case opReady:
+		d.ready <- m.Text
+		return msg{}
+	case opStop:
+		select {
+		case d.stop <- errors.New(m.Text):
+		default:
+		}
+		return msg{}
+	case opSend, opSendNew:
+		select {
+		case <-d.serving:
+		case <-d.exited:
+			return msg{Err: errGone.Error()}
+		}
+		s := d.sender
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var sent capture.Sent
+		var err error
+		if m.Op == opSend {
+			sent, err = s.Send(ctx, m.Conn, m.Dir, m.Msg)
+		} else {
+			sent, err = s.SendNew(ctx, m.Conn, m.Msg)
+		}
+		a := msg{Conn: sent.Conn, Text: sent.WireID}
+		if err != nil {
+			a.Err = err.Error()
+		}
+		return a
+	}
+	return unknown(m)
+}
+
+// Run implements capture.Decoder: it writes the events to the decoder's
+// process, and when the process is gone, only releases them (the relay
+// goes on without a decoder).
+func (d *Decoder) Run(q *event.Queue) {
+	var (
+		evs     []event.Event
+		dropped uint64 // events, as last written
+	)
+	for {
+		var ok bool
+		if evs, ok = q.Take(evs[:0]); !ok {
+			break
+		}
+		if d.alive() {
+			if e, b := q.Dropped(); e != dropped {
+				dropped = e
+				d.w.drops(e, b)
+			}
+			for i := range evs {
+				d.w.event(&evs[i])
+			}
+			d.fail(d.w.flush())
+		}
+		light := event.Light(evs)
+		for i := range evs {
+			evs[i].Release()
+		}
+		clear(evs)
+		if light {
+			q.Rest()
+		}
+	}
+	if d.alive() {
+		e, b := q.Dropped()
+		d.w.drops(e, b)
+		d.fail(d.w.flush())
+	}
+	d.pipe.Close()
+}
+
+// alive reports whether the events still go to the process.
+func (d *Decoder) alive() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dead == nil
+}
+
+// fail stops sending events to the process, if err says it is gone.
+func (d *Decoder) fail(err error) {
+	if err == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dead == nil {
+		d.dead = err
+		fmt.Fprintf(os.Stderr, "sockscope: the decoder's process is gone (%v): relaying without decoding\n", err)
+	}
+}
+
+// Failed receives when the decoder's process says the run cannot go on
+// (--dump's reader went away): the caller should stop the engine.
+func (d *Decoder) Failed() <-chan error { return d.stop }
+
+// Kill ends the decoder's process at once, for a run that could not start.
+func (d *Decoder) Kill() {
+	d.cmd.Process.Kill()
+	d.pipe.Close()
+	<-d.exited
+}
+
+// Wait waits for the decoder's process to end (after the engine stopped:
+// the end of the events ends it) and returns how it ended.
+func (d *Decoder) Wait() error {
+	<-d.exited
+	return d.err
+}
+
+// ask asks the decoder's process what the control port needs.
+func (d *Decoder) ask(m msg) (msg, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return d.link.call(ctx, m)
+}
+
+// Wire implements capture.Decoded.
+func (d *Decoder) Wire(conn uint64, dir protocol.Dir) (int64, bool) {
+	a, err := d.ask(msg{Op: opWire, Conn: conn, Dir: dir})
+	return a.N, err == nil && a.OK
+}
+
+// Encoder implements capture.Decoded.
+func (d *Decoder) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
+	a, err := d.ask(msg{Op: opEncoder, Conn: conn, Dir: dir})
+	f, ferr := protocol.ParseFraming(a.Text)
+	if err != nil || ferr != nil {
+		return protocol.Encoder{Framing: protocol.FramingLines}
+	}
+	return protocol.Encoder{Framing: f, CRLF: a.CRLF}
+}
+
+// InFlight implements capture.Decoded.
+func (d *Decoder) InFlight(conn uint64, dir protocol.Dir, id string) bool {
+	a, err := d.ask(msg{Op: opInFlight, Conn: conn, Dir: dir, Text: id})
+	return err == nil && a.OK
+}
+
+// FirstRequest implements capture.Decoded.
+func (d *Decoder) FirstRequest(conn uint64) (string, []byte, bool) {
+	a, err := d.ask(msg{Op: opFirst, Conn: conn})
+	return a.Text, a.Msg, err == nil && a.OK
+}

@@ -1,0 +1,326 @@
+package split
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sockscope/event"
+	"sockscope/protocol"
+)
+
+// The events go from the relay's process to the decoder's as records of a
+// binary stream: a 18-byte head (type, flags, connection, time in Unix
+// nanoseconds, little-endian), then what the type carries:
+//
+//	data:  gap (8), length (4), the bytes, [note: length (4), JSON]
+//	open:  length (4), the peer as JSON
+//	close: the tail gaps (2 × 8), [error: length (4), its text]
+//	drops: the relay's drops so far, events (8) and bytes (8)
+const (
+	recData  = 1
+	recOpen  = 2
+	recClose = 3
+	recDrops = 4
+)
+
+// Flags of a record's head.
+const (
+	flagS2C      = 1 << 0
+	flagWhole    = 1 << 1
+	flagInjected = 1 << 2
+	flagWithheld = 1 << 3
+	flagNote     = 1 << 4
+	flagErr      = 1 << 5 // close: an error follows
+	flagStopped  = 1 << 6 // close: sockscope closed it as it stopped
+)
+
+const headSize = 18
+
+// maxMeta bounds a peer, a note or an error's text on the stream, and
+// maxData one data record's bytes: anything longer is a broken stream.
+const (
+	maxMeta = 1 << 20
+	maxData = 1 << 30
+)
+
+// writer encodes events onto the stream.
+type writer struct {
+	w    *bufio.Writer
+	head [headSize + 16]byte
+}
+
+func newWriter(w io.Writer) *writer { return &writer{w: bufio.NewWriterSize(w, 256<<10)} }
+
+// event writes ev's record; the caller still owns ev (and releases it).
+// An error shows at the next flush.
+func (w *writer) event(ev *event.Event) {
+	var flags byte
+	if ev.Dir == protocol.S2C {
+		flags |= flagS2C
+	}
+	if ev.Whole {
+		flags |= flagWhole
+	}
+	if ev.Injected {
+		flags |= flagInjected
+	}
+	if ev.Withheld {
+		flags |= flagWithheld
+	}
+	switch ev.Type {
+	case event.Data:
+		var note []byte
+		if ev.Note != nil {
+			flags |= flagNote
+			note, _ = json.Marshal(ev.Note)
+		}
+		h := w.headOf(recData, flags, ev.Conn, ev.At, 12)
+		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.Gap))
+		binary.LittleEndian.PutUint32(h[headSize+8:], uint32(len(ev.Data)))
+		w.w.Write(h)
+		w.w.Write(ev.Data)
+		if note != nil {
+			w.meta(note)
+		}
+	case event.Open:
+		peer, _ := json.Marshal(ev.Peer)
+		w.w.Write(w.headOf(recOpen, flags, ev.Conn, ev.At, 0))
+		w.meta(peer)
+	case event.Close:
+		var text []byte
+		switch {
+		case errors.Is(ev.Err, event.ErrStopped):
+			flags |= flagStopped
+		case ev.Err != nil:
+			flags |= flagErr
+			text = []byte(ev.Err.Error())
+		}
+		h := w.headOf(recClose, flags, ev.Conn, ev.At, 16)
+		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.TailGaps[0]))
+		binary.LittleEndian.PutUint64(h[headSize+8:], uint64(ev.TailGaps[1]))
+		w.w.Write(h)
+		if flags&flagErr != 0 {
+			w.meta(text)
+		}
+	}
+}
+
+// drops writes the relay's drops so far.
+func (w *writer) drops(events, bytes uint64) {
+	h := w.headOf(recDrops, 0, 0, time.Time{}, 16)
+	binary.LittleEndian.PutUint64(h[headSize:], events)
+	binary.LittleEndian.PutUint64(h[headSize+8:], bytes)
+	w.w.Write(h)
+}
+
+// headOf fills the head and extra bytes after it, to be filled in.
+func (w *writer) headOf(typ, flags byte, conn uint64, at time.Time, extra int) []byte {
+	h := w.head[:headSize+extra]
+	h[0], h[1] = typ, flags
+	binary.LittleEndian.PutUint64(h[2:], conn)
+	var ns int64
+	if !at.IsZero() {
+		ns = at.UnixNano()
+	}
+	binary.LittleEndian.PutUint64(h[10:], uint64(ns))
+	return h
+}
+
+func (w *writer) meta(b []byte) {
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], uint32(len(b)))
+	w.w.Write(n[:])
+	w.w.Write(b)
+}
+
+// flush writes what is buffered: the first error of the writes since the
+// last flush, if any.
+func (w *writer) flush() error { return w.w.Flush() }
+
+// reader decodes the stream into events, whose bytes it cuts from chunks
+// of memory reused once every event cut from them is released.
+type reader struct {
+	r    *bufio.Reader
+	cur  *chunk // the chunk being cut, holding the reader's reference
+	off  int
+	head [headSize + 16]byte
+
+	dropEvents, dropBytes atomic.Uint64 // the relay's, as last said
+}
+
+func newReader(r io.Reader) *reader { return &reader{r: bufio.NewReaderSize(r, 256<<10)} }
+
+// next reads the next event into ev. It returns io.EOF at the stream's
+// clean end, and another error for a broken stream.
+func (r *reader) next(ev *event.Event) error {
+	for {
+		if _, err := io.ReadFull(r.r, r.head[:headSize]); err != nil {
+			return err
+		}
+		typ, flags := r.head[0], r.head[1]
+		*ev = event.Event{Conn: binary.LittleEndian.Uint64(r.head[2:]), Dir: protocol.C2S,
+			Whole: flags&flagWhole != 0, Injected: flags&flagInjected != 0, Withheld: flags&flagWithheld != 0}
+		if flags&flagS2C != 0 {
+			ev.Dir = protocol.S2C
+		}
+		if ns := int64(binary.LittleEndian.Uint64(r.head[10:])); ns != 0 {
+			ev.At = time.Unix(0, ns)
+		}
+		switch typ {
+		case recDrops:
+			x, err := r.extra(16)
+			if err != nil {
+				return err
+			}
+			r.dropEvents.Store(binary.LittleEndian.Uint64(x))
+			r.dropBytes.Store(binary.LittleEndian.Uint64(x[8:]))
+			continue
+		case recData:
+			x, err := r.extra(12)
+			if err != nil {
+				return err
+			}
+			ev.Type, ev.Gap = event.Data, int64(binary.LittleEndian.Uint64(x))
+			n := binary.LittleEndian.Uint32(x[8:])
+			if n > maxData {
+				return fmt.Errorf("split: a data record of %d bytes", n)
+			}
+			if err := r.data(ev, int(n)); err != nil {
+				return err
+			}
+			if flags&flagNote != 0 {
+				b, err := r.meta()
+				if err != nil {
+					return err
+				}
+				ev.Note = new(protocol.Note)
+				if err := json.Unmarshal(b, ev.Note); err != nil {
+					return fmt.Errorf("split: a note: %w", err)
+				}
+			}
+		case recOpen:
+			b, err := r.meta()
+			if err != nil {
+				return err
+			}
+			ev.Type, ev.Peer = event.Open, new(event.Peer)
+			if err := json.Unmarshal(b, ev.Peer); err != nil {
+				return fmt.Errorf("split: a peer: %w", err)
+			}
+		case recClose:
+			x, err := r.extra(16)
+			if err != nil {
+				return err
+			}
+			ev.Type = event.Close
+			ev.TailGaps = [2]int64{int64(binary.LittleEndian.Uint64(x)), int64(binary.LittleEndian.Uint64(x[8:]))}
+			switch {
+			case flags&flagStopped != 0:
+				ev.Err = event.ErrStopped
+			case flags&flagErr != 0:
+				b, err := r.meta()
+				if err != nil {
+					return err
+				}
+				ev.Err = errors.New(string(b))
+			}
+		default:
+			return fmt.Errorf("split: a record of type %d", typ)
+		}
+		return nil
+	}
+}
+
+// extra reads n more bytes of the head.
+func (r *reader) extra(n int) ([]byte, error) {
+	x := r.head[headSize : headSize+n]
+	_, err := io.ReadFull(r.r, x)
+	return x, unexpected(err)
+}
+
+// meta reads a length and as many bytes, in memory of their own.
+func (r *reader) meta() ([]byte, error) {
+	var n [4]byte
+	if _, err := io.ReadFull(r.r, n[:]); err != nil {
+		return nil, unexpected(err)
+	}
+	l := binary.LittleEndian.Uint32(n[:])
+	if l > maxMeta {
+		return nil, fmt.Errorf("split: %d bytes of metadata", l)
+	}
+	b := make([]byte, l)
+	_, err := io.ReadFull(r.r, b)
+	return b, unexpected(err)
+}
+
+// data reads n bytes into ev.Data: cut from a chunk, or in memory of their
+// own when large.
+func (r *reader) data(ev *event.Event, n int) error {
+	if n > chunkSize/4 {
+		ev.Data = make([]byte, n)
+		_, err := io.ReadFull(r.r, ev.Data)
+		return unexpected(err)
+	}
+	if r.cur == nil || chunkSize-r.off < n {
+		if r.cur != nil {
+			r.cur.Release()
+		}
+		r.cur, r.off = getChunk(), 0
+	}
+	b := r.cur.b[r.off : r.off+n : r.off+n]
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return unexpected(err)
+	}
+	r.off += n
+	r.cur.refs.Add(1)
+	ev.Data, ev.Buf = b, r.cur
+	return nil
+}
+
+// close drops the reader's reference to its chunk.
+func (r *reader) close() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+}
+
+// unexpected turns an end inside a record into a broken stream.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// chunkSize is the memory events' bytes are cut from, at a time.
+const chunkSize = 256 << 10
+
+// A chunk is memory events' bytes are cut from; it goes back to chunks
+// when the reader and every event cut from it let it go.
+type chunk struct {
+	b    []byte
+	refs atomic.Int32
+}
+
+var chunks = sync.Pool{New: func() any { return &chunk{b: make([]byte, chunkSize)} }}
+
+func getChunk() *chunk {
+	c := chunks.Get().(*chunk)
+	c.refs.Store(1)
+	return c
+}
+
+// Release implements event.Buffer.
+func (c *chunk) Release() {
+	if c.refs.Add(-1) == 0 {
+		chunks.Put(c)
+	}
+}
