@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,37 @@ func procCPU(pid int) (time.Duration, error) {
 	return parseStatCPU(string(b))
 }
 
+// treeCPU is the CPU time process pid and its live descendants have used
+// so far (sockscope's decoder runs in a child process; socat forks one per
+// connection): the children it has reaped count in its own.
+func treeCPU(pid int) (time.Duration, error) {
+	d, err := procCPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range children(pid) {
+		if cd, err := treeCPU(c); err == nil {
+			d += cd
+		}
+	}
+	return d, nil
+}
+
+// children lists the live children of process pid.
+func children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(s); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
 // selfCPU is the CPU time this process has used so far, all its threads.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -89,7 +121,7 @@ func takeSnap(servicePid int, relays map[string]*relay) cpuSnap {
 	}
 	for p, r := range relays {
 		s.relay[p] = -1
-		if d, err := procCPU(r.pid()); err == nil {
+		if d, err := treeCPU(r.pid()); err == nil {
 			s.relay[p] = d
 		}
 	}

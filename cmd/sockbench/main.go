@@ -343,7 +343,7 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, s
 	for _, p := range paths {
 		r.med = append(r.med, median(samples[p]))
 	}
-	if mem, err := readMem(relays[pathHeadless].pid()); err == nil {
+	if mem, err := treeMem(relays[pathHeadless].pid()); err == nil {
 		r.hwm = mem.HWM
 	}
 	for _, p := range []string{pathHeadless, pathUI} {

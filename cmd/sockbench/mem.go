@@ -39,7 +39,7 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 		return err
 	}
 	pid := ss.pid()
-	start, _ := readMem(pid)
+	start, _ := treeMem(pid)
 	fmt.Printf("memory: %d requests of %d B (and their replies) through sockscope %s on %d connections\n",
 		o.memN, o.small, strings.Join(extra, " "), memConns)
 	fmt.Printf("  store byte cap %s (%s); RSS at start %s\n", mib(limit), capNote, mib(start.RSS))
@@ -67,7 +67,7 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 		case <-tick.C:
 		}
 		for nextTenth <= 10 && received.Load()*10 >= o.memN*nextTenth {
-			m, err := readMem(pid)
+			m, err := treeMem(pid)
 			if err != nil {
 				return fmt.Errorf("sockscope gone: %w\n%s", err, ss.stop())
 			}
@@ -77,7 +77,7 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 		}
 	}
 	el := time.Since(t0)
-	end, memErr := readMem(pid)
+	end, memErr := treeMem(pid)
 	out := strings.TrimSpace(ss.stop())
 	fmt.Println("  sockscope printed:")
 	printIndented(out)

@@ -209,6 +209,22 @@ type memStatus struct {
 	HWM, RSS int64 // bytes: peak and current resident set
 }
 
+// treeMem is the memory of process pid and its live descendants, summed
+// (sockscope's store is in its decoder's process): the peak is the sum of
+// each one's, so at most a little above the peak of the whole.
+func treeMem(pid int) (memStatus, error) {
+	m, err := readMem(pid)
+	if err != nil {
+		return m, err
+	}
+	for _, c := range children(pid) {
+		if cm, err := treeMem(c); err == nil {
+			m.HWM, m.RSS = m.HWM+cm.HWM, m.RSS+cm.RSS
+		}
+	}
+	return m, nil
+}
+
 // readMem reads VmHWM and VmRSS of pid.
 func readMem(pid int) (memStatus, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
