@@ -108,21 +108,23 @@ func selfCPU() time.Duration {
 type cpuSnap struct {
 	self, service time.Duration
 	relay         map[string]time.Duration // by path
+	children      map[string]time.Duration // of relay: its child processes' (sockscope's decoder)
 }
 
 // takeSnap reads the CPU of this process, the service (pid 0: none of its
 // own) and each relay.
 func takeSnap(servicePid int, relays map[string]*relay) cpuSnap {
-	s := cpuSnap{self: selfCPU(), service: -1, relay: map[string]time.Duration{}}
+	s := cpuSnap{self: selfCPU(), service: -1, relay: map[string]time.Duration{}, children: map[string]time.Duration{}}
 	if servicePid > 0 {
 		if d, err := procCPU(servicePid); err == nil {
 			s.service = d
 		}
 	}
 	for p, r := range relays {
-		s.relay[p] = -1
-		if d, err := treeCPU(r.pid()); err == nil {
-			s.relay[p] = d
+		s.relay[p], s.children[p] = -1, -1
+		own, err1 := procCPU(r.pid())
+		if d, err := treeCPU(r.pid()); err == nil && err1 == nil {
+			s.relay[p], s.children[p] = d, d-own
 		}
 	}
 	return s
@@ -135,7 +137,10 @@ type cpuUse struct {
 	// relay is all the path's relay used from the first run to the end of
 	// the last, off the part of it used outside the path's own runs.
 	relay, off time.Duration
-	n          float64 // requests the path's runs made
+	// children is the part of relay its child processes used (sockscope's
+	// decoder, at the lowest priority), first to last snapshot.
+	children time.Duration
+	n        float64 // requests the path's runs made
 }
 
 // add accumulates one run of the path between snapshots a and b, with n
@@ -166,6 +171,7 @@ func settle(uses map[string]*cpuUse, first, last cpuSnap) {
 			continue
 		}
 		total := addDelta(0, first.relay[p], last.relay[p])
+		u.children = addDelta(0, first.children[p], last.children[p])
 		if total < 0 || u.relay < 0 {
 			u.relay, u.off = -1, -1
 			continue
@@ -183,15 +189,20 @@ func (u *cpuUse) perRequest(d time.Duration) float64 {
 	return float64(d) / float64(time.Microsecond) / u.n
 }
 
-// cpuRatio is sockscope's relay CPU per request over the bare relay's in
-// row r (for path p, --headless or the UI): ok is false when either is
-// unknown or the bare relay did not run.
-func cpuRatio(r row, p string) (ratio float64, ok bool) {
+// cpuRatio is sockscope's CPU per request over the bare relay's in row r
+// (for path p, --headless or the UI): all of it, or with own only its
+// relay's process's (the decoder's process runs at the lowest priority,
+// on CPU nothing else wants). ok is false when either is unknown or the
+// bare relay did not run.
+func cpuRatio(r row, p string, own bool) (ratio float64, ok bool) {
 	s, b := r.cpu[p], r.cpu[pathBare]
 	if s == nil || b == nil {
 		return 0, false
 	}
 	sv, bv := s.perRequest(s.relay), b.perRequest(b.relay)
+	if own {
+		sv = s.perRequest(addDelta(s.relay, s.children, 0))
+	}
 	if sv < 0 || bv <= 0 {
 		return 0, false
 	}
@@ -213,9 +224,9 @@ func printCPUTable(w io.Writer, rows []row, inproc bool) {
 	if inproc {
 		client = "client+services (sockbench, -inproc)"
 	}
-	fmt.Fprintf(w, "CPU per request, µs: %s by getrusage, the others by /proc/PID/stat (10 ms ticks); relay: all it used during the scenario's runs\n", client)
+	fmt.Fprintf(w, "CPU per request, µs: %s by getrusage, the others by /proc/PID/stat (10 ms ticks); relay: all it and its child processes used during the scenario's runs; decoder: the part of it sockscope's decoder's process used, at nice 19\n", client)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tpath\tclient\tservice\trelay\toff-run\tvs io.Copy\ttarget\t\t")
+	fmt.Fprintln(tw, "scenario\tpath\tclient\tservice\trelay\tdecoder\toff-run\tall vs io.Copy\trelay's process vs io.Copy\ttarget\t\t")
 	for _, r := range rows {
 		for i, p := range r.paths {
 			u := r.cpu[p]
@@ -223,22 +234,27 @@ func printCPUTable(w io.Writer, rows []row, inproc bool) {
 			if i == 0 {
 				title = r.title
 			}
-			cells := []string{title, p, micros(u.perRequest(u.client)), micros(u.perRequest(u.service)), "", "", "", "", ""}
+			cells := []string{title, p, micros(u.perRequest(u.client)), micros(u.perRequest(u.service)), "", "", "", "", "", "", ""}
 			if inproc {
 				cells[3] = "(in client)"
 			}
 			if p != pathDirect {
 				cells[4] = micros(u.perRequest(u.relay))
+				if u.children > 0 {
+					cells[5] = micros(u.perRequest(u.children))
+				}
 				if u.relay > 0 {
-					cells[5] = fmt.Sprintf("%.0f %%", 100*float64(u.off)/float64(u.relay))
+					cells[6] = fmt.Sprintf("%.0f %%", 100*float64(u.off)/float64(u.relay))
 				}
 			}
-			if ratio, ok := cpuRatio(r, p); ok && (p == pathHeadless || p == pathUI) {
-				cells[6] = fmt.Sprintf("%.1f×", ratio)
+			all, ok := cpuRatio(r, p, false)
+			own, _ := cpuRatio(r, p, true)
+			if ok && (p == pathHeadless || p == pathUI) {
+				cells[7], cells[8] = fmt.Sprintf("%.1f×", all), fmt.Sprintf("%.1f×", own)
 				if d := r.drops[p]; d > 0 {
-					cells[7], cells[8] = fmt.Sprintf("≤ %.1f× (dropping)", cpuTarget), verdict(ratio <= cpuTarget)
+					cells[9], cells[10] = fmt.Sprintf("≤ %.1f× (dropping)", cpuTarget), verdict(own <= cpuTarget)
 				} else {
-					cells[7] = "(no drops)"
+					cells[9] = "(no drops)"
 				}
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")

@@ -53,7 +53,9 @@ func TestProcCPUGrows(t *testing.T) {
 // used between them too.
 func TestCPUUseSettle(t *testing.T) {
 	snap := func(self, svc, headless, bare time.Duration) cpuSnap {
-		return cpuSnap{self: self, service: svc, relay: map[string]time.Duration{pathHeadless: headless, pathBare: bare}}
+		// Two thirds of sockscope's CPU are its decoder's process's.
+		return cpuSnap{self: self, service: svc, relay: map[string]time.Duration{pathHeadless: headless, pathBare: bare},
+			children: map[string]time.Duration{pathHeadless: headless * 2 / 3, pathBare: 0}}
 	}
 	ms := time.Millisecond
 	uses := map[string]*cpuUse{pathDirect: {}, pathHeadless: {}, pathBare: {}}
@@ -84,8 +86,11 @@ func TestCPUUseSettle(t *testing.T) {
 		t.Errorf("off-run: sockscope %v, io.Copy %v", h.off, b.off)
 	}
 	r := row{paths: []string{pathDirect, pathHeadless, pathBare}, cpu: uses}
-	if ratio, ok := cpuRatio(r, pathHeadless); !ok || ratio != 7.5 {
+	if ratio, ok := cpuRatio(r, pathHeadless, false); !ok || ratio != 7.5 {
 		t.Errorf("cpuRatio = %v, %v; want 7.5", ratio, ok)
+	}
+	if ratio, ok := cpuRatio(r, pathHeadless, true); !ok || ratio != 2.5 {
+		t.Errorf("cpuRatio of the relay's process = %v, %v; want 2.5", ratio, ok)
 	}
 	// What could not be read stays unknown.
 	u := &cpuUse{}
@@ -148,8 +153,8 @@ func TestCPUTableMarksTheTargetWhenDropping(t *testing.T) {
 		want  string
 	}{
 		{0, 3, "3.0× (no drops)"},
-		{5, 3, "3.0× ≤ 1.5× (dropping) MISSED"},
-		{5, 1.2, "1.2× ≤ 1.5× (dropping) ok"},
+		{5, 3, "3.0× 3.0× ≤ 1.5× (dropping) MISSED"},
+		{5, 1.2, "1.2× 1.2× ≤ 1.5× (dropping) ok"},
 	} {
 		var b strings.Builder
 		printCPUTable(&b, rowsFor(t, 1, c.cpuX, c.drops, "64b"), false)
@@ -167,7 +172,7 @@ func TestVerdicts(t *testing.T) {
 	for i, want := range []string{
 		"ok     sockscope ≥ 0.9× io.Copy on 64b, 16k, conn: own 64b 0.95× 16k 0.95× conn 0.95×; one",
 		"ok     median round trip ≤ io.Copy's + 10 µs: own +1.0 µs",
-		"ok     sockscope's CPU per request ≤ 1.5× io.Copy's where it dropped: own 64b 1.2× (dropped 5)",
+		"ok     sockscope's relay's process's CPU per request ≤ 1.5× io.Copy's where it dropped: own 64b 1.2× (all 1.2×, dropped 5)",
 		"n/a    --lossless",
 		"n/a    memory",
 	} {
@@ -185,7 +190,7 @@ func TestVerdicts(t *testing.T) {
 	for i, want := range []string{
 		"MISSED sockscope ≥ 0.9× io.Copy on 64b, 16k, conn: own 64b 0.85× 16k – conn –",
 		"MISSED median round trip ≤ io.Copy's + 10 µs: own +20.0 µs",
-		"MISSED sockscope's CPU per request ≤ 1.5× io.Copy's where it dropped: own 64b 2.0× (dropped 5)",
+		"MISSED sockscope's relay's process's CPU per request ≤ 1.5× io.Copy's where it dropped: own 64b 2.0× (all 2.0×, dropped 5)",
 		"MISSED --lossless pipelined 64 B ≥ 4 M calls/s: own 850 calls/s, dropped 5",
 	} {
 		if !strings.HasPrefix(got[i], want) {
