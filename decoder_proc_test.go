@@ -63,3 +63,14 @@ func countType(recs []session.Record, typ string) int {
 	}
 	return n
 }
+
+// groupNice is the nice value of process pid's scheduling group by
+// session, "" where the kernel has none.
+func groupNice(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/autogroup")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return f[len(f)-1]
+}

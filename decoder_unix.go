@@ -53,9 +53,7 @@ func startApart(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 		Header: session.Header{Upstream: up.String(), Listen: src.Listen()}, Dump: o.dump,
 		Feed: !o.noFeed, FeedPath: o.feedPath, What: "proxies " + src.Listen() + " → " + up.String(), PID: os.Getpid(),
 	}
-	// --lossless: the traffic waits for the decoder, which must then have
-	// the CPU.
-	d, what, err := split.Start(split.Config{Setup: setup, Lower: !o.lossless})
+	d, what, err := split.Start(split.Config{Setup: setup, Lower: true, Lossless: o.lossless})
 	if err != nil {
 		return nil, "", err
 	}

@@ -41,6 +41,7 @@ type Queue struct {
 
 	droppedEvents, droppedBytes atomic.Uint64
 	waits                       atomic.Uint64 // lossless Puts that waited for room
+	blocked                     atomic.Int32  // lossless Puts waiting for room now
 }
 
 type gapKey struct {
@@ -81,10 +82,12 @@ func (q *Queue) Put(ev Event) bool {
 	if ev.Type == Data {
 		if q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 			q.waits.Add(1)
+			q.blocked.Add(1)
 			poke(q.waiting)
 			for !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 				q.room.Wait()
 			}
+			q.blocked.Add(-1)
 		}
 		if q.closed {
 			q.mu.Unlock()
@@ -193,6 +196,10 @@ func (q *Queue) Close() {
 // Waits returns how many times a lossless Put has waited for room so far:
 // how often the relay waited for the observer. It may be called at any time.
 func (q *Queue) Waits() uint64 { return q.waits.Load() }
+
+// Blocked reports whether a lossless Put is waiting for room now. It may be
+// called at any time.
+func (q *Queue) Blocked() bool { return q.blocked.Load() > 0 }
 
 // Dropped returns how many Data events, and how many bytes in them, Put has
 // dropped so far. It may be called at any time.

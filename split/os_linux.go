@@ -5,14 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
-
-// lowNice is the decoder's process's nice value when lowered: the lowest
-// priority there is short of SCHED_IDLE (a thread at SCHED_IDLE that holds
-// a lock or a runtime's attention can wait seconds for a core).
-const lowNice = 19
 
 // startLowered starts cmd, at the lowest priority if lower. Linux gives
 // priorities per thread, and a thread takes its creator's: cmd is started
@@ -41,10 +38,24 @@ func startLowered(cmd *exec.Cmd, lower bool) error {
 	return nil
 }
 
+// startBoostable starts cmd for --lossless: lowered where its priority can
+// be raised again while the relay waits for it (setGroupNice), which only
+// a scheduling group's can, unprivileged; at normal priority elsewhere. It
+// reports whether it lowered it.
+func startBoostable(cmd *exec.Cmd) (bool, error) {
+	if err := cmd.Start(); err != nil {
+		return false, err
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled"); err != nil || strings.TrimSpace(string(b)) != "1" {
+		return false, nil
+	}
+	return setGroupNice(cmd.Process.Pid, lowNice) == nil, nil
+}
+
 // setGroupNice sets the nice value of pid's autogroup, if the kernel
 // groups by session (best effort: the thread priorities hold without it).
-func setGroupNice(pid, nice int) {
-	os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", pid), []byte(fmt.Sprint(nice)), 0)
+func setGroupNice(pid, nice int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", pid), []byte(strconv.Itoa(nice)), 0)
 }
 
 // growPipe makes the pipe to the decoder's process hold as much as an

@@ -23,6 +23,11 @@ import (
 // run (its store made, its recording and feed opened).
 const readyTimeout = 30 * time.Second
 
+// lowNice is the decoder's process's nice value when lowered: the lowest
+// priority there is short of SCHED_IDLE (a thread at SCHED_IDLE that holds
+// a lock or a runtime's attention can wait seconds for a core).
+const lowNice = 19
+
 // Config says how to start the decoder's process.
 type Config struct {
 	// Setup says what to decode, keep and write: Child gives it to the
@@ -33,12 +38,18 @@ type Config struct {
 	// session, and so a scheduling group, of its own): it gets the CPU the
 	// relay and the peers leave.
 	Lower bool
+	// Lossless says the relay waits for the decoder rather than drop: the
+	// process is lowered only where its priority can be raised again while
+	// the relay waits (Linux's scheduling groups by session), and runs at
+	// normal priority elsewhere.
+	Lossless bool
 }
 
 // Decoder is the decoder's process, from the relay's: a capture.Decoder.
 // Start it, make the engine with it, then tell it the engine (Serve).
 type Decoder struct {
 	cmd     *exec.Cmd
+	boost   bool     // raise the process's priority while the relay waits
 	pipe    *os.File // the events, to the process
 	w       *writer
 	link    *link
@@ -97,7 +108,12 @@ func Start(cfg Config) (*Decoder, string, error) {
 	d := &Decoder{cmd: cmd, pipe: pw, w: newWriter(pw), ready: make(chan string, 1),
 		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
 	d.link = newLink(c, d.serve)
-	if err := startLowered(cmd, cfg.Lower); err != nil {
+	if cfg.Lossless {
+		d.boost, err = startBoostable(cmd)
+	} else {
+		err = startLowered(cmd, cfg.Lower)
+	}
+	if err != nil {
 		d.link.close()
 		pw.Close()
 		return nil, "", fmt.Errorf("the decoder's process: %w", err)
@@ -168,6 +184,11 @@ func (d *Decoder) serve(m msg) msg {
 // process, and when the process is gone, only releases them (the relay
 // goes on without a decoder).
 func (d *Decoder) Run(q *event.Queue) {
+	if d.boost {
+		stop := make(chan struct{})
+		defer close(stop)
+		go d.boostWhileWaiting(q, stop)
+	}
 	var (
 		evs     []event.Event
 		dropped uint64 // events, as last written
@@ -201,6 +222,36 @@ func (d *Decoder) Run(q *event.Queue) {
 		d.fail(d.w.flush())
 	}
 	d.pipe.Close()
+}
+
+// boostAfter is how long after the relay last waited for the decoder's
+// process it is lowered again.
+const boostAfter = 100 * time.Millisecond
+
+// boostWhileWaiting raises the decoder's process's priority to the relay's
+// while the relay waits for it (--lossless: then the traffic moves only as
+// fast as it decodes), and lowers it again once the relay has not waited
+// for boostAfter, until stop is closed.
+func (d *Decoder) boostWhileWaiting(q *event.Queue, stop <-chan struct{}) {
+	check := time.NewTicker(boostAfter)
+	defer check.Stop()
+	boosted, waits := false, q.Waits()
+	for {
+		select {
+		case <-q.Waiting():
+			if !boosted {
+				boosted = setGroupNice(d.cmd.Process.Pid, 0) == nil
+			}
+		case <-check.C:
+			w := q.Waits()
+			if boosted && w == waits && !q.Blocked() {
+				boosted = setGroupNice(d.cmd.Process.Pid, lowNice) != nil
+			}
+			waits = w
+		case <-stop:
+			return
+		}
+	}
 }
 
 // alive reports whether the events still go to the process.
