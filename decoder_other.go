@@ -3,18 +3,15 @@
 package main
 
 import (
-	"context"
-	"net"
+	"errors"
 
-	"sockscope/proxy"
+	"sockscope/capture"
 )
 
-// decodeApart: the decoder runs in a process of its own on Unix only
-// (split): here the relay's process decodes.
-func decodeApart(options) bool { return false }
-
-func startApart(context.Context, options, net.Listener, proxy.Addr) (func(string) error, string, error) {
-	panic("unreachable: decodeApart is false")
+// startDecoder: the decoder runs in a process of its own on Unix only
+// (decodeApart is false here).
+func startDecoder(options, capture.Config, string, bool) (*apart, error) {
+	return nil, errors.New("no decoder process here")
 }
 
 // runDecoder: no process here is a decoder's.

@@ -5,12 +5,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 
 	"sockscope/capture"
 	"sockscope/protocol"
-	"sockscope/proxy"
 	"sockscope/session"
 	"sockscope/split"
 )
@@ -27,35 +25,28 @@ type decoderSetup struct {
 	Rotation    session.Rotation
 	Header      session.Header
 	Dump        bool
+	Summary     bool   // print the summary line at the end
 	Feed        bool   // publish one
 	FeedPath    string // "" for the default place
 	What        string // the feed's description
 	PID         int    // the relay's process: the feed is its
 }
 
-// decodeApart reports whether a run of o decodes in a process of its own:
-// a run without UI (the UI reads the store, which is the decoder's), unless
-// SOCKSCOPE_DECODER=inprocess.
-func decodeApart(o options) bool {
-	return (o.headless || o.dump) && os.Getenv("SOCKSCOPE_DECODER") != "inprocess"
-}
-
-// startApart is startCapture with the decoder in a process of its own.
-func startApart(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (func(listen string) error, string, error) {
-	cfg, err := engineConfig(o)
-	if err != nil {
-		return nil, "", err
-	}
-	src := capture.NewRelay(ln, up)
+// startDecoder starts the decoder's process for a capture the flags say
+// (cfg: engineConfig's, with its Header), and the relay's process's engine
+// that hands it the events. what describes the run for attach's listing;
+// quiet keeps the decoder's process off stdout (a wrapped child's stream):
+// no summary line.
+func startDecoder(o options, cfg capture.Config, what string, quiet bool) (*apart, error) {
 	setup := decoderSetup{
 		Framing: cfg.Framing.String(), IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
 		MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, Record: cfg.Record, Rotation: cfg.Rotation,
-		Header: session.Header{Upstream: up.String(), Listen: src.Listen()}, Dump: o.dump,
-		Feed: !o.noFeed, FeedPath: o.feedPath, What: "proxies " + src.Listen() + " → " + up.String(), PID: os.Getpid(),
+		Header: cfg.Header, Dump: o.dump, Summary: !quiet,
+		Feed: !o.noFeed, FeedPath: o.feedPath, What: what, PID: os.Getpid(),
 	}
-	d, what, err := split.Start(split.Config{Setup: setup, Lower: true, Lossless: o.lossless})
+	d, published, err := split.Start(split.Config{Setup: setup, Lower: true, Lossless: o.lossless, Quiet: quiet})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	e, err := capture.New(capture.Config{
 		Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame, Lossless: cfg.Lossless,
@@ -63,35 +54,10 @@ func startApart(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 	})
 	if err != nil {
 		d.Kill()
-		return nil, "", err
+		return nil, err
 	}
 	d.Serve(e)
-	e.Start(ctx, src)
-	return func(listen string) error { return serveApart(ctx, e, src, d, what, listen) }, src.Listen(), nil
-}
-
-// serveApart runs a capture started by startApart until a signal arrives,
-// then stops it and waits for the decoder's process to finish.
-func serveApart(ctx context.Context, e *capture.Engine, src *capture.Relay, d *split.Decoder, what, listen string) error {
-	if what != "" {
-		fmt.Fprintln(os.Stderr, "sockscope:", what)
-	}
-	fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
-	select {
-	case <-ctx.Done():
-	case err := <-d.Failed():
-		fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
-	}
-	stopErr := e.Stop()
-	if err := d.Wait(); err != nil {
-		fmt.Fprintln(os.Stderr, "sockscope: the decoder's process:", err)
-		return exitError(1)
-	}
-	if stopErr != nil {
-		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
-		return exitError(1)
-	}
-	return nil
+	return &apart{e: e, wait: d.Wait, failed: d.Failed(), published: published}, nil
 }
 
 // runDecoder is the process a relay's started to decode (split), when it
@@ -159,11 +125,13 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 	if fs != nil {
 		fs.Close()
 	}
-	out := os.Stdout
-	if setup.Dump {
-		out = os.Stderr
+	if setup.Summary {
+		out := os.Stdout
+		if setup.Dump {
+			out = os.Stderr
+		}
+		fmt.Fprintln(out, e.Summary())
 	}
-	fmt.Fprintln(out, e.Summary())
 	if stopErr != nil {
 		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
 		return 1

@@ -51,7 +51,7 @@ func engineConfig(o options) (capture.Config, error) {
 // or a signal arrives, given how to name where clients connect, and the
 // address they connect to.
 func startCapture(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (func(listen string) error, string, error) {
-	if decodeApart(o) {
+	if decodeApart(!o.headless && !o.dump) {
 		return startApart(ctx, o, ln, up)
 	}
 	e, src, fs, err := startRelay(ctx, o, ln, up)

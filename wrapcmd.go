@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sockscope/capture"
+	"sockscope/feed"
 	"sockscope/session"
 	"sockscope/ui"
 	"sockscope/wrap"
@@ -45,19 +46,38 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		}
 		defer tty.Close()
 	}
-	fs := startFeed(o, true, 0, "wraps "+name, feedHeader(cfg))
-	if fs != nil {
-		cfg.Sinks = append(cfg.Sinks, fs.Sink())
-		defer fs.Close()
+	// The recording is created before the child runs, in this process or
+	// in the decoder's (without a UI: decodeApart).
+	var (
+		e  *capture.Engine
+		a  *apart
+		fs *feed.Server
+	)
+	if decodeApart(tty != nil) {
+		if a, err = startDecoder(o, cfg, "wraps "+name, true); err != nil {
+			return err
+		}
+		e = a.e
+	} else {
+		if fs = startFeed(o, true, 0, "wraps "+name, feedHeader(cfg)); fs != nil {
+			cfg.Sinks = append(cfg.Sinks, fs.Sink())
+			defer fs.Close()
+		}
+		if e, err = capture.New(cfg); err != nil {
+			return err
+		}
 	}
-	e, err := capture.New(cfg) // the recording is created before the child runs
-	if err != nil {
-		return err
+	stopCapture := func() {
+		if a != nil {
+			a.stop()
+		} else if err := e.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "sockscope:", err)
+		}
 	}
 	ch, err := wrap.Start(exec.Command(argv[0], argv[1:]...))
 	if err != nil {
 		e.Start(context.Background()) // nothing to capture: only to close the recording
-		e.Stop()
+		stopCapture()
 		fmt.Fprintln(os.Stderr, "sockscope:", err)
 		return exitError(127) // as a shell says a command it could not run
 	}
@@ -97,9 +117,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 	}
 	stop()
 	<-uiDone
-	if err := e.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "sockscope:", err)
-	}
+	stopCapture()
 	if st.Err != nil {
 		fmt.Fprintln(os.Stderr, "sockscope:", st.Err)
 	}

@@ -38,6 +38,9 @@ type Config struct {
 	// session, and so a scheduling group, of its own): it gets the CPU the
 	// relay and the peers leave.
 	Lower bool
+	// Quiet keeps the process off stdout (the relay's may be a wrapped
+	// child's stream); it still writes on stderr.
+	Quiet bool
 	// Lossless says the relay waits for the decoder rather than drop: the
 	// process is lowered only where its priority can be raised again while
 	// the relay waits (Linux's scheduling groups by session), and runs at
@@ -100,6 +103,9 @@ func Start(cfg Config) (*Decoder, string, error) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), Env+"="+string(setup))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if cfg.Quiet {
+		cmd.Stdout = nil // /dev/null
+	}
 	cmd.ExtraFiles = []*os.File{pr, theirs} // fds 3 and 4
 	// A session of its own: the terminal's signals (Ctrl-C) are the relay
 	// process's, which ends the events when it stops; and a scheduling
