@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"sockscope/session"
 )
@@ -145,6 +147,38 @@ func TestDecoderKilled(t *testing.T) {
 	call(t, c2, bufio.NewReader(c2), 1)
 	if code := p.stop(syscall.SIGINT); code != 1 {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, p.err.String())
+	}
+}
+
+// TestDecoderFrozen: a decoder's process that stops (SIGSTOP: a debugger, a
+// machine out of memory) takes nothing from the traffic, which goes on past
+// everything the pipe and the relay's queue hold, and does not keep the
+// relay from exiting: it is killed once the relay has waited for it long
+// enough, and the exit status says so.
+func TestDecoderFrozen(t *testing.T) {
+	svc, front := paths(t)
+	echoServer(t, svc)
+	p := startSS(t, nil, "--headless", "--listen", front, svc)
+	p.waitStderr("listening on") // the decoder's process runs
+	child := decoderOf(t, p)
+	syscall.Kill(child, syscall.SIGSTOP)
+	defer syscall.Kill(child, syscall.SIGCONT)
+	c := dialListening(t, front)
+	r := bufio.NewReader(c)
+	// 40 MiB: more than the pipe and the queue hold, one call at a time.
+	params := strings.Repeat("x", 3<<10)
+	for id := 1; id <= 12000; id++ {
+		fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":"%s"}`+"\n", id, params)
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatalf("call %d: %v", id, err)
+		}
+	}
+	if code := p.stop(syscall.SIGINT); code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, p.err.String())
+	}
+	if !gone(child) {
+		t.Fatal("the frozen decoder's process outlived the relay")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,7 +97,12 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	if !request {
 		return Sent{Conn: conn}, c.Inject(dir, enc.Append(nil, payload))
 	}
-	wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool { return e.decoded.InFlight(conn, dir, id) })
+	// Asked before claim takes the table's lock, which the relay's
+	// forwarding takes per frame: the decoder may be a process away.
+	pending := e.decoded.Pending(conn, dir)
+	wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool {
+		return slices.ContainsFunc(pending, func(p string) bool { return protocol.SameID([]byte(p), []byte(id)) })
+	})
 	payload = protocol.ReplaceID(payload, info, []byte(wireID))
 	if err := c.Inject(dir, enc.Append(nil, payload)); err != nil {
 		tbl.forget(dir, wireID, own)

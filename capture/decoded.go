@@ -18,9 +18,9 @@ type Decoded interface {
 	// Encoder says how direction dir of conn frames: as its last frame (or
 	// the other direction's) did, else as the configured framing.
 	Encoder(conn uint64, dir protocol.Dir) protocol.Encoder
-	// InFlight reports whether conn has a request with id, asked in dir,
-	// still waiting for its reply.
-	InFlight(conn uint64, dir protocol.Dir, id string) bool
+	// Pending returns the ids of conn's requests asked in dir that still
+	// wait for their replies.
+	Pending(conn uint64, dir protocol.Dir) []string
 	// FirstRequest returns the method and the payload of the first
 	// request conn's client sent, if still known.
 	FirstRequest(conn uint64) (method string, payload []byte, ok bool)
@@ -94,19 +94,19 @@ func (d storeDecoded) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 	return protocol.Encoder{Framing: protocol.FramingLines}
 }
 
-// InFlight implements Decoded.
-func (d storeDecoded) InFlight(conn uint64, dir protocol.Dir, id string) bool {
-	busy := false
+// Pending implements Decoded.
+func (d storeDecoded) Pending(conn uint64, dir protocol.Dir) []string {
+	var ids []string
 	_, next := d.s.RowBounds()
 	n := 0
 	d.s.RowsBefore(next, func(r store.Row) bool {
-		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending && protocol.SameID([]byte(r.ID), []byte(id)) {
-			busy = true
+		if r.Conn == conn && r.Dir == dir && r.Status == protocol.StatusPending {
+			ids = append(ids, r.ID)
 		}
 		n++
-		return !busy && n < 100000
+		return n < 100000
 	})
-	return busy
+	return ids
 }
 
 // FirstRequest implements Decoded.

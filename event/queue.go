@@ -197,6 +197,9 @@ func (q *Queue) Close() {
 // how often the relay waited for the observer. It may be called at any time.
 func (q *Queue) Waits() uint64 { return q.waits.Load() }
 
+// Closed is closed once Close was called.
+func (q *Queue) Closed() <-chan struct{} { return q.done }
+
 // Blocked reports whether a lossless Put is waiting for room now. It may be
 // called at any time.
 func (q *Queue) Blocked() bool { return q.blocked.Load() > 0 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 
 	"sockscope/capture"
 	"sockscope/event"
@@ -37,6 +38,9 @@ func Child(setup any) (*Source, error) {
 		return nil, nil
 	}
 	os.Unsetenv(Env) // not for the processes this one starts
+	// Non-blocking, the pipe is the runtime poller's, and closing it ends
+	// a read (Run's context).
+	syscall.SetNonblock(3, true)
 	s := &Source{pipe: os.NewFile(3, "events")}
 	if err := json.Unmarshal([]byte(env), setup); err != nil {
 		return nil, errors.New(Env + ": " + err.Error())
@@ -119,8 +123,8 @@ func (s *Source) serve(m msg) msg {
 	case opEncoder:
 		enc := d.Encoder(m.Conn, m.Dir)
 		return msg{Text: enc.Framing.String(), CRLF: enc.CRLF}
-	case opInFlight:
-		return msg{OK: d.InFlight(m.Conn, m.Dir, m.Text)}
+	case opPending:
+		return msg{IDs: d.Pending(m.Conn, m.Dir)}
 	case opFirst:
 		method, payload, ok := d.FirstRequest(m.Conn)
 		return msg{Text: method, Msg: payload, OK: ok}

@@ -22,6 +22,7 @@ type msg struct {
 	Conn uint64       `json:"conn,omitempty"`
 	Dir  protocol.Dir `json:"dir,omitempty"`
 	Msg  []byte       `json:"msg,omitempty"` // a payload
+	IDs  []string     `json:"ids,omitempty"`
 	Text string       `json:"text,omitempty"`
 	Err  string       `json:"err,omitempty"`
 	N    int64        `json:"n,omitempty"`
@@ -39,7 +40,7 @@ const (
 	// The relay's process asks the decoder's (capture.Decoded):
 	opWire     = "wire"
 	opEncoder  = "encoder" // Text: the framing
-	opInFlight = "in_flight"
+	opPending  = "pending" // IDs: the ids
 	opFirst    = "first" // Text: the method, Msg: the request
 )
 

@@ -62,5 +62,9 @@ func setGroupNice(pid, nice int) error {
 // unprivileged process may ask (1 MiB by default): the relay's process
 // writes without waiting while the decoder's catches up.
 func growPipe(f *os.File) {
-	unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+	// Through Control, not Fd: Fd would make the pipe blocking, beyond the
+	// reach of write deadlines.
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
+	}
 }

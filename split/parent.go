@@ -19,6 +19,11 @@ import (
 	"sockscope/protocol"
 )
 
+// drainWait bounds how long, once the relay stops, the decoder's process
+// may take to take the last events, then to finish (at normal priority
+// then): a frozen one is killed after twice that, and the relay exits.
+const drainWait = 5 * time.Second
+
 // readyTimeout bounds how long Start waits for the decoder's process to
 // run (its store made, its recording and feed opened).
 const readyTimeout = 30 * time.Second
@@ -190,11 +195,19 @@ func (d *Decoder) serve(m msg) msg {
 // process, and when the process is gone, only releases them (the relay
 // goes on without a decoder).
 func (d *Decoder) Run(q *event.Queue) {
+	stop := make(chan struct{})
+	defer close(stop)
 	if d.boost {
-		stop := make(chan struct{})
-		defer close(stop)
 		go d.boostWhileWaiting(q, stop)
 	}
+	go func() {
+		select {
+		case <-q.Closed(): // the relay stops: finish soon, or be left behind
+			setGroupNice(d.cmd.Process.Pid, 0)
+			d.pipe.SetWriteDeadline(time.Now().Add(drainWait))
+		case <-stop:
+		}
+	}()
 	var (
 		evs     []event.Event
 		dropped uint64 // events, as last written
@@ -256,6 +269,8 @@ func (d *Decoder) boostWhileWaiting(q *event.Queue, stop <-chan struct{}) {
 			waits = w
 		case <-stop:
 			return
+		case <-d.exited: // its pid may be another process's now
+			return
 		}
 	}
 }
@@ -292,9 +307,15 @@ func (d *Decoder) Kill() {
 }
 
 // Wait waits for the decoder's process to end (after the engine stopped:
-// the end of the events ends it) and returns how it ended.
+// the end of the events ends it) and returns how it ended. A process that
+// does not end within drainWait is killed.
 func (d *Decoder) Wait() error {
-	<-d.exited
+	select {
+	case <-d.exited:
+	case <-time.After(drainWait):
+		d.cmd.Process.Kill()
+		<-d.exited
+	}
 	return d.err
 }
 
@@ -321,10 +342,10 @@ func (d *Decoder) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 	return protocol.Encoder{Framing: f, CRLF: a.CRLF}
 }
 
-// InFlight implements capture.Decoded.
-func (d *Decoder) InFlight(conn uint64, dir protocol.Dir, id string) bool {
-	a, err := d.ask(msg{Op: opInFlight, Conn: conn, Dir: dir, Text: id})
-	return err == nil && a.OK
+// Pending implements capture.Decoded.
+func (d *Decoder) Pending(conn uint64, dir protocol.Dir) []string {
+	a, _ := d.ask(msg{Op: opPending, Conn: conn, Dir: dir})
+	return a.IDs
 }
 
 // FirstRequest implements capture.Decoded.
