@@ -38,10 +38,10 @@ const (
 	opSendNew = "send_new" // Engine.SendNew (Conn: like)
 	opStop    = "stop"     // the run must stop (Text: why): an output failed
 	// The relay's process asks the decoder's (capture.Decoded):
-	opWire     = "wire"
-	opEncoder  = "encoder" // Text: the framing
-	opPending  = "pending" // IDs: the ids
-	opFirst    = "first" // Text: the method, Msg: the request
+	opWire    = "wire"
+	opEncoder = "encoder" // Text: the framing
+	opPending = "pending" // IDs: the ids
+	opFirst   = "first"   // Text: the method, Msg: the request
 )
 
 // errGone is what a call returns once the link is closed.
