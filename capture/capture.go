@@ -172,12 +172,12 @@ func New(cfg Config) (*Engine, error) {
 // sources end when ctx is done, or by themselves (a session file read to
 // its end).
 func (e *Engine) Start(ctx context.Context, sources ...Source) {
-	// The store is the one big consumer of memory: let the GC work harder
-	// rather than let the heap grow far past the store's bound.
 	go func() {
 		if e.cfg.Decoder != nil {
 			e.cfg.Decoder.Run(e.q)
 		} else {
+			// The store is the one big consumer of memory: let the GC work
+			// harder rather than let the heap grow far past its bound.
 			debug.SetMemoryLimit(e.cfg.MaxBytes + 48<<20)
 			e.obs.Run(e.q)
 		}

@@ -27,10 +27,11 @@ func Light(evs []Event) bool {
 	return true
 }
 
-// Rest waits a moment for more events, or until the queue fills up: with
-// light traffic, the consumer takes a few reads at once rather than be
-// woken by the relay for every read, which costs the relay a wake-up on its
-// way (tens of µs a round trip). Heavy traffic is taken at once. Only the
+// Rest waits a moment for more events, or until the queue fills up (or
+// closes): the consumer takes a few reads at once rather than be woken by
+// the relay for every read, which costs the relay a wake-up on its way
+// (tens of µs a round trip). The observer rests after light traffic only
+// (heavy traffic is decoded at once, while in the cache). Only the
 // consumer calls it.
 func (q *Queue) Rest() {
 	if q.rest == nil {

@@ -120,10 +120,14 @@ func (l *link) read() {
 			l.mu.Lock()
 			ch := l.wait[m.Re]
 			l.mu.Unlock()
-			if ch != nil {
-				ch <- m
+			select {
+			case ch <- m:
+			default: // a second answer, or none awaited: not ours to wait on
 			}
 			continue
+		}
+		if m.ID == 0 {
+			continue // neither a request nor an answer
 		}
 		go func() {
 			a := l.serve(m)

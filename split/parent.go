@@ -43,6 +43,9 @@ type Config struct {
 	// session, and so a scheduling group, of its own): it gets the CPU the
 	// relay and the peers leave.
 	Lower bool
+	// Framing is the configured one: how to frame what is sent on a
+	// connection the decoder's process cannot answer for.
+	Framing protocol.Framing
 	// Quiet keeps the process off stdout (the relay's may be a wrapped
 	// child's stream); it still writes on stderr.
 	Quiet bool
@@ -57,8 +60,9 @@ type Config struct {
 // Start it, make the engine with it, then tell it the engine (Serve).
 type Decoder struct {
 	cmd     *exec.Cmd
-	boost   bool     // raise the process's priority while the relay waits
-	pipe    *os.File // the events, to the process
+	boost   bool             // raise the process's priority while the relay waits
+	framing protocol.Framing // Config.Framing
+	pipe    *os.File         // the events, to the process
 	w       *writer
 	link    *link
 	ready   chan string
@@ -116,7 +120,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	// process's, which ends the events when it stops; and a scheduling
 	// group of its own (startLowered).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	d := &Decoder{cmd: cmd, pipe: pw, w: newWriter(pw), ready: make(chan string, 1),
+	d := &Decoder{cmd: cmd, pipe: pw, framing: cfg.Framing, w: newWriter(pw), ready: make(chan string, 1),
 		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
 	d.link = newLink(c, d.serve)
 	if cfg.Lossless {
@@ -337,6 +341,9 @@ func (d *Decoder) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 	a, err := d.ask(msg{Op: opEncoder, Conn: conn, Dir: dir})
 	f, ferr := protocol.ParseFraming(a.Text)
 	if err != nil || ferr != nil {
+		if d.framing == protocol.FramingContentLength {
+			return protocol.Encoder{Framing: protocol.FramingContentLength}
+		}
 		return protocol.Encoder{Framing: protocol.FramingLines}
 	}
 	return protocol.Encoder{Framing: f, CRLF: a.CRLF}

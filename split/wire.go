@@ -19,7 +19,7 @@ import (
 // binary stream: a 18-byte head (type, flags, connection, time in Unix
 // nanoseconds, little-endian), then what the type carries:
 //
-//	data:  gap (8), length (4), the bytes, [note: length (4), JSON]
+//	data:  gap (8), length (4), the bytes, [note: length (4), its binary form]
 //	open:  length (4), the peer as JSON
 //	close: the tail gaps (2 × 8), [error: length (4), its text]
 //	drops: the relay's drops so far, events (8) and bytes (8)
@@ -79,7 +79,7 @@ func (w *writer) event(ev *event.Event) {
 		var note []byte
 		if ev.Note != nil {
 			flags |= flagNote
-			note, _ = json.Marshal(ev.Note)
+			note = ev.Note.AppendBinary(nil)
 		}
 		h := w.headOf(recData, flags, ev.Conn, ev.At, 12)
 		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.Gap))
@@ -134,6 +134,7 @@ func (w *writer) headOf(typ, flags byte, conn uint64, at time.Time, extra int) [
 }
 
 func (w *writer) meta(b []byte) {
+	b = b[:min(len(b), maxMeta)] // text for people, cut where it must be
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(b)))
 	w.w.Write(n[:])
@@ -200,10 +201,7 @@ func (r *reader) next(ev *event.Event) error {
 				if err != nil {
 					return err
 				}
-				ev.Note = new(protocol.Note)
-				if err := json.Unmarshal(b, ev.Note); err != nil {
-					return fmt.Errorf("split: a note: %w", err)
-				}
+				ev.Note = protocol.ParseNote(b)
 			}
 		case recOpen:
 			b, err := r.meta()

@@ -122,9 +122,14 @@ func takeSnap(servicePid int, relays map[string]*relay) cpuSnap {
 	}
 	for p, r := range relays {
 		s.relay[p], s.children[p] = -1, -1
-		own, err1 := procCPU(r.pid())
-		if d, err := treeCPU(r.pid()); err == nil && err1 == nil {
-			s.relay[p], s.children[p] = d, d-own
+		if own, err := procCPU(r.pid()); err == nil {
+			var kids time.Duration
+			for _, c := range children(r.pid()) {
+				if d, err := treeCPU(c); err == nil {
+					kids += d
+				}
+			}
+			s.relay[p], s.children[p] = own+kids, kids
 		}
 	}
 	return s

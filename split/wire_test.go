@@ -1,0 +1,126 @@
+package split
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/event"
+	"sockscope/protocol"
+)
+
+// Every field of an event the observer reads comes out of the stream as it
+// went in, and the relay's drops with it.
+func TestWireRoundTrip(t *testing.T) {
+	at := time.Unix(1700000000, 123456789)
+	big := bytes.Repeat([]byte("y"), chunkSize) // in memory of its own
+	want := []event.Event{
+		{Type: event.Open, Conn: 7, At: at, Peer: &event.Peer{Client: "@", Listen: "/l", Upstream: "/u", PID: 42, UID: -1, Own: true}},
+		{Type: event.Data, Conn: 7, Dir: protocol.C2S, At: at.Add(time.Microsecond), Data: []byte(`{"id":1}` + "\n"), Gap: 99},
+		{Type: event.Data, Conn: 7, Dir: protocol.S2C, At: at, Data: []byte("x"), Whole: true, Injected: true, Withheld: true,
+			Note: &protocol.Note{Act: protocol.ActEdited, Rule: "r1", Held: time.Second, Diff: "-a\n+b \xff"}},
+		{Type: event.Data, Conn: 7, Dir: protocol.S2C, At: at, Data: big},
+		{Type: event.Data, Conn: 7, Dir: protocol.C2S, At: at, Gap: 5}, // a gap alone
+		{Type: event.Close, Conn: 7, At: at, TailGaps: [2]int64{3, 4}, Err: errors.New("connection reset")},
+		{Type: event.Close, Conn: 8, At: at, Err: event.ErrStopped},
+		{Type: event.Close, Conn: 9, At: at},
+	}
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	w.drops(11, 2222)
+	for i := range want {
+		w.event(&want[i])
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	r := newReader(&buf)
+	var kept []event.Event
+	for i := range want {
+		var ev event.Event
+		if err := r.next(&ev); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		got, exp := ev, want[i]
+		got.Buf = nil
+		if len(got.Data) == 0 && len(exp.Data) == 0 {
+			got.Data, exp.Data = nil, nil
+		}
+		if got.Err != nil && exp.Err != nil && got.Err.Error() == exp.Err.Error() {
+			got.Err, exp.Err = nil, nil
+		}
+		if !got.At.Equal(exp.At) {
+			t.Errorf("event %d at %v, want %v", i, got.At, exp.At)
+		}
+		got.At, exp.At = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, got, exp)
+		}
+		kept = append(kept, ev)
+	}
+	if want[6].Err != event.ErrStopped || !errors.Is(kept[6].Err, event.ErrStopped) {
+		t.Errorf("a close sockscope made as it stopped: %v", kept[6].Err)
+	}
+	if e, b := r.dropEvents.Load(), r.dropBytes.Load(); e != 11 || b != 2222 {
+		t.Errorf("drops %d events %d bytes, want 11 and 2222", e, b)
+	}
+	var ev event.Event
+	if err := r.next(&ev); err != io.EOF {
+		t.Errorf("at the end: %v, want io.EOF", err)
+	}
+}
+
+// A stream cut inside a record, or of a type no writer writes, is broken,
+// not ended.
+func TestWireBroken(t *testing.T) {
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	w.event(&event.Event{Type: event.Data, Conn: 1, Data: []byte("hello")})
+	w.flush()
+	b := buf.Bytes()
+	var ev event.Event
+	if err := newReader(bytes.NewReader(b[:len(b)-2])).next(&ev); err != io.ErrUnexpectedEOF {
+		t.Errorf("cut short: %v, want io.ErrUnexpectedEOF", err)
+	}
+	b[0] = 77
+	if err := newReader(bytes.NewReader(b)).next(&ev); err == nil || !strings.Contains(err.Error(), "type 77") {
+		t.Errorf("unknown type: %v", err)
+	}
+}
+
+// Events cut from one chunk keep their bytes while any of them is held: a
+// chunk is reused only once the reader and every event let it go.
+func TestWireChunksReusedOnlyWhenReleased(t *testing.T) {
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	const n = 3 * chunkSize / 1000 // three chunks' worth of 1000-byte events
+	for i := range n {
+		w.event(&event.Event{Type: event.Data, Conn: 1, Data: bytes.Repeat([]byte{byte(i)}, 1000)})
+	}
+	w.flush()
+	r := newReader(&buf)
+	var held []event.Event
+	var wantByte []byte
+	for i := range n {
+		var ev event.Event
+		if err := r.next(&ev); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			ev.Release() // half let go at once
+		} else {
+			held, wantByte = append(held, ev), append(wantByte, byte(i))
+		}
+	}
+	r.close()
+	for i, ev := range held {
+		if !bytes.Equal(ev.Data, bytes.Repeat(wantByte[i:i+1], 1000)) {
+			t.Fatalf("a held event's bytes changed")
+		}
+		ev.Release()
+	}
+}
