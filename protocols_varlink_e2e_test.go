@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -34,10 +35,12 @@ func TestVarlink(t *testing.T) {
 
 	var got []string
 	for _, e := range ofType(lines, "exchange") {
-		got = append(got, strings.TrimPrefix(e["method"].(string), "org.sockscope.test.")+" "+e["status"].(string))
+		method, _ := e["method"].(string)
+		status, _ := e["status"].(string)
+		got = append(got, strings.TrimPrefix(method, "org.sockscope.test.")+" "+status)
 	}
 	if want := "Ping ok,Count ok,Fail error,Ping ok"; strings.Join(got, ",") != want {
-		t.Errorf("exchanges %v, want %s", got, want)
+		t.Errorf("exchanges %v, want %s; the dump:\n%s", got, want, dumpText(lines))
 	}
 	var continues, oneway int
 	for _, m := range ofType(lines, "message") {
@@ -54,4 +57,15 @@ func TestVarlink(t *testing.T) {
 	if continues != 2 || oneway != 1 {
 		t.Errorf("%d continuing replies (want 2), %d oneway notes (want 1)", continues, oneway)
 	}
+}
+
+// dumpText renders dump lines again, one a line, for a failure's message.
+func dumpText(lines []map[string]any) string {
+	var b strings.Builder
+	for _, l := range lines {
+		j, _ := json.Marshal(l)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
