@@ -18,9 +18,10 @@ import (
 // scheduling group per session: the default of most desktop kernels),
 // priorities only order the threads of one session, so the process, in a
 // session of its own (cmd.SysProcAttr.Setsid), also lowers its group's.
-func startLowered(cmd *exec.Cmd, lower bool) error {
+// It reports whether the group was lowered.
+func startLowered(cmd *exec.Cmd, lower bool) (grouped bool, err error) {
 	if !lower {
-		return cmd.Start()
+		return false, cmd.Start()
 	}
 	errc := make(chan error)
 	go func() {
@@ -32,10 +33,9 @@ func startLowered(cmd *exec.Cmd, lower bool) error {
 		errc <- cmd.Start()
 	}()
 	if err := <-errc; err != nil {
-		return err
+		return false, err
 	}
-	setGroupNice(cmd.Process.Pid, lowNice)
-	return nil
+	return setGroupNice(cmd.Process.Pid, lowNice) == nil, nil
 }
 
 // startBoostable starts cmd for --lossless: lowered where its priority can
@@ -67,4 +67,39 @@ func growPipe(f *os.File) {
 	if rc, err := f.SyscallConn(); err == nil {
 		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
 	}
+}
+
+// writev writes vec to f, a pipe the runtime polls (its write deadline
+// holds), in as few system calls as the pipe's room allows.
+func writev(f *os.File, vec [][]byte) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for len(vec) > 0 {
+		var n int
+		var werr error
+		err := rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Writev(int(fd), vec[:min(len(vec), 1024)]) // IOV_MAX
+			return werr != unix.EAGAIN
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			return err
+		}
+		for n > 0 { // past what was written
+			if n < len(vec[0]) {
+				vec[0] = vec[0][n:]
+				break
+			}
+			n -= len(vec[0])
+			vec = vec[1:]
+		}
+		for len(vec) > 0 && len(vec[0]) == 0 {
+			vec = vec[1:]
+		}
+	}
+	return nil
 }

@@ -10,12 +10,11 @@ import (
 
 // startLowered starts cmd, at the lowest priority if lower (nice 19: the
 // process's threads take its first's).
-func startLowered(cmd *exec.Cmd, lower bool) error {
+func startLowered(cmd *exec.Cmd, lower bool) (grouped bool, err error) {
 	if err := cmd.Start(); err != nil || !lower {
-		return err
+		return false, err
 	}
-	syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, lowNice)
-	return nil
+	return false, syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, lowNice)
 }
 
 // startBoostable starts cmd for --lossless, at normal priority: only
@@ -27,3 +26,13 @@ func setGroupNice(pid, nice int) error { return nil }
 
 // growPipe: only Linux sizes its pipes.
 func growPipe(*os.File) {}
+
+// writev writes vec to f one piece at a time.
+func writev(f *os.File, vec [][]byte) error {
+	for _, b := range vec {
+		if _, err := f.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

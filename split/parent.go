@@ -61,6 +61,7 @@ type Config struct {
 type Decoder struct {
 	cmd     *exec.Cmd
 	boost   bool             // raise the process's priority while the relay waits
+	grouped bool             // its scheduling group is lowered: raise can raise it
 	framing protocol.Framing // Config.Framing
 	pipe    *os.File         // the events, to the process
 	w       *writer
@@ -72,8 +73,9 @@ type Decoder struct {
 	err     error // how the process ended, once exited is closed
 	stop    chan error
 
-	mu   sync.Mutex
-	dead error // why the events no longer go to the process
+	mu     sync.Mutex
+	dead   error // why the events no longer go to the process
+	raised int   // raise calls not yet lowered
 }
 
 // Start starts the decoder's process and waits until it runs. It returns
@@ -124,9 +126,10 @@ func Start(cfg Config) (*Decoder, string, error) {
 		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
 	d.link = newLink(c, d.serve)
 	if cfg.Lossless {
-		d.boost, err = startBoostable(cmd)
+		d.grouped, err = startBoostable(cmd)
+		d.boost = d.grouped
 	} else {
-		err = startLowered(cmd, cfg.Lower)
+		d.grouped, err = startLowered(cmd, cfg.Lower)
 	}
 	if err != nil {
 		d.link.close()
@@ -179,6 +182,7 @@ func (d *Decoder) serve(m msg) msg {
 		s := d.sender
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		defer d.raise()() // it may wait for the decoder to catch up
 		var sent capture.Sent
 		var err error
 		if m.Op == opSend {
@@ -207,7 +211,7 @@ func (d *Decoder) Run(q *event.Queue) {
 	go func() {
 		select {
 		case <-q.Closed(): // the relay stops: finish soon, or be left behind
-			setGroupNice(d.cmd.Process.Pid, 0)
+			d.raise()
 			d.pipe.SetWriteDeadline(time.Now().Add(drainWait))
 		case <-stop:
 		}
@@ -258,24 +262,60 @@ const boostAfter = 100 * time.Millisecond
 func (d *Decoder) boostWhileWaiting(q *event.Queue, stop <-chan struct{}) {
 	check := time.NewTicker(boostAfter)
 	defer check.Stop()
-	boosted, waits := false, q.Waits()
+	var lower func() // while raised
+	waits := q.Waits()
 	for {
 		select {
 		case <-q.Waiting():
-			if !boosted {
-				boosted = setGroupNice(d.cmd.Process.Pid, 0) == nil
+			if lower == nil {
+				lower = d.raise()
 			}
 		case <-check.C:
 			w := q.Waits()
-			if boosted && w == waits && !q.Blocked() {
-				boosted = setGroupNice(d.cmd.Process.Pid, lowNice) != nil
+			if lower != nil && w == waits && !q.Blocked() {
+				lower()
+				lower = nil
 			}
 			waits = w
 		case <-stop:
 			return
-		case <-d.exited: // its pid may be another process's now
-			return
 		}
+	}
+}
+
+// raise puts the decoder's process at the relay's priority until the
+// returned function is called, where its scheduling group is what was
+// lowered (the others cannot be raised again): while the relay waits for
+// it (--lossless), while a Send waits for it to reach a frame boundary,
+// and once the relay stops.
+func (d *Decoder) raise() (lower func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.grouped {
+		return func() {}
+	}
+	if d.raised++; d.raised == 1 {
+		d.setGroupNice(0)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if d.raised--; d.raised == 0 {
+				d.setGroupNice(lowNice)
+			}
+		})
+	}
+}
+
+// setGroupNice sets the process's group's nice value, unless it has
+// exited (its pid may be another process's now).
+func (d *Decoder) setGroupNice(nice int) {
+	select {
+	case <-d.exited:
+	default:
+		setGroupNice(d.cmd.Process.Pid, nice)
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build unix
+
 package split
 
 import (
@@ -7,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,13 +53,49 @@ const (
 	maxData = 1 << 30
 )
 
-// writer encodes events onto the stream.
+// writer encodes events onto the stream, and writes them at each flush in
+// one vectored write: heads, metadata and small payloads copied into one
+// buffer, an event's bytes of refBytes and more written from where they
+// are (the caller keeps them until the flush).
 type writer struct {
-	w    *bufio.Writer
-	head [headSize + 16]byte
+	out   io.Writer
+	buf   []byte   // what was copied since the last flush
+	parts []part   // what the flush writes, in order
+	vec   [][]byte // the flush's, reused
+	err   error    // the first write's error, for good
+	head  [headSize + 16]byte
 }
 
-func newWriter(w io.Writer) *writer { return &writer{w: bufio.NewWriterSize(w, 256<<10)} }
+// part is a piece of the stream: ext, or buf[lo:hi].
+type part struct {
+	ext    []byte
+	lo, hi int
+}
+
+// refBytes is the smallest payload written from where it is rather than
+// copied: below it, a piece of its own costs the kernel more than a copy.
+const refBytes = 1 << 10
+
+func newWriter(out io.Writer) *writer { return &writer{out: out} }
+
+// put appends b to the stream, copied.
+func (w *writer) put(b []byte) {
+	if n := len(w.parts); n > 0 && w.parts[n-1].ext == nil && w.parts[n-1].hi == len(w.buf) {
+		w.parts[n-1].hi += len(b)
+	} else {
+		w.parts = append(w.parts, part{lo: len(w.buf), hi: len(w.buf) + len(b)})
+	}
+	w.buf = append(w.buf, b...)
+}
+
+// ref appends b to the stream, written from where it is if large.
+func (w *writer) ref(b []byte) {
+	if len(b) < refBytes {
+		w.put(b)
+		return
+	}
+	w.parts = append(w.parts, part{ext: b})
+}
 
 // event writes ev's record; the caller still owns ev (and releases it).
 // An error shows at the next flush.
@@ -84,14 +123,14 @@ func (w *writer) event(ev *event.Event) {
 		h := w.headOf(recData, flags, ev.Conn, ev.At, 12)
 		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.Gap))
 		binary.LittleEndian.PutUint32(h[headSize+8:], uint32(len(ev.Data)))
-		w.w.Write(h)
-		w.w.Write(ev.Data)
+		w.put(h)
+		w.ref(ev.Data)
 		if note != nil {
 			w.meta(note)
 		}
 	case event.Open:
 		peer, _ := json.Marshal(ev.Peer)
-		w.w.Write(w.headOf(recOpen, flags, ev.Conn, ev.At, 0))
+		w.put(w.headOf(recOpen, flags, ev.Conn, ev.At, 0))
 		w.meta(peer)
 	case event.Close:
 		var text []byte
@@ -105,7 +144,7 @@ func (w *writer) event(ev *event.Event) {
 		h := w.headOf(recClose, flags, ev.Conn, ev.At, 16)
 		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.TailGaps[0]))
 		binary.LittleEndian.PutUint64(h[headSize+8:], uint64(ev.TailGaps[1]))
-		w.w.Write(h)
+		w.put(h)
 		if flags&flagErr != 0 {
 			w.meta(text)
 		}
@@ -117,7 +156,7 @@ func (w *writer) drops(events, bytes uint64) {
 	h := w.headOf(recDrops, 0, 0, time.Time{}, 16)
 	binary.LittleEndian.PutUint64(h[headSize:], events)
 	binary.LittleEndian.PutUint64(h[headSize+8:], bytes)
-	w.w.Write(h)
+	w.put(h)
 }
 
 // headOf fills the head and extra bytes after it, to be filled in.
@@ -137,13 +176,45 @@ func (w *writer) meta(b []byte) {
 	b = b[:min(len(b), maxMeta)] // text for people, cut where it must be
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(b)))
-	w.w.Write(n[:])
-	w.w.Write(b)
+	w.put(n[:])
+	w.put(b)
 }
 
-// flush writes what is buffered: the first error of the writes since the
-// last flush, if any.
-func (w *writer) flush() error { return w.w.Flush() }
+// flush writes what the events since the last flush put on the stream, and
+// returns the first error of a write, if any (then and from then on).
+func (w *writer) flush() error {
+	if w.err == nil && len(w.parts) > 0 {
+		for _, p := range w.parts {
+			if p.ext != nil {
+				w.vec = append(w.vec, p.ext)
+			} else {
+				w.vec = append(w.vec, w.buf[p.lo:p.hi])
+			}
+		}
+		w.err = writeAll(w.out, w.vec)
+	}
+	clear(w.vec) // let go of the events' bytes
+	w.vec, w.parts = w.vec[:0], w.parts[:0]
+	if cap(w.buf) > 1<<20 {
+		w.buf = nil // a burst of small events once: do not keep its memory
+	}
+	w.buf = w.buf[:0]
+	return w.err
+}
+
+// writeAll writes vec in order: in vectored writes to a pipe, else one
+// piece at a time.
+func writeAll(out io.Writer, vec [][]byte) error {
+	if f, ok := out.(*os.File); ok {
+		return writev(f, vec)
+	}
+	for _, b := range vec {
+		if _, err := out.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // reader decodes the stream into events, whose bytes it cuts from chunks
 // of memory reused once every event cut from them is released.
