@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"sockscope/capture"
+	"sockscope/event"
 	"sockscope/protocol"
 	"sockscope/session"
 	"sockscope/split"
@@ -32,6 +33,12 @@ type decoderSetup struct {
 	PID         int    // the relay's process: the feed is its
 }
 
+// apartQueueBytes bounds the relay's queue when its decoder is apart: the
+// pipe's 1 MiB and the decoder's own queue come after it. A quarter of the
+// default: the relay's process holds little more than it (issue 16's
+// memory target counts the two processes).
+const apartQueueBytes = event.DefaultQueueBytes / 4
+
 // startDecoder starts the decoder's process for a capture the flags say
 // (cfg: engineConfig's, with its Header), and the relay's process's engine
 // that hands it the events. what describes the run for attach's listing;
@@ -50,7 +57,7 @@ func startDecoder(o options, cfg capture.Config, what string, quiet bool) (*apar
 	}
 	e, err := capture.New(capture.Config{
 		Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame, Lossless: cfg.Lossless,
-		Intercept: cfg.Intercept, Decoder: d,
+		Intercept: cfg.Intercept, Decoder: d, QueueBytes: apartQueueBytes,
 	})
 	if err != nil {
 		d.Kill()
@@ -91,6 +98,9 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		Rotation: setup.Rotation, Header: setup.Header,
 		Lossless: true, // the relay's process drops what does not fit; the pipe waits
 		Dropped:  src.Dropped,
+		// Less than in the relay's process, whose memory counts with this
+		// one's (issue 16's target: both within the store's cap + 64 MiB).
+		HeapHeadroom: 32 << 20,
 	}
 	if setup.Dump {
 		cfg.Dump = os.Stdout

@@ -15,6 +15,7 @@
 package capture
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,6 +64,13 @@ type Config struct {
 	Sinks []observe.Sink
 	// Intercept holds frames for the user and runs rules on them.
 	Intercept Intercept
+	// HeapHeadroom is how far past MaxBytes the Go heap may grow before
+	// the garbage collector works harder (debug.SetMemoryLimit). If zero,
+	// 48 MiB.
+	HeapHeadroom int64
+	// QueueBytes bounds the events' bytes the sources have queued for the
+	// observer. If zero, event.DefaultQueueBytes.
+	QueueBytes int64
 	// Decoder, if set, decodes the events instead of the engine's own
 	// observer (in a process of its own: package split). The engine then
 	// keeps no store, and Record, Dump and Sinks are the Decoder's to
@@ -116,7 +124,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:     cfg,
-		q:       event.NewQueue(0, cfg.Lossless),
+		q:       event.NewQueue(cfg.QueueBytes, cfg.Lossless),
 		srcErr:  make(chan error, 16),
 		obsDone: make(chan struct{}),
 		failed:  make(chan error, 1),
@@ -174,11 +182,14 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) Start(ctx context.Context, sources ...Source) {
 	go func() {
 		if e.cfg.Decoder != nil {
+			// What this process holds is the queue and what the Decoder
+			// has taken from it: let the GC keep the heap near that.
+			debug.SetMemoryLimit(2*e.q.Max() + 16<<20)
 			e.cfg.Decoder.Run(e.q)
 		} else {
 			// The store is the one big consumer of memory: let the GC work
 			// harder rather than let the heap grow far past its bound.
-			debug.SetMemoryLimit(e.cfg.MaxBytes + 48<<20)
+			debug.SetMemoryLimit(e.cfg.MaxBytes + cmp.Or(e.cfg.HeapHeadroom, 48<<20))
 			e.obs.Run(e.q)
 		}
 		close(e.obsDone)

@@ -197,6 +197,9 @@ func (q *Queue) Close() {
 // how often the relay waited for the observer. It may be called at any time.
 func (q *Queue) Waits() uint64 { return q.waits.Load() }
 
+// Max is the most bytes of Data the queue holds.
+func (q *Queue) Max() int64 { return q.max }
+
 // Closed is closed once Close was called.
 func (q *Queue) Closed() <-chan struct{} { return q.done }
 
