@@ -51,7 +51,7 @@ func startDecoder(o options, cfg capture.Config, what string, quiet bool) (*apar
 		Header: cfg.Header, Dump: o.dump, Summary: !quiet,
 		Feed: !o.noFeed, FeedPath: o.feedPath, What: what, PID: os.Getpid(),
 	}
-	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lower: true, Lossless: o.lossless, Quiet: quiet})
+	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: quiet})
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startLowered starts cmd, at the lowest priority if lower. Linux gives
+// startLowered starts cmd at the lowest priority. Linux gives
 // priorities per thread, and a thread takes its creator's: cmd is started
 // from a thread of lowered priority, which ends with it, so that every
 // thread of the process is born lowered. With autogroup scheduling (a
@@ -19,10 +19,7 @@ import (
 // priorities only order the threads of one session, so the process, in a
 // session of its own (cmd.SysProcAttr.Setsid), also lowers its group's.
 // It reports whether the group was lowered.
-func startLowered(cmd *exec.Cmd, lower bool) (grouped bool, err error) {
-	if !lower {
-		return false, cmd.Start()
-	}
+func startLowered(cmd *exec.Cmd) (grouped bool, err error) {
 	errc := make(chan error)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine

@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// startLowered starts cmd, at the lowest priority if lower (nice 19: the
+// startLowered starts cmd at the lowest priority (nice 19: the
 // process's threads take its first's).
-func startLowered(cmd *exec.Cmd, lower bool) (grouped bool, err error) {
-	if err := cmd.Start(); err != nil || !lower {
+func startLowered(cmd *exec.Cmd) (grouped bool, err error) {
+	if err := cmd.Start(); err != nil {
 		return false, err
 	}
 	return false, syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, lowNice)

@@ -33,16 +33,14 @@ const readyTimeout = 30 * time.Second
 // a lock or a runtime's attention can wait seconds for a core).
 const lowNice = 19
 
-// Config says how to start the decoder's process.
+// Config says how to start the decoder's process. It runs at the lowest
+// priority (Linux: nice 19, in a session, and so a scheduling group, of its
+// own): it gets the CPU the relay and the peers leave.
 type Config struct {
 	// Setup says what to decode, keep and write: Child gives it to the
 	// process, which is the running binary, started again with no
 	// arguments.
 	Setup any
-	// Lower runs the process at the lowest priority (Linux: nice 19, in a
-	// session, and so a scheduling group, of its own): it gets the CPU the
-	// relay and the peers leave.
-	Lower bool
 	// Framing is the configured one: how to frame what is sent on a
 	// connection the decoder's process cannot answer for.
 	Framing protocol.Framing
@@ -129,7 +127,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 		d.grouped, err = startBoostable(cmd)
 		d.boost = d.grouped
 	} else {
-		d.grouped, err = startLowered(cmd, cfg.Lower)
+		d.grouped, err = startLowered(cmd)
 	}
 	if err != nil {
 		d.link.close()

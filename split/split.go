@@ -14,7 +14,7 @@
 //
 // The relay's side:
 //
-//	d, feed, err := split.Start(split.Config{Setup: setup, Lower: true})
+//	d, feed, err := split.Start(split.Config{Setup: setup})
 //	e, err := capture.New(capture.Config{Decoder: d, ...})
 //	d.Serve(e)
 //	e.Start(ctx, relay)
