@@ -261,13 +261,9 @@ func mpView(dst, p []byte, depth int) ([]byte, []byte, error) {
 	case b >= 0xc7 && b <= 0xc9:
 		n, kind = be()>>8, 'e'
 	case b == 0xca:
-		return strconv.AppendFloat(dst, float64(math.Float32frombits(binary.BigEndian.Uint32(hd))), 'g', -1, 32), rest, nil
+		return appendFloat(dst, float64(math.Float32frombits(binary.BigEndian.Uint32(hd))), 32), rest, nil
 	case b == 0xcb:
-		f := math.Float64frombits(binary.BigEndian.Uint64(hd))
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return appendText(dst, []byte(strconv.FormatFloat(f, 'g', -1, 64))), rest, nil
-		}
-		return strconv.AppendFloat(dst, f, 'g', -1, 64), rest, nil
+		return appendFloat(dst, math.Float64frombits(binary.BigEndian.Uint64(hd)), 64), rest, nil
 	case b >= 0xcc && b <= 0xcf:
 		return strconv.AppendUint(dst, be(), 10), rest, nil
 	case b >= 0xd0 && b <= 0xd3:
@@ -428,4 +424,13 @@ func jsonInteger(v []byte) bool {
 		}
 	}
 	return true
+}
+
+// appendFloat appends f as a JSON number, or as a string where JSON has no
+// number for it (NaN, ±Inf).
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return appendText(dst, []byte(strconv.FormatFloat(f, 'g', -1, bits)))
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
