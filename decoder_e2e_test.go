@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -179,6 +180,58 @@ func TestDecoderFrozen(t *testing.T) {
 	}
 	if !gone(child) {
 		t.Fatal("the frozen decoder's process outlived the relay")
+	}
+}
+
+// TestDecoderResumes: while the decoder's process is stopped the relay
+// drops its copy of the traffic (counted, and marked as gaps); resumed, it
+// decodes what comes after as before: the calls made then pair.
+func TestDecoderResumes(t *testing.T) {
+	svc, front := paths(t)
+	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
+	echoServer(t, svc)
+	p := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
+	p.waitStderr("listening on")
+	child := decoderOf(t, p)
+	syscall.Kill(child, syscall.SIGSTOP)
+	c := dialListening(t, front)
+	r := bufio.NewReader(c)
+	params := strings.Repeat("x", 3<<10)
+	for id := 1; id <= 12000; id++ { // 40 MiB: more than the pipe and the queues hold
+		fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":"%s"}`+"\n", id, params)
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatalf("call %d: %v", id, err)
+		}
+	}
+	syscall.Kill(child, syscall.SIGCONT)
+	// Calls until one is recorded: the decoder catches up with what the
+	// pipe and its queue still hold, then decodes the calls as they come.
+	id := 100000
+	eventually(t, "a call recorded after the decoder resumed", func() bool {
+		id++
+		call(t, c, r, id)
+		b, _ := os.ReadFile(file)
+		return bytes.Contains(b, []byte(fmt.Sprintf(`\"id\":%d,`, id)))
+	})
+	last := id
+	for id = last + 1; id <= last+3; id++ {
+		call(t, c, r, id)
+	}
+	if code := p.stop(syscall.SIGINT); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, p.err.String())
+	}
+	if strings.Contains(p.out.String(), "dropped 0 events") {
+		t.Fatalf("summary %q: want drops", p.out.String())
+	}
+	out, _ := showRun(t, "show", "--dump", file)
+	for id := last; id <= last+3; id++ {
+		if !strings.Contains(out, fmt.Sprintf(`"id":%d,"method":"echo","status":"ok"`, id)) {
+			t.Errorf("call %d not paired ok after the decoder resumed", id)
+		}
+	}
+	if !strings.Contains(out, `"type":"gap"`) {
+		t.Error("no gap in the recording where the relay dropped")
 	}
 }
 

@@ -67,25 +67,32 @@ func growPipe(f *os.File) {
 }
 
 // writev writes vec to f, a pipe the runtime polls (its write deadline
-// holds), in as few system calls as the pipe's room allows.
-func writev(f *os.File, vec [][]byte) error {
+// holds), in as few system calls as the pipe's room allows, and says how
+// much it wrote. Unless wait, it stops when the pipe is full.
+func writev(f *os.File, vec [][]byte, wait bool) (int64, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return err
+		return 0, err
 	}
+	vec = append([][]byte(nil), vec...) // advanced below: the caller's stays
+	var total int64
 	for len(vec) > 0 {
 		var n int
 		var werr error
 		err := rc.Write(func(fd uintptr) bool {
 			n, werr = unix.Writev(int(fd), vec[:min(len(vec), 1024)]) // IOV_MAX
-			return werr != unix.EAGAIN
+			return werr != unix.EAGAIN || !wait
 		})
 		if err == nil {
 			err = werr
 		}
-		if err != nil {
-			return err
+		if err == unix.EAGAIN { // full, and not waiting
+			return total, nil
 		}
+		if err != nil {
+			return total, err
+		}
+		total += int64(n)
 		for n > 0 { // past what was written
 			if n < len(vec[0]) {
 				vec[0] = vec[0][n:]
@@ -98,5 +105,5 @@ func writev(f *os.File, vec [][]byte) error {
 			vec = vec[1:]
 		}
 	}
-	return nil
+	return total, nil
 }

@@ -27,12 +27,14 @@ func setGroupNice(pid, nice int) error { return nil }
 // growPipe: only Linux sizes its pipes.
 func growPipe(*os.File) {}
 
-// writev writes vec to f one piece at a time.
-func writev(f *os.File, vec [][]byte) error {
+// writev writes vec to f one piece at a time, waiting for room.
+func writev(f *os.File, vec [][]byte, _ bool) (int64, error) {
+	var n int64
 	for _, b := range vec {
-		if _, err := f.Write(b); err != nil {
-			return err
+		m, err := f.Write(b)
+		if n += int64(m); err != nil {
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }

@@ -57,19 +57,20 @@ type Config struct {
 // Decoder is the decoder's process, from the relay's: a capture.Decoder.
 // Start it, make the engine with it, then tell it the engine (Serve).
 type Decoder struct {
-	cmd     *exec.Cmd
-	boost   bool             // raise the process's priority while the relay waits
-	grouped bool             // its scheduling group is lowered: raise can raise it
-	framing protocol.Framing // Config.Framing
-	pipe    *os.File         // the events, to the process
-	w       *writer
-	link    *link
-	ready   chan string
-	sender  capture.Sender // the engine, once Serve gave it
-	serving chan struct{}  // closed by Serve
-	exited  chan struct{}
-	err     error // how the process ended, once exited is closed
-	stop    chan error
+	cmd      *exec.Cmd
+	boost    bool             // raise the process's priority while the relay waits
+	lossless bool             // Config.Lossless
+	grouped  bool             // its scheduling group is lowered: raise can raise it
+	framing  protocol.Framing // Config.Framing
+	pipe     *os.File         // the events, to the process
+	w        *writer
+	link     *link
+	ready    chan string
+	sender   capture.Sender // the engine, once Serve gave it
+	serving  chan struct{}  // closed by Serve
+	exited   chan struct{}
+	err      error // how the process ended, once exited is closed
+	stop     chan error
 
 	mu     sync.Mutex
 	dead   error // why the events no longer go to the process
@@ -125,7 +126,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	d.link = newLink(c, d.serve)
 	if cfg.Lossless {
 		d.grouped, err = startBoostable(cmd)
-		d.boost = d.grouped
+		d.boost, d.lossless = d.grouped, true
 	} else {
 		d.grouped, err = startLowered(cmd)
 	}
@@ -217,6 +218,9 @@ func (d *Decoder) Run(q *event.Queue) {
 	var (
 		evs     []event.Event
 		dropped uint64 // events, as last written
+		skip    skipped
+		wait    = d.lossless // the traffic waits for the decoder
+		full    bool
 	)
 	for {
 		var ok bool
@@ -224,14 +228,27 @@ func (d *Decoder) Run(q *event.Queue) {
 			break
 		}
 		if d.alive() {
-			if e, b := q.Dropped(); e != dropped {
-				dropped = e
-				d.w.drops(e, b)
+			// The pipe had no room at the last flush, and still has none:
+			// the events' bytes are dropped here, as the queue drops them,
+			// rather than wait (--lossless waits).
+			if full && !wait {
+				d.fail(d.w.flush(false))
+				full = d.w.behind()
+			}
+			if e, b := q.Dropped(); e+skip.events != dropped {
+				dropped = e + skip.events
+				d.w.drops(dropped, b+skip.bytes)
 			}
 			for i := range evs {
+				if full && !wait && evs[i].Type == event.Data {
+					skip.drop(&evs[i])
+					continue
+				}
+				skip.carry(&evs[i])
 				d.w.event(&evs[i])
 			}
-			d.fail(d.w.flush())
+			d.fail(d.w.flush(wait))
+			full = d.w.behind()
 		}
 		for i := range evs {
 			evs[i].Release()
@@ -243,10 +260,54 @@ func (d *Decoder) Run(q *event.Queue) {
 	}
 	if d.alive() {
 		e, b := q.Dropped()
-		d.w.drops(e, b)
-		d.fail(d.w.flush())
+		d.w.drops(e+skip.events, b+skip.bytes)
+		d.fail(d.w.flush(true))
 	}
 	d.pipe.Close()
+}
+
+// skipped is what Run dropped because the pipe had no room: counted, and
+// carried as gaps on the next Data of the same connection and direction
+// (or its Close), as the queue carries its own.
+type skipped struct {
+	events, bytes uint64
+	gaps          map[skipKey]int64
+}
+
+type skipKey struct {
+	conn uint64
+	dir  protocol.Dir
+}
+
+// drop counts ev, a Data event, as dropped.
+func (s *skipped) drop(ev *event.Event) {
+	if s.gaps == nil {
+		s.gaps = map[skipKey]int64{}
+	}
+	s.gaps[skipKey{ev.Conn, ev.Dir}] += ev.Gap + int64(len(ev.Data))
+	s.events++
+	s.bytes += uint64(len(ev.Data))
+}
+
+// carry adds the gaps dropped before ev to it.
+func (s *skipped) carry(ev *event.Event) {
+	if len(s.gaps) == 0 {
+		return
+	}
+	switch ev.Type {
+	case event.Data:
+		k := skipKey{ev.Conn, ev.Dir}
+		if g, ok := s.gaps[k]; ok {
+			ev.Gap += g
+			delete(s.gaps, k)
+		}
+	case event.Close:
+		for d := range ev.TailGaps {
+			k := skipKey{ev.Conn, protocol.Dir(d)}
+			ev.TailGaps[d] += s.gaps[k]
+			delete(s.gaps, k)
+		}
+	}
 }
 
 // boostAfter is how long after the relay last waited for the decoder's

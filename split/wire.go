@@ -63,7 +63,10 @@ type writer struct {
 	parts []part   // what the flush writes, in order
 	vec   [][]byte // the flush's, reused
 	err   error    // the first write's error, for good
-	head  [headSize + 16]byte
+	// backlog is what a flush that did not wait had no room for: written
+	// first at the next flush. spare is its other buffer.
+	backlog, spare []byte
+	head           [headSize + 16]byte
 }
 
 // part is a piece of the stream: ext, or buf[lo:hi].
@@ -180,10 +183,16 @@ func (w *writer) meta(b []byte) {
 	w.put(b)
 }
 
-// flush writes what the events since the last flush put on the stream, and
-// returns the first error of a write, if any (then and from then on).
-func (w *writer) flush() error {
-	if w.err == nil && len(w.parts) > 0 {
+// flush writes what the events since the last flush put on the stream,
+// after what an earlier flush left (backlog), and returns the first error
+// of a write, if any (then and from then on). Unless wait, it writes only
+// what the pipe has room for now and keeps the rest, copied, for the next
+// flush: the events' bytes are the caller's again when it returns.
+func (w *writer) flush(wait bool) error {
+	if w.err == nil && (len(w.parts) > 0 || len(w.backlog) > 0) {
+		if len(w.backlog) > 0 {
+			w.vec = append(w.vec, w.backlog)
+		}
 		for _, p := range w.parts {
 			if p.ext != nil {
 				w.vec = append(w.vec, p.ext)
@@ -191,7 +200,18 @@ func (w *writer) flush() error {
 				w.vec = append(w.vec, w.buf[p.lo:p.hi])
 			}
 		}
-		w.err = writeAll(w.out, w.vec)
+		var n int64
+		n, w.err = writeAll(w.out, w.vec, wait)
+		w.spare = w.spare[:0]
+		for _, b := range w.vec { // keep what was not written
+			if n >= int64(len(b)) {
+				n -= int64(len(b))
+				continue
+			}
+			w.spare = append(w.spare, b[n:]...)
+			n = 0
+		}
+		w.backlog, w.spare = w.spare, w.backlog
 	}
 	clear(w.vec) // let go of the events' bytes
 	w.vec, w.parts = w.vec[:0], w.parts[:0]
@@ -202,18 +222,25 @@ func (w *writer) flush() error {
 	return w.err
 }
 
-// writeAll writes vec in order: in vectored writes to a pipe, else one
+// behind reports whether the last flush left bytes the pipe had no room
+// for.
+func (w *writer) behind() bool { return len(w.backlog) > 0 }
+
+// writeAll writes vec in order, and says how much it wrote: in vectored
+// writes to a pipe (unless wait, only what it has room for now), else one
 // piece at a time.
-func writeAll(out io.Writer, vec [][]byte) error {
+func writeAll(out io.Writer, vec [][]byte, wait bool) (int64, error) {
 	if f, ok := out.(*os.File); ok {
-		return writev(f, vec)
+		return writev(f, vec, wait)
 	}
+	var n int64
 	for _, b := range vec {
-		if _, err := out.Write(b); err != nil {
-			return err
+		m, err := out.Write(b)
+		if n += int64(m); err != nil {
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // reader decodes the stream into events, whose bytes it cuts from chunks

@@ -37,7 +37,7 @@ func TestWireRoundTrip(t *testing.T) {
 	for i := range want {
 		w.event(&want[i])
 	}
-	if err := w.flush(); err != nil {
+	if err := w.flush(true); err != nil {
 		t.Fatal(err)
 	}
 	r := newReader(&buf)
@@ -82,7 +82,7 @@ func TestWireBroken(t *testing.T) {
 	var buf bytes.Buffer
 	w := newWriter(&buf)
 	w.event(&event.Event{Type: event.Data, Conn: 1, Data: []byte("hello")})
-	w.flush()
+	w.flush(true)
 	b := buf.Bytes()
 	var ev event.Event
 	if err := newReader(bytes.NewReader(b[:len(b)-2])).next(&ev); err != io.ErrUnexpectedEOF {
@@ -103,7 +103,7 @@ func TestWireChunksReusedOnlyWhenReleased(t *testing.T) {
 	for i := range n {
 		w.event(&event.Event{Type: event.Data, Conn: 1, Data: bytes.Repeat([]byte{byte(i)}, 1000)})
 	}
-	w.flush()
+	w.flush(true)
 	r := newReader(&buf)
 	var held []event.Event
 	var wantByte []byte
