@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -124,5 +125,65 @@ func TestWireChunksReusedOnlyWhenReleased(t *testing.T) {
 			t.Fatalf("a held event's bytes changed")
 		}
 		ev.Release()
+	}
+}
+
+// A flush that does not wait writes what a full pipe has room for and
+// keeps the rest, in order, for the next: the stream read at the other end
+// is whole.
+func TestWireBacklog(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	w := newWriter(pw)
+	var want []event.Event
+	for i := range 64 { // 4 MiB in small and large pieces: more than a pipe holds
+		data := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*1000)
+		want = append(want, event.Event{Type: event.Data, Conn: uint64(i), Data: data})
+		w.event(&want[i])
+	}
+	if err := w.flush(false); err != nil {
+		t.Fatal(err)
+	}
+	if !w.behind() {
+		t.Fatal("the pipe took 4 MiB at once: nothing to keep")
+	}
+	got := make(chan []event.Event)
+	go func() {
+		r := newReader(pr)
+		var evs []event.Event
+		for range want {
+			var ev event.Event
+			if r.next(&ev) != nil {
+				break
+			}
+			evs = append(evs, ev)
+		}
+		got <- evs
+	}()
+	var evs []event.Event
+	for done := false; !done; {
+		select {
+		case evs = <-got: // the reader read them all, or met a broken stream
+			done = true
+		default:
+			if !w.behind() {
+				pw.Close() // all written: the reader meets the end
+				evs, done = <-got, true
+			} else if err := w.flush(false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(evs) != len(want) {
+		t.Fatalf("%d events read, want %d", len(evs), len(want))
+	}
+	for i := range want {
+		if evs[i].Conn != want[i].Conn || !bytes.Equal(evs[i].Data, want[i].Data) {
+			t.Fatalf("event %d: conn %d, %d bytes; want conn %d, %d bytes", i, evs[i].Conn, len(evs[i].Data), want[i].Conn, len(want[i].Data))
+		}
 	}
 }
