@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -165,16 +166,7 @@ func TestDecoderFrozen(t *testing.T) {
 	syscall.Kill(child, syscall.SIGSTOP)
 	defer syscall.Kill(child, syscall.SIGCONT)
 	c := dialListening(t, front)
-	r := bufio.NewReader(c)
-	// 40 MiB: more than the pipe and the queue hold, one call at a time.
-	params := strings.Repeat("x", 3<<10)
-	for id := 1; id <= 12000; id++ {
-		fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":"%s"}`+"\n", id, params)
-		c.SetReadDeadline(time.Now().Add(time.Minute))
-		if _, err := r.ReadString('\n'); err != nil {
-			t.Fatalf("call %d: %v", id, err)
-		}
-	}
+	bigCalls(t, c, bufio.NewReader(c))
 	if code := p.stop(syscall.SIGINT); code != 1 {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, p.err.String())
 	}
@@ -196,14 +188,7 @@ func TestDecoderResumes(t *testing.T) {
 	syscall.Kill(child, syscall.SIGSTOP)
 	c := dialListening(t, front)
 	r := bufio.NewReader(c)
-	params := strings.Repeat("x", 3<<10)
-	for id := 1; id <= 12000; id++ { // 40 MiB: more than the pipe and the queues hold
-		fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":"%s"}`+"\n", id, params)
-		c.SetReadDeadline(time.Now().Add(time.Minute))
-		if _, err := r.ReadString('\n'); err != nil {
-			t.Fatalf("call %d: %v", id, err)
-		}
-	}
+	bigCalls(t, c, r)
 	syscall.Kill(child, syscall.SIGCONT)
 	// Calls until one is recorded: the decoder catches up with what the
 	// pipe and its queue still hold, then decodes the calls as they come.
@@ -264,5 +249,19 @@ func TestRelayKilledEndsTheRecording(t *testing.T) {
 	}
 	if n := countType(recs, session.TypeFrame); n != 6 || recs[len(recs)-1].Type != session.TypeEnd {
 		t.Fatalf("%d frames, last record %q: want 6 frames and an end", n, recs[len(recs)-1].Type)
+	}
+}
+
+// bigCalls makes 12,000 calls of 3 KiB, one at a time, on c: 40 MiB, more
+// than the pipe and the queues between the relay and its decoder hold.
+func bigCalls(t *testing.T, c net.Conn, r *bufio.Reader) {
+	t.Helper()
+	params := strings.Repeat("x", 3<<10)
+	for id := 1; id <= 12000; id++ {
+		fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%d,"method":"echo","params":"%s"}`+"\n", id, params)
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatalf("call %d: %v", id, err)
+		}
 	}
 }

@@ -136,11 +136,7 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		fs.Close()
 	}
 	if setup.Summary {
-		out := os.Stdout
-		if setup.Dump {
-			out = os.Stderr
-		}
-		fmt.Fprintln(out, e.Summary())
+		printSummary(e, setup.Dump)
 	}
 	if stopErr != nil {
 		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)

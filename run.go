@@ -121,16 +121,22 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		fs.Close()
 	}
 	stopErr := e.Stop()
-	out := os.Stdout
-	if o.dump {
-		out = os.Stderr
-	}
-	fmt.Fprintln(out, e.Summary())
+	printSummary(e, o.dump)
 	if stopErr != nil {
 		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
 		return exitError(1)
 	}
 	return uiErr
+}
+
+// printSummary prints the line that sums up a stopped capture: on stdout,
+// or on stderr with --dump (stdout is the dump's).
+func printSummary(e *capture.Engine, dump bool) {
+	out := os.Stdout
+	if dump {
+		out = os.Stderr
+	}
+	fmt.Fprintln(out, e.Summary())
 }
 
 // sender sends for the UI: the capture engine, or an attached view's feed
