@@ -93,11 +93,10 @@ func TestLosslessRaisesTheDecoder(t *testing.T) {
 	echoServer(t, svc)
 	p := startSS(t, nil, "--headless", "--lossless", "--listen", front, svc)
 	c := dialListening(t, front)
-	p.waitStderr("listening on") // the decoder's process runs
-	child := decoderOf(t, p)
-	eventually(t, "the decoder's group lowered", func() bool { return groupNice(child) == "19" })
-	syscall.Kill(child, syscall.SIGSTOP)
-	defer syscall.Kill(child, syscall.SIGCONT)
+	child := stopDecoder(t, p)
+	if g := groupNice(child); g != "19" {
+		t.Fatalf("the decoder's group at nice %s before the relay waited, want 19", g)
+	}
 	// 64 MiB of requests (of 2 KiB: the echo server reads lines of up to
 	// 4 KiB): more than the pipe and the relay's queue hold.
 	line := []byte(`{"jsonrpc":"2.0","id":1,"params":"` + strings.Repeat("x", 2<<10) + `"}` + "\n")
@@ -161,10 +160,7 @@ func TestDecoderFrozen(t *testing.T) {
 	svc, front := paths(t)
 	echoServer(t, svc)
 	p := startSS(t, nil, "--headless", "--listen", front, svc)
-	p.waitStderr("listening on") // the decoder's process runs
-	child := decoderOf(t, p)
-	syscall.Kill(child, syscall.SIGSTOP)
-	defer syscall.Kill(child, syscall.SIGCONT)
+	child := stopDecoder(t, p)
 	c := dialListening(t, front)
 	bigCalls(t, c, bufio.NewReader(c))
 	if code := p.stop(syscall.SIGINT); code != 1 {
@@ -183,9 +179,7 @@ func TestDecoderResumes(t *testing.T) {
 	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
 	echoServer(t, svc)
 	p := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
-	p.waitStderr("listening on")
-	child := decoderOf(t, p)
-	syscall.Kill(child, syscall.SIGSTOP)
+	child := stopDecoder(t, p)
 	c := dialListening(t, front)
 	r := bufio.NewReader(c)
 	bigCalls(t, c, r)
@@ -264,4 +258,15 @@ func bigCalls(t *testing.T, c net.Conn, r *bufio.Reader) {
 			t.Fatalf("call %d: %v", id, err)
 		}
 	}
+}
+
+// stopDecoder stops (SIGSTOP) the decoder's process of p once it runs, and
+// returns its pid; it is continued at the test's end.
+func stopDecoder(t *testing.T, p *ssProc) int {
+	t.Helper()
+	p.waitStderr("listening on") // the decoder's process has said it runs
+	child := decoderOf(t, p)
+	syscall.Kill(child, syscall.SIGSTOP)
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGCONT) })
+	return child
 }

@@ -55,6 +55,15 @@ func StoreDecoded(s *store.Store, framing protocol.Framing) Decoded {
 	return storeDecoded{s, framing}
 }
 
+// FallbackEncoder is how to frame on a direction nothing is known of, with
+// framing the configured one: Content-Length if configured, else lines.
+func FallbackEncoder(framing protocol.Framing) protocol.Encoder {
+	if framing == protocol.FramingContentLength {
+		return protocol.Encoder{Framing: protocol.FramingContentLength}
+	}
+	return protocol.Encoder{Framing: protocol.FramingLines}
+}
+
 // Wire implements Decoded.
 func (d storeDecoded) Wire(conn uint64, dir protocol.Dir) (int64, bool) {
 	sc, ok := d.s.Conn(conn)
@@ -80,10 +89,7 @@ func (d storeDecoded) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 		found = other
 	}
 	if found == nil {
-		if d.framing == protocol.FramingContentLength {
-			return protocol.Encoder{Framing: protocol.FramingContentLength}
-		}
-		return protocol.Encoder{Framing: protocol.FramingLines}
+		return FallbackEncoder(d.framing)
 	}
 	switch extra := found.Frame.Wire - found.Frame.Size; {
 	case extra > 2:

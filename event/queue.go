@@ -4,8 +4,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"sockscope/protocol"
 )
 
 // DefaultQueueBytes bounds the Data bytes a Queue holds when NewQueue is
@@ -29,7 +27,7 @@ type Queue struct {
 	evs    []Event
 	bytes  int64 // Data bytes in evs
 	closed bool
-	gaps   map[gapKey]int64 // bytes dropped since the last kept Data
+	gaps   Gaps // bytes dropped since the last kept Data
 
 	wake chan struct{} // cap 1: the queue became non-empty or closed
 	// filling (cap 1) is signalled when the Data queued passes a quarter
@@ -44,11 +42,6 @@ type Queue struct {
 	blocked                     atomic.Int32  // lossless Puts waiting for room now
 }
 
-type gapKey struct {
-	conn uint64
-	dir  protocol.Dir
-}
-
 // NewQueue returns a Queue holding at most maxBytes of Data (if zero or
 // less, DefaultQueueBytes). If lossless, Put waits for room instead of
 // dropping.
@@ -59,7 +52,6 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 	q := &Queue{
 		max:      maxBytes,
 		lossless: lossless,
-		gaps:     map[gapKey]int64{},
 		wake:     make(chan struct{}, 1),
 		filling:  make(chan struct{}, 1),
 		waiting:  make(chan struct{}, 1),
@@ -94,30 +86,17 @@ func (q *Queue) Put(ev Event) bool {
 			return false
 		}
 		if q.bytes+n > q.max {
-			q.gaps[gapKey{ev.Conn, ev.Dir}] += n
+			q.gaps.Add(ev.Conn, ev.Dir, n)
 			q.mu.Unlock()
 			q.droppedEvents.Add(1)
 			q.droppedBytes.Add(uint64(n))
 			return false
 		}
-		if len(q.gaps) > 0 {
-			k := gapKey{ev.Conn, ev.Dir}
-			if g, ok := q.gaps[k]; ok {
-				ev.Gap += g
-				delete(q.gaps, k)
-			}
-		}
 	} else if q.closed {
 		q.mu.Unlock()
 		return false
 	}
-	if ev.Type == Close && len(q.gaps) > 0 {
-		for d := range ev.TailGaps {
-			k := gapKey{ev.Conn, protocol.Dir(d)}
-			ev.TailGaps[d] += q.gaps[k]
-			delete(q.gaps, k)
-		}
-	}
+	q.gaps.Carry(&ev)
 	q.evs = append(q.evs, ev)
 	q.bytes += n
 	first := len(q.evs) == 1

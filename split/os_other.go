@@ -28,13 +28,4 @@ func setGroupNice(pid, nice int) error { return nil }
 func growPipe(*os.File) {}
 
 // writev writes vec to f one piece at a time, waiting for room.
-func writev(f *os.File, vec [][]byte, _ bool) (int64, error) {
-	var n int64
-	for _, b := range vec {
-		m, err := f.Write(b)
-		if n += int64(m); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
+func writev(f *os.File, vec [][]byte, _ bool) (int64, error) { return writePieces(f, vec) }

@@ -58,8 +58,7 @@ type Config struct {
 // Start it, make the engine with it, then tell it the engine (Serve).
 type Decoder struct {
 	cmd      *exec.Cmd
-	boost    bool             // raise the process's priority while the relay waits
-	lossless bool             // Config.Lossless
+	lossless bool             // Config.Lossless: the traffic waits for the decoder
 	grouped  bool             // its scheduling group is lowered: raise can raise it
 	framing  protocol.Framing // Config.Framing
 	pipe     *os.File         // the events, to the process
@@ -126,7 +125,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	d.link = newLink(c, d.serve)
 	if cfg.Lossless {
 		d.grouped, err = startBoostable(cmd)
-		d.boost, d.lossless = d.grouped, true
+		d.lossless = true
 	} else {
 		d.grouped, err = startLowered(cmd)
 	}
@@ -204,7 +203,7 @@ func (d *Decoder) serve(m msg) msg {
 func (d *Decoder) Run(q *event.Queue) {
 	stop := make(chan struct{})
 	defer close(stop)
-	if d.boost {
+	if d.lossless && d.grouped {
 		go d.boostWhileWaiting(q, stop)
 	}
 	go func() {
@@ -219,8 +218,7 @@ func (d *Decoder) Run(q *event.Queue) {
 		evs     []event.Event
 		dropped uint64 // events, as last written
 		skip    skipped
-		wait    = d.lossless // the traffic waits for the decoder
-		full    bool
+		full    bool // the last flush left bytes: never with --lossless, whose flushes wait
 	)
 	for {
 		var ok bool
@@ -230,8 +228,8 @@ func (d *Decoder) Run(q *event.Queue) {
 		if d.alive() {
 			// The pipe had no room at the last flush, and still has none:
 			// the events' bytes are dropped here, as the queue drops them,
-			// rather than wait (--lossless waits).
-			if full && !wait {
+			// rather than wait.
+			if full {
 				d.fail(d.w.flush(false))
 				full = d.w.behind()
 			}
@@ -240,14 +238,14 @@ func (d *Decoder) Run(q *event.Queue) {
 				d.w.drops(dropped, b+skip.bytes)
 			}
 			for i := range evs {
-				if full && !wait && evs[i].Type == event.Data {
+				if full && evs[i].Type == event.Data {
 					skip.drop(&evs[i])
 					continue
 				}
-				skip.carry(&evs[i])
+				skip.Carry(&evs[i])
 				d.w.event(&evs[i])
 			}
-			d.fail(d.w.flush(wait))
+			d.fail(d.w.flush(d.lossless))
 			full = d.w.behind()
 		}
 		for i := range evs {
@@ -267,47 +265,17 @@ func (d *Decoder) Run(q *event.Queue) {
 }
 
 // skipped is what Run dropped because the pipe had no room: counted, and
-// carried as gaps on the next Data of the same connection and direction
-// (or its Close), as the queue carries its own.
+// carried as gaps, as the queue carries its own.
 type skipped struct {
 	events, bytes uint64
-	gaps          map[skipKey]int64
-}
-
-type skipKey struct {
-	conn uint64
-	dir  protocol.Dir
+	event.Gaps
 }
 
 // drop counts ev, a Data event, as dropped.
 func (s *skipped) drop(ev *event.Event) {
-	if s.gaps == nil {
-		s.gaps = map[skipKey]int64{}
-	}
-	s.gaps[skipKey{ev.Conn, ev.Dir}] += ev.Gap + int64(len(ev.Data))
+	s.Add(ev.Conn, ev.Dir, ev.Gap+int64(len(ev.Data)))
 	s.events++
 	s.bytes += uint64(len(ev.Data))
-}
-
-// carry adds the gaps dropped before ev to it.
-func (s *skipped) carry(ev *event.Event) {
-	if len(s.gaps) == 0 {
-		return
-	}
-	switch ev.Type {
-	case event.Data:
-		k := skipKey{ev.Conn, ev.Dir}
-		if g, ok := s.gaps[k]; ok {
-			ev.Gap += g
-			delete(s.gaps, k)
-		}
-	case event.Close:
-		for d := range ev.TailGaps {
-			k := skipKey{ev.Conn, protocol.Dir(d)}
-			ev.TailGaps[d] += s.gaps[k]
-			delete(s.gaps, k)
-		}
-	}
 }
 
 // boostAfter is how long after the relay last waited for the decoder's
@@ -440,10 +408,7 @@ func (d *Decoder) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 	a, err := d.ask(msg{Op: opEncoder, Conn: conn, Dir: dir})
 	f, ferr := protocol.ParseFraming(a.Text)
 	if err != nil || ferr != nil {
-		if d.framing == protocol.FramingContentLength {
-			return protocol.Encoder{Framing: protocol.FramingContentLength}
-		}
-		return protocol.Encoder{Framing: protocol.FramingLines}
+		return capture.FallbackEncoder(d.framing)
 	}
 	return protocol.Encoder{Framing: f, CRLF: a.CRLF}
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // The events go from the relay's process to the decoder's as records of a
-// binary stream: a 18-byte head (type, flags, connection, time in Unix
+// binary stream: an 18-byte head (type, flags, connection, time in Unix
 // nanoseconds, little-endian), then what the type carries:
 //
 //	data:  gap (8), length (4), the bytes, [note: length (4), its binary form]
@@ -233,6 +233,11 @@ func writeAll(out io.Writer, vec [][]byte, wait bool) (int64, error) {
 	if f, ok := out.(*os.File); ok {
 		return writev(f, vec, wait)
 	}
+	return writePieces(out, vec)
+}
+
+// writePieces writes vec one piece at a time, and says how much it wrote.
+func writePieces(out io.Writer, vec [][]byte) (int64, error) {
 	var n int64
 	for _, b := range vec {
 		m, err := out.Write(b)
