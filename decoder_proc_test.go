@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"sockscope/session"
@@ -65,12 +66,34 @@ func countType(recs []session.Record, typ string) int {
 }
 
 // groupNice is the nice value of process pid's scheduling group by
-// session, "" where the kernel has none.
+// session, "" where the kernel has none, or where the process is not in
+// one (the file is empty: in a cgroup of its own, as on some CI machines).
 func groupNice(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/autogroup")
-	if err != nil {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/autogroup")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
 		return ""
 	}
-	f := strings.Fields(string(b))
 	return f[len(f)-1]
+}
+
+// grouping reports whether the kernel schedules by session groups here
+// (autogroup), so that a group's nice value orders it among the others.
+func grouping() bool {
+	b, _ := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled")
+	return strings.TrimSpace(string(b)) == "1" && groupNice(os.Getpid()) != ""
+}
+
+// raise gives the decoder's process pid the normal priority, as a quiet
+// machine would give it the CPU: its scheduling group's, and, where it is
+// allowed to (as root), its threads' (without scheduling groups, as on some
+// CI machines, they alone order it among the peers).
+func raise(pid int) {
+	os.WriteFile("/proc/"+strconv.Itoa(pid)+"/autogroup", []byte("0"), 0)
+	threads, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
+	for _, th := range threads {
+		if tid, err := strconv.Atoi(filepath.Base(th)); err == nil {
+			syscall.Setpriority(syscall.PRIO_PROCESS, tid, 0)
+		}
+	}
 }
