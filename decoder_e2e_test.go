@@ -184,14 +184,16 @@ func TestDecoderResumes(t *testing.T) {
 	// At nice 19 the decoder catches up only when the machine has a core to
 	// spare, which a loaded CI machine may not have for long.
 	raise(child)
-	// Calls until one is recorded: the decoder catches up with what the
-	// pipe and its queue still hold, then decodes the calls as they come.
+	// Calls until one is recorded whole, its request and its reply: the
+	// decoder catches up with what the pipe and its queue still hold (a
+	// reply handed over while the pipe is still full may be dropped), then
+	// decodes the calls as they come.
 	id := 100000
 	eventually(t, "a call recorded after the decoder resumed", func() bool {
 		id++
 		call(t, c, r, id)
 		b, _ := os.ReadFile(file)
-		return bytes.Contains(b, []byte(fmt.Sprintf(`\"id\":%d,`, id)))
+		return bytes.Count(b, []byte(fmt.Sprintf(`\"id\":%d,`, id))) == 2
 	})
 	last := id
 	for id = last + 1; id <= last+3; id++ {
