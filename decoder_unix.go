@@ -125,7 +125,7 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		go fs.Serve(ctx, e.Store, e)
 		what = fmt.Sprintf("feed at %s (sockscope attach)", fs.Path())
 	}
-	if err := src.Ready(capture.StoreDecoded(e.Store, framing), what); err != nil {
+	if err := src.Ready(capture.StoreDecoded(e.Store, framing), func() uint64 { return e.Store.Totals().Messages }, what); err != nil {
 		fmt.Fprintln(os.Stderr, "sockscope: decoder:", err)
 		return 1
 	}

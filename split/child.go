@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"sockscope/capture"
@@ -25,8 +26,11 @@ type Source struct {
 	r    *reader
 	link *link
 
-	mu      sync.Mutex
-	decoded capture.Decoded // what the relay's process asks, once Serve gave it
+	read atomic.Uint64 // events taken from the pipe
+
+	mu       sync.Mutex
+	decoded  capture.Decoded // what the relay's process asks, once Ready gave it
+	progress func() uint64   // how far the decoding got (Ready)
 }
 
 // Child returns the Source of a process the relay's started (Env is set),
@@ -58,9 +62,13 @@ func Child(setup any) (*Source, error) {
 
 // Ready tells the relay's process that this one runs, decoding what
 // decoded knows into, and what to tell the user (its feed's address).
-func (s *Source) Ready(decoded capture.Decoded, what string) error {
+// progress is a count that grows as the decoding goes on (the messages
+// stored): with the events taken from the pipe, it tells the relay's
+// process, once the relay stops, that this one is still finishing, not
+// stuck.
+func (s *Source) Ready(decoded capture.Decoded, progress func() uint64, what string) error {
 	s.mu.Lock()
-	s.decoded = decoded
+	s.decoded, s.progress = decoded, progress
 	s.mu.Unlock()
 	_, err := s.link.call(context.Background(), msg{Op: opReady, Text: what})
 	return err
@@ -93,6 +101,7 @@ func (s *Source) Run(ctx context.Context, q *event.Queue) error {
 			return err
 		}
 		q.Put(ev)
+		s.read.Add(1)
 	}
 }
 
@@ -111,12 +120,14 @@ func (s *Source) SendNew(ctx context.Context, like uint64, m []byte) (capture.Se
 // serve answers what the relay's process asks of the decoded traffic.
 func (s *Source) serve(m msg) msg {
 	s.mu.Lock()
-	d := s.decoded
+	d, progress := s.decoded, s.progress
 	s.mu.Unlock()
 	if d == nil {
 		return msg{Err: "not decoding yet"}
 	}
 	switch m.Op {
+	case opProgress:
+		return msg{N: int64(s.read.Load() + progress())}
 	case opWire:
 		n, ok := d.Wire(m.Conn, m.Dir)
 		return msg{N: n, OK: ok}

@@ -44,6 +44,9 @@ const (
 	opEncoder = "encoder" // Text: the framing
 	opPending = "pending" // IDs: the ids
 	opFirst   = "first"   // Text: the method, Msg: the request
+	// and how far it got (N: a count that grows while it decodes), once
+	// the relay stops:
+	opProgress = "progress"
 )
 
 // errGone is what a call returns once the link is closed.

@@ -27,7 +27,7 @@
 //	src, err := split.Child(&setup) // nil when this process is no decoder's
 //	e, err := capture.New(capture.Config{Lossless: true, Dropped: src.Dropped, ...})
 //	e.Start(ctx, src)
-//	src.Ready(capture.StoreDecoded(e.Store, framing), "feed at ...")
+//	src.Ready(capture.StoreDecoded(e.Store, framing), progress, "feed at ...")
 //	e.Wait(ctx)
 package split
 
