@@ -121,6 +121,11 @@ func (s *Store) stamp(t time.Time) (int64, bool) {
 	if t == s.lastT {
 		return s.lastStamp, s.lastUTC
 	}
+	return s.newStamp(t)
+}
+
+// newStamp is stamp of a time other than the last one.
+func (s *Store) newStamp(t time.Time) (int64, bool) {
 	s.lastT = t
 	if t.IsZero() {
 		s.lastStamp, s.lastUTC = noTime, false
@@ -156,6 +161,11 @@ func (s *Store) reason(err string) uint16 {
 	if err == "" {
 		return 0
 	}
+	return s.addReason(err)
+}
+
+// addReason is reason of a non-empty err.
+func (s *Store) addReason(err string) uint16 {
 	if i, ok := s.reasonIdx[err]; ok {
 		return i
 	}
