@@ -78,66 +78,47 @@ func (s *Store) forget(seq uint64, r *rowRec) {
 	}
 }
 
-// connError reports whether a row with status s counts as a connection error.
-func connError(s protocol.Status) int64 {
-	switch s {
-	case protocol.StatusError, protocol.StatusOrphan, protocol.StatusNoReply:
-		return 1
-	}
-	return 0
-}
+// The statuses a row counts under as a connection error, a method error
+// and pending, as bit sets.
+const (
+	connErrors   = 1<<protocol.StatusError | 1<<protocol.StatusOrphan | 1<<protocol.StatusNoReply
+	methodErrors = 1<<protocol.StatusError | 1<<protocol.StatusNoReply
+	pendings     = 1 << protocol.StatusPending
+)
 
-// methodError reports whether a row with status s counts as a method error.
-func methodError(s protocol.Status) int64 {
-	switch s {
-	case protocol.StatusError, protocol.StatusNoReply:
-		return 1
-	}
-	return 0
-}
-
-func pending(s protocol.Status) int {
-	if s == protocol.StatusPending {
-		return 1
-	}
-	return 0
-}
-
-// move accounts a row of the method going from status from to status to.
-func (m *methodAcc) move(from, to protocol.Status) {
-	if m == nil {
-		return
-	}
-	m.st.Pending += pending(to) - pending(from)
-	m.st.Errors += methodError(to) - methodError(from)
-}
-
-// move accounts a row of the connection going from status from to status to.
-func (a *connAcc) move(from, to protocol.Status) {
-	a.c.InFlight += pending(to) - pending(from)
-	a.c.Errors += connError(to) - connError(from)
-}
+// in returns 1 if status s is in set, 0 if not.
+func in(set uint64, s protocol.Status) int64 { return int64(set >> (s & 63) & 1) }
 
 // transition accounts a row going from status from to status to.
 func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
 	if from == to {
 		return
 	}
-	c.move(from, to)
-	gm.move(from, to)
-	cm.move(from, to)
+	dp := int(in(pendings, to) - in(pendings, from))
+	dm := in(methodErrors, to) - in(methodErrors, from)
+	c.c.InFlight += dp
+	c.c.Errors += in(connErrors, to) - in(connErrors, from)
+	if gm != nil {
+		gm.st.Pending += dp
+		gm.st.Errors += dm
+	}
+	if cm != nil {
+		cm.st.Pending += dp
+		cm.st.Errors += dm
+	}
 }
 
-// sample adds one latency to a histogram and queues its summary; a
-// per-connection one (conn) takes its octaves out of the store's budget.
-func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
-	if conn {
+// sample adds one latency, in bucket b of octave o, to a histogram and
+// queues its summary; a per-connection one (conn) takes its octaves out of
+// the store's budget.
+func (s *Store) sample(l *latAcc, d time.Duration, o, b int, conn bool) {
+	if conn && (l.h.dropped || l.h.oct[o] == nil) {
 		if s.all.conns.max == 0 {
 			s.all.conns.max = ConnHistBytes
 		}
 		l.h.addIn(d, &s.all.conns)
 	} else {
-		l.h.add(d)
+		l.h.addAt(d, o, b)
 	}
 	if !l.dirty {
 		l.dirty = true
@@ -147,14 +128,15 @@ func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
 
 // addLatency counts one answered row's latency everywhere it belongs.
 func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
-	s.sample(&c.lat, d, true)
+	o, b := histIndex(d)
+	s.sample(&c.lat, d, o, b, true)
 	if gm != nil {
-		s.sample(&gm.lat, d, false)
+		s.sample(&gm.lat, d, o, b, false)
 	}
 	if cm != nil {
-		s.sample(&cm.lat, d, true)
+		s.sample(&cm.lat, d, o, b, true)
 	}
-	s.sample(&s.all, d, false)
+	s.sample(&s.all, d, o, b, false)
 	s.recent[s.nrecent%RecentLatencies] = d
 	s.nrecent++
 }
@@ -187,6 +169,16 @@ func (s *Store) methodOf(m string) (string, *methodAcc) {
 	s.names[m] = g
 	s.lastG = g
 	return g.st.Method, g
+}
+
+// methodAcc returns the all-connections statistics of method m (methodOf's
+// second result), quickly when m is the method looked up last.
+func (s *Store) methodAcc(m string) *methodAcc {
+	if g := s.lastG; g != nil && sameString(g.st.Method, m) {
+		return g
+	}
+	_, g := s.methodOf(m)
+	return g
 }
 
 // connMethod returns connection a's statistics of the method whose

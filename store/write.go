@@ -25,6 +25,8 @@ type Store struct {
 	exts      ring[extRef] // rows with bytes in the arena, oldest first
 	arena     arena
 	epoch     time.Time // stamps count from here
+	epochSec  int64     // epoch.Unix()
+	epochNsec int       // epoch.Nanosecond()
 	lastT     time.Time // the time stamped last, and its stamp
 	lastStamp int64
 	lastUTC   bool
@@ -78,6 +80,7 @@ func New(cfg Config) *Store {
 		s.maxBytes = DefaultMaxBytes
 	}
 	s.arena = newArena(s.maxBytes)
+	s.epochSec, s.epochNsec = s.epoch.Unix(), s.epoch.Nanosecond()
 	s.bound.max = cfg.MaxConns
 	s.tx.s = s
 	return s
@@ -315,7 +318,10 @@ func (tx *Tx) evictMessage() {
 	for s.rows.len() > 0 && s.rows.at(s.rows.first).oldest < s.msgs.first {
 		tx.evictRow()
 	}
-	s.releaseArena()
+	// Most evictions leave the oldest message in the oldest chunk.
+	if s.msgs.len() == 0 || s.msgs.at(s.msgs.first).chunk > s.arena.chunks.first {
+		s.releaseArena()
+	}
 }
 
 // evictRow drops the oldest row, remembering it if it is still pending.
