@@ -36,8 +36,9 @@ func (r *ring[T]) at(seq uint64) *T {
 	return &r.blocks[(seq>>ringBlockBits)&uint64(len(r.blocks)-1)][seq&(ringBlock-1)]
 }
 
-// push appends a zero value and returns its slot and sequence number. The
-// slot is valid until the value is popped.
+// push appends a value and returns its slot and sequence number: a zero
+// value, unless values were dropped (see drop). The slot is valid until the
+// value is popped.
 func (r *ring[T]) push() (*T, uint64) {
 	seq := r.next
 	if b := seq >> ringBlockBits; b >= r.bnext {
@@ -74,6 +75,18 @@ func (r *ring[T]) pop() {
 	if r.first>>ringBlockBits > r.bfirst {
 		i := r.bfirst & uint64(len(r.blocks)-1)
 		r.spare, r.blocks[i] = r.blocks[i], nil // every slot of it was popped: zero
+		r.bfirst++
+	}
+}
+
+// drop is pop without zeroing the slot, for values with no pointers whose
+// slots push's callers overwrite whole: the slot stays as it was until the
+// block is reused.
+func (r *ring[T]) drop() {
+	r.first++
+	if r.first>>ringBlockBits > r.bfirst {
+		i := r.bfirst & uint64(len(r.blocks)-1)
+		r.spare, r.blocks[i] = r.blocks[i], nil
 		r.bfirst++
 	}
 }

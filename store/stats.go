@@ -108,35 +108,53 @@ func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
 	}
 }
 
-// sample adds one latency, in bucket b of octave o, to a histogram and
-// queues its summary; a per-connection one (conn) takes its octaves out of
-// the store's budget.
-func (s *Store) sample(l *latAcc, d time.Duration, o, b int, conn bool) {
-	if conn && (l.h.dropped || l.h.oct[o] == nil) {
+// sample adds one latency to a histogram whose octave for it is not
+// allocated yet, or that was dropped (addLatency's slow path); a
+// per-connection one (conn) takes its octaves out of the store's budget.
+func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
+	if conn {
 		if s.all.conns.max == 0 {
 			s.all.conns.max = ConnHistBytes
 		}
 		l.h.addIn(d, &s.all.conns)
 	} else {
-		l.h.addAt(d, o, b)
-	}
-	if !l.dirty {
-		l.dirty = true
-		s.dirty = append(s.dirty, l)
+		l.h.add(d)
 	}
 }
 
-// addLatency counts one answered row's latency everywhere it belongs.
+// addLatency counts one answered row's latency everywhere it belongs: the
+// connection's, the method's, the connection's method's and the store's
+// histograms, whose summaries are queued.
 func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
 	o, b := histIndex(d)
-	s.sample(&c.lat, d, o, b, true)
+	ls := [4]*latAcc{&c.lat, nil, nil, &s.all}
 	if gm != nil {
-		s.sample(&gm.lat, d, o, b, false)
+		ls[1] = &gm.lat
 	}
 	if cm != nil {
-		s.sample(&cm.lat, d, o, b, true)
+		ls[2] = &cm.lat
 	}
-	s.sample(&s.all, d, o, b, false)
+	for i, l := range ls {
+		if l == nil {
+			continue
+		}
+		if h, p := &l.h, l.h.oct[o]; p != nil && !h.dropped {
+			h.n++
+			if h.n == 1 || d < h.min {
+				h.min = d
+			}
+			if d > h.max {
+				h.max = d
+			}
+			p[b&(histSub-1)]++
+		} else {
+			s.sample(l, d, i == 0 || i == 2)
+		}
+		if !l.dirty {
+			l.dirty = true
+			s.dirty = append(s.dirty, l)
+		}
+	}
 	s.recent[s.nrecent%RecentLatencies] = d
 	s.nrecent++
 }

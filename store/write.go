@@ -314,7 +314,7 @@ func (tx *Tx) evictMessage() {
 	s.tot.StoredMessages--
 	s.tot.Evicted++
 	s.arena.free(n)
-	s.msgs.pop()
+	s.msgs.drop()
 	for s.rows.len() > 0 && s.rows.at(s.rows.first).oldest < s.msgs.first {
 		tx.evictRow()
 	}
@@ -335,10 +335,10 @@ func (tx *Tx) evictRow() {
 		s.tot.StoredBytes -= int64(n)
 		s.arena.free(n)
 		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
-			s.exts.pop()
+			s.exts.drop()
 		}
 	}
-	s.rows.pop()
+	s.rows.drop()
 	s.releaseArena()
 }
 
