@@ -59,7 +59,7 @@ func (tx *Tx) addRow(r *Row) uint64 {
 	p, seq := s.rows.push()
 	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status,
 		flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC),
-		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act,
+		req:   r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act,
 		code: uint16(min(max(r.Code, 0), 0xffff)), reqAt: reqAt, respAt: respAt, latency: latency,
 		idLen: uint32(len(id)), mLen: uint32(len(method))}
 	if gm != nil {
