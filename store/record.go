@@ -121,14 +121,14 @@ func (s *Store) stamp(t time.Time) (int64, bool) {
 	if t == s.lastT {
 		return s.lastStamp, s.lastUTC
 	}
-	if t == (time.Time{}) { // a row's missing time: leave the last one cached
-		return noTime, false
-	}
 	return s.newStamp(t)
 }
 
 // newStamp is stamp of a time other than the last one.
 func (s *Store) newStamp(t time.Time) (int64, bool) {
+	if t == (time.Time{}) { // a row's missing time: leave the last one cached
+		return noTime, false
+	}
 	s.lastT = t
 	if t.IsZero() {
 		s.lastStamp, s.lastUTC = noTime, false

@@ -20,6 +20,7 @@ type ring[T any] struct {
 	bfirst      uint64
 	bnext       uint64
 	spare       *[ringBlock]T // the last block freed, zeroed, for reuse
+	tail        *[ringBlock]T // block bnext-1, the one push fills
 	first, next uint64
 }
 
@@ -45,7 +46,7 @@ func (r *ring[T]) push() (*T, uint64) {
 		r.addBlock()
 	}
 	r.next++
-	return r.at(seq), seq
+	return &r.tail[seq&(ringBlock-1)], seq
 }
 
 // addBlock appends block bnext.
@@ -63,6 +64,7 @@ func (r *ring[T]) addBlock() {
 	}
 	r.spare = nil
 	r.blocks[r.bnext&uint64(len(r.blocks)-1)] = blk
+	r.tail = blk
 	r.bnext++
 }
 
@@ -81,7 +83,8 @@ func (r *ring[T]) pop() {
 
 // drop is pop without zeroing the slot, for values with no pointers whose
 // slots push's callers overwrite whole: the slot stays as it was until the
-// block is reused.
+// block is reused. (The spare block, and the tail once every value was
+// dropped, may then hold old values.)
 func (r *ring[T]) drop() {
 	r.first++
 	if r.first>>ringBlockBits > r.bfirst {
@@ -93,7 +96,7 @@ func (r *ring[T]) drop() {
 
 // reset drops every value and the blocks; sequence numbers continue.
 func (r *ring[T]) reset() {
-	r.blocks, r.spare = nil, nil
+	r.blocks, r.spare, r.tail = nil, nil, nil
 	r.first = r.next
 	r.bfirst, r.bnext = r.first>>ringBlockBits, r.first>>ringBlockBits
 }
