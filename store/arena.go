@@ -17,6 +17,7 @@ const (
 type arena struct {
 	size   int          // standard chunk size
 	chunks ring[[]byte] // live chunks by sequence number
+	cur    []byte       // the newest chunk, nil when none is live
 	off    int          // bytes used in the newest chunk
 	spare  []byte       // a released standard chunk, for reuse
 	alloc  int64        // bytes of the live chunks and the spare
@@ -36,15 +37,12 @@ func (a *arena) put(parts ...[]byte) (chunk uint64, off uint32) {
 		n += len(p)
 	}
 	if n == 0 {
-		if a.chunks.len() > 0 && a.off < len(*a.chunks.at(a.chunks.next - 1)) {
+		if a.off < len(a.cur) {
 			return a.chunks.next - 1, uint32(a.off)
 		}
 		return a.chunks.next, 0
 	}
-	var c []byte
-	if a.chunks.len() > 0 {
-		c = *a.chunks.at(a.chunks.next - 1)
-	}
+	c := a.cur
 	if a.off+n > len(c) {
 		c = a.newChunk(n)
 	}
@@ -56,6 +54,23 @@ func (a *arena) put(parts ...[]byte) (chunk uint64, off uint32) {
 	return chunk, off
 }
 
+// put1 is put of one part, with a fast path for bytes that fit in the
+// newest chunk.
+func (a *arena) put1(b []byte) (chunk uint64, off uint32) {
+	n := len(b)
+	if n == 0 || n >= coldMin || a.off+n > len(a.cur) {
+		return a.put(b)
+	}
+	off = uint32(a.off)
+	copy(a.cur[a.off:], b)
+	a.off += n
+	a.live += int64(n)
+	return a.chunks.next - 1, off
+}
+
+// fits reports whether n more bytes fit in the newest chunk.
+func (a *arena) fits(n int) bool { return a.off+n <= len(a.cur) }
+
 // growth returns how many bytes put would allocate for n bytes: 0 when they
 // fit in the newest chunk or the spare.
 func (a *arena) growth(n int) int {
@@ -64,7 +79,7 @@ func (a *arena) growth(n int) int {
 		return 0
 	case n > a.size:
 		return n
-	case a.chunks.len() > 0 && a.off+n <= len(*a.chunks.at(a.chunks.next - 1)):
+	case a.fits(n):
 		return 0
 	case a.spare != nil:
 		return 0
@@ -88,7 +103,7 @@ func (a *arena) newChunk(n int) []byte {
 	}
 	p, _ := a.chunks.push()
 	*p = c
-	a.off = 0
+	a.cur, a.off = c, 0
 	return c
 }
 
@@ -116,7 +131,7 @@ func (a *arena) release(oldest uint64) {
 		}
 	}
 	if a.chunks.len() == 0 {
-		a.off = 0
+		a.cur, a.off = nil, 0
 	}
 }
 

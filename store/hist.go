@@ -102,17 +102,26 @@ func histMid(o, b int) time.Duration {
 
 // add counts one latency.
 func (h *hist) add(d time.Duration) {
+	o, b := histIndex(d)
+	h.addAt(d, o, b)
+}
+
+// addAt counts one latency d, whose octave and bucket are o and b.
+func (h *hist) addAt(d time.Duration, o, b int) {
 	h.n++
 	if h.n == 1 || d < h.min {
 		h.min = d
 	}
-	h.max = max(h.max, d)
-	o, b := histIndex(d)
-	if h.oct[o] == nil {
-		h.oct[o] = new([histSub]uint64)
+	if d > h.max {
+		h.max = d
+	}
+	p := h.oct[o]
+	if p == nil {
+		p = new([histSub]uint64)
+		h.oct[o] = p
 		h.k++
 	}
-	h.oct[o][b]++
+	p[b&(histSub-1)]++
 }
 
 // summary returns the count, percentiles (bucket midpoints, kept within the

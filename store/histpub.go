@@ -42,7 +42,7 @@ func Counted(st protocol.Status, gap bool) protocol.Status { return counted(st, 
 
 // ConnError and MethodError report whether a row counted with status st
 // is an error of its connection, and of its method.
-func ConnError(st protocol.Status) int64 { return connError(st) }
+func ConnError(st protocol.Status) int64 { return in(connErrors, st) }
 
 // MethodError: see ConnError.
-func MethodError(st protocol.Status) int64 { return methodError(st) }
+func MethodError(st protocol.Status) int64 { return in(methodErrors, st) }

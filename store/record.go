@@ -121,14 +121,35 @@ func (s *Store) stamp(t time.Time) (int64, bool) {
 	if t == s.lastT {
 		return s.lastStamp, s.lastUTC
 	}
+	return s.newStamp(t)
+}
+
+// newStamp is stamp of a time other than the last one.
+func (s *Store) newStamp(t time.Time) (int64, bool) {
+	if t == (time.Time{}) { // a row's missing time: leave the last one cached
+		return noTime, false
+	}
 	s.lastT = t
 	if t.IsZero() {
 		s.lastStamp, s.lastUTC = noTime, false
 	} else {
-		// Sub saturates ~292 years away; keep the far past off the sentinel.
-		s.lastStamp, s.lastUTC = max(int64(t.Sub(s.epoch)), noTime+1), t.Location() == time.UTC
+		s.lastStamp, s.lastUTC = s.since(t), t.Location() == time.UTC
 	}
 	return s.lastStamp, s.lastUTC
+}
+
+// since returns t.Sub(s.epoch) in nanoseconds, kept off noTime. A time
+// without a monotonic reading (read back from a file, say) is measured on
+// the wall clock as Sub does, without Sub's overflow check where none can
+// occur.
+func (s *Store) since(t time.Time) int64 {
+	if t == t.Round(0) {
+		if d := t.Unix() - s.epochSec; d > -1<<32 && d < 1<<32 {
+			return d*int64(time.Second) + int64(t.Nanosecond()-s.epochNsec)
+		}
+	}
+	// Sub saturates ~292 years away; keep the far past off the sentinel.
+	return max(int64(t.Sub(s.epoch)), noTime+1)
 }
 
 // unstamp returns the time stamp encodes: in UTC when it was, otherwise in
@@ -156,6 +177,11 @@ func (s *Store) reason(err string) uint16 {
 	if err == "" {
 		return 0
 	}
+	return s.addReason(err)
+}
+
+// addReason is reason of a non-empty err.
+func (s *Store) addReason(err string) uint16 {
 	if i, ok := s.reasonIdx[err]; ok {
 		return i
 	}

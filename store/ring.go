@@ -20,6 +20,7 @@ type ring[T any] struct {
 	bfirst      uint64
 	bnext       uint64
 	spare       *[ringBlock]T // the last block freed, zeroed, for reuse
+	tail        *[ringBlock]T // block bnext-1, the one push fills
 	first, next uint64
 }
 
@@ -36,15 +37,16 @@ func (r *ring[T]) at(seq uint64) *T {
 	return &r.blocks[(seq>>ringBlockBits)&uint64(len(r.blocks)-1)][seq&(ringBlock-1)]
 }
 
-// push appends a zero value and returns its slot and sequence number. The
-// slot is valid until the value is popped.
+// push appends a value and returns its slot and sequence number: a zero
+// value, unless values were dropped (see drop). The slot is valid until the
+// value is popped.
 func (r *ring[T]) push() (*T, uint64) {
 	seq := r.next
 	if b := seq >> ringBlockBits; b >= r.bnext {
 		r.addBlock()
 	}
 	r.next++
-	return r.at(seq), seq
+	return &r.tail[seq&(ringBlock-1)], seq
 }
 
 // addBlock appends block bnext.
@@ -62,6 +64,7 @@ func (r *ring[T]) addBlock() {
 	}
 	r.spare = nil
 	r.blocks[r.bnext&uint64(len(r.blocks)-1)] = blk
+	r.tail = blk
 	r.bnext++
 }
 
@@ -78,9 +81,22 @@ func (r *ring[T]) pop() {
 	}
 }
 
+// drop is pop without zeroing the slot, for values with no pointers whose
+// slots push's callers overwrite whole: the slot stays as it was until the
+// block is reused. (The spare block, and the tail once every value was
+// dropped, may then hold old values.)
+func (r *ring[T]) drop() {
+	r.first++
+	if r.first>>ringBlockBits > r.bfirst {
+		i := r.bfirst & uint64(len(r.blocks)-1)
+		r.spare, r.blocks[i] = r.blocks[i], nil
+		r.bfirst++
+	}
+}
+
 // reset drops every value and the blocks; sequence numbers continue.
 func (r *ring[T]) reset() {
-	r.blocks, r.spare = nil, nil
+	r.blocks, r.spare, r.tail = nil, nil, nil
 	r.first = r.next
 	r.bfirst, r.bnext = r.first>>ringBlockBits, r.first>>ringBlockBits
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"time"
+	"unsafe"
 
 	"sockscope/protocol"
 )
@@ -26,46 +27,48 @@ func (tx *Tx) Intern(method []byte) string {
 // StatusError with Resp set: its latency counts, RespAt-ReqAt when
 // r.Latency is zero), orphan, or none.
 func (tx *Tx) AddRow(r Row) uint64 {
+	return tx.addRow(&r)
+}
+
+// addRow is AddRow; it builds the record in its ring slot.
+func (tx *Tx) addRow(r *Row) uint64 {
 	s := tx.s
 	for s.rows.len() >= s.maxMessages {
 		tx.evictRow()
 	}
 	c := tx.conn(r.Conn)
-	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status, flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected),
-		req: r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act,
-		code: uint16(min(max(r.Code, 0), 0xffff))}
 	var gm, cm *methodAcc
 	var method []byte // a name not interned, kept in the arena
 	if r.Method != "" {
-		_, gm = s.methodOf(r.Method)
+		gm = s.methodAcc(r.Method)
 		cm = s.connMethod(c, gm)
 		gm.st.Count++
 		cm.st.Count++
-		rec.gm, rec.cm = gm.idx, cm.idx
-		if gm.st.Method != r.Method {
+		if !sameString(gm.st.Method, r.Method) && gm.st.Method != r.Method {
 			method = bytesOf(r.Method)[:min(len(r.Method), maxPayload)]
 		}
 	}
+	latency := r.Latency
 	answered := r.Resp != 0 && (r.Status == protocol.StatusOK || r.Status == protocol.StatusError)
-	if answered && r.Latency == 0 && !r.ReqAt.IsZero() {
-		r.Latency = max(r.RespAt.Sub(r.ReqAt), 0)
+	if answered && latency == 0 && !r.ReqAt.IsZero() {
+		latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
-	rec.latency = r.Latency
-	var utc bool
-	if rec.reqAt, utc = s.stamp(r.ReqAt); utc {
-		rec.flags |= rReqUTC
-	}
-	if rec.respAt, utc = s.stamp(r.RespAt); utc {
-		rec.flags |= rRespUTC
-	}
+	reqAt, reqUTC := s.stamp(r.ReqAt)
+	respAt, respUTC := s.stamp(r.RespAt)
 	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
-	rec.idLen = uint32(len(id))
+	p, seq := s.rows.push()
+	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status,
+		flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC),
+		req:   r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act,
+		code: uint16(min(max(r.Code, 0), 0xffff)), reqAt: reqAt, respAt: respAt, latency: latency,
+		idLen: uint32(len(id)), mLen: uint32(len(method))}
+	if gm != nil {
+		rec.gm, rec.cm = gm.idx, cm.idx
+	}
 	if len(id) <= idInline {
 		copy(rec.id[:], id)
 		id = nil
 	}
-	rec.mLen = uint32(len(method))
-	p, seq := s.rows.push()
 	if len(id)+len(method) > 0 {
 		rec.ext, rec.extOff = s.arena.put(id, method)
 		e, _ := s.exts.push()
@@ -77,11 +80,19 @@ func (tx *Tx) AddRow(r Row) uint64 {
 	s.tot.StoredBytes += RecordOverhead
 	transition(c, gm, cm, protocol.StatusNone, r.Status)
 	if answered {
-		s.addLatency(c, gm, cm, r.Latency)
+		s.addLatency(c, gm, cm, latency)
 	}
 	tx.changed = true
-	tx.trim()
+	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+		tx.trim()
+	}
 	return seq
+}
+
+// sameString reports whether a and b are the same bytes in memory: a quick
+// way to tell they are equal.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // oldest returns the smaller non-zero of two message seqs (0 if both are).

@@ -78,57 +78,38 @@ func (s *Store) forget(seq uint64, r *rowRec) {
 	}
 }
 
-// connError reports whether a row with status s counts as a connection error.
-func connError(s protocol.Status) int64 {
-	switch s {
-	case protocol.StatusError, protocol.StatusOrphan, protocol.StatusNoReply:
-		return 1
-	}
-	return 0
-}
+// The statuses a row counts under as a connection error, a method error
+// and pending, as bit sets.
+const (
+	connErrors   = 1<<protocol.StatusError | 1<<protocol.StatusOrphan | 1<<protocol.StatusNoReply
+	methodErrors = 1<<protocol.StatusError | 1<<protocol.StatusNoReply
+	pendings     = 1 << protocol.StatusPending
+)
 
-// methodError reports whether a row with status s counts as a method error.
-func methodError(s protocol.Status) int64 {
-	switch s {
-	case protocol.StatusError, protocol.StatusNoReply:
-		return 1
-	}
-	return 0
-}
-
-func pending(s protocol.Status) int {
-	if s == protocol.StatusPending {
-		return 1
-	}
-	return 0
-}
-
-// move accounts a row of the method going from status from to status to.
-func (m *methodAcc) move(from, to protocol.Status) {
-	if m == nil {
-		return
-	}
-	m.st.Pending += pending(to) - pending(from)
-	m.st.Errors += methodError(to) - methodError(from)
-}
-
-// move accounts a row of the connection going from status from to status to.
-func (a *connAcc) move(from, to protocol.Status) {
-	a.c.InFlight += pending(to) - pending(from)
-	a.c.Errors += connError(to) - connError(from)
-}
+// in returns 1 if status s is in set, 0 if not.
+func in(set uint64, s protocol.Status) int64 { return int64(set >> (s & 63) & 1) }
 
 // transition accounts a row going from status from to status to.
 func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
 	if from == to {
 		return
 	}
-	c.move(from, to)
-	gm.move(from, to)
-	cm.move(from, to)
+	dp := int(in(pendings, to) - in(pendings, from))
+	dm := in(methodErrors, to) - in(methodErrors, from)
+	c.c.InFlight += dp
+	c.c.Errors += in(connErrors, to) - in(connErrors, from)
+	if gm != nil {
+		gm.st.Pending += dp
+		gm.st.Errors += dm
+	}
+	if cm != nil {
+		cm.st.Pending += dp
+		cm.st.Errors += dm
+	}
 }
 
-// sample adds one latency to a histogram and queues its summary; a
+// sample adds one latency to a histogram whose octave for it is not
+// allocated yet, or that was dropped (addLatency's slow path); a
 // per-connection one (conn) takes its octaves out of the store's budget.
 func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
 	if conn {
@@ -139,22 +120,41 @@ func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
 	} else {
 		l.h.add(d)
 	}
-	if !l.dirty {
-		l.dirty = true
-		s.dirty = append(s.dirty, l)
-	}
 }
 
-// addLatency counts one answered row's latency everywhere it belongs.
+// addLatency counts one answered row's latency everywhere it belongs: the
+// connection's, the method's, the connection's method's and the store's
+// histograms, whose summaries are queued.
 func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
-	s.sample(&c.lat, d, true)
+	o, b := histIndex(d)
+	ls := [4]*latAcc{&c.lat, nil, nil, &s.all}
 	if gm != nil {
-		s.sample(&gm.lat, d, false)
+		ls[1] = &gm.lat
 	}
 	if cm != nil {
-		s.sample(&cm.lat, d, true)
+		ls[2] = &cm.lat
 	}
-	s.sample(&s.all, d, false)
+	for i, l := range ls {
+		if l == nil {
+			continue
+		}
+		if h, p := &l.h, l.h.oct[o]; p != nil && !h.dropped {
+			h.n++
+			if h.n == 1 || d < h.min {
+				h.min = d
+			}
+			if d > h.max {
+				h.max = d
+			}
+			p[b&(histSub-1)]++
+		} else {
+			s.sample(l, d, i == 0 || i == 2)
+		}
+		if !l.dirty {
+			l.dirty = true
+			s.dirty = append(s.dirty, l)
+		}
+	}
 	s.recent[s.nrecent%RecentLatencies] = d
 	s.nrecent++
 }
@@ -187,6 +187,16 @@ func (s *Store) methodOf(m string) (string, *methodAcc) {
 	s.names[m] = g
 	s.lastG = g
 	return g.st.Method, g
+}
+
+// methodAcc returns the all-connections statistics of method m (methodOf's
+// second result), quickly when m is the method looked up last.
+func (s *Store) methodAcc(m string) *methodAcc {
+	if g := s.lastG; g != nil && sameString(g.st.Method, m) {
+		return g
+	}
+	_, g := s.methodOf(m)
+	return g
 }
 
 // connMethod returns connection a's statistics of the method whose

@@ -25,6 +25,8 @@ type Store struct {
 	exts      ring[extRef] // rows with bytes in the arena, oldest first
 	arena     arena
 	epoch     time.Time // stamps count from here
+	epochSec  int64     // epoch.Unix()
+	epochNsec int       // epoch.Nanosecond()
 	lastT     time.Time // the time stamped last, and its stamp
 	lastStamp int64
 	lastUTC   bool
@@ -78,6 +80,7 @@ func New(cfg Config) *Store {
 		s.maxBytes = DefaultMaxBytes
 	}
 	s.arena = newArena(s.maxBytes)
+	s.epochSec, s.epochNsec = s.epoch.Unix(), s.epoch.Nanosecond()
 	s.bound.max = cfg.MaxConns
 	s.tx.s = s
 	return s
@@ -108,10 +111,15 @@ func (s *Store) Update(fn func(tx *Tx)) {
 // conn returns the accumulator of connection id, creating an open one for a
 // connection OpenConn never announced.
 func (tx *Tx) conn(id uint64) *connAcc {
-	s := tx.s
-	if s.last != nil && s.last.c.ID == id {
-		return s.last
+	if a := tx.s.last; a != nil && a.c.ID == id {
+		return a
 	}
+	return tx.lookup(id)
+}
+
+// lookup is conn of a connection other than the last one.
+func (tx *Tx) lookup(id uint64) *connAcc {
+	s := tx.s
 	a := s.byID[id]
 	if a == nil {
 		a = tx.addConn(Conn{ID: id, PID: -1, UID: -1})
@@ -185,46 +193,49 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		tx.evictMessage()
 	}
 	data := m.Frame.Data
-	r := msgRec{conn: m.Conn, size: m.Frame.Size, wire: m.Frame.Wire, dir: m.Dir, kind: m.Info.Kind, frm: m.Framing,
-		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err)}
 	truncated := m.Frame.Truncated
 	if len(data) > maxPayload {
 		data, truncated = data[:maxPayload], true
 	}
-	var utc bool
-	r.at, utc = s.stamp(m.At)
-	r.flags = flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
+	at, utc := s.stamp(m.At)
+	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
-	parts := [4][]byte{data}
-	np, end := 1, uint32(len(data))
-	place := func(b []byte, f uint8) (off, n uint32) {
-		if b == nil {
-			return 0, 0
-		}
-		r.flags |= f
-		b = b[:min(len(b), maxPayload)]
-		if off, ok := offsetIn(b, data); ok {
-			return off, uint32(len(b))
-		}
-		parts[np] = b
-		np++
-		end += uint32(len(b))
-		return end - uint32(len(b)), uint32(len(b))
+	// The id and method usually lie within the payload: then they take no
+	// room of their own, and the allocation is the payload alone.
+	end := uint32(len(data))
+	var extra [3][]byte
+	var idOff, idLen, mOff, mLen, nOff, nLen uint32
+	if b := m.Info.ID; b != nil {
+		flags |= mHasID
+		idOff, idLen, extra[0] = place(b, data, &end)
 	}
-	r.idOff, r.idLen = place(m.Info.ID, mHasID)
-	r.mOff, r.mLen = place(m.Info.Method, mHasMethod)
+	if b := m.Info.Method; b != nil {
+		flags |= mHasMethod
+		mOff, mLen, extra[1] = place(b, data, &end)
+	}
 	if m.Note != nil {
-		r.nOff, r.nLen = place(m.Note.AppendBinary(nil), 0)
+		nOff, nLen, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
 	}
-	r.n = uint32(len(data))
-	tx.makeRoom(int(end))
-	r.chunk, r.off = s.arena.put(parts[:np]...)
+	if !s.arena.fits(int(end)) {
+		tx.makeRoom(int(end))
+	}
+	var chunk uint64
+	var off uint32
+	if end == uint32(len(data)) {
+		chunk, off = s.arena.put1(data)
+	} else {
+		chunk, off = s.arena.put(data, extra[0], extra[1], extra[2])
+	}
 	p, seq := s.msgs.push()
-	*p = r
-	s.tot.Messages++
-	s.tot.StoredMessages++
-	s.tot.Bytes += int64(m.Frame.Size)
-	s.tot.StoredBytes += int64(r.allocLen()) + RecordOverhead
+	*p = msgRec{conn: m.Conn, at: at, size: m.Frame.Size, wire: m.Frame.Wire, chunk: chunk, off: off, n: uint32(len(data)),
+		idOff: idOff, idLen: idLen, mOff: mOff, mLen: mLen, nOff: nOff, nLen: nLen,
+		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err),
+		dir: m.Dir, kind: m.Info.Kind, flags: flags, frm: m.Framing}
+	t := &s.tot
+	t.Messages++
+	t.StoredMessages++
+	t.Bytes += int64(m.Frame.Size)
+	t.StoredBytes += int64(end) + RecordOverhead
 	a := tx.conn(m.Conn)
 	a.c.Messages++
 	a.c.Bytes[m.Dir&1] += int64(m.Frame.Size)
@@ -232,8 +243,23 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		a.c.Wire[m.Dir&1] += int64(m.Frame.Wire)
 	}
 	tx.changed = true
-	tx.trim()
+	if t.StoredBytes+s.arena.slack() > s.maxBytes {
+		tx.trim()
+	}
 	return seq
+}
+
+// place locates b (at most maxPayload bytes of it) in a message's
+// allocation: within the payload data if it lies there, else appended at
+// *end, which it advances, and returned as extra to be copied in.
+func place(b, data []byte, end *uint32) (off, n uint32, extra []byte) {
+	b = b[:min(len(b), maxPayload)]
+	if off, ok := offsetIn(b, data); ok {
+		return off, uint32(len(b)), nil
+	}
+	off = *end
+	*end += uint32(len(b))
+	return off, uint32(len(b)), b
 }
 
 // maxPayload bounds the bytes kept of one payload (and of an id or method
@@ -288,11 +314,14 @@ func (tx *Tx) evictMessage() {
 	s.tot.StoredMessages--
 	s.tot.Evicted++
 	s.arena.free(n)
-	s.msgs.pop()
+	s.msgs.drop()
 	for s.rows.len() > 0 && s.rows.at(s.rows.first).oldest < s.msgs.first {
 		tx.evictRow()
 	}
-	s.releaseArena()
+	// Most evictions leave the oldest message in the oldest chunk.
+	if s.msgs.len() == 0 || s.msgs.at(s.msgs.first).chunk > s.arena.chunks.first {
+		s.releaseArena()
+	}
 }
 
 // evictRow drops the oldest row, remembering it if it is still pending.
@@ -306,16 +335,23 @@ func (tx *Tx) evictRow() {
 		s.tot.StoredBytes -= int64(n)
 		s.arena.free(n)
 		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
-			s.exts.pop()
+			s.exts.drop()
 		}
 	}
-	s.rows.pop()
+	s.rows.drop()
 	s.releaseArena()
 }
 
 // releaseArena releases the arena chunks older than the oldest stored
 // message or row bytes.
 func (s *Store) releaseArena() {
+	// Nothing to release while the oldest message or row bytes are still
+	// in the oldest chunk.
+	first := s.arena.chunks.first
+	if s.msgs.len() > 0 && s.msgs.at(s.msgs.first).chunk <= first ||
+		s.exts.len() > 0 && s.exts.at(s.exts.first).chunk <= first {
+		return
+	}
 	oldest := s.arena.chunks.next
 	if s.msgs.len() > 0 {
 		oldest = min(oldest, s.msgs.at(s.msgs.first).chunk)
