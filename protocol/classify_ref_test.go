@@ -381,4 +381,3 @@ func refFirstString(a []byte) []byte {
 }
 
 // qmpMethod is the Method of a QMP greeting.
-
