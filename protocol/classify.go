@@ -112,10 +112,15 @@ func Classify(data []byte, idFields []string) Info {
 
 // scanObject scans the top-level object starting at data[i] == '{',
 // noting the members that tell its shape, and returns the offset after it.
+// Whitespace is skipped where it is (most frames have none between
+// tokens), numbers and literals by a table.
 func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 	s.idRank = len(idFields)
+	// Bit n of idLens is set when an id field is n bytes long (bit 63: 63
+	// or more), so that most keys are known not to be one at a glance.
+	var idLens uint64
 	for _, f := range idFields {
-		s.idLens |= 1 << min(len(f), 63)
+		idLens |= 1 << min(len(f), 63)
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
@@ -132,21 +137,50 @@ func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 		if reason != "" {
 			return e, reason
 		}
-		key := data[i+1 : e-1]
-		i = skipSpace(data, e)
+		k := i + 1
+		i = e
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
 		if i >= len(data) {
 			return i, errEnd
 		}
 		if data[i] != ':' {
 			return i, errColon
 		}
-		i = skipSpace(data, i+1)
-		start := i
-		if i, reason = skipValue(data, i); reason != "" {
-			return i, reason
+		i++
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
 		}
-		s.note(data, key, start, i, idFields)
-		i = skipSpace(data, i)
+		if i >= len(data) {
+			return i, errEnd
+		}
+		start := i
+		switch c := data[i]; {
+		case c == '"':
+			if i, reason = scanString(data, i); reason != "" {
+				return i, reason
+			}
+		case c == '{' || c == '[':
+			if i, reason = skipNested(data, i, 1); reason != "" {
+				return i, reason
+			}
+		default:
+			for i < len(data) && literal[data[i]] {
+				i++
+			}
+			if i == start {
+				return i, errChar
+			}
+		}
+		key := data[k : e-1]
+		if idLens>>min(len(key), 63)&1 != 0 {
+			s.noteID(data, key, start, i, idFields)
+		}
+		s.note(key, span{uint32(start), uint32(i)})
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
 		if i >= len(data) {
 			return i, errEnd
 		}
@@ -158,6 +192,16 @@ func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 		default:
 			return i, errObjectComma
 		}
+	}
+}
+
+// literal marks the bytes of numbers and literals: those skipped as a
+// member's value that is no string, object or array.
+var literal [256]bool
+
+func init() {
+	for b := range literal {
+		literal[b] = class[b] == clsSkip && b != ',' && b != ':'
 	}
 }
 
@@ -174,7 +218,7 @@ func skipValue(data []byte, i int) (int, string) {
 		return skipNested(data, i, 1)
 	}
 	j := i
-	for j < len(data) && class[data[j]] == clsSkip && data[j] != ',' && data[j] != ':' {
+	for j < len(data) && literal[data[j]] {
 		j++
 	}
 	if j == i {
