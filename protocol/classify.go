@@ -75,6 +75,17 @@ func Classify(data []byte, idFields []string) Info {
 	if len(idFields) == 0 {
 		idFields = DefaultIDFields
 	}
+	if len(data) > 0 && data[0] == '{' && uint64(len(data)) <= math.MaxUint32 {
+		var s shape
+		if scanFast(data, idFields, &s) {
+			return s.info(data)
+		}
+	}
+	return classify(data, idFields)
+}
+
+// classify is Classify for any input: it says why a frame is not JSON.
+func classify(data []byte, idFields []string) Info {
 	i := skipSpace(data, 0)
 	if i == len(data) {
 		return Info{Err: errEmpty}

@@ -50,6 +50,12 @@ var sameInputs = []string{
 	`{"rid":1,"method":"add"}` + "\n", `{"id":1.0,"result":null}`, `{"id":{"a":[1]},"result":1}`,
 	`{"method":1,"id":1}`, `{"type":"response","request_seq":4,"success":false,"message":"x"}`,
 	"{\"a\":\"\\u00e9\",\"id\":\t1 ,\r\n\"result\" : 2 }",
+	// What the fast scan takes, and what it hands to the general one.
+	`{"rid":1,"method":"a\"b","params":["x\\",1]}`, `{ "id" : 1 , "result" : [ 1 , 2 ] }`,
+	`{"a":[1,2,3,4,5,6,7,8,9,10,"x"],"id":1,"result":1}`, `{"a":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}` + "\n",
+	`{"id":1,"result":"` + strings.Repeat("abcdefg\\", 6) + `\"` + strings.Repeat("x", 40) + `"}`,
+	`{"long key with \"quotes\" in it, more than 32 bytes":1,"id":2,"error":{}}`,
+	`{"id":1,"result":[true,false,null,-1.5e+3]}`, `{"id":1,"result":[1,2]]}`, `{"id":1,"result":[1,2}`,
 }
 
 // TestClassifyMatchesReference compares the fast classifier with the
