@@ -70,6 +70,13 @@ func BenchmarkClassifyRequest64B(b *testing.B) {
 	benchClassify(b, msg, KindRequest)
 }
 
+// BenchmarkClassifyResponse64B classifies a seed reply of 64 bytes, the
+// other half of a pipelined call.
+func BenchmarkClassifyResponse64B(b *testing.B) {
+	msg := []byte(`{"rid":12,"success":true,"data":[1,2,3,4,5,6,7,8,9,10,11,12,13]}`)
+	benchClassify(b, msg, KindResponse)
+}
+
 // BenchmarkClassifyResponse16K classifies a 16 KiB response whose data is
 // an array of small objects.
 func BenchmarkClassifyResponse16K(b *testing.B) {

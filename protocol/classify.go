@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -73,6 +75,17 @@ func Classify(data []byte, idFields []string) Info {
 	if len(idFields) == 0 {
 		idFields = DefaultIDFields
 	}
+	if len(data) > 0 && data[0] == '{' && uint64(len(data)) <= math.MaxUint32 {
+		var s shape
+		if scanFast(data, idFields, &s) {
+			return s.info(data)
+		}
+	}
+	return classify(data, idFields)
+}
+
+// classify is Classify for any input: it says why a frame is not JSON.
+func classify(data []byte, idFields []string) Info {
 	i := skipSpace(data, 0)
 	if i == len(data) {
 		return Info{Err: errEmpty}
@@ -96,7 +109,7 @@ func Classify(data []byte, idFields []string) Info {
 	if reason == "" && skipSpace(data, end) != len(data) {
 		reason = errTrailing
 	}
-	if reason == "" && !utf8.Valid(data) {
+	if reason == "" && !validUTF8(data) {
 		reason = errUTF8
 	}
 	if reason != "" {
@@ -110,10 +123,15 @@ func Classify(data []byte, idFields []string) Info {
 
 // scanObject scans the top-level object starting at data[i] == '{',
 // noting the members that tell its shape, and returns the offset after it.
+// Whitespace is skipped where it is (most frames have none between
+// tokens), numbers and literals by a table.
 func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 	s.idRank = len(idFields)
+	// Bit n of idLens is set when an id field is n bytes long (bit 63: 63
+	// or more), so that most keys are known not to be one at a glance.
+	var idLens uint64
 	for _, f := range idFields {
-		s.idLens |= 1 << min(len(f), 63)
+		idLens |= 1 << min(len(f), 63)
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
@@ -130,21 +148,50 @@ func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 		if reason != "" {
 			return e, reason
 		}
-		key := data[i+1 : e-1]
-		i = skipSpace(data, e)
+		k := i + 1
+		i = e
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
 		if i >= len(data) {
 			return i, errEnd
 		}
 		if data[i] != ':' {
 			return i, errColon
 		}
-		i = skipSpace(data, i+1)
-		start := i
-		if i, reason = skipValue(data, i); reason != "" {
-			return i, reason
+		i++
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
 		}
-		s.note(data, key, start, i, idFields)
-		i = skipSpace(data, i)
+		if i >= len(data) {
+			return i, errEnd
+		}
+		start := i
+		switch c := data[i]; {
+		case c == '"':
+			if i, reason = scanString(data, i); reason != "" {
+				return i, reason
+			}
+		case c == '{' || c == '[':
+			if i, reason = skipNested(data, i, 1); reason != "" {
+				return i, reason
+			}
+		default:
+			for i < len(data) && literal[data[i]] {
+				i++
+			}
+			if i == start {
+				return i, errChar
+			}
+		}
+		key := data[k : e-1]
+		if idLens>>min(len(key), 63)&1 != 0 {
+			s.noteID(data, key, start, i, idFields)
+		}
+		s.note(key, span{uint32(start), uint32(i)})
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
 		if i >= len(data) {
 			return i, errEnd
 		}
@@ -156,6 +203,16 @@ func scanObject(data []byte, i int, idFields []string, s *shape) (int, string) {
 		default:
 			return i, errObjectComma
 		}
+	}
+}
+
+// literal marks the bytes of numbers and literals: those skipped as a
+// member's value that is no string, object or array.
+var literal [256]bool
+
+func init() {
+	for b := range literal {
+		literal[b] = class[b] == clsSkip && b != ',' && b != ':'
 	}
 }
 
@@ -172,7 +229,7 @@ func skipValue(data []byte, i int) (int, string) {
 		return skipNested(data, i, 1)
 	}
 	j := i
-	for j < len(data) && class[data[j]] == clsSkip && data[j] != ',' && data[j] != ':' {
+	for j < len(data) && literal[data[j]] {
 		j++
 	}
 	if j == i {
@@ -182,11 +239,30 @@ func skipValue(data []byte, i int) (int, string) {
 }
 
 // scanString returns the offset after the string starting at data[i] == '"'.
+// It looks at eight bytes at a time for the first '"' or '\\' among them;
+// past 32 bytes (a long string) it lets IndexByte find the quotes.
 func scanString(data []byte, i int) (int, string) {
-	// Short strings (most keys and methods) end within a few bytes: a
-	// plain loop beats the call to IndexByte.
 	j := i + 1
-	for n := min(len(data), j+16); j < n; {
+	for end := j + 32; j+8 <= len(data); {
+		if j >= end {
+			return scanLongString(data, j)
+		}
+		w := binary.LittleEndian.Uint64(data[j:])
+		q, e := w^('"'*lsb), w^('\\'*lsb)
+		// The lowest byte that is '"' or '\\' has its top bit set in t
+		// (bytes above it may too: the borrow).
+		t := ((q-lsb)&^q | (e-lsb)&^e) & msb
+		if t == 0 {
+			j += 8
+			continue
+		}
+		j += bits.TrailingZeros64(t) >> 3
+		if data[j] == '"' {
+			return j + 1, ""
+		}
+		j += 2 // a backslash and the byte it escapes
+	}
+	for j < len(data) {
 		switch data[j] {
 		case '"':
 			return j + 1, ""
@@ -196,9 +272,13 @@ func scanString(data []byte, i int) (int, string) {
 			j++
 		}
 	}
-	if j >= len(data) {
-		return len(data), errUnterm
-	}
+	return len(data), errUnterm
+}
+
+// scanLongString returns the offset after the string whose contents go on
+// at data[j], which is no escaped byte: the first quote after an even run
+// of backslashes (counted back, into what was scanned) ends it.
+func scanLongString(data []byte, j int) (int, string) {
 	for {
 		k := bytes.IndexByte(data[j:], '"')
 		if k < 0 {
@@ -215,6 +295,12 @@ func scanString(data []byte, i int) (int, string) {
 		j = q + 1
 	}
 }
+
+// Constants of the eight-bytes-at-a-time scans.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
 
 // skipNested returns the offset after the object or array starting at
 // data[i], which is nested depth levels deep. Brackets are matched with a
@@ -279,6 +365,25 @@ func skipNested(data []byte, i, depth int) (int, string) {
 	}
 	return i, errEnd
 }
+
+// validUTF8 is utf8.Valid, 32 then 16 ASCII bytes at a time, the last eight
+// to sixteen at once, until a byte that is not ASCII (most frames have
+// none): utf8.Valid goes byte by byte through a short frame's end.
+func validUTF8(p []byte) bool {
+	p = p[:len(p):len(p)]
+	for len(p) > 32 && (word(p)|word(p[8:])|word(p[16:])|word(p[24:]))&msb == 0 {
+		p = p[32:]
+	}
+	for len(p) > 16 && (word(p)|word(p[8:]))&msb == 0 {
+		p = p[16:]
+	}
+	if n := len(p); n >= 8 && n <= 16 && (word(p)|word(p[n-8:]))&msb == 0 {
+		return true
+	}
+	return utf8.Valid(p)
+}
+
+func word(p []byte) uint64 { return binary.LittleEndian.Uint64(p) }
 
 func skipSpace(data []byte, i int) int {
 	for i < len(data) && class[data[i]] == clsSpace {

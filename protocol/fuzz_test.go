@@ -101,6 +101,7 @@ func FuzzClassify(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameClassify(t, data)
 		info := Classify(data, nil)
 		if (info.Kind == KindRaw) != (info.Err != "") {
 			t.Fatalf("kind %v with Err %q", info.Kind, info.Err)

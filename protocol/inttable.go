@@ -44,17 +44,25 @@ func (t *intTable) get(k uint64) (Pending, bool) {
 
 // swap sets k to v and returns what it held.
 func (t *intTable) swap(k uint64, v Pending) (Pending, bool) {
+	s, had := t.slot(k)
+	old := s.val
+	s.val = v
+	return old, had
+}
+
+// slot returns the slot of key k and whether k was present; if it was not,
+// the slot is taken for k, with the zero Pending, for the caller to set.
+func (t *intTable) slot(k uint64) (*intSlot, bool) {
 	if 2*(t.n+1) > len(t.slots) {
 		t.resize(max(2*len(t.slots), 16))
 	}
 	s := &t.slots[t.find(k)]
-	old, had := s.val, s.used
-	if !had {
-		s.used, s.key = true, k
-		t.n++
+	if s.used {
+		return s, true
 	}
-	s.val = v
-	return old, had
+	s.used, s.key = true, k
+	t.n++
+	return s, false
 }
 
 // take removes k and returns what it held.

@@ -22,6 +22,7 @@ type Pairer struct {
 	early   idTable
 	scratch []byte    // where ids are canonicalised
 	all     []Pending // where evictOldest selects the oldest, reused
+	key     pairKey   // the key of the id at hand when it is no integer
 }
 
 // idTable maps (direction, id) keys to Pendings. Integer ids (nearly every
@@ -38,7 +39,7 @@ func (t *idTable) get(k *idKey) (Pending, bool) {
 	if k.isInt {
 		return t.ints.get(k.n)
 	}
-	e, ok := t.strs[k.s]
+	e, ok := t.strs[*k.s]
 	return e, ok
 }
 
@@ -47,8 +48,8 @@ func (t *idTable) swap(k *idKey, e Pending) (Pending, bool) {
 	if k.isInt {
 		return t.ints.swap(k.n, e)
 	}
-	old, ok := t.strs[k.s]
-	t.strs[k.s] = e
+	old, ok := t.strs[*k.s]
+	t.strs[*k.s] = e
 	return old, ok
 }
 
@@ -57,9 +58,9 @@ func (t *idTable) take(k *idKey) (Pending, bool) {
 	if k.isInt {
 		return t.ints.take(k.n)
 	}
-	e, ok := t.strs[k.s]
+	e, ok := t.strs[*k.s]
 	if ok {
-		delete(t.strs, k.s)
+		delete(t.strs, *k.s)
 	}
 	return e, ok
 }
@@ -92,11 +93,13 @@ func (t *idTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
 	return out
 }
 
-// idKey is a key of an idTable: an integer id's, or another's.
+// idKey is a key of an idTable: an integer id's, or another's. It is
+// small, so that passing one around costs nothing: another id's pairKey
+// lives in the Pairer.
 type idKey struct {
 	isInt bool
 	n     uint64 // the direction in bit 63, the sign in bit 62, the magnitude below
-	s     pairKey
+	s     *pairKey
 }
 
 // pairKey is (direction the request travelled, id). Ids of up to
@@ -116,19 +119,26 @@ const (
 // keyOf is the key of id, which travelled in dir. An id with other
 // spellings is compared in its canonical one (idkey.go), written in the
 // Pairer's scratch buffer; plain numbers and strings are used as they are.
+// A key that is no integer is p.key: it holds until the next call.
 func (p *Pairer) keyOf(dir Dir, id []byte) idKey {
 	if n, ok := intKey(dir, id); ok {
 		return idKey{isInt: true, n: n}
 	}
+	return p.otherKey(dir, id)
+}
+
+// otherKey is keyOf for an id that is not an integer as it is spelt.
+func (p *Pairer) otherKey(dir Dir, id []byte) idKey {
 	if !needsCanon(id) {
-		return idKey{s: keyOf(dir, id)}
+		setKey(&p.key, dir, id)
+		return idKey{s: &p.key}
 	}
 	p.scratch = canonID(p.scratch[:0], id)
-	var k idKey
+	k := idKey{s: &p.key}
 	if n, ok := intKey(dir, p.scratch); ok {
 		k = idKey{isInt: true, n: n}
 	} else {
-		k = idKey{s: keyOf(dir, p.scratch)}
+		setKey(&p.key, dir, p.scratch)
 	}
 	if cap(p.scratch) > keepBuf {
 		p.scratch = nil // a huge id once: do not keep its memory
@@ -148,23 +158,23 @@ func intKey(dir Dir, id []byte) (uint64, bool) {
 	}
 	var v uint64
 	for _, c := range id {
-		if c < '0' || c > '9' {
+		d := c - '0'
+		if d > 9 {
 			return 0, false
 		}
-		v = v*10 + uint64(c-'0')
+		v = v*10 + uint64(d)
 	}
 	return uint64(dir&1)<<63 | neg<<62 | v, true
 }
 
-// keyOf is the key of id as it is spelt.
-func keyOf(dir Dir, id []byte) pairKey {
-	k := pairKey{dir: dir}
+// setKey sets k to the key of id as it is spelt.
+func setKey(k *pairKey, dir Dir, id []byte) {
+	*k = pairKey{dir: dir}
 	if len(id) <= shortID {
 		k.n = uint8(copy(k.short[:], id))
 	} else {
 		k.n, k.long = longID, string(id)
 	}
-	return k
 }
 
 // Pending is a request (or an early response) held by a Pairer.
@@ -200,7 +210,24 @@ type RequestResult struct {
 }
 
 // Request records a request that travelled in dir, read at at.
-func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
+func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) (r RequestResult) {
+	if n, ok := intKey(dir, id); ok && p.early.len() == 0 {
+		// The common case (an integer id, no reply ahead of its request):
+		// one slot of the intTable, written in place.
+		s, had := p.pending.ints.slot(n)
+		if had {
+			r.Replaced, r.Duplicate = s.val, true
+		}
+		s.val = Pending{Token: tok, At: at, Dir: dir}
+		if p.pending.len() > p.max {
+			r.Evicted = p.evictOldest()
+		}
+		return r
+	}
+	return p.request(dir, id, at, tok)
+}
+
+func (p *Pairer) request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
 	var r RequestResult
 	k := p.keyOf(dir, id)
 	if p.early.len() > 0 {
@@ -224,6 +251,19 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) RequestRe
 // false is returned with a non-zero Token, that is an earlier early response
 // with the same key that this one displaced: it is an orphan now.
 func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
+	if n, ok := intKey(dir.Opposite(), id); ok && p.pending.ints.n > 0 {
+		// The common case: an integer id whose request is pending.
+		t := &p.pending.ints
+		if i := t.find(n); t.slots[i].used {
+			req := t.slots[i].val
+			t.remove(i)
+			return req, true
+		}
+	}
+	return p.response(dir, id, at, tok)
+}
+
+func (p *Pairer) response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
 	k := p.keyOf(dir.Opposite(), id)
 	if req, ok := p.pending.take(&k); ok {
 		return req, true

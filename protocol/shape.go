@@ -33,59 +33,73 @@ type span struct{ lo, hi uint32 }
 // shape holds what scanObject learnt; it is small, so that Classify's
 // frame stays cheap to clear.
 type shape struct {
-	tok    [nTok]span
-	idRank int // index in idFields of the id found, len(idFields) if none
-	// idLens has bit n set when an id field is n bytes long (bit 63: 63
-	// or more), so that most keys are known not to be one at a glance.
-	idLens  uint64
+	tok     [nTok]span
+	idRank  int // index in idFields of the id found, len(idFields) if none
 	members int
 	flags   uint8
 }
 
-// note records the top-level member key whose value is data[lo:hi].
-func (s *shape) note(data, key []byte, lo, hi int, idFields []string) {
-	s.members++
-	sp := span{uint32(lo), uint32(hi)}
-	if s.idLens>>min(len(key), 63)&1 != 0 {
-		for r, f := range idFields[:s.idRank] {
-			if string(key) == f && string(data[lo:hi]) != "null" {
-				s.idRank, s.tok[tokID] = r, sp
-				break
-			}
+// noteID records the member whose key is key and whose value is
+// data[lo:hi] as the id if key is one of idFields, before the one found so
+// far, and the value is not null.
+func (s *shape) noteID(data, key []byte, lo, hi int, idFields []string) {
+	for r, f := range idFields[:s.idRank] {
+		if string(key) == f && string(data[lo:hi]) != "null" {
+			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
+			return
 		}
 	}
-	switch string(key) {
-	case "method":
-		s.tok[tokMethod] = sp
-	case "action":
-		s.tok[tokAction] = sp
-	case "execute":
-		s.tok[tokExecute] = sp
-	case "event":
-		s.tok[tokEvent] = sp
-	case "command":
-		s.tok[tokCommand] = sp
-	case "type":
-		s.tok[tokType] = sp
-	case "seq":
-		s.tok[tokSeq] = sp
-	case "request_seq":
-		s.tok[tokRequestSeq] = sp
-	case "success":
-		s.tok[tokSuccess] = sp
-	case "result":
-		s.flags |= hasResult
-	case "error":
-		s.flags |= hasError
-		s.tok[tokError] = sp
-	case "return":
-		s.flags |= hasReturn
-	case "QMP":
-		s.flags |= hasQMP
-	case "message":
-		s.flags |= hasMessage
-	case "stack":
-		s.flags |= hasStack
+}
+
+// note records the top-level member whose key is key and whose value is at
+// sp. The key is told by its length first, then by comparisons the
+// compiler makes inline.
+func (s *shape) note(key []byte, sp span) {
+	s.members++
+	switch len(key) {
+	case 3:
+		if string(key) == "seq" {
+			s.tok[tokSeq] = sp
+		} else if string(key) == "QMP" {
+			s.flags |= hasQMP
+		}
+	case 4:
+		if string(key) == "type" {
+			s.tok[tokType] = sp
+		}
+	case 5:
+		if string(key) == "error" {
+			s.flags |= hasError
+			s.tok[tokError] = sp
+		} else if string(key) == "event" {
+			s.tok[tokEvent] = sp
+		} else if string(key) == "stack" {
+			s.flags |= hasStack
+		}
+	case 6:
+		if string(key) == "method" {
+			s.tok[tokMethod] = sp
+		} else if string(key) == "result" {
+			s.flags |= hasResult
+		} else if string(key) == "action" {
+			s.tok[tokAction] = sp
+		} else if string(key) == "return" {
+			s.flags |= hasReturn
+		}
+	case 7:
+		if string(key) == "success" {
+			s.tok[tokSuccess] = sp
+		} else if string(key) == "command" {
+			s.tok[tokCommand] = sp
+		} else if string(key) == "execute" {
+			s.tok[tokExecute] = sp
+		} else if string(key) == "message" {
+			s.flags |= hasMessage
+		}
+	case 11:
+		if string(key) == "request_seq" {
+			s.tok[tokRequestSeq] = sp
+		}
 	}
 }
 

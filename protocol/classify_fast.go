@@ -1,0 +1,152 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// scanFast is Classify's scan of the frames most are: a top-level object
+// at data[0], its keys and string values without escapes, nothing after
+// it but whitespace, and valid UTF-8. It notes the members in s as
+// scanObject does and reports whether data was such a frame; if not, it
+// says nothing more (s is then of no use), and Classify scans data again
+// the general way, which tells why a frame is not JSON. What it accepts
+// the general scan accepts with the same shape: it is the same scan
+// without the error reasons, the calls for each string and the skip of
+// nested values that hold only numbers and separators.
+func scanFast(data []byte, idFields []string, s *shape) bool {
+	s.idRank = len(idFields)
+	var idLens uint64 // as in scanObject
+	for _, f := range idFields {
+		idLens |= 1 << min(len(f), 63)
+	}
+	i := 1
+	for {
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
+		if i >= len(data) || data[i] != '"' {
+			return false // "{}" too: rare enough
+		}
+		k := i + 1
+		ke := stringEnd(data, k)
+		if ke < 0 {
+			return false
+		}
+		i = ke + 1
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
+		if i >= len(data) || data[i] != ':' {
+			return false
+		}
+		i++
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
+		if i >= len(data) {
+			return false
+		}
+		start := i
+		switch data[i] {
+		case '"':
+			e := stringEnd(data, i+1)
+			if e < 0 {
+				return false
+			}
+			i = e + 1
+		case '[':
+			// An array of numbers, literals and separators ends at the
+			// first byte that is none of those; else skipNested.
+			i++
+			for i+8 <= len(data) {
+				w := data[i : i+8 : i+8]
+				if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
+					break
+				}
+				i += 8
+			}
+			for i < len(data) && class[data[i]] >= clsSkip {
+				i++
+			}
+			if i < len(data) && data[i] == ']' {
+				i++
+				break
+			}
+			e, reason := skipNested(data, start, 1)
+			if reason != "" {
+				return false
+			}
+			i = e
+		case '{':
+			e, reason := skipNested(data, start, 1)
+			if reason != "" {
+				return false
+			}
+			i = e
+		default:
+			for i < len(data) && literal[data[i]] {
+				i++
+			}
+			if i == start {
+				return false
+			}
+		}
+		key := data[k:ke]
+		if idLens>>min(len(key), 63)&1 != 0 {
+			s.noteID(data, key, start, i, idFields)
+		}
+		s.note(key, span{uint32(start), uint32(i)})
+		if i < len(data) && data[i] <= ' ' {
+			i = skipSpace(data, i)
+		}
+		if i >= len(data) {
+			return false
+		}
+		switch data[i] {
+		case ',':
+			i++
+		case '}':
+			return skipSpace(data, i+1) == len(data) && validUTF8(data)
+		default:
+			return false
+		}
+	}
+}
+
+// stringEnd returns the offset of the '"' that ends the string whose
+// contents start at data[j], or -1 if it has no end. It looks at eight
+// bytes at a time for the first '"' or '\\' while there are eight; at an
+// escape, or past 32 bytes, scanString goes on.
+func stringEnd(data []byte, j int) int {
+	for end := j + 32; j+8 <= len(data) && j < end; j += 8 {
+		w := binary.LittleEndian.Uint64(data[j:])
+		q, e := w^('"'*lsb), w^('\\'*lsb)
+		if t := ((q-lsb)&^q | (e-lsb)&^e) & msb; t != 0 {
+			j += bits.TrailingZeros64(t) >> 3
+			if data[j] == '"' {
+				return j
+			}
+			break
+		}
+	}
+	// The string goes on at data[j], which is no escaped byte: scanString
+	// from j-1 sees it as it would from the opening quote (an escape is
+	// at j, or after a byte that is none).
+	e, reason := scanString(data, j-1)
+	if reason != "" {
+		return -1
+	}
+	return e - 1
+}
+
+// runByte is 1 for the bytes of class clsSkip or clsSpace.
+var runByte [256]uint8
+
+func init() {
+	for b := range runByte {
+		if class[b] >= clsSkip {
+			runByte[b] = 1
+		}
+	}
+}
