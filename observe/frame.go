@@ -8,26 +8,27 @@ import (
 	"sockscope/store"
 )
 
-// frame stores a frame its step classified, and pairs it.
-func (o *Observer) frame(c *conn, s *step) {
-	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
-		Framing: s.framing, Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
-	m.Seq = o.tx.AddMessage(&m)
+// frame stores a frame its step classified, m (which the step keeps: it
+// is stored and paired in place), and pairs it.
+func (o *Observer) frame(c *conn, m *protocol.Message) {
+	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
-	o.sinks.frame(&m, s.framing)
+	if len(o.sinks.list) > 0 {
+		o.sinks.frame(m, m.Framing)
+	}
 
-	if protocol.PairingOf(s.framing) == protocol.PairByOrder {
-		if o.inOrder(c, &m) {
+	if protocol.PairingOf(m.Framing) == protocol.PairByOrder {
+		if o.inOrder(c, m) {
 			return
 		}
 	}
-	switch info := &s.info; {
+	switch info := &m.Info; {
 	case info.Kind == protocol.KindRequest && info.ID != nil:
-		o.request(c, &m)
+		o.request(c, m)
 	case info.Kind == protocol.KindResponse && info.ID != nil:
-		o.response(c, &m)
+		o.response(c, m)
 	case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
-		o.orphanRow(&m, false)
+		o.orphanRow(m, false)
 	default:
 		switch info.Kind {
 		case protocol.KindRaw:
@@ -35,7 +36,7 @@ func (o *Observer) frame(c *conn, s *step) {
 		default:
 			o.counts.Notifications++
 		}
-		r := o.rowOf(&m, protocol.StatusNone)
+		r := o.rowOf(m, protocol.StatusNone)
 		r.Seq = o.tx.AddRow(r)
 		if len(o.sinks.list) > 0 {
 			o.sinks.row(&r)
