@@ -193,9 +193,19 @@ func (o *Observer) commit(b *batch) {
 	}
 	o.cfg.Store.Update(func(tx *store.Tx) {
 		o.tx = tx
-		for i := range b.steps {
-			o.step(&b.steps[i])
+		steps := b.steps
+		for i := range steps {
+			s := &steps[i]
+			// The frames of a read come one after the other.
+			if c := o.lastConn; s.kind == stepFrame && c != nil && c.id == s.msg.Conn {
+				o.frame(c, &s.msg)
+			} else {
+				o.step(s)
+			}
+			// Done with: cleared while in the cache (see batch.reset).
+			*s = step{}
 		}
+		b.cleared = true
 		if o.cfg.Dropped != nil {
 			tx.SetDropped(o.cfg.Dropped())
 		}
@@ -242,7 +252,7 @@ func (o *Observer) step(s *step) {
 // stepConn returns the connection of step s.
 func (o *Observer) stepConn(s *step) *conn {
 	if c := o.lastConn; c != nil && c.id == s.msg.Conn {
-		return c // the frames of a read come one after the other
+		return c
 	}
 	c := o.conns[s.msg.Conn]
 	if c == nil { // its open was lost to a crash: lose nothing more

@@ -56,6 +56,8 @@ type batch struct {
 	steps  []step
 	kept   keeper
 	panic  string // why parsing crashed, if it did: the rest was not parsed
+	// cleared is set when commit has cleared every step, as it went.
+	cleared bool
 }
 
 // reset empties the batch for reuse, releasing its events' bytes to the
@@ -68,8 +70,10 @@ func (b *batch) reset(release bool) {
 		clear(b.events) // the slice is reused: hold no bytes meanwhile
 	}
 	b.events = b.events[:0]
-	clear(b.steps) // which leaves the room past the steps zero: see next
-	b.steps = b.steps[:0]
+	if !b.cleared {
+		clear(b.steps) // which leaves the room past the steps zero: see next
+	}
+	b.steps, b.cleared = b.steps[:0], false
 	b.kept.reset()
 	b.panic = ""
 }
@@ -96,15 +100,21 @@ func (b *batch) addStep(kind stepKind, conn uint64, d protocol.Dir, at time.Time
 	return s
 }
 
-// framers is what the parse stage keeps per connection.
-type framers struct {
-	f    [2]protocol.Framer
-	emit [2]func(protocol.Frame)
-	// framing is the framing of direction d's frames while a Feed or Flush
-	// runs, known after its first frame: a framer decides its framing
-	// before it emits a frame and keeps it through the call.
-	framing [2]protocol.Framing
-	known   [2]bool
+// framers is what the parse stage keeps per connection: a parser for
+// each direction.
+type framers [2]dirParser
+
+// dirParser parses one direction of a connection.
+type dirParser struct {
+	f    protocol.Framer
+	emit func(protocol.Frame) // parseFrame, for the frames f cuts
+	conn uint64
+	dir  protocol.Dir
+	// framing is the framing of the frames while a Feed or Flush runs,
+	// known after its first frame: a framer decides its framing before it
+	// emits a frame, and keeps it through the call.
+	framing protocol.Framing
+	known   bool
 }
 
 // parseEvents turns b.events, from the i-th on, into b.steps. A panic is recovered: it
@@ -141,22 +151,23 @@ func (o *Observer) parseEvent(ev *event.Event) {
 			fs = o.parseOpen(ev.Conn, ev.At, nil)
 		}
 		d := ev.Dir
+		p := &fs[d]
 		if ev.Gap > 0 {
 			if !ev.Whole {
-				fs.f[d].Reset()
+				p.f.Reset()
 			}
 			b.addStep(stepGap, ev.Conn, d, ev.At).n = ev.Gap
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
-		fs.known[d] = false
-		fs.f[d].Feed(ev.Data, fs.emit[d])
+		p.known = false
+		p.f.Feed(ev.Data, p.emit)
 		b.addStep(stepSeen, ev.Conn, d, ev.At)
 	case event.Close:
 		if fs := o.framers[ev.Conn]; fs != nil {
 			o.at, o.chunk, o.mark = ev.At, nil, mark{}
-			for d := range fs.f {
-				fs.known[d] = false
-				fs.f[d].Flush(fs.emit[d])
+			for d := range fs {
+				fs[d].known = false
+				fs[d].f.Flush(fs[d].emit)
 				if n := ev.TailGaps[d]; n > 0 {
 					b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At).n = n
 				}
@@ -178,38 +189,41 @@ func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 		named.Process = o.processName(p.PID, at)
 		p = &named
 	}
-	fs := &framers{f: protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...)}
-	for d := range fs.f {
-		dir := protocol.Dir(d)
-		fs.emit[d] = func(fr protocol.Frame) { o.parseFrame(fs, id, dir, &fr) }
+	fs := &framers{}
+	for d, f := range protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...) {
+		dp := &fs[d]
+		dp.f, dp.conn, dp.dir = f, id, protocol.Dir(d)
+		dp.emit = func(fr protocol.Frame) {
+			s := o.out.next()
+			s.msg.Frame = fr // straight from the framer's call into the step
+			o.parseFrame(dp, s)
+		}
 	}
 	o.framers[id] = fs
 	o.out.addStep(stepOpen, id, 0, at).peer = p
 	return fs
 }
 
-// parseFrame classifies a frame of direction d of connection id, whose
-// framers are fs, into a step of its own. A frame not in the chunk being
+// parseFrame classifies a frame p cut, in step s (the batch's next, its
+// msg.Frame filled in), and adds the step. A frame not in the chunk being
 // fed (one gathered from several, or flushed at the end) is in the
 // framer's own buffer, which its next chunk overwrites: the batch keeps a
 // copy.
-func (o *Observer) parseFrame(fs *framers, id uint64, d protocol.Dir, f *protocol.Frame) {
-	if !fs.known[d] {
-		fs.framing[d], fs.known[d] = fs.f[d].Framing(), true
+func (o *Observer) parseFrame(p *dirParser, s *step) {
+	if !p.known {
+		p.framing, p.known = p.f.Framing(), true
 	}
-	b := o.out
-	s := b.next()
-	m := &s.msg
-	m.Frame = *f
+	b, m := o.out, &s.msg
+	f := &m.Frame
 	if !within(f.Data, o.chunk) {
-		m.Frame.Data = b.kept.keep(f.Data)
+		f.Data = b.kept.keep(f.Data)
 	}
 	if f.Whole != nil {
 		// Over the cap: classified whole by the framer, in its buffers.
-		m.Info, m.Frame.Whole = *f.Whole, nil
+		m.Info, f.Whole = *f.Whole, nil
 		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
 	} else {
-		m.Info = protocol.ClassifyAs(fs.framing[d], m.Frame.Data, d, o.cfg.IDFields)
+		m.Info = protocol.ClassifyAs(p.framing, f.Data, p.dir, o.cfg.IDFields)
 	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the
@@ -218,7 +232,7 @@ func (o *Observer) parseFrame(fs *framers, id uint64, d protocol.Dir, f *protoco
 		m.Info.Kind, m.Info.Err = protocol.KindRaw, f.Err
 	}
 	s.kind = stepFrame
-	m.Conn, m.Dir, m.At, m.Framing = id, d, o.at, fs.framing[d]
+	m.Conn, m.Dir, m.At, m.Framing = p.conn, p.dir, o.at, p.framing
 	m.Injected, m.Withheld, m.Note = o.mark.injected, o.mark.withheld, o.mark.note
 	b.add()
 }
