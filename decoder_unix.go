@@ -81,8 +81,11 @@ func runDecoder() {
 		os.Exit(1)
 	}
 	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	os.Exit(decode(ctx, src, setup))
+	stopProfile := startProfile() // the decoder's own, in a file of its pid
+	code := decode(ctx, src, setup)
+	stopProfile()
+	cancel()
+	os.Exit(code)
 }
 
 // decode runs the decoder's process's capture and returns its exit status.

@@ -11,8 +11,8 @@ import (
 // startProfile writes a CPU profile to $SOCKSCOPE_CPUPROFILE, if set, until
 // the returned function is called: for measuring sockscope under the
 // benchmark command's load. A "%p" in the path becomes the process id, so
-// that several sockscopes (the benchmark's --headless and UI runs) each
-// write their own.
+// that several sockscopes (the benchmark's --headless and UI runs, and a
+// relay's decoder's process) each write their own.
 func startProfile() (stop func()) {
 	path := os.Getenv("SOCKSCOPE_CPUPROFILE")
 	if path == "" {

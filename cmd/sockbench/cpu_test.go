@@ -191,7 +191,7 @@ func TestVerdicts(t *testing.T) {
 		"MISSED sockscope ≥ 0.9× io.Copy on 64b, 16k, conn: own 64b 0.85× 16k – conn –",
 		"MISSED median round trip ≤ io.Copy's + 10 µs: own +20.0 µs",
 		"MISSED sockscope's relay's process's CPU per request ≤ 1.5× io.Copy's where it dropped: own 64b 2.0× (all 2.0×, dropped 5)",
-		"MISSED --lossless pipelined 64 B ≥ 4 M calls/s: own 850 calls/s, dropped 5",
+		"MISSED --lossless pipelined 64 B ≥ 4 M calls/s: own 850 calls/s (direct 2.0k), dropped 5",
 	} {
 		if !strings.HasPrefix(got[i], want) {
 			t.Errorf("verdict %d: %q, want it to begin %q", i, got[i], want)
