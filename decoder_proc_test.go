@@ -32,14 +32,31 @@ func procStat(path string) []string {
 // decoderOf returns the pid of the decoder's process a sockscope started.
 func decoderOf(t *testing.T, p *ssProc) int {
 	t.Helper()
+	return decoderOfPID(t, p.pid())
+}
+
+// decoderOfPID returns the pid of the decoder's process that sockscope
+// process pid started: its child running sockscope's binary (a wrapped
+// program is another child). Without Linux's /proc, it returns 0.
+func decoderOfPID(t *testing.T, pid int) int {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		return 0
+	}
+	exe, err := filepath.EvalSymlinks(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var child int
 	eventually(t, "sockscope's decoder process", func() bool {
-		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(p.pid()) + "/task/*/children")
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 		for _, f := range tasks {
 			b, _ := os.ReadFile(f)
-			if kids := strings.Fields(string(b)); len(kids) > 0 {
-				child, _ = strconv.Atoi(kids[0])
-				return true
+			for _, kid := range strings.Fields(string(b)) {
+				if x, _ := os.Readlink("/proc/" + kid + "/exe"); x == exe {
+					child, _ = strconv.Atoi(kid)
+					return true
+				}
 			}
 		}
 		return false
@@ -89,6 +106,9 @@ func grouping() bool {
 // allowed to (as root), its threads' (without scheduling groups, as on some
 // CI machines, they alone order it among the peers).
 func raise(pid int) {
+	if pid <= 0 {
+		return
+	}
 	os.WriteFile("/proc/"+strconv.Itoa(pid)+"/autogroup", []byte("0"), 0)
 	threads, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
 	for _, th := range threads {

@@ -55,7 +55,7 @@ func (s indexedRecorder) Frame(m *protocol.Message, framing protocol.Framing) {
 // Row implements observe.RowSink.
 func (s indexedRecorder) Row(r *store.Row) { s.w.Row(r) }
 
-// Exchange implements observe.Sink.
+// Exchange implements observe.ExchangeSink.
 func (s indexedRecorder) Exchange(r *store.Row) { s.w.Row(r) }
 
 // Flush implements observe.Sink: the index says how much of the file it

@@ -6,7 +6,6 @@ import (
 	"sockscope/event"
 	"sockscope/protocol"
 	"sockscope/session"
-	"sockscope/store"
 )
 
 // recorderSink writes the observer's output to a session file.
@@ -21,10 +20,6 @@ func (s recorderSink) Open(conn uint64, at time.Time, p *event.Peer) {
 func (s recorderSink) Frame(m *protocol.Message, framing protocol.Framing) {
 	s.r.Frame(m.Conn, m.Dir, m.At, m.Frame, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note})
 }
-
-// Exchange implements observe.Sink: the file keeps frames, and pairing is
-// decoded again when it is read.
-func (recorderSink) Exchange(*store.Row) {}
 
 // Gap implements observe.Sink.
 func (s recorderSink) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {

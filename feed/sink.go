@@ -7,7 +7,6 @@ import (
 	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/session"
-	"sockscope/store"
 )
 
 // Sink returns the feed as an output of the observer: each record is
@@ -30,10 +29,6 @@ func (k sink) Open(conn uint64, at time.Time, p *event.Peer) {
 func (k sink) Frame(m *protocol.Message, framing protocol.Framing) {
 	k.s.each(func() []byte { return appendMessage(k.s.scratch[:0], m, framing) }, true, gapKey{m.Conn, m.Dir}, int64(m.Frame.Wire))
 }
-
-// Exchange implements observe.Sink: pairing is decoded again by the
-// viewer.
-func (k sink) Exchange(*store.Row) {}
 
 // Gap implements observe.Sink.
 func (k sink) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {

@@ -259,7 +259,7 @@ func (d *dumper) frame(m *protocol.Message, framing protocol.Framing) {
 	d.str("reason", reason)
 }
 
-// Exchange implements Sink.
+// Exchange implements ExchangeSink.
 func (d *dumper) Exchange(r *store.Row) {
 	d.start("exchange", r.Conn)
 	d.str("dir", r.Dir.String())

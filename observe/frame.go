@@ -38,9 +38,7 @@ func (o *Observer) frame(c *conn, m *protocol.Message) {
 		}
 		r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
 		r.Seq = o.tx.AddRow(r)
-		if len(o.sinks.list) > 0 {
-			o.sinks.row(&r)
-		}
+		o.sinks.row(&r)
 	}
 }
 
@@ -60,7 +58,7 @@ func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
 	var row uint64
-	if len(o.sinks.list) == 0 {
+	if !o.sinks.wantRows() {
 		row = o.tx.AddRow(rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method)))
 	} else {
 		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
@@ -120,7 +118,7 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 	} else {
 		o.counts.OK++
 	}
-	if len(o.sinks.list) > 0 {
+	if o.sinks.wantEnds() {
 		if r, ok := o.tx.Row(row); ok {
 			o.sinks.exchange(&r)
 		} else {
@@ -143,7 +141,7 @@ func (o *Observer) noReply(c *conn, req protocol.Pending) {
 	}
 	o.tx.SetStatus(req.Token, protocol.StatusNoReply)
 	o.counts.NoReply++
-	if len(o.sinks.list) > 0 {
+	if o.sinks.wantEnds() {
 		if r, ok := o.tx.Row(req.Token); ok {
 			o.sinks.exchange(&r)
 		} else {

@@ -163,7 +163,7 @@ func New(cfg Config) *Observer {
 		cfg.MaxFrame = protocol.DefaultMaxFrame
 	}
 	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}}
-	o.sinks = sinks{list: slices.Clone(cfg.Sinks), failed: cfg.SinkFailed}
+	o.sinks = newSinks(cfg.Sinks, cfg.SinkFailed)
 	return o
 }
 

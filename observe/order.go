@@ -14,10 +14,8 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 		o.counts.Requests++
 		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
 		row := o.tx.AddRow(r)
-		if len(o.sinks.list) > 0 {
-			r.Seq = row
-			o.sinks.row(&r)
-		}
+		r.Seq = row
+		o.sinks.row(&r)
 		res := c.order.Request(m.Dir, m.At, row)
 		if res.Answered {
 			resp := c.early[res.Reply.Token]
@@ -39,9 +37,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 			}
 			o.counts.Notifications++
 			r.Seq = o.tx.AddRow(r)
-			if len(o.sinks.list) > 0 {
-				o.sinks.row(&r)
-			}
+			o.sinks.row(&r)
 		case ok:
 			o.answer(req.Token, m)
 		default:

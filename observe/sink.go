@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"slices"
 	"time"
 
 	"sockscope/event"
@@ -19,9 +20,6 @@ type Sink interface {
 	// Frame: one frame of a connection, classified, cut with framing (the
 	// framing detected, where known).
 	Frame(m *protocol.Message, framing protocol.Framing)
-	// Exchange: a row reached its final status (answered, no reply,
-	// orphan).
-	Exchange(r *store.Row)
 	// Gap: n bytes of direction dir, read up to at, were dropped before
 	// the observer saw them.
 	Gap(conn uint64, dir protocol.Dir, at time.Time, n int64)
@@ -30,6 +28,14 @@ type Sink interface {
 	// Flush writes out what the Sink buffers. It is called after every
 	// batch. An error stops the observer from calling the Sink again.
 	Flush() error
+}
+
+// ExchangeSink is a Sink that also wants each row once it reaches its
+// final status (answered, no reply, orphan). The observer reads the row
+// back from the store for it, so a Sink that has no use for it (a feed,
+// whose viewers pair again) does not implement it.
+type ExchangeSink interface {
+	Exchange(r *store.Row)
 }
 
 // RowSink is a Sink that also wants every row as it is added, before any
@@ -48,17 +54,52 @@ type EndSink interface {
 }
 
 // sinks is the observer's list of Sinks, with the ones that failed left
-// out.
+// out, and those of them that want more than frames.
 //
-// Frames and rows reach the Sinks through copies the list keeps (msg,
-// r), so that the observer's own, on its stack, never escape to the
-// heap: a call costs no allocation, with Sinks or without.
+// Rows and ended replies reach the Sinks through copies the list keeps
+// (r, msg), so that the observer's own, on its stack, never escape to the
+// heap: a call costs no allocation, with Sinks or without. (Frames are
+// the batch's, on the heap already.)
 type sinks struct {
-	list   []Sink
-	failed func(Sink, error)
-	msg    protocol.Message
-	r      store.Row
+	list      []Sink
+	rows      []RowSink
+	exchanges []ExchangeSink
+	ends      []EndSink
+	failed    func(Sink, error)
+	msg       protocol.Message
+	r         store.Row
 }
+
+// newSinks returns list as the observer's, failed to be told of a Sink
+// that fails.
+func newSinks(list []Sink, failed func(Sink, error)) sinks {
+	ss := sinks{failed: failed}
+	ss.set(slices.Clone(list))
+	return ss
+}
+
+// set makes list the Sinks.
+func (ss *sinks) set(list []Sink) {
+	ss.list, ss.rows, ss.exchanges, ss.ends = list, nil, nil, nil
+	for _, s := range list {
+		if rs, ok := s.(RowSink); ok {
+			ss.rows = append(ss.rows, rs)
+		}
+		if es, ok := s.(ExchangeSink); ok {
+			ss.exchanges = append(ss.exchanges, es)
+		}
+		if es, ok := s.(EndSink); ok {
+			ss.ends = append(ss.ends, es)
+		}
+	}
+}
+
+// wantRows says whether a Sink wants rows as they are added.
+func (ss *sinks) wantRows() bool { return len(ss.rows) > 0 }
+
+// wantEnds says whether a Sink wants rows as they end (Exchange, Ended):
+// only then does the observer read a row back from the store.
+func (ss *sinks) wantEnds() bool { return len(ss.exchanges)+len(ss.ends) > 0 }
 
 func (ss *sinks) open(conn uint64, at time.Time, p *event.Peer) {
 	for _, s := range ss.list {
@@ -66,28 +107,25 @@ func (ss *sinks) open(conn uint64, at time.Time, p *event.Peer) {
 	}
 }
 
+// frame hands m, a frame in the batch, to every Sink.
 func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing) {
-	if len(ss.list) == 0 {
-		return
-	}
-	ss.msg = *m
 	for _, s := range ss.list {
-		s.Frame(&ss.msg, framing)
+		s.Frame(m, framing)
 	}
 }
 
 func (ss *sinks) exchange(r *store.Row) {
-	if len(ss.list) == 0 {
+	if len(ss.exchanges) == 0 {
 		return
 	}
 	ss.r = *r
-	for _, s := range ss.list {
+	for _, s := range ss.exchanges {
 		s.Exchange(&ss.r)
 	}
 }
 
 func (ss *sinks) ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
-	if len(ss.list) == 0 {
+	if len(ss.ends) == 0 {
 		return
 	}
 	var m *protocol.Message
@@ -95,22 +133,18 @@ func (ss *sinks) ended(row uint64, st protocol.Status, resp *protocol.Message, g
 		ss.msg = *resp // a copy the list keeps: the observer's own does not escape
 		m = &ss.msg
 	}
-	for _, s := range ss.list {
-		if es, ok := s.(EndSink); ok {
-			es.Ended(row, st, m, gap)
-		}
+	for _, s := range ss.ends {
+		s.Ended(row, st, m, gap)
 	}
 }
 
 func (ss *sinks) row(r *store.Row) {
-	if len(ss.list) == 0 {
+	if len(ss.rows) == 0 {
 		return
 	}
 	ss.r = *r
-	for _, s := range ss.list {
-		if rs, ok := s.(RowSink); ok {
-			rs.Row(&ss.r)
-		}
+	for _, s := range ss.rows {
+		s.Row(&ss.r)
 	}
 }
 
@@ -132,7 +166,7 @@ func (ss *sinks) flush() {
 	for i := 0; i < len(ss.list); {
 		s := ss.list[i]
 		if err := s.Flush(); err != nil {
-			ss.list = append(ss.list[:i], ss.list[i+1:]...)
+			ss.set(append(ss.list[:i], ss.list[i+1:]...))
 			if ss.failed != nil {
 				ss.failed(s, err)
 			}

@@ -270,7 +270,6 @@ func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
 	c.msgs[m.Seq] = msg
 }
 
-func (c *collector) Exchange(*store.Row)                         {}
 func (c *collector) Gap(uint64, protocol.Dir, time.Time, int64)  {}
 func (c *collector) Close(conn uint64, at time.Time, err string) {}
 func (c *collector) Flush() error                                { return nil }
