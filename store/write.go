@@ -24,12 +24,8 @@ type Store struct {
 	rows      ring[rowRec]
 	exts      ring[extRef] // rows with bytes in the arena, oldest first
 	arena     arena
-	epoch     time.Time // stamps count from here
-	epochSec  int64     // epoch.Unix()
-	epochNsec int       // epoch.Nanosecond()
-	lastT     time.Time // the time stamped last, and its stamp
-	lastStamp int64
-	lastUTC   bool
+	epoch     time.Time         // stamps count from here
+	clock     clock             // reads times against epoch (stamp.go)
 	reasons   []string          // interned error reasons; 0 is ""
 	reasonIdx map[string]uint16 // index of each reason
 	accs      []*connAcc        // connections by index
@@ -63,7 +59,6 @@ func New(cfg Config) *Store {
 		rows:        newRing[rowRec](),
 		exts:        newRing[extRef](),
 		epoch:       time.Now(),
-		lastStamp:   noTime, // of lastT, the zero time
 		reasons:     []string{""},
 		reasonIdx:   map[string]uint16{"": 0},
 		mtab:        []*methodAcc{nil},
@@ -80,7 +75,7 @@ func New(cfg Config) *Store {
 		s.maxBytes = DefaultMaxBytes
 	}
 	s.arena = newArena(s.maxBytes)
-	s.epochSec, s.epochNsec = s.epoch.Unix(), s.epoch.Nanosecond()
+	s.clock = clockFrom(s.epoch)
 	s.bound.max = cfg.MaxConns
 	s.tx.s = s
 	return s
