@@ -36,7 +36,7 @@ func (o *Observer) frame(c *conn, s *step) {
 			o.counts.Notifications++
 		}
 		r := o.rowOf(&m, protocol.StatusNone)
-		r.Seq = o.tx.AddRow(r)
+		r.Seq = o.tx.AddRow(&r)
 		if len(o.sinks.list) > 0 {
 			o.sinks.row(&r)
 		}
@@ -56,7 +56,7 @@ func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
 	r := o.rowOf(m, protocol.StatusPending)
-	row := o.tx.AddRow(r)
+	row := o.tx.AddRow(&r)
 	if len(o.sinks.list) > 0 {
 		r.Seq = row
 		o.sinks.row(&r)
@@ -164,7 +164,7 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
 	r.Code = protocol.StatusCode(m)
-	r.Seq = o.tx.AddRow(r)
+	r.Seq = o.tx.AddRow(&r)
 	o.sinks.row(&r)
 	if gap {
 		o.tx.SetGap(r.Seq)

@@ -13,7 +13,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	case protocol.KindRequest:
 		o.counts.Requests++
 		r := o.rowOf(m, protocol.StatusPending)
-		row := o.tx.AddRow(r)
+		row := o.tx.AddRow(&r)
 		if len(o.sinks.list) > 0 {
 			r.Seq = row
 			o.sinks.row(&r)
@@ -38,7 +38,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 				r.Method = call.Method
 			}
 			o.counts.Notifications++
-			r.Seq = o.tx.AddRow(r)
+			r.Seq = o.tx.AddRow(&r)
 			if len(o.sinks.list) > 0 {
 				o.sinks.row(&r)
 			}

@@ -25,13 +25,10 @@ func (tx *Tx) Intern(method []byte) string {
 // AddRow stores r, assigning and returning its Seq (its own sequence, from
 // 1). r.Status is counted as it is: pending, answered (StatusOK or
 // StatusError with Resp set: its latency counts, RespAt-ReqAt when
-// r.Latency is zero), orphan, or none.
-func (tx *Tx) AddRow(r Row) uint64 {
-	return tx.addRow(&r)
-}
-
-// addRow is AddRow; it builds the record in its ring slot.
-func (tx *Tx) addRow(r *Row) uint64 {
+// r.Latency is zero), orphan, or none. AddRow only reads *r (a pointer, not
+// a copy of a couple of hundred bytes per row) and keeps nothing of it; it
+// ignores r.Seq, which the caller sets.
+func (tx *Tx) AddRow(r *Row) uint64 {
 	s := tx.s
 	for s.rows.len() >= s.maxMessages {
 		tx.evictRow()
