@@ -50,8 +50,8 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	if answered && latency == 0 && !r.ReqAt.IsZero() {
 		latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
-	reqAt, reqUTC := s.stamp(r.ReqAt)
-	respAt, respUTC := s.stamp(r.RespAt)
+	reqAt, reqUTC := s.stamp(&r.ReqAt)
+	respAt, respUTC := s.stamp(&r.RespAt)
 	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
 	p, seq := s.rows.push()
 	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status,
@@ -75,7 +75,11 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	*p = rec
 	s.tot.Rows++
 	s.tot.StoredBytes += RecordOverhead
-	transition(c, gm, cm, protocol.StatusNone, r.Status)
+	if r.Status == protocol.StatusPending {
+		pend(c, gm, cm, 1)
+	} else {
+		transition(c, gm, cm, protocol.StatusNone, r.Status)
+	}
 	if answered {
 		s.addLatency(c, gm, cm, latency)
 	}
@@ -115,7 +119,7 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	if resp.Info.IsError {
 		st = protocol.StatusError
 	}
-	respAt, utc := s.stamp(resp.At)
+	respAt, utc := s.stamp(&resp.At)
 	if !s.rows.has(row) {
 		g, ok := s.gone[row]
 		if !ok {
@@ -129,7 +133,11 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	}
 	r := s.rows.at(row)
 	c, gm, cm := s.accsOf(r)
-	transition(c, gm, cm, r.status, st)
+	if r.status == protocol.StatusPending && st == protocol.StatusOK {
+		pend(c, gm, cm, -1)
+	} else {
+		transition(c, gm, cm, r.status, st)
+	}
 	r.status = st
 	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
 	r.code = uint16(min(protocol.StatusCode(resp), 0xffff))

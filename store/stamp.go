@@ -41,30 +41,28 @@ func repOf(t *time.Time) *timeRep { return (*timeRep)(unsafe.Pointer(t)) }
 
 // clock is what stamp needs of the epoch.
 type clock struct {
-	mono int64 // the epoch's monotonic reading
-	sec  int64 // its seconds since year 1
-	nsec int64 // and nanoseconds
-	ok   bool  // the epoch has a monotonic reading (time.Now's always has)
+	mono   uint64 // hasMono if the epoch has a monotonic reading (time.Now's always has), else 0
+	monoAt int64  // the epoch's monotonic reading
+	sec    int64  // its seconds since year 1
+	nsec   int64  // and nanoseconds
 }
 
 func clockFrom(epoch time.Time) clock {
 	r := repOf(&epoch)
-	return clock{mono: r.ext, sec: epoch.Unix() + unixToInternal,
-		nsec: int64(epoch.Nanosecond()), ok: r.wall&hasMono != 0}
+	return clock{mono: r.wall & hasMono, monoAt: r.ext, sec: epoch.Unix() + unixToInternal,
+		nsec: int64(epoch.Nanosecond())}
 }
 
-// stamp returns t's stamp, and whether t was in UTC.
-func (s *Store) stamp(t time.Time) (int64, bool) {
-	c := &s.clock
-	r := repOf(&t)
-	utc := r.loc == nil || r.loc == time.UTC
-	if r.wall&hasMono != 0 && c.ok {
-		return r.ext - c.mono, utc
+// stamp returns *t's stamp, and whether *t was in UTC.
+func (s *Store) stamp(t *time.Time) (int64, bool) {
+	r, c := repOf(t), &s.clock
+	if r.wall&c.mono != 0 {
+		return r.ext - c.monoAt, r.loc == nil
 	}
 	if d := r.ext - c.sec; r.wall&hasMono == 0 && d > -1<<32 && d < 1<<32 {
-		return d*int64(time.Second) + int64(r.wall&nsecMask) - c.nsec, utc
+		return d*int64(time.Second) + int64(r.wall&nsecMask) - c.nsec, r.loc == nil || r.loc == time.UTC
 	}
-	return s.slowStamp(t)
+	return s.slowStamp(*t)
 }
 
 // slowStamp is stamp of a time far from the epoch (the zero time is), or

@@ -38,7 +38,7 @@ func TestStampMatchesTime(t *testing.T) {
 		times = append(times, base, base.Round(0), base.UTC(), base.Local(), base.In(zone), base.Round(0).In(zone))
 	}
 	for _, at := range times {
-		got, gotUTC := s.stamp(at)
+		got, gotUTC := s.stamp(&at)
 		want, wantUTC := refStamp(s, at)
 		if got != want || gotUTC != wantUTC {
 			t.Errorf("stamp(%v) = %d, %v; want %d, %v", at, got, gotUTC, want, wantUTC)
@@ -48,7 +48,7 @@ func TestStampMatchesTime(t *testing.T) {
 			t.Errorf("unstamp(stamp(%v)) = %v", at, back)
 		}
 	}
-	if got, _ := s.stamp(now); got != int64(now.Sub(s.epoch)) || got <= 0 {
+	if got, _ := s.stamp(&now); got != int64(now.Sub(s.epoch)) || got <= 0 {
 		t.Errorf("stamp(now) = %d, now-epoch %d", got, now.Sub(s.epoch))
 	}
 }

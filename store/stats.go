@@ -108,6 +108,18 @@ func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
 	}
 }
 
+// pend accounts a row becoming pending (d 1) or a pending row answered
+// without error (d -1): transition's commonest cases, quickly.
+func pend(c *connAcc, gm, cm *methodAcc, d int) {
+	c.c.InFlight += d
+	if gm != nil {
+		gm.st.Pending += d
+	}
+	if cm != nil {
+		cm.st.Pending += d
+	}
+}
+
 // sample adds one latency to a histogram whose octave for it is not
 // allocated yet, or that was dropped (addLatency's slow path); a
 // per-connection one (conn) takes its octaves out of the store's budget.

@@ -192,7 +192,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	if len(data) > maxPayload {
 		data, truncated = data[:maxPayload], true
 	}
-	at, utc := s.stamp(m.At)
+	at, utc := s.stamp(&m.At)
 	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
 	// The id and method usually lie within the payload: then they take no
