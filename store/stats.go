@@ -134,10 +134,11 @@ func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
 	}
 }
 
-// addLatency counts one answered row's latency everywhere it belongs: the
+// addLatency1 counts one answered row's latency everywhere it belongs: the
 // connection's, the method's, the connection's method's and the store's
-// histograms, whose summaries are queued.
-func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
+// histograms, whose summaries are queued. (addLatency buffers it for
+// flushLatencies, which calls this for what its fast path can't count.)
+func (s *Store) addLatency1(c *connAcc, gm, cm *methodAcc, d time.Duration) {
 	o, b := histIndex(d)
 	ls := [4]*latAcc{&c.lat, nil, nil, &s.all}
 	if gm != nil {

@@ -46,6 +46,8 @@ type Store struct {
 	nrecent uint64
 	gone    map[uint64]goneRow // pending rows no longer stored
 	dirty   []*latAcc
+	lats    [latBatch]latEntry // latencies not yet counted (latency.go)
+	nlats   int
 
 	tx Tx
 }
@@ -95,6 +97,9 @@ func (s *Store) Update(fn func(tx *Tx)) {
 	tx := &s.tx
 	tx.changed = false
 	fn(tx)
+	if s.nlats > 0 {
+		s.flushLatencies()
+	}
 	if len(s.dirty) > 0 {
 		s.summarise()
 	}
