@@ -51,7 +51,10 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 		latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
 	reqAt, reqUTC := s.stamp(&r.ReqAt)
-	respAt, respUTC := s.stamp(&r.RespAt)
+	respAt, respUTC := int64(noTime), false // most rows start unanswered
+	if !r.RespAt.IsZero() {
+		respAt, respUTC = s.stamp(&r.RespAt)
+	}
 	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
 	p, seq := s.rows.push()
 	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status,
