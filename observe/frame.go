@@ -8,26 +8,27 @@ import (
 	"sockscope/store"
 )
 
-// frame stores a frame its step classified, and pairs it.
-func (o *Observer) frame(c *conn, s *step) {
-	m := protocol.Message{Conn: c.id, Dir: s.dir, At: s.at, Frame: s.frame, Info: s.info,
-		Framing: s.framing, Injected: s.mark.injected, Withheld: s.mark.withheld, Note: s.mark.note}
-	m.Seq = o.tx.AddMessage(&m)
+// frame stores a frame its step classified, m (which the step keeps: it
+// is stored and paired in place), and pairs it.
+func (o *Observer) frame(c *conn, m *protocol.Message) {
+	m.Seq = o.tx.AddMessage(m)
 	o.counts.Messages++
-	o.sinks.frame(&m, s.framing)
+	if len(o.sinks.list) > 0 {
+		o.sinks.frame(m, m.Framing)
+	}
 
-	if protocol.PairingOf(s.framing) == protocol.PairByOrder {
-		if o.inOrder(c, &m) {
+	if protocol.PairingOf(m.Framing) == protocol.PairByOrder {
+		if o.inOrder(c, m) {
 			return
 		}
 	}
-	switch info := &s.info; {
+	switch info := &m.Info; {
 	case info.Kind == protocol.KindRequest && info.ID != nil:
-		o.request(c, &m)
+		o.request(c, m)
 	case info.Kind == protocol.KindResponse && info.ID != nil:
-		o.response(c, &m)
+		o.response(c, m)
 	case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
-		o.orphanRow(&m, false)
+		o.orphanRow(m, false)
 	default:
 		switch info.Kind {
 		case protocol.KindRaw:
@@ -35,7 +36,7 @@ func (o *Observer) frame(c *conn, s *step) {
 		default:
 			o.counts.Notifications++
 		}
-		r := o.rowOf(&m, protocol.StatusNone)
+		r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
 		r.Seq = o.tx.AddRow(&r)
 		if len(o.sinks.list) > 0 {
 			o.sinks.row(&r)
@@ -43,21 +44,28 @@ func (o *Observer) frame(c *conn, s *step) {
 	}
 }
 
-// rowOf is the row a message starts. Its ID aliases the message's bytes
-// without a copy: the store copies ids in AddRow and keeps no string.
-func (o *Observer) rowOf(m *protocol.Message, st protocol.Status) store.Row {
+// rowOf is the row a message starts, with status st; method is
+// m.Info.Method interned (Tx.Intern). Its ID aliases the message's bytes
+// without a copy: the store copies ids in AddRow and keeps no string. (It
+// is small enough to inline, so that the row is built where AddRow takes
+// it, not copied there.)
+func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 	return store.Row{
 		Conn: m.Conn, Dir: m.Dir, Kind: m.Info.Kind,
-		ID: unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID)), Method: o.tx.Intern(m.Info.Method), Status: st,
+		ID: unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID)), Method: method, Status: st,
 		Req: m.Seq, ReqAt: m.At, ReqSize: m.Frame.Size, Injected: m.Injected, Act: actOf(m),
 	}
 }
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	r := o.rowOf(m, protocol.StatusPending)
-	row := o.tx.AddRow(&r)
-	if len(o.sinks.list) > 0 {
+	var row uint64
+	if len(o.sinks.list) == 0 {
+		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
+		row = o.tx.AddRow(&r)
+	} else {
+		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
+		row = o.tx.AddRow(&r)
 		r.Seq = row
 		o.sinks.row(&r)
 	}
@@ -160,7 +168,7 @@ func (o *Observer) orphan(c *conn, msgSeq uint64) {
 // passed unseen.
 func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	o.counts.Orphan++
-	r := o.rowOf(m, protocol.StatusOrphan)
+	r := rowOf(m, protocol.StatusOrphan, o.tx.Intern(m.Info.Method))
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
 	r.Code = protocol.StatusCode(m)

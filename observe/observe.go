@@ -193,9 +193,19 @@ func (o *Observer) commit(b *batch) {
 	}
 	o.cfg.Store.Update(func(tx *store.Tx) {
 		o.tx = tx
-		for i := range b.steps {
-			o.step(&b.steps[i])
+		steps := b.steps
+		for i := range steps {
+			s := &steps[i]
+			// The frames of a read come one after the other.
+			if c := o.lastConn; s.kind == stepFrame && c != nil && c.id == s.msg.Conn {
+				o.frame(c, &s.msg)
+			} else {
+				o.step(s)
+			}
+			// Done with: cleared while in the cache (see batch.reset).
+			*s = step{}
 		}
+		b.cleared = true
 		if o.cfg.Dropped != nil {
 			tx.SetDropped(o.cfg.Dropped())
 		}
@@ -214,25 +224,25 @@ func (o *Observer) panicked(why string) {
 func (o *Observer) Counts() Counts { return o.counts }
 
 func (o *Observer) step(s *step) {
-	switch s.kind {
-	case stepOpen:
-		o.open(s.conn, s.at, s.peer)
-	case stepClose:
-		o.close(s.conn, s.at, s.err)
-	case stepGap:
-		o.gap(o.stepConn(s), s.dir, s.at, s.n)
+	switch m := &s.msg; s.kind {
 	case stepFrame:
-		o.frame(o.stepConn(s), s)
+		o.frame(o.stepConn(s), m)
+	case stepOpen:
+		o.open(m.Conn, m.At, s.peer)
+	case stepClose:
+		o.close(m.Conn, m.At, s.err)
+	case stepGap:
+		o.gap(o.stepConn(s), m.Dir, m.At, s.n)
 	case stepSeen:
 		c := o.stepConn(s)
-		c.lastAt[s.dir] = s.at
+		c.lastAt[m.Dir] = m.At
 		// Everything dir carried up to at is seen: replies that waited for
 		// a request from dir can no longer get one.
-		for _, e := range c.pairer.Settle(s.dir, s.at) {
+		for _, e := range c.pairer.Settle(m.Dir, m.At) {
 			o.orphan(c, e.Token)
 		}
 		if c.order != nil {
-			for _, e := range c.order.Settle(s.dir, s.at) {
+			for _, e := range c.order.Settle(m.Dir, m.At) {
 				o.orphan(c, e.Token)
 			}
 		}
@@ -241,13 +251,13 @@ func (o *Observer) step(s *step) {
 
 // stepConn returns the connection of step s.
 func (o *Observer) stepConn(s *step) *conn {
-	if c := o.lastConn; c != nil && c.id == s.conn {
-		return c // the frames of a read come one after the other
+	if c := o.lastConn; c != nil && c.id == s.msg.Conn {
+		return c
 	}
-	c := o.conns[s.conn]
+	c := o.conns[s.msg.Conn]
 	if c == nil { // its open was lost to a crash: lose nothing more
-		o.open(s.conn, s.at, &event.Peer{PID: -1, UID: -1})
-		c = o.conns[s.conn]
+		o.open(s.msg.Conn, s.msg.At, &event.Peer{PID: -1, UID: -1})
+		c = o.conns[s.msg.Conn]
 	}
 	o.lastConn = c
 	return c

@@ -12,7 +12,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		r := o.rowOf(m, protocol.StatusPending)
+		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
 		row := o.tx.AddRow(&r)
 		if len(o.sinks.list) > 0 {
 			r.Seq = row
@@ -33,7 +33,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 		case ok && m.Info.Continues:
 			// A streaming reply: a row of its own under its call's method;
 			// the call is answered by the last one.
-			r := o.rowOf(m, protocol.StatusNone)
+			r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
 			if call, found := o.tx.Row(req.Token); found {
 				r.Method = call.Method
 			}

@@ -31,19 +31,15 @@ const (
 	stepClose                 // the connection ended, with err if it failed
 )
 
-// step is one thing for the commit stage to do.
+// step is one thing for the commit stage to do. Its connection, direction
+// and time are msg's Conn, Dir and At; a stepFrame's msg is the frame
+// itself, which the commit stage stores and pairs in place.
 type step struct {
-	kind    stepKind
-	dir     protocol.Dir
-	framing protocol.Framing // stepFrame: how its direction is framed
-	conn    uint64
-	at      time.Time
-	n       int64       // stepGap: bytes dropped
-	mark    mark        // stepFrame: what sockscope did to it
-	peer    *event.Peer // stepOpen
-	err     error       // stepClose
-	frame   protocol.Frame
-	info    protocol.Info
+	kind stepKind
+	n    int64       // stepGap: bytes dropped
+	peer *event.Peer // stepOpen
+	err  error       // stepClose
+	msg  protocol.Message
 }
 
 // mark says what sockscope did to a frame (event.Event's flags).
@@ -60,6 +56,8 @@ type batch struct {
 	steps  []step
 	kept   keeper
 	panic  string // why parsing crashed, if it did: the rest was not parsed
+	// cleared is set when commit has cleared every step, as it went.
+	cleared bool
 }
 
 // reset empties the batch for reuse, releasing its events' bytes to the
@@ -72,16 +70,51 @@ func (b *batch) reset(release bool) {
 		clear(b.events) // the slice is reused: hold no bytes meanwhile
 	}
 	b.events = b.events[:0]
-	clear(b.steps)
-	b.steps = b.steps[:0]
+	if !b.cleared {
+		clear(b.steps) // which leaves the room past the steps zero: see next
+	}
+	b.steps, b.cleared = b.steps[:0], false
 	b.kept.reset()
 	b.panic = ""
 }
 
-// framers is what the parse stage keeps per connection.
-type framers struct {
-	f    [2]protocol.Framer
-	emit [2]func(protocol.Frame)
+// next returns the room for a step after the batch's last, zero (reset
+// clears the steps it drops, and append zeroes what it grows), without
+// adding it: add does, once it is filled in. Filling in a frame's step in
+// place spares copying it.
+func (b *batch) next() *step {
+	if len(b.steps) == cap(b.steps) {
+		b.steps = append(b.steps, step{})[:len(b.steps)]
+	}
+	return &b.steps[: len(b.steps)+1 : len(b.steps)+1][len(b.steps)]
+}
+
+// add adds the step next returned.
+func (b *batch) add() { b.steps = b.steps[:len(b.steps)+1] }
+
+// addStep adds a step of kind for connection conn, direction d, time at.
+func (b *batch) addStep(kind stepKind, conn uint64, d protocol.Dir, at time.Time) *step {
+	s := b.next()
+	s.kind, s.msg.Conn, s.msg.Dir, s.msg.At = kind, conn, d, at
+	b.add()
+	return s
+}
+
+// framers is what the parse stage keeps per connection: a parser for
+// each direction.
+type framers [2]dirParser
+
+// dirParser parses one direction of a connection.
+type dirParser struct {
+	f    protocol.Framer
+	emit func(protocol.Frame) // parseFrame, for the frames f cuts
+	conn uint64
+	dir  protocol.Dir
+	// framing is the framing of the frames while a Feed or Flush runs,
+	// known after its first frame: a framer decides its framing before it
+	// emits a frame, and keeps it through the call.
+	framing protocol.Framing
+	known   bool
 }
 
 // parseEvents turns b.events, from the i-th on, into b.steps. A panic is recovered: it
@@ -90,6 +123,9 @@ func (o *Observer) parseEvents(b *batch, i int) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.panic = fmt.Sprint(r)
+			if len(b.steps) < cap(b.steps) { // a step half filled in
+				b.steps[:len(b.steps)+1][len(b.steps)] = step{}
+			}
 		}
 		o.out, o.chunk = nil, nil
 	}()
@@ -115,27 +151,30 @@ func (o *Observer) parseEvent(ev *event.Event) {
 			fs = o.parseOpen(ev.Conn, ev.At, nil)
 		}
 		d := ev.Dir
+		p := &fs[d]
 		if ev.Gap > 0 {
 			if !ev.Whole {
-				fs.f[d].Reset()
+				p.f.Reset()
 			}
-			b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: d, at: ev.At, n: ev.Gap})
+			b.addStep(stepGap, ev.Conn, d, ev.At).n = ev.Gap
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
-		fs.f[d].Feed(ev.Data, fs.emit[d])
-		b.steps = append(b.steps, step{kind: stepSeen, conn: ev.Conn, dir: d, at: ev.At})
+		p.known = false
+		p.f.Feed(ev.Data, p.emit)
+		b.addStep(stepSeen, ev.Conn, d, ev.At)
 	case event.Close:
 		if fs := o.framers[ev.Conn]; fs != nil {
 			o.at, o.chunk, o.mark = ev.At, nil, mark{}
-			for d := range fs.f {
-				fs.f[d].Flush(fs.emit[d])
+			for d := range fs {
+				fs[d].known = false
+				fs[d].f.Flush(fs[d].emit)
 				if n := ev.TailGaps[d]; n > 0 {
-					b.steps = append(b.steps, step{kind: stepGap, conn: ev.Conn, dir: protocol.Dir(d), at: ev.At, n: n})
+					b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At).n = n
 				}
 			}
 			delete(o.framers, ev.Conn)
 		}
-		b.steps = append(b.steps, step{kind: stepClose, conn: ev.Conn, at: ev.At, err: ev.Err})
+		b.addStep(stepClose, ev.Conn, 0, ev.At).err = ev.Err
 	}
 }
 
@@ -150,40 +189,52 @@ func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 		named.Process = o.processName(p.PID, at)
 		p = &named
 	}
-	fs := &framers{f: protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...)}
-	for d := range fs.f {
-		dir := protocol.Dir(d)
-		f := fs.f[d]
-		fs.emit[d] = func(fr protocol.Frame) { o.parseFrame(id, dir, f.Framing(), fr) }
+	fs := &framers{}
+	for d, f := range protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...) {
+		dp := &fs[d]
+		dp.f, dp.conn, dp.dir = f, id, protocol.Dir(d)
+		dp.emit = func(fr protocol.Frame) {
+			s := o.out.next()
+			s.msg.Frame = fr // straight from the framer's call into the step
+			o.parseFrame(dp, s)
+		}
 	}
 	o.framers[id] = fs
-	o.out.steps = append(o.out.steps, step{kind: stepOpen, conn: id, at: at, peer: p})
+	o.out.addStep(stepOpen, id, 0, at).peer = p
 	return fs
 }
 
-// parseFrame classifies a frame of connection id. A frame not in the chunk
-// being fed (one gathered from several, or flushed at the end) is in the
+// parseFrame classifies a frame p cut, in step s (the batch's next, its
+// msg.Frame filled in), and adds the step. A frame not in the chunk being
+// fed (one gathered from several, or flushed at the end) is in the
 // framer's own buffer, which its next chunk overwrites: the batch keeps a
 // copy.
-func (o *Observer) parseFrame(id uint64, d protocol.Dir, framing protocol.Framing, f protocol.Frame) {
-	if !within(f.Data, o.chunk) {
-		f.Data = o.out.kept.keep(f.Data)
+func (o *Observer) parseFrame(p *dirParser, s *step) {
+	if !p.known {
+		p.framing, p.known = p.f.Framing(), true
 	}
-	var info protocol.Info
+	b, m := o.out, &s.msg
+	f := &m.Frame
+	if !within(f.Data, o.chunk) {
+		f.Data = b.kept.keep(f.Data)
+	}
 	if f.Whole != nil {
 		// Over the cap: classified whole by the framer, in its buffers.
-		info, f.Whole = *f.Whole, nil
-		info.ID, info.Method = o.out.kept.keepNil(info.ID), o.out.kept.keepNil(info.Method)
+		m.Info, f.Whole = *f.Whole, nil
+		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
 	} else {
-		info = protocol.ClassifyAs(framing, f.Data, d, o.cfg.IDFields)
+		m.Info = protocol.ClassifyAs(p.framing, f.Data, p.dir, o.cfg.IDFields)
 	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the
 		// bytes are not a frame; the classifier's ("not JSON") only what
 		// they look like.
-		info.Kind, info.Err = protocol.KindRaw, f.Err
+		m.Info.Kind, m.Info.Err = protocol.KindRaw, f.Err
 	}
-	o.out.steps = append(o.out.steps, step{kind: stepFrame, conn: id, dir: d, at: o.at, framing: framing, frame: f, info: info, mark: o.mark})
+	s.kind = stepFrame
+	m.Conn, m.Dir, m.At, m.Framing = p.conn, p.dir, o.at, p.framing
+	m.Injected, m.Withheld, m.Note = o.mark.injected, o.mark.withheld, o.mark.note
+	b.add()
 }
 
 // within reports whether b lies inside in.
