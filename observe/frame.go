@@ -37,7 +37,7 @@ func (o *Observer) frame(c *conn, m *protocol.Message) {
 			o.counts.Notifications++
 		}
 		r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
-		r.Seq = o.tx.AddRow(r)
+		r.Seq = o.tx.AddRow(&r)
 		o.sinks.row(&r)
 	}
 }
@@ -57,15 +57,10 @@ func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	var row uint64
-	if !o.sinks.wantRows() {
-		row = o.tx.AddRow(rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method)))
-	} else {
-		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
-		row = o.tx.AddRow(r)
-		r.Seq = row
-		o.sinks.row(&r)
-	}
+	r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
+	row := o.tx.AddRow(&r)
+	r.Seq = row
+	o.sinks.row(&r)
 	res := c.pairer.Request(m.Dir, m.Info.ID, m.At, row)
 	if res.Answered {
 		resp := c.early[res.Reply.Token]
@@ -169,7 +164,7 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	r.Req, r.ReqAt, r.ReqSize = 0, m.At, 0
 	r.Resp, r.RespAt, r.RespSize = m.Seq, m.At, m.Frame.Size
 	r.Code = protocol.StatusCode(m)
-	r.Seq = o.tx.AddRow(r)
+	r.Seq = o.tx.AddRow(&r)
 	o.sinks.row(&r)
 	if gap {
 		o.tx.SetGap(r.Seq)

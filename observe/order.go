@@ -13,7 +13,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	case protocol.KindRequest:
 		o.counts.Requests++
 		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
-		row := o.tx.AddRow(r)
+		row := o.tx.AddRow(&r)
 		r.Seq = row
 		o.sinks.row(&r)
 		res := c.order.Request(m.Dir, m.At, row)
@@ -36,7 +36,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 				r.Method = call.Method
 			}
 			o.counts.Notifications++
-			r.Seq = o.tx.AddRow(r)
+			r.Seq = o.tx.AddRow(&r)
 			o.sinks.row(&r)
 		case ok:
 			o.answer(req.Token, m)

@@ -94,9 +94,6 @@ func (ss *sinks) set(list []Sink) {
 	}
 }
 
-// wantRows says whether a Sink wants rows as they are added.
-func (ss *sinks) wantRows() bool { return len(ss.rows) > 0 }
-
 // wantEnds says whether a Sink wants rows as they end (Exchange, Ended):
 // only then does the observer read a row back from the store.
 func (ss *sinks) wantEnds() bool { return len(ss.exchanges)+len(ss.ends) > 0 }

@@ -46,7 +46,7 @@ func TestFilterStatusGap(t *testing.T) {
 	var rows [2]uint64
 	st.Update(func(tx *store.Tx) {
 		for i := range rows {
-			rows[i] = tx.AddRow(store.Row{Conn: 1, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusPending})
+			rows[i] = tx.AddRow(&store.Row{Conn: 1, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusPending})
 			tx.SetStatus(rows[i], protocol.StatusNoReply)
 		}
 		tx.SetGap(rows[0])
@@ -98,7 +98,7 @@ func TestFilterActs(t *testing.T) {
 	st := store.New(store.Config{})
 	st.Update(func(tx *store.Tx) {
 		for _, a := range acts {
-			tx.AddRow(store.Row{Conn: 1, Kind: protocol.KindRequest, Method: a.String(), Status: protocol.StatusPending, Act: a})
+			tx.AddRow(&store.Row{Conn: 1, Kind: protocol.KindRequest, Method: a.String(), Status: protocol.StatusPending, Act: a})
 		}
 	})
 	for q, want := range map[string]string{

@@ -41,7 +41,7 @@ func BenchmarkAddRowAnswer(b *testing.B) {
 		for range batch / 2 {
 			req := protocol.Message{Conn: 1, At: at, Frame: protocol.Frame{Data: reqData, Size: len(reqData)}}
 			seq := tx.AddMessage(&req)
-			row := tx.AddRow(Row{Conn: 1, Kind: protocol.KindRequest, Method: tx.Intern(method),
+			row := tx.AddRow(&Row{Conn: 1, Kind: protocol.KindRequest, Method: tx.Intern(method),
 				Status: protocol.StatusPending, Req: seq, ReqAt: at, ReqSize: len(reqData)})
 			at = at.Add(time.Microsecond)
 			resp := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(37 * time.Microsecond),
@@ -67,7 +67,7 @@ func BenchmarkRowsWindow(b *testing.B) {
 		for i := range DefaultMaxMessages / 2 {
 			at := t0.Add(time.Duration(i) * time.Microsecond)
 			seq := tx.AddMessage(&protocol.Message{Conn: 1, At: at, Frame: protocol.Frame{Data: payload, Size: 64}})
-			row := tx.AddRow(Row{Conn: 1, Method: "m", Status: protocol.StatusPending, Req: seq, ReqAt: at})
+			row := tx.AddRow(&Row{Conn: 1, Method: "m", Status: protocol.StatusPending, Req: seq, ReqAt: at})
 			resp := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(time.Millisecond),
 				Frame: protocol.Frame{Data: payload, Size: 64}}
 			resp.Seq = tx.AddMessage(&resp)

@@ -30,7 +30,7 @@ func fillLikeObserver(s *Store, n int) {
 			m := protocol.Message{Conn: 1, At: at, Frame: protocol.Frame{Data: req, Size: len(req)},
 				Info: protocol.Info{Kind: protocol.KindRequest, ID: req[idAt : idAt+len(id)], Method: req[idAt+len(id)+11 : idAt+len(id)+14]}}
 			m.Seq = tx.AddMessage(&m)
-			row := tx.AddRow(Row{Conn: 1, Kind: protocol.KindRequest, ID: string(m.Info.ID), Method: tx.Intern(m.Info.Method),
+			row := tx.AddRow(&Row{Conn: 1, Kind: protocol.KindRequest, ID: string(m.Info.ID), Method: tx.Intern(m.Info.Method),
 				Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: len(req)})
 			resp := frame(`{"rid":` + id + `,"success":true,"data":6}`)
 			r := protocol.Message{Conn: 1, Dir: protocol.S2C, At: at.Add(40 * time.Microsecond),

@@ -83,7 +83,7 @@ func TestConcurrentReaders(t *testing.T) {
 				at := ms(b*10 + i)
 				seq := tx.AddMessage(&protocol.Message{Conn: conn, At: at,
 					Frame: protocol.Frame{Data: payload, Size: len(payload)}})
-				rows[i] = tx.AddRow(Row{Conn: conn, Method: tx.Intern([]byte("add")), Status: protocol.StatusPending,
+				rows[i] = tx.AddRow(&Row{Conn: conn, Method: tx.Intern([]byte("add")), Status: protocol.StatusPending,
 					Req: seq, ReqAt: at})
 			}
 			for i, row := range rows {

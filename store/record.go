@@ -1,7 +1,6 @@
 package store
 
 import (
-	"math"
 	"time"
 	"unsafe"
 
@@ -106,63 +105,6 @@ const (
 type extRef struct {
 	row   uint64
 	chunk uint64
-}
-
-// noTime stamps the zero time.
-const noTime = math.MinInt64
-
-// stamp encodes t as nanoseconds since the store's epoch: measured on the
-// monotonic clock when t has a reading (so latencies stay right when the
-// wall clock steps), on the wall clock otherwise. It also says whether t was
-// in UTC.
-func (s *Store) stamp(t time.Time) (int64, bool) {
-	// The frames of one read share its time, and a reply's row is stamped
-	// with its message's: most calls repeat the last one.
-	if t == s.lastT {
-		return s.lastStamp, s.lastUTC
-	}
-	return s.newStamp(t)
-}
-
-// newStamp is stamp of a time other than the last one.
-func (s *Store) newStamp(t time.Time) (int64, bool) {
-	if t == (time.Time{}) { // a row's missing time: leave the last one cached
-		return noTime, false
-	}
-	s.lastT = t
-	if t.IsZero() {
-		s.lastStamp, s.lastUTC = noTime, false
-	} else {
-		s.lastStamp, s.lastUTC = s.since(t), t.Location() == time.UTC
-	}
-	return s.lastStamp, s.lastUTC
-}
-
-// since returns t.Sub(s.epoch) in nanoseconds, kept off noTime. A time
-// without a monotonic reading (read back from a file, say) is measured on
-// the wall clock as Sub does, without Sub's overflow check where none can
-// occur.
-func (s *Store) since(t time.Time) int64 {
-	if t == t.Round(0) {
-		if d := t.Unix() - s.epochSec; d > -1<<32 && d < 1<<32 {
-			return d*int64(time.Second) + int64(t.Nanosecond()-s.epochNsec)
-		}
-	}
-	// Sub saturates ~292 years away; keep the far past off the sentinel.
-	return max(int64(t.Sub(s.epoch)), noTime+1)
-}
-
-// unstamp returns the time stamp encodes: in UTC when it was, otherwise in
-// local time.
-func (s *Store) unstamp(n int64, utc bool) time.Time {
-	if n == noTime {
-		return time.Time{}
-	}
-	t := s.epoch.Add(time.Duration(n))
-	if utc {
-		return t.UTC()
-	}
-	return t
 }
 
 // maxReasons bounds the reason table; further reasons are stored as

@@ -58,7 +58,7 @@ func TestLongIDsAndMethodsNotInterned(t *testing.T) {
 	for i := range ids {
 		s.Update(func(tx *Tx) {
 			seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(i), "{}"))
-			rows = append(rows, tx.AddRow(Row{Conn: 1, Kind: protocol.KindRequest, ID: ids[i], Method: methods[i],
+			rows = append(rows, tx.AddRow(&Row{Conn: 1, Kind: protocol.KindRequest, ID: ids[i], Method: methods[i],
 				Status: protocol.StatusPending, Req: seq, ReqAt: ms(i)}))
 		})
 	}
@@ -88,7 +88,7 @@ func TestLongIDsAndMethodsNotInterned(t *testing.T) {
 	}
 	s.Update(func(tx *Tx) {
 		seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(20), "{}"))
-		tx.AddRow(Row{Conn: 1, ID: long, Req: seq})
+		tx.AddRow(&Row{Conn: 1, ID: long, Req: seq})
 	})
 	s.Clear()
 	if s.exts.len() != 0 || s.arena.live != 0 {

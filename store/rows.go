@@ -25,13 +25,10 @@ func (tx *Tx) Intern(method []byte) string {
 // AddRow stores r, assigning and returning its Seq (its own sequence, from
 // 1). r.Status is counted as it is: pending, answered (StatusOK or
 // StatusError with Resp set: its latency counts, RespAt-ReqAt when
-// r.Latency is zero), orphan, or none.
-func (tx *Tx) AddRow(r Row) uint64 {
-	return tx.addRow(&r)
-}
-
-// addRow is AddRow; it builds the record in its ring slot.
-func (tx *Tx) addRow(r *Row) uint64 {
+// r.Latency is zero), orphan, or none. AddRow only reads *r (a pointer, not
+// a copy of a couple of hundred bytes per row) and keeps nothing of it; it
+// ignores r.Seq, which the caller sets.
+func (tx *Tx) AddRow(r *Row) uint64 {
 	s := tx.s
 	for s.rows.len() >= s.maxMessages {
 		tx.evictRow()
@@ -53,8 +50,11 @@ func (tx *Tx) addRow(r *Row) uint64 {
 	if answered && latency == 0 && !r.ReqAt.IsZero() {
 		latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
-	reqAt, reqUTC := s.stamp(r.ReqAt)
-	respAt, respUTC := s.stamp(r.RespAt)
+	reqAt, reqUTC := s.stamp(&r.ReqAt)
+	respAt, respUTC := int64(noTime), false // most rows start unanswered
+	if !r.RespAt.IsZero() {
+		respAt, respUTC = s.stamp(&r.RespAt)
+	}
 	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
 	p, seq := s.rows.push()
 	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status,
@@ -78,7 +78,11 @@ func (tx *Tx) addRow(r *Row) uint64 {
 	*p = rec
 	s.tot.Rows++
 	s.tot.StoredBytes += RecordOverhead
-	transition(c, gm, cm, protocol.StatusNone, r.Status)
+	if r.Status == protocol.StatusPending {
+		pend(c, gm, cm, 1)
+	} else {
+		transition(c, gm, cm, protocol.StatusNone, r.Status)
+	}
 	if answered {
 		s.addLatency(c, gm, cm, latency)
 	}
@@ -118,7 +122,7 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	if resp.Info.IsError {
 		st = protocol.StatusError
 	}
-	respAt, utc := s.stamp(resp.At)
+	respAt, utc := s.stamp(&resp.At)
 	if !s.rows.has(row) {
 		g, ok := s.gone[row]
 		if !ok {
@@ -132,7 +136,11 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	}
 	r := s.rows.at(row)
 	c, gm, cm := s.accsOf(r)
-	transition(c, gm, cm, r.status, st)
+	if r.status == protocol.StatusPending && st == protocol.StatusOK {
+		pend(c, gm, cm, -1)
+	} else {
+		transition(c, gm, cm, r.status, st)
+	}
 	r.status = st
 	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
 	r.code = uint16(min(protocol.StatusCode(resp), 0xffff))

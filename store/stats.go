@@ -108,6 +108,18 @@ func transition(c *connAcc, gm, cm *methodAcc, from, to protocol.Status) {
 	}
 }
 
+// pend accounts a row becoming pending (d 1) or a pending row answered
+// without error (d -1): transition's commonest cases, quickly.
+func pend(c *connAcc, gm, cm *methodAcc, d int) {
+	c.c.InFlight += d
+	if gm != nil {
+		gm.st.Pending += d
+	}
+	if cm != nil {
+		cm.st.Pending += d
+	}
+}
+
 // sample adds one latency to a histogram whose octave for it is not
 // allocated yet, or that was dropped (addLatency's slow path); a
 // per-connection one (conn) takes its octaves out of the store's budget.
@@ -122,10 +134,11 @@ func (s *Store) sample(l *latAcc, d time.Duration, conn bool) {
 	}
 }
 
-// addLatency counts one answered row's latency everywhere it belongs: the
+// addLatency1 counts one answered row's latency everywhere it belongs: the
 // connection's, the method's, the connection's method's and the store's
-// histograms, whose summaries are queued.
-func (s *Store) addLatency(c *connAcc, gm, cm *methodAcc, d time.Duration) {
+// histograms, whose summaries are queued. (addLatency buffers it for
+// flushLatencies, which calls this for what its fast path can't count.)
+func (s *Store) addLatency1(c *connAcc, gm, cm *methodAcc, d time.Duration) {
 	o, b := histIndex(d)
 	ls := [4]*latAcc{&c.lat, nil, nil, &s.all}
 	if gm != nil {

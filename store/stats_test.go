@@ -32,7 +32,7 @@ func TestAnswerAndStatusStats(t *testing.T) {
 	tm := request(s, 1, "time", ms(3))
 	s.Update(func(tx *Tx) {
 		seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(4), `{"method":"note"}`))
-		tx.AddRow(Row{Conn: 1, Kind: protocol.KindNotification, Method: "note", Req: seq})
+		tx.AddRow(&Row{Conn: 1, Kind: protocol.KindNotification, Method: "note", Req: seq})
 	})
 	if c, _ := s.Conn(1); c.InFlight != 4 || c.Errors != 0 || c.Messages != 5 || c.PID != 42 {
 		t.Fatalf("before answers: %+v", c)
@@ -44,7 +44,7 @@ func TestAnswerAndStatusStats(t *testing.T) {
 	s.Update(func(tx *Tx) {
 		m := newMsg(1, protocol.S2C, ms(40), `{"id":99}`)
 		m.Seq = tx.AddMessage(m)
-		tx.AddRow(Row{Conn: 1, Dir: protocol.S2C, Kind: protocol.KindResponse, ID: "99",
+		tx.AddRow(&Row{Conn: 1, Dir: protocol.S2C, Kind: protocol.KindResponse, ID: "99",
 			Status: protocol.StatusOrphan, Resp: m.Seq, RespAt: m.At})
 	})
 
@@ -78,7 +78,7 @@ func TestAddRowAnswered(t *testing.T) {
 		// An early reply: the response was stored first.
 		resp := tx.AddMessage(newMsg(2, protocol.S2C, ms(15), `{"id":1,"result":2}`))
 		req := tx.AddMessage(newMsg(2, protocol.C2S, ms(5), `{"id":1,"method":"m"}`))
-		tx.AddRow(Row{Conn: 2, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusOK,
+		tx.AddRow(&Row{Conn: 2, Kind: protocol.KindRequest, Method: "m", Status: protocol.StatusOK,
 			Req: req, Resp: resp, ReqAt: ms(5), RespAt: ms(15)})
 	})
 	r, _ := s.Row(1)
@@ -91,7 +91,7 @@ func TestAddRowAnswered(t *testing.T) {
 	s2.Update(func(tx *Tx) {
 		resp := tx.AddMessage(newMsg(2, protocol.S2C, ms(15), "r"))
 		req := tx.AddMessage(newMsg(2, protocol.C2S, ms(5), "q"))
-		tx.AddRow(Row{Conn: 2, Status: protocol.StatusOK, Req: req, Resp: resp, ReqAt: ms(5), RespAt: ms(15)})
+		tx.AddRow(&Row{Conn: 2, Status: protocol.StatusOK, Req: req, Resp: resp, ReqAt: ms(5), RespAt: ms(15)})
 		tx.AddMessage(newMsg(2, protocol.C2S, ms(20), "x"))
 	})
 	if _, ok := s2.Row(1); ok {
@@ -160,7 +160,7 @@ func TestGapRowsAreNoErrors(t *testing.T) {
 		}
 	}
 	s.Update(func(tx *Tx) {
-		orphan := tx.AddRow(Row{Conn: 1, Dir: protocol.S2C, Kind: protocol.KindResponse, ID: "9", Status: protocol.StatusOrphan})
+		orphan := tx.AddRow(&Row{Conn: 1, Dir: protocol.S2C, Kind: protocol.KindResponse, ID: "9", Status: protocol.StatusOrphan})
 		tx.SetGap(orphan)
 		tx.SetGap(orphan) // twice: still uncounted once
 	})
@@ -226,9 +226,9 @@ func TestMethodBound(t *testing.T) {
 	s := New(Config{})
 	s.Update(func(tx *Tx) {
 		for i := range MaxMethods + 5 {
-			tx.AddRow(Row{Conn: 1, Method: fmt.Sprintf("m%05d", i)})
+			tx.AddRow(&Row{Conn: 1, Method: fmt.Sprintf("m%05d", i)})
 		}
-		tx.AddRow(Row{Conn: 1, Method: "m00001"})
+		tx.AddRow(&Row{Conn: 1, Method: "m00001"})
 	})
 	ms := s.Methods(0)
 	if len(ms) != MaxMethods+1 || methodLine(ms[0]) != "(other) n=5 err=0 pend=0 lat=0/0s" ||
@@ -240,7 +240,7 @@ func TestMethodBound(t *testing.T) {
 	}
 	long := strings.Repeat("x", maxMethodLen+1)
 	s2 := New(Config{})
-	s2.Update(func(tx *Tx) { tx.AddRow(Row{Conn: 1, Method: long}) })
+	s2.Update(func(tx *Tx) { tx.AddRow(&Row{Conn: 1, Method: long}) })
 	if got := methodLines(s2.Methods(1)); got != "(other) n=1 err=0 pend=0 lat=0/0s" {
 		t.Errorf("long method: %s", got)
 	}
@@ -258,7 +258,7 @@ func TestIntern(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { tx.Intern(buf) }); n != 0 {
 			t.Errorf("Intern of a known name allocates %v times", n)
 		}
-		row := tx.AddRow(Row{Conn: 1, Method: string(buf)})
+		row := tx.AddRow(&Row{Conn: 1, Method: string(buf)})
 		if r, ok := tx.Row(row); !ok || unsafe.StringData(r.Method) != unsafe.StringData(a) {
 			t.Error("AddRow kept its own copy of an interned method")
 		}

@@ -25,7 +25,7 @@ func newMsg(conn uint64, dir protocol.Dir, at time.Time, data string) *protocol.
 func addLone(s *Store, m *protocol.Message) (msg, row uint64) {
 	s.Update(func(tx *Tx) {
 		msg = tx.AddMessage(m)
-		row = tx.AddRow(Row{Conn: m.Conn, Dir: m.Dir, Kind: protocol.KindNotification,
+		row = tx.AddRow(&Row{Conn: m.Conn, Dir: m.Dir, Kind: protocol.KindNotification,
 			Req: msg, ReqAt: m.At, ReqSize: m.Frame.Size})
 	})
 	return msg, row
@@ -36,7 +36,7 @@ func request(s *Store, conn uint64, method string, at time.Time) (row uint64) {
 	s.Update(func(tx *Tx) {
 		m := newMsg(conn, protocol.C2S, at, `{"method":"`+method+`"}`)
 		seq := tx.AddMessage(m)
-		row = tx.AddRow(Row{Conn: conn, Kind: protocol.KindRequest, Method: method,
+		row = tx.AddRow(&Row{Conn: conn, Kind: protocol.KindRequest, Method: method,
 			Status: protocol.StatusPending, Req: seq, ReqAt: at, ReqSize: m.Frame.Size})
 	})
 	return row
@@ -97,7 +97,7 @@ func TestRowRingBound(t *testing.T) {
 	s.Update(func(tx *Tx) {
 		seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(0), "x"))
 		for range 25 {
-			tx.AddRow(Row{Conn: 1, Req: seq})
+			tx.AddRow(&Row{Conn: 1, Req: seq})
 		}
 	})
 	if f, n := s.RowBounds(); f != 16 || n != 26 {
@@ -305,7 +305,7 @@ func TestGenMovesOnlyOnChange(t *testing.T) {
 	step("a batch", true, func(tx *Tx) {
 		tx.OpenConn(Conn{ID: 1})
 		seq := tx.AddMessage(newMsg(1, protocol.C2S, ms(0), "{}"))
-		row = tx.AddRow(Row{Conn: 1, Req: seq, Status: protocol.StatusPending, Method: "m"})
+		row = tx.AddRow(&Row{Conn: 1, Req: seq, Status: protocol.StatusPending, Method: "m"})
 	})
 	step("same status", false, func(tx *Tx) { tx.SetStatus(row, protocol.StatusPending) })
 	step("unknown row", false, func(tx *Tx) {

@@ -24,12 +24,8 @@ type Store struct {
 	rows      ring[rowRec]
 	exts      ring[extRef] // rows with bytes in the arena, oldest first
 	arena     arena
-	epoch     time.Time // stamps count from here
-	epochSec  int64     // epoch.Unix()
-	epochNsec int       // epoch.Nanosecond()
-	lastT     time.Time // the time stamped last, and its stamp
-	lastStamp int64
-	lastUTC   bool
+	epoch     time.Time         // stamps count from here
+	clock     clock             // reads times against epoch (stamp.go)
 	reasons   []string          // interned error reasons; 0 is ""
 	reasonIdx map[string]uint16 // index of each reason
 	accs      []*connAcc        // connections by index
@@ -50,6 +46,8 @@ type Store struct {
 	nrecent uint64
 	gone    map[uint64]goneRow // pending rows no longer stored
 	dirty   []*latAcc
+	lats    [latBatch]latEntry // latencies not yet counted (latency.go)
+	nlats   int
 
 	tx Tx
 }
@@ -63,7 +61,6 @@ func New(cfg Config) *Store {
 		rows:        newRing[rowRec](),
 		exts:        newRing[extRef](),
 		epoch:       time.Now(),
-		lastStamp:   noTime, // of lastT, the zero time
 		reasons:     []string{""},
 		reasonIdx:   map[string]uint16{"": 0},
 		mtab:        []*methodAcc{nil},
@@ -80,7 +77,7 @@ func New(cfg Config) *Store {
 		s.maxBytes = DefaultMaxBytes
 	}
 	s.arena = newArena(s.maxBytes)
-	s.epochSec, s.epochNsec = s.epoch.Unix(), s.epoch.Nanosecond()
+	s.clock = clockFrom(s.epoch)
 	s.bound.max = cfg.MaxConns
 	s.tx.s = s
 	return s
@@ -100,6 +97,9 @@ func (s *Store) Update(fn func(tx *Tx)) {
 	tx := &s.tx
 	tx.changed = false
 	fn(tx)
+	if s.nlats > 0 {
+		s.flushLatencies()
+	}
 	if len(s.dirty) > 0 {
 		s.summarise()
 	}
@@ -197,7 +197,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	if len(data) > maxPayload {
 		data, truncated = data[:maxPayload], true
 	}
-	at, utc := s.stamp(m.At)
+	at, utc := s.stamp(&m.At)
 	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
 	// The id and method usually lie within the payload: then they take no

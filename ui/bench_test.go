@@ -31,7 +31,7 @@ func millionStore(b *testing.B) *store.Store {
 					Frame: protocol.Frame{Data: data, Size: len(data)},
 					Info:  protocol.Info{Kind: protocol.KindRequest, ID: []byte(strconv.Itoa(i)), Method: []byte(methods[i%len(methods)])}}
 				req.Seq = tx.AddMessage(&req)
-				row := tx.AddRow(store.Row{Conn: req.Conn, Dir: protocol.C2S, Kind: protocol.KindRequest,
+				row := tx.AddRow(&store.Row{Conn: req.Conn, Dir: protocol.C2S, Kind: protocol.KindRequest,
 					ID: string(req.Info.ID), Method: tx.Intern(req.Info.Method), Status: protocol.StatusPending,
 					Req: req.Seq, ReqAt: at, ReqSize: len(data)})
 				r := protocol.Message{Conn: req.Conn, Dir: protocol.S2C, At: at.Add(time.Duration(i%997) * time.Microsecond),

@@ -129,7 +129,7 @@ func TestCopyCommand(t *testing.T) {
 				msg := msgOf(2, protocol.C2S, t0.Add(6e9), `{"jsonrpc":"2.0","id":4,"method":"say","params":["it's \"so\""]}`)
 				msg.Frame.Wire = msg.Frame.Size + len("Content-Length: 62\r\n\r\n")
 				msg.Seq = tx.AddMessage(&msg)
-				tx.AddRow(store.Row{Conn: 2, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "4", Method: "say",
+				tx.AddRow(&store.Row{Conn: 2, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "4", Method: "say",
 					Status: protocol.StatusPending, Req: msg.Seq, ReqAt: msg.At, ReqSize: msg.Frame.Size})
 			})
 			m = update(t, m, tickMsg(t0))

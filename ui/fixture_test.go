@@ -34,7 +34,7 @@ func msgOf(conn uint64, dir protocol.Dir, at time.Time, data string) protocol.Me
 func (f *filler) request(conn uint64, dir protocol.Dir, at time.Time, data string) uint64 {
 	m := msgOf(conn, dir, at, data)
 	m.Seq = f.tx.AddMessage(&m)
-	return f.tx.AddRow(store.Row{Conn: conn, Dir: dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
+	return f.tx.AddRow(&store.Row{Conn: conn, Dir: dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
 		Method: string(m.Info.Method), Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size})
 }
 
@@ -55,7 +55,7 @@ func (f *filler) lone(conn uint64, dir protocol.Dir, at time.Time, data string, 
 		r.Req, r.ReqAt, r.ReqSize = 0, time.Time{}, 0
 		r.Resp, r.RespAt, r.RespSize = m.Seq, at, m.Frame.Size
 	}
-	return f.tx.AddRow(r)
+	return f.tx.AddRow(&r)
 }
 
 // demoStore is a small, varied session: two clients, answered, failed,
@@ -103,7 +103,7 @@ func demoStore(t testing.TB) *store.Store {
 		big.Frame.Size, big.Frame.Truncated = 5<<20, true
 		big.Info = protocol.Info{Kind: protocol.KindRequest, ID: []byte("9"), Method: []byte("upload")}
 		big.Seq = tx.AddMessage(&big)
-		tx.AddRow(store.Row{Conn: 2, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "9", Method: "upload",
+		tx.AddRow(&store.Row{Conn: 2, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "9", Method: "upload",
 			Status: protocol.StatusPending, Req: big.Seq, ReqAt: at, ReqSize: big.Frame.Size})
 		at = at.Add(ms(20))
 		f.request(1, protocol.C2S, at, `{"rid":9,"method":"add","params":[40,2]}`)

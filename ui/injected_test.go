@@ -22,7 +22,7 @@ func injectedStore(t testing.TB) *store.Store {
 		req := msgOf(1, protocol.C2S, at, `{"rid":900001,"method":"divide","params":[1,0]}`)
 		req.Injected = true
 		req.Seq = tx.AddMessage(&req)
-		row := tx.AddRow(store.Row{Conn: 1, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "900001", Method: "divide",
+		row := tx.AddRow(&store.Row{Conn: 1, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "900001", Method: "divide",
 			Status: protocol.StatusPending, Injected: true, Req: req.Seq, ReqAt: at, ReqSize: req.Frame.Size})
 		resp := msgOf(1, protocol.S2C, at.Add(3*time.Millisecond), `{"rid":900001,"success":false,"error":"division by zero"}`)
 		resp.Withheld = true

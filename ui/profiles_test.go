@@ -36,7 +36,7 @@ func profileStore(t testing.TB) *store.Store {
 			at = at.Add(10 * time.Millisecond)
 			m := profMsg(f, conn, protocol.C2S, at, req)
 			m.Seq = tx.AddMessage(&m)
-			row := tx.AddRow(store.Row{Conn: conn, Dir: m.Dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
+			row := tx.AddRow(&store.Row{Conn: conn, Dir: m.Dir, Kind: m.Info.Kind, ID: string(m.Info.ID),
 				Method: string(m.Info.Method), Status: protocol.StatusPending, Req: m.Seq, ReqAt: at, ReqSize: m.Frame.Size})
 			r := profMsg(f, conn, protocol.S2C, at.Add(2*time.Millisecond), resp)
 			r.Seq = tx.AddMessage(&r)
@@ -52,7 +52,7 @@ func profileStore(t testing.TB) *store.Store {
 		at = at.Add(10 * time.Millisecond)
 		n := profMsg(protocol.FramingMsgpack, 3, protocol.S2C, at, "\x93\x02\xb4nvim_buf_lines_event\x91\xd4\x00\x01")
 		n.Seq = tx.AddMessage(&n)
-		tx.AddRow(store.Row{Conn: 3, Dir: n.Dir, Kind: n.Info.Kind, Method: string(n.Info.Method), Req: n.Seq, ReqAt: at, ReqSize: n.Frame.Size})
+		tx.AddRow(&store.Row{Conn: 3, Dir: n.Dir, Kind: n.Info.Kind, Method: string(n.Info.Method), Req: n.Seq, ReqAt: at, ReqSize: n.Frame.Size})
 	})
 	return st
 }
