@@ -25,6 +25,8 @@ type apart struct {
 // decodeApart reports whether a run decodes in a process of its own: where
 // it can (split.Supported), when it shows no UI (the UI reads the store,
 // which would be the decoder's), unless SOCKSCOPE_DECODER=inprocess.
+// (SOCKSCOPE_DECODER=normal decodes apart at the relay's priority, not the
+// lowest: startDecoder.)
 func decodeApart(withUI bool) bool {
 	return split.Supported && !withUI && os.Getenv("SOCKSCOPE_DECODER") != "inprocess"
 }

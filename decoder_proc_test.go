@@ -5,10 +5,10 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"sockscope/session"
@@ -29,27 +29,17 @@ func procStat(path string) []string {
 	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 }
 
-// decoderOf returns the pid of the decoder's process a sockscope started.
+// decoderOf returns the pid of the decoder's process a sockscope started:
+// its child running sockscope's binary (a wrapped program is another).
 func decoderOf(t *testing.T, p *ssProc) int {
 	t.Helper()
-	return decoderOfPID(t, p.pid())
-}
-
-// decoderOfPID returns the pid of the decoder's process that sockscope
-// process pid started: its child running sockscope's binary (a wrapped
-// program is another child). Without Linux's /proc, it returns 0.
-func decoderOfPID(t *testing.T, pid int) int {
-	t.Helper()
-	if _, err := os.Stat("/proc/self/task"); err != nil {
-		return 0
-	}
 	exe, err := filepath.EvalSymlinks(binary)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var child int
 	eventually(t, "sockscope's decoder process", func() bool {
-		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(p.pid()) + "/task/*/children")
 		for _, f := range tasks {
 			b, _ := os.ReadFile(f)
 			for _, kid := range strings.Fields(string(b)) {
@@ -62,6 +52,13 @@ func decoderOfPID(t *testing.T, pid int) int {
 		return false
 	})
 	return child
+}
+
+// lowest runs cmd's decoder's process at the lowest priority, as sockscope
+// does by default (TestMain runs it at the relay's).
+func lowest(cmd *exec.Cmd) *exec.Cmd {
+	cmd.Env = append(os.Environ(), "SOCKSCOPE_DECODER=")
+	return cmd
 }
 
 // gone reports whether process pid has ended (a zombie left for init to
@@ -99,21 +96,4 @@ func groupNice(pid int) string {
 func grouping() bool {
 	b, _ := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled")
 	return strings.TrimSpace(string(b)) == "1" && groupNice(os.Getpid()) != ""
-}
-
-// raise gives the decoder's process pid the normal priority, as a quiet
-// machine would give it the CPU: its scheduling group's, and, where it is
-// allowed to (as root), its threads' (without scheduling groups, as on some
-// CI machines, they alone order it among the peers).
-func raise(pid int) {
-	if pid <= 0 {
-		return
-	}
-	os.WriteFile("/proc/"+strconv.Itoa(pid)+"/autogroup", []byte("0"), 0)
-	threads, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
-	for _, th := range threads {
-		if tid, err := strconv.Atoi(filepath.Base(th)); err == nil {
-			syscall.Setpriority(syscall.PRIO_PROCESS, tid, 0)
-		}
-	}
 }

@@ -51,7 +51,8 @@ func startDecoder(o options, cfg capture.Config, what string, quiet bool) (*apar
 		Header: cfg.Header, Dump: o.dump, Summary: !quiet,
 		Feed: !o.noFeed, FeedPath: o.feedPath, What: what, PID: os.Getpid(),
 	}
-	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: quiet})
+	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: quiet,
+		Normal: os.Getenv("SOCKSCOPE_DECODER") == "normal"})
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	// the relay waits (Linux's scheduling groups by session), and runs at
 	// normal priority elsewhere.
 	Lossless bool
+	// Normal runs the process at the relay's priority instead of the
+	// lowest: for comparison, and for tests on a machine busy with other
+	// work, which may leave a lowered decoder next to nothing.
+	Normal bool
 }
 
 // Decoder is the decoder's process, from the relay's: a capture.Decoder.
@@ -126,10 +130,13 @@ func Start(cfg Config) (*Decoder, string, error) {
 	d := &Decoder{cmd: cmd, pipe: pw, framing: cfg.Framing, w: newWriter(pw), ready: make(chan string, 1),
 		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
 	d.link = newLink(c, d.serve)
-	if cfg.Lossless {
+	d.lossless = cfg.Lossless
+	switch {
+	case cfg.Normal:
+		err = cmd.Start()
+	case cfg.Lossless:
 		d.grouped, err = startBoostable(cmd)
-		d.lossless = true
-	} else {
+	default:
 		d.grouped, err = startLowered(cmd)
 	}
 	if err != nil {
