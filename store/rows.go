@@ -50,10 +50,14 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	if answered && latency == 0 && !r.ReqAt.IsZero() {
 		latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
-	reqAt, reqUTC := s.stamp(&r.ReqAt)
+	// stamp leaves whether a time was in UTC in s.lastT.utc (read after the
+	// call: Go leaves unordered a call and a field read of one statement).
+	reqAt := s.stamp(&r.ReqAt)
+	reqUTC := s.lastT.utc
 	respAt, respUTC := int64(noTime), false // most rows start unanswered
 	if !r.RespAt.IsZero() {
-		respAt, respUTC = s.stamp(&r.RespAt)
+		respAt = s.stamp(&r.RespAt)
+		respUTC = s.lastT.utc
 	}
 	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
 	p, seq := s.rows.push()
@@ -122,7 +126,8 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	if resp.Info.IsError {
 		st = protocol.StatusError
 	}
-	respAt, utc := s.stamp(&resp.At)
+	respAt := s.stamp(&resp.At)
+	utc := s.lastT.utc
 	if !s.rows.has(row) {
 		g, ok := s.gone[row]
 		if !ok {

@@ -36,6 +36,7 @@ const (
 // checks the meaning of the fields).
 var _ [unsafe.Sizeof(time.Time{}) - unsafe.Sizeof(timeRep{})]byte
 var _ [unsafe.Sizeof(timeRep{}) - unsafe.Sizeof(time.Time{})]byte
+var _ [unsafe.Sizeof(timeKey{}) - unsafe.Sizeof(time.Time{})]byte
 
 func repOf(t *time.Time) *timeRep { return (*timeRep)(unsafe.Pointer(t)) }
 
@@ -53,16 +54,53 @@ func clockFrom(epoch time.Time) clock {
 		nsec: int64(epoch.Nanosecond())}
 }
 
-// stamp returns *t's stamp, and whether *t was in UTC.
-func (s *Store) stamp(t *time.Time) (int64, bool) {
+// stamp returns *t's stamp; s.lastT.utc then says whether *t was in UTC
+// (read it in a statement after the call's: Go leaves a call and a field
+// read of one statement unordered).
+// The frames of one read share their time (and a request's row its
+// message's), so most times are the one stamped last: stamp inlines the
+// check for it (one result, to stay within the inlining budget), and
+// newStamp, a call, computes the others.
+func (s *Store) stamp(t *time.Time) int64 {
+	if *(*timeKey)(unsafe.Pointer(t)) != s.lastT.key {
+		return s.newStamp(t)
+	}
+	return s.lastT.at
+}
+
+// timeKey is a time's representation with its location as a number: kept,
+// it costs no write barrier, and a location freed and another allocated at
+// its address changes nothing (neither is UTC, and the stamp is of wall and
+// ext alone).
+type timeKey struct {
+	wall uint64
+	ext  int64
+	loc  uintptr
+}
+
+// lastStamp is the time stamped last, its stamp, and whether it was in UTC.
+type lastStamp struct {
+	key timeKey
+	at  int64
+	utc bool
+}
+
+// newStamp is stamp of a time other than the last one, which it becomes.
+func (s *Store) newStamp(t *time.Time) int64 {
 	r, c := repOf(t), &s.clock
+	var at int64
+	var utc bool
 	if r.wall&c.mono != 0 {
-		return r.ext - c.monoAt, r.loc == nil
+		at, utc = r.ext-c.monoAt, r.loc == nil
+	} else if d := r.ext - c.sec; r.wall&hasMono == 0 && d > -1<<32 && d < 1<<32 {
+		at, utc = d*int64(time.Second)+int64(r.wall&nsecMask)-c.nsec, r.loc == nil || r.loc == time.UTC
+	} else {
+		at, utc = s.slowStamp(*t)
 	}
-	if d := r.ext - c.sec; r.wall&hasMono == 0 && d > -1<<32 && d < 1<<32 {
-		return d*int64(time.Second) + int64(r.wall&nsecMask) - c.nsec, r.loc == nil || r.loc == time.UTC
-	}
-	return s.slowStamp(*t)
+	l := &s.lastT
+	l.key.wall, l.key.ext, l.key.loc = r.wall, r.ext, uintptr(unsafe.Pointer(r.loc))
+	l.at, l.utc = at, utc
+	return at
 }
 
 // slowStamp is stamp of a time far from the epoch (the zero time is), or

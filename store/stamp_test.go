@@ -38,17 +38,23 @@ func TestStampMatchesTime(t *testing.T) {
 		times = append(times, base, base.Round(0), base.UTC(), base.Local(), base.In(zone), base.Round(0).In(zone))
 	}
 	for _, at := range times {
-		got, gotUTC := s.stamp(&at)
+		got := s.stamp(&at)
+		gotUTC := s.lastT.utc
 		want, wantUTC := refStamp(s, at)
 		if got != want || gotUTC != wantUTC {
 			t.Errorf("stamp(%v) = %d, %v; want %d, %v", at, got, gotUTC, want, wantUTC)
+		}
+		// Again, as the time stamped last (stamp's fast path).
+		again := s.stamp(&at)
+		if againUTC := s.lastT.utc; again != got || againUTC != gotUTC {
+			t.Errorf("stamp(%v) again = %d, %v; first %d, %v", at, again, againUTC, got, gotUTC)
 		}
 		near := at.Sub(s.epoch).Abs() < 250*365*24*time.Hour // stamps saturate ~292 years away
 		if back := s.unstamp(got, gotUTC); near && !back.Equal(at) {
 			t.Errorf("unstamp(stamp(%v)) = %v", at, back)
 		}
 	}
-	if got, _ := s.stamp(&now); got != int64(now.Sub(s.epoch)) || got <= 0 {
+	if got := s.stamp(&now); got != int64(now.Sub(s.epoch)) || got <= 0 {
 		t.Errorf("stamp(now) = %d, now-epoch %d", got, now.Sub(s.epoch))
 	}
 }

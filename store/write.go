@@ -26,6 +26,7 @@ type Store struct {
 	arena     arena
 	epoch     time.Time         // stamps count from here
 	clock     clock             // reads times against epoch (stamp.go)
+	lastT     lastStamp         // the time stamped last (stamp.go)
 	reasons   []string          // interned error reasons; 0 is ""
 	reasonIdx map[string]uint16 // index of each reason
 	accs      []*connAcc        // connections by index
@@ -78,6 +79,7 @@ func New(cfg Config) *Store {
 	}
 	s.arena = newArena(s.maxBytes)
 	s.clock = clockFrom(s.epoch)
+	s.lastT.at = noTime // of the zero time
 	s.bound.max = cfg.MaxConns
 	s.tx.s = s
 	return s
@@ -197,7 +199,8 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	if len(data) > maxPayload {
 		data, truncated = data[:maxPayload], true
 	}
-	at, utc := s.stamp(&m.At)
+	at := s.stamp(&m.At)
+	utc := s.lastT.utc
 	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
 	// The id and method usually lie within the payload: then they take no
