@@ -223,7 +223,7 @@ func (o *Observer) parseFrame(p *dirParser, s *step) {
 		m.Info, f.Whole = *f.Whole, nil
 		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
 	} else {
-		m.Info = protocol.ClassifyAs(p.framing, f.Data, p.dir, o.cfg.IDFields)
+		protocol.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
 	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the
