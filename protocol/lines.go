@@ -55,12 +55,16 @@ func (l *linesFramer) Feed(chunk []byte, emit func(*Frame)) {
 				continue
 			}
 			l.lead = 0
-			// Built in place (not with out.emit): the frame of every line
-			// in the chunk, forgotten once the chunk is done.
+			// Built in place (not with out.emit), the fields a line's frame
+			// sets (out.f is zero between frames but for these, which the
+			// next line sets again; forgotten once the chunk is done).
 			f := &l.out.f
-			*f = Frame{Data: capped(line, l.max), Size: len(line), Wire: wire, Truncated: len(line) > l.max}
+			f.Data, f.Size, f.Wire, f.Truncated = capped(line, l.max), len(line), wire, len(line) > l.max
 			if f.Truncated {
 				f.Whole = l.w.of(line)
+				emit(f)
+				f.Whole = nil
+				continue
 			}
 			emit(f)
 		}
