@@ -69,11 +69,11 @@ func (c *Conn) read() {
 	defer close(c.done)
 	f := protocol.NewFramer(c.opts.Framing, protocol.DefaultMaxFrame)
 	buf := make([]byte, 64<<10)
-	emit := func(fr protocol.Frame) {
+	emit := func(fr *protocol.Frame) {
 		c.mu.Lock()
 		if c.framing == protocol.FramingAuto {
 			c.framing = f.Framing()
-			c.crlf = protocol.EncoderOf(c.framing, fr).CRLF
+			c.crlf = protocol.EncoderOf(c.framing, *fr).CRLF
 		}
 		c.mu.Unlock()
 		payload := append([]byte(nil), fr.Data...)

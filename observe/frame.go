@@ -61,6 +61,9 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 	row := o.tx.AddRow(&r)
 	r.Seq = row
 	o.sinks.row(&r)
+	if c.pairer.TryRequest(m.Dir, m.Info.ID, m.At, row) {
+		return // pending, and nothing more to it
+	}
 	res := c.pairer.Request(m.Dir, m.Info.ID, m.At, row)
 	if res.Answered {
 		resp := c.early[res.Reply.Token]

@@ -107,7 +107,7 @@ type framers [2]dirParser
 // dirParser parses one direction of a connection.
 type dirParser struct {
 	f    protocol.Framer
-	emit func(protocol.Frame) // parseFrame, for the frames f cuts
+	emit func(*protocol.Frame) // parseFrame, for the frames f cuts
 	conn uint64
 	dir  protocol.Dir
 	// framing is the framing of the frames while a Feed or Flush runs,
@@ -193,9 +193,9 @@ func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 	for d, f := range protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...) {
 		dp := &fs[d]
 		dp.f, dp.conn, dp.dir = f, id, protocol.Dir(d)
-		dp.emit = func(fr protocol.Frame) {
+		dp.emit = func(fr *protocol.Frame) {
 			s := o.out.next()
-			s.msg.Frame = fr // straight from the framer's call into the step
+			s.msg.Frame = *fr // straight from the framer's frame into the step
 			o.parseFrame(dp, s)
 		}
 	}
@@ -223,7 +223,7 @@ func (o *Observer) parseFrame(p *dirParser, s *step) {
 		m.Info, f.Whole = *f.Whole, nil
 		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
 	} else {
-		m.Info = protocol.ClassifyAs(p.framing, f.Data, p.dir, o.cfg.IDFields)
+		protocol.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
 	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the

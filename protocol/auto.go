@@ -14,6 +14,7 @@ const autoWindow = 4 << 10
 // stream, then hands everything to a framer of that kind. Until it has
 // decided it holds only leading whitespace and a partial "Content-Length:".
 type autoFramer struct {
+	out   outFrame // the frame being emitted
 	max   int
 	link  *httpLink // shared with the connection's other direction
 	ids   []string
@@ -25,7 +26,7 @@ type autoFramer struct {
 }
 
 // Feed implements Framer.
-func (a *autoFramer) Feed(chunk []byte, emit func(Frame)) {
+func (a *autoFramer) Feed(chunk []byte, emit func(*Frame)) {
 	if a.inner == nil {
 		view := chunk
 		if len(a.held) > 0 {
@@ -99,14 +100,14 @@ func looksText(p []byte) bool {
 
 // Flush implements Framer. Bytes held before a decision are emitted as
 // one frame unless they are only whitespace.
-func (a *autoFramer) Flush(emit func(Frame)) {
+func (a *autoFramer) Flush(emit func(*Frame)) {
 	if a.inner != nil {
 		a.inner.Flush(emit)
 		return
 	}
 	if len(bytes.TrimSpace(a.held)) > 0 {
 		h := a.held
-		emit(Frame{Data: capped(h, a.max), Size: len(h), Wire: len(h), Truncated: len(h) > a.max, Err: errMidFrame})
+		a.out.emit(emit, Frame{Data: capped(h, a.max), Size: len(h), Wire: len(h), Truncated: len(h) > a.max, Err: errMidFrame})
 	}
 	a.held = nil
 }

@@ -20,7 +20,7 @@ func benchFramer(b *testing.B, f Framer, chunk []byte) {
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
 	frames := 0
-	emit := func(Frame) { frames++ }
+	emit := func(*Frame) { frames++ }
 	b.ResetTimer()
 	for range b.N {
 		f.Feed(chunk, emit)

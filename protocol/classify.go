@@ -72,16 +72,24 @@ func init() {
 // with a value other than null is the id; DAP messages take theirs from
 // seq or request_seq. Structurally broken input is KindRaw with a reason.
 func Classify(data []byte, idFields []string) Info {
+	var info Info
+	classifyInto(data, idFields, &info)
+	return info
+}
+
+// classifyInto is Classify into *info, which it overwrites whole.
+func classifyInto(data []byte, idFields []string, info *Info) {
 	if len(idFields) == 0 {
 		idFields = DefaultIDFields
 	}
 	if len(data) > 0 && data[0] == '{' && uint64(len(data)) <= math.MaxUint32 {
 		var s shape
 		if scanFast(data, idFields, &s) {
-			return s.info(data)
+			s.infoInto(data, info)
+			return
 		}
 	}
-	return classify(data, idFields)
+	*info = classify(data, idFields)
 }
 
 // classify is Classify for any input: it says why a frame is not JSON.

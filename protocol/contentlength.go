@@ -24,6 +24,7 @@ const maxDeclared = 1 << 62
 // then Content-Length bytes of body. The declared length is never trusted
 // for allocation: the body buffer grows as bytes arrive, up to max.
 type clFramer struct {
+	out   outFrame // the frame being emitted
 	max   int
 	w     whole // classifies a body over the cap
 	state uint8
@@ -44,7 +45,7 @@ type clFramer struct {
 }
 
 // Feed implements Framer.
-func (c *clFramer) Feed(chunk []byte, emit func(Frame)) {
+func (c *clFramer) Feed(chunk []byte, emit func(*Frame)) {
 	for len(chunk) > 0 {
 		switch c.state {
 		case clHeader:
@@ -58,7 +59,7 @@ func (c *clFramer) Feed(chunk []byte, emit func(Frame)) {
 }
 
 // header consumes header bytes and returns the rest of chunk.
-func (c *clFramer) header(chunk []byte, emit func(Frame)) []byte {
+func (c *clFramer) header(chunk []byte, emit func(*Frame)) []byte {
 	if len(c.hdr) == 0 {
 		n := 0
 		for n < len(chunk) && isSpace(chunk[n]) {
@@ -133,7 +134,7 @@ func blockEnd(p []byte, from int) (end, next int) {
 
 // parsed handles a complete header block: it starts the body, or reports
 // the block as a bad frame.
-func (c *clFramer) parsed(block []byte, emit func(Frame)) {
+func (c *clFramer) parsed(block []byte, emit func(*Frame)) {
 	n, reason := parseHeader(block)
 	if reason != "" {
 		c.bad(block, reason, emit)
@@ -151,7 +152,7 @@ func (c *clFramer) parsed(block []byte, emit func(Frame)) {
 
 // bad emits the bytes of a header block that could not be read, with the
 // reason, and starts resynchronising.
-func (c *clFramer) bad(block []byte, reason string, emit func(Frame)) {
+func (c *clFramer) bad(block []byte, reason string, emit func(*Frame)) {
 	wire := c.lead + len(block)
 	c.lead = 0
 	c.state, c.match = clResync, 0
@@ -159,7 +160,7 @@ func (c *clFramer) bad(block []byte, reason string, emit func(Frame)) {
 		c.hdr, c.scan = nil, 0 // handed over with the frame
 	}
 	data := capped(block, c.max)
-	emit(Frame{Data: data, Size: len(block), Wire: wire, Truncated: len(data) < len(block), Err: reason})
+	c.out.emit(emit, Frame{Data: data, Size: len(block), Wire: wire, Truncated: len(data) < len(block), Err: reason})
 }
 
 // parseHeader reads the Content-Length of a header block.
@@ -220,7 +221,7 @@ func parseLength(v []byte) (int64, string) {
 
 // readBody consumes body bytes and returns the rest of chunk. A body that
 // lies entirely in chunk is emitted aliasing it.
-func (c *clFramer) readBody(chunk []byte, emit func(Frame)) []byte {
+func (c *clFramer) readBody(chunk []byte, emit func(*Frame)) []byte {
 	if c.got == 0 && int64(len(chunk)) >= c.need {
 		n := int(c.need)
 		c.got = c.need
@@ -244,14 +245,14 @@ func (c *clFramer) readBody(chunk []byte, emit func(Frame)) []byte {
 // done emits the frame whose body is complete; data is all of it or, for
 // a body that spanned chunks, the first max bytes, gathered in c.body, which
 // is then kept for the next such body (up to keepBuf bytes of it).
-func (c *clFramer) done(data []byte, emit func(Frame)) {
+func (c *clFramer) done(data []byte, emit func(*Frame)) {
 	size := int(c.need)
 	f := Frame{Data: capped(data, c.max), Size: size, Wire: c.lead + c.hdrLen + size, Whole: c.w.done()}
 	f.Truncated = len(f.Data) < size
 	body := c.body
 	c.lead, c.hdrLen, c.need, c.got, c.body = 0, 0, 0, 0, nil
 	c.state = clHeader
-	emit(f)
+	c.out.emit(emit, f)
 	if cap(body) <= keepBuf {
 		c.body = body[:0]
 	}
@@ -307,15 +308,15 @@ func (c *clFramer) resync(chunk []byte) []byte {
 
 // Flush implements Framer: a partial header block or body is emitted; a
 // body with Size the declared length and Truncated set.
-func (c *clFramer) Flush(emit func(Frame)) {
+func (c *clFramer) Flush(emit func(*Frame)) {
 	switch c.state {
 	case clHeader:
 		if len(c.hdr) > 0 {
 			data := capped(c.hdr, c.max)
-			emit(Frame{Data: data, Size: len(c.hdr), Wire: c.lead + len(c.hdr), Truncated: len(data) < len(c.hdr), Err: errMidFrame})
+			c.out.emit(emit, Frame{Data: data, Size: len(c.hdr), Wire: c.lead + len(c.hdr), Truncated: len(data) < len(c.hdr), Err: errMidFrame})
 		}
 	case clBody:
-		emit(Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),
+		c.out.emit(emit, Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),
 			Truncated: true, Err: errMidFrame})
 	}
 	*c = clFramer{max: c.max, w: c.w}

@@ -90,9 +90,9 @@ func checkChunkingSome(t *testing.T, framing Framing, max int, in string) []fr {
 
 func TestContentLengthNeverTrustsLength(t *testing.T) {
 	f := NewFramer(FramingContentLength, 64).(*clFramer)
-	f.Feed([]byte("Content-Length: 99999999999\r\n\r\n"), func(Frame) { t.Fatal("no frame yet") })
+	f.Feed([]byte("Content-Length: 99999999999\r\n\r\n"), func(*Frame) { t.Fatal("no frame yet") })
 	for range 100 {
-		f.Feed([]byte(strings.Repeat("z", 1000)), func(Frame) { t.Fatal("no frame yet") })
+		f.Feed([]byte(strings.Repeat("z", 1000)), func(*Frame) { t.Fatal("no frame yet") })
 		if cap(f.body) > 64 {
 			t.Fatalf("body buffer grew to %d, cap is 64", cap(f.body))
 		}
@@ -107,7 +107,7 @@ func TestContentLengthNeverTrustsLength(t *testing.T) {
 
 	// A small body declared huge-but-small allocates only what arrives.
 	f = NewFramer(FramingContentLength, DefaultMaxFrame).(*clFramer)
-	f.Feed([]byte("Content-Length: 1000000\r\n\r\nab"), func(Frame) {})
+	f.Feed([]byte("Content-Length: 1000000\r\n\r\nab"), func(*Frame) {})
 	if cap(f.body) > 1024 {
 		t.Fatalf("body buffer of %d bytes for 2 bytes received", cap(f.body))
 	}
@@ -130,7 +130,7 @@ func TestContentLengthZeroCopy(t *testing.T) {
 	f := NewFramer(FramingContentLength, 100)
 	chunk := []byte(lsp(`{"a":1}`) + lsp(`{"b":2}`))
 	var frames []Frame
-	f.Feed(chunk, func(x Frame) { frames = append(frames, x) })
+	f.Feed(chunk, func(xp *Frame) { x := *xp; frames = append(frames, x) })
 	if len(frames) != 2 || !within(frames[0].Data, chunk) || !within(frames[1].Data, chunk) {
 		t.Fatalf("bodies within one chunk should alias it: %d frames", len(frames))
 	}
@@ -142,14 +142,14 @@ func TestContentLengthReusesItsBodyBuffer(t *testing.T) {
 	f := NewFramer(FramingContentLength, 100)
 	head, tail := []byte("Content-Length: 7\r\n\r\n{\"a\""), []byte(":1}")
 	var got []string
-	keep := func(x Frame) { got = append(got[:0], string(x.Data)) }
+	keep := func(xp *Frame) { x := *xp; got = append(got[:0], string(x.Data)) }
 	f.Feed(head, keep)
 	f.Feed(tail, keep)
 	if len(got) != 1 || got[0] != `{"a":1}` {
 		t.Fatalf("first frame %q", got)
 	}
 	var last Frame
-	keepLast := func(x Frame) { last = x }
+	keepLast := func(xp *Frame) { x := *xp; last = x }
 	if n := testing.AllocsPerRun(100, func() {
 		f.Feed(head, keepLast)
 		f.Feed(tail, keepLast)

@@ -16,7 +16,8 @@ func TestEncoderRoundTrip(t *testing.T) {
 		wire := e.Append([]byte("x"), payload)[1:]
 		var got []Frame
 		f := NewFramer(e.Framing, DefaultMaxFrame)
-		f.Feed(wire, func(fr Frame) {
+		f.Feed(wire, func(frp *Frame) {
+			fr := *frp
 			fr.Data = append([]byte(nil), fr.Data...)
 			got = append(got, fr)
 		})

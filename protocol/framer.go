@@ -94,6 +94,19 @@ func (w *whole) of(p []byte) *Info {
 	return &w.info
 }
 
+// outFrame holds the frame a framer hands to emit, which takes a pointer:
+// a frame on the framer's stack would escape through it (a function the
+// compiler cannot see into) to the heap, once per frame.
+type outFrame struct{ f Frame }
+
+// emit hands f to emit, then forgets it: the framer keeps no reference to
+// a chunk once Feed returns.
+func (o *outFrame) emit(emit func(*Frame), f Frame) {
+	o.f = f
+	emit(&o.f)
+	o.f = Frame{}
+}
+
 // keepBuf bounds the buffer a framer keeps, once a frame that spanned
 // chunks is emitted, for gathering the next one: a larger one is let go, so
 // that a stream that once carried a huge frame does not keep its memory.

@@ -27,7 +27,16 @@ func (f fr) String() string {
 func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 	t.Helper()
 	var out []fr
-	emit := func(x Frame) {
+	// The framing at a call's first frame, which holds to the call's end.
+	var framing Framing
+	emitted := false
+	emit := func(xp *Frame) {
+		x := *xp
+		if !emitted {
+			framing, emitted = f.Framing(), true
+		} else if f.Framing() != framing {
+			t.Fatalf("framing %v after %v in one call", f.Framing(), framing)
+		}
 		if len(x.Data) > max {
 			t.Fatalf("frame data %d bytes, over the cap %d", len(x.Data), max)
 		}
@@ -41,12 +50,17 @@ func run(t testing.TB, f Framer, max int, flush bool, chunks ...[]byte) []fr {
 	}
 	for _, c := range chunks {
 		buf := append([]byte(nil), c...)
+		emitted = false
 		f.Feed(buf, emit)
+		if emitted && f.Framing() != framing {
+			t.Fatalf("framing %v after Feed, %v at its first frame", f.Framing(), framing)
+		}
 		for i := range buf {
 			buf[i] = '#'
 		}
 	}
 	if flush {
+		emitted = false
 		f.Flush(emit)
 	}
 	return out

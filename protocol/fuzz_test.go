@@ -102,6 +102,9 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameClassify(t, data)
+		for _, fr := range []Framing{FramingLines, FramingContentLength, FramingAuto} {
+			sameInto(t, fr, data, C2S)
+		}
 		info := Classify(data, nil)
 		if (info.Kind == KindRaw) != (info.Err != "") {
 			t.Fatalf("kind %v with Err %q", info.Kind, info.Err)

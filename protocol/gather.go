@@ -8,11 +8,12 @@ package protocol
 // protocol, gather passes the rest of the stream through raw, every frame
 // with the reason.
 type gather struct {
-	max   int    // the payload kept of a frame
-	limit int    // the bytes buffered of a frame spanning chunks (>= max)
-	buf   []byte // the first limit bytes of the partial frame
-	size  int    // bytes of the partial frame so far, buffered or not
-	start int    // where the current frame starts in the chunk being fed
+	out   outFrame // the frame being emitted
+	max   int      // the payload kept of a frame
+	limit int      // the bytes buffered of a frame spanning chunks (>= max)
+	buf   []byte   // the first limit bytes of the partial frame
+	size  int      // bytes of the partial frame so far, buffered or not
+	start int      // where the current frame starts in the chunk being fed
 	// broken, once set, says why the stream is no longer framed: every
 	// byte from then on is emitted raw with it.
 	broken string
@@ -22,10 +23,10 @@ type gather struct {
 func (g *gather) begin(i int) { g.start = i }
 
 // complete emits the frame that ends at offset end of chunk.
-func (g *gather) complete(chunk []byte, end int, emit func(Frame)) {
+func (g *gather) complete(chunk []byte, end int, emit func(*Frame)) {
 	part := chunk[g.start:end]
 	if g.size == 0 {
-		emit(Frame{Data: capped(part, g.max), Size: len(part), Wire: len(part), Truncated: len(part) > g.max})
+		g.out.emit(emit, Frame{Data: capped(part, g.max), Size: len(part), Wire: len(part), Truncated: len(part) > g.max})
 		g.start = end
 		return
 	}
@@ -33,7 +34,7 @@ func (g *gather) complete(chunk []byte, end int, emit func(Frame)) {
 	size := g.size + len(part)
 	data := g.buf
 	g.buf, g.size, g.start = nil, 0, end
-	emit(Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: size, Truncated: size > g.max})
+	g.out.emit(emit, Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: size, Truncated: size > g.max})
 	if cap(data) <= keepBuf {
 		g.buf = data[:0]
 	}
@@ -59,30 +60,30 @@ func (g *gather) view(chunk []byte, end int) []byte {
 
 // breakRaw gives up framing for the reason why: the partial frame and the
 // rest of chunk (from offset g.start) are emitted raw.
-func (g *gather) breakRaw(chunk []byte, why string, emit func(Frame)) {
+func (g *gather) breakRaw(chunk []byte, why string, emit func(*Frame)) {
 	g.broken = why
 	g.carry(chunk)
 	g.flushRaw(emit)
 }
 
 // raw emits chunk as one raw frame of a broken stream.
-func (g *gather) raw(chunk []byte, emit func(Frame)) {
+func (g *gather) raw(chunk []byte, emit func(*Frame)) {
 	if len(chunk) > 0 {
-		emit(Frame{Data: capped(chunk, g.max), Size: len(chunk), Wire: len(chunk), Truncated: len(chunk) > g.max, Err: g.broken})
+		g.out.emit(emit, Frame{Data: capped(chunk, g.max), Size: len(chunk), Wire: len(chunk), Truncated: len(chunk) > g.max, Err: g.broken})
 	}
 }
 
 // flushRaw emits the partial frame, if any, raw with the reason.
-func (g *gather) flushRaw(emit func(Frame)) {
+func (g *gather) flushRaw(emit func(*Frame)) {
 	if g.size > 0 {
-		emit(Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max, Err: g.broken})
+		g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max, Err: g.broken})
 	}
 	g.buf, g.size, g.start = nil, 0, 0
 }
 
 // flush emits the partial frame at the end of the stream, with why (or,
 // when the stream is broken, its reason).
-func (g *gather) flush(why string, emit func(Frame)) {
+func (g *gather) flush(why string, emit func(*Frame)) {
 	if g.broken == "" {
 		g.broken = why
 		defer func() { g.broken = "" }()

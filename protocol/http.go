@@ -57,7 +57,7 @@ func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
 }
 
 // Feed implements Framer.
-func (h *httpFramer) Feed(chunk []byte, emit func(Frame)) {
+func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &h.g
 	if g.broken != "" {
 		g.raw(chunk, emit)
@@ -264,10 +264,10 @@ func (h *httpFramer) head(p []byte) string {
 // whole message, and so is a response whose request is not known yet and
 // whose body never started (the answer to a HEAD, the last on its
 // connection); anything else partial is not.
-func (h *httpFramer) Flush(emit func(Frame)) {
+func (h *httpFramer) Flush(emit func(*Frame)) {
 	if g := &h.g; (h.st == httpToClose || h.st == httpBody && h.unsure) && g.broken == "" {
 		if g.size > 0 {
-			emit(Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max})
+			g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max})
 		}
 		g.buf, g.size, h.st, h.unsure = nil, 0, httpHead, false
 		return

@@ -7,6 +7,7 @@ import "bytes"
 // buffer of at most max bytes, which is reused for the next such line (up to
 // keepBuf bytes of it), so its frame's Data lasts until the next Feed.
 type linesFramer struct {
+	out outFrame // the frame being emitted
 	max int
 	w   whole  // classifies a line over the cap
 	buf []byte // the first max bytes of the partial line
@@ -20,17 +21,17 @@ type linesFramer struct {
 }
 
 // Feed implements Framer.
-func (l *linesFramer) Feed(chunk []byte, emit func(Frame)) {
+func (l *linesFramer) Feed(chunk []byte, emit func(*Frame)) {
 	for len(chunk) > 0 {
 		i := bytes.IndexByte(chunk, '\n')
 		if i < 0 {
 			if l.skipping {
 				l.lead += len(chunk)
-				return
+				break
 			}
 			l.more(chunk)
 			l.last = chunk[len(chunk)-1]
-			return
+			break
 		}
 		line := chunk[:i]
 		chunk = chunk[i+1:]
@@ -54,13 +55,21 @@ func (l *linesFramer) Feed(chunk []byte, emit func(Frame)) {
 				continue
 			}
 			l.lead = 0
-			f := Frame{Data: capped(line, l.max), Size: len(line), Wire: wire, Truncated: len(line) > l.max}
+			// Built in place (not with out.emit), the fields a line's frame
+			// sets (out.f is zero between frames but for these, which the
+			// next line sets again; forgotten once the chunk is done).
+			f := &l.out.f
+			f.Data, f.Size, f.Wire, f.Truncated = capped(line, l.max), len(line), wire, len(line) > l.max
 			if f.Truncated {
 				f.Whole = l.w.of(line)
+				emit(f)
+				f.Whole = nil
+				continue
 			}
 			emit(f)
 		}
 	}
+	l.out.f = Frame{}
 }
 
 // more takes p, the next bytes of the partial line: the first max bytes of
@@ -77,7 +86,7 @@ func (l *linesFramer) more(p []byte) {
 }
 
 // finish emits the gathered line once its '\n' has arrived.
-func (l *linesFramer) finish(emit func(Frame)) {
+func (l *linesFramer) finish(emit func(*Frame)) {
 	size := l.size
 	if l.last == '\r' {
 		size--
@@ -93,7 +102,7 @@ func (l *linesFramer) finish(emit func(Frame)) {
 		if f.Truncated {
 			f.Whole = wh // not when only the '\r' made it longer than the cap
 		}
-		emit(f)
+		l.out.emit(emit, f)
 	}
 	if cap(data) <= keepBuf {
 		l.buf = data[:0]
@@ -101,11 +110,11 @@ func (l *linesFramer) finish(emit func(Frame)) {
 }
 
 // Flush implements Framer.
-func (l *linesFramer) Flush(emit func(Frame)) {
+func (l *linesFramer) Flush(emit func(*Frame)) {
 	if l.size > 0 {
 		f := Frame{Data: capped(l.buf, l.size), Size: l.size, Wire: l.lead + l.size, Err: errMidFrame}
 		f.Truncated = len(f.Data) < f.Size
-		emit(f)
+		l.out.emit(emit, f)
 	}
 	l.buf, l.size, l.last, l.lead, l.skipping = nil, 0, 0, 0, false
 	l.w.on = false

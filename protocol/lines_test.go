@@ -46,7 +46,7 @@ func TestLinesZeroCopyAndOwnership(t *testing.T) {
 	chunk1 := []byte("one\ntw")
 	chunk2 := []byte("o\nthree\n")
 	var frames []Frame
-	emit := func(x Frame) { frames = append(frames, x) }
+	emit := func(xp *Frame) { x := *xp; frames = append(frames, x) }
 	f.Feed(chunk1, emit)
 	f.Feed(chunk2, emit)
 	if len(frames) != 3 {
@@ -64,7 +64,7 @@ func TestLinesZeroCopyAndOwnership(t *testing.T) {
 	// The next spanning line is gathered in the same buffer, without
 	// allocating: the previous one's Data was valid until this Feed.
 	var last Frame
-	keep := func(x Frame) { last = x }
+	keep := func(xp *Frame) { x := *xp; last = x }
 	xx, yy := []byte("xx"), []byte("yy\n")
 	if n := testing.AllocsPerRun(100, func() {
 		f.Feed(xx, keep)
@@ -80,7 +80,7 @@ func TestLinesZeroCopyAndOwnership(t *testing.T) {
 func TestLinesBufferBounded(t *testing.T) {
 	f := NewFramer(FramingLines, 10).(*linesFramer)
 	for range 1000 {
-		f.Feed([]byte(strings.Repeat("x", 100)), func(Frame) { t.Fatal("no frame yet") })
+		f.Feed([]byte(strings.Repeat("x", 100)), func(*Frame) { t.Fatal("no frame yet") })
 		if cap(f.buf) > 10 {
 			t.Fatalf("buffer grew to %d, cap is 10", cap(f.buf))
 		}

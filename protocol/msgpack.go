@@ -43,7 +43,7 @@ func msgpackHead(b byte) int {
 }
 
 // Feed implements Framer.
-func (m *msgpackFramer) Feed(chunk []byte, emit func(Frame)) {
+func (m *msgpackFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &m.g
 	if g.broken != "" {
 		g.raw(chunk, emit)
@@ -147,7 +147,7 @@ func (m *msgpackFramer) value(h []byte) {
 }
 
 // Flush implements Framer.
-func (m *msgpackFramer) Flush(emit func(Frame)) {
+func (m *msgpackFramer) Flush(emit func(*Frame)) {
 	m.g.flush(errMidFrame, emit)
 	m.need, m.skip, m.hdrN = 0, 0, 0
 }

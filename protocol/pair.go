@@ -227,6 +227,24 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) (r Reques
 	return p.request(dir, id, at, tok)
 }
 
+// TryRequest is Request's fast path: when the request needs saying no
+// more than that it is pending (an integer id, no reply held early, none
+// pending with its id, room under the bound), it records it and returns
+// true; otherwise it records nothing and returns false, and the caller
+// calls Request. It spares the caller Request's result.
+func (p *Pairer) TryRequest(dir Dir, id []byte, at time.Time, tok uint64) bool {
+	n, ok := intKey(dir, id)
+	if !ok || p.early.len() != 0 || p.pending.len() >= p.max {
+		return false
+	}
+	s, had := p.pending.ints.slot(n) // had: s is as it was
+	if had {
+		return false
+	}
+	s.val = Pending{Token: tok, At: at, Dir: dir}
+	return true
+}
+
 func (p *Pairer) request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
 	var r RequestResult
 	k := p.keyOf(dir, id)

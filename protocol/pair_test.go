@@ -73,13 +73,16 @@ func renderResponse(p Pending, ok bool) string {
 	return "early"
 }
 
+// pairTest is a case of TestPairer: steps on a Pairer of bound max.
+type pairTest struct {
+	name    string
+	max     int
+	steps   []pairStep
+	wantLen int
+}
+
 func TestPairer(t *testing.T) {
-	tests := []struct {
-		name    string
-		max     int
-		steps   []pairStep
-		wantLen int
-	}{
+	tests := []pairTest{
 		{name: "in order", steps: []pairStep{
 			req(C2S, `1`, 0, 1, "pending"),
 			resp(S2C, `1`, 1, 2, "paired=1"),
@@ -219,31 +222,46 @@ func TestPairer(t *testing.T) {
 			closeP("noreply=[] orphans=[]"),
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := NewPairer(tt.max)
-			for i, s := range tt.steps {
-				var got string
-				switch s.op {
-				case "req":
-					got = renderRequest(p.Request(s.dir, []byte(s.id), ms(s.at), s.tok))
-				case "resp":
-					got = renderResponse(p.Response(s.dir, []byte(s.id), ms(s.at), s.tok))
-				case "settle":
-					got = "orphans=" + toks(p.Settle(s.dir, ms(s.at)))
-				case "close":
-					nr, or := p.Close()
-					got = "noreply=" + toks(nr) + " orphans=" + toks(or)
-				}
-				if got != s.want {
-					t.Fatalf("step %d (%s %v %s @%d tok %d) = %q, want %q", i, s.op, s.dir, s.id, s.at, s.tok, got, s.want)
-				}
-			}
-			if got := p.Len(); got != tt.wantLen {
-				t.Errorf("Len() = %d, want %d", got, tt.wantLen)
-			}
-		})
+	// Each case runs with Request, then with TryRequest first (and Request
+	// when it declines), which must come to the same.
+	for _, try := range []bool{false, true} {
+		for _, tt := range tests {
+			pairCase(t, tt, try)
+		}
 	}
+}
+
+// pairCase runs one case of TestPairer; with try, requests go to
+// TryRequest first.
+func pairCase(t *testing.T, tt pairTest, try bool) {
+	t.Helper()
+	t.Run(fmt.Sprintf("%s/try=%v", tt.name, try), func(t *testing.T) {
+		p := NewPairer(tt.max)
+		for i, s := range tt.steps {
+			var got string
+			switch s.op {
+			case "req":
+				if try && p.TryRequest(s.dir, []byte(s.id), ms(s.at), s.tok) {
+					got = renderRequest(RequestResult{})
+				} else {
+					got = renderRequest(p.Request(s.dir, []byte(s.id), ms(s.at), s.tok))
+				}
+			case "resp":
+				got = renderResponse(p.Response(s.dir, []byte(s.id), ms(s.at), s.tok))
+			case "settle":
+				got = "orphans=" + toks(p.Settle(s.dir, ms(s.at)))
+			case "close":
+				nr, or := p.Close()
+				got = "noreply=" + toks(nr) + " orphans=" + toks(or)
+			}
+			if got != s.want {
+				t.Fatalf("step %d (%s %v %s @%d tok %d) = %q, want %q", i, s.op, s.dir, s.id, s.at, s.tok, got, s.want)
+			}
+		}
+		if got := p.Len(); got != tt.wantLen {
+			t.Errorf("Len() = %d, want %d", got, tt.wantLen)
+		}
+	})
 }
 
 func TestPairerKeepsRequestDetails(t *testing.T) {

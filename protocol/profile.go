@@ -82,6 +82,18 @@ func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
 	return Classify(data, idFields)
 }
 
+// ClassifyInto is ClassifyAs into *info, which it overwrites whole. It
+// spares the caller the copy of an Info returned (the decoder classifies
+// into the message it stores).
+func ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info) {
+	switch f {
+	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
+		*info = ClassifyAs(f, data, dir, idFields)
+	default:
+		classifyInto(data, idFields, info)
+	}
+}
+
 // PairingOf returns how framing f's exchanges pair.
 func PairingOf(f Framing) Pairing {
 	switch f {

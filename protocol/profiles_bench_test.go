@@ -18,7 +18,8 @@ import (
 func benchSpanning(b *testing.B, framing Framing, msg []byte) {
 	f := NewFramer(framing, 0)
 	stream := bytes.Repeat(msg, 3)
-	check := func(fr Frame) {
+	check := func(frp *Frame) {
+		fr := *frp
 		if fr.Err != "" || fr.Wire != len(msg) {
 			b.Fatalf("frame %d of %d bytes: %s", fr.Size, len(msg), fr.Err)
 		}

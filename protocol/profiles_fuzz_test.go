@@ -20,7 +20,7 @@ func fuzzProfile(t *testing.T, framing Framing, data []byte, cut, maxFrame uint1
 	fuzzFraming(t, framing, data, cut, maxFrame, same)
 	for _, dir := range []Dir{C2S, S2C} {
 		for _, f := range run(t, NewFramer(framing, max), max, true, data) {
-			ClassifyAs(framing, []byte(f.Data), dir, nil)
+			sameInto(t, framing, []byte(f.Data), dir)
 			if p := ProfileOf(framing); p.View != nil && f.Err == "" {
 				if v, err := p.View(nil, []byte(f.Data)); err == nil && !json.Valid(v) {
 					t.Fatalf("view of %q is not JSON: %s", f.Data, v)

@@ -196,9 +196,24 @@ func TestClassifyProfiles(t *testing.T) {
 		{FramingLines, S2C, `{"request_id":4,"error":"property not found"}`, KindResponse, "", "4", true, false},
 	} {
 		info := ClassifyAs(tc.f, []byte(tc.in), tc.dir, nil)
+		sameInto(t, tc.f, []byte(tc.in), tc.dir)
 		if info.Kind != tc.kind || string(info.Method) != tc.method || string(info.ID) != tc.id || info.IsError != tc.isErr || info.Continues != tc.more {
 			t.Errorf("%s %s %q: %+v", tc.f, tc.dir, tc.in, info)
 		}
+	}
+}
+
+// sameInto fails t unless ClassifyInto, into an Info that holds another
+// frame's, says what ClassifyAs says of data.
+func sameInto(t *testing.T, f Framing, data []byte, dir Dir) {
+	t.Helper()
+	want := ClassifyAs(f, data, dir, nil)
+	got := Info{Kind: KindOther, ID: []byte("7"), Method: []byte("m"), IsError: true, Continues: true, Err: "stale"}
+	ClassifyInto(f, data, dir, nil, &got)
+	if got.Kind != want.Kind || string(got.ID) != string(want.ID) || (got.ID == nil) != (want.ID == nil) ||
+		string(got.Method) != string(want.Method) || (got.Method == nil) != (want.Method == nil) ||
+		got.IsError != want.IsError || got.Continues != want.Continues || got.Err != want.Err {
+		t.Fatalf("%s %s %q: ClassifyInto %+v, ClassifyAs %+v", f, dir, data, got, want)
 	}
 }
 

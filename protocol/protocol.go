@@ -5,7 +5,7 @@
 // Typical use, one Framer per connection and direction:
 //
 //	f := protocol.NewFramer(protocol.FramingAuto, protocol.DefaultMaxFrame)
-//	f.Feed(chunk, func(fr protocol.Frame) {
+//	f.Feed(chunk, func(fr *protocol.Frame) {
 //		info := protocol.Classify(fr.Data, protocol.DefaultIDFields)
 //		...
 //	})
@@ -139,15 +139,21 @@ type Frame struct {
 // feed chunks as they are read; one read may hold half a frame or many.
 type Framer interface {
 	// Feed consumes the next chunk and calls emit for every frame it
-	// completes, in order. Frame.Data may alias chunk, so the caller must
-	// not modify chunk while the frames are in use; the framer itself keeps
-	// no reference to chunk once Feed returns (what it holds of a partial
-	// frame is a copy), so the caller may then reuse it. Frames are valid
-	// until the next call to the framer.
-	Feed(chunk []byte, emit func(Frame))
+	// completes, in order. The *Frame is the framer's own, valid until emit
+	// returns: a receiver that keeps the frame copies it (*f), and never
+	// writes through the pointer. Frame.Data may alias chunk, so the caller
+	// must not modify chunk while the frames are in use; the framer itself
+	// keeps no reference to chunk once Feed returns (what it holds of a
+	// partial frame is a copy), so the caller may then reuse it. A frame's
+	// Data is valid until the next call to the framer.
+	//
+	// Framing returns the same value from before a Feed's first emit to
+	// the end of that Feed (an auto framer decides before it emits), so a
+	// receiver may ask once per call.
+	Feed(chunk []byte, emit func(*Frame))
 	// Flush emits what is left of a partial frame at the end of the stream,
-	// with a reason in Err.
-	Flush(emit func(Frame))
+	// with a reason in Err; emit and Framing are as for Feed.
+	Flush(emit func(*Frame))
 	// Reset discards a partial frame after a gap in the stream (bytes the
 	// observer never saw); framing resynchronises at the next frame.
 	Reset()

@@ -2,12 +2,13 @@ package protocol
 
 // rawFramer passes each chunk through as one frame, aliasing the chunk.
 type rawFramer struct {
+	out outFrame // the frame being emitted
 	max int
 	w   whole // classifies a chunk over the cap
 }
 
 // Feed implements Framer.
-func (r *rawFramer) Feed(chunk []byte, emit func(Frame)) {
+func (r *rawFramer) Feed(chunk []byte, emit func(*Frame)) {
 	if len(chunk) == 0 {
 		return
 	}
@@ -15,11 +16,11 @@ func (r *rawFramer) Feed(chunk []byte, emit func(Frame)) {
 	if f.Truncated {
 		f.Whole = r.w.of(chunk)
 	}
-	emit(f)
+	r.out.emit(emit, f)
 }
 
 // Flush implements Framer; a raw framer holds nothing back.
-func (r *rawFramer) Flush(func(Frame)) {}
+func (r *rawFramer) Flush(func(*Frame)) {}
 
 // Reset implements Framer; a raw framer holds nothing back.
 func (r *rawFramer) Reset() {}

@@ -6,7 +6,7 @@ func TestRawFrames(t *testing.T) {
 	f := NewFramer(FramingRaw, 4)
 	a, b := []byte("ab\ncd"), []byte("xy")
 	var frames []Frame
-	emit := func(x Frame) { frames = append(frames, x) }
+	emit := func(xp *Frame) { x := *xp; frames = append(frames, x) }
 	f.Feed(a, emit)
 	f.Feed(nil, emit)
 	f.Feed(b, emit)

@@ -16,7 +16,7 @@ type respFramer struct {
 }
 
 // Feed implements Framer.
-func (r *respFramer) Feed(chunk []byte, emit func(Frame)) {
+func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &r.g
 	if g.broken != "" {
 		g.raw(chunk, emit)
@@ -139,7 +139,7 @@ func respInt(p []byte) (int64, bool) {
 }
 
 // Flush implements Framer.
-func (r *respFramer) Flush(emit func(Frame)) {
+func (r *respFramer) Flush(emit func(*Frame)) {
 	r.g.flush(errMidFrame, emit)
 	r.need, r.skip, r.hdrN = 0, 0, 0
 }

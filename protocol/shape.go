@@ -121,54 +121,72 @@ func str(tok []byte) []byte {
 
 // info decides the kind from the members seen.
 func (s *shape) info(data []byte) Info {
+	var i Info
+	s.infoInto(data, &i)
+	return i
+}
+
+// infoInto is info into *out, which it overwrites whole.
+func (s *shape) infoInto(data []byte, out *Info) {
 	id, success := s.get(data, tokID), s.get(data, tokSuccess)
 	switch string(str(s.get(data, tokType))) { // DAP
 	case "request":
 		if c, seq := str(s.get(data, tokCommand)), s.get(data, tokSeq); c != nil && seq != nil {
-			return Info{Kind: KindRequest, ID: seq, Method: c}
+			*out = Info{Kind: KindRequest, ID: seq, Method: c}
+			return
 		}
 	case "response":
 		if rs := s.get(data, tokRequestSeq); rs != nil {
-			return Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
+			*out = Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
+			return
 		}
 	case "event":
 		if e := str(s.get(data, tokEvent)); e != nil {
-			return Info{Kind: KindNotification, Method: e}
+			*out = Info{Kind: KindNotification, Method: e}
+			return
 		}
 	}
 	if s.flags&hasQMP != 0 {
-		return Info{Kind: KindNotification, Method: qmpMethod}
+		*out = Info{Kind: KindNotification, Method: qmpMethod}
+		return
 	}
 	for _, k := range [...]int{tokMethod, tokExecute} {
 		if m := str(s.get(data, k)); m != nil {
 			if id != nil {
-				return Info{Kind: KindRequest, ID: id, Method: m}
+				*out = Info{Kind: KindRequest, ID: id, Method: m}
+				return
 			}
-			return Info{Kind: KindNotification, Method: m}
+			*out = Info{Kind: KindNotification, Method: m}
+			return
 		}
 	}
 	if c := s.get(data, tokCommand); id != nil && len(c) > 0 && c[0] == '[' {
 		// mpv's JSON IPC: {"command":["name",…],"request_id":N}.
-		return Info{Kind: KindRequest, ID: id, Method: firstString(c)}
+		*out = Info{Kind: KindRequest, ID: id, Method: firstString(c)}
+		return
 	}
 	failed := s.flags&hasError != 0 || (success != nil && string(success) != "true")
 	if string(s.get(data, tokError)) == `"success"` {
 		failed = false // mpv's reply: {"error":"success","request_id":N}
 	}
 	if id != nil && (s.flags&(hasResult|hasReturn|hasError) != 0 || success != nil) {
-		return Info{Kind: KindResponse, ID: id, IsError: failed}
+		*out = Info{Kind: KindResponse, ID: id, IsError: failed}
+		return
 	}
 	if e := str(s.get(data, tokEvent)); e != nil {
-		return Info{Kind: KindNotification, Method: e}
+		*out = Info{Kind: KindNotification, Method: e}
+		return
 	}
 	if a := str(s.get(data, tokAction)); a != nil && id == nil {
-		return Info{Kind: KindNotification, Method: a}
+		*out = Info{Kind: KindNotification, Method: a}
+		return
 	}
 	if id == nil && (s.members == 0 || success != nil || s.flags&(hasError|hasMessage|hasStack) != 0) {
 		// The seed's rejected promise: the error object, without rid.
-		return Info{Kind: KindResponse, IsError: failed || s.members == 0 || s.flags&(hasMessage|hasStack) != 0}
+		*out = Info{Kind: KindResponse, IsError: failed || s.members == 0 || s.flags&(hasMessage|hasStack) != 0}
+		return
 	}
-	return Info{Kind: KindOther}
+	*out = Info{Kind: KindOther}
 }
 
 // firstString returns the contents of the first element of array token a

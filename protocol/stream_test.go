@@ -11,7 +11,8 @@ import (
 // Whole says ("-" when it has none).
 func wholes(f Framer, chunks ...[]byte) []string {
 	var out []string
-	emit := func(fr Frame) {
+	emit := func(frp *Frame) {
+		fr := *frp
 		if fr.Whole == nil {
 			out = append(out, "-")
 			return

@@ -7,6 +7,7 @@ import "bytes"
 // gathered into a buffer of at most max bytes; after a gap the framer skips
 // to the next NUL.
 type nulFramer struct {
+	out      outFrame // the frame being emitted
 	max      int
 	buf      []byte
 	size     int
@@ -15,7 +16,7 @@ type nulFramer struct {
 }
 
 // Feed implements Framer.
-func (n *nulFramer) Feed(chunk []byte, emit func(Frame)) {
+func (n *nulFramer) Feed(chunk []byte, emit func(*Frame)) {
 	for len(chunk) > 0 {
 		i := bytes.IndexByte(chunk, 0)
 		if i < 0 {
@@ -36,14 +37,14 @@ func (n *nulFramer) Feed(chunk []byte, emit func(Frame)) {
 		case n.size == 0:
 			wire := n.lead + i + 1
 			n.lead = 0
-			emit(Frame{Data: capped(part, n.max), Size: i, Wire: wire, Truncated: i > n.max})
+			n.out.emit(emit, Frame{Data: capped(part, n.max), Size: i, Wire: wire, Truncated: i > n.max})
 		default:
 			n.buf = appendCap(n.buf, part, n.max)
 			size := n.size + i
 			data := n.buf
 			wire := n.lead + size + 1
 			n.buf, n.size, n.lead = nil, 0, 0
-			emit(Frame{Data: capped(data, min(size, n.max)), Size: size, Wire: wire, Truncated: size > n.max})
+			n.out.emit(emit, Frame{Data: capped(data, min(size, n.max)), Size: size, Wire: wire, Truncated: size > n.max})
 			if cap(data) <= keepBuf {
 				n.buf = data[:0]
 			}
@@ -52,9 +53,9 @@ func (n *nulFramer) Feed(chunk []byte, emit func(Frame)) {
 }
 
 // Flush implements Framer.
-func (n *nulFramer) Flush(emit func(Frame)) {
+func (n *nulFramer) Flush(emit func(*Frame)) {
 	if n.size > 0 {
-		emit(Frame{Data: capped(n.buf, min(n.size, n.max)), Size: n.size, Wire: n.lead + n.size, Truncated: n.size > n.max, Err: errMidFrame})
+		n.out.emit(emit, Frame{Data: capped(n.buf, min(n.size, n.max)), Size: n.size, Wire: n.lead + n.size, Truncated: n.size > n.max, Err: errMidFrame})
 	}
 	n.buf, n.size, n.lead, n.skipping = nil, 0, 0, false
 }

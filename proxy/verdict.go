@@ -72,7 +72,7 @@ type framed struct {
 
 // frame handles one whole frame, the next f.Wire bytes of held (less what
 // was owed: the start of an oversized frame, already forwarded).
-func (f *framed) frame(fr protocol.Frame) {
+func (f *framed) frame(fr *protocol.Frame) {
 	if f.err != nil {
 		return
 	}
@@ -83,7 +83,7 @@ func (f *framed) frame(fr protocol.Frame) {
 	s.owed = 0
 	var v Verdict
 	if s.verdict != nil && !owed {
-		v = s.verdict(wire, fr)
+		v = s.verdict(wire, *fr)
 	}
 	if v.plain() {
 		f.end += n

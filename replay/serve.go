@@ -174,7 +174,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 	buf := make([]byte, 64<<10)
 	for !c.closed {
 		n, err := nc.Read(buf)
-		f.Feed(buf[:n], func(fr protocol.Frame) {
+		f.Feed(buf[:n], func(fr *protocol.Frame) {
 			if !c.closed {
 				c.handle(ctx, append([]byte(nil), fr.Data...))
 			}
