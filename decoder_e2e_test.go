@@ -206,7 +206,14 @@ func TestDecoderResumes(t *testing.T) {
 	out, _ := showRun(t, "show", "--dump", file)
 	for id := last; id <= last+3; id++ {
 		if !strings.Contains(out, fmt.Sprintf(`"id":%d,"method":"echo","status":"ok"`, id)) {
-			t.Errorf("call %d not paired ok after the decoder resumed", id)
+			// What the dump says of it, for the next reader of a failure.
+			var said []string
+			for line := range strings.Lines(out) {
+				if strings.Contains(line, fmt.Sprintf(`"id":%d,`, id)) || strings.Contains(line, `"type":"gap"`) {
+					said = append(said, line)
+				}
+			}
+			t.Errorf("call %d not paired ok after the decoder resumed (last recorded whole: %d); the dump's lines of it and its gaps:\n%s", id, last, strings.Join(said, ""))
 		}
 	}
 	if !strings.Contains(out, `"type":"gap"`) {
