@@ -22,7 +22,6 @@ func (s *Store) compact() {
 	if b.max <= 0 || len(s.accs) < max(b.next, 2*b.max) {
 		return
 	}
-	s.tx.overCount() // the rows stored as with eviction record by record (evict.go)
 	used := make([]bool, len(s.accs))
 	for seq := s.rows.first; seq < s.rows.next; seq++ {
 		used[s.rows.at(seq).conn] = true

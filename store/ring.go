@@ -94,25 +94,6 @@ func (r *ring[T]) drop() {
 	}
 }
 
-// run returns the slots of the values from seq on, which must be held, up
-// to seq to (exclusive) or the end of seq's block, whichever comes first.
-func (r *ring[T]) run(seq, to uint64) []T {
-	blk := r.blocks[(seq>>ringBlockBits)&uint64(len(r.blocks)-1)]
-	i := seq & (ringBlock - 1)
-	return blk[i:min(i+(to-seq), ringBlock)]
-}
-
-// dropTo drops the values before seq first, which must be held or next,
-// as drop does each.
-func (r *ring[T]) dropTo(first uint64) {
-	r.first = first
-	for r.bfirst < first>>ringBlockBits {
-		i := r.bfirst & uint64(len(r.blocks)-1)
-		r.spare, r.blocks[i] = r.blocks[i], nil
-		r.bfirst++
-	}
-}
-
 // reset drops every value and the blocks; sequence numbers continue.
 func (r *ring[T]) reset() {
 	r.blocks, r.spare, r.tail = nil, nil, nil

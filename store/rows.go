@@ -30,8 +30,8 @@ func (tx *Tx) Intern(method []byte) string {
 // ignores r.Seq, which the caller sets.
 func (tx *Tx) AddRow(r *Row) uint64 {
 	s := tx.s
-	if s.rows.len() >= s.countCap {
-		tx.evictRowsTo(s.rows.next - uint64(s.maxMessages))
+	for s.rows.len() >= s.maxMessages {
+		tx.evictRow()
 	}
 	c := tx.conn(r.Conn)
 	var gm, cm *methodAcc
@@ -128,14 +128,7 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	}
 	respAt := s.stamp(&resp.At)
 	utc := s.lastT.utc
-	var r *rowRec
-	if s.rows.has(row) {
-		r = s.rows.at(row)
-		if max := uint64(s.maxMessages); s.rows.next-row > max || s.msgs.len() > s.maxMessages && r.oldest < s.msgs.next-max {
-			r = tx.rec(row) // tx.rec inline: a row that may be beyond the count bound
-		}
-	}
-	if r == nil {
+	if !s.rows.has(row) {
 		g, ok := s.gone[row]
 		if !ok {
 			return
@@ -146,6 +139,7 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 		tx.changed = true
 		return
 	}
+	r := s.rows.at(row)
 	c, gm, cm := s.accsOf(r)
 	if r.status == protocol.StatusPending && st == protocol.StatusOK {
 		pend(c, gm, cm, -1)
@@ -178,7 +172,6 @@ func latency(req, resp int64) time.Duration {
 // the statistics change.
 func (tx *Tx) SetStatus(row uint64, st protocol.Status) {
 	s := tx.s
-	tx.settle(row)
 	if !s.rows.has(row) {
 		g, ok := s.gone[row]
 		if !ok || st == protocol.StatusPending {
@@ -203,7 +196,6 @@ func (tx *Tx) SetStatus(row uint64, st protocol.Status) {
 // SetDuplicate marks a row as a request whose id was already in flight.
 func (tx *Tx) SetDuplicate(row uint64) {
 	s := tx.s
-	tx.settle(row)
 	if !s.rows.has(row) {
 		return
 	}
@@ -220,7 +212,6 @@ func (tx *Tx) SetDuplicate(row uint64) {
 // count it as an error. Mark a pending row before SetStatus gives it up.
 func (tx *Tx) SetGap(row uint64) {
 	s := tx.s
-	tx.settle(row)
 	if !s.rows.has(row) {
 		if g, ok := s.gone[row]; ok {
 			g.gap = true
@@ -251,7 +242,6 @@ func (tx *Tx) SetDropped(events, bytes uint64) {
 // for use inside Update.
 func (tx *Tx) Row(seq uint64) (Row, bool) {
 	s := tx.s
-	tx.settle(seq)
 	if !s.rows.has(seq) {
 		return Row{}, false
 	}

@@ -17,7 +17,6 @@ type Store struct {
 	gen atomic.Uint64
 
 	maxMessages int
-	countCap    int // what the rings may hold within an Update (evict.go)
 	maxBytes    int64
 
 	// The records, and what they refer to by number (see record.go).
@@ -78,7 +77,6 @@ func New(cfg Config) *Store {
 	if s.maxBytes <= 0 {
 		s.maxBytes = DefaultMaxBytes
 	}
-	s.countCap = capOf(s.maxMessages)
 	s.arena = newArena(s.maxBytes)
 	s.clock = clockFrom(s.epoch)
 	s.lastT.at = noTime // of the zero time
@@ -101,9 +99,6 @@ func (s *Store) Update(fn func(tx *Tx)) {
 	tx := &s.tx
 	tx.changed = false
 	fn(tx)
-	if s.msgs.len() > s.maxMessages || s.rows.len() > s.maxMessages {
-		tx.overCount()
-	}
 	if s.nlats > 0 {
 		s.flushLatencies()
 	}
@@ -193,12 +188,11 @@ func (tx *Tx) CloseConn(id uint64, at time.Time, err string) {
 // reasons are interned (beyond 4096 distinct ones they read back as
 // "(reason table full)"); m.At reads back equal, in UTC if it was, in local
 // time otherwise. The oldest messages (and rows that refer to them) are
-// evicted to stay within the bounds (by count at the end of the Update, see
-// evict.go).
+// evicted to stay within the bounds.
 func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	s := tx.s
-	if s.msgs.len() >= s.countCap {
-		tx.evictMessagesTo(s.msgs.next - uint64(s.maxMessages))
+	for s.msgs.len() >= s.maxMessages {
+		tx.evictMessage()
 	}
 	data := m.Frame.Data
 	truncated := m.Frame.Truncated

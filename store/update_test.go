@@ -30,18 +30,17 @@ func snap(s *Store) snapshot {
 	return sn
 }
 
-// TestBatchedEvictionMatchesOneByOne: a store fed many messages and rows in
-// one Update (more than the bound and its batch, so eviction runs within the
-// Update and at its end) ends as one fed the same an Update at a time, where
-// each record added evicts the oldest: same bounds, totals, statistics
-// (of rows answered, given up and marked after they would have been
-// evicted), rows and messages.
-func TestBatchedEvictionMatchesOneByOne(t *testing.T) {
+// TestOneUpdateMatchesMany: a store fed many messages and rows in one
+// Update (more than its bound, so eviction runs within the Update, and the
+// latencies it counts at the Update's end pile up) ends as one fed the same
+// an Update at a time: same bounds, totals, statistics (of rows answered,
+// given up and marked after they were evicted), rows and messages.
+func TestOneUpdateMatchesMany(t *testing.T) {
 	for _, cfg := range []Config{{MaxMessages: 100}, {MaxMessages: 7}, {MaxMessages: 100, MaxBytes: 40 << 10}} {
 		t.Run(fmt.Sprint(cfg.MaxMessages, cfg.MaxBytes), func(t *testing.T) {
 			// ops are the calls, each on the rows the ones before returned.
 			var ops []func(tx *Tx, rows []uint64) []uint64
-			for i := range 3 * evictBatch {
+			for i := range 3 * ringBlock {
 				at := ms(i)
 				ops = append(ops, func(tx *Tx, rows []uint64) []uint64 {
 					m := newMsg(uint64(1+i%3), protocol.C2S, at, fmt.Sprintf(`{"id":%d,"method":"m%d"}`, i, i%5))
@@ -84,6 +83,9 @@ func TestBatchedEvictionMatchesOneByOne(t *testing.T) {
 			a, b := snap(one), snap(all)
 			if len(a.Rows) == 0 || a.Totals.Evicted == 0 {
 				t.Fatalf("nothing stored or nothing evicted: %+v", a.Totals)
+			}
+			if a.Totals.Latency.Count == 0 {
+				t.Error("no latency counted")
 			}
 			if !reflect.DeepEqual(a, b) {
 				t.Errorf("one Update per call:\n%+v\nall in one Update:\n%+v", a.Totals, b.Totals)
