@@ -32,6 +32,7 @@ func (s *Server) stream(v *viewer) {
 		v.mu.Unlock()
 		if !s.closed {
 			s.viewers[v] = true
+			s.attached.Store(int32(len(s.viewers)))
 		}
 		s.mu.Unlock()
 	})

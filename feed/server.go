@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sockscope/capture"
@@ -55,9 +56,12 @@ type Server struct {
 
 	mu      sync.Mutex
 	viewers map[*viewer]bool // attached
-	scratch []byte           // the record being encoded, under mu
-	all     sync.WaitGroup   // the connections' goroutines
-	closed  bool
+	// attached is len(viewers), read without mu: with no viewer, the
+	// observer's calls cost an atomic load, not a lock and a closure.
+	attached atomic.Int32
+	scratch  []byte         // the record being encoded, under mu
+	all      sync.WaitGroup // the connections' goroutines
+	closed   bool
 }
 
 // Listen publishes a feed at cfg.Path (mode 0600, in a directory only the
@@ -173,6 +177,7 @@ func (s *Server) serveViewer(ctx context.Context, c net.Conn) {
 		<-v.done
 		s.mu.Lock()
 		delete(s.viewers, v)
+		s.attached.Store(int32(len(s.viewers)))
 		s.mu.Unlock()
 	}()
 	b, _ := json.Marshal(s.hello())

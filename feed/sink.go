@@ -11,7 +11,9 @@ import (
 
 // Sink returns the feed as an output of the observer: each record is
 // encoded once and queued for every attached viewer. With no viewer
-// attached it costs a lock.
+// attached it costs an atomic load. (A viewer attaches at a point of the
+// store, Watch, which no Update spans: the observer calls its sinks inside
+// its Updates, so a record is either in a viewer's history or sent live.)
 func (s *Server) Sink() observe.Sink { return sink{s} }
 
 // sink is a Server as an observe.Sink.
@@ -19,6 +21,9 @@ type sink struct{ s *Server }
 
 // Open implements observe.Sink.
 func (k sink) Open(conn uint64, at time.Time, p *event.Peer) {
+	if k.s.attached.Load() == 0 {
+		return
+	}
 	k.s.each(func() []byte {
 		return session.AppendRecord(k.s.scratch[:0], session.Record{Type: session.TypeOpen, Conn: conn, At: at,
 			Client: p.Client, Listen: p.Listen, Upstream: p.Upstream, PID: p.PID, UID: p.UID, Process: p.Process})
@@ -27,11 +32,17 @@ func (k sink) Open(conn uint64, at time.Time, p *event.Peer) {
 
 // Frame implements observe.Sink.
 func (k sink) Frame(m *protocol.Message, framing protocol.Framing) {
+	if k.s.attached.Load() == 0 {
+		return
+	}
 	k.s.each(func() []byte { return appendMessage(k.s.scratch[:0], m, framing) }, true, gapKey{m.Conn, m.Dir}, int64(m.Frame.Wire))
 }
 
 // Gap implements observe.Sink.
 func (k sink) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
+	if k.s.attached.Load() == 0 {
+		return
+	}
 	k.s.each(func() []byte {
 		return session.AppendRecord(k.s.scratch[:0], session.Record{Type: session.TypeGap, Conn: conn, Dir: dir, At: at, Bytes: n})
 	}, true, gapKey{conn, dir}, n)
@@ -39,6 +50,9 @@ func (k sink) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 
 // Close implements observe.Sink.
 func (k sink) Close(conn uint64, at time.Time, err string) {
+	if k.s.attached.Load() == 0 {
+		return
+	}
 	k.s.each(func() []byte {
 		return session.AppendRecord(k.s.scratch[:0], session.Record{Type: session.TypeClose, Conn: conn, At: at, Err: err})
 	}, false, gapKey{}, 0)
