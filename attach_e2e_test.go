@@ -131,9 +131,8 @@ func (tm *term) rowsWith(what string, want map[string]string) {
 // its injected, answered row.
 func (tm *term) resend() {
 	tm.t.Helper()
-	tm.keys("/")
-	tm.typeText("method:echo")
-	tm.keys("Enter", "g", "R")
+	tm.filter("method:echo")
+	tm.keys("g", "R")
 	tm.waitText("the resend confirmation", "resend echo")
 	tm.keys("y")
 	tm.waitText("the resend's result", "sent")
@@ -144,9 +143,7 @@ func (tm *term) resend() {
 		}
 		return nil
 	})
-	tm.keys("/")
-	tm.typeText("is:injected")
-	tm.keys("Enter")
+	tm.filter("is:injected")
 	tm.waitScreen("the resent echo, injected and answered", func(s string) error {
 		if r := rowOf(listRows(s), "echo"); r == nil || !has(r, "inj") || !has(r, "ok") {
 			return fmt.Errorf("no injected ok echo row")
@@ -265,9 +262,7 @@ func TestAttachWrapped(t *testing.T) {
 	c.rowsWith("the resumed UI live again", map[string]string{"resumed": "error"})
 	// The marker is where the skipped events were, among the burst's rows:
 	// with only the rows from before the burst listed, it is below them.
-	c.keys("/")
-	c.typeText("method:nosuch")
-	c.keys("Enter")
+	c.filter("method:nosuch")
 	c.waitText("the skipped marker in the list", "events skipped here (conn #1)")
 	c.keys("q")
 	c.exitStatus()

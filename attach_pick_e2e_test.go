@@ -111,9 +111,7 @@ func TestAttachAll(t *testing.T) {
 	a.resend()
 	two.cl.call("echo", `{"after":"resend"}`)
 	one.cl.call("echo", `{"after":"resend"}`)
-	a.keys("/")
-	a.typeText("is:injected")
-	a.keys("Enter")
+	a.filter("is:injected")
 	a.waitScreen("the injected echo on instance two's connection", func(s string) error {
 		if c := connOf(s, "echo"); c != c2 {
 			return fmt.Errorf("the injected echo is on #%s, instance two's connection is #%s", c, c2)

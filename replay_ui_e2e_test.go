@@ -58,9 +58,7 @@ func TestReplayUIInTerminal(t *testing.T) {
 		t.Errorf("the status bar does not name the replay:\n%s", s)
 	}
 
-	tm.keys("/")
-	tm.typeText("status:differs")
-	tm.keys("Enter")
+	tm.filter("status:differs")
 	tm.waitScreen("status:differs listing the 21 adds", func(s string) error {
 		if !strings.Contains(s, "21 of ") {
 			return fmt.Errorf("no '21 of' in the list title")

@@ -35,9 +35,7 @@ func TestShowBigFileInTerminal(t *testing.T) {
 		}
 		return nil
 	})
-	tm.keys("/")
-	tm.typeText("needle-near-start")
-	tm.keys("Enter")
+	tm.filter("needle-near-start")
 	tm.waitScreen("the request with the needle", func(s string) error {
 		if rows := listRows(s); len(rows) != 1 || strings.Contains(s, "indexing") {
 			return fmt.Errorf("%d rows, want 1 once indexed", len(rows))

@@ -32,9 +32,8 @@ func TestUIInTerminalInject(t *testing.T) {
 
 	// Only the strict client's adds (the dial probe above was a connection
 	// too), the oldest first.
-	tm.keys("/")
-	tm.typeText("method:add conn:node")
-	tm.keys("Enter", "g")
+	tm.filter("method:add conn:node")
+	tm.keys("g")
 	for i := range 3 {
 		tm.keys("R")
 		tm.waitScreen("the resend confirmation", func(s string) error {
@@ -73,9 +72,8 @@ func TestUIInTerminalInject(t *testing.T) {
 		}
 		return nil
 	})
-	tm.keys("/")
-	tm.typeText("is:injected")
-	tm.keys("Enter", "G")
+	tm.filter("is:injected")
+	tm.keys("G")
 	tm.waitScreen("five injected, answered adds", func(s string) error {
 		n := 0
 		for _, r := range listRows(s) {

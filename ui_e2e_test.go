@@ -113,6 +113,19 @@ func (tm *term) waitText(what, want string) string {
 	})
 }
 
+// filter opens the filter line, types text and applies it, each once the
+// screen shows the step before: keys sent before the line is open go to
+// the list (on a loaded machine "/is:injected" opened the compose pane at
+// its "n").
+func (tm *term) filter(text string) {
+	tm.t.Helper()
+	tm.keys("/")
+	tm.waitText("the filter line open", "/▏")
+	tm.typeText(text)
+	tm.waitText("the filter typed", "/"+text+"▏")
+	tm.keys("Enter")
+}
+
 // exitRE is the line the wrapping shell prints when the program exits.
 var exitRE = regexp.MustCompile(`\[exit (\d+)\]`)
 
@@ -265,9 +278,7 @@ func TestUIInTerminalNodeSeed(t *testing.T) {
 		return nil
 	})
 
-	tm.keys("/")
-	tm.typeText("method:add")
-	tm.keys("Enter")
+	tm.filter("method:add")
 	tm.waitScreen("only the add row, under the filter", func(s string) error {
 		if !strings.Contains(s, "filter: method:add") {
 			return fmt.Errorf("the filter is not shown")
