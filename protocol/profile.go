@@ -69,17 +69,9 @@ func ProfileOf(f Framing) *Profile {
 // ClassifyAs classifies a frame cut with framing f that travelled in dir.
 // The JSON framings (and an undecided stream) use Classify.
 func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
-	switch f {
-	case FramingHTTP:
-		return classifyHTTP(data, dir, idFields)
-	case FramingRESP:
-		return classifyRESP(data, dir, idFields)
-	case FramingMsgpack:
-		return classifyMsgpack(data, dir, idFields)
-	case FramingVarlink:
-		return classifyVarlink(data)
-	}
-	return Classify(data, idFields)
+	var info Info
+	ClassifyInto(f, data, dir, idFields, &info)
+	return info
 }
 
 // ClassifyInto is ClassifyAs into *info, which it overwrites whole. It
@@ -87,8 +79,14 @@ func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
 // into the message it stores).
 func ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info) {
 	switch f {
-	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
-		*info = ClassifyAs(f, data, dir, idFields)
+	case FramingHTTP:
+		*info = classifyHTTP(data, dir, idFields)
+	case FramingRESP:
+		*info = classifyRESP(data, dir, idFields)
+	case FramingMsgpack:
+		*info = classifyMsgpack(data, dir, idFields)
+	case FramingVarlink:
+		*info = classifyVarlink(data)
 	default:
 		classifyInto(data, idFields, info)
 	}
