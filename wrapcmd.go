@@ -84,7 +84,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 	defer ch.Kill() // the child never outlives sockscope
 	fwd, stopFwd := context.WithCancel(context.Background())
 	defer stopFwd()
-	go ch.ForwardSignals(fwd)
+	ch.ForwardSignals(fwd)
 
 	run, stop := context.WithCancel(context.Background())
 	defer stop()

@@ -49,21 +49,26 @@ var Forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 
 // ForwardSignals passes SIGINT, SIGTERM and SIGHUP sent to sockscope on to
 // the child, until ctx is done or the child exits; sockscope itself goes on
-// until the child has exited.
+// until the child has exited. It takes the signals before it returns (a
+// goroutine passes them on), so that one sent as soon as the child has
+// said something through sockscope reaches the child, not sockscope's
+// default action.
 func (ch *Child) ForwardSignals(ctx context.Context) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, Forwarded...)
-	defer signal.Stop(sigs)
-	for {
-		select {
-		case s := <-sigs:
-			ch.cmd.Process.Signal(s)
-		case <-ch.exited:
-			return
-		case <-ctx.Done():
-			return
+	go func() {
+		defer signal.Stop(sigs)
+		for {
+			select {
+			case s := <-sigs:
+				ch.cmd.Process.Signal(s)
+			case <-ch.exited:
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
-	}
+	}()
 }
 
 // Kill kills the child's process group, if the child still runs.

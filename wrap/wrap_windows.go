@@ -47,14 +47,8 @@ func signalOf(*os.ProcessState) os.Signal { return nil }
 // attached to it, the child included.
 var Forwarded []os.Signal
 
-// ForwardSignals waits until the child exits or ctx is done: there is
-// nothing to forward on Windows.
-func (ch *Child) ForwardSignals(ctx context.Context) {
-	select {
-	case <-ch.exited:
-	case <-ctx.Done():
-	}
-}
+// ForwardSignals does nothing: there is nothing to forward on Windows.
+func (ch *Child) ForwardSignals(context.Context) {}
 
 // Kill ends the child (and what it started, through the Job object).
 func (ch *Child) Kill() {
