@@ -186,6 +186,11 @@ func TestDecoderResumes(t *testing.T) {
 	// what comes (a call's reply, once in CI), as it should.
 	id := 100000
 	var out string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("show --dump of the recording, as last read:\n%s", out)
+		}
+	})
 	eventually(t, "three calls in a row paired after the decoder resumed", func() bool {
 		id++
 		call(t, c, r, id)
