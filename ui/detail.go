@@ -100,10 +100,10 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 	}
 	sameSel := k.seq == m.key.seq && k.raw == m.key.raw
 	// A held frame waits for the user: it is shown at once.
-	if following && !sameSel && !isHeldSeq(seq) && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && time.Since(m.builtAt) < followEvery {
+	if following && !sameSel && !isHeldSeq(seq) && m.key.seq != 0 && k.raw == m.key.raw && m.cost > slowBuild && m.c.now().Sub(m.builtAt) < followEvery {
 		return m
 	}
-	start := time.Now()
+	start := m.c.now() // the model's clock: a test's fixed one never throttles
 	m.key = k
 	var lines []string
 	switch {
@@ -134,7 +134,8 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 			m.vp.SetYOffset(m.sections[sideResponse])
 		}
 	}
-	m.cost, m.builtAt = time.Since(start), time.Now()
+	m.builtAt = m.c.now()
+	m.cost = m.builtAt.Sub(start)
 	return m
 }
 

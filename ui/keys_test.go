@@ -406,7 +406,7 @@ func TestFollowThrottlesHeavyDetail(t *testing.T) {
 	st := demoStore(t)
 	m := newTestModel(t, st, 80, 24)
 	shown := m.detail.key.seq
-	m.detail.cost, m.detail.builtAt = 10*time.Millisecond, time.Now() // as if heavy, just built
+	m.detail.cost, m.detail.builtAt = 10*time.Millisecond, m.c.now() // as if heavy, just built
 	addRequests(st, 5)
 	m = update(t, m, tickMsg(t0))
 	if _, next := st.RowBounds(); m.list.sel != next-1 || m.detail.key.seq != shown {
@@ -415,12 +415,12 @@ func TestFollowThrottlesHeavyDetail(t *testing.T) {
 	if !strings.Contains(view(m), "#"+itoa(shown)+" ") {
 		t.Fatalf("the detail header does not name row #%d it shows", shown)
 	}
-	m.detail.builtAt = time.Now().Add(-time.Second)
+	m.detail.builtAt = m.c.now().Add(-time.Second)
 	m = update(t, m, tickMsg(t0))
 	if m.detail.key.seq != m.list.sel {
 		t.Fatalf("after %v the detail still shows %d, want %d", followEvery, m.detail.key.seq, m.list.sel)
 	}
-	m.detail.cost, m.detail.builtAt = 10*time.Millisecond, time.Now()
+	m.detail.cost, m.detail.builtAt = 10*time.Millisecond, m.c.now()
 	m = press(t, m, "k")
 	if m.detail.key.seq != m.list.sel {
 		t.Fatalf("moved by hand: the detail shows %d, want %d at once", m.detail.key.seq, m.list.sel)
