@@ -16,9 +16,11 @@ import (
 // nested values that hold only numbers and separators.
 func scanFast(data []byte, idFields []string, s *shape) bool {
 	s.idRank = len(idFields)
-	var idLens uint64 // as in scanObject
+	// Bit n%64 of idLens is set when an id field is n bytes long, so that
+	// most keys are known not to be one at a glance.
+	var idLens uint64
 	for _, f := range idFields {
-		idLens |= 1 << min(len(f), 63)
+		idLens |= 1 << (len(f) & 63)
 	}
 	i := 1
 	for {
@@ -29,11 +31,16 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 			return false // "{}" too: rare enough
 		}
 		k := i + 1
-		ke := stringEnd(data, k)
-		if ke < 0 {
+		// A short key is read as one word (kw), a longer one found by
+		// stringEnd (kw == 0; the empty key too, which notes nothing).
+		var n int
+		var kw uint64
+		if b, w := shortString(data, k); b < 64 {
+			n, kw = int(b>>3), keyWord(b, w)
+		} else if n = stringEnd(data, k) - k; n < 0 {
 			return false
 		}
-		i = ke + 1
+		i = k + n + 1
 		if i < len(data) && data[i] <= ' ' {
 			i = skipSpace(data, i)
 		}
@@ -50,34 +57,15 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 		start := i
 		switch data[i] {
 		case '"':
-			e := stringEnd(data, i+1)
-			if e < 0 {
+			if b, _ := shortString(data, i+1); b < 64 {
+				i += int(b>>3) + 2
+			} else if i = stringEnd(data, i+1) + 1; i <= 0 {
 				return false
 			}
-			i = e + 1
 		case '[':
-			// An array of numbers, literals and separators ends at the
-			// first byte that is none of those; else skipNested.
-			i++
-			for i+8 <= len(data) {
-				w := data[i : i+8 : i+8]
-				if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
-					break
-				}
-				i += 8
-			}
-			for i < len(data) && class[data[i]] >= clsSkip {
-				i++
-			}
-			if i < len(data) && data[i] == ']' {
-				i++
-				break
-			}
-			e, reason := skipNested(data, start, 1)
-			if reason != "" {
+			if i = skipArray(data, i); i < 0 {
 				return false
 			}
-			i = e
 		case '{':
 			e, reason := skipNested(data, start, 1)
 			if reason != "" {
@@ -92,11 +80,14 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 				return false
 			}
 		}
-		key := data[k:ke]
-		if idLens>>min(len(key), 63)&1 != 0 {
-			s.noteID(data, key, start, i, idFields)
+		if idLens>>(n&63)&1 != 0 {
+			s.noteID(data, data[k:k+n], start, i, idFields)
 		}
-		s.note(key, span{uint32(start), uint32(i)})
+		if kw != 0 {
+			s.noteWord(kw, span{uint32(start), uint32(i)})
+		} else {
+			s.note(data[k:k+n], span{uint32(start), uint32(i)})
+		}
 		if i < len(data) && data[i] <= ' ' {
 			i = skipSpace(data, i)
 		}
@@ -112,6 +103,33 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 			return false
 		}
 	}
+}
+
+// skipArray returns the offset after the array at data[i] == '[', a
+// member's value, or -1 if it is not JSON. An array of numbers, literals
+// and separators ends at the first byte that is none of those; others are
+// for skipNested.
+func skipArray(data []byte, i int) int {
+	start := i
+	i++
+	for i+8 <= len(data) {
+		w := data[i : i+8 : i+8]
+		if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(data) && class[data[i]] >= clsSkip {
+		i++
+	}
+	if i < len(data) && data[i] == ']' {
+		return i + 1
+	}
+	e, reason := skipNested(data, start, 1)
+	if reason != "" {
+		return -1
+	}
+	return e
 }
 
 // stringEnd returns the offset of the '"' that ends the string whose

@@ -14,6 +14,7 @@ const (
 	tokSuccess
 	tokError
 	nTok
+	tokNone = nTok // where keyTab's keys that set only a flag write
 )
 
 // Flags for top-level members whose presence is all that matters.
@@ -33,7 +34,7 @@ type span struct{ lo, hi uint32 }
 // shape holds what scanObject learnt; it is small, so that Classify's
 // frame stays cheap to clear.
 type shape struct {
-	tok     [nTok]span
+	tok     [nTok + 1]span
 	idRank  int // index in idFields of the id found, len(idFields) if none
 	members int
 	flags   uint8
