@@ -374,26 +374,40 @@ func skipNested(data []byte, i, depth int) (int, string) {
 	return i, errEnd
 }
 
-// validUTF8 is utf8.Valid, 32 then 16 ASCII bytes at a time, the last eight
-// to sixteen at once, until a byte that is not ASCII (most frames have
-// none): utf8.Valid goes byte by byte through a short frame's end.
+// validUTF8 is utf8.Valid, 32 then 16 ASCII bytes at a time, the last
+// eight to sixteen at once, until a byte that is not ASCII (most frames
+// have none): utf8.Valid goes byte by byte through a short frame's end.
 func validUTF8(p []byte) bool {
-	p = p[:len(p):len(p)]
-	for len(p) > 32 && (word(p)|word(p[8:])|word(p[16:])|word(p[24:]))&msb == 0 {
-		p = p[32:]
+	n := len(p)
+	q := p[:n:n]
+	for len(q) > 32 && (word(q)|word(q[8:])|word(q[16:])|word(q[24:]))&msb == 0 {
+		q = q[32:]
 	}
-	for len(p) > 16 && (word(p)|word(p[8:]))&msb == 0 {
-		p = p[16:]
+	for len(q) > 16 && (word(q)|word(q[8:]))&msb == 0 {
+		q = q[16:]
 	}
-	if n := len(p); n >= 8 && n <= 16 && (word(p)|word(p[n-8:]))&msb == 0 {
+	if m := len(q); m >= 8 && m <= 16 && (word(q)|word(q[m-8:]))&msb == 0 {
 		return true
 	}
-	return utf8.Valid(p)
+	// Fewer than eight bytes left: the last eight of p cover them.
+	if len(q) < 8 && n >= 8 && word(p[n-8:])&msb == 0 {
+		return true
+	}
+	return utf8.Valid(q)
 }
 
 func word(p []byte) uint64 { return binary.LittleEndian.Uint64(p) }
 
+// skipSpace returns the offset of the first byte at or after i that is no
+// JSON whitespace: a run of spaces is skipped eight bytes at a time.
 func skipSpace(data []byte, i int) int {
+	for i+8 <= len(data) {
+		n := bits.TrailingZeros64(word(data[i:i+8])^(' '*lsb)) >> 3 // leading spaces
+		i += n
+		if n < 8 {
+			break
+		}
+	}
 	for i < len(data) && class[data[i]] == clsSpace {
 		i++
 	}

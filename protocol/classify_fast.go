@@ -16,12 +16,7 @@ import (
 // nested values that hold only numbers and separators.
 func scanFast(data []byte, idFields []string, s *shape) bool {
 	s.idRank = len(idFields)
-	// Bit n%64 of idLens is set when an id field is n bytes long, so that
-	// most keys are known not to be one at a glance.
-	var idLens uint64
-	for _, f := range idFields {
-		idLens |= 1 << (len(f) & 63)
-	}
+	idLens := idLensOf(idFields)
 	i := 1
 	for {
 		if i < len(data) && data[i] <= ' ' {
@@ -132,15 +127,43 @@ func skipArray(data []byte, i int) int {
 	return e
 }
 
+// idLens of DefaultIDFields, which Classify is mostly given.
+var defaultIDLens = lensOf(DefaultIDFields)
+
+// idLensOf returns a set of lengths in which bit n%64 is set when one of
+// idFields is n bytes long, so that most keys are known not to be an id
+// field at a glance. DefaultIDFields' is computed once.
+func idLensOf(idFields []string) uint64 {
+	if len(idFields) == len(DefaultIDFields) && len(idFields) > 0 && &idFields[0] == &DefaultIDFields[0] {
+		return defaultIDLens
+	}
+	return lensOf(idFields)
+}
+
+func lensOf(fields []string) uint64 {
+	var lens uint64
+	for _, f := range fields {
+		lens |= 1 << (len(f) & 63)
+	}
+	return lens
+}
+
 // stringEnd returns the offset of the '"' that ends the string whose
 // contents start at data[j], or -1 if it has no end. It looks at eight
-// bytes at a time for the first '"' or '\\' while there are eight; at an
-// escape, or past 32 bytes, scanString goes on.
+// bytes at a time for the first '"' or '\\' (the last eight bytes of data
+// shifted when fewer are left); at an escape, or past 32 bytes,
+// scanString goes on.
 func stringEnd(data []byte, j int) int {
-	for end := j + 32; j+8 <= len(data) && j < end; j += 8 {
-		w := binary.LittleEndian.Uint64(data[j:])
-		q, e := w^('"'*lsb), w^('\\'*lsb)
-		if t := ((q-lsb)&^q | (e-lsb)&^e) & msb; t != 0 {
+	for end := j + 32; j < end && j < len(data) && len(data) >= 8; j += 8 {
+		var w uint64
+		if j+8 <= len(data) {
+			w = binary.LittleEndian.Uint64(data[j : j+8])
+		} else {
+			// The bytes before j shift out; the zeros shifted in are
+			// neither '"' nor '\\'.
+			w = binary.LittleEndian.Uint64(data[len(data)-8:]) >> ((j + 8 - len(data)) * 8)
+		}
+		if t := stops(w); t != 0 {
 			j += bits.TrailingZeros64(t) >> 3
 			if data[j] == '"' {
 				return j
