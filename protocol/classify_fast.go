@@ -16,7 +16,7 @@ import (
 // nested values that hold only numbers and separators.
 func scanFast(data []byte, idFields []string, s *shape) bool {
 	s.idRank = len(idFields)
-	idLens := idLensOf(idFields)
+	idLens, idWords := idLensOf(idFields)
 	i := 1
 	for {
 		if i < len(data) && data[i] <= ' ' {
@@ -76,7 +76,11 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 			}
 		}
 		if idLens>>(n&63)&1 != 0 {
-			s.noteID(data, data[k:k+n], start, i, idFields)
+			if kw != 0 && idWords != nil {
+				s.noteIDWord(idWords, kw, data, start, i)
+			} else {
+				s.noteID(data, data[k:k+n], start, i, idFields)
+			}
 		}
 		if kw != 0 {
 			s.noteWord(kw, span{uint32(start), uint32(i)})
@@ -127,17 +131,34 @@ func skipArray(data []byte, i int) int {
 	return e
 }
 
-// idLens of DefaultIDFields, which Classify is mostly given.
-var defaultIDLens = lensOf(DefaultIDFields)
+// The id lengths and words of DefaultIDFields, which Classify is mostly
+// given.
+var (
+	defaultIDLens  = lensOf(DefaultIDFields)
+	defaultIDWords = wordsOf(DefaultIDFields)
+)
 
 // idLensOf returns a set of lengths in which bit n%64 is set when one of
 // idFields is n bytes long, so that most keys are known not to be an id
-// field at a glance. DefaultIDFields' is computed once.
-func idLensOf(idFields []string) uint64 {
+// field at a glance, and for DefaultIDFields (computed once) the words of
+// the fields (see keyTab; 0 for a long one), else nil.
+func idLensOf(idFields []string) (uint64, []uint64) {
 	if len(idFields) == len(DefaultIDFields) && len(idFields) > 0 && &idFields[0] == &DefaultIDFields[0] {
-		return defaultIDLens
+		return defaultIDLens, defaultIDWords
 	}
-	return lensOf(idFields)
+	return lensOf(idFields), nil
+}
+
+func wordsOf(fields []string) []uint64 {
+	words := make([]uint64, len(fields))
+	for r, f := range fields {
+		if len(f) <= 7 {
+			var b [8]byte
+			copy(b[:], f)
+			words[r] = binary.LittleEndian.Uint64(b[:]) | uint64(len(f))<<56
+		}
+	}
+	return words
 }
 
 func lensOf(fields []string) uint64 {

@@ -52,6 +52,17 @@ func (s *shape) noteID(data, key []byte, lo, hi int, idFields []string) {
 	}
 }
 
+// noteIDWord is noteID for a short key whose word (see keyTab) is w, with
+// the words of idFields.
+func (s *shape) noteIDWord(words []uint64, w uint64, data []byte, lo, hi int) {
+	for r, f := range words[:s.idRank] {
+		if f == w && string(data[lo:hi]) != "null" {
+			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
+			return
+		}
+	}
+}
+
 // note records the top-level member whose key is key and whose value is at
 // sp. The key is told by its length first, then by comparisons the
 // compiler makes inline.
@@ -130,36 +141,24 @@ func (s *shape) info(data []byte) Info {
 // infoInto is info into *out, which it overwrites whole.
 func (s *shape) infoInto(data []byte, out *Info) {
 	id, success := s.get(data, tokID), s.get(data, tokSuccess)
-	switch string(str(s.get(data, tokType))) { // DAP
-	case "request":
-		if c, seq := str(s.get(data, tokCommand)), s.get(data, tokSeq); c != nil && seq != nil {
-			*out = Info{Kind: KindRequest, ID: seq, Method: c}
-			return
-		}
-	case "response":
-		if rs := s.get(data, tokRequestSeq); rs != nil {
-			*out = Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
-			return
-		}
-	case "event":
-		if e := str(s.get(data, tokEvent)); e != nil {
-			*out = Info{Kind: KindNotification, Method: e}
-			return
-		}
+	if s.tok[tokType].hi != 0 && s.dapInto(data, success, out) {
+		return
 	}
 	if s.flags&hasQMP != 0 {
 		*out = Info{Kind: KindNotification, Method: qmpMethod}
 		return
 	}
-	for _, k := range [...]int{tokMethod, tokExecute} {
-		if m := str(s.get(data, k)); m != nil {
-			if id != nil {
-				*out = Info{Kind: KindRequest, ID: id, Method: m}
-				return
-			}
-			*out = Info{Kind: KindNotification, Method: m}
+	m := str(s.get(data, tokMethod))
+	if m == nil {
+		m = str(s.get(data, tokExecute))
+	}
+	if m != nil {
+		if id != nil {
+			*out = Info{Kind: KindRequest, ID: id, Method: m}
 			return
 		}
+		*out = Info{Kind: KindNotification, Method: m}
+		return
 	}
 	if c := s.get(data, tokCommand); id != nil && len(c) > 0 && c[0] == '[' {
 		// mpv's JSON IPC: {"command":["name",…],"request_id":N}.
@@ -188,6 +187,29 @@ func (s *shape) infoInto(data []byte, out *Info) {
 		return
 	}
 	*out = Info{Kind: KindOther}
+}
+
+// dapInto is infoInto for a message with a type member, DAP's: it
+// reports whether the message was one of DAP's kinds.
+func (s *shape) dapInto(data, success []byte, out *Info) bool {
+	switch string(str(s.get(data, tokType))) { // DAP
+	case "request":
+		if c, seq := str(s.get(data, tokCommand)), s.get(data, tokSeq); c != nil && seq != nil {
+			*out = Info{Kind: KindRequest, ID: seq, Method: c}
+			return true
+		}
+	case "response":
+		if rs := s.get(data, tokRequestSeq); rs != nil {
+			*out = Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
+			return true
+		}
+	case "event":
+		if e := str(s.get(data, tokEvent)); e != nil {
+			*out = Info{Kind: KindNotification, Method: e}
+			return true
+		}
+	}
+	return false
 }
 
 // firstString returns the contents of the first element of array token a
