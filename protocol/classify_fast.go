@@ -16,7 +16,13 @@ import (
 // nested values that hold only numbers and separators.
 func scanFast(data []byte, idFields []string, s *shape) bool {
 	s.idRank = len(idFields)
-	idLens, idWords := idLensOf(idFields)
+	// What the loop knows of idFields is behind one pointer: it holds
+	// few values in registers across its calls.
+	ids := &defaultIDs
+	if !isDefault(idFields) {
+		ids = &idSet{lens: lensOf(idFields), fields: idFields}
+	}
+	data = data[:len(data):len(data)]
 	i := 1
 	for {
 		if i < len(data) && data[i] <= ' ' {
@@ -75,12 +81,8 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 				return false
 			}
 		}
-		if idLens>>(n&63)&1 != 0 {
-			if kw != 0 && idWords != nil {
-				s.noteIDWord(idWords, kw, data, start, i)
-			} else {
-				s.noteID(data, data[k:k+n], start, i, idFields)
-			}
+		if ids.lens>>(n&63)&1 != 0 {
+			s.noteIDOf(ids, data, k, n, kw, start, i)
 		}
 		if kw != 0 {
 			s.noteWord(kw, span{uint32(start), uint32(i)})
@@ -131,34 +133,33 @@ func skipArray(data []byte, i int) int {
 	return e
 }
 
-// The id lengths and words of DefaultIDFields, which Classify is mostly
-// given.
-var (
-	defaultIDLens  = lensOf(DefaultIDFields)
-	defaultIDWords = wordsOf(DefaultIDFields)
-)
-
-// idLensOf returns a set of lengths in which bit n%64 is set when one of
-// idFields is n bytes long, so that most keys are known not to be an id
-// field at a glance, and for DefaultIDFields (computed once) the words of
-// the fields (see keyTab; 0 for a long one), else nil.
-func idLensOf(idFields []string) (uint64, []uint64) {
-	if len(idFields) == len(DefaultIDFields) && len(idFields) > 0 && &idFields[0] == &DefaultIDFields[0] {
-		return defaultIDLens, defaultIDWords
-	}
-	return lensOf(idFields), nil
+// idSet is what scanFast knows of the id fields: lens, a set of lengths
+// in which bit n%64 is set when one of fields is n bytes long (most keys
+// are known not to be an id field at a glance), and for DefaultIDFields
+// the words of the fields (see keyTab; 0 for a long one), else nil.
+type idSet struct {
+	lens   uint64
+	words  []uint64
+	fields []string
 }
 
-func wordsOf(fields []string) []uint64 {
-	words := make([]uint64, len(fields))
-	for r, f := range fields {
-		if len(f) <= 7 {
-			var b [8]byte
-			copy(b[:], f)
-			words[r] = binary.LittleEndian.Uint64(b[:]) | uint64(len(f))<<56
-		}
+// defaultIDs is the idSet of DefaultIDFields, which Classify is mostly
+// given.
+var defaultIDs = idSet{lensOf(DefaultIDFields), wordsOf(DefaultIDFields), DefaultIDFields}
+
+// isDefault reports whether idFields is DefaultIDFields as defaultIDs has it.
+func isDefault(idFields []string) bool {
+	return len(idFields) == len(defaultIDs.fields) && len(idFields) > 0 && &idFields[0] == &defaultIDs.fields[0]
+}
+
+// noteIDOf is noteID for the member whose key is data[k:k+n], of word kw
+// if short (else 0), and whose value is data[lo:hi].
+func (s *shape) noteIDOf(ids *idSet, data []byte, k, n int, kw uint64, lo, hi int) {
+	if kw != 0 && ids.words != nil {
+		s.noteIDWord(ids.words, kw, data, lo, hi)
+	} else {
+		s.noteID(data, data[k:k+n], lo, hi, ids.fields)
 	}
-	return words
 }
 
 func lensOf(fields []string) uint64 {
@@ -211,4 +212,17 @@ func init() {
 			runByte[b] = 1
 		}
 	}
+}
+
+// wordsOf returns the words (see keyTab) of fields, 0 for a long one.
+func wordsOf(fields []string) []uint64 {
+	words := make([]uint64, len(fields))
+	for r, f := range fields {
+		if len(f) <= 7 {
+			var b [8]byte
+			copy(b[:], f)
+			words[r] = binary.LittleEndian.Uint64(b[:]) | uint64(len(f))<<56
+		}
+	}
+	return words
 }
