@@ -1,5 +1,7 @@
 package protocol
 
+import "encoding/binary"
+
 // Tokens of the top-level members that tell what a message is.
 const (
 	tokID = iota
@@ -56,7 +58,10 @@ func (s *shape) noteID(data, key []byte, lo, hi int, idFields []string) {
 // the words of idFields.
 func (s *shape) noteIDWord(words []uint64, w uint64, data []byte, lo, hi int) {
 	for r, f := range words[:s.idRank] {
-		if f == w && string(data[lo:hi]) != "null" {
+		if f == w {
+			if hi-lo == 4 && binary.LittleEndian.Uint32(data[lo:lo+4]) == 'n'|'u'<<8|'l'<<16|'l'<<24 {
+				continue // null: the id is a later field, if any
+			}
 			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
 			return
 		}
