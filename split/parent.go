@@ -259,7 +259,7 @@ func (d *Decoder) Run(q *event.Queue) {
 	var (
 		evs     []event.Event
 		dropped uint64 // events, as last written
-		skip    skipped
+		skip    = &d.w.skip
 		full    bool // the last flush left bytes: never with --lossless, whose flushes wait
 	)
 	for {
@@ -304,20 +304,6 @@ func (d *Decoder) Run(q *event.Queue) {
 		d.fail(d.w.flush(true))
 	}
 	d.pipe.Close()
-}
-
-// skipped is what Run dropped because the pipe had no room: counted, and
-// carried as gaps, as the queue carries its own.
-type skipped struct {
-	events, bytes uint64
-	event.Gaps
-}
-
-// drop counts ev, a Data event, as dropped.
-func (s *skipped) drop(ev *event.Event) {
-	s.Add(ev.Conn, ev.Dir, ev.Gap+int64(len(ev.Data)))
-	s.events++
-	s.bytes += uint64(len(ev.Data))
 }
 
 // boostAfter is how long after the relay last waited for the decoder's
