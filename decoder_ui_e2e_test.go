@@ -72,3 +72,20 @@ func widest(screen string) int {
 	}
 	return w
 }
+
+// TestUIApartStdinNotATerminal: with sockscope's input a file, the UI's
+// process runs on the terminal of sockscope's output, as the UI would in
+// one process (it opens /dev/tty there, which a process in a session of
+// its own has not): it shows, takes keys, and q quits.
+func TestUIApartStdinNotATerminal(t *testing.T) {
+	svc, front := paths(t)
+	echoServer(t, svc)
+	tm := newTerm(t, shortDir(t), 120, 30, nil, "sh", "-c", `exec "$0" --listen "$1" "$2" </dev/null`, binary, front, svc)
+	c := dialListening(t, front)
+	call(t, c, bufio.NewReader(c), 1)
+	tm.waitText("the call", "echo")
+	tm.keys("q")
+	if code := tm.waitExit(); code != "0" {
+		t.Fatalf("exit %s\n%s", code, tm.screen())
+	}
+}

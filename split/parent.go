@@ -120,6 +120,12 @@ func Start(cfg Config) (*Decoder, string, error) {
 		cmd.Stdout = nil // /dev/null
 	}
 	cmd.ExtraFiles = []*os.File{pr, theirs} // fds 3 and 4
+	if cfg.UI && cfg.TTY == nil {
+		cfg.TTY = controllingTTY()
+		if cfg.TTY != nil {
+			defer cfg.TTY.Close() // the process's copy is its own
+		}
+	}
 	switch {
 	case cfg.UI && cfg.TTY != nil:
 		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.TTY) // fd 5

@@ -5,6 +5,7 @@ package split
 import (
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/charmbracelet/x/term"
@@ -24,6 +25,30 @@ type terminal struct {
 	in, out *os.File
 	state   *term.State // as it was before the UI's process ran; nil if not a terminal
 	stop    chan struct{}
+}
+
+// controllingTTY is the terminal the UI runs on when stdin is not one
+// (sockscope's input is a pipe or a file), as the UI would find it in this
+// process: stdout's or stderr's, opened again for reading and writing; nil
+// when stdin is a terminal, or neither is. (The UI's process, in a session
+// of its own, can neither open /dev/tty nor read a descriptor of it.)
+func controllingTTY() *os.File {
+	if term.IsTerminal(os.Stdin.Fd()) {
+		return nil
+	}
+	for _, f := range []*os.File{os.Stdout, os.Stderr} {
+		if !term.IsTerminal(f.Fd()) {
+			continue
+		}
+		path, err := os.Readlink("/dev/fd/" + strconv.Itoa(int(f.Fd())))
+		if err != nil { // no /dev/fd links: its own, for reading too
+			path = "/dev/fd/" + strconv.Itoa(int(f.Fd()))
+		}
+		if t, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY, 0); err == nil {
+			return t
+		}
+	}
+	return nil
 }
 
 // openTerminal notes the state of cfg's terminal, before the UI's process
