@@ -10,7 +10,7 @@ import (
 
 // startDecoder: the decoder runs in a process of its own on Unix only
 // (decodeApart is false here).
-func startDecoder(options, capture.Config, string, bool) (*apart, error) {
+func startDecoder(options, capture.Config, apartRun) (*apart, error) {
 	return nil, errors.New("no decoder process here")
 }
 

@@ -33,13 +33,20 @@ func procStat(path string) []string {
 // its child running sockscope's binary (a wrapped program is another).
 func decoderOf(t *testing.T, p *ssProc) int {
 	t.Helper()
+	return childOf(t, p.pid())
+}
+
+// childOf returns the pid of process pid's child that runs sockscope's
+// binary, once it has one.
+func childOf(t *testing.T, pid int) int {
+	t.Helper()
 	exe, err := filepath.EvalSymlinks(binary)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var child int
-	eventually(t, "sockscope's decoder process", func() bool {
-		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(p.pid()) + "/task/*/children")
+	eventually(t, "a child of "+strconv.Itoa(pid)+" running sockscope", func() bool {
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 		for _, f := range tasks {
 			b, _ := os.ReadFile(f)
 			for _, kid := range strings.Fields(string(b)) {

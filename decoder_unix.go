@@ -3,19 +3,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 
 	"sockscope/capture"
 	"sockscope/event"
+	"sockscope/feed"
 	"sockscope/protocol"
 	"sockscope/session"
 	"sockscope/split"
+	"sockscope/ui"
 )
 
 // decoderSetup is what a relay's process tells the decoder's (split): the
-// flags that say what to decode, keep and write.
+// flags that say what to decode, keep and write, and the UI to show.
 type decoderSetup struct {
 	Framing     string
 	IDFields    []string
@@ -31,6 +34,7 @@ type decoderSetup struct {
 	FeedPath    string // "" for the default place
 	What        string // the feed's description
 	PID         int    // the relay's process: the feed is its
+	UI          *uiSetup
 }
 
 // apartQueueBytes bounds the relay's queue when its decoder is apart: the
@@ -41,18 +45,17 @@ const apartQueueBytes = event.DefaultQueueBytes / 4
 
 // startDecoder starts the decoder's process for a capture the flags say
 // (cfg: engineConfig's, with its Header), and the relay's process's engine
-// that hands it the events. what describes the run for attach's listing;
-// quiet keeps the decoder's process off stdout (a wrapped child's stream):
-// no summary line.
-func startDecoder(o options, cfg capture.Config, what string, quiet bool) (*apart, error) {
+// that hands it the events.
+func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
 	setup := decoderSetup{
 		Framing: cfg.Framing.String(), IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
 		MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, Record: cfg.Record, Rotation: cfg.Rotation,
-		Header: cfg.Header, Dump: o.dump, Summary: !quiet,
-		Feed: !o.noFeed, FeedPath: o.feedPath, What: what, PID: os.Getpid(),
+		Header: cfg.Header, Dump: o.dump, Summary: !run.quiet,
+		Feed: !o.noFeed && (run.feed || o.feedPath != ""), FeedPath: o.feedPath, What: run.what, PID: os.Getpid(),
+		UI: run.ui,
 	}
-	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: quiet,
-		Normal: os.Getenv("SOCKSCOPE_DECODER") == "normal"})
+	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: run.quiet,
+		Normal: os.Getenv("SOCKSCOPE_DECODER") == "normal", UI: run.ui != nil, TTY: run.tty})
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +68,13 @@ func startDecoder(o options, cfg capture.Config, what string, quiet bool) (*apar
 		return nil, err
 	}
 	d.Serve(e)
-	return &apart{e: e, wait: d.Wait, failed: d.Failed(), published: published}, nil
+	return &apart{e: e, wait: d.Wait, stopping: d.Stopping(), published: published, ui: run.ui != nil}, nil
 }
 
 // runDecoder is the process a relay's started to decode (split), when it
-// is one: it decodes, keeps and writes what the setup says until the
-// relay's process ends the events, prints the summary line and exits.
+// is one: it decodes, keeps and writes what the setup says, and shows the
+// UI if it says so, until the relay's process ends the events, prints the
+// summary line and exits.
 func runDecoder() {
 	var setup decoderSetup
 	src, err := split.Child(&setup)
@@ -109,8 +113,10 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 	if setup.Dump {
 		cfg.Dump = os.Stdout
 	}
-	fo := options{feedFlags: feedFlags{feedPath: setup.FeedPath, noFeed: !setup.Feed}}
-	fs := startFeed(fo, true, setup.PID, setup.What, feedHeader(cfg))
+	var fs *feed.Server
+	if setup.Feed {
+		fs = startFeed(options{feedFlags: feedFlags{feedPath: setup.FeedPath}}, true, setup.PID, setup.What, feedHeader(cfg))
+	}
 	if fs != nil {
 		cfg.Sinks = append(cfg.Sinks, fs.Sink())
 		defer fs.Close()
@@ -135,9 +141,19 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 			src.Stop(err) // the relay's process stops, which ends the events
 		}
 	}()
+	uiErr := make(chan error, 1)
+	if setup.UI != nil {
+		go func() { uiErr <- showUI(e, src, *setup.UI) }()
+	} else {
+		uiErr <- nil
+	}
 	stopErr := e.Wait(context.Background())
 	if fs != nil {
 		fs.Close()
+	}
+	if err := <-uiErr; err != nil { // the terminal is back before the summary
+		fmt.Fprintln(os.Stderr, "sockscope: ui:", err)
+		stopErr = cmp.Or(stopErr, err)
 	}
 	if setup.Summary {
 		printSummary(e, setup.Dump)
@@ -147,4 +163,25 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		return 1
 	}
 	return 0
+}
+
+// showUI runs the UI of the decoder's process on e's store, driving the
+// relay's engine through src, until the user quits (the run stops, unless
+// u.Detached) or the relay's process ends the events.
+func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-src.Ended():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true}
+	err := ui.Run(ctx, e.Store, withRecording(uo, e))
+	if !u.Detached {
+		src.Quit()
+	}
+	return err
 }

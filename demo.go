@@ -61,11 +61,11 @@ func runDemo(ctx context.Context, o options, dur time.Duration, clients int) err
 	if err != nil {
 		return err
 	}
-	run, listen, err := startCapture(ctx, o, ln, proxy.Addr{Network: "unix", Address: svc})
+	run, err := startCapture(ctx, o, ln, proxy.Addr{Network: "unix", Address: svc}, "")
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	go demo.RunClients(ctx, proxy.DialFunc(front), demo.ClientOptions{Clients: clients})
-	return run(listen)
+	return run()
 }

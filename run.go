@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -48,17 +49,17 @@ func engineConfig(o options) (capture.Config, error) {
 
 // startCapture starts capturing what clients accepted on ln say to up. It
 // returns the function that serves the capture until the user quits (UI)
-// or a signal arrives, given how to name where clients connect, and the
-// address they connect to.
-func startCapture(ctx context.Context, o options, ln net.Listener, up proxy.Addr) (func(listen string) error, string, error) {
-	if decodeApart(!o.headless && !o.dump) {
-		return startApart(ctx, o, ln, up)
+// or a signal arrives. label names where clients connect for the user (""
+// for ln's address).
+func startCapture(ctx context.Context, o options, ln net.Listener, up proxy.Addr, label string) (func() error, error) {
+	if decodeApart() {
+		return startApart(ctx, o, ln, up, label)
 	}
 	e, src, fs, err := startRelay(ctx, o, ln, up)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return func(listen string) error { return serve(ctx, o, e, src, fs, listen) }, src.Listen(), nil
+	return func() error { return serve(ctx, o, e, src, fs, cmp.Or(label, src.Listen())) }, nil
 }
 
 // startRelay starts capturing what clients accepted on ln say to up.
@@ -108,14 +109,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		}
 	} else {
 		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: newUIControl(e)}
-		if path, _, _ := e.Recording(); path != "" {
-			uo.RecordPath = path
-			uo.RecordStatus = func() (int64, error) {
-				_, size, err := e.Recording()
-				return size, err
-			}
-		}
-		uiErr = ui.Run(ctx, e.Store, uo)
+		uiErr = ui.Run(ctx, e.Store, withRecording(uo, e))
 	}
 	if fs != nil {
 		fs.Close()
@@ -127,6 +121,19 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		return exitError(1)
 	}
 	return uiErr
+}
+
+// withRecording is uo showing e's recording, if it makes one: its path,
+// and its size as it grows.
+func withRecording(uo ui.Options, e *capture.Engine) ui.Options {
+	if path, _, _ := e.Recording(); path != "" {
+		uo.RecordPath = path
+		uo.RecordStatus = func() (int64, error) {
+			_, size, err := e.Recording()
+			return size, err
+		}
+	}
+	return uo
 }
 
 // printSummary prints the line that sums up a stopped capture: on stdout,
@@ -159,14 +166,21 @@ func (u uiSender) SendNew(ctx context.Context, like uint64, msg []byte) (ui.Sent
 	return ui.Sent(s), err
 }
 
-// uiControl is the capture engine as the UI's control port and
-// interceptor (intercept.go).
+// uiControl is a relay's engine as the UI's control port and interceptor
+// (intercept.go): the engine itself, or the way to it from the decoder's
+// process (split.Source).
 type uiControl struct {
 	uiSender
-	e *capture.Engine
+	e capture.Interceptor
 }
 
-func newUIControl(e *capture.Engine) uiControl { return uiControl{uiSender{e}, e} }
+// relayEngine is what the UI drives: a capture.Engine, or a split.Source.
+type relayEngine interface {
+	sender
+	capture.Interceptor
+}
+
+func newUIControl(e relayEngine) uiControl { return uiControl{uiSender{e}, e} }
 
 // feedHeader is the session header a feed streams: the engine's settings.
 func feedHeader(cfg capture.Config) session.Header {
@@ -202,12 +216,12 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return err
 	}
-	run, listen, err := startCapture(ctx, o, ln, up)
+	run, err := startCapture(ctx, o, ln, up, "")
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	return run(listen)
+	return run()
 }
 
 // listenConfig reads --listen, --mode (octal, 0600 by default) and

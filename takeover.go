@@ -40,11 +40,11 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 		fmt.Fprintln(os.Stderr, "sockscope:", n)
 	}
 	fmt.Fprintf(os.Stderr, "sockscope: took over %s (server moved to %s until exit)\n", t.Path, t.Moved)
-	run, _, err := startCapture(ctx, o, t.Listener, proxy.Addr{Network: "unix", Address: t.Moved})
+	run, err := startCapture(ctx, o, t.Listener, proxy.Addr{Network: "unix", Address: t.Moved}, t.Path+" (taken over)")
 	if err != nil {
 		return err
 	}
-	return run(t.Path + " (taken over)")
+	return run()
 }
 
 // restoreTakeover is `sockscope restore PATH`.

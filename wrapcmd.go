@@ -47,14 +47,18 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		defer tty.Close()
 	}
 	// The recording is created before the child runs, in this process or
-	// in the decoder's (without a UI: decodeApart).
+	// in the decoder's (decodeApart), which then shows the UI.
 	var (
 		e  *capture.Engine
 		a  *apart
 		fs *feed.Server
 	)
-	if decodeApart(tty != nil) {
-		if a, err = startDecoder(o, cfg, "wraps "+name, true); err != nil {
+	if decodeApart() {
+		run := apartRun{what: "wraps " + name, quiet: true, feed: true, tty: tty}
+		if tty != nil {
+			run.ui = &uiSetup{Listen: "stdio", Upstream: name, Detached: true}
+		}
+		if a, err = startDecoder(o, cfg, run); err != nil {
 			return err
 		}
 		e = a.e
@@ -94,7 +98,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		go fs.Serve(run, e.Store, e)
 	}
 	uiDone := make(chan struct{})
-	if tty != nil {
+	if tty != nil && a == nil { // else the decoder's process shows it
 		go func() {
 			defer close(uiDone)
 			// Quitting the UI leaves the child running: it is the parent's.

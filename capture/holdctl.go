@@ -49,6 +49,29 @@ func (e *Engine) armAll(ctx context.Context) error {
 	return nil
 }
 
+// Interceptor is the holding and the rules of a relay's engine, as a UI
+// drives them: the Engine, or a decoder's process's way back to the
+// relay's (split.Source), whose engine holds the frames.
+type Interceptor interface {
+	Held() []Held
+	Forward(id uint64) error
+	ForwardAll() int
+	Drop(id uint64) error
+	Edit(id uint64, payload []byte) error
+	Fabricate(id uint64, reply []byte) error
+	ReplyTemplate(id uint64, failed bool) ([]byte, error)
+	Sticky(ctx context.Context, id uint64, payload []byte, fabricate bool) (Rule, error)
+	SetIntercept(ctx context.Context, expr string, on bool) error
+	Intercepting() (expr string, on bool)
+	Rules() []Rule
+	AddRule(ctx context.Context, spec string) (Rule, error)
+	EnableRule(ctx context.Context, name string, on bool) error
+	RemoveRule(name string) error
+	Notices() []string
+}
+
+var _ Interceptor = (*Engine)(nil)
+
 // Held lists the frames held now, oldest first.
 func (e *Engine) Held() []Held {
 	ic := e.ic

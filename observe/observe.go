@@ -202,10 +202,7 @@ func (o *Observer) commit(b *batch) {
 			} else {
 				o.step(s)
 			}
-			// Done with: cleared while in the cache (see batch.reset).
-			*s = step{}
 		}
-		b.cleared = true
 		if o.cfg.Dropped != nil {
 			tx.SetDropped(o.cfg.Dropped())
 		}

@@ -51,13 +51,17 @@ type mark struct {
 // batch is a batch of relay events and the steps parsed from it. Frames
 // alias the events' bytes, or bytes the batch keeps: they stay valid until
 // the batch is reset.
+//
+// The room past the steps is not cleared: it holds the steps of earlier
+// batches, which whoever fills a slot overwrites (see next). What they
+// still refer to is bounded by the batch's capacity (about stepsPerBatch
+// steps); clearing 256 bytes per frame cost a tenth of the observer's own
+// work.
 type batch struct {
 	events []event.Event
 	steps  []step
 	kept   keeper
 	panic  string // why parsing crashed, if it did: the rest was not parsed
-	// cleared is set when commit has cleared every step, as it went.
-	cleared bool
 }
 
 // reset empties the batch for reuse, releasing its events' bytes to the
@@ -70,18 +74,17 @@ func (b *batch) reset(release bool) {
 		clear(b.events) // the slice is reused: hold no bytes meanwhile
 	}
 	b.events = b.events[:0]
-	if !b.cleared {
-		clear(b.steps) // which leaves the room past the steps zero: see next
-	}
-	b.steps, b.cleared = b.steps[:0], false
+	b.steps = b.steps[:0]
 	b.kept.reset()
 	b.panic = ""
 }
 
-// next returns the room for a step after the batch's last, zero (reset
-// clears the steps it drops, and append zeroes what it grows), without
-// adding it: add does, once it is filled in. Filling in a frame's step in
-// place spares copying it.
+// next returns the room for a step after the batch's last, without adding
+// it: add does, once it is filled in. Filling in a frame's step in place
+// spares copying it. The room may hold a step of an earlier batch: the
+// caller writes every field that the step's kind reads (parseFrame a
+// frame's kind and whole message, its Info through ClassifyInto, which
+// writes all of it; addStep the whole step).
 func (b *batch) next() *step {
 	if len(b.steps) == cap(b.steps) {
 		b.steps = append(b.steps, step{})[:len(b.steps)]
@@ -95,7 +98,7 @@ func (b *batch) add() { b.steps = b.steps[:len(b.steps)+1] }
 // addStep adds a step of kind for connection conn, direction d, time at.
 func (b *batch) addStep(kind stepKind, conn uint64, d protocol.Dir, at time.Time) *step {
 	s := b.next()
-	s.kind, s.msg.Conn, s.msg.Dir, s.msg.At = kind, conn, d, at
+	*s = step{kind: kind, msg: protocol.Message{Conn: conn, Dir: d, At: at}}
 	b.add()
 	return s
 }
@@ -123,9 +126,6 @@ func (o *Observer) parseEvents(b *batch, i int) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.panic = fmt.Sprint(r)
-			if len(b.steps) < cap(b.steps) { // a step half filled in
-				b.steps[:len(b.steps)+1][len(b.steps)] = step{}
-			}
 		}
 		o.out, o.chunk = nil, nil
 	}()
@@ -232,7 +232,7 @@ func (o *Observer) parseFrame(p *dirParser, s *step) {
 		m.Info.Kind, m.Info.Err = protocol.KindRaw, f.Err
 	}
 	s.kind = stepFrame
-	m.Conn, m.Dir, m.At, m.Framing = p.conn, p.dir, o.at, p.framing
+	m.Seq, m.Conn, m.Dir, m.At, m.Framing = 0, p.conn, p.dir, o.at, p.framing
 	m.Injected, m.Withheld, m.Note = o.mark.injected, o.mark.withheld, o.mark.note
 	b.add()
 }

@@ -26,7 +26,9 @@ type Source struct {
 	r    *reader
 	link *link
 
-	read atomic.Uint64 // events taken from the pipe
+	read  atomic.Uint64 // events taken from the pipe
+	ended chan struct{} // closed when Run returns
+	tty   *os.File      // the UI's terminal, if the relay's process gave one
 
 	mu       sync.Mutex
 	decoded  capture.Decoded // what the relay's process asks, once Ready gave it
@@ -45,7 +47,11 @@ func Child(setup any) (*Source, error) {
 	// Non-blocking, the pipe is the runtime poller's, and closing it ends
 	// a read (Run's context).
 	syscall.SetNonblock(3, true)
-	s := &Source{pipe: os.NewFile(3, "events")}
+	s := &Source{pipe: os.NewFile(3, "events"), ended: make(chan struct{})}
+	if os.Getenv(envTTY) != "" {
+		os.Unsetenv(envTTY)
+		s.tty = os.NewFile(5, "tty")
+	}
 	if err := json.Unmarshal([]byte(env), setup); err != nil {
 		return nil, errors.New(Env + ": " + err.Error())
 	}
@@ -79,6 +85,20 @@ func (s *Source) Stop(why error) {
 	s.link.call(context.Background(), msg{Op: opStop, Text: why.Error()})
 }
 
+// Quit tells the relay's process that the user quit the UI: the run
+// stops, and Run returns once the events are all taken.
+func (s *Source) Quit() {
+	s.link.call(context.Background(), msg{Op: opQuit})
+}
+
+// Ended is closed when Run has returned: the relay's process stopped (or
+// died), and every event it handed over is taken.
+func (s *Source) Ended() <-chan struct{} { return s.ended }
+
+// TTY is the terminal the UI runs in when the relay's process gave one
+// (Config.TTY), or nil: then it is stdin and stdout.
+func (s *Source) TTY() *os.File { return s.tty }
+
 // Dropped reports what the relay dropped before the events reached this
 // process (capture.Config.Dropped).
 func (s *Source) Dropped() (events, bytes uint64) {
@@ -90,6 +110,7 @@ func (s *Source) Dropped() (events, bytes uint64) {
 func (s *Source) Run(ctx context.Context, q *event.Queue) error {
 	stop := context.AfterFunc(ctx, func() { s.pipe.Close() })
 	defer stop()
+	defer close(s.ended)
 	defer s.r.close()
 	for {
 		var ev event.Event

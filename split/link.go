@@ -30,6 +30,8 @@ type msg struct {
 	N    int64        `json:"n,omitempty"`
 	OK   bool         `json:"ok,omitempty"`
 	CRLF bool         `json:"crlf,omitempty"`
+	Hold uint64       `json:"hold,omitempty"` // a held frame's number
+	Val  []byte       `json:"val,omitempty"`  // a value in JSON (held frames, rules, notices)
 }
 
 // The link's requests.
@@ -39,6 +41,8 @@ const (
 	opSend    = "send"     // Engine.Send
 	opSendNew = "send_new" // Engine.SendNew (Conn: like)
 	opStop    = "stop"     // the run must stop (Text: why): an output failed
+	opQuit    = "quit"     // the user quit the UI: the run stops
+	// and the interceptor's calls (remote.go: capture.Interceptor).
 	// The relay's process asks the decoder's (capture.Decoded):
 	opWire    = "wire"
 	opEncoder = "encoder" // Text: the framing

@@ -51,6 +51,11 @@ type Config struct {
 	// lowest: for comparison, and for tests on a machine busy with other
 	// work, which may leave a lowered decoder next to nothing.
 	Normal bool
+	// UI says the process runs the UI, on the terminal that is this
+	// process's stdin and stdout, or TTY if set: it gets them, and the
+	// terminal's resizes (terminal.go).
+	UI  bool
+	TTY *os.File
 }
 
 // Decoder is the decoder's process, from the relay's: a capture.Decoder.
@@ -64,8 +69,8 @@ type Decoder struct {
 	w        *writer
 	link     *link
 	ready    chan string
-	sender   capture.Sender // the engine, once Serve gave it
-	serving  chan struct{}  // closed by Serve
+	engine   Engine        // the relay's, once Serve gave it
+	serving  chan struct{} // closed by Serve
 	exited   chan struct{}
 	err      error // how the process ended, once exited is closed
 	stop     chan error
@@ -115,6 +120,19 @@ func Start(cfg Config) (*Decoder, string, error) {
 		cmd.Stdout = nil // /dev/null
 	}
 	cmd.ExtraFiles = []*os.File{pr, theirs} // fds 3 and 4
+	if cfg.UI && cfg.TTY == nil {
+		cfg.TTY = controllingTTY()
+		if cfg.TTY != nil {
+			defer cfg.TTY.Close() // the process's copy is its own
+		}
+	}
+	switch {
+	case cfg.UI && cfg.TTY != nil:
+		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.TTY) // fd 5
+		cmd.Env = append(cmd.Env, envTTY+"=5")
+	case cfg.UI:
+		cmd.Stdin = os.Stdin
+	}
 	// A session of its own: the terminal's signals (Ctrl-C) are the relay
 	// process's, which ends the events when it stops; and a scheduling
 	// group of its own (startLowered).
@@ -123,6 +141,10 @@ func Start(cfg Config) (*Decoder, string, error) {
 		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
 	d.link = newLink(c, d.serve)
 	d.lossless = cfg.Lossless
+	var tty *terminal
+	if cfg.UI {
+		tty = openTerminal(cfg) // before the UI's process changes it
+	}
 	switch {
 	case cfg.Normal:
 		err = cmd.Start()
@@ -136,8 +158,14 @@ func Start(cfg Config) (*Decoder, string, error) {
 		pw.Close()
 		return nil, "", fmt.Errorf("the decoder's process: %w", err)
 	}
+	if tty != nil {
+		tty.forward(cmd.Process)
+	}
 	go func() {
 		d.err = cmd.Wait()
+		if tty != nil {
+			tty.ended(cmd.ProcessState)
+		}
 		close(d.exited)
 		d.link.close()
 	}()
@@ -154,10 +182,17 @@ func Start(cfg Config) (*Decoder, string, error) {
 	}
 }
 
-// Serve tells d the engine that sends for the decoder's process (the
-// feed's viewers' resend and inject).
-func (d *Decoder) Serve(s capture.Sender) {
-	d.sender = s
+// Engine is the relay's process's engine, as the decoder's process uses
+// it: to send (the UI's and the feed's viewers' resend and inject) and to
+// hold frames (the UI's interceptor).
+type Engine interface {
+	capture.Sender
+	capture.Interceptor
+}
+
+// Serve tells d the engine that sends and holds for the decoder's process.
+func (d *Decoder) Serve(e Engine) {
+	d.engine = e
 	close(d.serving)
 }
 
@@ -167,36 +202,43 @@ func (d *Decoder) serve(m msg) msg {
 	case opReady:
 		d.ready <- m.Text
 		return msg{}
-	case opStop:
+	case opStop, opQuit:
+		var why error // nil: the user quit
+		if m.Op == opStop {
+			why = errors.New(m.Text)
+		}
 		select {
-		case d.stop <- errors.New(m.Text):
+		case d.stop <- why:
 		default:
 		}
 		return msg{}
-	case opSend, opSendNew:
-		select {
-		case <-d.serving:
-		case <-d.exited:
-			return msg{Err: errGone.Error()}
-		}
-		s := d.sender
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		defer d.raise()() // it may wait for the decoder to catch up
-		var sent capture.Sent
-		var err error
-		if m.Op == opSend {
-			sent, err = s.Send(ctx, m.Conn, m.Dir, m.Msg)
-		} else {
-			sent, err = s.SendNew(ctx, m.Conn, m.Msg)
-		}
-		a := msg{Conn: sent.Conn, Text: sent.WireID}
-		if err != nil {
-			a.Err = err.Error()
-		}
+	}
+	select {
+	case <-d.serving:
+	case <-d.exited:
+		return msg{Err: errGone.Error()}
+	}
+	if a, ok := serveIntercept(d.engine, m); ok {
 		return a
 	}
-	return unknown(m)
+	if m.Op != opSend && m.Op != opSendNew {
+		return unknown(m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	defer d.raise()() // it may wait for the decoder to catch up
+	var sent capture.Sent
+	var err error
+	if m.Op == opSend {
+		sent, err = d.engine.Send(ctx, m.Conn, m.Dir, m.Msg)
+	} else {
+		sent, err = d.engine.SendNew(ctx, m.Conn, m.Msg)
+	}
+	a := msg{Conn: sent.Conn, Text: sent.WireID}
+	if err != nil {
+		a.Err = err.Error()
+	}
+	return a
 }
 
 // Run implements capture.Decoder: it writes the events to the decoder's
@@ -223,7 +265,7 @@ func (d *Decoder) Run(q *event.Queue) {
 	var (
 		evs     []event.Event
 		dropped uint64 // events, as last written
-		skip    skipped
+		skip    = &d.w.skip
 		full    bool // the last flush left bytes: never with --lossless, whose flushes wait
 	)
 	for {
@@ -268,20 +310,6 @@ func (d *Decoder) Run(q *event.Queue) {
 		d.fail(d.w.flush(true))
 	}
 	d.pipe.Close()
-}
-
-// skipped is what Run dropped because the pipe had no room: counted, and
-// carried as gaps, as the queue carries its own.
-type skipped struct {
-	events, bytes uint64
-	event.Gaps
-}
-
-// drop counts ev, a Data event, as dropped.
-func (s *skipped) drop(ev *event.Event) {
-	s.Add(ev.Conn, ev.Dir, ev.Gap+int64(len(ev.Data)))
-	s.events++
-	s.bytes += uint64(len(ev.Data))
 }
 
 // boostAfter is how long after the relay last waited for the decoder's
@@ -372,9 +400,10 @@ func (d *Decoder) fail(err error) {
 	}
 }
 
-// Failed receives when the decoder's process says the run cannot go on
-// (--dump's reader went away): the caller should stop the engine.
-func (d *Decoder) Failed() <-chan error { return d.stop }
+// Stopping receives when the decoder's process says the run must stop:
+// why (--dump's reader went away), or nil when its user quit the UI. The
+// caller should stop the engine.
+func (d *Decoder) Stopping() <-chan error { return d.stop }
 
 // Kill ends the decoder's process at once, for a run that could not start.
 func (d *Decoder) Kill() {

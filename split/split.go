@@ -2,9 +2,11 @@
 // priority, so that decoding takes only the CPU the relay and the peers
 // leave: the relay's process hands the decoder's every event over a pipe
 // (a binary stream, wire.go), and the two answer each other's questions
-// over a control link (the decoder's feed's resend and inject go to the
-// relay's engine; the relay's control port asks what the decoder knows of
-// a connection: capture.Decoded).
+// over a control link (the decoder's UI's and feed's resend and inject, and
+// the UI's interceptor, go to the relay's engine: remote.go; the relay's
+// control port asks what the decoder knows of a connection:
+// capture.Decoded). The decoder's process shows the UI, when there is one,
+// on the relay's process's terminal (terminal.go).
 //
 // Sharing a process would not do: a Go program stops all its goroutines
 // for parts of each garbage collection and waits for every thread running

@@ -63,10 +63,14 @@ type writer struct {
 	parts []part   // what the flush writes, in order
 	vec   [][]byte // the flush's, reused
 	err   error    // the first write's error, for good
-	// backlog is what a flush that did not wait had no room for: written
-	// first at the next flush. spare is its other buffer.
+	// backlog is what a flush that did not wait had no room for and must
+	// still write (cut): written first at the next flush. spare is its
+	// other buffer.
 	backlog, spare []byte
 	head           [headSize + 16]byte
+	recs           []rec   // the records since the last flush
+	size           int64   // their bytes
+	skip           skipped // what was dropped because the pipe had no room
 }
 
 // part is a piece of the stream: ext, or buf[lo:hi].
@@ -83,6 +87,7 @@ func newWriter(out io.Writer) *writer { return &writer{out: out} }
 
 // put appends b to the stream, copied.
 func (w *writer) put(b []byte) {
+	w.size += int64(len(b))
 	if n := len(w.parts); n > 0 && w.parts[n-1].ext == nil && w.parts[n-1].hi == len(w.buf) {
 		w.parts[n-1].hi += len(b)
 	} else {
@@ -97,7 +102,16 @@ func (w *writer) ref(b []byte) {
 		w.put(b)
 		return
 	}
+	w.size += int64(len(b))
 	w.parts = append(w.parts, part{ext: b})
+}
+
+// piece is part i's bytes.
+func (w *writer) piece(i int) []byte {
+	if p := w.parts[i]; p.ext == nil {
+		return w.buf[p.lo:p.hi]
+	}
+	return w.parts[i].ext
 }
 
 // event writes ev's record; the caller still owns ev (and releases it).
@@ -131,10 +145,12 @@ func (w *writer) event(ev *event.Event) {
 		if note != nil {
 			w.meta(note)
 		}
+		w.recs = append(w.recs, rec{end: w.size, typ: recData, conn: ev.Conn, dir: ev.Dir, gap: ev.Gap, size: int64(len(ev.Data))})
 	case event.Open:
 		peer, _ := json.Marshal(ev.Peer)
 		w.put(w.headOf(recOpen, flags, ev.Conn, ev.At, 0))
 		w.meta(peer)
+		w.recs = append(w.recs, rec{end: w.size, typ: recOpen})
 	case event.Close:
 		var text []byte
 		switch {
@@ -147,10 +163,12 @@ func (w *writer) event(ev *event.Event) {
 		h := w.headOf(recClose, flags, ev.Conn, ev.At, 16)
 		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.TailGaps[0]))
 		binary.LittleEndian.PutUint64(h[headSize+8:], uint64(ev.TailGaps[1]))
+		tail := len(w.buf) + headSize
 		w.put(h)
 		if flags&flagErr != 0 {
 			w.meta(text)
 		}
+		w.recs = append(w.recs, rec{end: w.size, typ: recClose, conn: ev.Conn, tail: tail})
 	}
 }
 
@@ -160,6 +178,7 @@ func (w *writer) drops(events, bytes uint64) {
 	binary.LittleEndian.PutUint64(h[headSize:], events)
 	binary.LittleEndian.PutUint64(h[headSize+8:], bytes)
 	w.put(h)
+	w.recs = append(w.recs, rec{end: w.size, typ: recDrops})
 }
 
 // headOf fills the head and extra bytes after it, to be filled in.
@@ -186,35 +205,27 @@ func (w *writer) meta(b []byte) {
 // flush writes what the events since the last flush put on the stream,
 // after what an earlier flush left (backlog), and returns the first error
 // of a write, if any (then and from then on). Unless wait, it writes only
-// what the pipe has room for now and keeps the rest, copied, for the next
-// flush: the events' bytes are the caller's again when it returns.
+// what the pipe has room for now, drops the data records it had no room
+// for and keeps, copied, what it must still write (cut): the events' bytes
+// are the caller's again when it returns.
 func (w *writer) flush(wait bool) error {
 	if w.err == nil && (len(w.parts) > 0 || len(w.backlog) > 0) {
 		if len(w.backlog) > 0 {
 			w.vec = append(w.vec, w.backlog)
 		}
-		for _, p := range w.parts {
-			if p.ext != nil {
-				w.vec = append(w.vec, p.ext)
-			} else {
-				w.vec = append(w.vec, w.buf[p.lo:p.hi])
-			}
+		for i := range w.parts {
+			w.vec = append(w.vec, w.piece(i))
 		}
 		var n int64
 		n, w.err = writeAll(w.out, w.vec, wait)
-		w.spare = w.spare[:0]
-		for _, b := range w.vec { // keep what was not written
-			if n >= int64(len(b)) {
-				n -= int64(len(b))
-				continue
-			}
-			w.spare = append(w.spare, b[n:]...)
-			n = 0
+		if n < int64(len(w.backlog))+w.size {
+			w.cut(n)
+		} else {
+			w.backlog = w.backlog[:0]
 		}
-		w.backlog, w.spare = w.spare, w.backlog
 	}
 	clear(w.vec) // let go of the events' bytes
-	w.vec, w.parts = w.vec[:0], w.parts[:0]
+	w.vec, w.parts, w.recs, w.size = w.vec[:0], w.parts[:0], w.recs[:0], 0
 	if cap(w.buf) > 1<<20 {
 		w.buf = nil // a burst of small events once: do not keep its memory
 	}

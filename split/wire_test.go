@@ -128,9 +128,10 @@ func TestWireChunksReusedOnlyWhenReleased(t *testing.T) {
 	}
 }
 
-// A flush that does not wait writes what a full pipe has room for and
-// keeps the rest, in order, for the next: the stream read at the other end
-// is whole.
+// A flush that does not wait writes what a full pipe has room for, the
+// rest of the record it was writing, and the records after it but the data
+// records, which it drops: counted, and carried as gaps (here on each
+// connection's close). The stream read at the other end is whole.
 func TestWireBacklog(t *testing.T) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -139,11 +140,16 @@ func TestWireBacklog(t *testing.T) {
 	defer pr.Close()
 	defer pw.Close()
 	w := newWriter(pw)
-	var want []event.Event
+	var sent []event.Event
+	var total uint64
 	for i := range 64 { // 4 MiB in small and large pieces: more than a pipe holds
 		data := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*1000)
-		want = append(want, event.Event{Type: event.Data, Conn: uint64(i), Data: data})
-		w.event(&want[i])
+		total += uint64(len(data))
+		sent = append(sent, event.Event{Type: event.Data, Conn: uint64(i), Dir: protocol.Dir(i % 2), Data: data},
+			event.Event{Type: event.Close, Conn: uint64(i)})
+	}
+	for i := range sent {
+		w.event(&sent[i])
 	}
 	if err := w.flush(false); err != nil {
 		t.Fatal(err)
@@ -151,11 +157,15 @@ func TestWireBacklog(t *testing.T) {
 	if !w.behind() {
 		t.Fatal("the pipe took 4 MiB at once: nothing to keep")
 	}
+	kept := len(w.backlog)
+	if kept > 64*1000+64*64 { // the largest record, and 64 closes
+		t.Errorf("%d bytes kept: more than a record and the closes", kept)
+	}
 	got := make(chan []event.Event)
 	go func() {
 		r := newReader(pr)
 		var evs []event.Event
-		for range want {
+		for {
 			var ev event.Event
 			if r.next(&ev) != nil {
 				break
@@ -164,26 +174,41 @@ func TestWireBacklog(t *testing.T) {
 		}
 		got <- evs
 	}()
-	var evs []event.Event
-	for done := false; !done; {
-		select {
-		case evs = <-got: // the reader read them all, or met a broken stream
-			done = true
-		default:
-			if !w.behind() {
-				pw.Close() // all written: the reader meets the end
-				evs, done = <-got, true
-			} else if err := w.flush(false); err != nil {
-				t.Fatal(err)
+	for w.behind() {
+		if err := w.flush(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pw.Close()
+	evs := <-got
+	var read uint64
+	data := map[uint64]bool{}
+	closes := 0
+	for _, ev := range evs {
+		switch ev.Type {
+		case event.Data:
+			want := sent[2*ev.Conn]
+			if !bytes.Equal(ev.Data, want.Data) || ev.Gap != 0 {
+				t.Fatalf("conn %d: %d bytes, gap %d: want %d, no gap", ev.Conn, len(ev.Data), ev.Gap, len(want.Data))
+			}
+			read += uint64(len(ev.Data))
+			data[ev.Conn] = true
+		case event.Close:
+			closes++
+			want := [2]int64{}
+			if !data[ev.Conn] {
+				want[ev.Conn%2] = int64(len(sent[2*ev.Conn].Data))
+			}
+			if ev.TailGaps != want {
+				t.Errorf("conn %d's close: tail gaps %v, want %v", ev.Conn, ev.TailGaps, want)
 			}
 		}
 	}
-	if len(evs) != len(want) {
-		t.Fatalf("%d events read, want %d", len(evs), len(want))
+	if closes != 64 {
+		t.Errorf("%d closes read, want 64", closes)
 	}
-	for i := range want {
-		if evs[i].Conn != want[i].Conn || !bytes.Equal(evs[i].Data, want[i].Data) {
-			t.Fatalf("event %d: conn %d, %d bytes; want conn %d, %d bytes", i, evs[i].Conn, len(evs[i].Data), want[i].Conn, len(want[i].Data))
-		}
+	if read+w.skip.bytes != total || uint64(len(data))+w.skip.events != 64 || w.skip.events == 0 {
+		t.Errorf("read %d events (%d bytes), dropped %d (%d bytes): want 64 (%d bytes) in all, some dropped",
+			len(data), read, w.skip.events, w.skip.bytes, total)
 	}
 }

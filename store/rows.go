@@ -60,26 +60,30 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 		respUTC = s.lastT.utc
 	}
 	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
+	// Written in place, field by field: the record is 144 bytes, and a
+	// composite literal stored through a pointer is built aside and copied.
 	p, seq := s.rows.push()
-	rec := rowRec{conn: c.idx, dir: r.Dir, kind: r.Kind, status: r.Status,
-		flags: flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC),
-		req:   r.Req, resp: r.Resp, oldest: oldest(r.Req, r.Resp), reqSize: r.ReqSize, respSize: r.RespSize, act: r.Act,
-		code: uint16(min(max(r.Code, 0), 0xffff)), reqAt: reqAt, respAt: respAt, latency: latency,
-		idLen: uint32(len(id)), mLen: uint32(len(method))}
+	*p = rowRec{}
+	p.conn, p.dir, p.kind, p.status = c.idx, r.Dir, r.Kind, r.Status
+	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC)
+	p.req, p.resp, p.oldest = r.Req, r.Resp, oldest(r.Req, r.Resp)
+	p.reqSize, p.respSize, p.act = r.ReqSize, r.RespSize, r.Act
+	p.code = uint16(min(max(r.Code, 0), 0xffff))
+	p.reqAt, p.respAt, p.latency = reqAt, respAt, latency
+	p.idLen, p.mLen = uint32(len(id)), uint32(len(method))
 	if gm != nil {
-		rec.gm, rec.cm = gm.idx, cm.idx
+		p.gm, p.cm = gm.idx, cm.idx
 	}
 	if len(id) <= idInline {
-		copy(rec.id[:], id)
+		copy(p.id[:], id)
 		id = nil
 	}
 	if len(id)+len(method) > 0 {
-		rec.ext, rec.extOff = s.arena.put(id, method)
+		p.ext, p.extOff = s.arena.put(id, method)
 		e, _ := s.exts.push()
-		*e = extRef{row: seq, chunk: rec.ext}
+		*e = extRef{row: seq, chunk: p.ext}
 		s.tot.StoredBytes += int64(len(id) + len(method))
 	}
-	*p = rec
 	s.tot.Rows++
 	s.tot.StoredBytes += RecordOverhead
 	if r.Status == protocol.StatusPending {

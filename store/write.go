@@ -205,33 +205,30 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
 	// The id and method usually lie within the payload: then they take no
 	// room of their own, and the allocation is the payload alone.
-	end := uint32(len(data))
-	var extra [3][]byte
-	var idOff, idLen, mOff, mLen, nOff, nLen uint32
+	var l msgLayout
+	idIn, mIn := true, true
 	if b := m.Info.ID; b != nil {
 		flags |= mHasID
-		idOff, idLen, extra[0] = place(b, data, &end)
+		l.idOff, idIn = offsetIn(b, data)
+		l.idLen = uint32(len(b))
 	}
 	if b := m.Info.Method; b != nil {
 		flags |= mHasMethod
-		mOff, mLen, extra[1] = place(b, data, &end)
+		l.mOff, mIn = offsetIn(b, data)
+		l.mLen = uint32(len(b))
 	}
-	if m.Note != nil {
-		nOff, nLen, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
-	}
-	if !s.arena.fits(int(end)) {
-		tx.makeRoom(int(end))
-	}
-	var chunk uint64
-	var off uint32
-	if end == uint32(len(data)) {
-		chunk, off = s.arena.put1(data)
+	end := uint32(len(data))
+	if idIn && mIn && m.Note == nil {
+		if !s.arena.fits(int(end)) {
+			tx.makeRoom(int(end))
+		}
+		l.chunk, l.off = s.arena.put1(data)
 	} else {
-		chunk, off = s.arena.put(data, extra[0], extra[1], extra[2])
+		end = tx.putApart(m, data, &l)
 	}
 	p, seq := s.msgs.push()
-	*p = msgRec{conn: m.Conn, at: at, size: m.Frame.Size, wire: m.Frame.Wire, chunk: chunk, off: off, n: uint32(len(data)),
-		idOff: idOff, idLen: idLen, mOff: mOff, mLen: mLen, nOff: nOff, nLen: nLen,
+	*p = msgRec{conn: m.Conn, at: at, size: m.Frame.Size, wire: m.Frame.Wire, chunk: l.chunk, off: l.off, n: uint32(len(data)),
+		idOff: l.idOff, idLen: l.idLen, mOff: l.mOff, mLen: l.mLen, nOff: l.nOff, nLen: l.nLen,
 		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err),
 		dir: m.Dir, kind: m.Info.Kind, flags: flags, frm: m.Framing}
 	t := &s.tot
@@ -250,6 +247,37 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		tx.trim()
 	}
 	return seq
+}
+
+// msgLayout is where a message's bytes go: its allocation's location and
+// the id's, method's and note's offsets and lengths in it.
+type msgLayout struct {
+	chunk                                uint64
+	off                                  uint32
+	idOff, idLen, mOff, mLen, nOff, nLen uint32
+}
+
+// putApart is AddMessage's allocation when the id or the method lies
+// outside the payload, or there is a note: they are copied in after the
+// payload, and l says where. It returns the allocation's length.
+func (tx *Tx) putApart(m *protocol.Message, data []byte, l *msgLayout) uint32 {
+	s := tx.s
+	end := uint32(len(data))
+	var extra [3][]byte
+	if b := m.Info.ID; b != nil {
+		l.idOff, l.idLen, extra[0] = place(b, data, &end)
+	}
+	if b := m.Info.Method; b != nil {
+		l.mOff, l.mLen, extra[1] = place(b, data, &end)
+	}
+	if m.Note != nil {
+		l.nOff, l.nLen, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
+	}
+	if !s.arena.fits(int(end)) {
+		tx.makeRoom(int(end))
+	}
+	l.chunk, l.off = s.arena.put(data, extra[0], extra[1], extra[2])
+	return end
 }
 
 // place locates b (at most maxPayload bytes of it) in a message's
