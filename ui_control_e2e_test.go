@@ -53,9 +53,14 @@ func TestUIInTerminalInject(t *testing.T) {
 		return nil
 	})
 	tm.keys("C-s")
+	// Each send's result before the next key: a result that came after Y
+	// would replace the copied command on the status line (under load the
+	// send on a new connection, through the relay's process, took longer).
+	tm.waitText("the composed add's result", "sent a new message on conn #")
 	tm.keys("N")
 	tm.waitText("the compose overlay for a new connection", "new connection")
 	tm.keys("C-s")
+	tm.waitText("the new connection's add's result", "sent a new message on new conn #")
 	tm.keys("Y")
 	tm.waitText("the copied command", "sockscope send")
 	cl.Expect(t, "ok 3000")

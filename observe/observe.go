@@ -156,8 +156,8 @@ func (c *conn) mayHaveDroppedBefore(d protocol.Dir, t time.Time) bool {
 
 // New returns an Observer for cfg.
 func New(cfg Config) *Observer {
-	if cfg.IDFields == nil {
-		cfg.IDFields = protocol.DefaultIDFields
+	if cfg.IDFields == nil || slices.Equal(cfg.IDFields, protocol.DefaultIDFields) {
+		cfg.IDFields = protocol.DefaultIDFields // the classifier knows it best
 	}
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = protocol.DefaultMaxFrame

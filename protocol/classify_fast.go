@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync/atomic"
 )
 
 // scanFast is Classify's scan of the frames most are: a top-level object
@@ -19,8 +20,8 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 	// What the loop knows of idFields is behind one pointer: it holds
 	// few values in registers across its calls.
 	ids := &defaultIDs
-	if !isDefault(idFields) {
-		ids = &idSet{lens: lensOf(idFields), fields: idFields}
+	if !same(idFields, ids.fields) {
+		ids = idSetOf(idFields)
 	}
 	data = data[:len(data):len(data)]
 	i := 1
@@ -135,21 +136,40 @@ func skipArray(data []byte, i int) int {
 
 // idSet is what scanFast knows of the id fields: lens, a set of lengths
 // in which bit n%64 is set when one of fields is n bytes long (most keys
-// are known not to be an id field at a glance), and for DefaultIDFields
-// the words of the fields (see keyTab; 0 for a long one), else nil.
+// are known not to be an id field at a glance), and the words of the
+// fields (see keyTab; 0 for a long one).
 type idSet struct {
 	lens   uint64
 	words  []uint64
 	fields []string
 }
 
-// defaultIDs is the idSet of DefaultIDFields, which Classify is mostly
-// given.
-var defaultIDs = idSet{lensOf(DefaultIDFields), wordsOf(DefaultIDFields), DefaultIDFields}
+// lastIDs is the idSet of the id fields Classify was last given that were
+// not DefaultIDFields: a program classifies with one list (the flags'),
+// made once, so it is worked out once (the elements of a list given must
+// not change).
+var lastIDs atomic.Pointer[idSet]
 
-// isDefault reports whether idFields is DefaultIDFields as defaultIDs has it.
-func isDefault(idFields []string) bool {
-	return len(idFields) == len(defaultIDs.fields) && len(idFields) > 0 && &idFields[0] == &defaultIDs.fields[0]
+// defaultIDs is the idSet of DefaultIDFields.
+var defaultIDs = *newIDSet(DefaultIDFields)
+
+func newIDSet(fields []string) *idSet {
+	return &idSet{lensOf(fields), wordsOf(fields), fields}
+}
+
+// idSetOf is the idSet of idFields, not DefaultIDFields.
+func idSetOf(idFields []string) *idSet {
+	if s := lastIDs.Load(); s != nil && same(idFields, s.fields) {
+		return s
+	}
+	s := newIDSet(idFields)
+	lastIDs.Store(s)
+	return s
+}
+
+// same reports whether a and b are one list (not only equal ones).
+func same(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // noteIDOf is noteID for the member whose key is data[k:k+n], of word kw

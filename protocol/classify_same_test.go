@@ -4,15 +4,17 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
 
 // idFieldSets are the id field lists the fast classifier is compared with
-// the reference under: the default, a custom one, and one whose fields
-// share lengths with the keys the classifier looks for.
-var idFieldSets = [][]string{nil, {"tag", "rid"}, {"type", "id", "seq"}}
+// the reference under: the default, a copy of it (as the flags make it), a
+// custom one, and one whose fields share lengths with the keys the
+// classifier looks for.
+var idFieldSets = [][]string{nil, slices.Clone(DefaultIDFields), {"tag", "rid"}, {"type", "id", "seq"}}
 
 // sameClassify fails t unless Classify and refClassify give the same Info
 // for data, with ID and Method at the same place in it.
