@@ -16,7 +16,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 		row := o.tx.AddRow(&r)
 		r.Seq = row
 		o.sinks.row(&r)
-		res := c.order.Request(m.Dir, m.At, row)
+		res := c.order.Request(m.Dir, o.tx.Stamp(&m.At), row)
 		if res.Answered {
 			resp := c.early[res.Reply.Token]
 			delete(c.early, res.Reply.Token)
@@ -26,7 +26,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 			o.noReply(c, e)
 		}
 	case protocol.KindResponse:
-		req, ok := c.order.Response(m.Dir, m.At, m.Seq, m.Info.Continues)
+		req, ok := c.order.Response(m.Dir, o.tx.Stamp(&m.At), m.Seq, m.Info.Continues)
 		switch {
 		case ok && m.Info.Continues:
 			// A streaming reply: a row of its own under its call's method;
