@@ -57,10 +57,7 @@ func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
-	row := o.tx.AddRow(&r)
-	r.Seq = row
-	o.sinks.row(&r)
+	row := o.addRequest(m)
 	at := o.tx.Stamp(&m.At) // AddMessage stamped it: a comparison
 	if c.pairer.TryRequest(m.Dir, m.Info.ID, at, row) {
 		return // pending, and nothing more to it
@@ -176,6 +173,20 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 		o.counts.UnseenMaybe++
 	}
 	o.sinks.exchange(&r)
+}
+
+// addRequest adds the pending row request m starts, and returns its seq.
+// Without sinks of rows, the store writes it from m (Tx.AddRequest), and
+// the Row is never built.
+func (o *Observer) addRequest(m *protocol.Message) uint64 {
+	method := o.tx.Intern(m.Info.Method)
+	if len(o.sinks.rows) == 0 {
+		return o.tx.AddRequest(m, method)
+	}
+	r := rowOf(m, protocol.StatusPending, method)
+	r.Seq = o.tx.AddRow(&r)
+	o.sinks.row(&r)
+	return r.Seq
 }
 
 // actOf is the flag a message's note puts on its row.

@@ -12,10 +12,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
-		row := o.tx.AddRow(&r)
-		r.Seq = row
-		o.sinks.row(&r)
+		row := o.addRequest(m)
 		res := c.order.Request(m.Dir, o.tx.Stamp(&m.At), row)
 		if res.Answered {
 			resp := c.early[res.Reply.Token]
