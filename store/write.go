@@ -368,9 +368,13 @@ func (tx *Tx) evictRow() {
 		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
 			s.exts.drop()
 		}
+		s.rows.drop()
+		s.releaseArena()
+		return
 	}
+	// A row without bytes in the arena leaves the oldest of them where
+	// they were: there is nothing more to release than before.
 	s.rows.drop()
-	s.releaseArena()
 }
 
 // releaseArena releases the arena chunks older than the oldest stored
