@@ -1,12 +1,6 @@
 package protocol
 
-import (
-	"bytes"
-	"encoding/binary"
-	"math"
-	"math/bits"
-	"unicode/utf8"
-)
+import "math"
 
 // maxDepth bounds the nesting Classify accepts; deeper input is reported
 // as raw rather than scanned further.
@@ -246,70 +240,6 @@ func skipValue(data []byte, i int) (int, string) {
 	return j, ""
 }
 
-// scanString returns the offset after the string starting at data[i] == '"'.
-// It looks at eight bytes at a time for the first '"' or '\\' among them;
-// past 32 bytes (a long string) it lets IndexByte find the quotes.
-func scanString(data []byte, i int) (int, string) {
-	j := i + 1
-	for end := j + 32; j+8 <= len(data); {
-		if j >= end {
-			return scanLongString(data, j)
-		}
-		w := binary.LittleEndian.Uint64(data[j:])
-		q, e := w^('"'*lsb), w^('\\'*lsb)
-		// The lowest byte that is '"' or '\\' has its top bit set in t
-		// (bytes above it may too: the borrow).
-		t := ((q-lsb)&^q | (e-lsb)&^e) & msb
-		if t == 0 {
-			j += 8
-			continue
-		}
-		j += bits.TrailingZeros64(t) >> 3
-		if data[j] == '"' {
-			return j + 1, ""
-		}
-		j += 2 // a backslash and the byte it escapes
-	}
-	for j < len(data) {
-		switch data[j] {
-		case '"':
-			return j + 1, ""
-		case '\\':
-			j += 2
-		default:
-			j++
-		}
-	}
-	return len(data), errUnterm
-}
-
-// scanLongString returns the offset after the string whose contents go on
-// at data[j], which is no escaped byte: the first quote after an even run
-// of backslashes (counted back, into what was scanned) ends it.
-func scanLongString(data []byte, j int) (int, string) {
-	for {
-		k := bytes.IndexByte(data[j:], '"')
-		if k < 0 {
-			return len(data), errUnterm
-		}
-		q := j + k
-		b := q - 1
-		for data[b] == '\\' {
-			b--
-		}
-		if (q-1-b)%2 == 0 {
-			return q + 1, ""
-		}
-		j = q + 1
-	}
-}
-
-// Constants of the eight-bytes-at-a-time scans.
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
 // skipNested returns the offset after the object or array starting at
 // data[i], which is nested depth levels deep. Brackets are matched with a
 // bit stack, iteratively: deep input costs no recursion, and beyond 64
@@ -372,30 +302,4 @@ func skipNested(data []byte, i, depth int) (int, string) {
 		}
 	}
 	return i, errEnd
-}
-
-// validUTF8 is utf8.Valid, 32 then 16 ASCII bytes at a time, the last eight
-// to sixteen at once, until a byte that is not ASCII (most frames have
-// none): utf8.Valid goes byte by byte through a short frame's end.
-func validUTF8(p []byte) bool {
-	p = p[:len(p):len(p)]
-	for len(p) > 32 && (word(p)|word(p[8:])|word(p[16:])|word(p[24:]))&msb == 0 {
-		p = p[32:]
-	}
-	for len(p) > 16 && (word(p)|word(p[8:]))&msb == 0 {
-		p = p[16:]
-	}
-	if n := len(p); n >= 8 && n <= 16 && (word(p)|word(p[n-8:]))&msb == 0 {
-		return true
-	}
-	return utf8.Valid(p)
-}
-
-func word(p []byte) uint64 { return binary.LittleEndian.Uint64(p) }
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && class[data[i]] == clsSpace {
-		i++
-	}
-	return i
 }

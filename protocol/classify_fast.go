@@ -16,10 +16,13 @@ import (
 // nested values that hold only numbers and separators.
 func scanFast(data []byte, idFields []string, s *shape) bool {
 	s.idRank = len(idFields)
-	var idLens uint64 // as in scanObject
-	for _, f := range idFields {
-		idLens |= 1 << min(len(f), 63)
+	// What the loop knows of idFields is behind one pointer: it holds
+	// few values in registers across its calls.
+	ids := &defaultIDs
+	if !isDefault(idFields) {
+		ids = &idSet{lens: lensOf(idFields), fields: idFields}
 	}
+	data = data[:len(data):len(data)]
 	i := 1
 	for {
 		if i < len(data) && data[i] <= ' ' {
@@ -29,11 +32,16 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 			return false // "{}" too: rare enough
 		}
 		k := i + 1
-		ke := stringEnd(data, k)
-		if ke < 0 {
+		// A short key is read as one word (kw), a longer one found by
+		// stringEnd (kw == 0; the empty key too, which notes nothing).
+		var n int
+		var kw uint64
+		if b, w := shortString(data, k); b < 64 {
+			n, kw = int(b>>3), keyWord(b, w)
+		} else if n = stringEnd(data, k) - k; n < 0 {
 			return false
 		}
-		i = ke + 1
+		i = k + n + 1
 		if i < len(data) && data[i] <= ' ' {
 			i = skipSpace(data, i)
 		}
@@ -50,34 +58,15 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 		start := i
 		switch data[i] {
 		case '"':
-			e := stringEnd(data, i+1)
-			if e < 0 {
+			if b, _ := shortString(data, i+1); b < 64 {
+				i += int(b>>3) + 2
+			} else if i = stringEnd(data, i+1) + 1; i <= 0 {
 				return false
 			}
-			i = e + 1
 		case '[':
-			// An array of numbers, literals and separators ends at the
-			// first byte that is none of those; else skipNested.
-			i++
-			for i+8 <= len(data) {
-				w := data[i : i+8 : i+8]
-				if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
-					break
-				}
-				i += 8
-			}
-			for i < len(data) && class[data[i]] >= clsSkip {
-				i++
-			}
-			if i < len(data) && data[i] == ']' {
-				i++
-				break
-			}
-			e, reason := skipNested(data, start, 1)
-			if reason != "" {
+			if i = skipArray(data, i); i < 0 {
 				return false
 			}
-			i = e
 		case '{':
 			e, reason := skipNested(data, start, 1)
 			if reason != "" {
@@ -92,11 +81,14 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 				return false
 			}
 		}
-		key := data[k:ke]
-		if idLens>>min(len(key), 63)&1 != 0 {
-			s.noteID(data, key, start, i, idFields)
+		if ids.lens>>(n&63)&1 != 0 {
+			s.noteIDOf(ids, data, k, n, kw, start, i)
 		}
-		s.note(key, span{uint32(start), uint32(i)})
+		if kw != 0 {
+			s.noteWord(kw, span{uint32(start), uint32(i)})
+		} else {
+			s.note(data[k:k+n], span{uint32(start), uint32(i)})
+		}
 		if i < len(data) && data[i] <= ' ' {
 			i = skipSpace(data, i)
 		}
@@ -114,15 +106,86 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 	}
 }
 
+// skipArray returns the offset after the array at data[i] == '[', a
+// member's value, or -1 if it is not JSON. An array of numbers, literals
+// and separators ends at the first byte that is none of those; others are
+// for skipNested.
+func skipArray(data []byte, i int) int {
+	start := i
+	i++
+	for i+8 <= len(data) {
+		w := data[i : i+8 : i+8]
+		if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(data) && class[data[i]] >= clsSkip {
+		i++
+	}
+	if i < len(data) && data[i] == ']' {
+		return i + 1
+	}
+	e, reason := skipNested(data, start, 1)
+	if reason != "" {
+		return -1
+	}
+	return e
+}
+
+// idSet is what scanFast knows of the id fields: lens, a set of lengths
+// in which bit n%64 is set when one of fields is n bytes long (most keys
+// are known not to be an id field at a glance), and for DefaultIDFields
+// the words of the fields (see keyTab; 0 for a long one), else nil.
+type idSet struct {
+	lens   uint64
+	words  []uint64
+	fields []string
+}
+
+// defaultIDs is the idSet of DefaultIDFields, which Classify is mostly
+// given.
+var defaultIDs = idSet{lensOf(DefaultIDFields), wordsOf(DefaultIDFields), DefaultIDFields}
+
+// isDefault reports whether idFields is DefaultIDFields as defaultIDs has it.
+func isDefault(idFields []string) bool {
+	return len(idFields) == len(defaultIDs.fields) && len(idFields) > 0 && &idFields[0] == &defaultIDs.fields[0]
+}
+
+// noteIDOf is noteID for the member whose key is data[k:k+n], of word kw
+// if short (else 0), and whose value is data[lo:hi].
+func (s *shape) noteIDOf(ids *idSet, data []byte, k, n int, kw uint64, lo, hi int) {
+	if kw != 0 && ids.words != nil {
+		s.noteIDWord(ids.words, kw, data, lo, hi)
+	} else {
+		s.noteID(data, data[k:k+n], lo, hi, ids.fields)
+	}
+}
+
+func lensOf(fields []string) uint64 {
+	var lens uint64
+	for _, f := range fields {
+		lens |= 1 << (len(f) & 63)
+	}
+	return lens
+}
+
 // stringEnd returns the offset of the '"' that ends the string whose
 // contents start at data[j], or -1 if it has no end. It looks at eight
-// bytes at a time for the first '"' or '\\' while there are eight; at an
-// escape, or past 32 bytes, scanString goes on.
+// bytes at a time for the first '"' or '\\' (the last eight bytes of data
+// shifted when fewer are left); at an escape, or past 32 bytes,
+// scanString goes on.
 func stringEnd(data []byte, j int) int {
-	for end := j + 32; j+8 <= len(data) && j < end; j += 8 {
-		w := binary.LittleEndian.Uint64(data[j:])
-		q, e := w^('"'*lsb), w^('\\'*lsb)
-		if t := ((q-lsb)&^q | (e-lsb)&^e) & msb; t != 0 {
+	for end := j + 32; j < end && j < len(data) && len(data) >= 8; j += 8 {
+		var w uint64
+		if j+8 <= len(data) {
+			w = binary.LittleEndian.Uint64(data[j : j+8])
+		} else {
+			// The bytes before j shift out; the zeros shifted in are
+			// neither '"' nor '\\'.
+			w = binary.LittleEndian.Uint64(data[len(data)-8:]) >> ((j + 8 - len(data)) * 8)
+		}
+		if t := stops(w); t != 0 {
 			j += bits.TrailingZeros64(t) >> 3
 			if data[j] == '"' {
 				return j
@@ -149,4 +212,17 @@ func init() {
 			runByte[b] = 1
 		}
 	}
+}
+
+// wordsOf returns the words (see keyTab) of fields, 0 for a long one.
+func wordsOf(fields []string) []uint64 {
+	words := make([]uint64, len(fields))
+	for r, f := range fields {
+		if len(f) <= 7 {
+			var b [8]byte
+			copy(b[:], f)
+			words[r] = binary.LittleEndian.Uint64(b[:]) | uint64(len(f))<<56
+		}
+	}
+	return words
 }

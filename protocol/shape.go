@@ -1,5 +1,7 @@
 package protocol
 
+import "encoding/binary"
+
 // Tokens of the top-level members that tell what a message is.
 const (
 	tokID = iota
@@ -14,6 +16,7 @@ const (
 	tokSuccess
 	tokError
 	nTok
+	tokNone = nTok // where keyTab's keys that set only a flag write
 )
 
 // Flags for top-level members whose presence is all that matters.
@@ -33,7 +36,7 @@ type span struct{ lo, hi uint32 }
 // shape holds what scanObject learnt; it is small, so that Classify's
 // frame stays cheap to clear.
 type shape struct {
-	tok     [nTok]span
+	tok     [nTok + 1]span
 	idRank  int // index in idFields of the id found, len(idFields) if none
 	members int
 	flags   uint8
@@ -45,6 +48,20 @@ type shape struct {
 func (s *shape) noteID(data, key []byte, lo, hi int, idFields []string) {
 	for r, f := range idFields[:s.idRank] {
 		if string(key) == f && string(data[lo:hi]) != "null" {
+			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
+			return
+		}
+	}
+}
+
+// noteIDWord is noteID for a short key whose word (see keyTab) is w, with
+// the words of idFields.
+func (s *shape) noteIDWord(words []uint64, w uint64, data []byte, lo, hi int) {
+	for r, f := range words[:s.idRank] {
+		if f == w {
+			if hi-lo == 4 && binary.LittleEndian.Uint32(data[lo:lo+4]) == 'n'|'u'<<8|'l'<<16|'l'<<24 {
+				continue // null: the id is a later field, if any
+			}
 			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
 			return
 		}
@@ -129,36 +146,24 @@ func (s *shape) info(data []byte) Info {
 // infoInto is info into *out, which it overwrites whole.
 func (s *shape) infoInto(data []byte, out *Info) {
 	id, success := s.get(data, tokID), s.get(data, tokSuccess)
-	switch string(str(s.get(data, tokType))) { // DAP
-	case "request":
-		if c, seq := str(s.get(data, tokCommand)), s.get(data, tokSeq); c != nil && seq != nil {
-			*out = Info{Kind: KindRequest, ID: seq, Method: c}
-			return
-		}
-	case "response":
-		if rs := s.get(data, tokRequestSeq); rs != nil {
-			*out = Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
-			return
-		}
-	case "event":
-		if e := str(s.get(data, tokEvent)); e != nil {
-			*out = Info{Kind: KindNotification, Method: e}
-			return
-		}
+	if s.tok[tokType].hi != 0 && s.dapInto(data, success, out) {
+		return
 	}
 	if s.flags&hasQMP != 0 {
 		*out = Info{Kind: KindNotification, Method: qmpMethod}
 		return
 	}
-	for _, k := range [...]int{tokMethod, tokExecute} {
-		if m := str(s.get(data, k)); m != nil {
-			if id != nil {
-				*out = Info{Kind: KindRequest, ID: id, Method: m}
-				return
-			}
-			*out = Info{Kind: KindNotification, Method: m}
+	m := str(s.get(data, tokMethod))
+	if m == nil {
+		m = str(s.get(data, tokExecute))
+	}
+	if m != nil {
+		if id != nil {
+			*out = Info{Kind: KindRequest, ID: id, Method: m}
 			return
 		}
+		*out = Info{Kind: KindNotification, Method: m}
+		return
 	}
 	if c := s.get(data, tokCommand); id != nil && len(c) > 0 && c[0] == '[' {
 		// mpv's JSON IPC: {"command":["name",…],"request_id":N}.
@@ -187,6 +192,29 @@ func (s *shape) infoInto(data []byte, out *Info) {
 		return
 	}
 	*out = Info{Kind: KindOther}
+}
+
+// dapInto is infoInto for a message with a type member, DAP's: it
+// reports whether the message was one of DAP's kinds.
+func (s *shape) dapInto(data, success []byte, out *Info) bool {
+	switch string(str(s.get(data, tokType))) { // DAP
+	case "request":
+		if c, seq := str(s.get(data, tokCommand)), s.get(data, tokSeq); c != nil && seq != nil {
+			*out = Info{Kind: KindRequest, ID: seq, Method: c}
+			return true
+		}
+	case "response":
+		if rs := s.get(data, tokRequestSeq); rs != nil {
+			*out = Info{Kind: KindResponse, ID: rs, Method: str(s.get(data, tokCommand)), IsError: string(success) != "true"}
+			return true
+		}
+	case "event":
+		if e := str(s.get(data, tokEvent)); e != nil {
+			*out = Info{Kind: KindNotification, Method: e}
+			return true
+		}
+	}
+	return false
 }
 
 // firstString returns the contents of the first element of array token a
