@@ -57,14 +57,12 @@ func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
-	row := o.tx.AddRow(&r)
-	r.Seq = row
-	o.sinks.row(&r)
-	if c.pairer.TryRequest(m.Dir, m.Info.ID, m.At, row) {
+	row := o.addRequest(m)
+	at := o.tx.Stamp(&m.At) // AddMessage stamped it: a comparison
+	if c.pairer.TryRequest(m.Dir, m.Info.ID, at, row) {
 		return // pending, and nothing more to it
 	}
-	res := c.pairer.Request(m.Dir, m.Info.ID, m.At, row)
+	res := c.pairer.Request(m.Dir, m.Info.ID, at, row)
 	if res.Answered {
 		resp := c.early[res.Reply.Token]
 		delete(c.early, res.Reply.Token)
@@ -83,7 +81,7 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 }
 
 func (o *Observer) response(c *conn, m *protocol.Message) {
-	req, ok := c.pairer.Response(m.Dir, m.Info.ID, m.At, m.Seq)
+	req, ok := c.pairer.Response(m.Dir, m.Info.ID, o.tx.Stamp(&m.At), m.Seq)
 	if ok {
 		o.answer(req.Token, m)
 		return
@@ -132,7 +130,7 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 // noReply gives up on request req. If bytes its reply would have been in
 // were dropped, its row says so: the reply may have come unseen.
 func (o *Observer) noReply(c *conn, req protocol.Pending) {
-	gap := c.mayHaveDropped(req.Dir.Opposite(), req.At)
+	gap := o.tx.Stamp(&c.gapTo[req.Dir.Opposite()]) > req.At // bytes read after it dropped
 	if gap {
 		o.tx.SetGap(req.Token)
 		o.counts.UnseenMaybe++
@@ -175,6 +173,20 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 		o.counts.UnseenMaybe++
 	}
 	o.sinks.exchange(&r)
+}
+
+// addRequest adds the pending row request m starts, and returns its seq.
+// Without sinks of rows, the store writes it from m (Tx.AddRequest), and
+// the Row is never built.
+func (o *Observer) addRequest(m *protocol.Message) uint64 {
+	method := o.tx.Intern(m.Info.Method)
+	if len(o.sinks.rows) == 0 {
+		return o.tx.AddRequest(m, method)
+	}
+	r := rowOf(m, protocol.StatusPending, method)
+	r.Seq = o.tx.AddRow(&r)
+	o.sinks.row(&r)
+	return r.Seq
 }
 
 // actOf is the flag a message's note puts on its row.

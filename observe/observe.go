@@ -142,12 +142,6 @@ func (c *conn) noteGap(d protocol.Dir, at time.Time) {
 	c.gapTo[d] = at
 }
 
-// mayHaveDropped reports whether bytes of direction d read after t (say, a
-// request's reply) may have been dropped.
-func (c *conn) mayHaveDropped(d protocol.Dir, t time.Time) bool {
-	return c.gapTo[d].After(t)
-}
-
 // mayHaveDroppedBefore reports whether bytes of direction d read before t
 // (say, a reply's request) may have been dropped.
 func (c *conn) mayHaveDroppedBefore(d protocol.Dir, t time.Time) bool {
@@ -235,11 +229,12 @@ func (o *Observer) step(s *step) {
 		c.lastAt[m.Dir] = m.At
 		// Everything dir carried up to at is seen: replies that waited for
 		// a request from dir can no longer get one.
-		for _, e := range c.pairer.Settle(m.Dir, m.At) {
+		at := o.tx.Stamp(&m.At)
+		for _, e := range c.pairer.Settle(m.Dir, at) {
 			o.orphan(c, e.Token)
 		}
 		if c.order != nil {
-			for _, e := range c.order.Settle(m.Dir, m.At) {
+			for _, e := range c.order.Settle(m.Dir, at) {
 				o.orphan(c, e.Token)
 			}
 		}

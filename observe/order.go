@@ -12,11 +12,8 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		r := rowOf(m, protocol.StatusPending, o.tx.Intern(m.Info.Method))
-		row := o.tx.AddRow(&r)
-		r.Seq = row
-		o.sinks.row(&r)
-		res := c.order.Request(m.Dir, m.At, row)
+		row := o.addRequest(m)
+		res := c.order.Request(m.Dir, o.tx.Stamp(&m.At), row)
 		if res.Answered {
 			resp := c.early[res.Reply.Token]
 			delete(c.early, res.Reply.Token)
@@ -26,7 +23,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 			o.noReply(c, e)
 		}
 	case protocol.KindResponse:
-		req, ok := c.order.Response(m.Dir, m.At, m.Seq, m.Info.Continues)
+		req, ok := c.order.Response(m.Dir, o.tx.Stamp(&m.At), m.Seq, m.Info.Continues)
 		switch {
 		case ok && m.Info.Continues:
 			// A streaming reply: a row of its own under its call's method;

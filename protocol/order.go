@@ -1,7 +1,5 @@
 package protocol
 
-import "time"
-
 // OrderPairer pairs the requests and responses of one connection by their
 // order, for protocols whose messages carry no id (HTTP/1.1, RESP,
 // varlink): a response answers the first unanswered request that went the
@@ -28,8 +26,8 @@ func NewOrderPairer(maxPending int) *OrderPairer {
 // first early response waiting for dir was read no sooner, it is the
 // reply: Answered is set. A request over the bound pushes out the oldest,
 // returned in Evicted (its no reply).
-func (p *OrderPairer) Request(dir Dir, at time.Time, tok uint64) (r RequestResult) {
-	if e, ok := p.early[dir].front(); ok && !e.At.Before(at) {
+func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
+	if e, ok := p.early[dir].front(); ok && e.At >= at {
 		p.early[dir].pop()
 		r.Answered, r.Reply = true, e
 		return r
@@ -49,7 +47,7 @@ func (p *OrderPairer) Request(dir Dir, at time.Time, tok uint64) (r RequestResul
 // unanswered. With no request waiting, the response is held as early
 // under tok and false is returned; a non-zero Token then names an early
 // response pushed out by the bound, an orphan now.
-func (p *OrderPairer) Response(dir Dir, at time.Time, tok uint64, more bool) (Pending, bool) {
+func (p *OrderPairer) Response(dir Dir, at int64, tok uint64, more bool) (Pending, bool) {
 	q := &p.pending[dir.Opposite()]
 	if req, ok := q.front(); ok {
 		if !more {
@@ -69,12 +67,12 @@ func (p *OrderPairer) Response(dir Dir, at time.Time, tok uint64, more bool) (Pe
 // Settle is called after the observer has seen everything direction dir
 // carried up to upTo: early responses whose request would have travelled
 // in dir before upTo are orphans, returned in read order.
-func (p *OrderPairer) Settle(dir Dir, upTo time.Time) []Pending {
+func (p *OrderPairer) Settle(dir Dir, upTo int64) []Pending {
 	e := &p.early[dir]
 	var out []Pending
 	for {
 		f, ok := e.front()
-		if !ok || f.At.After(upTo) {
+		if !ok || f.At > upTo {
 			return out
 		}
 		e.pop()

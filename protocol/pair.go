@@ -3,7 +3,6 @@ package protocol
 import (
 	"cmp"
 	"slices"
-	"time"
 )
 
 // Pairer pairs the requests and responses of one connection, in both
@@ -182,8 +181,13 @@ type Pending struct {
 	// Token is the caller's handle: for a request, its exchange record; for
 	// an early response, the response message.
 	Token uint64
-	At    time.Time
-	Dir   Dir // the direction it travelled
+	// At is when it was read, as a number that orders read times: the
+	// caller's clock (the store's stamps, say), the same for all the calls
+	// of one Pairer. A number, not a time.Time, because a time holds a
+	// pointer (its location), and storing one in a slot costs a write
+	// barrier's check and a typed copy per request.
+	At  int64
+	Dir Dir // the direction it travelled
 }
 
 // NewPairer returns a Pairer holding at most maxPending requests (if zero,
@@ -210,7 +214,7 @@ type RequestResult struct {
 }
 
 // Request records a request that travelled in dir, read at at.
-func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) (r RequestResult) {
+func (p *Pairer) Request(dir Dir, id []byte, at int64, tok uint64) (r RequestResult) {
 	if n, ok := intKey(dir, id); ok && p.early.len() == 0 {
 		// The common case (an integer id, no reply ahead of its request):
 		// one slot of the intTable, written in place.
@@ -232,7 +236,7 @@ func (p *Pairer) Request(dir Dir, id []byte, at time.Time, tok uint64) (r Reques
 // pending with its id, room under the bound), it records it and returns
 // true; otherwise it records nothing and returns false, and the caller
 // calls Request. It spares the caller Request's result.
-func (p *Pairer) TryRequest(dir Dir, id []byte, at time.Time, tok uint64) bool {
+func (p *Pairer) TryRequest(dir Dir, id []byte, at int64, tok uint64) bool {
 	n, ok := intKey(dir, id)
 	if !ok || p.early.len() != 0 || p.pending.len() >= p.max {
 		return false
@@ -245,11 +249,11 @@ func (p *Pairer) TryRequest(dir Dir, id []byte, at time.Time, tok uint64) bool {
 	return true
 }
 
-func (p *Pairer) request(dir Dir, id []byte, at time.Time, tok uint64) RequestResult {
+func (p *Pairer) request(dir Dir, id []byte, at int64, tok uint64) RequestResult {
 	var r RequestResult
 	k := p.keyOf(dir, id)
 	if p.early.len() > 0 {
-		if e, ok := p.early.get(&k); ok && !e.At.Before(at) {
+		if e, ok := p.early.get(&k); ok && e.At >= at {
 			p.early.take(&k)
 			r.Answered, r.Reply = true, e
 			return r
@@ -268,7 +272,7 @@ func (p *Pairer) request(dir Dir, id []byte, at time.Time, tok uint64) RequestRe
 // returned: Settle or Close later says whether it became an orphan. When
 // false is returned with a non-zero Token, that is an earlier early response
 // with the same key that this one displaced: it is an orphan now.
-func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
+func (p *Pairer) Response(dir Dir, id []byte, at int64, tok uint64) (Pending, bool) {
 	if n, ok := intKey(dir.Opposite(), id); ok && p.pending.ints.n > 0 {
 		// The common case: an integer id whose request is pending.
 		t := &p.pending.ints
@@ -281,7 +285,7 @@ func (p *Pairer) Response(dir Dir, id []byte, at time.Time, tok uint64) (Pending
 	return p.response(dir, id, at, tok)
 }
 
-func (p *Pairer) response(dir Dir, id []byte, at time.Time, tok uint64) (Pending, bool) {
+func (p *Pairer) response(dir Dir, id []byte, at int64, tok uint64) (Pending, bool) {
 	k := p.keyOf(dir.Opposite(), id)
 	if req, ok := p.pending.take(&k); ok {
 		return req, true
@@ -295,12 +299,12 @@ func (p *Pairer) response(dir Dir, id []byte, at time.Time, tok uint64) (Pending
 // Settle is called after the observer has seen everything direction dir
 // carried up to time upTo. Early responses whose request would have had to
 // travel in dir before upTo are orphans now, and are returned in read order.
-func (p *Pairer) Settle(dir Dir, upTo time.Time) []Pending {
+func (p *Pairer) Settle(dir Dir, upTo int64) []Pending {
 	if p.early.len() == 0 {
 		return nil
 	}
 	// An early response travelled the other way from its request.
-	out := p.early.removeIf(nil, func(e Pending) bool { return e.Dir != dir && !e.At.After(upTo) })
+	out := p.early.removeIf(nil, func(e Pending) bool { return e.Dir != dir && e.At <= upTo })
 	sortByRead(out)
 	return out
 }
@@ -320,8 +324,8 @@ func (p *Pairer) Close() (noReply, orphans []Pending) {
 // readAfter reports whether a was read after b (by read time, then
 // token): the order sortByRead sorts in.
 func readAfter(a, b Pending) bool {
-	if c := a.At.Compare(b.At); c != 0 {
-		return c > 0
+	if a.At != b.At {
+		return a.At > b.At
 	}
 	return a.Token > b.Token
 }
@@ -330,7 +334,7 @@ func readAfter(a, b Pending) bool {
 // so that what Settle and Close return does not depend on map order.
 func sortByRead(ps []Pending) {
 	slices.SortFunc(ps, func(a, b Pending) int {
-		if c := a.At.Compare(b.At); c != 0 {
+		if c := cmp.Compare(a.At, b.At); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Token, b.Token)
@@ -350,7 +354,6 @@ func (p *Pairer) evictOldest() []Pending {
 	n := len(all) - p.max + p.max/10
 	last := nthByRead(all, n-1)
 	out := p.pending.removeIf(make([]Pending, 0, n), func(e Pending) bool { return !readAfter(e, last) })
-	clear(all) // hold no times (their locations) meanwhile
 	sortByRead(out)
 	return out
 }

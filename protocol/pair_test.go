@@ -20,9 +20,10 @@ type pairStep struct {
 	want string
 }
 
-var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+// t0 is a read time, in nanoseconds (the Pairer orders any clock).
+const t0 = int64(1_735_787_045) * int64(time.Second)
 
-func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+func ms(n int) int64 { return t0 + int64(n)*int64(time.Millisecond) }
 
 func req(dir Dir, id string, at int, tok uint64, want string) pairStep {
 	return pairStep{op: "req", dir: dir, id: id, at: at, tok: tok, want: want}
@@ -329,11 +330,11 @@ func TestPairerManyAnswered(t *testing.T) {
 // whatever the input's order and however many share a read time.
 func TestNthByRead(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
-	at := time.Now()
+	at := time.Now().UnixNano()
 	for round := range 300 {
 		ps := make([]Pending, 1+rnd.IntN(200))
 		for i := range ps {
-			ps[i] = Pending{Token: uint64(i), At: at.Add(time.Duration(rnd.IntN(20)))}
+			ps[i] = Pending{Token: uint64(i), At: at + int64(rnd.IntN(20))}
 		}
 		rnd.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
 		want := slices.Clone(ps)

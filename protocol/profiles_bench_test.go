@@ -134,7 +134,7 @@ func BenchmarkClassifyVarlink(b *testing.B) {
 // redis-benchmark -P 16 does). One op is one request and its reply.
 func BenchmarkOrderPairer(b *testing.B) {
 	p := NewOrderPairer(0)
-	at := time.Now()
+	at := time.Now().UnixNano()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		p.Request(C2S, at, uint64(i))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"sockscope/protocol"
 )
@@ -140,5 +141,27 @@ func TestReasonTable(t *testing.T) {
 	}
 	if len(s.reasons) != maxReasons {
 		t.Errorf("%d reasons, bound %d", len(s.reasons), maxReasons)
+	}
+}
+
+// TestAddMessageWritesEveryField: AddMessage writes every field of a
+// message's record, which it does not zero first, so that a slot that held
+// a dropped record (here: bytes all ones) keeps nothing of it.
+func TestAddMessageWritesEveryField(t *testing.T) {
+	s := New(Config{})
+	m := newMsg(1, protocol.C2S, ms(1), `{"id":1,"method":"m"}`)
+	m.Info = protocol.Info{Kind: protocol.KindRequest, ID: m.Frame.Data[6:7], Method: m.Frame.Data[17:20]}
+	var first, second uint64
+	s.Update(func(tx *Tx) { first = tx.AddMessage(m) })
+	slot := s.msgs.at(first + 1) // in the same block, not pushed yet
+	b := unsafe.Slice((*byte)(unsafe.Pointer(slot)), unsafe.Sizeof(*slot))
+	for i := range b {
+		b[i] = 0xff
+	}
+	s.Update(func(tx *Tx) { second = tx.AddMessage(m) })
+	want, got := *s.msgs.at(first), *s.msgs.at(second)
+	want.chunk, want.off = got.chunk, got.off // placed after the first
+	if second != first+1 || got != want {
+		t.Errorf("record %d over ones = %+v, want %+v", second, got, want)
 	}
 }

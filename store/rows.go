@@ -30,21 +30,6 @@ func (tx *Tx) Intern(method []byte) string {
 // ignores r.Seq, which the caller sets.
 func (tx *Tx) AddRow(r *Row) uint64 {
 	s := tx.s
-	for s.rows.len() >= s.maxMessages {
-		tx.evictRow()
-	}
-	c := tx.conn(r.Conn)
-	var gm, cm *methodAcc
-	var method []byte // a name not interned, kept in the arena
-	if r.Method != "" {
-		gm = s.methodAcc(r.Method)
-		cm = s.connMethod(c, gm)
-		gm.st.Count++
-		cm.st.Count++
-		if !sameString(gm.st.Method, r.Method) && gm.st.Method != r.Method {
-			method = bytesOf(r.Method)[:min(len(r.Method), maxPayload)]
-		}
-	}
 	latency := r.Latency
 	answered := r.Resp != 0 && (r.Status == protocol.StatusOK || r.Status == protocol.StatusError)
 	if answered && latency == 0 && !r.ReqAt.IsZero() {
@@ -59,33 +44,13 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 		respAt = s.stamp(&r.RespAt)
 		respUTC = s.lastT.utc
 	}
-	id := bytesOf(r.ID)[:min(len(r.ID), maxPayload)]
-	// Written in place, field by field: the record is 144 bytes, and a
-	// composite literal stored through a pointer is built aside and copied.
-	p, seq := s.rows.push()
-	*p = rowRec{}
-	p.conn, p.dir, p.kind, p.status = c.idx, r.Dir, r.Kind, r.Status
+	p, seq, c, gm, cm := tx.newRow(r.Conn, r.Method, bytesOf(r.ID))
+	p.dir, p.kind, p.status = r.Dir, r.Kind, r.Status
 	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC)
 	p.req, p.resp, p.oldest = r.Req, r.Resp, oldest(r.Req, r.Resp)
 	p.reqSize, p.respSize, p.act = r.ReqSize, r.RespSize, r.Act
 	p.code = uint16(min(max(r.Code, 0), 0xffff))
 	p.reqAt, p.respAt, p.latency = reqAt, respAt, latency
-	p.idLen, p.mLen = uint32(len(id)), uint32(len(method))
-	if gm != nil {
-		p.gm, p.cm = gm.idx, cm.idx
-	}
-	if len(id) <= idInline {
-		copy(p.id[:], id)
-		id = nil
-	}
-	if len(id)+len(method) > 0 {
-		p.ext, p.extOff = s.arena.put(id, method)
-		e, _ := s.exts.push()
-		*e = extRef{row: seq, chunk: p.ext}
-		s.tot.StoredBytes += int64(len(id) + len(method))
-	}
-	s.tot.Rows++
-	s.tot.StoredBytes += RecordOverhead
 	if r.Status == protocol.StatusPending {
 		pend(c, gm, cm, 1)
 	} else {
@@ -94,11 +59,85 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	if answered {
 		s.addLatency(c, gm, cm, latency)
 	}
-	tx.changed = true
 	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
 		tx.trim()
 	}
 	return seq
+}
+
+// AddRequest is AddRow of the pending row that request m (already stored
+// by AddMessage) starts, method being m.Info.Method interned (Intern): what
+// AddRow stores of the Row an observer would build of m (its connection,
+// direction, kind, id, method, message, read time, size, whether injected
+// and its note's act), written from m without building the Row, whose 160
+// bytes AddRow would read back. It returns the row's Seq.
+func (tx *Tx) AddRequest(m *protocol.Message, method string) uint64 {
+	s := tx.s
+	reqAt := s.stamp(&m.At)
+	reqUTC := s.lastT.utc
+	p, seq, c, gm, cm := tx.newRow(m.Conn, method, m.Info.ID)
+	p.dir, p.kind, p.status = m.Dir, m.Info.Kind, protocol.StatusPending
+	p.flags = flag(m.Injected, rInjected) | flag(reqUTC, rReqUTC)
+	p.req, p.oldest = m.Seq, m.Seq
+	p.reqSize = m.Frame.Size
+	if m.Note != nil {
+		p.act = m.Note.Act
+	}
+	p.reqAt, p.respAt = reqAt, noTime
+	pend(c, gm, cm, 1)
+	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+		tx.trim()
+	}
+	return seq
+}
+
+// newRow appends the record of a row of connection conn, method (none if
+// "") and id (at most maxPayload bytes of it), and counts it: in the
+// totals, and in its connection's and method's statistics, which it
+// returns. The record is zero but for those; the method's bytes are kept
+// beside it when the name is not interned. It evicts the oldest row if the
+// rows are at their bound; the caller trims to the byte bound once it has
+// filled the record in.
+func (tx *Tx) newRow(conn uint64, method string, id []byte) (p *rowRec, seq uint64, c *connAcc, gm, cm *methodAcc) {
+	s := tx.s
+	for s.rows.len() >= s.maxMessages {
+		tx.evictRow()
+	}
+	c = tx.conn(conn)
+	var ext []byte // a method name not interned, kept in the arena
+	if method != "" {
+		gm = s.methodAcc(method)
+		cm = s.connMethod(c, gm)
+		gm.st.Count++
+		cm.st.Count++
+		if !sameString(gm.st.Method, method) && gm.st.Method != method {
+			ext = bytesOf(method)[:min(len(method), maxPayload)]
+		}
+	}
+	id = id[:min(len(id), maxPayload)]
+	// Written in place, field by field: the record is 144 bytes, and a
+	// composite literal stored through a pointer is built aside and copied.
+	p, seq = s.rows.push()
+	*p = rowRec{}
+	p.conn = c.idx
+	p.idLen, p.mLen = uint32(len(id)), uint32(len(ext))
+	if gm != nil {
+		p.gm, p.cm = gm.idx, cm.idx
+	}
+	if len(id) <= idInline {
+		copy(p.id[:], id)
+		id = nil
+	}
+	if len(id)+len(ext) > 0 {
+		p.ext, p.extOff = s.arena.put(id, ext)
+		e, _ := s.exts.push()
+		*e = extRef{row: seq, chunk: p.ext}
+		s.tot.StoredBytes += int64(len(id) + len(ext))
+	}
+	s.tot.Rows++
+	s.tot.StoredBytes += RecordOverhead
+	tx.changed = true
+	return p, seq, c, gm, cm
 }
 
 // sameString reports whether a and b are the same bytes in memory: a quick

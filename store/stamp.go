@@ -68,6 +68,14 @@ func (s *Store) stamp(t *time.Time) int64 {
 	return s.lastT.at
 }
 
+// Stamp returns *t as the store reads times: nanoseconds since its epoch,
+// on the monotonic clock when *t has a reading. Within one store, stamps
+// order as the times do (the zero time's below every other), so a caller
+// can keep a stamp, a number, where a time.Time (which holds a pointer, its
+// location) would cost a write barrier's check and a typed copy. Stamping
+// the time stamped last (a message's, just stored) costs a comparison.
+func (tx *Tx) Stamp(t *time.Time) int64 { return tx.s.stamp(t) }
+
 // timeKey is a time's representation with its location as a number: kept,
 // it costs no write barrier, and a location freed and another allocated at
 // its address changes nothing (neither is UTC, and the stamp is of wall and

@@ -226,11 +226,17 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	} else {
 		end = tx.putApart(m, data, &l)
 	}
+	infoEr, frameE := s.reason(m.Info.Err), s.reason(m.Frame.Err)
+	// Written in place, field by field: a composite literal stored through
+	// a pointer is built aside (80 bytes) and copied. Every field, and the
+	// slot is not zeroed first: it may hold a dropped record
+	// (TestAddMessageWritesEveryField).
 	p, seq := s.msgs.push()
-	*p = msgRec{conn: m.Conn, at: at, size: m.Frame.Size, wire: m.Frame.Wire, chunk: l.chunk, off: l.off, n: uint32(len(data)),
-		idOff: l.idOff, idLen: l.idLen, mOff: l.mOff, mLen: l.mLen, nOff: l.nOff, nLen: l.nLen,
-		infoEr: s.reason(m.Info.Err), frameE: s.reason(m.Frame.Err),
-		dir: m.Dir, kind: m.Info.Kind, flags: flags, frm: m.Framing}
+	p.conn, p.at, p.size, p.wire = m.Conn, at, m.Frame.Size, m.Frame.Wire
+	p.chunk, p.off, p.n = l.chunk, l.off, uint32(len(data))
+	p.idOff, p.idLen, p.mOff, p.mLen, p.nOff, p.nLen = l.idOff, l.idLen, l.mOff, l.mLen, l.nOff, l.nLen
+	p.infoEr, p.frameE = infoEr, frameE
+	p.dir, p.kind, p.flags, p.frm = m.Dir, m.Info.Kind, flags, m.Framing
 	t := &s.tot
 	t.Messages++
 	t.StoredMessages++
@@ -368,9 +374,13 @@ func (tx *Tx) evictRow() {
 		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
 			s.exts.drop()
 		}
+		s.rows.drop()
+		s.releaseArena()
+		return
 	}
+	// A row without bytes in the arena leaves the oldest of them where
+	// they were: there is nothing more to release than before.
 	s.rows.drop()
-	s.releaseArena()
 }
 
 // releaseArena releases the arena chunks older than the oldest stored
