@@ -145,6 +145,9 @@ func (s *shape) info(data []byte) Info {
 
 // infoInto is info into *out, which it overwrites whole.
 func (s *shape) infoInto(data []byte, out *Info) {
+	if s.usual(data, out) {
+		return
+	}
 	id, success := s.get(data, tokID), s.get(data, tokSuccess)
 	if s.tok[tokType].hi != 0 && s.dapInto(data, success, out) {
 		return
@@ -192,6 +195,38 @@ func (s *shape) infoInto(data []byte, out *Info) {
 		return
 	}
 	*out = Info{Kind: KindOther}
+}
+
+// usual is infoInto for the usual shapes of JSON-RPC, decided by fewer
+// tests: a request (an id and a string method, no type and no QMP) and a
+// reply (an id and a result, return or success, none of type, QMP,
+// method, execute, command and error), which failed if success is there
+// and not true. It reports whether the
+// message was one; if not, infoInto decides the general way.
+func (s *shape) usual(data []byte, out *Info) bool {
+	id := s.tok[tokID]
+	if id.hi == 0 || s.tok[tokType].hi != 0 || s.flags&(hasQMP|hasError) != 0 {
+		return false
+	}
+	if m := s.tok[tokMethod]; m.hi != 0 {
+		if m.hi-m.lo < 2 || data[m.lo] != '"' {
+			return false
+		}
+		*out = Info{Kind: KindRequest, ID: data[id.lo:id.hi], Method: data[m.lo+1 : m.hi-1]}
+		return true
+	}
+	if s.tok[tokExecute].hi|s.tok[tokCommand].hi != 0 {
+		return false
+	}
+	if ok := s.tok[tokSuccess]; ok.hi != 0 {
+		*out = Info{Kind: KindResponse, ID: data[id.lo:id.hi], IsError: string(data[ok.lo:ok.hi]) != "true"}
+		return true
+	}
+	if s.flags&(hasResult|hasReturn) == 0 {
+		return false
+	}
+	*out = Info{Kind: KindResponse, ID: data[id.lo:id.hi]}
+	return true
 }
 
 // dapInto is infoInto for a message with a type member, DAP's: it
