@@ -153,6 +153,7 @@ var lastIDs atomic.Pointer[idSet]
 // defaultIDs is the idSet of DefaultIDFields.
 var defaultIDs = *newIDSet(DefaultIDFields)
 
+// newIDSet works out the idSet of fields.
 func newIDSet(fields []string) *idSet {
 	return &idSet{lensOf(fields), wordsOf(fields), fields}
 }
@@ -175,13 +176,14 @@ func same(a, b []string) bool {
 // noteIDOf is noteID for the member whose key is data[k:k+n], of word kw
 // if short (else 0), and whose value is data[lo:hi].
 func (s *shape) noteIDOf(ids *idSet, data []byte, k, n int, kw uint64, lo, hi int) {
-	if kw != 0 && ids.words != nil {
+	if kw != 0 {
 		s.noteIDWord(ids.words, kw, data, lo, hi)
 	} else {
 		s.noteID(data, data[k:k+n], lo, hi, ids.fields)
 	}
 }
 
+// lensOf returns the set of fields' lengths (idSet.lens).
 func lensOf(fields []string) uint64 {
 	var lens uint64
 	for _, f := range fields {
