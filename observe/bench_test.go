@@ -63,3 +63,71 @@ func BenchmarkObserve64B(b *testing.B) {
 		b.Fatalf("counts %+v after %d calls", c, calls)
 	}
 }
+
+// BenchmarkObserve64BInFlight16K is BenchmarkObserve64B with the requests
+// 16,384 calls ahead of their replies, as a client pipelining many
+// thousands of calls sends them (sockbench's 64b load): the Pairer holds
+// 16K calls, not 512, and its table no longer stays in the first cache
+// levels. The ids grow without end; each round's are written into the same
+// buffers. One op is one call.
+func BenchmarkObserve64BInFlight16K(b *testing.B) {
+	const perRead, ahead = 512, 1 << 14
+	const reqFmt = `{"jsonrpc":"2.0","id":%8d,"method":"echo","params":"abcdefg"}` + "\n"
+	const respFmt = `{"jsonrpc":"2.0","id":%8d,"result":"abcdefghijklmnopqrstu"}` + "\n"
+	const idAt = len(`{"jsonrpc":"2.0","id":`)
+	mk := func(format string) []byte {
+		var buf []byte
+		for range perRead {
+			buf = fmt.Appendf(buf, format, 0)
+		}
+		return buf
+	}
+	// number writes the ids from, from+1, ... into buf's frames (all of
+	// one size).
+	number := func(buf []byte, from int) {
+		size := len(buf) / perRead
+		for i := range perRead {
+			f := buf[i*size+idAt : i*size+idAt+8]
+			for j, v := 7, from+i; j >= 0; j-- {
+				f[j] = byte('0' + v%10)
+				if v /= 10; v == 0 {
+					for j--; j >= 0; j-- {
+						f[j] = ' '
+					}
+				}
+			}
+		}
+	}
+	st := store.New(store.Config{})
+	o := New(Config{Store: st})
+	t0 := time.Now()
+	o.Handle([]event.Event{{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}}})
+	reqs, resps := mk(reqFmt), mk(respFmt)
+	batch := make([]event.Event, 1, 2)
+	calls := 0 // requests sent
+	run := func(n int) {
+		for ; n > 0; n -= perRead {
+			at := t0.Add(time.Duration(calls) * time.Microsecond)
+			number(reqs, calls)
+			batch = batch[:1]
+			batch[0] = event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at, Data: reqs}
+			if calls >= ahead {
+				number(resps, calls-ahead)
+				batch = append(batch, event.Event{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at.Add(time.Microsecond), Data: resps})
+			}
+			o.Handle(batch)
+			calls += perRead
+		}
+	}
+	for calls < ahead || st.Totals().Evicted == 0 {
+		run(perRead)
+	}
+	b.SetBytes(2 * 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	run(b.N)
+	b.StopTimer()
+	if c := o.Counts(); c.OK < int64(calls-ahead) || c.Orphan+c.NoReply > 0 {
+		b.Fatalf("counts %+v after %d calls", c, calls)
+	}
+}
