@@ -1,12 +1,23 @@
 package protocol
 
 // intTable is a hash table of Pendings keyed by a uint64 (an idKey's n):
-// open addressing with linear probing, at most half full, and deletion by
-// shifting the entries that follow back, so no tombstones build up. It
-// keeps the size it grew to (bounded by the Pairer's maxPending): a table
-// emptied and refilled by every burst would be reallocated each time. It is
-// what makes pairing an integer id cost a few nanoseconds: a request is one
-// swap, its reply one take.
+// open addressing with linear probing in Robin Hood order, at most half
+// full. It keeps the size it grew to (bounded by the Pairer's maxPending):
+// a table emptied and refilled by every burst would be reallocated each
+// time. It is what makes pairing an integer id cost a few nanoseconds: a
+// request is one swap, its reply one take.
+//
+// A client pipelining many thousands of calls keeps its ids in a sliding
+// window far larger than the first cache levels, so home keeps small
+// groups of consecutive ids in consecutive slots: the calls of a group
+// share cache lines, where a hash that scatters every id misses the cache
+// at every request and every reply.
+//
+// Robin Hood order (within a run of used slots, entries lie in the order
+// of their homes) keeps the runs that such groups make cheap: a lookup
+// stops at the first entry whose home lies past the key's, and a deletion
+// moves back only the entries that lie past their homes, never scanning
+// the rest of the run.
 type intTable struct {
 	slots []intSlot // a power of two long, or nil
 	n     int
@@ -14,32 +25,64 @@ type intTable struct {
 
 type intSlot struct {
 	used bool
+	home uint32 // home(key), kept: probes compare homes at every step
 	key  uint64
 	val  Pending
 }
 
-// home is the slot a key hashes to (Fibonacci hashing: consecutive ids
-// spread over the table).
-func (t *intTable) home(k uint64) int {
-	return int((k * 0x9E3779B97F4A7C15) >> 32 & uint64(len(t.slots)-1))
+// home is the slot a key hashes to: consecutive ids go in groups of
+// 1<<homeGroup, which lie in consecutive slots, and the groups are spread
+// by Fibonacci hashing of the rest of the key. So a pipelining client's
+// calls touch a new cache line every few calls, not at every call, while
+// runs of used slots stay short: an entry out of step with its neighbours
+// (a request whose reply was lost, a peer's own numbering) moves a group at
+// most, where one long run of consecutive ids would make each such entry
+// shift the whole window.
+func (t *intTable) home(k uint64) uint32 {
+	h := (k>>homeGroup)*0x9E3779B97F4A7C15>>32 + k&(1<<homeGroup-1)
+	return uint32(h) & uint32(len(t.slots)-1)
 }
 
-// find returns the slot of key k, or the empty slot where it would go.
-func (t *intTable) find(k uint64) int {
-	mask := len(t.slots) - 1
-	i := t.home(k)
-	for t.slots[i].used && t.slots[i].key != k {
-		i = (i + 1) & mask
+// homeGroup is log2 of the ids that home keeps in consecutive slots.
+const homeGroup = 4
+
+// find returns the slot of key k and true, or the slot where k would go
+// (empty, or held by an entry that must move on) and false.
+func (t *intTable) find(k uint64) (int, bool) {
+	h := t.home(k)
+	if s := &t.slots[h]; s.used && s.key == k {
+		return int(h), true // the usual case: at its home
 	}
-	return i
+	return t.probe(k, h)
+}
+
+// probe is find past the home slot h.
+func (t *intTable) probe(k uint64, h uint32) (int, bool) {
+	mask := uint32(len(t.slots) - 1)
+	for i := h; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if !s.used {
+			return int(i), false
+		}
+		if s.key == k {
+			return int(i), true
+		}
+		// Past the entries whose homes come before k's: k is not here.
+		if (i-s.home)&mask < (i-h)&mask {
+			return int(i), false
+		}
+	}
 }
 
 func (t *intTable) get(k uint64) (Pending, bool) {
 	if t.n == 0 {
 		return Pending{}, false
 	}
-	s := &t.slots[t.find(k)]
-	return s.val, s.used
+	i, ok := t.find(k)
+	if !ok {
+		return Pending{}, false
+	}
+	return t.slots[i].val, true
 }
 
 // swap sets k to v and returns what it held.
@@ -56,13 +99,28 @@ func (t *intTable) slot(k uint64) (*intSlot, bool) {
 	if 2*(t.n+1) > len(t.slots) {
 		t.resize(max(2*len(t.slots), 16))
 	}
-	s := &t.slots[t.find(k)]
-	if s.used {
-		return s, true
+	h := t.home(k)
+	i, ok := t.probe(k, h)
+	if ok {
+		return &t.slots[i], true
 	}
-	s.used, s.key = true, k
+	t.insertAt(i)
+	t.slots[i] = intSlot{used: true, home: h, key: k}
 	t.n++
-	return s, false
+	return &t.slots[i], false
+}
+
+// insertAt makes slot i free, moving the entries from i to the next free
+// slot on by one (which keeps them in the order of their homes).
+func (t *intTable) insertAt(i int) {
+	mask := len(t.slots) - 1
+	j := i
+	for t.slots[j].used {
+		j = (j + 1) & mask
+	}
+	for ; j != i; j = (j - 1) & mask {
+		t.slots[j] = t.slots[(j-1)&mask]
+	}
 }
 
 // take removes k and returns what it held.
@@ -70,8 +128,8 @@ func (t *intTable) take(k uint64) (Pending, bool) {
 	if t.n == 0 {
 		return Pending{}, false
 	}
-	i := t.find(k)
-	if !t.slots[i].used {
+	i, ok := t.find(k)
+	if !ok {
 		return Pending{}, false
 	}
 	v := t.slots[i].val
@@ -79,27 +137,32 @@ func (t *intTable) take(k uint64) (Pending, bool) {
 	return v, true
 }
 
-// remove empties slot i, moving back the entries of its probe run that
-// would no longer be found past the hole.
+// remove empties slot i, moving back by one the entries after it that lie
+// past their homes.
 func (t *intTable) remove(i int) {
 	mask := len(t.slots) - 1
-	for j := (i + 1) & mask; t.slots[j].used; j = (j + 1) & mask {
-		// Entry j may fill the hole at i if its home is not within (i, j].
-		if h := t.home(t.slots[j].key); (j-h)&mask >= (j-i)&mask {
-			t.slots[i] = t.slots[j]
-			i = j
+	for {
+		j := (i + 1) & mask
+		if s := &t.slots[j]; !s.used || int(s.home) == j {
+			break
 		}
+		t.slots[i] = t.slots[j]
+		i = j
 	}
 	t.slots[i] = intSlot{}
 	t.n--
 }
 
+// resize moves the entries into a table of size slots, in an order that
+// keeps the Robin Hood order.
 func (t *intTable) resize(size int) {
 	old := t.slots
 	t.slots = make([]intSlot, size)
+	t.n = 0
 	for i := range old {
 		if old[i].used {
-			t.slots[t.find(old[i].key)] = old[i]
+			s, _ := t.slot(old[i].key)
+			s.val = old[i].val
 		}
 	}
 }

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -55,6 +56,49 @@ func TestIntTable(t *testing.T) {
 	for k, v := range model {
 		if got, ok := tab.get(k); !ok || got.Token != v {
 			t.Fatalf("get(%d) = %d %v, want %d", k, got.Token, ok, v)
+		}
+	}
+}
+
+// TestIntTableStrided fills the table with ids that share their low bits
+// (multiples of 1024, of 65536, of the table's size, of a power of ten),
+// in both directions and negative, as a peer may send them, and checks
+// that they pair and that no entry lies far from its home: home hashes
+// all but an id's lowest bits, so strided ids still spread.
+func TestIntTableStrided(t *testing.T) {
+	const n = 20_000 // a table of 64K slots
+	for _, stride := range []int64{1, 3, 1000, 1024, 1 << 16, 1 << 17, 1 << 20, 1 << 32, 1_000_000, -1024} {
+		p := NewPairer(0)
+		var id []byte
+		for i := range int64(n) {
+			id = strconv.AppendInt(id[:0], i*stride, 10)
+			p.Request(Dir(i%2), id, i, uint64(i)+1)
+		}
+		tab := &p.pending.ints
+		if tab.n != n {
+			t.Fatalf("stride %d: %d ints pending, want %d", stride, tab.n, n)
+		}
+		worst := 0
+		for i := range tab.slots {
+			if s := &tab.slots[i]; s.used {
+				if s.home != tab.home(s.key) {
+					t.Fatalf("stride %d: slot %d holds home %d, not %d", stride, i, s.home, tab.home(s.key))
+				}
+				worst = max(worst, (i-int(s.home))&(len(tab.slots)-1))
+			}
+		}
+		if worst > 64 {
+			t.Errorf("stride %d: an entry lies %d slots past its home", stride, worst)
+		}
+		for i := range int64(n) {
+			id = strconv.AppendInt(id[:0], i*stride, 10)
+			req, ok := p.Response(Dir(i%2).Opposite(), id, i, 0)
+			if !ok || req.Token != uint64(i)+1 {
+				t.Fatalf("stride %d: reply %d paired %v with %d", stride, i, ok, req.Token)
+			}
+		}
+		if tab.n != 0 {
+			t.Fatalf("stride %d: %d left", stride, tab.n)
 		}
 	}
 }

@@ -276,7 +276,7 @@ func (p *Pairer) Response(dir Dir, id []byte, at int64, tok uint64) (Pending, bo
 	if n, ok := intKey(dir.Opposite(), id); ok && p.pending.ints.n > 0 {
 		// The common case: an integer id whose request is pending.
 		t := &p.pending.ints
-		if i := t.find(n); t.slots[i].used {
+		if i, ok := t.find(n); ok {
 			req := t.slots[i].val
 			t.remove(i)
 			return req, true
