@@ -110,10 +110,25 @@ func scanFast(data []byte, idFields []string, s *shape) bool {
 // skipArray returns the offset after the array at data[i] == '[', a
 // member's value, or -1 if it is not JSON. An array of numbers, literals
 // and separators ends at the first byte that is none of those; others are
-// for skipNested.
+// for skipNested. Digits and the bytes between numbers (",+-.") are
+// skipped eight at a time by arithmetic, other bytes of the run by a
+// table.
 func skipArray(data []byte, i int) int {
 	start := i
 	i++
+	for i+8 <= len(data) {
+		bad := notDigits(binary.LittleEndian.Uint64(data[i : i+8]))
+		i += bits.TrailingZeros64(bad) >> 3 // 8 if none
+		if bad != 0 {
+			break
+		}
+	}
+	if i+8 > len(data) && i < len(data) && len(data) >= 8 {
+		i += bits.TrailingZeros64(notDigits(wordAt(data, i))) >> 3
+	}
+	if i < len(data) && data[i] == ']' {
+		return i + 1
+	}
 	for i+8 <= len(data) {
 		w := data[i : i+8 : i+8]
 		if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
@@ -132,6 +147,23 @@ func skipArray(data []byte, i int) int {
 		return -1
 	}
 	return e
+}
+
+// notDigits marks the bytes of w that are neither a digit nor one of
+// ",+-." by their top bit; the lowest mark is exact, those above it may
+// be false (the carries and borrows of a mark).
+func notDigits(w uint64) uint64 {
+	s := w ^ ('/' * lsb) // '/' lies between '+' and '9'
+	return (^(w + (0x80-'+')*lsb) | (w + (0x80-':')*lsb) | w | (s-lsb)&^s) & msb
+}
+
+// wordAt returns the eight bytes of data from j, those past its end as
+// zeros (data has eight bytes at least).
+func wordAt(data []byte, j int) uint64 {
+	if j+8 <= len(data) {
+		return binary.LittleEndian.Uint64(data[j : j+8])
+	}
+	return binary.LittleEndian.Uint64(data[len(data)-8:]) >> ((j + 8 - len(data)) * 8)
 }
 
 // idSet is what scanFast knows of the id fields: lens, a set of lengths

@@ -212,22 +212,32 @@ func (s *shape) usual(data []byte, out *Info) bool {
 		if m.hi-m.lo < 2 || data[m.lo] != '"' {
 			return false
 		}
-		*out = Info{Kind: KindRequest, ID: data[id.lo:id.hi], Method: data[m.lo+1 : m.hi-1]}
+		out.set(KindRequest, data[id.lo:id.hi], data[m.lo+1:m.hi-1], false)
 		return true
 	}
 	if s.tok[tokExecute].hi|s.tok[tokCommand].hi != 0 {
 		return false
 	}
 	if ok := s.tok[tokSuccess]; ok.hi != 0 {
-		*out = Info{Kind: KindResponse, ID: data[id.lo:id.hi], IsError: string(data[ok.lo:ok.hi]) != "true"}
+		out.set(KindResponse, data[id.lo:id.hi], nil, string(data[ok.lo:ok.hi]) != "true")
 		return true
 	}
 	if s.flags&(hasResult|hasReturn) == 0 {
 		return false
 	}
-	*out = Info{Kind: KindResponse, ID: data[id.lo:id.hi]}
+	out.set(KindResponse, data[id.lo:id.hi], nil, false)
 	return true
 }
+
+// set overwrites all of *i: field by field, where *i = Info{…} builds
+// the Info aside and copies it.
+func (i *Info) set(k Kind, id, method []byte, isError bool) {
+	i.Kind, i.ID, i.Method, i.IsError, i.Continues, i.Err = k, id, method, isError, false, ""
+}
+
+// infoFields fails to compile when Info gains a field that set would not
+// overwrite.
+var _ = Info{KindOther, nil, nil, false, false, ""}
 
 // dapInto is infoInto for a message with a type member, DAP's: it
 // reports whether the message was one of DAP's kinds.
