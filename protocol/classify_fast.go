@@ -231,15 +231,8 @@ func lensOf(fields []string) uint64 {
 // scanString goes on.
 func stringEnd(data []byte, j int) int {
 	for end := j + 32; j < end && j < len(data) && len(data) >= 8; j += 8 {
-		var w uint64
-		if j+8 <= len(data) {
-			w = binary.LittleEndian.Uint64(data[j : j+8])
-		} else {
-			// The bytes before j shift out; the zeros shifted in are
-			// neither '"' nor '\\'.
-			w = binary.LittleEndian.Uint64(data[len(data)-8:]) >> ((j + 8 - len(data)) * 8)
-		}
-		if t := stops(w); t != 0 {
+		// Past data's end, wordAt shifts in zeros: neither '"' nor '\\'.
+		if t := stops(wordAt(data, j)); t != 0 {
 			j += bits.TrailingZeros64(t) >> 3
 			if data[j] == '"' {
 				return j
