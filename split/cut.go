@@ -9,18 +9,6 @@ import (
 	"sockscope/protocol"
 )
 
-// rec is a record on the stream since the last flush, as a flush that
-// could not write them all needs it (cut).
-type rec struct {
-	end  int64 // where it ends, on the stream since the last flush
-	typ  byte
-	dir  protocol.Dir
-	conn uint64
-	size int64 // data: its bytes
-	gap  int64 // data: the bytes dropped before it, which it carries
-	tail int   // close: where its tail gaps are in buf
-}
-
 // skipped is what the relay's process dropped because the pipe had no
 // room: counted, and carried as gaps (on the next data record of the same
 // connection and direction, or its close), as the queue carries its own.
@@ -47,40 +35,78 @@ func (s *skipped) dropData(conn uint64, dir protocol.Dir, gap, size int64) {
 // being written, and every record after it but the data records, which are
 // dropped (counted in skip, and their bytes carried as gaps), as the queue
 // drops what does not fit. So a full pipe costs the copy of one record at
-// most, not of all the flush had.
+// most, not of all the flush had. The records are read back from the
+// stream (their heads say their lengths): the encoding keeps no account
+// of them for a flush that is rarely cut.
 func (w *writer) cut(n int64) {
 	keep := w.spare[:0]
 	off := int64(len(w.backlog))
 	if n < off {
 		keep = append(keep, w.backlog[n:]...)
 	}
-	c := cursor{w: w}
-	start := off
-	for i := range w.recs {
-		r := &w.recs[i]
-		lo, hi := start, off+r.end
-		start = hi
+	heads, copies := cursor{w: w}, cursor{w: w}
+	end := w.streamLen()
+	var h [headSize + 16]byte
+	for lo := int64(0); lo < end; {
+		heads.read(h[:headSize], lo)
+		typ, conn := h[0], binary.LittleEndian.Uint64(h[2:])
+		hi := lo + w.recordLen(&heads, h[:], lo)
 		switch {
-		case hi <= n: // written
-		case lo < n: // being written: its rest
-			keep = c.appendRange(keep, n-off, hi-off)
-		case r.typ == recData:
-			w.skip.dropData(r.conn, r.dir, r.gap, r.size)
-		default:
-			if r.typ == recClose {
-				w.carryTail(r)
+		case off+hi <= n: // written
+		case off+lo < n: // being written: its rest
+			keep = copies.appendRange(keep, n-off, hi)
+		case typ == recData:
+			dir := protocol.C2S
+			if h[1]&flagS2C != 0 {
+				dir = protocol.S2C
 			}
-			keep = c.appendRange(keep, lo-off, hi-off)
+			gap, size := binary.LittleEndian.Uint64(h[headSize:]), binary.LittleEndian.Uint32(h[headSize+8:])
+			w.skip.dropData(conn, dir, int64(gap), int64(size))
+		default:
+			if typ == recClose {
+				w.carryTail(conn, heads.slice(lo+headSize, 16))
+			}
+			keep = copies.appendRange(keep, lo, hi)
 		}
+		lo = hi
 	}
 	w.backlog, w.spare = keep, w.backlog
 }
 
-// carryTail adds to close record r's tail gaps the bytes dropped of its
-// connection before it.
-func (w *writer) carryTail(r *rec) {
-	b := w.buf[r.tail : r.tail+16]
-	ev := event.Event{Type: event.Close, Conn: r.conn}
+// recordLen returns the length of the record at lo, whose head is in h
+// (its fixed part past the head read into h too), reading what it needs
+// with c.
+func (w *writer) recordLen(c *cursor, h []byte, lo int64) int64 {
+	var meta [4]byte
+	metaAt := func(at int64) int64 { // a length and its bytes at at
+		c.read(meta[:], at)
+		return 4 + int64(binary.LittleEndian.Uint32(meta[:]))
+	}
+	flags := h[1]
+	switch h[0] {
+	case recData:
+		c.read(h[headSize:headSize+12], lo+headSize)
+		n := headSize + 12 + int64(binary.LittleEndian.Uint32(h[headSize+8:]))
+		if flags&flagNote != 0 {
+			n += metaAt(lo + n)
+		}
+		return n
+	case recOpen:
+		return headSize + metaAt(lo+headSize)
+	case recClose:
+		n := int64(headSize + 16)
+		if flags&flagErr != 0 {
+			n += metaAt(lo + n)
+		}
+		return n
+	}
+	return headSize + 16 // drops
+}
+
+// carryTail adds to a close record's tail gaps b (in buf: its head was
+// copied there) the bytes dropped of its connection conn before it.
+func (w *writer) carryTail(conn uint64, b []byte) {
+	ev := event.Event{Type: event.Close, Conn: conn}
 	ev.TailGaps[0] = int64(binary.LittleEndian.Uint64(b))
 	ev.TailGaps[1] = int64(binary.LittleEndian.Uint64(b[8:]))
 	w.skip.Carry(&ev)
@@ -88,27 +114,49 @@ func (w *writer) carryTail(r *rec) {
 	binary.LittleEndian.PutUint64(b[8:], uint64(ev.TailGaps[1]))
 }
 
-// cursor reads ranges of the stream since the last flush (w.parts), in
-// order.
+// cursor reads the stream since the last flush (w.parts).
 type cursor struct {
 	w  *writer
 	i  int   // the part
 	at int64 // where part i starts on the stream
 }
 
-// appendRange appends the stream's bytes [lo, hi) to dst; lo is at or
-// past the end of the last range.
+// read copies the stream's bytes from lo into dst.
+func (c *cursor) read(dst []byte, lo int64) {
+	c.appendRange(dst[:0], lo, lo+int64(len(dst)))
+}
+
+// slice returns the stream's n bytes from lo where they lie, which must be
+// within one part (a head's, copied into buf).
+func (c *cursor) slice(lo int64, n int) []byte {
+	p := c.seek(lo)
+	return p[lo-c.at : lo-c.at+int64(n)]
+}
+
+// appendRange appends the stream's bytes [lo, hi) to dst.
 func (c *cursor) appendRange(dst []byte, lo, hi int64) []byte {
 	for lo < hi {
-		p := c.w.piece(c.i)
-		if c.at+int64(len(p)) <= lo {
-			c.at += int64(len(p))
-			c.i++
-			continue
-		}
+		p := c.seek(lo)
 		to := min(int64(len(p)), hi-c.at)
 		dst = append(dst, p[lo-c.at:to]...)
 		lo = c.at + to
 	}
 	return dst
+}
+
+// seek moves the cursor to the part that holds the stream's byte at lo,
+// and returns that part: forward from where it is, which is where its
+// users mostly go, else from the start.
+func (c *cursor) seek(lo int64) []byte {
+	if lo < c.at {
+		c.i, c.at = 0, 0
+	}
+	for {
+		p := c.w.piece(c.i)
+		if lo < c.at+int64(len(p)) {
+			return p
+		}
+		c.at += int64(len(p))
+		c.i++
+	}
 }

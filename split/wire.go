@@ -68,8 +68,6 @@ type writer struct {
 	// other buffer.
 	backlog, spare []byte
 	head           [headSize + 16]byte
-	recs           []rec   // the records since the last flush
-	size           int64   // their bytes
 	skip           skipped // what was dropped because the pipe had no room
 }
 
@@ -87,7 +85,6 @@ func newWriter(out io.Writer) *writer { return &writer{out: out} }
 
 // put appends b to the stream, copied.
 func (w *writer) put(b []byte) {
-	w.size += int64(len(b))
 	if n := len(w.parts); n > 0 && w.parts[n-1].ext == nil && w.parts[n-1].hi == len(w.buf) {
 		w.parts[n-1].hi += len(b)
 	} else {
@@ -102,8 +99,16 @@ func (w *writer) ref(b []byte) {
 		w.put(b)
 		return
 	}
-	w.size += int64(len(b))
 	w.parts = append(w.parts, part{ext: b})
+}
+
+// streamLen is the length of the stream since the last flush.
+func (w *writer) streamLen() int64 {
+	var n int64
+	for i := range w.parts {
+		n += int64(len(w.piece(i)))
+	}
+	return n
 }
 
 // piece is part i's bytes.
@@ -145,12 +150,10 @@ func (w *writer) event(ev *event.Event) {
 		if note != nil {
 			w.meta(note)
 		}
-		w.recs = append(w.recs, rec{end: w.size, typ: recData, conn: ev.Conn, dir: ev.Dir, gap: ev.Gap, size: int64(len(ev.Data))})
 	case event.Open:
 		peer, _ := json.Marshal(ev.Peer)
 		w.put(w.headOf(recOpen, flags, ev.Conn, ev.At, 0))
 		w.meta(peer)
-		w.recs = append(w.recs, rec{end: w.size, typ: recOpen})
 	case event.Close:
 		var text []byte
 		switch {
@@ -163,12 +166,10 @@ func (w *writer) event(ev *event.Event) {
 		h := w.headOf(recClose, flags, ev.Conn, ev.At, 16)
 		binary.LittleEndian.PutUint64(h[headSize:], uint64(ev.TailGaps[0]))
 		binary.LittleEndian.PutUint64(h[headSize+8:], uint64(ev.TailGaps[1]))
-		tail := len(w.buf) + headSize
 		w.put(h)
 		if flags&flagErr != 0 {
 			w.meta(text)
 		}
-		w.recs = append(w.recs, rec{end: w.size, typ: recClose, conn: ev.Conn, tail: tail})
 	}
 }
 
@@ -178,7 +179,6 @@ func (w *writer) drops(events, bytes uint64) {
 	binary.LittleEndian.PutUint64(h[headSize:], events)
 	binary.LittleEndian.PutUint64(h[headSize+8:], bytes)
 	w.put(h)
-	w.recs = append(w.recs, rec{end: w.size, typ: recDrops})
 }
 
 // headOf fills the head and extra bytes after it, to be filled in.
@@ -218,14 +218,14 @@ func (w *writer) flush(wait bool) error {
 		}
 		var n int64
 		n, w.err = writeAll(w.out, w.vec, wait)
-		if n < int64(len(w.backlog))+w.size {
+		if n < int64(len(w.backlog))+w.streamLen() {
 			w.cut(n)
 		} else {
 			w.backlog = w.backlog[:0]
 		}
 	}
 	clear(w.vec) // let go of the events' bytes
-	w.vec, w.parts, w.recs, w.size = w.vec[:0], w.parts[:0], w.recs[:0], 0
+	w.vec, w.parts = w.vec[:0], w.parts[:0]
 	if cap(w.buf) > 1<<20 {
 		w.buf = nil // a burst of small events once: do not keep its memory
 	}

@@ -131,7 +131,9 @@ func TestWireChunksReusedOnlyWhenReleased(t *testing.T) {
 // A flush that does not wait writes what a full pipe has room for, the
 // rest of the record it was writing, and the records after it but the data
 // records, which it drops: counted, and carried as gaps (here on each
-// connection's close). The stream read at the other end is whole.
+// connection's close). The stream read at the other end is whole: every
+// kind of record, with its optional parts (a data record's note, a close's
+// error), is cut at its end.
 func TestWireBacklog(t *testing.T) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -142,11 +144,18 @@ func TestWireBacklog(t *testing.T) {
 	w := newWriter(pw)
 	var sent []event.Event
 	var total uint64
+	dataOf := map[uint64][]byte{}
 	for i := range 64 { // 4 MiB in small and large pieces: more than a pipe holds
 		data := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*1000)
 		total += uint64(len(data))
-		sent = append(sent, event.Event{Type: event.Data, Conn: uint64(i), Dir: protocol.Dir(i % 2), Data: data},
-			event.Event{Type: event.Close, Conn: uint64(i)})
+		dataOf[uint64(i)] = data
+		d := event.Event{Type: event.Data, Conn: uint64(i), Dir: protocol.Dir(i % 2), Data: data}
+		c := event.Event{Type: event.Close, Conn: uint64(i)}
+		if i%2 == 1 {
+			d.Note = &protocol.Note{Act: protocol.ActEdited, Diff: "-a\n+b"}
+			c.Err = errors.New("connection reset")
+		}
+		sent = append(sent, event.Event{Type: event.Open, Conn: uint64(i), Peer: &event.Peer{PID: i}}, d, c)
 	}
 	for i := range sent {
 		w.event(&sent[i])
@@ -158,8 +167,8 @@ func TestWireBacklog(t *testing.T) {
 		t.Fatal("the pipe took 4 MiB at once: nothing to keep")
 	}
 	kept := len(w.backlog)
-	if kept > 64*1000+64*64 { // the largest record, and 64 closes
-		t.Errorf("%d bytes kept: more than a record and the closes", kept)
+	if kept > 64*1000+64*256 { // the largest record, and the opens and closes
+		t.Errorf("%d bytes kept: more than a record, the opens and the closes", kept)
 	}
 	got := make(chan []event.Event)
 	go func() {
@@ -183,13 +192,20 @@ func TestWireBacklog(t *testing.T) {
 	evs := <-got
 	var read uint64
 	data := map[uint64]bool{}
-	closes := 0
+	opens, closes := 0, 0
 	for _, ev := range evs {
 		switch ev.Type {
+		case event.Open:
+			if opens++; ev.Peer == nil || uint64(ev.Peer.PID) != ev.Conn {
+				t.Errorf("conn %d's open: peer %+v", ev.Conn, ev.Peer)
+			}
 		case event.Data:
-			want := sent[2*ev.Conn]
-			if !bytes.Equal(ev.Data, want.Data) || ev.Gap != 0 {
-				t.Fatalf("conn %d: %d bytes, gap %d: want %d, no gap", ev.Conn, len(ev.Data), ev.Gap, len(want.Data))
+			want := dataOf[ev.Conn]
+			if !bytes.Equal(ev.Data, want) || ev.Gap != 0 {
+				t.Fatalf("conn %d: %d bytes, gap %d: want %d, no gap", ev.Conn, len(ev.Data), ev.Gap, len(want))
+			}
+			if (ev.Note != nil) != (ev.Conn%2 == 1) {
+				t.Errorf("conn %d's data: note %+v", ev.Conn, ev.Note)
 			}
 			read += uint64(len(ev.Data))
 			data[ev.Conn] = true
@@ -197,15 +213,18 @@ func TestWireBacklog(t *testing.T) {
 			closes++
 			want := [2]int64{}
 			if !data[ev.Conn] {
-				want[ev.Conn%2] = int64(len(sent[2*ev.Conn].Data))
+				want[ev.Conn%2] = int64(len(dataOf[ev.Conn]))
 			}
 			if ev.TailGaps != want {
 				t.Errorf("conn %d's close: tail gaps %v, want %v", ev.Conn, ev.TailGaps, want)
 			}
+			if (ev.Err != nil) != (ev.Conn%2 == 1) {
+				t.Errorf("conn %d's close: error %v", ev.Conn, ev.Err)
+			}
 		}
 	}
-	if closes != 64 {
-		t.Errorf("%d closes read, want 64", closes)
+	if closes != 64 || opens != 64 {
+		t.Errorf("%d opens and %d closes read, want 64 of each", opens, closes)
 	}
 	if read+w.skip.bytes != total || uint64(len(data))+w.skip.events != 64 || w.skip.events == 0 {
 		t.Errorf("read %d events (%d bytes), dropped %d (%d bytes): want 64 (%d bytes) in all, some dropped",
