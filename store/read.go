@@ -147,7 +147,7 @@ func (s *Store) Message(seq uint64) (protocol.Message, bool) {
 		return protocol.Message{}, false
 	}
 	r := s.msgs.at(seq)
-	b := s.arena.bytes(r.chunk, r.off, r.allocLen())
+	b := s.arena.bytes(chunkOf(r.loc), offOf(r.loc), int(r.alen))
 	return s.message(seq, r, append([]byte(nil), b...)), true
 }
 
@@ -162,7 +162,7 @@ func (s *Store) Messages(from uint64, fn func(*protocol.Message) bool) {
 	var m protocol.Message
 	for seq := max(from, s.msgs.first); seq < s.msgs.next; seq++ {
 		r := s.msgs.at(seq)
-		m = s.message(seq, r, s.arena.bytes(r.chunk, r.off, r.allocLen()))
+		m = s.message(seq, r, s.arena.bytes(chunkOf(r.loc), offOf(r.loc), int(r.alen)))
 		if !fn(&m) {
 			return
 		}
@@ -179,6 +179,7 @@ func (s *Store) Clear() {
 		s.forget(seq, s.rows.at(seq))
 	}
 	s.msgs.reset()
+	clear(s.big)
 	s.rows.reset()
 	s.exts.reset()
 	s.arena.reset()
@@ -213,7 +214,7 @@ func (s *Store) row(seq uint64) Row {
 // message builds message seq from its record r and its allocation b.
 func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	m := protocol.Message{Seq: seq, Conn: r.conn, Dir: r.dir, At: s.unstamp(r.at, r.flags&mUTC != 0),
-		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: r.size, Wire: r.wire,
+		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: int(r.size), Wire: int(r.wire),
 			Truncated: r.flags&mTruncated != 0, Err: s.reasons[r.frameE]},
 		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0, Framing: r.frm,
 		Info: protocol.Info{Kind: r.kind, IsError: r.flags&mIsError != 0, Err: s.reasons[r.infoEr]}}
@@ -226,8 +227,12 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	if r.flags&mHasMethod != 0 {
 		m.Info.Method = part(b, r.mOff, r.mLen)
 	}
-	if r.nLen > 0 {
-		m.Note = protocol.ParseNote(part(b, r.nOff, r.nLen))
+	if r.flags&mBig != 0 {
+		big := s.big[seq]
+		m.Frame.Size, m.Frame.Wire = big.size, big.wire
+	}
+	if off, n := r.note(); n > 0 {
+		m.Note = protocol.ParseNote(part(b, off, n))
 	}
 	return m
 }

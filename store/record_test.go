@@ -160,8 +160,45 @@ func TestAddMessageWritesEveryField(t *testing.T) {
 	}
 	s.Update(func(tx *Tx) { second = tx.AddMessage(m) })
 	want, got := *s.msgs.at(first), *s.msgs.at(second)
-	want.chunk, want.off = got.chunk, got.off // placed after the first
+	want.loc = got.loc // placed after the first
 	if second != first+1 || got != want {
 		t.Errorf("record %d over ones = %+v, want %+v", second, got, want)
+	}
+}
+
+// TestRecordSizes: a message's record is one cache line and a row's two,
+// so that the records stay aligned to them in their ring blocks.
+func TestRecordSizes(t *testing.T) {
+	if m, r := unsafe.Sizeof(msgRec{}), unsafe.Sizeof(rowRec{}); m != 64 || r != 128 {
+		t.Errorf("msgRec %d bytes, rowRec %d; want 64 and 128", m, r)
+	}
+}
+
+// TestBigFrameSizes: a frame's Size and Wire beyond 32 bits (a record's
+// fields) read back exact, and what the store keeps of them aside goes
+// with the message.
+func TestBigFrameSizes(t *testing.T) {
+	s := New(Config{MaxMessages: 2})
+	var seqs []uint64
+	sizes := [][2]int{{5 << 30, 5<<30 + 7}, {10, 11}, {1<<32 - 1, 1 << 32}, {12, 13}}
+	for i, sz := range sizes {
+		m := newMsg(1, protocol.C2S, ms(i), "{}")
+		m.Frame.Size, m.Frame.Wire, m.Frame.Truncated = sz[0], sz[1], true
+		seq, _ := addLone(s, m)
+		seqs = append(seqs, seq)
+		got, ok := s.Message(seq)
+		if !ok || got.Frame.Size != sz[0] || got.Frame.Wire != sz[1] || string(got.Frame.Data) != "{}" {
+			t.Errorf("message %d: size %d wire %d data %q, want %d %d", i, got.Frame.Size, got.Frame.Wire, got.Frame.Data, sz[0], sz[1])
+		}
+		if c, _ := s.Conn(1); i == 0 && (c.Bytes[0] != int64(sz[0]) || c.Wire[0] != int64(sz[1])) {
+			t.Errorf("connection counted %d bytes, %d on the wire", c.Bytes[0], c.Wire[0])
+		}
+	}
+	if _, ok := s.Message(seqs[0]); ok || len(s.big) != 1 {
+		t.Errorf("message 0 still stored (%v), or %d big sizes kept (want 1)", ok, len(s.big))
+	}
+	s.Clear()
+	if len(s.big) != 0 {
+		t.Errorf("%d big sizes kept after Clear", len(s.big))
 	}
 }

@@ -47,7 +47,7 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	p, seq, c, gm, cm := tx.newRow(r.Conn, r.Method, bytesOf(r.ID))
 	p.dir, p.kind, p.status = r.Dir, r.Kind, r.Status
 	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC)
-	p.req, p.resp, p.oldest = r.Req, r.Resp, oldest(r.Req, r.Resp)
+	p.req, p.resp = r.Req, r.Resp
 	p.reqSize, p.respSize, p.act = r.ReqSize, r.RespSize, r.Act
 	p.code = uint16(min(max(r.Code, 0), 0xffff))
 	p.reqAt, p.respAt, p.latency = reqAt, respAt, latency
@@ -78,7 +78,7 @@ func (tx *Tx) AddRequest(m *protocol.Message, method string) uint64 {
 	p, seq, c, gm, cm := tx.newRow(m.Conn, method, m.Info.ID)
 	p.dir, p.kind, p.status = m.Dir, m.Info.Kind, protocol.StatusPending
 	p.flags = flag(m.Injected, rInjected) | flag(reqUTC, rReqUTC)
-	p.req, p.oldest = m.Seq, m.Seq
+	p.req = m.Seq
 	p.reqSize = m.Frame.Size
 	if m.Note != nil {
 		p.act = m.Note.Act
@@ -146,13 +146,9 @@ func sameString(a, b string) bool {
 	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
-// oldest returns the smaller non-zero of two message seqs (0 if both are).
-func oldest(a, b uint64) uint64 {
-	if a == 0 || (b != 0 && b < a) {
-		return b
-	}
-	return a
-}
+// oldest returns the smaller non-zero of two message seqs (0 if both are),
+// without a branch: 0-1 wraps to the largest.
+func oldest(a, b uint64) uint64 { return min(a-1, b-1) + 1 }
 
 // accsOf returns the statistics a row counts in.
 func (s *Store) accsOf(r *rowRec) (c *connAcc, gm, cm *methodAcc) {
@@ -194,7 +190,6 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	r.code = uint16(min(protocol.StatusCode(resp), 0xffff))
 	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
 	r.latency = latency(r.reqAt, respAt)
-	r.oldest = oldest(r.oldest, resp.Seq)
 	if r.act == protocol.ActNone && resp.Note != nil {
 		r.act = resp.Note.Act
 	}

@@ -46,6 +46,7 @@ type Store struct {
 	recent  [RecentLatencies]time.Duration
 	nrecent uint64
 	gone    map[uint64]goneRow // pending rows no longer stored
+	big     map[uint64]bigSize // sizes of the stored messages with mBig, by seq
 	dirty   []*latAcc
 	lats    [latBatch]latEntry // latencies not yet counted (latency.go)
 	nlats   int
@@ -70,6 +71,7 @@ func New(cfg Config) *Store {
 		methods:     map[string]*methodAcc{},
 		names:       map[string]*methodAcc{},
 		gone:        map[uint64]goneRow{},
+		big:         map[uint64]bigSize{},
 	}
 	if s.maxMessages <= 0 {
 		s.maxMessages = DefaultMaxMessages
@@ -231,12 +233,19 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	// a pointer is built aside (80 bytes) and copied. Every field, and the
 	// slot is not zeroed first: it may hold a dropped record
 	// (TestAddMessageWritesEveryField).
+	size, wire := m.Frame.Size, m.Frame.Wire
+	if uint64(size|wire) > 1<<32-1 {
+		flags |= mBig
+	}
 	p, seq := s.msgs.push()
-	p.conn, p.at, p.size, p.wire = m.Conn, at, m.Frame.Size, m.Frame.Wire
-	p.chunk, p.off, p.n = l.chunk, l.off, uint32(len(data))
-	p.idOff, p.idLen, p.mOff, p.mLen, p.nOff, p.nLen = l.idOff, l.idLen, l.mOff, l.mLen, l.nOff, l.nLen
+	p.conn, p.at, p.size, p.wire = m.Conn, at, uint32(size), uint32(wire)
+	p.loc, p.n, p.alen = loc(l.chunk, l.off), uint32(len(data)), end
+	p.idOff, p.idLen, p.mOff, p.mLen = l.idOff, l.idLen, l.mOff, l.mLen
 	p.infoEr, p.frameE = infoEr, frameE
 	p.dir, p.kind, p.flags, p.frm = m.Dir, m.Info.Kind, flags, m.Framing
+	if flags&mBig != 0 {
+		s.big[seq] = bigSize{size, wire}
+	}
 	t := &s.tot
 	t.Messages++
 	t.StoredMessages++
@@ -256,11 +265,11 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 }
 
 // msgLayout is where a message's bytes go: its allocation's location and
-// the id's, method's and note's offsets and lengths in it.
+// the id's and method's offsets and lengths in it.
 type msgLayout struct {
-	chunk                                uint64
-	off                                  uint32
-	idOff, idLen, mOff, mLen, nOff, nLen uint32
+	chunk                    uint64
+	off                      uint32
+	idOff, idLen, mOff, mLen uint32
 }
 
 // putApart is AddMessage's allocation when the id or the method lies
@@ -276,8 +285,8 @@ func (tx *Tx) putApart(m *protocol.Message, data []byte, l *msgLayout) uint32 {
 	if b := m.Info.Method; b != nil {
 		l.mOff, l.mLen, extra[1] = place(b, data, &end)
 	}
-	if m.Note != nil {
-		l.nOff, l.nLen, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
+	if m.Note != nil { // last: msgRec.note
+		_, _, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
 	}
 	if !s.arena.fits(int(end)) {
 		tx.makeRoom(int(end))
@@ -346,17 +355,22 @@ func (tx *Tx) makeRoom(n int) {
 // a message no longer stored.
 func (tx *Tx) evictMessage() {
 	s := tx.s
-	n := s.msgs.at(s.msgs.first).allocLen()
+	seq := s.msgs.first
+	r := s.msgs.at(seq)
+	n := int(r.alen)
+	if r.flags&mBig != 0 {
+		delete(s.big, seq)
+	}
 	s.tot.StoredBytes -= int64(n) + RecordOverhead
 	s.tot.StoredMessages--
 	s.tot.Evicted++
 	s.arena.free(n)
 	s.msgs.drop()
-	for s.rows.len() > 0 && s.rows.at(s.rows.first).oldest < s.msgs.first {
+	for s.rows.len() > 0 && rowOldest(s.rows.front()) < s.msgs.first {
 		tx.evictRow()
 	}
 	// Most evictions leave the oldest message in the oldest chunk.
-	if s.msgs.len() == 0 || s.msgs.at(s.msgs.first).chunk > s.arena.chunks.first {
+	if s.msgs.len() == 0 || chunkOf(s.msgs.front().loc) > s.arena.chunks.first {
 		s.releaseArena()
 	}
 }
@@ -371,7 +385,7 @@ func (tx *Tx) evictRow() {
 	if n := r.extLen(); n > 0 {
 		s.tot.StoredBytes -= int64(n)
 		s.arena.free(n)
-		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
+		for s.exts.len() > 0 && s.exts.front().row <= seq {
 			s.exts.drop()
 		}
 		s.rows.drop()
@@ -389,16 +403,16 @@ func (s *Store) releaseArena() {
 	// Nothing to release while the oldest message or row bytes are still
 	// in the oldest chunk.
 	first := s.arena.chunks.first
-	if s.msgs.len() > 0 && s.msgs.at(s.msgs.first).chunk <= first ||
-		s.exts.len() > 0 && s.exts.at(s.exts.first).chunk <= first {
+	if s.msgs.len() > 0 && chunkOf(s.msgs.front().loc) <= first ||
+		s.exts.len() > 0 && s.exts.front().chunk <= first {
 		return
 	}
 	oldest := s.arena.chunks.next
 	if s.msgs.len() > 0 {
-		oldest = min(oldest, s.msgs.at(s.msgs.first).chunk)
+		oldest = min(oldest, chunkOf(s.msgs.front().loc))
 	}
 	if s.exts.len() > 0 {
-		oldest = min(oldest, s.exts.at(s.exts.first).chunk)
+		oldest = min(oldest, s.exts.front().chunk)
 	}
 	s.arena.release(oldest)
 }
