@@ -17,6 +17,11 @@ func (s *Store) Totals() Totals {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t := s.tot
+	// Counted by the rings' sequence numbers, not per message (AddMessage
+	// and AddRow number them from 1).
+	t.Messages, t.Rows = s.msgs.next-1, s.rows.next-1
+	t.StoredMessages = s.msgs.len()
+	t.Evicted = s.msgs.first - 1 - s.cleared
 	t.Latency = s.all.sum
 	return t
 }
@@ -178,12 +183,12 @@ func (s *Store) Clear() {
 	for seq := s.rows.first; seq < s.rows.next; seq++ {
 		s.forget(seq, s.rows.at(seq))
 	}
+	s.cleared += uint64(s.msgs.len())
 	s.msgs.reset()
 	clear(s.big)
 	s.rows.reset()
 	s.exts.reset()
 	s.arena.reset()
-	s.tot.StoredMessages = 0
 	s.tot.StoredBytes = 0
 	s.gen.Add(1)
 }

@@ -81,27 +81,32 @@ func offOf(l uint64) uint32   { return uint32(l & (1<<locOffBits - 1)) }
 const idInline = 32
 
 // rowRec is a stored row: 128 bytes, two cache lines (a ring block of them
-// is page-aligned).
+// is page-aligned). The first holds what evicting it reads (the messages
+// it refers to, its status, its bytes in the arena, and what a pending
+// row leaves behind), so that eviction, which comes to rows long after
+// they were last touched, reads one line, not two.
 type rowRec struct {
-	reqAt, respAt int64  // see stamp
-	req, resp     uint64 // the oldest message the row refers to is oldest(req, resp)
-	latency       time.Duration
-	reqSize       int
-	respSize      int
-	ext           uint64 // arena chunk of a long id and a method not interned
-	extOff        uint32
-	idLen         uint32
-	mLen          uint32 // the method's length in the arena (0: it is gm's name)
-	conn          uint32 // index into Store.accs
-	gm            uint32 // index into Store.mtab, 0 without method
-	cm            uint32 // index into Store.cms, 0 without method
-	id            [idInline]byte
-	dir           protocol.Dir
-	kind          protocol.Kind
-	status        protocol.Status
-	flags         uint8
-	act           protocol.Act // what sockscope did to one of its messages
-	code          uint16       // the HTTP status code of the reply (Row.Code)
+	req, resp uint64 // the oldest message the row refers to is oldest(req, resp)
+	reqAt     int64  // see stamp
+	ext       uint64 // arena chunk of a long id and a method not interned
+	extOff    uint32
+	idLen     uint32
+	mLen      uint32 // the method's length in the arena (0: it is gm's name)
+	conn      uint32 // index into Store.accs
+	gm        uint32 // index into Store.mtab, 0 without method
+	cm        uint32 // index into Store.cms, 0 without method
+	dir       protocol.Dir
+	kind      protocol.Kind
+	status    protocol.Status
+	flags     uint8
+	act       protocol.Act // what sockscope did to one of its messages
+	code      uint16       // the HTTP status code of the reply (Row.Code)
+
+	respAt   int64 // see stamp
+	latency  time.Duration
+	reqSize  int
+	respSize int
+	id       [idInline]byte
 }
 
 // extIDLen returns how many bytes of the id are in the arena.

@@ -202,3 +202,20 @@ func TestBigFrameSizes(t *testing.T) {
 		t.Errorf("%d big sizes kept after Clear", len(s.big))
 	}
 }
+
+// TestRowEvictionReadsOneLine: what evicting a row reads lies in the first
+// 64 bytes of its record.
+func TestRowEvictionReadsOneLine(t *testing.T) {
+	var r rowRec
+	for name, end := range map[string]uintptr{
+		"req": unsafe.Offsetof(r.req) + 8, "resp": unsafe.Offsetof(r.resp) + 8,
+		"reqAt": unsafe.Offsetof(r.reqAt) + 8, "status": unsafe.Offsetof(r.status) + 1,
+		"idLen": unsafe.Offsetof(r.idLen) + 4, "mLen": unsafe.Offsetof(r.mLen) + 4,
+		"ext": unsafe.Offsetof(r.ext) + 8, "conn": unsafe.Offsetof(r.conn) + 4,
+		"gm": unsafe.Offsetof(r.gm) + 4, "cm": unsafe.Offsetof(r.cm) + 4,
+	} {
+		if end > 64 {
+			t.Errorf("rowRec.%s ends at byte %d, past the first line", name, end)
+		}
+	}
+}

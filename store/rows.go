@@ -134,7 +134,6 @@ func (tx *Tx) newRow(conn uint64, method string, id []byte) (p *rowRec, seq uint
 		*e = extRef{row: seq, chunk: p.ext}
 		s.tot.StoredBytes += int64(len(id) + len(ext))
 	}
-	s.tot.Rows++
 	s.tot.StoredBytes += RecordOverhead
 	tx.changed = true
 	return p, seq, c, gm, cm

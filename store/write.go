@@ -47,6 +47,7 @@ type Store struct {
 	nrecent uint64
 	gone    map[uint64]goneRow // pending rows no longer stored
 	big     map[uint64]bigSize // sizes of the stored messages with mBig, by seq
+	cleared uint64             // messages Clear dropped, not evicted
 	dirty   []*latAcc
 	lats    [latBatch]latEntry // latencies not yet counted (latency.go)
 	nlats   int
@@ -247,8 +248,6 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		s.big[seq] = bigSize{size, wire}
 	}
 	t := &s.tot
-	t.Messages++
-	t.StoredMessages++
 	t.Bytes += int64(m.Frame.Size)
 	t.StoredBytes += int64(end) + RecordOverhead
 	a := tx.conn(m.Conn)
@@ -362,8 +361,6 @@ func (tx *Tx) evictMessage() {
 		delete(s.big, seq)
 	}
 	s.tot.StoredBytes -= int64(n) + RecordOverhead
-	s.tot.StoredMessages--
-	s.tot.Evicted++
 	s.arena.free(n)
 	s.msgs.drop()
 	for s.rows.len() > 0 && rowOldest(s.rows.front()) < s.msgs.first {
