@@ -183,6 +183,3 @@ func offsetIn(sub, b []byte) (uint32, bool) {
 // bytesOf returns the bytes of str without copying; they must not be
 // modified.
 func bytesOf(str string) []byte { return unsafe.Slice(unsafe.StringData(str), len(str)) }
-
-// rowOldest returns the oldest message row r refers to (0 if none).
-func rowOldest(r *rowRec) uint64 { return oldest(r.req, r.resp) }
