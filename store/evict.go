@@ -10,10 +10,10 @@ import "sockscope/protocol"
 
 // trim evicts oldest messages, then rows, until the byte bound holds: the
 // counted bytes plus the arena's slack, so that the memory really held stays
-// within it.
+// within it. Its callers call it when the bound does not hold (over).
 func (tx *Tx) trim() {
 	s := tx.s
-	for s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+	for {
 		switch {
 		case s.msgs.len() > 0:
 			tx.evictMessage()
@@ -22,8 +22,14 @@ func (tx *Tx) trim() {
 		default:
 			return
 		}
+		if !s.over() {
+			return
+		}
 	}
 }
+
+// over reports whether the store holds more than its byte bound.
+func (s *Store) over() bool { return s.tot.StoredBytes+s.arena.slack() > s.maxBytes }
 
 // makeRoom evicts oldest messages before the arena would grow by a chunk
 // for n more bytes beyond the byte bound, until an evicted chunk can be

@@ -59,7 +59,7 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	if answered {
 		s.addLatency(c, gm, cm, latency)
 	}
-	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+	if s.over() {
 		tx.trim()
 	}
 	return seq
@@ -85,7 +85,7 @@ func (tx *Tx) AddRequest(m *protocol.Message, method string) uint64 {
 	}
 	p.reqAt, p.respAt = reqAt, noTime
 	pend(c, gm, cm, 1)
-	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+	if s.over() {
 		tx.trim()
 	}
 	return seq

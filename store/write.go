@@ -257,7 +257,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		a.c.Wire[m.Dir&1] += int64(m.Frame.Wire)
 	}
 	tx.changed = true
-	if t.StoredBytes+s.arena.slack() > s.maxBytes {
+	if s.over() {
 		tx.trim()
 	}
 	return seq
