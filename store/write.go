@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"sockscope/event"
 	"sockscope/protocol"
@@ -311,9 +312,6 @@ func place(b, data []byte, end *uint32) (off, n uint32, extra []byte) {
 // kept beside it), so that offsets fit a record.
 const maxPayload = 1 << 30
 
-func flag(b bool, f uint8) uint8 {
-	if b {
-		return f
-	}
-	return 0
-}
+// flag returns f if b, 0 if not, without a branch: a bool is the byte 0
+// or 1.
+func flag(b bool, f uint8) uint8 { return -*(*uint8)(unsafe.Pointer(&b)) & f }
