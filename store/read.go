@@ -199,7 +199,7 @@ func (s *Store) row(seq uint64) Row {
 	out := Row{Seq: seq, Conn: s.accs[r.conn].c.ID, Dir: r.dir, Kind: r.kind, Status: r.status,
 		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Injected: r.flags&rInjected != 0, Act: r.act, Code: int(r.code), Req: r.req, Resp: r.resp,
 		ReqAt: s.unstamp(r.reqAt, r.flags&rReqUTC != 0), RespAt: s.unstamp(r.respAt, r.flags&rRespUTC != 0),
-		ReqSize: r.reqSize, RespSize: r.respSize, Latency: r.latency}
+		ReqSize: r.reqSize, RespSize: r.respBytes(), Latency: r.lat()}
 	switch {
 	case r.idLen == 0:
 	case r.idLen <= idInline:

@@ -83,13 +83,14 @@ const idInline = 32
 // rowRec is a stored row: 128 bytes, two cache lines (a ring block of them
 // is page-aligned). The first holds what evicting it reads (the messages
 // it refers to, its status, its bytes in the arena, and what a pending
-// row leaves behind), so that eviction, which comes to rows long after
-// they were last touched, reads one line, not two.
+// row leaves behind) and what Answer reads and writes, so that either,
+// coming to a row long after it was last touched, reads one line, not two
+// (TestRowLines).
 type rowRec struct {
 	req, resp uint64 // the oldest message the row refers to is oldest(req, resp)
 	reqAt     int64  // see stamp
-	ext       uint64 // arena chunk of a long id and a method not interned
-	extOff    uint32
+	respAt    int64
+	respSize  uint32 // RespSize's low 32 bits; with rRespHi, respHi has the rest
 	idLen     uint32
 	mLen      uint32 // the method's length in the arena (0: it is gm's name)
 	conn      uint32 // index into Store.accs
@@ -102,11 +103,39 @@ type rowRec struct {
 	act       protocol.Act // what sockscope did to one of its messages
 	code      uint16       // the HTTP status code of the reply (Row.Code)
 
-	respAt   int64 // see stamp
-	latency  time.Duration
-	reqSize  int
-	respSize int
-	id       [idInline]byte
+	latency time.Duration // with rLatency; without, it is latency(reqAt, respAt)
+	reqSize int
+	ext     uint64 // arena chunk of a long id and a method not interned
+	extOff  uint32
+	respHi  uint32
+	id      [idInline]byte
+}
+
+// lat returns the row's latency.
+func (r *rowRec) lat() time.Duration {
+	if r.flags&rLatency != 0 {
+		return r.latency
+	}
+	return latency(r.reqAt, r.respAt)
+}
+
+// respBytes returns the row's RespSize.
+func (r *rowRec) respBytes() int {
+	n := uint64(r.respSize)
+	if r.flags&rRespHi != 0 {
+		n |= uint64(r.respHi) << 32
+	}
+	return int(n)
+}
+
+// respHiOf returns the bits of a RespSize beyond respSize's, and the flag
+// that says a record holds them (0 when there are none).
+func respHiOf(n int) (hi uint32, f uint8) {
+	hi = uint32(uint64(n) >> 32)
+	if hi != 0 {
+		f = rRespHi
+	}
+	return hi, f
 }
 
 // extIDLen returns how many bytes of the id are in the arena.
@@ -127,6 +156,8 @@ const (
 	rRespUTC
 	rGap
 	rInjected
+	rLatency // the latency is not RespAt-ReqAt: rowRec.latency holds it
+	rRespHi  // RespSize is beyond 32 bits: see rowRec.respHi
 )
 
 // extRef is a row with bytes in the arena, queued so that the arena knows

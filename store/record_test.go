@@ -203,19 +203,61 @@ func TestBigFrameSizes(t *testing.T) {
 	}
 }
 
-// TestRowEvictionReadsOneLine: what evicting a row reads lies in the first
-// 64 bytes of its record.
-func TestRowEvictionReadsOneLine(t *testing.T) {
+// TestRowLines: what evicting a row reads, and what Answer reads and
+// writes, lies in the first 64 bytes of its record.
+func TestRowLines(t *testing.T) {
 	var r rowRec
 	for name, end := range map[string]uintptr{
 		"req": unsafe.Offsetof(r.req) + 8, "resp": unsafe.Offsetof(r.resp) + 8,
-		"reqAt": unsafe.Offsetof(r.reqAt) + 8, "status": unsafe.Offsetof(r.status) + 1,
+		"reqAt": unsafe.Offsetof(r.reqAt) + 8, "respAt": unsafe.Offsetof(r.respAt) + 8,
+		"respSize": unsafe.Offsetof(r.respSize) + 4, "status": unsafe.Offsetof(r.status) + 1,
+		"flags": unsafe.Offsetof(r.flags) + 1, "act": unsafe.Offsetof(r.act) + 1,
+		"code":  unsafe.Offsetof(r.code) + 2,
 		"idLen": unsafe.Offsetof(r.idLen) + 4, "mLen": unsafe.Offsetof(r.mLen) + 4,
-		"ext": unsafe.Offsetof(r.ext) + 8, "conn": unsafe.Offsetof(r.conn) + 4,
-		"gm": unsafe.Offsetof(r.gm) + 4, "cm": unsafe.Offsetof(r.cm) + 4,
+		"conn": unsafe.Offsetof(r.conn) + 4, "gm": unsafe.Offsetof(r.gm) + 4, "cm": unsafe.Offsetof(r.cm) + 4,
 	} {
 		if end > 64 {
 			t.Errorf("rowRec.%s ends at byte %d, past the first line", name, end)
 		}
+	}
+}
+
+// TestRowSizesAndLatencies: a row's RespSize beyond 32 bits, and a latency
+// other than RespAt-ReqAt (which the record does not keep otherwise), read
+// back as they were given, and an answer replaces them.
+func TestRowSizesAndLatencies(t *testing.T) {
+	s := New(Config{})
+	rows := []Row{
+		{Conn: 1, Status: protocol.StatusOK, ReqAt: ms(1), RespAt: ms(3), Req: 1, Resp: 2, RespSize: 5<<30 + 3, ReqSize: 6 << 30},
+		{Conn: 1, Status: protocol.StatusOK, ReqAt: ms(1), RespAt: ms(3), Req: 1, Resp: 2, Latency: time.Millisecond},
+		{Conn: 1, Status: protocol.StatusOK, ReqAt: ms(1), RespAt: ms(3), Req: 1, Resp: 2},
+		{Conn: 1, Status: protocol.StatusNone, ReqAt: ms(1), Req: 1, Latency: time.Second, RespSize: -1},
+		{Conn: 1, Status: protocol.StatusPending, ReqAt: ms(5), Req: 1, Latency: time.Second, RespSize: 1 << 40},
+	}
+	var seqs []uint64
+	s.Update(func(tx *Tx) {
+		tx.AddMessage(newMsg(1, protocol.C2S, ms(1), "{}"))
+		tx.AddMessage(newMsg(1, protocol.S2C, ms(3), "{}"))
+		for i := range rows {
+			seqs = append(seqs, tx.AddRow(&rows[i]))
+		}
+	})
+	want := []struct {
+		size int
+		lat  time.Duration
+	}{{5<<30 + 3, 2 * time.Millisecond}, {0, time.Millisecond}, {0, 2 * time.Millisecond}, {-1, time.Second}, {1 << 40, time.Second}}
+	for i, seq := range seqs {
+		r, _ := s.Row(seq)
+		if r.RespSize != want[i].size || r.Latency != want[i].lat || (i == 0 && r.ReqSize != 6<<30) {
+			t.Errorf("row %d: RespSize %d Latency %v, want %d %v", i, r.RespSize, r.Latency, want[i].size, want[i].lat)
+		}
+	}
+	resp := newMsg(1, protocol.S2C, ms(9), "{}")
+	s.Update(func(tx *Tx) {
+		resp.Seq = tx.AddMessage(resp)
+		tx.Answer(seqs[4], resp)
+	})
+	if r, _ := s.Row(seqs[4]); r.RespSize != 2 || r.Latency != 4*time.Millisecond {
+		t.Errorf("answered: RespSize %d Latency %v, want 2 4ms", r.RespSize, r.Latency)
 	}
 }

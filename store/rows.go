@@ -46,11 +46,16 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	}
 	p, seq, c, gm, cm := tx.newRow(r.Conn, r.Method, bytesOf(r.ID))
 	p.dir, p.kind, p.status = r.Dir, r.Kind, r.Status
-	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC)
+	hi, fhi := respHiOf(r.RespSize)
+	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC) | fhi
 	p.req, p.resp = r.Req, r.Resp
-	p.reqSize, p.respSize, p.act = r.ReqSize, r.RespSize, r.Act
+	p.reqSize, p.respSize, p.respHi, p.act = r.ReqSize, uint32(r.RespSize), hi, r.Act
 	p.code = uint16(min(max(r.Code, 0), 0xffff))
-	p.reqAt, p.respAt, p.latency = reqAt, respAt, latency
+	p.reqAt, p.respAt = reqAt, respAt
+	if latency != p.lat() {
+		p.latency = latency
+		p.flags |= rLatency
+	}
 	if r.Status == protocol.StatusPending {
 		pend(c, gm, cm, 1)
 	} else {
@@ -185,14 +190,18 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 		transition(c, gm, cm, r.status, st)
 	}
 	r.status = st
-	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
+	r.resp, r.respAt, r.respSize = resp.Seq, respAt, uint32(resp.Frame.Size)
 	r.code = uint16(min(protocol.StatusCode(resp), 0xffff))
-	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
-	r.latency = latency(r.reqAt, respAt)
+	hi, fhi := respHiOf(resp.Frame.Size)
+	if fhi != 0 { // rare: a reply of 4 GiB or more; the only write to the second line
+		r.respHi = hi
+	}
+	r.flags = r.flags&^(rRespUTC|rLatency|rRespHi) | flag(utc, rRespUTC) | fhi
+	d := latency(r.reqAt, respAt)
 	if r.act == protocol.ActNone && resp.Note != nil {
 		r.act = resp.Note.Act
 	}
-	s.addLatency(c, gm, cm, r.latency)
+	s.addLatency(c, gm, cm, d)
 	tx.changed = true
 }
 
