@@ -166,6 +166,15 @@ func (m *Memo) match(data []byte) bool {
 			if c != '"' {
 				return false
 			}
+			// A string of up to seven bytes ends in the word after its
+			// quote; a longer one is memoString's.
+			w := wordAt(data, i+1)
+			if t := stops(w); t != 0 && data[i+1+bits.TrailingZeros64(t)>>3] == '"' {
+				k := bits.TrailingZeros64(t)
+				i += 2 + k>>3
+				high |= w & (1<<k - 1)
+				break
+			}
 			var h uint64
 			if i, h = memoString(data, i+1); i < 0 {
 				return false
