@@ -83,20 +83,20 @@ const (
 // memoVal is one value of a skeleton: the literal before it (lit bytes,
 // its words from lit[at]), its kind and the shape's tok slots it fills
 // (tok[d0] and tok[d1]; tokNone for none). A valLit value is the last
-// vlen bytes of its literal. A literal of up to sixteen bytes is also w0,
-// its first eight bytes, and w1, the eight that end it at wide (the
-// greater of lit and 8; for a longer literal, more than a frame the Memo
-// takes has),
+// vlen bytes of its literal. A literal of up to 24 bytes is also w0, its
+// first eight bytes, w2, the eight from mid (8 in one longer than 16; else
+// 0, w2 being w0), and w1, the eight that end it at wide (the greater of
+// lit and 8; for a longer literal, more than a frame the Memo takes has),
 // of which mask tells the bytes that are the literal's (all but in one
 // shorter than eight). A string value that two frames in a row had with
 // the same bytes is folded into its literal as a valLit value: the frame
 // after that fits only if it has the same bytes there again.
 type memoVal struct {
-	w0, w1, mask uint64
-	wide         uint32
-	lit, vlen    uint16
-	d0, d1       uint8
-	at, kind     uint8
+	w0, w1, w2, mask uint64
+	wide, mid        uint32
+	lit, vlen        uint16
+	d0, d1           uint8
+	at, kind         uint8
 }
 
 // Kinds of a skeleton's values.
@@ -207,7 +207,7 @@ func (m *Memo) match(data []byte) bool {
 		v := &m.vals[j]
 		n := int(v.lit)
 		if w := int(v.wide); i+w <= len(data) {
-			if ((ld(data, i)^v.w0)|(ld(data, i+w-8)^v.w1))&v.mask != 0 {
+			if ((ld(data, i)^v.w0)|(ld(data, i+int(v.mid))^v.w2)|(ld(data, i+w-8)^v.w1))&v.mask != 0 {
 				return false
 			}
 		} else if !eqLit(data, i, n, m.lit[v.at:]) {
@@ -418,12 +418,15 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 			return
 		}
 		v := memoVal{lit: uint16(hi - litAt), at: uint8(at), kind: kind, vlen: uint16(vlen), d0: tokNone, d1: tokNone, wide: math.MaxUint32}
-		if n := hi - litAt; n <= 16 {
-			v.w0, v.w1, v.mask, v.wide = m.lit[at], m.lit[at], ^uint64(0), 8
+		if n := hi - litAt; n <= 24 {
+			v.w0, v.w1, v.w2, v.mask, v.wide = m.lit[at], m.lit[at], m.lit[at], ^uint64(0), 8
 			if n < 8 {
 				v.mask = 1<<(8*n) - 1
 			} else {
 				v.w1, v.wide = ld(data, hi-8), uint32(n)
+			}
+			if n > 16 {
+				v.w2, v.mid = m.lit[at+1], 8
 			}
 		}
 		m.vals[nv] = v
