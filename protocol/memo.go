@@ -36,6 +36,15 @@ type Memo struct {
 	members int
 	flags   uint8
 	misses  uint8 // frames in a row that did not fit the skeleton
+	// foldable has a bit for each string value whose bytes seen holds:
+	// set by learn, the next frame that fits folds those it repeats into
+	// the literals (fold). folded is set when a skeleton has such values.
+	foldable uint16
+	folded   bool
+	// foldMisses counts folded skeletons that soon stopped fitting: past
+	// foldMax, values are not folded (for about 250 skeletons).
+	foldMisses uint8
+	matched    uint32 // frames that fitted the skeleton since it was learnt
 	// usual is set when the skeleton is one of shape.usual's: the Info
 	// is kind, isErr, the id value idVal's bytes and (a request's) the
 	// contents of the method value methodVal.
@@ -45,9 +54,24 @@ type Memo struct {
 	idVal     uint8
 	methodVal uint8
 	vals      [memoVals]memoVal
-	spans     [memoVals]span    // where match found each value
-	lit       [memoWords]uint64 // the literals, each from a word's start, little endian
+	spans     [memoVals]span     // where match found each value
+	lit       [memoWords]uint64  // the literals, each from a word's start, little endian
+	seen      [memoVals]memoSeen // the foldable string values' bytes
 }
+
+// memoSeen is a string value of the frame a skeleton was learnt from, of
+// up to len(b) bytes, quotes included.
+type memoSeen struct {
+	b [16]byte
+	n uint8
+}
+
+// foldMax is how many folded skeletons in a row may stop fitting within
+// foldRun frames before a Memo stops folding values.
+const (
+	foldMax = 4
+	foldRun = 64
+)
 
 // Bounds of a skeleton: frames with more top-level members or longer
 // literals are classified the stateless way.
@@ -59,18 +83,20 @@ const (
 // memoVal is one value of a skeleton: the literal before it (lit bytes,
 // its words from lit[at]), its kind and the shape's tok slots it fills
 // (tok[d0] and tok[d1]; tokNone for none). A valLit value is the last
-// vlen bytes of its literal. A literal of up to sixteen bytes is also w0,
-// its first eight bytes, and w1, the eight that end it at wide (the
-// greater of lit and 8; for a longer literal, more than a frame the Memo
-// takes has),
+// vlen bytes of its literal. A literal of up to 24 bytes is also w0, its
+// first eight bytes, w2, the eight from mid (8 in one longer than 16; else
+// 0, w2 being w0), and w1, the eight that end it at wide (the greater of
+// lit and 8; for a longer literal, more than a frame the Memo takes has),
 // of which mask tells the bytes that are the literal's (all but in one
-// shorter than eight).
+// shorter than eight). A string value that two frames in a row had with
+// the same bytes is folded into its literal as a valLit value: the frame
+// after that fits only if it has the same bytes there again.
 type memoVal struct {
-	w0, w1, mask uint64
-	wide         uint32
-	lit, vlen    uint16
-	d0, d1       uint8
-	at, kind     uint8
+	w0, w1, w2, mask uint64
+	wide, mid        uint32
+	lit, vlen        uint16
+	d0, d1           uint8
+	at, kind         uint8
 }
 
 // Kinds of a skeleton's values.
@@ -99,6 +125,7 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 	}
 	if m.n > 0 && same(idFields, m.fields) && m.match(data) {
 		m.misses = 0
+		m.matched++
 		if m.usual {
 			id := m.spans[m.idVal]
 			var method []byte
@@ -107,14 +134,22 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 				method = data[v.lo+1 : v.hi-1]
 			}
 			info.set(m.kind, data[id.lo:id.hi], method, m.isErr)
-			return
+		} else {
+			var s shape
+			m.shapeInto(&s)
+			s.infoInto(data, info)
 		}
-		s := shape{idRank: m.idRank, members: m.members, flags: m.flags}
-		for j, v := range m.vals[:m.n] {
-			s.tok[v.d0], s.tok[v.d1] = m.spans[j], m.spans[j]
+		if m.foldable != 0 {
+			m.fold(data)
 		}
-		s.infoInto(data, info)
 		return
+	}
+	if m.n > 0 && m.folded {
+		if m.matched < foldRun {
+			m.foldMisses = min(m.foldMisses+1, foldMax)
+		} else {
+			m.foldMisses = 0
+		}
 	}
 	var s shape
 	if !scanFast(data, idFields, &s) {
@@ -124,10 +159,43 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 	// A stream of frames that never fit one skeleton learns one frame in
 	// 16.
 	if m.misses < 4 || m.misses%16 == 0 {
-		m.learn(data, idFields, &s)
+		m.learn(data, idFields, &s, 0)
 	}
 	m.misses++
 	s.infoInto(data, info)
+}
+
+// shapeInto sets s to the shape of the frame match found: the values'
+// spans in the slots they fill.
+func (m *Memo) shapeInto(s *shape) {
+	*s = shape{idRank: m.idRank, members: m.members, flags: m.flags}
+	for j, v := range m.vals[:m.n] {
+		s.tok[v.d0], s.tok[v.d1] = m.spans[j], m.spans[j]
+	}
+}
+
+// fold makes the skeleton, which data fits (m.spans are its values),
+// that of data with the foldable string values it repeats folded into the
+// literals. If that skeleton would be over a Memo's bounds, m keeps the
+// one it has.
+func (m *Memo) fold(data []byte) {
+	var mask uint16
+	for f := m.foldable; f != 0; f &= f - 1 {
+		j := bits.TrailingZeros16(f)
+		if v := m.spans[j]; string(data[v.lo:v.hi]) == string(m.seen[j].b[:m.seen[j].n]) {
+			mask |= 1 << j
+		}
+	}
+	m.foldable = 0
+	if mask == 0 {
+		return
+	}
+	var s shape
+	m.shapeInto(&s)
+	c := *m
+	if c.learn(data, m.fields, &s, mask); c.n > 0 {
+		*m = c
+	}
 }
 
 // match reports whether data fits the skeleton, noting where its values
@@ -139,7 +207,7 @@ func (m *Memo) match(data []byte) bool {
 		v := &m.vals[j]
 		n := int(v.lit)
 		if w := int(v.wide); i+w <= len(data) {
-			if ((ld(data, i)^v.w0)|(ld(data, i+w-8)^v.w1))&v.mask != 0 {
+			if ((ld(data, i)^v.w0)|(ld(data, i+int(v.mid))^v.w2)|(ld(data, i+w-8)^v.w1))&v.mask != 0 {
 				return false
 			}
 		} else if !eqLit(data, i, n, m.lit[v.at:]) {
@@ -267,10 +335,16 @@ func ld(data []byte, i int) uint64 { return binary.LittleEndian.Uint64(data[i : 
 func numStart(b byte) bool { return b-'0' < 10 || b == '-' }
 
 // learn makes data, which scanFast took with shape s under idFields, the
-// skeleton; if it has more values or literals than a Memo holds, m knows
-// none.
-func (m *Memo) learn(data []byte, idFields []string, s *shape) {
-	m.n = 0
+// skeleton, with the string values whose bits fold has (the j-th value,
+// bit j) folded into the literals; if it has more values or literals than
+// a Memo holds, m knows none. Without fold, the next frame that fits may
+// fold the values it repeats.
+func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
+	m.n, m.foldable, m.folded, m.matched = 0, 0, fold != 0, 0
+	if m.foldMisses >= foldMax {
+		m.foldMisses++ // wraps to 0 after about 250 skeletons: fold again
+	}
+	var foldable uint16
 	var starts [memoVals]uint32
 	nv, nw := 0, 0
 	// addLit stores data[lo:hi] from word nw on, and returns its first word.
@@ -308,6 +382,12 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape) {
 		switch c := data[i]; {
 		case c == '"':
 			kind, i = valStr, stringEnd(data, i+1)+1
+			if fold&(1<<nv) != 0 {
+				kind = valLit
+			} else if n := i - start; i > start && n <= len(memoSeen{}.b) {
+				m.seen[nv].n = uint8(copy(m.seen[nv].b[:], data[start:i]))
+				foldable |= 1 << nv
+			}
 		case c == '[':
 			kind, i = valArr, skipArray(data, i)
 		case c == '{':
@@ -338,12 +418,15 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape) {
 			return
 		}
 		v := memoVal{lit: uint16(hi - litAt), at: uint8(at), kind: kind, vlen: uint16(vlen), d0: tokNone, d1: tokNone, wide: math.MaxUint32}
-		if n := hi - litAt; n <= 16 {
-			v.w0, v.w1, v.mask, v.wide = m.lit[at], m.lit[at], ^uint64(0), 8
+		if n := hi - litAt; n <= 24 {
+			v.w0, v.w1, v.w2, v.mask, v.wide = m.lit[at], m.lit[at], m.lit[at], ^uint64(0), 8
 			if n < 8 {
 				v.mask = 1<<(8*n) - 1
 			} else {
 				v.w1, v.wide = ld(data, hi-8), uint32(n)
+			}
+			if n > 16 {
+				v.w2, v.mid = m.lit[at+1], 8
 			}
 		}
 		m.vals[nv] = v
@@ -394,5 +477,8 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape) {
 	}
 	m.fields, m.tail, m.tailAt, m.tailEnd = idFields, len(data)-litAt, at, ld(data, len(data)-8)
 	m.idRank, m.members, m.flags = s.idRank, s.members, s.flags
+	if fold == 0 && m.foldMisses < foldMax {
+		m.foldable = foldable
+	}
 	m.n = nv
 }

@@ -77,17 +77,23 @@ func TestMemoMatchesClassify(t *testing.T) {
 			}
 		}
 		for _, a := range all {
+			// m learnt a; mf saw it twice, and folded the strings it
+			// repeats.
 			var m Memo
 			memoSame(t, &m, FramingLines, []byte(a), fields)
+			mf := m
+			memoSame(t, &mf, FramingLines, []byte(a), fields)
 			for _, b := range all {
-				m2 := m
+				m2, mf2 := m, mf
 				memoSame(t, &m2, FramingLines, []byte(b), fields)
+				memoSame(t, &mf2, FramingLines, []byte(b), fields)
 			}
 		}
 	}
 }
 
-// TestMemoMutations classifies each input after the input itself, with a
+// TestMemoMutations classifies each input after the input itself (once,
+// and twice: with its repeated strings folded into the skeleton), with a
 // byte replaced by one that changes the scan, inserted or removed, and cut
 // short.
 func TestMemoMutations(t *testing.T) {
@@ -100,9 +106,12 @@ func TestMemoMutations(t *testing.T) {
 		for _, in := range all {
 			var m Memo
 			memoSame(t, &m, FramingLines, []byte(in), fields)
+			mf := m
+			memoSame(t, &mf, FramingLines, []byte(in), fields)
 			try := func(data []byte) {
-				m2 := m
+				m2, mf2 := m, mf
 				memoSame(t, &m2, FramingLines, data, fields)
+				memoSame(t, &mf2, FramingLines, data, fields)
 			}
 			for n := 0; n <= len(in); n++ {
 				try([]byte(in[:n]))
@@ -135,6 +144,49 @@ func TestMemoFits(t *testing.T) {
 		if string(info.ID) != fmt.Sprint(id) || string(info.Method) != "echo" {
 			t.Fatalf("frame %d: %+v", id, info)
 		}
+	}
+}
+
+// TestMemoFolds checks that the strings a stream repeats are folded into
+// the skeleton, that a frame with another string there is classified as
+// Classify does and taught, and that a stream whose strings keep changing
+// stops folding.
+func TestMemoFolds(t *testing.T) {
+	const format = `{"jsonrpc":"2.0","id":%d,"method":"%s","params":"%s"}`
+	var m Memo
+	frame := func(id int, method, params string) {
+		t.Helper()
+		memoSame(t, &m, FramingLines, fmt.Appendf(nil, format, id, method, params), nil)
+	}
+	for id := range 3 {
+		frame(id, "echo", fmt.Sprint("p", id))
+	}
+	kinds := func() string {
+		var b []byte
+		for _, v := range m.vals[:m.n] {
+			b = append(b, "sAONL"[v.kind])
+		}
+		return string(b)
+	}
+	if !m.folded || kinds() != "LNLs" || m.misses != 0 {
+		t.Fatalf("after three frames: value kinds %s, folded %v, misses %d; want LNLs, folded, 0", kinds(), m.folded, m.misses)
+	}
+	frame(3, "ech0", "p3") // the folded method differs: not fitting, taught
+	if m.folded || m.misses != 1 {
+		t.Fatalf("a frame with another method fitted the folded skeleton")
+	}
+	frame(4, "ech0", "p4")
+	frame(5, "ech0", "p5")
+	if !m.folded || kinds() != "LNLs" || m.misses != 0 {
+		t.Fatalf("the new method was not folded: value kinds %s, misses %d", kinds(), m.misses)
+	}
+	// A method that changes every other frame: folded skeletons that
+	// soon stop fitting end the folding.
+	for id := range 40 {
+		frame(id, fmt.Sprint("m", id/2), "p")
+	}
+	if m.folded || m.foldMisses < foldMax {
+		t.Fatalf("folding went on in a stream whose method changes every other frame (%d misses)", m.foldMisses)
 	}
 }
 
