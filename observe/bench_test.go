@@ -36,13 +36,19 @@ func BenchmarkObserve64BInFlight16K(b *testing.B) { benchObserve64B(b, 1<<14) }
 // ahead, the same ids every read, each answered in its round.
 func benchObserve64B(b *testing.B, ahead int) {
 	const perRead = 512
-	const reqFmt = `{"jsonrpc":"2.0","id":%8d,"method":"echo","params":"abcdefg"}` + "\n"
-	const respFmt = `{"jsonrpc":"2.0","id":%8d,"result":"abcdefghijklmnopqrstu"}` + "\n"
+	// The params and the result differ from call to call, as a real
+	// service's do: only what a real stream repeats repeats here.
+	const reqFmt = `{"jsonrpc":"2.0","id":%8d,"method":"echo","params":"%s"}` + "\n"
+	const respFmt = `{"jsonrpc":"2.0","id":%8d,"result":"%[2]s%[2]s%[2]s"}` + "\n"
 	const idAt = len(`{"jsonrpc":"2.0","id":`)
 	mk := func(format string) []byte {
 		var buf []byte
 		for i := range perRead {
-			buf = fmt.Appendf(buf, format, i)
+			var word [7]byte // a multiple of i in base 26, as letters
+			for j, v := 0, i*7919; j < len(word); j, v = j+1, v/26 {
+				word[j] = byte('a' + v%26)
+			}
+			buf = fmt.Appendf(buf, format, i, word[:])
 		}
 		return buf
 	}

@@ -83,7 +83,7 @@ func (b *batch) reset(release bool) {
 // it: add does, once it is filled in. Filling in a frame's step in place
 // spares copying it. The room may hold a step of an earlier batch: the
 // caller writes every field that the step's kind reads (parseFrame a
-// frame's kind and whole message, its Info through ClassifyInto, which
+// frame's kind and whole message, its Info through Memo.ClassifyInto, which
 // writes all of it; addStep the whole step).
 func (b *batch) next() *step {
 	if len(b.steps) == cap(b.steps) {
@@ -118,6 +118,9 @@ type dirParser struct {
 	// emits a frame, and keeps it through the call.
 	framing protocol.Framing
 	known   bool
+	// memo remembers the skeleton of the direction's last JSON frame:
+	// the next, nearly always alike, is classified against it.
+	memo protocol.Memo
 }
 
 // parseEvents turns b.events, from the i-th on, into b.steps. A panic is recovered: it
@@ -223,7 +226,7 @@ func (o *Observer) parseFrame(p *dirParser, s *step) {
 		m.Info, f.Whole = *f.Whole, nil
 		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
 	} else {
-		protocol.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
+		p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
 	}
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the

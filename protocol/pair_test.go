@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -347,6 +348,36 @@ func TestNthByRead(t *testing.T) {
 		sortByRead(first)
 		if !slices.Equal(first, want[:n+1]) {
 			t.Fatalf("round %d: the first %d are not the %d read first", round, n+1, n+1)
+		}
+	}
+}
+
+// TestIntKey compares intKey with strconv's reading of the canonical
+// integers, for ids alone in their array and followed by other bytes
+// (digits, which the word read of a short id must leave out).
+func TestIntKey(t *testing.T) {
+	var ids []string
+	for _, n := range []string{"0", "7", "10", "99", "12345678", "99999999", "100000000", "123456789012345678", "1234567890123456789"} {
+		ids = append(ids, n, "-"+n, "0"+n, n+"0", n[:len(n)-1]+"a", n+".0", " "+n, n+" ")
+	}
+	for c := range 256 {
+		ids = append(ids, string(rune(c))[:1], "1"+string([]byte{byte(c)}), string([]byte{byte(c)})+"2345678")
+	}
+	for _, id := range ids {
+		want, err := strconv.ParseUint(strings.TrimPrefix(id, "-"), 10, 64)
+		canon := err == nil && len(strings.TrimPrefix(id, "-")) <= 18 && strconv.FormatUint(want, 10) == strings.TrimPrefix(id, "-") && id != "-0"
+		if strings.HasPrefix(id, "-") {
+			want |= 1 << 62
+		}
+		for _, after := range []string{"", "9", "12345678", "\xff\xff\xff\xff\xff\xff\xff\xff"} {
+			buf := []byte(id + after)
+			for _, d := range []Dir{C2S, S2C} {
+				got, ok := intKey(d, buf[:len(id)])
+				w := want | uint64(d&1)<<63
+				if ok != canon || ok && got != w {
+					t.Fatalf("intKey(%v, %q) before %q = %#x, %v; want %#x, %v", d, id, after, got, ok, w, canon)
+				}
+			}
 		}
 	}
 }

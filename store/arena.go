@@ -122,7 +122,7 @@ func (a *arena) free(n int) { a.live -= int64(n) }
 // live allocation (past the newest chunk when none is live).
 func (a *arena) release(oldest uint64) {
 	for a.chunks.len() > 0 && a.chunks.first < oldest {
-		c := *a.chunks.at(a.chunks.first)
+		c := *a.chunks.front()
 		a.chunks.pop()
 		if len(c) == a.size && a.spare == nil {
 			a.spare = c

@@ -17,6 +17,11 @@ func (s *Store) Totals() Totals {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t := s.tot
+	// Counted by the rings' sequence numbers, not per message (AddMessage
+	// and AddRow number them from 1).
+	t.Messages, t.Rows = s.msgs.next-1, s.rows.next-1
+	t.StoredMessages = s.msgs.len()
+	t.Evicted = s.msgs.first - 1 - s.cleared
 	t.Latency = s.all.sum
 	return t
 }
@@ -147,7 +152,7 @@ func (s *Store) Message(seq uint64) (protocol.Message, bool) {
 		return protocol.Message{}, false
 	}
 	r := s.msgs.at(seq)
-	b := s.arena.bytes(r.chunk, r.off, r.allocLen())
+	b := s.arena.bytes(chunkOf(r.loc), offOf(r.loc), int(r.alen))
 	return s.message(seq, r, append([]byte(nil), b...)), true
 }
 
@@ -162,7 +167,7 @@ func (s *Store) Messages(from uint64, fn func(*protocol.Message) bool) {
 	var m protocol.Message
 	for seq := max(from, s.msgs.first); seq < s.msgs.next; seq++ {
 		r := s.msgs.at(seq)
-		m = s.message(seq, r, s.arena.bytes(r.chunk, r.off, r.allocLen()))
+		m = s.message(seq, r, s.arena.bytes(chunkOf(r.loc), offOf(r.loc), int(r.alen)))
 		if !fn(&m) {
 			return
 		}
@@ -178,11 +183,12 @@ func (s *Store) Clear() {
 	for seq := s.rows.first; seq < s.rows.next; seq++ {
 		s.forget(seq, s.rows.at(seq))
 	}
+	s.cleared += uint64(s.msgs.len())
 	s.msgs.reset()
+	clear(s.big)
 	s.rows.reset()
 	s.exts.reset()
 	s.arena.reset()
-	s.tot.StoredMessages = 0
 	s.tot.StoredBytes = 0
 	s.gen.Add(1)
 }
@@ -193,7 +199,7 @@ func (s *Store) row(seq uint64) Row {
 	out := Row{Seq: seq, Conn: s.accs[r.conn].c.ID, Dir: r.dir, Kind: r.kind, Status: r.status,
 		Duplicate: r.flags&rDuplicate != 0, Gap: r.flags&rGap != 0, Injected: r.flags&rInjected != 0, Act: r.act, Code: int(r.code), Req: r.req, Resp: r.resp,
 		ReqAt: s.unstamp(r.reqAt, r.flags&rReqUTC != 0), RespAt: s.unstamp(r.respAt, r.flags&rRespUTC != 0),
-		ReqSize: r.reqSize, RespSize: r.respSize, Latency: r.latency}
+		ReqSize: r.reqSize, RespSize: r.respBytes(), Latency: r.lat()}
 	switch {
 	case r.idLen == 0:
 	case r.idLen <= idInline:
@@ -213,7 +219,7 @@ func (s *Store) row(seq uint64) Row {
 // message builds message seq from its record r and its allocation b.
 func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	m := protocol.Message{Seq: seq, Conn: r.conn, Dir: r.dir, At: s.unstamp(r.at, r.flags&mUTC != 0),
-		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: r.size, Wire: r.wire,
+		Frame: protocol.Frame{Data: b[:r.n:r.n], Size: int(r.size), Wire: int(r.wire),
 			Truncated: r.flags&mTruncated != 0, Err: s.reasons[r.frameE]},
 		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0, Framing: r.frm,
 		Info: protocol.Info{Kind: r.kind, IsError: r.flags&mIsError != 0, Err: s.reasons[r.infoEr]}}
@@ -226,8 +232,12 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	if r.flags&mHasMethod != 0 {
 		m.Info.Method = part(b, r.mOff, r.mLen)
 	}
-	if r.nLen > 0 {
-		m.Note = protocol.ParseNote(part(b, r.nOff, r.nLen))
+	if r.flags&mBig != 0 {
+		big := s.big[seq]
+		m.Frame.Size, m.Frame.Wire = big.size, big.wire
+	}
+	if off, n := r.note(); n > 0 {
+		m.Note = protocol.ParseNote(part(b, off, n))
 	}
 	return m
 }

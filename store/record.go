@@ -12,22 +12,22 @@ import (
 // no write barriers. Bytes live in the arena, strings in the store's tables;
 // records refer to both by number. TestRecordsHoldNoPointers keeps it so.
 
-// msgRec is a stored message. Its allocation in the arena is the payload,
-// then the id and the method when they are not within the payload.
+// msgRec is a stored message: 64 bytes, one cache line (a ring block of
+// them is page-aligned), so that evicting or reading one touches one line.
+// Its allocation in the arena is the payload, then the id and the method
+// when they are not within the payload, then the note.
 type msgRec struct {
 	conn   uint64
-	at     int64 // see stamp
-	size   int
-	wire   int
-	chunk  uint64 // location of the allocation
-	off    uint32
+	at     int64  // see stamp
+	loc    uint64 // location of the allocation (see loc)
+	size   uint32 // Frame.Size; with mBig, Store.big holds it and wire
+	wire   uint32 // Frame.Wire
 	n      uint32 // payload bytes
+	alen   uint32 // the allocation's length; the note is its last bytes
 	idOff  uint32 // the id is alloc[idOff:idOff+idLen]
 	idLen  uint32
 	mOff   uint32 // the method is alloc[mOff:mOff+mLen]
 	mLen   uint32
-	nOff   uint32 // the note (protocol.Note.AppendBinary) is alloc[nOff:nOff+nLen]
-	nLen   uint32
 	infoEr uint16 // Info.Err, an index into the reason table
 	frameE uint16 // Frame.Err, likewise
 	dir    protocol.Dir
@@ -45,39 +45,97 @@ const (
 	mUTC
 	mInjected
 	mWithheld
+	mBig // Frame.Size or Frame.Wire is beyond 32 bits: see Store.big
 )
 
-// allocLen returns the length of the message's allocation.
-func (m *msgRec) allocLen() int {
-	return int(max(m.n, m.idOff+m.idLen, m.mOff+m.mLen, m.nOff+m.nLen))
+// bigSize is the size and wire length of a frame beyond 32 bits, which a
+// record does not hold (a frame of 4 GiB or more: a long HTTP body).
+type bigSize struct{ size, wire int }
+
+// note returns where the note (protocol.Note.AppendBinary) lies in the
+// allocation: after the payload and the id and method kept apart, to its
+// end. n is 0 when the message has none.
+func (m *msgRec) note() (off, n uint32) {
+	off = max(m.n, m.idOff+m.idLen, m.mOff+m.mLen)
+	return off, m.alen - off
 }
+
+// A location in the arena as a record keeps it: the chunk's sequence
+// number above the offset's bits. Offsets in a standard chunk are below
+// maxChunk; an allocation larger than that has a chunk of its own, at
+// offset 0. 42 bits of chunks last 2^42 chunks of at least 64 bytes.
+const locOffBits = 22
+
+// The check that offsets fit: maxChunk is 1<<locOffBits at most.
+var _ [1<<locOffBits - maxChunk]byte
+
+// loc returns the location of offset off in chunk.
+func loc(chunk uint64, off uint32) uint64 { return chunk<<locOffBits | uint64(off) }
+
+// chunkOf and offOf return a location's chunk and offset.
+func chunkOf(l uint64) uint64 { return l >> locOffBits }
+func offOf(l uint64) uint32   { return uint32(l & (1<<locOffBits - 1)) }
 
 // idInline is how long a row id can be and still be kept in the record;
 // longer ids go to the arena.
 const idInline = 32
 
-// rowRec is a stored row.
+// rowRec is a stored row: 128 bytes, two cache lines (a ring block of them
+// is page-aligned). The first holds what evicting it reads (the messages
+// it refers to, its status, its bytes in the arena, and what a pending
+// row leaves behind) and what Answer reads and writes, so that either,
+// coming to a row long after it was last touched, reads one line, not two
+// (TestRowLines).
 type rowRec struct {
-	reqAt, respAt int64 // see stamp
-	req, resp     uint64
-	oldest        uint64 // oldest message seq the row refers to
-	latency       time.Duration
-	reqSize       int
-	respSize      int
-	ext           uint64 // arena chunk of a long id and a method not interned
-	extOff        uint32
-	idLen         uint32
-	mLen          uint32 // the method's length in the arena (0: it is gm's name)
-	conn          uint32 // index into Store.accs
-	gm            uint32 // index into Store.mtab, 0 without method
-	cm            uint32 // index into Store.cms, 0 without method
-	id            [idInline]byte
-	dir           protocol.Dir
-	kind          protocol.Kind
-	status        protocol.Status
-	flags         uint8
-	act           protocol.Act // what sockscope did to one of its messages
-	code          uint16       // the HTTP status code of the reply (Row.Code)
+	req, resp uint64 // the oldest message the row refers to is oldest(req, resp)
+	reqAt     int64  // see stamp
+	respAt    int64
+	respSize  uint32 // RespSize's low 32 bits; with rRespHi, respHi has the rest
+	idLen     uint32
+	mLen      uint32 // the method's length in the arena (0: it is gm's name)
+	conn      uint32 // index into Store.accs
+	gm        uint32 // index into Store.mtab, 0 without method
+	cm        uint32 // index into Store.cms, 0 without method
+	dir       protocol.Dir
+	kind      protocol.Kind
+	status    protocol.Status
+	flags     uint8
+	act       protocol.Act // what sockscope did to one of its messages
+	code      uint16       // the HTTP status code of the reply (Row.Code)
+
+	latency time.Duration // with rLatency; without, it is latency(reqAt, respAt)
+	reqSize int
+	ext     uint64 // arena chunk of a long id and a method not interned
+	extOff  uint32
+	respHi  uint32
+	id      [idInline]byte
+}
+
+// lat returns the row's latency.
+func (r *rowRec) lat() time.Duration {
+	if r.flags&rLatency != 0 {
+		return r.latency
+	}
+	return latency(r.reqAt, r.respAt)
+}
+
+// respBytes returns the row's RespSize.
+func (r *rowRec) respBytes() int {
+	n := uint64(r.respSize)
+	if r.flags&rRespHi != 0 {
+		n |= uint64(r.respHi) << 32
+	}
+	return int(n)
+}
+
+// respHiOf returns the bits of a RespSize beyond respSize's, and the flag
+// that says a record holds them (0 when there are none).
+func respHiOf(n int) (hi uint32, f uint8) {
+	hi = uint32(uint64(n) >> 32)
+	if hi != 0 {
+		f = rRespHi
+	}
+	return hi, f
 }
 
 // extIDLen returns how many bytes of the id are in the arena.
@@ -98,6 +156,8 @@ const (
 	rRespUTC
 	rGap
 	rInjected
+	rLatency // the latency is not RespAt-ReqAt: rowRec.latency holds it
+	rRespHi  // RespSize is beyond 32 bits: see rowRec.respHi
 )
 
 // extRef is a row with bytes in the arena, queued so that the arena knows

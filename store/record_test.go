@@ -160,8 +160,104 @@ func TestAddMessageWritesEveryField(t *testing.T) {
 	}
 	s.Update(func(tx *Tx) { second = tx.AddMessage(m) })
 	want, got := *s.msgs.at(first), *s.msgs.at(second)
-	want.chunk, want.off = got.chunk, got.off // placed after the first
+	want.loc = got.loc // placed after the first
 	if second != first+1 || got != want {
 		t.Errorf("record %d over ones = %+v, want %+v", second, got, want)
+	}
+}
+
+// TestRecordSizes: a message's record is one cache line and a row's two,
+// so that the records stay aligned to them in their ring blocks.
+func TestRecordSizes(t *testing.T) {
+	if m, r := unsafe.Sizeof(msgRec{}), unsafe.Sizeof(rowRec{}); m != 64 || r != 128 {
+		t.Errorf("msgRec %d bytes, rowRec %d; want 64 and 128", m, r)
+	}
+}
+
+// TestBigFrameSizes: a frame's Size and Wire beyond 32 bits (a record's
+// fields) read back exact, and what the store keeps of them aside goes
+// with the message.
+func TestBigFrameSizes(t *testing.T) {
+	s := New(Config{MaxMessages: 2})
+	var seqs []uint64
+	sizes := [][2]int{{5 << 30, 5<<30 + 7}, {10, 11}, {1<<32 - 1, 1 << 32}, {12, 13}}
+	for i, sz := range sizes {
+		m := newMsg(1, protocol.C2S, ms(i), "{}")
+		m.Frame.Size, m.Frame.Wire, m.Frame.Truncated = sz[0], sz[1], true
+		seq, _ := addLone(s, m)
+		seqs = append(seqs, seq)
+		got, ok := s.Message(seq)
+		if !ok || got.Frame.Size != sz[0] || got.Frame.Wire != sz[1] || string(got.Frame.Data) != "{}" {
+			t.Errorf("message %d: size %d wire %d data %q, want %d %d", i, got.Frame.Size, got.Frame.Wire, got.Frame.Data, sz[0], sz[1])
+		}
+		if c, _ := s.Conn(1); i == 0 && (c.Bytes[0] != int64(sz[0]) || c.Wire[0] != int64(sz[1])) {
+			t.Errorf("connection counted %d bytes, %d on the wire", c.Bytes[0], c.Wire[0])
+		}
+	}
+	if _, ok := s.Message(seqs[0]); ok || len(s.big) != 1 {
+		t.Errorf("message 0 still stored (%v), or %d big sizes kept (want 1)", ok, len(s.big))
+	}
+	s.Clear()
+	if len(s.big) != 0 {
+		t.Errorf("%d big sizes kept after Clear", len(s.big))
+	}
+}
+
+// TestRowLines: what evicting a row reads, and what Answer reads and
+// writes, lies in the first 64 bytes of its record.
+func TestRowLines(t *testing.T) {
+	var r rowRec
+	for name, end := range map[string]uintptr{
+		"req": unsafe.Offsetof(r.req) + 8, "resp": unsafe.Offsetof(r.resp) + 8,
+		"reqAt": unsafe.Offsetof(r.reqAt) + 8, "respAt": unsafe.Offsetof(r.respAt) + 8,
+		"respSize": unsafe.Offsetof(r.respSize) + 4, "status": unsafe.Offsetof(r.status) + 1,
+		"flags": unsafe.Offsetof(r.flags) + 1, "act": unsafe.Offsetof(r.act) + 1,
+		"code":  unsafe.Offsetof(r.code) + 2,
+		"idLen": unsafe.Offsetof(r.idLen) + 4, "mLen": unsafe.Offsetof(r.mLen) + 4,
+		"conn": unsafe.Offsetof(r.conn) + 4, "gm": unsafe.Offsetof(r.gm) + 4, "cm": unsafe.Offsetof(r.cm) + 4,
+	} {
+		if end > 64 {
+			t.Errorf("rowRec.%s ends at byte %d, past the first line", name, end)
+		}
+	}
+}
+
+// TestRowSizesAndLatencies: a row's RespSize beyond 32 bits, and a latency
+// other than RespAt-ReqAt (which the record does not keep otherwise), read
+// back as they were given, and an answer replaces them.
+func TestRowSizesAndLatencies(t *testing.T) {
+	s := New(Config{})
+	rows := []Row{
+		{Conn: 1, Status: protocol.StatusOK, ReqAt: ms(1), RespAt: ms(3), Req: 1, Resp: 2, RespSize: 5<<30 + 3, ReqSize: 6 << 30},
+		{Conn: 1, Status: protocol.StatusOK, ReqAt: ms(1), RespAt: ms(3), Req: 1, Resp: 2, Latency: time.Millisecond},
+		{Conn: 1, Status: protocol.StatusOK, ReqAt: ms(1), RespAt: ms(3), Req: 1, Resp: 2},
+		{Conn: 1, Status: protocol.StatusNone, ReqAt: ms(1), Req: 1, Latency: time.Second, RespSize: -1},
+		{Conn: 1, Status: protocol.StatusPending, ReqAt: ms(5), Req: 1, Latency: time.Second, RespSize: 1 << 40},
+	}
+	var seqs []uint64
+	s.Update(func(tx *Tx) {
+		tx.AddMessage(newMsg(1, protocol.C2S, ms(1), "{}"))
+		tx.AddMessage(newMsg(1, protocol.S2C, ms(3), "{}"))
+		for i := range rows {
+			seqs = append(seqs, tx.AddRow(&rows[i]))
+		}
+	})
+	want := []struct {
+		size int
+		lat  time.Duration
+	}{{5<<30 + 3, 2 * time.Millisecond}, {0, time.Millisecond}, {0, 2 * time.Millisecond}, {-1, time.Second}, {1 << 40, time.Second}}
+	for i, seq := range seqs {
+		r, _ := s.Row(seq)
+		if r.RespSize != want[i].size || r.Latency != want[i].lat || (i == 0 && r.ReqSize != 6<<30) {
+			t.Errorf("row %d: RespSize %d Latency %v, want %d %v", i, r.RespSize, r.Latency, want[i].size, want[i].lat)
+		}
+	}
+	resp := newMsg(1, protocol.S2C, ms(9), "{}")
+	s.Update(func(tx *Tx) {
+		resp.Seq = tx.AddMessage(resp)
+		tx.Answer(seqs[4], resp)
+	})
+	if r, _ := s.Row(seqs[4]); r.RespSize != 2 || r.Latency != 4*time.Millisecond {
+		t.Errorf("answered: RespSize %d Latency %v, want 2 4ms", r.RespSize, r.Latency)
 	}
 }

@@ -21,6 +21,7 @@ type ring[T any] struct {
 	bnext       uint64
 	spare       *[ringBlock]T // the last block freed, zeroed, for reuse
 	tail        *[ringBlock]T // block bnext-1, the one push fills
+	head        *[ringBlock]T // block bfirst, the oldest value's (nil when not live)
 	first, next uint64
 }
 
@@ -36,6 +37,9 @@ func (r *ring[T]) has(seq uint64) bool { return seq >= r.first && seq < r.next }
 func (r *ring[T]) at(seq uint64) *T {
 	return &r.blocks[(seq>>ringBlockBits)&uint64(len(r.blocks)-1)][seq&(ringBlock-1)]
 }
+
+// front returns the slot of the oldest value, which must be held.
+func (r *ring[T]) front() *T { return &r.head[r.first&(ringBlock-1)] }
 
 // push appends a value and returns its slot and sequence number: a zero
 // value, unless values were dropped (see drop). The slot is valid until the
@@ -65,6 +69,9 @@ func (r *ring[T]) addBlock() {
 	r.spare = nil
 	r.blocks[r.bnext&uint64(len(r.blocks)-1)] = blk
 	r.tail = blk
+	if r.bnext == r.bfirst {
+		r.head = blk
+	}
 	r.bnext++
 }
 
@@ -72,12 +79,21 @@ func (r *ring[T]) addBlock() {
 // can be collected, and frees its block once no value in it is held.
 func (r *ring[T]) pop() {
 	var zero T
-	*r.at(r.first) = zero
+	*r.front() = zero
 	r.first++
 	if r.first>>ringBlockBits > r.bfirst {
-		i := r.bfirst & uint64(len(r.blocks)-1)
-		r.spare, r.blocks[i] = r.blocks[i], nil // every slot of it was popped: zero
-		r.bfirst++
+		r.nextBlock()
+	}
+}
+
+// nextBlock frees block bfirst, whose every value was popped or dropped.
+func (r *ring[T]) nextBlock() {
+	i := r.bfirst & uint64(len(r.blocks)-1)
+	r.spare, r.blocks[i] = r.blocks[i], nil // popped: zero; dropped: see drop
+	r.bfirst++
+	r.head = nil
+	if r.bfirst < r.bnext {
+		r.head = r.blocks[r.bfirst&uint64(len(r.blocks)-1)]
 	}
 }
 
@@ -88,15 +104,13 @@ func (r *ring[T]) pop() {
 func (r *ring[T]) drop() {
 	r.first++
 	if r.first>>ringBlockBits > r.bfirst {
-		i := r.bfirst & uint64(len(r.blocks)-1)
-		r.spare, r.blocks[i] = r.blocks[i], nil
-		r.bfirst++
+		r.nextBlock()
 	}
 }
 
 // reset drops every value and the blocks; sequence numbers continue.
 func (r *ring[T]) reset() {
-	r.blocks, r.spare, r.tail = nil, nil, nil
+	r.blocks, r.spare, r.tail, r.head = nil, nil, nil, nil
 	r.first = r.next
 	r.bfirst, r.bnext = r.first>>ringBlockBits, r.first>>ringBlockBits
 }

@@ -30,6 +30,9 @@ func TestRing(t *testing.T) {
 			t.Fatalf("step %d: len %d next %d, want %d %d", step, r.len(), r.next, len(model), next)
 		}
 		if len(model) > 0 {
+			if r.front() != r.at(r.first) {
+				t.Fatalf("step %d: front is not the slot of %d", step, r.first)
+			}
 			for _, seq := range []uint64{r.first, r.next - 1, r.first + uint64(len(model))/2} {
 				if got := *r.at(seq); got == nil || *got != int(seq) {
 					t.Fatalf("step %d: at(%d) = %v", step, seq, got)

@@ -46,11 +46,16 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	}
 	p, seq, c, gm, cm := tx.newRow(r.Conn, r.Method, bytesOf(r.ID))
 	p.dir, p.kind, p.status = r.Dir, r.Kind, r.Status
-	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC)
-	p.req, p.resp, p.oldest = r.Req, r.Resp, oldest(r.Req, r.Resp)
-	p.reqSize, p.respSize, p.act = r.ReqSize, r.RespSize, r.Act
+	hi, fhi := respHiOf(r.RespSize)
+	p.flags = flag(r.Duplicate, rDuplicate) | flag(r.Injected, rInjected) | flag(reqUTC, rReqUTC) | flag(respUTC, rRespUTC) | fhi
+	p.req, p.resp = r.Req, r.Resp
+	p.reqSize, p.respSize, p.respHi, p.act = r.ReqSize, uint32(r.RespSize), hi, r.Act
 	p.code = uint16(min(max(r.Code, 0), 0xffff))
-	p.reqAt, p.respAt, p.latency = reqAt, respAt, latency
+	p.reqAt, p.respAt = reqAt, respAt
+	if latency != p.lat() {
+		p.latency = latency
+		p.flags |= rLatency
+	}
 	if r.Status == protocol.StatusPending {
 		pend(c, gm, cm, 1)
 	} else {
@@ -59,7 +64,7 @@ func (tx *Tx) AddRow(r *Row) uint64 {
 	if answered {
 		s.addLatency(c, gm, cm, latency)
 	}
-	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+	if s.over() {
 		tx.trim()
 	}
 	return seq
@@ -78,14 +83,14 @@ func (tx *Tx) AddRequest(m *protocol.Message, method string) uint64 {
 	p, seq, c, gm, cm := tx.newRow(m.Conn, method, m.Info.ID)
 	p.dir, p.kind, p.status = m.Dir, m.Info.Kind, protocol.StatusPending
 	p.flags = flag(m.Injected, rInjected) | flag(reqUTC, rReqUTC)
-	p.req, p.oldest = m.Seq, m.Seq
+	p.req = m.Seq
 	p.reqSize = m.Frame.Size
 	if m.Note != nil {
 		p.act = m.Note.Act
 	}
 	p.reqAt, p.respAt = reqAt, noTime
 	pend(c, gm, cm, 1)
-	if s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
+	if s.over() {
 		tx.trim()
 	}
 	return seq
@@ -134,7 +139,6 @@ func (tx *Tx) newRow(conn uint64, method string, id []byte) (p *rowRec, seq uint
 		*e = extRef{row: seq, chunk: p.ext}
 		s.tot.StoredBytes += int64(len(id) + len(ext))
 	}
-	s.tot.Rows++
 	s.tot.StoredBytes += RecordOverhead
 	tx.changed = true
 	return p, seq, c, gm, cm
@@ -146,13 +150,9 @@ func sameString(a, b string) bool {
 	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
-// oldest returns the smaller non-zero of two message seqs (0 if both are).
-func oldest(a, b uint64) uint64 {
-	if a == 0 || (b != 0 && b < a) {
-		return b
-	}
-	return a
-}
+// oldest returns the smaller non-zero of two message seqs (0 if both are),
+// without a branch: 0-1 wraps to the largest.
+func oldest(a, b uint64) uint64 { return min(a-1, b-1) + 1 }
 
 // accsOf returns the statistics a row counts in.
 func (s *Store) accsOf(r *rowRec) (c *connAcc, gm, cm *methodAcc) {
@@ -190,15 +190,18 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 		transition(c, gm, cm, r.status, st)
 	}
 	r.status = st
-	r.resp, r.respAt, r.respSize = resp.Seq, respAt, resp.Frame.Size
+	r.resp, r.respAt, r.respSize = resp.Seq, respAt, uint32(resp.Frame.Size)
 	r.code = uint16(min(protocol.StatusCode(resp), 0xffff))
-	r.flags = r.flags&^rRespUTC | flag(utc, rRespUTC)
-	r.latency = latency(r.reqAt, respAt)
-	r.oldest = oldest(r.oldest, resp.Seq)
+	hi, fhi := respHiOf(resp.Frame.Size)
+	if fhi != 0 { // rare: a reply of 4 GiB or more; the only write to the second line
+		r.respHi = hi
+	}
+	r.flags = r.flags&^(rRespUTC|rLatency|rRespHi) | flag(utc, rRespUTC) | fhi
+	d := latency(r.reqAt, respAt)
 	if r.act == protocol.ActNone && resp.Note != nil {
 		r.act = resp.Note.Act
 	}
-	s.addLatency(c, gm, cm, r.latency)
+	s.addLatency(c, gm, cm, d)
 	tx.changed = true
 }
 

@@ -176,7 +176,8 @@ type MethodStats struct {
 	Latency Latency
 }
 
-// Totals counts everything the store has seen, evicted included.
+// Totals counts everything the store has seen, evicted included. (The
+// store keeps only some of the counts; Totals works out the others.)
 type Totals struct {
 	Messages       uint64 // ever added
 	Rows           uint64

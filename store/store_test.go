@@ -342,7 +342,7 @@ func TestClear(t *testing.T) {
 		t.Errorf("RowBounds = %d, %d; want 3, 3", f, n)
 	}
 	tot := s.Totals()
-	if tot.StoredMessages != 0 || tot.StoredBytes != 0 || tot.Messages != 2 || tot.Rows != 2 || tot.Conns != 1 {
+	if tot.StoredMessages != 0 || tot.StoredBytes != 0 || tot.Messages != 2 || tot.Rows != 2 || tot.Evicted != 0 || tot.Conns != 1 {
 		t.Errorf("Totals = %+v", tot)
 	}
 	if c, ok := s.Conn(4); !ok || c.Client != "c" || c.InFlight != 1 {

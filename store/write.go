@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"sockscope/event"
 	"sockscope/protocol"
@@ -46,6 +47,8 @@ type Store struct {
 	recent  [RecentLatencies]time.Duration
 	nrecent uint64
 	gone    map[uint64]goneRow // pending rows no longer stored
+	big     map[uint64]bigSize // sizes of the stored messages with mBig, by seq
+	cleared uint64             // messages Clear dropped, not evicted
 	dirty   []*latAcc
 	lats    [latBatch]latEntry // latencies not yet counted (latency.go)
 	nlats   int
@@ -70,6 +73,7 @@ func New(cfg Config) *Store {
 		methods:     map[string]*methodAcc{},
 		names:       map[string]*methodAcc{},
 		gone:        map[uint64]goneRow{},
+		big:         map[uint64]bigSize{},
 	}
 	if s.maxMessages <= 0 {
 		s.maxMessages = DefaultMaxMessages
@@ -231,15 +235,20 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	// a pointer is built aside (80 bytes) and copied. Every field, and the
 	// slot is not zeroed first: it may hold a dropped record
 	// (TestAddMessageWritesEveryField).
+	size, wire := m.Frame.Size, m.Frame.Wire
+	if uint64(size|wire) > 1<<32-1 {
+		flags |= mBig
+	}
 	p, seq := s.msgs.push()
-	p.conn, p.at, p.size, p.wire = m.Conn, at, m.Frame.Size, m.Frame.Wire
-	p.chunk, p.off, p.n = l.chunk, l.off, uint32(len(data))
-	p.idOff, p.idLen, p.mOff, p.mLen, p.nOff, p.nLen = l.idOff, l.idLen, l.mOff, l.mLen, l.nOff, l.nLen
+	p.conn, p.at, p.size, p.wire = m.Conn, at, uint32(size), uint32(wire)
+	p.loc, p.n, p.alen = loc(l.chunk, l.off), uint32(len(data)), end
+	p.idOff, p.idLen, p.mOff, p.mLen = l.idOff, l.idLen, l.mOff, l.mLen
 	p.infoEr, p.frameE = infoEr, frameE
 	p.dir, p.kind, p.flags, p.frm = m.Dir, m.Info.Kind, flags, m.Framing
+	if flags&mBig != 0 {
+		s.big[seq] = bigSize{size, wire}
+	}
 	t := &s.tot
-	t.Messages++
-	t.StoredMessages++
 	t.Bytes += int64(m.Frame.Size)
 	t.StoredBytes += int64(end) + RecordOverhead
 	a := tx.conn(m.Conn)
@@ -249,18 +258,18 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		a.c.Wire[m.Dir&1] += int64(m.Frame.Wire)
 	}
 	tx.changed = true
-	if t.StoredBytes+s.arena.slack() > s.maxBytes {
+	if s.over() {
 		tx.trim()
 	}
 	return seq
 }
 
 // msgLayout is where a message's bytes go: its allocation's location and
-// the id's, method's and note's offsets and lengths in it.
+// the id's and method's offsets and lengths in it.
 type msgLayout struct {
-	chunk                                uint64
-	off                                  uint32
-	idOff, idLen, mOff, mLen, nOff, nLen uint32
+	chunk                    uint64
+	off                      uint32
+	idOff, idLen, mOff, mLen uint32
 }
 
 // putApart is AddMessage's allocation when the id or the method lies
@@ -276,8 +285,8 @@ func (tx *Tx) putApart(m *protocol.Message, data []byte, l *msgLayout) uint32 {
 	if b := m.Info.Method; b != nil {
 		l.mOff, l.mLen, extra[1] = place(b, data, &end)
 	}
-	if m.Note != nil {
-		l.nOff, l.nLen, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
+	if m.Note != nil { // last: msgRec.note
+		_, _, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
 	}
 	if !s.arena.fits(int(end)) {
 		tx.makeRoom(int(end))
@@ -303,102 +312,6 @@ func place(b, data []byte, end *uint32) (off, n uint32, extra []byte) {
 // kept beside it), so that offsets fit a record.
 const maxPayload = 1 << 30
 
-func flag(b bool, f uint8) uint8 {
-	if b {
-		return f
-	}
-	return 0
-}
-
-// trim evicts oldest messages, then rows, until the byte bound holds: the
-// counted bytes plus the arena's slack, so that the memory really held stays
-// within it.
-func (tx *Tx) trim() {
-	s := tx.s
-	for s.tot.StoredBytes+s.arena.slack() > s.maxBytes {
-		switch {
-		case s.msgs.len() > 0:
-			tx.evictMessage()
-		case s.rows.len() > 0:
-			tx.evictRow()
-		default:
-			return
-		}
-	}
-}
-
-// makeRoom evicts oldest messages before the arena would grow by a chunk
-// for n more bytes beyond the byte bound, until an evicted chunk can be
-// reused instead; growing first and evicting after would release one chunk
-// and allocate another, again and again, once the store is full.
-func (tx *Tx) makeRoom(n int) {
-	s := tx.s
-	for s.msgs.len() > 0 {
-		g := s.arena.growth(n)
-		if g == 0 || s.tot.StoredBytes+s.arena.slack()+int64(g)+RecordOverhead <= s.maxBytes {
-			return
-		}
-		tx.evictMessage()
-	}
-}
-
-// evictMessage drops the oldest message and the oldest rows that refer to
-// a message no longer stored.
-func (tx *Tx) evictMessage() {
-	s := tx.s
-	n := s.msgs.at(s.msgs.first).allocLen()
-	s.tot.StoredBytes -= int64(n) + RecordOverhead
-	s.tot.StoredMessages--
-	s.tot.Evicted++
-	s.arena.free(n)
-	s.msgs.drop()
-	for s.rows.len() > 0 && s.rows.at(s.rows.first).oldest < s.msgs.first {
-		tx.evictRow()
-	}
-	// Most evictions leave the oldest message in the oldest chunk.
-	if s.msgs.len() == 0 || s.msgs.at(s.msgs.first).chunk > s.arena.chunks.first {
-		s.releaseArena()
-	}
-}
-
-// evictRow drops the oldest row, remembering it if it is still pending.
-func (tx *Tx) evictRow() {
-	s := tx.s
-	seq := s.rows.first
-	r := s.rows.at(seq)
-	s.forget(seq, r)
-	s.tot.StoredBytes -= RecordOverhead
-	if n := r.extLen(); n > 0 {
-		s.tot.StoredBytes -= int64(n)
-		s.arena.free(n)
-		for s.exts.len() > 0 && s.exts.at(s.exts.first).row <= seq {
-			s.exts.drop()
-		}
-		s.rows.drop()
-		s.releaseArena()
-		return
-	}
-	// A row without bytes in the arena leaves the oldest of them where
-	// they were: there is nothing more to release than before.
-	s.rows.drop()
-}
-
-// releaseArena releases the arena chunks older than the oldest stored
-// message or row bytes.
-func (s *Store) releaseArena() {
-	// Nothing to release while the oldest message or row bytes are still
-	// in the oldest chunk.
-	first := s.arena.chunks.first
-	if s.msgs.len() > 0 && s.msgs.at(s.msgs.first).chunk <= first ||
-		s.exts.len() > 0 && s.exts.at(s.exts.first).chunk <= first {
-		return
-	}
-	oldest := s.arena.chunks.next
-	if s.msgs.len() > 0 {
-		oldest = min(oldest, s.msgs.at(s.msgs.first).chunk)
-	}
-	if s.exts.len() > 0 {
-		oldest = min(oldest, s.exts.at(s.exts.first).chunk)
-	}
-	s.arena.release(oldest)
-}
+// flag returns f if b, 0 if not, without a branch: a bool is the byte 0
+// or 1.
+func flag(b bool, f uint8) uint8 { return -*(*uint8)(unsafe.Pointer(&b)) & f }

@@ -1,0 +1,484 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+)
+
+// Memo remembers the skeleton of the last JSON frame of one stream
+// direction that the fast scan took, so that the next frame, which nearly
+// always has the same keys in the same order with values of the same
+// kinds (`{"jsonrpc":"2.0","id":123,…}` then the same with id 124), is
+// checked against it rather than scanned key by key.
+//
+// The skeleton is the frame cut at its values: the literal bytes between
+// two values (a value's end through the next key, its colon and spaces up
+// to the next value's start; the opening `{"key":` and the closing tail)
+// and, for each value, its kind and the shape's members it is the value
+// of. Literal values other than numbers (true, false, null) stay in the
+// literals: `"success":false` after `"success":true` is another skeleton.
+// A frame whose literals are the same bytes and whose values are each of
+// the same kind, scanned as scanFast scans them, is one scanFast takes with
+// the same shape: its Info is Classify's. Any other frame is classified the
+// stateless way, and teaches the Memo its skeleton.
+//
+// The zero Memo knows no skeleton. A Memo is for one goroutine; it holds
+// no bytes of the frames it saw (a copy of the literals) and has a fixed
+// size.
+type Memo struct {
+	fields  []string // the id fields it was learnt with (the same list)
+	n       int      // values; 0 if no skeleton is known
+	tail    int      // length of the literal after the last value
+	tailAt  int      // its first word in lit
+	tailEnd uint64   // the frame's last eight bytes (a tail of eight or fewer)
+	idRank  int
+	members int
+	flags   uint8
+	misses  uint8 // frames in a row that did not fit the skeleton
+	// foldable has a bit for each string value whose bytes seen holds:
+	// set by learn, the next frame that fits folds those it repeats into
+	// the literals (fold). folded is set when a skeleton has such values.
+	foldable uint16
+	folded   bool
+	// foldMisses counts folded skeletons that soon stopped fitting: past
+	// foldMax, values are not folded (for about 250 skeletons).
+	foldMisses uint8
+	matched    uint32 // frames that fitted the skeleton since it was learnt
+	// usual is set when the skeleton is one of shape.usual's: the Info
+	// is kind, isErr, the id value idVal's bytes and (a request's) the
+	// contents of the method value methodVal.
+	usual     bool
+	isErr     bool
+	kind      Kind
+	idVal     uint8
+	methodVal uint8
+	vals      [memoVals]memoVal
+	spans     [memoVals]span     // where match found each value
+	lit       [memoWords]uint64  // the literals, each from a word's start, little endian
+	seen      [memoVals]memoSeen // the foldable string values' bytes
+}
+
+// memoSeen is a string value of the frame a skeleton was learnt from, of
+// up to len(b) bytes, quotes included.
+type memoSeen struct {
+	b [16]byte
+	n uint8
+}
+
+// foldMax is how many folded skeletons in a row may stop fitting within
+// foldRun frames before a Memo stops folding values.
+const (
+	foldMax = 4
+	foldRun = 64
+)
+
+// Bounds of a skeleton: frames with more top-level members or longer
+// literals are classified the stateless way.
+const (
+	memoVals  = 16
+	memoWords = 32
+)
+
+// memoVal is one value of a skeleton: the literal before it (lit bytes,
+// its words from lit[at]), its kind and the shape's tok slots it fills
+// (tok[d0] and tok[d1]; tokNone for none). A valLit value is the last
+// vlen bytes of its literal. A literal of up to 24 bytes is also w0, its
+// first eight bytes, w2, the eight from mid (8 in one longer than 16; else
+// 0, w2 being w0), and w1, the eight that end it at wide (the greater of
+// lit and 8; for a longer literal, more than a frame the Memo takes has),
+// of which mask tells the bytes that are the literal's (all but in one
+// shorter than eight). A string value that two frames in a row had with
+// the same bytes is folded into its literal as a valLit value: the frame
+// after that fits only if it has the same bytes there again.
+type memoVal struct {
+	w0, w1, w2, mask uint64
+	wide, mid        uint32
+	lit, vlen        uint16
+	d0, d1           uint8
+	at, kind         uint8
+}
+
+// Kinds of a skeleton's values.
+const (
+	valStr uint8 = iota // a string, as scanFast scans it
+	valArr              // an array, skipArray
+	valObj              // an object, skipNested
+	valNum              // a run of literal bytes starting with a digit or '-'
+	valLit              // any other run of literal bytes: part of the literal
+)
+
+// ClassifyInto is ClassifyInto for the frames of one stream direction, in
+// order: the Info is the same for every frame, whatever came before.
+func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info) {
+	switch f {
+	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
+		ClassifyInto(f, data, dir, idFields, info)
+		return
+	}
+	if len(idFields) == 0 {
+		idFields = DefaultIDFields
+	}
+	if len(data) < 8 || data[0] != '{' || uint64(len(data)) >= math.MaxUint32 {
+		classifyInto(data, idFields, info)
+		return
+	}
+	if m.n > 0 && same(idFields, m.fields) && m.match(data) {
+		m.misses = 0
+		m.matched++
+		if m.usual {
+			id := m.spans[m.idVal]
+			var method []byte
+			if m.kind == KindRequest {
+				v := m.spans[m.methodVal]
+				method = data[v.lo+1 : v.hi-1]
+			}
+			info.set(m.kind, data[id.lo:id.hi], method, m.isErr)
+		} else {
+			var s shape
+			m.shapeInto(&s)
+			s.infoInto(data, info)
+		}
+		if m.foldable != 0 {
+			m.fold(data)
+		}
+		return
+	}
+	if m.n > 0 && m.folded {
+		if m.matched < foldRun {
+			m.foldMisses = min(m.foldMisses+1, foldMax)
+		} else {
+			m.foldMisses = 0
+		}
+	}
+	var s shape
+	if !scanFast(data, idFields, &s) {
+		*info = classify(data, idFields)
+		return
+	}
+	// A stream of frames that never fit one skeleton learns one frame in
+	// 16.
+	if m.misses < 4 || m.misses%16 == 0 {
+		m.learn(data, idFields, &s, 0)
+	}
+	m.misses++
+	s.infoInto(data, info)
+}
+
+// shapeInto sets s to the shape of the frame match found: the values'
+// spans in the slots they fill.
+func (m *Memo) shapeInto(s *shape) {
+	*s = shape{idRank: m.idRank, members: m.members, flags: m.flags}
+	for j, v := range m.vals[:m.n] {
+		s.tok[v.d0], s.tok[v.d1] = m.spans[j], m.spans[j]
+	}
+}
+
+// fold makes the skeleton, which data fits (m.spans are its values),
+// that of data with the foldable string values it repeats folded into the
+// literals. If that skeleton would be over a Memo's bounds, m keeps the
+// one it has.
+func (m *Memo) fold(data []byte) {
+	var mask uint16
+	for f := m.foldable; f != 0; f &= f - 1 {
+		j := bits.TrailingZeros16(f)
+		if v := m.spans[j]; string(data[v.lo:v.hi]) == string(m.seen[j].b[:m.seen[j].n]) {
+			mask |= 1 << j
+		}
+	}
+	m.foldable = 0
+	if mask == 0 {
+		return
+	}
+	var s shape
+	m.shapeInto(&s)
+	c := *m
+	if c.learn(data, m.fields, &s, mask); c.n > 0 {
+		*m = c
+	}
+}
+
+// match reports whether data fits the skeleton, noting where its values
+// are in m.spans.
+func (m *Memo) match(data []byte) bool {
+	i := 0
+	var high uint64 // the bytes of strings, or'd: ASCII if no top bit is set
+	for j := range m.vals[:m.n] {
+		v := &m.vals[j]
+		n := int(v.lit)
+		if w := int(v.wide); i+w <= len(data) {
+			if ((ld(data, i)^v.w0)|(ld(data, i+int(v.mid))^v.w2)|(ld(data, i+w-8)^v.w1))&v.mask != 0 {
+				return false
+			}
+		} else if !eqLit(data, i, n, m.lit[v.at:]) {
+			return false
+		}
+		i += n
+		start := i
+		if v.kind == valLit {
+			m.spans[j] = span{uint32(i - int(v.vlen)), uint32(i)}
+			continue
+		}
+		if i >= len(data) {
+			return false
+		}
+		c := data[i]
+		if c <= ' ' { // spaces after the colon, skipped as scanFast does
+			if i = skipSpace(data, i); i >= len(data) {
+				return false
+			}
+			start, c = i, data[i]
+		}
+		switch v.kind {
+		case valStr:
+			if c != '"' {
+				return false
+			}
+			// A string of up to seven bytes ends in the word after its
+			// quote; a longer one is memoString's.
+			w := wordAt(data, i+1)
+			if t := stops(w); t != 0 && data[i+1+bits.TrailingZeros64(t)>>3] == '"' {
+				k := bits.TrailingZeros64(t)
+				i += 2 + k>>3
+				high |= w & (1<<k - 1)
+				break
+			}
+			var h uint64
+			if i, h = memoString(data, i+1); i < 0 {
+				return false
+			}
+			high |= h
+		case valNum:
+			if !numStart(c) {
+				return false
+			}
+			for i++; i < len(data) && literal[data[i]]; i++ {
+			}
+		case valArr:
+			if c != '[' {
+				return false
+			}
+			if i = skipArray(data, i); i < 0 || !validUTF8(data[start:i]) {
+				return false
+			}
+		default: // valObj
+			if c != '{' {
+				return false
+			}
+			e, reason := skipNested(data, i, 1)
+			if reason != "" || !validUTF8(data[start:e]) {
+				return false
+			}
+			i = e
+		}
+		m.spans[j] = span{uint32(start), uint32(i)}
+	}
+	if i+m.tail != len(data) {
+		return false
+	}
+	if m.tail <= 8 {
+		if (ld(data, len(data)-8)^m.tailEnd)>>(64-8*m.tail) != 0 {
+			return false
+		}
+	} else if !eqLit(data, i, m.tail, m.lit[m.tailAt:]) {
+		return false
+	}
+	// The literals are those of a frame of valid UTF-8 and lie between
+	// ASCII bytes: the frame is valid if its values are.
+	return high&msb == 0 || validUTF8(data)
+}
+
+// memoString returns the offset after the string whose contents start at
+// data[j], as scanFast finds it, or -1 if it has no end, and its bytes
+// or'd (all ones if it did not look at them all).
+func memoString(data []byte, j int) (int, uint64) {
+	var high uint64
+	for end := j + 32; j < len(data) && j < end; j += 8 {
+		w := wordAt(data, j) // past data's end, zeros: no stop, no top bit
+		if t := stops(w); t != 0 {
+			k := bits.TrailingZeros64(t)
+			if e := j + k>>3; data[e] == '"' {
+				return e + 1, high | w&(1<<k-1)
+			}
+			break
+		}
+		high |= w
+	}
+	// No quote in the words: j is no escaped byte, as stringEnd wants.
+	e := stringEnd(data, j)
+	if e < 0 {
+		return -1, 0
+	}
+	return e + 1, ^uint64(0)
+}
+
+// eqLit reports whether the n bytes of data from i (n > 0, len(data) >= 8)
+// are those of the words w.
+func eqLit(data []byte, i, n int, w []uint64) bool {
+	if i+n > len(data) {
+		return false
+	}
+	for ; n > 8; n -= 8 {
+		if ld(data, i) != w[0] {
+			return false
+		}
+		i += 8
+		w = w[1:]
+	}
+	return wordAt(data, i)&(^uint64(0)>>(64-8*n)) == w[0]
+}
+
+// ld returns the eight bytes of data from i, little endian.
+func ld(data []byte, i int) uint64 { return binary.LittleEndian.Uint64(data[i : i+8]) }
+
+// numStart reports whether b starts a number: a value that is never null.
+func numStart(b byte) bool { return b-'0' < 10 || b == '-' }
+
+// learn makes data, which scanFast took with shape s under idFields, the
+// skeleton, with the string values whose bits fold has (the j-th value,
+// bit j) folded into the literals; if it has more values or literals than
+// a Memo holds, m knows none. Without fold, the next frame that fits may
+// fold the values it repeats.
+func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
+	m.n, m.foldable, m.folded, m.matched = 0, 0, fold != 0, 0
+	if m.foldMisses >= foldMax {
+		m.foldMisses++ // wraps to 0 after about 250 skeletons: fold again
+	}
+	var foldable uint16
+	var starts [memoVals]uint32
+	nv, nw := 0, 0
+	// addLit stores data[lo:hi] from word nw on, and returns its first word.
+	addLit := func(lo, hi int) (int, bool) {
+		at := nw
+		for ; lo < hi; lo += 8 {
+			if nw == memoWords {
+				return 0, false
+			}
+			var b [8]byte
+			copy(b[:], data[lo:min(hi, lo+8)])
+			m.lit[nw] = binary.LittleEndian.Uint64(b[:])
+			nw++
+		}
+		return at, true
+	}
+	litAt, i := 0, 1
+	for {
+		if i = skipSpace(data, i); i >= len(data) || data[i] != '"' {
+			return
+		}
+		e := stringEnd(data, i+1)
+		if e < 0 {
+			return
+		}
+		if i = skipSpace(data, e+1); i >= len(data) || data[i] != ':' {
+			return
+		}
+		colon := i + 1
+		if i = skipSpace(data, i+1); i >= len(data) || nv == memoVals {
+			return
+		}
+		start := i
+		var kind uint8
+		switch c := data[i]; {
+		case c == '"':
+			kind, i = valStr, stringEnd(data, i+1)+1
+			if fold&(1<<nv) != 0 {
+				kind = valLit
+			} else if n := i - start; i > start && n <= len(memoSeen{}.b) {
+				m.seen[nv].n = uint8(copy(m.seen[nv].b[:], data[start:i]))
+				foldable |= 1 << nv
+			}
+		case c == '[':
+			kind, i = valArr, skipArray(data, i)
+		case c == '{':
+			kind = valObj
+			if e, reason := skipNested(data, i, 1); reason == "" {
+				i = e
+			} else {
+				i = -1
+			}
+		default:
+			kind = valNum
+			if !numStart(c) {
+				kind = valLit
+			}
+			for i < len(data) && literal[data[i]] {
+				i++
+			}
+		}
+		if i <= start {
+			return
+		}
+		hi, vlen := colon, 0
+		if kind == valLit {
+			hi, vlen = i, i-start
+		}
+		at, ok := addLit(litAt, hi)
+		if !ok || hi-litAt > math.MaxUint16 {
+			return
+		}
+		v := memoVal{lit: uint16(hi - litAt), at: uint8(at), kind: kind, vlen: uint16(vlen), d0: tokNone, d1: tokNone, wide: math.MaxUint32}
+		if n := hi - litAt; n <= 24 {
+			v.w0, v.w1, v.w2, v.mask, v.wide = m.lit[at], m.lit[at], m.lit[at], ^uint64(0), 8
+			if n < 8 {
+				v.mask = 1<<(8*n) - 1
+			} else {
+				v.w1, v.wide = ld(data, hi-8), uint32(n)
+			}
+			if n > 16 {
+				v.w2, v.mid = m.lit[at+1], 8
+			}
+		}
+		m.vals[nv] = v
+		starts[nv] = uint32(start)
+		nv++
+		litAt = i
+		if i = skipSpace(data, i); i >= len(data) {
+			return
+		}
+		if data[i] == '}' {
+			break
+		}
+		i++ // ','
+	}
+	at, ok := addLit(litAt, len(data))
+	if !ok {
+		return
+	}
+	valOf := func(t span) int { // the value at t
+		j := 0
+		for j < nv && starts[j] != t.lo {
+			j++
+		}
+		return j
+	}
+	for k, t := range s.tok[:nTok] {
+		if t.hi == 0 {
+			continue
+		}
+		j := valOf(t)
+		if j == nv {
+			return // not a value's: cannot be
+		}
+		switch v := &m.vals[j]; {
+		case v.d0 == tokNone:
+			v.d0 = uint8(k)
+		case v.d1 == tokNone:
+			v.d1 = uint8(k)
+		default:
+			return // a third slot: cannot be
+		}
+	}
+	var info Info
+	m.usual = s.usual(data, &info)
+	if m.usual {
+		m.kind, m.isErr = info.Kind, info.IsError
+		m.idVal, m.methodVal = uint8(valOf(s.tok[tokID])), uint8(valOf(s.tok[tokMethod]))
+	}
+	m.fields, m.tail, m.tailAt, m.tailEnd = idFields, len(data)-litAt, at, ld(data, len(data)-8)
+	m.idRank, m.members, m.flags = s.idRank, s.members, s.flags
+	if fold == 0 && m.foldMisses < foldMax {
+		m.foldable = foldable
+	}
+	m.n = nv
+}
