@@ -85,7 +85,9 @@ func (q *Queue) Put(ev Event) bool {
 			q.mu.Unlock()
 			return false
 		}
-		if q.bytes+n > q.max {
+		// Lossless, it waited for an empty queue: an event larger than the
+		// bound alone is let in rather than dropped.
+		if !q.lossless && q.bytes+n > q.max {
 			q.gaps.Add(ev.Conn, ev.Dir, n)
 			q.mu.Unlock()
 			q.droppedEvents.Add(1)

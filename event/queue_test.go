@@ -121,3 +121,26 @@ func TestQueueLosslessWaits(t *testing.T) {
 		t.Errorf("Waits() = %d after one Put waited", w)
 	}
 }
+
+// A lossless queue never drops: an event larger than its bound waits for
+// the queue to empty, then is let in alone.
+func TestLosslessQueueTakesAnEventOverTheBound(t *testing.T) {
+	q := NewQueue(10, true)
+	if !q.Put(Event{Type: Data, Conn: 1, Data: make([]byte, 4)}) {
+		t.Fatal("Put dropped with room to spare")
+	}
+	kept := make(chan bool)
+	go func() { kept <- q.Put(Event{Type: Data, Conn: 1, Data: make([]byte, 25)}) }()
+	if evs, ok := q.Take(nil); !ok || len(evs[0].Data) != 4 {
+		t.Fatalf("Take = %+v, %v; want the first event", evs, ok)
+	}
+	if !<-kept {
+		t.Fatal("lossless Put dropped an event larger than the bound")
+	}
+	if evs, ok := q.Take(nil); !ok || len(evs) != 1 || len(evs[0].Data) != 25 {
+		t.Errorf("Take = %d events, %v; want the 25-byte one", len(evs), ok)
+	}
+	if ev, _ := q.Dropped(); ev != 0 {
+		t.Errorf("dropped %d events", ev)
+	}
+}

@@ -33,11 +33,16 @@ func Light(evs []Event) bool {
 // (tens of µs a round trip). The observer rests after light traffic only
 // (heavy traffic is decoded at once, while in the cache). Only the
 // consumer calls it.
-func (q *Queue) Rest() {
+func (q *Queue) Rest() { q.RestFor(restWait) }
+
+// RestFor is Rest for d rather than the observer's few milliseconds: a
+// consumer that only hands the events on (the decoder's pipe) rests
+// longer, to hand over more at a time.
+func (q *Queue) RestFor(d time.Duration) {
 	if q.rest == nil {
-		q.rest = time.NewTimer(restWait)
+		q.rest = time.NewTimer(d)
 	} else {
-		q.rest.Reset(restWait)
+		q.rest.Reset(d)
 	}
 	select {
 	case <-q.rest.C:

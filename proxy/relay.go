@@ -46,8 +46,10 @@ import (
 // Read buffer sizes, said once.
 const (
 	// DefaultReadSize is the most a relay reads at once when Relay.ReadSize
-	// is zero.
-	DefaultReadSize = 64 << 10
+	// is zero: as much as a peer that pipelines may have waiting (a Unix
+	// socket's send buffer is about 208 KiB), so that a relay behind its
+	// peers catches up in fewer reads and writes.
+	DefaultReadSize = 256 << 10
 	// minSlab and maxSlab bound the slabs reads land in: a slab starts small
 	// and doubles while reads fill the space they are given.
 	minSlab = 8 << 10

@@ -79,8 +79,9 @@ func writev(f *os.File, vec [][]byte, wait bool) (int64, error) {
 	for len(vec) > 0 {
 		var n int
 		var werr error
+		part := vec[:min(len(vec), 1024)] // IOV_MAX
 		err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), vec[:min(len(vec), 1024)]) // IOV_MAX
+			n, werr = unix.Writev(int(fd), part)
 			return werr != unix.EAGAIN || !wait
 		})
 		if err == nil {
@@ -93,6 +94,11 @@ func writev(f *os.File, vec [][]byte, wait bool) (int64, error) {
 			return total, err
 		}
 		total += int64(n)
+		if !wait && werr == nil && n < vecLen(part) {
+			// A short write: the pipe is full. Asking again would
+			// only be told so (EAGAIN), a system call more.
+			return total, nil
+		}
 		for n > 0 { // past what was written
 			if n < len(vec[0]) {
 				vec[0] = vec[0][n:]
@@ -106,4 +112,13 @@ func writev(f *os.File, vec [][]byte, wait bool) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// vecLen is the bytes in vec.
+func vecLen(vec [][]byte) int {
+	n := 0
+	for _, b := range vec {
+		n += len(b)
+	}
+	return n
 }

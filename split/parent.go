@@ -302,7 +302,7 @@ func (d *Decoder) Run(q *event.Queue) {
 		clear(evs)
 		// Then rest, whatever the traffic: handing over more at a time
 		// takes fewer wake-ups and writes of the relay's process.
-		q.Rest()
+		q.RestFor(handoffRest)
 	}
 	if d.alive() {
 		e, b := q.Dropped()
@@ -311,6 +311,15 @@ func (d *Decoder) Run(q *event.Queue) {
 	}
 	d.pipe.Close()
 }
+
+// handoffRest is how long Run rests between two writes to the pipe,
+// unless the queue fills up meanwhile (a quarter of its bound) or closes.
+// Under a pipelined 64 B load, resting 20 ms rather than the observer's 5
+// took the relay's process from 18-19 system calls and 8-9 context
+// switches per 1,000 requests to 15-16 and 6.7 (a bare io.Copy relay:
+// 17-18 and 5-7); the events reach the decoder up to 20 ms later, within
+// the UI's 40 ms tick.
+const handoffRest = 20 * time.Millisecond
 
 // boostAfter is how long after the relay last waited for the decoder's
 // process it is lowered again.

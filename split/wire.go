@@ -375,7 +375,7 @@ func (r *reader) meta() ([]byte, error) {
 // data reads n bytes into ev.Data: cut from a chunk, or in memory of their
 // own when large.
 func (r *reader) data(ev *event.Event, n int) error {
-	if n > chunkSize/4 {
+	if n > chunkSize/2 {
 		ev.Data = make([]byte, n)
 		_, err := io.ReadFull(r.r, ev.Data)
 		return unexpected(err)
@@ -412,8 +412,10 @@ func unexpected(err error) error {
 	return err
 }
 
-// chunkSize is the memory events' bytes are cut from, at a time.
-const chunkSize = 256 << 10
+// chunkSize is the memory events' bytes are cut from, at a time: an event
+// of up to half of it (the relay's largest read, proxy.DefaultReadSize) is
+// cut from one, a larger one has memory of its own.
+const chunkSize = 512 << 10
 
 // A chunk is memory events' bytes are cut from; it goes back to chunks
 // when the reader and every event cut from it let it go.
