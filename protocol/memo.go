@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"unsafe"
 )
 
 // Memo remembers the skeleton of the last JSON frame of one stream
@@ -28,10 +29,12 @@ import (
 // size.
 type Memo struct {
 	fields  []string // the id fields it was learnt with (the same list)
-	n       int      // values; 0 if no skeleton is known
-	tail    int      // length of the literal after the last value
+	n       int      // members; 0 if no skeleton is known
+	nv      int      // values that are not literals (vals)
+	tail    int      // length of the literal after the last of vals
 	tailAt  int      // its first word in lit
 	tailEnd uint64   // the frame's last eight bytes (a tail of eight or fewer)
+	tailv   memoVal  // the tail's words, as a value's literal's (a tail of 9 to 24)
 	idRank  int
 	members int
 	flags   uint8
@@ -53,10 +56,23 @@ type Memo struct {
 	kind      Kind
 	idVal     uint8
 	methodVal uint8
-	vals      [memoVals]memoVal
-	spans     [memoVals]span     // where match found each value
-	lit       [memoWords]uint64  // the literals, each from a word's start, little endian
-	seen      [memoVals]memoSeen // the foldable string values' bytes
+	vals      [memoVals]memoVal    // the values that are not literals
+	spans     [memoVals]span       // where match found each of vals
+	mems      [memoVals]memoMember // the members' values, in the frame's order
+	lit       [memoWords]uint64    // the literals, each from a word's start, little endian
+	seen      [memoVals]memoSeen   // the foldable string values' bytes, by member
+}
+
+// memoMember is the value of one top-level member of a skeleton: vals[host],
+// or, for a literal value (lit), the vlen bytes from off in the literal
+// before vals[host] (the tail's when host is nv), which starts where
+// vals[host-1] ends. d0 and d1 are the shape's tok slots it fills (tokNone
+// for none).
+type memoMember struct {
+	off, vlen uint16
+	host      uint8
+	lit       bool
+	d0, d1    uint8
 }
 
 // memoSeen is a string value of the frame a skeleton was learnt from, of
@@ -80,23 +96,23 @@ const (
 	memoWords = 32
 )
 
-// memoVal is one value of a skeleton: the literal before it (lit bytes,
-// its words from lit[at]), its kind and the shape's tok slots it fills
-// (tok[d0] and tok[d1]; tokNone for none). A valLit value is the last
-// vlen bytes of its literal. A literal of up to 24 bytes is also w0, its
-// first eight bytes, w2, the eight from mid (8 in one longer than 16; else
-// 0, w2 being w0), and w1, the eight that end it at wide (the greater of
-// lit and 8; for a longer literal, more than a frame the Memo takes has),
-// of which mask tells the bytes that are the literal's (all but in one
-// shorter than eight). A string value that two frames in a row had with
-// the same bytes is folded into its literal as a valLit value: the frame
+// memoVal is one value of a skeleton that is not a literal: the literal
+// before it (lit bytes, its words from lit[at]), which holds the literal
+// values between it and the value before, and its kind. A literal of up to
+// memoWide bytes is also w0, its first eight bytes, w2 and w3, the eight
+// from mid and mid2 (8 and 16 in one longer than 24; 8 and 0 in one longer
+// than 16, w3 being w0; else 0, w2 and w3 being w0), and w1, the eight that
+// end it at wide (the greater of lit and 8; for a longer literal, more
+// than a frame the Memo takes has), of which mask tells the bytes that are
+// the literal's (all but in one shorter than eight): eq compares them.
+// A string value that two frames in a row had with
+// the same bytes is folded into its literal as a literal value: the frame
 // after that fits only if it has the same bytes there again.
 type memoVal struct {
-	w0, w1, w2, mask uint64
-	wide, mid        uint32
-	lit, vlen        uint16
-	d0, d1           uint8
-	at, kind         uint8
+	w0, w1, w2, w3, mask uint64
+	wide, mid, mid2      uint32
+	lit                  uint16
+	at, kind             uint8
 }
 
 // Kinds of a skeleton's values.
@@ -105,7 +121,7 @@ const (
 	valArr              // an array, skipArray
 	valObj              // an object, skipNested
 	valNum              // a run of literal bytes starting with a digit or '-'
-	valLit              // any other run of literal bytes: part of the literal
+	valLit              // any other run of literal bytes, or a folded string: part of a literal
 )
 
 // ClassifyInto is ClassifyInto for the frames of one stream direction, in
@@ -127,10 +143,10 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 		m.misses = 0
 		m.matched++
 		if m.usual {
-			id := m.spans[m.idVal]
+			id := m.span(m.idVal)
 			var method []byte
 			if m.kind == KindRequest {
-				v := m.spans[m.methodVal]
+				v := m.span(m.methodVal)
 				method = data[v.lo+1 : v.hi-1]
 			}
 			info.set(m.kind, data[id.lo:id.hi], method, m.isErr)
@@ -169,9 +185,23 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 // spans in the slots they fill.
 func (m *Memo) shapeInto(s *shape) {
 	*s = shape{idRank: m.idRank, members: m.members, flags: m.flags}
-	for j, v := range m.vals[:m.n] {
-		s.tok[v.d0], s.tok[v.d1] = m.spans[j], m.spans[j]
+	for k, e := range m.mems[:m.n] {
+		v := m.span(uint8(k))
+		s.tok[e.d0], s.tok[e.d1] = v, v
 	}
+}
+
+// span is where match found the value of the k-th member.
+func (m *Memo) span(k uint8) span {
+	e := &m.mems[k]
+	if !e.lit {
+		return m.spans[e.host]
+	}
+	lo := uint32(e.off)
+	if e.host > 0 {
+		lo += m.spans[e.host-1].hi
+	}
+	return span{lo, lo + uint32(e.vlen)}
 }
 
 // fold makes the skeleton, which data fits (m.spans are its values),
@@ -182,7 +212,7 @@ func (m *Memo) fold(data []byte) {
 	var mask uint16
 	for f := m.foldable; f != 0; f &= f - 1 {
 		j := bits.TrailingZeros16(f)
-		if v := m.spans[j]; string(data[v.lo:v.hi]) == string(m.seen[j].b[:m.seen[j].n]) {
+		if v := m.span(uint8(j)); string(data[v.lo:v.hi]) == string(m.seen[j].b[:m.seen[j].n]) {
 			mask |= 1 << j
 		}
 	}
@@ -203,11 +233,11 @@ func (m *Memo) fold(data []byte) {
 func (m *Memo) match(data []byte) bool {
 	i := 0
 	var high uint64 // the bytes of strings, or'd: ASCII if no top bit is set
-	for j := range m.vals[:m.n] {
+	for j := range m.vals[:m.nv] {
 		v := &m.vals[j]
 		n := int(v.lit)
-		if w := int(v.wide); i+w <= len(data) {
-			if ((ld(data, i)^v.w0)|(ld(data, i+int(v.mid))^v.w2)|(ld(data, i+w-8)^v.w1))&v.mask != 0 {
+		if i+int(v.wide) <= len(data) {
+			if !v.eq(data, i) {
 				return false
 			}
 		} else if !eqLit(data, i, n, m.lit[v.at:]) {
@@ -215,10 +245,6 @@ func (m *Memo) match(data []byte) bool {
 		}
 		i += n
 		start := i
-		if v.kind == valLit {
-			m.spans[j] = span{uint32(i - int(v.vlen)), uint32(i)}
-			continue
-		}
 		if i >= len(data) {
 			return false
 		}
@@ -280,6 +306,11 @@ func (m *Memo) match(data []byte) bool {
 		if (ld(data, len(data)-8)^m.tailEnd)>>(64-8*m.tail) != 0 {
 			return false
 		}
+	} else if t := &m.tailv; t.wide <= memoWide {
+		// i+tail is len(data), and tail > 8: the words are in data.
+		if !t.eq(data, i) {
+			return false
+		}
 	} else if !eqLit(data, i, m.tail, m.lit[m.tailAt:]) {
 		return false
 	}
@@ -328,6 +359,22 @@ func eqLit(data []byte, i, n int, w []uint64) bool {
 	return wordAt(data, i)&(^uint64(0)>>(64-8*n)) == w[0]
 }
 
+// memoWide is the longest literal eq compares.
+const memoWide = 32
+
+// eq reports whether data from i holds v's literal; data holds v.wide
+// bytes from i (which the caller checked: eq reads them without checking
+// the bounds again).
+func (v *memoVal) eq(data []byte, i int) bool {
+	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(data)), i)
+	return ((wordOff(p, 0)^v.w0)|(wordOff(p, v.mid)^v.w2)|(wordOff(p, v.mid2)^v.w3)|(wordOff(p, v.wide-8)^v.w1))&v.mask == 0
+}
+
+// wordOff returns the eight bytes from p+off, little endian.
+func wordOff(p unsafe.Pointer, off uint32) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, off))[:])
+}
+
 // ld returns the eight bytes of data from i, little endian.
 func ld(data []byte, i int) uint64 { return binary.LittleEndian.Uint64(data[i : i+8]) }
 
@@ -340,13 +387,13 @@ func numStart(b byte) bool { return b-'0' < 10 || b == '-' }
 // a Memo holds, m knows none. Without fold, the next frame that fits may
 // fold the values it repeats.
 func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
-	m.n, m.foldable, m.folded, m.matched = 0, 0, fold != 0, 0
+	m.n, m.nv, m.foldable, m.folded, m.matched = 0, 0, 0, fold != 0, 0
 	if m.foldMisses >= foldMax {
 		m.foldMisses++ // wraps to 0 after about 250 skeletons: fold again
 	}
 	var foldable uint16
 	var starts [memoVals]uint32
-	nv, nw := 0, 0
+	nm, nv, nw := 0, 0, 0
 	// addLit stores data[lo:hi] from word nw on, and returns its first word.
 	addLit := func(lo, hi int) (int, bool) {
 		at := nw
@@ -361,7 +408,26 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 		}
 		return at, true
 	}
-	litAt, i := 0, 1
+	// words sets v's words to those of the literal data[lo:hi], stored
+	// from lit[at].
+	words := func(v *memoVal, lo, hi, at int) {
+		v.wide = math.MaxUint32
+		if n := hi - lo; n <= memoWide {
+			v.w0, v.w1, v.w2, v.w3, v.mask, v.wide = m.lit[at], m.lit[at], m.lit[at], m.lit[at], ^uint64(0), 8
+			if n < 8 {
+				v.mask = 1<<(8*n) - 1
+			} else {
+				v.w1, v.wide = ld(data, hi-8), uint32(n)
+			}
+			if n > 16 {
+				v.w2, v.mid = m.lit[at+1], 8
+			}
+			if n > 24 {
+				v.w3, v.mid2 = m.lit[at+2], 16
+			}
+		}
+	}
+	litAt, i := 0, 1 // litAt: where the literal before the next value starts
 	for {
 		if i = skipSpace(data, i); i >= len(data) || data[i] != '"' {
 			return
@@ -374,7 +440,7 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 			return
 		}
 		colon := i + 1
-		if i = skipSpace(data, i+1); i >= len(data) || nv == memoVals {
+		if i = skipSpace(data, i+1); i >= len(data) || nm == memoVals {
 			return
 		}
 		start := i
@@ -382,11 +448,11 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 		switch c := data[i]; {
 		case c == '"':
 			kind, i = valStr, stringEnd(data, i+1)+1
-			if fold&(1<<nv) != 0 {
+			if fold&(1<<nm) != 0 {
 				kind = valLit
 			} else if n := i - start; i > start && n <= len(memoSeen{}.b) {
-				m.seen[nv].n = uint8(copy(m.seen[nv].b[:], data[start:i]))
-				foldable |= 1 << nv
+				m.seen[nm].n = uint8(copy(m.seen[nm].b[:], data[start:i]))
+				foldable |= 1 << nm
 			}
 		case c == '[':
 			kind, i = valArr, skipArray(data, i)
@@ -409,30 +475,27 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 		if i <= start {
 			return
 		}
-		hi, vlen := colon, 0
+		e2 := memoMember{host: uint8(nv), d0: tokNone, d1: tokNone}
 		if kind == valLit {
-			hi, vlen = i, i-start
-		}
-		at, ok := addLit(litAt, hi)
-		if !ok || hi-litAt > math.MaxUint16 {
-			return
-		}
-		v := memoVal{lit: uint16(hi - litAt), at: uint8(at), kind: kind, vlen: uint16(vlen), d0: tokNone, d1: tokNone, wide: math.MaxUint32}
-		if n := hi - litAt; n <= 24 {
-			v.w0, v.w1, v.w2, v.mask, v.wide = m.lit[at], m.lit[at], m.lit[at], ^uint64(0), 8
-			if n < 8 {
-				v.mask = 1<<(8*n) - 1
-			} else {
-				v.w1, v.wide = ld(data, hi-8), uint32(n)
+			// Part of the literal before the next value (or the tail).
+			if i-litAt > math.MaxUint16 {
+				return
 			}
-			if n > 16 {
-				v.w2, v.mid = m.lit[at+1], 8
+			e2.lit, e2.off, e2.vlen = true, uint16(start-litAt), uint16(i-start)
+		} else {
+			at, ok := addLit(litAt, colon)
+			if !ok || colon-litAt > math.MaxUint16 {
+				return
 			}
+			v := memoVal{lit: uint16(colon - litAt), at: uint8(at), kind: kind}
+			words(&v, litAt, colon, at)
+			m.vals[nv] = v
+			nv++
+			litAt = i
 		}
-		m.vals[nv] = v
-		starts[nv] = uint32(start)
-		nv++
-		litAt = i
+		m.mems[nm] = e2
+		starts[nm] = uint32(start)
+		nm++
 		if i = skipSpace(data, i); i >= len(data) {
 			return
 		}
@@ -445,9 +508,13 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 	if !ok {
 		return
 	}
-	valOf := func(t span) int { // the value at t
+	m.tailv = memoVal{}
+	if n := len(data) - litAt; n > 8 {
+		words(&m.tailv, litAt, len(data), at)
+	}
+	valOf := func(t span) int { // the member whose value is at t
 		j := 0
-		for j < nv && starts[j] != t.lo {
+		for j < nm && starts[j] != t.lo {
 			j++
 		}
 		return j
@@ -457,14 +524,14 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 			continue
 		}
 		j := valOf(t)
-		if j == nv {
+		if j == nm {
 			return // not a value's: cannot be
 		}
-		switch v := &m.vals[j]; {
-		case v.d0 == tokNone:
-			v.d0 = uint8(k)
-		case v.d1 == tokNone:
-			v.d1 = uint8(k)
+		switch e := &m.mems[j]; {
+		case e.d0 == tokNone:
+			e.d0 = uint8(k)
+		case e.d1 == tokNone:
+			e.d1 = uint8(k)
 		default:
 			return // a third slot: cannot be
 		}
@@ -480,5 +547,5 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 	if fold == 0 && m.foldMisses < foldMax {
 		m.foldable = foldable
 	}
-	m.n = nv
+	m.n, m.nv = nm, nv
 }

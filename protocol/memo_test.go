@@ -163,13 +163,17 @@ func TestMemoFolds(t *testing.T) {
 	}
 	kinds := func() string {
 		var b []byte
-		for _, v := range m.vals[:m.n] {
-			b = append(b, "sAONL"[v.kind])
+		for _, e := range m.mems[:m.n] {
+			k := m.vals[e.host].kind
+			if e.lit {
+				k = valLit
+			}
+			b = append(b, "sAONL"[k])
 		}
 		return string(b)
 	}
-	if !m.folded || kinds() != "LNLs" || m.misses != 0 {
-		t.Fatalf("after three frames: value kinds %s, folded %v, misses %d; want LNLs, folded, 0", kinds(), m.folded, m.misses)
+	if !m.folded || kinds() != "LNLs" || m.misses != 0 || m.nv != 2 {
+		t.Fatalf("after three frames: value kinds %s, folded %v, misses %d, values not literal %d; want LNLs, folded, 0, 2", kinds(), m.folded, m.misses, m.nv)
 	}
 	frame(3, "ech0", "p3") // the folded method differs: not fitting, taught
 	if m.folded || m.misses != 1 {
