@@ -236,7 +236,9 @@ func (m *Memo) match(data []byte) bool {
 	for j := range m.vals[:m.nv] {
 		v := &m.vals[j]
 		n := int(v.lit)
-		if i+int(v.wide) <= len(data) {
+		// In uint64: a long literal's wide, MaxUint32, is no int on a
+		// 32-bit platform.
+		if uint64(i)+uint64(v.wide) <= uint64(len(data)) {
 			if !v.eq(data, i) {
 				return false
 			}
