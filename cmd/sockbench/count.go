@@ -158,6 +158,7 @@ func countOne(ctx context.Context, o options, dir, svc, p string, l countLoad, e
 		return countResult{}, err
 	}
 	defer os.Remove(pr.file)
+	defer pr.stop() // on the way out of an error; stopping twice is harmless
 	if err := pr.command("enable"); err != nil {
 		return countResult{}, err
 	}

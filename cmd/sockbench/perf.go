@@ -115,8 +115,15 @@ func (p *perfRecord) command(c string) error {
 }
 
 // stop ends perf with SIGINT (it then writes out what it recorded), waits
-// for it (killing it after 30 s), and returns what it printed.
+// for it (killing it after 30 s), and returns what it printed; once it has
+// exited, it only returns that.
 func (p *perfRecord) stop() string {
+	defer p.ctl.Close() // closing it twice is harmless
+	select {
+	case <-p.done:
+		return strings.TrimSpace(p.out.String())
+	default:
+	}
 	p.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-p.done:
@@ -124,7 +131,6 @@ func (p *perfRecord) stop() string {
 		p.cmd.Process.Kill()
 		<-p.done
 	}
-	p.ctl.Close()
 	return strings.TrimSpace(p.out.String())
 }
 
