@@ -53,6 +53,26 @@ func (r *ring[T]) push() (*T, uint64) {
 	return &r.tail[seq&(ringBlock-1)], seq
 }
 
+// room reports whether push has room for a value without a block more.
+func (r *ring[T]) room() bool { return r.next>>ringBlockBits < r.bnext }
+
+// pushMsg and pushRow are push of the message and row rings once room
+// holds (the caller adds a block when it does not), which the compiler
+// inlines: the generic push, compiled once per record shape and indexing
+// through its dictionary, costs too much to inline, and is a call per
+// record.
+func pushMsg(r *ring[msgRec]) (p *msgRec, seq uint64) {
+	seq = r.next
+	r.next = seq + 1
+	return &r.tail[seq%ringBlock], seq
+}
+
+func pushRow(r *ring[rowRec]) (p *rowRec, seq uint64) {
+	seq = r.next
+	r.next = seq + 1
+	return &r.tail[seq%ringBlock], seq
+}
+
 // addBlock appends block bnext.
 func (r *ring[T]) addBlock() {
 	if r.bnext-r.bfirst == uint64(len(r.blocks)) {

@@ -122,7 +122,10 @@ func (tx *Tx) newRow(conn uint64, method string, id []byte) (p *rowRec, seq uint
 	id = id[:min(len(id), maxPayload)]
 	// Written in place, field by field: the record is 144 bytes, and a
 	// composite literal stored through a pointer is built aside and copied.
-	p, seq = s.rows.push()
+	if !s.rows.room() {
+		s.rows.addBlock()
+	}
+	p, seq = pushRow(&s.rows)
 	*p = rowRec{}
 	p.conn = c.idx
 	p.idLen, p.mLen = uint32(len(id)), uint32(len(ext))

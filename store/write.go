@@ -222,11 +222,19 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		l.mLen = uint32(len(b))
 	}
 	end := uint32(len(data))
-	if idIn && mIn && m.Note == nil {
-		if !s.arena.fits(int(end)) {
-			tx.makeRoom(int(end))
+	if a := &s.arena; idIn && mIn && m.Note == nil {
+		if n := int(end); n > 0 && n < coldMin && a.off+n <= len(a.cur) {
+			// put1's fast path, here: most payloads are small and fit.
+			l.chunk, l.off = a.chunks.next-1, uint32(a.off)
+			copy(a.cur[a.off:a.off+n], data)
+			a.off += n
+			a.live += int64(n)
+		} else {
+			if !a.fits(n) {
+				tx.makeRoom(n)
+			}
+			l.chunk, l.off = a.put1(data)
 		}
-		l.chunk, l.off = s.arena.put1(data)
 	} else {
 		end = tx.putApart(m, data, &l)
 	}
@@ -239,7 +247,10 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	if uint64(size|wire) > 1<<32-1 {
 		flags |= mBig
 	}
-	p, seq := s.msgs.push()
+	if !s.msgs.room() {
+		s.msgs.addBlock()
+	}
+	p, seq := pushMsg(&s.msgs)
 	p.conn, p.at, p.size, p.wire = m.Conn, at, uint32(size), uint32(wire)
 	p.loc, p.n, p.alen = loc(l.chunk, l.off), uint32(len(data)), end
 	p.idOff, p.idLen, p.mOff, p.mLen = l.idOff, l.idLen, l.mOff, l.mLen
