@@ -12,6 +12,7 @@
 //	go run ./cmd/sockbench -show -show-size 1073741824    # show on a 1 GiB session file: first screen, peak RSS
 //	go run ./cmd/sockbench -json -bare                 # issue 16's report: both arrangements, against io.Copy, about 5 min (1.5 with -rounds 1)
 //	go run ./cmd/sockbench -json -bare -args --lossless -only 64b   # issue 16's --lossless target
+//	go run ./cmd/sockbench -count -json -only 64b,16k  # the relay's system calls and context switches per 1,000 requests, under perf (count.go)
 //
 // It starts a line-delimited JSON echo service on a unix socket, in a
 // process of its own as a real server is (-inproc: in this one), and
@@ -66,27 +67,30 @@ import (
 
 // options are the command line.
 type options struct {
-	bin       string
-	duration  time.Duration
-	rounds    int
-	only      string
-	small     int
-	big       int
-	replySize int
-	latencyN  int
-	socat     bool
-	bare      bool
-	mem       bool
-	memN      int64
-	maxBytes  int64
-	args      string
-	ui        bool
-	inproc    bool
-	show      bool
-	showSize  int64
-	showFile  string
-	json      bool
-	sessions  string
+	bin        string
+	duration   time.Duration
+	rounds     int
+	only       string
+	small      int
+	big        int
+	replySize  int
+	latencyN   int
+	socat      bool
+	bare       bool
+	mem        bool
+	memN       int64
+	maxBytes   int64
+	args       string
+	ui         bool
+	inproc     bool
+	show       bool
+	showSize   int64
+	showFile   string
+	json       bool
+	sessions   string
+	count      bool
+	countSmall int64
+	countBig   int64
 }
 
 func main() {
@@ -115,6 +119,9 @@ func main() {
 	flag.StringVar(&o.showFile, "show-file", "", "with -show, this session file instead of a written one (its index is removed first)")
 	flag.BoolVar(&o.json, "json", false, "the echo service decodes each request and encodes each reply with encoding/json, as real services do")
 	flag.StringVar(&o.sessions, "sessions", "own,one", "arrangements to run: own (each program in a session of its own), one (all in this one's session, as from one shell script or a CI job)")
+	flag.BoolVar(&o.count, "count", false, "count mode: the system calls and context switches of sockscope's and the bare relay's process per 1,000 requests of the 64b and 16k loads, under perf (Linux)")
+	flag.Int64Var(&o.countSmall, "count-small", 500_000, "pipelined calls counted per run of the 64b load in -count mode")
+	flag.Int64Var(&o.countBig, "count-big", 30_000, "pipelined calls counted per run of the 16k load in -count mode")
 	flag.Parse()
 	if served, err := serveFromEnv(); served {
 		if err != nil {
@@ -160,6 +167,9 @@ func run(ctx context.Context, o options) error {
 		}
 		defer stop()
 		return runMem(ctx, o, dir, upstream[echoServiceOf(o)])
+	}
+	if o.count {
+		return runCount(ctx, o, dir)
 	}
 	scenarios, err := selectScenarios(o)
 	if err != nil {
