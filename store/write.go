@@ -238,7 +238,10 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	} else {
 		end = tx.putApart(m, data, &l)
 	}
-	infoEr, frameE := s.reason(m.Info.Err), s.reason(m.Frame.Err)
+	var infoEr, frameE uint16 // nearly always no error: one test for both
+	if len(m.Info.Err)|len(m.Frame.Err) != 0 {
+		infoEr, frameE = s.reason(m.Info.Err), s.reason(m.Frame.Err)
+	}
 	// Written in place, field by field: a composite literal stored through
 	// a pointer is built aside (80 bytes) and copied. Every field, and the
 	// slot is not zeroed first: it may hold a dropped record
