@@ -205,8 +205,10 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	}
 	at := s.stamp(&m.At)
 	utc := s.lastT.utc
-	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError) | flag(truncated, mTruncated) |
-		flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
+	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError)
+	if truncated || m.Injected || m.Withheld { // rare: one test for the three
+		flags |= flag(truncated, mTruncated) | flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
+	}
 	// The id and method usually lie within the payload: then they take no
 	// room of their own, and the allocation is the payload alone.
 	var l msgLayout
@@ -222,11 +224,14 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		l.mLen = uint32(len(b))
 	}
 	end := uint32(len(data))
+	var room []byte // the fast path's room for the payload, copied into last
 	if a := &s.arena; idIn && mIn && m.Note == nil {
 		if n := int(end); n > 0 && n < coldMin && a.off+n <= len(a.cur) {
 			// put1's fast path, here: most payloads are small and fit.
+			// The copy waits until the record is written: across the call
+			// to memmove, fewer values are kept on the stack.
 			l.chunk, l.off = a.chunks.next-1, uint32(a.off)
-			copy(a.cur[a.off:a.off+n], data)
+			room = a.cur[a.off : a.off+n]
 			a.off += n
 			a.live += int64(n)
 		} else {
@@ -262,6 +267,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	if flags&mBig != 0 {
 		s.big[seq] = bigSize{size, wire}
 	}
+	copy(room, data)
 	t := &s.tot
 	t.Bytes += int64(m.Frame.Size)
 	t.StoredBytes += int64(end) + RecordOverhead
