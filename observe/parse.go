@@ -225,23 +225,35 @@ func (o *Observer) parseFrame(p *dirParser) func(fr *protocol.Frame) {
 		if !within(f.Data, o.chunk) {
 			f.Data = b.kept.keep(f.Data)
 		}
-		if f.Whole != nil {
-			// Over the cap: classified whole by the framer, in its buffers.
-			m.Info, f.Whole = *f.Whole, nil
-			m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
-		} else {
-			p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
-		}
-		if f.Err != "" {
-			// The framer's reason ("negative Content-Length") says why the
-			// bytes are not a frame; the classifier's ("not JSON") only what
-			// they look like.
-			m.Info.Kind, m.Info.Err = protocol.KindRaw, f.Err
-		}
 		s.kind = stepFrame
 		m.Seq, m.Conn, m.Dir, m.At, m.Framing = 0, p.conn, p.dir, o.at, p.framing
 		m.Injected, m.Withheld, m.Note = o.mark.injected, o.mark.withheld, o.mark.note
+		if f.Whole != nil || f.Err != "" { // rare: one test for both
+			o.classifyOdd(p, m)
+		} else {
+			p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
+		}
 		b.add()
+	}
+}
+
+// classifyOdd classifies m, a frame over the cap or with the framer's error,
+// for parseFrame's emit.
+func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
+	f := &m.Frame
+	if f.Whole != nil {
+		// Over the cap: classified whole by the framer, in its buffers.
+		b := o.out
+		m.Info, f.Whole = *f.Whole, nil
+		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
+	} else {
+		p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
+	}
+	if f.Err != "" {
+		// The framer's reason ("negative Content-Length") says why the
+		// bytes are not a frame; the classifier's ("not JSON") only what
+		// they look like.
+		m.Info.Kind, m.Info.Err = protocol.KindRaw, f.Err
 	}
 }
 
