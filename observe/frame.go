@@ -8,38 +8,45 @@ import (
 	"sockscope/store"
 )
 
-// frame stores a frame its step classified, m (which the step keeps: it
-// is stored and paired in place), and pairs it.
-func (o *Observer) frame(c *conn, m *protocol.Message) {
-	m.Seq = o.tx.AddMessage(m)
-	o.counts.Messages++
-	if len(o.sinks.list) > 0 {
-		o.sinks.frame(m, m.Framing)
-	}
+// frames stores the frames its steps classified (each message kept by its
+// step: it is stored and paired in place) and pairs them: those of
+// connection c in steps from i on, up to the first step that is not one of
+// c's frames, whose index it returns. (A loop over the frames of a read, not
+// a call per frame.)
+func (o *Observer) frames(c *conn, steps []step, i int) int {
+	for ; i < len(steps) && steps[i].kind == stepFrame && steps[i].msg.Conn == c.id; i++ {
+		m := &steps[i].msg
+		m.Seq = o.tx.AddMessage(m)
+		o.counts.Messages++
+		if len(o.sinks.list) > 0 {
+			o.sinks.frame(m, m.Framing)
+		}
 
-	if protocol.PairingOf(m.Framing) == protocol.PairByOrder {
-		if o.inOrder(c, m) {
-			return
+		if protocol.PairingOf(m.Framing) == protocol.PairByOrder {
+			if o.inOrder(c, m) {
+				continue
+			}
 		}
-	}
-	switch info := &m.Info; {
-	case info.Kind == protocol.KindRequest && info.ID != nil:
-		o.request(c, m)
-	case info.Kind == protocol.KindResponse && info.ID != nil:
-		o.response(c, m)
-	case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
-		o.orphanRow(m, false)
-	default:
-		switch info.Kind {
-		case protocol.KindRaw:
-			o.counts.Raw++
+		switch info := &m.Info; {
+		case info.Kind == protocol.KindRequest && info.ID != nil:
+			o.request(c, m)
+		case info.Kind == protocol.KindResponse && info.ID != nil:
+			o.response(c, m)
+		case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
+			o.orphanRow(m, false)
 		default:
-			o.counts.Notifications++
+			switch info.Kind {
+			case protocol.KindRaw:
+				o.counts.Raw++
+			default:
+				o.counts.Notifications++
+			}
+			r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
+			r.Seq = o.tx.AddRow(&r)
+			o.sinks.row(&r)
 		}
-		r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
-		r.Seq = o.tx.AddRow(&r)
-		o.sinks.row(&r)
 	}
+	return i
 }
 
 // rowOf is the row a message starts, with status st; method is

@@ -188,13 +188,13 @@ func (o *Observer) commit(b *batch) {
 	o.cfg.Store.Update(func(tx *store.Tx) {
 		o.tx = tx
 		steps := b.steps
-		for i := range steps {
-			s := &steps[i]
-			// The frames of a read come one after the other.
-			if c := o.lastConn; s.kind == stepFrame && c != nil && c.id == s.msg.Conn {
-				o.frame(c, &s.msg)
-			} else {
+		for i := 0; i < len(steps); {
+			if s := &steps[i]; s.kind != stepFrame {
 				o.step(s)
+				i++
+			} else {
+				// The frames of a read come one after the other.
+				i = o.frames(o.stepConn(s), steps, i)
 			}
 		}
 		if o.cfg.Dropped != nil {
@@ -216,8 +216,6 @@ func (o *Observer) Counts() Counts { return o.counts }
 
 func (o *Observer) step(s *step) {
 	switch m := &s.msg; s.kind {
-	case stepFrame:
-		o.frame(o.stepConn(s), m)
 	case stepOpen:
 		o.open(m.Conn, m.At, s.peer)
 	case stepClose:
