@@ -231,7 +231,8 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 			// The copy waits until the record is written: across the call
 			// to memmove, fewer values are kept on the stack.
 			l.chunk, l.off = a.chunks.next-1, uint32(a.off)
-			room = a.cur[a.off : a.off+n]
+			// a.cur[a.off:a.off+n], which the test above bounds.
+			room = unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(a.cur)), a.off)), n)
 			a.off += n
 			a.live += int64(n)
 		} else {
