@@ -48,12 +48,19 @@ func (s *Store) flushLatencies() {
 		// A histogram has an octave only while it is not dropped (addIn
 		// drops them all): a latency whose octave all four have is
 		// counted here; any other goes through addLatency1's slow path.
+		// The latencies of a run mostly fall in one octave: its four
+		// buckets are looked up again only when the octave changes.
+		po := -1
+		var p0, p1, p2, p3 *[histSub]uint64
 		for ; j < len(es) && es[j].c == e.c && es[j].gm == e.gm && es[j].cm == e.cm; j++ {
 			d := es[j].d
 			o, b := histIndex(d)
-			p0, p1, p2, p3 := ls[0].h.oct[o], ls[1].h.oct[o], ls[2].h.oct[o], ls[3].h.oct[o]
-			if p0 == nil || p1 == nil || p2 == nil || p3 == nil {
-				break
+			if o != po {
+				p0, p1, p2, p3 = ls[0].h.oct[o], ls[1].h.oct[o], ls[2].h.oct[o], ls[3].h.oct[o]
+				if p0 == nil || p1 == nil || p2 == nil || p3 == nil {
+					break
+				}
+				po = o
 			}
 			b &= histSub - 1
 			p0[b]++
