@@ -280,7 +280,12 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	}
 	tx.changed = true
 	if s.over() {
-		tx.trim()
+		// A full store evicts about a message per message: the first, as
+		// trim would (there is one: m), without trim's call and loop.
+		tx.evictMessage()
+		if s.over() {
+			tx.trim()
+		}
 	}
 	return seq
 }
