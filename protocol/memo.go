@@ -48,6 +48,9 @@ type Memo struct {
 	// foldMax, values are not folded (for about 250 skeletons).
 	foldMisses uint8
 	matched    uint32 // frames that fitted the skeleton since it was learnt
+	// intID is the IntID of the id of the Info the last ClassifyInto
+	// wrote, if match found it (the id's value is vals' valIntID), or 0.
+	intID IntID
 	// usual is set when the skeleton is one of shape.usual's: the Info
 	// is kind, isErr, the id value idVal's bytes and (a request's) the
 	// contents of the method value methodVal.
@@ -117,11 +120,12 @@ type memoVal struct {
 
 // Kinds of a skeleton's values.
 const (
-	valStr uint8 = iota // a string, as scanFast scans it
-	valArr              // an array, skipArray
-	valObj              // an object, skipNested
-	valNum              // a run of literal bytes starting with a digit or '-'
-	valLit              // any other run of literal bytes, or a folded string: part of a literal
+	valStr   uint8 = iota // a string, as scanFast scans it
+	valArr                // an array, skipArray
+	valObj                // an object, skipNested
+	valNum                // a run of literal bytes starting with a digit or '-'
+	valLit                // any other run of literal bytes, or a folded string: part of a literal
+	valIntID              // a valNum that is the id of a usual skeleton: match finds its IntID
 )
 
 // ClassifyInto is ClassifyInto for the frames of one stream direction, in
@@ -129,6 +133,7 @@ const (
 func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info) {
 	switch f {
 	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
+		m.intID = 0
 		ClassifyInto(f, data, dir, idFields, info)
 		return
 	}
@@ -136,6 +141,7 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 		idFields = DefaultIDFields
 	}
 	if len(data) < 8 || data[0] != '{' || uint64(len(data)) >= math.MaxUint32 {
+		m.intID = 0
 		classifyInto(data, idFields, info)
 		return
 	}
@@ -160,6 +166,7 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 		}
 		return
 	}
+	m.intID = 0 // match may have found one in a frame that did not fit
 	if m.n > 0 && m.folded {
 		if m.matched < foldRun {
 			m.foldMisses = min(m.foldMisses+1, foldMax)
@@ -189,6 +196,16 @@ func (m *Memo) shapeInto(s *shape) {
 		v := m.span(uint8(k))
 		s.tok[e.d0], s.tok[e.d1] = v, v
 	}
+}
+
+// TakeIntID returns the IntID of the id of the Info the last ClassifyInto
+// wrote, when the Memo found it (an integer id in its canonical spelling,
+// of up to 18 digits, in a frame that fitted the skeleton), or 0; and
+// forgets it: until the next ClassifyInto, it returns 0.
+func (m *Memo) TakeIntID() IntID {
+	n := m.intID
+	m.intID = 0
+	return n
 }
 
 // span is where match found the value of the k-th member.
@@ -276,6 +293,27 @@ func (m *Memo) match(data []byte) bool {
 				return false
 			}
 			high |= h
+		case valIntID:
+			// The id: an integer of up to seven digits ended by a byte that
+			// is no literal's (one intKey takes, unless it starts with a
+			// 0 that is not all of it) has its IntID found with its
+			// digits; any other number is valNum's, without one.
+			// (Past data's end, wordAt's zeros end it: then the tail
+			// does not fit.)
+			w := wordAt(data, i)
+			if n, k := digits(w); uint(k-1) < 7 && !literal[byte(w>>(8*k&63))] {
+				m.intID, i = 0, i+k
+				if c != '0' || k == 1 {
+					m.intID = n
+				}
+				break
+			}
+			m.intID = 0
+			if !numStart(c) {
+				return false
+			}
+			for i++; i < len(data) && literal[data[i]]; i++ {
+			}
 		case valNum:
 			if !numStart(c) {
 				return false
@@ -319,6 +357,23 @@ func (m *Memo) match(data []byte) bool {
 	// The literals are those of a frame of valid UTF-8 and lie between
 	// ASCII bytes: the frame is valid if its values are.
 	return high&msb == 0 || validUTF8(data)
+}
+
+// digits returns the number of digits w starts with (8 if all are) and,
+// if 1 to 7, their value as an IntID.
+func digits(w uint64) (IntID, int) {
+	x := w - '0'*lsb
+	// The bytes that are no digit have their top bit set, and maybe some
+	// after the first (a borrow or a carry runs up from it).
+	stop := (x | (x + 0x76*lsb)) & msb
+	k := bits.TrailingZeros64(stop) >> 3
+	// The k digits, most significant first, as the last bytes of an
+	// eight-digit number with leading zeros; pairs, fours, then eight.
+	v := x << ((64 - 8*k) & 63) // k = 0: not v, but no digits either
+	v = (v*10 + v>>8) & 0x00ff00ff00ff00ff
+	v = (v*100 + v>>16) & 0x0000ffff0000ffff
+	v = (v*10000 + v>>32) & 0xffffffff
+	return IntID(v | 1<<63), k
 }
 
 // memoString returns the offset after the string whose contents start at
@@ -543,6 +598,9 @@ func (m *Memo) learn(data []byte, idFields []string, s *shape, fold uint16) {
 	if m.usual {
 		m.kind, m.isErr = info.Kind, info.IsError
 		m.idVal, m.methodVal = uint8(valOf(s.tok[tokID])), uint8(valOf(s.tok[tokMethod]))
+		if e := &m.mems[m.idVal]; !e.lit && m.vals[e.host].kind == valNum {
+			m.vals[e.host].kind = valIntID // match finds the id's IntID
+		}
 	}
 	m.fields, m.tail, m.tailAt, m.tailEnd = idFields, len(data)-litAt, at, ld(data, len(data)-8)
 	m.idRank, m.members, m.flags = s.idRank, s.members, s.flags
