@@ -66,7 +66,7 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
 	row := o.addRequest(m)
 	at := o.tx.Stamp(&m.At) // AddMessage stamped it: a comparison
-	if c.pairer.TryRequest(m.Dir, m.Info.ID, at, row) {
+	if c.pairer.TryRequestID(m.Dir, m.Info.ID, m.IntID, at, row) {
 		return // pending, and nothing more to it
 	}
 	res := c.pairer.Request(m.Dir, m.Info.ID, at, row)
@@ -88,7 +88,7 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 }
 
 func (o *Observer) response(c *conn, m *protocol.Message) {
-	req, ok := c.pairer.Response(m.Dir, m.Info.ID, o.tx.Stamp(&m.At), m.Seq)
+	req, ok := c.pairer.ResponseID(m.Dir, m.Info.ID, m.IntID, o.tx.Stamp(&m.At), m.Seq)
 	if ok {
 		o.answer(req.Token, m)
 		return

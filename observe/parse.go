@@ -232,6 +232,7 @@ func (o *Observer) parseFrame(p *dirParser) func(fr *protocol.Frame) {
 			o.classifyOdd(p, m)
 		} else {
 			p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
+			m.IntID = p.memo.TakeIntID() // the id's integer if the Memo found it
 		}
 		b.add()
 	}
@@ -249,6 +250,7 @@ func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 	} else {
 		p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
 	}
+	m.IntID = p.memo.TakeIntID() // the id's integer if the Memo found it (0 after f.Whole)
 	if f.Err != "" {
 		// The framer's reason ("negative Content-Length") says why the
 		// bytes are not a frame; the classifier's ("not JSON") only what

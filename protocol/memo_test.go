@@ -17,6 +17,17 @@ func memoSame(t *testing.T, m *Memo, f Framing, data []byte, fields []string) {
 	if !reflect.DeepEqual(got, want) || !samePlace(got.ID, want.ID) || !samePlace(got.Method, want.Method) {
 		t.Fatalf("Memo.ClassifyInto(%q, %q) = %+v, want %+v", data, fields, got, want)
 	}
+	// The IntID it found, if any, is the key the Pairer makes of the id;
+	// and it is taken once.
+	if n := m.TakeIntID(); n != 0 {
+		k, ok := intKey(C2S, got.ID)
+		if !ok || k != n.key(C2S) {
+			t.Fatalf("Memo.ClassifyInto(%q, %q): IntID %#x for id %q, whose key is %#x, %v", data, fields, n, got.ID, k, ok)
+		}
+		if m.TakeIntID() != 0 {
+			t.Fatalf("Memo.TakeIntID: an IntID taken twice")
+		}
+	}
 }
 
 // streamFrames are pipelined streams of the protocols: frames of one
@@ -141,6 +152,9 @@ func TestMemoFits(t *testing.T) {
 		if id > 0 && (before == 0 || m.misses != 0) {
 			t.Fatalf("frame %d did not fit the skeleton: %q", id, data)
 		}
+		if k, _ := intKey(C2S, info.ID); id > 0 && m.TakeIntID() != IntID(k|1<<63) {
+			t.Fatalf("frame %d: the Memo did not find the IntID of id %q", id, info.ID)
+		}
 		if string(info.ID) != fmt.Sprint(id) || string(info.Method) != "echo" {
 			t.Fatalf("frame %d: %+v", id, info)
 		}
@@ -168,12 +182,12 @@ func TestMemoFolds(t *testing.T) {
 			if e.lit {
 				k = valLit
 			}
-			b = append(b, "sAONL"[k])
+			b = append(b, "sAONLI"[k])
 		}
 		return string(b)
 	}
-	if !m.folded || kinds() != "LNLs" || m.misses != 0 || m.nv != 2 {
-		t.Fatalf("after three frames: value kinds %s, folded %v, misses %d, values not literal %d; want LNLs, folded, 0, 2", kinds(), m.folded, m.misses, m.nv)
+	if !m.folded || kinds() != "LILs" || m.misses != 0 || m.nv != 2 {
+		t.Fatalf("after three frames: value kinds %s, folded %v, misses %d, values not literal %d; want LILs, folded, 0, 2", kinds(), m.folded, m.misses, m.nv)
 	}
 	frame(3, "ech0", "p3") // the folded method differs: not fitting, taught
 	if m.folded || m.misses != 1 {
@@ -181,7 +195,7 @@ func TestMemoFolds(t *testing.T) {
 	}
 	frame(4, "ech0", "p4")
 	frame(5, "ech0", "p5")
-	if !m.folded || kinds() != "LNLs" || m.misses != 0 {
+	if !m.folded || kinds() != "LILs" || m.misses != 0 {
 		t.Fatalf("the new method was not folded: value kinds %s, misses %d", kinds(), m.misses)
 	}
 	// A method that changes every other frame: folded skeletons that

@@ -166,6 +166,15 @@ func intKey(dir Dir, id []byte) (uint64, bool) {
 	return uint64(dir&1)<<63 | neg<<62 | v, true
 }
 
+// IntID is an id that is an integer in its canonical spelling of at most
+// 18 digits, as a classifier found it (Memo.IntID): bit 63 set, the sign in
+// bit 62 and the magnitude below. 0 is none: an id that is not such an
+// integer, or that the classifier did not look at.
+type IntID uint64
+
+// key is intKey(dir, id) for an id whose IntID is n (not 0).
+func (n IntID) key(dir Dir) uint64 { return uint64(n)&^(1<<63) | uint64(dir&1)<<63 }
+
 // setKey sets k to the key of id as it is spelt.
 func setKey(k *pairKey, dir Dir, id []byte) {
 	*k = pairKey{dir: dir}
@@ -237,11 +246,20 @@ func (p *Pairer) Request(dir Dir, id []byte, at int64, tok uint64) (r RequestRes
 // true; otherwise it records nothing and returns false, and the caller
 // calls Request. It spares the caller Request's result.
 func (p *Pairer) TryRequest(dir Dir, id []byte, at int64, tok uint64) bool {
-	n, ok := intKey(dir, id)
+	return p.TryRequestID(dir, id, 0, at, tok)
+}
+
+// TryRequestID is TryRequest for an id whose IntID the classifier found
+// (n; 0 if none): the id is not read again.
+func (p *Pairer) TryRequestID(dir Dir, id []byte, n IntID, at int64, tok uint64) bool {
+	k, ok := n.key(dir), n != 0
+	if !ok {
+		k, ok = intKey(dir, id)
+	}
 	if !ok || p.early.len() != 0 || p.pending.len() >= p.max {
 		return false
 	}
-	s, had := p.pending.ints.slot(n) // had: s is as it was
+	s, had := p.pending.ints.slot(k) // had: s is as it was
 	if had {
 		return false
 	}
@@ -273,10 +291,20 @@ func (p *Pairer) request(dir Dir, id []byte, at int64, tok uint64) RequestResult
 // false is returned with a non-zero Token, that is an earlier early response
 // with the same key that this one displaced: it is an orphan now.
 func (p *Pairer) Response(dir Dir, id []byte, at int64, tok uint64) (Pending, bool) {
-	if n, ok := intKey(dir.Opposite(), id); ok && p.pending.ints.n > 0 {
+	return p.ResponseID(dir, id, 0, at, tok)
+}
+
+// ResponseID is Response for an id whose IntID the classifier found (n; 0
+// if none): the id is not read again when its request is pending.
+func (p *Pairer) ResponseID(dir Dir, id []byte, n IntID, at int64, tok uint64) (Pending, bool) {
+	k, ok := n.key(dir.Opposite()), n != 0
+	if !ok {
+		k, ok = intKey(dir.Opposite(), id)
+	}
+	if ok && p.pending.ints.n > 0 {
 		// The common case: an integer id whose request is pending.
 		t := &p.pending.ints
-		if i, ok := t.find(n); ok {
+		if i, ok := t.find(k); ok {
 			req := t.slots[i].val
 			t.remove(i)
 			return req, true

@@ -238,6 +238,9 @@ type Message struct {
 	// Note, if not nil, says what else sockscope did to the frame (held,
 	// edited, dropped, fabricated, by which rule).
 	Note *Note
+	// IntID is Info.ID's IntID when the classifier found it (Memo.TakeIntID),
+	// for the Pairer; 0 when it did not.
+	IntID IntID
 }
 
 // Status is where an exchange stands.
