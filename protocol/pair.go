@@ -167,7 +167,7 @@ func intKey(dir Dir, id []byte) (uint64, bool) {
 }
 
 // IntID is an id that is an integer in its canonical spelling of at most
-// 18 digits, as a classifier found it (Memo.IntID): bit 63 set, the sign in
+// 18 digits, as a classifier found it (Memo.TakeIntID): bit 63 set, the sign in
 // bit 62 and the magnitude below. 0 is none: an id that is not such an
 // integer, or that the classifier did not look at.
 type IntID uint64
