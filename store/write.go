@@ -249,7 +249,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 		infoEr, frameE = s.reason(m.Info.Err), s.reason(m.Frame.Err)
 	}
 	// Written in place, field by field: a composite literal stored through
-	// a pointer is built aside (80 bytes) and copied. Every field, and the
+	// a pointer is built aside (64 bytes) and copied. Every field, and the
 	// slot is not zeroed first: it may hold a dropped record
 	// (TestAddMessageWritesEveryField).
 	size, wire := m.Frame.Size, m.Frame.Wire
