@@ -58,7 +58,7 @@ func (m *Memo) match(data []byte) bool {
 			// The id: an integer of up to seven digits ended by a byte that
 			// is no literal's (one intKey takes, unless it starts with a
 			// 0 that is not all of it) has its IntID found with its
-			// digits; any other number is valNum's, without one.
+			// digits; any other number is scanned as valNum's, without one.
 			// (Past data's end, wordAt's zeros end it: then the tail
 			// does not fit.)
 			w := wordAt(data, i)
@@ -70,11 +70,7 @@ func (m *Memo) match(data []byte) bool {
 				break
 			}
 			m.intID = 0
-			if !numStart(c) {
-				return false
-			}
-			for i++; i < len(data) && literal[data[i]]; i++ {
-			}
+			fallthrough
 		case valNum:
 			if !numStart(c) {
 				return false
