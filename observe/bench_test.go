@@ -21,7 +21,7 @@ import (
 // calls. Filling a fresh store instead touches hundreds of MiB for the
 // first time, whose page faults (1-2 µs a call in this machine's VM) would
 // swamp the decoder's cost and vary with b.N.
-func BenchmarkObserve64B(b *testing.B) { benchObserve64B(b, 0) }
+func BenchmarkObserve64B(b *testing.B) { benchObserve64B(b, 0, 0) }
 
 // BenchmarkObserve64BInFlight16K is BenchmarkObserve64B with the requests
 // 16,384 calls ahead of their replies, as a client pipelining many
@@ -29,12 +29,22 @@ func BenchmarkObserve64B(b *testing.B) { benchObserve64B(b, 0) }
 // 16K calls, not 512, and its table no longer stays in the first cache
 // levels. The ids grow without end; each round's are written into the same
 // buffers. One op is one call.
-func BenchmarkObserve64BInFlight16K(b *testing.B) { benchObserve64B(b, 1<<14) }
+func BenchmarkObserve64BInFlight16K(b *testing.B) { benchObserve64B(b, 1<<14, 0) }
+
+// BenchmarkObserve64BDropping is BenchmarkObserve64B for a decoder that is
+// behind and drops, as under sockbench's pipelined loads: one read of
+// requests in 16 is dropped, its replies answering nothing seen (early
+// replies, then orphans), and one read of replies in 16, its requests
+// waiting for nothing (given up when the Pairer's bound is reached). The
+// ids grow without end. One op is one call sent, dropped or not.
+func BenchmarkObserve64BDropping(b *testing.B) { benchObserve64B(b, 0, 16) }
 
 // benchObserve64B runs pipelined 64-byte calls through an observer whose
 // store is full, the requests ahead calls before their replies: with none
-// ahead, the same ids every read, each answered in its round.
-func benchObserve64B(b *testing.B, ahead int) {
+// ahead, the same ids every read, each answered in its round. With
+// dropEvery, ids grow without end, and one read of requests in dropEvery
+// is dropped, and one of replies, half a cycle apart.
+func benchObserve64B(b *testing.B, ahead, dropEvery int) {
 	const perRead = 512
 	// The params and the result differ from call to call, as a real
 	// service's do: only what a real stream repeats repeats here.
@@ -73,21 +83,36 @@ func benchObserve64B(b *testing.B, ahead int) {
 	t0 := time.Now()
 	o.Handle([]event.Event{{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}}})
 	reqs, resps := mk(reqFmt), mk(respFmt)
-	batch := make([]event.Event, 1, 2)
-	calls := 0 // requests sent
+	batch := make([]event.Event, 0, 2)
+	calls := 0         // requests sent
+	var gaps [2]int64  // bytes dropped before the next read, by direction
+	var dropped [2]int // calls whose request, reply was dropped
 	run := func(n int) {
 		for ; n > 0; n -= perRead {
+			round := calls / perRead
 			at := t0.Add(time.Duration(calls) * time.Microsecond)
-			if ahead > 0 {
+			if ahead > 0 || dropEvery > 0 {
 				number(reqs, calls)
 			}
-			batch = batch[:1]
-			batch[0] = event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at, Data: reqs}
+			batch = batch[:0]
+			if dropEvery > 0 && round%dropEvery == 0 {
+				gaps[protocol.C2S] += int64(len(reqs))
+				dropped[protocol.C2S] += perRead
+			} else {
+				batch = append(batch, event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at, Data: reqs, Gap: gaps[protocol.C2S]})
+				gaps[protocol.C2S] = 0
+			}
 			if calls >= ahead {
-				if ahead > 0 {
+				if ahead > 0 || dropEvery > 0 {
 					number(resps, calls-ahead)
 				}
-				batch = append(batch, event.Event{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at.Add(time.Microsecond), Data: resps})
+				if dropEvery > 0 && round%dropEvery == dropEvery/2 {
+					gaps[protocol.S2C] += int64(len(resps))
+					dropped[protocol.S2C] += perRead
+				} else {
+					batch = append(batch, event.Event{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at.Add(time.Microsecond), Data: resps, Gap: gaps[protocol.S2C]})
+					gaps[protocol.S2C] = 0
+				}
 			}
 			o.Handle(batch)
 			calls += perRead
@@ -107,8 +132,18 @@ func benchObserve64B(b *testing.B, ahead int) {
 	b.ResetTimer()
 	run(b.N)
 	b.StopTimer()
-	if c := o.Counts(); c.OK < int64(calls-ahead) || c.Orphan+c.NoReply > 0 {
-		b.Fatalf("counts %+v after %d calls", c, calls)
+	// Every call whose request and reply were both seen is paired. With
+	// drops, the first frame after a gap is lost too (the framing
+	// resynchronises at the next line); the replies of lost requests are
+	// orphans once the requests read after them are seen, and the requests
+	// of lost replies go unanswered (given up by the Pairer's bound, or
+	// pending still).
+	c := o.Counts()
+	lost := func(d protocol.Dir) int64 { return int64(dropped[d] + dropped[d]/perRead) }
+	want := int64(calls-ahead) - lost(protocol.C2S) - lost(protocol.S2C)
+	if c.OK != want || c.Orphan < lost(protocol.C2S)-perRead || c.Orphan > lost(protocol.C2S) ||
+		(dropEvery == 0 && c.NoReply > 0) {
+		b.Fatalf("counts %+v after %d calls, %v dropped", c, calls, dropped)
 	}
 }
 
