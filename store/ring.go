@@ -6,11 +6,21 @@ const (
 	ringBlock     = 1 << ringBlockBits
 )
 
+// A ring keeps the blocks it frees for reuse: at least minSpares, and up
+// to a 64th of its length (a 64th more memory, at most). A full store
+// evicts as much as it adds, but its rings' lengths still swing by some
+// blocks: when a read of requests was dropped, the replies that answer
+// nothing come in before the orphan rows they turn into; a dropped read of
+// replies leaves rows pending for long. Keeping fewer would free blocks
+// and allocate new ones a moment later, 32 or 64 KiB of garbage each time,
+// and fresh memory that faults in page by page.
+const minSpares = 4
+
 // ring holds the values with sequence numbers [first, next) in blocks of
 // ringBlock values: sequence number seq is slot seq%ringBlock of block
 // seq/ringBlock, and the live blocks are themselves kept in a circular
-// table whose length is a power of two. Growing adds a block (or reuses the
-// last one freed) and, rarely, doubles the table of block pointers: values
+// table whose length is a power of two. Growing adds a block (or reuses one
+// freed) and, rarely, doubles the table of block pointers: values
 // are never moved, so a ring of millions of records grows without copying
 // them (a copy the runtime could not interrupt for a garbage collection,
 // which would stall every goroutine, the relay's included, while it ran).
@@ -19,9 +29,9 @@ type ring[T any] struct {
 	blocks      []*[ringBlock]T // block b at blocks[b&(len-1)], for b in [bfirst, bnext)
 	bfirst      uint64
 	bnext       uint64
-	spare       *[ringBlock]T // the last block freed, zeroed, for reuse
-	tail        *[ringBlock]T // block bnext-1, the one push fills
-	head        *[ringBlock]T // block bfirst, the oldest value's (nil when not live)
+	spares      []*[ringBlock]T // blocks freed, for reuse
+	tail        *[ringBlock]T   // block bnext-1, the one push fills
+	head        *[ringBlock]T   // block bfirst, the oldest value's (nil when not live)
 	first, next uint64
 }
 
@@ -82,11 +92,13 @@ func (r *ring[T]) addBlock() {
 		}
 		r.blocks = nb
 	}
-	blk := r.spare
-	if blk == nil {
+	var blk *[ringBlock]T
+	if n := len(r.spares); n > 0 {
+		blk, r.spares[n-1] = r.spares[n-1], nil
+		r.spares = r.spares[:n-1]
+	} else {
 		blk = new([ringBlock]T)
 	}
-	r.spare = nil
 	r.blocks[r.bnext&uint64(len(r.blocks)-1)] = blk
 	r.tail = blk
 	if r.bnext == r.bfirst {
@@ -109,7 +121,10 @@ func (r *ring[T]) pop() {
 // nextBlock frees block bfirst, whose every value was popped or dropped.
 func (r *ring[T]) nextBlock() {
 	i := r.bfirst & uint64(len(r.blocks)-1)
-	r.spare, r.blocks[i] = r.blocks[i], nil // popped: zero; dropped: see drop
+	if n := len(r.spares); n < minSpares || n < int(r.bnext-r.bfirst)/64 {
+		r.spares = append(r.spares, r.blocks[i]) // popped: zero; dropped: see drop
+	}
+	r.blocks[i] = nil
 	r.bfirst++
 	r.head = nil
 	if r.bfirst < r.bnext {
@@ -119,7 +134,7 @@ func (r *ring[T]) nextBlock() {
 
 // drop is pop without zeroing the slot, for values with no pointers whose
 // slots push's callers overwrite whole: the slot stays as it was until the
-// block is reused. (The spare block, and the tail once every value was
+// block is reused. (The spare blocks, and the tail once every value was
 // dropped, may then hold old values.)
 func (r *ring[T]) drop() {
 	r.first++
@@ -130,7 +145,7 @@ func (r *ring[T]) drop() {
 
 // reset drops every value and the blocks; sequence numbers continue.
 func (r *ring[T]) reset() {
-	r.blocks, r.spare, r.tail, r.head = nil, nil, nil, nil
+	r.blocks, r.spares, r.tail, r.head = nil, nil, nil, nil
 	r.first = r.next
 	r.bfirst, r.bnext = r.first>>ringBlockBits, r.first>>ringBlockBits
 }

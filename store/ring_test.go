@@ -40,12 +40,12 @@ func TestRing(t *testing.T) {
 			}
 		}
 	}
-	// At most 300 values live: they span at most two blocks, and one more
-	// is kept spare.
+	// At most 300 values live: they span at most two blocks, and the ones
+	// freed are kept spare.
 	if r.bnext-r.bfirst > 2 || len(r.blocks) > 4 {
 		t.Errorf("%d blocks live in a table of %d for at most 300 values", r.bnext-r.bfirst, len(r.blocks))
 	}
-	for _, b := range append(r.blocks, r.spare) {
+	for _, b := range append(r.blocks, r.spares...) {
 		if b == nil {
 			continue
 		}
@@ -58,6 +58,30 @@ func TestRing(t *testing.T) {
 	r.reset()
 	if r.len() != 0 || r.blocks != nil || r.first != next {
 		t.Errorf("after reset: len %d first %d, want 0 %d", r.len(), r.first, next)
+	}
+}
+
+// TestRingSwingsWithoutAllocating: a ring whose length swings by a few
+// blocks, as a full store's rows do when the replies of dropped requests
+// turn into orphan rows all at once, reuses the blocks it freed rather than
+// allocate new ones.
+func TestRingSwingsWithoutAllocating(t *testing.T) {
+	r := newRing[uint64]()
+	swing := func() {
+		for range 3 * ringBlock { // grow by three blocks,
+			p, _ := r.push()
+			*p = 1
+		}
+		for range 3 * ringBlock { // then shrink by as many
+			r.drop()
+		}
+	}
+	for range 4 * ringBlock { // the ring's usual length
+		r.push()
+	}
+	swing()
+	if n := testing.AllocsPerRun(10, swing); n != 0 {
+		t.Errorf("%.1f allocations a swing of three blocks, want 0", n)
 	}
 }
 
