@@ -22,6 +22,10 @@ type Pairer struct {
 	scratch []byte    // where ids are canonicalised
 	all     []Pending // where evictOldest selects the oldest, reused
 	key     pairKey   // the key of the id at hand when it is no integer
+	// fifo lists the early responses with integer keys, by the direction
+	// they travelled, in the order they were held (earlyfifo.go).
+	fifo    [2]earlyFIFO
+	settled []Pending // what Settle returns, reused
 }
 
 // idTable maps (direction, id) keys to Pendings. Integer ids (nearly every
@@ -224,7 +228,7 @@ type RequestResult struct {
 
 // Request records a request that travelled in dir, read at at.
 func (p *Pairer) Request(dir Dir, id []byte, at int64, tok uint64) (r RequestResult) {
-	if n, ok := intKey(dir, id); ok && p.early.len() == 0 {
+	if n, ok := intKey(dir, id); ok && !p.earlyInt(n) {
 		// The common case (an integer id, no reply ahead of its request):
 		// one slot of the intTable, written in place.
 		s, had := p.pending.ints.slot(n)
@@ -256,7 +260,7 @@ func (p *Pairer) TryRequestID(dir Dir, id []byte, n IntID, at int64, tok uint64)
 	if !ok {
 		k, ok = intKey(dir, id)
 	}
-	if !ok || p.early.len() != 0 || p.pending.len() >= p.max {
+	if !ok || p.earlyInt(k) || p.pending.len() >= p.max {
 		return false
 	}
 	s, had := p.pending.ints.slot(k) // had: s is as it was
@@ -265,6 +269,17 @@ func (p *Pairer) TryRequestID(dir Dir, id []byte, n IntID, at int64, tok uint64)
 	}
 	s.val = Pending{Token: tok, At: at, Dir: dir}
 	return true
+}
+
+// earlyInt reports whether an early response is held under integer key
+// k. (One held under another key can't answer a request whose id is an
+// integer: such ids always have integer keys.)
+func (p *Pairer) earlyInt(k uint64) bool {
+	if p.early.ints.n == 0 {
+		return false
+	}
+	_, ok := p.early.ints.find(k)
+	return ok
 }
 
 func (p *Pairer) request(dir Dir, id []byte, at int64, tok uint64) RequestResult {
@@ -320,21 +335,58 @@ func (p *Pairer) response(dir Dir, id []byte, at int64, tok uint64) (Pending, bo
 	}
 	// Two replies with one id and no request yet: the older can no longer
 	// be paired before the newer, so keep the newer.
-	old, _ := p.early.swap(&k, Pending{Token: tok, At: at, Dir: dir})
+	e := Pending{Token: tok, At: at, Dir: dir}
+	old, _ := p.early.swap(&k, e)
+	if k.isInt {
+		if dir <= S2C {
+			p.fifo[dir].push(k.n, e, &p.early.ints)
+		} else { // no direction Settle knows: scan
+			p.fifo[C2S].scan, p.fifo[S2C].scan = true, true
+		}
+	}
 	return old, false
 }
 
 // Settle is called after the observer has seen everything direction dir
 // carried up to time upTo. Early responses whose request would have had to
 // travel in dir before upTo are orphans now, and are returned in read order.
+// The slice returned is the Pairer's: it is valid until its next call.
+//
+// It costs what it settles: the early responses with integer keys are
+// listed by the direction they travelled, in read order (earlyfifo.go), and
+// popped from the front. Others (ids that are no integer, responses held
+// out of read order) make it scan the early table.
 func (p *Pairer) Settle(dir Dir, upTo int64) []Pending {
 	if p.early.len() == 0 {
+		p.resetFIFOs() // of stale entries (taken by their requests)
 		return nil
 	}
 	// An early response travelled the other way from its request.
-	out := p.early.removeIf(nil, func(e Pending) bool { return e.Dir != dir && e.At <= upTo })
-	sortByRead(out)
+	out := p.settled[:0]
+	if d := dir.Opposite(); dir <= S2C && len(p.early.strs) == 0 && !p.fifo[d].scan {
+		out = p.fifo[d].settle(&p.early.ints, upTo, out)
+	} else {
+		out = p.early.removeIf(out, func(e Pending) bool { return e.Dir != dir && e.At <= upTo })
+		sortByRead(out)
+	}
+	if p.early.len() == 0 {
+		p.resetFIFOs()
+	}
+	p.settled = out
+	if cap(out) > keepFIFO {
+		p.settled = nil
+	}
 	return out
+}
+
+// resetFIFOs empties the lists of early responses, when the table holds
+// none.
+func (p *Pairer) resetFIFOs() {
+	for d := range p.fifo {
+		if f := &p.fifo[d]; len(f.q) != 0 || f.scan {
+			f.reset()
+		}
+	}
 }
 
 // Close ends the connection: it returns the requests that never got a reply
@@ -346,6 +398,7 @@ func (p *Pairer) Close() (noReply, orphans []Pending) {
 	sortByRead(noReply)
 	orphans = p.early.removeIf(nil, all)
 	sortByRead(orphans)
+	p.resetFIFOs()
 	return noReply, orphans
 }
 

@@ -1,0 +1,100 @@
+package protocol
+
+// earlyFIFO lists the early responses of one direction that have integer
+// keys, in the order they were held, so that Settle pops the ones it
+// settles from its front instead of scanning every slot of the early
+// table at every data event of the connection while any reply is early.
+//
+// It is a list of what was held, not of what is held: an entry whose
+// response has left the table since (taken by its request, displaced by
+// a newer early response with the same id, settled by a scan) is stale,
+// and is skipped when it reaches the front (its key no longer holds the
+// same Pending). Its backing array is reused: holding and settling
+// allocate nothing once it has grown.
+type earlyFIFO struct {
+	q    []earlyEntry
+	head int // q[:head] are popped
+	// scan is set when an entry was held out of read order (a read time,
+	// then token, before the last one's): the FIFO's front is then not the
+	// first read, and Settle scans the table as it did before, until the
+	// table is empty again.
+	scan bool
+}
+
+type earlyEntry struct {
+	key uint64
+	e   Pending
+}
+
+// keepFIFO is the capacity an emptied FIFO (or Settle's result) keeps: a
+// burst of early responses larger than that once does not keep its memory.
+const keepFIFO = 1 << 14
+
+// push lists e, held under key k; live is how many entries the table
+// holds, which bounds the stale ones kept.
+func (f *earlyFIFO) push(k uint64, e Pending, t *intTable) {
+	if f.scan {
+		return
+	}
+	if n := len(f.q); n > f.head && readAfter(f.q[n-1].e, e) {
+		f.scan = true
+		return
+	}
+	if len(f.q)-f.head > 2*t.n+64 {
+		f.compact(t)
+	}
+	f.q = append(f.q, earlyEntry{key: k, e: e})
+}
+
+// live reports whether x is still held in t.
+func (x *earlyEntry) live(t *intTable) (int, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	i, ok := t.find(x.key)
+	return i, ok && t.slots[i].val == x.e
+}
+
+// compact drops the stale entries, keeping the order of the others.
+func (f *earlyFIFO) compact(t *intTable) {
+	q := f.q[:0]
+	for _, x := range f.q[f.head:] {
+		if _, ok := x.live(t); ok {
+			q = append(q, x)
+		}
+	}
+	clear(f.q[len(q):])
+	f.q, f.head = q, 0
+}
+
+// settle removes from t the entries read up to upTo and appends them to
+// out, in read order.
+func (f *earlyFIFO) settle(t *intTable, upTo int64, out []Pending) []Pending {
+	for f.head < len(f.q) {
+		x := &f.q[f.head]
+		if x.e.At > upTo {
+			break
+		}
+		f.head++
+		if i, ok := x.live(t); ok {
+			out = append(out, x.e)
+			t.remove(i)
+		}
+	}
+	if f.head == len(f.q) {
+		f.q, f.head = f.q[:0], 0
+	} else if f.head > len(f.q)/2 {
+		n := copy(f.q, f.q[f.head:])
+		f.q, f.head = f.q[:n], 0
+	}
+	return out
+}
+
+// reset empties the FIFO (the table has no early response left).
+func (f *earlyFIFO) reset() {
+	q := f.q[:0]
+	if cap(q) > keepFIFO {
+		q = nil
+	}
+	*f = earlyFIFO{q: q}
+}
