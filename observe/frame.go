@@ -1,7 +1,6 @@
 package observe
 
 import (
-	"bytes"
 	"unsafe"
 
 	"sockscope/protocol"
@@ -71,9 +70,7 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 	}
 	res := c.pairer.Request(m.Dir, m.Info.ID, at, row)
 	if res.Answered {
-		resp := c.early[res.Reply.Token]
-		delete(c.early, res.Reply.Token)
-		o.answer(row, &resp)
+		o.answerEarly(c, row, res.Reply.Token)
 		return
 	}
 	if res.Duplicate {
@@ -94,23 +91,20 @@ func (o *Observer) response(c *conn, m *protocol.Message) {
 		return
 	}
 	// Held as early: its request may still be on its way to us.
-	if c.early == nil {
-		c.early = map[uint64]protocol.Message{}
-	}
-	c.early[m.Seq] = detached(m)
+	c.early.push(m)
 	if req.Token != 0 { // an older early reply with the same id was pushed out
 		o.orphan(c, req.Token)
 	}
 }
 
-// detached is m with its own copy of the bytes it aliases, which live in a
-// relay read buffer that is reused once the batch is done.
-func detached(m *protocol.Message) protocol.Message {
-	d := *m
-	d.Frame.Data = bytes.Clone(m.Frame.Data)
-	d.Info.ID = bytes.Clone(m.Info.ID)
-	d.Info.Method = bytes.Clone(m.Info.Method)
-	return d
+// answerEarly pairs row with the early reply whose message seq is seq.
+func (o *Observer) answerEarly(c *conn, row, seq uint64) {
+	i := c.early.find(seq)
+	if i < 0 {
+		return
+	}
+	o.answer(row, c.early.at(i))
+	c.early.done(i)
 }
 
 // answer pairs row with its reply.
@@ -155,12 +149,13 @@ func (o *Observer) noReply(c *conn, req protocol.Pending) {
 
 // orphan turns an early reply that never found its request into a row.
 func (o *Observer) orphan(c *conn, msgSeq uint64) {
-	m, ok := c.early[msgSeq]
-	if !ok {
+	i := c.early.find(msgSeq)
+	if i < 0 {
 		return
 	}
-	delete(c.early, msgSeq)
-	o.orphanRow(&m, c.mayHaveDroppedBefore(m.Dir.Opposite(), m.At))
+	m := c.early.at(i)
+	o.orphanRow(m, c.mayHaveDroppedBefore(m.Dir.Opposite(), m.At))
+	c.early.done(i)
 }
 
 // orphanRow adds a row for reply m, which answers nothing seen. With gap

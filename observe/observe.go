@@ -121,8 +121,8 @@ type Observer struct {
 type conn struct {
 	id     uint64
 	pairer *protocol.Pairer
-	order  *protocol.OrderPairer       // made on the first message paired by order
-	early  map[uint64]protocol.Message // replies seen before their request, by message seq
+	order  *protocol.OrderPairer // made on the first message paired by order
+	early  earlyReplies          // replies seen before their request (early.go)
 	// Bytes dropped (gaps), by direction: lastAt is the read time of the
 	// last chunk seen, gapFrom the lastAt before the first gap (when the
 	// earliest dropped bytes may have been read after), gapTo the read

@@ -15,9 +15,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 		row := o.addRequest(m)
 		res := c.order.Request(m.Dir, o.tx.Stamp(&m.At), row)
 		if res.Answered {
-			resp := c.early[res.Reply.Token]
-			delete(c.early, res.Reply.Token)
-			o.answer(row, &resp)
+			o.answerEarly(c, row, res.Reply.Token)
 		}
 		for _, e := range res.Evicted {
 			o.noReply(c, e)
@@ -38,10 +36,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 		case ok:
 			o.answer(req.Token, m)
 		default:
-			if c.early == nil {
-				c.early = map[uint64]protocol.Message{}
-			}
-			c.early[m.Seq] = detached(m)
+			c.early.push(m)
 			if req.Token != 0 {
 				o.orphan(c, req.Token)
 			}

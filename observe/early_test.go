@@ -1,0 +1,135 @@
+package observe
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"sockscope/protocol"
+)
+
+// earlyMsg is a reply of seq, its frame in buf, its id and method sliced
+// from the frame, or (outside) copies of their own.
+func earlyMsg(buf []byte, seq uint64, outside bool) protocol.Message {
+	frame := fmt.Appendf(buf[:0], `{"id":%d,"method":"m%d","result":%d}`, seq, seq, seq)
+	m := protocol.Message{Seq: seq, Dir: protocol.S2C, Frame: protocol.Frame{Data: frame, Size: len(frame)}}
+	m.Info.Kind = protocol.KindResponse
+	m.Info.ID = frame[len(`{"id":`) : len(`{"id":`)+len(fmt.Sprint(seq))]
+	if outside {
+		m.Info.ID = append([]byte(nil), m.Info.ID...)
+		m.Info.Method = fmt.Appendf(nil, "m%d", seq)
+	} else {
+		i := len(`{"id":`) + len(fmt.Sprint(seq)) + len(`,"method":"`)
+		m.Info.Method = frame[i : i+len(fmt.Sprint(seq))+1]
+	}
+	return m
+}
+
+// checkEarly checks that the reply held with seq is the message earlyMsg
+// made for it.
+func checkEarly(t *testing.T, q *earlyReplies, seq uint64) int {
+	t.Helper()
+	i := q.find(seq)
+	if i < 0 {
+		t.Fatalf("reply %d not found", seq)
+	}
+	m := q.at(i)
+	want := earlyMsg(make([]byte, 0, 64), seq, false)
+	if m.Seq != seq || string(m.Frame.Data) != string(want.Frame.Data) ||
+		string(m.Info.ID) != string(want.Info.ID) || string(m.Info.Method) != string(want.Info.Method) {
+		t.Fatalf("reply %d: seq %d, %q id %q method %q; want %q id %q method %q", seq, m.Seq,
+			m.Frame.Data, m.Info.ID, m.Info.Method, want.Frame.Data, want.Info.ID, want.Info.Method)
+	}
+	return i
+}
+
+// Replies held early keep their bytes when the read buffer they came in is
+// reused, whether their id and method lie in their frame or not, and are
+// found by seq as others leave in any order (taken from the middle, popped
+// at the front, compacted).
+func TestEarlyRepliesKeepTheirBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var q earlyReplies
+	read := make([]byte, 0, 64) // the relay's buffer, reused
+	var held []uint64
+	seq := uint64(100)
+	for range 5000 {
+		if len(held) == 0 || rng.IntN(2) == 0 {
+			seq += uint64(1 + rng.IntN(3))
+			m := earlyMsg(read, seq, rng.IntN(4) == 0)
+			q.push(&m)
+			held = append(held, seq)
+			continue
+		}
+		k := 0 // nearly always the first, sometimes another
+		if rng.IntN(4) == 0 {
+			k = rng.IntN(len(held))
+		}
+		i := checkEarly(t, &q, held[k])
+		q.done(i)
+		held = append(held[:k], held[k+1:]...)
+		if q.find(seq+1) >= 0 {
+			t.Fatalf("found %d, never held", seq+1)
+		}
+	}
+	for _, s := range held {
+		checkEarly(t, &q, s)
+	}
+	if q.len() != len(held) {
+		t.Fatalf("len %d, want %d", q.len(), len(held))
+	}
+}
+
+// A reply taken is not found again, though it stays in the list until it
+// reaches the front.
+func TestEarlyRepliesTaken(t *testing.T) {
+	var q earlyReplies
+	for s := uint64(1); s <= 3; s++ {
+		m := earlyMsg(nil, s, false)
+		q.push(&m)
+	}
+	q.done(q.find(2))
+	if q.find(2) >= 0 || q.len() != 2 {
+		t.Fatalf("2 found after it was taken (len %d)", q.len())
+	}
+	checkEarly(t, &q, 3)
+	q.done(q.find(1))
+	q.done(q.find(3))
+	if len(q.list) != 0 || len(q.buf) != 0 {
+		t.Fatalf("emptied, it keeps %d replies, %d bytes", len(q.list), len(q.buf))
+	}
+}
+
+// Holding replies early and letting them go allocates nothing once the
+// list and its buffer have grown.
+func TestEarlyRepliesAllocs(t *testing.T) {
+	var q earlyReplies
+	var msgs [64]protocol.Message
+	for i := range msgs {
+		msgs[i] = earlyMsg(nil, uint64(i+1), i%8 == 0)
+	}
+	seq := uint64(0)
+	round := func() {
+		for i := range msgs {
+			msgs[i].Seq = seq + uint64(i) + 1
+			q.push(&msgs[i])
+		}
+		for i := 0; i < len(msgs); i += 3 { // some from the middle first
+			q.done(q.find(seq + uint64(i) + 1))
+		}
+		for i := range msgs {
+			if j := q.find(seq + uint64(i) + 1); j >= 0 {
+				_ = q.at(j)
+				q.done(j)
+			}
+		}
+		seq += uint64(len(msgs))
+	}
+	round()
+	if n := testing.AllocsPerRun(100, round); n != 0 {
+		t.Fatalf("%v allocations per round", n)
+	}
+	if len(q.list) != 0 {
+		t.Fatalf("%d left", len(q.list))
+	}
+}
