@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -187,5 +188,20 @@ func TestReaderCut(t *testing.T) {
 	}
 	if n := chunksOut.Load() - out; n != 0 {
 		t.Errorf("%d chunks not given back", n)
+	}
+}
+
+// TestChunksOutliveCollections: a chunk let go is reused, even after the
+// garbage collector ran (which empties a sync.Pool): a new one is 512 KiB
+// of fresh memory to fault in.
+func TestChunksOutliveCollections(t *testing.T) {
+	c := getChunk()
+	c.Release()
+	runtime.GC()
+	runtime.GC()
+	if d := getChunk(); d != c {
+		t.Errorf("after two collections, a new chunk rather than the one let go")
+	} else {
+		d.Release()
 	}
 }
