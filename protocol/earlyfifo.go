@@ -30,8 +30,8 @@ type earlyEntry struct {
 // burst of early responses larger than that once does not keep its memory.
 const keepFIFO = 1 << 14
 
-// push lists e, held under key k; live is how many entries the table
-// holds, which bounds the stale ones kept.
+// push lists e, held under key k in t; the stale entries kept are bounded
+// by the entries t holds (compact).
 func (f *earlyFIFO) push(k uint64, e Pending, t *intTable) {
 	if f.scan {
 		return
