@@ -21,6 +21,7 @@ type Pairer struct {
 	early   idTable
 	scratch []byte    // where ids are canonicalised
 	all     []Pending // where evictOldest selects the oldest, reused
+	evicted []Pending // what evictOldest returns, reused
 	key     pairKey   // the key of the id at hand when it is no integer
 	// fifo lists the early responses with integer keys, by the direction
 	// they travelled, in the order they were held (earlyfifo.go).
@@ -222,7 +223,7 @@ type RequestResult struct {
 	Duplicate bool
 	Replaced  Pending
 	// Evicted holds requests pushed out by the pending bound: they count as
-	// no reply.
+	// no reply. It is the Pairer's: valid until its next Request.
 	Evicted []Pending
 }
 
@@ -434,8 +435,9 @@ func (p *Pairer) evictOldest() []Pending {
 	p.all = all
 	n := len(all) - p.max + p.max/10
 	last := nthByRead(all, n-1)
-	out := p.pending.removeIf(make([]Pending, 0, n), func(e Pending) bool { return !readAfter(e, last) })
+	out := p.pending.removeIf(p.evicted[:0], func(e Pending) bool { return !readAfter(e, last) })
 	sortByRead(out)
+	p.evicted = out
 	return out
 }
 

@@ -381,3 +381,32 @@ func TestIntKey(t *testing.T) {
 		}
 	}
 }
+
+// TestUnansweredAllocs: giving up the oldest tenth of the requests at the
+// pending bound, again and again (a peer that never answers, or replies the
+// decoder dropped), allocates nothing once the Pairer has grown.
+func TestUnansweredAllocs(t *testing.T) {
+	const max = 1000
+	p := NewPairer(max)
+	var id []byte
+	i := 0
+	request := func() int {
+		i++
+		id = strconv.AppendInt(id[:0], int64(i), 10)
+		return len(p.Request(C2S, id, int64(i), uint64(i)).Evicted)
+	}
+	for evicted := 0; evicted == 0; { // up to the bound, and its first eviction
+		evicted = request()
+	}
+	evicted := 0
+	if n := testing.AllocsPerRun(5, func() {
+		for range max / 10 { // an eviction each run
+			evicted += request()
+		}
+	}); n != 0 {
+		t.Errorf("%.1f allocations per %d requests at the bound, want 0", n, max/10)
+	}
+	if evicted == 0 {
+		t.Error("nothing evicted")
+	}
+}
