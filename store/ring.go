@@ -7,13 +7,15 @@ const (
 )
 
 // A ring keeps the blocks it frees for reuse: at least minSpares, and up
-// to a 64th of its length (a 64th more memory, at most). A full store
-// evicts as much as it adds, but its rings' lengths still swing by some
-// blocks: when a read of requests was dropped, the replies that answer
-// nothing come in before the orphan rows they turn into; a dropped read of
-// replies leaves rows pending for long. Keeping fewer would free blocks
-// and allocate new ones a moment later, 32 or 64 KiB of garbage each time,
-// and fresh memory that faults in page by page.
+// to a 32nd of its length (a 32nd more memory, at most). A full store
+// evicts as much as it adds, but its rings' lengths still swing by tens of
+// blocks when it drops: the replies of a dropped read of requests come in
+// before the orphan rows they turn into, a dropped read of replies leaves
+// rows pending for long, and an arena chunk released at once lets the
+// records grow by its size. Keeping fewer would free blocks and allocate
+// new ones a moment later, 32 or 64 KiB of garbage each time, and fresh
+// memory that faults in page by page (BenchmarkObserve64BDropping: 16 B a
+// call keeping a 64th, none keeping a 32nd).
 const minSpares = 4
 
 // ring holds the values with sequence numbers [first, next) in blocks of
@@ -121,7 +123,7 @@ func (r *ring[T]) pop() {
 // nextBlock frees block bfirst, whose every value was popped or dropped.
 func (r *ring[T]) nextBlock() {
 	i := r.bfirst & uint64(len(r.blocks)-1)
-	if n := len(r.spares); n < minSpares || n < int(r.bnext-r.bfirst)/64 {
+	if n := len(r.spares); n < minSpares || n < int(r.bnext-r.bfirst)/32 {
 		r.spares = append(r.spares, r.blocks[i]) // popped: zero; dropped: see drop
 	}
 	r.blocks[i] = nil
