@@ -23,7 +23,7 @@ import (
 type earlyReplies struct {
 	list []earlyReply
 	head int    // list[:head] have left
-	buf  []byte // the bytes of list[head:], from their first's start on
+	buf  []byte // the bytes of the replies held, from the first's start on (and of some gone before it, until compact)
 }
 
 // earlyReply is a reply held early: its message, with the slices that
@@ -38,11 +38,13 @@ type earlyReply struct {
 // span is a slice of buf: n < 0 for nil.
 type span struct{ at, n int }
 
-// keepEarly bounds what an emptied list keeps of its memory: a burst of
-// early replies larger than that once does not keep it.
+// keepEarlyBuf and keepEarlyList bound what a list keeps of its memory
+// once emptied, or once compacted to a quarter of it: a burst of early
+// replies larger than that once does not keep it for the connection's
+// life. (A dropped read of 512 requests of 64 B makes 512 early replies.)
 const (
-	keepEarlyBuf  = 1 << 20
-	keepEarlyList = 1 << 12
+	keepEarlyBuf  = 64 << 10
+	keepEarlyList = 1 << 10
 )
 
 // push holds m, whose bytes are copied.
@@ -127,7 +129,10 @@ func (q *earlyReplies) slice(s span) []byte {
 // done lets the reply at i go: the replies at the front that are done
 // leave, and their bytes with them.
 func (q *earlyReplies) done(i int) {
-	q.list[i].gone = true
+	r := &q.list[i]
+	// Only its seq (for find) stays: its message's slices may point into
+	// a buffer since replaced.
+	*r = earlyReply{m: protocol.Message{Seq: r.m.Seq}, gone: true}
 	for q.head < len(q.list) && q.list[q.head].gone {
 		q.list[q.head] = earlyReply{} // drops the pointers it holds
 		q.head++
@@ -154,6 +159,12 @@ func (q *earlyReplies) compact() {
 	q.list, q.head = q.list[:n], 0
 	from := q.list[0].start
 	q.buf = q.buf[:copy(q.buf, q.buf[from:])]
+	if cap(q.list) > keepEarlyList && len(q.list) < cap(q.list)/4 {
+		q.list = slices.Clone(q.list)
+	}
+	if cap(q.buf) > keepEarlyBuf && len(q.buf) < cap(q.buf)/4 {
+		q.buf = slices.Clone(q.buf)
+	}
 	for i := range q.list {
 		r := &q.list[i]
 		r.start -= from
@@ -161,15 +172,4 @@ func (q *earlyReplies) compact() {
 		r.id.at -= from
 		r.method.at -= from
 	}
-}
-
-// len is how many replies are held.
-func (q *earlyReplies) len() int {
-	n := 0
-	for _, r := range q.list[q.head:] {
-		if !r.gone {
-			n++
-		}
-	}
-	return n
 }

@@ -133,3 +133,38 @@ func TestEarlyRepliesAllocs(t *testing.T) {
 		t.Fatalf("%d left", len(q.list))
 	}
 }
+
+// len is how many replies are held (for tests).
+func (q *earlyReplies) len() int {
+	n := 0
+	for _, r := range q.list[q.head:] {
+		if !r.gone {
+			n++
+		}
+	}
+	return n
+}
+
+// A burst of early replies does not keep its memory once all but a few
+// have left: the list and its buffer shrink when compacted to a quarter.
+func TestEarlyRepliesShrink(t *testing.T) {
+	var q earlyReplies
+	read := make([]byte, 0, 64)
+	const burst = 8 * keepEarlyList
+	for seq := uint64(1); seq <= burst; seq++ {
+		m := earlyMsg(read, seq, false)
+		q.push(&m)
+	}
+	if cap(q.list) <= keepEarlyList || cap(q.buf) <= keepEarlyBuf {
+		t.Fatalf("a burst of %d: list %d, buf %d bytes; the test needs more than the keeps", burst, cap(q.list), cap(q.buf))
+	}
+	for seq := uint64(1); seq <= burst-10; seq++ { // all but the last ten leave
+		q.done(q.find(seq))
+	}
+	if cap(q.list) > keepEarlyList || cap(q.buf) > keepEarlyBuf {
+		t.Errorf("ten held after a burst of %d: list %d, buf %d bytes kept", burst, cap(q.list), cap(q.buf))
+	}
+	for seq := uint64(burst - 9); seq <= burst; seq++ {
+		checkEarly(t, &q, seq)
+	}
+}

@@ -1,5 +1,7 @@
 package protocol
 
+import "slices"
+
 // earlyFIFO lists the early responses of one direction that have integer
 // keys, in the order they were held, so that Settle pops the ones it
 // settles from its front instead of scanning every slot of the early
@@ -26,9 +28,11 @@ type earlyEntry struct {
 	e   Pending
 }
 
-// keepFIFO is the capacity an emptied FIFO (or Settle's result) keeps: a
-// burst of early responses larger than that once does not keep its memory.
-const keepFIFO = 1 << 14
+// keepFIFO is the capacity an emptied FIFO (or Settle's result) keeps, or
+// one whose entries fell to a quarter of it: a burst of early responses
+// larger than that once does not keep its memory for the connection's
+// life.
+const keepFIFO = 1 << 10
 
 // push lists e, held under key k in t; the stale entries kept are bounded
 // by the entries t holds (compact).
@@ -64,7 +68,16 @@ func (f *earlyFIFO) compact(t *intTable) {
 		}
 	}
 	clear(f.q[len(q):])
-	f.q, f.head = q, 0
+	f.q, f.head = shrunk(q), 0
+}
+
+// shrunk is q, in an array of its own if it uses a quarter of one larger
+// than keepFIFO.
+func shrunk(q []earlyEntry) []earlyEntry {
+	if cap(q) > keepFIFO && len(q) < cap(q)/4 {
+		return slices.Clone(q)
+	}
+	return q
 }
 
 // settle removes from t the entries read up to upTo and appends them to
@@ -85,7 +98,7 @@ func (f *earlyFIFO) settle(t *intTable, upTo int64, out []Pending) []Pending {
 		f.q, f.head = f.q[:0], 0
 	} else if f.head > len(f.q)/2 {
 		n := copy(f.q, f.q[f.head:])
-		f.q, f.head = f.q[:n], 0
+		f.q, f.head = shrunk(f.q[:n]), 0
 	}
 	return out
 }
