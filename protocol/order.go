@@ -9,8 +9,9 @@ package protocol
 // and are then reused: pairing allocates nothing per message.
 type OrderPairer struct {
 	max     int
-	pending [2]ring // requests, by the direction they travelled
-	early   [2]ring // early responses, by the direction their request would travel
+	pending [2]ring    // requests, by the direction they travelled
+	early   [2]ring    // early responses, by the direction their request would travel
+	evicted [1]Pending // what Request returns in Evicted, reused
 }
 
 // NewOrderPairer returns an OrderPairer holding at most maxPending
@@ -36,7 +37,8 @@ func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
 	q.push(Pending{Token: tok, At: at, Dir: dir})
 	if q.n > p.max {
 		old, _ := q.pop()
-		r.Evicted = []Pending{old} // only at the bound
+		p.evicted[0] = old // only at the bound
+		r.Evicted = p.evicted[:]
 	}
 	return r
 }

@@ -246,8 +246,8 @@ func (p *Pairer) Request(dir Dir, id []byte, at int64, tok uint64) (r RequestRes
 }
 
 // TryRequest is Request's fast path: when the request needs saying no
-// more than that it is pending (an integer id, no reply held early, none
-// pending with its id, room under the bound), it records it and returns
+// more than that it is pending (an integer id, no reply held early under
+// it, none pending with it, room under the bound), it records it and returns
 // true; otherwise it records nothing and returns false, and the caller
 // calls Request. It spares the caller Request's result.
 func (p *Pairer) TryRequest(dir Dir, id []byte, at int64, tok uint64) bool {
@@ -351,7 +351,7 @@ func (p *Pairer) response(dir Dir, id []byte, at int64, tok uint64) (Pending, bo
 // Settle is called after the observer has seen everything direction dir
 // carried up to time upTo. Early responses whose request would have had to
 // travel in dir before upTo are orphans now, and are returned in read order.
-// The slice returned is the Pairer's: it is valid until its next call.
+// The slice returned is the Pairer's: it is valid until the next Settle.
 //
 // It costs what it settles: the early responses with integer keys are
 // listed by the direction they travelled, in read order (earlyfifo.go), and
