@@ -21,9 +21,10 @@ func startProfile() (stop func()) {
 	if path == "" {
 		return stopCPU
 	}
-	runtime.MemProfileRate = 4096 // every allocation of 4 KiB or more, and a sample of the rest
+	runtime.MemProfileRate = 4096 // a sample every 4 KiB allocated, on average
 	return func() {
 		stopCPU()
+		runtime.GC() // the profile is of the last collection: include what came since
 		f, err := os.Create(path)
 		if err == nil {
 			err = pprof.Lookup("allocs").WriteTo(f, 0)

@@ -7,7 +7,8 @@ const (
 )
 
 // A ring keeps the blocks it frees for reuse: at least minSpares, and up
-// to a 32nd of its length (a 32nd more memory, at most). A full store
+// to a 32nd of its length when it frees one (a 32nd more memory than its
+// longest, at most). A full store
 // evicts as much as it adds, but its rings' lengths still swing by tens of
 // blocks when it drops: the replies of a dropped read of requests come in
 // before the orphan rows they turn into, a dropped read of replies leaves
