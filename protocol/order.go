@@ -26,7 +26,8 @@ func NewOrderPairer(maxPending int) *OrderPairer {
 // Request records a request that travelled in dir, read at at. If the
 // first early response waiting for dir was read no sooner, it is the
 // reply: Answered is set. A request over the bound pushes out the oldest,
-// returned in Evicted (its no reply).
+// returned in Evicted (its no reply; the slice is valid until the next
+// Request).
 func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
 	if e, ok := p.early[dir].front(); ok && e.At >= at {
 		p.early[dir].pop()
