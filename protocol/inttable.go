@@ -50,7 +50,7 @@ type intSlot struct {
 // pending, merged into runs of hundreds of slots, which every request and
 // reply landing among them shifted or walked (BenchmarkObserve64BDropping).
 func (t *intTable) home(k uint64) uint32 {
-	h := (k>>homeGroup)*0x9E3779B97F4A7C15>>t.shift + k&(1<<homeGroup-1)
+	h := (k>>homeGroup)*0x9E3779B97F4A7C15>>(t.shift&63) + k&(1<<homeGroup-1)
 	return uint32(h) & uint32(len(t.slots)-1)
 }
 
