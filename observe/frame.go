@@ -101,7 +101,7 @@ func (o *Observer) response(c *conn, m *protocol.Message) {
 func (o *Observer) answerEarly(c *conn, row, seq uint64) {
 	i := c.early.find(seq)
 	if i < 0 {
-		return
+		return // cannot be: the Pairers hold only what push held; the row stays pending
 	}
 	o.answer(row, c.early.at(i))
 	c.early.done(i)
