@@ -9,9 +9,10 @@ import (
 // of replies in 16 does (reads of 512 calls): runs of 512 consecutive ids,
 // one every 8,192, up to the Pairer's default bound, and checks that no
 // entry lies far from its home (24 slots at worst, 5 on average, where
-// homes from the hash's middle bits put one 89 past, 35 on average). Homes that spread the groups of 16 ids
-// unevenly merged them into runs of hundreds of slots, which each request
-// and reply landing among them then shifted or walked.
+// homes from the hash's middle bits put one 89 past, 35 on average). Homes
+// that spread the groups of 16 ids unevenly merged them into runs of
+// hundreds of slots, which each request and reply landing among them then
+// shifted or walked.
 func TestIntTableDroppedReplies(t *testing.T) {
 	p := NewPairer(0)
 	var id []byte
