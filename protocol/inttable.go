@@ -46,7 +46,7 @@ type intSlot struct {
 // spread consecutive groups evenly over the table, each landing in the
 // largest gap the ones before left. Its middle bits (the product shifted by
 // a fixed 32, masked) spread them as a weaker multiplier would, and the
-// groups of requests whose replies were dropped, up to a 100,000 of them
+// groups of requests whose replies were dropped, up to 100,000 of them
 // pending, merged into runs of hundreds of slots, which every request and
 // reply landing among them shifted or walked (BenchmarkObserve64BDropping).
 func (t *intTable) home(k uint64) uint32 {
