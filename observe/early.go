@@ -22,8 +22,10 @@ import (
 // garbage.
 type earlyReplies struct {
 	list []earlyReply
-	head int    // list[:head] have left
-	buf  []byte // the bytes of the replies held, from the first's start on (and of some gone before it, until compact)
+	head int // list[:head] have left
+	// buf holds the bytes of the replies held, from the first's start on,
+	// and those of some gone before it until compact.
+	buf []byte
 }
 
 // earlyReply is a reply held early: its message, with the slices that

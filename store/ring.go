@@ -8,15 +8,15 @@ const (
 
 // A ring keeps the blocks it frees for reuse: at least minSpares, and up
 // to a 32nd of its length when it frees one (a 32nd more memory than its
-// longest, at most). A full store
-// evicts as much as it adds, but its rings' lengths still swing by tens of
-// blocks when it drops: the replies of a dropped read of requests come in
-// before the orphan rows they turn into, a dropped read of replies leaves
-// rows pending for long, and an arena chunk released at once lets the
-// records grow by its size. Keeping fewer would free blocks and allocate
-// new ones a moment later, 32 or 64 KiB of garbage each time, and fresh
-// memory that faults in page by page (BenchmarkObserve64BDropping: 16 B a
-// call keeping a 64th, none keeping a 32nd).
+// longest, at most). A full store evicts as much as it adds, but its
+// rings' lengths still swing by tens of blocks when it drops: the replies
+// of a dropped read of requests come in before the orphan rows they turn
+// into, a dropped read of replies leaves rows pending for long, and an
+// arena chunk released at once lets the records grow by its size. Keeping
+// fewer would free blocks and allocate new ones a moment later, 32 or 64
+// KiB of garbage each time, and fresh memory that faults in page by page
+// (BenchmarkObserve64BDropping: 16 B a call keeping a 64th, none keeping a
+// 32nd).
 const minSpares = 4
 
 // ring holds the values with sequence numbers [first, next) in blocks of
