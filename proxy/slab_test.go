@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"runtime"
 	"testing"
 
 	"sockscope/event"
@@ -22,7 +23,15 @@ func TestSlabClasses(t *testing.T) {
 	}
 }
 
+// emptySpares forgets the slabs kept for reuse.
+func emptySpares() {
+	spares.Lock()
+	spares.slabs, spares.bytes = [slabClasses][]*slab{}, 0
+	spares.Unlock()
+}
+
 func TestSlabReusedOnlyWhenReleased(t *testing.T) {
+	emptySpares()
 	s := getSlab(4 * minSlab)
 	ev := event.Event{Type: event.Data, Data: s.buf[:10], Buf: s}
 	s.retain()  // the event's reference
@@ -37,19 +46,28 @@ func TestSlabReusedOnlyWhenReleased(t *testing.T) {
 	if n := s.refs.Load(); n != 0 {
 		t.Fatalf("refs after the last release = %d", n)
 	}
-	// The pool may drop what is put in it (it does at random under the race
-	// detector), so ask a few times.
-	for range 20 {
-		got := getSlab(4 * minSlab)
-		if got == s {
-			if got.refs.Load() != 1 {
-				t.Errorf("a reused slab has %d references, want the taker's 1", got.refs.Load())
-			}
-			return
-		}
-		got.release()
-		s.refs.Store(1)
+	runtime.GC() // a sync.Pool would lose it here
+	if got := getSlab(4 * minSlab); got != s {
+		t.Error("a released slab was not reused")
+	} else if got.refs.Load() != 1 {
+		t.Errorf("a reused slab has %d references, want the taker's 1", got.refs.Load())
+	}
+}
+
+func TestSparesBounded(t *testing.T) {
+	emptySpares()
+	var out []*slab
+	for range 2 * maxSpare / maxSlab {
+		out = append(out, getSlab(maxSlab))
+	}
+	for _, s := range out {
 		s.release()
 	}
-	t.Error("a released slab was never reused")
+	spares.Lock()
+	kept, bytes := len(spares.slabs[slabClass(maxSlab)]), spares.bytes
+	spares.Unlock()
+	if bytes > maxSpare || kept != maxSpare/maxSlab {
+		t.Errorf("after releasing %d slabs of %d bytes: %d kept, %d bytes; want %d kept, at most %d bytes",
+			len(out), maxSlab, kept, bytes, maxSpare/maxSlab, maxSpare)
+	}
 }
