@@ -22,11 +22,11 @@ import (
 // events it hands over, and the way back (Send, SendNew go to the relay's
 // engine).
 type Source struct {
-	pipe *os.File
+	ring *ringReader
 	r    *reader
 	link *link
 
-	read  atomic.Uint64 // events taken from the pipe
+	read  atomic.Uint64 // events taken from the ring
 	ended chan struct{} // closed when Run returns
 	tty   *os.File      // the UI's terminal, if the relay's process gave one
 
@@ -44,13 +44,19 @@ func Child(setup any) (*Source, error) {
 		return nil, nil
 	}
 	os.Unsetenv(Env) // not for the processes this one starts
-	// Non-blocking, the pipe is the runtime poller's, and closing it ends
-	// a read (Run's context).
+	// The ring's pipes (openRing's files, as Start numbers them) are
+	// non-blocking, the runtime poller's: closing the bell ends a read
+	// (Run's context).
 	syscall.SetNonblock(3, true)
-	s := &Source{pipe: os.NewFile(3, "events"), ended: make(chan struct{})}
+	syscall.SetNonblock(6, true)
+	ring, err := ringFrom(os.NewFile(3, "events-bell"), os.NewFile(5, "events"), os.NewFile(6, "events-room"))
+	if err != nil {
+		return nil, errors.New("the events' ring: " + err.Error())
+	}
+	s := &Source{ring: ring, ended: make(chan struct{})}
 	if os.Getenv(envTTY) != "" {
 		os.Unsetenv(envTTY)
-		s.tty = os.NewFile(5, "tty")
+		s.tty = os.NewFile(7, "tty")
 	}
 	if err := json.Unmarshal([]byte(env), setup); err != nil {
 		return nil, errors.New(Env + ": " + err.Error())
@@ -61,7 +67,7 @@ func Child(setup any) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.r = newReader(s.pipe)
+	s.r = newReader(s.ring)
 	s.link = newLink(c, s.serve)
 	return s, nil
 }
@@ -69,7 +75,7 @@ func Child(setup any) (*Source, error) {
 // Ready tells the relay's process that this one runs, decoding what
 // decoded knows into, and what to tell the user (its feed's address).
 // progress is a count that grows as the decoding goes on (the messages
-// stored): with the events taken from the pipe, it tells the relay's
+// stored): with the events taken from the ring, it tells the relay's
 // process, once the relay stops, that this one is still finishing, not
 // stuck.
 func (s *Source) Ready(decoded capture.Decoded, progress func() uint64, what string) error {
@@ -108,7 +114,7 @@ func (s *Source) Dropped() (events, bytes uint64) {
 // Run implements capture.Source: it ends when the relay's process closes
 // the stream (it stopped, or died).
 func (s *Source) Run(ctx context.Context, q *event.Queue) error {
-	stop := context.AfterFunc(ctx, func() { s.pipe.Close() })
+	stop := context.AfterFunc(ctx, func() { s.ring.bell.Close() })
 	defer stop()
 	defer close(s.ended)
 	defer s.r.close()

@@ -9,7 +9,7 @@ import (
 	"sockscope/protocol"
 )
 
-// skipped is what the relay's process dropped because the pipe had no
+// skipped is what the relay's process dropped because the ring had no
 // room: counted, and carried as gaps (on the next data record of the same
 // connection and direction, or its close), as the queue carries its own.
 type skipped struct {
@@ -34,7 +34,7 @@ func (s *skipped) dropData(conn uint64, dir protocol.Dir, gap, size int64) {
 // stream to stay whole: the rest of the backlog, the rest of the record
 // being written, and every record after it but the data records, which are
 // dropped (counted in skip, and their bytes carried as gaps), as the queue
-// drops what does not fit. So a full pipe costs the copy of one record at
+// drops what does not fit. So a full ring costs the copy of one record at
 // most, not of all the flush had. The records are read back from the
 // stream (their heads say their lengths): the encoding keeps no account
 // of them for a flush that is rarely cut.

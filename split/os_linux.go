@@ -55,70 +55,17 @@ func setGroupNice(pid, nice int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", pid), []byte(strconv.Itoa(nice)), 0)
 }
 
-// growPipe makes the pipe to the decoder's process hold as much as an
-// unprivileged process may ask (1 MiB by default): the relay's process
-// writes without waiting while the decoder's catches up.
-func growPipe(f *os.File) {
-	// Through Control, not Fd: Fd would make the pipe blocking, beyond the
-	// reach of write deadlines.
-	if rc, err := f.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
-	}
-}
-
-// writev writes vec to f, a pipe the runtime polls (its write deadline
-// holds), in as few system calls as the pipe's room allows, and says how
-// much it wrote. Unless wait, it stops when the pipe is full.
-func writev(f *os.File, vec [][]byte, wait bool) (int64, error) {
-	rc, err := f.SyscallConn()
+// newShared makes the ring's shared memory: a file of memory only, which
+// the decoder's process gets as a descriptor.
+func newShared(size int) (*os.File, error) {
+	fd, err := unix.MemfdCreate("sockscope-events", unix.MFD_CLOEXEC)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	vec = append([][]byte(nil), vec...) // advanced below: the caller's stays
-	var total int64
-	for len(vec) > 0 {
-		var n int
-		var werr error
-		part := vec[:min(len(vec), 1024)] // IOV_MAX
-		err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), part)
-			return werr != unix.EAGAIN || !wait
-		})
-		if err == nil {
-			err = werr
-		}
-		if err == unix.EAGAIN { // full, and not waiting
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-		total += int64(n)
-		if !wait && werr == nil && n < vecLen(part) {
-			// A short write: the pipe is full. Asking again would
-			// only be told so (EAGAIN), a system call more.
-			return total, nil
-		}
-		for n > 0 { // past what was written
-			if n < len(vec[0]) {
-				vec[0] = vec[0][n:]
-				break
-			}
-			n -= len(vec[0])
-			vec = vec[1:]
-		}
-		for len(vec) > 0 && len(vec[0]) == 0 {
-			vec = vec[1:]
-		}
+	f := os.NewFile(uintptr(fd), "sockscope-events")
+	if err := f.Truncate(int64(size)); err != nil {
+		f.Close()
+		return nil, err
 	}
-	return total, nil
-}
-
-// vecLen is the bytes in vec.
-func vecLen(vec [][]byte) int {
-	n := 0
-	for _, b := range vec {
-		n += len(b)
-	}
-	return n
+	return f, nil
 }

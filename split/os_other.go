@@ -24,8 +24,17 @@ func startBoostable(cmd *exec.Cmd) (bool, error) { return false, cmd.Start() }
 // setGroupNice: only Linux has scheduling groups by session.
 func setGroupNice(pid, nice int) error { return nil }
 
-// growPipe: only Linux sizes its pipes.
-func growPipe(*os.File) {}
-
-// writev writes vec to f one piece at a time, waiting for room.
-func writev(f *os.File, vec [][]byte, _ bool) (int64, error) { return writePieces(f, vec) }
+// newShared makes the ring's shared memory: a file removed at once, which
+// the decoder's process gets as a descriptor.
+func newShared(size int) (*os.File, error) {
+	f, err := os.CreateTemp("", "sockscope-events-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	if err := f.Truncate(int64(size)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

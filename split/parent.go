@@ -65,7 +65,7 @@ type Decoder struct {
 	lossless bool             // Config.Lossless: the traffic waits for the decoder
 	grouped  bool             // its scheduling group is lowered: raise can raise it
 	framing  protocol.Framing // Config.Framing
-	pipe     *os.File         // the events, to the process
+	ring     *ringWriter      // the events, to the process
 	w        *writer
 	link     *link
 	ready    chan string
@@ -91,26 +91,25 @@ func Start(cfg Config) (*Decoder, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	pr, pw, err := os.Pipe()
+	exited := make(chan struct{})
+	rw, ringFiles, err := openRing(exited)
 	if err != nil {
 		return nil, "", err
 	}
-	growPipe(pw)
+	defer closeAll(ringFiles) // the process has its copies
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
-		pr.Close()
-		pw.Close()
+		rw.close()
 		return nil, "", err
 	}
 	syscall.CloseOnExec(fds[0])
 	syscall.CloseOnExec(fds[1])
 	ours, theirs := os.NewFile(uintptr(fds[0]), "decoder-link"), os.NewFile(uintptr(fds[1]), "decoder-link")
-	defer pr.Close()
 	defer theirs.Close()
 	c, err := net.FileConn(ours)
 	ours.Close()
 	if err != nil {
-		pw.Close()
+		rw.close()
 		return nil, "", err
 	}
 	cmd := exec.Command(exe)
@@ -119,7 +118,9 @@ func Start(cfg Config) (*Decoder, string, error) {
 	if cfg.Quiet {
 		cmd.Stdout = nil // /dev/null
 	}
-	cmd.ExtraFiles = []*os.File{pr, theirs} // fds 3 and 4
+	// fds 3 to 6: the ring's bell, the link, the ring's memory and its
+	// room pipe (Child).
+	cmd.ExtraFiles = []*os.File{ringFiles[0], theirs, ringFiles[1], ringFiles[2]}
 	if cfg.UI && cfg.TTY == nil {
 		cfg.TTY = controllingTTY()
 		if cfg.TTY != nil {
@@ -128,8 +129,8 @@ func Start(cfg Config) (*Decoder, string, error) {
 	}
 	switch {
 	case cfg.UI && cfg.TTY != nil:
-		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.TTY) // fd 5
-		cmd.Env = append(cmd.Env, envTTY+"=5")
+		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.TTY) // fd 7
+		cmd.Env = append(cmd.Env, envTTY+"=7")
 	case cfg.UI:
 		cmd.Stdin = os.Stdin
 	}
@@ -137,8 +138,8 @@ func Start(cfg Config) (*Decoder, string, error) {
 	// process's, which ends the events when it stops; and a scheduling
 	// group of its own (startLowered).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	d := &Decoder{cmd: cmd, pipe: pw, framing: cfg.Framing, w: newWriter(pw), ready: make(chan string, 1),
-		serving: make(chan struct{}), exited: make(chan struct{}), stop: make(chan error, 1)}
+	d := &Decoder{cmd: cmd, ring: rw, framing: cfg.Framing, w: &writer{out: rw}, ready: make(chan string, 1),
+		serving: make(chan struct{}), exited: exited, stop: make(chan error, 1)}
 	d.link = newLink(c, d.serve)
 	d.lossless = cfg.Lossless
 	var tty *terminal
@@ -155,7 +156,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	}
 	if err != nil {
 		d.link.close()
-		pw.Close()
+		rw.close()
 		return nil, "", fmt.Errorf("the decoder's process: %w", err)
 	}
 	if tty != nil {
@@ -173,11 +174,11 @@ func Start(cfg Config) (*Decoder, string, error) {
 	case what := <-d.ready:
 		return d, what, nil
 	case <-d.exited:
-		pw.Close()
+		rw.close()
 		return nil, "", fmt.Errorf("the decoder's process ended before it ran: %v", d.err)
 	case <-time.After(readyTimeout):
 		cmd.Process.Kill()
-		pw.Close()
+		rw.close()
 		return nil, "", errors.New("the decoder's process did not start in time")
 	}
 }
@@ -256,7 +257,7 @@ func (d *Decoder) Run(q *event.Queue) {
 			d.raise()
 			select {
 			case <-d.stalled(stop):
-				d.pipe.SetWriteDeadline(time.Now())
+				d.ring.abort()
 			case <-stop:
 			}
 		case <-stop:
@@ -274,7 +275,7 @@ func (d *Decoder) Run(q *event.Queue) {
 			break
 		}
 		if d.alive() {
-			// The pipe had no room at the last flush, and still has none:
+			// The ring had no room at the last flush, and still has none:
 			// the events' bytes are dropped here, as the queue drops them,
 			// rather than wait.
 			if full {
@@ -309,10 +310,10 @@ func (d *Decoder) Run(q *event.Queue) {
 		d.w.drops(e+skip.events, b+skip.bytes)
 		d.fail(d.w.flush(true))
 	}
-	d.pipe.Close()
+	d.ring.close()
 }
 
-// handoffRest is how long Run rests between two writes to the pipe,
+// handoffRest is how long Run rests between two writes to the ring,
 // unless the queue fills up meanwhile (a quarter of its bound) or closes.
 // Under a pipelined 64 B load, resting 20 ms rather than the observer's 5
 // took the relay's process from 18-19 system calls and 8-9 context
@@ -417,7 +418,7 @@ func (d *Decoder) Stopping() <-chan error { return d.stop }
 // Kill ends the decoder's process at once, for a run that could not start.
 func (d *Decoder) Kill() {
 	d.cmd.Process.Kill()
-	d.pipe.Close()
+	d.ring.close()
 	<-d.exited
 }
 
@@ -454,4 +455,11 @@ func (d *Decoder) Pending(conn uint64, dir protocol.Dir) []string {
 func (d *Decoder) FirstRequest(conn uint64) (string, []byte, bool) {
 	a, err := d.ask(msg{Op: opFirst, Conn: conn})
 	return a.Text, a.Msg, err == nil && a.OK
+}
+
+// closeAll closes fs.
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// envTTY tells the decoder's process that fd 5 is the UI's terminal
+// envTTY tells the decoder's process that fd 7 is the UI's terminal
 // (Config.TTY).
 const envTTY = "SOCKSCOPE_DECODER_TTY"
 

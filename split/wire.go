@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"time"
 
 	"sockscope/event"
@@ -54,7 +53,7 @@ const (
 // buffer, an event's bytes of refBytes and more written from where they
 // are (the caller keeps them until the flush).
 type writer struct {
-	out   io.Writer
+	out   vectored
 	buf   []byte   // what was copied since the last flush
 	parts []part   // what the flush writes, in order
 	vec   [][]byte // the flush's, reused
@@ -64,7 +63,7 @@ type writer struct {
 	// other buffer.
 	backlog, spare []byte
 	head           [headSize + 16]byte
-	skip           skipped // what was dropped because the pipe had no room
+	skip           skipped // what was dropped because the ring had no room
 }
 
 // part is a piece of the stream: ext, or buf[lo:hi].
@@ -77,7 +76,9 @@ type part struct {
 // copied: below it, a piece of its own costs the kernel more than a copy.
 const refBytes = 1 << 10
 
-func newWriter(out io.Writer) *writer { return &writer{out: out} }
+// newWriter writes to out one piece at a time (the decoder's process
+// writes to a ring, which takes a flush in one go).
+func newWriter(out io.Writer) *writer { return &writer{out: eachPiece{out}} }
 
 // put appends b to the stream, copied.
 func (w *writer) put(b []byte) {
@@ -201,7 +202,7 @@ func (w *writer) meta(b []byte) {
 // flush writes what the events since the last flush put on the stream,
 // after what an earlier flush left (backlog), and returns the first error
 // of a write, if any (then and from then on). Unless wait, it writes only
-// what the pipe has room for now, drops the data records it had no room
+// what the ring has room for now, drops the data records it had no room
 // for and keeps, copied, what it must still write (cut): the events' bytes
 // are the caller's again when it returns.
 func (w *writer) flush(wait bool) error {
@@ -213,7 +214,7 @@ func (w *writer) flush(wait bool) error {
 			w.vec = append(w.vec, w.piece(i))
 		}
 		var n int64
-		n, w.err = writeAll(w.out, w.vec, wait)
+		n, w.err = w.out.writev(w.vec, wait)
 		if n < int64(len(w.backlog))+w.streamLen() {
 			w.cut(n)
 		} else {
@@ -229,25 +230,24 @@ func (w *writer) flush(wait bool) error {
 	return w.err
 }
 
-// behind reports whether the last flush left bytes the pipe had no room
+// behind reports whether the last flush left bytes the ring had no room
 // for.
 func (w *writer) behind() bool { return len(w.backlog) > 0 }
 
-// writeAll writes vec in order, and says how much it wrote: in vectored
-// writes to a pipe (unless wait, only what it has room for now), else one
-// piece at a time.
-func writeAll(out io.Writer, vec [][]byte, wait bool) (int64, error) {
-	if f, ok := out.(*os.File); ok {
-		return writev(f, vec, wait)
-	}
-	return writePieces(out, vec)
+// vectored is what a flush writes to: all its pieces in order, and how
+// much it wrote; unless wait, only what there is room for now.
+type vectored interface {
+	writev(vec [][]byte, wait bool) (int64, error)
 }
 
-// writePieces writes vec one piece at a time, and says how much it wrote.
-func writePieces(out io.Writer, vec [][]byte) (int64, error) {
+// eachPiece is an io.Writer as vectored: written one piece at a time,
+// waiting for each.
+type eachPiece struct{ io.Writer }
+
+func (p eachPiece) writev(vec [][]byte, _ bool) (int64, error) {
 	var n int64
 	for _, b := range vec {
-		m, err := out.Write(b)
+		m, err := p.Write(b)
 		if n += int64(m); err != nil {
 			return n, err
 		}

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,24 +127,19 @@ func TestWireChunksReusedOnlyWhenReleased(t *testing.T) {
 	}
 }
 
-// A flush that does not wait writes what a full pipe has room for, the
+// A flush that does not wait writes what a full ring has room for, the
 // rest of the record it was writing, and the records after it but the data
 // records, which it drops: counted, and carried as gaps (here on each
 // connection's close). The stream read at the other end is whole: every
 // kind of record, with its optional parts (a data record's note, a close's
 // error), is cut at its end.
 func TestWireBacklog(t *testing.T) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
-	defer pw.Close()
-	w := newWriter(pw)
+	rw, rr := testRing(t)
+	w := &writer{out: rw}
 	var sent []event.Event
 	var total uint64
 	dataOf := map[uint64][]byte{}
-	for i := range 64 { // 4 MiB in small and large pieces: more than a pipe holds
+	for i := range 64 { // 2 MiB in small and large pieces: more than the ring holds
 		data := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*1000)
 		total += uint64(len(data))
 		dataOf[uint64(i)] = data
@@ -164,7 +158,7 @@ func TestWireBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !w.behind() {
-		t.Fatal("the pipe took 4 MiB at once: nothing to keep")
+		t.Fatal("the ring took 2 MiB at once: nothing to keep")
 	}
 	kept := len(w.backlog)
 	if kept > 64*1000+64*256 { // the largest record, and the opens and closes
@@ -172,7 +166,7 @@ func TestWireBacklog(t *testing.T) {
 	}
 	got := make(chan []event.Event)
 	go func() {
-		r := newReader(pr)
+		r := newReader(rr)
 		var evs []event.Event
 		for {
 			var ev event.Event
@@ -188,7 +182,7 @@ func TestWireBacklog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pw.Close()
+	rw.close()
 	evs := <-got
 	var read uint64
 	data := map[uint64]bool{}

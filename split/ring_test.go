@@ -1,0 +1,169 @@
+//go:build unix
+
+package split
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// testRing is a ring with both ends in this process.
+func testRing(t *testing.T) (*ringWriter, *ringReader) {
+	t.Helper()
+	w, theirs, err := openRing(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ringFrom(theirs[0], theirs[1], theirs[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.close()
+		r.bell.Close()
+		r.room.Close()
+	})
+	return w, r
+}
+
+// The stream read is the stream written, across many turns of the ring,
+// with each side waiting for the other in turn: the reader for bytes (the
+// bell), the writer for room (the room pipe).
+func TestRingStream(t *testing.T) {
+	w, r := testRing(t)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	want := make([]byte, 9*ringSize+12345)
+	for i := range want {
+		want[i] = byte(rnd.Uint32())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		rest := want
+		for len(rest) > 0 {
+			var vec [][]byte
+			for range 1 + rnd.IntN(8) {
+				n := min(len(rest), rnd.IntN(300<<10))
+				vec, rest = append(vec, rest[:n]), rest[n:]
+			}
+			if _, err := w.writev(vec, true); err != nil {
+				errc <- err
+				return
+			}
+		}
+		w.bell.Close() // the stream's end
+		errc <- nil
+	}()
+	var got bytes.Buffer
+	buf := make([]byte, 200<<10)
+	for {
+		n, err := r.Read(buf[:1+len(got.Bytes())%len(buf)])
+		got.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("read %d bytes, wrote %d: not the same", got.Len(), len(want))
+	}
+}
+
+// A write that does not wait takes what the ring has room for and says
+// how much; a reader finds those bytes, then the end.
+func TestRingFull(t *testing.T) {
+	w, r := testRing(t)
+	size := len(w.data)
+	b := bytes.Repeat([]byte("x"), size/3)
+	n, err := w.writev([][]byte{b, b, b, b}, false)
+	if err != nil || n != int64(size) {
+		t.Fatalf("wrote %d (%v) into an empty ring of %d", n, err, size)
+	}
+	if n, err := w.writev([][]byte{b}, false); n != 0 || err != nil {
+		t.Fatalf("wrote %d (%v) into a full ring", n, err)
+	}
+	w.close()
+	got, err := io.ReadAll(r)
+	if err != nil || len(got) != size {
+		t.Fatalf("read %d bytes (%v), want %d then the end", len(got), err, size)
+	}
+}
+
+// A writer waiting for room stops waiting when the reader's process ends
+// (its room pipe closes), when it is aborted, and does not write once the
+// process is known to have ended.
+func TestRingWaitEnds(t *testing.T) {
+	full := [][]byte{make([]byte, ringSize), []byte("more")} // more than any ring holds
+	for _, tc := range []struct {
+		name string
+		end  func(w *ringWriter, r *ringReader)
+	}{
+		{"reader gone", func(w *ringWriter, r *ringReader) { r.room.Close() }},
+		{"aborted", func(w *ringWriter, r *ringReader) { w.abort() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, r := testRing(t)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := w.writev(full, true)
+				errc <- err
+			}()
+			waitFor(t, "the writer waits for room", func() bool { return w.writerWaits.Load() == 1 })
+			tc.end(w, r)
+			select {
+			case err := <-errc:
+				if err == nil {
+					t.Fatal("the wait ended with no error")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the wait did not end")
+			}
+		})
+	}
+	gone := make(chan struct{})
+	close(gone)
+	w, _ := testRing(t)
+	w.gone = gone
+	if n, err := w.writev(full, false); !errors.Is(err, errGoneReader) || n != 0 {
+		t.Fatalf("wrote %d (%v) for a process that ended", n, err)
+	}
+}
+
+// Closing the reader's bell (its run's end) ends a Read waiting for bytes.
+func TestRingReadEnds(t *testing.T) {
+	_, r := testRing(t)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.Read(make([]byte, 10))
+		errc <- err
+	}()
+	waitFor(t, "the reader waits for bytes", func() bool { return r.readerWaits.Load() == 1 })
+	r.bell.Close()
+	select {
+	case err := <-errc:
+		if err == nil || err == io.EOF {
+			t.Fatalf("Read returned %v, want the closed bell's error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read did not end")
+	}
+}
+
+// waitFor waits until cond holds, checking it every millisecond, and fails
+// after ten seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10 s", what)
+		}
+	}
+}
