@@ -130,8 +130,18 @@ func ringFrom(bell, shm, room *os.File) (*ringReader, error) {
 
 // wake writes a byte to f, if the other side said it may sleep (waits is
 // 1): once per sleep, so the pipe never fills.
+//
+// Neither side may sleep through the other's news: one says it may sleep,
+// then looks again for what it waits for; the other stores its counter,
+// then looks whether to wake it. Go's atomics are sequentially consistent,
+// which makes that safe, but under the race detector a store is only a
+// release, which a later load may pass (golang/go#58020), and a wake-up
+// was lost (TestRingWakeUps, with -race, as the CI runs it). So both
+// sides say and look with read-modify-writes (Swap, CompareAndSwap): on
+// amd64 a locked instruction, a full barrier, however the atomics are
+// built.
 func wake(waits *atomic.Uint32, f *os.File) error {
-	if waits.Load() == 1 && waits.CompareAndSwap(1, 0) {
+	if waits.CompareAndSwap(1, 0) {
 		_, err := f.Write([]byte{0})
 		return err
 	}
@@ -200,7 +210,7 @@ func (w *ringWriter) publish(head uint64) error {
 // took some, or it ended (an error), or abort was called.
 func (w *ringWriter) waitRoom(head uint64) error {
 	for {
-		w.writerWaits.Store(1)
+		w.writerWaits.Swap(1)
 		if head-w.tail.Load() < uint64(len(w.data)) {
 			return nil
 		}
@@ -255,7 +265,7 @@ func (r *ringReader) Read(p []byte) (int, error) {
 		if r.eof {
 			return 0, io.EOF
 		}
-		r.readerWaits.Store(1)
+		r.readerWaits.Swap(1)
 		if r.head.Load() != tail {
 			continue // a byte may ring the bell for nothing: read past it next time
 		}
