@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -154,6 +156,84 @@ func TestRingReadEnds(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Read did not end")
+	}
+}
+
+// Neither side sleeps through the other's news, whenever it comes: in many
+// rounds, one side waits (the reader for a byte, the writer for room) while
+// the other, started at the same moment, acts a little later each time
+// (writes the byte, reads one to make room), so that the act lands
+// anywhere in the waiter's way to sleep. A lost wake-up leaves the waiter
+// asleep with what it waits for there.
+func TestRingWakeUps(t *testing.T) {
+	const rounds = 100000
+	t.Run("reader", func(t *testing.T) {
+		w, r := testRing(t)
+		b := make([]byte, 1)
+		race(t, rounds, func() error {
+			_, err := r.Read(b)
+			return err
+		}, func() error {
+			_, err := w.writev([][]byte{{1}}, false)
+			return err
+		})
+	})
+	t.Run("writer", func(t *testing.T) {
+		w, r := testRing(t)
+		if n, err := w.writev([][]byte{make([]byte, len(w.data))}, false); err != nil || n != int64(len(w.data)) {
+			t.Fatalf("filled %d (%v) of %d", n, err, len(w.data))
+		}
+		b := make([]byte, 1)
+		race(t, rounds, func() error {
+			_, err := w.writev([][]byte{{1}}, true) // the ring is full
+			return err
+		}, func() error {
+			_, err := r.Read(b)
+			return err
+		})
+	})
+}
+
+// race runs rounds of wait, in a goroutine of its own, and act, which
+// start together (each spins until the round begins) and act after a spin
+// of random length, and fails if either fails or wait has not returned ten
+// seconds after act.
+func race(t *testing.T, rounds int, wait, act func() error) {
+	t.Helper()
+	var round atomic.Int64
+	waited := make(chan error)
+	go func() {
+		for i := int64(1); i <= int64(rounds); i++ {
+			spinUntil(func() bool { return round.Load() == i })
+			waited <- wait()
+		}
+	}()
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for i := 1; i <= rounds; i++ {
+		round.Store(int64(i))
+		n := rnd.IntN(400)
+		spinUntil(func() bool { n--; return n < 0 })
+		if err := act(); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		select {
+		case err := <-waited:
+			if err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: the waiting side slept through it", i)
+		}
+	}
+}
+
+// spinUntil spins until cond holds, yielding now and then: a goroutine on
+// another core sees a change at once, without the scheduler's delay.
+func spinUntil(cond func() bool) {
+	for i := 1; !cond(); i++ {
+		if i%1000 == 0 {
+			runtime.Gosched()
+		}
 	}
 }
 
