@@ -38,7 +38,7 @@ type decoderSetup struct {
 }
 
 // apartQueueBytes bounds the relay's queue when its decoder is apart: the
-// pipe's 1 MiB and the decoder's own queue come after it. A quarter of the
+// ring's 1 MiB and the decoder's own queue come after it. A quarter of the
 // default: the relay's process holds little more than it (issue 16's
 // memory target counts the two processes).
 const apartQueueBytes = event.DefaultQueueBytes / 4

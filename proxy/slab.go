@@ -23,7 +23,9 @@ const slabClasses = 8
 // maxSpare is how many bytes of released slabs are kept for reuse, all
 // sizes together: what the relay's pipes have in flight under a pipelined
 // load (a filling slab per direction and those whose events wait for the
-// observer), so that a steady load allocates none.
+// observer), so that a steady load allocates none. What is kept stays
+// kept: after a burst, up to maxSpare, and slabs of one size may take the
+// room of another's.
 const maxSpare = 8 << 20
 
 // spares holds released slabs by size class (minSlab << i), the last

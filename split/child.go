@@ -46,9 +46,13 @@ func Child(setup any) (*Source, error) {
 	os.Unsetenv(Env) // not for the processes this one starts
 	// The ring's pipes (openRing's files, as Start numbers them) are
 	// non-blocking, the runtime poller's: closing the bell ends a read
-	// (Run's context).
-	syscall.SetNonblock(3, true)
-	syscall.SetNonblock(6, true)
+	// (Run's context). They are not for the processes this one starts (the
+	// UI's editor): the relay's process must see the room pipe close when
+	// this one ends.
+	for _, fd := range []int{3, 6} {
+		syscall.SetNonblock(fd, true)
+		syscall.CloseOnExec(fd)
+	}
 	ring, err := ringFrom(os.NewFile(3, "events-bell"), os.NewFile(5, "events"), os.NewFile(6, "events-room"))
 	if err != nil {
 		return nil, errors.New("the events' ring: " + err.Error())

@@ -91,15 +91,19 @@ func Start(cfg Config) (*Decoder, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	size, err := ringSizeHere()
+	if err != nil {
+		return nil, "", err
+	}
 	exited := make(chan struct{})
-	rw, ringFiles, err := openRing(exited)
+	rw, ringFiles, err := openRing(size, exited)
 	if err != nil {
 		return nil, "", err
 	}
 	defer closeAll(ringFiles) // the process has its copies
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
-		rw.close()
+		rw.discard()
 		return nil, "", err
 	}
 	syscall.CloseOnExec(fds[0])
@@ -109,7 +113,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	c, err := net.FileConn(ours)
 	ours.Close()
 	if err != nil {
-		rw.close()
+		rw.discard()
 		return nil, "", err
 	}
 	cmd := exec.Command(exe)
@@ -156,7 +160,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	}
 	if err != nil {
 		d.link.close()
-		rw.close()
+		rw.discard()
 		return nil, "", fmt.Errorf("the decoder's process: %w", err)
 	}
 	if tty != nil {
@@ -168,17 +172,18 @@ func Start(cfg Config) (*Decoder, string, error) {
 			tty.ended(cmd.ProcessState)
 		}
 		close(d.exited)
+		d.ring.abort() // a wait for room (--lossless) ends: nothing will take it
 		d.link.close()
 	}()
 	select {
 	case what := <-d.ready:
 		return d, what, nil
 	case <-d.exited:
-		rw.close()
+		rw.discard()
 		return nil, "", fmt.Errorf("the decoder's process ended before it ran: %v", d.err)
 	case <-time.After(readyTimeout):
 		cmd.Process.Kill()
-		rw.close()
+		rw.discard()
 		return nil, "", errors.New("the decoder's process did not start in time")
 	}
 }

@@ -53,6 +53,7 @@ const (
 
 // ring is the shared memory, mapped.
 type ring struct {
+	mem                      []byte // the mapping
 	data                     []byte // the stream's bytes, past ringHead
 	head, tail               *atomic.Uint64
 	readerWaits, writerWaits *atomic.Uint32
@@ -74,6 +75,7 @@ func mapRing(f *os.File) (*ring, error) {
 		return nil, err
 	}
 	return &ring{
+		mem:         mem,
 		data:        mem[ringHead:],
 		head:        (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
 		tail:        (*atomic.Uint64)(unsafe.Pointer(&mem[offTail])),
@@ -82,35 +84,51 @@ func mapRing(f *os.File) (*ring, error) {
 	}, nil
 }
 
-// openRing makes a ring and the relay's process's end of it. theirs are
-// the decoder's process's files, for ringFrom: the bell's read end, the
-// shared memory and the room pipe's write end; the caller closes them once
-// the process has them. gone is closed once that process has ended.
-func openRing(gone <-chan struct{}) (w *ringWriter, theirs []*os.File, err error) {
-	size := ringSize
+// ringSizeHere is the size of ring this process can make: ringSize, or
+// what a limit on the size of files (ulimit -f, which counts shared memory
+// too) leaves of it, down to minRing.
+func ringSizeHere() (int, error) {
 	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_FSIZE, &lim) == nil && lim.Cur < ringHead+ringSize {
-		size = max(int(lim.Cur)-ringHead, minRing) // below minRing, newShared says why
+	if unix.Getrlimit(unix.RLIMIT_FSIZE, &lim) != nil || lim.Cur >= ringHead+ringSize {
+		return ringSize, nil
 	}
+	if lim.Cur < ringHead+minRing {
+		return 0, fmt.Errorf("ulimit -f allows files of %d bytes, and the events' ring of shared memory needs %d "+
+			"(SOCKSCOPE_DECODER=inprocess decodes in the relay's process)", lim.Cur, ringHead+minRing)
+	}
+	return int(lim.Cur) - ringHead, nil
+}
+
+// openRing makes a ring of size bytes and the relay's process's end of it.
+// theirs are the decoder's process's files, for ringFrom: the bell's read
+// end, the shared memory and the room pipe's write end; the caller closes
+// them once the process has them. gone is closed once that process has
+// ended.
+func openRing(size int, gone <-chan struct{}) (w *ringWriter, theirs []*os.File, err error) {
 	shm, err := newShared(ringHead + size)
 	if err != nil {
 		return nil, nil, err
 	}
+	var files []*os.File // to close if it fails
+	defer func() {
+		if err != nil {
+			closeAll(files)
+		}
+	}()
+	files = append(files, shm)
 	r, err := mapRing(shm)
 	if err != nil {
-		shm.Close()
 		return nil, nil, err
 	}
 	bellR, bellW, err := os.Pipe()
 	if err != nil {
-		shm.Close()
+		r.unmap()
 		return nil, nil, err
 	}
+	files = append(files, bellR, bellW)
 	roomR, roomW, err := os.Pipe()
 	if err != nil {
-		shm.Close()
-		bellR.Close()
-		bellW.Close()
+		r.unmap()
 		return nil, nil, err
 	}
 	return &ringWriter{ring: r, bell: bellW, room: roomR, gone: gone}, []*os.File{bellR, shm, roomW}, nil
@@ -148,13 +166,16 @@ func wake(waits *atomic.Uint32, f *os.File) error {
 	return nil
 }
 
+// unmap lets the mapping go: only once neither end uses it.
+func (r *ring) unmap() { unix.Munmap(r.mem) }
+
 // ringWriter is the relay's process's end.
 type ringWriter struct {
 	*ring
 	bell *os.File        // the bell's write end
 	room *os.File        // the room pipe's read end
 	gone <-chan struct{} // closed once the decoder's process has ended
-	buf  [64]byte
+	buf  [64]byte        // the room pipe's bytes, read to be thrown away
 }
 
 // errGoneReader is what writing to the ring says once the decoder's
@@ -215,6 +236,11 @@ func (w *ringWriter) waitRoom(head uint64) error {
 			return nil
 		}
 		if _, err := w.room.Read(w.buf[:]); err != nil {
+			select {
+			case <-w.gone: // and abort was called
+				return errGoneReader
+			default:
+			}
 			if err == io.EOF {
 				err = errGoneReader
 			}
@@ -233,13 +259,19 @@ func (w *ringWriter) close() {
 	w.room.Close()
 }
 
+// discard closes a ring no process read, and lets its mapping go.
+func (w *ringWriter) discard() {
+	w.close()
+	w.unmap()
+}
+
 // ringReader is the decoder's process's end: an io.Reader.
 type ringReader struct {
 	*ring
 	bell *os.File // the bell's read end
 	room *os.File // the room pipe's write end
 	eof  bool     // the bell closed: no more than the ring holds
-	buf  [64]byte
+	buf  [64]byte // the bell's bytes, read to be thrown away
 }
 
 // Read copies into p what the ring holds, up to len(p), waiting for the

@@ -4,7 +4,9 @@ package split
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"runtime"
@@ -13,10 +15,16 @@ import (
 	"time"
 )
 
-// testRing is a ring with both ends in this process.
+// testRing is a ring of ringSize bytes with both ends in this process.
 func testRing(t *testing.T) (*ringWriter, *ringReader) {
 	t.Helper()
-	w, theirs, err := openRing(nil)
+	return testRingOf(t, ringSize)
+}
+
+// testRingOf is a ring of size bytes with both ends in this process.
+func testRingOf(t *testing.T, size int) (*ringWriter, *ringReader) {
+	t.Helper()
+	w, theirs, err := openRing(size, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,18 +33,26 @@ func testRing(t *testing.T) (*ringWriter, *ringReader) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		w.close()
+		w.discard()
 		r.bell.Close()
 		r.room.Close()
+		r.unmap()
 	})
 	return w, r
 }
 
 // The stream read is the stream written, across many turns of the ring,
 // with each side waiting for the other in turn: the reader for bytes (the
-// bell), the writer for room (the room pipe).
+// bell), the writer for room (the room pipe). Also in a ring whose size is
+// no power of two, as a limit on the size of files makes.
 func TestRingStream(t *testing.T) {
-	w, r := testRing(t)
+	for _, size := range []int{ringSize, minRing + 1000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { ringStream(t, size) })
+	}
+}
+
+func ringStream(t *testing.T, size int) {
+	w, r := testRingOf(t, size)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	want := make([]byte, 9*ringSize+12345)
 	for i := range want {
@@ -79,51 +95,68 @@ func TestRingStream(t *testing.T) {
 	}
 }
 
-// A write that does not wait takes what the ring has room for and says
-// how much; a reader finds those bytes, then the end.
+// A write that does not wait takes what the ring has room for, across its
+// end, and says how much; a reader finds those bytes, then the end.
 func TestRingFull(t *testing.T) {
 	w, r := testRing(t)
 	size := len(w.data)
-	b := bytes.Repeat([]byte("x"), size/3)
-	n, err := w.writev([][]byte{b, b, b, b}, false)
+	half := bytes.Repeat([]byte("h"), size/2+7) // the next write starts past the middle
+	if n, err := w.writev([][]byte{half}, false); err != nil || n != int64(len(half)) {
+		t.Fatalf("wrote %d (%v) into an empty ring", n, err)
+	}
+	if n, err := r.Read(make([]byte, len(half))); err != nil || n != len(half) {
+		t.Fatalf("read %d (%v), want %d", n, err, len(half))
+	}
+	var want []byte
+	var vec [][]byte
+	for i := range 4 {
+		b := bytes.Repeat([]byte{byte('a' + i)}, size/3)
+		vec, want = append(vec, b), append(want, b...)
+	}
+	n, err := w.writev(vec, false)
 	if err != nil || n != int64(size) {
 		t.Fatalf("wrote %d (%v) into an empty ring of %d", n, err, size)
 	}
-	if n, err := w.writev([][]byte{b}, false); n != 0 || err != nil {
+	if n, err := w.writev(vec[:1], false); n != 0 || err != nil {
 		t.Fatalf("wrote %d (%v) into a full ring", n, err)
 	}
 	w.close()
 	got, err := io.ReadAll(r)
-	if err != nil || len(got) != size {
-		t.Fatalf("read %d bytes (%v), want %d then the end", len(got), err, size)
+	if err != nil || !bytes.Equal(got, want[:size]) {
+		t.Fatalf("read %d bytes (%v), want the %d written, then the end", len(got), err, size)
 	}
 }
 
 // A writer waiting for room stops waiting when the reader's process ends
-// (its room pipe closes), when it is aborted, and does not write once the
-// process is known to have ended.
+// (its room pipe closes; or it is known to have ended, while a process it
+// started holds the pipe, and the wait is aborted), when it is aborted, and
+// does not write once the process is known to have ended.
 func TestRingWaitEnds(t *testing.T) {
 	full := [][]byte{make([]byte, ringSize), []byte("more")} // more than any ring holds
 	for _, tc := range []struct {
 		name string
-		end  func(w *ringWriter, r *ringReader)
+		end  func(w *ringWriter, r *ringReader, gone chan struct{})
+		want error // nil: any
 	}{
-		{"reader gone", func(w *ringWriter, r *ringReader) { r.room.Close() }},
-		{"aborted", func(w *ringWriter, r *ringReader) { w.abort() }},
+		{"room pipe closed", func(w *ringWriter, r *ringReader, _ chan struct{}) { r.room.Close() }, errGoneReader},
+		{"process ended", func(w *ringWriter, _ *ringReader, gone chan struct{}) { close(gone); w.abort() }, errGoneReader},
+		{"aborted", func(w *ringWriter, _ *ringReader, _ chan struct{}) { w.abort() }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, r := testRing(t)
+			gone := make(chan struct{})
+			w.gone = gone
 			errc := make(chan error, 1)
 			go func() {
 				_, err := w.writev(full, true)
 				errc <- err
 			}()
 			waitFor(t, "the writer waits for room", func() bool { return w.writerWaits.Load() == 1 })
-			tc.end(w, r)
+			tc.end(w, r, gone)
 			select {
 			case err := <-errc:
-				if err == nil {
-					t.Fatal("the wait ended with no error")
+				if err == nil || tc.want != nil && !errors.Is(err, tc.want) {
+					t.Fatalf("the wait ended with %v, want %v", err, cmp.Or(tc.want, errors.New("an error")))
 				}
 			case <-time.After(10 * time.Second):
 				t.Fatal("the wait did not end")

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"io"
 	"time"
 
 	"sockscope/event"
@@ -73,12 +72,9 @@ type part struct {
 }
 
 // refBytes is the smallest payload written from where it is rather than
-// copied: below it, a piece of its own costs the kernel more than a copy.
+// copied into the flush's buffer first: below it, a piece of its own costs
+// more than the copy.
 const refBytes = 1 << 10
-
-// newWriter writes to out one piece at a time (the decoder's process
-// writes to a ring, which takes a flush in one go).
-func newWriter(out io.Writer) *writer { return &writer{out: eachPiece{out}} }
 
 // put appends b to the stream, copied.
 func (w *writer) put(b []byte) {
@@ -238,19 +234,4 @@ func (w *writer) behind() bool { return len(w.backlog) > 0 }
 // much it wrote; unless wait, only what there is room for now.
 type vectored interface {
 	writev(vec [][]byte, wait bool) (int64, error)
-}
-
-// eachPiece is an io.Writer as vectored: written one piece at a time,
-// waiting for each.
-type eachPiece struct{ io.Writer }
-
-func (p eachPiece) writev(vec [][]byte, _ bool) (int64, error) {
-	var n int64
-	for _, b := range vec {
-		m, err := p.Write(b)
-		if n += int64(m); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }

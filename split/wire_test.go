@@ -225,3 +225,22 @@ func TestWireBacklog(t *testing.T) {
 			len(data), read, w.skip.events, w.skip.bytes, total)
 	}
 }
+
+// newWriter is a writer to out, one piece at a time.
+func newWriter(out io.Writer) *writer { return &writer{out: eachPiece{out}} }
+
+// eachPiece is an io.Writer as vectored: written one piece at a time,
+// waiting for each.
+type eachPiece struct{ io.Writer }
+
+// writev implements vectored.
+func (p eachPiece) writev(vec [][]byte, _ bool) (int64, error) {
+	var n int64
+	for _, b := range vec {
+		m, err := p.Write(b)
+		if n += int64(m); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
