@@ -41,6 +41,7 @@ func (o *Observer) Run(q *event.Queue) {
 		relayWaited := w != waits
 		waits = w
 		light := event.Light(evs)
+		inReadOrder(evs)
 		o.decode(p, evs, relayWaited)
 		clear(evs)
 		if light {
