@@ -26,6 +26,48 @@ type earlyReplies struct {
 	// buf holds the bytes of the replies held, from the first's start on,
 	// and those of some gone before it until compact.
 	buf []byte
+	// spare is the observer's memory for bursts, shared by its
+	// connections (nil: none); ownsList and ownsBuf say that list and buf
+	// are that memory, taken, given back once emptied.
+	spare             *earlyMem
+	ownsList, ownsBuf bool
+}
+
+// earlyMem is the memory of the largest burst of early replies lately, a
+// list and a buffer larger than a connection keeps (keepEarlyList,
+// keepEarlyBuf), which the observer keeps for the next burst of any of its
+// connections: under drops, every dropped read of requests makes a burst
+// (a read of 256 KiB, about 4,000 early replies of 64 B: 1.4 MB), and
+// without it each burst grew its memory anew, and left it to the
+// collector, which then handed it back to the system (the decoder's
+// process's heap is held near the store's bound): under the pipelined
+// 64 B load, most of the decoder's garbage.
+type earlyMem struct {
+	list []earlyReply
+	buf  []byte
+}
+
+// maxEarlyList and maxEarlyBuf bound what an earlyMem keeps: about 3.4 MB.
+const (
+	maxEarlyList = 8 << 10
+	maxEarlyBuf  = 1 << 20
+)
+
+// giveList keeps l's memory if it is larger than what is kept and within
+// the bound (l's entries past its length are zero).
+func (e *earlyMem) giveList(l []earlyReply) {
+	if e != nil && cap(l) > cap(e.list) && cap(l) <= maxEarlyList {
+		clear(l)
+		e.list = l[:0]
+	}
+}
+
+// giveBuf keeps b's memory if it is larger than what is kept and within
+// the bound.
+func (e *earlyMem) giveBuf(b []byte) {
+	if e != nil && cap(b) > cap(e.buf) && cap(b) <= maxEarlyBuf {
+		e.buf = b[:0]
+	}
 }
 
 // earlyReply is a reply held early: its message, with the slices that
@@ -57,6 +99,11 @@ func (q *earlyReplies) push(m *protocol.Message) {
 	r.id = q.within(d, r.data, m.Info.ID)
 	r.method = q.within(d, r.data, m.Info.Method)
 	r.m.Frame.Data, r.m.Info.ID, r.m.Info.Method = nil, nil, nil
+	if len(q.list) == cap(q.list) && q.spare != nil && cap(q.spare.list) > len(q.list) {
+		l := append(q.spare.list, q.list...) // the burst's memory, not grown anew
+		q.spare.list = nil
+		q.list, q.ownsList = l, true
+	}
 	q.list = append(q.list, r)
 }
 
@@ -66,6 +113,11 @@ func (q *earlyReplies) keep(b []byte) span {
 		return span{n: -1}
 	}
 	s := span{at: len(q.buf), n: len(b)}
+	if len(q.buf)+len(b) > cap(q.buf) && q.spare != nil && cap(q.spare.buf) >= len(q.buf)+len(b) {
+		nb := append(q.spare.buf, q.buf...)
+		q.spare.buf = nil
+		q.buf, q.ownsBuf = nb, true
+	}
 	q.buf = append(q.buf, b...)
 	return s
 }
@@ -143,10 +195,12 @@ func (q *earlyReplies) done(i int) {
 	case q.head == len(q.list):
 		q.list, q.head, q.buf = q.list[:0], 0, q.buf[:0]
 		if cap(q.list) > keepEarlyList {
-			q.list = nil
+			q.spare.giveList(q.list)
+			q.list, q.ownsList = nil, false
 		}
 		if cap(q.buf) > keepEarlyBuf {
-			q.buf = nil
+			q.spare.giveBuf(q.buf)
+			q.buf, q.ownsBuf = nil, false
 		}
 	case q.head > len(q.list)/2:
 		q.compact()
@@ -161,11 +215,18 @@ func (q *earlyReplies) compact() {
 	q.list, q.head = q.list[:n], 0
 	from := q.list[0].start
 	q.buf = q.buf[:copy(q.buf, q.buf[from:])]
-	if cap(q.list) > keepEarlyList && len(q.list) < cap(q.list)/4 {
+	// A list or buffer past its keep shrinks (and the observer may keep
+	// its memory for bursts), unless it is that memory, given back once
+	// emptied.
+	if cap(q.list) > keepEarlyList && len(q.list) < cap(q.list)/4 && !q.ownsList {
+		old := q.list
 		q.list = slices.Clone(q.list)
+		q.spare.giveList(old)
 	}
-	if cap(q.buf) > keepEarlyBuf && len(q.buf) < cap(q.buf)/4 {
+	if cap(q.buf) > keepEarlyBuf && len(q.buf) < cap(q.buf)/4 && !q.ownsBuf {
+		old := q.buf
 		q.buf = slices.Clone(q.buf)
+		q.spare.giveBuf(old)
 	}
 	for i := range q.list {
 		r := &q.list[i]

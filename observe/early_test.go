@@ -168,3 +168,41 @@ func TestEarlyRepliesShrink(t *testing.T) {
 		checkEarly(t, &q, seq)
 	}
 }
+
+// Bursts of early replies larger than a connection keeps, on one
+// connection and then another, allocate nothing once the first has grown
+// the observer's memory for bursts; and that memory stays within its
+// bound.
+func TestEarlyBurstsShareMemory(t *testing.T) {
+	var spare earlyMem
+	conns := [2]earlyReplies{{spare: &spare}, {spare: &spare}}
+	const burst = 4 * keepEarlyList
+	msgs := make([]protocol.Message, burst)
+	for i := range msgs {
+		msgs[i] = earlyMsg(nil, uint64(i+1), false)
+	}
+	seq := uint64(0)
+	turn := 0
+	round := func() {
+		q := &conns[turn%2]
+		turn++
+		for i := range msgs {
+			msgs[i].Seq = seq + uint64(i) + 1
+			q.push(&msgs[i])
+		}
+		for i := range msgs {
+			q.done(q.find(seq + uint64(i) + 1))
+		}
+		seq += burst
+	}
+	round()
+	if cap(spare.list) <= keepEarlyList || cap(spare.buf) <= keepEarlyBuf {
+		t.Fatalf("after a burst of %d, the spare memory holds %d replies and %d bytes", burst, cap(spare.list), cap(spare.buf))
+	}
+	if n := testing.AllocsPerRun(20, round); n != 0 {
+		t.Errorf("%v allocations per burst", n)
+	}
+	if cap(spare.list) > maxEarlyList || cap(spare.buf) > maxEarlyBuf {
+		t.Errorf("the spare memory holds %d replies and %d bytes: more than its bound", cap(spare.list), cap(spare.buf))
+	}
+}

@@ -115,6 +115,7 @@ type Observer struct {
 	counts   Counts
 	tx       *store.Tx // the open store transaction while a batch commits
 	handled  batch     // Handle's batch, reused
+	early    earlyMem  // its connections' memory for bursts of early replies
 }
 
 // conn is what the commit stage keeps per relayed connection.
@@ -254,7 +255,7 @@ func (o *Observer) stepConn(s *step) *conn {
 }
 
 func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
-	o.conns[id] = &conn{id: id, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: at}
+	o.conns[id] = &conn{id: id, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: at, early: earlyReplies{spare: &o.early}}
 	o.lastConn = nil
 	o.counts.Conns++
 	o.tx.OpenConn(store.Conn{
