@@ -15,15 +15,24 @@ import "sockscope/event"
 // read whatever the clock says, and no data moves past an Open, a Close or
 // any other event. The events are nearly in order, so this is an insertion
 // sort: a comparison an event, and a move for each one out of place.
-func inReadOrder(evs []event.Event) {
-	for i := 1; i < len(evs); i++ {
+//
+// It returns how many events were passed in all, which is at most
+// readOrderBudget an event: far from read order (a session file whose
+// clock went back, reads whose forwarding to a slow peer delayed their
+// queueing), the rest of the batch stays in queue order. Any order that
+// keeps each direction's is decoded alike: the read order only spares
+// holding replies as early.
+func inReadOrder(evs []event.Event) (passed int) {
+	budget := readOrderBudget * len(evs)
+	for i := 1; i < len(evs) && passed < budget; i++ {
 		e := &evs[i]
 		if e.Type != event.Data || !e.At.Before(evs[i-1].At) {
 			continue
 		}
 		j := i
-		for j > 0 && e.At.Before(evs[j-1].At) && mayPass(e, &evs[j-1]) {
+		for j > 0 && passed < budget && e.At.Before(evs[j-1].At) && mayPass(e, &evs[j-1]) {
 			j--
+			passed++
 		}
 		if j < i {
 			moved := *e
@@ -31,7 +40,13 @@ func inReadOrder(evs []event.Event) {
 			evs[j] = moved
 		}
 	}
+	return passed
 }
+
+// readOrderBudget bounds the work of inReadOrder: the events it passes, a
+// move of an event (160 bytes) each, at most this many per event of the
+// batch. Fully reversed, a batch of n events would take n²/2.
+const readOrderBudget = 16
 
 // mayPass reports whether data event e may be put before event other: a
 // data event of another direction or connection.
