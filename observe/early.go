@@ -99,10 +99,14 @@ func (q *earlyReplies) push(m *protocol.Message) {
 	r.id = q.within(d, r.data, m.Info.ID)
 	r.method = q.within(d, r.data, m.Info.Method)
 	r.m.Frame.Data, r.m.Info.ID, r.m.Info.Method = nil, nil, nil
-	if len(q.list) == cap(q.list) && q.spare != nil && cap(q.spare.list) > len(q.list) {
-		l := append(q.spare.list, q.list...) // the burst's memory, not grown anew
-		q.spare.list = nil
-		q.list, q.ownsList = l, true
+	if len(q.list) == cap(q.list) {
+		if q.spare != nil && cap(q.spare.list) > len(q.list) {
+			l := append(q.spare.list, q.list...) // the burst's memory, not grown anew
+			q.spare.list = nil
+			q.list, q.ownsList = l, true
+		} else {
+			q.ownsList = false // append grows a list of its own
+		}
 	}
 	q.list = append(q.list, r)
 }
@@ -113,10 +117,14 @@ func (q *earlyReplies) keep(b []byte) span {
 		return span{n: -1}
 	}
 	s := span{at: len(q.buf), n: len(b)}
-	if len(q.buf)+len(b) > cap(q.buf) && q.spare != nil && cap(q.spare.buf) >= len(q.buf)+len(b) {
-		nb := append(q.spare.buf, q.buf...)
-		q.spare.buf = nil
-		q.buf, q.ownsBuf = nb, true
+	if len(q.buf)+len(b) > cap(q.buf) {
+		if q.spare != nil && cap(q.spare.buf) >= len(q.buf)+len(b) {
+			nb := append(q.spare.buf, q.buf...)
+			q.spare.buf = nil
+			q.buf, q.ownsBuf = nb, true
+		} else {
+			q.ownsBuf = false // append grows a buffer of its own
+		}
 	}
 	q.buf = append(q.buf, b...)
 	return s

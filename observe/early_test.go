@@ -206,3 +206,65 @@ func TestEarlyBurstsShareMemory(t *testing.T) {
 		t.Errorf("the spare memory holds %d replies and %d bytes: more than its bound", cap(spare.list), cap(spare.buf))
 	}
 }
+
+// A list or buffer taken from the observer's memory for bursts that then
+// grows past it is no longer that memory: it shrinks as its replies leave,
+// as any list past its keep does, rather than staying as large as the
+// burst grew it while a reply is held.
+func TestEarlyGrownPastSpareShrinks(t *testing.T) {
+	spare := earlyMem{list: make([]earlyReply, 0, 2*keepEarlyList), buf: make([]byte, 0, 2*keepEarlyBuf)}
+	q := earlyReplies{spare: &spare}
+	const burst = 16 * keepEarlyList
+	var buf []byte
+	for i := uint64(1); i <= burst; i++ {
+		m := earlyMsg(buf, i, false)
+		q.push(&m)
+	}
+	if cap(q.list) <= 2*keepEarlyList || cap(q.buf) <= 2*keepEarlyBuf {
+		t.Fatalf("a burst of %d holds %d replies and %d bytes: it should have grown past the spare memory", burst, cap(q.list), cap(q.buf))
+	}
+	for i := uint64(1); i < burst; i++ {
+		q.done(q.find(i))
+	}
+	checkEarly(t, &q, burst)
+	if cap(q.list) > keepEarlyList || cap(q.buf) > keepEarlyBuf {
+		t.Errorf("with 1 reply held, the list keeps %d replies and %d bytes (keeps at most %d and %d)", cap(q.list), cap(q.buf), keepEarlyList, keepEarlyBuf)
+	}
+}
+
+// Two connections with bursts at once, the observer's memory for bursts
+// given by one and taken by the other, each keep their own replies' bytes.
+func TestEarlyBurstsAtOnceKeepTheirBytes(t *testing.T) {
+	var spare earlyMem
+	conns := [2]earlyReplies{{spare: &spare}, {spare: &spare}}
+	const burst = 4 * keepEarlyList
+	seq := uint64(0)
+	for round := 0; round < 3; round++ {
+		var buf []byte
+		from := seq
+		for i := 0; i < 2*burst; i++ {
+			seq++
+			m := earlyMsg(buf, seq, i%3 == 0)
+			conns[seq%2].push(&m)
+		}
+		for s := from + 1; s <= seq; s++ {
+			checkEarly(t, &conns[s%2], s)
+		}
+		// The first connection empties (its memory kept for bursts) while
+		// the second holds its replies, then takes more.
+		for s := from + 1; s <= seq; s++ {
+			if s%2 == 0 {
+				conns[0].done(conns[0].find(s))
+			}
+		}
+		for s := from + 1; s <= seq; s++ {
+			if s%2 == 1 {
+				checkEarly(t, &conns[1], s)
+				conns[1].done(conns[1].find(s))
+			}
+		}
+	}
+	if cap(spare.list) <= keepEarlyList {
+		t.Errorf("the spare memory holds %d replies: no connection gave its burst's", cap(spare.list))
+	}
+}
