@@ -1,6 +1,10 @@
 package observe
 
-import "sockscope/event"
+import (
+	"time"
+
+	"sockscope/event"
+)
 
 // inReadOrder puts the data events of evs in the order their bytes were
 // read (At), where their source queued them in another. A relay reads each
@@ -10,7 +14,8 @@ import "sockscope/event"
 // order, each such reply is early (kept until its request comes); under a
 // pipelined load that was a fifth of the decoder's process's CPU.
 //
-// Only data events move, and only past data events of another direction
+// Only data events with a monotonic clock reading move (events of a relay
+// in this process: see monotonic), and only past data events of another direction
 // or connection: the bytes of one direction stay in the order they were
 // read whatever the clock says, and no data moves past an Open, a Close or
 // any other event. The events are nearly in order, so this is an insertion
@@ -26,11 +31,11 @@ func inReadOrder(evs []event.Event) (passed int) {
 	budget := readOrderBudget * len(evs)
 	for i := 1; i < len(evs) && passed < budget; i++ {
 		e := &evs[i]
-		if e.Type != event.Data || !e.At.Before(evs[i-1].At) {
+		if e.Type != event.Data || !e.At.Before(evs[i-1].At) || !monotonic(e.At) {
 			continue
 		}
 		j := i
-		for j > 0 && passed < budget && e.At.Before(evs[j-1].At) && mayPass(e, &evs[j-1]) {
+		for j > 0 && passed < budget && e.At.Before(evs[j-1].At) && mayPass(e, &evs[j-1]) && monotonic(evs[j-1].At) {
 			j--
 			passed++
 		}
@@ -47,6 +52,16 @@ func inReadOrder(evs []event.Event) (passed int) {
 // move of an event (160 bytes) each, at most this many per event of the
 // batch. Fully reversed, a batch of n events would take n²/2.
 const readOrderBudget = 16
+
+// monotonic reports whether t has a monotonic clock reading: then the
+// order of times is the order of reads. A wall clock (a session file's
+// times, or the decoder's process's, which get the wall clock over the
+// wire) may step back: a reply read after the step would move before a
+// request read before it, whose direction, seen past the reply, orphans it
+// before its own request (read after the step, queued after its reply)
+// comes. The queue's order is causal: a direction queues a read before it
+// reads the next.
+func monotonic(t time.Time) bool { return t != t.Round(0) }
 
 // mayPass reports whether data event e may be put before event other: a
 // data event of another direction or connection.

@@ -15,7 +15,7 @@ import (
 // direction or connection only: not past data of their own direction,
 // whatever their times say, nor past an Open or a Close.
 func TestInReadOrder(t *testing.T) {
-	t0 := time.Unix(1000, 0)
+	t0 := time.Now() // with a monotonic reading, as a relay stamps its reads
 	at := func(us int) time.Time { return t0.Add(time.Duration(us) * time.Microsecond) }
 	data := func(name string, conn uint64, d protocol.Dir, us int) event.Event {
 		return event.Event{Type: event.Data, Conn: conn, Dir: d, At: at(us), Data: []byte(name)}
@@ -92,7 +92,7 @@ func TestRunReadOrder(t *testing.T) {
 // queueing), and never moves data past data of its own direction.
 func TestInReadOrderBounded(t *testing.T) {
 	const n, streams = 4096, 64
-	t0 := time.Unix(1000, 0)
+	t0 := time.Now() // with a monotonic reading, as a relay stamps its reads
 	evs := make([]event.Event, n)
 	for i := range evs {
 		s := i % streams
@@ -110,5 +110,32 @@ func TestInReadOrderBounded(t *testing.T) {
 			t.Fatalf("conn %d %v: read %d came before %d", ev.Conn, ev.Dir, ev.Data[0], next[k])
 		}
 		next[k]++
+	}
+}
+
+// Times without a monotonic reading (a session file's, the decoder's
+// process's: the wall clock) may step back. A reply read after the step
+// must not move before a request read before it: that request's direction
+// is then seen past the reply, which is orphaned before its own request,
+// read after the step, comes.
+func TestRunReadOrderClockStepsBack(t *testing.T) {
+	q := event.NewQueue(1<<20, false)
+	wall := func(ms int) time.Time { return time.Unix(1700000000, int64(ms)*int64(time.Millisecond)) }
+	data := func(d protocol.Dir, ms int, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: wall(ms), Data: []byte(s + "\n")}
+	}
+	q.Put(event.Event{Type: event.Open, Conn: 1, At: wall(0), Peer: &event.Peer{PID: -1, UID: -1}})
+	q.Put(data(protocol.C2S, 100, `{"jsonrpc":"2.0","id":1,"method":"a"}`))
+	// The clock steps back 10 ms. Request 2 is read at 96 and forwarded;
+	// its reply, read at 97, is queued before it.
+	q.Put(data(protocol.S2C, 97, `{"jsonrpc":"2.0","id":2,"result":2}`))
+	q.Put(data(protocol.C2S, 96, `{"jsonrpc":"2.0","id":2,"method":"b"}`))
+	q.Put(data(protocol.S2C, 98, `{"jsonrpc":"2.0","id":1,"result":1}`))
+	q.Put(event.Event{Type: event.Close, Conn: 1, At: wall(200)})
+	q.Close()
+	o := New(Config{Store: store.New(store.Config{})})
+	o.Run(q)
+	if c := o.Counts(); c.OK != 2 || c.NoReply+c.Orphan != 0 {
+		t.Fatalf("counts %+v, want 2 ok calls", c)
 	}
 }
