@@ -14,9 +14,9 @@ import (
 // order, each such reply is early (kept until its request comes); under a
 // pipelined load that was a fifth of the decoder's process's CPU.
 //
-// Only data events with a monotonic clock reading move (events of a relay
-// in this process: see monotonic), and only past data events of another direction
-// or connection: the bytes of one direction stay in the order they were
+// Only data events with a monotonic clock reading move (a relay's, in this
+// process or, through package split, in the relay's: see monotonic), and
+// only past data events of another direction or connection: the bytes of one direction stay in the order they were
 // read whatever the clock says, and no data moves past an Open, a Close or
 // any other event. The events are nearly in order, so this is an insertion
 // sort: a comparison an event, and a move for each one out of place.
@@ -55,8 +55,7 @@ const readOrderBudget = 16
 
 // monotonic reports whether t has a monotonic clock reading: then the
 // order of times is the order of reads. A wall clock (a session file's
-// times, or the decoder's process's, which get the wall clock over the
-// wire) may step back: a reply read after the step would move before a
+// times) may step back: a reply read after the step would move before a
 // request read before it, whose direction, seen past the reply, orphans it
 // before its own request (read after the step, queued after its reply)
 // comes. The queue's order is causal: a direction queues a read before it

@@ -28,6 +28,7 @@ type reader struct {
 	empty  int    // reads in a row that returned nothing
 
 	dropEvents, dropBytes atomic.Uint64 // the relay's, as last said
+	start                 time.Time     // this process's at the first time read
 }
 
 func newReader(r io.Reader) *reader { return &reader{src: r} }
@@ -47,7 +48,7 @@ func (r *reader) next(ev *event.Event) error {
 			ev.Dir = protocol.S2C
 		}
 		if ns := int64(binary.LittleEndian.Uint64(h[10:])); ns != 0 {
-			ev.At = time.Unix(0, ns)
+			ev.At = r.time(ns)
 		}
 		switch typ {
 		case recDrops:
@@ -110,6 +111,18 @@ func (r *reader) next(ev *event.Event) error {
 		}
 		return nil
 	}
+}
+
+// time is the time of a record, ns Unix nanoseconds, with a monotonic
+// clock reading: this process's at the first time read, plus how far the
+// stream's times are from it. The stream's times are the relay's monotonic
+// clock's, so that the order of the times is the order of the reads here
+// too (time.Time compares by its monotonic reading when both have one).
+func (r *reader) time(ns int64) time.Time {
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	return r.start.Add(time.Duration(ns - r.start.UnixNano()))
 }
 
 // fill makes at least n bytes (up to chunkSize) read and not yet decoded

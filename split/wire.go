@@ -14,7 +14,12 @@ import (
 
 // The events go from the relay's process to the decoder's as records of a
 // binary stream: an 18-byte head (type, flags, connection, time in Unix
-// nanoseconds, little-endian), then what the type carries:
+// nanoseconds, little-endian), then what the type carries. The times are
+// the relay's monotonic clock's (the wall clock at the stream's start, plus
+// the time since): their order is the order of the reads, which the
+// decoder's process relies on (observe's read order), even if the wall
+// clock steps meanwhile. The decoder's process gives them a monotonic
+// reading of its own (reader.time). The records:
 //
 //	data:  gap (8), length (4), the bytes, [note: length (4), its binary form]
 //	open:  length (4), the peer as JSON
@@ -62,7 +67,8 @@ type writer struct {
 	// other buffer.
 	backlog, spare []byte
 	head           [headSize + 16]byte
-	skip           skipped // what was dropped because the ring had no room
+	skip           skipped   // what was dropped because the ring had no room
+	start          time.Time // the stream's, for its times (stamp)
 }
 
 // part is a piece of the stream: ext, or buf[lo:hi].
@@ -179,12 +185,21 @@ func (w *writer) headOf(typ, flags byte, conn uint64, at time.Time, extra int) [
 	h := w.head[:headSize+extra]
 	h[0], h[1] = typ, flags
 	binary.LittleEndian.PutUint64(h[2:], conn)
-	var ns int64
-	if !at.IsZero() {
-		ns = at.UnixNano()
-	}
-	binary.LittleEndian.PutUint64(h[10:], uint64(ns))
+	binary.LittleEndian.PutUint64(h[10:], uint64(w.stamp(at)))
 	return h
+}
+
+// stamp is at on the stream: Unix nanoseconds from the monotonic clock when
+// at has its reading (relayed bytes' times do), else from the wall clock;
+// 0 for no time.
+func (w *writer) stamp(at time.Time) int64 {
+	if at.IsZero() {
+		return 0
+	}
+	if w.start.IsZero() {
+		w.start = time.Now()
+	}
+	return w.start.UnixNano() + int64(at.Sub(w.start))
 }
 
 func (w *writer) meta(b []byte) {

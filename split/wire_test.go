@@ -244,3 +244,44 @@ func (p eachPiece) writev(vec [][]byte, _ bool) (int64, error) {
 	}
 	return n, nil
 }
+
+// Times cross the stream as the relay's monotonic clock has them: read
+// back, they keep their distances exactly and carry a monotonic reading of
+// this process's (observe puts reads in order by it), and their wall time;
+// a time with no monotonic reading keeps its wall time exactly.
+func TestWireTimes(t *testing.T) {
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	t1 := time.Now()
+	t2 := t1.Add(5 * time.Millisecond)
+	wall := time.Unix(1700000000, 123456789)
+	for _, at := range []time.Time{t2, t1, wall} {
+		w.event(&event.Event{Type: event.Data, Conn: 1, At: at, Data: []byte("x")})
+	}
+	if err := w.flush(true); err != nil {
+		t.Fatal(err)
+	}
+	r := newReader(&buf)
+	defer r.close()
+	var got [3]event.Event
+	for i := range got {
+		if err := r.next(&got[i]); err != nil {
+			t.Fatal(err)
+		}
+		got[i].Release()
+	}
+	for i, ev := range got[:2] {
+		if ev.At == ev.At.Round(0) {
+			t.Errorf("event %d: %v has no monotonic reading", i, ev.At)
+		}
+	}
+	if d := got[0].At.Sub(got[1].At); d != 5*time.Millisecond {
+		t.Errorf("times read back %v apart, written 5ms apart", d)
+	}
+	if d := got[1].At.Sub(t1); d.Abs() > time.Millisecond {
+		t.Errorf("wall time read back %v off", d)
+	}
+	if !got[2].At.Equal(wall) {
+		t.Errorf("a wall time read back as %v, want %v", got[2].At, wall)
+	}
+}
