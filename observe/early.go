@@ -85,10 +85,11 @@ type span struct{ at, n int }
 // keepEarlyBuf and keepEarlyList bound what a list keeps of its memory
 // once emptied, or once compacted to a quarter of it: a burst of early
 // replies larger than that once does not keep it for the connection's
-// life. (A dropped read of 512 requests of 64 B makes 512 early replies.)
+// life (the observer keeps the largest for the next: earlyMem). About
+// 40 KB a connection.
 const (
-	keepEarlyBuf  = 64 << 10
-	keepEarlyList = 1 << 10
+	keepEarlyBuf  = 4 << 10
+	keepEarlyList = 128
 )
 
 // push holds m, whose bytes are copied.
