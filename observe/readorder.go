@@ -12,7 +12,7 @@ import (
 // read once it has forwarded it: a request's read can reach the queue after
 // its reply's, which the service answered meanwhile. Decoded in queue
 // order, each such reply is early (kept until its request comes); under a
-// pipelined load that was a fifth of the decoder's process's CPU.
+// pipelined load that was about a sixth of the decoder's process's CPU.
 //
 // Only data events with a monotonic clock reading move (a relay's, in this
 // process or, through package split, in the relay's: see monotonic), and
