@@ -135,8 +135,9 @@ func openRing(size int, gone <-chan struct{}) (w *ringWriter, theirs []*os.File,
 }
 
 // ringFrom is the decoder's process's end of a ring, from the files
-// openRing gave (they become the reader's: bell and room non-blocking, so
-// that closing the bell ends a Read).
+// openRing gave, which become the reader's (bell and room should be the
+// runtime poller's, non-blocking, so that closing the bell ends a Read:
+// Child makes them so).
 func ringFrom(bell, shm, room *os.File) (*ringReader, error) {
 	r, err := mapRing(shm)
 	shm.Close()
