@@ -104,7 +104,7 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		Framing: framing, IDFields: setup.IDFields, MaxFrame: setup.MaxFrame,
 		MaxMessages: setup.MaxMessages, MaxBytes: setup.MaxBytes, Record: setup.Record,
 		Rotation: setup.Rotation, Header: setup.Header,
-		Lossless: true, // the relay's process drops what does not fit; the pipe waits
+		Lossless: true, // the relay's process drops what does not fit; the ring waits
 		Dropped:  src.Dropped,
 		// Less than in the relay's process, whose memory counts with this
 		// one's (issue 16's target: both within the store's cap + 64 MiB;

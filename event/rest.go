@@ -36,7 +36,7 @@ func Light(evs []Event) bool {
 func (q *Queue) Rest() { q.RestFor(restWait) }
 
 // RestFor is Rest for d rather than the observer's few milliseconds: a
-// consumer that only hands the events on (the decoder's pipe) rests
+// consumer that only hands the events on (to the decoder's process) rests
 // longer, to hand over more at a time.
 func (q *Queue) RestFor(d time.Duration) {
 	if q.rest == nil {

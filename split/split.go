@@ -1,11 +1,11 @@
 // Package split runs the observer in a process of its own, at the lowest
 // priority, so that decoding takes only the CPU the relay and the peers
-// leave: the relay's process hands the decoder's every event over a pipe
-// (a binary stream, wire.go), and the two answer each other's questions
-// over a control link (the decoder's UI's and feed's resend and inject, and
-// the UI's interceptor, go to the relay's engine: remote.go; the relay's
-// control port asks what the decoder knows of a connection:
-// capture.Decoded). The decoder's process shows the UI, when there is one,
+// leave: the relay's process hands the decoder's every event through a ring
+// of shared memory (a binary stream: wire.go, ring.go), and the two answer
+// each other's questions over a control link (the decoder's UI's and
+// feed's resend and inject, and the UI's interceptor, go to the relay's
+// engine: remote.go; the relay's control port asks what the decoder knows
+// of a connection: capture.Decoded). The decoder's process shows the UI, when there is one,
 // on the relay's process's terminal (terminal.go).
 //
 // Sharing a process would not do: a Go program stops all its goroutines

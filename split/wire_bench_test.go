@@ -27,7 +27,7 @@ func BenchmarkWriterEvent64B(b *testing.B) {
 }
 
 // loop is an endless stream: b again and again, at most max bytes a read,
-// as a pipe hands out what it holds.
+// as the ring hands out what it holds.
 type loop struct {
 	b   []byte
 	off int
