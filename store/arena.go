@@ -98,7 +98,7 @@ func (a *arena) newChunk(n int) []byte {
 	case a.spare != nil:
 		c, a.spare = a.spare, nil
 	default:
-		c = make([]byte, a.size)
+		c = newRegion(a.size)
 		a.alloc += int64(a.size)
 	}
 	p, _ := a.chunks.push()

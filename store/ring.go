@@ -1,5 +1,7 @@
 package store
 
+import "unsafe"
+
 // ringBlock is how many values a block of a ring holds.
 const (
 	ringBlockBits = 9
@@ -36,9 +38,18 @@ type ring[T any] struct {
 	tail        *[ringBlock]T   // block bnext-1, the one push fills
 	head        *[ringBlock]T   // block bfirst, the oldest value's (nil when not live)
 	first, next uint64
+	carve       *carver // of a ring of values with no pointers: cuts its blocks from huge-page regions
 }
 
 func newRing[T any]() ring[T] { return ring[T]{first: 1, next: 1} }
+
+// newFlatRing is newRing for values with no pointers (the records), whose
+// blocks are cut from huge-page regions (huge.go).
+func newFlatRing[T any]() ring[T] {
+	r := newRing[T]()
+	r.carve = &carver{size: int(unsafe.Sizeof([ringBlock]T{}))}
+	return r
+}
 
 // len returns how many values are held.
 func (r *ring[T]) len() int { return int(r.next - r.first) }
@@ -99,6 +110,8 @@ func (r *ring[T]) addBlock() {
 	if n := len(r.spares); n > 0 {
 		blk, r.spares[n-1] = r.spares[n-1], nil
 		r.spares = r.spares[:n-1]
+	} else if r.carve != nil {
+		blk = newBlock[T](r.carve)
 	} else {
 		blk = new([ringBlock]T)
 	}

@@ -61,9 +61,9 @@ func New(cfg Config) *Store {
 	s := &Store{
 		maxMessages: cfg.MaxMessages,
 		maxBytes:    cfg.MaxBytes,
-		msgs:        newRing[msgRec](),
-		rows:        newRing[rowRec](),
-		exts:        newRing[extRef](),
+		msgs:        newFlatRing[msgRec](),
+		rows:        newFlatRing[rowRec](),
+		exts:        newFlatRing[extRef](),
 		epoch:       time.Now(),
 		reasons:     []string{""},
 		reasonIdx:   map[string]uint16{"": 0},

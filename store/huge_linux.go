@@ -1,0 +1,25 @@
+package store
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// hugePage is the size of an x86-64 or arm64 transparent huge page (2 MiB):
+// madvise applies to the whole pages inside a region.
+const hugePage = 2 << 20
+
+// adviseHuge asks the kernel to back the huge pages that fit in b with
+// huge pages when they are first touched. Failing is harmless: small pages.
+func adviseHuge(b []byte) {
+	if len(b) < hugePage {
+		return
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	start := (p + hugePage - 1) &^ (hugePage - 1)
+	end := (p + uintptr(len(b))) &^ (hugePage - 1)
+	if start < end {
+		unix.Madvise(b[start-p:end-p], unix.MADV_HUGEPAGE)
+	}
+}
