@@ -1,5 +1,7 @@
 package store
 
+import "sockscope/internal/hugemem"
+
 // Chunk sizes of the payload arena: a standard chunk is a 64th of the byte
 // bound, within these limits.
 const (
@@ -98,7 +100,7 @@ func (a *arena) newChunk(n int) []byte {
 	case a.spare != nil:
 		c, a.spare = a.spare, nil
 	default:
-		c = newRegion(a.size)
+		c = hugemem.Region(a.size)
 		a.alloc += int64(a.size)
 	}
 	p, _ := a.chunks.push()

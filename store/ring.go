@@ -1,6 +1,10 @@
 package store
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"sockscope/internal/hugemem"
+)
 
 // ringBlock is how many values a block of a ring holds.
 const (
@@ -38,7 +42,7 @@ type ring[T any] struct {
 	tail        *[ringBlock]T   // block bnext-1, the one push fills
 	head        *[ringBlock]T   // block bfirst, the oldest value's (nil when not live)
 	first, next uint64
-	carve       *carver // of a ring of values with no pointers: cuts its blocks from huge-page regions
+	carve       *hugemem.Carver // of a ring of values with no pointers: cuts its blocks from huge-page regions
 }
 
 func newRing[T any]() ring[T] { return ring[T]{first: 1, next: 1} }
@@ -47,7 +51,7 @@ func newRing[T any]() ring[T] { return ring[T]{first: 1, next: 1} }
 // blocks are cut from huge-page regions (huge.go).
 func newFlatRing[T any]() ring[T] {
 	r := newRing[T]()
-	r.carve = &carver{size: int(unsafe.Sizeof([ringBlock]T{}))}
+	r.carve = &hugemem.Carver{Size: int(unsafe.Sizeof([ringBlock]T{}))}
 	return r
 }
 

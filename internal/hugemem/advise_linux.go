@@ -1,4 +1,4 @@
-package store
+package hugemem
 
 import (
 	"unsafe"
@@ -10,9 +10,9 @@ import (
 // madvise applies to the whole pages inside a region.
 const hugePage = 2 << 20
 
-// adviseHuge asks the kernel to back the huge pages that fit in b with
+// advise asks the kernel to back the huge pages that fit in b with
 // huge pages when they are first touched. Failing is harmless: small pages.
-func adviseHuge(b []byte) {
+func advise(b []byte) {
 	if len(b) < hugePage {
 		return
 	}

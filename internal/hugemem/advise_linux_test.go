@@ -1,4 +1,4 @@
-package store
+package hugemem
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // A region asks for huge pages: the mapping of its aligned middle says so
 // (VmFlags "hg" in /proc/self/smaps).
 func TestRegionAdvisesHugePages(t *testing.T) {
-	b := newRegion(regionSize)
+	b := Region(RegionSize)
 	mid := (uintptr(unsafe.Pointer(unsafe.SliceData(b))) + hugePage - 1) &^ (hugePage - 1)
 	flags, err := vmFlags(mid)
 	if err != nil {

@@ -1,0 +1,45 @@
+package hugemem
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// A carver's blocks are zeroed, of its size and apart, and its regions
+// grow to RegionSize (or one block's, when larger).
+func TestCarver(t *testing.T) {
+	for _, size := range []int{32 << 10, 3 << 20, 5 << 20} {
+		c := &Carver{Size: size}
+		var blocks [][]byte
+		for range 2*max(RegionSize/size, 1) + 1 {
+			b := c.Get()
+			if len(b) != size || cap(b) != size {
+				t.Fatalf("size %d: a block of len %d, cap %d", size, len(b), cap(b))
+			}
+			for i, x := range b {
+				if x != 0 {
+					t.Fatalf("size %d: byte %d of a new block is %d", size, i, x)
+				}
+			}
+			for i := range b {
+				b[i] = 0xff
+			}
+			blocks = append(blocks, b)
+		}
+		if want := max(RegionSize/size, 1) * size; c.region != want {
+			t.Errorf("size %d: regions of %d bytes after %d blocks, want %d", size, c.region, len(blocks), want)
+		}
+		for i, b := range blocks {
+			for j, o := range blocks[:i] {
+				if overlap(b, o) {
+					t.Fatalf("size %d: blocks %d and %d overlap", size, j, i)
+				}
+			}
+		}
+	}
+}
+
+func overlap(a, b []byte) bool {
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
+}

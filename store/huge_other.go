@@ -1,6 +1,0 @@
-//go:build !linux
-
-package store
-
-// adviseHuge does nothing: madvise(MADV_HUGEPAGE) is Linux's.
-func adviseHuge([]byte) {}
