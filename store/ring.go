@@ -48,11 +48,18 @@ type ring[T any] struct {
 func newRing[T any]() ring[T] { return ring[T]{first: 1, next: 1} }
 
 // newFlatRing is newRing for values with no pointers (the records), whose
-// blocks are cut from huge-page regions (huge.go).
+// blocks are cut from regions advised for huge pages (package hugemem): a
+// store filling up is most of what a busy sockscope faults in.
 func newFlatRing[T any]() ring[T] {
 	r := newRing[T]()
 	r.carve = &hugemem.Carver{Size: int(unsafe.Sizeof([ringBlock]T{}))}
 	return r
+}
+
+// newBlock returns a zeroed block of a ring of values of a type with no
+// pointers, cut by c (its Size that of the block).
+func newBlock[T any](c *hugemem.Carver) *[ringBlock]T {
+	return (*[ringBlock]T)(unsafe.Pointer(unsafe.SliceData(c.Get())))
 }
 
 // len returns how many values are held.

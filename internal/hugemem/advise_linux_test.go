@@ -11,6 +11,9 @@ import (
 // A region asks for huge pages: the mapping of its aligned middle says so
 // (VmFlags "hg" in /proc/self/smaps).
 func TestRegionAdvisesHugePages(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
+		t.Skip("this kernel has no transparent huge pages:", err)
+	}
 	b := Region(RegionSize)
 	mid := (uintptr(unsafe.Pointer(unsafe.SliceData(b))) + hugePage - 1) &^ (hugePage - 1)
 	flags, err := vmFlags(mid)
