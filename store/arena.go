@@ -14,20 +14,24 @@ const (
 // Allocations are appended in order and freed in the same order (the store
 // evicts oldest first): a chunk is released once the oldest live allocation
 // is in a later chunk. One released standard chunk is kept for reuse.
+// Standard chunks are cut from regions advised for huge pages (package
+// hugemem), several to a region.
 //
 // A location is a chunk sequence number (from 1, increasing) and an offset.
 type arena struct {
-	size   int          // standard chunk size
-	chunks ring[[]byte] // live chunks by sequence number
-	cur    []byte       // the newest chunk, nil when none is live
-	off    int          // bytes used in the newest chunk
-	spare  []byte       // a released standard chunk, for reuse
-	alloc  int64        // bytes of the live chunks and the spare
-	live   int64        // bytes of the allocations not yet released
+	size   int            // standard chunk size
+	chunks ring[[]byte]   // live chunks by sequence number
+	cur    []byte         // the newest chunk, nil when none is live
+	off    int            // bytes used in the newest chunk
+	spare  []byte         // a released standard chunk, for reuse
+	alloc  int64          // bytes of the live chunks and the spare
+	live   int64          // bytes of the allocations not yet released
+	carve  hugemem.Carver // cuts the standard chunks from huge-page regions
 }
 
 func newArena(maxBytes int64) arena {
-	return arena{size: int(min(max(maxBytes/64, minChunk), maxChunk)), chunks: newRing[[]byte]()}
+	size := int(min(max(maxBytes/64, minChunk), maxChunk))
+	return arena{size: size, chunks: newRing[[]byte](), carve: hugemem.Carver{Size: size}}
 }
 
 // put copies the concatenation of parts into the arena and returns its
@@ -100,7 +104,7 @@ func (a *arena) newChunk(n int) []byte {
 	case a.spare != nil:
 		c, a.spare = a.spare, nil
 	default:
-		c = hugemem.Region(a.size)
+		c = a.carve.Get()
 		a.alloc += int64(a.size)
 	}
 	p, _ := a.chunks.push()

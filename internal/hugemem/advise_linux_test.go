@@ -14,7 +14,7 @@ func TestRegionAdvisesHugePages(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
 		t.Skip("this kernel has no transparent huge pages:", err)
 	}
-	b := Region(RegionSize)
+	b := region(RegionSize)
 	mid := (uintptr(unsafe.Pointer(unsafe.SliceData(b))) + hugePage - 1) &^ (hugePage - 1)
 	flags, err := vmFlags(mid)
 	if err != nil {
