@@ -31,10 +31,13 @@ func region(n int) []byte {
 	return b
 }
 
-// A Carver cuts blocks of Size bytes from regions, for blocks too small to
-// be given huge pages of their own. Its regions double from one block up
-// to RegionSize, so that a small user (a test's store, a short session's)
-// holds no more than a small one's memory. It is not safe for concurrent
+// A Carver cuts blocks of Size bytes from regions, several to a region: a
+// block of its own would be too small for a huge page, or (4 MiB) hold
+// only one. Its regions double from one block up to RegionSize, so that a
+// small user (a test's store, a short session's) holds no more than a
+// small one's memory. A region lives while any block cut from it does: a
+// user that lets its blocks go oldest first, as the store does, holds
+// about one region more than its blocks. It is not safe for concurrent
 // use.
 type Carver struct {
 	Size   int
