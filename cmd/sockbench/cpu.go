@@ -29,19 +29,29 @@ import (
 // which is 100 on Linux.
 const clockTick = 10 * time.Millisecond
 
+// statFields returns the fields of a /proc/PID/stat line from field 3 on,
+// and checks it has field last. Field 2 is the command name in
+// parentheses, which may hold spaces and parentheses of its own: the
+// fields that follow come after the last ')'.
+func statFields(stat string, last int) ([]string, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil, errors.New("no command name in /proc stat")
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3
+	if len(f) < last-2 {
+		return nil, fmt.Errorf("/proc stat has %d fields, want %d or more", len(f)+2, last)
+	}
+	return f, nil
+}
+
 // parseStatCPU returns the CPU time in a /proc/PID/stat line: utime and
 // stime (fields 14 and 15), plus cutime and cstime (16 and 17: children it
 // waited for, such as socat's forked relays), in clock ticks.
 func parseStatCPU(stat string) (time.Duration, error) {
-	// Field 2 is the command name in parentheses, which may hold spaces and
-	// parentheses of its own: the fields that follow come after the last ')'.
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("no command name in /proc stat")
-	}
-	f := strings.Fields(stat[i+1:]) // f[0] is field 3
-	if len(f) < 17-2 {
-		return 0, fmt.Errorf("/proc stat has %d fields, want 17 or more", len(f)+2)
+	f, err := statFields(stat, 17)
+	if err != nil {
+		return 0, err
 	}
 	var ticks int64
 	for field := 14; field <= 17; field++ {
@@ -52,6 +62,26 @@ func parseStatCPU(stat string) (time.Duration, error) {
 		ticks += v
 	}
 	return time.Duration(ticks) * clockTick, nil
+}
+
+// parseStatFaults returns the minor page faults in a /proc/PID/stat line
+// (field 10, minflt): on a VM a fault can cost as much as decoding a dozen
+// calls, and sockscope's decoder's process makes most of sockscope's.
+func parseStatFaults(stat string) (int64, error) {
+	f, err := statFields(stat, 10)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(f[10-3], 10, 64)
+}
+
+// procFaults is the minor page faults process pid has made so far.
+func procFaults(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatFaults(string(b))
 }
 
 // procCPU is the CPU time process pid has used so far.
@@ -109,27 +139,32 @@ type cpuSnap struct {
 	self, service time.Duration
 	relay         map[string]time.Duration // by path
 	children      map[string]time.Duration // of relay: its child processes' (sockscope's decoder)
+	childFaults   map[string]int64         // of relay: its child processes' minor page faults
 }
 
 // takeSnap reads the CPU of this process, the service (pid 0: none of its
 // own) and each relay.
 func takeSnap(servicePid int, relays map[string]*relay) cpuSnap {
-	s := cpuSnap{self: selfCPU(), service: -1, relay: map[string]time.Duration{}, children: map[string]time.Duration{}}
+	s := cpuSnap{self: selfCPU(), service: -1, relay: map[string]time.Duration{}, children: map[string]time.Duration{}, childFaults: map[string]int64{}}
 	if servicePid > 0 {
 		if d, err := procCPU(servicePid); err == nil {
 			s.service = d
 		}
 	}
 	for p, r := range relays {
-		s.relay[p], s.children[p] = -1, -1
+		s.relay[p], s.children[p], s.childFaults[p] = -1, -1, -1
 		if own, err := procCPU(r.pid()); err == nil {
 			var kids time.Duration
+			var faults int64
 			for _, c := range children(r.pid()) {
 				if d, err := treeCPU(c); err == nil {
 					kids += d
 				}
+				if n, err := procFaults(c); err == nil {
+					faults += n
+				}
 			}
-			s.relay[p], s.children[p] = own+kids, kids
+			s.relay[p], s.children[p], s.childFaults[p] = own+kids, kids, faults
 		}
 	}
 	return s
@@ -143,9 +178,11 @@ type cpuUse struct {
 	// the last, off the part of it used outside the path's own runs.
 	relay, off time.Duration
 	// children is the part of relay its child processes used (sockscope's
-	// decoder, at the lowest priority), first to last snapshot.
-	children time.Duration
-	n        float64 // requests the path's runs made
+	// decoder, at the lowest priority), first to last snapshot, and
+	// childFaults the minor page faults they made (-1: unknown).
+	children    time.Duration
+	childFaults int64
+	n           float64 // requests the path's runs made
 }
 
 // add accumulates one run of the path between snapshots a and b, with n
@@ -177,6 +214,10 @@ func settle(uses map[string]*cpuUse, first, last cpuSnap) {
 		}
 		total := addDelta(0, first.relay[p], last.relay[p])
 		u.children = addDelta(0, first.children[p], last.children[p])
+		u.childFaults = -1
+		if a, b := first.childFaults[p], last.childFaults[p]; a >= 0 && b >= 0 {
+			u.childFaults = b - a
+		}
 		if total < 0 || u.relay < 0 {
 			u.relay, u.off = -1, -1
 			continue
@@ -229,9 +270,9 @@ func printCPUTable(w io.Writer, rows []row, inproc bool) {
 	if inproc {
 		client = "client+services (sockbench, -inproc)"
 	}
-	fmt.Fprintf(w, "CPU per request, µs: %s by getrusage, the others by /proc/PID/stat (10 ms ticks); relay: all it and its child processes used during the scenario's runs; decoder: the part of it sockscope's decoder's process used, at nice 19\n", client)
+	fmt.Fprintf(w, "CPU per request, µs: %s by getrusage, the others by /proc/PID/stat (10 ms ticks); relay: all it and its child processes used during the scenario's runs; decoder: the part of it sockscope's decoder's process used, at nice 19, and its page faults per 1,000 requests\n", client)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tpath\tclient\tservice\trelay\tdecoder\toff-run\tall vs io.Copy\trelay's process vs io.Copy\ttarget\t\t")
+	fmt.Fprintln(tw, "scenario\tpath\tclient\tservice\trelay\tdecoder\tfaults/1k\toff-run\tall vs io.Copy\trelay's process vs io.Copy\ttarget\t\t")
 	for _, r := range rows {
 		for i, p := range r.paths {
 			u := r.cpu[p]
@@ -239,7 +280,7 @@ func printCPUTable(w io.Writer, rows []row, inproc bool) {
 			if i == 0 {
 				title = r.title
 			}
-			cells := []string{title, p, micros(u.perRequest(u.client)), micros(u.perRequest(u.service)), "", "", "", "", "", "", ""}
+			cells := []string{title, p, micros(u.perRequest(u.client)), micros(u.perRequest(u.service)), "", "", "", "", "", "", "", ""}
 			if inproc {
 				cells[3] = "(in client)"
 			}
@@ -247,19 +288,22 @@ func printCPUTable(w io.Writer, rows []row, inproc bool) {
 				cells[4] = micros(u.perRequest(u.relay))
 				if u.children > 0 {
 					cells[5] = micros(u.perRequest(u.children))
+					if u.childFaults >= 0 && u.n > 0 {
+						cells[6] = fmt.Sprintf("%.1f", 1000*float64(u.childFaults)/u.n)
+					}
 				}
 				if u.relay > 0 {
-					cells[6] = fmt.Sprintf("%.0f %%", 100*float64(u.off)/float64(u.relay))
+					cells[7] = fmt.Sprintf("%.0f %%", 100*float64(u.off)/float64(u.relay))
 				}
 			}
 			all, ok := cpuRatio(r, p, false)
 			own, _ := cpuRatio(r, p, true)
 			if ok && (p == pathHeadless || p == pathUI) {
-				cells[7], cells[8] = fmt.Sprintf("%.1f×", all), fmt.Sprintf("%.1f×", own)
+				cells[8], cells[9] = fmt.Sprintf("%.1f×", all), fmt.Sprintf("%.1f×", own)
 				if d := r.drops[p]; d > 0 {
-					cells[9], cells[10] = fmt.Sprintf("≤ %.1f× (dropping)", cpuTarget), verdict(own <= cpuTarget)
+					cells[10], cells[11] = fmt.Sprintf("≤ %.1f× (dropping)", cpuTarget), verdict(own <= cpuTarget)
 				} else {
-					cells[9] = "(no drops)"
+					cells[10] = "(no drops)"
 				}
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")

@@ -22,6 +22,15 @@ func TestParseStatCPU(t *testing.T) {
 			t.Errorf("parseStatCPU(%q) accepted", bad)
 		}
 	}
+	// minflt is field 10.
+	if got, err := parseStatFaults(line); err != nil || got != 1000 {
+		t.Errorf("parseStatFaults = %v, %v; want 1000", got, err)
+	}
+	for _, bad := range []string{"", "4242 (x S 1 2", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 1x00 0"} {
+		if _, err := parseStatFaults(bad); err == nil {
+			t.Errorf("parseStatFaults(%q) accepted", bad)
+		}
+	}
 }
 
 // procCPU of this process grows while it spins, as getrusage's does: the
@@ -53,9 +62,11 @@ func TestProcCPUGrows(t *testing.T) {
 // used between them too.
 func TestCPUUseSettle(t *testing.T) {
 	snap := func(self, svc, headless, bare time.Duration) cpuSnap {
-		// Two thirds of sockscope's CPU are its decoder's process's.
+		// Two thirds of sockscope's CPU are its decoder's process's, which
+		// faulted 7 times before the first run and once per ms of it since.
 		return cpuSnap{self: self, service: svc, relay: map[string]time.Duration{pathHeadless: headless, pathBare: bare},
-			children: map[string]time.Duration{pathHeadless: headless * 2 / 3, pathBare: 0}}
+			children:    map[string]time.Duration{pathHeadless: headless * 2 / 3, pathBare: 0},
+			childFaults: map[string]int64{pathHeadless: 7 + int64(headless*2/3)/1e6, pathBare: 0}}
 	}
 	ms := time.Millisecond
 	uses := map[string]*cpuUse{pathDirect: {}, pathHeadless: {}, pathBare: {}}
@@ -81,6 +92,9 @@ func TestCPUUseSettle(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: %v µs per request, want %v", c.name, c.got, c.want)
 		}
+	}
+	if h.childFaults != 100 || b.childFaults != 0 {
+		t.Errorf("the decoder's faults: sockscope %d, io.Copy %d; want 100, 0", h.childFaults, b.childFaults)
 	}
 	if h.off != 50*ms || b.off != 0 {
 		t.Errorf("off-run: sockscope %v, io.Copy %v", h.off, b.off)
@@ -143,6 +157,18 @@ func TestTableComparesWithTheBareRelay(t *testing.T) {
 		if !hasFields(lines[i+1], want) {
 			t.Errorf("row %d lacks %q:\n%s", i+1, want, b.String())
 		}
+	}
+}
+
+// The decoder's column shows its process's CPU and page faults per request.
+func TestCPUTableShowsTheDecoder(t *testing.T) {
+	rows := rowsFor(t, 1, 3, 5, "64b")
+	u := rows[0].cpu[pathHeadless]
+	u.children, u.childFaults = u.relay/2, 25_000 // 1e6 requests
+	var b strings.Builder
+	printCPUTable(&b, rows, false)
+	if want := "sockscope 1.00 1.00 3.00 1.50 25.0"; !hasFields(b.String(), want) {
+		t.Errorf("want %q in\n%s", want, b.String())
 	}
 }
 
