@@ -15,7 +15,7 @@ const (
 // evicts oldest first): a chunk is released once the oldest live allocation
 // is in a later chunk. One released standard chunk is kept for reuse.
 // Standard chunks are cut from regions advised for huge pages (package
-// hugemem), several to a region.
+// hugemem), several to a region, and given back to it when released.
 //
 // A location is a chunk sequence number (from 1, increasing) and an offset.
 type arena struct {
@@ -104,7 +104,7 @@ func (a *arena) newChunk(n int) []byte {
 	case a.spare != nil:
 		c, a.spare = a.spare, nil
 	default:
-		c = a.carve.Get()
+		c, _ = a.carve.Get() // the arena reads only what it wrote
 		a.alloc += int64(a.size)
 	}
 	p, _ := a.chunks.push()
@@ -130,10 +130,14 @@ func (a *arena) release(oldest uint64) {
 	for a.chunks.len() > 0 && a.chunks.first < oldest {
 		c := *a.chunks.front()
 		a.chunks.pop()
-		if len(c) == a.size && a.spare == nil {
+		switch {
+		case len(c) != a.size:
+			a.alloc -= int64(len(c)) // the collector's
+		case a.spare == nil:
 			a.spare = c
-		} else {
+		default:
 			a.alloc -= int64(len(c))
+			a.carve.Put(c) // not dropped: see hugemem.Carver
 		}
 	}
 	if a.chunks.len() == 0 {

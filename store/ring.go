@@ -57,9 +57,19 @@ func newFlatRing[T any]() ring[T] {
 }
 
 // newBlock returns a zeroed block of a ring of values of a type with no
-// pointers, cut by c (its Size that of the block).
+// pointers, from c (its Size that of the block).
 func newBlock[T any](c *hugemem.Carver) *[ringBlock]T {
-	return (*[ringBlock]T)(unsafe.Pointer(unsafe.SliceData(c.Get())))
+	b, zeroed := c.Get()
+	blk := (*[ringBlock]T)(unsafe.Pointer(unsafe.SliceData(b)))
+	if !zeroed {
+		clear(blk[:])
+	}
+	return blk
+}
+
+// putBlock gives blk, from newBlock, back to c.
+func putBlock[T any](c *hugemem.Carver, blk *[ringBlock]T) {
+	c.Put(unsafe.Slice((*byte)(unsafe.Pointer(blk)), unsafe.Sizeof(*blk)))
 }
 
 // len returns how many values are held.
@@ -150,6 +160,8 @@ func (r *ring[T]) nextBlock() {
 	i := r.bfirst & uint64(len(r.blocks)-1)
 	if n := len(r.spares); n < minSpares || n < int(r.bnext-r.bfirst)/32 {
 		r.spares = append(r.spares, r.blocks[i]) // popped: zero; dropped: see drop
+	} else if r.carve != nil {
+		putBlock(r.carve, r.blocks[i])
 	}
 	r.blocks[i] = nil
 	r.bfirst++
@@ -170,8 +182,17 @@ func (r *ring[T]) drop() {
 	}
 }
 
-// reset drops every value and the blocks; sequence numbers continue.
+// reset drops every value and the blocks (a flat ring gives them back to
+// its carver); sequence numbers continue.
 func (r *ring[T]) reset() {
+	if r.carve != nil {
+		for b := r.bfirst; b < r.bnext; b++ {
+			putBlock(r.carve, r.blocks[b&uint64(len(r.blocks)-1)])
+		}
+		for _, blk := range r.spares {
+			putBlock(r.carve, blk)
+		}
+	}
 	r.blocks, r.spares, r.tail, r.head = nil, nil, nil, nil
 	r.first = r.next
 	r.bfirst, r.bnext = r.first>>ringBlockBits, r.first>>ringBlockBits

@@ -152,3 +152,27 @@ func pointerIn(typ reflect.Type) string {
 	}
 	return typ.String()
 }
+
+// A store that turns over many times its bound, and is cleared, carves no
+// more memory than it did once full: its carvers reuse the blocks it freed
+// rather than cut new regions, while the old ones stay alive for a block or
+// two still in use (the arena's spare chunk, the rings' spare blocks). With
+// blocks dropped instead, sockbench -mem with a 64 MiB bound ended at 263
+// MiB of RSS, against 125; here the arena carved a region more (a quarter
+// more in all).
+func TestStoreMemoryStaysBounded(t *testing.T) {
+	s := New(Config{MaxBytes: 4 << 20})
+	carved := func() int {
+		return s.msgs.carve.Carved() + s.rows.carve.Carved() + s.exts.carve.Carved() + s.arena.carve.Carved()
+	}
+	fillLikeObserver(s, 50_000) // about 2.5 times the bound
+	full := carved()
+	for range 10 {
+		fillLikeObserver(s, 50_000)
+	}
+	s.Clear()
+	fillLikeObserver(s, 50_000)
+	if got := carved(); got > full+full/8 {
+		t.Errorf("the store carved %d bytes once full, %d after turning over 25 times and a Clear", full, got)
+	}
+}

@@ -35,23 +35,44 @@ func region(n int) []byte {
 // block of its own would be too small for a huge page, or (4 MiB) hold
 // only one. Its regions double from one block up to RegionSize, so that a
 // small user (a test's store, a short session's) holds no more than a
-// small one's memory. A region lives while any block cut from it does: a
-// user that lets its blocks go oldest first, as the store does, holds
-// about one region more than its blocks. It is not safe for concurrent
-// use.
+// small one's memory.
+//
+// A region lives while any block cut from it does, so a user that kept
+// some blocks and dropped others would keep regions alive for the sake of
+// one block each (a store evicting oldest first, reusing a few blocks it
+// freed, doubled its memory under a 64 MiB bound). So blocks are given
+// back (Put) rather than dropped, and Get reuses them first: a Carver
+// holds the most its user held at once, plus the rest of its last region,
+// until it is itself collected. It is not safe for concurrent use.
 type Carver struct {
 	Size   int
-	region int // the last region's size
-	rest   []byte
+	region int      // the last region's size
+	rest   []byte   // the last region's part not yet cut
+	free   [][]byte // blocks given back, the last first
+	carved int      // bytes of all the regions cut
 }
 
-// Get returns a zeroed block.
-func (c *Carver) Get() []byte {
+// Get returns a block: one given back, as it was left (zeroed is false),
+// or a new, zeroed one.
+func (c *Carver) Get() (b []byte, zeroed bool) {
+	if n := len(c.free); n > 0 {
+		b, c.free[n-1] = c.free[n-1], nil
+		c.free = c.free[:n-1]
+		return b, false
+	}
 	if len(c.rest) < c.Size {
 		c.region = max(min(2*c.region, max(RegionSize/c.Size, 1)*c.Size), c.Size)
 		c.rest = region(c.region)
+		c.carved += c.region
 	}
-	b := c.rest[:c.Size:c.Size]
+	b = c.rest[:c.Size:c.Size]
 	c.rest = c.rest[c.Size:]
-	return b
+	return b, true
 }
+
+// Put gives back b, a block Get returned, for Get to reuse.
+func (c *Carver) Put(b []byte) { c.free = append(c.free, b) }
+
+// Carved is the bytes of all the regions c has cut blocks from: the
+// memory it holds.
+func (c *Carver) Carved() int { return c.carved }
