@@ -131,7 +131,9 @@ func (s *Source) Run(ctx context.Context, q *event.Queue) error {
 		case err != nil:
 			return err
 		}
-		q.Put(ev)
+		if !q.Put(ev) {
+			ev.Release() // dropped: its chunk goes back, not to the collector
+		}
 		s.read.Add(1)
 	}
 }

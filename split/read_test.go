@@ -214,3 +214,34 @@ func TestChunksOutliveCollections(t *testing.T) {
 		d.Release()
 	}
 }
+
+// Events the decoder's queue drops (it is full: the observer is behind)
+// give their chunks back, as the events it keeps do once released: a chunk
+// lost to the collector is a new one to fault in.
+func TestSourceDropsGiveChunksBack(t *testing.T) {
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	data := bytes.Repeat([]byte("x"), 4<<10)
+	for range 1000 { // 4 MB: chunks and chunks
+		w.event(&event.Event{Type: event.Data, Conn: 1, Data: data})
+	}
+	w.flush(true)
+	_, ring := testRing(t)
+	out := chunksOut.Load()
+	s := &Source{ring: ring, r: newReader(bytes.NewReader(buf.Bytes())), ended: make(chan struct{})}
+	q := event.NewQueue(64<<10, false) // room for 16 of the 1000
+	if err := s.Run(t.Context(), q); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	kept, _ := q.Take(nil)
+	if dropped, _ := q.Dropped(); len(kept) == 0 || dropped == 0 {
+		t.Fatalf("the queue kept %d events and dropped %d: want both", len(kept), dropped)
+	}
+	for i := range kept {
+		kept[i].Release()
+	}
+	if n := chunksOut.Load() - out; n != 0 {
+		t.Errorf("%d chunks not given back", n)
+	}
+}
