@@ -18,8 +18,9 @@ import (
 // process or, through package split, in the relay's: see monotonic), and
 // only past data events of another direction or connection: the bytes of
 // one direction stay in the order they were read whatever the clock says,
-// and no data moves past an Open, a Close or any other event. The events are nearly in order, so this is an insertion
-// sort: a comparison an event, and a move for each one out of place.
+// and no data moves past an Open, a Close or any other event. The events
+// are nearly in order, so this is an insertion sort: a comparison an
+// event, and a move for each one out of place.
 //
 // It returns how many events were passed in all, which is at most
 // readOrderBudget an event: far from read order (a session file whose

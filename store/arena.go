@@ -104,7 +104,7 @@ func (a *arena) newChunk(n int) []byte {
 	case a.spare != nil:
 		c, a.spare = a.spare, nil
 	default:
-		c, _ = a.carve.Get() // the arena reads only what it wrote
+		c = a.carve.Get() // maybe used: the arena reads only what it wrote
 		a.alloc += int64(a.size)
 	}
 	p, _ := a.chunks.push()

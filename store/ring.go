@@ -38,7 +38,7 @@ type ring[T any] struct {
 	blocks      []*[ringBlock]T // block b at blocks[b&(len-1)], for b in [bfirst, bnext)
 	bfirst      uint64
 	bnext       uint64
-	spares      []*[ringBlock]T // blocks freed, for reuse
+	spares      []*[ringBlock]T // blocks freed, for reuse (a flat ring's go to carve)
 	tail        *[ringBlock]T   // block bnext-1, the one push fills
 	head        *[ringBlock]T   // block bfirst, the oldest value's (nil when not live)
 	first, next uint64
@@ -49,22 +49,20 @@ func newRing[T any]() ring[T] { return ring[T]{first: 1, next: 1} }
 
 // newFlatRing is newRing for values with no pointers (the records), whose
 // blocks are cut from regions advised for huge pages (package hugemem): a
-// store filling up is most of what a busy sockscope faults in.
+// store filling up is most of what a busy sockscope faults in. A block
+// freed goes back to its carver, which is the ring's spares. Its values
+// are dropped, not popped, and push's callers write them whole: a block
+// reused may hold old values (see drop).
 func newFlatRing[T any]() ring[T] {
 	r := newRing[T]()
 	r.carve = &hugemem.Carver{Size: int(unsafe.Sizeof([ringBlock]T{}))}
 	return r
 }
 
-// newBlock returns a zeroed block of a ring of values of a type with no
-// pointers, from c (its Size that of the block).
+// newBlock returns a block of a flat ring, from c (its Size that of the
+// block): new and zeroed, or one given back as it was left.
 func newBlock[T any](c *hugemem.Carver) *[ringBlock]T {
-	b, zeroed := c.Get()
-	blk := (*[ringBlock]T)(unsafe.Pointer(unsafe.SliceData(b)))
-	if !zeroed {
-		clear(blk[:])
-	}
-	return blk
+	return (*[ringBlock]T)(unsafe.Pointer(unsafe.SliceData(c.Get())))
 }
 
 // putBlock gives blk, from newBlock, back to c.
@@ -128,11 +126,11 @@ func (r *ring[T]) addBlock() {
 		r.blocks = nb
 	}
 	var blk *[ringBlock]T
-	if n := len(r.spares); n > 0 {
+	if r.carve != nil {
+		blk = newBlock[T](r.carve)
+	} else if n := len(r.spares); n > 0 {
 		blk, r.spares[n-1] = r.spares[n-1], nil
 		r.spares = r.spares[:n-1]
-	} else if r.carve != nil {
-		blk = newBlock[T](r.carve)
 	} else {
 		blk = new([ringBlock]T)
 	}
@@ -158,10 +156,10 @@ func (r *ring[T]) pop() {
 // nextBlock frees block bfirst, whose every value was popped or dropped.
 func (r *ring[T]) nextBlock() {
 	i := r.bfirst & uint64(len(r.blocks)-1)
-	if n := len(r.spares); n < minSpares || n < int(r.bnext-r.bfirst)/32 {
-		r.spares = append(r.spares, r.blocks[i]) // popped: zero; dropped: see drop
-	} else if r.carve != nil {
+	if r.carve != nil {
 		putBlock(r.carve, r.blocks[i])
+	} else if n := len(r.spares); n < minSpares || n < int(r.bnext-r.bfirst)/32 {
+		r.spares = append(r.spares, r.blocks[i]) // popped: zero; dropped: see drop
 	}
 	r.blocks[i] = nil
 	r.bfirst++
@@ -173,8 +171,8 @@ func (r *ring[T]) nextBlock() {
 
 // drop is pop without zeroing the slot, for values with no pointers whose
 // slots push's callers overwrite whole: the slot stays as it was until the
-// block is reused. (The spare blocks, and the tail once every value was
-// dropped, may then hold old values.)
+// block is reused. (The spare blocks, a flat ring's carver's, and the tail
+// once every value was dropped, may then hold old values.)
 func (r *ring[T]) drop() {
 	r.first++
 	if r.first>>ringBlockBits > r.bfirst {
@@ -188,9 +186,6 @@ func (r *ring[T]) reset() {
 	if r.carve != nil {
 		for b := r.bfirst; b < r.bnext; b++ {
 			putBlock(r.carve, r.blocks[b&uint64(len(r.blocks)-1)])
-		}
-		for _, blk := range r.spares {
-			putBlock(r.carve, blk)
 		}
 	}
 	r.blocks, r.spares, r.tail, r.head = nil, nil, nil, nil

@@ -76,21 +76,19 @@ func parseStatFaults(stat string) (int64, error) {
 }
 
 // procFaults is the minor page faults process pid has made so far.
-func procFaults(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatFaults(string(b))
-}
+func procFaults(pid int) (int64, error) { return fromStat(pid, parseStatFaults) }
 
 // procCPU is the CPU time process pid has used so far.
-func procCPU(pid int) (time.Duration, error) {
+func procCPU(pid int) (time.Duration, error) { return fromStat(pid, parseStatCPU) }
+
+// fromStat is parse of process pid's /proc/PID/stat line.
+func fromStat[T any](pid int, parse func(string) (T, error)) (T, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		var zero T
+		return zero, err
 	}
-	return parseStatCPU(string(b))
+	return parse(string(b))
 }
 
 // treeCPU is the CPU time process pid and its live descendants have used

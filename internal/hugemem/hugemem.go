@@ -52,22 +52,23 @@ type Carver struct {
 	carved int      // bytes of all the regions cut
 }
 
-// Get returns a block: one given back, as it was left (zeroed is false),
-// or a new, zeroed one.
-func (c *Carver) Get() (b []byte, zeroed bool) {
+// Get returns a block: one given back, as it was left, or a new, zeroed
+// one.
+func (c *Carver) Get() []byte {
 	if n := len(c.free); n > 0 {
-		b, c.free[n-1] = c.free[n-1], nil
+		b := c.free[n-1]
+		c.free[n-1] = nil
 		c.free = c.free[:n-1]
-		return b, false
+		return b
 	}
 	if len(c.rest) < c.Size {
 		c.region = max(min(2*c.region, max(RegionSize/c.Size, 1)*c.Size), c.Size)
 		c.rest = region(c.region)
 		c.carved += c.region
 	}
-	b = c.rest[:c.Size:c.Size]
+	b := c.rest[:c.Size:c.Size]
 	c.rest = c.rest[c.Size:]
-	return b, true
+	return b
 }
 
 // Put gives back b, a block Get returned, for Get to reuse.
