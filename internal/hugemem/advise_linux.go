@@ -6,10 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hugePage is the size of an x86-64 or arm64 transparent huge page (2 MiB):
-// madvise applies to the whole pages inside a region.
-const hugePage = 2 << 20
-
 // advise asks the kernel to back the huge pages that fit in b with
 // huge pages when they are first touched. Failing is harmless: small pages.
 func advise(b []byte) {

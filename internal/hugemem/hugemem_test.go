@@ -63,3 +63,17 @@ func overlap(a, b []byte) bool {
 	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }
+
+// A region of two huge pages or more starts on a huge page, so that all of
+// it can be huge pages; a smaller one is as asked.
+func TestRegionsStartOnHugePages(t *testing.T) {
+	for _, n := range []int{64 << 10, 2*hugePage - goPage, 2 * hugePage, RegionSize, RegionSize + goPage} {
+		b := region(n)
+		if len(b) != n || cap(b) != n {
+			t.Fatalf("region(%d): len %d, cap %d", n, len(b), cap(b))
+		}
+		if p := uintptr(unsafe.Pointer(unsafe.SliceData(b))); n >= 2*hugePage && p%hugePage != 0 {
+			t.Errorf("region(%d) starts at %#x, %d bytes past a huge page", n, p, p%hugePage)
+		}
+	}
+}
