@@ -70,6 +70,16 @@ func (t *idTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
 	return out
 }
 
+// drain appends every entry to out, in no order, and empties the table.
+func (t *idTable) drain(out []Pending) []Pending {
+	out = t.ints.drain(out)
+	for _, e := range t.strs {
+		out = append(out, e)
+	}
+	clear(t.strs)
+	return out
+}
+
 // idKey is a key of an idTable: an integer id's, or another's. It is
 // small, so that passing one around costs nothing: another id's pairKey
 // lives in the Pairer.

@@ -102,3 +102,34 @@ func TestIntTableStrided(t *testing.T) {
 		}
 	}
 }
+
+// A table drained at its connection's end leaves its slots to the next
+// table that grows to its size: the same memory, and empty.
+func TestDrainedSlotsAreReused(t *testing.T) {
+	var a intTable
+	for k := range uint64(1000) {
+		s, _ := a.slot(k)
+		s.val = Pending{Token: k}
+	}
+	size, first := len(a.slots), &a.slots[0]
+	if got := a.drain(nil); len(got) != 1000 || a.n != 0 || a.slots != nil {
+		t.Fatalf("drained %d entries, leaving %d in %d slots", len(got), a.n, len(a.slots))
+	}
+	var b intTable
+	for k := range uint64(1000) {
+		if _, had := b.slot(5000 + k); had {
+			t.Fatalf("key %d found in a new table", 5000+k)
+		}
+	}
+	if len(b.slots) != size || &b.slots[0] != first {
+		t.Errorf("the new table has %d new slots, not the %d drained", len(b.slots), size)
+	}
+	for k := range uint64(1000) {
+		if _, ok := b.find(k); ok {
+			t.Fatalf("key %d of the drained table is in the new one", k)
+		}
+		if _, ok := b.find(5000 + k); !ok {
+			t.Fatalf("key %d lost", 5000+k)
+		}
+	}
+}

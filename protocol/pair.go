@@ -233,10 +233,9 @@ func (p *Pairer) resetFIFOs() {
 // (in read order) and the early responses that never found their request
 // (in read order).
 func (p *Pairer) Close() (noReply, orphans []Pending) {
-	all := func(Pending) bool { return true }
-	noReply = p.pending.removeIf(nil, all)
+	noReply = p.pending.drain(make([]Pending, 0, p.pending.len()))
 	sortByRead(noReply)
-	orphans = p.early.removeIf(nil, all)
+	orphans = p.early.drain(make([]Pending, 0, p.early.len()))
 	sortByRead(orphans)
 	p.resetFIFOs()
 	return noReply, orphans
