@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"sockscope/event"
-	"sockscope/internal/hugemem"
 	"sockscope/protocol"
 )
 
@@ -263,30 +262,27 @@ func unexpected(err error) error {
 // cut from one, a larger one has memory of its own.
 const chunkSize = 512 << 10
 
-// A chunk is memory events' bytes are cut from; it goes back to idle when
-// the reader and every event cut from it let it go.
+// A chunk is memory events' bytes are cut from; it goes back to
+// idleChunks when the reader and every event cut from it let it go.
 type chunk struct {
 	b    []byte
 	refs atomic.Int32
 }
 
 // idle holds chunks let go, for reuse, the last let go first (its memory
-// the likeliest in the cache), and cuts new ones from huge pages (mem).
-// It keeps every chunk: as many as the decoder's process had out at once
-// (the reader's, the queue's and those of the batches being parsed and
-// committed: 15 in a pipelined 64 B run, bounded by the queue's bytes).
-// A chunk given to the collector would come back as 512 KiB of fresh
-// memory, 128 page faults (about 1.7 ms on this project's VM), which is
-// also why idle is not a sync.Pool: the collector empties those, and runs
-// often in the decoder's process (its heap is kept near the store's
-// bound).
+// the likeliest in the cache): a few, which is what the decoder's process
+// has in flight (the reader's, and those of the batches being parsed and
+// committed). Not a sync.Pool: a pool is emptied by the garbage collector,
+// which runs often in the decoder's process (its heap is kept near the
+// store's bound), and a chunk allocated again is 512 KiB of fresh memory,
+// 128 page faults (about 1.7 ms on this project's VM).
 var idle struct {
 	sync.Mutex
 	chunks []*chunk
-	mem    hugemem.Carver
 }
 
-func init() { idle.mem = hugemem.Carver{Size: chunkSize, MinRegion: 4 << 20} }
+// maxIdle is how many chunks idle keeps.
+const maxIdle = 8
 
 // chunksOut counts the chunks taken and not yet given back.
 var chunksOut atomic.Int64
@@ -298,10 +294,11 @@ func getChunk() *chunk {
 		c = idle.chunks[n-1]
 		idle.chunks[n-1] = nil
 		idle.chunks = idle.chunks[:n-1]
-	} else {
-		c = &chunk{b: idle.mem.Get()}
 	}
 	idle.Unlock()
+	if c == nil {
+		c = &chunk{b: make([]byte, chunkSize)}
+	}
 	c.refs.Store(1)
 	chunksOut.Add(1)
 	return c
@@ -312,7 +309,9 @@ func (c *chunk) Release() {
 	if c.refs.Add(-1) == 0 {
 		chunksOut.Add(-1)
 		idle.Lock()
-		idle.chunks = append(idle.chunks, c)
+		if len(idle.chunks) < maxIdle {
+			idle.chunks = append(idle.chunks, c)
+		} // else more were out at once than are kept: the collector takes it
 		idle.Unlock()
 	}
 }

@@ -66,14 +66,11 @@ func region(n int) []byte {
 // holds the most its user held at once, plus the rest of its last region,
 // until it is itself collected. It is not safe for concurrent use.
 type Carver struct {
-	Size int
-	// MinRegion, if set, is the least size of a region (in whole blocks):
-	// 4 MiB or more makes every region huge pages, from the first.
-	MinRegion int
-	region    int      // the last region's size
-	rest      []byte   // the last region's part not yet cut
-	free      [][]byte // blocks given back, the last first
-	carved    int      // bytes of all the regions cut
+	Size   int
+	region int      // the last region's size
+	rest   []byte   // the last region's part not yet cut
+	free   [][]byte // blocks given back, the last first
+	carved int      // bytes of all the regions cut
 }
 
 // Get returns a block: one given back, as it was left, or a new, zeroed
@@ -86,7 +83,7 @@ func (c *Carver) Get() []byte {
 		return b
 	}
 	if len(c.rest) < c.Size {
-		c.region = max(min(2*c.region, max(RegionSize/c.Size, 1)*c.Size), c.Size, c.MinRegion/c.Size*c.Size)
+		c.region = max(min(2*c.region, max(RegionSize/c.Size, 1)*c.Size), c.Size)
 		c.rest = region(c.region)
 		c.carved += c.region
 	}

@@ -77,16 +77,3 @@ func TestRegionsStartOnHugePages(t *testing.T) {
 		}
 	}
 }
-
-// A carver with a MinRegion of two huge pages cuts its first block from a
-// region that size, on a huge page.
-func TestCarverMinRegion(t *testing.T) {
-	c := &Carver{Size: 512 << 10, MinRegion: 2 * hugePage}
-	b := c.Get()
-	if c.region != 2*hugePage {
-		t.Errorf("the first region is %d bytes, want %d", c.region, 2*hugePage)
-	}
-	if p := uintptr(unsafe.Pointer(unsafe.SliceData(b))); p%hugePage != 0 {
-		t.Errorf("the first block starts %d bytes past a huge page", p%hugePage)
-	}
-}
