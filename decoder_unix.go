@@ -106,21 +106,11 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		Rotation: setup.Rotation, Header: setup.Header,
 		Lossless: true, // the relay's process drops what does not fit; the ring waits
 		Dropped:  src.Dropped,
-		// The heap's bound: the store's cap, what the store holds past it
-		// (its records, its regions' alignment), the queue and the read
-		// chunks, and room to collect in. A 16 KiB load's live heap alone
-		// is about the cap + 26 MiB, so with 24 MiB of headroom (and with
-		// 56) the collector ran 270-310 times a sockbench 16k run, half the
-		// decoder's CPU; with 88, 12 times. Past a 64 MiB cap the headroom
-		// grows by a third of the cap beyond it (88 MiB at the default);
-		// up to it, 24 MiB, which issue 16's memory target leaves room for
-		// (the two processes within the cap + 64 MiB: with 40 MiB, 124-132
-		// MiB at the end of -mem under a 64 MiB cap). Below the bound, the
-		// heap grows a tenth past what is live before a collection, not
-		// the default double, which a bound this far from the heap would
-		// let it reach.
-		HeapHeadroom: 24<<20 + max(setup.MaxBytes-64<<20, 0)/3,
-		GCPercent:    10,
+		// Less than in the relay's process, whose memory counts with this
+		// one's (issue 16's target: both within the store's cap + 64 MiB;
+		// with 32 MiB they ended 318-323 MiB over a 256 MiB cap, with 24,
+		// 310-312, at the same rate).
+		HeapHeadroom: 24 << 20,
 	}
 	if setup.Dump {
 		cfg.Dump = os.Stdout

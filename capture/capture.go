@@ -68,10 +68,6 @@ type Config struct {
 	// the garbage collector works harder (debug.SetMemoryLimit). If zero,
 	// 48 MiB.
 	HeapHeadroom int64
-	// GCPercent, if nonzero, is the collector's target percentage
-	// (debug.SetGCPercent): how far past the live heap the heap grows
-	// before a collection, below the memory limit HeapHeadroom sets.
-	GCPercent int
 	// QueueBytes bounds the events' bytes the sources have queued for the
 	// observer. If zero, event.DefaultQueueBytes.
 	QueueBytes int64
@@ -180,31 +176,20 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// limitMemory sets the collector's bounds for what this process holds.
-func (e *Engine) limitMemory() {
-	if e.cfg.Decoder != nil {
-		// What this process holds is the queue and what the Decoder has
-		// taken from it: let the GC keep the heap near that.
-		debug.SetMemoryLimit(2*e.q.Max() + 16<<20)
-		return
-	}
-	// The store is the one big consumer of memory: let the GC work harder
-	// rather than let the heap grow far past its bound.
-	debug.SetMemoryLimit(e.cfg.MaxBytes + cmp.Or(e.cfg.HeapHeadroom, 48<<20))
-	if e.cfg.GCPercent != 0 {
-		debug.SetGCPercent(e.cfg.GCPercent)
-	}
-}
-
 // Start runs the observer and each source on goroutines of their own. The
 // sources end when ctx is done, or by themselves (a session file read to
 // its end).
 func (e *Engine) Start(ctx context.Context, sources ...Source) {
-	e.limitMemory()
 	go func() {
 		if e.cfg.Decoder != nil {
+			// What this process holds is the queue and what the Decoder
+			// has taken from it: let the GC keep the heap near that.
+			debug.SetMemoryLimit(2*e.q.Max() + 16<<20)
 			e.cfg.Decoder.Run(e.q)
 		} else {
+			// The store is the one big consumer of memory: let the GC work
+			// harder rather than let the heap grow far past its bound.
+			debug.SetMemoryLimit(e.cfg.MaxBytes + cmp.Or(e.cfg.HeapHeadroom, 48<<20))
 			e.obs.Run(e.q)
 		}
 		close(e.obsDone)
