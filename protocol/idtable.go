@@ -46,11 +46,7 @@ func (t *idTable) len() int { return t.ints.n + len(t.strs) }
 
 // values appends every entry to out, in no order.
 func (t *idTable) values(out []Pending) []Pending {
-	for i := range t.ints.slots {
-		if s := &t.ints.slots[i]; s.used {
-			out = append(out, s.val)
-		}
-	}
+	out = t.ints.values(out)
 	for _, e := range t.strs {
 		out = append(out, e)
 	}
@@ -72,10 +68,8 @@ func (t *idTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
 
 // drain appends every entry to out, in no order, and empties the table.
 func (t *idTable) drain(out []Pending) []Pending {
-	out = t.ints.drain(out)
-	for _, e := range t.strs {
-		out = append(out, e)
-	}
+	out = t.values(out)
+	t.ints.release()
 	clear(t.strs)
 	return out
 }

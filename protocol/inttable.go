@@ -183,20 +183,23 @@ func (t *intTable) resize(size int) {
 	spares.put(old)
 }
 
-// drain appends every entry to out and empties the table, its slots going
-// to spares.
-func (t *intTable) drain(out []Pending) []Pending {
+// values appends every entry to out, in no order.
+func (t *intTable) values(out []Pending) []Pending {
 	for i := range t.slots {
 		if s := &t.slots[i]; s.used {
 			out = append(out, s.val)
 		}
 	}
-	spares.put(t.slots)
-	*t = intTable{}
 	return out
 }
 
-// spares keeps slot arrays that tables left (growing, or drained at their
+// release empties the table, its slots going to spares.
+func (t *intTable) release() {
+	spares.put(t.slots)
+	*t = intTable{}
+}
+
+// spares keeps slot arrays that tables left (growing, or released at their
 // connection's end), one of each size, for the tables that grow next: a
 // pipelining connection's table grows to a hundred thousand slots or more
 // (4 MiB), which, new, is fresh memory to fault in page by page (about 14

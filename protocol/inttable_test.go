@@ -112,7 +112,9 @@ func TestDrainedSlotsAreReused(t *testing.T) {
 		s.val = Pending{Token: k}
 	}
 	size, first := len(a.slots), &a.slots[0]
-	if got := a.drain(nil); len(got) != 1000 || a.n != 0 || a.slots != nil {
+	got := a.values(nil)
+	a.release()
+	if len(got) != 1000 || a.n != 0 || a.slots != nil {
 		t.Fatalf("drained %d entries, leaving %d in %d slots", len(got), a.n, len(a.slots))
 	}
 	var b intTable
