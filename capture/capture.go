@@ -21,12 +21,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"sockscope/event"
 	"sockscope/index"
+	"sockscope/internal/hugemem"
 	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/proxy"
@@ -65,7 +65,7 @@ type Config struct {
 	// Intercept holds frames for the user and runs rules on them.
 	Intercept Intercept
 	// HeapHeadroom is how far past MaxBytes the Go heap may grow before
-	// the garbage collector works harder (debug.SetMemoryLimit). If zero,
+	// the garbage collector works harder (hugemem.LimitMemory). If zero,
 	// 48 MiB.
 	HeapHeadroom int64
 	// QueueBytes bounds the events' bytes the sources have queued for the
@@ -184,12 +184,12 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 		if e.cfg.Decoder != nil {
 			// What this process holds is the queue and what the Decoder
 			// has taken from it: let the GC keep the heap near that.
-			debug.SetMemoryLimit(2*e.q.Max() + 16<<20)
+			hugemem.LimitMemory(2*e.q.Max() + 16<<20)
 			e.cfg.Decoder.Run(e.q)
 		} else {
 			// The store is the one big consumer of memory: let the GC work
 			// harder rather than let the heap grow far past its bound.
-			debug.SetMemoryLimit(e.cfg.MaxBytes + cmp.Or(e.cfg.HeapHeadroom, 48<<20))
+			hugemem.LimitMemory(e.cfg.MaxBytes + cmp.Or(e.cfg.HeapHeadroom, 48<<20))
 			e.obs.Run(e.q)
 		}
 		close(e.obsDone)

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"sockscope/index"
+	"sockscope/internal/hugemem"
 	"sockscope/store"
 )
 
@@ -30,6 +31,6 @@ func LimitMemory() bool {
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		return false
 	}
-	debug.SetMemoryLimit(MemoryLimit)
+	hugemem.LimitMemory(MemoryLimit) // plus the store's regions' slack
 	return true
 }

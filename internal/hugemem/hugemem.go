@@ -15,7 +15,12 @@
 // filling up, its one big growth, mostly gets.
 package hugemem
 
-import "unsafe"
+import (
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"unsafe"
+)
 
 // hugePage is the size of an x86-64 or arm64 transparent huge page (2 MiB):
 // madvise applies to the whole pages inside a region. goPage is the Go
@@ -44,12 +49,46 @@ func region(n int) []byte {
 		advise(b)
 		return b
 	}
-	b := make([]byte, n+hugePage-goPage)
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	all := make([]byte, n+hugePage-goPage)
+	addSlack(hugePage - goPage)
+	runtime.AddCleanup(unsafe.SliceData(all), addSlack, -(hugePage - goPage))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(all)))
 	off := int((p+hugePage-1)&^(hugePage-1) - p)
-	b = b[off : off+n : off+n]
+	b := all[off : off+n : off+n]
 	advise(b)
 	return b
+}
+
+// limit is the soft memory limit LimitMemory keeps, and the slack of the
+// live regions: the part of their allocations outside them. The collector
+// counts the slack as heap, but nothing writes to it and the kernel backs
+// none of it, so a limit that counted it would be one that much tighter
+// on what is resident: with a 256 MiB store, 16 regions, 32 MiB, enough
+// to keep the decoder's heap at its limit and the collector running back
+// to back.
+var limit struct {
+	sync.Mutex
+	bound int64 // LimitMemory's n; 0 until it is called
+	slack int64
+}
+
+// LimitMemory sets the Go runtime's soft memory limit (debug.SetMemoryLimit)
+// to n plus the slack of the live regions, and keeps it there as regions
+// are made and collected: n bounds the heap that can be resident.
+func LimitMemory(n int64) {
+	limit.Lock()
+	defer limit.Unlock()
+	limit.bound = n
+	debug.SetMemoryLimit(limit.bound + limit.slack)
+}
+
+func addSlack(n int) {
+	limit.Lock()
+	defer limit.Unlock()
+	limit.slack += int64(n)
+	if limit.bound > 0 {
+		debug.SetMemoryLimit(limit.bound + limit.slack)
+	}
 }
 
 // A Carver cuts blocks of Size bytes from regions, several to a region: a

@@ -1,6 +1,8 @@
 package hugemem
 
 import (
+	"runtime"
+	"runtime/debug"
 	"testing"
 	"unsafe"
 )
@@ -75,5 +77,43 @@ func TestRegionsStartOnHugePages(t *testing.T) {
 		if p := uintptr(unsafe.Pointer(unsafe.SliceData(b))); n >= 2*hugePage && p%hugePage != 0 {
 			t.Errorf("region(%d) starts at %#x, %d bytes past a huge page", n, p, p%hugePage)
 		}
+	}
+}
+
+// LimitMemory's limit leaves out the slack of the regions cut at a huge
+// page, and takes it back when they are collected.
+func TestLimitMemoryLeavesOutSlack(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer func() { limit.Lock(); limit.bound = 0; limit.Unlock() }()
+	waitSlack(t, 0) // the other tests' regions
+	const bound, each = 1 << 40, hugePage - goPage
+	LimitMemory(bound)
+	r := [][]byte{region(RegionSize), region(2 * hugePage), region(hugePage)}
+	if got := debug.SetMemoryLimit(-1); got != bound+2*each {
+		t.Errorf("limit %d with two regions cut at a huge page, want %d + 2×%d", got, int64(bound), each)
+	}
+	runtime.KeepAlive(r)
+	r = nil
+	waitSlack(t, 0)
+	if got := debug.SetMemoryLimit(-1); got != bound {
+		t.Errorf("limit %d once the regions are collected, want %d", got, int64(bound))
+	}
+}
+
+// waitSlack collects until the live regions' slack is want.
+func waitSlack(t *testing.T, want int64) {
+	t.Helper()
+	for i := 0; ; i++ {
+		runtime.GC()
+		limit.Lock()
+		got := limit.slack
+		limit.Unlock()
+		if got == want {
+			return
+		}
+		if i == 1000 {
+			t.Fatalf("slack %d after %d collections, want %d", got, i, want)
+		}
+		runtime.Gosched() // the cleanups' goroutine
 	}
 }
