@@ -27,6 +27,7 @@ func TestSlabClasses(t *testing.T) {
 func emptySpares() {
 	spares.Lock()
 	spares.slabs, spares.bytes = [slabClasses][]*slab{}, 0
+	spares.clock, spares.asked = 0, [slabClasses]uint64{}
 	spares.Unlock()
 }
 
@@ -69,5 +70,41 @@ func TestSparesBounded(t *testing.T) {
 	if bytes > maxSpare || kept != maxSpare/maxSlab {
 		t.Errorf("after releasing %d slabs of %d bytes: %d kept, %d bytes; want %d kept, at most %d bytes",
 			len(out), maxSlab, kept, bytes, maxSpare/maxSlab, maxSpare)
+	}
+}
+
+// The sizes pipes no longer ask for leave the room to the one they do: a
+// pipe's slabs double up to maxSlab, and it releases the smaller ones on
+// its way.
+func TestSparesKeepTheSizeInUse(t *testing.T) {
+	emptySpares()
+	small := make([]*slab, maxSpare/(maxSlab/4)+1)
+	for i := range small {
+		small[i] = getSlab(maxSlab / 4)
+	}
+	late := small[len(small)-1] // released after the big ones
+	for _, s := range small[:len(small)-1] {
+		s.release()
+	}
+	big := make([]*slab, maxSpare/maxSlab)
+	for i := range big {
+		big[i] = getSlab(maxSlab)
+	}
+	for _, s := range big {
+		s.release()
+	}
+	spares.Lock()
+	kept, bytes := len(spares.slabs[slabClass(maxSlab)]), spares.bytes
+	spares.Unlock()
+	if kept != len(big) || bytes != maxSpare {
+		t.Errorf("kept %d of %d slabs of the size in use, %d bytes in all; want all, %d bytes", kept, len(big), bytes, maxSpare)
+	}
+	// The size in use keeps its room from one no longer asked for.
+	late.release()
+	spares.Lock()
+	kept = len(spares.slabs[slabClass(maxSlab/4)])
+	spares.Unlock()
+	if kept != 0 {
+		t.Errorf("a slab of a size asked for before the one in use took its room")
 	}
 }
