@@ -90,6 +90,9 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 	fmt.Printf("  %d replies in %.1f s (%s req/s)\n", received.Load(), el.Seconds(), si(float64(received.Load())/el.Seconds()))
 	fmt.Printf("  peak RSS (VmHWM) %s = %.2f× the store cap; RSS at end (VmRSS) %s\n",
 		mib(end.HWM), float64(end.HWM)/float64(limit), mib(end.RSS))
+	if end.PSS > 0 {
+		fmt.Printf("  at end, the pages sockscope's processes share counted once (Pss): %s\n", mib(end.PSS))
+	}
 	return nil
 }
 

@@ -204,9 +204,15 @@ func (r *relay) cpu() time.Duration {
 	return r.cmd.ProcessState.UserTime() + r.cmd.ProcessState.SystemTime()
 }
 
-// memStatus is a process's memory use from /proc/PID/status.
+// memStatus is a process's memory use from /proc/PID/status and
+// smaps_rollup.
 type memStatus struct {
 	HWM, RSS int64 // bytes: peak and current resident set
+	// PSS is the resident set with each page shared by several processes
+	// counted in shares (Pss): summed over sockscope's two processes, the
+	// binary's pages they both map count once. 0 where the kernel does
+	// not say.
+	PSS int64
 }
 
 // treeMem is the memory of process pid and its live descendants, summed
@@ -219,42 +225,46 @@ func treeMem(pid int) (memStatus, error) {
 	}
 	for _, c := range children(pid) {
 		if cm, err := treeMem(c); err == nil {
-			m.HWM, m.RSS = m.HWM+cm.HWM, m.RSS+cm.RSS
+			m.HWM, m.RSS, m.PSS = m.HWM+cm.HWM, m.RSS+cm.RSS, m.PSS+cm.PSS
 		}
 	}
 	return m, nil
 }
 
-// readMem reads VmHWM and VmRSS of pid.
+// readMem reads VmHWM and VmRSS of pid, and its Pss if the kernel has
+// smaps_rollup (Linux 4.14).
 func readMem(pid int) (memStatus, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	var m memStatus
+	err := readKB(fmt.Sprintf("/proc/%d/status", pid), map[string]*int64{"VmHWM": &m.HWM, "VmRSS": &m.RSS})
 	if err != nil {
 		return memStatus{}, err
 	}
+	readKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid), map[string]*int64{"Pss": &m.PSS})
+	return m, nil
+}
+
+// readKB reads into fields, in bytes, the "Key: N kB" lines of file whose
+// key is one of theirs.
+func readKB(file string, fields map[string]*int64) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
-	var m memStatus
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		var dst *int64
-		switch k {
-		case "VmHWM":
-			dst = &m.HWM
-		case "VmRSS":
-			dst = &m.RSS
-		default:
+		dst := fields[k]
+		if !ok || dst == nil {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
-			return memStatus{}, fmt.Errorf("%s: %v", k, err)
+			return fmt.Errorf("%s: %v", k, err)
 		}
 		*dst = kb << 10
 	}
-	return m, sc.Err()
+	return sc.Err()
 }
 
 // buildSockscope builds the sockscope binary of the module in the current

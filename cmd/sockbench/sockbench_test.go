@@ -205,6 +205,9 @@ func TestReadMem(t *testing.T) {
 	if m.RSS <= 0 || m.HWM < m.RSS {
 		t.Errorf("readMem = %+v", m)
 	}
+	if _, err := os.Stat("/proc/self/smaps_rollup"); err == nil && (m.PSS <= 0 || m.PSS > m.RSS+m.RSS/10) {
+		t.Errorf("readMem's Pss %d, RSS %d", m.PSS, m.RSS)
+	}
 }
 
 func TestMedian(t *testing.T) {
