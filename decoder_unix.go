@@ -11,6 +11,7 @@ import (
 	"sockscope/capture"
 	"sockscope/event"
 	"sockscope/feed"
+	"sockscope/internal/cpuload"
 	"sockscope/protocol"
 	"sockscope/session"
 	"sockscope/split"
@@ -106,6 +107,7 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		Rotation: setup.Rotation, Header: setup.Header,
 		Lossless: true, // the relay's process drops what does not fit; the ring waits
 		Dropped:  src.Dropped,
+		Busy:     cpuload.New().Busy,
 		// Less than in the relay's process, whose memory counts with this
 		// one's (issue 16's target: both within the store's cap + 64 MiB;
 		// with 32 MiB they ended 318-323 MiB over a 256 MiB cap, with 24,

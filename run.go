@@ -14,6 +14,7 @@ import (
 
 	"sockscope/capture"
 	"sockscope/feed"
+	"sockscope/internal/cpuload"
 	"sockscope/protocol"
 	"sockscope/proxy"
 	"sockscope/session"
@@ -33,7 +34,7 @@ func engineConfig(o options) (capture.Config, error) {
 	cfg := capture.Config{
 		Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
 		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
-		Record: o.record,
+		Record: o.record, Busy: cpuload.New().Busy,
 	}
 	if cfg.Rotation, err = o.rotation(); err != nil {
 		return cfg, err

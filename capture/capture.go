@@ -80,6 +80,10 @@ type Config struct {
 	// the queue (an attached feed that skipped ahead): they count with the
 	// queue's own drops.
 	Dropped func() (events, bytes uint64)
+	// Busy, if set, reports whether the machine has no CPU to spare: the
+	// observer yields the CPU while it has none and events are dropped
+	// (observe.Config.Busy).
+	Busy func() bool
 }
 
 // A Source produces events on q until ctx is done or it has no more, then
@@ -166,7 +170,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.dropped, ProcessName: proxy.ProcessName,
+		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, ProcessName: proxy.ProcessName,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)

@@ -52,6 +52,12 @@ type Config struct {
 	ProcessName func(pid int) string
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
+	// Busy, if set, reports whether the machine has no CPU to spare
+	// (cpuload.Meter.Busy). While it has none and Dropped's count grows, Run
+	// rests after each batch yieldRatio times as long as it took: the
+	// decoder gives the CPU it would spend to the programs it watches,
+	// and drops more.
+	Busy func() bool
 }
 
 // Counts are an Observer's running totals, for the summary line.
@@ -107,6 +113,7 @@ type Observer struct {
 	mark    mark             // the marks of the chunk being framed
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*event.Event)
+	rest      func(time.Duration) // Run's rest when it yields: time.Sleep
 
 	// The commit stage's.
 	conns    map[uint64]*conn
@@ -157,7 +164,7 @@ func New(cfg Config) *Observer {
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = protocol.DefaultMaxFrame
 	}
-	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}}
+	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}, rest: time.Sleep}
 	o.sinks = newSinks(cfg.Sinks, cfg.SinkFailed)
 	return o
 }

@@ -135,3 +135,64 @@ func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
 	q.Close()
 	<-done
 }
+
+// While the relay drops events on a busy machine, the observer rests
+// after each batch three times as long as it took, and at most maxYield;
+// not when nothing was dropped since the last batch, or the CPUs have
+// time to spare.
+func TestYield(t *testing.T) {
+	var dropped uint64
+	busy := false
+	o := New(Config{Store: store.New(store.Config{}),
+		Dropped: func() (uint64, uint64) { return dropped, 0 },
+		Busy:    func() bool { return busy },
+	})
+	const ms = time.Millisecond
+	var seen uint64
+	for i, c := range []struct {
+		drop       uint64
+		busy       bool
+		took, want time.Duration
+	}{
+		{0, true, ms, 0},              // nothing dropped
+		{5, true, ms, 3 * ms},         // dropping, busy
+		{0, true, ms, 0},              // nothing dropped since
+		{1, false, ms, 0},             // dropping, CPU to spare
+		{1, true, 200 * ms, maxYield}, // bounded
+	} {
+		dropped += c.drop
+		busy = c.busy
+		if got := o.yield(c.took, &seen); got != c.want {
+			t.Errorf("%d: rest %v, want %v", i, got, c.want)
+		}
+	}
+	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen); got != 0 {
+		t.Errorf("rest %v with no drop counter", got)
+	}
+}
+
+// Run rests where yield says, after decoding a batch.
+func TestRunYields(t *testing.T) {
+	for _, busy := range []bool{false, true} {
+		var dropped uint64
+		st := store.New(store.Config{})
+		o := New(Config{Store: st,
+			Dropped: func() (uint64, uint64) { dropped++; return dropped, 0 },
+			Busy:    func() bool { return busy },
+		})
+		var rests []time.Duration
+		o.rest = func(d time.Duration) { rests = append(rests, d) }
+		q := event.NewQueue(1<<20, false)
+		t0 := time.Now()
+		q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+		q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: []byte(`{"jsonrpc":"2.0","id":1,"method":"m"}` + "\n")})
+		q.Close()
+		o.Run(q)
+		if st.Totals().Messages != 1 {
+			t.Fatalf("busy=%v: %d messages stored, want the batch decoded", busy, st.Totals().Messages)
+		}
+		if busy && (len(rests) != 1 || rests[0] <= 0) || !busy && len(rests) != 0 {
+			t.Errorf("busy=%v: rests %v", busy, rests)
+		}
+	}
+}
