@@ -34,7 +34,7 @@ func engineConfig(o options) (capture.Config, error) {
 	cfg := capture.Config{
 		Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
 		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
-		Record: o.record, Busy: cpuload.New().Busy,
+		Record: o.record, Busy: cpuload.New().Busy, // the decoder's process makes its own
 	}
 	if cfg.Rotation, err = o.rotation(); err != nil {
 		return cfg, err

@@ -113,7 +113,7 @@ type Observer struct {
 	mark    mark             // the marks of the chunk being framed
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*event.Event)
-	rest      func(time.Duration) // Run's rest when it yields: time.Sleep
+	rest      func(time.Duration, <-chan struct{}) // Run's rest when it yields: sleep
 
 	// The commit stage's.
 	conns    map[uint64]*conn
@@ -164,7 +164,7 @@ func New(cfg Config) *Observer {
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = protocol.DefaultMaxFrame
 	}
-	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}, rest: time.Sleep}
+	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}, rest: sleep}
 	o.sinks = newSinks(cfg.Sinks, cfg.SinkFailed)
 	return o
 }

@@ -47,7 +47,7 @@ func (o *Observer) Run(q *event.Queue) {
 		o.decode(p, evs, relayWaited)
 		clear(evs)
 		if d := o.yield(time.Since(t0), &dropped); d > 0 {
-			o.rest(d)
+			o.rest(d, q.Closed())
 		} else if light {
 			q.Rest() // heavy traffic is decoded at once, while in the cache
 		}
@@ -68,11 +68,21 @@ func (o *Observer) Run(q *event.Queue) {
 // rather than 2-5 % (50-220 reads).
 const yieldRatio = 3
 
-// maxYield bounds one rest: a frame that took long to decode is no reason
-// to stop for longer. After a rest the decoder's process finds its queue
-// full (16 MiB), which under a pipelined 64 B load takes it 100-150 ms to
-// decode on this project's machine.
+// maxYield bounds one rest: a batch that took long to decode (a large
+// frame, or the decoder's process's whole queue, 4 MiB) is no reason to
+// stop for longer.
 const maxYield = 500 * time.Millisecond
+
+// sleep waits for d, or until done is closed (the relay stopped: Run
+// finishes what it has without resting).
+func sleep(d time.Duration, done <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-done:
+	}
+}
 
 // yield returns how long Run rests after a batch that took took to decode:
 // yieldRatio times that while Config.Dropped's count grew since the last

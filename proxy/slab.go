@@ -25,7 +25,7 @@ const slabClasses = 8
 // load (a filling slab per direction and those whose events wait for the
 // observer), so that a steady load allocates none. What is kept stays
 // kept: after a burst, up to maxSpare, and slabs of one size may take the
-// room of another's.
+// room of another's until a size asked for since needs it (makeRoom).
 const maxSpare = 8 << 20
 
 // spares holds released slabs by size class (minSlab << i), the last
@@ -98,9 +98,9 @@ func (s *slab) release() {
 	spares.Unlock()
 }
 
-// makeRoom makes room in the spares for n bytes of class c, if it has to,
-// by leaving the slabs of the classes last asked for before c to the
-// collector, the longest unasked first. A pipe that doubles its slabs
+// makeRoom makes room in the spares for n bytes of class c, if it has to
+// and can, by leaving the slabs of the classes last asked for before c to
+// the collector, the longest unasked first. A pipe that doubles its slabs
 // releases one of each size on its way up, and the sizes it has left
 // would otherwise keep the room from the size it reads into: under a
 // pipelined --lossless load, 8 MiB of 128 to 512 KiB slabs no pipe asked
@@ -108,15 +108,21 @@ func (s *slab) release() {
 // sockbench -mem, each to fault in; TestSparesKeepTheSizeInUse). The
 // caller holds the lock.
 func makeRoom(c, n int) {
+	older := 0 // the bytes of the classes asked for before c
+	for i, asked := range spares.asked {
+		if asked < spares.asked[c] {
+			older += len(spares.slabs[i]) * (minSlab << i)
+		}
+	}
+	if spares.bytes+n <= maxSpare || spares.bytes-older+n > maxSpare {
+		return // room enough, or none to make
+	}
 	for spares.bytes+n > maxSpare {
 		old := -1
 		for i, asked := range spares.asked {
 			if len(spares.slabs[i]) > 0 && asked < spares.asked[c] && (old < 0 || asked < spares.asked[old]) {
 				old = i
 			}
-		}
-		if old < 0 {
-			return
 		}
 		k := len(spares.slabs[old]) - 1
 		spares.slabs[old][k] = nil

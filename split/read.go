@@ -272,10 +272,11 @@ type chunk struct {
 // idle holds chunks let go, for reuse, the last let go first (its memory
 // the likeliest in the cache): what the decoder's process has in flight
 // (the reader's, and those of the events queued, 4 MiB, and of those being
-// parsed and committed, as many again). Not a sync.Pool: a pool is emptied by the garbage collector,
-// which runs often in the decoder's process (its heap is kept near the
-// store's bound), and a chunk allocated again is 512 KiB of fresh memory,
-// 128 page faults (about 1.7 ms on this project's VM).
+// parsed and committed, as many again). Not a sync.Pool: a pool is
+// emptied by the garbage collector, which runs often in the decoder's
+// process (its heap is kept near the store's bound), and a chunk allocated
+// again is 512 KiB of fresh memory, 128 page faults (about 1.7 ms on this
+// project's VM).
 var idle struct {
 	sync.Mutex
 	chunks []*chunk

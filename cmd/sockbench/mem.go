@@ -78,6 +78,7 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 	}
 	el := time.Since(t0)
 	end, memErr := treeMem(pid)
+	pss := treePss(pid)
 	out := strings.TrimSpace(ss.stop())
 	fmt.Println("  sockscope printed:")
 	printIndented(out)
@@ -90,8 +91,8 @@ func runMem(ctx context.Context, o options, dir, svcPath string) error {
 	fmt.Printf("  %d replies in %.1f s (%s req/s)\n", received.Load(), el.Seconds(), si(float64(received.Load())/el.Seconds()))
 	fmt.Printf("  peak RSS (VmHWM) %s = %.2f× the store cap; RSS at end (VmRSS) %s\n",
 		mib(end.HWM), float64(end.HWM)/float64(limit), mib(end.RSS))
-	if end.PSS > 0 {
-		fmt.Printf("  at end, the pages sockscope's processes share counted once (Pss): %s\n", mib(end.PSS))
+	if pss > 0 {
+		fmt.Printf("  at end, the pages sockscope's processes share counted once (Pss): %s\n", mib(pss))
 	}
 	return nil
 }

@@ -204,15 +204,9 @@ func (r *relay) cpu() time.Duration {
 	return r.cmd.ProcessState.UserTime() + r.cmd.ProcessState.SystemTime()
 }
 
-// memStatus is a process's memory use from /proc/PID/status and
-// smaps_rollup.
+// memStatus is a process's memory use from /proc/PID/status.
 type memStatus struct {
 	HWM, RSS int64 // bytes: peak and current resident set
-	// PSS is the resident set with each page shared by several processes
-	// counted in shares (Pss): summed over sockscope's two processes, the
-	// binary's pages they both map count once. 0 where the kernel does
-	// not say.
-	PSS int64
 }
 
 // treeMem is the memory of process pid and its live descendants, summed
@@ -225,22 +219,31 @@ func treeMem(pid int) (memStatus, error) {
 	}
 	for _, c := range children(pid) {
 		if cm, err := treeMem(c); err == nil {
-			m.HWM, m.RSS, m.PSS = m.HWM+cm.HWM, m.RSS+cm.RSS, m.PSS+cm.PSS
+			m.HWM, m.RSS = m.HWM+cm.HWM, m.RSS+cm.RSS
 		}
 	}
 	return m, nil
 }
 
-// readMem reads VmHWM and VmRSS of pid, and its Pss if the kernel has
-// smaps_rollup (Linux 4.14).
+// readMem reads VmHWM and VmRSS of pid.
 func readMem(pid int) (memStatus, error) {
 	var m memStatus
 	err := readKB(fmt.Sprintf("/proc/%d/status", pid), map[string]*int64{"VmHWM": &m.HWM, "VmRSS": &m.RSS})
-	if err != nil {
-		return memStatus{}, err
+	return m, err
+}
+
+// treePss is the Pss of process pid and its live descendants, summed: their
+// resident set with each page several processes map counted in shares, so
+// that the binary's pages sockscope's two processes both map count once.
+// It is 0 where the kernel does not say (smaps_rollup: Linux 4.14), and it
+// walks the processes' page tables: read it when the load is done.
+func treePss(pid int) int64 {
+	var pss int64
+	readKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid), map[string]*int64{"Pss": &pss})
+	for _, c := range children(pid) {
+		pss += treePss(c)
 	}
-	readKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid), map[string]*int64{"Pss": &m.PSS})
-	return m, nil
+	return pss
 }
 
 // readKB reads into fields, in bytes, the "Key: N kB" lines of file whose

@@ -1,7 +1,8 @@
 // Package cpuload tells whether a machine has a CPU to spare, from the
-// idle time its kernel counts (/proc/stat on Linux). The decoder asks it
-// while the traffic outruns it: it gives the CPU back then only if the
-// other programs would have used it (issue 16).
+// idle time its kernel counts (/proc/stat on Linux) and the CPU time the
+// asking process takes. The decoder asks it while the traffic outruns it:
+// it gives the CPU back then only if the other programs would have used
+// it (issue 16).
 package cpuload
 
 import (
@@ -15,16 +16,18 @@ import (
 // the kernel's usual 100 ticks a second, 10 ticks per CPU.
 const interval = 100 * time.Millisecond
 
-// spare is the idle time, in CPUs, under which a machine is busy: a
-// whole CPU. Less, and a program that wakes often finds none idle and
+// spare is the CPU, in CPUs, under which a machine has none to spare: a
+// whole CPU, idle or taken by this process (which would leave it idle if
+// it stopped). Less, and a program that wakes often finds none idle and
 // waits for one, or preempts what runs there: under issue 16's pipelined
 // 64 B load on 2 CPUs, 0.7-0.9 CPUs stood idle behind the bare relay, and
 // sockscope's decoder at nice 19 still cost the peers a tenth of their
 // speed.
 const spare = 1.0
 
-// A Meter measures the machine's idle time between its calls. Its zero
-// value is not usable: see New. A Meter is not safe for concurrent use.
+// A Meter measures the machine's idle time, and this process's CPU time,
+// between its calls. Its zero value is not usable: see New. A Meter is
+// not safe for concurrent use.
 type Meter struct {
 	read func() (stat, error)
 	last stat      // the last sample
@@ -33,19 +36,20 @@ type Meter struct {
 }
 
 // stat is one sample of the kernel's CPU times: all CPUs' together, in
-// ticks, and how many there are.
+// ticks, and how many there are; and the CPU time this process used.
 type stat struct {
 	idle, total uint64
 	cpus        int
+	self        time.Duration
 }
 
 // New returns a Meter of this machine's CPUs.
 func New() *Meter { return &Meter{read: readStat} }
 
-// Busy reports whether less than a CPU stood idle, all CPUs together,
-// since the Meter last sampled, at least interval ago (the last answer if
-// it sampled more recently). It is false at the first call, and where the
-// kernel does not say.
+// Busy reports whether the machine had less than a CPU to spare (idle, or
+// this process's) since the Meter last sampled, at least interval ago (the
+// last answer if it sampled more recently). It is false at the first call,
+// and where the kernel does not say.
 func (m *Meter) Busy() bool {
 	now := time.Now()
 	if !m.at.IsZero() && now.Sub(m.at) < interval {
@@ -59,7 +63,8 @@ func (m *Meter) Busy() bool {
 	m.busy = false
 	if m.last.cpus > 0 && s.total > m.last.total && s.idle >= m.last.idle {
 		idle := float64(s.idle-m.last.idle) / float64(s.total-m.last.total) * float64(s.cpus)
-		m.busy = idle < spare
+		self := float64(s.self-m.last.self) / float64(now.Sub(m.at))
+		m.busy = idle+self < spare
 	}
 	m.last, m.at = s, now
 	return m.busy

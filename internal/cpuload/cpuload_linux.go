@@ -1,11 +1,24 @@
 package cpuload
 
-import "os"
+import (
+	"os"
+	"syscall"
+	"time"
+)
 
 func readStat() (stat, error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return stat{}, err
 	}
-	return parseStat(b)
+	s, err := parseStat(b)
+	if err != nil {
+		return stat{}, err
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return stat{}, err
+	}
+	s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return s, nil
 }

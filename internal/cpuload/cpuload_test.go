@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"time"
 )
 
 const sample = `cpu  4705 356 584 3699176 23 0 36 7 0 0
@@ -29,22 +30,26 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-// A Meter is busy when less than a CPU was idle between two samples
-// at least an interval apart, and answers from its last sample in between.
+// A Meter is busy when less than a CPU was idle or this process's between
+// two samples at least an interval apart, and answers from its last sample
+// in between.
 func TestMeterBusy(t *testing.T) {
 	var next stat
 	var fail error
 	m := &Meter{read: func() (stat, error) { return next, fail }}
-	step := func(idle, total uint64) {
+	// step adds to the next sample the ticks idle and in all, and the
+	// process's CPUs over an interval, and lets an interval go by.
+	step := func(idle, total uint64, self float64) {
 		next.idle += idle
 		next.total += total
-		m.at = m.at.Add(-interval) // as if an interval went by
+		next.self += time.Duration(self * float64(interval))
+		m.at = m.at.Add(-interval)
 	}
 	next = stat{idle: 1000, total: 2000, cpus: 2}
 	if m.Busy() {
 		t.Error("busy at the first sample")
 	}
-	step(10, 100) // 0.2 CPUs idle
+	step(10, 100, 0) // 0.2 CPUs idle
 	if !m.Busy() {
 		t.Error("not busy with 0.2 of 2 CPUs idle")
 	}
@@ -53,20 +58,28 @@ func TestMeterBusy(t *testing.T) {
 	if !m.Busy() {
 		t.Error("sampled again within the interval")
 	}
-	step(0, 0)
+	step(0, 0, 0) // 2 of 2 CPUs idle since the last sample
 	if m.Busy() {
-		t.Error("busy with 1.1 of 2 CPUs idle")
+		t.Error("busy with 2 of 2 CPUs idle")
 	}
-	step(45, 100) // 0.9 CPUs idle
+	step(45, 100, 0)
 	if !m.Busy() {
 		t.Error("not busy with 0.9 of 2 CPUs idle")
 	}
-	step(50, 100) // 1 CPU idle
+	step(50, 100, 0)
 	if m.Busy() {
 		t.Error("busy with 1 of 2 CPUs idle")
 	}
+	step(25, 100, 0.6) // what this process takes would be idle without it
+	if m.Busy() {
+		t.Error("busy with 0.5 CPUs idle and 0.6 this process's")
+	}
+	step(25, 100, 0.3)
+	if !m.Busy() {
+		t.Error("not busy with 0.5 CPUs idle and 0.3 this process's")
+	}
 	fail = errors.New("gone")
-	step(0, 100)
+	step(0, 100, 0)
 	if m.Busy() {
 		t.Error("busy when the kernel does not say")
 	}
@@ -81,7 +94,7 @@ func TestReadStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cpus < 1 || s.idle > s.total || s.total == 0 {
+	if s.cpus < 1 || s.idle > s.total || s.total == 0 || s.self <= 0 {
 		t.Errorf("readStat = %+v", s)
 	}
 }

@@ -61,11 +61,13 @@ func region(n int) []byte {
 
 // limit is the soft memory limit LimitMemory keeps, and the slack of the
 // live regions: the part of their allocations outside them. The collector
-// counts the slack as heap, but nothing writes to it and the kernel backs
-// none of it, so a limit that counted it would be one that much tighter
-// on what is resident: with a 256 MiB store, 16 regions, 32 MiB, enough
-// to keep the decoder's heap at its limit and the collector running back
-// to back.
+// counts the slack as heap, but nothing writes to it, so in a region made
+// of fresh memory (a store filling up: see above) the kernel backs none of
+// it, and a limit that counted it would be that much tighter on what is
+// resident: with a 256 MiB store, 16 regions, 32 MiB, enough to keep the
+// decoder's heap at its limit and the collector running back to back. (A
+// region made of reused memory has its slack zeroed, and resident, with
+// the rest.)
 var limit struct {
 	sync.Mutex
 	bound int64 // LimitMemory's n; 0 until it is called
@@ -82,6 +84,8 @@ func LimitMemory(n int64) {
 	debug.SetMemoryLimit(limit.bound + limit.slack)
 }
 
+// addSlack adds n bytes (fewer, if negative) to the live regions' slack,
+// and to the limit if LimitMemory set one.
 func addSlack(n int) {
 	limit.Lock()
 	defer limit.Unlock()
