@@ -43,7 +43,9 @@ type stat struct {
 	self        time.Duration
 }
 
-// New returns a Meter of this machine's CPUs.
+// New returns a Meter of this machine's CPUs. In a process that also
+// relays (a decoder in the relay's process), the relay's CPU counts as
+// this process's too, and the machine looks less busy than it is.
 func New() *Meter { return &Meter{read: readStat} }
 
 // Busy reports whether the machine had less than a CPU to spare (idle, or
