@@ -185,17 +185,12 @@ func shortConn(addr string) error {
 	return nil
 }
 
-// latencyResult is the round-trip distribution of one latency run.
-type latencyResult struct {
-	P50, P99 time.Duration
-}
-
 // latency makes n sequential round trips of size-byte requests on one
-// connection (after a warm-up of n/20) and returns the median and p99.
-func latency(addr string, size, n int) (latencyResult, error) {
+// connection (after a warm-up of n/20) and returns their times, sorted.
+func latency(addr string, size, n int) ([]time.Duration, error) {
 	c, err := dial(addr)
 	if err != nil {
-		return latencyResult{}, err
+		return nil, err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Minute))
@@ -206,15 +201,15 @@ func latency(addr string, size, n int) (latencyResult, error) {
 		req = appendRequest(req[:0], int64(i+n), size)
 		t := time.Now()
 		if _, err := c.Write(req); err != nil {
-			return latencyResult{}, err
+			return nil, err
 		}
 		if _, err := r.ReadSlice('\n'); err != nil {
-			return latencyResult{}, err
+			return nil, err
 		}
 		if i >= 0 {
 			rtts = append(rtts, time.Since(t))
 		}
 	}
 	slices.Sort(rtts)
-	return latencyResult{P50: rtts[len(rtts)/2], P99: rtts[len(rtts)*99/100]}, nil
+	return rtts, nil
 }

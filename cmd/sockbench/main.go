@@ -105,7 +105,7 @@ func main() {
 	flag.IntVar(&o.small, "small", 64, "request size of the 64b and latency scenarios, bytes")
 	flag.IntVar(&o.big, "big", 16<<10, "request size of the 16k scenario, bytes")
 	flag.IntVar(&o.replySize, "reply", 0, "reply size in bytes (default: same as the request)")
-	flag.IntVar(&o.latencyN, "n", 20000, "round trips per latency run")
+	flag.IntVar(&o.latencyN, "n", 20000, fmt.Sprintf("round trips per path and round of the latency scenario, in %d blocks rotated between the paths", latencyBlocks))
 	flag.BoolVar(&o.socat, "socat", false, "also run every scenario through socat, if installed")
 	flag.BoolVar(&o.bare, "bare", false, "also run every scenario through a bare Go io.Copy relay")
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
@@ -325,9 +325,9 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, s
 	}
 	first := takeSnap(svcPid, relays)
 	fmt.Fprintf(os.Stderr, "%s:", sc.title)
-	for round := range o.rounds {
+	for run := range o.rounds * max(sc.blocks, 1) {
 		for i := range paths {
-			p := paths[(i+round)%len(paths)]
+			p := paths[(i+run)%len(paths)]
 			if ctx.Err() != nil {
 				break
 			}
@@ -423,11 +423,25 @@ func summaryLine(out string) (string, bool) {
 // sample is one run's measurement: v is the scenario's figure (a rate, or
 // for latency the median in µs); p99 is set for latency; n is how many
 // requests the whole run made (warm-up included), for CPU per request.
-type sample struct{ v, p99, n float64 }
+// rtts are a latency run's round trips, sorted.
+type sample struct {
+	v, p99, n float64
+	rtts      []time.Duration
+}
 
+// median is the median of the runs' figures; for latency runs, the median
+// and p99 of all their round trips together.
 func median(s []sample) sample {
 	if len(s) == 0 {
 		return sample{}
+	}
+	if s[0].rtts != nil {
+		var all []time.Duration
+		for _, x := range s {
+			all = append(all, x.rtts...)
+		}
+		slices.Sort(all)
+		return sample{v: us(all[len(all)/2]), p99: us(all[len(all)*99/100])}
 	}
 	vs := make([]float64, len(s))
 	ps := make([]float64, len(s))

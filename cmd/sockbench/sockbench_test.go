@@ -214,11 +214,29 @@ func TestReadMem(t *testing.T) {
 
 func TestMedian(t *testing.T) {
 	got := median([]sample{{v: 3, p99: 30}, {v: 1, p99: 10}, {v: 2, p99: 20}})
-	if got != (sample{v: 2, p99: 20}) {
+	if got.v != 2 || got.p99 != 20 {
 		t.Errorf("median = %v", got)
 	}
 	if fmt.Sprint(median(nil)) != fmt.Sprint(sample{}) {
 		t.Error("median of nothing")
+	}
+}
+
+// Latency runs are pooled: the median and p99 of all their round trips,
+// not the median of each run's.
+func TestMedianPoolsRoundTrips(t *testing.T) {
+	run := func(from, to int) sample {
+		var rtts []time.Duration
+		for i := from; i < to; i++ {
+			rtts = append(rtts, time.Duration(i)*time.Microsecond)
+		}
+		return sample{v: us(rtts[len(rtts)/2]), rtts: rtts}
+	}
+	// Run medians 5, 15 and 105 µs: their median is 15; the round trips'
+	// together (0-19, then 100-199: the 61st of 120) is 140.
+	got := median([]sample{run(0, 10), run(10, 20), run(100, 200)})
+	if got.v != 140 || got.p99 != 198 {
+		t.Errorf("median = %v µs, p99 %v µs; want 140 and 198", got.v, got.p99)
 	}
 }
 
