@@ -18,13 +18,13 @@ import (
 // this program again, with SOCKBENCH_BARE=1 and sockscope's arguments, in
 // a process of its own.
 
-// startBare runs the bare relay from a socket in dir to upstream.
-func startBare(dir, upstream string) (*relay, error) {
+// startBare runs the bare relay from the socket dir/name.sock to upstream.
+func startBare(dir, name, upstream string) (*relay, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	addr := filepath.Join(dir, "bare.sock")
+	addr := filepath.Join(dir, name+".sock")
 	return startProcess(pathBare, addr, []string{"SOCKBENCH_BARE=1"}, exe, "--listen", "unix:"+addr, "unix:"+upstream)
 }
 

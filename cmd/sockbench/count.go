@@ -140,7 +140,7 @@ func countOne(ctx context.Context, o options, dir, svc, p string, l countLoad, e
 	var rl *relay
 	var err error
 	if p == pathBare {
-		rl, err = startBare(dir, svc)
+		rl, err = startBare(dir, "bare", svc)
 	} else {
 		rl, err = startSockscope(o.bin, dir, "headless", svc, false, extra...)
 	}

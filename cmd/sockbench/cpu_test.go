@@ -226,6 +226,11 @@ func TestVerdicts(t *testing.T) {
 	if c := conditions(options{args: "--lossless"}, bad); !strings.Contains(c, "-json") || !strings.Contains(c, "-bare") || !strings.Contains(c, "one arrangement") || !strings.Contains(c, "--lossless") {
 		t.Errorf("conditions: %q", c)
 	}
+	aa := o
+	aa.aa = true
+	if c := conditions(aa, good); !strings.Contains(c, "second bare relay") {
+		t.Errorf("conditions of an A/A run: %q", c)
+	}
 	var b strings.Builder
 	printSummary(&b, o, good)
 	for _, want := range []string{"== summary", "CPU per request", "== issue 16's targets"} {

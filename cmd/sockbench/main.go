@@ -12,6 +12,7 @@
 //	go run ./cmd/sockbench -show -show-size 1073741824    # show on a 1 GiB session file: first screen, peak RSS
 //	go run ./cmd/sockbench -json -bare                 # issue 16's report: both arrangements, against io.Copy, about 5 min (1.5 with -rounds 1)
 //	go run ./cmd/sockbench -json -bare -args --lossless -only 64b   # issue 16's --lossless target
+//	go run ./cmd/sockbench -json -bare -aa             # the same with a second bare relay in sockscope's place: the noise
 //	go run ./cmd/sockbench -count -json -only 64b,16k  # the relay's system calls and context switches per 1,000 requests, under perf (count.go)
 //
 // It starts a line-delimited JSON echo service on a unix socket, in a
@@ -77,6 +78,7 @@ type options struct {
 	latencyN   int
 	socat      bool
 	bare       bool
+	aa         bool
 	mem        bool
 	memN       int64
 	maxBytes   int64
@@ -108,6 +110,7 @@ func main() {
 	flag.IntVar(&o.latencyN, "n", 20000, fmt.Sprintf("round trips per path and round of the latency scenario, in %d blocks rotated between the paths", latencyBlocks))
 	flag.BoolVar(&o.socat, "socat", false, "also run every scenario through socat, if installed")
 	flag.BoolVar(&o.bare, "bare", false, "also run every scenario through a bare Go io.Copy relay")
+	flag.BoolVar(&o.aa, "aa", false, "with -bare: a second bare relay in sockscope's place (an A/A run: how far the figures and verdicts move on the machine's noise alone)")
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
 	flag.Int64Var(&o.memN, "mem-n", 10_000_000, "requests (each answered) in -mem mode")
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
@@ -130,7 +133,7 @@ func main() {
 		}
 		return
 	}
-	if flag.NArg() > 0 || o.rounds < 1 {
+	if flag.NArg() > 0 || o.rounds < 1 || o.aa && (!o.bare || o.ui || o.mem || o.show || o.count) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -148,7 +151,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if o.bin == "" {
+	if o.bin == "" && !o.aa {
 		fmt.Fprintln(os.Stderr, "building sockscope…")
 		if o.bin, err = buildSockscope(dir); err != nil {
 			return err
@@ -303,13 +306,17 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, s
 		var err error
 		switch p {
 		case pathHeadless:
+			if o.aa {
+				r, err = startBare(dir, "headless", svc)
+				break
+			}
 			r, err = startSockscope(o.bin, dir, "headless", svc, false, extra...)
 		case pathUI:
 			r, err = startSockscope(o.bin, dir, "ui", svc, true, extra...)
 		case pathSocat:
 			r, err = startSocat(dir, svc)
 		case pathBare:
-			r, err = startBare(dir, svc)
+			r, err = startBare(dir, "bare", svc)
 		}
 		if err != nil {
 			stopAll()

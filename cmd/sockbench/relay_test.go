@@ -117,7 +117,7 @@ func TestBareRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	r, err := startBare(dir, path)
+	r, err := startBare(dir, "bare", path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,9 @@ func printSummary(w io.Writer, o options, arrs []arrangement) {
 // measured with: `-json -bare`, both arrangements, sockscope's default mode.
 func conditions(o options, arrs []arrangement) string {
 	var notes []string
+	if o.aa {
+		notes = append(notes, "-aa: \"sockscope\" is a second bare relay, and the verdicts say what noise alone makes of the targets")
+	}
 	if !o.json {
 		notes = append(notes, "without -json: the targets are for the JSON-decoding service")
 	}
