@@ -280,8 +280,9 @@ const (
 )
 
 // runScenario starts fresh relays and runs one scenario o.rounds times on
-// each path, rotating the order every round, against the service at svc
-// (process svcPid), and takes the CPU each program used.
+// each path, rotating the order every round (every block of a round, for
+// a scenario run in blocks), against the service at svc (process svcPid),
+// and takes the CPU each program used.
 func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, svcPid int, useSocat bool) (row, error) {
 	addrs := map[string]string{pathDirect: svc}
 	relays := map[string]*relay{}
