@@ -133,8 +133,12 @@ func main() {
 		}
 		return
 	}
-	if flag.NArg() > 0 || o.rounds < 1 || o.aa && (!o.bare || o.ui || o.mem || o.show || o.count) {
+	if flag.NArg() > 0 || o.rounds < 1 {
 		flag.Usage()
+		os.Exit(2)
+	}
+	if o.aa && (!o.bare || o.ui || o.mem || o.show || o.count) {
+		fmt.Fprintln(os.Stderr, "sockbench: -aa compares a bare relay with another: it needs -bare, and runs without -ui, -mem, -show or -count")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -309,9 +313,9 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, s
 		case pathHeadless:
 			if o.aa {
 				r, err = startBare(dir, "headless", svc)
-				break
+			} else {
+				r, err = startSockscope(o.bin, dir, "headless", svc, false, extra...)
 			}
-			r, err = startSockscope(o.bin, dir, "headless", svc, false, extra...)
 		case pathUI:
 			r, err = startSockscope(o.bin, dir, "ui", svc, true, extra...)
 		case pathSocat:
@@ -437,6 +441,12 @@ type sample struct {
 	rtts      []time.Duration
 }
 
+// roundTrips is the sample of sorted round trips rtts: their median and
+// p99, in µs.
+func roundTrips(rtts []time.Duration) sample {
+	return sample{v: us(rtts[len(rtts)/2]), p99: us(rtts[len(rtts)*99/100]), rtts: rtts}
+}
+
 // median is the median of the runs' figures; for latency runs, the median
 // and p99 of all their round trips together.
 func median(s []sample) sample {
@@ -449,7 +459,7 @@ func median(s []sample) sample {
 			all = append(all, x.rtts...)
 		}
 		slices.Sort(all)
-		return sample{v: us(all[len(all)/2]), p99: us(all[len(all)*99/100])}
+		return roundTrips(all)
 	}
 	vs := make([]float64, len(s))
 	ps := make([]float64, len(s))

@@ -87,7 +87,9 @@ func selectScenarios(o options) ([]scenario, error) {
 				if err != nil {
 					return sample{}, err
 				}
-				return sample{v: us(rtts[len(rtts)/2]), p99: us(rtts[len(rtts)*99/100]), n: float64(n + n/20), rtts: rtts}, nil
+				s := roundTrips(rtts)
+				s.n = float64(n + n/20)
+				return s, nil
 			},
 			format: func(v float64) string { return fmt.Sprintf("%.1f µs", v) },
 		},
