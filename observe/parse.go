@@ -13,9 +13,7 @@ import (
 // The observer works in two stages. Parse frames and classifies each
 // connection's bytes, per direction, and writes down what the commit stage
 // is to do, in order, as steps; commit pairs, stores, records and dumps
-// them. Handle runs one after the other; so does Run, except while the
-// relay waits for the observer (--lossless), when it runs each on a
-// goroutine of its own, a batch apart, so that decoding takes two cores.
+// them. Handle and Run run one after the other, a batch at a time.
 //
 // The stages share no state: parse owns the framers, the process names and
 // its batch until it hands it on; commit owns the rest of the Observer.

@@ -15,22 +15,22 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
-// Decoding runs on Run's goroutine. (To keep it off the CPU the relay and
-// the peers need, a run without UI decodes in a process of its own, at the
-// lowest priority: package split.)
+// Decoding runs on Run's goroutine, each batch parsed and then committed
+// while its steps are still in the cache. (To keep it off the CPU the
+// relay and the peers need, a run without UI decodes in a process of its
+// own, at the lowest priority: package split.)
 //
-// While the relay waits for the observer (a lossless queue that filled up),
-// the observer's speed is the traffic's: Run then commits each batch on a
-// second goroutine while it parses the next, so that decoding takes two
-// cores.
-// (On two cores, the second goroutine made --lossless 64 B calls 30 %
-// faster, but cost a busy relay that was not waiting 15-20 % of its 64 B
-// throughput without --lossless, and 4 % at 16 KiB with it.)
+// A second goroutine committing each batch while Run parsed the next, while
+// the relay waited for the observer, made --lossless 64 B 30 % faster when
+// the observer shared the relay's process. With the decoder in a process of
+// its own it made it slower: 1.9-2.5 M calls a second against 2.6-3.0 M
+// without it (two pairs, both arrangements), the decoder's CPU a call 0.41-
+// 0.48 µs against 0.31-0.35; in the relay's process
+// (SOCKSCOPE_DECODER=inprocess) 2.0-2.6 M against 2.1-2.3 M.
 func (o *Observer) Run(q *event.Queue) {
-	p := o.newPipeline()
 	var (
+		b       batch
 		evs     []event.Event
-		waits   uint64
 		dropped uint64 // the events Config.Dropped counted at the last batch
 	)
 	for {
@@ -38,13 +38,10 @@ func (o *Observer) Run(q *event.Queue) {
 		if evs, ok = q.Take(evs[:0]); !ok {
 			break
 		}
-		w := q.Waits()
-		relayWaited := w != waits
-		waits = w
 		light := event.Light(evs)
 		inReadOrder(evs)
 		t0 := time.Now()
-		o.decode(p, evs, relayWaited)
+		o.decode(&b, evs)
 		clear(evs)
 		if d := o.yield(time.Since(t0), &dropped); d > 0 {
 			o.rest(d, q.Closed())
@@ -52,7 +49,6 @@ func (o *Observer) Run(q *event.Queue) {
 			q.Rest() // heavy traffic is decoded at once, while in the cache
 		}
 	}
-	p.close()
 	o.finish(time.Now())
 }
 
@@ -101,84 +97,17 @@ func (o *Observer) yield(took time.Duration, dropped *uint64) time.Duration {
 }
 
 // decode parses evs into batches of about stepsPerBatch steps, which then
-// own the events (and release them once committed), and commits them, on
-// p's committing goroutine if async.
-func (o *Observer) decode(p *pipeline, evs []event.Event, async bool) {
+// own the events, and commits each, releasing its events: the store has its
+// own copy of their bytes, which the relay may now reuse.
+func (o *Observer) decode(b *batch, evs []event.Event) {
 	for i := 0; i < len(evs); {
-		b := p.get()
 		for i < len(evs) && len(b.steps) < stepsPerBatch && b.panic == "" {
 			b.events = append(b.events, evs[i])
 			o.parseEvents(b, len(b.events)-1)
 			i++
 		}
-		p.commit(b, async)
+		o.commit(b)
+		b.reset(true)
+		o.flush()
 	}
-}
-
-// pipeline takes Run's parsed batches to commit, in order: on a goroutine
-// of its own (async), or on Run's once the batches handed to that
-// goroutine are committed. It has two batches: one parsing while the other
-// commits.
-type pipeline struct {
-	o        *Observer
-	parsed   chan *batch // to the committing goroutine
-	back     chan *batch // from it, committed
-	spare    []*batch    // the batches neither parsed nor committing
-	inFlight int         // batches sent to parsed and not yet back
-}
-
-func (o *Observer) newPipeline() *pipeline {
-	p := &pipeline{o: o, parsed: make(chan *batch), back: make(chan *batch, 2), spare: []*batch{{}, {}}}
-	go func() {
-		for b := range p.parsed {
-			p.commitHere(b)
-			p.back <- b
-		}
-	}()
-	return p
-}
-
-// get returns an empty batch, waiting for a commit if both are taken.
-func (p *pipeline) get() *batch {
-	if len(p.spare) == 0 {
-		p.spare = append(p.spare, <-p.back)
-		p.inFlight--
-	}
-	b := p.spare[len(p.spare)-1]
-	p.spare = p.spare[:len(p.spare)-1]
-	return b
-}
-
-// commit commits b, on the committing goroutine if async.
-func (p *pipeline) commit(b *batch, async bool) {
-	if async {
-		p.parsed <- b
-		p.inFlight++
-		return
-	}
-	p.wait()
-	p.commitHere(b)
-	p.spare = append(p.spare, b)
-}
-
-// commitHere commits b on this goroutine and releases its events: the
-// store has its own copy of their bytes, which the relay may now reuse.
-func (p *pipeline) commitHere(b *batch) {
-	p.o.commit(b)
-	b.reset(true)
-	p.o.flush()
-}
-
-// wait waits until every batch sent to the committing goroutine is
-// committed.
-func (p *pipeline) wait() {
-	for ; p.inFlight > 0; p.inFlight-- {
-		p.spare = append(p.spare, <-p.back)
-	}
-}
-
-// close waits for the commits in flight and ends the committing goroutine.
-func (p *pipeline) close() {
-	p.wait()
-	close(p.parsed)
 }

@@ -107,9 +107,8 @@ func pad(i int) string {
 }
 
 // TestRunStoresWhatTheRelayWaitedFor: a lossless queue far too small for
-// the traffic, so that the relay waits for the observer all along (and the
-// observer commits on a second goroutine): every frame is stored while the
-// queue is still open, with no close to flush it.
+// the traffic, so that the relay waits for the observer all along: every
+// frame is stored while the queue is still open, with no close to flush it.
 func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
 	q := event.NewQueue(512, true)
 	st := store.New(store.Config{})

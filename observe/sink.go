@@ -11,7 +11,7 @@ import (
 
 // Sink is an output of the observer besides its store: the session
 // recorder, --dump, an attached viewer's feed. The observer calls it on its
-// committing goroutine, in the order things happened per connection, so a
+// own goroutine, in the order things happened per connection, so a
 // Sink needs no lock of its own for that. Bytes it is handed (frames, ids)
 // are valid only during the call: a Sink that keeps them copies them.
 type Sink interface {
