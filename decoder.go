@@ -46,7 +46,7 @@ type apartRun struct {
 // decodeApart reports whether a run decodes (and shows its UI) in a
 // process of its own: where it can (split.Supported), unless
 // SOCKSCOPE_DECODER=inprocess. (SOCKSCOPE_DECODER=normal decodes apart at
-// the relay's priority, not the lowest: startDecoder.)
+// the relay's priority, not the lowest, and without rests: startDecoder.)
 func decodeApart() bool {
 	return split.Supported && os.Getenv("SOCKSCOPE_DECODER") != "inprocess"
 }

@@ -36,6 +36,10 @@ type decoderSetup struct {
 	What        string // the feed's description
 	PID         int    // the relay's process: the feed is its
 	UI          *uiSetup
+	// Rests: on a machine with no CPU to spare, the decoder rests after
+	// each heavy batch (observe.Config.Busy). Not at normal priority, nor
+	// with --lossless, where the traffic waits for it.
+	Rests bool
 }
 
 // apartQueueBytes bounds the relay's queue when its decoder is apart: the
@@ -48,15 +52,16 @@ const apartQueueBytes = event.DefaultQueueBytes / 4
 // (cfg: engineConfig's, with its Header), and the relay's process's engine
 // that hands it the events.
 func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
+	normal := os.Getenv("SOCKSCOPE_DECODER") == "normal"
 	setup := decoderSetup{
 		Framing: cfg.Framing.String(), IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
 		MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, Record: cfg.Record, Rotation: cfg.Rotation,
 		Header: cfg.Header, Dump: o.dump, Summary: !run.quiet,
 		Feed: !o.noFeed && (run.feed || o.feedPath != ""), FeedPath: o.feedPath, What: run.what, PID: os.Getpid(),
-		UI: run.ui,
+		UI: run.ui, Rests: !normal && !o.lossless,
 	}
 	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: run.quiet,
-		Normal: os.Getenv("SOCKSCOPE_DECODER") == "normal", UI: run.ui != nil, TTY: run.tty})
+		Normal: normal, UI: run.ui != nil, TTY: run.tty})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +112,6 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		Rotation: setup.Rotation, Header: setup.Header,
 		Lossless: true, // the relay's process drops what does not fit; the ring waits
 		Dropped:  src.Dropped,
-		Busy:     cpuload.New().Busy,
 		// Less than in the relay's process, whose memory counts with this
 		// one's (issue 16's target: both within the store's cap + 64 MiB;
 		// with 32 MiB they ended 318-323 MiB over a 256 MiB cap, with 24,
@@ -119,6 +123,9 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 		// once: 16 MiB was twice the read chunks kept for reuse, and the
 		// rest faulted in anew (1,800 faults per 1,000 16 KiB requests).
 		QueueBytes: apartQueueBytes,
+	}
+	if setup.Rests {
+		cfg.Busy = cpuload.New().Busy
 	}
 	if setup.Dump {
 		cfg.Dump = os.Stdout

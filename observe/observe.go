@@ -53,10 +53,11 @@ type Config struct {
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
 	// Busy, if set, reports whether the machine has no CPU to spare
-	// (cpuload.Meter.Busy). While it has none and Dropped's count grows, Run
-	// rests after each batch yieldRatio times as long as it took: the
-	// decoder gives the CPU it would spend to the programs it watches,
-	// and drops more.
+	// (cpuload.Meter.Busy). While it has none and the traffic is heavy
+	// (event.Light) or Dropped's count grows, Run rests after each batch
+	// yieldRatio times as long as it took: the decoder gives the CPU it
+	// would spend to the programs it watches, and drops more. Leave it nil
+	// where the traffic waits for the decoder (--lossless).
 	Busy func() bool
 }
 

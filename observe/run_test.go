@@ -135,10 +135,10 @@ func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
 	<-done
 }
 
-// While the relay drops events on a busy machine, the observer rests
-// after each batch three times as long as it took, and at most maxYield;
-// not when nothing was dropped since the last batch, or the CPUs have
-// time to spare.
+// While the traffic is heavy or the relay drops events, on a busy machine,
+// the observer rests after each batch three times as long as it took, and
+// at most maxYield; not after light traffic with nothing dropped since the
+// last batch, nor when the CPUs have time to spare, nor without Busy.
 func TestYield(t *testing.T) {
 	var dropped uint64
 	busy := false
@@ -149,24 +149,29 @@ func TestYield(t *testing.T) {
 	const ms = time.Millisecond
 	var seen uint64
 	for i, c := range []struct {
-		drop       uint64
-		busy       bool
-		took, want time.Duration
+		drop        uint64
+		heavy, busy bool
+		took, want  time.Duration
 	}{
-		{0, true, ms, 0},              // nothing dropped
-		{5, true, ms, 3 * ms},         // dropping, busy
-		{0, true, ms, 0},              // nothing dropped since
-		{1, false, ms, 0},             // dropping, CPU to spare
-		{1, true, 200 * ms, maxYield}, // bounded
+		{0, false, true, ms, 0},             // light, nothing dropped
+		{5, false, true, ms, 3 * ms},        // dropping, busy
+		{0, false, true, ms, 0},             // nothing dropped since
+		{0, true, true, ms, 3 * ms},         // heavy, busy
+		{0, true, false, ms, 0},             // heavy, CPU to spare
+		{1, false, false, ms, 0},            // dropping, CPU to spare
+		{1, true, true, 200 * ms, maxYield}, // bounded
 	} {
 		dropped += c.drop
 		busy = c.busy
-		if got := o.yield(c.took, &seen); got != c.want {
+		if got := o.yield(c.took, &seen, c.heavy); got != c.want {
 			t.Errorf("%d: rest %v, want %v", i, got, c.want)
 		}
 	}
-	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen); got != 0 {
-		t.Errorf("rest %v with no drop counter", got)
+	if got := New(Config{Store: store.New(store.Config{})}).yield(ms, &seen, true); got != 0 {
+		t.Errorf("rest %v with no Busy (--lossless)", got)
+	}
+	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != 3*ms {
+		t.Errorf("rest %v after heavy traffic with no drop counter, want %v", got, 3*ms)
 	}
 }
 
