@@ -15,18 +15,17 @@ const stepsPerBatch = 4096
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
-// Decoding runs on Run's goroutine, each batch parsed and then committed
-// while its steps are still in the cache. (To keep it off the CPU the
-// relay and the peers need, a run without UI decodes in a process of its
-// own, at the lowest priority: package split.)
+// Decoding runs on Run's goroutine, each batch parsed and then committed.
+// (To keep it off the CPU the relay and the peers need, a run without UI
+// decodes in a process of its own, at the lowest priority: package split.)
 //
 // A second goroutine committing each batch while Run parsed the next, while
 // the relay waited for the observer, made --lossless 64 B 30 % faster when
 // the observer shared the relay's process. With the decoder in a process of
-// its own it made it slower: 1.9-2.5 M calls a second against 2.6-3.0 M
-// without it (two pairs, both arrangements), the decoder's CPU a call 0.41-
-// 0.48 µs against 0.31-0.35; in the relay's process
-// (SOCKSCOPE_DECODER=inprocess) 2.0-2.6 M against 2.1-2.3 M.
+// its own it made it slower: 1.7-2.5 M calls a second against 2.0-3.0 M
+// without it (seven runs each, both arrangements, alternated), the
+// decoder's CPU a call 0.41-0.58 µs against 0.31-0.40; in the relay's
+// process (SOCKSCOPE_DECODER=inprocess) 1.9-2.6 M against 2.1-3.0 M.
 func (o *Observer) Run(q *event.Queue) {
 	var (
 		b       batch
@@ -55,18 +54,18 @@ func (o *Observer) Run(q *event.Queue) {
 // yieldRatio is how much longer Run rests than it decoded while the
 // traffic is heavy, or events are dropped, on a machine with no CPU to
 // spare (Config.Busy): the decoder then takes a quarter of the CPU it
-// would, and drops more. (Resting only once events were dropped, a decoder
-// that kept up for a while took all it could meanwhile: made 2026-12-02
-// cheaper a call, it dropped less, rested less, and the peers made 0.69×
-// and 0.83× the bare relay's 64 B calls in two runs where it dropped
-// little.) A process at
-// nice 19 still costs the programs it watches its CPU (each time one wakes
-// and must preempt it): under issue 16's pipelined 64 B load on 2 CPUs,
-// seven pairs of runs alternated, the peers were 0.78-1.13× (median 0.98)
-// as fast as behind a bare relay in sessions of their own and 0.83-1.10×
-// (0.97) in one, against 0.84-1.00× (0.89) and 0.86-0.94× (0.89) without
-// rests; the decoder dropped 10-26 % of the bytes (400-1,400 reads)
-// rather than 2-5 % (50-220 reads).
+// would, and drops more. A process at nice 19 still costs the programs it
+// watches its CPU (each time one wakes and must preempt it): under issue
+// 16's pipelined 64 B load on 2 CPUs, seven pairs of runs alternated, the
+// peers were 0.78-1.13× (median 0.98) as fast as behind a bare relay in
+// sessions of their own and 0.83-1.10× (0.97) in one, against 0.84-1.00×
+// (0.89) and 0.86-0.94× (0.89) without rests; the decoder dropped 10-26 %
+// of the bytes (400-1,400 reads) rather than 2-5 % (50-220 reads).
+// (Those rests followed only a batch during which the relay dropped, so a
+// decoder that kept up for a while took all it could meanwhile: made
+// cheaper a call on 2026-12-02, it dropped less and rested less, and the
+// peers made 0.69× and 0.83× the bare relay's 64 B calls in two runs where
+// it dropped little.)
 const yieldRatio = 3
 
 // maxYield bounds one rest: a batch that took long to decode (a large
