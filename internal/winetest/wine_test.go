@@ -278,7 +278,11 @@ func halfCloseTCPToPipe(t *testing.T, w *wine, ss, up string) {
 		t.Errorf("after a half-close towards a pipe: got %q, %v, want the end of the stream", b, err)
 	}
 	w.interrupt(scope)
-	if out := readFile(scope.out); !strings.Contains(out, "1 connections (0 failed)") {
+	// The relay ends the connection just after the client read its end of
+	// stream, and Ctrl-C may come first: then the summary says "(0 failed,
+	// 1 open at exit)" (seen once on a loaded CI machine). Either way, one
+	// connection and no failure.
+	if out := readFile(scope.out); !strings.Contains(out, "1 connections (0 failed") {
 		t.Errorf("--headless summary after the half-close: %q", out)
 	}
 }
