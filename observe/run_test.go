@@ -201,6 +201,33 @@ func TestRunYields(t *testing.T) {
 	}
 }
 
+// On a busy machine Run rests after a heavy batch (64 reads, here) even
+// though nothing was dropped, and not after a light one (a single read):
+// Run hands yield the batch's weight.
+func TestRunRestsAfterHeavyTraffic(t *testing.T) {
+	for _, reads := range []int{1, 64} {
+		st := store.New(store.Config{})
+		o := New(Config{Store: st, Busy: func() bool { return true }})
+		var rests []time.Duration
+		o.rest = func(d time.Duration, _ <-chan struct{}) { rests = append(rests, d) }
+		q := event.NewQueue(1<<20, false)
+		t0 := time.Now()
+		q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+		for i := range reads {
+			b := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"m"}`+"\n", i)
+			q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: b})
+		}
+		q.Close()
+		o.Run(q)
+		if n := st.Totals().Messages; n != uint64(reads) {
+			t.Fatalf("%d reads: %d messages stored", reads, n)
+		}
+		if heavy := reads >= 64; heavy && len(rests) != 1 || !heavy && len(rests) != 0 {
+			t.Errorf("%d reads, nothing dropped: rests %v", reads, rests)
+		}
+	}
+}
+
 // A rest ends when the queue closes: the relay stopped, and the observer
 // finishes without waiting.
 func TestRestEndsAtClose(t *testing.T) {
