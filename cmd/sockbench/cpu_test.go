@@ -130,17 +130,14 @@ func rowsFor(t *testing.T, ratio, cpuX float64, drops int64, keys ...string) []r
 		if sc.latency {
 			bare, via = sample{v: 50, p99: 90}, sample{v: 50 + ratio, p99: 99}
 		}
-		rows = append(rows, row{
-			scenario: sc,
-			paths:    []string{pathDirect, pathHeadless, pathBare},
-			med:      []sample{{v: 2000, p99: 80}, via, bare},
-			drops:    map[string]int64{pathHeadless: drops},
-			cpu: map[string]*cpuUse{
-				pathDirect:   {client: time.Second, service: time.Second, n: 1e6},
-				pathHeadless: {client: time.Second, service: time.Second, relay: time.Duration(cpuX * float64(time.Second)), n: 1e6},
-				pathBare:     {client: time.Second, service: time.Second, relay: time.Second, n: 1e6},
-			},
-		})
+		r := newRow(sc, []string{pathDirect, pathHeadless, pathBare}, [][]sample{{{v: 2000, p99: 80}}, {via}, {bare}})
+		r.drops = map[string]int64{pathHeadless: drops}
+		r.cpu = map[string]*cpuUse{
+			pathDirect:   {client: time.Second, service: time.Second, n: 1e6},
+			pathHeadless: {client: time.Second, service: time.Second, relay: time.Duration(cpuX * float64(time.Second)), n: 1e6},
+			pathBare:     {client: time.Second, service: time.Second, relay: time.Second, n: 1e6},
+		}
+		rows = append(rows, r)
 	}
 	return rows
 }

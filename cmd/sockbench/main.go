@@ -3,7 +3,7 @@
 // Command sockbench measures what sockscope costs the traffic it relays.
 //
 //	go run ./cmd/sockbench            # build sockscope, run every scenario
-//	go run ./cmd/sockbench -only 64b -rounds 5
+//	go run ./cmd/sockbench -only 64b -rounds 9
 //	go run ./cmd/sockbench -socat     # also through socat, for comparison
 //	go run ./cmd/sockbench -bare      # also through a bare io.Copy relay
 //	go run ./cmd/sockbench -mem -max-bytes 67108864   # memory: 10 M requests, peak RSS
@@ -19,7 +19,9 @@
 // process of its own as a real server is (-inproc: in this one), and
 // `sockscope --headless` (as a subprocess) relaying to it, then runs each
 // scenario directly against the service and through sockscope, interleaved,
-// -rounds times, and prints the medians against the targets. It does so in
+// -rounds times, and prints each path's median and each path against
+// another by the median of their ratios round by round (the machine's
+// drift over a scenario cancels), against the targets. It does so in
 // each arrangement -sessions names: every program in a session of its own,
 // and all in sockbench's one session (as one shell script or a CI job runs
 // them; on Linux, sessions are scheduled as groups):
@@ -102,7 +104,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "", "sockscope binary (default: go build the module in the current directory)")
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each timed run")
-	flag.IntVar(&o.rounds, "rounds", 3, "interleaved direct/proxied runs per scenario; medians are reported")
+	flag.IntVar(&o.rounds, "rounds", 5, "interleaved direct/proxied runs per scenario; medians, and the medians of the paths' ratios round by round, are reported")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: 64b,16k,conn,latency (default all)")
 	flag.IntVar(&o.small, "small", 64, "request size of the 64b and latency scenarios, bytes")
 	flag.IntVar(&o.big, "big", 16<<10, "request size of the 16k scenario, bytes")
@@ -361,10 +363,12 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, s
 	fmt.Fprintln(os.Stderr)
 	settle(uses, first, takeSnap(svcPid, relays))
 
-	r := row{scenario: sc, paths: paths, drops: map[string]int64{}, cpu: uses}
-	for _, p := range paths {
-		r.med = append(r.med, median(samples[p]))
+	runs := make([][]sample, len(paths))
+	for i, p := range paths {
+		runs[i] = samples[p]
 	}
+	r := newRow(sc, paths, runs)
+	r.drops, r.cpu = map[string]int64{}, uses
 	if mem, err := treeMem(relays[pathHeadless].pid()); err == nil {
 		r.hwm = mem.HWM
 	}

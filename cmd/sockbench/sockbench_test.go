@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -121,7 +122,7 @@ func TestScenariosRunDirect(t *testing.T) {
 		if s.v <= 0 || sc.latency && s.p99 < s.v {
 			t.Errorf("%s measured %+v", sc.key, s)
 		}
-		rows = append(rows, row{scenario: sc, paths: []string{pathDirect, pathHeadless}, med: []sample{s, s}})
+		rows = append(rows, newRow(sc, []string{pathDirect, pathHeadless}, [][]sample{{s}, {s}}))
 	}
 	var b strings.Builder
 	printTable(&b, rows)
@@ -137,12 +138,8 @@ func TestTableComparesTheUIWithHeadless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := row{
-		scenario: sc[0],
-		paths:    []string{pathDirect, pathHeadless, pathUI},
-		med:      []sample{{v: 400e3}, {v: 200e3}, {v: 190e3}},
-		drops:    map[string]int64{pathHeadless: 0, pathUI: 7},
-	}
+	r := newRow(sc[0], []string{pathDirect, pathHeadless, pathUI}, [][]sample{{{v: 400e3}}, {{v: 200e3}}, {{v: 190e3}}})
+	r.drops = map[string]int64{pathHeadless: 0, pathUI: 7}
 	var b strings.Builder
 	printTable(&b, []row{r})
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
@@ -219,6 +216,28 @@ func TestMedian(t *testing.T) {
 	}
 	if fmt.Sprint(median(nil)) != fmt.Sprint(sample{}) {
 		t.Error("median of nothing")
+	}
+}
+
+// Paths are compared round by round: the median of each round's ratio, not
+// the ratio of the medians, which the machine's drift moves.
+func TestRatioPairsRounds(t *testing.T) {
+	sc, err := selectScenarios(options{only: "64b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The machine slows in the second round and speeds up in the third:
+	// round by round sockscope makes 0.8×, 0.8× and 2× the bare relay
+	// (median 0.8×, under the target); its median over the bare relay's
+	// is 80/60 = 1.33×.
+	r := newRow(sc[0], []string{pathDirect, pathHeadless, pathBare},
+		[][]sample{{{v: 100}, {v: 60}, {v: 200}}, {{v: 80}, {v: 40}, {v: 120}}, {{v: 100}, {v: 50}, {v: 60}}})
+	if got := r.ratio(1, 2); math.Abs(got-0.8) > 1e-9 {
+		t.Errorf("ratio = %v, want 0.8", got)
+	}
+	got := rateVerdict([]arrangement{{key: "own", rows: []row{r}}})
+	if !strings.HasPrefix(got, "MISSED") || !strings.Contains(got, "64b 0.80×") {
+		t.Errorf("verdict: %s", got)
 	}
 }
 

@@ -107,13 +107,10 @@ func findRow(rows []row, key string) (row, bool) {
 	return row{}, false
 }
 
-// headlessAndBare are --headless's and the bare relay's medians in r.
-func headlessAndBare(r row) (via, bare sample, ok bool) {
+// bareIndex is the bare relay's path in r, if it ran.
+func bareIndex(r row) (int, bool) {
 	bi := slices.Index(r.paths, pathBare)
-	if bi < 0 || len(r.med) <= bi {
-		return sample{}, sample{}, false
-	}
-	return r.med[1], r.med[bi], true
+	return bi, bi > 0 && len(r.med) > bi
 }
 
 // verdictLine joins a verdict, the target and its figures.
@@ -129,13 +126,13 @@ func rateVerdict(arrs []arrangement) string {
 		f := a.key
 		for _, key := range []string{"64b", "16k", "conn"} {
 			r, ran := findRow(a.rows, key)
-			via, bare, ok := headlessAndBare(r)
+			bi, ok := bareIndex(r)
 			if !ran || !ok {
 				f += " " + key + " –"
 				v = worse(v, vNA)
 				continue
 			}
-			ratio := via.v / bare.v
+			ratio := r.ratio(1, bi)
 			f += fmt.Sprintf(" %s %.2f×", key, ratio)
 			if ratio < r.bareTarget {
 				v = worse(v, vMissed)
@@ -152,12 +149,13 @@ func latencyVerdict(arrs []arrangement) string {
 	var figs []string
 	for _, a := range arrs {
 		r, ran := findRow(a.rows, "latency")
-		via, bare, ok := headlessAndBare(r)
+		bi, ok := bareIndex(r)
 		if !ran || !ok {
 			figs = append(figs, a.key+" –")
 			v = worse(v, vNA)
 			continue
 		}
+		via, bare := r.med[1], r.med[bi]
 		added := via.v - bare.v
 		figs = append(figs, fmt.Sprintf("%s %+.1f µs (%.1f vs %.1f)", a.key, added, via.v, bare.v))
 		if added > r.bareTarget {

@@ -38,14 +38,43 @@ type scenario struct {
 	blocks int
 }
 
-// row is one scenario's medians, in the order of paths (pathDirect first).
+// row is one scenario's runs and medians, in the order of paths
+// (pathDirect first).
 type row struct {
 	scenario
 	paths []string
-	med   []sample
+	runs  [][]sample         // each path's runs, in the order they were run
+	med   []sample           // the median of each path's runs
 	drops map[string]int64   // events each sockscope dropped (-1: unknown)
 	hwm   int64              // --headless's peak RSS after the scenario, 0 if unknown
 	cpu   map[string]*cpuUse // by path; nil if not measured
+}
+
+// newRow is the row of sc's runs on paths: runs[i] are paths[i]'s, run k
+// of each in the same round (or block).
+func newRow(sc scenario, paths []string, runs [][]sample) row {
+	r := row{scenario: sc, paths: paths, runs: runs}
+	for _, s := range runs {
+		r.med = append(r.med, median(s))
+	}
+	return r
+}
+
+// ratio is path i's rate over path j's: the median of their ratios round
+// by round. The runs of one round are seconds apart, so the drift of this
+// machine's speed over a scenario (±20 % on the pipelined loads here),
+// which moves each path's median, mostly cancels: two bare relays, nine
+// rounds each of the 64 B and 16 KiB loads in two runs, made 0.83-1.23×
+// each other by the ratio of their medians over three rounds, 0.91-1.16×
+// by this (0.90-1.22× and 0.94-1.19× over five rounds).
+func (r row) ratio(i, j int) float64 {
+	n := min(len(r.runs[i]), len(r.runs[j]))
+	rs := make([]float64, n)
+	for k := range n {
+		rs[k] = r.runs[i][k].v / r.runs[j][k].v
+	}
+	slices.Sort(rs)
+	return rs[n/2]
 }
 
 // latencyBlocks is how many runs a round of the latency scenario takes on
@@ -149,27 +178,26 @@ func printTable(w io.Writer, rows []row) {
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rows {
 		direct, via := r.med[0], r.med[1]
-		cells := []string{r.title, r.format(direct.v), r.format(via.v), compare(r, via, direct)}
+		cells := []string{r.title, r.format(direct.v), r.format(via.v), compare(r, 1, 0)}
 		switch {
 		case r.target == 0:
 			cells = append(cells, "", "")
 		case r.latency:
 			cells = append(cells, fmt.Sprintf("≤ +%.0f µs", r.target), verdict(via.v-direct.v <= r.target))
 		default:
-			cells = append(cells, fmt.Sprintf("≥ %.2f×", r.target), verdict(via.v/direct.v >= r.target))
+			cells = append(cells, fmt.Sprintf("≥ %.2f×", r.target), verdict(r.ratio(1, 0) >= r.target))
 		}
 		cells = append(cells, drops(r.drops[pathHeadless]))
 		if bi > 0 {
-			cells = append(cells, compare(r, via, r.med[bi]))
-			cells = append(cells, vsBare(r, via, r.med[bi])...)
+			cells = append(cells, compare(r, 1, bi))
+			cells = append(cells, vsBare(r, 1, bi)...)
 		}
 		for i, p := range r.paths[2:] {
-			s := r.med[i+2]
-			cells = append(cells, r.format(s.v), compare(r, s, direct))
+			cells = append(cells, r.format(r.med[i+2].v), compare(r, i+2, 0))
 			if p == pathUI {
-				cells = append(cells, compare(r, s, via), drops(r.drops[pathUI]))
+				cells = append(cells, compare(r, i+2, 1), drops(r.drops[pathUI]))
 				if bi > 0 {
-					cells = append(cells, compare(r, s, r.med[bi]), vsBare(r, s, r.med[bi])[1])
+					cells = append(cells, compare(r, i+2, bi), vsBare(r, i+2, bi)[1])
 				}
 			}
 		}
@@ -196,24 +224,25 @@ func printTable(w io.Writer, rows []row) {
 	tw.Flush()
 }
 
-// vsBare renders the target of s against the bare relay's bare, and
-// whether s meets it: two empty cells when the scenario has none.
-func vsBare(r row, s, bare sample) []string {
+// vsBare renders the target of path i against the bare relay, path bi,
+// and whether i meets it: two empty cells when the scenario has none.
+func vsBare(r row, i, bi int) []string {
 	switch {
 	case r.bareTarget == 0:
 		return []string{"", ""}
 	case r.latency:
-		return []string{fmt.Sprintf("≤ +%.0f µs", r.bareTarget), verdict(s.v-bare.v <= r.bareTarget)}
+		return []string{fmt.Sprintf("≤ +%.0f µs", r.bareTarget), verdict(r.med[i].v-r.med[bi].v <= r.bareTarget)}
 	}
-	return []string{fmt.Sprintf("≥ %.2f×", r.bareTarget), verdict(s.v/bare.v >= r.bareTarget)}
+	return []string{fmt.Sprintf("≥ %.2f×", r.bareTarget), verdict(r.ratio(i, bi) >= r.bareTarget)}
 }
 
-// compare renders s against base: added µs for latency, else a ratio.
-func compare(r row, s, base sample) string {
+// compare renders path i against path base: added µs to the median round
+// trip for latency, else a ratio.
+func compare(r row, i, base int) string {
 	if r.latency {
-		return fmt.Sprintf("%+.1f µs", s.v-base.v)
+		return fmt.Sprintf("%+.1f µs", r.med[i].v-r.med[base].v)
 	}
-	return fmt.Sprintf("%.2f×", s.v/base.v)
+	return fmt.Sprintf("%.2f×", r.ratio(i, base))
 }
 
 // drops renders a dropped-event count.
