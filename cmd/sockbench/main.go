@@ -115,7 +115,7 @@ func main() {
 	flag.BoolVar(&o.aa, "aa", false, "with -bare: a second bare relay in sockscope's place (an A/A run: how far the figures and verdicts move on the machine's noise alone)")
 	flag.BoolVar(&o.mem, "mem", false, "memory mode: push -mem-n requests through sockscope and report its RSS")
 	flag.Int64Var(&o.memN, "mem-n", 10_000_000, "requests (each answered) in -mem mode")
-	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to sockscope (0: don't, compare with the store default)")
+	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "pass --max-bytes N to every sockscope it starts (0: don't, the store default)")
 	flag.BoolVar(&o.ui, "ui", false, "also run every scenario through sockscope with its UI (in a pseudo-terminal); with -mem, measure it instead of --headless")
 	flag.StringVar(&o.args, "args", "", "more sockscope flags, space-separated (e.g. \"--lossless\")")
 	flag.BoolVar(&o.inproc, "inproc", false, "run the services in this process, not each in a process of its own")
@@ -285,6 +285,16 @@ const (
 	pathBare     = "io.Copy"
 )
 
+// sockscopeArgs are the flags every sockscope the benchmark starts gets:
+// -args, and --max-bytes from -max-bytes.
+func sockscopeArgs(o options) []string {
+	extra := strings.Fields(o.args)
+	if o.maxBytes > 0 {
+		extra = append(extra, "--max-bytes", strconv.FormatInt(o.maxBytes, 10))
+	}
+	return extra
+}
+
 // runScenario starts fresh relays and runs one scenario o.rounds times on
 // each path, rotating the order every round (every block of a round, for
 // a scenario run in blocks), against the service at svc (process svcPid),
@@ -297,7 +307,7 @@ func runScenario(ctx context.Context, o options, sc scenario, dir, svc string, s
 			r.stop()
 		}
 	}
-	extra := strings.Fields(o.args)
+	extra := sockscopeArgs(o)
 	paths := []string{pathDirect, pathHeadless}
 	if o.ui {
 		paths = append(paths, pathUI)

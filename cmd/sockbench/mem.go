@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +25,9 @@ const memConns = 4
 // how that compares with the store's byte cap.
 func runMem(ctx context.Context, o options, dir, svcPath string) error {
 	limit, capNote := int64(store.DefaultMaxBytes), "store default"
-	extra := strings.Fields(o.args)
+	extra := sockscopeArgs(o)
 	if o.maxBytes > 0 {
 		limit, capNote = o.maxBytes, "--max-bytes"
-		extra = append(extra, "--max-bytes", strconv.FormatInt(o.maxBytes, 10))
 	}
 	ss, err := startSockscope(o.bin, dir, "sockscope", svcPath, o.ui, extra...)
 	if err != nil {

@@ -289,3 +289,14 @@ func TestRowLine(t *testing.T) {
 		t.Errorf("a row: %q", s)
 	}
 }
+
+// -max-bytes reaches every sockscope the benchmark starts, not only -mem's.
+func TestSockscopeArgs(t *testing.T) {
+	got := sockscopeArgs(options{args: "--lossless", maxBytes: 32 << 20})
+	if want := []string{"--lossless", "--max-bytes", "33554432"}; !slices.Equal(got, want) {
+		t.Errorf("args %q, want %q", got, want)
+	}
+	if got := sockscopeArgs(options{}); len(got) != 0 {
+		t.Errorf("args %q with no flags", got)
+	}
+}
