@@ -53,20 +53,17 @@ func (o *Observer) Run(q *event.Queue) {
 
 // yieldRatio is how much longer Run rests than it decoded while the
 // traffic is heavy, or events are dropped, on a machine with no CPU to
-// spare (Config.Busy): the decoder then takes a quarter of the CPU it
+// spare (Config.Busy): the decoder then takes a sixteenth of the CPU it
 // would, and drops more. A process at nice 19 still costs the programs it
-// watches its CPU (each time one wakes and must preempt it): under issue
-// 16's pipelined 64 B load on 2 CPUs, seven pairs of runs alternated, the
-// peers were 0.78-1.13× (median 0.98) as fast as behind a bare relay in
-// sessions of their own and 0.83-1.10× (0.97) in one, against 0.84-1.00×
-// (0.89) and 0.86-0.94× (0.89) without rests; the decoder dropped 10-26 %
-// of the bytes (400-1,400 reads) rather than 2-5 % (50-220 reads).
-// (Those rests followed only a batch during which the relay dropped, so a
-// decoder that kept up for a while took all it could meanwhile: made
-// cheaper a call on 2026-12-02, it dropped less and rested less, and the
-// peers made 0.69× and 0.83× the bare relay's 64 B calls in two runs where
-// it dropped little.)
-const yieldRatio = 3
+// watches its CPU (each time one wakes and must preempt it, and while it
+// faults in fresh memory: a new store's first filling is most of its cost
+// a 16 KiB frame). Under issue 16's pipelined loads on 2 CPUs (`sockbench
+// -json -bare -only 64b,16k`, three runs of each ratio alternated, both
+// arrangements, paired round by round) the peers made 0.97-1.03× (median
+// 0.98) the bare relay's at 15, 0.84-1.01× (0.97) at 7 and 0.87-1.02×
+// (0.935) at 3; the decoder saw about 20 % of the 64 B calls and 10 % of
+// the 16 KiB ones at 15, against 65 % and 55 % at 3.
+const yieldRatio = 15
 
 // maxYield bounds one rest: a batch that took long to decode (a large
 // frame, or the decoder's process's whole queue, 4 MiB) is no reason to

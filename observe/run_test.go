@@ -153,13 +153,13 @@ func TestYield(t *testing.T) {
 		heavy, busy bool
 		took, want  time.Duration
 	}{
-		{0, false, true, ms, 0},             // light, nothing dropped
-		{5, false, true, ms, 3 * ms},        // dropping, busy
-		{0, false, true, ms, 0},             // nothing dropped since
-		{0, true, true, ms, 3 * ms},         // heavy, busy
-		{0, true, false, ms, 0},             // heavy, CPU to spare
-		{1, false, false, ms, 0},            // dropping, CPU to spare
-		{1, true, true, 200 * ms, maxYield}, // bounded
+		{0, false, true, ms, 0},               // light, nothing dropped
+		{5, false, true, ms, yieldRatio * ms}, // dropping, busy
+		{0, false, true, ms, 0},               // nothing dropped since
+		{0, true, true, ms, yieldRatio * ms},  // heavy, busy
+		{0, true, false, ms, 0},               // heavy, CPU to spare
+		{1, false, false, ms, 0},              // dropping, CPU to spare
+		{1, true, true, 200 * ms, maxYield},   // bounded
 	} {
 		dropped += c.drop
 		busy = c.busy
@@ -170,8 +170,8 @@ func TestYield(t *testing.T) {
 	if got := New(Config{Store: store.New(store.Config{})}).yield(ms, &seen, true); got != 0 {
 		t.Errorf("rest %v with no Busy (--lossless)", got)
 	}
-	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != 3*ms {
-		t.Errorf("rest %v after heavy traffic with no drop counter, want %v", got, 3*ms)
+	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != yieldRatio*ms {
+		t.Errorf("rest %v after heavy traffic with no drop counter, want %v", got, yieldRatio*ms)
 	}
 }
 
