@@ -10,7 +10,7 @@
 //	go run ./cmd/sockbench -args --lossless            # more sockscope flags
 //	go run ./cmd/sockbench -ui -only demo,16k          # --headless and with the UI, side by side
 //	go run ./cmd/sockbench -show -show-size 1073741824    # show on a 1 GiB session file: first screen, peak RSS
-//	go run ./cmd/sockbench -json -bare                 # issue 16's report: both arrangements, against io.Copy, about 5 min (1.5 with -rounds 1)
+//	go run ./cmd/sockbench -json -bare                 # issue 16's report: both arrangements, against io.Copy, about 6 min (1.5 with -rounds 1)
 //	go run ./cmd/sockbench -json -bare -args --lossless -only 64b   # issue 16's --lossless target
 //	go run ./cmd/sockbench -json -bare -aa             # the same with a second bare relay in sockscope's place: the noise
 //	go run ./cmd/sockbench -count -json -only 64b,16k  # the relay's system calls and context switches per 1,000 requests, under perf (count.go)
