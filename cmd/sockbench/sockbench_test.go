@@ -235,6 +235,9 @@ func TestRatioPairsRounds(t *testing.T) {
 	if got := r.ratio(1, 2); math.Abs(got-0.8) > 1e-9 {
 		t.Errorf("ratio = %v, want 0.8", got)
 	}
+	if empty := newRow(sc[0], r.paths, [][]sample{nil, nil, nil}); !math.IsNaN(empty.ratio(1, 2)) {
+		t.Errorf("ratio of no runs = %v, want NaN", empty.ratio(1, 2))
+	}
 	got := rateVerdict([]arrangement{{key: "own", rows: []row{r}}})
 	if !strings.HasPrefix(got, "MISSED") || !strings.Contains(got, "64b 0.80×") {
 		t.Errorf("verdict: %s", got)

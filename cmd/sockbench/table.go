@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,9 +67,13 @@ func newRow(sc scenario, paths []string, runs [][]sample) row {
 // which moves each path's median, mostly cancels: two bare relays, nine
 // rounds each of the 64 B and 16 KiB loads in two runs, made 0.83-1.23×
 // each other by the ratio of their medians over three rounds, 0.91-1.16×
-// by this (0.90-1.22× and 0.94-1.19× over five rounds).
+// by this (0.90-1.22× and 0.94-1.19× over five rounds). It is NaN when
+// either has no run (the benchmark was interrupted).
 func (r row) ratio(i, j int) float64 {
 	n := min(len(r.runs[i]), len(r.runs[j]))
+	if n == 0 {
+		return math.NaN()
+	}
 	rs := make([]float64, n)
 	for k := range n {
 		rs[k] = r.runs[i][k].v / r.runs[j][k].v
