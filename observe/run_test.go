@@ -136,7 +136,7 @@ func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
 }
 
 // While the traffic is heavy or the relay drops events, on a busy machine,
-// the observer rests after each batch three times as long as it took, and
+// the observer rests after each batch yieldRatio times as long as it took, and
 // at most maxYield; not after light traffic with nothing dropped since the
 // last batch, nor when the CPUs have time to spare, nor without Busy.
 func TestYield(t *testing.T) {
