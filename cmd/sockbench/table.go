@@ -74,12 +74,11 @@ func (r row) ratio(i, j int) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
-	rs := make([]float64, n)
+	rs := make([]sample, n)
 	for k := range n {
-		rs[k] = r.runs[i][k].v / r.runs[j][k].v
+		rs[k].v = r.runs[i][k].v / r.runs[j][k].v
 	}
-	slices.Sort(rs)
-	return rs[n/2]
+	return median(rs).v
 }
 
 // latencyBlocks is how many runs a round of the latency scenario takes on
