@@ -28,6 +28,9 @@ type Queue struct {
 	bytes  int64 // Data bytes in evs
 	closed bool
 	gaps   Gaps // bytes dropped since the last kept Data
+	// direct, once set (Direct), takes each event at once in place of
+	// the queue.
+	direct func(*Event)
 
 	wake chan struct{} // cap 1: the queue became non-empty or closed
 	// filling (cap 1) is signalled when the Data queued passes a quarter
@@ -67,10 +70,18 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 // (or, when none comes, the connection's Close in TailGaps). The
 // caller must not touch ev.Data after a Put that kept it; after a Put that
 // dropped it, the bytes are the caller's again. After Close, Put drops
-// everything without counting.
+// everything without counting. Once the queue is Direct, Put hands ev to
+// the consumer at once and keeps nothing: it returns false, and the bytes
+// are the caller's again.
 func (q *Queue) Put(ev Event) bool {
 	n := int64(len(ev.Data))
 	q.mu.Lock()
+	if q.direct != nil && !q.closed {
+		q.gaps.Carry(&ev)
+		q.direct(&ev)
+		q.mu.Unlock()
+		return false
+	}
 	if ev.Type == Data {
 		if q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 			q.waits.Add(1)
@@ -159,6 +170,27 @@ func (q *Queue) Take(dst []Event) ([]Event, bool) {
 		case <-q.done:
 		}
 	}
+}
+
+// Direct makes the queue hand each event to put as it comes, under the
+// queue's lock (so one at a time, in the order of the Puts), instead of
+// holding it for Take: for a consumer that only copies the events on, and
+// so need not be woken, nor the events' bytes kept, for it. put must copy
+// what it keeps of an event and must not block: it is the Put's caller
+// that waits for it. The events already queued go to put first, in order;
+// from then on Take returns only once the queue is closed. Only the
+// consumer calls Direct, and not for a lossless queue, whose Puts wait for
+// room in the queue.
+func (q *Queue) Direct(put func(*Event)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i := range q.evs {
+		put(&q.evs[i])
+		q.evs[i].Release()
+	}
+	clear(q.evs)
+	q.evs, q.bytes = q.evs[:0], 0
+	q.direct = put
 }
 
 // Close ends the queue: Puts are dropped from now on, waiting Puts return,

@@ -144,3 +144,46 @@ func TestLosslessQueueTakesAnEventOverTheBound(t *testing.T) {
 		t.Errorf("dropped %d events", ev)
 	}
 }
+
+// A Direct queue hands the events queued before it first, in order, then
+// each Put's at once, keeping nothing (Put returns false: the bytes are the
+// caller's again); the gaps of what the queue dropped before go with the
+// next event of their direction; Take waits for Close; after Close nothing
+// reaches put.
+func TestQueueDirect(t *testing.T) {
+	q := NewQueue(10, false)
+	released := 0
+	q.Put(Event{Type: Open, Conn: 1})
+	q.Put(Event{Type: Data, Conn: 1, Data: make([]byte, 8), Buf: releaseFunc(func() { released++ })})
+	q.Put(Event{Type: Data, Conn: 1, Data: make([]byte, 5)}) // over the bound: dropped
+	var got []Event
+	q.Direct(func(ev *Event) { got = append(got, *ev) })
+	if len(got) != 2 || got[0].Type != Open || len(got[1].Data) != 8 || released != 1 {
+		t.Fatalf("Direct handed %+v (%d released); want the queued Open and Data, released", got, released)
+	}
+	if q.Put(Event{Type: Data, Conn: 1, Data: make([]byte, 20)}) {
+		t.Error("a Direct Put kept the event")
+	}
+	q.Put(Event{Type: Close, Conn: 1})
+	if len(got) != 4 || len(got[2].Data) != 20 || got[2].Gap != 5 || got[3].Type != Close {
+		t.Fatalf("after Direct: %+v; want the 20 bytes with Gap 5, then Close", got[2:])
+	}
+	taken := make(chan bool)
+	go func() {
+		evs, ok := q.Take(nil)
+		taken <- ok || len(evs) > 0
+	}()
+	q.Close()
+	if <-taken {
+		t.Error("Take returned events of a Direct queue")
+	}
+	q.Put(Event{Type: Data, Conn: 1, Data: make([]byte, 1)})
+	if len(got) != 4 {
+		t.Errorf("put was handed %d events after Close", len(got)-4)
+	}
+}
+
+// releaseFunc is a Buffer that calls itself when released.
+type releaseFunc func()
+
+func (f releaseFunc) Release() { f() }
