@@ -192,6 +192,67 @@ func TestRingReadEnds(t *testing.T) {
 	}
 }
 
+// A reader that has emptied the ring naps: what is written meanwhile
+// does not wake it (the writer rings no bell) until the ring is a quarter
+// full. Once it has napped and found the ring empty, it sleeps, and the
+// next byte wakes it.
+func TestRingNap(t *testing.T) {
+	for _, napFor := range []time.Duration{time.Hour, time.Millisecond} {
+		w, r := testRingOf(t, minRing)
+		r.napFor = napFor
+		read := make(chan int)
+		go func() {
+			defer close(read)
+			for {
+				n, err := r.Read(make([]byte, minRing))
+				if err != nil {
+					return
+				}
+				read <- n
+			}
+		}()
+		write := func(n int) {
+			t.Helper()
+			if k, err := w.writev([][]byte{make([]byte, n)}, false); err != nil || k != int64(n) {
+				t.Fatalf("wrote %d of %d: %v", k, n, err)
+			}
+		}
+		took := func() int {
+			t.Helper()
+			select {
+			case n := <-read:
+				return n
+			case <-time.After(10 * time.Second):
+				t.Fatal("the reader slept through the bytes")
+				return 0
+			}
+		}
+		if napFor == time.Hour {
+			for range 2 {
+				waitFor(t, "the reader naps", func() bool { return r.readerNaps.Load() == 1 })
+				write(1)
+				write(minRing/4 - 2)
+				if r.readerNaps.Load() != 1 {
+					t.Fatal("the writer woke a napping reader with the ring under a quarter full")
+				}
+				write(1)
+				if n := took(); n != minRing/4 {
+					t.Fatalf("the reader took %d bytes, want the quarter, %d", n, minRing/4)
+				}
+			}
+		} else {
+			waitFor(t, "the reader naps, then sleeps", func() bool { return r.readerWaits.Load() == 1 })
+			write(1)
+			if n := took(); n != 1 {
+				t.Fatalf("the sleeping reader took %d bytes, want 1", n)
+			}
+		}
+		r.bell.Close()
+		for range read {
+		}
+	}
+}
+
 // Neither side sleeps through the other's news, whenever it comes: in many
 // rounds, one side waits (the reader for a byte, the writer for room) while
 // the other, started at the same moment, acts a little later each time
@@ -202,12 +263,34 @@ func TestRingWakeUps(t *testing.T) {
 	const rounds = 100000
 	t.Run("reader", func(t *testing.T) {
 		w, r := testRing(t)
+		r.napFor = 0 // straight to sleep
 		b := make([]byte, 1)
 		race(t, rounds, func() error {
 			_, err := r.Read(b)
 			return err
 		}, func() error {
 			_, err := w.writev([][]byte{{1}}, false)
+			return err
+		})
+	})
+	// A reader that naps for good unless the ring fills to a quarter: the
+	// writer writes a quarter each round, and the reader takes it all.
+	t.Run("napper", func(t *testing.T) {
+		w, r := testRingOf(t, minRing)
+		r.napFor = time.Hour
+		quarter := make([]byte, minRing/4)
+		b := make([]byte, len(quarter))
+		race(t, rounds/10, func() error {
+			for n := 0; n < len(b); {
+				k, err := r.Read(b[n:])
+				if err != nil {
+					return err
+				}
+				n += k
+			}
+			return nil
+		}, func() error {
+			_, err := w.writev([][]byte{quarter}, false)
 			return err
 		})
 	})
