@@ -75,6 +75,11 @@ type Decoder struct {
 	err      error // how the process ended, once exited is closed
 	stop     chan error
 
+	// full says the last flush left bytes the ring had no room for;
+	// dropped is the drops last written. Both are send's.
+	full    bool
+	dropped uint64
+
 	mu     sync.Mutex
 	dead   error // why the events no longer go to the process
 	raised int   // raise calls not yet lowered
@@ -249,7 +254,14 @@ func (d *Decoder) serve(m msg) msg {
 
 // Run implements capture.Decoder: it writes the events to the decoder's
 // process, and when the process is gone, only releases them (the relay
-// goes on without a decoder).
+// goes on without a decoder). Unless the traffic waits for the decoder
+// (--lossless), each event is written as it is put (Queue.Direct): the
+// relay's goroutine that read it copies it onto the ring, where the
+// decoder's process takes it when it wakes (ringReader.Read), and the
+// relay reads its next bytes into the same buffer. Handing the events over
+// in batches from the queue instead, every 20 ms, added about 4 µs to the
+// median of a one-at-a-time round trip: each read landed in a new piece of
+// a slab kept until the batch was written, and a goroutine woke for it.
 func (d *Decoder) Run(q *event.Queue) {
 	stop := make(chan struct{})
 	defer close(stop)
@@ -268,40 +280,19 @@ func (d *Decoder) Run(q *event.Queue) {
 		case <-stop:
 		}
 	}()
-	var (
-		evs     []event.Event
-		dropped uint64 // events, as last written
-		skip    = &d.w.skip
-		full    bool // the last flush left bytes: never with --lossless, whose flushes wait
-	)
+	if !d.lossless {
+		q.Direct(func(ev *event.Event) {
+			one := [1]event.Event{*ev}
+			d.send(q, one[:], false)
+		})
+	}
+	var evs []event.Event
 	for {
 		var ok bool
 		if evs, ok = q.Take(evs[:0]); !ok {
 			break
 		}
-		if d.alive() {
-			// The ring had no room at the last flush, and still has none:
-			// the events' bytes are dropped here, as the queue drops them,
-			// rather than wait.
-			if full {
-				d.fail(d.w.flush(false))
-				full = d.w.behind()
-			}
-			if e, b := q.Dropped(); e+skip.events != dropped {
-				dropped = e + skip.events
-				d.w.drops(dropped, b+skip.bytes)
-			}
-			for i := range evs {
-				if full && evs[i].Type == event.Data {
-					skip.drop(&evs[i])
-					continue
-				}
-				skip.Carry(&evs[i])
-				d.w.event(&evs[i])
-			}
-			d.fail(d.w.flush(d.lossless))
-			full = d.w.behind()
-		}
+		d.send(q, evs, d.lossless)
 		for i := range evs {
 			evs[i].Release()
 		}
@@ -312,19 +303,48 @@ func (d *Decoder) Run(q *event.Queue) {
 	}
 	if d.alive() {
 		e, b := q.Dropped()
-		d.w.drops(e+skip.events, b+skip.bytes)
+		d.w.drops(e+d.w.skip.events, b+d.w.skip.bytes)
 		d.fail(d.w.flush(true))
 	}
 	d.ring.close()
 }
 
-// handoffRest is how long Run rests between two writes to the ring,
-// unless the queue fills up meanwhile (a quarter of its bound) or closes.
-// Under a pipelined 64 B load, resting 20 ms rather than the observer's 5
-// took the relay's process from 18-19 system calls and 8-9 context
-// switches per 1,000 requests to 15-16 and 6.7 (a bare io.Copy relay:
-// 17-18 and 5-7); the events reach the decoder up to 20 ms later, within
-// the UI's 40 ms tick.
+// send writes evs onto the ring, after the relay's drops if they changed;
+// unless wait, only what it has room for now: the Data events it has none
+// for are dropped, counted and carried as gaps, as the queue drops them.
+// The events are the caller's again when it returns. One goroutine at a
+// time calls it: Run's, or a Put's under the queue's lock.
+func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) {
+	if !d.alive() {
+		return
+	}
+	skip := &d.w.skip
+	// The ring had no room at the last flush: unless it has some now, the
+	// events' bytes are dropped here rather than wait.
+	if d.full {
+		d.fail(d.w.flush(false))
+		d.full = d.w.behind()
+	}
+	if e, b := q.Dropped(); e+skip.events != d.dropped {
+		d.dropped = e + skip.events
+		d.w.drops(d.dropped, b+skip.bytes)
+	}
+	for i := range evs {
+		if d.full && evs[i].Type == event.Data {
+			skip.drop(&evs[i])
+			continue
+		}
+		skip.Carry(&evs[i])
+		d.w.event(&evs[i])
+	}
+	d.fail(d.w.flush(wait))
+	d.full = d.w.behind() // never with wait
+}
+
+// handoffRest is how long Run rests between two writes to the ring with
+// --lossless (without, each Put writes), unless the queue fills up
+// meanwhile (a quarter of its bound) or closes: as long as the decoder's
+// process naps (napTime), for the same reason.
 const handoffRest = 20 * time.Millisecond
 
 // boostAfter is how long after the relay last waited for the decoder's
