@@ -84,6 +84,9 @@ type Config struct {
 	// observer yields the CPU while it has none and events are dropped
 	// (observe.Config.Busy).
 	Busy func() bool
+	// Owed, if set, says how long the observer must rest then for its
+	// process's CPU to stay within its share (observe.Config.Owed).
+	Owed func() time.Duration
 }
 
 // A Source produces events on q until ctx is done or it has no more, then
@@ -170,7 +173,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, ProcessName: proxy.ProcessName,
+		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, Owed: cfg.Owed, ProcessName: proxy.ProcessName,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)

@@ -59,6 +59,11 @@ type Config struct {
 	// would spend to the programs it watches, and drops more. Leave it nil
 	// where the traffic waits for the decoder (--lossless).
 	Busy func() bool
+	// Owed, if set, says how long the decoder should rest for its process
+	// to take no more than its share of the relay's CPU
+	// (cpuload.Share.Owed): when Run rests for Busy, it rests that long
+	// if it is longer, up to maxOwed.
+	Owed func() time.Duration
 }
 
 // Counts are an Observer's running totals, for the summary line.

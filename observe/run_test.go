@@ -138,7 +138,8 @@ func TestRunStoresWhatTheRelayWaitedFor(t *testing.T) {
 // While the traffic is heavy or the relay drops events, on a busy machine,
 // the observer rests after each batch yieldRatio times as long as it took, and
 // at most maxYield; not after light traffic with nothing dropped since the
-// last batch, nor when the CPUs have time to spare, nor without Busy.
+// last batch, nor when the CPUs have time to spare, nor without Busy; and
+// as long as Owed says, if longer.
 func TestYield(t *testing.T) {
 	var dropped uint64
 	busy := false
@@ -172,6 +173,23 @@ func TestYield(t *testing.T) {
 	}
 	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != yieldRatio*ms {
 		t.Errorf("rest %v after heavy traffic with no drop counter, want %v", got, yieldRatio*ms)
+	}
+	// Owed, where longer, and only when resting for Busy.
+	owed := 100 * ms
+	o = New(Config{Store: store.New(store.Config{}), Busy: func() bool { return busy }, Owed: func() time.Duration { return owed }})
+	for _, c := range []struct {
+		busy       bool
+		owed, want time.Duration
+	}{
+		{true, 100 * ms, 100 * ms},
+		{true, ms, yieldRatio * ms},
+		{true, time.Hour, maxOwed},
+		{false, time.Hour, 0},
+	} {
+		busy, owed = c.busy, c.owed
+		if got := o.yield(ms, &seen, true); got != c.want {
+			t.Errorf("busy %v, owed %v: rest %v, want %v", c.busy, c.owed, got, c.want)
+		}
 	}
 }
 

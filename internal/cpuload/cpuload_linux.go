@@ -4,6 +4,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func readStat() (stat, error) {
@@ -21,4 +23,20 @@ func readStat() (stat, error) {
 	}
 	s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return s, nil
+}
+
+// readCPU reads this process's CPU time and process pid's (the kernel's
+// process CPU clocks, in nanoseconds).
+func readCPU(pid int) (self, other time.Duration, err error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return 0, 0, err
+	}
+	self = time.Duration(ts.Nano())
+	// pid's process CPU clock: clock_getcpuclockid(3), which any process
+	// may read.
+	if err := unix.ClockGettime(int32(^pid<<3|2), &ts); err != nil {
+		return 0, 0, err
+	}
+	return self, time.Duration(ts.Nano()), nil
 }
