@@ -193,6 +193,36 @@ func (q *Queue) Direct(put func(*Event)) {
 	q.direct = put
 }
 
+// DropData drops the Data queued, as Put drops what has no room: counted,
+// the bytes carried as gaps by the next kept event of their connection
+// and direction. The other events stay, in order. For a consumer that
+// rested while events queued, to go on with the traffic as it is now,
+// not as it was.
+func (q *Queue) DropData() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var events, bytes uint64
+	kept := q.evs[:0]
+	for _, ev := range q.evs {
+		if ev.Type != Data {
+			q.gaps.Carry(&ev)
+			kept = append(kept, ev)
+			continue
+		}
+		q.gaps.Add(ev.Conn, ev.Dir, ev.Gap+int64(len(ev.Data)))
+		events++
+		bytes += uint64(len(ev.Data))
+		ev.Release()
+	}
+	clear(q.evs[len(kept):])
+	q.evs, q.bytes = kept, 0
+	q.droppedEvents.Add(events)
+	q.droppedBytes.Add(bytes)
+	if q.lossless {
+		q.room.Broadcast()
+	}
+}
+
 // Close ends the queue: Puts are dropped from now on, waiting Puts return,
 // and Take returns false once the events already queued are taken.
 func (q *Queue) Close() {

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -187,3 +188,34 @@ func TestQueueDirect(t *testing.T) {
 type releaseFunc func()
 
 func (f releaseFunc) Release() { f() }
+
+// DropData drops the queued Data, counted and released, keeping the other
+// events in order; the gaps go with the next kept event of their direction
+// (a Close queued after them, or a later Put's Data), the gaps the dropped
+// events carried with them; a lossless Put waiting for room goes on.
+func TestQueueDropData(t *testing.T) {
+	q := NewQueue(10, true)
+	released := 0
+	rel := releaseFunc(func() { released++ })
+	q.Put(Event{Type: Open, Conn: 1})
+	q.Put(Event{Type: Data, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 6), Gap: 2, Buf: rel})
+	q.Put(Event{Type: Data, Conn: 2, Dir: protocol.S2C, Data: make([]byte, 4), Buf: rel})
+	q.Put(Event{Type: Close, Conn: 2})
+	put := make(chan bool)
+	go func() { put <- q.Put(Event{Type: Data, Conn: 1, Dir: protocol.C2S, Data: make([]byte, 5)}) }()
+	for !q.Blocked() {
+		runtime.Gosched()
+	}
+	q.DropData()
+	if !<-put {
+		t.Fatal("the waiting Put was dropped")
+	}
+	if e, b := q.Dropped(); e != 2 || b != 10 || released != 2 {
+		t.Errorf("dropped %d events, %d bytes, released %d; want 2, 10, 2", e, b, released)
+	}
+	evs, _ := q.Take(nil)
+	if len(evs) != 3 || evs[0].Type != Open || evs[1].Type != Close || evs[1].TailGaps[protocol.S2C] != 4 ||
+		evs[2].Type != Data || evs[2].Gap != 8 {
+		t.Errorf("left %+v; want the Open, the Close with 4 bytes of tail gap, the 5 bytes with a gap of 8", evs)
+	}
+}
