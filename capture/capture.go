@@ -86,7 +86,7 @@ type Config struct {
 	Busy func() bool
 	// Owed, if set, says how long the observer must rest then for its
 	// process's CPU to stay within its share (observe.Config.Owed).
-	Owed func() time.Duration
+	Owed func(count bool) time.Duration
 }
 
 // A Source produces events on q until ctx is done or it has no more, then

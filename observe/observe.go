@@ -60,10 +60,11 @@ type Config struct {
 	// where the traffic waits for the decoder (--lossless).
 	Busy func() bool
 	// Owed, if set, says how long the decoder should rest for its process
-	// to take no more than its share of the relay's CPU
-	// (cpuload.Share.Owed): when Run rests for Busy, it rests that long
-	// if it is longer, up to maxOwed.
-	Owed func() time.Duration
+	// to take no more than its share of the relay's CPU since it began to
+	// rest for Busy (cpuload.Share.Owed, called after each batch, counting
+	// while Run rests for Busy): Run rests that long if it is longer, up
+	// to maxOwed.
+	Owed func(count bool) time.Duration
 }
 
 // Counts are an Observer's running totals, for the summary line.

@@ -44,6 +44,14 @@ func (o *Observer) Run(q *event.Queue) {
 		clear(evs)
 		if d := o.yield(time.Since(t0), &dropped, !light); d > 0 {
 			o.rest(d, q.Closed())
+			select {
+			case <-q.Closed(): // the relay stopped: take all it left
+			default:
+				// What came during the rest is stale: decoding it would cost
+				// as much as decoding the traffic as it is now, which is
+				// what a user watching wants to see.
+				q.DropData()
+			}
 		} else if light {
 			q.Rest() // heavy traffic is decoded at once, while in the cache
 		}
@@ -88,9 +96,10 @@ func sleep(d time.Duration, done <-chan struct{}) {
 }
 
 // yield returns how long Run rests after a batch that took took to decode:
-// yieldRatio times that, or Config.Owed if longer, while the batch was
-// heavy or Config.Dropped's count grew since the last batch (at *dropped),
-// and Config.Busy says the CPUs are in use; else 0.
+// yieldRatio times that, or what Config.Owed says if longer, while the
+// batch was heavy or Config.Dropped's count grew since the last batch (at
+// *dropped), and Config.Busy says the CPUs are in use; else 0 (and Owed
+// starts its count anew).
 func (o *Observer) yield(took time.Duration, dropped *uint64, heavy bool) time.Duration {
 	if o.cfg.Busy == nil {
 		return 0
@@ -101,14 +110,15 @@ func (o *Observer) yield(took time.Duration, dropped *uint64, heavy bool) time.D
 		grew = e != *dropped
 		*dropped = e
 	}
-	if !grew && !heavy || !o.cfg.Busy() {
+	rests := (grew || heavy) && o.cfg.Busy()
+	var owed time.Duration
+	if o.cfg.Owed != nil {
+		owed = min(o.cfg.Owed(rests), maxOwed)
+	}
+	if !rests {
 		return 0
 	}
-	rest := min(yieldRatio*took, maxYield)
-	if o.cfg.Owed != nil {
-		rest = max(rest, min(o.cfg.Owed(), maxOwed))
-	}
-	return rest
+	return max(min(yieldRatio*took, maxYield), owed)
 }
 
 // decode parses evs into batches of about stepsPerBatch steps, which then

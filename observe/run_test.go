@@ -174,9 +174,14 @@ func TestYield(t *testing.T) {
 	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != yieldRatio*ms {
 		t.Errorf("rest %v after heavy traffic with no drop counter, want %v", got, yieldRatio*ms)
 	}
-	// Owed, where longer, and only when resting for Busy.
+	// Owed, where longer, and only when resting for Busy; it counts only
+	// then.
 	owed := 100 * ms
-	o = New(Config{Store: store.New(store.Config{}), Busy: func() bool { return busy }, Owed: func() time.Duration { return owed }})
+	var counted bool
+	o = New(Config{Store: store.New(store.Config{}), Busy: func() bool { return busy }, Owed: func(count bool) time.Duration {
+		counted = count
+		return owed
+	}})
 	for _, c := range []struct {
 		busy       bool
 		owed, want time.Duration
@@ -187,8 +192,8 @@ func TestYield(t *testing.T) {
 		{false, time.Hour, 0},
 	} {
 		busy, owed = c.busy, c.owed
-		if got := o.yield(ms, &seen, true); got != c.want {
-			t.Errorf("busy %v, owed %v: rest %v, want %v", c.busy, c.owed, got, c.want)
+		if got := o.yield(ms, &seen, true); got != c.want || counted != c.busy {
+			t.Errorf("busy %v, owed %v: rest %v, want %v (Owed counted: %v)", c.busy, c.owed, got, c.want, counted)
 		}
 	}
 }
@@ -216,6 +221,44 @@ func TestRunYields(t *testing.T) {
 		if busy && len(rests) != 1 || !busy && len(rests) != 0 {
 			t.Errorf("busy=%v: rests %v", busy, rests)
 		}
+	}
+}
+
+// The Data queued while Run rested is dropped, not decoded, unless the
+// relay stopped meanwhile (then Run takes all it left).
+func TestRunDropsWhatCameDuringARest(t *testing.T) {
+	st := store.New(store.Config{})
+	var dropped uint64
+	o := New(Config{Store: st,
+		Dropped: func() (uint64, uint64) { dropped++; return dropped, 0 }, // grows: a rest after each batch
+		Busy:    func() bool { return true },
+	})
+	q := event.NewQueue(1<<20, false)
+	t0 := time.Now()
+	call := func(conn uint64, id int) event.Event {
+		return event.Event{Type: event.Data, Conn: conn, Dir: protocol.C2S, At: t0,
+			Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"m"}`+"\n", id)}
+	}
+	rests := 0
+	o.rest = func(time.Duration, <-chan struct{}) {
+		rests++
+		switch rests {
+		case 1:
+			q.Put(call(1, 2))
+			q.Put(event.Event{Type: event.Open, Conn: 2, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+		case 2:
+			q.Put(call(2, 3)) // on the other connection: the gap is the first's
+			q.Close()
+		}
+	}
+	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+	q.Put(call(1, 1))
+	o.Run(q)
+	if n := st.Totals().Messages; n != 2 || o.Counts().Conns != 2 {
+		t.Errorf("%d messages, %d connections stored; want calls 1 and 3, and both connections", n, o.Counts().Conns)
+	}
+	if e, _ := q.Dropped(); e != 1 {
+		t.Errorf("the queue dropped %d events, want call 2", e)
 	}
 }
 

@@ -11,6 +11,11 @@ type Share struct {
 	share float64
 	read  func() (self, other time.Duration, err error)
 	last  cpuSample
+	// debt is the other's CPU time this process's, over its share since
+	// Owed began to count, would be a share of: what Owed's rests wait for
+	// the other to take. Never below 0: a process under its share banks
+	// nothing for later.
+	debt float64
 }
 
 // cpuSample is the two processes' CPU time at a moment.
@@ -19,41 +24,49 @@ type cpuSample struct {
 	at          time.Time
 }
 
-// maxWindow is the longest time Owed counts back over: a window longer than
-// that holds more than the last batch and its rest (the decoder's rests are
-// shorter: observe's maxOwed), and what this process took then need not be
-// paid for now.
-const maxWindow = 10 * time.Second
-
-// NewShare returns a Share of share (say 0.2) of the CPU of process pid.
+// NewShare returns a Share of share (say 0.2) of the CPU of process pid,
+// counting from now.
 func NewShare(pid int, share float64) *Share {
-	return &Share{share: share, read: func() (time.Duration, time.Duration, error) { return readCPU(pid) }}
+	s := &Share{share: share, read: func() (time.Duration, time.Duration, error) { return readCPU(pid) }}
+	s.sample()
+	return s
 }
 
-// Owed returns how long this process should rest for what it took since
-// the last call to be within its share of what the other took over the
-// same time and the rest, the other taking the CPU at the rate it did: 0 if
-// it is within, at the first call, after a long pause (maxWindow) and where
-// the kernel does not say.
-func (s *Share) Owed() time.Duration {
+// sample reads the two processes' CPU time and returns what each took
+// since the last sample, and over how long; ok is false at the first
+// sample, and where the kernel does not say.
+func (s *Share) sample() (took, gave float64, window time.Duration, ok bool) {
 	self, other, err := s.read()
 	if err != nil {
-		return 0
+		return 0, 0, 0, false
 	}
 	now := time.Now()
 	last := s.last
 	s.last = cpuSample{self, other, now}
-	window := now.Sub(last.at)
-	if last.at.IsZero() || window > maxWindow || window <= 0 {
+	if last.at.IsZero() {
+		return 0, 0, 0, false
+	}
+	return float64(self - last.self), float64(other - last.other), now.Sub(last.at), true
+}
+
+// Owed returns how long this process should rest for what it took to be
+// within its share of what the other took, the other taking the CPU at the
+// rate it did since the last call; what a rest shorter than that leaves
+// owed is owed at the next call. Unless count (the process should keep to
+// its share: the decoder drops on a busy machine), it starts the count
+// anew and returns 0; and 0 where the kernel does not say.
+func (s *Share) Owed(count bool) time.Duration {
+	took, gave, window, ok := s.sample()
+	if !count || !ok || window <= 0 {
+		s.debt = 0
 		return 0
 	}
-	took, gave := float64(self-last.self), float64(other-last.other)
-	owed := took/s.share - gave // the other's CPU time this one's would be a share of
-	if owed <= 0 {
+	s.debt = max(s.debt+took/s.share-gave, 0)
+	if s.debt == 0 {
 		return 0
 	}
 	// The other's rate, in CPUs; a process that barely ran is no reason to
 	// rest for ever: at least a hundredth of a CPU.
 	rate := max(gave/float64(window), 0.01)
-	return time.Duration(owed / rate)
+	return time.Duration(s.debt / rate)
 }
