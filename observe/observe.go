@@ -60,10 +60,11 @@ type Config struct {
 	// where the traffic waits for the decoder (--lossless).
 	Busy func() bool
 	// Owed, if set, says how long the decoder should rest for its process
-	// to take no more than its share of the relay's CPU since it began to
-	// rest for Busy (cpuload.Share.Owed, called after each batch, counting
-	// while Run rests for Busy): Run rests that long if it is longer, up
-	// to maxOwed.
+	// to take no more than its share of the relay's CPU while it rests
+	// for Busy (cpuload.Share.Owed, called after each batch, counting
+	// while it does): when Dropped's count grew too (the decoder drops),
+	// Run rests that long if it is longer, up to maxOwed, and drops what
+	// queued meanwhile.
 	Owed func(count bool) time.Duration
 }
 

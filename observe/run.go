@@ -42,15 +42,25 @@ func (o *Observer) Run(q *event.Queue) {
 		t0 := time.Now()
 		o.decode(&b, evs)
 		clear(evs)
-		if d := o.yield(time.Since(t0), &dropped, !light); d > 0 {
+		if d, owing := o.yield(time.Since(t0), &dropped, !light); d > 0 {
 			o.rest(d, q.Closed())
 			select {
 			case <-q.Closed(): // the relay stopped: take all it left
 			default:
-				// What came during the rest is stale: decoding it would cost
-				// as much as decoding the traffic as it is now, which is
-				// what a user watching wants to see.
+				if !owing {
+					break
+				}
+				// What came during a rest for Owed is stale: decoding it
+				// would cost as much as decoding the traffic as it is now,
+				// which is what a user watching wants to see, and each
+				// wake-up would cost more than a share can pay for. Its
+				// drops, and the relay's while the decoder rested, are no
+				// reason to rest again (yield): light traffic after them
+				// is decoded whole.
 				q.DropData()
+				if o.cfg.Dropped != nil {
+					dropped, _ = o.cfg.Dropped()
+				}
 			}
 		} else if light {
 			q.Rest() // heavy traffic is decoded at once, while in the cache
@@ -96,13 +106,14 @@ func sleep(d time.Duration, done <-chan struct{}) {
 }
 
 // yield returns how long Run rests after a batch that took took to decode:
-// yieldRatio times that, or what Config.Owed says if longer, while the
-// batch was heavy or Config.Dropped's count grew since the last batch (at
-// *dropped), and Config.Busy says the CPUs are in use; else 0 (and Owed
-// starts its count anew).
-func (o *Observer) yield(took time.Duration, dropped *uint64, heavy bool) time.Duration {
+// yieldRatio times that while the batch was heavy or Config.Dropped's count
+// grew since the last batch (at *dropped), and Config.Busy says the CPUs
+// are in use; else 0, and Config.Owed starts its count anew. When the
+// count grew (the decoder drops on a busy machine), what Owed says if
+// longer: then owing says so.
+func (o *Observer) yield(took time.Duration, dropped *uint64, heavy bool) (rest time.Duration, owing bool) {
 	if o.cfg.Busy == nil {
-		return 0
+		return 0, false
 	}
 	grew := false
 	if o.cfg.Dropped != nil {
@@ -116,9 +127,13 @@ func (o *Observer) yield(took time.Duration, dropped *uint64, heavy bool) time.D
 		owed = min(o.cfg.Owed(rests), maxOwed)
 	}
 	if !rests {
-		return 0
+		return 0, false
 	}
-	return max(min(yieldRatio*took, maxYield), owed)
+	rest = min(yieldRatio*took, maxYield)
+	if grew && owed > rest {
+		return owed, true
+	}
+	return rest, false
 }
 
 // decode parses evs into batches of about stepsPerBatch steps, which then

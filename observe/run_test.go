@@ -164,36 +164,46 @@ func TestYield(t *testing.T) {
 	} {
 		dropped += c.drop
 		busy = c.busy
-		if got := o.yield(c.took, &seen, c.heavy); got != c.want {
+		if got, _ := o.yield(c.took, &seen, c.heavy); got != c.want {
 			t.Errorf("%d: rest %v, want %v", i, got, c.want)
 		}
 	}
-	if got := New(Config{Store: store.New(store.Config{})}).yield(ms, &seen, true); got != 0 {
+	if got, _ := New(Config{Store: store.New(store.Config{})}).yield(ms, &seen, true); got != 0 {
 		t.Errorf("rest %v with no Busy (--lossless)", got)
 	}
-	if got := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != yieldRatio*ms {
+	if got, _ := New(Config{Store: store.New(store.Config{}), Busy: func() bool { return true }}).yield(ms, &seen, true); got != yieldRatio*ms {
 		t.Errorf("rest %v after heavy traffic with no drop counter, want %v", got, yieldRatio*ms)
 	}
-	// Owed, where longer, and only when resting for Busy; it counts only
-	// then.
+	// Owed, where longer, and only while dropping on a busy machine; it
+	// counts whenever Run rests for Busy (and returns 0 else).
 	owed := 100 * ms
 	var counted bool
-	o = New(Config{Store: store.New(store.Config{}), Busy: func() bool { return busy }, Owed: func(count bool) time.Duration {
-		counted = count
-		return owed
-	}})
+	o = New(Config{Store: store.New(store.Config{}),
+		Dropped: func() (uint64, uint64) { return dropped, 0 },
+		Busy:    func() bool { return busy },
+		Owed: func(count bool) time.Duration {
+			if counted = count; !count {
+				return 0
+			}
+			return owed
+		}})
 	for _, c := range []struct {
-		busy       bool
+		busy, drop bool
 		owed, want time.Duration
+		owing      bool
 	}{
-		{true, 100 * ms, 100 * ms},
-		{true, ms, yieldRatio * ms},
-		{true, time.Hour, maxOwed},
-		{false, time.Hour, 0},
+		{true, true, 100 * ms, 100 * ms, true},
+		{true, true, ms, yieldRatio * ms, false},
+		{true, true, time.Hour, maxOwed, true},
+		{true, false, time.Hour, yieldRatio * ms, false}, // heavy, counted, but nothing dropped
+		{false, true, time.Hour, 0, false},
 	} {
 		busy, owed = c.busy, c.owed
-		if got := o.yield(ms, &seen, true); got != c.want || counted != c.busy {
-			t.Errorf("busy %v, owed %v: rest %v, want %v (Owed counted: %v)", c.busy, c.owed, got, c.want, counted)
+		if c.drop {
+			dropped++
+		}
+		if got, owing := o.yield(ms, &seen, true); got != c.want || owing != c.owing || counted != c.busy {
+			t.Errorf("busy %v, owed %v: rest %v, owing %v, want %v, %v (Owed counted: %v)", c.busy, c.owed, got, owing, c.want, c.owing, counted)
 		}
 	}
 }
@@ -224,41 +234,88 @@ func TestRunYields(t *testing.T) {
 	}
 }
 
-// The Data queued while Run rested is dropped, not decoded, unless the
-// relay stopped meanwhile (then Run takes all it left).
+// The Data queued while Run rested for Owed is dropped, not decoded,
+// unless the relay stopped meanwhile (then Run takes all it left); what
+// queued during a rest of yieldRatio's is decoded.
 func TestRunDropsWhatCameDuringARest(t *testing.T) {
-	st := store.New(store.Config{})
-	var dropped uint64
-	o := New(Config{Store: st,
-		Dropped: func() (uint64, uint64) { dropped++; return dropped, 0 }, // grows: a rest after each batch
-		Busy:    func() bool { return true },
-	})
-	q := event.NewQueue(1<<20, false)
-	t0 := time.Now()
-	call := func(conn uint64, id int) event.Event {
-		return event.Event{Type: event.Data, Conn: conn, Dir: protocol.C2S, At: t0,
-			Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"m"}`+"\n", id)}
+	for _, owes := range []bool{false, true} {
+		st := store.New(store.Config{})
+		var dropped uint64
+		o := New(Config{Store: st,
+			Dropped: func() (uint64, uint64) { dropped++; return dropped, 0 }, // grows: a rest after each batch
+			Busy:    func() bool { return true },
+			Owed: func(bool) time.Duration {
+				if owes {
+					return time.Hour
+				}
+				return 0
+			},
+		})
+		q := event.NewQueue(1<<20, false)
+		t0 := time.Now()
+		call := func(conn uint64, id int) event.Event {
+			return event.Event{Type: event.Data, Conn: conn, Dir: protocol.C2S, At: t0,
+				Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"m"}`+"\n", id)}
+		}
+		rests := 0
+		o.rest = func(time.Duration, <-chan struct{}) {
+			rests++
+			switch rests {
+			case 1:
+				q.Put(call(1, 2))
+				q.Put(event.Event{Type: event.Open, Conn: 2, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+			case 2:
+				q.Put(call(2, 3)) // on the other connection: the gap is the first's
+				q.Close()
+			}
+		}
+		q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+		q.Put(call(1, 1))
+		o.Run(q)
+		wantMessages, wantDropped := uint64(3), uint64(0)
+		if owes {
+			wantMessages, wantDropped = 2, 1
+		}
+		if n := st.Totals().Messages; n != wantMessages || o.Counts().Conns != 2 {
+			t.Errorf("owing %v: %d messages, %d connections stored; want %d, and both connections", owes, n, o.Counts().Conns, wantMessages)
+		}
+		if e, _ := q.Dropped(); e != wantDropped {
+			t.Errorf("owing %v: the queue dropped %d events, want %d", owes, e, wantDropped)
+		}
 	}
+}
+
+// The drops of what came during a rest, Run's own and the relay's while
+// it rested, are no reason to rest again after the light batch that
+// follows.
+func TestRunDoesNotRestForItsOwnDrops(t *testing.T) {
+	q := event.NewQueue(1<<20, false)
+	relayDrops, rested := uint64(1), false
+	o := New(Config{Store: store.New(store.Config{}),
+		Dropped: func() (uint64, uint64) {
+			if rested {
+				q.Close() // the batch after the rest is the last
+			}
+			e, b := q.Dropped()
+			return e + relayDrops, b
+		},
+		Busy: func() bool { return true },
+		Owed: func(bool) time.Duration { return time.Hour },
+	})
+	t0 := time.Now()
 	rests := 0
 	o.rest = func(time.Duration, <-chan struct{}) {
-		rests++
-		switch rests {
-		case 1:
-			q.Put(call(1, 2))
+		rested = true
+		if rests++; rests == 1 {
+			relayDrops++ // the ring was full meanwhile
+			q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: []byte("{}\n")})
 			q.Put(event.Event{Type: event.Open, Conn: 2, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
-		case 2:
-			q.Put(call(2, 3)) // on the other connection: the gap is the first's
-			q.Close()
 		}
 	}
 	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
-	q.Put(call(1, 1))
 	o.Run(q)
-	if n := st.Totals().Messages; n != 2 || o.Counts().Conns != 2 {
-		t.Errorf("%d messages, %d connections stored; want calls 1 and 3, and both connections", n, o.Counts().Conns)
-	}
-	if e, _ := q.Dropped(); e != 1 {
-		t.Errorf("the queue dropped %d events, want call 2", e)
+	if e, _ := q.Dropped(); e != 1 || rests != 1 {
+		t.Errorf("dropped %d, rested %d times; want the Data of the rest dropped, and one rest", e, rests)
 	}
 }
 

@@ -24,12 +24,9 @@ type cpuSample struct {
 	at          time.Time
 }
 
-// NewShare returns a Share of share (say 0.2) of the CPU of process pid,
-// counting from now.
+// NewShare returns a Share of share (say 0.2) of the CPU of process pid.
 func NewShare(pid int, share float64) *Share {
-	s := &Share{share: share, read: func() (time.Duration, time.Duration, error) { return readCPU(pid) }}
-	s.sample()
-	return s
+	return &Share{share: share, read: func() (time.Duration, time.Duration, error) { return readCPU(pid) }}
 }
 
 // sample reads the two processes' CPU time and returns what each took
