@@ -44,19 +44,15 @@ func (o *Observer) Run(q *event.Queue) {
 		clear(evs)
 		if d, owing := o.yield(time.Since(t0), &dropped, !light); d > 0 {
 			o.rest(d, q.Closed())
-			select {
-			case <-q.Closed(): // the relay stopped: take all it left
-			default:
-				if !owing {
-					break
-				}
+			if owing && !closed(q) {
 				// What came during a rest for Owed is stale: decoding it
 				// would cost as much as decoding the traffic as it is now,
 				// which is what a user watching wants to see, and each
-				// wake-up would cost more than a share can pay for. Its
-				// drops, and the relay's while the decoder rested, are no
-				// reason to rest again (yield): light traffic after them
-				// is decoded whole.
+				// wake-up would cost more than a share can pay for. (If
+				// the relay stopped, Run takes all it left.) Its drops,
+				// and the relay's while the decoder rested, are no reason
+				// to rest again (yield): light traffic after them is
+				// decoded whole.
 				q.DropData()
 				if o.cfg.Dropped != nil {
 					dropped, _ = o.cfg.Dropped()
@@ -88,11 +84,21 @@ const yieldRatio = 15
 // stop for longer.
 const maxYield = 500 * time.Millisecond
 
-// maxOwed bounds one rest for Config.Owed: each time the decoder takes
-// what the ring and its queue hold (5 MiB, 40-100 ms of its CPU at 64 B
-// on this project's VM), so it keeps within its share only by resting
-// that long.
+// maxOwed bounds one rest for Config.Owed. The first rests of a flood pay
+// for what the decoder took before the machine's load was known (its
+// first 100 ms, 500 ms of the relay's CPU), the later ones for a wake-up
+// of about 5 ms of its CPU (at 64 B on this project's VM).
 const maxOwed = 3 * time.Second
+
+// closed reports whether q is closed.
+func closed(q *event.Queue) bool {
+	select {
+	case <-q.Closed():
+		return true
+	default:
+		return false
+	}
+}
 
 // sleep waits for d, or until done is closed (the relay stopped: Run
 // finishes what it has without resting).

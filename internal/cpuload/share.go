@@ -50,7 +50,7 @@ func (s *Share) sample() (took, gave float64, window time.Duration, ok bool) {
 // within its share of what the other took, the other taking the CPU at the
 // rate it did since the last call; what a rest shorter than that leaves
 // owed is owed at the next call. Unless count (the process should keep to
-// its share: the decoder drops on a busy machine), it starts the count
+// its share: the decoder rests for a busy machine), it starts the count
 // anew and returns 0; and 0 where the kernel does not say.
 func (s *Share) Owed(count bool) time.Duration {
 	took, gave, window, ok := s.sample()
