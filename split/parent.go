@@ -76,9 +76,12 @@ type Decoder struct {
 	stop     chan error
 
 	// full says the last flush left bytes the ring had no room for;
-	// dropped is the drops last written. Both are send's.
+	// dropped is the drops last written. Both are send's, under sendMu;
+	// behind (cap 1) is signalled when full becomes true.
+	sendMu  sync.Mutex
 	full    bool
 	dropped uint64
+	behind  chan struct{}
 
 	mu     sync.Mutex
 	dead   error // why the events no longer go to the process
@@ -281,6 +284,13 @@ func (d *Decoder) Run(q *event.Queue) {
 		}
 	}()
 	if !d.lossless {
+		d.behind = make(chan struct{}, 1)
+		caughtUp := make(chan struct{})
+		defer func() { <-caughtUp }()
+		go func() {
+			defer close(caughtUp)
+			d.catchUp(q)
+		}()
 		q.Direct(func(ev *event.Event) {
 			one := [1]event.Event{*ev}
 			d.send(q, one[:], false)
@@ -301,20 +311,48 @@ func (d *Decoder) Run(q *event.Queue) {
 		// takes fewer wake-ups and writes of the relay's process.
 		q.RestFor(handoffRest)
 	}
+	d.sendMu.Lock()
 	if d.alive() {
 		e, b := q.Dropped()
 		d.w.drops(e+d.w.skip.events, b+d.w.skip.bytes)
 		d.fail(d.w.flush(true))
 	}
+	d.sendMu.Unlock()
 	d.ring.close()
+}
+
+// catchUp writes what the ring had no room for at the last flush (a
+// connection's Close, say, which is never dropped) once it has room, every
+// napTime while it is behind, until q closes: the traffic may have
+// stopped, with no Put to write it.
+func (d *Decoder) catchUp(q *event.Queue) {
+	for {
+		select {
+		case <-q.Closed():
+			return
+		case <-d.behind:
+		}
+		for behind := true; behind; {
+			select {
+			case <-q.Closed():
+				return
+			case <-time.After(napTime):
+			}
+			d.send(q, nil, false)
+			d.sendMu.Lock()
+			behind = d.full
+			d.sendMu.Unlock()
+		}
+	}
 }
 
 // send writes evs onto the ring, after the relay's drops if they changed;
 // unless wait, only what it has room for now: the Data events it has none
 // for are dropped, counted and carried as gaps, as the queue drops them.
-// The events are the caller's again when it returns. One goroutine at a
-// time calls it: Run's, or a Put's under the queue's lock.
+// The events are the caller's again when it returns.
 func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) {
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock()
 	if !d.alive() {
 		return
 	}
@@ -338,7 +376,14 @@ func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) {
 		d.w.event(&evs[i])
 	}
 	d.fail(d.w.flush(wait))
+	was := d.full
 	d.full = d.w.behind() // never with wait
+	if d.full && !was && d.behind != nil {
+		select {
+		case d.behind <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // handoffRest is how long Run rests between two writes to the ring with

@@ -1,0 +1,69 @@
+//go:build unix
+
+package split
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"sockscope/event"
+	"sockscope/protocol"
+)
+
+// What the ring had no room for when the traffic stopped (here a
+// connection's Close, which is never dropped) still reaches the decoder's
+// process once it makes room, though nothing more is put.
+func TestDecoderCatchesUpAfterTheTrafficStops(t *testing.T) {
+	w, r := testRingOf(t, minRing)
+	a, b := net.Pipe()
+	child := newLink(b, func(m msg) msg { return msg{} })
+	defer child.close()
+	d := &Decoder{ring: w, w: &writer{out: w}, link: newLink(a, unknown)}
+	defer d.link.close()
+	q := event.NewQueue(0, false)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		d.Run(q)
+	}()
+	at := time.Now()
+	q.Put(event.Event{Type: event.Open, Conn: 1, At: at, Peer: &event.Peer{PID: -1, UID: -1}})
+	for range 2 * minRing / 1024 { // twice what the ring holds: the rest dropped
+		q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at, Data: make([]byte, 1024)})
+	}
+	q.Put(event.Event{Type: event.Close, Conn: 1, At: at})
+	closed := make(chan error, 1)
+	go func() {
+		rd := newReader(r)
+		for {
+			var ev event.Event
+			if err := rd.next(&ev); err != nil {
+				closed <- err
+				return
+			}
+			ev.Release()
+			if ev.Type == event.Close {
+				closed <- nil
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("the stream ended before the Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Close stayed behind")
+	}
+	q.Close()
+	go func() { // the rest of the stream, to its end
+		for {
+			if _, err := r.Read(make([]byte, minRing)); err != nil {
+				return
+			}
+		}
+	}()
+	<-ran
+}
