@@ -332,16 +332,12 @@ func (d *Decoder) catchUp(q *event.Queue) {
 			return
 		case <-d.behind:
 		}
-		for behind := true; behind; {
+		for behind := true; behind; behind = d.send(q, nil, false) {
 			select {
 			case <-q.Closed():
 				return
 			case <-time.After(napTime):
 			}
-			d.send(q, nil, false)
-			d.sendMu.Lock()
-			behind = d.full
-			d.sendMu.Unlock()
 		}
 	}
 }
@@ -349,12 +345,13 @@ func (d *Decoder) catchUp(q *event.Queue) {
 // send writes evs onto the ring, after the relay's drops if they changed;
 // unless wait, only what it has room for now: the Data events it has none
 // for are dropped, counted and carried as gaps, as the queue drops them.
-// The events are the caller's again when it returns.
-func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) {
+// The events are the caller's again when it returns. behind says the
+// ring had no room for all of it (never with wait).
+func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) (behind bool) {
 	d.sendMu.Lock()
 	defer d.sendMu.Unlock()
 	if !d.alive() {
-		return
+		return false
 	}
 	skip := &d.w.skip
 	// The ring had no room at the last flush: unless it has some now, the
@@ -377,13 +374,14 @@ func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) {
 	}
 	d.fail(d.w.flush(wait))
 	was := d.full
-	d.full = d.w.behind() // never with wait
+	d.full = d.w.behind()
 	if d.full && !was && d.behind != nil {
 		select {
 		case d.behind <- struct{}{}:
 		default:
 		}
 	}
+	return d.full
 }
 
 // handoffRest is how long Run rests between two writes to the ring with

@@ -2,7 +2,6 @@ package cpuload
 
 import (
 	"os"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,26 +16,31 @@ func readStat() (stat, error) {
 	if err != nil {
 		return stat{}, err
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	if s.self, err = cpuClock(unix.CLOCK_PROCESS_CPUTIME_ID); err != nil {
 		return stat{}, err
 	}
-	s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return s, nil
 }
 
-// readCPU reads this process's CPU time and process pid's (the kernel's
-// process CPU clocks, in nanoseconds).
+// readCPU reads this process's CPU time and process pid's.
 func readCPU(pid int) (self, other time.Duration, err error) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+	if self, err = cpuClock(unix.CLOCK_PROCESS_CPUTIME_ID); err != nil {
 		return 0, 0, err
 	}
-	self = time.Duration(ts.Nano())
-	// pid's process CPU clock: clock_getcpuclockid(3), which any process
+	// pid's process CPU clock (clock_getcpuclockid(3)), which any process
 	// may read.
-	if err := unix.ClockGettime(int32(^pid<<3|2), &ts); err != nil {
+	if other, err = cpuClock(int32(^pid<<3 | 2)); err != nil {
 		return 0, 0, err
 	}
-	return self, time.Duration(ts.Nano()), nil
+	return self, other, nil
+}
+
+// cpuClock reads a process CPU clock: the CPU time of all its threads,
+// in nanoseconds.
+func cpuClock(id int32) (time.Duration, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(id, &ts); err != nil {
+		return 0, err
+	}
+	return time.Duration(ts.Nano()), nil
 }
