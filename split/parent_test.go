@@ -58,7 +58,9 @@ func TestDecoderCatchesUpAfterTheTrafficStops(t *testing.T) {
 		t.Fatal("the Close stayed behind")
 	}
 	q.Close()
-	go func() { // the rest of the stream, to its end
+	drained := make(chan struct{})
+	go func() { // the rest of the stream, to its end (Run's last flush waits for room)
+		defer close(drained)
 		for {
 			if _, err := r.Read(make([]byte, minRing)); err != nil {
 				return
@@ -66,4 +68,5 @@ func TestDecoderCatchesUpAfterTheTrafficStops(t *testing.T) {
 		}
 	}()
 	<-ran
+	<-drained // before the ring is unmapped
 }
