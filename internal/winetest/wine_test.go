@@ -64,8 +64,8 @@ func TestNamedPipesUnderWine(t *testing.T) {
 	if want := "O:" + user + "D:P(A;;FA;;;" + user + ")(A;;FA;;;SY)(A;;FA;;;BA)"; sddl != want {
 		t.Errorf("the pipe's security descriptor reads back as %s, want %s", sddl, want)
 	}
-	if code := w.interrupt(scope); code != 0 {
-		t.Errorf("sockscope exited %d after Ctrl-C: %s", code, readFile(scope.err))
+	if !w.interruptedCleanly(scope, "sockscope: 5 connections") {
+		t.Errorf("sockscope exited %d (%s) after Ctrl-C: %s", scope.code, scope.state, readFile(scope.err))
 	}
 	checkDump(t, readFile(scope.out), pids, sdPID)
 	checkSession(t, record, pids)
