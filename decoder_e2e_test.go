@@ -93,20 +93,7 @@ func TestLosslessRaisesTheDecoder(t *testing.T) {
 	if g := groupNice(child); g != "19" {
 		t.Fatalf("the decoder's group at nice %s before the relay waited, want 19", g)
 	}
-	// 64 MiB of requests (of 2 KiB: the echo server reads lines of up to
-	// 4 KiB): more than the pipe and the relay's queue hold.
-	line := []byte(`{"jsonrpc":"2.0","id":1,"params":"` + strings.Repeat("x", 2<<10) + `"}` + "\n")
-	done := make(chan error, 1)
-	go func() {
-		for range 32 << 10 {
-			if _, err := c.Write(line); err != nil {
-				done <- err
-				return
-			}
-		}
-		done <- nil
-	}()
-	go io.Copy(io.Discard, c)
+	done := flood(c)
 	eventually(t, "the decoder's group raised while the relay waits", func() bool { return groupNice(child) == "0" })
 	syscall.Kill(child, syscall.SIGCONT)
 	if err := <-done; err != nil {
@@ -118,6 +105,50 @@ func TestLosslessRaisesTheDecoder(t *testing.T) {
 	}
 	if !strings.Contains(p.out.String(), "dropped 0 events") {
 		t.Fatalf("summary %q: want nothing dropped", p.out.String())
+	}
+}
+
+// flood writes 64 MiB of requests on c (of 2 KiB: the echo server reads
+// lines of up to 4 KiB), more than the socket buffers and the ring to the
+// decoder's process hold, and reads the replies; done says how the writes
+// ended.
+func flood(c net.Conn) (done <-chan error) {
+	line := []byte(`{"jsonrpc":"2.0","id":1,"params":"` + strings.Repeat("x", 2<<10) + `"}` + "\n")
+	ch := make(chan error, 1)
+	go func() {
+		for range 32 << 10 {
+			if _, err := c.Write(line); err != nil {
+				ch <- err
+				return
+			}
+		}
+		ch <- nil
+	}()
+	go io.Copy(io.Discard, c)
+	return ch
+}
+
+// TestLosslessDecoderFrozen: with --lossless, a decoder's process that
+// stops makes the traffic wait, but not the relay's exit: it is given up
+// and killed once it got no further, and the exit status says so.
+func TestLosslessDecoderFrozen(t *testing.T) {
+	if !grouping() {
+		t.Skip("no scheduling groups by session here (/proc/PID/autogroup): nothing says the relay waits")
+	}
+	svc, front := paths(t)
+	echoServer(t, svc)
+	p := startSS(t, nil, "--headless", "--lossless", "--listen", front, svc)
+	c := dialListening(t, front)
+	child := stopDecoder(t, p)
+	flood(c)
+	// The decoder's group is raised as the relay begins to wait for it.
+	eventually(t, "the relay waiting for the decoder", func() bool { return groupNice(child) == "0" })
+	c.Close() // and the relay's Close of it waits behind the Data
+	if code := p.stop(syscall.SIGINT); code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, p.err.String())
+	}
+	if !gone(child) {
+		t.Fatal("the frozen decoder's process outlived the relay")
 	}
 }
 

@@ -42,10 +42,11 @@ type decoderSetup struct {
 	Rests bool
 }
 
-// apartQueueBytes bounds the relay's queue when its decoder is apart: the
-// ring's 1 MiB and the decoder's own queue come after it. A quarter of the
-// default: the relay's process holds little more than it (issue 16's
-// memory target counts the two processes).
+// apartQueueBytes bounds the queues when the decoder is apart: the
+// decoder's process's, after the ring's 1 MiB, and the relay's, which
+// holds events only until the Decoder runs (then each goes onto the ring
+// as it is put). A quarter of the default (issue 16's memory target
+// counts the two processes).
 const apartQueueBytes = event.DefaultQueueBytes / 4
 
 // decoderShare is the most of the relay's process's CPU its decoder's

@@ -245,6 +245,7 @@ func (e *Engine) Wait(ctx context.Context) error {
 func (e *Engine) Stop() error {
 	e.stopped.Do(func() {
 		e.cancel()
+		e.q.End() // a decoder the sources wait for (--lossless) ends their wait if it stalls
 		e.srcWG.Wait()
 		e.q.Close()
 		<-e.obsDone

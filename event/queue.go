@@ -36,7 +36,8 @@ type Queue struct {
 	// filling (cap 1) is signalled when the Data queued passes a quarter
 	// of max.
 	filling chan struct{}
-	waiting chan struct{} // cap 1: a lossless Put began to wait for room
+	ending  chan struct{} // closed by End
+	end     sync.Once
 	done    chan struct{} // closed by Close
 	rest    *time.Timer   // the consumer's (Rest)
 
@@ -57,7 +58,7 @@ func NewQueue(maxBytes int64, lossless bool) *Queue {
 		lossless: lossless,
 		wake:     make(chan struct{}, 1),
 		filling:  make(chan struct{}, 1),
-		waiting:  make(chan struct{}, 1),
+		ending:   make(chan struct{}),
 		done:     make(chan struct{}),
 	}
 	q.room.L = &q.mu
@@ -86,7 +87,6 @@ func (q *Queue) Put(ev Event) bool {
 		if q.lossless && !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 			q.waits.Add(1)
 			q.blocked.Add(1)
-			poke(q.waiting)
 			for !q.closed && q.bytes > 0 && q.bytes+n > q.max {
 				q.room.Wait()
 			}
@@ -138,10 +138,6 @@ func poke(ch chan struct{}) {
 // consumer once too early.
 func (q *Queue) Filling() <-chan struct{} { return q.filling }
 
-// Waiting receives when a lossless Put begins to wait for room: the
-// traffic now waits for the consumer. A receive may be stale, as Filling's.
-func (q *Queue) Waiting() <-chan struct{} { return q.waiting }
-
 // Take waits until at least one event is queued, then moves all queued
 // events to the end of dst and returns it with true. Pass the previous
 // result resliced to zero length to reuse it. Once the queue is closed and
@@ -176,11 +172,13 @@ func (q *Queue) Take(dst []Event) ([]Event, bool) {
 // queue's lock (so one at a time, in the order of the Puts), instead of
 // holding it for Take: for a consumer that only copies the events on, and
 // so need not be woken, nor the events' bytes kept, for it. put must copy
-// what it keeps of an event and must not block: it is the Put's caller
-// that waits for it. The events already queued go to put first, in order;
-// from then on Take returns only once the queue is closed. Only the
-// consumer calls Direct, and not for a lossless queue, whose Puts wait for
-// room in the queue.
+// what it keeps of an event. It is the Put's caller that waits for it, and
+// every other Put with it: put may wait for room only if the queue is
+// lossless, and must end that wait once Ending is closed and the room it
+// waits for will not come (the sources cannot end, nor Close lock the
+// queue, before it does). The events already queued go
+// to put first, in order; from then on Take returns only once the queue
+// is closed. Only the consumer calls Direct.
 func (q *Queue) Direct(put func(*Event)) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -226,6 +224,7 @@ func (q *Queue) DropData() {
 // Close ends the queue: Puts are dropped from now on, waiting Puts return,
 // and Take returns false once the events already queued are taken.
 func (q *Queue) Close() {
+	q.End()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -245,6 +244,14 @@ func (q *Queue) Max() int64 { return q.max }
 
 // Closed is closed once Close was called.
 func (q *Queue) Closed() <-chan struct{} { return q.done }
+
+// End says the sources are ending: Close follows once they have. A
+// consumer that makes Puts wait (Direct, lossless) learns it from Ending,
+// and must then end the waits it cannot end otherwise. Close calls it too.
+func (q *Queue) End() { q.end.Do(func() { close(q.ending) }) }
+
+// Ending is closed once End was called.
+func (q *Queue) Ending() <-chan struct{} { return q.ending }
 
 // Blocked reports whether a lossless Put is waiting for room now. It may be
 // called at any time.

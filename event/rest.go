@@ -33,16 +33,11 @@ func Light(evs []Event) bool {
 // (tens of µs a round trip). The observer rests after light traffic only
 // (heavy traffic is decoded at once, while in the cache). Only the
 // consumer calls it.
-func (q *Queue) Rest() { q.RestFor(restWait) }
-
-// RestFor is Rest for d rather than the observer's few milliseconds: a
-// consumer that only hands the events on (to the decoder's process) rests
-// longer, to hand over more at a time.
-func (q *Queue) RestFor(d time.Duration) {
+func (q *Queue) Rest() {
 	if q.rest == nil {
-		q.rest = time.NewTimer(d)
+		q.rest = time.NewTimer(restWait)
 	} else {
-		q.rest.Reset(d)
+		q.rest.Reset(restWait)
 	}
 	select {
 	case <-q.rest.C:

@@ -145,7 +145,8 @@ func openRing(size int, gone <-chan struct{}) (w *ringWriter, theirs []*os.File,
 		r.unmap()
 		return nil, nil, err
 	}
-	return &ringWriter{ring: r, bell: bellW, room: roomR, gone: gone}, []*os.File{bellR, shm, roomW}, nil
+	w = &ringWriter{ring: r, bell: bellW, room: roomR, gone: gone, waiting: make(chan struct{}, 1)}
+	return w, []*os.File{bellR, shm, roomW}, nil
 }
 
 // ringFrom is the decoder's process's end of a ring, from the files
@@ -191,6 +192,13 @@ type ringWriter struct {
 	room *os.File        // the room pipe's read end
 	gone <-chan struct{} // closed once the decoder's process has ended
 	buf  [64]byte        // the room pipe's bytes, read to be thrown away
+	// waits counts the waits for room (with --lossless, the traffic's
+	// waits for the decoder's process), blocked says one is on now, and
+	// waiting (cap 1) is signalled as one begins: the Decoder raises the
+	// process while the relay waits for it (boostWhileWaiting).
+	waits   atomic.Uint64
+	blocked atomic.Bool
+	waiting chan struct{}
 }
 
 // errGoneReader is what writing to the ring says once the decoder's
@@ -256,6 +264,13 @@ func (r *ring) quarterFull(head uint64) bool {
 // waitRoom waits until the ring has room past head: the decoder's process
 // took some, or it ended (an error), or abort was called.
 func (w *ringWriter) waitRoom(head uint64) error {
+	w.waits.Add(1)
+	w.blocked.Store(true)
+	defer w.blocked.Store(false)
+	select {
+	case w.waiting <- struct{}{}:
+	default:
+	}
 	for {
 		w.writerWaits.Swap(1)
 		if head-w.tail.Load() < uint64(len(w.data)) {
