@@ -46,8 +46,8 @@ func TestMeterBusy(t *testing.T) {
 		m.at = m.at.Add(-interval)
 	}
 	next = stat{idle: 1000, total: 2000, cpus: 2}
-	if m.Busy() {
-		t.Error("busy at the first sample")
+	if !m.Busy() {
+		t.Error("not busy at the first sample, before any interval")
 	}
 	step(10, 100, 0) // 0.2 CPUs idle
 	if !m.Busy() {
@@ -77,6 +77,15 @@ func TestMeterBusy(t *testing.T) {
 	step(25, 100, 0.3)
 	if !m.Busy() {
 		t.Error("not busy with 0.5 CPUs idle and 0.3 this process's")
+	}
+	m.at = m.at.Add(-stale) // a pause: the time since is not the load now
+	next.idle += 1000
+	if !m.Busy() {
+		t.Error("not busy after a stale sample")
+	}
+	step(0, 0, 0)
+	if m.Busy() {
+		t.Error("busy with 2 of 2 CPUs idle after a stale sample")
 	}
 	fail = errors.New("gone")
 	step(0, 100, 0)
