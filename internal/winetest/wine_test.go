@@ -64,7 +64,7 @@ func TestNamedPipesUnderWine(t *testing.T) {
 	if want := "O:" + user + "D:P(A;;FA;;;" + user + ")(A;;FA;;;SY)(A;;FA;;;BA)"; sddl != want {
 		t.Errorf("the pipe's security descriptor reads back as %s, want %s", sddl, want)
 	}
-	if !w.interruptedCleanly(scope, "sockscope: 5 connections") {
+	if !w.endedCleanly(scope, w.interrupt(scope), scope.err, "sockscope: 5 connections") {
 		t.Errorf("sockscope exited %d (%s) after Ctrl-C: %s", scope.code, scope.state, readFile(scope.err))
 	}
 	checkDump(t, readFile(scope.out), pids, sdPID)
@@ -83,8 +83,8 @@ func TestNamedPipesUnderWine(t *testing.T) {
 	}
 
 	halfCloseTCPToPipe(t, w, ss, up)
-	if code := w.interrupt(server); code != 0 {
-		t.Errorf("the pipe server exited %d: %s", code, readFile(server.err))
+	if !w.endedCleanly(server, w.interrupt(server), server.out, "server: stopped:") {
+		t.Errorf("the pipe server exited %d (%s): %s", server.code, server.state, readFile(server.err))
 	}
 	t.Logf("wine part (after the prefix and the builds) took %v", time.Since(start).Round(time.Millisecond))
 }
@@ -92,8 +92,8 @@ func TestNamedPipesUnderWine(t *testing.T) {
 // clientPID waits for client p and returns the pid it reported.
 func (w *wine) clientPID(p *winProc) int {
 	w.t.Helper()
-	if code := w.wait(p, 3*time.Minute); code != 0 {
-		w.t.Fatalf("%s exited %d: %s", p.name, code, readFile(p.err))
+	if code := w.wait(p, 3*time.Minute); !w.endedCleanly(p, code, p.out, "ok pid=") {
+		w.t.Fatalf("%s exited %d (%s): %s", p.name, code, p.state, readFile(p.err))
 	}
 	want := fmt.Sprintf("requests=%d", 2*perClient+1)
 	var pid int
@@ -108,8 +108,8 @@ func (w *wine) clientPID(p *winProc) int {
 func (w *wine) readSD(peer, pipe string) (sddl, user string, pid int) {
 	w.t.Helper()
 	p := w.start("sd", "wine", peer, "sd", pipe)
-	if code := w.wait(p, time.Minute); code != 0 {
-		w.t.Fatalf("reading the security descriptor: %s", readFile(p.err))
+	if code := w.wait(p, time.Minute); !w.endedCleanly(p, code, p.out, "pid=") {
+		w.t.Fatalf("reading the security descriptor: exit %d (%s): %s", code, p.state, readFile(p.err))
 	}
 	for _, line := range strings.Split(readFile(p.out), "\n") {
 		k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
