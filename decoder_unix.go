@@ -134,6 +134,7 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 	if setup.Rests {
 		cfg.Busy = cpuload.New().Busy
 		cfg.Owed = cpuload.NewShare(setup.PID, decoderShare).Owed
+		cfg.Shed = src.Shed
 	}
 	if setup.Dump {
 		cfg.Dump = os.Stdout

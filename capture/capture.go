@@ -87,6 +87,9 @@ type Config struct {
 	// Owed, if set, says how long the observer must rest then for its
 	// process's CPU to stay within its share (observe.Config.Owed).
 	Owed func(count bool) time.Duration
+	// Shed, if set, is told when the observer rests for Owed and drops
+	// what comes meanwhile (observe.Config.Shed).
+	Shed func(on bool)
 }
 
 // A Source produces events on q until ctx is done or it has no more, then
@@ -173,7 +176,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, Owed: cfg.Owed, ProcessName: proxy.ProcessName,
+		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, Owed: cfg.Owed, Shed: cfg.Shed, ProcessName: proxy.ProcessName,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)

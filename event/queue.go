@@ -24,8 +24,9 @@ type Queue struct {
 
 	mu     sync.Mutex
 	room   sync.Cond // lossless Puts wait here for Take
-	evs    []Event
-	bytes  int64 // Data bytes in evs
+	evs    []Event   // evs[head:] are queued; those before it were taken
+	head   int
+	bytes  int64 // Data bytes queued
 	closed bool
 	gaps   Gaps // bytes dropped since the last kept Data
 	// direct, once set (Direct), takes each event at once in place of
@@ -110,9 +111,14 @@ func (q *Queue) Put(ev Event) bool {
 		return false
 	}
 	q.gaps.Carry(&ev)
+	if len(q.evs) == cap(q.evs) && q.head > 0 { // reuse the room taken from
+		k := copy(q.evs, q.evs[q.head:])
+		clear(q.evs[k:])
+		q.evs, q.head = q.evs[:k], 0
+	}
 	q.evs = append(q.evs, ev)
 	q.bytes += n
-	first := len(q.evs) == 1
+	first := len(q.evs)-q.head == 1
 	filling := q.bytes >= q.max/4 && q.bytes-n < q.max/4
 	q.mu.Unlock()
 	if first {
@@ -142,14 +148,28 @@ func (q *Queue) Filling() <-chan struct{} { return q.filling }
 // events to the end of dst and returns it with true. Pass the previous
 // result resliced to zero length to reuse it. Once the queue is closed and
 // empty, Take returns dst and false.
-func (q *Queue) Take(dst []Event) ([]Event, bool) {
+func (q *Queue) Take(dst []Event) ([]Event, bool) { return q.TakeUpTo(dst, 0) }
+
+// TakeUpTo is Take of the oldest events queued that hold at most max bytes
+// of Data (one event at least); of all of them if max <= 0.
+func (q *Queue) TakeUpTo(dst []Event, max int64) ([]Event, bool) {
 	for {
 		q.mu.Lock()
-		if len(q.evs) > 0 {
-			dst = append(dst, q.evs...)
-			clear(q.evs) // let go of the Data we no longer hold
-			q.evs = q.evs[:0]
-			q.bytes = 0
+		if evs := q.evs[q.head:]; len(evs) > 0 {
+			k, n := len(evs), q.bytes
+			if max > 0 {
+				k, n = 1, int64(len(evs[0].Data))
+				for ; k < len(evs) && n+int64(len(evs[k].Data)) <= max; k++ {
+					n += int64(len(evs[k].Data))
+				}
+			}
+			dst = append(dst, evs[:k]...)
+			clear(evs[:k]) // let go of the Data we no longer hold
+			q.head += k
+			if q.head == len(q.evs) {
+				q.evs, q.head = q.evs[:0], 0
+			}
+			q.bytes -= n
 			if q.lossless {
 				q.room.Broadcast()
 			}
@@ -182,12 +202,12 @@ func (q *Queue) Take(dst []Event) ([]Event, bool) {
 func (q *Queue) Direct(put func(*Event)) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for i := range q.evs {
+	for i := q.head; i < len(q.evs); i++ {
 		put(&q.evs[i])
 		q.evs[i].Release()
 	}
 	clear(q.evs)
-	q.evs, q.bytes = q.evs[:0], 0
+	q.evs, q.head, q.bytes = q.evs[:0], 0, 0
 	q.direct = put
 }
 
@@ -201,7 +221,7 @@ func (q *Queue) DropData() {
 	defer q.mu.Unlock()
 	var events, bytes uint64
 	kept := q.evs[:0]
-	for _, ev := range q.evs {
+	for _, ev := range q.evs[q.head:] {
 		if ev.Type != Data {
 			q.gaps.Carry(&ev)
 			kept = append(kept, ev)
@@ -213,7 +233,7 @@ func (q *Queue) DropData() {
 		ev.Release()
 	}
 	clear(q.evs[len(kept):])
-	q.evs, q.bytes = kept, 0
+	q.evs, q.head, q.bytes = kept, 0, 0
 	q.droppedEvents.Add(events)
 	q.droppedBytes.Add(bytes)
 	if q.lossless {

@@ -219,3 +219,73 @@ func TestQueueDropData(t *testing.T) {
 		t.Errorf("left %+v; want the Open, the Close with 4 bytes of tail gap, the 5 bytes with a gap of 8", evs)
 	}
 }
+
+// TakeUpTo takes the oldest events, up to its bound of Data bytes (one
+// event at least, however large), in order; the rest stay queued, with
+// their room counted free: what a Put drops or keeps, and what DropData
+// drops, are the events still queued, and Puts after partial takes keep
+// the order.
+func TestQueueTakeUpTo(t *testing.T) {
+	q := NewQueue(20, false)
+	data := func(n int) Event { return Event{Type: Data, Conn: 1, Data: make([]byte, n)} }
+	for _, n := range []int{6, 4, 3, 5} {
+		if !q.Put(data(n)) {
+			t.Fatalf("Put(%d bytes) dropped with room", n)
+		}
+	}
+	lens := func(evs []Event) (l []int) {
+		for _, ev := range evs {
+			l = append(l, len(ev.Data))
+		}
+		return l
+	}
+	evs, ok := q.TakeUpTo(nil, 10)
+	if got := lens(evs); !ok || len(got) != 2 || got[0] != 6 || got[1] != 4 {
+		t.Fatalf("TakeUpTo(10) = %v, %v; want [6 4]", got, ok)
+	}
+	// 8 bytes queued of 20: 12 fit, 13 do not.
+	if q.Put(data(13)) || !q.Put(data(12)) {
+		t.Fatal("after the take, Put kept or dropped by the bytes taken, not those still queued")
+	}
+	evs, _ = q.TakeUpTo(evs[:0], 1)
+	if got := lens(evs); len(got) != 1 || got[0] != 3 {
+		t.Fatalf("TakeUpTo(1) = %v; want the one oldest, [3]", got)
+	}
+	q.Put(Event{Type: Close, Conn: 1})
+	q.DropData()
+	evs, _ = q.Take(evs[:0])
+	if len(evs) != 1 || evs[0].Type != Close || evs[0].TailGaps[0] != 13+5+12 {
+		t.Errorf("after DropData: %+v; want the Close alone, with the 30 bytes dropped (13 by Put, 5 and 12 by DropData) as its tail gap", evs)
+	}
+}
+
+// A queue taken from in part, then filled past the room it had, keeps the
+// events in the order they were put.
+func TestQueueTakeUpToKeepsOrder(t *testing.T) {
+	q := NewQueue(1<<20, false)
+	next, want := 0, 0
+	var evs []Event
+	check := func(round int) {
+		for _, ev := range evs {
+			if ev.Conn != uint64(want) {
+				t.Fatalf("round %d: took event %d, want %d", round, ev.Conn, want)
+			}
+			want++
+		}
+	}
+	for round := range 50 {
+		for range round % 7 * 3 {
+			q.Put(Event{Type: Data, Conn: uint64(next), Data: make([]byte, 1+next%5)})
+			next++
+		}
+		if next > want { // else Take would wait
+			evs, _ = q.TakeUpTo(evs[:0], 4)
+			check(round)
+		}
+	}
+	evs, _ = q.Take(evs[:0])
+	check(50)
+	if want != next {
+		t.Errorf("took %d events of %d", want, next)
+	}
+}

@@ -66,6 +66,11 @@ type Config struct {
 	// Run rests that long if it is longer, up to maxOwed, and drops what
 	// queued meanwhile.
 	Owed func(count bool) time.Duration
+	// Shed, if set, is told when a rest for Owed begins (true) and ends
+	// (false): what comes meanwhile is dropped, and a source that can drop
+	// it sooner, before it is copied and queued, should (the relay's
+	// process, package split).
+	Shed func(on bool)
 }
 
 // Counts are an Observer's running totals, for the summary line.

@@ -12,6 +12,15 @@ import (
 // would be a hundred thousand steps.
 const stepsPerBatch = 4096
 
+// takeBytes bounds the Data Run takes from the queue at a time when it
+// may rest (Config.Busy), so that it weighs whether to rest (yield) after
+// each take, not only once the whole queue is decoded: a decoder that rested while the traffic went on
+// finds its queue full (4 MiB in the decoder's process), and decoding all
+// of it at once, in memory it had not used before, took 175 ms of its
+// CPU under issue 16's pipelined 64 B load, several times its share of the
+// relay's for the whole of a two-second run.
+const takeBytes = 256 << 10
+
 // Run consumes q until it is closed and drained, then closes what is still
 // open and flushes the outputs. Run it on its own goroutine.
 //
@@ -31,10 +40,14 @@ func (o *Observer) Run(q *event.Queue) {
 		b       batch
 		evs     []event.Event
 		dropped uint64 // the events Config.Dropped counted at the last batch
+		take    int64  // the most Data to take at once: all, unless it may rest
 	)
+	if o.cfg.Busy != nil {
+		take = takeBytes
+	}
 	for {
 		var ok bool
-		if evs, ok = q.Take(evs[:0]); !ok {
+		if evs, ok = q.TakeUpTo(evs[:0], take); !ok {
 			break
 		}
 		light := event.Light(evs)
@@ -43,6 +56,10 @@ func (o *Observer) Run(q *event.Queue) {
 		o.decode(&b, evs)
 		clear(evs)
 		if d, owing := o.yield(time.Since(t0), &dropped, !light); d > 0 {
+			shed := owing && o.cfg.Shed != nil
+			if shed {
+				o.cfg.Shed(true)
+			}
 			o.rest(d, q.Closed())
 			if owing && !closed(q) {
 				// What came during a rest for Owed is stale: decoding it
@@ -57,6 +74,9 @@ func (o *Observer) Run(q *event.Queue) {
 				if o.cfg.Dropped != nil {
 					dropped, _ = o.cfg.Dropped()
 				}
+			}
+			if shed {
+				o.cfg.Shed(false)
 			}
 		} else if light {
 			q.Rest() // heavy traffic is decoded at once, while in the cache

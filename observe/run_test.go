@@ -3,6 +3,7 @@ package observe
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -236,12 +237,15 @@ func TestRunYields(t *testing.T) {
 
 // The Data queued while Run rested for Owed is dropped, not decoded,
 // unless the relay stopped meanwhile (then Run takes all it left); what
-// queued during a rest of yieldRatio's is decoded.
+// queued during a rest of yieldRatio's is decoded. Shed is told of each
+// rest for Owed, at its start and once its Data is dropped.
 func TestRunDropsWhatCameDuringARest(t *testing.T) {
 	for _, owes := range []bool{false, true} {
 		st := store.New(store.Config{})
 		var dropped uint64
+		var sheds []bool // Shed's calls
 		o := New(Config{Store: st,
+			Shed:    func(on bool) { sheds = append(sheds, on) },
 			Dropped: func() (uint64, uint64) { dropped++; return dropped, 0 }, // grows: a rest after each batch
 			Busy:    func() bool { return true },
 			Owed: func(bool) time.Duration {
@@ -260,6 +264,9 @@ func TestRunDropsWhatCameDuringARest(t *testing.T) {
 		rests := 0
 		o.rest = func(time.Duration, <-chan struct{}) {
 			rests++
+			if owes && (len(sheds) != 2*rests-1 || !sheds[len(sheds)-1]) {
+				t.Errorf("rest %d for Owed: Shed's calls before it %v; want it on", rests, sheds)
+			}
 			switch rests {
 			case 1:
 				q.Put(call(1, 2))
@@ -282,6 +289,58 @@ func TestRunDropsWhatCameDuringARest(t *testing.T) {
 		if e, _ := q.Dropped(); e != wantDropped {
 			t.Errorf("owing %v: the queue dropped %d events, want %d", owes, e, wantDropped)
 		}
+		var want []bool // on and off around each rest
+		for range rests {
+			want = append(want, true, false)
+		}
+		if owes && !slices.Equal(sheds, want) || !owes && len(sheds) != 0 {
+			t.Errorf("owing %v: Shed's calls %v; want on and off around each rest for Owed, and none for a rest of yieldRatio's", owes, sheds)
+		}
+	}
+}
+
+// Where it may rest, Run takes at most takeBytes from the queue at a time
+// and weighs a rest after each take: a full queue is not decoded whole
+// before the decoder's share of the CPU is counted. Here each take rests
+// for Owed, and the Data queued meanwhile is dropped: only the first
+// take's reads are decoded.
+func TestRunWeighsARestAfterEachTake(t *testing.T) {
+	st := store.New(store.Config{})
+	q := event.NewQueue(1<<30, false)
+	var drops uint64
+	rested := false
+	o := New(Config{Store: st,
+		Dropped: func() (uint64, uint64) {
+			if rested {
+				q.Close() // after the first take's rest: the end
+			}
+			drops++ // grows: a rest after each batch
+			return drops, 0
+		},
+		Busy: func() bool { return true },
+		Owed: func(bool) time.Duration { return time.Hour },
+	})
+	o.rest = func(time.Duration, <-chan struct{}) { rested = true }
+	t0 := time.Now()
+	q.Put(event.Event{Type: event.Open, Conn: 1, At: t0, Peer: &event.Peer{PID: -1, UID: -1}})
+	line := func(id int) []byte {
+		return fmt.Appendf(nil, `{"jsonrpc":"2.0","id":"%08d","method":"m","params":[1,2,3,4,5,6,7]}`+"\n", id)
+	}
+	const reads, lines = 10, 1000 // reads of 72 KB each
+	for r := range reads {
+		var b []byte
+		for i := range lines {
+			b = append(b, line(r*lines+i)...)
+		}
+		q.Put(event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: t0, Data: b})
+	}
+	perTake := takeBytes / (int64(len(line(0))) * lines) // whole reads a take holds: 3
+	o.Run(q)
+	if n, want := st.Totals().Messages, uint64(perTake*lines); n != want {
+		t.Errorf("%d messages decoded; want %d, the first take's %d reads of %d", n, want, perTake, reads)
+	}
+	if e, _ := q.Dropped(); e != uint64(reads-perTake) {
+		t.Errorf("the queue dropped %d reads; want the %d after the first take", e, reads-perTake)
 	}
 }
 

@@ -115,6 +115,21 @@ func (s *Source) Dropped() (events, bytes uint64) {
 	return s.r.dropEvents.Load(), s.r.dropBytes.Load()
 }
 
+// Shed tells the relay's process to drop the Data that comes from now on
+// (on) rather than copy it onto the ring, or to write it again (off): the
+// decoder rests for its share of the CPU and drops what comes meanwhile
+// (capture.Config.Shed), so the copies onto the ring, out of it and into
+// the queue, only to be dropped, would be CPU taken for nothing. The
+// relay's process drops it as it drops what has no room on the ring:
+// counted, and carried as gaps.
+func (s *Source) Shed(on bool) {
+	var v uint32
+	if on {
+		v = 1
+	}
+	s.ring.shed.Store(v)
+}
+
 // Run implements capture.Source: it ends when the relay's process closes
 // the stream (it stopped, or died).
 func (s *Source) Run(ctx context.Context, q *event.Queue) error {

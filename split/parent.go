@@ -350,12 +350,15 @@ func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) (behind boo
 		d.fail(d.w.flush(false))
 		d.full = d.w.behind()
 	}
-	if e, b := q.Dropped(); e+skip.events != d.dropped {
+	// While the decoder's process sheds, it drops the Data anyway: the
+	// drops are counted here, and written once it takes the events again.
+	shed := d.ring.shed.Load() != 0
+	if e, b := q.Dropped(); e+skip.events != d.dropped && !shed {
 		d.dropped = e + skip.events
 		d.w.drops(d.dropped, b+skip.bytes)
 	}
 	for i := range evs {
-		if d.full && evs[i].Type == event.Data {
+		if (d.full || shed) && evs[i].Type == event.Data {
 			skip.drop(&evs[i])
 			continue
 		}

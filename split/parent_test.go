@@ -3,7 +3,11 @@
 package split
 
 import (
+	"fmt"
+	"io"
 	"net"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,4 +73,53 @@ func TestDecoderCatchesUpAfterTheTrafficStops(t *testing.T) {
 	}()
 	<-ran
 	<-drained // before the ring is unmapped
+}
+
+// While the decoder's process sheds (its observer rests, and drops what
+// comes meanwhile), the relay's process drops the Data rather than copy it
+// onto the ring: counted, and carried as the gap of the next Data written
+// once it stops. Other events still go.
+func TestDecoderDropsWhileTheDecoderSheds(t *testing.T) {
+	w, r := testRing(t)
+	d := &Decoder{ring: w, w: &writer{out: w}}
+	src := &Source{ring: r}
+	q := event.NewQueue(0, false)
+	at := time.Now()
+	data := func(s string) []event.Event {
+		return []event.Event{{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at, Data: []byte(s)}}
+	}
+	d.send(q, data("a"), false)
+	src.Shed(true)
+	d.send(q, data("bb"), false)
+	d.send(q, []event.Event{{Type: event.Open, Conn: 2, At: at, Peer: &event.Peer{PID: -1, UID: -1}}}, false)
+	d.send(q, data("ccc"), false)
+	src.Shed(false)
+	d.send(q, data("dddd"), false)
+	d.ring.close()
+
+	rd := newReader(r)
+	var got []string
+	for {
+		var ev event.Event
+		err := rd.next(&ev)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%v %d %q gap %d", ev.Type, ev.Conn, ev.Data, ev.Gap))
+		ev.Release()
+	}
+	want := []string{
+		fmt.Sprintf("%v 1 %q gap 0", event.Data, "a"),
+		fmt.Sprintf("%v 2 %q gap 0", event.Open, ""),
+		fmt.Sprintf("%v 1 %q gap 5", event.Data, "dddd"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the stream:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if e, b := rd.dropEvents.Load(), rd.dropBytes.Load(); e != 2 || b != 5 {
+		t.Errorf("the relay's drops as written: %d events, %d bytes; want 2, 5", e, b)
+	}
 }

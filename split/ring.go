@@ -54,6 +54,7 @@ const (
 	offReaderWaits = 128 // uint32: 1 while the decoder's may sleep on the bell
 	offWriterWaits = 192 // uint32: 1 while the relay's may wait on the room pipe
 	offReaderNaps  = 256 // uint32: 1 while the decoder's naps on the bell
+	offShed        = 320 // uint32: 1 while the decoder's drops what comes (Source.Shed)
 )
 
 // napTime is how long the decoder's process naps once it has emptied the
@@ -70,6 +71,7 @@ type ring struct {
 	data                                 []byte // the stream's bytes, past ringHead
 	head, tail                           *atomic.Uint64
 	readerWaits, writerWaits, readerNaps *atomic.Uint32
+	shed                                 *atomic.Uint32
 }
 
 // mapRing maps the ring of f, a shared memory file of ringHead bytes and
@@ -95,6 +97,7 @@ func mapRing(f *os.File) (*ring, error) {
 		readerWaits: (*atomic.Uint32)(unsafe.Pointer(&mem[offReaderWaits])),
 		writerWaits: (*atomic.Uint32)(unsafe.Pointer(&mem[offWriterWaits])),
 		readerNaps:  (*atomic.Uint32)(unsafe.Pointer(&mem[offReaderNaps])),
+		shed:        (*atomic.Uint32)(unsafe.Pointer(&mem[offShed])),
 	}, nil
 }
 
