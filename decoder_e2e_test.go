@@ -4,9 +4,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -140,10 +142,17 @@ func TestLosslessDecoderFrozen(t *testing.T) {
 	p := startSS(t, nil, "--headless", "--lossless", "--listen", front, svc)
 	c := dialListening(t, front)
 	child := stopDecoder(t, p)
-	flood(c)
+	done := flood(c)
 	// The decoder's group is raised as the relay begins to wait for it.
 	eventually(t, "the relay waiting for the decoder", func() bool { return groupNice(child) == "0" })
-	c.Close() // and the relay's Close of it waits behind the Data
+	// The client's writes stall, the relay reading no more of them, and it
+	// gives up and goes away: the relay's Close of it waits behind the
+	// Data.
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	if err := <-done; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the flood ended with %v; want its writes to time out, the relay waiting for the decoder", err)
+	}
+	c.Close()
 	if code := p.stop(syscall.SIGINT); code != 1 {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, p.err.String())
 	}

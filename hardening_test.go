@@ -66,6 +66,10 @@ func startCmd(t *testing.T, stdout io.Writer, cmd *exec.Cmd) *ssProc {
 	t.Helper()
 	p := &ssProc{t: t, cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
+	// Once sockscope has exited, or been killed, its output is read for
+	// no longer than that: a decoder's process it left behind stopped
+	// (SIGSTOP) holds the pipes open.
+	p.cmd.WaitDelay = 10 * time.Second
 	if stdout != nil {
 		p.cmd.Stdout = stdout
 	}

@@ -13,12 +13,12 @@ import (
 const stepsPerBatch = 4096
 
 // takeBytes bounds the Data Run takes from the queue at a time when it
-// may rest (Config.Busy), so that it weighs whether to rest (yield) after
-// each take, not only once the whole queue is decoded: a decoder that rested while the traffic went on
-// finds its queue full (4 MiB in the decoder's process), and decoding all
-// of it at once, in memory it had not used before, took 175 ms of its
-// CPU under issue 16's pipelined 64 B load, several times its share of the
-// relay's for the whole of a two-second run.
+// may rest (Config.Busy), so that it weighs a rest (yield) after each
+// take, not only once the whole queue is decoded. A decoder that rested
+// while the traffic went on finds its queue full (4 MiB in the decoder's
+// process): decoding it whole, in memory it had not used before, took 175
+// ms of its CPU under issue 16's pipelined 64 B load, several times its
+// share of the relay's over a two-second run.
 const takeBytes = 256 << 10
 
 // Run consumes q until it is closed and drained, then closes what is still
