@@ -59,11 +59,11 @@ const decoderShare = 0.2
 // decoderProcs is how many threads at once run the decoder's process's Go
 // code (GOMAXPROCS, unless the environment sets it): one, on which the
 // ring's reader hands each event to the observer in that core's cache,
-// rather than one a CPU. Three runs each of `sockbench -bare -args
+// rather than one a CPU. Six runs each of `sockbench -bare -args
 // --lossless -only 64b -rounds 3`, alternated, on this project's 2-CPU VM:
-// 3.35-3.48 M calls a second in sessions of their own and 3.91-4.61 M in
-// one, the decoder's process 0.22-0.25 µs a call, against 2.69-3.16 M,
-// 2.70-3.30 M and 0.28-0.32 µs with a thread a CPU.
+// 3.35-3.60 M calls a second in sessions of their own and 3.91-5.11 M in
+// one, the decoder's process 0.20-0.25 µs a call, against 2.69-3.45 M,
+// 2.70-3.60 M and 0.27-0.32 µs with a thread a CPU.
 const decoderProcs = 1
 
 // startDecoder starts the decoder's process for a capture the flags say
