@@ -109,7 +109,8 @@ type Model struct {
 	gen        uint64
 	totals     store.Totals
 	pausedRows uint64 // Totals.Rows when the display was paused
-	rate       rateMeter
+	rate       rateMeter // messages decoded
+	relayed    rateMeter // bytes relayed: decoded, and dropped by a decoder behind
 	notice     string
 	noticeBad  bool
 	noticeAt   time.Time
@@ -268,7 +269,9 @@ func (m Model) statsShown() bool { return m.area == areaStats }
 func (m Model) refresh() (Model, tea.Cmd) {
 	st := m.c.st
 	m.totals = st.Totals()
-	m.rate.add(m.c.now(), m.totals.Messages)
+	now := m.c.now()
+	m.rate.add(now, m.totals.Messages)
+	m.relayed.add(now, uint64(m.totals.Bytes)+m.totals.DroppedBytes)
 	g := st.Gen()
 	changed := g != m.gen
 	m.gen = g

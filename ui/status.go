@@ -42,7 +42,12 @@ func (m Model) statusBar(w int) string {
 		segment{text: fmtCount(t.Messages) + " msgs", style: s.HeaderDim, priority: 3},
 	)
 	if t.DroppedEvents > 0 {
-		segs = append(segs, segment{text: " ⚠ " + fmtCount(t.DroppedEvents) + " dropped (" + fmtSize(int64(t.DroppedBytes)) + ") ", style: s.Drops, priority: 10})
+		// msg/s counts what was decoded, none of what the decoder dropped
+		// (while it rests under a flood, nothing): the bytes relayed say
+		// the traffic goes on.
+		segs = append(segs,
+			segment{text: " ⚠ " + fmtCount(t.DroppedEvents) + " dropped (" + fmtSize(int64(t.DroppedBytes)) + ") ", style: s.Drops, priority: 10},
+			segment{text: fmtSize(int64(m.relayed.perSecond()+0.5)) + "/s relayed", style: s.Header, priority: 6})
 	} else {
 		segs = append(segs, segment{text: "0 drops", style: s.HeaderDim, priority: 4})
 	}

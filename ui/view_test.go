@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
@@ -125,4 +126,32 @@ func TestViewIsFullScreen(t *testing.T) {
 	if !v.AltScreen || v.MouseMode != tea.MouseModeCellMotion {
 		t.Fatal("the view must use the alt screen and cell-motion mouse")
 	}
+}
+
+// Once the decoder drops, the header says how fast the traffic goes
+// through: msg/s counts only what was decoded (nothing while a decoder
+// behind rests), the bytes relayed count the dropped too.
+func TestHeaderShowsTheRelayedRateOnceDropping(t *testing.T) {
+	st := demoStore(t)
+	m := newTestModel(t, st, 160, 48)
+	if v := view(m); strings.Contains(v, "relayed") {
+		t.Fatalf("nothing dropped, yet the header shows a relayed rate:\n%s", firstLine(v))
+	}
+	now := t0.Add(3 * time.Second)
+	m.c.now = func() time.Time { return now }
+	st.Update(func(tx *store.Tx) { tx.SetDropped(10, 1<<20) })
+	m = update(t, m, tickMsg(now))
+	now = now.Add(time.Second)
+	st.Update(func(tx *store.Tx) { tx.SetDropped(30, 3<<20) }) // 2 MiB more in a second, none decoded
+	m = update(t, m, tickMsg(now))
+	v := firstLine(view(m))
+	if !strings.Contains(v, "0 msg/s") || !strings.Contains(v, "2.0M/s relayed") {
+		t.Errorf("header %q: want 0 msg/s and 2.0M/s relayed", v)
+	}
+}
+
+// firstLine is a view's first line.
+func firstLine(v string) string {
+	l, _, _ := strings.Cut(v, "\n")
+	return l
 }
