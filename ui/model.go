@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"os"
 	"time"
 
@@ -108,7 +109,7 @@ type Model struct {
 	connsPane  connsPane
 	gen        uint64
 	totals     store.Totals
-	pausedRows uint64 // Totals.Rows when the display was paused
+	pausedRows uint64    // Totals.Rows when the display was paused
 	rate       rateMeter // messages decoded
 	relayed    rateMeter // bytes relayed: decoded, and dropped by a decoder behind
 	notice     string
@@ -140,6 +141,7 @@ func New(st store.View, opts Options) Model {
 		filter: newFilterModel(c),
 		help:   help.New(),
 	}
+	m.relayed.window = relayedWindow
 	m.help.Styles = c.styles.Help
 	return m
 }
@@ -306,15 +308,23 @@ func (m Model) setNotice(s string, bad bool) Model {
 	return m
 }
 
-// rateMeter turns a growing counter into a rate over the last second.
+// rateMeter turns a growing counter into a rate over the last window
+// (a second if zero).
 type rateMeter struct {
-	at []time.Time
-	n  []uint64
+	window time.Duration
+	at     []time.Time
+	n      []uint64
 }
+
+// relayedWindow is the relayed rate's window: longer than the decoder's
+// longest rest (3 s, observe's maxOwed), during which the drop counts it
+// reads do not move.
+const relayedWindow = 5 * time.Second
 
 func (r *rateMeter) add(t time.Time, n uint64) {
 	r.at, r.n = append(r.at, t), append(r.n, n)
-	for len(r.at) > 2 && t.Sub(r.at[1]) >= time.Second {
+	w := cmp.Or(r.window, time.Second)
+	for len(r.at) > 2 && t.Sub(r.at[1]) >= w {
 		r.at, r.n = r.at[1:], r.n[1:]
 	}
 }

@@ -137,12 +137,9 @@ func TestHeaderShowsTheRelayedRateOnceDropping(t *testing.T) {
 	if v := view(m); strings.Contains(v, "relayed") {
 		t.Fatalf("nothing dropped, yet the header shows a relayed rate:\n%s", firstLine(v))
 	}
-	now := t0.Add(3 * time.Second)
+	now := t0.Add(5 * time.Second) // 2 s after the model's first tick
 	m.c.now = func() time.Time { return now }
-	st.Update(func(tx *store.Tx) { tx.SetDropped(10, 1<<20) })
-	m = update(t, m, tickMsg(now))
-	now = now.Add(time.Second)
-	st.Update(func(tx *store.Tx) { tx.SetDropped(30, 3<<20) }) // 2 MiB more in a second, none decoded
+	st.Update(func(tx *store.Tx) { tx.SetDropped(30, 4<<20) }) // 4 MiB in 2 s, none decoded
 	m = update(t, m, tickMsg(now))
 	v := firstLine(view(m))
 	if !strings.Contains(v, "0 msg/s") || !strings.Contains(v, "2.0M/s relayed") {
