@@ -142,7 +142,7 @@ func TestHeaderShowsTheRelayedRateOnceDropping(t *testing.T) {
 	st.Update(func(tx *store.Tx) { tx.SetDropped(30, 4<<20) }) // 4 MiB in 2 s, none decoded
 	m = update(t, m, tickMsg(now))
 	v := firstLine(view(m))
-	if !strings.Contains(v, "0 msg/s") || !strings.Contains(v, "2.0M/s relayed") {
+	if !strings.Contains(v, "│ 0 msg/s │") || !strings.Contains(v, "│ 2.0M/s relayed") {
 		t.Errorf("header %q: want 0 msg/s and 2.0M/s relayed", v)
 	}
 }
