@@ -129,13 +129,14 @@ type Observer struct {
 	rest      func(time.Duration, <-chan struct{}) // Run's rest when it yields: sleep
 
 	// The commit stage's.
-	conns    map[uint64]*conn
-	lastConn *conn // the one stepConn returned last
-	sinks    sinks
-	counts   Counts
-	tx       *store.Tx // the open store transaction while a batch commits
-	handled  batch     // Handle's batch, reused
-	early    earlyMem  // its connections' memory for bursts of early replies
+	conns     map[uint64]*conn
+	lastConn  *conn // the one stepConn returned last
+	sinks     sinks
+	counts    Counts
+	tx        *store.Tx          // the open store transaction while a batch commits
+	handled   batch              // Handle's batch, reused
+	early     earlyMem           // its connections' memory for bursts of early replies
+	fifoSpare protocol.FIFOSpare // their Pairers' likewise
 }
 
 // conn is what the commit stage keeps per relayed connection.
@@ -275,7 +276,9 @@ func (o *Observer) stepConn(s *step) *conn {
 }
 
 func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
-	o.conns[id] = &conn{id: id, pairer: protocol.NewPairer(o.cfg.MaxPending), opened: at, early: earlyReplies{spare: &o.early}}
+	pairer := protocol.NewPairer(o.cfg.MaxPending)
+	pairer.ShareSpare(&o.fifoSpare)
+	o.conns[id] = &conn{id: id, pairer: pairer, opened: at, early: earlyReplies{spare: &o.early}}
 	o.lastConn = nil
 	o.counts.Conns++
 	o.tx.OpenConn(store.Conn{

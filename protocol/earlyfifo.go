@@ -21,6 +21,30 @@ type earlyFIFO struct {
 	// first read, and Settle scans the table as it did before, until the
 	// table is empty again.
 	scan bool
+	// spare is the memory the Pairer's observer keeps for bursts (nil:
+	// none): see FIFOSpare.
+	spare *FIFOSpare
+}
+
+// FIFOSpare is the memory of the largest list of early responses lately,
+// larger than a FIFO keeps (keepFIFO), which the Pairers of one observer
+// share (Pairer.ShareSpare): a FIFO that sheds its memory gives it here,
+// and one that must grow takes it. Under a pipelined load, the replies of
+// a read whose requests' read reaches the decoder after it are early, a
+// burst of about a thousand every few hundred KiB; each grew its list
+// anew, doubling from nothing, and shed it when its requests came: 3 % of
+// the decoder's process's CPU under --lossless, and garbage.
+type FIFOSpare struct{ q []earlyEntry }
+
+// maxFIFOSpare bounds what a FIFOSpare keeps: 2 MiB.
+const maxFIFOSpare = 1 << 16
+
+// give keeps q's memory if it is larger than what is kept and within
+// the bound (an entry holds no pointer: nothing to clear).
+func (s *FIFOSpare) give(q []earlyEntry) {
+	if s != nil && cap(q) > cap(s.q) && cap(q) <= maxFIFOSpare {
+		s.q = q[:0]
+	}
 }
 
 type earlyEntry struct {
@@ -47,6 +71,12 @@ func (f *earlyFIFO) push(k uint64, e Pending, t *intTable) {
 	if len(f.q)-f.head > 2*t.n+64 {
 		f.compact(t)
 	}
+	if len(f.q) == cap(f.q) && f.spare != nil && cap(f.spare.q) > len(f.q)-f.head {
+		q := append(f.spare.q, f.q[f.head:]...) // the last burst's memory, not grown anew
+		f.spare.q = nil
+		f.spare.give(f.q)
+		f.q, f.head = q, 0
+	}
 	f.q = append(f.q, earlyEntry{key: k, e: e})
 }
 
@@ -68,14 +98,16 @@ func (f *earlyFIFO) compact(t *intTable) {
 		}
 	}
 	clear(f.q[len(q):])
-	f.q, f.head = shrunk(q), 0
+	f.q, f.head = f.shrunk(q), 0
 }
 
 // shrunk is q, in an array of its own if it uses a quarter of one larger
-// than keepFIFO.
-func shrunk(q []earlyEntry) []earlyEntry {
+// than keepFIFO (which goes to the spare).
+func (f *earlyFIFO) shrunk(q []earlyEntry) []earlyEntry {
 	if cap(q) > keepFIFO && len(q) < cap(q)/4 {
-		return slices.Clone(q)
+		c := slices.Clone(q)
+		f.spare.give(q)
+		return c
 	}
 	return q
 }
@@ -98,7 +130,7 @@ func (f *earlyFIFO) settle(t *intTable, upTo int64, out []Pending) []Pending {
 		f.q, f.head = f.q[:0], 0
 	} else if f.head > len(f.q)/2 {
 		n := copy(f.q, f.q[f.head:])
-		f.q, f.head = shrunk(f.q[:n]), 0
+		f.q, f.head = f.shrunk(f.q[:n]), 0
 	}
 	return out
 }
@@ -107,7 +139,8 @@ func (f *earlyFIFO) settle(t *intTable, upTo int64, out []Pending) []Pending {
 func (f *earlyFIFO) reset() {
 	q := f.q[:0]
 	if cap(q) > keepFIFO {
+		f.spare.give(q)
 		q = nil
 	}
-	*f = earlyFIFO{q: q}
+	*f = earlyFIFO{q: q, spare: f.spare}
 }

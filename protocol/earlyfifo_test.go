@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // An early response that left the table (taken by its request, displaced
@@ -149,6 +150,63 @@ func TestSettleSameAsScan(t *testing.T) {
 			if ga != gb {
 				t.Fatalf("seed %d step %d: %s, want %s (as a scan)", seed, i, ga, gb)
 			}
+		}
+	}
+}
+
+// Pairers sharing a FIFOSpare hand the memory of a burst of early
+// responses on: the next burst, of the same or another connection, lists
+// into it rather than grow a list anew from nothing (and shed it again).
+func TestFIFOSpareCarriesABurstsMemory(t *testing.T) {
+	const n = 4 * keepFIFO
+	var spare FIFOSpare
+	burst := func(p *Pairer, at int64) {
+		t.Helper()
+		for i := range n {
+			p.Response(S2C, fmt.Appendf(nil, "%d", i), at+int64(i), uint64(i+1))
+		}
+		for i := range n {
+			if r := p.Request(C2S, fmt.Appendf(nil, "%d", i), at+int64(i), uint64(i+1)); !r.Answered {
+				t.Fatalf("request %d not answered", i)
+			}
+		}
+		if got := p.Settle(C2S, at+n); len(got) != 0 {
+			t.Fatalf("Settle returned %d orphans", len(got))
+		}
+		if len(p.fifo[S2C].q) != 0 || cap(p.fifo[S2C].q) > keepFIFO {
+			t.Fatalf("after the burst the list holds %d, room for %d", len(p.fifo[S2C].q), cap(p.fifo[S2C].q))
+		}
+	}
+	a, b := NewPairer(0), NewPairer(0)
+	a.ShareSpare(&spare)
+	b.ShareSpare(&spare)
+	burst(a, 0)
+	if cap(spare.q) < n {
+		t.Fatalf("the spare has room for %d after a burst of %d", cap(spare.q), n)
+	}
+	kept := unsafe.SliceData(spare.q)
+	// The last burst leaves an orphan: its list empties by settling.
+	for k, p := range []*Pairer{b, a, b} {
+		p.Response(S2C, []byte(`999999`), -1, 1<<40) // listed in a list of its own
+		for i := range n {
+			p.Response(S2C, fmt.Appendf(nil, "%d", i), int64(i), uint64(i+1))
+		}
+		if got := unsafe.SliceData(p.fifo[S2C].q); got != kept {
+			t.Fatalf("burst %d grew a list of its own (room for %d), not the spare's", k, cap(p.fifo[S2C].q))
+		}
+		orphans := 1
+		if k < 2 {
+			p.Request(C2S, []byte(`999999`), -2, 1<<41)
+			orphans = 0
+		}
+		for i := range n {
+			p.Request(C2S, fmt.Appendf(nil, "%d", i), int64(i), uint64(i+1))
+		}
+		if got := p.Settle(C2S, n); len(got) != orphans {
+			t.Fatalf("burst %d: Settle returned %d orphans, want %d", k, len(got), orphans)
+		}
+		if unsafe.SliceData(spare.q) != kept || cap(p.fifo[S2C].q) > keepFIFO {
+			t.Fatalf("burst %d's list did not go back to the spare: list %d/%d, spare room %d", k, len(p.fifo[S2C].q), cap(p.fifo[S2C].q), cap(spare.q))
 		}
 	}
 }

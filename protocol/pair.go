@@ -29,6 +29,12 @@ type Pairer struct {
 	settled []Pending // what Settle returns, reused
 }
 
+// ShareSpare has p's lists of early responses keep their memory for bursts
+// in s, which other Pairers of the same goroutine may share.
+func (p *Pairer) ShareSpare(s *FIFOSpare) {
+	p.fifo[C2S].spare, p.fifo[S2C].spare = s, s
+}
+
 // Pending is a request (or an early response) held by a Pairer.
 type Pending struct {
 	// Token is the caller's handle: for a request, its exchange record; for
@@ -220,10 +226,11 @@ func (p *Pairer) Settle(dir Dir, upTo int64) []Pending {
 }
 
 // resetFIFOs empties the lists of early responses, when the table holds
-// none.
+// none, and sheds their memory beyond keepFIFO (also that of a list
+// emptied by settling).
 func (p *Pairer) resetFIFOs() {
 	for d := range p.fifo {
-		if f := &p.fifo[d]; len(f.q) != 0 || f.scan {
+		if f := &p.fifo[d]; len(f.q) != 0 || f.scan || cap(f.q) > keepFIFO {
 			f.reset()
 		}
 	}
