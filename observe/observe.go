@@ -126,7 +126,7 @@ type Observer struct {
 	mark    mark             // the marks of the chunk being framed
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*event.Event)
-	rest      func(time.Duration, <-chan struct{}) // Run's rest when it yields: sleep
+	rest      func(time.Duration, <-chan struct{}) // Run's rest when it yields: restShowingDrops
 
 	// The commit stage's.
 	conns     map[uint64]*conn
@@ -178,7 +178,8 @@ func New(cfg Config) *Observer {
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = protocol.DefaultMaxFrame
 	}
-	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}, rest: sleep}
+	o := &Observer{cfg: cfg, framers: map[uint64]*framers{}, conns: map[uint64]*conn{}}
+	o.rest = o.restShowingDrops
 	o.sinks = newSinks(cfg.Sinks, cfg.SinkFailed)
 	return o
 }

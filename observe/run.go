@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"sockscope/event"
+	"sockscope/store"
 )
 
 // stepsPerBatch is about how many steps Run parses into a batch before it
@@ -111,9 +112,12 @@ const maxYield = 500 * time.Millisecond
 const maxOwed = 3 * time.Second
 
 // closed reports whether q is closed.
-func closed(q *event.Queue) bool {
+func closed(q *event.Queue) bool { return isClosed(q.Closed()) }
+
+// isClosed reports whether c is closed.
+func isClosed(c <-chan struct{}) bool {
 	select {
-	case <-q.Closed():
+	case <-c:
 		return true
 	default:
 		return false
@@ -130,6 +134,27 @@ func sleep(d time.Duration, done <-chan struct{}) {
 	case <-done:
 	}
 }
+
+// restShowingDrops is Run's rest (Observer.rest): sleep, and every
+// dropsEvery meanwhile, the store's drop counts brought up to date. A rest
+// for Owed lasts up to maxOwed, and then nothing is committed: the UI's
+// header showed the drops, and the bytes relayed a second, standing still
+// for as long, in steps, under a flood.
+func (o *Observer) restShowingDrops(d time.Duration, done <-chan struct{}) {
+	for d > 0 && !isClosed(done) {
+		s := min(d, dropsEvery)
+		sleep(s, done)
+		d -= s
+		if o.cfg.Dropped != nil {
+			e, b := o.cfg.Dropped()
+			o.cfg.Store.Update(func(tx *store.Tx) { tx.SetDropped(e, b) })
+		}
+	}
+}
+
+// dropsEvery is how often a rest brings the drop counts up to date: the
+// UI's header reads them at its tick, 40 ms.
+const dropsEvery = 100 * time.Millisecond
 
 // yield returns how long Run rests after a batch that took took to decode:
 // yieldRatio times that while the batch was heavy or Config.Dropped's count

@@ -411,4 +411,23 @@ func TestRestEndsAtClose(t *testing.T) {
 	done := make(chan struct{})
 	close(done)
 	sleep(time.Hour, done) // the test's deadline if it waits
+	New(Config{Store: store.New(store.Config{})}).restShowingDrops(time.Hour, done)
+}
+
+// While Run rests, the store's drop counts keep up with Config.Dropped's,
+// every dropsEvery: the UI's header reads them.
+func TestRestShowsTheDrops(t *testing.T) {
+	st := store.New(store.Config{})
+	var calls uint64
+	o := New(Config{Store: st, Dropped: func() (uint64, uint64) {
+		if got := st.Totals().DroppedEvents; got != calls {
+			t.Errorf("at the rest's call %d of Dropped, the store shows %d dropped; want %d", calls+1, got, calls)
+		}
+		calls++
+		return calls, 10 * calls
+	}})
+	o.rest(3*dropsEvery, make(chan struct{}))
+	if tot := st.Totals(); calls != 3 || tot.DroppedEvents != 3 || tot.DroppedBytes != 30 {
+		t.Errorf("after a rest of 3 × dropsEvery: Dropped called %d times, the store shows %d dropped (%d bytes); want 3, 3 (30)", calls, tot.DroppedEvents, tot.DroppedBytes)
+	}
 }

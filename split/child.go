@@ -110,9 +110,11 @@ func (s *Source) Ended() <-chan struct{} { return s.ended }
 func (s *Source) TTY() *os.File { return s.tty }
 
 // Dropped reports what the relay dropped before the events reached this
-// process (capture.Config.Dropped).
+// process (capture.Config.Dropped): as the relay's process counts it (on
+// the ring's head page), or as its last drops record on the stream said,
+// whichever is more.
 func (s *Source) Dropped() (events, bytes uint64) {
-	return s.r.dropEvents.Load(), s.r.dropBytes.Load()
+	return max(s.r.dropEvents.Load(), s.ring.dropEvents.Load()), max(s.r.dropBytes.Load(), s.ring.dropBytes.Load())
 }
 
 // Shed tells the relay's process to drop the Data that comes from now on

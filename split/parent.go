@@ -353,7 +353,8 @@ func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) (behind boo
 	// While the decoder's process sheds, it drops the Data anyway: the
 	// drops are counted here, and written once it takes the events again.
 	shed := d.ring.shed.Load() != 0
-	if e, b := q.Dropped(); e+skip.events != d.dropped && !shed {
+	e, b := q.Dropped()
+	if e+skip.events != d.dropped && !shed {
 		d.dropped = e + skip.events
 		d.w.drops(d.dropped, b+skip.bytes)
 	}
@@ -364,6 +365,11 @@ func (d *Decoder) send(q *event.Queue, evs []event.Event, wait bool) (behind boo
 		}
 		skip.Carry(&evs[i])
 		d.w.event(&evs[i])
+	}
+	// And on the head page, as they grow (Source.Dropped).
+	if e+skip.events != d.ring.dropEvents.Load() {
+		d.ring.dropEvents.Store(e + skip.events)
+		d.ring.dropBytes.Store(b + skip.bytes)
 	}
 	d.fail(d.w.flush(wait))
 	was := d.full

@@ -82,7 +82,7 @@ func TestDecoderCatchesUpAfterTheTrafficStops(t *testing.T) {
 func TestDecoderDropsWhileTheDecoderSheds(t *testing.T) {
 	w, r := testRing(t)
 	d := &Decoder{ring: w, w: &writer{out: w}}
-	src := &Source{ring: r}
+	src := &Source{ring: r, r: newReader(r)}
 	q := event.NewQueue(0, false)
 	at := time.Now()
 	data := func(s string) []event.Event {
@@ -93,11 +93,16 @@ func TestDecoderDropsWhileTheDecoderSheds(t *testing.T) {
 	d.send(q, data("bb"), false)
 	d.send(q, []event.Event{{Type: event.Open, Conn: 2, At: at, Peer: &event.Peer{PID: -1, UID: -1}}}, false)
 	d.send(q, data("ccc"), false)
+	// While it sheds, the drops reach the decoder's process on the ring's
+	// head page: no drops record is written.
+	if e, b := src.Dropped(); e != 2 || b != 5 {
+		t.Errorf("while shedding, the relay's drops read %d events, %d bytes; want 2, 5", e, b)
+	}
 	src.Shed(false)
 	d.send(q, data("dddd"), false)
 	d.ring.close()
 
-	rd := newReader(r)
+	rd := src.r
 	var got []string
 	for {
 		var ev event.Event

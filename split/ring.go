@@ -55,6 +55,7 @@ const (
 	offWriterWaits = 192 // uint32: 1 while the relay's may wait on the room pipe
 	offReaderNaps  = 256 // uint32: 1 while the decoder's naps on the bell
 	offShed        = 320 // uint32: 1 while the decoder's drops what comes (Source.Shed)
+	offDrops       = 384 // 2 uint64: the events and bytes the relay's process dropped so far
 )
 
 // napTime is how long the decoder's process naps once it has emptied the
@@ -72,6 +73,10 @@ type ring struct {
 	head, tail                           *atomic.Uint64
 	readerWaits, writerWaits, readerNaps *atomic.Uint32
 	shed                                 *atomic.Uint32
+	// dropEvents and dropBytes are the relay's process's drop counts, as
+	// they grow: the drops records on the stream carry them too, but not
+	// while the decoder's process sheds, nor while the ring is full.
+	dropEvents, dropBytes *atomic.Uint64
 }
 
 // mapRing maps the ring of f, a shared memory file of ringHead bytes and
@@ -98,6 +103,8 @@ func mapRing(f *os.File) (*ring, error) {
 		writerWaits: (*atomic.Uint32)(unsafe.Pointer(&mem[offWriterWaits])),
 		readerNaps:  (*atomic.Uint32)(unsafe.Pointer(&mem[offReaderNaps])),
 		shed:        (*atomic.Uint32)(unsafe.Pointer(&mem[offShed])),
+		dropEvents:  (*atomic.Uint64)(unsafe.Pointer(&mem[offDrops])),
+		dropBytes:   (*atomic.Uint64)(unsafe.Pointer(&mem[offDrops+8])),
 	}, nil
 }
 

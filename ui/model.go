@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"os"
 	"time"
 
@@ -141,7 +140,6 @@ func New(st store.View, opts Options) Model {
 		filter: newFilterModel(c),
 		help:   help.New(),
 	}
-	m.relayed.window = relayedWindow
 	m.help.Styles = c.styles.Help
 	return m
 }
@@ -308,23 +306,15 @@ func (m Model) setNotice(s string, bad bool) Model {
 	return m
 }
 
-// rateMeter turns a growing counter into a rate over the last window
-// (a second if zero).
+// rateMeter turns a growing counter into a rate over the last second.
 type rateMeter struct {
-	window time.Duration
-	at     []time.Time
-	n      []uint64
+	at []time.Time
+	n  []uint64
 }
-
-// relayedWindow is the relayed rate's window: longer than the decoder's
-// longest rest (3 s, observe's maxOwed), during which the drop counts it
-// reads do not move.
-const relayedWindow = 5 * time.Second
 
 func (r *rateMeter) add(t time.Time, n uint64) {
 	r.at, r.n = append(r.at, t), append(r.n, n)
-	w := cmp.Or(r.window, time.Second)
-	for len(r.at) > 2 && t.Sub(r.at[1]) >= w {
+	for len(r.at) > 2 && t.Sub(r.at[1]) >= time.Second {
 		r.at, r.n = r.at[1:], r.n[1:]
 	}
 }
