@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestEditInline(t *testing.T) {
 }
 
 func TestEditExternal(t *testing.T) {
-	t.Setenv("EDITOR", "vi -n")
+	t.Setenv("EDITOR", "true -n") // found on the PATH, never run here
 	ctl := &fakeControl{}
 	m := selectMethod(t, newControlModel(t, demoStore(t), 80, 24, ctl), "divide")
 	tm, cmd := m.Update(keyMsg("e"))
@@ -78,6 +79,27 @@ func TestEditExternal(t *testing.T) {
 	calls := ctl.recorded()
 	if len(calls) != 1 || calls[0] != (controlCall{conn: 1, dir: protocol.C2S, msg: `{"rid":7,"method":"divide","params":[1,2]}`}) {
 		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// An $EDITOR that cannot be found is said so, and the UI stays: run, it
+// would take the terminal and never give it back.
+func TestEditExternalNotFound(t *testing.T) {
+	t.Setenv("EDITOR", filepath.Join(t.TempDir(), "no-such-editor"))
+	ctl := &fakeControl{}
+	m := selectMethod(t, newControlModel(t, demoStore(t), 80, 24, ctl), "divide")
+	tm, cmd := m.Update(keyMsg("e"))
+	file, ok := cmd().(editorFileMsg)
+	if !ok || file.err != nil {
+		t.Fatalf("e with $EDITOR: %#v", file)
+	}
+	tm, cmd = tm.(Model).Update(file)
+	m = tm.(Model)
+	if cmd != nil || !m.noticeBad || !strings.Contains(m.notice, "cannot edit: $EDITOR: ") || !strings.Contains(m.notice, "no-such-editor") {
+		t.Fatalf("an $EDITOR not found: notice %q, a command to run: %v", m.notice, cmd != nil)
+	}
+	if _, err := os.Stat(file.path); !os.IsNotExist(err) {
+		t.Fatal("the temporary file is left behind")
 	}
 }
 

@@ -82,7 +82,14 @@ func (m Model) runEditor(msg editorFileMsg) (Model, tea.Cmd) {
 		os.Remove(msg.path)
 		return m.setNotice("cannot edit: $EDITOR is no longer set", true), nil
 	}
-	cmd := exec.Command(argv[0], append(argv[1:], msg.path)...)
+	// Found first: a program that cannot start leaves the terminal given
+	// up and never taken back (Bubble Tea restores it after a run only).
+	bin, err := exec.LookPath(argv[0])
+	if err != nil {
+		os.Remove(msg.path)
+		return m.setNotice("cannot edit: $EDITOR: "+err.Error(), true), nil
+	}
+	cmd := exec.Command(bin, append(argv[1:], msg.path)...)
 	return m, tea.ExecProcess(cmd, func(err error) tea.Msg {
 		return editedMsg{path: msg.path, t: msg.t, name: msg.name, err: err}
 	})
