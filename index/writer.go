@@ -2,6 +2,7 @@ package index
 
 import (
 	"os"
+	"sockscope/event"
 	"time"
 
 	"sockscope/protocol"
@@ -168,8 +169,8 @@ func (w *Writer) OpenConn(c store.Conn) {
 	}
 }
 
-// CloseConn records the end of connection id at at (failed when err is not
-// empty).
+// CloseConn records the end of connection id at at: failed when err is
+// not empty, open at exit when it is event.OpenAtExit (as the store does).
 func (w *Writer) CloseConn(id uint64, at time.Time, err string) {
 	i, ok := w.open[id]
 	if !ok {
@@ -182,7 +183,11 @@ func (w *Writer) CloseConn(id uint64, at time.Time, err string) {
 	x.put(kindConns, i, func(b []byte) {
 		c = decodeConn(b)
 		c.Closed, c.State = at, store.ConnClosed
-		if err != "" {
+		switch err {
+		case "":
+		case event.OpenAtExit:
+			c.State = store.ConnOpenAtExit
+		default:
 			c.State = store.ConnFailed
 		}
 		encodeConn(b, &c)

@@ -8,6 +8,7 @@ package sessiongen
 import (
 	"fmt"
 	"math/rand/v2"
+	"sockscope/event"
 	"strings"
 	"time"
 
@@ -76,8 +77,8 @@ func Write(path string, cfg Config) error {
 	if cfg.NoEnd {
 		return rec.Flush()
 	}
-	for _, c := range g.conns {
-		g.close(c)
+	for _, c := range g.conns { // as sockscope ends with connections open
+		g.rec.Close(c.id, g.tick(time.Millisecond), event.OpenAtExit)
 	}
 	return rec.End(g.at, 0, 0)
 }
