@@ -17,6 +17,9 @@ type gather struct {
 	// broken, once set, says why the stream is no longer framed: every
 	// byte from then on is emitted raw with it.
 	broken string
+	// lead counts bytes passed between frames that belong to none (skip):
+	// the next frame's Wire counts them.
+	lead int
 }
 
 // begin notes that a frame starts at offset i of the chunk being fed.
@@ -25,8 +28,10 @@ func (g *gather) begin(i int) { g.start = i }
 // complete emits the frame that ends at offset end of chunk.
 func (g *gather) complete(chunk []byte, end int, emit func(*Frame)) {
 	part := chunk[g.start:end]
+	lead := g.lead
+	g.lead = 0
 	if g.size == 0 {
-		g.out.emit(emit, Frame{Data: capped(part, g.max), Size: len(part), Wire: len(part), Truncated: len(part) > g.max})
+		g.out.emit(emit, Frame{Data: capped(part, g.max), Size: len(part), Wire: lead + len(part), Truncated: len(part) > g.max})
 		g.start = end
 		return
 	}
@@ -34,10 +39,18 @@ func (g *gather) complete(chunk []byte, end int, emit func(*Frame)) {
 	size := g.size + len(part)
 	data := g.buf
 	g.buf, g.size, g.start = nil, 0, end
-	g.out.emit(emit, Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: size, Truncated: size > g.max})
+	g.out.emit(emit, Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: lead + size, Truncated: size > g.max})
 	if cap(data) <= keepBuf {
 		g.buf = data[:0]
 	}
+}
+
+// skip passes the bytes from the frame's start to offset end of chunk as
+// belonging to no frame (RESP's empty line between commands): the next
+// frame's Wire counts them.
+func (g *gather) skip(end int) {
+	g.lead += g.size + end - g.start
+	g.buf, g.size, g.start = g.buf[:0], 0, end
 }
 
 // carry keeps the partial frame's bytes at the end of a chunk.
@@ -69,14 +82,16 @@ func (g *gather) breakRaw(chunk []byte, why string, emit func(*Frame)) {
 // raw emits chunk as one raw frame of a broken stream.
 func (g *gather) raw(chunk []byte, emit func(*Frame)) {
 	if len(chunk) > 0 {
-		g.out.emit(emit, Frame{Data: capped(chunk, g.max), Size: len(chunk), Wire: len(chunk), Truncated: len(chunk) > g.max, Err: g.broken})
+		g.out.emit(emit, Frame{Data: capped(chunk, g.max), Size: len(chunk), Wire: g.lead + len(chunk), Truncated: len(chunk) > g.max, Err: g.broken})
+		g.lead = 0
 	}
 }
 
 // flushRaw emits the partial frame, if any, raw with the reason.
 func (g *gather) flushRaw(emit func(*Frame)) {
 	if g.size > 0 {
-		g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max, Err: g.broken})
+		g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.lead + g.size, Truncated: g.size > g.max, Err: g.broken})
+		g.lead = 0
 	}
 	g.buf, g.size, g.start = nil, 0, 0
 }
@@ -91,4 +106,4 @@ func (g *gather) flush(why string, emit func(*Frame)) {
 	g.flushRaw(emit)
 }
 
-func (g *gather) pending() int { return g.size }
+func (g *gather) pending() int { return g.lead + g.size }

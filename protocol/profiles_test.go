@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,19 @@ func TestRESPFraming(t *testing.T) {
 	got := checkChunking(t, FramingRESP, 1000, strings.Join(vals, ""))
 	if strings.Join(datas(got), "|") != strings.Join(vals, "|") {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// An empty line between commands (redis-cli --pipe sends one before its
+// last) is no command: no frame, and the next frame's Wire counts it.
+func TestRESPEmptyLineIsNoFrame(t *testing.T) {
+	got := checkChunking(t, FramingRESP, 1000, "*1\r\n$4\r\nPING\r\n\r\nECHO hi\r\n\n\r\n+x\r\n")
+	var s []string
+	for _, f := range got {
+		s = append(s, fmt.Sprintf("%q wire %d", f.Data, f.Wire))
+	}
+	if want := `"*1\r\n$4\r\nPING\r\n" wire 14|"ECHO hi\r\n" wire 11|"+x\r\n" wire 7`; strings.Join(s, "|") != want {
+		t.Fatalf("frames %s\nwant %s", strings.Join(s, "|"), want)
 	}
 }
 

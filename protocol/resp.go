@@ -50,6 +50,12 @@ func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 			}
 			i = j + 1
 			r.hdrN = 0
+			if r.need == 0 && (len(line) == 0 || len(line) == 1 && line[0] == '\r') {
+				// An empty line between commands (redis-cli --pipe sends
+				// one): no command, and Redis answers none.
+				g.skip(i)
+				continue
+			}
 			if why := r.value(line); why != "" {
 				g.breakRaw(chunk, "resp: "+why+"; raw from here", emit)
 				return
@@ -74,10 +80,6 @@ func (r *respFramer) value(line []byte) string {
 		r.need = 1
 	}
 	if len(line) == 0 {
-		if start {
-			r.need = 0 // an empty line between inline commands
-			return ""
-		}
 		return "empty type line"
 	}
 	switch line[0] {
