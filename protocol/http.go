@@ -19,7 +19,13 @@ type httpLink struct {
 	// early counts responses framed before their request was seen: the
 	// requests, when they come, are theirs, not later responses'.
 	early int
+	// switched is set once a response switched protocols (101): the
+	// requests' direction is raw from its next message on too.
+	switched bool
 }
+
+// errSwitched is why both directions are raw after a 101.
+const errSwitched = "http: switched protocols (101); raw from here"
 
 // httpState is where an HTTP framer is in the current message.
 type httpState uint8
@@ -59,6 +65,12 @@ func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
 // Feed implements Framer.
 func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &h.g
+	if g.broken == "" && h.switchedOver() {
+		// The other direction's 101 came: what is pending, and all
+		// from here, is the new protocol's.
+		g.broken = errSwitched
+		g.flushRaw(emit)
+	}
 	if g.broken != "" {
 		g.raw(chunk, emit)
 		return
@@ -83,6 +95,9 @@ func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
 			}
 			if h.st == httpHead {
 				g.complete(chunk, i, emit)
+				if g.broken == "" && h.switchedOver() { // the upgrade's request, its 101 seen first
+					g.broken = errSwitched
+				}
 			}
 			if g.broken != "" { // 101 Switching Protocols
 				g.raw(chunk[i:], emit)
@@ -232,7 +247,13 @@ func (h *httpFramer) head(p []byte) string {
 	if resp {
 		switch {
 		case status == 101:
-			h.g.broken = "http: switched protocols (101); raw from here"
+			h.g.broken = errSwitched
+			if h.link != nil {
+				h.link.switched = true
+				if _, ok := h.link.noBody.pop(); !ok {
+					h.link.early++ // the upgrade's request is still to come
+				}
+			}
 			return ""
 		case status < 200:
 			return "" // an interim response: the final one follows
@@ -265,6 +286,9 @@ func (h *httpFramer) head(p []byte) string {
 // whose body never started (the answer to a HEAD, the last on its
 // connection); anything else partial is not.
 func (h *httpFramer) Flush(emit func(*Frame)) {
+	if h.g.broken == "" && h.switchedOver() {
+		h.g.broken = errSwitched // the partial message is the new protocol's
+	}
 	if g := &h.g; (h.st == httpToClose || h.st == httpBody && h.unsure) && g.broken == "" {
 		if g.size > 0 {
 			g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max})
@@ -274,6 +298,13 @@ func (h *httpFramer) Flush(emit func(*Frame)) {
 	}
 	h.g.flush(errMidFrame, emit)
 	h.st, h.eol = httpHead, 0
+}
+
+// switchedOver reports whether the connection switched protocols (a 101)
+// and this direction framed every request the responses framed so far
+// answer: the upgrade's too.
+func (h *httpFramer) switchedOver() bool {
+	return h.link != nil && h.link.switched && h.link.early == 0
 }
 
 // Reset implements Framer: after a gap the next message's start cannot be

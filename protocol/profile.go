@@ -45,7 +45,7 @@ var Profiles = []*Profile{
 	{Name: "content-length", Framing: FramingContentLength, Classify: classifyJSON,
 		Pairs: "Content-Length framed JSON (LSP, DAP): JSON-RPC by id, DAP by seq/request_seq"},
 	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
-		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications"},
+		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade"},
 	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
 		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command; -ERR as errors; pub/sub and RESP3 pushes are notifications, never paired"},
 	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
@@ -106,7 +106,7 @@ func classifyJSON(data []byte, _ Dir, idFields []string) Info { return Classify(
 // classifyHTTP classifies an HTTP message by its start line: a request's
 // method is "METHOD target"; a response's is its status line after the
 // version ("404 Not Found"), an error from 400 on; 1xx responses are
-// interim, notifications.
+// interim, notifications, but for 101, which answers an upgrade.
 func classifyHTTP(data []byte, _ Dir, _ []string) Info {
 	line := data
 	if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -116,6 +116,8 @@ func classifyHTTP(data []byte, _ Dir, _ []string) Info {
 	if bytes.HasPrefix(line, []byte("HTTP/1.")) && len(line) >= 12 {
 		code := line[9:12]
 		switch {
+		case string(code) == "101": // the upgrade's answer: the last on HTTP
+			return Info{Kind: KindResponse, Method: line[9:]}
 		case code[0] == '1':
 			return Info{Kind: KindNotification, Method: line[9:]}
 		case code[0] < '1' || code[0] > '9':

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,53 @@ func TestHTTPHeadAnsweredBeforeSeen(t *testing.T) {
 	got = run(t, pair[S2C], 1000, false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
 	if len(got) != 1 || got[0].Data != "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" {
 		t.Fatalf("the next response, its request seen in time: %v", got)
+	}
+}
+
+// A 101 switches both directions to raw: the client's bytes after its
+// upgrade request (a WebSocket's frames, Docker's stdin) are the new
+// protocol's, whether the 101 is framed before or after they are, and
+// whether the upgrade request was framed before the 101 or after.
+func TestHTTPUpgradeSwitchesBothWays(t *testing.T) {
+	const (
+		req  = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"
+		resp = "HTTP/1.1 101 Switching Protocols\r\n\r\n"
+	)
+	for _, order := range []string{"request, 101, data", "request and data, 101", "101, request and data"} {
+		pair := NewFramerPair(FramingAuto, 1000)
+		var c2s, s2c []fr
+		switch order {
+		case "request, 101, data":
+			c2s = run(t, pair[C2S], 1000, false, []byte(req))
+			s2c = run(t, pair[S2C], 1000, false, []byte(resp+"\x81\x02hi"))
+			c2s = append(c2s, run(t, pair[C2S], 1000, true, []byte("\x81\x82mask"))...)
+		case "request and data, 101":
+			c2s = run(t, pair[C2S], 1000, false, []byte(req+"\x81\x82mask"))
+			s2c = run(t, pair[S2C], 1000, false, []byte(resp+"\x81\x02hi"))
+			c2s = append(c2s, run(t, pair[C2S], 1000, true, []byte("more"))...)
+		case "101, request and data":
+			s2c = run(t, pair[S2C], 1000, false, []byte(resp+"\x81\x02hi"))
+			c2s = run(t, pair[C2S], 1000, true, []byte(req+"\x81\x82mask"))
+		}
+		var got []string
+		for _, f := range append(c2s, s2c...) {
+			got = append(got, fmt.Sprintf("%q %q", f.Data, f.Err))
+		}
+		want := []string{fmt.Sprintf("%q \"\"", req)}
+		switch order {
+		case "request and data, 101":
+			want = append(want, `"\x81\x82mask" "http: switched protocols (101); raw from here"`, `"more" "http: switched protocols (101); raw from here"`)
+		default:
+			want = append(want, `"\x81\x82mask" "http: switched protocols (101); raw from here"`)
+		}
+		want = append(want, fmt.Sprintf("%q \"\"", resp), `"\x81\x02hi" "http: switched protocols (101); raw from here"`)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\n%s\nwant\n%s", order, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	// The 101 answers its request: a response, not an interim notification.
+	if info := ClassifyAs(FramingHTTP, []byte(resp), S2C, nil); info.Kind != KindResponse {
+		t.Errorf("the 101 classifies as %v, want a response", info.Kind)
 	}
 }
 
