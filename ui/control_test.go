@@ -140,6 +140,19 @@ func TestControlKeysNeedControl(t *testing.T) {
 	}
 }
 
+// Without an Interceptor (an attached viewer, show), i, I and : say so:
+// what is typed after them (a filter) is then not taken for keys.
+func TestInterceptKeysSayWhenThereIsNone(t *testing.T) {
+	for _, m := range []Model{newTestModel(t, demoStore(t), 160, 48), newControlModel(t, demoStore(t), 160, 48, &fakeControl{})} {
+		for _, k := range []string{"i", "I", ":"} {
+			after := press(t, m, k)
+			if after.overlays.top() != nil || !after.noticeBad || !strings.Contains(after.notice, "no intercept here") {
+				t.Errorf("%s without an Interceptor: overlay %v, notice %q", k, after.overlays.top(), after.notice)
+			}
+		}
+	}
+}
+
 func TestResend(t *testing.T) {
 	ctl := &fakeControl{}
 	m := selectMethod(t, newControlModel(t, demoStore(t), 80, 24, ctl), "divide")

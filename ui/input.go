@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"slices"
+
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -72,6 +75,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.toggleIntercept()
 	case keyMatches(msg, k.Command):
 		m.overlays = m.overlays.push(newLine(m.c, ":", "", command1))
+	case !m.hasInterceptor() && boundTo(msg, k.Intercept, k.InterceptToggle, k.Command):
+		// Said so: else a filter typed after i is taken for keys.
+		return m.setNotice("no intercept here: i, I and : are the relaying sockscope's own UI's (not an attached viewer's or show's)", true), nil
 	case keyMatches(msg, k.Resend):
 		return m.resend()
 	case keyMatches(msg, k.Edit):
@@ -208,4 +214,14 @@ func (m Model) handleWheel(mo tea.Mouse) (Model, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// boundTo reports whether msg is one of bs's keys, enabled or not.
+func boundTo(msg tea.KeyPressMsg, bs ...key.Binding) bool {
+	for _, b := range bs {
+		if slices.Contains(b.Keys(), msg.String()) {
+			return true
+		}
+	}
+	return false
 }
