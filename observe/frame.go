@@ -65,6 +65,10 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
 	row := o.addRequest(m)
 	at := o.tx.Stamp(&m.At) // AddMessage stamped it: a comparison
+	if dropped(m) {
+		o.noReply(c, protocol.Pending{Token: row, At: at, Dir: m.Dir})
+		return
+	}
 	if c.pairer.TryRequestID(m.Dir, m.Info.ID, m.IntID, at, row) {
 		return // pending, and nothing more to it
 	}
@@ -190,6 +194,11 @@ func (o *Observer) addRequest(m *protocol.Message) uint64 {
 	o.sinks.row(&r)
 	return r.Seq
 }
+
+// dropped reports whether m was dropped by sockscope (intercept, a rule):
+// it never reached its peer, so no reply will come; its row ends as no
+// reply at once, rather than stay pending for the connection's life.
+func dropped(m *protocol.Message) bool { return m.Note != nil && m.Note.Act == protocol.ActDropped }
 
 // actOf is the flag a message's note puts on its row.
 func actOf(m *protocol.Message) protocol.Act {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,6 +106,39 @@ func TestSeedSessionPairsOutOfOrder(t *testing.T) {
 	conn, ok := st.Conn(1)
 	if !ok || conn.State != store.ConnClosed || conn.InFlight != 0 {
 		t.Errorf("conn %+v", conn)
+	}
+}
+
+// A request sockscope dropped (intercept, a rule) never reached its peer:
+// its row ends as no reply at once, not pending until the connection
+// ends, and is not in flight; so for a protocol paired by order (HTTP),
+// where the next response is the next request's.
+func TestDroppedRequestEndsAtOnce(t *testing.T) {
+	for _, tc := range []struct{ req, reply, want string }{
+		{`{"jsonrpc":"2.0","id":7,"method":"m"}` + "\n", `{"jsonrpc":"2.0","id":8,"result":1}` + "\n", "m:no-reply n:ok"},
+		{"GET /m HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "GET /m:no-reply GET /n:ok"},
+	} {
+		s := newScript().data(1, protocol.C2S, tc.req)
+		s.evs[len(s.evs)-1].Withheld = true
+		s.evs[len(s.evs)-1].Note = &protocol.Note{Act: protocol.ActDropped}
+		next := strings.NewReplacer("7", "8", `"m"`, `"n"`, "/m", "/n").Replace(tc.req)
+		s.data(2, protocol.C2S, next).data(3, protocol.S2C, tc.reply)
+		st := store.New(store.Config{})
+		o := New(Config{Store: st})
+		for i := range s.evs {
+			o.Handle(s.evs[i : i+1])
+		}
+		var got []string
+		st.Rows(0, func(r store.Row) bool {
+			got = append(got, r.Method+":"+r.Status.String())
+			return true
+		})
+		if strings.Join(got, " ") != tc.want || o.Counts().NoReply != 1 {
+			t.Errorf("rows %v, counts %+v; want %s", got, o.Counts(), tc.want)
+		}
+		if c, _ := st.Conn(1); c.InFlight != 0 {
+			t.Errorf("%d in flight, want 0", c.InFlight)
+		}
 	}
 }
 

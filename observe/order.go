@@ -13,6 +13,10 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 	case protocol.KindRequest:
 		o.counts.Requests++
 		row := o.addRequest(m)
+		if dropped(m) {
+			o.noReply(c, protocol.Pending{Token: row, At: o.tx.Stamp(&m.At), Dir: m.Dir})
+			return true
+		}
 		res := c.order.Request(m.Dir, o.tx.Stamp(&m.At), row)
 		if res.Answered {
 			o.answerEarly(c, row, res.Reply.Token)
