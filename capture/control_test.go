@@ -187,4 +187,24 @@ func TestSendNew(t *testing.T) {
 	if c, _ := e.Store.Conn(s.Conn); !c.Own {
 		t.Errorf("the new connection is not marked as sockscope's own: %+v", c)
 	}
+	// Frame-aware on it, as an intercept or a resend makes it: every byte
+	// sockscope sent as its client is on the wire, stored or relayed.
+	if err := e.SetIntercept(context.Background(), "method:none", true); err != nil {
+		t.Errorf("intercepting with sockscope's own connection open: %v", err)
+	}
+	if err := e.SetIntercept(context.Background(), "method:none", false); err != nil {
+		t.Errorf("intercept off: %v", err)
+	}
+	s2, err := e.Send(context.Background(), s.Conn, protocol.C2S, []byte(`{"rid":5,"method":"add","args":[1,2]}`))
+	if err != nil {
+		t.Fatalf("a send on sockscope's own connection: %v", err)
+	}
+	waitUntil(t, "the resent exchange on the new connection", func() bool {
+		for _, r := range rows(e.Store, s.Conn) {
+			if r.Method == "add" && r.Status == protocol.StatusOK && r.ID == s2.WireID {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -139,6 +139,9 @@ func (c *Conn) InjectNote(dir protocol.Dir, frame []byte, note *protocol.Note) e
 	if _, err := s.dst.Write(data); err != nil {
 		return fmt.Errorf("conn %d %s: inject: %w", c.id, dir, err)
 	}
+	if c.own && dir == protocol.C2S {
+		s.forwarded += int64(len(data)) // sockscope is the client: all of the stream is its (the store's Wire counts it)
+	}
 	c.r.put(event.Event{Type: event.Data, Conn: c.id, Dir: dir, At: at, Data: data, Injected: true, Note: note})
 	return nil
 }

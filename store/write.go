@@ -160,7 +160,7 @@ func (tx *Tx) OpenConn(c Conn) {
 		return
 	}
 	a.c.Client, a.c.Listen, a.c.Upstream = c.Client, c.Listen, c.Upstream
-	a.c.PID, a.c.UID, a.c.Process, a.c.Opened = c.PID, c.UID, c.Process, c.Opened
+	a.c.PID, a.c.UID, a.c.Process, a.c.Opened, a.c.Own = c.PID, c.UID, c.Process, c.Opened, c.Own
 	tx.changed = true
 }
 
@@ -275,7 +275,10 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	a := tx.conn(m.Conn)
 	a.c.Messages++
 	a.c.Bytes[m.Dir&1] += int64(m.Frame.Size)
-	if !m.Injected {
+	// What sockscope injects into a peer's stream is not of the relay's
+	// stream offsets (proxy.Conn.Forwarded); on a connection of its own,
+	// what it sends as the client is.
+	if !m.Injected || a.c.Own && m.Dir == protocol.C2S {
 		a.c.Wire[m.Dir&1] += int64(m.Frame.Wire)
 	}
 	tx.changed = true
