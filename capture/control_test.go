@@ -2,7 +2,9 @@ package capture
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strings"
@@ -207,4 +209,29 @@ func TestSendNew(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// A wrapped child has one connection, its stdio: SendNew says so before it
+// opens one, and no failed connection of sockscope's is left in the store.
+func TestSendNewOnAWrappedChild(t *testing.T) {
+	parent, client := net.Pipe()
+	child, theirs := net.Pipe()
+	defer parent.Close()
+	defer theirs.Close()
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.Start(ctx, NewWrap(client, child, "child", nil, nil))
+	t.Cleanup(func() { cancel(); e.Stop() })
+	go io.Copy(theirs, theirs) // the child echoes
+	parent.Write([]byte(`{"jsonrpc":"2.0","id":1,"method":"m"}` + "\n"))
+	waitUntil(t, "the wrapped connection in the store", func() bool { return len(e.Store.Conns()) == 1 })
+	if _, err := e.SendNew(context.Background(), e.Store.Conns()[0].ID, []byte(`{"jsonrpc":"2.0","id":2,"method":"m"}`)); !errors.Is(err, errOneConn) {
+		t.Fatalf("SendNew on a wrapped child: %v, want %v", err, errOneConn)
+	}
+	if cs := e.Store.Conns(); len(cs) != 1 {
+		t.Fatalf("%d connections in the store, want the wrapped one alone: %+v", len(cs), cs)
+	}
 }

@@ -39,6 +39,9 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	if err != nil {
 		return Sent{}, err
 	}
+	if src.one != nil { // said before a connection is opened and fails
+		return Sent{}, errOneConn
+	}
 	payload, err := compact(msg)
 	if err != nil {
 		return Sent{}, err
