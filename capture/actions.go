@@ -150,12 +150,32 @@ func setPath(payload []byte, path []string, value []byte) ([]byte, error) {
 
 // held is one frame as a verdict sees it.
 type seen struct {
-	conn uint64
-	dir  protocol.Dir
-	wire []byte
-	f    protocol.Frame
-	info protocol.Info
-	enc  protocol.Encoder
+	conn    uint64
+	dir     protocol.Dir
+	wire    []byte
+	f       protocol.Frame
+	framing protocol.Framing // how the relay cuts its direction (FramingAuto: detected)
+	info    protocol.Info
+	enc     protocol.Encoder
+}
+
+// makesJSON says whether action kind writes JSON (reply and error, a JSON
+// reply in the request's shape; replace and set, a JSON payload), and, if
+// so, why it cannot on a frame of framing f: HTTP, RESP and msgpack-RPC
+// are not JSON, and a varlink reply has a shape of its own.
+func makesJSON(kind string, f protocol.Framing) (why string, ok bool) {
+	switch kind {
+	case "reply", "error", "replace", "set":
+	default:
+		return "", true
+	}
+	switch {
+	case f == protocol.FramingHTTP, f == protocol.FramingRESP, f == protocol.FramingMsgpack:
+		return "the frame is " + f.String() + ", not JSON", false
+	case f == protocol.FramingVarlink && (kind == "reply" || kind == "error"):
+		return "a varlink reply has a shape of its own", false
+	}
+	return "", true
 }
 
 // apply returns the verdict of action a on frame s, for rule name.
@@ -165,6 +185,9 @@ func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
 	}
 	replace := func(payload []byte) proxy.Verdict {
 		return proxy.Verdict{Replace: s.enc.Append(nil, payload), Note: note(protocol.ActEdited, diff(s.f.Data, payload))}
+	}
+	if why, ok := makesJSON(a.kind, s.framing); !ok {
+		return proxy.Verdict{Note: note(protocol.ActHeld, a.kind+" makes JSON and "+why+": forwarded as it was")}
 	}
 	switch a.kind {
 	case "delay":

@@ -81,10 +81,14 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	if c == nil {
 		return Sent{}, fmt.Errorf("connection %d is closed", conn)
 	}
+	enc := e.decoded.Encoder(conn, dir)
+	switch enc.Framing {
+	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack:
+		return Sent{}, fmt.Errorf("conn %d speaks %s: sockscope sends JSON messages only", conn, enc.Framing)
+	}
 	info := protocol.Classify(payload, e.cfg.IDFields)
 	request := info.Kind == protocol.KindRequest && info.ID != nil
 	tbl := src.table(conn, e.cfg.IDFields)
-	enc := e.decoded.Encoder(conn, dir)
 	dirs := []protocol.Dir{dir}
 	if request {
 		dirs = append(dirs, dir.Opposite())
@@ -123,7 +127,6 @@ func (e *Engine) frameAware(ctx context.Context, c *proxy.Conn, d protocol.Dir, 
 			return nil
 		}
 		if wire, ok := e.decoded.Wire(c.ID(), d); ok && wire == off {
-			tbl.setFraming(d, enc.Framing)
 			if c.SetFraming(d, enc.Framing, e.verdictFor(c, d, tbl), off) == nil {
 				return nil
 			}

@@ -91,6 +91,12 @@ func (d storeDecoded) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 	if found == nil {
 		return FallbackEncoder(d.framing)
 	}
+	switch found.Framing {
+	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack, protocol.FramingVarlink:
+		// Framed as lines, a msgpack or varlink stream would be held
+		// until a newline came, and HTTP's and RESP's cut mid-message.
+		return protocol.Encoder{Framing: found.Framing}
+	}
 	switch extra := found.Frame.Wire - found.Frame.Size; {
 	case extra > 2:
 		return protocol.Encoder{Framing: protocol.FramingContentLength}

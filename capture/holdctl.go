@@ -19,7 +19,6 @@ func (e *Engine) prepare(r *Relay, c *proxy.Conn) {
 	}
 	tbl := r.table(c.ID(), e.cfg.IDFields)
 	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
-		tbl.setFraming(d, e.cfg.Framing)
 		c.SetFraming(d, e.cfg.Framing, e.verdictFor(c, d, tbl), 0)
 	}
 }

@@ -26,13 +26,12 @@ const ownBase = 1<<31 - 1
 // reply to sockscope's request is withheld: the peer that did not ask
 // never sees it.
 type idTable struct {
-	ids    []string // the connection's id fields
-	mu     sync.Mutex
-	own    [2]map[string]*ownRequest // by asking direction, by wire id's key (protocol.IDKey)
-	remap  [2]map[string][]byte      // peer requests given another id: wire id's key → the peer's id
-	key    []byte                    // scratch for idKey
-	next   int                       // own requests so far
-	frames [2]protocol.Framing       // each direction's framing
+	ids   []string // the connection's id fields
+	mu    sync.Mutex
+	own   [2]map[string]*ownRequest // by asking direction, by wire id's key (protocol.IDKey)
+	remap [2]map[string][]byte      // peer requests given another id: wire id's key → the peer's id
+	key   []byte                    // scratch for idKey
+	next  int                       // own requests so far
 }
 
 // ownRequest is a request sockscope sent, waiting for its reply.
@@ -72,20 +71,6 @@ func (t *idTable) claim(asking protocol.Dir, like []byte, timeout time.Duration,
 	}
 }
 
-// setFraming notes how direction d is framed, for the frames it rewrites.
-func (t *idTable) setFraming(d protocol.Dir, f protocol.Framing) {
-	t.mu.Lock()
-	t.frames[d] = f
-	t.mu.Unlock()
-}
-
-// framing returns how direction d is framed (FramingAuto: detected).
-func (t *idTable) framing(d protocol.Dir) protocol.Framing {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.frames[d]
-}
-
 // idKey returns the key id is kept under in own and remap: its canonical
 // spelling (protocol.IDKey). The wire ids sockscope picks are canonical
 // already. Called with t.mu held.
@@ -111,7 +96,7 @@ func (t *idTable) forget(asking protocol.Dir, id string, r *ownRequest) {
 // that collides with one of sockscope's, withholds the replies to
 // sockscope's requests and gives renamed requests' replies their id back.
 func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
-	return func(wire []byte, f protocol.Frame) proxy.Verdict {
+	return func(wire []byte, f protocol.Frame, framing protocol.Framing) proxy.Verdict {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if len(t.own[d]) == 0 && len(t.own[d.Opposite()]) == 0 && len(t.remap[d.Opposite()]) == 0 || f.Truncated {
@@ -121,7 +106,7 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 		if info.ID == nil {
 			return proxy.Verdict{}
 		}
-		enc := frameEncoder(t.frames[d], f)
+		enc := frameEncoder(framing, f)
 		// A peer that re-serializes the id it answers (QMP, any server that
 		// decodes JSON into objects) may spell it otherwise: ids are looked
 		// up by their canonical key.

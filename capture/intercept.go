@@ -283,15 +283,15 @@ func (ic *interceptor) take(id uint64) (*heldFrame, error) {
 func (e *Engine) verdictFor(c *proxy.Conn, d protocol.Dir, tbl *idTable) proxy.FrameFunc {
 	ids := tbl.verdict(d)
 	id := c.ID()
-	return func(wire []byte, f protocol.Frame) proxy.Verdict {
+	return func(wire []byte, f protocol.Frame, framing protocol.Framing) proxy.Verdict {
 		if e.ic.armed.Load() && !f.Truncated {
-			s := &seen{conn: id, dir: d, wire: wire, f: f, info: protocol.Classify(f.Data, e.cfg.IDFields)}
-			s.enc = frameEncoder(tbl.framing(d), f)
+			s := &seen{conn: id, dir: d, wire: wire, f: f, framing: framing, info: protocol.ClassifyAs(framing, f.Data, d, e.cfg.IDFields)}
+			s.enc = frameEncoder(framing, f)
 			if v, ok := e.ic.decide(s); ok {
 				return v
 			}
 		}
-		return ids(wire, f)
+		return ids(wire, f, framing)
 	}
 }
 

@@ -75,7 +75,6 @@ func benchIntercept(b *testing.B, size int, rules []string) {
 	src.r.Prepare = func(c *proxy.Conn) {
 		tbl := src.table(c.ID(), e.cfg.IDFields)
 		for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
-			tbl.setFraming(d, protocol.FramingLines)
 			c.SetFraming(d, protocol.FramingLines, e.verdictFor(c, d, tbl), 0)
 		}
 	}

@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"strconv"
+	"sync"
 )
 
 // maxHTTPHead bounds an HTTP message's start line and headers.
@@ -14,7 +15,10 @@ const maxHTTPHead = 64 << 10
 // are read in parallel, so it may not): a response whose request is not
 // known yet, and whose would-be body starts as a response does, is taken
 // for the bodiless answer to a HEAD.
+//
+// A relay's two framers run on goroutines of their own: mu guards the rest.
 type httpLink struct {
+	mu     sync.Mutex
 	noBody ring // Pending.Token 1: the request was HEAD
 	// early counts responses framed before their request was seen: the
 	// requests, when they come, are theirs, not later responses'.
@@ -22,6 +26,50 @@ type httpLink struct {
 	// switched is set once a response switched protocols (101): the
 	// requests' direction is raw from its next message on too.
 	switched bool
+}
+
+// request notes a request framed (HEAD or not).
+func (l *httpLink) request(head bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.early > 0 { // its response was framed already
+		l.early--
+		return
+	}
+	t := uint64(0)
+	if head {
+		t = 1
+	}
+	l.noBody.push(Pending{Token: t})
+	if l.noBody.n > DefaultMaxPending {
+		l.noBody.pop()
+	}
+}
+
+// response notes a response framed, and returns whether its request was a
+// HEAD, and whether that request is not known yet. A 101 also switches
+// the connection to raw (switchedOver).
+func (l *httpLink) response(switching bool) (noBody, unknown bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.switched = l.switched || switching
+	p, ok := l.noBody.pop()
+	if !ok {
+		l.early++
+	}
+	return p.Token == 1, !ok
+}
+
+// FramerLink is what the framers of a connection's two directions share
+// (an HTTP response to HEAD has no body; after a 101 both are raw), safe
+// for framers on goroutines of their own. The zero value is ready.
+type FramerLink struct{ http httpLink }
+
+// NewLinkedFramer is NewFramer for one direction of a connection whose
+// other direction's framer is made with the same link: a relay makes each
+// as it switches that direction to frame-aware forwarding.
+func NewLinkedFramer(f Framing, maxFrame int, link *FramerLink) Framer {
+	return newFramer(f, maxFrame, &link.http, nil)
 }
 
 // errSwitched is why both directions are raw after a 101.
@@ -208,19 +256,9 @@ func (h *httpFramer) head(p []byte) string {
 			return "not an HTTP request line"
 		}
 		if h.link != nil {
-			head := uint64(0)
-			if string(line[:sp]) == "HEAD" {
-				head = 1
-			}
-			if h.link.early > 0 { // its response was framed already
-				h.link.early--
-			} else {
-				h.link.noBody.push(Pending{Token: head})
-				if h.link.noBody.n > DefaultMaxPending {
-					h.link.noBody.pop()
-				}
-			}
+			h.link.request(string(line[:sp]) == "HEAD")
 		}
+
 	}
 	length, chunked := int64(-1), false
 	for len(rest) > 0 {
@@ -249,10 +287,7 @@ func (h *httpFramer) head(p []byte) string {
 		case status == 101:
 			h.g.broken = errSwitched
 			if h.link != nil {
-				h.link.switched = true
-				if _, ok := h.link.noBody.pop(); !ok {
-					h.link.early++ // the upgrade's request is still to come
-				}
+				h.link.response(true) // its request may be still to come
 			}
 			return ""
 		case status < 200:
@@ -260,11 +295,7 @@ func (h *httpFramer) head(p []byte) string {
 		}
 		noBody := false
 		if h.link != nil {
-			p, ok := h.link.noBody.pop()
-			noBody, unknown = p.Token == 1, !ok
-			if unknown {
-				h.link.early++
-			}
+			noBody, unknown = h.link.response(false)
 		}
 		if noBody || status == 204 || status == 304 {
 			return ""
@@ -304,7 +335,12 @@ func (h *httpFramer) Flush(emit func(*Frame)) {
 // and this direction framed every request the responses framed so far
 // answer: the upgrade's too.
 func (h *httpFramer) switchedOver() bool {
-	return h.link != nil && h.link.switched && h.link.early == 0
+	if h.link == nil {
+		return false
+	}
+	h.link.mu.Lock()
+	defer h.link.mu.Unlock()
+	return h.link.switched && h.link.early == 0
 }
 
 // Reset implements Framer: after a gap the next message's start cannot be

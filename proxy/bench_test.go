@@ -34,7 +34,7 @@ func benchRelay(b *testing.B, size int, framed bool) {
 	c := dial(b, relay)
 	if framed {
 		conn := onlyConn(b, r)
-		pass := func([]byte, protocol.Frame) Verdict { return Verdict{} }
+		pass := func([]byte, protocol.Frame, protocol.Framing) Verdict { return Verdict{} }
 		for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
 			if err := conn.SetFraming(d, protocol.FramingLines, pass, 0); err != nil {
 				b.Fatal(err)

@@ -34,6 +34,9 @@ type Conn struct {
 	done   chan struct{} // closed with the connection
 
 	dirs [2]direction // by protocol.Dir
+	// link is what the two directions' framers share, once frame-aware:
+	// an HTTP response to HEAD has no body.
+	link protocol.FramerLink
 }
 
 // direction is the forwarding state of one direction of a Conn.
@@ -55,9 +58,10 @@ type direction struct {
 
 // FrameFunc decides what a frame-aware direction does with each whole
 // frame: wire is the frame as read (framing included), f what the framer
-// cut from it. It runs on the relay's path, under the direction's lock:
-// it must be quick and must not call the Conn.
-type FrameFunc func(wire []byte, f protocol.Frame) Verdict
+// cut from it, framing how (what FramingAuto detected). It runs on the
+// relay's path, under the direction's lock: it must be quick and must not
+// call the Conn.
+type FrameFunc func(wire []byte, f protocol.Frame, framing protocol.Framing) Verdict
 
 // ID returns the connection's id, as in its Events.
 func (c *Conn) ID() uint64 { return c.id }
@@ -96,7 +100,7 @@ func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, at
 	c.r.unhold(len(s.held))
 	s.held, s.owed, s.framer, s.verdict = nil, 0, nil, nil
 	if f != protocol.FramingRaw {
-		s.framer = protocol.NewFramer(f, c.r.maxFrame())
+		s.framer = protocol.NewLinkedFramer(f, c.r.maxFrame(), &c.link)
 		s.verdict = fn
 	}
 	return nil

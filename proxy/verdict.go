@@ -83,7 +83,7 @@ func (f *framed) frame(fr *protocol.Frame) {
 	s.owed = 0
 	var v Verdict
 	if s.verdict != nil && !owed {
-		v = s.verdict(wire, *fr)
+		v = s.verdict(wire, *fr, s.framer.Framing())
 	}
 	if v.plain() {
 		f.end += n

@@ -22,7 +22,7 @@ func TestVerdicts(t *testing.T) {
 	relay, addr := startRelay(t, "unix", upAddr, q)
 	client := dial(t, addr)
 	c := onlyConn(t, relay)
-	verdict := func(wire []byte, f protocol.Frame) Verdict {
+	verdict := func(wire []byte, f protocol.Frame, _ protocol.Framing) Verdict {
 		switch {
 		case strings.Contains(string(f.Data), "drop"):
 			return Verdict{Drop: true}

@@ -1,0 +1,92 @@
+package capture
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// Rules and the intercept filter see HTTP as HTTP: a rule matches a
+// request by its method and target, as the display filter does; the
+// framers of a connection's two directions share what HEAD says of its
+// response's body, so keep-alive after a HEAD flows on; and an action that
+// makes JSON is not applied to an HTTP frame (noted), rather than write
+// JSON into it.
+func TestRulesOnHTTP(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "body of "+r.URL.Path) // Content-Length, also for HEAD
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	var rules []Rule
+	for i, spec := range []string{`method:"GET /closed" close`, `method:"GET /json" error:-1:no`} {
+		r, err := ParseRule("r"+string(rune('1'+i)), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, r)
+	}
+	e := relayTo(t, Config{Intercept: Intercept{Rules: rules}}, front, svc)
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second)) // a stall fails, not hangs
+	br := bufio.NewReader(c)
+	do := func(method, path string) (*http.Response, error) {
+		req, _ := http.NewRequest(method, "http://x"+path, nil)
+		if err := req.Write(c); err != nil {
+			return nil, err
+		}
+		resp, err := http.ReadResponse(br, req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	for _, step := range []struct{ method, path, want string }{
+		{"GET", "/a", "200"}, {"HEAD", "/b", "200"}, {"GET", "/json", "200"}, {"GET", "/c", "200"}, {"GET", "/closed", "closed"},
+	} {
+		resp, err := do(step.method, step.path)
+		got := "closed"
+		if err == nil {
+			got = resp.Status[:3]
+		}
+		if got != step.want {
+			t.Fatalf("%s %s: %s (%v), want %s", step.method, step.path, got, err, step.want)
+		}
+	}
+	waitUntil(t, "the rules' notes in the store", func() bool {
+		var closed, kept bool
+		first, next := e.Store.MessageBounds()
+		for seq := first; seq < next; seq++ {
+			m, ok := e.Store.Message(seq)
+			if !ok || m.Note == nil {
+				continue
+			}
+			switch {
+			case m.Note.Rule == "r1" && m.Note.Act == protocol.ActClosed:
+				closed = true
+			case m.Note.Rule == "r2" && strings.Contains(m.Note.Diff, "not JSON: forwarded as it was"):
+				kept = true
+			}
+		}
+		return closed && kept
+	})
+}
