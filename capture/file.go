@@ -167,8 +167,14 @@ func (g *segment) end(put func(event.Event, int64, int)) {
 	}
 }
 
-// reframe puts a recorded payload back in its framing.
+// reframe puts a recorded payload back in its framing. A frame the framer
+// could not frame (a header block it could not read, bytes it skipped to
+// the next header) was recorded as it came: framing it again would make a
+// header up, and a frame of what was none.
 func reframe(rec session.Record) []byte {
+	if rec.Err != "" && rec.Wire == len(rec.Data) && !rec.Truncated {
+		return rec.Data
+	}
 	framing, _ := protocol.ParseFraming(rec.Framing)
 	if framing == protocol.FramingAuto {
 		framing = protocol.FramingLines

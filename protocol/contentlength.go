@@ -42,7 +42,14 @@ type clFramer struct {
 
 	match int                 // resync: bytes of clPrefix matched so far
 	pre   [len(clPrefix)]byte // resync: those bytes as they came
+	// skipped holds the first max bytes resync skipped (lead counts them
+	// all): they are emitted raw, with errSkipped, once the next header
+	// is found or the stream ends.
+	skipped []byte
 }
+
+// errSkipped is why bytes skipped while resynchronising are a raw frame.
+const errSkipped = "no Content-Length header before it (it follows a header block that could not be read, or a gap)"
 
 // Feed implements Framer.
 func (c *clFramer) Feed(chunk []byte, emit func(*Frame)) {
@@ -53,7 +60,7 @@ func (c *clFramer) Feed(chunk []byte, emit func(*Frame)) {
 		case clBody:
 			chunk = c.readBody(chunk, emit)
 		default:
-			chunk = c.resync(chunk)
+			chunk = c.resync(chunk, emit)
 		}
 	}
 }
@@ -263,17 +270,17 @@ func (c *clFramer) done(data []byte, emit func(*Frame)) {
 // bytes go into the next frame's Wire. The header is looked for anywhere,
 // not only at a line start: a body ends without a newline, so after a gap
 // the next header usually follows the lost body's last byte directly.
-func (c *clFramer) resync(chunk []byte) []byte {
+func (c *clFramer) resync(chunk []byte, emit func(*Frame)) []byte {
 	i := 0
 	for i < len(chunk) {
 		if c.match == 0 {
 			j := bytes.IndexAny(chunk[i:], "cC")
 			if j < 0 {
-				c.lead += len(chunk) - i
+				c.skip(chunk[i:])
 				return nil
 			}
+			c.skip(chunk[i : i+j])
 			i += j
-			c.lead += j
 		}
 		start := i
 		for i < len(chunk) && c.match < len(clPrefix) && lower(chunk[i]) == clPrefix[c.match] {
@@ -287,23 +294,39 @@ func (c *clFramer) resync(chunk []byte) []byte {
 			// as skipped; it belongs to the header block.
 			if prev := len(clPrefix) - (i - start); prev > 0 {
 				c.lead -= prev
+				c.skipped = c.skipped[:min(len(c.skipped), c.lead)]
 				c.hdr = append(c.hdr[:0], c.pre[:prev]...)
 				c.scan = 0
 			}
+			c.emitSkipped(emit)
 			return chunk[start:]
 		}
-		c.lead += i - start
+		c.skip(chunk[start:i])
 		if i < len(chunk) {
 			// A mismatch: chunk[i] is looked at again as a possible start
 			// ('c' occurs only first in the prefix), unless nothing matched.
 			if c.match == 0 {
+				c.skip(chunk[i : i+1])
 				i++
-				c.lead++
 			}
 			c.match = 0
 		}
 	}
 	return nil
+}
+
+// skip passes b, bytes that belong to no frame.
+func (c *clFramer) skip(b []byte) {
+	c.lead += len(b)
+	c.skipped = appendCap(c.skipped, b, c.max)
+}
+
+// emitSkipped emits the bytes skipped so far, raw with errSkipped.
+func (c *clFramer) emitSkipped(emit func(*Frame)) {
+	if c.lead > 0 {
+		c.out.emit(emit, Frame{Data: c.skipped, Size: c.lead, Wire: c.lead, Truncated: len(c.skipped) < c.lead, Err: errSkipped})
+	}
+	c.lead, c.skipped = 0, nil
 }
 
 // Flush implements Framer: a partial header block or body is emitted; a
@@ -318,6 +341,8 @@ func (c *clFramer) Flush(emit func(*Frame)) {
 	case clBody:
 		c.out.emit(emit, Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),
 			Truncated: true, Err: errMidFrame})
+	case clResync:
+		c.emitSkipped(emit)
 	}
 	*c = clFramer{max: c.max, w: c.w}
 	c.w.on = false

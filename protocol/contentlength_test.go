@@ -41,7 +41,7 @@ func TestContentLengthFrames(t *testing.T) {
 		{"negative", 100, "Content-Length: -5\r\n\r\n" + lsp("{}"),
 			[]fr{{"Content-Length: -5\r\n\r\n", 22, 22, false, "negative Content-Length"}, {"{}", 2, 23, false, ""}}},
 		{"non-numeric", 100, "Content-Length: 1x\r\n\r\nzz\r\n" + lsp("{}"),
-			[]fr{{"Content-Length: 1x\r\n\r\n", 22, 22, false, "non-numeric Content-Length"}, {"{}", 2, 27, false, ""}}},
+			[]fr{{"Content-Length: 1x\r\n\r\n", 22, 22, false, "non-numeric Content-Length"}, {"zz\r\n", 4, 4, false, errSkipped}, {"{}", 2, 23, false, ""}}},
 		{"missing", 100, "Content-Type: x\r\n\r\n" + lsp("{}"),
 			[]fr{{"Content-Type: x\r\n\r\n", 19, 19, false, "missing Content-Length"}, {"{}", 2, 23, false, ""}}},
 		{"overflow", 100, "Content-Length: 99999999999999999999\r\n\r\n" + lsp("{}"),
@@ -49,9 +49,13 @@ func TestContentLengthFrames(t *testing.T) {
 		{"empty value", 100, "Content-Length:\r\n\r\n" + lsp("{}"),
 			[]fr{{"Content-Length:\r\n\r\n", 19, 19, false, "empty Content-Length"}, {"{}", 2, 23, false, ""}}},
 		{"garbage then resync", 100, "hello\nworld\n\nnoise Content-Type: x\r\nmore\n" + lsp("{}"),
-			[]fr{{"hello\nworld\n\n", 13, 13, false, "malformed header line"}, {"{}", 2, 51, false, ""}}},
+			[]fr{{"hello\nworld\n\n", 13, 13, false, "malformed header line"}, {"noise Content-Type: x\r\nmore\n", 28, 28, false, errSkipped}, {"{}", 2, 23, false, ""}}},
 		{"resync finds a header right after a body", 100, "x\n\n{\"lost\":\"tail\"}" + lsp("{}"),
-			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {"{}", 2, 38, false, ""}}},
+			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {`{"lost":"tail"}`, 15, 15, false, errSkipped}, {"{}", 2, 23, false, ""}}},
+		{"skipped bytes over the cap", 4, "x\n\n0123456789" + lsp("{}"),
+			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {"0123", 10, 10, true, errSkipped}, {"{}", 2, 23, false, ""}}},
+		{"skipped to the end", 100, "x\n\ntail",
+			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {"tail", 4, 4, false, errSkipped}}},
 		{"resync is case-insensitive", 100, "x\n\nCONTENT-length: 2\r\n\r\n{}",
 			[]fr{{"x\n\n", 3, 3, false, "malformed header line"}, {"{}", 2, 23, false, ""}}},
 	} {
@@ -66,7 +70,7 @@ func TestContentLengthHeaderTooLong(t *testing.T) {
 	junk := strings.Repeat("X-Junk: y\r\n", MaxHeaderBytes/11+1)
 	in := junk + "\r\n" + lsp("{}")
 	got := checkChunkingSome(t, FramingContentLength, 100, in)
-	if len(got) != 2 || got[0].Err != errHeaderTooLong || got[0].Size != MaxHeaderBytes || got[1].Data != "{}" {
+	if len(got) != 3 || got[0].Err != errHeaderTooLong || got[0].Size != MaxHeaderBytes || got[1].Err != errSkipped || got[2].Data != "{}" {
 		t.Fatalf("got %v", got)
 	}
 }
@@ -118,7 +122,7 @@ func TestContentLengthReset(t *testing.T) {
 	got := run(t, f, 100, false, []byte(lsp(`{"a":1}`)+"Content-Length: 50\r\n\r\n{\"par"))
 	f.Reset()
 	got = append(got, run(t, f, 100, true, []byte("tial\":1}\r\n"+lsp(`{"b":2}`)))...)
-	sameFrames(t, "after reset", got, []fr{{`{"a":1}`, 7, 28, false, ""}, {`{"b":2}`, 7, 38, false, ""}})
+	sameFrames(t, "after reset", got, []fr{{`{"a":1}`, 7, 28, false, ""}, {"tial\":1}\r\n", 10, 10, false, errSkipped}, {`{"b":2}`, 7, 28, false, ""}})
 
 	// Right after Reset, a chunk that starts with a header is read at once.
 	f.Reset()
