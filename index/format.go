@@ -69,7 +69,7 @@ const (
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 2 // 2: connection records
+	version      = 3 // 2: connection records; 3: a row's act
 )
 
 // Block kinds.
@@ -215,6 +215,7 @@ func encodeRow(b []byte, r *store.Row) {
 	b[59] = f
 	b[60] = byte(copy(b[64:64+idInline], r.ID))
 	b[61] = byte(copy(b[88:88+methodInline], r.Method))
+	b[62] = byte(r.Act)
 }
 
 // decodeRow reads record b as row seq. An id or method too long for the
@@ -224,7 +225,7 @@ func decodeRow(b []byte, seq uint64) (store.Row, uint8) {
 		ReqAt: unstamp(int64(le.Uint64(b[0:]))), RespAt: unstamp(int64(le.Uint64(b[8:]))),
 		Req: le.Uint64(b[16:]), Resp: le.Uint64(b[24:]), Latency: time.Duration(le.Uint64(b[32:])),
 		Conn: le.Uint64(b[40:]), ReqSize: int(le.Uint32(b[48:])), RespSize: int(le.Uint32(b[52:])),
-		Dir: protocol.Dir(b[56]), Kind: protocol.Kind(b[57]), Status: protocol.Status(b[58])}
+		Dir: protocol.Dir(b[56]), Kind: protocol.Kind(b[57]), Status: protocol.Status(b[58]), Act: protocol.Act(b[62])}
 	f := b[59]
 	r.Duplicate, r.Gap, r.Injected = f&rDuplicate != 0, f&rGap != 0, f&rInjected != 0
 	if n := int(b[60]); n > 0 {

@@ -166,7 +166,7 @@ func (v *View) Message(seq uint64) (protocol.Message, bool) {
 	m := protocol.Message{Seq: seq, Conn: r.conn, Dir: r.dir, At: unstamp(r.at),
 		Frame: protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire,
 			Truncated: rec.Truncated || r.flags&mTruncated != 0, Err: rec.Err},
-		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0}
+		Injected: r.flags&mInjected != 0, Withheld: r.flags&mWithheld != 0, Note: rec.Note}
 	// The framing the frame was cut with says its profile: how it is
 	// classified and shown (its JSON view).
 	m.Framing, _ = protocol.ParseFraming(rec.Framing)

@@ -160,7 +160,14 @@ func (g *gen) step(c *conn, needle bool) {
 	case r < 98:
 		g.frame(c, protocol.C2S, "not json at all "+fmt.Sprint(g.rnd.IntN(1e6)))
 	default:
-		g.frame(c, protocol.C2S, `{"method":"log","params":{"line":"`+strings.Repeat("y", g.rnd.IntN(100))+`"}}`)
+		n := g.rnd.IntN(100)
+		text := `{"method":"log","params":{"line":"` + strings.Repeat("y", n) + `"}}`
+		var marks session.Marks
+		if n%7 == 0 { // what a rule did to it, as a recording says
+			marks.Note = &protocol.Note{Act: protocol.ActEdited, Rule: "r1", Diff: "-" + text + "\n+" + text}
+		}
+		g.rec.Frame(c.id, protocol.C2S, g.tick(time.Duration(50+g.rnd.IntN(400))*time.Microsecond),
+			protocol.Frame{Data: []byte(text), Size: len(text), Wire: len(text) + 1}, protocol.FramingLines, marks)
 	}
 }
 
