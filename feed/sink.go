@@ -75,10 +75,13 @@ func (s *Server) each(encode func() []byte, skippable bool, k gapKey, wire int64
 	}
 }
 
-// appendMessage encodes a stored or observed message as a frame record.
-// A framing not known (the store keeps none) is read off the bytes the
-// frame took on the wire.
+// appendMessage encodes a stored or observed message as a frame record,
+// with what sockscope did to it. A framing not known (FramingAuto: the
+// message's, else none) is read off the bytes the frame took on the wire.
 func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing) []byte {
+	if framing == protocol.FramingAuto {
+		framing = m.Framing
+	}
 	if framing == protocol.FramingAuto {
 		switch extra := m.Frame.Wire - m.Frame.Size; {
 		case extra > 2:
@@ -92,6 +95,6 @@ func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing) []
 	return session.AppendRecord(dst, session.Record{
 		Type: session.TypeFrame, Conn: m.Conn, Dir: m.Dir, At: m.At,
 		Data: m.Frame.Data, Size: m.Frame.Size, Wire: m.Frame.Wire, Truncated: m.Frame.Truncated, Err: m.Frame.Err,
-		Framing: framing.String(), Marks: session.Marks{Injected: m.Injected, Withheld: m.Withheld},
+		Framing: framing.String(), Marks: session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note},
 	})
 }
