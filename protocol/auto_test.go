@@ -35,6 +35,12 @@ func TestDetect(t *testing.T) {
 		{"\x93\x02", FramingMsgpack, true},
 		{"\x94", 0, false},
 		{"[1,2]", FramingLines, true},
+		{"PING\r\n", FramingRESP, true},             // an inline command (redis-cli, telnet)
+		{"get k\r\nECHO hi\r\n", FramingRESP, true}, // in any case
+		{"GET k\r\n", FramingRESP, true},            // GET, not of HTTP: no " HTTP/1." on its line
+		{"GET / HTTP/1.1", FramingHTTP, true},       // the line not whole yet: HTTP as before
+		{"PING\n", FramingLines, true},              // no CRLF: a line
+		{"NOPE x\r\n", FramingLines, true},          // no Redis command
 		{"HELLO world\n", FramingLines, true},
 		{"HELLO world", FramingRaw, true},
 		{"\x00\x01\x02\n", FramingRaw, true},

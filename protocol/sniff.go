@@ -1,6 +1,9 @@
 package protocol
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // httpMethods are the request methods that mark a stream as HTTP.
 var httpMethods = [...]string{"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "HTTP/1."}
@@ -33,15 +36,21 @@ func detectProfile(p, rest []byte) (f Framing, ok, sure bool) {
 			return FramingAuto, false, true
 		}
 		return FramingLines, true, true
-	case c >= 'A' && c <= 'Z':
+	case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+		line, whole := firstLine(rest[:min(len(rest), autoWindow)])
 		for _, m := range httpMethods {
 			n := min(len(m), len(rest))
 			if string(rest[:n]) == m[:n] {
 				if n < len(m) {
 					return FramingAuto, false, true
 				}
-				return FramingHTTP, true, true
+				if !whole || m == "HTTP/1." || bytes.Contains(line, []byte(" HTTP/1.")) {
+					return FramingHTTP, true, true
+				}
 			}
+		}
+		if whole && inlineCommand(line) {
+			return FramingRESP, true, true
 		}
 	case bytes.IndexByte([]byte("*+-:$%>_#,(=!|~"), c) >= 0:
 		window := rest[:min(len(rest), autoWindow)]
@@ -57,6 +66,52 @@ func detectProfile(p, rest []byte) (f Framing, ok, sure bool) {
 		}
 	}
 	return 0, false, false
+}
+
+// firstLine returns p's first line without its "\r\n", and whether it
+// is whole (ended by "\r\n").
+func firstLine(p []byte) ([]byte, bool) {
+	i := bytes.IndexByte(p, '\n')
+	if i < 1 || p[i-1] != '\r' {
+		return nil, false
+	}
+	return p[:i-1], true
+}
+
+// inlineCommand reports whether line is a Redis inline command: text whose
+// first word is a command Redis knows (redis-cli and telnet users type
+// "PING", "get k"; its replies would detect RESP, but the client speaks
+// first).
+func inlineCommand(line []byte) bool {
+	word, _, _ := bytes.Cut(line, []byte(" "))
+	if len(word) > 16 || !looksText(line) {
+		return false
+	}
+	var up [16]byte
+	for i, b := range word {
+		if b >= 'a' && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		up[i] = b
+	}
+	_, ok := redisCommands[string(up[:len(word)])]
+	return ok
+}
+
+// redisCommands are the Redis commands an inline command starts with.
+var redisCommands = map[string]struct{}{}
+
+func init() {
+	for _, c := range strings.Fields(`APPEND AUTH BGSAVE BITCOUNT BLPOP BRPOP CLIENT CLUSTER COMMAND CONFIG DBSIZE DECR DECRBY DEL DISCARD
+		DUMP ECHO EVAL EVALSHA EXEC EXISTS EXPIRE EXPIREAT FLUSHALL FLUSHDB GET GETDEL GETEX GETRANGE GETSET HDEL HELLO
+		HEXISTS HGET HGETALL HINCRBY HKEYS HLEN HMGET HMSET HSET HSETNX HVALS INCR INCRBY INCRBYFLOAT INFO KEYS LASTSAVE
+		LINDEX LINSERT LLEN LPOP LPUSH LRANGE LREM LSET LTRIM MGET MONITOR MOVE MSET MSETNX MULTI OBJECT PERSIST PEXPIRE
+		PING PSUBSCRIBE PTTL PUBLISH PUBSUB PUNSUBSCRIBE QUIT RANDOMKEY RENAME RENAMENX RESET ROLE RPOP RPOPLPUSH RPUSH
+		SADD SAVE SCAN SCARD SCRIPT SDIFF SELECT SET SETEX SETNX SETRANGE SHUTDOWN SINTER SISMEMBER SLOWLOG SMEMBERS
+		SMOVE SORT SPOP SRANDMEMBER SREM SSCAN STRLEN SUBSCRIBE SUNION SWAPDB TIME TOUCH TTL TYPE UNLINK UNSUBSCRIBE
+		UNWATCH WAIT WATCH XADD XDEL XLEN XRANGE XREAD XREADGROUP ZADD ZCARD ZCOUNT ZINCRBY ZRANGE ZRANK ZREM ZSCORE`) {
+		redisCommands[c] = struct{}{}
+	}
 }
 
 // respLine reports whether line (without "\r\n") is a RESP type line.
