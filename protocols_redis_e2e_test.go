@@ -98,7 +98,7 @@ func TestRedis(t *testing.T) {
 			errs = append(errs, e["method"].(string))
 		}
 	}
-	var requests, notes, pushes int
+	var requests, notes, pushes, lranges int
 	for _, m := range ofType(lines, "message") {
 		switch m["kind"] {
 		case "request":
@@ -113,11 +113,15 @@ func TestRedis(t *testing.T) {
 				t.Errorf("not decoded: %v", m)
 			}
 		}
-		if m["method"] == "lrange" && m["dir"] == "c2s" {
-			if f, _ := m["frame"].([]any); len(f) != 4 || f[1] != "l" {
+		if f, _ := m["frame"].([]any); m["method"] == "LRANGE" && len(f) > 0 && f[0] == "lrange" { // redis-cli's, as typed
+			lranges++
+			if len(f) != 4 || f[1] != "l" {
 				t.Errorf("lrange shown as %v", m["frame"])
 			}
 		}
+	}
+	if lranges != 1 {
+		t.Errorf("redis-cli's lrange seen %d times, want once", lranges)
 	}
 	if requests < 4*2000 || counts["ok"]+counts["error"] != requests {
 		t.Errorf("%d requests, exchanges %v: every command must pair", requests, counts)
@@ -125,7 +129,7 @@ func TestRedis(t *testing.T) {
 	if counts["orphan"] != 0 || counts["no-reply"] != 0 {
 		t.Errorf("exchanges %v", counts)
 	}
-	if len(errs) != 1 || errs[0] != "incr" {
+	if len(errs) != 1 || errs[0] != "INCR" { // as typed "incr": one method, in capitals
 		t.Errorf("error exchanges %v, want the one incr", errs)
 	}
 	// The recording decodes again to the same exchanges.

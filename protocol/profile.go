@@ -142,6 +142,9 @@ func classifyRESP(data []byte, dir Dir, _ []string) Info {
 	}
 	if dir == C2S {
 		name := respFirst(data)
+		if c, ok := redisCommand(name); ok {
+			name = c // get and GET are one method
+		}
 		if isPubSub(name) {
 			return Info{Kind: KindNotification, Method: name}
 		}

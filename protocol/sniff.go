@@ -84,8 +84,15 @@ func firstLine(p []byte) ([]byte, bool) {
 // first).
 func inlineCommand(line []byte) bool {
 	word, _, _ := bytes.Cut(line, []byte(" "))
-	if len(word) > 16 || !looksText(line) {
-		return false
+	_, ok := redisCommand(word)
+	return ok && looksText(line)
+}
+
+// redisCommand returns the name of the Redis command word is, in capitals
+// whatever its case (GET for get), if Redis has it.
+func redisCommand(word []byte) ([]byte, bool) {
+	if len(word) > 16 {
+		return nil, false
 	}
 	var up [16]byte
 	for i, b := range word {
@@ -94,12 +101,13 @@ func inlineCommand(line []byte) bool {
 		}
 		up[i] = b
 	}
-	_, ok := redisCommands[string(up[:len(word)])]
-	return ok
+	name, ok := redisCommands[string(up[:len(word)])]
+	return name, ok
 }
 
-// redisCommands are the Redis commands an inline command starts with.
-var redisCommands = map[string]struct{}{}
+// redisCommands are the Redis commands known by name: inline commands
+// start with one, and a command's method is its name in capitals.
+var redisCommands = map[string][]byte{}
 
 func init() {
 	for _, c := range strings.Fields(`APPEND AUTH BGSAVE BITCOUNT BLPOP BRPOP CLIENT CLUSTER COMMAND CONFIG DBSIZE DECR DECRBY DEL DISCARD
@@ -110,7 +118,7 @@ func init() {
 		SADD SAVE SCAN SCARD SCRIPT SDIFF SELECT SET SETEX SETNX SETRANGE SHUTDOWN SINTER SISMEMBER SLOWLOG SMEMBERS
 		SMOVE SORT SPOP SRANDMEMBER SREM SSCAN STRLEN SUBSCRIBE SUNION SWAPDB TIME TOUCH TTL TYPE UNLINK UNSUBSCRIBE
 		UNWATCH WAIT WATCH XADD XDEL XLEN XRANGE XREAD XREADGROUP ZADD ZCARD ZCOUNT ZINCRBY ZRANGE ZRANK ZREM ZSCORE`) {
-		redisCommands[c] = struct{}{}
+		redisCommands[c] = []byte(c)
 	}
 }
 
