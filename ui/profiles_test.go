@@ -128,3 +128,27 @@ func listedMethods(m Model) []string {
 	}
 	return out
 }
+
+// w writes a message of HTTP, RESP or msgpack-RPC to a file named for its
+// protocol, not .json.
+func TestWriteNamesTheProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		keys []string
+		name string
+	}{
+		{[]string{"g", "l"}, "-response.http"},
+		{[]string{"g", "j", "j"}, ".resp"},
+		{[]string{"g", "j", "j", "j", "j"}, ".msgpack"},
+	} {
+		m := newTestModel(t, profileStore(t), 160, 48)
+		m = press(t, m, tc.keys...)
+		tm, cmd := m.Update(keyMsg("w"))
+		if cmd == nil {
+			t.Fatalf("%v w: no command", tc.keys)
+		}
+		m = update(t, tm.(Model), cmd())
+		if !strings.Contains(m.notice, "wrote ") || !strings.HasSuffix(strings.Fields(m.notice)[1], tc.name) {
+			t.Errorf("%v w: %q, want a file ending %s", tc.keys, m.notice, tc.name)
+		}
+	}
+}

@@ -150,15 +150,23 @@ func (m Model) copySelected() (Model, tea.Cmd) {
 }
 
 // writeSelected writes the selected message's bytes, as captured, to
-// ./sockscope-<row>.json (or -response.json, or .bin for a non-JSON frame).
+// ./sockscope-<row>.json (or -response.json; .http, .resp or .msgpack for
+// those protocols, .bin for raw bytes).
 func (m Model) writeSelected() (Model, tea.Cmd) {
 	msg, name, ok := m.selectedMessage()
 	if !ok {
 		return m.setNotice("nothing to write: that message is not stored (any more)", true), nil
 	}
 	ext := ".json"
-	if msg.Info.Kind == protocol.KindRaw {
+	switch {
+	case msg.Info.Kind == protocol.KindRaw:
 		ext = ".bin"
+	case msg.Framing == protocol.FramingHTTP:
+		ext = ".http"
+	case msg.Framing == protocol.FramingRESP:
+		ext = ".resp"
+	case msg.Framing == protocol.FramingMsgpack:
+		ext = ".msgpack"
 	}
 	path := filepath.Join(m.c.dir, name+ext)
 	if m.c.dir == "." {
