@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,14 +24,19 @@ const exportDefault = "sockscope-export.pcapng"
 // exportLine is the bottom line asking where to export.
 type exportLine struct{ lineOverlay }
 
+// newExportLine asks for the file: what is typed, or exportDefault, shown
+// until something is (typed after it, a path made a file name of it).
 func newExportLine(c *common) exportLine {
-	return exportLine{newLine(c, "export the listed rows to (.pcapng, .jsonl, .har): ", exportDefault, command1)}
+	l := newLine(c, "export the listed rows to (.pcapng, .jsonl, .har): ", "", command1)
+	l.ti.Placeholder = exportDefault
+	l.ti.SetWidth(60) // the placeholder shows as wide as the input is (a longer path scrolls)
+	return exportLine{l}
 }
 
 func (o exportLine) update(msg tea.Msg) (overlay, effect) {
 	k := &o.c.keys
 	if km, ok := msg.(tea.KeyPressMsg); ok && keyMatches(km, k.FilterApply) {
-		return o, effect{msg: exportMsg{path: strings.TrimSpace(o.ti.Value())}, done: true}
+		return o, effect{msg: exportMsg{path: cmp.Or(strings.TrimSpace(o.ti.Value()), exportDefault)}, done: true}
 	}
 	l, eff := o.lineOverlay.update(msg)
 	o.lineOverlay = l.(lineOverlay)

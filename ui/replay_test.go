@@ -168,10 +168,7 @@ func TestExportKey(t *testing.T) {
 	if !strings.Contains(view(m), "export the listed rows to") || !strings.Contains(view(m), exportDefault) {
 		t.Fatalf("E asks no file name:\n%s", view(m))
 	}
-	for range exportDefault {
-		m = press(t, m, "backspace")
-	}
-	m = press(t, m, strings.Split("diffs.jsonl", "")...)
+	m = press(t, m, strings.Split("diffs.jsonl", "")...) // instead of the default, not after it
 	tm, cmd := m.Update(keyMsg("enter"))
 	m = tm.(Model)
 	if cmd == nil {
