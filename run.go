@@ -23,9 +23,16 @@ import (
 
 // engineConfig is the capture configuration the flags in o say.
 func engineConfig(o options) (capture.Config, error) {
-	framing, err := protocol.ParseFraming(orDefault(o.protocol, orDefault(o.framing, "auto")))
-	if err != nil {
+	if err := o.checkBounds(); err != nil {
 		return capture.Config{}, err
+	}
+	flag, name := "--framing", orDefault(o.framing, "auto")
+	if o.protocol != "" {
+		flag, name = "--protocol", o.protocol
+	}
+	framing, err := protocol.ParseFraming(name)
+	if err != nil {
+		return capture.Config{}, fmt.Errorf("%s: %w", flag, err)
 	}
 	ids := protocol.DefaultIDFields
 	if o.ids != "" {
@@ -46,6 +53,23 @@ func engineConfig(o options) (capture.Config, error) {
 		cfg.Dump = os.Stdout
 	}
 	return cfg, nil
+}
+
+// checkBounds refuses sizes and durations that mean nothing (they were
+// taken silently, a negative hold time as the default's 5 minutes).
+func (o options) checkBounds() error {
+	for _, b := range []struct {
+		flag string
+		n    int64
+	}{{"--max-frame", int64(o.maxFrame)}, {"--max-messages", int64(o.maxMessages)}, {"--max-bytes", o.maxBytes}} {
+		if b.n <= 0 {
+			return fmt.Errorf("%s %d: a number above 0", b.flag, b.n)
+		}
+	}
+	if o.holdTimeout < 0 { // 0: the default (the demo has no such flag)
+		return fmt.Errorf("--hold-timeout %v: a duration above 0 (a frame held that long is forwarded as it was)", o.holdTimeout)
+	}
+	return nil
 }
 
 // startCapture starts capturing what clients accepted on ln say to up. It

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// Sizes and durations that mean nothing, and a protocol or framing no one
+// has, are refused, naming the flag (they were taken silently: a negative
+// hold time as the default's 5 minutes).
+func TestEngineConfigRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(*options)
+		want string
+	}{
+		{func(o *options) { o.maxFrame = -1 }, "--max-frame -1: a number above 0"},
+		{func(o *options) { o.maxMessages = 0 }, "--max-messages 0: a number above 0"},
+		{func(o *options) { o.maxBytes = -5 }, "--max-bytes -5: a number above 0"},
+		{func(o *options) { o.holdTimeout = -5 * time.Second }, "--hold-timeout -5s: a duration above 0"},
+		{func(o *options) { o.protocol = "bogus" }, `--protocol: framing "bogus"`},
+		{func(o *options) { o.framing = "bogus" }, `--framing: framing "bogus"`},
+	} {
+		o := options{maxFrame: protocol.DefaultMaxFrame, maxMessages: 10, maxBytes: 1 << 20}
+		tc.set(&o)
+		if _, err := engineConfig(o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("engineConfig: %v, want %q", err, tc.want)
+		}
+	}
+	if _, err := engineConfig(options{maxFrame: 1, maxMessages: 1, maxBytes: 1}); err != nil {
+		t.Errorf("the smallest bounds, no hold time (the demo's): %v", err)
+	}
+}
