@@ -81,7 +81,12 @@ const greetingWait = 200 * time.Millisecond
 func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	framing, err := protocol.ParseFraming(o.framing)
 	if err != nil {
-		return complain(err)
+		return complain(fmt.Errorf("--framing: %w", err))
+	}
+	switch framing {
+	case protocol.FramingAuto, protocol.FramingLines, protocol.FramingContentLength:
+	default: // it sends JSON messages: nothing else frames one
+		return complain(fmt.Errorf("--framing %s: send frames JSON messages as lines or with Content-Length (auto, lines, content-length)", framing))
 	}
 	msgs, err := sendInput(msg)
 	if err != nil {

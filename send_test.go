@@ -54,6 +54,7 @@ func TestSendExitStatus(t *testing.T) {
 		{"no reply", "", []string{"--timeout", "300ms", svc, `{"method":"never","args":[]}`}, "", "no reply within 300ms", 2},
 		{"not JSON", "", []string{svc, `{"rid":1,`}, "", "not JSON", 2},
 		{"nobody listening", "", []string{svc + ".none", `{}`}, "", "connect", 2},
+		{"a framing not for JSON", "", []string{"--framing", "raw", svc, `{}`}, "", "--framing raw: send frames JSON messages", 2},
 		{"stdin, verbose", "{\"method\":\"add\",\"args\":[1,2]}\n\n{\"method\":\"echo\",\"args\":[\"hé\"]}\n", []string{"-v", svc, "-"},
 			`{"success":true,"rid":1,"data":3}` + "\n" + `{"success":true,"rid":2,"data":"hé"}` + "\n", `"action":"register"`, 0},
 	} {
