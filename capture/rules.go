@@ -152,17 +152,21 @@ type compiled struct {
 }
 
 func (r Rule) compile() (compiled, error) {
+	name := r.Name
+	if name == "" { // one being added: named once it is
+		name = strconv.Quote(strings.Join(strings.Fields(r.Match+" "+r.Action+" "+r.Count), " "))
+	}
 	q, err := query.Parse(r.Match)
 	if err != nil {
-		return compiled{}, fmt.Errorf("rule %s: match: %w", r.Name, err)
+		return compiled{}, fmt.Errorf("rule %s: match: %w", name, err)
 	}
 	act, err := parseAction(r.Action)
 	if err != nil {
-		return compiled{}, fmt.Errorf("rule %s: %w", r.Name, err)
+		return compiled{}, fmt.Errorf("rule %s: %w", name, err)
 	}
 	cnt, err := parseCount(strings.Fields(r.Count))
 	if err != nil {
-		return compiled{}, fmt.Errorf("rule %s: count %w", r.Name, err)
+		return compiled{}, fmt.Errorf("rule %s: count %w", name, err)
 	}
 	return compiled{q: q, act: act, cnt: cnt}, nil
 }

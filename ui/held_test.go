@@ -237,3 +237,14 @@ func TestGoldenHeld(t *testing.T) {
 		})
 	}
 }
+
+// A command that fails says what was not done and why, and nothing it
+// would have added on success.
+func TestCommandFailureNotice(t *testing.T) {
+	m := newHeldModel(t, 120, 30, &fakeInterceptor{}) // its AddRule fails
+	m = press(t, m, append([]string{":"}, strings.Split("add method:add delay:abc", "")...)...)
+	m = pressRun(t, m, "enter")
+	if want := "not added rule: no rules here"; m.notice != want || !m.noticeBad {
+		t.Errorf("notice %q, want %q", m.notice, want)
+	}
+}

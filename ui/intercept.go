@@ -182,7 +182,7 @@ func (m Model) icCmd(what string, fn func(ctx context.Context, ic Interceptor) (
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 		defer cancel()
 		more, err := fn(ctx, ic)
-		if more != "" {
+		if more != "" && err == nil {
 			what += ": " + more
 		}
 		return icDoneMsg{what: what, err: err}
@@ -201,7 +201,7 @@ func (m Model) interceptUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		}
 	case icDoneMsg:
 		if msg.err != nil {
-			return m.setNotice(msg.what+" failed: "+msg.err.Error(), true), m.heldCmd()
+			return m.setNotice("not "+msg.what+": "+msg.err.Error(), true), m.heldCmd()
 		}
 		return m.setNotice(msg.what, false), m.heldCmd()
 	case heldActMsg:
