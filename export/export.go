@@ -183,6 +183,9 @@ func flags(r *store.Row, req, resp *protocol.Message) []string {
 	if req != nil && req.Frame.Truncated || resp != nil && resp.Frame.Truncated {
 		fl = append(fl, "truncated")
 	}
+	if r.Act != protocol.ActNone { // what sockscope did to one of them: edit, drop, fab, ...
+		fl = append(fl, r.Act.String())
+	}
 	return fl
 }
 

@@ -61,7 +61,8 @@ func sessionEvents(big []byte) []event.Event {
 		{Type: event.Close, Conn: 1, At: at(20)},
 		{Type: event.Close, Conn: 2, At: at(21)},
 	}
-	evs[5].Injected = true // the request with id 3
+	evs[5].Injected = true                                            // the request with id 3
+	evs[8].Note = &protocol.Note{Act: protocol.ActEdited, Rule: "r1"} // initialize's reply
 	return evs
 }
 
@@ -215,8 +216,8 @@ func TestPCAPNG(t *testing.T) {
 		"conn=1 s2c response id=2 method=big status=ok latency=5ms exchange=2",
 		"conn=1 c2s request id=3 method=add status=error latency=1ms exchange=3 flags=injected",
 		"conn=1 s2c response id=3 method=add status=error latency=1ms exchange=3 flags=injected",
-		"conn=2 c2s request id=1 method=initialize status=ok latency=2ms exchange=4",
-		"conn=2 s2c response id=1 method=initialize status=ok latency=2ms exchange=4",
+		"conn=2 c2s request id=1 method=initialize status=ok latency=2ms exchange=4 flags=edit",
+		"conn=2 s2c response id=1 method=initialize status=ok latency=2ms exchange=4 flags=edit",
 	}
 	if strings.Join(comments, "\n") != strings.Join(want, "\n") {
 		t.Errorf("comments:\n%s\nwant:\n%s", strings.Join(comments, "\n"), strings.Join(want, "\n"))
