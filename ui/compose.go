@@ -156,7 +156,9 @@ func (o composeOverlay) view(w, h int) []string {
 // that way on t's connection, else the last one going that way at all, else
 // a skeleton. from says which it is.
 func lastFrame(st store.View, method string, t target) (text, from string) {
-	var best [3]uint64 // by preference: same method, same connection, any
+	// By preference: same method, same connection, any; last, one
+	// sockscope sent (its wire id is its own, 2147483645).
+	var best [4]uint64
 	_, next := st.RowBounds()
 	n := 0
 	st.RowsBefore(next, func(r store.Row) bool {
@@ -165,6 +167,10 @@ func lastFrame(st store.View, method string, t target) (text, from string) {
 			return n < 20000
 		}
 		switch {
+		case r.Injected:
+			if best[3] == 0 {
+				best[3] = r.Req
+			}
 		case best[0] == 0 && method != "" && r.Method == method:
 			best[0] = r.Req
 		case best[1] == 0 && r.Conn == t.conn:

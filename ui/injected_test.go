@@ -77,3 +77,13 @@ func TestGoldenControl(t *testing.T) {
 		})
 	}
 }
+
+// n prefills from the peers' messages before sockscope's own: the resend
+// of divide carries sockscope's wire id, the client's divide its own.
+func TestComposePrefersThePeers(t *testing.T) {
+	m := selectMethod(t, newControlModel(t, injectedStore(t), 80, 24, &fakeControl{}), "divide")
+	m = pressRun(t, m, "n")
+	if v := view(m); strings.Contains(v, "900001") || !strings.Contains(v, `"method": "divide"`) {
+		t.Errorf("n: prefilled from sockscope's resend, not the client's divide:\n%s", v)
+	}
+}
