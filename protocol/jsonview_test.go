@@ -11,6 +11,10 @@ func TestViewOf(t *testing.T) {
 		{Message{Framing: FramingRESP, Frame: Frame{Data: get}}, `["GET","key"]`},
 		{Message{Framing: FramingMsgpack, Frame: Frame{Data: []byte("\x94\x01\x01\xc0\x2a")}}, `[1,1,null,42]`},
 		{Message{Framing: FramingHTTP, Frame: Frame{Data: []byte("HTTP/1.1 204 No Content\r\n\r\n")}}, `{"start":"HTTP/1.1 204 No Content","headers":{}}`},
+		// A header sent twice is the array of its values; a chunked body's trailer is shown.
+		{Message{Framing: FramingHTTP, Frame: Frame{Data: []byte("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nTransfer-Encoding: chunked\r\nset-cookie: b=2\r\nTrailer: X-T\r\n\r\n" +
+			"2\r\nhi\r\n0\r\nX-T: done\r\n\r\n")}},
+			`{"start":"HTTP/1.1 200 OK","headers":{"Set-Cookie":["a=1","b=2"],"Transfer-Encoding":"chunked","Trailer":"X-T"},"body":"hi","trailers":{"X-T":"done"}}`},
 		{Message{Framing: FramingLines, Frame: Frame{Data: []byte(`{"id":1}`)}}, ""},               // JSON already
 		{Message{Framing: FramingRESP, Frame: Frame{Data: get[:10], Truncated: true}}, ""},         // truncated
 		{Message{Framing: FramingRESP, Frame: Frame{Data: get}, Info: Info{Err: "resp: bad"}}, ""}, // fell back to raw

@@ -36,7 +36,9 @@ func appendKey(dst, p []byte) []byte {
 }
 
 // viewHTTP shows an HTTP message as {"start":…,"headers":{…},"body":…}:
-// a chunked body joined, a JSON body as JSON, other text as a string.
+// a header sent more than once as an array of its values (Set-Cookie), a
+// chunked body joined (its trailer as "trailers"), a JSON body as JSON,
+// other text as a string.
 func viewHTTP(dst, data []byte) ([]byte, error) {
 	head, body, ok := bytes.Cut(data, []byte("\r\n\r\n"))
 	if !ok {
@@ -47,24 +49,18 @@ func viewHTTP(dst, data []byte) ([]byte, error) {
 	lines := bytes.Split(head, []byte("\n"))
 	dst = append(dst, `{"start":`...)
 	dst = appendText(dst, bytes.TrimSuffix(lines[0], []byte("\r")))
-	dst = append(dst, `,"headers":{`...)
+	dst = append(dst, `,"headers":`...)
+	dst = appendHeaders(dst, lines[1:])
 	chunked := false
-	for i, l := range lines[1:] {
-		name, val, _ := bytes.Cut(bytes.TrimSuffix(l, []byte("\r")), []byte(":"))
-		val = bytes.TrimSpace(val)
-		if bytes.EqualFold(name, []byte("Transfer-Encoding")) && bytes.Contains(bytes.ToLower(val), []byte("chunked")) {
+	for _, l := range lines[1:] {
+		name, val, _ := bytes.Cut(l, []byte(":"))
+		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Transfer-Encoding")) && bytes.Contains(bytes.ToLower(val), []byte("chunked")) {
 			chunked = true
 		}
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendKey(dst, name)
-		dst = append(dst, ':')
-		dst = appendText(dst, val)
 	}
-	dst = append(dst, '}')
+	var trailer [][]byte
 	if chunked {
-		body = dechunk(body)
+		body, trailer = dechunk(body)
 	}
 	if len(body) > 0 {
 		dst = append(dst, `,"body":`...)
@@ -76,21 +72,81 @@ func viewHTTP(dst, data []byte) ([]byte, error) {
 			dst = appendText(dst, body)
 		}
 	}
+	if len(trailer) > 0 {
+		dst = append(dst, `,"trailers":`...)
+		dst = appendHeaders(dst, trailer)
+	}
 	return append(dst, '}'), nil
 }
 
-// dechunk joins the data of a chunked body (as far as it goes).
-func dechunk(p []byte) []byte {
-	var out []byte
+// appendHeaders appends header lines as a JSON object, in their order: a
+// name that comes more than once (in any case) has the array of its
+// values, under its first spelling.
+func appendHeaders(dst []byte, lines [][]byte) []byte {
+	type header struct {
+		name []byte
+		vals [][]byte
+	}
+	var hs []header
+	for _, l := range lines {
+		name, val, _ := bytes.Cut(bytes.TrimSuffix(l, []byte("\r")), []byte(":"))
+		if len(name) == 0 && len(val) == 0 {
+			continue
+		}
+		val = bytes.TrimSpace(val)
+		i := 0
+		for i < len(hs) && !bytes.EqualFold(hs[i].name, name) {
+			i++
+		}
+		if i == len(hs) {
+			hs = append(hs, header{name: name})
+		}
+		hs[i].vals = append(hs[i].vals, val)
+	}
+	dst = append(dst, '{')
+	for i, h := range hs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendKey(dst, h.name)
+		dst = append(dst, ':')
+		if len(h.vals) == 1 {
+			dst = appendText(dst, h.vals[0])
+			continue
+		}
+		dst = append(dst, '[')
+		for j, v := range h.vals {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendText(dst, v)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// dechunk joins the data of a chunked body (as far as it goes), and
+// returns the trailer's lines, if the last chunk came.
+func dechunk(p []byte) (out []byte, trailer [][]byte) {
 	for {
 		line, rest, ok := bytes.Cut(p, []byte("\n"))
 		if !ok {
-			return out
+			return out, nil
 		}
 		size, _, _ := bytes.Cut(bytes.TrimSpace(line), []byte(";"))
 		n, err := strconv.ParseInt(string(size), 16, 64)
-		if err != nil || n <= 0 || n > int64(len(rest)) {
-			return out
+		if err == nil && n == 0 { // the last chunk: the trailer, to an empty line
+			for {
+				l, more, ok := bytes.Cut(rest, []byte("\n"))
+				if l = bytes.TrimSuffix(l, []byte("\r")); !ok || len(l) == 0 {
+					return out, trailer
+				}
+				trailer, rest = append(trailer, l), more
+			}
+		}
+		if err != nil || n < 0 || n > int64(len(rest)) {
+			return out, nil
 		}
 		out = append(out, rest[:n]...)
 		p = bytes.TrimPrefix(rest[n:], []byte("\r\n"))
