@@ -9,6 +9,9 @@ func TestViewOf(t *testing.T) {
 		want string // "" when there is no view
 	}{
 		{Message{Framing: FramingRESP, Frame: Frame{Data: get}}, `["GET","key"]`},
+		// An inline command's arguments, quoted as Redis reads them.
+		{Message{Framing: FramingRESP, Frame: Frame{Data: []byte(`SET  x  "a b\x41\n" 'it\'s'` + "\r\n")}}, `["SET","x","a bA\n","it's"]`},
+		{Message{Framing: FramingRESP, Frame: Frame{Data: []byte(`SET x "open` + "\r\n")}}, `["SET","x","\"open"]`}, // unbalanced: by spaces
 		{Message{Framing: FramingMsgpack, Frame: Frame{Data: []byte("\x94\x01\x01\xc0\x2a")}}, `[1,1,null,42]`},
 		{Message{Framing: FramingHTTP, Frame: Frame{Data: []byte("HTTP/1.1 204 No Content\r\n\r\n")}}, `{"start":"HTTP/1.1 204 No Content","headers":{}}`},
 		// A header sent twice is the array of its values; a chunked body's trailer is shown.

@@ -157,9 +157,9 @@ func dechunk(p []byte) (out []byte, trailer [][]byte) {
 // maps as objects, strings as strings, errors as {"error":…}.
 func viewRESP(dst, data []byte) ([]byte, error) {
 	if len(data) > 0 && !bytes.ContainsAny(data[:1], "+-:$*%~>_#,(=!|") {
-		// An inline command: its words.
+		// An inline command: its arguments, as Redis splits them.
 		dst = append(dst, '[')
-		for i, w := range bytes.Fields(data) {
+		for i, w := range inlineArgs(data) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -172,6 +172,66 @@ func viewRESP(dst, data []byte) ([]byte, error) {
 		err = errView
 	}
 	return dst, err
+}
+
+// inlineArgs splits an inline command into its arguments as Redis does
+// (sdssplitargs): by spaces, but "a b" and 'a b' are one, with \" \n \r
+// \t \b \a \\ \xHH in double quotes and \' in single ones. Unbalanced
+// quotes, which Redis refuses, split by spaces alone.
+func inlineArgs(line []byte) [][]byte {
+	var args [][]byte
+	p := bytes.TrimRight(line, "\r\n")
+	for {
+		p = bytes.TrimLeft(p, " \t")
+		if len(p) == 0 {
+			return args
+		}
+		var arg []byte
+		switch q := p[0]; q {
+		case '"', '\'':
+			i := 1
+			for ; i < len(p) && p[i] != q; i++ {
+				c := p[i]
+				if c == '\\' && i+1 < len(p) {
+					i++
+					c = p[i]
+					if q == '"' {
+						switch c {
+						case 'n':
+							c = '\n'
+						case 'r':
+							c = '\r'
+						case 't':
+							c = '\t'
+						case 'b':
+							c = '\b'
+						case 'a':
+							c = '\a'
+						case 'x':
+							if i+2 < len(p) && unhex(p[i+1]) >= 0 && unhex(p[i+2]) >= 0 {
+								c = byte(unhex(p[i+1])<<4 | unhex(p[i+2]))
+								i += 2
+							}
+						}
+					} else if c != '\'' {
+						arg = append(arg, '\\')
+					}
+				}
+				arg = append(arg, c)
+			}
+			if i == len(p) || i+1 < len(p) && p[i+1] != ' ' && p[i+1] != '\t' {
+				return bytes.Fields(line) // unbalanced, or glued to what follows: Redis refuses it
+			}
+			p = p[i+1:]
+		default:
+			i := bytes.IndexAny(p, " \t")
+			if i < 0 {
+				i = len(p)
+			}
+			arg, p = p[:i], p[i:]
+		}
+		args = append(args, arg)
+	}
 }
 
 func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
