@@ -58,7 +58,7 @@ func newKeyMap() keyMap {
 		Raw:             b([]string{"r"}, "r", "raw stream"),
 		Stats:           b([]string{"s"}, "s", "latency stats"),
 		Conns:           b([]string{"c"}, "c", "connections"),
-		Pause:           b([]string{"p", "space"}, "p", "pause"),
+		Pause:           b([]string{"p", "space"}, "p/space", "pause"),
 		Clear:           b([]string{"C"}, "C", "clear all"),
 		Side:            b([]string{"h", "l", "left", "right"}, "h/l", "request/response"),
 		Hex:             b([]string{"x"}, "x", "hex view"),
