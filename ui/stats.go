@@ -139,9 +139,25 @@ func (m statsModel) view(w, h int) []string {
 	}
 	lines = append(lines, "")
 	colW := 7
-	nameW := max(8, w-6*(colW+1)-8)
-	hdr := cells(fit("method ("+scope+")", nameW), fitLeft("count", 7), fitLeft("err", colW),
-		fitLeft("p50", colW), fitLeft("p90", colW), fitLeft("p99", colW), fitLeft("max", colW))
+	// Where the method's name would get less than 12 columns, p90 goes,
+	// then max, then err, rather than the table be cut.
+	nameW := w - 8 - 5*(colW+1) // count, then err, p50, p90, p99 and max
+	show := map[string]bool{"err": true, "p90": true, "max": true}
+	for _, c := range []string{"p90", "max", "err"} {
+		if nameW >= 12 {
+			break
+		}
+		show[c], nameW = false, nameW+colW+1
+	}
+	nameW = max(8, nameW)
+	col := func(name, cell string) string {
+		if !show[name] {
+			return ""
+		}
+		return cell
+	}
+	hdr := cells(fit("method ("+scope+")", nameW), fitLeft("count", 7), col("err", fitLeft("err", colW)),
+		fitLeft("p50", colW), col("p90", fitLeft("p90", colW)), fitLeft("p99", colW), col("max", fitLeft("max", colW)))
 	lines = append(lines, s.ColHeader.Render(fit(hdr, w)))
 	if len(m.methods) == 0 {
 		lines = append(lines, s.Dim.Render("  no requests yet"))
@@ -161,8 +177,8 @@ func (m statsModel) view(w, h int) []string {
 			}
 			return latencyStyle(d, s).Render(fitLeft(fmtDur(d), colW))
 		}
-		lines = append(lines, cells(fit(sanitize(ms.Method), nameW), fitLeft(fmtCount(ms.Count), 7), errs,
-			lat(ms.Latency.P50), lat(ms.Latency.P90), lat(ms.Latency.P99), lat(ms.Latency.Max)))
+		lines = append(lines, cells(fit(sanitize(ms.Method), nameW), fitLeft(fmtCount(ms.Count), 7), col("err", errs),
+			lat(ms.Latency.P50), col("p90", lat(ms.Latency.P90)), lat(ms.Latency.P99), col("max", lat(ms.Latency.Max))))
 	}
 	return lines
 }
