@@ -136,6 +136,8 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 		return msg, errors.New("that message is not stored any more")
 	case msg.Info.Kind != protocol.KindRequest && msg.Info.Kind != protocol.KindNotification:
 		return msg, fmt.Errorf("%s is a %s, not a request or a notification", describe(&msg), msg.Info.Kind)
+	case msg.Framing == protocol.FramingHTTP || msg.Framing == protocol.FramingRESP || msg.Framing == protocol.FramingMsgpack:
+		return msg, fmt.Errorf("%s is %s: sockscope sends JSON messages only", describe(&msg), msg.Framing)
 	case msg.Frame.Truncated:
 		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", describe(&msg),
 			fmtSize(int64(len(msg.Frame.Data))), fmtSize(int64(msg.Frame.Size)))

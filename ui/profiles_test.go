@@ -152,3 +152,16 @@ func TestWriteNamesTheProtocol(t *testing.T) {
 		}
 	}
 }
+
+// R, e and Y on a message of a protocol sockscope does not send (HTTP,
+// RESP, msgpack-RPC) say so, not that it is invalid JSON.
+func TestSendKeysSayJSONOnly(t *testing.T) {
+	for _, k := range []string{"R", "e", "Y"} {
+		m := newControlModel(t, profileStore(t), 160, 48, &fakeControl{})
+		m.c.opts.Listen = "unix:/tmp/app.sock"
+		m = press(t, m, "g", "j", "j", k) // Redis's GET
+		if !strings.Contains(m.notice, "is resp: sockscope sends JSON messages only") {
+			t.Errorf("%s on a RESP request: notice %q", k, m.notice)
+		}
+	}
+}
