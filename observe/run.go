@@ -144,7 +144,9 @@ func (o *Observer) restShowingDrops(d time.Duration, done <-chan struct{}) {
 	for d > 0 && !isClosed(done) {
 		s := min(d, dropsEvery)
 		sleep(s, done)
-		d -= s
+		if d -= s; d <= 0 && s < dropsEvery {
+			return // a short rest: the next batch's commit brings them
+		}
 		if o.cfg.Dropped != nil {
 			e, b := o.cfg.Dropped()
 			o.cfg.Store.Update(func(tx *store.Tx) { tx.SetDropped(e, b) })
