@@ -148,7 +148,7 @@ func setPath(payload []byte, path []string, value []byte) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// held is one frame as a verdict sees it.
+// seen is one frame as a verdict sees it.
 type seen struct {
 	conn    uint64
 	dir     protocol.Dir

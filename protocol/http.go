@@ -258,7 +258,6 @@ func (h *httpFramer) head(p []byte) string {
 		if h.link != nil {
 			h.link.request(string(line[:sp]) == "HEAD")
 		}
-
 	}
 	length, chunked := int64(-1), false
 	for len(rest) > 0 {

@@ -241,7 +241,7 @@ func TestClassifyProfiles(t *testing.T) {
 		{FramingRESP, C2S, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", KindRequest, "GET", "", false, false},
 		{FramingRESP, C2S, "*2\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n", KindNotification, "SUBSCRIBE", "", false, false},
 		{FramingRESP, C2S, "*2\r\n$3\r\nget\r\n$1\r\nk\r\n", KindRequest, "GET", "", false, false}, // get and GET: one method
-		{FramingRESP, C2S, "*1\r\n$6\r\nMYCMND\r\n", KindRequest, "MYCMND", "", false, false},   // a module's: as it came
+		{FramingRESP, C2S, "*1\r\n$6\r\nMYCMND\r\n", KindRequest, "MYCMND", "", false, false},      // a module's: as it came
 		{FramingRESP, C2S, "PING\r\n", KindRequest, "PING", "", false, false},
 		{FramingRESP, S2C, "-WRONGTYPE bad\r\n", KindResponse, "WRONGTYPE", "", true, false},
 		{FramingRESP, S2C, ">2\r\n$10\r\ninvalidate\r\n*0\r\n", KindNotification, "invalidate", "", false, false},
