@@ -119,3 +119,39 @@ func TestTakeoverRefusesPipe(t *testing.T) {
 		}
 	}
 }
+
+// Stopping, sockscope puts the server's socket back before it waits for
+// its decoder: with the decoder's process stopped (waited for in 5 s
+// ticks), the server's own socket is at the path, and answers, while
+// sockscope is still finishing. The path had pointed at a socket nobody
+// accepted on until sockscope exited, 7.5 s later.
+func TestTakeoverRestoresBeforeTheDecoderFinishes(t *testing.T) {
+	path := takeoverServer(t)
+	server := inode(t, path)
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	roundTrip(t, path, "through\n")
+	dec := decoderOf(t, p)
+	syscall.Kill(dec, syscall.SIGSTOP)
+	defer syscall.Kill(dec, syscall.SIGCONT)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	eventually(t, "the server's socket back at the path", func() bool { return inode(t, path) == server })
+	select {
+	case <-p.done:
+		t.Fatal("sockscope had exited before the server's socket was back: it was put back only at the end")
+	default:
+	}
+	roundTrip(t, path, "direct\n")
+	syscall.Kill(dec, syscall.SIGCONT)
+	p.wait()
+	onlyFile(t, path)
+}
+
+// inode is the inode of the file at path, 0 when there is none.
+func inode(t *testing.T, path string) uint64 {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return 0
+	}
+	return st.Ino
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -40,12 +41,23 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 		fmt.Fprintln(os.Stderr, "sockscope:", n)
 	}
 	fmt.Fprintf(os.Stderr, "sockscope: took over %s (server moved to %s until exit)\n", t.Path, t.Moved)
-	run, err := startCapture(ctx, o, t.Listener, proxy.Addr{Network: "unix", Address: t.Moved}, t.Path+" (taken over)")
+	run, err := startCapture(ctx, o, restoring{t}, proxy.Addr{Network: "unix", Address: t.Moved}, t.Path+" (taken over)")
 	if err != nil {
 		return err
 	}
 	return run()
 }
+
+// restoring is the taken-over path's listener as the relay gets it: its
+// Close, the relay's as soon as it stops, puts the server's socket back
+// first (Takeover.Restore, which then closes it). The path pointed at a
+// socket nobody accepted on while sockscope finished: while its decoder
+// drained, seconds if it was behind, and 7.5 s if it was stopped.
+type restoring struct{ t *takeover.Takeover }
+
+func (l restoring) Accept() (net.Conn, error) { return l.t.Listener.Accept() }
+func (l restoring) Addr() net.Addr            { return l.t.Listener.Addr() }
+func (l restoring) Close() error              { return l.t.Restore() }
 
 // restoreTakeover is `sockscope restore PATH`.
 func restoreTakeover(path string) error {

@@ -25,7 +25,7 @@ func (t *Takeover) Restore() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.done {
-		return nil
+		return t.err
 	}
 	t.done = true
 	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
@@ -36,9 +36,9 @@ func (t *Takeover) Restore() error {
 		t.Listener.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("restore %s: %w", t.Path, err)
+		t.err = fmt.Errorf("restore %s: %w", t.Path, err)
 	}
-	return nil
+	return t.err
 }
 
 // Restore undoes by hand a take-over of path that a sockscope which is no

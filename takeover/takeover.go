@@ -89,6 +89,7 @@ type Takeover struct {
 	ino  fileID // identity of our socket file, to never remove someone else's
 	mu   sync.Mutex
 	done bool
+	err  error // what Restore said, said again by the calls after it
 }
 
 // fileID identifies a file on a machine.
