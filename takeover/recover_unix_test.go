@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,13 +158,15 @@ func TestStaleMarkerOfUnrelatedProcess(t *testing.T) {
 	dir := shortDir(t)
 	path := filepath.Join(dir, "app.sock")
 	startServer(t, path, 0o666)
-	// A live process that is not sockscope has the pid the marker names.
+	// A live process that is not sockscope has the pid the marker names,
+	// and started after the marker was written: the pid was reused.
+	written := time.Now().Add(-2 * time.Second) // /proc's start times are to the boot time's second
 	sleep := exec.Command("sleep", "60")
 	if err := sleep.Start(); err != nil {
 		t.Skip("no sleep(1):", err)
 	}
 	defer func() { sleep.Process.Kill(); sleep.Wait() }()
-	b, _ := json.Marshal(marker{Path: path, Moved: path + ".gone", Tmp: path + ".tmp", PID: sleep.Process.Pid, Started: time.Now()})
+	b, _ := json.Marshal(marker{Path: path, Moved: path + ".gone", Tmp: path + ".tmp", PID: sleep.Process.Pid, Started: written})
 	if err := os.WriteFile(markerPath(path), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +178,36 @@ func TestStaleMarkerOfUnrelatedProcess(t *testing.T) {
 	if len(tk.Notes) == 0 || !strings.Contains(tk.Notes[0], "nothing had been moved") {
 		t.Errorf("Notes %q: want a word about the stale marker", tk.Notes)
 	}
+}
+
+// A holder whose program's name does not say sockscope (a binary renamed)
+// still holds the take-over if it started before the marker was written:
+// Take and Restore refuse, as for any live sockscope, rather than offer
+// to remove the server's socket.
+func TestRenamedHolder(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	startServer(t, path, 0o666)
+	sleep := exec.Command("sleep", "60")
+	if err := sleep.Start(); err != nil {
+		t.Skip("no sleep(1):", err)
+	}
+	defer func() { sleep.Process.Kill(); sleep.Wait() }()
+	written := time.Now().Add(2 * time.Second)
+	b, _ := json.Marshal(marker{Path: path, Moved: path + ".gone", Tmp: path + ".tmp", PID: sleep.Process.Pid, Started: written})
+	if err := os.WriteFile(markerPath(path), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := Take(path); err == nil || !strings.Contains(err.Error(), "pid "+strconv.Itoa(sleep.Process.Pid)) {
+		if tk != nil {
+			tk.Restore()
+		}
+		t.Fatalf("Take: %v; want it refused, naming the holder", err)
+	}
+	if err := Restore(path); err == nil || !strings.Contains(err.Error(), "quit it") {
+		t.Fatalf("Restore: %v; want it refused while the holder runs", err)
+	}
+	mustAsk(t, path, "server")
 }
 
 // TestKilledMidSwap recreates what a sockscope killed half-way through Take

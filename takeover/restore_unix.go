@@ -54,7 +54,7 @@ func Restore(path string) error {
 		return fmt.Errorf("restore %s: %w: there is no marker %s, so no sockscope has it taken over", path, ErrNothingToRestore, name)
 	case err != nil:
 		return fmt.Errorf("restore %s: %w", path, err)
-	case holder(m.PID):
+	case holder(m.PID, m.Started):
 		return fmt.Errorf("restore %s: %w; quit it (q, Ctrl-C or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
 	}
 	_, err = putBack(m.beside(path), m.Socket, false)
@@ -77,7 +77,7 @@ func recoverLeftover(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if holder(m.PID) {
+	if holder(m.PID, m.Started) {
 		return "", fmt.Errorf("%w; quit that one first, or use --listen", heldError(m, name))
 	}
 	did, err := putBack(m.beside(path), m.Socket, false)
@@ -197,18 +197,21 @@ func cleanLitter(path string) {
 		default:
 			continue
 		}
-		if p, err := strconv.Atoi(pid); err == nil && !holder(p) {
+		if p, err := strconv.Atoi(pid); err == nil && !holder(p, time.Time{}) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 }
 
-// holder says whether pid, recorded in a marker, still holds the take-over:
-// it must be alive (not a zombie) and be a sockscope, so a pid reused by an
-// unrelated process after a crash does not lock the path forever. Where the
-// program name cannot be read, a live pid counts as a holder: refusing is
-// safer than moving a socket someone else is using.
-func holder(pid int) bool {
+// holder says whether pid, recorded in a marker written at started, still
+// holds the take-over: it must be alive (not a zombie) and be a sockscope,
+// so a pid reused by an unrelated process after a crash does not lock the
+// path forever. A process whose name does not say sockscope (a binary
+// renamed: go build -o ss) still is the holder if it started before the
+// take-over did: a pid reused after it died starts after it. Where neither
+// can be read, a live pid counts as a holder: refusing is safer than
+// moving a socket someone else is using. (started zero: by name alone.)
+func holder(pid int, started time.Time) bool {
 	if pid == os.Getpid() {
 		return true
 	}
@@ -219,8 +222,14 @@ func holder(pid int) bool {
 		return false
 	}
 	name, zombie, ok := processName(pid)
-	if !ok {
+	switch {
+	case !ok:
+		return true
+	case zombie:
+		return false
+	case strings.Contains(name, "sockscope"):
 		return true
 	}
-	return !zombie && strings.Contains(name, "sockscope")
+	at, ok := processStart(pid)
+	return ok && !started.IsZero() && !at.After(started)
 }
