@@ -318,18 +318,28 @@ func (c *Conn) firstErr() error {
 	return c.err
 }
 
+// resetDst makes the close of direction d's destination abortive (SO_LINGER
+// 0: an RST on TCP; other transports just close): its source was reset, and
+// a peer that meets a clean end instead cannot tell a cut stream from a
+// whole one.
+func (c *Conn) resetDst(d protocol.Dir) {
+	c.mu.Lock()
+	dst := c.up
+	c.mu.Unlock()
+	if d == protocol.S2C {
+		dst = c.client
+	}
+	if l, ok := dst.(interface{ SetLinger(int) error }); ok {
+		l.SetLinger(0)
+	}
+}
+
 // abort ends the connection as a Verdict asked: cleanly, or with reset
 // abortively (SO_LINGER 0: an RST on TCP; other transports just close).
 func (c *Conn) abort(reset bool) {
 	if reset {
-		c.mu.Lock()
-		up := c.up
-		c.mu.Unlock()
-		for _, nc := range []net.Conn{c.client, up} {
-			if l, ok := nc.(interface{ SetLinger(int) error }); ok {
-				l.SetLinger(0)
-			}
-		}
+		c.resetDst(protocol.C2S)
+		c.resetDst(protocol.S2C)
 	}
 	c.close(ErrClosedByRule)
 }

@@ -36,6 +36,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"sockscope/event"
@@ -265,6 +266,9 @@ func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
 			return
 		}
 		if err != nil {
+			if errors.Is(err, syscall.ECONNRESET) {
+				c.resetDst(d) // what the other peer would have met without sockscope
+			}
 			c.fail(d, err)
 			return
 		}

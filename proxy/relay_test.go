@@ -288,3 +288,40 @@ func TestManyClients(t *testing.T) {
 		t.Errorf("%d connections, want %d", n, clients)
 	}
 }
+
+// A TCP peer's reset reaches the other peer as a reset, both ways: a clean
+// end instead would pass a cut stream off as a whole one.
+func TestResetPassesThrough(t *testing.T) {
+	for _, who := range []string{"server", "client"} {
+		t.Run(who, func(t *testing.T) {
+			got := make(chan error, 1)
+			up := serve(t, "tcp", func(c net.Conn) {
+				if who == "server" {
+					io.ReadFull(c, make([]byte, 5)) // the client's first bytes came through
+					c.(*net.TCPConn).SetLinger(0)
+					c.Close()
+					return
+				}
+				_, err := io.Copy(io.Discard, c)
+				got <- err
+				c.Close()
+			})
+			_, front := startRelay(t, "tcp", up, nil)
+			c := dial(t, front)
+			if who == "server" {
+				c.Write([]byte("hello"))
+				_, err := c.Read(make([]byte, 1))
+				if !errors.Is(err, syscall.ECONNRESET) {
+					t.Fatalf("the client read %v after the server's reset, want ECONNRESET", err)
+				}
+				return
+			}
+			c.Write([]byte("a request cut short"))
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+			if err := <-got; !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("the server read %v after the client's reset, want ECONNRESET", err)
+			}
+		})
+	}
+}
