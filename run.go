@@ -39,7 +39,9 @@ func engineConfig(o options) (capture.Config, error) {
 		ids = strings.Split(o.ids, ",")
 	}
 	cfg := capture.Config{
-		Framing: framing, IDFields: ids, MaxFrame: o.maxFrame,
+		// A frame is kept no larger than the store: the decoder's buffers
+		// for a larger one went past --max-bytes by that much.
+		Framing: framing, IDFields: ids, MaxFrame: int(min(int64(o.maxFrame), o.maxBytes)),
 		MaxMessages: o.maxMessages, MaxBytes: o.maxBytes, Lossless: o.lossless,
 		Record: o.record, Busy: cpuload.New().Busy, // the decoder's process makes its own
 	}

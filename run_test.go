@@ -32,4 +32,8 @@ func TestEngineConfigRefusesBadFlags(t *testing.T) {
 	if _, err := engineConfig(options{maxFrame: 1, maxMessages: 1, maxBytes: 1}); err != nil {
 		t.Errorf("the smallest bounds, no hold time (the demo's): %v", err)
 	}
+	// A frame is kept no larger than the store.
+	if cfg, err := engineConfig(options{maxFrame: 50 << 20, maxMessages: 10, maxBytes: 1 << 20}); err != nil || cfg.MaxFrame != 1<<20 {
+		t.Errorf("--max-frame 50 MiB, --max-bytes 1 MiB: frames kept up to %d (%v), want 1 MiB", cfg.MaxFrame, err)
+	}
 }
