@@ -43,8 +43,11 @@ type options struct {
 
 func main() {
 	// A --dump whose reader goes away (sockscope --dump | head) gets EPIPE
-	// and shuts down cleanly, removing its sockets, instead of dying.
-	signal.Ignore(syscall.SIGPIPE)
+	// and shuts down cleanly, removing its sockets, instead of dying. Caught
+	// (the channel is never read), not ignored: an ignored SIGPIPE is
+	// inherited, and a wrapped child (yes | head) would get EPIPE and say
+	// so rather than die of it quietly as it does without sockscope.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	runDecoder() // returns unless this is a relay's decoder (split)
 	stopProfile := startProfile()
 	err := newRootCmd().Execute()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,6 +118,39 @@ func TestWrapExitStatus(t *testing.T) {
 		}
 		if code, sig := w.status(t); code != 0 || sig != 0 {
 			t.Fatalf("exit %d, signal %v", code, sig)
+		}
+	})
+	t.Run("the child closing its stdin ends that side only", func(t *testing.T) {
+		// The child stops reading, and writes 0.3 s later, while the
+		// parent goes on writing: sockscope meets EPIPE writing its stdin
+		// meanwhile, and the child's output still comes (it failed the
+		// whole connection: "echo: I/O error", the output lost).
+		w := startWrapped(t, "--", "sh", "-c", `read a; exec 0<&-; sleep 0.3; echo "first=$a"`)
+		go func() {
+			io.WriteString(w.in, "1\n")
+			line := []byte(strings.Repeat("x", 1023) + "\n")
+			for {
+				if _, err := w.in.Write(line); err != nil {
+					return
+				}
+			}
+		}()
+		if l := w.line(t); l != "first=1" {
+			t.Fatalf("stdout %q (stderr: %s)", l, w.errBuf)
+		}
+		w.in.Close()
+		if code, sig := w.status(t); code != 0 || sig != 0 {
+			t.Fatalf("exit %d, signal %v (stderr: %s)", code, sig, w.errBuf)
+		}
+	})
+	t.Run("the child's SIGPIPE is not ignored", func(t *testing.T) {
+		// An ignored disposition is inherited: yes | head -1 in the child
+		// then said "Broken pipe" and exited 1, rather than die quietly.
+		w := startWrapped(t, "--", "sh", "-c", `grep SigIgn /proc/$$/status`)
+		l := w.line(t)
+		mask, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(l, "SigIgn:")), 16, 64)
+		if err != nil || mask&(1<<(syscall.SIGPIPE-1)) != 0 {
+			t.Fatalf("the child's ignored signals %q: want SIGPIPE not among them", l)
 		}
 	})
 	t.Run("the child dies with sockscope", func(t *testing.T) {

@@ -297,9 +297,7 @@ func (c *Conn) fail(d protocol.Dir, err error) {
 // is os.ErrClosed) is only the echo of our own close.
 func (c *Conn) close(err error) {
 	c.mu.Lock()
-	if err != nil && c.err == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
-		c.err = err
-	}
+	c.noteErrLocked(err)
 	if !c.closed && c.done != nil {
 		close(c.done)
 	}
@@ -309,6 +307,20 @@ func (c *Conn) close(err error) {
 	c.client.Close()
 	if up != nil {
 		up.Close()
+	}
+}
+
+// noteErr keeps err as what the connection's end reports, if it is the
+// first real error, without closing anything.
+func (c *Conn) noteErr(err error) {
+	c.mu.Lock()
+	c.noteErrLocked(err)
+	c.mu.Unlock()
+}
+
+func (c *Conn) noteErrLocked(err error) {
+	if err != nil && c.err == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
+		c.err = err
 	}
 }
 

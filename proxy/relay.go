@@ -256,6 +256,17 @@ func pipe(wg *sync.WaitGroup, c *Conn, d protocol.Dir, src net.Conn) {
 			if kept {
 				off += n
 			}
+			if errors.Is(werr, syscall.EPIPE) {
+				// The destination stopped reading (a wrapped child that
+				// closed its stdin, a peer that shut its reading side or
+				// went away): this direction ends, the other goes on, as
+				// without sockscope; the connection's end says why.
+				c.noteErr(fmt.Errorf("%s: %w", d, werr))
+				if cr, ok := src.(interface{ CloseRead() error }); ok {
+					cr.CloseRead()
+				}
+				return
+			}
 			if werr != nil {
 				c.fail(d, werr)
 				return
