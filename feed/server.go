@@ -139,7 +139,9 @@ func (s *Server) Serve(ctx context.Context, st *store.Store, ctl Port) {
 	}
 }
 
-// Close removes the socket and disconnects every viewer.
+// Close removes the socket and disconnects every viewer, once it has
+// written out what was queued for it (its last records: they were dropped)
+// or endWait has passed (a viewer that does not read).
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -147,13 +149,31 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	vs := make([]*viewer, 0, len(s.viewers))
 	for v := range s.viewers {
-		v.close()
+		vs = append(vs, v)
+		v.end()
 	}
 	s.mu.Unlock()
 	err := s.ln.Close()
+	timeout := time.NewTimer(endWait)
+	defer timeout.Stop()
+	for _, v := range vs {
+		select {
+		case <-v.done:
+		case <-timeout.C:
+			for _, v := range vs {
+				v.close()
+			}
+			return err
+		}
+	}
 	return err
 }
+
+// endWait bounds how long Close waits for viewers to read their last
+// records.
+const endWait = 2 * time.Second
 
 // hello describes the instance now.
 func (s *Server) hello() Hello {

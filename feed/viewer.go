@@ -27,6 +27,7 @@ type viewer struct {
 	attached bool      // it asked for the stream
 	live     bool      // the history is sent: live records go to out
 	closed   bool
+	ending   bool                 // the instance ends: write out what is queued, then close
 	pending  skipped              // skipped since the last marker
 	gaps     map[gapKey]*gapCount // skipped, by connection and direction
 	wake     chan struct{}        // cap 1: out has something
@@ -61,6 +62,11 @@ func (v *viewer) writeLoop() {
 			v.mu.Unlock()
 			return
 		}
+		if v.ending && len(v.out) == 0 {
+			v.closeLocked()
+			v.mu.Unlock()
+			return
+		}
 		buf := v.out
 		v.out = v.spare[:0]
 		v.mu.Unlock()
@@ -74,12 +80,25 @@ func (v *viewer) writeLoop() {
 			v.out = v.flushSkipped(v.out)
 			v.poke()
 		}
+		if v.ending {
+			v.poke() // what came meanwhile, then the close
+		}
 		v.mu.Unlock()
 		if err != nil {
 			v.close()
 			return
 		}
 	}
+}
+
+// end asks the writer to write out what is queued and then close: the
+// instance ends, and its last records (the closes, the run's end) are what
+// a viewer wants to see.
+func (v *viewer) end() {
+	v.mu.Lock()
+	v.ending = true
+	v.poke()
+	v.mu.Unlock()
 }
 
 // close ends the viewer: its connection closes and its writer stops.

@@ -5,6 +5,7 @@ package feed
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -173,4 +174,41 @@ func viewerPair(t *testing.T, max int) (net.Conn, *viewer) {
 	v.attached, v.live = true, true
 	v.mu.Unlock()
 	return peer, v
+}
+
+// When the instance ends, a viewer gets the records queued for it before
+// its connection closes: the last messages and the closes are what it
+// wants to see (they were dropped with the buffer).
+func TestViewerEndWritesWhatIsQueued(t *testing.T) {
+	peer, v := viewerPair(t, 8<<20)
+	frame := appendMessage(nil, &protocol.Message{Conn: 1, Dir: protocol.S2C, At: time.Now(),
+		Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}, protocol.FramingLines)
+	const n = 1000 // 4 MB: past the socket's buffers, within the bound
+	for range n {
+		v.record(frame, true, gapKey{1, protocol.S2C}, 4001)
+	}
+	v.record(session.AppendRecord(nil, session.Record{Type: session.TypeClose, Conn: 1, At: time.Now()}), false, gapKey{}, 0)
+	v.end()
+	peer.SetReadDeadline(time.Now().Add(30 * time.Second)) // a bound on the failure only
+	br := bufio.NewReaderSize(peer, 1<<20)
+	frames, closed := 0, false
+	for {
+		line, err := br.ReadString('\n')
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames += strings.Count(line[:min(len(line), 20)], `"type":"frame"`)
+		closed = closed || strings.HasPrefix(line, `{"type":"close"`)
+	}
+	if frames != n || !closed {
+		t.Fatalf("%d frames and the close %v before the end, want %d and the close", frames, closed, n)
+	}
+	select {
+	case <-v.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer did not stop after writing everything out")
+	}
 }
