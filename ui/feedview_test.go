@@ -61,5 +61,30 @@ func TestFeedSkipMarkers(t *testing.T) {
 	}
 }
 
+// With the list full and following, the one marker after the newest row
+// shows below it: the oldest row on screen makes room for it (it was cut
+// off).
+func TestFeedSkipMarkerAtTheEndOfAFullList(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 16)
+	m.c.opts.Feed = func() FeedStatus {
+		return FeedStatus{SkippedEvents: 5, SkippedBytes: 1 << 20, Skips: []FeedSkip{
+			{At: t0.Add(10 * time.Second), Events: 5, Conns: []uint64{1}}, // after everything
+		}}
+	}
+	lines := strings.Split(view(m), "\n")
+	last, marker := -1, -1
+	for i, l := range lines {
+		if newestRow.MatchString(l) {
+			last = i
+		}
+		if strings.Contains(l, "5 events skipped here") {
+			marker = i
+		}
+	}
+	if last < 0 || marker != last+1 {
+		t.Fatalf("the newest row at line %d, the marker at %d:\n%s", last, marker, strings.Join(lines, "\n"))
+	}
+}
+
 // newestRow is the demo store's newest row, the one selected.
 var newestRow = regexp.MustCompile(`→ 9 +add +pending`)

@@ -146,17 +146,20 @@ func (m listModel) view(w int, focused bool) []string {
 		lines = append(lines, line)
 		shown++
 	}
+	tail := false // a marker after the last entry
 	if len(marks) > 0 && i == n && n > 0 {
 		if sk := m.skipLine(marks, prev, time.Time{}, w); sk != "" {
 			lines = append(lines, sk)
+			tail = true
 		}
 	}
 	if n == 0 {
 		lines = append(lines, m.c.styles.Dim.Render(m.emptyText()))
 	}
-	// Markers took room: keep the selected entry on screen.
+	// Markers took room: keep the selected entry on screen, and the marker
+	// after the last entry when that one is selected (following).
 	if extra := len(lines) - 1 - m.height; extra > 0 && len(marks) > 0 {
-		if selLine > m.height {
+		if selLine > m.height || tail && selLine == len(lines)-2 {
 			lines = append(lines[:1], lines[1+extra:]...)
 		} else {
 			lines = lines[:m.height+1]
