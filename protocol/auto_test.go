@@ -22,6 +22,7 @@ func TestDetect(t *testing.T) {
 		{`{"rid":1}`, 0, false}, // a NUL or a newline will tell varlink from lines
 		{`{"rid":1}` + "\n", FramingLines, true},
 		{`{"method":"org.example.Ping"}` + "\x00", FramingVarlink, true},
+		{"{\xff\x01\x00random", FramingLines, true}, // binary that starts with '{': not varlink, what any '{' is
 		{"{" + strings.Repeat(" ", autoWindow), FramingLines, true},
 		{"GET / HTTP/1.1\r\n", FramingHTTP, true},
 		{"HEA", 0, false},

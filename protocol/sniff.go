@@ -27,10 +27,13 @@ func detectProfile(p, rest []byte) (f Framing, ok, sure bool) {
 	case c == '{':
 		window := p[:min(len(p), autoWindow)]
 		if i := bytes.IndexAny(window, "\x00\n"); i >= 0 {
-			if window[i] == 0 {
+			switch {
+			case window[i] == '\n':
+				return FramingLines, true, true
+			case looksText(window[:i]): // a JSON object, then its NUL
 				return FramingVarlink, true, true
 			}
-			return FramingLines, true, true
+			return 0, false, false // binary that starts with '{' (raw bytes after a gap)
 		}
 		if len(p) < autoWindow {
 			return FramingAuto, false, true
