@@ -185,3 +185,16 @@ func TestWrapExitStatus(t *testing.T) {
 		}
 	})
 }
+
+// --ui must name a terminal: a file that is not one is refused before the
+// child runs (Bubble Tea failed on it twice, and the run went on).
+func TestWrapUIRefusesAFile(t *testing.T) {
+	file := filepath.Join(shortDir(t), "notty")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, status := runStatus(t, "--ui", file, "--", "sh", "-c", "echo ran")
+	if status == 0 || !strings.Contains(errOut, "not a terminal") {
+		t.Fatalf("status %d, stderr %q: want it refused", status, errOut)
+	}
+}

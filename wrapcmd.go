@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	xterm "github.com/charmbracelet/x/term"
 	"os"
 	"os/exec"
 	"strings"
@@ -45,6 +46,9 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 			return fmt.Errorf("--ui: %w", err)
 		}
 		defer tty.Close()
+		if !xterm.IsTerminal(tty.Fd()) {
+			return fmt.Errorf("--ui %s: not a terminal (tty names one: /dev/pts/N)", o.uiTTY)
+		}
 	}
 	// The recording is created before the child runs, in this process or
 	// in the decoder's (decodeApart), which then shows the UI.
