@@ -3,7 +3,6 @@ package capture
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -153,7 +152,7 @@ func (g *segment) end(put func(event.Event, int64, int)) {
 	err := errRecordingEnds
 	switch {
 	case g.ended && g.next != "":
-		err = fmt.Errorf("the recording continues in %s", g.next)
+		err = event.ErrStopped // open when this file ended: it goes on in the next, it did not fail
 	case g.ended:
 		err = nil
 	}
