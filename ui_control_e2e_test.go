@@ -43,7 +43,7 @@ func TestUIInTerminalInject(t *testing.T) {
 			return nil
 		})
 		tm.keys("y")
-		tm.waitText("the resend's result", "sent")
+		waitSent(tm, "the resend's result", "sent")
 	}
 	tm.keys("n")
 	tm.waitScreen("the compose overlay", func(s string) error {
@@ -56,11 +56,11 @@ func TestUIInTerminalInject(t *testing.T) {
 	// Each send's result before the next key: a result that came after Y
 	// would replace the copied command on the status line (under load the
 	// send on a new connection, through the relay's process, took longer).
-	tm.waitText("the composed add's result", "sent a new message on conn #")
+	waitSent(tm, "the composed add's result", "sent a new message on conn #")
 	tm.keys("N")
 	tm.waitText("the compose overlay for a new connection", "new connection")
 	tm.keys("C-s")
-	tm.waitText("the new connection's add's result", "sent a new message on new conn #")
+	waitSent(tm, "the new connection's add's result", "sent a new message on new conn #")
 	tm.keys("Y")
 	tm.waitText("the copied command", "sockscope send")
 	cl.Expect(t, "ok 3000")
@@ -107,4 +107,22 @@ func TestUIInTerminalInject(t *testing.T) {
 	if injected < 5 || withheld < 4 {
 		t.Errorf("session file: %d injected and %d withheld frames, want at least 5 and 4", injected, withheld)
 	}
+}
+
+// waitSent waits until the screen shows want, a send's result, and fails
+// at once, with the notice, when it says the send failed: its notice
+// expires, and a wait for want alone saw only the screen after it.
+func waitSent(tm *term, what, want string) {
+	tm.t.Helper()
+	tm.waitScreen(what, func(s string) error {
+		for _, l := range strings.Split(s, "\n") {
+			if i := strings.Index(l, "not sent"); i >= 0 {
+				tm.t.Fatalf("%s: %s", what, strings.TrimSpace(l[i:]))
+			}
+		}
+		if !strings.Contains(s, want) {
+			return fmt.Errorf("no %q on the screen", want)
+		}
+		return nil
+	})
 }
