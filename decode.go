@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,9 +90,31 @@ func decodeFile(ctx context.Context, path string, o fileOptions, dump io.Writer)
 	if err != nil {
 		return nil, err
 	}
+	// A --dump whose reader went away (show --dump | head) stops the
+	// decoding: it read the whole file on, for no one.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	gone := make(chan struct{})
+	go func() {
+		select {
+		case <-e.Failed():
+			close(gone)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	e.Start(ctx, src)
-	if err := e.Wait(ctx); err != nil {
+	err = e.Wait(ctx)
+	select {
+	case <-gone:
+		return nil, errOutputGone
+	default:
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &decoded{e: e, src: src}, nil
 }
+
+// errOutputGone is decodeFile's error when --dump's reader went away.
+var errOutputGone = errors.New("the --dump output's reader went away")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +58,9 @@ func runShow(ctx context.Context, o fileOptions, path string, follow bool) error
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
 	d, err := decodeFile(ctx, path, o, dump)
+	if errors.Is(err, errOutputGone) {
+		return nil // as head would have it: no summary for no one
+	}
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/internal/sessiongen"
 	"sockscope/session"
 )
 
@@ -233,5 +234,34 @@ func TestShowFlags(t *testing.T) {
 	help, _ := showRun(t, "show", "--help")
 	if strings.Contains(help, "forwarded") || !strings.Contains(help, "--id") {
 		t.Errorf("show --help:\n%s", help)
+	}
+}
+
+// show --dump whose reader goes away (| head) stops there: no summary for
+// no one, and not the rest of the file decoded first.
+func TestShowDumpStopsWhenItsReaderGoes(t *testing.T) {
+	path := filepath.Join(shortDir(t), "big.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 16 << 20, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "show", "--dump", path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("show --dump | head: %v: %s", err, errOut.String())
+	}
+	if strings.Contains(errOut.String(), "messages") {
+		t.Errorf("a summary after its reader went away: %s", errOut.String())
 	}
 }
