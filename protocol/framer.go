@@ -17,8 +17,8 @@ func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 // S2C), which share what one needs of the other: an HTTP response to HEAD
 // has no body. idFields are as for NewFramer.
 func NewFramerPair(f Framing, maxFrame int, idFields ...string) [2]Framer {
-	link := &httpLink{}
-	return [2]Framer{newFramer(f, maxFrame, link, idFields), newFramer(f, maxFrame, link, idFields)}
+	link := &FramerLink{}
+	return [2]Framer{newFramer(f, maxFrame, &link.http, idFields), newFramer(f, maxFrame, &link.http, idFields)}
 }
 
 func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Framer {
