@@ -135,7 +135,7 @@ func (tm *term) resend() {
 	tm.keys("g", "R")
 	tm.waitText("the resend confirmation", "resend echo")
 	tm.keys("y")
-	tm.waitText("the resend's result", "sent")
+	waitSent(tm, "the resend's result", "resent echo", "")
 	tm.keys("Escape")
 	tm.waitScreen("the filter cleared", func(s string) error {
 		if strings.Contains(s, "filter: method:echo") {

@@ -34,6 +34,7 @@ func TestUIInTerminalInject(t *testing.T) {
 	// too), the oldest first.
 	tm.filter("method:add conn:node")
 	tm.keys("g")
+	last := ""
 	for i := range 3 {
 		tm.keys("R")
 		tm.waitScreen("the resend confirmation", func(s string) error {
@@ -43,12 +44,14 @@ func TestUIInTerminalInject(t *testing.T) {
 			return nil
 		})
 		tm.keys("y")
-		waitSent(tm, "the resend's result", "sent")
+		// Each resend's own notice: each has a wire id of its own.
+		last = waitSent(tm, "the resend's result", "resent add (id 1) on conn #", last)
 	}
 	tm.keys("n")
 	tm.waitScreen("the compose overlay", func(s string) error {
-		if !strings.Contains(s, `"method":`) && !strings.Contains(s, `"method": "add"`) {
-			return fmt.Errorf("no prefilled add")
+		// The overlay's own lines: the detail pane shows the add too.
+		if !strings.Contains(s, "prefilled from") || !strings.Contains(s, "ctrl+s") {
+			return fmt.Errorf("no overlay prefilled from a stored message")
 		}
 		return nil
 	})
@@ -56,11 +59,11 @@ func TestUIInTerminalInject(t *testing.T) {
 	// Each send's result before the next key: a result that came after Y
 	// would replace the copied command on the status line (under load the
 	// send on a new connection, through the relay's process, took longer).
-	waitSent(tm, "the composed add's result", "sent a new message on conn #")
+	waitSent(tm, "the composed add's result", "sent a new message on conn #", "")
 	tm.keys("N")
 	tm.waitText("the compose overlay for a new connection", "new connection")
 	tm.keys("C-s")
-	waitSent(tm, "the new connection's add's result", "sent a new message on new conn #")
+	waitSent(tm, "the new connection's add's result", "sent a new message on new conn #", "")
 	tm.keys("Y")
 	tm.waitText("the copied command", "sockscope send")
 	cl.Expect(t, "ok 3000")
@@ -109,20 +112,29 @@ func TestUIInTerminalInject(t *testing.T) {
 	}
 }
 
-// waitSent waits until the screen shows want, a send's result, and fails
-// at once, with the notice, when it says the send failed: its notice
-// expires, and a wait for want alone saw only the screen after it.
-func waitSent(tm *term, what, want string) {
+// waitSent waits until the status line shows want, a send's result, in a
+// line other than not (an earlier send's), and returns it. It fails at
+// once, with the notice, when it says the send failed: its notice expires,
+// and a wait for want alone saw only the screen after it.
+func waitSent(tm *term, what, want, not string) (line string) {
 	tm.t.Helper()
 	tm.waitScreen(what, func(s string) error {
-		for _, l := range strings.Split(s, "\n") {
-			if i := strings.Index(l, "not sent"); i >= 0 {
-				tm.t.Fatalf("%s: %s", what, strings.TrimSpace(l[i:]))
-			}
+		// The status line only: "sent" is in the detail pane's times too,
+		// and a send's result must not be taken from an earlier one's.
+		line = bottomLine(s)
+		if i := strings.Index(line, "not sent"); i >= 0 {
+			tm.t.Fatalf("%s: %s", what, strings.TrimSpace(line[i:]))
 		}
-		if !strings.Contains(s, want) {
-			return fmt.Errorf("no %q on the screen", want)
+		if !strings.Contains(line, want) || line == not {
+			return fmt.Errorf("no new %q on the status line", want)
 		}
 		return nil
 	})
+	return line
+}
+
+// bottomLine is the screen's last line that is not blank: the status line.
+func bottomLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	return lines[len(lines)-1]
 }
