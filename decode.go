@@ -52,6 +52,9 @@ func (d *decoded) summary(path string) string {
 	if d.src.Cut > 0 {
 		s += fmt.Sprintf("; %d records cut short by a crash skipped", d.src.Cut)
 	}
+	if err := d.src.Damaged(); err != nil {
+		s += "; " + err.Error()
+	}
 	if ev := d.e.Store.Totals().Evicted; ev > 0 {
 		s += fmt.Sprintf("; %d messages evicted from memory (raise --max-messages or --max-bytes)", ev)
 	}

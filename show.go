@@ -24,7 +24,9 @@ framing, pairing and latencies (the recorded times), in the UI, or with
 --dump as one JSON object per event, with the --framing and --id fields
 the file was recorded with (--id overrides them). A record cut short by a
 crash is skipped, and the connections its run left open end there with an
-error; the segments after it are read.
+error; the segments after it are read. A line that is no record (the
+file was damaged) is skipped and named; the rest is read, and --dump and
+--headless then exit with status 1.
 
 In the UI, the file is read through its index (FILE.idx, written beside
 the session while it is recorded, or built in the background when it is
@@ -65,5 +67,10 @@ func runShow(ctx context.Context, o fileOptions, path string, follow bool) error
 		return err
 	}
 	fmt.Fprintln(os.Stderr, d.summary(path))
+	if err := d.src.Damaged(); err != nil {
+		// All the rest was shown; the exit status says the file is
+		// damaged.
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	return nil
 }

@@ -265,3 +265,38 @@ func TestShowDumpStopsWhenItsReaderGoes(t *testing.T) {
 		t.Errorf("a summary after its reader went away: %s", errOut.String())
 	}
 }
+
+// A damaged line in the middle of a file (not a crash's: records follow
+// it) is skipped and named: show reads the rest (the reply after it pairs,
+// the connection closes), says so in its summary, and exits 1.
+func TestShowSkipsADamagedLine(t *testing.T) {
+	path := filepath.Join(shortDir(t), "s.jsonl")
+	file := `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":21,"text":"{\"id\":1,\"method\":\"a\"}"}
+this line is damaged
+{"type":"frame","conn":1,"dir":"s2c","at":"2026-01-02T03:04:06Z","size":19,"text":"{\"id\":1,\"result\":2}"}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:07Z"}
+`
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "show", "--dump", path)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("exit: %v, want status 1\n%s", err, errOut.String())
+	}
+	var ok, closed bool
+	for _, l := range dumpLines(t, out) {
+		ok = ok || l["type"] == "exchange" && l["status"] == "ok"
+		closed = closed || l["type"] == "close"
+	}
+	if !ok || !closed {
+		t.Errorf("the exchange's ok %v, the close %v, in:\n%s", ok, closed, out)
+	}
+	if !strings.Contains(errOut.String(), "1 requests: 1 ok") || !strings.Contains(errOut.String(), "1 unreadable line skipped (session: line 4: not valid JSON)") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}

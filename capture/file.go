@@ -3,6 +3,7 @@ package capture
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -18,17 +19,32 @@ import (
 // segments (runs appended to the same file) are shifted past earlier ones.
 //
 // A record cut short by a crash is skipped and the segments after it are
-// read; the connections a segment leaves open (its run crashed, or its file
-// of a rotating recording ended) end at its last record, with an error
-// that says why.
+// read, as is a line that is no record (session.ErrBadRecord: the file was
+// damaged); the connections a segment leaves open (its run crashed, or its
+// file of a rotating recording ended) end at its last record, with an
+// error that says why.
 type File struct {
 	r     *session.Reader
 	first *session.Record // read by Header, not yet run
 	err   error           // Header's
 
 	// Segments and Cut count the segments read and the records a crash
-	// cut short; read them once Run has returned (after Engine.Wait).
-	Segments, Cut int
+	// cut short, Bad the lines skipped as no record, FirstBad saying what
+	// the first of them was; read them once Run has returned (after
+	// Engine.Wait).
+	Segments, Cut, Bad int
+	FirstBad           error
+}
+
+// Damaged says what was skipped of the file as no record, or nil.
+func (s *File) Damaged() error {
+	switch s.Bad {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("1 unreadable line skipped (%w)", s.FirstBad)
+	}
+	return fmt.Errorf("%d unreadable lines skipped (the first: %w)", s.Bad, s.FirstBad)
 }
 
 // NewFile returns the Source reading the session file r.
@@ -83,6 +99,11 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 			return nil
 		case errors.Is(err, session.ErrTruncated):
 			s.Cut++
+			continue
+		case errors.Is(err, session.ErrBadRecord):
+			if s.Bad++; s.FirstBad == nil {
+				s.FirstBad = err
+			}
 			continue
 		case err != nil:
 			return err

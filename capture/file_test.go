@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"sockscope/protocol"
@@ -84,4 +85,34 @@ func frames(st *store.Store) []string {
 		}
 	}
 	return out
+}
+
+// A line that is no record, in the middle of a file, is skipped and named:
+// the records after it are read, and the connection they end is closed.
+func TestFileSkipsAnUnreadableLine(t *testing.T) {
+	const file = `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":21,"text":"{\"id\":1,\"method\":\"a\"}"}
+this line is damaged
+{"type":"frame","conn":1,"dir":"s2c","at":"2026-01-02T03:04:06Z","size":19,"text":"{\"id\":1,\"result\":2}"}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:07Z"}
+`
+	src := NewFile(strings.NewReader(file))
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), src)
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.Counts(); c.OK != 1 {
+		t.Errorf("counts %+v: the reply after the damaged line not paired", c)
+	}
+	if cs := e.Store.Conns(); len(cs) != 1 || cs[0].State != store.ConnClosed {
+		t.Errorf("conns %+v: want one, closed", cs)
+	}
+	if err := src.Damaged(); src.Bad != 1 || err == nil || !strings.Contains(err.Error(), "line 4: not valid JSON") {
+		t.Errorf("Bad %d, Damaged %v", src.Bad, err)
+	}
 }

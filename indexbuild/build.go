@@ -144,6 +144,9 @@ func (b *Build) run(ctx context.Context, f *os.File, w *index.Writer) {
 	err := b.decode(ctx, src, w, tail)
 	b.mu.Lock()
 	b.err, b.cut = err, src.Cut
+	if b.err == nil {
+		b.err = src.Damaged() // all the rest is read and indexed
+	}
 	b.mu.Unlock()
 	b.gen.Add(1)
 }

@@ -39,14 +39,15 @@ func NewReader(r io.Reader) *Reader {
 // newline, or a line that is not JSON and is followed by the header of a
 // new segment) is reported once as an error wrapping ErrTruncated; the next
 // call carries on. Any other bad line is an error naming its line number,
-// and the next call carries on with the line after it. Read errors of the
-// underlying reader are returned for good.
+// and the next call carries on with the line after it: past the first
+// header, one wrapping ErrBadRecord. Read errors of the underlying reader
+// are returned for good.
 func (r *Reader) Next() (Record, error) {
 	for r.err == nil {
 		line, complete, err := r.readLine()
 		if err != nil {
 			if errors.Is(err, errTooLong) {
-				return Record{}, fmt.Errorf("session: line %d: %w", r.line, err)
+				return Record{}, r.bad(err)
 			}
 			r.err = err
 			break
@@ -67,11 +68,11 @@ func (r *Reader) Next() (Record, error) {
 			if !r.header {
 				return Record{}, fmt.Errorf("session: line %d: not a sockscope session file", r.line)
 			}
-			return Record{}, fmt.Errorf("session: line %d: not valid JSON", r.line)
+			return Record{}, r.bad(errors.New("not valid JSON"))
 		}
 		rec, err := parse(line)
 		if err != nil {
-			return Record{}, fmt.Errorf("session: line %d: %w", r.line, err)
+			return Record{}, r.bad(err)
 		}
 		if !r.header && rec.Type != TypeHeader {
 			return Record{}, fmt.Errorf("session: line %d: not a sockscope session file (no header)", r.line)
@@ -87,6 +88,24 @@ func (r *Reader) Next() (Record, error) {
 	}
 	return Record{}, r.err
 }
+
+// bad is Next's error for the line just read: one wrapping ErrBadRecord
+// past the first header, where reading carries on.
+func (r *Reader) bad(err error) error {
+	if r.header {
+		return &badRecord{line: r.line, err: err}
+	}
+	return fmt.Errorf("session: line %d: %w", r.line, err)
+}
+
+// badRecord is an error wrapping ErrBadRecord: what is wrong with a line.
+type badRecord struct {
+	line int
+	err  error
+}
+
+func (e *badRecord) Error() string { return fmt.Sprintf("session: line %d: %v", e.line, e.err) }
+func (e *badRecord) Unwrap() []error { return []error{ErrBadRecord, e.err} }
 
 // cutShort reports whether line, which is not valid JSON, was cut short by a
 // crash: it is the last line of the file, or a new segment follows it.

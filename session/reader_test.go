@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -36,6 +37,11 @@ func TestBadLines(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("err = %v, want %q", err, tc.err)
 			}
+			// Past the header a bad line is skipped (ErrBadRecord); before
+			// it, the file is none.
+			if past := strings.HasPrefix(tc.file, hdr); errors.Is(err, ErrBadRecord) != past {
+				t.Errorf("err = %v: wraps ErrBadRecord %v, want %v", err, !past, past)
+			}
 		})
 	}
 }
@@ -64,7 +70,7 @@ func TestLineTooLong(t *testing.T) {
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "line 2: line too long") {
+	if _, err := r.Next(); !errors.Is(err, ErrBadRecord) || !strings.Contains(err.Error(), "line 2: line too long") {
 		t.Fatalf("err = %v", err)
 	}
 	if rec, err := r.Next(); err != nil || len(rec.Data) != max-100 {

@@ -55,6 +55,12 @@ const (
 // read, and Reader.Next may be called again.
 var ErrTruncated = errors.New("session: last record cut short (sockscope did not exit cleanly)")
 
+// ErrBadRecord reports a line past the header that is no record this
+// version can read (not JSON, members of the wrong kind, too long): the
+// file was damaged, or written by hand. Reading carries on with the next
+// line.
+var ErrBadRecord = errors.New("session: unreadable record")
+
 // Header starts a segment of a session file: the settings of one run.
 type Header struct {
 	// Version is the format version of the segment (FormatVersion when
