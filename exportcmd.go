@@ -117,7 +117,7 @@ func runExport(o exportOptions, path string) error {
 		if file == "" {
 			file = "FILE"
 		}
-		fmt.Fprintf(os.Stderr, "sockscope: read it with: %s\n", export.TsharkCommand(file, st.ContentLength))
+		fmt.Fprintf(os.Stderr, "sockscope: read it with: %s\n", export.TsharkCommand(file, st))
 	}
 	return nil
 }

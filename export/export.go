@@ -5,7 +5,7 @@
 //
 //	q, _ := query.Parse("method:add")
 //	st, err := export.Write(w, st, export.PCAPNG, export.Options{Filter: q})
-//	fmt.Println(export.TsharkCommand("out.pcapng", st.ContentLength))
+//	fmt.Println(export.TsharkCommand("out.pcapng", st))
 //
 // What it exports is the store's exchanges (rows), with the pairing the
 // observer made: a request with its response, its status and latency.
@@ -91,6 +91,9 @@ type Stats struct {
 	// Content-Length header (LSP, DAP): tshark's JSON dissector must skip
 	// it (see TsharkCommand).
 	ContentLength bool
+	// HTTP and NotHTTP are set when some frame exported was HTTP, and
+	// some other (see TsharkCommand).
+	HTTP, NotHTTP bool
 }
 
 // Write writes the exchanges of st (a live store or a session file's index)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -312,6 +313,81 @@ func TestHAR(t *testing.T) {
 	}
 	if e := l.Entries[2]; e.Response.Status != 500 || e.Response.StatusText != "error" {
 		t.Errorf("error entry %+v", e)
+	}
+}
+
+// An HTTP exchange's HAR entry is an HTTP entry: its method, URL, version,
+// headers, cookies, query and body, the response's status line, headers,
+// body (a chunked one joined) and redirect; and its pcapng is read as HTTP.
+func TestHARofHTTP(t *testing.T) {
+	data := func(ms int, d protocol.Dir, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
+	}
+	st := observed(t, []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
+		data(1, protocol.C2S, "GET /a.txt?x=1&b=2 HTTP/1.1\r\nHost: example.test\r\nCookie: s=1; t=2\r\n\r\n"),
+		data(3, protocol.S2C, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: k=v; Path=/\r\nContent-Length: 5\r\n\r\nnope\n"),
+		data(4, protocol.C2S, "POST /api HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"),
+		data(6, protocol.S2C, "HTTP/1.1 302 Found\r\nLocation: /b\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
+		{Type: event.Close, Conn: 1, At: at(9)},
+	})
+	var out bytes.Buffer
+	if _, err := Write(&out, st, HAR, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	type nv struct{ Name, Value string }
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Request struct {
+					Method, URL, HTTPVersion string
+					Headers, Cookies         []nv
+					QueryString              []nv
+					PostData                 *struct{ MimeType, Text string }
+					HeadersSize, BodySize    int
+				}
+				Response struct {
+					Status                  int
+					StatusText, HTTPVersion string
+					RedirectURL             string
+					Cookies                 []nv
+					Content                 struct {
+						Size           int
+						MimeType, Text string
+					}
+					BodySize int
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	if len(har.Log.Entries) != 2 {
+		t.Fatalf("entries:\n%s", out.Bytes())
+	}
+	get, post := har.Log.Entries[0], har.Log.Entries[1]
+	if r := get.Request; r.Method != "GET" || r.URL != "http://example.test/a.txt?x=1&b=2" || r.HTTPVersion != "HTTP/1.1" ||
+		fmt.Sprint(r.QueryString) != "[{b 2} {x 1}]" || fmt.Sprint(r.Cookies) != "[{s 1} {t 2}]" || len(r.Headers) != 2 ||
+		r.PostData != nil || r.BodySize != 0 {
+		t.Errorf("GET request %+v", r)
+	}
+	if r := get.Response; r.Status != 404 || r.StatusText != "Not Found" || r.Content.Text != "nope\n" ||
+		r.Content.MimeType != "text/plain" || fmt.Sprint(r.Cookies) != "[{k v}]" || r.BodySize != 5 {
+		t.Errorf("404 response %+v", r)
+	}
+	if r := post.Request; r.Method != "POST" || r.PostData == nil || r.PostData.Text != `{"a":1}` || r.PostData.MimeType != "application/json" {
+		t.Errorf("POST request %+v", r)
+	}
+	if r := post.Response; r.Status != 302 || r.RedirectURL != "/b" || r.Content.Text != "abcde" || r.Content.Size != 5 {
+		t.Errorf("302 response %+v", r)
+	}
+	pst, err := Write(io.Discard, st, PCAPNG, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := TsharkCommand("x.pcapng", pst); cmd != "tshark -r x.pcapng -d tcp.port==7777,http" {
+		t.Errorf("tshark command %q", cmd)
 	}
 }
 

@@ -3,11 +3,14 @@ package export
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,7 +29,10 @@ import (
 //	time, timings.wait   the latency in milliseconds
 //
 // and what has no HTTP name goes in underscore members, as HAR allows:
-// _conn, _dir, _kind, _id, _method, _status, _flags.
+// _conn, _dir, _kind, _id, _method, _status, _flags. An HTTP exchange is
+// what HAR is for: its entry has the request's method, URL (http://, the
+// Host header, the target), version, headers, cookies, query and body, and
+// the response's status, headers, body and redirect (httpInto).
 
 type harCreator struct {
 	Name    string `json:"name"`
@@ -162,7 +168,112 @@ func entryOf(st store.View, r *store.Row) harEntry {
 		e.Request.QueryString = []harNV{}
 	}
 	e.Response.Cookies, e.Response.Headers = []harNV{}, []harNV{}
+	httpInto(&e, req, resp)
 	return e
+}
+
+// httpInto makes e, the entry of an exchange of HTTP messages req and resp
+// (either may be nil, or another protocol's: then it is left), the
+// entry of an HTTP exchange.
+func httpInto(e *harEntry, req, resp *protocol.Message) {
+	if req != nil && req.Framing == protocol.FramingHTTP {
+		if m, ok := protocol.ParseHTTP(req.Frame.Data); ok {
+			method, target, version := splitStart(m.Start)
+			host, _ := m.Get("Host")
+			u := string(target)
+			if !strings.Contains(u, "://") {
+				u = "http://" + cmp.Or(string(host), "localhost") + u
+			}
+			r := &e.Request
+			r.Method, r.URL, r.HTTPVersion = string(method), u, string(version)
+			r.Headers, r.Cookies = harHeaders(m.Headers), harCookies(&m, "Cookie")
+			r.QueryString = []harNV{}
+			if pu, err := url.Parse(u); err == nil {
+				for k, vs := range pu.Query() {
+					for _, v := range vs {
+						r.QueryString = append(r.QueryString, harNV{Name: k, Value: v})
+					}
+				}
+				slices.SortStableFunc(r.QueryString, func(a, b harNV) int { return strings.Compare(a.Name, b.Name) })
+			}
+			r.PostData, r.HeadersSize, r.BodySize = nil, m.HeadSize, len(m.Raw)
+			if len(m.Body) > 0 {
+				r.PostData = &harPostData{MimeType: contentType(&m), Text: strings.ToValidUTF8(string(m.Body), "\uFFFD")}
+			}
+			if req.Frame.Truncated {
+				r.BodySize = -1
+			}
+		}
+	}
+	if resp != nil && resp.Framing == protocol.FramingHTTP {
+		if m, ok := protocol.ParseHTTP(resp.Frame.Data); ok {
+			version, code, text := splitStart(m.Start)
+			r := &e.Response
+			if n, err := strconv.Atoi(string(code)); err == nil {
+				r.Status, r.StatusText = n, string(text)
+			}
+			r.HTTPVersion, r.Headers, r.Cookies = string(version), harHeaders(m.Headers), harCookies(&m, "Set-Cookie")
+			loc, _ := m.Get("Location")
+			r.RedirectURL, r.HeadersSize, r.BodySize = string(loc), m.HeadSize, len(m.Raw)
+			if resp.Frame.Truncated {
+				r.BodySize = -1
+			}
+			c := harContent{Size: len(m.Body), MimeType: contentType(&m)}
+			if utf8.Valid(m.Body) {
+				c.Text = string(m.Body)
+			} else {
+				c.Text, c.Encoding = base64.StdEncoding.EncodeToString(m.Body), "base64"
+			}
+			r.Content = c
+		}
+	}
+}
+
+// splitStart cuts an HTTP start line at its first two spaces: method,
+// target, version; or version, status, reason.
+func splitStart(line []byte) (a, b, c []byte) {
+	a, rest, _ := bytes.Cut(line, []byte(" "))
+	b, c, _ = bytes.Cut(rest, []byte(" "))
+	return a, b, c
+}
+
+// harHeaders lists header fields as HAR's name/value pairs.
+func harHeaders(hs []protocol.HTTPHeader) []harNV {
+	out := make([]harNV, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, harNV{Name: string(h.Name), Value: string(h.Value)})
+	}
+	return out
+}
+
+// harCookies lists the cookies of the headers named name: Cookie's pairs,
+// or each Set-Cookie's first pair.
+func harCookies(m *protocol.HTTPMessage, name string) []harNV {
+	out := []harNV{}
+	for _, h := range m.Headers {
+		if !bytes.EqualFold(h.Name, []byte(name)) {
+			continue
+		}
+		pairs := bytes.Split(h.Value, []byte(";"))
+		if name == "Set-Cookie" {
+			pairs = pairs[:1]
+		}
+		for _, p := range pairs {
+			if k, v, ok := bytes.Cut(bytes.TrimSpace(p), []byte("=")); ok {
+				out = append(out, harNV{Name: string(k), Value: string(v)})
+			}
+		}
+	}
+	return out
+}
+
+// contentType is an HTTP message's Content-Type, else what its body looks
+// like.
+func contentType(m *protocol.HTTPMessage) string {
+	if t, ok := m.Get("Content-Type"); ok {
+		return string(t)
+	}
+	return mimeOf(m.Body)
 }
 
 // writeHAR writes a HAR log of the selected exchanges, one entry per line
@@ -196,7 +307,7 @@ func writeHAR(w io.Writer, st store.View, sel selection, opts Options) (Stats, e
 			return stats, err
 		}
 		stats.Exchanges++
-		stats.Messages += btoi(e.Request.PostData != nil) + btoi(e.Response.Content.MimeType != "")
+		stats.Messages += btoi(r.Req != 0) + btoi(r.Resp != 0)
 	}
 	bw.WriteString("\n]}}\n")
 	return stats, bw.Flush()

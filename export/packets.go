@@ -152,6 +152,8 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 			}
 			wire, cl := onWire(&m)
 			stats.ContentLength = stats.ContentLength || cl
+			http := m.Framing == protocol.FramingHTTP
+			stats.HTTP, stats.NotHTTP = stats.HTTP || http, stats.NotHTTP || !http
 			comment := messageComment(&m, row)
 			parts := (len(wire) + MaxSegment - 1) / MaxSegment
 			for i := 0; i < parts; i++ {

@@ -44,11 +44,15 @@ const (
 )
 
 // TsharkCommand returns the tshark command line that reads the pcapng at
-// path with the payloads decoded as JSON; contentLength (Stats) adds the
-// option that skips LSP's and DAP's Content-Length headers.
-func TsharkCommand(path string, contentLength bool) string {
+// path, with st what was exported there: the payloads decoded as HTTP when
+// all were HTTP, else as JSON, with the option that skips LSP's and DAP's
+// Content-Length headers when some had one.
+func TsharkCommand(path string, st Stats) string {
+	if st.HTTP && !st.NotHTTP {
+		return fmt.Sprintf("tshark -r %s -d tcp.port==%d,http", shellQuote(path), ServerPort)
+	}
 	s := fmt.Sprintf("tshark -r %s -d tcp.port==%d,json", shellQuote(path), ServerPort)
-	if contentLength {
+	if st.ContentLength {
 		s += " -o json.ignore_leading_bytes:TRUE"
 	}
 	return s

@@ -35,34 +35,84 @@ func appendKey(dst, p []byte) []byte {
 	return append(dst, q...)
 }
 
+// HTTPMessage is an HTTP/1 message cut into its parts.
+type HTTPMessage struct {
+	// Start is the request or status line, without its line end.
+	Start []byte
+	// Headers are the header fields in their order, values trimmed.
+	Headers []HTTPHeader
+	// Body is the body as sent (Raw) and joined when it was chunked
+	// (as far as the frame goes); Trailers are a chunked body's trailer.
+	Body, Raw []byte
+	Trailers  []HTTPHeader
+	// HeadSize is the bytes of the start line and headers, with the empty
+	// line that ends them.
+	HeadSize int
+}
+
+// HTTPHeader is one header field.
+type HTTPHeader struct{ Name, Value []byte }
+
+// Get returns the value of the first header named name (in any case).
+func (m *HTTPMessage) Get(name string) ([]byte, bool) {
+	for _, h := range m.Headers {
+		if bytes.EqualFold(h.Name, []byte(name)) {
+			return h.Value, true
+		}
+	}
+	return nil, false
+}
+
+// ParseHTTP cuts an HTTP message (a frame of FramingHTTP) into its parts;
+// ok is false when data holds no whole head.
+func ParseHTTP(data []byte) (m HTTPMessage, ok bool) {
+	head, body, ok := bytes.Cut(data, []byte("\r\n\r\n"))
+	m.HeadSize = len(head) + 4
+	if !ok {
+		if head, body, ok = bytes.Cut(data, []byte("\n\n")); !ok {
+			return HTTPMessage{}, false
+		}
+		m.HeadSize = len(head) + 2
+	}
+	lines := bytes.Split(head, []byte("\n"))
+	m.Start = bytes.TrimSuffix(lines[0], []byte("\r"))
+	m.Headers = headerFields(lines[1:])
+	m.Body, m.Raw = body, body
+	if te, _ := m.Get("Transfer-Encoding"); bytes.Contains(bytes.ToLower(te), []byte("chunked")) {
+		var trailer [][]byte
+		m.Body, trailer = dechunk(body)
+		m.Trailers = headerFields(trailer)
+	}
+	return m, true
+}
+
+// headerFields parses header lines.
+func headerFields(lines [][]byte) []HTTPHeader {
+	var hs []HTTPHeader
+	for _, l := range lines {
+		name, val, _ := bytes.Cut(bytes.TrimSuffix(l, []byte("\r")), []byte(":"))
+		if len(name) == 0 && len(val) == 0 {
+			continue
+		}
+		hs = append(hs, HTTPHeader{Name: name, Value: bytes.TrimSpace(val)})
+	}
+	return hs
+}
+
 // viewHTTP shows an HTTP message as {"start":…,"headers":{…},"body":…}:
 // a header sent more than once as an array of its values (Set-Cookie), a
 // chunked body joined (its trailer as "trailers"), a JSON body as JSON,
 // other text as a string.
 func viewHTTP(dst, data []byte) ([]byte, error) {
-	head, body, ok := bytes.Cut(data, []byte("\r\n\r\n"))
+	m, ok := ParseHTTP(data)
 	if !ok {
-		if head, body, ok = bytes.Cut(data, []byte("\n\n")); !ok {
-			return dst, errView
-		}
+		return dst, errView
 	}
-	lines := bytes.Split(head, []byte("\n"))
 	dst = append(dst, `{"start":`...)
-	dst = appendText(dst, bytes.TrimSuffix(lines[0], []byte("\r")))
+	dst = appendText(dst, m.Start)
 	dst = append(dst, `,"headers":`...)
-	dst = appendHeaders(dst, lines[1:])
-	chunked := false
-	for _, l := range lines[1:] {
-		name, val, _ := bytes.Cut(l, []byte(":"))
-		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Transfer-Encoding")) && bytes.Contains(bytes.ToLower(val), []byte("chunked")) {
-			chunked = true
-		}
-	}
-	var trailer [][]byte
-	if chunked {
-		body, trailer = dechunk(body)
-	}
-	if len(body) > 0 {
+	dst = appendHeaders(dst, m.Headers)
+	if body := m.Body; len(body) > 0 {
 		dst = append(dst, `,"body":`...)
 		if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
 			var b bytes.Buffer
@@ -72,36 +122,31 @@ func viewHTTP(dst, data []byte) ([]byte, error) {
 			dst = appendText(dst, body)
 		}
 	}
-	if len(trailer) > 0 {
+	if len(m.Trailers) > 0 {
 		dst = append(dst, `,"trailers":`...)
-		dst = appendHeaders(dst, trailer)
+		dst = appendHeaders(dst, m.Trailers)
 	}
 	return append(dst, '}'), nil
 }
 
-// appendHeaders appends header lines as a JSON object, in their order: a
+// appendHeaders appends header fields as a JSON object, in their order: a
 // name that comes more than once (in any case) has the array of its
 // values, under its first spelling.
-func appendHeaders(dst []byte, lines [][]byte) []byte {
+func appendHeaders(dst []byte, fields []HTTPHeader) []byte {
 	type header struct {
 		name []byte
 		vals [][]byte
 	}
 	var hs []header
-	for _, l := range lines {
-		name, val, _ := bytes.Cut(bytes.TrimSuffix(l, []byte("\r")), []byte(":"))
-		if len(name) == 0 && len(val) == 0 {
-			continue
-		}
-		val = bytes.TrimSpace(val)
+	for _, f := range fields {
 		i := 0
-		for i < len(hs) && !bytes.EqualFold(hs[i].name, name) {
+		for i < len(hs) && !bytes.EqualFold(hs[i].name, f.Name) {
 			i++
 		}
 		if i == len(hs) {
-			hs = append(hs, header{name: name})
+			hs = append(hs, header{name: f.Name})
 		}
-		hs[i].vals = append(hs[i].vals, val)
+		hs[i].vals = append(hs[i].vals, f.Value)
 	}
 	dst = append(dst, '{')
 	for i, h := range hs {

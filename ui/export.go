@@ -92,7 +92,7 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		note := "exported " + strconv.Itoa(msg.st.Exchanges) + " exchanges (" + strconv.Itoa(msg.st.Messages) + " messages) as " +
 			msg.format.String() + " to " + msg.path
 		if msg.format == export.PCAPNG {
-			note += "; read it with " + export.TsharkCommand(msg.path, msg.st.ContentLength)
+			note += "; read it with " + export.TsharkCommand(msg.path, msg.st)
 		}
 		return m.setNotice(sanitize(note), false), nil
 	}
