@@ -29,6 +29,7 @@ type apart struct {
 // relay's process (its stdin and stdout, or split.Config.TTY).
 type uiSetup struct {
 	Listen, Upstream string // what the status bar names
+	SendAddr         string // ui.Options.SendAddr
 	// Detached: quitting the UI leaves the run going (a wrapped child's,
 	// which ends with the child); otherwise the run stops.
 	Detached bool
@@ -62,7 +63,7 @@ func startApart(ctx context.Context, o options, ln net.Listener, up proxy.Addr, 
 	label = cmp.Or(label, src.Listen())
 	run := apartRun{what: "proxies " + src.Listen() + " → " + up.String(), feed: o.headless || o.dump}
 	if !o.headless && !o.dump {
-		run.ui = &uiSetup{Listen: label, Upstream: up.String()}
+		run.ui = &uiSetup{Listen: label, Upstream: up.String(), SendAddr: src.Listen()}
 	}
 	a, err := startDecoder(o, cfg, run)
 	if err != nil {

@@ -30,7 +30,12 @@ func addFeedFlags(f *pflag.FlagSet, o *options) {
 
 // rootArgs checks the root command's arguments: UPSTREAM, or -- CMD [ARGS].
 func rootArgs(cmd *cobra.Command, args []string) error {
-	switch dash := cmd.ArgsLenAtDash(); {
+	dash := cmd.ArgsLenAtDash()
+	if f := cmd.Flags().Lookup("feed"); f != nil && f.Value.String() == feedAuto && (dash == 1 || dash < 0 && len(args) == 2) {
+		// --feed's path is optional, so it must be joined with =.
+		return fmt.Errorf("--feed takes its path joined with =: --feed=%s (as written, %s was taken for an argument)", args[0], args[0])
+	}
+	switch {
 	case dash == 0 && len(args) > 0:
 		return nil
 	case dash > 0:

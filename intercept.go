@@ -61,7 +61,7 @@ func (c uiControl) Held() []ui.HeldFrame {
 	hs := c.e.Held()
 	out := make([]ui.HeldFrame, len(hs))
 	for i, h := range hs {
-		out[i] = ui.HeldFrame{ID: h.ID, Conn: h.Conn, Dir: h.Dir, Since: h.Since, Rule: h.Rule, Payload: h.Payload, Info: h.Info}
+		out[i] = ui.HeldFrame{ID: h.ID, Conn: h.Conn, Dir: h.Dir, Since: h.Since, Rule: h.Rule, Payload: h.Payload, Info: h.Info, Framing: h.Framing}
 	}
 	return out
 }

@@ -135,7 +135,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
 		}
 	} else {
-		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), Control: newUIControl(e)}
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), SendAddr: src.Listen(), Control: newUIControl(e)}
 		uiErr = ui.Run(ctx, e.Store, withRecording(uo, e))
 	}
 	if fs != nil {

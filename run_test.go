@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -35,5 +36,23 @@ func TestEngineConfigRefusesBadFlags(t *testing.T) {
 	// A frame is kept no larger than the store.
 	if cfg, err := engineConfig(options{maxFrame: 50 << 20, maxMessages: 10, maxBytes: 1 << 20}); err != nil || cfg.MaxFrame != 1<<20 {
 		t.Errorf("--max-frame 50 MiB, --max-bytes 1 MiB: frames kept up to %d (%v), want 1 MiB", cfg.MaxFrame, err)
+	}
+}
+
+// --feed's path is optional, so it is joined with =; given apart, it was
+// taken for UPSTREAM and the error spoke of argument counts. It now says
+// how to write it, before anything starts.
+func TestFeedPathApart(t *testing.T) {
+	for _, args := range [][]string{
+		{"--headless", "--feed", "/tmp/f.sock", "--listen", "/tmp/l.sock", "/tmp/up.sock"},
+		{"--feed", "/tmp/f.sock", "--", "cat"},
+	} {
+		cmd := newRootCmd()
+		cmd.SetArgs(args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--feed=/tmp/f.sock") {
+			t.Errorf("%q: %v, want the flag joined with =", args, err)
+		}
 	}
 }

@@ -87,6 +87,13 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		return Sent{}, fmt.Errorf("conn %d speaks %s: sockscope sends JSON messages only", conn, enc.Framing)
 	}
 	info := protocol.Classify(payload, e.cfg.IDFields)
+	if enc.Framing == protocol.FramingVarlink && dir == protocol.C2S &&
+		protocol.ClassifyAs(enc.Framing, payload, dir, e.cfg.IDFields).Kind == protocol.KindRequest {
+		// Its reply would go to the client as the answer to its own
+		// first call unanswered: varlink pairs by order, with no id to
+		// tell sockscope's apart.
+		return Sent{}, fmt.Errorf(`conn %d speaks varlink, whose replies have no id: the client would take the reply to sockscope's call for its own; send a oneway call ("oneway": true), or use a new connection (N)`, conn)
+	}
 	request := info.Kind == protocol.KindRequest && info.ID != nil
 	tbl := src.table(conn, e.cfg.IDFields)
 	dirs := []protocol.Dir{dir}

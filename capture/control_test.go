@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -233,5 +234,70 @@ func TestSendNewOnAWrappedChild(t *testing.T) {
 	}
 	if cs := e.Store.Conns(); len(cs) != 1 {
 		t.Fatalf("%d connections in the store, want the wrapped one alone: %+v", len(cs), cs)
+	}
+}
+
+// On varlink, whose replies pair by order with no id, a call sockscope
+// sends the server is refused: its reply would reach the client as the
+// answer to the client's own first call unanswered. A oneway call, which
+// gets no reply, is sent.
+func TestSendVarlinkCall(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	calls := make(chan string, 8)
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		r := bufio.NewReader(s)
+		for {
+			m, err := r.ReadString(0)
+			if err != nil {
+				return
+			}
+			calls <- strings.TrimSuffix(m, "\x00")
+			if !strings.Contains(m, `"oneway":true`) {
+				io.WriteString(s, `{"parameters":{}}`+"\x00")
+			}
+		}
+	}()
+	e := relayTo(t, Config{}, front, svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, `{"method":"org.example.Ping","parameters":{}}`+"\x00")
+	if _, err := bufio.NewReader(c).ReadString(0); err != nil {
+		t.Fatal(err)
+	}
+	<-calls
+	var conn uint64
+	waitUntil(t, "the call paired", func() bool {
+		for _, r := range e.Store.Conns() {
+			conn = r.ID
+		}
+		for _, r := range rows(e.Store, conn) {
+			if r.Status == protocol.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"method":"org.example.Ping","parameters":{}}`)); err == nil || !strings.Contains(err.Error(), "varlink") {
+		t.Fatalf("a call: %v, want a refusal", err)
+	}
+	if _, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"method":"org.example.Note","oneway":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-calls; !strings.Contains(m, "Note") {
+		t.Errorf("the server got %q, want the oneway call", m)
 	}
 }

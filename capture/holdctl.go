@@ -123,6 +123,9 @@ func (e *Engine) Edit(id uint64, payload []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := e.ic.check(id, (*Held).Editable); err != nil {
+		return err
+	}
 	h, err := e.ic.take(id)
 	if err != nil {
 		return err
@@ -140,16 +143,11 @@ func (e *Engine) Fabricate(id uint64, reply []byte) error {
 	if err != nil {
 		return err
 	}
-	e.ic.mu.Lock()
-	h := e.ic.held[id]
-	e.ic.mu.Unlock()
-	if h == nil {
-		return fmt.Errorf("no frame is held as #%d (forwarded or dropped meanwhile?)", id)
+	if err := e.ic.check(id, (*Held).Answerable); err != nil {
+		return err
 	}
-	if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {
-		return fmt.Errorf("held #%d is not a request with an id: there is nothing to answer (edit it instead)", id)
-	}
-	if h, err = e.ic.take(id); err != nil {
+	h, err := e.ic.take(id)
+	if err != nil {
 		return err
 	}
 	out = withID(out, h.Info.ID, e.cfg.IDFields)
@@ -166,6 +164,9 @@ func (e *Engine) ReplyTemplate(id uint64, failed bool) ([]byte, error) {
 	e.ic.mu.Unlock()
 	if h == nil {
 		return nil, fmt.Errorf("no frame is held as #%d", id)
+	}
+	if err := h.Answerable(); err != nil {
+		return nil, err
 	}
 	if failed {
 		return errorShape(h.Payload, h.Info, -32000, "sockscope", e.cfg.IDFields), nil

@@ -56,6 +56,32 @@ type Held struct {
 	Rule    string // the hold rule, "" for the intercept filter
 	Payload []byte // the frame's payload (a copy)
 	Info    protocol.Info
+	// Framing is how the frame was cut (detected, when the relay's is
+	// auto): an edit or an answer, JSON, can replace JSON frames only.
+	Framing protocol.Framing
+}
+
+// Editable says why an edit (JSON) cannot replace the frame, or nil.
+func (h *Held) Editable() error { return h.writes("an edit", "replace") }
+
+// Answerable says why a reply (JSON) cannot answer the frame, or nil.
+func (h *Held) Answerable() error {
+	if err := h.writes("an answer", "reply"); err != nil {
+		return err
+	}
+	if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {
+		return fmt.Errorf("held #%d is not a request with an id: there is nothing to answer (edit it instead)", h.ID)
+	}
+	return nil
+}
+
+// writes says why what, action kind's JSON, cannot go in place of the
+// frame.
+func (h *Held) writes(what, kind string) error {
+	if why, ok := makesJSON(kind, h.Framing); !ok {
+		return fmt.Errorf("held #%d: %s is JSON and %s: forward it (a) or drop it (d)", h.ID, what, why)
+	}
+	return nil
 }
 
 // heldFrame is a frame waiting in a Verdict's Wait.
@@ -208,7 +234,7 @@ func (ic *interceptor) decide(s *seen) (proxy.Verdict, bool) {
 // hold returns the Verdict that holds frame s until the user (or a rule's
 // end: the timeout, the connection's close) decides.
 func (ic *interceptor) hold(s *seen, rule string) proxy.Verdict {
-	h := &heldFrame{Held: Held{Conn: s.conn, Dir: s.dir, Rule: rule, Info: s.info}, size: len(s.wire), seen: s,
+	h := &heldFrame{Held: Held{Conn: s.conn, Dir: s.dir, Rule: rule, Info: s.info, Framing: s.framing}, size: len(s.wire), seen: s,
 		decide: make(chan proxy.Verdict, 1)}
 	ic.mu.Lock()
 	if ic.bytes+int64(h.size) > ic.cfg.MaxHeld || ic.byConn[s.conn]+int64(h.size) > ic.cfg.MaxHeldConn {
@@ -267,6 +293,17 @@ func (ic *interceptor) unhold(h *heldFrame) {
 }
 
 // take removes held frame id from the list, for one decision.
+// check returns what ok says of held frame id, which stays held.
+func (ic *interceptor) check(id uint64, ok func(*Held) error) error {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	h := ic.held[id]
+	if h == nil {
+		return fmt.Errorf("no frame is held as #%d (forwarded or dropped meanwhile?)", id)
+	}
+	return ok(&h.Held)
+}
+
 func (ic *interceptor) take(id uint64) (*heldFrame, error) {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()

@@ -90,3 +90,59 @@ func TestRulesOnHTTP(t *testing.T) {
 		return closed && kept
 	})
 }
+
+// A held frame that is not JSON (HTTP here, msgpack-RPC as well) is not
+// edited or answered with JSON: each says why, and the frame stays held
+// until forwarded, unchanged.
+func TestHeldHTTPIsNotWrittenAsJSON(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "body of "+r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	e := relayTo(t, Config{Intercept: Intercept{Filter: `method:"GET /x"`, On: true}}, front, svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	got := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", "http://x/x", nil)
+		req.Write(c)
+		resp, err := http.ReadResponse(bufio.NewReader(c), req)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	h := heldNow(t, e, 1)[0]
+	if h.Framing != protocol.FramingHTTP {
+		t.Errorf("held framing %v", h.Framing)
+	}
+	for what, err := range map[string]error{
+		"edit":     e.Edit(h.ID, []byte(`{"a":1}`)),
+		"answer":   e.Fabricate(h.ID, []byte(`{"result":1}`)),
+		"template": func() error { _, err := e.ReplyTemplate(h.ID, false); return err }(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "http, not JSON") {
+			t.Errorf("%s: %v, want a refusal", what, err)
+		}
+	}
+	heldNow(t, e, 1) // still held
+	if err := e.Forward(h.ID); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; b != "body of /x" {
+		t.Errorf("the client got %q", b)
+	}
+}

@@ -145,6 +145,7 @@ func TestCopyCommand(t *testing.T) {
 		f.request(2, protocol.C2S, t0.Add(5e9), `{"jsonrpc":"2.0","id":3,"method":"say","params":["it's \"so\""]}`)
 	})
 	m := newControlModel(t, st, 80, 24, &fakeControl{})
+	m.c.opts.Listen += " (taken over)" // the status bar's label, not an address
 	for _, framing := range []string{"lines", "content-length"} {
 		if framing == "content-length" {
 			st.Update(func(tx *store.Tx) {
@@ -178,5 +179,11 @@ func TestCopyCommand(t *testing.T) {
 		if strings.Join(args, "\x00") != strings.Join(want, "\x00") {
 			t.Fatalf("%s: %q reads as %q, want %q", framing, line, args, want)
 		}
+	}
+	// A wrapped child's stdio, an attached viewer: no address to send to
+	// (the status bar's label is none).
+	m.c.opts.SendAddr = ""
+	if tm, cmd := m.Update(keyMsg("Y")); cmd != nil || !strings.Contains(tm.(Model).notice, "nothing copied: no address") {
+		t.Errorf("Y without an address: notice %q", tm.(Model).notice)
 	}
 }

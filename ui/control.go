@@ -136,7 +136,7 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 		return msg, errors.New("that message is not stored any more")
 	case msg.Info.Kind != protocol.KindRequest && msg.Info.Kind != protocol.KindNotification:
 		return msg, fmt.Errorf("%s is a %s, not a request or a notification", describe(&msg), msg.Info.Kind)
-	case msg.Framing == protocol.FramingHTTP || msg.Framing == protocol.FramingRESP || msg.Framing == protocol.FramingMsgpack:
+	case notJSON(msg.Framing) != nil:
 		return msg, fmt.Errorf("%s is %s: sockscope sends JSON messages only", describe(&msg), msg.Framing)
 	case msg.Frame.Truncated:
 		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", describe(&msg),
@@ -223,4 +223,14 @@ func position(text []byte, off int64) (line, col int) {
 		before = before[i+1:]
 	}
 	return line, len([]rune(string(before))) + 1
+}
+
+// notJSON says why frames of framing f cannot be written by sockscope,
+// which writes JSON, or nil.
+func notJSON(f protocol.Framing) error {
+	switch f {
+	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack:
+		return fmt.Errorf("the frame is %s: sockscope writes JSON only (forward it with a, drop it with d)", f)
+	}
+	return nil
 }

@@ -59,7 +59,7 @@ func (f *fakeControl) recorded() []controlCall {
 func newControlModel(t testing.TB, st *store.Store, w, h int, ctl Control) Model {
 	t.Helper()
 	t.Setenv("NO_COLOR", "")
-	m := New(st, Options{Listen: "unix:/tmp/app.sock", Upstream: "unix:/tmp/app.sock.orig", Control: ctl})
+	m := New(st, Options{Listen: "unix:/tmp/app.sock", Upstream: "unix:/tmp/app.sock.orig", SendAddr: "unix:/tmp/app.sock", Control: ctl})
 	m.c.now = func() time.Time { return t0.Add(3 * time.Second) }
 	m.c.dir = t.TempDir()
 	m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})

@@ -46,7 +46,7 @@ func sendCommand(addr string, msg *protocol.Message) (string, error) {
 // copyCommand is Y: it copies the selected request as a shell command to
 // the clipboard (OSC 52) and shows it.
 func (m Model) copyCommand() (Model, tea.Cmd) {
-	addr := m.c.opts.Listen
+	addr := m.c.opts.SendAddr
 	msg, err := m.selectedRequest()
 	if err == nil && addr == "" {
 		err = errNoListen
@@ -61,4 +61,4 @@ func (m Model) copyCommand() (Model, tea.Cmd) {
 	return m.setNotice("copied: "+sanitize(line), false), tea.SetClipboard(line)
 }
 
-var errNoListen = errors.New("no listening address to send to")
+var errNoListen = errors.New("no address to send to (a wrapped child's stdio or an attached viewer has none): n sends from here")

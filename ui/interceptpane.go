@@ -82,6 +82,9 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 	case keyMatches(km, k.HeldDrop):
 		return o, effect{msg: heldActMsg{act: 'd', id: h.ID}}
 	case keyMatches(km, k.HeldEdit):
+		if err := notJSON(h.Framing); err != nil {
+			return o, effect{msg: icDoneMsg{what: "edit", err: err}}
+		}
 		return o, effect{msg: openComposeMsg{o.editor(h, false, pretty(h.Payload))}}
 	case keyMatches(km, k.HeldFabricate):
 		if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {

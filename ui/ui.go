@@ -33,6 +33,10 @@ import (
 type Options struct {
 	// Listen and Upstream are shown in the status bar.
 	Listen, Upstream string
+	// SendAddr is where `sockscope send` reaches the server as the
+	// clients do (Y's command): the address sockscope listens on; "" when
+	// there is none (a wrapped child's stdio, an attached viewer).
+	SendAddr string
 	// RecordPath is the session file being written; "" when not recording.
 	RecordPath string
 	// RecordStatus reports the session file's size and its write error, if
