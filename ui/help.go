@@ -104,34 +104,44 @@ func (m Model) shortHelp() []key.Binding {
 func (m Model) helpView() []string {
 	s := &m.c.styles
 	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (? or esc closes; j/k scroll)"), ""}
-	// Lay the groups out in as many rows as the width needs.
+	// Lay the groups out in as many rows as the width needs: each row
+	// takes as many of the groups left as fit beside each other.
 	groups := m.fullHelp()
-	per := len(groups)
 	wide := m.help
 	wide.SetWidth(0)
-	for per > 1 && lipgloss.Width(wide.FullHelpView(groups[:per])) > m.c.width-2 {
-		per--
-	}
-	for i := 0; i < len(groups); i += per {
+	for i := 0; i < len(groups); {
+		n := 1
+		for i+n < len(groups) && lipgloss.Width(wide.FullHelpView(groups[i:i+n+1])) <= m.c.width-2 {
+			n++
+		}
 		if i > 0 {
 			lines = append(lines, "")
 		}
-		for _, l := range strings.Split(m.help.FullHelpView(groups[i:min(i+per, len(groups))]), "\n") {
+		for _, l := range strings.Split(wide.FullHelpView(groups[i:i+n]), "\n") {
 			lines = append(lines, "  "+l)
 		}
+		i += n
 	}
 	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
 	for _, l := range strings.Split(query.Syntax, "\n") {
 		lines = append(lines, "  "+s.Dim.Render(l))
 	}
+	// The prose is wrapped to the width, so none of it is cut off.
+	prose := func(text string) {
+		for _, l := range wrapWords(text, m.c.width-4) {
+			lines = append(lines, "  "+s.Dim.Render(l))
+		}
+	}
 	if m.hasInterceptor() {
-		lines = append(lines, "", s.Bold.Render("  Intercept")+s.Dim.Render("   (i: the held frames, a e d f A S on them; : add/disable/enable/rm rules)"),
-			"  "+s.Dim.Render(holdingNote))
+		lines = append(lines, "", s.Bold.Render("  Intercept"))
+		prose("i: the held frames, a e d f A S on them; : add/disable/enable/rm rules.")
+		prose(holdingNote)
 	}
 	if m.c.opts.Nav != nil {
-		lines = append(lines, "", s.Bold.Render("  The whole file")+s.Dim.Render("   (F finds a text in every payload in the background, esc stops it, ] and [ go to its hits;"),
-			"  "+s.Dim.Render("T goes to a time: 15:04:05, 2006-01-02 15:04:05, +90s from the start; ! the next error, L the next slow exchange (p99);"),
-			"  "+s.Dim.Render("the top line's sparklines are the frame rate and the slowest latency over the whole file)"))
+		lines = append(lines, "", s.Bold.Render("  The whole file"))
+		prose("F finds a text in every payload in the background, esc stops it, ] and [ go to its hits; " +
+			"T goes to a time: 15:04:05, 2006-01-02 15:04:05, +90s from the start; ! the next error, L the next slow exchange (p99); " +
+			"the top line's sparklines are the frame rate and the slowest latency over the whole file.")
 	}
 	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
 	return lines
