@@ -112,8 +112,15 @@ type filterMsg struct {
 }
 
 // filterOverlay is the filter line with the keyboard: every key edits it,
-// enter keeps it, esc clears it.
-type filterOverlay struct{ f filterModel }
+// enter keeps it, esc clears it. Enter on a filter that does not parse
+// keeps the line open with its error, and the filter applied before the
+// line was opened (what was typed applies as far as it parsed).
+type filterOverlay struct {
+	f      filterModel
+	before *query.Query // the query applied when the line was opened
+}
+
+func newFilterOverlay(f filterModel) filterOverlay { return filterOverlay{f: f, before: f.applied} }
 
 func (o filterOverlay) kind() overlayKind { return overlayFilter }
 
@@ -121,6 +128,12 @@ func (o filterOverlay) update(msg tea.Msg) (overlay, effect) {
 	k := &o.f.c.keys
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
+		case keyMatches(km, k.FilterApply) && o.f.err != "":
+			if o.f.applied == o.before {
+				return o, effect{}
+			}
+			o.f.applied = o.before
+			return o, effect{msg: filterMsg{o.f, true}}
 		case keyMatches(km, k.FilterApply):
 			return o, effect{done: true}
 		case keyMatches(km, k.FilterCancel):

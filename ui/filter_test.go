@@ -189,3 +189,43 @@ func TestFilterKeepsListFull(t *testing.T) {
 		t.Fatalf("top at %d of %d rows with %d on screen: blank rows below the last (sel %d)", ti, n, m.list.height, si)
 	}
 }
+
+// Enter on a filter that does not parse keeps the line open with its
+// error and leaves the filter applied before the line was opened (it
+// applied the last prefix that parsed: slow:>10ms for slow:>10msx).
+func TestFilterEnterOnErrorKeepsLine(t *testing.T) {
+	typeKeys := func(m Model, s string) Model {
+		for _, r := range s {
+			k := string(r)
+			if r == ' ' {
+				k = "space"
+			}
+			m = press(t, m, k)
+		}
+		return m
+	}
+	m := newTestModel(t, demoStore(t), 120, 24)
+	m = typeKeys(press(t, m, "/"), "slow:>10msx")
+	if m.filter.err == "" || !m.filter.active() {
+		t.Fatalf("typing: err %q, the prefix previewed %v", m.filter.err, m.filter.active())
+	}
+	m = press(t, m, "enter")
+	if !m.filterEditing() || m.filter.err == "" || m.filter.active() || m.list.idx.len() != 17 {
+		t.Fatalf("enter on slow:>10msx: editing %v, err %q, applied %q, %d rows", m.filterEditing(), m.filter.err, m.filter.applied.Src, m.list.idx.len())
+	}
+	if v := view(m); !strings.Contains(v, "/slow:>10msx") || strings.Contains(v, "filter: slow") {
+		t.Fatalf("the line and its error should stay:\n%s", v)
+	}
+	m = press(t, m, "esc")
+
+	m = typeFilter(t, m, "method:add")
+	m = typeKeys(press(t, m, "/"), " slow:>abc")
+	m = press(t, m, "enter")
+	if !m.filterEditing() || m.filter.err == "" || m.filter.applied.Src != "method:add" || m.list.idx.len() != 7 {
+		t.Fatalf("enter on method:add slow:>abc: editing %v, err %q, applied %q, %d rows", m.filterEditing(), m.filter.err, m.filter.applied.Src, m.list.idx.len())
+	}
+	m = press(t, m, "backspace", "backspace", "backspace", "1", "0", "0", "m", "s", "enter")
+	if m.filterEditing() || m.filter.applied.Src != "method:add slow:>100ms" {
+		t.Fatalf("mended, enter applies: editing %v, applied %q", m.filterEditing(), m.filter.applied.Src)
+	}
+}

@@ -23,7 +23,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case keyMatches(msg, k.Help):
 		m.overlays = m.overlays.push(helpOverlay{c: m.c, content: m.helpView})
 	case keyMatches(msg, k.Filter):
-		m.overlays = m.overlays.push(filterOverlay{f: m.filter})
+		m.overlays = m.overlays.push(newFilterOverlay(m.filter))
 	case keyMatches(msg, k.Back):
 		return m.back()
 	case keyMatches(msg, k.Raw):
