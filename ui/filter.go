@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // filterModel is the filter line: typing edits the query, which applies as
@@ -92,17 +93,32 @@ func (m filterModel) view(w int) string {
 	return cut(s.FilterPrompt.Render("filter: ")+s.FilterText.Render(sanitize(m.applied.Src))+s.Dim.Render("  (/ edits, esc clears)"), w)
 }
 
-// editView renders the line being edited in w cells.
-func (m filterModel) editView(w int) string {
+// editView renders the line being edited in w cells. An error that does
+// not fit beside it goes on lines of its own under it (at most
+// maxFilterErrLines), so it can be read in full.
+func (m filterModel) editView(w int) []string {
 	s := &m.c.styles
 	line := s.FilterPrompt.Render("/") + s.FilterText.Render(sanitize(m.value)) + s.FilterPrompt.Render("▏")
-	if m.err != "" {
+	switch {
+	case m.err != "" && lipgloss.Width(line)+2+lipgloss.Width(m.err) <= w:
 		line += "  " + s.FilterBad.Render(m.err)
-	} else if m.value == "" {
+	case m.err != "":
+		lines := []string{cut(line, w)}
+		for _, l := range wrapWords(m.err, w-2) {
+			lines = append(lines, cut("  "+s.FilterBad.Render(l), w))
+		}
+		if len(lines) > 1+maxFilterErrLines {
+			lines = lines[:1+maxFilterErrLines]
+		}
+		return lines
+	case m.value == "":
 		line += s.Dim.Render("method:add status:error slow:>100ms text   (? shows the syntax)")
 	}
-	return cut(line, w)
+	return []string{cut(line, w)}
 }
+
+// maxFilterErrLines is how many lines a filter's error may take under it.
+const maxFilterErrLines = 3
 
 // filterMsg hands the filter, as edited, back to the root; changed says
 // whether its applied query changed.
@@ -158,4 +174,4 @@ func (o filterOverlay) bindings() []key.Binding {
 	return []key.Binding{o.f.c.keys.FilterApply, o.f.c.keys.FilterCancel}
 }
 
-func (o filterOverlay) view(w, _ int) []string { return []string{o.f.editView(w)} }
+func (o filterOverlay) view(w, _ int) []string { return o.f.editView(w) }

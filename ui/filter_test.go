@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -227,5 +229,39 @@ func TestFilterEnterOnErrorKeepsLine(t *testing.T) {
 	m = press(t, m, "backspace", "backspace", "backspace", "1", "0", "0", "m", "s", "enter")
 	if m.filterEditing() || m.filter.applied.Src != "method:add slow:>100ms" {
 		t.Fatalf("mended, enter applies: editing %v, applied %q", m.filterEditing(), m.filter.applied.Src)
+	}
+}
+
+// listPane is the list pane's column of the screen, its lines trimmed and
+// joined with spaces.
+func listPane(m Model) string {
+	l := m.layout()
+	var parts []string
+	for _, line := range strings.Split(view(m), "\n")[l.list.y : l.list.y+l.list.h] {
+		parts = append(parts, strings.TrimSpace(ansi.Cut(line, l.list.x, l.list.x+l.list.w)))
+	}
+	return strings.Join(parts, " ")
+}
+
+// A filter's error that does not fit beside the line goes under it, in
+// full; the list gives it the lines it takes.
+func TestFilterErrorShownInFull(t *testing.T) {
+	for _, w := range []int{80, 120, 160} {
+		m := newTestModel(t, demoStore(t), w, 24)
+		m = press(t, m, "/", "s", "t", "a", "t", "u", "s", ":", "b", "o", "g", "u", "s")
+		if m.filter.err == "" {
+			t.Fatal("status:bogus parses")
+		}
+		if p := listPane(m); !strings.Contains(p, "/status:bogus▏") || !strings.Contains(p, m.filter.err) {
+			t.Errorf("%d columns: the error %q is not shown in full:\n%s", w, m.filter.err, view(m))
+		}
+		l := m.layout()
+		if m.list.height != l.list.h-2-l.filterLines || l.filterLines < 1 {
+			t.Errorf("%d columns: the list has %d lines for its rows under %d filter lines in %d", w, m.list.height, l.filterLines, l.list.h)
+		}
+		m = press(t, m, "ctrl+u")
+		if l := m.layout(); l.filterLines != 1 {
+			t.Errorf("%d columns: %d filter lines once the error is gone", w, l.filterLines)
+		}
 	}
 }

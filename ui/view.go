@@ -22,15 +22,13 @@ func (r rect) contains(x, y int) bool {
 type screenLayout struct {
 	wide                bool
 	conns, list, detail rect
-	filterLine          bool // the list shows a filter line under its title
+	filterLines         int // the list's filter lines under its title (the filter, an error under it)
 }
 
 // listBodyY is the screen line of the list's first entry.
 func (l screenLayout) listBodyY() int {
 	y := l.list.y + 2 // title, column header
-	if l.filterLine {
-		y++
-	}
+	y += l.filterLines
 	return y
 }
 
@@ -47,8 +45,15 @@ func (m Model) connsShown() bool {
 // layout places the panes between the status bar (top line) and the help
 // line (bottom line).
 func (m Model) layout() screenLayout {
+	l := m.placePanes()
+	l.filterLines = len(m.filterLines(l.list.w))
+	return l
+}
+
+// placePanes places the panes.
+func (m Model) placePanes() screenLayout {
 	w, h := m.c.width, max(0, m.c.height-2)
-	l := screenLayout{wide: w >= wideLayout, filterLine: m.filterEditing() || m.filter.active()}
+	l := screenLayout{wide: w >= wideLayout}
 	if l.wide {
 		x := 0
 		if m.connsShown() {
@@ -131,9 +136,7 @@ func (m Model) panes() []string {
 		info = s.Paused.Render(" PAUSED +"+fmtCount(m.totals.Rows-m.pausedRows)+" new ") + " " + info
 	}
 	lines := []string{m.paneTitle(name, info, m.focus == focusList, l.list.w)}
-	if l.filterLine {
-		lines = append(lines, m.filterLine(l.list.w))
-	}
+	lines = append(lines, m.filterLines(l.list.w)...)
 	lines = append(lines, m.list.view(l.list.w, m.focus == focusList)...)
 	listB = box(lines, l.list.w, l.list.h)
 	if m.area == areaStats {
@@ -162,15 +165,18 @@ func (m Model) panes() []string {
 	return out
 }
 
-// filterLine is the list's filter line: the editor while the filter is
-// edited, else the active filter.
-func (m Model) filterLine(w int) string {
+// filterLines are the list's filter lines: the editor (and its error)
+// while the filter is edited, else the active filter; none without one.
+func (m Model) filterLines(w int) []string {
 	for _, o := range m.overlays {
 		if o.kind() == overlayFilter {
-			return o.view(w, 1)[0]
+			return o.view(w, 1)
 		}
 	}
-	return m.filter.view(w)
+	if !m.filter.active() {
+		return nil
+	}
+	return []string{m.filter.view(w)}
 }
 
 // paneTitle is a pane's first line: its name, and information in a dimmer style.
