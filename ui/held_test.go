@@ -22,6 +22,11 @@ type fakeInterceptor struct {
 	held  []HeldFrame
 	acts  []string // "a 1", "d 1", "e 1 {...}", "f 1 {...}", "A"
 	calls int      // Held calls
+	// The intercept filter, once set (or set here); until then
+	// method:divide, on.
+	icSet  bool
+	icExpr string
+	icOn   bool
 }
 
 func (f *fakeInterceptor) Held() []HeldFrame {
@@ -45,16 +50,28 @@ func (f *fakeInterceptor) decide(act string, id uint64, payload []byte) error {
 	return fmt.Errorf("no frame is held as #%d", id)
 }
 
-func (f *fakeInterceptor) Forward(id uint64) error                          { return f.decide("a", id, nil) }
-func (f *fakeInterceptor) Drop(id uint64) error                             { return f.decide("d", id, nil) }
-func (f *fakeInterceptor) Edit(id uint64, p []byte) error                   { return f.decide("e", id, p) }
-func (f *fakeInterceptor) Fabricate(id uint64, p []byte) error              { return f.decide("f", id, p) }
-func (f *fakeInterceptor) SetIntercept(context.Context, string, bool) error { return nil }
-func (f *fakeInterceptor) Intercepting() (string, bool)                     { return "method:divide", true }
-func (f *fakeInterceptor) Rules() []RuleInfo                                { return nil }
-func (f *fakeInterceptor) RemoveRule(string) error                          { return nil }
-func (f *fakeInterceptor) Notices() []string                                { return nil }
-func (f *fakeInterceptor) EnableRule(context.Context, string, bool) error   { return nil }
+func (f *fakeInterceptor) Forward(id uint64) error             { return f.decide("a", id, nil) }
+func (f *fakeInterceptor) Drop(id uint64) error                { return f.decide("d", id, nil) }
+func (f *fakeInterceptor) Edit(id uint64, p []byte) error      { return f.decide("e", id, p) }
+func (f *fakeInterceptor) Fabricate(id uint64, p []byte) error { return f.decide("f", id, p) }
+func (f *fakeInterceptor) SetIntercept(_ context.Context, expr string, on bool) error {
+	f.hmu.Lock()
+	defer f.hmu.Unlock()
+	f.icSet, f.icExpr, f.icOn = true, expr, on
+	return nil
+}
+func (f *fakeInterceptor) Intercepting() (string, bool) {
+	f.hmu.Lock()
+	defer f.hmu.Unlock()
+	if f.icSet {
+		return f.icExpr, f.icOn
+	}
+	return "method:divide", true
+}
+func (f *fakeInterceptor) Rules() []RuleInfo                              { return nil }
+func (f *fakeInterceptor) RemoveRule(string) error                        { return nil }
+func (f *fakeInterceptor) Notices() []string                              { return nil }
+func (f *fakeInterceptor) EnableRule(context.Context, string, bool) error { return nil }
 func (f *fakeInterceptor) AddRule(context.Context, string) (RuleInfo, error) {
 	return RuleInfo{}, errors.New("no rules here")
 }
@@ -246,5 +263,29 @@ func TestCommandFailureNotice(t *testing.T) {
 	m = pressRun(t, m, "enter")
 	if want := "not added rule: no rules here"; m.notice != want || !m.noticeBad {
 		t.Errorf("notice %q, want %q", m.notice, want)
+	}
+}
+
+// An empty intercept filter (:intercept alone, or i then enter) turns
+// intercepting off, and the notice says so, as the pane does.
+func TestEmptyInterceptFilterSaysOff(t *testing.T) {
+	for _, keys := range [][]string{append(strings.Split(":intercept", ""), "enter"), {"i", "enter"}} {
+		fi := &fakeInterceptor{}
+		if keys[0] == "i" {
+			fi.icSet = true // no filter yet: i asks for one
+		}
+		m := newHeldModel(t, 120, 30, fi)
+		m = press(t, m, keys[:len(keys)-1]...)
+		m = pressRun(t, m, "enter")
+		if expr, on := fi.Intercepting(); expr != "" || on {
+			t.Fatalf("%v: intercepting %q, on %v", keys, expr, on)
+		}
+		if !strings.HasPrefix(m.notice, "intercept off") || strings.Contains(m.notice, `""`) || m.noticeBad {
+			t.Errorf("%v: notice %q", keys, m.notice)
+		}
+		m = readHeld(t, m)
+		if v := view(m); keys[0] == "i" && !strings.Contains(v, "Intercept  off  filter: (none") {
+			t.Errorf("%v: the pane does not say intercept off:\n%s", keys, v)
+		}
 	}
 }

@@ -219,7 +219,11 @@ func (m Model) interceptUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.fabricateCmd(msg)
 	case interceptExprMsg:
 		expr := msg.expr
-		return m, m.icCmd("intercepting "+strconv.Quote(expr), func(ctx context.Context, ic Interceptor) (string, error) {
+		what := "intercepting " + strconv.Quote(expr)
+		if expr == "" {
+			what = "intercept off (no filter): held frames stay held until a, d, e, f or A"
+		}
+		return m, m.icCmd(what, func(ctx context.Context, ic Interceptor) (string, error) {
 			return "", ic.SetIntercept(ctx, expr, expr != "")
 		})
 	}
