@@ -166,6 +166,9 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 	}
 	for i, seq := range [2]uint64{r.Req, r.Resp} {
 		name := side(i).String()
+		if i == 0 && seq != 0 {
+			name = headingOf(r.Kind)
+		}
 		if seq == 0 {
 			titles[i] = name
 			switch {
@@ -227,6 +230,18 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 	lines = append(lines, m.sectionTitle(titles[1], sideResponse, active, m.width))
 	lines = append(lines, bodies[1]...)
 	return lines, respStart
+}
+
+// headingOf names the first message of a row of kind k: a request, a
+// notification (JSON-RPC, msgpack-RPC, a QMP event alike), else a message.
+func headingOf(k protocol.Kind) string {
+	switch k {
+	case protocol.KindRequest:
+		return sideRequest.String()
+	case protocol.KindNotification:
+		return "notification"
+	}
+	return "message"
 }
 
 func (m detailModel) sectionTitle(t string, sd, active side, w int) string {
