@@ -289,3 +289,18 @@ func TestEmptyInterceptFilterSaysOff(t *testing.T) {
 		}
 	}
 }
+
+// A held msgpack-RPC frame reads as the detail pane shows its framing's
+// frames, as JSON, in the intercept pane and in the detail pane; not as
+// escaped bytes.
+func TestHeldMsgpackShownAsJSON(t *testing.T) {
+	p := []byte("\x94\x00\t\xa9nvim_eval\x91\xa440+2")
+	h := HeldFrame{ID: 1, Conn: 1, Dir: protocol.C2S, Since: t0.Add(time.Second), Payload: p, Framing: protocol.FramingMsgpack,
+		Info: protocol.ClassifyAs(protocol.FramingMsgpack, p, protocol.C2S, protocol.DefaultIDFields)}
+	m := newHeldModel(t, 120, 40, &fakeInterceptor{held: []HeldFrame{h}})
+	for name, v := range map[string]string{"detail pane": view(m), "intercept pane": view(press(t, m, "i"))} {
+		if !strings.Contains(v, "msgpack-rpc message, shown as JSON") || name == "intercept pane" && strings.Contains(v, "x: its bytes") || !strings.Contains(v, `"nvim_eval",`) || !strings.Contains(v, `"40+2"`) || strings.Contains(v, `\x94`) {
+			t.Errorf("%s: the held frame is not shown as JSON:\n%s", name, v)
+		}
+	}
+}

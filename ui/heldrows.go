@@ -31,7 +31,7 @@ func isHeldSeq(seq uint64) bool { return seq&heldBit != 0 }
 // heldMessage is held frame h as a message, for the filter, the detail
 // pane, y and w. It is never stored.
 func heldMessage(h *HeldFrame) protocol.Message {
-	return protocol.Message{Conn: h.Conn, Dir: h.Dir, At: h.Since,
+	return protocol.Message{Conn: h.Conn, Dir: h.Dir, At: h.Since, Framing: h.Framing,
 		Frame: protocol.Frame{Data: h.Payload, Size: len(h.Payload), Wire: len(h.Payload)},
 		Info:  h.Info, Note: &protocol.Note{Act: protocol.ActHeld, Rule: h.Rule}}
 }

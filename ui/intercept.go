@@ -59,7 +59,7 @@ type HeldFrame struct {
 	Rule    string // the hold rule, "" for the intercept filter
 	Payload []byte
 	Info    protocol.Info
-	Framing protocol.Framing // how it was cut: an edit is JSON
+	Framing protocol.Framing // how it was cut: an edit is JSON; a msgpack-RPC frame is shown as JSON
 }
 
 // RuleInfo is a rule as listed.

@@ -157,8 +157,9 @@ func (o interceptPane) view(w, h int) []string {
 	}
 	if have {
 		lines = append(lines, "")
-		for _, l := range strings.Split(pretty(cur.Payload), "\n") {
-			lines = append(lines, cut("    "+sanitize(l), w))
+		msg := heldMessage(&cur)
+		for _, l := range renderMessage(&msg, w-4, false, "", s) { // as the detail pane shows it (x is not the pane's)
+			lines = append(lines, cut("    "+l, w))
 			if len(lines) > h/2+4 {
 				break
 			}

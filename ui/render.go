@@ -23,6 +23,12 @@ const (
 // highlighted JSON; escaped text; or a hex dump. Every byte from the frame
 // passes through sanitize or the hex dump.
 func messageBody(m *protocol.Message, w int, hex bool, s *Styles) []string {
+	return renderMessage(m, w, hex, " (x: its bytes)", s)
+}
+
+// renderMessage is messageBody with xHint after the line that says a
+// frame is shown as JSON: where x shows its bytes, it says so.
+func renderMessage(m *protocol.Message, w int, hex bool, xHint string, s *Styles) []string {
 	var lines []string
 	f := &m.Frame
 	if f.Truncated {
@@ -37,7 +43,7 @@ func messageBody(m *protocol.Message, w int, hex bool, s *Styles) []string {
 	}
 	data := f.Data
 	if view, ok := jsonView(m, hex); ok {
-		lines = append(lines, s.Dim.Render(protocol.ProfileOf(m.Framing).Name+" message, shown as JSON (x: its bytes)"))
+		lines = append(lines, s.Dim.Render(protocol.ProfileOf(m.Framing).Name+" message, shown as JSON"+xHint))
 		for _, l := range strings.Split(view, "\n") {
 			lines = append(lines, highlightJSON(l, s))
 		}
