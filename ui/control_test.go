@@ -127,8 +127,8 @@ func TestControlKeysNeedControl(t *testing.T) {
 	}
 	for _, k := range []string{"R", "e", "n", "N", "Y"} {
 		after := press(t, m, k)
-		if after.overlays.top() != nil || after.notice != "" {
-			t.Errorf("%s without a Control did something: overlay %v, notice %q", k, after.overlays.top(), after.notice)
+		if after.overlays.top() != nil || !after.noticeBad || !strings.HasPrefix(after.notice, "nothing sent: ") {
+			t.Errorf("%s without a Control: overlay %v, notice %q (it should say why nothing is sent)", k, after.overlays.top(), after.notice)
 		}
 	}
 	m = newControlModel(t, demoStore(t), 160, 48, &fakeControl{})

@@ -61,6 +61,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.c.st.Clear()
 		m.list = m.list.clear()
 		m = m.setNotice("cleared the stored messages (statistics stay)", false)
+	case m.c.opts.File != nil && boundTo(msg, k.Clear):
+		return m.setNotice("nothing to clear: a file is shown, not live traffic", true), nil
+	case m.c.opts.File != nil && boundTo(msg, k.Pause):
+		return m.setNotice("nothing to pause: the file does not change (show --follow does)", true), nil
 	case m.detail.ownsKey(msg):
 		var cmd tea.Cmd
 		m.detail, cmd = m.detail.update(msg)
@@ -78,6 +82,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case !m.hasInterceptor() && boundTo(msg, k.Intercept, k.InterceptToggle, k.Command):
 		// Said so: else a filter typed after i is taken for keys.
 		return m.setNotice("no intercept here: i, I and : are the relaying sockscope's own UI's (not an attached viewer's or show's)", true), nil
+	case m.c.opts.Control == nil && boundTo(msg, k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand):
+		// Said so, as i is: R, e, n, N and Y send on a live connection.
+		return m.setNotice("nothing sent: "+m.noControl(), true), nil
 	case keyMatches(msg, k.Resend):
 		return m.resend()
 	case keyMatches(msg, k.Edit):
@@ -110,6 +117,18 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// noControl says why the UI has no way back to the connections.
+func (m Model) noControl() string {
+	if m.c.opts.File != nil {
+		return "a file has no live connection"
+	}
+	return "this UI has no way back to the connections"
+}
+
+// fileFixed reports whether the UI shows a session file that does not
+// grow: there is nothing to clear or pause.
+func (m Model) fileFixed() bool { return m.c.opts.File != nil && !m.c.opts.File().Follow }
 
 // back is esc: leave a pane, else clear the filter, else the connection.
 func (m Model) back() (Model, tea.Cmd) {

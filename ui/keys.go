@@ -109,6 +109,8 @@ type keyContext struct {
 	control   bool // Options.Control is set
 	intercept bool // Options.Control is an Interceptor
 	file      bool // Options.Nav is set
+	fileShown bool // a session file is shown (Options.File): nothing to clear
+	fileFixed bool // ... and it does not grow: nothing to pause
 	searching bool // a search of the file runs (esc stops it)
 }
 
@@ -125,6 +127,8 @@ func (k *keyMap) setContext(ctx keyContext) {
 	for _, b := range []*key.Binding{&k.Find, &k.FindNext, &k.FindPrev, &k.GoTime, &k.NextError, &k.NextSlow} {
 		b.SetEnabled(ctx.file)
 	}
+	k.Clear.SetEnabled(!ctx.fileShown)
+	k.Pause.SetEnabled(!ctx.fileFixed)
 	k.Side.SetEnabled(!ctx.raw && ctx.haveSel && !ctx.heldSel)
 	k.Hex.SetEnabled(ctx.haveSel)
 	k.Copy.SetEnabled(ctx.haveSel)

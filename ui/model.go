@@ -248,6 +248,8 @@ func (m Model) settle() Model {
 		control:   m.c.opts.Control != nil,
 		intercept: m.hasInterceptor(),
 		file:      m.c.opts.Nav != nil,
+		fileShown: m.c.opts.File != nil,
+		fileFixed: m.fileFixed(),
 		searching: m.nav.searching(),
 	})
 	return m
