@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	xterm "github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"sockscope/export"
@@ -83,7 +84,7 @@ func runExport(o exportOptions, path string) error {
 	var w io.Writer = os.Stdout
 	name := "stdout"
 	if o.out == "" && format == export.PCAPNG {
-		if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		if xterm.IsTerminal(os.Stdout.Fd()) {
 			return errors.New("not writing a pcapng to a terminal: use -o FILE or a pipe")
 		}
 	}

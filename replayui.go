@@ -5,20 +5,21 @@ import (
 	"fmt"
 	"os"
 
+	xterm "github.com/charmbracelet/x/term"
+
 	"sockscope/capture"
 	"sockscope/replay"
 	"sockscope/ui"
 )
 
 // replayWithUI says whether `sockscope replay` shows its UI: unless
-// --headless or --dump, when its output is a terminal (in CI, or piped, it
-// runs headless as before).
+// --headless or --dump, when its output is a terminal (in CI, piped, or
+// sent to a file or /dev/null, it runs headless as before).
 func replayWithUI(o replayOptions) bool {
 	if o.headless || o.dump {
 		return false
 	}
-	fi, err := os.Stdout.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return xterm.IsTerminal(os.Stdout.Fd())
 }
 
 // runReplayUI shows the replay's own capture, each replayed request with
