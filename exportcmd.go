@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	xterm "github.com/charmbracelet/x/term"
@@ -12,6 +13,7 @@ import (
 
 	"sockscope/export"
 	"sockscope/query"
+	"sockscope/session"
 )
 
 // exportOptions are the flags of `sockscope export`.
@@ -81,6 +83,11 @@ func runExport(o exportOptions, path string) error {
 	if err != nil {
 		return fmt.Errorf("--filter: %w", err)
 	}
+	if o.out != "" {
+		if err := checkExportTarget(o.out, path); err != nil {
+			return err
+		}
+	}
 	var w io.Writer = os.Stdout
 	name := "stdout"
 	if o.out == "" && format == export.PCAPNG {
@@ -119,6 +126,30 @@ func runExport(o exportOptions, path string) error {
 			file = "FILE"
 		}
 		fmt.Fprintf(os.Stderr, "sockscope: read it with: %s\n", export.TsharkCommand(file, st))
+	}
+	return nil
+}
+
+// checkExportTarget refuses an -o FILE that export must not truncate: the
+// session file it reads (by identity, so a link or another spelling of its
+// name too), or any other sockscope session file.
+func checkExportTarget(out, in string) error {
+	oi, err := os.Stat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	if ii, err := os.Stat(in); err == nil && os.SameFile(oi, ii) {
+		return fmt.Errorf("-o %s is the session file being exported: name another file", out)
+	}
+	is, err := session.IsFile(out)
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", out, err)
+	}
+	if is {
+		return fmt.Errorf("-o %s is a sockscope session file: not overwriting it (name another file)", out)
 	}
 	return nil
 }

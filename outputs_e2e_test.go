@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sockscope/internal/missing"
+	"sockscope/protocol"
+	"sockscope/session"
 )
 
 // runStatusTo is runStatus with stdout going to out itself (the child
@@ -65,5 +68,65 @@ func TestReplayAndExportToDevNull(t *testing.T) {
 	errOut, status = runStatusTo(t, null, "export", file, "--format", "pcapng")
 	if status != 0 || !strings.Contains(errOut, "as pcapng to stdout") {
 		t.Errorf("export --format pcapng > /dev/null: status %d: %s", status, errOut)
+	}
+}
+
+// writeSession writes a session file of one connection and one exchange
+// at path, through the recorder.
+func writeSession(t *testing.T, path string) {
+	t.Helper()
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec, err := session.Create(path, session.Header{Started: at, Upstream: "unix:/tmp/up.sock", Listen: "/tmp/front.sock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Open(1, at, "pid 1", "/tmp/front.sock", "unix:/tmp/up.sock", 1, 0, "client")
+	for i, data := range []string{`{"id":1,"method":"add"}`, `{"id":1,"result":3}`} {
+		rec.Frame(1, protocol.Dir(i), at.Add(time.Duration(i)*time.Millisecond),
+			protocol.Frame{Data: []byte(data), Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, session.Marks{})
+	}
+	rec.Close(1, at.Add(time.Second), "")
+	if err := rec.End(at.Add(time.Second), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// export -o refuses the session file it reads (under its name, another
+// spelling of it, or a link to it) and any other session file, before it
+// writes anything: it truncated the recording it was reading, exit 0. A
+// file that is not a session (an earlier export) it still overwrites.
+func TestExportRefusesToOverwriteASession(t *testing.T) {
+	dir := shortDir(t)
+	file, other, link := filepath.Join(dir, "s.jsonl"), filepath.Join(dir, "other.jsonl"), filepath.Join(dir, "link.jsonl")
+	writeSession(t, file)
+	writeSession(t, other)
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(file)
+	for _, c := range []struct{ out, says string }{
+		{file, "is the session file being exported"},
+		{filepath.Join(dir, ".", "s.jsonl"), "is the session file being exported"},
+		{link, "is the session file being exported"},
+		{other, "is a sockscope session file: not overwriting it"},
+	} {
+		_, errOut, status := runStatus(t, "export", file, "-o", c.out)
+		if status == 0 || !strings.Contains(errOut, c.says) {
+			t.Errorf("export -o %s: status %d, stderr %q; want it refused (%s)", c.out, status, errOut, c.says)
+		}
+	}
+	for _, p := range []string{file, other} {
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
+			t.Errorf("%s changed:\n%s", p, got)
+		}
+	}
+
+	exported := filepath.Join(dir, "exported.jsonl")
+	os.WriteFile(exported, []byte("an earlier export\n"), 0o600)
+	if _, errOut, status := runStatus(t, "export", file, "-o", exported); status != 0 {
+		t.Fatalf("export -o over an earlier export: status %d: %s", status, errOut)
+	}
+	if got, _ := os.ReadFile(exported); !bytes.Contains(got, []byte(`"method":"add"`)) {
+		t.Errorf("the export holds:\n%s", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -135,6 +136,30 @@ func checkExisting(f *os.File) (sep bool, size int64, err error) {
 		return false, 0, err
 	}
 	return last[0] != '\n', size, nil
+}
+
+// IsFile reports whether the file at path is a sockscope session file: a
+// regular file that begins with a session header. A file that does not
+// exist is not one. Commands that write a file of their own (export -o)
+// ask it before they truncate anything, as Create refuses the reverse.
+func IsFile(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return false, err
+	}
+	head := make([]byte, len(headerPrefix))
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, err
+	}
+	return string(head[:n]) == headerPrefix, nil
 }
 
 // countingWriter adds what it writes to n.

@@ -219,3 +219,27 @@ func TestStatusFromAnotherGoroutine(t *testing.T) {
 		t.Errorf("Size %d (seen %d) for 5000 frames of 64 bytes", rec.Size(), last)
 	}
 }
+
+// IsFile tells a session file from what is not one: another file, a file
+// holding less than a header, a directory, a file that does not exist.
+func TestIsFile(t *testing.T) {
+	path := tempPath(t)
+	rec, err := Create(path, testHeader(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.End(at(1), 0, 0)
+	dir := t.TempDir()
+	other := dir + "/other.jsonl"
+	os.WriteFile(other, []byte(`{"type":"exchange","method":"add"}`+"\n"), 0o600)
+	short := dir + "/short.jsonl"
+	os.WriteFile(short, []byte(`{"type":"header"`), 0o600)
+	for _, c := range []struct {
+		path string
+		want bool
+	}{{path, true}, {other, false}, {short, false}, {dir, false}, {dir + "/none.jsonl", false}} {
+		if got, err := IsFile(c.path); got != c.want || err != nil {
+			t.Errorf("IsFile(%s) = %v, %v; want %v", c.path, got, err, c.want)
+		}
+	}
+}
