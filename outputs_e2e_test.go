@@ -130,3 +130,59 @@ func TestExportRefusesToOverwriteASession(t *testing.T) {
 		t.Errorf("the export holds:\n%s", got)
 	}
 }
+
+// replay refuses, before it sends anything, a -w that is the recording it
+// replays (the replay was appended to it: two segments, and the next
+// replay played every connection twice), a --speed that is not above 0
+// (taken for 1), and a --junit it cannot write (found out once the replay
+// was over) or that is a session file; the check leaves no file behind.
+func TestReplayRefusesBadOutputsAndSpeedFirst(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		missing.Peer(t, "node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeed(t, dir, svc)
+	want, _ := os.ReadFile(file)
+	replayed, junit := filepath.Join(dir, "replayed.jsonl"), filepath.Join(dir, "j.xml")
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"-w", file}, "is the recording being replayed"},
+		{[]string{"-w", filepath.Join(dir, ".", "seed.jsonl")}, "--update"},
+		{[]string{"--pace", "recorded", "--speed", "0", "-w", replayed}, "--speed 0: want a number above 0"},
+		{[]string{"--pace", "recorded", "--speed", "-1", "-w", replayed}, "--speed -1: want a number above 0"},
+		{[]string{"--junit", filepath.Join(dir, "none", "j.xml"), "-w", replayed}, "--junit: open " + filepath.Join(dir, "none", "j.xml")},
+		{[]string{"--junit", file, "-w", replayed}, "--junit " + file + " is a sockscope session file"},
+	} {
+		args := append(append([]string{"replay", "--timeout", "1500ms"}, c.args...), file, svc)
+		_, errOut, status := runStatus(t, args...)
+		if status != 2 || !strings.Contains(errOut, c.says) || strings.Contains(errOut, "requests:") {
+			t.Errorf("%s: status %d, stderr %q; want it refused (%q) before the replay", strings.Join(c.args, " "), status, errOut, c.says)
+		}
+		if _, err := os.Stat(replayed); err == nil {
+			t.Errorf("%s: the replay was recorded", strings.Join(c.args, " "))
+			os.Remove(replayed)
+		}
+	}
+	if got, _ := os.ReadFile(file); !bytes.Equal(got, want) {
+		t.Errorf("the recording changed: %d bytes, was %d", len(got), len(want))
+	}
+
+	// A --junit that can be written: checked, not left behind when the
+	// replay then cannot start, and written when it runs.
+	if _, errOut, status := runStatus(t, "replay", "--junit", junit, filepath.Join(dir, "none.jsonl"), svc); status != 2 || !strings.Contains(errOut, "none.jsonl") {
+		t.Errorf("no such recording: status %d: %s", status, errOut)
+	}
+	if _, err := os.Stat(junit); err == nil {
+		t.Errorf("%s was left behind", junit)
+	}
+	if _, errOut, status := runStatus(t, "replay", "--pace", "none", "--timeout", "1500ms", "--junit", junit, file, svc); status != 0 {
+		t.Errorf("--junit %s: status %d: %s", junit, status, errOut)
+	}
+	if x, _ := os.ReadFile(junit); !bytes.Contains(x, []byte(`tests="26" failures="0"`)) {
+		t.Errorf("junit:\n%s", x)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -138,6 +140,9 @@ func parseSlower(items []string) (factor float64, by time.Duration, err error) {
 func replayConfig(o replayOptions, up proxy.Addr) (replay.Config, error) {
 	cfg := replay.Config{Dial: proxy.DialFunc(up), Upstream: up.String(), Speed: o.speed, Timeout: o.timeout,
 		Notifications: o.notifications}
+	if !(o.speed > 0) || math.IsInf(o.speed, 0) {
+		return cfg, fmt.Errorf("--speed %v: want a number above 0 (2: twice as fast, 0.5: half as fast)", o.speed)
+	}
 	var err error
 	if cfg.Pace, err = replay.ParsePace(o.pace); err != nil {
 		return cfg, err
@@ -173,6 +178,9 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	}
 	cfg, err := replayConfig(o, up)
 	if err != nil {
+		return fail(err)
+	}
+	if err := checkReplayFiles(o, file); err != nil {
 		return fail(err)
 	}
 	ctx, cancel := signalContext(ctx)
@@ -237,6 +245,52 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 		return replayDiffers
 	}
 	return replaySame
+}
+
+// checkReplayFiles refuses, before anything is replayed, the files the
+// replay must not or cannot write: a -w that is the recording replayed
+// (the replay was appended to it, a segment the next replay played too),
+// and a --junit that cannot be written or is a session file.
+func checkReplayFiles(o replayOptions, file string) error {
+	if o.record != "" {
+		wi, werr := os.Stat(o.record)
+		fi, ferr := os.Stat(file)
+		if werr == nil && ferr == nil && os.SameFile(wi, fi) {
+			return fmt.Errorf("-w %s is the recording being replayed: the replay would be appended to it (--update replaces the recording with the replay's; or -w another file)", o.record)
+		}
+	}
+	if o.junit != "" {
+		is, err := session.IsFile(o.junit)
+		if err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+		if is {
+			return fmt.Errorf("--junit %s is a sockscope session file: not overwriting it (name another file)", o.junit)
+		}
+		if err := checkWritable(o.junit); err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkWritable reports whether a file can be written at path, leaving
+// what is there as it was: an existing file is opened for writing (not
+// truncated), a new one created and removed again.
+func checkWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(path)
 }
 
 // copyFile replaces dst with a copy of src, through a file beside dst.
