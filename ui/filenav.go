@@ -42,6 +42,18 @@ const (
 	timeLine                     // a time to jump to
 )
 
+// newFindLine asks for the text to find: it starts empty, the last text
+// looked for shown until something is typed (typed after it, the two ran
+// together), and found again when nothing is.
+func newFindLine(c *common, last string) lineOverlay {
+	l := newLine(c, "find in payloads: ", "", findLine)
+	if last != "" {
+		l.ti.Placeholder = last
+		l.ti.SetWidth(max(40, len(last)+1)) // the placeholder shows as wide as the input is
+	}
+	return l
+}
+
 type findMsg struct{ text string }
 type timeMsg struct{ text string }
 
@@ -69,7 +81,7 @@ func (m Model) fileKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	}
 	switch {
 	case keyMatches(msg, k.Find):
-		m.overlays = m.overlays.push(newLine(m.c, "find in payloads: ", m.nav.text, findLine))
+		m.overlays = m.overlays.push(newFindLine(m.c, m.nav.text))
 	case keyMatches(msg, k.GoTime):
 		m.overlays = m.overlays.push(newLine(m.c, "go to time (15:04:05, 2006-01-02 15:04:05, +90s): ", "", timeLine))
 	case keyMatches(msg, k.FindNext), keyMatches(msg, k.FindPrev):

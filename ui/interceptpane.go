@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -227,7 +228,7 @@ func (o lineOverlay) update(msg tea.Msg) (overlay, effect) {
 			case query1:
 				return o, effect{msg: interceptExprMsg{v}, done: true}
 			case findLine:
-				return o, effect{msg: findMsg{o.ti.Value()}, done: true}
+				return o, effect{msg: findMsg{cmp.Or(o.ti.Value(), o.ti.Placeholder)}, done: true}
 			case timeLine:
 				return o, effect{msg: timeMsg{v}, done: true}
 			}
