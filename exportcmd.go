@@ -99,6 +99,12 @@ func runExport(o exportOptions, path string) error {
 	if err != nil {
 		return err
 	}
+	// Exchanges evicted from the store would be missing from the export,
+	// without a word: the whole file must fit.
+	if ev := d.e.Store.Totals().Evicted; ev > 0 {
+		return fmt.Errorf("%s: too big to export in memory (%d messages evicted, past --max-messages %d or --max-bytes %d): raise them",
+			path, ev, o.maxMessages, o.maxBytes)
+	}
 	if o.out != "" {
 		f, err := os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {

@@ -186,3 +186,25 @@ func TestReplayRefusesBadOutputsAndSpeedFirst(t *testing.T) {
 		t.Errorf("junit:\n%s", x)
 	}
 }
+
+// export fails, before it writes anything, when the file does not fit in
+// memory (--max-messages, --max-bytes): the evicted exchanges were left out
+// of the export, exit 0, with a hint on stderr alone.
+func TestExportRefusesWhatDoesNotFit(t *testing.T) {
+	dir := shortDir(t)
+	file, out := filepath.Join(dir, "s.jsonl"), filepath.Join(dir, "out.jsonl")
+	writeSession(t, file)
+	os.WriteFile(out, []byte("an earlier export\n"), 0o600)
+	for _, limit := range [][]string{{"--max-messages", "1"}, {"--max-bytes", "30"}} {
+		_, errOut, status := runStatus(t, append([]string{"export", file, "-o", out}, limit...)...)
+		if status == 0 || !strings.Contains(errOut, "too big to export in memory") || !strings.Contains(errOut, limit[0]) {
+			t.Errorf("export %s: status %d, stderr %q; want it refused, naming %s", strings.Join(limit, " "), status, errOut, limit[0])
+		}
+		if got, _ := os.ReadFile(out); string(got) != "an earlier export\n" {
+			t.Errorf("export %s wrote:\n%s", strings.Join(limit, " "), got)
+		}
+	}
+	if _, errOut, status := runStatus(t, "export", file, "-o", out, "--max-messages", "2"); status != 0 {
+		t.Errorf("export --max-messages 2: status %d: %s", status, errOut)
+	}
+}
