@@ -163,6 +163,9 @@ func replayConfig(o replayOptions, up proxy.Addr) (replay.Config, error) {
 	if cfg.Filter, err = query.Parse(o.filter); err != nil {
 		return cfg, fmt.Errorf("--filter: %w", err)
 	}
+	if o.update && o.filter != "" {
+		return cfg, errors.New("--update replaces the whole recording with the replay's, so it takes no --filter (the connections not replayed would be lost)")
+	}
 	return cfg, nil
 }
 
