@@ -166,6 +166,9 @@ func TestReplaySeedService(t *testing.T) {
 		}
 		n++
 		statuses[l["method"].(string)+" "+l["then"].(string)+" "+l["now"].(string)] = l["status"].(string)
+		if _, ok := l["id"].(float64); !ok {
+			t.Errorf("the id is not the recorded number: %v", l)
+		}
 		if l["status"] != "match" {
 			t.Errorf("against the same server: %v", l)
 		}

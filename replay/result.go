@@ -38,7 +38,7 @@ type Compared struct {
 	// numbers it; 0 when unknown).
 	Conn    uint64  `json:"conn"`
 	Dir     string  `json:"dir"` // the side that asked
-	ID      string  `json:"id"`  // raw JSON
+	ID      string  `json:"id"`  // raw JSON, written as it is
 	Method  string  `json:"method"`
 	Verdict Verdict `json:"status"`
 	// Then and Now are the statuses: ok, error, no-reply.
@@ -73,8 +73,17 @@ func (c Compared) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Type string `json:"type"`
 		plain
-		Paths []string `json:"paths"`
-	}{"exchange", plain(c), c.Paths()})
+		ID    json.RawMessage `json:"id"` // the id's own JSON token: 1 and "1" differ
+		Paths []string        `json:"paths"`
+	}{"exchange", plain(c), rawID(c.ID), c.Paths()})
+}
+
+// rawID is an id as the JSON it was: null when there is none.
+func rawID(id string) json.RawMessage {
+	if id == "" || !json.Valid([]byte(id)) {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(id)
 }
 
 // Count is what arrived of one kind of message nobody asked for
