@@ -192,6 +192,14 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	if err != nil {
 		return fail(err)
 	}
+	withUI := replayWithUI(o)
+	if withUI {
+		cfg.Live = replay.NewLive(file, up.String(), cfg.Ignore, rec.IDFields)
+	}
+	r := replay.New(rec, cfg)
+	if err := r.Check(); err != nil {
+		return fail(err)
+	}
 	recordPath := o.record
 	if o.update && recordPath == "" {
 		recordPath = filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".update")
@@ -203,11 +211,6 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	if err != nil {
 		return fail(err)
 	}
-	withUI := replayWithUI(o)
-	if withUI {
-		cfg.Live = replay.NewLive(file, up.String(), cfg.Ignore, rec.IDFields)
-	}
-	r := replay.New(rec, cfg)
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	e.Start(rctx, r)

@@ -51,15 +51,8 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		defer close(served)
 		r.relay.ServeConn(context.WithValue(ctx, dialedKey{}, dialed), namedConn{theirs, name})
 	}()
-	framing := rc.Framing[protocol.C2S]
-	if framing == protocol.FramingAuto {
-		framing = rc.Framing[protocol.S2C]
-	}
-	if framing == protocol.FramingAuto {
-		framing = protocol.FramingLines
-	}
 	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
-	p.cl = client.New(ours, client.Options{Framing: framing, IDFields: r.rec.IDFields, Other: p.other})
+	p.cl = client.New(ours, client.Options{Framing: rc.sendFraming(), IDFields: r.rec.IDFields, Other: p.other})
 	conn := r.connID(name, dialed, served)
 
 	var (
@@ -80,7 +73,7 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		}
 		payload := r.outgoing(m)
 		x := rc.Exchange(m.Seq)
-		if x == nil || x.Row.Kind != protocol.KindRequest || m.Info.ID == nil {
+		if x == nil || !comparable(x) {
 			p.cl.Send(payload)
 			continue
 		}

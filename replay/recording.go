@@ -61,7 +61,10 @@ type Conn struct {
 	Client  string
 	Opened  time.Time
 	Framing [2]protocol.Framing // by protocol.Dir, as detected
-	Msgs    []*Msg              // in the order they were observed
+	// Stderr marks the stream of a wrapped child's stderr (sockscope
+	// wrap): recorded as a connection, but none to replay.
+	Stderr bool
+	Msgs   []*Msg // in the order they were observed
 	// Exchanges are the requests of both directions (and the client's
 	// notifications, with no Resp), in the order they were sent.
 	Exchanges []*Exchange
@@ -145,6 +148,7 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 			rc = &Conn{ID: c.ID}
 		}
 		rc.Client, rc.Opened = c.Client, c.Opened
+		rc.Stderr = h.Listen == wrapListen && c.Client == wrapStderr
 		rec.Conns = append(rec.Conns, rc)
 	}
 	e.Store.Rows(0, func(r store.Row) bool {
@@ -157,6 +161,29 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 		c.link(ids)
 	}
 	return rec, nil
+}
+
+// How a wrap recording names its child's stdio and the child's stderr
+// stream (capture.NewWrap, sockscope wrap's header).
+const (
+	wrapListen = "stdio"
+	wrapStderr = "stderr"
+)
+
+// sendFraming is the framing the replay sends c's client side with.
+func (c *Conn) sendFraming() protocol.Framing {
+	for _, f := range []protocol.Framing{c.Framing[protocol.C2S], c.Framing[protocol.S2C]} {
+		if f != protocol.FramingAuto {
+			return f
+		}
+	}
+	return protocol.FramingLines
+}
+
+// comparable reports whether the replay compares x's response: a request
+// of the client's, with an id.
+func comparable(x *Exchange) bool {
+	return x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest && x.Req.Info.ID != nil
 }
 
 func (c *Conn) addExchange(r store.Row, req, resp *Msg) {

@@ -95,6 +95,7 @@ type Replay struct {
 	relay   *proxy.Relay
 	answers *Matcher // the server's recorded requests, with the client's answers
 
+	checked bool
 	mu      sync.Mutex
 	res     Result
 	dialErr error
@@ -155,12 +156,49 @@ func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
 	return c, err
 }
 
+// Check says, before anything is sent, what the replay cannot do: a
+// connection it would replay speaks a protocol whose responses it does not
+// compare (it compares JSON paired by id: a protocol paired by order, such
+// as HTTP or RESP, would be sent again and compared not at all), or it
+// would compare no request. Run calls it if the caller did not.
+func (r *Replay) Check() error {
+	conns, pick := r.selected()
+	total := 0
+	for _, c := range conns {
+		switch f := c.sendFraming(); f {
+		case protocol.FramingLines, protocol.FramingContentLength:
+		default:
+			return fmt.Errorf("replay compares JSON protocols paired by id only (lines, content-length): conn %d speaks %s", c.ID, f)
+		}
+		for _, x := range c.Exchanges {
+			if comparable(x) && pick(x) {
+				total++
+			}
+		}
+	}
+	switch {
+	case total > 0:
+	case !r.cfg.Filter.Empty():
+		return fmt.Errorf("no request of %s passes --filter: nothing to compare", r.rec.Path)
+	default:
+		return fmt.Errorf("%s holds no request to compare", r.rec.Path)
+	}
+	r.checked = true
+	return nil
+}
+
 // selected returns the connections to replay, and which exchanges to
 // compare.
 func (r *Replay) selected() ([]*Conn, func(*Exchange) bool) {
 	q := r.cfg.Filter
 	if q.Empty() {
-		return r.rec.Conns, func(*Exchange) bool { return true }
+		var out []*Conn
+		for _, c := range r.rec.Conns {
+			if !c.Stderr {
+				out = append(out, c)
+			}
+		}
+		return out, func(*Exchange) bool { return true }
 	}
 	if q.NeedsConns() {
 		q.BindConns(r.rec.Store.Conns())
@@ -169,8 +207,11 @@ func (r *Replay) selected() ([]*Conn, func(*Exchange) bool) {
 	pick := func(x *Exchange) bool { return q.MatchRow(r.rec.Store, &x.Row, now) }
 	var out []*Conn
 	for _, c := range r.rec.Conns {
+		if c.Stderr {
+			continue
+		}
 		for _, x := range c.Exchanges {
-			if x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest && pick(x) {
+			if comparable(x) && pick(x) {
 				out = append(out, c)
 				break
 			}
@@ -183,6 +224,12 @@ func (r *Replay) selected() ([]*Conn, func(*Exchange) bool) {
 // after the other; at once, each at its recorded start, with
 // PaceRecorded) and returns when all have ended.
 func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
+	if !r.checked {
+		if err := r.Check(); err != nil {
+			r.cfg.Live.Finish()
+			return err
+		}
+	}
 	r.relay = &proxy.Relay{Dial: r.dial, Upstream: r.cfg.Upstream, Queue: q}
 	conns, pick := r.selected()
 	r.res.Conns = len(conns)
