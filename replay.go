@@ -200,6 +200,9 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	if err := r.Check(); err != nil {
 		return fail(err)
 	}
+	if err := r.Connect(ctx); err != nil {
+		return fail(err)
+	}
 	recordPath := o.record
 	if o.update && recordPath == "" {
 		recordPath = filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".update")
@@ -241,6 +244,8 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 		return fail(runErr)
 	case err != nil:
 		return fail(err)
+	case res.Errors > 0:
+		return fail(fmt.Errorf("%d requests got no answer: the connection to the server was lost", res.Errors))
 	case o.update:
 		if err := copyFile(recordPath, file); err != nil {
 			return fail(err)

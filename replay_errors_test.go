@@ -3,11 +3,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"sockscope/internal/nodetest"
@@ -22,6 +27,53 @@ func recordSeedClient(t *testing.T, dir, svc string) string {
 	runNode(t, "seed-client.js", front)
 	stop()
 	return file
+}
+
+// fakeServer listens on path until the test ends; each connection gets
+// the seed server's greeting and is then served by conn, which receives
+// the lines the client sends. got counts the lines received.
+func fakeServer(t *testing.T, path string, conn func(c net.Conn, lines <-chan string)) (got *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	got = &atomic.Int64{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			c.Write([]byte(`{"action":"register","methods":["add","time","echo","boom","never"]}` + "\n"))
+			lines := make(chan string, 64)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					got.Add(1)
+					lines <- sc.Text()
+				}
+			}()
+			go conn(c, lines)
+		}
+	}()
+	return got
 }
 
 // --update replaces the whole recording: with --filter it would drop the
@@ -86,6 +138,83 @@ func TestReplayRefusesWhatItCannotCompare(t *testing.T) {
 	_, errOut, status = runStatus(t, "replay", "--filter", "method:nothing", "--pace", "none", file, svc)
 	if status != 2 || !strings.Contains(errOut, "passes --filter: nothing to compare") {
 		t.Errorf("--filter method:nothing: status %d: %s", status, errOut)
+	}
+}
+
+// A server that cannot be reached is said before anything runs: no
+// verdicts, no recording written, exit 2. One that goes away mid-replay
+// (here: it closes the connection after the first request) gives that
+// request and the ones after it an error, not a match or a difference;
+// JUnit says <error>; exit 2.
+func TestReplayServerGone(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeedClient(t, dir, svc)
+
+	rec := filepath.Join(dir, "replayed.jsonl")
+	out, errOut, status := runStatus(t, "replay", "--headless", "-w", rec, file, filepath.Join(dir, "nobody.sock"))
+	if status != 2 || out != "" || !strings.Contains(errOut, "the server is unreachable") || strings.Contains(errOut, "requests:") {
+		t.Errorf("nobody listening: status %d, stdout %q, stderr %s", status, out, errOut)
+	}
+	if _, err := os.Stat(rec); !os.IsNotExist(err) {
+		t.Errorf("the replay's recording was written: %v", err)
+	}
+
+	dying := filepath.Join(dir, "dying.sock")
+	fakeServer(t, dying, func(c net.Conn, lines <-chan string) {
+		<-lines
+		c.Close()
+	})
+	junit := filepath.Join(dir, "replay.xml")
+	out, errOut, status = runStatus(t, "replay", "--dump", "--junit", junit, "--timeout", "1m", file, dying)
+	exchanges := ofType(dumpLines(t, []byte(out)), "exchange")
+	for _, l := range exchanges {
+		if l["status"] != "error" {
+			t.Errorf("after the connection was lost: %v", l)
+		}
+	}
+	if status != 2 || len(exchanges) != 6 || !strings.Contains(errOut, "6 errors") {
+		t.Errorf("the server gone mid-replay: status %d, %d exchanges; stderr %s", status, len(exchanges), errOut)
+	}
+	if x, _ := os.ReadFile(junit); !bytes.Contains(x, []byte(`errors="6"`)) || !bytes.Contains(x, []byte(`<error message="error: `)) || bytes.Contains(x, []byte("<failure")) {
+		t.Errorf("junit:\n%s", x)
+	}
+}
+
+// A replay stopped early (SIGINT) compares only what it sent and saw
+// answered or timed out: against a server that never answers, stopped
+// while the first request waits, nothing is compared (not the five
+// requests never sent as matches), the summary says 0 of 6, exit 2.
+func TestReplayInterrupted(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeedClient(t, dir, svc)
+
+	silent := filepath.Join(dir, "silent.sock")
+	got := fakeServer(t, silent, func(c net.Conn, lines <-chan string) {
+		for range lines {
+		}
+	})
+	cmd := exec.Command(binary, "replay", "--dump", "--timeout", "1m", file, silent)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first request to reach the server", func() bool { return got.Load() > 0 })
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	if n := len(ofType(dumpLines(t, out.Bytes()), "exchange")); n != 0 || cmd.ProcessState.ExitCode() != 2 ||
+		!strings.Contains(errb.String(), "0 of 6 requests compared") {
+		t.Errorf("stopped early: status %d, %d compared\nstdout %s\nstderr %s", cmd.ProcessState.ExitCode(), n, out.String(), errb.String())
 	}
 }
 

@@ -42,28 +42,44 @@ type player struct {
 }
 
 // replayConn sends rc's client side again on a new connection to the
-// server and compares what comes back.
+// server and compares what comes back. A connection that cannot be made
+// compares nothing (Run reports it); what the replay did not send, or saw
+// no end of, before ctx ended is not compared.
 func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) bool) {
 	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
 	ours, theirs := net.Pipe()
-	served, dialed := make(chan struct{}), make(chan struct{})
+	served, dialed := make(chan struct{}), &dialing{done: make(chan struct{})}
 	go func() {
 		defer close(served)
 		r.relay.ServeConn(context.WithValue(ctx, dialedKey{}, dialed), namedConn{theirs, name})
 	}()
 	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
 	p.cl = client.New(ours, client.Options{Framing: rc.sendFraming(), IDFields: r.rec.IDFields, Other: p.other})
-	conn := r.connID(name, dialed, served)
+	conn, ok := r.connID(name, dialed, served)
+	if !ok {
+		p.cl.Close()
+		<-served
+		return
+	}
 
+	// item is a request to compare; ok once it is (sent, and answered,
+	// timed out or cut off before the replay stopped).
+	type item struct {
+		c  Compared
+		ok bool
+	}
 	var (
 		wg       sync.WaitGroup
-		compared []*Compared
+		compared []*item
 		start    = time.Now()
 		firstAt  time.Time
 	)
 	for _, m := range rc.Msgs {
 		if m.Dir != protocol.C2S || m.Info.Kind == protocol.KindResponse {
 			continue // the server's messages; the answers to its requests are given live
+		}
+		if ctx.Err() != nil {
+			break // stopped: what is not sent is not compared
 		}
 		if firstAt.IsZero() {
 			firstAt = m.At
@@ -77,18 +93,18 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			p.cl.Send(payload)
 			continue
 		}
-		c := &Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method}
+		it := &item{c: Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method}}
 		picked := pick(x)
 		if picked {
-			compared = append(compared, c)
-			r.cfg.Live.Expect(conn, c.ID)
+			compared = append(compared, it)
+			r.cfg.Live.Expect(conn, it.c.ID)
 		}
 		wg.Add(1)
 		call := func() {
 			defer wg.Done()
-			p.call(ctx, x, payload, c)
-			if picked {
-				r.cfg.Live.Record(*c)
+			it.ok = p.call(ctx, x, payload, &it.c)
+			if picked && it.ok {
+				r.cfg.Live.Record(it.c)
 			}
 		}
 		if r.cfg.Pace == PaceReply {
@@ -104,8 +120,10 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, c := range compared {
-		r.res.Compared = append(r.res.Compared, *c)
+	for _, it := range compared {
+		if it.ok {
+			r.res.Compared = append(r.res.Compared, it.c)
+		}
 	}
 	r.res.Answered += p.answered
 	r.res.Defaults += p.defaults
@@ -127,23 +145,35 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	}
 }
 
-// dialedKey marks the context of a replayed connection: its value is closed
-// once the relay dialled the server for it (the relay has numbered it).
+// dialedKey marks the context of a replayed connection: its value, a
+// *dialing, is done once the relay dialled the server for it (the relay
+// has numbered it).
 type dialedKey struct{}
 
-// connID returns the number the relay gave connection name, once it dialled.
-func (r *Replay) connID(name pipeAddr, dialed, served <-chan struct{}) uint64 {
+// dialing is how the relay's dial for one replayed connection went: err is
+// set before done is closed.
+type dialing struct {
+	done chan struct{}
+	err  error
+}
+
+// connID returns the number the relay gave connection name, once it
+// dialled (0 when unknown); false when the dial failed or never came.
+func (r *Replay) connID(name pipeAddr, dialed *dialing, served <-chan struct{}) (uint64, bool) {
 	select {
-	case <-dialed:
+	case <-dialed.done:
+		if dialed.err != nil {
+			return 0, false
+		}
 	case <-served:
-		return 0
+		return 0, false
 	}
 	for _, c := range r.relay.Conns() {
 		if p := c.Peer(); p != nil && p.Client == string(name) {
-			return c.ID()
+			return c.ID(), true
 		}
 	}
-	return 0
+	return 0, true
 }
 
 // outgoing is a recorded client message as it is sent again: paths mapped,
@@ -156,22 +186,38 @@ func (r *Replay) outgoing(m *Msg) []byte {
 	return p
 }
 
-// call sends request x again and compares the reply with the recorded one.
-func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compared) {
+// call sends request x again and compares the reply with the recorded
+// one. It returns false when the replay stopped before the request was
+// sent or answered: then there is nothing to compare.
+func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compared) bool {
+	c.Then, c.Now = "no-reply", "no-reply"
+	if x.Resp != nil {
+		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
+	}
+	select {
+	case <-p.cl.Done():
+		c.Verdict, c.Now = Error, "error: not sent, the connection to the server was lost"
+		return true
+	default:
+	}
 	cctx, cancel := context.WithTimeout(ctx, p.r.cfg.Timeout)
 	defer cancel()
 	sent := time.Now()
 	resp, err := p.cl.Call(cctx, payload)
 	lat := time.Since(sent)
-	c.Then, c.Now = "no-reply", "no-reply"
-	if x.Resp != nil {
-		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
-	}
-	if err == nil {
+	switch {
+	case err == nil:
 		resp = mapPaths(resp, p.r.cfg.MapPaths, false)
 		c.Now, c.LatencyNow, c.NowResp = statusOf(protocol.Classify(resp, p.r.rec.IDFields)), lat, resp
-	} else if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, client.ErrClosed) {
-		c.Now = "no-reply: " + err.Error()
+	case ctx.Err() != nil:
+		return false // the replay stopped
+	case errors.Is(err, context.DeadlineExceeded): // no reply within the timeout
+	case errors.Is(err, client.ErrClosed):
+		c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
+		return true
+	default:
+		c.Verdict, c.Now = Error, "error: not sent: "+err.Error()
+		return true
 	}
 	switch {
 	case c.ThenResp == nil && c.NowResp == nil: // no reply then, no reply now
@@ -189,6 +235,7 @@ func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compa
 	if c.ThenResp != nil && c.NowResp != nil {
 		c.Slower = float64(c.LatencyNow) > float64(c.LatencyThen)*p.r.cfg.Slower && c.LatencyNow-c.LatencyThen > p.r.cfg.SlowerBy
 	}
+	return true
 }
 
 func statusOf(info protocol.Info) string {

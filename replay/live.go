@@ -33,6 +33,7 @@ type Live struct {
 	byKey    map[liveKey]*liveEntry
 	order    []liveKey
 	expected int
+	total    int // Plan's
 	compared int
 	differ   int
 	races    int
@@ -64,6 +65,17 @@ func (l *Live) Expect(conn uint64, id string) {
 	l.expected++
 }
 
+// Plan says how many requests the replay is to compare: until they are all
+// expected, Status counts that many.
+func (l *Live) Plan(total int) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.total = total
+	l.mu.Unlock()
+}
+
 // add keeps e under k, dropping the oldest past MaxLive.
 func (l *Live) add(k liveKey, e *liveEntry) {
 	l.byKey[k] = e
@@ -93,20 +105,20 @@ func (l *Live) Record(c Compared) {
 	}
 	e.c, e.done = c, true
 	l.compared++
-	switch c.Verdict {
-	case Differs:
+	switch verdictCompare(c.Verdict) {
+	case query.CompareDiffers:
 		l.differ++
-	case Race:
+	case query.CompareRace:
 		l.races++
 	}
 }
 
 func (l *Live) uncount(c *Compared) {
 	l.compared--
-	switch c.Verdict {
-	case Differs:
+	switch verdictCompare(c.Verdict) {
+	case query.CompareDiffers:
 		l.differ--
-	case Race:
+	case query.CompareRace:
 		l.races--
 	}
 }
@@ -143,9 +155,11 @@ func (l *Live) Lookup(conn uint64, id string) (Compared, query.Compare) {
 	return e.c, verdictCompare(e.c.Verdict)
 }
 
+// verdictCompare is a verdict in the filter language's terms: an error
+// fails as a difference does.
 func verdictCompare(v Verdict) query.Compare {
 	switch v {
-	case Differs:
+	case Differs, Error:
 		return query.CompareDiffers
 	case Race:
 		return query.CompareRace
@@ -155,7 +169,8 @@ func verdictCompare(v Verdict) query.Compare {
 
 // LiveStatus is how far a replay is.
 type LiveStatus struct {
-	// Expected requests will be compared; Compared of them are.
+	// Expected requests will be compared (all the replay is to compare,
+	// once it said: see Plan); Compared of them are.
 	Expected, Compared int
 	Differ, Races      int
 	Done               bool
@@ -168,5 +183,5 @@ func (l *Live) Status() LiveStatus {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return LiveStatus{Expected: l.expected, Compared: l.compared, Differ: l.differ, Races: l.races, Done: l.done}
+	return LiveStatus{Expected: max(l.expected, l.total), Compared: l.compared, Differ: l.differ, Races: l.races, Done: l.done}
 }

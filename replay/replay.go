@@ -99,6 +99,7 @@ type Replay struct {
 	mu      sync.Mutex
 	res     Result
 	dialErr error
+	first   net.Conn // dialled by Connect, for the first connection
 }
 
 // New returns the replay of rec.
@@ -142,9 +143,13 @@ func (r *Replay) Result() *Result {
 var errDial = errors.New("the server is unreachable")
 
 func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
-	c, err := r.cfg.Dial(ctx)
-	if ch, ok := ctx.Value(dialedKey{}).(chan struct{}); ok {
-		close(ch)
+	r.mu.Lock()
+	c := r.first
+	r.first = nil
+	r.mu.Unlock()
+	var err error
+	if c == nil {
+		c, err = r.cfg.Dial(ctx)
 	}
 	if err != nil {
 		r.mu.Lock()
@@ -153,7 +158,32 @@ func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
 		}
 		r.mu.Unlock()
 	}
+	if d, ok := ctx.Value(dialedKey{}).(*dialing); ok {
+		d.err = err
+		close(d.done)
+	}
 	return c, err
+}
+
+// dialFailed reports whether a connection to the server could not be
+// made: the replay stops there.
+func (r *Replay) dialFailed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dialErr != nil
+}
+
+// Connect dials the server for the replay's first connection, so that an
+// unreachable server is said before anything runs (call it before Run).
+func (r *Replay) Connect(ctx context.Context) error {
+	c, err := r.cfg.Dial(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errDial, err)
+	}
+	r.mu.Lock()
+	r.first = c
+	r.mu.Unlock()
+	return nil
 }
 
 // Check says, before anything is sent, what the replay cannot do: a
@@ -184,6 +214,7 @@ func (r *Replay) Check() error {
 		return fmt.Errorf("%s holds no request to compare", r.rec.Path)
 	}
 	r.checked = true
+	r.res.Total = total
 	return nil
 }
 
@@ -222,8 +253,17 @@ func (r *Replay) selected() ([]*Conn, func(*Exchange) bool) {
 
 // Run implements capture.Source: it replays the selected connections (one
 // after the other; at once, each at its recorded start, with
-// PaceRecorded) and returns when all have ended.
+// PaceRecorded) and returns when all have ended. A connection that cannot
+// be made stops the replay.
 func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
+	defer func() {
+		r.mu.Lock()
+		if r.first != nil {
+			r.first.Close()
+			r.first = nil
+		}
+		r.mu.Unlock()
+	}()
 	if !r.checked {
 		if err := r.Check(); err != nil {
 			r.cfg.Live.Finish()
@@ -233,6 +273,7 @@ func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
 	r.relay = &proxy.Relay{Dial: r.dial, Upstream: r.cfg.Upstream, Queue: q}
 	conns, pick := r.selected()
 	r.res.Conns = len(conns)
+	r.cfg.Live.Plan(r.res.Total)
 	if r.cfg.Pace == PaceRecorded {
 		var wg sync.WaitGroup
 		start := time.Now()
@@ -240,7 +281,7 @@ func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if !sleepUntil(ctx, start.Add(r.scaled(c.Opened.Sub(conns[0].Opened)))) {
+				if !sleepUntil(ctx, start.Add(r.scaled(c.Opened.Sub(conns[0].Opened)))) || r.dialFailed() {
 					return
 				}
 				r.replayConn(ctx, c, pick)
@@ -249,7 +290,7 @@ func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
 		wg.Wait()
 	} else {
 		for _, c := range conns {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || r.dialFailed() {
 				break
 			}
 			r.replayConn(ctx, c, pick)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // WriteText writes what differs, one exchange a block, for people.
@@ -21,8 +22,8 @@ func WriteText(w io.Writer, res *Result) error {
 		if c.Verdict == Same {
 			what = "slower"
 		}
-		fmt.Fprintf(w, "conn %d %s id %s: %s (then %s %v, now %s %v)\n", c.RecordedConn, c.Method, c.ID, what,
-			c.Then, c.LatencyThen.Round(10e3), c.Now, c.LatencyNow.Round(10e3))
+		fmt.Fprintf(w, "conn %d %s id %s: %s (then %s, now %s)\n", c.RecordedConn, c.Method, c.ID, what,
+			withLatency(c.Then, c.LatencyThen), withLatency(c.Now, c.LatencyNow))
 		for _, d := range c.Diff {
 			fmt.Fprintf(w, "  %s\n", d)
 		}
@@ -33,6 +34,14 @@ func WriteText(w io.Writer, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// withLatency is a status and, when it was answered, its latency.
+func withLatency(status string, d time.Duration) string {
+	if d <= 0 {
+		return status
+	}
+	return fmt.Sprintf("%s %v", status, d.Round(10e3))
 }
 
 // WriteDump writes one JSON line per compared exchange, then one per kind
@@ -67,6 +76,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -76,6 +86,7 @@ type junitCase struct {
 	Name    string        `xml:"name,attr"`
 	Time    string        `xml:"time,attr"`
 	Failure *junitFailure `xml:"failure,omitempty"`
+	Error   *junitFailure `xml:"error,omitempty"`
 	Skipped *junitFailure `xml:"skipped,omitempty"`
 }
 
@@ -85,7 +96,8 @@ type junitFailure struct {
 }
 
 // WriteJUnit writes the comparison as a JUnit test suite: a test case per
-// compared request, failed when it differs, skipped when it was a race.
+// compared request, failed when it differs, in error when the connection
+// to the server was lost, skipped when it was a race.
 func WriteJUnit(path, name string, res *Result) error {
 	s := junitSuite{Name: name, Tests: len(res.Compared)}
 	for _, c := range res.Compared {
@@ -102,6 +114,9 @@ func WriteJUnit(path, name string, res *Result) error {
 		case Race:
 			s.Skipped++
 			tc.Skipped = &junitFailure{Message: "cancelled in the recording: a race", Text: strings.Join(lines, "\n")}
+		case Error:
+			s.Errors++
+			tc.Error = &junitFailure{Message: c.Now}
 		}
 		s.Cases = append(s.Cases, tc)
 	}

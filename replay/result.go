@@ -21,11 +21,15 @@ const (
 	// Race: the request was cancelled ($/cancelRequest), so what came back
 	// depends on timing; reported, not a difference.
 	Race
+	// Error: the connection to the server ended before the reply (the
+	// server went away), or the request could not be sent: nothing to
+	// compare, and the replay fails (exit status 2).
+	Error
 )
 
-var verdictNames = [...]string{"match", "differs", "race"}
+var verdictNames = [...]string{"match", "differs", "race", "error"}
 
-// String returns "match", "differs" or "race".
+// String returns "match", "differs", "race" or "error".
 func (v Verdict) String() string { return verdictNames[v] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -97,11 +101,16 @@ type Count struct {
 
 // Result is the outcome of a replay.
 type Result struct {
-	Conns     int
+	Conns int
+	// Total is how many requests the replay was to compare; Compared
+	// holds fewer when it stopped early (what was not sent, or not
+	// answered before it stopped, is not compared).
+	Total     int
 	Compared  []Compared
 	Same      int
 	Differ    int
 	Races     int
+	Errors    int
 	Slower    int
 	Answered  int // server requests answered from the recording
 	ByMethod  int // ... of Answered, matched by method alone (their params were new)
@@ -118,6 +127,13 @@ func (r *Result) Failed() bool { return r.Differ > 0 || r.NotesDiff > 0 }
 func (r *Result) Summary() string {
 	s := fmt.Sprintf("sockscope replay: %d connections, %d requests: %d match, %d differ, %d races",
 		r.Conns, len(r.Compared), r.Same, r.Differ, r.Races)
+	if len(r.Compared) < r.Total {
+		s = fmt.Sprintf("sockscope replay: %d connections, %d of %d requests compared (the replay stopped early): %d match, %d differ, %d races",
+			r.Conns, len(r.Compared), r.Total, r.Same, r.Differ, r.Races)
+	}
+	if r.Errors > 0 {
+		s += fmt.Sprintf(", %d errors (the connection to the server was lost)", r.Errors)
+	}
 	if r.Slower > 0 {
 		s += fmt.Sprintf(" (%d slower)", r.Slower)
 	}
@@ -141,7 +157,7 @@ func (r *Result) Summary() string {
 
 // tally counts the verdicts.
 func (r *Result) tally() {
-	r.Same, r.Differ, r.Races, r.Slower = 0, 0, 0, 0
+	r.Same, r.Differ, r.Races, r.Errors, r.Slower = 0, 0, 0, 0, 0
 	for _, c := range r.Compared {
 		switch c.Verdict {
 		case Same:
@@ -150,6 +166,8 @@ func (r *Result) tally() {
 			r.Differ++
 		case Race:
 			r.Races++
+		case Error:
+			r.Errors++
 		}
 		if c.Slower {
 			r.Slower++

@@ -42,6 +42,10 @@ func (c *common) bindReplay(q *query.Query) *query.Query {
 func (c *common) verdictFlag(r *store.Row) (string, lipgloss.Style) {
 	cmp, v := c.verdict(r)
 	s := &c.styles
+	switch {
+	case cmp.Verdict == replay.Error:
+		return "error", s.ErrorText
+	}
 	switch v {
 	case query.CompareDiffers:
 		return "differs " + strings.Join(cmp.Paths(), ","), s.ErrorText
@@ -70,11 +74,13 @@ func (c *common) verdictHeader(r *store.Row) string {
 		return s.Dim.Render(" · replay: comparing…")
 	}
 	text, st := "replay: "+v.String(), s.Dim
-	switch v {
-	case query.CompareDiffers:
+	switch {
+	case cmp.Verdict == replay.Error:
+		st, text = s.ErrorText, "replay: "+cmp.Now
+	case v == query.CompareDiffers:
 		st = s.ErrorText
 		text += " at " + strings.Join(cmp.Paths(), ", ")
-	case query.CompareRace:
+	case v == query.CompareRace:
 		st = s.Warn
 		text += " (cancelled in the recording)"
 	}
@@ -107,7 +113,10 @@ func (m detailModel) comparisonBody(r *store.Row) []string {
 	s := &m.c.styles
 	live := m.c.opts.Replay
 	title := "replay: " + v.String()
-	if v == query.CompareDiffers {
+	switch {
+	case cmp.Verdict == replay.Error:
+		title = "replay: " + cmp.Now
+	case v == query.CompareDiffers:
 		title += " at " + strings.Join(cmp.Paths(), ", ")
 	}
 	lines := []string{m.sectionTitle(sanitize(title), sideResponse, sideResponse, m.width)}
