@@ -246,6 +246,8 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 		return fail(err)
 	case res.Errors > 0:
 		return fail(fmt.Errorf("%d requests got no answer: the connection to the server was lost", res.Errors))
+	case o.update && len(res.TimedOut()) > 0:
+		return fail(notUpdated(file, o.timeout, res.TimedOut()))
 	case o.update:
 		if err := copyFile(recordPath, file); err != nil {
 			return fail(err)
@@ -302,6 +304,21 @@ func checkWritable(path string) error {
 	}
 	f.Close()
 	return os.Remove(path)
+}
+
+// notUpdated is why --update left file as it was: requests answered in
+// the recording got no reply within the timeout.
+func notUpdated(file string, timeout time.Duration, lost []replay.Compared) error {
+	var names []string
+	for i, c := range lost {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("%d more", len(lost)-i))
+			break
+		}
+		names = append(names, fmt.Sprintf("conn %d %s id %s", c.RecordedConn, c.Method, c.ID))
+	}
+	return fmt.Errorf("%s not updated: %s got no reply within --timeout %v, though the recording has one (try a longer --timeout)",
+		file, strings.Join(names, ", "), timeout)
 }
 
 // copyFile replaces dst with a copy of src, through a file beside dst.

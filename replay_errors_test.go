@@ -141,6 +141,29 @@ func TestReplayRefusesWhatItCannotCompare(t *testing.T) {
 	}
 }
 
+// --update does not take a reply lost to the replay's own --timeout for
+// the new golden one: the seed's time answers after 1 s, so with
+// --timeout 200ms it is refused, naming the request and suggesting a
+// longer --timeout, and the file stays as it was.
+func TestReplayUpdateRefusesTimeouts(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeedClient(t, dir, svc)
+	before, _ := os.ReadFile(file)
+	_, errOut, status := runStatus(t, "replay", "--update", "--pace", "none", "--timeout", "200ms", file, svc)
+	if status != 2 || !strings.Contains(errOut, "conn 1 time id 2 got no reply within --timeout 200ms") ||
+		!strings.Contains(errOut, "longer --timeout") || strings.Contains(errOut, "now holds") {
+		t.Errorf("--update with a timeout too short: status %d: %s", status, errOut)
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
+		t.Errorf("--update changed the recording")
+	}
+}
+
 // A server that cannot be reached is said before anything runs: no
 // verdicts, no recording written, exit 2. One that goes away mid-replay
 // (here: it closes the connection after the first request) gives that

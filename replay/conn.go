@@ -211,7 +211,8 @@ func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compa
 		c.Now, c.LatencyNow, c.NowResp = statusOf(protocol.Classify(resp, p.r.rec.IDFields)), lat, resp
 	case ctx.Err() != nil:
 		return false // the replay stopped
-	case errors.Is(err, context.DeadlineExceeded): // no reply within the timeout
+	case errors.Is(err, context.DeadlineExceeded):
+		c.TimedOut = true
 	case errors.Is(err, client.ErrClosed):
 		c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
 		return true

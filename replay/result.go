@@ -57,6 +57,8 @@ type Compared struct {
 	LatNowUS    int64         `json:"latency_now_us"`
 	// Slower is set past both of Config.Slower and Config.SlowerBy.
 	Slower bool `json:"slower,omitempty"`
+	// TimedOut is set when no reply came within Config.Timeout.
+	TimedOut bool `json:"-"`
 	// ThenResp and NowResp are the responses (not written to --dump).
 	ThenResp, NowResp []byte `json:"-"`
 }
@@ -153,6 +155,18 @@ func (r *Result) Summary() string {
 		s += fmt.Sprintf("; %d notifications differ", r.NotesDiff)
 	}
 	return s
+}
+
+// TimedOut returns the requests answered in the recording that got no
+// reply within the timeout now.
+func (r *Result) TimedOut() []Compared {
+	var out []Compared
+	for _, c := range r.Compared {
+		if c.TimedOut && c.ThenResp != nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // tally counts the verdicts.
