@@ -241,6 +241,42 @@ func TestReplayInterrupted(t *testing.T) {
 	}
 }
 
+// A request still waiting for its reply when the recording stopped (its
+// connection open at exit) has no recorded reply to compare with: it is
+// "unanswered" (reported, not failed), not a difference when the server
+// answers now.
+func TestReplayUnansweredWhenRecorded(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc, silent, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "silent.sock"), filepath.Join(dir, "front.sock")
+	seedServerAt(t, svc)
+	got := fakeServer(t, silent, func(c net.Conn, lines <-chan string) {
+		for range lines {
+		}
+	})
+	file := filepath.Join(dir, "open.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, silent)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(`{"rid":1,"method":"add","args":[1,2]}` + "\n"))
+	eventually(t, "the request to reach the server", func() bool { return got.Load() > 0 })
+	stop()
+	if raw, _ := os.ReadFile(file); !bytes.Contains(raw, []byte(`"err":"open at exit"`)) || !bytes.Contains(raw, []byte(`"method\":\"add`)) {
+		t.Fatalf("no request on a connection open at exit:\n%s", raw)
+	}
+
+	out, errOut, status := runStatus(t, "replay", "--dump", "--timeout", "1500ms", file, svc)
+	ex := ofType(dumpLines(t, []byte(out)), "exchange")
+	if status != 0 || len(ex) != 1 || ex[0]["status"] != "unanswered" || ex[0]["now"] != "ok" || !strings.Contains(errOut, "1 unanswered when recorded") {
+		t.Errorf("a request unanswered when recorded: status %d, %v; stderr %s", status, ex, errOut)
+	}
+}
+
 // A wrap recording holds the child's stderr as a stream of its own: it is
 // no connection to replay.
 func TestReplayWrapSkipsStderr(t *testing.T) {

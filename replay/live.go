@@ -156,12 +156,13 @@ func (l *Live) Lookup(conn uint64, id string) (Compared, query.Compare) {
 }
 
 // verdictCompare is a verdict in the filter language's terms: an error
-// fails as a difference does.
+// fails as a difference does; a request unanswered when recorded is
+// reported, not failed, as a race is.
 func verdictCompare(v Verdict) query.Compare {
 	switch v {
 	case Differs, Error:
 		return query.CompareDiffers
-	case Race:
+	case Race, Unanswered:
 		return query.CompareRace
 	}
 	return query.CompareMatch

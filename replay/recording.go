@@ -61,6 +61,9 @@ type Conn struct {
 	Client  string
 	Opened  time.Time
 	Framing [2]protocol.Framing // by protocol.Dir, as detected
+	// OpenAtExit is set when the connection was still open when the
+	// recording stopped: its requests without a reply were still waiting.
+	OpenAtExit bool
 	// Stderr marks the stream of a wrapped child's stderr (sockscope
 	// wrap): recorded as a connection, but none to replay.
 	Stderr bool
@@ -148,6 +151,7 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 			rc = &Conn{ID: c.ID}
 		}
 		rc.Client, rc.Opened = c.Client, c.Opened
+		rc.OpenAtExit = c.State == store.ConnOpenAtExit
 		rc.Stderr = h.Listen == wrapListen && c.Client == wrapStderr
 		rec.Conns = append(rec.Conns, rc)
 	}

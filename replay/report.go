@@ -97,7 +97,8 @@ type junitFailure struct {
 
 // WriteJUnit writes the comparison as a JUnit test suite: a test case per
 // compared request, failed when it differs, in error when the connection
-// to the server was lost, skipped when it was a race.
+// to the server was lost, skipped when it was a race or unanswered when
+// recorded.
 func WriteJUnit(path, name string, res *Result) error {
 	s := junitSuite{Name: name, Tests: len(res.Compared)}
 	for _, c := range res.Compared {
@@ -114,6 +115,9 @@ func WriteJUnit(path, name string, res *Result) error {
 		case Race:
 			s.Skipped++
 			tc.Skipped = &junitFailure{Message: "cancelled in the recording: a race", Text: strings.Join(lines, "\n")}
+		case Unanswered:
+			s.Skipped++
+			tc.Skipped = &junitFailure{Message: "unanswered when recorded: the recording stopped before its reply"}
 		case Error:
 			s.Errors++
 			tc.Error = &junitFailure{Message: c.Now}

@@ -21,15 +21,19 @@ const (
 	// Race: the request was cancelled ($/cancelRequest), so what came back
 	// depends on timing; reported, not a difference.
 	Race
+	// Unanswered: the request was still waiting for its reply when the
+	// recording stopped (its connection was open at exit), so there is no
+	// recorded reply to compare with; reported, not a difference.
+	Unanswered
 	// Error: the connection to the server ended before the reply (the
 	// server went away), or the request could not be sent: nothing to
 	// compare, and the replay fails (exit status 2).
 	Error
 )
 
-var verdictNames = [...]string{"match", "differs", "race", "error"}
+var verdictNames = [...]string{"match", "differs", "race", "unanswered", "error"}
 
-// String returns "match", "differs", "race" or "error".
+// String returns "match", "differs", "race", "unanswered" or "error".
 func (v Verdict) String() string { return verdictNames[v] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -107,19 +111,20 @@ type Result struct {
 	// Total is how many requests the replay was to compare; Compared
 	// holds fewer when it stopped early (what was not sent, or not
 	// answered before it stopped, is not compared).
-	Total     int
-	Compared  []Compared
-	Same      int
-	Differ    int
-	Races     int
-	Errors    int
-	Slower    int
-	Answered  int // server requests answered from the recording
-	ByMethod  int // ... of Answered, matched by method alone (their params were new)
-	Defaults  int // ... answered with a typed default (a miss)
-	Late      int // replies that came after their request timed out
-	Notes     map[string]*Count
-	NotesDiff int // notification keys whose last message differs (--notifications)
+	Total      int
+	Compared   []Compared
+	Same       int
+	Differ     int
+	Races      int
+	Unanswered int
+	Errors     int
+	Slower     int
+	Answered   int // server requests answered from the recording
+	ByMethod   int // ... of Answered, matched by method alone (their params were new)
+	Defaults   int // ... answered with a typed default (a miss)
+	Late       int // replies that came after their request timed out
+	Notes      map[string]*Count
+	NotesDiff  int // notification keys whose last message differs (--notifications)
 }
 
 // Failed reports whether a response differs (exit status 1).
@@ -132,6 +137,9 @@ func (r *Result) Summary() string {
 	if len(r.Compared) < r.Total {
 		s = fmt.Sprintf("sockscope replay: %d connections, %d of %d requests compared (the replay stopped early): %d match, %d differ, %d races",
 			r.Conns, len(r.Compared), r.Total, r.Same, r.Differ, r.Races)
+	}
+	if r.Unanswered > 0 {
+		s += fmt.Sprintf(", %d unanswered when recorded", r.Unanswered)
 	}
 	if r.Errors > 0 {
 		s += fmt.Sprintf(", %d errors (the connection to the server was lost)", r.Errors)
@@ -171,7 +179,7 @@ func (r *Result) TimedOut() []Compared {
 
 // tally counts the verdicts.
 func (r *Result) tally() {
-	r.Same, r.Differ, r.Races, r.Errors, r.Slower = 0, 0, 0, 0, 0
+	r.Same, r.Differ, r.Races, r.Unanswered, r.Errors, r.Slower = 0, 0, 0, 0, 0, 0
 	for _, c := range r.Compared {
 		switch c.Verdict {
 		case Same:
@@ -180,6 +188,8 @@ func (r *Result) tally() {
 			r.Differ++
 		case Race:
 			r.Races++
+		case Unanswered:
+			r.Unanswered++
 		case Error:
 			r.Errors++
 		}

@@ -45,6 +45,8 @@ func (c *common) verdictFlag(r *store.Row) (string, lipgloss.Style) {
 	switch {
 	case cmp.Verdict == replay.Error:
 		return "error", s.ErrorText
+	case cmp.Verdict == replay.Unanswered:
+		return "unanswered then", s.Warn
 	}
 	switch v {
 	case query.CompareDiffers:
@@ -77,6 +79,8 @@ func (c *common) verdictHeader(r *store.Row) string {
 	switch {
 	case cmp.Verdict == replay.Error:
 		st, text = s.ErrorText, "replay: "+cmp.Now
+	case cmp.Verdict == replay.Unanswered:
+		st, text = s.Warn, "replay: unanswered when recorded"
 	case v == query.CompareDiffers:
 		st = s.ErrorText
 		text += " at " + strings.Join(cmp.Paths(), ", ")
@@ -116,6 +120,8 @@ func (m detailModel) comparisonBody(r *store.Row) []string {
 	switch {
 	case cmp.Verdict == replay.Error:
 		title = "replay: " + cmp.Now
+	case cmp.Verdict == replay.Unanswered:
+		title = "replay: unanswered when recorded"
 	case v == query.CompareDiffers:
 		title += " at " + strings.Join(cmp.Paths(), ", ")
 	}
