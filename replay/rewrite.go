@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -24,21 +25,71 @@ func ParsePathMap(s string) (PathMap, error) {
 
 // jsonText is s as it appears inside a JSON string.
 func jsonText(s string) []byte {
-	b, _ := json.Marshal(s)
-	return b[1 : len(b)-1]
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // & as it is, as most peers write it
+	enc.Encode(s)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))[1 : b.Len()-2]
 }
 
-// mapPaths rewrites every occurrence of each map's from side to its to side
-// (forward: Old to New).
+// mapPaths rewrites each map's from side to its to side (forward: Old to
+// New), spelt as a path and as in a file URI (percent-encoded: "my ws" as
+// "my%20ws"), where it is a whole path or its start: not inside a longer
+// name (/home/a/src is not rewritten in /home/a/src2 or /x/home/a/src).
 func mapPaths(p []byte, maps []PathMap, forward bool) []byte {
 	for _, m := range maps {
 		from, to := m.Old, m.New
 		if !forward {
 			from, to = to, from
 		}
-		p = bytes.ReplaceAll(p, jsonText(from), jsonText(to))
+		p = replacePath(p, jsonText(from), jsonText(to))
+		if uf, ut := uriPath(from), uriPath(to); uf != from || ut != to {
+			p = replacePath(p, jsonText(uf), jsonText(ut))
+		}
 	}
 	return p
+}
+
+// uriPath is path as a file URI spells it (as Go and gopls do).
+func uriPath(path string) string {
+	return (&url.URL{Path: path}).EscapedPath()
+}
+
+// replacePath replaces from with to in p where from is not part of a
+// longer name: the byte before it and the one after it (unless from ends
+// with a '/') are not path bytes.
+func replacePath(p, from, to []byte) []byte {
+	if len(from) == 0 || !bytes.Contains(p, from) {
+		return p
+	}
+	var out []byte
+	last := 0
+	for i := 0; i < len(p); {
+		j := bytes.Index(p[i:], from)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(from)
+		if (j == 0 || !pathByte(p[j-1])) && (end == len(p) || from[len(from)-1] == '/' || !pathByte(p[end])) {
+			out = append(append(out, p[last:j]...), to...)
+			last, i = end, end
+			continue
+		}
+		i = j + 1
+	}
+	if out == nil {
+		return p
+	}
+	return append(out, p[last:]...)
+}
+
+// pathByte reports whether c may be part of a file or directory name (so
+// that a path followed by it names another file): not '/', a quote, a
+// space or other punctuation that ends a path in a message.
+func pathByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= 0x80 ||
+		strings.IndexByte("-_.~%+@", c) >= 0
 }
 
 // withProcessID returns an LSP initialize request with params.processId
