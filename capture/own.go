@@ -109,15 +109,5 @@ func (e *Engine) handshake(ctx context.Context, cl *client.Conn, like uint64) er
 	}
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	switch method {
-	case "initialize":
-		if _, err := cl.Call(ctx, first); err != nil {
-			return err
-		}
-		return cl.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
-	case "qmp_capabilities":
-		_, err := cl.Call(ctx, first)
-		return err
-	}
-	return nil
+	return cl.Handshake(ctx, method, first)
 }

@@ -161,3 +161,22 @@ func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, ErrClosed
 	}
 }
+
+// Handshake sends what a protocol needs before a request, given the first
+// request (of method method) of the connection this one stands beside:
+// LSP's initialize (answered) and then initialized, QMP's qmp_capabilities
+// (answered, after the greeting). For another method it sends nothing: the
+// protocol has no handshake, or the server speaks first.
+func (c *Conn) Handshake(ctx context.Context, method string, first []byte) error {
+	switch method {
+	case "initialize":
+		if _, err := c.Call(ctx, first); err != nil {
+			return err
+		}
+		return c.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
+	case "qmp_capabilities":
+		_, err := c.Call(ctx, first)
+		return err
+	}
+	return nil
+}
