@@ -38,12 +38,16 @@ notifications, its own requests) after it.
 out --ignore's paths and keys and LSP's processId; identical requests get
 the recorded replies in order. sequential takes the recorded requests of
 the connection in order, checking only the method; strict as sequential,
-each request equal to the recorded one but for its id.
+each request equal to the recorded one but for its id and what
+method-params leaves out. There a request that misses takes its place:
+the next one is compared with the next recorded request. HTTP requests
+match by method, target and body, RESP commands by name and arguments.
 
 A request with no match gets, per --miss: an error reply in the
-protocol's shape naming the method and the closest recorded request
-(error), a closed connection (close), or the real server's reply
-(forward:ADDR).`,
+protocol's shape naming the method and the closest recorded request (in
+order: the recorded one at its place, and how they differ) (error), a
+closed connection (close), or the real server's reply (forward:ADDR; JSON
+protocols only), after the client's own handshake on that connection.`,
 		Example: `  sockscope serve session.jsonl --listen /tmp/app.sock
   sockscope serve lsp.jsonl --listen /tmp/gopls.sock --miss forward:/tmp/real-gopls.sock
   sockscope serve session.jsonl -l :9000 --match sequential --ignore timestamp`,
@@ -97,11 +101,14 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	s, err := replay.NewServer(rec, cfg)
+	if err != nil {
+		return err
+	}
 	ln, err := lc.Listen(la)
 	if err != nil {
 		return err
 	}
-	s := replay.NewServer(rec, cfg)
 	fmt.Fprintf(os.Stderr, "sockscope serve: listening on %s, answering from %s (%d recorded requests)\n", ln.Addr(), file, s.Requests())
 	err = s.Serve(ctx, ln)
 	fmt.Fprintln(os.Stderr, s.Summary())

@@ -93,14 +93,14 @@ func TestMatcher(t *testing.T) {
 	}
 	seq := NewMatcher(exs[1:], MatchSequential, Ignore{}, protocol.DefaultIDFields)
 	strict := NewMatcher(exs[1:], MatchStrict, Ignore{}, protocol.DefaultIDFields)
-	var c1, c2 Cursor
+	var c1, c2, c3 Cursor
 	if _, ok := seq.Find([]byte(`{"rid":5,"method":"add","args":[7]}`), "add", &c1); !ok {
 		t.Error("sequential: the method alone should match")
 	}
 	if _, ok := strict.Find([]byte(`{"rid":5,"method":"add","args":[7],"at":5}`), "add", &c2); ok {
 		t.Error("strict: other args matched")
 	}
-	if _, ok := strict.Find([]byte(`{"rid":5,"method":"add","args":[1,2],"at":5}`), "add", &c2); !ok {
+	if _, ok := strict.Find([]byte(`{"rid":5,"method":"add","args":[1,2],"at":5}`), "add", &c3); !ok {
 		t.Error("strict: the same request but for its id did not match")
 	}
 }

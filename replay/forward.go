@@ -3,53 +3,136 @@ package replay
 import (
 	"context"
 	"encoding/json"
-	"sync/atomic"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
 
 	"sockscope/client"
 	"sockscope/protocol"
 )
 
+// forwardHandshake bounds the handshake on a forward connection.
+const forwardHandshake = 10 * time.Second
+
 // forwarder passes the requests `serve` cannot answer to a real server
-// (--miss forward:ADDR), on one connection per client connection.
+// (--miss forward:ADDR), on one connection per client connection, framed
+// as the client frames.
 type forwarder struct {
-	cl      *client.Conn
-	to      *mockConn
-	err     error
-	started atomic.Bool // a request went: what the server sends now is the client's
+	cl  *client.Conn
+	to  *mockConn
+	ids []string
+
+	mu      sync.Mutex
+	asked   map[string][]byte // the forwarded requests not answered yet, by id
+	started bool              // one was answered: what the server sends now is the client's
+	closing bool              // the client's connection ended
 }
 
-func newForwarder(ctx context.Context, s *Server, c *mockConn) *forwarder {
-	f := &forwarder{to: c}
-	nc, err := s.cfg.Forward(ctx)
+// dialForward opens c's connection to the real server, and runs on it the
+// handshake hello (the client's first request) says the protocol needs:
+// LSP's initialize and initialized, QMP's qmp_capabilities (see
+// client.Conn.Handshake). What the server sends before it answers the
+// first forwarded request (its greeting, what followed the handshake) is
+// not the client's, which had the recorded one: it is dropped, and a
+// request of the server's among it gets the protocol's typed default.
+func dialForward(ctx context.Context, c *mockConn, hello []byte) (*forwarder, error) {
+	nc, err := c.s.cfg.Forward(ctx)
 	if err != nil {
-		f.err = err
-		return f
+		return nil, err
 	}
-	f.cl = client.New(nc, client.Options{IDFields: s.rec.IDFields, Other: func(p []byte) {
-		if f.started.Load() { // not the real server's greeting: the client had the recorded one
-			c.send(p)
+	framing := c.in.Framing()
+	if framing == protocol.FramingAuto {
+		framing = protocol.FramingLines
+	}
+	f := &forwarder{to: c, ids: c.s.rec.IDFields, asked: map[string][]byte{}}
+	f.cl = client.New(nc, client.Options{Framing: framing, IDFields: f.ids, Other: f.fromServer})
+	if hello != nil {
+		hctx, cancel := context.WithTimeout(ctx, forwardHandshake)
+		defer cancel()
+		info := protocol.Classify(hello, f.ids)
+		if err := f.cl.Handshake(hctx, string(info.Method), hello); err != nil {
+			f.cl.Close()
+			return nil, fmt.Errorf("the handshake (%s) with the real server: %w", info.Method, err)
 		}
-	}})
-	return f
+	}
+	go f.watch()
+	return f, nil
 }
 
-// forward sends request p to the real server and its reply to the client.
-func (f *forwarder) forward(ctx context.Context, p []byte) {
-	if f.cl == nil {
+// forward sends request p (info is its Info) to the real server; its
+// reply goes to the client as it comes.
+func (f *forwarder) forward(p []byte, info protocol.Info) error {
+	key := string(protocol.IDKey(nil, info.ID))
+	f.mu.Lock()
+	f.asked[key] = p
+	f.mu.Unlock()
+	if err := f.cl.Send(p); err != nil {
+		f.mu.Lock()
+		delete(f.asked, key)
+		f.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// fromServer takes what the real server sent that answers no call of the
+// forwarder's own (the handshake's): the replies to the forwarded requests
+// and, from the first of them on, everything else, go to the client.
+func (f *forwarder) fromServer(p []byte) {
+	info := protocol.Classify(p, f.ids)
+	f.mu.Lock()
+	if info.Kind == protocol.KindResponse && info.ID != nil {
+		key := string(protocol.IDKey(nil, info.ID))
+		if _, ok := f.asked[key]; ok {
+			delete(f.asked, key)
+			f.started = true
+		}
+	}
+	started := f.started
+	f.mu.Unlock()
+	switch {
+	case started:
+		f.to.send(p)
+	case info.Kind == protocol.KindRequest && info.ID != nil: // the server waits for an answer
+		f.cl.Send(typedDefault(p, info.ID, string(info.Method)))
+	}
+}
+
+// watch answers the forwarded requests still waiting when the real server
+// ends the connection, with an error saying so.
+func (f *forwarder) watch() {
+	<-f.cl.Done()
+	f.mu.Lock()
+	pending, closing := f.asked, f.closing
+	f.asked = map[string][]byte{}
+	f.mu.Unlock()
+	if closing || len(pending) == 0 {
 		return
 	}
-	f.started.Store(true)
-	go func() {
-		if reply, err := f.cl.Call(ctx, p); err == nil {
-			f.to.send(reply)
-		}
-	}()
+	s := f.to.s
+	why := fmt.Sprintf("sockscope serve: --miss forward: the real server closed the connection before it answered %d forwarded requests", len(pending))
+	s.log(why)
+	for _, p := range pending {
+		f.to.send(missReply(p, protocol.Classify(p, f.ids), f.ids, why))
+	}
+}
+
+// ended reports whether the real server's connection ended.
+func (f *forwarder) ended() bool {
+	select {
+	case <-f.cl.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 func (f *forwarder) close() {
-	if f.cl != nil {
-		f.cl.Close()
-	}
+	f.mu.Lock()
+	f.closing = true
+	f.mu.Unlock()
+	f.cl.Close()
 }
 
 // missReply is the error reply to a request the recording cannot answer,
@@ -79,4 +162,20 @@ func missReply(p []byte, info protocol.Info, ids []string, why string) []byte {
 	}
 	b, _ := json.Marshal(out)
 	return b
+}
+
+// missReplyAs is missReply for a request framed with f: an HTTP request
+// gets a 502 whose body says why, a RESP command an error reply.
+func missReplyAs(f protocol.Framing, p []byte, info protocol.Info, ids []string, why string) []byte {
+	switch f {
+	case protocol.FramingHTTP:
+		body := why + "\n"
+		if strings.HasPrefix(string(info.Method), "HEAD ") {
+			body = ""
+		}
+		return fmt.Appendf(nil, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(why)+1, body)
+	case protocol.FramingRESP:
+		return fmt.Appendf(nil, "-ERR %s\r\n", strings.NewReplacer("\r", " ", "\n", " ").Replace(why))
+	}
+	return missReply(p, info, ids, why)
 }

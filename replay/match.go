@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"sockscope/protocol"
 )
@@ -20,7 +21,8 @@ const (
 	// the method.
 	MatchSequential
 	// MatchStrict takes the recorded requests in order, each equal to the
-	// recorded one but for its id.
+	// recorded one but for its id and what the matching leaves out
+	// (--ignore, the Volatile fields), as MatchMethodParams.
 	MatchStrict
 )
 
@@ -95,12 +97,43 @@ func strip(v any, path []string, ig *Ignore) any {
 	return v
 }
 
+// requestForm returns what of a request frame (framed with f) is matched,
+// as JSON: a JSON message itself; an HTTP request's body, as {"body":…}
+// (its method and target are its method, its headers are left out); a
+// RESP command's arguments, as {"args":[…]} (its name is its method).
+func requestForm(f protocol.Framing, p []byte) []byte {
+	var form any
+	switch f {
+	case protocol.FramingHTTP:
+		var m struct {
+			Body json.RawMessage `json:"body,omitempty"`
+		}
+		v, err := protocol.ProfileOf(f).View(nil, p)
+		if err != nil || json.Unmarshal(v, &m) != nil {
+			return p
+		}
+		form = m
+	case protocol.FramingRESP:
+		var args []json.RawMessage
+		v, err := protocol.ProfileOf(f).View(nil, p)
+		if err != nil || json.Unmarshal(v, &args) != nil || len(args) == 0 {
+			return p
+		}
+		form = map[string]any{"args": args[1:]}
+	default:
+		return p
+	}
+	b, _ := json.Marshal(form)
+	return b
+}
+
 // entry is a recorded request as a Matcher knows it.
 type entry struct {
 	x      *Exchange
+	n      int // its place in the Matcher, from 1
 	method string
-	key    string // method-params: with what --ignore leaves out
-	exact  string // strict: everything but the id
+	form   []byte // requestForm of its payload
+	key    string // its method and form, without what the matching leaves out
 }
 
 // Matcher finds the recorded request a live one stands for.
@@ -117,11 +150,22 @@ type Matcher struct {
 // they were sent) for matching by mode, leaving out what ig says and the
 // Volatile fields.
 func NewMatcher(exs []*Exchange, mode Match, ig Ignore, ids []string) *Matcher {
+	return newMatcher(exs, nil, mode, ig, ids)
+}
+
+// newMatcher is NewMatcher for exchanges whose requests are matched by
+// forms[i] (see requestForm; nil: the payload, JSON).
+func newMatcher(exs []*Exchange, forms [][]byte, mode Match, ig Ignore, ids []string) *Matcher {
 	m := &Matcher{mode: mode, ig: ig.With(Volatile...), ids: ids, byKey: map[string][]*entry{}, byMethod: map[string][]*entry{}}
-	for _, x := range exs {
-		e := &entry{x: x, method: string(x.Req.Info.Method)}
-		e.key = e.method + "\x00" + requestKey(x.Req.Payload, ids, &m.ig)
-		e.exact = e.method + "\x00" + requestKey(x.Req.Payload, ids, nil)
+	for i, x := range exs {
+		e := &entry{x: x, n: i + 1, method: string(x.Req.Info.Method), form: x.Req.Payload}
+		if e.method == "" { // not JSON: the method the recording's protocol gave it
+			e.method = x.Row.Method
+		}
+		if i < len(forms) && forms[i] != nil {
+			e.form = forms[i]
+		}
+		e.key = m.keyOf(e.form, e.method)
 		m.all = append(m.all, e)
 		m.byKey[e.key] = append(m.byKey[e.key], e)
 		m.byMethod[e.method] = append(m.byMethod[e.method], e)
@@ -132,34 +176,46 @@ func NewMatcher(exs []*Exchange, mode Match, ig Ignore, ids []string) *Matcher {
 // Len returns how many recorded requests the Matcher holds.
 func (m *Matcher) Len() int { return len(m.all) }
 
+// keyOf is what a request (its form and method) is matched by.
+func (m *Matcher) keyOf(form []byte, method string) string {
+	return method + "\x00" + requestKey(form, m.ids, &m.ig)
+}
+
 // Cursor is one live connection's place in the recording: which recorded
 // requests it has used.
 type Cursor struct {
 	used     map[string]int
 	byMethod map[string]int
 	next     int
+	// missed is the recorded request (sequential, strict) the latest miss
+	// was compared with; nil when it came past the last one.
+	missed *entry
 }
 
 // Find returns the recorded exchange that answers request payload (method
-// is its method) and moves cur past it.
+// is its method; payload is its requestForm) and moves cur past it.
+//
+// In the recorded order (sequential, strict), the k-th request is compared
+// with the k-th recorded one, and a miss takes its place too: the next
+// request is compared with the next recorded one, so that one request
+// unlike the recording makes one miss, not a miss of every later one.
 func (m *Matcher) Find(payload []byte, method string, cur *Cursor) (*Exchange, bool) {
 	switch m.mode {
 	case MatchSequential, MatchStrict:
+		cur.missed = nil
 		if cur.next >= len(m.all) {
+			cur.next++
 			return nil, false
 		}
 		e := m.all[cur.next]
-		ok := e.method == method
-		if m.mode == MatchStrict {
-			ok = e.exact == method+"\x00"+requestKey(payload, m.ids, nil)
-		}
-		if !ok {
+		cur.next++
+		if e.method != method || m.mode == MatchStrict && e.key != m.keyOf(payload, method) {
+			cur.missed = e
 			return nil, false
 		}
-		cur.next++
 		return e.x, true
 	}
-	key := method + "\x00" + requestKey(payload, m.ids, &m.ig)
+	key := m.keyOf(payload, method)
 	list := m.byKey[key]
 	if len(list) == 0 {
 		return nil, false
@@ -188,14 +244,59 @@ func (m *Matcher) FindMethod(method string, cur *Cursor) (*Exchange, bool) {
 	return list[i].x, true
 }
 
+// Why says, for a request Find found no match for just now, what the
+// recording has instead: in the recorded order (sequential, strict), the
+// recorded request at its place and how this one differs from it (the
+// method, or the paths where the params differ); else the closest recorded
+// request.
+func (m *Matcher) Why(payload []byte, method string, cur *Cursor) string {
+	switch m.mode {
+	case MatchSequential, MatchStrict:
+		e := cur.missed
+		if e == nil {
+			return fmt.Sprintf("the recorded connection has %d requests, and this is request %d", len(m.all), cur.next)
+		}
+		why := fmt.Sprintf("request %d of the recorded connection is %s", e.n, m.describe(e))
+		if e.method != method {
+			return why + ": the method differs"
+		}
+		diff := Diff(e.form, payload, m.ig, append(slices.Clip(m.ids), methodMembers...))
+		var at []string
+		for i, d := range diff {
+			if i == 3 {
+				at = append(at, fmt.Sprintf("and %d more", len(diff)-i))
+				break
+			}
+			at = append(at, d.String())
+		}
+		return why + ": the params differ at " + strings.Join(at, ", ")
+	}
+	if e := m.closest(payload, method); e != nil {
+		return "the closest recorded request is " + m.describe(e)
+	}
+	return "the recording has no request"
+}
+
+// describe says a recorded request in a line: its method and what it asks.
+func (m *Matcher) describe(e *entry) string {
+	return e.method + " " + short([]byte(requestKey(e.form, m.ids, nil)))
+}
+
 // closestScan bounds the recorded requests Closest compares with.
 const closestScan = 10_000
 
 // Closest returns the recorded request most like payload: the same method
 // first, then the fewest differing members.
 func (m *Matcher) Closest(payload []byte, method string) *Exchange {
+	if e := m.closest(payload, method); e != nil {
+		return e.x
+	}
+	return nil
+}
+
+func (m *Matcher) closest(payload []byte, method string) *entry {
 	v, _ := decode([]byte(requestKey(payload, m.ids, &m.ig)))
-	var best *Exchange
+	var best *entry
 	bestScore := -1
 	for i, e := range m.all {
 		if i >= closestScan {
@@ -211,7 +312,7 @@ func (m *Matcher) Closest(payload []byte, method string) *Exchange {
 			score += len(d.out)
 		}
 		if bestScore < 0 || score < bestScore {
-			best, bestScore = e.x, score
+			best, bestScore = e, score
 		}
 	}
 	return best

@@ -64,27 +64,50 @@ type Server struct {
 	logMu                   sync.Mutex
 }
 
-// NewServer returns the Server of rec.
-func NewServer(rec *Recording, cfg ServeConfig) *Server {
+// NewServer returns the Server of rec. It fails on a recording of a
+// protocol it cannot answer (msgpack-RPC, varlink), and on --miss forward
+// with one that is not JSON (HTTP, RESP).
+func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 	s := &Server{rec: rec, cfg: cfg}
 	var reqs, notes []*Exchange
+	var reqForms, noteForms [][]byte
 	for _, c := range rec.Conns {
+		if err := s.canServe(c); err != nil {
+			return nil, err
+		}
 		var mine []*Exchange
+		var forms [][]byte
 		for _, x := range c.Exchanges {
+			form := requestForm(c.Framing[protocol.C2S], x.Req.Payload)
 			switch {
 			case x.Row.Dir != protocol.C2S:
 			case x.Row.Kind == protocol.KindRequest:
-				mine = append(mine, x)
+				mine, forms = append(mine, x), append(forms, form)
 			default:
-				notes = append(notes, x)
+				notes, noteForms = append(notes, x), append(noteForms, form)
 			}
 		}
-		reqs = append(reqs, mine...)
-		s.inOrder = append(s.inOrder, NewMatcher(mine, cfg.Match, cfg.Ignore, rec.IDFields))
+		reqs, reqForms = append(reqs, mine...), append(reqForms, forms...)
+		s.inOrder = append(s.inOrder, newMatcher(mine, forms, cfg.Match, cfg.Ignore, rec.IDFields))
 	}
-	s.requests = NewMatcher(reqs, MatchMethodParams, cfg.Ignore, rec.IDFields)
-	s.notes = NewMatcher(notes, MatchMethodParams, cfg.Ignore, rec.IDFields)
-	return s
+	s.requests = newMatcher(reqs, reqForms, MatchMethodParams, cfg.Ignore, rec.IDFields)
+	s.notes = newMatcher(notes, noteForms, MatchMethodParams, cfg.Ignore, rec.IDFields)
+	return s, nil
+}
+
+// canServe says why recorded connection c cannot be stood in for, if so.
+func (s *Server) canServe(c *Conn) error {
+	for _, f := range c.Framing {
+		switch f {
+		case protocol.FramingMsgpack, protocol.FramingVarlink:
+			return fmt.Errorf("%s: conn %d speaks %s: serve answers JSON (lines, content-length), HTTP and RESP recordings", s.rec.Path, c.ID, f)
+		case protocol.FramingHTTP, protocol.FramingRESP:
+			if s.cfg.Miss == MissForward {
+				return fmt.Errorf("%s: conn %d speaks %s: --miss forward takes JSON protocols only (use --miss error or close)", s.rec.Path, c.ID, f)
+			}
+		}
+	}
+	return nil
 }
 
 // Requests returns how many recorded requests the Server can answer.
@@ -125,10 +148,12 @@ type mockConn struct {
 	s      *Server
 	nc     net.Conn
 	enc    protocol.Encoder
+	in     protocol.Framer // the client's messages
 	wmu    sync.Mutex
 	reqs   *Matcher
 	cur    Cursor // in the requests
 	ncur   Cursor // in the notifications
+	first  []byte // the client's first request (the handshake forward replays)
 	fwd    *forwarder
 	closed bool
 }
@@ -170,11 +195,11 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 			c.fwd.close()
 		}
 	}()
-	f := protocol.NewFramer(in, protocol.DefaultMaxFrame)
+	c.in = protocol.NewFramer(in, protocol.DefaultMaxFrame)
 	buf := make([]byte, 64<<10)
 	for !c.closed {
 		n, err := nc.Read(buf)
-		f.Feed(buf[:n], func(fr *protocol.Frame) {
+		c.in.Feed(buf[:n], func(fr *protocol.Frame) {
 			if !c.closed {
 				c.handle(ctx, append([]byte(nil), fr.Data...))
 			}
@@ -188,24 +213,40 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 // handle answers one message of the client's.
 func (c *mockConn) handle(ctx context.Context, p []byte) {
 	s := c.s
-	info := protocol.Classify(p, s.rec.IDFields)
+	framing := c.in.Framing()
+	info := protocol.ClassifyAs(framing, p, protocol.C2S, s.rec.IDFields)
 	method := string(info.Method)
+	form := requestForm(framing, p)
 	switch {
-	case info.Kind == protocol.KindRequest && info.ID != nil:
+	case info.Kind == protocol.KindRequest && (info.ID != nil || protocol.PairingOf(framing) == protocol.PairByOrder):
+		// A request: by its id, or (HTTP, RESP) by its place.
 	case info.Kind == protocol.KindResponse: // the answer to a request of the recorded server's
 		if c.fwd != nil {
 			c.fwd.cl.Send(p)
 		}
 		return
-	default: // a notification: send what the recorded server sent after it
-		if x, ok := s.notes.Find(p, method, &c.ncur); ok {
+	case info.Kind == protocol.KindRequest || info.Kind == protocol.KindNotification:
+		// A notification: send what the recorded server sent after it; the
+		// real server of --miss forward gets it too, once it has a
+		// connection (initialized, didOpen, didChange).
+		if c.fwd != nil {
+			c.fwd.cl.Send(p)
+		}
+		if x, ok := s.notes.Find(form, method, &c.ncur); ok {
 			for _, m := range x.Followers {
 				c.send(m.Payload)
 			}
 		}
 		return
+	default:
+		s.log(fmt.Sprintf("sockscope serve: not a message serve can answer (%s): %s", info.Err, short(p)))
+		return
 	}
-	if x, ok := c.reqs.Find(p, method, &c.cur); ok {
+	isFirst := c.first == nil
+	if isFirst {
+		c.first = p
+	}
+	if x, ok := c.reqs.Find(form, method, &c.cur); ok {
 		s.answered.Add(1)
 		if x.Resp != nil {
 			c.send(answerWith(x.Resp, info.ID))
@@ -216,22 +257,34 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		return
 	}
 	s.misses.Add(1)
-	why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s", method, short([]byte(requestKey(p, s.rec.IDFields, nil))))
-	if x := s.requests.Closest(p, method); x != nil {
-		why += "; the closest recorded request is " + Describe(x, s.rec.IDFields)
-	}
+	why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s; %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
+		c.reqs.Why(form, method, &c.cur))
 	s.log(why)
 	switch s.cfg.Miss {
 	case MissClose:
 		c.closed = true
 		c.nc.Close()
 	case MissForward:
-		if c.fwd == nil {
-			c.fwd = newForwarder(ctx, s, c)
+		if c.fwd == nil || c.fwd.ended() {
+			var hello []byte // the client's handshake, unless this is it: it goes on as it is
+			if !isFirst {
+				hello = c.first
+			}
+			fwd, err := dialForward(ctx, c, hello)
+			if err != nil {
+				c.fwd = nil
+				s.log("sockscope serve: --miss forward: " + err.Error())
+				c.send(missReply(p, info, s.rec.IDFields, why+"; forwarding it failed: "+err.Error()))
+				return
+			}
+			c.fwd = fwd
 		}
-		c.fwd.forward(ctx, p)
+		if err := c.fwd.forward(p, info); err != nil {
+			s.log("sockscope serve: --miss forward: " + err.Error())
+			c.send(missReply(p, info, s.rec.IDFields, why+"; forwarding it failed: "+err.Error()))
+		}
 	default:
-		c.send(missReply(p, info, s.rec.IDFields, why))
+		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
 }
 

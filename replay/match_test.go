@@ -1,0 +1,80 @@
+package replay
+
+import (
+	"strings"
+	"testing"
+
+	"sockscope/protocol"
+)
+
+// strict leaves out what --ignore says and LSP's processId, as
+// method-params does; in the recorded order a miss takes its place, so one
+// request unlike the recording makes one miss; and a miss says what the
+// recording has at its place and how the request differs from it.
+func TestMatcherInOrder(t *testing.T) {
+	reqs := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":11,"rootUri":"file:///a","time":1}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"textDocument/hover","params":{"line":7}}`,
+		`{"jsonrpc":"2.0","id":3,"method":"textDocument/hover","params":{"line":8}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"shutdown"}`,
+	}
+	var exs []*Exchange
+	for _, r := range reqs {
+		exs = append(exs, &Exchange{Req: msgOf(r)})
+	}
+	ig, _ := ParseIgnore([]string{"time"})
+	strict := NewMatcher(exs, MatchStrict, ig, protocol.DefaultIDFields)
+	seq := NewMatcher(exs, MatchSequential, ig, protocol.DefaultIDFields)
+	type step struct {
+		req string
+		ok  bool
+		why string // in the miss's Why
+	}
+	for _, c := range []struct {
+		m     *Matcher
+		steps []step
+	}{
+		{strict, []step{
+			{`{"jsonrpc":"2.0","id":10,"method":"initialize","params":{"processId":99,"rootUri":"file:///a","time":2}}`, true, ""},
+			{`{"jsonrpc":"2.0","id":11,"method":"textDocument/hover","params":{"line":9}}`, false,
+				`request 2 of the recorded connection is textDocument/hover {"params":{"line":7}}: the params differ at $.params.line: 7 → 9`},
+			{`{"jsonrpc":"2.0","id":12,"method":"textDocument/hover","params":{"line":8}}`, true, ""},
+			{`{"jsonrpc":"2.0","id":13,"method":"exit"}`, false,
+				`request 4 of the recorded connection is shutdown {}: the method differs`},
+			{`{"jsonrpc":"2.0","id":14,"method":"shutdown"}`, false,
+				`the recorded connection has 4 requests, and this is request 5`},
+		}},
+		{seq, []step{
+			{`{"jsonrpc":"2.0","id":10,"method":"initialize","params":{}}`, true, ""},
+			{`{"jsonrpc":"2.0","id":11,"method":"shutdown"}`, false,
+				`request 2 of the recorded connection is textDocument/hover {"params":{"line":7}}: the method differs`},
+			{`{"jsonrpc":"2.0","id":12,"method":"textDocument/hover","params":{"line":1}}`, true, ""},
+		}},
+	} {
+		var cur Cursor
+		for i, s := range c.steps {
+			p := msgOf(s.req)
+			method := string(p.Info.Method)
+			_, ok := c.m.Find(p.Payload, method, &cur)
+			if ok != s.ok {
+				t.Errorf("%v %d: %s: found %v", c.m.mode, i, s.req, ok)
+				continue
+			}
+			if !ok {
+				if why := c.m.Why(p.Payload, method, &cur); why != s.why {
+					t.Errorf("%v %d: why\n%s, want\n%s", c.m.mode, i, why, s.why)
+				}
+			}
+		}
+	}
+	// method-params names the closest recorded request.
+	mp := NewMatcher(exs, MatchMethodParams, ig, protocol.DefaultIDFields)
+	var cur Cursor
+	p := msgOf(`{"jsonrpc":"2.0","id":11,"method":"textDocument/hover","params":{"line":9}}`)
+	if _, ok := mp.Find(p.Payload, "textDocument/hover", &cur); ok {
+		t.Fatal("method-params: line 9 matched")
+	}
+	if why := mp.Why(p.Payload, "textDocument/hover", &cur); !strings.HasPrefix(why, "the closest recorded request is textDocument/hover") {
+		t.Errorf("method-params: %s", why)
+	}
+}

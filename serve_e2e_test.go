@@ -1,0 +1,217 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/internal/lsptest"
+	"sockscope/internal/nodetest"
+)
+
+// serve stands in for nginx, recorded through the real binary: curl gets
+// the recorded responses by method and target (a keep-alive connection
+// and HEAD included), and a request the recording has no reply for gets a
+// 502 that says so; serve refuses --miss forward for an HTTP recording.
+func TestServeHTTP(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	file, front := filepath.Join(dir, "http.jsonl"), filepath.Join(dir, "front.sock")
+	curl := func(sock string, args ...string) string {
+		t.Helper()
+		// -m bounds a hang, which is the failure: serve must answer.
+		out, err := exec.Command("curl", append([]string{"-sS", "-m", "30", "--unix-socket", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	recorded := curl(front, "http://x/json", "http://x/data.json")
+	curl(front, "-I", "http://x/data.json")
+	stop()
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	if got := curl(mock, "http://x/json", "http://x/data.json"); got != recorded {
+		t.Errorf("curl against serve: %q, want %q", got, recorded)
+	}
+	if got := curl(mock, "-I", "http://x/data.json"); !strings.Contains(got, "200 OK") || !strings.Contains(got, "Content-Length: 30") {
+		t.Errorf("HEAD against serve: %q", got)
+	}
+	got := curl(mock, "-i", "http://x/nosuch")
+	if !strings.Contains(got, "502 Bad Gateway") || !strings.Contains(got, "no recorded reply to GET /nosuch {}; the closest recorded request is GET /json {}") {
+		t.Errorf("a miss: %q", got)
+	}
+	if log := stopServe(); !strings.Contains(log, "3 connections, 3 requests answered from the recording, 1 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+
+	_, errOut, status := runStatus(t, "serve", file, "--listen", filepath.Join(dir, "fwd.sock"), "--miss", "forward:"+up)
+	if status == 0 || !strings.Contains(errOut, "speaks http: --miss forward takes JSON protocols only") {
+		t.Errorf("--miss forward with HTTP: status %d: %s", status, errOut)
+	}
+}
+
+// serve stands in for redis-server, recorded through the real binary:
+// redis-cli gets the recorded reply to the same command and arguments
+// (its name in any case), and one the recording has no reply for gets an
+// error reply that says so.
+func TestServeRedis(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
+	dialWait(t, up)
+	file := filepath.Join(dir, "redis.jsonl")
+	cli := func(sock string, args ...string) string {
+		t.Helper()
+		// The deadline bounds a hang, which is the failure: serve must answer.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "redis-cli", append([]string{"-s", sock}, args...)...)
+		cmd.Stdin = strings.NewReader("") // redis-cli reads its last argument from a stdin that is not a terminal
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	cli(front, "set", "k", "v")
+	cli(front, "rpush", "l", "a", "b")
+	stop()
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	if got := cli(mock, "SET", "k", "v"); got != "OK" {
+		t.Errorf("set against serve: %q", got)
+	}
+	if got := cli(mock, "rpush", "l", "a", "b"); got != "2" {
+		t.Errorf("rpush against serve: %q", got)
+	}
+	if got := cli(mock, "get", "k"); got != `ERR sockscope serve: no recorded reply to GET {"args":["k"]}; the closest recorded request is SET {"args":["k","v"]}` {
+		t.Errorf("a miss: %q", got)
+	}
+	if log := stopServe(); !strings.Contains(log, "3 connections, 2 requests answered from the recording, 1 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+}
+
+// --miss forward with the seed service: the client had the recorded
+// greeting, and the real server's (on the forward connection) does not
+// reach it: the reply to a forwarded call is the next thing it gets. With
+// nothing listening at the forward address, the call gets an error reply
+// that names the dial failure, and serve says it on stderr.
+func TestServeForwardSeed(t *testing.T) {
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeed(t, dir, svc)
+
+	fwd := filepath.Join(dir, "fwd.sock")
+	started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
+	probe := nodetest.Start(t, "probe-client.js", fwd)
+	probe.Expect(t, "registered")
+	for i, args := range []string{"[7]", "[7,1]"} { // no recorded add has either
+		probe.Say("call add " + args)
+		probe.Expect(t, fmt.Sprintf("sent %d", i+1))
+		if got, want := probe.Line(t), fmt.Sprintf(`reply %d `, i+1); !strings.HasPrefix(got, want) || !strings.Contains(got, `"success":true`) {
+			t.Errorf("after call %d, the client got %q, want its reply", i+1, got)
+		}
+	}
+	probe.Say("quit")
+
+	nowhere := filepath.Join(dir, "nowhere.sock")
+	broken := filepath.Join(dir, "broken.sock")
+	stop := started(t, "listening on", "serve", "--miss", "forward:"+nowhere, file, "--listen", broken)
+	out, _, status := runStatus(t, "send", broken, `{"rid":7,"method":"add","args":[9,9]}`)
+	if status != 1 || !strings.Contains(out, `"rid":7`) || !strings.Contains(out, `"success":false`) || !strings.Contains(out, "forwarding it failed: ") || !strings.Contains(out, nowhere) {
+		t.Errorf("forward to nowhere: status %d: %s", status, out)
+	}
+	if log := stop(); !strings.Contains(log, "sockscope serve: --miss forward: ") || !strings.Contains(log, nowhere) {
+		t.Errorf("serve's log does not say the dial failed: %s", log)
+	}
+}
+
+// --miss forward with an LSP recording (serve --help's example): a request
+// the recording has no reply for goes to gopls framed as LSP, after the
+// client's own handshake (initialize, initialized) on the forward
+// connection, and gopls' answer comes back.
+func TestServeForwardGopls(t *testing.T) {
+	dir := shortDir(t)
+	ws := lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	file := filepath.Join(dir, "lsp.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	editor := lsptest.NewClient(lsptest.Dial(t, front))
+	editor.Session(t, ws)
+	editor.Close()
+	stop()
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock, "--miss", "forward:"+svc)
+	// The recorded initialize (answered from the recording), then one
+	// unlike it (forwarded itself, and initialized after it).
+	for _, caps := range []string{
+		`{"workspace":{"configuration":true,"didChangeWatchedFiles":{"dynamicRegistration":true}},"window":{"workDoneProgress":true}}`,
+		`{"workspace":{"configuration":true}}`,
+	} {
+		lsp := lsptest.NewClient(lsptest.Dial(t, mock))
+		uri := lsp.Open(t, ws, caps)
+		def := lsp.Call(t, 4, "textDocument/definition", fmt.Sprintf(`{"textDocument":{"uri":%q},"position":{"line":7,"character":15}}`, uri))
+		if !strings.Contains(string(def), `"id":4`) || !strings.Contains(string(def), `"line":5`) {
+			t.Errorf("definition, forwarded to gopls: %s", def)
+		}
+		lsp.Close()
+	}
+	if log := stopServe(); !strings.Contains(log, "2 connections, 1 requests answered from the recording, 3 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+}
+
+// --match sequential and strict with the seed service: a request unlike
+// the recorded one at its place gets an error saying what the recording
+// has there and how the request differs, and takes its place, so the
+// next one is compared with the next recorded request; strict leaves out
+// what --ignore says.
+func TestServeSeedInOrder(t *testing.T) {
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeed(t, dir, svc)
+	send := func(sock string, lines ...string) []string {
+		t.Helper()
+		cmd := exec.Command(binary, "send", sock, "-")
+		cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+		out, _ := cmd.Output()
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+
+	seq := filepath.Join(dir, "seq.sock")
+	stop := started(t, "listening on", "serve", "--match", "sequential", file, "--listen", seq)
+	got := send(seq, `{"rid":1,"method":"add","args":[1,2,3,4,5]}`, `{"rid":2,"method":"add","args":[1,2,3,4,5]}`, `{"rid":3,"method":"echo","args":["x"]}`)
+	if len(got) != 3 || got[0] != `{"success":true,"rid":1,"data":15}` || got[2] != `{"success":true,"rid":3,"data":"héllo→世界"}` ||
+		!strings.Contains(got[1], `"rid":2`) || !strings.Contains(got[1], `request 2 of the recorded connection is time {\"args\":[1,2,3,4,5]}: the method differs`) {
+		t.Errorf("sequential: %q", got)
+	}
+	if log := stop(); !strings.Contains(log, "2 requests answered from the recording, 1 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+
+	strict := filepath.Join(dir, "strict.sock")
+	started(t, "listening on", "serve", "--match", "strict", "--ignore", "$.args[0]", file, "--listen", strict)
+	got = send(strict, `{"rid":1,"method":"add","args":[9,2,3,4,5]}`, `{"rid":2,"method":"time","args":[1,2,3]}`, `{"rid":3,"method":"echo","args":["héllo→世界"]}`)
+	if len(got) != 3 || got[0] != `{"success":true,"rid":1,"data":15}` || got[2] != `{"success":true,"rid":3,"data":"héllo→世界"}` ||
+		!strings.Contains(got[1], `request 2 of the recorded connection is time {\"args\":[1,2,3,4,5]}: the params differ at $.args[3]: 4 → (absent), $.args[4]: 5 → (absent)`) {
+		t.Errorf("strict: %q", got)
+	}
+}
