@@ -154,6 +154,8 @@ func TestReplayRefusesBadOutputsAndSpeedFirst(t *testing.T) {
 		{[]string{"-w", filepath.Join(dir, ".", "seed.jsonl")}, "--update"},
 		{[]string{"--pace", "recorded", "--speed", "0", "-w", replayed}, "--speed 0: want a number above 0"},
 		{[]string{"--pace", "recorded", "--speed", "-1", "-w", replayed}, "--speed -1: want a number above 0"},
+		{[]string{"--timeout", "0", "-w", replayed}, "--timeout 0s: want a duration above 0"},
+		{[]string{"--timeout", "-1s", "-w", replayed}, "--timeout -1s: want a duration above 0"},
 		{[]string{"--junit", filepath.Join(dir, "none", "j.xml"), "-w", replayed}, "--junit: open " + filepath.Join(dir, "none", "j.xml")},
 		{[]string{"--junit", file, "-w", replayed}, "--junit " + file + " is a sockscope session file"},
 	} {

@@ -143,6 +143,9 @@ func replayConfig(o replayOptions, up proxy.Addr) (replay.Config, error) {
 	if !(o.speed > 0) || math.IsInf(o.speed, 0) {
 		return cfg, fmt.Errorf("--speed %v: want a number above 0 (2: twice as fast, 0.5: half as fast)", o.speed)
 	}
+	if o.timeout <= 0 {
+		return cfg, fmt.Errorf("--timeout %v: want a duration above 0", o.timeout)
+	}
 	var err error
 	if cfg.Pace, err = replay.ParsePace(o.pace); err != nil {
 		return cfg, err

@@ -342,11 +342,6 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// Describe says a recorded request in a line: its method and what it asks.
-func Describe(x *Exchange, ids []string) string {
-	return string(x.Req.Info.Method) + " " + short([]byte(requestKey(x.Req.Payload, ids, nil)))
-}
-
 // answerWith returns the recorded response resp re-addressed to id.
 func answerWith(resp *Msg, id []byte) []byte {
 	if resp.Info.ID == nil {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"sockscope/export"
 	"sockscope/query"
+	"sockscope/session"
 )
 
 // Export from the UI (E): the rows the list shows — the filter and the
@@ -74,6 +76,11 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		m = m.setNotice("exporting to "+sanitize(path)+"…", false)
 		return m, func() tea.Msg {
 			out := exportedMsg{path: path, format: f}
+			// A .jsonl name may be a recording's: the one shown, say.
+			if is, err := session.IsFile(path); err != nil || is {
+				out.err = cmp.Or(err, errors.New("not overwriting "+filepath.Base(path)+": a sockscope session file"))
+				return out
+			}
 			file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 			if err != nil {
 				out.err = err

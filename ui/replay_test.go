@@ -199,4 +199,17 @@ func TestExportKey(t *testing.T) {
 	if !strings.Contains(view(m), "name the file .pcapng, .jsonl or .har") {
 		t.Errorf("an unknown extension:\n%s", view(m))
 	}
+	// A session file (the one shown, say: .jsonl too) is not overwritten.
+	rec := filepath.Join(m.c.dir, "rec.jsonl")
+	const header = `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z"}` + "\n"
+	if err := os.WriteFile(rec, []byte(header), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = press(t, m, "E")
+	m = press(t, m, strings.Split("rec.jsonl", "")...)
+	tm, cmd = m.Update(keyMsg("enter"))
+	m = update(t, tm.(Model), cmd())
+	if b, _ := os.ReadFile(rec); string(b) != header || !strings.Contains(view(m), "not overwriting") {
+		t.Errorf("export onto a session file: file %q, screen:\n%s", b, view(m))
+	}
 }
