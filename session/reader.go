@@ -104,7 +104,7 @@ type badRecord struct {
 	err  error
 }
 
-func (e *badRecord) Error() string { return fmt.Sprintf("session: line %d: %v", e.line, e.err) }
+func (e *badRecord) Error() string   { return fmt.Sprintf("session: line %d: %v", e.line, e.err) }
 func (e *badRecord) Unwrap() []error { return []error{ErrBadRecord, e.err} }
 
 // cutShort reports whether line, which is not valid JSON, was cut short by a
