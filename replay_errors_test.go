@@ -18,6 +18,20 @@ import (
 	"sockscope/internal/nodetest"
 )
 
+// seedClientSession starts the seed server in a directory of its own and
+// records a seed-client.js session with it (recordSeedClient); it skips
+// the test without node.
+func seedClientSession(t *testing.T) (dir, svc, file string) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir = shortDir(t)
+	svc = filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	return dir, svc, recordSeedClient(t, dir, svc)
+}
+
 // recordSeedClient records, through the real binary, one seed-client.js
 // session with the seed server at svc: one connection, six requests.
 func recordSeedClient(t *testing.T, dir, svc string) string {
@@ -146,13 +160,7 @@ func TestReplayRefusesWhatItCannotCompare(t *testing.T) {
 // --timeout 200ms it is refused, naming the request and suggesting a
 // longer --timeout, and the file stays as it was.
 func TestReplayUpdateRefusesTimeouts(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeedClient(t, dir, svc)
+	_, svc, file := seedClientSession(t)
 	before, _ := os.ReadFile(file)
 	_, errOut, status := runStatus(t, "replay", "--update", "--pace", "none", "--timeout", "200ms", file, svc)
 	if status != 2 || !strings.Contains(errOut, "conn 1 time id 2 got no reply within --timeout 200ms") ||
@@ -170,13 +178,7 @@ func TestReplayUpdateRefusesTimeouts(t *testing.T) {
 // request and the ones after it an error, not a match or a difference;
 // JUnit says <error>; exit 2.
 func TestReplayServerGone(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeedClient(t, dir, svc)
+	dir, _, file := seedClientSession(t)
 
 	rec := filepath.Join(dir, "replayed.jsonl")
 	out, errOut, status := runStatus(t, "replay", "--headless", "-w", rec, file, filepath.Join(dir, "nobody.sock"))
@@ -213,13 +215,7 @@ func TestReplayServerGone(t *testing.T) {
 // while the first request waits, nothing is compared (not the five
 // requests never sent as matches), the summary says 0 of 6, exit 2.
 func TestReplayInterrupted(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeedClient(t, dir, svc)
+	dir, _, file := seedClientSession(t)
 
 	silent := filepath.Join(dir, "silent.sock")
 	got := fakeServer(t, silent, func(c net.Conn, lines <-chan string) {
