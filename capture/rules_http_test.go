@@ -13,6 +13,22 @@ import (
 	"sockscope/protocol"
 )
 
+// httpUpstream serves HTTP on the Unix socket svc until the test ends:
+// each path's body is "body of PATH", with its Content-Length (also for
+// HEAD).
+func httpUpstream(t *testing.T, svc string) {
+	t.Helper()
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "body of "+r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
 // Rules and the intercept filter see HTTP as HTTP: a rule matches a
 // request by its method and target, as the display filter does; the
 // framers of a connection's two directions share what HEAD says of its
@@ -22,15 +38,7 @@ import (
 func TestRulesOnHTTP(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
-	ln, err := net.Listen("unix", svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "body of "+r.URL.Path) // Content-Length, also for HEAD
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	httpUpstream(t, svc)
 	var rules []Rule
 	for i, spec := range []string{`method:"GET /closed" close`, `method:"GET /json" error:-1:no`} {
 		r, err := ParseRule("r"+string(rune('1'+i)), spec)
@@ -97,15 +105,7 @@ func TestRulesOnHTTP(t *testing.T) {
 func TestHeldHTTPIsNotWrittenAsJSON(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
-	ln, err := net.Listen("unix", svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "body of "+r.URL.Path)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	httpUpstream(t, svc)
 	e := relayTo(t, Config{Intercept: Intercept{Filter: `method:"GET /x"`, On: true}}, front, svc)
 	c, err := net.Dial("unix", front)
 	if err != nil {
