@@ -138,6 +138,13 @@ func TestControlKeysNeedControl(t *testing.T) {
 			t.Errorf("with a Control the help lacks %q:\n%s", k, v)
 		}
 	}
+	// With nothing selected (an empty store), each says so too.
+	m = newControlModel(t, store.New(store.Config{}), 160, 48, &fakeControl{})
+	for _, k := range []string{"R", "e", "n", "N", "Y"} {
+		if after := press(t, m, k); after.overlays.top() != nil || !strings.HasPrefix(after.notice, "nothing selected: ") {
+			t.Errorf("%s with nothing selected: overlay %v, notice %q", k, after.overlays.top(), after.notice)
+		}
+	}
 }
 
 // Without an Interceptor (an attached viewer, show), i, I and : say so:

@@ -155,6 +155,12 @@ func TestHeldRowInList(t *testing.T) {
 	if row := heldRowOf(view(m)); !strings.Contains(row, "3.50s") {
 		t.Errorf("the timer did not move: %q", row)
 	}
+	// R, n, N, Y are the store row's: on a held frame they say what is.
+	for _, k := range []string{"R", "n", "N", "Y"} {
+		if after := press(t, m, k); !strings.HasPrefix(after.notice, "a held frame: ") {
+			t.Errorf("%s on the held frame: notice %q", k, after.notice)
+		}
+	}
 	// The help offers the held frame's keys, and not the store row's.
 	help := strings.Join(strings.Fields(view(press(t, m, "?"))), " ")
 	for _, want := range []string{"a forward e edit & forward d drop f fabricate reply A forward all"} {

@@ -85,6 +85,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case m.c.opts.Control == nil && boundTo(msg, k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand):
 		// Said so, as i is: R, e, n, N and Y send on a live connection.
 		return m.setNotice("nothing sent: "+m.noControl(), true), nil
+	case m.list.sel == 0 && boundTo(msg, k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand):
+		return m.setNotice("nothing selected: R, e, n, N and Y act on a selected message (↑/↓ selects one)", true), nil
+	case isHeldSeq(m.list.sel) && boundTo(msg, k.Resend, k.Compose, k.ComposeNew, k.CopyCommand):
+		// e is the held frame's edit.
+		return m.setNotice("a held frame: a forwards it, e edits it, d drops it, f answers it", true), nil
 	case keyMatches(msg, k.Resend):
 		return m.resend()
 	case keyMatches(msg, k.Edit):
