@@ -294,4 +294,14 @@ func TestReplayWrapSkipsStderr(t *testing.T) {
 	if status != 0 || len(ex) != 2 || !strings.Contains(errOut, "1 connections, 2 requests: 2 match") {
 		t.Errorf("replaying a wrap recording: status %d, %v; stderr %s", status, ex, errOut)
 	}
+	// serve --match sequential plays the child's stdio to every client in
+	// turn: the stderr stream is no connection a client plays.
+	mock := filepath.Join(dir, "mock.sock")
+	stop := started(t, "listening on", "serve", "--match", "sequential", file, "--listen", mock)
+	defer stop()
+	for i := range 2 {
+		if out, errOut, status := runStatus(t, "send", mock, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`); status != 0 {
+			t.Errorf("client %d of serve --match sequential: status %d: %s %s", i+1, status, out, errOut)
+		}
+	}
 }

@@ -58,7 +58,8 @@ type Server struct {
 	cfg      ServeConfig
 	requests *Matcher   // every recorded request of the clients
 	notes    *Matcher   // every recorded notification of the clients
-	inOrder  []*Matcher // per recorded connection (sequential, strict)
+	played   []*Conn    // the recorded connections clients play: not a wrapped child's stderr
+	inOrder  []*Matcher // per played connection (sequential, strict)
 
 	conns, answered, misses atomic.Int64
 	logMu                   sync.Mutex
@@ -72,9 +73,13 @@ func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 	var reqs, notes []*Exchange
 	var reqForms, noteForms [][]byte
 	for _, c := range rec.Conns {
+		if c.Stderr {
+			continue // no client spoke on it
+		}
 		if err := s.canServe(c); err != nil {
 			return nil, err
 		}
+		s.played = append(s.played, c)
 		var mine []*Exchange
 		var forms [][]byte
 		for _, x := range c.Exchanges {
@@ -172,8 +177,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 	defer nc.Close()
 	c := &mockConn{s: s, nc: nc, reqs: s.requests}
 	in, out := protocol.FramingAuto, protocol.FramingLines
-	if len(s.rec.Conns) > 0 {
-		played := s.rec.Conns[k%len(s.rec.Conns)]
+	if len(s.played) > 0 {
+		played := s.played[k%len(s.played)]
 		in = played.Framing[protocol.C2S]
 		if f := played.Framing[protocol.S2C]; f != protocol.FramingAuto {
 			out = f
@@ -181,7 +186,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 			out = in
 		}
 		if s.cfg.Match != MatchMethodParams {
-			c.reqs = s.inOrder[k%len(s.rec.Conns)]
+			c.reqs = s.inOrder[k%len(s.played)]
 		}
 		c.enc = protocol.Encoder{Framing: out}
 		for _, m := range played.Greeting() {
