@@ -3,8 +3,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -57,6 +60,27 @@ func TestServeHTTP(t *testing.T) {
 	_, errOut, status := runStatus(t, "serve", file, "--listen", filepath.Join(dir, "fwd.sock"), "--miss", "forward:"+up)
 	if status == 0 || !strings.Contains(errOut, "speaks http: --miss forward takes JSON protocols only") {
 		t.Errorf("--miss forward with HTTP: status %d: %s", status, errOut)
+	}
+
+	// A response whose body ends with its connection (no length, not
+	// chunked): serve closes after it, as the recorded server did; curl
+	// waited for the end until its -m.
+	raw, rawFront := filepath.Join(dir, "raw.sock"), filepath.Join(dir, "rawfront.sock")
+	startUpstream(t, raw, func(c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nto the end")
+		c.Close()
+	})
+	rawFile := filepath.Join(dir, "raw.jsonl")
+	stop = started(t, "listening on", "--headless", "-w", rawFile, "--listen", rawFront, raw)
+	if got := curl(rawFront, "http://x/"); got != "to the end" {
+		t.Fatalf("curl through sockscope: %q", got)
+	}
+	stop()
+	rawMock := filepath.Join(dir, "rawmock.sock")
+	defer started(t, "listening on", "serve", rawFile, "--listen", rawMock)()
+	if got := curl(rawMock, "http://x/"); got != "to the end" {
+		t.Errorf("a close-delimited response from serve: %q", got)
 	}
 }
 

@@ -1,11 +1,13 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,6 +257,13 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		s.answered.Add(1)
 		if x.Resp != nil {
 			c.send(answerWith(x.Resp, info.ID))
+			if framing == protocol.FramingHTTP && httpEndsByClose(p, x.Resp.Payload) {
+				// Its body ends where the connection does: the client
+				// reads until then.
+				c.closed = true
+				c.nc.Close()
+				return
+			}
 		}
 		for _, m := range x.Followers {
 			c.send(m.Payload)
@@ -291,6 +300,33 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	default:
 		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
+}
+
+// httpEndsByClose reports whether HTTP response resp to request req ends
+// with its connection: it says Connection: close, is HTTP/1.0 without
+// keep-alive, or has a body of no stated length (RFC 9112, 6.3).
+func httpEndsByClose(req, resp []byte) bool {
+	m, ok := protocol.ParseHTTP(resp)
+	if !ok {
+		return false
+	}
+	conn, _ := m.Get("Connection")
+	if bytes.EqualFold(bytes.TrimSpace(conn), []byte("close")) {
+		return true
+	}
+	if bytes.HasPrefix(m.Start, []byte("HTTP/1.0 ")) && !bytes.EqualFold(bytes.TrimSpace(conn), []byte("keep-alive")) {
+		return true
+	}
+	code := 0
+	if f := bytes.Fields(m.Start); len(f) > 1 {
+		code, _ = strconv.Atoi(string(f[1]))
+	}
+	if code < 200 || code == 204 || code == 304 || bytes.HasPrefix(req, []byte("HEAD ")) {
+		return false // no body
+	}
+	_, sized := m.Get("Content-Length")
+	te, _ := m.Get("Transfer-Encoding")
+	return !sized && !bytes.Contains(bytes.ToLower(te), []byte("chunked"))
 }
 
 func (s *Server) log(line string) {
