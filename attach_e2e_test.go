@@ -198,7 +198,8 @@ func TestAttachWrapped(t *testing.T) {
 	// --lossless: the whole burst must reach the feed, whose viewers skip
 	// what they do not read; by default the decoder drops what it cannot
 	// keep up with.
-	cmd := exec.Command(binary, "--lossless", "--", "node", "testdata/node/jsonrpc-echo-stdio.js")
+	// The rule's fabricated error is marked in the attached UIs too.
+	cmd := exec.Command(binary, "--lossless", "--rule", "method:nosuch error:-32601:made up", "--", "node", "testdata/node/jsonrpc-echo-stdio.js")
 	cmd.Env = append(os.Environ(), env...)
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
@@ -217,7 +218,7 @@ func TestAttachWrapped(t *testing.T) {
 	a := newTerm(t, subdir(t, dir, "a"), 160, 40, env, binary, "attach")
 	a.rowsWith("the history", map[string]string{"echo": "ok", "fail": "error"})
 	cl.call("nosuch", `{}`)
-	a.rowsWith("the live exchange", map[string]string{"nosuch": "error"})
+	a.rowsWith("the live exchange, as the rule made it", map[string]string{"nosuch": "fab"})
 
 	b := newTerm(t, subdir(t, dir, "b"), 160, 40, env, binary, "attach", strconv.Itoa(cmd.Process.Pid))
 	b.rowsWith("the history in a second UI", map[string]string{"echo": "ok", "fail": "error", "nosuch": "error"})

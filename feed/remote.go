@@ -132,7 +132,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			}})
 		case session.TypeFrame:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
-				Injected: rec.Injected, Withheld: rec.Withheld})
+				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note})
 		case session.TypeGap:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,
 				Whole: true}) // the instance skips whole frames
