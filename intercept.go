@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -53,6 +54,35 @@ func (o options) interceptConfig() (capture.Intercept, error) {
 		ic.Rules = append(ic.Rules, r)
 	}
 	return ic, nil
+}
+
+// checkHolds refuses --intercept, and a rule that holds, in a run without
+// a UI (--headless, --dump, a wrap without --ui) and with the default
+// --hold-timeout: each held frame would wait 5 minutes for a key that no
+// one could press (an attached viewer has no intercept keys). A
+// --hold-timeout of one's own says how long they are to wait.
+func (o options) checkHolds(ui bool) error {
+	if ui || o.holdTimeout != capture.DefaultHoldTimeout {
+		return nil
+	}
+	what := ""
+	if o.intercept != "" {
+		what = "--intercept"
+	} else {
+		ic, err := o.interceptConfig()
+		if err != nil {
+			return err
+		}
+		for _, r := range ic.Rules {
+			if verb, _, _ := strings.Cut(r.Action, ":"); verb == "hold" && what == "" {
+				what = fmt.Sprintf("rule %s (%s)", r.Name, r)
+			}
+		}
+	}
+	if what == "" {
+		return nil
+	}
+	return fmt.Errorf("%s holds frames until you release them in the UI, and this run has none (--headless, --dump, or a wrap without --ui): each would wait --hold-timeout, %v; use a rule that does not hold (delay:…), the UI, or a --hold-timeout of your own", what, capture.DefaultHoldTimeout)
 }
 
 // The capture engine as the UI's Interceptor (ui.Interceptor).

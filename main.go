@@ -98,7 +98,12 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.ArgsLenAtDash() == 0 {
+			wrap := cmd.ArgsLenAtDash() == 0
+			ui := !o.headless && !o.dump && (!wrap || o.uiTTY != "")
+			if err := o.checkHolds(ui); err != nil {
+				return err
+			}
+			if wrap {
 				return runWrap(cmd.Context(), o, args)
 			}
 			return runInspect(cmd.Context(), o, args[0])

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/capture"
 	"sockscope/protocol"
 )
 
@@ -53,6 +54,29 @@ func TestFeedPathApart(t *testing.T) {
 		cmd.SetErr(io.Discard)
 		if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--feed=/tmp/f.sock") {
 			t.Errorf("%q: %v, want the flag joined with =", args, err)
+		}
+	}
+}
+
+// A run with no UI refuses what holds frames for one (they would wait the
+// default 5 minutes each, with no key to release them), unless
+// --hold-timeout says how long they are to wait.
+func TestHoldsNeedAUI(t *testing.T) {
+	def := capture.DefaultHoldTimeout
+	for _, tc := range []struct {
+		o    options
+		ui   bool
+		want string
+	}{
+		{options{interceptFlags: interceptFlags{intercept: "method:add", holdTimeout: def}}, false, "--intercept holds frames"},
+		{options{interceptFlags: interceptFlags{rules: []string{"method:add delay:1s", "method:add hold"}, holdTimeout: def}}, false, "rule r2 (method:add hold) holds frames"},
+		{options{interceptFlags: interceptFlags{intercept: "method:add", holdTimeout: def}}, true, ""},
+		{options{interceptFlags: interceptFlags{intercept: "method:add", holdTimeout: time.Second}}, false, ""},
+		{options{interceptFlags: interceptFlags{rules: []string{"method:add delay:1s"}, holdTimeout: def}}, false, ""},
+	} {
+		err := tc.o.checkHolds(tc.ui)
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v, ui %v: %v, want %q", tc.o.interceptFlags, tc.ui, err, tc.want)
 		}
 	}
 }
