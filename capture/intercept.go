@@ -207,6 +207,12 @@ func (ic *interceptor) notice(format string, args ...any) {
 // frame s, and whether one of them acts.
 func (ic *interceptor) decide(s *seen) (proxy.Verdict, bool) {
 	m := protocol.Message{Conn: s.conn, Dir: s.dir, Frame: s.f, Info: s.info}
+	if m.Info.Kind == protocol.KindResponse {
+		// A rule's method: is a request's (or a notification's), as a
+		// JSON-RPC response has none: a DAP response's command would
+		// make a delay twice as long, and after:N count replies.
+		m.Info.Method = nil
+	}
 	ic.mu.Lock()
 	var fire *ruleState
 	for _, r := range ic.rules {

@@ -2,6 +2,8 @@ package capture
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -144,5 +146,71 @@ func TestHeldHTTPIsNotWrittenAsJSON(t *testing.T) {
 	}
 	if b := <-got; b != "body of /x" {
 		t.Errorf("the client got %q", b)
+	}
+}
+
+// A DAP response carries its request's command: a rule's method: still
+// matches the request alone, as with JSON-RPC, whose responses have no
+// method. after:2 fails the third stackTrace, not the second (its
+// request, reply and request matched before).
+func TestRuleMethodIsTheRequests(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	frame := func(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for seq := 1; ; seq++ {
+			var n int
+			if _, err := fmt.Fscanf(r, "Content-Length: %d\r\n\r\n", &n); err != nil {
+				return
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return
+			}
+			var req struct{ Seq int }
+			json.Unmarshal(body, &req)
+			io.WriteString(c, frame(fmt.Sprintf(`{"seq":%d,"type":"response","request_seq":%d,"success":true,"command":"stackTrace","body":{}}`, seq, req.Seq)))
+		}
+	}()
+	rule, err := ParseRule("r1", "method:stackTrace error:-5:third after:2 once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayTo(t, Config{Framing: protocol.FramingContentLength, Intercept: Intercept{Rules: []Rule{rule}}}, front, svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	var got []string
+	for seq := 1; seq <= 3; seq++ {
+		io.WriteString(c, frame(fmt.Sprintf(`{"seq":%d,"type":"request","command":"stackTrace","arguments":{"threadId":1}}`, seq)))
+		var n int
+		if _, err := fmt.Fscanf(r, "Content-Length: %d\r\n\r\n", &n); err != nil {
+			t.Fatal(err)
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			t.Fatal(err)
+		}
+		var resp struct{ Success bool }
+		json.Unmarshal(body, &resp)
+		got = append(got, fmt.Sprint(resp.Success))
+	}
+	if strings.Join(got, " ") != "true true false" {
+		t.Errorf("successes %v, want the third request failed by the rule", got)
 	}
 }
