@@ -122,7 +122,7 @@ func waitSent(tm *term, what, want, not string) (line string) {
 		// The status line only: "sent" is in the detail pane's times too,
 		// and a send's result must not be taken from an earlier one's.
 		line = bottomLine(s)
-		if i := strings.Index(line, "not sent"); i >= 0 {
+		if i := max(strings.Index(line, "not sent"), strings.Index(line, "not resent")); i >= 0 {
 			tm.t.Fatalf("%s: %s", what, strings.TrimSpace(line[i:]))
 		}
 		if !strings.Contains(line, want) || line == not {

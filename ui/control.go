@@ -38,8 +38,9 @@ type Sent struct {
 }
 
 // sendTimeout bounds one call of the Control (SendNew dials and replays a
-// handshake).
-const sendTimeout = 10 * time.Second
+// handshake): longer than the engine's own bounds (a handshake's 10 s),
+// so that it is their error the user reads.
+const sendTimeout = 15 * time.Second
 
 // target is where a message the user sends goes.
 type target struct {
@@ -97,8 +98,12 @@ func (m Model) sendCmd(msg sendMsg) tea.Cmd {
 
 // sent shows what a Control call did in the status line.
 func (m Model) sent(msg sentMsg) Model {
-	if msg.err != nil {
-		return m.setNotice("not sent ("+msg.what+"): "+msg.err.Error(), true)
+	if err := msg.err; err != nil {
+		why := err.Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			why = "no answer from sockscope's relay within " + sendTimeout.String()
+		}
+		return m.setNotice("not "+msg.what+": "+why, true) // not sent a new message: …
 	}
 	note := msg.what + " on "
 	if msg.t.newConn {

@@ -214,3 +214,19 @@ func TestResend(t *testing.T) {
 		t.Fatalf("%d calls, want 3", n)
 	}
 }
+
+// A send that fails says so with what was not sent, once ("not sent (sent
+// a new message)" said it twice over), and a Control that takes too long
+// is named, not a context's deadline.
+func TestSendFailureNotice(t *testing.T) {
+	fc := &fakeControl{err: errors.New("conn 2 is closed")}
+	m := newControlModel(t, demoStore(t), 160, 48, fc)
+	m = m.sent(sentMsg{what: "sent a new message", err: fc.err})
+	if m.notice != "not sent a new message: conn 2 is closed" {
+		t.Errorf("notice %q", m.notice)
+	}
+	m = m.sent(sentMsg{what: "resent add (id 1)", err: context.DeadlineExceeded})
+	if !strings.HasPrefix(m.notice, "not resent add (id 1): no answer from sockscope's relay within 15s") {
+		t.Errorf("notice %q", m.notice)
+	}
+}
