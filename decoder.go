@@ -30,6 +30,7 @@ type apart struct {
 type uiSetup struct {
 	Listen, Upstream string // what the status bar names
 	SendAddr         string // ui.Options.SendAddr
+	OneConn          bool   // ui.Options.OneConn
 	// Detached: quitting the UI leaves the run going (a wrapped child's,
 	// which ends with the child); otherwise the run stops.
 	Detached bool

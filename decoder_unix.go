@@ -218,7 +218,7 @@ func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
 		case <-ctx.Done():
 		}
 	}()
-	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true}
+	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true}
 	err := ui.Run(ctx, e.Store, withRecording(uo, e))
 	if !u.Detached {
 		src.Quit()

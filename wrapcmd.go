@@ -60,7 +60,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 	if decodeApart() {
 		run := apartRun{what: "wraps " + name, quiet: true, feed: true, tty: tty}
 		if tty != nil {
-			run.ui = &uiSetup{Listen: "stdio", Upstream: name, Detached: true}
+			run.ui = &uiSetup{Listen: "stdio", Upstream: name, Detached: true, OneConn: true}
 		}
 		if a, err = startDecoder(o, cfg, run); err != nil {
 			return err
@@ -106,7 +106,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		go func() {
 			defer close(uiDone)
 			// Quitting the UI leaves the child running: it is the parent's.
-			err := ui.Run(run, e.Store, ui.Options{Listen: "stdio", Upstream: name, Control: newUIControl(e), TTY: tty, NoSignals: true})
+			err := ui.Run(run, e.Store, ui.Options{Listen: "stdio", Upstream: name, OneConn: true, Control: newUIControl(e), TTY: tty, NoSignals: true})
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "sockscope: ui:", err)
 			}

@@ -83,6 +83,10 @@ func (o composeOverlay) update(msg tea.Msg) (overlay, effect) {
 			}
 			return o, effect{msg: sendMsg{t: o.t, payload: payload, what: o.what()}, done: true}
 		case keyMatches(msg, k.ComposeDir) && !o.editing && !o.t.newConn && o.submit == nil:
+			if c, ok := o.c.st.Conn(o.t.conn); ok && c.Own && o.t.dir == protocol.C2S {
+				o.err = "conn #" + strconv.FormatUint(o.t.conn, 10) + " is sockscope's own: it has no client to send to"
+				return o, effect{}
+			}
 			o.t.dir = o.t.dir.Opposite()
 			if o.ta.Value() == o.prefill {
 				text, from := lastFrame(o.c.st, o.method, o.t)
@@ -214,6 +218,9 @@ func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 			return m.setNotice("nothing to compose for: that exchange is not stored any more", true), nil
 		}
 		conn, method = r.Conn, r.Method
+	}
+	if newConn && m.c.opts.OneConn {
+		return m.setNotice("nothing to compose: "+m.c.opts.Listen+" is one connection (a wrapped child's stdio); n sends on it", true), nil
 	}
 	t := target{conn: conn, dir: protocol.C2S, newConn: newConn}
 	if !newConn {

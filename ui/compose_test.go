@@ -187,3 +187,28 @@ func TestCopyCommand(t *testing.T) {
 		t.Errorf("Y without an address: notice %q", tm.(Model).notice)
 	}
 }
+
+// N on a wrapped child's one connection says so before the editor opens
+// (it said so only after ctrl+s); ctrl+t on a connection sockscope opened
+// itself says it has no client (it "sent" to sockscope itself).
+func TestComposeWhereThereIsNoOneToSendTo(t *testing.T) {
+	m := newControlModel(t, demoStore(t), 160, 48, &fakeControl{})
+	m.c.opts.OneConn, m.c.opts.Listen = true, "stdio"
+	if after := press(t, m, "N"); after.overlays.top() != nil || !strings.Contains(after.notice, "stdio is one connection") {
+		t.Errorf("N on a wrapped child: overlay %v, notice %q", after.overlays.top(), after.notice)
+	}
+	st := demoStore(t)
+	st.Update(func(tx *store.Tx) {
+		tx.OpenConn(store.Conn{ID: 9, Client: "sockscope#1", Own: true, Opened: t0.Add(5e9)})
+		f := &filler{st: st, tx: tx}
+		f.request(9, protocol.C2S, t0.Add(6e9), `{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+	})
+	m = newControlModel(t, st, 160, 48, &fakeControl{})
+	m = press(t, m, "G", "n")
+	if m.overlays.top() == nil {
+		t.Fatal("n opened no editor")
+	}
+	if v := view(press(t, m, "ctrl+t")); !strings.Contains(v, "is sockscope's own: it has no client to send to") {
+		t.Errorf("ctrl+t on sockscope's own connection:\n%s", v)
+	}
+}

@@ -37,6 +37,9 @@ type Options struct {
 	// clients do (Y's command): the address sockscope listens on; "" when
 	// there is none (a wrapped child's stdio, an attached viewer).
 	SendAddr string
+	// OneConn says the run has one connection, which sockscope cannot
+	// open another of (a wrapped child's stdio): N says so.
+	OneConn bool
 	// RecordPath is the session file being written; "" when not recording.
 	RecordPath string
 	// RecordStatus reports the session file's size and its write error, if
