@@ -38,7 +38,7 @@ type Conn struct {
 	opts Options
 
 	mu      sync.Mutex
-	waiting map[string]chan []byte // calls by id
+	waiting map[string]chan []byte // calls by id (protocol.IDKey: ids compare as JSON values)
 	framing protocol.Framing       // what the server's frames were cut with
 	crlf    bool
 	err     error         // why reading stopped
@@ -80,8 +80,9 @@ func (c *Conn) read() {
 		info := protocol.Classify(payload, c.opts.IDFields)
 		if info.Kind == protocol.KindResponse && info.ID != nil {
 			c.mu.Lock()
-			ch, ok := c.waiting[string(info.ID)]
-			delete(c.waiting, string(info.ID))
+			key := string(protocol.IDKey(nil, info.ID))
+			ch, ok := c.waiting[key]
+			delete(c.waiting, key)
 			c.mu.Unlock()
 			if ok {
 				ch <- payload
@@ -134,7 +135,7 @@ func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
 	if info.ID == nil {
 		return nil, fmt.Errorf("the request has no id (in %v)", c.opts.IDFields)
 	}
-	id := string(info.ID)
+	id := string(protocol.IDKey(nil, info.ID))
 	ch := make(chan []byte, 1)
 	c.mu.Lock()
 	c.waiting[id] = ch
