@@ -62,7 +62,9 @@ func (e *Engine) sender() Sender {
 // connection conn in direction dir (C2S: to the server; S2C: to the
 // client), framed as that direction is. A request's id is replaced on the
 // wire by one the peer cannot have in flight, and its reply is withheld
-// from the other peer: the store shows the exchange as injected. The
+// from the other peer: the store shows the exchange as injected. Its
+// progress tokens are left out (see withoutProgress), so that no progress
+// notification for it reaches the other peer either. The
 // connection switches to frame-aware forwarding first; Send fails, sending
 // nothing, when a direction stays mid-frame.
 func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []byte) (Sent, error) {
@@ -95,6 +97,11 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		return Sent{}, fmt.Errorf(`conn %d speaks varlink, whose replies have no id: the client would take the reply to sockscope's call for its own; send a oneway call ("oneway": true), or use a new connection (N)`, conn)
 	}
 	request := info.Kind == protocol.KindRequest && info.ID != nil
+	if request {
+		if p := withoutProgress(payload); len(p) != len(payload) {
+			payload, info = p, protocol.Classify(p, e.cfg.IDFields)
+		}
+	}
 	tbl := src.table(conn, e.cfg.IDFields)
 	dirs := []protocol.Dir{dir}
 	if request {
