@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/client"
 	"sockscope/internal/nodetest"
 	"sockscope/protocol"
 	"sockscope/proxy"
@@ -234,6 +235,82 @@ func TestSendNewOnAWrappedChild(t *testing.T) {
 	}
 	if cs := e.Store.Conns(); len(cs) != 1 {
 		t.Fatalf("%d connections in the store, want the wrapped one alone: %+v", len(cs), cs)
+	}
+}
+
+// dapServer serves DAP on a Unix socket at path, for every client: each
+// request gets a successful response.
+func dapServer(t *testing.T, path string) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			s, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer s.Close()
+				f := protocol.NewFramer(protocol.FramingContentLength, protocol.DefaultMaxFrame)
+				enc := protocol.Encoder{Framing: protocol.FramingContentLength}
+				buf := make([]byte, 4096)
+				seq := 0
+				for {
+					n, err := s.Read(buf)
+					f.Feed(buf[:n], func(fr *protocol.Frame) {
+						info := protocol.Classify(fr.Data, nil)
+						if info.Kind != protocol.KindRequest {
+							return
+						}
+						seq++
+						s.Write(enc.Append(nil, []byte(fmt.Sprintf(`{"seq":%d,"type":"response","request_seq":%s,"success":true,"command":%q}`, seq, info.ID, info.Method))))
+					})
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+}
+
+// N on a DAP connection is refused before a connection is opened: a new
+// one would be no debug session until it launched or attached, a second
+// session. (Its initialize was taken for LSP's, and a JSON-RPC
+// initialized followed it.)
+func TestSendNewRefusesDAP(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "dap.sock"), filepath.Join(dir, "front.sock")
+	dapServer(t, svc)
+	e := relayTo(t, Config{}, front, svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	enc := protocol.Encoder{Framing: protocol.FramingContentLength}
+	c.Write(enc.Append(nil, []byte(`{"seq":1,"type":"request","command":"initialize","arguments":{"adapterID":"go","linesStartAt1":true}}`)))
+	var conn uint64
+	waitUntil(t, "the initialize answered", func() bool {
+		for _, cs := range e.Store.Conns() {
+			conn = cs.ID
+		}
+		for _, r := range rows(e.Store, conn) {
+			if r.Method == "initialize" && r.Status == protocol.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	_, err = e.SendNew(context.Background(), conn, []byte(`{"seq":2,"type":"request","command":"threads"}`))
+	if !errors.Is(err, client.ErrDAP) || !strings.Contains(err.Error(), "(n)") {
+		t.Fatalf("SendNew on a DAP connection: %v, want a refusal that says to use n", err)
+	}
+	if cs := e.Store.Conns(); len(cs) != 1 {
+		t.Fatalf("%d connections in the store, want the client's alone: %+v", len(cs), cs)
 	}
 }
 

@@ -3,6 +3,7 @@ package capture
 import (
 	"context"
 
+	"sockscope/client"
 	"sockscope/event"
 	"sockscope/protocol"
 	"sockscope/store"
@@ -21,9 +22,10 @@ type Decoded interface {
 	// Pending returns the ids of conn's requests asked in dir that still
 	// wait for their replies.
 	Pending(conn uint64, dir protocol.Dir) []string
-	// FirstRequest returns the method and the payload of the first
-	// request conn's client sent, if still known.
-	FirstRequest(conn uint64) (method string, payload []byte, ok bool)
+	// HandshakeRequest returns the method and the payload of the request
+	// that opened conn's handshake (client.IsHandshake), if one of the
+	// first handshakeScan requests conn's client sent is still known.
+	HandshakeRequest(conn uint64) (method string, payload []byte, ok bool)
 }
 
 // A Decoder decodes the engine's events somewhere else than in the
@@ -121,15 +123,25 @@ func (d storeDecoded) Pending(conn uint64, dir protocol.Dir) []string {
 	return ids
 }
 
-// FirstRequest implements Decoded.
-func (d storeDecoded) FirstRequest(conn uint64) (method string, payload []byte, ok bool) {
+// handshakeScan is how many of a connection's first requests are looked
+// at for the one that opens its handshake: `gopls -remote` sends
+// gopls/handshake before initialize.
+const handshakeScan = 5
+
+// HandshakeRequest implements Decoded.
+func (d storeDecoded) HandshakeRequest(conn uint64) (method string, payload []byte, ok bool) {
 	first, _ := d.s.MessageBounds()
+	n := 0
 	d.s.Messages(first, func(m *protocol.Message) bool {
-		if m.Conn == conn && m.Dir == protocol.C2S && m.Info.Kind == protocol.KindRequest {
+		if m.Conn != conn || m.Dir != protocol.C2S || m.Info.Kind != protocol.KindRequest {
+			return true
+		}
+		if client.IsHandshake(string(m.Info.Method)) {
 			method, payload, ok = string(m.Info.Method), append([]byte(nil), m.Frame.Data...), true
 			return false
 		}
-		return true
+		n++
+		return n < handshakeScan
 	})
 	return method, payload, ok
 }

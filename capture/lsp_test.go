@@ -77,3 +77,49 @@ func shortTemp(t *testing.T) string {
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return d
 }
+
+// N on a connection of `gopls -remote`, whose first request is
+// gopls/handshake, replays its initialize (then initialized) on the new
+// connection: without it gopls answers "no views".
+func TestSendNewReplaysInitializeAfterGoplsHandshake(t *testing.T) {
+	dir := shortTemp(t)
+	ws := lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	e := relayTo(t, Config{}, front, svc)
+
+	lsp := lsptest.NewClient(lsptest.Dial(t, front))
+	defer lsp.Close()
+	lsp.Call(t, 0, "gopls/handshake", `{"serverID":"","logfile":"","debugAddr":"","goplsPath":""}`)
+	uri := lsp.Open(t, ws, `{}`)
+	var conn uint64
+	waitUntil(t, "the initialize in the store", func() bool {
+		for _, c := range e.Store.Conns() {
+			for _, r := range rows(e.Store, c.ID) {
+				if r.Method == "initialize" && r.Status == protocol.StatusOK {
+					conn = c.ID
+				}
+			}
+		}
+		return conn != 0
+	})
+	hover := fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"textDocument/hover","params":{"textDocument":{"uri":%q},"position":{"line":7,"character":15}}}`, uri)
+	s, err := e.SendNew(context.Background(), conn, []byte(hover))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply string
+	waitUntil(t, "the hover on the new connection answered", func() bool {
+		for _, r := range rows(e.Store, s.Conn) {
+			if r.Method == "textDocument/hover" && r.Status != protocol.StatusPending {
+				m, _ := e.Store.Message(r.Resp)
+				reply = string(m.Frame.Data)
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(reply, "Greet says hello") {
+		t.Errorf("the hover on sockscope's connection: %s", reply)
+	}
+}

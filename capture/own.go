@@ -30,7 +30,9 @@ func (c ownConn) RemoteAddr() net.Addr { return c.name }
 // qmp_capabilities; none for a server that speaks first), and sends msg on
 // it. The connection shows as sockscope's in the store, everything it sent
 // marked injected; it stays open until the capture stops, so that the
-// reply (and anything after) is seen.
+// reply (and anything after) is seen. DAP is refused before a connection
+// is opened: a debug session starts with a launch or an attach, which
+// sockscope does not replay.
 func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, error) {
 	if s := e.sender(); s != nil {
 		return s.SendNew(ctx, like, msg)
@@ -45,6 +47,10 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	payload, err := compact(msg)
 	if err != nil {
 		return Sent{}, err
+	}
+	method, first, hello := e.decoded.HandshakeRequest(like)
+	if client.IsDAP(payload) || hello && client.IsDAP(first) {
+		return Sent{}, fmt.Errorf("conn %d speaks DAP: %w; send on the live connection (n)", like, client.ErrDAP)
 	}
 	enc := e.decoded.Encoder(like, protocol.C2S)
 	src.ctl.mu.Lock()
@@ -66,7 +72,10 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 		ours.Close()
 		return Sent{}, err
 	}
-	if err := e.handshake(ctx, cl, like); err != nil {
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	err = cl.Handshake(hctx, method, first) // none for method "": no handshake known
+	cancel()
+	if err != nil {
 		ours.Close()
 		return Sent{Conn: id}, fmt.Errorf("conn %d: handshake: %w", id, err)
 	}
@@ -97,17 +106,4 @@ func (e *Engine) ownID(ctx context.Context, src *Relay, name ownAddr) (uint64, e
 		}
 	}
 	return 0, fmt.Errorf("the relay never took the connection")
-}
-
-// handshake replays what the protocol needs before a request, as
-// connection like did it: LSP's initialize (answered) and initialized,
-// QMP's qmp_capabilities (answered, after the greeting).
-func (e *Engine) handshake(ctx context.Context, cl *client.Conn, like uint64) error {
-	method, first, ok := e.decoded.FirstRequest(like)
-	if !ok {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	defer cancel()
-	return cl.Handshake(ctx, method, first)
 }

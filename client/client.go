@@ -9,6 +9,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -163,14 +164,19 @@ func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 }
 
-// Handshake sends what a protocol needs before a request, given the first
-// request (of method method) of the connection this one stands beside:
-// LSP's initialize (answered) and then initialized, QMP's qmp_capabilities
-// (answered, after the greeting). For another method it sends nothing: the
-// protocol has no handshake, or the server speaks first.
+// Handshake sends what a protocol needs before a request, given the
+// request (of method method) that opened the handshake of the connection
+// this one stands beside (see IsHandshake): LSP's initialize (answered)
+// and then initialized, QMP's qmp_capabilities (answered, after the
+// greeting). DAP's initialize is refused with ErrDAP. For another method
+// it sends nothing: the protocol has no handshake, or the server speaks
+// first.
 func (c *Conn) Handshake(ctx context.Context, method string, first []byte) error {
 	switch method {
 	case "initialize":
+		if IsDAP(first) {
+			return ErrDAP
+		}
 		if _, err := c.Call(ctx, first); err != nil {
 			return err
 		}
@@ -180,4 +186,27 @@ func (c *Conn) Handshake(ctx context.Context, method string, first []byte) error
 		return err
 	}
 	return nil
+}
+
+// IsHandshake reports whether a request of method opens a handshake that
+// Handshake replays. It may follow a few requests of the protocol's own:
+// `gopls -remote` sends gopls/handshake before initialize.
+func IsHandshake(method string) bool {
+	return method == "initialize" || method == "qmp_capabilities"
+}
+
+// ErrDAP says why a DAP handshake is not replayed.
+var ErrDAP = errors.New("a new DAP connection is no debug session until it launches or attaches, which would start a second one")
+
+// IsDAP reports whether payload is a message of the Debug Adapter
+// Protocol: a "type" of request, response or event, and no "jsonrpc".
+func IsDAP(payload []byte) bool {
+	var m struct {
+		Type    string          `json:"type"`
+		JSONRPC json.RawMessage `json:"jsonrpc"`
+	}
+	if json.Unmarshal(payload, &m) != nil || m.JSONRPC != nil {
+		return false
+	}
+	return m.Type == "request" || m.Type == "response" || m.Type == "event"
 }

@@ -186,8 +186,8 @@ func (s *Source) serve(m msg) msg {
 		return msg{Text: enc.Framing.String(), CRLF: enc.CRLF}
 	case opPending:
 		return msg{IDs: d.Pending(m.Conn, m.Dir)}
-	case opFirst:
-		method, payload, ok := d.FirstRequest(m.Conn)
+	case opHandshake:
+		method, payload, ok := d.HandshakeRequest(m.Conn)
 		return msg{Text: method, Msg: payload, OK: ok}
 	}
 	return unknown(m)

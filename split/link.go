@@ -44,10 +44,10 @@ const (
 	opQuit    = "quit"     // the user quit the UI: the run stops
 	// and the interceptor's calls (remote.go: capture.Interceptor).
 	// The relay's process asks the decoder's (capture.Decoded):
-	opWire    = "wire"
-	opEncoder = "encoder" // Text: the framing
-	opPending = "pending" // IDs: the ids
-	opFirst   = "first"   // Text: the method, Msg: the request
+	opWire      = "wire"
+	opEncoder   = "encoder"   // Text: the framing
+	opPending   = "pending"   // IDs: the ids
+	opHandshake = "handshake" // Text: the method, Msg: the request
 	// and how far it got (N: a count that grows while it decodes), once
 	// the relay stops:
 	opProgress = "progress"

@@ -512,9 +512,9 @@ func (d *Decoder) Pending(conn uint64, dir protocol.Dir) []string {
 	return a.IDs
 }
 
-// FirstRequest implements capture.Decoded.
-func (d *Decoder) FirstRequest(conn uint64) (string, []byte, bool) {
-	a, err := d.ask(msg{Op: opFirst, Conn: conn})
+// HandshakeRequest implements capture.Decoded.
+func (d *Decoder) HandshakeRequest(conn uint64) (string, []byte, bool) {
+	a, err := d.ask(msg{Op: opHandshake, Conn: conn})
 	return a.Text, a.Msg, err == nil && a.OK
 }
 
