@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"sockscope/client"
 	"sockscope/protocol"
 )
 
@@ -160,7 +161,7 @@ type mockConn struct {
 	reqs   *Matcher
 	cur    Cursor // in the requests
 	ncur   Cursor // in the notifications
-	first  []byte // the client's first request (the handshake forward replays)
+	first  []byte // the client's handshake request, if it sent one (forward replays it)
 	fwd    *forwarder
 	closed bool
 }
@@ -249,8 +250,10 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		s.log(fmt.Sprintf("sockscope serve: not a message serve can answer (%s): %s", info.Err, short(p)))
 		return
 	}
-	isFirst := c.first == nil
-	if isFirst {
+	// The handshake is among the first requests, not always the first
+	// (gopls -remote sends gopls/handshake before initialize).
+	isHello := c.first == nil && client.IsHandshake(method)
+	if isHello {
 		c.first = p
 	}
 	if x, ok := c.reqs.Find(form, method, &c.cur); ok {
@@ -281,7 +284,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	case MissForward:
 		if c.fwd == nil || c.fwd.ended() {
 			var hello []byte // the client's handshake, unless this is it: it goes on as it is
-			if !isFirst {
+			if !isHello {
 				hello = c.first
 			}
 			fwd, err := dialForward(ctx, c, hello)
