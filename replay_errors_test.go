@@ -5,6 +5,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +17,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"sockscope/internal/nodetest"
 )
@@ -303,5 +307,34 @@ func TestReplayWrapSkipsStderr(t *testing.T) {
 		if out, errOut, status := runStatus(t, "send", mock, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`); status != 0 {
 			t.Errorf("client %d of serve --match sequential: status %d: %s %s", i+1, status, out, errOut)
 		}
+	}
+}
+
+// A server that answers and then keeps its side of the connection open
+// after the client's end: the replay ends a --timeout after its last
+// request (it waited for the server's close for ever).
+func TestReplayServerKeepsItsSideOpen(t *testing.T) {
+	dir, _, file := seedClientSession(t)
+	open := filepath.Join(dir, "open.sock")
+	stay := make(chan struct{})
+	t.Cleanup(func() { close(stay) })
+	fakeServer(t, open, func(c net.Conn, lines <-chan string) {
+		for l := range lines {
+			var m struct{ RID json.RawMessage }
+			if json.Unmarshal([]byte(l), &m) == nil && m.RID != nil {
+				fmt.Fprintf(c, `{"rid":%s,"success":true}`+"\n", m.RID)
+			}
+		}
+		<-stay // the client ended; this side stays open
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "replay", "--headless", "--pace", "none", "--timeout", "500ms", file, open)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the replay did not end:\n%s", out)
+	}
+	if !strings.Contains(string(out), "requests:") {
+		t.Errorf("replay: %v\n%s", err, out)
 	}
 }

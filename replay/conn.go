@@ -49,9 +49,11 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
 	ours, theirs := net.Pipe()
 	served, dialed := make(chan struct{}), &dialing{done: make(chan struct{})}
+	connCtx, endConn := context.WithCancel(context.WithValue(ctx, dialedKey{}, dialed))
+	defer endConn()
 	go func() {
 		defer close(served)
-		r.relay.ServeConn(context.WithValue(ctx, dialedKey{}, dialed), namedConn{theirs, name})
+		r.relay.ServeConn(connCtx, namedConn{theirs, name})
 	}()
 	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
 	p.cl = client.New(ours, client.Options{Framing: rc.sendFraming(), IDFields: r.rec.IDFields, Other: p.other})
@@ -115,7 +117,14 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	}
 	wg.Wait()
 	p.cl.Close()
-	<-served
+	// The server closes its side in turn; one that keeps it open is given
+	// a --timeout more, and then the connection ends: a replay ends.
+	select {
+	case <-served:
+	case <-time.After(r.cfg.Timeout):
+		endConn()
+		<-served
+	}
 	p.countThen()
 
 	r.mu.Lock()
