@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sockscope/capture"
+	"sockscope/index"
 	"sockscope/proxy"
 	"sockscope/query"
 	"sockscope/replay"
@@ -211,6 +212,7 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 		recordPath = filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".update")
 		os.Remove(recordPath)
 		defer os.Remove(recordPath)
+		defer os.Remove(recordPath + index.Suffix) // the index the recorder keeps beside it
 	}
 	e, err := capture.New(capture.Config{IDFields: rec.IDFields, Lossless: true, Record: recordPath,
 		Header: session.Header{Upstream: up.String(), Listen: "replay of " + file}})
@@ -255,6 +257,8 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 		if err := copyFile(recordPath, file); err != nil {
 			return fail(err)
 		}
+		// The replay's index is the new file's: show need not build one.
+		os.Rename(recordPath+index.Suffix, file+index.Suffix)
 		fmt.Fprintf(os.Stderr, "sockscope replay: %s now holds the replay's responses\n", file)
 		return replaySame
 	case res.Failed():
@@ -331,9 +335,17 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(dst); err == nil {
+		mode = fi.Mode().Perm() // dst keeps its mode
+	}
 	tmp := dst + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
+		return err
+	}
+	if err := out.Chmod(mode); err != nil { // past the umask
+		out.Close()
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {

@@ -233,8 +233,17 @@ func TestReplaySeedService(t *testing.T) {
 
 	golden := filepath.Join(dir, "golden.jsonl")
 	copyFile(file, golden)
+	os.Chmod(golden, 0o644)
 	if _, errOut, status := runStatus(t, append([]string{"replay", "--update", golden, plus}, fast...)...); status != 0 {
 		t.Fatalf("--update: status %d: %s", status, errOut)
+	}
+	// The file keeps its mode, and the replay's recording and index leave
+	// nothing behind: the index is the new file's.
+	if fi, err := os.Stat(golden); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("after --update: %v, mode %v, want 0644", err, fi.Mode())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".golden.jsonl*")); len(left) > 0 {
+		t.Errorf("--update left %v", left)
 	}
 	if _, errOut, status := runStatus(t, append([]string{"replay", golden, plus}, fast...)...); status != 0 {
 		t.Errorf("after --update, against the changed server: status %d: %s", status, errOut)
