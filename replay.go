@@ -196,6 +196,11 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	if err != nil {
 		return fail(err)
 	}
+	if rec.Damaged != nil {
+		// What a damaged line held would not be compared, and the rest
+		// might pass.
+		return fail(fmt.Errorf("%s: %w: a replay compares a whole recording (sockscope show %s shows the rest)", file, rec.Damaged, file))
+	}
 	withUI := replayWithUI(o)
 	if withUI {
 		cfg.Live = replay.NewLive(file, up.String(), cfg.Ignore, rec.IDFields)

@@ -338,3 +338,26 @@ func TestReplayServerKeepsItsSideOpen(t *testing.T) {
 		t.Errorf("replay: %v\n%s", err, out)
 	}
 }
+
+// A recording with a damaged line (not a crash's last record) is not
+// replayed: what the line held would not be compared, and the rest might
+// pass. serve answers from the rest, and says so.
+func TestReplayRefusesADamagedRecording(t *testing.T) {
+	dir := shortDir(t)
+	file := filepath.Join(dir, "damaged.jsonl")
+	os.WriteFile(file, []byte(`{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":21,"text":"{\"id\":1,\"method\":\"a\"}"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":21,"te
+{"type":"frame","conn":1,"dir":"s2c","at":"2026-01-02T03:04:06Z","size":19,"text":"{\"id\":1,\"result\":2}"}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:07Z"}
+`), 0o600)
+	_, errOut, status := runStatus(t, "replay", file, filepath.Join(dir, "nobody.sock"))
+	if status != 2 || !strings.Contains(errOut, "1 unreadable line skipped (session: line 4: not valid JSON): a replay compares a whole recording") {
+		t.Errorf("replay of a damaged file: status %d: %s", status, errOut)
+	}
+	log := started(t, "listening on", "serve", file, "--listen", filepath.Join(dir, "mock.sock"))()
+	if !strings.Contains(log, "1 unreadable line skipped (session: line 4: not valid JSON): answering from the rest") {
+		t.Errorf("serve of a damaged file: %s", log)
+	}
+}

@@ -101,6 +101,9 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	if rec.Damaged != nil {
+		fmt.Fprintf(os.Stderr, "sockscope serve: %s: %v: answering from the rest\n", file, rec.Damaged)
+	}
 	s, err := replay.NewServer(rec, cfg)
 	if err != nil {
 		return err

@@ -97,6 +97,9 @@ type Recording struct {
 	Conns    []*Conn
 	// Store holds the decoded rows, for the filter language.
 	Store *store.Store
+	// Damaged says what of the file was skipped as no record, or nil
+	// (capture.File.Damaged).
+	Damaged error
 }
 
 // LoadOptions say how a session file is decoded.
@@ -144,7 +147,7 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 	if ev := e.Store.Totals().Evicted; ev > 0 {
 		return nil, fmt.Errorf("%s: too big to replay in memory (%d messages evicted): raise --max-bytes", path, ev)
 	}
-	rec := &Recording{Path: path, Header: h, IDFields: ids, Store: e.Store}
+	rec := &Recording{Path: path, Header: h, IDFields: ids, Store: e.Store, Damaged: src.Damaged()}
 	for _, c := range e.Store.Conns() {
 		rc := col.conns[c.ID]
 		if rc == nil {
