@@ -105,12 +105,23 @@ func requestForm(f protocol.Framing, p []byte) []byte {
 	var form any
 	switch f {
 	case protocol.FramingHTTP:
-		var m struct {
+		// The body, and the headers that change the answer to the same
+		// target: a conditional GET's 304 is no answer to a plain one.
+		msg, ok := protocol.ParseHTTP(p)
+		if !ok {
+			return p
+		}
+		m := map[string]any{}
+		for _, h := range msg.Headers {
+			if name := strings.ToLower(string(h.Name)); answerHeaders[name] {
+				m[name] = string(h.Value)
+			}
+		}
+		var v struct {
 			Body json.RawMessage `json:"body,omitempty"`
 		}
-		v, err := protocol.ProfileOf(f).View(nil, p)
-		if err != nil || json.Unmarshal(v, &m) != nil {
-			return p
+		if b, err := protocol.ProfileOf(f).View(nil, p); err == nil && json.Unmarshal(b, &v) == nil && v.Body != nil {
+			m["body"] = v.Body
 		}
 		form = m
 	case protocol.FramingRESP:
@@ -125,6 +136,14 @@ func requestForm(f protocol.Framing, p []byte) []byte {
 	}
 	b, _ := json.Marshal(form)
 	return b
+}
+
+// answerHeaders are the request headers that make an HTTP server answer
+// the same method and target otherwise (RFC 9110's conditional requests
+// and ranges).
+var answerHeaders = map[string]bool{
+	"if-none-match": true, "if-modified-since": true, "if-match": true,
+	"if-unmodified-since": true, "if-range": true, "range": true,
 }
 
 // entry is a recorded request as a Matcher knows it.

@@ -78,3 +78,22 @@ func TestMatcherInOrder(t *testing.T) {
 		t.Errorf("method-params: %s", why)
 	}
 }
+
+// An HTTP request's form holds its body and the headers that change the
+// answer (a conditional GET's 304 is no answer to a plain GET), not the
+// others (a User-Agent).
+func TestHTTPRequestForm(t *testing.T) {
+	form := func(headers string) string {
+		return string(requestForm(protocol.FramingHTTP, []byte("GET /index.html HTTP/1.1\r\nHost: x\r\n"+headers+"\r\n")))
+	}
+	plain, cond := form(""), form("If-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT\r\n")
+	if plain == cond {
+		t.Errorf("a conditional GET has the plain GET's form %s", plain)
+	}
+	if other := form("User-Agent: curl/8\r\n"); other != plain {
+		t.Errorf("a User-Agent changed the form: %s, %s", other, plain)
+	}
+	if got := form("Range: bytes=0-9\r\n"); got != `{"range":"bytes=0-9"}` {
+		t.Errorf("a range request's form %s", got)
+	}
+}
