@@ -361,3 +361,51 @@ func TestReplayRefusesADamagedRecording(t *testing.T) {
 		t.Errorf("serve of a damaged file: %s", log)
 	}
 }
+
+// A connection that cannot be made after the first: the requests of the
+// connections not replayed are errors (not sent), in the summary, --dump
+// and JUnit, not left out as if the replay had been stopped.
+func TestReplayLaterConnectionUnreachable(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServerAt(t, svc)
+	file := recordSeed(t, dir, svc) // the seed client's connection, then the strict client's
+
+	once := filepath.Join(dir, "once.sock")
+	ln, err := net.Listen("unix", once)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c, err := ln.Accept()
+		ln.Close() // no second connection
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		sc := bufio.NewScanner(c)
+		for sc.Scan() {
+			var m struct{ RID json.RawMessage }
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m.RID != nil {
+				fmt.Fprintf(c, `{"rid":%s,"success":true}`+"\n", m.RID)
+			}
+		}
+	}()
+	junit := filepath.Join(dir, "j.xml")
+	out, errOut, status := runStatus(t, "replay", "--dump", "--pace", "none", "--timeout", "500ms", "--junit", junit, file, once)
+	var notSent int
+	for _, l := range ofType(dumpLines(t, []byte(out)), "exchange") {
+		if l["status"] == "error" && strings.Contains(fmt.Sprint(l["now"]), "not sent") {
+			notSent++
+		}
+	}
+	if status != 2 || notSent != 20 || strings.Contains(errOut, "stopped early") || !strings.Contains(errOut, "20 errors") {
+		t.Errorf("status %d, %d not sent (want the strict client's 20); stderr %s", status, notSent, errOut)
+	}
+	if x, _ := os.ReadFile(junit); !bytes.Contains(x, []byte(`errors="20"`)) {
+		t.Errorf("junit:\n%s", x)
+	}
+}

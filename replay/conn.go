@@ -61,6 +61,7 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	if !ok {
 		p.cl.Close()
 		<-served
+		r.notSent(rc, pick)
 		return
 	}
 
@@ -193,6 +194,30 @@ func (r *Replay) outgoing(m *Msg) []byte {
 		p = withProcessID(p, r.cfg.PID)
 	}
 	return p
+}
+
+// notSent gives the selected requests of rc, whose connection could not
+// be made, the verdict error: they count, in the summary, --dump and
+// JUnit, as not sent.
+func (r *Replay) notSent(rc *Conn, pick func(*Exchange) bool) {
+	why := "error: not sent, the server is unreachable"
+	if err := r.dialError(); err != nil {
+		why = "error: not sent: " + err.Error()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range rc.Msgs {
+		x := rc.Exchange(m.Seq)
+		if m.Dir != protocol.C2S || x == nil || !comparable(x) || !pick(x) {
+			continue
+		}
+		c := Compared{RecordedConn: rc.ID, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method,
+			Verdict: Error, Then: "no-reply", Now: why}
+		if x.Resp != nil {
+			c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
+		}
+		r.res.Compared = append(r.res.Compared, c)
+	}
 }
 
 // call sends request x again and compares the reply with the recorded

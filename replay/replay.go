@@ -167,10 +167,13 @@ func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
 
 // dialFailed reports whether a connection to the server could not be
 // made: the replay stops there.
-func (r *Replay) dialFailed() bool {
+func (r *Replay) dialFailed() bool { return r.dialError() != nil }
+
+// dialError is why a connection to the server could not be made, or nil.
+func (r *Replay) dialError() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.dialErr != nil
+	return r.dialErr
 }
 
 // Connect dials the server for the replay's first connection, so that an
@@ -281,19 +284,25 @@ func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if !sleepUntil(ctx, start.Add(r.scaled(c.Opened.Sub(conns[0].Opened)))) || r.dialFailed() {
-					return
+				switch {
+				case !sleepUntil(ctx, start.Add(r.scaled(c.Opened.Sub(conns[0].Opened)))):
+				case r.dialFailed():
+					r.notSent(c, pick)
+				default:
+					r.replayConn(ctx, c, pick)
 				}
-				r.replayConn(ctx, c, pick)
 			}()
 		}
 		wg.Wait()
 	} else {
 		for _, c := range conns {
-			if ctx.Err() != nil || r.dialFailed() {
-				break
+			switch {
+			case ctx.Err() != nil:
+			case r.dialFailed():
+				r.notSent(c, pick) // the connections after one that could not be made
+			default:
+				r.replayConn(ctx, c, pick)
 			}
-			r.replayConn(ctx, c, pick)
 		}
 	}
 	r.cfg.Live.Finish()

@@ -142,7 +142,7 @@ func (r *Result) Summary() string {
 		s += fmt.Sprintf(", %d unanswered when recorded", r.Unanswered)
 	}
 	if r.Errors > 0 {
-		s += fmt.Sprintf(", %d errors (the connection to the server was lost)", r.Errors)
+		s += fmt.Sprintf(", %d errors (not sent, or no reply: the server could not be reached, or the connection to it was lost)", r.Errors)
 	}
 	if r.Slower > 0 {
 		s += fmt.Sprintf(" (%d slower)", r.Slower)
