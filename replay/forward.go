@@ -140,7 +140,7 @@ func (f *forwarder) close() {
 func missReply(p []byte, info protocol.Info, ids []string, why string) []byte {
 	var m map[string]json.RawMessage
 	json.Unmarshal(p, &m)
-	msg, _ := json.Marshal(why)
+	msg := marshal(why)
 	id := json.RawMessage(info.ID)
 	var out any
 	switch {
@@ -160,8 +160,7 @@ func missReply(p []byte, info protocol.Info, ids []string, why string) []byte {
 		}
 		out = map[string]any{field: id, "success": false, "error": json.RawMessage(msg)}
 	}
-	b, _ := json.Marshal(out)
-	return b
+	return marshal(out)
 }
 
 // missReplyAs is missReply for a request framed with f: an HTTP request

@@ -68,8 +68,7 @@ func requestKey(payload []byte, ids []string, ig *Ignore) string {
 	if ig != nil {
 		v = strip(v, nil, ig)
 	}
-	b, _ := json.Marshal(v) // sorted members
-	return string(b)
+	return string(marshal(v)) // sorted members
 }
 
 // strip returns v without what ig leaves out.
@@ -134,8 +133,7 @@ func requestForm(f protocol.Framing, p []byte) []byte {
 	default:
 		return p
 	}
-	b, _ := json.Marshal(form)
-	return b
+	return marshal(form)
 }
 
 // answerHeaders are the request headers that make an HTTP server answer

@@ -97,3 +97,11 @@ func TestHTTPRequestForm(t *testing.T) {
 		t.Errorf("a range request's form %s", got)
 	}
 }
+
+// What a miss's message quotes of a request is as it was: no HTML
+// escapes (<html> was \u003chtml\u003e).
+func TestRequestKeyKeepsHTML(t *testing.T) {
+	if k := requestKey([]byte(`{"id":1,"method":"m","params":{"body":"<html>a&b</html>"}}`), []string{"id"}, nil); k != `{"params":{"body":"<html>a&b</html>"}}` {
+		t.Errorf("requestKey: %s", k)
+	}
+}

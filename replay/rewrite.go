@@ -25,11 +25,19 @@ func ParsePathMap(s string) (PathMap, error) {
 
 // jsonText is s as it appears inside a JSON string.
 func jsonText(s string) []byte {
+	b := marshal(s)
+	return b[1 : len(b)-1]
+}
+
+// marshal is json.Marshal without its HTML escapes: <, > and & as they
+// are, as most peers write them (and as people read them, in a miss's
+// message).
+func marshal(v any) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // & as it is, as most peers write it
-	enc.Encode(s)
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))[1 : b.Len()-2]
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // mapPaths rewrites each map's from side to its to side (forward: Old to
