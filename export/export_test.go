@@ -326,7 +326,7 @@ func TestHARofHTTP(t *testing.T) {
 	st := observed(t, []event.Event{
 		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
 		data(1, protocol.C2S, "GET /a.txt?x=1&b=2 HTTP/1.1\r\nHost: example.test\r\nCookie: s=1; t=2\r\n\r\n"),
-		data(3, protocol.S2C, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: k=v; Path=/\r\nContent-Length: 5\r\n\r\nnope\n"),
+		data(3, protocol.S2C, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: k=v; Path=/; HttpOnly\r\nContent-Length: 5\r\n\r\nnope\n"),
 		data(4, protocol.C2S, "POST /api HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"),
 		data(6, protocol.S2C, "HTTP/1.1 302 Found\r\nLocation: /b\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
 		{Type: event.Close, Conn: 1, At: at(9)},
@@ -350,7 +350,10 @@ func TestHARofHTTP(t *testing.T) {
 					Status                  int
 					StatusText, HTTPVersion string
 					RedirectURL             string
-					Cookies                 []nv
+					Cookies                 []struct {
+						Name, Value, Path string
+						HTTPOnly          bool
+					}
 					Content                 struct {
 						Size           int
 						MimeType, Text string
@@ -373,7 +376,7 @@ func TestHARofHTTP(t *testing.T) {
 		t.Errorf("GET request %+v", r)
 	}
 	if r := get.Response; r.Status != 404 || r.StatusText != "Not Found" || r.Content.Text != "nope\n" ||
-		r.Content.MimeType != "text/plain" || fmt.Sprint(r.Cookies) != "[{k v}]" || r.BodySize != 5 {
+		r.Content.MimeType != "text/plain" || fmt.Sprint(r.Cookies) != "[{k v / true}]" || r.BodySize != 5 {
 		t.Errorf("404 response %+v", r)
 	}
 	if r := post.Request; r.Method != "POST" || r.PostData == nil || r.PostData.Text != `{"a":1}` || r.PostData.MimeType != "application/json" {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -61,11 +62,22 @@ type harEntry struct {
 	Flags  []string `json:"_flags,omitempty"`
 }
 
+// harCookie is a cookie: a Set-Cookie's attributes as well.
+type harCookie struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Path     string `json:"path,omitempty"`
+	Domain   string `json:"domain,omitempty"`
+	Expires  string `json:"expires,omitempty"`
+	HTTPOnly bool   `json:"httpOnly,omitempty"`
+	Secure   bool   `json:"secure,omitempty"`
+}
+
 type harRequest struct {
 	Method      string       `json:"method"`
 	URL         string       `json:"url"`
 	HTTPVersion string       `json:"httpVersion"`
-	Cookies     []harNV      `json:"cookies"`
+	Cookies     []harCookie  `json:"cookies"`
 	Headers     []harNV      `json:"headers"`
 	QueryString []harNV      `json:"queryString"`
 	PostData    *harPostData `json:"postData,omitempty"`
@@ -79,15 +91,15 @@ type harPostData struct {
 }
 
 type harResponse struct {
-	Status      int        `json:"status"`
-	StatusText  string     `json:"statusText"`
-	HTTPVersion string     `json:"httpVersion"`
-	Cookies     []harNV    `json:"cookies"`
-	Headers     []harNV    `json:"headers"`
-	Content     harContent `json:"content"`
-	RedirectURL string     `json:"redirectURL"`
-	HeadersSize int        `json:"headersSize"`
-	BodySize    int        `json:"bodySize"`
+	Status      int         `json:"status"`
+	StatusText  string      `json:"statusText"`
+	HTTPVersion string      `json:"httpVersion"`
+	Cookies     []harCookie `json:"cookies"`
+	Headers     []harNV     `json:"headers"`
+	Content     harContent  `json:"content"`
+	RedirectURL string      `json:"redirectURL"`
+	HeadersSize int         `json:"headersSize"`
+	BodySize    int         `json:"bodySize"`
 }
 
 type harContent struct {
@@ -163,11 +175,11 @@ func entryOf(st store.View, r *store.Row) harEntry {
 		ms := float64(r.Latency) / float64(time.Millisecond)
 		e.Time, e.Timings.Wait = ms, ms
 	}
-	e.Request.Cookies, e.Request.Headers = []harNV{}, []harNV{}
+	e.Request.Cookies, e.Request.Headers = []harCookie{}, []harNV{}
 	if e.Request.QueryString == nil {
 		e.Request.QueryString = []harNV{}
 	}
-	e.Response.Cookies, e.Response.Headers = []harNV{}, []harNV{}
+	e.Response.Cookies, e.Response.Headers = []harCookie{}, []harNV{}
 	httpInto(&e, req, resp)
 	return e
 }
@@ -247,31 +259,57 @@ func harHeaders(hs []protocol.HTTPHeader) []harNV {
 }
 
 // harCookies lists the cookies of the headers named name: Cookie's pairs,
-// or each Set-Cookie's first pair.
-func harCookies(m *protocol.HTTPMessage, name string) []harNV {
-	out := []harNV{}
+// or each Set-Cookie's, with its attributes.
+func harCookies(m *protocol.HTTPMessage, name string) []harCookie {
+	out := []harCookie{}
 	for _, h := range m.Headers {
 		if !bytes.EqualFold(h.Name, []byte(name)) {
 			continue
 		}
 		pairs := bytes.Split(h.Value, []byte(";"))
-		if name == "Set-Cookie" {
-			pairs = pairs[:1]
+		if name != "Set-Cookie" {
+			for _, p := range pairs {
+				if k, v, ok := bytes.Cut(bytes.TrimSpace(p), []byte("=")); ok {
+					out = append(out, harCookie{Name: string(k), Value: string(v)})
+				}
+			}
+			continue
 		}
-		for _, p := range pairs {
-			if k, v, ok := bytes.Cut(bytes.TrimSpace(p), []byte("=")); ok {
-				out = append(out, harNV{Name: string(k), Value: string(v)})
+		k, v, ok := bytes.Cut(bytes.TrimSpace(pairs[0]), []byte("="))
+		if !ok {
+			continue
+		}
+		c := harCookie{Name: string(k), Value: string(v)}
+		for _, a := range pairs[1:] {
+			an, av, _ := bytes.Cut(bytes.TrimSpace(a), []byte("="))
+			switch strings.ToLower(string(an)) {
+			case "path":
+				c.Path = string(av)
+			case "domain":
+				c.Domain = string(av)
+			case "expires":
+				if t, err := http.ParseTime(string(av)); err == nil {
+					c.Expires = t.UTC().Format(time.RFC3339)
+				}
+			case "httponly":
+				c.HTTPOnly = true
+			case "secure":
+				c.Secure = true
 			}
 		}
+		out = append(out, c)
 	}
 	return out
 }
 
 // contentType is an HTTP message's Content-Type, else what its body looks
-// like.
+// like ("" for none: a 204, a 304).
 func contentType(m *protocol.HTTPMessage) string {
 	if t, ok := m.Get("Content-Type"); ok {
 		return string(t)
+	}
+	if len(m.Body) == 0 {
+		return ""
 	}
 	return mimeOf(m.Body)
 }
