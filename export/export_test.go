@@ -354,7 +354,7 @@ func TestHARofHTTP(t *testing.T) {
 						Name, Value, Path string
 						HTTPOnly          bool
 					}
-					Content                 struct {
+					Content struct {
 						Size           int
 						MimeType, Text string
 					}
