@@ -124,7 +124,22 @@ func TestServeRedis(t *testing.T) {
 	if got := cli(mock, "get", "k"); got != `ERR sockscope serve: no recorded reply to GET {"args":["k"]}; the closest recorded request is SET {"args":["k","v"]}` {
 		t.Errorf("a miss: %q", got)
 	}
-	if log := stopServe(); !strings.Contains(log, "3 connections, 2 requests answered from the recording, 1 misses") {
+	// What any server answers alike, missed: ECHO (redis-cli --pipe's last
+	// command, whose echo it waits for) and PING.
+	if got := cli(mock, "echo", "not recorded"); got != "not recorded" {
+		t.Errorf("echo against serve: %q", got)
+	}
+	if got := cli(mock, "ping"); got != "PONG" {
+		t.Errorf("ping against serve: %q", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pipe := exec.CommandContext(ctx, "redis-cli", "-s", mock, "--pipe")
+	pipe.Stdin = strings.NewReader("SET k v\r\n")
+	if out, err := pipe.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 1") {
+		t.Errorf("redis-cli --pipe against serve: %v\n%s", err, out)
+	}
+	if log := stopServe(); !strings.Contains(log, "6 connections, 3 requests answered from the recording, 4 misses") {
 		t.Errorf("serve's summary: %s", log)
 	}
 }

@@ -244,6 +244,13 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 			for _, m := range x.Followers {
 				c.send(m.Payload)
 			}
+		} else if framing == protocol.FramingRESP {
+			// SUBSCRIBE and friends: the client waits for the server's
+			// confirmation, which the recording does not have.
+			s.misses.Add(1)
+			why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s", method, short(form))
+			s.log(why)
+			c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 		}
 		return
 	default:
