@@ -22,7 +22,7 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 		}
 
 		if protocol.PairingOf(m.Framing) == protocol.PairByOrder {
-			if o.inOrder(c, m) {
+			if o.inOrder(c, m, steps[i].since) {
 				continue
 			}
 		}

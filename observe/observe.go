@@ -249,8 +249,12 @@ func (o *Observer) step(s *step) {
 		c := o.stepConn(s)
 		c.lastAt[m.Dir] = m.At
 		// Everything dir carried up to at is seen: replies that waited for
-		// a request from dir can no longer get one.
+		// a request from dir can no longer get one; but for one read since
+		// the frame dir is in the middle of began (s.since).
 		at := o.tx.Stamp(&m.At)
+		if !s.since.IsZero() {
+			at = o.tx.Stamp(&s.since) - 1
+		}
 		for _, e := range c.pairer.Settle(m.Dir, at) {
 			o.orphan(c, e.Token)
 		}

@@ -154,6 +154,23 @@ func TestReplyObservedBeforeRequest(t *testing.T) {
 	}
 }
 
+// An HTTP server that answers before the request's body is in (nginx's
+// return, a 100 Continue then the answer, a 413): the response, read
+// after the request began and before it ended, answers it. It was an
+// orphan, the request no reply.
+func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
+	_, lines, c := newScript().
+		data(1, protocol.C2S, "POST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\n").
+		data(2, protocol.S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n").
+		data(3, protocol.C2S, "abcdef").
+		data(4, protocol.C2S, "GET /next HTTP/1.1\r\n\r\n").
+		data(5, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").
+		close(10, nil).run(t)
+	if got := exchanges(lines); strings.Join(got, " ") != "POST /up:ok GET /next:ok" || c.Orphan != 0 || c.NoReply != 0 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+}
+
 // A reply that matches nothing becomes an orphan as soon as the other
 // direction has been seen past its read time, not only at close.
 func TestOrphanSettledByOtherDirection(t *testing.T) {

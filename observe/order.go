@@ -1,11 +1,16 @@
 package observe
 
-import "sockscope/protocol"
+import (
+	"time"
+
+	"sockscope/protocol"
+)
 
 // inOrder pairs message m of a protocol that pairs by order (HTTP/1.1,
-// RESP, varlink) and reports whether it did anything: notifications and
-// raw frames are left to frame's default.
-func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
+// RESP, varlink), begun at since if in an earlier read than its end
+// (else zero), and reports whether it did anything: notifications and raw
+// frames are left to frame's default.
+func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 	if c.order == nil {
 		c.order = protocol.NewOrderPairer(o.cfg.MaxPending)
 	}
@@ -17,7 +22,12 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message) bool {
 			o.noReply(c, protocol.Pending{Token: row, At: o.tx.Stamp(&m.At), Dir: m.Dir})
 			return true
 		}
-		res := c.order.Request(m.Dir, o.tx.Stamp(&m.At), row)
+		// A reply read since the request began may answer it.
+		begun := m.At
+		if !since.IsZero() {
+			begun = since
+		}
+		res := c.order.Request(m.Dir, o.tx.Stamp(&begun), row)
 		if res.Answered {
 			o.answerEarly(c, row, res.Reply.Token)
 		}

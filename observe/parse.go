@@ -37,7 +37,13 @@ type step struct {
 	n    int64       // stepGap: bytes dropped
 	peer *event.Peer // stepOpen
 	err  error       // stepClose
-	msg  protocol.Message
+	// since, for a frame of a protocol paired by order, is when it began
+	// if before msg.At (its first bytes came in an earlier read): a reply
+	// read in between may answer it (an HTTP server answers before the
+	// request's body is in). For stepSeen, when the frame the direction
+	// is in the middle of began.
+	since time.Time
+	msg   protocol.Message
 }
 
 // mark says what sockscope did to a frame (event.Event's flags).
@@ -119,6 +125,9 @@ type dirParser struct {
 	// memo remembers the skeleton of the direction's last JSON frame:
 	// the next, nearly always alike, is classified against it.
 	memo protocol.Memo
+	// since is when the frame the framer holds part of began, for a
+	// protocol paired by order (zero: none, or another protocol).
+	since time.Time
 }
 
 // parseEvents turns b.events, from the i-th on, into b.steps. A panic is recovered: it
@@ -156,13 +165,23 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		if ev.Gap > 0 {
 			if !ev.Whole {
 				p.f.Reset()
+				p.since = time.Time{}
 			}
 			b.addStep(stepGap, ev.Conn, d, ev.At).n = ev.Gap
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
 		p.known = false
 		p.f.Feed(ev.Data, p.emit)
-		b.addStep(stepSeen, ev.Conn, d, ev.At)
+		if protocol.PairingOf(p.f.Framing()) == protocol.PairByOrder && protocol.Unframed(p.f) > 0 {
+			// A frame begun and not ended: the request it may be began
+			// then, and a reply read since may answer it.
+			if p.since.IsZero() {
+				p.since = ev.At
+			}
+		} else {
+			p.since = time.Time{}
+		}
+		b.addStep(stepSeen, ev.Conn, d, ev.At).since = p.since
 	case event.Close:
 		if fs := o.framers[ev.Conn]; fs != nil {
 			o.at, o.chunk, o.mark = ev.At, nil, mark{}
@@ -223,7 +242,7 @@ func (o *Observer) parseFrame(p *dirParser) func(fr *protocol.Frame) {
 		if !within(f.Data, o.chunk) {
 			f.Data = b.kept.keep(f.Data)
 		}
-		s.kind = stepFrame
+		s.kind, s.since, p.since = stepFrame, p.since, time.Time{} // the next begins in this read
 		m.Seq, m.Conn, m.Dir, m.At, m.Framing = 0, p.conn, p.dir, o.at, p.framing
 		m.Injected, m.Withheld, m.Note = o.mark.injected, o.mark.withheld, o.mark.note
 		if f.Whole != nil || f.Err != "" { // rare: one test for both

@@ -119,6 +119,15 @@ type pender interface {
 	pending() int
 }
 
+// Unframed returns how many bytes fed to f so far belong to no emitted
+// frame yet: a frame begun and not ended.
+func Unframed(f Framer) int {
+	if p, ok := f.(pender); ok {
+		return p.pending()
+	}
+	return 0
+}
+
 // appendCap appends p to buf but keeps at most limit bytes in all. The
 // capacity grows geometrically as bytes arrive and never exceeds limit, so
 // a frame's buffer is never larger than the frame cap.
