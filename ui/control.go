@@ -92,18 +92,21 @@ func (m Model) sendCmd(msg sendMsg) tea.Cmd {
 		} else {
 			s, err = ctl.Send(ctx, msg.t.conn, msg.t.dir, msg.payload)
 		}
+		if err != nil && ctx.Err() == context.DeadlineExceeded {
+			err = errSendTimeout // this wait's, not the Control's own (a handshake's)
+		}
 		return sentMsg{what: msg.what, t: msg.t, sent: s, err: err}
 	}
 }
 
+// errSendTimeout is a Control call's error when the UI's own wait for it
+// ran out.
+var errSendTimeout = errors.New("no answer from sockscope's relay within " + sendTimeout.String())
+
 // sent shows what a Control call did in the status line.
 func (m Model) sent(msg sentMsg) Model {
 	if err := msg.err; err != nil {
-		why := err.Error()
-		if errors.Is(err, context.DeadlineExceeded) {
-			why = "no answer from sockscope's relay within " + sendTimeout.String()
-		}
-		return m.setNotice("not "+msg.what+": "+why, true) // not sent a new message: …
+		return m.setNotice("not "+msg.what+": "+err.Error(), true) // not sent a new message: …
 	}
 	note := msg.what + " on "
 	if msg.t.newConn {
