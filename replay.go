@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -212,6 +213,7 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	if err := r.Connect(ctx); err != nil {
 		return fail(err)
 	}
+	defer r.Close() // on the ways out before Run takes the connection
 	recordPath := o.record
 	if o.update && recordPath == "" {
 		recordPath = filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".update")
@@ -262,8 +264,9 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 		if err := copyFile(recordPath, file); err != nil {
 			return fail(err)
 		}
-		// The replay's index is the new file's: show need not build one.
-		os.Rename(recordPath+index.Suffix, file+index.Suffix)
+		// FILE's index is of what it held (and the replay's is of its
+		// recording before the compare records): show builds it anew.
+		os.Remove(file + index.Suffix)
 		fmt.Fprintf(os.Stderr, "sockscope replay: %s now holds the replay's responses\n", file)
 		return replaySame
 	case res.Failed():
@@ -305,7 +308,8 @@ func checkReplayFiles(o replayOptions, file string) error {
 func checkWritable(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(path, os.O_WRONLY, 0)
+		// Non-blocking: a named pipe with no reader would make it wait.
+		f, err = os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return err
 		}
@@ -349,18 +353,23 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if err := out.Chmod(mode); err != nil { // past the umask
-		out.Close()
-		return err
+	err = out.Chmod(mode) // past the umask
+	if err == nil {
+		_, err = io.Copy(out, in)
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	if err == nil {
+		err = out.Sync() // the rename is not to leave dst empty after a crash
 	}
-	if err := out.Close(); err != nil {
-		return err
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
-	return os.Rename(tmp, dst)
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // loadRecording decodes the session file for replay or serve, with the

@@ -61,7 +61,9 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	if !ok {
 		p.cl.Close()
 		<-served
-		r.notSent(rc, pick)
+		if ctx.Err() == nil { // else stopped: not compared
+			r.notSent(rc, pick)
+		}
 		return
 	}
 
@@ -206,17 +208,26 @@ func (r *Replay) notSent(rc *Conn, pick func(*Exchange) bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	n := 0
 	for _, m := range rc.Msgs {
 		x := rc.Exchange(m.Seq)
 		if m.Dir != protocol.C2S || x == nil || !comparable(x) || !pick(x) {
 			continue
 		}
 		c := Compared{RecordedConn: rc.ID, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method,
-			Verdict: Error, Then: "no-reply", Now: why}
-		if x.Resp != nil {
-			c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
-		}
+			Verdict: Error, Now: why}
+		c.then(x)
 		r.res.Compared = append(r.res.Compared, c)
+		n++
+	}
+	r.cfg.Live.NotSent(n)
+}
+
+// then sets c's recorded side: x's reply, if it had one.
+func (c *Compared) then(x *Exchange) {
+	c.Then = "no-reply"
+	if x.Resp != nil {
+		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
 	}
 }
 
@@ -224,10 +235,8 @@ func (r *Replay) notSent(rc *Conn, pick func(*Exchange) bool) {
 // one. It returns false when the replay stopped before the request was
 // sent or answered: then there is nothing to compare.
 func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compared) bool {
-	c.Then, c.Now = "no-reply", "no-reply"
-	if x.Resp != nil {
-		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
-	}
+	c.then(x)
+	c.Now = "no-reply"
 	select {
 	case <-p.cl.Done():
 		c.Verdict, c.Now = Error, "error: not sent, the connection to the server was lost"

@@ -88,8 +88,8 @@ func TestMatcher(t *testing.T) {
 			t.Errorf("%d: %s: %v, want %s", i, c.req, ok, reqs[c.want])
 		}
 	}
-	if x := m.Closest([]byte(`{"rid":9,"method":"add","args":[2,2]}`), "add"); x == nil || string(x.Req.Info.Method) != "add" {
-		t.Errorf("closest: %v", x)
+	if e := m.closest([]byte(`{"rid":9,"method":"add","args":[2,2]}`), "add"); e == nil || string(e.x.Req.Info.Method) != "add" {
+		t.Errorf("closest: %v", e)
 	}
 	seq := NewMatcher(exs[1:], MatchSequential, Ignore{}, protocol.DefaultIDFields)
 	strict := NewMatcher(exs[1:], MatchStrict, Ignore{}, protocol.DefaultIDFields)

@@ -113,6 +113,18 @@ func (l *Live) Record(c Compared) {
 	}
 }
 
+// NotSent counts n requests that could not be sent (their connection
+// could not be made): compared, as errors, with no row of the capture.
+func (l *Live) NotSent(n int) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.compared += n
+	l.differ += n // an error counts as a difference (verdictCompare)
+}
+
 func (l *Live) uncount(c *Compared) {
 	l.compared--
 	switch verdictCompare(c.Verdict) {

@@ -299,18 +299,11 @@ func (m *Matcher) describe(e *entry) string {
 	return e.method + " " + short([]byte(requestKey(e.form, m.ids, nil)))
 }
 
-// closestScan bounds the recorded requests Closest compares with.
+// closestScan bounds the recorded requests closest compares with.
 const closestScan = 10_000
 
-// Closest returns the recorded request most like payload: the same method
+// closest returns the recorded request most like payload: the same method
 // first, then the fewest differing members.
-func (m *Matcher) Closest(payload []byte, method string) *Exchange {
-	if e := m.closest(payload, method); e != nil {
-		return e.x
-	}
-	return nil
-}
-
 func (m *Matcher) closest(payload []byte, method string) *entry {
 	v, _ := decode([]byte(requestKey(payload, m.ids, &m.ig)))
 	var best *entry

@@ -151,7 +151,7 @@ func (r *Replay) dial(ctx context.Context) (net.Conn, error) {
 	if c == nil {
 		c, err = r.cfg.Dial(ctx)
 	}
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // a stop is no unreachable server
 		r.mu.Lock()
 		if r.dialErr == nil {
 			r.dialErr = fmt.Errorf("%w: %v", errDial, err)
@@ -187,6 +187,17 @@ func (r *Replay) Connect(ctx context.Context) error {
 	r.first = c
 	r.mu.Unlock()
 	return nil
+}
+
+// Close lets go of what Connect dialled, if Run did not take it (Run
+// does, whatever becomes of it).
+func (r *Replay) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first != nil {
+		r.first.Close()
+		r.first = nil
+	}
 }
 
 // Check says, before anything is sent, what the replay cannot do: a
@@ -259,14 +270,7 @@ func (r *Replay) selected() ([]*Conn, func(*Exchange) bool) {
 // PaceRecorded) and returns when all have ended. A connection that cannot
 // be made stops the replay.
 func (r *Replay) Run(ctx context.Context, q *event.Queue) error {
-	defer func() {
-		r.mu.Lock()
-		if r.first != nil {
-			r.first.Close()
-			r.first = nil
-		}
-		r.mu.Unlock()
-	}()
+	defer r.Close()
 	if !r.checked {
 		if err := r.Check(); err != nil {
 			r.cfg.Live.Finish()

@@ -250,7 +250,12 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 			s.misses.Add(1)
 			why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s", method, short(form))
 			s.log(why)
-			c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
+			if s.cfg.Miss == MissClose {
+				c.closed = true
+				c.nc.Close()
+			} else {
+				c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
+			}
 		}
 		return
 	default:
