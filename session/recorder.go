@@ -143,17 +143,16 @@ func checkExisting(f *os.File) (sep bool, size int64, err error) {
 // exist is not one. Commands that write a file of their own (export -o)
 // ask it before they truncate anything, as Create refuses the reverse.
 func IsFile(path string) (bool, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	// Only a regular file is looked into: opening a named pipe would
+	// wait for a writer.
+	if st, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || err == nil && !st.Mode().IsRegular() {
 		return false, nil
 	}
+	f, err := os.Open(path)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return false, err
-	}
 	head := make([]byte, len(headerPrefix))
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
