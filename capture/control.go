@@ -98,7 +98,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	}
 	request := info.Kind == protocol.KindRequest && info.ID != nil
 	if request {
-		if p := withoutProgress(payload); len(p) != len(payload) {
+		if p, changed := withoutProgress(payload); changed {
 			payload, info = p, protocol.Classify(p, e.cfg.IDFields)
 		}
 	}

@@ -207,10 +207,12 @@ func (ic *interceptor) notice(format string, args ...any) {
 // frame s, and whether one of them acts.
 func (ic *interceptor) decide(s *seen) (proxy.Verdict, bool) {
 	m := protocol.Message{Conn: s.conn, Dir: s.dir, Frame: s.f, Info: s.info}
-	if m.Info.Kind == protocol.KindResponse {
+	if m.Info.Kind == protocol.KindResponse && protocol.PairingOf(s.framing) != protocol.PairByOrder {
 		// A rule's method: is a request's (or a notification's), as a
 		// JSON-RPC response has none: a DAP response's command would
-		// make a delay twice as long, and after:N count replies.
+		// make a delay twice as long, and after:N count replies. (An
+		// HTTP response's method is its status, a RESP error's its code:
+		// those are the response's own.)
 		m.Info.Method = nil
 	}
 	ic.mu.Lock()
@@ -298,7 +300,6 @@ func (ic *interceptor) unhold(h *heldFrame) {
 	ic.mu.Unlock()
 }
 
-// take removes held frame id from the list, for one decision.
 // check returns what ok says of held frame id, which stays held.
 func (ic *interceptor) check(id uint64, ok func(*Held) error) error {
 	ic.mu.Lock()
@@ -310,6 +311,7 @@ func (ic *interceptor) check(id uint64, ok func(*Held) error) error {
 	return ok(&h.Held)
 }
 
+// take removes held frame id from the list, for one decision.
 func (ic *interceptor) take(id uint64) (*heldFrame, error) {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()

@@ -18,27 +18,27 @@ var progressTokens = []string{"workDoneToken", "partialResultToken"}
 // params._meta.progressToken (and _meta when nothing else is left in it).
 // The server's notifications for a request sockscope sent would reach the
 // client, which knows no such token, or takes it for one of its own calls'.
-// The members keep their order; payload comes back as it is when it has
-// none of them.
-func withoutProgress(payload []byte) []byte {
+// The members keep their order; payload comes back as it is, and changed
+// false, when it has none of them.
+func withoutProgress(payload []byte) (out []byte, changed bool) {
 	if !bytes.Contains(payload, []byte(`Token"`)) { // all three end so
-		return payload
+		return payload, false
 	}
 	top, ok := members(payload)
 	if !ok {
-		return payload
+		return payload, false
 	}
 	i := slices.IndexFunc(top, func(m field) bool { return m.name == "params" })
 	if i < 0 {
-		return payload
+		return payload, false
 	}
 	params, ok := members(top[i].value)
 	if !ok {
-		return payload
+		return payload, false
 	}
 	n := len(params)
 	params = slices.DeleteFunc(params, func(m field) bool { return slices.Contains(progressTokens, m.name) })
-	changed := len(params) != n
+	changed = len(params) != n
 	if j := slices.IndexFunc(params, func(m field) bool { return m.name == "_meta" }); j >= 0 {
 		if meta, ok := members(params[j].value); ok {
 			n := len(meta)
@@ -53,10 +53,10 @@ func withoutProgress(payload []byte) []byte {
 		}
 	}
 	if !changed {
-		return payload
+		return payload, false
 	}
 	top[i].value = object(params)
-	return object(top)
+	return object(top), true
 }
 
 // field is one member of a JSON object, its value as it was written.

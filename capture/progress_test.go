@@ -30,8 +30,8 @@ func TestWithoutProgress(t *testing.T) {
 		if want == "" {
 			want = c.in
 		}
-		if got := string(withoutProgress([]byte(c.in))); got != want {
-			t.Errorf("withoutProgress(%s)\n = %s\nwant %s", c.in, got, want)
+		if got, changed := withoutProgress([]byte(c.in)); string(got) != want || changed != (c.want != "") {
+			t.Errorf("withoutProgress(%s)\n = %s, changed %v\nwant %s", c.in, got, changed, want)
 		}
 	}
 }

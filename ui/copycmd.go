@@ -61,4 +61,4 @@ func (m Model) copyCommand() (Model, tea.Cmd) {
 	return m.setNotice("copied: "+sanitize(line), false), tea.SetClipboard(line)
 }
 
-var errNoListen = errors.New("no address to send to (a wrapped child's stdio or an attached viewer has none): n sends from here")
+var errNoListen = errors.New("no address to send to (a wrapped child's stdio or an attached viewer has none)")

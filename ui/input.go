@@ -63,7 +63,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m = m.setNotice("cleared the stored messages (statistics stay)", false)
 	case m.c.opts.File != nil && boundTo(msg, k.Clear):
 		return m.setNotice("nothing to clear: a file is shown, not live traffic", true), nil
-	case m.c.opts.File != nil && boundTo(msg, k.Pause):
+	case m.fileFixed() && boundTo(msg, k.Pause):
 		return m.setNotice("nothing to pause: the file does not change (show --follow does)", true), nil
 	case m.detail.ownsKey(msg):
 		var cmd tea.Cmd
