@@ -171,6 +171,20 @@ func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
 	}
 }
 
+// A request whose body the server's close cut short (it answered 413 and
+// closed) is still the request, and the 413 answers it; it was raw, the
+// 413 an orphan.
+func TestHTTPRequestCutShortByTheAnswer(t *testing.T) {
+	_, lines, c := newScript().
+		data(1, protocol.C2S, "POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\nabc").
+		data(2, protocol.S2C, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").
+		data(3, protocol.C2S, "defgh").
+		close(4, nil).run(t)
+	if got := exchanges(lines); strings.Join(got, " ") != "POST /up:error" || c.Orphan != 0 || c.Raw != 0 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+}
+
 // A reply that matches nothing becomes an orphan as soon as the other
 // direction has been seen past its read time, not only at close.
 func TestOrphanSettledByOtherDirection(t *testing.T) {

@@ -269,6 +269,13 @@ func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 	}
 	m.IntID = p.memo.TakeIntID() // the id's integer if the Memo found it (0 after f.Whole)
 	if f.Err != "" {
+		// An HTTP message whose body the connection's end cut short (a
+		// 413 ends an upload) is still what its start line says: the
+		// frame's error says it was cut.
+		if f.Err == protocol.ErrMidFrame && p.framing == protocol.FramingHTTP &&
+			(m.Info.Kind == protocol.KindRequest || m.Info.Kind == protocol.KindResponse) {
+			return
+		}
 		// The framer's reason ("negative Content-Length") says why the
 		// bytes are not a frame; the classifier's ("not JSON") only what
 		// they look like.

@@ -107,7 +107,7 @@ func (a *autoFramer) Flush(emit func(*Frame)) {
 	}
 	if len(bytes.TrimSpace(a.held)) > 0 {
 		h := a.held
-		a.out.emit(emit, Frame{Data: capped(h, a.max), Size: len(h), Wire: len(h), Truncated: len(h) > a.max, Err: errMidFrame})
+		a.out.emit(emit, Frame{Data: capped(h, a.max), Size: len(h), Wire: len(h), Truncated: len(h) > a.max, Err: ErrMidFrame})
 	}
 	a.held = nil
 }

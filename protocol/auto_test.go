@@ -80,7 +80,7 @@ func TestAutoRaw(t *testing.T) {
 func TestAutoFlushUndecided(t *testing.T) {
 	f := NewFramer(FramingAuto, 100)
 	got := run(t, f, 100, true, []byte("  Content-Le"))
-	sameFrames(t, "held prefix", got, []fr{{"  Content-Le", 12, 12, false, errMidFrame}})
+	sameFrames(t, "held prefix", got, []fr{{"  Content-Le", 12, 12, false, ErrMidFrame}})
 	got = run(t, NewFramer(FramingAuto, 100), 100, true, []byte(" \r\n "))
 	sameFrames(t, "only whitespace", got, nil)
 }

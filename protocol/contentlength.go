@@ -336,11 +336,11 @@ func (c *clFramer) Flush(emit func(*Frame)) {
 	case clHeader:
 		if len(c.hdr) > 0 {
 			data := capped(c.hdr, c.max)
-			c.out.emit(emit, Frame{Data: data, Size: len(c.hdr), Wire: c.lead + len(c.hdr), Truncated: len(data) < len(c.hdr), Err: errMidFrame})
+			c.out.emit(emit, Frame{Data: data, Size: len(c.hdr), Wire: c.lead + len(c.hdr), Truncated: len(data) < len(c.hdr), Err: ErrMidFrame})
 		}
 	case clBody:
 		c.out.emit(emit, Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),
-			Truncated: true, Err: errMidFrame})
+			Truncated: true, Err: ErrMidFrame})
 	case clResync:
 		c.emitSkipped(emit)
 	}

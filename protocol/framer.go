@@ -1,7 +1,7 @@
 package protocol
 
-// errMidFrame is Frame.Err for a partial frame emitted by Flush.
-const errMidFrame = "stream ended mid-frame"
+// ErrMidFrame is Frame.Err for a partial frame emitted by Flush.
+const ErrMidFrame = "stream ended mid-frame"
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
 // frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an

@@ -326,7 +326,7 @@ func (h *httpFramer) Flush(emit func(*Frame)) {
 		g.buf, g.size, h.st, h.unsure = nil, 0, httpHead, false
 		return
 	}
-	h.g.flush(errMidFrame, emit)
+	h.g.flush(ErrMidFrame, emit)
 	h.st, h.eol = httpHead, 0
 }
 

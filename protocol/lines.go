@@ -123,7 +123,7 @@ func (l *linesFramer) finish(emit func(*Frame)) {
 // Flush implements Framer.
 func (l *linesFramer) Flush(emit func(*Frame)) {
 	if l.size > 0 {
-		f := Frame{Data: capped(l.buf, l.size), Size: l.size, Wire: l.lead + l.size, Err: errMidFrame}
+		f := Frame{Data: capped(l.buf, l.size), Size: l.size, Wire: l.lead + l.size, Err: ErrMidFrame}
 		f.Truncated = len(f.Data) < f.Size
 		l.out.emit(emit, f)
 	}

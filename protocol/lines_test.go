@@ -17,12 +17,12 @@ func TestLinesFrames(t *testing.T) {
 		{"crlf", 100, "ab\r\ncd\n", []fr{{"ab", 2, 4, false, ""}, {"cd", 2, 3, false, ""}}},
 		{"utf8", 100, "héllo 世界\n{\"k\":\"😀\"}\n", []fr{{"héllo 世界", 13, 14, false, ""}, {`{"k":"😀"}`, 12, 13, false, ""}}},
 		{"empty lines skipped", 100, "\n\r\nx\n\n", []fr{{"x", 1, 5, false, ""}}},
-		{"partial at end", 100, "a\nbc", []fr{{"a", 1, 2, false, ""}, {"bc", 2, 2, false, errMidFrame}}},
+		{"partial at end", 100, "a\nbc", []fr{{"a", 1, 2, false, ""}, {"bc", 2, 2, false, ErrMidFrame}}},
 		{"truncated", 4, "abcdefgh\nxy\n", []fr{{"abcd", 8, 9, true, ""}, {"xy", 2, 3, false, ""}}},
 		{"truncated crlf", 4, "abcdefgh\r\n", []fr{{"abcd", 8, 10, true, ""}}},
 		{"cr at cap", 4, "abc\r\n", []fr{{"abc", 3, 5, false, ""}}},
 		{"exactly cap", 3, "abc\n", []fr{{"abc", 3, 4, false, ""}}},
-		{"truncated partial", 3, "abcdef", []fr{{"abc", 6, 6, true, errMidFrame}}},
+		{"truncated partial", 3, "abcdef", []fr{{"abc", 6, 6, true, ErrMidFrame}}},
 		{"lone cr line", 10, "\r\n\r\nz\n", []fr{{"z", 1, 6, false, ""}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,5 +106,5 @@ func TestLinesFlushClears(t *testing.T) {
 	f := NewFramer(FramingLines, 100)
 	got := run(t, f, 100, true, []byte("abc"))
 	got = append(got, run(t, f, 100, true, []byte("d\n"))...)
-	sameFrames(t, "flush then more", got, []fr{{"abc", 3, 3, false, errMidFrame}, {"d", 1, 2, false, ""}})
+	sameFrames(t, "flush then more", got, []fr{{"abc", 3, 3, false, ErrMidFrame}, {"d", 1, 2, false, ""}})
 }

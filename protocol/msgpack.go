@@ -148,7 +148,7 @@ func (m *msgpackFramer) value(h []byte) {
 
 // Flush implements Framer.
 func (m *msgpackFramer) Flush(emit func(*Frame)) {
-	m.g.flush(errMidFrame, emit)
+	m.g.flush(ErrMidFrame, emit)
 	m.need, m.skip, m.hdrN = 0, 0, 0
 }
 

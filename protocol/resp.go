@@ -142,7 +142,7 @@ func respInt(p []byte) (int64, bool) {
 
 // Flush implements Framer.
 func (r *respFramer) Flush(emit func(*Frame)) {
-	r.g.flush(errMidFrame, emit)
+	r.g.flush(ErrMidFrame, emit)
 	r.need, r.skip, r.hdrN = 0, 0, 0
 }
 

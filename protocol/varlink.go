@@ -55,7 +55,7 @@ func (n *nulFramer) Feed(chunk []byte, emit func(*Frame)) {
 // Flush implements Framer.
 func (n *nulFramer) Flush(emit func(*Frame)) {
 	if n.size > 0 {
-		n.out.emit(emit, Frame{Data: capped(n.buf, min(n.size, n.max)), Size: n.size, Wire: n.lead + n.size, Truncated: n.size > n.max, Err: errMidFrame})
+		n.out.emit(emit, Frame{Data: capped(n.buf, min(n.size, n.max)), Size: n.size, Wire: n.lead + n.size, Truncated: n.size > n.max, Err: ErrMidFrame})
 	}
 	n.buf, n.size, n.lead, n.skipping = nil, 0, 0, false
 }
