@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,23 +16,6 @@ import (
 	"sockscope/session"
 )
 
-// runStatusTo is runStatus with stdout going to out itself (the child
-// gets its descriptor, as a shell's redirection gives it).
-func runStatusTo(t *testing.T, out *os.File, args ...string) (stderr string, status int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		status = ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return errb.String(), status
-}
 
 // replay and export with stdout sent to /dev/null (a character device, but
 // no terminal) run as with stdout a file: replay headless, to its end,

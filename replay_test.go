@@ -23,9 +23,18 @@ import (
 // and exit status.
 func runStatus(t *testing.T, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
+	var out bytes.Buffer
+	stderr, status = runStatusTo(t, &out, args...)
+	return out.String(), stderr, status
+}
+
+// runStatusTo is runStatus with stdout going to out (an *os.File itself:
+// the child gets its descriptor, as a shell's redirection gives it).
+func runStatusTo(t *testing.T, out io.Writer, args ...string) (stderr string, status int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &errb
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
@@ -34,7 +43,7 @@ func runStatus(t *testing.T, args ...string) (stdout, stderr string, status int)
 	case err != nil:
 		t.Fatal(err)
 	}
-	return out.String(), errb.String(), status
+	return errb.String(), status
 }
 
 // started runs the real binary until the test ends (or stop) and returns
