@@ -16,7 +16,6 @@ import (
 	"sockscope/session"
 )
 
-
 // replay and export with stdout sent to /dev/null (a character device, but
 // no terminal) run as with stdout a file: replay headless, to its end,
 // recording with -w; export writes the pcapng. Both took /dev/null for a
