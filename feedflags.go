@@ -23,7 +23,7 @@ type feedFlags struct {
 const feedAuto = "auto"
 
 func addFeedFlags(f *pflag.FlagSet, o *options) {
-	f.StringVar(&o.feedPath, "feed", "", "publish a feed at `PATH` for `sockscope attach` (default for wrapped and headless runs: "+feed.Dir()+"/PID.sock)")
+	f.StringVar(&o.feedPath, "feed", "", "publish a feed at `PATH` for `sockscope attach`, written --feed=PATH (default for wrapped and headless runs: "+feed.Dir()+"/PID.sock)")
 	f.Lookup("feed").NoOptDefVal = feedAuto
 	f.BoolVar(&o.noFeed, "no-feed", false, "publish no feed")
 }
