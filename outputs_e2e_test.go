@@ -25,10 +25,7 @@ func TestReplayAndExportToDevNull(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		missing.Peer(t, "node is not installed")
 	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc)
+	dir, svc, file := seedSession(t, recordSeed)
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -121,10 +118,7 @@ func TestReplayRefusesBadOutputsAndSpeedFirst(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		missing.Peer(t, "node is not installed")
 	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc)
+	dir, svc, file := seedSession(t, recordSeed)
 	want, _ := os.ReadFile(file)
 	replayed, junit := filepath.Join(dir, "replayed.jsonl"), filepath.Join(dir, "j.xml")
 	for _, c := range []struct {

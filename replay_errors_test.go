@@ -22,10 +22,10 @@ import (
 	"sockscope/internal/nodetest"
 )
 
-// seedClientSession starts the seed server in a directory of its own and
-// records a seed-client.js session with it (recordSeedClient); it skips
-// the test without node.
-func seedClientSession(t *testing.T) (dir, svc, file string) {
+// seedSession starts the seed server at svc in a directory of its own and
+// records a session with it through the real binary (record: recordSeed,
+// recordSeedClient) in file; it skips the test without node.
+func seedSession(t *testing.T, record func(t *testing.T, dir, svc string) string) (dir, svc, file string) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed")
@@ -33,7 +33,7 @@ func seedClientSession(t *testing.T) (dir, svc, file string) {
 	dir = shortDir(t)
 	svc = filepath.Join(dir, "svc.sock")
 	seedServerAt(t, svc)
-	return dir, svc, recordSeedClient(t, dir, svc)
+	return dir, svc, record(t, dir, svc)
 }
 
 // recordSeedClient records, through the real binary, one seed-client.js
@@ -98,13 +98,7 @@ func fakeServer(t *testing.T, path string, conn func(c net.Conn, lines <-chan st
 // connections the filter left out, so the two together are refused before
 // anything runs, and the file stays as it was.
 func TestReplayUpdateRefusesFilter(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc)
+	dir, svc, file := seedSession(t, recordSeed)
 	golden := filepath.Join(dir, "golden.jsonl")
 	copyFile(file, golden)
 	before, _ := os.ReadFile(golden)
@@ -164,7 +158,7 @@ func TestReplayRefusesWhatItCannotCompare(t *testing.T) {
 // --timeout 200ms it is refused, naming the request and suggesting a
 // longer --timeout, and the file stays as it was.
 func TestReplayUpdateRefusesTimeouts(t *testing.T) {
-	_, svc, file := seedClientSession(t)
+	_, svc, file := seedSession(t, recordSeedClient)
 	before, _ := os.ReadFile(file)
 	_, errOut, status := runStatus(t, "replay", "--update", "--pace", "none", "--timeout", "200ms", file, svc)
 	if status != 2 || !strings.Contains(errOut, "conn 1 time id 2 got no reply within --timeout 200ms") ||
@@ -182,7 +176,7 @@ func TestReplayUpdateRefusesTimeouts(t *testing.T) {
 // request and the ones after it an error, not a match or a difference;
 // JUnit says <error>; exit 2.
 func TestReplayServerGone(t *testing.T) {
-	dir, _, file := seedClientSession(t)
+	dir, _, file := seedSession(t, recordSeedClient)
 
 	rec := filepath.Join(dir, "replayed.jsonl")
 	out, errOut, status := runStatus(t, "replay", "--headless", "-w", rec, file, filepath.Join(dir, "nobody.sock"))
@@ -219,7 +213,7 @@ func TestReplayServerGone(t *testing.T) {
 // while the first request waits, nothing is compared (not the five
 // requests never sent as matches), the summary says 0 of 6, exit 2.
 func TestReplayInterrupted(t *testing.T) {
-	dir, _, file := seedClientSession(t)
+	dir, _, file := seedSession(t, recordSeedClient)
 
 	silent := filepath.Join(dir, "silent.sock")
 	got := fakeServer(t, silent, func(c net.Conn, lines <-chan string) {
@@ -320,7 +314,7 @@ func TestReplayWrapSkipsStderr(t *testing.T) {
 // after the client's end: the replay ends a --timeout after its last
 // request (it waited for the server's close for ever).
 func TestReplayServerKeepsItsSideOpen(t *testing.T) {
-	dir, _, file := seedClientSession(t)
+	dir, _, file := seedSession(t, recordSeedClient)
 	open := filepath.Join(dir, "open.sock")
 	stay := make(chan struct{})
 	t.Cleanup(func() { close(stay) })
@@ -373,13 +367,7 @@ func TestReplayRefusesADamagedRecording(t *testing.T) {
 // connections not replayed are errors (not sent), in the summary, --dump
 // and JUnit, not left out as if the replay had been stopped.
 func TestReplayLaterConnectionUnreachable(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc) // the seed client's connection, then the strict client's
+	dir, _, file := seedSession(t, recordSeed) // the seed client's connection, then the strict client's
 
 	once := filepath.Join(dir, "once.sock")
 	ln, err := net.Listen("unix", once)

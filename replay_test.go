@@ -19,6 +19,24 @@ import (
 	"sockscope/session"
 )
 
+// goplsSession serves gopls on a workspace of its own (ws, in dir) at svc
+// and records in file, through the real binary, an editor's session with
+// it (lsptest.Client.Session).
+func goplsSession(t *testing.T) (dir, ws, svc, file string) {
+	t.Helper()
+	dir = shortDir(t)
+	ws = lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	file = filepath.Join(dir, "lsp.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	editor := lsptest.NewClient(lsptest.Dial(t, front))
+	editor.Session(t, ws)
+	editor.Close()
+	stop()
+	return dir, ws, svc, file
+}
+
 // runStatus runs the real binary to its end and returns its stdout, stderr
 // and exit status.
 func runStatus(t *testing.T, args ...string) (stdout, stderr string, status int) {
@@ -271,13 +289,7 @@ func TestReplaySeedService(t *testing.T) {
 // recorded reply for gets an error naming the closest recorded request, a
 // closed connection, or the real server's reply, per --miss.
 func TestServeSeedService(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc)
+	dir, svc, file := seedSession(t, recordSeed)
 
 	mock := filepath.Join(dir, "mock.sock")
 	stop := started(t, "listening on", "serve", file, "--listen", mock)
@@ -325,16 +337,7 @@ func TestServeSeedService(t *testing.T) {
 // runs its session against it (initialize, the hover, gopls' requests
 // after initialized, shutdown).
 func TestReplayAndServeGopls(t *testing.T) {
-	dir := shortDir(t)
-	ws := lsptest.Workspace(t, dir)
-	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
-	lsptest.Serve(t, ws, svc)
-	file := filepath.Join(dir, "lsp.jsonl")
-	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
-	editor := lsptest.NewClient(lsptest.Dial(t, front))
-	editor.Session(t, ws)
-	editor.Close()
-	stop()
+	dir, ws, svc, file := goplsSession(t)
 	if os.Getenv("KEEP") != "" {
 		copyFile(file, "/tmp/lsp-rec.jsonl")
 	}

@@ -150,10 +150,7 @@ func TestServeRedis(t *testing.T) {
 // nothing listening at the forward address, the call gets an error reply
 // that names the dial failure, and serve says it on stderr.
 func TestServeForwardSeed(t *testing.T) {
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc)
+	dir, svc, file := seedSession(t, recordSeed)
 
 	fwd := filepath.Join(dir, "fwd.sock")
 	started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
@@ -185,16 +182,7 @@ func TestServeForwardSeed(t *testing.T) {
 // client's own handshake (initialize, initialized) on the forward
 // connection, and gopls' answer comes back.
 func TestServeForwardGopls(t *testing.T) {
-	dir := shortDir(t)
-	ws := lsptest.Workspace(t, dir)
-	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
-	lsptest.Serve(t, ws, svc)
-	file := filepath.Join(dir, "lsp.jsonl")
-	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
-	editor := lsptest.NewClient(lsptest.Dial(t, front))
-	editor.Session(t, ws)
-	editor.Close()
-	stop()
+	dir, ws, svc, file := goplsSession(t)
 
 	mock := filepath.Join(dir, "mock.sock")
 	stopServe := started(t, "listening on", "serve", file, "--listen", mock, "--miss", "forward:"+svc)
@@ -223,10 +211,7 @@ func TestServeForwardGopls(t *testing.T) {
 // next one is compared with the next recorded request; strict leaves out
 // what --ignore says.
 func TestServeSeedInOrder(t *testing.T) {
-	dir := shortDir(t)
-	svc := filepath.Join(dir, "svc.sock")
-	seedServerAt(t, svc)
-	file := recordSeed(t, dir, svc)
+	dir, _, file := seedSession(t, recordSeed)
 	send := func(sock string, lines ...string) []string {
 		t.Helper()
 		cmd := exec.Command(binary, "send", sock, "-")

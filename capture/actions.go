@@ -170,7 +170,7 @@ func makesJSON(kind string, f protocol.Framing) (why string, ok bool) {
 		return "", true
 	}
 	switch {
-	case f == protocol.FramingHTTP, f == protocol.FramingRESP, f == protocol.FramingMsgpack:
+	case !protocol.IsJSON(f):
 		return "the frame is " + f.String() + ", not JSON", false
 	case f == protocol.FramingVarlink && (kind == "reply" || kind == "error"):
 		return "a varlink reply has a shape of its own", false

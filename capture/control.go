@@ -84,8 +84,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		return Sent{}, fmt.Errorf("connection %d is closed", conn)
 	}
 	enc := e.decoded.Encoder(conn, dir)
-	switch enc.Framing {
-	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack:
+	if !protocol.IsJSON(enc.Framing) {
 		return Sent{}, fmt.Errorf("conn %d speaks %s: sockscope sends JSON messages only", conn, enc.Framing)
 	}
 	info := protocol.Classify(payload, e.cfg.IDFields)

@@ -238,6 +238,24 @@ func TestSendNewOnAWrappedChild(t *testing.T) {
 	}
 }
 
+// answeredConn waits until e's one connection has a call of method
+// answered ok, and returns the connection.
+func answeredConn(t *testing.T, e *Engine, method string) (conn uint64) {
+	t.Helper()
+	waitUntil(t, method+" answered", func() bool {
+		for _, cs := range e.Store.Conns() {
+			conn = cs.ID
+		}
+		for _, r := range rows(e.Store, conn) {
+			if r.Method == method && r.Status == protocol.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	return conn
+}
+
 // dapServer serves DAP on a Unix socket at path, for every client: each
 // request gets a successful response.
 func dapServer(t *testing.T, path string) {
@@ -293,18 +311,7 @@ func TestSendNewRefusesDAP(t *testing.T) {
 	defer c.Close()
 	enc := protocol.Encoder{Framing: protocol.FramingContentLength}
 	c.Write(enc.Append(nil, []byte(`{"seq":1,"type":"request","command":"initialize","arguments":{"adapterID":"go","linesStartAt1":true}}`)))
-	var conn uint64
-	waitUntil(t, "the initialize answered", func() bool {
-		for _, cs := range e.Store.Conns() {
-			conn = cs.ID
-		}
-		for _, r := range rows(e.Store, conn) {
-			if r.Method == "initialize" && r.Status == protocol.StatusOK {
-				return true
-			}
-		}
-		return false
-	})
+	conn := answeredConn(t, e, "initialize")
 	_, err = e.SendNew(context.Background(), conn, []byte(`{"seq":2,"type":"request","command":"threads"}`))
 	if !errors.Is(err, client.ErrDAP) || !strings.Contains(err.Error(), "(n)") {
 		t.Fatalf("SendNew on a DAP connection: %v, want a refusal that says to use n", err)
@@ -356,18 +363,7 @@ func TestSendVarlinkCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-calls
-	var conn uint64
-	waitUntil(t, "the call paired", func() bool {
-		for _, r := range e.Store.Conns() {
-			conn = r.ID
-		}
-		for _, r := range rows(e.Store, conn) {
-			if r.Status == protocol.StatusOK {
-				return true
-			}
-		}
-		return false
-	})
+	conn := answeredConn(t, e, "org.example.Ping")
 	if _, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"method":"org.example.Ping","parameters":{}}`)); err == nil || !strings.Contains(err.Error(), "varlink") {
 		t.Fatalf("a call: %v, want a refusal", err)
 	}

@@ -3,11 +3,9 @@ package capture
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"sockscope/internal/lsptest"
 	"sockscope/protocol"
 )
 
@@ -15,15 +13,7 @@ import (
 // replies: each side receives frames re-framed with their new
 // Content-Length, and the editor gets its answers with its own ids.
 func TestInterceptGopls(t *testing.T) {
-	dir := shortTemp(t)
-	ws := lsptest.Workspace(t, dir)
-	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
-	lsptest.Serve(t, ws, svc)
-
-	e := relayTo(t, Config{Intercept: Intercept{Filter: "method:textDocument/hover", On: true}}, front, svc)
-
-	lsp := lsptest.NewClient(lsptest.Dial(t, front))
-	defer lsp.Close()
+	e, lsp, ws := goplsBehind(t, Config{Intercept: Intercept{Filter: "method:textDocument/hover", On: true}})
 	uri := lsp.Open(t, ws, `{}`)
 	hover := func(line, char int) string {
 		return fmt.Sprintf(`{"textDocument":{"uri":%q},"position":{"line":%d,"character":%d}}`, uri, line, char)

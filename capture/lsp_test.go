@@ -12,18 +12,26 @@ import (
 	"sockscope/protocol"
 )
 
+// goplsBehind serves gopls on a workspace of its own (ws) behind a relay
+// configured with cfg, and returns its engine and an LSP client connected
+// through it, closed when the test ends.
+func goplsBehind(t *testing.T, cfg Config) (e *Engine, lsp *lsptest.Client, ws string) {
+	t.Helper()
+	dir := shortTemp(t)
+	ws = lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	e = relayTo(t, cfg, front, svc)
+	lsp = lsptest.NewClient(lsptest.Dial(t, front))
+	t.Cleanup(func() { lsp.Close() })
+	return e, lsp, ws
+}
+
 // A hover resent on gopls' live connection: sockscope's copy pairs as an
 // injected exchange, and the editor's LSP client sees no frame it did not
 // ask for.
 func TestResendHoverToGopls(t *testing.T) {
-	dir := shortTemp(t)
-	ws := lsptest.Workspace(t, dir)
-	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
-	lsptest.Serve(t, ws, svc)
-	e := relayTo(t, Config{}, front, svc)
-
-	lsp := lsptest.NewClient(lsptest.Dial(t, front))
-	defer lsp.Close()
+	e, lsp, ws := goplsBehind(t, Config{})
 	uri := lsp.Open(t, ws, `{}`)
 	hover := fmt.Sprintf(`{"textDocument":{"uri":%q},"position":{"line":7,"character":15}}`, uri)
 	if r := lsp.Call(t, 2, "textDocument/hover", hover); !strings.Contains(string(r), "Greet says hello") {
@@ -82,14 +90,7 @@ func shortTemp(t *testing.T) string {
 // gopls/handshake, replays its initialize (then initialized) on the new
 // connection: without it gopls answers "no views".
 func TestSendNewReplaysInitializeAfterGoplsHandshake(t *testing.T) {
-	dir := shortTemp(t)
-	ws := lsptest.Workspace(t, dir)
-	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
-	lsptest.Serve(t, ws, svc)
-	e := relayTo(t, Config{}, front, svc)
-
-	lsp := lsptest.NewClient(lsptest.Dial(t, front))
-	defer lsp.Close()
+	e, lsp, ws := goplsBehind(t, Config{})
 	lsp.Call(t, 0, "gopls/handshake", `{"serverID":"","logfile":"","debugAddr":"","goplsPath":""}`)
 	uri := lsp.Open(t, ws, `{}`)
 	var conn uint64

@@ -126,18 +126,7 @@ func TestSendLeavesOutProgressTokens(t *testing.T) {
 	if read := call(mcp, "1"); len(read) != 2 {
 		t.Fatalf("the client's own call: read %q, want its progress and its reply", read)
 	}
-	var conn uint64
-	waitUntil(t, "the client's call in the store", func() bool {
-		for _, cs := range e.Store.Conns() {
-			conn = cs.ID
-		}
-		for _, r := range rows(e.Store, conn) {
-			if r.Status == protocol.StatusOK {
-				return true
-			}
-		}
-		return false
-	})
+	conn := answeredConn(t, e, "tools/call")
 	lsp := `{"jsonrpc":"2.0","id":1,"method":"textDocument/references","params":{"workDoneToken":"w","partialResultToken":"p","position":{"line":1}}}`
 	for _, req := range []string{mcp, lsp} {
 		s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(req))

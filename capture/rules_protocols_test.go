@@ -156,33 +156,8 @@ func TestHeldHTTPIsNotWrittenAsJSON(t *testing.T) {
 func TestRuleMethodIsTheRequests(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
-	ln, err := net.Listen("unix", svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	dapServer(t, svc) // each response names its request's command
 	frame := func(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		for seq := 1; ; seq++ {
-			var n int
-			if _, err := fmt.Fscanf(r, "Content-Length: %d\r\n\r\n", &n); err != nil {
-				return
-			}
-			body := make([]byte, n)
-			if _, err := io.ReadFull(r, body); err != nil {
-				return
-			}
-			var req struct{ Seq int }
-			json.Unmarshal(body, &req)
-			io.WriteString(c, frame(fmt.Sprintf(`{"seq":%d,"type":"response","request_seq":%d,"success":true,"command":"stackTrace","body":{}}`, seq, req.Seq)))
-		}
-	}()
 	rule, err := ParseRule("r1", "method:stackTrace error:-5:third after:2 once")
 	if err != nil {
 		t.Fatal(err)

@@ -190,7 +190,7 @@ func entryOf(st store.View, r *store.Row) harEntry {
 func httpInto(e *harEntry, req, resp *protocol.Message) {
 	if req != nil && req.Framing == protocol.FramingHTTP {
 		if m, ok := protocol.ParseHTTP(req.Frame.Data); ok {
-			method, target, version := splitStart(m.Start)
+			method, target, version := m.StartParts()
 			host, _ := m.Get("Host")
 			u := string(target)
 			if !strings.Contains(u, "://") {
@@ -219,7 +219,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 	}
 	if resp != nil && resp.Framing == protocol.FramingHTTP {
 		if m, ok := protocol.ParseHTTP(resp.Frame.Data); ok {
-			version, code, text := splitStart(m.Start)
+			version, code, text := m.StartParts()
 			r := &e.Response
 			if n, err := strconv.Atoi(string(code)); err == nil {
 				r.Status, r.StatusText = n, string(text)
@@ -239,14 +239,6 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			r.Content = c
 		}
 	}
-}
-
-// splitStart cuts an HTTP start line at its first two spaces: method,
-// target, version; or version, status, reason.
-func splitStart(line []byte) (a, b, c []byte) {
-	a, rest, _ := bytes.Cut(line, []byte(" "))
-	b, c, _ = bytes.Cut(rest, []byte(" "))
-	return a, b, c
 }
 
 // harHeaders lists header fields as HAR's name/value pairs.

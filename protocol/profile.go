@@ -56,6 +56,14 @@ var Profiles = []*Profile{
 		Pairs: "anything else: each read as it came, forwarded byte for byte"},
 }
 
+// IsJSON reports whether the frames of framing f are JSON, as what
+// sockscope writes is: not HTTP, RESP or msgpack-RPC, which are shown
+// through a JSON view of their own (Profile.View).
+func IsJSON(f Framing) bool {
+	p := ProfileOf(f)
+	return p == nil || p.View == nil
+}
+
 // ProfileOf returns the profile of framing f (nil for FramingAuto).
 func ProfileOf(f Framing) *Profile {
 	for _, p := range Profiles {

@@ -335,3 +335,32 @@ func TestOrderPairerAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per 16 exchanges", n)
 	}
 }
+
+// What sockscope writes is JSON: on lines, Content-Length and varlink
+// (and raw, and a stream not decided yet), not on HTTP, RESP or msgpack-RPC.
+func TestIsJSON(t *testing.T) {
+	for f, want := range map[Framing]bool{FramingAuto: true, FramingLines: true, FramingContentLength: true,
+		FramingVarlink: true, FramingRaw: true, FramingHTTP: false, FramingRESP: false, FramingMsgpack: false} {
+		if IsJSON(f) != want {
+			t.Errorf("IsJSON(%s) = %v", f, !want)
+		}
+	}
+}
+
+// A RESP command's words: a bulk array's, bytes and all, or an inline
+// command's as Redis splits them (quotes).
+func TestRESPArgs(t *testing.T) {
+	for in, want := range map[string]string{
+		"*2\r\n$4\r\nECHO\r\n$3\r\na\x00b\r\n": "ECHO|a\x00b",
+		`SET k "a b"` + "\r\n":                 "SET|k|a b",
+		"*2\r\n$4\r\nECHO\r\n$9\r\nshort\r\n":  "", // a length past the frame
+	} {
+		var got []string
+		for _, a := range RESPArgs([]byte(in)) {
+			got = append(got, string(a))
+		}
+		if strings.Join(got, "|") != want {
+			t.Errorf("RESPArgs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

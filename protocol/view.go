@@ -53,6 +53,15 @@ type HTTPMessage struct {
 // HTTPHeader is one header field.
 type HTTPHeader struct{ Name, Value []byte }
 
+// StartParts cuts the start line at its first two spaces: a request's
+// method, target and version, or a response's version, status code and
+// reason.
+func (m *HTTPMessage) StartParts() (a, b, c []byte) {
+	a, rest, _ := bytes.Cut(m.Start, []byte(" "))
+	b, c, _ = bytes.Cut(rest, []byte(" "))
+	return a, b, c
+}
+
 // Get returns the value of the first header named name (in any case).
 func (m *HTTPMessage) Get(name string) ([]byte, bool) {
 	for _, h := range m.Headers {
@@ -217,6 +226,34 @@ func viewRESP(dst, data []byte) ([]byte, error) {
 		err = errView
 	}
 	return dst, err
+}
+
+// RESPArgs returns the words of a RESP command, a frame of FramingRESP:
+// an array of bulk strings (as bytes: redis-cli --pipe's ECHO is 20 random
+// ones), or an inline command's words as Redis splits them; nil for
+// anything else.
+func RESPArgs(p []byte) [][]byte {
+	if len(p) == 0 || p[0] != '*' {
+		return inlineArgs(p)
+	}
+	line, rest, _ := bytes.Cut(p[1:], []byte("\r\n"))
+	n, err := strconv.Atoi(string(line))
+	if err != nil || n < 0 || n > 1<<10 {
+		return nil
+	}
+	args := make([][]byte, 0, n)
+	for range n {
+		if len(rest) == 0 || rest[0] != '$' {
+			return nil
+		}
+		line, rest, _ = bytes.Cut(rest[1:], []byte("\r\n"))
+		size, err := strconv.Atoi(string(line))
+		if err != nil || size < 0 || size+2 > len(rest) {
+			return nil
+		}
+		args, rest = append(args, rest[:size]), rest[size+2:]
+	}
+	return args
 }
 
 // inlineArgs splits an inline command into its arguments as Redis does

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -178,39 +177,12 @@ func missReplyAs(f protocol.Framing, p []byte, info protocol.Info, ids []string,
 	case protocol.FramingRESP:
 		// What any server answers alike is answered: redis-cli --pipe
 		// ends with an ECHO of its own and waits for it.
-		if args := respArgs(p); len(args) == 2 && strings.EqualFold(args[0], "ECHO") {
+		if args := protocol.RESPArgs(p); len(args) == 2 && bytes.EqualFold(args[0], []byte("ECHO")) {
 			return fmt.Appendf(nil, "$%d\r\n%s\r\n", len(args[1]), args[1])
-		} else if len(args) == 1 && strings.EqualFold(args[0], "PING") {
+		} else if len(args) == 1 && bytes.EqualFold(args[0], []byte("PING")) {
 			return []byte("+PONG\r\n")
 		}
 		return fmt.Appendf(nil, "-ERR %s\r\n", strings.NewReplacer("\r", " ", "\n", " ").Replace(why))
 	}
 	return missReply(p, info, ids, why)
-}
-
-// respArgs returns the words of a RESP command: an array of bulk strings
-// (as bytes: redis-cli --pipe's ECHO is 20 random ones), or an inline
-// command's words; nil for anything else.
-func respArgs(p []byte) []string {
-	if len(p) == 0 || p[0] != '*' {
-		return strings.Fields(string(p))
-	}
-	line, rest, _ := bytes.Cut(p[1:], []byte("\r\n"))
-	n, err := strconv.Atoi(string(line))
-	if err != nil || n < 0 || n > 1<<10 {
-		return nil
-	}
-	args := make([]string, 0, n)
-	for range n {
-		if len(rest) == 0 || rest[0] != '$' {
-			return nil
-		}
-		line, rest, _ = bytes.Cut(rest[1:], []byte("\r\n"))
-		size, err := strconv.Atoi(string(line))
-		if err != nil || size < 0 || size+2 > len(rest) {
-			return nil
-		}
-		args, rest = append(args, string(rest[:size])), rest[size+2:]
-	}
-	return args
 }

@@ -332,10 +332,8 @@ func httpEndsByClose(req, resp []byte) bool {
 	if bytes.HasPrefix(m.Start, []byte("HTTP/1.0 ")) && !bytes.EqualFold(bytes.TrimSpace(conn), []byte("keep-alive")) {
 		return true
 	}
-	code := 0
-	if f := bytes.Fields(m.Start); len(f) > 1 {
-		code, _ = strconv.Atoi(string(f[1]))
-	}
+	_, status, _ := m.StartParts()
+	code, _ := strconv.Atoi(string(status))
 	if code < 200 || code == 204 || code == 304 || bytes.HasPrefix(req, []byte("HEAD ")) {
 		return false // no body
 	}

@@ -236,8 +236,7 @@ func position(text []byte, off int64) (line, col int) {
 // notJSON says why frames of framing f cannot be written by sockscope,
 // which writes JSON, or nil.
 func notJSON(f protocol.Framing) error {
-	switch f {
-	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack:
+	if !protocol.IsJSON(f) {
 		return fmt.Errorf("the frame is %s: sockscope writes JSON only (forward it with a, drop it with d)", f)
 	}
 	return nil
