@@ -203,7 +203,7 @@ func TestReplaySeedService(t *testing.T) {
 	if status != 0 || n != 26 || !strings.Contains(errOut, "26 requests: 26 match, 0 differ") {
 		t.Fatalf("against the same server: status %d, %d exchanges; stderr %s", status, n, errOut)
 	}
-	for _, want := range []string{"boom no-reply no-reply", "never no-reply no-reply", "nosuchmethod error error", "time ok ok"} {
+	for _, want := range []string{"boom no-reply no-reply (timed out after 1.5s)", "never no-reply no-reply (timed out after 1.5s)", "nosuchmethod error error", "time ok ok"} {
 		if statuses[want] != "match" {
 			t.Errorf("%s: %q; got %v", want, statuses[want], statuses)
 		}

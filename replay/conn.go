@@ -255,7 +255,7 @@ func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compa
 	case ctx.Err() != nil:
 		return false // the replay stopped
 	case errors.Is(err, context.DeadlineExceeded):
-		c.TimedOut = true
+		c.TimedOut, c.Now = true, fmt.Sprintf("no-reply (timed out after %v)", p.r.cfg.Timeout)
 	case errors.Is(err, client.ErrClosed):
 		c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
 		return true
