@@ -69,7 +69,8 @@ func (s indexedRecorder) Flush() error {
 	return err
 }
 
-// closeIndex completes the index once the recording has ended cleanly.
+// closeIndex completes the index once the recording has ended cleanly,
+// with the file's size and modification time after its last write.
 func closeIndex(w *index.Writer, path string, ended bool) {
 	if w == nil {
 		return
@@ -77,6 +78,7 @@ func closeIndex(w *index.Writer, path string, ended bool) {
 	var size int64
 	if st, err := os.Stat(path); err == nil {
 		size = st.Size()
+		w.SetModTime(st.ModTime())
 	}
 	w.Close(size, ended)
 }

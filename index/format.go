@@ -69,7 +69,7 @@ const (
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 3 // 2: connection records; 3: a row's act
+	version      = 4 // 2: connection records; 3: a row's act; 4: the session file's modification time
 )
 
 // Block kinds.
@@ -96,6 +96,9 @@ type header struct {
 	conns       uint64
 	first, last int64  // unix nanoseconds of the first and last frame
 	cfg         uint64 // hash of the settings it was decoded with (Settings.hash)
+	// mtime is the session file's modification time (unix nanoseconds)
+	// once it held what is indexed; noTime when not known.
+	mtime int64
 }
 
 func (h *header) encode(b []byte) {
@@ -114,12 +117,13 @@ func (h *header) encode(b []byte) {
 	copy(b[64:128], h.head[:])
 	le.PutUint64(b[128:], h.cfg)
 	le.PutUint64(b[136:], h.conns)
+	le.PutUint64(b[144:], uint64(h.mtime))
 }
 
 var errNotIndex = errors.New("not a sockscope index")
 
 func (h *header) decode(b []byte) error {
-	if len(b) < 128 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
+	if len(b) < 152 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
 		return errNotIndex
 	}
 	h.complete = b[12] == 1
@@ -130,6 +134,7 @@ func (h *header) decode(b []byte) error {
 	copy(h.head[:], b[64:128])
 	h.cfg = le.Uint64(b[128:])
 	h.conns = le.Uint64(b[136:])
+	h.mtime = int64(le.Uint64(b[144:]))
 	return nil
 }
 

@@ -41,6 +41,17 @@ func (w *Writer) SetConfig(cfg uint64) {
 	w.x.mu.Unlock()
 }
 
+// SetModTime records the session file's modification time once it holds
+// all that the index covers: taken after the last write (a recording's
+// end), or before the file is read (a build), so that a later change
+// makes the index stale (Index.Fresh). An index completed without it is
+// stale.
+func (w *Writer) SetModTime(t time.Time) {
+	w.x.mu.Lock()
+	w.x.h.mtime = stamp(t)
+	w.x.mu.Unlock()
+}
+
 // SetStats makes the Writer count what it indexes into st.
 func (w *Writer) SetStats(st *Stats) { w.st = st }
 

@@ -184,6 +184,80 @@ func TestIndexMatchesStore(t *testing.T) {
 	sameAs(t, v, decodeStore(t, path))
 }
 
+// An index is stale once its file is edited in place, even when the edit
+// keeps the file's size and its first 64 bytes: show builds it again
+// rather than show what the file no longer holds.
+func TestIndexStaleAfterEditInPlace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 800 << 10, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, path, false)
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	if v = openBuilt(t, path, false); v.Built {
+		t.Fatal("the index kept beside the file was not fresh")
+	}
+	v.Close()
+
+	editInPlace(t, path)
+	v = openBuilt(t, path, false)
+	if !v.Built {
+		t.Fatal("the index of the file as it was is used after an edit in place")
+	}
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sameAs(t, v, decodeStore(t, path))
+	v.Close()
+	if v = openBuilt(t, path, false); v.Built {
+		t.Fatal("the index built again was not kept fresh")
+	}
+}
+
+// An index an older build kept (format version 3, without the file's
+// modification time) is stale: built again and replaced, not an error.
+func TestOlderIndexIsStale(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	if err := sessiongen.Write(path, sessiongen.Config{Size: 200 << 10, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, path, false)
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	// As version 3 wrote it: its version, and nothing where the
+	// modification time is now.
+	f, err := os.OpenFile(index.PathOf(path), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt([]byte{3, 0, 0, 0}, 8)
+	if err == nil {
+		_, err = f.WriteAt(make([]byte, 8), 144)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = openBuilt(t, path, false)
+	if !v.Built {
+		t.Fatal("an older build's index was used")
+	}
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	if v = openBuilt(t, path, false); v.Built {
+		t.Fatal("the older index was not replaced with a fresh one")
+	}
+}
+
 // The index a recording writes beside the session is fresh when show opens
 // it, and holds what decoding the file finds.
 func TestRecordingWritesIndex(t *testing.T) {
@@ -212,6 +286,56 @@ func TestRecordingWritesIndex(t *testing.T) {
 		t.Fatal("the recording's index was not fresh: it was built again")
 	}
 	sameAs(t, v, decodeStore(t, out))
+	v.Close()
+
+	// Edited in place, the recording's index is stale.
+	editInPlace(t, out)
+	v = openBuilt(t, out, false)
+	if !v.Built {
+		t.Fatal("the recording's index was used after the file was edited in place")
+	}
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sameAs(t, v, decodeStore(t, out))
+}
+
+// editInPlace changes a method in the second half of the session file at
+// path, in place: its size and its first 64 bytes stay as they were, its
+// modification time moves on (set, not left to the clock's granularity).
+func editInPlace(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const from, to = `\"method\":\"textDocument/completion\"`, `\"method\":\"textDocument/c0mpletion\"`
+	i := strings.Index(string(b[len(b)/2:]), from)
+	if i < 0 {
+		t.Fatalf("no %s in the second half of the file", from)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt([]byte(to), int64(len(b)/2+i))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := fi.ModTime().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != fi.Size() {
+		t.Fatalf("the edit changed the file's size: %v", err)
+	}
 }
 
 // --follow shows what another sockscope appends to the file.
