@@ -104,6 +104,9 @@ type httpFramer struct {
 	// unsure: the body being read is of a response whose request is not
 	// known yet; nothing of it has been read.
 	unsure bool
+	// expect: the request whose body is being read asked for 100 Continue
+	// and WantsContinue has not said so yet.
+	expect bool
 }
 
 func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
@@ -239,6 +242,7 @@ func (h *httpFramer) head(p []byte) string {
 	var (
 		resp   bool
 		status int
+		v11    bool // a request of HTTP/1.1
 	)
 	switch {
 	case bytes.HasPrefix(line, []byte("HTTP/1.")):
@@ -258,8 +262,9 @@ func (h *httpFramer) head(p []byte) string {
 		if h.link != nil {
 			h.link.request(string(line[:sp]) == "HEAD")
 		}
+		v11 = bytes.HasSuffix(line, []byte(" HTTP/1.1"))
 	}
-	length, chunked := int64(-1), false
+	length, chunked, continued := int64(-1), false, false
 	for len(rest) > 0 {
 		var l []byte
 		l, rest, _ = bytes.Cut(rest, []byte("\n"))
@@ -277,9 +282,11 @@ func (h *httpFramer) head(p []byte) string {
 			length = n
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			chunked = bytes.Contains(bytes.ToLower(val), []byte("chunked"))
+		case bytes.EqualFold(name, []byte("Expect")):
+			continued = bytes.EqualFold(val, []byte("100-continue"))
 		}
 	}
-	h.st, h.n = httpHead, 0
+	h.st, h.n, h.expect = httpHead, 0, false
 	unknown := false // a response whose request is not known yet
 	if resp {
 		switch {
@@ -308,7 +315,27 @@ func (h *httpFramer) head(p []byte) string {
 	case length < 0 && resp:
 		h.st = httpToClose
 	}
+	h.expect = v11 && continued && h.st != httpHead // a body to wait for
 	return ""
+}
+
+// WantsContinue reports whether f, cutting a client's HTTP requests, has
+// read the head of one that asks for 100 Continue (HTTP/1.1, Expect:
+// 100-continue, a body announced) and not yet all of its body: a server
+// that means to read the body answers "HTTP/1.1 100 Continue" now (RFC
+// 9110, 10.1.1). It says so once per request, and never for a request
+// whose body came whole with its head (it is framed, and the framer is
+// past it, before Feed returns).
+func WantsContinue(f Framer) bool {
+	if a, ok := f.(*autoFramer); ok {
+		f = a.inner
+	}
+	h, ok := f.(*httpFramer)
+	if !ok || !h.expect || h.st == httpHead || h.g.broken != "" {
+		return false
+	}
+	h.expect = false
+	return true
 }
 
 // Flush implements Framer: a body that runs to the end of the stream is a

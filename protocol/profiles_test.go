@@ -132,6 +132,65 @@ func TestHTTPHeadAnsweredBeforeSeenLast(t *testing.T) {
 	}
 }
 
+// WantsContinue says, once, that a request asking for 100 Continue has
+// its head read and its body still to come: HTTP/1.1 only, with a body
+// announced (a length or chunks), the header's name and value in any
+// case; a body that came with its head wants none.
+func TestHTTPWantsContinue(t *testing.T) {
+	const (
+		put     = "PUT /a HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+		chunked = "POST /a HTTP/1.1\r\nexpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+	)
+	for _, c := range []struct {
+		framing    Framing
+		head, body string
+		want       bool
+	}{
+		{FramingHTTP, put, "hello", true},
+		{FramingAuto, put, "hello", true},
+		{FramingHTTP, chunked, "5\r\nhello\r\n0\r\n\r\n", true},
+		{FramingHTTP, strings.Replace(put, "HTTP/1.1", "HTTP/1.0", 1), "hello", false},
+		{FramingHTTP, strings.Replace(put, "Expect: 100-continue\r\n", "", 1), "hello", false},
+		{FramingHTTP, "PUT /a HTTP/1.1\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n", "", false},
+		{FramingHTTP, "GET /a HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", "", false},
+	} {
+		f := NewFramer(c.framing, 1000)
+		n := 0
+		emit := func(*Frame) { n++ }
+		f.Feed([]byte(c.head), emit)
+		if WantsContinue(f) != c.want || WantsContinue(f) {
+			t.Errorf("%s %q: not %v once", c.framing, c.head, c.want)
+		}
+		for i := range len(c.body) {
+			f.Feed([]byte(c.body[i:i+1]), emit)
+			if WantsContinue(f) {
+				t.Errorf("%q: again, %d bytes into the body", c.head, i+1)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%q: %d frames", c.head, n)
+		}
+	}
+	// The body with its head, then a pipelined request whose body is
+	// still to come: that one wants it.
+	f := NewFramer(FramingHTTP, 1000)
+	n := 0
+	f.Feed([]byte(put+"hello"), func(*Frame) { n++ })
+	if n != 1 || WantsContinue(f) {
+		t.Errorf("a body that came with its head: frames %d, wants continue", n)
+	}
+	f.Feed([]byte(put+"hello"+put), func(*Frame) { n++ })
+	if n != 2 || !WantsContinue(f) {
+		t.Errorf("the second request's body to come: frames %d, no continue", n)
+	}
+	// Not HTTP.
+	lines := NewFramer(FramingLines, 1000)
+	lines.Feed([]byte(put), func(*Frame) {})
+	if WantsContinue(lines) {
+		t.Error("lines want continue")
+	}
+}
+
 // Bytes that turn out not to be the protocol are passed on raw, with the
 // reason, from there on; nothing is lost.
 func TestProfileFallsBackToRaw(t *testing.T) {
