@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,114 @@ func TestServeHTTP(t *testing.T) {
 	defer started(t, "listening on", "serve", rawFile, "--listen", rawMock)()
 	if got := curl(rawMock, "http://x/"); got != "to the end" {
 		t.Errorf("a close-delimited response from serve: %q", got)
+	}
+}
+
+// serve answers a request that says Expect: 100-continue with a 100
+// Continue once its head is in, and takes the body then: curl -T and Go's
+// client waited (curl a second, Go its ExpectContinueTimeout) for a go-ahead
+// serve never gave. The recorded server's own 100s are not played (on
+// connect, as the greeting, or after the previous answer): a client would
+// take one for the next request's.
+func TestServeHTTPContinue(t *testing.T) {
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "up.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Go's server says 100 Continue as the handler reads the body.
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, "%s %s", r.URL.Path, b)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	type upload struct{ method, path, body, expect string }
+	uploads := []upload{
+		{"PUT", "/up", "first", "100-continue"},  // its 100 was recorded before it: the greeting
+		{"POST", "/plain", "second", ""},         // recorded without one
+		{"PUT", "/up2", "third", "100-Continue"}, // its 100 was recorded after the previous answer
+	}
+	// Go's client, on one keep-alive connection: it waits for a 100 for
+	// up to 30 s, the request as a whole for 10 s, so a go-ahead that does
+	// not come fails it.
+	transport := func(sock string) *http.Transport {
+		return &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+			},
+			ExpectContinueTimeout: 30 * time.Second,
+			MaxConnsPerHost:       1,
+		}
+	}
+	roundTrip := func(tr *http.Transport, u upload) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, u.method, "http://x"+u.path, strings.NewReader(u.body))
+		if u.expect != "" {
+			req.Header.Set("Expect", u.expect)
+		}
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", u.method, u.path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Sprintf("%d %s", resp.StatusCode, b)
+	}
+	file := filepath.Join(dir, "http.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	var recorded []string
+	tr := transport(front)
+	for _, u := range uploads {
+		recorded = append(recorded, roundTrip(tr, u))
+	}
+	tr.CloseIdleConnections()
+	stop()
+
+	// A client of its own: the head, then the 100 Continue (the first
+	// thing it reads, within 10 s) before the body, then the answer.
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	c, err := net.Dial("unix", mock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i, u := range uploads {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", u.method, u.path, len(u.body))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != http.StatusContinue || resp.Proto != "HTTP/1.1" {
+			t.Fatalf("%s %s: no 100 Continue before the body: %v %v", u.method, u.path, resp, err)
+		}
+		io.WriteString(c, u.body)
+		resp, err = http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", u.method, u.path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if got := fmt.Sprintf("%d %s", resp.StatusCode, b); got != recorded[i] {
+			t.Errorf("%s %s: %q, want %q", u.method, u.path, got, recorded[i])
+		}
+	}
+	c.Close()
+
+	// Go's client, asking for a 100 where it did when recorded.
+	tr = transport(mock)
+	for i, u := range uploads {
+		if got := roundTrip(tr, u); got != recorded[i] {
+			t.Errorf("Go's client, %s %s: %q, want %q", u.method, u.path, got, recorded[i])
+		}
+	}
+	tr.CloseIdleConnections()
+	if log := stopServe(); !strings.Contains(log, "2 connections, 6 requests answered from the recording, 0 misses") {
+		t.Errorf("serve's summary: %s", log)
 	}
 }
 

@@ -174,6 +174,36 @@ func (c *mockConn) send(p []byte) {
 	c.nc.Write(c.enc.Append(nil, p))
 }
 
+// sendAll sends the recorded server's messages ms, but for HTTP's 100
+// Continue: serve says its own when a request asks for it, and the
+// recorded one, sent before its request had all come, was recorded
+// before that request: it stood in the greeting or among the previous
+// request's followers.
+func (c *mockConn) sendAll(ms []*Msg) {
+	for _, m := range ms {
+		if c.enc.Framing != protocol.FramingHTTP || !isContinue(m.Payload) {
+			c.send(m.Payload)
+		}
+	}
+}
+
+// continue100 is the interim response to a request that asks for it
+// before it sends its body (Expect: 100-continue).
+const continue100 = "HTTP/1.1 100 Continue\r\n\r\n"
+
+// isContinue reports whether p is an HTTP 100 (Continue) response.
+func isContinue(p []byte) bool {
+	if !bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		return false
+	}
+	m, ok := protocol.ParseHTTP(p)
+	if !ok {
+		return false
+	}
+	_, status, _ := m.StartParts()
+	return string(status) == "100"
+}
+
 func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
@@ -192,9 +222,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 			c.reqs = s.inOrder[k%len(s.played)]
 		}
 		c.enc = protocol.Encoder{Framing: out}
-		for _, m := range played.Greeting() {
-			c.send(m.Payload)
-		}
+		c.sendAll(played.Greeting())
 	} else {
 		c.enc = protocol.Encoder{Framing: out}
 	}
@@ -214,6 +242,14 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 		})
 		if err != nil {
 			return
+		}
+		if !c.closed && protocol.WantsContinue(c.in) {
+			// The head of a request that waits for a go-ahead before
+			// its body (curl -T, a big --data-binary): it gets one, as
+			// from a server that will read the body.
+			c.wmu.Lock()
+			io.WriteString(c.nc, continue100)
+			c.wmu.Unlock()
 		}
 	}
 }
@@ -241,9 +277,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 			c.fwd.cl.Send(p)
 		}
 		if x, ok := s.notes.Find(form, method, &c.ncur); ok {
-			for _, m := range x.Followers {
-				c.send(m.Payload)
-			}
+			c.sendAll(x.Followers)
 		} else if framing == protocol.FramingRESP {
 			// SUBSCRIBE and friends: the client waits for the server's
 			// confirmation, which the recording does not have.
@@ -280,9 +314,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 				return
 			}
 		}
-		for _, m := range x.Followers {
-			c.send(m.Payload)
-		}
+		c.sendAll(x.Followers)
 		return
 	}
 	s.misses.Add(1)
