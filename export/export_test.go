@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -391,6 +392,51 @@ func TestHARofHTTP(t *testing.T) {
 	}
 	if cmd := TsharkCommand("x.pcapng", pst); cmd != "tshark -r x.pcapng -d tcp.port==7777,http" {
 		t.Errorf("tshark command %q", cmd)
+	}
+}
+
+// OPTIONS * (the asterisk form, about the server as a whole) has the
+// server's URL, with no path, in its HAR entry: an absolute URL, not
+// http://host*.
+func TestHARofHTTPAsterisk(t *testing.T) {
+	data := func(ms int, d protocol.Dir, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
+	}
+	st := observed(t, []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
+		data(1, protocol.C2S, "OPTIONS * HTTP/1.1\r\nHost: example.test:8080\r\n\r\n"),
+		data(2, protocol.S2C, "HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\n\r\n"),
+		data(3, protocol.C2S, "OPTIONS * HTTP/1.1\r\n\r\n"),
+		data(4, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		{Type: event.Close, Conn: 1, At: at(9)},
+	})
+	var out bytes.Buffer
+	if _, err := Write(&out, st, HAR, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Request  struct{ Method, URL string }
+				Response struct{ Status int }
+				Method   string `json:"_method"`
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	if len(har.Log.Entries) != 2 {
+		t.Fatalf("entries:\n%s", out.Bytes())
+	}
+	for i, want := range []string{"http://example.test:8080", "http://localhost"} {
+		e := har.Log.Entries[i]
+		if e.Request.Method != "OPTIONS" || e.Request.URL != want || e.Method != "OPTIONS *" || e.Response.Status != 204 {
+			t.Errorf("entry %d: %+v, want URL %s", i, e, want)
+		}
+		if u, err := url.Parse(e.Request.URL); err != nil || !u.IsAbs() || u.Host == "" {
+			t.Errorf("entry %d: URL %q is not absolute: %v", i, e.Request.URL, err)
+		}
 	}
 }
 

@@ -193,7 +193,14 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			method, target, version := m.StartParts()
 			host, _ := m.Get("Host")
 			u := string(target)
-			if !strings.Contains(u, "://") {
+			switch {
+			case u == "*":
+				// The asterisk form (OPTIONS *) asks about the server,
+				// not a resource of it: the URL is the server's alone,
+				// with no path. http://host/* would name a resource /*
+				// the request is not about; _method keeps "OPTIONS *".
+				u = "http://" + cmp.Or(string(host), "localhost")
+			case !strings.Contains(u, "://"):
 				u = "http://" + cmp.Or(string(host), "localhost") + u
 			}
 			r := &e.Request
