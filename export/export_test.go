@@ -395,10 +395,12 @@ func TestHARofHTTP(t *testing.T) {
 	}
 }
 
-// OPTIONS * (the asterisk form, about the server as a whole) has the
-// server's URL, with no path, in its HAR entry: an absolute URL, not
-// http://host*.
-func TestHARofHTTPAsterisk(t *testing.T) {
+// Each form of an HTTP request's target has an absolute URL in its HAR
+// entry: OPTIONS * (the asterisk form, about the server as a whole) the
+// server's, with no path, not http://host*; a path whose query holds
+// "://" the Host's and the path; an absolute target itself; CONNECT's
+// host:port (the authority form) that server's.
+func TestHARTargetForms(t *testing.T) {
 	data := func(ms int, d protocol.Dir, s string) event.Event {
 		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
 	}
@@ -408,7 +410,15 @@ func TestHARofHTTPAsterisk(t *testing.T) {
 		data(2, protocol.S2C, "HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\n\r\n"),
 		data(3, protocol.C2S, "OPTIONS * HTTP/1.1\r\n\r\n"),
 		data(4, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		data(5, protocol.C2S, "GET /r?u=http://x HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+		data(6, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		data(7, protocol.C2S, "GET http://other.test/a HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+		data(8, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
 		{Type: event.Close, Conn: 1, At: at(9)},
+		{Type: event.Open, Conn: 2, At: at(10), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
+		{Type: event.Data, Conn: 2, Dir: protocol.C2S, At: at(11), Data: []byte("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")},
+		{Type: event.Data, Conn: 2, Dir: protocol.S2C, At: at(12), Data: []byte("HTTP/1.1 204 No Content\r\n\r\n")},
+		{Type: event.Close, Conn: 2, At: at(13)},
 	})
 	var out bytes.Buffer
 	if _, err := Write(&out, st, HAR, Options{}); err != nil {
@@ -426,13 +436,19 @@ func TestHARofHTTPAsterisk(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
 		t.Fatalf("%v\n%s", err, out.Bytes())
 	}
-	if len(har.Log.Entries) != 2 {
+	if len(har.Log.Entries) != 5 {
 		t.Fatalf("entries:\n%s", out.Bytes())
 	}
-	for i, want := range []string{"http://example.test:8080", "http://localhost"} {
+	for i, want := range []struct{ method, url string }{
+		{"OPTIONS *", "http://example.test:8080"},
+		{"OPTIONS *", "http://localhost"},
+		{"GET /r?u=http://x", "http://example.test/r?u=http://x"}, // the origin form, "://" in its query
+		{"GET http://other.test/a", "http://other.test/a"},        // the absolute form
+		{"CONNECT example.test:443", "http://example.test:443"},   // the authority form
+	} {
 		e := har.Log.Entries[i]
-		if e.Request.Method != "OPTIONS" || e.Request.URL != want || e.Method != "OPTIONS *" || e.Response.Status != 204 {
-			t.Errorf("entry %d: %+v, want URL %s", i, e, want)
+		if e.Request.Method != strings.Fields(want.method)[0] || e.Request.URL != want.url || e.Method != want.method || e.Response.Status != 204 {
+			t.Errorf("entry %d: %+v, want %+v", i, e, want)
 		}
 		if u, err := url.Parse(e.Request.URL); err != nil || !u.IsAbs() || u.Host == "" {
 			t.Errorf("entry %d: URL %q is not absolute: %v", i, e.Request.URL, err)

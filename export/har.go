@@ -200,7 +200,11 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 				// with no path. http://host/* would name a resource /*
 				// the request is not about; _method keeps "OPTIONS *".
 				u = "http://" + cmp.Or(string(host), "localhost")
-			case !strings.Contains(u, "://"):
+			case string(method) == "CONNECT":
+				// The authority form (host:port) names the server itself.
+				u = "http://" + u
+			case strings.HasPrefix(u, "/") || !strings.Contains(u, "://"):
+				// The origin form: a path, whose query may hold "://".
 				u = "http://" + cmp.Or(string(host), "localhost") + u
 			}
 			r := &e.Request
