@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"unicode/utf8"
 )
 
 // TestUIApart: a run with the UI decodes and shows it in a process of its
@@ -62,15 +61,6 @@ func TestUIApart(t *testing.T) {
 	call(t, c, r, 2) // the relay goes on
 	tm.keys("C-c")
 	eventually(t, "the relay's process to stop", func() bool { return gone(relay) })
-}
-
-// widest is the width of screen's widest line, in cells (one a rune).
-func widest(screen string) int {
-	w := 0
-	for _, l := range strings.Split(screen, "\n") {
-		w = max(w, utf8.RuneCountInString(l))
-	}
-	return w
 }
 
 // TestUIApartStdinNotATerminal: with sockscope's input a file, the UI's

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The real binary in a real terminal: tmux runs it at a fixed size, keys go in
@@ -77,6 +78,15 @@ func (tm *term) tmux(args ...string) string {
 
 // screen is the pane's text now.
 func (tm *term) screen() string { return tm.tmux("capture-pane", "-p", "-t", "ss") }
+
+// widest is the width of screen's widest line, in cells (one a rune).
+func widest(screen string) int {
+	w := 0
+	for _, l := range strings.Split(screen, "\n") {
+		w = max(w, utf8.RuneCountInString(l))
+	}
+	return w
+}
 
 // keys sends tmux key names (Enter, Escape, q …).
 func (tm *term) keys(k ...string) { tm.tmux(append([]string{"send-keys", "-t", "ss"}, k...)...) }

@@ -57,6 +57,30 @@ func (w *wrapped) line(t *testing.T) string {
 	return strings.TrimSuffix(l, "\n")
 }
 
+// lineWithin is line, failing when none comes within d.
+func (w *wrapped) lineWithin(t *testing.T, d time.Duration) string {
+	t.Helper()
+	type read struct {
+		l   string
+		err error
+	}
+	got := make(chan read, 1)
+	go func() { // ends when the cleanup kills sockscope, if not before
+		l, err := w.out.ReadString('\n')
+		got <- read{l, err}
+	}()
+	select {
+	case r := <-got:
+		if r.err != nil {
+			t.Fatalf("reading the child's stdout: %v (stderr: %s)", r.err, w.errBuf)
+		}
+		return strings.TrimSuffix(r.l, "\n")
+	case <-time.After(d):
+		t.Fatalf("no line from the child within %v (stderr: %s)", d, w.errBuf)
+		return ""
+	}
+}
+
 // status waits for sockscope to exit and returns its exit code and the
 // signal that killed it, if one did.
 func (w *wrapped) status(t *testing.T) (int, syscall.Signal) {
@@ -184,6 +208,39 @@ func TestWrapExitStatus(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, w.errBuf)
 		}
 	})
+}
+
+// The signals a parent sends its server reach the wrapped child as if
+// sockscope were not there: SIGUSR1 and SIGUSR2 (reload, dump state),
+// SIGWINCH, SIGQUIT, SIGCONT and SIGHUP, while sockscope goes on; the child
+// is in a process group of its own, so nothing else passes them on. Only
+// SIGINT, SIGTERM and SIGHUP were: Go's runtime dropped SIGUSR1, SIGUSR2,
+// SIGWINCH and SIGCONT, and SIGQUIT killed sockscope with a stack dump.
+func TestWrapForwardsSignals(t *testing.T) {
+	w := startWrapped(t, "--", "sh", "-c", `for s in USR1 USR2 WINCH QUIT CONT HUP; do trap "echo got-$s" $s; done
+echo ready; while :; do sleep 0.02; done`)
+	if l := w.line(t); l != "ready" {
+		t.Fatalf("stdout %q", l)
+	}
+	for _, s := range []struct {
+		sig  syscall.Signal
+		name string
+	}{
+		{syscall.SIGUSR1, "USR1"}, {syscall.SIGUSR2, "USR2"}, {syscall.SIGWINCH, "WINCH"},
+		{syscall.SIGQUIT, "QUIT"}, {syscall.SIGCONT, "CONT"}, {syscall.SIGHUP, "HUP"},
+		{syscall.SIGUSR1, "USR1"}, // again: still forwarded
+	} {
+		if err := w.cmd.Process.Signal(s.sig); err != nil {
+			t.Fatal(err)
+		}
+		if l := w.lineWithin(t, 10*time.Second); l != "got-"+s.name {
+			t.Fatalf("after SIG%s, stdout %q: want got-%s, the child's trap (stderr: %s)", s.name, l, s.name, w.errBuf)
+		}
+	}
+	w.cmd.Process.Signal(syscall.SIGTERM) // not trapped: the child dies of it
+	if code, sig := w.status(t); sig != syscall.SIGTERM {
+		t.Fatalf("exit %d, signal %v: want death by SIGTERM, the child's (stderr: %s)", code, sig, w.errBuf)
+	}
 }
 
 // --ui must name a terminal: a file that is not one is refused before the

@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // --ui TTY: a wrapped sockscope shows its UI on another terminal (a tmux
@@ -87,5 +89,59 @@ func TestWrapUITTY(t *testing.T) {
 	}
 	if frames := recordedFrames(t, rec); len(frames) < 8 {
 		t.Errorf("recorded %d frames, want the 8 exchanged", len(frames))
+	}
+}
+
+// A resize of the terminal a wrapped sockscope runs on, and shows its UI on
+// (--ui $(tty)), reaches both the UI and the child: the terminal signals
+// sockscope's process group alone, the child being in one of its own and
+// the UI's process (apart) in a session of its own. The child's SIGWINCH
+// was dropped.
+func TestWrapUIResize(t *testing.T) {
+	for _, mode := range []string{"normal", "inprocess"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := shortDir(t)
+			out := filepath.Join(dir, "out")
+			if err := syscall.Mkfifo(out, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Read and written: opening it waits for no writer.
+			f, err := os.OpenFile(out, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			lines := make(chan string, 8)
+			go func() {
+				sc := bufio.NewScanner(f)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+			}()
+			next := func(want string) {
+				t.Helper()
+				select {
+				case l := <-lines:
+					if l != want {
+						t.Fatalf("the child's stdout %q, want %q", l, want)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("no %q from the child within 10s", want)
+				}
+			}
+			child := `trap 'echo got-WINCH' WINCH; echo ready; while :; do sleep 0.02; done`
+			tm := newTerm(t, dir, 120, 30, []string{"SOCKSCOPE_DECODER=" + mode},
+				"sh", "-c", `exec "$0" --ui "$(tty)" -- sh -c "$2" </dev/null >"$1"`, binary, out, child)
+			next("ready")
+			tm.waitText("the UI", "stdio")
+			tm.tmux("resize-window", "-t", "ss", "-x", "200", "-y", "30")
+			next("got-WINCH")
+			tm.waitScreen("the UI at the new width", func(s string) error {
+				if w := widest(s); w <= 120 {
+					return fmt.Errorf("%d columns drawn", w)
+				}
+				return nil
+			})
+		})
 	}
 }

@@ -44,15 +44,26 @@ func signalOf(ps *os.ProcessState) os.Signal {
 	return nil
 }
 
-// Forwarded are the signals ForwardSignals passes on to the child.
-var Forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+// Forwarded are the signals ForwardSignals passes on to the child: those a
+// parent sends the program it started, and the terminal sends its
+// foreground group, which the child (in a process group of its own) would
+// not get otherwise. Without sockscope they would be the child's: SIGUSR1
+// and SIGUSR2 (reload, dump state), SIGWINCH (a resize), SIGQUIT (Ctrl-\,
+// a stack dump), SIGCONT. Not SIGTSTP, SIGTTIN and SIGTTOU, which stop
+// sockscope itself as they would any program; nor SIGPIPE and SIGALRM,
+// which are about sockscope's own writes and timers.
+var Forwarded = []os.Signal{
+	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCONT,
+}
 
-// ForwardSignals passes SIGINT, SIGTERM and SIGHUP sent to sockscope on to
-// the child, until ctx is done or the child exits; sockscope itself goes on
-// until the child has exited. It takes the signals before it returns (a
-// goroutine passes them on), so that one sent as soon as the child has
-// said something through sockscope reaches the child, not sockscope's
-// default action.
+// ForwardSignals passes the signals sent to sockscope that are Forwarded
+// on to the child, until ctx is done or the child exits; sockscope itself
+// goes on until the child has exited. It takes the signals before it
+// returns (a goroutine passes them on), so that one sent as soon as the
+// child has said something through sockscope reaches the child, not
+// sockscope's default action. Others who asked for a signal still get it
+// (the relay passes SIGWINCH on to a UI's process too: split).
 func (ch *Child) ForwardSignals(ctx context.Context) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, Forwarded...)
