@@ -7,7 +7,7 @@
 //
 //	ch, err := wrap.Start(exec.Command("gopls"))
 //	...
-//	go ch.ForwardSignals(ctx)
+//	ch.ForwardSignals(ctx)
 //	src := capture.NewWrap(wrap.Stdio(os.Stdin, os.Stdout), ch.Conn, "gopls", ch.Stderr, os.Stderr)
 //	...
 //	st := ch.Wait()
