@@ -66,6 +66,22 @@ const decoderShare = 0.2
 // 2.70-3.60 M and 0.27-0.32 µs with a thread a CPU.
 const decoderProcs = 1
 
+// losslessRelayProcs is GOMAXPROCS in the relay's process with
+// --lossless (unless the environment sets it): there the traffic moves
+// as fast as the decoder's process takes it, and a second thread for the
+// relay's goroutines only spun, looking for work between their reads and
+// waking the other with futex calls, on the CPU the decoder and the peers
+// need (the relay's profile: 23 % looking for work, 9 % futex). Nine
+// pairs of `sockbench -bare -args --lossless -only 64b -rounds 5`,
+// alternated on this project's 2-CPU VM, busy with other work for some:
+// more calls a second with one thread in each pair in sessions of their
+// own (median 3.62 M against 3.45 M), and the relay's process 0.07-0.09
+// µs a call against 0.09-0.11 where the machine was quiet. Without
+// --lossless the relay keeps a thread
+// a CPU: a burst of many connections, which it must not hold back, is
+// relayed on all of them.
+const losslessRelayProcs = 1
+
 // startDecoder starts the decoder's process for a capture the flags say
 // (cfg: engineConfig's, with its Header), and the relay's process's engine
 // that hands it the events.
@@ -92,6 +108,9 @@ func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
 		return nil, err
 	}
 	d.Serve(e)
+	if o.lossless && os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(losslessRelayProcs)
+	}
 	return &apart{e: e, wait: d.Wait, stopping: d.Stopping(), published: published, ui: run.ui != nil}, nil
 }
 
