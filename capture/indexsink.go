@@ -70,7 +70,7 @@ func (s indexedRecorder) Flush() error {
 }
 
 // closeIndex completes the index once the recording has ended cleanly,
-// with the file's size and modification time after its last write.
+// with the file's size and state after its last write.
 func closeIndex(w *index.Writer, path string, ended bool) {
 	if w == nil {
 		return
@@ -78,7 +78,7 @@ func closeIndex(w *index.Writer, path string, ended bool) {
 	var size int64
 	if st, err := os.Stat(path); err == nil {
 		size = st.Size()
-		w.SetModTime(st.ModTime())
+		w.SetFile(st)
 	}
 	w.Close(size, ended)
 }

@@ -69,7 +69,7 @@ const (
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 4 // 2: connection records; 3: a row's act; 4: the session file's modification time
+	version      = 5 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode
 )
 
 // Block kinds.
@@ -96,9 +96,9 @@ type header struct {
 	conns       uint64
 	first, last int64  // unix nanoseconds of the first and last frame
 	cfg         uint64 // hash of the settings it was decoded with (Settings.hash)
-	// mtime is the session file's modification time (unix nanoseconds)
-	// once it held what is indexed; noTime when not known.
-	mtime int64
+	// file is the session file's state once it held what is indexed
+	// (FileState: its modification time noTime when not known).
+	file FileState
 }
 
 func (h *header) encode(b []byte) {
@@ -117,13 +117,15 @@ func (h *header) encode(b []byte) {
 	copy(b[64:128], h.head[:])
 	le.PutUint64(b[128:], h.cfg)
 	le.PutUint64(b[136:], h.conns)
-	le.PutUint64(b[144:], uint64(h.mtime))
+	le.PutUint64(b[144:], uint64(h.file.mod))
+	le.PutUint64(b[152:], uint64(h.file.change))
+	le.PutUint64(b[160:], h.file.ino)
 }
 
 var errNotIndex = errors.New("not a sockscope index")
 
 func (h *header) decode(b []byte) error {
-	if len(b) < 152 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
+	if len(b) < 168 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
 		return errNotIndex
 	}
 	h.complete = b[12] == 1
@@ -134,7 +136,9 @@ func (h *header) decode(b []byte) error {
 	copy(h.head[:], b[64:128])
 	h.cfg = le.Uint64(b[128:])
 	h.conns = le.Uint64(b[136:])
-	h.mtime = int64(le.Uint64(b[144:]))
+	h.file.mod = int64(le.Uint64(b[144:]))
+	h.file.change = int64(le.Uint64(b[152:]))
+	h.file.ino = le.Uint64(b[160:])
 	return nil
 }
 

@@ -3,9 +3,9 @@ package index
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
-	"time"
 
 	"sockscope/store"
 )
@@ -47,7 +47,7 @@ func create(path string) (*Index, error) {
 	}
 	x := &Index{f: f, blocks: 1}
 	x.h.pid = os.Getpid()
-	x.h.mtime = noTime
+	x.h.file = FileState{mod: noTime, change: noTime}
 	if err := x.writeHeader(); err != nil {
 		f.Close()
 		return nil, err
@@ -265,17 +265,18 @@ func (x *Index) counts() (msgs, rows uint64) {
 }
 
 // Fresh reports whether the index is complete and of the session file
-// whose beginning is head, size is size and modification time is modTime
-// (as Writer.SetModTime was given: an edit in place that keeps the size
-// and the beginning still changes it), decoded with cfg (a hash of the
-// settings, as Writer.SetConfig was given).
-func (x *Index) Fresh(head []byte, size int64, modTime time.Time, cfg uint64) bool {
+// whose beginning is head and which fi describes: its size, and its state
+// as Writer.SetFile was given it (an edit in place that keeps the size
+// and the beginning, or a copy put in its place with the same
+// modification time, still changes that), decoded with cfg (a hash of
+// the settings, as Writer.SetConfig was given).
+func (x *Index) Fresh(head []byte, fi fs.FileInfo, cfg uint64) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var want [64]byte
 	copy(want[:], head)
 	h := x.h
-	return h.complete && h.head == want && h.sessionSize == size && h.mtime == stamp(modTime) && h.cfg == cfg
+	return h.complete && h.head == want && h.sessionSize == fi.Size() && h.file == StateOf(fi) && h.cfg == cfg
 }
 
 // Writing returns the process writing the index, if it is not complete

@@ -1,10 +1,11 @@
 package index
 
 import (
+	"io/fs"
 	"os"
-	"sockscope/event"
 	"time"
 
+	"sockscope/event"
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -41,14 +42,14 @@ func (w *Writer) SetConfig(cfg uint64) {
 	w.x.mu.Unlock()
 }
 
-// SetModTime records the session file's modification time once it holds
+// SetFile records the session file's state (StateOf fi) once it holds
 // all that the index covers: taken after the last write (a recording's
 // end), or before the file is read (a build), so that a later change
 // makes the index stale (Index.Fresh). An index completed without it is
 // stale.
-func (w *Writer) SetModTime(t time.Time) {
+func (w *Writer) SetFile(fi fs.FileInfo) {
 	w.x.mu.Lock()
-	w.x.h.mtime = stamp(t)
+	w.x.h.file = StateOf(fi)
 	w.x.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -305,6 +306,19 @@ func TestRecordingWritesIndex(t *testing.T) {
 // modification time moves on (set, not left to the clock's granularity).
 func editInPlace(t *testing.T, path string) {
 	t.Helper()
+	b, fi := edited(t, path)
+	writeAt(t, path, b)
+	later := fi.ModTime().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// edited returns the session file at path with a method in its second
+// half changed (its size and first 64 bytes as they were), and the file
+// as it was.
+func edited(t *testing.T, path string) ([]byte, os.FileInfo) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -318,23 +332,77 @@ func editInPlace(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	copy(b[len(b)/2+i:], to)
+	return b, fi
+}
+
+// writeAt writes b over the file at path, in place.
+func writeAt(t *testing.T, path string, b []byte) {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.WriteAt([]byte(to), int64(len(b)/2+i))
+	_, err = f.WriteAt(b, 0)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	later := fi.ModTime().Add(time.Hour)
-	if err := os.Chtimes(path, later, later); err != nil {
-		t.Fatal(err)
+}
+
+// An index is stale once another file of the same size, beginning and
+// modification time takes its file's place: copied over it with cp -p
+// (the same inode, written in place, its modification time set back) or
+// moved there with mv (another inode).
+func TestIndexStaleAfterReplacementKeepingModTime(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("only the modification time tells a file's states apart here")
 	}
-	if st, err := os.Stat(path); err != nil || st.Size() != fi.Size() {
-		t.Fatalf("the edit changed the file's size: %v", err)
+	for _, how := range []string{"cp -p", "mv"} {
+		t.Run(how, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.jsonl")
+			if err := sessiongen.Write(path, sessiongen.Config{Size: 400 << 10, Seed: 4}); err != nil {
+				t.Fatal(err)
+			}
+			v := openBuilt(t, path, false)
+			if err := v.Build.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			v.Close()
+
+			b, fi := edited(t, path)
+			dst := path
+			if how == "mv" {
+				dst = path + ".new"
+				if err := os.WriteFile(dst, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				writeAt(t, path, b)
+			}
+			if err := os.Chtimes(dst, fi.ModTime(), fi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			if dst != path {
+				if err := os.Rename(dst, path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if now, err := os.Stat(path); err != nil || !now.ModTime().Equal(fi.ModTime()) || now.Size() != fi.Size() {
+				t.Fatalf("the replacement changed the file's size or modification time: %v", err)
+			}
+
+			v = openBuilt(t, path, false)
+			if !v.Built {
+				t.Fatalf("the index of the file it replaced is used after %s", how)
+			}
+			if err := v.Build.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			sameAs(t, v, decodeStore(t, path))
+		})
 	}
 }
 

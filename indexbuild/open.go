@@ -66,7 +66,7 @@ func Open(ctx context.Context, path string, set Settings, follow bool) (*Shown, 
 		stats: index.NewStats()}
 	s := &Shown{Build: b, cancel: cancel}
 	x, err := index.OpenFile(index.PathOf(path))
-	fresh := err == nil && x.Fresh(head, st.Size(), st.ModTime(), set.Hash())
+	fresh := err == nil && x.Fresh(head, st, set.Hash())
 	var w *index.Writer
 	if follow || !fresh {
 		if x != nil {
@@ -90,7 +90,7 @@ func Open(ctx context.Context, path string, set Settings, follow bool) (*Shown, 
 		w.SetConfig(set.Hash())
 		// The file as it was before the build reads it: a change meanwhile
 		// leaves the index stale, never fresh with what it no longer holds.
-		w.SetModTime(st.ModTime())
+		w.SetFile(st)
 		x = w.Index()
 		s.tmp, s.Built = tmp, true
 	} else {
