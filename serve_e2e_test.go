@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -189,6 +191,84 @@ func TestServeHTTPContinue(t *testing.T) {
 	}
 	tr.CloseIdleConnections()
 	if log := stopServe(); !strings.Contains(log, "2 connections, 6 requests answered from the recording, 0 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
+}
+
+// serve sends a recorded 103 Early Hints before the final response it
+// came before, as the server did: it sent it after that response, where a
+// client takes it for unsolicited bytes on an idle connection (Go's drops
+// the connection) and the request it belonged to got no hints.
+func TestServeHTTPEarlyHints(t *testing.T) {
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "up.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "<"+r.URL.Path+".css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		fmt.Fprintf(w, "page %s", r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	// Go's client on one keep-alive connection: what it saw of each
+	// request, in order, and whether the connection was reused.
+	get := func(tr *http.Transport, path string) string {
+		t.Helper()
+		var saw []string
+		trace := &httptrace.ClientTrace{
+			GotConn: func(ci httptrace.GotConnInfo) { saw = append(saw, fmt.Sprintf("reused=%v", ci.Reused)) },
+			Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+				saw = append(saw, fmt.Sprintf("%d %s", code, h.Get("Link")))
+				return nil
+			},
+		}
+		ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(context.Background(), trace), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://x"+path, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Join(append(saw, fmt.Sprintf("%d %s", resp.StatusCode, b)), ", ")
+	}
+	transport := func(sock string) *http.Transport {
+		return &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}, MaxConnsPerHost: 1}
+	}
+	paths := []string{"/a", "/b", "/c"}
+	want := func(i int, p string) string {
+		return fmt.Sprintf("reused=%v, 103 <%s.css>; rel=preload, 200 page %s", i > 0, p, p)
+	}
+
+	file := filepath.Join(dir, "http.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	tr := transport(front)
+	for i, p := range paths {
+		if got := get(tr, p); got != want(i, p) {
+			t.Fatalf("through sockscope: %s, want %s", got, want(i, p))
+		}
+	}
+	tr.CloseIdleConnections()
+	stop()
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	tr = transport(mock)
+	for i, p := range paths {
+		if got := get(tr, p); got != want(i, p) {
+			t.Errorf("from serve: %s, want %s", got, want(i, p))
+		}
+	}
+	tr.CloseIdleConnections()
+	if log := stopServe(); !strings.Contains(log, "1 connections, 3 requests answered from the recording, 0 misses") {
 		t.Errorf("serve's summary: %s", log)
 	}
 }

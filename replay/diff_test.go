@@ -157,3 +157,38 @@ func TestLinkCancelAndFollowers(t *testing.T) {
 func storeRow(dir protocol.Dir, kind protocol.Kind, id string) store.Row {
 	return store.Row{Dir: dir, Kind: kind, ID: id}
 }
+
+// An HTTP interim response goes with the request whose final response
+// comes next, before that response, wherever it was observed: a 103 seen
+// after the previous answer (its request's frame ended with its body,
+// later) and one seen after its request.
+func TestLinkHTTPInterim(t *testing.T) {
+	c := &Conn{Framing: [2]protocol.Framing{protocol.FramingHTTP, protocol.FramingHTTP}}
+	add := func(seq uint64, dir protocol.Dir, p string) *Msg {
+		m := msgOf(p)
+		m.Seq, m.Dir = seq, dir
+		c.Msgs = append(c.Msgs, m)
+		return m
+	}
+	req1 := add(1, protocol.C2S, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp1 := add(2, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	early2 := add(3, protocol.S2C, "HTTP/1.1 103 Early Hints\r\nLink: </b.css>\r\n\r\n")
+	req2 := add(4, protocol.C2S, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
+	resp2 := add(5, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	req3 := add(6, protocol.C2S, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	early3 := add(7, protocol.S2C, "HTTP/1.1 103 Early Hints\r\nLink: </c.css>\r\n\r\n")
+	resp3 := add(8, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, ""), req1, resp1)
+	c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, ""), req2, resp2)
+	c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, ""), req3, resp3)
+	c.link(protocol.DefaultIDFields)
+	for _, tc := range []struct {
+		seq    uint64
+		before *Msg
+	}{{1, nil}, {4, early2}, {6, early3}} {
+		before, after := c.Exchange(tc.seq).Around()
+		if len(after) != 0 || (tc.before == nil) != (len(before) == 0) || tc.before != nil && (len(before) != 1 || before[0] != tc.before) {
+			t.Errorf("request %d: %d before its response, %d after", tc.seq, len(before), len(after))
+		}
+	}
+}

@@ -206,15 +206,25 @@ func (c *Conn) addExchange(r store.Row, req, resp *Msg) {
 }
 
 // link sorts the exchanges by request, marks the cancelled ones and gives
-// each client message the server messages that followed it.
+// each client message the server messages that followed it. An HTTP
+// interim response (1xx but 101) goes to the request whose final response
+// comes next, which is the one it answers: it may have been observed
+// before that request (a request's frame ends with its body, and 100
+// Continue came before the body) or after the previous answer.
 func (c *Conn) link(ids []string) {
 	slices.SortFunc(c.Exchanges, func(a, b *Exchange) int { return compareSeq(a.Req.Seq, b.Req.Seq) })
 	answers := map[uint64]bool{}
+	var answered []*Exchange // the client's requests with a response, by response
 	for _, x := range c.Exchanges {
 		if x.Resp != nil {
 			answers[x.Resp.Seq] = true
+			if x.Row.Dir == protocol.C2S {
+				answered = append(answered, x)
+			}
 		}
 	}
+	slices.SortFunc(answered, func(a, b *Exchange) int { return compareSeq(a.Resp.Seq, b.Resp.Seq) })
+	http := c.Framing[protocol.S2C] == protocol.FramingHTTP
 	var last *Exchange // the client's latest request or notification
 	for _, m := range c.Msgs {
 		switch {
@@ -223,10 +233,31 @@ func (c *Conn) link(ids []string) {
 			if string(m.Info.Method) == "$/cancelRequest" {
 				c.cancel(m)
 			}
-		case m.Dir == protocol.S2C && !answers[m.Seq] && last != nil:
+		case m.Dir != protocol.S2C || answers[m.Seq]:
+		case http && isInterim(m.Payload):
+			i, _ := slices.BinarySearchFunc(answered, m.Seq, func(x *Exchange, seq uint64) int { return compareSeq(x.Resp.Seq, seq) })
+			if i < len(answered) {
+				answered[i].Followers = append(answered[i].Followers, m)
+			} else if last != nil {
+				last.Followers = append(last.Followers, m)
+			}
+		case last != nil:
 			last.Followers = append(last.Followers, m)
 		}
 	}
+	for _, x := range answered {
+		slices.SortFunc(x.Followers, func(a, b *Msg) int { return compareSeq(a.Seq, b.Seq) })
+	}
+}
+
+// Around splits x's followers into those the server sent before x's
+// response and those it sent after, as `serve` sends them.
+func (x *Exchange) Around() (before, after []*Msg) {
+	if x.Resp == nil {
+		return nil, x.Followers
+	}
+	i, _ := slices.BinarySearchFunc(x.Followers, x.Resp.Seq, func(m *Msg, seq uint64) int { return compareSeq(m.Seq, seq) })
+	return x.Followers[:i], x.Followers[i:]
 }
 
 // cancel marks the request a $/cancelRequest names.

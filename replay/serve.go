@@ -175,13 +175,11 @@ func (c *mockConn) send(p []byte) {
 }
 
 // sendAll sends the recorded server's messages ms, but for HTTP's 100
-// Continue: serve says its own when a request asks for it, and the
-// recorded one, sent before its request had all come, was recorded
-// before that request: it stood in the greeting or among the previous
-// request's followers.
+// Continue: serve says its own when a request asks for it, once its head
+// is in.
 func (c *mockConn) sendAll(ms []*Msg) {
 	for _, m := range ms {
-		if c.enc.Framing != protocol.FramingHTTP || !isContinue(m.Payload) {
+		if c.enc.Framing != protocol.FramingHTTP || httpStatus(m.Payload) != 100 {
 			c.send(m.Payload)
 		}
 	}
@@ -190,19 +188,6 @@ func (c *mockConn) sendAll(ms []*Msg) {
 // continue100 is the interim response to a request that asks for it
 // before it sends its body (Expect: 100-continue).
 const continue100 = "HTTP/1.1 100 Continue\r\n\r\n"
-
-// isContinue reports whether p is an HTTP 100 (Continue) response.
-func isContinue(p []byte) bool {
-	if !bytes.HasPrefix(p, []byte("HTTP/1.")) {
-		return false
-	}
-	m, ok := protocol.ParseHTTP(p)
-	if !ok {
-		return false
-	}
-	_, status, _ := m.StartParts()
-	return string(status) == "100"
-}
 
 func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
@@ -304,6 +289,8 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	}
 	if x, ok := c.reqs.Find(form, method, &c.cur); ok {
 		s.answered.Add(1)
+		before, after := x.Around() // HTTP's 103 Early Hints, LSP's $/progress: in the order they came
+		c.sendAll(before)
 		if x.Resp != nil {
 			c.send(answerWith(x.Resp, info.ID))
 			if framing == protocol.FramingHTTP && httpEndsByClose(p, x.Resp.Payload) {
@@ -314,7 +301,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 				return
 			}
 		}
-		c.sendAll(x.Followers)
+		c.sendAll(after)
 		return
 	}
 	s.misses.Add(1)
@@ -347,6 +334,28 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	default:
 		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
+}
+
+// httpStatus returns the status code of HTTP response p, or 0 if p is no
+// HTTP response.
+func httpStatus(p []byte) int {
+	if !bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		return 0
+	}
+	m, ok := protocol.ParseHTTP(p)
+	if !ok {
+		return 0
+	}
+	_, status, _ := m.StartParts()
+	code, _ := strconv.Atoi(string(status))
+	return code
+}
+
+// isInterim reports whether p is an HTTP interim response: 1xx but 101
+// Switching Protocols, which is final.
+func isInterim(p []byte) bool {
+	code := httpStatus(p)
+	return code >= 100 && code < 200 && code != 101
 }
 
 // httpEndsByClose reports whether HTTP response resp to request req ends
