@@ -245,13 +245,11 @@ func (c *Conn) link(ids []string) {
 			last.Followers = append(last.Followers, m)
 		}
 	}
-	for _, x := range answered {
-		slices.SortFunc(x.Followers, func(a, b *Msg) int { return compareSeq(a.Seq, b.Seq) })
-	}
 }
 
-// Around splits x's followers into those the server sent before x's
-// response and those it sent after, as `serve` sends them.
+// Around splits x's followers (in the order they came, as link gives
+// them) into those the server sent before x's response and those it sent
+// after, as `serve` sends them.
 func (x *Exchange) Around() (before, after []*Msg) {
 	if x.Resp == nil {
 		return nil, x.Followers
