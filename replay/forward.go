@@ -26,6 +26,7 @@ type forwarder struct {
 
 	mu      sync.Mutex
 	asked   map[string][]byte // the forwarded requests not answered yet, by id
+	theirs  map[string]bool   // the real server's requests to the client not answered yet, by id
 	started bool              // one was answered: what the server sends now is the client's
 	closing bool              // the client's connection ended
 }
@@ -46,7 +47,7 @@ func dialForward(ctx context.Context, c *mockConn, hello []byte) (*forwarder, er
 	if framing == protocol.FramingAuto {
 		framing = protocol.FramingLines
 	}
-	f := &forwarder{to: c, ids: c.s.rec.IDFields, asked: map[string][]byte{}}
+	f := &forwarder{to: c, ids: c.s.rec.IDFields, asked: map[string][]byte{}, theirs: map[string]bool{}}
 	f.cl = client.New(nc, client.Options{Framing: framing, IDFields: f.ids, Other: f.fromServer})
 	if hello != nil {
 		hctx, cancel := context.WithTimeout(ctx, forwardHandshake)
@@ -91,12 +92,34 @@ func (f *forwarder) fromServer(p []byte) {
 		}
 	}
 	started := f.started
+	if started && info.Kind == protocol.KindRequest && info.ID != nil {
+		f.theirs[string(protocol.IDKey(nil, info.ID))] = true
+	}
 	f.mu.Unlock()
 	switch {
 	case started:
 		f.to.send(p)
 	case info.Kind == protocol.KindRequest && info.ID != nil: // the server waits for an answer
 		f.cl.Send(typedDefault(p, info.ID, string(info.Method)))
+	}
+}
+
+// reply passes the client's reply p (info is its Info) to the real server
+// if it answers one of the real server's requests. The client's replies to the recorded server's requests, which
+// `serve` played, are no answer the real server waits for. (A recorded
+// request and a real one pending with the same id cannot be told apart:
+// the first reply goes to the real server.)
+func (f *forwarder) reply(p []byte, info protocol.Info) {
+	if info.ID == nil {
+		return
+	}
+	key := string(protocol.IDKey(nil, info.ID))
+	f.mu.Lock()
+	ok := f.theirs[key]
+	delete(f.theirs, key)
+	f.mu.Unlock()
+	if ok {
+		f.cl.Send(p)
 	}
 }
 

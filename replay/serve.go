@@ -249,9 +249,9 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	switch {
 	case info.Kind == protocol.KindRequest && (info.ID != nil || protocol.PairingOf(framing) == protocol.PairByOrder):
 		// A request: by its id, or (HTTP, RESP) by its place.
-	case info.Kind == protocol.KindResponse: // the answer to a request of the recorded server's
+	case info.Kind == protocol.KindResponse: // the answer to a request of the recorded server's, or of the real one's
 		if c.fwd != nil {
-			c.fwd.cl.Send(p)
+			c.fwd.reply(p, info)
 		}
 		return
 	case info.Kind == protocol.KindRequest || info.Kind == protocol.KindNotification:
