@@ -85,8 +85,12 @@ type Counts struct {
 	NoReply, Orphan int64
 	Duplicates      int64
 	Notifications   int64
-	Raw             int64
-	Gaps            int64
+	// Streamed counts the replies more replies to the same call followed
+	// (varlink's "continues"): rows of their own, neither requests nor
+	// notifications.
+	Streamed int64
+	Raw      int64
+	Gaps     int64
 	// UnseenMaybe counts the no-reply and orphan rows whose missing half
 	// may have been in bytes the observer dropped (store.Row.Gap).
 	UnseenMaybe int64
@@ -104,6 +108,9 @@ func (c Counts) String() string {
 	}
 	s := fmt.Sprintf("%d connections (%d failed%s), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw",
 		c.Conns, c.Failed, atExit, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw)
+	if c.Streamed > 0 {
+		s += fmt.Sprintf("; %d streamed replies", c.Streamed)
+	}
 	if c.UnseenMaybe > 0 {
 		s += fmt.Sprintf("; %d of the no-reply and orphan may be sockscope's drops", c.UnseenMaybe)
 	}

@@ -295,3 +295,22 @@ func TestCustomIDFields(t *testing.T) {
 		t.Errorf("dump:\n%s", out.Bytes())
 	}
 }
+
+// A varlink call's replies that say "continues" are counted as streamed
+// replies, not as notifications; a oneway call is a notification.
+func TestVarlinkStreamedCounts(t *testing.T) {
+	_, lines, c := newScript().
+		data(0, protocol.C2S, `{"method":"org.example.Count","more":true}`+"\x00").
+		data(1, protocol.S2C, `{"parameters":{"n":1},"continues":true}`+"\x00"+`{"parameters":{"n":2},"continues":true}`+"\x00"+`{"parameters":{"n":3}}`+"\x00").
+		data(2, protocol.C2S, `{"method":"org.example.Note","oneway":true}`+"\x00").
+		close(3, nil).run(t)
+	if got := exchanges(lines); len(got) != 1 || got[0] != "org.example.Count:ok" {
+		t.Errorf("exchanges %v, want the call, ok", got)
+	}
+	if c.Requests != 1 || c.OK != 1 || c.Streamed != 2 || c.Notifications != 1 {
+		t.Errorf("counts %+v, want 1 request ok, 2 streamed replies, 1 notification", c)
+	}
+	if s := c.String(); !strings.Contains(s, "; 1 notifications, 0 raw; 2 streamed replies") {
+		t.Errorf("summary %q", s)
+	}
+}

@@ -44,7 +44,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 			if call, found := o.tx.Row(req.Token); found {
 				r.Method = call.Method
 			}
-			o.counts.Notifications++
+			o.counts.Streamed++
 			r.Seq = o.tx.AddRow(&r)
 			o.sinks.row(&r)
 		case ok:
