@@ -269,3 +269,51 @@ func waitRecorded(t *testing.T, file, typ string, n int) {
 		return k == n
 	})
 }
+
+// A session in which a rule answered a request itself (the request
+// withheld from the server, a made-up error injected to the client),
+// exported as pcapng: that connection is two TCP streams that tshark
+// follows, the client's leg with the request and the made-up reply, the
+// server's without them; both have what went through; the printed command
+// decodes both ports.
+func TestExportLegsToTshark(t *testing.T) {
+	for _, tool := range []string{"node", "tshark"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing.Peer(t, "%s is not installed", tool)
+		}
+	}
+	rr := startRules(t, "", "--rule", "method:add error:-32000:boom")
+	rr.replyTo(t, rr.call(t, "echo", `["through"]`))
+	if m, _ := rr.replyTo(t, rr.call(t, "add", "[1,2]")); m["success"] != false {
+		t.Fatalf("add was not answered by the rule: %v", m)
+	}
+	rr.client.Say("quit")
+	rr.stop()
+
+	pcap := filepath.Join(filepath.Dir(rr.record), "s.pcapng")
+	_, stderr := showRun(t, "export", rr.record, "-o", pcap)
+	if !strings.Contains(stderr, "-d tcp.port==7777,json -d tcp.port==7778,json") {
+		t.Errorf("the tshark command does not decode the server's legs: %s", stderr)
+	}
+	// Stream 0 is waitAccepting's connection; 1 and 2 the client's legs.
+	legs := tshark(t, "-r", pcap, "-Y", "tcp.flags.syn==1 && tcp.flags.ack==0", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.dstport", "-e", "frame.comment")
+	if !strings.Contains(legs, "1\t7777\t") || !strings.Contains(legs, "2\t7778\t") || !strings.Contains(legs, "leg=server") {
+		t.Fatalf("the client's connection is not two legs:\n%s", legs)
+	}
+	type want struct{ c2s, s2c, notC2S, notS2C string }
+	for n, w := range map[int]want{
+		1: {c2s: `"method":"add"`, s2c: `"rid":2`},
+		2: {notC2S: `"method":"add"`, notS2C: `"rid":2`},
+	} {
+		c2s, s2c := followRaw(t, pcap, n)
+		if !bytes.Contains(c2s, []byte(`"through"`)) || !bytes.Contains(s2c, []byte(`"through"`)) {
+			t.Errorf("stream %d lacks the echo that went through: %q / %q", n, c2s, s2c)
+		}
+		if w.c2s != "" && !bytes.Contains(c2s, []byte(w.c2s)) || w.s2c != "" && !bytes.Contains(s2c, []byte(w.s2c)) {
+			t.Errorf("the client's leg lacks what the client sent or got: %q / %q", c2s, s2c)
+		}
+		if w.notC2S != "" && bytes.Contains(c2s, []byte(w.notC2S)) || w.notS2C != "" && bytes.Contains(s2c, []byte(w.notS2C)) {
+			t.Errorf("the server's leg has what the server never got or sent: %q / %q", c2s, s2c)
+		}
+	}
+}

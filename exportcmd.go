@@ -32,8 +32,11 @@ latencies) and writes its exchanges in another format:
 
   pcapng  each connection a synthetic TCP stream over loopback, the server at
           127.0.0.1:` + fmt.Sprint(export.ServerPort) + `, one interface per listener; each packet's comment says
-          its exchange (frame.comment contains "method=add"). The tshark command
-          that decodes the JSON is printed.
+          its exchange (frame.comment contains "method=add"). A connection on
+          which sockscope withheld or injected frames is two streams, each what
+          its peer sent and received: the client's leg to port ` + fmt.Sprint(export.ServerPort) + `, the
+          server's to ` + fmt.Sprint(export.UpstreamPort) + `. The tshark command that decodes the JSON
+          is printed.
   jsonl   one JSON object per exchange and line, for jq.
   har     an HTTP Archive, one entry per exchange.
 

@@ -94,6 +94,10 @@ type Stats struct {
 	// HTTP and NotHTTP are set when some frame exported was HTTP, and
 	// some other (see TsharkCommand).
 	HTTP, NotHTTP bool
+	// Legs counts the connections written as two streams (pcapng): the
+	// client's leg and the server's, for what sockscope withheld or
+	// injected on them (see UpstreamPort).
+	Legs int
 }
 
 // Write writes the exchanges of st (a live store or a session file's index)

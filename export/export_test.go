@@ -64,6 +64,7 @@ func sessionEvents(big []byte) []event.Event {
 		{Type: event.Close, Conn: 2, At: at(21)},
 	}
 	evs[5].Injected = true                                            // the request with id 3
+	evs[6].Withheld = true                                            // its reply, which the client never got
 	evs[8].Note = &protocol.Note{Act: protocol.ActEdited, Rule: "r1"} // initialize's reply
 	return evs
 }
@@ -137,7 +138,10 @@ func parsePacket(t *testing.T, body []byte) packetOf {
 
 // The pcapng: an interface per listener; per connection and direction the
 // payloads, in order and contiguous in sequence space, are the bytes on the
-// wire; acks follow the peer; no packet over the limit; comments pair.
+// wire; acks follow the peer; no packet over the limit; comments pair. A
+// connection with a frame injected is two streams, each what its peer
+// sent and received: the client's leg without the injected request and
+// the withheld reply, the server's with them.
 func TestPCAPNG(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 200_000)
 	evs := sessionEvents(big)
@@ -158,8 +162,8 @@ func TestPCAPNG(t *testing.T) {
 		t.Errorf("interfaces not named after the listeners")
 	}
 	type key struct {
-		port uint16
-		c2s  bool
+		port, server uint16
+		c2s          bool
 	}
 	streams := map[key][]byte{}
 	next := map[key]uint32{}
@@ -169,12 +173,12 @@ func TestPCAPNG(t *testing.T) {
 		if len(p.payload) > MaxSegment {
 			t.Errorf("a packet of %d payload bytes", len(p.payload))
 		}
-		c2s := p.dport == ServerPort
-		client := p.sport
+		c2s := p.dport == ServerPort || p.dport == UpstreamPort
+		client, server := p.sport, p.dport
 		if !c2s {
-			client = p.dport
+			client, server = p.dport, p.sport
 		}
-		k, peer := key{client, c2s}, key{client, !c2s}
+		k, peer := key{client, server, c2s}, key{client, server, !c2s}
 		if want, ok := next[k]; ok && p.seq != want {
 			t.Errorf("seq %d, want %d", p.seq, want)
 		}
@@ -197,11 +201,24 @@ func TestPCAPNG(t *testing.T) {
 		if ev.Type != event.Data {
 			continue
 		}
-		k := key{uint16(firstClientPort + ev.Conn - 1), ev.Dir == protocol.C2S}
-		if !bytes.HasPrefix(streams[k], ev.Data) {
-			t.Fatalf("conn %d %v: stream does not go on with %.60q", ev.Conn, ev.Dir, ev.Data)
+		c2s := ev.Dir == protocol.C2S
+		legs := []uint16{ServerPort}
+		if ev.Conn == 1 {
+			legs = nil
+			if !(ev.Injected && c2s || ev.Withheld && !c2s) {
+				legs = append(legs, ServerPort) // the client sent or got it
+			}
+			if !(ev.Withheld && c2s || ev.Injected && !c2s) {
+				legs = append(legs, UpstreamPort) // the server got or sent it
+			}
 		}
-		streams[k] = streams[k][len(ev.Data):]
+		for _, server := range legs {
+			k := key{uint16(firstClientPort + ev.Conn - 1), server, c2s}
+			if !bytes.HasPrefix(streams[k], ev.Data) {
+				t.Fatalf("conn %d %v to %d: stream does not go on with %.60q", ev.Conn, ev.Dir, server, ev.Data)
+			}
+			streams[k] = streams[k][len(ev.Data):]
+		}
 	}
 	for k, rest := range streams {
 		if len(rest) > 0 {
@@ -209,15 +226,22 @@ func TestPCAPNG(t *testing.T) {
 		}
 	}
 	want := []string{
-		"conn=1 c2s request id=1 method=add status=ok latency=2ms exchange=1",
-		"conn=1 s2c response id=1 method=add status=ok latency=2ms exchange=1",
-		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=1/4",
-		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=2/4",
-		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=3/4",
-		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 part=4/4",
-		"conn=1 s2c response id=2 method=big status=ok latency=5ms exchange=2",
-		"conn=1 c2s request id=3 method=add status=error latency=1ms exchange=3 flags=injected",
-		"conn=1 s2c response id=3 method=add status=error latency=1ms exchange=3 flags=injected",
+		"conn=1 c2s request id=1 method=add status=ok latency=2ms exchange=1 leg=client",
+		"conn=1 c2s request id=1 method=add status=ok latency=2ms exchange=1 leg=server",
+		"conn=1 s2c response id=1 method=add status=ok latency=2ms exchange=1 leg=server",
+		"conn=1 s2c response id=1 method=add status=ok latency=2ms exchange=1 leg=client",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=client part=1/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=client part=2/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=client part=3/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=client part=4/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=server part=1/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=server part=2/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=server part=3/4",
+		"conn=1 c2s request id=2 method=big status=ok latency=5ms exchange=2 leg=server part=4/4",
+		"conn=1 s2c response id=2 method=big status=ok latency=5ms exchange=2 leg=server",
+		"conn=1 s2c response id=2 method=big status=ok latency=5ms exchange=2 leg=client",
+		"conn=1 c2s request id=3 method=add status=error latency=1ms exchange=3 flags=injected leg=server",
+		"conn=1 s2c response id=3 method=add status=error latency=1ms exchange=3 flags=injected,withheld leg=server",
 		"conn=2 c2s request id=1 method=initialize status=ok latency=2ms exchange=4 flags=edit",
 		"conn=2 s2c response id=1 method=initialize status=ok latency=2ms exchange=4 flags=edit",
 	}
@@ -269,7 +293,7 @@ func TestJSONL(t *testing.T) {
 		add["response"].(map[string]any)["result"] != 3.0 || add["request_at"] != at(1).Format(time.RFC3339Nano) {
 		t.Errorf("add: %v", add)
 	}
-	if fl := lines[2]["flags"]; fmt.Sprint(fl) != "[injected]" || lines[2]["status"] != "error" {
+	if fl := lines[2]["flags"]; fmt.Sprint(fl) != "[injected withheld]" || lines[2]["status"] != "error" {
 		t.Errorf("injected add: %v", lines[2])
 	}
 }

@@ -50,11 +50,15 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 		lastDir     [2]time.Time
 	}
 	spans := map[uint64]*span{}
+	marked := map[uint64]bool{} // connections with a frame withheld or injected
 	var items []item
 	first, _ := st.MessageBounds()
 	st.Messages(first, func(m *protocol.Message) bool {
 		if _, ok := rowOf[m.Seq]; !ok && !sel.all {
 			return true
+		}
+		if m.Withheld || m.Injected {
+			marked[m.Conn] = true
 		}
 		sp := spans[m.Conn]
 		if sp == nil {
@@ -77,6 +81,7 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 	var ifaces []string
 	ifaceOf := map[string]uint32{}
 	streams := map[uint64]*stream{}
+	upstreams := map[uint64]*stream{} // the server's legs, where they differ
 	for _, c := range st.Conns() {
 		sp := spans[c.ID]
 		if sp == nil && !sel.all {
@@ -87,7 +92,11 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 			ifaceOf[c.Listen] = uint32(len(ifaces))
 			ifaces = append(ifaces, c.Listen)
 		}
-		streams[c.ID] = newStream(c.ID, ifaceOf[c.Listen])
+		streams[c.ID] = newStream(c.ID, ifaceOf[c.Listen], ServerPort)
+		if marked[c.ID] && !c.Own { // on its own connection sockscope is the client: one leg
+			upstreams[c.ID] = newStream(c.ID, ifaceOf[c.Listen], UpstreamPort)
+			stats.Legs++
+		}
 		opened, closed := c.Opened, c.Closed
 		if sp != nil {
 			opened, closed = minTime(opened, sp.first), maxTime(closed, sp.last)
@@ -121,25 +130,34 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 	for _, it := range items {
 		s := streams[it.conn]
 		if s == nil { // a message of a connection the store no longer knows
-			s = newStream(it.conn, 0)
+			s = newStream(it.conn, 0, ServerPort)
 			streams[it.conn] = s
+		}
+		up := upstreams[it.conn]
+		legs := []*stream{s}
+		if up != nil {
+			legs = append(legs, up)
 		}
 		c := conns[it.conn]
 		switch it.rank {
 		case itemOpen:
-			why := openComment(&c)
-			put(s, it.at, true, tcpSYN, nil, why)
-			put(s, it.at, false, tcpSYN|tcpACK, nil, why)
-			put(s, it.at, true, tcpACK, nil, why)
-		case itemClose:
-			if c.State == store.ConnFailed {
-				put(s, it.at, false, tcpRST|tcpACK, nil, fmt.Sprintf("conn=%d failed: %s", c.ID, c.Err))
-				continue
+			for _, l := range legs {
+				why := openComment(&c) + legName(l, up)
+				put(l, it.at, true, tcpSYN, nil, why)
+				put(l, it.at, false, tcpSYN|tcpACK, nil, why)
+				put(l, it.at, true, tcpACK, nil, why)
 			}
-			why := fmt.Sprintf("conn=%d closed", c.ID)
-			put(s, it.at, true, tcpFIN|tcpACK, nil, why)
-			put(s, it.at, false, tcpFIN|tcpACK, nil, why)
-			put(s, it.at, true, tcpACK, nil, why)
+		case itemClose:
+			for _, l := range legs {
+				if c.State == store.ConnFailed {
+					put(l, it.at, false, tcpRST|tcpACK, nil, fmt.Sprintf("conn=%d failed: %s", c.ID, c.Err)+legName(l, up))
+					continue
+				}
+				why := fmt.Sprintf("conn=%d closed", c.ID) + legName(l, up)
+				put(l, it.at, true, tcpFIN|tcpACK, nil, why)
+				put(l, it.at, false, tcpFIN|tcpACK, nil, why)
+				put(l, it.at, true, tcpACK, nil, why)
+			}
 		case itemMessage:
 			m, ok := st.Message(it.seq)
 			if !ok {
@@ -156,21 +174,57 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 			stats.HTTP, stats.NotHTTP = stats.HTTP || http, stats.NotHTTP || !http
 			comment := messageComment(&m, row)
 			parts := (len(wire) + MaxSegment - 1) / MaxSegment
-			for i := 0; i < parts; i++ {
-				chunk := wire[i*MaxSegment : min(len(wire), (i+1)*MaxSegment)]
-				why := comment
-				if parts > 1 {
-					why += fmt.Sprintf(" part=%d/%d", i+1, parts)
+			for _, l := range travelled(&m, s, up) {
+				for i := 0; i < parts; i++ {
+					chunk := wire[i*MaxSegment : min(len(wire), (i+1)*MaxSegment)]
+					why := comment + legName(l, up)
+					if parts > 1 {
+						why += fmt.Sprintf(" part=%d/%d", i+1, parts)
+					}
+					flags := uint8(tcpACK)
+					if i == parts-1 {
+						flags |= tcpPSH
+					}
+					put(l, it.at, m.Dir == protocol.C2S, flags, chunk, why)
 				}
-				flags := uint8(tcpACK)
-				if i == parts-1 {
-					flags |= tcpPSH
-				}
-				put(s, it.at, m.Dir == protocol.C2S, flags, chunk, why)
 			}
 		}
 	}
 	return stats, p.flush()
+}
+
+// travelled returns the streams message m is written on: the connection's
+// stream, or where its legs differ (up, the server's, is not nil) the
+// sender's leg then the receiver's, but for a frame sockscope withheld,
+// which only its sender's leg carried, and one it injected, only its
+// receiver's.
+func travelled(m *protocol.Message, client, up *stream) []*stream {
+	if up == nil {
+		return []*stream{client}
+	}
+	from, to := client, up
+	if m.Dir == protocol.S2C {
+		from, to = up, client
+	}
+	switch {
+	case m.Withheld:
+		return []*stream{from}
+	case m.Injected:
+		return []*stream{to}
+	}
+	return []*stream{from, to}
+}
+
+// legName is what a packet's comment says of its leg, l: nothing when the
+// connection is one stream (up is nil).
+func legName(l, up *stream) string {
+	switch {
+	case up == nil:
+		return ""
+	case l == up:
+		return " leg=server"
+	}
+	return " leg=client"
 }
 
 // onWire returns the bytes message m took on the wire, as far as they were
@@ -216,6 +270,9 @@ func messageComment(m *protocol.Message, r *store.Row) string {
 		}
 		if m.Info.Method != nil {
 			fmt.Fprintf(&b, " method=%s", m.Info.Method)
+		}
+		if fl := flags(&store.Row{}, m, nil); len(fl) > 0 {
+			fmt.Fprintf(&b, " flags=%s", strings.Join(fl, ","))
 		}
 		return b.String()
 	}

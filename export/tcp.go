@@ -17,6 +17,14 @@ import (
 // of its own is not decoded by default: TsharkCommand says how.
 const ServerPort = 7777
 
+// UpstreamPort is the server's port in the second stream of a connection
+// on which sockscope withheld or injected frames: there the stream to
+// ServerPort is what the client sent and received (its leg, with
+// sockscope), and the stream to UpstreamPort what the server did
+// (sockscope's leg, with the server). Elsewhere both legs carried the same
+// bytes, and one stream says it.
+const UpstreamPort = 7778
+
 // MaxSegment is the most payload one packet carries: an IPv4 packet holds
 // 65,535 bytes, 40 of them headers. Larger frames are split.
 const MaxSegment = 65535 - ipHeader - tcpHeader
@@ -48,11 +56,15 @@ const (
 // all were HTTP, else as JSON, with the option that skips LSP's and DAP's
 // Content-Length headers when some had one.
 func TsharkCommand(path string, st Stats) string {
+	as := "json"
 	if st.HTTP && !st.NotHTTP {
-		return fmt.Sprintf("tshark -r %s -d tcp.port==%d,http", shellQuote(path), ServerPort)
+		as = "http"
 	}
-	s := fmt.Sprintf("tshark -r %s -d tcp.port==%d,json", shellQuote(path), ServerPort)
-	if st.ContentLength {
+	s := fmt.Sprintf("tshark -r %s -d tcp.port==%d,%s", shellQuote(path), ServerPort, as)
+	if st.Legs > 0 {
+		s += fmt.Sprintf(" -d tcp.port==%d,%s", UpstreamPort, as)
+	}
+	if as == "json" && st.ContentLength {
 		s += " -o json.ignore_leading_bytes:TRUE"
 	}
 	return s
@@ -71,13 +83,15 @@ type stream struct {
 	ifc    uint32  // interface (listener) index
 	client [4]byte // client address
 	port   uint16  // client port
+	server uint16  // ServerPort, or UpstreamPort for a server's leg
 	next   [2]uint32
 }
 
-// newStream returns the stream of connection conn (numbered from 1).
-func newStream(conn uint64, ifc uint32) *stream {
+// newStream returns the stream of connection conn (numbered from 1) to
+// server port server.
+func newStream(conn uint64, ifc uint32, server uint16) *stream {
 	n := (conn-1)/clientPorts + 1 // 127.0.0.1, then 127.0.0.2, ...
-	s := &stream{ifc: ifc, port: uint16(firstClientPort + (conn-1)%clientPorts)}
+	s := &stream{ifc: ifc, port: uint16(firstClientPort + (conn-1)%clientPorts), server: server}
 	s.client = [4]byte{127, byte(n >> 16), byte(n >> 8), byte(n)}
 	s.next = [2]uint32{isnClient, isnServer}
 	return s
@@ -89,7 +103,7 @@ func newStream(conn uint64, ifc uint32) *stream {
 func (s *stream) segment(dst []byte, c2s bool, flags uint8, payload []byte) []byte {
 	from, to := 0, 1
 	src, dstIP := s.client, [4]byte{127, 0, 0, 1}
-	sport, dport := s.port, uint16(ServerPort)
+	sport, dport := s.port, s.server
 	if !c2s {
 		from, to = 1, 0
 		src, dstIP = dstIP, src
