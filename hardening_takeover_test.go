@@ -63,6 +63,9 @@ func TestTakeoverThroughBinary(t *testing.T) {
 			if !via {
 				t.Errorf("the client did not go through sockscope:\n%s", p.out.String())
 			}
+			if want := "sockscope: put the server's socket back at " + path + "\n"; !strings.Contains(p.err.String(), want) {
+				t.Errorf("stderr %q does not say %q", p.err.String(), want)
+			}
 			roundTrip(t, path, "direct\n")
 			onlyFile(t, path)
 		})
@@ -82,8 +85,8 @@ func TestTakeoverRestoreAfterKill(t *testing.T) {
 		t.Fatal("the path still answers after sockscope was killed: nothing to restore?")
 	}
 	out, err := exec.Command(binary, "restore", path).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "restored "+path) {
-		t.Fatalf("sockscope restore: %v: %s", err, out)
+	if want := "put the server's socket back at " + path + "\n"; err != nil || string(out) != want {
+		t.Fatalf("sockscope restore: %v: %q, want %q", err, out, want)
 	}
 	roundTrip(t, path, "direct\n")
 	onlyFile(t, path)

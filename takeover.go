@@ -27,7 +27,11 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 		return err
 	}
 	defer func() {
-		if err := t.Restore(); err != nil {
+		err := t.Restore()
+		if did := t.Did(); did != "" {
+			fmt.Fprintln(os.Stderr, "sockscope:", did)
+		}
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "sockscope: restoring %s: %v\n", t.Path, err)
 		}
 	}()
@@ -59,11 +63,12 @@ func (l restoring) Accept() (net.Conn, error) { return l.t.Listener.Accept() }
 func (l restoring) Addr() net.Addr            { return l.t.Listener.Addr() }
 func (l restoring) Close() error              { return l.t.Restore() }
 
-// restoreTakeover is `sockscope restore PATH`.
+// restoreTakeover is `sockscope restore PATH`: it prints what it did.
 func restoreTakeover(path string) error {
-	if err := takeover.Restore(path); err != nil {
+	did, err := takeover.Restore(path)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("restored %s\n", path)
+	fmt.Println(did)
 	return nil
 }

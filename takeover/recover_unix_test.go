@@ -32,7 +32,7 @@ func TestHeldByAnotherSockscope(t *testing.T) {
 		}
 		t.Fatalf("Take while another sockscope holds it: %v; want %v naming its pid", err, ErrHeld)
 	}
-	if err := Restore(path); !errors.Is(err, ErrHeld) {
+	if _, err := Restore(path); !errors.Is(err, ErrHeld) {
 		t.Fatalf("Restore while another sockscope holds it: %v; want %v", err, ErrHeld)
 	}
 	if after := listing(t, dir); after != before {
@@ -97,8 +97,12 @@ func TestTakeRecoversAfterSIGKILL(t *testing.T) {
 func TestRestoreByHand(t *testing.T) {
 	path := killedHolder(t)
 	var mode syscall.Stat_t
-	if err := Restore(path); err != nil {
+	did, err := Restore(path)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if want := "put the server's socket back at " + path; did != want {
+		t.Errorf("Restore said %q, want %q", did, want)
 	}
 	mustAsk(t, path, "server")
 	if err := syscall.Lstat(path, &mode); err != nil || mode.Mode&0o777 != 0o640 {
@@ -107,7 +111,7 @@ func TestRestoreByHand(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
 	}
-	if err := Restore(path); !errors.Is(err, ErrNothingToRestore) {
+	if _, err := Restore(path); !errors.Is(err, ErrNothingToRestore) {
 		t.Errorf("second Restore: %v; want %v", err, ErrNothingToRestore)
 	}
 }
@@ -119,7 +123,7 @@ func TestRestoreWhenServerGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(m.beside(path).moved) // the server went away with its socket
-	if err := Restore(path); !errors.Is(err, ErrServerGone) {
+	if _, err := Restore(path); !errors.Is(err, ErrServerGone) {
 		t.Fatalf("Restore: %v; want %v", err, ErrServerGone)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
@@ -137,7 +141,7 @@ func TestRestoreAfterServerRestart(t *testing.T) {
 	os.Remove(m.beside(path).moved)
 	os.Remove(path)
 	startServer(t, path, 0o666)
-	if err := Restore(path); err != nil {
+	if _, err := Restore(path); err != nil {
 		t.Fatal(err)
 	}
 	mustAsk(t, path, "server")
@@ -146,7 +150,7 @@ func TestRestoreAfterServerRestart(t *testing.T) {
 	path = killedHolder(t)
 	os.Remove(path)
 	startServer(t, path, 0o666)
-	err = Restore(path)
+	_, err = Restore(path)
 	if !errors.Is(err, ErrReplaced) || !strings.Contains(err.Error(), "mv -f ") {
 		t.Fatalf("Restore: %v; want %v with the commands to run", err, ErrReplaced)
 	}
@@ -204,7 +208,7 @@ func TestRenamedHolder(t *testing.T) {
 		}
 		t.Fatalf("Take: %v; want it refused, naming the holder", err)
 	}
-	if err := Restore(path); err == nil || !strings.Contains(err.Error(), "quit it") {
+	if _, err := Restore(path); err == nil || !strings.Contains(err.Error(), "quit it") {
 		t.Fatalf("Restore: %v; want it refused while the holder runs", err)
 	}
 	mustAsk(t, path, "server")

@@ -21,6 +21,7 @@ import (
 // if the server was restarted meanwhile and listens at Path again, Restore
 // leaves it and cleans up the old moved socket. The error wraps ErrServerGone
 // or ErrReplaced when there was nothing to put back or no safe way to do so.
+// Did says what it did.
 func (t *Takeover) Restore() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -29,7 +30,8 @@ func (t *Takeover) Restore() error {
 	}
 	t.done = true
 	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
-	_, err := putBack(n, t.ino, true)
+	did, err := putBack(n, t.ino, true)
+	t.did = did
 	// Closed only now, so clients never meet a path nobody accepts on; the
 	// few still queued on ours when it closes are reset.
 	if t.Listener != nil {
@@ -43,26 +45,27 @@ func (t *Takeover) Restore() error {
 
 // Restore undoes by hand a take-over of path that a sockscope which is no
 // longer running left behind (`sockscope restore PATH`), using the marker
-// beside path. It refuses while that sockscope still runs, and wraps
-// ErrNothingToRestore when there is no marker.
-func Restore(path string) error {
+// beside path, and says in one line what it did (as [Takeover.Did]). It
+// refuses while that sockscope still runs, and wraps ErrNothingToRestore
+// when there is no marker.
+func Restore(path string) (string, error) {
 	path = filepath.Clean(path)
 	name := markerPath(path)
 	m, err := readMarker(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("restore %s: %w: there is no marker %s, so no sockscope has it taken over", path, ErrNothingToRestore, name)
+		return "", fmt.Errorf("restore %s: %w: there is no marker %s, so no sockscope has it taken over", path, ErrNothingToRestore, name)
 	case err != nil:
-		return fmt.Errorf("restore %s: %w", path, err)
+		return "", fmt.Errorf("restore %s: %w", path, err)
 	case holder(m.PID, m.Started):
-		return fmt.Errorf("restore %s: %w; quit it (q, Ctrl-C or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
+		return "", fmt.Errorf("restore %s: %w; quit it (q, Ctrl-C or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
 	}
-	_, err = putBack(m.beside(path), m.Socket, false)
+	did, err := putBack(m.beside(path), m.Socket, false)
 	cleanLitter(path)
 	if err != nil {
-		return fmt.Errorf("restore %s: %w", path, err)
+		return did, fmt.Errorf("restore %s: %w", path, err)
 	}
-	return nil
+	return did, nil
 }
 
 // recoverLeftover restores a take-over of path left by a sockscope that is

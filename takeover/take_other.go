@@ -28,6 +28,6 @@ func (t *Takeover) Restore() error { return Supported() }
 
 // Restore would undo a take-over of path left behind; here there can be
 // none, so it returns the error from Supported.
-func Restore(path string) error {
-	return fmt.Errorf("restore %s: %w", path, Supported())
+func Restore(path string) (string, error) {
+	return "", fmt.Errorf("restore %s: %w", path, Supported())
 }

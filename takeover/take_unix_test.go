@@ -74,8 +74,14 @@ func TestTakeAndRestore(t *testing.T) {
 		t.Errorf("marker: %s", b)
 	}
 
+	if did := tk.Did(); did != "" {
+		t.Errorf("Did before Restore: %q", did)
+	}
 	if err := tk.Restore(); err != nil {
 		t.Fatal(err)
+	}
+	if did, want := tk.Did(), "put the server's socket back at "+path; did != want {
+		t.Errorf("Did: %q, want %q", did, want)
 	}
 	mustAsk(t, path, "server")
 	if after := listing(t, dir); after != before {

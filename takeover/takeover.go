@@ -89,7 +89,18 @@ type Takeover struct {
 	ino  fileID // identity of our socket file, to never remove someone else's
 	mu   sync.Mutex
 	done bool
-	err  error // what Restore said, said again by the calls after it
+	did  string // what Restore did (Did)
+	err  error  // what Restore said, said again by the calls after it
+}
+
+// Did says, in one line for the user, what Restore did: for instance "put
+// the server's socket back at /run/app.sock". It is empty before Restore
+// was called, and when Restore could do nothing: then its error says why,
+// and what to run by hand.
+func (t *Takeover) Did() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.did
 }
 
 // fileID identifies a file on a machine.
