@@ -92,6 +92,28 @@ func TestTakeoverRestoreAfterKill(t *testing.T) {
 	onlyFile(t, path)
 }
 
+// A give-back that fails says which path once: "sockscope: restore PATH:
+// …" (it said "restoring PATH: restore PATH: …"). Here another server
+// replaced sockscope's socket at the path while the first still answers
+// at the moved name, so sockscope leaves both to a person.
+func TestTakeoverRestoreErrorSaidOnce(t *testing.T) {
+	path := takeoverServer(t)
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	os.Remove(path)
+	startUpstream(t, path, echoBytes)
+	p.stop(syscall.SIGTERM)
+	var said string
+	for line := range strings.Lines(p.err.String()) {
+		if strings.Contains(line, "replaced") && strings.Contains(line, "mv -f") {
+			said = line
+		}
+	}
+	if !strings.HasPrefix(said, "sockscope: restore "+path+": ") || strings.Count(said, "restor") != 1 {
+		t.Errorf("the give-back's error %q: want it to say \"sockscope: restore %s: \" once\nstderr:\n%s", said, path, p.err.String())
+	}
+}
+
 // A TCP address cannot be taken over; the message says to use --listen.
 func TestTakeoverRefusesTCP(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -32,7 +32,7 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 			fmt.Fprintln(os.Stderr, "sockscope:", did)
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "sockscope: restoring %s: %v\n", t.Path, err)
+			fmt.Fprintln(os.Stderr, "sockscope:", err) // it says "restore PATH: "
 		}
 	}()
 	defer func() {
