@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -112,6 +113,65 @@ func TestTakeoverRestoreErrorSaidOnce(t *testing.T) {
 	if !strings.HasPrefix(said, "sockscope: restore "+path+": ") || strings.Count(said, "restor") != 1 {
 		t.Errorf("the give-back's error %q: want it to say \"sockscope: restore %s: \" once\nstderr:\n%s", said, path, p.err.String())
 	}
+}
+
+// The server stopped while sockscope held its path, removing the file at
+// its path (sockscope's, by then) as Go's servers do, and leaving its
+// socket at the moved name, where nobody accepts: the give-back removes it
+// rather than put a dead socket back at the path, and says so in one line,
+// at sockscope's exit and in `sockscope restore` after a SIGKILL.
+func TestTakeoverServerStoppedMeanwhile(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	server := startUpstream(t, path, echoBytes)
+	said := "sockscope: the server at " + path + " stopped meanwhile; removed its stale socket\n"
+
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	roundTrip(t, path, "through\n")
+	server.kill()
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if n := strings.Count(p.err.String(), said); n != 1 || strings.Contains(p.err.String(), "restore ") {
+		t.Errorf("stderr says %q %d times, want once and no other word of the give-back:\n%s", said, n, p.err.String())
+	}
+	emptyDir(t, dir)
+
+	server.start()
+	p = startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	p.stop(syscall.SIGKILL)
+	server.kill()
+	out, err := exec.Command(binary, "restore", path).CombinedOutput()
+	if code := exitCode(err); code != 1 || string(out) != said {
+		t.Errorf("sockscope restore: exit %d: %q, want exit 1: %q", code, out, said)
+	}
+	emptyDir(t, dir)
+}
+
+// emptyDir checks that nothing is left in dir.
+func emptyDir(t *testing.T, dir string) {
+	t.Helper()
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("%s holds %q, want nothing", dir, names)
+	}
+}
+
+// exitCode is the exit status of a command that ended with err.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
 
 // A TCP address cannot be taken over; the message says to use --listen.

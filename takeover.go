@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -28,10 +29,10 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	}
 	defer func() {
 		err := t.Restore()
-		if did := t.Did(); did != "" {
+		switch did := t.Did(); {
+		case did != "": // all there is to say, ErrServerGone's too
 			fmt.Fprintln(os.Stderr, "sockscope:", did)
-		}
-		if err != nil {
+		case err != nil:
 			fmt.Fprintln(os.Stderr, "sockscope:", err) // it says "restore PATH: "
 		}
 	}()
@@ -66,7 +67,11 @@ func (l restoring) Close() error              { return l.t.Restore() }
 // restoreTakeover is `sockscope restore PATH`: it prints what it did.
 func restoreTakeover(path string) error {
 	did, err := takeover.Restore(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, takeover.ErrServerGone):
+		fmt.Fprintln(os.Stderr, "sockscope:", did) // no server: exit 1
+		return exitError(1)
+	case err != nil:
 		return err
 	}
 	fmt.Println(did)

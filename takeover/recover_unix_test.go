@@ -5,6 +5,7 @@ package takeover
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,9 +55,16 @@ func TestHeldByAnotherSockscope(t *testing.T) {
 // SIGKILLs it, leaving the take-over behind. It returns the path.
 func killedHolder(t *testing.T) string {
 	t.Helper()
+	path, _ := killedHolderOf(t)
+	return path
+}
+
+// killedHolderOf is killedHolder that also returns the server's listener.
+func killedHolderOf(t *testing.T) (string, net.Listener) {
+	t.Helper()
 	dir := shortDir(t)
 	path := filepath.Join(dir, "app.sock")
-	startServer(t, path, 0o640)
+	server := startServer(t, path, 0o640)
 	h, line := startHelper(t, sockscopeExe(t), path, "hold", nil)
 	if line != "ready" {
 		t.Fatalf("helper: %s", line)
@@ -69,7 +77,7 @@ func killedHolder(t *testing.T) string {
 	if _, err := os.Stat(markerPath(path)); err != nil {
 		t.Fatalf("after SIGKILL: %v", err)
 	}
-	return path
+	return path, server
 }
 
 func TestTakeRecoversAfterSIGKILL(t *testing.T) {
@@ -128,6 +136,42 @@ func TestRestoreWhenServerGone(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
 		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
+}
+
+// The server stopped after the holder was killed, leaving its socket at
+// the moved name, where nobody accepts any more: restoring by hand removes
+// it rather than put a dead socket back at the path.
+func TestRestoreByHandAfterServerStopped(t *testing.T) {
+	path, server := killedHolderOf(t)
+	server.Close()
+	did, err := Restore(path)
+	if !errors.Is(err, ErrServerGone) {
+		t.Fatalf("Restore: %v; want %v", err, ErrServerGone)
+	}
+	if want := "the server at " + path + " stopped meanwhile; removed its stale socket"; did != want {
+		t.Errorf("Restore said %q, want %q", did, want)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
+		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
+}
+
+// So does the next Take of the path, which then has no server to take over.
+func TestTakeAfterServerStopped(t *testing.T) {
+	path, server := killedHolderOf(t)
+	server.Close()
+	tk, err := Take(path)
+	if err == nil {
+		tk.Restore()
+		t.Fatal("Take succeeded")
+	}
+	if !errors.Is(err, ErrServerGone) || !strings.Contains(err.Error(), "removed its stale socket") {
+		t.Fatalf("Take: %v; want %v saying what it removed", err, ErrServerGone)
+	}
+	t.Log(err)
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
+		t.Errorf("left after Take:\n%s", listing(t, filepath.Dir(path)))
 	}
 }
 

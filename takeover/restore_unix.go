@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,9 +20,10 @@ import (
 // listener and removes the marker. Only the first call does anything; later
 // calls return nil. It never removes a file at Path that is not sockscope's:
 // if the server was restarted meanwhile and listens at Path again, Restore
-// leaves it and cleans up the old moved socket. The error wraps ErrServerGone
-// or ErrReplaced when there was nothing to put back or no safe way to do so.
-// Did says what it did.
+// leaves it and cleans up the old moved socket. If the server stopped
+// meanwhile, it removes the server's stale socket rather than put it back.
+// The error wraps ErrServerGone or ErrReplaced when there was nothing to
+// put back or no safe way to do so. Did says what it did.
 func (t *Takeover) Restore() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -85,6 +87,9 @@ func recoverLeftover(path string) (string, error) {
 	}
 	did, err := putBack(m.beside(path), m.Socket, false)
 	cleanLitter(path)
+	if errors.Is(err, ErrServerGone) {
+		return "", fmt.Errorf("%w: sockscope pid %d did not clean up when it stopped, and %s; start the server first", err, m.PID, did)
+	}
 	if err != nil {
 		return "", fmt.Errorf("sockscope pid %d did not clean up when it stopped: %w", m.PID, err)
 	}
@@ -117,6 +122,18 @@ func putBack(n names, ours fileID, listening bool) (string, error) {
 		os.Remove(n.moved)
 		os.Remove(n.marker)
 		return "nothing had been moved; removed the marker " + n.marker, nil
+	case movedThere && (pathMissing || pathOurs) && refused(n.moved):
+		// The server stopped meanwhile. Put back, its socket would be a
+		// dead one at the path: clients refused there as much as at no
+		// file, and a server that does not remove its path before it
+		// listens could not start again (address already in use).
+		os.Remove(n.moved)
+		if pathOurs {
+			os.Remove(n.path)
+		}
+		os.Remove(n.marker)
+		syncDir(n.dir)
+		return "the server at " + n.path + " stopped meanwhile; removed its stale socket", ErrServerGone
 	case movedThere && (pathMissing || pathOurs):
 		if err := os.Rename(n.moved, n.path); err != nil {
 			return "", fmt.Errorf("could not move the server's socket back (%v); run: mv -f %s %s && rm %s", err, n.moved, n.path, n.marker)
@@ -136,8 +153,8 @@ func putBack(n names, ours fileID, listening bool) (string, error) {
 	case pathOurs:
 		os.Remove(n.path)
 		os.Remove(n.marker)
-		return "", fmt.Errorf("%w: %s disappeared while sockscope held %s (did the server exit?); removed sockscope's socket, so %s stays absent until the server starts again",
-			ErrServerGone, n.moved, n.path, n.path)
+		return fmt.Sprintf("the server's socket %s disappeared while sockscope held %s (did the server exit?); removed sockscope's socket, so %s stays absent until the server starts again",
+			n.moved, n.path, n.path), ErrServerGone
 	}
 	// Nothing was moved yet, or it was already put back.
 	os.Remove(n.marker)
@@ -173,6 +190,18 @@ func removeIf(name string, id fileID) {
 	if got, err := identify(name); err == nil && got == id {
 		os.Remove(name)
 	}
+}
+
+// refused reports whether connecting to the socket name is refused
+// (ECONNREFUSED): nobody accepts on it any more. Any other failure, such as
+// a full backlog or no permission, does not say so.
+func refused(name string) bool {
+	c, err := net.DialTimeout("unix", name, 3*time.Second)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // live reports whether something accepts connections at the socket name.

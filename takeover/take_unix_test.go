@@ -93,6 +93,39 @@ func TestTakeAndRestore(t *testing.T) {
 	mustAsk(t, path, "server")
 }
 
+// The server stopped while sockscope held its path: its socket at the
+// moved name refuses connections, and the give-back removes it rather than
+// put a dead socket back at the path, whether the server left its socket
+// file behind or removed the file at its path (sockscope's, by then).
+func TestRestoreAfterServerStopped(t *testing.T) {
+	for _, removes := range []bool{false, true} {
+		t.Run(map[bool]string{false: "leaves its file", true: "removes its path"}[removes], func(t *testing.T) {
+			dir := shortDir(t)
+			path := filepath.Join(dir, "app.sock")
+			server := startServer(t, path, 0o666)
+			tk, err := Take(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go serve(tk.Listener, "sockscope")
+			mustAsk(t, path, "sockscope")
+			server.Close()
+			if removes {
+				os.Remove(path)
+			}
+			if err := tk.Restore(); !errors.Is(err, ErrServerGone) {
+				t.Fatalf("Restore: %v; want %v", err, ErrServerGone)
+			}
+			if did, want := tk.Did(), "the server at "+path+" stopped meanwhile; removed its stale socket"; did != want {
+				t.Errorf("Did: %q, want %q", did, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left after Restore:\n%s", listing(t, dir))
+			}
+		})
+	}
+}
+
 func TestTakeRefuses(t *testing.T) {
 	tests := []struct {
 		name  string

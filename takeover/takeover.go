@@ -58,9 +58,11 @@ var (
 	ErrPermission = errors.New("permission denied")
 	// ErrNothingToRestore: Restore(path) found no marker beside path.
 	ErrNothingToRestore = errors.New("nothing to restore")
-	// ErrServerGone: the server's moved socket vanished while it was held,
-	// so there was nothing to put back; sockscope removed its own socket.
-	ErrServerGone = errors.New("the server's socket is gone")
+	// ErrServerGone: the server stopped while sockscope held its path: its
+	// moved socket refuses connections (or vanished), so there was nothing
+	// to put back. sockscope removed that stale socket, and its own, rather
+	// than leave a dead socket at the path; Did says so in one line.
+	ErrServerGone = errors.New("the server is gone")
 	// ErrReplaced: something else now sits at the path (a restarted server?),
 	// so sockscope left it alone; the error says what to run by hand.
 	ErrReplaced = errors.New("the path was replaced")
@@ -94,9 +96,10 @@ type Takeover struct {
 }
 
 // Did says, in one line for the user, what Restore did: for instance "put
-// the server's socket back at /run/app.sock". It is empty before Restore
-// was called, and when Restore could do nothing: then its error says why,
-// and what to run by hand.
+// the server's socket back at /run/app.sock", or, with ErrServerGone, "the
+// server at /run/app.sock stopped meanwhile; removed its stale socket". It
+// is empty before Restore was called, and when Restore could do nothing:
+// then its error says why, and what to run by hand.
 func (t *Takeover) Did() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
