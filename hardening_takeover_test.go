@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,6 +149,41 @@ func TestTakeoverServerStoppedMeanwhile(t *testing.T) {
 		t.Errorf("sockscope restore: exit %d: %q, want exit 1: %q", code, out, said)
 	}
 	emptyDir(t, dir)
+}
+
+// The server restarted while sockscope held its path: the new one listens
+// at the path itself. Within a second or so sockscope says, once, that new
+// clients reach the server past it; at exit it leaves the new socket where
+// it is, removes the old one at the moved name, and says so.
+func TestTakeoverServerRestartedMeanwhile(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	server := startUpstream(t, path, echoBytes)
+	p := startSS(t, nil, "--dump", path)
+	p.waitStderr("took over " + path)
+	roundTrip(t, path, "through\n")
+	server.kill()
+	server.start()
+	restarted := inode(t, path)
+	warning := "sockscope: warning: another socket replaced sockscope's at " + path + " (the server restarted?)"
+	p.waitStderr(warning)
+	roundTrip(t, path, "direct\n")
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	stderr := p.err.String()
+	if n := strings.Count(stderr, warning); n != 1 {
+		t.Errorf("the warning said %d times, want once:\n%s", n, stderr)
+	}
+	moved := filepath.Join(dir, ".app.sock.sockscope-"+strconv.Itoa(p.pid()))
+	if want := "sockscope: the server was restarted meanwhile and listens at " + path + " again: left its new socket alone and removed its old one, " + moved + "\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr)
+	}
+	if ino := inode(t, path); ino != restarted {
+		t.Errorf("the path holds inode %d after sockscope exited, not the restarted server's %d", ino, restarted)
+	}
+	roundTrip(t, path, "direct\n")
+	onlyFile(t, path)
 }
 
 // emptyDir checks that nothing is left in dir.

@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"sockscope/proxy"
 	"sockscope/takeover"
@@ -27,8 +29,16 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	if err != nil {
 		return err
 	}
+	stopWatching := func() {}
+	if o.headless || o.dump { // no UI whose screen a warning would break
+		stopWatching = watchPath(t, time.Second)
+	}
+	giveBack := func() error {
+		stopWatching() // the path stops being sockscope's now: no warning
+		return t.Restore()
+	}
 	defer func() {
-		err := t.Restore()
+		err := giveBack()
 		switch did := t.Did(); {
 		case did != "": // all there is to say, ErrServerGone's too
 			fmt.Fprintln(os.Stderr, "sockscope:", did)
@@ -38,7 +48,7 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	}()
 	defer func() {
 		if r := recover(); r != nil {
-			t.Restore()
+			giveBack()
 			panic(r)
 		}
 	}()
@@ -46,7 +56,7 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 		fmt.Fprintln(os.Stderr, "sockscope:", n)
 	}
 	fmt.Fprintf(os.Stderr, "sockscope: took over %s (server moved to %s until exit)\n", t.Path, t.Moved)
-	run, err := startCapture(ctx, o, restoring{t}, proxy.Addr{Network: "unix", Address: t.Moved}, t.Path+" (taken over)")
+	run, err := startCapture(ctx, o, restoring{t, giveBack}, proxy.Addr{Network: "unix", Address: t.Moved}, t.Path+" (taken over)")
 	if err != nil {
 		return err
 	}
@@ -55,14 +65,46 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 
 // restoring is the taken-over path's listener as the relay gets it: its
 // Close, the relay's as soon as it stops, puts the server's socket back
-// first (Takeover.Restore, which then closes it). The path pointed at a
-// socket nobody accepted on while sockscope finished: while its decoder
-// drained, seconds if it was behind, and 7.5 s if it was stopped.
-type restoring struct{ t *takeover.Takeover }
+// first (giveBack: Takeover.Restore, which then closes it). The path
+// pointed at a socket nobody accepted on while sockscope finished: while
+// its decoder drained, seconds if it was behind, and 7.5 s if it was
+// stopped.
+type restoring struct {
+	t        *takeover.Takeover
+	giveBack func() error
+}
 
 func (l restoring) Accept() (net.Conn, error) { return l.t.Listener.Accept() }
 func (l restoring) Addr() net.Addr            { return l.t.Listener.Addr() }
-func (l restoring) Close() error              { return l.t.Restore() }
+func (l restoring) Close() error              { return l.giveBack() }
+
+// watchPath looks every so often whether the socket at t's path is still
+// sockscope's, and warns once, on stderr, when another one replaced it (a
+// restarted server listening there anew): new clients then reach the
+// server directly, past sockscope, and at exit sockscope leaves that
+// socket where it is (Takeover.Restore). The returned stop ends the
+// watch, and returns once no warning can come any more.
+func watchPath(t *takeover.Takeover, every time.Duration) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			if _, err := os.Lstat(t.Path); err == nil && !t.Held() {
+				fmt.Fprintf(os.Stderr, "sockscope: warning: another socket replaced sockscope's at %s (the server restarted?): new clients reach the server directly, not through sockscope; at exit sockscope leaves it there\n", t.Path)
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }
+}
 
 // restoreTakeover is `sockscope restore PATH`: it prints what it did.
 func restoreTakeover(path string) error {

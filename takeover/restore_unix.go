@@ -141,15 +141,19 @@ func putBack(n names, ours fileID, listening bool) (string, error) {
 		os.Remove(n.marker)
 		syncDir(n.dir)
 		return "put the server's socket back at " + n.path, nil
-	case movedThere && atErr == nil && !live(n.moved):
+	case movedThere && atErr == nil && refused(n.moved):
 		// The server was restarted and listens at the path again; its old
 		// socket, still at the moved name, is dead.
 		os.Remove(n.moved)
 		os.Remove(n.marker)
-		return "the server was restarted meanwhile and listens at " + n.path + " again; removed its old socket " + n.moved, nil
+		return "the server was restarted meanwhile and listens at " + n.path + " again: left its new socket alone and removed its old one, " + n.moved, nil
 	case movedThere:
 		return "", fmt.Errorf("%w: %s is no longer sockscope's socket (was the server restarted?), so it was left alone, and the old server socket %s still answers. To keep the new one run: rm %s %s; to put the old one back run: mv -f %s %s && rm %s",
 			ErrReplaced, n.path, n.moved, n.moved, n.marker, n.moved, n.path, n.marker)
+	case listening && atErr == nil && !pathOurs:
+		// The same, the old socket gone with the old server.
+		os.Remove(n.marker)
+		return "the server was restarted meanwhile and listens at " + n.path + " again: left its new socket alone", nil
 	case pathOurs:
 		os.Remove(n.path)
 		os.Remove(n.marker)

@@ -31,3 +31,7 @@ func (t *Takeover) Restore() error { return Supported() }
 func Restore(path string) (string, error) {
 	return "", fmt.Errorf("restore %s: %w", path, Supported())
 }
+
+// Held reports whether sockscope's socket is at the path; here there is
+// none.
+func (t *Takeover) Held() bool { return false }

@@ -51,6 +51,17 @@ func Take(path string) (*Takeover, error) {
 	return t, nil
 }
 
+// Held reports whether the socket at Path is still sockscope's (the same
+// device and inode as the one it listens on). It is false once Restore gave
+// the path back, and when something else replaced sockscope's socket there,
+// such as a restarted server that listens at the path anew: its clients
+// then reach it directly, past sockscope. Restore leaves such a socket
+// where it is.
+func (t *Takeover) Held() bool {
+	at, err := identify(t.Path)
+	return err == nil && at == t.ino
+}
+
 // check refuses paths that cannot or must not be taken over.
 func check(n names) (fs.FileInfo, error) {
 	fi, err := os.Lstat(n.path)

@@ -126,6 +126,48 @@ func TestRestoreAfterServerStopped(t *testing.T) {
 	}
 }
 
+// The server restarted while sockscope held its path: the new one removed
+// sockscope's socket and listens at the path itself. Held says the path is
+// no longer sockscope's, and the give-back leaves the new socket there,
+// removing only the old one at the moved name, where nobody accepts.
+func TestServerRestartedWhileHeld(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	server := startServer(t, path, 0o666)
+	tk, err := Take(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go serve(tk.Listener, "sockscope")
+	if !tk.Held() {
+		t.Fatal("Held is false while sockscope's socket is at the path")
+	}
+	server.Close()
+	os.Remove(path)
+	startServer(t, path, 0o666)
+	restarted := mustLstat(t, path).Sys().(*syscall.Stat_t).Ino
+	if tk.Held() {
+		t.Error("Held is true once a restarted server's socket replaced sockscope's")
+	}
+	if err := tk.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	want := "the server was restarted meanwhile and listens at " + path + " again: left its new socket alone and removed its old one, " + tk.Moved
+	if did := tk.Did(); did != want {
+		t.Errorf("Did: %q, want %q", did, want)
+	}
+	if ino := mustLstat(t, path).Sys().(*syscall.Stat_t).Ino; ino != restarted {
+		t.Errorf("the path holds inode %d after Restore, not the restarted server's %d", ino, restarted)
+	}
+	mustAsk(t, path, "server")
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left after Restore:\n%s", listing(t, dir))
+	}
+	if tk.Held() {
+		t.Error("Held is true after Restore")
+	}
+}
+
 func TestTakeRefuses(t *testing.T) {
 	tests := []struct {
 		name  string
