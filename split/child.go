@@ -105,6 +105,11 @@ func (s *Source) Quit() {
 // died), and every event it handed over is taken.
 func (s *Source) Ended() <-chan struct{} { return s.ended }
 
+// RelayDied reports, once Ended is closed, whether the relay's process
+// died (SIGKILL, a crash) rather than ended the events itself: then it
+// cleaned up nothing of its own, such as a path it had taken over.
+func (s *Source) RelayDied() bool { return s.ring.diedWriter() }
+
 // TTY is the terminal the UI runs in when the relay's process gave one
 // (Config.TTY), or nil: then it is stdin and stdout.
 func (s *Source) TTY() *os.File { return s.tty }

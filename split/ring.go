@@ -56,6 +56,7 @@ const (
 	offReaderNaps  = 256 // uint32: 1 while the decoder's naps on the bell
 	offShed        = 320 // uint32: 1 while the decoder's drops what comes (Source.Shed)
 	offDrops       = 384 // 2 uint64: the events and bytes the relay's process dropped so far
+	offClosed      = 448 // uint32: 1 once the relay's process ended the stream (close)
 )
 
 // napTime is how long the decoder's process naps once it has emptied the
@@ -77,6 +78,9 @@ type ring struct {
 	// they grow: the drops records on the stream carry them too, but not
 	// while the decoder's process sheds, nor while the ring is full.
 	dropEvents, dropBytes *atomic.Uint64
+	// closed is 1 once the relay's process ended the stream itself: the
+	// bell closed with it still 0 was closed by the process's death.
+	closed *atomic.Uint32
 }
 
 // mapRing maps the ring of f, a shared memory file of ringHead bytes and
@@ -105,6 +109,7 @@ func mapRing(f *os.File) (*ring, error) {
 		shed:        (*atomic.Uint32)(unsafe.Pointer(&mem[offShed])),
 		dropEvents:  (*atomic.Uint64)(unsafe.Pointer(&mem[offDrops])),
 		dropBytes:   (*atomic.Uint64)(unsafe.Pointer(&mem[offDrops+8])),
+		closed:      (*atomic.Uint32)(unsafe.Pointer(&mem[offClosed])),
 	}, nil
 }
 
@@ -304,8 +309,9 @@ func (w *ringWriter) waitRoom(head uint64) error {
 func (w *ringWriter) abort() { w.room.SetReadDeadline(time.Unix(1, 0)) }
 
 // close ends the stream: the decoder's process reads EOF once it has taken
-// what the ring holds.
+// what the ring holds, and knows it was ended (diedWriter).
 func (w *ringWriter) close() {
+	w.closed.Store(1)
 	w.bell.Close()
 	w.room.Close()
 }
@@ -372,6 +378,13 @@ func (r *ringReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// diedWriter reports, once Read has returned io.EOF, whether the stream
+// ended with the relay's process (SIGKILL, a crash) rather than by its
+// close: the kernel closed the bell as the process died.
+func (r *ringReader) diedWriter() bool {
+	return r.eof && r.closed.Load() == 0
 }
 
 // nap waits on the bell for napFor, unless the ring fills to a quarter,

@@ -95,6 +95,28 @@ func ringStream(t *testing.T, size int) {
 	}
 }
 
+// The reader tells a stream the relay's process ended (close) from one
+// that ended with the process (the kernel closed its bell: no close).
+func TestRingSaysHowItEnded(t *testing.T) {
+	for _, died := range []bool{false, true} {
+		w, r := testRing(t)
+		if _, err := w.writev([][]byte{[]byte("last")}, true); err != nil {
+			t.Fatal(err)
+		}
+		if died {
+			w.bell.Close()
+		} else {
+			w.close()
+		}
+		if b, err := io.ReadAll(r); err != nil || string(b) != "last" {
+			t.Fatalf("read %q, %v; want \"last\"", b, err)
+		}
+		if r.diedWriter() != died {
+			t.Errorf("diedWriter %v for a writer that died: %v", r.diedWriter(), died)
+		}
+	}
+}
+
 // A write that does not wait takes what the ring has room for, across its
 // end, and says how much; a reader finds those bytes, then the end.
 func TestRingFull(t *testing.T) {
