@@ -288,6 +288,25 @@ func TestRelayKilledEndsTheRecording(t *testing.T) {
 	}
 }
 
+// TestRelayKilledDuringTakeover: the relay's process killed while it
+// holds a taken-over path cannot give the path back; the decoder's
+// process, which outlives it, says so and what to run.
+func TestRelayKilledDuringTakeover(t *testing.T) {
+	path := takeoverServer(t)
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("listening on")
+	roundTrip(t, path, "through\n")
+	child := decoderOf(t, p)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait()
+	eventually(t, "the decoder's process to end", func() bool { return gone(child) })
+	p.waitStderr("sockscope: " + path + " is still taken over: run sockscope restore " + path + "\n")
+	if out, err := exec.Command(binary, "restore", path).CombinedOutput(); err != nil {
+		t.Fatalf("sockscope restore: %v: %s", err, out)
+	}
+	roundTrip(t, path, "direct\n")
+}
+
 // bigCalls makes 12,000 calls of 3 KiB, one at a time, on c: 40 MiB, more
 // than the pipe and the queues between the relay and its decoder hold.
 func bigCalls(t *testing.T, c net.Conn, r *bufio.Reader) {

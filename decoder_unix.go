@@ -16,6 +16,7 @@ import (
 	"sockscope/protocol"
 	"sockscope/session"
 	"sockscope/split"
+	"sockscope/takeover"
 	"sockscope/ui"
 )
 
@@ -37,6 +38,9 @@ type decoderSetup struct {
 	What        string // the feed's description
 	PID         int    // the relay's process: the feed is its
 	UI          *uiSetup
+	// TakenOver is the path the relay's process took over, if it did: if
+	// that process dies holding it, this one tells the user to restore it.
+	TakenOver string
 	// Rests: on a machine with no CPU to spare, the decoder rests after
 	// each heavy batch (observe.Config.Busy). Not at normal priority, nor
 	// with --lossless, where the traffic waits for it.
@@ -92,7 +96,7 @@ func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
 		MaxMessages: cfg.MaxMessages, MaxBytes: cfg.MaxBytes, Record: cfg.Record, Rotation: cfg.Rotation,
 		Header: cfg.Header, Dump: o.dump, Summary: !run.quiet,
 		Feed: !o.noFeed && (run.feed || o.feedPath != ""), FeedPath: o.feedPath, What: run.what, PID: os.Getpid(),
-		UI: run.ui, Rests: !normal && !o.lossless,
+		UI: run.ui, TakenOver: o.takenOver, Rests: !normal && !o.lossless,
 	}
 	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: run.quiet,
 		Normal: normal, UI: run.ui != nil, TTY: run.tty})
@@ -219,6 +223,13 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 	}
 	if stopErr != nil {
 		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)
+	}
+	// The relay's process gives a path it took over back as it stops; killed
+	// (SIGKILL), it could not, and said nothing.
+	if p := setup.TakenOver; p != "" && src.RelayDied() && takeover.Left(p, setup.PID) {
+		fmt.Fprintf(os.Stderr, "sockscope: %s is still taken over: run sockscope restore %s\n", p, p)
+	}
+	if stopErr != nil {
 		return 1
 	}
 	return 0

@@ -36,6 +36,7 @@ type options struct {
 	maxMessages int
 	maxBytes    int64
 	maxFrame    int
+	takenOver   string // not a flag: the path runTakeover took over, for the decoder's process
 	rotationFlags
 	interceptFlags
 	feedFlags

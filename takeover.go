@@ -56,6 +56,7 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 		fmt.Fprintln(os.Stderr, "sockscope:", n)
 	}
 	fmt.Fprintf(os.Stderr, "sockscope: took over %s (server moved to %s until exit)\n", t.Path, t.Moved)
+	o.takenOver = t.Path
 	run, err := startCapture(ctx, o, restoring{t, giveBack}, proxy.Addr{Network: "unix", Address: t.Moved}, t.Path+" (taken over)")
 	if err != nil {
 		return err

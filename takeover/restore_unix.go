@@ -70,6 +70,15 @@ func Restore(path string) (string, error) {
 	return did, nil
 }
 
+// Left reports whether a take-over of path by the process pid is left to
+// undo: the marker beside path names pid. The decoder's process of a
+// sockscope killed while it held path asks, to tell the user to run
+// `sockscope restore PATH`.
+func Left(path string, pid int) bool {
+	m, err := readMarker(markerPath(filepath.Clean(path)))
+	return err == nil && m.PID == pid
+}
+
 // recoverLeftover restores a take-over of path left by a sockscope that is
 // no longer running, saying what it did, or refuses if one is running.
 func recoverLeftover(path string) (string, error) {

@@ -35,3 +35,7 @@ func Restore(path string) (string, error) {
 // Held reports whether sockscope's socket is at the path; here there is
 // none.
 func (t *Takeover) Held() bool { return false }
+
+// Left reports whether a take-over of path is left to undo; here there can
+// be none.
+func Left(path string, pid int) bool { return false }
