@@ -28,6 +28,13 @@ type wrapped struct {
 
 func startWrapped(t *testing.T, args ...string) *wrapped {
 	t.Helper()
+	return startWrappedErr(t, nil, args...)
+}
+
+// startWrappedErr is startWrapped with sockscope's stderr going to stderr
+// (an *os.File, as a shell's redirection gives it), if not nil.
+func startWrappedErr(t *testing.T, stderr *os.File, args ...string) *wrapped {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+shortDir(t))
 	in, err := cmd.StdinPipe()
@@ -40,11 +47,25 @@ func startWrapped(t *testing.T, args ...string) *wrapped {
 	}
 	w := &wrapped{cmd: cmd, in: in, out: bufio.NewReader(out), errBuf: &bytes.Buffer{}}
 	cmd.Stderr = w.errBuf
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return w
+}
+
+// statusWithin is status, failing when sockscope has not exited within d.
+func (w *wrapped) statusWithin(t *testing.T, d time.Duration) (int, syscall.Signal) {
+	t.Helper()
+	timer := time.AfterFunc(d, func() { w.cmd.Process.Kill() })
+	code, sig := w.status(t)
+	if !timer.Stop() {
+		t.Fatalf("sockscope had not exited within %v (killed)", d)
+	}
+	return code, sig
 }
 
 // line reads the next line sockscope's stdout gives (the child's).
@@ -254,4 +275,53 @@ func TestWrapUIRefusesAFile(t *testing.T) {
 	if status == 0 || !strings.Contains(errOut, "not a terminal") {
 		t.Fatalf("status %d, stderr %q: want it refused", status, errOut)
 	}
+}
+
+// brokenStderr starts sockscope wrapping script with its stderr a pipe that
+// is closed once the child wrote a line to it, as head -1 closes it in
+// `sockscope -- cmd 2>&1 | head -1`.
+func brokenStderr(t *testing.T, script string) *wrapped {
+	t.Helper()
+	r, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startWrappedErr(t, wr, "--", "sh", "-c", script)
+	wr.Close()
+	if l, err := bufio.NewReader(r).ReadString('\n'); err != nil || l != "err\n" {
+		t.Fatalf("sockscope's stderr: %q, %v: want the child's first line", l, err)
+	}
+	r.Close()
+	return w
+}
+
+// When sockscope's stderr breaks, the child's breaks too: its next write
+// there fails as it would without sockscope (EPIPE, or death by SIGPIPE),
+// and its stdout still comes. sockscope read the child's stderr on and
+// threw it away: the child never learned, and the two spun.
+func TestWrapStderrBreaks(t *testing.T) {
+	t.Run("EPIPE", func(t *testing.T) {
+		w := brokenStderr(t, `trap '' PIPE; echo ready; while echo err >&2; do :; done; echo stderr-gone; exec cat`)
+		if l := w.line(t); l != "ready" {
+			t.Fatalf("stdout %q", l)
+		}
+		if l := w.lineWithin(t, 20*time.Second); l != "stderr-gone" {
+			t.Fatalf("stdout %q, want the child to see its stderr fail", l)
+		}
+		io.WriteString(w.in, "abc\n")
+		if l := w.lineWithin(t, 20*time.Second); l != "abc" {
+			t.Fatalf("stdout %q: want the relay to go on", l)
+		}
+		w.in.Close()
+		if code, sig := w.statusWithin(t, 20*time.Second); code != 0 || sig != 0 {
+			t.Fatalf("exit %d, signal %v", code, sig)
+		}
+	})
+	t.Run("SIGPIPE", func(t *testing.T) {
+		w := brokenStderr(t, `while :; do echo err >&2; done`)
+		// sockscope ends as the child did, with 128+13 as a shell says it.
+		if code, sig := w.statusWithin(t, 20*time.Second); code != 128+int(syscall.SIGPIPE) {
+			t.Fatalf("exit %d, signal %v: want %d, the child's death by SIGPIPE", code, sig, 128+syscall.SIGPIPE)
+		}
+	})
 }

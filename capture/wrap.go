@@ -21,9 +21,11 @@ import (
 // name says what is wrapped, as the Peer's Upstream.
 //
 // If stderr is not nil, it is read as a stream of its own (and closed
-// when ctx is done): forwarded to
-// errOut first, then observed as one more connection (its bytes in
-// direction S2C) numbered after the wrapped one.
+// when ctx is done): forwarded to errOut first, then observed as one more
+// connection (its bytes in direction S2C) numbered after the wrapped one.
+// When a write to errOut fails (sockscope's stderr was a pipe whose reader
+// went), stderr is closed, so that the child's next write to it fails as
+// it would have without sockscope (EPIPE, or SIGPIPE).
 func NewWrap(client, child net.Conn, name string, stderr io.ReadCloser, errOut io.Writer) *Relay {
 	one := &oneConn{client: client, child: child, stderr: stderr, errOut: errOut, name: name}
 	r := &proxy.Relay{Upstream: name, Dial: one.dial}
@@ -87,11 +89,12 @@ func (o *oneConn) run(ctx context.Context, r *proxy.Relay) error {
 const stderrReadSize = 16 << 10
 
 // streamStderr copies src to out, forwarding each read first and then
-// putting it on q as Data of connection id, until src ends. The connection
-// opens before the first read and closes at the end, with the error that
-// ended it, if any (a closed out is reported, but src is read to its end
-// so that the child never blocks on a full pipe).
-func streamStderr(ctx context.Context, q *event.Queue, id uint64, name string, src io.Reader, out io.Writer) {
+// putting it on q as Data of connection id, until src ends or a write to
+// out fails: then src is closed, as out's reader closed its end (read on
+// and thrown away, it never failed the child's writes, and the two spun).
+// The connection opens before the first read and closes at the end, with
+// the error that ended it, if any.
+func streamStderr(ctx context.Context, q *event.Queue, id uint64, name string, src io.ReadCloser, out io.Writer) {
 	q.Put(event.Event{Type: event.Open, Conn: id, At: time.Now(), Peer: &event.Peer{
 		Client: "stderr", Upstream: name, PID: -1, UID: -1,
 	}})
@@ -101,10 +104,14 @@ func streamStderr(ctx context.Context, q *event.Queue, id uint64, name string, s
 		n, err := src.Read(buf)
 		if n > 0 {
 			at := time.Now()
-			if werr == nil && out != nil {
+			if out != nil {
 				_, werr = out.Write(buf[:n])
 			}
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: protocol.S2C, At: at, Data: buf[:n:n]})
+		}
+		if werr != nil {
+			src.Close()
+			break
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
