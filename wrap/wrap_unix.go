@@ -95,11 +95,12 @@ func (ch *Child) Kill() {
 // Exit ends sockscope as the child ended: with its exit code, or by the
 // signal that killed it. A signal whose default action Go's runtime takes
 // over (SIGQUIT, SIGABRT and the synchronous ones, which would print a
-// stack dump) ends it with status 128+n instead, as a shell reports it.
+// stack dump; SIGPIPE, which it drops when kill sends it) ends it with
+// status 128+n instead, as a shell reports it.
 func Exit(st Status) {
 	if s, ok := st.Signal.(syscall.Signal); ok {
 		switch s {
-		case syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGSEGV, syscall.SIGBUS,
+		case syscall.SIGPIPE, syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGSEGV, syscall.SIGBUS,
 			syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS:
 		default:
 			signal.Reset(s)
