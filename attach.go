@@ -32,7 +32,7 @@ ordinary UI: what the instance holds first, then live, with resend and inject
 acting on the instance's connections. Quitting detaches; the instance goes on.
 
 With no argument: the only instance running, or a choice among them.`,
-		Example: `  sockscope attach --list
+		Example: `  sockscope attach --list       # each instance and its feed's path; status 1 if none runs
   sockscope attach 4242
   sockscope attach --all`,
 		Args: cobra.MaximumNArgs(1),
@@ -41,7 +41,7 @@ With no argument: the only instance running, or a choice among them.`,
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "attach to every running instance, merged into one view")
-	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the running instances and exit")
+	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the running instances and their feeds' paths, and exit (status 1 if none runs)")
 	return cmd
 }
 
@@ -60,14 +60,15 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 		if err != nil {
 			return err
 		}
+		if len(ins) == 0 {
+			// As tmux ls says it: a failure, so that a script can tell.
+			return fmt.Errorf("no running sockscope: none publishes a feed in %s", absPath(feed.Dir()))
+		}
 		if list {
 			for _, in := range ins {
-				fmt.Println(in)
+				fmt.Printf("%s\t%s\n", in, absPath(in.Path))
 			}
 			return nil
-		}
-		if len(ins) == 0 {
-			return fmt.Errorf("no sockscope is running with a feed (feeds are published in %s)", feed.Dir())
 		}
 		if all {
 			for _, in := range ins {
@@ -82,6 +83,15 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 		paths = []string{in.Path}
 	}
 	return attach(ctx, paths)
+}
+
+// absPath is path made absolute, if it can be: the runtime directory may
+// be given as a relative one, and a listed path is for use anywhere.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // pick returns the only instance, or the one the user chooses.

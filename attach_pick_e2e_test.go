@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -210,7 +211,7 @@ func TestAttachNone(t *testing.T) {
 			}
 			return nil
 		})
-		if st := exitRE.FindStringSubmatch(s)[1]; st == "0" || !strings.Contains(s, "no sockscope is running") {
+		if st := exitRE.FindStringSubmatch(s)[1]; st == "0" || !strings.Contains(s, "no running sockscope") {
 			t.Errorf("%v with none running: exit %s, want a failure saying none is running:\n%s", args, st, s)
 		}
 	}
@@ -228,7 +229,7 @@ func TestAttachNone(t *testing.T) {
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
 	out, err := runWith(env, "attach")
-	if err == nil || !strings.Contains(out, "no sockscope is running") {
+	if err == nil || !strings.Contains(out, "no running sockscope") {
 		t.Errorf("attach with only a stale socket: %v\n%s", err, out)
 	}
 	if _, err := os.Lstat(stale); err == nil {
@@ -248,4 +249,38 @@ func runWith(env []string, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// attach --list names each instance's feed (its control socket too) by an
+// absolute path, even when the runtime directory is given as a relative
+// one; with none running it says so on stderr and fails, as tmux ls does.
+// It printed no path at all, and nothing, with status 0, when none ran.
+func TestAttachList(t *testing.T) {
+	dir := shortDir(t)
+	one := startInstance(t, dir, []string{"XDG_RUNTIME_DIR=" + dir})
+	list := func(runtime string) (stdout, stderr string, status int) {
+		cmd := exec.Command(binary, "attach", "--list")
+		cmd.Dir = filepath.Dir(dir)
+		cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtime)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	}
+	out, errOut, st := list(filepath.Base(dir))
+	path := filepath.Join(dir, "sockscope", strconv.Itoa(one.pid())+".sock")
+	if st != 0 || !strings.HasPrefix(out, strconv.Itoa(one.pid())+": wraps ") || !strings.HasSuffix(out, "\t"+path+"\n") {
+		t.Errorf("attach --list: status %d, stdout %q, stderr %q: want one line ending in a tab and %s", st, out, errOut, path)
+	}
+
+	empty := subdir(t, dir, "empty")
+	out, errOut, st = list(filepath.Base(dir) + "/empty")
+	if st != 1 || out != "" || !strings.Contains(errOut, "no running sockscope") || !strings.Contains(errOut, filepath.Join(empty, "sockscope")) {
+		t.Errorf("attach --list with none running: status %d, stdout %q, stderr %q: want status 1 and no running sockscope in %s", st, out, errOut, empty)
+	}
+	one.end(t)
 }
