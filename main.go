@@ -88,11 +88,12 @@ aside, sockscope listens at its path, and everything is put back on exit.
 With -- CMD, sockscope runs CMD with its stdin and stdout connected through
 sockscope (one connection; CMD's stderr passes through and is kept as a
 stream of its own) and ends as CMD ends, with its exit status. No UI unless
---ui names a terminal; "sockscope attach" shows it from any terminal.`,
+--ui names a terminal; "sockscope attach" shows it from any terminal.
+"sockscope wrap CMD" is the same, with a help of its own and no -- needed.`,
 		Example: `  sockscope --listen /tmp/debug.sock /tmp/midway.sock
   sockscope /run/app.sock
   sockscope --dump -l :9000 127.0.0.1:8000 > traffic.jsonl
-  sockscope -w /tmp/lsp.jsonl -- gopls
+  sockscope wrap -w /tmp/lsp.jsonl gopls
   sockscope attach
   sockscope demo`,
 		Args:          rootArgs,
@@ -111,7 +112,7 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd(), newAttachCmd())
+	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd(), newAttachCmd(), newWrapCmd())
 	return root
 }
 

@@ -325,3 +325,50 @@ func TestWrapStderrBreaks(t *testing.T) {
 		}
 	})
 }
+
+// sockscope wrap [flags] [--] CMD [ARGS...]: its --help is its own, and
+// without -- the first argument that is not one of its flags begins the
+// child's command line, the flags before it still sockscope's. "wrap" was
+// taken for an UPSTREAM, and wrap --help printed the top-level usage.
+func TestWrapCommand(t *testing.T) {
+	t.Run("help", func(t *testing.T) {
+		out, errOut, st := runStatus(t, "wrap", "--help")
+		if st != 0 || !strings.Contains(out, "sockscope wrap [flags] [--] CMD [ARGS...]") || strings.Contains(out, "UPSTREAM") {
+			t.Fatalf("status %d, stdout %q, stderr %q: want wrap's usage", st, out, errOut)
+		}
+	})
+	t.Run("without --", func(t *testing.T) {
+		file := filepath.Join(shortDir(t), "s.jsonl")
+		out, errOut, st := runStatus(t, "wrap", "-w", file, "sh", "-c", `echo "$@"; exit 7`, "sh", "-w", "x", "--help", "--", "y")
+		if st != 7 || out != "-w x --help -- y\n" {
+			t.Fatalf("status %d, stdout %q, stderr %q: want the child's arguments echoed and its 7", st, out, errOut)
+		}
+		if frames := recordedFrames(t, file); len(frames) == 0 {
+			t.Fatalf("-w before the command: nothing recorded in %s", file)
+		}
+	})
+	t.Run("with --", func(t *testing.T) {
+		out, errOut, st := runStatus(t, "wrap", "--no-feed", "--", "sh", "-c", "echo hi")
+		if st != 0 || out != "hi\n" {
+			t.Fatalf("status %d, stdout %q, stderr %q", st, out, errOut)
+		}
+	})
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", []string{"wrap"}, "sockscope wrap [flags] [--] CMD"},
+		{"no command after --", []string{"wrap", "--"}, "sockscope wrap [flags] [--] CMD"},
+		// --feed's path is optional: the next argument may be it or CMD.
+		{"--feed and an argument", []string{"wrap", "--feed", "/tmp/x.sock", "sh"}, "--feed -- /tmp/x.sock"},
+		{"a command like a flag", []string{"wrap", "-Q", "sh"}, "put -- before it"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, st := runStatus(t, c.args...)
+			if st == 0 || out != "" || !strings.Contains(errOut, c.want) {
+				t.Fatalf("%q: status %d, stdout %q, stderr %q: want a failure saying %q", c.args, st, out, errOut, c.want)
+			}
+		})
+	}
+}

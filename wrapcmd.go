@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"sockscope/capture"
 	"sockscope/feed"
 	"sockscope/session"
@@ -21,6 +24,68 @@ import (
 // open once it exited (a process it started may hold them): what is
 // written meanwhile is still forwarded.
 const drainWait = 2 * time.Second
+
+// wrapUse is how sockscope wrap is called.
+const wrapUse = "wrap [flags] [--] CMD [ARGS...]"
+
+// newWrapCmd is sockscope wrap: the root's -- CMD as a command of its own,
+// with a help of its own, -- optional before CMD.
+func newWrapCmd() *cobra.Command {
+	var o options
+	cmd := &cobra.Command{
+		Use:   wrapUse,
+		Short: "Run CMD with its stdio through sockscope (language servers, MCP servers)",
+		Long: `wrap runs CMD with its stdin and stdout connected through sockscope, as one
+connection forwarded byte for byte before it is decoded (Content-Length or
+lines, detected per direction); CMD's stderr passes through and is kept as a
+stream of its own. sockscope writes nothing of its own on stdout, passes on
+the signals it gets, and ends as CMD ends: with its exit status, or by the
+signal that killed it. No UI unless --ui names a terminal; "sockscope attach"
+shows it from any terminal.
+
+wrap's flags come before CMD: the first argument that is not one of them is
+CMD, and every argument after it is CMD's, those beginning with - too. --
+before CMD is needed only when CMD begins with -, or after --feed without
+=PATH. "sockscope [flags] -- CMD [ARGS...]" is the same as wrap.`,
+		Example: `  sockscope wrap -w /tmp/lsp.jsonl gopls
+  sockscope wrap --ui /dev/pts/7 gopls -rpc.trace
+  sockscope wrap -w /tmp/mcp.jsonl -- npx -y @modelcontextprotocol/server-everything stdio`,
+		Args: wrapArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkHolds(!o.headless && !o.dump && o.uiTTY != ""); err != nil {
+				return err
+			}
+			return runWrap(cmd.Context(), o, args)
+		},
+	}
+	addFlags(cmd, &o, true)
+	f := cmd.Flags()
+	f.SetInterspersed(false) // from CMD on, every argument is the child's
+	// Refused with a child (runWrap says why), or about --listen only.
+	for _, name := range []string{"dump", "listen", "mode", "pipe-sddl"} {
+		f.MarkHidden(name)
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		if nx := (*pflag.NotExistError)(nil); errors.As(err, &nx) {
+			return fmt.Errorf("%w (if that is the command to run, put -- before it: sockscope %s)", err, wrapUse)
+		}
+		return err
+	})
+	return cmd
+}
+
+// wrapArgs checks wrap's arguments: CMD [ARGS...], after -- or not.
+func wrapArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return errors.New("no command to wrap: sockscope " + wrapUse)
+	}
+	// --feed's path is optional, so it is joined with =: without --, the
+	// argument after a bare --feed may have been meant for its path.
+	if f := cmd.Flags().Lookup("feed"); f.Changed && f.Value.String() == feedAuto && cmd.ArgsLenAtDash() != 0 {
+		return fmt.Errorf("--feed %[1]s: to publish the feed at %[1]s, write --feed=%[1]s; to run %[1]s with the default feed, --feed -- %[1]s …", args[0])
+	}
+	return nil
+}
 
 // runWrap runs argv with its stdio through sockscope and ends as it ends:
 // with its exit status, or by the signal that killed it. It returns only
