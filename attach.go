@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	tea "charm.land/bubbletea/v2"
 	xterm "github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
@@ -69,6 +70,12 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 				fmt.Printf("%s\t%s\n", in, absPath(in.Path))
 			}
 			return nil
+		}
+		if len(ins) > 1 && !all {
+			// Not a choice made in vain: the UI would not show.
+			if err := needTerminal(); err != nil {
+				return err
+			}
 		}
 		if all {
 			for _, in := range ins {
@@ -143,6 +150,9 @@ func attach(ctx context.Context, paths []string) error {
 		srcs = append(srcs, r)
 		whats = append(whats, fmt.Sprintf("%d: %s", r.Hello().PID, r.Hello().What))
 	}
+	if err := needTerminal(); err != nil {
+		return err
+	}
 	if len(remotes) > 1 {
 		feed.Merge(remotes...)
 	}
@@ -170,6 +180,29 @@ func attach(ctx context.Context, paths []string) error {
 	cancel()
 	e.Stop()
 	return uiErr
+}
+
+// needTerminal says why the UI cannot run here, if it cannot: it draws on
+// stdout, and reads keys from stdin or, when stdin is not a terminal, from
+// the controlling terminal. (With stdout a pipe or a file, the UI was drawn
+// there; with no terminal at all, Bubble Tea failed to open one.)
+func needTerminal() error {
+	const list = "; `sockscope attach --list` lists the instances without one"
+	if !xterm.IsTerminal(os.Stdout.Fd()) {
+		return errors.New("stdout is not a terminal, and attach shows its UI on one" + list)
+	}
+	if xterm.IsTerminal(os.Stdin.Fd()) {
+		return nil
+	}
+	in, out, err := tea.OpenTTY()
+	if err != nil {
+		return errors.New("stdin is not a terminal, and there is no controlling terminal to read keys from" + list)
+	}
+	in.Close()
+	if out != in {
+		out.Close()
+	}
+	return nil
 }
 
 // noFeed says why the feed at path could not be attached to: nobody

@@ -324,3 +324,54 @@ func TestAttachHeadless(t *testing.T) {
 		t.Fatalf("the headless instance: %v", err)
 	}
 }
+
+// attach shows its UI on a terminal: with stdout not one (a file, a pipe)
+// it drew the UI there and read keys on, and with no terminal at all it
+// failed with Bubble Tea's "could not open TTY". It says so and fails now;
+// a stdin that is not a terminal still works (the keys are read from the
+// controlling terminal), and so does --list anywhere (TestAttachList).
+func TestAttachNoTerminal(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	cmd := exec.Command(binary, "wrap", "cat")
+	cmd.Env = append(os.Environ(), env...)
+	in, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := strconv.Itoa(cmd.Process.Pid)
+	feedUp(t, filepath.Join(dir, "sockscope", pid+".sock"))
+
+	// A shell that stays: tmux 3.3 may wipe a dead pane's first lines.
+	out := filepath.Join(dir, "out")
+	a := newTerm(t, subdir(t, dir, "a"), 160, 20, env, "sh", "-c", `"$0" attach "$1" >"$2"; echo "[exit $?]"; exec sleep 100000`, binary, pid, out)
+	s := a.waitScreen("attach's refusal", func(s string) error {
+		if !exitRE.MatchString(s) {
+			return fmt.Errorf("attach did not exit")
+		}
+		return nil
+	})
+	if st := exitRE.FindStringSubmatch(s)[1]; st != "1" || !strings.Contains(s, "stdout is not a terminal") {
+		t.Errorf("attach with stdout a file: exit %s, want 1 and a reason:\n%s", st, s)
+	}
+	if b, err := os.ReadFile(out); err != nil || len(b) != 0 {
+		t.Errorf("attach wrote %d bytes to stdout, a file (%v)", len(b), err)
+	}
+
+	none := exec.Command(binary, "attach", pid)
+	none.Env = append(os.Environ(), env...)
+	none.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
+	if b, err := none.CombinedOutput(); err == nil || !strings.Contains(string(b), "not a terminal") {
+		t.Errorf("attach with no terminal: %v, %q: want a failure saying so", err, b)
+	}
+
+	b := newTerm(t, subdir(t, dir, "b"), 160, 20, env, "sh", "-c", `exec "$0" attach "$1" </dev/null`, binary, pid)
+	b.waitText("the UI, with stdin not a terminal", "wraps cat")
+	b.keys("q")
+	if st := b.exitStatus(); st != "0" {
+		t.Errorf("attach with stdin /dev/null exited %s", st)
+	}
+	in.Close()
+	cmd.Wait()
+}
