@@ -51,7 +51,11 @@ func signalOf(ps *os.ProcessState) os.Signal {
 // and SIGUSR2 (reload, dump state), SIGWINCH (a resize), SIGQUIT (Ctrl-\,
 // a stack dump), SIGCONT. Not SIGTSTP, SIGTTIN and SIGTTOU, which stop
 // sockscope itself as they would any program; nor SIGPIPE and SIGALRM,
-// which are about sockscope's own writes and timers.
+// which are about sockscope's own writes and timers. (To stop the child
+// with sockscope, sockscope would catch SIGTSTP; once a Go program has
+// asked for it, its runtime drops a SIGTSTP even after signal.Reset, so
+// sockscope could stop itself only with SIGSTOP, which a process group
+// orphaned of its shell does not discard, leaving both stopped for good.)
 var Forwarded = []os.Signal{
 	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
 	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCONT,
