@@ -35,7 +35,7 @@ type Verdict struct {
 	// business.
 	Wait func(stop <-chan struct{}) Verdict
 	// Answer, if not nil, is a frame (with its framing) injected into the
-	// other direction once this one is dealt with, observed as Injected
+	// other direction as soon as this frame is dealt with, observed as Injected
 	// with AnswerNote: a reply made up for a request that is dropped.
 	Answer     []byte
 	AnswerNote *protocol.Note
@@ -107,14 +107,16 @@ func (f *framed) frame(fr *protocol.Frame) {
 	f.end += n
 	f.run, f.done = f.end, f.end
 	s.forwarded += int64(n)
-	if v.Answer != nil || v.Close {
-		*f.after = append(*f.after, v)
+	if v.Close {
+		*f.after = append(*f.after, v) // its answer, then the close, once the lock is let go
 	}
 	if v.Drop {
 		f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(wire), Withheld: true, Note: v.Note})
 		if v.Close {
 			f.err = ErrClosedByRule
+			return
 		}
+		f.answer(v)
 		return
 	}
 	out := v.Replace
@@ -131,7 +133,26 @@ func (f *framed) frame(fr *protocol.Frame) {
 	f.c.r.put(event.Event{Type: event.Data, Conn: f.c.id, Dir: f.d, At: f.at, Data: bytes.Clone(seen), Note: v.Note})
 	if v.Close {
 		f.err = ErrClosedByRule
+		return
 	}
+	f.answer(v)
+}
+
+// answer injects v's answer, if any, into the other direction now, not
+// once the frames after this one in the chunk are dealt with: one of them
+// may be held for minutes, and the answer with it. The direction's lock
+// is let go meanwhile, as for a Wait (the other direction may be
+// answering into this one).
+func (f *framed) answer(v Verdict) {
+	if v.Answer == nil {
+		return
+	}
+	s := f.s
+	s.waiting = true
+	s.mu.Unlock()
+	f.c.InjectNote(f.d.Opposite(), v.Answer, v.AnswerNote) // the connection may be ending; its close says so
+	s.mu.Lock()
+	s.waiting = false
 }
 
 // write writes out to dst: at once, or in writes of at most slice bytes

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -153,5 +154,57 @@ func TestServeConn(t *testing.T) {
 	evs := o.waitCloses(t, 1)
 	if evs[0].Type != event.Open || evs[0].Peer == nil {
 		t.Errorf("first event %+v, want an Open with its Peer", evs[0])
+	}
+}
+
+// A verdict's answer goes out as soon as its frame is dealt with, not once
+// the frames after it in the same read are: the next one held (for a
+// user's decision, minutes maybe) kept the made-up reply from the client.
+func TestAnswerDoesNotWaitForTheNextFrame(t *testing.T) {
+	up, upAddr := record(t)
+	q := event.NewQueue(0, false)
+	observe(q)
+	relay, addr := startRelay(t, "unix", upAddr, q)
+	client := dial(t, addr)
+	c := onlyConn(t, relay)
+	release := make(chan struct{})
+	verdict := func(wire []byte, f protocol.Frame, _ protocol.Framing) Verdict {
+		switch string(f.Data) {
+		case `{"fab":1}`:
+			return Verdict{Drop: true, Answer: []byte("{\"answered\":1}\n")}
+		case `{"hold":1}`:
+			return Verdict{Wait: func(stop <-chan struct{}) Verdict {
+				select {
+				case <-release:
+				case <-stop:
+				}
+				return Verdict{}
+			}}
+		}
+		return Verdict{}
+	}
+	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, verdict, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetFraming(protocol.S2C, protocol.FramingLines, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Write([]byte("{\"fab\":1}\n{\"hold\":1}\n")); err != nil {
+		t.Fatal(err)
+	}
+	client.SetReadDeadline(time.Now().Add(liveness))
+	got := make([]byte, len("{\"answered\":1}\n"))
+	if _, err := io.ReadFull(client, got); err != nil || string(got) != "{\"answered\":1}\n" {
+		t.Fatalf("the answer did not come while the next frame was held: %q, %v", got, err)
+	}
+	close(release)
+	closeWrite(t, client)
+	select {
+	case <-up.done:
+	case <-time.After(liveness):
+		t.Fatal("upstream never saw EOF")
+	}
+	if got := up.bytes(); got != "{\"hold\":1}\n" {
+		t.Errorf("upstream got %q, want the held frame only", got)
 	}
 }
