@@ -91,9 +91,9 @@ type Stats struct {
 	// Content-Length header (LSP, DAP): tshark's JSON dissector must skip
 	// it (see TsharkCommand).
 	ContentLength bool
-	// HTTP and NotHTTP are set when some frame exported was HTTP, and
-	// some other (see TsharkCommand).
-	HTTP, NotHTTP bool
+	// HTTP, RESP and Other are set when some frame exported was HTTP,
+	// RESP, or in another framing (see TsharkCommand).
+	HTTP, RESP, Other bool
 	// Legs counts the connections written as two streams (pcapng): the
 	// client's leg and the server's, for what sockscope withheld or
 	// injected on them (see UpstreamPort).

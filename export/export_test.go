@@ -493,3 +493,21 @@ func TestEscapeControls(t *testing.T) {
 		t.Errorf("%q does not decode to the input: %v %q", got, err, v["a"])
 	}
 }
+
+// The tshark command decodes the payloads as what they all are: HTTP,
+// RESP (Redis), or else JSON; the servers' legs too when there are some.
+func TestTsharkCommand(t *testing.T) {
+	for _, c := range []struct {
+		st   Stats
+		want string
+	}{
+		{Stats{HTTP: true}, "tshark -r x.pcapng -d tcp.port==7777,http"},
+		{Stats{RESP: true}, "tshark -r x.pcapng -d tcp.port==7777,resp"},
+		{Stats{RESP: true, Other: true}, "tshark -r x.pcapng -d tcp.port==7777,json"},
+		{Stats{Other: true, ContentLength: true, Legs: 1}, "tshark -r x.pcapng -d tcp.port==7777,json -d tcp.port==7778,json -o json.ignore_leading_bytes:TRUE"},
+	} {
+		if got := TsharkCommand("x.pcapng", c.st); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.st, got, c.want)
+		}
+	}
+}

@@ -170,8 +170,14 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 			}
 			wire, cl := onWire(&m)
 			stats.ContentLength = stats.ContentLength || cl
-			http := m.Framing == protocol.FramingHTTP
-			stats.HTTP, stats.NotHTTP = stats.HTTP || http, stats.NotHTTP || !http
+			switch m.Framing {
+			case protocol.FramingHTTP:
+				stats.HTTP = true
+			case protocol.FramingRESP:
+				stats.RESP = true
+			default:
+				stats.Other = true
+			}
 			comment := messageComment(&m, row)
 			parts := (len(wire) + MaxSegment - 1) / MaxSegment
 			for _, l := range travelled(&m, s, up) {

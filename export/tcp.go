@@ -53,12 +53,15 @@ const (
 
 // TsharkCommand returns the tshark command line that reads the pcapng at
 // path, with st what was exported there: the payloads decoded as HTTP when
-// all were HTTP, else as JSON, with the option that skips LSP's and DAP's
+// all were HTTP, as RESP (Redis) when all were RESP, else as JSON, with the option that skips LSP's and DAP's
 // Content-Length headers when some had one.
 func TsharkCommand(path string, st Stats) string {
 	as := "json"
-	if st.HTTP && !st.NotHTTP {
+	switch {
+	case st.HTTP && !st.RESP && !st.Other:
 		as = "http"
+	case st.RESP && !st.HTTP && !st.Other:
+		as = "resp"
 	}
 	s := fmt.Sprintf("tshark -r %s -d tcp.port==%d,%s", shellQuote(path), ServerPort, as)
 	if st.Legs > 0 {
