@@ -276,3 +276,15 @@ func inode(t *testing.T, path string) uint64 {
 	}
 	return st.Ino
 }
+
+// A bad flag is refused before the socket is taken over: it was taken
+// over, then given back, for a run that could not start.
+func TestTakeoverBadFlagTakesNothing(t *testing.T) {
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	seedServer(t, svc)
+	_, errOut, status := runStatus(t, "--headless", "--framing", "bogus", svc)
+	if status != 1 || !strings.Contains(errOut, `--framing: framing "bogus"`) || strings.Contains(errOut, "took over") {
+		t.Errorf("status %d: %s", status, errOut)
+	}
+}

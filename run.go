@@ -230,6 +230,10 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	if err != nil {
 		return err
 	}
+	// Bad flags are refused before anything is taken over or listened on.
+	if _, err := engineConfig(o); err != nil {
+		return err
+	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
 	if o.listen == "" {
