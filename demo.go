@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -31,11 +32,14 @@ clients calling it, with sockscope in front.`,
 	}
 	addFlags(cmd, &o, false)
 	cmd.Flags().DurationVar(&dur, "for", 0, "stop after this long (0: until q, Ctrl-C or a signal)")
-	cmd.Flags().IntVar(&clients, "clients", 3, "how many demo clients call the service")
+	cmd.Flags().IntVar(&clients, "clients", 3, "how many demo clients call the service (0: none, connect your own to the socket the UI names)")
 	return cmd
 }
 
 func runDemo(ctx context.Context, o options, dur time.Duration, clients int) error {
+	if clients < 0 {
+		return fmt.Errorf("--clients %d: 0 or more (0: none, connect your own)", clients)
+	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
 	if dur > 0 {
@@ -66,6 +70,8 @@ func runDemo(ctx context.Context, o options, dur time.Duration, clients int) err
 		ln.Close()
 		return err
 	}
-	go demo.RunClients(ctx, proxy.DialFunc(front), demo.ClientOptions{Clients: clients})
+	if clients > 0 {
+		go demo.RunClients(ctx, proxy.DialFunc(front), demo.ClientOptions{Clients: clients})
+	}
 	return run()
 }

@@ -145,7 +145,7 @@ func (m connsModel) view(w int, focused bool) []string {
 			entry = []string{fit(cells("  all connections", s.Dim.Render(fmtCount(t.OpenConns)+" open, "+fmtCount(t.Conns)+" seen")), w)}
 			if per > 1 {
 				entry = append(entry, s.Dim.Render(cut(cells("     ", fmtCount(t.Messages)+" msg", fmtCount(t.Rows)+" rows"), w)),
-					s.Dim.Render(cut(cells("     ", "p50 "+fmtDur(t.Latency.P50), "p99 "+fmtDur(t.Latency.P99)), w)))
+					s.Dim.Render(cut(cells("     ", latencyCells(t.Latency)), w)))
 			}
 		} else {
 			c := &m.conns[i-1]
@@ -189,11 +189,9 @@ func (m connsModel) entry(c *store.Conn, w, per int, now time.Time) []string {
 		errs = s.status(protocol.StatusError).Render(errs)
 	}
 	counts := cells(fmtCount(c.Messages)+" msg", errs, fmtCount(c.InFlight)+" in flight")
-	lat := cells("p50 "+fmtDur(c.Latency.P50), "p99 "+fmtDur(c.Latency.P99))
-	if c.Latency.Count == 0 {
-		lat = s.Dim.Render("no latencies yet")
-	} else if c.Latency.NoPercentiles {
-		lat = s.Dim.Render("max " + fmtDur(c.Latency.Max) + ", no percentiles (memory bound)")
+	lat := latencyCells(c.Latency)
+	if c.Latency.Count == 0 || c.Latency.NoPercentiles {
+		lat = s.Dim.Render(lat)
 	}
 	if c.State == store.ConnFailed && c.Err != "" {
 		lat = cells(lat, s.ConnFailed.Render(sanitize(c.Err)))
@@ -202,4 +200,15 @@ func (m connsModel) entry(c *store.Conn, w, per int, now time.Time) []string {
 		return []string{cut(cells(head, fit(clientText(c), max(10, w-64)), counts, lat), w)}
 	}
 	return []string{cut(cells(head, clientText(c)), w), cut("      "+counts, w), cut("      "+lat, w)}
+}
+
+// latencyCells says a latency summary's p50 and p99, or why there are none.
+func latencyCells(l store.Latency) string {
+	switch {
+	case l.Count == 0:
+		return "no latencies yet"
+	case l.NoPercentiles:
+		return "max " + fmtDur(l.Max) + ", no percentiles (memory bound)"
+	}
+	return cells("p50 "+fmtDur(l.P50), "p99 "+fmtDur(l.P99))
 }
