@@ -96,18 +96,12 @@ func TestServeHTTP(t *testing.T) {
 func TestServeHTTPContinue(t *testing.T) {
 	dir := shortDir(t)
 	up, front := filepath.Join(dir, "up.sock"), filepath.Join(dir, "front.sock")
-	ln, err := net.Listen("unix", up)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Go's server says 100 Continue as the handler reads the body.
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	goHTTPServer(t, up, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, "%s %s", r.URL.Path, b)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	})
 
 	type upload struct{ method, path, body, expect string }
 	uploads := []upload{
@@ -195,6 +189,19 @@ func TestServeHTTPContinue(t *testing.T) {
 	}
 }
 
+// goHTTPServer serves h with Go's HTTP server on a Unix socket at path
+// until the test ends.
+func goHTTPServer(t *testing.T, path string, h http.HandlerFunc) {
+	t.Helper()
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
 // serve sends a recorded 103 Early Hints before the final response it
 // came before, as the server did: it sent it after that response, where a
 // client takes it for unsolicited bytes on an idle connection (Go's drops
@@ -202,18 +209,12 @@ func TestServeHTTPContinue(t *testing.T) {
 func TestServeHTTPEarlyHints(t *testing.T) {
 	dir := shortDir(t)
 	up, front := filepath.Join(dir, "up.sock"), filepath.Join(dir, "front.sock")
-	ln, err := net.Listen("unix", up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	goHTTPServer(t, up, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "<"+r.URL.Path+".css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
 		w.Header().Del("Link")
 		fmt.Fprintf(w, "page %s", r.URL.Path)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	})
 
 	// Go's client on one keep-alive connection: what it saw of each
 	// request, in order, and whether the connection was reused.
