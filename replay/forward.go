@@ -105,10 +105,11 @@ func (f *forwarder) fromServer(p []byte) {
 }
 
 // reply passes the client's reply p (info is its Info) to the real server
-// if it answers one of the real server's requests. The client's replies to the recorded server's requests, which
-// `serve` played, are no answer the real server waits for. (A recorded
-// request and a real one pending with the same id cannot be told apart:
-// the first reply goes to the real server.)
+// if it answers one of the real server's requests. The client's replies
+// to the recorded server's requests, which `serve` played, are no answer
+// the real server waits for. (A recorded request and a real one pending
+// with the same id cannot be told apart: the first reply goes to the real
+// server.)
 func (f *forwarder) reply(p []byte, info protocol.Info) {
 	if info.ID == nil {
 		return
