@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -209,12 +208,7 @@ func removeIf(name string, id fileID) {
 // (ECONNREFUSED): nobody accepts on it any more. Any other failure, such as
 // a full backlog or no permission, does not say so.
 func refused(name string) bool {
-	c, err := net.DialTimeout("unix", name, 3*time.Second)
-	if err == nil {
-		c.Close()
-		return false
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
+	return errors.Is(probe(name), ErrNotListening)
 }
 
 // live reports whether something accepts connections at the socket name.
