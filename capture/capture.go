@@ -211,6 +211,7 @@ func (e *Engine) Start(ctx context.Context, sources ...Source) {
 		if r, ok := s.(*Relay); ok { // it holds back at most a frame
 			r.r.MaxFrame = e.cfg.MaxFrame
 			r.r.Prepare = func(c *proxy.Conn) { e.prepare(r, c) }
+			r.r.Unjudged = e.unjudged
 		}
 		e.srcWG.Add(1)
 		go func() {

@@ -140,7 +140,7 @@ func (e *Engine) frameAware(ctx context.Context, c *proxy.Conn, d protocol.Dir, 
 			return nil
 		}
 		if wire, ok := e.decoded.Wire(c.ID(), d); ok && wire == off {
-			if c.SetFraming(d, enc.Framing, e.verdictFor(c, d, tbl), off) == nil {
+			if c.SetFraming(d, enc.Framing, e.verdictFor(c, d, tbl), e.headFor(c, d), off) == nil {
 				return nil
 			}
 		}

@@ -19,7 +19,15 @@ func (e *Engine) prepare(r *Relay, c *proxy.Conn) {
 	}
 	tbl := r.table(c.ID(), e.cfg.IDFields)
 	for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
-		c.SetFraming(d, e.cfg.Framing, e.verdictFor(c, d, tbl), 0)
+		c.SetFraming(d, e.cfg.Framing, e.verdictFor(c, d, tbl), e.headFor(c, d), 0)
+	}
+}
+
+// unjudged tells the user of a frame a relay forwarded as it arrived, with
+// no verdict of the rules or the intercept filter.
+func (e *Engine) unjudged(c *proxy.Conn, d protocol.Dir, why string) {
+	if e.ic.armed.Load() {
+		e.ic.notice("conn %d %s: a frame was forwarded as it arrived, not seen by the rules or the intercept filter: %s", c.ID(), d, why)
 	}
 }
 

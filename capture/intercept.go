@@ -206,15 +206,7 @@ func (ic *interceptor) notice(format string, args ...any) {
 // decide returns the verdict of the rules and the intercept filter on
 // frame s, and whether one of them acts.
 func (ic *interceptor) decide(s *seen) (proxy.Verdict, bool) {
-	m := protocol.Message{Conn: s.conn, Dir: s.dir, Frame: s.f, Info: s.info}
-	if m.Info.Kind == protocol.KindResponse && protocol.PairingOf(s.framing) != protocol.PairByOrder {
-		// A rule's method: is a request's (or a notification's), as a
-		// JSON-RPC response has none: a DAP response's command would
-		// make a delay twice as long, and after:N count replies. (An
-		// HTTP response's method is its status, a RESP error's its code:
-		// those are the response's own.)
-		m.Info.Method = nil
-	}
+	m := s.message()
 	ic.mu.Lock()
 	var fire *ruleState
 	for _, r := range ic.rules {
@@ -237,6 +229,34 @@ func (ic *interceptor) decide(s *seen) (proxy.Verdict, bool) {
 		return ic.hold(s, ""), true
 	}
 	return proxy.Verdict{}, false
+}
+
+// passesHead reports whether no rule and not the intercept filter may act
+// on a frame whose head is s (its body still to come).
+func (ic *interceptor) passesHead(s *seen) bool {
+	m := s.message()
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	for _, r := range ic.rules {
+		if !r.Disabled && r.c.q.MayMatchMsg(&m) {
+			return false
+		}
+	}
+	return !ic.cfg.On || ic.filter == nil || !ic.filter.MayMatchMsg(&m)
+}
+
+// message is frame s as the rules and the intercept filter match it.
+func (s *seen) message() protocol.Message {
+	m := protocol.Message{Conn: s.conn, Dir: s.dir, Frame: s.f, Info: s.info}
+	if m.Info.Kind == protocol.KindResponse && protocol.PairingOf(s.framing) != protocol.PairByOrder {
+		// A rule's method: is a request's (or a notification's), as a
+		// JSON-RPC response has none: a DAP response's command would
+		// make a delay twice as long, and after:N count replies. (An
+		// HTTP response's method is its status, a RESP error's its code:
+		// those are the response's own.)
+		m.Info.Method = nil
+	}
+	return m
 }
 
 // hold returns the Verdict that holds frame s until the user (or a rule's
@@ -337,6 +357,21 @@ func (e *Engine) verdictFor(c *proxy.Conn, d protocol.Dir, tbl *idTable) proxy.F
 			}
 		}
 		return ids(wire, f, framing)
+	}
+}
+
+// headFor returns the HeadFunc that goes with verdictFor's FrameFunc: a
+// frame whose head no rule and not the intercept filter may act on is
+// forwarded as it arrives (the id table acts only on frames with an id
+// it can read, and a head has none: HTTP's start line is not JSON).
+func (e *Engine) headFor(c *proxy.Conn, d protocol.Dir) proxy.HeadFunc {
+	id := c.ID()
+	return func(head []byte, framing protocol.Framing) bool {
+		if !e.ic.armed.Load() {
+			return true
+		}
+		f := protocol.Frame{Data: head, Size: len(head), Wire: len(head)}
+		return e.ic.passesHead(&seen{conn: id, dir: d, wire: head, f: f, framing: framing, info: protocol.ClassifyAs(framing, head, d, e.cfg.IDFields)})
 	}
 }
 

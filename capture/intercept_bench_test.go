@@ -75,7 +75,7 @@ func benchIntercept(b *testing.B, size int, rules []string) {
 	src.r.Prepare = func(c *proxy.Conn) {
 		tbl := src.table(c.ID(), e.cfg.IDFields)
 		for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
-			c.SetFraming(d, protocol.FramingLines, e.verdictFor(c, d, tbl), 0)
+			c.SetFraming(d, protocol.FramingLines, e.verdictFor(c, d, tbl), nil, 0)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())

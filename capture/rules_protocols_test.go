@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -187,5 +188,91 @@ func TestRuleMethodIsTheRequests(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "true true false" {
 		t.Errorf("successes %v, want the third request failed by the rule", got)
+	}
+}
+
+// Under rules and an intercept filter that cannot match it, HTTP flows as
+// it does without them: the first event of a Server-Sent Events stream
+// reaches the client while the stream goes on, and a request that waits
+// for 100 Continue before it sends its body gets it. A stream whose head
+// a rule may match (a text rule needs the whole message) flows too once
+// it has waited for its end, and a notice says it was not judged.
+func TestStreamingHTTPUnderRules(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/upload" {
+			b, _ := io.ReadAll(r.Body)
+			io.WriteString(w, "got "+string(b))
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the stream goes on until the client leaves
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	rule, err := ParseRule("r1", `method:"GET /json" error:-1:no`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := relayTo(t, Config{Intercept: Intercept{Rules: []Rule{rule}, Filter: `method:"PUT /held"`, On: true}}, front, svc)
+
+	firstEvent := func() {
+		t.Helper()
+		c, err := net.Dial("unix", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(liveness))
+		io.WriteString(c, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("the stream's head: %v", err)
+		}
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		if err != nil || line != "data: first\n" {
+			t.Fatalf("the first event: %q, %v", line, err)
+		}
+	}
+	firstEvent()
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(liveness))
+	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	br := bufio.NewReader(c)
+	if line, err := br.ReadString('\n'); err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("waiting for 100 Continue: %q, %v", line, err)
+	}
+	br.ReadString('\n') // the interim response's empty line
+	io.WriteString(c, "hello")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "got hello" {
+		t.Fatalf("the upload's answer: %q", b)
+	}
+	if n := e.Notices(); len(n) != 0 {
+		t.Fatalf("frames were not passed on their heads: %q", n)
+	}
+
+	if _, err := e.AddRule(context.Background(), `"never sent" drop`); err != nil {
+		t.Fatal(err)
+	}
+	firstEvent()
+	if n := e.Notices(); len(n) == 0 || !strings.Contains(n[len(n)-1], "not seen by the rules or the intercept filter: its end did not come within 500ms") {
+		t.Fatalf("notices: %q", n)
 	}
 }

@@ -107,6 +107,9 @@ type httpFramer struct {
 	// expect: the request whose body is being read asked for 100 Continue
 	// and WantsContinue has not said so yet.
 	expect bool
+	// headLen is the length of the head of the message whose body is
+	// being read.
+	headLen int
 }
 
 func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
@@ -140,7 +143,9 @@ func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
 				break
 			}
 			h.eol = 0
-			if why := h.head(g.view(chunk, i)); why != "" {
+			p := g.view(chunk, i)
+			h.headLen = len(p)
+			if why := h.head(p); why != "" {
 				g.breakRaw(chunk, "http: "+why+"; raw from here", emit)
 				return
 			}
@@ -336,6 +341,24 @@ func WantsContinue(f Framer) bool {
 	}
 	h.expect = false
 	return true
+}
+
+// PendingHead reports, for a framer in the middle of an HTTP message whose
+// head it has read whole, the length n of that head (the message's first
+// n bytes) and whether its body is open-ended (chunked, or running to the
+// end of the stream) rather than of a set length. n is 0 when there is no
+// such head: another protocol, between messages, still in a head, or in
+// a body that may turn out to be none (the answer to a HEAD not yet
+// matched with its request).
+func PendingHead(f Framer) (n int, open bool) {
+	if a, ok := f.(*autoFramer); ok {
+		f = a.inner
+	}
+	h, ok := f.(*httpFramer)
+	if !ok || h.st == httpHead || h.unsure || h.g.broken != "" {
+		return 0, false
+	}
+	return h.headLen, h.st != httpBody
 }
 
 // Flush implements Framer: a body that runs to the end of the stream is a

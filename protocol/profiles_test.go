@@ -423,3 +423,60 @@ func TestRESPArgs(t *testing.T) {
 		}
 	}
 }
+
+// PendingHead gives the length of a message's head once it is read whole
+// and its body is still coming, fed in one piece or byte by byte, and says
+// whether the body is open-ended; between messages, inside a head, after
+// a whole message and for other protocols it gives none.
+func TestHTTPPendingHead(t *testing.T) {
+	const (
+		sized   = "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\n"
+		chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		toClose = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+	)
+	for _, c := range []struct {
+		framing Framing
+		dir     Dir
+		head    string
+		body    string
+		open    bool
+	}{
+		{FramingHTTP, C2S, sized, "hel", false},
+		{FramingAuto, C2S, sized, "", false},
+		{FramingHTTP, S2C, chunked, "5\r\nhel", true},
+		{FramingHTTP, S2C, toClose, "data: 1\n\n", true},
+	} {
+		for _, bytewise := range []bool{false, true} {
+			pair := NewFramerPair(c.framing, 1000)
+			f := pair[c.dir]
+			if c.dir == S2C { // the request first, so that the response's body is sure
+				pair[C2S].Feed([]byte("GET / HTTP/1.1\r\n\r\n"), func(*Frame) {})
+			}
+			in := c.head + c.body
+			step := len(in)
+			if bytewise {
+				step = 1
+			}
+			for i := 0; i < len(in); i += step {
+				f.Feed([]byte(in[i:min(i+step, len(in))]), func(fr *Frame) { t.Errorf("%q: a frame: %q", c.head, fr.Data) })
+				n, _ := PendingHead(f)
+				if i+step < len(c.head) && n != 0 {
+					t.Errorf("%q: a head of %d after %d bytes", c.head, n, i+step)
+				}
+			}
+			if n, open := PendingHead(f); n != len(c.head) || open != c.open {
+				t.Errorf("%s %q (bytewise %v): PendingHead = %d, %v; want %d, %v", c.framing, c.head, bytewise, n, open, len(c.head), c.open)
+			}
+		}
+	}
+	f := NewFramer(FramingHTTP, 1000)
+	f.Feed([]byte(sized+"hello"), func(*Frame) {})
+	if n, _ := PendingHead(f); n != 0 {
+		t.Errorf("after a whole message: %d", n)
+	}
+	lines := NewFramer(FramingLines, 1000)
+	lines.Feed([]byte(`{"id":1`), func(*Frame) {})
+	if n, _ := PendingHead(lines); n != 0 {
+		t.Errorf("lines: %d", n)
+	}
+}

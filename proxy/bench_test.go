@@ -36,7 +36,7 @@ func benchRelay(b *testing.B, size int, framed bool) {
 		conn := onlyConn(b, r)
 		pass := func([]byte, protocol.Frame, protocol.Framing) Verdict { return Verdict{} }
 		for _, d := range []protocol.Dir{protocol.C2S, protocol.S2C} {
-			if err := conn.SetFraming(d, protocol.FramingLines, pass, 0); err != nil {
+			if err := conn.SetFraming(d, protocol.FramingLines, pass, nil, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -48,9 +48,16 @@ type direction struct {
 	framer  protocol.Framer
 	verdict FrameFunc // nil: forward every frame
 	waiting bool      // a Verdict's Wait holds a frame (the lock is let go)
+	head    HeadFunc  // nil: every frame is held until it is whole
 	held    []byte    // read, not yet written: the start of a partial frame
 	heldAt  time.Time // when the last held byte was read
-	owed    int       // bytes of the partial frame already written (it outgrew the bound)
+	since   time.Time // when the partial frame's first byte was read
+	asked   bool      // head was asked about the partial frame
+	owed    int       // bytes of the partial frame already written: it is forwarded as it arrives
+	// stall, once made, fires when a partial frame may have waited
+	// PartialWait for its end; armed says it is set to.
+	stall *time.Timer
+	armed bool
 	// forwarded counts the bytes read from the source that have been
 	// written or dropped: the stream offset the direction has reached.
 	forwarded int64
@@ -62,6 +69,16 @@ type direction struct {
 // relay's path, under the direction's lock: it must be quick and must not
 // call the Conn.
 type FrameFunc func(wire []byte, f protocol.Frame, framing protocol.Framing) Verdict
+
+// HeadFunc reports whether the FrameFunc of its direction forwards, as it
+// is and with nothing to say, any frame that starts with head: the head of
+// a frame whose body is still to come (an HTTP message's start line and
+// headers, protocol.PendingHead). Then the frame is forwarded as it
+// arrives, and the FrameFunc is not asked about it: a streamed body (Server-Sent
+// Events, a log that follows) flows, and a request that waits for 100
+// Continue before it sends its body is not stuck. It runs where the
+// FrameFunc does, and like it must be quick and must not call the Conn.
+type HeadFunc func(head []byte, framing protocol.Framing) bool
 
 // ID returns the connection's id, as in its Events.
 func (c *Conn) ID() uint64 { return c.id }
@@ -80,9 +97,12 @@ func (c *Conn) Peer() *event.Peer { return c.peer }
 // copying is written first, so SetFraming may wait for the destination.
 //
 // In frame-aware mode a partial frame is held back until it is complete,
-// up to the Relay's MaxFrame (and MaxHeld for all directions together);
-// beyond that it is forwarded as it arrives.
-func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, at int64) error {
+// up to the Relay's MaxFrame (and MaxHeld for all directions together)
+// and for at most the Relay's PartialWait; beyond that it is forwarded as
+// it arrives, unjudged (the Relay's Unjudged is told). A frame whose head
+// says that fn would pass it (head, nil for never) is forwarded as it
+// arrives at once.
+func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, head HeadFunc, at int64) error {
 	s := &c.dirs[dir]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,10 +118,10 @@ func (c *Conn) SetFraming(dir protocol.Dir, f protocol.Framing, fn FrameFunc, at
 		}
 	}
 	c.r.unhold(len(s.held))
-	s.held, s.owed, s.framer, s.verdict = nil, 0, nil, nil
+	s.held, s.owed, s.framer, s.verdict, s.head = nil, 0, nil, nil, nil
 	if f != protocol.FramingRaw {
 		s.framer = protocol.NewLinkedFramer(f, c.r.maxFrame(), &c.link)
-		s.verdict = fn
+		s.verdict, s.head = fn, head
 	}
 	return nil
 }
@@ -134,7 +154,7 @@ func (c *Conn) InjectNote(dir protocol.Dir, frame []byte, note *protocol.Note) e
 	case s.framer == nil:
 		return fmt.Errorf("conn %d %s: inject needs frame-aware forwarding (SetFraming)", c.id, dir)
 	case s.owed > 0:
-		return fmt.Errorf("conn %d %s: inject: an oversized frame is being forwarded", c.id, dir)
+		return fmt.Errorf("conn %d %s: inject: a frame is being forwarded as it arrives (a streamed body, or over the bound); try again once it ends", c.id, dir)
 	case s.dst == nil:
 		return fmt.Errorf("conn %d %s: inject: upstream not connected yet", c.id, dir)
 	}
@@ -188,6 +208,7 @@ func (c *Conn) forwardLocked(s *direction, d protocol.Dir, data []byte, at time.
 		}
 		return true, nil
 	}
+	fresh := len(s.held) == 0
 	s.held = append(s.held, data...)
 	c.r.hold(len(data))
 	s.heldAt = at
@@ -203,16 +224,96 @@ func (c *Conn) forwardLocked(s *direction, d protocol.Dir, data []byte, at time.
 		c.r.unhold(f.done)
 		s.held = append(s.held[:0], s.held[f.done:]...)
 	}
-	if len(s.held) > c.r.maxFrame()+protocol.MaxHeaderBytes || c.r.overHeld() {
-		// Too long to hold: forward it as it comes, and owe the framer
-		// its start.
-		n := len(s.held)
-		s.owed += n
-		if err := c.flush(d, n, at); err != nil {
-			return false, err
-		}
+	if len(s.held) == 0 {
+		return false, nil
 	}
+	if s.owed > 0 {
+		// The rest of a frame already being forwarded as it arrives.
+		return false, c.owe(d)
+	}
+	if fresh || f.done > 0 {
+		s.since, s.asked = at, false // a new partial frame
+	}
+	switch {
+	case c.passesHead(s):
+		return false, c.owe(d)
+	case len(s.held) > c.r.maxFrame()+protocol.MaxHeaderBytes || c.r.overHeld():
+		c.r.unjudged(c, d, "it is too long to hold")
+		return false, c.owe(d)
+	}
+	c.armStall(d)
 	return false, nil
+}
+
+// passesHead reports whether the partial frame direction s holds has a
+// head that its HeadFunc passes. It asks once a frame.
+func (c *Conn) passesHead(s *direction) bool {
+	if s.head == nil || s.asked {
+		return false
+	}
+	n, _ := protocol.PendingHead(s.framer)
+	if n == 0 || n > len(s.held) {
+		return false
+	}
+	s.asked = true
+	return s.head(s.held[:n], s.framer.Framing())
+}
+
+// owe forwards what direction d holds of its partial frame, which from
+// now on is forwarded as it arrives: the framer is owed its start.
+func (c *Conn) owe(d protocol.Dir) error {
+	s := &c.dirs[d]
+	n := len(s.held)
+	s.owed += n
+	return c.flush(d, n, s.heldAt)
+}
+
+// armStall makes sure the partial frame direction d holds is looked at
+// again once it may have waited the Relay's PartialWait for its end.
+func (c *Conn) armStall(d protocol.Dir) {
+	s := &c.dirs[d]
+	if s.armed {
+		return
+	}
+	s.armed = true
+	wait := c.r.partialWait() - time.Since(s.since)
+	if s.stall == nil {
+		s.stall = time.AfterFunc(wait, func() { c.stalled(d) })
+	} else {
+		s.stall.Reset(wait)
+	}
+}
+
+// stalled forwards direction d's partial frame, unjudged, if it has
+// waited the Relay's PartialWait for its end: a peer may be waiting for
+// an answer to it (a prompt without its line end, a request waiting for
+// 100 Continue), or it never ends (a stream). A frame whose head a rule
+// may act on and whose body has a set length waits on: its sender will
+// send the rest.
+func (c *Conn) stalled(d protocol.Dir) {
+	s := &c.dirs[d]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.armed = false
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	if s.waiting || s.framer == nil || s.dst == nil || s.owed > 0 || len(s.held) == 0 {
+		return // a Verdict's Wait holds it, and arms again once it is done
+	}
+	if n, open := protocol.PendingHead(s.framer); s.asked && n > 0 && !open {
+		return
+	}
+	if time.Since(s.since) < c.r.partialWait() {
+		c.armStall(d) // a newer frame
+		return
+	}
+	c.r.unjudged(c, d, fmt.Sprintf("its end did not come within %v", c.r.partialWait()))
+	if err := c.owe(d); err != nil {
+		c.fail(d, err)
+	}
 }
 
 // flush writes the first n held bytes of direction d and observes them.

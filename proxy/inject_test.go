@@ -96,7 +96,7 @@ func TestInjectBetweenFrames(t *testing.T) {
 	if err := c.Inject(protocol.C2S, []byte(x)); err == nil {
 		t.Fatal("Inject succeeded while plainly copying")
 	}
-	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, -1)
+	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, nil, -1)
 	client.Write([]byte(a + b1))
 	waitFor(t, "frame A upstream", func() bool { return up.bytes() == a })
 	waitFor(t, "half of B read and held", func() bool { return c.heldLen(protocol.C2S) == len(b1) })
@@ -143,13 +143,13 @@ func TestSetFramingRawFlushes(t *testing.T) {
 	client := dial(t, addr)
 	c := onlyConn(t, relay)
 
-	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, -1)
+	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, nil, -1)
 	client.Write([]byte(half))
 	waitFor(t, "the partial frame held", func() bool { return c.heldLen(protocol.C2S) == len(half) })
 	if got := up.bytes(); got != "" {
 		t.Fatalf("a partial frame was forwarded in frame-aware mode: %q", got)
 	}
-	c.SetFraming(protocol.C2S, protocol.FramingRaw, nil, -1)
+	c.SetFraming(protocol.C2S, protocol.FramingRaw, nil, nil, -1)
 	waitFor(t, "the held bytes upstream", func() bool { return up.bytes() == half })
 	if err := c.Inject(protocol.C2S, []byte("{}\n")); err == nil {
 		t.Error("Inject succeeded after returning to plain copying")
@@ -165,7 +165,7 @@ func TestFramedEOFFlushes(t *testing.T) {
 	relay, addr := startRelay(t, "unix", upAddr, nil)
 	client := dial(t, addr)
 	c := onlyConn(t, relay)
-	c.SetFraming(protocol.C2S, protocol.FramingContentLength, nil, -1)
+	c.SetFraming(protocol.C2S, protocol.FramingContentLength, nil, nil, -1)
 	msg := "Content-Length: 2\r\n\r\n{}Content-Length: 9\r\n\r\n{\"cut"
 	client.Write([]byte(msg))
 	closeWrite(t, client)

@@ -83,6 +83,13 @@ type Relay struct {
 	// MaxHeld bounds the bytes all frame-aware directions hold back
 	// together. If zero, DefaultMaxHeld.
 	MaxHeld int64
+	// PartialWait bounds how long a frame-aware direction holds a partial
+	// frame waiting for its end before it forwards it as it arrives. If
+	// zero, DefaultPartialWait.
+	PartialWait time.Duration
+	// Unjudged, if set, is told of each frame a frame-aware direction
+	// forwards as it arrives without its FrameFunc's verdict, and why.
+	Unjudged func(c *Conn, d protocol.Dir, why string)
 	// Prepare, if set, is called for each connection once its upstream is
 	// dialled, before any of its bytes are relayed: it may switch its
 	// directions to frame-aware forwarding from offset 0 (Conn.SetFraming).
@@ -363,6 +370,19 @@ func (r *Relay) maxFrame() int {
 		return r.MaxFrame
 	}
 	return protocol.DefaultMaxFrame
+}
+
+// DefaultPartialWait is how long a frame-aware direction holds a partial
+// frame by default: local peers write a frame at once, so one that has
+// not ended by then is a stream, or a prompt with no line end.
+const DefaultPartialWait = 500 * time.Millisecond
+
+func (r *Relay) partialWait() time.Duration { return cmp.Or(r.PartialWait, DefaultPartialWait) }
+
+func (r *Relay) unjudged(c *Conn, d protocol.Dir, why string) {
+	if r.Unjudged != nil {
+		r.Unjudged(c, d, why)
+	}
 }
 
 // hold and unhold count the bytes frame-aware directions hold back;

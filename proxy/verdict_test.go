@@ -32,7 +32,7 @@ func TestVerdicts(t *testing.T) {
 		}
 		return Verdict{}
 	}
-	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, verdict, 0); err != nil {
+	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, verdict, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	var sent, want strings.Builder
@@ -101,13 +101,13 @@ func TestSetFramingAt(t *testing.T) {
 	c := onlyConn(t, relay)
 	client.Write([]byte("{}\n"))
 	waitFor(t, "the frame upstream", func() bool { return up.bytes() == "{}\n" })
-	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, nil, 0); err == nil {
+	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, nil, nil, 0); err == nil {
 		t.Fatal("SetFraming at 0 succeeded after 3 bytes")
 	}
 	if off, framed := c.Forwarded(protocol.C2S); off != 3 || framed {
 		t.Fatalf("Forwarded = %d, %v; want 3, false", off, framed)
 	}
-	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, nil, 3); err != nil {
+	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, nil, nil, 3); err != nil {
 		t.Fatal(err)
 	}
 	if _, framed := c.Forwarded(protocol.C2S); !framed {
@@ -126,7 +126,7 @@ func TestMaxHeldTotal(t *testing.T) {
 	go relay.Serve(ctx)
 	client := dial(t, a)
 	c := onlyConn(t, relay)
-	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, -1)
+	c.SetFraming(protocol.C2S, protocol.FramingLines, nil, nil, -1)
 	client.Write([]byte(`{"a":1}` + "\n" + `{"partial":"over sixteen bytes`))
 	waitFor(t, "the partial frame forwarded", func() bool {
 		return up.bytes() == `{"a":1}`+"\n"+`{"partial":"over sixteen bytes`
@@ -183,10 +183,10 @@ func TestAnswerDoesNotWaitForTheNextFrame(t *testing.T) {
 		}
 		return Verdict{}
 	}
-	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, verdict, 0); err != nil {
+	if err := c.SetFraming(protocol.C2S, protocol.FramingLines, verdict, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetFraming(protocol.S2C, protocol.FramingLines, nil, 0); err != nil {
+	if err := c.SetFraming(protocol.S2C, protocol.FramingLines, nil, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := client.Write([]byte("{\"fab\":1}\n{\"hold\":1}\n")); err != nil {

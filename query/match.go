@@ -105,7 +105,15 @@ func (t *term) matchRowText(st store.View, r *store.Row) bool {
 // MatchMsg reports whether message m passes q. In the raw stream, status
 // terms can only tell error responses (status:error) from the rest
 // (status:ok), and latency terms match nothing.
-func (q *Query) MatchMsg(m *protocol.Message) bool {
+func (q *Query) MatchMsg(m *protocol.Message) bool { return q.matchMsg(m, true) }
+
+// MayMatchMsg reports whether message m, of which only the head is known
+// (an HTTP message's start line and headers: its body is still to come),
+// may pass q: whether it passes every term but the text ones, which need
+// the whole message.
+func (q *Query) MayMatchMsg(m *protocol.Message) bool { return q.matchMsg(m, false) }
+
+func (q *Query) matchMsg(m *protocol.Message, text bool) bool {
 	if q == nil {
 		return true
 	}
@@ -117,6 +125,9 @@ func (q *Query) MatchMsg(m *protocol.Message) bool {
 		var ok bool
 		switch t.kind {
 		case termText:
+			if !text {
+				continue
+			}
 			ok = t.matchMsgText(m)
 		case termMethod:
 			ok = t.matchString(string(m.Info.Method))

@@ -137,3 +137,31 @@ func TestFilterActs(t *testing.T) {
 		t.Errorf("is:frobbed: %v", err)
 	}
 }
+
+// MayMatchMsg judges a message by its head alone: a term other than text
+// that fails rules it out; text terms, which need the body, are left
+// open, whether they ask for a text or for its absence.
+func TestMayMatchMsg(t *testing.T) {
+	head := protocol.Message{Conn: 2, Dir: protocol.S2C, Info: protocol.Info{Kind: protocol.KindResponse, Method: []byte("200 OK")},
+		Frame: protocol.Frame{Data: []byte("HTTP/1.1 200 OK\r\n\r\n")}}
+	for q, want := range map[string]bool{
+		"":                     true,
+		`"token"`:              true,
+		`-"HTTP"`:              true,
+		`method:"GET /events"`: false,
+		`kind:response`:        true,
+		`kind:request "x"`:     false,
+		`dir:c2s`:              false,
+		`status:error`:         false,
+		`conn:3`:               false,
+		`status:ok "x"`:        true,
+	} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pq.MayMatchMsg(&head); got != want {
+			t.Errorf("%q: MayMatchMsg = %v, want %v", q, got, want)
+		}
+	}
+}
