@@ -84,13 +84,7 @@ func (a *apart) serve(ctx context.Context, src *capture.Relay, listen string) er
 		}
 		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
 	}
-	select {
-	case <-ctx.Done():
-	case err := <-a.stopping:
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
-		}
-	}
+	waitStop(ctx, a.e, a.stopping, !a.ui)
 	if err := a.stop(); err != nil {
 		return exitError(1)
 	}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,5 +322,58 @@ func TestRulesFile(t *testing.T) {
 	rid = rr.call(t, "add", "[1,1]")
 	if m, _ := rr.replyTo(t, rid); m["data"] != 7.0 {
 		t.Fatalf("the JSON file's rule: %v", m)
+	}
+}
+
+// With a rule on, a frame whose end does not come (a JSON line without its
+// line end) still reaches the server, and a headless run says on stderr
+// that no rule saw it.
+func TestHeadlessUnjudgedFrameNotice(t *testing.T) {
+	dir := shortDir(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		n, _ := c.Read(buf)
+		got <- string(buf[:n])
+	}()
+	cmd := exec.Command(binary, "--headless", "--rule", `"never sent" drop`, "--listen", front, svc)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	eventually(t, "sockscope listening", func() bool { return strings.Contains(stderr.String(), "listening on") })
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(`{"prompt":`))
+	select {
+	case s := <-got:
+		if s != `{"prompt":` {
+			t.Fatalf("the server read %q", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the partial frame never reached the server")
+	}
+	eventually(t, "the notice on stderr", func() bool {
+		return strings.Contains(stderr.String(), "sockscope: conn 1 c2s: a frame was forwarded as it arrived, not seen by the rules")
+	})
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sockscope: %v\n%s", err, stderr.String())
 	}
 }

@@ -129,11 +129,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		}
 		// Scripts (and the wine test) start clients once this is out.
 		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
-		select {
-		case <-ctx.Done():
-		case err := <-e.Failed():
-			fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
-		}
+		waitStop(ctx, e, e.Failed(), true)
 	} else {
 		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), SendAddr: src.Listen(), Control: newUIControl(e)}
 		uiErr = ui.Run(ctx, e.Store, withRecording(uo, e))
@@ -148,6 +144,39 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		return exitError(1)
 	}
 	return uiErr
+}
+
+// waitStop waits for a signal or for stop (why the run must stop, nil
+// when the user quit), and meanwhile, when no UI shows them, prints on
+// stderr what the rules have to tell (holds that timed out, frames
+// forwarded unjudged).
+func waitStop(ctx context.Context, e *capture.Engine, stop <-chan error, notices bool) {
+	var tick <-chan time.Time
+	if notices {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		defer printNotices(e)
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-stop:
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "sockscope: stopping:", err)
+			}
+			return
+		case <-tick:
+			printNotices(e)
+		}
+	}
+}
+
+func printNotices(e *capture.Engine) {
+	for _, n := range e.Notices() {
+		fmt.Fprintln(os.Stderr, "sockscope:", n)
+	}
 }
 
 // withRecording is uo showing e's recording, if it makes one: its path,

@@ -177,7 +177,10 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 			}
 		}()
 	} else {
-		close(uiDone)
+		go func() { // no UI: the rules' notices go where the child's stderr goes
+			defer close(uiDone)
+			waitStop(run, e, nil, true)
+		}()
 	}
 
 	st := ch.Wait()
