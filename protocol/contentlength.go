@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 )
 
@@ -339,8 +340,9 @@ func (c *clFramer) Flush(emit func(*Frame)) {
 			c.out.emit(emit, Frame{Data: data, Size: len(c.hdr), Wire: c.lead + len(c.hdr), Truncated: len(data) < len(c.hdr), Err: ErrMidFrame})
 		}
 	case clBody:
-		c.out.emit(emit, Frame{Data: capped(c.body, len(c.body)), Size: int(c.need), Wire: c.lead + c.hdrLen + int(c.got),
-			Truncated: true, Err: ErrMidFrame})
+		// Its size is what came of the body, not what was announced.
+		c.out.emit(emit, Frame{Data: capped(c.body, len(c.body)), Size: int(c.got), Wire: c.lead + c.hdrLen + int(c.got),
+			Truncated: int64(len(c.body)) < c.got, Err: fmt.Sprintf("%s: %d of the %d body bytes its Content-Length announced", ErrMidFrame, c.got, c.need)})
 	case clResync:
 		c.emitSkipped(emit)
 	}
