@@ -36,7 +36,9 @@ const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   is:held            what sockscope did to a frame: held (now or before),
                      edited, dropped, fabricated, delayed, duplicated,
                      closed, timeout
-  anything else      text in the frames (any case unless it has capitals)`
+  anything else      text in the frames (any case unless it has capitals);
+                     "\"rid\":1" searches "rid":1 (\" and \\ in a term);
+                     quote a word: that is no field ("http://x")`
 
 // termKind is what a filter term tests.
 type termKind uint8
@@ -154,17 +156,21 @@ var knownKeys = map[string]bool{"method": true, "m": true, "id": true, "conn": t
 func Parse(src string) (*Query, error) {
 	q := &Query{Src: strings.TrimSpace(src)}
 	defer q.order()
-	for _, tok := range splitTerms(src) {
-		t := term{}
-		if len(tok) > 1 && tok[0] == '-' {
+	for _, tk := range splitTerms(src) {
+		t, tok := term{}, tk.text
+		if len(tok) > 1 && tok[0] == '-' && tk.quoted != 0 { // "-x" is text
 			t.neg, tok = true, tok[1:]
+			tk.quoted--
 		}
 		k, v, ok := strings.Cut(tok, ":")
 		if ok && v == "" && knownKeys[strings.ToLower(k)] {
 			continue // still being typed
 		}
-		if !ok || v == "" {
-			k, v = "", tok
+		if !ok || v == "" || tk.quoted >= 0 && tk.quoted <= len(k) {
+			k, v = "", tok // no field, or one in quotes: text
+		}
+		if k != "" && !knownKeys[strings.ToLower(k)] && isWord(k) {
+			return nil, fmt.Errorf("%s: is not a field (method id conn status dir kind is slow); to search the text, quote it: %q", k, tok)
 		}
 		switch strings.ToLower(k) {
 		case "method", "m":
@@ -249,28 +255,59 @@ func Parse(src string) (*Query, error) {
 	return q, nil
 }
 
-// splitTerms splits on spaces, keeping "quoted phrases" whole (quotes removed).
-func splitTerms(s string) []string {
-	var out []string
+// token is one term as typed: its text, quotes and escapes undone, and
+// where its first quote was (-1 if none).
+type token struct {
+	text   string
+	quoted int
+}
+
+// splitTerms splits on spaces, keeping "quoted phrases" whole (quotes
+// removed); a backslash makes the next character plain (\" is a quote in
+// the text, \\ a backslash).
+func splitTerms(s string) []token {
+	var out []token
 	var cur strings.Builder
-	inQ := false
+	inQ, esc, quoted := false, false, -1
 	for _, r := range s {
 		switch {
+		case esc:
+			esc = false
+			cur.WriteRune(r)
+		case r == '\\':
+			esc = true
 		case r == '"':
 			inQ = !inQ
+			if quoted < 0 {
+				quoted = cur.Len()
+			}
 		case r == ' ' && !inQ:
 			if cur.Len() > 0 {
-				out = append(out, cur.String())
+				out = append(out, token{cur.String(), quoted})
 				cur.Reset()
 			}
+			quoted = -1
 		default:
 			cur.WriteRune(r)
 		}
 	}
+	if esc {
+		cur.WriteRune('\\') // a backslash at the end is itself
+	}
 	if cur.Len() > 0 {
-		out = append(out, cur.String())
+		out = append(out, token{cur.String(), quoted})
 	}
 	return out
+}
+
+// isWord reports whether k is letters only: what a field name looks like.
+func isWord(k string) bool {
+	for _, r := range k {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return k != ""
 }
 
 // foldTerm applies smart case: a term without capitals matches any case.

@@ -165,3 +165,41 @@ func TestMayMatchMsg(t *testing.T) {
 		}
 	}
 }
+
+// Text with quotes in it is searched with \" in a quoted term; a quoted
+// word: is text, not a field; an unquoted one that is no field is an
+// error that says how to search it, not a term that matches nothing.
+func TestParseTextTerms(t *testing.T) {
+	for src, want := range map[string]struct {
+		text string
+		neg  bool
+	}{
+		`"\"rid\":1"`:      {`"rid":1`, false},
+		`\"method\":\"add`: {`"method":"add`, false},
+		`"http://x/a"`:     {"http://x/a", false},
+		`-"methd:add"`:     {"methd:add", true},
+		`"-x"`:             {"-x", false},
+		`a\\b`:             {`a\b`, false},
+		`Content-Type:`:    {"content-type:", false},
+	} {
+		q, err := Parse(src)
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if len(q.terms) != 1 || q.terms[0].kind != termText || !strings.EqualFold(q.terms[0].str, want.text) || q.terms[0].neg != want.neg {
+			t.Errorf("%s: terms %+v, want text %q (negated %v)", src, q.terms, want.text, want.neg)
+		}
+	}
+	for _, bad := range []string{"methd:add", "http://x", `-size:>10`, `foo:"bar"`} {
+		_, err := Parse(bad)
+		if err == nil || !strings.Contains(err.Error(), "is not a field") || !strings.Contains(err.Error(), "quote it") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	q, _ := Parse(`"\"rid\":1"`)
+	if !q.MatchMsg(&protocol.Message{Frame: protocol.Frame{Data: []byte(`{"rid":1,"method":"add"}`)}}) ||
+		q.MatchMsg(&protocol.Message{Frame: protocol.Frame{Data: []byte(`{"rid":2,"x":"rid"}`)}}) {
+		t.Error(`"\"rid\":1" matches the wrong frames`)
+	}
+}
