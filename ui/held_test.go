@@ -1,6 +1,7 @@
 package ui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"context"
 	"errors"
 	"fmt"
@@ -308,5 +309,32 @@ func TestHeldMsgpackShownAsJSON(t *testing.T) {
 		if !strings.Contains(v, "msgpack-rpc message, shown as JSON") || name == "intercept pane" && strings.Contains(v, "x: its bytes") || !strings.Contains(v, `"nvim_eval",`) || !strings.Contains(v, `"40+2"`) || strings.Contains(v, `\x94`) {
 			t.Errorf("%s: the held frame is not shown as JSON:\n%s", name, v)
 		}
+	}
+}
+
+// In the intercept pane ? opens the help, which names the pane's keys and
+// closes back to the pane, and q quits, as everywhere else.
+func TestInterceptPaneHelpAndQuit(t *testing.T) {
+	fi := &fakeInterceptor{held: []HeldFrame{heldDivide(1)}}
+	m := press(t, newHeldModel(t, 160, 48, fi), "i")
+	if k, ok := m.overlays.topKind(); !ok || k != overlayIntercept {
+		t.Fatalf("i did not open the intercept pane")
+	}
+	h := press(t, m, "?")
+	if k, _ := h.overlays.topKind(); k != overlayHelp {
+		t.Fatalf("? in the intercept pane: top overlay %v, not the help", k)
+	}
+	if help := strings.Join(strings.Fields(view(h)), " "); !strings.Contains(help, "A forward all") {
+		t.Errorf("the help has not the pane's keys:\n%s", help)
+	}
+	if k, _ := press(t, h, "q").overlays.topKind(); k != overlayIntercept {
+		t.Errorf("q in the help did not go back to the intercept pane")
+	}
+	_, cmd := m.Update(keyMsg("q"))
+	if cmd == nil {
+		t.Fatal("q in the intercept pane did nothing")
+	}
+	if _, quit := cmd().(tea.QuitMsg); !quit {
+		t.Error("q in the intercept pane did not quit")
 	}
 }

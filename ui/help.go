@@ -19,6 +19,10 @@ type helpOverlay struct {
 	content func() []string // the help's lines
 }
 
+// helpMsg asks the root to open the help (from an overlay: its keys are
+// in it).
+type helpMsg struct{}
+
 func (o helpOverlay) kind() overlayKind { return overlayHelp }
 
 func (o helpOverlay) update(msg tea.Msg) (overlay, effect) {

@@ -21,7 +21,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case keyMatches(msg, k.Quit):
 		return m, tea.Quit
 	case keyMatches(msg, k.Help):
-		m.overlays = m.overlays.push(helpOverlay{c: m.c, content: m.helpView})
+		return m.handle(helpMsg{})
 	case keyMatches(msg, k.Filter):
 		m.overlays = m.overlays.push(newFilterOverlay(m.filter))
 	case keyMatches(msg, k.Back):

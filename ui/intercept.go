@@ -110,7 +110,7 @@ func (m Model) fabricateCmd(msg fabricateMsg) tea.Cmd {
 		if err != nil {
 			return icDoneMsg{what: "fabricate", err: err}
 		}
-		return openComposeMsg{pane.editor(h, true, pretty(tmpl))}
+		return pushMsg{pane.editor(h, true, pretty(tmpl))}
 	}
 }
 
@@ -211,9 +211,7 @@ func (m Model) interceptUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.command(msg.line)
 	case toggleMsg:
 		return m.toggleIntercept()
-	case openComposeMsg:
-		m.overlays = m.overlays.push(msg.o)
-	case openLineMsg:
+	case pushMsg:
 		m.overlays = m.overlays.push(msg.o)
 	case fabricateMsg:
 		return m, m.fabricateCmd(msg)

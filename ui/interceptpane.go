@@ -43,11 +43,9 @@ func (o interceptPane) selected() (HeldFrame, int, bool) {
 	return HeldFrame{}, -1, false
 }
 
-// openComposeMsg asks the root to open the editor for a held frame.
-type openComposeMsg struct{ o composeOverlay }
-
-// openLineMsg asks the root to open a line overlay.
-type openLineMsg struct{ o lineOverlay }
+// pushMsg asks the root to open an overlay over the pane: the editor for
+// a held frame, a line, the help.
+type pushMsg struct{ o overlay }
 
 func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 	if hm, ok := msg.(heldMsg); ok {
@@ -61,18 +59,22 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 	k := &o.c.keys
 	h, i, have := o.selected()
 	switch {
-	case keyMatches(km, k.PaneClose), keyMatches(km, k.Quit) && km.String() == "ctrl+c":
+	case keyMatches(km, k.PaneClose):
 		return o, effect{done: true}
+	case keyMatches(km, k.Quit):
+		return o, effect{cmd: tea.Quit}
+	case keyMatches(km, k.Help):
+		return o, effect{msg: helpMsg{}}
 	case keyMatches(km, k.Up) && have && i > 0:
 		o.sel = o.st.held[i-1].ID
 	case keyMatches(km, k.Down) && have && i+1 < len(o.st.held):
 		o.sel = o.st.held[i+1].ID
 	case keyMatches(km, k.Intercept):
-		return o, effect{msg: openLineMsg{newLine(o.c, "intercept: ", o.st.expr, query1)}}
+		return o, effect{msg: pushMsg{newLine(o.c, "intercept: ", o.st.expr, query1)}}
 	case keyMatches(km, k.InterceptToggle):
 		return o, effect{msg: toggleMsg{}}
 	case keyMatches(km, k.Command):
-		return o, effect{msg: openLineMsg{newLine(o.c, ":", "", command1)}}
+		return o, effect{msg: pushMsg{newLine(o.c, ":", "", command1)}}
 	case keyMatches(km, k.HeldAll):
 		return o, effect{msg: heldActMsg{act: 'A'}}
 	case keyMatches(km, k.HeldSticky):
@@ -86,7 +88,7 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 		if err := notJSON(h.Framing); err != nil {
 			return o, effect{msg: icDoneMsg{what: "edit", err: err}}
 		}
-		return o, effect{msg: openComposeMsg{o.editor(h, false, pretty(h.Payload))}}
+		return o, effect{msg: pushMsg{o.editor(h, false, pretty(h.Payload))}}
 	case keyMatches(km, k.HeldFabricate):
 		if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {
 			return o, effect{msg: icDoneMsg{what: "fabricate", err: errNotRequest}}
@@ -123,7 +125,7 @@ func (o interceptPane) editor(h HeldFrame, fab bool, text string) composeOverlay
 func (o interceptPane) bindings() []key.Binding {
 	k := &o.c.keys
 	return []key.Binding{k.HeldForward, k.HeldEdit, k.HeldDrop, k.HeldFabricate, k.HeldAll, k.HeldSticky,
-		k.Intercept, k.InterceptToggle, k.Command, k.PaneClose}
+		k.Intercept, k.InterceptToggle, k.Command, k.PaneClose, k.Help, k.Quit}
 }
 
 func (o interceptPane) view(w, h int) []string {

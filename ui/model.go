@@ -211,7 +211,9 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m, cmd = m.runEditor(msg)
 	case editedMsg:
 		m, cmd = m.edited(msg)
-	case heldMsg, icDoneMsg, heldActMsg, commandMsg, interceptExprMsg, toggleMsg, fabricateMsg, openComposeMsg, openLineMsg:
+	case helpMsg:
+		m.overlays = m.overlays.push(helpOverlay{c: m.c, content: m.helpView})
+	case heldMsg, icDoneMsg, heldActMsg, commandMsg, interceptExprMsg, toggleMsg, fabricateMsg, pushMsg:
 		m, cmd = m.interceptUpdate(msg)
 	case findMsg, timeMsg:
 		m = m.fileLine(msg)
