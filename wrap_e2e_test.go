@@ -372,3 +372,20 @@ func TestWrapCommand(t *testing.T) {
 		})
 	}
 }
+
+// A signal after the child exited, while sockscope waits for what a
+// process the child started may still write, ends that wait: sockscope
+// exits with the child's status, not killed by the signal.
+func TestWrapSignalAfterChildExit(t *testing.T) {
+	w := startWrapped(t, "--", "sh", "-c", `echo $$; (sleep 60; echo late) & exit 3`)
+	pid, err := strconv.Atoi(w.line(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL) }) // the sleep, in the child's group
+	eventually(t, "the child reaped", func() bool { return syscall.Kill(pid, 0) == syscall.ESRCH })
+	w.cmd.Process.Signal(syscall.SIGINT)
+	if code, sig := w.statusWithin(t, 30*time.Second); code != 3 || sig != 0 {
+		t.Fatalf("exit %d, signal %v: want 3, the child's (stderr: %s)", code, sig, w.errBuf)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	xterm "github.com/charmbracelet/x/term"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -185,8 +187,12 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 
 	st := ch.Wait()
 	stdio.EndInput()
-	drain, cancel := context.WithTimeout(run, drainWait)
+	// A signal from now on (the child has gone: ForwardSignals takes it)
+	// cuts the wait for what a process the child started still writes.
+	drain, cancel := signal.NotifyContext(run, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	drain, cancelWait := context.WithTimeout(drain, drainWait)
 	e.Wait(drain) // the relay ends with the child's stdout, the stream with its stderr
+	cancelWait()
 	cancel()
 	if fs != nil {
 		fs.Close()

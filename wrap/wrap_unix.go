@@ -62,23 +62,29 @@ var Forwarded = []os.Signal{
 }
 
 // ForwardSignals passes the signals sent to sockscope that are Forwarded
-// on to the child, until ctx is done or the child exits; sockscope itself
-// goes on until the child has exited. It takes the signals before it
-// returns (a goroutine passes them on), so that one sent as soon as the
-// child has said something through sockscope reaches the child, not
-// sockscope's default action. Others who asked for a signal still get it
-// (the relay passes SIGWINCH on to a UI's process too: split).
+// on to the child until it exits, and takes them, passing nothing on, from
+// then until ctx is done: sockscope, finishing after its child (the last
+// of its output, the recording), is not ended by their default action
+// (its caller may ask for them too, to cut that short). It takes the
+// signals before it returns (a goroutine passes them on), so that one
+// sent as soon as the child has said something through sockscope reaches
+// the child, not sockscope's default action. Others who asked for a
+// signal still get it (the relay passes SIGWINCH on to a UI's process
+// too: split).
 func (ch *Child) ForwardSignals(ctx context.Context) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, Forwarded...)
 	go func() {
 		defer signal.Stop(sigs)
+		exited := ch.exited
 		for {
 			select {
 			case s := <-sigs:
-				ch.cmd.Process.Signal(s)
-			case <-ch.exited:
-				return
+				if exited != nil {
+					ch.cmd.Process.Signal(s)
+				}
+			case <-exited:
+				exited = nil
 			case <-ctx.Done():
 				return
 			}
