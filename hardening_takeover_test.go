@@ -186,6 +186,34 @@ func TestTakeoverServerRestartedMeanwhile(t *testing.T) {
 	onlyFile(t, path)
 }
 
+// The server restarted after sockscope was killed holding its path, and
+// its old socket at the moved name was removed too: `sockscope restore`
+// says so and exits 0, leaving the new socket where it is (it said
+// "nothing had been moved", which was false).
+func TestTakeoverRestoreAfterRestart(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	server := startUpstream(t, path, echoBytes)
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	p.stop(syscall.SIGKILL)
+	moved := filepath.Join(dir, ".app.sock.sockscope-"+strconv.Itoa(p.pid()))
+	server.kill() // its listener's close removes the path: sockscope's socket
+	os.Remove(moved)
+	server.start()
+	restarted := inode(t, path)
+	out, err := exec.Command(binary, "restore", path).CombinedOutput()
+	want := "the server was restarted meanwhile and listens at " + path + " again: left its new socket alone; its old one, " + moved + ", was gone already: nothing to give back\n"
+	if code := exitCode(err); code != 0 || string(out) != want {
+		t.Errorf("sockscope restore: exit %d: %q, want exit 0: %q", code, out, want)
+	}
+	if ino := inode(t, path); ino != restarted {
+		t.Errorf("the path holds inode %d after the restore, not the restarted server's %d", ino, restarted)
+	}
+	roundTrip(t, path, "direct\n")
+	onlyFile(t, path)
+}
+
 // emptyDir checks that nothing is left in dir.
 func emptyDir(t *testing.T, dir string) {
 	t.Helper()

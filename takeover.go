@@ -107,7 +107,10 @@ func watchPath(t *takeover.Takeover, every time.Duration) (stop func()) {
 	return func() { once.Do(func() { close(quit); <-done }) }
 }
 
-// restoreTakeover is `sockscope restore PATH`: it prints what it did.
+// restoreTakeover is `sockscope restore PATH`: it prints what it did. It
+// exits 1 when no server is left to answer at the path (ErrServerGone),
+// and 0 when the path is the server's, put back or its own again (a
+// restarted server's, the old socket gone: nothing to give back).
 func restoreTakeover(path string) error {
 	did, err := takeover.Restore(path)
 	switch {

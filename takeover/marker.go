@@ -27,6 +27,11 @@ type marker struct {
 	UID     int       `json:"uid"`
 	GID     int       `json:"gid"`
 	Socket  fileID    `json:"socket"`
+	// Server is the server's socket as Take found it at Path: once
+	// sockscope's temporary socket is gone (renamed over Path), a socket
+	// at Path that is neither this one nor sockscope's replaced them (a
+	// restarted server's). Zero in the markers of older sockscopes.
+	Server made `json:"server"`
 }
 
 // names are the files that one take-over of a path uses, all in its directory.

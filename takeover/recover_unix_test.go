@@ -182,13 +182,22 @@ func TestRestoreAfterServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The server restarts: its old socket dies, the new one replaces ours.
-	os.Remove(m.beside(path).moved)
+	moved := m.beside(path).moved
+	os.Remove(moved)
 	os.Remove(path)
 	startServer(t, path, 0o666)
-	if _, err := Restore(path); err != nil {
+	did, err := Restore(path)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// Not "nothing had been moved": sockscope did move it.
+	if want := "the server was restarted meanwhile and listens at " + path + " again: left its new socket alone; its old one, " + moved + ", was gone already: nothing to give back"; did != want {
+		t.Errorf("Restore said %q, want %q", did, want)
+	}
 	mustAsk(t, path, "server")
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
 
 	// A replacement while the old socket still answers is left to a person.
 	path = killedHolder(t)
@@ -200,6 +209,55 @@ func TestRestoreAfterServerRestart(t *testing.T) {
 	}
 	t.Log(err)
 	mustAsk(t, path, "server")
+}
+
+// The server's socket at the moved name and sockscope's at the path both
+// went away after the holder was killed (the server exited, and something
+// removed them): there is nothing to give back, and restoring by hand says
+// so, as ErrServerGone, not that nothing had been moved.
+func TestRestoreByHandBothGone(t *testing.T) {
+	path := killedHolder(t)
+	m, err := readMarker(markerPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := m.beside(path).moved
+	os.Remove(moved)
+	os.Remove(path)
+	did, err := Restore(path)
+	if !errors.Is(err, ErrServerGone) {
+		t.Fatalf("Restore: %v; want %v", err, ErrServerGone)
+	}
+	if want := "the server's socket " + moved + " and sockscope's at " + path + " both disappeared (did the server exit?): nothing to give back, and " + path + " stays absent until the server starts again"; did != want {
+		t.Errorf("Restore said %q, want %q", did, want)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
+		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
+}
+
+// A holder killed after it had put the server's socket back, before it
+// removed the marker: restoring by hand says the socket was back already.
+func TestRestoreByHandAlreadyBack(t *testing.T) {
+	path := killedHolder(t)
+	m, err := readMarker(markerPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(m.beside(path).moved, path); err != nil {
+		t.Fatal(err)
+	}
+	did, err := Restore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "the server's socket was back at " + path + " already; removed the marker " + markerPath(path); did != want {
+		t.Errorf("Restore said %q, want %q", did, want)
+	}
+	mustAsk(t, path, "server")
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
+	}
 }
 
 func TestStaleMarkerOfUnrelatedProcess(t *testing.T) {

@@ -31,7 +31,7 @@ func (t *Takeover) Restore() error {
 	}
 	t.done = true
 	n := names{dir: filepath.Dir(t.Path), path: t.Path, moved: t.Moved, tmp: t.tmp, marker: t.Marker}
-	did, err := putBack(n, t.ino, true)
+	did, err := putBack(n, t.ino, t.server, true)
 	t.did = did
 	// Closed only now, so clients never meet a path nobody accepts on; the
 	// few still queued on ours when it closes are reset.
@@ -61,7 +61,7 @@ func Restore(path string) (string, error) {
 	case holder(m.PID, m.Started):
 		return "", fmt.Errorf("restore %s: %w; quit it (q, Ctrl-C or kill %d) and it puts the socket back itself", path, heldError(m, name), m.PID)
 	}
-	did, err := putBack(m.beside(path), m.Socket, false)
+	did, err := putBack(m.beside(path), m.Socket, m.Server, false)
 	cleanLitter(path)
 	if err != nil {
 		return did, fmt.Errorf("restore %s: %w", path, err)
@@ -93,7 +93,7 @@ func recoverLeftover(path string) (string, error) {
 	if holder(m.PID, m.Started) {
 		return "", fmt.Errorf("%w; quit that one first, or use --listen", heldError(m, name))
 	}
-	did, err := putBack(m.beside(path), m.Socket, false)
+	did, err := putBack(m.beside(path), m.Socket, m.Server, false)
 	cleanLitter(path)
 	if errors.Is(err, ErrServerGone) {
 		return "", fmt.Errorf("%w: sockscope pid %d did not clean up when it stopped, and %s; start the server first", err, m.PID, did)
@@ -112,12 +112,13 @@ func heldError(m *marker, name string) error {
 }
 
 // putBack moves the server's socket from n.moved back to n.path, where ours
-// is the identity of sockscope's socket, then removes the marker and
+// is the identity of sockscope's socket and server that of the server's
+// as Take found it (zero if unknown), then removes the marker and
 // sockscope's files. It handles every state a crash can leave behind and
 // says what it did. Listening says whether sockscope's listener is still
 // open: if not, its inode may have been reused by another socket at the
 // path, which must then also be dead to count as ours.
-func putBack(n names, ours fileID, listening bool) (string, error) {
+func putBack(n names, ours fileID, server made, listening bool) (string, error) {
 	defer removeIf(n.tmp, ours)
 	movedThere := isSocket(n.moved)
 	at, atErr := identify(n.path)
@@ -158,17 +159,36 @@ func putBack(n names, ours fileID, listening bool) (string, error) {
 	case movedThere:
 		return "", fmt.Errorf("%w: %s is no longer sockscope's socket (was the server restarted?), so it was left alone, and the old server socket %s still answers. To keep the new one run: rm %s %s; to put the old one back run: mv -f %s %s && rm %s",
 			ErrReplaced, n.path, n.moved, n.moved, n.marker, n.moved, n.path, n.marker)
-	case listening && atErr == nil && !pathOurs:
-		// The same, the old socket gone with the old server.
-		os.Remove(n.marker)
-		return "the server was restarted meanwhile and listens at " + n.path + " again: left its new socket alone", nil
 	case pathOurs:
 		os.Remove(n.path)
 		os.Remove(n.marker)
 		return fmt.Sprintf("the server's socket %s disappeared while sockscope held %s (did the server exit?); removed sockscope's socket, so %s stays absent until the server starts again",
 			n.moved, n.path, n.path), ErrServerGone
 	}
-	// Nothing was moved yet, or it was already put back.
+	// The server's socket is gone from the moved name, and sockscope's from
+	// the path. Had sockscope put its socket at the path? Yes if it still
+	// listens; after a crash, yes if its temporary socket is gone: Take
+	// made it before the marker, and the swap's last step renamed it over
+	// the path. (The marker of an older sockscope does not record the
+	// server's socket: then this says nothing had been moved, as it did.)
+	swapped := listening || server != (made{}) && idOf(n.tmp) != ours
+	switch {
+	case swapped && atErr == nil && madeAt(n.path) != server:
+		// The server was restarted and listens at the path again, and its
+		// old socket went with the old server (or someone removed it).
+		os.Remove(n.marker)
+		return "the server was restarted meanwhile and listens at " + n.path + " again: left its new socket alone; its old one, " + n.moved + ", was gone already: nothing to give back", nil
+	case swapped && pathMissing:
+		os.Remove(n.marker)
+		return fmt.Sprintf("the server's socket %s and sockscope's at %s both disappeared (did the server exit?): nothing to give back, and %s stays absent until the server starts again",
+			n.moved, n.path, n.path), ErrServerGone
+	case swapped && atErr == nil:
+		// Killed after it had put the server's socket back, before it
+		// removed the marker.
+		os.Remove(n.marker)
+		return "the server's socket was back at " + n.path + " already; removed the marker " + n.marker, nil
+	}
+	// Nothing was moved yet.
 	os.Remove(n.marker)
 	return "nothing had been moved; removed the marker " + n.marker, nil
 }
@@ -184,6 +204,22 @@ func identify(name string) (fileID, error) {
 		return fileID{}, fmt.Errorf("%s is not a socket", name)
 	}
 	return fileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, nil
+}
+
+// madeOf is the identity of the file fi describes (os.Lstat's), and when
+// it was made.
+func madeOf(fi fs.FileInfo) made {
+	st := fi.Sys().(*syscall.Stat_t)
+	return made{fileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, fi.ModTime().UnixNano()}
+}
+
+// madeAt is madeOf the file at name, zero if there is none.
+func madeAt(name string) made {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return made{}
+	}
+	return madeOf(fi)
 }
 
 // idOf returns the identity of the socket at name, zero if there is none.

@@ -161,7 +161,7 @@ func swap(n names, orig fs.FileInfo) (*Takeover, error) {
 		Path: abs(n.path), Moved: abs(n.moved), Tmp: abs(n.tmp),
 		PID: os.Getpid(), Started: time.Now().Round(time.Second),
 		Mode: fmt.Sprintf("%04o", orig.Mode().Perm()), UID: int(st.Uid), GID: int(st.Gid),
-		Socket: id,
+		Socket: id, Server: madeOf(orig),
 	}
 	if err := createMarker(n.marker, m); err != nil {
 		undo()
@@ -203,7 +203,7 @@ func swap(n names, orig fs.FileInfo) (*Takeover, error) {
 	}
 	syncDir(n.dir)
 	named := pathListener{UnixListener: ln, addr: &net.UnixAddr{Name: n.path, Net: "unix"}}
-	return &Takeover{Path: n.path, Moved: n.moved, Marker: n.marker, Listener: named, Notes: notes, tmp: n.tmp, ino: id}, nil
+	return &Takeover{Path: n.path, Moved: n.moved, Marker: n.marker, Listener: named, Notes: notes, tmp: n.tmp, ino: id, server: m.Server}, nil
 }
 
 // pathListener is sockscope's listener at the path, named by it: it was

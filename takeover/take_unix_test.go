@@ -168,6 +168,57 @@ func TestServerRestartedWhileHeld(t *testing.T) {
 	}
 }
 
+// The server restarted while sockscope held its path, and its old socket
+// at the moved name was removed too: the give-back leaves the new socket
+// and says there was nothing to give back. With the path gone as well,
+// the server is gone (ErrServerGone).
+func TestServerRestartedWhileHeldOldGone(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "app.sock")
+	server := startServer(t, path, 0o666)
+	tk, err := Take(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go serve(tk.Listener, "sockscope")
+	server.Close()
+	os.Remove(tk.Moved)
+	os.Remove(path)
+	startServer(t, path, 0o666)
+	if err := tk.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	want := "the server was restarted meanwhile and listens at " + path + " again: left its new socket alone; its old one, " + tk.Moved + ", was gone already: nothing to give back"
+	if did := tk.Did(); did != want {
+		t.Errorf("Did: %q, want %q", did, want)
+	}
+	mustAsk(t, path, "server")
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left after Restore:\n%s", listing(t, dir))
+	}
+
+	dir = shortDir(t)
+	path = filepath.Join(dir, "app.sock")
+	server = startServer(t, path, 0o666)
+	if tk, err = Take(path); err != nil {
+		t.Fatal(err)
+	}
+	go serve(tk.Listener, "sockscope")
+	server.Close()
+	os.Remove(tk.Moved)
+	os.Remove(path)
+	if err := tk.Restore(); !errors.Is(err, ErrServerGone) {
+		t.Errorf("Restore: %v; want %v", err, ErrServerGone)
+	}
+	want = "the server's socket " + tk.Moved + " and sockscope's at " + path + " both disappeared (did the server exit?): nothing to give back, and " + path + " stays absent until the server starts again"
+	if did := tk.Did(); did != want {
+		t.Errorf("Did: %q, want %q", did, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left after Restore:\n%s", listing(t, dir))
+	}
+}
+
 func TestTakeRefuses(t *testing.T) {
 	tests := []struct {
 		name  string

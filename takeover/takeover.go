@@ -87,12 +87,13 @@ type Takeover struct {
 	// restored first, or an owner that could not be copied. Often empty.
 	Notes []string
 
-	tmp  string // our socket's name before it was renamed into Path
-	ino  fileID // identity of our socket file, to never remove someone else's
-	mu   sync.Mutex
-	done bool
-	did  string // what Restore did (Did)
-	err  error  // what Restore said, said again by the calls after it
+	tmp    string // our socket's name before it was renamed into Path
+	ino    fileID // identity of our socket file, to never remove someone else's
+	server made   // the server's socket as Take found it
+	mu     sync.Mutex
+	done   bool
+	did    string // what Restore did (Did)
+	err    error  // what Restore said, said again by the calls after it
 }
 
 // Did says, in one line for the user, what Restore did: for instance "put
@@ -110,4 +111,13 @@ func (t *Takeover) Did() string {
 type fileID struct {
 	Dev uint64 `json:"dev"`
 	Ino uint64 `json:"ino"`
+}
+
+// made identifies a socket file over time: its fileID, and when it was
+// made (its modification time, which links, renames and chmod keep). A
+// freed inode number soon is another file's: ext4 gives it to the next
+// socket made in the directory.
+type made struct {
+	fileID
+	Mtime int64 `json:"mtime"` // Unix nanoseconds
 }
