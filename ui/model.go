@@ -114,6 +114,7 @@ type Model struct {
 	notice     string
 	noticeBad  bool
 	noticeAt   time.Time
+	warning    string         // Options.Warning's, as of the last tick
 	icpt       interceptState // holding and rules, as of the last tick
 	nav        fileNavState   // a session file's search (filenav.go)
 }
@@ -276,6 +277,14 @@ func (m Model) refresh() (Model, tea.Cmd) {
 	now := m.c.now()
 	m.rate.add(now, m.totals.Messages)
 	m.relayed.add(now, uint64(m.totals.Bytes)+m.totals.DroppedBytes)
+	if w := m.c.opts.Warning; w != nil {
+		if text := w(); text != m.warning {
+			m.warning = text
+			if text != "" {
+				m = m.setNotice("⚠ "+sanitize(text), true)
+			}
+		}
+	}
 	g := st.Gen()
 	changed := g != m.gen
 	m.gen = g

@@ -36,6 +36,10 @@ func (m Model) statusBar(w int) string {
 	} else if o.Listen != "" || o.Upstream != "" {
 		segs = append(segs, segment{text: sanitize(o.Listen) + " → " + sanitize(o.Upstream), style: s.Header, priority: 5, shrink: true})
 	}
+	if m.warning != "" {
+		// After the addresses, which are cut first to make room for it.
+		segs = append(segs, segment{text: " ⚠ " + sanitize(m.warning) + " ", style: s.Drops, priority: 10, shrink: true})
+	}
 	segs = append(segs,
 		segment{text: fmtCount(t.OpenConns) + "/" + fmtCount(t.Conns) + " conns", style: s.Header, priority: 6},
 		segment{text: fmtCount(int64(m.rate.perSecond()+0.5)) + " msg/s", style: s.Header, priority: 7},

@@ -45,6 +45,13 @@ type Options struct {
 	// RecordStatus reports the session file's size and its write error, if
 	// any; nil when not recording.
 	RecordStatus func() (size int64, err error)
+	// Warning, if set, is polled on every tick for what the user must
+	// know for as long as it lasts, "" while there is nothing: say, that
+	// another socket replaced sockscope's at a path it took over, so new
+	// clients no longer pass through it. The status bar shows it, and the
+	// bottom line for a few seconds when it comes or changes. It is
+	// called on the UI's goroutine: it must return at once.
+	Warning func() string
 	// File, if set, says the UI shows a session file, not a live proxy:
 	// the status bar names the file, its size and time span (and the
 	// progress of its indexing) instead of a rate, drops and pause.

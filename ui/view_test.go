@@ -152,3 +152,45 @@ func firstLine(v string) string {
 	l, _, _ := strings.Cut(v, "\n")
 	return l
 }
+
+// A lasting warning (Options.Warning: a taken-over path another socket
+// replaced) shows in the status bar, in the drops' colours, for as long
+// as it lasts, even at 80 columns, and in the bottom line for a few
+// seconds when it comes.
+func TestWarningShowsInTheStatusBar(t *testing.T) {
+	const warning = "new clients bypass sockscope: another socket replaced it at /tmp/app.sock (the server restarted?)"
+	for _, w := range []int{80, 160} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			var text string
+			m := newTestModel(t, demoStore(t), w, 24)
+			m.c.opts.Warning = func() string { return text }
+			m = update(t, m, tickMsg(t0))
+			if v := view(m); strings.Contains(v, "⚠") {
+				t.Fatalf("a warning with none to show:\n%s", v)
+			}
+			text = warning
+			m = update(t, m, tickMsg(t0))
+			v := view(m)
+			top, bottom := firstLine(v), v[strings.LastIndex(v, "\n")+1:]
+			if !strings.Contains(top, "│  ⚠ new clients bypass sockscope") {
+				t.Errorf("status bar %q: want the warning", top)
+			}
+			if !strings.Contains(bottom, "⚠ new clients bypass sockscope: another socket") {
+				t.Errorf("bottom line %q: want the warning as a notice", bottom)
+			}
+			if styled := m.statusBar(w); w >= 160 && !strings.Contains(styled, m.c.styles.Drops.Render(" ⚠ "+warning+" ")) {
+				t.Errorf("status bar %q: want the whole warning, in the drops' style, at %d columns", styled, w)
+			}
+
+			// The notice goes after a few seconds; the status bar keeps it.
+			later := t0.Add(3*time.Second + noticeFor + time.Second)
+			m.c.now = func() time.Time { return later }
+			m = update(t, m, tickMsg(later))
+			v = view(m)
+			top, bottom = firstLine(v), v[strings.LastIndex(v, "\n")+1:]
+			if !strings.Contains(top, "⚠ new clients bypass sockscope") || strings.Contains(bottom, "⚠") {
+				t.Errorf("%d s on: status bar %q, bottom line %q: want the warning in the status bar alone", 3+int(noticeFor/time.Second), top, bottom)
+			}
+		})
+	}
+}
