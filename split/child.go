@@ -33,6 +33,7 @@ type Source struct {
 	mu       sync.Mutex
 	decoded  capture.Decoded // what the relay's process asks, once Ready gave it
 	progress func() uint64   // how far the decoding got (Ready)
+	warning  string          // the relay's process's (Decoder.Warn)
 }
 
 // Child returns the Source of a process the relay's started (Env is set),
@@ -172,8 +173,24 @@ func (s *Source) SendNew(ctx context.Context, like uint64, m []byte) (capture.Se
 	return capture.Sent{Conn: a.Conn, WireID: a.Text}, err
 }
 
-// serve answers what the relay's process asks of the decoded traffic.
+// Warning is what the relay's process last said the UI must warn of
+// (Decoder.Warn), for as long as it lasts: ui.Options.Warning. It is ""
+// while there is nothing.
+func (s *Source) Warning() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.warning
+}
+
+// serve answers what the relay's process asks of the decoded traffic, and
+// takes what it tells.
 func (s *Source) serve(m msg) msg {
+	if m.Op == opWarn { // before Ready too
+		s.mu.Lock()
+		s.warning = m.Text
+		s.mu.Unlock()
+		return msg{}
+	}
 	s.mu.Lock()
 	d, progress := s.decoded, s.progress
 	s.mu.Unlock()

@@ -51,6 +51,8 @@ const (
 	// and how far it got (N: a count that grows while it decodes), once
 	// the relay stops:
 	opProgress = "progress"
+	// It tells the decoder's what its UI must warn of (Text): Warn.
+	opWarn = "warn"
 )
 
 // errGone is what a call returns once the link is closed.

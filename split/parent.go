@@ -476,6 +476,16 @@ func (d *Decoder) fail(err error) {
 // caller should stop the engine.
 func (d *Decoder) Stopping() <-chan error { return d.stop }
 
+// Warn tells the decoder's process what its UI must warn the user of, in
+// the status bar, for as long as it lasts (Source.Warning): say, that
+// another socket replaced sockscope's at a path it took over. "" takes
+// the warning back. It waits for the process to take it (at most 10 s:
+// call it on a goroutine that may wait).
+func (d *Decoder) Warn(text string) error {
+	_, err := d.ask(msg{Op: opWarn, Text: text})
+	return err
+}
+
 // Kill ends the decoder's process at once, for a run that could not start.
 func (d *Decoder) Kill() {
 	d.cmd.Process.Kill()

@@ -136,3 +136,27 @@ func TestRemoteInterceptor(t *testing.T) {
 		t.Errorf("AddRule: %v, want the engine's error", err)
 	}
 }
+
+// What the relay's process warns of (Decoder.Warn) is the decoder's
+// process's Source.Warning, for its UI's status bar, until it changes; a
+// warning may come before the process is Ready.
+func TestWarn(t *testing.T) {
+	a, b := net.Pipe()
+	s := &Source{}
+	s.link = newLink(a, s.serve)
+	d := &Decoder{link: newLink(b, unknown)}
+	t.Cleanup(func() { s.link.close(); d.link.close() })
+	if w := s.Warning(); w != "" {
+		t.Fatalf("Warning before any: %q", w)
+	}
+	const text = "new clients bypass sockscope"
+	if err := d.Warn(text); err != nil {
+		t.Fatal(err)
+	}
+	if w := s.Warning(); w != text {
+		t.Errorf("Warning: %q, want %q", w, text)
+	}
+	if err := d.Warn(""); err != nil || s.Warning() != "" {
+		t.Errorf("Warn(\"\"): %v; Warning %q, want none", err, s.Warning())
+	}
+}

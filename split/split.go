@@ -5,7 +5,8 @@
 // each other's questions over a control link (the decoder's UI's and
 // feed's resend and inject, and the UI's interceptor, go to the relay's
 // engine: remote.go; the relay's control port asks what the decoder knows
-// of a connection: capture.Decoded). The decoder's process shows the UI,
+// of a connection: capture.Decoded; and the relay's process tells what
+// the UI must warn of: Decoder.Warn). The decoder's process shows the UI,
 // when there is one, on the relay's process's terminal (terminal.go).
 //
 // Sharing a process would not do: a Go program stops all its goroutines
