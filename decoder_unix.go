@@ -112,6 +112,9 @@ func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
 		return nil, err
 	}
 	d.Serve(e)
+	if o.warning != nil && run.ui != nil { // its UI warns
+		o.warning.passTo(func(text string) { go d.Warn(text) })
+	}
 	if o.lossless && os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(losslessRelayProcs)
 	}
@@ -248,7 +251,8 @@ func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
 		case <-ctx.Done():
 		}
 	}()
-	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true}
+	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true,
+		Warning: src.Warning}
 	err := ui.Run(ctx, e.Store, withRecording(uo, e))
 	if !u.Detached {
 		src.Quit()

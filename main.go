@@ -36,7 +36,8 @@ type options struct {
 	maxMessages int
 	maxBytes    int64
 	maxFrame    int
-	takenOver   string // not a flag: the path runTakeover took over, for the decoder's process
+	takenOver   string     // not a flag: the path runTakeover took over, for the decoder's process
+	warning     *uiWarning // not a flag: what runTakeover has the UI warn of, if it shows one
 	rotationFlags
 	interceptFlags
 	feedFlags

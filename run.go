@@ -132,6 +132,9 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		waitStop(ctx, e, e.Failed(), true)
 	} else {
 		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), SendAddr: src.Listen(), Control: newUIControl(e)}
+		if o.warning != nil {
+			uo.Warning = o.warning.get
+		}
 		uiErr = ui.Run(ctx, e.Store, withRecording(uo, e))
 	}
 	if fs != nil {

@@ -29,10 +29,17 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	if err != nil {
 		return err
 	}
-	stopWatching := func() {}
-	if o.headless || o.dump { // no UI whose screen a warning would break
-		stopWatching = watchPath(t, time.Second)
+	replaced := func() {
+		fmt.Fprintf(os.Stderr, "sockscope: warning: another socket replaced sockscope's at %s (the server restarted?): new clients reach the server directly, not through sockscope; at exit sockscope leaves it there\n", t.Path)
 	}
+	if !o.headless && !o.dump { // the UI's status bar says it: stderr would break its screen
+		w := new(uiWarning)
+		o.warning = w
+		replaced = func() {
+			w.set("new clients bypass sockscope: another socket replaced it at " + t.Path + " (the server restarted?); at exit sockscope leaves that one there")
+		}
+	}
+	stopWatching := watchPath(t, time.Second, replaced)
 	giveBack := func() error {
 		stopWatching() // the path stops being sockscope's now: no warning
 		return t.Restore()
@@ -80,12 +87,12 @@ func (l restoring) Addr() net.Addr            { return l.t.Listener.Addr() }
 func (l restoring) Close() error              { return l.giveBack() }
 
 // watchPath looks every so often whether the socket at t's path is still
-// sockscope's, and warns once, on stderr, when another one replaced it (a
+// sockscope's, and calls replaced, once, when another one replaced it (a
 // restarted server listening there anew): new clients then reach the
 // server directly, past sockscope, and at exit sockscope leaves that
 // socket where it is (Takeover.Restore). The returned stop ends the
-// watch, and returns once no warning can come any more.
-func watchPath(t *takeover.Takeover, every time.Duration) (stop func()) {
+// watch, and returns once replaced can no longer be called.
+func watchPath(t *takeover.Takeover, every time.Duration, replaced func()) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -98,13 +105,54 @@ func watchPath(t *takeover.Takeover, every time.Duration) (stop func()) {
 			case <-tick.C:
 			}
 			if _, err := os.Lstat(t.Path); err == nil && !t.Held() {
-				fmt.Fprintf(os.Stderr, "sockscope: warning: another socket replaced sockscope's at %s (the server restarted?): new clients reach the server directly, not through sockscope; at exit sockscope leaves it there\n", t.Path)
+				replaced()
 				return
 			}
 		}
 	}()
 	var once sync.Once
 	return func() { once.Do(func() { close(quit); <-done }) }
+}
+
+// uiWarning is what the UI must warn of for as long as the run lasts, in
+// its status bar (ui.Options.Warning): a taken-over path another socket
+// replaced. The run's wiring sets it; the UI reads it on its tick, in
+// this process, or in the decoder's process, where the UI is when the
+// decoder runs apart: passTo hands it on there (split.Decoder.Warn).
+type uiWarning struct {
+	mu   sync.Mutex
+	text string
+	pass func(string)
+}
+
+// set makes text the warning, and hands it on.
+func (w *uiWarning) set(text string) {
+	w.mu.Lock()
+	w.text = text
+	pass := w.pass
+	w.mu.Unlock()
+	if pass != nil {
+		pass(text)
+	}
+}
+
+// get is the warning, "" while there is none.
+func (w *uiWarning) get() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.text
+}
+
+// passTo hands the warning to pass from now on, and now if there is one
+// already. pass must not wait: set's caller may not.
+func (w *uiWarning) passTo(pass func(string)) {
+	w.mu.Lock()
+	w.pass = pass
+	text := w.text
+	w.mu.Unlock()
+	if text != "" {
+		pass(text)
+	}
 }
 
 // restoreTakeover is `sockscope restore PATH`: it prints what it did. It

@@ -46,3 +46,39 @@ func TestTakeoverStatusBarShowsThePath(t *testing.T) {
 		}
 	}
 }
+
+// The server restarted while sockscope's UI showed the path it took over:
+// the new server listens there itself, and its new clients bypass
+// sockscope. Within a second or so the status bar says so (headless runs
+// say it on stderr), whether the UI runs in the decoder's process (which
+// the relay's, holding the path, tells) or in the relay's. At exit the
+// give-back leaves the new socket alone and says so.
+func TestTakeoverUIWarnsOfARestart(t *testing.T) {
+	for _, mode := range []string{"normal", "inprocess"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := shortDir(t)
+			path := filepath.Join(dir, "app.sock")
+			server := startUpstream(t, path, echoBytes)
+			tm := newTerm(t, dir, 160, 30, []string{"SOCKSCOPE_DECODER=" + mode}, binary, path)
+			tm.waitText("the path taken over", path+" (taken over)")
+			server.kill() // its listener's close removes sockscope's socket at the path
+			server.start()
+			restarted := inode(t, path)
+			tm.waitScreen("the warning in the status bar", func(s string) error {
+				top := strings.SplitN(s, "\n", 2)[0]
+				if !strings.Contains(top, "⚠ new clients bypass sockscope: another socket replaced it at "+path) {
+					return fmt.Errorf("status bar %q: no warning", top)
+				}
+				return nil
+			})
+			tm.keys("q")
+			if st := tm.waitExit(); st != "0" {
+				t.Errorf("sockscope exited with status %s\nscreen:\n%s", st, tm.screen())
+			}
+			if ino := inode(t, path); ino != restarted {
+				t.Errorf("the path holds inode %d after sockscope exited, not the restarted server's %d", ino, restarted)
+			}
+			tm.waitText("the give-back's word", "the server was restarted meanwhile and listens at "+path+" again")
+		})
+	}
+}
