@@ -193,7 +193,7 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
-	rec, err := loadRecording(ctx, file, o.ids, o.maxBytes)
+	rec, err := loadRecording(ctx, file, replay.ServerSide, o.ids, o.maxBytes)
 	if err != nil {
 		return fail(err)
 	}
@@ -372,10 +372,11 @@ func copyFile(src, dst string) error {
 	return err
 }
 
-// loadRecording decodes the session file for replay or serve, with the
-// id fields --id names (ids, comma-separated) and --max-bytes.
-func loadRecording(ctx context.Context, file, ids string, maxBytes int64) (*replay.Recording, error) {
-	lo := replay.LoadOptions{MaxBytes: maxBytes}
+// loadRecording decodes the session file for replay (the server's side
+// of each connection) or serve (the client's), with the id fields --id
+// names (ids, comma-separated) and --max-bytes.
+func loadRecording(ctx context.Context, file string, side replay.Side, ids string, maxBytes int64) (*replay.Recording, error) {
+	lo := replay.LoadOptions{Side: side, MaxBytes: maxBytes}
 	if ids != "" {
 		lo.IDFields = strings.Split(ids, ",")
 	}

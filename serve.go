@@ -97,7 +97,7 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
-	rec, err := loadRecording(ctx, file, o.ids, o.maxBytes)
+	rec, err := loadRecording(ctx, file, replay.ClientSide, o.ids, o.maxBytes)
 	if err != nil {
 		return err
 	}

@@ -102,8 +102,48 @@ type Recording struct {
 	Damaged error
 }
 
+// Side is whose conversation a Recording holds where sockscope acted on
+// the traffic. A recording says what each peer really received: a frame
+// sockscope sent itself is marked injected (the other peer never sent
+// it), one it did not pass on withheld (the other peer never received
+// it). So the client's side and the server's side of a connection may
+// differ, and a Recording holds one of them.
+type Side uint8
+
+const (
+	// ClientSide holds what the connecting program sent and received:
+	// the frames it sent (those sockscope withheld from the server too,
+	// not those sockscope injected toward the server: on a connection
+	// sockscope opened itself, none) and those it received (sockscope's
+	// injected ones too, not those withheld from it), each as recorded.
+	// `serve` answers clients from it.
+	ClientSide Side = iota
+	// ServerSide holds what the server received and sent. It received
+	// the client's frames but those sockscope withheld from it, and
+	// those sockscope injected toward it: a resent or composed request,
+	// and everything sent on a connection sockscope opened itself (N),
+	// whose client was sockscope. It sent every frame recorded toward the
+	// client but those sockscope injected (a composed message, a reply
+	// sockscope made up), those sockscope withheld from the client
+	// included (the replies to sockscope's requests, a frame a rule
+	// dropped). `replay` sends the server what it received and compares
+	// what it sends with what it sent.
+	ServerSide
+)
+
+// holds reports whether side s holds m, a recorded frame.
+func (s Side) holds(m *protocol.Message) bool {
+	if s == ServerSide {
+		return !(m.Withheld && m.Dir == protocol.C2S || m.Injected && m.Dir == protocol.S2C)
+	}
+	return !(m.Injected && m.Dir == protocol.C2S || m.Withheld && m.Dir == protocol.S2C)
+}
+
 // LoadOptions say how a session file is decoded.
 type LoadOptions struct {
+	// Side is whose side of each connection the Recording holds (the
+	// zero Side: the client's).
+	Side Side
 	// IDFields override the id fields the file was recorded with.
 	IDFields []string
 	// MaxBytes bounds the store; if zero, store.DefaultMaxBytes. A
@@ -134,7 +174,7 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 	if err != nil {
 		framing = protocol.FramingAuto
 	}
-	col := &collector{ids: ids, conns: map[uint64]*Conn{}}
+	col := &collector{ids: ids, side: o.Side, conns: map[uint64]*Conn{}}
 	e, err := capture.New(capture.Config{Framing: framing, IDFields: ids, MaxBytes: o.MaxBytes,
 		Lossless: true, Sinks: []observe.Sink{col}})
 	if err != nil {
@@ -297,10 +337,11 @@ func compactJSON(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// collector is the Sink that keeps every frame of the recording, with the
-// framing it was cut with.
+// collector is the Sink that keeps every frame of the recording that its
+// side holds, with the framing it was cut with.
 type collector struct {
 	ids   []string
+	side  Side
 	conns map[uint64]*Conn
 	msgs  map[uint64]*Msg
 }
@@ -324,8 +365,8 @@ func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
 	if framing != protocol.FramingAuto {
 		rc.Framing[m.Dir] = framing
 	}
-	if m.Injected && m.Dir == protocol.C2S || m.Withheld && m.Dir == protocol.S2C {
-		return // sockscope's own traffic, not the client's or the server's
+	if !c.side.holds(m) {
+		return // the other side's: sockscope sent it, or kept it from this side's peer
 	}
 	p := append([]byte(nil), m.Frame.Data...)
 	msg := &Msg{Seq: m.Seq, Dir: m.Dir, At: m.At, Payload: p, Info: protocol.Classify(p, c.ids)}

@@ -1,0 +1,150 @@
+package replay
+
+import (
+	"context"
+	"maps"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/session"
+)
+
+// sideFile writes a session file in which sockscope injected and withheld
+// frames, and returns its path. Conn 1 is a client's; conn 2 one
+// sockscope opened itself (N), every frame it sent marked injected.
+func sideFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "acted.jsonl")
+	r, err := session.Create(path, session.Header{Started: time.Unix(1, 0), Upstream: "unix:/up.sock", Listen: "/front.sock",
+		Framing: "lines", IDFields: protocol.DefaultIDFields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(2, 0)
+	frame := func(conn uint64, dir protocol.Dir, payload string, m session.Marks) {
+		at = at.Add(time.Millisecond)
+		r.Frame(conn, dir, at, protocol.Frame{Data: []byte(payload), Size: len(payload), Wire: len(payload) + 1}, protocol.FramingLines, m)
+	}
+	note := func(act protocol.Act, diff string) *protocol.Note {
+		return &protocol.Note{Act: act, Rule: "r1", Diff: diff}
+	}
+	c2s, s2c := protocol.C2S, protocol.S2C
+	r.Open(1, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	frame(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, session.Marks{})
+	frame(1, s2c, `{"jsonrpc":"2.0","id":1,"result":[1]}`, session.Marks{})
+	// R: a request resent to the server, its reply withheld from the client.
+	frame(1, c2s, `{"jsonrpc":"2.0","id":2147483646,"method":"echo","params":[1]}`, session.Marks{Injected: true})
+	frame(1, s2c, `{"jsonrpc":"2.0","id":2147483646,"result":[1]}`, session.Marks{Withheld: true})
+	// n, ctrl+t: a notification composed for the client.
+	frame(1, s2c, `{"jsonrpc":"2.0","method":"composed"}`, session.Marks{Injected: true})
+	// A reply rule: the request kept from the server, a reply made up.
+	frame(1, c2s, `{"jsonrpc":"2.0","id":3,"method":"slow"}`, session.Marks{Withheld: true, Note: note(protocol.ActFabricated, "answered by sockscope")})
+	frame(1, s2c, `{"jsonrpc":"2.0","id":3,"result":"made up"}`, session.Marks{Injected: true, Note: note(protocol.ActFabricated, "")})
+	// A drop rule: a notification kept from the client.
+	frame(1, s2c, `{"jsonrpc":"2.0","method":"progress"}`, session.Marks{Withheld: true, Note: note(protocol.ActDropped, "")})
+	r.Close(1, at.Add(time.Millisecond), "")
+	r.Open(2, at, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	frame(2, c2s, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
+	frame(2, s2c, `{"jsonrpc":"2.0","id":7,"result":["own"]}`, session.Marks{})
+	r.Close(2, at.Add(time.Millisecond), "")
+	if err := r.End(at.Add(time.Second), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// payloads returns what c holds in direction d, in order.
+func payloads(c *Conn, d protocol.Dir) []string {
+	var out []string
+	for _, m := range c.Msgs {
+		if m.Dir == d {
+			out = append(out, string(m.Payload))
+		}
+	}
+	return out
+}
+
+// replies returns, by id, the recorded reply of each of c's requests
+// that replay compares ("" for none).
+func replies(c *Conn) map[string]string {
+	out := map[string]string{}
+	for _, x := range c.Exchanges {
+		if comparable(x) {
+			out[x.Row.ID] = ""
+			if x.Resp != nil {
+				out[x.Row.ID] = string(x.Resp.Payload)
+			}
+		}
+	}
+	return out
+}
+
+func equal(a, b []string) bool {
+	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// The server's side of each connection, which replay sends and compares
+// with: what the server received (sockscope's injected requests, all of
+// its own connection's, not the request it kept from the server) and what
+// it sent (the replies and notifications sockscope withheld from the
+// client; nothing sockscope injected toward the client).
+func TestLoadServerSide(t *testing.T) {
+	rec, err := Load(context.Background(), sideFile(t), LoadOptions{Side: ServerSide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conns) != 2 {
+		t.Fatalf("%d connections", len(rec.Conns))
+	}
+	c1, c2 := rec.Conns[0], rec.Conns[1]
+	if got, want := payloads(c1, protocol.C2S), []string{
+		`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`,
+		`{"jsonrpc":"2.0","id":2147483646,"method":"echo","params":[1]}`,
+	}; !equal(got, want) {
+		t.Errorf("conn 1, what the server received:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got, want := payloads(c1, protocol.S2C), []string{
+		`{"jsonrpc":"2.0","id":1,"result":[1]}`,
+		`{"jsonrpc":"2.0","id":2147483646,"result":[1]}`,
+		`{"jsonrpc":"2.0","method":"progress"}`,
+	}; !equal(got, want) {
+		t.Errorf("conn 1, what the server sent:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got, want := replies(c1), map[string]string{
+		"1":          `{"jsonrpc":"2.0","id":1,"result":[1]}`,
+		"2147483646": `{"jsonrpc":"2.0","id":2147483646,"result":[1]}`,
+	}; !maps.Equal(got, want) {
+		t.Errorf("conn 1's compared requests: %v", got)
+	}
+	if got := replies(c2); len(got) != 1 || got["7"] != `{"jsonrpc":"2.0","id":7,"result":["own"]}` {
+		t.Errorf("sockscope's own connection: its requests %v, want the echo with its reply", got)
+	}
+}
+
+// The client's side, which serve answers clients from, is as it was:
+// what the client sent (the request a rule answered included, not
+// sockscope's) and what it received (the made-up reply and the composed
+// notification included, not the replies withheld from it).
+func TestLoadClientSide(t *testing.T) {
+	rec, err := Load(context.Background(), sideFile(t), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := rec.Conns[0]
+	if got, want := payloads(c1, protocol.C2S), []string{
+		`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`,
+		`{"jsonrpc":"2.0","id":3,"method":"slow"}`,
+	}; !equal(got, want) {
+		t.Errorf("conn 1, what the client sent:\n%s", strings.Join(got, "\n"))
+	}
+	if got, want := payloads(c1, protocol.S2C), []string{
+		`{"jsonrpc":"2.0","id":1,"result":[1]}`,
+		`{"jsonrpc":"2.0","method":"composed"}`,
+		`{"jsonrpc":"2.0","id":3,"result":"made up"}`,
+	}; !equal(got, want) {
+		t.Errorf("conn 1, what the client received:\n%s", strings.Join(got, "\n"))
+	}
+}

@@ -1,0 +1,151 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/session"
+)
+
+// A recording made through the real binary with the seed server, holding
+// a client's connection, a connection sockscope opened itself (the feed's
+// send_new, as N sends: its request marked injected) and a notification
+// sockscope injected toward the client (send to s2c, as n with ctrl+t),
+// replayed against the same server: sockscope's connection is replayed
+// as any client's (its request sent, the reply compared, the greeting read,
+// no pipe error), and the injected notification, which the server never
+// sent, is not counted as the server's: every request matches, and
+// --notifications finds no difference.
+func TestReplayOwnConnectionAndInjected(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc, front, feed := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "feed.sock")
+	seedServerAt(t, svc)
+	file := filepath.Join(dir, "own.jsonl")
+	stop := started(t, "listening on", "--headless", "--feed="+feed, "-w", file, "--listen", front, svc)
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	cr := bufio.NewReader(c)
+	line := func(r *bufio.Reader, what string) string {
+		t.Helper()
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading %s: %v", what, err)
+		}
+		return l
+	}
+	if l := line(cr, "the greeting"); !strings.Contains(l, `"register"`) {
+		t.Fatalf("greeting: %s", l)
+	}
+	call := func(rid int, method, args, want string) {
+		t.Helper()
+		fmt.Fprintf(c, `{"rid":%d,"method":%q,"args":%s}`+"\n", rid, method, args)
+		if l := line(cr, method+"'s reply"); !strings.Contains(l, want) {
+			t.Fatalf("%s: %s", method, l)
+		}
+	}
+	call(1, "add", "[1,2]", `"data":3`)
+	call(2, "echo", `["x"]`, `"data":"x"`)
+
+	f, err := net.Dial("unix", feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.SetDeadline(time.Now().Add(30 * time.Second))
+	fr := bufio.NewReader(f)
+	line(fr, "the feed's hello")
+	fmt.Fprintln(f, `{"op":"send_new","req":1,"conn":1,"msg":{"rid":7,"method":"add","args":[3,4]}}`)
+	if l := line(fr, "send_new's result"); !strings.Contains(l, `"conn":2`) || strings.Contains(l, `"error"`) {
+		t.Fatalf("send_new: %s", l)
+	}
+	fmt.Fprintln(f, `{"op":"send","req":2,"conn":1,"dir":"s2c","msg":{"action":"notice","text":"from sockscope"}}`)
+	if l := line(fr, "send's result"); strings.Contains(l, `"error"`) {
+		t.Fatalf("send to the client: %s", l)
+	}
+	if l := line(cr, "the injected notice"); !strings.Contains(l, `"notice"`) {
+		t.Fatalf("the client got %s, not the notice", l)
+	}
+	call(3, "echo", `["y"]`, `"data":"y"`)
+	// The reply on sockscope's connection is in before the recording stops.
+	fmt.Fprintln(f, `{"op":"attach"}`)
+	for {
+		l := line(fr, "the reply on sockscope's connection")
+		if strings.Contains(l, `"conn":2,"dir":"s2c"`) && strings.Contains(l, `\"rid\":7`) {
+			break
+		}
+	}
+	c.Close()
+	stop()
+
+	// What the recording says: conn 2 is sockscope's, its request
+	// injected; conn 1 got a notice the server never sent.
+	var ownReq, note bool
+	for _, r := range recordedFrames(t, file) {
+		ownReq = ownReq || r.Conn == 2 && r.Dir == protocol.C2S && r.Injected && strings.Contains(string(r.Data), `"rid":7`)
+		note = note || r.Conn == 1 && r.Dir == protocol.S2C && r.Injected && strings.Contains(string(r.Data), `"notice"`)
+	}
+	if !ownReq || !note {
+		t.Fatalf("the recording lacks the injected request on conn 2 (%v) or the injected notice on conn 1 (%v)", ownReq, note)
+	}
+
+	replayed := filepath.Join(dir, "replayed.jsonl")
+	out, errOut, status := runStatus(t, "replay", "--dump", "--notifications", "-w", replayed, file, svc)
+	lines := dumpLines(t, []byte(out))
+	ex := ofType(lines, "exchange")
+	own := false
+	for _, x := range ex {
+		if x["status"] != "match" {
+			t.Errorf("exchange: %v", x)
+		}
+		own = own || x["recorded_conn"] == 2.0 && x["id"] == 7.0 && x["method"] == "add"
+	}
+	if status != 0 || len(ex) != 4 || !own {
+		t.Errorf("replay: status %d, %d exchanges (want 4, the add on sockscope's connection among them: %v); stderr %s", status, len(ex), own, errOut)
+	}
+	for _, u := range ofType(lines, "unpaired") {
+		switch u["method"] {
+		case "register": // the greeting, on both connections, then and now
+			if u["then"] != 2.0 || u["now"] != 2.0 {
+				t.Errorf("greetings: %v", u)
+			}
+		default:
+			t.Errorf("unpaired: %v", u)
+		}
+	}
+	if !strings.Contains(errOut, "2 connections, 4 requests: 4 match") || strings.Contains(errOut, "notice") {
+		t.Errorf("summary: %s", errOut)
+	}
+	recs, err := session.ReadFile(replayed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closes := 0
+	for _, r := range recs {
+		if r.Type == session.TypeClose {
+			closes++
+			if r.Err != "" {
+				t.Errorf("replayed conn %d ended with %q", r.Conn, r.Err)
+			}
+		}
+	}
+	if closes != 2 {
+		t.Errorf("the replay's recording has %d connections' ends, want 2", closes)
+	}
+}
