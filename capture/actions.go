@@ -251,16 +251,38 @@ func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
 	return proxy.Verdict{}
 }
 
+// diffMost is how much of each side an edit's diff keeps.
+const diffMost = 2 << 10
+
 // diff describes an edit: the old payload and the new, as lines.
 func diff(old, new []byte) string {
-	const most = 2 << 10
 	cut := func(b []byte) string {
-		if len(b) > most {
-			return string(b[:most]) + "…"
+		if len(b) > diffMost {
+			return string(b[:diffMost]) + "…"
 		}
 		return string(b)
 	}
 	return "-" + cut(old) + "\n+" + cut(new)
+}
+
+// EditedFrom returns what a frame sockscope edited on its way was before
+// the edit, read back from its note (n.Diff as diff wrote it), given the
+// frame as it was forwarded (and recorded): false when n is no edit, or
+// its diff does not hold the whole of both payloads (one over diffMost
+// bytes; a garbage or truncate rule's words).
+func EditedFrom(n *protocol.Note, now []byte) ([]byte, bool) {
+	if n == nil || n.Act != protocol.ActEdited {
+		return nil, false
+	}
+	tail := "\n+" + string(now)
+	if !strings.HasPrefix(n.Diff, "-") || !strings.HasSuffix(n.Diff, tail) || len(n.Diff) < 1+len(tail) {
+		return nil, false
+	}
+	old := n.Diff[1 : len(n.Diff)-len(tail)]
+	if len(old) > diffMost { // cut short: diffMost bytes and an ellipsis
+		return nil, false
+	}
+	return []byte(old), true
 }
 
 // shapeOf says which protocol a request speaks and the name of its id
