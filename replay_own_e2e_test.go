@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/internal/nodetest"
 	"sockscope/protocol"
 	"sockscope/session"
 )
@@ -147,5 +148,67 @@ func TestReplayOwnConnectionAndInjected(t *testing.T) {
 	}
 	if closes != 2 {
 		t.Errorf("the replay's recording has %d connections' ends, want 2", closes)
+	}
+}
+
+// A recording made through the real binary with fault rules acting on the
+// traffic, replayed against the same server: the replay sends what the
+// server received and compares with what it sent, so a reply a rule edited
+// is compared as the server sent it, one a rule dropped as the server sent
+// it too, a request a rule answered in the server's place is not sent (the
+// server never got it), and a notification a rule doubled counts once:
+// everything matches.
+func TestReplayRuleActedRecording(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc, front, file := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "rules.jsonl")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front,
+		"--rule", "dir:s2c kind:response id:2 set:$.result=99",
+		"--rule", "method:pong duplicate",
+		"--rule", "method:fail error:-1:nope",
+		"--rule", "dir:s2c kind:response id:4 drop", svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	cr := bufio.NewReader(c)
+	exchange := func(msg string, want ...string) {
+		t.Helper()
+		fmt.Fprintln(c, msg)
+		for _, w := range want {
+			l, err := cr.ReadString('\n')
+			if err != nil || !strings.Contains(l, w) {
+				t.Fatalf("after %s: %q %v, want %s", msg, l, err, w)
+			}
+		}
+	}
+	exchange(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, `"result":[1]`)
+	exchange(`{"jsonrpc":"2.0","id":2,"method":"echo","params":[2]}`, `"result":99`)
+	exchange(`{"jsonrpc":"2.0","method":"ping","params":[0]}`, `"pong"`, `"pong"`)
+	exchange(`{"jsonrpc":"2.0","id":3,"method":"fail"}`, `"message":"nope"`)
+	exchange(`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`) // its reply dropped
+	exchange(`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, `"id":5`)
+	c.Close()
+	stop()
+
+	out, errOut, status := runStatus(t, "replay", "--dump", "--notifications", file, svc)
+	lines := dumpLines(t, []byte(out))
+	var ids []string
+	for _, x := range ofType(lines, "exchange") {
+		ids = append(ids, fmt.Sprint(x["id"]))
+		if x["status"] != "match" {
+			t.Errorf("exchange: %v", x)
+		}
+	}
+	if status != 0 || strings.Join(ids, ",") != "1,2,4,5" {
+		t.Errorf("replay: status %d, requests compared %v, want 1,2,4,5; stderr %s", status, ids, errOut)
+	}
+	if u := ofType(lines, "unpaired"); len(u) != 1 || u[0]["method"] != "pong" || u[0]["then"] != 1.0 || u[0]["now"] != 1.0 {
+		t.Errorf("unpaired: %v", u)
 	}
 }

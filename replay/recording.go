@@ -126,8 +126,11 @@ const (
 	// client but those sockscope injected (a composed message, a reply
 	// sockscope made up), those sockscope withheld from the client
 	// included (the replies to sockscope's requests, a frame a rule
-	// dropped). `replay` sends the server what it received and compares
-	// what it sends with what it sent.
+	// dropped), each as the server sent it: a frame sockscope edited on
+	// its way to the client as it was before the edit, when the edit's
+	// note holds all of it (else as edited), and of a frame sockscope
+	// forwarded twice, one copy. `replay` sends the server what it
+	// received and compares what it sends with what it sent.
 	ServerSide
 )
 
@@ -344,6 +347,10 @@ type collector struct {
 	side  Side
 	conns map[uint64]*Conn
 	msgs  map[uint64]*Msg
+	// twin is, by connection, the last frame toward the client if
+	// sockscope forwarded it twice: the next one, the same, is its second
+	// copy (ServerSide).
+	twin map[uint64][]byte
 }
 
 func (c *collector) conn(id uint64) *Conn {
@@ -369,9 +376,41 @@ func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
 		return // the other side's: sockscope sent it, or kept it from this side's peer
 	}
 	p := append([]byte(nil), m.Frame.Data...)
+	if c.side == ServerSide && m.Dir == protocol.S2C {
+		var ok bool
+		if p, ok = c.sent(m, p); !ok {
+			return // the second copy of a frame the server sent once
+		}
+	}
 	msg := &Msg{Seq: m.Seq, Dir: m.Dir, At: m.At, Payload: p, Info: protocol.Classify(p, c.ids)}
 	rc.Msgs = append(rc.Msgs, msg)
 	c.msgs[m.Seq] = msg
+}
+
+// sent returns frame m toward the client, whose payload is p, as the
+// server sent it: as it was before sockscope edited it, when the edit's
+// note holds all of it; false for the second copy of a frame sockscope
+// forwarded twice (a duplicate rule), which the observer cut from one
+// write right after the first.
+func (c *collector) sent(m *protocol.Message, p []byte) ([]byte, bool) {
+	first, twin := c.twin[m.Conn]
+	delete(c.twin, m.Conn)
+	switch {
+	case m.Note == nil:
+	case m.Note.Act == protocol.ActDuplicated:
+		if twin && bytes.Equal(first, p) {
+			return nil, false
+		}
+		if c.twin == nil {
+			c.twin = map[uint64][]byte{}
+		}
+		c.twin[m.Conn] = p
+	case m.Note.Act == protocol.ActEdited:
+		if old, ok := capture.EditedFrom(m.Note, p); ok {
+			return old, true
+		}
+	}
+	return p, true
 }
 
 func (c *collector) Gap(uint64, protocol.Dir, time.Time, int64)  {}

@@ -12,8 +12,8 @@ import (
 	"sockscope/session"
 )
 
-// sideFile writes a session file in which sockscope injected and withheld
-// frames, and returns its path. Conn 1 is a client's; conn 2 one
+// sideFile writes a session file in which sockscope injected, withheld,
+// edited and doubled frames, and returns its path. Conn 1 is a client's; conn 2 one
 // sockscope opened itself (N), every frame it sent marked injected.
 func sideFile(t *testing.T) string {
 	t.Helper()
@@ -45,6 +45,17 @@ func sideFile(t *testing.T) string {
 	frame(1, s2c, `{"jsonrpc":"2.0","id":3,"result":"made up"}`, session.Marks{Injected: true, Note: note(protocol.ActFabricated, "")})
 	// A drop rule: a notification kept from the client.
 	frame(1, s2c, `{"jsonrpc":"2.0","method":"progress"}`, session.Marks{Withheld: true, Note: note(protocol.ActDropped, "")})
+	// A set rule: the reply edited on its way to the client.
+	frame(1, c2s, `{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`, session.Marks{})
+	frame(1, s2c, `{"jsonrpc":"2.0","id":4,"result":"edited"}`, session.Marks{Note: note(protocol.ActEdited,
+		"-"+`{"jsonrpc":"2.0","id":4,"result":[4]}`+"\n+"+`{"jsonrpc":"2.0","id":4,"result":"edited"}`)})
+	// A duplicate rule: one notification forwarded twice.
+	frame(1, s2c, `{"jsonrpc":"2.0","method":"tick"}`, session.Marks{Note: note(protocol.ActDuplicated, "")})
+	frame(1, s2c, `{"jsonrpc":"2.0","method":"tick"}`, session.Marks{Note: note(protocol.ActDuplicated, "")})
+	// An edit whose note does not hold all of the old reply.
+	frame(1, c2s, `{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, session.Marks{})
+	frame(1, s2c, `{"jsonrpc":"2.0","id":5,"result":"short"}`, session.Marks{Note: note(protocol.ActEdited,
+		"-"+strings.Repeat("x", 2<<10)+"…\n+"+`{"jsonrpc":"2.0","id":5,"result":"short"}`)})
 	r.Close(1, at.Add(time.Millisecond), "")
 	r.Open(2, at, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
 	frame(2, c2s, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
@@ -90,7 +101,8 @@ func equal(a, b []string) bool {
 // with: what the server received (sockscope's injected requests, all of
 // its own connection's, not the request it kept from the server) and what
 // it sent (the replies and notifications sockscope withheld from the
-// client; nothing sockscope injected toward the client).
+// client, an edited reply as it was before the edit, one copy of a
+// duplicate; nothing sockscope injected toward the client).
 func TestLoadServerSide(t *testing.T) {
 	rec, err := Load(context.Background(), sideFile(t), LoadOptions{Side: ServerSide})
 	if err != nil {
@@ -103,6 +115,8 @@ func TestLoadServerSide(t *testing.T) {
 	if got, want := payloads(c1, protocol.C2S), []string{
 		`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`,
 		`{"jsonrpc":"2.0","id":2147483646,"method":"echo","params":[1]}`,
+		`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`,
+		`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the server received:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -110,12 +124,17 @@ func TestLoadServerSide(t *testing.T) {
 		`{"jsonrpc":"2.0","id":1,"result":[1]}`,
 		`{"jsonrpc":"2.0","id":2147483646,"result":[1]}`,
 		`{"jsonrpc":"2.0","method":"progress"}`,
+		`{"jsonrpc":"2.0","id":4,"result":[4]}`,
+		`{"jsonrpc":"2.0","method":"tick"}`,
+		`{"jsonrpc":"2.0","id":5,"result":"short"}`, // what the server sent is not in the note: as recorded
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the server sent:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if got, want := replies(c1), map[string]string{
 		"1":          `{"jsonrpc":"2.0","id":1,"result":[1]}`,
 		"2147483646": `{"jsonrpc":"2.0","id":2147483646,"result":[1]}`,
+		"4":          `{"jsonrpc":"2.0","id":4,"result":[4]}`,
+		"5":          `{"jsonrpc":"2.0","id":5,"result":"short"}`,
 	}; !maps.Equal(got, want) {
 		t.Errorf("conn 1's compared requests: %v", got)
 	}
@@ -127,7 +146,8 @@ func TestLoadServerSide(t *testing.T) {
 // The client's side, which serve answers clients from, is as it was:
 // what the client sent (the request a rule answered included, not
 // sockscope's) and what it received (the made-up reply and the composed
-// notification included, not the replies withheld from it).
+// notification included, not the replies withheld from it, each as
+// it got it).
 func TestLoadClientSide(t *testing.T) {
 	rec, err := Load(context.Background(), sideFile(t), LoadOptions{})
 	if err != nil {
@@ -137,6 +157,8 @@ func TestLoadClientSide(t *testing.T) {
 	if got, want := payloads(c1, protocol.C2S), []string{
 		`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`,
 		`{"jsonrpc":"2.0","id":3,"method":"slow"}`,
+		`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`,
+		`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the client sent:\n%s", strings.Join(got, "\n"))
 	}
@@ -144,6 +166,10 @@ func TestLoadClientSide(t *testing.T) {
 		`{"jsonrpc":"2.0","id":1,"result":[1]}`,
 		`{"jsonrpc":"2.0","method":"composed"}`,
 		`{"jsonrpc":"2.0","id":3,"result":"made up"}`,
+		`{"jsonrpc":"2.0","id":4,"result":"edited"}`,
+		`{"jsonrpc":"2.0","method":"tick"}`,
+		`{"jsonrpc":"2.0","method":"tick"}`,
+		`{"jsonrpc":"2.0","id":5,"result":"short"}`,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the client received:\n%s", strings.Join(got, "\n"))
 	}
