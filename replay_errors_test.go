@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"sockscope/internal/nodetest"
+	"sockscope/session"
 )
 
 // seedSession starts the seed server at svc in a directory of its own and
@@ -403,4 +404,76 @@ func TestReplayLaterConnectionUnreachable(t *testing.T) {
 	if x, _ := os.ReadFile(junit); !bytes.Contains(x, []byte(`errors="20"`)) {
 		t.Errorf("junit:\n%s", x)
 	}
+}
+
+// The replay ends its client's side as the recorded client did, and reads
+// what the server sends until the server ends its own: a notification the
+// server sends after the client's last message (the echo server's pong),
+// or the greeting on a connection whose client sent nothing, is counted
+// now as then, and the connection ends cleanly (it used to end with
+// "s2c: io: read/write on closed pipe", the server's message lost).
+func TestReplayReadsTheServerToItsEnd(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	cleanEnds := func(file string) {
+		t.Helper()
+		recs, err := session.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Type == session.TypeClose && r.Err != "" {
+				t.Errorf("replayed conn %d ended with %q", r.Conn, r.Err)
+			}
+		}
+	}
+
+	echo, efront, efile := filepath.Join(dir, "echo.sock"), filepath.Join(dir, "efront.sock"), filepath.Join(dir, "ping.jsonl")
+	nodetest.Start(t, "jsonrpc-echo.js", echo).Expect(t, "listening")
+	stop := started(t, "listening on", "--headless", "-w", efile, "--listen", efront, echo)
+	c, err := net.Dial("unix", efront)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	cr := bufio.NewReader(c)
+	for _, m := range []string{`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, `{"jsonrpc":"2.0","method":"ping","params":[2]}`} {
+		fmt.Fprintln(c, m)
+		if _, err := cr.ReadString('\n'); err != nil { // the reply, the pong
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	stop()
+	for i := range 5 { // the pong used to be lost more often than not
+		rec := filepath.Join(dir, fmt.Sprintf("ping%d.jsonl", i))
+		_, errOut, status := runStatus(t, "replay", "--headless", "--notifications", "-w", rec, efile, echo)
+		if status != 0 || !strings.Contains(errOut, "pong 1→1") {
+			t.Errorf("replay %d: status %d: %s", i, status, errOut)
+		}
+		cleanEnds(rec)
+	}
+
+	svc, sfront, sfile := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "sfront.sock"), filepath.Join(dir, "greeted.jsonl")
+	seedServerAt(t, svc)
+	stop = started(t, "listening on", "--headless", "-w", sfile, "--listen", sfront, svc)
+	g, err := net.Dial("unix", sfront)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := bufio.NewReader(g).ReadString('\n'); err != nil { // the greeting, and nothing said
+		t.Fatal(err)
+	}
+	g.Close()
+	strictCalls(t, sfront, "2")
+	stop()
+	rec := filepath.Join(dir, "greeted-replay.jsonl")
+	_, errOut, status := runStatus(t, "replay", "--headless", "-w", rec, sfile, svc)
+	if status != 0 || !strings.Contains(errOut, "2 connections, 2 requests: 2 match") || !strings.Contains(errOut, "register 2→2") {
+		t.Errorf("replay with a connection that said nothing: status %d: %s", status, errOut)
+	}
+	cleanEnds(rec)
 }

@@ -47,7 +47,7 @@ type player struct {
 // no end of, before ctx ended is not compared.
 func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) bool) {
 	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
-	ours, theirs := net.Pipe()
+	ours, theirs := pipe()
 	served, dialed := make(chan struct{}), &dialing{done: make(chan struct{})}
 	connCtx, endConn := context.WithCancel(context.WithValue(ctx, dialedKey{}, dialed))
 	defer endConn()
@@ -119,15 +119,20 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		}
 	}
 	wg.Wait()
-	p.cl.Close()
-	// The server closes its side in turn; one that keeps it open is given
-	// a --timeout more, and then the connection ends: a replay ends.
+	// The client's side ends. The server closes its side in turn, and
+	// what it sends until then is read (a notification after the last
+	// reply, the greeting of a connection that sent nothing); one that
+	// keeps its side open is given a --timeout more, and then the
+	// connection ends: a replay ends.
+	ours.CloseWrite()
 	select {
 	case <-served:
 	case <-time.After(r.cfg.Timeout):
 		endConn()
 		<-served
 	}
+	p.cl.Close()
+	<-p.cl.Done() // all that came is counted
 	p.countThen()
 
 	r.mu.Lock()
