@@ -58,7 +58,10 @@ func newReplayCmd() *cobra.Command {
 		Short: "Send a recorded session to a server again and compare every response",
 		Long: `replay opens a new connection to UPSTREAM for every recorded connection
 (or those --filter selects) and sends the client's side of it again, in
-order. The server's own requests (LSP workspace/configuration and the
+order, as the server received it: what sockscope sent itself (R, e, n, a
+connection of its own: N) included, what it kept from the server not; what
+sockscope injected toward the client is not expected from the server, what
+it withheld from the client is. The server's own requests (LSP workspace/configuration and the
 like) are answered from the recording, matched by method and params, with
 the server's new id; a miss gets the protocol's typed default. LSP's
 initialize.params.processId becomes sockscope's pid.
