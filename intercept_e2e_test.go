@@ -370,7 +370,7 @@ func TestHeadlessUnjudgedFrameNotice(t *testing.T) {
 		t.Fatal("the partial frame never reached the server")
 	}
 	eventually(t, "the notice on stderr", func() bool {
-		return strings.Contains(stderr.String(), "sockscope: conn 1 c2s: a frame was forwarded as it arrived, not seen by the rules")
+		return strings.Contains(stderr.String(), "sockscope: conn 1 c2s: a frame went on unseen by rules and intercept: its end did not come")
 	})
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {

@@ -27,7 +27,7 @@ func (e *Engine) prepare(r *Relay, c *proxy.Conn) {
 // no verdict of the rules or the intercept filter.
 func (e *Engine) unjudged(c *proxy.Conn, d protocol.Dir, why string) {
 	if e.ic.armed.Load() {
-		e.ic.notice("conn %d %s: a frame was forwarded as it arrived, not seen by the rules or the intercept filter: %s", c.ID(), d, why)
+		e.ic.notice("conn %d %s: a frame went on unseen by rules and intercept: %s", c.ID(), d, why)
 	}
 }
 

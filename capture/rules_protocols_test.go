@@ -272,7 +272,7 @@ func TestStreamingHTTPUnderRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	firstEvent()
-	if n := e.Notices(); len(n) == 0 || !strings.Contains(n[len(n)-1], "not seen by the rules or the intercept filter: its end did not come within 500ms") {
+	if n := e.Notices(); len(n) == 0 || !strings.Contains(n[len(n)-1], "a frame went on unseen by rules and intercept: its end did not come within 500ms") {
 		t.Fatalf("notices: %q", n)
 	}
 }
