@@ -54,8 +54,8 @@ type direction struct {
 	since   time.Time // when the partial frame's first byte was read
 	asked   bool      // head was asked about the partial frame
 	owed    int       // bytes of the partial frame already written: it is forwarded as it arrives
-	// stall, once made, fires when a partial frame may have waited
-	// PartialWait for its end; armed says it is set to.
+	// stall, once made, fires when the partial frame may have waited
+	// PartialWait for its end; armed: it is set.
 	stall *time.Timer
 	armed bool
 	// forwarded counts the bytes read from the source that have been
@@ -74,10 +74,11 @@ type FrameFunc func(wire []byte, f protocol.Frame, framing protocol.Framing) Ver
 // is and with nothing to say, any frame that starts with head: the head of
 // a frame whose body is still to come (an HTTP message's start line and
 // headers, protocol.PendingHead). Then the frame is forwarded as it
-// arrives, and the FrameFunc is not asked about it: a streamed body (Server-Sent
-// Events, a log that follows) flows, and a request that waits for 100
-// Continue before it sends its body is not stuck. It runs where the
-// FrameFunc does, and like it must be quick and must not call the Conn.
+// arrives, and the FrameFunc is not asked about it: a streamed body
+// (Server-Sent Events, a log that follows) flows, and a request that waits
+// for 100 Continue before it sends its body is not stuck. It runs where
+// the FrameFunc does, and like it must be quick and must not call the
+// Conn.
 type HeadFunc func(head []byte, framing protocol.Framing) bool
 
 // ID returns the connection's id, as in its Events.
