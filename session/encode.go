@@ -168,7 +168,7 @@ func appendHeader(dst []byte, h Header) []byte {
 	return append(dst, "]}\n"...)
 }
 
-func appendOpen(dst []byte, conn uint64, at time.Time, client, listen, upstream string, pid, uid int, process string) []byte {
+func appendOpen(dst []byte, conn uint64, at time.Time, client, listen, upstream string, pid, uid int, process string, own bool) []byte {
 	dst = appendStart(dst, TypeOpen, conn)
 	dst = appendAt(dst, "at", at)
 	dst = append(dst, `,"client":`...)
@@ -188,6 +188,9 @@ func appendOpen(dst []byte, conn uint64, at time.Time, client, listen, upstream 
 	if process != "" {
 		dst = append(dst, `,"process":`...)
 		dst = appendString(dst, process)
+	}
+	if own {
+		dst = append(dst, `,"own":true`...)
 	}
 	return append(dst, "}\n"...)
 }

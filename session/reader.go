@@ -176,6 +176,7 @@ type wireRecord struct {
 	Process       string    `json:"process"`
 	PID           *int      `json:"pid"`
 	UID           *int      `json:"uid"`
+	Own           bool      `json:"own"`
 	Size          int       `json:"size"`
 	Wire          int       `json:"wire"`
 	Truncated     bool      `json:"truncated"`
@@ -224,7 +225,7 @@ func parse(line []byte) (Record, error) {
 	}
 	switch w.Type {
 	case TypeOpen:
-		rec.Client, rec.Listen, rec.Upstream, rec.Process = w.Client, w.Listen, w.Upstream, w.Process
+		rec.Client, rec.Listen, rec.Upstream, rec.Process, rec.Own = w.Client, w.Listen, w.Upstream, w.Process, w.Own
 		rec.PID, rec.UID = -1, -1
 		if w.PID != nil {
 			rec.PID = *w.PID

@@ -52,6 +52,7 @@ type openRec struct {
 	at                                time.Time
 	client, listen, upstream, process string
 	pid, uid                          int
+	own                               bool
 }
 
 // reopenConns writes an open record for every connection still open, in
@@ -64,7 +65,7 @@ func (r *Recorder) reopenConns() {
 	slices.Sort(ids)
 	for _, id := range ids {
 		c := r.conns[id]
-		r.buf = appendOpen(r.buf, id, c.at, c.client, c.listen, c.upstream, c.pid, c.uid, c.process)
+		r.buf = appendOpen(r.buf, id, c.at, c.client, c.listen, c.upstream, c.pid, c.uid, c.process, c.own)
 		r.write()
 	}
 }

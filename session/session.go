@@ -111,6 +111,9 @@ type Record struct {
 	Client, Listen, Upstream, Process string
 	// PID and UID identify the client process (open); -1 when unknown.
 	PID, UID int
+	// Own marks a connection sockscope opened itself (open): its client
+	// was sockscope, and everything it sent is marked injected.
+	Own bool
 
 	// Bytes is how many bytes the observer dropped (gap).
 	Bytes int64

@@ -323,3 +323,58 @@ func crashThenAppend(t *testing.T, data []byte, before []Record) {
 		t.Errorf("cut line between segments: err = %v, want line 3 truncated", err)
 	}
 }
+
+// A connection sockscope opened itself: its open record says "own" (from
+// the recorder, from AppendRecord, and again at the top of the next file
+// of a rotating recording), and reads back Own; a client's, and an open
+// record written before the member existed, read Own false.
+func TestOwnOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	rec, err := CreateRotating(path, testHeader(t0), Rotation{MaxSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Open(1, at(1), "@", "/front", "/up", 42, 7, "client")
+	rec.OpenOwn(2, at(2), "sockscope#1", "/front", "/up", -1, -1, "")
+	for i := range 20 { // past one file: both opened again in the next
+		data := []byte(strings.Repeat("x", 100))
+		rec.Frame(uint64(1+i%2), protocol.C2S, at(10+i), protocol.Frame{Data: data, Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, Marks{Injected: i%2 == 1})
+	}
+	if err := rec.End(at(100), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Path() == path {
+		t.Fatal("the recording did not rotate")
+	}
+	for _, p := range []string{path, rec.Path()} {
+		recs, err := ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := map[uint64]bool{}
+		for _, r := range recs {
+			if r.Type == TypeOpen {
+				own[r.Conn] = r.Own
+			}
+		}
+		if len(own) != 2 || own[1] || !own[2] {
+			t.Errorf("%s: open records, own by conn: %v, want conn 2's only", filepath.Base(p), own)
+		}
+	}
+
+	line := AppendRecord(nil, Record{Type: TypeOpen, Conn: 3, At: t0, Client: "sockscope#2", PID: -1, UID: -1, Own: true})
+	if !bytes.Contains(line, []byte(`,"own":true}`)) {
+		t.Errorf("AppendRecord wrote %s", line)
+	}
+	if r, err := ParseRecord(bytes.TrimSuffix(line, []byte("\n"))); err != nil || !r.Own || r.Client != "sockscope#2" {
+		t.Errorf("read back %+v, %v", r, err)
+	}
+	line = AppendRecord(nil, Record{Type: TypeOpen, Conn: 4, At: t0, Client: "@", PID: -1, UID: -1})
+	if bytes.Contains(line, []byte(`"own"`)) {
+		t.Errorf("a client's open record: %s", line)
+	}
+	old := `{"type":"open","conn":1,"at":"2026-03-04T05:06:07Z","client":"@","listen":"/f","upstream":"/u","pid":4}`
+	if r, err := ParseRecord([]byte(old)); err != nil || r.Own || r.PID != 4 {
+		t.Errorf("an old open record read %+v, %v", r, err)
+	}
+}

@@ -13,7 +13,7 @@ func AppendRecord(dst []byte, rec Record) []byte {
 			return appendHeader(dst, *rec.Header)
 		}
 	case TypeOpen:
-		return appendOpen(dst, rec.Conn, rec.At, rec.Client, rec.Listen, rec.Upstream, rec.PID, rec.UID, rec.Process)
+		return appendOpen(dst, rec.Conn, rec.At, rec.Client, rec.Listen, rec.Upstream, rec.PID, rec.UID, rec.Process, rec.Own)
 	case TypeFrame:
 		framing, _ := protocol.ParseFraming(rec.Framing)
 		f := protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire, Truncated: rec.Truncated, Err: rec.Err}
