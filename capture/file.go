@@ -123,7 +123,7 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 			seg.open[id] = true
 			put(event.Event{Type: event.Open, Conn: id, At: rec.At, Peer: &event.Peer{
 				Client: rec.Client, Listen: rec.Listen, Upstream: rec.Upstream,
-				PID: rec.PID, UID: rec.UID, Process: rec.Process,
+				PID: rec.PID, UID: rec.UID, Process: rec.Process, Own: rec.Own,
 			}}, 0, 0)
 		case session.TypeFrame:
 			off, n := s.r.Offset() // the first record, read by Header, is a header

@@ -1,7 +1,10 @@
 package capture
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -10,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"sockscope/protocol"
 	"sockscope/store"
@@ -114,5 +118,88 @@ this line is damaged
 	}
 	if err := src.Damaged(); src.Bad != 1 || err == nil || !strings.Contains(err.Error(), "line 4: not valid JSON") {
 		t.Errorf("Bad %d, Damaged %v", src.Bad, err)
+	}
+}
+
+// A connection sockscope opened itself (SendNew) reads back from its
+// recording as sockscope's own, as it was live: the store marks it Own
+// and counts what sockscope sent on it as the client as of the wire.
+func TestRecordedOwnConnection(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front, rec := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "rec.jsonl")
+	answer, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answer.Close()
+	go func() { // answers each request with its id
+		for {
+			c, err := answer.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for sc := bufio.NewScanner(c); sc.Scan(); {
+					var m struct{ ID json.RawMessage }
+					json.Unmarshal(sc.Bytes(), &m)
+					fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%s,"result":"ok"}`+"\n", m.ID)
+				}
+			}()
+		}
+	}()
+	e := relayTo(t, Config{Record: rec}, front, svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(liveness))
+	fmt.Fprintln(c, `{"jsonrpc":"2.0","id":1,"method":"m"}`)
+	if l, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.Contains(l, `"result":"ok"`) {
+		t.Fatalf("the client got %q, %v", l, err)
+	}
+	var conn uint64
+	waitUntil(t, "the client's connection in the store", func() bool {
+		if cs := e.Store.Conns(); len(cs) == 1 && cs[0].Messages == 2 {
+			conn = cs[0].ID
+		}
+		return conn != 0
+	})
+	s, err := e.SendNew(context.Background(), conn, []byte(`{"jsonrpc":"2.0","id":2,"method":"m"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live store.Conn
+	waitUntil(t, "both directions of sockscope's connection in the store", func() bool {
+		live, _ = e.Store.Conn(s.Conn)
+		return live.Wire[protocol.C2S] > 0 && live.Messages == 2
+	})
+	c.Close()
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	shown, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown.Start(context.Background(), NewFile(f))
+	if err := shown.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.Conn{}
+	for _, c := range shown.Store.Conns() {
+		got[c.Client] = c
+	}
+	if cl := got["@"]; len(got) != 2 || cl.Own || cl.Messages != 2 {
+		t.Fatalf("connections read back: %+v", got)
+	}
+	if own := got[live.Client]; !own.Own || own.Wire != live.Wire || own.Messages != 2 {
+		t.Errorf("sockscope's connection read back as %+v\nlive it was %+v", own, live)
 	}
 }
