@@ -41,7 +41,7 @@ func (s *Server) stream(v *viewer) {
 	slices.SortFunc(conns, func(a, b store.Conn) int { return cmp.Compare(a.ID, b.ID) })
 	for _, c := range conns {
 		buf = session.AppendRecord(buf, session.Record{Type: session.TypeOpen, Conn: c.ID, At: c.Opened,
-			Client: c.Client, Listen: c.Listen, Upstream: c.Upstream, PID: c.PID, UID: c.UID, Process: c.Process})
+			Client: c.Client, Listen: c.Listen, Upstream: c.Upstream, PID: c.PID, UID: c.UID, Process: c.Process, Own: c.Own})
 	}
 	if !v.history(buf) {
 		return

@@ -128,7 +128,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			}
 			q.Put(event.Event{Type: event.Open, Conn: id, At: rec.At, Peer: &event.Peer{
 				Client: client, Listen: rec.Listen, Upstream: rec.Upstream,
-				PID: rec.PID, UID: rec.UID, Process: rec.Process,
+				PID: rec.PID, UID: rec.UID, Process: rec.Process, Own: rec.Own,
 			}})
 		case session.TypeFrame:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),

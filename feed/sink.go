@@ -26,7 +26,7 @@ func (k sink) Open(conn uint64, at time.Time, p *event.Peer) {
 	}
 	k.s.each(func() []byte {
 		return session.AppendRecord(k.s.scratch[:0], session.Record{Type: session.TypeOpen, Conn: conn, At: at,
-			Client: p.Client, Listen: p.Listen, Upstream: p.Upstream, PID: p.PID, UID: p.UID, Process: p.Process})
+			Client: p.Client, Listen: p.Listen, Upstream: p.Upstream, PID: p.PID, UID: p.UID, Process: p.Process, Own: p.Own})
 	}, false, gapKey{}, 0)
 }
 
