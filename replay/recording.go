@@ -67,7 +67,11 @@ type Conn struct {
 	// Stderr marks the stream of a wrapped child's stderr (sockscope
 	// wrap): recorded as a connection, but none to replay.
 	Stderr bool
-	Msgs   []*Msg // in the order they were observed
+	// Own marks a connection sockscope opened itself (N, send --new): its
+	// client was sockscope, so on the client's side it holds no request;
+	// `serve` plays no client on it, `replay` sends it as any other.
+	Own  bool
+	Msgs []*Msg // in the order they were observed
 	// Exchanges are the requests of both directions (and the client's
 	// notifications, with no Resp), in the order they were sent.
 	Exchanges []*Exchange
@@ -196,7 +200,7 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 		if rc == nil {
 			rc = &Conn{ID: c.ID}
 		}
-		rc.Client, rc.Opened = c.Client, c.Opened
+		rc.Client, rc.Opened, rc.Own = c.Client, c.Opened, c.Own
 		rc.OpenAtExit = c.State == store.ConnOpenAtExit
 		rc.Stderr = h.Listen == wrapListen && c.Client == wrapStderr
 		rec.Conns = append(rec.Conns, rc)

@@ -61,7 +61,7 @@ type Server struct {
 	cfg      ServeConfig
 	requests *Matcher   // every recorded request of the clients
 	notes    *Matcher   // every recorded notification of the clients
-	played   []*Conn    // the recorded connections clients play: not a wrapped child's stderr
+	played   []*Conn    // the recorded connections clients play: not a wrapped child's stderr, not sockscope's own
 	inOrder  []*Matcher // per played connection (sequential, strict)
 
 	conns, answered, misses atomic.Int64
@@ -76,7 +76,7 @@ func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 	var reqs, notes []*Exchange
 	var reqForms, noteForms [][]byte
 	for _, c := range rec.Conns {
-		if c.Stderr {
+		if c.Stderr || c.Own {
 			continue // no client spoke on it
 		}
 		if err := s.canServe(c); err != nil {

@@ -1,0 +1,92 @@
+package replay
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/session"
+)
+
+// A recording whose first connection is one sockscope opened itself (N)
+// and whose second is a client's: Load marks the first Own, and serve
+// plays no client on it. A client of `serve --match sequential` plays the
+// client's connection, its greeting and its replies, not sockscope's
+// reply pushed at it as a greeting and a miss.
+func TestServeSkipsOwnConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "own-first.jsonl")
+	r, err := session.Create(path, session.Header{Started: time.Unix(1, 0), Upstream: "unix:/up.sock", Listen: "/front.sock",
+		Framing: "lines", IDFields: protocol.DefaultIDFields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(2, 0)
+	frame := func(conn uint64, dir protocol.Dir, p string, m session.Marks) {
+		at = at.Add(time.Millisecond)
+		r.Frame(conn, dir, at, protocol.Frame{Data: []byte(p), Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, m)
+	}
+	c2s, s2c := protocol.C2S, protocol.S2C
+	r.OpenOwn(1, at, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	frame(1, s2c, `{"jsonrpc":"2.0","method":"hello","params":["own"]}`, session.Marks{})
+	frame(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
+	frame(1, s2c, `{"jsonrpc":"2.0","id":1,"result":"own"}`, session.Marks{})
+	r.Close(1, at, "")
+	r.Open(2, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	frame(2, s2c, `{"jsonrpc":"2.0","method":"hello","params":["client"]}`, session.Marks{})
+	frame(2, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["client"]}`, session.Marks{})
+	frame(2, s2c, `{"jsonrpc":"2.0","id":1,"result":"client"}`, session.Marks{})
+	r.Close(2, at, "")
+	if err := r.End(at.Add(time.Second), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	rec, err := Load(context.Background(), path, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conns) != 2 || !rec.Conns[0].Own || rec.Conns[1].Own {
+		t.Fatalf("loaded connections: %+v", rec.Conns)
+	}
+	srv, err := NewServer(rec, ServeConfig{Match: MatchSequential})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+
+	for k := range 2 { // each new client plays the client's connection
+		cl, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.SetDeadline(time.Now().Add(10 * time.Second))
+		in := bufio.NewScanner(cl)
+		next := func(want string) {
+			t.Helper()
+			if !in.Scan() {
+				t.Fatalf("client %d got nothing, want %s: %v", k, want, in.Err())
+			}
+			if in.Text() != want {
+				t.Fatalf("client %d got %s, want %s", k, in.Text(), want)
+			}
+		}
+		next(`{"jsonrpc":"2.0","method":"hello","params":["client"]}`)
+		fmt.Fprintln(cl, `{"jsonrpc":"2.0","id":5,"method":"echo","params":["client"]}`)
+		next(`{"jsonrpc":"2.0","id":5,"result":"client"}`)
+		cl.Close()
+	}
+	if got := srv.Summary(); got != "sockscope serve: 2 connections, 2 requests answered from the recording, 0 misses" {
+		t.Errorf("summary: %s", got)
+	}
+}
