@@ -149,6 +149,31 @@ func TestReplayOwnConnectionAndInjected(t *testing.T) {
 	if closes != 2 {
 		t.Errorf("the replay's recording has %d connections' ends, want 2", closes)
 	}
+
+	// serve plays the client's connection to every client (round robin
+	// over the played ones), never sockscope's, which has no client's
+	// request: the second client is not sent its reply as a greeting.
+	sock := filepath.Join(dir, "serve.sock")
+	stopServe := started(t, "listening on", "serve", "--match", "sequential", file, "--listen", sock)
+	for k := range 2 {
+		s, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetDeadline(time.Now().Add(30 * time.Second))
+		sr := bufio.NewReader(s)
+		if l := line(sr, "serve's greeting"); !strings.Contains(l, `"register"`) {
+			t.Fatalf("client %d of serve: greeting %s", k, l)
+		}
+		fmt.Fprintln(s, `{"rid":1,"method":"add","args":[1,2]}`)
+		if l := line(sr, "serve's reply"); !strings.Contains(l, `"rid":1,"data":3`) {
+			t.Fatalf("client %d of serve got %s, want the reply to add", k, l)
+		}
+		s.Close()
+	}
+	if log := stopServe(); !strings.Contains(log, "2 connections, 2 requests answered from the recording, 0 misses") {
+		t.Errorf("serve's summary: %s", log)
+	}
 }
 
 // A recording made through the real binary with fault rules acting on the
