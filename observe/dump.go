@@ -20,7 +20,7 @@ import (
 // dumper writes --dump: one JSON object per line and event. Every line
 // starts with "type" and "conn":
 //
-//	{"type":"open","conn":1,"at":…,"client":…,"upstream":…,"pid":…,"uid":…,"process":…}
+//	{"type":"open","conn":1,"at":…,"client":…,"upstream":…,"pid":…,"uid":…,"process":…,"own":true}
 //	{"type":"message","conn":1,"dir":"c2s","at":…,"size":N,"kind":"request","id":1,"method":"add","frame":{…}}
 //	{"type":"exchange","conn":1,"dir":"c2s","id":1,"method":"add","status":"ok","latency_us":42}
 //	{"type":"gap","conn":1,"dir":"s2c","at":…,"bytes":N}
@@ -145,6 +145,9 @@ func (d *dumper) Open(conn uint64, at time.Time, p *event.Peer) {
 	}
 	if p.Process != "" {
 		d.str("process", p.Process)
+	}
+	if p.Own {
+		d.raw("own", []byte("true"))
 	}
 	d.end()
 }

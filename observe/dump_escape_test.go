@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"sockscope/event"
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -68,5 +70,19 @@ func TestEscapeControls(t *testing.T) {
 		if got := escapeControls([]byte(in), &spare); string(got) != want {
 			t.Errorf("escapeControls(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// An open line says "own" for a connection sockscope opened itself, and
+// nothing of it for a client's.
+func TestDumpOpenOwn(t *testing.T) {
+	var out bytes.Buffer
+	d := NewDump(&out)
+	d.Open(1, time.Unix(0, 0), &event.Peer{Client: "@", PID: -1, UID: -1})
+	d.Open(2, time.Unix(0, 0), &event.Peer{Client: "sockscope#1", PID: -1, UID: -1, Own: true})
+	d.Flush()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || strings.Contains(lines[0], `"own"`) || !strings.HasSuffix(lines[1], `,"own":true}`) {
+		t.Fatalf("open lines:\n%s", out.String())
 	}
 }
