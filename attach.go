@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"sockscope/capture"
 	"sockscope/feed"
 	"sockscope/protocol"
+	"sockscope/split"
 	"sockscope/ui"
 )
 
@@ -46,8 +49,20 @@ With no argument: the only instance running, or a choice among them.`,
 	return cmd
 }
 
+// envAttach gives the process that shows an attached view (attachApart)
+// the feeds' paths, as JSON.
+const envAttach = "SOCKSCOPE_ATTACH"
+
 // runAttach picks the instances to attach to, then shows them.
 func runAttach(ctx context.Context, args []string, all, list bool) error {
+	if v, ok := os.LookupEnv(envAttach); ok { // the process attachApart started
+		os.Unsetenv(envAttach)
+		var paths []string
+		if err := json.Unmarshal([]byte(v), &paths); err != nil {
+			return fmt.Errorf("%s: %w", envAttach, err)
+		}
+		return attach(ctx, paths, split.TakeTTY())
+	}
 	var paths []string
 	switch {
 	case len(args) == 1:
@@ -89,7 +104,49 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 		}
 		paths = []string{in.Path}
 	}
-	return attach(ctx, paths)
+	if decodeApart() {
+		return attachApart(paths)
+	}
+	return attach(ctx, paths, nil)
+}
+
+// attachApart shows the feeds at paths from a process of its own, in a
+// session (and so a scheduling group) of its own, at the lowest priority,
+// as a decoder's process runs: a view that decodes what a busy instance
+// streams takes only the CPU its programs leave. SOCKSCOPE_DECODER=normal
+// runs it at this process's priority. Its status is this one's.
+func attachApart(paths []string) error {
+	for _, p := range paths { // as attach, first: is anyone there?
+		r, err := feed.Dial(p)
+		if err != nil {
+			return noFeed(p, err)
+		}
+		r.Close()
+	}
+	if err := needTerminal(); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(paths)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, "attach")
+	cmd.Env = append(os.Environ(), envAttach+"="+string(v))
+	err = split.RunUI(cmd, os.Getenv("SOCKSCOPE_DECODER") != "normal")
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee) && ee.Exited():
+		return exitError(ee.ExitCode()) // it said why
+	case errors.As(err, &ee):
+		return exitError(1) // killed: RunUI said so
+	case err != nil:
+		return fmt.Errorf("the attached view's process: %w", err)
+	}
+	return nil
 }
 
 // absPath is path made absolute, if it can be: the runtime directory may
@@ -126,8 +183,9 @@ func pick(ins []feed.Instance) (feed.Instance, error) {
 	}
 }
 
-// attach shows the feeds at paths in the UI until the user quits.
-func attach(ctx context.Context, paths []string) error {
+// attach shows the feeds at paths in the UI, on tty (nil: stdin and
+// stdout), until the user quits.
+func attach(ctx context.Context, paths []string, tty *os.File) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -150,8 +208,10 @@ func attach(ctx context.Context, paths []string) error {
 		srcs = append(srcs, r)
 		whats = append(whats, fmt.Sprintf("%d: %s", r.Hello().PID, r.Hello().What))
 	}
-	if err := needTerminal(); err != nil {
-		return err
+	if tty == nil {
+		if err := needTerminal(); err != nil {
+			return err
+		}
 	}
 	if len(remotes) > 1 {
 		feed.Merge(remotes...)
@@ -176,7 +236,7 @@ func attach(ctx context.Context, paths []string) error {
 	e.Start(ctx, srcs...)
 	label := "attached to " + strings.Join(whats, "; ")
 	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: uiSender{feed.NewControl(remotes...)},
-		Feed: func() ui.FeedStatus { return feedStatus(remotes) }})
+		Feed: func() ui.FeedStatus { return feedStatus(remotes) }, TTY: tty})
 	cancel()
 	e.Stop()
 	return uiErr

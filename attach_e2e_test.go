@@ -375,3 +375,43 @@ func TestAttachNoTerminal(t *testing.T) {
 	in.Close()
 	cmd.Wait()
 }
+
+// An attached view decodes and shows what the instance streams in a
+// process of its own, in a session of its own at nice 19 (a viewer of a
+// busy instance takes only the CPU its programs leave), on the user's
+// terminal: it takes keys, and q quits, with status 0.
+func TestAttachApart(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	echoServer(t, svc)
+	cmd := exec.Command(binary, "--headless", "--listen", front, svc)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	feedUp(t, filepath.Join(dir, "sockscope", strconv.Itoa(cmd.Process.Pid)+".sock"))
+	c := dialListening(t, front)
+	call(t, c, bufio.NewReader(c), 1)
+
+	a := newTerm(t, subdir(t, dir, "a"), 120, 30, append(env, "SOCKSCOPE_DECODER="), binary, "attach", strconv.Itoa(cmd.Process.Pid))
+	a.waitText("the call", "echo")
+	shell, err := strconv.Atoi(strings.TrimSpace(a.tmux("display-message", "-p", "-t", "ss", "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := childOf(t, shell)
+	view := childOf(t, parent)
+	pst, vst := procStat("/proc/"+strconv.Itoa(parent)+"/stat"), procStat("/proc/"+strconv.Itoa(view)+"/stat")
+	if pst == nil || vst == nil || pst[3] == vst[3] {
+		t.Fatalf("sessions: attach %v, its view %v: want two", pst, vst)
+	}
+	if vst[16] != "19" {
+		t.Errorf("the view's process at nice %s, want 19", vst[16])
+	}
+	a.keys("q")
+	if st := a.exitStatus(); st != "0" {
+		t.Errorf("attach exited %s", st)
+	}
+}

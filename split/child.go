@@ -59,10 +59,7 @@ func Child(setup any) (*Source, error) {
 		return nil, errors.New("the events' ring: " + err.Error())
 	}
 	s := &Source{ring: ring, ended: make(chan struct{})}
-	if os.Getenv(envTTY) != "" {
-		os.Unsetenv(envTTY)
-		s.tty = os.NewFile(7, "tty")
-	}
+	s.tty = TakeTTY()
 	if err := json.Unmarshal([]byte(env), setup); err != nil {
 		return nil, errors.New(Env + ": " + err.Error())
 	}

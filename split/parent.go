@@ -177,7 +177,7 @@ func Start(cfg Config) (*Decoder, string, error) {
 	go func() {
 		d.err = cmd.Wait()
 		if tty != nil {
-			tty.ended(cmd.ProcessState)
+			tty.ended(cmd.ProcessState, ": relaying without it; Ctrl-C stops")
 		}
 		close(d.exited)
 		d.ring.abort() // a wait for room (--lossless) ends: nothing will take it

@@ -11,9 +11,26 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// envTTY tells the decoder's process that fd 7 is the UI's terminal
-// (Config.TTY).
+// envTTY tells a UI's process (the decoder's, RunLowered's) which of its
+// descriptors is the UI's terminal, when not stdin and stdout
+// (Config.TTY, controllingTTY).
 const envTTY = "SOCKSCOPE_DECODER_TTY"
+
+// TakeTTY returns the terminal the process that started this one gave it
+// for its UI (envTTY), or nil: then the UI's terminal is stdin and stdout.
+func TakeTTY() *os.File {
+	v, ok := os.LookupEnv(envTTY)
+	if !ok {
+		return nil
+	}
+	os.Unsetenv(envTTY) // not for the processes this one starts
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "tty")
+}
 
 // terminal is, in the relay's process, the terminal the decoder's process
 // runs the UI on. That process is in a session of its own, so the
@@ -80,13 +97,14 @@ func (t *terminal) forward(p *os.Process) {
 }
 
 // ended stops the forwarding; if the UI's process was killed (st), it
-// leaves the alternate screen, shows the cursor and restores the modes.
-func (t *terminal) ended(st *os.ProcessState) {
+// leaves the alternate screen, shows the cursor, restores the modes and
+// says so, then what follows (after).
+func (t *terminal) ended(st *os.ProcessState, after string) {
 	close(t.stop)
 	if t.state == nil || st == nil || st.Exited() {
 		return
 	}
 	t.out.WriteString("\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\r\n")
 	term.Restore(t.in.Fd(), t.state)
-	os.Stderr.WriteString("sockscope: the UI's process ended (" + st.String() + "): relaying without it; Ctrl-C stops\n")
+	os.Stderr.WriteString("sockscope: the UI's process ended (" + st.String() + ")" + after + "\n")
 }
