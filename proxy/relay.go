@@ -188,6 +188,7 @@ func (r *Relay) serveConn(ctx context.Context, id uint64, client net.Conn, own b
 		Own:      own,
 	}
 	c.peer.PID, c.peer.UID = PeerCred(client)
+	c.peer.Process = acceptName(c.peer.PID)
 	if !r.track(c) {
 		client.Close()
 		return
