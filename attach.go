@@ -61,7 +61,7 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 		if err := json.Unmarshal([]byte(v), &paths); err != nil {
 			return fmt.Errorf("%s: %w", envAttach, err)
 		}
-		return attach(ctx, paths, split.TakeTTY())
+		return attach(ctx, paths, split.TakeTTY(), true)
 	}
 	var paths []string
 	switch {
@@ -107,7 +107,7 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 	if decodeApart() {
 		return attachApart(paths)
 	}
-	return attach(ctx, paths, nil)
+	return attach(ctx, paths, nil, false)
 }
 
 // attachApart shows the feeds at paths from a process of its own, in a
@@ -184,8 +184,9 @@ func pick(ins []feed.Instance) (feed.Instance, error) {
 }
 
 // attach shows the feeds at paths in the UI, on tty (nil: stdin and
-// stdout), until the user quits.
-func attach(ctx context.Context, paths []string, tty *os.File) error {
+// stdout), until the user quits; apart: in attachApart's process, which
+// gives the terminal back while attach's is stopped.
+func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -235,8 +236,12 @@ func attach(ctx context.Context, paths []string, tty *os.File) error {
 	defer cancel()
 	e.Start(ctx, srcs...)
 	label := "attached to " + strings.Join(whats, "; ")
-	uiErr := ui.Run(ctx, e.Store, ui.Options{Listen: "feed", Upstream: label, Control: uiSender{feed.NewControl(remotes...)},
-		Feed: func() ui.FeedStatus { return feedStatus(remotes) }, TTY: tty})
+	uo := ui.Options{Listen: "feed", Upstream: label, Control: uiSender{feed.NewControl(remotes...)},
+		Feed: func() ui.FeedStatus { return feedStatus(remotes) }, TTY: tty}
+	if apart {
+		uo.Away = split.ParentStops(ctx)
+	}
+	uiErr := ui.Run(ctx, e.Store, uo)
 	cancel()
 	e.Stop()
 	return uiErr

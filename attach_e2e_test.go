@@ -379,7 +379,8 @@ func TestAttachNoTerminal(t *testing.T) {
 // An attached view decodes and shows what the instance streams in a
 // process of its own, in a session of its own at nice 19 (a viewer of a
 // busy instance takes only the CPU its programs leave), on the user's
-// terminal: it takes keys, and q quits, with status 0.
+// terminal: it takes keys, and q quits, with status 0. While attach is
+// stopped, the view leaves the terminal to the shell.
 func TestAttachApart(t *testing.T) {
 	dir := shortDir(t)
 	env := []string{"XDG_RUNTIME_DIR=" + dir}
@@ -410,6 +411,17 @@ func TestAttachApart(t *testing.T) {
 	if vst[16] != "19" {
 		t.Errorf("the view's process at nice %s, want 19", vst[16])
 	}
+	// attach stopped (its shell has the terminal then): the view gives
+	// the terminal back; continued (fg), it takes it again, keys and all.
+	syscall.Kill(parent, syscall.SIGSTOP)
+	a.waitScreen("the terminal given back", func(s string) error {
+		if strings.Contains(s, "attached to") {
+			return fmt.Errorf("the view is still drawn")
+		}
+		return nil
+	})
+	syscall.Kill(parent, syscall.SIGCONT)
+	a.waitText("the view again", "attached to")
 	a.keys("q")
 	if st := a.exitStatus(); st != "0" {
 		t.Errorf("attach exited %s", st)

@@ -15,7 +15,8 @@ import (
 // TestUIApart: a run with the UI decodes and shows it in a process of its
 // own, in a session of its own at nice 19, on the terminal the user
 // started sockscope in; the relay's process passes the terminal's resizes
-// on. When that process is killed, the relay's puts the terminal back,
+// on, and while the relay's process is stopped the UI leaves the terminal
+// to the shell. When that process is killed, the relay's puts the terminal back,
 // says so and goes on relaying, and Ctrl-C (a signal again, now that the
 // terminal is no longer raw) stops it.
 func TestUIApart(t *testing.T) {
@@ -53,6 +54,18 @@ func TestUIApart(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The relay's process stopped (its shell has the terminal then): the
+	// UI gives the terminal back; continued (fg), it takes it again.
+	syscall.Kill(relay, syscall.SIGSTOP)
+	tm.waitScreen("the terminal given back", func(s string) error {
+		if strings.Contains(s, "echo") {
+			return fmt.Errorf("the UI is still drawn")
+		}
+		return nil
+	})
+	syscall.Kill(relay, syscall.SIGCONT)
+	tm.waitText("the UI again", "echo")
 
 	if err := syscall.Kill(ui, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -252,7 +252,7 @@ func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
 		}
 	}()
 	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true,
-		Warning: src.Warning}
+		Warning: src.Warning, Away: split.ParentStops(ctx)}
 	err := ui.Run(ctx, e.Store, withRecording(uo, e))
 	if !u.Detached {
 		src.Quit()

@@ -45,6 +45,11 @@ type Options struct {
 	// RecordStatus reports the session file's size and its write error, if
 	// any; nil when not recording.
 	RecordStatus func() (size int64, err error)
+	// Away, if set, says when the terminal is not the UI's for a while
+	// (true: the process that holds it, and would get its job-control
+	// signals, was stopped, and the shell has it) and when it is again
+	// (false): the UI gives it back, and takes it again.
+	Away <-chan bool
 	// Warning, if set, is polled on every tick for what the user must
 	// know for as long as it lasts, "" while there is nothing: say, that
 	// another socket replaced sockscope's at a path it took over, so new
@@ -96,10 +101,24 @@ func Run(ctx context.Context, st store.View, opts Options) error {
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
-		select {
-		case <-ctx.Done():
-			p.Quit()
-		case <-done:
+		away := opts.Away
+		for {
+			select {
+			case <-ctx.Done():
+				p.Quit()
+				return
+			case a, ok := <-away:
+				switch {
+				case !ok:
+					away = nil
+				case a:
+					p.ReleaseTerminal()
+				default:
+					p.RestoreTerminal()
+				}
+			case <-done:
+				return
+			}
 		}
 	}()
 	_, err := p.Run()
