@@ -59,19 +59,7 @@ func TestRecordingDecodesAsLive(t *testing.T) {
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	shown, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	shown.Start(context.Background(), NewFile(f))
-	if err := shown.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	shown := showFile(t, rec)
 	live, again := frames(e.Store), frames(shown.Store)
 	if !slices.Equal(live, again) || len(live) != 6 {
 		t.Errorf("live:\n%q\nfrom the recording:\n%q", live, again)
@@ -179,19 +167,7 @@ func TestRecordedOwnConnection(t *testing.T) {
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	shown, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	shown.Start(context.Background(), NewFile(f))
-	if err := shown.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	shown := showFile(t, rec)
 	got := map[string]store.Conn{}
 	for _, c := range shown.Store.Conns() {
 		got[c.Client] = c
@@ -202,4 +178,24 @@ func TestRecordedOwnConnection(t *testing.T) {
 	if own := got[live.Client]; !own.Own || own.Wire != live.Wire || own.Messages != 2 {
 		t.Errorf("sockscope's connection read back as %+v\nlive it was %+v", own, live)
 	}
+}
+
+// showFile reads the session file at path into an Engine, as show does,
+// to its end.
+func showFile(t *testing.T, path string) *Engine {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background(), NewFile(f))
+	if err := e.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
