@@ -227,10 +227,11 @@ func TestAttachWrapped(t *testing.T) {
 	cl.call("echo", `{"after":"resend"}`) // strict: the resend's reply never came here
 	b.rowsWith("the second UI, live too", map[string]string{"inj": "ok"})
 
-	// A frozen viewer: stopped, it reads nothing from its feed.
+	// A frozen viewer: stopped, it reads nothing from its feed. (The
+	// view's process: attach's own is its parent, which only waits.)
 	c := newTerm(t, subdir(t, dir, "c"), 160, 40, env, binary, "attach", feed)
 	c.rowsWith("the third UI's history", map[string]string{"nosuch": "error"})
-	frozen := c.paneProcess()
+	frozen := childOf(t, c.paneProcess())
 	syscall.Kill(frozen, syscall.SIGSTOP)
 	const n, size = 1500, 16 << 10 // 24 MiB each way: three times the viewer's buffer
 	withFrozen := cl.burst(n, size)
@@ -398,11 +399,7 @@ func TestAttachApart(t *testing.T) {
 
 	a := newTerm(t, subdir(t, dir, "a"), 120, 30, append(env, "SOCKSCOPE_DECODER="), binary, "attach", strconv.Itoa(cmd.Process.Pid))
 	a.waitText("the call", "echo")
-	shell, err := strconv.Atoi(strings.TrimSpace(a.tmux("display-message", "-p", "-t", "ss", "#{pane_pid}")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent := childOf(t, shell)
+	parent := a.paneProcess()
 	view := childOf(t, parent)
 	pst, vst := procStat("/proc/"+strconv.Itoa(parent)+"/stat"), procStat("/proc/"+strconv.Itoa(view)+"/stat")
 	if pst == nil || vst == nil || pst[3] == vst[3] {
