@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sockscope/capture"
+	"sockscope/internal/sessiongen"
 	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/session"
@@ -20,22 +21,17 @@ import (
 // one sockscope opened itself.
 func ownRecording(t *testing.T, path string) {
 	t.Helper()
-	r, err := session.Create(path, session.Header{Started: time.Unix(1, 0), Upstream: "unix:/up.sock", Listen: "/front.sock", Framing: "lines"})
+	l, err := sessiongen.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := time.Unix(2, 0)
-	frame := func(conn uint64, dir protocol.Dir, p string, m session.Marks) {
-		at = at.Add(time.Millisecond)
-		r.Frame(conn, dir, at, protocol.Frame{Data: []byte(p), Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, m)
-	}
-	r.Open(1, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
-	frame(1, protocol.C2S, `{"jsonrpc":"2.0","id":1,"method":"m"}`, session.Marks{})
-	frame(1, protocol.S2C, `{"jsonrpc":"2.0","id":1,"result":1}`, session.Marks{})
-	r.OpenOwn(2, at, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
-	frame(2, protocol.C2S, `{"jsonrpc":"2.0","id":2,"method":"m"}`, session.Marks{Injected: true})
-	frame(2, protocol.S2C, `{"jsonrpc":"2.0","id":2,"result":2}`, session.Marks{})
-	if err := r.End(at.Add(time.Second), 0, 0); err != nil {
+	l.R.Open(1, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	l.Line(1, protocol.C2S, `{"jsonrpc":"2.0","id":1,"method":"m"}`, session.Marks{})
+	l.Line(1, protocol.S2C, `{"jsonrpc":"2.0","id":1,"result":1}`, session.Marks{})
+	l.R.OpenOwn(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	l.Line(2, protocol.C2S, `{"jsonrpc":"2.0","id":2,"method":"m"}`, session.Marks{Injected: true})
+	l.Line(2, protocol.S2C, `{"jsonrpc":"2.0","id":2,"result":2}`, session.Marks{})
+	if err := l.End(); err != nil {
 		t.Fatal(err)
 	}
 }

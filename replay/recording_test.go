@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/internal/sessiongen"
 	"sockscope/protocol"
 	"sockscope/session"
 )
@@ -18,50 +19,44 @@ import (
 func sideFile(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "acted.jsonl")
-	r, err := session.Create(path, session.Header{Started: time.Unix(1, 0), Upstream: "unix:/up.sock", Listen: "/front.sock",
-		Framing: "lines", IDFields: protocol.DefaultIDFields})
+	l, err := sessiongen.Create(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	at := time.Unix(2, 0)
-	frame := func(conn uint64, dir protocol.Dir, payload string, m session.Marks) {
-		at = at.Add(time.Millisecond)
-		r.Frame(conn, dir, at, protocol.Frame{Data: []byte(payload), Size: len(payload), Wire: len(payload) + 1}, protocol.FramingLines, m)
 	}
 	note := func(act protocol.Act, diff string) *protocol.Note {
 		return &protocol.Note{Act: act, Rule: "r1", Diff: diff}
 	}
 	c2s, s2c := protocol.C2S, protocol.S2C
-	r.Open(1, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
-	frame(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, session.Marks{})
-	frame(1, s2c, `{"jsonrpc":"2.0","id":1,"result":[1]}`, session.Marks{})
+	l.R.Open(1, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, session.Marks{})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":1,"result":[1]}`, session.Marks{})
 	// R: a request resent to the server, its reply withheld from the client.
-	frame(1, c2s, `{"jsonrpc":"2.0","id":2147483646,"method":"echo","params":[1]}`, session.Marks{Injected: true})
-	frame(1, s2c, `{"jsonrpc":"2.0","id":2147483646,"result":[1]}`, session.Marks{Withheld: true})
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":2147483646,"method":"echo","params":[1]}`, session.Marks{Injected: true})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":2147483646,"result":[1]}`, session.Marks{Withheld: true})
 	// n, ctrl+t: a notification composed for the client.
-	frame(1, s2c, `{"jsonrpc":"2.0","method":"composed"}`, session.Marks{Injected: true})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","method":"composed"}`, session.Marks{Injected: true})
 	// A reply rule: the request kept from the server, a reply made up.
-	frame(1, c2s, `{"jsonrpc":"2.0","id":3,"method":"slow"}`, session.Marks{Withheld: true, Note: note(protocol.ActFabricated, "answered by sockscope")})
-	frame(1, s2c, `{"jsonrpc":"2.0","id":3,"result":"made up"}`, session.Marks{Injected: true, Note: note(protocol.ActFabricated, "")})
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":3,"method":"slow"}`, session.Marks{Withheld: true, Note: note(protocol.ActFabricated, "answered by sockscope")})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":3,"result":"made up"}`, session.Marks{Injected: true, Note: note(protocol.ActFabricated, "")})
 	// A drop rule: a notification kept from the client.
-	frame(1, s2c, `{"jsonrpc":"2.0","method":"progress"}`, session.Marks{Withheld: true, Note: note(protocol.ActDropped, "")})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","method":"progress"}`, session.Marks{Withheld: true, Note: note(protocol.ActDropped, "")})
 	// A set rule: the reply edited on its way to the client.
-	frame(1, c2s, `{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`, session.Marks{})
-	frame(1, s2c, `{"jsonrpc":"2.0","id":4,"result":"edited"}`, session.Marks{Note: note(protocol.ActEdited,
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`, session.Marks{})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":4,"result":"edited"}`, session.Marks{Note: note(protocol.ActEdited,
 		"-"+`{"jsonrpc":"2.0","id":4,"result":[4]}`+"\n+"+`{"jsonrpc":"2.0","id":4,"result":"edited"}`)})
 	// A duplicate rule: one notification forwarded twice.
-	frame(1, s2c, `{"jsonrpc":"2.0","method":"tick"}`, session.Marks{Note: note(protocol.ActDuplicated, "")})
-	frame(1, s2c, `{"jsonrpc":"2.0","method":"tick"}`, session.Marks{Note: note(protocol.ActDuplicated, "")})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","method":"tick"}`, session.Marks{Note: note(protocol.ActDuplicated, "")})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","method":"tick"}`, session.Marks{Note: note(protocol.ActDuplicated, "")})
 	// An edit whose note does not hold all of the old reply.
-	frame(1, c2s, `{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, session.Marks{})
-	frame(1, s2c, `{"jsonrpc":"2.0","id":5,"result":"short"}`, session.Marks{Note: note(protocol.ActEdited,
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, session.Marks{})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":5,"result":"short"}`, session.Marks{Note: note(protocol.ActEdited,
 		"-"+strings.Repeat("x", 2<<10)+"…\n+"+`{"jsonrpc":"2.0","id":5,"result":"short"}`)})
-	r.Close(1, at.Add(time.Millisecond), "")
-	r.Open(2, at, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
-	frame(2, c2s, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
-	frame(2, s2c, `{"jsonrpc":"2.0","id":7,"result":["own"]}`, session.Marks{})
-	r.Close(2, at.Add(time.Millisecond), "")
-	if err := r.End(at.Add(time.Second), 0, 0); err != nil {
+	l.R.Close(1, l.At.Add(time.Millisecond), "")
+	l.R.Open(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	l.Line(2, c2s, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
+	l.Line(2, s2c, `{"jsonrpc":"2.0","id":7,"result":["own"]}`, session.Marks{})
+	l.R.Close(2, l.At.Add(time.Millisecond), "")
+	if err := l.End(); err != nil {
 		t.Fatal(err)
 	}
 	return path

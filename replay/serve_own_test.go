@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/internal/sessiongen"
 	"sockscope/protocol"
 	"sockscope/session"
 )
@@ -20,28 +21,22 @@ import (
 // reply pushed at it as a greeting and a miss.
 func TestServeSkipsOwnConnection(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "own-first.jsonl")
-	r, err := session.Create(path, session.Header{Started: time.Unix(1, 0), Upstream: "unix:/up.sock", Listen: "/front.sock",
-		Framing: "lines", IDFields: protocol.DefaultIDFields})
+	l, err := sessiongen.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := time.Unix(2, 0)
-	frame := func(conn uint64, dir protocol.Dir, p string, m session.Marks) {
-		at = at.Add(time.Millisecond)
-		r.Frame(conn, dir, at, protocol.Frame{Data: []byte(p), Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, m)
-	}
 	c2s, s2c := protocol.C2S, protocol.S2C
-	r.OpenOwn(1, at, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
-	frame(1, s2c, `{"jsonrpc":"2.0","method":"hello","params":["own"]}`, session.Marks{})
-	frame(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
-	frame(1, s2c, `{"jsonrpc":"2.0","id":1,"result":"own"}`, session.Marks{})
-	r.Close(1, at, "")
-	r.Open(2, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
-	frame(2, s2c, `{"jsonrpc":"2.0","method":"hello","params":["client"]}`, session.Marks{})
-	frame(2, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["client"]}`, session.Marks{})
-	frame(2, s2c, `{"jsonrpc":"2.0","id":1,"result":"client"}`, session.Marks{})
-	r.Close(2, at, "")
-	if err := r.End(at.Add(time.Second), 0, 0); err != nil {
+	l.R.OpenOwn(1, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	l.Line(1, s2c, `{"jsonrpc":"2.0","method":"hello","params":["own"]}`, session.Marks{})
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":1,"result":"own"}`, session.Marks{})
+	l.R.Close(1, l.At, "")
+	l.R.Open(2, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	l.Line(2, s2c, `{"jsonrpc":"2.0","method":"hello","params":["client"]}`, session.Marks{})
+	l.Line(2, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["client"]}`, session.Marks{})
+	l.Line(2, s2c, `{"jsonrpc":"2.0","id":1,"result":"client"}`, session.Marks{})
+	l.R.Close(2, l.At, "")
+	if err := l.End(); err != nil {
 		t.Fatal(err)
 	}
 
