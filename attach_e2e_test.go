@@ -103,6 +103,22 @@ func (tm *term) paneProcess() int {
 	return pid
 }
 
+// stopAndContinue stops process pid, the parent of a UI in a session of
+// its own, waits until the UI, which shows drawn, gives the terminal back,
+// continues pid and waits until the UI is drawn again.
+func (tm *term) stopAndContinue(pid int, drawn string) {
+	tm.t.Helper()
+	syscall.Kill(pid, syscall.SIGSTOP)
+	tm.waitScreen("the terminal given back", func(s string) error {
+		if strings.Contains(s, drawn) {
+			return fmt.Errorf("the UI is still drawn")
+		}
+		return nil
+	})
+	syscall.Kill(pid, syscall.SIGCONT)
+	tm.waitText("the UI again", drawn)
+}
+
 // subdir makes a directory for one more tmux server under dir.
 func subdir(t *testing.T, dir, name string) string {
 	t.Helper()
@@ -410,15 +426,7 @@ func TestAttachApart(t *testing.T) {
 	}
 	// attach stopped (its shell has the terminal then): the view gives
 	// the terminal back; continued (fg), it takes it again, keys and all.
-	syscall.Kill(parent, syscall.SIGSTOP)
-	a.waitScreen("the terminal given back", func(s string) error {
-		if strings.Contains(s, "attached to") {
-			return fmt.Errorf("the view is still drawn")
-		}
-		return nil
-	})
-	syscall.Kill(parent, syscall.SIGCONT)
-	a.waitText("the view again", "attached to")
+	a.stopAndContinue(parent, "attached to")
 	a.keys("q")
 	if st := a.exitStatus(); st != "0" {
 		t.Errorf("attach exited %s", st)

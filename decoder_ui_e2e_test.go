@@ -57,15 +57,7 @@ func TestUIApart(t *testing.T) {
 
 	// The relay's process stopped (its shell has the terminal then): the
 	// UI gives the terminal back; continued (fg), it takes it again.
-	syscall.Kill(relay, syscall.SIGSTOP)
-	tm.waitScreen("the terminal given back", func(s string) error {
-		if strings.Contains(s, "echo") {
-			return fmt.Errorf("the UI is still drawn")
-		}
-		return nil
-	})
-	syscall.Kill(relay, syscall.SIGCONT)
-	tm.waitText("the UI again", "echo")
+	tm.stopAndContinue(relay, "echo")
 
 	if err := syscall.Kill(ui, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
