@@ -222,3 +222,12 @@ func listing(t *testing.T, dir string) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// wantEntries fails t unless dir holds n entries, and lists them: what was
+// left, when.
+func wantEntries(t *testing.T, dir string, n int, what string) {
+	t.Helper()
+	if entries, _ := os.ReadDir(dir); len(entries) != n {
+		t.Errorf("%s:\n%s", what, listing(t, dir))
+	}
+}

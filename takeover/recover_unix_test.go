@@ -46,9 +46,7 @@ func TestHeldByAnotherSockscope(t *testing.T) {
 		t.Fatalf("helper exited with %v", st)
 	}
 	mustAsk(t, path, "server")
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("leftovers after the holder restored:\n%s", listing(t, dir))
-	}
+	wantEntries(t, dir, 1, "leftovers after the holder restored")
 }
 
 // killedHolder takes over a fresh server's socket in a helper process and
@@ -97,9 +95,7 @@ func TestTakeRecoversAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustAsk(t, path, "server")
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 1, "leftovers after Restore")
 }
 
 func TestRestoreByHand(t *testing.T) {
@@ -116,9 +112,7 @@ func TestRestoreByHand(t *testing.T) {
 	if err := syscall.Lstat(path, &mode); err != nil || mode.Mode&0o777 != 0o640 {
 		t.Errorf("restored socket: mode %o, %v; want the server's own 0640", mode.Mode&0o777, err)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 1, "leftovers after Restore")
 	if _, err := Restore(path); !errors.Is(err, ErrNothingToRestore) {
 		t.Errorf("second Restore: %v; want %v", err, ErrNothingToRestore)
 	}
@@ -134,9 +128,7 @@ func TestRestoreWhenServerGone(t *testing.T) {
 	if _, err := Restore(path); !errors.Is(err, ErrServerGone) {
 		t.Fatalf("Restore: %v; want %v", err, ErrServerGone)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
-		t.Errorf("leftovers after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 0, "leftovers after Restore")
 }
 
 // The server stopped after the holder was killed, leaving its socket at
@@ -152,9 +144,7 @@ func TestRestoreByHandAfterServerStopped(t *testing.T) {
 	if want := "the server at " + path + " stopped meanwhile; removed its stale socket"; did != want {
 		t.Errorf("Restore said %q, want %q", did, want)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
-		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 0, "left after Restore")
 }
 
 // So does the next Take of the path, which then has no server to take over.
@@ -170,9 +160,7 @@ func TestTakeAfterServerStopped(t *testing.T) {
 		t.Fatalf("Take: %v; want %v saying what it removed", err, ErrServerGone)
 	}
 	t.Log(err)
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
-		t.Errorf("left after Take:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 0, "left after Take")
 }
 
 func TestRestoreAfterServerRestart(t *testing.T) {
@@ -195,9 +183,7 @@ func TestRestoreAfterServerRestart(t *testing.T) {
 		t.Errorf("Restore said %q, want %q", did, want)
 	}
 	mustAsk(t, path, "server")
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 1, "left after Restore")
 
 	// A replacement while the old socket still answers is left to a person.
 	path = killedHolder(t)
@@ -231,9 +217,7 @@ func TestRestoreByHandBothGone(t *testing.T) {
 	if want := "the server's socket " + moved + " and sockscope's at " + path + " both disappeared (did the server exit?): nothing to give back, and " + path + " stays absent until the server starts again"; did != want {
 		t.Errorf("Restore said %q, want %q", did, want)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
-		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 0, "left after Restore")
 }
 
 // A holder killed after it had put the server's socket back, before it
@@ -255,9 +239,7 @@ func TestRestoreByHandAlreadyBack(t *testing.T) {
 		t.Errorf("Restore said %q, want %q", did, want)
 	}
 	mustAsk(t, path, "server")
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Errorf("left after Restore:\n%s", listing(t, filepath.Dir(path)))
-	}
+	wantEntries(t, filepath.Dir(path), 1, "left after Restore")
 }
 
 func TestStaleMarkerOfUnrelatedProcess(t *testing.T) {

@@ -119,9 +119,7 @@ func TestRestoreAfterServerStopped(t *testing.T) {
 			if did, want := tk.Did(), "the server at "+path+" stopped meanwhile; removed its stale socket"; did != want {
 				t.Errorf("Did: %q, want %q", did, want)
 			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("left after Restore:\n%s", listing(t, dir))
-			}
+			wantEntries(t, dir, 0, "left after Restore")
 		})
 	}
 }
@@ -160,9 +158,7 @@ func TestServerRestartedWhileHeld(t *testing.T) {
 		t.Errorf("the path holds inode %d after Restore, not the restarted server's %d", ino, restarted)
 	}
 	mustAsk(t, path, "server")
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("left after Restore:\n%s", listing(t, dir))
-	}
+	wantEntries(t, dir, 1, "left after Restore")
 	if tk.Held() {
 		t.Error("Held is true after Restore")
 	}
@@ -193,9 +189,7 @@ func TestServerRestartedWhileHeldOldGone(t *testing.T) {
 		t.Errorf("Did: %q, want %q", did, want)
 	}
 	mustAsk(t, path, "server")
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("left after Restore:\n%s", listing(t, dir))
-	}
+	wantEntries(t, dir, 1, "left after Restore")
 
 	dir = shortDir(t)
 	path = filepath.Join(dir, "app.sock")
@@ -214,9 +208,7 @@ func TestServerRestartedWhileHeldOldGone(t *testing.T) {
 	if did := tk.Did(); did != want {
 		t.Errorf("Did: %q, want %q", did, want)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("left after Restore:\n%s", listing(t, dir))
-	}
+	wantEntries(t, dir, 0, "left after Restore")
 }
 
 func TestTakeRefuses(t *testing.T) {
