@@ -58,7 +58,7 @@ func writeSession(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Open(1, at, "pid 1", "/tmp/front.sock", "unix:/tmp/up.sock", 1, 0, "client")
+	rec.Open(1, at, "pid 1", "/tmp/front.sock", "unix:/tmp/up.sock", 1, 0, "client", false)
 	for i, data := range []string{`{"id":1,"method":"add"}`, `{"id":1,"result":3}`} {
 		rec.Frame(1, protocol.Dir(i), at.Add(time.Duration(i)*time.Millisecond),
 			protocol.Frame{Data: []byte(data), Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, session.Marks{})

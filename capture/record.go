@@ -13,11 +13,7 @@ type recorderSink struct{ r *session.Recorder }
 
 // Open implements observe.Sink.
 func (s recorderSink) Open(conn uint64, at time.Time, p *event.Peer) {
-	if p.Own {
-		s.r.OpenOwn(conn, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
-		return
-	}
-	s.r.Open(conn, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process)
+	s.r.Open(conn, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process, p.Own)
 }
 
 // Frame implements observe.Sink.

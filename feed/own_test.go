@@ -25,10 +25,10 @@ func ownRecording(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.R.Open(1, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	l.R.Open(1, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client", false)
 	l.Line(1, protocol.C2S, `{"jsonrpc":"2.0","id":1,"method":"m"}`, session.Marks{})
 	l.Line(1, protocol.S2C, `{"jsonrpc":"2.0","id":1,"result":1}`, session.Marks{})
-	l.R.OpenOwn(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	l.R.Open(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "", true)
 	l.Line(2, protocol.C2S, `{"jsonrpc":"2.0","id":2,"method":"m"}`, session.Marks{Injected: true})
 	l.Line(2, protocol.S2C, `{"jsonrpc":"2.0","id":2,"result":2}`, session.Marks{})
 	if err := l.End(); err != nil {

@@ -27,7 +27,7 @@ func sideFile(t *testing.T) string {
 		return &protocol.Note{Act: act, Rule: "r1", Diff: diff}
 	}
 	c2s, s2c := protocol.C2S, protocol.S2C
-	l.R.Open(1, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	l.R.Open(1, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client", false)
 	l.Line(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, session.Marks{})
 	l.Line(1, s2c, `{"jsonrpc":"2.0","id":1,"result":[1]}`, session.Marks{})
 	// R: a request resent to the server, its reply withheld from the client.
@@ -52,7 +52,7 @@ func sideFile(t *testing.T) string {
 	l.Line(1, s2c, `{"jsonrpc":"2.0","id":5,"result":"short"}`, session.Marks{Note: note(protocol.ActEdited,
 		"-"+strings.Repeat("x", 2<<10)+"…\n+"+`{"jsonrpc":"2.0","id":5,"result":"short"}`)})
 	l.R.Close(1, l.At.Add(time.Millisecond), "")
-	l.R.Open(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	l.R.Open(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "", false)
 	l.Line(2, c2s, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
 	l.Line(2, s2c, `{"jsonrpc":"2.0","id":7,"result":["own"]}`, session.Marks{})
 	l.R.Close(2, l.At.Add(time.Millisecond), "")

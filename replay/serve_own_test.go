@@ -26,12 +26,12 @@ func TestServeSkipsOwnConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2s, s2c := protocol.C2S, protocol.S2C
-	l.R.OpenOwn(1, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "")
+	l.R.Open(1, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "", true)
 	l.Line(1, s2c, `{"jsonrpc":"2.0","method":"hello","params":["own"]}`, session.Marks{})
 	l.Line(1, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
 	l.Line(1, s2c, `{"jsonrpc":"2.0","id":1,"result":"own"}`, session.Marks{})
 	l.R.Close(1, l.At, "")
-	l.R.Open(2, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client")
+	l.R.Open(2, l.At, "@", "/front.sock", "unix:/up.sock", 42, 0, "client", false)
 	l.Line(2, s2c, `{"jsonrpc":"2.0","method":"hello","params":["client"]}`, session.Marks{})
 	l.Line(2, c2s, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["client"]}`, session.Marks{})
 	l.Line(2, s2c, `{"jsonrpc":"2.0","id":1,"result":"client"}`, session.Marks{})

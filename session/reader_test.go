@@ -109,7 +109,7 @@ func TestFormatExample(t *testing.T) {
 	for _, r := range got[1:] {
 		switch r.Type {
 		case TypeOpen:
-			rec.Open(r.Conn, r.At, r.Client, r.Listen, r.Upstream, r.PID, r.UID, r.Process)
+			rec.Open(r.Conn, r.At, r.Client, r.Listen, r.Upstream, r.PID, r.UID, r.Process, false)
 		case TypeFrame:
 			fr, _ := protocol.ParseFraming(r.Framing)
 			rec.Frame(r.Conn, r.Dir, r.At, protocol.Frame{Data: r.Data, Size: r.Size, Wire: r.Wire, Truncated: r.Truncated, Err: r.Err}, fr, r.Marks)

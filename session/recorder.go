@@ -191,28 +191,18 @@ func (r *Recorder) fail(err error) {
 }
 
 // Open records that client connected (as connection conn) to listen and
-// was relayed to upstream. pid and uid are -1 when unknown.
-func (r *Recorder) Open(conn uint64, at time.Time, client, listen, upstream string, pid, uid int, process string) {
-	r.openConn(conn, openRec{at, client, listen, upstream, process, pid, uid, false})
-}
-
-// OpenOwn records that sockscope itself opened connection conn (named
-// client) to upstream, as Open does a client's: its open record says
-// "own".
-func (r *Recorder) OpenOwn(conn uint64, at time.Time, client, listen, upstream string, pid, uid int, process string) {
-	r.openConn(conn, openRec{at, client, listen, upstream, process, pid, uid, true})
-}
-
-func (r *Recorder) openConn(conn uint64, c openRec) {
+// was relayed to upstream; own: sockscope itself opened it (named client),
+// and its open record says so. pid and uid are -1 when unknown.
+func (r *Recorder) Open(conn uint64, at time.Time, client, listen, upstream string, pid, uid int, process string, own bool) {
 	if r == nil || r.done {
 		return
 	}
-	r.buf = appendOpen(r.buf, conn, c.at, c.client, c.listen, c.upstream, c.pid, c.uid, c.process, c.own)
+	r.buf = appendOpen(r.buf, conn, at, client, listen, upstream, pid, uid, process, own)
 	r.write()
 	if r.conns != nil {
-		r.conns[conn] = c
+		r.conns[conn] = openRec{at, client, listen, upstream, process, pid, uid, own}
 	}
-	r.rotateIfFull(c.at)
+	r.rotateIfFull(at)
 }
 
 // Frame records one frame of connection conn that travelled in dir, cut

@@ -49,7 +49,7 @@ func TestWriteError(t *testing.T) {
 	// A large frame would have to go straight to the file: still nothing.
 	big := protocol.Frame{Data: bytes.Repeat([]byte("x"), 1<<20), Size: 1 << 20}
 	rec.Frame(1, protocol.S2C, at(2), big, protocol.FramingRaw, Marks{Injected: true})
-	rec.Open(2, at(3), "", "", "", -1, -1, "")
+	rec.Open(2, at(3), "", "", "", -1, -1, "", false)
 	rec.Gap(2, protocol.S2C, at(4), 5)
 	rec.Close(2, at(5), "x")
 	if err := rec.Flush(); err != first {
@@ -88,7 +88,7 @@ func TestNilAndEndedRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
-	rec.Open(1, at(2), "", "", "", -1, -1, "")
+	rec.Open(1, at(2), "", "", "", -1, -1, "", false)
 	rec.Frame(1, protocol.C2S, at(2), protocol.Frame{Data: []byte("x"), Size: 1}, protocol.FramingRaw, Marks{})
 	if err := rec.Flush(); err != nil {
 		t.Errorf("Flush after End = %v", err)

@@ -34,10 +34,10 @@ func recordRotating(t *testing.T, maxFiles int) (path string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Open(1, at(1), "@", "/front", "/up", 42, 7, "client")
+	rec.Open(1, at(1), "@", "/front", "/up", 42, 7, "client", false)
 	for i := 0; i < rotatedFrames; i++ {
 		if i == 50 {
-			rec.Open(2, at(100), "@", "/front", "/up", -1, -1, "")
+			rec.Open(2, at(100), "@", "/front", "/up", -1, -1, "", false)
 		}
 		if i == 120 {
 			rec.Close(2, at(300), "")

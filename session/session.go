@@ -6,8 +6,8 @@
 //
 //	rec, err := session.Create(path, session.Header{Started: time.Now(), Upstream: up, Listen: ln, Framing: "auto", IDFields: ids})
 //	...
-//	rec.Open(conn, at, client, listen, upstream, pid, uid, process)
-//	rec.Frame(conn, protocol.C2S, at, frame, protocol.FramingLines, false)
+//	rec.Open(conn, at, client, listen, upstream, pid, uid, process, own)
+//	rec.Frame(conn, protocol.C2S, at, frame, protocol.FramingLines, session.Marks{})
 //	rec.Flush() // every ~100 ms
 //	...
 //	err = rec.End(time.Now(), droppedEvents, droppedBytes)

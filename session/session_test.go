@@ -46,11 +46,11 @@ func tricky() [][]byte {
 // should give back for it.
 func record(rec *Recorder, h Header, base int) []Record {
 	want := []Record{{Type: TypeHeader, At: h.Started, Header: &h}}
-	rec.Open(1, at(base+1), "@", "unix:/tmp/l.sock", "unix:/tmp/up.sock", 4242, 1000, "node")
+	rec.Open(1, at(base+1), "@", "unix:/tmp/l.sock", "unix:/tmp/up.sock", 4242, 1000, "node", false)
 	want = append(want, Record{Type: TypeOpen, Conn: 1, At: at(base + 1), Client: "@", Listen: "unix:/tmp/l.sock", Upstream: "unix:/tmp/up.sock", PID: 4242, UID: 1000, Process: "node"})
-	rec.Open(2, at(base+2), "127.0.0.1:5555", "127.0.0.1:7000", "127.0.0.1:8000", -1, 0, "we\"ird\x1b\xff")
+	rec.Open(2, at(base+2), "127.0.0.1:5555", "127.0.0.1:7000", "127.0.0.1:8000", -1, 0, "we\"ird\x1b\xff", false)
 	want = append(want, Record{Type: TypeOpen, Conn: 2, At: at(base + 2), Client: "127.0.0.1:5555", Listen: "127.0.0.1:7000", Upstream: "127.0.0.1:8000", PID: -1, UID: 0, Process: "we\"ird\x1b\ufffd"})
-	rec.Open(3, at(base+2), "", "", "", -1, -1, "")
+	rec.Open(3, at(base+2), "", "", "", -1, -1, "", false)
 	want = append(want, Record{Type: TypeOpen, Conn: 3, At: at(base + 2), PID: -1, UID: -1})
 	for i, p := range tricky() {
 		dir := protocol.Dir(i % 2)
@@ -236,7 +236,7 @@ func TestCutAtEveryOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Record{{Type: TypeHeader, At: t0, Header: &h}}
-	rec.Open(1, at(1), "@", "l", "u", 1, 2, "p")
+	rec.Open(1, at(1), "@", "l", "u", 1, 2, "p", false)
 	want = append(want, Record{Type: TypeOpen, Conn: 1, At: at(1), Client: "@", Listen: "l", Upstream: "u", PID: 1, UID: 2, Process: "p"})
 	p := []byte("{\"a\":\"\\\"\u2028\"}\x00\xff")
 	rec.Frame(1, protocol.C2S, at(2), protocol.Frame{Data: p, Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, Marks{})
@@ -334,8 +334,8 @@ func TestOwnOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.Open(1, at(1), "@", "/front", "/up", 42, 7, "client")
-	rec.OpenOwn(2, at(2), "sockscope#1", "/front", "/up", -1, -1, "")
+	rec.Open(1, at(1), "@", "/front", "/up", 42, 7, "client", false)
+	rec.Open(2, at(2), "sockscope#1", "/front", "/up", -1, -1, "", true)
 	for i := range 20 { // past one file: both opened again in the next
 		data := []byte(strings.Repeat("x", 100))
 		rec.Frame(uint64(1+i%2), protocol.C2S, at(10+i), protocol.Frame{Data: data, Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, Marks{Injected: i%2 == 1})

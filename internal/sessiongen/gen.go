@@ -112,7 +112,7 @@ func (g *gen) tick(d time.Duration) time.Time {
 }
 
 func (g *gen) open(id uint64) {
-	g.rec.Open(id, g.tick(time.Millisecond), fmt.Sprintf("pid=%d", 1000+id), "unix:/tmp/gen.sock", "unix:/tmp/gen.sock.orig", int(1000+id), 1000, "genclient")
+	g.rec.Open(id, g.tick(time.Millisecond), fmt.Sprintf("pid=%d", 1000+id), "unix:/tmp/gen.sock", "unix:/tmp/gen.sock.orig", int(1000+id), 1000, "genclient", false)
 	g.conns = append(g.conns, &conn{id: id, nextID: 1})
 }
 
