@@ -237,7 +237,7 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 	e.Start(ctx, srcs...)
 	label := "attached to " + strings.Join(whats, "; ")
 	uo := ui.Options{Listen: "feed", Upstream: label, Control: uiSender{feed.NewControl(remotes...)},
-		Feed: func() ui.FeedStatus { return feedStatus(remotes) }, TTY: tty}
+		Feed: func() ui.FeedStatus { return feedStatus(remotes) }, Warning: func() string { return feedWarning(remotes) }, TTY: tty}
 	if apart {
 		uo.Away = split.ParentStops(ctx)
 	}
@@ -281,6 +281,21 @@ func noFeed(path string, err error) error {
 		who = "with pid " + strconv.Itoa(pid)
 	}
 	return fmt.Errorf("no sockscope %s is running with a feed (%v); `sockscope attach --list` lists those that are", who, err)
+}
+
+// feedWarning is what the instances warn of (a taken-over path another
+// socket replaced), each with its pid when the view shows several.
+func feedWarning(remotes []*feed.Remote) string {
+	var ws []string
+	for _, r := range remotes {
+		if w := r.Warning(); w != "" {
+			if len(remotes) > 1 {
+				w = fmt.Sprintf("%d: %s", r.Hello().PID, w)
+			}
+			ws = append(ws, w)
+		}
+	}
+	return strings.Join(ws, "; ")
 }
 
 // feedStatus is what the feeds skipped this view, and whether one ended.

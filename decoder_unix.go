@@ -112,7 +112,7 @@ func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
 		return nil, err
 	}
 	d.Serve(e)
-	if o.warning != nil && run.ui != nil { // its UI warns
+	if o.warning != nil { // its UI and its feed's viewers warn
 		o.warning.passTo(func(text string) { go d.Warn(text) })
 	}
 	if o.lossless && os.Getenv("GOMAXPROCS") == "" {
@@ -181,7 +181,7 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 	}
 	var fs *feed.Server
 	if setup.Feed {
-		fs = startFeed(options{feedFlags: feedFlags{feedPath: setup.FeedPath}}, true, setup.PID, setup.What, feedHeader(cfg))
+		fs = startFeed(options{feedFlags: feedFlags{feedPath: setup.FeedPath}}, true, setup.PID, setup.What, feedHeader(cfg), src.Warning)
 	}
 	if fs != nil {
 		cfg.Sinks = append(cfg.Sinks, fs.Sink())

@@ -49,8 +49,9 @@ func rootArgs(cmd *cobra.Command, args []string) error {
 // startFeed publishes the feed the flags ask for, if any: by default for
 // wrapped and headless runs (byDefault), with --feed for any. A feed that
 // cannot be published is reported and left out: the run goes on. It is
-// the feed of process pid (0: this one).
-func startFeed(o options, byDefault bool, pid int, what string, h session.Header) *feed.Server {
+// the feed of process pid (0: this one); warning, if set, is what its UI
+// warns of, which attached viewers are told.
+func startFeed(o options, byDefault bool, pid int, what string, h session.Header, warning func() string) *feed.Server {
 	if o.noFeed || (o.feedPath == "" && !byDefault) {
 		return nil
 	}
@@ -58,7 +59,7 @@ func startFeed(o options, byDefault bool, pid int, what string, h session.Header
 	if path == feedAuto {
 		path = ""
 	}
-	srv, err := feed.Listen(feed.Config{PID: pid, Path: path, What: what, Header: h})
+	srv, err := feed.Listen(feed.Config{PID: pid, Path: path, What: what, Header: h, Warning: warning})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sockscope: no feed:", err)
 		return nil

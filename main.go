@@ -37,7 +37,7 @@ type options struct {
 	maxBytes    int64
 	maxFrame    int
 	takenOver   string     // not a flag: the path runTakeover took over, for the decoder's process
-	warning     *uiWarning // not a flag: what runTakeover has the UI warn of, if it shows one
+	warning     *uiWarning // not a flag: what runTakeover has the UI and attached viewers warn of
 	rotationFlags
 	interceptFlags
 	feedFlags

@@ -98,7 +98,11 @@ func startRelay(ctx context.Context, o options, ln net.Listener, up proxy.Addr) 
 	}
 	src := capture.NewRelay(ln, up)
 	cfg.Header = session.Header{Upstream: up.String(), Listen: src.Listen()}
-	fs := startFeed(o, o.headless || o.dump, 0, "proxies "+src.Listen()+" → "+up.String(), feedHeader(cfg))
+	var warning func() string
+	if o.warning != nil {
+		warning = o.warning.get
+	}
+	fs := startFeed(o, o.headless || o.dump, 0, "proxies "+src.Listen()+" → "+up.String(), feedHeader(cfg), warning)
 	if fs != nil {
 		cfg.Sinks = append(cfg.Sinks, fs.Sink())
 	}

@@ -29,15 +29,15 @@ func runTakeover(ctx context.Context, o options, up proxy.Addr) error {
 	if err != nil {
 		return err
 	}
+	// The UI's status bar and attached viewers' say it; a run without a
+	// UI says it on stderr too (there, it would break the UI's screen).
+	w := new(uiWarning)
+	o.warning = w
 	replaced := func() {
-		fmt.Fprintf(os.Stderr, "sockscope: warning: another socket replaced sockscope's at %s (the server restarted?): new clients reach the server directly, not through sockscope; at exit sockscope leaves it there\n", t.Path)
-	}
-	if !o.headless && !o.dump { // the UI's status bar says it: stderr would break its screen
-		w := new(uiWarning)
-		o.warning = w
-		replaced = func() {
-			w.set("new clients bypass sockscope: another socket replaced it at " + t.Path + " (the server restarted?); at exit sockscope leaves that one there")
+		if o.headless || o.dump {
+			fmt.Fprintf(os.Stderr, "sockscope: warning: another socket replaced sockscope's at %s (the server restarted?): new clients reach the server directly, not through sockscope; at exit sockscope leaves it there\n", t.Path)
 		}
+		w.set("new clients bypass sockscope: another socket replaced it at " + t.Path + " (the server restarted?); at exit sockscope leaves that one there")
 	}
 	stopWatching := watchPath(t, time.Second, replaced)
 	giveBack := func() error {
@@ -115,9 +115,10 @@ func watchPath(t *takeover.Takeover, every time.Duration, replaced func()) (stop
 }
 
 // uiWarning is what the UI must warn of for as long as the run lasts, in
-// its status bar (ui.Options.Warning): a taken-over path another socket
-// replaced. The run's wiring sets it; the UI reads it on its tick, in
-// this process, or in the decoder's process, where the UI is when the
+// its status bar (ui.Options.Warning), and the feed's attached viewers in
+// theirs (feed.Config.Warning): a taken-over path another socket
+// replaced. The run's wiring sets it; the UI and the feed read it, in
+// this process, or in the decoder's process, where they are when the
 // decoder runs apart: passTo hands it on there (split.Decoder.Warn).
 type uiWarning struct {
 	mu   sync.Mutex

@@ -5,8 +5,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -79,6 +82,43 @@ func TestTakeoverUIWarnsOfARestart(t *testing.T) {
 				t.Errorf("the path holds inode %d after sockscope exited, not the restarted server's %d", ino, restarted)
 			}
 			tm.waitText("the give-back's word", "the server was restarted meanwhile and listens at "+path+" again")
+		})
+	}
+}
+
+// A view attached to a headless take-over warns too when a restarted
+// server replaced sockscope's socket: the feed tells its viewers, with the
+// decoder apart (the feed is in its process) and in the relay's.
+func TestAttachedViewWarnsOfARestart(t *testing.T) {
+	for _, mode := range []string{"normal", "inprocess"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := shortDir(t)
+			env := []string{"XDG_RUNTIME_DIR=" + dir, "SOCKSCOPE_DECODER=" + mode}
+			path := filepath.Join(dir, "app.sock")
+			server := startUpstream(t, path, echoBytes)
+			cmd := exec.Command(binary, "--headless", path)
+			cmd.Env = append(os.Environ(), env...)
+			p := startCmd(t, nil, cmd)
+			p.waitStderr("took over " + path)
+			feedUp(t, filepath.Join(dir, "sockscope", strconv.Itoa(p.pid())+".sock"))
+			a := newTerm(t, subdir(t, dir, "a"), 160, 30, env, binary, "attach", strconv.Itoa(p.pid()))
+			a.waitText("the attached view", "attached to")
+			server.kill()
+			server.start()
+			a.waitScreen("the warning in the attached view's status bar", func(s string) error {
+				top := strings.SplitN(s, "\n", 2)[0]
+				if !strings.Contains(top, "⚠ new clients bypass sockscope: another socket replaced it at "+path) {
+					return fmt.Errorf("status bar %q: no warning", top)
+				}
+				return nil
+			})
+			a.keys("q")
+			if st := a.exitStatus(); st != "0" {
+				t.Errorf("attach exited %s", st)
+			}
+			if code := p.stop(syscall.SIGTERM); code != 0 {
+				t.Errorf("sockscope exited %d", code)
+			}
 		})
 	}
 }

@@ -134,7 +134,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		}
 		e = a.e
 	} else {
-		if fs = startFeed(o, true, 0, "wraps "+name, feedHeader(cfg)); fs != nil {
+		if fs = startFeed(o, true, 0, "wraps "+name, feedHeader(cfg), nil); fs != nil {
 			cfg.Sinks = append(cfg.Sinks, fs.Sink())
 			defer fs.Close()
 		}

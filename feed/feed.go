@@ -30,7 +30,9 @@
 // {"type":"result",...} line. A viewer that does not keep up is skipped
 // ahead: the frames it has no room for are dropped, and a
 // {"type":"skipped"} line with gap records says so before the next record
-// it gets. The instance never waits for a viewer.
+// it gets. A {"type":"warning","text":...} line says what the instance's
+// UI warns of (a taken-over path another socket replaced), as it changes:
+// "" once there is nothing. The instance never waits for a viewer.
 package feed
 
 import (
@@ -110,7 +112,14 @@ const (
 	typeResult  = "result"
 	typeSkipped = "skipped"
 	typeLive    = "live"
+	typeWarning = "warning"
 )
+
+// warning is the line that says what the instance warns of.
+type warning struct {
+	Type string `json:"type"` // "warning"
+	Text string `json:"text"`
+}
 
 // liveLine marks the end of the history.
 const liveLine = `{"type":"live"}` + "\n"

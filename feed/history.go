@@ -36,6 +36,7 @@ func (s *Server) stream(v *viewer) {
 		}
 		s.mu.Unlock()
 	})
+	s.tellWarning(v)
 	h := s.cfg.Header
 	buf := session.AppendRecord(nil, session.Record{Type: session.TypeHeader, Header: &h})
 	slices.SortFunc(conns, func(a, b store.Conn) int { return cmp.Compare(a.ID, b.ID) })

@@ -27,12 +27,13 @@ type Remote struct {
 	hello Hello
 	ids   *IDs // connection numbers shared with other Remotes; nil: the instance's own
 
-	wmu   sync.Mutex // serialises requests
-	next  atomic.Uint64
-	mu    sync.Mutex
-	wait  map[uint64]chan result
-	gone  error  // why the feed ended, once it has
-	skips []Skip // under mu
+	wmu     sync.Mutex // serialises requests
+	next    atomic.Uint64
+	mu      sync.Mutex
+	wait    map[uint64]chan result
+	gone    error  // why the feed ended, once it has
+	skips   []Skip // under mu
+	warning string // what the instance warns of, under mu
 
 	lastAt time.Time // of the last record read, by Run
 
@@ -61,6 +62,14 @@ func (r *Remote) Hello() Hello { return r.hello }
 
 // Live is closed once the history has been read and live records follow.
 func (r *Remote) Live() <-chan struct{} { return r.live }
+
+// Warning is what the instance's UI warns of (feed.Config.Warning), as
+// the feed last said: "" while there is nothing.
+func (r *Remote) Warning() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.warning
+}
 
 // Close disconnects; the instance goes on.
 func (r *Remote) Close() error { return r.c.Close() }
@@ -183,6 +192,13 @@ func (r *Remote) other(line []byte) bool {
 		}
 	case typeLive:
 		r.liveOnce.Do(func() { close(r.live) })
+	case typeWarning:
+		var w warning
+		if json.Unmarshal(line, &w) == nil {
+			r.mu.Lock()
+			r.warning = w.Text
+			r.mu.Unlock()
+		}
 	case typeHello:
 	default:
 		return false

@@ -37,7 +37,14 @@ type Config struct {
 	// MaxBuffered bounds what one viewer has not read yet. If zero,
 	// DefaultMaxBuffered.
 	MaxBuffered int
+	// Warning, if set, is what the instance's UI warns of
+	// (ui.Options.Warning), "" while there is nothing: viewers are told
+	// as it changes, within warningEvery, so that their UIs warn too.
+	Warning func() string
 }
+
+// warningEvery is how often Config.Warning is asked.
+const warningEvery = 250 * time.Millisecond
 
 // Port is what a viewer's requests act on: the capture engine.
 type Port interface {
@@ -62,6 +69,10 @@ type Server struct {
 	scratch  []byte         // the record being encoded, under mu
 	all      sync.WaitGroup // the connections' goroutines
 	closed   bool
+	stopped  chan struct{} // closed by Close
+	// warning is what Config.Warning last said, under mu: a viewer is
+	// told it as it attaches, and every one as it changes.
+	warning string
 }
 
 // Listen publishes a feed at cfg.Path (mode 0600, in a directory only the
@@ -103,7 +114,7 @@ func Listen(cfg Config) (*Server, error) {
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(true)
 	}
-	return &Server{cfg: cfg, ln: ln, started: cfg.Header.Started, viewers: map[*viewer]bool{}}, nil
+	return &Server{cfg: cfg, ln: ln, started: cfg.Header.Started, viewers: map[*viewer]bool{}, stopped: make(chan struct{})}, nil
 }
 
 // Path returns the socket's path.
@@ -115,6 +126,9 @@ func (s *Server) Serve(ctx context.Context, st *store.Store, ctl Port) {
 	s.st, s.ctl = st, ctl
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
+	if s.cfg.Warning != nil {
+		go s.watchWarning()
+	}
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
@@ -149,6 +163,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.stopped)
 	vs := make([]*viewer, 0, len(s.viewers))
 	for v := range s.viewers {
 		vs = append(vs, v)
@@ -174,6 +189,45 @@ func (s *Server) Close() error {
 // endWait bounds how long Close waits for viewers to read their last
 // records.
 const endWait = 2 * time.Second
+
+// watchWarning tells the viewers what Config.Warning says as it changes,
+// until Close.
+func (s *Server) watchWarning() {
+	tick := time.NewTicker(warningEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopped:
+			return
+		case <-tick.C:
+		}
+		text := s.cfg.Warning()
+		s.mu.Lock()
+		if text != s.warning {
+			s.warning = text
+			line := warningLine(text)
+			for v := range s.viewers {
+				v.send(line)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// tellWarning tells a viewer that just attached what the instance warns
+// of, if anything.
+func (s *Server) tellWarning(v *viewer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.warning != "" {
+		v.send(warningLine(s.warning))
+	}
+}
+
+func warningLine(text string) []byte {
+	b, _ := json.Marshal(warning{Type: typeWarning, Text: text})
+	return append(b, '\n')
+}
 
 // hello describes the instance now.
 func (s *Server) hello() Hello {

@@ -476,8 +476,9 @@ func (d *Decoder) fail(err error) {
 // caller should stop the engine.
 func (d *Decoder) Stopping() <-chan error { return d.stop }
 
-// Warn tells the decoder's process what its UI must warn the user of, in
-// the status bar, for as long as it lasts (Source.Warning): say, that
+// Warn tells the decoder's process what its UI, and its feed's attached
+// viewers, must warn the user of, in the status bar, for as long as it
+// lasts (Source.Warning): say, that
 // another socket replaced sockscope's at a path it took over. "" takes
 // the warning back. It waits for the process to take it (at most 10 s:
 // call it on a goroutine that may wait).
