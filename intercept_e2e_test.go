@@ -223,8 +223,9 @@ func TestRuleActions(t *testing.T) {
 			t.Fatalf("set: %v", m)
 		}
 		rr.stop()
-		if e := rr.notes(t)["edit"]; len(e) != 1 || !strings.Contains(e[0].Note.Diff, `"args":[10,20]`) {
-			t.Fatalf("recorded edits: %v", e)
+		if e := rr.notes(t)["edit"]; len(e) != 1 || !strings.Contains(e[0].Note.Diff, `"args":[10,20]`) ||
+			!strings.Contains(string(e[0].Note.Was), `"args":[1,1]`) {
+			t.Fatalf("recorded edits: %v, want the diff and the request as the client sent it", e)
 		}
 	})
 	reply := len(`{"rid":1,"success":true,"data":2}`)

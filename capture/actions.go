@@ -183,9 +183,13 @@ func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
 	note := func(act protocol.Act, diff string) *protocol.Note {
 		return &protocol.Note{Act: act, Rule: name, Diff: diff}
 	}
-	replace := func(payload []byte) proxy.Verdict {
-		return proxy.Verdict{Replace: s.enc.Append(nil, payload), Note: note(protocol.ActEdited, diff(s.f.Data, payload))}
+	// edit forwards payload in place of the frame, noting what it was.
+	edit := func(payload []byte, words string) proxy.Verdict {
+		n := note(protocol.ActEdited, words)
+		n.Was = bytes.Clone(s.f.Data)
+		return proxy.Verdict{Replace: s.enc.Append(nil, payload), Note: n}
 	}
+	replace := func(payload []byte) proxy.Verdict { return edit(payload, diff(s.f.Data, payload)) }
 	if why, ok := makesJSON(a.kind, s.framing); !ok {
 		return proxy.Verdict{Note: note(protocol.ActHeld, a.kind+" makes JSON and "+why+": forwarded as it was")}
 	}
@@ -233,10 +237,10 @@ func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
 		}
 		return replace(out)
 	case "garbage":
-		return proxy.Verdict{Replace: s.enc.Append(nil, bytes.Repeat([]byte{0xff}, len(s.f.Data))), Note: note(protocol.ActEdited, "garbage")}
+		return edit(bytes.Repeat([]byte{0xff}, len(s.f.Data)), "garbage")
 	case "truncate":
 		n := min(a.n, len(s.f.Data))
-		return proxy.Verdict{Replace: s.enc.Append(nil, s.f.Data[:n]), Note: note(protocol.ActEdited, "truncated to "+strconv.Itoa(n)+" bytes")}
+		return edit(s.f.Data[:n], "truncated to "+strconv.Itoa(n)+" bytes")
 	case "duplicate":
 		return proxy.Verdict{Replace: append(bytes.Clone(s.wire), s.wire...), Note: note(protocol.ActDuplicated, "")}
 	case "close", "reset":
@@ -266,13 +270,17 @@ func diff(old, new []byte) string {
 }
 
 // EditedFrom returns what a frame sockscope edited on its way was before
-// the edit, read back from its note (n.Diff as diff wrote it), given the
-// frame as it was forwarded (and recorded): false when n is no edit, or
-// its diff does not hold the whole of both payloads (one over diffMost
+// the edit, read back from its note (n.Was, or else n.Diff as diff wrote
+// it, in a recording made before notes kept Was), given the frame as it
+// was forwarded (and recorded): false when n is no edit, or it holds
+// neither Was nor a diff of the whole of both payloads (one over diffMost
 // bytes; a garbage or truncate rule's words).
 func EditedFrom(n *protocol.Note, now []byte) ([]byte, bool) {
 	if n == nil || n.Act != protocol.ActEdited {
 		return nil, false
+	}
+	if n.Was != nil {
+		return n.Was, true
 	}
 	tail := "\n+" + string(now)
 	if !strings.HasPrefix(n.Diff, "-") || !strings.HasSuffix(n.Diff, tail) || len(n.Diff) < 1+len(tail) {

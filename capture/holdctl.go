@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -139,7 +140,7 @@ func (e *Engine) Edit(id uint64, payload []byte) error {
 		return err
 	}
 	h.decide <- proxy.Verdict{Replace: h.seen.enc.Append(nil, out),
-		Note: &protocol.Note{Act: protocol.ActEdited, Diff: diff(h.Payload, out)}}
+		Note: &protocol.Note{Act: protocol.ActEdited, Diff: diff(h.Payload, out), Was: bytes.Clone(h.Payload)}}
 	return nil
 }
 

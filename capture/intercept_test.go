@@ -178,8 +178,9 @@ func TestInterceptEditDropFabricate(t *testing.T) {
 	})
 	r1, _ := rowOf(e, "echo", 1)
 	m, _ := e.Store.Message(r1.Req)
-	if m.Note == nil || !strings.Contains(m.Note.Diff, `+{"rid":1,"method":"echo","args":["edited"]}`) {
-		t.Fatalf("the edit's note: %+v", m.Note)
+	if m.Note == nil || !strings.Contains(m.Note.Diff, `+{"rid":1,"method":"echo","args":["edited"]}`) ||
+		!strings.Contains(string(m.Note.Was), `"args":["a"]`) {
+		t.Fatalf("the edit's note: %+v, want the diff and the request as the client sent it", m.Note)
 	}
 }
 

@@ -218,6 +218,9 @@ func (d *dumper) Frame(m *protocol.Message, framing protocol.Framing) {
 		if n.Diff != "" {
 			d.str("diff", n.Diff)
 		}
+		if n.Was != nil {
+			d.str("was", string(n.Was))
+		}
 	}
 	d.frame(m, framing)
 	d.end()

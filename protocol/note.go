@@ -60,9 +60,13 @@ type Note struct {
 	Act  Act
 	Rule string        // the rule's name; "" when the user did it
 	Held time.Duration // how long the frame was held, if it was
-	// Diff, for an edit, is what changed ("-old\n+new" lines); for other
-	// acts, more words (a delay, why a hold ended).
+	// Diff, for an edit, is what changed ("-old\n+new" lines, each cut
+	// short past 2 KiB); for other acts, more words (a delay, why a hold
+	// ended).
 	Diff string
+	// Was, for an edit, is the payload as its sender sent it, whole: what
+	// replay expects of a server whose reply sockscope edited.
+	Was []byte
 }
 
 // String describes the note in a line: "edit by rule r1 after 1.2s held".
@@ -82,14 +86,18 @@ func (n *Note) String() string {
 	return s
 }
 
-// AppendBinary appends n in the compact form the store keeps:
-// act, held nanoseconds, rule and diff, separated by NULs.
+// AppendBinary appends n in the compact form the store keeps: act, held
+// nanoseconds, rule and the length of Was, separated by NULs, then Was
+// and Diff.
 func (n *Note) AppendBinary(dst []byte) []byte {
 	dst = append(dst, byte(n.Act))
 	dst = strconv.AppendInt(dst, int64(n.Held), 10)
 	dst = append(dst, 0)
 	dst = append(dst, n.Rule...)
 	dst = append(dst, 0)
+	dst = strconv.AppendInt(dst, int64(len(n.Was)), 10)
+	dst = append(dst, 0)
+	dst = append(dst, n.Was...)
 	return append(dst, n.Diff...)
 }
 
@@ -99,10 +107,16 @@ func ParseNote(b []byte) *Note {
 		return nil
 	}
 	n := &Note{Act: Act(b[0])}
-	parts := bytes.SplitN(b[1:], []byte{0}, 3)
-	if len(parts) == 3 {
+	parts := bytes.SplitN(b[1:], []byte{0}, 4)
+	if len(parts) == 4 {
 		held, _ := strconv.ParseInt(string(parts[0]), 10, 64)
-		n.Held, n.Rule, n.Diff = time.Duration(held), string(parts[1]), string(parts[2])
+		was, _ := strconv.Atoi(string(parts[2]))
+		rest := parts[3]
+		was = min(max(was, 0), len(rest))
+		n.Held, n.Rule, n.Diff = time.Duration(held), string(parts[1]), string(rest[was:])
+		if was > 0 {
+			n.Was = bytes.Clone(rest[:was])
+		}
 	}
 	return n
 }

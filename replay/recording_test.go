@@ -51,6 +51,12 @@ func sideFile(t *testing.T) string {
 	l.Line(1, c2s, `{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, session.Marks{})
 	l.Line(1, s2c, `{"jsonrpc":"2.0","id":5,"result":"short"}`, session.Marks{Note: note(protocol.ActEdited,
 		"-"+strings.Repeat("x", 2<<10)+"…\n+"+`{"jsonrpc":"2.0","id":5,"result":"short"}`)})
+	// An edit of a reply past the diff's 2 KiB, its note holding the whole
+	// of the old one (Was), as sockscope writes them since.
+	l.Line(1, c2s, `{"jsonrpc":"2.0","id":6,"method":"echo","params":[6]}`, session.Marks{})
+	edited := note(protocol.ActEdited, "-"+bigReply6[:2<<10]+"…\n+"+`{"jsonrpc":"2.0","id":6,"result":"short"}`)
+	edited.Was = []byte(bigReply6)
+	l.Line(1, s2c, `{"jsonrpc":"2.0","id":6,"result":"short"}`, session.Marks{Note: edited})
 	l.R.Close(1, l.At.Add(time.Millisecond), "")
 	l.R.Open(2, l.At, "sockscope#1", "/front.sock", "unix:/up.sock", -1, -1, "", false)
 	l.Line(2, c2s, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["own"]}`, session.Marks{Injected: true})
@@ -61,6 +67,9 @@ func sideFile(t *testing.T) string {
 	}
 	return path
 }
+
+// bigReply6 is what the server sent for request 6, which sockscope edited.
+var bigReply6 = `{"jsonrpc":"2.0","id":6,"result":"` + strings.Repeat("y", 3<<10) + `"}`
 
 // payloads returns what c holds in direction d, in order.
 func payloads(c *Conn, d protocol.Dir) []string {
@@ -112,6 +121,7 @@ func TestLoadServerSide(t *testing.T) {
 		`{"jsonrpc":"2.0","id":2147483646,"method":"echo","params":[1]}`,
 		`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`,
 		`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`,
+		`{"jsonrpc":"2.0","id":6,"method":"echo","params":[6]}`,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the server received:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -122,6 +132,7 @@ func TestLoadServerSide(t *testing.T) {
 		`{"jsonrpc":"2.0","id":4,"result":[4]}`,
 		`{"jsonrpc":"2.0","method":"tick"}`,
 		`{"jsonrpc":"2.0","id":5,"result":"short"}`, // what the server sent is not in the note: as recorded
+		bigReply6,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the server sent:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -130,6 +141,7 @@ func TestLoadServerSide(t *testing.T) {
 		"2147483646": `{"jsonrpc":"2.0","id":2147483646,"result":[1]}`,
 		"4":          `{"jsonrpc":"2.0","id":4,"result":[4]}`,
 		"5":          `{"jsonrpc":"2.0","id":5,"result":"short"}`,
+		"6":          bigReply6,
 	}; !maps.Equal(got, want) {
 		t.Errorf("conn 1's compared requests: %v", got)
 	}
@@ -154,6 +166,7 @@ func TestLoadClientSide(t *testing.T) {
 		`{"jsonrpc":"2.0","id":3,"method":"slow"}`,
 		`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`,
 		`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`,
+		`{"jsonrpc":"2.0","id":6,"method":"echo","params":[6]}`,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the client sent:\n%s", strings.Join(got, "\n"))
 	}
@@ -165,6 +178,7 @@ func TestLoadClientSide(t *testing.T) {
 		`{"jsonrpc":"2.0","method":"tick"}`,
 		`{"jsonrpc":"2.0","method":"tick"}`,
 		`{"jsonrpc":"2.0","id":5,"result":"short"}`,
+		`{"jsonrpc":"2.0","id":6,"result":"short"}`,
 	}; !equal(got, want) {
 		t.Errorf("conn 1, what the client received:\n%s", strings.Join(got, "\n"))
 	}

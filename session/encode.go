@@ -232,6 +232,16 @@ func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f prot
 			dst = append(dst, `,"diff":`...)
 			dst = appendString(dst, n.Diff)
 		}
+		if n.Was != nil {
+			dst = append(dst, `,"was":`...)
+			var ok bool
+			if dst, ok = appendJSONString(dst, n.Was, true); !ok {
+				dst = dst[:len(dst)-len(`"was":`)]
+				dst = append(dst, `"was_b64":"`...)
+				dst = base64.StdEncoding.AppendEncode(dst, n.Was)
+				dst = append(dst, '"')
+			}
+		}
 		dst = append(dst, '}')
 	}
 	if f.Err != "" {

@@ -307,10 +307,12 @@ func ReadFile(path string) ([]Record, error) {
 
 // wireNote is a frame's "note" as written.
 type wireNote struct {
-	Act    string `json:"act"`
-	Rule   string `json:"rule"`
-	HeldUS int64  `json:"held_us"`
-	Diff   string `json:"diff"`
+	Act    string  `json:"act"`
+	Rule   string  `json:"rule"`
+	HeldUS int64   `json:"held_us"`
+	Diff   string  `json:"diff"`
+	Was    *string `json:"was"`
+	WasB64 []byte  `json:"was_b64"`
 }
 
 // note returns the Note w says, nil for none; an act this sockscope does
@@ -323,5 +325,9 @@ func (w *wireNote) note() *protocol.Note {
 	if !ok || act == protocol.ActNone {
 		act = protocol.ActEdited
 	}
-	return &protocol.Note{Act: act, Rule: w.Rule, Held: time.Duration(w.HeldUS) * time.Microsecond, Diff: w.Diff}
+	n := &protocol.Note{Act: act, Rule: w.Rule, Held: time.Duration(w.HeldUS) * time.Microsecond, Diff: w.Diff, Was: w.WasB64}
+	if w.Was != nil {
+		n.Was = []byte(*w.Was)
+	}
+	return n
 }

@@ -70,6 +70,18 @@ func record(rec *Recorder, h Header, base int) []Record {
 		rec.Frame(1, dir, at(base+10+i), f, fr, Marks{Injected: w.Injected})
 		want = append(want, w)
 	}
+	// Notes: an edit whose old payload is text, one whose old payload is
+	// not UTF-8 (written as was_b64), and a hold with no Was.
+	for i, n := range []*protocol.Note{
+		{Act: protocol.ActEdited, Rule: "r1", Held: 1500 * time.Microsecond, Diff: "-a\n+b", Was: []byte("a \"quoted\"\n\u2028")},
+		{Act: protocol.ActEdited, Diff: "garbage", Was: []byte("\xff\x00\xfe")},
+		{Act: protocol.ActHeld, Rule: "r2", Diff: "held too long"},
+	} {
+		p := []byte(`{"id":1}`)
+		rec.Frame(1, protocol.S2C, at(base+40+i), protocol.Frame{Data: p, Size: len(p), Wire: len(p) + 1}, protocol.FramingLines, Marks{Note: n})
+		want = append(want, Record{Type: TypeFrame, Conn: 1, Dir: protocol.S2C, At: at(base + 40 + i), Data: p, Size: len(p), Wire: len(p) + 1,
+			Framing: "lines", Marks: Marks{Note: n}})
+	}
 	rec.Frame(2, protocol.S2C, at(base+50), protocol.Frame{Size: 0, Wire: 0, Err: "eof"}, protocol.FramingAuto, Marks{})
 	want = append(want, Record{Type: TypeFrame, Conn: 2, Dir: protocol.S2C, At: at(base + 50), Data: []byte{}, Framing: "auto", Err: "eof"})
 	rec.Gap(1, protocol.S2C, at(base+60), 123456)
