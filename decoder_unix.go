@@ -256,6 +256,10 @@ func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
 	err := ui.Run(ctx, e.Store, withRecording(uo, e))
 	if !u.Detached {
 		src.Quit()
+	} else if ctx.Err() == nil { // the user quit, and the traffic goes on
+		if did := unattend(ctx, src); did != "" {
+			fmt.Fprintln(os.Stderr, "sockscope:", did)
+		}
 	}
 	return err
 }

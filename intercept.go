@@ -141,3 +141,40 @@ func ruleInfo(r capture.Rule) ui.RuleInfo {
 
 // uiControl must stay an Interceptor, or the UI's i, I and : go dark.
 var _ ui.Interceptor = uiControl{}
+
+// unattend is what quitting a UI that leaves the traffic going (a wrap's
+// --ui: the child outlives it) does to the intercept: no one is left to
+// release held frames, so intercepting turns off, the rules that hold are
+// disabled, and every frame held goes on as it was (in that order: none
+// is held after). It returns what it did, "" for nothing, for stderr.
+func unattend(ctx context.Context, ic capture.Interceptor) string {
+	var did []string
+	if expr, on := ic.Intercepting(); on {
+		if err := ic.SetIntercept(ctx, expr, false); err != nil {
+			did = append(did, "intercept could not be turned off: "+err.Error())
+		} else {
+			did = append(did, "intercept ("+expr+") off")
+		}
+	}
+	for _, r := range ic.Rules() {
+		if verb, _, _ := strings.Cut(r.Action, ":"); verb != "hold" || r.Disabled {
+			continue
+		}
+		if err := ic.EnableRule(ctx, r.Name, false); err != nil {
+			did = append(did, "rule "+r.Name+" could not be disabled: "+err.Error())
+		} else {
+			did = append(did, "rule "+r.Name+" ("+r.String()+") disabled")
+		}
+	}
+	switch n := ic.ForwardAll(); n {
+	case 0:
+	case 1:
+		did = append(did, "the frame held forwarded as it was")
+	default:
+		did = append(did, fmt.Sprintf("the %d frames held forwarded as they were", n))
+	}
+	if len(did) == 0 {
+		return ""
+	}
+	return "the UI quit and no one is left to release held frames: " + strings.Join(did, ", ")
+}

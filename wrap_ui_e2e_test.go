@@ -145,3 +145,71 @@ func TestWrapUIResize(t *testing.T) {
 		})
 	}
 }
+
+// Quitting a wrap's UI leaves the child running and no one to release
+// held frames: what it held goes on, intercepting turns off and the rules
+// that hold are disabled, and stderr says so. Before, each held frame
+// waited out --hold-timeout (5 minutes), and the child's stream with it.
+func TestWrapUIQuitReleasesHolds(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	for _, mode := range []string{"normal", "inprocess"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := shortDir(t)
+			tm := newTerm(t, subdir(t, dir, "ui"), 160, 40, nil, "sleep", "100000")
+			tty := strings.TrimSpace(tm.tmux("display", "-p", "-t", "ss", "#{pane_tty}"))
+			cmd := exec.Command(binary, "--ui", tty, "--intercept", "method:echo", "--rule", "method:nosuch hold",
+				"--", "node", "testdata/node/jsonrpc-echo-stdio.js")
+			cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "TERM=xterm-256color", "SOCKSCOPE_DECODER="+mode)
+			in, _ := cmd.StdinPipe()
+			out, _ := cmd.StdoutPipe()
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			br := bufio.NewReader(out)
+			replies := make(chan string, 8)
+			go func() {
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						close(replies)
+						return
+					}
+					replies <- line
+				}
+			}()
+			reply := func(what, want string) {
+				t.Helper()
+				select {
+				case line := <-replies:
+					if !strings.Contains(line, want) {
+						t.Fatalf("%s: the child said %q, want %q in it", what, line, want)
+					}
+				case <-time.After(screenWait):
+					t.Fatalf("%s: no reply; stderr:\n%s", what, stderr.String())
+				}
+			}
+			fmt.Fprintln(in, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["held"]}`)
+			tm.waitText("the echo held", "held")
+			tm.keys("q")
+			reply("the held echo, once the UI quit", `"result":["held"]`)
+			fmt.Fprintln(in, `{"jsonrpc":"2.0","id":2,"method":"echo","params":["after"]}`)
+			reply("an echo after", `"result":["after"]`)
+			fmt.Fprintln(in, `{"jsonrpc":"2.0","id":3,"method":"nosuch","params":[]}`)
+			reply("a frame the hold rule matches", `"id":3`)
+			in.Close()
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("sockscope --ui: %v; stderr:\n%s", err, stderr.String())
+			}
+			want := "sockscope: the UI quit and no one is left to release held frames: intercept (method:echo) off, " +
+				"rule r1 (method:nosuch hold) disabled, the frame held forwarded as it was\n"
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr:\n%s\nwant in it:\n%s", stderr.String(), want)
+			}
+		})
+	}
+}

@@ -177,6 +177,12 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "sockscope: ui:", err)
 			}
+			if run.Err() == nil {
+				if did := unattend(run, e); did != "" {
+					fmt.Fprintln(os.Stderr, "sockscope:", did)
+				}
+				waitStop(run, e, nil, true) // the rules' notices, as without a UI
+			}
 		}()
 	} else {
 		go func() { // no UI: the rules' notices go where the child's stderr goes
