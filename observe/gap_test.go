@@ -113,3 +113,39 @@ func TestUnpairedAcrossAGapAfterEviction(t *testing.T) {
 		t.Errorf("counts %+v; want 1 no-reply, possibly unseen", c)
 	}
 }
+
+// A response whose end the relay dropped, right before the connection
+// closed (the close carries the gap), is not a finished exchange: its
+// start is let go, as after a gap met mid-stream, and the request has no
+// reply that may be in the gap. It was flushed as a whole 200 OK, the
+// size what came, with "stream ended mid-frame".
+func TestResponseCutByADropAtTheClose(t *testing.T) {
+	s := newScript().
+		data(1, protocol.C2S, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n").
+		data(2, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+	s.evs = append(s.evs, event.Event{Type: event.Close, Conn: 1, At: s.t0.Add(3 * time.Millisecond),
+		TailGaps: [2]int64{protocol.S2C: 97}})
+	_, lines, c := s.run(t)
+	var got []string
+	for _, l := range lines {
+		switch l["type"] {
+		case "exchange":
+			e := fmt.Sprint(l["method"], ":", l["status"])
+			if l["gap"] == true {
+				e += ":gap"
+			}
+			got = append(got, e)
+		case "message":
+			got = append(got, fmt.Sprint("message:", l["dir"], ":", l["kind"]))
+		case "gap":
+			got = append(got, fmt.Sprint("gap:", l["dir"], ":", l["bytes"]))
+		}
+	}
+	want := []string{"message:c2s:request", "gap:s2c:97", "GET /big:no-reply:gap"}
+	if !slices.Equal(got, want) {
+		t.Errorf("dump:\n got %q\nwant %q", got, want)
+	}
+	if c.OK != 0 || c.UnseenMaybe != 1 {
+		t.Errorf("counts %+v; want nothing ok, 1 possibly unseen", c)
+	}
+}

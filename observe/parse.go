@@ -187,9 +187,14 @@ func (o *Observer) parseEvent(ev *event.Event) {
 			o.at, o.chunk, o.mark = ev.At, nil, mark{}
 			for d := range fs {
 				fs[d].known = false
-				fs[d].f.Flush(fs[d].emit)
 				if n := ev.TailGaps[d]; n > 0 {
+					// The last bytes were dropped, not the stream cut: what
+					// is left of a frame is let go, as at a gap met
+					// mid-stream, not flushed as a frame the end cut.
+					fs[d].f.Reset()
 					b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At).n = n
+				} else {
+					fs[d].f.Flush(fs[d].emit)
 				}
 			}
 			delete(o.framers, ev.Conn)
