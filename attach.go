@@ -241,6 +241,10 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 	if apart {
 		uo.Away = split.ParentStops(ctx)
 	}
+	uo.OneConn = true // N opens no connection on a wrapped child's stdio
+	for _, r := range remotes {
+		uo.OneConn = uo.OneConn && strings.HasPrefix(r.Hello().What, wrapsWhat)
+	}
 	uiErr := ui.Run(ctx, e.Store, uo)
 	cancel()
 	e.Stop()

@@ -241,6 +241,8 @@ func TestAttachWrapped(t *testing.T) {
 
 	a.resend()
 	cl.call("echo", `{"after":"resend"}`) // strict: the resend's reply never came here
+	a.keys("g", "N")                      // no composer: a child's stdio is one connection
+	a.waitText("N refused at once", "a wrapped child has one connection, its stdio")
 	b.rowsWith("the second UI, live too", map[string]string{"inj": "ok"})
 
 	// A frozen viewer: stopped, it reads nothing from its feed. (The

@@ -92,6 +92,10 @@ func wrapArgs(cmd *cobra.Command, args []string) error {
 // runWrap runs argv with its stdio through sockscope and ends as it ends:
 // with its exit status, or by the signal that killed it. It returns only
 // when the child could not be run.
+// wrapsWhat begins a wrapping instance's description in its feed's hello:
+// an attached view knows by it that N cannot open a connection.
+const wrapsWhat = "wraps "
+
 func runWrap(ctx context.Context, o options, argv []string) error {
 	switch {
 	case o.dump:
@@ -125,7 +129,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		fs *feed.Server
 	)
 	if decodeApart() {
-		run := apartRun{what: "wraps " + name, quiet: true, feed: true, tty: tty}
+		run := apartRun{what: wrapsWhat + name, quiet: true, feed: true, tty: tty}
 		if tty != nil {
 			run.ui = &uiSetup{Listen: "stdio", Upstream: name, Detached: true, OneConn: true}
 		}
@@ -134,7 +138,7 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		}
 		e = a.e
 	} else {
-		if fs = startFeed(o, true, 0, "wraps "+name, feedHeader(cfg), nil); fs != nil {
+		if fs = startFeed(o, true, 0, wrapsWhat+name, feedHeader(cfg), nil); fs != nil {
 			cfg.Sinks = append(cfg.Sinks, fs.Sink())
 			defer fs.Close()
 		}

@@ -374,3 +374,55 @@ func TestSendVarlinkCall(t *testing.T) {
 		t.Errorf("the server got %q, want the oneway call", m)
 	}
 }
+
+// On a connection of a protocol sockscope does not write (RESP here),
+// Send and SendNew both refuse, and SendNew opens no connection. SendNew
+// sent the JSON unframed on a new one, and said it was sent.
+func TestSendRefusesNonJSON(t *testing.T) {
+	dir := shortTemp(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			s, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // a Redis that answers every command +OK
+				defer s.Close()
+				br := bufio.NewReader(s)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if strings.HasPrefix(line, "*") {
+						s.Write([]byte("+OK\r\n"))
+					}
+				}
+			}()
+		}
+	}()
+	e := relayTo(t, Config{}, front, svc)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+	conn := answeredConn(t, e, "PING")
+	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"m"}`)
+	if _, err := e.Send(context.Background(), conn, protocol.C2S, msg); err == nil || !strings.Contains(err.Error(), "speaks resp: sockscope sends JSON messages only") {
+		t.Errorf("Send on a RESP connection: %v", err)
+	}
+	if _, err := e.SendNew(context.Background(), conn, msg); err == nil || !strings.Contains(err.Error(), "speaks resp: sockscope sends JSON messages only") {
+		t.Errorf("SendNew like a RESP connection: %v", err)
+	}
+	if cs := e.Store.Conns(); len(cs) != 1 {
+		t.Errorf("%d connections in the store, want the client's alone: %+v", len(cs), cs)
+	}
+}

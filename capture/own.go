@@ -53,6 +53,9 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 		return Sent{}, fmt.Errorf("conn %d speaks DAP: %w; send on the live connection (n)", like, client.ErrDAP)
 	}
 	enc := e.decoded.Encoder(like, protocol.C2S)
+	if !protocol.IsJSON(enc.Framing) {
+		return Sent{}, fmt.Errorf("conn %d speaks %s: sockscope sends JSON messages only", like, enc.Framing)
+	}
 	src.ctl.mu.Lock()
 	src.ctl.owns++
 	name := ownAddr("sockscope#" + strconv.Itoa(src.ctl.owns))

@@ -206,21 +206,28 @@ func lastFrame(st store.View, method string, t target) (text, from string) {
 func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 	var conn uint64
 	var method string
+	framing := protocol.FramingAuto
 	if m.list.raw() {
 		msg, ok := m.c.st.Message(m.list.sel)
 		if !ok {
 			return m.setNotice("nothing to compose for: that message is not stored any more", true), nil
 		}
-		conn, method = msg.Conn, string(msg.Info.Method)
+		conn, method, framing = msg.Conn, string(msg.Info.Method), msg.Framing
 	} else {
 		r, ok := m.c.st.Row(m.list.sel)
 		if !ok {
 			return m.setNotice("nothing to compose for: that exchange is not stored any more", true), nil
 		}
 		conn, method = r.Conn, r.Method
+		if msg, ok := m.c.st.Message(max(r.Req, r.Resp)); ok {
+			framing = msg.Framing
+		}
 	}
 	if newConn && m.c.opts.OneConn {
-		return m.setNotice("nothing to compose: "+m.c.opts.Listen+" is one connection (a wrapped child's stdio); n sends on it", true), nil
+		return m.setNotice("nothing to compose: a wrapped child has one connection, its stdio; n sends on it", true), nil
+	}
+	if !protocol.IsJSON(framing) { // said now, not once the message is written
+		return m.setNotice("nothing to compose: conn #"+strconv.FormatUint(conn, 10)+" speaks "+framing.String()+": sockscope sends JSON messages only", true), nil
 	}
 	t := target{conn: conn, dir: protocol.C2S, newConn: newConn}
 	if !newConn {

@@ -194,7 +194,7 @@ func TestCopyCommand(t *testing.T) {
 func TestComposeWhereThereIsNoOneToSendTo(t *testing.T) {
 	m := newControlModel(t, demoStore(t), 160, 48, &fakeControl{})
 	m.c.opts.OneConn, m.c.opts.Listen = true, "stdio"
-	if after := press(t, m, "N"); after.overlays.top() != nil || !strings.Contains(after.notice, "stdio is one connection") {
+	if after := press(t, m, "N"); after.overlays.top() != nil || !strings.Contains(after.notice, "a wrapped child has one connection, its stdio") {
 		t.Errorf("N on a wrapped child: overlay %v, notice %q", after.overlays.top(), after.notice)
 	}
 	st := demoStore(t)

@@ -164,4 +164,14 @@ func TestSendKeysSayJSONOnly(t *testing.T) {
 			t.Errorf("%s on a RESP request: notice %q", k, m.notice)
 		}
 	}
+	// n and N say it before a composer opens: a message written there
+	// could not be sent (N sent it unframed, and said it was sent).
+	for _, k := range []string{"n", "N"} {
+		m := newControlModel(t, profileStore(t), 160, 48, &fakeControl{})
+		m.c.opts.Listen = "unix:/tmp/app.sock"
+		m = press(t, m, "g", "j", "j", k)
+		if m.overlays.top() != nil || !strings.Contains(m.notice, "speaks resp: sockscope sends JSON messages only") {
+			t.Errorf("%s on a RESP request: notice %q, a composer open: %v", k, m.notice, m.overlays.top() != nil)
+		}
+	}
 }
