@@ -60,8 +60,38 @@ func main() {
 			os.Exit(int(ee))
 		}
 		fmt.Fprintln(os.Stderr, "sockscope:", err)
+		var se statusError
+		if errors.As(err, &se) {
+			os.Exit(se.code)
+		}
 		os.Exit(1)
 	}
+}
+
+// statusError is an error to print that ends the process with a status
+// of its own: a command's bad flags and arguments, where 1 means
+// something else (replay's "a response differs").
+type statusError struct {
+	err  error
+	code int
+}
+
+func (e statusError) Error() string { return e.err.Error() }
+func (e statusError) Unwrap() error { return e.err }
+
+// usageStatus makes cmd's bad flags and arguments end the process with
+// status code, its own for bad input.
+func usageStatus(cmd *cobra.Command, code int) *cobra.Command {
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return statusError{err, code} })
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return statusError{err, code}
+			}
+			return nil
+		}
+	}
+	return cmd
 }
 
 // exitError ends the process with a status after the message was printed.

@@ -120,7 +120,7 @@ the connections holding one are replayed whole):
 	f.StringVarP(&o.record, "record", "w", "", "record the replay to `FILE`, linked to the recorded responses")
 	f.StringVar(&o.ids, "id", "", "JSON `FIELDS` that carry the request id (default: the ones the file was recorded with)")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of the recording held in memory (it must fit)")
-	return cmd
+	return usageStatus(cmd, replayBroken)
 }
 
 // parseSlower parses --slower's items: 2x and +100ms.

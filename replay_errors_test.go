@@ -477,3 +477,21 @@ func TestReplayReadsTheServerToItsEnd(t *testing.T) {
 	}
 	cleanEnds(rec)
 }
+
+// Bad flags and arguments are bad input: exit 2 for replay and send, as
+// their own checks say, never 1, which means "a response differs" (replay)
+// or "an error reply" (send). Cobra's own errors exited 1.
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"replay", "--timout", "5s", "a.jsonl", "/tmp/x.sock"},
+		{"replay", "--timeout", "abc", "a.jsonl", "/tmp/x.sock"},
+		{"replay", "a.jsonl"},
+		{"send"},
+		{"send", "/tmp/x.sock", "{}", "--bogus"},
+	} {
+		_, errOut, status := runStatus(t, args...)
+		if status != 2 || !strings.HasPrefix(errOut, "sockscope: ") {
+			t.Errorf("%q: status %d, stderr %q; want 2 and the reason", args, status, errOut)
+		}
+	}
+}

@@ -70,7 +70,7 @@ a transport error or bad input.`,
 	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, rid otherwise)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for each reply")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show on stderr what the server sends that is not the reply (a greeting, notifications)")
-	return cmd
+	return usageStatus(cmd, sendBroken)
 }
 
 // greetingWait is how long send, with --framing auto, waits for a server
