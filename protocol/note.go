@@ -75,15 +75,29 @@ func (n *Note) String() string {
 		return ""
 	}
 	s := n.Act.String()
-	if n.Rule != "" {
+	switch {
+	case n.Rule != "":
 		s += " by rule " + n.Rule
-	} else {
+	case n.byHand():
 		s += " by hand"
 	}
 	if n.Held > 0 {
 		s += ", held " + n.Held.Round(time.Millisecond).String()
 	}
 	return s
+}
+
+// byHand reports whether a note without a rule is of a user's act: not of
+// a hold's own end (its timeout, its connection's close) nor of a frame
+// not held, which say why in Diff.
+func (n *Note) byHand() bool {
+	switch n.Act {
+	case ActEdited, ActFabricated:
+		return true
+	case ActHeld, ActDropped:
+		return n.Diff == ""
+	}
+	return false
 }
 
 // AppendBinary appends n in the compact form the store keeps: act, held

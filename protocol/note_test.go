@@ -20,3 +20,25 @@ func TestNoteBinaryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A note says "by hand" only of what a user did: a hold's timeout or its
+// connection's close is no one's hand.
+func TestNoteByHand(t *testing.T) {
+	for _, c := range []struct {
+		n    Note
+		want string
+	}{
+		{Note{Act: ActEdited, Diff: "-a\n+b"}, "edit by hand"},
+		{Note{Act: ActDropped}, "drop by hand"},
+		{Note{Act: ActHeld, Held: time.Second}, "held by hand, held 1s"},
+		{Note{Act: ActFabricated, Diff: "answered by sockscope"}, "fab by hand"},
+		{Note{Act: ActTimeout, Diff: "held past --hold-timeout 3s", Held: 3 * time.Second}, "timeout, held 3s"},
+		{Note{Act: ActDropped, Diff: "held when the connection closed"}, "drop"},
+		{Note{Act: ActHeld, Diff: "not held: the cap on held bytes was reached"}, "held"},
+		{Note{Act: ActTimeout, Rule: "r1"}, "timeout by rule r1"},
+	} {
+		if got := c.n.String(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.n, got, c.want)
+		}
+	}
+}
