@@ -171,14 +171,19 @@ func pick(ins []feed.Instance) (feed.Instance, error) {
 		return feed.Instance{}, fmt.Errorf("%d instances are running; name one (attach PID) or use --all:\n%s", len(ins), b.String())
 	}
 	fmt.Fprint(os.Stderr, b.String())
+	in := bufio.NewReader(os.Stdin)
 	for {
-		fmt.Fprintf(os.Stderr, "attach to [1-%d]: ", len(ins))
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		if err != nil {
+		fmt.Fprintf(os.Stderr, "attach to [1-%d, q: none]: ", len(ins))
+		line, err := in.ReadString('\n')
+		answer := strings.TrimSpace(line)
+		if err != nil || answer == "q" {
 			return feed.Instance{}, errors.New("nothing chosen")
 		}
-		if n, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && n >= 1 && n <= len(ins) {
+		if n, err := strconv.Atoi(answer); err == nil && n >= 1 && n <= len(ins) {
 			return ins[n-1], nil
+		}
+		if answer != "" {
+			fmt.Fprintf(os.Stderr, "%q is none of 1 to %d\n", answer, len(ins))
 		}
 	}
 }

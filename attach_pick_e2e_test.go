@@ -147,7 +147,7 @@ func TestAttachPick(t *testing.T) {
 		for _, m := range pickRE.FindAllStringSubmatch(s, -1) {
 			picks[m[1]], _ = strconv.Atoi(m[2])
 		}
-		if len(picks) != 2 || !strings.Contains(s, "attach to [1-2]:") {
+		if len(picks) != 2 || !strings.Contains(s, "attach to [1-2, q: none]:") {
 			return fmt.Errorf("no choice of two instances (%v)", picks)
 		}
 		if !strings.Contains(s, "2 connections") || !strings.Contains(s, "messages") {
@@ -160,9 +160,9 @@ func TestAttachPick(t *testing.T) {
 	}
 	a.typeText("9")
 	a.keys("Enter")
-	a.waitScreen("the question again", func(s string) error {
-		if strings.Count(s, "attach to [1-2]:") < 2 {
-			return fmt.Errorf("asked once")
+	a.waitScreen("why, and the question again", func(s string) error {
+		if strings.Count(s, "attach to [1-2, q: none]:") < 2 || !strings.Contains(s, `"9" is none of 1 to 2`) {
+			return fmt.Errorf("asked once, or not said why")
 		}
 		return nil
 	})
@@ -191,6 +191,15 @@ func TestAttachPick(t *testing.T) {
 	if st := a.exitStatus(); st != "0" {
 		t.Errorf("attach exited %s", st)
 	}
+	// q picks none: attach ends, saying so (it asked again, as for 9).
+	b := newTerm(t, subdir(t, dir, "b"), 200, 40, env, binary, "attach")
+	b.waitText("the question", "attach to [1-2, q: none]:")
+	b.typeText("q")
+	b.keys("Enter")
+	if st := b.exitStatus(); st != "1" {
+		t.Errorf("attach exited %s after q, want 1", st)
+	}
+	b.waitText("why", "sockscope: nothing chosen")
 	one.end(t)
 	two.end(t)
 }

@@ -52,7 +52,14 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.list, cmd = m.list.togglePause()
 		if m.list.paused {
 			m.pausedRows = m.totals.Rows
-			m = m.setNotice("display paused: traffic is still recorded (p resumes)", false)
+			what := "display paused: traffic still passes and is decoded (p resumes)"
+			switch {
+			case m.c.opts.File != nil:
+				what = "display paused (p resumes)"
+			case m.c.opts.RecordPath != "":
+				what = "display paused: traffic still passes, decoded and recorded (p resumes)"
+			}
+			m = m.setNotice(what, false)
 		} else {
 			m = m.setNotice("display resumed", false)
 		}

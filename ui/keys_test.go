@@ -264,6 +264,9 @@ func TestPauseAndClear(t *testing.T) {
 	if m.list.idx.len() != n || !strings.Contains(view(m), "PAUSED") {
 		t.Fatalf("paused: list grew to %d (was %d) or no PAUSED", m.list.idx.len(), n)
 	}
+	if strings.Contains(m.notice, "recorded") { // nothing is: it said "still recorded"
+		t.Errorf("paused with no recording: %q", m.notice)
+	}
 	m = press(t, m, "space")
 	if m.list.idx.len() != n+10 {
 		t.Fatalf("resumed: %d rows, want %d", m.list.idx.len(), n+10)
