@@ -149,3 +149,30 @@ func TestResponseCutByADropAtTheClose(t *testing.T) {
 		t.Errorf("counts %+v; want nothing ok, 1 possibly unseen", c)
 	}
 }
+
+// An upload whose body a drop cut: the server answered once the head was
+// in (nginx's return, or 100 Continue and then a reply), and the gap let
+// go of the request, begun before the reply. Its reply is an orphan that
+// may be the lost request's: marked so. It was not, the gap's bytes being
+// read after the reply.
+func TestOrphanOfARequestAGapCut(t *testing.T) {
+	s := newScript().
+		data(1, protocol.C2S, "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nbody").
+		data(2, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nposted\n").
+		data(3, protocol.C2S, strings.Repeat("b", 1000)).
+		gapped(4, protocol.C2S, 500000, strings.Repeat("b", 1000)).
+		close(5, nil)
+	_, lines, c := s.run(t)
+	var got []string
+	for _, l := range lines {
+		if l["type"] == "exchange" {
+			got = append(got, fmt.Sprint(l["method"], ":", l["status"], ":", l["gap"] == true))
+		}
+	}
+	if want := []string{"200 OK:orphan:true"}; !slices.Equal(got, want) {
+		t.Errorf("exchanges %q, want %q", got, want)
+	}
+	if c.UnseenMaybe != 1 {
+		t.Errorf("counts %+v; want 1 possibly unseen", c)
+	}
+}

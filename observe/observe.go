@@ -160,13 +160,20 @@ type conn struct {
 	opened                 time.Time
 }
 
-// noteGap records that bytes of direction d were dropped, up to at.
-func (c *conn) noteGap(d protocol.Dir, at time.Time) {
-	if c.gapFrom[d].IsZero() {
-		c.gapFrom[d] = c.lastAt[d]
-		if c.gapFrom[d].IsZero() {
-			c.gapFrom[d] = c.opened
-		}
+// noteGap records that bytes of direction d were dropped, up to at, and
+// with them the frame begun at lost (zero: none).
+func (c *conn) noteGap(d protocol.Dir, at, lost time.Time) {
+	from := c.lastAt[d]
+	if from.IsZero() {
+		from = c.opened
+	}
+	if !lost.IsZero() && lost.Before(from) {
+		// The frame begun at lost is gone with the gap: a reply read
+		// since it began may have answered it.
+		from = lost
+	}
+	if c.gapFrom[d].IsZero() || from.Before(c.gapFrom[d]) {
+		c.gapFrom[d] = from
 	}
 	c.gapTo[d] = at
 }
@@ -251,7 +258,7 @@ func (o *Observer) step(s *step) {
 	case stepClose:
 		o.close(m.Conn, m.At, s.err)
 	case stepGap:
-		o.gap(o.stepConn(s), m.Dir, m.At, s.n)
+		o.gap(o.stepConn(s), m.Dir, m.At, s.since, s.n)
 	case stepSeen:
 		c := o.stepConn(s)
 		c.lastAt[m.Dir] = m.At
@@ -300,10 +307,11 @@ func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
 	o.sinks.open(id, at, p)
 }
 
-// gap records that n bytes of direction d, read before at, were dropped.
-func (o *Observer) gap(c *conn, d protocol.Dir, at time.Time, n int64) {
+// gap records that n bytes of direction d, read before at, were dropped,
+// and with them the frame begun at lost, unless it is zero.
+func (o *Observer) gap(c *conn, d protocol.Dir, at, lost time.Time, n int64) {
 	o.counts.Gaps++
-	c.noteGap(d, at)
+	c.noteGap(d, at, lost)
 	o.sinks.gap(c.id, d, at, n)
 }
 

@@ -41,7 +41,8 @@ type step struct {
 	// if before msg.At (its first bytes came in an earlier read): a reply
 	// read in between may answer it (an HTTP server answers before the
 	// request's body is in). For stepSeen, when the frame the direction
-	// is in the middle of began.
+	// is in the middle of began; for stepGap, when the frame the gap cut
+	// short (and the framer let go) began, if one did.
 	since time.Time
 	msg   protocol.Message
 }
@@ -163,11 +164,14 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		d := ev.Dir
 		p := &fs[d]
 		if ev.Gap > 0 {
+			lost := time.Time{}
 			if !ev.Whole {
+				lost = p.since // the frame begun then is lost with the gap
 				p.f.Reset()
 				p.since = time.Time{}
 			}
-			b.addStep(stepGap, ev.Conn, d, ev.At).n = ev.Gap
+			g := b.addStep(stepGap, ev.Conn, d, ev.At)
+			g.n, g.since = ev.Gap, lost
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
 		p.known = false
@@ -191,8 +195,10 @@ func (o *Observer) parseEvent(ev *event.Event) {
 					// The last bytes were dropped, not the stream cut: what
 					// is left of a frame is let go, as at a gap met
 					// mid-stream, not flushed as a frame the end cut.
+					lost := fs[d].since
 					fs[d].f.Reset()
-					b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At).n = n
+					g := b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At)
+					g.n, g.since = n, lost
 				} else {
 					fs[d].f.Flush(fs[d].emit)
 				}
