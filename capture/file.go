@@ -128,6 +128,7 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 		case session.TypeFrame:
 			off, n := s.r.Offset() // the first record, read by Header, is a header
 			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
+				Cut: Cut(rec), CutGap: protocol.IsGapErr(rec.Err),
 				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}, off, n)
 		case session.TypeGap:
 			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes}, 0, 0)
@@ -191,6 +192,15 @@ func (g *segment) end(put func(event.Event, int64, int)) {
 // could not frame (a header block it could not read, bytes it skipped to
 // the next header) was recorded as it came: framing it again would make a
 // header up, and a frame of what was none.
+// Cut is what a recorded frame's record did not keep of it
+// (event.Event.Cut): the bytes past its Data, when it was truncated.
+func Cut(rec session.Record) int64 {
+	if !rec.Truncated || rec.Size <= len(rec.Data) {
+		return 0
+	}
+	return int64(rec.Size - len(rec.Data))
+}
+
 func reframe(rec session.Record) []byte {
 	if rec.Err != "" && rec.Wire == len(rec.Data) && !rec.Truncated {
 		return rec.Data

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/internal/sessiongen"
 	"sockscope/protocol"
+	"sockscope/session"
 	"sockscope/store"
 )
 
@@ -198,4 +200,58 @@ func showFile(t *testing.T, path string) *Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// A recorded HTTP response kept truncated (over the cap, or a gap went
+// through it) is read back as the message it was, its true size counted
+// in: the connection's next exchange pairs as recorded. The framer waited
+// for the body bytes the record did not keep, and took the next response
+// for them: the next request was no-reply.
+func TestRecordedTruncatedHTTP(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "http.jsonl")
+	l, err := sessiongen.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := l.At
+	frame := func(dir protocol.Dir, text string, size int, err string) {
+		at = at.Add(time.Millisecond)
+		l.R.Frame(1, dir, at, protocol.Frame{Data: []byte(text), Size: size, Wire: size, Truncated: size > len(text), Err: err},
+			protocol.FramingHTTP, session.Marks{})
+	}
+	l.R.Open(1, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "curl", false)
+	get := func(p string) string { return "GET " + p + " HTTP/1.1\r\nHost: x\r\n\r\n" }
+	head := "HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n"
+	frame(protocol.C2S, get("/big"), len(get("/big")), "")
+	frame(protocol.S2C, head+"abc", len(head)+5000000, "") // truncated at the cap
+	frame(protocol.C2S, get("/cut"), len(get("/cut")), "")
+	frame(protocol.S2C, head+"abc", len(head)+5000000, protocol.GapErr(4000000)) // a gap went through it
+	notFound := "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+	frame(protocol.C2S, get("/nope"), len(get("/nope")), "")
+	frame(protocol.S2C, notFound, len(notFound), "")
+	l.R.Close(1, at.Add(time.Millisecond), "")
+	if err := l.End(); err != nil {
+		t.Fatal(err)
+	}
+	e := showFile(t, path)
+	var got []string
+	for _, r := range rows(e.Store, 1) {
+		got = append(got, fmt.Sprint(r.Method, ":", r.Status, ":", r.RespSize))
+	}
+	want := []string{"GET /big:ok:" + strconv.Itoa(len(head)+5000000), "GET /cut:ok:" + strconv.Itoa(len(head)+5000000), "GET /nope:error:" + strconv.Itoa(len(notFound))}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	var cutErr string
+	first, _ := e.Store.RowBounds()
+	e.Store.Rows(first, func(r store.Row) bool {
+		if r.Method == "GET /cut" {
+			m, _ := e.Store.Message(r.Resp)
+			cutErr = m.Frame.Err
+		}
+		return true
+	})
+	if !protocol.IsGapErr(cutErr) {
+		t.Errorf("the response a gap went through: its error %q does not say so", cutErr)
+	}
 }

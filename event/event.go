@@ -56,6 +56,12 @@ type Event struct {
 	// Whole says the Gap was whole frames (a feed that skipped a viewer
 	// ahead): the framing goes on where it was, nothing to resynchronise.
 	Whole bool
+	// Cut (Data from a recording or a feed) counts the bytes of the frame
+	// ending Data that the recording did not keep (a frame truncated at the
+	// cap, or that a gap went through: CutGap): the framer is to count
+	// them in, not wait for them.
+	Cut    int64
+	CutGap bool
 	// TailGaps (Close) counts, by protocol.Dir, the bytes dropped
 	// after the last Data kept, which no Data came after to carry in Gap.
 	TailGaps [2]int64

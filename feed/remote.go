@@ -141,6 +141,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			}})
 		case session.TypeFrame:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
+				Cut: capture.Cut(rec), CutGap: protocol.IsGapErr(rec.Err),
 				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note})
 		case session.TypeGap:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,

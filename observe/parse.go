@@ -164,18 +164,21 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		d := ev.Dir
 		p := &fs[d]
 		if ev.Gap > 0 {
-			lost := time.Time{}
-			if !ev.Whole {
-				lost = p.since // the frame begun then is lost with the gap
+			gi := len(b.steps) // by index: a frame the gap ends may grow b.steps
+			b.addStep(stepGap, ev.Conn, d, ev.At).n = ev.Gap
+			o.at, o.chunk, o.mark = ev.At, nil, mark{}
+			if !ev.Whole && !protocol.SkipGap(p.f, ev.Gap, p.emit) {
+				b.steps[gi].since = p.since // the frame begun then is lost with the gap
 				p.f.Reset()
 				p.since = time.Time{}
 			}
-			g := b.addStep(stepGap, ev.Conn, d, ev.At)
-			g.n, g.since = ev.Gap, lost
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
 		p.known = false
 		p.f.Feed(ev.Data, p.emit)
+		if ev.Cut > 0 { // the rest of a recorded frame the recording did not keep
+			protocol.SkipCut(p.f, ev.Cut, ev.CutGap, p.emit)
+		}
 		if protocol.PairingOf(p.f.Framing()) == protocol.PairByOrder && protocol.Unframed(p.f) > 0 {
 			// A frame begun and not ended: the request it may be began
 			// then, and a reply read since may answer it.
@@ -194,11 +197,16 @@ func (o *Observer) parseEvent(ev *event.Event) {
 				if n := ev.TailGaps[d]; n > 0 {
 					// The last bytes were dropped, not the stream cut: what
 					// is left of a frame is let go, as at a gap met
-					// mid-stream, not flushed as a frame the end cut.
-					lost := fs[d].since
-					fs[d].f.Reset()
-					g := b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At)
-					g.n, g.since = n, lost
+					// mid-stream, not flushed as a frame the end cut;
+					// unless the gap is in a body the framer can go past.
+					gi := len(b.steps)
+					b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At).n = n
+					if protocol.SkipGap(fs[d].f, n, fs[d].emit) {
+						fs[d].f.Flush(fs[d].emit) // a body to the end of the stream
+					} else {
+						b.steps[gi].since = fs[d].since
+						fs[d].f.Reset()
+					}
 				} else {
 					fs[d].f.Flush(fs[d].emit)
 				}
@@ -283,7 +291,7 @@ func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 		// An HTTP message whose body the connection's end cut short (a
 		// 413 ends an upload) is still what its start line says: the
 		// frame's error says it was cut.
-		if f.Err == protocol.ErrMidFrame && p.framing == protocol.FramingHTTP &&
+		if (f.Err == protocol.ErrMidFrame || protocol.IsGapErr(f.Err)) && p.framing == protocol.FramingHTTP &&
 			(m.Info.Kind == protocol.KindRequest || m.Info.Kind == protocol.KindResponse) {
 			return
 		}

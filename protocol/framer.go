@@ -1,7 +1,52 @@
 package protocol
 
+import (
+	"strconv"
+	"strings"
+)
+
 // ErrMidFrame is Frame.Err for a partial frame emitted by Flush.
 const ErrMidFrame = "stream ended mid-frame"
+
+// gapErr begins Frame.Err for a frame some of whose bytes a gap took
+// (SkipGap): they passed, and sockscope dropped its copy.
+const gapErr = "bytes of it not seen: "
+
+// GapErr is Frame.Err for a frame n of whose bytes sockscope dropped its
+// copy of (they were forwarded): the frame is its start, kept whole, and
+// its size.
+func GapErr(n int) string {
+	return strconv.Itoa(n) + " " + gapErr + "sockscope dropped its copy (they were forwarded); what is shown is the message's start"
+}
+
+// IsGapErr reports whether err is GapErr's: the frame is still what its
+// start says, only not all seen.
+func IsGapErr(err string) bool { return strings.Contains(err, " "+gapErr) }
+
+// SkipGap tells f that the next n bytes of its stream were dropped before
+// it saw them, and reports whether it took them as part of the frame it is
+// in the middle of (an HTTP body of a set length, or one that runs to the
+// end of the stream), which then goes on, and may be emitted at once if the
+// gap ended it. If not, the caller should Reset f. emit is as Feed's.
+func SkipGap(f Framer, n int64, emit func(*Frame)) bool { return skip(f, n, true, emit) }
+
+// SkipCut tells f that the frame it is in the middle of goes on for n
+// bytes that a recording did not keep (it was truncated at the cap, or a
+// gap went through it, gap): it counts them in, as SkipGap does, and
+// reports whether it could.
+func SkipCut(f Framer, n int64, gap bool, emit func(*Frame)) bool { return skip(f, n, gap, emit) }
+
+func skip(f Framer, n int64, gap bool, emit func(*Frame)) bool {
+	if a, ok := f.(*autoFramer); ok {
+		f = a.inner
+	}
+	if s, ok := f.(interface {
+		skipGap(n int64, gap bool, emit func(*Frame)) bool
+	}); ok {
+		return s.skipGap(n, gap, emit)
+	}
+	return false
+}
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
 // frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an

@@ -20,6 +20,10 @@ type gather struct {
 	// lead counts bytes passed between frames that belong to none (skip):
 	// the next frame's Wire counts them.
 	lead int
+	// unseen counts the bytes of the partial frame not seen (hole): they
+	// count in its size, and what follows them is not kept, so the bytes
+	// kept are the frame's start, whole. gapped is those a gap took.
+	unseen, gapped int
 }
 
 // begin notes that a frame starts at offset i of the chunk being fed.
@@ -35,11 +39,15 @@ func (g *gather) complete(chunk []byte, end int, emit func(*Frame)) {
 		g.start = end
 		return
 	}
-	g.buf = appendCap(g.buf, part, g.limit)
+	if g.unseen == 0 {
+		g.buf = appendCap(g.buf, part, g.limit)
+	}
 	size := g.size + len(part)
 	data := g.buf
+	f := Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: lead + size, Truncated: size > g.max}
+	g.unseenInto(&f)
 	g.buf, g.size, g.start = nil, 0, end
-	g.out.emit(emit, Frame{Data: capped(data, min(size, g.max)), Size: size, Wire: lead + size, Truncated: size > g.max})
+	g.out.emit(emit, f)
 	if cap(data) <= keepBuf {
 		g.buf = data[:0]
 	}
@@ -56,10 +64,35 @@ func (g *gather) skip(end int) {
 // carry keeps the partial frame's bytes at the end of a chunk.
 func (g *gather) carry(chunk []byte) {
 	if part := chunk[g.start:]; len(part) > 0 {
-		g.buf = appendCap(g.buf, part, g.limit)
+		if g.unseen == 0 {
+			g.buf = appendCap(g.buf, part, g.limit)
+		}
 		g.size += len(part)
 	}
 	g.start = 0
+}
+
+// hole counts n bytes of the partial frame not seen (gap: a gap took
+// them; else a recording did not keep them): it goes on, keeping what it
+// has of its start. Call it between Feeds.
+func (g *gather) hole(n int, gap bool) {
+	g.size += n
+	g.unseen += n
+	if gap {
+		g.gapped += n
+	}
+}
+
+// unseenInto marks f, the frame being emitted, as not all seen, if it is
+// not, and forgets it: truncated, and why if a gap took some of it.
+func (g *gather) unseenInto(f *Frame) {
+	if g.unseen > 0 {
+		f.Data, f.Truncated = capped(g.buf, g.max), true
+		if g.gapped > 0 {
+			f.Err = GapErr(g.gapped)
+		}
+	}
+	g.unseen, g.gapped = 0, 0
 }
 
 // view returns the partial frame from its start to offset end of chunk,
@@ -93,7 +126,7 @@ func (g *gather) flushRaw(emit func(*Frame)) {
 		g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.lead + g.size, Truncated: g.size > g.max, Err: g.broken})
 		g.lead = 0
 	}
-	g.buf, g.size, g.start = nil, 0, 0
+	g.buf, g.size, g.start, g.unseen, g.gapped = nil, 0, 0, 0, 0
 }
 
 // flush emits the partial frame at the end of the stream, with why (or,

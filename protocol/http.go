@@ -371,7 +371,9 @@ func (h *httpFramer) Flush(emit func(*Frame)) {
 	}
 	if g := &h.g; (h.st == httpToClose || h.st == httpBody && h.unsure) && g.broken == "" {
 		if g.size > 0 {
-			g.out.emit(emit, Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max})
+			f := Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max}
+			g.unseenInto(&f)
+			g.out.emit(emit, f)
 		}
 		g.buf, g.size, h.st, h.unsure = nil, 0, httpHead, false
 		return
@@ -392,10 +394,44 @@ func (h *httpFramer) switchedOver() bool {
 	return h.link.switched && h.link.early == 0
 }
 
+// skipGap takes a gap inside a body of a set length (or a chunk's data)
+// that it does not pass, or inside a body that runs to the end of the
+// stream, as part of the message (SkipGap): the message goes on, and is
+// emitted with GapErr; at its end if the gap ended it.
+func (h *httpFramer) skipGap(n int64, gap bool, emit func(*Frame)) bool {
+	g := &h.g
+	if g.broken != "" || h.unsure || n <= 0 || n > 1<<40 {
+		return false
+	}
+	switch h.st {
+	case httpBody:
+		if n > h.n {
+			return false
+		}
+		h.n -= n
+		g.hole(int(n), gap)
+		if h.n == 0 {
+			h.st = httpHead
+			g.complete(nil, 0, emit)
+		}
+	case httpChunkData:
+		if n > h.n-2 { // the chunk's data, not its CRLF: the next size line must be read
+			return false
+		}
+		h.n -= n
+		g.hole(int(n), gap)
+	case httpToClose:
+		g.hole(int(n), gap)
+	default:
+		return false
+	}
+	return true
+}
+
 // Reset implements Framer: after a gap the next message's start cannot be
 // found, so the rest of the stream is raw.
 func (h *httpFramer) Reset() {
-	h.g.buf, h.g.size = nil, 0
+	h.g.buf, h.g.size, h.g.unseen, h.g.gapped = nil, 0, 0, 0
 	h.g.broken = "http: bytes lost (gap); raw from here"
 }
 

@@ -35,7 +35,10 @@ func renderMessage(m *protocol.Message, w int, hex bool, xHint string, s *Styles
 		lines = append(lines, s.Warn.Render(fmt.Sprintf("⚠ truncated frame: %s kept of %s (%s bytes)",
 			fmtSize(int64(len(f.Data))), fmtSize(int64(f.Size)), fmtCount(f.Size))))
 	}
-	if f.Err != "" {
+	switch {
+	case protocol.IsGapErr(f.Err): // not the framing's doing
+		lines = append(lines, s.Warn.Render("⚠ "+sanitize(f.Err)))
+	case f.Err != "":
 		lines = append(lines, s.Warn.Render("⚠ framing: "+sanitize(f.Err)))
 	}
 	if m.Info.Kind == protocol.KindRaw && m.Info.Err != "" && !hex {
