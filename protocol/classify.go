@@ -118,7 +118,7 @@ func classify(data []byte, idFields []string) Info {
 		return Info{Err: reason}
 	}
 	if data[i] == '[' {
-		return Info{Kind: KindOther}
+		return classifyBatch(data[i:end], idFields, Classify)
 	}
 	return s.info(data)
 }

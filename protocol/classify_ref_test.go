@@ -51,7 +51,7 @@ func refClassify(data []byte, idFields []string) Info {
 		return Info{Err: reason}
 	}
 	if data[i] == '[' {
-		return Info{Kind: KindOther}
+		return classifyBatch(data[i:end], idFields, refClassify) // batches came later: their elements as the reference classifies them
 	}
 	return s.info(data)
 }

@@ -31,7 +31,11 @@ func TestClassify(t *testing.T) {
 		{`{"jsonrpc":"2.0","id":3,"result":null}`, KindResponse, "3", "", false, ""},
 		{`{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"no"}}`, KindResponse, "3", "", true, ""},
 		{`{"jsonrpc":"2.0","id":null,"error":{"code":-32700}}`, KindResponse, "", "", true, ""},
-		{`[{"jsonrpc":"2.0","id":1,"method":"a"}]`, KindOther, "", "", false, ""},
+		// JSON-RPC 2.0 batches (see TestClassifyBatch).
+		{`[{"jsonrpc":"2.0","id":1,"method":"a"}]`, KindRequest, "[1]", "batch(a)", false, ""},
+		{`[{"jsonrpc":"2.0","id":2,"method":"echo","params":[1]}, {"jsonrpc":"2.0","id":1,"method":"fail"}]`, KindRequest, "[1,2]", "batch(echo,fail)", false, ""},
+		{`[{"jsonrpc":"2.0","id":1,"error":{"code":-32000}},{"jsonrpc":"2.0","id":2,"result":[1]}]`, KindResponse, "[1,2]", "", true, ""},
+		{`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]`, KindNotification, "", "batch(a,b)", false, ""},
 		{`{"params":{"id":5,"method":"inner"},"x":1}`, KindOther, "", "", false, ""},
 		{`{"id" : {"a":[1,"}"]} , "method":"q\"x"}`, KindRequest, `{"a":[1,"}"]}`, `q\"x`, false, ""},
 		// rid wins over id, whatever the order.
@@ -136,6 +140,108 @@ func TestClassifyNoAllocs(t *testing.T) {
 	for _, m := range msgs {
 		if n := testing.AllocsPerRun(100, func() { Classify(m, nil) }); n != 0 {
 			t.Errorf("Classify(%s): %v allocs", m, n)
+		}
+	}
+}
+
+// A JSON-RPC 2.0 batch is one exchange: an array with requests is a
+// request whose id is the set of their ids (sorted, canonical) and whose
+// method lists its elements'; the array of replies, in whatever order, has
+// the same id, and failed if any reply did; notifications count in the
+// method but not in the id; a batch of notifications is one.
+func TestClassifyBatch(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		kind   Kind
+		id     string
+		method string
+		isErr  bool
+		batch  string // BatchOf's String
+	}{
+		{`[{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},{"jsonrpc":"2.0","id":2,"method":"fail"}]`,
+			KindRequest, "[1,2]", "batch(echo,fail)", false, "2 requests"},
+		// The replies in another order, spelt otherwise: the same id.
+		{`[{"jsonrpc":"2.0","id":2.0,"error":{"code":-32000,"message":"fail"}},{"jsonrpc":"2.0","id":1,"result":[1]}]`,
+			KindResponse, "[1,2]", "", true, "2 responses, 1 error"},
+		{` [ {"jsonrpc":"2.0","id":1,"result":1} , {"id":2,"result":2,"jsonrpc":"2.0"} ] `,
+			KindResponse, "[1,2]", "", false, "2 responses"},
+		// Notifications get no reply: not in the id.
+		{`[{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","id":"b","method":"get"},{"jsonrpc":"2.0","id":"a","method":"get"}]`,
+			KindRequest, `["a","b"]`, "batch(log,get×2)", false, "2 requests, 1 notification"},
+		{`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b","params":{}}]`,
+			KindNotification, "", "batch(a,b)", false, "2 notifications"},
+		// Elements the server cannot read are answered with a null id:
+		// left out of the id, but the reply failed.
+		{`[1,{"jsonrpc":"2.0","id":7,"method":"m"}]`, KindRequest, "[7]", "batch(m)", false, "1 request, 1 other element"},
+		{`[{"jsonrpc":"2.0","id":null,"error":{"code":-32600}},{"jsonrpc":"2.0","id":7,"result":0}]`,
+			KindResponse, "[7]", "", true, "2 responses, 1 error"},
+		{`[{"jsonrpc":"2.0","id":null,"error":{"code":-32600}},{"jsonrpc":"2.0","id":null,"error":{"code":-32600}}]`,
+			KindResponse, "", "", true, "2 responses, 2 errors"},
+		// Ids as values: escapes, key order.
+		{`[{"id":"\u00e9","method":"x"},{"id":{"b":1,"a":2},"method":"y"}]`, KindRequest, `["é",{"a":2,"b":1}]`, "batch(x,y)", false, "2 requests"},
+		// Not batches.
+		{`[]`, KindOther, "", "", false, "empty"},
+		{`[1,2,3]`, KindOther, "", "", false, "3 other elements"},
+		{`[{"a":1},"x",[{"id":1,"method":"m"}]]`, KindOther, "", "", false, "3 other elements"},
+	} {
+		got := Classify([]byte(tc.in), nil)
+		if got.Kind != tc.kind || string(got.ID) != tc.id || string(got.Method) != tc.method || got.IsError != tc.isErr || got.Err != "" {
+			t.Errorf("Classify(%s) = {%v id=%s method=%s isErr=%v err=%q}; want {%v id=%s method=%s isErr=%v}",
+				tc.in, got.Kind, got.ID, got.Method, got.IsError, got.Err, tc.kind, tc.id, tc.method, tc.isErr)
+		}
+		if (got.ID == nil) != (tc.id == "") {
+			t.Errorf("Classify(%s): ID %q, want nil: %v", tc.in, got.ID, tc.id == "")
+		}
+		if b, ok := BatchOf([]byte(tc.in), nil); !ok || b.String() != tc.batch {
+			t.Errorf("BatchOf(%s) = %q, %v; want %q", tc.in, b, ok, tc.batch)
+		}
+		var m Memo // the decoder's way: the same Info
+		var info Info
+		m.ClassifyInto(FramingLines, []byte(tc.in), C2S, nil, &info)
+		if info.Kind != got.Kind || string(info.ID) != string(got.ID) || string(info.Method) != string(got.Method) || info.IsError != got.IsError {
+			t.Errorf("Memo.ClassifyInto(%s) = %+v, want %+v", tc.in, info, got)
+		}
+	}
+	if _, ok := BatchOf([]byte(`{"id":1,"method":"m"}`), nil); ok {
+		t.Error("BatchOf of an object: ok")
+	}
+	if _, ok := BatchOf([]byte(`[1,`), nil); ok {
+		t.Error("BatchOf of broken JSON: ok")
+	}
+}
+
+// A batch's method stays short: runs of one method are counted, and past
+// batchMethods entries or maxBatchMethod bytes the rest are counted.
+func TestBatchMethod(t *testing.T) {
+	elems := func(methods ...string) string {
+		var b strings.Builder
+		b.WriteString("[")
+		for i, m := range methods {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(`{"jsonrpc":"2.0","id":` + strings.Repeat("1", i+1) + `,"method":"` + m + `"}`)
+		}
+		b.WriteString("]")
+		return b.String()
+	}
+	many := make([]string, 20)
+	for i := range many {
+		many[i] = string(rune('a' + i))
+	}
+	long := strings.Repeat("x", 150)
+	for _, tc := range []struct {
+		methods []string
+		want    string
+	}{
+		{[]string{"get", "get", "get", "put", "get"}, "batch(get×3,put,get)"},
+		{many, "batch(a,b,c,d,e,f,g,h,…+12)"},
+		{[]string{long, long + "y", "z"}, "batch(" + long + ",…+2)"},
+		{[]string{`q\"x`, "é"}, `batch(q\"x,é)`},
+	} {
+		got := Classify([]byte(elems(tc.methods...)), nil)
+		if string(got.Method) != tc.want {
+			t.Errorf("methods %q: %s, want %s", tc.methods, got.Method, tc.want)
 		}
 	}
 }

@@ -14,7 +14,7 @@ func memoSame(t *testing.T, m *Memo, f Framing, data []byte, fields []string) {
 	var got Info
 	m.ClassifyInto(f, data, C2S, fields, &got)
 	want := ClassifyAs(f, data, C2S, fields)
-	if !reflect.DeepEqual(got, want) || !samePlace(got.ID, want.ID) || !samePlace(got.Method, want.Method) {
+	if !reflect.DeepEqual(got, want) || !samePlaces(data, got, want) {
 		t.Fatalf("Memo.ClassifyInto(%q, %q) = %+v, want %+v", data, fields, got, want)
 	}
 	// The IntID it found, if any, is the key the Pairer makes of the id;
