@@ -227,7 +227,7 @@ func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
 	case "replace":
 		payload := a.value
 		if s.info.ID != nil {
-			payload = withID(payload, s.info.ID, e.cfg.IDFields)
+			payload = withID(payload, s.f.Data, s.info.ID, e.cfg.IDFields)
 		}
 		return replace(payload)
 	case "set":
@@ -323,6 +323,9 @@ func shapeOf(req []byte, ids []string) (kind, idField string, m map[string]json.
 // replyShape returns the success reply to request req, with result, in
 // the request's protocol.
 func replyShape(req []byte, info protocol.Info, result []byte, ids []string) []byte {
+	if protocol.IsBatch(req) {
+		return batchShape(req, ids, func(el []byte, info protocol.Info) []byte { return replyShape(el, info, result, ids) })
+	}
 	kind, idf, m := shapeOf(req, ids)
 	id := string(info.ID)
 	if id == "" {
@@ -344,6 +347,9 @@ func replyShape(req []byte, info protocol.Info, result []byte, ids []string) []b
 // errorShape returns the error reply to request req in its protocol:
 // JSON-RPC's error object, the seed's success:false, QMP's and DAP's.
 func errorShape(req []byte, info protocol.Info, code int64, msg string, ids []string) []byte {
+	if protocol.IsBatch(req) {
+		return batchShape(req, ids, func(el []byte, info protocol.Info) []byte { return errorShape(el, info, code, msg, ids) })
+	}
 	kind, idf, m := shapeOf(req, ids)
 	id := string(info.ID)
 	if id == "" {
@@ -364,9 +370,32 @@ func errorShape(req []byte, info protocol.Info, code int64, msg string, ids []st
 	return []byte(`{` + strconv.Quote(idf) + `:` + id + `,"error":{"code":` + c + `,"message":` + string(qmsg) + `}}`)
 }
 
+// batchShape returns the answer to JSON-RPC batch req: an array of the
+// replies shape makes to its requests (its notifications get none), in
+// their order.
+func batchShape(req []byte, ids []string, shape func(el []byte, info protocol.Info) []byte) []byte {
+	var elems []json.RawMessage
+	json.Unmarshal(req, &elems) // req is JSON (Classify said it is a batch)
+	out := []byte{'['}
+	for _, el := range elems {
+		if info := protocol.Classify(el, ids); info.Kind == protocol.KindRequest && info.ID != nil {
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, shape(el, info)...)
+		}
+	}
+	return append(out, ']')
+}
+
 // withID returns payload with its id (the first of ids it has, else "id")
-// set to id: a reply made up for a request carries the id its asker expects.
-func withID(payload, id []byte, ids []string) []byte {
+// set to id: a reply made up for request req carries the id its asker
+// expects. The reply to a batch is left as it is: its ids are its
+// replies', which whoever wrote it gave them (ReplyTemplate's do).
+func withID(payload, req, id []byte, ids []string) []byte {
+	if protocol.IsBatch(req) {
+		return payload
+	}
 	info := protocol.Classify(payload, ids)
 	if info.ID != nil {
 		if out := protocol.ReplaceID(payload, info, id); out != nil {

@@ -60,9 +60,10 @@ func (e *Engine) sender() Sender {
 
 // Send writes msg, one JSON message without its framing, on live
 // connection conn in direction dir (C2S: to the server; S2C: to the
-// client), framed as that direction is. A request's id is replaced on the
-// wire by one the peer cannot have in flight, and its reply is withheld
-// from the other peer: the store shows the exchange as injected. Its
+// client), framed as that direction is. A request's id (each of a
+// JSON-RPC batch's requests') is replaced on the wire by one the peer
+// cannot have in flight, and its reply is withheld from the other peer:
+// the store shows the exchange as injected. Its
 // progress tokens are left out (see withoutProgress), so that no progress
 // notification for it reaches the other peer either. The
 // connection switches to frame-aware forwarding first; Send fails, sending
@@ -117,10 +118,21 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	// Asked before claim takes the table's lock, which the relay's
 	// forwarding takes per frame: the decoder may be a process away.
 	pending := e.decoded.Pending(conn, dir)
-	wireID, own := tbl.claim(dir, info.ID, ownTimeout, func(id string) bool {
+	taken := func(id string) bool {
 		return slices.ContainsFunc(pending, func(p string) bool { return protocol.SameID([]byte(p), []byte(id)) })
-	})
-	payload = protocol.ReplaceID(payload, info, []byte(wireID))
+	}
+	var wireID string
+	var own *ownRequest
+	if protocol.IsBatch(payload) {
+		// Its id is its requests' (protocol.Classify): each is given one
+		// of sockscope's own.
+		if payload, wireID, own, err = tbl.claimBatch(dir, payload, ownTimeout, taken); err != nil {
+			return Sent{}, err
+		}
+	} else {
+		wireID, own = tbl.claim(dir, info.ID, ownTimeout, taken)
+		payload = protocol.ReplaceID(payload, info, []byte(wireID))
+	}
 	if err := c.Inject(dir, enc.Append(nil, payload)); err != nil {
 		tbl.forget(dir, wireID, own)
 		return Sent{}, err

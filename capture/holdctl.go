@@ -159,7 +159,7 @@ func (e *Engine) Fabricate(id uint64, reply []byte) error {
 	if err != nil {
 		return err
 	}
-	out = withID(out, h.Info.ID, e.cfg.IDFields)
+	out = withID(out, h.Payload, h.Info.ID, e.cfg.IDFields)
 	h.decide <- proxy.Verdict{Drop: true, Note: &protocol.Note{Act: protocol.ActFabricated, Diff: "answered by sockscope"},
 		Answer: h.seen.enc.Append(nil, out), AnswerNote: &protocol.Note{Act: protocol.ActFabricated}}
 	return nil

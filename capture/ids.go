@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
@@ -37,6 +38,11 @@ type idTable struct {
 // ownRequest is a request sockscope sent, waiting for its reply.
 type ownRequest struct {
 	timer *time.Timer // frees the id when no reply comes
+	// members, for a batch, are the wire ids of its requests: claimed
+	// with it (so that a peer's request with one of them is renamed) and
+	// freed with it. The batch itself is kept under its id, the set of
+	// them (protocol.Classify), which its reply array has too.
+	members []string
 }
 
 func newIDTable(ids []string) *idTable {
@@ -55,6 +61,15 @@ func newIDTable(ids []string) *idTable {
 func (t *idTable) claim(asking protocol.Dir, like []byte, timeout time.Duration, taken func(string) bool) (string, *ownRequest) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	r := &ownRequest{}
+	id := t.claimLocked(asking, like, taken, r)
+	r.timer = time.AfterFunc(timeout, func() { t.forget(asking, id, r) })
+	return id, r
+}
+
+// claimLocked picks a wire id as claim does and registers it as r's.
+// Called with t.mu held.
+func (t *idTable) claimLocked(asking protocol.Dir, like []byte, taken func(string) bool, r *ownRequest) string {
 	for {
 		t.next++
 		id := strconv.Itoa(ownBase - t.next)
@@ -64,11 +79,40 @@ func (t *idTable) claim(asking protocol.Dir, like []byte, timeout time.Duration,
 		if _, busy := t.own[asking][id]; busy || taken(id) {
 			continue
 		}
-		r := &ownRequest{}
 		t.own[asking][id] = r
-		r.timer = time.AfterFunc(timeout, func() { t.forget(asking, id, r) })
-		return id, r
+		return id
 	}
+}
+
+// claimBatch is claim for a JSON-RPC batch, payload (compact JSON): each
+// of its requests gets a wire id of its own, and the batch is registered
+// under the id its reply will have (the set of those ids). It returns the
+// batch as it goes on the wire, and its id.
+func (t *idTable) claimBatch(asking protocol.Dir, payload []byte, timeout time.Duration, taken func(string) bool) ([]byte, string, *ownRequest, error) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(payload, &elems); err != nil {
+		return nil, "", nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := &ownRequest{}
+	out := []byte{'['}
+	for i, el := range elems {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if info := protocol.Classify(el, t.ids); info.Kind == protocol.KindRequest && info.ID != nil {
+			id := t.claimLocked(asking, info.ID, taken, r)
+			r.members = append(r.members, id)
+			el = protocol.ReplaceID(el, info, []byte(id))
+		}
+		out = append(out, el...)
+	}
+	out = append(out, ']')
+	id := string(protocol.Classify(out, t.ids).ID)
+	t.own[asking][t.idKey([]byte(id))] = r
+	r.timer = time.AfterFunc(timeout, func() { t.forget(asking, id, r) })
+	return out, id, r, nil
 }
 
 // idKey returns the key id is kept under in own and remap: its canonical
@@ -83,13 +127,22 @@ func (t *idTable) idKey(id []byte) string {
 	return k
 }
 
-// forget frees id unless it was claimed again meanwhile.
+// forget frees id (and a batch's members) unless it was claimed again
+// meanwhile.
 func (t *idTable) forget(asking protocol.Dir, id string, r *ownRequest) {
 	t.mu.Lock()
-	if t.own[asking][id] == r {
-		delete(t.own[asking], id)
-	}
+	t.free(asking, t.idKey([]byte(id)), r)
 	t.mu.Unlock()
+}
+
+// free removes r, kept under key, and its members from own[asking], where
+// they are still r's. Called with t.mu held.
+func (t *idTable) free(asking protocol.Dir, key string, r *ownRequest) {
+	for _, k := range append(r.members, key) {
+		if t.own[asking][k] == r {
+			delete(t.own[asking], k)
+		}
+	}
 }
 
 // verdict returns the FrameFunc of direction d: it renames a peer request
@@ -126,7 +179,7 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 		case protocol.KindResponse: // answers a request d.Opposite() asked
 			asked := d.Opposite()
 			if r, ok := t.own[asked][key]; ok {
-				delete(t.own[asked], key)
+				t.free(asked, key, r)
 				r.timer.Stop()
 				return proxy.Verdict{Drop: true}
 			}
