@@ -195,7 +195,7 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 			continue
 		}
 		arrow, _ := dirArrow(msg.Dir, s)
-		titles[i] = name + " " + arrow + " " + msg.Dir.String() + " · " + fmtSize(int64(msg.Frame.Size))
+		titles[i] = name + " " + arrow + " " + msg.Dir.String() + " · " + fmtSize(int64(msg.Frame.Size)) + batchText(&msg)
 		if msg.Injected {
 			titles[i] += " · injected"
 		} else if msg.Withheld {
@@ -230,6 +230,20 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 	lines = append(lines, m.sectionTitle(titles[1], sideResponse, active, m.width))
 	lines = append(lines, bodies[1]...)
 	return lines, respStart
+}
+
+// batchText says what a JSON-RPC batch holds (" · batch: 2 requests,
+// 1 notification"; its reply " · batch: 2 responses, 1 error"), for its
+// section's title; "" for any other message.
+func batchText(msg *protocol.Message) string {
+	if msg.Info.Kind == protocol.KindRaw || msg.Info.Kind == protocol.KindOther || !protocol.IsJSON(msg.Framing) || !protocol.IsBatch(msg.Frame.Data) {
+		return ""
+	}
+	b, ok := protocol.BatchOf(msg.Frame.Data, nil)
+	if !ok {
+		return ""
+	}
+	return " · batch: " + b.String()
 }
 
 // headingOf names the first message of a row of kind k: a request, a
