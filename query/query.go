@@ -11,6 +11,7 @@ package query
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -24,7 +25,7 @@ import (
 // Syntax documents the filter language; the UI's help view shows it.
 const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   method:add         method contains add
-  id:17              id is 17 (or "17")
+  id:17              id is 17 (or "17"), or a batch's ids hold it
   conn:3  conn:node  connection #3; client or process contains node
   status:error,orphan   ok error pending noreply orphan gap none
   status:differs     a replay's verdict: differs matches race (compared: any)
@@ -403,6 +404,25 @@ func (t *term) matchText(b []byte) bool {
 	return bytes.Contains(b, []byte(t.str))
 }
 
+// matchID reports whether id, a JSON token, is want: the token itself, or
+// a string's contents. A JSON-RPC batch's id is the set of its requests'
+// ids as an array (protocol.Classify): want matches it when it is one of
+// them, or the whole.
 func matchID(id, want string) bool {
-	return id == want || (len(id) >= 2 && id[0] == '"' && id[1:len(id)-1] == want)
+	if id == want || (len(id) >= 2 && id[0] == '"' && id[1:len(id)-1] == want) {
+		return true
+	}
+	if len(id) < 2 || id[0] != '[' {
+		return false
+	}
+	var ids []json.RawMessage
+	if json.Unmarshal([]byte(id), &ids) != nil {
+		return false
+	}
+	for _, e := range ids {
+		if e := string(e); e == want || (len(e) >= 2 && e[0] == '"' && e[1:len(e)-1] == want) {
+			return true
+		}
+	}
+	return false
 }

@@ -203,3 +203,18 @@ func TestParseTextTerms(t *testing.T) {
 		t.Error(`"\"rid\":1" matches the wrong frames`)
 	}
 }
+
+// id: finds a JSON-RPC batch by any of its requests' ids (its id is the
+// set of them) or by the whole set.
+func TestFilterBatchID(t *testing.T) {
+	batch := store.Row{Method: "batch(echo,fail)", ID: `[1,"a b",7]`}
+	for q, want := range map[string]bool{`id:1`: true, `id:7`: true, `id:"a b"`: true, `id:"[1,\"a b\",7]"`: true, `id:2`: false, `id:a`: false} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pq.MatchRow(nil, &batch, time.Now()); got != want {
+			t.Errorf("%s on a batch with id %s: %v, want %v", q, batch.ID, got, want)
+		}
+	}
+}
