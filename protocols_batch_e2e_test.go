@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sockscope/internal/nodetest"
+	"sockscope/protocol"
 )
 
 // JSON-RPC 2.0 batches through the real binary, to a Node server that
@@ -125,6 +126,55 @@ func TestJSONRPCBatches(t *testing.T) {
 		if got, want := strings.Join(messages, "\n"), strings.Join(wantMessages, "\n"); got != want {
 			t.Errorf("%s: messages\n%s\nwant\n%s", name, got, want)
 		}
+	}
+
+	// The recording replayed against the server: each batch's reply
+	// compares with the recorded one.
+	replayed, errReplay, status := runStatus(t, "replay", "--dump", rec, svc)
+	if status != 0 {
+		t.Fatalf("replay: %d\n%s", status, errReplay)
+	}
+	var verdicts []string
+	for _, l := range dumpLines(t, []byte(replayed)) {
+		if l["type"] == "exchange" {
+			verdicts = append(verdicts, fmt.Sprintf("%v %v", l["method"], l["status"]))
+		}
+	}
+	if got, want := strings.Join(verdicts, ", "), "batch(echo,fail) match, batch(echo,log,echo) match, echo match"; got != want {
+		t.Errorf("replay: %s, want %s\n%s", got, want, errReplay)
+	}
+
+	// The recording standing in for the server: a batch with other ids
+	// gets the recorded replies, each with the id of its request.
+	served := filepath.Join(filepath.Dir(svc), "served.sock")
+	stopServe := started(t, "listening on", "serve", rec, "--listen", served)
+	sc, err := net.Dial("unix", served)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	sc.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintln(sc, `[{"jsonrpc":"2.0","id":"x","method":"echo","params":[1]},{"jsonrpc":"2.0","id":9,"method":"fail"}]`)
+	sr := bufio.NewReader(sc)
+	reply, err := sr.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"jsonrpc":"2.0","id":9,"error":{"code":-32000,"message":"fail"}},{"jsonrpc":"2.0","id":"x","result":[1]}]` + "\n"; reply != want {
+		t.Errorf("serve answered %q, want %q", reply, want)
+	}
+	// One it has no reply to gets an error for each of its requests.
+	fmt.Fprintln(sc, `[{"jsonrpc":"2.0","id":5,"method":"nosuch"},{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","id":6,"method":"nosuch"}]`)
+	if reply, err = sr.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := protocol.BatchOf([]byte(reply), nil)
+	if got := protocol.Classify([]byte(strings.TrimSpace(reply)), nil); got.Kind != protocol.KindResponse || string(got.ID) != "[5,6]" || b.String() != "2 responses, 2 errors" {
+		t.Errorf("serve's miss: %q, want an array of two errors with ids 5 and 6", reply)
+	}
+	sc.Close()
+	if out := stopServe(); !strings.Contains(out, "1 requests answered from the recording, 1 misses") {
+		t.Errorf("serve: %s", out)
 	}
 }
 

@@ -101,6 +101,17 @@ func BatchOf(data []byte, idFields []string) (b Batch, ok bool) {
 	return b, true
 }
 
+// BatchElements returns the elements of batch data, slices of it in
+// order; nil when data is not a JSON array.
+func BatchElements(data []byte) [][]byte {
+	if !IsBatch(data) || Classify(data, nil).Kind == KindRaw {
+		return nil
+	}
+	var out [][]byte
+	eachElement(data, func(e []byte) { out = append(out, e) })
+	return out
+}
+
 // count adds an element classified as info.
 func (b *Batch) count(info Info) {
 	switch {

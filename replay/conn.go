@@ -332,7 +332,7 @@ func (p *player) answer(payload []byte, info protocol.Info) {
 	}
 	var reply []byte
 	if ok && x.Resp != nil {
-		reply = mapPaths(answerWith(x.Resp, info.ID), p.r.cfg.MapPaths, true)
+		reply = mapPaths(answerWith(x, payload, info.ID, p.r.answers.ids), p.r.cfg.MapPaths, true)
 		p.answered++
 	} else {
 		reply = typedDefault(payload, info.ID, method)

@@ -163,6 +163,18 @@ func (f *forwarder) close() {
 // missReply is the error reply to a request the recording cannot answer,
 // in the request's protocol: JSON-RPC, QMP, DAP or the seed protocol.
 func missReply(p []byte, info protocol.Info, ids []string, why string) []byte {
+	if protocol.IsBatch(p) { // a JSON-RPC batch: an array of the replies to its requests
+		out := []byte{'['}
+		for _, e := range protocol.BatchElements(p) {
+			if info := protocol.Classify(e, ids); info.Kind == protocol.KindRequest && info.ID != nil {
+				if len(out) > 1 {
+					out = append(out, ',')
+				}
+				out = append(out, missReply(e, info, ids, why)...)
+			}
+		}
+		return append(out, ']')
+	}
 	var m map[string]json.RawMessage
 	json.Unmarshal(p, &m)
 	msg := marshal(why)

@@ -60,9 +60,17 @@ func requestKey(payload []byte, ids []string, ig *Ignore) string {
 	if err != nil {
 		return string(payload)
 	}
-	if m, ok := v.(map[string]any); ok {
-		for _, k := range append(slices.Clip(ids), methodMembers...) {
-			delete(m, k)
+	leaveOut := func(v any) {
+		if m, ok := v.(map[string]any); ok {
+			for _, k := range append(slices.Clip(ids), methodMembers...) {
+				delete(m, k)
+			}
+		}
+	}
+	leaveOut(v)
+	if a, ok := v.([]any); ok && protocol.IsBatch(payload) { // each request of a JSON-RPC batch
+		for _, e := range a {
+			leaveOut(e)
 		}
 	}
 	if ig != nil {
@@ -352,13 +360,58 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// answerWith returns the recorded response resp re-addressed to id.
-func answerWith(resp *Msg, id []byte) []byte {
+// answerWith returns the recorded response to x re-addressed to request
+// req, whose id is id; ids are the id fields.
+func answerWith(x *Exchange, req, id []byte, ids []string) []byte {
+	resp := x.Resp
 	if resp.Info.ID == nil {
 		return resp.Payload
+	}
+	if protocol.IsBatch(resp.Payload) {
+		return batchAnswerWith(resp.Payload, x.Req.Payload, req, ids)
 	}
 	if out := protocol.ReplaceID(resp.Payload, resp.Info, id); out != nil {
 		return out
 	}
 	return resp.Payload
+}
+
+// batchAnswerWith is answerWith for the reply to a JSON-RPC batch: each
+// reply in it that answers the k-th request of the recorded batch rec
+// gets the id of the k-th request of req (which matched rec, so has its
+// requests in the same order). It returns resp as it was when they do not
+// have as many requests.
+func batchAnswerWith(resp, rec, req []byte, ids []string) []byte {
+	requestIDs := func(batch []byte) [][]byte {
+		var out [][]byte
+		for _, e := range protocol.BatchElements(batch) {
+			if info := protocol.Classify(e, ids); info.Kind == protocol.KindRequest && info.ID != nil {
+				out = append(out, info.ID)
+			}
+		}
+		return out
+	}
+	was, now := requestIDs(rec), requestIDs(req)
+	if len(was) != len(now) {
+		return resp
+	}
+	used := make([]bool, len(was))
+	out := make([]byte, 0, len(resp))
+	last := 0 // resp's bytes up to here are in out
+	for _, e := range protocol.BatchElements(resp) {
+		info := protocol.Classify(e, ids)
+		if info.Kind != protocol.KindResponse || info.ID == nil {
+			continue
+		}
+		for k, w := range was {
+			if !used[k] && protocol.SameID(w, info.ID) {
+				used[k] = true
+				off := cap(resp) - cap(e) // e is resp[off:…]
+				out = append(append(out, resp[last:off]...), protocol.ReplaceID(e, info, now[k])...)
+				last = off + len(e)
+				break
+			}
+		}
+	}
+	return append(out, resp[last:]...)
 }

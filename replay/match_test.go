@@ -105,3 +105,30 @@ func TestRequestKeyKeepsHTML(t *testing.T) {
 		t.Errorf("requestKey: %s", k)
 	}
 }
+
+// A JSON-RPC batch matches a recorded one with the same requests in the
+// same order, whatever their ids, and is answered with the recorded reply
+// array, each reply given the id of the request it answers (the replies
+// in the server's order, the bytes otherwise as recorded); one with other
+// params does not match.
+func TestMatcherBatch(t *testing.T) {
+	x := &Exchange{
+		Req:  msgOf(`[{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","id":2,"method":"fail"}]`),
+		Resp: msgOf(`[ {"jsonrpc":"2.0","id":2,"error":{"code":-32000,"message":"fail"}}, {"jsonrpc":"2.0","id":1,"result":[1]} ]`),
+	}
+	m := NewMatcher([]*Exchange{x}, MatchMethodParams, Ignore{}, protocol.DefaultIDFields)
+	req := msgOf(`[{"jsonrpc":"2.0","id":"a","method":"echo","params":[1]},{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","id":7,"method":"fail"}]`)
+	var cur Cursor
+	got, ok := m.Find(req.Payload, string(req.Info.Method), &cur)
+	if !ok || got != x {
+		t.Fatalf("the batch with other ids: found %v", ok)
+	}
+	want := `[ {"jsonrpc":"2.0","id":7,"error":{"code":-32000,"message":"fail"}}, {"jsonrpc":"2.0","id":"a","result":[1]} ]`
+	if a := answerWith(x, req.Payload, req.Info.ID, protocol.DefaultIDFields); string(a) != want {
+		t.Errorf("answer %s\nwant %s", a, want)
+	}
+	other := msgOf(`[{"jsonrpc":"2.0","id":1,"method":"echo","params":[2]},{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","id":2,"method":"fail"}]`)
+	if _, ok := m.Find(other.Payload, string(other.Info.Method), &cur); ok {
+		t.Error("a batch with other params matched")
+	}
+}

@@ -292,7 +292,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		before, after := x.Around() // HTTP's 103 Early Hints, LSP's $/progress: in the order they came
 		c.sendAll(before)
 		if x.Resp != nil {
-			c.send(answerWith(x.Resp, info.ID))
+			c.send(answerWith(x, p, info.ID, c.reqs.ids))
 			if framing == protocol.FramingHTTP && httpEndsByClose(p, x.Resp.Payload) {
 				// Its body ends where the connection does: the client
 				// reads until then.
