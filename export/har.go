@@ -88,6 +88,7 @@ type harRequest struct {
 type harPostData struct {
 	MimeType string `json:"mimeType"`
 	Text     string `json:"text"`
+	Comment  string `json:"comment,omitempty"`
 }
 
 type harResponse struct {
@@ -103,10 +104,14 @@ type harResponse struct {
 }
 
 type harContent struct {
-	Size     int    `json:"size"`
-	MimeType string `json:"mimeType"`
-	Text     string `json:"text,omitempty"`
-	Encoding string `json:"encoding,omitempty"`
+	Size int `json:"size"`
+	// Compression is the bytes a Content-Encoding saved (the decoded
+	// size less the encoded one), when the body was decoded.
+	Compression *int   `json:"compression,omitempty"`
+	MimeType    string `json:"mimeType"`
+	Text        string `json:"text,omitempty"`
+	Encoding    string `json:"encoding,omitempty"`
+	Comment     string `json:"comment,omitempty"`
 }
 
 type harTimings struct {
@@ -221,7 +226,8 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			}
 			r.PostData, r.HeadersSize, r.BodySize = nil, m.HeadSize, len(m.Raw)
 			if len(m.Body) > 0 {
-				r.PostData = &harPostData{MimeType: contentType(&m), Text: strings.ToValidUTF8(string(m.Body), "\uFFFD")}
+				b := bodyOf(&m, req.Frame.Truncated)
+				r.PostData = &harPostData{MimeType: contentType(&m, b.text), Text: strings.ToValidUTF8(string(b.text), "\uFFFD"), Comment: b.comment}
 			}
 			if req.Frame.Truncated {
 				r.BodySize = -1
@@ -241,11 +247,18 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			if resp.Frame.Truncated {
 				r.BodySize = -1
 			}
-			c := harContent{Size: len(m.Body), MimeType: contentType(&m)}
-			if utf8.Valid(m.Body) {
-				c.Text = string(m.Body)
+			// The body decoded (HAR's content is what the client got
+			// once decoded; bodySize above, what came on the wire).
+			b := bodyOf(&m, resp.Frame.Truncated)
+			c := harContent{Size: len(b.text), MimeType: contentType(&m, b.text), Comment: b.comment}
+			if b.decoded {
+				saved := len(b.text) - len(m.Body)
+				c.Compression = &saved
+			}
+			if utf8.Valid(b.text) {
+				c.Text = string(b.text)
 			} else {
-				c.Text, c.Encoding = base64.StdEncoding.EncodeToString(m.Body), "base64"
+				c.Text, c.Encoding = base64.StdEncoding.EncodeToString(b.text), "base64"
 			}
 			r.Content = c
 		}
@@ -305,16 +318,16 @@ func harCookies(m *protocol.HTTPMessage, name string) []harCookie {
 	return out
 }
 
-// contentType is an HTTP message's Content-Type, else what its body looks
-// like ("" for none: a 204, a 304).
-func contentType(m *protocol.HTTPMessage) string {
+// contentType is an HTTP message's Content-Type, else what its body
+// (decoded) looks like ("" for none: a 204, a 304).
+func contentType(m *protocol.HTTPMessage, body []byte) string {
 	if t, ok := m.Get("Content-Type"); ok {
 		return string(t)
 	}
-	if len(m.Body) == 0 {
+	if len(body) == 0 {
 		return ""
 	}
-	return mimeOf(m.Body)
+	return mimeOf(body)
 }
 
 // writeHAR writes a HAR log of the selected exchanges, one entry per line
