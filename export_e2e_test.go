@@ -317,3 +317,76 @@ func TestExportLegsToTshark(t *testing.T) {
 		}
 	}
 }
+
+// A text of 200,001 bytes that nginx sends gzip-encoded to `curl
+// --compressed`, recorded through the real binary and exported as HAR:
+// the entry's content is the text decoded (its size, its text, the bytes
+// the coding saved as compression), its bodySize the encoded bytes on the
+// wire, chunked framing and all.
+func TestHARofGzipFromNginx(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	text := strings.Repeat("All work and no play makes Jack a dull boy. ", 4546)[:200_001]
+	if err := os.WriteFile(filepath.Join(dir, "html", "big.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	front, rec := filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--headless", "--lossless", "-w", rec, "--listen", front, up)
+	dialWait(t, front)
+	got := filepath.Join(dir, "got.txt")
+	if out, err := exec.Command("curl", "-sS", "--compressed", "--unix-socket", front, "-o", got, "http://x/gz/big.txt").CombinedOutput(); err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(got); string(b) != text {
+		t.Fatalf("curl got %d bytes, want the text", len(b))
+	}
+	stop()
+	harFile := filepath.Join(dir, "s.har")
+	showRun(t, "export", rec, "-o", harFile)
+	b, err := os.ReadFile(harFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Request  struct{ URL string }
+				Response struct {
+					Status  int
+					Headers []struct{ Name, Value string }
+					Content struct {
+						Size                              int
+						Compression                       *int
+						MimeType, Text, Encoding, Comment string
+					}
+					BodySize int
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &har); err != nil {
+		t.Fatal(err)
+	}
+	if len(har.Log.Entries) != 1 || har.Log.Entries[0].Request.URL != "http://x/gz/big.txt" {
+		t.Fatalf("entries %+v", har.Log.Entries)
+	}
+	r := har.Log.Entries[0].Response
+	headers := map[string]string{}
+	for _, h := range r.Headers {
+		headers[h.Name] = h.Value
+	}
+	if r.Status != 200 || headers["Content-Encoding"] != "gzip" || headers["Transfer-Encoding"] != "chunked" {
+		t.Fatalf("response %d, headers %v: want a chunked gzip body", r.Status, headers)
+	}
+	c := r.Content
+	if c.Size != 200_001 || c.Text != text || c.Encoding != "" || c.Comment != "" || c.MimeType != "text/plain" {
+		t.Errorf("content: size %d, %d bytes of text (the text: %v), encoding %q, comment %q, %s; want the text decoded",
+			c.Size, len(c.Text), c.Text == text, c.Encoding, c.Comment, c.MimeType)
+	}
+	// bodySize is the gzip stream with its chunks' framing: more than
+	// the stream, far less than the text.
+	if c.Compression == nil || r.BodySize <= 200_001-*c.Compression || r.BodySize > 10_000 {
+		t.Errorf("bodySize %d, compression %v: want the encoded bytes on the wire, and what gzip saved", r.BodySize, c.Compression)
+	}
+}

@@ -70,7 +70,9 @@ func ofType(lines []map[string]any, typ string) []map[string]any {
 
 // startNginx runs the real nginx on a Unix socket in dir, serving a JSON
 // file, a JSON answer, a 204, a 503, a chunked body (sub_filter drops the
-// length) and a WebDAV PUT (which answers Expect: 100-continue).
+// length), a WebDAV PUT (which answers Expect: 100-continue) and, under
+// /gz/, the files of html gzip-encoded for a client that accepts it
+// (chunked: gzip drops the length).
 func startNginx(t *testing.T, dir string) string {
 	t.Helper()
 	need(t, "nginx")
@@ -96,6 +98,7 @@ http {
     location = /fail { return 503 'down'; }
     location /chunked/ { alias DIR/html/; sub_filter 'world' 'chunks'; sub_filter_once off; sub_filter_types *; }
     location /dav/ { dav_methods PUT; create_full_put_path on; }
+    location /gz/ { alias DIR/html/; gzip on; gzip_types text/plain; gzip_min_length 1; }
   }
 }
 `, "DIR", dir)
