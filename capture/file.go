@@ -131,7 +131,10 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 				Cut: Cut(rec), CutGap: protocol.IsGapErr(rec.Err),
 				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}, off, n)
 		case session.TypeGap:
-			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes}, 0, 0)
+			// Whole: the records are whole frames, and a gap lies between
+			// them (a frame the gap went through counts it in: Cut), as a
+			// feed's does.
+			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes, Whole: true}, 0, 0)
 		case session.TypeClose:
 			delete(seg.open, id)
 			var cerr error
