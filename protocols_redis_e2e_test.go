@@ -4,9 +4,13 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -43,9 +47,10 @@ func subscriber(t *testing.T, sock, channel string, resp3 bool) <-chan string {
 }
 
 // The real redis-server behind the real binary: redis-cli's commands pair
-// with their replies, WRONGTYPE is an error, values show as JSON, pub/sub
-// messages in RESP2 and RESP3 pushes are notifications that pair with
-// nothing, and redis-benchmark's pipelined commands (-P 16) all pair.
+// with their replies (a SUBSCRIBE with its confirmation), WRONGTYPE is an
+// error, values show as JSON, pub/sub messages in RESP2 and RESP3 pushes
+// are notifications that pair with nothing, and redis-benchmark's
+// pipelined commands (-P 16) all pair.
 func TestRedis(t *testing.T) {
 	need(t, "redis-server", "redis-cli", "redis-benchmark")
 	dir := shortDir(t)
@@ -144,8 +149,159 @@ func TestRedis(t *testing.T) {
 	if again["ok"] != counts["ok"] || again["error"] != counts["error"] || len(again) != len(counts) {
 		t.Errorf("show's exchanges %v, live %v", again, counts)
 	}
-	// Two SUBSCRIBEs, two confirmations, two messages (one a RESP3 push).
-	if pushes != 2 || notes != 6 {
-		t.Errorf("%d pub/sub messages, %d notifications; want 2 and 6", pushes, notes)
+	// Two SUBSCRIBEs (requests, each answered by its confirmation), two
+	// confirmations (notifications by their shape), two messages (one a
+	// RESP3 push).
+	if pushes != 2 || notes != 4 {
+		t.Errorf("%d pub/sub messages, %d notifications; want 2 and 4", pushes, notes)
 	}
+}
+
+// readRESP reads one RESP value (a whole reply, aggregates and all) and
+// returns its bytes.
+func readRESP(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
+	line, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading a reply: %v", err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+	switch line[0] {
+	case '$', '=', '!':
+		if n < 0 {
+			return line
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(br, b); err != nil {
+			t.Fatalf("reading a reply: %v", err)
+		}
+		return line + string(b)
+	case '*', '>', '~', '%':
+		if line[0] == '%' {
+			n *= 2
+		}
+		for range max(n, 0) {
+			line += readRESP(t, br)
+		}
+	}
+	return line
+}
+
+// respCmd writes each command as a RESP array.
+func respCmd(cmds ...[]string) string {
+	var b strings.Builder
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "*%d\r\n", len(c))
+		for _, a := range c {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	return b.String()
+}
+
+// Redis's pub/sub commands through the real binary: a SUBSCRIBE that the
+// server refuses (a wrong number of arguments, an ACL's NOPERM) or queues
+// inside MULTI is answered by that reply, and the commands after it pair
+// with their own; one that succeeds is answered by its first confirmation;
+// its other confirmations, the messages and RESP3's pushes are
+// notifications; PING in subscribe mode pairs.
+func TestRedisPubSubAnswers(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
+	dialWait(t, up)
+	if out, err := exec.Command("redis-cli", "-s", up, "acl", "setuser", "nosub", "on", "nopass", "+@all", "~*", "resetchannels").CombinedOutput(); err != nil {
+		t.Fatalf("acl setuser: %v\n%s", err, out)
+	}
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
+	dialWait(t, front)
+
+	// session sends each step's commands at once and reads as many
+	// replies as the step says, on one connection.
+	session := func(steps ...any) {
+		t.Helper()
+		c, err := net.Dial("unix", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for i := 0; i < len(steps); i += 2 {
+			switch s := steps[i].(type) {
+			case string:
+				io.WriteString(c, s)
+			case func():
+				s()
+			}
+			for range steps[i+1].(int) {
+				readRESP(t, br)
+			}
+		}
+	}
+	publish := func(ch string) func() {
+		return func() {
+			if out, err := exec.Command("redis-cli", "-s", up, "publish", ch, "hi").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+				t.Fatalf("publish %s: %v %q", ch, err, out)
+			}
+		}
+	}
+	// 1: SUBSCRIBE without a channel; GET.
+	session(respCmd([]string{"SUBSCRIBE"}, []string{"GET", "k"}), 2)
+	// 2: MULTI; SUBSCRIBE ch9; EXEC; GET (refused in subscribe mode).
+	session(respCmd([]string{"MULTI"}, []string{"SUBSCRIBE", "ch9"}, []string{"EXEC"}, []string{"GET", "k"}), 4)
+	// 3: a user with no channels: NOPERM.
+	session(respCmd([]string{"AUTH", "nosub", "x"}, []string{"SUBSCRIBE", "ch"}, []string{"PING"}), 3)
+	// 4: SUBSCRIBE a b (two confirmations); PSUBSCRIBE p*; a message;
+	// PING in subscribe mode; UNSUBSCRIBE of all (two); PUNSUBSCRIBE; GET.
+	session(respCmd([]string{"subscribe", "a", "b"}, []string{"PSUBSCRIBE", "p*"}), 3,
+		publish("a"), 1,
+		respCmd([]string{"PING"}, []string{"UNSUBSCRIBE"}, []string{"PUNSUBSCRIBE"}, []string{"GET", "k"}), 5)
+	// 5: RESP3: pushes; GET while subscribed.
+	session(respCmd([]string{"HELLO", "3"}, []string{"SUBSCRIBE", "c3"}, []string{"GET", "k"}), 3,
+		publish("c3"), 1,
+		respCmd([]string{"UNSUBSCRIBE", "c3"}), 1)
+	lines := dumpLines(t, stop())
+
+	// Connection 1 was dialWait's. A confirmation is a notification by
+	// its shape (its message's kind) whether or not it answers a command.
+	want := map[float64]string{
+		2: "SUBSCRIBE error, GET ok",
+		3: "MULTI ok, SUBSCRIBE ok, EXEC ok, GET error",
+		4: "AUTH ok, SUBSCRIBE error, PING ok",
+		5: "SUBSCRIBE ok, PSUBSCRIBE ok, PING ok, UNSUBSCRIBE ok, PUNSUBSCRIBE ok, GET ok",
+		6: "HELLO ok, SUBSCRIBE ok, GET ok, UNSUBSCRIBE ok",
+	}
+	wantNotes := map[float64]string{
+		5: "subscribe, subscribe, psubscribe, message, unsubscribe, unsubscribe, punsubscribe",
+		6: "subscribe, message, unsubscribe",
+	}
+	check := func(lines []map[string]any, from string) {
+		t.Helper()
+		got, notes := map[float64][]string{}, map[float64][]string{}
+		for _, e := range ofType(lines, "exchange") {
+			got[e["conn"].(float64)] = append(got[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
+		}
+		for _, m := range ofType(lines, "message") {
+			if m["kind"] == "notification" {
+				notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
+			}
+		}
+		for c := 2.0; c <= 6; c++ {
+			if g := strings.Join(got[c], ", "); g != want[c] {
+				t.Errorf("%s: connection %v: exchanges %q, want %q", from, c, g, want[c])
+			}
+			if g := strings.Join(notes[c], ", "); g != wantNotes[c] {
+				t.Errorf("%s: connection %v: notifications %q, want %q", from, c, g, wantNotes[c])
+			}
+		}
+	}
+	check(lines, "live")
+	// The recording decodes again to the same.
+	shown, err := exec.Command(binary, "show", "--dump", rec).Output()
+	if err != nil {
+		t.Fatalf("show: %v", err)
+	}
+	check(dumpLines(t, shown), "show")
 }

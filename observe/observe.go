@@ -274,7 +274,7 @@ func (o *Observer) step(s *step) {
 		}
 		if c.order != nil {
 			for _, e := range c.order.Settle(m.Dir, at) {
-				o.orphan(c, e.Token)
+				o.unmatched(c, e)
 			}
 		}
 	}
@@ -329,7 +329,7 @@ func (o *Observer) close(id uint64, at time.Time, err error) {
 			o.noReply(c, p)
 		}
 		for _, p := range orphans {
-			o.orphan(c, p.Token)
+			o.unmatched(c, p)
 		}
 		delete(o.conns, id)
 		if o.lastConn == c {

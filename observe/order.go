@@ -9,7 +9,8 @@ import (
 // inOrder pairs message m of a protocol that pairs by order (HTTP/1.1,
 // RESP, varlink), begun at since if in an earlier read than its end
 // (else zero), and reports whether it did anything: notifications and raw
-// frames are left to frame's default.
+// frames are left to frame's default, but for a Redis pub/sub
+// confirmation that answers its command.
 func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 	if c.order == nil {
 		c.order = protocol.NewOrderPairer(o.cfg.MaxPending)
@@ -27,7 +28,15 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		if !since.IsZero() {
 			begun = since
 		}
-		res := c.order.Request(m.Dir, o.tx.Stamp(&begun), row)
+		var sub protocol.SubWord
+		var want int
+		if m.Framing == protocol.FramingRESP {
+			sub, want = protocol.RESPSub(m.Frame.Data, m.Dir, &m.Info)
+		}
+		res := c.order.RequestSub(m.Dir, o.tx.Stamp(&begun), row, sub, want)
+		for _, n := range res.Notes {
+			o.unmatched(c, n)
+		}
 		if res.Answered {
 			o.answerEarly(c, row, res.Reply.Token)
 		}
@@ -52,11 +61,50 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		default:
 			c.early.push(m)
 			if req.Token != 0 {
-				o.orphan(c, req.Token)
+				o.unmatched(c, req)
 			}
+		}
+	case protocol.KindNotification:
+		if m.Framing != protocol.FramingRESP {
+			return false
+		}
+		sub, _ := protocol.RESPSub(m.Frame.Data, m.Dir, &m.Info)
+		if sub == protocol.SubNone {
+			return false
+		}
+		// A pub/sub confirmation: its command's answer, or a notification.
+		switch what, p := c.order.Confirm(m.Dir, o.tx.Stamp(&m.At), m.Seq, sub); what {
+		case protocol.ConfirmAnswers:
+			o.answer(p.Token, m)
+		case protocol.ConfirmEarly:
+			c.early.push(m)
+			if p.Token != 0 {
+				o.unmatched(c, p)
+			}
+		default:
+			return false
 		}
 	default:
 		return false
 	}
 	return true
+}
+
+// unmatched turns an early reply that found no request into a row: an
+// orphan, or, for a pub/sub confirmation, a notification.
+func (o *Observer) unmatched(c *conn, e protocol.Pending) {
+	if e.Sub == protocol.SubNone {
+		o.orphan(c, e.Token)
+		return
+	}
+	i := c.early.find(e.Token)
+	if i < 0 {
+		return
+	}
+	m := c.early.at(i)
+	o.counts.Notifications++
+	r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
+	r.Seq = o.tx.AddRow(&r)
+	o.sinks.row(&r)
+	c.early.done(i)
 }

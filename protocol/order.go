@@ -7,11 +7,25 @@ package protocol
 // request (the directions are relayed in parallel) as early, until Settle
 // or Close. Its queues are rings that grow to the largest number in flight
 // and are then reused: pairing allocates nothing per message.
+//
+// Redis's pub/sub commands are requests of their own kind (RequestSub):
+// one is answered by a reply as any command is (an error, +QUEUED inside
+// MULTI), or by its first confirmation (Confirm); its further
+// confirmations, and those no command asked for, answer nothing.
 type OrderPairer struct {
 	max     int
 	pending [2]ring    // requests, by the direction they travelled
 	early   [2]ring    // early responses, by the direction their request would travel
 	evicted [1]Pending // what Request returns in Evicted, reused
+	notes   []Pending  // what Request returns in Notes, reused
+	// extra is, by the direction its command travelled, the pub/sub
+	// command answered last: the word of its confirmations and how many
+	// more are its own (-1: any number, an UNSUBSCRIBE of all), until a
+	// reply that is no confirmation.
+	extra [2]struct {
+		sub  SubWord
+		left int32
+	}
 }
 
 // NewOrderPairer returns an OrderPairer holding at most maxPending
@@ -29,13 +43,44 @@ func NewOrderPairer(maxPending int) *OrderPairer {
 // returned in Evicted (its no reply; the slice is valid until the next
 // Request).
 func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
-	if e, ok := p.early[dir].front(); ok && e.At >= at {
-		p.early[dir].pop()
-		r.Answered, r.Reply = true, e
-		return r
+	return p.RequestSub(dir, at, tok, SubNone, 0)
+}
+
+// RequestSub is Request for a command that may be a pub/sub one: with sub
+// not SubNone, it is answered by a reply, or by a confirmation of sub
+// (Confirm), of which it gets want (0: one or more). Early confirmations
+// that it shows to answer nothing are returned in Notes (notifications;
+// the slice is valid until the next Request).
+func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, want int) (r RequestResult) {
+	e := &p.early[dir]
+	p.notes = p.notes[:0]
+	for f, ok := e.front(); ok; f, ok = e.front() {
+		switch {
+		case f.At >= at && (f.Sub == SubNone || f.Sub == sub):
+			e.pop()
+			r.Answered, r.Reply = true, f
+			if f.Sub != SubNone {
+				p.confirmed(dir, sub, want)
+				x := &p.extra[dir]
+				for g, ok := e.front(); ok && x.left > 0 && g.Sub == sub; g, ok = e.front() {
+					e.pop()
+					x.left--
+					p.notes = append(p.notes, g)
+				}
+			}
+			r.Notes = p.notes
+			return r
+		case f.Sub != SubNone:
+			// A confirmation before any command that it could answer.
+			e.pop()
+			p.notes = append(p.notes, f)
+			continue
+		}
+		break
 	}
+	r.Notes = p.notes
 	q := &p.pending[dir]
-	q.push(Pending{Token: tok, At: at, Dir: dir})
+	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: sub, want: int32(min(want, 1<<30))})
 	if q.n > p.max {
 		old, _ := q.pop()
 		p.evicted[0] = old // only at the bound
@@ -50,7 +95,11 @@ func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
 // unanswered. With no request waiting, the response is held as early
 // under tok and false is returned; a non-zero Token then names an early
 // response pushed out by the bound, an orphan now.
+//
+// A pushed-out early response with Sub set is a confirmation: not an
+// orphan, but a notification.
 func (p *OrderPairer) Response(dir Dir, at int64, tok uint64, more bool) (Pending, bool) {
+	p.extra[dir.Opposite()].sub = SubNone // the confirmations before it are over
 	q := &p.pending[dir.Opposite()]
 	if req, ok := q.front(); ok {
 		if !more {
@@ -67,9 +116,67 @@ func (p *OrderPairer) Response(dir Dir, at int64, tok uint64, more bool) (Pendin
 	return Pending{}, false
 }
 
+// Confirmed says what became of a pub/sub confirmation (Confirm).
+type Confirmed uint8
+
+const (
+	// ConfirmAnswers: it answers the pub/sub command returned.
+	ConfirmAnswers Confirmed = iota
+	// ConfirmNote: it answers nothing, a notification: a further
+	// confirmation of a command answered already, or one no command
+	// waiting could get.
+	ConfirmNote
+	// ConfirmEarly: held as early, as a response is, until its command
+	// comes, Settle or Close (which return it with Sub set: a
+	// notification, not an orphan); a Pending with a non-zero Token
+	// returned with it was pushed out by the bound.
+	ConfirmEarly
+)
+
+// Confirm takes a pub/sub confirmation of sub (a Redis reply that starts
+// with "subscribe", "unsubscribe", …) that travelled in dir, read at at. It
+// answers the first unanswered command that went the other way when that
+// is a pub/sub command of sub, unless it is one more of the confirmations
+// of the command answered before it.
+func (p *OrderPairer) Confirm(dir Dir, at int64, tok uint64, sub SubWord) (Confirmed, Pending) {
+	rd := dir.Opposite()
+	x := &p.extra[rd]
+	if x.sub == sub && x.left > 0 {
+		x.left--
+		return ConfirmNote, Pending{}
+	}
+	q := &p.pending[rd]
+	if req, ok := q.front(); ok {
+		if req.Sub != sub {
+			return ConfirmNote, Pending{}
+		}
+		q.pop()
+		p.confirmed(rd, sub, int(req.want))
+		return ConfirmAnswers, req
+	}
+	e := &p.early[rd]
+	e.push(Pending{Token: tok, At: at, Dir: dir, Sub: sub})
+	if e.n > p.max {
+		old, _ := e.pop()
+		return ConfirmEarly, old
+	}
+	return ConfirmEarly, Pending{}
+}
+
+// confirmed notes that a command that travelled in dir and gets want
+// confirmations of sub (0: one or more) got its first.
+func (p *OrderPairer) confirmed(dir Dir, sub SubWord, want int) {
+	x := &p.extra[dir]
+	x.sub, x.left = sub, int32(want-1)
+	if want <= 0 {
+		x.left = -1
+	}
+}
+
 // Settle is called after the observer has seen everything direction dir
 // carried up to upTo: early responses whose request would have travelled
-// in dir before upTo are orphans, returned in read order.
+// in dir before upTo are orphans (early confirmations, with Sub set,
+// notifications), returned in read order.
 func (p *OrderPairer) Settle(dir Dir, upTo int64) []Pending {
 	e := &p.early[dir]
 	var out []Pending
@@ -84,7 +191,8 @@ func (p *OrderPairer) Settle(dir Dir, upTo int64) []Pending {
 }
 
 // Close ends the connection: the requests never answered and the early
-// responses that never found a request, each in read order.
+// responses that never found a request (confirmations among them with Sub
+// set), each in read order.
 func (p *OrderPairer) Close() (noReply, orphans []Pending) {
 	for d := range p.pending {
 		noReply = p.pending[d].drain(noReply)

@@ -47,6 +47,11 @@ type Pending struct {
 	// barrier's check and a typed copy per request.
 	At  int64
 	Dir Dir // the direction it travelled
+	// Sub, for an OrderPairer, is the word of the confirmations of a
+	// pub/sub command, or of an early response that is a confirmation.
+	Sub SubWord
+	// want is how many confirmations a pub/sub command gets (0: one or more).
+	want int32
 }
 
 // NewPairer returns a Pairer holding at most maxPending requests (if zero,
@@ -70,6 +75,10 @@ type RequestResult struct {
 	// Evicted holds requests pushed out by the pending bound: they count as
 	// no reply. It is the Pairer's: valid until its next Request.
 	Evicted []Pending
+	// Notes, from an OrderPairer, are early pub/sub confirmations the
+	// request showed to answer nothing: notifications. Valid until its
+	// next Request.
+	Notes []Pending
 }
 
 // Request records a request that travelled in dir, read at at.

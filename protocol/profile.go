@@ -47,7 +47,7 @@ var Profiles = []*Profile{
 	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
 		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade"},
 	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
-		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command; -ERR as errors; pub/sub and RESP3 pushes are notifications, never paired"},
+		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations and RESP3 pushes are notifications, never paired"},
 	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
 		Pairs: "msgpack-RPC (Neovim): [0,msgid,method,params] with [1,msgid,error,result] by msgid, per direction; [2,method,params] are notifications"},
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
@@ -140,10 +140,10 @@ func classifyHTTP(data []byte, _ Dir, _ []string) Info {
 }
 
 // classifyRESP classifies a RESP value: every command a client sends is a
-// request, named by its first word, except the pub/sub ones, whose
-// confirmations come as messages of their own (notifications); what the
-// server sends is a reply, an error reply ('-' or '!'), or, for a RESP3
-// push ('>') and a RESP2 pub/sub message, a notification.
+// request, named by its first word (the pub/sub ones too: one is answered
+// by its first confirmation, see RESPSub); what the server sends is a
+// reply, an error reply ('-' or '!'), or, for a RESP3 push ('>') and a
+// RESP2 pub/sub message or confirmation, a notification.
 func classifyRESP(data []byte, dir Dir, _ []string) Info {
 	if len(data) == 0 {
 		return Info{Err: "resp: empty"}
@@ -152,9 +152,6 @@ func classifyRESP(data []byte, dir Dir, _ []string) Info {
 		name := respFirst(data)
 		if c, ok := redisCommand(name); ok {
 			name = c // get and GET are one method
-		}
-		if isPubSub(name) {
-			return Info{Kind: KindNotification, Method: name}
 		}
 		return Info{Kind: KindRequest, Method: name}
 	}
@@ -212,20 +209,73 @@ func respErrCode(data []byte) []byte {
 	return w
 }
 
-// isPubSub reports whether a command's confirmations come as pub/sub
-// messages rather than as one reply.
-func isPubSub(name []byte) bool {
+// SubWord names a Redis pub/sub command by the word its confirmations
+// start with ("subscribe" for SUBSCRIBE); SubNone is any other command or
+// reply.
+type SubWord uint8
+
+// The pub/sub commands.
+const (
+	SubNone SubWord = iota
+	SubSubscribe
+	SubUnsubscribe
+	SubPSubscribe
+	SubPUnsubscribe
+	SubSSubscribe
+	SubSUnsubscribe
+)
+
+var subWords = [...]string{"", "SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE"}
+
+// subWordOf returns the pub/sub command name is, whatever its case.
+func subWordOf(name []byte) SubWord {
 	switch len(name) {
 	case 9, 10, 11, 12:
 	default:
-		return false
+		return SubNone
 	}
-	for _, s := range [...]string{"SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE"} {
+	for i, s := range subWords[1:] {
 		if bytes.EqualFold(name, []byte(s)) {
-			return true
+			return SubWord(i + 1)
 		}
 	}
-	return false
+	return SubNone
+}
+
+// RESPSub says what a RESP message, data classified as info that
+// travelled in dir, is to pub/sub. A command (P|S)SUBSCRIBE or
+// (P|S)UNSUBSCRIBE gets one confirmation a channel it names, each a
+// message of its own, instead of one reply (but for an error, or +QUEUED
+// inside MULTI): for it, RESPSub returns its word and how many, 0 for one
+// or more (an UNSUBSCRIBE of all: one a channel it was subscribed to, or
+// one saying none). For a confirmation a server sent, it returns its word
+// and 0. For anything else, SubNone.
+func RESPSub(data []byte, dir Dir, info *Info) (SubWord, int) {
+	if len(data) == 0 {
+		return SubNone, 0
+	}
+	if dir == C2S {
+		w := SubNone
+		if info.Kind == KindRequest {
+			w = subWordOf(info.Method)
+		}
+		if w == SubNone {
+			return SubNone, 0
+		}
+		if data[0] != '*' {
+			return w, max(len(inlineArgs(data))-1, 0)
+		}
+		line, _, _ := bytes.Cut(data[1:], []byte("\r\n"))
+		n, ok := respInt(line)
+		if !ok {
+			return w, 0
+		}
+		return w, int(max(min(n-1, 1<<30), 0))
+	}
+	if info.Kind != KindNotification || data[0] != '*' && data[0] != '>' {
+		return SubNone, 0
+	}
+	return subWordOf(info.Method), 0
 }
 
 // isPubSubMessage reports whether an array a server sent, starting with
@@ -235,5 +285,5 @@ func isPubSubMessage(name []byte) bool {
 	case "message", "pmessage", "smessage":
 		return true
 	}
-	return isPubSub(name)
+	return subWordOf(name) != SubNone
 }

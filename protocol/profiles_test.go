@@ -298,7 +298,8 @@ func TestClassifyProfiles(t *testing.T) {
 		{FramingHTTP, S2C, "HTTP/1.1 404 Not Found\r\n\r\n", KindResponse, "404 Not Found", "", true, false},
 		{FramingHTTP, S2C, "HTTP/1.1 100 Continue\r\n\r\n", KindNotification, "100 Continue", "", false, false},
 		{FramingRESP, C2S, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", KindRequest, "GET", "", false, false},
-		{FramingRESP, C2S, "*2\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n", KindNotification, "SUBSCRIBE", "", false, false},
+		{FramingRESP, C2S, "*2\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n", KindRequest, "SUBSCRIBE", "", false, false}, // answered by its confirmation
+		{FramingRESP, S2C, "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n", KindNotification, "subscribe", "", false, false},
 		{FramingRESP, C2S, "*2\r\n$3\r\nget\r\n$1\r\nk\r\n", KindRequest, "GET", "", false, false}, // get and GET: one method
 		{FramingRESP, C2S, "*1\r\n$6\r\nMYCMND\r\n", KindRequest, "MYCMND", "", false, false},      // a module's: as it came
 		{FramingRESP, C2S, "PING\r\n", KindRequest, "PING", "", false, false},
@@ -374,6 +375,113 @@ func TestOrderPairer(t *testing.T) {
 	noReply, orphans := p.Close()
 	if len(noReply) != 3 || noReply[0].Token != 21 || len(orphans) != 0 {
 		t.Fatalf("close: %v %v", noReply, orphans)
+	}
+}
+
+// Redis's pub/sub commands, paired by order: one is answered by a reply (an
+// error, +QUEUED inside MULTI) or by its first confirmation; its other
+// confirmations, and those no command waiting could get, answer nothing
+// (notifications). A confirmation read before its command reached the
+// observer is held early, as a reply is.
+func TestOrderPairerPubSub(t *testing.T) {
+	p := NewOrderPairer(0)
+	answers := func(what string, req Pending, ok bool, want uint64) {
+		t.Helper()
+		if !ok || req.Token != want {
+			t.Fatalf("%s: answered %d (%v), want %d", what, req.Token, ok, want)
+		}
+	}
+	confirm := func(what string, at int64, tok uint64, sub SubWord, want Confirmed, wantReq uint64) {
+		t.Helper()
+		got, req := p.Confirm(S2C, at, tok, sub)
+		if got != want || req.Token != wantReq {
+			t.Fatalf("%s: %d %d, want %d %d", what, got, req.Token, want, wantReq)
+		}
+	}
+	// SUBSCRIBE without a channel, then GET: the error is SUBSCRIBE's.
+	p.RequestSub(C2S, 1, 1, SubSubscribe, 0)
+	p.Request(C2S, 1, 2)
+	req, ok := p.Response(S2C, 2, 10, false)
+	answers("the arity error", req, ok, 1)
+	req, ok = p.Response(S2C, 2, 11, false)
+	answers("GET's reply", req, ok, 2)
+	// MULTI; SUBSCRIBE c; EXEC: +QUEUED is SUBSCRIBE's.
+	p.Request(C2S, 3, 3)
+	p.RequestSub(C2S, 3, 4, SubSubscribe, 1)
+	p.Request(C2S, 3, 5)
+	for i, want := range []uint64{3, 4, 5} {
+		req, ok = p.Response(S2C, 4, uint64(12+i), false)
+		answers("MULTI's, SUBSCRIBE's QUEUED, EXEC's", req, ok, want)
+	}
+	// SUBSCRIBE a b; PSUBSCRIBE p*; PING: two confirmations, one, the pong.
+	p.RequestSub(C2S, 5, 6, SubSubscribe, 2)
+	p.RequestSub(C2S, 5, 7, SubPSubscribe, 1)
+	p.Request(C2S, 5, 8)
+	confirm("a", 6, 20, SubSubscribe, ConfirmAnswers, 6)
+	confirm("b", 6, 21, SubSubscribe, ConfirmNote, 0)
+	confirm("p*", 6, 22, SubPSubscribe, ConfirmAnswers, 7)
+	confirm("a stray one", 6, 23, SubSubscribe, ConfirmNote, 0)
+	req, ok = p.Response(S2C, 6, 24, false)
+	answers("the pong", req, ok, 8)
+	// UNSUBSCRIBE of all, twice (the second finds none), then GET.
+	p.RequestSub(C2S, 7, 9, SubUnsubscribe, 0)
+	p.RequestSub(C2S, 7, 10, SubUnsubscribe, 0)
+	p.Request(C2S, 7, 11)
+	confirm("unsubscribe a", 8, 25, SubUnsubscribe, ConfirmAnswers, 9)
+	confirm("unsubscribe b", 8, 26, SubUnsubscribe, ConfirmAnswers, 10) // the second's, if it may be
+	confirm("unsubscribe none", 8, 27, SubUnsubscribe, ConfirmNote, 0)
+	req, ok = p.Response(S2C, 8, 28, false)
+	answers("GET's reply", req, ok, 11)
+	// Confirmations read before their command reached the observer.
+	confirm("early a", 11, 29, SubSubscribe, ConfirmEarly, 0)
+	confirm("early b", 11, 30, SubSubscribe, ConfirmEarly, 0)
+	confirm("early, no command's", 11, 31, SubUnsubscribe, ConfirmEarly, 0)
+	r := p.RequestSub(C2S, 10, 12, SubSubscribe, 2)
+	if !r.Answered || r.Reply.Token != 29 || len(r.Notes) != 1 || r.Notes[0].Token != 30 {
+		t.Fatalf("SUBSCRIBE a b after its confirmations: %+v", r)
+	}
+	r = p.Request(C2S, 10, 13)
+	if r.Answered || len(r.Notes) != 1 || r.Notes[0].Token != 31 || r.Notes[0].Sub != SubUnsubscribe {
+		t.Fatalf("GET after a confirmation: %+v", r)
+	}
+	req, ok = p.Response(S2C, 12, 32, false)
+	answers("GET's reply", req, ok, 13)
+	// Settled, an early confirmation is a notification (Sub set), a reply
+	// an orphan.
+	confirm("early, never asked for", 14, 33, SubSubscribe, ConfirmEarly, 0)
+	p.Response(S2C, 14, 34, false)
+	if o := p.Settle(C2S, 15); len(o) != 2 || o[0].Token != 33 || o[0].Sub != SubSubscribe || o[1].Token != 34 || o[1].Sub != SubNone {
+		t.Fatalf("settle: %+v", o)
+	}
+	if noReply, orphans := p.Close(); len(noReply)+len(orphans) != 0 {
+		t.Fatalf("close: %v %v", noReply, orphans)
+	}
+}
+
+// What a RESP message is to pub/sub: a command's word and how many
+// confirmations it gets, a confirmation's word.
+func TestRESPSub(t *testing.T) {
+	for _, tc := range []struct {
+		dir  Dir
+		in   string
+		sub  SubWord
+		want int
+	}{
+		{C2S, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n$1\r\nb\r\n", SubSubscribe, 2},
+		{C2S, "*1\r\n$11\r\nUNSUBSCRIBE\r\n", SubUnsubscribe, 0},
+		{C2S, "*2\r\n$12\r\nPUNSUBSCRIBE\r\n$2\r\np*\r\n", SubPUnsubscribe, 1},
+		{C2S, "*2\r\n$10\r\nssubscribe\r\n$1\r\ns\r\n", SubSSubscribe, 1},
+		{C2S, "psubscribe a* 'b c'\r\n", SubPSubscribe, 2},
+		{C2S, "*2\r\n$3\r\nGET\r\n$9\r\nsubscribe\r\n", SubNone, 0},
+		{S2C, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", SubSubscribe, 0},
+		{S2C, ">3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n", SubUnsubscribe, 0},
+		{S2C, "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n", SubNone, 0},
+		{S2C, "$9\r\nsubscribe\r\n", SubNone, 0},
+	} {
+		info := ClassifyAs(FramingRESP, []byte(tc.in), tc.dir, nil)
+		if sub, want := RESPSub([]byte(tc.in), tc.dir, &info); sub != tc.sub || want != tc.want {
+			t.Errorf("%s %q: %d %d, want %d %d", tc.dir, tc.in, sub, want, tc.sub, tc.want)
+		}
 	}
 }
 
