@@ -179,3 +179,73 @@ func TestMpvIPC(t *testing.T) {
 		t.Error("no property-change notification")
 	}
 }
+
+// mpv's commands in its documented form, without request_id: mpv answers
+// each with request_id 0, in order, and they pair by order (an explicit
+// request_id still by id); `sockscope send` gives such a command a
+// request_id, which mpv echoes, and prints the reply paired with it.
+func TestMpvIPCWithoutID(t *testing.T) {
+	need(t, "mpv")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "mpv", "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(c)
+	cmds := []string{
+		`{ "command": ["get_property", "volume"] }`,
+		`{"command":["get_property","no-such-property"]}`,
+		`{"command":["set_property","volume",42]}`,
+		`{"command":["get_property","volume"],"request_id":9}`,
+		`{"command":["get_property","volume"]}`,
+	}
+	for _, cmd := range cmds {
+		fmt.Fprintln(c, cmd)
+	}
+	var last map[string]any
+	for replies := 0; replies < len(cmds); {
+		if !sc.Scan() {
+			t.Fatalf("mpv closed: %v (%d replies)", sc.Err(), replies)
+		}
+		var m map[string]any
+		json.Unmarshal(sc.Bytes(), &m)
+		if _, ok := m["request_id"]; ok {
+			replies++
+			last = m
+		}
+	}
+	c.Close()
+	if last["data"] != 42.0 || last["request_id"] != 0.0 {
+		t.Fatalf("mpv's last reply %v: want the volume set, request_id 0", last)
+	}
+	out, errOut, status := runSendCmd(t, "", front, `{"command":["get_property","volume"]}`)
+	if status != 0 || !strings.Contains(out, `"request_id":1`) || !strings.Contains(out, `"data":42`) {
+		t.Errorf("send: stdout %q, stderr %q, status %d", out, errOut, status)
+	}
+	lines := dumpLines(t, stop())
+	got := map[float64][]string{}
+	for _, e := range ofType(lines, "exchange") {
+		conn := e["conn"].(float64)
+		got[conn] = append(got[conn], fmt.Sprint(e["method"], " ", e["id"], " ", e["status"]))
+	}
+	// Connection 1 was dialWait's.
+	want := map[float64]string{
+		2: "get_property <nil> ok, get_property <nil> error, set_property <nil> ok, get_property 9 ok, get_property <nil> ok",
+		3: "get_property 1 ok",
+	}
+	for conn, w := range want {
+		if g := strings.Join(got[conn], ", "); g != w {
+			t.Errorf("connection %v: exchanges %q, want %q", conn, g, w)
+		}
+	}
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] != "request" && m["kind"] != "response" {
+			t.Errorf("not paired: %v", m)
+		}
+	}
+}

@@ -67,7 +67,7 @@ a transport error or bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length (auto: as the server frames its greeting, else lines)")
-	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, rid otherwise)")
+	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, request_id for mpv's commands, rid otherwise)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for each reply")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show on stderr what the server sends that is not the reply (a greeting, notifications)")
 	return usageStatus(cmd, sendBroken)
@@ -193,7 +193,8 @@ func once(b []byte) func() ([]byte, error) {
 }
 
 // withID returns msg, compacted, with an id: its own, or n in field (by
-// default id for JSON-RPC and QMP messages, rid for the seed protocol's).
+// default id for JSON-RPC and QMP messages, request_id for mpv's commands,
+// rid for the seed protocol's).
 func withID(msg []byte, field string, n int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, msg); err != nil {
@@ -204,12 +205,16 @@ func withID(msg []byte, field string, n int) ([]byte, error) {
 	if field != "" {
 		fields = []string{field}
 	}
-	if protocol.Classify(msg, fields).ID != nil {
+	info := protocol.Classify(msg, fields)
+	if info.ID != nil {
 		return msg, nil
 	}
 	if field == "" {
 		field = "rid"
-		if bytes.Contains(msg, []byte(`"jsonrpc"`)) || bytes.Contains(msg, []byte(`"execute"`)) {
+		switch {
+		case info.Kind == protocol.KindRequest && info.ByOrder: // {"command":[…]}: mpv's, whose id is request_id
+			field = "request_id"
+		case bytes.Contains(msg, []byte(`"jsonrpc"`)) || bytes.Contains(msg, []byte(`"execute"`)):
 			field = "id"
 		}
 	}

@@ -21,7 +21,7 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 			o.sinks.frame(m, m.Framing)
 		}
 
-		if protocol.PairingOf(m.Framing) == protocol.PairByOrder {
+		if m.Info.ByOrder || protocol.PairingOf(m.Framing) == protocol.PairByOrder {
 			if o.inOrder(c, m, steps[i].since) {
 				continue
 			}

@@ -7,7 +7,8 @@ import (
 )
 
 // inOrder pairs message m of a protocol that pairs by order (HTTP/1.1,
-// RESP, varlink), begun at since if in an earlier read than its end
+// RESP, varlink), or one that has no id in a protocol that pairs by id
+// (Info.ByOrder: mpv's), begun at since if in an earlier read than its end
 // (else zero), and reports whether it did anything: notifications and raw
 // frames are left to frame's default, but for a Redis pub/sub
 // confirmation that answers its command.

@@ -259,6 +259,10 @@ func (s *refShape) note(data, key []byte, lo, hi int, idFields []string) {
 		for r, f := range idFields[:s.idRank] {
 			if string(key) == f && string(data[lo:hi]) != "null" {
 				s.idRank, s.tok[tokID] = r, sp
+				s.flags &^= idIsRequestID
+				if f == "request_id" {
+					s.flags |= idIsRequestID
+				}
 				break
 			}
 		}
@@ -342,16 +346,19 @@ func (s *refShape) info(data []byte) Info {
 			return Info{Kind: KindNotification, Method: m}
 		}
 	}
-	if c := s.get(data, tokCommand); id != nil && len(c) > 0 && c[0] == '[' {
+	// mpv: no request_id, or 0, pairs by order.
+	noID := id == nil || string(id) == "0" && s.flags&idIsRequestID != 0
+	if c := s.get(data, tokCommand); len(c) > 0 && c[0] == '[' {
 		// mpv's JSON IPC: {"command":["name",…],"request_id":N}.
-		return Info{Kind: KindRequest, ID: id, Method: refFirstString(c)}
+		return Info{Kind: KindRequest, ID: id, Method: refFirstString(c), ByOrder: noID}
 	}
 	failed := s.flags&hasError != 0 || (success != nil && string(success) != "true")
 	if string(s.get(data, tokError)) == `"success"` {
 		failed = false // mpv's reply: {"error":"success","request_id":N}
 	}
 	if id != nil && (s.flags&(hasResult|hasReturn|hasError) != 0 || success != nil) {
-		return Info{Kind: KindResponse, ID: id, IsError: failed}
+		mpv := noID && refStr(s.get(data, tokError)) != nil && s.flags&(hasResult|hasReturn) == 0 && success == nil
+		return Info{Kind: KindResponse, ID: id, IsError: failed, ByOrder: mpv}
 	}
 	if e := refStr(s.get(data, tokEvent)); e != nil {
 		return Info{Kind: KindNotification, Method: e}

@@ -52,6 +52,8 @@ var sameInputs = []string{
 	`{"seq":2,"type":"event","event":"stopped","body":{}}`,
 	`{"QMP":{"version":{}}}`, `{"execute":"qmp_capabilities","id":"q1"}`, `{"return":{},"id":"q1"}`,
 	`{"command":["get_property","volume"],"request_id":3}`, `{"error":"success","request_id":3,"data":1}`,
+	`{ "command": ["get_property", "volume"] }`, `{"data":1,"request_id":0,"error":"success"}`,
+	`{"command":["x"],"request_id":0,"id":0}`, `{"request_id":0,"id":0,"error":"x"}`, `{"id":0,"error":"x"}`,
 	`{"action":"register","methods":["add","time"]}`, `{"message":"boom","stack":"Error"}`,
 	`{"rid":null,"id":2,"method":"m"}`, `{"tag":"x","rid":1,"method":"m"}`, ` { } `, `{}`, `[]`,
 	`[1,{"a":"}"}]`, `{"a":"\"\\"}`, "{\"a\":\"\xff\"}", "{\"é\":\"世界\",\"id\":1,\"method\":\"m\"}",

@@ -62,6 +62,9 @@ func streamFrames() [][]string {
 			fmt.Sprintf(`{"return":{"running":true},"id":"q%d"}`, id),
 			fmt.Sprintf(`{"command":["get_property","volume"],"request_id":%d}`, id),
 			fmt.Sprintf(`{"error":"success","request_id":%d,"data":1}`, id),
+			fmt.Sprintf(`{"command":["get_property","volume"],"request_id":%d}`, id%2), // mpv's 0 is no id
+			fmt.Sprintf(`{"request_id":%d,"error":"property not found"}`, id%2),
+			`{"command":["get_property","volume"]}`,
 			fmt.Sprintf(`{ "id" : %d , "result" : [ 1 , 2 ] } `, id),
 			fmt.Sprintf(`{"id":%d,"result":[1,2]]}`, id),
 			fmt.Sprintf(`{"id":%d,"result":[1,2]}x`, id),

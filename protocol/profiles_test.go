@@ -327,16 +327,45 @@ func TestClassifyProfiles(t *testing.T) {
 	}
 }
 
+// mpv's commands without a request_id (or with 0), and its replies with
+// request_id 0, which answer those in order, pair by order; with an id,
+// and other protocols' 0, by id.
+func TestClassifyMpvWithoutID(t *testing.T) {
+	for in, want := range map[string]string{
+		`{ "command": ["get_property", "volume"] }`:                      "request get_property  by order",
+		`{"command":["get_property","volume"],"request_id":0}`:           "request get_property 0 by order",
+		`{"command":["get_property","volume"],"request_id":7}`:           "request get_property 7 by id",
+		`{"data":100.000000,"request_id":0,"error":"success"}`:           "response  0 by order",
+		`{"request_id":0,"error":"property not found"}`:                  "response  0 by order",
+		`{"request_id":7,"error":"success"}`:                             "response  7 by id",
+		`{"jsonrpc":"2.0","id":0,"error":{"code":1,"message":"x"}}`:      "response  0 by id",
+		`{"jsonrpc":"2.0","id":0,"method":"m"}`:                          "request m 0 by id",
+		`{"rid":0,"success":false,"error":"boom"}`:                       "response  0 by id",
+		`{"request_id":0,"result":1}`:                                    "response  0 by id",
+		`{"event":"property-change","id":7,"name":"volume","data":42.0}`: "notification property-change  by id",
+	} {
+		info := Classify([]byte(in), nil)
+		by := "by id"
+		if info.ByOrder {
+			by = "by order"
+		}
+		if got := fmt.Sprint(info.Kind, " ", string(info.Method), " ", string(info.ID), " ", by); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+		sameInto(t, FramingLines, []byte(in), C2S)
+	}
+}
+
 // sameInto fails t unless ClassifyInto, into an Info that holds another
 // frame's, says what ClassifyAs says of data.
 func sameInto(t *testing.T, f Framing, data []byte, dir Dir) {
 	t.Helper()
 	want := ClassifyAs(f, data, dir, nil)
-	got := Info{Kind: KindOther, ID: []byte("7"), Method: []byte("m"), IsError: true, Continues: true, Err: "stale"}
+	got := Info{Kind: KindOther, ID: []byte("7"), Method: []byte("m"), IsError: true, Continues: true, ByOrder: true, Err: "stale"}
 	ClassifyInto(f, data, dir, nil, &got)
 	if got.Kind != want.Kind || string(got.ID) != string(want.ID) || (got.ID == nil) != (want.ID == nil) ||
 		string(got.Method) != string(want.Method) || (got.Method == nil) != (want.Method == nil) ||
-		got.IsError != want.IsError || got.Continues != want.Continues || got.Err != want.Err {
+		got.IsError != want.IsError || got.Continues != want.Continues || got.ByOrder != want.ByOrder || got.Err != want.Err {
 		t.Fatalf("%s %s %q: ClassifyInto %+v, ClassifyAs %+v", f, dir, data, got, want)
 	}
 }

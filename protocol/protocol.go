@@ -211,6 +211,11 @@ type Info struct {
 	// Continues marks a reply that more replies to the same call follow
 	// (varlink's "continues": true): it does not end its exchange.
 	Continues bool
+	// ByOrder marks a request or reply, of a protocol paired by id, that
+	// has no id of its own and pairs by order instead: mpv's command
+	// without a request_id (or with 0), and its reply, whose request_id
+	// is 0.
+	ByOrder bool
 	// Err, for KindRaw, says why the frame is not JSON.
 	Err string
 }

@@ -27,6 +27,8 @@ const (
 	hasQMP
 	hasMessage
 	hasStack
+	// idIsRequestID: the id found is a request_id member's (mpv's).
+	idIsRequestID
 )
 
 // span is a value token's place in the data; hi == 0 means absent (no
@@ -49,6 +51,10 @@ func (s *shape) noteID(data, key []byte, lo, hi int, idFields []string) {
 	for r, f := range idFields[:s.idRank] {
 		if string(key) == f && string(data[lo:hi]) != "null" {
 			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
+			s.flags &^= idIsRequestID
+			if f == "request_id" {
+				s.flags |= idIsRequestID
+			}
 			return
 		}
 	}
@@ -63,6 +69,7 @@ func (s *shape) noteIDWord(words []uint64, w uint64, data []byte, lo, hi int) {
 				continue // null: the id is a later field, if any
 			}
 			s.idRank, s.tok[tokID] = r, span{uint32(lo), uint32(hi)}
+			s.flags &^= idIsRequestID // a short key: not request_id
 			return
 		}
 	}
@@ -168,17 +175,23 @@ func (s *shape) infoInto(data []byte, out *Info) {
 		*out = Info{Kind: KindNotification, Method: m}
 		return
 	}
-	if c := s.get(data, tokCommand); id != nil && len(c) > 0 && c[0] == '[' {
+	// mpv answers a command without a request_id with request_id 0, in
+	// the order they came: those pair by order.
+	mpvNoID := id == nil || string(id) == "0" && s.flags&idIsRequestID != 0
+	if c := s.get(data, tokCommand); len(c) > 0 && c[0] == '[' {
 		// mpv's JSON IPC: {"command":["name",…],"request_id":N}.
-		*out = Info{Kind: KindRequest, ID: id, Method: firstString(c)}
+		*out = Info{Kind: KindRequest, ID: id, Method: firstString(c), ByOrder: mpvNoID}
 		return
 	}
+	e := s.get(data, tokError)
 	failed := s.flags&hasError != 0 || (success != nil && string(success) != "true")
-	if string(s.get(data, tokError)) == `"success"` {
+	if string(e) == `"success"` {
 		failed = false // mpv's reply: {"error":"success","request_id":N}
 	}
 	if id != nil && (s.flags&(hasResult|hasReturn|hasError) != 0 || success != nil) {
-		*out = Info{Kind: KindResponse, ID: id, IsError: failed}
+		// mpv's reply has a string error, and no result, return or success.
+		mpv := mpvNoID && str(e) != nil && s.flags&(hasResult|hasReturn) == 0 && success == nil
+		*out = Info{Kind: KindResponse, ID: id, IsError: failed, ByOrder: mpv}
 		return
 	}
 	if e := str(s.get(data, tokEvent)); e != nil {
@@ -232,12 +245,12 @@ func (s *shape) usual(data []byte, out *Info) bool {
 // set overwrites all of *i: field by field, where *i = Info{…} builds
 // the Info aside and copies it.
 func (i *Info) set(k Kind, id, method []byte, isError bool) {
-	i.Kind, i.ID, i.Method, i.IsError, i.Continues, i.Err = k, id, method, isError, false, ""
+	i.Kind, i.ID, i.Method, i.IsError, i.Continues, i.ByOrder, i.Err = k, id, method, isError, false, false, ""
 }
 
 // infoFields fails to compile when Info gains a field that set would not
 // overwrite.
-var _ = Info{KindOther, nil, nil, false, false, ""}
+var _ = Info{KindOther, nil, nil, false, false, false, ""}
 
 // dapInto is infoInto for a message with a type member, DAP's: it
 // reports whether the message was one of DAP's kinds.
