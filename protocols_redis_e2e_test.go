@@ -305,3 +305,55 @@ func TestRedisPubSubAnswers(t *testing.T) {
 	}
 	check(dumpLines(t, shown), "show")
 }
+
+// Inline commands ended by a bare "\n", as nc sends what is typed and
+// redis-cli --pipe a text file: Redis takes them, and so does sockscope's
+// detection: each pairs with its reply.
+func TestRedisInlineLF(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "PING\nSET key:1 1\nget key:1\n")
+	br := bufio.NewReader(c)
+	var replies []string
+	for range 3 {
+		replies = append(replies, readRESP(t, br))
+	}
+	c.Close()
+	if got := strings.Join(replies, ""); got != "+PONG\r\n+OK\r\n$1\r\n1\r\n" {
+		t.Fatalf("redis replied %q", got)
+	}
+	pipe := exec.Command("redis-cli", "-s", front, "--pipe")
+	pipe.Stdin = strings.NewReader("SET a 1\nINCR a\n")
+	if out, err := pipe.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 2") {
+		t.Fatalf("redis-cli --pipe: %v\n%s", err, out)
+	}
+	lines := dumpLines(t, stop())
+	got := map[float64][]string{}
+	for _, e := range ofType(lines, "exchange") {
+		conn := e["conn"].(float64)
+		got[conn] = append(got[conn], fmt.Sprint(e["method"], " ", e["status"]))
+	}
+	// Connection 1 was dialWait's; redis-cli --pipe ends with an ECHO of
+	// its own, in RESP.
+	want := map[float64]string{2: "PING ok, SET ok, GET ok", 3: "SET ok, INCR ok, ECHO ok"}
+	for conn, w := range want {
+		if g := strings.Join(got[conn], ", "); g != w {
+			t.Errorf("connection %v: exchanges %q, want %q", conn, g, w)
+		}
+	}
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] != "request" && m["kind"] != "response" {
+			t.Errorf("not decoded: %v", m)
+		}
+	}
+}

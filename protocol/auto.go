@@ -32,10 +32,13 @@ func (a *autoFramer) Feed(chunk []byte, emit func(*Frame)) {
 		if len(a.held) > 0 {
 			view = append(a.held[:len(a.held):len(a.held)], chunk[:min(len(chunk), autoWindow)]...)
 		}
-		f, ok := detect(view)
+		f, ok := detectAfter(view, a.link != nil && a.link.otherSpoke(a))
 		if !ok {
 			a.held = append(a.held, chunk...)
 			return
+		}
+		if a.link != nil {
+			a.link.decided(a, f)
 		}
 		a.inner = newFramer(f, a.max, a.link, a.ids)
 		if a.reset {
@@ -53,7 +56,12 @@ func (a *autoFramer) Feed(chunk []byte, emit func(*Frame)) {
 // detect picks the framing for a stream that begins with p, or reports
 // that it needs more bytes to tell. It waits only for leading whitespace
 // (up to autoWindow) and for the rest of a partial "Content-Length:".
-func detect(p []byte) (Framing, bool) {
+func detect(p []byte) (Framing, bool) { return detectAfter(p, false) }
+
+// detectAfter is detect for a stream whose connection's other direction
+// spoke first, and not RESP, when otherSpoke is set: lines of text that
+// read as Redis inline commands ended by a bare "\n" are not RESP then.
+func detectAfter(p []byte, otherSpoke bool) (Framing, bool) {
 	i := 0
 	for i < len(p) && isSpace(p[i]) {
 		i++
@@ -65,7 +73,7 @@ func detect(p []byte) (Framing, bool) {
 		return FramingLines, true
 	}
 	rest := p[i:]
-	if f, ok, sure := detectProfile(p, rest); sure {
+	if f, ok, sure := detectProfile(p, rest, otherSpoke); sure {
 		return f, ok
 	}
 	n := 0

@@ -40,9 +40,16 @@ func TestDetect(t *testing.T) {
 		{"get k\r\nECHO hi\r\n", FramingRESP, true}, // in any case
 		{"GET k\r\n", FramingRESP, true},            // GET, not of HTTP: no " HTTP/1." on its line
 		{"GET / HTTP/1.1", FramingHTTP, true},       // the line not whole yet: HTTP as before
-		{"PING\n", FramingLines, true},              // no CRLF: a line
-		{"NOPE x\r\n", FramingLines, true},          // no Redis command
-		{"HELLO world\n", FramingLines, true},
+		{"PING\n", FramingRESP, true},               // a bare "\n" (nc, redis-cli --pipe of a text file): Redis takes it
+		{"SET key:1 1\nget key:1\n\nPI", FramingRESP, true},
+		{"SET a 1\n*2\r\n$4\r\nECHO\r\n$3\r\n\x00\x01\x02\r\n", FramingRESP, true}, // redis-cli --pipe's ECHO after a text file
+		{"GET k\n", FramingRESP, true},                                             // not HTTP either
+		{"GET / HTTP/1.1\n", FramingHTTP, true},                                    // HTTP with bare "\n"s
+		{"GET /a\nHost: x\n", FramingHTTP, true},                                   // a line that is no command: as before
+		{"PING\nsome text\n", FramingLines, true},                                  // text that only starts with a command
+		{"NOPE x\r\n", FramingLines, true},                                         // no Redis command
+		{"NOPE x\n", FramingLines, true},
+		{"Hello, world\n", FramingLines, true},
 		{"HELLO world", FramingRaw, true},
 		{"\x00\x01\x02\n", FramingRaw, true},
 		{"\xff\xfe bad utf8\n", FramingRaw, true},
@@ -51,6 +58,33 @@ func TestDetect(t *testing.T) {
 		got, ok := detect([]byte(tc.in))
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("detect(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// Lines ended by a bare "\n" that read as Redis inline commands are RESP
+// only when the connection's other direction did not speak first in
+// something else: a server that greets in text (MPD's "OK MPD", Assuan's
+// "OK Pleased to meet you") is answered by commands such as "ping" or
+// "RESET" that Redis has too.
+func TestDetectInlineAfterGreeting(t *testing.T) {
+	for _, tc := range []struct {
+		first, then string
+		want        Framing
+	}{
+		{"", "PING\n", FramingRESP},
+		{"OK MPD 0.23.5\n", "ping\n", FramingLines},
+		{"OK Pleased to meet you\n", "RESET\n", FramingLines},
+		{"OK MPD 0.23.5\n", "PING\r\n", FramingRESP}, // as before: CRLF and a command
+		{"+PONG\r\n", "PING\n", FramingRESP},         // the other spoke RESP
+	} {
+		fr := NewFramerPair(FramingAuto, 100)
+		if tc.first != "" {
+			fr[S2C].Feed([]byte(tc.first), func(*Frame) {})
+		}
+		fr[C2S].Feed([]byte(tc.then), func(*Frame) {})
+		if got := fr[C2S].Framing(); got != tc.want {
+			t.Errorf("%q after %q: %v, want %v", tc.then, tc.first, got, tc.want)
 		}
 	}
 }

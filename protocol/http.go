@@ -26,6 +26,31 @@ type httpLink struct {
 	// switched is set once a response switched protocols (101): the
 	// requests' direction is raw from its next message on too.
 	switched bool
+	// first is the auto framer of the two that decided first, and
+	// firstF what it decided: a stream whose first line is a Redis
+	// inline command ended by a bare "\n" is RESP unless the other
+	// direction spoke first, and not RESP (a text protocol whose server
+	// greets: MPD, Assuan).
+	first  *autoFramer
+	firstF Framing
+}
+
+// decided notes that auto framer a decided f, if it is the first of the
+// connection's two to decide.
+func (l *httpLink) decided(a *autoFramer, f Framing) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == nil {
+		l.first, l.firstF = a, f
+	}
+}
+
+// otherSpoke reports whether the direction other than auto framer a's
+// decided first, on something other than RESP.
+func (l *httpLink) otherSpoke(a *autoFramer) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.first != nil && l.first != a && l.firstF != FramingRESP
 }
 
 // request notes a request framed (HEAD or not).

@@ -10,11 +10,14 @@ var httpMethods = [...]string{"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTI
 
 // detectProfile looks at the first bytes of a stream (rest, after leading
 // whitespace; p, all of them) for the protocols beyond plain JSON: HTTP/1.1
-// by its request or status line, RESP by a type line ending "\r\n",
-// msgpack-RPC by its array header and message type, varlink by a JSON
-// object ended by NUL before any newline. sure is false when none of them
-// applies, so that detect goes on; ok is false while it needs more bytes.
-func detectProfile(p, rest []byte) (f Framing, ok, sure bool) {
+// by its request or status line, RESP by a type line ending "\r\n" or an
+// inline command (ended by a bare "\n" too, as nc and redis-cli --pipe
+// send a text file's lines, when every whole line is one and the other
+// direction did not speak first: otherSpoke), msgpack-RPC by its array
+// header and message type, varlink by a JSON object ended by NUL before
+// any newline. sure is false when none of them applies, so that detect
+// goes on; ok is false while it needs more bytes.
+func detectProfile(p, rest []byte, otherSpoke bool) (f Framing, ok, sure bool) {
 	switch c := rest[0]; {
 	case c == 0x93 || c == 0x94:
 		if len(rest) < 2 {
@@ -40,19 +43,23 @@ func detectProfile(p, rest []byte) (f Framing, ok, sure bool) {
 		}
 		return FramingLines, true, true
 	case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
-		line, whole := firstLine(rest[:min(len(rest), autoWindow)])
+		window := rest[:min(len(rest), autoWindow)]
+		line, whole := firstLine(window)
+		head, _, _ := bytes.Cut(window, []byte("\n")) // the first line, whole or not
+		// Lines ended by a bare "\n" that all read as inline commands.
+		lf := !whole && !otherSpoke && inlineLines(window)
 		for _, m := range httpMethods {
 			n := min(len(m), len(rest))
 			if string(rest[:n]) == m[:n] {
 				if n < len(m) {
 					return FramingAuto, false, true
 				}
-				if !whole || m == "HTTP/1." || bytes.Contains(line, []byte(" HTTP/1.")) {
+				if !whole && !lf || m == "HTTP/1." || bytes.Contains(head, []byte(" HTTP/1.")) {
 					return FramingHTTP, true, true
 				}
 			}
 		}
-		if whole && inlineCommand(line) {
+		if whole && inlineCommand(line) || lf {
 			return FramingRESP, true, true
 		}
 	case bytes.IndexByte([]byte("*+-:$%>_#,(=!|~"), c) >= 0:
@@ -89,6 +96,28 @@ func inlineCommand(line []byte) bool {
 	word, _, _ := bytes.Cut(line, []byte(" "))
 	_, ok := redisCommand(word)
 	return ok && looksText(line)
+}
+
+// inlineLines reports whether p starts with a whole line, and every whole
+// line of it (ended by "\n", with or without "\r") is an inline Redis
+// command or empty, up to a RESP array (redis-cli --pipe ends what it
+// sends with an ECHO of its own).
+func inlineLines(p []byte) bool {
+	seen := false
+	for {
+		line, rest, ok := bytes.Cut(p, []byte("\n"))
+		if !ok {
+			return seen
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		switch {
+		case seen && len(line) > 1 && line[0] == '*' && respLine(line):
+			return true
+		case len(line) > 0 && !inlineCommand(line):
+			return false
+		}
+		seen, p = true, rest
+	}
 }
 
 // redisCommand returns the name of the Redis command word is, in capitals
