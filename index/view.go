@@ -172,7 +172,7 @@ func (v *View) Message(seq uint64) (protocol.Message, bool) {
 	m.Framing, _ = protocol.ParseFraming(rec.Framing)
 	m.Info = protocol.ClassifyAs(m.Framing, rec.Data, r.dir, v.ids)
 	if rec.Err != "" {
-		m.Info.Kind, m.Info.Err = protocol.KindRaw, rec.Err
+		m.Info.SetRaw(rec.Err)
 	}
 	return m, true
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -485,4 +486,37 @@ func matches(st store.View, q *query.Query) int {
 		return true
 	})
 	return n
+}
+
+// A raw frame read through the index has no method, as one decoded has
+// none: not the request line that bytes after an HTTP 101 start with.
+func TestIndexRawFramesHaveNoMethod(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	at := func(ms int) string { return time.Date(2025, 1, 2, 3, 4, 5, ms*1e6, time.UTC).Format(time.RFC3339Nano) }
+	frame := func(ms int, dir, text, err string) string {
+		l := `{"type":"frame","conn":1,"dir":"` + dir + `","at":"` + at(ms) + `","framing":"http","size":` +
+			strconv.Itoa(len(text)) + `,"wire":` + strconv.Itoa(len(text)) + `,"text":` + strconv.Quote(text)
+		if err != "" {
+			l += `,"err":` + strconv.Quote(err)
+		}
+		return l + "}\n"
+	}
+	file := `{"type":"header","format":"sockscope-session","version":1,"started":"` + at(0) + `","upstream":"unix:/u","listen":"/l","framing":"auto"}` + "\n" +
+		`{"type":"open","conn":1,"at":"` + at(0) + `","client":"@","listen":"/l","upstream":"unix:/u"}` + "\n" +
+		frame(1, "c2s", "GET /ws HTTP/1.1\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n", "") +
+		frame(2, "s2c", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", "") +
+		frame(3, "c2s", "GET /notreally HTTP/1.1\r\n\r\n", "http: switched protocols (101); raw from here") +
+		`{"type":"close","conn":1,"at":"` + at(4) + `"}` + "\n" +
+		`{"type":"end","at":"` + at(5) + `","dropped_events":0,"dropped_bytes":0}` + "\n"
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, path, false)
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := v.Message(3)
+	if !ok || m.Info.Kind != protocol.KindRaw || m.Info.Method != nil {
+		t.Fatalf("the raw frame through the index: %+v", m.Info)
+	}
 }

@@ -220,3 +220,32 @@ func TestOrphanOfARequestAGapCut(t *testing.T) {
 		t.Errorf("counts %+v; want 1 possibly unseen", c)
 	}
 }
+
+// A raw frame has no method (nor id): not the request line of bytes after
+// an HTTP 101, nor the command the bytes after a RESP gap start with. It
+// was listed, and found by method:, as the message it is not.
+func TestRawFramesHaveNoMethod(t *testing.T) {
+	_, lines, c := newScript().
+		data(1, protocol.C2S, "GET /ws HTTP/1.1\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n").
+		data(2, protocol.S2C, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n").
+		data(3, protocol.C2S, "GET /notreally HTTP/1.1\r\n\r\n").
+		close(4, nil).run(t)
+	s2 := newScript().
+		data(1, protocol.C2S, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n").
+		data(2, protocol.S2C, "$-1\r\n").
+		gapped(3, protocol.C2S, 10, "*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n").
+		close(4, nil)
+	_, lines2, c2 := s2.run(t)
+	raws := 0
+	for _, l := range append(lines, lines2...) {
+		if l["type"] == "message" && l["kind"] == "raw" {
+			raws++
+			if _, ok := l["method"]; ok {
+				t.Errorf("a raw frame with a method: %v", l)
+			}
+		}
+	}
+	if raws != 2 || c.Raw != 1 || c2.Raw != 1 {
+		t.Errorf("%d raw frames, counts %+v %+v; want one on each connection", raws, c, c2)
+	}
+}

@@ -298,7 +298,8 @@ func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 		// The framer's reason ("negative Content-Length") says why the
 		// bytes are not a frame; the classifier's ("not JSON") only what
 		// they look like.
-		m.Info.Kind, m.Info.Err = protocol.KindRaw, f.Err
+		m.Info.SetRaw(f.Err)
+		m.IntID = 0
 	}
 }
 

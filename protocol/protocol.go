@@ -220,6 +220,11 @@ type Info struct {
 	Err string
 }
 
+// SetRaw makes i the Info of a raw frame, why being the reason: nothing of
+// what its bytes looked like (a method, an id, an error) stays, so that a
+// raw frame is never listed, filtered or paired as a message it is not.
+func (i *Info) SetRaw(why string) { *i = Info{Kind: KindRaw, Err: why} }
+
 // Message is one classified frame of a connection.
 type Message struct {
 	// Seq is assigned by the store; 0 until stored.
