@@ -308,7 +308,8 @@ func TestRedisPubSubAnswers(t *testing.T) {
 
 // Inline commands ended by a bare "\n", as nc sends what is typed and
 // redis-cli --pipe a text file: Redis takes them, and so does sockscope's
-// detection: each pairs with its reply.
+// detection: each pairs with its reply. And commands as typed: a method is
+// the command's name in capitals, known to sockscope by name or not.
 func TestRedisInlineLF(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
@@ -332,6 +333,17 @@ func TestRedisInlineLF(t *testing.T) {
 	if got := strings.Join(replies, ""); got != "+PONG\r\n+OK\r\n$1\r\n1\r\n" {
 		t.Fatalf("redis replied %q", got)
 	}
+	// Commands in lower case that sockscope does not know by name: their
+	// methods are in capitals all the same, as Redis reads them.
+	c, err = net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, respCmd([]string{"zrangebyscore", "z", "0", "1"}, []string{"nosuch", "x"}))
+	br = bufio.NewReader(c)
+	readRESP(t, br)
+	readRESP(t, br)
+	c.Close()
 	pipe := exec.Command("redis-cli", "-s", front, "--pipe")
 	pipe.Stdin = strings.NewReader("SET a 1\nINCR a\n")
 	if out, err := pipe.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 2") {
@@ -345,7 +357,7 @@ func TestRedisInlineLF(t *testing.T) {
 	}
 	// Connection 1 was dialWait's; redis-cli --pipe ends with an ECHO of
 	// its own, in RESP.
-	want := map[float64]string{2: "PING ok, SET ok, GET ok", 3: "SET ok, INCR ok, ECHO ok"}
+	want := map[float64]string{2: "PING ok, SET ok, GET ok", 3: "ZRANGEBYSCORE ok, NOSUCH error", 4: "SET ok, INCR ok, ECHO ok"}
 	for conn, w := range want {
 		if g := strings.Join(got[conn], ", "); g != w {
 			t.Errorf("connection %v: exchanges %q, want %q", conn, g, w)

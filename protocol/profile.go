@@ -149,11 +149,7 @@ func classifyRESP(data []byte, dir Dir, _ []string) Info {
 		return Info{Err: "resp: empty"}
 	}
 	if dir == C2S {
-		name := respFirst(data)
-		if c, ok := redisCommand(name); ok {
-			name = c // get and GET are one method
-		}
-		return Info{Kind: KindRequest, Method: name}
+		return Info{Kind: KindRequest, Method: commandName(respFirst(data))}
 	}
 	switch data[0] {
 	case '>':

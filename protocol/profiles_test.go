@@ -301,7 +301,9 @@ func TestClassifyProfiles(t *testing.T) {
 		{FramingRESP, C2S, "*2\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n", KindRequest, "SUBSCRIBE", "", false, false}, // answered by its confirmation
 		{FramingRESP, S2C, "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n", KindNotification, "subscribe", "", false, false},
 		{FramingRESP, C2S, "*2\r\n$3\r\nget\r\n$1\r\nk\r\n", KindRequest, "GET", "", false, false}, // get and GET: one method
-		{FramingRESP, C2S, "*1\r\n$6\r\nMYCMND\r\n", KindRequest, "MYCMND", "", false, false},      // a module's: as it came
+		{FramingRESP, C2S, "*1\r\n$6\r\nMYCMND\r\n", KindRequest, "MYCMND", "", false, false},      // a module's
+		{FramingRESP, C2S, "*1\r\n$6\r\nnosuch\r\n", KindRequest, "NOSUCH", "", false, false},      // one Redis lacks: in capitals too
+		{FramingRESP, C2S, "json.get k $\r\n", KindRequest, "JSON.GET", "", false, false},
 		{FramingRESP, C2S, "PING\r\n", KindRequest, "PING", "", false, false},
 		{FramingRESP, S2C, "-WRONGTYPE bad\r\n", KindResponse, "WRONGTYPE", "", true, false},
 		{FramingRESP, S2C, ">2\r\n$10\r\ninvalidate\r\n*0\r\n", KindNotification, "invalidate", "", false, false},
@@ -484,6 +486,20 @@ func TestOrderPairerPubSub(t *testing.T) {
 	}
 	if noReply, orphans := p.Close(); len(noReply)+len(orphans) != 0 {
 		t.Fatalf("close: %v %v", noReply, orphans)
+	}
+}
+
+// A RESP command's method is its name in capitals, as Redis reads it,
+// known or not; a name seen before costs no copy.
+func TestRESPMethodInCapitals(t *testing.T) {
+	for _, in := range []string{"*1\r\n$13\r\nzrangebyscore\r\n", "*1\r\n$13\r\nZRangeByScore\r\n", "zrangebyscore k 0 1\r\n"} {
+		if m := ClassifyAs(FramingRESP, []byte(in), C2S, nil).Method; string(m) != "ZRANGEBYSCORE" {
+			t.Errorf("%q: method %q", in, m)
+		}
+	}
+	data := []byte("*1\r\n$13\r\nzrangebyscore\r\n")
+	if n := testing.AllocsPerRun(100, func() { ClassifyAs(FramingRESP, data, C2S, nil) }); n != 0 {
+		t.Errorf("%v allocations a frame", n)
 	}
 }
 

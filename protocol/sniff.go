@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"bytes"
+	"maps"
 	"strings"
+	"sync/atomic"
 )
 
 // httpMethods are the request methods that mark a stream as HTTP.
@@ -140,6 +142,64 @@ func redisCommand(word []byte) ([]byte, bool) {
 // redisCommands are the Redis commands known by name: inline commands
 // start with one, and a command's method is its name in capitals.
 var redisCommands = map[string][]byte{}
+
+// commandName returns a command's method: its name in capitals, as Redis
+// reads it whatever its case (get and GET are one command; a module's or
+// a command redisCommands lacks too). A name in lower case that is not a
+// known command is kept in capitals in upperNames, up to maxUpperNames
+// of up to 64 bytes, so that most frames' methods cost no copy.
+func commandName(word []byte) []byte {
+	if c, ok := redisCommand(word); ok {
+		return c
+	}
+	lower := false
+	for _, b := range word {
+		lower = lower || b >= 'a' && b <= 'z'
+	}
+	if !lower {
+		return word // in capitals already (or no letters): the frame's own bytes
+	}
+	if len(word) > 64 {
+		return upper(nil, word)
+	}
+	var buf [64]byte
+	up := upper(buf[:0], word)
+	names, n := upperNames.Load(), 0
+	if names != nil {
+		if name, ok := (*names)[string(up)]; ok {
+			return name
+		}
+		n = len(*names)
+	}
+	name := bytes.Clone(up)
+	if n < maxUpperNames {
+		m := make(map[string][]byte, n+1)
+		if names != nil {
+			maps.Copy(m, *names)
+		}
+		m[string(name)] = name
+		upperNames.CompareAndSwap(names, &m) // one lost to a race is kept next time
+	}
+	return name
+}
+
+// upper appends word to dst with its ASCII letters in capitals.
+func upper(dst, word []byte) []byte {
+	for _, b := range word {
+		if b >= 'a' && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// upperNames maps the names commandName put in capitals to themselves; it
+// is replaced whole (copy on write), and read without a lock.
+var upperNames atomic.Pointer[map[string][]byte]
+
+// maxUpperNames bounds upperNames.
+const maxUpperNames = 1024
 
 func init() {
 	for _, c := range strings.Fields(`APPEND AUTH BGSAVE BITCOUNT BLPOP BRPOP CLIENT CLUSTER COMMAND CONFIG DBSIZE DECR DECRBY DEL DISCARD
