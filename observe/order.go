@@ -94,7 +94,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 // unmatched turns an early reply that found no request into a row: an
 // orphan, or, for a pub/sub confirmation, a notification.
 func (o *Observer) unmatched(c *conn, e protocol.Pending) {
-	if e.Sub == protocol.SubNone {
+	if e.Sub.Word == protocol.SubNone {
 		o.orphan(c, e.Token)
 		return
 	}

@@ -56,13 +56,13 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 	p.notes = p.notes[:0]
 	for f, ok := e.front(); ok; f, ok = e.front() {
 		switch {
-		case f.At >= at && (f.Sub == SubNone || f.Sub == sub):
+		case f.At >= at && (f.Sub.Word == SubNone || f.Sub.Word == sub):
 			e.pop()
 			r.Answered, r.Reply = true, f
-			if f.Sub != SubNone {
+			if f.Sub.Word != SubNone {
 				p.confirmed(dir, sub, want)
 				x := &p.extra[dir]
-				for g, ok := e.front(); ok && x.left > 0 && g.Sub == sub; g, ok = e.front() {
+				for g, ok := e.front(); ok && x.left > 0 && g.Sub.Word == sub; g, ok = e.front() {
 					e.pop()
 					x.left--
 					p.notes = append(p.notes, g)
@@ -70,7 +70,7 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 			}
 			r.Notes = p.notes
 			return r
-		case f.Sub != SubNone:
+		case f.Sub.Word != SubNone:
 			// A confirmation before any command that it could answer.
 			e.pop()
 			p.notes = append(p.notes, f)
@@ -80,7 +80,7 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 	}
 	r.Notes = p.notes
 	q := &p.pending[dir]
-	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: sub, want: int32(min(want, 1<<30))})
+	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{sub, int32(min(want, 1<<30))}})
 	if q.n > p.max {
 		old, _ := q.pop()
 		p.evicted[0] = old // only at the bound
@@ -147,15 +147,15 @@ func (p *OrderPairer) Confirm(dir Dir, at int64, tok uint64, sub SubWord) (Confi
 	}
 	q := &p.pending[rd]
 	if req, ok := q.front(); ok {
-		if req.Sub != sub {
+		if req.Sub.Word != sub {
 			return ConfirmNote, Pending{}
 		}
 		q.pop()
-		p.confirmed(rd, sub, int(req.want))
+		p.confirmed(rd, sub, int(req.Sub.want))
 		return ConfirmAnswers, req
 	}
 	e := &p.early[rd]
-	e.push(Pending{Token: tok, At: at, Dir: dir, Sub: sub})
+	e.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{Word: sub}})
 	if e.n > p.max {
 		old, _ := e.pop()
 		return ConfirmEarly, old

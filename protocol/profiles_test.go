@@ -472,7 +472,7 @@ func TestOrderPairerPubSub(t *testing.T) {
 		t.Fatalf("SUBSCRIBE a b after its confirmations: %+v", r)
 	}
 	r = p.Request(C2S, 10, 13)
-	if r.Answered || len(r.Notes) != 1 || r.Notes[0].Token != 31 || r.Notes[0].Sub != SubUnsubscribe {
+	if r.Answered || len(r.Notes) != 1 || r.Notes[0].Token != 31 || r.Notes[0].Sub.Word != SubUnsubscribe {
 		t.Fatalf("GET after a confirmation: %+v", r)
 	}
 	req, ok = p.Response(S2C, 12, 32, false)
@@ -481,7 +481,7 @@ func TestOrderPairerPubSub(t *testing.T) {
 	// an orphan.
 	confirm("early, never asked for", 14, 33, SubSubscribe, ConfirmEarly, 0)
 	p.Response(S2C, 14, 34, false)
-	if o := p.Settle(C2S, 15); len(o) != 2 || o[0].Token != 33 || o[0].Sub != SubSubscribe || o[1].Token != 34 || o[1].Sub != SubNone {
+	if o := p.Settle(C2S, 15); len(o) != 2 || o[0].Token != 33 || o[0].Sub.Word != SubSubscribe || o[1].Token != 34 || o[1].Sub.Word != SubNone {
 		t.Fatalf("settle: %+v", o)
 	}
 	if noReply, orphans := p.Close(); len(noReply)+len(orphans) != 0 {
