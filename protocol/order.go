@@ -80,7 +80,7 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 	}
 	r.Notes = p.notes
 	q := &p.pending[dir]
-	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{sub, int32(min(want, 1<<30))}})
+	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{sub, uint16(min(want, 1<<16-1))}})
 	if q.n > p.max {
 		old, _ := q.pop()
 		p.evicted[0] = old // only at the bound

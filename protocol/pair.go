@@ -59,7 +59,7 @@ type PubSub struct {
 	// Word is the word of the confirmations of a pub/sub command, or of
 	// an early response that is a confirmation; SubNone for any other.
 	Word SubWord
-	want int32 // how many confirmations a pub/sub command gets (0: one or more)
+	want uint16 // how many confirmations a pub/sub command gets (0: one or more; at most 65,535)
 }
 
 // NewPairer returns a Pairer holding at most maxPending requests (if zero,
