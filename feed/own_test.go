@@ -3,7 +3,6 @@
 package feed
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"sockscope/capture"
 	"sockscope/internal/sessiongen"
-	"sockscope/observe"
 	"sockscope/protocol"
 	"sockscope/session"
 	"sockscope/store"
@@ -40,42 +38,12 @@ func ownRecording(t *testing.T, path string) {
 // records sent live (the sink) and from the history of one attaching
 // later (the store).
 func TestViewerSeesOwnConnection(t *testing.T) {
-	dir, err := os.MkdirTemp("", "fo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	e, ctx, dir, attachFeed := testFeed(t, Config{})
 	file := filepath.Join(dir, "s.jsonl")
 	ownRecording(t, file)
-
-	srv, err := Listen(Config{Path: filepath.Join(dir, "feed.sock"), Header: session.Header{Framing: "lines"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Sinks: []observe.Sink{srv.Sink()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.Serve(ctx, e.Store, e)
-	defer srv.Close()
-
 	attach := func() *capture.Engine {
 		t.Helper()
-		r, err := Dial(srv.Path())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		if _, err := r.Attach(); err != nil {
-			t.Fatal(err)
-		}
-		v, err := capture.New(capture.Config{Framing: protocol.FramingLines})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v.Start(ctx, r)
+		_, v := attachFeed()
 		return v
 	}
 	check := func(what string, v *capture.Engine) {

@@ -3,28 +3,15 @@
 package feed
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"sockscope/capture"
-	"sockscope/observe"
-	"sockscope/protocol"
-	"sockscope/session"
 )
 
 // Attached viewers are told what the instance warns of: one attached
 // before the warning when it comes, one attaching after it at once, and
 // both when it is gone.
 func TestViewersToldTheWarning(t *testing.T) {
-	dir, err := os.MkdirTemp("", "fw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	var (
 		mu   sync.Mutex
 		text string
@@ -34,39 +21,14 @@ func TestViewersToldTheWarning(t *testing.T) {
 		text = s
 		mu.Unlock()
 	}
-	srv, err := Listen(Config{Path: filepath.Join(dir, "feed.sock"), Header: session.Header{Framing: "lines"},
-		Warning: func() string {
-			mu.Lock()
-			defer mu.Unlock()
-			return text
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Sinks: []observe.Sink{srv.Sink()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.Serve(ctx, e.Store, e)
-	defer srv.Close()
-
+	_, _, _, attachFeed := testFeed(t, Config{Warning: func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return text
+	}})
 	attach := func() *Remote {
 		t.Helper()
-		r, err := Dial(srv.Path())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		if _, err := r.Attach(); err != nil {
-			t.Fatal(err)
-		}
-		v, err := capture.New(capture.Config{Framing: protocol.FramingLines})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v.Start(ctx, r)
+		r, _ := attachFeed()
 		return r
 	}
 	wantWarning := func(what string, r *Remote, want string) {

@@ -1,0 +1,58 @@
+//go:build unix
+
+package feed
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sockscope/capture"
+	"sockscope/observe"
+	"sockscope/protocol"
+	"sockscope/session"
+)
+
+// testFeed publishes, in a directory of its own, the feed cfg describes
+// (its Path and Header set here) of a lines engine, serving until the test
+// ends. It returns the engine, its context, the directory, and attach,
+// which attaches a viewer decoding into an engine of its own.
+func testFeed(t *testing.T, cfg Config) (e *capture.Engine, ctx context.Context, dir string, attach func() (*Remote, *capture.Engine)) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "feed") // short: a socket's path is bounded
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cfg.Path, cfg.Header = filepath.Join(dir, "feed.sock"), session.Header{Framing: "lines"}
+	srv, err := Listen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err = capture.New(capture.Config{Framing: protocol.FramingLines, Sinks: []observe.Sink{srv.Sink()}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go srv.Serve(ctx, e.Store, e)
+	t.Cleanup(func() { srv.Close() })
+	attach = func() (*Remote, *capture.Engine) {
+		t.Helper()
+		r, err := Dial(srv.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		if _, err := r.Attach(); err != nil {
+			t.Fatal(err)
+		}
+		v, err := capture.New(capture.Config{Framing: protocol.FramingLines})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Start(ctx, r)
+		return r, v
+	}
+	return e, ctx, dir, attach
+}
