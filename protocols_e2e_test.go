@@ -57,6 +57,28 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// wantExchanges checks the dump's exchanges, each as describe writes it,
+// joined with ", " by connection, against want; and that every message
+// was paired (a request or a response).
+func wantExchanges(t *testing.T, lines []map[string]any, describe func(e map[string]any) string, want map[float64]string) {
+	t.Helper()
+	got := map[float64][]string{}
+	for _, e := range ofType(lines, "exchange") {
+		conn := e["conn"].(float64)
+		got[conn] = append(got[conn], describe(e))
+	}
+	for conn, w := range want {
+		if g := strings.Join(got[conn], ", "); g != w {
+			t.Errorf("connection %v: exchanges %q, want %q", conn, g, w)
+		}
+	}
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] != "request" && m["kind"] != "response" {
+			t.Errorf("not paired: %v", m)
+		}
+	}
+}
+
 // ofType returns the dump lines of one type.
 func ofType(lines []map[string]any, typ string) []map[string]any {
 	var out []map[string]any

@@ -120,21 +120,30 @@ func readDAP(br *bufio.Reader) (map[string]any, error) {
 	return m, json.Unmarshal(body, &m)
 }
 
-// mpv's JSON IPC behind the real binary with no --id: commands pair with
-// their replies by request_id, "error":"success" is a success and any
-// other error an error, property-change events are notifications.
-func TestMpvIPC(t *testing.T) {
+// mpvBehind starts an idle mpv and, in front of it at front,
+// sockscope --dump --lossless, whose dump stop returns; c is a client's
+// connection to front (its second: dialWait made the first).
+func mpvBehind(t *testing.T) (front string, stop func() []byte, c net.Conn) {
+	t.Helper()
 	need(t, "mpv")
 	dir := shortDir(t)
 	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
 	startProc(t, "mpv", "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
 	dialWait(t, up)
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	stop = sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 	c, err := net.Dial("unix", front)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return front, stop, c
+}
+
+// mpv's JSON IPC behind the real binary with no --id: commands pair with
+// their replies by request_id, "error":"success" is a success and any
+// other error an error, property-change events are notifications.
+func TestMpvIPC(t *testing.T) {
+	_, stop, c := mpvBehind(t)
 	sc := bufio.NewScanner(c)
 	cmds := []string{
 		`{"command":["get_property","volume"],"request_id":1}`,
@@ -185,17 +194,7 @@ func TestMpvIPC(t *testing.T) {
 // request_id still by id); `sockscope send` gives such a command a
 // request_id, which mpv echoes, and prints the reply paired with it.
 func TestMpvIPCWithoutID(t *testing.T) {
-	need(t, "mpv")
-	dir := shortDir(t)
-	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "mpv", "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
-	dialWait(t, up)
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
-	dialWait(t, front)
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
+	front, stop, c := mpvBehind(t)
 	sc := bufio.NewScanner(c)
 	cmds := []string{
 		`{ "command": ["get_property", "volume"] }`,
@@ -227,25 +226,10 @@ func TestMpvIPCWithoutID(t *testing.T) {
 	if status != 0 || !strings.Contains(out, `"request_id":1`) || !strings.Contains(out, `"data":42`) {
 		t.Errorf("send: stdout %q, stderr %q, status %d", out, errOut, status)
 	}
-	lines := dumpLines(t, stop())
-	got := map[float64][]string{}
-	for _, e := range ofType(lines, "exchange") {
-		conn := e["conn"].(float64)
-		got[conn] = append(got[conn], fmt.Sprint(e["method"], " ", e["id"], " ", e["status"]))
-	}
 	// Connection 1 was dialWait's.
-	want := map[float64]string{
-		2: "get_property <nil> ok, get_property <nil> error, set_property <nil> ok, get_property 9 ok, get_property <nil> ok",
-		3: "get_property 1 ok",
-	}
-	for conn, w := range want {
-		if g := strings.Join(got[conn], ", "); g != w {
-			t.Errorf("connection %v: exchanges %q, want %q", conn, g, w)
-		}
-	}
-	for _, m := range ofType(lines, "message") {
-		if m["kind"] != "request" && m["kind"] != "response" {
-			t.Errorf("not paired: %v", m)
-		}
-	}
+	wantExchanges(t, dumpLines(t, stop()), func(e map[string]any) string { return fmt.Sprint(e["method"], " ", e["id"], " ", e["status"]) },
+		map[float64]string{
+			2: "get_property <nil> ok, get_property <nil> error, set_property <nil> ok, get_property 9 ok, get_property <nil> ok",
+			3: "get_property 1 ok",
+		})
 }

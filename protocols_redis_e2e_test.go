@@ -349,23 +349,8 @@ func TestRedisInlineLF(t *testing.T) {
 	if out, err := pipe.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 2") {
 		t.Fatalf("redis-cli --pipe: %v\n%s", err, out)
 	}
-	lines := dumpLines(t, stop())
-	got := map[float64][]string{}
-	for _, e := range ofType(lines, "exchange") {
-		conn := e["conn"].(float64)
-		got[conn] = append(got[conn], fmt.Sprint(e["method"], " ", e["status"]))
-	}
 	// Connection 1 was dialWait's; redis-cli --pipe ends with an ECHO of
 	// its own, in RESP.
-	want := map[float64]string{2: "PING ok, SET ok, GET ok", 3: "ZRANGEBYSCORE ok, NOSUCH error", 4: "SET ok, INCR ok, ECHO ok"}
-	for conn, w := range want {
-		if g := strings.Join(got[conn], ", "); g != w {
-			t.Errorf("connection %v: exchanges %q, want %q", conn, g, w)
-		}
-	}
-	for _, m := range ofType(lines, "message") {
-		if m["kind"] != "request" && m["kind"] != "response" {
-			t.Errorf("not decoded: %v", m)
-		}
-	}
+	wantExchanges(t, dumpLines(t, stop()), func(e map[string]any) string { return fmt.Sprint(e["method"], " ", e["status"]) },
+		map[float64]string{2: "PING ok, SET ok, GET ok", 3: "ZRANGEBYSCORE ok, NOSUCH error", 4: "SET ok, INCR ok, ECHO ok"})
 }
