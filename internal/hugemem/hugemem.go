@@ -84,6 +84,17 @@ func LimitMemory(n int64) {
 	debug.SetMemoryLimit(limit.bound + limit.slack)
 }
 
+// Limit returns the limit LimitMemory keeps (n plus the slack), or 0 if it
+// was not called.
+func Limit() int64 {
+	limit.Lock()
+	defer limit.Unlock()
+	if limit.bound == 0 {
+		return 0
+	}
+	return limit.bound + limit.slack
+}
+
 // addSlack adds n bytes (fewer, if negative) to the live regions' slack,
 // and to the limit if LimitMemory set one.
 func addSlack(n int) {
