@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"sockscope/event"
@@ -127,9 +128,7 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 			}}, 0, 0)
 		case session.TypeFrame:
 			off, n := s.r.Offset() // the first record, read by Header, is a header
-			put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
-				Cut: Cut(rec), CutGap: protocol.IsGapErr(rec.Err),
-				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}, off, n)
+			put(DataEvent(id, rec), off, n)
 		case session.TypeGap:
 			// Whole: the records are whole frames, and a gap lies between
 			// them (a frame the gap went through counts it in: Cut), as a
@@ -191,26 +190,42 @@ func (g *segment) end(put func(event.Event, int64, int)) {
 	}
 }
 
-// reframe puts a recorded payload back in its framing. A frame the framer
-// could not frame (a header block it could not read, bytes it skipped to
-// the next header) was recorded as it came: framing it again would make a
-// header up, and a frame of what was none.
-// Cut is what a recorded frame's record did not keep of it
-// (event.Event.Cut): the bytes past its Data, when it was truncated.
-func Cut(rec session.Record) int64 {
-	if !rec.Truncated || rec.Size <= len(rec.Data) {
-		return 0
-	}
-	return int64(rec.Size - len(rec.Data))
+// DataEvent is the event that feeds the recorded frame rec back to a
+// framer, on connection id: its payload put back in its framing and, if the
+// recording kept only the frame's start, what it did not keep (Cut), so
+// that the framer ends the frame there rather than wait for bytes that
+// will not come. Its marks are the record's.
+func DataEvent(id uint64, rec session.Record) event.Event {
+	ev := event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At,
+		Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}
+	ev.Data, ev.Cut = reframe(rec)
+	return ev
 }
 
-func reframe(rec session.Record) []byte {
+// reframe puts a recorded payload back in its framing, and says what of
+// the frame the record did not keep. A frame the framer could not frame (a
+// header block it could not read, bytes it skipped to the next header) was
+// recorded as it came: framing it again would make a header up, and a
+// frame of what was none.
+func reframe(rec session.Record) ([]byte, protocol.Cut) {
 	if rec.Err != "" && rec.Wire == len(rec.Data) && !rec.Truncated {
-		return rec.Data
+		return rec.Data, protocol.Cut{}
 	}
 	framing, _ := protocol.ParseFraming(rec.Framing)
 	if framing == protocol.FramingAuto {
 		framing = protocol.FramingLines
 	}
-	return protocol.EncoderOf(framing, protocol.Frame{Size: rec.Size, Wire: rec.Wire}).Append(nil, rec.Data)
+	n := int64(rec.Size - len(rec.Data))
+	if !rec.Truncated || n <= 0 {
+		return protocol.EncoderOf(framing, protocol.Frame{Size: rec.Size, Wire: rec.Wire}).Append(nil, rec.Data), protocol.Cut{}
+	}
+	cut := protocol.Cut{N: n, Wire: n, Gap: min(protocol.GapBytes(rec.Err), n), Framing: framing}
+	switch framing {
+	case protocol.FramingLines, protocol.FramingVarlink: // fed without its end, which Wire counts
+		cut.Wire = int64(rec.Wire - len(rec.Data))
+	case protocol.FramingContentLength: // the header says the true size
+		h := strconv.AppendInt([]byte("Content-Length: "), int64(rec.Size), 10)
+		return append(append(h, "\r\n\r\n"...), rec.Data...), cut
+	}
+	return rec.Data, cut
 }

@@ -259,3 +259,73 @@ func TestRecordedTruncatedHTTP(t *testing.T) {
 		t.Errorf("the response a gap went through: its error %q does not say so", cutErr)
 	}
 }
+
+// A recorded frame of any framing kept truncated is read back as the
+// message it was: its true size counted in, classified from what was kept
+// (a JSON line's or body's id and method, when they come first, as they
+// do), and the connection's next exchange pairs as recorded. The framer
+// waited for the bytes the record did not keep and took the next frame
+// for them; a JSON line was raw, the reply without a request.
+func TestRecordedTruncatedFrames(t *testing.T) {
+	big := strings.Repeat("y", 5000)
+	for _, c := range []struct {
+		name        string
+		framing     protocol.Framing
+		req, resp   string // the truncated exchange's
+		req2, resp2 string
+		method      string // the first request's
+	}{
+		{"JSON lines", protocol.FramingLines,
+			`{"jsonrpc":"2.0","id":1,"method":"echo","params":"` + big + `"}`, `{"jsonrpc":"2.0","id":1,"result":"` + big + `"}`,
+			`{"jsonrpc":"2.0","id":2,"method":"ping"}`, `{"jsonrpc":"2.0","id":2,"result":0}`, "echo"},
+		{"LSP", protocol.FramingContentLength,
+			`{"jsonrpc":"2.0","id":1,"method":"echo","params":"` + big + `"}`, `{"jsonrpc":"2.0","id":1,"result":"` + big + `"}`,
+			`{"jsonrpc":"2.0","id":2,"method":"ping"}`, `{"jsonrpc":"2.0","id":2,"result":0}`, "echo"},
+		{"Redis", protocol.FramingRESP,
+			"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000\r\n" + big + "\r\n", "+OK\r\n",
+			"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$5000\r\n" + big + "\r\n", "SET"},
+		{"msgpack-RPC", protocol.FramingMsgpack,
+			"\x94\x00\x01\xa4echo\x91\xda\x13\x88" + big, "\x94\x01\x01\xc0\xda\x13\x88" + big,
+			"\x94\x00\x02\xa4ping\x90", "\x94\x01\x02\xc0\x00", "echo"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rec.jsonl")
+			l, err := sessiongen.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := l.At
+			frame := func(dir protocol.Dir, payload string, keep int) {
+				at = at.Add(time.Millisecond)
+				wire := len(payload)
+				if c.framing == protocol.FramingLines {
+					wire++
+				}
+				kept := payload[:min(keep, len(payload))]
+				l.R.Frame(1, dir, at, protocol.Frame{Data: []byte(kept), Size: len(payload), Wire: wire, Truncated: len(kept) < len(payload)},
+					c.framing, session.Marks{})
+			}
+			l.R.Open(1, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client", false)
+			frame(protocol.C2S, c.req, 64)
+			frame(protocol.S2C, c.resp, 64)
+			frame(protocol.C2S, c.req2, 1<<20)
+			frame(protocol.S2C, c.resp2, 64)
+			l.R.Close(1, at.Add(time.Millisecond), "")
+			if err := l.End(); err != nil {
+				t.Fatal(err)
+			}
+			e := showFile(t, path)
+			var got []string
+			for _, r := range rows(e.Store, 1) {
+				got = append(got, fmt.Sprint(r.Status, ":", r.ReqSize, ":", r.RespSize))
+			}
+			want := []string{fmt.Sprint("ok:", len(c.req), ":", len(c.resp)), fmt.Sprint("ok:", len(c.req2), ":", len(c.resp2))}
+			if !slices.Equal(got, want) {
+				t.Errorf("rows %q, want %q", got, want)
+			}
+			if rs := rows(e.Store, 1); len(rs) > 0 && rs[0].Method != c.method {
+				t.Errorf("the truncated request's method %q, want %q", rs[0].Method, c.method)
+			}
+		})
+	}
+}

@@ -56,12 +56,11 @@ type Event struct {
 	// Whole says the Gap was whole frames (a feed that skipped a viewer
 	// ahead): the framing goes on where it was, nothing to resynchronise.
 	Whole bool
-	// Cut (Data from a recording or a feed) counts the bytes of the frame
-	// ending Data that the recording did not keep (a frame truncated at the
-	// cap, or that a gap went through: CutGap): the framer is to count
-	// them in, not wait for them.
-	Cut    int64
-	CutGap bool
+	// Cut (Data from a recording or a feed) is what the recording did not
+	// keep of the frame ending Data (a frame truncated at the cap, or that
+	// a gap went through); zero if it kept all: the framer is to count it
+	// in and end the frame, not wait for it.
+	Cut protocol.Cut
 	// TailGaps (Close) counts, by protocol.Dir, the bytes dropped
 	// after the last Data kept, which no Data came after to carry in Gap.
 	TailGaps [2]int64

@@ -13,7 +13,6 @@ import (
 
 	"sockscope/capture"
 	"sockscope/event"
-	"sockscope/protocol"
 	"sockscope/session"
 )
 
@@ -140,9 +139,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 				PID: rec.PID, UID: rec.UID, Process: rec.Process, Own: rec.Own,
 			}})
 		case session.TypeFrame:
-			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Data: reframe(rec),
-				Cut: capture.Cut(rec), CutGap: protocol.IsGapErr(rec.Err),
-				Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note})
+			q.Put(capture.DataEvent(id, rec))
 		case session.TypeGap:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,
 				Whole: true}) // the instance skips whole frames
@@ -271,13 +268,4 @@ func (r *Remote) local(id uint64) uint64 {
 		return id
 	}
 	return r.ids.local(r, id)
-}
-
-// reframe puts a streamed payload back in its framing.
-func reframe(rec session.Record) []byte {
-	framing, _ := protocol.ParseFraming(rec.Framing)
-	if framing == protocol.FramingAuto {
-		framing = protocol.FramingLines
-	}
-	return protocol.EncoderOf(framing, protocol.Frame{Size: rec.Size, Wire: rec.Wire}).Append(nil, rec.Data)
 }

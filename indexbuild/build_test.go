@@ -16,6 +16,7 @@ import (
 	"sockscope/internal/sessiongen"
 	"sockscope/protocol"
 	"sockscope/query"
+	"sockscope/session"
 	"sockscope/store"
 )
 
@@ -518,5 +519,61 @@ func TestIndexRawFramesHaveNoMethod(t *testing.T) {
 	m, ok := v.Message(3)
 	if !ok || m.Info.Kind != protocol.KindRaw || m.Info.Method != nil {
 		t.Fatalf("the raw frame through the index: %+v", m.Info)
+	}
+}
+
+// A file's frames kept truncated, or that a gap went through, are shown
+// from the index as the store has them: a JSON frame's start classified
+// (not raw, "unterminated string"), and a message a gap went through still
+// the message its start says (not raw with the gap's reason).
+func TestIndexMatchesStoreCut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cut.jsonl")
+	at := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
+	r, err := session.Create(path, session.Header{Started: at, Upstream: "unix:/up.sock", Listen: "/front.sock",
+		Framing: "auto", IDFields: protocol.DefaultIDFields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("y", 5000)
+	frame := func(conn uint64, dir protocol.Dir, framing protocol.Framing, payload string, keep int, err string) {
+		at = at.Add(time.Millisecond)
+		kept := payload[:min(keep, len(payload))]
+		r.Frame(conn, dir, at, protocol.Frame{Data: []byte(kept), Size: len(payload), Wire: len(payload) + 1,
+			Truncated: len(kept) < len(payload), Err: err}, framing, session.Marks{})
+	}
+	r.Open(1, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "client", false)
+	frame(1, protocol.C2S, protocol.FramingLines, `{"jsonrpc":"2.0","id":1,"method":"echo","params":"`+big+`"}`, 64, "")
+	frame(1, protocol.S2C, protocol.FramingLines, `{"jsonrpc":"2.0","id":1,"result":"`+big+`"}`, 64, "")
+	r.Open(2, at, "@", "/front.sock", "unix:/up.sock", 42, 0, "curl", false)
+	get := "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+	frame(2, protocol.C2S, protocol.FramingHTTP, get, 1<<20, "")
+	r.Gap(2, protocol.S2C, at, 4000)
+	frame(2, protocol.S2C, protocol.FramingHTTP, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"+big, 60, protocol.GapErr(4000))
+	r.Close(1, at, "")
+	r.Close(2, at, "")
+	if err := r.End(at, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	st := decodeWith(t, path, capture.Config{IDFields: protocol.DefaultIDFields, Lossless: true})
+	v := openBuilt(t, path, false)
+	if err := v.Build.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	first, next := st.MessageBounds()
+	if next-first != 4 {
+		t.Fatalf("%d messages in the store, want 4", next-first)
+	}
+	for seq := first; seq < next; seq++ {
+		want, _ := st.Message(seq)
+		got, ok := v.Message(seq)
+		if !ok || got.Info.Kind != want.Info.Kind || string(got.Info.ID) != string(want.Info.ID) || string(got.Info.Method) != string(want.Info.Method) ||
+			got.Info.Err != want.Info.Err || got.Frame.Size != want.Frame.Size || got.Frame.Err != want.Frame.Err {
+			t.Errorf("message %d:\n index %v %q %q %q, frame %d bytes, err %q\n store %v %q %q %q, frame %d bytes, err %q", seq,
+				got.Info.Kind, got.Info.ID, got.Info.Method, got.Info.Err, got.Frame.Size, got.Frame.Err,
+				want.Info.Kind, want.Info.ID, want.Info.Method, want.Info.Err, want.Frame.Size, want.Frame.Err)
+		}
+		if want.Info.Kind == protocol.KindRaw {
+			t.Errorf("message %d is raw in the store: %q", seq, want.Info.Err)
+		}
 	}
 }

@@ -231,7 +231,7 @@ func (d *dumper) Frame(m *protocol.Message, framing protocol.Framing) {
 func (d *dumper) frame(m *protocol.Message, framing protocol.Framing) {
 	data := m.Frame.Data
 	reason := m.Info.Err
-	if reason == "" && protocol.IsGapErr(m.Frame.Err) { // an HTTP message a gap went through
+	if reason == "" && protocol.IsGapErr(m.Frame.Err) { // a message a gap went through
 		reason = m.Frame.Err
 	}
 	if reason == "" && m.Frame.Truncated {

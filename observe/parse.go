@@ -176,8 +176,8 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
 		p.known = false
 		p.f.Feed(ev.Data, p.emit)
-		if ev.Cut > 0 { // the rest of a recorded frame the recording did not keep
-			protocol.SkipCut(p.f, ev.Cut, ev.CutGap, p.emit)
+		if ev.Cut.N > 0 { // the rest of a recorded frame the recording did not keep
+			protocol.SkipCut(p.f, ev.Cut, p.emit)
 		}
 		if protocol.PairingOf(p.f.Framing()) == protocol.PairByOrder && protocol.Unframed(p.f) > 0 {
 			// A frame begun and not ended: the request it may be began
@@ -287,14 +287,7 @@ func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 		p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
 	}
 	m.IntID = p.memo.TakeIntID() // the id's integer if the Memo found it (0 after f.Whole)
-	if f.Err != "" {
-		// An HTTP message whose body the connection's end cut short (a
-		// 413 ends an upload) is still what its start line says: the
-		// frame's error says it was cut.
-		if (f.Err == protocol.ErrMidFrame || protocol.IsGapErr(f.Err)) && p.framing == protocol.FramingHTTP &&
-			(m.Info.Kind == protocol.KindRequest || m.Info.Kind == protocol.KindResponse) {
-			return
-		}
+	if f.Err != "" && !protocol.CutShort(p.framing, f.Err, m.Info.Kind) {
 		// The framer's reason ("negative Content-Length") says why the
 		// bytes are not a frame; the classifier's ("not JSON") only what
 		// they look like.

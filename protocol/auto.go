@@ -37,20 +37,26 @@ func (a *autoFramer) Feed(chunk []byte, emit func(*Frame)) {
 			a.held = append(a.held, chunk...)
 			return
 		}
-		if a.link != nil {
-			a.link.decided(a, f)
-		}
-		a.inner = newFramer(f, a.max, a.link, a.ids)
-		if a.reset {
-			a.inner.Reset()
-			a.reset = false
-		}
-		if held := a.held; len(held) > 0 {
-			a.held = nil // the inner framer may alias it
-			a.inner.Feed(held, emit)
-		}
+		a.decide(f, emit)
 	}
 	a.inner.Feed(chunk, emit)
+}
+
+// decide hands the stream to a framer of framing f, which is fed the
+// bytes held until then.
+func (a *autoFramer) decide(f Framing, emit func(*Frame)) {
+	if a.link != nil {
+		a.link.decided(a, f)
+	}
+	a.inner = newFramer(f, a.max, a.link, a.ids)
+	if a.reset {
+		a.inner.Reset()
+		a.reset = false
+	}
+	if held := a.held; len(held) > 0 {
+		a.held = nil // the inner framer may alias it
+		a.inner.Feed(held, emit)
+	}
 }
 
 // detect picks the framing for a stream that begins with p, or reports

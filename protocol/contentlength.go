@@ -266,6 +266,20 @@ func (c *clFramer) done(data []byte, emit func(*Frame)) {
 	}
 }
 
+// skipGap ends a body a recording kept only the start of (SkipCut, rest),
+// if the n bytes it did not keep are the rest of it. A gap met live is not
+// taken (nor can a body a gap went through be recorded): framing picks up
+// again at the next header (Reset).
+func (c *clFramer) skipGap(cut Cut, rest bool, emit func(*Frame)) bool {
+	if !rest || c.state != clBody || c.got+cut.N != c.need {
+		return false
+	}
+	c.w.unseen(c.body)
+	c.got = c.need
+	c.done(c.body, emit)
+	return true
+}
+
 // resync skips bytes up to the next "Content-Length:" (any case) and
 // returns the rest of chunk, which starts with that header; the skipped
 // bytes go into the next frame's Wire. The header is looked for anywhere,

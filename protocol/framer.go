@@ -23,27 +23,71 @@ func GapErr(n int) string {
 // start says, only not all seen.
 func IsGapErr(err string) bool { return strings.Contains(err, " "+gapErr) }
 
+// GapBytes is the bytes a gap took of a frame whose error is err: GapErr's
+// n, or 0.
+func GapBytes(err string) int64 {
+	if !IsGapErr(err) {
+		return 0
+	}
+	n, _ := strconv.ParseInt(err[:strings.IndexByte(err, ' ')], 10, 64)
+	return n
+}
+
+// CutShort reports whether a frame with the framer's error err, of framing
+// f and classified as kind from what was kept of it, is still that message,
+// cut short: one a gap went through, or an HTTP message whose connection's
+// end cut its body short (a 413 ends an upload), is what its start says;
+// the error says it was cut. Any other error makes the frame raw.
+func CutShort(f Framing, err string, kind Kind) bool {
+	return kind != KindRaw && (IsGapErr(err) || err == ErrMidFrame && f == FramingHTTP)
+}
+
 // SkipGap tells f that the next n bytes of its stream were dropped before
 // it saw them, and reports whether it took them as part of the frame it is
-// in the middle of (an HTTP body of a set length, or one that runs to the
-// end of the stream), which then goes on, and may be emitted at once if the
+// in the middle of (an HTTP body of a set length, a chunk's data or a body
+// that runs to the end of the stream; a RESP bulk string's or a msgpack
+// string's bytes), which then goes on, and may be emitted at once if the
 // gap ended it. If not, the caller should Reset f. emit is as Feed's.
-func SkipGap(f Framer, n int64, emit func(*Frame)) bool { return skip(f, n, true, emit) }
+func SkipGap(f Framer, n int64, emit func(*Frame)) bool {
+	return skip(f, Cut{N: n, Wire: n, Gap: n}, false, emit)
+}
 
-// SkipCut tells f that the frame it is in the middle of goes on for n
-// bytes that a recording did not keep (it was truncated at the cap, or a
-// gap went through it, gap): it counts them in, as SkipGap does, and
-// reports whether it could.
-func SkipCut(f Framer, n int64, gap bool, emit func(*Frame)) bool { return skip(f, n, gap, emit) }
+// Cut is what a recording did not keep of a frame it kept the start of
+// (truncated at the cap, or a gap went through it): N bytes of its
+// payload, of which a gap took Gap (GapBytes of the frame's error), and
+// Wire bytes of the wire (N and the line end or NUL that ended the frame,
+// in the framings that end a frame with one). Framing is how the frame
+// was framed.
+type Cut struct {
+	N, Wire, Gap int64
+	Framing      Framing
+}
 
-func skip(f Framer, n int64, gap bool, emit func(*Frame)) bool {
+// SkipCut tells f that the frame it is in the middle of goes on for what c
+// says a recording did not keep, and ends there: it counts those bytes
+// in, as SkipGap does, emits the frame, classified from what was kept,
+// and reports whether it could. An auto framer that has not decided yet
+// takes c's framing.
+func SkipCut(f Framer, c Cut, emit func(*Frame)) bool { return skip(f, c, true, emit) }
+
+// skip is SkipGap's and SkipCut's: rest says c's bytes end the frame.
+func skip(f Framer, c Cut, rest bool, emit func(*Frame)) bool {
+	if c.N <= 0 || c.N > 1<<40 {
+		return false
+	}
 	if a, ok := f.(*autoFramer); ok {
+		if a.inner == nil {
+			if !rest || c.Framing == FramingAuto || len(a.held) == 0 {
+				return false
+			}
+			a.decide(c.Framing, emit)
+		}
 		f = a.inner
 	}
 	if s, ok := f.(interface {
-		skipGap(n int64, gap bool, emit func(*Frame)) bool
+		skipGap(c Cut, rest bool, emit func(*Frame)) bool
 	}); ok {
-		return s.skipGap(n, gap, emit)
+		return s.skipGap(c, rest, emit)
 	}
 	return false
 }
@@ -98,6 +142,7 @@ type whole struct {
 	ids  []string    // nil: frames are not classified
 	scan *streamScan // made at the first frame over the cap that spans chunks
 	on   bool        // the frame being read is over the cap, and scanned
+	cut  bool        // its rest will not be seen (unseen)
 	info Info        // of a frame over the cap held in one piece
 }
 
@@ -120,12 +165,30 @@ func (w *whole) feed(p []byte) {
 	}
 }
 
+// unseen says the frame ends with bytes that will not be seen (a
+// recording kept only its start, kept): it is classified from what was
+// seen, by done.
+func (w *whole) unseen(kept []byte) {
+	if w.ids == nil {
+		return
+	}
+	if !w.on {
+		w.start()
+		w.feed(kept)
+	}
+	w.cut = true
+}
+
 // done ends the frame: its Info if it was scanned, else nil.
 func (w *whole) done() *Info {
 	if !w.on {
 		return nil
 	}
 	w.on = false
+	if w.cut {
+		w.cut = false
+		return w.scan.prefix()
+	}
 	return w.scan.result()
 }
 

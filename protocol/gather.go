@@ -72,15 +72,20 @@ func (g *gather) carry(chunk []byte) {
 	g.start = 0
 }
 
-// hole counts n bytes of the partial frame not seen (gap: a gap took
-// them; else a recording did not keep them): it goes on, keeping what it
+// hole counts n bytes of the partial frame not seen (a gap took gap of
+// them; a recording did not keep the others): it goes on, keeping what it
 // has of its start. Call it between Feeds.
-func (g *gather) hole(n int, gap bool) {
+func (g *gather) hole(n, gap int) {
 	g.size += n
 	g.unseen += n
-	if gap {
-		g.gapped += n
-	}
+	g.gapped += gap
+}
+
+// cut ends the partial frame n bytes on, which were not seen (hole): a
+// recording measured it, and kept its start.
+func (g *gather) cut(n, gap int, emit func(*Frame)) {
+	g.hole(n, gap)
+	g.complete(nil, 0, emit)
 }
 
 // unseenInto marks f, the frame being emitted, as not all seen, if it is

@@ -422,10 +422,11 @@ func (h *httpFramer) switchedOver() bool {
 // skipGap takes a gap inside a body of a set length (or a chunk's data)
 // that it does not pass, or inside a body that runs to the end of the
 // stream, as part of the message (SkipGap): the message goes on, and is
-// emitted with GapErr; at its end if the gap ended it.
-func (h *httpFramer) skipGap(n int64, gap bool, emit func(*Frame)) bool {
-	g := &h.g
-	if g.broken != "" || h.unsure || n <= 0 || n > 1<<40 {
+// emitted with GapErr; at its end if the gap ended it. A recording's cut
+// (rest) is no different: the head said where the message ends.
+func (h *httpFramer) skipGap(c Cut, _ bool, emit func(*Frame)) bool {
+	g, n, gap := &h.g, c.N, int(c.Gap)
+	if g.broken != "" || h.unsure {
 		return false
 	}
 	switch h.st {

@@ -120,6 +120,25 @@ func (l *linesFramer) finish(emit func(*Frame)) {
 	}
 }
 
+// skipGap ends a line a recording kept only the start of (SkipCut, rest):
+// it went on for c.N bytes more, and took c.Wire with its end. A gap met
+// live is not taken (nor can a line a gap went through be recorded):
+// framing picks up again at the next line (Reset).
+func (l *linesFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
+	if !rest || l.size == 0 || l.skipping {
+		return false
+	}
+	data := l.buf
+	l.w.unseen(data)
+	f := Frame{Data: data, Size: l.size + int(c.N), Wire: l.lead + l.size + int(c.Wire), Truncated: true, Whole: l.w.done()}
+	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
+	l.out.emit(emit, f)
+	if cap(data) <= keepBuf {
+		l.buf = data[:0]
+	}
+	return true
+}
+
 // Flush implements Framer.
 func (l *linesFramer) Flush(emit func(*Frame)) {
 	if l.size > 0 {

@@ -146,6 +146,31 @@ func (m *msgpackFramer) value(h []byte) {
 	}
 }
 
+// skipGap takes a gap inside a string's (or a binary's, an extension's)
+// bytes as part of the value (SkipGap), and a recording's cut (rest) as
+// the value's end, where the recording measured it.
+func (m *msgpackFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
+	n, gap := c.N, int(c.Gap)
+	g := &m.g
+	switch {
+	case g.broken != "" || g.size == 0:
+		return false
+	case rest:
+		m.need, m.skip, m.hdrN = 0, 0, 0
+		g.cut(int(n), gap, emit)
+		return true
+	case n > m.skip: // past the string: the next header may be in the gap
+		return false
+	}
+	g.hole(int(n), gap)
+	if m.skip -= n; m.skip == 0 {
+		if m.need--; m.need == 0 {
+			g.complete(nil, 0, emit)
+		}
+	}
+	return true
+}
+
 // Flush implements Framer.
 func (m *msgpackFramer) Flush(emit func(*Frame)) {
 	m.g.flush(ErrMidFrame, emit)

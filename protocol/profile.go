@@ -82,6 +82,23 @@ func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
 	return info
 }
 
+// ClassifyKept is ClassifyAs for a frame kept truncated, data its start:
+// a frame of JSON is classified from the members that ended before the
+// cut, as a framer classifies a recorded frame it reads back cut
+// (SkipCut); the other framings' classifiers read only a frame's start.
+func ClassifyKept(f Framing, data []byte, dir Dir, idFields []string) Info {
+	switch f {
+	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
+		return ClassifyAs(f, data, dir, idFields)
+	}
+	w := whole{ids: idFields}
+	if w.ids == nil {
+		w.ids = DefaultIDFields
+	}
+	w.unseen(data)
+	return *w.done()
+}
+
 // ClassifyInto is ClassifyAs into *info, which it overwrites whole. It
 // spares the caller the copy of an Info returned (the decoder classifies
 // into the message it stores).

@@ -140,6 +140,31 @@ func respInt(p []byte) (int64, bool) {
 	return n, true
 }
 
+// skipGap takes a gap inside a bulk string as part of the value
+// (SkipGap), and a recording's cut (rest) as the value's end, where the
+// recording measured it.
+func (r *respFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
+	n, gap := c.N, int(c.Gap)
+	g := &r.g
+	switch {
+	case g.broken != "" || g.size == 0:
+		return false
+	case rest:
+		r.need, r.skip, r.hdrN = 0, 0, 0
+		g.cut(int(n), gap, emit)
+		return true
+	case n > r.skip: // past the string: the next type line may be in the gap
+		return false
+	}
+	g.hole(int(n), gap)
+	if r.skip -= n; r.skip == 0 {
+		if r.need--; r.need == 0 {
+			g.complete(nil, 0, emit)
+		}
+	}
+	return true
+}
+
 // Flush implements Framer.
 func (r *respFramer) Flush(emit func(*Frame)) {
 	r.g.flush(ErrMidFrame, emit)

@@ -107,16 +107,53 @@ func (s *streamScan) result() *Info {
 		s.info = Info{Err: errEnd}
 	case s.badUTF || s.ncarry > 0:
 		s.info = Info{Err: errUTF8}
-	case s.array:
-		s.info = Info{Kind: KindOther}
 	default:
-		if s.others {
-			s.summary = append(s.comma(), placeholder...)
-		}
-		s.summary = append(s.summary, '}')
-		s.info = Classify(s.summary, s.ids)
+		s.classify()
 	}
 	return &s.info
+}
+
+// prefix classifies the frame from its first bytes alone, its rest never
+// seen (a recording kept only them): from the members that ended before
+// the cut, and the one it cut if that one counts by its presence (a
+// result, an error). A value cut short is not kept: an id or method not
+// all seen is unknown, not wrong.
+func (s *streamScan) prefix() *Info {
+	switch {
+	case s.err != "":
+		s.info = Info{Err: s.err}
+	case s.st == ssBefore:
+		s.info = Info{Err: errEmpty}
+	case s.badUTF:
+		s.info = Info{Err: errUTF8}
+	default:
+		switch s.st {
+		case ssValue, ssString, ssScalar, ssNested:
+			if s.flag && !s.array {
+				s.keep = false
+				s.endMember()
+				break
+			}
+			s.others = true
+		case ssKey, ssColon:
+			s.others = true
+		}
+		s.classify()
+	}
+	return &s.info
+}
+
+// classify classifies the frame from its top-level members kept.
+func (s *streamScan) classify() {
+	if s.array {
+		s.info = Info{Kind: KindOther}
+		return
+	}
+	if s.others {
+		s.summary = append(s.comma(), placeholder...)
+	}
+	s.summary = append(s.summary, '}')
+	s.info = Classify(s.summary, s.ids)
 }
 
 // step consumes bytes of p from i on, in the current state, and returns

@@ -60,6 +60,23 @@ func (n *nulFramer) Flush(emit func(*Frame)) {
 	n.buf, n.size, n.lead, n.skipping = nil, 0, 0, false
 }
 
+// skipGap ends a frame a recording kept only the start of (SkipCut, rest)
+// as linesFramer's does. A gap met live is not taken: framing picks up
+// again after the next NUL (Reset).
+func (n *nulFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
+	if !rest || n.size == 0 || n.skipping {
+		return false
+	}
+	data := n.buf
+	f := Frame{Data: data, Size: n.size + int(c.N), Wire: n.lead + n.size + int(c.Wire), Truncated: true}
+	n.buf, n.size, n.lead = nil, 0, 0
+	n.out.emit(emit, f)
+	if cap(data) <= keepBuf {
+		n.buf = data[:0]
+	}
+	return true
+}
+
 // Reset implements Framer: the bytes up to the next NUL are the tail of a
 // frame whose head was never seen.
 func (n *nulFramer) Reset() {
