@@ -121,7 +121,8 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	}
 	tty := xterm.IsTerminal(os.Stdout.Fd())
 	status := sendOK
-	for i := 0; ; i++ {
+	next := 1 // the id the next message without one gets
+	for {
 		payload, err := msgs()
 		if err == io.EOF {
 			return status
@@ -129,7 +130,7 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		if err != nil {
 			return complain(err)
 		}
-		payload, err = withID(payload, o.id, i+1)
+		payload, err = withID(payload, o.id, &next)
 		if err != nil {
 			return complain(err)
 		}
@@ -192,10 +193,13 @@ func once(b []byte) func() ([]byte, error) {
 	}
 }
 
-// withID returns msg, compacted, with an id: its own, or n in field (by
-// default id for JSON-RPC and QMP messages, request_id for mpv's commands,
-// rid for the seed protocol's).
-func withID(msg []byte, field string, n int) ([]byte, error) {
+// withID returns msg, compacted, with an id: its own, or *next in field
+// (by default id for JSON-RPC and QMP messages, request_id for mpv's
+// commands, rid for the seed protocol's), which then counts on. A batch
+// with no id in it, which would get no reply, has each of its objects
+// numbered so; one with an id is sent as it is (its other elements are
+// notifications its reply leaves out).
+func withID(msg []byte, field string, next *int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, msg); err != nil {
 		return nil, fmt.Errorf("not JSON: %v: %s", err, msg)
@@ -209,6 +213,24 @@ func withID(msg []byte, field string, n int) ([]byte, error) {
 	if info.ID != nil {
 		return msg, nil
 	}
+	if protocol.IsBatch(msg) {
+		out := []byte{'['}
+		for i, e := range protocol.BatchElements(msg) {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			if e[0] == '{' {
+				var err error
+				if e, err = withID(e, field, next); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, e...)
+		}
+		return append(out, ']'), nil
+	}
+	n := *next
+	*next++
 	if field == "" {
 		field = "rid"
 		switch {
