@@ -96,6 +96,15 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		// tell sockscope's apart.
 		return Sent{}, fmt.Errorf(`conn %d speaks varlink, whose replies have no id: the client would take the reply to sockscope's call for its own; send a oneway call ("oneway": true), or use a new connection (N)`, conn)
 	}
+	if info.Kind == protocol.KindRequest && info.ID == nil && info.ByOrder && slices.Contains(e.cfg.IDFields, mpvID) {
+		// mpv's command without a request_id: mpv answers it with
+		// request_id 0, as it answers the client's own, which would take
+		// the reply for one of theirs. It goes with an id of sockscope's,
+		// whose reply is withheld.
+		if p := protocol.AddMember(payload, mpvID, []byte("0")); p != nil {
+			payload, info = p, protocol.Classify(p, e.cfg.IDFields)
+		}
+	}
 	request := info.Kind == protocol.KindRequest && info.ID != nil
 	if request {
 		if p, changed := withoutProgress(payload); changed {
@@ -139,6 +148,9 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	}
 	return Sent{Conn: conn, WireID: wireID}, nil
 }
+
+// mpvID is the field of mpv's commands' ids.
+const mpvID = "request_id"
 
 // frameAware switches direction d of c to frame-aware forwarding through
 // tbl, at a frame boundary: where the frames the store has of d end and

@@ -1,0 +1,84 @@
+package capture
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// A command sent on a connection of an mpv client that gives its commands
+// no request_id: mpv answers such commands with request_id 0, the client
+// pairs its replies by order, and a reply to sockscope's command would be
+// the answer to the client's next. So it goes with an id of sockscope's,
+// its reply is withheld, and the two pair as an injected exchange; the
+// client's next command gets its own reply.
+func TestSendOnAnMpvClientWithoutIDs(t *testing.T) {
+	mpv, err := exec.LookPath("mpv")
+	if err != nil {
+		t.Skip("mpv is not installed")
+	}
+	dir := shortTemp(t)
+	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
+	cmd := exec.Command(mpv, "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitUntil(t, "mpv's socket", func() bool {
+		c, err := net.Dial("unix", up)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	e := relayTo(t, Config{IDFields: protocol.DefaultIDFields}, front, up)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(liveness))
+	sc := bufio.NewScanner(c)
+	// reply sends an id-less command and returns the next line that is a
+	// reply (mpv's events are not).
+	reply := func(command string) map[string]any {
+		t.Helper()
+		if _, err := c.Write([]byte(command + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["event"] == nil {
+				return m
+			}
+		}
+		t.Fatalf("mpv's connection ended: %v", sc.Err())
+		return nil
+	}
+	if r := reply(`{"command":["set_property","volume",21]}`); r["error"] != "success" {
+		t.Fatalf("set_property: %v", r)
+	}
+	conn := answeredConn(t, e, "set_property")
+	s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"command":["set_property","volume",33]}`))
+	if err != nil || s.WireID == "" {
+		t.Fatalf("Send = %+v, %v: want an id of sockscope's", s, err)
+	}
+	waitUntil(t, "sockscope's command answered", func() bool {
+		for _, r := range rows(e.Store, conn) {
+			if r.Injected && r.Status == protocol.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	if r := reply(`{"command":["get_property","volume"]}`); r["data"] != 33.0 || r["request_id"] != 0.0 {
+		t.Errorf("the client's get_property got %v: want its own reply, volume 33 with request_id 0", r)
+	}
+}
