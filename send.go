@@ -195,10 +195,11 @@ func once(b []byte) func() ([]byte, error) {
 
 // withID returns msg, compacted, with an id: its own, or *next in field
 // (by default id for JSON-RPC and QMP messages, request_id for mpv's
-// commands, rid for the seed protocol's), which then counts on. A batch
-// with no id in it, which would get no reply, has each of its objects
-// numbered so; one with an id is sent as it is (its other elements are
-// notifications its reply leaves out).
+// commands, rid for the seed protocol's), which then counts on. A message's
+// own integer id moves *next past it, so no number given is one the user
+// gave before. A batch with no id in it, which would get no reply, has each
+// of its objects numbered so; one with an id is sent as it is (its other
+// elements are notifications its reply leaves out).
 func withID(msg []byte, field string, next *int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, msg); err != nil {
@@ -211,6 +212,12 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 	}
 	info := protocol.Classify(msg, fields)
 	if info.ID != nil {
+		if protocol.IsBatch(msg) {
+			for _, e := range protocol.BatchElements(msg) {
+				countPast(protocol.Classify(e, fields).ID, next)
+			}
+		}
+		countPast(info.ID, next)
 		return msg, nil
 	}
 	if protocol.IsBatch(msg) {
@@ -245,6 +252,13 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 		return nil, fmt.Errorf("not a JSON object: %s", msg)
 	}
 	return out, nil
+}
+
+// countPast moves *next past id when id is an integer.
+func countPast(id []byte, next *int) {
+	if n, err := strconv.Atoi(string(id)); err == nil && n >= *next {
+		*next = n + 1
+	}
 }
 
 // printReply prints a reply: indented on a terminal, one line otherwise.

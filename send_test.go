@@ -95,19 +95,22 @@ func TestSendToGopls(t *testing.T) {
 }
 
 // A message without an id gets the next number, in the field its protocol
-// takes; a batch with no id in it has each of its objects numbered (one
-// numbered alone got a reply for it alone), one with an id goes as it is.
+// takes, past every integer id a message gave itself (a second message
+// numbered 1 after the user's id 1 took the first one's reply); a batch
+// with no id in it has each of its objects numbered (one numbered alone
+// got a reply for it alone), one with an id goes as it is.
 func TestWithID(t *testing.T) {
 	next := 1
 	for _, c := range []struct{ in, field, want string }{
 		{`{"method":"add","args":[1,2]}`, "", `{"rid":1,"method":"add","args":[1,2]}`},
 		{`{"jsonrpc":"2.0","id":9,"method":"a"}`, "", `{"jsonrpc":"2.0","id":9,"method":"a"}`},
-		{`{"command":["get_property","volume"]}`, "", `{"request_id":2,"command":["get_property","volume"]}`},
+		{`{"command":["get_property","volume"]}`, "", `{"request_id":10,"command":["get_property","volume"]}`},
 		{`[{"jsonrpc":"2.0","method":"a"}, {"jsonrpc":"2.0","method":"b"}]`, "",
-			`[{"id":3,"jsonrpc":"2.0","method":"a"},{"id":4,"jsonrpc":"2.0","method":"b"}]`},
-		{`[{"jsonrpc":"2.0","method":"a","id":7},{"jsonrpc":"2.0","method":"log"}]`, "",
-			`[{"jsonrpc":"2.0","method":"a","id":7},{"jsonrpc":"2.0","method":"log"}]`},
-		{`{"method":"x"}`, "seq", `{"seq":5,"method":"x"}`},
+			`[{"id":11,"jsonrpc":"2.0","method":"a"},{"id":12,"jsonrpc":"2.0","method":"b"}]`},
+		{`[{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","method":"a","id":17}]`, "",
+			`[{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","method":"a","id":17}]`},
+		{`{"jsonrpc":"2.0","id":"x","method":"a"}`, "", `{"jsonrpc":"2.0","id":"x","method":"a"}`},
+		{`{"method":"x"}`, "seq", `{"seq":18,"method":"x"}`},
 	} {
 		got, err := withID([]byte(c.in), c.field, &next)
 		if err != nil || string(got) != c.want {
