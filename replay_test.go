@@ -5,11 +5,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -371,5 +375,99 @@ func TestReplayAndServeGopls(t *testing.T) {
 	defer lsp.Mu.Unlock()
 	if len(lsp.Asked) == 0 {
 		t.Errorf("serve sent none of gopls' requests after initialized")
+	}
+}
+
+// A session recorded with --max-frame 64, so that a request and two
+// replies are kept truncated. replay sends the server no request it kept
+// only the start of (which the server would fail to read): that request is
+// an error that says why (exit 2), the others are sent; a reply kept
+// truncated compares by status alone, said so. serve answers a request
+// whose reply was kept truncated as a miss that says why, not with the
+// reply's start.
+func TestReplayAndServeTruncated(t *testing.T) {
+	dir := shortDir(t)
+	svc, front, file := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "cut.jsonl")
+	ln, err := net.Listen("unix", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	bad := make(chan string, 16) // lines the server could not read
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				sc := bufio.NewScanner(c)
+				sc.Buffer(nil, 1<<20)
+				for sc.Scan() {
+					var m struct {
+						ID     json.RawMessage `json:"id"`
+						Params any             `json:"params"`
+					}
+					if json.Unmarshal(sc.Bytes(), &m) != nil {
+						bad <- sc.Text()
+						return
+					}
+					result := m.Params
+					if result == nil {
+						result = strings.Repeat("z", 3000)
+					}
+					r, _ := json.Marshal(result)
+					fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%s,"result":%s}`+"\n", m.ID, r)
+				}
+			}()
+		}
+	}()
+	big := `{"jsonrpc":"2.0","id":1,"method":"echo","params":"` + strings.Repeat("y", 3000) + `"}`
+	bigReply := len(`{"jsonrpc":"2.0","id":2,"result":""}`) + 3000 // to get
+	calls := big + "\n" + `{"jsonrpc":"2.0","id":2,"method":"get"}` + "\n" + `{"jsonrpc":"2.0","id":3,"method":"echo","params":"ok"}` + "\n"
+	stop := started(t, "listening on", "--headless", "--max-frame", "64", "-w", file, "--listen", front, svc)
+	cmd := exec.Command(binary, "send", front, "-")
+	cmd.Stdin = strings.NewReader(calls)
+	if out, err := cmd.Output(); err != nil || strings.Count(string(out), "\n") != 3 {
+		t.Fatalf("recording: send: %v: %s", err, out)
+	}
+	stop()
+
+	out, errOut, status := runStatus(t, "replay", "--dump", file, svc)
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var x struct {
+			Type, Status, Now string
+			ID                json.RawMessage
+			Partial           bool
+		}
+		if json.Unmarshal([]byte(l), &x) == nil && x.Type == "exchange" {
+			got = append(got, fmt.Sprintf("%s %s %v %s", x.ID, x.Status, x.Partial, x.Now))
+		}
+	}
+	want := []string{
+		fmt.Sprintf("1 error false error: not sent: the recording kept 64 of its %d bytes (it was over --max-frame)", len(big)),
+		"2 match true ok",
+		"3 match false ok",
+	}
+	if status != 2 || !slices.Equal(got, want) || !strings.Contains(errOut, "1 messages not sent: the recording kept only their start") ||
+		!strings.Contains(errOut, "(1 by status alone: the recording kept their responses truncated)") {
+		t.Errorf("replay: status %d, exchanges\n%s\nwant\n%s\nstderr: %s", status, strings.Join(got, "\n"), strings.Join(want, "\n"), errOut)
+	}
+	select {
+	case l := <-bad:
+		t.Errorf("the server was sent a line it could not read: %.80s…", l)
+	default:
+	}
+
+	mock := filepath.Join(dir, "mock.sock")
+	started(t, "listening on", "serve", file, "--listen", mock)
+	cmd = exec.Command(binary, "send", mock, "-")
+	cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"get"}` + "\n" + `{"jsonrpc":"2.0","id":3,"method":"echo","params":"ok"}` + "\n")
+	served, _ := cmd.Output()
+	if lines := strings.Split(strings.TrimSpace(string(served)), "\n"); len(lines) != 2 ||
+		!strings.Contains(lines[0], fmt.Sprintf(`was kept truncated (64 of its %d bytes: it was over --max-frame)`, bigReply)) || lines[1] != `{"jsonrpc":"2.0","id":3,"result":"ok"}` {
+		t.Errorf("serve answered:\n%s", served)
 	}
 }

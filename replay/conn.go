@@ -94,6 +94,11 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		}
 		payload := r.outgoing(m)
 		x := rc.Exchange(m.Seq)
+		if m.Cut > 0 {
+			// Its start is not the message: the server is not sent it.
+			r.unsendable(rc, conn, m, x, pick)
+			continue
+		}
 		if x == nil || !comparable(x) {
 			p.cl.Send(payload)
 			continue
@@ -228,6 +233,23 @@ func (r *Replay) notSent(rc *Conn, pick func(*Exchange) bool) {
 	r.cfg.Live.NotSent(n)
 }
 
+// unsendable counts m, a message of rc's client the recording kept only
+// the start of, as not sent; a request of x, if pick takes it, gets the
+// verdict error, which says why.
+func (r *Replay) unsendable(rc *Conn, conn uint64, m *Msg, x *Exchange, pick func(*Exchange) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Unsent++
+	if x == nil || !comparable(x) || !pick(x) {
+		return
+	}
+	c := Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method, Verdict: Error,
+		Now: fmt.Sprintf("error: not sent: the recording kept %d of its %d bytes (it was over --max-frame)", len(m.Payload), len(m.Payload)+m.Cut)}
+	c.then(x)
+	r.res.Compared = append(r.res.Compared, c)
+	r.cfg.Live.NotSent(1)
+}
+
 // then sets c's recorded side: x's reply, if it had one.
 func (c *Compared) then(x *Exchange) {
 	c.Then = "no-reply"
@@ -275,6 +297,13 @@ func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compa
 	case c.ThenResp == nil && c.NowResp == nil: // no reply then, no reply now
 	case c.ThenResp == nil || c.NowResp == nil:
 		c.Diff = []Difference{{Path: "$", Then: shortOrEmpty(c.ThenResp), Now: shortOrEmpty(c.NowResp)}}
+	case x.Resp.Cut > 0:
+		// Only its start was recorded, which no whole response equals:
+		// they compare by status.
+		c.Partial = true
+		if c.Then != c.Now {
+			c.Diff = []Difference{{Path: "$", Then: c.Then + " (kept truncated)", Now: c.Now}}
+		}
 	default:
 		c.Diff = Diff(c.ThenResp, c.NowResp, p.r.cfg.Ignore, p.r.rec.IDFields)
 	}

@@ -39,6 +39,10 @@ type Msg struct {
 	At      time.Time
 	Payload []byte
 	Info    protocol.Info // its ID and Method alias Payload
+	// Cut counts the bytes of the frame the recording did not keep (it
+	// was over --max-frame): Payload is its start, which cannot be sent
+	// again, nor compared whole.
+	Cut int
 }
 
 // Exchange is a recorded request with its response, if it had one.
@@ -386,7 +390,13 @@ func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
 			return // the second copy of a frame the server sent once
 		}
 	}
-	msg := &Msg{Seq: m.Seq, Dir: m.Dir, At: m.At, Payload: p, Info: protocol.Classify(p, c.ids)}
+	msg := &Msg{Seq: m.Seq, Dir: m.Dir, At: m.At, Payload: p}
+	if m.Frame.Truncated {
+		msg.Cut = m.Frame.Size - len(m.Frame.Data)
+		msg.Info = protocol.ClassifyKept(framing, p, m.Dir, c.ids)
+	} else {
+		msg.Info = protocol.Classify(p, c.ids)
+	}
 	rc.Msgs = append(rc.Msgs, msg)
 	c.msgs[m.Seq] = msg
 }

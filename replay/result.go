@@ -61,6 +61,9 @@ type Compared struct {
 	LatNowUS    int64         `json:"latency_now_us"`
 	// Slower is set past both of Config.Slower and Config.SlowerBy.
 	Slower bool `json:"slower,omitempty"`
+	// Partial is set when the recorded response was kept truncated (over
+	// --max-frame): the two compare by status alone.
+	Partial bool `json:"partial,omitempty"`
 	// TimedOut is set when no reply came within Config.Timeout.
 	TimedOut bool `json:"-"`
 	// ThenResp and NowResp are the responses (not written to --dump).
@@ -119,12 +122,16 @@ type Result struct {
 	Unanswered int
 	Errors     int
 	Slower     int
+	Partial    int // compared by status alone (Compared.Partial)
 	Answered   int // server requests answered from the recording
 	ByMethod   int // ... of Answered, matched by method alone (their params were new)
 	Defaults   int // ... answered with a typed default (a miss)
 	Late       int // replies that came after their request timed out
-	Notes      map[string]*Count
-	NotesDiff  int // notification keys whose last message differs (--notifications)
+	// Unsent counts the client's messages not sent because the recording
+	// kept only their start (over --max-frame); its requests are errors.
+	Unsent    int
+	Notes     map[string]*Count
+	NotesDiff int // notification keys whose last message differs (--notifications)
 }
 
 // Failed reports whether a response differs (exit status 1).
@@ -147,9 +154,15 @@ func (r *Result) Summary() string {
 	if r.Slower > 0 {
 		s += fmt.Sprintf(" (%d slower)", r.Slower)
 	}
+	if r.Partial > 0 {
+		s += fmt.Sprintf(" (%d by status alone: the recording kept their responses truncated)", r.Partial)
+	}
 	s += fmt.Sprintf("; %d server requests answered from the recording (%d by method alone, %d with a default)", r.Answered+r.Defaults, r.ByMethod, r.Defaults)
 	if r.Late > 0 {
 		s += fmt.Sprintf("; %d replies came too late", r.Late)
+	}
+	if r.Unsent > 0 {
+		s += fmt.Sprintf("; %d messages not sent: the recording kept only their start (they were over --max-frame)", r.Unsent)
 	}
 	if len(r.Notes) > 0 {
 		var parts []string
@@ -179,7 +192,7 @@ func (r *Result) TimedOut() []Compared {
 
 // tally counts the verdicts.
 func (r *Result) tally() {
-	r.Same, r.Differ, r.Races, r.Unanswered, r.Errors, r.Slower = 0, 0, 0, 0, 0, 0
+	r.Same, r.Differ, r.Races, r.Unanswered, r.Errors, r.Slower, r.Partial = 0, 0, 0, 0, 0, 0, 0
 	for _, c := range r.Compared {
 		switch c.Verdict {
 		case Same:
@@ -195,6 +208,9 @@ func (r *Result) tally() {
 		}
 		if c.Slower {
 			r.Slower++
+		}
+		if c.Partial {
+			r.Partial++
 		}
 	}
 }

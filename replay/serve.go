@@ -275,7 +275,8 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	if isHello {
 		c.first = p
 	}
-	if x, ok := c.reqs.Find(form, method, &c.cur); ok {
+	x, ok := c.reqs.Find(form, method, &c.cur)
+	if ok && (x.Resp == nil || x.Resp.Cut == 0) {
 		s.answered.Add(1)
 		before, after := x.Around() // HTTP's 103 Early Hints, LSP's $/progress: in the order they came
 		c.sendAll(before)
@@ -295,6 +296,10 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	s.misses.Add(1)
 	why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s; %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
 		c.reqs.Why(form, method, &c.cur))
+	if ok { // its start is no reply: a miss, that says why
+		why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s was kept truncated (%d of its %d bytes: it was over --max-frame)",
+			method, short([]byte(requestKey(form, s.rec.IDFields, nil))), len(x.Resp.Payload), len(x.Resp.Payload)+x.Resp.Cut)
+	}
 	s.log(why)
 	switch s.cfg.Miss {
 	case MissClose:
