@@ -39,7 +39,7 @@ func TestSkipCut(t *testing.T) {
 			kept: 60, kind: KindRequest, method: "textDocument/didOpen"},
 		{name: "a varlink call", framing: FramingVarlink, recorded: FramingVarlink,
 			payload: `{"method":"org.example.Echo","parameters":{"s":"` + big + `"}}`, end: "\x00",
-			next: `{"parameters":{}}` + "\x00", nextPayload: `{"parameters":{}}`, kept: 30},
+			next: `{"parameters":{}}` + "\x00", nextPayload: `{"parameters":{}}`, kept: 30, kind: KindRequest, method: "org.example.Echo"},
 		{name: "a Redis command", framing: FramingRESP, recorded: FramingRESP,
 			payload: "*2\r\n$4\r\nECHO\r\n$300\r\n" + big + "\r\n",
 			next:    "*1\r\n$4\r\nPING\r\n", nextPayload: "*1\r\n$4\r\nPING\r\n", kept: 30},

@@ -94,8 +94,8 @@ func skip(f Framer, c Cut, rest bool, emit func(*Frame)) bool {
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
 // frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an
-// observer's), it classifies a longer frame of JSON (lines, Content-Length
-// or raw) from all its bytes as they pass, into Frame.Whole; without, it
+// observer's), it classifies a longer frame of JSON (lines, Content-Length,
+// varlink or raw) from all its bytes as they pass, into Frame.Whole; without, it
 // only frames (a relay forwarding frames has no use for that work). An
 // unknown framing passes chunks through raw.
 func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
@@ -128,7 +128,8 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 	case FramingMsgpack:
 		return &msgpackFramer{g: gather{max: maxFrame, limit: maxFrame}}
 	case FramingVarlink:
-		return &nulFramer{max: maxFrame}
+		w.varlink = true
+		return &nulFramer{max: maxFrame, w: w}
 	case FramingLines:
 		return &linesFramer{max: maxFrame, w: w}
 	case FramingContentLength:
@@ -139,11 +140,12 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 
 // whole classifies the frames over the cap of one framer, if it has ids.
 type whole struct {
-	ids  []string    // nil: frames are not classified
-	scan *streamScan // made at the first frame over the cap that spans chunks
-	on   bool        // the frame being read is over the cap, and scanned
-	cut  bool        // its rest will not be seen (unseen)
-	info Info        // of a frame over the cap held in one piece
+	ids     []string    // nil: frames are not classified
+	varlink bool        // they are varlink messages (classifyVarlink)
+	scan    *streamScan // made at the first frame over the cap that spans chunks
+	on      bool        // the frame being read is over the cap, and scanned
+	cut     bool        // its rest will not be seen (unseen)
+	info    Info        // of a frame over the cap held in one piece
 }
 
 // start scans a frame over the cap, from its first byte.
@@ -152,7 +154,7 @@ func (w *whole) start() {
 		return
 	}
 	if w.scan == nil {
-		w.scan = &streamScan{ids: w.ids}
+		w.scan = &streamScan{ids: w.ids, varlink: w.varlink}
 	}
 	w.scan.reset()
 	w.on = true
@@ -198,7 +200,11 @@ func (w *whole) of(p []byte) *Info {
 	if w.ids == nil {
 		return nil
 	}
-	w.info = Classify(p, w.ids)
+	if w.varlink {
+		w.info = classifyVarlink(p)
+	} else {
+		w.info = Classify(p, w.ids)
+	}
 	return &w.info
 }
 

@@ -73,7 +73,7 @@ func classifies(f Framer) bool {
 	switch f := f.(type) {
 	case *autoFramer:
 		switch f.Framing() {
-		case FramingLines, FramingContentLength, FramingRaw:
+		case FramingLines, FramingContentLength, FramingRaw, FramingVarlink:
 			return f.ids != nil
 		}
 		return false
@@ -82,6 +82,8 @@ func classifies(f Framer) bool {
 	case *clFramer:
 		return f.w.ids != nil
 	case *rawFramer:
+		return f.w.ids != nil
+	case *nulFramer:
 		return f.w.ids != nil
 	}
 	return false

@@ -83,15 +83,16 @@ func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
 }
 
 // ClassifyKept is ClassifyAs for a frame kept truncated, data its start:
-// a frame of JSON is classified from the members that ended before the
-// cut, as a framer classifies a recorded frame it reads back cut
-// (SkipCut); the other framings' classifiers read only a frame's start.
+// a frame of JSON (lines, Content-Length, varlink) is classified from the
+// members that ended before the cut, as a framer classifies a recorded
+// frame it reads back cut (SkipCut); the other framings' classifiers read
+// only a frame's start.
 func ClassifyKept(f Framing, data []byte, dir Dir, idFields []string) Info {
 	switch f {
-	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
+	case FramingHTTP, FramingRESP, FramingMsgpack:
 		return ClassifyAs(f, data, dir, idFields)
 	}
-	w := whole{ids: idFields}
+	w := whole{ids: idFields, varlink: f == FramingVarlink}
 	if w.ids == nil {
 		w.ids = DefaultIDFields
 	}

@@ -44,10 +44,13 @@ const (
 // streamScan classifies one frame fed in pieces. Its zero value is not
 // ready: call reset first.
 type streamScan struct {
-	ids   []string
-	st    uint8
-	err   string
-	array bool // the top-level value is an array
+	ids []string
+	// varlink classifies the frame as a varlink message (classifyVarlink),
+	// keeping its oneway and continues members too.
+	varlink bool
+	st      uint8
+	err     string
+	array   bool // the top-level value is an array
 	// Strings, in a key, a member value or a nested value.
 	inStr, esc bool
 	// Nesting inside a member value (or the top-level array): the levels
@@ -75,7 +78,7 @@ type streamScan struct {
 
 // reset readies s for a new frame, keeping its buffers.
 func (s *streamScan) reset() {
-	*s = streamScan{ids: s.ids, big: s.big, val: s.val[:0], summary: append(s.summary[:0], '{')}
+	*s = streamScan{ids: s.ids, varlink: s.varlink, big: s.big, val: s.val[:0], summary: append(s.summary[:0], '{')}
 	clear(s.big)
 	if len(s.ids) == 0 {
 		s.ids = DefaultIDFields
@@ -153,6 +156,10 @@ func (s *streamScan) classify() {
 		s.summary = append(s.comma(), placeholder...)
 	}
 	s.summary = append(s.summary, '}')
+	if s.varlink {
+		s.info = classifyVarlink(s.summary)
+		return
+	}
 	s.info = Classify(s.summary, s.ids)
 }
 

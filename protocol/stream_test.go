@@ -18,7 +18,11 @@ func wholes(f Framer, chunks ...[]byte) []string {
 			return
 		}
 		w := fr.Whole
-		out = append(out, fmt.Sprintf("%v id=%s method=%s error=%v size=%d %s", w.Kind, w.ID, w.Method, w.IsError, fr.Size, w.Err))
+		s := fmt.Sprintf("%v id=%s method=%s error=%v size=%d %s", w.Kind, w.ID, w.Method, w.IsError, fr.Size, w.Err)
+		if w.Continues {
+			s += " continues"
+		}
+		out = append(out, s)
 	}
 	for _, c := range chunks {
 		buf := bytes.Clone(c)
@@ -33,7 +37,8 @@ func wholes(f Framer, chunks ...[]byte) []string {
 
 // A frame over the cap is classified from all its bytes, however it is cut
 // into chunks, in each framing: the members that tell what it is may come
-// after the bytes kept.
+// after the bytes kept. A varlink message over the cap was raw ("unexpected
+// end"): its framer did not scan it.
 func TestFramesOverTheCapAreClassifiedWhole(t *testing.T) {
 	big := strings.Repeat("x", 100)
 	req := `{"jsonrpc":"2.0","method":"big","params":{"blob":"` + big + `","n":[1,{"a":"\"}"}]},"id":{"k":7}}`
@@ -61,6 +66,16 @@ func TestFramesOverTheCapAreClassifiedWhole(t *testing.T) {
 			fmt.Sprintf("raw id= method= error=false size=%d unexpected end", len(big)+19),
 			fmt.Sprintf("raw id= method= error=false size=%d %s", len(big)+16, errObjectComma),
 			fmt.Sprintf("raw id= method= error=false size=%d invalid UTF-8", len(big)+9),
+		}},
+		{"varlink", FramingVarlink, `{"method":"org.example.Echo","parameters":{"s":"` + big + `"}}` + "\x00" +
+			`{"parameters":{"s":"` + big + `"},"method":"org.example.Log","oneway":true}` + "\x00" +
+			`{"parameters":{"s":"` + big + `"},"continues":true}` + "\x00" + `{}` + "\x00" +
+			`{"parameters":{"m":"` + big + `"},"error":"org.example.Failed"}` + "\x00", []string{
+			fmt.Sprintf("request id= method=org.example.Echo error=false size=%d ", len(big)+51),
+			fmt.Sprintf("notification id= method=org.example.Log error=false size=%d ", len(big)+64),
+			fmt.Sprintf("response id= method= error=false size=%d  continues", len(big)+40),
+			"-",
+			fmt.Sprintf("response id= method=org.example.Failed error=true size=%d ", len(big)+52),
 		}},
 		{"raw", FramingRaw, `{"id":1,"method":"m","p":"` + big + `"}`, []string{
 			fmt.Sprintf("request id=1 method=m error=false size=%d ", len(big)+28),

@@ -51,6 +51,11 @@ func (s *streamScan) startMember() {
 	case "method", "action", "execute", "event", "command", "type", "seq", "request_seq", "success":
 		s.keep = true
 		return
+	case "oneway", "continues":
+		if s.varlink {
+			s.keep = true
+			return
+		}
 	}
 	for _, f := range s.ids {
 		if string(key) == f {

@@ -5,10 +5,12 @@ import "bytes"
 // nulFramer cuts on NUL bytes (varlink): each frame is the JSON before a
 // NUL, which is not in Data but counts in Wire. A frame spanning chunks is
 // gathered into a buffer of at most max bytes; after a gap the framer skips
-// to the next NUL.
+// to the next NUL. A frame over the cap is classified from all of its bytes
+// as they pass (whole), as a line is.
 type nulFramer struct {
 	out      outFrame // the frame being emitted
 	max      int
+	w        whole
 	buf      []byte
 	size     int
 	skipping bool
@@ -24,8 +26,7 @@ func (n *nulFramer) Feed(chunk []byte, emit func(*Frame)) {
 				n.lead += len(chunk)
 				return
 			}
-			n.buf = appendCap(n.buf, chunk, n.max)
-			n.size += len(chunk)
+			n.more(chunk)
 			return
 		}
 		part := chunk[:i]
@@ -37,19 +38,36 @@ func (n *nulFramer) Feed(chunk []byte, emit func(*Frame)) {
 		case n.size == 0:
 			wire := n.lead + i + 1
 			n.lead = 0
-			n.out.emit(emit, Frame{Data: capped(part, n.max), Size: i, Wire: wire, Truncated: i > n.max})
+			f := Frame{Data: capped(part, n.max), Size: i, Wire: wire, Truncated: i > n.max}
+			if f.Truncated {
+				f.Whole = n.w.of(part)
+			}
+			n.out.emit(emit, f)
 		default:
-			n.buf = appendCap(n.buf, part, n.max)
-			size := n.size + i
+			n.more(part)
+			size := n.size
 			data := n.buf
 			wire := n.lead + size + 1
 			n.buf, n.size, n.lead = nil, 0, 0
-			n.out.emit(emit, Frame{Data: capped(data, min(size, n.max)), Size: size, Wire: wire, Truncated: size > n.max})
+			n.out.emit(emit, Frame{Data: capped(data, min(size, n.max)), Size: size, Wire: wire, Truncated: size > n.max, Whole: n.w.done()})
 			if cap(data) <= keepBuf {
 				n.buf = data[:0]
 			}
 		}
 	}
+}
+
+// more takes p, the next bytes of the partial frame: the first max bytes
+// are kept; once it is longer, all of it is scanned as it passes.
+func (n *nulFramer) more(p []byte) {
+	before := n.size
+	n.buf = appendCap(n.buf, p, n.max)
+	n.size += len(p)
+	if n.size > n.max && before <= n.max {
+		n.w.start()
+		n.w.feed(n.buf[:before])
+	}
+	n.w.feed(p)
 }
 
 // Flush implements Framer.
@@ -58,6 +76,7 @@ func (n *nulFramer) Flush(emit func(*Frame)) {
 		n.out.emit(emit, Frame{Data: capped(n.buf, min(n.size, n.max)), Size: n.size, Wire: n.lead + n.size, Truncated: n.size > n.max, Err: ErrMidFrame})
 	}
 	n.buf, n.size, n.lead, n.skipping = nil, 0, 0, false
+	n.w.on = false
 }
 
 // skipGap ends a frame a recording kept only the start of (SkipCut, rest)
@@ -68,7 +87,8 @@ func (n *nulFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 		return false
 	}
 	data := n.buf
-	f := Frame{Data: data, Size: n.size + int(c.N), Wire: n.lead + n.size + int(c.Wire), Truncated: true}
+	n.w.unseen(data)
+	f := Frame{Data: data, Size: n.size + int(c.N), Wire: n.lead + n.size + int(c.Wire), Truncated: true, Whole: n.w.done()}
 	n.buf, n.size, n.lead = nil, 0, 0
 	n.out.emit(emit, f)
 	if cap(data) <= keepBuf {
@@ -82,6 +102,7 @@ func (n *nulFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 func (n *nulFramer) Reset() {
 	n.buf, n.size, n.lead = nil, 0, 0
 	n.skipping = true
+	n.w.on = false
 }
 
 func (n *nulFramer) pending() int { return n.lead + n.size }
