@@ -233,12 +233,14 @@ func respell(dec *json.Decoder) ([]byte, bool) {
 
 // FuzzStreamScan checks that a frame classified from its bytes as they
 // pass, in three pieces, is classified as Classify classifies it whole,
-// but for a batch: over the cap it is of no kind (README, Limits).
+// but for a batch: over the cap it is of no kind (README, Limits); and a
+// varlink message as classifyVarlink classifies it whole.
 func FuzzStreamScan(f *testing.F) {
 	for _, s := range []string{
 		`{"rid":1,"method":"add","args":[1,2]}`, `{}`, `[1,{"a":"}"}]`, `{"a":"\"\\"}`,
 		`{"seq":1,"type":"request","command":"x"}`, `{"QMP":{}}`, "{\"a\":\"\xff\"}", `{"a":[}`, `[{"jsonrpc":"2.0","id":1,"method":"m"}]`,
 		`{"params":{"blob":"xx\"x"},"id":{"b":1,"a":[2]},"method":"m"}`, `{"result":[1,[2,{}]],"id":"é"}`,
+		`{"method":"a.B","oneway":true}`, `{"parameters":{},"continues":true,"continues":false}`, `{"error":{"x":1}}`, `{"error":"a.E"}`,
 		` {"error":{"code":1},"id":null,"id":3} `, `{"error":"success","request_id":1,"data":[1]}`, "{\"a\":1}\r", `{"a":1,}`, `{"a" 1}`, `{"a":1 "b":2}`,
 	} {
 		f.Add([]byte(s), uint16(3), uint16(9))
@@ -262,6 +264,17 @@ func FuzzStreamScan(f *testing.F) {
 		if got.Kind != want.Kind || string(got.ID) != string(want.ID) || string(got.Method) != string(want.Method) ||
 			got.IsError != want.IsError || got.Err != want.Err {
 			t.Fatalf("%q cut at %d, %d: streamed %+v, whole %+v", data, a, b, got, want)
+		}
+		want = classifyVarlink(data)
+		v := streamScan{varlink: true}
+		v.reset()
+		v.feed(bytes.Clone(data[:a]))
+		v.feed(bytes.Clone(data[a:b]))
+		v.feed(bytes.Clone(data[b:]))
+		got = *v.result()
+		if got.Kind != want.Kind || string(got.Method) != string(want.Method) || got.IsError != want.IsError ||
+			got.Continues != want.Continues || got.Err != want.Err {
+			t.Fatalf("varlink %q cut at %d, %d: streamed %+v, whole %+v", data, a, b, got, want)
 		}
 	})
 }

@@ -120,13 +120,13 @@ func classifyVarlink(data []byte) Info {
 		return info
 	}
 	var method, errName []byte
-	var oneway, continues, object bool
+	var failed, oneway, continues, object bool
 	object = eachMember(data, func(key, val []byte) {
 		switch string(key) {
 		case "method":
 			method = str(val)
 		case "error":
-			errName = str(val)
+			errName, failed = str(val), true
 		case "oneway":
 			oneway = string(val) == "true"
 		case "continues":
@@ -140,7 +140,7 @@ func classifyVarlink(data []byte) Info {
 		return Info{Kind: KindNotification, Method: method}
 	case method != nil:
 		return Info{Kind: KindRequest, Method: method}
-	case errName != nil:
+	case failed: // its name a string, or not (then it has none)
 		return Info{Kind: KindResponse, Method: errName, IsError: true, Continues: continues}
 	}
 	return Info{Kind: KindResponse, Continues: continues}
