@@ -167,6 +167,22 @@ func (w *whole) feed(p []byte) {
 	}
 }
 
+// more takes p, the next bytes of a partial frame of which buf keeps the
+// start and size counts the bytes so far, and returns both with p in:
+// the first max bytes are kept; once the frame is longer, all of it is
+// scanned as it passes.
+func (w *whole) more(buf []byte, size int, p []byte, max int) ([]byte, int) {
+	before := size
+	buf = appendCap(buf, p, max)
+	size += len(p)
+	if size > max && before <= max {
+		w.start()
+		w.feed(buf[:before])
+	}
+	w.feed(p)
+	return buf, size
+}
+
 // unseen says the frame ends with bytes that will not be seen (a
 // recording kept only its start, kept): it is classified from what was
 // seen, by done.

@@ -83,17 +83,9 @@ func (l *linesFramer) Feed(chunk []byte, emit func(*Frame)) {
 	l.out.f = Frame{}
 }
 
-// more takes p, the next bytes of the partial line: the first max bytes of
-// the line are kept; once it is longer, all of it is scanned as it passes.
+// more takes p, the next bytes of the partial line (whole.more).
 func (l *linesFramer) more(p []byte) {
-	before := l.size
-	l.buf = appendCap(l.buf, p, l.max)
-	l.size += len(p)
-	if l.size > l.max && before <= l.max {
-		l.w.start()
-		l.w.feed(l.buf[:before])
-	}
-	l.w.feed(p)
+	l.buf, l.size = l.w.more(l.buf, l.size, p, l.max)
 }
 
 // finish emits the gathered line once its '\n' has arrived.

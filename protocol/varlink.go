@@ -38,11 +38,11 @@ func (n *nulFramer) Feed(chunk []byte, emit func(*Frame)) {
 		case n.size == 0:
 			wire := n.lead + i + 1
 			n.lead = 0
-			f := Frame{Data: capped(part, n.max), Size: i, Wire: wire, Truncated: i > n.max}
-			if f.Truncated {
-				f.Whole = n.w.of(part)
+			var whole *Info
+			if i > n.max {
+				whole = n.w.of(part)
 			}
-			n.out.emit(emit, f)
+			n.out.emit(emit, Frame{Data: capped(part, n.max), Size: i, Wire: wire, Truncated: i > n.max, Whole: whole})
 		default:
 			n.more(part)
 			size := n.size
@@ -57,17 +57,9 @@ func (n *nulFramer) Feed(chunk []byte, emit func(*Frame)) {
 	}
 }
 
-// more takes p, the next bytes of the partial frame: the first max bytes
-// are kept; once it is longer, all of it is scanned as it passes.
+// more takes p, the next bytes of the partial frame (whole.more).
 func (n *nulFramer) more(p []byte) {
-	before := n.size
-	n.buf = appendCap(n.buf, p, n.max)
-	n.size += len(p)
-	if n.size > n.max && before <= n.max {
-		n.w.start()
-		n.w.feed(n.buf[:before])
-	}
-	n.w.feed(p)
+	n.buf, n.size = n.w.more(n.buf, n.size, p, n.max)
 }
 
 // Flush implements Framer.
