@@ -379,12 +379,15 @@ func TestReplayAndServeGopls(t *testing.T) {
 }
 
 // A session recorded with --max-frame 64, so that a request and two
-// replies are kept truncated. replay sends the server no request it kept
-// only the start of (which the server would fail to read): that request is
-// an error that says why (exit 2), the others are sent; a reply kept
-// truncated compares by status alone, said so. serve answers a request
-// whose reply was kept truncated as a miss that says why, not with the
-// reply's start.
+// replies are kept truncated, the replies' ids after the bytes kept (as a
+// server that writes the result first sends them). The recording says what
+// each truncated frame was, so show pairs them as the live run did (they
+// were orphans, their requests without a reply). replay sends the server
+// no request it kept only the start of (which the server would fail to
+// read): that request is an error that says why (exit 2), the others are
+// sent; a reply kept truncated compares by status alone, said so. serve
+// answers a request whose reply was kept truncated as a miss that says
+// why, not with the reply's start.
 func TestReplayAndServeTruncated(t *testing.T) {
 	dir := shortDir(t)
 	svc, front, file := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "cut.jsonl")
@@ -418,13 +421,13 @@ func TestReplayAndServeTruncated(t *testing.T) {
 						result = strings.Repeat("z", 3000)
 					}
 					r, _ := json.Marshal(result)
-					fmt.Fprintf(c, `{"jsonrpc":"2.0","id":%s,"result":%s}`+"\n", m.ID, r)
+					fmt.Fprintf(c, `{"jsonrpc":"2.0","result":%s,"id":%s}`+"\n", r, m.ID)
 				}
 			}()
 		}
 	}()
 	big := `{"jsonrpc":"2.0","id":1,"method":"echo","params":"` + strings.Repeat("y", 3000) + `"}`
-	bigReply := len(`{"jsonrpc":"2.0","id":2,"result":""}`) + 3000 // to get
+	bigReply := len(`{"jsonrpc":"2.0","result":"","id":2}`) + 3000 // to get
 	calls := big + "\n" + `{"jsonrpc":"2.0","id":2,"method":"get"}` + "\n" + `{"jsonrpc":"2.0","id":3,"method":"echo","params":"ok"}` + "\n"
 	stop := started(t, "listening on", "--headless", "--max-frame", "64", "-w", file, "--listen", front, svc)
 	cmd := exec.Command(binary, "send", front, "-")
@@ -433,6 +436,18 @@ func TestReplayAndServeTruncated(t *testing.T) {
 		t.Fatalf("recording: send: %v: %s", err, out)
 	}
 	stop()
+
+	shown, errOut, status := runStatus(t, "show", "--dump", file)
+	var rows []string
+	for _, l := range strings.Split(strings.TrimSpace(shown), "\n") {
+		var x struct{ Type, Status string }
+		if json.Unmarshal([]byte(l), &x) == nil && x.Type == "exchange" {
+			rows = append(rows, x.Status)
+		}
+	}
+	if status != 0 || !slices.Equal(rows, []string{"ok", "ok", "ok"}) {
+		t.Errorf("show: status %d, exchanges %q, want three ok; stderr: %s", status, rows, errOut)
+	}
 
 	out, errOut, status := runStatus(t, "replay", "--dump", file, svc)
 	var got []string
@@ -467,7 +482,7 @@ func TestReplayAndServeTruncated(t *testing.T) {
 	cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"get"}` + "\n" + `{"jsonrpc":"2.0","id":3,"method":"echo","params":"ok"}` + "\n")
 	served, _ := cmd.Output()
 	if lines := strings.Split(strings.TrimSpace(string(served)), "\n"); len(lines) != 2 ||
-		!strings.Contains(lines[0], fmt.Sprintf(`was kept truncated (64 of its %d bytes: it was over --max-frame)`, bigReply)) || lines[1] != `{"jsonrpc":"2.0","id":3,"result":"ok"}` {
+		!strings.Contains(lines[0], fmt.Sprintf(`was kept truncated (64 of its %d bytes: it was over --max-frame)`, bigReply)) || lines[1] != `{"jsonrpc":"2.0","result":"ok","id":3}` {
 		t.Errorf("serve answered:\n%s", served)
 	}
 }

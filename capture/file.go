@@ -219,7 +219,7 @@ func reframe(rec session.Record) ([]byte, protocol.Cut) {
 	if !rec.Truncated || n <= 0 {
 		return protocol.EncoderOf(framing, protocol.Frame{Size: rec.Size, Wire: rec.Wire}).Append(nil, rec.Data), protocol.Cut{}
 	}
-	cut := protocol.Cut{N: n, Wire: n, Gap: min(protocol.GapBytes(rec.Err), n), Framing: framing}
+	cut := protocol.Cut{N: n, Wire: n, Gap: min(protocol.GapBytes(rec.Err), n), Framing: framing, Whole: rec.Whole}
 	switch framing {
 	case protocol.FramingLines, protocol.FramingVarlink: // fed without its end, which Wire counts
 		cut.Wire = int64(rec.Wire - len(rec.Data))

@@ -16,9 +16,14 @@ func (s recorderSink) Open(conn uint64, at time.Time, p *event.Peer) {
 	s.r.Open(conn, at, p.Client, p.Listen, p.Upstream, p.PID, p.UID, p.Process, p.Own)
 }
 
-// Frame implements observe.Sink.
+// Frame implements observe.Sink. A truncated frame is recorded with what
+// it was (Frame.Whole): the observer classified it from all of its bytes.
 func (s recorderSink) Frame(m *protocol.Message, framing protocol.Framing) {
-	s.r.Frame(m.Conn, m.Dir, m.At, m.Frame, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note})
+	f := m.Frame
+	if f.Truncated {
+		f.Whole = &m.Info
+	}
+	s.r.Frame(m.Conn, m.Dir, m.At, f, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note})
 }
 
 // Gap implements observe.Sink.

@@ -76,7 +76,8 @@ func (s *Server) each(encode func() []byte, skippable bool, k gapKey, wire int64
 }
 
 // appendMessage encodes a stored or observed message as a frame record,
-// with what sockscope did to it. A framing not known (FramingAuto: the
+// with what sockscope did to it and, if it is truncated, what it was
+// (Record.Whole). A framing not known (FramingAuto: the
 // message's, else none) is read off the bytes the frame took on the wire.
 func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing) []byte {
 	if framing == protocol.FramingAuto {
@@ -92,9 +93,13 @@ func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing) []
 			framing = protocol.FramingRaw
 		}
 	}
+	var whole *protocol.Info
+	if m.Frame.Truncated {
+		whole = &m.Info
+	}
 	return session.AppendRecord(dst, session.Record{
 		Type: session.TypeFrame, Conn: m.Conn, Dir: m.Dir, At: m.At,
-		Data: m.Frame.Data, Size: m.Frame.Size, Wire: m.Frame.Wire, Truncated: m.Frame.Truncated, Err: m.Frame.Err,
+		Data: m.Frame.Data, Size: m.Frame.Size, Wire: m.Frame.Wire, Truncated: m.Frame.Truncated, Err: m.Frame.Err, Whole: whole,
 		Framing: framing.String(), Marks: session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note},
 	})
 }

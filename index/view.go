@@ -170,9 +170,12 @@ func (v *View) Message(seq uint64) (protocol.Message, bool) {
 	// The framing the frame was cut with says its profile: how it is
 	// classified and shown (its JSON view).
 	m.Framing, _ = protocol.ParseFraming(rec.Framing)
-	if m.Frame.Truncated {
+	switch {
+	case m.Frame.Truncated && rec.Whole != nil: // what it was, as recorded
+		m.Info = *rec.Whole
+	case m.Frame.Truncated:
 		m.Info = protocol.ClassifyKept(m.Framing, rec.Data, r.dir, v.ids)
-	} else {
+	default:
 		m.Info = protocol.ClassifyAs(m.Framing, rec.Data, r.dir, v.ids)
 	}
 	if rec.Err != "" && !protocol.CutShort(m.Framing, rec.Err, m.Info.Kind) {

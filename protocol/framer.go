@@ -61,6 +61,10 @@ func SkipGap(f Framer, n int64, emit func(*Frame)) bool {
 type Cut struct {
 	N, Wire, Gap int64
 	Framing      Framing
+	// Whole, if not nil, is what the frame a recording kept the start of
+	// was, as the decoder that recorded it classified it from all of its
+	// bytes: SkipCut's frame carries it rather than what its start says.
+	Whole *Info
 }
 
 // SkipCut tells f that the frame it is in the middle of goes on for what c
@@ -84,12 +88,28 @@ func skip(f Framer, c Cut, rest bool, emit func(*Frame)) bool {
 		}
 		f = a.inner
 	}
-	if s, ok := f.(interface {
+	s, ok := f.(interface {
 		skipGap(c Cut, rest bool, emit func(*Frame)) bool
-	}); ok {
-		return s.skipGap(c, rest, emit)
+	})
+	if !ok {
+		return false
 	}
-	return false
+	if rest && c.Whole != nil {
+		emit = withWhole(c.Whole, emit)
+	}
+	return s.skipGap(c, rest, emit)
+}
+
+// withWhole returns emit, which gives its first truncated frame whole (a
+// function of its own: a closure in skip would move skip's Cut to the
+// heap on every call).
+func withWhole(whole *Info, emit func(*Frame)) func(*Frame) {
+	return func(fr *Frame) {
+		if fr.Truncated && whole != nil {
+			fr.Whole, whole = whole, nil
+		}
+		emit(fr)
+	}
 }
 
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any

@@ -185,6 +185,16 @@ const (
 
 var kindNames = [...]string{"raw", "request", "response", "notification", "other"}
 
+// ParseKind returns the kind String names.
+func ParseKind(s string) (Kind, bool) {
+	for k, name := range kindNames {
+		if name == s {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
+
 // String returns the kind's lower-case name.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

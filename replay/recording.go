@@ -392,8 +392,11 @@ func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
 	}
 	msg := &Msg{Seq: m.Seq, Dir: m.Dir, At: m.At, Payload: p}
 	if m.Frame.Truncated {
+		// The observer's: what the recording says it was, or what its
+		// start says.
 		msg.Cut = m.Frame.Size - len(m.Frame.Data)
-		msg.Info = protocol.ClassifyKept(framing, p, m.Dir, c.ids)
+		msg.Info = m.Info
+		msg.Info.ID, msg.Info.Method = bytes.Clone(m.Info.ID), bytes.Clone(m.Info.Method)
 	} else {
 		msg.Info = protocol.Classify(p, c.ids)
 	}

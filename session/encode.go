@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -248,6 +249,9 @@ func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f prot
 		dst = append(dst, `,"err":`...)
 		dst = appendString(dst, f.Err)
 	}
+	if f.Whole != nil && f.Truncated {
+		dst = appendWhole(dst, f.Whole)
+	}
 	dst = append(dst, `,"text":`...)
 	var ok bool
 	if dst, ok = appendJSONString(dst, f.Data, true); !ok {
@@ -257,6 +261,39 @@ func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f prot
 		dst = append(dst, '"')
 	}
 	return append(dst, "}\n"...)
+}
+
+// appendWhole appends `,"whole":{…}`: what the decoder classified a
+// truncated frame as from all of its bytes, which its kept start may not
+// say (a reply's id after a long result, varlink's continues).
+func appendWhole(dst []byte, i *protocol.Info) []byte {
+	dst = append(dst, `,"whole":{"kind":"`...)
+	dst = append(dst, i.Kind.String()...)
+	dst = append(dst, '"')
+	if i.ID != nil && json.Valid(i.ID) {
+		dst = append(append(dst, `,"id":`...), i.ID...)
+	}
+	if i.Method != nil {
+		n := len(dst)
+		var ok bool
+		if dst, ok = appendJSONString(append(dst, `,"method":`...), i.Method, true); !ok {
+			dst = dst[:n]
+		}
+	}
+	if i.IsError {
+		dst = append(dst, `,"error":true`...)
+	}
+	if i.Continues {
+		dst = append(dst, `,"continues":true`...)
+	}
+	if i.ByOrder {
+		dst = append(dst, `,"by_order":true`...)
+	}
+	if i.Err != "" {
+		dst = append(dst, `,"reason":`...)
+		dst = appendString(dst, i.Err)
+	}
+	return append(dst, '}')
 }
 
 func appendGap(dst []byte, conn uint64, dir protocol.Dir, at time.Time, n int64) []byte {

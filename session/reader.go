@@ -161,35 +161,60 @@ func (r *Reader) readLine() (line []byte, complete bool, err error) {
 
 // wireRecord is a line as JSON: the union of every record type's members.
 type wireRecord struct {
-	Type          string    `json:"type"`
-	Format        string    `json:"format"`
-	Version       int       `json:"version"`
-	Started       string    `json:"started"`
-	Upstream      string    `json:"upstream"`
-	Listen        string    `json:"listen"`
-	Framing       string    `json:"framing"`
-	IDFields      []string  `json:"id_fields"`
-	Conn          uint64    `json:"conn"`
-	Dir           string    `json:"dir"`
-	At            string    `json:"at"`
-	Client        string    `json:"client"`
-	Process       string    `json:"process"`
-	PID           *int      `json:"pid"`
-	UID           *int      `json:"uid"`
-	Own           bool      `json:"own"`
-	Size          int       `json:"size"`
-	Wire          int       `json:"wire"`
-	Truncated     bool      `json:"truncated"`
-	Injected      bool      `json:"injected"`
-	Withheld      bool      `json:"withheld"`
-	Note          *wireNote `json:"note"`
-	Err           string    `json:"err"`
-	Text          *string   `json:"text"`
-	B64           *string   `json:"b64"`
-	Bytes         int64     `json:"bytes"`
-	DroppedEvents uint64    `json:"dropped_events"`
-	DroppedBytes  uint64    `json:"dropped_bytes"`
-	Continues     string    `json:"continues"`
+	Type          string     `json:"type"`
+	Format        string     `json:"format"`
+	Version       int        `json:"version"`
+	Started       string     `json:"started"`
+	Upstream      string     `json:"upstream"`
+	Listen        string     `json:"listen"`
+	Framing       string     `json:"framing"`
+	IDFields      []string   `json:"id_fields"`
+	Conn          uint64     `json:"conn"`
+	Dir           string     `json:"dir"`
+	At            string     `json:"at"`
+	Client        string     `json:"client"`
+	Process       string     `json:"process"`
+	PID           *int       `json:"pid"`
+	UID           *int       `json:"uid"`
+	Own           bool       `json:"own"`
+	Size          int        `json:"size"`
+	Wire          int        `json:"wire"`
+	Truncated     bool       `json:"truncated"`
+	Injected      bool       `json:"injected"`
+	Withheld      bool       `json:"withheld"`
+	Note          *wireNote  `json:"note"`
+	Err           string     `json:"err"`
+	Text          *string    `json:"text"`
+	B64           *string    `json:"b64"`
+	Bytes         int64      `json:"bytes"`
+	DroppedEvents uint64     `json:"dropped_events"`
+	DroppedBytes  uint64     `json:"dropped_bytes"`
+	Continues     string     `json:"continues"`
+	Whole         *wireWhole `json:"whole"`
+}
+
+// wireWhole is a frame record's "whole": what a truncated frame was.
+type wireWhole struct {
+	Kind      string          `json:"kind"`
+	ID        json.RawMessage `json:"id"`
+	Method    *string         `json:"method"`
+	Error     bool            `json:"error"`
+	Continues bool            `json:"continues"`
+	ByOrder   bool            `json:"by_order"`
+	Reason    string          `json:"reason"`
+}
+
+// info returns what w says, or an error.
+func (w *wireWhole) info() (*protocol.Info, error) {
+	k, ok := protocol.ParseKind(w.Kind)
+	if !ok {
+		return nil, fmt.Errorf("frame: whole: kind %q", w.Kind)
+	}
+	i := &protocol.Info{Kind: k, ID: w.ID, IsError: w.Error, Continues: w.Continues, ByOrder: w.ByOrder, Err: w.Reason}
+	if w.Method != nil {
+		i.Method = []byte(*w.Method)
+	}
+	return i, nil
 }
 
 // parse decodes and checks one line of valid JSON.
@@ -253,6 +278,11 @@ func parse(line []byte) (Record, error) {
 			return rec, fmt.Errorf("frame: size %d, wire %d, for %d bytes of payload", w.Size, w.Wire, len(rec.Data))
 		}
 		rec.Size, rec.Wire, rec.Truncated = w.Size, w.Wire, w.Truncated
+		if w.Whole != nil && w.Truncated {
+			if rec.Whole, err = w.Whole.info(); err != nil {
+				return rec, err
+			}
+		}
 		rec.Marks = Marks{Injected: w.Injected, Withheld: w.Withheld, Note: w.Note.note()}
 		rec.Framing, rec.Err = w.Framing, w.Err
 	case TypeGap:

@@ -25,6 +25,7 @@ func TestBadLines(t *testing.T) {
 		{"no payload", hdr + `{"type":"frame","conn":1,"at":"2026-01-02T03:04:05Z","dir":"c2s"}` + "\n", `line 2: frame: no "text" or "b64"`},
 		{"bad b64", hdr + `{"type":"frame","conn":1,"at":"2026-01-02T03:04:05Z","dir":"c2s","size":9,"b64":"!!"}` + "\n", "line 2: frame: b64"},
 		{"size too small", hdr + `{"type":"frame","conn":1,"at":"2026-01-02T03:04:05Z","dir":"c2s","size":1,"text":"abc"}` + "\n", "line 2: frame: size 1"},
+		{"bad whole", hdr + `{"type":"frame","conn":1,"at":"2026-01-02T03:04:05Z","dir":"c2s","size":9,"truncated":true,"whole":{"kind":"big"},"text":"abc"}` + "\n", `line 2: frame: whole: kind "big"`},
 		{"no time", hdr + `{"type":"close","conn":1}` + "\n", `line 2: close: no "at"`},
 		{"bad time", hdr + `{"type":"close","conn":1,"at":"yesterday"}` + "\n", `line 2: close: "at"`},
 		{"no type", hdr + `{"conn":1}` + "\n", `line 2: no "type"`},

@@ -97,6 +97,11 @@ type Record struct {
 	// Truncated is set when only the first len(Data) bytes were kept
 	// (frame).
 	Truncated bool
+	// Whole, for a truncated frame, is what the decoder that recorded it
+	// classified it as from all of its bytes, when the recording says
+	// (recordings made before 2026-12-05 do not): a reply's id may come
+	// after the bytes kept.
+	Whole *protocol.Info
 	// Marks say what sockscope did to the frame (frame).
 	Marks
 	// Framing is how the frame was cut: "lines", "content-length", "raw",

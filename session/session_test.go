@@ -61,6 +61,13 @@ func record(rec *Recorder, h Header, base int) []Record {
 		case 1:
 			f.Truncated, f.Size, f.Wire = true, len(p)+1000, len(p)+1030
 			w.Truncated, w.Size, w.Wire = true, f.Size, f.Wire
+			// What it was, from all of its bytes: every member, in turn.
+			whole := []*protocol.Info{
+				{Kind: protocol.KindResponse, ID: []byte(`{"a":[1,"x"]}`), IsError: true, Continues: true},
+				{Kind: protocol.KindRequest, ID: []byte(`7`), Method: []byte(`we\"ird é`), ByOrder: true},
+				{Kind: protocol.KindRaw, Err: "unexpected end of JSON input"},
+			}[i/4%3]
+			f.Whole, w.Whole = whole, whole
 		case 2:
 			fr, w.Framing = protocol.FramingContentLength, "content-length"
 			f.Err, w.Err = "bad header \"X\"\n", "bad header \"X\"\n"

@@ -16,7 +16,7 @@ func AppendRecord(dst []byte, rec Record) []byte {
 		return appendOpen(dst, rec.Conn, rec.At, rec.Client, rec.Listen, rec.Upstream, rec.PID, rec.UID, rec.Process, rec.Own)
 	case TypeFrame:
 		framing, _ := protocol.ParseFraming(rec.Framing)
-		f := protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire, Truncated: rec.Truncated, Err: rec.Err}
+		f := protocol.Frame{Data: rec.Data, Size: rec.Size, Wire: rec.Wire, Truncated: rec.Truncated, Err: rec.Err, Whole: rec.Whole}
 		return appendFrame(dst, rec.Conn, rec.Dir, rec.At, f, framing, rec.Marks)
 	case TypeGap:
 		return appendGap(dst, rec.Conn, rec.Dir, rec.At, rec.Bytes)
