@@ -196,12 +196,18 @@ func highlightJSON(line string, s *Styles) string {
 	return b.String()
 }
 
-// hexDump renders data as offset, hex bytes and printable characters, 16
-// bytes a line when the pane is wide enough, else 8.
+// hexDumpWidth is the width of a hex dump's line of per bytes: the
+// offset, two spaces, per "xx " and one more space halfway, then the
+// bytes as text between bars.
+func hexDumpWidth(per int) int { return 8 + 2 + 3*per + 1 + 1 + per + 1 }
+
+// hexDump renders data as offset, hex bytes and printable characters: 16
+// bytes a line when the pane is wide enough, else 8, else 4 (a line of the
+// dump is never wrapped: its text would run into the next offset).
 func hexDump(data []byte, w int, s *Styles) []string {
 	per := 16
-	if w < 76 {
-		per = 8
+	for per > 4 && hexDumpWidth(per) > w {
+		per /= 2
 	}
 	more := len(data) > maxDetailBytes
 	if more {
