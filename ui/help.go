@@ -36,7 +36,7 @@ func (o helpOverlay) update(msg tea.Msg) (overlay, effect) {
 	switch {
 	case keyMatches(km, k.Quit) && km.String() == "ctrl+c":
 		return o, effect{cmd: tea.Quit}
-	case keyMatches(km, k.Help, k.Back, k.Quit):
+	case keyMatches(km, k.HelpClose): // q too: back to what was under it, as in less
 		return o, effect{done: true}
 	}
 	if s, ok := navStep(km, k, h/2); ok {
@@ -45,8 +45,12 @@ func (o helpOverlay) update(msg tea.Msg) (overlay, effect) {
 	return o, effect{}
 }
 
-// bindings: the help's own keys are named in its first line.
-func (o helpOverlay) bindings() []key.Binding { return nil }
+// bindings are the help's own keys, for the bottom line while it is
+// shown (the full help names them in its first line).
+func (o helpOverlay) bindings() []key.Binding {
+	k := &o.c.keys
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HelpClose}
+}
 
 func (o helpOverlay) view(w, h int) []string {
 	lines := o.content()
@@ -73,6 +77,9 @@ func (m Model) fullHelp() [][]key.Binding {
 		groups = append(groups, []key.Binding{k.Find, k.FindNext, k.FindPrev, k.GoTime, k.NextError, k.NextSlow})
 	}
 	for _, o := range m.overlays {
+		if o.kind() == overlayHelp {
+			continue // its keys are in its first line
+		}
 		if b := o.bindings(); len(b) > 0 {
 			groups = append(groups, b)
 		}
@@ -93,10 +100,10 @@ func (m Model) focusedBindings() []key.Binding {
 	return m.list.bindings()
 }
 
-// shortHelp is the bottom line's keys: a modal overlay's own, else the
-// common ones.
+// shortHelp is the bottom line's keys: the top overlay's own (it gets
+// every key), else the common ones.
 func (m Model) shortHelp() []key.Binding {
-	if t := m.overlays.top(); t != nil && t.kind().modal() {
+	if t := m.overlays.top(); t != nil {
 		return t.bindings()
 	}
 	k := &m.c.keys
@@ -107,7 +114,7 @@ func (m Model) shortHelp() []key.Binding {
 // the filter syntax.
 func (m Model) helpView() []string {
 	s := &m.c.styles
-	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (? or esc closes; j/k scroll)"), ""}
+	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (?, esc or q closes; j/k scroll)"), ""}
 	// Lay the groups out in as many rows as the width needs: each row
 	// takes as many of the groups left as fit beside each other.
 	groups := m.fullHelp()

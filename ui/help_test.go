@@ -60,3 +60,41 @@ func TestHelpShowsEveryKeyAt80(t *testing.T) {
 		}
 	}
 }
+
+// While the help is shown it gets every key: the bottom line names its
+// keys, not the panes' (enter, /, r, s did nothing, and q, which the line
+// said quits, closed the help), and each key it names does what it says.
+func TestHelpBottomLineIsTheHelps(t *testing.T) {
+	m := press(t, newTestModel(t, demoStore(t), 80, 24), "?")
+	lines := strings.Split(view(m), "\n")
+	bottom := lines[len(lines)-1]
+	for _, lie := range []string{"open detail", "filter", "raw stream", "latency stats", "quit"} {
+		if strings.Contains(bottom, lie) {
+			t.Errorf("the bottom line offers %q, which the help does not do: %q", lie, bottom)
+		}
+	}
+	for _, want := range []string{"↓/j down", "close help"} {
+		if !strings.Contains(bottom, want) {
+			t.Errorf("the bottom line does not say %q: %q", want, bottom)
+		}
+	}
+	for _, k := range []string{"/", "r", "s", "enter"} {
+		if h := press(t, m, k); !h.helpShown() || h.filterEditing() || h.list.raw() || h.statsShown() {
+			t.Errorf("%s in the help acted on the panes", k)
+		}
+	}
+	if helpTop(press(t, m, "j")) != 1 {
+		t.Error("j does not scroll the help down")
+	}
+	for _, k := range []string{"?", "esc", "q"} {
+		tm, cmd := m.Update(keyMsg(k))
+		if tm.(Model).helpShown() {
+			t.Errorf("%s does not close the help", k)
+		}
+		if cmd != nil {
+			if _, quit := cmd().(tea.QuitMsg); quit {
+				t.Errorf("%s in the help quits", k)
+			}
+		}
+	}
+}

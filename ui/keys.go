@@ -17,6 +17,7 @@ type keyMap struct {
 	Side, Hex, Copy, Write                  key.Binding
 	Export                                  key.Binding // the listed rows as pcapng, jsonl or har (ui/export.go)
 	Help, Quit                              key.Binding
+	HelpClose                               key.Binding // the help's own: ?, esc and q close it
 
 	// The way back (only with Options.Control).
 	Resend, Edit, Compose, ComposeNew, CopyCommand key.Binding
@@ -67,6 +68,7 @@ func newKeyMap() keyMap {
 		Export:          b([]string{"E"}, "E", "export listed rows (pcapng/jsonl/har)"),
 		Help:            b([]string{"?"}, "?", "help"),
 		Quit:            b([]string{"q", "ctrl+c"}, "q", "quit"),
+		HelpClose:       b([]string{"?", "esc", "q"}, "?/esc/q", "close help"),
 		FilterApply:     b([]string{"enter"}, "enter", "apply filter"),
 		FilterCancel:    b([]string{"esc"}, "esc", "clear filter"),
 		Resend:          b([]string{"R"}, "R", "resend request"),

@@ -35,10 +35,6 @@ func (k overlayKind) covers() bool {
 	return k == overlayHelp || k == overlayCompose || k == overlayIntercept
 }
 
-// modal reports whether an overlay of this kind takes every key, so the
-// short help shows its keys alone.
-func (k overlayKind) modal() bool { return k != overlayHelp }
-
 // effect is what an overlay's update asks of the root.
 type effect struct {
 	cmd  tea.Cmd // for Bubble Tea to run
