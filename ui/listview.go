@@ -154,7 +154,10 @@ func (m listModel) view(w int, focused bool) []string {
 		}
 	}
 	if n == 0 {
-		lines = append(lines, m.c.styles.Dim.Render(m.emptyText()))
+		// Wrapped, a long path too, so that none of it is cut off.
+		for _, l := range strings.Split(lipgloss.Wrap(m.emptyText(), max(10, w-2), ""), "\n") {
+			lines = append(lines, m.c.styles.Dim.Render("  "+l))
+		}
 	}
 	// Markers took room: keep the selected entry on screen, and the marker
 	// after the last entry when that one is selected (following).
@@ -182,16 +185,32 @@ func (m listModel) entryTime(i int) (time.Time, bool) {
 	return rowTime(&r), ok
 }
 
+// emptyText is what an empty list says instead: why it is empty, and
+// what to do about it. The status bar's addresses are cut on a narrow
+// terminal, so a live proxy's says where the clients connect.
 func (m listModel) emptyText() string {
+	o := m.c.opts
 	switch {
 	case m.idx.scanning():
-		return "  filtering…"
+		return "filtering…"
 	case !m.idx.all():
-		return "  nothing matches the filter (esc clears it)"
+		return "nothing matches the filter (esc clears it)"
+	case o.File != nil:
+		switch f := o.File(); {
+		case !f.Done:
+			return "reading the file…"
+		case f.Follow:
+			return "nothing in the file yet: waiting for it to grow…"
+		case m.idx.raw:
+			return "the file holds no messages"
+		}
+		return "the file holds no exchanges"
 	case m.idx.raw:
-		return "  no messages yet"
+		return "no messages yet"
+	case o.SendAddr != "":
+		return "waiting for traffic: clients connect to " + sanitize(o.SendAddr)
 	}
-	return "  waiting for traffic…"
+	return "waiting for traffic…"
 }
 
 // styled renders s with st unless plain (a selected line is styled whole).
