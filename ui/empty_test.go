@@ -56,7 +56,9 @@ func TestEmptyListSaysWhatToDo(t *testing.T) {
 		follow bool
 		says   string
 	}{{false, "the file holds no exchanges"}, {true, "waiting for it to grow"}} {
-		file := func() FileStatus { return FileStatus{Path: "/tmp/empty.jsonl", Size: 365, Done: true, Follow: c.follow} }
+		file := func() FileStatus {
+			return FileStatus{Path: "/tmp/empty.jsonl", Size: 365, Done: true, Follow: c.follow}
+		}
 		m := newEmptyModel(t, Options{Listen: "session", Upstream: "/tmp/empty.jsonl", File: file}, 100, 30)
 		if got := listText(m); !strings.Contains(got, strings.ReplaceAll(c.says, " ", "")) || strings.Contains(got, "waitingfortraffic") {
 			t.Errorf("an empty file (follow %v) says %q, want %q", c.follow, got, c.says)
