@@ -152,7 +152,13 @@ func (m Model) bottomLine(w int) string {
 		if m.noticeBad {
 			st = s.ErrorText
 		}
-		b.WriteString(st.Render(cut(" "+m.notice, w*2/3)) + "  ")
+		text := " " + m.notice
+		if lipgloss.Width(text) > w*2/3 {
+			// It is read once, in a few seconds: it takes the whole line
+			// rather than be cut, and the keys come back after it.
+			return cut(st.Render(text), w)
+		}
+		b.WriteString(st.Render(text) + "  ")
 	}
 	h := m.help
 	h.SetWidth(max(10, w-lipgloss.Width(b.String())))

@@ -194,3 +194,28 @@ func TestWarningShowsInTheStatusBar(t *testing.T) {
 		})
 	}
 }
+
+// A notice longer than the two thirds of the bottom line it shares with
+// the keys takes the whole line while it shows, so that it reads whole
+// where it can (a resend's notice, with its id on the wire, was cut at
+// 100 columns); the keys come back after it.
+func TestLongNoticeTakesTheLine(t *testing.T) {
+	const notice = "resent add (id 1) on conn #16 to the server (id on the wire 2147483646)"
+	m := newTestModel(t, demoStore(t), 100, 30)
+	m = m.setNotice(notice, false)
+	v := view(m)
+	if bottom := v[strings.LastIndex(v, "\n")+1:]; !strings.Contains(bottom, notice) {
+		t.Errorf("bottom line %q: want the whole notice %q", bottom, notice)
+	}
+	m.c.now = func() time.Time { return t0.Add(3*time.Second + noticeFor + time.Second) }
+	v = view(m)
+	if bottom := v[strings.LastIndex(v, "\n")+1:]; strings.Contains(bottom, "resent") || !strings.Contains(bottom, "q quit") {
+		t.Errorf("bottom line %q after the notice: want the keys back", bottom)
+	}
+	// A short one keeps the keys beside it.
+	m = m.setNotice("copied", false)
+	v = view(m)
+	if bottom := v[strings.LastIndex(v, "\n")+1:]; !strings.Contains(bottom, "copied") || !strings.Contains(bottom, "↓/j down") {
+		t.Errorf("bottom line %q: want the short notice and the keys", bottom)
+	}
+}
