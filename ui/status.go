@@ -140,8 +140,46 @@ func renderSegments(segs []segment, w int, s *Styles) string {
 	return line + s.Header.Render(strings.Repeat(" ", max(0, w-lipgloss.Width(line))))
 }
 
+// maxNoticeLines is how many lines of the screen's bottom a long notice
+// (a refused rule's error lists every action) may take while it shows.
+const maxNoticeLines = 3
+
+// noticeLines is the recent notice wrapped to w cells, on at most
+// maxNoticeLines lines, when it is too long to share the bottom line with
+// the keys; nil when it is not, or there is none, or a question or a line
+// being typed has the bottom line.
+func (m Model) noticeLines(w int) []string {
+	if t := m.overlays.top(); t != nil && !t.kind().covers() && t.kind() != overlayFilter {
+		return nil
+	}
+	if m.notice == "" || m.c.now().Sub(m.noticeAt) >= noticeFor || w <= 0 {
+		return nil
+	}
+	text := " " + m.notice
+	if lipgloss.Width(text) <= w*2/3 {
+		return nil
+	}
+	st := m.c.styles.Notice
+	if m.noticeBad {
+		st = m.c.styles.ErrorText
+	}
+	lines := strings.Split(lipgloss.Wrap(text, w, ""), "\n")
+	if len(lines) > maxNoticeLines {
+		lines = lines[:maxNoticeLines]
+		lines[maxNoticeLines-1] = cut(lines[maxNoticeLines-1]+" …", w)
+	}
+	for i, l := range lines {
+		lines[i] = st.Render(cut(l, w))
+	}
+	return lines
+}
+
+// bottomHeight is how many lines the bottom of the screen takes: one, or
+// a long notice's.
+func (m Model) bottomHeight() int { return max(1, len(m.noticeLines(m.c.width))) }
+
 // bottomLine is a question being asked or a recent notice, then the short
-// help.
+// help; a long notice alone, on as many lines as bottomHeight says.
 func (m Model) bottomLine(w int) string {
 	s := &m.c.styles
 	var b strings.Builder
@@ -156,7 +194,7 @@ func (m Model) bottomLine(w int) string {
 		if lipgloss.Width(text) > w*2/3 {
 			// It is read once, in a few seconds: it takes the whole line
 			// rather than be cut, and the keys come back after it.
-			return cut(st.Render(text), w)
+			return strings.Join(m.noticeLines(w), "\n")
 		}
 		b.WriteString(st.Render(text) + "  ")
 	}

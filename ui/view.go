@@ -52,7 +52,7 @@ func (m Model) layout() screenLayout {
 
 // placePanes places the panes.
 func (m Model) placePanes() screenLayout {
-	w, h := m.c.width, max(0, m.c.height-2)
+	w, h := m.c.width, max(0, m.c.height-1-m.bottomHeight())
 	l := screenLayout{wide: w >= wideLayout}
 	if l.wide {
 		x := 0
@@ -114,7 +114,7 @@ func (m Model) render() string {
 	screen := make([]string, 0, h)
 	screen = append(screen, m.statusBar(w))
 	if t := m.overlays.top(); t != nil && t.kind().covers() {
-		screen = append(screen, box(t.view(w, h-2), w, h-2)...)
+		screen = append(screen, box(t.view(w, h-1-m.bottomHeight()), w, h-1-m.bottomHeight())...)
 	} else {
 		screen = append(screen, m.panes()...)
 	}

@@ -171,7 +171,7 @@ func TestWarningShowsInTheStatusBar(t *testing.T) {
 			text = warning
 			m = update(t, m, tickMsg(t0))
 			v := view(m)
-			top, bottom := firstLine(v), v[strings.LastIndex(v, "\n")+1:]
+			top, bottom := firstLine(v), bottomOf(m)
 			if !strings.Contains(top, "│  ⚠ new clients bypass sockscope") {
 				t.Errorf("status bar %q: want the warning", top)
 			}
@@ -217,5 +217,41 @@ func TestLongNoticeTakesTheLine(t *testing.T) {
 	v = view(m)
 	if bottom := v[strings.LastIndex(v, "\n")+1:]; !strings.Contains(bottom, "copied") || !strings.Contains(bottom, "↓/j down") {
 		t.Errorf("bottom line %q: want the short notice and the keys", bottom)
+	}
+}
+
+// bottomOf is the text of m's screen below the panes: the bottom line, or
+// the lines a long notice takes.
+func bottomOf(m Model) string {
+	lines := strings.Split(view(m), "\n")
+	return strings.Join(lines[len(lines)-m.bottomHeight():], "\n")
+}
+
+// A notice too long for the whole line (a refused rule's error, which
+// lists every action) wraps onto lines of its own, three at most, and the
+// panes make room: the screen stays the terminal's height; after the
+// notice, the bottom is one line again.
+func TestLongNoticeWraps(t *testing.T) {
+	const bad = `not added rule: rule "method:add bogus:1": no ACTION (delay:D, drop, reply:JSON, error:CODE, ` +
+		`set:$.path=JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:N)`
+	m := newTestModel(t, demoStore(t), 80, 24)
+	m = m.setNotice(bad, true)
+	m = update(t, m, tickMsg(t0))
+	v := view(m)
+	if n := strings.Count(v, "\n") + 1; n != 24 {
+		t.Fatalf("%d lines on a screen of 24:\n%s", n, v)
+	}
+	if got := strings.Join(strings.Fields(bottomOf(m)), " "); !strings.Contains(got, bad) || m.bottomHeight() != 3 {
+		t.Errorf("bottom (%d lines) %q: want the whole error %q", m.bottomHeight(), got, bad)
+	}
+	if !strings.Contains(v, "#17 add id 9 pending") || !regexp.MustCompile(`→ 9 +add`).MatchString(v) {
+		t.Errorf("the selected row went off the panes:\n%s", v)
+	}
+	later := t0.Add(3*time.Second + noticeFor + time.Second)
+	m.c.now = func() time.Time { return later }
+	m = update(t, m, tickMsg(later))
+	v = view(m)
+	if n := strings.Count(v, "\n") + 1; n != 24 || m.bottomHeight() != 1 || strings.Contains(v, "bogus") {
+		t.Errorf("after the notice: %d lines, bottom %d lines:\n%s", n, m.bottomHeight(), v)
 	}
 }
