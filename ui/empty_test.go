@@ -51,6 +51,9 @@ func TestEmptyListSaysWhatToDo(t *testing.T) {
 		if got := listText(m); !strings.Contains(got, "waitingfortraffic:clientsconnectto"+addr) {
 			t.Errorf("%dx%d: the empty list does not name %s whole: %q\n%s", sz[0], sz[1], addr, got, view(m))
 		}
+		if w := m.layout().list.w; w-4 >= len(addr) && !strings.Contains(view(m), addr) {
+			t.Errorf("%dx%d: %s is broken over lines where it fits on one:\n%s", sz[0], sz[1], addr, view(m))
+		}
 	}
 	for _, c := range []struct {
 		follow bool

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"sockscope/protocol"
 	"sockscope/query"
@@ -154,8 +155,7 @@ func (m listModel) view(w int, focused bool) []string {
 		}
 	}
 	if n == 0 {
-		// Wrapped, a long path too, so that none of it is cut off.
-		for _, l := range strings.Split(lipgloss.Wrap(m.emptyText(), max(10, w-2), ""), "\n") {
+		for _, l := range m.emptyLines(max(10, w-2)) {
 			lines = append(lines, m.c.styles.Dim.Render("  "+l))
 		}
 	}
@@ -183,6 +183,25 @@ func (m listModel) entryTime(i int) (time.Time, bool) {
 	}
 	r, ok := m.c.st.Row(seq)
 	return rowTime(&r), ok
+}
+
+// emptyLines is emptyText wrapped to w cells, none of it cut off: an
+// address that does not fit beside the words begins a line of its own,
+// so that it reads (and copies) whole where it can.
+func (m listModel) emptyLines(w int) []string {
+	text := m.emptyText()
+	if lipgloss.Width(text) <= w {
+		return []string{text}
+	}
+	words, addr := text, ""
+	if i := strings.Index(text, " connect to "); i >= 0 {
+		words, addr = text[:i+len(" connect to")], text[i+len(" connect to "):]
+	}
+	lines := strings.Split(lipgloss.Wrap(words, w, ""), "\n")
+	if addr != "" {
+		lines = append(lines, strings.Split(ansi.Hardwrap(addr, w, false), "\n")...)
+	}
+	return lines
 }
 
 // emptyText is what an empty list says instead: why it is empty, and
