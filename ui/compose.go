@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,13 @@ type composeOverlay struct {
 	// edit of a held frame, a reply made up for one); title names it.
 	submit func(payload []byte) tea.Msg
 	title  string
+	// held is the held frame submit acts on (0: none), heldVerb what it
+	// does to it, and gone says why it is held no more (its connection
+	// closed, its hold timed out, another viewer let it go): the text
+	// stays, nothing is sent.
+	held     uint64
+	heldVerb string
+	gone     string
 }
 
 // newCompose opens the editor on text for t.
@@ -68,10 +76,17 @@ func (o composeOverlay) update(msg tea.Msg) (overlay, effect) {
 	case tea.WindowSizeMsg, tea.BackgroundColorMsg:
 		o.ta.SetStyles(o.c.styles.Editor)
 		return o.resize(), effect{}
+	case heldMsg:
+		if o.held != 0 && o.gone == "" && !slices.ContainsFunc(msg.st.held, func(h HeldFrame) bool { return h.ID == o.held }) {
+			o.gone = "held #" + strconv.FormatUint(o.held, 10) + " is no longer held (its connection closed, its hold timed out, or it was let go): nothing to " + o.heldVerb + "; esc closes"
+		}
+		return o, effect{}
 	case tea.KeyPressMsg:
 		switch {
 		case keyMatches(msg, k.ComposeCancel):
 			return o, effect{done: true}
+		case keyMatches(msg, k.ComposeSend) && o.gone != "":
+			return o, effect{}
 		case keyMatches(msg, k.ComposeSend):
 			payload, err := checkJSON([]byte(o.ta.Value()))
 			if err != nil {
@@ -151,6 +166,9 @@ func (o composeOverlay) view(w, h int) []string {
 	}
 	if o.err != "" {
 		foot = s.ErrorText.Render("  not sent: " + sanitize(o.err))
+	}
+	if o.gone != "" {
+		foot = s.ErrorText.Render("  " + sanitize(o.gone))
 	}
 	return append(lines, cut(foot, w))
 }

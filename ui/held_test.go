@@ -338,3 +338,29 @@ func TestInterceptPaneHelpAndQuit(t *testing.T) {
 		t.Error("q in the intercept pane did not quit")
 	}
 }
+
+// An editor open on a held frame that is let go meanwhile (its connection
+// closed, its hold timed out) says so at once and keeps the text; ctrl+s
+// sends nothing. It said nothing, and ctrl+s closed it on "no frame is
+// held as #1", the text lost.
+func TestEditorOnAHeldFrameLetGo(t *testing.T) {
+	fi := &fakeInterceptor{held: []HeldFrame{heldDivide(1)}}
+	m := newHeldModel(t, 160, 48, fi)
+	m = pressRun(t, m, "e")
+	if !strings.Contains(view(m), "Edit held frame") {
+		t.Fatalf("e on the held row opened no editor:\n%s", view(m))
+	}
+	fi.held = nil
+	m = readHeld(t, m)
+	if v := view(m); !strings.Contains(v, "held #1 is no longer held") || !strings.Contains(v, "nothing to forward; esc closes") {
+		t.Fatalf("the editor does not say its frame is gone:\n%s", v)
+	}
+	m = pressRun(t, m, "ctrl+s")
+	if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || len(fi.decided()) != 0 {
+		t.Fatalf("ctrl+s on a frame let go: overlay %v, decisions %q", m.overlays.top(), fi.decided())
+	}
+	m = pressRun(t, m, "esc")
+	if m.overlays.top() != nil {
+		t.Fatalf("esc left the editor open")
+	}
+}

@@ -103,10 +103,10 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 func (o interceptPane) editor(h HeldFrame, fab bool, text string) composeOverlay {
 	c := newCompose(o.c, target{conn: h.Conn, dir: h.Dir}, text, "held #"+strconv.FormatUint(h.ID, 10))
 	c.editing = true
-	c.title = "Edit held frame"
+	c.title, c.held, c.heldVerb = "Edit held frame", h.ID, "forward"
 	act, sticky := byte('e'), o.sticky
 	if fab {
-		c.title, act = "Answer held request", 'f'
+		c.title, c.heldVerb, act = "Answer held request", "answer", 'f'
 		c.t.dir = h.Dir.Opposite()
 	}
 	if sticky {
