@@ -343,6 +343,9 @@ func (s *refShape) info(data []byte) Info {
 			if id != nil {
 				return Info{Kind: KindRequest, ID: id, Method: m}
 			}
+			if k == tokExecute { // QMP: by order
+				return Info{Kind: KindRequest, Method: m, ByOrder: true}
+			}
 			return Info{Kind: KindNotification, Method: m}
 		}
 	}
@@ -359,6 +362,11 @@ func (s *refShape) info(data []byte) Info {
 	if id != nil && (s.flags&(hasResult|hasReturn|hasError) != 0 || success != nil) {
 		mpv := noID && refStr(s.get(data, tokError)) != nil && s.flags&(hasResult|hasReturn) == 0 && success == nil
 		return Info{Kind: KindResponse, ID: id, IsError: failed, ByOrder: mpv}
+	}
+	if e := s.get(data, tokError); id == nil && success == nil && s.flags&(hasResult|hasMessage|hasStack) == 0 &&
+		(s.flags&hasReturn != 0 || len(e) > 0 && e[0] == '{' && bytes.Contains(e, []byte(`"class"`))) {
+		// QMP's reply to a command without an id.
+		return Info{Kind: KindResponse, IsError: s.flags&hasError != 0, ByOrder: true}
 	}
 	if e := refStr(s.get(data, tokEvent)); e != nil {
 		return Info{Kind: KindNotification, Method: e}

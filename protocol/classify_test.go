@@ -43,7 +43,7 @@ func TestClassify(t *testing.T) {
 		// QMP.
 		{`{"QMP":{"version":{"qemu":{"major":8}},"capabilities":["oob"]}}`, KindNotification, "", "QMP", false, ""},
 		{`{"execute":"qmp_capabilities","id":"a1"}`, KindRequest, `"a1"`, "qmp_capabilities", false, ""},
-		{`{"execute":"query-status"}`, KindNotification, "", "query-status", false, ""},
+		{`{"execute":"query-status"}`, KindRequest, "", "query-status", false, ""}, // paired by order
 		{`{"return":{},"id":"a1"}`, KindResponse, `"a1"`, "", false, ""},
 		{`{"error":{"class":"GenericError","desc":"x"},"id":{"n":[1,2]}}`, KindResponse, `{"n":[1,2]}`, "", true, ""},
 		{`{"event":"STOP","timestamp":{"seconds":1,"microseconds":2}}`, KindNotification, "", "STOP", false, ""},

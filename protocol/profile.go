@@ -41,7 +41,7 @@ type Profile struct {
 // considers them (see detect).
 var Profiles = []*Profile{
 	{Name: "lines", Framing: FramingLines, Classify: classifyJSON,
-		Pairs: "newline-delimited JSON (the seed protocol, JSON-RPC 2.0, QMP, mpv's JSON IPC): by id (--id fields; rid, id, request_id); mpv's commands without request_id by order"},
+		Pairs: "newline-delimited JSON (the seed protocol, JSON-RPC 2.0, QMP, mpv's JSON IPC): by id (--id fields; rid, id, request_id); mpv's commands without request_id and QMP's without id by order"},
 	{Name: "content-length", Framing: FramingContentLength, Classify: classifyJSON,
 		Pairs: "Content-Length framed JSON (LSP, DAP): JSON-RPC by id, DAP by seq/request_seq"},
 	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,

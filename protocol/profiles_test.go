@@ -358,6 +358,41 @@ func TestClassifyMpvWithoutID(t *testing.T) {
 	}
 }
 
+// QMP's commands without an id, and its replies without one (a return, an
+// error object of a class: QEMU's CommandNotFound, as QEMU 7.2 wrote them),
+// pair by order; with an id, by id. JSON-RPC's error without an id (id
+// null) and the seed's id-less error object stay orphans, a QMP event a
+// notification.
+func TestClassifyQMPWithoutID(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"execute":"qmp_capabilities"}`:            "request qmp_capabilities  by order",
+		`{"execute":"query-status","arguments":{}}`: "request query-status  by order",
+		`{"execute":"cont","id":7}`:                 "request cont 7 by id",
+		`{"return": {}}`:                            "response   by order",
+		`{"return": {"status": "running", "singlestep": false, "running": true}}`:                "response   by order",
+		`{"error": {"class": "CommandNotFound", "desc": "The command nope has not been found"}}`: "error   by order",
+		`{"return": {}, "id": 7}`:                                                     "response  7 by id",
+		`{"error": {"class": "GenericError", "desc": "x"}, "id": "a"}`:                "error  \"a\" by id",
+		`{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP"}`:           "notification STOP  by id",
+		`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}`: "error   by id",
+		`{"message":"boom","stack":"Error"}`:                                          "error   by id",
+		`{"jsonrpc":"2.0","method":"m"}`:                                              "notification m  by id",
+	} {
+		info := Classify([]byte(in), nil)
+		by, kind := "by id", info.Kind.String()
+		if info.ByOrder {
+			by = "by order"
+		}
+		if info.IsError {
+			kind = "error"
+		}
+		if got := fmt.Sprint(kind, " ", string(info.Method), " ", string(info.ID), " ", by); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+		sameInto(t, FramingLines, []byte(in), C2S)
+	}
+}
+
 // sameInto fails t unless ClassifyInto, into an Info that holds another
 // frame's, says what ClassifyAs says of data.
 func sameInto(t *testing.T, f Framing, data []byte, dir Dir) {

@@ -1,6 +1,9 @@
 package protocol
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Tokens of the top-level members that tell what a message is.
 const (
@@ -163,13 +166,19 @@ func (s *shape) infoInto(data []byte, out *Info) {
 		*out = Info{Kind: KindNotification, Method: qmpMethod}
 		return
 	}
-	m := str(s.get(data, tokMethod))
+	m, qmp := str(s.get(data, tokMethod)), false
 	if m == nil {
-		m = str(s.get(data, tokExecute))
+		m, qmp = str(s.get(data, tokExecute)), true
 	}
 	if m != nil {
 		if id != nil {
 			*out = Info{Kind: KindRequest, ID: id, Method: m}
+			return
+		}
+		if qmp {
+			// QMP answers a command without an id, in order, with a reply
+			// without one: it pairs by order.
+			*out = Info{Kind: KindRequest, Method: m, ByOrder: true}
 			return
 		}
 		*out = Info{Kind: KindNotification, Method: m}
@@ -192,6 +201,10 @@ func (s *shape) infoInto(data []byte, out *Info) {
 		// mpv's reply has a string error, and no result, return or success.
 		mpv := mpvNoID && str(e) != nil && s.flags&(hasResult|hasReturn) == 0 && success == nil
 		*out = Info{Kind: KindResponse, ID: id, IsError: failed, ByOrder: mpv}
+		return
+	}
+	if id == nil && qmpReply(e, s.flags, success) {
+		*out = Info{Kind: KindResponse, IsError: s.flags&hasError != 0, ByOrder: true}
 		return
 	}
 	if e := str(s.get(data, tokEvent)); e != nil {
@@ -241,6 +254,22 @@ func (s *shape) usual(data []byte, out *Info) bool {
 	out.set(KindResponse, data[id.lo:id.hi], nil, false)
 	return true
 }
+
+// qmpReply reports whether a message without an id, whose error member is
+// e (nil if none), whose flags are flags and whose success member is
+// success, is QMP's reply to a command without an id: a return, or an
+// error object with a class ({"class":"CommandNotFound","desc":…}), and
+// none of JSON-RPC's result or the seed protocol's success, message and
+// stack. (JSON-RPC's error object has a code, the seed's error a message.)
+func qmpReply(e []byte, flags uint8, success []byte) bool {
+	if success != nil || flags&(hasResult|hasMessage|hasStack) != 0 {
+		return false
+	}
+	return flags&hasReturn != 0 || len(e) > 0 && e[0] == '{' && bytes.Contains(e, qmpClass)
+}
+
+// qmpClass is the key of a QMP error's class.
+var qmpClass = []byte(`"class"`)
 
 // set overwrites all of *i: field by field, where *i = Info{…} builds
 // the Info aside and copies it.
