@@ -44,7 +44,9 @@ func newSendCmd() *cobra.Command {
 		Long: `send connects to ADDR, sends a JSON message, waits for the reply paired with
 it and prints it: indented on a terminal, one line otherwise. With - (or no
 message) it reads one message per line of stdin, each waiting for its
-reply, all on one connection. A message without an id gets one.
+reply, all on one connection. A message without an id gets one. On QMP
+(a {"QMP":…} greeting) qmp_capabilities goes first, unless the first
+message is that.
 
 Exit status: 0 for a success reply, 1 for an error reply, 2 for a timeout,
 a transport error or bad input.`,
@@ -102,10 +104,10 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	if err != nil {
 		return complain(err)
 	}
-	greeted := make(chan struct{}, 1)
+	greeted := make(chan []byte, 1)
 	c := client.New(nc, client.Options{Framing: framing, Other: func(p []byte) {
 		select {
-		case greeted <- struct{}{}:
+		case greeted <- p:
 		default:
 		}
 		if o.verbose {
@@ -113,22 +115,39 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		}
 	}})
 	defer c.Close()
+	var greeting []byte
 	if framing == protocol.FramingAuto {
 		select {
-		case <-greeted:
+		case greeting = <-greeted:
 		case <-time.After(greetingWait):
 		}
 	}
 	tty := xterm.IsTerminal(os.Stdout.Fd())
 	status := sendOK
 	next := 1 // the id the next message without one gets
-	for {
+	for first := true; ; first = false {
 		payload, err := msgs()
 		if err == io.EOF {
 			return status
 		}
 		if err != nil {
 			return complain(err)
+		}
+		if first && isQMPGreeting(greeting) && string(protocol.Classify(payload, nil).Method) != "qmp_capabilities" {
+			// QEMU answers every command but qmp_capabilities with
+			// CommandNotFound until the capabilities are negotiated.
+			cctx, ccancel := context.WithTimeout(ctx, o.timeout)
+			reply, err := c.Handshake(cctx, "qmp_capabilities", []byte(`{"execute":"qmp_capabilities"}`))
+			ccancel()
+			if err != nil {
+				return complain(fmt.Errorf("qmp_capabilities, which QMP needs first: %w", timeoutSaid(err, o.timeout)))
+			}
+			if protocol.Classify(reply, nil).IsError {
+				return complain(fmt.Errorf("qmp_capabilities, which QMP needs first, failed: %s", reply))
+			}
+			if o.verbose {
+				fmt.Fprintf(os.Stderr, "sockscope: qmp_capabilities first, as QMP needs: %s\n", reply)
+			}
 		}
 		payload, err = withID(payload, o.id, &next)
 		if err != nil {
@@ -137,17 +156,28 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		cctx, ccancel := context.WithTimeout(ctx, o.timeout)
 		reply, err := c.Call(cctx, payload)
 		ccancel()
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			return complain(fmt.Errorf("no reply within %v", o.timeout))
-		case err != nil:
-			return complain(err)
+		if err != nil {
+			return complain(timeoutSaid(err, o.timeout))
 		}
 		printReply(reply, tty)
 		if protocol.Classify(reply, nil).IsError {
 			status = sendFailed
 		}
 	}
+}
+
+// timeoutSaid says a call's deadline as "no reply within" the timeout.
+func timeoutSaid(err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("no reply within %v", timeout)
+	}
+	return err
+}
+
+// isQMPGreeting reports whether p is QMP's greeting ({"QMP":{…}}).
+func isQMPGreeting(p []byte) bool {
+	info := protocol.Classify(p, nil)
+	return info.Kind == protocol.KindNotification && string(info.Method) == "QMP"
 }
 
 // sendInput returns the messages to send, one per call, then io.EOF: the
@@ -241,10 +271,10 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 	if field == "" {
 		field = "rid"
 		switch {
+		case bytes.Contains(msg, []byte(`"jsonrpc"`)) || bytes.Contains(msg, []byte(`"execute"`)):
+			field = "id" // QMP's execute is by order too, but takes an id
 		case info.Kind == protocol.KindRequest && info.ByOrder: // {"command":[…]}: mpv's, whose id is request_id
 			field = "request_id"
-		case bytes.Contains(msg, []byte(`"jsonrpc"`)) || bytes.Contains(msg, []byte(`"execute"`)):
-			field = "id"
 		}
 	}
 	out := protocol.AddMember(msg, field, []byte(strconv.Itoa(n)))

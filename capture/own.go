@@ -76,7 +76,7 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 		return Sent{}, err
 	}
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	err = cl.Handshake(hctx, method, first) // none for method "": no handshake known
+	_, err = cl.Handshake(hctx, method, first) // none for method "": no handshake known
 	cancel()
 	if err != nil {
 		ours.Close()

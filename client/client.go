@@ -168,24 +168,31 @@ func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
 // request (of method method) that opened the handshake of the connection
 // this one stands beside (see IsHandshake): LSP's initialize (answered)
 // and then initialized, QMP's qmp_capabilities (answered, after the
-// greeting). DAP's initialize is refused with ErrDAP. For another method
-// it sends nothing: the protocol has no handshake, or the server speaks
-// first.
-func (c *Conn) Handshake(ctx context.Context, method string, first []byte) error {
+// greeting; without an id, as QMP's clients mostly send it, it goes with
+// one of sockscope's, "sockscope-handshake"). It returns the server's
+// reply to the request that opened it. DAP's initialize is refused with
+// ErrDAP. For another method it sends nothing: the protocol has no
+// handshake, or the server speaks first.
+func (c *Conn) Handshake(ctx context.Context, method string, first []byte) ([]byte, error) {
 	switch method {
 	case "initialize":
 		if IsDAP(first) {
-			return ErrDAP
+			return nil, ErrDAP
 		}
-		if _, err := c.Call(ctx, first); err != nil {
-			return err
+		reply, err := c.Call(ctx, first)
+		if err != nil {
+			return nil, err
 		}
-		return c.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
+		return reply, c.Send([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
 	case "qmp_capabilities":
-		_, err := c.Call(ctx, first)
-		return err
+		if protocol.Classify(first, c.opts.IDFields).ID == nil {
+			if first = protocol.AddMember(first, "id", []byte(`"sockscope-handshake"`)); first == nil {
+				return nil, fmt.Errorf("qmp_capabilities is no JSON object")
+			}
+		}
+		return c.Call(ctx, first)
 	}
-	return nil
+	return nil, nil
 }
 
 // IsHandshake reports whether a request of method opens a handshake that

@@ -42,3 +42,33 @@ func TestCallPairsIDsAsJSONValues(t *testing.T) {
 		}
 	}
 }
+
+// QMP's qmp_capabilities as its clients mostly send it, without an id, is
+// replayed with one of sockscope's, whose reply (QEMU's spelling) it
+// returns. Without, Handshake failed at once: "the request has no id"
+// (`N` on a QMP connection, serve's --miss forward).
+func TestHandshakeQMPWithoutID(t *testing.T) {
+	ours, theirs := net.Pipe()
+	defer ours.Close()
+	got := make(chan string, 1)
+	go func() {
+		defer theirs.Close()
+		theirs.Write([]byte(`{"QMP": {"version": {}, "capabilities": ["oob"]}}` + "\n"))
+		sc := bufio.NewScanner(theirs)
+		for sc.Scan() {
+			got <- sc.Text()
+			info := protocol.Classify(sc.Bytes(), nil)
+			theirs.Write([]byte(`{"return": {}, "id": ` + string(info.ID) + "}\n"))
+		}
+	}()
+	c := New(ours, Options{Framing: protocol.FramingLines})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reply, err := c.Handshake(ctx, "qmp_capabilities", []byte(`{"execute":"qmp_capabilities"}`))
+	if err != nil || string(reply) != `{"return": {}, "id": "sockscope-handshake"}` {
+		t.Fatalf("reply %q, %v", reply, err)
+	}
+	if sent := <-got; sent != `{"id":"sockscope-handshake","execute":"qmp_capabilities"}` {
+		t.Errorf("sent %s", sent)
+	}
+}

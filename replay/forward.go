@@ -53,7 +53,7 @@ func dialForward(ctx context.Context, c *mockConn, hello []byte) (*forwarder, er
 		hctx, cancel := context.WithTimeout(ctx, forwardHandshake)
 		defer cancel()
 		info := protocol.Classify(hello, f.ids)
-		if err := f.cl.Handshake(hctx, string(info.Method), hello); err != nil {
+		if _, err := f.cl.Handshake(hctx, string(info.Method), hello); err != nil {
 			f.cl.Close()
 			return nil, fmt.Errorf("the handshake (%s) with the real server: %w", info.Method, err)
 		}
