@@ -2,9 +2,11 @@ package replay
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -78,6 +80,7 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		compared []*item
 		start    = time.Now()
 		firstAt  time.Time
+		own      int // the ids of the replay's own given so far
 	)
 	for _, m := range rc.Msgs {
 		if m.Dir != protocol.C2S || m.Info.Kind == protocol.KindResponse {
@@ -103,7 +106,12 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			p.cl.Send(payload)
 			continue
 		}
-		it := &item{c: Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method}}
+		id := x.Row.ID
+		if x.Req.Info.ID == nil { // paired by order: it goes with an id of the replay's
+			own++
+			payload, id = withOwnID(payload, own)
+		}
+		it := &item{c: Compared{RecordedConn: rc.ID, Conn: conn, Dir: x.Row.Dir.String(), ID: id, Method: x.Row.Method}}
 		picked := pick(x)
 		if picked {
 			compared = append(compared, it)
@@ -196,6 +204,27 @@ func (r *Replay) connID(name pipeAddr, dialed *dialing, served <-chan struct{}) 
 		}
 	}
 	return 0, true
+}
+
+// withOwnID gives payload, a request that pairs by order, the replay's n-th
+// id of its own in the member its server echoes, and returns it with that
+// id (raw JSON): QMP's execute without an id gets "id":"sockscope-replay-N"
+// (QMP echoes any JSON value), mpv's command without a request_id an
+// integer request_id counting down from 2147483646 (mpv takes integers
+// only; a client's ids count up). The reply to a request without an id
+// pairs by order alone, which client.Conn does not do, and the replay's
+// capture would key its verdicts by an empty id; the diff leaves the
+// top-level id fields out, so the recorded reply without one matches.
+func withOwnID(payload []byte, n int) ([]byte, string) {
+	var top map[string]json.RawMessage
+	field, id := "id", strconv.Quote("sockscope-replay-"+strconv.Itoa(n))
+	if json.Unmarshal(payload, &top) == nil && top["execute"] == nil && top["command"] != nil {
+		field, id = "request_id", strconv.Itoa(2147483646-n)
+	}
+	if out := protocol.AddMember(payload, field, []byte(id)); out != nil {
+		return out, id
+	}
+	return payload, ""
 }
 
 // outgoing is a recorded client message as it is sent again: paths mapped,
@@ -376,8 +405,8 @@ func (p *player) countThen() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, m := range p.rc.Msgs {
-		if m.Dir != protocol.S2C || m.Info.ID != nil && (m.Info.Kind == protocol.KindRequest || m.Info.Kind == protocol.KindResponse) {
-			continue
+		if m.Dir != protocol.S2C || (m.Info.ID != nil || m.Info.ByOrder) && (m.Info.Kind == protocol.KindRequest || m.Info.Kind == protocol.KindResponse) {
+			continue // paired: a reply by order answers its request, compared
 		}
 		n := p.note(noteKey(m.Info))
 		n.Then++

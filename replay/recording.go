@@ -239,9 +239,11 @@ func (c *Conn) sendFraming() protocol.Framing {
 }
 
 // comparable reports whether the replay compares x's response: a request
-// of the client's, with an id.
+// of the client's, with an id, or one that pairs by order in a protocol
+// that pairs by id (QMP's execute, mpv's command, without an id: the
+// replay gives it one, withOwnID).
 func comparable(x *Exchange) bool {
-	return x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest && x.Req.Info.ID != nil
+	return x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest && (x.Req.Info.ID != nil || x.Req.Info.ByOrder)
 }
 
 func (c *Conn) addExchange(r store.Row, req, resp *Msg) {
