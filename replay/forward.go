@@ -184,7 +184,11 @@ func missReply(p []byte, info protocol.Info, ids []string, why string) []byte {
 	case m["jsonrpc"] != nil:
 		out = map[string]any{"jsonrpc": "2.0", "id": id, "error": map[string]any{"code": -32000, "message": json.RawMessage(msg)}}
 	case m["execute"] != nil:
-		out = map[string]any{"id": id, "error": map[string]any{"class": "GenericError", "desc": json.RawMessage(msg)}}
+		qmp := map[string]any{"error": map[string]any{"class": "GenericError", "desc": json.RawMessage(msg)}}
+		if id != nil { // QMP answers a command without an id with none
+			qmp["id"] = id
+		}
+		out = qmp
 	case m["type"] != nil && m["command"] != nil:
 		out = map[string]any{"type": "response", "request_seq": id, "success": false, "command": m["command"], "message": json.RawMessage(msg)}
 	default:

@@ -365,6 +365,13 @@ func editDistance(a, b string) int {
 func answerWith(x *Exchange, req, id []byte, ids []string) []byte {
 	resp := x.Resp
 	if resp.Info.ID == nil {
+		if id != nil && x.Req.Info.ByOrder {
+			// Recorded without an id (QMP, mpv: by order), asked with
+			// one: the reply carries it, as the server would have sent it.
+			if out := protocol.AddMember(resp.Payload, idField(req, ids), id); out != nil {
+				return out
+			}
+		}
 		return resp.Payload
 	}
 	if protocol.IsBatch(resp.Payload) {
@@ -374,6 +381,19 @@ func answerWith(x *Exchange, req, id []byte, ids []string) []byte {
 		return out
 	}
 	return resp.Payload
+}
+
+// idField returns the member of ids that carries request req's id: the
+// first present and not null (as Classify takes it), else "id".
+func idField(req []byte, ids []string) string {
+	var m map[string]json.RawMessage
+	json.Unmarshal(req, &m)
+	for _, k := range ids {
+		if v := m[k]; v != nil && string(v) != "null" {
+			return k
+		}
+	}
+	return "id"
 }
 
 // batchAnswerWith is answerWith for the reply to a JSON-RPC batch: each

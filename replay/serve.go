@@ -247,8 +247,9 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	method := string(info.Method)
 	form := requestForm(framing, p)
 	switch {
-	case info.Kind == protocol.KindRequest && (info.ID != nil || protocol.PairingOf(framing) == protocol.PairByOrder):
-		// A request: by its id, or (HTTP, RESP) by its place.
+	case info.Kind == protocol.KindRequest && (info.ID != nil || info.ByOrder || protocol.PairingOf(framing) == protocol.PairByOrder):
+		// A request: by its id, or (HTTP, RESP, QMP's and mpv's without
+		// an id) by its place.
 	case info.Kind == protocol.KindResponse: // the answer to a request of the recorded server's, or of the real one's
 		if c.fwd != nil {
 			c.fwd.reply(p, info)
