@@ -1,0 +1,91 @@
+package capture
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sockscope/internal/missing"
+	"sockscope/protocol"
+)
+
+// A command sent on a connection of a QMP client whose commands have no
+// id (QEMU answers them in order, with none): it goes with an id of
+// sockscope's, in QMP's member id (mpv's request_id, which it had, QEMU
+// refuses with an id-less GenericError that reached the client), its reply
+// is withheld, and the client's next command gets its own reply.
+func TestSendOnAQMPClientWithoutIDs(t *testing.T) {
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		missing.Peer(t, "qemu-system-x86_64 is not installed")
+	}
+	dir := shortTemp(t)
+	up, front := filepath.Join(dir, "q.sock"), filepath.Join(dir, "f.sock")
+	cmd := exec.Command(qemu, "-machine", "none", "-nodefaults", "-nographic", "-display", "none",
+		"-qmp", "unix:"+up+",server=on,wait=off")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitUntil(t, "QEMU's QMP socket", func() bool {
+		c, err := net.Dial("unix", up)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	e := relayTo(t, Config{IDFields: protocol.DefaultIDFields}, front, up)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(liveness))
+	sc := bufio.NewScanner(c)
+	// reply sends an id-less command and returns the next line that is no
+	// event (the greeting first).
+	reply := func(command string) map[string]any {
+		t.Helper()
+		if command != "" {
+			if _, err := c.Write([]byte(command + "\n")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["event"] == nil {
+				return m
+			}
+		}
+		t.Fatalf("QEMU's connection ended: %v", sc.Err())
+		return nil
+	}
+	if g := reply(""); g["QMP"] == nil {
+		t.Fatalf("greeting: %v", g)
+	}
+	if r := reply(`{"execute":"qmp_capabilities"}`); r["return"] == nil {
+		t.Fatalf("qmp_capabilities: %v", r)
+	}
+	conn := answeredConn(t, e, "qmp_capabilities")
+	s, err := e.Send(context.Background(), conn, protocol.C2S, []byte(`{"execute":"query-status"}`))
+	if err != nil || s.WireID == "" {
+		t.Fatalf("Send = %+v, %v: want an id of sockscope's", s, err)
+	}
+	waitUntil(t, "sockscope's command answered", func() bool {
+		for _, r := range rows(e.Store, conn) {
+			if r.Injected && r.Status == protocol.StatusOK {
+				return true
+			}
+		}
+		return false
+	})
+	r := reply(`{"execute":"query-version"}`)
+	if ret, _ := r["return"].(map[string]any); ret["qemu"] == nil || r["id"] != nil {
+		t.Errorf("the client's query-version got %v: want its own reply, without an id", r)
+	}
+}
