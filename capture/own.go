@@ -2,9 +2,11 @@ package capture
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"sockscope/client"
@@ -63,8 +65,13 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	ours, theirs := net.Pipe()
 	go src.r.ServeOwn(e.ctx, ownConn{theirs, name})
 	var cl *client.Conn
+	var greeted atomic.Bool
 	answer := func(p []byte) { // a server that asks the client waits for an answer
-		if info := protocol.Classify(p, e.cfg.IDFields); info.Kind == protocol.KindRequest && info.ID != nil {
+		info := protocol.Classify(p, e.cfg.IDFields)
+		if info.Kind == protocol.KindNotification && string(info.Method) == "QMP" {
+			greeted.Store(true)
+		}
+		if info.Kind == protocol.KindRequest && info.ID != nil {
 			reply := append([]byte(`{"jsonrpc":"2.0","id":`), info.ID...)
 			cl.Send(append(reply, `,"result":null}`...))
 		}
@@ -80,6 +87,11 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	cancel()
 	if err != nil {
 		ours.Close()
+		if method == "qmp_capabilities" && !greeted.Load() && errors.Is(err, context.DeadlineExceeded) {
+			// QEMU serves one QMP client at a time on a socket: the next
+			// waits, ungreeted, for the one before to leave.
+			return Sent{Conn: id}, fmt.Errorf("conn %d: the server sent no QMP greeting: QEMU serves one client at a time on a QMP socket, and conn %d is connected; send on it (n)", id, like)
+		}
 		return Sent{Conn: id}, fmt.Errorf("conn %d: handshake: %w", id, err)
 	}
 	sent := Sent{Conn: id}

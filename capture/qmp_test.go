@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +89,14 @@ func TestSendOnAQMPClientWithoutIDs(t *testing.T) {
 	r := reply(`{"execute":"query-version"}`)
 	if ret, _ := r["return"].(map[string]any); ret["qemu"] == nil || r["id"] != nil {
 		t.Errorf("the client's query-version got %v: want its own reply, without an id", r)
+	}
+	// N while the client is connected: QEMU greets the next client only
+	// once this one leaves, which the error says (it said "handshake:
+	// context deadline exceeded").
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := e.SendNew(ctx, conn, []byte(`{"execute":"query-status"}`)); err == nil ||
+		!strings.Contains(err.Error(), fmt.Sprintf("the server sent no QMP greeting: QEMU serves one client at a time on a QMP socket, and conn %d is connected; send on it (n)", conn)) {
+		t.Errorf("SendNew while the client is connected: %v", err)
 	}
 }
