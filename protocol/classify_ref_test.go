@@ -272,7 +272,7 @@ func (s *refShape) note(data, key []byte, lo, hi int, idFields []string) {
 		s.tok[tokMethod] = sp
 	case "action":
 		s.tok[tokAction] = sp
-	case "execute":
+	case "execute", "exec-oob":
 		s.tok[tokExecute] = sp
 	case "event":
 		s.tok[tokEvent] = sp

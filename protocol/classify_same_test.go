@@ -51,7 +51,7 @@ var sameInputs = []string{
 	`{"seq":1,"type":"request","command":"x","arguments":{}}`,
 	`{"seq":2,"type":"event","event":"stopped","body":{}}`,
 	`{"QMP":{"version":{}}}`, `{"execute":"qmp_capabilities","id":"q1"}`, `{"return":{},"id":"q1"}`,
-	`{"execute":"query-status"}`, `{"return": {}}`, `{"error": {"class": "CommandNotFound", "desc": "x"}}`,
+	`{"execute":"query-status"}`, `{"exec-oob":"migrate-pause","id":"p"}`, `{"return": {}}`, `{"error": {"class": "CommandNotFound", "desc": "x"}}`,
 	`{"error":{"code":1,"message":"x"},"id":null}`, `{"error":{"class":1},"result":1}`, `{"return":1,"success":true}`,
 	`{"command":["get_property","volume"],"request_id":3}`, `{"error":"success","request_id":3,"data":1}`,
 	`{ "command": ["get_property", "volume"] }`, `{"data":1,"request_id":0,"error":"success"}`,

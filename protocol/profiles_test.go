@@ -365,11 +365,12 @@ func TestClassifyMpvWithoutID(t *testing.T) {
 // notification.
 func TestClassifyQMPWithoutID(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"execute":"qmp_capabilities"}`:            "request qmp_capabilities  by order",
-		`{"execute":"query-status","arguments":{}}`: "request query-status  by order",
-		`{"execute":"cont","id":7}`:                 "request cont 7 by id",
-		`{"return": {}}`:                            "response   by order",
-		`{"return": {"status": "running", "singlestep": false, "running": true}}`:                "response   by order",
+		`{"execute":"qmp_capabilities"}`:                                          "request qmp_capabilities  by order",
+		`{"execute":"query-status","arguments":{}}`:                               "request query-status  by order",
+		`{"execute":"cont","id":7}`:                                               "request cont 7 by id",
+		`{"exec-oob":"migrate-pause","id":"p"}`:                                   "request migrate-pause \"p\" by id",
+		`{"return": {}}`:                                                          "response   by order",
+		`{"return": {"status": "running", "singlestep": false, "running": true}}`: "response   by order",
 		`{"error": {"class": "CommandNotFound", "desc": "The command nope has not been found"}}`: "error   by order",
 		`{"return": {}, "id": 7}`:                                                     "response  7 by id",
 		`{"error": {"class": "GenericError", "desc": "x"}, "id": "a"}`:                "error  \"a\" by id",

@@ -123,6 +123,10 @@ func (s *shape) note(key []byte, sp span) {
 		} else if string(key) == "message" {
 			s.flags |= hasMessage
 		}
+	case 8:
+		if string(key) == "exec-oob" { // QMP's out-of-band command: as execute
+			s.tok[tokExecute] = sp
+		}
 	case 11:
 		if string(key) == "request_seq" {
 			s.tok[tokRequestSeq] = sp

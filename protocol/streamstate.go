@@ -48,7 +48,7 @@ func (s *streamScan) startMember() {
 	case "result", "return", "QMP", "message", "stack":
 		s.flag = true
 		return
-	case "method", "action", "execute", "event", "command", "type", "seq", "request_seq", "success":
+	case "method", "action", "execute", "exec-oob", "event", "command", "type", "seq", "request_seq", "success":
 		s.keep = true
 		return
 	case "oneway", "continues":
