@@ -27,7 +27,7 @@ type interceptFlags struct {
 // addInterceptFlags declares the flags that hold frames and run rules.
 func addInterceptFlags(f *pflag.FlagSet, o *options) {
 	f.StringVar(&o.intercept, "intercept", "", "hold the frames `EXPR` matches (the filter syntax; the UI's i and I) until forwarded, edited, dropped or answered")
-	f.StringArrayVar(&o.rules, "rule", nil, "act on the frames MATCH selects: `'MATCH ACTION [COUNT]'`, repeatable (see README: delay:500ms, drop, reply:JSON, error:CODE[:msg], set:$.path=JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:N; once, times:N, after:N, every:N, prob:P)")
+	f.StringArrayVar(&o.rules, "rule", nil, "act on the frames MATCH selects: `'MATCH ACTION [COUNT]'`, repeatable (see README: "+capture.Actions+"; once, times:N, after:N, every:N, prob:P)")
 	f.StringVar(&o.rulesFile, "rules", "", "read rules from `FILE` (JSON or YAML: a list of --rule strings or of {name, match, action, count})")
 	f.DurationVar(&o.holdTimeout, "hold-timeout", capture.DefaultHoldTimeout, "a frame held longer is forwarded as it was (and the recording says so)")
 	f.Int64Var(&o.maxHeldConn, "max-held-conn", capture.DefaultMaxHeldConn, "bytes of held frames per connection; past it frames are forwarded, not held")

@@ -14,13 +14,9 @@ import (
 	"sockscope/query"
 )
 
-// RuleSyntax documents --rule for people: the help and the UI's rules pane
-// show it.
-const RuleSyntax = `--rule 'MATCH ACTION [COUNT]': MATCH is the filter syntax (method:add dir:c2s text:foo)
-  ACTION  delay:500ms[±100ms]  drop  reply:JSON  error:CODE[:message]  set:$.path=JSON
-          replace:JSON  garbage  truncate:N  duplicate  close  reset  hold
-          bandwidth:KB/s  slice:BYTES
-  COUNT   once  times:N  after:N  every:N  prob:P  (combine: after:2 once)`
+// Actions names every ACTION for people, as --rule's help and the error
+// for a rule without one list them.
+const Actions = "delay:500ms[±100ms], drop, reply:JSON, error:CODE[:msg], set:$.path=JSON, replace:JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:BYTES"
 
 // Rule describes one rule of the interceptor, as listed.
 type Rule struct {
@@ -131,7 +127,7 @@ func ParseRule(name, spec string) (Rule, error) {
 		}
 	}
 	if a < 0 {
-		return Rule{}, fmt.Errorf("rule %q: no ACTION (delay:D, drop, reply:JSON, error:CODE, set:$.path=JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:N)", spec)
+		return Rule{}, fmt.Errorf("rule %q: no ACTION (%s)", spec, Actions)
 	}
 	c := len(words)
 	for c > a+1 && isCount(words[c-1]) {
