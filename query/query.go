@@ -171,7 +171,7 @@ func Parse(src string) (*Query, error) {
 			k, v = "", tok // no field, or one in quotes: text
 		}
 		if k != "" && !knownKeys[strings.ToLower(k)] && isWord(k) {
-			return nil, fmt.Errorf("%s: is not a field (method id conn status dir kind is slow); to search the text, quote it: %q", k, tok)
+			return nil, fmt.Errorf("%s: is not a field (method id conn status dir kind slow lat is); to search the text, quote it: %q", k, tok)
 		}
 		switch strings.ToLower(k) {
 		case "method", "m":

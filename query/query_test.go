@@ -195,6 +195,13 @@ func TestParseTextTerms(t *testing.T) {
 		_, err := Parse(bad)
 		if err == nil || !strings.Contains(err.Error(), "is not a field") || !strings.Contains(err.Error(), "quote it") {
 			t.Errorf("%s: %v", bad, err)
+			continue
+		}
+		// The fields it names are those the help lists (lat was left out).
+		for _, f := range []string{"method", "id", "conn", "status", "dir", "kind", "slow", "lat", "is"} {
+			if !strings.Contains(err.Error(), " "+f+" ") && !strings.Contains(err.Error(), "("+f+" ") && !strings.Contains(err.Error(), " "+f+")") {
+				t.Errorf("%s: the error does not name the field %s: %v", bad, f, err)
+			}
 		}
 	}
 	q, _ := Parse(`"\"rid\":1"`)
