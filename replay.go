@@ -123,14 +123,23 @@ the connections holding one are replayed whole):
 	return usageStatus(cmd, replayBroken)
 }
 
-// parseSlower parses --slower's items: 2x and +100ms.
+// parseSlower parses --slower's items: 2x and +100ms. An item left out
+// keeps its default; one given is taken as it is, 0 included (+0ms: any
+// latency past the factor).
 func parseSlower(items []string) (factor float64, by time.Duration, err error) {
+	factor, by = replay.DefaultSlower, replay.DefaultSlowerBy
 	for _, it := range items {
 		switch {
 		case strings.HasSuffix(it, "x"):
 			factor, err = strconv.ParseFloat(strings.TrimSuffix(it, "x"), 64)
+			if err == nil && (factor < 0 || math.IsInf(factor, 0) || math.IsNaN(factor)) {
+				err = errors.New("want a FACTOR of 0 or more")
+			}
 		case strings.HasPrefix(it, "+"):
 			by, err = time.ParseDuration(it[1:])
+			if err == nil && by < 0 {
+				err = errors.New("want a DURATION of 0 or more")
+			}
 		default:
 			err = errors.New("want FACTORx or +DURATION")
 		}
@@ -168,6 +177,7 @@ func replayConfig(o replayOptions, up proxy.Addr) (replay.Config, error) {
 	if cfg.Slower, cfg.SlowerBy, err = parseSlower(o.slower); err != nil {
 		return cfg, err
 	}
+	cfg.SlowerSet = true
 	if cfg.Filter, err = query.Parse(o.filter); err != nil {
 		return cfg, fmt.Errorf("--filter: %w", err)
 	}

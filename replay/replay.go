@@ -72,9 +72,11 @@ type Config struct {
 	// Notifications compares the last notification of each method.
 	Notifications bool
 	// Slower and SlowerBy flag a latency past both Slower times the
-	// recorded one and SlowerBy more. If zero, the defaults.
-	Slower   float64
-	SlowerBy time.Duration
+	// recorded one and SlowerBy more. If zero, the defaults, unless
+	// SlowerSet says they are as given (--slower 1.5x,+0ms).
+	Slower    float64
+	SlowerBy  time.Duration
+	SlowerSet bool
 	// Filter, if set, selects the exchanges compared; the connections
 	// holding one are replayed whole.
 	Filter *query.Query
@@ -110,10 +112,10 @@ func New(rec *Recording, cfg Config) *Replay {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	if cfg.Slower <= 0 {
+	if cfg.Slower <= 0 && !cfg.SlowerSet {
 		cfg.Slower = DefaultSlower
 	}
-	if cfg.SlowerBy <= 0 {
+	if cfg.SlowerBy <= 0 && !cfg.SlowerSet {
 		cfg.SlowerBy = DefaultSlowerBy
 	}
 	if cfg.PID == 0 {
