@@ -28,7 +28,8 @@ const Syntax = `terms are ANDed; -term negates one; "quoted words" are one term
   id:17              id is 17 (or "17"), or a batch's ids hold it
   conn:3  conn:node  connection #3; client or process contains node
   status:error,orphan   ok error pending noreply orphan gap none
-  status:differs     a replay's verdict: differs matches race (compared: any)
+  status:differs     in a replay's UI, its verdict: differs matches race
+                     (compared: any of them); elsewhere it matches nothing
   dir:c2s  dir:s2c   the side that asked
   kind:request       request response notification raw other
   slow:>100ms        latency over 100ms (pending rows count their wait)

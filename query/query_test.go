@@ -225,3 +225,20 @@ func TestFilterBatchID(t *testing.T) {
 		}
 	}
 }
+
+// TestSyntaxSaysWhereVerdictsAre: status:differs and its kin match in a
+// replay's UI only (a Comparer bound); export's and replay's --help show
+// Syntax, so it says so (export --filter status:differs of a replay's
+// recording found nothing, its help promising a replay's verdict).
+func TestSyntaxSaysWhereVerdictsAre(t *testing.T) {
+	q, err := Parse("status:differs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.MatchMsg(&protocol.Message{Frame: protocol.Frame{Data: []byte(`{"rid":1}`)}}) {
+		t.Error("status:differs matched without a replay's verdicts")
+	}
+	if !strings.Contains(Syntax, "in a replay's UI") {
+		t.Errorf("Syntax does not say status:differs is for a replay's UI:\n%s", Syntax)
+	}
+}
