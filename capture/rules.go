@@ -16,7 +16,7 @@ import (
 
 // Actions names every ACTION for people, as --rule's help and the error
 // for a rule without one list them.
-const Actions = "delay:500ms[±100ms], drop, reply:JSON, error:CODE[:msg], set:$.path=JSON, replace:JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:BYTES"
+const Actions = "delay:D[±J], drop, reply:JSON, error:CODE[:msg], set:$.path=JSON, replace:JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:BYTES"
 
 // Rule describes one rule of the interceptor, as listed.
 type Rule struct {

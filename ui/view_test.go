@@ -232,8 +232,8 @@ func bottomOf(m Model) string {
 // panes make room: the screen stays the terminal's height; after the
 // notice, the bottom is one line again.
 func TestLongNoticeWraps(t *testing.T) {
-	const bad = `not added rule: rule "method:add bogus:1": no ACTION (delay:D, drop, reply:JSON, error:CODE, ` +
-		`set:$.path=JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:N)`
+	const bad = `not added rule: rule "method:add bogus:1": no ACTION (delay:D[±J], drop, reply:JSON, error:CODE[:msg], ` +
+		`set:$.path=JSON, replace:JSON, garbage, truncate:N, duplicate, close, reset, hold, bandwidth:KB/s, slice:BYTES)`
 	m := newTestModel(t, demoStore(t), 80, 24)
 	m = m.setNotice(bad, true)
 	m = update(t, m, tickMsg(t0))
