@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -42,8 +43,12 @@ func rootArgs(cmd *cobra.Command, args []string) error {
 		return errors.New("give either UPSTREAM or -- CMD [ARGS...], not both")
 	case dash == 0:
 		return errors.New("-- needs a command to wrap")
+	case len(args) == 0:
+		return errors.New("no UPSTREAM: give the socket or address to stand in front of, or -- CMD to wrap (sockscope --help; sockscope demo shows it at work)")
+	case len(args) > 1:
+		return fmt.Errorf("one UPSTREAM, not %d (%s): sockscope stands in front of one server; to wrap a command, put -- before it", len(args), strings.Join(args, " "))
 	}
-	return cobra.ExactArgs(1)(cmd, args)
+	return nil
 }
 
 // startFeed publishes the feed the flags ask for, if any: by default for

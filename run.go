@@ -32,7 +32,7 @@ func engineConfig(o options) (capture.Config, error) {
 	}
 	framing, err := protocol.ParseFraming(name)
 	if err != nil {
-		return capture.Config{}, fmt.Errorf("%s: %w", flag, err)
+		return capture.Config{}, fmt.Errorf("%s %q: want one of %s", flag, name, protocol.FramingNames())
 	}
 	ids := protocol.DefaultIDFields
 	if o.ids != "" {

@@ -22,8 +22,8 @@ func TestEngineConfigRefusesBadFlags(t *testing.T) {
 		{func(o *options) { o.maxMessages = 0 }, "--max-messages 0: a number above 0"},
 		{func(o *options) { o.maxBytes = -5 }, "--max-bytes -5: a number above 0"},
 		{func(o *options) { o.holdTimeout = -5 * time.Second }, "--hold-timeout -5s: a duration above 0"},
-		{func(o *options) { o.protocol = "bogus" }, `--protocol: framing "bogus"`},
-		{func(o *options) { o.framing = "bogus" }, `--framing: framing "bogus"`},
+		{func(o *options) { o.protocol = "bogus" }, `--protocol "bogus": want one of`},
+		{func(o *options) { o.framing = "bogus" }, `--framing "bogus": want one of`},
 	} {
 		o := options{maxFrame: protocol.DefaultMaxFrame, maxMessages: 10, maxBytes: 1 << 20}
 		tc.set(&o)
@@ -77,6 +77,26 @@ func TestHoldsNeedAUI(t *testing.T) {
 		err := tc.o.checkHolds(tc.ui)
 		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v, ui %v: %v, want %q", tc.o.interceptFlags, tc.ui, err, tc.want)
+		}
+	}
+}
+
+// The root command's arguments: none, or two, says what it wants (it said
+// cobra's "accepts 1 arg(s), received 0"); UPSTREAM with -- CMD, or -- with
+// nothing after it, is refused too. Nothing runs.
+func TestRootArgs(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no UPSTREAM: give the socket or address to stand in front of, or -- CMD to wrap"},
+		{[]string{"/tmp/a.sock", "/tmp/b.sock"}, "one UPSTREAM, not 2 (/tmp/a.sock /tmp/b.sock)"},
+		{[]string{"/tmp/a.sock", "--", "cat"}, "give either UPSTREAM or -- CMD [ARGS...], not both"},
+		{[]string{"--"}, "-- needs a command to wrap"},
+	} {
+		_, errOut, status := runStatus(t, c.args...)
+		if status != 1 || !strings.Contains(errOut, c.want) {
+			t.Errorf("sockscope %q: status %d, stderr %q; want 1 and %q", c.args, status, errOut, c.want)
 		}
 	}
 }

@@ -104,8 +104,11 @@ func ParseFraming(s string) (Framing, error) {
 			return Framing(i), nil
 		}
 	}
-	return 0, fmt.Errorf("framing %q: want one of %s", s, strings.Join(framingNames[:], ", "))
+	return 0, fmt.Errorf("framing %q: want one of %s", s, FramingNames())
 }
+
+// FramingNames lists the framings' names, as ParseFraming takes them.
+func FramingNames() string { return strings.Join(framingNames[:], ", ") }
 
 // Frame is one message cut from a stream.
 type Frame struct {
