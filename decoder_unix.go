@@ -5,6 +5,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -100,6 +101,9 @@ func startDecoder(o options, cfg capture.Config, run apartRun) (*apart, error) {
 	}
 	d, published, err := split.Start(split.Config{Setup: setup, Framing: cfg.Framing, Lossless: o.lossless, Quiet: run.quiet,
 		Normal: normal, UI: run.ui != nil, TTY: run.tty})
+	if errors.Is(err, split.ErrSaid) {
+		return nil, exitError(1)
+	}
 	if err != nil {
 		return nil, err
 	}

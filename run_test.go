@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,22 @@ func TestRootArgs(t *testing.T) {
 		if status != 1 || !strings.Contains(errOut, c.want) {
 			t.Errorf("sockscope %q: status %d, stderr %q; want 1 and %q", c.args, status, errOut, c.want)
 		}
+	}
+}
+
+// A recording the decoder's process cannot create (-w in a directory that
+// is not there) is said once, by the process that tried, and nothing is
+// listened on (a second line said "the decoder's process ended before it
+// ran: exit status 1").
+func TestRecordPathRefusedOnce(t *testing.T) {
+	dir := shortDir(t)
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	echoServer(t, svc)
+	_, errOut, status := runStatus(t, "--headless", "-w", filepath.Join(dir, "none", "s.jsonl"), "--listen", front, svc)
+	if status != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "none/s.jsonl: no such file or directory") {
+		t.Errorf("status %d, stderr %q: want 1 and the one reason", status, errOut)
+	}
+	if _, err := os.Stat(front); err == nil {
+		t.Errorf("%s is left behind", front)
 	}
 }

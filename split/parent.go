@@ -188,6 +188,9 @@ func Start(cfg Config) (*Decoder, string, error) {
 		return d, what, nil
 	case <-d.exited:
 		rw.discard()
+		if ee, ok := d.err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+			return nil, "", ErrSaid // it said why (its setup failed: a -w it cannot create)
+		}
 		return nil, "", fmt.Errorf("the decoder's process ended before it ran: %v", d.err)
 	case <-time.After(readyTimeout):
 		cmd.Process.Kill()
@@ -195,6 +198,10 @@ func Start(cfg Config) (*Decoder, string, error) {
 		return nil, "", errors.New("the decoder's process did not start in time")
 	}
 }
+
+// ErrSaid is Start's error when the decoder's process ended before it ran
+// having said why on stderr (exit status 1): there is nothing to add.
+var ErrSaid = errors.New("the decoder's process ended before it ran, and said why")
 
 // Engine is the relay's process's engine, as the decoder's process uses
 // it: to send (the UI's and the feed's viewers' resend and inject) and to
