@@ -45,6 +45,17 @@ type apartRun struct {
 	tty   *os.File // the UI's terminal, if not stdin and stdout
 }
 
+// checkDecoderEnv refuses a SOCKSCOPE_DECODER that is none of its values,
+// which would be taken for unset.
+func checkDecoderEnv() error {
+	switch v := os.Getenv("SOCKSCOPE_DECODER"); v {
+	case "", "normal", "inprocess":
+		return nil
+	default:
+		return fmt.Errorf("SOCKSCOPE_DECODER=%q: want normal (apart, at the relay's priority) or inprocess (in the relay's process), or leave it unset", v)
+	}
+}
+
 // decodeApart reports whether a run decodes (and shows its UI) in a
 // process of its own: where it can (split.Supported), unless
 // SOCKSCOPE_DECODER=inprocess. (SOCKSCOPE_DECODER=normal decodes apart at

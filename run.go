@@ -26,6 +26,9 @@ func engineConfig(o options) (capture.Config, error) {
 	if err := o.checkBounds(); err != nil {
 		return capture.Config{}, err
 	}
+	if err := checkDecoderEnv(); err != nil {
+		return capture.Config{}, err
+	}
 	flag, name := "--framing", orDefault(o.framing, "auto")
 	if o.protocol != "" {
 		flag, name = "--protocol", o.protocol

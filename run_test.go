@@ -40,6 +40,11 @@ func TestEngineConfigRefusesBadFlags(t *testing.T) {
 	if cfg, err := engineConfig(options{maxFrame: 50 << 20, maxMessages: 10, maxBytes: 1 << 20}); err != nil || cfg.MaxFrame != 1<<20 {
 		t.Errorf("--max-frame 50 MiB, --max-bytes 1 MiB: frames kept up to %d (%v), want 1 MiB", cfg.MaxFrame, err)
 	}
+	// A SOCKSCOPE_DECODER that is none of its values was taken for unset.
+	t.Setenv("SOCKSCOPE_DECODER", "nromal")
+	if _, err := engineConfig(options{maxFrame: 1, maxMessages: 1, maxBytes: 1}); err == nil || !strings.Contains(err.Error(), `SOCKSCOPE_DECODER="nromal": want normal`) {
+		t.Errorf("SOCKSCOPE_DECODER=nromal: %v", err)
+	}
 }
 
 // --feed's path is optional, so it is joined with =; given apart, it was
