@@ -303,10 +303,41 @@ func (d *dumper) Exchange(r *store.Row) {
 // Flush implements Sink.
 func (d *dumper) Flush() error { return d.w.Flush() }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string, with <, > and & as they are
+// (json.Marshal escapes them for HTML, which made an HTTP body's text
+// \u003chtml\u003e), as the session file writes them.
 func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
-	return append(b, q...)
+	for i := 0; i < len(q); i++ {
+		if q[i] != '\\' || i+1 == len(q) {
+			b = append(b, q[i])
+			continue
+		}
+		if q[i+1] == 'u' && i+6 <= len(q) {
+			if c := htmlEscaped(q[i+2 : i+6]); c != 0 {
+				b = append(b, c)
+				i += 5
+				continue
+			}
+		}
+		b = append(b, q[i], q[i+1]) // an escape: its second byte is no escape's start
+		i++
+	}
+	return b
+}
+
+// htmlEscaped returns the character json.Marshal escapes for HTML as
+// \u followed by hex, or 0.
+func htmlEscaped(hex []byte) byte {
+	switch string(hex) {
+	case "003c":
+		return '<'
+	case "003e":
+		return '>'
+	case "0026":
+		return '&'
+	}
+	return 0
 }
 
 // escapeControls escapes, in a line of JSON, the characters a terminal acts

@@ -86,3 +86,22 @@ func TestDumpOpenOwn(t *testing.T) {
 		t.Fatalf("open lines:\n%s", out.String())
 	}
 }
+
+// A string is written with <, > and & as they are, as the session file
+// writes them (an HTTP body's text read \u003chtml\u003e); an escaped
+// backslash before u003c stays what it was.
+func TestAppendStringKeepsHTML(t *testing.T) {
+	for in, want := range map[string]string{
+		`<html>&amp;</html>`: `"<html>&amp;</html>"`,
+		`a\u003cb`:           `"a\\u003cb"`,
+		`\<`:                 `"\\<"`,
+		"\x1b\"\n":           `"\u001b\"\n"`,
+		"":                   `""`,
+	} {
+		got := appendString(nil, in)
+		var back string
+		if string(got) != want || json.Unmarshal(got, &back) != nil || back != in {
+			t.Errorf("appendString(%q) = %s (decodes to %q), want %s", in, got, back, want)
+		}
+	}
+}
