@@ -480,6 +480,63 @@ func TestHARTargetForms(t *testing.T) {
 	}
 }
 
+// An interim response (curl's Expect: 100-continue, as nginx answers it) is
+// a lone message of the server's: its entry's response is the 100, and its
+// request no HTTP request read out of a status line (it was method
+// "HTTP/1.1", URL "http://localhost100", version "Continue").
+func TestHARInterimResponse(t *testing.T) {
+	data := func(ms int, d protocol.Dir, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
+	}
+	st := observed(t, []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/spy.sock", Upstream: "/ng.sock", PID: -1, UID: -1}},
+		data(1, protocol.C2S, "PUT /dav/b.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+		data(2, protocol.S2C, "HTTP/1.1 100 Continue\r\n\r\n"),
+		data(3, protocol.C2S, "abc"),
+		data(4, protocol.S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+		{Type: event.Close, Conn: 1, At: at(5)},
+	})
+	var out bytes.Buffer
+	if _, err := Write(&out, st, HAR, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Started  string `json:"startedDateTime"`
+				Request  struct{ Method, URL, HTTPVersion string }
+				Response struct {
+					Status      int
+					StatusText  string
+					HTTPVersion string
+				}
+				Kind   string `json:"_kind"`
+				Status string `json:"_status"`
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	if len(har.Log.Entries) != 2 {
+		t.Fatalf("entries:\n%s", out.Bytes())
+	}
+	var cont, put = har.Log.Entries[0], har.Log.Entries[1]
+	if cont.Response.Status != 100 {
+		cont, put = put, cont
+	}
+	if cont.Response.Status != 100 || cont.Response.StatusText != "Continue" || cont.Response.HTTPVersion != "HTTP/1.1" ||
+		cont.Kind != "notification" || cont.Status != "none" || cont.Started != at(2).Format(time.RFC3339Nano) {
+		t.Errorf("the 100 Continue's entry: %+v\n%s", cont, out.Bytes())
+	}
+	if u, err := url.Parse(cont.Request.URL); err != nil || cont.Request.Method == "HTTP/1.1" || cont.Request.HTTPVersion == "Continue" || !u.IsAbs() {
+		t.Errorf("the 100 Continue's request is read from its status line: %+v (%v)", cont.Request, err)
+	}
+	if put.Request.Method != "PUT" || put.Request.URL != "http://x/dav/b.txt" || put.Response.Status != 201 {
+		t.Errorf("the PUT's entry: %+v", put)
+	}
+}
+
 // Terminal controls in payloads never reach the output raw.
 func TestEscapeControls(t *testing.T) {
 	var spare bytes.Buffer

@@ -134,6 +134,12 @@ func mimeOf(b []byte) string {
 // entryOf builds the HAR entry of row r.
 func entryOf(st store.View, r *store.Row) harEntry {
 	req, resp := messagesOf(st, r)
+	if resp == nil && req != nil && req.Framing == protocol.FramingHTTP && bytes.HasPrefix(req.Frame.Data, []byte("HTTP/")) {
+		// A lone HTTP response (an interim 100 Continue, a server's
+		// message no request asked for) is the entry's response, as an
+		// orphan's is: its status line is no request line.
+		req, resp = nil, req
+	}
 	e := harEntry{Conn: r.Conn, Dir: r.Dir.String(), Kind: r.Kind.String(), ID: r.ID, Method: r.Method,
 		Status: statusName(r.Status), Flags: flags(r, req, resp)}
 	path := url.PathEscape(r.Method)
