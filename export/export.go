@@ -92,8 +92,10 @@ type Stats struct {
 	// it (see TsharkCommand).
 	ContentLength bool
 	// HTTP, RESP and Other are set when some frame exported was HTTP,
-	// RESP, or in another framing (see TsharkCommand).
-	HTTP, RESP, Other bool
+	// RESP, or in another framing (see TsharkCommand); JSON when some
+	// was in a framing that carries JSON (lines, Content-Length, varlink),
+	// not msgpack-RPC's binary or raw bytes.
+	HTTP, RESP, Other, JSON bool
 	// Legs counts the connections written as two streams (pcapng): the
 	// client's leg and the server's, for what sockscope withheld or
 	// injected on them (see UpstreamPort).

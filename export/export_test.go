@@ -551,6 +551,32 @@ func TestEscapeControls(t *testing.T) {
 	}
 }
 
+// Neovim's msgpack-RPC is no JSON: the tshark command for a recording of
+// it alone decodes nothing (it said -d tcp.port==7777,json, whose
+// dissector shows msgpack as a line of garbled text).
+func TestTsharkCommandOfMsgpack(t *testing.T) {
+	data := func(ms int, d protocol.Dir, b ...byte) event.Event {
+		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: b}
+	}
+	st := observed(t, []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/spy.sock", Upstream: "/n.sock", PID: -1, UID: -1}},
+		// [0, 1, "nvim_eval", ["1+2"]] and [1, 1, nil, 3]
+		data(1, protocol.C2S, 0x94, 0x00, 0x01, 0xa9, 'n', 'v', 'i', 'm', '_', 'e', 'v', 'a', 'l', 0x91, 0xa3, '1', '+', '2'),
+		data(2, protocol.S2C, 0x94, 0x01, 0x01, 0xc0, 0x03),
+		{Type: event.Close, Conn: 1, At: at(3)},
+	})
+	pst, err := Write(io.Discard, st, PCAPNG, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pst.Messages != 2 {
+		t.Fatalf("exported %+v", pst)
+	}
+	if cmd := TsharkCommand("x.pcapng", pst); cmd != "tshark -r x.pcapng" {
+		t.Errorf("tshark command %q for msgpack-RPC", cmd)
+	}
+}
+
 // The tshark command decodes the payloads as what they all are: HTTP,
 // RESP (Redis), or else JSON; the servers' legs too when there are some.
 func TestTsharkCommand(t *testing.T) {
@@ -560,8 +586,9 @@ func TestTsharkCommand(t *testing.T) {
 	}{
 		{Stats{HTTP: true}, "tshark -r x.pcapng -d tcp.port==7777,http"},
 		{Stats{RESP: true}, "tshark -r x.pcapng -d tcp.port==7777,resp"},
-		{Stats{RESP: true, Other: true}, "tshark -r x.pcapng -d tcp.port==7777,json"},
-		{Stats{Other: true, ContentLength: true, Legs: 1}, "tshark -r x.pcapng -d tcp.port==7777,json -d tcp.port==7778,json -o json.ignore_leading_bytes:TRUE"},
+		{Stats{RESP: true, Other: true, JSON: true}, "tshark -r x.pcapng -d tcp.port==7777,json"},
+		{Stats{Other: true, JSON: true, ContentLength: true, Legs: 1}, "tshark -r x.pcapng -d tcp.port==7777,json -d tcp.port==7778,json -o json.ignore_leading_bytes:TRUE"},
+		{Stats{Other: true}, "tshark -r x.pcapng"}, // msgpack-RPC (Neovim) alone: no JSON to decode
 	} {
 		if got := TsharkCommand("x.pcapng", c.st); got != c.want {
 			t.Errorf("%+v: %s, want %s", c.st, got, c.want)

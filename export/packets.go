@@ -175,6 +175,8 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 				stats.HTTP = true
 			case protocol.FramingRESP:
 				stats.RESP = true
+			case protocol.FramingLines, protocol.FramingContentLength, protocol.FramingVarlink:
+				stats.Other, stats.JSON = true, true
 			default:
 				stats.Other = true
 			}

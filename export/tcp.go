@@ -54,7 +54,9 @@ const (
 // TsharkCommand returns the tshark command line that reads the pcapng at
 // path, with st what was exported there: the payloads decoded as HTTP when
 // all were HTTP, as RESP (Redis) when all were RESP, else as JSON, with the option that skips LSP's and DAP's
-// Content-Length headers when some had one.
+// Content-Length headers when some had one; not decoded at all when none
+// was JSON (msgpack-RPC, raw bytes: tshark has no msgpack dissector for a
+// TCP port, and its JSON one would misread them).
 func TsharkCommand(path string, st Stats) string {
 	as := "json"
 	switch {
@@ -62,6 +64,8 @@ func TsharkCommand(path string, st Stats) string {
 		as = "http"
 	case st.RESP && !st.HTTP && !st.Other:
 		as = "resp"
+	case !st.JSON:
+		return "tshark -r " + shellQuote(path)
 	}
 	s := fmt.Sprintf("tshark -r %s -d tcp.port==%d,%s", shellQuote(path), ServerPort, as)
 	if st.Legs > 0 {
