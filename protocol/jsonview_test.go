@@ -18,6 +18,11 @@ func TestViewOf(t *testing.T) {
 		{Message{Framing: FramingHTTP, Frame: Frame{Data: []byte("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nTransfer-Encoding: chunked\r\nset-cookie: b=2\r\nTrailer: X-T\r\n\r\n" +
 			"2\r\nhi\r\n0\r\nX-T: done\r\n\r\n")}},
 			`{"start":"HTTP/1.1 200 OK","headers":{"Set-Cookie":["a=1","b=2"],"Transfer-Encoding":"chunked","Trailer":"X-T"},"body":"hi","trailers":{"X-T":"done"}}`},
+		// <, > and & as they are, not as HTML escapes (a Redis value "<a&b>" showed as "\u003ca\u0026b\u003e").
+		{Message{Framing: FramingRESP, Frame: Frame{Data: []byte("$5\r\n<a&b>\r\n")}}, `"<a&b>"`},
+		{Message{Framing: FramingMsgpack, Frame: Frame{Data: []byte("\x94\x01\x01\xc0\xa3<b>")}}, `[1,1,null,"<b>"]`},
+		{Message{Framing: FramingHTTP, Frame: Frame{Data: []byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-<&>: a&b\r\nContent-Length: 11\r\n\r\n<p>a&b</p>\n")}},
+			`{"start":"HTTP/1.1 200 OK","headers":{"Content-Type":"text/html","X-<&>":"a&b","Content-Length":"11"},"body":"<p>a&b</p>\n"}`},
 		{Message{Framing: FramingLines, Frame: Frame{Data: []byte(`{"id":1}`)}}, ""},               // JSON already
 		{Message{Framing: FramingRESP, Frame: Frame{Data: get[:10], Truncated: true}}, ""},         // truncated
 		{Message{Framing: FramingRESP, Frame: Frame{Data: get}, Info: Info{Err: "resp: bad"}}, ""}, // fell back to raw

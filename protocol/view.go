@@ -21,8 +21,7 @@ var errView = errors.New("does not decode (truncated?)")
 // {"b64":…}.
 func appendText(dst, p []byte) []byte {
 	if utf8.Valid(p) {
-		q, _ := json.Marshal(string(p))
-		return append(dst, q...)
+		return appendJSONString(dst, p)
 	}
 	dst = append(dst, `{"b64":"`...)
 	dst = base64.StdEncoding.AppendEncode(dst, p)
@@ -31,8 +30,18 @@ func appendText(dst, p []byte) []byte {
 
 // appendKey appends p as a JSON string, bytes that are not UTF-8 as U+FFFD.
 func appendKey(dst, p []byte) []byte {
-	q, _ := json.Marshal(string(bytes.ToValidUTF8(p, []byte("\uFFFD"))))
-	return append(dst, q...)
+	return appendJSONString(dst, bytes.ToValidUTF8(p, []byte("\uFFFD")))
+}
+
+// appendJSONString appends p, valid UTF-8, as a JSON string, with <, > and &
+// as they are: json.Marshal's HTML escapes (\u003c) are for JSON put in a
+// web page, and a view is read by a person (the detail pane, --dump).
+func appendJSONString(dst, p []byte) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(string(p)) // a string always encodes
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }
 
 // HTTPMessage is an HTTP/1 message cut into its parts.
