@@ -233,6 +233,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			r.PostData, r.HeadersSize, r.BodySize = nil, m.HeadSize, len(m.Raw)
 			if len(m.Body) > 0 {
 				b := bodyOf(&m, req.Frame.Truncated)
+				cutShort(&b, &req.Frame)
 				r.PostData = &harPostData{MimeType: contentType(&m, b.text), Text: strings.ToValidUTF8(string(b.text), "\uFFFD"), Comment: b.comment}
 			}
 			if req.Frame.Truncated {
@@ -256,6 +257,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			// The body decoded (HAR's content is what the client got
 			// once decoded; bodySize above, what came on the wire).
 			b := bodyOf(&m, resp.Frame.Truncated)
+			cutShort(&b, &resp.Frame)
 			c := harContent{Size: len(b.text), MimeType: contentType(&m, b.text), Comment: b.comment}
 			if b.decoded {
 				saved := len(b.text) - len(m.Body)
@@ -268,6 +270,14 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			}
 			r.Content = c
 		}
+	}
+}
+
+// cutShort has b, the body of frame f, say that it is cut short when f
+// was kept truncated (over --max-frame), as an encoded body's comment does.
+func cutShort(b *harBody, f *protocol.Frame) {
+	if f.Truncated && b.comment == "" {
+		b.comment = fmt.Sprintf("the frame was kept truncated (over --max-frame): the body is cut short (%d of the message's %d bytes kept)", len(f.Data), f.Size)
 	}
 }
 

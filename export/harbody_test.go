@@ -193,3 +193,54 @@ func TestHARTruncatedGzip(t *testing.T) {
 		t.Errorf("response %+v, want a comment that it was kept truncated", r)
 	}
 }
+
+// A plain body of a frame kept truncated (over --max-frame: a 20 MB
+// download from nginx) says it is cut short, as an encoded one does; it
+// said nothing, its content a fraction of the body with no word why.
+func TestHARTruncatedBody(t *testing.T) {
+	body := strings.Repeat("0123456789", 100)
+	st := store.New(store.Config{})
+	o := observe.New(observe.Config{Store: st, MaxFrame: 200})
+	q := event.NewQueue(0, true)
+	done := make(chan struct{})
+	go func() { o.Run(q); close(done) }()
+	for _, ev := range []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
+		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(fmt.Sprintf("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body))},
+		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body))},
+		{Type: event.Close, Conn: 1, At: at(3)},
+	} {
+		q.Put(ev)
+	}
+	q.Close()
+	<-done
+	var out bytes.Buffer
+	if _, err := Write(&out, st, HAR, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Request struct {
+					PostData struct{ Text, Comment string }
+				}
+				Response struct {
+					Content struct {
+						Text, Comment string
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &har); err != nil || len(har.Log.Entries) != 1 {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	e := har.Log.Entries[0]
+	if c := e.Response.Content; !strings.HasPrefix(body, c.Text) || len(c.Text) >= len(body) ||
+		!strings.Contains(c.Comment, "the frame was kept truncated") || !strings.Contains(c.Comment, "200 of the message's 1041 bytes kept") {
+		t.Errorf("response content %+v, want a comment that it was kept truncated", c)
+	}
+	if p := e.Request.PostData; !strings.HasPrefix(body, p.Text) || !strings.Contains(p.Comment, "the frame was kept truncated") {
+		t.Errorf("request postData %+v, want a comment that it was kept truncated", p)
+	}
+}
