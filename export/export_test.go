@@ -595,3 +595,40 @@ func TestTsharkCommand(t *testing.T) {
 		}
 	}
 }
+
+// A frame kept truncated is written as kept, and its stream's next segment
+// comes after the bytes not kept, as on the wire: Wireshark says "previous
+// segment not captured" rather than take the next frame for its rest (the
+// sequence numbers went on from the bytes kept).
+func TestPCAPNGTruncatedFrame(t *testing.T) {
+	big := `{"id":1,"method":"big","params":"` + strings.Repeat("x", 300) + `"}`
+	st := store.New(store.Config{})
+	o := observe.New(observe.Config{Store: st, MaxFrame: 100})
+	q := event.NewQueue(0, true)
+	done := make(chan struct{})
+	go func() { o.Run(q); close(done) }()
+	for _, ev := range []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
+		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(big + "\n" + `{"id":2,"method":"small"}` + "\n")},
+		{Type: event.Close, Conn: 1, At: at(2)},
+	} {
+		q.Put(ev)
+	}
+	q.Close()
+	<-done
+	var out bytes.Buffer
+	if _, err := Write(&out, st, PCAPNG, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range readBlocks(t, out.Bytes())[2:] {
+		if p := parsePacket(t, b.body); len(p.payload) > 0 {
+			got = append(got, fmt.Sprintf("%d+%d", p.seq-isnClient-1, len(p.payload)))
+		}
+	}
+	// The first frame: its 100 bytes kept and a '\n' (the wire had 300
+	// more and its own); the second where it was on the wire.
+	if want := []string{"0+101", fmt.Sprintf("%d+%d", len(big)+1, len(`{"id":2,"method":"small"}`)+1)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("c2s segments (offset+length) %v, want %v", got, want)
+	}
+}

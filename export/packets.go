@@ -195,6 +195,13 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 					}
 					put(l, it.at, m.Dir == protocol.C2S, flags, chunk, why)
 				}
+				if unkept := m.Frame.Wire - len(wire); m.Frame.Truncated && unkept > 0 {
+					// The bytes the store did not keep were on the wire:
+					// the stream's next segment comes after them, and
+					// Wireshark says "previous segment not captured"
+					// rather than take it for the frame's rest.
+					l.skip(m.Dir == protocol.C2S, unkept)
+				}
 			}
 		}
 	}

@@ -104,6 +104,16 @@ func newStream(conn uint64, ifc uint32, server uint16) *stream {
 	return s
 }
 
+// skip advances the sequence number of the sender (the client if c2s) by
+// n bytes it sent that are not written.
+func (s *stream) skip(c2s bool, n int) {
+	if c2s {
+		s.next[0] += uint32(n)
+	} else {
+		s.next[1] += uint32(n)
+	}
+}
+
 // segment builds the Ethernet frame of one TCP segment travelling from the
 // client (c2s) or to it, with payload, and advances the sender's sequence
 // number by its length (and by one for SYN and FIN).
