@@ -69,7 +69,7 @@ const (
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 5 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode
+	version      = 6 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read
 )
 
 // Block kinds.

@@ -100,28 +100,20 @@ func (d *dumper) token(key string, v []byte) {
 	d.raw(key, v)
 }
 
-// contents writes s, the contents of a JSON string as they came on the
-// wire (escapes not undone), as a string. Contents that would not make a
-// valid JSON string (a raw control character, a bad escape: the classifier
-// does not validate) are written as the string of their bytes instead.
-func (d *dumper) contents(key string, s []byte) {
-	start := len(d.b)
-	d.b = append(d.b, `,"`...)
-	d.b = append(d.b, key...)
-	d.b = append(d.b, `":`...)
-	val := len(d.b)
-	d.b = append(d.b, '"')
-	d.b = append(d.b, s...)
-	d.b = append(d.b, '"')
+// text writes s, a method as text (Info.Method), as a string: as it is
+// when no byte of it needs an escape, the usual case, else escaped.
+func (d *dumper) text(key string, s []byte) {
 	for _, c := range s {
-		if c < 0x20 || c == '\\' || c >= 0x7f {
-			if !json.Valid(d.b[val:]) {
-				d.b = d.b[:start]
-				d.str(key, string(s))
-			}
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			d.str(key, string(s))
 			return
 		}
 	}
+	d.b = append(d.b, `,"`...)
+	d.b = append(d.b, key...)
+	d.b = append(d.b, `":"`...)
+	d.b = append(d.b, s...)
+	d.b = append(d.b, '"')
 }
 
 func (d *dumper) at(t time.Time) {
@@ -190,7 +182,7 @@ func (d *dumper) Frame(m *protocol.Message, framing protocol.Framing) {
 		d.token("id", m.Info.ID)
 	}
 	if m.Info.Method != nil {
-		d.contents("method", m.Info.Method)
+		d.text("method", m.Info.Method)
 	}
 	if m.Info.IsError {
 		d.raw("error", []byte("true"))
@@ -276,7 +268,7 @@ func (d *dumper) Exchange(r *store.Row) {
 		d.token("id", []byte(r.ID))
 	}
 	if r.Method != "" {
-		d.contents("method", []byte(r.Method))
+		d.text("method", []byte(r.Method))
 	}
 	d.str("status", r.Status.String())
 	if r.Code != 0 {

@@ -105,3 +105,32 @@ func TestAppendStringKeepsHTML(t *testing.T) {
 		}
 	}
 }
+
+// A method is written as its text, escaped where JSON needs it: Neovim's
+// "textDocument\/hover" as textDocument/hover, and a method whose text
+// holds a quote or a backslash as a valid JSON string of that text.
+func TestDumpMethodAsText(t *testing.T) {
+	s := newScript().
+		data(1, protocol.C2S, `{"id":1,"method":"textDocument\/hover"}`+"\n").
+		data(2, protocol.C2S, `{"id":2,"method":"a\"b"}`+"\n").
+		data(3, protocol.C2S, `{"id":3,"method":"c\\d\u00e9"}`+"\n").
+		close(4, nil)
+	var out bytes.Buffer
+	o := New(Config{Store: store.New(store.Config{}), Sinks: []Sink{NewDump(&out)}})
+	o.Handle(s.evs)
+	o.finish(s.t0)
+	methods := map[string]int{}
+	for line := range bytes.Lines(out.Bytes()) {
+		var l struct{ Method string }
+		if err := json.Unmarshal(line, &l); err != nil {
+			t.Fatalf("dump line %q: %v", line, err)
+		}
+		if l.Method != "" {
+			methods[l.Method]++
+		}
+	}
+	// Each on its message line and its exchange line.
+	if methods["textDocument/hover"] != 2 || methods[`a"b`] != 2 || methods[`c\dé`] != 2 || len(methods) != 3 {
+		t.Errorf("methods in the dump: %v", methods)
+	}
+}

@@ -216,9 +216,8 @@ func batchID(ids [][]byte) []byte {
 
 // batchMethod is the method a batch is shown under: batch(…) with the
 // methods of its elements in order, a run of one method as "name×n",
-// within the bounds above. The methods are as Classify gives them
-// (unquoted, not unescaped), so the result is the contents of a JSON
-// string too.
+// within the bounds above. The methods are as Classify gives them, text
+// with escapes read, and so is the result.
 func batchMethod(methods [][]byte) []byte {
 	out := []byte("batch(")
 	entries := 0

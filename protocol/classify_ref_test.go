@@ -7,6 +7,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"unicode/utf8"
 )
@@ -53,7 +54,22 @@ func refClassify(data []byte, idFields []string) Info {
 	if data[i] == '[' {
 		return classifyBatch(data[i:end], idFields, refClassify) // batches came later: their elements as the reference classifies them
 	}
-	return s.info(data)
+	info := s.info(data)
+	info.Method = refText(info.Method)
+	return info
+}
+
+// refText is a method's text: its JSON string's contents with the
+// escapes read (came later: methods were the contents as they came).
+func refText(m []byte) []byte {
+	if !bytes.ContainsRune(m, '\\') {
+		return m
+	}
+	var text string
+	if json.Unmarshal([]byte(`"`+string(m)+`"`), &text) != nil {
+		return m
+	}
+	return []byte(text)
 }
 
 // refScanObject scans the top-level object starting at data[i] == '{',

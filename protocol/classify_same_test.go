@@ -34,9 +34,10 @@ func samePlace(a, b []byte) bool {
 
 // samePlaces reports whether the ids and methods of got and want, Infos
 // of data, lie at the same place in it; a batch's are made (equal, not
-// placed).
+// placed), and so is a method with escapes read (copies both).
 func samePlaces(data []byte, got, want Info) bool {
-	return IsBatch(data) || samePlace(got.ID, want.ID) && samePlace(got.Method, want.Method)
+	return IsBatch(data) || samePlace(got.ID, want.ID) &&
+		(samePlace(got.Method, want.Method) || !within(got.Method, data) && !within(want.Method, data))
 }
 
 // sameInputs are messages of the protocols sockscope classifies, and

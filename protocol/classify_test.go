@@ -37,7 +37,12 @@ func TestClassify(t *testing.T) {
 		{`[{"jsonrpc":"2.0","id":1,"error":{"code":-32000}},{"jsonrpc":"2.0","id":2,"result":[1]}]`, KindResponse, "[1,2]", "", true, ""},
 		{`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]`, KindNotification, "", "batch(a,b)", false, ""},
 		{`{"params":{"id":5,"method":"inner"},"x":1}`, KindOther, "", "", false, ""},
-		{`{"id" : {"a":[1,"}"]} , "method":"q\"x"}`, KindRequest, `{"a":[1,"}"]}`, `q\"x`, false, ""},
+		{`{"id" : {"a":[1,"}"]} , "method":"q\"x"}`, KindRequest, `{"a":[1,"}"]}`, `q"x`, false, ""},
+		// A method is its text: Neovim's vim.json escapes every '/'.
+		{`{"jsonrpc":"2.0","method":"textDocument\/hover","id":2,"params":{}}`, KindRequest, "2", "textDocument/hover", false, ""},
+		{`{"jsonrpc":"2.0","method":"$\/cancelRequest","params":{"id":2}}`, KindNotification, "", "$/cancelRequest", false, ""},
+		{`{"id":1,"method":"\u00e9t\u00e9"}`, KindRequest, "1", "été", false, ""},
+		{`{"seq":3,"type":"request","command":"set\/Breakpoints"}`, KindRequest, "3", "set/Breakpoints", false, ""},
 		// rid wins over id, whatever the order.
 		{`{"id":9,"rid":4,"method":"m"}`, KindRequest, "4", "m", false, ""},
 		// QMP.
@@ -237,7 +242,8 @@ func TestBatchMethod(t *testing.T) {
 		{[]string{"get", "get", "get", "put", "get"}, "batch(get×3,put,get)"},
 		{many, "batch(a,b,c,d,e,f,g,h,…+12)"},
 		{[]string{long, long + "y", "z"}, "batch(" + long + ",…+2)"},
-		{[]string{`q\"x`, "é"}, `batch(q\"x,é)`},
+		{[]string{`q\"x`, "é"}, `batch(q"x,é)`},
+		{[]string{`textDocument\/hover`, `textDocument\/hover`}, `batch(textDocument/hover×2)`},
 	} {
 		got := Classify([]byte(elems(tc.methods...)), nil)
 		if string(got.Method) != tc.want {

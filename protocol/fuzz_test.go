@@ -117,8 +117,9 @@ func FuzzClassify(f *testing.F) {
 		if (info.Kind == KindRaw) != (info.Err != "") {
 			t.Fatalf("kind %v with Err %q", info.Kind, info.Err)
 		}
-		for _, b := range [][]byte{info.ID, info.Method} {
-			if len(b) > 0 && !within(b, data) && !bytes.Equal(b, qmpMethod) && !IsBatch(data) {
+		for i, b := range [][]byte{info.ID, info.Method} {
+			read := i == 1 && bytes.ContainsRune(data, '\\') // a method with escapes read is a copy
+			if len(b) > 0 && !within(b, data) && !bytes.Equal(b, qmpMethod) && !IsBatch(data) && !read {
 				t.Fatalf("%q does not alias the data", b)
 			}
 		}

@@ -150,7 +150,7 @@ func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, 
 			var method []byte
 			if m.kind == KindRequest {
 				v := m.span(m.methodVal)
-				method = data[v.lo+1 : v.hi-1]
+				method = plainMethod(data[v.lo+1 : v.hi-1])
 			}
 			info.set(m.kind, data[id.lo:id.hi], method, m.isErr)
 		} else {

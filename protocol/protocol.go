@@ -216,7 +216,8 @@ type Info struct {
 	// 1 and "1" differ.
 	ID []byte
 	// Method is the method, command, QMP execute or event name, or
-	// "register" for the seed's registration; unquoted but not unescaped.
+	// "register" for the seed's registration: text, a JSON string's
+	// escapes read ("textDocument\\/hover" is textDocument/hover).
 	Method []byte
 	// IsError is set for responses that report failure (seed success:false,
 	// an "error" member) and for DAP success:false.

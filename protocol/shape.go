@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 )
 
 // Tokens of the top-level members that tell what a message is.
@@ -159,6 +160,32 @@ func (s *shape) info(data []byte) Info {
 
 // infoInto is info into *out, which it overwrites whole.
 func (s *shape) infoInto(data []byte, out *Info) {
+	s.infoIntoEscaped(data, out)
+	out.Method = plainMethod(out.Method)
+}
+
+// plainMethod returns the contents of a JSON string, a method, as the
+// text it stands for: Neovim's vim.json writes "textDocument\/hover",
+// whose method is textDocument/hover, as every other client's is, in the
+// list, the filter, the rules and the statistics. Contents without a
+// backslash, nearly all, are returned as they are (aliasing the frame);
+// contents that do not read as a JSON string too.
+func plainMethod(m []byte) []byte {
+	if bytes.IndexByte(m, '\\') < 0 {
+		return m
+	}
+	q := make([]byte, 0, len(m)+2)
+	q = append(append(append(q, '"'), m...), '"')
+	var text string
+	if json.Unmarshal(q, &text) != nil {
+		return m
+	}
+	return []byte(text)
+}
+
+// infoIntoEscaped is infoInto with the method as its JSON string's
+// contents, escapes and all.
+func (s *shape) infoIntoEscaped(data []byte, out *Info) {
 	if s.usual(data, out) {
 		return
 	}

@@ -116,9 +116,9 @@ func classifyVarlink(data []byte) Info {
 	object = eachMember(data, func(key, val []byte) {
 		switch string(key) {
 		case "method":
-			method = str(val)
+			method = plainMethod(str(val))
 		case "error":
-			errName, failed = str(val), true
+			errName, failed = plainMethod(str(val)), true
 		case "oneway":
 			oneway = string(val) == "true"
 		case "continues":
