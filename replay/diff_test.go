@@ -132,25 +132,28 @@ func TestMissReply(t *testing.T) {
 }
 
 // A request the client cancelled is marked, so its comparison is a race;
-// what the server sent unasked after a request follows it.
+// what the server sent unasked after a request follows it. Neovim 0.7
+// spells the cancellation "$\/cancelRequest".
 func TestLinkCancelAndFollowers(t *testing.T) {
-	c := &Conn{}
-	add := func(seq uint64, dir protocol.Dir, p string) *Msg {
-		m := msgOf(p)
-		m.Seq, m.Dir = seq, dir
-		c.Msgs = append(c.Msgs, m)
-		return m
-	}
-	req := add(1, protocol.C2S, `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`)
-	note := add(2, protocol.S2C, `{"jsonrpc":"2.0","method":"window/logMessage","params":{}}`)
-	cancel := add(3, protocol.C2S, `{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}`)
-	resp := add(4, protocol.S2C, `{"jsonrpc":"2.0","id":7,"error":{"code":-32800,"message":"cancelled"}}`)
-	c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, "7"), req, resp)
-	c.addExchange(storeRow(protocol.C2S, protocol.KindNotification, ""), cancel, nil)
-	c.link(protocol.DefaultIDFields)
-	x := c.Exchange(1)
-	if !x.Cancelled || len(x.Followers) != 1 || x.Followers[0] != note {
-		t.Errorf("cancelled %v, followers %d", x.Cancelled, len(x.Followers))
+	for _, method := range []string{`$/cancelRequest`, `$\/cancelRequest`} {
+		c := &Conn{}
+		add := func(seq uint64, dir protocol.Dir, p string) *Msg {
+			m := msgOf(p)
+			m.Seq, m.Dir = seq, dir
+			c.Msgs = append(c.Msgs, m)
+			return m
+		}
+		req := add(1, protocol.C2S, `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`)
+		note := add(2, protocol.S2C, `{"jsonrpc":"2.0","method":"window/logMessage","params":{}}`)
+		cancel := add(3, protocol.C2S, `{"jsonrpc":"2.0","method":"`+method+`","params":{"id":7}}`)
+		resp := add(4, protocol.S2C, `{"jsonrpc":"2.0","id":7,"error":{"code":-32800,"message":"cancelled"}}`)
+		c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, "7"), req, resp)
+		c.addExchange(storeRow(protocol.C2S, protocol.KindNotification, ""), cancel, nil)
+		c.link(protocol.DefaultIDFields)
+		x := c.Exchange(1)
+		if !x.Cancelled || len(x.Followers) != 1 || x.Followers[0] != note {
+			t.Errorf("%s: cancelled %v, followers %d", method, x.Cancelled, len(x.Followers))
+		}
 	}
 }
 
