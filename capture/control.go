@@ -96,7 +96,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		// tell sockscope's apart.
 		return Sent{}, fmt.Errorf(`conn %d speaks varlink, whose replies have no id: the client would take the reply to sockscope's call for its own; send a oneway call ("oneway": true), or use a new connection (N)`, conn)
 	}
-	if field := byOrderIDField(payload); info.Kind == protocol.KindRequest && info.ID == nil && info.ByOrder && slices.Contains(e.cfg.IDFields, field) {
+	if field := protocol.ByOrderIDField(payload); info.Kind == protocol.KindRequest && info.ID == nil && info.ByOrder && slices.Contains(e.cfg.IDFields, field) {
 		// mpv's command without a request_id, QMP's without an id: mpv
 		// answers it with request_id 0, QEMU with no id, as they answer
 		// the client's own, which would take the reply for one of
@@ -152,18 +152,6 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 
 // mpvID is the field of mpv's commands' ids.
 const mpvID = "request_id"
-
-// byOrderIDField is the member that carries the id of payload, a request
-// that pairs by order (protocol.Info.ByOrder): id for QMP's execute
-// (QEMU refuses any member it does not know, request_id too), mpv's
-// request_id for its command.
-func byOrderIDField(payload []byte) string {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(payload, &top) == nil && top["execute"] != nil {
-		return "id"
-	}
-	return mpvID
-}
 
 // frameAware switches direction d of c to frame-aware forwarding through
 // tbl, at a frame boundary: where the frames the store has of d end and

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 )
 
@@ -116,6 +117,18 @@ func ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info
 	default:
 		classifyInto(data, idFields, info)
 	}
+}
+
+// ByOrderIDField returns the member that carries an id given to payload,
+// a request that pairs by order (Info.ByOrder) so that its reply comes
+// back with it: id for QMP's execute (QEMU refuses any member it does not
+// know, request_id too), request_id for mpv's command.
+func ByOrderIDField(payload []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(payload, &top) == nil && top["execute"] != nil {
+		return "id"
+	}
+	return "request_id"
 }
 
 // PairingOf returns how framing f's exchanges pair.

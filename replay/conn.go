@@ -2,7 +2,6 @@ package replay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -216,10 +215,9 @@ func (r *Replay) connID(name pipeAddr, dialed *dialing, served <-chan struct{}) 
 // capture would key its verdicts by an empty id; the diff leaves the
 // top-level id fields out, so the recorded reply without one matches.
 func withOwnID(payload []byte, n int) ([]byte, string) {
-	var top map[string]json.RawMessage
-	field, id := "id", strconv.Quote("sockscope-replay-"+strconv.Itoa(n))
-	if json.Unmarshal(payload, &top) == nil && top["execute"] == nil && top["command"] != nil {
-		field, id = "request_id", strconv.Itoa(2147483646-n)
+	field, id := protocol.ByOrderIDField(payload), strconv.Quote("sockscope-replay-"+strconv.Itoa(n))
+	if field == "request_id" {
+		id = strconv.Itoa(2147483646 - n)
 	}
 	if out := protocol.AddMember(payload, field, []byte(id)); out != nil {
 		return out, id
