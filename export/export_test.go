@@ -22,10 +22,14 @@ import (
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 // observed decodes events through the real observer into a store.
-func observed(t *testing.T, evs []event.Event) *store.Store {
+func observed(t *testing.T, evs []event.Event) *store.Store { return observedWith(t, 0, evs) }
+
+// observedWith is observed with frames kept up to maxFrame bytes (0: the
+// default).
+func observedWith(t *testing.T, maxFrame int, evs []event.Event) *store.Store {
 	t.Helper()
 	st := store.New(store.Config{})
-	o := observe.New(observe.Config{Store: st})
+	o := observe.New(observe.Config{Store: st, MaxFrame: maxFrame})
 	q := event.NewQueue(0, true)
 	done := make(chan struct{})
 	go func() { o.Run(q); close(done) }()
@@ -602,20 +606,11 @@ func TestTsharkCommand(t *testing.T) {
 // sequence numbers went on from the bytes kept).
 func TestPCAPNGTruncatedFrame(t *testing.T) {
 	big := `{"id":1,"method":"big","params":"` + strings.Repeat("x", 300) + `"}`
-	st := store.New(store.Config{})
-	o := observe.New(observe.Config{Store: st, MaxFrame: 100})
-	q := event.NewQueue(0, true)
-	done := make(chan struct{})
-	go func() { o.Run(q); close(done) }()
-	for _, ev := range []event.Event{
+	st := observedWith(t, 100, []event.Event{
 		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
 		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(big + "\n" + `{"id":2,"method":"small"}` + "\n")},
 		{Type: event.Close, Conn: 1, At: at(2)},
-	} {
-		q.Put(ev)
-	}
-	q.Close()
-	<-done
+	})
 	var out bytes.Buffer
 	if _, err := Write(&out, st, PCAPNG, Options{}); err != nil {
 		t.Fatal(err)

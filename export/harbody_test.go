@@ -12,9 +12,7 @@ import (
 	"testing"
 
 	"sockscope/event"
-	"sockscope/observe"
 	"sockscope/protocol"
-	"sockscope/store"
 )
 
 // HAR's content is the body as the client has it once decoded: a gzip or
@@ -157,21 +155,12 @@ func TestHARTruncatedGzip(t *testing.T) {
 	w := gzip.NewWriter(&gzBody)
 	w.Write([]byte(strings.Repeat("abcdefghij", 10_000)))
 	w.Close()
-	st := store.New(store.Config{})
-	o := observe.New(observe.Config{Store: st, MaxFrame: 200})
-	q := event.NewQueue(0, true)
-	done := make(chan struct{})
-	go func() { o.Run(q); close(done) }()
-	for _, ev := range []event.Event{
+	st := observedWith(t, 200, []event.Event{
 		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
 		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
 		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", gzBody.Len(), gzBody.Bytes()))},
 		{Type: event.Close, Conn: 1, At: at(3)},
-	} {
-		q.Put(ev)
-	}
-	q.Close()
-	<-done
+	})
 	var out bytes.Buffer
 	if _, err := Write(&out, st, HAR, Options{}); err != nil {
 		t.Fatal(err)
@@ -199,21 +188,12 @@ func TestHARTruncatedGzip(t *testing.T) {
 // said nothing, its content a fraction of the body with no word why.
 func TestHARTruncatedBody(t *testing.T) {
 	body := strings.Repeat("0123456789", 100)
-	st := store.New(store.Config{})
-	o := observe.New(observe.Config{Store: st, MaxFrame: 200})
-	q := event.NewQueue(0, true)
-	done := make(chan struct{})
-	go func() { o.Run(q); close(done) }()
-	for _, ev := range []event.Event{
+	st := observedWith(t, 200, []event.Event{
 		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
 		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(fmt.Sprintf("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body))},
 		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body))},
 		{Type: event.Close, Conn: 1, At: at(3)},
-	} {
-		q.Put(ev)
-	}
-	q.Close()
-	<-done
+	})
 	var out bytes.Buffer
 	if _, err := Write(&out, st, HAR, Options{}); err != nil {
 		t.Fatal(err)
