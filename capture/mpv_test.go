@@ -26,18 +26,7 @@ func TestSendOnAnMpvClientWithoutIDs(t *testing.T) {
 	}
 	dir := shortTemp(t)
 	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
-	cmd := exec.Command(mpv, "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitUntil(t, "mpv's socket", func() bool {
-		c, err := net.Dial("unix", up)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	startPeer(t, "mpv's socket", up, exec.Command(mpv, "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up))
 	e := relayTo(t, Config{IDFields: protocol.DefaultIDFields}, front, up)
 	c, err := net.Dial("unix", front)
 	if err != nil {
@@ -81,4 +70,21 @@ func TestSendOnAnMpvClientWithoutIDs(t *testing.T) {
 	if r := reply(`{"command":["get_property","volume"]}`); r["data"] != 33.0 || r["request_id"] != 0.0 {
 		t.Errorf("the client's get_property got %v: want its own reply, volume 33 with request_id 0", r)
 	}
+}
+
+// startPeer starts cmd, a real server, for the test's time, and waits until
+// its Unix socket sock takes connections.
+func startPeer(t *testing.T, what, sock string, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitUntil(t, what, func() bool {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }

@@ -28,19 +28,8 @@ func TestSendOnAQMPClientWithoutIDs(t *testing.T) {
 	}
 	dir := shortTemp(t)
 	up, front := filepath.Join(dir, "q.sock"), filepath.Join(dir, "f.sock")
-	cmd := exec.Command(qemu, "-machine", "none", "-nodefaults", "-nographic", "-display", "none",
-		"-qmp", "unix:"+up+",server=on,wait=off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitUntil(t, "QEMU's QMP socket", func() bool {
-		c, err := net.Dial("unix", up)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	startPeer(t, "QEMU's QMP socket", up, exec.Command(qemu, "-machine", "none", "-nodefaults", "-nographic", "-display", "none",
+		"-qmp", "unix:"+up+",server=on,wait=off"))
 	e := relayTo(t, Config{IDFields: protocol.DefaultIDFields}, front, up)
 	c, err := net.Dial("unix", front)
 	if err != nil {
