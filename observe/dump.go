@@ -36,6 +36,11 @@ type dumper struct {
 	b   []byte
 	esc []byte // spare buffer for escapeControls
 	tmp bytes.Buffer
+	// pending holds the requests waiting for their reply, by row: the
+	// store may evict a row before it ends (a request pending for more
+	// than the store holds), and its exchange line is written from this
+	// (Ended).
+	pending map[uint64]store.Row
 }
 
 // NewDump returns the --dump Sink writing to w.
@@ -260,8 +265,34 @@ func (d *dumper) frame(m *protocol.Message, framing protocol.Framing) {
 	d.str("reason", reason)
 }
 
+// Row implements RowSink: a request is kept until it ends.
+func (d *dumper) Row(r *store.Row) {
+	if r.Status == protocol.StatusPending {
+		if d.pending == nil {
+			d.pending = map[uint64]store.Row{}
+		}
+		d.pending[r.Seq] = *r
+	}
+}
+
+// Ended implements EndSink: the end of a request whose row the store
+// evicted meanwhile.
+func (d *dumper) Ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool) {
+	r, ok := d.pending[row]
+	if !ok {
+		return
+	}
+	r.Status, r.Gap = st, gap
+	if resp != nil {
+		r.Resp, r.RespAt, r.RespSize = resp.Seq, resp.At, resp.Frame.Size
+		r.Latency, r.Code = resp.At.Sub(r.ReqAt), protocol.StatusCode(resp)
+	}
+	d.Exchange(&r)
+}
+
 // Exchange implements ExchangeSink.
 func (d *dumper) Exchange(r *store.Row) {
+	delete(d.pending, r.Seq)
 	d.start("exchange", r.Conn)
 	d.str("dir", r.Dir.String())
 	if r.ID != "" {
