@@ -23,6 +23,9 @@ const (
 	ownTimeout = 2 * time.Minute
 	// handshakeTimeout bounds each step of a new connection's handshake.
 	handshakeTimeout = 10 * time.Second
+	// qmpGreetingWait bounds the wait for QMP's greeting, which QEMU sends
+	// at once to a client it serves (and to no other: it serves one).
+	qmpGreetingWait = 3 * time.Second
 )
 
 // Sent says what Send did.

@@ -2,11 +2,10 @@ package capture
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"sockscope/client"
@@ -65,11 +64,12 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	ours, theirs := net.Pipe()
 	go src.r.ServeOwn(e.ctx, ownConn{theirs, name})
 	var cl *client.Conn
-	var greeted atomic.Bool
+	greeted := make(chan struct{}) // closed at QMP's greeting
+	greet := sync.OnceFunc(func() { close(greeted) })
 	answer := func(p []byte) { // a server that asks the client waits for an answer
 		info := protocol.Classify(p, e.cfg.IDFields)
 		if info.Kind == protocol.KindNotification && string(info.Method) == "QMP" {
-			greeted.Store(true)
+			greet()
 		}
 		if info.Kind == protocol.KindRequest && info.ID != nil {
 			reply := append([]byte(`{"jsonrpc":"2.0","id":`), info.ID...)
@@ -82,16 +82,26 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 		ours.Close()
 		return Sent{}, err
 	}
+	if method == "qmp_capabilities" {
+		// QEMU greets a client at once, but serves one at a time on a
+		// socket: the next waits, ungreeted, for the one before to leave.
+		select {
+		case <-greeted:
+		case <-ctx.Done():
+		case <-time.After(qmpGreetingWait):
+		}
+		select {
+		case <-greeted:
+		default:
+			ours.Close()
+			return Sent{Conn: id}, fmt.Errorf("conn %d: the server sent no QMP greeting: QEMU serves one client at a time on a QMP socket, and conn %d is connected; send on it (n)", id, like)
+		}
+	}
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	_, err = cl.Handshake(hctx, method, first) // none for method "": no handshake known
 	cancel()
 	if err != nil {
 		ours.Close()
-		if method == "qmp_capabilities" && !greeted.Load() && errors.Is(err, context.DeadlineExceeded) {
-			// QEMU serves one QMP client at a time on a socket: the next
-			// waits, ungreeted, for the one before to leave.
-			return Sent{Conn: id}, fmt.Errorf("conn %d: the server sent no QMP greeting: QEMU serves one client at a time on a QMP socket, and conn %d is connected; send on it (n)", id, like)
-		}
 		return Sent{Conn: id}, fmt.Errorf("conn %d: handshake: %w", id, err)
 	}
 	sent := Sent{Conn: id}
