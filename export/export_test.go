@@ -627,3 +627,32 @@ func TestPCAPNGTruncatedFrame(t *testing.T) {
 		t.Errorf("c2s segments (offset+length) %v, want %v", got, want)
 	}
 }
+
+// A frame sockscope edited on its way (by hand or by a rule: its note
+// keeps it as sent) makes its connection two streams, each what its peer
+// sent and received: the sender's leg the frame as sent, the receiver's
+// as edited. Both legs carried the edit, the sender's a frame its peer
+// never sent.
+func TestPCAPNGEditedFrame(t *testing.T) {
+	sent, edited := `{"id":1,"method":"add","params":[1,2]}`, `{"id":1,"method":"add","params":[1,20]}`
+	evs := []event.Event{
+		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
+		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(edited + "\n"),
+			Note: &protocol.Note{Act: protocol.ActEdited, Diff: "-2\n+20", Was: []byte(sent)}},
+		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(`{"id":1,"result":21}` + "\n")},
+		{Type: event.Close, Conn: 1, At: at(3)},
+	}
+	var out bytes.Buffer
+	if _, err := Write(&out, observed(t, evs), PCAPNG, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	legs := map[uint16]string{}
+	for _, b := range readBlocks(t, out.Bytes())[2:] {
+		if p := parsePacket(t, b.body); len(p.payload) > 0 && p.sport == firstClientPort {
+			legs[p.dport] += string(p.payload)
+		}
+	}
+	if legs[ServerPort] != sent+"\n" || legs[UpstreamPort] != edited+"\n" {
+		t.Errorf("the client sent %q (want %q), the server got %q (want %q)", legs[ServerPort], sent+"\n", legs[UpstreamPort], edited+"\n")
+	}
+}

@@ -50,14 +50,14 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 		lastDir     [2]time.Time
 	}
 	spans := map[uint64]*span{}
-	marked := map[uint64]bool{} // connections with a frame withheld or injected
+	marked := map[uint64]bool{} // connections with a frame withheld, injected or edited
 	var items []item
 	first, _ := st.MessageBounds()
 	st.Messages(first, func(m *protocol.Message) bool {
 		if _, ok := rowOf[m.Seq]; !ok && !sel.all {
 			return true
 		}
-		if m.Withheld || m.Injected {
+		if m.Withheld || m.Injected || sentOther(m) != nil {
 			marked[m.Conn] = true
 		}
 		sp := spans[m.Conn]
@@ -181,8 +181,17 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 				stats.Other = true
 			}
 			comment := messageComment(&m, row)
-			parts := (len(wire) + MaxSegment - 1) / MaxSegment
-			for _, l := range travelled(&m, s, up) {
+			sent := &m // what its sender's leg carries: an edited frame as sent
+			if was := sentOther(&m); was != nil && up != nil {
+				sent = was
+			}
+			for i, l := range travelled(&m, s, up) {
+				lm, wire := &m, wire
+				if i == 0 && sent != &m {
+					lm = sent
+					wire, _ = onWire(lm)
+				}
+				parts := (len(wire) + MaxSegment - 1) / MaxSegment
 				for i := 0; i < parts; i++ {
 					chunk := wire[i*MaxSegment : min(len(wire), (i+1)*MaxSegment)]
 					why := comment + legName(l, up)
@@ -195,7 +204,7 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 					}
 					put(l, it.at, m.Dir == protocol.C2S, flags, chunk, why)
 				}
-				if unkept := m.Frame.Wire - len(wire); m.Frame.Truncated && unkept > 0 {
+				if unkept := lm.Frame.Wire - len(wire); lm.Frame.Truncated && unkept > 0 {
 					// The bytes the store did not keep were on the wire:
 					// the stream's next segment comes after them, and
 					// Wireshark says "previous segment not captured"
@@ -206,6 +215,20 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 		}
 	}
 	return stats, p.flush()
+}
+
+// sentOther returns message m as its sender sent it when sockscope edited
+// it on its way (an edit by hand or by a rule: its note keeps the payload
+// as sent), else nil.
+func sentOther(m *protocol.Message) *protocol.Message {
+	if m.Note == nil || m.Note.Was == nil || m.Injected || m.Withheld {
+		return nil
+	}
+	was := *m
+	was.Frame.Data, was.Frame.Truncated = m.Note.Was, false
+	was.Frame.Wire = m.Frame.Wire - max(m.Frame.Size, len(m.Frame.Data)) + len(m.Note.Was)
+	was.Frame.Size = len(m.Note.Was)
+	return &was
 }
 
 // travelled returns the streams message m is written on: the connection's

@@ -18,7 +18,7 @@ import (
 const ServerPort = 7777
 
 // UpstreamPort is the server's port in the second stream of a connection
-// on which sockscope withheld or injected frames: there the stream to
+// on which sockscope withheld, injected or edited frames: there the stream to
 // ServerPort is what the client sent and received (its leg, with
 // sockscope), and the stream to UpstreamPort what the server did
 // (sockscope's leg, with the server). Elsewhere both legs carried the same
