@@ -1,6 +1,8 @@
 package observe
 
 import (
+	"bytes"
+	"encoding/json"
 	"unsafe"
 
 	"sockscope/protocol"
@@ -64,6 +66,12 @@ func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
 	row := o.addRequest(m)
+	if string(m.Info.Method) == "tools/call" {
+		if c.toolCalls == nil {
+			c.toolCalls = map[uint64]struct{}{}
+		}
+		c.toolCalls[row] = struct{}{}
+	}
 	at := o.tx.Stamp(&m.At) // AddMessage stamped it: a comparison
 	if dropped(m) {
 		o.noReply(c, protocol.Pending{Token: row, At: at, Dir: m.Dir})
@@ -91,7 +99,7 @@ func (o *Observer) request(c *conn, m *protocol.Message) {
 func (o *Observer) response(c *conn, m *protocol.Message) {
 	req, ok := c.pairer.ResponseID(m.Dir, m.Info.ID, m.IntID, o.tx.Stamp(&m.At), m.Seq)
 	if ok {
-		o.answer(req.Token, m)
+		o.answer(c, req.Token, m)
 		return
 	}
 	// Held as early: its request may still be on its way to us.
@@ -107,12 +115,22 @@ func (o *Observer) answerEarly(c *conn, row, seq uint64) {
 	if i < 0 {
 		return // cannot be: the Pairers hold only what push held; the row stays pending
 	}
-	o.answer(row, c.early.at(i))
+	o.answer(c, row, c.early.at(i))
 	c.early.done(i)
 }
 
-// answer pairs row with its reply.
-func (o *Observer) answer(row uint64, resp *protocol.Message) {
+// answer pairs row, of connection c, with its reply.
+func (o *Observer) answer(c *conn, row uint64, resp *protocol.Message) {
+	if c.toolCalls != nil {
+		if _, ok := c.toolCalls[row]; ok {
+			delete(c.toolCalls, row)
+			if !resp.Info.IsError && toolFailed(resp.Frame.Data) {
+				failed := *resp // the frame is a result; its exchange failed
+				failed.Info.IsError = true
+				resp = &failed
+			}
+		}
+	}
 	o.tx.Answer(row, resp)
 	if resp.Info.IsError {
 		o.counts.Errors++
@@ -132,9 +150,22 @@ func (o *Observer) answer(row uint64, resp *protocol.Message) {
 	}
 }
 
+// toolFailed reports whether data, a JSON-RPC reply to MCP's tools/call,
+// is a result that says the tool failed ({"result":{"isError":true,…}}):
+// MCP reports a tool's failure so, not as a JSON-RPC error.
+func toolFailed(data []byte) bool {
+	var r struct {
+		Result struct {
+			IsError bool `json:"isError"`
+		} `json:"result"`
+	}
+	return bytes.Contains(data, []byte(`"isError"`)) && json.Unmarshal(data, &r) == nil && r.Result.IsError
+}
+
 // noReply gives up on request req. If bytes its reply would have been in
 // were dropped, its row says so: the reply may have come unseen.
 func (o *Observer) noReply(c *conn, req protocol.Pending) {
+	delete(c.toolCalls, req.Token)
 	gap := o.tx.Stamp(&c.gapTo[req.Dir.Opposite()]) > req.At // bytes read after it dropped
 	if gap {
 		o.tx.SetGap(req.Token)

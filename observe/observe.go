@@ -158,6 +158,10 @@ type conn struct {
 	// time of the chunk that reported the latest gap (or the close).
 	lastAt, gapFrom, gapTo [2]time.Time
 	opened                 time.Time
+	// toolCalls holds the rows of MCP's tools/call requests waiting for
+	// their reply (nil until the first): a tool that failed answers with a
+	// result that says isError, which ends its row as an error.
+	toolCalls map[uint64]struct{}
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and

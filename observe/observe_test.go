@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +313,30 @@ func TestVarlinkStreamedCounts(t *testing.T) {
 	}
 	if s := c.String(); !strings.Contains(s, "; 1 notifications, 0 raw; 2 streamed replies") {
 		t.Errorf("summary %q", s)
+	}
+}
+
+// MCP reports a tool's failure as a result that says isError, not as a
+// JSON-RPC error: a tools/call so answered ends as an error (it was ok),
+// its reply still a response; a tool's success, an isError in a tool's
+// text and another method's isError stay ok. A reply that comes before
+// its request (early) counts the same.
+func TestMCPToolFailureIsAnError(t *testing.T) {
+	_, lines, c := newScript().
+		data(1, protocol.C2S, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"}}`+"\n").
+		data(2, protocol.S2C, `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"unknown tool"}],"isError":true}}`+"\n").
+		data(3, protocol.C2S, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo"}}`+"\n").
+		data(4, protocol.S2C, `{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"\"isError\":true"}]}}`+"\n").
+		data(5, protocol.C2S, `{"jsonrpc":"2.0","id":3,"method":"other","params":{}}`+"\n").
+		data(6, protocol.S2C, `{"jsonrpc":"2.0","id":3,"result":{"isError":true}}`+"\n").
+		data(8, protocol.S2C, `{"jsonrpc":"2.0","id":4,"result":{"isError":true,"content":[]}}`+"\n").
+		data(7, protocol.C2S, `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x"}}`+"\n").
+		close(9, nil).run(t)
+	want := []string{"tools/call:error", "tools/call:ok", "other:ok", "tools/call:error"}
+	if got := exchanges(lines); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("exchanges %q, want %q", got, want)
+	}
+	if c.Errors != 2 || c.OK != 2 {
+		t.Errorf("counts %+v: want 2 errors, 2 ok", c)
 	}
 }

@@ -58,7 +58,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 			r.Seq = o.tx.AddRow(&r)
 			o.sinks.row(&r)
 		case ok:
-			o.answer(req.Token, m)
+			o.answer(c, req.Token, m)
 		default:
 			c.early.push(m)
 			if req.Token != 0 {
@@ -76,7 +76,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		// A pub/sub confirmation: its command's answer, or a notification.
 		switch what, p := c.order.Confirm(m.Dir, o.tx.Stamp(&m.At), m.Seq, sub); what {
 		case protocol.ConfirmAnswers:
-			o.answer(p.Token, m)
+			o.answer(c, p.Token, m)
 		case protocol.ConfirmEarly:
 			c.early.push(m)
 			if p.Token != 0 {
