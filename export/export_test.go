@@ -43,29 +43,50 @@ func observedWith(t *testing.T, maxFrame int, evs []event.Event) *store.Store {
 
 func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 
+// openEv, dataEv and closeEv are the relay's events of a connection, at ms.
+func openEv(conn uint64, ms int, listen, upstream string) event.Event {
+	return event.Event{Type: event.Open, Conn: conn, At: at(ms), Peer: &event.Peer{Client: "@", Listen: listen, Upstream: upstream, PID: -1, UID: -1}}
+}
+
+func dataEv(conn uint64, ms int, d protocol.Dir, s string) event.Event {
+	return event.Event{Type: event.Data, Conn: conn, Dir: d, At: at(ms), Data: []byte(s)}
+}
+
+func closeEv(conn uint64, ms int) event.Event {
+	return event.Event{Type: event.Close, Conn: conn, At: at(ms)}
+}
+
+// harOf exports st as HAR with opts and decodes the log into har,
+// failing t when either fails; it returns the log.
+func harOf(t *testing.T, st *store.Store, opts Options, har any) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := Write(&out, st, HAR, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.Bytes(), har); err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	return out.Bytes()
+}
+
 // sessionEvents is two connections: lines with an injected request and a
 // frame of 200,000 bytes, and Content-Length frames on another listener.
 func sessionEvents(big []byte) []event.Event {
-	open := func(conn uint64, ms int, listen string) event.Event {
-		return event.Event{Type: event.Open, Conn: conn, At: at(ms), Peer: &event.Peer{Client: "@", Listen: listen, Upstream: "/up.sock", PID: -1, UID: -1}}
-	}
-	data := func(conn uint64, ms int, d protocol.Dir, s string) event.Event {
-		return event.Event{Type: event.Data, Conn: conn, Dir: d, At: at(ms), Data: []byte(s)}
-	}
 	lsp := func(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
 	evs := []event.Event{
-		open(1, 0, "/front.sock"),
-		data(1, 1, protocol.C2S, `{"id":1,"method":"add","params":[1,2]}`+"\n"),
-		data(1, 3, protocol.S2C, `{"id":1,"result":3}`+"\n"),
-		data(1, 4, protocol.C2S, `{"id":2,"method":"big","params":"`+string(big)+`"}`+"\r\n"),
-		data(1, 9, protocol.S2C, `{"id":2,"result":true}`+"\n"),
-		data(1, 10, protocol.C2S, `{"id":3,"method":"add","params":[5]}`+"\n"),
-		data(1, 11, protocol.S2C, `{"id":3,"error":{"code":1}}`+"\n"),
-		open(2, 12, "/lsp.sock"),
-		data(2, 13, protocol.C2S, lsp(`{"jsonrpc":"2.0","id":1,"method":"initialize"}`)),
-		data(2, 15, protocol.S2C, lsp(`{"jsonrpc":"2.0","id":1,"result":{}}`)),
-		{Type: event.Close, Conn: 1, At: at(20)},
-		{Type: event.Close, Conn: 2, At: at(21)},
+		openEv(1, 0, "/front.sock", "/up.sock"),
+		dataEv(1, 1, protocol.C2S, `{"id":1,"method":"add","params":[1,2]}`+"\n"),
+		dataEv(1, 3, protocol.S2C, `{"id":1,"result":3}`+"\n"),
+		dataEv(1, 4, protocol.C2S, `{"id":2,"method":"big","params":"`+string(big)+`"}`+"\r\n"),
+		dataEv(1, 9, protocol.S2C, `{"id":2,"result":true}`+"\n"),
+		dataEv(1, 10, protocol.C2S, `{"id":3,"method":"add","params":[5]}`+"\n"),
+		dataEv(1, 11, protocol.S2C, `{"id":3,"error":{"code":1}}`+"\n"),
+		openEv(2, 12, "/lsp.sock", "/up.sock"),
+		dataEv(2, 13, protocol.C2S, lsp(`{"jsonrpc":"2.0","id":1,"method":"initialize"}`)),
+		dataEv(2, 15, protocol.S2C, lsp(`{"jsonrpc":"2.0","id":1,"result":{}}`)),
+		closeEv(1, 20),
+		closeEv(2, 21),
 	}
 	evs[5].Injected = true                                            // the request with id 3
 	evs[6].Withheld = true                                            // its reply, which the client never got
@@ -305,10 +326,6 @@ func TestJSONL(t *testing.T) {
 // har: a valid HAR 1.2 log, one entry per exchange.
 func TestHAR(t *testing.T) {
 	st := observed(t, sessionEvents([]byte("small")))
-	var out bytes.Buffer
-	if _, err := Write(&out, st, HAR, Options{Version: "test"}); err != nil {
-		t.Fatal(err)
-	}
 	var har struct {
 		Log struct {
 			Version string
@@ -328,9 +345,7 @@ func TestHAR(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
-		t.Fatalf("%v\n%s", err, out.Bytes())
-	}
+	harOf(t, st, Options{Version: "test"}, &har)
 	l := har.Log
 	if l.Version != "1.2" || l.Creator.Name != "sockscope" || l.Creator.Version != "test" || len(l.Entries) != 4 {
 		t.Fatalf("log %+v", l)
@@ -349,21 +364,14 @@ func TestHAR(t *testing.T) {
 // headers, cookies, query and body, the response's status line, headers,
 // body (a chunked one joined) and redirect; and its pcapng is read as HTTP.
 func TestHARofHTTP(t *testing.T) {
-	data := func(ms int, d protocol.Dir, s string) event.Event {
-		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
-	}
 	st := observed(t, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
-		data(1, protocol.C2S, "GET /a.txt?x=1&b=2 HTTP/1.1\r\nHost: example.test\r\nCookie: s=1; t=2\r\n\r\n"),
-		data(3, protocol.S2C, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: k=v; Path=/; HttpOnly\r\nContent-Length: 5\r\n\r\nnope\n"),
-		data(4, protocol.C2S, "POST /api HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"),
-		data(6, protocol.S2C, "HTTP/1.1 302 Found\r\nLocation: /b\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
-		{Type: event.Close, Conn: 1, At: at(9)},
+		openEv(1, 0, "127.0.0.1:8080", "127.0.0.1:80"),
+		dataEv(1, 1, protocol.C2S, "GET /a.txt?x=1&b=2 HTTP/1.1\r\nHost: example.test\r\nCookie: s=1; t=2\r\n\r\n"),
+		dataEv(1, 3, protocol.S2C, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: k=v; Path=/; HttpOnly\r\nContent-Length: 5\r\n\r\nnope\n"),
+		dataEv(1, 4, protocol.C2S, "POST /api HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"),
+		dataEv(1, 6, protocol.S2C, "HTTP/1.1 302 Found\r\nLocation: /b\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
+		closeEv(1, 9),
 	})
-	var out bytes.Buffer
-	if _, err := Write(&out, st, HAR, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	type nv struct{ Name, Value string }
 	var har struct {
 		Log struct {
@@ -392,11 +400,9 @@ func TestHARofHTTP(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
-		t.Fatalf("%v\n%s", err, out.Bytes())
-	}
+	out := harOf(t, st, Options{}, &har)
 	if len(har.Log.Entries) != 2 {
-		t.Fatalf("entries:\n%s", out.Bytes())
+		t.Fatalf("entries:\n%s", out)
 	}
 	get, post := har.Log.Entries[0], har.Log.Entries[1]
 	if r := get.Request; r.Method != "GET" || r.URL != "http://example.test/a.txt?x=1&b=2" || r.HTTPVersion != "HTTP/1.1" ||
@@ -429,29 +435,22 @@ func TestHARofHTTP(t *testing.T) {
 // "://" the Host's and the path; an absolute target itself; CONNECT's
 // host:port (the authority form) that server's.
 func TestHARTargetForms(t *testing.T) {
-	data := func(ms int, d protocol.Dir, s string) event.Event {
-		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
-	}
 	st := observed(t, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
-		data(1, protocol.C2S, "OPTIONS * HTTP/1.1\r\nHost: example.test:8080\r\n\r\n"),
-		data(2, protocol.S2C, "HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\n\r\n"),
-		data(3, protocol.C2S, "OPTIONS * HTTP/1.1\r\n\r\n"),
-		data(4, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
-		data(5, protocol.C2S, "GET /r?u=http://x HTTP/1.1\r\nHost: example.test\r\n\r\n"),
-		data(6, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
-		data(7, protocol.C2S, "GET http://other.test/a HTTP/1.1\r\nHost: example.test\r\n\r\n"),
-		data(8, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
-		{Type: event.Close, Conn: 1, At: at(9)},
-		{Type: event.Open, Conn: 2, At: at(10), Peer: &event.Peer{Client: "@", Listen: "127.0.0.1:8080", Upstream: "127.0.0.1:80", PID: -1, UID: -1}},
-		{Type: event.Data, Conn: 2, Dir: protocol.C2S, At: at(11), Data: []byte("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")},
-		{Type: event.Data, Conn: 2, Dir: protocol.S2C, At: at(12), Data: []byte("HTTP/1.1 204 No Content\r\n\r\n")},
-		{Type: event.Close, Conn: 2, At: at(13)},
+		openEv(1, 0, "127.0.0.1:8080", "127.0.0.1:80"),
+		dataEv(1, 1, protocol.C2S, "OPTIONS * HTTP/1.1\r\nHost: example.test:8080\r\n\r\n"),
+		dataEv(1, 2, protocol.S2C, "HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\n\r\n"),
+		dataEv(1, 3, protocol.C2S, "OPTIONS * HTTP/1.1\r\n\r\n"),
+		dataEv(1, 4, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		dataEv(1, 5, protocol.C2S, "GET /r?u=http://x HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+		dataEv(1, 6, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		dataEv(1, 7, protocol.C2S, "GET http://other.test/a HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+		dataEv(1, 8, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		closeEv(1, 9),
+		openEv(2, 10, "127.0.0.1:8080", "127.0.0.1:80"),
+		dataEv(2, 11, protocol.C2S, "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n"),
+		dataEv(2, 12, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		closeEv(2, 13),
 	})
-	var out bytes.Buffer
-	if _, err := Write(&out, st, HAR, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -461,11 +460,9 @@ func TestHARTargetForms(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
-		t.Fatalf("%v\n%s", err, out.Bytes())
-	}
+	out := harOf(t, st, Options{}, &har)
 	if len(har.Log.Entries) != 5 {
-		t.Fatalf("entries:\n%s", out.Bytes())
+		t.Fatalf("entries:\n%s", out)
 	}
 	for i, want := range []struct{ method, url string }{
 		{"OPTIONS *", "http://example.test:8080"},
@@ -489,21 +486,14 @@ func TestHARTargetForms(t *testing.T) {
 // request no HTTP request read out of a status line (it was method
 // "HTTP/1.1", URL "http://localhost100", version "Continue").
 func TestHARInterimResponse(t *testing.T) {
-	data := func(ms int, d protocol.Dir, s string) event.Event {
-		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
-	}
 	st := observed(t, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/spy.sock", Upstream: "/ng.sock", PID: -1, UID: -1}},
-		data(1, protocol.C2S, "PUT /dav/b.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
-		data(2, protocol.S2C, "HTTP/1.1 100 Continue\r\n\r\n"),
-		data(3, protocol.C2S, "abc"),
-		data(4, protocol.S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
-		{Type: event.Close, Conn: 1, At: at(5)},
+		openEv(1, 0, "/spy.sock", "/ng.sock"),
+		dataEv(1, 1, protocol.C2S, "PUT /dav/b.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+		dataEv(1, 2, protocol.S2C, "HTTP/1.1 100 Continue\r\n\r\n"),
+		dataEv(1, 3, protocol.C2S, "abc"),
+		dataEv(1, 4, protocol.S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+		closeEv(1, 5),
 	})
-	var out bytes.Buffer
-	if _, err := Write(&out, st, HAR, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -519,11 +509,9 @@ func TestHARInterimResponse(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
-		t.Fatalf("%v\n%s", err, out.Bytes())
-	}
+	out := harOf(t, st, Options{}, &har)
 	if len(har.Log.Entries) != 2 {
-		t.Fatalf("entries:\n%s", out.Bytes())
+		t.Fatalf("entries:\n%s", out)
 	}
 	var cont, put = har.Log.Entries[0], har.Log.Entries[1]
 	if cont.Response.Status != 100 {
@@ -531,7 +519,7 @@ func TestHARInterimResponse(t *testing.T) {
 	}
 	if cont.Response.Status != 100 || cont.Response.StatusText != "Continue" || cont.Response.HTTPVersion != "HTTP/1.1" ||
 		cont.Kind != "notification" || cont.Status != "none" || cont.Started != at(2).Format(time.RFC3339Nano) {
-		t.Errorf("the 100 Continue's entry: %+v\n%s", cont, out.Bytes())
+		t.Errorf("the 100 Continue's entry: %+v\n%s", cont, out)
 	}
 	if u, err := url.Parse(cont.Request.URL); err != nil || cont.Request.Method == "HTTP/1.1" || cont.Request.HTTPVersion == "Continue" || !u.IsAbs() {
 		t.Errorf("the 100 Continue's request is read from its status line: %+v (%v)", cont.Request, err)
@@ -563,11 +551,11 @@ func TestTsharkCommandOfMsgpack(t *testing.T) {
 		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: b}
 	}
 	st := observed(t, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/spy.sock", Upstream: "/n.sock", PID: -1, UID: -1}},
+		openEv(1, 0, "/spy.sock", "/n.sock"),
 		// [0, 1, "nvim_eval", ["1+2"]] and [1, 1, nil, 3]
 		data(1, protocol.C2S, 0x94, 0x00, 0x01, 0xa9, 'n', 'v', 'i', 'm', '_', 'e', 'v', 'a', 'l', 0x91, 0xa3, '1', '+', '2'),
 		data(2, protocol.S2C, 0x94, 0x01, 0x01, 0xc0, 0x03),
-		{Type: event.Close, Conn: 1, At: at(3)},
+		closeEv(1, 3),
 	})
 	pst, err := Write(io.Discard, st, PCAPNG, Options{})
 	if err != nil {
@@ -607,9 +595,9 @@ func TestTsharkCommand(t *testing.T) {
 func TestPCAPNGTruncatedFrame(t *testing.T) {
 	big := `{"id":1,"method":"big","params":"` + strings.Repeat("x", 300) + `"}`
 	st := observedWith(t, 100, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
+		openEv(1, 0, "/front.sock", "/up.sock"),
 		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(big + "\n" + `{"id":2,"method":"small"}` + "\n")},
-		{Type: event.Close, Conn: 1, At: at(2)},
+		closeEv(1, 2),
 	})
 	var out bytes.Buffer
 	if _, err := Write(&out, st, PCAPNG, Options{}); err != nil {
@@ -636,11 +624,11 @@ func TestPCAPNGTruncatedFrame(t *testing.T) {
 func TestPCAPNGEditedFrame(t *testing.T) {
 	sent, edited := `{"id":1,"method":"add","params":[1,2]}`, `{"id":1,"method":"add","params":[1,20]}`
 	evs := []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
+		openEv(1, 0, "/front.sock", "/up.sock"),
 		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(edited + "\n"),
 			Note: &protocol.Note{Act: protocol.ActEdited, Diff: "-2\n+20", Was: []byte(sent)}},
 		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(`{"id":1,"result":21}` + "\n")},
-		{Type: event.Close, Conn: 1, At: at(3)},
+		closeEv(1, 3),
 	}
 	var out bytes.Buffer
 	if _, err := Write(&out, observed(t, evs), PCAPNG, Options{}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -89,7 +88,7 @@ func TestHARDecodesBodies(t *testing.T) {
 		{"identity", "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc",
 			want{3, 3, -1, "abc", "", ""}},
 	}
-	evs := []event.Event{{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}}}
+	evs := []event.Event{openEv(1, 0, "/front.sock", "/up.sock")}
 	ms := 1
 	for _, c := range cases {
 		evs = append(evs,
@@ -100,12 +99,8 @@ func TestHARDecodesBodies(t *testing.T) {
 	gzPost := gz([]byte(`{"a":1}`))
 	evs = append(evs,
 		event.Event{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(ms), Data: []byte(fmt.Sprintf("POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(gzPost), gzPost))},
-		event.Event{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(ms + 1), Data: []byte("HTTP/1.1 204 No Content\r\n\r\n")},
-		event.Event{Type: event.Close, Conn: 1, At: at(ms + 2)})
-	var out bytes.Buffer
-	if _, err := Write(&out, observed(t, evs), HAR, Options{}); err != nil {
-		t.Fatal(err)
-	}
+		dataEv(1, ms+1, protocol.S2C, "HTTP/1.1 204 No Content\r\n\r\n"),
+		closeEv(1, ms+2))
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -125,9 +120,7 @@ func TestHARDecodesBodies(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil {
-		t.Fatal(err)
-	}
+	harOf(t, observed(t, evs), Options{}, &har)
 	if len(har.Log.Entries) != len(cases)+1 {
 		t.Fatalf("%d entries, want %d", len(har.Log.Entries), len(cases)+1)
 	}
@@ -156,15 +149,11 @@ func TestHARTruncatedGzip(t *testing.T) {
 	w.Write([]byte(strings.Repeat("abcdefghij", 10_000)))
 	w.Close()
 	st := observedWith(t, 200, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
-		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
+		openEv(1, 0, "/front.sock", "/up.sock"),
+		dataEv(1, 1, protocol.C2S, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
 		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", gzBody.Len(), gzBody.Bytes()))},
-		{Type: event.Close, Conn: 1, At: at(3)},
+		closeEv(1, 3),
 	})
-	var out bytes.Buffer
-	if _, err := Write(&out, st, HAR, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -175,8 +164,8 @@ func TestHARTruncatedGzip(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil || len(har.Log.Entries) != 1 {
-		t.Fatalf("%v\n%s", err, out.Bytes())
+	if out := harOf(t, st, Options{}, &har); len(har.Log.Entries) != 1 {
+		t.Fatalf("entries:\n%s", out)
 	}
 	if r := har.Log.Entries[0].Response; !strings.Contains(r.Content.Comment, "the frame was kept truncated") || r.BodySize != -1 {
 		t.Errorf("response %+v, want a comment that it was kept truncated", r)
@@ -189,15 +178,11 @@ func TestHARTruncatedGzip(t *testing.T) {
 func TestHARTruncatedBody(t *testing.T) {
 	body := strings.Repeat("0123456789", 100)
 	st := observedWith(t, 200, []event.Event{
-		{Type: event.Open, Conn: 1, At: at(0), Peer: &event.Peer{Client: "@", Listen: "/front.sock", Upstream: "/up.sock", PID: -1, UID: -1}},
+		openEv(1, 0, "/front.sock", "/up.sock"),
 		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(1), Data: []byte(fmt.Sprintf("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body))},
 		{Type: event.Data, Conn: 1, Dir: protocol.S2C, At: at(2), Data: []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body))},
-		{Type: event.Close, Conn: 1, At: at(3)},
+		closeEv(1, 3),
 	})
-	var out bytes.Buffer
-	if _, err := Write(&out, st, HAR, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -212,8 +197,8 @@ func TestHARTruncatedBody(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &har); err != nil || len(har.Log.Entries) != 1 {
-		t.Fatalf("%v\n%s", err, out.Bytes())
+	if out := harOf(t, st, Options{}, &har); len(har.Log.Entries) != 1 {
+		t.Fatalf("entries:\n%s", out)
 	}
 	e := har.Log.Entries[0]
 	if c := e.Response.Content; !strings.HasPrefix(body, c.Text) || len(c.Text) >= len(body) ||
