@@ -28,29 +28,7 @@ func TestSendOnAnMpvClientWithoutIDs(t *testing.T) {
 	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
 	startPeer(t, "mpv's socket", up, exec.Command(mpv, "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up))
 	e := relayTo(t, Config{IDFields: protocol.DefaultIDFields}, front, up)
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(liveness))
-	sc := bufio.NewScanner(c)
-	// reply sends an id-less command and returns the next line that is a
-	// reply (mpv's events are not).
-	reply := func(command string) map[string]any {
-		t.Helper()
-		if _, err := c.Write([]byte(command + "\n")); err != nil {
-			t.Fatal(err)
-		}
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["event"] == nil {
-				return m
-			}
-		}
-		t.Fatalf("mpv's connection ended: %v", sc.Err())
-		return nil
-	}
+	reply := lineClient(t, front, "mpv")
 	if r := reply(`{"command":["set_property","volume",21]}`); r["error"] != "success" {
 		t.Fatalf("set_property: %v", r)
 	}
@@ -59,14 +37,7 @@ func TestSendOnAnMpvClientWithoutIDs(t *testing.T) {
 	if err != nil || s.WireID == "" {
 		t.Fatalf("Send = %+v, %v: want an id of sockscope's", s, err)
 	}
-	waitUntil(t, "sockscope's command answered", func() bool {
-		for _, r := range rows(e.Store, conn) {
-			if r.Injected && r.Status == protocol.StatusOK {
-				return true
-			}
-		}
-		return false
-	})
+	waitInjectedOK(t, e, conn)
 	if r := reply(`{"command":["get_property","volume"]}`); r["data"] != 33.0 || r["request_id"] != 0.0 {
 		t.Errorf("the client's get_property got %v: want its own reply, volume 33 with request_id 0", r)
 	}
@@ -86,5 +57,49 @@ func startPeer(t *testing.T, what, sock string, cmd *exec.Cmd) {
 			c.Close()
 		}
 		return err == nil
+	})
+}
+
+// lineClient connects to the JSON-lines server at front (peer names it)
+// for the test's time and returns a function that sends a command (none
+// if "") and returns the next line that is no event ({"event":…}): a
+// reply, or a greeting.
+func lineClient(t *testing.T, front, peer string) func(command string) map[string]any {
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(liveness))
+	sc := bufio.NewScanner(c)
+	return func(command string) map[string]any {
+		t.Helper()
+		if command != "" {
+			if _, err := c.Write([]byte(command + "\n")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["event"] == nil {
+				return m
+			}
+		}
+		t.Fatalf("%s's connection ended: %v", peer, sc.Err())
+		return nil
+	}
+}
+
+// waitInjectedOK waits until a request sockscope sent on conn is answered
+// with success.
+func waitInjectedOK(t *testing.T, e *Engine, conn uint64) {
+	t.Helper()
+	waitUntil(t, "sockscope's command answered", func() bool {
+		for _, r := range rows(e.Store, conn) {
+			if r.Injected && r.Status == protocol.StatusOK {
+				return true
+			}
+		}
+		return false
 	})
 }

@@ -1,16 +1,12 @@
 package capture
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"sockscope/internal/missing"
 	"sockscope/protocol"
@@ -31,31 +27,7 @@ func TestSendOnAQMPClientWithoutIDs(t *testing.T) {
 	startPeer(t, "QEMU's QMP socket", up, exec.Command(qemu, "-machine", "none", "-nodefaults", "-nographic", "-display", "none",
 		"-qmp", "unix:"+up+",server=on,wait=off"))
 	e := relayTo(t, Config{IDFields: protocol.DefaultIDFields}, front, up)
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(liveness))
-	sc := bufio.NewScanner(c)
-	// reply sends an id-less command and returns the next line that is no
-	// event (the greeting first).
-	reply := func(command string) map[string]any {
-		t.Helper()
-		if command != "" {
-			if _, err := c.Write([]byte(command + "\n")); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["event"] == nil {
-				return m
-			}
-		}
-		t.Fatalf("QEMU's connection ended: %v", sc.Err())
-		return nil
-	}
+	reply := lineClient(t, front, "QEMU")
 	if g := reply(""); g["QMP"] == nil {
 		t.Fatalf("greeting: %v", g)
 	}
@@ -67,14 +39,7 @@ func TestSendOnAQMPClientWithoutIDs(t *testing.T) {
 	if err != nil || s.WireID == "" {
 		t.Fatalf("Send = %+v, %v: want an id of sockscope's", s, err)
 	}
-	waitUntil(t, "sockscope's command answered", func() bool {
-		for _, r := range rows(e.Store, conn) {
-			if r.Injected && r.Status == protocol.StatusOK {
-				return true
-			}
-		}
-		return false
-	})
+	waitInjectedOK(t, e, conn)
 	r := reply(`{"execute":"query-version"}`)
 	if ret, _ := r["return"].(map[string]any); ret["qemu"] == nil || r["id"] != nil {
 		t.Errorf("the client's query-version got %v: want its own reply, without an id", r)
