@@ -181,6 +181,11 @@ func (m Model) bottomHeight() int { return max(1, len(m.noticeLines(m.c.width)))
 // bottomLine is a question being asked or a recent notice, then the short
 // help; a long notice alone, on as many lines as bottomHeight says.
 func (m Model) bottomLine(w int) string {
+	if lines := m.noticeLines(w); lines != nil {
+		// It is read once, in a few seconds: it takes the whole line
+		// rather than be cut, and the keys come back after it.
+		return strings.Join(lines, "\n")
+	}
 	s := &m.c.styles
 	var b strings.Builder
 	if t := m.overlays.top(); t != nil && !t.kind().covers() && t.kind() != overlayFilter {
@@ -190,13 +195,7 @@ func (m Model) bottomLine(w int) string {
 		if m.noticeBad {
 			st = s.ErrorText
 		}
-		text := " " + m.notice
-		if lipgloss.Width(text) > w*2/3 {
-			// It is read once, in a few seconds: it takes the whole line
-			// rather than be cut, and the keys come back after it.
-			return strings.Join(m.noticeLines(w), "\n")
-		}
-		b.WriteString(st.Render(text) + "  ")
+		b.WriteString(st.Render(" "+m.notice) + "  ")
 	}
 	h := m.help
 	h.SetWidth(max(10, w-lipgloss.Width(b.String())))

@@ -111,14 +111,16 @@ func (m Model) render() string {
 	if w < 40 || h < 10 {
 		return cut("sockscope: the terminal is too small (need 40×10)", w)
 	}
+	bottom := m.bottomLine(w)
 	screen := make([]string, 0, h)
 	screen = append(screen, m.statusBar(w))
 	if t := m.overlays.top(); t != nil && t.kind().covers() {
-		screen = append(screen, box(t.view(w, h-1-m.bottomHeight()), w, h-1-m.bottomHeight())...)
+		oh := h - 1 - (strings.Count(bottom, "\n") + 1)
+		screen = append(screen, box(t.view(w, oh), w, oh)...)
 	} else {
 		screen = append(screen, m.panes()...)
 	}
-	screen = append(screen, m.bottomLine(w))
+	screen = append(screen, bottom)
 	return strings.Join(screen, "\n")
 }
 
