@@ -69,7 +69,8 @@ initialize.params.processId becomes sockscope's pid.
 Each recorded response is compared with the new one, paired by
 (connection, direction that asked, id): a structural JSON diff that names
 the paths that differ (strings holding JSON compared as JSON). A request
-cancelled in the recording ($/cancelRequest) is a race: reported, not a
+cancelled in the recording (LSP $/cancelRequest, MCP
+notifications/cancelled, DAP cancel) is a race: reported, not a
 difference. A request that got no reply then and gets none now (within
 --timeout) matches. Notifications and events are counted per method.
 

@@ -4,10 +4,13 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,38 +191,21 @@ func TestReplayRuleActedRecording(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	dir := shortDir(t)
-	svc, front, file := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "rules.jsonl")
+	svc := filepath.Join(dir, "svc.sock")
 	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
-	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front,
+	file := recordEcho(t, dir, svc, []string{
 		"--rule", "dir:s2c kind:response id:2 set:$.result=99",
 		"--rule", "method:pong duplicate",
 		"--rule", "method:fail error:-1:nope",
-		"--rule", "dir:s2c kind:response id:4 drop", svc)
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	cr := bufio.NewReader(c)
-	exchange := func(msg string, want ...string) {
-		t.Helper()
-		fmt.Fprintln(c, msg)
-		for _, w := range want {
-			l, err := cr.ReadString('\n')
-			if err != nil || !strings.Contains(l, w) {
-				t.Fatalf("after %s: %q %v, want %s", msg, l, err, w)
-			}
-		}
-	}
-	exchange(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, `"result":[1]`)
-	exchange(`{"jsonrpc":"2.0","id":2,"method":"echo","params":[2]}`, `"result":99`)
-	exchange(`{"jsonrpc":"2.0","method":"ping","params":[0]}`, `"pong"`, `"pong"`)
-	exchange(`{"jsonrpc":"2.0","id":3,"method":"fail"}`, `"message":"nope"`)
-	exchange(`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`) // its reply dropped
-	exchange(`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, `"id":5`)
-	c.Close()
-	stop()
+		"--rule", "dir:s2c kind:response id:4 drop",
+	}, func(exchange func(string, ...string)) {
+		exchange(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, `"result":[1]`)
+		exchange(`{"jsonrpc":"2.0","id":2,"method":"echo","params":[2]}`, `"result":99`)
+		exchange(`{"jsonrpc":"2.0","method":"ping","params":[0]}`, `"pong"`, `"pong"`)
+		exchange(`{"jsonrpc":"2.0","id":3,"method":"fail"}`, `"message":"nope"`)
+		exchange(`{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}`) // its reply dropped
+		exchange(`{"jsonrpc":"2.0","id":5,"method":"echo","params":[5]}`, `"id":5`)
+	})
 
 	out, errOut, status := runStatus(t, "replay", "--dump", "--notifications", file, svc)
 	lines := dumpLines(t, []byte(out))
@@ -235,5 +221,98 @@ func TestReplayRuleActedRecording(t *testing.T) {
 	}
 	if u := ofType(lines, "unpaired"); len(u) != 1 || u[0]["method"] != "pong" || u[0]["then"] != 1.0 || u[0]["now"] != 1.0 {
 		t.Errorf("unpaired: %v", u)
+	}
+}
+
+// recordEcho records, through the real binary (with flags) in front of
+// the JSON-RPC echo service at svc, one connection on which exchange
+// writes its lines and reads the lines it expects back; it returns the
+// recording.
+func recordEcho(t *testing.T, dir, svc string, flags []string, exchange func(send func(line string, want ...string))) string {
+	t.Helper()
+	front, file := filepath.Join(dir, "front.sock"), filepath.Join(dir, "echo.jsonl")
+	stop := started(t, "listening on", append(append([]string{"--headless", "-w", file, "--listen", front}, flags...), svc)...)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	cr := bufio.NewReader(c)
+	exchange(func(line string, want ...string) {
+		t.Helper()
+		fmt.Fprintln(c, line)
+		for _, w := range want {
+			if l, err := cr.ReadString('\n'); err != nil || !strings.Contains(l, w) {
+				t.Fatalf("after %s: %q %v, want %s", line, l, err, w)
+			}
+		}
+	})
+	c.Close()
+	waitRecorded(t, file, session.TypeClose, 1)
+	stop()
+	return file
+}
+
+// Requests cancelled in the recording, replayed at the default pace
+// (each request waits for the previous reply): the replay does not wait
+// for a cancelled one, whose cancellation follows it, so the server gets
+// the cancellation in time, as it did then. The service holds `wait`
+// for 2 s: LSP's $/cancelRequest has it answer with its cancelled error,
+// MCP's notifications/cancelled leaves it unanswered. Both match.
+func TestReplayCancelledRequests(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	file := recordEcho(t, dir, svc, nil, func(send func(string, ...string)) {
+		send(`{"jsonrpc":"2.0","id":1,"method":"wait"}`)
+		send(`{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}`, `"code":-32800`)
+		send(`{"jsonrpc":"2.0","id":2,"method":"wait"}`)
+		send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"user"}}`)
+		send(`{"jsonrpc":"2.0","id":3,"method":"echo","params":[3]}`, `"id":3`) // nothing came for 2
+	})
+
+	out, errOut, status := runStatus(t, "replay", "--dump", "--timeout", "3s", file, svc)
+	got := map[string]string{}
+	for _, x := range ofType(dumpLines(t, []byte(out)), "exchange") {
+		got[fmt.Sprint(x["id"])] = fmt.Sprintf("%v: then %v, now %v", x["status"], x["then"], x["now"])
+	}
+	want := map[string]string{"1": "match: then error, now error", "2": "match: then no-reply, now no-reply (timed out after 3s)", "3": "match: then ok, now ok"}
+	if status != 0 || !maps.Equal(got, want) {
+		t.Errorf("replay: status %d, %v, want %v; stderr %s", status, got, want, errOut)
+	}
+}
+
+// With --pace none, every request goes out without waiting for any
+// reply, and still in the recorded order: the server gets them as the
+// replay's own recording shows.
+func TestReplayPaceNoneKeepsTheOrder(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	const n = 300
+	file := recordEcho(t, dir, svc, nil, func(send func(string, ...string)) {
+		for i := 1; i <= n; i++ {
+			send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"echo","params":[%d]}`, i, i), fmt.Sprintf(`"id":%d`, i))
+		}
+	})
+	replayed := filepath.Join(dir, "replayed.jsonl")
+	if _, errOut, status := runStatus(t, "replay", "--headless", "--pace", "none", "-w", replayed, file, svc); status != 0 {
+		t.Fatalf("replay: status %d, %s", status, errOut)
+	}
+	var ids []int
+	for _, f := range recordedFrames(t, replayed) {
+		var m struct{ ID int }
+		if f.Dir == protocol.C2S && json.Unmarshal(f.Data, &m) == nil {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) != n || !slices.IsSorted(ids) {
+		t.Errorf("the server got %d requests, in this order: %v", len(ids), ids)
 	}
 }

@@ -132,36 +132,62 @@ func (c *Conn) Send(payload []byte) error {
 // Call sends request payload, which must carry an id, and waits for the
 // reply with that id, until ctx is done or the connection ends.
 func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
+	p, err := c.Start(payload)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a request sent, its reply awaited.
+type Pending struct {
+	c  *Conn
+	id string
+	ch chan []byte
+}
+
+// Start sends request payload, which must carry an id, and returns what
+// waits for its reply. The request is written when Start returns:
+// requests started one after another go out in that order, whoever waits.
+func (c *Conn) Start(payload []byte) (*Pending, error) {
 	info := protocol.Classify(payload, c.opts.IDFields)
 	if info.ID == nil {
 		return nil, fmt.Errorf("the request has no id (in %v)", c.opts.IDFields)
 	}
-	id := string(protocol.IDKey(nil, info.ID))
-	ch := make(chan []byte, 1)
+	p := &Pending{c: c, id: string(protocol.IDKey(nil, info.ID)), ch: make(chan []byte, 1)}
 	c.mu.Lock()
-	c.waiting[id] = ch
+	c.waiting[p.id] = p.ch
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.waiting, id)
-		c.mu.Unlock()
-	}()
 	if err := c.Send(payload); err != nil {
+		p.forget()
 		return nil, err
 	}
+	return p, nil
+}
+
+// Wait waits for the reply until ctx is done or the connection ends.
+// Called once: then the request is forgotten.
+func (p *Pending) Wait(ctx context.Context) ([]byte, error) {
+	defer p.forget()
 	select {
-	case r := <-ch:
+	case r := <-p.ch:
 		return r, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-c.done:
+	case <-p.c.done:
 		select {
-		case r := <-ch:
+		case r := <-p.ch:
 			return r, nil
 		default:
 		}
 		return nil, ErrClosed
 	}
+}
+
+func (p *Pending) forget() {
+	p.c.mu.Lock()
+	delete(p.c.waiting, p.id)
+	p.c.mu.Unlock()
 }
 
 // Handshake sends what a protocol needs before a request, given the

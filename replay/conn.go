@@ -117,17 +117,20 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			r.cfg.Live.Expect(conn, it.c.ID)
 		}
 		wg.Add(1)
-		call := func() {
+		wait := p.call(ctx, x, payload, &it.c)
+		compare := func() {
 			defer wg.Done()
-			it.ok = p.call(ctx, x, payload, &it.c)
+			it.ok = wait()
 			if picked && it.ok {
 				r.cfg.Live.Record(it.c)
 			}
 		}
-		if r.cfg.Pace == PaceReply {
-			call()
+		if r.cfg.Pace == PaceReply && !x.Cancelled {
+			// One cancelled in the recording is not waited for: its
+			// cancellation comes after it.
+			compare()
 		} else {
-			go call()
+			go compare()
 		}
 	}
 	wg.Wait()
@@ -285,42 +288,56 @@ func (c *Compared) then(x *Exchange) {
 	}
 }
 
-// call sends request x again and compares the reply with the recorded
-// one. It returns false when the replay stopped before the request was
-// sent or answered: then there is nothing to compare.
-func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compared) bool {
+// call sends request x again and returns what waits for the reply and
+// compares it with the recorded one. The request is written (or found
+// unsendable) when call returns, so requests go out in the recorded
+// order however their waits run. The wait returns false when the replay
+// stopped before the reply: then there is nothing to compare.
+func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compared) (wait func() bool) {
 	c.then(x)
 	c.Now = "no-reply"
+	done := func() bool { return true }
 	select {
 	case <-p.cl.Done():
 		c.Verdict, c.Now = Error, "error: not sent, the connection to the server was lost"
-		return true
+		return done
 	default:
 	}
-	cctx, cancel := context.WithTimeout(ctx, p.r.cfg.Timeout)
-	defer cancel()
 	sent := time.Now()
-	resp, err := p.cl.Call(cctx, payload)
-	lat := time.Since(sent)
-	switch {
-	case err == nil:
-		resp = mapPaths(resp, p.r.cfg.MapPaths, false)
-		c.Now, c.LatencyNow, c.NowResp = statusOf(protocol.Classify(resp, p.r.rec.IDFields)), lat, resp
-	case ctx.Err() != nil:
-		return false // the replay stopped
-	case errors.Is(err, context.DeadlineExceeded):
-		c.TimedOut, c.Now = true, fmt.Sprintf("no-reply (timed out after %v)", p.r.cfg.Timeout)
-	case errors.Is(err, client.ErrClosed):
-		c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
-		return true
-	default:
+	pending, err := p.cl.Start(payload)
+	if err != nil {
 		c.Verdict, c.Now = Error, "error: not sent: "+err.Error()
+		return done
+	}
+	return func() bool {
+		wctx, cancel := context.WithDeadline(ctx, sent.Add(p.r.cfg.Timeout))
+		defer cancel()
+		resp, err := pending.Wait(wctx)
+		lat := time.Since(sent)
+		switch {
+		case err == nil:
+			resp = mapPaths(resp, p.r.cfg.MapPaths, false)
+			c.Now, c.LatencyNow, c.NowResp = statusOf(protocol.Classify(resp, p.r.rec.IDFields)), lat, resp
+		case ctx.Err() != nil:
+			return false // the replay stopped
+		case errors.Is(err, context.DeadlineExceeded):
+			c.TimedOut, c.Now = true, fmt.Sprintf("no-reply (timed out after %v)", p.r.cfg.Timeout)
+		default: // client.ErrClosed
+			c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
+			return true
+		}
+		p.compare(x, c)
 		return true
 	}
+}
+
+// compare gives c, whose recorded and new replies are set, its differences
+// and verdict.
+func (p *player) compare(x *Exchange, c *Compared) {
 	switch {
-	case c.ThenResp == nil && p.rc.OpenAtExit:
-		c.Verdict = Unanswered // no recorded reply to compare with
-		return true
+	case c.ThenResp == nil && p.rc.OpenAtExit && !x.Cancelled:
+		c.Verdict = Unanswered // no recorded reply to compare with (one cancelled got none)
+		return
 	case c.ThenResp == nil && c.NowResp == nil: // no reply then, no reply now
 	case c.ThenResp == nil || c.NowResp == nil:
 		c.Diff = []Difference{{Path: "$", Then: shortOrEmpty(c.ThenResp), Now: shortOrEmpty(c.NowResp)}}
@@ -343,7 +360,6 @@ func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compa
 	if c.ThenResp != nil && c.NowResp != nil {
 		c.Slower = float64(c.LatencyNow) > float64(c.LatencyThen)*p.r.cfg.Slower && c.LatencyNow-c.LatencyThen > p.r.cfg.SlowerBy
 	}
-	return true
 }
 
 func statusOf(info protocol.Info) string {

@@ -132,10 +132,27 @@ func TestMissReply(t *testing.T) {
 }
 
 // A request the client cancelled is marked, so its comparison is a race;
-// what the server sent unasked after a request follows it. Neovim 0.7
-// spells the cancellation "$\/cancelRequest".
+// what the server sent unasked after a request follows it. LSP cancels
+// with $/cancelRequest (Neovim 0.7 spells it "$\/cancelRequest"), MCP
+// with notifications/cancelled, DAP with a cancel request; a cancellation
+// naming another id marks nothing.
 func TestLinkCancelAndFollowers(t *testing.T) {
-	for _, method := range []string{`$/cancelRequest`, `$\/cancelRequest`} {
+	for _, tc := range []struct {
+		name, req, note, cancel, resp string
+		kind                          protocol.Kind // the cancellation's
+		cancelled                     bool
+	}{
+		{"LSP", `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`, `{"jsonrpc":"2.0","method":"window/logMessage","params":{}}`,
+			`{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}`, `{"jsonrpc":"2.0","id":7,"error":{"code":-32800,"message":"cancelled"}}`, protocol.KindNotification, true},
+		{"Neovim", `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`, `{"jsonrpc":"2.0","method":"window/logMessage","params":{}}`,
+			`{"jsonrpc":"2.0","method":"$\/cancelRequest","params":{"id":7}}`, `{"jsonrpc":"2.0","id":7,"error":{"code":-32800,"message":"cancelled"}}`, protocol.KindNotification, true},
+		{"MCP", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow"}}`, `{"jsonrpc":"2.0","method":"notifications/progress","params":{}}`,
+			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user"}}`, `{"jsonrpc":"2.0","id":7,"result":{"content":[]}}`, protocol.KindNotification, true},
+		{"MCP other id", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow"}}`, `{"jsonrpc":"2.0","method":"notifications/progress","params":{}}`,
+			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8}}`, `{"jsonrpc":"2.0","id":7,"result":{"content":[]}}`, protocol.KindNotification, false},
+		{"DAP", `{"seq":7,"type":"request","command":"evaluate","arguments":{"expression":"x"}}`, `{"seq":3,"type":"event","event":"output","body":{}}`,
+			`{"seq":8,"type":"request","command":"cancel","arguments":{"requestId":7}}`, `{"seq":4,"type":"response","request_seq":7,"success":false,"command":"evaluate","message":"cancelled"}`, protocol.KindRequest, true},
+	} {
 		c := &Conn{}
 		add := func(seq uint64, dir protocol.Dir, p string) *Msg {
 			m := msgOf(p)
@@ -143,16 +160,16 @@ func TestLinkCancelAndFollowers(t *testing.T) {
 			c.Msgs = append(c.Msgs, m)
 			return m
 		}
-		req := add(1, protocol.C2S, `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`)
-		note := add(2, protocol.S2C, `{"jsonrpc":"2.0","method":"window/logMessage","params":{}}`)
-		cancel := add(3, protocol.C2S, `{"jsonrpc":"2.0","method":"`+method+`","params":{"id":7}}`)
-		resp := add(4, protocol.S2C, `{"jsonrpc":"2.0","id":7,"error":{"code":-32800,"message":"cancelled"}}`)
+		req := add(1, protocol.C2S, tc.req)
+		note := add(2, protocol.S2C, tc.note)
+		cancel := add(3, protocol.C2S, tc.cancel)
+		resp := add(4, protocol.S2C, tc.resp)
 		c.addExchange(storeRow(protocol.C2S, protocol.KindRequest, "7"), req, resp)
-		c.addExchange(storeRow(protocol.C2S, protocol.KindNotification, ""), cancel, nil)
+		c.addExchange(storeRow(protocol.C2S, tc.kind, string(cancel.Info.ID)), cancel, nil)
 		c.link(protocol.DefaultIDFields)
 		x := c.Exchange(1)
-		if !x.Cancelled || len(x.Followers) != 1 || x.Followers[0] != note {
-			t.Errorf("%s: cancelled %v, followers %d", method, x.Cancelled, len(x.Followers))
+		if x.Cancelled != tc.cancelled || len(x.Followers) != 1 || x.Followers[0] != note {
+			t.Errorf("%s: cancelled %v, want %v; followers %d", tc.name, x.Cancelled, tc.cancelled, len(x.Followers))
 		}
 	}
 }

@@ -50,8 +50,9 @@ type Exchange struct {
 	Row  store.Row
 	Req  *Msg
 	Resp *Msg // nil when the request got no reply
-	// Cancelled is set when the asking side sent $/cancelRequest for it:
-	// its response (then or now) is a race.
+	// Cancelled is set when the asking side cancelled it (LSP's
+	// $/cancelRequest, MCP's notifications/cancelled, DAP's cancel): its
+	// response (then or now) is a race.
 	Cancelled bool
 	// Followers are what the server sent, not a response, after the
 	// request (or notification) and before the client's next one: what
@@ -283,7 +284,7 @@ func (c *Conn) link(ids []string) {
 		switch {
 		case m.Dir == protocol.C2S && c.byReq[m.Seq] != nil:
 			last = c.byReq[m.Seq]
-			if string(m.Info.Method) == "$/cancelRequest" {
+			if cancels(string(m.Info.Method)) {
 				c.cancel(m)
 			}
 		case m.Dir != protocol.S2C || answers[m.Seq]:
@@ -311,17 +312,43 @@ func (x *Exchange) Around() (before, after []*Msg) {
 	return x.Followers[:i], x.Followers[i:]
 }
 
-// cancel marks the request a $/cancelRequest names.
+// cancels reports whether method is a cancellation: LSP's
+// $/cancelRequest (params.id), MCP's notifications/cancelled
+// (params.requestId), DAP's cancel request (arguments.requestId).
+func cancels(method string) bool {
+	switch method {
+	case "$/cancelRequest", "notifications/cancelled", "cancel":
+		return true
+	}
+	return false
+}
+
+// cancel marks the request the cancellation m names: the latest one before
+// it with that id, asked by the same side.
 func (c *Conn) cancel(m *Msg) {
 	var n struct {
 		Params struct {
-			ID json.RawMessage `json:"id"`
+			ID        json.RawMessage `json:"id"`
+			RequestID json.RawMessage `json:"requestId"`
 		} `json:"params"`
+		Arguments struct {
+			RequestID json.RawMessage `json:"requestId"`
+		} `json:"arguments"`
 	}
-	if json.Unmarshal(m.Payload, &n) != nil || n.Params.ID == nil {
+	if json.Unmarshal(m.Payload, &n) != nil {
 		return
 	}
-	id := compactJSON(n.Params.ID)
+	raw := n.Params.ID
+	if raw == nil {
+		raw = n.Params.RequestID
+	}
+	if raw == nil {
+		raw = n.Arguments.RequestID
+	}
+	if raw == nil {
+		return
+	}
+	id := compactJSON(raw)
 	for i := len(c.Exchanges) - 1; i >= 0; i-- {
 		x := c.Exchanges[i]
 		if x.Req.Seq < m.Seq && x.Row.Dir == protocol.C2S && x.Row.ID == string(id) {
