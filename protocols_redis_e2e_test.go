@@ -354,3 +354,60 @@ func TestRedisInlineLF(t *testing.T) {
 	wantExchanges(t, dumpLines(t, stop()), func(e map[string]any) string { return fmt.Sprint(e["method"], " ", e["status"]) },
 		map[float64]string{2: "PING ok, SET ok, GET ok", 3: "ZRANGEBYSCORE ok, NOSUCH error", 4: "SET ok, INCR ok, ECHO ok"})
 }
+
+// redis-cli MONITOR through the real binary: MONITOR pairs with its +OK,
+// and the lines that follow, one a command another client ran, are
+// notifications, not orphan replies.
+func TestRedisMonitor(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	mon := exec.Command("redis-cli", "-s", front, "monitor")
+	out, _ := mon.StdoutPipe()
+	if err := mon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mon.Process.Kill(); mon.Wait() })
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "OK" {
+		t.Fatalf("redis-cli monitor said %q", sc.Text())
+	}
+	for _, args := range [][]string{{"set", "k", "v"}, {"get", "k"}} {
+		if out, err := exec.Command("redis-cli", append([]string{"-s", front}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, want := range []string{`"set" "k" "v"`, `"get" "k"`} {
+		if !sc.Scan() || !strings.HasSuffix(sc.Text(), want) {
+			t.Fatalf("monitor said %q, want a line ending %s", sc.Text(), want)
+		}
+	}
+	mon.Process.Kill()
+	mon.Wait()
+	lines := dumpLines(t, stop())
+
+	// Connection 1 was dialWait's.
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		if e["conn"] == 2.0 {
+			got = append(got, fmt.Sprint(e["method"], " ", e["status"]))
+		}
+	}
+	if g := strings.Join(got, ", "); g != "MONITOR ok" {
+		t.Errorf("the monitor's exchanges: %q, want MONITOR ok", g)
+	}
+	notes := 0
+	for _, m := range ofType(lines, "message") {
+		if m["conn"] == 2.0 && m["dir"] == "s2c" && m["kind"] == "notification" && m["method"] == "MONITOR" {
+			notes++
+		}
+	}
+	if notes != 2 {
+		t.Errorf("%d MONITOR lines as notifications, want 2", notes)
+	}
+}

@@ -48,7 +48,7 @@ var Profiles = []*Profile{
 	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
 		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade"},
 	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
-		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations and RESP3 pushes are notifications, never paired"},
+		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations, RESP3 pushes and MONITOR's lines are notifications, never paired"},
 	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
 		Pairs: "msgpack-RPC (Neovim): [0,msgid,method,params] with [1,msgid,error,result] by msgid, per direction; [2,method,params] are notifications"},
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
@@ -173,8 +173,9 @@ func classifyHTTP(data []byte, _ Dir, _ []string) Info {
 // classifyRESP classifies a RESP value: every command a client sends is a
 // request, named by its first word (the pub/sub ones too: one is answered
 // by its first confirmation, see RESPSub); what the server sends is a
-// reply, an error reply ('-' or '!'), or, for a RESP3 push ('>') and a
-// RESP2 pub/sub message or confirmation, a notification.
+// reply, an error reply ('-' or '!'), or, for a RESP3 push ('>'), a
+// RESP2 pub/sub message or confirmation and a MONITOR line, a
+// notification.
 func classifyRESP(data []byte, dir Dir, _ []string) Info {
 	if len(data) == 0 {
 		return Info{Err: "resp: empty"}
@@ -191,8 +192,34 @@ func classifyRESP(data []byte, dir Dir, _ []string) Info {
 		if name := respFirst(data); isPubSubMessage(name) {
 			return Info{Kind: KindNotification, Method: name}
 		}
+	case '+':
+		if isMonitorLine(data) {
+			return Info{Kind: KindNotification, Method: monitorMethod}
+		}
 	}
 	return Info{Kind: KindResponse}
+}
+
+// monitorMethod is the method of a line MONITOR sends.
+var monitorMethod = []byte("MONITOR")
+
+// isMonitorLine reports whether a simple string a server sent is one of
+// the lines a connection gets after MONITOR, one a command the server
+// ran: +1339518083.107412 [0 127.0.0.1:60866] "keys" "*" (a time,
+// then the database and client in brackets). No reply reads so.
+func isMonitorLine(data []byte) bool {
+	i := 1
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	if i == 1 || i >= len(data) || data[i] != '.' {
+		return false
+	}
+	j := i + 1
+	for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+		j++
+	}
+	return j > i+1 && j+2 < len(data) && data[j] == ' ' && data[j+1] == '[' && data[j+2] >= '0' && data[j+2] <= '9'
 }
 
 // respFirst returns the first bulk or simple string of an aggregate

@@ -669,3 +669,30 @@ func TestHTTPPendingHead(t *testing.T) {
 		t.Errorf("lines: %d", n)
 	}
 }
+
+// The lines a connection gets after MONITOR, one a command the server
+// ran (from redis-server 7.0), are notifications, not replies that
+// answer nothing; simple strings that merely start with a number are
+// replies.
+func TestRESPMonitorLines(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		kind Kind
+	}{
+		{"+1796473375.078970 [0 unix:/tmp/pp/r.sock] \"set\" \"a\" \"1\"\r\n", KindNotification},
+		{"+1339518083.107412 [0 127.0.0.1:60866] \"keys\" \"*\"\r\n", KindNotification},
+		{"+1339518083.107412 [0 lua] \"get\" \"k\"\r\n", KindNotification},
+		{"+OK\r\n", KindResponse},
+		{"+3.14\r\n", KindResponse},
+		{"+1339518083.107412\r\n", KindResponse},
+		{"+1339518083.107412 [x]\r\n", KindResponse},
+	} {
+		info := ClassifyAs(FramingRESP, []byte(tc.in), S2C, nil)
+		if info.Kind != tc.kind {
+			t.Errorf("%q: %v, want %v", tc.in, info.Kind, tc.kind)
+		}
+		if tc.kind == KindNotification && string(info.Method) != "MONITOR" {
+			t.Errorf("%q: method %q", tc.in, info.Method)
+		}
+	}
+}
