@@ -411,3 +411,49 @@ func TestRedisMonitor(t *testing.T) {
 		t.Errorf("%d MONITOR lines as notifications, want 2", notes)
 	}
 }
+
+// CLIENT REPLY OFF and SKIP against the real redis-server: the commands
+// it answers pair with their replies, those it leaves without one are
+// notifications (each reply paired with the command before its own).
+func TestRedisClientReply(t *testing.T) {
+	need(t, "redis-server")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "CLIENT REPLY OFF\r\nSET q 1\r\nCLIENT REPLY ON\r\nGET q\r\n"+
+		respCmd([]string{"CLIENT", "REPLY", "SKIP"}, []string{"SET", "q", "2"}, []string{"GET", "q"}))
+	br := bufio.NewReader(c)
+	var replies []string
+	for range 3 {
+		replies = append(replies, readRESP(t, br))
+	}
+	c.Close()
+	if got := strings.Join(replies, ""); got != "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n" {
+		t.Fatalf("redis replied %q", got)
+	}
+	lines := dumpLines(t, stop())
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		got = append(got, fmt.Sprint(e["method"], " ", e["status"]))
+	}
+	if g := strings.Join(got, ", "); g != "CLIENT ok, GET ok, GET ok" {
+		t.Errorf("exchanges %q, want CLIENT ok, GET ok, GET ok", g)
+	}
+	var silent []string
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] == "notification" {
+			silent = append(silent, m["method"].(string))
+		}
+	}
+	if g := strings.Join(silent, " "); g != "CLIENT SET CLIENT SET" {
+		t.Errorf("notifications %q, want CLIENT SET CLIENT SET (OFF, its SET, SKIP, its SET)", g)
+	}
+}

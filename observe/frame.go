@@ -17,6 +17,14 @@ import (
 func (o *Observer) frames(c *conn, steps []step, i int) int {
 	for ; i < len(steps) && steps[i].kind == stepFrame && steps[i].msg.Conn == c.id; i++ {
 		m := &steps[i].msg
+		if m.Framing == protocol.FramingRESP && m.Info.Kind == protocol.KindRequest {
+			// A command that CLIENT REPLY left without a reply: a
+			// notification, never paired.
+			var answered bool
+			if answered, c.replies = protocol.RESPReplies(m.Frame.Data, &m.Info, c.replies); !answered {
+				m.Info.Kind = protocol.KindNotification
+			}
+		}
 		m.Seq = o.tx.AddMessage(m)
 		o.counts.Messages++
 		if len(o.sinks.list) > 0 {

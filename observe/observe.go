@@ -162,6 +162,8 @@ type conn struct {
 	// their reply (nil until the first): a tool that failed answers with a
 	// result that says isError, which ends its row as an error.
 	toolCalls map[uint64]struct{}
+	// replies says which Redis commands get a reply (CLIENT REPLY).
+	replies protocol.Replies
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and

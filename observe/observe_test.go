@@ -340,3 +340,17 @@ func TestMCPToolFailureIsAnError(t *testing.T) {
 		t.Errorf("counts %+v: want 2 errors, 2 ok", c)
 	}
 }
+
+// Redis commands that CLIENT REPLY leaves without a reply are
+// notifications: the replies that come pair with the commands that get
+// them (the +OK of ON answered OFF, and each reply the command before
+// its own).
+func TestRedisClientReplyOff(t *testing.T) {
+	_, lines, c := newScript().
+		data(1, protocol.C2S, "CLIENT REPLY OFF\r\nSET q 1\r\nCLIENT REPLY ON\r\nGET q\r\nCLIENT REPLY SKIP\r\nSET q 2\r\nGET q\r\n").
+		data(2, protocol.S2C, "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n").
+		close(3, nil).run(t)
+	if got := exchanges(lines); strings.Join(got, " ") != "CLIENT:ok GET:ok GET:ok" || c.Notifications != 4 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+}

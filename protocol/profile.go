@@ -332,6 +332,45 @@ func RESPSub(data []byte, dir Dir, info *Info) (SubWord, int) {
 	return subWordOf(info.Method), 0
 }
 
+// Replies says which of a connection's Redis commands get a reply, as
+// CLIENT REPLY sets it; the zero value is every one.
+type Replies uint8
+
+const (
+	// RepliesOn: every command gets its reply.
+	RepliesOn Replies = iota
+	// RepliesOff: none does (CLIENT REPLY OFF) until CLIENT REPLY ON.
+	RepliesOff
+	// RepliesSkip: the next command gets none (CLIENT REPLY SKIP).
+	RepliesSkip
+)
+
+// RESPReplies says whether a Redis command, data classified as info, gets
+// a reply on a connection whose replies are r, and what they are after
+// it: CLIENT REPLY OFF and SKIP get none (the command after SKIP none
+// either), ON gets its +OK whatever r was.
+func RESPReplies(data []byte, info *Info, r Replies) (answered bool, next Replies) {
+	if string(info.Method) == "CLIENT" {
+		if args := RESPArgs(data); len(args) == 3 && bytes.EqualFold(args[1], []byte("REPLY")) {
+			switch {
+			case bytes.EqualFold(args[2], []byte("ON")):
+				return true, RepliesOn
+			case bytes.EqualFold(args[2], []byte("OFF")):
+				return false, RepliesOff
+			case bytes.EqualFold(args[2], []byte("SKIP")):
+				if r == RepliesOff {
+					return false, RepliesOff
+				}
+				return false, RepliesSkip
+			}
+		}
+	}
+	if r == RepliesSkip {
+		return false, RepliesOn
+	}
+	return r == RepliesOn, r
+}
+
 // isPubSubMessage reports whether an array a server sent, starting with
 // name, is a pub/sub message or confirmation.
 func isPubSubMessage(name []byte) bool {

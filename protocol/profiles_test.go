@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -695,4 +696,47 @@ func TestRESPMonitorLines(t *testing.T) {
 			t.Errorf("%q: method %q", tc.in, info.Method)
 		}
 	}
+}
+
+// CLIENT REPLY OFF and SKIP get no reply, nor does what OFF or SKIP
+// silences; ON gets its +OK, whatever came before (Redis's
+// clientReplyCommand).
+func TestRESPReplies(t *testing.T) {
+	for _, tc := range []struct {
+		cmds string
+		want string // per command: y answered, n not
+	}{
+		{"GET k|SET k 1", "yy"},
+		{"CLIENT REPLY OFF|SET k 1|GET k|CLIENT REPLY ON|GET k", "nnnyy"},
+		{"client reply skip|SET k 1|GET k", "nny"},
+		{"CLIENT REPLY OFF|CLIENT REPLY SKIP|GET k|CLIENT REPLY ON|GET k", "nnnyy"},
+		{"CLIENT REPLY SKIP|CLIENT REPLY SKIP|GET k|GET k", "nnny"},
+		{"CLIENT REPLY SKIP|CLIENT REPLY ON|GET k", "nyy"},
+		{"CLIENT REPLY MAYBE|CLIENT LIST|GET k", "yyy"},
+	} {
+		var r Replies
+		var got string
+		for _, cmd := range strings.Split(tc.cmds, "|") {
+			inline, array := []byte(cmd+"\r\n"), []byte(respArray(strings.Fields(cmd)))
+			info := ClassifyAs(FramingRESP, inline, C2S, nil)
+			answered, next := RESPReplies(inline, &info, r)
+			info = ClassifyAs(FramingRESP, array, C2S, nil)
+			if a, n := RESPReplies(array, &info, r); a != answered || n != next {
+				t.Errorf("%q: inline and as an array differ", cmd)
+			}
+			got += map[bool]string{true: "y", false: "n"}[answered]
+			r = next
+		}
+		if got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.cmds, got, tc.want)
+		}
+	}
+}
+
+func respArray(args []string) string {
+	s := "*" + strconv.Itoa(len(args)) + "\r\n"
+	for _, a := range args {
+		s += "$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n"
+	}
+	return s
 }
