@@ -457,3 +457,75 @@ func TestRedisClientReply(t *testing.T) {
 		t.Errorf("notifications %q, want CLIENT SET CLIENT SET (OFF, its SET, SKIP, its SET)", g)
 	}
 }
+
+// Replication through the real binary: redis-cli --rdb and --replica ask
+// the real redis-server with SYNC, and get the snapshot as "$EOF:<mark>"
+// (diskless), which answers SYNC; what the master then sends (the
+// commands it runs) and the replica's REPLCONF ACK are notifications.
+// The snapshot was a bad bulk length, the rest of the stream raw.
+func TestRedisReplication(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir,
+		"--repl-diskless-sync-delay", "0")
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	rdb := filepath.Join(dir, "dump.rdb")
+	if out, err := exec.Command("redis-cli", "-s", front, "--rdb", rdb).CombinedOutput(); err != nil || !strings.Contains(string(out), "Transfer finished with success") {
+		t.Fatalf("redis-cli --rdb: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(rdb); err != nil || !strings.HasPrefix(string(b), "REDIS") {
+		t.Fatalf("the snapshot: %v %.10q", err, b)
+	}
+	rep := exec.Command("redis-cli", "-s", front, "--replica")
+	out, _ := rep.StdoutPipe()
+	rep.Stderr = rep.Stdout
+	if err := rep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rep.Process.Kill(); rep.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "SYNC done") {
+	}
+	if out, err := exec.Command("redis-cli", "-s", front, "set", "k", "v").CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli set: %v\n%s", err, out)
+	}
+	for sc.Scan() && sc.Text() != `"set","k","v"` {
+	}
+	rep.Process.Kill()
+	rep.Wait()
+	lines := dumpLines(t, stop())
+
+	// Connection 1 was dialWait's; 2 redis-cli --rdb, 3 --replica, 4 the set.
+	got := map[float64][]string{}
+	for _, e := range ofType(lines, "exchange") {
+		got[e["conn"].(float64)] = append(got[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
+	}
+	for conn, want := range map[float64]string{2: "REPLCONF ok, REPLCONF ok, SYNC ok", 3: "REPLCONF ok, REPLCONF ok, SYNC ok"} {
+		if g := strings.Join(got[conn], ", "); g != want {
+			t.Errorf("connection %v: exchanges %q, want %q", conn, g, want)
+		}
+	}
+	var stream []string
+	snapshots := 0
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] == "raw" {
+			t.Errorf("not decoded: %v", m)
+		}
+		if m["conn"] == 3.0 && m["kind"] == "notification" && m["method"] != "PING" {
+			stream = append(stream, fmt.Sprint(m["dir"], " ", m["method"]))
+		}
+		if f, _ := m["frame"].(map[string]any); f["rdb"] != nil && m["kind"] == "response" {
+			snapshots++
+		}
+	}
+	if snapshots != 2 {
+		t.Errorf("%d snapshots shown as {\"rdb\":size} answering SYNC, want 2", snapshots)
+	}
+	if g := strings.Join(stream, ", "); !strings.HasPrefix(g, "c2s REPLCONF") || !strings.Contains(g, "s2c SELECT, s2c SET") {
+		t.Errorf("the replication stream: %q, want REPLCONF ACK, then SELECT and SET", g)
+	}
+}

@@ -17,13 +17,8 @@ import (
 func (o *Observer) frames(c *conn, steps []step, i int) int {
 	for ; i < len(steps) && steps[i].kind == stepFrame && steps[i].msg.Conn == c.id; i++ {
 		m := &steps[i].msg
-		if m.Framing == protocol.FramingRESP && m.Info.Kind == protocol.KindRequest {
-			// A command that CLIENT REPLY left without a reply: a
-			// notification, never paired.
-			var answered bool
-			if answered, c.replies = protocol.RESPReplies(m.Frame.Data, &m.Info, c.replies); !answered {
-				m.Info.Kind = protocol.KindNotification
-			}
+		if m.Framing == protocol.FramingRESP {
+			c.redis(m)
 		}
 		m.Seq = o.tx.AddMessage(m)
 		o.counts.Messages++
@@ -56,6 +51,21 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 		}
 	}
 	return i
+}
+
+// redis classifies again a Redis message m by what came before it on c: a
+// command that CLIENT REPLY left without a reply, and anything of a
+// replication stream, is a notification, never paired.
+func (c *conn) redis(m *protocol.Message) {
+	if c.repl != protocol.ReplNone || m.Info.Kind == protocol.KindRequest {
+		c.repl = protocol.RESPReplication(m.Frame.Data, m.Dir, &m.Info, c.repl)
+	}
+	if m.Info.Kind == protocol.KindRequest {
+		var answered bool
+		if answered, c.replies = protocol.RESPReplies(m.Frame.Data, &m.Info, c.replies); !answered {
+			m.Info.Kind = protocol.KindNotification
+		}
+	}
 }
 
 // rowOf is the row a message starts, with status st; method is

@@ -164,6 +164,8 @@ type conn struct {
 	toolCalls map[uint64]struct{}
 	// replies says which Redis commands get a reply (CLIENT REPLY).
 	replies protocol.Replies
+	// repl says where the connection is in Redis replication.
+	repl protocol.Replication
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and

@@ -354,3 +354,20 @@ func TestRedisClientReplyOff(t *testing.T) {
 		t.Fatalf("exchanges %v counts %+v", got, c)
 	}
 }
+
+// A Redis replication stream (redis-cli --replica): SYNC pairs with the
+// snapshot, and the commands the master sends after it, and the
+// replica's REPLCONF ACK, are notifications; they were orphans, raw (the
+// snapshot's "$EOF:" was a bad bulk length) and requests without a reply.
+func TestRedisReplicationStream(t *testing.T) {
+	mark := strings.Repeat("a", 40)
+	_, lines, c := newScript().
+		data(1, protocol.C2S, "*1\r\n$4\r\nSYNC\r\n").
+		data(2, protocol.S2C, "\n$EOF:"+mark+"\r\nREDIS0010\xff"+mark+"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n").
+		data(3, protocol.C2S, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n").
+		data(4, protocol.S2C, "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n").
+		close(5, nil).run(t)
+	if got := exchanges(lines); strings.Join(got, " ") != "SYNC:ok" || c.Notifications != 3 || c.Raw != 0 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+}

@@ -43,6 +43,9 @@ func TestSkipCut(t *testing.T) {
 		{name: "a Redis command", framing: FramingRESP, recorded: FramingRESP,
 			payload: "*2\r\n$4\r\nECHO\r\n$300\r\n" + big + "\r\n",
 			next:    "*1\r\n$4\r\nPING\r\n", nextPayload: "*1\r\n$4\r\nPING\r\n", kept: 30},
+		{name: "a Redis snapshot sent as $EOF:<mark>", framing: FramingRESP, recorded: FramingRESP,
+			payload: "$EOF:" + strings.Repeat("m", 40) + "\r\nREDIS" + big + strings.Repeat("m", 40),
+			next:    "*1\r\n$4\r\nPING\r\n", nextPayload: "*1\r\n$4\r\nPING\r\n", kept: 60},
 		{name: "a msgpack-RPC request", framing: FramingMsgpack, recorded: FramingMsgpack,
 			payload: "\x94\x00\x01\xa4echo\x91" + str16 + big,
 			next:    "\x94\x01\x01\xc0\xa2ok", nextPayload: "\x94\x01\x01\xc0\xa2ok", kept: 20},
@@ -110,6 +113,7 @@ func TestSkipGapInAString(t *testing.T) {
 		{"to a bulk string's CRLF", FramingRESP, "*2\r\n$4\r\nECHO\r\n$300\r\n" + big[:10], "", 292, true, "+OK\r\n", "+OK\r\n"},
 		{"past a bulk string", FramingRESP, "*2\r\n$4\r\nECHO\r\n$300\r\n" + big[:10], "", 293, false, "", ""},
 		{"between a Redis array's elements", FramingRESP, "*2\r\n$4\r\nECHO\r\n", "", 5, false, "", ""},
+		{"a Redis snapshot sent as $EOF:<mark>", FramingRESP, "$EOF:" + strings.Repeat("m", 40) + "\r\nREDIS" + big[:10], "", 100, false, "", ""},
 		{"a msgpack string", FramingMsgpack, "\x94\x00\x01\xa4echo\x91\xda\x01\x2c" + big[:10], big[110:], 100, true, "\xc0", "\xc0"},
 		{"past a msgpack string", FramingMsgpack, "\x94\x00\x01\xa4echo\x91\xda\x01\x2c" + big[:10], "", 291, false, "", ""},
 	} {

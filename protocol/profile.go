@@ -48,7 +48,7 @@ var Profiles = []*Profile{
 	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
 		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade"},
 	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
-		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations, RESP3 pushes and MONITOR's lines are notifications, never paired"},
+		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations, RESP3 pushes and MONITOR's lines are notifications, never paired, as are commands CLIENT REPLY silences and a replication stream (after what answers SYNC or PSYNC)"},
 	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
 		Pairs: "msgpack-RPC (Neovim): [0,msgid,method,params] with [1,msgid,error,result] by msgid, per direction; [2,method,params] are notifications"},
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
@@ -369,6 +369,50 @@ func RESPReplies(data []byte, info *Info, r Replies) (answered bool, next Replie
 		return false, RepliesOn
 	}
 	return r == RepliesOn, r
+}
+
+// Replication says where a Redis connection is in replication: a replica
+// (or redis-cli --rdb or --replica) asks with SYNC or PSYNC, and what
+// answers it (+FULLRESYNC or +CONTINUE to PSYNC, the snapshot itself to
+// SYNC) starts a stream: the snapshot, then the commands the master runs
+// one way and REPLCONF ACK the other, none of them answered. The zero
+// value is a connection that did not ask.
+type Replication uint8
+
+const (
+	// ReplNone: no SYNC or PSYNC was sent.
+	ReplNone Replication = iota
+	// ReplAsked: SYNC or PSYNC was sent, and is not answered yet.
+	ReplAsked
+	// ReplStream: the connection is a replication stream.
+	ReplStream
+)
+
+// RESPReplication classifies again a Redis message, data classified as
+// info that travelled in dir, on a connection in replication state r, and
+// returns the state after it: once the stream began, every message is a
+// notification (a command the master sends named as a command is).
+func RESPReplication(data []byte, dir Dir, info *Info, r Replication) Replication {
+	switch r {
+	case ReplNone:
+		if dir == C2S && info.Kind == KindRequest && (string(info.Method) == "SYNC" || string(info.Method) == "PSYNC") {
+			return ReplAsked
+		}
+		return r
+	case ReplAsked:
+		switch {
+		case dir == C2S || info.Kind != KindResponse:
+			return r
+		case info.IsError:
+			return ReplNone
+		}
+		return ReplStream
+	}
+	if dir == S2C && len(data) > 0 && data[0] == '*' {
+		info.Method = commandName(respFirst(data))
+	}
+	info.Kind, info.IsError = KindNotification, false
+	return r
 }
 
 // isPubSubMessage reports whether an array a server sent, starting with

@@ -740,3 +740,70 @@ func respArray(args []string) string {
 	}
 	return s
 }
+
+// What a master sends a replica: +FULLRESYNC, newlines while it makes
+// the snapshot, the snapshot (RDB) as a bulk string without its CRLF or
+// as "$EOF:<mark>", the snapshot, the mark (diskless, redis-cli --rdb),
+// then the commands it runs. Each is a frame, however the bytes are cut,
+// and the snapshot is shown by its size.
+func TestRESPSnapshot(t *testing.T) {
+	mark := strings.Repeat("0123456789abcdef", 3)[:40]
+	rdb := "REDIS0010\xfa\x09redis-ver" + mark[:39] + "\r\n" + mark[1:] + "\xff" // the mark's start and end inside
+	for _, tc := range []struct{ name, in, snapshot string }{
+		{"diskless", "+FULLRESYNC 5814b6a2 71\r\n\n\n$EOF:" + mark + "\r\n" + rdb + mark, "$EOF:" + mark + "\r\n" + rdb + mark},
+		{"disk", "+FULLRESYNC 5814b6a2 71\r\n\n$" + fmt.Sprint(len(rdb)) + "\r\n" + rdb, "$" + fmt.Sprint(len(rdb)) + "\r\n" + rdb},
+		{"SYNC", "$EOF:" + mark + "\r\n" + rdb + mark, "$EOF:" + mark + "\r\n" + rdb + mark},
+	} {
+		stream := "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"
+		got := datas(checkChunking(t, FramingRESP, 1000, tc.in+stream+"$2\r\nhi\r\n"))
+		want := []string{tc.snapshot, "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n", "$2\r\nhi\r\n"}
+		if tc.name != "SYNC" {
+			want = append([]string{"+FULLRESYNC 5814b6a2 71\r\n"}, want...)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: frames %q\nwant %q", tc.name, got, want)
+		}
+		if v, err := viewRESP(nil, []byte(tc.snapshot)); err != nil || string(v) != fmt.Sprintf(`{"rdb":%d}`, len(rdb)) {
+			t.Errorf("%s: view %s, %v", tc.name, v, err)
+		}
+	}
+	// A bulk string that is not a snapshot keeps its CRLF.
+	if got := datas(checkChunking(t, FramingRESP, 1000, "+OK\r\n$2\r\nhi\r\n+FULLRESYNC x 1\r\n+OK\r\n$2\r\nhi\r\n")); len(got) != 5 {
+		t.Errorf("frames %q", got)
+	}
+}
+
+// On a connection that asked for replication, what answers SYNC or PSYNC
+// pairs with it, and all that comes after is a notification: the
+// snapshot, the commands the master sends (named as commands are) and
+// the replica's REPLCONF ACK. An error answers and ends it.
+func TestRESPReplication(t *testing.T) {
+	type msg struct {
+		dir  Dir
+		data string
+	}
+	for _, tc := range []struct {
+		msgs []msg
+		want string // kind and method of each, after RESPReplication
+	}{
+		{[]msg{{C2S, "PSYNC ? -1\r\n"}, {S2C, "+FULLRESYNC x 1\r\n"}, {S2C, "$3\r\nabc"}, {S2C, "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"}, {C2S, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n"}, {S2C, "-ERR x\r\n"}},
+			"request PSYNC|response |notification |notification SET|notification REPLCONF|notification ERR"},
+		{[]msg{{C2S, "SYNC\r\n"}, {S2C, "$EOF:x\r\nabc"}, {S2C, "*1\r\n$4\r\nping\r\n"}},
+			"request SYNC|response |notification PING"},
+		{[]msg{{C2S, "PSYNC x 1\r\n"}, {S2C, "-NOMASTERLINK\r\n"}, {C2S, "GET k\r\n"}, {S2C, "$1\r\nv\r\n"}},
+			"request PSYNC|response NOMASTERLINK|request GET|response "},
+		{[]msg{{C2S, "GET k\r\n"}, {S2C, "*1\r\n$4\r\nSYNC\r\n"}, {C2S, "GET k\r\n"}},
+			"request GET|response |request GET"},
+	} {
+		var r Replication
+		var got []string
+		for _, m := range tc.msgs {
+			info := ClassifyAs(FramingRESP, []byte(m.data), m.dir, nil)
+			r = RESPReplication([]byte(m.data), m.dir, &info, r)
+			got = append(got, info.Kind.String()+" "+string(info.Method))
+		}
+		if strings.Join(got, "|") != tc.want {
+			t.Errorf("%v\ngot  %s\nwant %s", tc.msgs, strings.Join(got, "|"), tc.want)
+		}
+	}
+}

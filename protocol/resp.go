@@ -1,5 +1,7 @@
 package protocol
 
+import "bytes"
+
 // respFramer cuts one direction of Redis's RESP2/RESP3 into values: a
 // frame is one top-level value (a command's array, a reply, a push) as on
 // the wire. It counts the values still to come instead of parsing them, so
@@ -9,11 +11,27 @@ type respFramer struct {
 	g    gather
 	need int   // values still to read to complete the frame; 0 between frames
 	skip int64 // bytes of a bulk string (and its CRLF) still to pass
-	// hdr holds the start of a type line (its type byte and number) that
-	// spans chunks; hdrN counts its bytes, beyond len(hdr) too.
-	hdr  [24]byte
+	// hdr holds the start of a type line (its type byte and number, or
+	// a snapshot's "$EOF:<mark>") that spans chunks; hdrN counts its
+	// bytes, beyond len(hdr) too.
+	hdr  [6 + rdbMark]byte
 	hdrN int
+	// rdb: the next value is a snapshot (RDB) a master sends a replica,
+	// a bulk string without the CRLF that ends others; it follows
+	// +FULLRESYNC, the answer to PSYNC.
+	rdb bool
+	// marking: a snapshot sent as "$EOF:<mark>" (diskless replication,
+	// redis-cli --rdb) is being read: it ends with the 40 bytes of mark.
+	// tail holds its last tailN bytes, for a mark split across chunks.
+	marking bool
+	mark    [rdbMark]byte
+	tail    [rdbMark - 1]byte
+	tailN   int
 }
+
+// rdbMark is the length of the mark that ends a snapshot sent as
+// "$EOF:<mark>".
+const rdbMark = 40
 
 // Feed implements Framer.
 func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
@@ -25,7 +43,12 @@ func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g.begin(0)
 	i := 0
 	for i < len(chunk) {
-		if r.skip > 0 {
+		if r.marking {
+			if i = r.scanMark(chunk, i); r.marking {
+				break
+			}
+			r.need--
+		} else if r.skip > 0 {
 			k := int(min(r.skip, int64(len(chunk)-i)))
 			i += k
 			if r.skip -= int64(k); r.skip > 0 {
@@ -76,8 +99,9 @@ func (r *respFramer) value(line []byte) string {
 		line = line[:len(line)-1]
 	}
 	start := r.need == 0
+	rdb := start && r.rdb
 	if start {
-		r.need = 1
+		r.need, r.rdb = 1, false
 	}
 	if len(line) == 0 {
 		return "empty type line"
@@ -85,13 +109,21 @@ func (r *respFramer) value(line []byte) string {
 	switch line[0] {
 	case '+', '-', ':', ',', '#', '_', '(':
 		r.need--
+		r.rdb = start && bytes.HasPrefix(line, []byte("+FULLRESYNC "))
 	case '$', '=', '!':
+		if start && len(line) == 5+rdbMark && bytes.HasPrefix(line, []byte("$EOF:")) {
+			r.marking, r.tailN = true, 0
+			copy(r.mark[:], line[5:])
+			return ""
+		}
 		n, ok := respInt(line[1:])
 		switch {
 		case !ok:
 			return "bad bulk length"
-		case n < 0:
+		case n < 0 || rdb && n == 0:
 			r.need--
+		case rdb && line[0] == '$':
+			r.skip = n // a snapshot: no CRLF after it
 		default:
 			r.skip = n + 2
 		}
@@ -122,6 +154,34 @@ func (r *respFramer) value(line []byte) string {
 	return ""
 }
 
+// scanMark reads a snapshot sent as "$EOF:<mark>" in chunk from i, and
+// returns the offset after its mark, or len(chunk) (marking still set)
+// when the mark is not in it.
+func (r *respFramer) scanMark(chunk []byte, i int) int {
+	rest := chunk[i:]
+	if r.tailN > 0 {
+		// A mark that began in the chunks before.
+		var buf [2*rdbMark - 2]byte
+		b := append(append(buf[:0], r.tail[:r.tailN]...), rest[:min(len(rest), rdbMark-1)]...)
+		if k := bytes.Index(b, r.mark[:]); k >= 0 {
+			r.marking = false
+			return i + k + rdbMark - r.tailN
+		}
+	}
+	if k := bytes.Index(rest, r.mark[:]); k >= 0 {
+		r.marking = false
+		return i + k + rdbMark
+	}
+	if len(rest) >= len(r.tail) {
+		r.tailN = copy(r.tail[:], rest[len(rest)-len(r.tail):])
+	} else {
+		keep := min(r.tailN, len(r.tail)-len(rest))
+		copy(r.tail[:], r.tail[r.tailN-keep:r.tailN])
+		r.tailN = keep + copy(r.tail[keep:], rest)
+	}
+	return len(chunk)
+}
+
 // respInt parses a RESP length: decimal digits, or -1.
 func respInt(p []byte) (int64, bool) {
 	if len(p) == 2 && p[0] == '-' && p[1] == '1' {
@@ -150,10 +210,10 @@ func (r *respFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 	case g.broken != "" || g.size == 0:
 		return false
 	case rest:
-		r.need, r.skip, r.hdrN = 0, 0, 0
+		r.need, r.skip, r.hdrN, r.marking = 0, 0, 0, false
 		g.cut(int(n), gap, emit)
 		return true
-	case n > r.skip: // past the string: the next type line may be in the gap
+	case n > r.skip: // past the string (or in a snapshot, whose mark may be in the gap)
 		return false
 	}
 	g.hole(int(n), gap)
@@ -168,7 +228,7 @@ func (r *respFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 // Flush implements Framer.
 func (r *respFramer) Flush(emit func(*Frame)) {
 	r.g.flush(ErrMidFrame, emit)
-	r.need, r.skip, r.hdrN = 0, 0, 0
+	r.need, r.skip, r.hdrN, r.rdb, r.marking = 0, 0, 0, false, false
 }
 
 // Reset implements Framer: after a gap a value's start cannot be found, so

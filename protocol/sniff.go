@@ -228,6 +228,10 @@ func respLine(line []byte) bool {
 		return string(line) == "#t" || string(line) == "#f"
 	case ',':
 		return len(line) > 1
+	case '$':
+		if len(line) == 5+rdbMark && bytes.HasPrefix(line, []byte("$EOF:")) {
+			return true // a snapshot a master sends a replica (SYNC)
+		}
 	}
 	_, ok := respInt(line[1:])
 	return ok

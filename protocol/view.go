@@ -230,11 +230,31 @@ func viewRESP(dst, data []byte) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	}
+	if n, ok := rdbSize(data); ok {
+		dst = append(dst, `{"rdb":`...)
+		return append(strconv.AppendInt(dst, int64(n), 10), '}'), nil
+	}
 	dst, rest, err := respView(dst, data, 0)
 	if err == nil && len(rest) != 0 {
 		err = errView
 	}
 	return dst, err
+}
+
+// rdbSize returns the size of the snapshot (RDB) a RESP frame is, one a
+// master sends a replica: "$EOF:<mark>\r\n", the snapshot and the mark
+// again, or "$<n>\r\n" and n bytes without the CRLF that ends a bulk
+// string.
+func rdbSize(data []byte) (int, bool) {
+	line, rest, ok := bytes.Cut(data, []byte("\r\n"))
+	switch {
+	case !ok || len(line) < 2 || line[0] != '$':
+		return 0, false
+	case len(line) == 5+rdbMark && bytes.HasPrefix(line, []byte("$EOF:")):
+		return len(rest) - rdbMark, bytes.HasSuffix(rest, line[5:]) && len(rest) >= rdbMark
+	}
+	n, ok := respInt(line[1:])
+	return int(n), ok && n > 0 && n == int64(len(rest))
 }
 
 // RESPArgs returns the words of a RESP command, a frame of FramingRESP:
