@@ -173,7 +173,7 @@ func TestHeldRowInList(t *testing.T) {
 		t.Errorf("the help offers the store's row keys on a held frame")
 	}
 	// y and w take the frame as held.
-	if msg, name, ok := m.selectedMessage(); !ok || string(msg.Frame.Data) != string(heldDivide(1).Payload) || name != "sockscope-held-1" {
+	if msg, name, _, ok := m.selectedMessage(); !ok || string(msg.Frame.Data) != string(heldDivide(1).Payload) || name != "sockscope-held-1" {
 		t.Errorf("selected message %q %q %v", msg.Frame.Data, name, ok)
 	}
 }

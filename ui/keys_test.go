@@ -196,7 +196,9 @@ func TestCopyAndWrite(t *testing.T) {
 	}
 	tm, cmd := m.Update(keyMsg("y"))
 	m = tm.(Model)
-	if cmd == nil || !strings.Contains(m.notice, "copied request") {
+	// The notice names the row the user sees, not the message's own
+	// number, which in the exchanges list is another row's.
+	if want := "copied the request of #" + itoa(r.Seq) + " "; cmd == nil || !strings.Contains(m.notice, want) {
 		t.Fatalf("y: cmd %v notice %q", cmd, m.notice)
 	}
 	if got := cmd(); !strings.Contains(strings.ToLower(typeName(got)), "clipboard") {

@@ -139,43 +139,47 @@ type writtenMsg struct {
 
 // selectedMessage is the message y and w act on: in the raw stream the
 // selected one; in the exchanges list the request or the response, as
-// chosen with h/l.
-func (m Model) selectedMessage() (protocol.Message, string, bool) {
+// chosen with h/l. name is the file w writes it to (without the
+// extension), label what a notice calls it: the list's own number, which
+// in the exchanges list is the row's, not the message's.
+func (m Model) selectedMessage() (msg protocol.Message, name, label string, ok bool) {
 	seq := m.list.sel
 	if seq == 0 {
-		return protocol.Message{}, "", false
+		return protocol.Message{}, "", "", false
 	}
 	if h, ok := m.selectedHeld(); ok {
-		return heldMessage(&h), fmt.Sprintf("sockscope-held-%d", h.ID), true
+		msg := heldMessage(&h)
+		return msg, fmt.Sprintf("sockscope-held-%d", h.ID), fmt.Sprintf("held %s", msg.Info.Kind), true
 	}
 	if m.list.raw() {
 		msg, ok := m.c.st.Message(seq)
-		return msg, fmt.Sprintf("sockscope-msg-%d", seq), ok
+		return msg, fmt.Sprintf("sockscope-msg-%d", seq), describe(&msg), ok
 	}
 	r, ok := m.c.st.Row(seq)
 	if !ok {
-		return protocol.Message{}, "", false
+		return protocol.Message{}, "", "", false
 	}
-	name := fmt.Sprintf("sockscope-%d", seq)
+	name, label = fmt.Sprintf("sockscope-%d", seq), fmt.Sprintf("the request of #%d", seq)
 	ms := r.Req
 	if m.detail.sideFor(&r) == sideResponse {
 		ms = r.Resp
 		name += "-response"
+		label = fmt.Sprintf("the response of #%d", seq)
 	}
 	if ms == 0 {
-		return protocol.Message{}, "", false
+		return protocol.Message{}, "", "", false
 	}
-	msg, ok := m.c.st.Message(ms)
-	return msg, name, ok
+	msg, ok = m.c.st.Message(ms)
+	return msg, name, label, ok
 }
 
 // copySelected puts the selected message on the clipboard (OSC 52).
 func (m Model) copySelected() (Model, tea.Cmd) {
-	msg, _, ok := m.selectedMessage()
+	msg, _, label, ok := m.selectedMessage()
 	if !ok {
 		return m.setNotice("nothing to copy: that message is not stored (any more)", true), nil
 	}
-	note := fmt.Sprintf("copied %s (%s) to the clipboard", describe(&msg), fmtSize(int64(len(msg.Frame.Data))))
+	note := fmt.Sprintf("copied %s (%s) to the clipboard", label, fmtSize(int64(len(msg.Frame.Data))))
 	if msg.Frame.Truncated {
 		note += fmt.Sprintf(" — truncated frame, %s on the wire", fmtSize(int64(msg.Frame.Size)))
 	}
@@ -186,7 +190,7 @@ func (m Model) copySelected() (Model, tea.Cmd) {
 // ./sockscope-<row>.json (or -response.json; .http, .resp or .msgpack for
 // those protocols, .bin for raw bytes).
 func (m Model) writeSelected() (Model, tea.Cmd) {
-	msg, name, ok := m.selectedMessage()
+	msg, name, _, ok := m.selectedMessage()
 	if !ok {
 		return m.setNotice("nothing to write: that message is not stored (any more)", true), nil
 	}
