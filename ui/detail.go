@@ -339,8 +339,10 @@ func (m detailModel) title(raw bool, seq uint64) string {
 	} else if seq != 0 {
 		info = "x hex · y copy · w write"
 	}
-	if m.hex {
+	if m.hex && info != "" {
 		info = "hex · " + info
+	} else if m.hex {
+		info = "hex"
 	}
 	return info
 }

@@ -185,6 +185,12 @@ func TestHexToggle(t *testing.T) {
 	if m.detail.hex || strings.Contains(view(m), "00000000  7b 22") {
 		t.Fatal("x again: still hex")
 	}
+	// With nothing selected (a filter that matches nothing), the title
+	// says hex alone, with no separator left dangling.
+	m = press(t, m, "x", "/", "z", "z", "z", "q", "enter")
+	if v := view(m); strings.Contains(v, "hex ·") || !strings.Contains(v, "hex") {
+		t.Fatalf("hex with nothing selected:\n%s", v)
+	}
 }
 
 func TestCopyAndWrite(t *testing.T) {
