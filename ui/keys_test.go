@@ -328,6 +328,28 @@ func TestStatsToggle(t *testing.T) {
 	}
 }
 
+// The table scrolls no further than its last method on the pane's last
+// line: G (or j held down) shows a full table, not one method above
+// blank lines; where every method fits, it does not scroll at all.
+func TestStatsScrollStopsAtTheEnd(t *testing.T) {
+	for _, h := range []int{24, 60} {
+		m := newTestModel(t, demoStore(t), 80, h)
+		m = press(t, m, "s", "tab", "G")
+		if m.focus != focusDetail {
+			t.Fatalf("focus %v", m.focus)
+		}
+		lines := strings.Split(view(m), "\n")
+		last := lines[len(lines)-2] // the line above the key help
+		first, final := m.stats.methods[0].Method, m.stats.methods[len(m.stats.methods)-1].Method
+		if h == 24 && !strings.HasPrefix(strings.TrimSpace(last), final+" ") {
+			t.Errorf("%d rows: G does not end the table on its last line (first row %d of %d):\n%s", h, m.stats.top, len(m.stats.methods), view(m))
+		}
+		if h == 60 && (m.stats.top != 0 || !strings.Contains(view(m), "\n"+first+"    ")) {
+			t.Errorf("%d rows: every method fits, yet G scrolls to row %d:\n%s", h, m.stats.top, view(m))
+		}
+	}
+}
+
 func TestConnsPane(t *testing.T) {
 	m := newTestModel(t, demoStore(t), 80, 24)
 	if m.connsShown() {

@@ -30,21 +30,38 @@ func (m statsModel) refresh(conn uint64) statsModel {
 	m.conn = conn
 	m.methods = m.c.st.Methods(conn)
 	m.recent = m.c.st.RecentLatencies(m.recent[:0])
-	m.top = clamp(m.top, 0, max(0, len(m.methods)-1))
+	m.top = clamp(m.top, 0, m.lastTop())
 	return m
+}
+
+// histRows is how many histogram rows a pane body of h rows draws: none
+// where it is too short, and the sparkline must do.
+func histRows(h int) int {
+	if h < 14 {
+		return 0
+	}
+	return len(histBuckets)
+}
+
+// lastTop is the table's last useful first row: the one that shows the
+// last method on the pane's last line (the sparkline, its caption, the
+// histogram, a blank line and the column header come before the rows).
+func (m statsModel) lastTop() int {
+	rows := max(1, m.height-4-histRows(m.height))
+	return max(0, len(m.methods)-rows)
 }
 
 // update scrolls the table while the pane has the focus.
 func (m statsModel) update(msg tea.Msg) (statsModel, tea.Cmd) {
 	if s, ok := navStep(msg, &m.c.keys, m.height/2); ok {
-		m.top = s.apply(m.top, len(m.methods)-1)
+		m.top = s.apply(m.top, m.lastTop())
 	}
 	return m, nil
 }
 
 // scroll moves the table by d rows (the mouse wheel).
 func (m statsModel) scroll(d int) statsModel {
-	m.top = clamp(m.top+d, 0, max(0, len(m.methods)-1))
+	m.top = clamp(m.top+d, 0, m.lastTop())
 	return m
 }
 
@@ -125,11 +142,7 @@ func (m statsModel) view(w, h int) []string {
 	for _, c := range counts {
 		most = max(most, c)
 	}
-	histRows := len(histBuckets)
-	if h < 14 {
-		histRows = 0 // too short: the sparkline must do
-	}
-	for i := 0; i < histRows; i++ {
+	for i := range histRows(h) {
 		barW := max(0, w-16)
 		n := counts[i] * barW / most
 		if counts[i] > 0 {
