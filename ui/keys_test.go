@@ -86,6 +86,15 @@ func TestNewTrafficKeepsSelection(t *testing.T) {
 	if _, next := st.RowBounds(); m.list.sel != next-1 {
 		t.Fatalf("following: sel %d, want newest %d", m.list.sel, next-1)
 	}
+	// j or pgdn on the newest row, while following, goes on following.
+	for _, k := range []string{"j", "pgdown"} {
+		m = press(t, m, k)
+		addRequests(st, 1)
+		m = update(t, m, tickMsg(t0))
+		if _, next := st.RowBounds(); !m.list.follow || m.list.sel != next-1 {
+			t.Fatalf("%s on the newest row: follow=%v sel %d, want newest %d", k, m.list.follow, m.list.sel, next-1)
+		}
+	}
 }
 
 func itoa(n uint64) string { return strings.TrimSpace(fmtCount(int64(n))) }

@@ -205,7 +205,7 @@ func (m listModel) moveTo(i int) listModel {
 		return m
 	}
 	i = clamp(i, 0, n-1)
-	m.follow = false
+	m.follow = m.follow && i == n-1
 	m.sel = m.at(i)
 	return m.fix()
 }
