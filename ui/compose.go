@@ -155,22 +155,35 @@ func (o composeOverlay) view(w, h int) []string {
 		cut(s.PaneTitleFocus.Render("▌ "+title)+"  "+s.PaneInfo.Render("→ "+o.t.String()), w),
 		cut(s.Dim.Render("  "+o.from), w),
 	}
-	lines = append(lines, strings.Split(o.ta.View(), "\n")...)
-	lines = lines[:min(len(lines), max(0, h-1))]
-	for len(lines) < h-1 {
-		lines = append(lines, "")
-	}
-	foot := s.Dim.Render("  JSON, sent compact on one line; a request's id is remapped on the wire")
+	// The foot is a hint on one line, or why nothing was sent, wrapped
+	// whole (a parser's message, a frame let go) over the text's last lines.
+	footStyle, foot := s.Dim, []string{"  JSON, sent compact on one line; a request's id is remapped on the wire"}
 	if o.submit != nil {
-		foot = s.Dim.Render("  JSON, re-framed as the held frame was (ctrl+s)")
+		foot = []string{"  JSON, re-framed as the held frame was (ctrl+s)"}
 	}
+	why := ""
 	if o.err != "" {
-		foot = s.ErrorText.Render("  not sent: " + sanitize(o.err))
+		why = "not sent: " + sanitize(o.err)
 	}
 	if o.gone != "" {
-		foot = s.ErrorText.Render("  " + sanitize(o.gone))
+		why = sanitize(o.gone)
 	}
-	return append(lines, cut(foot, w))
+	if why != "" {
+		footStyle, foot = s.ErrorText, wrapWords(why, w-2)
+		foot = foot[:min(len(foot), maxNoticeLines, max(1, h-3))]
+		for i := range foot {
+			foot[i] = "  " + foot[i]
+		}
+	}
+	lines = append(lines, strings.Split(o.ta.View(), "\n")...)
+	lines = lines[:min(len(lines), max(0, h-len(foot)))]
+	for len(lines) < h-len(foot) {
+		lines = append(lines, "")
+	}
+	for _, f := range foot {
+		lines = append(lines, cut(footStyle.Render(f), w))
+	}
+	return lines
 }
 
 // lastFrame is the text to start a new message to t with: the last stored

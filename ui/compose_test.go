@@ -30,6 +30,11 @@ func TestEditInline(t *testing.T) {
 	if v := view(m); !strings.Contains(v, "not sent: invalid JSON at line 1, column 1: invalid character 'x'") {
 		t.Fatalf("no parser message with its position:\n%s", v)
 	}
+	// At 80 columns the message is longer than a line: it is wrapped, its
+	// end kept, and the editor's text stays above it.
+	if v := view(m); !strings.Contains(strings.Join(strings.Fields(v), " "), "looking for beginning of value") || !strings.Contains(v, `"name": "ada"`) {
+		t.Fatalf("the parser's message is cut:\n%s", v)
+	}
 	m = pressRun(t, m, "backspace", "ctrl+s")
 	calls := ctl.recorded()
 	want := `{"jsonrpc":"2.0","id":"u-7","method":"getUser","params":{"name":"ada","fields":["email","roles"]}}`

@@ -355,6 +355,10 @@ func TestEditorOnAHeldFrameLetGo(t *testing.T) {
 	if v := view(m); !strings.Contains(v, "held #1 is no longer held") || !strings.Contains(v, "nothing to forward; esc closes") {
 		t.Fatalf("the editor does not say its frame is gone:\n%s", v)
 	}
+	// At 60 columns it is wrapped, not cut before what esc does.
+	if v := view(update(t, m, tea.WindowSizeMsg{Width: 60, Height: 15})); !strings.Contains(strings.Join(strings.Fields(v), " "), "nothing to forward; esc closes") {
+		t.Fatalf("at 60 columns the editor's reason is cut:\n%s", v)
+	}
 	m = pressRun(t, m, "ctrl+s")
 	if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || len(fi.decided()) != 0 {
 		t.Fatalf("ctrl+s on a frame let go: overlay %v, decisions %q", m.overlays.top(), fi.decided())
