@@ -191,6 +191,11 @@ func TestCopyCommand(t *testing.T) {
 	if tm, cmd := m.Update(keyMsg("Y")); cmd != nil || !strings.Contains(tm.(Model).notice, "nothing copied: no address") {
 		t.Errorf("Y without an address: notice %q", tm.(Model).notice)
 	}
+	// ... and the help does not offer it there.
+	m = m.settle()
+	if v := view(press(t, m, "?")); strings.Contains(v, "copy as send command") || !strings.Contains(v, "resend request") {
+		t.Errorf("without an address the help offers Y:\n%s", v)
+	}
 }
 
 // N on a wrapped child's one connection says so before the editor opens

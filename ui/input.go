@@ -105,8 +105,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.compose(false)
 	case keyMatches(msg, k.ComposeNew):
 		return m.compose(true)
-	case keyMatches(msg, k.CopyCommand):
-		return m.copyCommand()
+	case keyMatches(msg, k.CopyCommand), m.c.opts.SendAddr == "" && boundTo(msg, k.CopyCommand):
+		return m.copyCommand() // without an address it says so
 	case keyMatches(msg, k.Copy):
 		return m.copySelected()
 	case keyMatches(msg, k.Write):

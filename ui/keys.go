@@ -109,6 +109,7 @@ type keyContext struct {
 	filtered  bool // a filter or a connection restricts the list
 	helpShown bool
 	control   bool // Options.Control is set
+	sendAddr  bool // ... and there is an address to send to (Y)
 	intercept bool // Options.Control is an Interceptor
 	file      bool // Options.Nav is set
 	fileShown bool // a session file is shown (Options.File): nothing to clear
@@ -137,6 +138,9 @@ func (k *keyMap) setContext(ctx keyContext) {
 	k.Write.SetEnabled(ctx.haveSel)
 	for _, b := range []*key.Binding{&k.Resend, &k.Edit, &k.Compose, &k.ComposeNew, &k.CopyCommand} {
 		b.SetEnabled(ctx.control && ctx.haveSel && !ctx.heldSel) // a held frame has a, e, d, f
+	}
+	if !ctx.sendAddr {
+		k.CopyCommand.SetEnabled(false) // a wrapped child's stdio, an attached viewer: Y says so
 	}
 	for _, b := range []*key.Binding{&k.Intercept, &k.InterceptToggle, &k.Command} {
 		b.SetEnabled(ctx.intercept)

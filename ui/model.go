@@ -249,6 +249,7 @@ func (m Model) settle() Model {
 		filtered:  m.filter.active() || m.conns.sel != 0,
 		helpShown: m.helpShown(),
 		control:   m.c.opts.Control != nil,
+		sendAddr:  m.c.opts.SendAddr != "",
 		intercept: m.hasInterceptor(),
 		file:      m.c.opts.Nav != nil,
 		fileShown: m.c.opts.File != nil,
