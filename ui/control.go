@@ -128,6 +128,7 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 	if seq == 0 {
 		return protocol.Message{}, errors.New("nothing selected")
 	}
+	name := "" // as the list numbers it: the row's number, or the raw stream's message's
 	if !m.list.raw() {
 		r, ok := m.c.st.Row(seq)
 		if !ok {
@@ -136,18 +137,21 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 		if r.Req == 0 {
 			return protocol.Message{}, errors.New("an orphan response has no request")
 		}
-		seq = r.Req
+		seq, name = r.Req, fmt.Sprintf("the request of #%d", seq)
 	}
 	msg, ok := m.c.st.Message(seq)
+	if name == "" {
+		name = describe(&msg)
+	}
 	switch {
 	case !ok:
 		return msg, errors.New("that message is not stored any more")
 	case msg.Info.Kind != protocol.KindRequest && msg.Info.Kind != protocol.KindNotification:
-		return msg, fmt.Errorf("%s is a %s, not a request or a notification", describe(&msg), msg.Info.Kind)
+		return msg, fmt.Errorf("%s is a %s, not a request or a notification", name, msg.Info.Kind)
 	case notJSON(msg.Framing) != nil:
-		return msg, fmt.Errorf("%s is %s: sockscope sends JSON messages only", describe(&msg), msg.Framing)
+		return msg, fmt.Errorf("%s is %s: sockscope sends JSON messages only", name, msg.Framing)
 	case msg.Frame.Truncated:
-		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", describe(&msg),
+		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", name,
 			fmtSize(int64(len(msg.Frame.Data))), fmtSize(int64(msg.Frame.Size)))
 	}
 	return msg, nil

@@ -159,9 +159,13 @@ func TestSendKeysSayJSONOnly(t *testing.T) {
 	for _, k := range []string{"R", "e", "Y"} {
 		m := newControlModel(t, profileStore(t), 160, 48, &fakeControl{})
 		m.c.opts.Listen = "unix:/tmp/app.sock"
-		m = press(t, m, "g", "j", "j", k) // Redis's GET
-		if !strings.Contains(m.notice, "is resp: sockscope sends JSON messages only") {
-			t.Errorf("%s on a RESP request: notice %q", k, m.notice)
+		m = press(t, m, "g", "j", "j") // Redis's GET
+		row := m.list.sel
+		m = press(t, m, k)
+		// It names the row the list shows, not the message's own number
+		// (another row's).
+		if want := "the request of #" + itoa(row) + " is resp: sockscope sends JSON messages only"; !strings.Contains(m.notice, want) {
+			t.Errorf("%s on a RESP request: notice %q, want %q", k, m.notice, want)
 		}
 	}
 	// n and N say it before a composer opens: a message written there
