@@ -368,3 +368,24 @@ func TestEditorOnAHeldFrameLetGo(t *testing.T) {
 		t.Fatalf("esc left the editor open")
 	}
 }
+
+// e and f on a held frame sockscope cannot write (a Redis GET) say so, in
+// the pane and in the list: f said it was no request and that e edits it,
+// and both began "not edit:", "not fabricate:".
+func TestHeldRESPEditAndAnswerSaySo(t *testing.T) {
+	p := []byte("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n")
+	h := HeldFrame{ID: 1, Conn: 1, Dir: protocol.C2S, Since: t0.Add(time.Second), Payload: p, Framing: protocol.FramingRESP,
+		Info: protocol.ClassifyAs(protocol.FramingRESP, p, protocol.C2S, protocol.DefaultIDFields)}
+	for _, pane := range []bool{false, true} {
+		m := newHeldModel(t, 120, 40, &fakeInterceptor{held: []HeldFrame{h}})
+		if pane {
+			m = press(t, m, "i")
+		}
+		for k, want := range map[string]string{"e": "not edited: the frame is resp: sockscope writes JSON only",
+			"f": "not answered: the frame is resp: sockscope writes JSON only"} {
+			if after := pressRun(t, m, k); !strings.Contains(after.notice, want) {
+				t.Errorf("pane %v, %s on a held GET: notice %q, want %q", pane, k, after.notice, want)
+			}
+		}
+	}
+}

@@ -108,7 +108,7 @@ func (m Model) fabricateCmd(msg fabricateMsg) tea.Cmd {
 	return func() tea.Msg {
 		tmpl, err := ic.ReplyTemplate(msg.id, false)
 		if err != nil {
-			return icDoneMsg{what: "fabricate", err: err}
+			return icDoneMsg{what: "answered", err: err}
 		}
 		return pushMsg{pane.editor(h, true, pretty(tmpl))}
 	}

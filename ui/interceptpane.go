@@ -86,12 +86,15 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 		return o, effect{msg: heldActMsg{act: 'd', id: h.ID}}
 	case keyMatches(km, k.HeldEdit):
 		if err := notJSON(h.Framing); err != nil {
-			return o, effect{msg: icDoneMsg{what: "edit", err: err}}
+			return o, effect{msg: icDoneMsg{what: "edited", err: err}}
 		}
 		return o, effect{msg: pushMsg{o.editor(h, false, pretty(h.Payload))}}
 	case keyMatches(km, k.HeldFabricate):
+		if err := notJSON(h.Framing); err != nil {
+			return o, effect{msg: icDoneMsg{what: "answered", err: err}}
+		}
 		if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {
-			return o, effect{msg: icDoneMsg{what: "fabricate", err: errNotRequest}}
+			return o, effect{msg: icDoneMsg{what: "answered", err: errNotRequest}}
 		}
 		return o, effect{msg: fabricateMsg{id: h.ID, sticky: o.sticky}}
 	}
