@@ -85,8 +85,12 @@ func parseCount(words []string) (count, error) {
 			continue
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 || (n == 0 && k != "after") {
-			return c, fmt.Errorf("%s: a count", w)
+		least := int64(1)
+		if k == "after" {
+			least = 0 // after:0 skips none
+		}
+		if err != nil || n < least {
+			return c, fmt.Errorf("%s: not a count (a whole number, at least %d)", w, least)
 		}
 		switch k {
 		case "times":
