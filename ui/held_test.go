@@ -389,3 +389,16 @@ func TestHeldRESPEditAndAnswerSaySo(t *testing.T) {
 		}
 	}
 }
+
+// :enable, :disable and :rm without a NAME ask which rule (the real
+// interceptor said `not enabled : no rule is named `).
+func TestRuleCommandWithoutName(t *testing.T) {
+	for _, verb := range []string{"enable", "disable", "rm"} {
+		m := newHeldModel(t, 120, 40, &fakeInterceptor{})
+		keys := append([]string{":"}, strings.Split(verb, "")...)
+		m = pressRun(t, m, append(keys, "enter")...)
+		if want := "which rule? :" + verb + " NAME"; !m.noticeBad || !strings.Contains(m.notice, want) {
+			t.Errorf(":%s: notice %q, want %q", verb, m.notice, want)
+		}
+	}
+}

@@ -122,6 +122,14 @@ func (m Model) command(line string) tea.Cmd {
 	switch verb {
 	case "":
 		return nil
+	case "disable", "enable", "rm", "remove", "del":
+		if rest == "" {
+			return func() tea.Msg {
+				return icDoneMsg{what: ":" + verb, err: fmt.Errorf("which rule? :%s NAME (the intercept pane, i, lists the rules: r1, r2, …)", verb)}
+			}
+		}
+	}
+	switch verb {
 	case "add", "rule":
 		return m.icCmd("added rule", func(ctx context.Context, ic Interceptor) (string, error) {
 			r, err := ic.AddRule(ctx, rest)
