@@ -207,6 +207,13 @@ func TestComposeWhereThereIsNoOneToSendTo(t *testing.T) {
 	if after := press(t, m, "N"); after.overlays.top() != nil || !strings.Contains(after.notice, "a wrapped child has one connection, its stdio") {
 		t.Errorf("N on a wrapped child: overlay %v, notice %q", after.overlays.top(), after.notice)
 	}
+	// ... and its help does not offer N, and N still says why.
+	if v := view(press(t, m.settle(), "?")); strings.Contains(v, "send on a new conn") || !strings.Contains(v, "new message") {
+		t.Errorf("on a wrapped child the help offers N:\n%s", v)
+	}
+	if after := press(t, m.settle(), "N"); after.overlays.top() != nil || !strings.Contains(after.notice, "a wrapped child has one connection, its stdio") {
+		t.Errorf("N on a wrapped child, settled: overlay %v, notice %q", after.overlays.top(), after.notice)
+	}
 	st := demoStore(t)
 	st.Update(func(tx *store.Tx) {
 		tx.OpenConn(store.Conn{ID: 9, Client: "sockscope#1", Own: true, Opened: t0.Add(5e9)})

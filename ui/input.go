@@ -103,8 +103,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.edit()
 	case keyMatches(msg, k.Compose):
 		return m.compose(false)
-	case keyMatches(msg, k.ComposeNew):
-		return m.compose(true)
+	case keyMatches(msg, k.ComposeNew), m.c.opts.OneConn && boundTo(msg, k.ComposeNew):
+		return m.compose(true) // on a wrapped child's stdio it says so
 	case keyMatches(msg, k.CopyCommand), m.c.opts.SendAddr == "" && boundTo(msg, k.CopyCommand):
 		return m.copyCommand() // without an address it says so
 	case keyMatches(msg, k.Copy):

@@ -110,6 +110,7 @@ type keyContext struct {
 	helpShown bool
 	control   bool // Options.Control is set
 	sendAddr  bool // ... and there is an address to send to (Y)
+	oneConn   bool // ... and it is a wrapped child's one connection (no N)
 	intercept bool // Options.Control is an Interceptor
 	file      bool // Options.Nav is set
 	fileShown bool // a session file is shown (Options.File): nothing to clear
@@ -141,6 +142,9 @@ func (k *keyMap) setContext(ctx keyContext) {
 	}
 	if !ctx.sendAddr {
 		k.CopyCommand.SetEnabled(false) // a wrapped child's stdio, an attached viewer: Y says so
+	}
+	if ctx.oneConn {
+		k.ComposeNew.SetEnabled(false) // a wrapped child's stdio: N says so
 	}
 	for _, b := range []*key.Binding{&k.Intercept, &k.InterceptToggle, &k.Command} {
 		b.SetEnabled(ctx.intercept)

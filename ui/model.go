@@ -250,6 +250,7 @@ func (m Model) settle() Model {
 		helpShown: m.helpShown(),
 		control:   m.c.opts.Control != nil,
 		sendAddr:  m.c.opts.SendAddr != "",
+		oneConn:   m.c.opts.OneConn,
 		intercept: m.hasInterceptor(),
 		file:      m.c.opts.Nav != nil,
 		fileShown: m.c.opts.File != nil,
