@@ -263,7 +263,7 @@ func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 	t := target{conn: conn, dir: protocol.C2S, newConn: newConn}
 	if !newConn {
 		if c, ok := m.c.st.Conn(conn); ok && c.State != store.ConnOpen {
-			return m.setNotice("conn #"+strconv.FormatUint(conn, 10)+" is "+c.State.String()+" (N sends on a new connection)", true), nil
+			return m.setNotice("nothing to compose: conn #"+strconv.FormatUint(conn, 10)+" is "+c.State.String()+m.newConnHint(), true), nil
 		}
 	}
 	text, from := lastFrame(m.c.st, method, t)

@@ -229,3 +229,21 @@ func TestComposeWhereThereIsNoOneToSendTo(t *testing.T) {
 		t.Errorf("ctrl+t on sockscope's own connection:\n%s", v)
 	}
 }
+
+// R, e and n on a closed connection of a wrapped child do not point at N,
+// which a child's one stdio does not have; elsewhere they do.
+func TestClosedConnHintsNOnlyWhereItWorks(t *testing.T) {
+	for _, oneConn := range []bool{false, true} {
+		st := demoStore(t)
+		st.Update(func(tx *store.Tx) { tx.CloseConn(2, t0.Add(5e9), "") })
+		for _, k := range []string{"R", "e", "n"} {
+			m := newControlModel(t, st, 160, 48, &fakeControl{})
+			m.c.opts.OneConn = oneConn
+			m = press(t, selectMethod(t, m, "getUser"), k)
+			hint := strings.Contains(m.notice, "N sends on a new connection")
+			if !strings.Contains(m.notice, "conn #2 is closed") || hint == oneConn {
+				t.Errorf("wrapped %v, %s on a closed conn: notice %q", oneConn, k, m.notice)
+			}
+		}
+	}
+}

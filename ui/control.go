@@ -161,9 +161,18 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 func (m Model) liveTarget(msg *protocol.Message) (target, error) {
 	t := target{conn: msg.Conn, dir: msg.Dir}
 	if c, ok := m.c.st.Conn(msg.Conn); ok && c.State != store.ConnOpen {
-		return t, fmt.Errorf("conn #%d is %s (N sends on a new connection)", msg.Conn, c.State)
+		return t, fmt.Errorf("conn #%d is %s%s", msg.Conn, c.State, m.newConnHint())
 	}
 	return t, nil
+}
+
+// newConnHint is what a notice on a closed connection adds: that N sends
+// on a new one, where it can (not on a wrapped child's stdio).
+func (m Model) newConnHint() string {
+	if m.c.opts.OneConn {
+		return ": a wrapped child's stdio does not open again"
+	}
+	return " (N sends on a new connection)"
 }
 
 // resend is R: it asks to resend the selected request on its connection.
