@@ -402,3 +402,16 @@ func TestRuleCommandWithoutName(t *testing.T) {
 		}
 	}
 }
+
+// At 60 columns the status bar still says how many frames are held: the
+// count comes before the intercept filter, which is cut ("⏯ inte…" cut
+// the count off).
+func TestStatusBarKeepsTheHeldCount(t *testing.T) {
+	m := newHeldModel(t, 60, 15, &fakeInterceptor{held: []HeldFrame{heldDivide(1), heldDivide(2)}})
+	if bar := strings.SplitN(view(m), "\n", 2)[0]; !strings.Contains(bar, "held 2") {
+		t.Fatalf("status bar at 60 columns: %q", bar)
+	}
+	if bar := strings.SplitN(view(update(t, m, tea.WindowSizeMsg{Width: 160, Height: 48})), "\n", 2)[0]; !strings.Contains(bar, "held 2 · intercept method:divide") {
+		t.Fatalf("status bar at 160 columns: %q", bar)
+	}
+}

@@ -81,9 +81,10 @@ func (m Model) statusBar(w int) string {
 		segs = append(segs, segment{text: "conn #" + strconv.FormatUint(m.conns.sel, 10), style: s.HeaderKey, priority: 9})
 	}
 	if ic := &m.icpt; ic.on || len(ic.held) > 0 {
+		// The count first: a narrow bar cuts the filter, not how many wait.
 		text := " ⏯ held " + strconv.Itoa(len(ic.held)) + " "
 		if ic.on {
-			text = " ⏯ intercept " + sanitize(ic.expr) + ": held " + strconv.Itoa(len(ic.held)) + " "
+			text = " ⏯ held " + strconv.Itoa(len(ic.held)) + " · intercept " + sanitize(ic.expr) + " "
 		}
 		segs = append(segs, segment{text: text, style: s.Paused, priority: 10, shrink: true})
 	}
