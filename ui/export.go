@@ -30,8 +30,7 @@ type exportLine struct{ lineOverlay }
 // until something is (typed after it, a path made a file name of it).
 func newExportLine(c *common) exportLine {
 	l := newLine(c, "export the listed rows to (.pcapng, .jsonl, .har): ", "", command1)
-	l.ti.Placeholder = exportDefault
-	l.ti.SetWidth(60) // the placeholder shows as wide as the input is (a longer path scrolls)
+	l.ti.Placeholder = exportDefault // shown as wide as the input is (newLine fits it; a longer path scrolls)
 	return exportLine{l}
 }
 

@@ -48,8 +48,7 @@ const (
 func newFindLine(c *common, last string) lineOverlay {
 	l := newLine(c, "find in payloads: ", "", findLine)
 	if last != "" {
-		l.ti.Placeholder = last
-		l.ti.SetWidth(max(40, len(last)+1)) // the placeholder shows as wide as the input is
+		l.ti.Placeholder = last // shown as wide as the input is (newLine fits it)
 	}
 	return l
 }

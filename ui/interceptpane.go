@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"charm.land/lipgloss/v2"
 	"cmp"
 	"encoding/json"
 	"strconv"
@@ -218,7 +219,22 @@ func newLine(c *common, prompt, value string, to lineUse) lineOverlay {
 	ti.SetValue(value)
 	ti.CursorEnd()
 	ti.Focus()
-	return lineOverlay{c: c, prompt: prompt, ti: ti, to: to}
+	o := lineOverlay{c: c, prompt: prompt, ti: ti, to: to}
+	_, iw := o.fit(c.width * 2 / 3)
+	o.ti.SetWidth(iw)
+	return o
+}
+
+// fit lays the line out in w cells (the bottom line's share): the prompt,
+// cut if it would leave what is typed less than half of them, and the
+// width the input scrolls within. Uncut, a long prompt (export's, go to
+// time's) left the input no room at 80 columns: it was typed blind.
+func (o lineOverlay) fit(w int) (prompt string, inputW int) {
+	prompt = " " + o.prompt
+	if keep := max(10, w/2); lipgloss.Width(prompt) > w-keep {
+		prompt = cut(prompt, max(2, w-keep-1)) + " "
+	}
+	return prompt, max(1, w-lipgloss.Width(prompt)-1)
 }
 
 func (o lineOverlay) kind() overlayKind { return overlayLine }
@@ -243,7 +259,9 @@ func (o lineOverlay) update(msg tea.Msg) (overlay, effect) {
 		}
 	}
 	switch msg.(type) {
-	case tea.KeyPressMsg, tea.PasteMsg:
+	case tea.KeyPressMsg, tea.PasteMsg, tea.WindowSizeMsg:
+		_, iw := o.fit(o.c.width * 2 / 3)
+		o.ti.SetWidth(iw)
 		var cmd tea.Cmd
 		o.ti, cmd = o.ti.Update(msg)
 		return o, effect{cmd: cmd}
@@ -259,7 +277,8 @@ func (o lineOverlay) bindings() []key.Binding {
 }
 
 func (o lineOverlay) view(w, _ int) []string {
-	return []string{cut(o.c.styles.HeaderKey.Render(" "+o.prompt)+o.ti.View(), w)}
+	prompt, _ := o.fit(w)
+	return []string{cut(o.c.styles.HeaderKey.Render(prompt)+o.ti.View(), w)}
 }
 
 // interceptExprMsg is a typed intercept filter; commandMsg a : command;

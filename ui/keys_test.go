@@ -468,3 +468,24 @@ func TestFollowThrottlesHeavyDetail(t *testing.T) {
 		t.Fatalf("moved by hand: the detail shows %d, want %d at once", m.detail.key.seq, m.list.sel)
 	}
 }
+
+// What is typed in a bottom line is seen at 80 and 60 columns: the
+// export's long prompt is cut to make room (it took the line's share
+// whole, and the path was typed blind), and a long value scrolls so that
+// its end, where the cursor is, shows.
+func TestBottomLineShowsWhatIsTyped(t *testing.T) {
+	for _, w := range []int{80, 60} {
+		m := newTestModel(t, demoStore(t), w, 24)
+		m = press(t, m, append([]string{"E"}, strings.Split("out/x.jsonl", "")...)...)
+		if bottom := lastLine(view(m)); !strings.Contains(bottom, "out/x.jsonl") || !strings.Contains(bottom, "export") {
+			t.Errorf("%d columns, E: the bottom line %q does not show the path typed", w, bottom)
+		}
+		long := "a/very/long/path/to/some/directory/far/away/exported.har"
+		m = press(t, m, append([]string{"ctrl+u"}, strings.Split(long, "")...)...)
+		if bottom := lastLine(view(m)); !strings.Contains(bottom, "exported.har") {
+			t.Errorf("%d columns, E: the bottom line %q does not show the end of a long path", w, bottom)
+		}
+	}
+}
+
+func lastLine(v string) string { return v[strings.LastIndex(v, "\n")+1:] }

@@ -190,7 +190,7 @@ func (m Model) bottomLine(w int) string {
 	s := &m.c.styles
 	var b strings.Builder
 	if t := m.overlays.top(); t != nil && !t.kind().covers() && t.kind() != overlayFilter {
-		b.WriteString(cut(t.view(w, 1)[0], w*2/3) + "  ")
+		b.WriteString(cut(t.view(w*2/3, 1)[0], w*2/3) + "  ")
 	} else if m.notice != "" && m.c.now().Sub(m.noticeAt) < noticeFor {
 		st := s.Notice
 		if m.noticeBad {
