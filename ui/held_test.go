@@ -415,3 +415,25 @@ func TestStatusBarKeepsTheHeldCount(t *testing.T) {
 		t.Fatalf("status bar at 160 columns: %q", bar)
 	}
 }
+
+// With more frames held than the intercept pane has room for, the pane
+// shows those around the selected one, and says how many more there are:
+// it drew them all, and j went on below the pane's end, the selection,
+// its payload and the rules out of sight.
+func TestInterceptPaneScrollsToTheSelection(t *testing.T) {
+	var held []HeldFrame
+	for i := uint64(1); i <= 30; i++ {
+		held = append(held, heldDivide(i))
+	}
+	m := press(t, newHeldModel(t, 80, 24, &fakeInterceptor{held: held}), "i")
+	for range 25 {
+		m = press(t, m, "j")
+	}
+	v := view(m)
+	if !strings.Contains(v, " ▶ #26 ") || !strings.Contains(v, `"rid": 7`) || !strings.Contains(v, "Rules (0)") {
+		t.Fatalf("the 26th held frame, selected, its payload or the rules are out of sight:\n%s", v)
+	}
+	if !strings.Contains(v, "more above") {
+		t.Errorf("the pane does not say frames are left out:\n%s", v)
+	}
+}

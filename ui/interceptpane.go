@@ -5,6 +5,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -153,14 +154,28 @@ func (o interceptPane) view(w, h int) []string {
 		lines = append(lines, cut(s.Dim.Render("  "+l), w))
 	}
 	lines = append(lines, "", cut(s.Bold.Render("  Held ("+strconv.Itoa(len(o.st.held))+")"), w))
-	cur, _, have := o.selected()
+	cur, ci, have := o.selected()
 	now := o.c.now()
-	for _, hf := range o.st.held {
+	// A window of the held frames around the selected one: with many held,
+	// the list drew them all and the selection (and its payload below, and
+	// the rules) went past the pane's end.
+	held, rows := o.st.held, max(3, h/3)
+	first := 0
+	if len(held) > rows {
+		rows-- // for the line that says how many more there are
+		first = clamp(ci-rows/2, 0, len(held)-rows)
+		held = held[first : first+rows]
+	}
+	for _, hf := range held {
 		mark := "   "
 		if have && hf.ID == cur.ID {
 			mark = " ▶ "
 		}
 		lines = append(lines, cut(mark+heldLine(&hf, now), w))
+	}
+	if len(held) < len(o.st.held) {
+		more := fmt.Sprintf("   … %d more above, %d below (↑/↓ move)", first, len(o.st.held)-first-len(held))
+		lines = append(lines, cut(s.Dim.Render(more), w))
 	}
 	if have {
 		lines = append(lines, "")
