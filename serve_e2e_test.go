@@ -429,3 +429,46 @@ func TestServeSeedInOrder(t *testing.T) {
 		t.Errorf("strict: %q", got)
 	}
 }
+
+// serve stands in for mpv, recorded through the real binary as send
+// spoke to it: a command gets the reply recorded for the same command and
+// arguments, so a property never asked for in the recording is a miss
+// (it got the volume's reply, the command's arguments left out of the
+// match), and --match strict names the argument that differs.
+func TestServeMpv(t *testing.T) {
+	need(t, "mpv")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "mpv", "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
+	dialWait(t, up)
+	file := filepath.Join(dir, "mpv.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	for _, cmd := range []string{`{"command":["get_property","volume"]}`, `{"command":["get_property","no-such-property"]}`} {
+		if _, errOut, status := runSendCmd(t, "", front, cmd); status > 1 {
+			t.Fatalf("send %s to mpv: status %d, %s", cmd, status, errOut)
+		}
+	}
+	stop()
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	for _, c := range []struct {
+		cmd, want string
+		status    int
+	}{
+		{`{"command":["get_property","volume"]}`, `{"data":100.000000,"request_id":1,"error":"success"}`, 0},
+		{`{"command":["get_property","no-such-property"],"request_id":5}`, `{"request_id":5,"error":"property not found"}`, 1},
+		{`{"command":["get_property","speed"]}`, `no recorded reply to get_property {\"command\":[\"get_property\",\"speed\"]}; the closest recorded request is get_property {\"command\":[\"get_property\",\"volume\"]}`, 1},
+	} {
+		if out, errOut, status := runSendCmd(t, "", mock, c.cmd); status != c.status || !strings.Contains(out, c.want) {
+			t.Errorf("send %s to serve: %q (%s), status %d; want %s, status %d", c.cmd, out, errOut, status, c.want, c.status)
+		}
+	}
+	stopServe()
+	stopServe = started(t, "listening on", "serve", file, "--listen", mock, "--match", "strict")
+	out, _, _ := runSendCmd(t, "", mock, `{"command":["get_property","speed"]}`)
+	if want := `the params differ at $.command[1]: \"volume\" → \"speed\"`; !strings.Contains(out, want) {
+		t.Errorf("strict serve's miss: %s, want it to say %s", out, want)
+	}
+	stopServe()
+}

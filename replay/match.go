@@ -55,6 +55,7 @@ var methodMembers = []string{"method", "execute", "command", "jsonrpc"}
 
 // requestKey returns what a request asks, canonical: the message without
 // its id fields, its method and jsonrpc members, and what ig leaves out.
+// An mpv command stays: its array holds the arguments after the name.
 func requestKey(payload []byte, ids []string, ig *Ignore) string {
 	v, err := decode(payload)
 	if err != nil {
@@ -63,6 +64,9 @@ func requestKey(payload []byte, ids []string, ig *Ignore) string {
 	leaveOut := func(v any) {
 		if m, ok := v.(map[string]any); ok {
 			for _, k := range append(slices.Clip(ids), methodMembers...) {
+				if _, args := m[k].([]any); k == "command" && args {
+					continue // mpv's ["get_property","volume"], not DAP's "initialize"
+				}
 				delete(m, k)
 			}
 		}
@@ -285,7 +289,7 @@ func (m *Matcher) Why(payload []byte, method string, cur *Cursor) string {
 		if e.method != method {
 			return why + ": the method differs"
 		}
-		diff := Diff(e.form, payload, m.ig, append(slices.Clip(m.ids), methodMembers...))
+		diff := Diff([]byte(requestKey(e.form, m.ids, nil)), []byte(requestKey(payload, m.ids, nil)), m.ig, nil)
 		var at []string
 		for i, d := range diff {
 			if i == 3 {
