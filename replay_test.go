@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"sockscope/internal/lsptest"
 	"sockscope/internal/nodetest"
@@ -365,6 +366,14 @@ func TestReplayAndServeGopls(t *testing.T) {
 	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
 	lsp := lsptest.NewClient(lsptest.Dial(t, mock))
 	lsp.Session(t, ws) // checks the hover
+	// exit ends the connection, as gopls' exit does: Neovim waits for
+	// that end when it stops its client.
+	lsp.Send([]byte(`{"jsonrpc":"2.0","method":"exit"}`))
+	select {
+	case <-lsp.Done():
+	case <-time.After(30 * time.Second):
+		t.Errorf("serve kept the connection open after exit")
+	}
 	lsp.Close()
 	log := stopServe()
 	t.Logf("%s; the client was asked %v", strings.TrimSpace(log), lsp.Asked)

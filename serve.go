@@ -32,7 +32,7 @@ func newServeCmd() *cobra.Command {
 the recorded greeting on connect (the seed's register, QMP's greeting),
 each request with the recorded reply to the same request, carrying the
 incoming request's id, and what the server sent after a request (its
-notifications, its own requests) after it.
+notifications, its own requests) after it. LSP's exit ends the connection.
 
 --match method-params (the default) matches by method and params, leaving
 out --ignore's paths and keys and LSP's processId; identical requests get

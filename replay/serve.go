@@ -265,6 +265,12 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		if x, ok := s.notes.Find(form, method, &c.ncur); ok {
 			c.sendAll(x.Followers)
 		}
+		if framing == protocol.FramingContentLength && method == "exit" {
+			// LSP's exit: the server exits, which ends the connection,
+			// and the client waits for that end.
+			c.closed = true
+			c.nc.Close()
+		}
 		return
 	default:
 		s.log(fmt.Sprintf("sockscope serve: not a message serve can answer (%s): %s", info.Err, short(p)))
