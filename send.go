@@ -90,6 +90,11 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	default: // it sends JSON messages: nothing else frames one
 		return complain(fmt.Errorf("--framing %s: send frames JSON messages as lines or with Content-Length (auto, lines, content-length)", framing))
 	}
+	if o.timeout <= 0 {
+		// Refused before anything is sent: the message would go out,
+		// and its reply never be waited for.
+		return complain(fmt.Errorf("--timeout %v: want a duration above 0", o.timeout))
+	}
 	msgs, err := sendInput(msg)
 	if err != nil {
 		return complain(err)

@@ -34,7 +34,8 @@ func runSendCmd(t *testing.T, stdin string, args ...string) (stdout, stderr stri
 }
 
 // `sockscope send` against the seed Node server: 0 for a success reply, 1
-// for an error reply, 2 for no reply or bad input; a message without an id
+// for an error reply, 2 for no reply or bad input (a --timeout not above
+// 0 too, before anything is sent); a message without an id
 // gets one; stdin sends one message per line on one connection; the
 // server's greeting is never taken for the reply, and -v shows it.
 func TestSendExitStatus(t *testing.T) {
@@ -55,6 +56,10 @@ func TestSendExitStatus(t *testing.T) {
 		{"not JSON", "", []string{svc, `{"rid":1,`}, "", "not JSON", 2},
 		{"nobody listening", "", []string{svc + ".none", `{}`}, "", "connect", 2},
 		{"a framing not for JSON", "", []string{"--framing", "raw", svc, `{}`}, "", "--framing raw: send frames JSON messages", 2},
+		// Refused before the message goes: add would be sent and its
+		// reply not waited for.
+		{"no time to wait", "", []string{"--timeout", "0", svc, `{"method":"add","args":[1,2]}`}, "", "--timeout 0s: want a duration above 0", 2},
+		{"a negative timeout", "", []string{"--timeout", "-1s", svc, `{"method":"add","args":[1,2]}`}, "", "--timeout -1s: want a duration above 0", 2},
 		{"stdin, verbose", "{\"method\":\"add\",\"args\":[1,2]}\n\n{\"method\":\"echo\",\"args\":[\"hé\"]}\n", []string{"-v", svc, "-"},
 			`{"success":true,"rid":1,"data":3}` + "\n" + `{"success":true,"rid":2,"data":"hé"}` + "\n", `"action":"register"`, 0},
 	} {
