@@ -233,3 +233,31 @@ func TestMpvIPCWithoutID(t *testing.T) {
 			3: "get_property 1 ok",
 		})
 }
+
+// `sockscope send` speaks DAP to Delve: a request without a seq gets one
+// (it got a rid, which DAP does not know, and send said the request had
+// no id), and each reply pairs by its request_seq: initialize succeeds,
+// an evaluate without a program fails (exit 1).
+func TestSendDAPDelve(t *testing.T) {
+	dlv := dlvPath(t)
+	up := filepath.Join(shortDir(t), "d.sock")
+	cmd := exec.Command(dlv, "dap", "--listen", "unix:"+up)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
+		t.Fatalf("dlv dap said %q, %v", line, err)
+	}
+	stdin := `{"type":"request","command":"initialize","arguments":{"adapterID":"go","clientID":"sockscope"}}` + "\n" +
+		`{"type":"request","command":"evaluate","arguments":{"expression":"1+1"}}` + "\n"
+	got, errOut, status := runSendCmd(t, stdin, "--framing", "content-length", up, "-")
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if status != 1 || len(lines) != 2 ||
+		!strings.Contains(lines[0], `"request_seq":1,"success":true,"command":"initialize"`) ||
+		!strings.Contains(lines[1], `"request_seq":2,"success":false,"command":"evaluate"`) {
+		t.Fatalf("send to dlv dap: status %d, stderr %q, stdout:\n%s", status, errOut, got)
+	}
+}

@@ -69,7 +69,7 @@ a transport error or bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length (auto: as the server frames its greeting, else lines)")
-	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, request_id for mpv's commands, rid otherwise)")
+	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, request_id for mpv's commands, seq for DAP, rid otherwise)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for each reply")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show on stderr what the server sends that is not the reply (a greeting, notifications)")
 	return usageStatus(cmd, sendBroken)
@@ -230,11 +230,12 @@ func once(b []byte) func() ([]byte, error) {
 
 // withID returns msg, compacted, with an id: its own, or *next in field
 // (by default id for JSON-RPC and QMP messages, request_id for mpv's
-// commands, rid for the seed protocol's), which then counts on. A message's
-// own integer id moves *next past it, so no number given is one the user
-// gave before. A batch with no id in it, which would get no reply, has each
-// of its objects numbered so; one with an id is sent as it is (its other
-// elements are notifications its reply leaves out).
+// commands, seq for DAP's requests, rid for the seed protocol's), which
+// then counts on. A message's own integer id moves *next past it, so no
+// number given is one the user gave before. A batch with no id in it,
+// which would get no reply, has each of its objects numbered so; one with
+// an id is sent as it is (its other elements are notifications its reply
+// leaves out).
 func withID(msg []byte, field string, next *int) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, msg); err != nil {
@@ -276,6 +277,8 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 	if field == "" {
 		field = "rid"
 		switch {
+		case client.IsDAP(msg): // {"type":"request","command":…}: DAP's, whose id is seq
+			field = "seq"
 		case bytes.Contains(msg, []byte(`"jsonrpc"`)) || bytes.Contains(msg, []byte(`"execute"`)):
 			field = "id" // QMP's execute is by order too, but takes an id
 		case info.Kind == protocol.KindRequest && info.ByOrder: // {"command":[…]}: mpv's, whose id is request_id
