@@ -109,8 +109,12 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	if err != nil {
 		return complain(err)
 	}
+	var ids []string // --id's field first, that the reply it carries pairs
+	if o.id != "" {
+		ids = append([]string{o.id}, protocol.DefaultIDFields...)
+	}
 	greeted := make(chan []byte, 1)
-	c := client.New(nc, client.Options{Framing: framing, Other: func(p []byte) {
+	c := client.New(nc, client.Options{Framing: framing, IDFields: ids, Other: func(p []byte) {
 		select {
 		case greeted <- p:
 		default:

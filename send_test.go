@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sockscope/internal/goplstest"
+	"sockscope/protocol"
+	"sockscope/session"
 )
 
 // runSend runs `sockscope send args...` with stdin and returns its stdout,
@@ -121,5 +124,33 @@ func TestWithID(t *testing.T) {
 		if err != nil || string(got) != c.want {
 			t.Errorf("%s: %s, %v; want %s", c.in, got, err, c.want)
 		}
+	}
+}
+
+// send --id FIELD puts a message's id in FIELD and pairs the reply by it:
+// serve, standing in for a service whose ids are in "tag" (a recording
+// made with --id tag), answers it (send gave up, saying the request had
+// no id in rid, id or request_id).
+func TestSendIDField(t *testing.T) {
+	dir := shortDir(t)
+	file, mock := filepath.Join(dir, "tag.jsonl"), filepath.Join(dir, "mock.sock")
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec, err := session.Create(file, session.Header{Started: at, Upstream: "unix:/tmp/up.sock", Listen: "/tmp/front.sock", IDFields: []string{"tag"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Open(1, at, "pid 1", "/tmp/front.sock", "unix:/tmp/up.sock", 1, 0, "client", false)
+	for i, data := range []string{`{"tag":7,"method":"add","args":[1,2]}`, `{"tag":7,"result":3}`} {
+		rec.Frame(1, protocol.Dir(i), at.Add(time.Duration(i)*time.Millisecond),
+			protocol.Frame{Data: []byte(data), Size: len(data), Wire: len(data) + 1}, protocol.FramingLines, session.Marks{})
+	}
+	rec.Close(1, at.Add(time.Second), "")
+	if err := rec.End(at.Add(time.Second), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	started(t, "listening on", "serve", file, "--listen", mock)
+	out, errOut, status := runSendCmd(t, "", "--id", "tag", mock, `{"method":"add","args":[1,2]}`)
+	if status != 0 || out != `{"tag":1,"result":3}`+"\n" {
+		t.Errorf("send --id tag: stdout %q, stderr %q, status %d", out, errOut, status)
 	}
 }
