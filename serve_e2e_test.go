@@ -434,7 +434,8 @@ func TestServeSeedInOrder(t *testing.T) {
 // spoke to it: a command gets the reply recorded for the same command and
 // arguments, so a property never asked for in the recording is a miss
 // (it got the volume's reply, the command's arguments left out of the
-// match), and --match strict names the argument that differs.
+// match) that names the argument that differs from the closest recorded
+// command, as --match strict names it.
 func TestServeMpv(t *testing.T) {
 	need(t, "mpv")
 	dir := shortDir(t)
@@ -458,7 +459,7 @@ func TestServeMpv(t *testing.T) {
 	}{
 		{`{"command":["get_property","volume"]}`, `{"data":100.000000,"request_id":1,"error":"success"}`, 0},
 		{`{"command":["get_property","no-such-property"],"request_id":5}`, `{"request_id":5,"error":"property not found"}`, 1},
-		{`{"command":["get_property","speed"]}`, `no recorded reply to get_property {\"command\":[\"get_property\",\"speed\"]}; the closest recorded request is get_property {\"command\":[\"get_property\",\"volume\"]}`, 1},
+		{`{"command":["get_property","speed"]}`, `no recorded reply to get_property {\"command\":[\"get_property\",\"speed\"]}; the closest recorded request is get_property {\"command\":[\"get_property\",\"volume\"]}: the params differ at $.command[1]: \"volume\" → \"speed\"`, 1},
 	} {
 		if out, errOut, status := runSendCmd(t, "", mock, c.cmd); status != c.status || !strings.Contains(out, c.want) {
 			t.Errorf("send %s to serve: %q (%s), status %d; want %s, status %d", c.cmd, out, errOut, status, c.want, c.status)

@@ -277,7 +277,8 @@ func (m *Matcher) FindMethod(method string, cur *Cursor) (*Exchange, bool) {
 // recording has instead: in the recorded order (sequential, strict), the
 // recorded request at its place and how this one differs from it (the
 // method, or the paths where the params differ); else the closest recorded
-// request.
+// request, and the paths where the params differ when its method is the
+// same (both may be cut short alike before them).
 func (m *Matcher) Why(payload []byte, method string, cur *Cursor) string {
 	switch m.mode {
 	case MatchSequential, MatchStrict:
@@ -289,21 +290,31 @@ func (m *Matcher) Why(payload []byte, method string, cur *Cursor) string {
 		if e.method != method {
 			return why + ": the method differs"
 		}
-		diff := Diff([]byte(requestKey(e.form, m.ids, nil)), []byte(requestKey(payload, m.ids, nil)), m.ig, nil)
-		var at []string
-		for i, d := range diff {
-			if i == 3 {
-				at = append(at, fmt.Sprintf("and %d more", len(diff)-i))
-				break
-			}
-			at = append(at, d.String())
-		}
-		return why + ": the params differ at " + strings.Join(at, ", ")
+		return why + ": " + m.paramsDiffer(e, payload)
 	}
 	if e := m.closest(payload, method); e != nil {
-		return "the closest recorded request is " + m.describe(e)
+		why := "the closest recorded request is " + m.describe(e)
+		if e.method == method {
+			why += ": " + m.paramsDiffer(e, payload)
+		}
+		return why
 	}
 	return "the recording has no request"
+}
+
+// paramsDiffer says at which paths (the first three) request payload
+// differs from recorded request e, as the matching compares them.
+func (m *Matcher) paramsDiffer(e *entry, payload []byte) string {
+	diff := Diff([]byte(requestKey(e.form, m.ids, nil)), []byte(requestKey(payload, m.ids, nil)), m.ig, nil)
+	var at []string
+	for i, d := range diff {
+		if i == 3 {
+			at = append(at, fmt.Sprintf("and %d more", len(diff)-i))
+			break
+		}
+		at = append(at, d.String())
+	}
+	return "the params differ at " + strings.Join(at, ", ")
 }
 
 // describe says a recorded request in a line: its method and what it asks.
