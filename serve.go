@@ -35,8 +35,9 @@ incoming request's id, and what the server sent after a request (its
 notifications, its own requests) after it. LSP's exit ends the connection.
 
 --match method-params (the default) matches by method and params, leaving
-out --ignore's paths and keys and LSP's processId; identical requests get
-the recorded replies in order. sequential takes the recorded requests of
+out --ignore's paths and keys, LSP's processId and the GOGCCFLAGS of
+gopls -remote's go env; identical requests get the recorded replies in
+order. sequential takes the recorded requests of
 the connection in order, checking only the method; strict as sequential,
 each request equal to the recorded one but for its id and what
 method-params leaves out. There a request that misses takes its place:

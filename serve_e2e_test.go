@@ -473,3 +473,34 @@ func TestServeMpv(t *testing.T) {
 	}
 	stopServe()
 }
+
+// serve stands in for a gopls daemon that Neovim reaches through
+// gopls -remote, the README's LSP set-up, recorded through the real
+// binary: Neovim gets the same answers from the recording as from gopls,
+// with no miss. gopls -remote's initialize carries its go env, whose
+// GOGCCFLAGS names a temporary directory of its own each run: the match
+// leaves it out, as LSP's processId (initialize missed, and Neovim gave
+// up on the server).
+func TestServeNeovimGoplsRemote(t *testing.T) {
+	need(t, "nvim")
+	dir := shortDir(t)
+	ws := neovimWorkspace(t, dir)
+	svc, front, mock := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock"), filepath.Join(dir, "mock.sock")
+	lsptest.Serve(t, ws, svc)
+	file := filepath.Join(dir, "remote.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	recorded := neovimLSP(t, ws, "REMOTE="+front, "OUT="+filepath.Join(dir, "recorded.txt"))
+	stop()
+	if !strings.HasPrefix(recorded, "hover\ttrue\ndefinition\t5\ncompletion\ttrue\nrename\t3\n") {
+		t.Fatalf("Neovim through gopls -remote got:\n%s", recorded)
+	}
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	served := neovimLSP(t, ws, "REMOTE="+mock, "OUT="+filepath.Join(dir, "served.txt"))
+	log := stopServe()
+	if served != recorded {
+		t.Errorf("Neovim got from serve:\n%s\nfrom gopls:\n%s", served, recorded)
+	}
+	if !strings.Contains(log, " 0 misses") {
+		t.Errorf("serve: %s", log)
+	}
+}

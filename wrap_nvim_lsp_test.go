@@ -24,33 +24,12 @@ import (
 // though Neovim 0.7's JSON writes every '/' as "\/".
 func TestWrapNeovimLSP(t *testing.T) {
 	need(t, "nvim")
-	gopls := goplstest.Path(t)
 	dir := shortDir(t)
-	ws := filepath.Join(dir, "ws")
-	os.MkdirAll(ws, 0o755)
-	os.WriteFile(filepath.Join(ws, "go.mod"), []byte("module example.com/ws\n\ngo 1.22\n"), 0o644)
-	src := "package main\n\nimport \"fmt\"\n\n// Greet returns a greeting.\nfunc Greet(name string) string {\n\treturn \"hello \" + name\n}\n\nfunc main() {\n\tmsg := Greet(\"world\")\n\tfmt.Println(msg)\n}\n"
-	os.WriteFile(filepath.Join(ws, "main.go"), []byte(src), 0o644)
-	script, err := filepath.Abs(filepath.Join("testdata", "nvim", "lsp.lua"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := neovimWorkspace(t, dir)
 	rec := filepath.Join(dir, "lsp.jsonl")
 	run := func(sockscope, out string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "nvim", "--headless", "--clean", "-c", "luafile "+script, "main.go")
-		cmd.Dir = ws
-		cmd.Env = append(os.Environ(), "SOCKSCOPE="+sockscope, "RECORDING="+rec, "GOPLS="+gopls, "OUT="+out, "XDG_RUNTIME_DIR="+dir)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("nvim: %v\n%s", err, b)
-		}
-		got, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatalf("nvim wrote no answers: %v", err)
-		}
-		return string(got)
+		return neovimLSP(t, ws, "SOCKSCOPE="+sockscope, "RECORDING="+rec, "OUT="+out)
 	}
 	alone := run("", filepath.Join(dir, "alone.txt"))
 	wrapped := run(binary, filepath.Join(dir, "wrapped.txt"))
@@ -86,4 +65,46 @@ func TestWrapNeovimLSP(t *testing.T) {
 	if b, _ := os.ReadFile(out); bytes.Count(b, []byte("\n")) != 1 || !strings.Contains(string(b), `"method":"textDocument/hover"`) {
 		t.Errorf("export --filter method:textDocument/hover: %q, want the one hover", b)
 	}
+}
+
+// neovimWorkspace writes, in dir, the Go module Neovim edits in lsp.lua
+// (main.go, with Greet), and returns its path.
+func neovimWorkspace(t *testing.T, dir string) string {
+	t.Helper()
+	ws := filepath.Join(dir, "ws")
+	os.MkdirAll(ws, 0o755)
+	os.WriteFile(filepath.Join(ws, "go.mod"), []byte("module example.com/ws\n\ngo 1.22\n"), 0o644)
+	src := "package main\n\nimport \"fmt\"\n\n// Greet returns a greeting.\nfunc Greet(name string) string {\n\treturn \"hello \" + name\n}\n\nfunc main() {\n\tmsg := Greet(\"world\")\n\tfmt.Println(msg)\n}\n"
+	os.WriteFile(filepath.Join(ws, "main.go"), []byte(src), 0o644)
+	return ws
+}
+
+// neovimLSP runs Neovim on ws's main.go with testdata/nvim/lsp.lua, its
+// environment env (SOCKSCOPE, RECORDING or REMOTE, OUT) beside GOPLS, and
+// returns what it wrote to OUT.
+func neovimLSP(t *testing.T, ws string, env ...string) string {
+	t.Helper()
+	script, err := filepath.Abs(filepath.Join("testdata", "nvim", "lsp.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "nvim", "--headless", "--clean", "-c", "luafile "+script, "main.go")
+	cmd.Dir = ws
+	cmd.Env = append(append(os.Environ(), "GOPLS="+goplstest.Path(t), "XDG_RUNTIME_DIR="+filepath.Dir(ws)), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nvim: %v\n%s", err, b)
+	}
+	var out string
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "OUT="); ok {
+			out = v
+		}
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("nvim wrote no answers: %v", err)
+	}
+	return string(got)
 }

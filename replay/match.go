@@ -47,8 +47,10 @@ func ParseMatch(s string) (Match, error) {
 }
 
 // Volatile are the fields a match leaves out whatever --ignore says: LSP's
-// initialize.params.processId is the pid of whoever asks.
-var Volatile = []string{"$.params.processId"}
+// initialize.params.processId is the pid of whoever asks, and the go env
+// that gopls -remote passes in its initializationOptions has a GOGCCFLAGS
+// that names a temporary directory of its own each run.
+var Volatile = []string{"$.params.processId", "$.params.initializationOptions.env.GOGCCFLAGS"}
 
 // methodMembers are the members that name what a message asks for.
 var methodMembers = []string{"method", "execute", "command", "jsonrpc"}

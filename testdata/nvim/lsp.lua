@@ -1,13 +1,16 @@
 -- Neovim as an LSP client of gopls through sockscope wrap, for
 -- wrap_nvim_lsp_test.go: nvim --headless --clean -c 'luafile lsp.lua' main.go
 -- with SOCKSCOPE (empty: gopls alone), RECORDING, GOPLS and OUT in the
--- environment. It asks hover, definition, completion, rename and
--- formatting as vim.lsp.buf would, stops the client (shutdown, exit), and
--- writes one line per answer to OUT: name, a tab, the answer.
+-- environment; with REMOTE, gopls -remote=unix;REMOTE instead (a forwarder
+-- to the daemon, or what stands in for it, listening there). It asks
+-- hover, definition, completion, rename and formatting as vim.lsp.buf
+-- would, stops the client (shutdown, exit), and writes one line per
+-- answer to OUT: name, a tab, the answer.
 local out = {}
 local function put(k, v) table.insert(out, k .. "\t" .. tostring(v)) end
 local cmd = {os.getenv("SOCKSCOPE"), "wrap", "-w", os.getenv("RECORDING"), os.getenv("GOPLS")}
 if os.getenv("SOCKSCOPE") == "" then cmd = {os.getenv("GOPLS")} end -- gopls alone, to compare
+if (os.getenv("REMOTE") or "") ~= "" then cmd = {os.getenv("GOPLS"), "-remote=unix;" .. os.getenv("REMOTE")} end
 local caps = vim.tbl_deep_extend("force", vim.lsp.protocol.make_client_capabilities(), {
   workspace = {configuration = true, didChangeWatchedFiles = {dynamicRegistration = true}},
 })
