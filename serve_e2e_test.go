@@ -480,7 +480,9 @@ func TestServeMpv(t *testing.T) {
 // with no miss. gopls -remote's initialize carries its go env, whose
 // GOGCCFLAGS names a temporary directory of its own each run: the match
 // leaves it out, as LSP's processId (initialize missed, and Neovim gave
-// up on the server).
+// up on the server). A connection of the recording on which the client
+// said nothing (a readiness probe's) is none a client plays: Neovim's
+// would have played it and got lines, no Content-Length, and hung.
 func TestServeNeovimGoplsRemote(t *testing.T) {
 	need(t, "nvim")
 	dir := shortDir(t)
@@ -489,6 +491,7 @@ func TestServeNeovimGoplsRemote(t *testing.T) {
 	lsptest.Serve(t, ws, svc)
 	file := filepath.Join(dir, "remote.jsonl")
 	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	lsptest.Dial(t, front).Close() // a readiness probe's connection, on which the client said nothing
 	recorded := neovimLSP(t, ws, "REMOTE="+front, "OUT="+filepath.Join(dir, "recorded.txt"))
 	stop()
 	if !strings.HasPrefix(recorded, "hover\ttrue\ndefinition\t5\ncompletion\ttrue\nrename\t3\n") {

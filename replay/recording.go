@@ -86,6 +86,12 @@ type Conn struct {
 // Exchange returns the exchange request message seq started.
 func (c *Conn) Exchange(seq uint64) *Exchange { return c.byReq[seq] }
 
+// clientSpoke reports whether the client sent anything on c (its side as
+// the Recording holds it).
+func (c *Conn) clientSpoke() bool {
+	return slices.ContainsFunc(c.Msgs, func(m *Msg) bool { return m.Dir == protocol.C2S })
+}
+
 // Greeting returns what the server sent before the client's first message.
 func (c *Conn) Greeting() []*Msg {
 	var out []*Msg

@@ -61,7 +61,7 @@ type Server struct {
 	cfg      ServeConfig
 	requests *Matcher   // every recorded request of the clients
 	notes    *Matcher   // every recorded notification of the clients
-	played   []*Conn    // the recorded connections clients play: not a wrapped child's stderr, not sockscope's own
+	played   []*Conn    // the recorded connections clients play: not a wrapped child's stderr, not sockscope's own, not one the client sent nothing on
 	inOrder  []*Matcher // per played connection (sequential, strict)
 
 	conns, answered, misses atomic.Int64
@@ -76,8 +76,11 @@ func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 	var reqs, notes []*Exchange
 	var reqForms, noteForms [][]byte
 	for _, c := range rec.Conns {
-		if c.Stderr || c.Own {
-			continue // no client spoke on it
+		if c.Stderr || c.Own || !c.clientSpoke() {
+			// No client spoke on it: a wrapped child's stderr, one of
+			// sockscope's own, a readiness probe's, whose framing says
+			// nothing (an LSP client played on it got lines).
+			continue
 		}
 		if err := s.canServe(c); err != nil {
 			return nil, err
