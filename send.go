@@ -48,8 +48,9 @@ reply, all on one connection. A message without an id gets one. On QMP
 (a {"QMP":…} greeting) qmp_capabilities goes first, unless the first
 message is that.
 
-Exit status: 0 for a success reply, 1 for an error reply, 2 for a timeout,
-a transport error or bad input.`,
+Exit status: 0 for a success reply, 1 for an error reply (or an MCP
+tools/call result that says isError), 2 for a timeout, a transport error
+or bad input.`,
 		Example: `  sockscope send /tmp/app.sock '{"rid":1,"method":"add","args":[1,2]}'
   sockscope send --framing content-length /tmp/gopls.sock @initialize.json
   printf '%s\n' "$msg1" "$msg2" | sockscope send :9000 -`,
@@ -169,10 +170,18 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 			return complain(timeoutSaid(err, o.timeout))
 		}
 		printReply(reply, tty)
-		if protocol.Classify(reply, nil).IsError {
+		if failed(payload, reply, ids) {
 			status = sendFailed
 		}
 	}
+}
+
+// failed reports whether reply, the reply to request payload, says it
+// failed: an error reply, or a result of MCP's tools/call that says the
+// tool failed (isError), as sockscope shows it.
+func failed(payload, reply []byte, ids []string) bool {
+	return protocol.Classify(reply, nil).IsError ||
+		string(protocol.Classify(payload, ids).Method) == "tools/call" && protocol.ToolFailed(reply)
 }
 
 // timeoutSaid says a call's deadline as "no reply within" the timeout.

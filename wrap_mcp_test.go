@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"sockscope/internal/missing"
+	"sockscope/internal/nodetest"
 	"sockscope/protocol"
 	"sockscope/session"
 )
@@ -95,5 +96,31 @@ func TestWrapMCPServer(t *testing.T) {
 	}
 	if kept != got.Stderr {
 		t.Errorf("the recorded stderr stream %q is not what passed through %q", kept, got.Stderr)
+	}
+}
+
+// `sockscope send` to the everything MCP server (testdata/mcp/socket.mjs:
+// one per connection on a Unix socket): a tools/call whose result says
+// isError, MCP's way of reporting a tool that failed, ends send with 1,
+// as sockscope shows such a call as an error (send said 0); a tool that
+// works ends it with 0.
+func TestSendMCPToolFailure(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(mcpDir, "node_modules", "@modelcontextprotocol", "server-everything")); err != nil {
+		missing.Peer(t, "the MCP packages are not installed: (cd testdata/mcp && npm ci)")
+	}
+	sock := filepath.Join(shortDir(t), "mcp.sock")
+	nodetest.Start(t, filepath.Join("..", "mcp", "socket.mjs"), sock).Expect(t, "listening")
+	initialize := `{"jsonrpc":"2.0","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sockscope-test","version":"1"}}}` + "\n"
+	for _, c := range []struct {
+		tool, want string
+		status     int
+	}{
+		{`{"name":"nosuchtool","arguments":{}}`, `"isError":true`, 1},
+		{`{"name":"echo","arguments":{"message":"hi"}}`, `"text":"Echo: hi"`, 0},
+	} {
+		out, errOut, status := runSendCmd(t, initialize+`{"jsonrpc":"2.0","method":"tools/call","params":`+c.tool+"}\n", sock, "-")
+		if lines := strings.Split(strings.TrimSpace(out), "\n"); status != c.status || len(lines) != 2 || !strings.Contains(lines[1], c.want) {
+			t.Errorf("send tools/call %s: status %d, stderr %q, stdout:\n%s\nwant status %d, a reply with %s", c.tool, status, errOut, out, c.status, c.want)
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package observe
 
 import (
-	"bytes"
-	"encoding/json"
 	"unsafe"
 
 	"sockscope/protocol"
@@ -142,7 +140,7 @@ func (o *Observer) answer(c *conn, row uint64, resp *protocol.Message) {
 	if c.toolCalls != nil {
 		if _, ok := c.toolCalls[row]; ok {
 			delete(c.toolCalls, row)
-			if !resp.Info.IsError && toolFailed(resp.Frame.Data) {
+			if !resp.Info.IsError && protocol.ToolFailed(resp.Frame.Data) {
 				failed := *resp // the frame is a result; its exchange failed
 				failed.Info.IsError = true
 				resp = &failed
@@ -166,18 +164,6 @@ func (o *Observer) answer(c *conn, row uint64, resp *protocol.Message) {
 			o.sinks.ended(row, st, resp, false)
 		}
 	}
-}
-
-// toolFailed reports whether data, a JSON-RPC reply to MCP's tools/call,
-// is a result that says the tool failed ({"result":{"isError":true,…}}):
-// MCP reports a tool's failure so, not as a JSON-RPC error.
-func toolFailed(data []byte) bool {
-	var r struct {
-		Result struct {
-			IsError bool `json:"isError"`
-		} `json:"result"`
-	}
-	return bytes.Contains(data, []byte(`"isError"`)) && json.Unmarshal(data, &r) == nil && r.Result.IsError
 }
 
 // noReply gives up on request req. If bytes its reply would have been in
