@@ -336,7 +336,9 @@ func TestServeRedis(t *testing.T) {
 
 // --miss forward with the seed service: the client had the recorded
 // greeting, and the real server's (on the forward connection) does not
-// reach it: the reply to a forwarded call is the next thing it gets. With
+// reach it: the reply to a forwarded call is the next thing it gets. A
+// client that ends its side after a forwarded call still gets its reply
+// (serve closed the connection at the client's end, the reply unsent). With
 // nothing listening at the forward address, the call gets an error reply
 // that names the dial failure, and serve says it on stderr.
 func TestServeForwardSeed(t *testing.T) {
@@ -354,6 +356,20 @@ func TestServeForwardSeed(t *testing.T) {
 		}
 	}
 	probe.Say("quit")
+
+	// A client that ends its side after its requests, as nc does, and
+	// reads on: the forwarded one's reply still reaches it before the end.
+	nc, err := net.Dial("unix", fwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintln(nc, `{"rid":9,"method":"add","args":[40,2]}`)
+	nc.(*net.UnixConn).CloseWrite()
+	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if got, err := io.ReadAll(nc); err != nil || !strings.Contains(string(got), `{"success":true,"rid":9,"data":42}`) {
+		t.Errorf("a client that ended its side got %q, %v; want the forwarded add's reply", got, err)
+	}
 
 	nowhere := filepath.Join(dir, "nowhere.sock")
 	broken := filepath.Join(dir, "broken.sock")

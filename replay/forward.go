@@ -16,6 +16,10 @@ import (
 // forwardHandshake bounds the handshake on a forward connection.
 const forwardHandshake = 10 * time.Second
 
+// forwardDrain bounds how long a client connection that ended its side
+// stays open for the replies to its forwarded requests.
+const forwardDrain = 10 * time.Second
+
 // forwarder passes the requests `serve` cannot answer to a real server
 // (--miss forward:ADDR), on one connection per client connection, framed
 // as the client frames.
@@ -29,6 +33,10 @@ type forwarder struct {
 	theirs  map[string]bool   // the real server's requests to the client not answered yet, by id
 	started bool              // one was answered: what the server sends now is the client's
 	closing bool              // the client's connection ended
+	sending int               // replies taken from asked, not yet sent to the client
+
+	answered chan struct{} // gets a value when a reply was sent to the client
+	watched  chan struct{} // closed once the real server's end is dealt with (watch)
 }
 
 // dialForward opens c's connection to the real server, and runs on it the
@@ -47,7 +55,8 @@ func dialForward(ctx context.Context, c *mockConn, hello []byte) (*forwarder, er
 	if framing == protocol.FramingAuto {
 		framing = protocol.FramingLines
 	}
-	f := &forwarder{to: c, ids: c.s.rec.IDFields, asked: map[string][]byte{}, theirs: map[string]bool{}}
+	f := &forwarder{to: c, ids: c.s.rec.IDFields, asked: map[string][]byte{}, theirs: map[string]bool{},
+		answered: make(chan struct{}, 1), watched: make(chan struct{})}
 	f.cl = client.New(nc, client.Options{Framing: framing, IDFields: f.ids, Other: f.fromServer})
 	if hello != nil {
 		hctx, cancel := context.WithTimeout(ctx, forwardHandshake)
@@ -84,11 +93,13 @@ func (f *forwarder) forward(p []byte, info protocol.Info) error {
 func (f *forwarder) fromServer(p []byte) {
 	info := protocol.Classify(p, f.ids)
 	f.mu.Lock()
+	answers := false
 	if info.Kind == protocol.KindResponse && info.ID != nil {
 		key := string(protocol.IDKey(nil, info.ID))
-		if _, ok := f.asked[key]; ok {
+		if _, answers = f.asked[key]; answers {
 			delete(f.asked, key)
 			f.started = true
+			f.sending++
 		}
 	}
 	started := f.started
@@ -99,6 +110,15 @@ func (f *forwarder) fromServer(p []byte) {
 	switch {
 	case started:
 		f.to.send(p)
+		if answers {
+			f.mu.Lock()
+			f.sending--
+			f.mu.Unlock()
+			select {
+			case f.answered <- struct{}{}:
+			default:
+			}
+		}
 	case info.Kind == protocol.KindRequest && info.ID != nil: // the server waits for an answer
 		f.cl.Send(typedDefault(p, info.ID, string(info.Method)))
 	}
@@ -127,6 +147,7 @@ func (f *forwarder) reply(p []byte, info protocol.Info) {
 // watch answers the forwarded requests still waiting when the real server
 // ends the connection, with an error saying so.
 func (f *forwarder) watch() {
+	defer close(f.watched)
 	<-f.cl.Done()
 	f.mu.Lock()
 	pending, closing := f.asked, f.closing
@@ -140,6 +161,31 @@ func (f *forwarder) watch() {
 	s.log(why)
 	for _, p := range pending {
 		f.to.send(missReply(p, protocol.Classify(p, f.ids), f.ids, why))
+	}
+}
+
+// drain waits until every forwarded request was answered (its reply sent
+// to the client), the real server's end was dealt with, ctx is done or d
+// passed.
+func (f *forwarder) drain(ctx context.Context, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		f.mu.Lock()
+		waiting := len(f.asked) + f.sending
+		f.mu.Unlock()
+		if waiting == 0 {
+			return
+		}
+		select {
+		case <-f.answered:
+		case <-f.watched:
+			return
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			return
+		}
 	}
 }
 

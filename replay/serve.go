@@ -229,6 +229,14 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 			}
 		})
 		if err != nil {
+			if err == io.EOF && !c.closed && c.fwd != nil {
+				// The client ended its side (nc, a script's
+				// printf | …) and still reads: the real server's
+				// replies to what was forwarded go out before the
+				// connection closes, as a server answers what it
+				// read before it closes.
+				c.fwd.drain(ctx, forwardDrain)
+			}
 			return
 		}
 		if !c.closed && protocol.WantsContinue(c.in) {
