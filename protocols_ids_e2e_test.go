@@ -261,3 +261,41 @@ func TestSendDAPDelve(t *testing.T) {
 		t.Fatalf("send to dlv dap: status %d, stderr %q, stdout:\n%s", status, errOut, got)
 	}
 }
+
+// serve stands in for Delve's DAP server, recorded through the real binary
+// as send spoke to it: a request gets the recorded reply to the same
+// command and arguments whatever its seq, DAP's id, which the reply's
+// request_seq carries (the seq was matched as part of the request, so a
+// client that numbered its requests otherwise missed every one).
+func TestServeDAPDelve(t *testing.T) {
+	dlv := dlvPath(t)
+	dir := shortDir(t)
+	up, front, mock := filepath.Join(dir, "d.sock"), filepath.Join(dir, "f.sock"), filepath.Join(dir, "m.sock")
+	cmd := exec.Command(dlv, "dap", "--listen", "unix:"+up)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
+		t.Fatalf("dlv dap said %q, %v", line, err)
+	}
+	file := filepath.Join(dir, "dap.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	initialize := `{"type":"request","command":"initialize","arguments":{"adapterID":"go","clientID":"sockscope"}}`
+	evaluate := `{"type":"request","command":"evaluate","arguments":{"expression":"1+1"}}`
+	if got, errOut, status := runSendCmd(t, initialize+"\n"+evaluate+"\n", "--framing", "content-length", front, "-"); status != 1 {
+		t.Fatalf("send to dlv dap: status %d, stderr %q, stdout:\n%s", status, errOut, got)
+	}
+	stop()
+
+	started(t, "listening on", "serve", file, "--listen", mock)
+	got, errOut, status := runSendCmd(t, `{"seq":5,`+initialize[1:]+"\n"+evaluate+"\n", "--framing", "content-length", mock, "-")
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if status != 1 || len(lines) != 2 ||
+		!strings.Contains(lines[0], `"request_seq":5,"success":true,"command":"initialize"`) ||
+		!strings.Contains(lines[1], `"request_seq":6,"success":false,"command":"evaluate","message":"No debug session started"`) {
+		t.Errorf("send to serve: status %d, stderr %q, stdout:\n%s", status, errOut, got)
+	}
+}

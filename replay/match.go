@@ -56,8 +56,9 @@ var Volatile = []string{"$.params.processId", "$.params.initializationOptions.en
 var methodMembers = []string{"method", "execute", "command", "jsonrpc"}
 
 // requestKey returns what a request asks, canonical: the message without
-// its id fields, its method and jsonrpc members, and what ig leaves out.
-// An mpv command stays: its array holds the arguments after the name.
+// its id fields (DAP's seq too), its method and jsonrpc members, and what
+// ig leaves out. An mpv command stays: its array holds the arguments after
+// the name.
 func requestKey(payload []byte, ids []string, ig *Ignore) string {
 	v, err := decode(payload)
 	if err != nil {
@@ -65,6 +66,9 @@ func requestKey(payload []byte, ids []string, ig *Ignore) string {
 	}
 	leaveOut := func(v any) {
 		if m, ok := v.(map[string]any); ok {
+			if _, dap := m["command"].(string); dap && m["type"] == "request" {
+				delete(m, "seq") // DAP's id
+			}
 			for _, k := range append(slices.Clip(ids), methodMembers...) {
 				if _, args := m[k].([]any); k == "command" && args {
 					continue // mpv's ["get_property","volume"], not DAP's "initialize"
