@@ -168,7 +168,8 @@ func TestQMPPairing(t *testing.T) {
 // commands without an id too, and all match (the events' timestamps are
 // counted, not compared); against a paused QEMU (-S) the query-status
 // replies differ, at $.return.status. serve then stands in for QEMU: a
-// client without ids gets the recorded replies, `sockscope send` too.
+// client without ids gets the recorded replies, without an id those
+// recorded with one too, `sockscope send` too.
 func TestQMPRecordReplayServe(t *testing.T) {
 	dir := shortDir(t)
 	up := startQEMU(t, dir, "q.sock")
@@ -218,6 +219,9 @@ func TestQMPRecordReplayServe(t *testing.T) {
 	for _, c := range []struct{ cmd, want string }{
 		{`{"execute":"qmp_capabilities"}`, `{"return":{}}`},
 		{`{"execute":"query-status"}`, `{"return":{"running":true,"singlestep":false,"status":"running"}}`},
+		// Recorded with an id ("s2"): asked without one, its reply has
+		// none (it had "id": with no value, no JSON).
+		{`{"execute":"query-status"}`, `{"return":{"running":false,"singlestep":false,"status":"paused"}}`},
 		{`{"execute":"nope"}`, `{"error":{"class":"CommandNotFound","desc":"The command nope has not been found"}}`},
 		{`{"execute":"query-commands"}`, `no recorded reply to query-commands`},
 	} {

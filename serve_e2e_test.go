@@ -451,7 +451,8 @@ func TestServeSeedInOrder(t *testing.T) {
 // arguments, so a property never asked for in the recording is a miss
 // (it got the volume's reply, the command's arguments left out of the
 // match) that names the argument that differs from the closest recorded
-// command, as --match strict names it.
+// command, as --match strict names it. A command without request_id gets
+// the reply with request_id 0, as from mpv.
 func TestServeMpv(t *testing.T) {
 	need(t, "mpv")
 	dir := shortDir(t)
@@ -480,6 +481,18 @@ func TestServeMpv(t *testing.T) {
 		if out, errOut, status := runSendCmd(t, "", mock, c.cmd); status != c.status || !strings.Contains(out, c.want) {
 			t.Errorf("send %s to serve: %q (%s), status %d; want %s, status %d", c.cmd, out, errOut, status, c.want, c.status)
 		}
+	}
+	// mpv's documented form, without request_id, recorded with one: mpv
+	// answers it with request_id 0 (serve wrote "request_id":, no JSON).
+	nc, err := net.Dial("unix", mock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintln(nc, `{"command":["get_property","volume"]}`)
+	if line, err := bufio.NewReader(nc).ReadString('\n'); line != `{"data":100.000000,"request_id":0,"error":"success"}`+"\n" {
+		t.Errorf("a command without request_id got %q, %v", line, err)
 	}
 	stopServe()
 	stopServe = started(t, "listening on", "serve", file, "--listen", mock, "--match", "strict")

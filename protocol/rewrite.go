@@ -19,6 +19,48 @@ func ReplaceID(payload []byte, info Info, id []byte) []byte {
 	return append(out, payload[off+len(info.ID):]...)
 }
 
+// RemoveID returns payload without the member that holds its id token
+// (info.ID, as Classify found it in payload), and the comma that
+// separated it. It returns nil when info.ID does not lie in payload as a
+// member's value. payload is not modified.
+func RemoveID(payload []byte, info Info) []byte {
+	off, ok := offsetOf(info.ID, payload)
+	if !ok {
+		return nil
+	}
+	back := func(i int) int { // the last byte before i that is no space
+		for i--; i >= 0 && isSpace(payload[i]); i-- {
+		}
+		return i
+	}
+	colon := back(off)
+	if colon < 0 || payload[colon] != ':' {
+		return nil
+	}
+	quote := back(colon)
+	if quote < 0 || payload[quote] != '"' {
+		return nil
+	}
+	start := bytes.LastIndexByte(payload[:quote], '"') // an id field's name holds no quote
+	if start < 0 {
+		return nil
+	}
+	end := off + len(info.ID)
+	if comma := back(start); comma >= 0 && payload[comma] == ',' {
+		start = comma
+	} else {
+		for end < len(payload) && isSpace(payload[end]) {
+			end++
+		}
+		if end < len(payload) && payload[end] == ',' {
+			end++
+		}
+	}
+	out := make([]byte, 0, len(payload)-(end-start))
+	out = append(out, payload[:start]...)
+	return append(out, payload[end:]...)
+}
+
 // AddMember returns the JSON object payload with member name set to value
 // (a JSON value) as its first member. payload must be an object.
 func AddMember(payload []byte, name string, value []byte) []byte {

@@ -22,6 +22,26 @@ func TestReplaceID(t *testing.T) {
 	}
 }
 
+func TestRemoveID(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"return": {}, "id": 1}`, `{"return": {}}`},
+		{`{"id":"s2","return":{}}`, `{"return":{}}`},
+		{`{ "id" : 7 , "return": {"id": 3}}`, `{  "return": {"id": 3}}`},
+		{`{"error":{"class":"GenericError"},"id":[1,"a"]}`, `{"error":{"class":"GenericError"}}`},
+	} {
+		in := []byte(c.in)
+		if got := RemoveID(in, Classify(in, nil)); string(got) != c.want {
+			t.Errorf("RemoveID(%s) = %s, want %s", c.in, got, c.want)
+		}
+		if string(in) != c.in {
+			t.Errorf("RemoveID modified its input: %s", in)
+		}
+	}
+	if got := RemoveID([]byte(`{"return":{},"id":1}`), Info{ID: []byte("1")}); got != nil {
+		t.Errorf("an id outside the payload was removed: %s", got)
+	}
+}
+
 func TestAddMember(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`{"method":"add","args":[1,2]}`, `{"rid":9,"method":"add","args":[1,2]}`},

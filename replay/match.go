@@ -398,6 +398,19 @@ func answerWith(x *Exchange, req, id []byte, ids []string) []byte {
 	if protocol.IsBatch(resp.Payload) {
 		return batchAnswerWith(resp.Payload, x.Req.Payload, req, ids)
 	}
+	if id == nil {
+		// Asked without an id (QMP, mpv: by order), recorded with one:
+		// the reply as the server sends it then, mpv's with request_id
+		// 0, QMP's with none.
+		out := protocol.RemoveID(resp.Payload, resp.Info)
+		if idField(x.Req.Payload, ids) == "request_id" {
+			out = protocol.ReplaceID(resp.Payload, resp.Info, []byte("0"))
+		}
+		if out != nil {
+			return out
+		}
+		return resp.Payload
+	}
 	if out := protocol.ReplaceID(resp.Payload, resp.Info, id); out != nil {
 		return out
 	}
