@@ -452,7 +452,7 @@ func TestServeSeedInOrder(t *testing.T) {
 // (it got the volume's reply, the command's arguments left out of the
 // match) that names the argument that differs from the closest recorded
 // command, as --match strict names it. A command without request_id gets
-// the reply with request_id 0, as from mpv.
+// the reply with request_id 0, as from mpv, its miss too (it had "id":null).
 func TestServeMpv(t *testing.T) {
 	need(t, "mpv")
 	dir := shortDir(t)
@@ -491,8 +491,13 @@ func TestServeMpv(t *testing.T) {
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintln(nc, `{"command":["get_property","volume"]}`)
-	if line, err := bufio.NewReader(nc).ReadString('\n'); line != `{"data":100.000000,"request_id":0,"error":"success"}`+"\n" {
+	br := bufio.NewReader(nc)
+	if line, err := br.ReadString('\n'); line != `{"data":100.000000,"request_id":0,"error":"success"}`+"\n" {
 		t.Errorf("a command without request_id got %q, %v", line, err)
+	}
+	fmt.Fprintln(nc, `{"command":["get_property","speed"]}`)
+	if line, err := br.ReadString('\n'); !strings.Contains(line, `"request_id":0`) || !strings.Contains(line, `no recorded reply to get_property`) {
+		t.Errorf("a command without request_id that misses got %q, %v", line, err)
 	}
 	stopServe()
 	stopServe = started(t, "listening on", "serve", file, "--listen", mock, "--match", "strict")

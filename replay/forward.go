@@ -245,6 +245,9 @@ func missReply(p []byte, info protocol.Info, ids []string, why string) []byte {
 				break
 			}
 		}
+		if id == nil && info.ByOrder && bytes.HasPrefix(bytes.TrimSpace(m["command"]), []byte("[")) {
+			field, id = "request_id", json.RawMessage("0") // mpv's command without one: mpv answers with 0
+		}
 		out = map[string]any{field: id, "success": false, "error": json.RawMessage(msg)}
 	}
 	return marshal(out)
