@@ -340,15 +340,16 @@ func TestServeRedis(t *testing.T) {
 // client that ends its side after a forwarded call still gets its reply
 // (serve closed the connection at the client's end, the reply unsent). With
 // nothing listening at the forward address, the call gets an error reply
-// that names the dial failure, and serve says it on stderr.
+// that names the dial failure, and serve says it on stderr, as it says
+// each miss it forwarded.
 func TestServeForwardSeed(t *testing.T) {
 	dir, svc, file := seedSession(t, recordSeed)
 
 	fwd := filepath.Join(dir, "fwd.sock")
-	started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
+	stopFwd := started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
 	probe := nodetest.Start(t, "probe-client.js", fwd)
 	probe.Expect(t, "registered")
-	for i, args := range []string{"[7]", "[7,1]"} { // no recorded add has either
+	for i, args := range []string{"[7]", "[7,1001]"} { // no recorded add has either
 		probe.Say("call add " + args)
 		probe.Expect(t, fmt.Sprintf("sent %d", i+1))
 		if got, want := probe.Line(t), fmt.Sprintf(`reply %d `, i+1); !strings.HasPrefix(got, want) || !strings.Contains(got, `"success":true`) {
@@ -370,6 +371,9 @@ func TestServeForwardSeed(t *testing.T) {
 	if got, err := io.ReadAll(nc); err != nil || !strings.Contains(string(got), `{"success":true,"rid":9,"data":42}`) {
 		t.Errorf("a client that ended its side got %q, %v; want the forwarded add's reply", got, err)
 	}
+	if log := stopFwd(); strings.Count(log, "; forwarded to the real server") != 3 {
+		t.Errorf("serve's log does not say the three misses were forwarded: %s", log)
+	}
 
 	nowhere := filepath.Join(dir, "nowhere.sock")
 	broken := filepath.Join(dir, "broken.sock")
@@ -378,7 +382,7 @@ func TestServeForwardSeed(t *testing.T) {
 	if status != 1 || !strings.Contains(out, `"rid":7`) || !strings.Contains(out, `"success":false`) || !strings.Contains(out, "forwarding it failed: ") || !strings.Contains(out, nowhere) {
 		t.Errorf("forward to nowhere: status %d: %s", status, out)
 	}
-	if log := stop(); !strings.Contains(log, "sockscope serve: --miss forward: ") || !strings.Contains(log, nowhere) {
+	if log := stop(); !strings.Contains(log, "; forwarding it failed: ") || !strings.Contains(log, nowhere) {
 		t.Errorf("serve's log does not say the dial failed: %s", log)
 	}
 }

@@ -318,33 +318,42 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s was kept truncated (%d of its %d bytes: it was over --max-frame)",
 			method, short([]byte(requestKey(form, s.rec.IDFields, nil))), len(x.Resp.Payload), len(x.Resp.Payload)+x.Resp.Cut)
 	}
-	s.log(why)
 	switch s.cfg.Miss {
 	case MissClose:
+		s.log(why)
 		c.closed = true
 		c.nc.Close()
 	case MissForward:
-		if c.fwd == nil || c.fwd.ended() {
-			var hello []byte // the client's handshake, unless this is it: it goes on as it is
-			if !isHello {
-				hello = c.first
-			}
-			fwd, err := dialForward(ctx, c, hello)
-			if err != nil {
-				c.fwd = nil
-				s.log("sockscope serve: --miss forward: " + err.Error())
-				c.send(missReply(p, info, s.rec.IDFields, why+"; forwarding it failed: "+err.Error()))
-				return
-			}
-			c.fwd = fwd
+		if err := c.forward(ctx, p, info, isHello); err != nil {
+			why += "; forwarding it failed: " + err.Error()
+			s.log(why)
+			c.send(missReply(p, info, s.rec.IDFields, why))
+			return
 		}
-		if err := c.fwd.forward(p, info); err != nil {
-			s.log("sockscope serve: --miss forward: " + err.Error())
-			c.send(missReply(p, info, s.rec.IDFields, why+"; forwarding it failed: "+err.Error()))
-		}
+		s.log(why + "; forwarded to the real server")
 	default:
+		s.log(why)
 		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
+}
+
+// forward sends request p, classified as info, to the real server of
+// --miss forward, dialling it first when c has no connection to it open;
+// isHello says p is the client's handshake.
+func (c *mockConn) forward(ctx context.Context, p []byte, info protocol.Info, isHello bool) error {
+	if c.fwd == nil || c.fwd.ended() {
+		var hello []byte // the client's handshake, unless this is it: it goes on as it is
+		if !isHello {
+			hello = c.first
+		}
+		fwd, err := dialForward(ctx, c, hello)
+		if err != nil {
+			c.fwd = nil
+			return err
+		}
+		c.fwd = fwd
+	}
+	return c.fwd.forward(p, info)
 }
 
 // httpStatus returns the status code of HTTP response p, or 0 if p is no
