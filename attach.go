@@ -195,6 +195,18 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if apart { // attach's process killed (SIGKILL), the view ends too
+		gone := split.ParentGone(ctx)
+		go func() {
+			select {
+			case <-gone:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	var (
 		remotes []*feed.Remote
 		srcs    []capture.Source
@@ -237,8 +249,6 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	e.Start(ctx, srcs...)
 	label := "attached to " + strings.Join(whats, "; ")
 	uo := ui.Options{Listen: "feed", Upstream: label, Control: uiSender{feed.NewControl(remotes...)},

@@ -434,3 +434,41 @@ func TestAttachApart(t *testing.T) {
 		t.Errorf("attach exited %s", st)
 	}
 }
+
+// attach's process killed (SIGKILL) under its view: the view, in a session
+// of its own, ends too, rather than draw on in the terminal the shell has
+// taken back and read the shell's keys (it did, for as long as the
+// instance ran).
+func TestAttachKilledEndsItsView(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	echoServer(t, svc)
+	cmd := exec.Command(binary, "--headless", "--listen", front, svc)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	feedUp(t, filepath.Join(dir, "sockscope", strconv.Itoa(cmd.Process.Pid)+".sock"))
+	c := dialListening(t, front)
+	call(t, c, bufio.NewReader(c), 1)
+
+	a := newTerm(t, subdir(t, dir, "a"), 120, 30, append(env, "SOCKSCOPE_DECODER="), binary, "attach", strconv.Itoa(cmd.Process.Pid))
+	a.waitText("the call", "echo")
+	parent := a.paneProcess()
+	view := childOf(t, parent)
+	t.Cleanup(func() { syscall.Kill(view, syscall.SIGKILL) })
+	syscall.Kill(parent, syscall.SIGKILL)
+	if st := a.exitStatus(); st != "137" {
+		t.Errorf("attach exited %s, want 137 (SIGKILL)", st)
+	}
+	eventually(t, "the view's process to end", func() bool {
+		st := procStat("/proc/" + strconv.Itoa(view) + "/stat")
+		return st == nil || st[0] == "Z"
+	})
+	if s := a.screen(); strings.Contains(s, "attached to") {
+		t.Errorf("the view is still drawn:\n%s", s)
+	}
+	call(t, c, bufio.NewReader(c), 2) // the instance goes on
+}

@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// parentPoll is how often ParentStops looks at the parent.
-const parentPoll = 200 * time.Millisecond
-
 // ParentStops tells whether the process that started this one is stopped
 // (SIGSTOP, SIGTSTP: its shell then takes the terminal back) — true when
 // it stops, false when it runs again — until ctx is done or the parent is
