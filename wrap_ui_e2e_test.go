@@ -150,12 +150,16 @@ func TestWrapUIResize(t *testing.T) {
 // held frames: what it held goes on, intercepting turns off and the rules
 // that hold are disabled, and stderr says so. Before, each held frame
 // waited out --hold-timeout (5 minutes), and the child's stream with it.
+// Closing the UI's terminal (its window: the terminal hangs up, and sends
+// no signal to sockscope, whose terminal it is not) quits it the same way;
+// before, the UI went on unseen, and its held frames waited.
 func TestWrapUIQuitReleasesHolds(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed")
 	}
-	for _, mode := range []string{"normal", "inprocess"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, c := range []struct{ mode, quit string }{{"normal", "q"}, {"inprocess", "q"}, {"normal", "hangup"}, {"inprocess", "hangup"}} {
+		mode := c.mode
+		t.Run(mode+"/"+c.quit, func(t *testing.T) {
 			dir := shortDir(t)
 			tm := newTerm(t, subdir(t, dir, "ui"), 160, 40, nil, "sleep", "100000")
 			tty := strings.TrimSpace(tm.tmux("display", "-p", "-t", "ss", "#{pane_tty}"))
@@ -195,7 +199,11 @@ func TestWrapUIQuitReleasesHolds(t *testing.T) {
 			}
 			fmt.Fprintln(in, `{"jsonrpc":"2.0","id":1,"method":"echo","params":["held"]}`)
 			tm.waitText("the echo held", "held")
-			tm.keys("q")
+			if c.quit == "q" {
+				tm.keys("q")
+			} else {
+				tm.tmux("kill-server")
+			}
 			reply("the held echo, once the UI quit", `"result":["held"]`)
 			fmt.Fprintln(in, `{"jsonrpc":"2.0","id":2,"method":"echo","params":["after"]}`)
 			reply("an echo after", `"result":["after"]`)

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
+	xterm "github.com/charmbracelet/x/term"
 
 	"sockscope/protocol"
 	"sockscope/replay"
@@ -87,8 +88,15 @@ type Options struct {
 	Replay *replay.Live
 }
 
+// ttyPoll is how often Run looks whether Options.TTY is still a terminal.
+const ttyPoll = 200 * time.Millisecond
+
 // Run runs the inspector full-screen until the user quits (q, Ctrl-C) or
-// ctx is done, and leaves the terminal as it found it.
+// ctx is done, and leaves the terminal as it found it. With Options.TTY,
+// which is not the terminal that would send it SIGHUP, it quits too when
+// that terminal hangs up (its window closed): what the user quitting
+// does then follows (the rules that hold turned off, say), not minutes of
+// frames held for a UI no one sees.
 func Run(ctx context.Context, st store.View, opts Options) error {
 	var popts []tea.ProgramOption
 	if opts.TTY != nil {
@@ -102,11 +110,22 @@ func Run(ctx context.Context, st store.View, opts Options) error {
 	defer close(done)
 	go func() {
 		away := opts.Away
+		var hangup <-chan time.Time // a TTY of its own: when it closes
+		if opts.TTY != nil {
+			t := time.NewTicker(ttyPoll)
+			defer t.Stop()
+			hangup = t.C
+		}
 		for {
 			select {
 			case <-ctx.Done():
 				p.Quit()
 				return
+			case <-hangup:
+				if !xterm.IsTerminal(opts.TTY.Fd()) { // hung up: reads end, nobody sees it
+					p.Quit()
+					return
+				}
 			case a, ok := <-away:
 				switch {
 				case !ok:
