@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -314,5 +316,41 @@ func TestTakeoverBadFlagTakesNothing(t *testing.T) {
 	_, errOut, status := runStatus(t, "--headless", "--framing", "bogus", svc)
 	if status != 1 || !strings.Contains(errOut, `--framing "bogus": want one of`) || strings.Contains(errOut, "took over") {
 		t.Errorf("status %d: %s", status, errOut)
+	}
+}
+
+// Delve's DAP server (dlv dap) serves one session, and exits when its
+// connection closes: taking its socket over and giving it back must not
+// connect to it (the kernel says it listens), or the server is gone before
+// any client came. Before, the take-over's check that someone listens was
+// dlv's session: dlv exited, and the take-over failed with "could not move
+// the server's socket aside: … no such file or directory".
+func TestTakeoverDelve(t *testing.T) {
+	dlv := dlvPath(t)
+	path := filepath.Join(shortDir(t), "d.sock")
+	cmd := exec.Command(dlv, "dap", "--listen", "unix:"+path)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
+		t.Fatalf("dlv dap said %q, %v", line, err)
+	}
+	p := startSS(t, nil, "--headless", path)
+	p.waitStderr("took over " + path)
+	if code := p.stop(syscall.SIGTERM); code != 0 || !strings.Contains(p.err.String(), "put the server's socket back at "+path) {
+		t.Fatalf("exit %d: %s", code, p.err.String())
+	}
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatalf("dlv at its path again: %v", err)
+	}
+	defer c.Close()
+	b := []byte(`{"seq":1,"type":"request","command":"initialize","arguments":{"adapterID":"go"}}`)
+	fmt.Fprintf(c, "Content-Length: %d\r\n\r\n%s", len(b), b)
+	if m, err := readDAP(bufio.NewReader(c)); err != nil || m["command"] != "initialize" || m["success"] != true {
+		t.Fatalf("initialize, straight to dlv after the give-back: %v, %v", m, err)
 	}
 }

@@ -112,9 +112,14 @@ func stickyCheck(dir string, fi fs.FileInfo) error {
 	return fmt.Errorf("%w: %s is sticky, so only the socket's owner (uid %d) may move it; run sockscope as that user or use --listen; nothing was changed", ErrPermission, dir, fi.Sys().(*syscall.Stat_t).Uid)
 }
 
-// probe dials path to make sure a server is accepting there. The server sees
-// one connection that closes without a byte.
+// probe makes sure a server is accepting at path: the kernel says a socket
+// listens there (listening), or path is dialled, and the server sees one
+// connection that closes without a byte (one that serves a single session
+// then ends: only where the kernel cannot say).
 func probe(path string) error {
+	if fi, err := os.Stat(path); err == nil && listening(fi) {
+		return nil
+	}
 	c, err := net.DialTimeout("unix", path, 3*time.Second)
 	switch {
 	case err == nil:
