@@ -129,6 +129,19 @@ func TestWrapExitStatus(t *testing.T) {
 			t.Fatalf("exit %d, signal %v: want 7 (stderr: %s)", code, sig, w.errBuf)
 		}
 	})
+	t.Run("a command that cannot be run", func(t *testing.T) {
+		// As a shell says: 127 when there is no such command, 126 when
+		// there is one that cannot be executed.
+		plain := filepath.Join(t.TempDir(), "plain")
+		if err := os.WriteFile(plain, []byte("not a program\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for cmd, want := range map[string]int{"sockscope-no-such-command": 127, plain: 126} {
+			if _, errOut, st := runStatus(t, "--", cmd); st != want || !strings.Contains(errOut, cmd) {
+				t.Errorf("%s: exit %d, want %d; stderr %s", cmd, st, want, errOut)
+			}
+		}
+	})
 	t.Run("killed by SIGTERM", func(t *testing.T) {
 		w := startWrapped(t, "--", "sh", "-c", "kill -TERM $$")
 		if code, sig := w.status(t); sig != syscall.SIGTERM {

@@ -158,7 +158,10 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 		e.Start(context.Background()) // nothing to capture: only to close the recording
 		stopCapture()
 		fmt.Fprintln(os.Stderr, "sockscope:", err)
-		return exitError(127) // as a shell says a command it could not run
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return exitError(127) // as a shell says: no such command
+		}
+		return exitError(126) // as a shell says: one it cannot execute
 	}
 	defer ch.Kill() // the child never outlives sockscope
 	fwd, stopFwd := context.WithCancel(context.Background())
