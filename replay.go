@@ -249,6 +249,11 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	} else {
 		runErr = e.Wait(rctx)
 	}
+	if errors.Is(runErr, context.Canceled) && ctx.Err() != nil {
+		// SIGINT: the summary says the replay stopped early; "context
+		// canceled" told a person nothing.
+		runErr = errors.New("interrupted")
+	}
 	res := r.Result()
 	if recordPath != "" {
 		if err := replay.AppendLinks(recordPath, file, res); err != nil && runErr == nil {
