@@ -106,7 +106,7 @@ the connections holding one are replayed whole):
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.pace, "pace", "reply", "reply|recorded|none: a request waits for the previous reply; the recorded gaps; no waiting")
+	f.StringVar(&o.pace, "pace", "reply", "reply|recorded|none: a request waits for the previous reply; the recorded gaps, connections at once; no waiting")
 	f.Float64Var(&o.speed, "speed", 1, "with --pace recorded, play `N` times as fast")
 	f.DurationVar(&o.timeout, "timeout", replay.DefaultTimeout, "how long each request waits for its reply")
 	f.StringVar(&o.filter, "filter", "", "compare only the requests that pass `EXPR` (the UI's filter language)")
