@@ -66,10 +66,22 @@ func benchObserve64B(b *testing.B, ahead, dropEvery int) {
 func TestDroppingMakesNoGarbage(t *testing.T) {
 	p := newPipelined64B(store.Config{MaxBytes: 32 << 20}, Config{MaxPending: 2000}, 0, 16)
 	p.warmUp()
-	// One run of five cycles: AllocsPerRun divides by its runs, rounding
-	// down, which would hide an allocation every other cycle.
-	if n := testing.AllocsPerRun(1, func() { p.run(5 * 16 * perRead) }); n != 0 {
-		t.Errorf("%.0f allocations in five cycles of 16 reads of calls, two of each dropped; want 0", n)
+	// Runs of five cycles each: AllocsPerRun divides by its runs, rounding
+	// down, which would hide an allocation every other cycle. The least of
+	// three such runs: an allocation of the decoder's repeats every cycle,
+	// while the runtime's own, counted in the same statistics, come once
+	// (a new thread's M when a loaded machine wakes one, a type
+	// assertion's cache growing), and under go test ./... they did, about
+	// one run in 160.
+	least := -1.0
+	for range 3 {
+		n := testing.AllocsPerRun(1, func() { p.run(5 * 16 * perRead) })
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least != 0 {
+		t.Errorf("%.0f allocations in each of three runs of five cycles of 16 reads of calls, two of each dropped; want 0", least)
 	}
 	if err := p.check(); err != nil {
 		t.Fatal(err)
