@@ -1,6 +1,9 @@
 package protocol
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // linesFramer cuts on '\n'. A line that lies entirely in one chunk is
 // emitted aliasing the chunk; a line spanning chunks is gathered into a
@@ -46,10 +49,17 @@ func (l *linesFramer) Feed(chunk []byte, emit func(*Frame)) {
 		}
 		line := chunk[:i]
 		chunk = chunk[i+1:]
-		switch {
-		case l.skipping:
+		if l.skipping {
 			l.skipping = false
-			l.lead += i + 1
+			if l.lead > 0 || !wholeJSON(line) {
+				l.lead += i + 1
+				continue
+			}
+			// The gap ended where this line begins: a line's proper tail
+			// is never valid JSON that starts with '{' or '[' (its
+			// brackets would not balance), so this is a whole frame.
+		}
+		switch {
 		case l.size > 0:
 			l.more(line)
 			if i > 0 {
@@ -149,6 +159,13 @@ func (l *linesFramer) Reset() {
 	l.buf, l.size, l.last, l.lead = nil, 0, 0, 0
 	l.skipping = true
 	l.w.on = false
+}
+
+// wholeJSON reports whether line (its '\r' included, if any) is a JSON
+// object or array, whole.
+func wholeJSON(line []byte) bool {
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	return len(line) > 0 && (line[0] == '{' || line[0] == '[') && json.Valid(line)
 }
 
 func (l *linesFramer) pending() int { return l.lead + l.size }

@@ -100,6 +100,23 @@ func TestLinesReset(t *testing.T) {
 	f.Reset()
 	got = run(t, f, 100, true, []byte("tail "), []byte("of line\nnext\n"))
 	sameFrames(t, "skip across chunks", got, []fr{{"next", 4, 18, false, ""}})
+
+	// A gap that ended where a line begins: the line is a whole frame,
+	// kept, and not taken for the tail of the line the gap cut. A line's
+	// tail that is valid JSON but no object or array, or an object's tail
+	// that starts with '{', is still skipped.
+	for _, c := range []struct {
+		name, in string
+		want     []fr
+	}{
+		{"whole object", "{\"id\":1}\r\n{\"id\":2}\n", []fr{{`{"id":1}`, 8, 10, false, ""}, {`{"id":2}`, 8, 9, false, ""}}},
+		{"whole array", `[{"id":1}]` + "\n", []fr{{`[{"id":1}]`, 10, 11, false, ""}}},
+		{"a number's tail", "12}\n{\"id\":2}\n", []fr{{`{"id":2}`, 8, 13, false, ""}}},
+		{"an inner object's tail", `{"b":1}}` + "\n" + `{"id":2}` + "\n", []fr{{`{"id":2}`, 8, 18, false, ""}}},
+	} {
+		f.Reset()
+		sameFrames(t, c.name, run(t, f, 100, true, []byte(c.in)), c.want)
+	}
 }
 
 func TestLinesFlushClears(t *testing.T) {
