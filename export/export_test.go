@@ -644,3 +644,83 @@ func TestPCAPNGEditedFrame(t *testing.T) {
 		t.Errorf("the client sent %q (want %q), the server got %q (want %q)", legs[ServerPort], sent+"\n", legs[UpstreamPort], edited+"\n")
 	}
 }
+
+// Bytes the decoder dropped its copy of (a gap: they were forwarded) were
+// on the wire: the stream's next segment comes after them, so that
+// Wireshark says "previous segment not captured" there and does not join
+// the frames on either side. A gap that took the end of a frame and the
+// start of the next (the lines framer lets go of the frame begun, and
+// skips the rest of the line the gap cut); one between frames, after
+// which the next line is kept whole; one at the connection's end.
+func TestPCAPNGGaps(t *testing.T) {
+	a, b, c := `{"id":1,"method":"a"}`+"\n", `{"id":2,"method":"b"}`+"\n", `{"id":3,"method":"c"}`+"\n"
+	cutHead, cutTail := `{"id":9,"meth`, `od":"lost"}`+"\n"
+	st := observed(t, []event.Event{
+		openEv(1, 0, "/front.sock", "/up.sock"),
+		dataEv(1, 1, protocol.C2S, a),
+		dataEv(1, 2, protocol.C2S, b+cutHead),
+		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(3), Data: []byte(cutTail + c), Gap: 1000},
+		{Type: event.Data, Conn: 1, Dir: protocol.C2S, At: at(4), Data: []byte(a), Gap: 500},
+		{Type: event.Close, Conn: 1, At: at(5), TailGaps: [2]int64{protocol.C2S: 70}},
+	})
+	var out bytes.Buffer
+	if _, err := Write(&out, st, PCAPNG, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	fin := -1
+	for _, bl := range readBlocks(t, out.Bytes())[2:] {
+		p := parsePacket(t, bl.body)
+		if p.sport != firstClientPort {
+			continue
+		}
+		if len(p.payload) > 0 {
+			got = append(got, fmt.Sprintf("%d+%d", p.seq-isnClient-1, len(p.payload)))
+		}
+		if p.flags&tcpFIN != 0 {
+			fin = int(p.seq - isnClient - 1)
+		}
+	}
+	// On the wire: a, b, the cut frame's head, 1000 bytes, its tail, c,
+	// 500 bytes, a, 70 bytes, the FIN. The cut frame is in no packet.
+	c0 := len(a) + len(b) + len(cutHead) + 1000 + len(cutTail)
+	a1 := c0 + len(c) + 500
+	want := []string{
+		fmt.Sprintf("%d+%d", 0, len(a)),
+		fmt.Sprintf("%d+%d", len(a), len(b)),
+		fmt.Sprintf("%d+%d", c0, len(c)),
+		fmt.Sprintf("%d+%d", a1, len(a)),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("c2s segments (offset+length) %v, want %v", got, want)
+	}
+	if end := a1 + len(a) + 70; fin != end {
+		t.Errorf("the client's FIN at %d, want %d", fin, end)
+	}
+}
+
+// Blank lines between NDJSON frames are on the wire but in no frame (the
+// next frame's Wire counts them): the frame is still a line in the
+// pcapng, after a skip of them, and not a Content-Length frame made up
+// from its size.
+func TestPCAPNGBlankLines(t *testing.T) {
+	a := `{"id":1,"method":"a"}`
+	st := observed(t, []event.Event{
+		openEv(1, 0, "/front.sock", "/up.sock"),
+		dataEv(1, 1, protocol.C2S, "\n\n\n"+a+"\n"),
+		closeEv(1, 2),
+	})
+	var out bytes.Buffer
+	if _, err := Write(&out, st, PCAPNG, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, bl := range readBlocks(t, out.Bytes())[2:] {
+		if p := parsePacket(t, bl.body); len(p.payload) > 0 {
+			got = append(got, fmt.Sprintf("%d:%s", p.seq-isnClient-1, p.payload))
+		}
+	}
+	if want := []string{"3:" + a + "\n"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("segments (offset:payload) %q, want %q", got, want)
+	}
+}

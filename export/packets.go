@@ -113,6 +113,34 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 		return cmp.Compare(a.rank, b.rank)
 	})
 
+	// The bytes of each connection's directions that no message holds
+	// (store.Gap), oldest first: the stream skips them.
+	type dirKey struct {
+		conn uint64
+		dir  protocol.Dir
+	}
+	holes := map[dirKey][]store.Gap{}
+	if g, ok := st.(interface{ Gaps(func(store.Gap) bool) }); ok {
+		g.Gaps(func(g store.Gap) bool {
+			k := dirKey{g.Conn, g.Dir}
+			holes[k] = append(holes[k], g)
+			return true
+		})
+	}
+	// skipTo skips, on legs, connection conn's gaps of direction d before
+	// message seq (all that are left, at its end: seq 0).
+	skipTo := func(legs []*stream, conn uint64, d protocol.Dir, seq uint64) {
+		k := dirKey{conn, d}
+		hs := holes[k]
+		for len(hs) > 0 && (seq == 0 || hs[0].Before <= seq) {
+			for _, l := range legs {
+				l.skip(d == protocol.C2S, int(hs[0].Bytes))
+			}
+			hs = hs[1:]
+		}
+		holes[k] = hs
+	}
+
 	p := newPCAPNGWriter(w)
 	p.section(opts.Creator + " " + opts.Version)
 	for _, name := range ifaces {
@@ -148,6 +176,8 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 				put(l, it.at, true, tcpACK, nil, why)
 			}
 		case itemClose:
+			skipTo(legs, it.conn, protocol.C2S, 0)
+			skipTo(legs, it.conn, protocol.S2C, 0)
 			for _, l := range legs {
 				if c.State == store.ConnFailed {
 					put(l, it.at, false, tcpRST|tcpACK, nil, fmt.Sprintf("conn=%d failed: %s", c.ID, c.Err)+legName(l, up))
@@ -164,11 +194,12 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 				continue
 			}
 			stats.Messages++
+			skipTo(legs, it.conn, m.Dir, m.Seq)
 			var row *store.Row
 			if r, ok := st.Row(rowOf[it.seq]); ok {
 				row = &r
 			}
-			wire, cl := onWire(&m)
+			wire, lead, cl := onWire(&m)
 			stats.ContentLength = stats.ContentLength || cl
 			switch m.Framing {
 			case protocol.FramingHTTP:
@@ -189,7 +220,14 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 				lm, wire := &m, wire
 				if i == 0 && sent != &m {
 					lm = sent
-					wire, _ = onWire(lm)
+					wire, _, _ = onWire(lm)
+				}
+				if lead > 0 {
+					// Bytes before the frame that no frame kept: the
+					// frame's segment comes after them, and Wireshark
+					// says "previous segment not captured" rather than
+					// join it to what came before.
+					l.skip(m.Dir == protocol.C2S, lead)
 				}
 				parts := (len(wire) + MaxSegment - 1) / MaxSegment
 				for i := 0; i < parts; i++ {
@@ -204,7 +242,7 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 					}
 					put(l, it.at, m.Dir == protocol.C2S, flags, chunk, why)
 				}
-				if unkept := lm.Frame.Wire - len(wire); lm.Frame.Truncated && unkept > 0 {
+				if unkept := lm.Frame.Wire - lead - len(wire); lm.Frame.Truncated && unkept > 0 {
 					// The bytes the store did not keep were on the wire:
 					// the stream's next segment comes after them, and
 					// Wireshark says "previous segment not captured"
@@ -267,20 +305,33 @@ func legName(l, up *stream) string {
 
 // onWire returns the bytes message m took on the wire, as far as they were
 // kept: its payload in its framing, which the bytes around the payload
-// tell. contentLength is set for a frame that had a Content-Length header;
-// the header is rebuilt in its usual form, for the bytes kept.
-func onWire(m *protocol.Message) (b []byte, contentLength bool) {
+// tell, and lead, how many bytes before it on the wire belong to no frame
+// and were not kept (blank lines, or the rest of a line a gap cut, which
+// the framer skipped to find the next frame's start). contentLength is set
+// for a frame that had a Content-Length header; the header is rebuilt in
+// its usual form, for the bytes kept (other headers, and bytes before
+// them, are lost: they are not in lead).
+func onWire(m *protocol.Message) (b []byte, lead int, contentLength bool) {
 	f := &m.Frame
+	extra := f.Wire - max(f.Size, len(f.Data))
 	e := protocol.Encoder{Framing: protocol.FramingRaw}
-	switch extra := f.Wire - max(f.Size, len(f.Data)); {
-	case extra == 1:
-		e.Framing = protocol.FramingLines
-	case extra == 2:
-		e.Framing, e.CRLF = protocol.FramingLines, true
-	case extra > 2:
+	switch {
+	case extra <= 0: // a frame as it came: raw bytes, or one its framer could not frame
+	case m.Framing == protocol.FramingContentLength:
 		e.Framing = protocol.FramingContentLength
+	case m.Framing == protocol.FramingVarlink:
+		e.Framing, lead = protocol.FramingVarlink, extra-1
+	case m.Framing == protocol.FramingLines || m.Framing == protocol.FramingAuto:
+		// "\n" or "\r\n", after lead bytes: a lone extra 2 is taken
+		// for "\r\n", more for bytes before a "\n".
+		e.Framing, e.CRLF = protocol.FramingLines, extra == 2
+		if extra > 2 {
+			lead = extra - 1
+		}
+	default: // the message is the whole frame (HTTP, RESP, msgpack)
+		lead = extra
 	}
-	return e.Append(nil, f.Data), e.Framing == protocol.FramingContentLength
+	return e.Append(nil, f.Data), lead, e.Framing == protocol.FramingContentLength
 }
 
 // openComment describes who connected.

@@ -266,7 +266,7 @@ func (o *Observer) step(s *step) {
 	case stepClose:
 		o.close(m.Conn, m.At, s.err)
 	case stepGap:
-		o.gap(o.stepConn(s), m.Dir, m.At, s.since, s.n)
+		o.gap(o.stepConn(s), m.Dir, m.At, s.since, s.n, s.skip)
 	case stepSeen:
 		c := o.stepConn(s)
 		c.lastAt[m.Dir] = m.At
@@ -316,10 +316,14 @@ func (o *Observer) open(id uint64, at time.Time, p *event.Peer) {
 }
 
 // gap records that n bytes of direction d, read before at, were dropped,
-// and with them the frame begun at lost, unless it is zero.
-func (o *Observer) gap(c *conn, d protocol.Dir, at, lost time.Time, n int64) {
+// and with them the frame begun at lost, unless it is zero; skip of the
+// stream's bytes are in no frame (step.skip).
+func (o *Observer) gap(c *conn, d protocol.Dir, at, lost time.Time, n, skip int64) {
 	o.counts.Gaps++
 	c.noteGap(d, at, lost)
+	if skip > 0 {
+		o.tx.AddGap(c.id, d, skip)
+	}
 	o.sinks.gap(c.id, d, at, n)
 }
 

@@ -35,6 +35,10 @@ const (
 type step struct {
 	kind stepKind
 	n    int64       // stepGap: bytes dropped
+	// skip, for stepGap, is the bytes of the stream that no frame holds:
+	// n and those of the frame the framer let go, or 0 when a frame took
+	// the gap in (its Wire counts them).
+	skip int64
 	peer *event.Peer // stepOpen
 	err  error       // stepClose
 	// since, for a frame of a protocol paired by order, is when it began
@@ -167,11 +171,18 @@ func (o *Observer) parseEvent(ev *event.Event) {
 			gi := len(b.steps) // by index: a frame the gap ends may grow b.steps
 			b.addStep(stepGap, ev.Conn, d, ev.At).n = ev.Gap
 			o.at, o.chunk, o.mark = ev.At, nil, mark{}
-			if !ev.Whole && !protocol.SkipGap(p.f, ev.Gap, p.emit) {
-				b.steps[gi].since = p.since // the frame begun then is lost with the gap
-				p.f.Reset()
-				p.since = time.Time{}
+			skip := ev.Gap
+			if !ev.Whole {
+				if protocol.SkipGap(p.f, ev.Gap, p.emit) {
+					skip = 0
+				} else {
+					b.steps[gi].since = p.since // the frame begun then is lost with the gap
+					skip += int64(protocol.Unframed(p.f))
+					p.f.Reset()
+					p.since = time.Time{}
+				}
 			}
+			b.steps[gi].skip = skip
 		}
 		o.at, o.chunk, o.mark = ev.At, ev.Data, mark{ev.Injected, ev.Withheld, ev.Note}
 		p.known = false
@@ -201,12 +212,15 @@ func (o *Observer) parseEvent(ev *event.Event) {
 					// unless the gap is in a body the framer can go past.
 					gi := len(b.steps)
 					b.addStep(stepGap, ev.Conn, protocol.Dir(d), ev.At).n = n
+					skip := int64(0)
 					if protocol.SkipGap(fs[d].f, n, fs[d].emit) {
 						fs[d].f.Flush(fs[d].emit) // a body to the end of the stream
 					} else {
 						b.steps[gi].since = fs[d].since
+						skip = n + int64(protocol.Unframed(fs[d].f))
 						fs[d].f.Reset()
 					}
+					b.steps[gi].skip = skip
 				} else {
 					fs[d].f.Flush(fs[d].emit)
 				}

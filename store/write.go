@@ -49,6 +49,7 @@ type Store struct {
 	gone    map[uint64]goneRow // pending rows no longer stored
 	big     map[uint64]bigSize // sizes of the stored messages with mBig, by seq
 	cleared uint64             // messages Clear dropped, not evicted
+	gaps    gaps               // bytes of the streams no message holds
 	dirty   []*latAcc
 	lats    [latBatch]latEntry // latencies not yet counted (latency.go)
 	nlats   int
