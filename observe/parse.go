@@ -34,7 +34,7 @@ const (
 // itself, which the commit stage stores and pairs in place.
 type step struct {
 	kind stepKind
-	n    int64       // stepGap: bytes dropped
+	n    int64 // stepGap: bytes dropped
 	// skip, for stepGap, is the bytes of the stream that no frame holds:
 	// n and those of the frame the framer let go, or 0 when a frame took
 	// the gap in (its Wire counts them).
