@@ -130,6 +130,7 @@ func mpvBehind(t *testing.T) (front string, stop func() []byte, c net.Conn) {
 	up, front := filepath.Join(dir, "m.sock"), filepath.Join(dir, "f.sock")
 	startProc(t, "mpv", "--idle=yes", "--no-config", "--no-video", "--ao=null", "--no-terminal", "--input-ipc-server="+up)
 	dialWait(t, up)
+	mpvIdle(t, up)
 	stop = sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 	c, err := net.Dial("unix", front)
@@ -137,6 +138,33 @@ func mpvBehind(t *testing.T) (front string, stop func() []byte, c net.Conn) {
 		t.Fatal(err)
 	}
 	return front, stop, c
+}
+
+// mpvIdle waits, on a connection of its own, until mpv has entered its
+// idle mode: it tells every client then with an "idle" event, which on a
+// busy machine came after its socket was up, to the tests' connections.
+func mpvIdle(t *testing.T, up string) {
+	t.Helper()
+	c, err := net.Dial("unix", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Connected before it asks, it sees the event if the answer is no.
+	fmt.Fprintln(c, `{"command":["get_property","idle-active"],"request_id":1}`)
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		var m struct {
+			Event     string
+			RequestID *int `json:"request_id"`
+			Data      any
+		}
+		json.Unmarshal(sc.Bytes(), &m)
+		if m.Event == "idle" || m.RequestID != nil && m.Data == true {
+			return
+		}
+	}
+	t.Fatalf("mpv closed before it was idle: %v", sc.Err())
 }
 
 // mpv's JSON IPC behind the real binary with no --id: commands pair with
