@@ -52,8 +52,8 @@ func (tx *Tx) evictMessage() {
 	s := tx.s
 	r := s.msgs.front()
 	n := int64(r.alen)
-	if r.flags&mBig != 0 {
-		delete(s.big, s.msgs.first)
+	if r.flags&mAside != 0 {
+		delete(s.aside, s.msgs.first)
 	}
 	s.tot.StoredBytes -= n + RecordOverhead
 	s.arena.live -= n // arena.free

@@ -185,7 +185,7 @@ func (s *Store) Clear() {
 	}
 	s.cleared += uint64(s.msgs.len())
 	s.msgs.reset()
-	clear(s.big)
+	clear(s.aside)
 	s.rows.reset()
 	s.exts.reset()
 	s.arena.reset()
@@ -232,9 +232,10 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	if r.flags&mHasMethod != 0 {
 		m.Info.Method = part(b, r.mOff, r.mLen)
 	}
-	if r.flags&mBig != 0 {
-		big := s.big[seq]
-		m.Frame.Size, m.Frame.Wire = big.size, big.wire
+	if r.flags&mAside != 0 {
+		a := s.aside[seq]
+		m.Frame.Size, m.Frame.Wire = a.size, a.wire
+		m.Info.Continues, m.Info.ByOrder = a.continues, a.byOrder
 	}
 	if off, n := r.note(); n > 0 {
 		m.Note = protocol.ParseNote(part(b, off, n))

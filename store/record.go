@@ -20,7 +20,7 @@ type msgRec struct {
 	conn   uint64
 	at     int64  // see stamp
 	loc    uint64 // location of the allocation (see loc)
-	size   uint32 // Frame.Size; with mBig, Store.big holds it and wire
+	size   uint32 // Frame.Size; with mAside, Store.aside holds it and wire
 	wire   uint32 // Frame.Wire
 	n      uint32 // payload bytes
 	alen   uint32 // the allocation's length; the note is its last bytes
@@ -45,12 +45,20 @@ const (
 	mUTC
 	mInjected
 	mWithheld
-	mBig // Frame.Size or Frame.Wire is beyond 32 bits: see Store.big
+	mAside // Store.aside holds what the record has no room for
 )
 
-// bigSize is the size and wire length of a frame beyond 32 bits, which a
-// record does not hold (a frame of 4 GiB or more: a long HTTP body).
-type bigSize struct{ size, wire int }
+// aside is what a message's record has no room for, kept apart for the
+// few that need it (mAside): a frame's size and wire length beyond 32 bits
+// (a frame of 4 GiB or more: a long HTTP body), and what the decoder found
+// a truncated frame to be from all of its bytes that the bytes kept do not
+// say (varlink's continues, mpv's pairing by order: a viewer that attaches
+// late reads it in the feed's history, as a recording's frame record's
+// whole). size and wire are the message's, whatever their size.
+type aside struct {
+	size, wire         int
+	continues, byOrder bool
+}
 
 // note returns where the note (protocol.Note.AppendBinary) lies in the
 // allocation: after the payload and the id and method kept apart, to its

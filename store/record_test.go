@@ -194,12 +194,12 @@ func TestBigFrameSizes(t *testing.T) {
 			t.Errorf("connection counted %d bytes, %d on the wire", c.Bytes[0], c.Wire[0])
 		}
 	}
-	if _, ok := s.Message(seqs[0]); ok || len(s.big) != 1 {
-		t.Errorf("message 0 still stored (%v), or %d big sizes kept (want 1)", ok, len(s.big))
+	if _, ok := s.Message(seqs[0]); ok || len(s.aside) != 1 {
+		t.Errorf("message 0 still stored (%v), or %d big sizes kept (want 1)", ok, len(s.aside))
 	}
 	s.Clear()
-	if len(s.big) != 0 {
-		t.Errorf("%d big sizes kept after Clear", len(s.big))
+	if len(s.aside) != 0 {
+		t.Errorf("%d big sizes kept after Clear", len(s.aside))
 	}
 }
 
@@ -259,5 +259,37 @@ func TestRowSizesAndLatencies(t *testing.T) {
 	})
 	if r, _ := s.Row(seqs[4]); r.RespSize != 2 || r.Latency != 4*time.Millisecond {
 		t.Errorf("answered: RespSize %d Latency %v, want 2 4ms", r.RespSize, r.Latency)
+	}
+}
+
+// TestTruncatedKeepsWhole: what the decoder found a truncated frame to be
+// from all of its bytes, beyond what the kept bytes say (varlink's
+// continues, mpv's pairing by order), reads back with the message, as a
+// viewer that attaches late gets it in the feed's history; on a frame
+// kept whole, whose bytes say it, nothing is kept aside.
+func TestTruncatedKeepsWhole(t *testing.T) {
+	s := New(Config{MaxMessages: 3})
+	infos := []protocol.Info{{Kind: protocol.KindResponse, Continues: true}, {Kind: protocol.KindRequest, ByOrder: true},
+		{Kind: protocol.KindResponse, Continues: true, ByOrder: true, IsError: true}}
+	var seqs []uint64
+	for i, in := range infos {
+		m := newMsg(1, protocol.S2C, ms(i), `{"parameters":`)
+		m.Frame.Size, m.Frame.Wire, m.Frame.Truncated, m.Info = 1<<20, 1<<20+1, true, in
+		seq, _ := addLone(s, m)
+		seqs = append(seqs, seq)
+		got, ok := s.Message(seq)
+		if !ok || got.Info.Continues != in.Continues || got.Info.ByOrder != in.ByOrder || got.Info.IsError != in.IsError || got.Frame.Size != 1<<20 {
+			t.Errorf("truncated message %d: continues %v by order %v error %v size %d, want %+v, size %d", i, got.Info.Continues, got.Info.ByOrder, got.Info.IsError, got.Frame.Size, in, 1<<20)
+		}
+	}
+	m := newMsg(1, protocol.S2C, ms(9), `{"continues":true}`)
+	m.Info = protocol.Info{Kind: protocol.KindResponse, Continues: true}
+	addLone(s, m) // evicts the first
+	if _, ok := s.Message(seqs[0]); ok || len(s.aside) != 2 {
+		t.Errorf("message 0 still stored (%v), or %d kept aside (want 2: the whole one needs none)", ok, len(s.aside))
+	}
+	s.Clear()
+	if len(s.aside) != 0 {
+		t.Errorf("%d kept aside after Clear", len(s.aside))
 	}
 }

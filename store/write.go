@@ -47,7 +47,7 @@ type Store struct {
 	recent  [RecentLatencies]time.Duration
 	nrecent uint64
 	gone    map[uint64]goneRow // pending rows no longer stored
-	big     map[uint64]bigSize // sizes of the stored messages with mBig, by seq
+	aside   map[uint64]aside   // of the stored messages with mAside, by seq
 	cleared uint64             // messages Clear dropped, not evicted
 	gaps    gaps               // bytes of the streams no message holds
 	dirty   []*latAcc
@@ -74,7 +74,7 @@ func New(cfg Config) *Store {
 		methods:     map[string]*methodAcc{},
 		names:       map[string]*methodAcc{},
 		gone:        map[uint64]goneRow{},
-		big:         map[uint64]bigSize{},
+		aside:       map[uint64]aside{},
 	}
 	if s.maxMessages <= 0 {
 		s.maxMessages = DefaultMaxMessages
@@ -207,8 +207,11 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	at := s.stamp(&m.At)
 	utc := s.lastT.utc
 	flags := flag(utc, mUTC) | flag(m.Info.IsError, mIsError)
+	// whole: a truncated frame's marks that the bytes kept may not say.
+	var whole bool
 	if truncated || m.Injected || m.Withheld { // rare: one test for the three
 		flags |= flag(truncated, mTruncated) | flag(m.Injected, mInjected) | flag(m.Withheld, mWithheld)
+		whole = truncated && (m.Info.Continues || m.Info.ByOrder)
 	}
 	// The id and method usually lie within the payload: then they take no
 	// room of their own, and the allocation is the payload alone.
@@ -254,8 +257,8 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	// slot is not zeroed first: it may hold a dropped record
 	// (TestAddMessageWritesEveryField).
 	size, wire := m.Frame.Size, m.Frame.Wire
-	if uint64(size|wire) > 1<<32-1 {
-		flags |= mBig
+	if uint64(size|wire) > 1<<32-1 || whole {
+		flags |= mAside
 	}
 	if !s.msgs.room() {
 		s.msgs.addBlock()
@@ -266,8 +269,8 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	p.idOff, p.idLen, p.mOff, p.mLen = l.idOff, l.idLen, l.mOff, l.mLen
 	p.infoEr, p.frameE = infoEr, frameE
 	p.dir, p.kind, p.flags, p.frm = m.Dir, m.Info.Kind, flags, m.Framing
-	if flags&mBig != 0 {
-		s.big[seq] = bigSize{size, wire}
+	if flags&mAside != 0 {
+		s.aside[seq] = aside{size: size, wire: wire, continues: whole && m.Info.Continues, byOrder: whole && m.Info.ByOrder}
 	}
 	copy(room, data)
 	t := &s.tot
