@@ -111,10 +111,13 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 }
 
 // attachApart shows the feeds at paths from a process of its own, in a
-// session (and so a scheduling group) of its own, at the lowest priority,
-// as a decoder's process runs: a view that decodes what a busy instance
-// streams takes only the CPU its programs leave. SOCKSCOPE_DECODER=normal
-// runs it at this process's priority. Its status is this one's.
+// session (and so a scheduling group) of its own, which lowers itself to
+// the lowest priority, as a decoder's process runs, once its first screen
+// is drawn (lowerView): a view that decodes what a busy instance streams
+// takes only the CPU its programs leave, and yet shows at once (started
+// lowered, its first screen took seconds on a busy machine).
+// SOCKSCOPE_DECODER=normal leaves it at this process's priority. Its
+// status is this one's.
 func attachApart(paths []string) error {
 	for _, p := range paths { // as attach, first: is anyone there?
 		r, err := feed.Dial(p)
@@ -136,7 +139,7 @@ func attachApart(paths []string) error {
 	}
 	cmd := exec.Command(exe, "attach")
 	cmd.Env = append(os.Environ(), envAttach+"="+string(v))
-	err = split.RunUI(cmd, os.Getenv("SOCKSCOPE_DECODER") != "normal")
+	err = split.RunUI(cmd)
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee) && ee.Exited():
@@ -187,6 +190,12 @@ func pick(ins []feed.Instance) (feed.Instance, error) {
 		}
 	}
 }
+
+// lowerView lowers the attached view's process (attachApart's) once its
+// UI has drawn its first screen: split.Lower. Tests replace it.
+// Best effort, as a decoder's group's: a view on the screen has nowhere to
+// say it failed, and its user sees it either way.
+var lowerView = func() { split.Lower() }
 
 // attach shows the feeds at paths in the UI, on tty (nil: stdin and
 // stdout), until the user quits; apart: in attachApart's process, which
@@ -255,6 +264,9 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 		Feed: func() ui.FeedStatus { return feedStatus(remotes) }, Warning: func() string { return feedWarning(remotes) }, TTY: tty}
 	if apart {
 		uo.Away = split.ParentStops(ctx)
+		if os.Getenv("SOCKSCOPE_DECODER") != "normal" {
+			uo.Drawn = lowerView
+		}
 	}
 	uo.OneConn = true // N opens no connection on a wrapped child's stdio
 	for _, r := range remotes {

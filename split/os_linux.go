@@ -35,6 +35,34 @@ func startLowered(cmd *exec.Cmd) (grouped bool, err error) {
 	return setGroupNice(cmd.Process.Pid, lowNice) == nil, nil
 }
 
+// lowerThreads sets every thread of this process to the lowest priority:
+// Linux gives priorities per thread, and a thread takes its creator's, so
+// that threads made later are born lowered. It goes over the threads until
+// it finds none it has not lowered (one may be made meanwhile).
+func lowerThreads() error {
+	done := map[int]bool{}
+	for {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		more := false
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			done[tid], more = true, true
+			if err := unix.Setpriority(unix.PRIO_PROCESS, tid, lowNice); err != nil && err != unix.ESRCH {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
 // startBoostable starts cmd for --lossless: lowered where its priority can
 // be raised again while the relay waits for it (setGroupNice), which only
 // a scheduling group's can, unprivileged; at normal priority elsewhere. It

@@ -17,6 +17,10 @@ func startLowered(cmd *exec.Cmd) (grouped bool, err error) {
 	return false, syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, lowNice)
 }
 
+// lowerThreads sets this process to the lowest priority (its threads
+// share it).
+func lowerThreads() error { return syscall.Setpriority(syscall.PRIO_PROCESS, 0, lowNice) }
+
 // startBoostable starts cmd for --lossless, at normal priority: only
 // Linux's scheduling groups can be lowered and raised again.
 func startBoostable(cmd *exec.Cmd) (bool, error) { return false, cmd.Start() }

@@ -8,20 +8,22 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // RunUI runs cmd, a UI of its own (the running binary again: an attached
-// view), in a session and so a scheduling group of its own, lowered (at
-// the lowest priority, as the decoder's process runs: it gets the CPU the
-// programs it shows leave) or not. Its UI is on this process's terminal:
-// stdin and stdout, or, when stdin is not one, the terminal stdout or
-// stderr is, which the process finds with TakeTTY. This process passes it
-// the terminal's resizes and the signals that would end it (SIGINT,
-// SIGTERM, SIGHUP: in a session of its own, it gets none of the
-// terminal's), and puts the terminal back as it was should it die without
-// a word. RunUI returns once the process ended, with how (an
-// *exec.ExitError for a status other than 0).
-func RunUI(cmd *exec.Cmd, lowered bool) error {
+// view), in a session and so a scheduling group of its own, at this
+// process's priority: a UI lowered from its start took seconds to show its
+// first screen on a busy machine, and lowers itself (Lower) once it has.
+// Its UI is on this process's terminal: stdin and stdout, or, when stdin
+// is not one, the terminal stdout or stderr is, which the process finds
+// with TakeTTY. This process passes it the terminal's resizes and the
+// signals that would end it (SIGINT, SIGTERM, SIGHUP: in a session of its
+// own, it gets none of the terminal's), and puts the terminal back as it
+// was should it die without a word. RunUI returns once the process ended,
+// with how (an *exec.ExitError for a status other than 0).
+func RunUI(cmd *exec.Cmd) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	tty := controllingTTY()
 	if tty != nil {
@@ -34,11 +36,7 @@ func RunUI(cmd *exec.Cmd, lowered bool) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	start := cmd.Start
-	if lowered {
-		start = func() error { _, err := startLowered(cmd); return err }
-	}
-	if err := start(); err != nil {
+	if err := cmd.Start(); err != nil {
 		return err
 	}
 	t.forward(cmd.Process)
@@ -57,4 +55,19 @@ func RunUI(cmd *exec.Cmd, lowered bool) error {
 	close(done)
 	t.ended(cmd.ProcessState, "")
 	return err
+}
+
+// Lower lowers this process to the lowest priority, as the decoder's
+// process runs (it gets the CPU the programs it shows leave): every thread
+// of it, and its scheduling group when it leads a session of its own
+// (RunUI's process). A UI calls it once its first screen is drawn
+// (ui.Options.Drawn).
+func Lower() error {
+	if err := lowerThreads(); err != nil {
+		return err
+	}
+	if sid, err := unix.Getsid(0); err == nil && sid == os.Getpid() {
+		setGroupNice(sid, lowNice) // best effort, as startLowered's
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,9 @@ type common struct {
 	// held is the interceptor's held frames as of the last tick, oldest
 	// first: the list shows them as rows, the detail pane their payload.
 	held []HeldFrame
+	// screened, if set (Options.Drawn), is set once View has rendered a
+	// screen: the next frame written is the first the user sees.
+	screened *atomic.Bool
 }
 
 // sanitize makes text taken from a frame safe to print: control characters

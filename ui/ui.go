@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
 	xterm "github.com/charmbracelet/x/term"
@@ -81,6 +82,12 @@ type Options struct {
 	// status bar, and a marker in the list where it was) and whether it
 	// ended.
 	Feed func() FeedStatus
+	// Drawn, if set, is called once the terminal has the UI's first
+	// screen (drawn at the terminal's size, not the "starting…" line), on
+	// the goroutine that draws, right after it wrote that screen: say,
+	// to lower the process's priority only once the user has something to
+	// look at. It must return soon: drawing waits for it.
+	Drawn func()
 	// Replay, if set, says the UI shows a replay's own capture: each
 	// replayed request carries its comparison with the recorded response
 	// (the list, the detail pane's diff view, status:differs), and the
@@ -105,7 +112,16 @@ func Run(ctx context.Context, st store.View, opts Options) error {
 	if opts.NoSignals {
 		popts = append(popts, tea.WithoutSignalHandler())
 	}
-	p := tea.NewProgram(New(st, opts), popts...)
+	m := New(st, opts)
+	if opts.Drawn != nil {
+		out := opts.TTY
+		if out == nil {
+			out = os.Stdout
+		}
+		m.c.screened = new(atomic.Bool)
+		popts = append(popts, tea.WithOutput(&drawnOutput{File: out, screened: m.c.screened, drawn: opts.Drawn}))
+	}
+	p := tea.NewProgram(m, popts...)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -238,4 +254,57 @@ func (m Model) writeSelected() (Model, tea.Cmd) {
 // describe names a message for a notice.
 func describe(msg *protocol.Message) string {
 	return fmt.Sprintf("%s #%d", msg.Info.Kind, msg.Seq)
+}
+
+// drawnOutput is the terminal the UI draws on, which calls drawn after the
+// first write of text (not only escape sequences: a terminal query, a mode)
+// once View has rendered a screen (screened): the renderer writes each frame
+// at once, so that write put the first screen on the terminal.
+type drawnOutput struct {
+	*os.File
+	screened *atomic.Bool
+	drawn    func()
+	done     bool // drawn was called; the drawing goroutine's
+}
+
+func (o *drawnOutput) Write(b []byte) (int, error) {
+	n, err := o.File.Write(b)
+	if !o.done && o.screened.Load() && hasText(b[:n]) {
+		o.done = true
+		o.drawn()
+	}
+	return n, err
+}
+
+// hasText reports whether b, written to a terminal, shows any character:
+// a byte that is no control character, outside escape sequences (CSI, OSC,
+// DCS and their kin, and two-byte ones).
+func hasText(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != 0x1b {
+			if c >= 0x20 && c != 0x7f {
+				return true
+			}
+			continue
+		}
+		if i++; i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '[': // CSI: parameters and intermediates, up to a final byte
+			for i++; i < len(b) && (b[i] < 0x40 || b[i] > 0x7e); i++ {
+			}
+		case ']', 'P', 'X', '^', '_': // OSC, DCS, SOS, PM, APC: to BEL or ST
+			for i++; i < len(b) && b[i] != 0x07 && !(b[i] == 0x1b && i+1 < len(b) && b[i+1] == '\\'); i++ {
+			}
+			if i < len(b) && b[i] == 0x1b {
+				i++
+			}
+		default: // a two-byte sequence, or one with an intermediate (ESC ( B)
+			for ; i < len(b) && b[i] >= 0x20 && b[i] <= 0x2f; i++ {
+			}
+		}
+	}
+	return false
 }

@@ -96,6 +96,9 @@ func (m Model) relayout() Model {
 // View implements tea.Model.
 func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
+	if m.c.screened != nil && m.c.width > 0 && m.c.height > 0 {
+		m.c.screened.Store(true)
+	}
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "sockscope"
