@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	xterm "github.com/charmbracelet/x/term"
@@ -120,7 +121,7 @@ func runAttach(ctx context.Context, args []string, all, list bool) error {
 // status is this one's.
 func attachApart(paths []string) error {
 	for _, p := range paths { // as attach, first: is anyone there?
-		r, err := feed.Dial(p)
+		r, err := dialFeed(p)
 		if err != nil {
 			return noFeed(p, err)
 		}
@@ -227,7 +228,7 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 		}
 	}()
 	for _, p := range paths {
-		r, err := feed.Dial(p)
+		r, err := dialFeed(p)
 		if err != nil {
 			return noFeed(p, err)
 		}
@@ -308,10 +309,38 @@ func noFeed(path string, err error) error {
 		return err
 	}
 	who := "at " + path
-	if pid, perr := strconv.Atoi(strings.TrimSuffix(filepath.Base(path), ".sock")); perr == nil && filepath.Dir(path) == feed.Dir() {
+	if pid, ok := feedPID(path); ok {
 		who = "with pid " + strconv.Itoa(pid)
 	}
 	return fmt.Errorf("no sockscope %s is running with a feed (%v); `sockscope attach --list` lists those that are", who, err)
+}
+
+// feedPID is the pid of the instance whose feed is at path, when path is
+// one of the feeds' directory, named by it.
+func feedPID(path string) (int, bool) {
+	pid, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(path), ".sock"))
+	return pid, err == nil && filepath.Dir(path) == feed.Dir()
+}
+
+// answerWait is how long attach waits for an instance's hello before it
+// says that it waits.
+const answerWait = time.Second
+
+// dialFeed dials the feed at path and, should the instance not answer
+// within answerWait, says on stderr that attach waits for it: a stopped
+// instance (kill -STOP, Ctrl-Z with SOCKSCOPE_DECODER=inprocess, its
+// decoder's process stopped) has its connection taken by the kernel and
+// never answers until continued, and attach hung silently.
+func dialFeed(path string) (*feed.Remote, error) {
+	who := "the sockscope at " + path
+	if pid, ok := feedPID(path); ok {
+		who = "sockscope " + strconv.Itoa(pid)
+	}
+	t := time.AfterFunc(answerWait, func() {
+		fmt.Fprintf(os.Stderr, "sockscope: waiting for %s to answer (stopped?)\n", who)
+	})
+	defer t.Stop()
+	return feed.Dial(path)
 }
 
 // feedWarning is what the instances warn of (a taken-over path another

@@ -474,3 +474,43 @@ func TestAttachKilledEndsItsView(t *testing.T) {
 	}
 	call(t, c, bufio.NewReader(c), 2) // the instance goes on
 }
+
+// attach to an instance that is stopped (kill -STOP; Ctrl-Z with its
+// decoder in process) says it waits for it: the kernel takes the
+// connection and nobody answers until the instance is continued, and
+// attach hung without a word. Continued, the view shows as ever.
+func TestAttachStopped(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
+	echoServer(t, svc)
+	cmd := exec.Command(binary, "--headless", "--listen", front, svc)
+	cmd.Env = append(os.Environ(), append(env, "SOCKSCOPE_DECODER=inprocess")...) // its feed in the process stopped
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := strconv.Itoa(cmd.Process.Pid)
+	feedUp(t, filepath.Join(dir, "sockscope", pid+".sock"))
+	c := dialListening(t, front)
+	call(t, c, bufio.NewReader(c), 1)
+
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	continued := false
+	defer func() {
+		if !continued {
+			cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	a := newTerm(t, subdir(t, dir, "a"), 120, 30, env, binary, "attach", pid)
+	a.waitText("attach saying it waits", "waiting for sockscope "+pid+" to answer (stopped?)")
+	cmd.Process.Signal(syscall.SIGCONT)
+	continued = true
+	a.waitText("the view, once continued", "echo")
+	a.keys("q")
+	if st := a.exitStatus(); st != "0" {
+		t.Errorf("attach exited %s", st)
+	}
+}
