@@ -478,7 +478,9 @@ func TestAttachKilledEndsItsView(t *testing.T) {
 // attach to an instance that is stopped (kill -STOP; Ctrl-Z with its
 // decoder in process) says it waits for it: the kernel takes the
 // connection and nobody answers until the instance is continued, and
-// attach hung without a word. Continued, the view shows as ever.
+// attach hung without a word. Continued, the view shows as ever. attach
+// --list lists it as not answering (it left it out, and attach with no
+// argument said none was running).
 func TestAttachStopped(t *testing.T) {
 	dir := shortDir(t)
 	env := []string{"XDG_RUNTIME_DIR=" + dir}
@@ -504,7 +506,12 @@ func TestAttachStopped(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGCONT)
 		}
 	}()
-	a := newTerm(t, subdir(t, dir, "a"), 120, 30, env, binary, "attach", pid)
+	list := exec.Command(binary, "attach", "--list")
+	list.Env = append(os.Environ(), env...)
+	if out, err := list.Output(); err != nil || !strings.HasPrefix(string(out), pid+": does not answer (stopped?)\t") {
+		t.Errorf("attach --list: %v, %q; want the instance, not answering", err, out)
+	}
+	a := newTerm(t, subdir(t, dir, "a"), 120, 30, env, binary, "attach") // the only one there is
 	a.waitText("attach saying it waits", "waiting for sockscope "+pid+" to answer (stopped?)")
 	cmd.Process.Signal(syscall.SIGCONT)
 	continued = true

@@ -57,10 +57,17 @@ func privateDir(dir string) error {
 type Instance struct {
 	Path string
 	Hello
+	// Silent says the instance took the connection but did not say hello
+	// in time (stopped, with kill -STOP, or starved): of its Hello, only
+	// PID is known, from its feed's name.
+	Silent bool
 }
 
 // String is the instance as `sockscope attach` lists it, like `tmux ls`.
 func (in Instance) String() string {
+	if in.Silent {
+		return fmt.Sprintf("%d: does not answer (stopped?)", in.PID)
+	}
 	s := fmt.Sprintf("%d: %s (since %s) %d connections (%d open), %d messages",
 		in.PID, in.What, in.Started.Local().Format("Jan 2 15:04:05"), in.Conns, in.Open, in.Messages)
 	if in.Viewers > 0 {
@@ -70,8 +77,9 @@ func (in Instance) String() string {
 }
 
 // List returns the live instances in Dir (this process's own left out),
-// oldest first. A socket nobody listens on any more (its instance was
-// killed) is removed.
+// oldest first, and those that took the connection but did not answer
+// within probeTimeout (Instance.Silent). A socket nobody listens on any
+// more (its instance was killed) is removed.
 func List() ([]Instance, error) {
 	entries, err := os.ReadDir(Dir())
 	if errors.Is(err, os.ErrNotExist) {
@@ -87,6 +95,12 @@ func List() ([]Instance, error) {
 		}
 		path := filepath.Join(Dir(), e.Name())
 		h, err := Probe(path)
+		pid, perr := strconv.Atoi(strings.TrimSuffix(e.Name(), ".sock"))
+		if errors.Is(err, os.ErrDeadlineExceeded) && perr == nil {
+			// Listed, not left out: attach waits for it, and says so.
+			out = append(out, Instance{Path: path, Hello: Hello{PID: pid}, Silent: true})
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, syscall.ECONNREFUSED) {
 				os.Remove(path)
@@ -103,7 +117,7 @@ func List() ([]Instance, error) {
 }
 
 // probeTimeout bounds how long an instance may take to say hello.
-const probeTimeout = 5 * time.Second
+var probeTimeout = 5 * time.Second
 
 // Probe connects to the feed at path and returns its hello.
 func Probe(path string) (Hello, error) {
