@@ -257,7 +257,11 @@ func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
 	}()
 	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true,
 		Warning: src.Warning, Away: split.ParentStops(ctx)}
+	if src.ShowsFirst() {
+		uo.Drawn = src.Drawn
+	}
 	err := ui.Run(ctx, e.Store, withRecording(uo, e))
+	src.Drawn() // a UI that ended before it drew: decode what is left
 	if !u.Detached {
 		src.Quit()
 	} else if ctx.Err() == nil { // the user quit, and the traffic goes on

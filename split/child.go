@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"sockscope/capture"
 	"sockscope/event"
@@ -29,6 +30,11 @@ type Source struct {
 	read  atomic.Uint64 // events taken from the ring
 	ended chan struct{} // closed when Run returns
 	tty   *os.File      // the UI's terminal, if the relay's process gave one
+
+	// first, when the process was started to show its UI first
+	// (Config.showsFirst), is closed by Drawn: Run takes no event before.
+	first     chan struct{}
+	firstOnce sync.Once
 
 	mu       sync.Mutex
 	decoded  capture.Decoded // what the relay's process asks, once Ready gave it
@@ -71,7 +77,39 @@ func Child(setup any) (*Source, error) {
 	}
 	s.r = newReader(s.ring)
 	s.link = newLink(c, s.serve)
+	if os.Getenv(envFirst) != "" {
+		os.Unsetenv(envFirst)
+		s.first = make(chan struct{})
+		// A UI that never draws (its terminal gone) does not keep the
+		// process from decoding, nor at the peers' priority.
+		time.AfterFunc(firstTimeout, s.Drawn)
+	}
 	return s, nil
+}
+
+// envFirst tells the decoder's process that it was started at the relay's
+// priority to show its UI's first screen at once (Config.showsFirst).
+const envFirst = "SOCKSCOPE_DECODER_FIRST"
+
+// firstTimeout bounds how long the process stays at the relay's priority
+// and decodes nothing when its UI shows no first screen.
+const firstTimeout = 5 * time.Second
+
+// ShowsFirst reports whether this process waits for its UI's first screen
+// (Drawn) before it lowers itself and decodes.
+func (s *Source) ShowsFirst() bool { return s.first != nil }
+
+// Drawn says the UI has drawn its first screen (ui.Options.Drawn): when
+// ShowsFirst, the process lowers itself (Lower) and Run begins to take
+// the events. Later calls do nothing.
+func (s *Source) Drawn() {
+	if s.first == nil {
+		return
+	}
+	s.firstOnce.Do(func() {
+		Lower() // best effort, as a lowered start's group
+		close(s.first)
+	})
 }
 
 // Ready tells the relay's process that this one runs, decoding what
@@ -142,6 +180,13 @@ func (s *Source) Run(ctx context.Context, q *event.Queue) error {
 	defer stop()
 	defer close(s.ended)
 	defer s.r.close()
+	if s.first != nil {
+		select {
+		case <-s.first:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	for {
 		var ev event.Event
 		err := s.r.next(&ev)

@@ -71,10 +71,23 @@ func startBoostable(cmd *exec.Cmd) (bool, error) {
 	if err := cmd.Start(); err != nil {
 		return false, err
 	}
-	if b, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled"); err != nil || strings.TrimSpace(string(b)) != "1" {
+	if !autogroups() {
 		return false, nil
 	}
 	return setGroupNice(cmd.Process.Pid, lowNice) == nil, nil
+}
+
+// startRaised starts cmd at this process's priority, for a process that
+// lowers itself (Config.showsFirst). It reports whether the process's
+// scheduling group will be lowered, which raise can raise again.
+func startRaised(cmd *exec.Cmd) (bool, error) {
+	return autogroups(), cmd.Start()
+}
+
+// autogroups reports whether the kernel schedules by session.
+func autogroups() bool {
+	b, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled")
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // setGroupNice sets the nice value of pid's autogroup, if the kernel

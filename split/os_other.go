@@ -25,6 +25,9 @@ func lowerThreads() error { return syscall.Setpriority(syscall.PRIO_PROCESS, 0, 
 // Linux's scheduling groups can be lowered and raised again.
 func startBoostable(cmd *exec.Cmd) (bool, error) { return false, cmd.Start() }
 
+// startRaised starts cmd at this process's priority (Config.showsFirst).
+func startRaised(cmd *exec.Cmd) (bool, error) { return false, cmd.Start() }
+
 // setGroupNice: only Linux has scheduling groups by session.
 func setGroupNice(pid, nice int) error { return nil }
 

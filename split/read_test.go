@@ -4,6 +4,7 @@ package split
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -245,3 +246,43 @@ func TestSourceDropsGiveChunksBack(t *testing.T) {
 		t.Errorf("%d chunks not given back", n)
 	}
 }
+
+// A process started to show its UI first (Config.showsFirst) takes no
+// event before its UI has drawn (Drawn): it decodes at the relay's
+// priority until it lowers itself, and must not then. Its run ended
+// before that, it reads nothing; once drawn, it takes what comes.
+func TestSourceShowsFirst(t *testing.T) {
+	var buf bytes.Buffer
+	w := newWriter(&buf)
+	w.event(&event.Event{Type: event.Data, Conn: 1, Data: []byte("x")})
+	w.flush(true)
+	for _, drawn := range []bool{false, true} {
+		_, ring := testRing(t)
+		read := false
+		r := readerFunc(func(p []byte) (int, error) {
+			read = true
+			return copy(p, buf.Bytes()), io.EOF
+		})
+		s := &Source{ring: ring, r: newReader(r), ended: make(chan struct{}), first: make(chan struct{})}
+		q := event.NewQueue(64<<10, false)
+		ctx, cancel := context.WithCancel(t.Context())
+		if drawn {
+			close(s.first) // what Drawn does, without lowering the test
+		} else {
+			cancel() // the run ends before the UI drew
+		}
+		if err := s.Run(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		q.Close()
+		kept, _ := q.Take(nil)
+		if read != drawn || drawn && len(kept) != 1 {
+			t.Errorf("drawn %v: read %v, %d events taken: want read %v", drawn, read, len(kept), drawn)
+		}
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// envTTY tells a UI's process (the decoder's, RunLowered's) which of its
+// envTTY tells a UI's process (the decoder's, RunUI's) which of its
 // descriptors is the UI's terminal, when not stdin and stdout
 // (Config.TTY, controllingTTY).
 const envTTY = "SOCKSCOPE_DECODER_TTY"
