@@ -28,56 +28,81 @@ type exportLine struct{ lineOverlay }
 
 // newExportLine asks for the file: what is typed, or exportDefault, shown
 // until something is (typed after it, a path made a file name of it).
-func newExportLine(c *common) exportLine {
-	l := newLine(c, "export the listed rows to (.pcapng, .jsonl, .har): ", "", command1)
+// typed is the text a refused export had, kept for the user to correct;
+// note says why it was refused, above the line.
+func newExportLine(c *common, typed, note string) exportLine {
+	l := newLine(c, "export the listed rows to (.pcapng, .jsonl, .har): ", typed, command1)
 	l.ti.Placeholder = exportDefault // shown as wide as the input is (newLine fits it; a longer path scrolls)
+	l.note = note
 	return exportLine{l}
 }
 
 func (o exportLine) update(msg tea.Msg) (overlay, effect) {
 	k := &o.c.keys
 	if km, ok := msg.(tea.KeyPressMsg); ok && keyMatches(km, k.FilterApply) {
-		return o, effect{msg: exportMsg{path: cmp.Or(strings.TrimSpace(o.ti.Value()), exportDefault)}, done: true}
+		typed := o.ti.Value()
+		return o, effect{msg: exportMsg{path: cmp.Or(strings.TrimSpace(typed), exportDefault), typed: typed}, done: true}
 	}
 	l, eff := o.lineOverlay.update(msg)
 	o.lineOverlay = l.(lineOverlay)
 	return o, eff
 }
 
-// exportMsg asks the root to export to path; exportedMsg says how it went.
+// exportMsg asks the root to export to path (typed is the line as it was
+// typed; overwrite, that the user said yes to replacing the file);
+// exportedMsg says how it went.
 type (
-	exportMsg   struct{ path string }
+	exportMsg struct {
+		path, typed string
+		overwrite   bool
+	}
 	exportedMsg struct {
-		path   string
-		format export.Format
-		st     export.Stats
-		err    error
+		path, typed string
+		format      export.Format
+		st          export.Stats
+		err         error
 	}
 )
 
-// exportUpdate handles the export's messages.
+// exportUpdate handles the export's messages. A refused or failed export
+// gives the line back with what was typed in it, and why above it.
 func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case exportMsg:
 		if msg.path == "" {
 			return m, nil
 		}
+		refuse := func(why string) (Model, tea.Cmd) {
+			m.overlays = m.overlays.push(newExportLine(m.c, msg.typed, why))
+			return m, nil
+		}
 		f, ok := export.FormatOf(msg.path)
 		if !ok {
-			return m.setNotice("export: name the file .pcapng, .jsonl or .har", true), nil
+			return refuse("export: name the file .pcapng, .jsonl or .har")
 		}
 		path := msg.path
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(m.c.dir, path)
 		}
+		if _, err := os.Stat(path); err == nil && !msg.overwrite {
+			// A .jsonl name may be a recording's: the one shown, say.
+			if is, err := session.IsFile(path); err != nil || is {
+				return refuse("export: " + cmp.Or(err, errNotOverwriting(path)).Error())
+			}
+			yes := msg
+			yes.overwrite = true
+			q := newConfirm(m.c, sanitize(filepath.Base(path))+" exists: overwrite it?", yes)
+			q.no = pushMsg{newExportLine(m.c, msg.typed, "")}
+			m.overlays = m.overlays.push(q)
+			return m, nil
+		}
 		q := m.exportQuery()
 		st := m.c.st
 		m = m.setNotice("exporting to "+sanitize(path)+"…", false)
 		return m, func() tea.Msg {
-			out := exportedMsg{path: path, format: f}
-			// A .jsonl name may be a recording's: the one shown, say.
+			out := exportedMsg{path: path, typed: msg.typed, format: f}
 			if is, err := session.IsFile(path); err != nil || is {
-				out.err = cmp.Or(err, errors.New("not overwriting "+filepath.Base(path)+": a sockscope session file"))
+				out.err = cmp.Or(err, errNotOverwriting(path))
 				return out
 			}
 			file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -93,7 +118,11 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		}
 	case exportedMsg:
 		if msg.err != nil {
-			return m.setNotice("export failed: "+msg.err.Error(), true), nil
+			why := "export failed: " + msg.err.Error()
+			if m.overlays.top() == nil { // else the user went on to something else
+				m.overlays = m.overlays.push(newExportLine(m.c, msg.typed, sanitize(why)))
+			}
+			return m.setNotice(why, true), nil
 		}
 		note := "exported " + strconv.Itoa(msg.st.Exchanges) + " exchanges (" + strconv.Itoa(msg.st.Messages) + " messages) as " +
 			msg.format.String() + " to " + msg.path
@@ -103,6 +132,11 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		return m.setNotice(sanitize(note), false), nil
 	}
 	return m, nil
+}
+
+// errNotOverwriting refuses to export onto a session file.
+func errNotOverwriting(path string) error {
+	return errors.New("not overwriting " + filepath.Base(path) + ": a sockscope session file")
 }
 
 // exportQuery is a copy of the list's query (the filter, the connection

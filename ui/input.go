@@ -112,7 +112,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case keyMatches(msg, k.Write):
 		return m.writeSelected()
 	case keyMatches(msg, k.Export):
-		m.overlays = m.overlays.push(newExportLine(m.c))
+		m.overlays = m.overlays.push(newExportLine(m.c, "", ""))
 	case keyMatches(msg, k.NextPane):
 		m.focus = m.cycleFocus(1)
 	case keyMatches(msg, k.PrevPane):

@@ -218,7 +218,12 @@ type lineOverlay struct {
 	prompt string
 	ti     textinput.Model
 	to     lineUse
+	note   string // why what was typed was refused, shown above the line
 }
+
+// refusal is why the line's text was refused (the line is given back to
+// correct it), for the lines above it; "" when it was not.
+func (o lineOverlay) refusal() string { return o.note }
 
 // lineUse is what a typed line is for.
 type lineUse uint8

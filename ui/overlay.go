@@ -118,11 +118,11 @@ func (m Model) updateOverlay(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 // confirmOverlay asks a yes/no question in the bottom line before the root
-// acts: yes hands the root its message, no forgets it.
+// acts: yes hands the root its message, no its other one (if any).
 type confirmOverlay struct {
 	c        *common
 	question string
-	yes      tea.Msg
+	yes, no  tea.Msg
 }
 
 func newConfirm(c *common, question string, yes tea.Msg) confirmOverlay {
@@ -140,7 +140,9 @@ func (o confirmOverlay) update(msg tea.Msg) (overlay, effect) {
 	switch {
 	case keyMatches(km, k.ConfirmYes):
 		return o, effect{msg: o.yes, done: true}
-	case keyMatches(km, k.ConfirmNo), keyMatches(km, k.Quit) && km.String() == "ctrl+c":
+	case keyMatches(km, k.ConfirmNo):
+		return o, effect{msg: o.no, done: true}
+	case keyMatches(km, k.Quit) && km.String() == "ctrl+c":
 		return o, effect{done: true}
 	}
 	return o, effect{} // any other key: the question stays

@@ -199,6 +199,7 @@ func TestExportKey(t *testing.T) {
 	if !strings.Contains(view(m), "name the file .pcapng, .jsonl or .har") {
 		t.Errorf("an unknown extension:\n%s", view(m))
 	}
+	m = press(t, m, "esc") // the line given back, with "txt" in it
 	// A session file (the one shown, say: .jsonl too) is not overwritten.
 	rec := filepath.Join(m.c.dir, "rec.jsonl")
 	const header = `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z"}` + "\n"
@@ -207,8 +208,7 @@ func TestExportKey(t *testing.T) {
 	}
 	m = press(t, m, "E")
 	m = press(t, m, strings.Split("rec.jsonl", "")...)
-	tm, cmd = m.Update(keyMsg("enter"))
-	m = update(t, tm.(Model), cmd())
+	m = pressRun(t, m, "enter")
 	if b, _ := os.ReadFile(rec); string(b) != header || !strings.Contains(view(m), "not overwriting") {
 		t.Errorf("export onto a session file: file %q, screen:\n%s", b, view(m))
 	}

@@ -164,6 +164,22 @@ func (m Model) noticeLines(w int) []string {
 	if m.noticeBad {
 		st = m.c.styles.ErrorText
 	}
+	return wrapNotice(text, w, st)
+}
+
+// refusalLines are why the line being typed was refused, wrapped to w
+// cells above it (on at most maxNoticeLines lines); nil when it was not.
+// The notice would have been hidden behind the line given back.
+func (m Model) refusalLines(w int) []string {
+	r, ok := m.overlays.top().(interface{ refusal() string })
+	if !ok || r.refusal() == "" || w <= 0 {
+		return nil
+	}
+	return wrapNotice(" "+sanitize(r.refusal()), w, m.c.styles.ErrorText)
+}
+
+// wrapNotice wraps text to w cells in st, on at most maxNoticeLines lines.
+func wrapNotice(text string, w int, st lipgloss.Style) []string {
 	lines := strings.Split(lipgloss.Wrap(text, w, ""), "\n")
 	if len(lines) > maxNoticeLines {
 		lines = lines[:maxNoticeLines]
@@ -176,8 +192,10 @@ func (m Model) noticeLines(w int) []string {
 }
 
 // bottomHeight is how many lines the bottom of the screen takes: one, or
-// a long notice's.
-func (m Model) bottomHeight() int { return max(1, len(m.noticeLines(m.c.width))) }
+// a long notice's, or a refused line's and the reason above it.
+func (m Model) bottomHeight() int {
+	return max(1, len(m.noticeLines(m.c.width))) + len(m.refusalLines(m.c.width))
+}
 
 // bottomLine is a question being asked or a recent notice, then the short
 // help; a long notice alone, on as many lines as bottomHeight says.
@@ -188,6 +206,10 @@ func (m Model) bottomLine(w int) string {
 		return strings.Join(lines, "\n")
 	}
 	s := &m.c.styles
+	var above strings.Builder
+	for _, l := range m.refusalLines(w) {
+		above.WriteString(l + "\n")
+	}
 	var b strings.Builder
 	if t := m.overlays.top(); t != nil && !t.kind().covers() && t.kind() != overlayFilter {
 		b.WriteString(cut(t.view(w*2/3, 1)[0], w*2/3) + "  ")
@@ -201,5 +223,5 @@ func (m Model) bottomLine(w int) string {
 	h := m.help
 	h.SetWidth(max(10, w-lipgloss.Width(b.String())))
 	b.WriteString(h.ShortHelpView(m.shortHelp()))
-	return cut(b.String(), w)
+	return above.String() + cut(b.String(), w)
 }

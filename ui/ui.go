@@ -244,10 +244,25 @@ func (m Model) writeSelected() (Model, tea.Cmd) {
 	if m.c.dir == "." {
 		path = "./" + name + ext
 	}
-	data := msg.Frame.Data
-	return m, func() tea.Msg {
-		err := os.WriteFile(path, data, 0o644)
-		return writtenMsg{path: path, n: len(data), err: err}
+	w := writeMsg{path: path, data: msg.Frame.Data}
+	if _, err := os.Lstat(path); err == nil {
+		// w on the same row again, or a file of the user's: asked first.
+		m.overlays = m.overlays.push(newConfirm(m.c, sanitize(name+ext)+" exists: overwrite it?", w))
+		return m, nil
+	}
+	return m, w.cmd()
+}
+
+// writeMsg asks the root to write data to path (w, said yes to).
+type writeMsg struct {
+	path string
+	data []byte
+}
+
+func (w writeMsg) cmd() tea.Cmd {
+	return func() tea.Msg {
+		err := os.WriteFile(w.path, w.data, 0o644)
+		return writtenMsg{path: w.path, n: len(w.data), err: err}
 	}
 }
 

@@ -1,0 +1,80 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// typeKeys is the key presses that type s.
+func typeKeys(s string) []string { return strings.Split(s, "") }
+
+// E onto an existing file asks first: n gives the line back with the name
+// typed, y overwrites. A name refused (no known extension) gives the line
+// back too, with the name typed and why above it. E truncated an
+// existing file without a word, and a refused name was gone.
+func TestExportAsksBeforeOverwriting(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 24)
+	path := filepath.Join(m.c.dir, "x.jsonl")
+	if err := os.WriteFile(path, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = pressRun(t, m, append(append([]string{"E"}, typeKeys("x.jsonl")...), "enter")...)
+	if k, _ := m.overlays.topKind(); k != overlayConfirm || !strings.Contains(view(m), "x.jsonl exists: overwrite it?") {
+		t.Fatalf("E onto an existing file asked nothing:\n%s", view(m))
+	}
+	m = pressRun(t, m, "n")
+	if b, _ := os.ReadFile(path); string(b) != "mine\n" {
+		t.Fatalf("n: the file was written: %q", b)
+	}
+	l, ok := m.overlays.top().(exportLine)
+	if !ok || l.ti.Value() != "x.jsonl" {
+		t.Fatalf("n did not give the line back with the name typed: %#v", m.overlays.top())
+	}
+	m = pressRun(t, m, "enter", "y")
+	if b, _ := os.ReadFile(path); string(b) == "mine\n" || !strings.Contains(m.notice, "exported ") {
+		t.Fatalf("y did not overwrite: file %q, notice %q", b, m.notice)
+	}
+
+	m = pressRun(t, m, append(append([]string{"E"}, typeKeys("out.txt")...), "enter")...)
+	l, ok = m.overlays.top().(exportLine)
+	if !ok || l.ti.Value() != "out.txt" {
+		t.Fatalf("a refused name: the line is not back with it: %#v", m.overlays.top())
+	}
+	if v := view(m); !strings.Contains(v, "name the file .pcapng, .jsonl or .har") || !strings.Contains(lastLine(v), "out.txt") {
+		t.Fatalf("a refused name: the reason or the name is not shown:\n%s", v)
+	}
+	if m = pressRun(t, m, "esc"); m.overlays.top() != nil {
+		t.Fatal("esc left the line open")
+	}
+}
+
+// w onto a file that exists (w twice on a row) asks first; n leaves the
+// file as it is, y writes it. It overwrote without a word.
+func TestWriteAsksBeforeOverwriting(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 80, 24)
+	m = pressRun(t, m, "w")
+	path := filepath.Join(m.c.dir, "sockscope-"+itoa(m.list.sel)+".json")
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = pressRun(t, m, "w")
+	if k, _ := m.overlays.topKind(); k != overlayConfirm {
+		t.Fatalf("w onto an existing file asked nothing:\n%s", view(m))
+	}
+	if m = pressRun(t, m, "n"); m.overlays.top() != nil {
+		t.Fatal("n left the question")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "mine" {
+		t.Fatalf("n: the file was written: %q", b)
+	}
+	m = pressRun(t, m, "w", "y")
+	if b, _ := os.ReadFile(path); string(b) != string(want) || !strings.Contains(m.notice, "wrote ") {
+		t.Fatalf("y: file %q, notice %q", b, m.notice)
+	}
+}
