@@ -411,6 +411,10 @@ func TestStatusBarKeepsTheHeldCount(t *testing.T) {
 	if bar := strings.SplitN(view(m), "\n", 2)[0]; !strings.Contains(bar, "held 2") {
 		t.Fatalf("status bar at 60 columns: %q", bar)
 	}
+	// At 40 the cut left "⏯ held…": the count went with the filter.
+	if bar := strings.SplitN(view(update(t, m, tea.WindowSizeMsg{Width: 40, Height: 12})), "\n", 2)[0]; !strings.Contains(bar, "held 2") {
+		t.Fatalf("status bar at 40 columns: %q", bar)
+	}
 	if bar := strings.SplitN(view(update(t, m, tea.WindowSizeMsg{Width: 160, Height: 48})), "\n", 2)[0]; !strings.Contains(bar, "held 2 · intercept method:divide") {
 		t.Fatalf("status bar at 160 columns: %q", bar)
 	}

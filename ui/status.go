@@ -19,6 +19,7 @@ type segment struct {
 	style    lipgloss.Style
 	priority int
 	shrink   bool // may be cut instead of dropped
+	keep     int  // cells at its start a cut leaves (with shrink)
 }
 
 // statusBar is the top line: where the proxy listens and forwards to,
@@ -83,10 +84,11 @@ func (m Model) statusBar(w int) string {
 	if ic := &m.icpt; ic.on || len(ic.held) > 0 {
 		// The count first: a narrow bar cuts the filter, not how many wait.
 		text := " ⏯ held " + strconv.Itoa(len(ic.held)) + " "
+		keep := lipgloss.Width(text)
 		if ic.on {
 			text = " ⏯ held " + strconv.Itoa(len(ic.held)) + " · intercept " + sanitize(ic.expr) + " "
 		}
-		segs = append(segs, segment{text: text, style: s.Paused, priority: 10, shrink: true})
+		segs = append(segs, segment{text: text, style: s.Paused, priority: 10, shrink: true, keep: keep})
 	}
 	if n := len(m.icpt.rules); n > 0 {
 		segs = append(segs, segment{text: strconv.Itoa(n) + " rules", style: s.HeaderKey, priority: 7})
@@ -125,7 +127,7 @@ func renderSegments(segs []segment, w int, s *Styles) string {
 	}
 	for i := range segs {
 		if over := width() - w; over > 0 && segs[i].shrink {
-			segs[i].text = cut(segs[i].text, max(8, lipgloss.Width(segs[i].text)-over))
+			segs[i].text = cut(segs[i].text, max(8, segs[i].keep+1, lipgloss.Width(segs[i].text)-over))
 		}
 	}
 	for width() > w && len(segs) > 1 && drop(100) {
