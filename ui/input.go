@@ -72,6 +72,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.setNotice("nothing to clear: a file is shown, not live traffic", true), nil
 	case m.fileFixed() && boundTo(msg, k.Pause):
 		return m.setNotice("nothing to pause: the file does not change (show --follow does)", true), nil
+	case m.area == areaStats && boundTo(msg, k.Side, k.Hex):
+		// Said so: the detail pane they act on is not shown.
+		return m.setNotice("x, h and l act on the detail pane: s shows it again instead of the latency stats", true), nil
 	case m.detail.ownsKey(msg):
 		var cmd tea.Cmd
 		m.detail, cmd = m.detail.update(msg)

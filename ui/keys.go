@@ -105,6 +105,7 @@ type keyContext struct {
 	focus     focus
 	raw       bool // the raw stream is shown
 	haveSel   bool // a row or message is selected
+	stats     bool // the latency stats take the detail pane's place
 	heldSel   bool // the selection is a held frame, not the store's
 	filtered  bool // a filter or a connection restricts the list
 	helpShown bool
@@ -133,8 +134,8 @@ func (k *keyMap) setContext(ctx keyContext) {
 	}
 	k.Clear.SetEnabled(!ctx.fileShown)
 	k.Pause.SetEnabled(!ctx.fileFixed)
-	k.Side.SetEnabled(!ctx.raw && ctx.haveSel && !ctx.heldSel)
-	k.Hex.SetEnabled(ctx.haveSel)
+	k.Side.SetEnabled(!ctx.raw && ctx.haveSel && !ctx.heldSel && !ctx.stats)
+	k.Hex.SetEnabled(ctx.haveSel && !ctx.stats)
 	k.Copy.SetEnabled(ctx.haveSel)
 	k.Write.SetEnabled(ctx.haveSel)
 	for _, b := range []*key.Binding{&k.Resend, &k.Edit, &k.Compose, &k.ComposeNew, &k.CopyCommand} {

@@ -337,6 +337,25 @@ func TestStatsToggle(t *testing.T) {
 	}
 }
 
+// x, h and l over the latency stats say why they do nothing there: they
+// changed the hidden detail pane (and which side y and w take) without a
+// word. The help does not offer them there.
+func TestDetailKeysOverStatsSaySo(t *testing.T) {
+	m := press(t, newTestModel(t, demoStore(t), 80, 24), "s")
+	for _, k := range []string{"x", "h", "l"} {
+		after := press(t, m, k)
+		if !after.noticeBad || !strings.Contains(after.notice, "act on the detail pane") {
+			t.Errorf("%s over the stats: notice %q", k, after.notice)
+		}
+		if after.detail.hex != m.detail.hex || after.detail.side != m.detail.side {
+			t.Errorf("%s over the stats changed the hidden detail pane", k)
+		}
+	}
+	if v := view(press(t, m, "?")); strings.Contains(v, "hex view") || strings.Contains(v, "request/response") {
+		t.Errorf("over the stats the help offers x or h/l:\n%s", v)
+	}
+}
+
 // The table scrolls no further than its last method on the pane's last
 // line: G (or j held down) shows a full table, not one method above
 // blank lines; where every method fits, it does not scroll at all.

@@ -247,6 +247,7 @@ func (m Model) settle() Model {
 		focus:     m.focus,
 		raw:       m.list.raw(),
 		haveSel:   m.list.sel != 0,
+		stats:     m.area == areaStats,
 		heldSel:   isHeldSeq(m.list.sel),
 		filtered:  m.filter.active() || m.conns.sel != 0,
 		helpShown: m.helpShown(),
