@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"sockscope/query"
@@ -8,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // helpOverlay is the full help over the panes. What it shows is composed by
@@ -114,7 +116,14 @@ func (m Model) shortHelp() []key.Binding {
 // the filter syntax.
 func (m Model) helpView() []string {
 	s := &m.c.styles
-	lines := []string{s.Bold.Render("  Keys") + s.Dim.Render("   (?, esc or q closes; j/k scroll)"), ""}
+	// A heading's aside goes under it where the line has no room for it.
+	heading := func(title, aside string) []string {
+		if lipgloss.Width("  "+title+"   "+aside) > m.c.width {
+			return []string{s.Bold.Render("  " + title), s.Dim.Render("  " + aside)}
+		}
+		return []string{s.Bold.Render("  "+title) + s.Dim.Render("   "+aside)}
+	}
+	lines := append(heading("Keys", "(?, esc or q closes; j/k scroll)"), "")
 	// Lay the groups out in as many rows as the width needs: each row
 	// takes as many of the groups left as fit beside each other.
 	groups := m.fullHelp()
@@ -129,12 +138,17 @@ func (m Model) helpView() []string {
 			lines = append(lines, "")
 		}
 		for _, l := range strings.Split(wide.FullHelpView(groups[i:i+n]), "\n") {
+			// Without the padding to the group's widest key, a line that
+			// fits is not cut at the edge with a "…" as if it had lost words.
+			if tw := lipgloss.Width(strings.TrimRight(ansi.Strip(l), " ")); tw+2 <= m.c.width {
+				l = ansi.Truncate(l, tw, "")
+			}
 			lines = append(lines, "  "+l)
 		}
 		i += n
 	}
-	lines = append(lines, "", s.Bold.Render("  Filter")+s.Dim.Render("   (/ to type; applies as you type)"))
-	for _, l := range strings.Split(query.Syntax, "\n") {
+	lines = append(append(lines, ""), heading("Filter", "(/ to type; applies as you type)")...)
+	for _, l := range wrapSyntax(query.Syntax, m.c.width-2) {
 		lines = append(lines, "  "+s.Dim.Render(l))
 	}
 	// The prose is wrapped to the width, so none of it is cut off.
@@ -154,6 +168,67 @@ func (m Model) helpView() []string {
 			"T goes to a time: 15:04:05, 2006-01-02 15:04:05, +90s from the start; ! the next error, L the next slow exchange (p99); " +
 			"the top line's sparklines are the frame rate and the slowest latency over the whole file.")
 	}
-	lines = append(lines, "", s.Dim.Render("  Mouse: click selects, the wheel scrolls the pane under it."))
+	lines = append(lines, "")
+	prose("Mouse: click selects, the wheel scrolls the pane under it.")
 	return lines
+}
+
+// syntaxNarrow is the fewest cells a syntax line's description keeps in
+// its column (wrapWords' least width); narrower, it goes under its term.
+const syntaxNarrow = 20
+
+// syntaxEntry is a term of the filter syntax and what it does (its lines
+// as written, and the column the description starts in).
+type syntaxEntry struct {
+	lines      []string
+	lead, col  int
+	term, desc string
+}
+
+// wrapSyntax lays the filter syntax (a term, and what it does in a column
+// after it, continued on lines of that column) out in w cells: as written
+// where it fits; else the description wraps in its column, or, where that
+// leaves it too little room, under its term. Cut at the screen's edge, a
+// narrow terminal lost what most terms do.
+func wrapSyntax(syntax string, w int) []string {
+	var entries []syntaxEntry
+	for _, line := range strings.Split(syntax, "\n") {
+		text := strings.TrimLeft(line, " ")
+		lead := len(line) - len(text)
+		if n := len(entries); n > 0 && entries[n-1].term != "" && lead > entries[n-1].lead && lead >= entries[n-1].col {
+			e := &entries[n-1] // more of its description
+			e.lines, e.desc = append(e.lines, line), e.desc+" "+text
+			continue
+		}
+		e := syntaxEntry{lines: []string{line}, lead: lead, col: lead, desc: text}
+		if i := strings.LastIndex(text, "  "); i > 0 { // "dir:c2s  dir:s2c   the side that asked"
+			e.desc = strings.TrimLeft(text[i:], " ")
+			e.term, e.col = strings.TrimRight(text[:i], " "), lead+len(text)-len(e.desc)
+		}
+		entries = append(entries, e)
+	}
+	var out []string
+	for _, e := range entries {
+		narrow := w-e.col < syntaxNarrow // then every term is laid out alike
+		if !narrow && !slices.ContainsFunc(e.lines, func(l string) bool { return len(l) > w }) {
+			out = append(out, e.lines...)
+			continue
+		}
+		col, term := e.col, e.term
+		if narrow {
+			col = min(col, e.lead+4)
+			if term != "" {
+				out = append(out, strings.Repeat(" ", e.lead)+term)
+			}
+			term = ""
+		}
+		for i, l := range wrapWords(e.desc, w-col) {
+			if i == 0 && term != "" {
+				out = append(out, strings.Repeat(" ", e.lead)+term+strings.Repeat(" ", col-e.lead-len(term))+l)
+				continue
+			}
+			out = append(out, strings.Repeat(" ", col)+l)
+		}
+	}
+	return out
 }
