@@ -441,3 +441,25 @@ func TestInterceptPaneScrollsToTheSelection(t *testing.T) {
 		t.Errorf("the pane does not say frames are left out:\n%s", v)
 	}
 }
+
+// A line typed over the intercept pane (i for its filter, : for a rule)
+// leaves the pane drawn above it, and the help opened from the pane is
+// drawn over it: under a line the panes came back, as if the pane had
+// closed.
+func TestInterceptPaneStaysUnderALine(t *testing.T) {
+	m := press(t, newHeldModel(t, 80, 24, &fakeInterceptor{held: []HeldFrame{heldDivide(1)}}), "i")
+	for _, k := range []string{"i", ":"} {
+		v := view(press(t, m, k))
+		if !strings.Contains(v, "Intercept") || !strings.Contains(v, "Held (1)") || strings.Contains(v, "Exchanges") {
+			t.Errorf("%s over the intercept pane: the pane is not drawn:\n%s", k, v)
+		}
+	}
+	if v := view(press(t, m, "?")); !strings.Contains(v, "Keys") || strings.Contains(v, "Held (1)") {
+		t.Errorf("? over the intercept pane: the help is not drawn over it:\n%s", v)
+	}
+	// A click on the list's place does not reach the list hidden under it.
+	before := m.list.sel
+	if after := update(t, press(t, m, ":"), tea.MouseClickMsg{X: 5, Y: 3, Button: tea.MouseLeft}); after.list.sel != before || after.focus != m.focus {
+		t.Errorf("a click under a line over the pane reached the panes")
+	}
+}

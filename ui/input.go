@@ -198,7 +198,7 @@ func (m Model) cycleFocus(d int) focus {
 
 // handleClick selects what was clicked and focuses its pane.
 func (m Model) handleClick(mo tea.Mouse) (Model, tea.Cmd) {
-	if k, ok := m.overlays.topKind(); mo.Button != tea.MouseLeft || (ok && k.covers()) {
+	if mo.Button != tea.MouseLeft || m.overlays.cover() != nil {
 		return m, nil
 	}
 	l := m.layout()
@@ -230,7 +230,7 @@ func (m Model) handleWheel(mo tea.Mouse) (Model, tea.Cmd) {
 	default:
 		return m, nil
 	}
-	if k, ok := m.overlays.topKind(); ok && k.covers() {
+	if m.overlays.cover() != nil {
 		return m, nil
 	}
 	l := m.layout()

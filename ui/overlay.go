@@ -82,6 +82,17 @@ func (s overlayStack) has(k overlayKind) bool {
 	return slices.ContainsFunc(s, func(o overlay) bool { return o.kind() == k })
 }
 
+// cover returns the topmost overlay drawn instead of the panes (under a
+// line or a question typed over it), or nil.
+func (s overlayStack) cover() overlay {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i].kind().covers() {
+			return s[i]
+		}
+	}
+	return nil
+}
+
 // push returns the stack with o on top.
 func (s overlayStack) push(o overlay) overlayStack {
 	return append(slices.Clip(s), o)

@@ -117,7 +117,9 @@ func (m Model) render() string {
 	bottom := m.bottomLine(w)
 	screen := make([]string, 0, h)
 	screen = append(screen, m.statusBar(w))
-	if t := m.overlays.top(); t != nil && t.kind().covers() {
+	// The topmost that covers, not only the top: a line typed over the
+	// intercept pane (i, :) showed the panes where the pane was.
+	if t := m.overlays.cover(); t != nil {
 		oh := h - 1 - (strings.Count(bottom, "\n") + 1)
 		screen = append(screen, box(t.view(w, oh), w, oh)...)
 	} else {
