@@ -463,3 +463,24 @@ func TestInterceptPaneStaysUnderALine(t *testing.T) {
 		t.Errorf("a click under a line over the pane reached the panes")
 	}
 }
+
+// At 40×12 the intercept pane shows what it is for: the held frames, the
+// selected one's payload, the rules' heading and the keys that act on a
+// held frame; the bottom line names the help. The holding note took five
+// of its ten lines, the payload and the rules went below its end, and
+// the bottom line showed a and e of its keys.
+func TestInterceptPaneAt40x12(t *testing.T) {
+	m := press(t, newHeldModel(t, 40, 12, &fakeInterceptor{held: []HeldFrame{heldDivide(1), heldDivide(2), heldDivide(3)}}), "i")
+	v := view(m)
+	for _, want := range []string{"Held (3)", " ▶ #1 conn #1 → divide id 7 · 2s", `"rid": 7`, "Rules (0)", "a fwd", "e edit", "d drop", "f answer", "A all"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the pane at 40×12 lacks %q:\n%s", want, v)
+		}
+	}
+	if !strings.Contains(lastLine(v), "? help") {
+		t.Errorf("the bottom line does not name the help: %q", lastLine(v))
+	}
+	if lines := strings.Split(v, "\n"); len(lines) != 12 {
+		t.Errorf("the screen has %d lines, not 12:\n%s", len(lines), v)
+	}
+}

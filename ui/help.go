@@ -106,6 +106,9 @@ func (m Model) focusedBindings() []key.Binding {
 // every key), else the common ones.
 func (m Model) shortHelp() []key.Binding {
 	if t := m.overlays.top(); t != nil {
+		if sb, ok := t.(interface{ shortBindings(w int) []key.Binding }); ok {
+			return sb.shortBindings(m.c.width)
+		}
 		return t.bindings()
 	}
 	k := &m.c.keys

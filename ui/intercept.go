@@ -296,21 +296,39 @@ func (m Model) heldAct(a heldActMsg) tea.Cmd {
 
 // heldLine describes a held frame in a line, with its live timer.
 func heldLine(h *HeldFrame, now time.Time) string {
-	arrow := "→"
-	if h.Dir == protocol.S2C {
-		arrow = "←"
-	}
-	what := sanitize(string(h.Info.Method))
-	if what == "" {
-		what = h.Info.Kind.String()
-	}
-	if len(h.Info.ID) > 0 {
-		what += " id " + sanitize(string(h.Info.ID))
-	}
+	arrow, what := heldWhat(h)
 	by := "filter"
 	if h.Rule != "" {
 		by = "rule " + h.Rule
 	}
 	return fmt.Sprintf("#%d  conn #%d %s  %s  held %s (%s)", h.ID, h.Conn, arrow, what,
 		now.Sub(h.Since).Round(100*time.Millisecond), by)
+}
+
+// heldLineShort is heldLine for a narrow pane: the frame, its connection,
+// what it is and how long it has been held (and the rule, if one held it).
+func heldLineShort(h *HeldFrame, now time.Time) string {
+	arrow, what := heldWhat(h)
+	line := fmt.Sprintf("#%d conn #%d %s %s · %s", h.ID, h.Conn, arrow, what, now.Sub(h.Since).Round(100*time.Millisecond))
+	if h.Rule != "" {
+		line += " · rule " + sanitize(h.Rule)
+	}
+	return line
+}
+
+// heldWhat is a held frame's direction arrow, and its method (or kind)
+// and id.
+func heldWhat(h *HeldFrame) (arrow, what string) {
+	arrow = "→"
+	if h.Dir == protocol.S2C {
+		arrow = "←"
+	}
+	what = sanitize(string(h.Info.Method))
+	if what == "" {
+		what = h.Info.Kind.String()
+	}
+	if len(h.Info.ID) > 0 {
+		what += " id " + sanitize(string(h.Info.ID))
+	}
+	return arrow, what
 }

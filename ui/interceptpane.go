@@ -133,8 +133,19 @@ func (o interceptPane) bindings() []key.Binding {
 		k.Intercept, k.InterceptToggle, k.Command, k.PaneClose, k.Help, k.Quit}
 }
 
+// The pane's small sizes: under paneRoomy lines the holding note (which
+// the help has too) and the blank lines go, so the held frames, the
+// selected one's payload and the rules fit; under paneWide columns the
+// pane's own keys take its last line (the bottom line has room for few of
+// them), and the held frames are described briefly.
+const (
+	paneRoomy = 20
+	paneWide  = 80
+)
+
 func (o interceptPane) view(w, h int) []string {
 	s := &o.c.styles
+	roomy, wide := h >= paneRoomy, w >= paneWide
 	state := "off"
 	if o.st.on {
 		state = "ON"
@@ -146,14 +157,20 @@ func (o interceptPane) view(w, h int) []string {
 	sticky := ""
 	if o.sticky {
 		sticky = "   sticky: the next edit or answer becomes a rule"
+		if !wide {
+			sticky = "  sticky"
+		}
 	}
 	lines := []string{
 		cut(s.PaneTitleFocus.Render("▌ Intercept ")+s.PaneInfo.Render(" "+state+"  filter: "+sanitize(filter)+sticky), w),
 	}
-	for _, l := range wrapWords(holdingNote, w-4) {
-		lines = append(lines, cut(s.Dim.Render("  "+l), w))
+	if roomy {
+		for _, l := range wrapWords(holdingNote, w-4) {
+			lines = append(lines, cut(s.Dim.Render("  "+l), w))
+		}
+		lines = append(lines, "")
 	}
-	lines = append(lines, "", cut(s.Bold.Render("  Held ("+strconv.Itoa(len(o.st.held))+")"), w))
+	lines = append(lines, cut(s.Bold.Render("  Held ("+strconv.Itoa(len(o.st.held))+")"), w))
 	cur, ci, have := o.selected()
 	now := o.c.now()
 	// A window of the held frames around the selected one: with many held,
@@ -171,35 +188,91 @@ func (o interceptPane) view(w, h int) []string {
 		if have && hf.ID == cur.ID {
 			mark = " ▶ "
 		}
-		lines = append(lines, cut(mark+heldLine(&hf, now), w))
+		line := heldLine(&hf, now)
+		if !wide {
+			line = heldLineShort(&hf, now)
+		}
+		lines = append(lines, cut(mark+line, w))
 	}
 	if len(held) < len(o.st.held) {
 		more := fmt.Sprintf("   … %d more above, %d below (↑/↓ move)", first, len(o.st.held)-first-len(held))
 		lines = append(lines, cut(s.Dim.Render(more), w))
 	}
-	if have {
-		lines = append(lines, "")
-		msg := heldMessage(&cur)
-		for _, l := range renderMessage(&msg, w-4, false, "", s) { // as the detail pane shows it (x is not the pane's)
-			lines = append(lines, cut("    "+l, w))
-			if len(lines) > h/2+4 {
-				break
-			}
-		}
+	// Below the payload: the rules (their heading at least) and, narrow,
+	// the keys. The payload has what is left, and the rules what it leaves.
+	var keys []string
+	if !wide {
+		keys = o.keyLine(w)
 	}
-	lines = append(lines, "", cut(s.Bold.Render("  Rules ("+strconv.Itoa(len(o.st.rules))+")")+s.Dim.Render("   : add MATCH ACTION [COUNT] | disable NAME | enable NAME | rm NAME"), w))
+	hint := "   : add MATCH ACTION [COUNT] | disable NAME | enable NAME | rm NAME"
+	if !wide {
+		hint = "   : adds one"
+	}
+	rules := []string{cut(s.Bold.Render("  Rules ("+strconv.Itoa(len(o.st.rules))+")")+s.Dim.Render(hint), w)}
+	if roomy {
+		rules = append([]string{""}, rules...)
+	}
 	for _, r := range o.st.rules {
 		off := ""
 		if r.Disabled {
 			off = "  [disabled]"
 		}
-		lines = append(lines, cut("   "+sanitize(r.Name)+"  "+sanitize(r.String())+s.Dim.Render("   matched "+strconv.FormatInt(r.Matched, 10)+", hits "+strconv.FormatInt(r.Hits, 10))+off, w))
+		rules = append(rules, cut("   "+sanitize(r.Name)+"  "+sanitize(r.String())+s.Dim.Render("   matched "+strconv.FormatInt(r.Matched, 10)+", hits "+strconv.FormatInt(r.Hits, 10))+off, w))
 	}
-	lines = lines[:min(len(lines), h)]
-	for len(lines) < h {
+	if have {
+		msg := heldMessage(&cur)
+		body := renderMessage(&msg, w-4, false, "", s) // as the detail pane shows it (x is not the pane's)
+		if roomy {
+			body = append([]string{""}, body...)
+			body = body[:min(len(body), max(0, h/2+5-len(lines)))] // as it was
+		}
+		// The rules' heading (and the first of them) keep their place.
+		room := h - len(lines) - len(keys) - min(len(rules), 2+btoi(roomy))
+		for _, l := range body[:min(len(body), max(0, room))] {
+			lines = append(lines, cut("    "+l, w))
+		}
+	}
+	lines = append(lines, rules...)
+	lines = lines[:min(len(lines), h-len(keys))]
+	for len(lines) < h-len(keys) {
 		lines = append(lines, "")
 	}
-	return lines
+	return append(lines, keys...)
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// shortBindings are the bottom line's keys: narrow, those the pane's own
+// key line leaves out, the help first (it lists them all).
+func (o interceptPane) shortBindings(w int) []key.Binding {
+	if w >= paneWide {
+		return o.bindings()
+	}
+	k := &o.c.keys
+	filter := k.Intercept
+	filter.SetHelp("i", "filter")
+	return []key.Binding{k.Help, k.PaneClose, filter, k.InterceptToggle, k.Command, k.HeldSticky, k.Quit}
+}
+
+// keyLine is the pane's keys for a held frame, briefly, in a line of w
+// cells: a narrow bottom line showed two of them.
+func (o interceptPane) keyLine(w int) []string {
+	st := &o.c.styles.Help
+	var b strings.Builder
+	b.WriteString(" ")
+	for i, kd := range [][2]string{{"a", "fwd"}, {"e", "edit"}, {"d", "drop"}, {"f", "answer"}, {"A", "all"}} {
+		if i > 0 {
+			b.WriteString("  ")
+		}
+		b.WriteString(st.ShortKey.Render(kd[0]) + " " + st.ShortDesc.Render(kd[1]))
+	}
+	return []string{cut(b.String(), w)}
 }
 
 // pretty indents JSON for a person, or returns the bytes as they are.
