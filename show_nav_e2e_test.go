@@ -52,7 +52,7 @@ func TestShowFileNavInTerminal(t *testing.T) {
 	tm.typeText("needle-for-F")
 	tm.keys("Enter")
 	tm.waitScreen("the search over", func(s string) error {
-		if !strings.Contains(s, `find "needle-for-F": 1 hits`) || strings.Contains(s, "esc stops") {
+		if !strings.Contains(s, `find "needle-for-F": 1 hit`) || strings.Contains(s, "esc stops") {
 			return fmt.Errorf("the search is not over with 1 hit")
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"sockscope/internal/plural"
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -144,7 +145,7 @@ func (m connsModel) view(w int, focused bool) []string {
 			t := m.c.st.Totals()
 			entry = []string{fit(cells("  all connections", s.Dim.Render(fmtCount(t.OpenConns)+" open, "+fmtCount(t.Conns)+" seen")), w)}
 			if per > 1 {
-				entry = append(entry, s.Dim.Render(cut(cells("     ", fmtCount(t.Messages)+" msg", fmtCount(t.Rows)+" rows"), w)),
+				entry = append(entry, s.Dim.Render(cut(cells("     ", fmtCount(t.Messages)+" msg", fmtCount(t.Rows)+" "+plural.Noun(t.Rows, "row")), w)),
 					s.Dim.Render(cut(cells("     ", latencyCells(t.Latency)), w)))
 			}
 		} else {

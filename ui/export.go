@@ -5,12 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"sockscope/export"
+	"sockscope/internal/plural"
 	"sockscope/query"
 	"sockscope/session"
 )
@@ -124,7 +124,7 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 			}
 			return m.setNotice(why, true), nil
 		}
-		note := "exported " + strconv.Itoa(msg.st.Exchanges) + " exchanges (" + strconv.Itoa(msg.st.Messages) + " messages) as " +
+		note := "exported " + plural.Of(msg.st.Exchanges, "exchange") + " (" + plural.Of(msg.st.Messages, "message") + ") as " +
 			msg.format.String() + " to " + msg.path
 		if msg.format == export.PCAPNG {
 			note += "; read it with " + export.TsharkCommand(msg.path, msg.st)

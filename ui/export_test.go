@@ -20,7 +20,7 @@ func TestExportAsksBeforeOverwriting(t *testing.T) {
 	if err := os.WriteFile(path, []byte("mine\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m = pressRun(t, m, append(append([]string{"E"}, typeKeys("x.jsonl")...), "enter")...)
+	m = pressRun(t, press(t, m, append([]string{"E"}, typeKeys("x.jsonl")...)...), "enter")
 	if k, _ := m.overlays.topKind(); k != overlayConfirm || !strings.Contains(view(m), "x.jsonl exists: overwrite it?") {
 		t.Fatalf("E onto an existing file asked nothing:\n%s", view(m))
 	}
@@ -37,7 +37,7 @@ func TestExportAsksBeforeOverwriting(t *testing.T) {
 		t.Fatalf("y did not overwrite: file %q, notice %q", b, m.notice)
 	}
 
-	m = pressRun(t, m, append(append([]string{"E"}, typeKeys("out.txt")...), "enter")...)
+	m = pressRun(t, press(t, m, append([]string{"E"}, typeKeys("out.txt")...)...), "enter")
 	l, ok = m.overlays.top().(exportLine)
 	if !ok || l.ti.Value() != "out.txt" {
 		t.Fatalf("a refused name: the line is not back with it: %#v", m.overlays.top())

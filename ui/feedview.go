@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sockscope/internal/plural"
 )
 
 // FeedStatus is what an attached UI says of the feed it reads (sockscope
@@ -34,7 +36,7 @@ func (m Model) feedSegments(segs []segment) []segment {
 	f := m.c.opts.Feed()
 	s := &m.c.styles
 	if f.SkippedEvents > 0 {
-		segs = append(segs, segment{text: " ⚠ " + fmtCount(f.SkippedEvents) + " events skipped (" + fmtSize(int64(f.SkippedBytes)) + ") ",
+		segs = append(segs, segment{text: " ⚠ " + fmtCount(f.SkippedEvents) + " " + plural.Noun(f.SkippedEvents, "event") + " skipped (" + fmtSize(int64(f.SkippedBytes)) + ") ",
 			style: s.Drops, priority: 10, shrink: true})
 	}
 	if f.Ended != "" {
@@ -75,7 +77,7 @@ func (m listModel) skipLine(marks []FeedSkip, prev, next time.Time, w int) strin
 	if events == 0 {
 		return ""
 	}
-	text := "⋯ " + fmtCount(events) + " events skipped here"
+	text := "⋯ " + fmtCount(events) + " " + plural.Noun(events, "event") + " skipped here"
 	if len(conns) > 0 {
 		text += " (conn " + strings.Join(conns, ", ") + ")"
 	}

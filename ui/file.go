@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"sockscope/internal/plural"
 )
 
 // FileStatus is what the status bar says of a session file being shown.
@@ -32,8 +34,8 @@ func (m Model) fileSegments(segs []segment, f FileStatus) []segment {
 		segs = append(segs, segment{text: span, style: s.HeaderDim, priority: 5})
 	}
 	segs = append(segs,
-		segment{text: fmtCount(t.Conns) + " conns", style: s.Header, priority: 6},
-		segment{text: fmtCount(t.Rows) + " rows", style: s.HeaderDim, priority: 4},
+		segment{text: fmtCount(t.Conns) + " " + plural.Noun(t.Conns, "conn"), style: s.Header, priority: 6},
+		segment{text: fmtCount(t.Rows) + " " + plural.Noun(t.Rows, "row"), style: s.HeaderDim, priority: 4},
 	)
 	switch {
 	case f.Err != nil:

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"sockscope/internal/plural"
 )
 
 // FileNav is how the UI reaches the whole of a session file beyond the
@@ -154,7 +156,7 @@ func (m Model) fileLine(msg tea.Msg) Model {
 // cancelSearch is esc while a search runs: it stops, its hits stay.
 func (m Model) cancelSearch() Model {
 	m.nav.search.Cancel()
-	return m.setNotice("search cancelled: "+strconv.Itoa(m.nav.search.Hits())+" hits so far", false)
+	return m.setNotice("search cancelled: "+plural.Of(m.nav.search.Hits(), "hit")+" so far", false)
 }
 
 // parseJumpTime reads a time to jump to: a clock time on the file's first
@@ -220,7 +222,7 @@ func (m Model) navSegments(segs []segment) []segment {
 	s := &m.c.styles
 	if srch := m.nav.search; srch != nil {
 		rows, of, over, full := srch.Progress()
-		text := "find " + strconv.Quote(m.nav.text) + ": " + fmtCount(int64(srch.Hits())) + " hits"
+		text := "find " + strconv.Quote(m.nav.text) + ": " + fmtCount(int64(srch.Hits())) + " " + plural.Noun(srch.Hits(), "hit")
 		switch {
 		case full:
 			text += " (the first ones)"

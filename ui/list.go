@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"sockscope/internal/plural"
 	"sockscope/protocol"
 	"sockscope/query"
 	"sockscope/store"
@@ -278,7 +279,7 @@ func (m listModel) title() (name, info string) {
 	var parts []string
 	n := m.idx.len()
 	if m.idx.all() {
-		parts = append(parts, fmtCount(n)+map[bool]string{true: " messages", false: " rows"}[m.idx.raw])
+		parts = append(parts, fmtCount(n)+" "+plural.Noun(n, map[bool]string{true: "message", false: "row"}[m.idx.raw]))
 	} else {
 		total := int(m.idx.next - m.idx.first)
 		parts = append(parts, fmtCount(n)+" of "+fmtCount(total))

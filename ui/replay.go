@@ -8,6 +8,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"sockscope/internal/plural"
 	"sockscope/protocol"
 	"sockscope/query"
 	"sockscope/replay"
@@ -216,7 +217,7 @@ func (m Model) replaySegments(segs []segment) []segment {
 		segs = append(segs, segment{text: "0 differ", style: s.HeaderDim, priority: 7})
 	}
 	if st.Races > 0 {
-		segs = append(segs, segment{text: strconv.Itoa(st.Races) + " races", style: s.HeaderDim, priority: 6})
+		segs = append(segs, segment{text: plural.Of(st.Races, "race"), style: s.HeaderDim, priority: 6})
 	}
 	return segs
 }

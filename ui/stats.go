@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"sockscope/internal/plural"
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -127,7 +128,7 @@ func (m statsModel) view(w, h int) []string {
 	if m.conn != 0 {
 		scope = fmt.Sprintf("connection #%d", m.conn)
 	}
-	lines = append(lines, s.Dim.Render(cut(fmt.Sprintf("recent %d latencies (%s, all conns)", len(m.recent), "log scale"), w)))
+	lines = append(lines, s.Dim.Render(cut(fmt.Sprintf("recent %s (%s, all conns)", plural.Of(len(m.recent), "latency", "latencies"), "log scale"), w)))
 	lines = append(lines, s.Spark.Render(sparkline(m.recent, w)))
 	counts := make([]int, len(histBuckets))
 	for _, d := range m.recent {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+
+	"sockscope/internal/plural"
 )
 
 // noticeFor is how long a notice stays in the bottom line.
@@ -42,9 +44,9 @@ func (m Model) statusBar(w int) string {
 		segs = append(segs, segment{text: " ⚠ " + sanitize(m.warning) + " ", style: s.Drops, priority: 10, shrink: true})
 	}
 	segs = append(segs,
-		segment{text: fmtCount(t.OpenConns) + "/" + fmtCount(t.Conns) + " conns", style: s.Header, priority: 6},
+		segment{text: fmtCount(t.OpenConns) + "/" + fmtCount(t.Conns) + " " + plural.Noun(t.Conns, "conn"), style: s.Header, priority: 6},
 		segment{text: fmtCount(int64(m.rate.perSecond()+0.5)) + " msg/s", style: s.Header, priority: 7},
-		segment{text: fmtCount(t.Messages) + " msgs", style: s.HeaderDim, priority: 3},
+		segment{text: fmtCount(t.Messages) + " " + plural.Noun(t.Messages, "msg"), style: s.HeaderDim, priority: 3},
 	)
 	if t.DroppedEvents > 0 {
 		// msg/s counts what was decoded, none of what the decoder dropped
@@ -91,7 +93,7 @@ func (m Model) statusBar(w int) string {
 		segs = append(segs, segment{text: text, style: s.Paused, priority: 10, shrink: true, keep: keep})
 	}
 	if n := len(m.icpt.rules); n > 0 {
-		segs = append(segs, segment{text: strconv.Itoa(n) + " rules", style: s.HeaderKey, priority: 7})
+		segs = append(segs, segment{text: plural.Of(n, "rule"), style: s.HeaderKey, priority: 7})
 	}
 	return renderSegments(segs, w, s)
 }
