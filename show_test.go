@@ -296,7 +296,7 @@ this line is damaged
 	if !ok || !closed {
 		t.Errorf("the exchange's ok %v, the close %v, in:\n%s", ok, closed, out)
 	}
-	if !strings.Contains(errOut.String(), "1 requests: 1 ok") || !strings.Contains(errOut.String(), "1 unreadable line skipped (session: line 4: not valid JSON)") {
+	if !strings.Contains(errOut.String(), "1 request: 1 ok") || !strings.Contains(errOut.String(), "1 unreadable line skipped (session: line 4: not valid JSON)") {
 		t.Errorf("stderr %q", errOut.String())
 	}
 }

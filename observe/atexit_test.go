@@ -34,7 +34,7 @@ func TestOpenAtExitIsNoFailure(t *testing.T) {
 			if counts.Failed != 0 || counts.OpenAtExit != 1 {
 				t.Errorf("counts %+v, want 0 failed and 1 open at exit", counts)
 			}
-			if sum := counts.String(); !strings.HasPrefix(sum, "1 connections (0 failed, 1 open at exit)") {
+			if sum := counts.String(); !strings.HasPrefix(sum, "1 connection (0 failed, 1 open at exit)") {
 				t.Errorf("summary %q", sum)
 			}
 			conn := st.Conns()[0]
@@ -49,7 +49,7 @@ func TestOpenAtExitIsNoFailure(t *testing.T) {
 	}
 	// A reset is a failure, and the summary says it as before.
 	_, lines, counts := newScript().close(2, errors.New("c2s: connection reset by peer")).run(t)
-	if counts.Failed != 1 || counts.OpenAtExit != 0 || !strings.HasPrefix(counts.String(), "1 connections (1 failed), ") {
+	if counts.Failed != 1 || counts.OpenAtExit != 0 || !strings.HasPrefix(counts.String(), "1 connection (1 failed), ") {
 		t.Errorf("a reset: counts %+v, summary %q", counts, counts.String())
 	}
 	if last := lines[len(lines)-1]; last["type"] != "error" {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"sockscope/event"
+	"sockscope/internal/plural"
 
 	"sockscope/protocol"
 	"sockscope/store"
@@ -106,16 +107,18 @@ func (c Counts) String() string {
 	if c.OpenAtExit > 0 {
 		atExit = fmt.Sprintf(", %d open at exit", c.OpenAtExit)
 	}
-	s := fmt.Sprintf("%d connections (%d failed%s), %d messages, %d requests: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %d notifications, %d raw",
-		c.Conns, c.Failed, atExit, c.Messages, c.Requests, c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, c.Notifications, c.Raw)
+	// cmd/sockbench reads "N requests:" ("1 request:") from this line.
+	s := fmt.Sprintf("%s (%d failed%s), %s, %s: %d ok, %d error, %d no-reply, %d orphan, %d duplicate; %s, %d raw",
+		plural.Of(c.Conns, "connection"), c.Failed, atExit, plural.Of(c.Messages, "message"), plural.Of(c.Requests, "request"),
+		c.OK, c.Errors, c.NoReply, c.Orphan, c.Duplicates, plural.Of(c.Notifications, "notification"), c.Raw)
 	if c.Streamed > 0 {
-		s += fmt.Sprintf("; %d streamed replies", c.Streamed)
+		s += "; " + plural.Of(c.Streamed, "streamed reply", "streamed replies")
 	}
 	if c.UnseenMaybe > 0 {
 		s += fmt.Sprintf("; %d of the no-reply and orphan may be sockscope's drops", c.UnseenMaybe)
 	}
 	if c.Panics > 0 {
-		s += fmt.Sprintf("; the decoder crashed %d times (last: %s), traffic unaffected", c.Panics, c.LastPanic)
+		s += fmt.Sprintf("; the decoder crashed %s (last: %s), traffic unaffected", plural.Of(c.Panics, "time"), c.LastPanic)
 	}
 	return s
 }

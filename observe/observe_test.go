@@ -311,7 +311,7 @@ func TestVarlinkStreamedCounts(t *testing.T) {
 	if c.Requests != 1 || c.OK != 1 || c.Streamed != 2 || c.Notifications != 1 {
 		t.Errorf("counts %+v, want 1 request ok, 2 streamed replies, 1 notification", c)
 	}
-	if s := c.String(); !strings.Contains(s, "; 1 notifications, 0 raw; 2 streamed replies") {
+	if s := c.String(); !strings.Contains(s, "; 1 notification, 0 raw; 2 streamed replies") {
 		t.Errorf("summary %q", s)
 	}
 }

@@ -424,11 +424,14 @@ func droppedEvents(out string) int64 {
 	return n
 }
 
-// requestsIn reads "N requests" from sockscope's summary line: 0 when the
-// line is not there.
+// requestsIn reads "N requests" ("1 request") from sockscope's summary
+// line: 0 when the line is not there.
 func requestsIn(out string) int64 {
 	line, _ := summaryLine(out)
 	before, _, ok := strings.Cut(line, " requests:")
+	if !ok {
+		before, _, ok = strings.Cut(line, " request:")
+	}
 	if !ok {
 		return 0
 	}

@@ -162,7 +162,7 @@ func TestTableComparesTheUIWithHeadless(t *testing.T) {
 func TestDroppedEvents(t *testing.T) {
 	for out, want := range map[string]int64{
 		"screen…\nsockscope: 3 connections (0 failed), 10 messages; dropped 120 events (7028096 bytes)": 120,
-		"sockscope: 1 connections (0 failed); dropped 0 events (0 bytes)":                               0,
+		"sockscope: 1 connection (0 failed); dropped 0 events (0 bytes)":                                0,
 		"killed":                             -1,
 		"sockscope: 2 connections; dropped ": -1,
 	} {
@@ -175,7 +175,8 @@ func TestDroppedEvents(t *testing.T) {
 func TestRequestsIn(t *testing.T) {
 	for out, want := range map[string]int64{
 		"screen… 9 requests:\nsockscope: 4 connections (0 failed), 575222 messages, 287611 requests: 287611 ok": 287611,
-		"sockscope: 1 connections (0 failed), 0 messages, 0 requests: 0 ok":                                     0,
+		"sockscope: 1 connection (0 failed), 0 messages, 0 requests: 0 ok":                                      0,
+		"sockscope: 1 connection (0 failed), 2 messages, 1 request: 1 ok":                                       1,
 		"killed": 0,
 	} {
 		if got := requestsIn(out); got != want {

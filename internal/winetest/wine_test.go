@@ -78,7 +78,7 @@ func TestNamedPipesUnderWine(t *testing.T) {
 		t.Errorf("with --pipe-sddl %s the pipe reads back as %s", custom, got)
 	}
 	w.interrupt(scope2)
-	if out := readFile(scope2.out); !strings.Contains(out, "sockscope: 1 connections") {
+	if out := readFile(scope2.out); !strings.Contains(out, "sockscope: 1 connection ") {
 		t.Errorf("--headless summary: %q", out)
 	}
 
@@ -282,7 +282,7 @@ func halfCloseTCPToPipe(t *testing.T, w *wine, ss, up string) {
 	// stream, and Ctrl-C may come first: then the summary says "(0 failed,
 	// 1 open at exit)" (seen once on a loaded CI machine). Either way, one
 	// connection and no failure.
-	if out := readFile(scope.out); !strings.Contains(out, "1 connections (0 failed") {
+	if out := readFile(scope.out); !strings.Contains(out, "1 connection (0 failed") {
 		t.Errorf("--headless summary after the half-close: %q", out)
 	}
 }
