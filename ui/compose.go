@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"sockscope/protocol"
 	"sockscope/store"
@@ -155,9 +156,23 @@ func (o composeOverlay) view(w, h int) []string {
 		cut(s.PaneTitleFocus.Render("▌ "+title)+"  "+s.PaneInfo.Render("→ "+o.t.String()), w),
 		cut(s.Dim.Render("  "+o.from), w),
 	}
-	// The foot is a hint on one line, or why nothing was sent, wrapped
-	// whole (a parser's message, a frame let go) over the text's last lines.
-	footStyle, foot := s.Dim, []string{"  JSON, sent compact on one line; a request's id is remapped on the wire"}
+	footStyle, foot := o.foot(w, h)
+	lines = append(lines, strings.Split(o.ta.View(), "\n")...)
+	lines = lines[:min(len(lines), max(0, h-len(foot)))]
+	for len(lines) < h-len(foot) {
+		lines = append(lines, "")
+	}
+	for _, f := range foot {
+		lines = append(lines, cut(footStyle.Render(f), w))
+	}
+	return lines
+}
+
+// foot is the editor's last lines: a hint on one line, or why nothing
+// was sent, wrapped whole (a parser's message, a frame let go).
+func (o composeOverlay) foot(w, h int) (lipgloss.Style, []string) {
+	s := &o.c.styles
+	foot := []string{"  JSON, sent compact on one line; a request's id is remapped on the wire"}
 	if o.submit != nil {
 		foot = []string{"  JSON, re-framed as the held frame was (ctrl+s)"}
 	}
@@ -168,22 +183,39 @@ func (o composeOverlay) view(w, h int) []string {
 	if o.gone != "" {
 		why = sanitize(o.gone)
 	}
-	if why != "" {
-		footStyle, foot = s.ErrorText, wrapWords(why, w-2)
-		foot = foot[:min(len(foot), maxNoticeLines, max(1, h-3))]
-		for i := range foot {
-			foot[i] = "  " + foot[i]
+	if why == "" {
+		return s.Dim, foot
+	}
+	foot = wrapWords(why, w-2)
+	foot = foot[:min(len(foot), maxNoticeLines, max(1, h-3))]
+	for i := range foot {
+		foot[i] = "  " + foot[i]
+	}
+	return s.ErrorText, foot
+}
+
+// fit sizes the text to the h lines the editor has now (a long notice
+// below it, or why nothing was sent, takes some), so the line with the
+// cursor stays in sight: the text's last lines were cut, the cursor's
+// among them.
+func (o composeOverlay) fit(w, h int) composeOverlay {
+	_, foot := o.foot(w, h)
+	th := max(1, h-2-len(foot))
+	switch {
+	case th < o.ta.Height():
+		o.ta.SetHeight(th) // scrolled to keep the cursor in sight
+	case th > o.ta.Height():
+		// Scrolled back as far up as the cursor lets it: the room given
+		// back showed blank lines under the text, and its first ones not.
+		line, col := o.ta.Line(), o.ta.Column()
+		o.ta.SetHeight(th)
+		o.ta.MoveToBegin()
+		for i := 0; o.ta.Line() < line && i < 1<<16; i++ {
+			o.ta.CursorDown()
 		}
+		o.ta.SetCursorColumn(col)
 	}
-	lines = append(lines, strings.Split(o.ta.View(), "\n")...)
-	lines = lines[:min(len(lines), max(0, h-len(foot)))]
-	for len(lines) < h-len(foot) {
-		lines = append(lines, "")
-	}
-	for _, f := range foot {
-		lines = append(lines, cut(footStyle.Render(f), w))
-	}
-	return lines
+	return o
 }
 
 // lastFrame is the text to start a new message to t with: the last stored

@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -245,5 +247,28 @@ func TestClosedConnHintsNOnlyWhereItWorks(t *testing.T) {
 				t.Errorf("wrapped %v, %s on a closed conn: notice %q", oneConn, k, m.notice)
 			}
 		}
+	}
+}
+
+// A long notice below the editor (a held frame dropped, say) takes lines
+// from the text, not the line with the cursor: the text's last lines were
+// cut, the cursor's among them. When it goes, the text fills the editor
+// again (not blank lines under it).
+func TestComposeCursorStaysInSightUnderANotice(t *testing.T) {
+	m := newControlModel(t, demoStore(t), 40, 12, &fakeControl{})
+	m = pressRun(t, m, "n")
+	m = press(t, m, "down", "down", "down", "down", "down", "down", "down", "down")
+	if v := view(m); !strings.Contains(v, "┃  8 }") {
+		t.Fatalf("the editor does not show its last line, where the cursor is:\n%s", v)
+	}
+	long := errors.New("conn 3 c2s: the connection closed while a frame was held: dropped, with words enough to take three lines")
+	m = update(t, m, icDoneMsg{what: "forwarded", err: long})
+	if v := view(m); !strings.Contains(v, "┃  8 }") || !strings.Contains(v, "held: dropped") {
+		t.Fatalf("under a long notice the cursor's line (8) is out of sight:\n%s", v)
+	}
+	m.c.now = func() time.Time { return t0.Add(time.Minute) } // the notice is gone
+	m = update(t, m, tickMsg(t0))
+	if v := view(m); !strings.Contains(v, "┃  2 ") || !strings.Contains(v, "┃  8 }") {
+		t.Fatalf("with the notice gone the text does not fill the editor again (it has room for 7 of its 8 lines):\n%s", v)
 	}
 }

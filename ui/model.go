@@ -240,6 +240,9 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 // settle brings the detail pane and the key map in line with the state.
 func (m Model) settle() Model {
 	m = m.relayout() // the filter line may have come or gone
+	if c, ok := m.overlays.top().(composeOverlay); ok {
+		m.overlays = m.overlays.replaceTop(c.fit(m.c.width, m.c.height-1-m.bottomHeight()))
+	}
 	if m.area == areaDetail {
 		m.detail = m.detail.sync(m.list.raw(), m.list.sel, m.list.follow)
 	}
