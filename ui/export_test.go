@@ -67,8 +67,8 @@ func TestWriteAsksBeforeOverwriting(t *testing.T) {
 	if k, _ := m.overlays.topKind(); k != overlayConfirm {
 		t.Fatalf("w onto an existing file asked nothing:\n%s", view(m))
 	}
-	if m = pressRun(t, m, "n"); m.overlays.top() != nil {
-		t.Fatal("n left the question")
+	if m = pressRun(t, m, "n"); m.overlays.top() != nil || !strings.Contains(m.notice, "nothing written") {
+		t.Fatalf("n left the question, or said nothing (notice %q)", m.notice)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "mine" {
 		t.Fatalf("n: the file was written: %q", b)
@@ -76,5 +76,23 @@ func TestWriteAsksBeforeOverwriting(t *testing.T) {
 	m = pressRun(t, m, "w", "y")
 	if b, _ := os.ReadFile(path); string(b) != string(want) || !strings.Contains(m.notice, "wrote ") {
 		t.Fatalf("y: file %q, notice %q", b, m.notice)
+	}
+}
+
+// At 40 columns a question too long for its part of the bottom line is
+// shown whole above it, and the bottom line keeps y and n: it was cut
+// before its end ("sockscope-44.json exis…").
+func TestLongQuestionAt40(t *testing.T) {
+	m := newTestModel(t, demoStore(t), 40, 12)
+	m = pressRun(t, m, "w", "w")
+	v := view(m)
+	if k, _ := m.overlays.topKind(); k != overlayConfirm || !strings.Contains(v, "exists: overwrite it?") {
+		t.Fatalf("the question is not shown whole:\n%s", v)
+	}
+	if last := lastLine(v); !strings.Contains(last, "y/enter yes") || !strings.Contains(last, "n/esc no") {
+		t.Errorf("the bottom line %q does not name y and n", last)
+	}
+	if lines := strings.Split(v, "\n"); len(lines) != 12 {
+		t.Errorf("the screen has %d lines, not 12:\n%s", len(lines), v)
 	}
 }

@@ -197,6 +197,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		cmd = tea.Batch(cmd, m.tickCmd(), m.heldCmd())
 	case scanMsg:
 		m.list, cmd = m.list.scan(msg)
+	case noticeMsg:
+		m = m.setNotice(msg.text, msg.bad)
 	case writeMsg:
 		cmd = msg.cmd()
 	case writtenMsg:

@@ -172,14 +172,29 @@ func (m Model) noticeLines(w int) []string {
 }
 
 // refusalLines are why the line being typed was refused, wrapped to w
-// cells above it (on at most maxNoticeLines lines); nil when it was not.
-// The notice would have been hidden behind the line given back.
+// cells above it (on at most maxNoticeLines lines), or a question too long
+// for the bottom line; nil when there is none. The notice would have been
+// hidden behind the line given back.
 func (m Model) refusalLines(w int) []string {
+	if q := m.longQuestion(w); q != "" {
+		return wrapNotice(" "+q, w, m.c.styles.Notice)
+	}
 	r, ok := m.overlays.top().(interface{ refusal() string })
 	if !ok || r.refusal() == "" || w <= 0 {
 		return nil
 	}
 	return wrapNotice(" "+sanitize(r.refusal()), w, m.c.styles.ErrorText)
+}
+
+// longQuestion is the question being asked when it is too long for its
+// part of the bottom line (the keys have the rest): it goes above, whole,
+// rather than be cut before its end ("overwrite it?" lost at 40 columns).
+func (m Model) longQuestion(w int) string {
+	c, ok := m.overlays.top().(confirmOverlay)
+	if !ok || lipgloss.Width(" "+c.question) <= w*2/3 {
+		return ""
+	}
+	return c.question
 }
 
 // wrapNotice wraps text to w cells in st, on at most maxNoticeLines lines.
@@ -215,9 +230,12 @@ func (m Model) bottomLine(w int) string {
 		above.WriteString(l + "\n")
 	}
 	var b strings.Builder
-	if t := m.overlays.top(); t != nil && !t.kind().covers() && t.kind() != overlayFilter {
+	switch t := m.overlays.top(); {
+	case m.longQuestion(w) != "":
+		// The question is above; here the keys alone, y and n.
+	case t != nil && !t.kind().covers() && t.kind() != overlayFilter:
 		b.WriteString(cut(t.view(w*2/3, 1)[0], w*2/3) + "  ")
-	} else if m.notice != "" && m.c.now().Sub(m.noticeAt) < noticeFor {
+	case m.notice != "" && m.c.now().Sub(m.noticeAt) < noticeFor:
 		st := s.Notice
 		if m.noticeBad {
 			st = s.ErrorText

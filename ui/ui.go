@@ -247,10 +247,18 @@ func (m Model) writeSelected() (Model, tea.Cmd) {
 	w := writeMsg{path: path, data: msg.Frame.Data}
 	if _, err := os.Lstat(path); err == nil {
 		// w on the same row again, or a file of the user's: asked first.
-		m.overlays = m.overlays.push(newConfirm(m.c, sanitize(name+ext)+" exists: overwrite it?", w))
+		q := newConfirm(m.c, sanitize(name+ext)+" exists: overwrite it?", w)
+		q.no = noticeMsg{text: "nothing written: " + sanitize(name+ext) + " is as it was"}
+		m.overlays = m.overlays.push(q)
 		return m, nil
 	}
 	return m, w.cmd()
+}
+
+// noticeMsg asks the root to show a notice (an answer no, say).
+type noticeMsg struct {
+	text string
+	bad  bool
 }
 
 // writeMsg asks the root to write data to path (w, said yes to).
