@@ -484,3 +484,12 @@ func TestInterceptPaneAt40x12(t *testing.T) {
 		t.Errorf("the screen has %d lines, not 12:\n%s", len(lines), v)
 	}
 }
+
+// The help opened over the intercept pane begins with the pane's keys: at
+// 40×12 its first screen showed the list's, the pane's screens down.
+func TestHelpOverInterceptPaneBeginsWithItsKeys(t *testing.T) {
+	m := press(t, newHeldModel(t, 40, 12, &fakeInterceptor{held: []HeldFrame{heldDivide(1)}}), "i", "?")
+	if v := strings.Join(strings.Fields(view(m)), " "); !strings.Contains(v, "Keys") || !strings.Contains(v, "a forward e edit & forward") {
+		t.Errorf("the help's first screen over the intercept pane lacks the pane's keys:\n%s", v)
+	}
+}

@@ -78,15 +78,19 @@ func (m Model) fullHelp() [][]key.Binding {
 	if m.c.opts.Nav != nil {
 		groups = append(groups, []key.Binding{k.Find, k.FindNext, k.FindPrev, k.GoTime, k.NextError, k.NextSlow})
 	}
-	for _, o := range m.overlays {
+	// The keys of the overlays under the help come first, the topmost
+	// first: the help opened over the intercept pane began with the
+	// list's keys, and the pane's were last, screens down at 40×12.
+	var over [][]key.Binding
+	for _, o := range slices.Backward(m.overlays) {
 		if o.kind() == overlayHelp {
 			continue // its keys are in its first line
 		}
 		if b := o.bindings(); len(b) > 0 {
-			groups = append(groups, b)
+			over = append(over, b)
 		}
 	}
-	return groups
+	return append(over, groups...)
 }
 
 // focusedBindings are the keys of the pane that has the focus.
