@@ -48,6 +48,12 @@ func TestExportAsksBeforeOverwriting(t *testing.T) {
 	if m = pressRun(t, m, "esc"); m.overlays.top() != nil {
 		t.Fatal("esc left the line open")
 	}
+
+	// An export that fails (no such directory) gives the line back too.
+	m = pressRun(t, press(t, m, append([]string{"E"}, typeKeys("nodir/y.har")...)...), "enter")
+	if l, ok := m.overlays.top().(exportLine); !ok || l.ti.Value() != "nodir/y.har" || !strings.Contains(view(m), "export failed") {
+		t.Fatalf("a failed export: the line is not back with the name and why:\n%s", view(m))
+	}
 }
 
 // w onto a file that exists (w twice on a row) asks first; n leaves the
