@@ -497,19 +497,50 @@ func TestRedisReplication(t *testing.T) {
 	}
 	rep.Process.Kill()
 	rep.Wait()
+	// A client that says only SYNC (no REPLCONF capa eof) gets the
+	// snapshot as "$<size>" and its bytes without a CRLF, then the
+	// stream: the commands the master runs.
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "SYNC\r\n")
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('$')
+	if err != nil || strings.Trim(line, "\n") != "$" {
+		t.Fatalf("SYNC: %q %v", line, err)
+	}
+	if line, err = br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	size, _ := strconv.Atoi(strings.TrimSpace(line))
+	if _, err := io.CopyN(io.Discard, br, int64(size)); err != nil || size == 0 {
+		t.Fatalf("the snapshot (%d bytes): %v", size, err)
+	}
+	if out, err := exec.Command("redis-cli", "-s", front, "set", "k2", "v2").CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli set: %v\n%s", err, out)
+	}
+	for {
+		if v := readRESP(t, br); strings.Contains(v, "k2") {
+			break
+		}
+	}
+	c.Close()
 	lines := dumpLines(t, stop())
 
-	// Connection 1 was dialWait's; 2 redis-cli --rdb, 3 --replica, 4 the set.
+	// Connection 1 was dialWait's; 2 redis-cli --rdb, 3 --replica, 4 the
+	// set, 5 the SYNC, 6 the second set.
 	got := map[float64][]string{}
 	for _, e := range ofType(lines, "exchange") {
 		got[e["conn"].(float64)] = append(got[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
 	}
-	for conn, want := range map[float64]string{2: "REPLCONF ok, REPLCONF ok, SYNC ok", 3: "REPLCONF ok, REPLCONF ok, SYNC ok"} {
+	for conn, want := range map[float64]string{2: "REPLCONF ok, REPLCONF ok, SYNC ok", 3: "REPLCONF ok, REPLCONF ok, SYNC ok", 5: "SYNC ok"} {
 		if g := strings.Join(got[conn], ", "); g != want {
 			t.Errorf("connection %v: exchanges %q, want %q", conn, g, want)
 		}
 	}
-	var stream []string
+	var stream, sync []string
 	snapshots := 0
 	for _, m := range ofType(lines, "message") {
 		if m["kind"] == "raw" {
@@ -518,12 +549,18 @@ func TestRedisReplication(t *testing.T) {
 		if m["conn"] == 3.0 && m["kind"] == "notification" && m["method"] != "PING" {
 			stream = append(stream, fmt.Sprint(m["dir"], " ", m["method"]))
 		}
+		if m["conn"] == 5.0 && m["kind"] == "notification" && m["method"] != "PING" {
+			sync = append(sync, fmt.Sprint(m["dir"], " ", m["method"]))
+		}
 		if f, _ := m["frame"].(map[string]any); f["rdb"] != nil && m["kind"] == "response" {
 			snapshots++
 		}
 	}
-	if snapshots != 2 {
-		t.Errorf("%d snapshots shown as {\"rdb\":size} answering SYNC, want 2", snapshots)
+	if snapshots != 3 {
+		t.Errorf("%d snapshots shown as {\"rdb\":size} answering SYNC, want 3", snapshots)
+	}
+	if g := strings.Join(sync, ", "); !strings.HasPrefix(g, "s2c SELECT, s2c SET") {
+		t.Errorf("the stream after SYNC: %q, want SELECT and SET", g)
 	}
 	if g := strings.Join(stream, ", "); !strings.HasPrefix(g, "c2s REPLCONF") || !strings.Contains(g, "s2c SELECT, s2c SET") {
 		t.Errorf("the replication stream: %q, want REPLCONF ACK, then SELECT and SET", g)

@@ -42,6 +42,7 @@ func FuzzRESP(f *testing.F) {
 	f.Add([]byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n+OK\r\n%1\r\n+a\r\n:1\r\n"), uint16(9), uint16(100))
 	f.Add([]byte("|1\r\n+a\r\n:1\r\n>2\r\n$1\r\nx\r\n_\r\nPING\r\n"), uint16(3), uint16(8))
 	f.Add([]byte("+FULLRESYNC x 1\r\n\n$5\r\nREDIS*1\r\n$4\r\nping\r\n"), uint16(20), uint16(100))
+	f.Add([]byte("\n\n$12\r\nREDIS0011abc*1\r\n$4\r\nping\r\n"), uint16(20), uint16(100))
 	f.Add([]byte("$EOF:"+strings.Repeat("m", 40)+"\r\nREDISmmm\xff"+strings.Repeat("m", 40)+"+OK\r\n"), uint16(60), uint16(100))
 	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
 		fuzzProfile(t, FramingRESP, data, cut, maxFrame)

@@ -20,6 +20,14 @@ type respFramer struct {
 	// a bulk string without the CRLF that ends others; it follows
 	// +FULLRESYNC, the answer to PSYNC.
 	rdb bool
+	// sniffing: a bulk string begun at the start of a frame may be a
+	// snapshot that no +FULLRESYNC announced (the answer to SYNC from a
+	// client that did not say REPLCONF capa eof): its first bytes are
+	// gathered in magic, and if they read "REDIS" and a four-digit
+	// version, no CRLF is taken after it.
+	sniffing bool
+	magicN   int
+	magic    [len(rdbMagic) + 4]byte
 	// marking: a snapshot sent as "$EOF:<mark>" (diskless replication,
 	// redis-cli --rdb) is being read: it ends with the 40 bytes of mark.
 	// tail holds its last tailN bytes, for a mark split across chunks.
@@ -32,6 +40,22 @@ type respFramer struct {
 // rdbMark is the length of the mark that ends a snapshot sent as
 // "$EOF:<mark>".
 const rdbMark = 40
+
+// rdbMagic starts a snapshot (RDB), before its four-digit version.
+const rdbMagic = "REDIS"
+
+// isRDB reports whether p (rdbMagic and four bytes) starts a snapshot.
+func isRDB(p []byte) bool {
+	if string(p[:len(rdbMagic)]) != rdbMagic {
+		return false
+	}
+	for _, c := range p[len(rdbMagic):] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Feed implements Framer.
 func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
@@ -49,6 +73,15 @@ func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 			}
 			r.need--
 		} else if r.skip > 0 {
+			if r.sniffing {
+				k := copy(r.magic[r.magicN:], chunk[i:])
+				if r.magicN += k; r.magicN == len(r.magic) {
+					r.sniffing = false
+					if isRDB(r.magic[:]) {
+						r.skip -= 2 // a snapshot: no CRLF after it
+					}
+				}
+			}
 			k := int(min(r.skip, int64(len(chunk)-i)))
 			i += k
 			if r.skip -= int64(k); r.skip > 0 {
@@ -126,6 +159,8 @@ func (r *respFramer) value(line []byte) string {
 			r.skip = n // a snapshot: no CRLF after it
 		default:
 			r.skip = n + 2
+			// Perhaps a snapshot nothing announced (SYNC's answer).
+			r.sniffing, r.magicN = start && line[0] == '$' && n >= int64(len(r.magic)), 0
 		}
 	case '*', '~', '>', '%', '|':
 		n, ok := respInt(line[1:])
@@ -210,13 +245,14 @@ func (r *respFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 	case g.broken != "" || g.size == 0:
 		return false
 	case rest:
-		r.need, r.skip, r.hdrN, r.marking = 0, 0, 0, false
+		r.need, r.skip, r.hdrN, r.marking, r.sniffing = 0, 0, 0, false, false
 		g.cut(int(n), gap, emit)
 		return true
 	case n > r.skip: // past the string (or in a snapshot, whose mark may be in the gap)
 		return false
 	}
 	g.hole(int(n), gap)
+	r.sniffing = false
 	if r.skip -= n; r.skip == 0 {
 		if r.need--; r.need == 0 {
 			g.complete(nil, 0, emit)
@@ -228,7 +264,7 @@ func (r *respFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 // Flush implements Framer.
 func (r *respFramer) Flush(emit func(*Frame)) {
 	r.g.flush(ErrMidFrame, emit)
-	r.need, r.skip, r.hdrN, r.rdb, r.marking = 0, 0, 0, false, false
+	r.need, r.skip, r.hdrN, r.rdb, r.marking, r.sniffing = 0, 0, 0, false, false, false
 }
 
 // Reset implements Framer: after a gap a value's start cannot be found, so
