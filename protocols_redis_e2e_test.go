@@ -566,3 +566,72 @@ func TestRedisReplication(t *testing.T) {
 		t.Errorf("the replication stream: %q, want REPLCONF ACK, then SELECT and SET", g)
 	}
 }
+
+// CLIENT REPLY inside MULTI through the real binary: it is queued like
+// any command (+QUEUED), and silences only what comes after it runs,
+// inside EXEC (whose array then lacks those replies: redis-server 7's
+// own bug, which Valkey 9 ends by refusing CLIENT REPLY in MULTI) and
+// after it; DISCARD drops it. Before, it was taken as if it ran when
+// sent: the commands after it were notifications and their +QUEUED
+// orphans.
+func TestRedisClientReplyMulti(t *testing.T) {
+	need(t, "redis-server")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
+	dialWait(t, up)
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	// Connection 2: DISCARD drops the queued CLIENT REPLY OFF.
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "SET q 1\r\nMULTI\r\nCLIENT REPLY OFF\r\nDISCARD\r\nGET q\r\n")
+	br := bufio.NewReader(c)
+	var replies []string
+	for range 5 {
+		replies = append(replies, readRESP(t, br))
+	}
+	c.Close()
+	if got := strings.Join(replies, ""); got != "+OK\r\n+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n1\r\n" {
+		t.Fatalf("redis replied %q", got)
+	}
+	// Connection 3: EXEC runs it; the SET after EXEC gets no reply.
+	c, err = net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "MULTI\r\nCLIENT REPLY OFF\r\nEXEC\r\nSET q 2\r\nCLIENT REPLY ON\r\n")
+	want := "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n" // EXEC's array holds ON's +OK: Redis's
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("redis replied %q, %v", got, err)
+	}
+	c.Close()
+	lines := dumpLines(t, stop())
+
+	ex := map[float64][]string{}
+	for _, e := range ofType(lines, "exchange") {
+		ex[e["conn"].(float64)] = append(ex[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
+	}
+	notes := map[float64][]string{}
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] == "notification" {
+			notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
+		}
+	}
+	for conn, want := range map[float64][2]string{
+		2: {"SET ok, MULTI ok, CLIENT ok, DISCARD ok, GET ok", ""},
+		// ON is pending: its +OK is inside EXEC's array, as a client reads it.
+		3: {"MULTI ok, CLIENT ok, EXEC ok, CLIENT no-reply", "SET"},
+	} {
+		if g := strings.Join(ex[conn], ", "); g != want[0] {
+			t.Errorf("connection %v: exchanges %q, want %q", conn, g, want[0])
+		}
+		if g := strings.Join(notes[conn], " "); g != want[1] {
+			t.Errorf("connection %v: notifications %q, want %q", conn, g, want[1])
+		}
+	}
+}

@@ -333,7 +333,9 @@ func RESPSub(data []byte, dir Dir, info *Info) (SubWord, int) {
 }
 
 // Replies says which of a connection's Redis commands get a reply, as
-// CLIENT REPLY sets it; the zero value is every one.
+// CLIENT REPLY sets it, and whether they are queued inside MULTI (where
+// CLIENT REPLY is queued too, and runs with EXEC); the zero value is
+// every one, outside MULTI.
 type Replies uint8
 
 const (
@@ -345,30 +347,106 @@ const (
 	RepliesSkip
 )
 
+// The bits of Replies above its mode (On, Off, Skip).
+const (
+	repliesMode Replies = 3
+	// repliesMulti: inside MULTI, commands are queued, each answered
+	// by +QUEUED (or an error) when replies are on.
+	repliesMulti Replies = 4
+	// The CLIENT REPLY commands queued, as the mode they leave after
+	// EXEC: repliesQueuedOn or repliesQueuedOff, the last ON or OFF,
+	// and repliesQueuedSkip, a SKIP (which ON does not undo).
+	repliesQueuedOn   Replies = 8
+	repliesQueuedOff  Replies = 16
+	repliesQueuedSkip Replies = 32
+)
+
+// clientReply returns the mode a CLIENT REPLY command sets, and false for
+// any other command.
+func clientReply(data []byte, info *Info) (Replies, bool) {
+	if string(info.Method) != "CLIENT" {
+		return 0, false
+	}
+	if args := RESPArgs(data); len(args) == 3 && bytes.EqualFold(args[1], []byte("REPLY")) {
+		switch {
+		case bytes.EqualFold(args[2], []byte("ON")):
+			return RepliesOn, true
+		case bytes.EqualFold(args[2], []byte("OFF")):
+			return RepliesOff, true
+		case bytes.EqualFold(args[2], []byte("SKIP")):
+			return RepliesSkip, true
+		}
+	}
+	return 0, false
+}
+
 // RESPReplies says whether a Redis command, data classified as info, gets
 // a reply on a connection whose replies are r, and what they are after
 // it: CLIENT REPLY OFF and SKIP get none (the command after SKIP none
-// either), ON gets its +OK whatever r was.
+// either), ON gets its +OK whatever r was, RESET its +RESET (and turns
+// replies on, MULTI off). Inside MULTI every command but EXEC, DISCARD,
+// MULTI, WATCH, QUIT and RESET is queued and answered (+QUEUED) when
+// replies are on, a CLIENT REPLY too: it takes effect after EXEC's reply
+// (Redis runs it inside EXEC, whose array then lacks the replies it
+// silenced), and DISCARD drops it.
 func RESPReplies(data []byte, info *Info, r Replies) (answered bool, next Replies) {
-	if string(info.Method) == "CLIENT" {
-		if args := RESPArgs(data); len(args) == 3 && bytes.EqualFold(args[1], []byte("REPLY")) {
-			switch {
-			case bytes.EqualFold(args[2], []byte("ON")):
-				return true, RepliesOn
-			case bytes.EqualFold(args[2], []byte("OFF")):
-				return false, RepliesOff
-			case bytes.EqualFold(args[2], []byte("SKIP")):
-				if r == RepliesOff {
-					return false, RepliesOff
+	mode, multi := r&repliesMode, r&repliesMulti != 0
+	answered = mode == RepliesOn
+	if mode == RepliesSkip {
+		mode = RepliesOn // the skipped command was this one
+	}
+	switch string(info.Method) {
+	case "RESET":
+		return true, RepliesOn
+	case "MULTI":
+		return answered, mode | repliesMulti | r&^(repliesMode|repliesMulti)
+	case "EXEC":
+		if !multi {
+			return answered, mode
+		}
+		switch {
+		case r&repliesQueuedOff != 0 || mode == RepliesOff && r&repliesQueuedOn == 0:
+			return answered, RepliesOff
+		case r&repliesQueuedSkip != 0:
+			return answered, RepliesSkip
+		}
+		return answered, RepliesOn
+	case "DISCARD":
+		return answered, mode
+	case "WATCH", "QUIT":
+		return answered, mode | r&^repliesMode
+	}
+	set, ok := clientReply(data, info)
+	if multi {
+		if ok {
+			// Queued: what it leaves after EXEC, from the mode then.
+			off := r&repliesQueuedOff != 0 || mode == RepliesOff && r&repliesQueuedOn == 0
+			switch set {
+			case RepliesOn:
+				r = r&^repliesQueuedOff | repliesQueuedOn
+			case RepliesOff:
+				r = r&^repliesQueuedOn | repliesQueuedOff
+			case RepliesSkip:
+				if !off {
+					r |= repliesQueuedSkip
 				}
-				return false, RepliesSkip
 			}
 		}
+		return answered, mode | r&^repliesMode
 	}
-	if r == RepliesSkip {
-		return false, RepliesOn
+	if ok {
+		switch set {
+		case RepliesOn:
+			return true, RepliesOn
+		case RepliesOff:
+			return false, RepliesOff
+		}
+		if r == RepliesOff {
+			return false, RepliesOff
+		}
+		return false, RepliesSkip
 	}
-	return r == RepliesOn, r
+	return answered, mode
 }
 
 // Replication says where a Redis connection is in replication: a replica

@@ -713,6 +713,19 @@ func TestRESPReplies(t *testing.T) {
 		{"CLIENT REPLY SKIP|CLIENT REPLY SKIP|GET k|GET k", "nnny"},
 		{"CLIENT REPLY SKIP|CLIENT REPLY ON|GET k", "nyy"},
 		{"CLIENT REPLY MAYBE|CLIENT LIST|GET k", "yyy"},
+		// Inside MULTI, CLIENT REPLY is queued (+QUEUED) and runs with
+		// EXEC: its effect starts after EXEC's reply; DISCARD drops it.
+		{"MULTI|CLIENT REPLY OFF|SET k 1|EXEC|GET k|CLIENT REPLY ON|GET k", "yyyynyy"},
+		{"MULTI|CLIENT REPLY SKIP|SET k 1|EXEC|GET k|GET k", "yyyyny"},
+		{"MULTI|SET k 1|CLIENT REPLY SKIP|CLIENT REPLY ON|EXEC|GET k|GET k", "yyyyyny"},
+		{"MULTI|CLIENT REPLY OFF|CLIENT REPLY ON|EXEC|GET k", "yyyyy"},
+		{"MULTI|CLIENT REPLY OFF|DISCARD|GET k", "yyyy"},
+		{"MULTI|CLIENT REPLY OFF|MULTI|WATCH k|EXEC|GET k", "yyyyyn"},
+		{"MULTI|CLIENT REPLY OFF|RESET|GET k", "yyyy"},
+		// Replies off: MULTI and what it queues get none, nor does EXEC.
+		{"CLIENT REPLY OFF|MULTI|SET k 1|EXEC|CLIENT REPLY ON|GET k", "nnnnyy"},
+		{"CLIENT REPLY SKIP|MULTI|SET k 1|EXEC", "nnyy"},
+		{"CLIENT REPLY OFF|RESET|GET k", "nyy"},
 	} {
 		var r Replies
 		var got string
