@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -121,6 +122,7 @@ http {
     location /chunked/ { alias DIR/html/; sub_filter 'world' 'chunks'; sub_filter_once off; sub_filter_types *; }
     location /dav/ { dav_methods PUT; create_full_put_path on; }
     location /gz/ { alias DIR/html/; gzip on; gzip_types text/plain; gzip_min_length 1; }
+    location /small/ { client_max_body_size 16; }
   }
 }
 `, "DIR", dir)
@@ -231,5 +233,56 @@ func TestHTTPNginx(t *testing.T) {
 	}
 	if !sawChunked || !sawJSONBody || !sawContinue || !sawNoBody {
 		t.Errorf("chunked %v, JSON body %v, 100 Continue as a notification %v, 204/304 without body %v", sawChunked, sawJSONBody, sawContinue, sawNoBody)
+	}
+}
+
+// nginx answers a request whose Content-Length is over
+// client_max_body_size with a 413 as soon as it has read the headers,
+// before the body is in: the 413 answers that request, and its latency
+// runs from the request's start (it was 0, timed from the request's end,
+// which came after the answer).
+func TestHTTPNginxAnswersBeforeTheBody(t *testing.T) {
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	front := filepath.Join(dir, "front.sock")
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("b", 1000)
+	io.WriteString(c, "POST /small/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"+body[:100])
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: "POST"})
+	if err != nil || resp.StatusCode != 413 {
+		t.Fatalf("nginx: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	io.WriteString(c, body[100:]) // the rest, after the answer (nginx may have closed: no matter)
+	c.Close()
+	lines := dumpLines(t, stop())
+
+	var ex []map[string]any
+	var reqAt, respAt time.Time
+	for _, l := range lines {
+		switch {
+		case l["type"] == "exchange":
+			ex = append(ex, l)
+		case l["type"] == "message" && l["kind"] == "request":
+			reqAt, _ = time.Parse(time.RFC3339Nano, l["at"].(string))
+		case l["type"] == "message" && l["method"] == "413 Request Entity Too Large":
+			respAt, _ = time.Parse(time.RFC3339Nano, l["at"].(string))
+		}
+	}
+	if len(ex) != 1 || ex[0]["method"] != "POST /small/x" || ex[0]["code"] != 413.0 {
+		t.Fatalf("exchanges %v, want POST /small/x answered by the 413", ex)
+	}
+	if respAt.IsZero() || !respAt.Before(reqAt) {
+		t.Fatalf("the 413 read at %v, the request's end at %v: not an early answer", respAt, reqAt)
+	}
+	if lat, _ := ex[0]["latency_us"].(float64); lat <= 0 {
+		t.Errorf("latency %v µs: want it from the request's start, before the answer", ex[0]["latency_us"])
 	}
 }

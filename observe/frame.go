@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"time"
 	"unsafe"
 
 	"sockscope/protocol"
@@ -81,7 +82,7 @@ func rowOf(m *protocol.Message, st protocol.Status, method string) store.Row {
 
 func (o *Observer) request(c *conn, m *protocol.Message) {
 	o.counts.Requests++
-	row := o.addRequest(m)
+	row := o.addRequest(m, time.Time{})
 	if string(m.Info.Method) == "tools/call" {
 		if c.toolCalls == nil {
 			c.toolCalls = map[uint64]struct{}{}
@@ -216,15 +217,20 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 	o.sinks.exchange(&r)
 }
 
-// addRequest adds the pending row request m starts, and returns its seq.
-// Without sinks of rows, the store writes it from m (Tx.AddRequest), and
-// the Row is never built.
-func (o *Observer) addRequest(m *protocol.Message) uint64 {
+// addRequest adds the pending row request m starts, and returns its seq;
+// since, if not zero, is when it began (its first bytes came in an
+// earlier read than its end): its row says it was sent then. Without
+// sinks of rows, and since zero, the store writes it from m
+// (Tx.AddRequest), and the Row is never built.
+func (o *Observer) addRequest(m *protocol.Message, since time.Time) uint64 {
 	method := o.tx.Intern(m.Info.Method)
-	if len(o.sinks.rows) == 0 {
+	if len(o.sinks.rows) == 0 && since.IsZero() {
 		return o.tx.AddRequest(m, method)
 	}
 	r := rowOf(m, protocol.StatusPending, method)
+	if !since.IsZero() {
+		r.ReqAt = since
+	}
 	r.Seq = o.tx.AddRow(&r)
 	o.sinks.row(&r)
 	return r.Seq

@@ -158,17 +158,36 @@ func TestReplyObservedBeforeRequest(t *testing.T) {
 // An HTTP server that answers before the request's body is in (nginx's
 // return, a 100 Continue then the answer, a 413): the response, read
 // after the request began and before it ended, answers it. It was an
-// orphan, the request no reply.
+// orphan, the request no reply. Its latency is from the request's start
+// (it was 0: from the request's end, after the answer); a request in
+// one read is timed from that read.
 func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
-	_, lines, c := newScript().
+	st, lines, c := newScript().
 		data(1, protocol.C2S, "POST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\n").
 		data(2, protocol.S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n").
 		data(3, protocol.C2S, "abcdef").
 		data(4, protocol.C2S, "GET /next HTTP/1.1\r\n\r\n").
-		data(5, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").
+		data(7, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").
 		close(10, nil).run(t)
 	if got := exchanges(lines); strings.Join(got, " ") != "POST /up:ok GET /next:ok" || c.Orphan != 0 || c.NoReply != 0 {
 		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+	var lat []string
+	for _, l := range lines {
+		if l["type"] == "exchange" {
+			lat = append(lat, fmt.Sprint(l["latency_us"]))
+		}
+	}
+	if strings.Join(lat, " ") != "1000 3000" {
+		t.Errorf("latencies %v µs, want 1000 (from the POST's start) and 3000", lat)
+	}
+	var sent []time.Duration
+	st.Rows(0, func(r store.Row) bool {
+		sent = append(sent, r.ReqAt.Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		return true
+	})
+	if fmt.Sprint(sent) != "[1ms 4ms]" {
+		t.Errorf("requests sent at %v, want 1ms (the POST's start) and 4ms", sent)
 	}
 }
 

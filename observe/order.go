@@ -19,7 +19,9 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		row := o.addRequest(m)
+		// Sent when it began: its latency runs from there, as an answer
+		// read before its end (a 413 to a body still coming) is timed.
+		row := o.addRequest(m, since)
 		if dropped(m) {
 			o.noReply(c, protocol.Pending{Token: row, At: o.tx.Stamp(&m.At), Dir: m.Dir})
 			return true
