@@ -107,7 +107,8 @@ func newRootCmd() *cobra.Command {
 		Long: `sockscope is a transparent man-in-the-middle for IPC: clients connect to it,
 it forwards every byte unchanged to UPSTREAM, and it decodes, pairs and shows
 what passes (seed-protocol and line-delimited JSON, JSON-RPC 2.0, LSP/DAP,
-QMP, mpv, HTTP/1.1, Redis RESP, msgpack-RPC, varlink; anything else raw).
+QMP, mpv, HTTP/1.1, HTTP/2 with prior knowledge, Redis RESP, msgpack-RPC, varlink;
+anything else raw).
 
 Addresses: unix:/path or any path with a '/' is a Unix socket; tcp:host:port
 or host:port is TCP (":port" means 127.0.0.1:port); pipe:name or
@@ -164,7 +165,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 		return
 	}
 	f.StringVarP(&o.listen, "listen", "l", "", "where clients connect (`ADDR`); without it a Unix UPSTREAM is taken over in place")
-	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|http|resp|msgpack-rpc|varlink|raw (auto decides per connection and direction)")
+	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length|http|http2|resp|msgpack-rpc|varlink|raw (auto decides per connection and direction)")
 	f.StringVar(&o.protocol, "protocol", "", "force one protocol `NAME` on every connection (the names of --framing; see the README's table)")
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")

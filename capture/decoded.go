@@ -94,7 +94,7 @@ func (d storeDecoded) Encoder(conn uint64, dir protocol.Dir) protocol.Encoder {
 		return FallbackEncoder(d.framing)
 	}
 	switch found.Framing {
-	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack, protocol.FramingVarlink:
+	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack, protocol.FramingVarlink, protocol.FramingHTTP2:
 		// Framed as lines, a msgpack or varlink stream would be held
 		// until a newline came, and HTTP's and RESP's cut mid-message.
 		return protocol.Encoder{Framing: found.Framing}

@@ -27,7 +27,7 @@ func (e Encoder) Append(dst, payload []byte) []byte {
 		dst = strconv.AppendInt(dst, int64(len(payload)), 10)
 		dst = append(dst, "\r\n\r\n"...)
 		return append(dst, payload...)
-	case FramingRaw, FramingHTTP, FramingRESP, FramingMsgpack:
+	case FramingRaw, FramingHTTP, FramingRESP, FramingMsgpack, FramingHTTP2:
 		return append(dst, payload...) // the frame is the whole message
 	case FramingVarlink:
 		return append(append(dst, payload...), 0)

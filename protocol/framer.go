@@ -150,6 +150,8 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 	case FramingVarlink:
 		w.varlink = true
 		return &nulFramer{max: maxFrame, w: w}
+	case FramingHTTP2:
+		return &http2Framer{g: gather{max: maxFrame, limit: maxFrame}}
 	case FramingLines:
 		return &linesFramer{max: maxFrame, w: w}
 	case FramingContentLength:

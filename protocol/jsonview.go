@@ -30,9 +30,10 @@ func ViewOf(dst []byte, m *Message) ([]byte, bool) {
 }
 
 // StatusCode returns the HTTP status code of response m (200, 404, …), 0
-// when m is not an HTTP response.
+// when m is not an HTTP response (or an HTTP/2 one whose :status could not
+// be read).
 func StatusCode(m *Message) int {
-	if m.Framing != FramingHTTP || m.Info.Kind != KindResponse {
+	if m.Framing != FramingHTTP && m.Framing != FramingHTTP2 || m.Info.Kind != KindResponse {
 		return 0
 	}
 	return CodeOf(m.Info.Method)

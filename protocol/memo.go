@@ -129,7 +129,7 @@ const (
 // order: the Info is the same for every frame, whatever came before.
 func (m *Memo) ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info) {
 	switch f {
-	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink:
+	case FramingHTTP, FramingRESP, FramingMsgpack, FramingVarlink, FramingHTTP2:
 		m.intID = 0
 		ClassifyInto(f, data, dir, idFields, info)
 		return

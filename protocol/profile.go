@@ -53,6 +53,8 @@ var Profiles = []*Profile{
 		Pairs: "msgpack-RPC (Neovim): [0,msgid,method,params] with [1,msgid,error,result] by msgid, per direction; [2,method,params] are notifications"},
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
 		Pairs: "varlink (NUL-terminated JSON): each reply or error with the first unanswered call; \"continues\" replies stay with their call; oneway calls are never paired"},
+	{Name: "http2", Framing: FramingHTTP2, Classify: classifyHTTP2, View: viewHTTP2,
+		Pairs: "HTTP/2 with prior knowledge (h2c without Upgrade): a client's HEADERS with the server's HEADERS on the same stream, by stream id; method and path, or status, when HPACK's static table or a plain literal gives them (no HPACK decoding), 4xx/5xx as errors; DATA, SETTINGS and every other frame are notifications"},
 	{Name: "raw", Framing: FramingRaw, Classify: func([]byte, Dir, []string) Info { return Info{Err: "raw stream"} },
 		Pairs: "anything else: each read as it came, forwarded byte for byte"},
 }
@@ -90,7 +92,7 @@ func ClassifyAs(f Framing, data []byte, dir Dir, idFields []string) Info {
 // only a frame's start.
 func ClassifyKept(f Framing, data []byte, dir Dir, idFields []string) Info {
 	switch f {
-	case FramingHTTP, FramingRESP, FramingMsgpack:
+	case FramingHTTP, FramingRESP, FramingMsgpack, FramingHTTP2:
 		return ClassifyAs(f, data, dir, idFields)
 	}
 	w := whole{ids: idFields, varlink: f == FramingVarlink}
@@ -114,6 +116,8 @@ func ClassifyInto(f Framing, data []byte, dir Dir, idFields []string, info *Info
 		*info = classifyMsgpack(data, dir, idFields)
 	case FramingVarlink:
 		*info = classifyVarlink(data)
+	case FramingHTTP2:
+		*info = classifyHTTP2(data, dir, idFields)
 	default:
 		classifyInto(data, idFields, info)
 	}

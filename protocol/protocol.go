@@ -85,9 +85,12 @@ const (
 	FramingMsgpack
 	// FramingVarlink cuts NUL-terminated JSON (varlink).
 	FramingVarlink
+	// FramingHTTP2 cuts HTTP/2 with prior knowledge into its frames (the
+	// client's preface one of them).
+	FramingHTTP2
 )
 
-var framingNames = [...]string{"auto", "lines", "content-length", "raw", "http", "resp", "msgpack-rpc", "varlink"}
+var framingNames = [...]string{"auto", "lines", "content-length", "raw", "http", "resp", "msgpack-rpc", "varlink", "http2"}
 
 // String returns the command-line name of the framing.
 func (f Framing) String() string {

@@ -17,10 +17,23 @@ var httpMethods = [...]string{"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTI
 // send a text file's lines, when every whole line is one and the other
 // direction did not speak first: otherSpoke), msgpack-RPC by its array
 // header and message type, varlink by a JSON object ended by NUL before
-// any newline. sure is false when none of them applies, so that detect
+// any newline, HTTP/2 with prior knowledge by the client's preface or the
+// server's first frame (SETTINGS on stream 0). sure is false when none of them applies, so that detect
 // goes on; ok is false while it needs more bytes.
 func detectProfile(p, rest []byte, otherSpoke bool) (f Framing, ok, sure bool) {
 	switch c := rest[0]; {
+	case c == 'P' && len(rest) < len(h2Preface) && string(rest) == h2Preface[:len(rest)]:
+		return FramingAuto, false, true // perhaps HTTP/2's preface: wait for it
+	case c == 'P' && len(rest) >= len(h2Preface) && string(rest[:len(h2Preface)]) == h2Preface && len(rest) == len(p):
+		return FramingHTTP2, true, true
+	case c == 0 && len(rest) == len(p):
+		// A server's HTTP/2 preface: a SETTINGS frame on stream 0.
+		switch yes, more := h2SettingsHead(rest); {
+		case more:
+			return FramingAuto, false, true
+		case yes:
+			return FramingHTTP2, true, true
+		}
 	case c == 0x93 || c == 0x94:
 		if len(rest) < 2 {
 			return FramingAuto, false, true

@@ -110,7 +110,7 @@ func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 func (s *Server) canServe(c *Conn) error {
 	for _, f := range c.Framing {
 		switch f {
-		case protocol.FramingMsgpack, protocol.FramingVarlink:
+		case protocol.FramingMsgpack, protocol.FramingVarlink, protocol.FramingHTTP2:
 			return fmt.Errorf("%s: conn %d speaks %s: serve answers JSON (lines, content-length), HTTP and RESP recordings", s.rec.Path, c.ID, f)
 		case protocol.FramingHTTP, protocol.FramingRESP:
 			if s.cfg.Miss == MissForward {

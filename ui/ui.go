@@ -237,6 +237,8 @@ func (m Model) writeSelected() (Model, tea.Cmd) {
 		ext = ".http"
 	case msg.Framing == protocol.FramingRESP:
 		ext = ".resp"
+	case msg.Framing == protocol.FramingHTTP2:
+		ext = ".h2"
 	case msg.Framing == protocol.FramingMsgpack:
 		ext = ".msgpack"
 	}

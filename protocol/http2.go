@@ -1,0 +1,608 @@
+package protocol
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"unicode/utf8"
+)
+
+// h2Preface is what a client that speaks HTTP/2 with prior knowledge
+// (h2c without Upgrade, RFC 9113 §3.3) sends first.
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// h2Head is the size of an HTTP/2 frame's header: a 24-bit length, the
+// type, the flags and a 31-bit stream id.
+const h2Head = 9
+
+// http2Framer cuts one direction of HTTP/2 into its frames: the client's
+// preface is a frame of its own, then each frame is its 9-byte header and
+// its payload, as on the wire. The header blocks are not decoded (no HPACK:
+// its dynamic table would need every block of the connection, both ways).
+type http2Framer struct {
+	g     gather
+	begun bool // past the stream's start (and the preface, if it had one)
+	preN  int  // bytes of the preface read
+	hdr   [h2Head]byte
+	hdrN  int   // bytes of a frame header read, in hdr
+	skip  int64 // payload bytes still to pass
+}
+
+// Feed implements Framer.
+func (h *http2Framer) Feed(chunk []byte, emit func(*Frame)) {
+	g := &h.g
+	if g.broken != "" {
+		g.raw(chunk, emit)
+		return
+	}
+	g.begin(0)
+	i := 0
+	for i < len(chunk) {
+		switch {
+		case !h.begun:
+			if h.preN == 0 && chunk[i] != h2Preface[0] {
+				h.begun = true // a server's stream: frames from the first byte
+				continue
+			}
+			k := min(len(h2Preface)-h.preN, len(chunk)-i)
+			if string(chunk[i:i+k]) != h2Preface[h.preN:h.preN+k] {
+				g.breakRaw(chunk, "http2: not the client preface; raw from here", emit)
+				return
+			}
+			h.preN += k
+			i += k
+			if h.preN < len(h2Preface) {
+				continue
+			}
+			h.begun = true
+			g.complete(chunk, i, emit)
+		case h.skip > 0:
+			k := int(min(h.skip, int64(len(chunk)-i)))
+			i += k
+			if h.skip -= int64(k); h.skip == 0 {
+				g.complete(chunk, i, emit)
+			}
+		default:
+			k := copy(h.hdr[h.hdrN:], chunk[i:])
+			h.hdrN += k
+			i += k
+			if h.hdrN < h2Head {
+				continue
+			}
+			h.hdrN = 0
+			if h.skip = int64(h.hdr[0])<<16 | int64(h.hdr[1])<<8 | int64(h.hdr[2]); h.skip == 0 {
+				g.complete(chunk, i, emit)
+			}
+		}
+	}
+	g.carry(chunk)
+}
+
+// skipGap takes a gap inside a frame's payload as part of the frame
+// (SkipGap), and a recording's cut (rest) as the frame's end, where the
+// recording measured it.
+func (h *http2Framer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
+	n, gap := c.N, int(c.Gap)
+	g := &h.g
+	switch {
+	case g.broken != "" || g.size == 0:
+		return false
+	case rest:
+		h.skip, h.hdrN = 0, 0
+		h.begun = true
+		g.cut(int(n), gap, emit)
+		return true
+	case n > h.skip: // past the payload: the next header may be in the gap
+		return false
+	}
+	g.hole(int(n), gap)
+	if h.skip -= n; h.skip == 0 {
+		g.complete(nil, 0, emit)
+	}
+	return true
+}
+
+// Flush implements Framer.
+func (h *http2Framer) Flush(emit func(*Frame)) {
+	h.g.flush(ErrMidFrame, emit)
+	h.skip, h.hdrN = 0, 0
+}
+
+// Reset implements Framer: after a gap a frame's start cannot be found, so
+// the rest of the stream is raw.
+func (h *http2Framer) Reset() {
+	h.g.buf, h.g.size = nil, 0
+	h.g.broken = "http2: bytes lost (gap); raw from here"
+}
+
+func (h *http2Framer) pending() int { return h.g.pending() }
+
+// Framing implements Framer.
+func (*http2Framer) Framing() Framing { return FramingHTTP2 }
+
+// The HTTP/2 frame types (RFC 9113 §6).
+const (
+	h2Data         = 0x0
+	h2Headers      = 0x1
+	h2Priority     = 0x2
+	h2RSTStream    = 0x3
+	h2Settings     = 0x4
+	h2PushPromise  = 0x5
+	h2Ping         = 0x6
+	h2GoAway       = 0x7
+	h2WindowUpdate = 0x8
+	h2Continuation = 0x9
+)
+
+var h2Types = [...]string{"DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"}
+
+// h2TypeNames are the frame types' names as bytes (a frame's method), and
+// the name of the preface.
+var (
+	h2TypeNames  [len(h2Types)][]byte
+	h2PrefaceRow = []byte("PREFACE")
+	h2Trailers   = []byte("TRAILERS")
+)
+
+func init() {
+	for i, s := range h2Types {
+		h2TypeNames[i] = []byte(s)
+	}
+}
+
+// h2TypeName returns frame type t's name, or its number for a type
+// RFC 9113 does not define (which a receiver ignores).
+func h2TypeName(t byte) []byte {
+	if int(t) < len(h2TypeNames) {
+		return h2TypeNames[t]
+	}
+	return []byte("0x" + strconv.FormatUint(uint64(t), 16))
+}
+
+// h2Frame is an HTTP/2 frame's header, and its payload (as much as was kept).
+type h2Frame struct {
+	typ, flags byte
+	stream     uint32
+	length     int
+	payload    []byte
+}
+
+// parseH2 reads a frame of FramingHTTP2; false for the preface, or bytes
+// too short to be a frame.
+func parseH2(data []byte) (h2Frame, bool) {
+	if len(data) < h2Head {
+		return h2Frame{}, false
+	}
+	return h2Frame{
+		typ: data[3], flags: data[4],
+		stream:  binary.BigEndian.Uint32(data[5:9]) &^ (1 << 31),
+		length:  int(data[0])<<16 | int(data[1])<<8 | int(data[2]),
+		payload: data[h2Head:],
+	}, true
+}
+
+// block returns the header block fragment of a HEADERS, PUSH_PROMISE or
+// CONTINUATION frame: its payload without padding, priority or promised
+// stream id.
+func (f *h2Frame) block() []byte {
+	p := f.payload
+	pad := 0
+	if f.flags&0x8 != 0 && (f.typ == h2Headers || f.typ == h2PushPromise) && len(p) > 0 {
+		pad, p = int(p[0]), p[1:]
+	}
+	switch {
+	case f.typ == h2Headers && f.flags&0x20 != 0:
+		p = p[min(5, len(p)):]
+	case f.typ == h2PushPromise:
+		p = p[min(4, len(p)):]
+	}
+	if pad > 0 && len(f.payload) == f.length { // all of it kept: the padding is at its end
+		p = p[:max(len(p)-pad, 0)]
+	}
+	return p
+}
+
+// h2Fields is what a header block says that can be read without HPACK's
+// dynamic table or Huffman code: pseudo-header fields given by the static
+// table or as plain literals.
+type h2Fields struct {
+	method, path []byte
+	status       int
+	// first says what the block's first field is: 1 a pseudo-header
+	// (":status", ":method", …: a response or request), 2 a regular
+	// header (trailers), 0 not known (a field of the dynamic table).
+	first int
+}
+
+// hpackStatic are the pseudo-header fields of HPACK's static table
+// (RFC 7541 Appendix A), indexes 1 to 14.
+var hpackStatic = [...]struct{ name, value string }{
+	{}, {":authority", ""}, {":method", "GET"}, {":method", "POST"}, {":path", "/"}, {":path", "/index.html"},
+	{":scheme", "http"}, {":scheme", "https"}, {":status", "200"}, {":status", "204"}, {":status", "206"},
+	{":status", "304"}, {":status", "400"}, {":status", "404"}, {":status", "500"},
+}
+
+// hpackInt reads an HPACK integer with an n-bit prefix at p[0]; it returns
+// the value and the bytes it took, 0 when p ends first or it is too large.
+func hpackInt(p []byte, n uint) (int, int) {
+	if len(p) == 0 {
+		return 0, 0
+	}
+	mask := 1<<n - 1
+	v := int(p[0]) & mask
+	if v < mask {
+		return v, 1
+	}
+	for i, shift := 1, uint(0); i < len(p) && shift < 28; i, shift = i+1, shift+7 {
+		v += int(p[i]&0x7f) << shift
+		if p[i]&0x80 == 0 {
+			return v, i + 1
+		}
+	}
+	return 0, 0
+}
+
+// hpackString reads an HPACK string literal at p: its bytes, whether they
+// are Huffman-coded, and the bytes it took (0 when p ends first).
+func hpackString(p []byte) ([]byte, bool, int) {
+	if len(p) == 0 {
+		return nil, false, 0
+	}
+	n, k := hpackInt(p, 7)
+	if k == 0 || k+n > len(p) {
+		return nil, false, 0
+	}
+	return p[k : k+n], p[0]&0x80 != 0, k + n
+}
+
+// huffDigits decodes a Huffman-coded string of decimal digits (a status
+// code): '0' to '2' are 5 bits, '3' to '9' 6 bits, and the last byte is
+// padded with ones (RFC 7541 Appendix B); false for anything else.
+func huffDigits(p []byte) ([]byte, bool) {
+	if len(p) == 0 || len(p) > 4 {
+		return nil, false
+	}
+	var out []byte
+	bits, nbits := uint64(0), uint(0)
+	for _, b := range p {
+		bits, nbits = bits<<8|uint64(b), nbits+8
+	}
+	for nbits > 0 {
+		if ones := uint64(1)<<nbits - 1; nbits < 8 && bits&ones == ones {
+			break // the padding
+		}
+		if nbits < 5 {
+			return nil, false
+		}
+		if v := bits >> (nbits - 5) & 0x1f; v <= 2 {
+			out, nbits = append(out, byte('0'+v)), nbits-5
+			continue
+		}
+		if nbits < 6 {
+			return nil, false
+		}
+		v := bits >> (nbits - 6) & 0x3f
+		if v < 0x19 || v > 0x1f {
+			return nil, false
+		}
+		out, nbits = append(out, byte('3'+v-0x19)), nbits-6
+	}
+	return out, len(out) > 0
+}
+
+// readFields walks a header block for what h2Fields holds; it stops at a
+// field it cannot go past.
+func readFields(p []byte) h2Fields {
+	var f h2Fields
+	for n := 0; len(p) > 0; n++ {
+		b := p[0]
+		var name, value []byte
+		var huff bool
+		switch {
+		case b&0x80 != 0: // indexed
+			i, k := hpackInt(p, 7)
+			if k == 0 {
+				return f
+			}
+			p = p[k:]
+			switch {
+			case i >= 1 && i < len(hpackStatic):
+				name, value = []byte(hpackStatic[i].name), []byte(hpackStatic[i].value)
+			case i < 62: // the static table's regular headers
+				name = []byte("x")
+			default: // the dynamic table's: not known
+				continue
+			}
+		case b&0xe0 == 0x20: // a dynamic table size update: no field
+			_, k := hpackInt(p, 5)
+			if k == 0 {
+				return f
+			}
+			p, n = p[k:], n-1
+			continue
+		default: // a literal, with a name index or a name of its own
+			prefix := uint(4)
+			if b&0x40 != 0 {
+				prefix = 6
+			}
+			i, k := hpackInt(p, prefix)
+			if k == 0 {
+				return f
+			}
+			p = p[k:]
+			switch {
+			case i == 0:
+				nm, h, k := hpackString(p)
+				if k == 0 {
+					return f
+				}
+				p = p[k:]
+				if !h && len(nm) > 0 {
+					name = nm // else Huffman-coded: not known
+				}
+			case i < len(hpackStatic):
+				name = []byte(hpackStatic[i].name)
+			case i < 62:
+				name = []byte("x")
+			}
+			v, h, k := hpackString(p)
+			if k == 0 {
+				return f
+			}
+			value, huff, p = v, h, p[k:]
+			if name == nil { // the dynamic table's name: not known
+				continue
+			}
+		}
+		if n == 0 {
+			f.first = 2
+			if name[0] == ':' {
+				f.first = 1
+			}
+		}
+		if huff {
+			if string(name) != ":status" {
+				continue
+			}
+			d, ok := huffDigits(value)
+			if !ok {
+				continue
+			}
+			value = d
+		}
+		switch string(name) {
+		case ":method":
+			f.method = value
+		case ":path":
+			f.path = value
+		case ":status":
+			if c := CodeOf(value); c >= 100 && len(value) == 3 {
+				f.status = c
+			}
+		}
+	}
+	return f
+}
+
+// classifyHTTP2 classifies an HTTP/2 frame: a client's HEADERS on a stream
+// it opens (odd) is a request, named by its :method and :path when they
+// can be read without HPACK's tables; the server's HEADERS on that stream
+// is its response, named by its :status (an error from 400 on, 1xx
+// interim notifications); either's id is the stream's. Trailers (a block
+// that starts with a regular header), the preface and every other frame are
+// notifications, named by their type, with the stream's id if not 0.
+func classifyHTTP2(data []byte, dir Dir, _ []string) Info {
+	if string(data) == h2Preface {
+		return Info{Kind: KindNotification, Method: h2PrefaceRow}
+	}
+	f, ok := parseH2(data)
+	if !ok {
+		return Info{Err: "http2: short frame"}
+	}
+	info := Info{Kind: KindNotification, Method: h2TypeName(f.typ)}
+	if f.stream != 0 {
+		info.ID = strconv.AppendUint(nil, uint64(f.stream), 10)
+	}
+	if f.typ != h2Headers || f.stream == 0 {
+		return info
+	}
+	fields := readFields(f.block())
+	switch {
+	case fields.first == 2:
+		info.Method = h2Trailers
+	case dir == C2S && f.stream%2 == 1:
+		info.Kind = KindRequest
+		if fields.method != nil {
+			info.Method = fields.method
+			if fields.path != nil {
+				info.Method = append(append(append([]byte(nil), fields.method...), ' '), fields.path...)
+			}
+		}
+	case dir == S2C && f.stream%2 == 1:
+		switch s := fields.status; {
+		case s >= 100 && s < 200:
+			info.Method = strconv.AppendInt(nil, int64(s), 10)
+		case s != 0:
+			info.Kind, info.IsError = KindResponse, s >= 400
+			info.Method = strconv.AppendInt(nil, int64(s), 10)
+		default:
+			info.Kind = KindResponse // a :status in the dynamic table
+		}
+	}
+	return info
+}
+
+// h2Errors are the error codes of RST_STREAM and GOAWAY (RFC 9113 §7).
+var h2Errors = [...]string{"NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
+	"STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR",
+	"ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"}
+
+// h2Settings are the names of the SETTINGS parameters (RFC 9113 §6.5.2,
+// RFC 8441's ENABLE_CONNECT_PROTOCOL, RFC 9218's NO_RFC7540_PRIORITIES).
+var h2SettingNames = map[uint16]string{1: "HEADER_TABLE_SIZE", 2: "ENABLE_PUSH", 3: "MAX_CONCURRENT_STREAMS",
+	4: "INITIAL_WINDOW_SIZE", 5: "MAX_FRAME_SIZE", 6: "MAX_HEADER_LIST_SIZE", 8: "ENABLE_CONNECT_PROTOCOL", 9: "NO_RFC7540_PRIORITIES"}
+
+// h2FlagNames names a frame type's flags, by bit.
+func h2FlagNames(typ byte) map[byte]string {
+	switch typ {
+	case h2Data:
+		return map[byte]string{0x1: "END_STREAM", 0x8: "PADDED"}
+	case h2Headers:
+		return map[byte]string{0x1: "END_STREAM", 0x4: "END_HEADERS", 0x8: "PADDED", 0x20: "PRIORITY"}
+	case h2Settings, h2Ping:
+		return map[byte]string{0x1: "ACK"}
+	case h2PushPromise:
+		return map[byte]string{0x4: "END_HEADERS", 0x8: "PADDED"}
+	case h2Continuation:
+		return map[byte]string{0x4: "END_HEADERS"}
+	}
+	return nil
+}
+
+// viewHTTP2 appends an HTTP/2 frame's JSON view: its type, stream, flags
+// and length, then what its payload says: a header block as hex, marked
+// not decoded (HPACK), with the :method, :path and :status read from it
+// when the static table or a plain literal gives them; DATA as text (or
+// {"b64":…}); SETTINGS, WINDOW_UPDATE, RST_STREAM, GOAWAY, PING and
+// PUSH_PROMISE by their fields.
+func viewHTTP2(dst, data []byte) ([]byte, error) {
+	if string(data) == h2Preface {
+		return append(dst, `{"preface":"PRI * HTTP/2.0"}`...), nil
+	}
+	f, ok := parseH2(data)
+	if !ok {
+		return dst, errView
+	}
+	dst = append(dst, `{"type":`...)
+	dst = appendText(dst, h2TypeName(f.typ))
+	dst = append(dst, `,"stream":`...)
+	dst = strconv.AppendUint(dst, uint64(f.stream), 10)
+	dst = append(dst, `,"flags":[`...)
+	names := h2FlagNames(f.typ)
+	n := 0
+	for bit := byte(1); bit != 0; bit <<= 1 {
+		if f.flags&bit == 0 {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		if s, ok := names[bit]; ok {
+			dst = strconv.AppendQuote(dst, s)
+		} else {
+			dst = strconv.AppendQuote(dst, "0x"+strconv.FormatUint(uint64(bit), 16))
+		}
+	}
+	dst = append(dst, `],"length":`...)
+	dst = strconv.AppendInt(dst, int64(f.length), 10)
+	p := f.payload
+	switch f.typ {
+	case h2Headers, h2PushPromise, h2Continuation:
+		if f.typ == h2PushPromise && len(p) >= 4+int(f.flags>>3&1) {
+			dst = append(dst, `,"promised":`...)
+			dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p[f.flags>>3&1:])&^(1<<31)), 10)
+		}
+		block := f.block()
+		if f.typ != h2Continuation {
+			fields := readFields(block)
+			if fields.method != nil {
+				dst = append(dst, `,"method":`...)
+				dst = appendText(dst, fields.method)
+			}
+			if fields.path != nil {
+				dst = append(dst, `,"path":`...)
+				dst = appendText(dst, fields.path)
+			}
+			if fields.status != 0 {
+				dst = append(dst, `,"status":`...)
+				dst = strconv.AppendInt(dst, int64(fields.status), 10)
+			}
+		}
+		dst = append(dst, `,"hpack":"not decoded","block":"`...)
+		dst = hex.AppendEncode(dst, block)
+		dst = append(dst, '"')
+	case h2Data:
+		if f.flags&0x8 != 0 && len(p) > 0 {
+			pad := int(p[0])
+			p = p[1:]
+			if len(f.payload) == f.length {
+				p = p[:max(len(p)-pad, 0)]
+			}
+		}
+		dst = append(dst, `,"data":`...)
+		if utf8.Valid(p) {
+			dst = appendText(dst, p)
+		} else {
+			dst = append(dst, `{"b64":"`...)
+			dst = base64.StdEncoding.AppendEncode(dst, p)
+			dst = append(dst, `"}`...)
+		}
+	case h2Settings:
+		dst = append(dst, `,"settings":{`...)
+		for i := 0; i+6 <= len(p); i += 6 {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			id := binary.BigEndian.Uint16(p[i:])
+			name, ok := h2SettingNames[id]
+			if !ok {
+				name = "0x" + strconv.FormatUint(uint64(id), 16)
+			}
+			dst = strconv.AppendQuote(dst, name)
+			dst = append(dst, ':')
+			dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p[i+2:])), 10)
+		}
+		dst = append(dst, '}')
+	case h2WindowUpdate:
+		if len(p) >= 4 {
+			dst = append(dst, `,"increment":`...)
+			dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p)&^(1<<31)), 10)
+		}
+	case h2RSTStream:
+		if len(p) >= 4 {
+			dst = appendH2Error(dst, binary.BigEndian.Uint32(p))
+		}
+	case h2GoAway:
+		if len(p) >= 8 {
+			dst = append(dst, `,"last_stream":`...)
+			dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p)&^(1<<31)), 10)
+			dst = appendH2Error(dst, binary.BigEndian.Uint32(p[4:]))
+			if len(p) > 8 {
+				dst = append(dst, `,"debug":`...)
+				dst = appendText(dst, p[8:])
+			}
+		}
+	case h2Ping:
+		dst = append(dst, `,"opaque":"`...)
+		dst = hex.AppendEncode(dst, p)
+		dst = append(dst, '"')
+	}
+	return append(dst, '}'), nil
+}
+
+// appendH2Error appends an error code's member.
+func appendH2Error(dst []byte, code uint32) []byte {
+	dst = append(dst, `,"error":`...)
+	if int(code) < len(h2Errors) {
+		return strconv.AppendQuote(dst, h2Errors[code])
+	}
+	return strconv.AppendUint(dst, uint64(code), 10)
+}
+
+// h2SettingsHead reports whether p, a stream's first bytes, starts as a
+// server's preface does, with a SETTINGS frame on stream 0 (not an ACK,
+// its length a multiple of 6), and whether it needs more bytes to tell.
+func h2SettingsHead(p []byte) (yes, more bool) {
+	want := [h2Head]byte{0, 0, 0, h2Settings, 0, 0, 0, 0, 0}
+	for i := 0; i < h2Head; i++ {
+		if i == len(p) {
+			return false, true
+		}
+		if i != 2 && p[i] != want[i] {
+			return false, false
+		}
+	}
+	return p[2]%6 == 0, false
+}
