@@ -58,13 +58,15 @@ http {
 // client's HEADERS on a stream) pairs with the server's HEADERS on that
 // stream, its status read from the static table or a literal (200, 503,
 // 413 errors); DATA, SETTINGS, WINDOW_UPDATE are notifications; nothing
-// is raw.
+// is raw. The recording exported as pcapng decodes in tshark with the
+// command export prints (-d tcp.port==7777,http2).
 func TestHTTP2Nginx(t *testing.T) {
 	need(t, "curl")
 	dir := shortDir(t)
 	up := startNginxH2(t, dir)
 	front := filepath.Join(dir, "front.sock")
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
 	dialWait(t, front)
 
 	curl := func(args ...string) string {
@@ -116,6 +118,24 @@ func TestHTTP2Nginx(t *testing.T) {
 		}
 	}
 
+	// The recording, exported: tshark reads HTTP/2 with the command given.
+	pcap := filepath.Join(dir, "s.pcapng")
+	_, stderr := showRun(t, "export", rec, "-o", pcap)
+	i := strings.Index(stderr, "tshark ")
+	if i < 0 || !strings.Contains(stderr, "-d tcp.port==7777,http2") {
+		t.Fatalf("the tshark command: %s", stderr)
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		return
+	}
+	args := strings.Fields(strings.SplitN(stderr[i:], "\n", 2)[0])[1:]
+	out, err := exec.Command("tshark", append(args, "-Y", "http2.header.value", "-T", "fields", "-e", "http2.headers.status")...).Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	if s := strings.Fields(string(out)); strings.Join(s, " ") != "200 503 200 200 200 413" {
+		t.Errorf("tshark's statuses %q, want 200 503 200 200 200 413", s)
+	}
 }
 
 // h2Streams speaks HTTP/2 with prior knowledge to the server at sock, by

@@ -91,11 +91,11 @@ type Stats struct {
 	// Content-Length header (LSP, DAP): tshark's JSON dissector must skip
 	// it (see TsharkCommand).
 	ContentLength bool
-	// HTTP, RESP and Other are set when some frame exported was HTTP,
-	// RESP, or in another framing (see TsharkCommand); JSON when some
-	// was in a framing that carries JSON (lines, Content-Length, varlink),
-	// not msgpack-RPC's binary or raw bytes.
-	HTTP, RESP, Other, JSON bool
+	// HTTP, HTTP2, RESP and Other are set when some frame exported was
+	// HTTP/1.1, HTTP/2, RESP, or in another framing (see TsharkCommand);
+	// JSON when some was in a framing that carries JSON (lines,
+	// Content-Length, varlink), not msgpack-RPC's binary or raw bytes.
+	HTTP, HTTP2, RESP, Other, JSON bool
 	// Legs counts the connections written as two streams (pcapng): the
 	// client's leg and the server's, for what sockscope withheld or
 	// injected on them (see UpstreamPort).

@@ -569,14 +569,45 @@ func TestTsharkCommandOfMsgpack(t *testing.T) {
 	}
 }
 
+// HTTP/2 with prior knowledge (h2c on a port tshark does not know): the
+// tshark command decodes it as http2, as it does HTTP/1.1 as http. It
+// said nothing, as for raw bytes.
+func TestTsharkCommandOfHTTP2(t *testing.T) {
+	frame := func(typ, flags byte, stream byte, payload string) string {
+		return string([]byte{0, 0, byte(len(payload)), typ, flags, 0, 0, 0, stream}) + payload
+	}
+	data := func(ms int, d protocol.Dir, s string) event.Event {
+		return event.Event{Type: event.Data, Conn: 1, Dir: d, At: at(ms), Data: []byte(s)}
+	}
+	st := observed(t, []event.Event{
+		openEv(1, 0, "/spy.sock", "/h2.sock"),
+		data(1, protocol.C2S, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"+frame(4, 0, 0, "")+frame(1, 5, 1, "\x82\x84\x86")),
+		data(2, protocol.S2C, frame(4, 0, 0, "")+frame(1, 4, 1, "\x88")+frame(0, 1, 1, "hi")),
+		closeEv(1, 3),
+	})
+	pst, err := Write(io.Discard, st, PCAPNG, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pst.Messages != 6 || !pst.HTTP2 {
+		t.Fatalf("exported %+v", pst)
+	}
+	if cmd := TsharkCommand("x.pcapng", pst); cmd != "tshark -r x.pcapng -d tcp.port==7777,http2" {
+		t.Errorf("tshark command %q for HTTP/2", cmd)
+	}
+}
+
 // The tshark command decodes the payloads as what they all are: HTTP,
-// RESP (Redis), or else JSON; the servers' legs too when there are some.
+// HTTP/2, RESP (Redis), or else JSON; the servers' legs too when there are some.
 func TestTsharkCommand(t *testing.T) {
 	for _, c := range []struct {
 		st   Stats
 		want string
 	}{
 		{Stats{HTTP: true}, "tshark -r x.pcapng -d tcp.port==7777,http"},
+		{Stats{HTTP2: true, Legs: 1}, "tshark -r x.pcapng -d tcp.port==7777,http2 -d tcp.port==7778,http2"},
+		{Stats{HTTP: true, HTTP2: true}, "tshark -r x.pcapng"}, // on one port, one dissector: neither
+
 		{Stats{RESP: true}, "tshark -r x.pcapng -d tcp.port==7777,resp"},
 		{Stats{RESP: true, Other: true, JSON: true}, "tshark -r x.pcapng -d tcp.port==7777,json"},
 		{Stats{Other: true, JSON: true, ContentLength: true, Legs: 1}, "tshark -r x.pcapng -d tcp.port==7777,json -d tcp.port==7778,json -o json.ignore_leading_bytes:TRUE"},

@@ -204,6 +204,8 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 			switch m.Framing {
 			case protocol.FramingHTTP:
 				stats.HTTP = true
+			case protocol.FramingHTTP2:
+				stats.HTTP2 = true
 			case protocol.FramingRESP:
 				stats.RESP = true
 			case protocol.FramingLines, protocol.FramingContentLength, protocol.FramingVarlink:

@@ -53,16 +53,20 @@ const (
 
 // TsharkCommand returns the tshark command line that reads the pcapng at
 // path, with st what was exported there: the payloads decoded as HTTP when
-// all were HTTP, as RESP (Redis) when all were RESP, else as JSON, with the option that skips LSP's and DAP's
+// all were HTTP, as HTTP/2 when all were HTTP/2 (prior knowledge: tshark
+// reads h2c on a port only when told), as RESP (Redis) when all were RESP,
+// else as JSON, with the option that skips LSP's and DAP's
 // Content-Length headers when some had one; not decoded at all when none
 // was JSON (msgpack-RPC, raw bytes: tshark has no msgpack dissector for a
 // TCP port, and its JSON one would misread them).
 func TsharkCommand(path string, st Stats) string {
 	as := "json"
 	switch {
-	case st.HTTP && !st.RESP && !st.Other:
+	case st.HTTP && !st.HTTP2 && !st.RESP && !st.Other:
 		as = "http"
-	case st.RESP && !st.HTTP && !st.Other:
+	case st.HTTP2 && !st.HTTP && !st.RESP && !st.Other:
+		as = "http2"
+	case st.RESP && !st.HTTP && !st.HTTP2 && !st.Other:
 		as = "resp"
 	case !st.JSON:
 		return "tshark -r " + shellQuote(path)
