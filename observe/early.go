@@ -33,6 +33,16 @@ type earlyReplies struct {
 	ownsList, ownsBuf bool
 }
 
+// held reports whether a reply is held.
+func (q *earlyReplies) held() bool {
+	for _, r := range q.list[q.head:] {
+		if !r.gone {
+			return true
+		}
+	}
+	return false
+}
+
 // earlyMem is the memory of the largest burst of early replies lately, a
 // list and a buffer larger than a connection keeps (keepEarlyList,
 // keepEarlyBuf), which the observer keeps for the next burst of any of its

@@ -219,7 +219,8 @@ func (o *Observer) orphanRow(m *protocol.Message, gap bool) {
 
 // addRequest adds the pending row request m starts, and returns its seq;
 // since, if not zero, is when it began (its first bytes came in an
-// earlier read than its end): its row says it was sent then. Without
+// earlier read than its end, and a reply read before its end may answer
+// it): its row says it was sent then, and its latency runs from there. Without
 // sinks of rows, and since zero, the store writes it from m
 // (Tx.AddRequest), and the Row is never built.
 func (o *Observer) addRequest(m *protocol.Message, since time.Time) uint64 {

@@ -159,8 +159,8 @@ func TestReplyObservedBeforeRequest(t *testing.T) {
 // return, a 100 Continue then the answer, a 413): the response, read
 // after the request began and before it ended, answers it. It was an
 // orphan, the request no reply. Its latency is from the request's start
-// (it was 0: from the request's end, after the answer); a request in
-// one read is timed from that read.
+// (it was 0: from the request's end, after the answer); other requests
+// from their last byte.
 func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
 	st, lines, c := newScript().
 		data(1, protocol.C2S, "POST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\n").
@@ -168,8 +168,11 @@ func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
 		data(3, protocol.C2S, "abcdef").
 		data(4, protocol.C2S, "GET /next HTTP/1.1\r\n\r\n").
 		data(7, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").
-		close(10, nil).run(t)
-	if got := exchanges(lines); strings.Join(got, " ") != "POST /up:ok GET /next:ok" || c.Orphan != 0 || c.NoReply != 0 {
+		data(8, protocol.C2S, "POST /late HTTP/1.1\r\nContent-Length: 2\r\n\r\n").
+		data(9, protocol.C2S, "xy").
+		data(13, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").
+		close(20, nil).run(t)
+	if got := exchanges(lines); strings.Join(got, " ") != "POST /up:ok GET /next:ok POST /late:ok" || c.Orphan != 0 || c.NoReply != 0 {
 		t.Fatalf("exchanges %v counts %+v", got, c)
 	}
 	var lat []string
@@ -178,16 +181,16 @@ func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
 			lat = append(lat, fmt.Sprint(l["latency_us"]))
 		}
 	}
-	if strings.Join(lat, " ") != "1000 3000" {
-		t.Errorf("latencies %v µs, want 1000 (from the POST's start) and 3000", lat)
+	if strings.Join(lat, " ") != "1000 3000 4000" {
+		t.Errorf("latencies %v µs, want 1000 (from the POST's start), 3000 and 4000 (from the last POST's end)", lat)
 	}
 	var sent []time.Duration
 	st.Rows(0, func(r store.Row) bool {
 		sent = append(sent, r.ReqAt.Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 		return true
 	})
-	if fmt.Sprint(sent) != "[1ms 4ms]" {
-		t.Errorf("requests sent at %v, want 1ms (the POST's start) and 4ms", sent)
+	if fmt.Sprint(sent) != "[1ms 4ms 9ms]" {
+		t.Errorf("requests sent at %v, want 1ms (the POST's start), 4ms and 9ms", sent)
 	}
 }
 

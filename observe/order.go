@@ -19,17 +19,20 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		// Sent when it began: its latency runs from there, as an answer
-		// read before its end (a 413 to a body still coming) is timed.
-		row := o.addRequest(m, since)
+		// A reply read since the request began may answer it; if one is
+		// held (an HTTP server's 413 before the body is in), the request
+		// is timed from its start, not from its end after the answer.
+		begun, sent := m.At, time.Time{}
+		if !since.IsZero() {
+			begun = since
+			if c.early.held() {
+				sent = since
+			}
+		}
+		row := o.addRequest(m, sent)
 		if dropped(m) {
 			o.noReply(c, protocol.Pending{Token: row, At: o.tx.Stamp(&m.At), Dir: m.Dir})
 			return true
-		}
-		// A reply read since the request began may answer it.
-		begun := m.At
-		if !since.IsZero() {
-			begun = since
 		}
 		var sub protocol.SubWord
 		var want int
