@@ -173,7 +173,7 @@ func TestJSONRPCBatches(t *testing.T) {
 		t.Errorf("serve's miss: %q, want an array of two errors with ids 5 and 6", reply)
 	}
 	sc.Close()
-	if out := stopServe(); !strings.Contains(out, "1 requests answered from the recording, 1 misses") {
+	if out := stopServe(); !strings.Contains(out, "1 request answered from the recording, 1 miss") {
 		t.Errorf("serve: %s", out)
 	}
 }

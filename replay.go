@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sockscope/internal/plural"
 	"strconv"
 	"strings"
 	"syscall"
@@ -276,7 +277,7 @@ func runReplay(ctx context.Context, o replayOptions, file, upstream string) int 
 	case err != nil:
 		return fail(err)
 	case res.Errors > 0:
-		return fail(fmt.Errorf("%d requests got no answer: not sent (see above), or the server could not be reached, or the connection to it was lost", res.Errors))
+		return fail(fmt.Errorf("%s no answer: not sent (see above), or the server could not be reached, or the connection to it was lost", plural.Of(res.Errors, "request got", "requests got")))
 	case o.update && len(res.TimedOut()) > 0:
 		return fail(notUpdated(file, o.timeout, res.TimedOut()))
 	case o.update:

@@ -298,7 +298,7 @@ func TestReplayWrapSkipsStderr(t *testing.T) {
 	nodetest.Start(t, "jsonrpc-echo.js", echo).Expect(t, "listening")
 	out, errOut, status := runStatus(t, "replay", "--dump", file, echo)
 	ex := ofType(dumpLines(t, []byte(out)), "exchange")
-	if status != 0 || len(ex) != 2 || !strings.Contains(errOut, "1 connections, 2 requests: 2 match") {
+	if status != 0 || len(ex) != 2 || !strings.Contains(errOut, "1 connection, 2 requests: 2 match") {
 		t.Errorf("replaying a wrap recording: status %d, %v; stderr %s", status, ex, errOut)
 	}
 	// serve --match sequential plays the child's stdio to every client in

@@ -310,7 +310,7 @@ func TestServeSeedService(t *testing.T) {
 	if status != 1 || !strings.Contains(out, `"rid":7`) || !strings.Contains(out, `no recorded reply to add {\"args\":[9,9]}; the closest recorded request is add {\"args\":[`) {
 		t.Errorf("a miss: status %d: %s", status, out)
 	}
-	if log := stop(); !strings.Contains(log, "3 connections, 26 requests answered from the recording, 1 misses") {
+	if log := stop(); !strings.Contains(log, "3 connections, 26 requests answered from the recording, 1 miss") {
 		t.Errorf("serve's summary: %s", log)
 	}
 
@@ -475,7 +475,7 @@ func TestReplayAndServeTruncated(t *testing.T) {
 		"2 match true ok",
 		"3 match false ok",
 	}
-	if status != 2 || !slices.Equal(got, want) || !strings.Contains(errOut, "1 messages not sent: the recording kept only their start") ||
+	if status != 2 || !slices.Equal(got, want) || !strings.Contains(errOut, "1 message not sent: the recording kept only the start") ||
 		!strings.Contains(errOut, "(1 by status alone: the recording kept their responses truncated)") {
 		t.Errorf("replay: status %d, exchanges\n%s\nwant\n%s\nstderr: %s", status, strings.Join(got, "\n"), strings.Join(want, "\n"), errOut)
 	}

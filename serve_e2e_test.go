@@ -56,7 +56,7 @@ func TestServeHTTP(t *testing.T) {
 	if !strings.Contains(got, "502 Bad Gateway") || !strings.Contains(got, "no recorded reply to GET /nosuch {}; the closest recorded request is GET /json {}") {
 		t.Errorf("a miss: %q", got)
 	}
-	if log := stopServe(); !strings.Contains(log, "3 connections, 3 requests answered from the recording, 1 misses") {
+	if log := stopServe(); !strings.Contains(log, "3 connections, 3 requests answered from the recording, 1 miss") {
 		t.Errorf("serve's summary: %s", log)
 	}
 
@@ -269,7 +269,7 @@ func TestServeHTTPEarlyHints(t *testing.T) {
 		}
 	}
 	tr.CloseIdleConnections()
-	if log := stopServe(); !strings.Contains(log, "1 connections, 3 requests answered from the recording, 0 misses") {
+	if log := stopServe(); !strings.Contains(log, "1 connection, 3 requests answered from the recording, 0 misses") {
 		t.Errorf("serve's summary: %s", log)
 	}
 }
@@ -410,7 +410,7 @@ func TestServeForwardGopls(t *testing.T) {
 		}
 		lsp.Close()
 	}
-	if log := stopServe(); !strings.Contains(log, "2 connections, 1 requests answered from the recording, 3 misses") {
+	if log := stopServe(); !strings.Contains(log, "2 connections, 1 request answered from the recording, 3 misses") {
 		t.Errorf("serve's summary: %s", log)
 	}
 }
@@ -437,7 +437,7 @@ func TestServeSeedInOrder(t *testing.T) {
 		!strings.Contains(got[1], `"rid":2`) || !strings.Contains(got[1], `request 2 of the recorded connection is time {\"args\":[1,2,3,4,5]}: the method differs`) {
 		t.Errorf("sequential: %q", got)
 	}
-	if log := stop(); !strings.Contains(log, "2 requests answered from the recording, 1 misses") {
+	if log := stop(); !strings.Contains(log, "2 requests answered from the recording, 1 miss") {
 		t.Errorf("serve's summary: %s", log)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sockscope/internal/plural"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,8 +69,8 @@ func (in Instance) String() string {
 	if in.Silent {
 		return fmt.Sprintf("%d: does not answer (stopped?)", in.PID)
 	}
-	s := fmt.Sprintf("%d: %s (since %s) %d connections (%d open), %d messages",
-		in.PID, in.What, in.Started.Local().Format("Jan 2 15:04:05"), in.Conns, in.Open, in.Messages)
+	s := fmt.Sprintf("%d: %s (since %s) %s (%d open), %s",
+		in.PID, in.What, in.Started.Local().Format("Jan 2 15:04:05"), plural.Of(in.Conns, "connection"), in.Open, plural.Of(in.Messages, "message"))
 	if in.Viewers > 0 {
 		s += fmt.Sprintf(", %d attached", in.Viewers)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sockscope/internal/plural"
 	"strings"
 	"time"
 )
@@ -139,17 +140,17 @@ func (r *Result) Failed() bool { return r.Differ > 0 || r.NotesDiff > 0 }
 
 // Summary is the line printed at the end.
 func (r *Result) Summary() string {
-	s := fmt.Sprintf("sockscope replay: %d connections, %d requests: %d match, %d differ, %d races",
-		r.Conns, len(r.Compared), r.Same, r.Differ, r.Races)
+	s := fmt.Sprintf("sockscope replay: %s, %s: %d match, %d differ, %s",
+		plural.Of(r.Conns, "connection"), plural.Of(len(r.Compared), "request"), r.Same, r.Differ, plural.Of(r.Races, "race"))
 	if len(r.Compared) < r.Total {
-		s = fmt.Sprintf("sockscope replay: %d connections, %d of %d requests compared (the replay stopped early): %d match, %d differ, %d races",
-			r.Conns, len(r.Compared), r.Total, r.Same, r.Differ, r.Races)
+		s = fmt.Sprintf("sockscope replay: %s, %d of %s compared (the replay stopped early): %d match, %d differ, %s",
+			plural.Of(r.Conns, "connection"), len(r.Compared), plural.Of(r.Total, "request"), r.Same, r.Differ, plural.Of(r.Races, "race"))
 	}
 	if r.Unanswered > 0 {
 		s += fmt.Sprintf(", %d unanswered when recorded", r.Unanswered)
 	}
 	if r.Errors > 0 {
-		s += fmt.Sprintf(", %d errors (not sent, or no reply: the server could not be reached, or the connection to it was lost)", r.Errors)
+		s += fmt.Sprintf(", %s (not sent, or no reply: the server could not be reached, or the connection to it was lost)", plural.Of(r.Errors, "error"))
 	}
 	if r.Slower > 0 {
 		s += fmt.Sprintf(" (%d slower)", r.Slower)
@@ -157,12 +158,12 @@ func (r *Result) Summary() string {
 	if r.Partial > 0 {
 		s += fmt.Sprintf(" (%d by status alone: the recording kept their responses truncated)", r.Partial)
 	}
-	s += fmt.Sprintf("; %d server requests answered from the recording (%d by method alone, %d with a default)", r.Answered+r.Defaults, r.ByMethod, r.Defaults)
+	s += fmt.Sprintf("; %s answered from the recording (%d by method alone, %d with a default)", plural.Of(r.Answered+r.Defaults, "server request"), r.ByMethod, r.Defaults)
 	if r.Late > 0 {
-		s += fmt.Sprintf("; %d replies came too late", r.Late)
+		s += fmt.Sprintf("; %s too late", plural.Of(r.Late, "reply came", "replies came"))
 	}
 	if r.Unsent > 0 {
-		s += fmt.Sprintf("; %d messages not sent: the recording kept only their start (they were over --max-frame)", r.Unsent)
+		s += fmt.Sprintf("; %s not sent: the recording kept only the start (over --max-frame)", plural.Of(r.Unsent, "message"))
 	}
 	if len(r.Notes) > 0 {
 		var parts []string

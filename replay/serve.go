@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sockscope/internal/plural"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,8 +127,8 @@ func (s *Server) Requests() int { return s.requests.Len() }
 
 // Summary is the line printed at exit.
 func (s *Server) Summary() string {
-	return fmt.Sprintf("sockscope serve: %d connections, %d requests answered from the recording, %d misses",
-		s.conns.Load(), s.answered.Load(), s.misses.Load())
+	return fmt.Sprintf("sockscope serve: %s, %s answered from the recording, %s",
+		plural.Of(s.conns.Load(), "connection"), plural.Of(s.answered.Load(), "request"), plural.Of(s.misses.Load(), "miss", "misses"))
 }
 
 // Serve answers the clients accepted on ln until ctx is done, then closes
