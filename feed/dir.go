@@ -12,6 +12,7 @@ import (
 	"sockscope/internal/plural"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -89,32 +90,46 @@ func List() ([]Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Instance
-	for _, e := range entries {
+	// Probed at once: a stopped instance takes probeTimeout, which one
+	// after the other made the listing wait that long for each.
+	found := make([]*Instance, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".sock") {
 			continue
 		}
-		path := filepath.Join(Dir(), e.Name())
-		h, err := Probe(path)
-		pid, perr := strconv.Atoi(strings.TrimSuffix(e.Name(), ".sock"))
-		if errors.Is(err, os.ErrDeadlineExceeded) && perr == nil {
-			// Listed, not left out: attach waits for it, and says so.
-			out = append(out, Instance{Path: path, Hello: Hello{PID: pid}, Silent: true})
-			continue
+		wg.Go(func() { found[i] = probeEntry(filepath.Join(Dir(), e.Name())) })
+	}
+	wg.Wait()
+	var out []Instance
+	for _, in := range found {
+		if in != nil {
+			out = append(out, *in)
 		}
-		if err != nil {
-			if errors.Is(err, syscall.ECONNREFUSED) {
-				os.Remove(path)
-			}
-			continue
-		}
-		if h.PID == os.Getpid() {
-			continue
-		}
-		out = append(out, Instance{Path: path, Hello: h})
 	}
 	slices.SortFunc(out, func(a, b Instance) int { return a.Started.Compare(b.Started) })
 	return out, nil
+}
+
+// probeEntry probes the feed at path for List: its instance, or nil for
+// none to list (this process's own, a socket that is no feed's; one nobody
+// listens on any more is removed).
+func probeEntry(path string) *Instance {
+	h, err := Probe(path)
+	pid, perr := strconv.Atoi(strings.TrimSuffix(filepath.Base(path), ".sock"))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) && perr == nil:
+		// Listed, not left out: attach waits for it, and says so.
+		return &Instance{Path: path, Hello: Hello{PID: pid}, Silent: true}
+	case err != nil:
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			os.Remove(path)
+		}
+		return nil
+	case h.PID == os.Getpid():
+		return nil
+	}
+	return &Instance{Path: path, Hello: h}
 }
 
 // probeTimeout bounds how long an instance may take to say hello.
