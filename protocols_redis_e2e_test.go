@@ -54,9 +54,7 @@ func subscriber(t *testing.T, sock, channel string, resp3 bool) <-chan string {
 func TestRedis(t *testing.T) {
 	need(t, "redis-server", "redis-cli", "redis-benchmark")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	rec := filepath.Join(dir, "s.jsonl")
 	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
 	dialWait(t, front)
@@ -208,9 +206,7 @@ func respCmd(cmds ...[]string) string {
 func TestRedisPubSubAnswers(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	if out, err := exec.Command("redis-cli", "-s", up, "acl", "setuser", "nosub", "on", "nopass", "+@all", "~*", "resetchannels").CombinedOutput(); err != nil {
 		t.Fatalf("acl setuser: %v\n%s", err, out)
 	}
@@ -306,6 +302,17 @@ func TestRedisPubSubAnswers(t *testing.T) {
 	check(dumpLines(t, shown), "show")
 }
 
+// startRedis runs the real redis-server on a Unix socket in dir, saving
+// nothing, with args after its own, and returns the socket once it takes
+// connections.
+func startRedis(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	up := filepath.Join(dir, "r.sock")
+	startProc(t, "redis-server", append([]string{"--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir}, args...)...)
+	dialWait(t, up)
+	return up
+}
+
 // Inline commands ended by a bare "\n", as nc sends what is typed and
 // redis-cli --pipe a text file: Redis takes them, and so does sockscope's
 // detection: each pairs with its reply. And commands as typed: a method is
@@ -313,9 +320,7 @@ func TestRedisPubSubAnswers(t *testing.T) {
 func TestRedisInlineLF(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 
@@ -361,9 +366,7 @@ func TestRedisInlineLF(t *testing.T) {
 func TestRedisMonitor(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 
@@ -418,9 +421,7 @@ func TestRedisMonitor(t *testing.T) {
 func TestRedisClientReply(t *testing.T) {
 	need(t, "redis-server")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 
@@ -466,10 +467,7 @@ func TestRedisClientReply(t *testing.T) {
 func TestRedisReplication(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir,
-		"--repl-diskless-sync-delay", "0")
-	dialWait(t, up)
+	up, front := startRedis(t, dir, "--repl-diskless-sync-delay", "0"), filepath.Join(dir, "f.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 
@@ -577,9 +575,7 @@ func TestRedisReplication(t *testing.T) {
 func TestRedisClientReplyMulti(t *testing.T) {
 	need(t, "redis-server")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 

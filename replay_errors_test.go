@@ -120,9 +120,7 @@ func TestReplayUpdateRefusesFilter(t *testing.T) {
 func TestReplayRefusesWhatItCannotCompare(t *testing.T) {
 	need(t, "redis-server", "redis-cli", "node")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	rec := filepath.Join(dir, "redis.jsonl")
 	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
 	cli := func(sock string, args ...string) string {

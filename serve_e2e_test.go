@@ -281,9 +281,7 @@ func TestServeHTTPEarlyHints(t *testing.T) {
 func TestServeRedis(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "r.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "redis-server", "--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir)
-	dialWait(t, up)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
 	file := filepath.Join(dir, "redis.jsonl")
 	cli := func(sock string, args ...string) string {
 		t.Helper()
