@@ -102,7 +102,22 @@ func startNginx(t *testing.T, dir string) string {
 	html := filepath.Join(dir, "html")
 	os.MkdirAll(html, 0o755)
 	os.WriteFile(filepath.Join(html, "data.json"), []byte(`{"hello":"world","n":[1,2,3]}`+"\n"), 0o644)
-	sock := filepath.Join(dir, "ng.sock")
+	return runNginx(t, dir, "ng.sock", "", `
+    location = /json { default_type application/json; return 200 '{"ok":true}'; }
+    location = /nothing { return 204; }
+    location = /fail { return 503 'down'; }
+    location /chunked/ { alias DIR/html/; sub_filter 'world' 'chunks'; sub_filter_once off; sub_filter_types *; }
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+    location /gz/ { alias DIR/html/; gzip on; gzip_types text/plain; gzip_min_length 1; }
+    location /small/ { client_max_body_size 16; }`)
+}
+
+// runNginx runs the real nginx in dir, one worker, with one server on the
+// Unix socket dir/name (listen's options after it, such as http2), its
+// root dir/html, and locations (DIR in them is dir); it returns the socket
+// once it takes connections.
+func runNginx(t *testing.T, dir, name, options, locations string) string {
+	t.Helper()
 	conf := strings.ReplaceAll(`daemon off;
 master_process off;
 worker_processes 1;
@@ -114,21 +129,15 @@ http {
   client_body_temp_path DIR/body;
   types { application/json json; }
   server {
-    listen unix:DIR/ng.sock;
-    root DIR/html;
-    location = /json { default_type application/json; return 200 '{"ok":true}'; }
-    location = /nothing { return 204; }
-    location = /fail { return 503 'down'; }
-    location /chunked/ { alias DIR/html/; sub_filter 'world' 'chunks'; sub_filter_once off; sub_filter_types *; }
-    location /dav/ { dav_methods PUT; create_full_put_path on; }
-    location /gz/ { alias DIR/html/; gzip on; gzip_types text/plain; gzip_min_length 1; }
-    location /small/ { client_max_body_size 16; }
+    listen unix:DIR/`+name+` `+options+`;
+    root DIR/html;`+locations+`
   }
 }
 `, "DIR", dir)
 	path := filepath.Join(dir, "nginx.conf")
 	os.WriteFile(path, []byte(conf), 0o644)
 	startProc(t, "nginx", "-c", path, "-p", dir)
+	sock := filepath.Join(dir, name)
 	dialWait(t, sock)
 	return sock
 }

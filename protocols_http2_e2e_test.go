@@ -27,31 +27,10 @@ func startNginxH2(t *testing.T, dir string) string {
 	html := filepath.Join(dir, "html")
 	os.MkdirAll(html, 0o755)
 	os.WriteFile(filepath.Join(html, "data.json"), []byte(`{"hello":"world"}`+"\n"), 0o644)
-	conf := strings.ReplaceAll(`daemon off;
-master_process off;
-worker_processes 1;
-pid DIR/nginx.pid;
-error_log stderr;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path DIR/body;
-  types { application/json json; }
-  server {
-    listen unix:DIR/h2.sock http2;
-    root DIR/html;
+	return runNginx(t, dir, "h2.sock", "http2", `
     location = /json { default_type application/json; return 200 '{"ok":true}'; }
     location = /fail { return 503 'down'; }
-    location /small/ { client_max_body_size 16; return 200; }
-  }
-}
-`, "DIR", dir)
-	path := filepath.Join(dir, "nginx.conf")
-	os.WriteFile(path, []byte(conf), 0o644)
-	startProc(t, "nginx", "-c", path, "-p", dir)
-	sock := filepath.Join(dir, "h2.sock")
-	dialWait(t, sock)
-	return sock
+    location /small/ { client_max_body_size 16; return 200; }`)
 }
 
 // HTTP/2 with prior knowledge through the real binary, nginx and curl
