@@ -65,8 +65,19 @@ func TestHTTP2Nginx(t *testing.T) {
 	if out := curl("http://x/json"); out != `{"ok":true}` {
 		t.Fatalf("curl: %q", out)
 	}
-	curl("-d", `{"a":1}`, "http://x/json")
-	curl("-o", "/dev/null", "-d", strings.Repeat("b", 100), "http://x/small/up")
+	// nginx answers these without reading the body, and resets the stream
+	// once it has (RST_STREAM, NO_ERROR): as the race with the body goes,
+	// curl 7.88 says "Stream error in the HTTP/2 framing layer" (92)
+	// after the answer, which came all the same.
+	post := func(body, url string) {
+		t.Helper()
+		c := exec.Command("curl", "-sS", "--http2-prior-knowledge", "--unix-socket", front, "-o", "/dev/null", "-d", body, url)
+		if out, err := c.CombinedOutput(); err != nil && c.ProcessState.ExitCode() != 92 {
+			t.Fatalf("curl -d %s: %v\n%s", url, err, out)
+		}
+	}
+	post(`{"a":1}`, "http://x/json")
+	post(strings.Repeat("b", 100), "http://x/small/up")
 	lines := dumpLines(t, stop())
 
 	var got []string
