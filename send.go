@@ -96,16 +96,24 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		// and its reply never be waited for.
 		return complain(fmt.Errorf("--timeout %v: want a duration above 0", o.timeout))
 	}
-	msgs, err := sendInput(msg)
-	if err != nil {
-		return complain(err)
-	}
 	a, err := proxy.ParseAddr(addr)
 	if err != nil {
 		return complain(err)
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
+	msgs, err := sendInput(msg)
+	if err != nil {
+		return complain(err)
+	}
+	// The first message is read before connecting: none is an error.
+	first, err := msgs()
+	if err == io.EOF {
+		return complain(fmt.Errorf("no message to send: %s held none", inputName(msg)))
+	}
+	if err != nil {
+		return complain(err)
+	}
 	nc, err := proxy.DialFunc(a)(ctx)
 	if err != nil {
 		return complain(err)
@@ -132,16 +140,23 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		case <-time.After(greetingWait):
 		}
 	}
+	// noReply says why a call got no reply.
+	noReply := func(err error) int {
+		return complain(timeoutSaid(err, o.timeout))
+	}
 	tty := xterm.IsTerminal(os.Stdout.Fd())
 	status := sendOK
 	next := 1 // the id the next message without one gets
+	payload := first
 	for first := true; ; first = false {
-		payload, err := msgs()
-		if err == io.EOF {
-			return status
-		}
-		if err != nil {
-			return complain(err)
+		if !first {
+			payload, err = msgs()
+			if err == io.EOF {
+				return status
+			}
+			if err != nil {
+				return complain(err)
+			}
 		}
 		if first && isQMPGreeting(greeting) && string(protocol.Classify(payload, nil).Method) != "qmp_capabilities" {
 			// QEMU answers every command but qmp_capabilities with
@@ -167,13 +182,24 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		reply, err := c.Call(cctx, payload)
 		ccancel()
 		if err != nil {
-			return complain(timeoutSaid(err, o.timeout))
+			return noReply(err)
 		}
 		printReply(reply, tty)
 		if failed(payload, reply, ids) {
 			status = sendFailed
 		}
 	}
+}
+
+// inputName names where send's messages came from, for an error.
+func inputName(msg string) string {
+	switch {
+	case msg == "-":
+		return "stdin"
+	case strings.HasPrefix(msg, "@"):
+		return msg[1:]
+	}
+	return "the argument"
 }
 
 // failed reports whether reply, the reply to request payload, says it
@@ -198,28 +224,52 @@ func isQMPGreeting(p []byte) bool {
 	return info.Kind == protocol.KindNotification && string(info.Method) == "QMP"
 }
 
-// sendInput returns the messages to send, one per call, then io.EOF: the
-// argument itself, a file's (@FILE) or stdin's (-) lines.
+// sendInput returns the messages to send, one per call, then io.EOF:
+// the argument itself, a file's (@FILE) or stdin's (-) lines.
 func sendInput(msg string) (func() ([]byte, error), error) {
-	var r io.Reader
 	switch {
 	case msg == "-":
-		r = os.Stdin
 	case strings.HasPrefix(msg, "@"):
 		b, err := os.ReadFile(msg[1:])
 		if err != nil {
 			return nil, err
 		}
-		return once(b), nil
+		var all [][]byte
+		if len(bytes.TrimSpace(b)) > 0 {
+			m, err := checkMessage(b)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", msg[1:], err)
+			}
+			all = append(all, m)
+		}
+		return func() ([]byte, error) {
+			if len(all) == 0 {
+				return nil, io.EOF
+			}
+			m := all[0]
+			all = all[1:]
+			return m, nil
+		}, nil
 	default:
-		return once([]byte(msg)), nil
+		m, err := checkMessage([]byte(msg))
+		if err != nil {
+			return nil, err
+		}
+		done := false
+		return func() ([]byte, error) {
+			if done {
+				return nil, io.EOF
+			}
+			done = true
+			return m, nil
+		}, nil
 	}
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(nil, protocol.DefaultMaxFrame)
 	return func() ([]byte, error) {
 		for sc.Scan() {
 			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-				return append([]byte(nil), line...), nil
+				return checkMessage(line)
 			}
 		}
 		if err := sc.Err(); err != nil {
@@ -229,16 +279,32 @@ func sendInput(msg string) (func() ([]byte, error), error) {
 	}, nil
 }
 
-// once returns b, then io.EOF.
-func once(b []byte) func() ([]byte, error) {
-	done := false
-	return func() ([]byte, error) {
-		if done {
-			return nil, io.EOF
-		}
-		done = true
-		return b, nil
+// checkMessage returns msg compacted, or why send refuses it: it is not
+// JSON, not an object, or a batch that is empty or holds something but
+// objects (a JSON-RPC server answers either with an error, and send has
+// no request to pair it with).
+func checkMessage(msg []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, msg); err != nil {
+		return nil, fmt.Errorf("not JSON: %v: %s", err, msg)
 	}
+	msg = buf.Bytes()
+	switch msg[0] {
+	case '{':
+	case '[':
+		es := protocol.BatchElements(msg)
+		if len(es) == 0 {
+			return nil, errors.New("an empty batch ([]): it holds no request to send")
+		}
+		for i, e := range es {
+			if e[0] != '{' {
+				return nil, fmt.Errorf("a batch holds JSON objects, requests and notifications: its element %d is %s", i+1, e)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("not a JSON object (nor a batch of them): %s", msg)
+	}
+	return msg, nil
 }
 
 // withID returns msg, compacted, with an id: its own, or *next in field

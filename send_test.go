@@ -5,10 +5,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,5 +154,98 @@ func TestSendIDField(t *testing.T) {
 	out, errOut, status := runSendCmd(t, "", "--id", "tag", mock, `{"method":"add","args":[1,2]}`)
 	if status != 0 || out != `{"tag":1,"result":3}`+"\n" {
 		t.Errorf("send --id tag: stdout %q, stderr %q, status %d", out, errOut, status)
+	}
+}
+
+// peer is a server for send to talk to: it frames what it reads as it
+// comes (lines or Content-Length), hands each message to answer, and
+// writes back what answer returns, framed as the message was; hangUp
+// closes the connection instead.
+type peer struct {
+	path  string
+	got   chan string // each message read, in order
+	conns atomic.Int64
+}
+
+func startPeer(t *testing.T, answer func(p []byte) (reply []byte, hangUp bool)) *peer {
+	t.Helper()
+	p := &peer{path: filepath.Join(shortDir(t), "peer.sock"), got: make(chan string, 100)}
+	ln, err := net.Listen("unix", p.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.conns.Add(1)
+			go func() {
+				defer nc.Close()
+				f := protocol.NewFramer(protocol.FramingAuto, protocol.DefaultMaxFrame)
+				buf := make([]byte, 64<<10)
+				for hung := false; !hung; {
+					n, err := nc.Read(buf)
+					f.Feed(buf[:n], func(fr *protocol.Frame) {
+						data := append([]byte(nil), fr.Data...)
+						p.got <- string(data)
+						reply, hangUp := answer(data)
+						if hangUp {
+							hung = true
+							nc.Close()
+						} else if reply != nil {
+							nc.Write(protocol.Encoder{Framing: f.Framing()}.Append(nil, reply))
+						}
+					})
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+// echoResult answers a JSON-RPC request with its method as the result, a
+// DAP request as DAP does, and a message without an id with nothing.
+func echoResult(p []byte) ([]byte, bool) {
+	info := protocol.Classify(p, nil)
+	switch {
+	case info.ID == nil:
+		return nil, false
+	case strings.Contains(string(p), `"type":"request"`):
+		return []byte(`{"seq":1,"type":"response","request_seq":` + string(info.ID) + `,"success":true,"command":"` + string(info.Method) + `"}`), false
+	}
+	return []byte(`{"jsonrpc":"2.0","id":` + string(info.ID) + `,"result":"` + string(info.Method) + `"}`), false
+}
+
+// What send cannot pair a reply with is refused, exit 2, before it
+// connects: an empty batch (it got "the request has no id"), a batch of
+// something but objects, and no message at all (empty stdin exited 0,
+// having sent nothing).
+func TestSendRefusesNothingToSend(t *testing.T) {
+	p := startPeer(t, echoResult)
+	file := filepath.Join(shortDir(t), "empty.json")
+	os.WriteFile(file, []byte(" \n"), 0o644)
+	for _, c := range []struct{ name, stdin, msg, errOut string }{
+		{"an empty batch", "", `[]`, "an empty batch ([]): it holds no request to send"},
+		{"an empty batch, spaced", "", `[ ]`, "an empty batch ([])"},
+		{"a batch of numbers", "", `[1,2]`, "a batch holds JSON objects, requests and notifications: its element 1 is 1"},
+		{"a batch with a number", "", `[{"jsonrpc":"2.0","method":"a"},"x"]`, `its element 2 is "x"`},
+		{"no object", "", `"{"`, "not a JSON object"},
+		{"empty stdin", "", "-", "no message to send: stdin held none"},
+		{"blank stdin", "\n  \n", "-", "no message to send: stdin held none"},
+		{"an empty file", "", "@" + file, "no message to send: " + file + " held none"},
+	} {
+		out, errOut, status := runSendCmd(t, c.stdin, p.path, c.msg)
+		if status != 2 || out != "" || !strings.Contains(errOut, c.errOut) {
+			t.Errorf("%s: stdout %q, stderr %q, status %d; want stderr with %q, 2", c.name, out, errOut, status, c.errOut)
+		}
+	}
+	if n := p.conns.Load(); n != 0 {
+		t.Errorf("send connected %d times for nothing to send", n)
 	}
 }
