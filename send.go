@@ -225,7 +225,8 @@ func isQMPGreeting(p []byte) bool {
 }
 
 // sendInput returns the messages to send, one per call, then io.EOF:
-// the argument itself, a file's (@FILE) or stdin's (-) lines.
+// the argument itself, a file's (@FILE: one JSON value after another,
+// each checked before anything is sent) or stdin's (-) lines.
 func sendInput(msg string) (func() ([]byte, error), error) {
 	switch {
 	case msg == "-":
@@ -235,10 +236,17 @@ func sendInput(msg string) (func() ([]byte, error), error) {
 			return nil, err
 		}
 		var all [][]byte
-		if len(bytes.TrimSpace(b)) > 0 {
-			m, err := checkMessage(b)
+		d := json.NewDecoder(bytes.NewReader(b))
+		for {
+			var m json.RawMessage
+			if err := d.Decode(&m); err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, fmt.Errorf("%s: not JSON: %v", msg[1:], err)
+			}
+			m, err := checkMessage(m)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", msg[1:], err)
+				return nil, fmt.Errorf("%s: message %d: %w", msg[1:], len(all)+1, err)
 			}
 			all = append(all, m)
 		}

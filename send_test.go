@@ -249,3 +249,32 @@ func TestSendRefusesNothingToSend(t *testing.T) {
 		t.Errorf("send connected %d times for nothing to send", n)
 	}
 }
+
+// @FILE holding several messages, one after another (one per line, or
+// spread over lines as an editor writes them), sends each and waits for
+// its reply, as stdin's lines do (it sent nothing: "not JSON", the file
+// being taken for one message).
+func TestSendFileOfMessages(t *testing.T) {
+	p := startPeer(t, echoResult)
+	file := filepath.Join(shortDir(t), "msgs.json")
+	os.WriteFile(file, []byte(`{"jsonrpc":"2.0","method":"a"}
+{"jsonrpc":"2.0","id":7,"method":"b"}
+{
+  "jsonrpc": "2.0",
+  "method": "c",
+  "params": {"x": [1, 2]}
+}
+`), 0o644)
+	out, errOut, status := runSendCmd(t, "", "--framing", "lines", p.path, "@"+file)
+	want := `{"jsonrpc":"2.0","id":1,"result":"a"}` + "\n" + `{"jsonrpc":"2.0","id":7,"result":"b"}` + "\n" + `{"jsonrpc":"2.0","id":8,"result":"c"}` + "\n"
+	if status != 0 || out != want {
+		t.Errorf("stdout %q, stderr %q, status %d; want %q", out, errOut, status, want)
+	}
+	// One that is not JSON is refused before anything is sent.
+	os.WriteFile(file, []byte(`{"jsonrpc":"2.0","method":"a"}`+"\n"+`{"jsonrpc":`), 0o644)
+	before := p.conns.Load()
+	_, errOut, status = runSendCmd(t, "", p.path, "@"+file)
+	if status != 2 || !strings.Contains(errOut, "not JSON") || p.conns.Load() != before {
+		t.Errorf("a file with a broken message: stderr %q, status %d, connected %d times", errOut, status, p.conns.Load()-before)
+	}
+}
