@@ -102,21 +102,29 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
+	// broken says why send ends before its replies: "interrupted" once
+	// a signal came (never "context canceled").
+	broken := func(err error) int {
+		if ctx.Err() != nil {
+			err = errors.New("interrupted")
+		}
+		return complain(err)
+	}
 	msgs, err := sendInput(msg)
 	if err != nil {
 		return complain(err)
 	}
 	// The first message is read before connecting: none is an error.
-	first, err := msgs()
+	first, err := msgs(ctx)
 	if err == io.EOF {
 		return complain(fmt.Errorf("no message to send: %s held none", inputName(msg)))
 	}
 	if err != nil {
-		return complain(err)
+		return broken(err)
 	}
 	nc, err := proxy.DialFunc(a)(ctx)
 	if err != nil {
-		return complain(err)
+		return broken(err)
 	}
 	var ids []string // --id's field first, that the reply it carries pairs
 	if o.id != "" {
@@ -138,10 +146,15 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		select {
 		case greeting = <-greeted:
 		case <-time.After(greetingWait):
+		case <-ctx.Done():
+			return broken(ctx.Err())
 		}
 	}
 	// noReply says why a call got no reply.
 	noReply := func(err error) int {
+		if ctx.Err() != nil {
+			return broken(err)
+		}
 		return complain(timeoutSaid(err, o.timeout))
 	}
 	tty := xterm.IsTerminal(os.Stdout.Fd())
@@ -150,12 +163,12 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	payload := first
 	for first := true; ; first = false {
 		if !first {
-			payload, err = msgs()
+			payload, err = msgs(ctx)
 			if err == io.EOF {
 				return status
 			}
 			if err != nil {
-				return complain(err)
+				return broken(err)
 			}
 		}
 		if first && isQMPGreeting(greeting) && string(protocol.Classify(payload, nil).Method) != "qmp_capabilities" {
@@ -165,6 +178,9 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 			reply, err := c.Handshake(cctx, "qmp_capabilities", []byte(`{"execute":"qmp_capabilities"}`))
 			ccancel()
 			if err != nil {
+				if ctx.Err() != nil {
+					return broken(err)
+				}
 				return complain(fmt.Errorf("qmp_capabilities, which QMP needs first: %w", timeoutSaid(err, o.timeout)))
 			}
 			if protocol.Classify(reply, nil).IsError {
@@ -226,8 +242,9 @@ func isQMPGreeting(p []byte) bool {
 
 // sendInput returns the messages to send, one per call, then io.EOF:
 // the argument itself, a file's (@FILE: one JSON value after another,
-// each checked before anything is sent) or stdin's (-) lines.
-func sendInput(msg string) (func() ([]byte, error), error) {
+// each checked before anything is sent) or stdin's (-) lines. A call
+// reading stdin returns ctx's error once ctx is done.
+func sendInput(msg string) (func(ctx context.Context) ([]byte, error), error) {
 	switch {
 	case msg == "-":
 	case strings.HasPrefix(msg, "@"):
@@ -250,7 +267,7 @@ func sendInput(msg string) (func() ([]byte, error), error) {
 			}
 			all = append(all, m)
 		}
-		return func() ([]byte, error) {
+		return func(context.Context) ([]byte, error) {
 			if len(all) == 0 {
 				return nil, io.EOF
 			}
@@ -264,7 +281,7 @@ func sendInput(msg string) (func() ([]byte, error), error) {
 			return nil, err
 		}
 		done := false
-		return func() ([]byte, error) {
+		return func(context.Context) ([]byte, error) {
 			if done {
 				return nil, io.EOF
 			}
@@ -272,18 +289,42 @@ func sendInput(msg string) (func() ([]byte, error), error) {
 			return m, nil
 		}, nil
 	}
-	sc := bufio.NewScanner(os.Stdin)
-	sc.Buffer(nil, protocol.DefaultMaxFrame)
-	return func() ([]byte, error) {
-		for sc.Scan() {
-			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-				return checkMessage(line)
-			}
+	type line struct {
+		b   []byte
+		err error
+	}
+	lines := make(chan line)
+	started := false
+	return func(ctx context.Context) ([]byte, error) {
+		if !started {
+			// Read on a goroutine of its own, so that a signal ends a
+			// wait for a line typed on a terminal.
+			started = true
+			go func() {
+				sc := bufio.NewScanner(os.Stdin)
+				sc.Buffer(nil, protocol.DefaultMaxFrame)
+				for sc.Scan() {
+					if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
+						m, err := checkMessage(b)
+						lines <- line{m, err}
+						if err != nil {
+							return
+						}
+					}
+				}
+				err := sc.Err()
+				if err == nil {
+					err = io.EOF
+				}
+				lines <- line{nil, err}
+			}()
 		}
-		if err := sc.Err(); err != nil {
-			return nil, err
+		select {
+		case l := <-lines:
+			return l.b, l.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return nil, io.EOF
 	}, nil
 }
 

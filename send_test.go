@@ -3,8 +3,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -247,6 +249,71 @@ func TestSendRefusesNothingToSend(t *testing.T) {
 	}
 	if n := p.conns.Load(); n != 0 {
 		t.Errorf("send connected %d times for nothing to send", n)
+	}
+}
+
+// SIGINT while send waits, for a reply or for a line of stdin, ends it
+// saying "interrupted", exit 2 (it said "context canceled"; waiting on
+// stdin, it did not end until stdin did).
+func TestSendInterrupted(t *testing.T) {
+	silent := startPeer(t, func([]byte) ([]byte, bool) { return nil, false })
+	answers := startPeer(t, echoResult)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"waiting for the reply", []string{silent.path, `{"jsonrpc":"2.0","method":"a"}`}},
+		{"waiting for stdin", []string{answers.path, "-"}},
+	} {
+		cmd := exec.Command(binary, append([]string{"send", "--timeout", "1m"}, c.args...)...)
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Signalled once it waits where the case says: the silent server
+		// has the message; the first line's reply is out, and send
+		// reads stdin for the next.
+		if c.args[1] == "-" {
+			io.WriteString(stdin, `{"jsonrpc":"2.0","method":"a"}`+"\n")
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			if err != nil || line != `{"jsonrpc":"2.0","id":1,"result":"a"}`+"\n" {
+				t.Fatalf("%s: first reply %q, %v", c.name, line, err)
+			}
+		} else {
+			select {
+			case <-silent.got:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s: the server never got the message", c.name)
+			}
+		}
+		cmd.Process.Signal(os.Interrupt)
+		exited := make(chan error, 1)
+		go func() {
+			io.Copy(io.Discard, stdout) // until it exits
+			exited <- cmd.Wait()
+		}()
+		select {
+		case err = <-exited:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Errorf("%s: still running 20 s after SIGINT", c.name)
+			continue
+		}
+		stdin.Close()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || strings.TrimSpace(errb.String()) != "sockscope send: interrupted" {
+			t.Errorf("%s: %v, stderr %q; want exit status 2, interrupted", c.name, err, errb.String())
+		}
 	}
 }
 
