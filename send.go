@@ -114,7 +114,9 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	if err != nil {
 		return complain(err)
 	}
-	// The first message is read before connecting: none is an error.
+	// The first message is read before connecting: none is an error,
+	// and its shape says how to frame it for a server that does not
+	// speak first.
 	first, err := msgs(ctx)
 	if err == io.EOF {
 		return complain(fmt.Errorf("no message to send: %s held none", inputName(msg)))
@@ -130,8 +132,12 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 	if o.id != "" {
 		ids = append([]string{o.id}, protocol.DefaultIDFields...)
 	}
+	fallback := protocol.FramingLines // with auto, when the server does not speak first
+	if contentLengthShaped(first) {
+		fallback = protocol.FramingContentLength // LSP's, DAP's
+	}
 	greeted := make(chan []byte, 1)
-	c := client.New(nc, client.Options{Framing: framing, IDFields: ids, Other: func(p []byte) {
+	c := client.New(nc, client.Options{Framing: framing, Fallback: fallback, IDFields: ids, Other: func(p []byte) {
 		select {
 		case greeted <- p:
 		default:
@@ -150,12 +156,24 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 			return broken(ctx.Err())
 		}
 	}
-	// noReply says why a call got no reply.
+	// noReply says a call got no reply, and, when send guessed the
+	// framing and the server has said nothing, that the guess may be
+	// what it waits for.
 	noReply := func(err error) int {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return broken(err)
+		case errors.Is(err, context.DeadlineExceeded):
+			err = fmt.Errorf("no reply within %v", o.timeout)
+			if framing == protocol.FramingAuto && c.Heard() == protocol.FramingAuto {
+				if fallback == protocol.FramingContentLength {
+					err = fmt.Errorf("%w: the server said nothing to a message framed with Content-Length (as LSP and DAP frame); is it framed with lines? try --framing lines", err)
+				} else {
+					err = fmt.Errorf("%w: the server said nothing to a message framed as a line; is it framed with Content-Length (LSP, DAP)? try --framing content-length", err)
+				}
+			}
 		}
-		return complain(timeoutSaid(err, o.timeout))
+		return complain(err)
 	}
 	tty := xterm.IsTerminal(os.Stdout.Fd())
 	status := sendOK
@@ -418,6 +436,44 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 		return nil, fmt.Errorf("not a JSON object: %s", msg)
 	}
 	return out, nil
+}
+
+// lspPrefixes begin the methods of LSP's requests and notifications.
+var lspPrefixes = []string{"textDocument/", "workspace/", "window/", "$/", "callHierarchy/", "typeHierarchy/",
+	"completionItem/", "codeAction/", "codeLens/", "documentLink/", "inlayHint/", "notebookDocument/", "workspaceSymbol/", "telemetry/"}
+
+// contentLengthShaped reports whether msg is a message of LSP or DAP, whose
+// servers frame with Content-Length: a JSON-RPC message calling one of
+// LSP's methods (initialize, unless MCP's: it says its protocolVersion,
+// and MCP frames with lines), or a DAP message ({"seq":…,"type":"request"}).
+func contentLengthShaped(msg []byte) bool {
+	if client.IsDAP(msg) {
+		return true
+	}
+	var m struct {
+		JSONRPC json.RawMessage `json:"jsonrpc"`
+		Method  string          `json:"method"`
+		Params  json.RawMessage `json:"params"`
+	}
+	if json.Unmarshal(msg, &m) != nil || m.JSONRPC == nil {
+		return false
+	}
+	switch m.Method {
+	case "initialize":
+		var p struct {
+			ProtocolVersion json.RawMessage `json:"protocolVersion"`
+		}
+		json.Unmarshal(m.Params, &p)
+		return p.ProtocolVersion == nil
+	case "initialized", "shutdown", "exit":
+		return true
+	}
+	for _, pre := range lspPrefixes {
+		if strings.HasPrefix(m.Method, pre) {
+			return true
+		}
+	}
+	return false
 }
 
 // countPast moves *next past id when id is an integer.

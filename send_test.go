@@ -171,6 +171,13 @@ type peer struct {
 
 func startPeer(t *testing.T, answer func(p []byte) (reply []byte, hangUp bool)) *peer {
 	t.Helper()
+	return startPeerFramed(t, protocol.FramingAuto, answer)
+}
+
+// startPeerFramed is startPeer for a server that reads only framing f
+// (FramingAuto: either).
+func startPeerFramed(t *testing.T, framing protocol.Framing, answer func(p []byte) (reply []byte, hangUp bool)) *peer {
+	t.Helper()
 	p := &peer{path: filepath.Join(shortDir(t), "peer.sock"), got: make(chan string, 100)}
 	ln, err := net.Listen("unix", p.path)
 	if err != nil {
@@ -186,7 +193,7 @@ func startPeer(t *testing.T, answer func(p []byte) (reply []byte, hangUp bool)) 
 			p.conns.Add(1)
 			go func() {
 				defer nc.Close()
-				f := protocol.NewFramer(protocol.FramingAuto, protocol.DefaultMaxFrame)
+				f := protocol.NewFramer(framing, protocol.DefaultMaxFrame)
 				buf := make([]byte, 64<<10)
 				for hung := false; !hung; {
 					n, err := nc.Read(buf)
@@ -222,6 +229,50 @@ func echoResult(p []byte) ([]byte, bool) {
 		return []byte(`{"seq":1,"type":"response","request_seq":` + string(info.ID) + `,"success":true,"command":"` + string(info.Method) + `"}`), false
 	}
 	return []byte(`{"jsonrpc":"2.0","id":` + string(info.ID) + `,"result":"` + string(info.Method) + `"}`), false
+}
+
+// With --framing auto and a server that does not speak first, an LSP or
+// DAP message goes framed with Content-Length, as their servers read it
+// (it went as a line, which an LSP server never takes for a message: send
+// waited out its timeout); an MCP initialize, which says its
+// protocolVersion, goes as a line. Getting no reply, and nothing from the
+// server, send says the framing it guessed may be why and names the flag.
+func TestSendFramesLikeTheMessage(t *testing.T) {
+	peers := map[string]*peer{
+		"content-length": startPeerFramed(t, protocol.FramingContentLength, echoResult),
+		"lines":          startPeerFramed(t, protocol.FramingLines, echoResult),
+	}
+	for _, c := range []struct{ msg, out, framed string }{
+		{`{"jsonrpc":"2.0","method":"initialize","params":{"processId":null,"capabilities":{}}}`,
+			`{"jsonrpc":"2.0","id":1,"result":"initialize"}`, "content-length"},
+		{`{"jsonrpc":"2.0","id":5,"method":"textDocument/hover","params":{}}`,
+			`{"jsonrpc":"2.0","id":5,"result":"textDocument/hover"}`, "content-length"},
+		{`{"type":"request","command":"initialize","arguments":{"adapterID":"go"}}`,
+			`{"seq":1,"type":"response","request_seq":1,"success":true,"command":"initialize"}`, "content-length"},
+		{`{"jsonrpc":"2.0","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}}`,
+			`{"jsonrpc":"2.0","id":1,"result":"initialize"}`, "lines"},
+		{`{"jsonrpc":"2.0","method":"add","params":[1,2]}`, `{"jsonrpc":"2.0","id":1,"result":"add"}`, "lines"},
+	} {
+		out, errOut, status := runSendCmd(t, "", "--timeout", "5s", peers[c.framed].path, c.msg)
+		if status != 0 || out != c.out+"\n" {
+			t.Errorf("%s to a server that reads %s: stdout %q, stderr %q, status %d; want %s", c.msg, c.framed, out, errOut, status, c.out)
+		}
+	}
+	silent := startPeer(t, func([]byte) ([]byte, bool) { return nil, false })
+	for _, c := range []struct{ msg, hint string }{
+		{`{"jsonrpc":"2.0","method":"add","params":[1,2]}`, "no reply within 300ms: the server said nothing to a message framed as a line; is it framed with Content-Length (LSP, DAP)? try --framing content-length"},
+		{`{"jsonrpc":"2.0","method":"initialize","params":{}}`, "no reply within 300ms: the server said nothing to a message framed with Content-Length (as LSP and DAP frame); is it framed with lines? try --framing lines"},
+	} {
+		_, errOut, status := runSendCmd(t, "", "--timeout", "300ms", silent.path, c.msg)
+		if status != 2 || !strings.Contains(errOut, c.hint) {
+			t.Errorf("%s to a silent server: stderr %q, status %d; want %q, 2", c.msg, errOut, status, c.hint)
+		}
+	}
+	// Framed as asked, the hint would be wrong: none.
+	_, errOut, _ := runSendCmd(t, "", "--timeout", "300ms", "--framing", "lines", silent.path, `{"jsonrpc":"2.0","method":"add"}`)
+	if strings.Contains(errOut, "try --framing") {
+		t.Errorf("--framing lines, no reply: %q", errOut)
+	}
 }
 
 // What send cannot pair a reply with is refused, exit 2, before it

@@ -24,6 +24,9 @@ type Options struct {
 	// first message was framed, or as lines when the server has not
 	// spoken first.
 	Framing protocol.Framing
+	// Fallback frames what is sent with Framing FramingAuto while the
+	// server has not spoken. If FramingAuto, lines.
+	Fallback protocol.Framing
 	// IDFields are the members that carry request ids. If nil,
 	// protocol.DefaultIDFields.
 	IDFields []string
@@ -116,8 +119,18 @@ func (c *Conn) encoder() protocol.Encoder {
 		return protocol.Encoder{Framing: c.opts.Framing}
 	case c.framing != protocol.FramingAuto:
 		return protocol.Encoder{Framing: c.framing, CRLF: c.crlf}
+	case c.opts.Fallback != protocol.FramingAuto:
+		return protocol.Encoder{Framing: c.opts.Fallback}
 	}
 	return protocol.Encoder{Framing: protocol.FramingLines}
+}
+
+// Heard returns how the server's frames were cut, FramingAuto while it
+// has sent nothing.
+func (c *Conn) Heard() protocol.Framing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.framing
 }
 
 // Send writes one message, framed, and waits for nothing.
