@@ -137,7 +137,7 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		fallback = protocol.FramingContentLength // LSP's, DAP's
 	}
 	greeted := make(chan []byte, 1)
-	c := client.New(nc, client.Options{Framing: framing, Fallback: fallback, IDFields: ids, Other: func(p []byte) {
+	c := client.New(nc, client.Options{Framing: framing, Fallback: fallback, IDFields: ids, NullID: true, Other: func(p []byte) {
 		select {
 		case greeted <- p:
 		default:

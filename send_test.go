@@ -303,6 +303,18 @@ func TestSendRefusesNothingToSend(t *testing.T) {
 	}
 }
 
+// A JSON-RPC server that cannot read a request answers with an error whose
+// id is null (it could not read the id): that is the answer, printed, exit
+// 1 (send took it for a notification and waited out its timeout).
+func TestSendNullIDErrorIsTheReply(t *testing.T) {
+	const parseError = `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}`
+	p := startPeer(t, func([]byte) ([]byte, bool) { return []byte(parseError), false })
+	out, errOut, status := runSendCmd(t, "", "--timeout", "10s", p.path, `{"jsonrpc":"2.0","method":"a"}`)
+	if status != 1 || out != parseError+"\n" {
+		t.Errorf("stdout %q, stderr %q, status %d; want the parse error, 1", out, errOut, status)
+	}
+}
+
 // SIGINT while send waits, for a reply or for a line of stdin, ends it
 // saying "interrupted", exit 2 (it said "context canceled"; waiting on
 // stdin, it did not end until stdin did).

@@ -27,6 +27,11 @@ type Options struct {
 	// Fallback frames what is sent with Framing FramingAuto while the
 	// server has not spoken. If FramingAuto, lines.
 	Fallback protocol.Framing
+	// NullID, if set, hands a reply whose id is null (JSON-RPC's error
+	// reply to a request the server could not read, a parse error) to
+	// the call that waits, when only one does. Otherwise it goes to
+	// Other.
+	NullID bool
 	// IDFields are the members that carry request ids. If nil,
 	// protocol.DefaultIDFields.
 	IDFields []string
@@ -89,6 +94,21 @@ func (c *Conn) read() {
 			delete(c.waiting, key)
 			c.mu.Unlock()
 			if ok {
+				ch <- payload
+				return
+			}
+		}
+		if info.Kind == protocol.KindResponse && info.ID == nil && info.IsError && c.opts.NullID {
+			c.mu.Lock()
+			var ch chan []byte
+			if len(c.waiting) == 1 {
+				for key, w := range c.waiting {
+					ch = w
+					delete(c.waiting, key)
+				}
+			}
+			c.mu.Unlock()
+			if ch != nil {
 				ch <- payload
 				return
 			}
