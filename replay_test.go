@@ -320,7 +320,9 @@ func TestServeSeedService(t *testing.T) {
 
 	closing := filepath.Join(dir, "close.sock")
 	started(t, "listening on", "serve", "--miss", "close", file, "--listen", closing)
-	if _, errOut, status := runStatus(t, "send", closing, `{"rid":7,"method":"add","args":[9,9]}`); status != 2 {
+	// The server's answer is the closed connection: send says so, 1.
+	if _, errOut, status := runStatus(t, "send", closing, `{"rid":7,"method":"add","args":[9,9]}`); status != 1 ||
+		!strings.Contains(errOut, "the server closed the connection before replying") {
 		t.Errorf("--miss close: status %d: %s", status, errOut)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	xterm "github.com/charmbracelet/x/term"
@@ -163,6 +164,9 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		switch {
 		case ctx.Err() != nil:
 			return broken(err)
+		case errors.Is(err, client.ErrClosed) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET):
+			fmt.Fprintln(os.Stderr, "sockscope send: the server closed the connection before replying")
+			return sendFailed
 		case errors.Is(err, context.DeadlineExceeded):
 			err = fmt.Errorf("no reply within %v", o.timeout)
 			if framing == protocol.FramingAuto && c.Heard() == protocol.FramingAuto {

@@ -315,6 +315,16 @@ func TestSendNullIDErrorIsTheReply(t *testing.T) {
 	}
 }
 
+// A server that hangs up on the request: send says so, exit 1 (it said
+// "the connection closed", exit 2, as for a broken transport).
+func TestSendServerClosesBeforeReplying(t *testing.T) {
+	p := startPeer(t, func([]byte) ([]byte, bool) { return nil, true })
+	out, errOut, status := runSendCmd(t, "", "--timeout", "10s", p.path, `{"jsonrpc":"2.0","method":"a"}`)
+	if status != 1 || out != "" || !strings.Contains(errOut, "sockscope send: the server closed the connection before replying") {
+		t.Errorf("stdout %q, stderr %q, status %d; want the server closed, 1", out, errOut, status)
+	}
+}
+
 // SIGINT while send waits, for a reply or for a line of stdin, ends it
 // saying "interrupted", exit 2 (it said "context canceled"; waiting on
 // stdin, it did not end until stdin did).
