@@ -216,6 +216,17 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		if err != nil {
 			return complain(err)
 		}
+		if protocol.Classify(payload, idsOr(ids)).ID == nil {
+			// A notification (LSP's initialized, MCP's
+			// notifications/…): it gets no reply to wait for.
+			if err := c.Send(payload); err != nil {
+				return noReply(err)
+			}
+			if o.verbose {
+				fmt.Fprintf(os.Stderr, "sockscope: sent a notification, which gets no reply: %s\n", payload)
+			}
+			continue
+		}
 		cctx, ccancel := context.WithTimeout(ctx, o.timeout)
 		reply, err := c.Call(cctx, payload)
 		ccancel()
@@ -227,6 +238,14 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 			status = sendFailed
 		}
 	}
+}
+
+// idsOr returns ids, or protocol.DefaultIDFields when nil.
+func idsOr(ids []string) []string {
+	if ids == nil {
+		return protocol.DefaultIDFields
+	}
+	return ids
 }
 
 // inputName names where send's messages came from, for an error.
@@ -397,6 +416,9 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 		fields = []string{field}
 	}
 	info := protocol.Classify(msg, fields)
+	if info.ID == nil && isNotification(msg) {
+		return msg, nil // it asks for no reply: an id would make it a request
+	}
 	if info.ID != nil {
 		if protocol.IsBatch(msg) {
 			for _, e := range protocol.BatchElements(msg) {
@@ -440,6 +462,37 @@ func withID(msg []byte, field string, next *int) ([]byte, error) {
 		return nil, fmt.Errorf("not a JSON object: %s", msg)
 	}
 	return out, nil
+}
+
+// notifications are the methods of LSP (and JSON-RPC protocols like it)
+// that are notifications, besides those isNotification knows by their
+// shape: a client sends them with no id, and a server answers none.
+var notifications = map[string]bool{
+	"initialized":                     true,
+	"exit":                            true,
+	"textDocument/willSave":           true,
+	"textDocument/publishDiagnostics": true,
+	"window/workDoneProgress/cancel":  true,
+	"window/logMessage":               true,
+	"window/showMessage":              true,
+	"telemetry/event":                 true,
+}
+
+// isNotification reports whether JSON-RPC message msg, which has no id,
+// calls a notification by name: LSP's initialized, exit, $/cancelRequest
+// ($/ anything), textDocument/didOpen (did anything), MCP's
+// notifications/…. Such a message gets no id.
+func isNotification(msg []byte) bool {
+	var m struct {
+		JSONRPC json.RawMessage `json:"jsonrpc"`
+		Method  string          `json:"method"`
+	}
+	if json.Unmarshal(msg, &m) != nil || m.JSONRPC == nil {
+		return false
+	}
+	last := m.Method[strings.LastIndexByte(m.Method, '/')+1:]
+	return notifications[m.Method] || strings.HasPrefix(m.Method, "$/") || strings.HasPrefix(m.Method, "notifications/") ||
+		len(last) > 3 && strings.HasPrefix(last, "did") && last[3] >= 'A' && last[3] <= 'Z'
 }
 
 // lspPrefixes begin the methods of LSP's requests and notifications.

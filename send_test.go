@@ -123,6 +123,13 @@ func TestWithID(t *testing.T) {
 			`[{"jsonrpc":"2.0","method":"log"},{"jsonrpc":"2.0","method":"a","id":17}]`},
 		{`{"jsonrpc":"2.0","id":"x","method":"a"}`, "", `{"jsonrpc":"2.0","id":"x","method":"a"}`},
 		{`{"method":"x"}`, "seq", `{"seq":18,"method":"x"}`},
+		// Notifications by name get none; in a batch too.
+		{`{"jsonrpc":"2.0","method":"initialized","params":{}}`, "", `{"jsonrpc":"2.0","method":"initialized","params":{}}`},
+		{`{"jsonrpc":"2.0","method":"textDocument/didChange"}`, "", `{"jsonrpc":"2.0","method":"textDocument/didChange"}`},
+		{`[{"jsonrpc":"2.0","method":"notifications/x"},{"jsonrpc":"2.0","method":"tools/list"}]`, "",
+			`[{"jsonrpc":"2.0","method":"notifications/x"},{"id":19,"jsonrpc":"2.0","method":"tools/list"}]`},
+		{`{"jsonrpc":"2.0","method":"shutdown"}`, "", `{"id":20,"jsonrpc":"2.0","method":"shutdown"}`},
+		{`{"jsonrpc":"2.0","method":"didnt"}`, "", `{"id":21,"jsonrpc":"2.0","method":"didnt"}`},
 	} {
 		got, err := withID([]byte(c.in), c.field, &next)
 		if err != nil || string(got) != c.want {
@@ -416,5 +423,39 @@ func TestSendFileOfMessages(t *testing.T) {
 	_, errOut, status = runSendCmd(t, "", p.path, "@"+file)
 	if status != 2 || !strings.Contains(errOut, "not JSON") || p.conns.Load() != before {
 		t.Errorf("a file with a broken message: stderr %q, status %d, connected %d times", errOut, status, p.conns.Load()-before)
+	}
+}
+
+// A notification given by name goes without an id and is not waited for:
+// LSP's initialized, exit, $/cancelRequest, textDocument/didOpen, MCP's
+// notifications/… (each got id 1, 2, …, which made it a request the
+// server never answers: send waited out its timeout, exit 2). LSP's
+// shutdown is a request: it gets one.
+func TestSendNotificationsGetNoID(t *testing.T) {
+	p := startPeer(t, echoResult)
+	stdin := `{"jsonrpc":"2.0","method":"initialized","params":{}}
+{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":3}}
+{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","method":"shutdown"}
+{"jsonrpc":"2.0","method":"exit"}
+`
+	out, errOut, status := runSendCmd(t, stdin, "--framing", "lines", "--timeout", "10s", p.path, "-")
+	if status != 0 || out != `{"jsonrpc":"2.0","id":1,"result":"shutdown"}`+"\n" {
+		t.Errorf("stdout %q, stderr %q, status %d; want shutdown's reply alone, 0", out, errOut, status)
+	}
+	var got []string
+	for range 6 {
+		select {
+		case m := <-p.got:
+			got = append(got, m)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the server got only %q", got)
+		}
+	}
+	for i, m := range got {
+		if hasID := strings.Contains(m, `"id":1`); hasID != (i == 4) {
+			t.Errorf("the server got %s", m)
+		}
 	}
 }
