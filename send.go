@@ -43,15 +43,27 @@ func newSendCmd() *cobra.Command {
 		Use:   "send ADDR [MESSAGE | @FILE | -]",
 		Short: "Send one message (or one per line of stdin) and print the reply",
 		Long: `send connects to ADDR, sends a JSON message, waits for the reply paired with
-it and prints it: indented on a terminal, one line otherwise. With - (or no
-message) it reads one message per line of stdin, each waiting for its
-reply, all on one connection. A message without an id gets one. On QMP
-(a {"QMP":…} greeting) qmp_capabilities goes first, unless the first
-message is that.
+it and prints it: indented on a terminal, one line otherwise. @FILE sends
+each JSON message in FILE in turn; with - (or no message) it reads one
+message per line of stdin; each waits for its reply, all on one
+connection. A message without an id gets one, but a notification given
+by name (initialized, exit, $/…, textDocument/didOpen and the other
+…/didX, MCP's notifications/…), which goes as it is and gets no reply
+to wait for. An error reply with a null id (a parse error) is the
+answer. On QMP (a {"QMP":…} greeting) qmp_capabilities goes first, unless
+the first message is that.
 
-Exit status: 0 for a success reply, 1 for an error reply (or an MCP
-tools/call result that says isError), 2 for a timeout, a transport error
-or bad input.`,
+--framing auto frames as the server frames its greeting; when the
+server does not speak first, an LSP or DAP message (initialize,
+textDocument/…, {"type":"request",…}) goes with Content-Length, anything
+else as a line. A timeout with nothing heard from the server says which
+--framing to try.
+
+Exit status: 0 for a success reply (or notifications alone), 1 for an
+error reply (or an MCP tools/call result that says isError) or a server
+that closed the connection before replying, 2 for a timeout, a transport
+error, bad input (not JSON, an empty batch or one of anything but
+objects, no message at all) or an interrupt (SIGINT).`,
 		Example: `  sockscope send /tmp/app.sock '{"rid":1,"method":"add","args":[1,2]}'
   sockscope send --framing content-length /tmp/gopls.sock @initialize.json
   printf '%s\n' "$msg1" "$msg2" | sockscope send :9000 -`,
@@ -70,7 +82,7 @@ or bad input.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length (auto: as the server frames its greeting, else lines)")
+	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length (auto: as the server frames its greeting, else Content-Length for an LSP or DAP message, lines for others)")
 	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, request_id for mpv's commands, seq for DAP, rid otherwise)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for each reply")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show on stderr what the server sends that is not the reply (a greeting, notifications)")
