@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"sockscope/protocol"
 )
 
 // PathMap rewrites file paths (and the file URIs holding them) from Old,
@@ -147,4 +149,39 @@ func typedDefault(req []byte, id []byte, method string) []byte {
 		result = "[]"
 	}
 	return fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":%s}`, id, result)
+}
+
+// withSeq returns DAP message p with its seq set to n (added first when p
+// has none), the rest as it was; p itself when it is no JSON object.
+func withSeq(p []byte, n int) []byte {
+	d := json.NewDecoder(bytes.NewReader(p))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return p
+	}
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return p
+		}
+		at := d.InputOffset() // after the key
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return p
+		}
+		if k == "seq" {
+			end := int(d.InputOffset())
+			start := end - len(v)
+			if start < int(at) {
+				return p
+			}
+			out := make([]byte, 0, len(p)+8)
+			out = append(out, p[:start]...)
+			out = strconv.AppendInt(out, int64(n), 10)
+			return append(out, p[end:]...)
+		}
+	}
+	if out := protocol.AddMember(p, "seq", strconv.AppendInt(nil, int64(n), 10)); out != nil {
+		return out
+	}
+	return p
 }

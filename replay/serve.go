@@ -168,13 +168,20 @@ type mockConn struct {
 	first  []byte // the client's handshake request, if it sent one (forward replays it)
 	fwd    *forwarder
 	closed bool
+	seq    int // the seq of the latest DAP message sent (under wmu)
 }
 
 // send writes one message to the client, framed as the recorded server
-// framed.
+// framed. A DAP message gets the next seq of the connection's own: the
+// recorded ones count the recorded connection's messages, those serve
+// makes up (a miss's error) have none.
 func (c *mockConn) send(p []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.enc.Framing == protocol.FramingContentLength && client.IsDAP(p) {
+		c.seq++
+		p = withSeq(p, c.seq)
+	}
 	c.nc.Write(c.enc.Append(nil, p))
 }
 

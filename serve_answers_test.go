@@ -1,0 +1,156 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+	"sockscope/session"
+)
+
+// recordFrames writes a session file at file of one connection on which
+// frames went, framed with framing: "> " before a frame says the client
+// sent it, "< " the server.
+func recordFrames(t *testing.T, file string, framing protocol.Framing, frames ...string) {
+	t.Helper()
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec, err := session.Create(file, session.Header{Started: at, Upstream: "unix:/tmp/up.sock", Listen: "/tmp/front.sock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Open(1, at, "pid 1", "/tmp/front.sock", "unix:/tmp/up.sock", 1, 0, "client", false)
+	for i, f := range frames {
+		dir, data := protocol.C2S, f[2:]
+		if f[:2] == "< " {
+			dir = protocol.S2C
+		}
+		wire := len(data) + 1
+		if framing == protocol.FramingContentLength {
+			wire = len(fmt.Sprintf("Content-Length: %d\r\n\r\n", len(data))) + len(data)
+		}
+		rec.Frame(1, dir, at.Add(time.Duration(i)*time.Millisecond),
+			protocol.Frame{Data: []byte(data), Size: len(data), Wire: wire}, framing, session.Marks{})
+	}
+	rec.Close(1, at.Add(time.Second), "")
+	if err := rec.End(at.Add(time.Second), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveConn is a client of serve at path that frames with framing.
+type serveConn struct {
+	t       *testing.T
+	nc      net.Conn
+	framing protocol.Framing
+	got     chan string
+}
+
+func dialServe(t *testing.T, path string, framing protocol.Framing) *serveConn {
+	t.Helper()
+	nc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	c := &serveConn{t: t, nc: nc, framing: framing, got: make(chan string, 100)}
+	go func() {
+		defer close(c.got)
+		f := protocol.NewFramer(framing, protocol.DefaultMaxFrame)
+		r := bufio.NewReader(nc)
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := r.Read(buf)
+			f.Feed(buf[:n], func(fr *protocol.Frame) { c.got <- string(fr.Data) })
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// send writes each of ms as it is (not JSON, too), framed.
+func (c *serveConn) send(ms ...string) {
+	for _, m := range ms {
+		if _, err := c.nc.Write(protocol.Encoder{Framing: c.framing}.Append(nil, []byte(m))); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+// next returns the next message serve sent.
+func (c *serveConn) next() string {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.got:
+		if !ok {
+			c.t.Fatal("serve closed the connection")
+		}
+		return m
+	case <-time.After(20 * time.Second):
+		c.t.Fatal("serve sent nothing in 20 s")
+	}
+	return ""
+}
+
+// dapSeqs returns the seq and request_seq of DAP message m.
+func dapSeqs(t *testing.T, m string) (seq, requestSeq int) {
+	t.Helper()
+	var v struct {
+		Seq        int `json:"seq"`
+		RequestSeq int `json:"request_seq"`
+	}
+	if err := json.Unmarshal([]byte(m), &v); err != nil {
+		t.Fatalf("%s: %v", m, err)
+	}
+	return v.Seq, v.RequestSeq
+}
+
+// serve numbers the DAP messages it sends on a connection 1, 2, 3, …, as a
+// debug adapter does: the replies it makes up for requests the recording
+// misses (they had no seq) and the recorded ones alike (they kept the
+// recorded connection's, so that after a miss, or on a connection that
+// began elsewhere in the recording, seq went back or repeated).
+func TestServeDAPSeq(t *testing.T) {
+	dir := shortDir(t)
+	file, mock := filepath.Join(dir, "dap.jsonl"), filepath.Join(dir, "mock.sock")
+	recordFrames(t, file, protocol.FramingContentLength,
+		`> {"seq":1,"type":"request","command":"initialize","arguments":{"adapterID":"go"}}`,
+		`< {"seq":1,"type":"response","request_seq":1,"success":true,"command":"initialize","body":{}}`,
+		`< {"seq":2,"type":"event","event":"initialized"}`,
+		`> {"seq":2,"type":"request","command":"launch","arguments":{"program":"x"}}`,
+		`< {"seq":3,"type":"response","request_seq":2,"success":true,"command":"launch"}`,
+	)
+	started(t, "listening on", "serve", file, "--listen", mock)
+	c := dialServe(t, mock, protocol.FramingContentLength)
+	for _, step := range []struct {
+		req  string
+		want [][2]int // seq, request_seq of each message serve sends for it
+	}{
+		{`{"seq":1,"type":"request","command":"initialize","arguments":{"adapterID":"go"}}`, [][2]int{{1, 1}, {2, 0}}},
+		{`{"seq":2,"type":"request","command":"threads"}`, [][2]int{{3, 2}}}, // a miss
+		{`{"seq":3,"type":"request","command":"launch","arguments":{"program":"x"}}`, [][2]int{{4, 3}}},
+	} {
+		c.send(step.req)
+		for _, w := range step.want {
+			m := c.next()
+			if seq, rs := dapSeqs(t, m); seq != w[0] || rs != w[1] {
+				t.Errorf("to %s: %s; want seq %d, request_seq %d", step.req, m, w[0], w[1])
+			}
+		}
+	}
+	// A connection of its own counts from 1.
+	c2 := dialServe(t, mock, protocol.FramingContentLength)
+	c2.send(`{"seq":1,"type":"request","command":"launch","arguments":{"program":"x"}}`)
+	if m := c2.next(); !strings.Contains(m, `"seq":1,`) || !strings.Contains(m, `"request_seq":1,`) {
+		t.Errorf("the first reply on a new connection: %s", m)
+	}
+}
