@@ -154,3 +154,49 @@ func TestServeDAPSeq(t *testing.T) {
 		t.Errorf("the first reply on a new connection: %s", m)
 	}
 }
+
+// serve answers what is no message as a JSON-RPC server does, with a null
+// id: -32700 Parse error to what is not JSON, -32600 Invalid Request to
+// JSON that is no request (one per element of a batch of them); it said
+// nothing, and a client waited for an answer that never came. The
+// connection goes on: the request after is answered.
+func TestServeAnswersWhatIsNoRequest(t *testing.T) {
+	dir := shortDir(t)
+	file, mock := filepath.Join(dir, "rpc.jsonl"), filepath.Join(dir, "mock.sock")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":3}`,
+	)
+	started(t, "listening on", "serve", file, "--listen", mock)
+	{
+		c := dialServe(t, mock, protocol.FramingLines)
+		for _, m := range []struct{ send, want string }{
+			{`{"jsonrpc":"2.0","id":2,`, `{"error":{"code":-32700,"data":"sockscope serve: not JSON (unexpected end)","message":"Parse error"},"id":null,"jsonrpc":"2.0"}`},
+			{`{"jsonrpc":"2.0","id":3,"method":"add","params":[1,2]}}`, `"code":-32700`},
+			{`42`, `{"error":{"code":-32600,"data":"sockscope serve: not a request (an object with a method)","message":"Invalid Request"},"id":null,"jsonrpc":"2.0"}`},
+			{`{"jsonrpc":"2.0","params":[]}`, `"code":-32600`},
+			{`[1,2]`, `[{"error":{"code":-32600,"data":"sockscope serve: not a request (an object with a method)","message":"Invalid Request"},"id":null,"jsonrpc":"2.0"},{"error":{"code":-32600,"data":"sockscope serve: not a request (an object with a method)","message":"Invalid Request"},"id":null,"jsonrpc":"2.0"}]`},
+			{`{"jsonrpc":"2.0","id":9,"method":"add","params":[1,2]}`, `{"jsonrpc":"2.0","id":9,"result":3}`},
+		} {
+			c.send(m.send)
+			if got := c.next(); !strings.Contains(got, m.want) {
+				t.Errorf("%s: serve sent %s; want %s", m.send, got, m.want)
+			}
+		}
+	}
+	// LSP: framed with Content-Length.
+	lsp, lspMock := filepath.Join(dir, "lsp.jsonl"), filepath.Join(dir, "lsp.sock")
+	recordFrames(t, lsp, protocol.FramingContentLength,
+		`> {"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`,
+		`< {"jsonrpc":"2.0","id":1,"result":{"capabilities":{}}}`,
+	)
+	started(t, "listening on", "serve", lsp, "--listen", lspMock)
+	c := dialServe(t, lspMock, protocol.FramingContentLength)
+	c.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}`, `{"jsonrpc":"2.0","id":2,"method":"initialize","params":{}}`)
+	if got := c.next(); !strings.Contains(got, `"code":-32700`) {
+		t.Errorf("LSP, not JSON: serve sent %s", got)
+	}
+	if got := c.next(); got != `{"jsonrpc":"2.0","id":2,"result":{"capabilities":{}}}` {
+		t.Errorf("LSP, the request after: serve sent %s", got)
+	}
+}

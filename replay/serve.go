@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -293,6 +294,9 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		return
 	default:
 		s.log(fmt.Sprintf("sockscope serve: not a message serve can answer (%s): %s", info.Err, short(p)))
+		if framing == protocol.FramingLines || framing == protocol.FramingContentLength {
+			c.send(invalidReply(p, info))
+		}
 		return
 	}
 	// The handshake is among the first requests, not always the first
@@ -343,6 +347,35 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		s.log(why)
 		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
+}
+
+// invalidReply is JSON-RPC's answer to what is no message serve can
+// answer (info is p's Info): -32700 Parse error to what is not JSON,
+// -32600 Invalid Request to JSON that is no request (one per element of
+// a batch), each with a null id, as it has none to give.
+func invalidReply(p []byte, info protocol.Info) []byte {
+	rpcError := func(code int, message, why string) []byte {
+		return marshal(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": code, "message": message, "data": why}})
+	}
+	if !json.Valid(p) {
+		why := "not JSON"
+		if info.Err != "" {
+			why += " (" + info.Err + ")"
+		}
+		return rpcError(-32700, "Parse error", "sockscope serve: "+why)
+	}
+	const why = "sockscope serve: not a request (an object with a method)"
+	if es := protocol.BatchElements(p); protocol.IsBatch(p) && len(es) > 0 {
+		out := []byte{'['}
+		for i := range es {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, rpcError(-32600, "Invalid Request", why)...)
+		}
+		return append(out, ']')
+	}
+	return rpcError(-32600, "Invalid Request", why)
 }
 
 // forward sends request p, classified as info, to the real server of
