@@ -200,3 +200,46 @@ func TestServeAnswersWhatIsNoRequest(t *testing.T) {
 		t.Errorf("LSP, the request after: serve sent %s", got)
 	}
 }
+
+// A JSON-RPC batch the recording has none like is answered from the
+// requests recorded one by one, as a server answers a batch: an array of
+// the replies to its requests (a miss's error reply for one the recording
+// misses, Invalid Request for what is no request), what the server sent
+// after them after it. It missed as a whole ("no recorded reply to
+// batch(…)"), every request in it with it.
+func TestServeBatchFromSingleRequests(t *testing.T) {
+	dir := shortDir(t)
+	file, mock := filepath.Join(dir, "rpc.jsonl"), filepath.Join(dir, "mock.sock")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":3}`,
+		`> {"jsonrpc":"2.0","id":2,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":2,"result":"x"}`,
+		`< {"jsonrpc":"2.0","method":"log","params":["echoed"]}`,
+		`> [{"jsonrpc":"2.0","id":3,"method":"add","params":[2,2]},{"jsonrpc":"2.0","id":4,"method":"add","params":[3,3]}]`,
+		`< [{"jsonrpc":"2.0","id":4,"result":6},{"jsonrpc":"2.0","id":3,"result":4}]`,
+	)
+	stop := started(t, "listening on", "serve", file, "--listen", mock)
+	c := dialServe(t, mock, protocol.FramingLines)
+	c.send(`[{"jsonrpc":"2.0","id":10,"method":"echo","params":["x"]},{"jsonrpc":"2.0","method":"note"},{"jsonrpc":"2.0","id":11,"method":"add","params":[1,2]},{"jsonrpc":"2.0","id":12,"method":"nosuch"},7]`)
+	got := c.next()
+	var replies []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(got), &replies); err != nil || len(replies) != 4 ||
+		string(replies[0]["id"]) != "10" || string(replies[0]["result"]) != `"x"` ||
+		string(replies[1]["id"]) != "11" || string(replies[1]["result"]) != "3" ||
+		string(replies[2]["id"]) != "12" || !strings.Contains(string(replies[2]["error"]), "no recorded reply to nosuch") ||
+		string(replies[3]["id"]) != "null" || !strings.Contains(string(replies[3]["error"]), "-32600") {
+		t.Errorf("the batch's reply: %s", got)
+	}
+	if got := c.next(); got != `{"jsonrpc":"2.0","method":"log","params":["echoed"]}` {
+		t.Errorf("after the batch's reply: %s", got)
+	}
+	// A batch recorded as one is still answered as it was.
+	c.send(`[{"jsonrpc":"2.0","id":"a","method":"add","params":[2,2]},{"jsonrpc":"2.0","id":"b","method":"add","params":[3,3]}]`)
+	if got := c.next(); got != `[{"jsonrpc":"2.0","id":"b","result":6},{"jsonrpc":"2.0","id":"a","result":4}]` {
+		t.Errorf("a recorded batch: %s", got)
+	}
+	if log := stop(); !strings.Contains(log, "3 requests answered from the recording, 1 miss") {
+		t.Errorf("serve's summary: %s", log)
+	}
+}

@@ -208,6 +208,10 @@ func newMatcher(exs []*Exchange, forms [][]byte, mode Match, ig Ignore, ids []st
 	return m
 }
 
+// HasMethod reports whether the Matcher holds a recorded request of
+// method.
+func (m *Matcher) HasMethod(method string) bool { return len(m.byMethod[method]) > 0 }
+
 // Len returns how many recorded requests the Matcher holds.
 func (m *Matcher) Len() int { return len(m.all) }
 

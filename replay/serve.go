@@ -299,6 +299,12 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		}
 		return
 	}
+	if protocol.IsBatch(p) && !c.reqs.HasMethod(method) {
+		// A JSON-RPC batch the recording has none like: its requests
+		// were recorded one by one, if at all.
+		c.answerBatch(framing, p)
+		return
+	}
 	// The handshake is among the first requests, not always the first
 	// (gopls -remote sends gopls/handshake before initialize).
 	isHello := c.first == nil && client.IsHandshake(method)
@@ -347,6 +353,65 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		s.log(why)
 		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
+}
+
+// answerBatch answers JSON-RPC batch p, which the recording has none like,
+// element by element, as the server would: with an array of the replies
+// to its requests, each the recorded reply to the same request sent alone
+// or, for one the recording misses, the error reply a miss gets (whatever
+// --miss says: the others are answered), and an Invalid Request error for
+// an element that is no request. What the recorded server sent around
+// those replies goes before and after the array, in the order of the
+// requests; what followed its notifications, after.
+func (c *mockConn) answerBatch(framing protocol.Framing, p []byte) {
+	s := c.s
+	var before, after []*Msg
+	out := []byte{'['}
+	add := func(reply []byte) {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, reply...)
+	}
+	for _, e := range protocol.BatchElements(p) {
+		info := protocol.ClassifyAs(framing, e, protocol.C2S, s.rec.IDFields)
+		method := string(info.Method)
+		form := requestForm(framing, e)
+		switch {
+		case info.Kind == protocol.KindRequest && info.ID != nil:
+		case info.Kind == protocol.KindRequest || info.Kind == protocol.KindNotification:
+			if x, ok := s.notes.Find(form, method, &c.ncur); ok {
+				after = append(after, x.Followers...)
+			}
+			continue
+		default:
+			add(invalidReply(e, info))
+			continue
+		}
+		x, ok := c.reqs.Find(form, method, &c.cur)
+		if ok && (x.Resp == nil || x.Resp.Cut == 0) {
+			s.answered.Add(1)
+			b, a := x.Around()
+			before, after = append(before, b...), append(after, a...)
+			if x.Resp != nil {
+				add(answerWith(x, e, info.ID, c.reqs.ids))
+			}
+			continue
+		}
+		s.misses.Add(1)
+		why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s (in a batch); %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
+			c.reqs.Why(form, method, &c.cur))
+		if ok {
+			why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s (in a batch) was kept truncated", method, short([]byte(requestKey(form, s.rec.IDFields, nil))))
+		}
+		s.log(why)
+		add(missReply(e, info, s.rec.IDFields, why))
+	}
+	c.sendAll(before)
+	if len(out) > 1 { // a batch of notifications alone gets no reply
+		c.send(append(out, ']'))
+	}
+	c.sendAll(after)
 }
 
 // invalidReply is JSON-RPC's answer to what is no message serve can
