@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -52,7 +53,10 @@ A request with no match gets, per --miss: an error reply in the
 protocol's shape naming the method and the closest recorded request (in
 order: the recorded one at its place, and how they differ) (error), a
 closed connection (close), or the real server's reply (forward:ADDR; JSON
-protocols only), after the client's own handshake on that connection.`,
+protocols only), after the client's own handshake on that connection.
+
+Exit status: 0 when stopped (SIGINT, SIGTERM), 1 for an error (reading
+FILE, listening), 2 for bad flags or arguments.`,
 		Example: `  sockscope serve session.jsonl --listen /tmp/app.sock
   sockscope serve lsp.jsonl --listen /tmp/gopls.sock --miss forward:/tmp/real-gopls.sock
   sockscope serve session.jsonl -l :9000 --match sequential --ignore timestamp`,
@@ -60,6 +64,9 @@ protocols only), after the client's own handshake on that connection.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.listen == "" { // not MarkFlagRequired: cobra's check ends the process with 1
+				return statusError{errors.New(`required flag(s) "listen" not set`), serveUsage}
+			}
 			return runServe(cmd.Context(), o, args[0])
 		},
 	}
@@ -71,34 +78,45 @@ protocols only), after the client's own handshake on that connection.`,
 	f.StringVar(&o.ids, "id", "", "JSON `FIELDS` that carry the request id (default: the ones the file was recorded with)")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of the recording held in memory (it must fit)")
-	cmd.MarkFlagRequired("listen")
-	return cmd
+	return usageStatus(cmd, serveUsage)
+}
+
+// serveUsage is serve's exit status for bad flags and arguments, as
+// send's and replay's (1 is an error while serving).
+const serveUsage = 2
+
+// usage marks err, the error of a bad flag, for serve's status for them.
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return statusError{err, serveUsage}
 }
 
 func runServe(ctx context.Context, o serveOptions, file string) error {
 	var cfg replay.ServeConfig
 	var err error
 	if cfg.Match, err = replay.ParseMatch(o.match); err != nil {
-		return err
+		return usage(err)
 	}
 	if cfg.Ignore, err = replay.ParseIgnore(o.ignore); err != nil {
-		return err
+		return usage(err)
 	}
 	miss, fwd, err := replay.ParseMiss(o.miss)
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	cfg.Miss, cfg.Log = miss, os.Stderr
 	if miss == replay.MissForward {
 		a, err := proxy.ParseAddr(fwd)
 		if err != nil {
-			return fmt.Errorf("--miss: %w", err)
+			return usage(fmt.Errorf("--miss: %w", err))
 		}
 		cfg.Forward = proxy.DialFunc(a)
 	}
 	la, lc, err := listenConfig(o.listen, o.mode, "")
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	ctx, cancel := signalContext(ctx)
 	defer cancel()

@@ -243,3 +243,32 @@ func TestServeBatchFromSingleRequests(t *testing.T) {
 		t.Errorf("serve's summary: %s", log)
 	}
 }
+
+// serve's bad flags and arguments end it with 2, as send's and replay's
+// do, before it reads the file (they ended it with 1, which is serve's
+// status for an error while serving).
+func TestServeBadFlags(t *testing.T) {
+	dir := shortDir(t)
+	file, sock := filepath.Join(dir, "none.jsonl"), filepath.Join(dir, "m.sock")
+	for _, c := range []struct {
+		args   []string
+		errOut string
+	}{
+		{[]string{"serve", "--bogus", file, "-l", sock}, "unknown flag: --bogus"},
+		{[]string{"serve", "-l", sock}, "accepts 1 arg(s), received 0"},
+		{[]string{"serve", file}, `required flag(s) "listen" not set`},
+		{[]string{"serve", "--match", "nope", file, "-l", sock}, `--match "nope"`},
+		{[]string{"serve", "--miss", "forward:", file, "-l", sock}, `--miss "forward:"`},
+		{[]string{"serve", "--ignore", "$.[", file, "-l", sock}, "--ignore"},
+		{[]string{"serve", "--mode", "99", file, "-l", sock}, `--mode "99"`},
+	} {
+		_, errOut, status := runStatus(t, c.args...)
+		if status != 2 || !strings.Contains(errOut, c.errOut) {
+			t.Errorf("%v: status %d, stderr %q; want 2, %q", c.args, status, errOut, c.errOut)
+		}
+	}
+	// An error while serving is 1: the file is not there.
+	if _, errOut, status := runStatus(t, "serve", file, "-l", sock); status != 1 || !strings.Contains(errOut, "no such file") {
+		t.Errorf("no file: status %d, stderr %q; want 1", status, errOut)
+	}
+}
