@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,6 +82,10 @@ FILE, listening), 2 for bad flags or arguments.`,
 	return usageStatus(cmd, serveUsage)
 }
 
+// forwardCheck bounds the connection serve opens at start to the server
+// of --miss forward:ADDR, to see that it is there.
+const forwardCheck = 2 * time.Second
+
 // serveUsage is serve's exit status for bad flags and arguments, as
 // send's and replay's (1 is an error while serving).
 const serveUsage = 2
@@ -130,6 +135,19 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 	s, err := replay.NewServer(rec, cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.Forward != nil {
+		// Looked at once, so that a wrong ADDR is said at start, not at
+		// the first miss; the real server may start later, so serve goes
+		// on (a miss meanwhile gets an error reply that says why).
+		dctx, dcancel := context.WithTimeout(ctx, forwardCheck)
+		nc, err := cfg.Forward(dctx)
+		dcancel()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sockscope serve: --miss %s: cannot connect now (%v); until it can, a miss gets an error reply that says so\n", o.miss, err)
+		} else {
+			nc.Close()
+		}
 	}
 	ln, err := lc.Listen(la)
 	if err != nil {

@@ -337,9 +337,9 @@ func TestServeRedis(t *testing.T) {
 // reach it: the reply to a forwarded call is the next thing it gets. A
 // client that ends its side after a forwarded call still gets its reply
 // (serve closed the connection at the client's end, the reply unsent). With
-// nothing listening at the forward address, the call gets an error reply
-// that names the dial failure, and serve says it on stderr, as it says
-// each miss it forwarded.
+// nothing listening at the forward address, serve says so at start and
+// serves on; the call gets an error reply that names the dial failure,
+// and serve says it on stderr, as it says each miss it forwarded.
 func TestServeForwardSeed(t *testing.T) {
 	dir, svc, file := seedSession(t, recordSeed)
 
@@ -380,8 +380,14 @@ func TestServeForwardSeed(t *testing.T) {
 	if status != 1 || !strings.Contains(out, `"rid":7`) || !strings.Contains(out, `"success":false`) || !strings.Contains(out, "forwarding it failed: ") || !strings.Contains(out, nowhere) {
 		t.Errorf("forward to nowhere: status %d: %s", status, out)
 	}
-	if log := stop(); !strings.Contains(log, "; forwarding it failed: ") || !strings.Contains(log, nowhere) {
+	log := stop()
+	if !strings.Contains(log, "; forwarding it failed: ") || !strings.Contains(log, nowhere) {
 		t.Errorf("serve's log does not say the dial failed: %s", log)
+	}
+	// And it said so at start, before it listened (it said nothing until
+	// the first miss).
+	if warned, listening := strings.Index(log, "--miss forward:"+nowhere+": cannot connect now ("), strings.Index(log, "listening on"); warned < 0 || warned > listening {
+		t.Errorf("serve did not say at start that nothing answers at the forward address: %s", log)
 	}
 }
 
