@@ -28,6 +28,7 @@ type sendOptions struct {
 	id      string
 	timeout time.Duration
 	verbose bool
+	notify  bool
 }
 
 // Exit statuses of `sockscope send`.
@@ -49,7 +50,7 @@ message per line of stdin; each waits for its reply, all on one
 connection. A message without an id gets one, but a notification given
 by name (initialized, exit, $/…, textDocument/didOpen and the other
 …/didX, MCP's notifications/…), which goes as it is and gets no reply
-to wait for. An error reply with a null id (a parse error) is the
+to wait for; --notify sends every message so. An error reply with a null id (a parse error) is the
 answer. On QMP (a {"QMP":…} greeting) qmp_capabilities goes first, unless
 the first message is that.
 
@@ -85,6 +86,7 @@ objects, no message at all) or an interrupt (SIGINT).`,
 	f.StringVar(&o.framing, "framing", "auto", "auto|lines|content-length (auto: as the server frames its greeting, else Content-Length for an LSP or DAP message, lines for others)")
 	f.StringVar(&o.id, "id", "", "the `FIELD` that carries the id of a message that has none (default: id for JSON-RPC and QMP, request_id for mpv's commands, seq for DAP, rid otherwise)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long to wait for each reply")
+	f.BoolVar(&o.notify, "notify", false, "send each message as it is, with no id added, and wait for no reply: a notification send does not know by name")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show on stderr what the server sends that is not the reply (a greeting, notifications)")
 	return usageStatus(cmd, sendBroken)
 }
@@ -224,11 +226,15 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 				fmt.Fprintf(os.Stderr, "sockscope: qmp_capabilities first, as QMP needs: %s\n", reply)
 			}
 		}
-		payload, err = withID(payload, o.id, &next)
+		if o.notify {
+			payload, err = compacted(payload)
+		} else {
+			payload, err = withID(payload, o.id, &next)
+		}
 		if err != nil {
 			return complain(err)
 		}
-		if protocol.Classify(payload, idsOr(ids)).ID == nil {
+		if o.notify || protocol.Classify(payload, idsOr(ids)).ID == nil {
 			// A notification (LSP's initialized, MCP's
 			// notifications/…): it gets no reply to wait for.
 			if err := c.Send(payload); err != nil {
@@ -409,6 +415,15 @@ func checkMessage(msg []byte) ([]byte, error) {
 	return msg, nil
 }
 
+// compacted returns JSON message msg compacted, or why it is not JSON.
+func compacted(msg []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, msg); err != nil {
+		return nil, fmt.Errorf("not JSON: %v: %s", err, msg)
+	}
+	return buf.Bytes(), nil
+}
+
 // withID returns msg, compacted, with an id: its own, or *next in field
 // (by default id for JSON-RPC and QMP messages, request_id for mpv's
 // commands, seq for DAP's requests, rid for the seed protocol's), which
@@ -418,11 +433,10 @@ func checkMessage(msg []byte) ([]byte, error) {
 // an id is sent as it is (its other elements are notifications its reply
 // leaves out).
 func withID(msg []byte, field string, next *int) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, msg); err != nil {
-		return nil, fmt.Errorf("not JSON: %v: %s", err, msg)
+	msg, err := compacted(msg)
+	if err != nil {
+		return nil, err
 	}
-	msg = buf.Bytes()
 	fields := protocol.DefaultIDFields
 	if field != "" {
 		fields = []string{field}

@@ -459,3 +459,26 @@ func TestSendNotificationsGetNoID(t *testing.T) {
 		}
 	}
 }
+
+// --notify sends each message as it is and waits for no reply: a
+// notification send does not know by name got an id, and was a request.
+func TestSendNotify(t *testing.T) {
+	p := startPeer(t, echoResult)
+	stdin := `{"jsonrpc":"2.0","method":"custom/progress","params":{"done":1}}
+{"jsonrpc":"2.0","method":"custom/progress","params":{"done":2}}
+`
+	out, errOut, status := runSendCmd(t, stdin, "--notify", "--framing", "lines", p.path, "-")
+	if status != 0 || out != "" {
+		t.Errorf("stdout %q, stderr %q, status %d; want nothing printed, 0", out, errOut, status)
+	}
+	for i := range 2 {
+		select {
+		case m := <-p.got:
+			if strings.Contains(m, `"id"`) || !strings.Contains(m, fmt.Sprintf(`"done":%d`, i+1)) {
+				t.Errorf("the server got %s", m)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the server got %d of the 2 notifications", i)
+		}
+	}
+}
