@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/json"
 )
 
 // linesFramer cuts on '\n'. A line that lies entirely in one chunk is
@@ -162,10 +161,17 @@ func (l *linesFramer) Reset() {
 }
 
 // wholeJSON reports whether line (its '\r' included, if any) is a JSON
-// object or array, whole.
+// object or array, whole: its brackets matched and its strings ended
+// where it ends (the tail of a line cut has a closing bracket too many).
+// Not json.Valid, whose scanners come from a sync.Pool: each gap cost an
+// allocation whenever the pool had been emptied.
 func wholeJSON(line []byte) bool {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
-	return len(line) > 0 && (line[0] == '{' || line[0] == '[') && json.Valid(line)
+	if len(line) == 0 || line[0] != '{' && line[0] != '[' {
+		return false
+	}
+	end, reason := skipValue(line, 0)
+	return reason == "" && skipSpace(line, end) == len(line)
 }
 
 func (l *linesFramer) pending() int { return l.lead + l.size }

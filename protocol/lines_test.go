@@ -125,3 +125,26 @@ func TestLinesFlushClears(t *testing.T) {
 	got = append(got, run(t, f, 100, true, []byte("d\n"))...)
 	sameFrames(t, "flush then more", got, []fr{{"abc", 3, 3, false, ErrMidFrame}, {"d", 1, 2, false, ""}})
 }
+
+// wholeJSON tells a line that is a JSON object or array from the tail of
+// one a gap cut, which has a closing bracket too many or a string left
+// open.
+func TestWholeJSON(t *testing.T) {
+	for line, want := range map[string]bool{
+		`{"id":1,"params":{"x":[1,2]}}`: true,
+		`[{"a":1},{"b":"}"}]`:           true,
+		`{"id":1}` + "\r":               true,
+		`{"id":1}  `:                    true,
+		`{"x":1}}`:                      false, // the tail of {"p":{"x":1}}
+		`{"b":2}]`:                      false, // of [{"a":1},{"b":2}]
+		`{"s":"a\"}"`:                   false, // a string left open
+		`"x":1}`:                        false,
+		`,{"a":1}`:                      false,
+		``:                              false,
+		`{"a":1} {"b":2}`:               false,
+	} {
+		if got := wholeJSON([]byte(line)); got != want {
+			t.Errorf("wholeJSON(%q) = %v, want %v", line, got, want)
+		}
+	}
+}
