@@ -185,6 +185,24 @@ func readRESP(t *testing.T, br *bufio.Reader) string {
 	return line
 }
 
+// respSay writes text to the server at sock on a connection of its own,
+// and returns the n replies it reads, together, once it has closed it.
+func respSay(t *testing.T, sock, text string, n int) string {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, text)
+	br := bufio.NewReader(c)
+	var replies string
+	for range n {
+		replies += readRESP(t, br)
+	}
+	return replies
+}
+
 // respCmd writes each command as a RESP array.
 func respCmd(cmds ...[]string) string {
 	var b strings.Builder
@@ -324,31 +342,12 @@ func TestRedisInlineLF(t *testing.T) {
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, "PING\nSET key:1 1\nget key:1\n")
-	br := bufio.NewReader(c)
-	var replies []string
-	for range 3 {
-		replies = append(replies, readRESP(t, br))
-	}
-	c.Close()
-	if got := strings.Join(replies, ""); got != "+PONG\r\n+OK\r\n$1\r\n1\r\n" {
+	if got := respSay(t, front, "PING\nSET key:1 1\nget key:1\n", 3); got != "+PONG\r\n+OK\r\n$1\r\n1\r\n" {
 		t.Fatalf("redis replied %q", got)
 	}
 	// Commands in lower case that sockscope does not know by name: their
 	// methods are in capitals all the same, as Redis reads them.
-	c, err = net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, respCmd([]string{"zrangebyscore", "z", "0", "1"}, []string{"nosuch", "x"}))
-	br = bufio.NewReader(c)
-	readRESP(t, br)
-	readRESP(t, br)
-	c.Close()
+	respSay(t, front, respCmd([]string{"zrangebyscore", "z", "0", "1"}, []string{"nosuch", "x"}), 2)
 	pipe := exec.Command("redis-cli", "-s", front, "--pipe")
 	pipe.Stdin = strings.NewReader("SET a 1\nINCR a\n")
 	if out, err := pipe.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 2") {
@@ -425,19 +424,8 @@ func TestRedisClientReply(t *testing.T) {
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, "CLIENT REPLY OFF\r\nSET q 1\r\nCLIENT REPLY ON\r\nGET q\r\n"+
-		respCmd([]string{"CLIENT", "REPLY", "SKIP"}, []string{"SET", "q", "2"}, []string{"GET", "q"}))
-	br := bufio.NewReader(c)
-	var replies []string
-	for range 3 {
-		replies = append(replies, readRESP(t, br))
-	}
-	c.Close()
-	if got := strings.Join(replies, ""); got != "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n" {
+	if got := respSay(t, front, "CLIENT REPLY OFF\r\nSET q 1\r\nCLIENT REPLY ON\r\nGET q\r\n"+
+		respCmd([]string{"CLIENT", "REPLY", "SKIP"}, []string{"SET", "q", "2"}, []string{"GET", "q"}), 3); got != "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n" {
 		t.Fatalf("redis replied %q", got)
 	}
 	lines := dumpLines(t, stop())
@@ -580,22 +568,11 @@ func TestRedisClientReplyMulti(t *testing.T) {
 	dialWait(t, front)
 
 	// Connection 2: DISCARD drops the queued CLIENT REPLY OFF.
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, "SET q 1\r\nMULTI\r\nCLIENT REPLY OFF\r\nDISCARD\r\nGET q\r\n")
-	br := bufio.NewReader(c)
-	var replies []string
-	for range 5 {
-		replies = append(replies, readRESP(t, br))
-	}
-	c.Close()
-	if got := strings.Join(replies, ""); got != "+OK\r\n+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n1\r\n" {
+	if got := respSay(t, front, "SET q 1\r\nMULTI\r\nCLIENT REPLY OFF\r\nDISCARD\r\nGET q\r\n", 5); got != "+OK\r\n+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n1\r\n" {
 		t.Fatalf("redis replied %q", got)
 	}
 	// Connection 3: EXEC runs it; the SET after EXEC gets no reply.
-	c, err = net.Dial("unix", front)
+	c, err := net.Dial("unix", front)
 	if err != nil {
 		t.Fatal(err)
 	}
