@@ -56,3 +56,22 @@ func testFeed(t *testing.T, cfg Config) (e *capture.Engine, ctx context.Context,
 	}
 	return e, ctx, dir, attach
 }
+
+// viewersAround plays the session file through e, the feed's engine, with
+// a viewer attached before it (that gets the records live) and returns it
+// and one attached after it has played (that gets the history).
+func viewersAround(t *testing.T, e *capture.Engine, ctx context.Context, file string, attach func() (*Remote, *capture.Engine)) (before, after *capture.Engine) {
+	t.Helper()
+	_, before = attach()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e.Start(ctx, capture.NewFile(f))
+	if err := e.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, after = attach()
+	return before, after
+}

@@ -3,7 +3,6 @@
 package feed
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,11 +40,6 @@ func TestViewerSeesOwnConnection(t *testing.T) {
 	e, ctx, dir, attachFeed := testFeed(t, Config{})
 	file := filepath.Join(dir, "s.jsonl")
 	ownRecording(t, file)
-	attach := func() *capture.Engine {
-		t.Helper()
-		_, v := attachFeed()
-		return v
-	}
 	check := func(what string, v *capture.Engine) {
 		t.Helper()
 		var got []store.Conn
@@ -62,16 +56,7 @@ func TestViewerSeesOwnConnection(t *testing.T) {
 		}
 	}
 
-	live := attach()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	e.Start(ctx, capture.NewFile(f))
-	if err := e.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	check("attached before", live)
-	check("attached after", attach())
+	before, after := viewersAround(t, e, ctx, file, attachFeed)
+	check("attached before", before)
+	check("attached after", after)
 }

@@ -3,7 +3,6 @@
 package feed
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,17 +57,7 @@ func TestViewerGetsTruncatedWhole(t *testing.T) {
 		}
 	}
 
-	_, live := attachFeed()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	e.Start(ctx, capture.NewFile(f))
-	if err := e.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	check("attached before", live)
-	_, late := attachFeed()
-	check("attached after", late)
+	before, after := viewersAround(t, e, ctx, file, attachFeed)
+	check("attached before", before)
+	check("attached after", after)
 }
