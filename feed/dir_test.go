@@ -13,10 +13,9 @@ import (
 	"time"
 )
 
-// An instance that takes the connection but does not say hello (stopped:
-// the kernel accepts for it) is listed as not answering, not left out:
-// `attach --list` did not show it, and `attach` said none was running.
-func TestListSaysSilent(t *testing.T) {
+// instancesDir makes Dir a new directory of the test's, where List looks.
+func instancesDir(t *testing.T) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "feed") // short: a socket's path is bounded
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +25,13 @@ func TestListSaysSilent(t *testing.T) {
 	if err := privateDir(Dir()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// An instance that takes the connection but does not say hello (stopped:
+// the kernel accepts for it) is listed as not answering, not left out:
+// `attach --list` did not show it, and `attach` said none was running.
+func TestListSaysSilent(t *testing.T) {
+	instancesDir(t)
 	ln, err := net.Listen("unix", filepath.Join(Dir(), "4242.sock")) // never accepts
 	if err != nil {
 		t.Fatal(err)
@@ -43,15 +49,7 @@ func TestListSaysSilent(t *testing.T) {
 // three are connected, which probes one after the other never were (the
 // first waited out probeTimeout, and each stopped instance took that long).
 func TestListProbesAtOnce(t *testing.T) {
-	dir, err := os.MkdirTemp("", "feed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	t.Setenv("XDG_RUNTIME_DIR", dir)
-	if err := privateDir(Dir()); err != nil {
-		t.Fatal(err)
-	}
+	instancesDir(t)
 	const n = 3
 	conns := make(chan net.Conn, n)
 	for pid := 1; pid <= n; pid++ {
