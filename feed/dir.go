@@ -27,9 +27,6 @@ func Dir() string {
 	return filepath.Join(os.TempDir(), "sockscope-"+strconv.Itoa(os.Getuid()))
 }
 
-// DefaultPath is the feed of this process in Dir.
-func DefaultPath() string { return PathOf(os.Getpid()) }
-
 // PathOf is the feed of process pid in Dir.
 func PathOf(pid int) string { return filepath.Join(Dir(), strconv.Itoa(pid)+".sock") }
 

@@ -9,7 +9,7 @@
 //
 // The instance's side:
 //
-//	srv, err := feed.Listen(feed.Config{Path: feed.DefaultPath(), What: "wraps gopls"})
+//	srv, err := feed.Listen(feed.Config{Path: feed.PathOf(os.Getpid()), What: "wraps gopls"})
 //	cfg.Sinks = append(cfg.Sinks, srv.Sink()) // the observer tells it what it decodes
 //	e, err := capture.New(cfg)
 //	go srv.Serve(ctx, e.Store, e)

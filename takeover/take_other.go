@@ -7,9 +7,9 @@ import (
 	"runtime"
 )
 
-// Supported reports whether take-over works on this system. It does not
-// here: on Windows, named pipes cannot be renamed.
-func Supported() error {
+// unsupported says why take-over does not work on this system: on
+// Windows, named pipes cannot be renamed.
+func unsupported() error {
 	if runtime.GOOS == "windows" {
 		return fmt.Errorf("%w: take-over needs a Unix socket; named pipes can't be renamed: use --listen", ErrUnsupported)
 	}
@@ -17,19 +17,19 @@ func Supported() error {
 }
 
 // Take would take over the socket at path; here it returns the error from
-// Supported.
+// unsupported.
 func Take(path string) (*Takeover, error) {
-	return nil, fmt.Errorf("take over %s: %w", path, Supported())
+	return nil, fmt.Errorf("take over %s: %w", path, unsupported())
 }
 
 // Restore undoes a take-over; here there can be none, so it returns the
-// error from Supported.
-func (t *Takeover) Restore() error { return Supported() }
+// error from unsupported.
+func (t *Takeover) Restore() error { return unsupported() }
 
 // Restore would undo a take-over of path left behind; here there can be
-// none, so it returns the error from Supported.
+// none, so it returns the error from unsupported.
 func Restore(path string) (string, error) {
-	return "", fmt.Errorf("restore %s: %w", path, Supported())
+	return "", fmt.Errorf("restore %s: %w", path, unsupported())
 }
 
 // Held reports whether sockscope's socket is at the path; here there is

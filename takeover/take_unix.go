@@ -16,9 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Supported reports whether take-over works on this system: on Unix it does.
-func Supported() error { return nil }
-
 // Take takes over the Unix socket at path: it first restores any take-over
 // of path that an earlier sockscope left behind (see Notes), checks that path
 // is a socket with a live server and that its directory may be changed, then

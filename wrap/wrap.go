@@ -90,12 +90,6 @@ func Start(cmd *exec.Cmd) (*Child, error) {
 	return ch, nil
 }
 
-// Pid returns the child's process id.
-func (ch *Child) Pid() int { return ch.cmd.Process.Pid }
-
-// Exited is closed when the child has exited.
-func (ch *Child) Exited() <-chan struct{} { return ch.exited }
-
 // Wait waits for the child to exit and says how it ended.
 func (ch *Child) Wait() Status {
 	<-ch.exited
