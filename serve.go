@@ -36,7 +36,8 @@ each request with the recorded reply to the same request, carrying the
 incoming request's id, and what the server sent after a request (its
 notifications, its own requests) after it. LSP's exit ends the connection.
 A JSON-RPC batch the recording has none like is answered from the
-requests recorded one by one. What is not JSON gets JSON-RPC's -32700
+requests recorded one by one; when one of them misses, --miss forward
+sends the whole batch to the real server. What is not JSON gets JSON-RPC's -32700
 Parse error, JSON that is no request -32600 Invalid Request. DAP replies
 are numbered (seq) 1, 2, 3, … on each connection.
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"sockscope/internal/nodetest"
 	"sockscope/protocol"
 	"sockscope/session"
 )
@@ -270,5 +271,83 @@ func TestServeBadFlags(t *testing.T) {
 	// An error while serving is 1: the file is not there.
 	if _, errOut, status := runStatus(t, "serve", file, "-l", sock); status != 1 || !strings.Contains(errOut, "no such file") {
 		t.Errorf("no file: status %d, stderr %q; want 1", status, errOut)
+	}
+}
+
+// closed waits until serve closes the connection, and says it failed if
+// serve sent anything before.
+func (c *serveConn) closed() {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.got:
+		if ok {
+			c.t.Errorf("serve sent %s; want the connection closed", m)
+		}
+	case <-time.After(20 * time.Second):
+		c.t.Fatal("serve did not close the connection in 20 s")
+	}
+}
+
+// A batch the recording has none like, answered from the requests recorded
+// one by one, takes --miss for a request the recording misses, as that
+// request sent alone would (it got an error reply whatever --miss said):
+// close closes the connection, nothing of the batch answered, and says the
+// miss on stderr; forward:ADDR sends the whole batch to the real server (a
+// Node JSON-RPC server that answers a batch in reverse order), whose array
+// is the answer, not the recorded reply to the request it has; and when
+// forwarding fails, the batch is answered from the recording, the request
+// it misses with an error reply that says why.
+func TestServeBatchMiss(t *testing.T) {
+	dir := shortDir(t)
+	file := filepath.Join(dir, "rpc.jsonl")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":"recorded x"}`,
+	)
+	batch := `[{"jsonrpc":"2.0","id":10,"method":"echo","params":["x"]},{"jsonrpc":"2.0","id":11,"method":"echo","params":["y"]}]`
+
+	closing := filepath.Join(dir, "close.sock")
+	stop := started(t, "listening on", "serve", "--miss", "close", file, "--listen", closing)
+	c := dialServe(t, closing, protocol.FramingLines)
+	c.send(batch)
+	c.closed()
+	if log := stop(); !strings.Contains(log, `no recorded reply to echo {"params":["y"]} (in a batch)`) ||
+		!strings.Contains(log, "0 requests answered from the recording, 1 miss") {
+		t.Errorf("--miss close: serve's log: %s", log)
+	}
+
+	svc := filepath.Join(dir, "real.sock")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	fwd := filepath.Join(dir, "fwd.sock")
+	stop = started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
+	c = dialServe(t, fwd, protocol.FramingLines)
+	c.send(batch)
+	if got, want := c.next(), `[{"jsonrpc":"2.0","id":11,"result":["y"]},{"jsonrpc":"2.0","id":10,"result":["x"]}]`; got != want {
+		t.Errorf("--miss forward: the batch's reply %s; want the real server's %s", got, want)
+	}
+	// A batch the recording answers whole is still answered from it.
+	c.send(`[{"jsonrpc":"2.0","id":12,"method":"echo","params":["x"]}]`)
+	if got, want := c.next(), `[{"jsonrpc":"2.0","id":12,"result":"recorded x"}]`; got != want {
+		t.Errorf("--miss forward: a batch the recording answers got %s; want %s", got, want)
+	}
+	if log := stop(); !strings.Contains(log, `no recorded reply to echo {"params":["y"]} (in a batch)`) ||
+		!strings.Contains(log, "; forwarded to the real server, with its whole batch") {
+		t.Errorf("--miss forward: serve's log: %s", log)
+	}
+
+	nowhere := filepath.Join(dir, "nowhere.sock")
+	broken := filepath.Join(dir, "broken.sock")
+	stop = started(t, "listening on", "serve", "--miss", "forward:"+nowhere, file, "--listen", broken)
+	c = dialServe(t, broken, protocol.FramingLines)
+	c.send(batch)
+	got := c.next()
+	var replies []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(got), &replies); err != nil || len(replies) != 2 ||
+		string(replies[0]["result"]) != `"recorded x"` ||
+		string(replies[1]["id"]) != "11" || !strings.Contains(string(replies[1]["error"]), "forwarding its batch failed: ") {
+		t.Errorf("--miss forward to nowhere: the batch's reply %s", got)
+	}
+	if log := stop(); !strings.Contains(log, "; forwarding its batch failed: ") || !strings.Contains(log, nowhere) {
+		t.Errorf("--miss forward to nowhere: serve's log: %s", log)
 	}
 }

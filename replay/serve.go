@@ -302,7 +302,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	if protocol.IsBatch(p) && !c.reqs.HasMethod(method) {
 		// A JSON-RPC batch the recording has none like: its requests
 		// were recorded one by one, if at all.
-		c.answerBatch(framing, p)
+		c.answerBatch(ctx, framing, p, info)
 		return
 	}
 	// The handshake is among the first requests, not always the first
@@ -355,16 +355,88 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 	}
 }
 
-// answerBatch answers JSON-RPC batch p, which the recording has none like,
-// element by element, as the server would: with an array of the replies
-// to its requests, each the recorded reply to the same request sent alone
-// or, for one the recording misses, the error reply a miss gets (whatever
-// --miss says: the others are answered), and an Invalid Request error for
-// an element that is no request. What the recorded server sent around
-// those replies goes before and after the array, in the order of the
-// requests; what followed its notifications, after.
-func (c *mockConn) answerBatch(framing protocol.Framing, p []byte) {
+// answerBatch answers JSON-RPC batch p (info is its Info), which the
+// recording has none like, element by element, as the server would: with
+// an array of the replies to its requests, each the recorded reply to the
+// same request sent alone, and an Invalid Request error for an element
+// that is no request. What the recorded server sent around those replies
+// goes before and after the array, in the order of the requests; what
+// followed its notifications, after. A batch of notifications alone gets
+// no array (JSON-RPC 2.0 answers it with nothing).
+//
+// A request the recording misses gets what --miss says, as one sent
+// alone: an error reply in the array (error); the connection closed,
+// nothing of the batch answered (close); or the whole batch sent to the
+// real server, whose array is the answer (forward: a batch is one
+// message, answered by one server, not recorded replies mixed with live
+// ones, whose states may differ). When forwarding fails, the batch is
+// answered from the recording with an error reply that says why for each
+// request it misses.
+func (c *mockConn) answerBatch(ctx context.Context, framing protocol.Framing, p []byte, info protocol.Info) {
 	s := c.s
+	type part struct {
+		e       []byte
+		info    protocol.Info
+		x       *Exchange // the recorded exchange that answers it, or whose followers follow it (a notification)
+		invalid bool      // no request nor notification
+		why     string    // a request the recording misses: why
+	}
+	var parts []part
+	misses := 0
+	for _, e := range protocol.BatchElements(p) {
+		pt := part{e: e, info: protocol.ClassifyAs(framing, e, protocol.C2S, s.rec.IDFields)}
+		method := string(pt.info.Method)
+		form := requestForm(framing, e)
+		switch {
+		case pt.info.Kind == protocol.KindRequest && pt.info.ID != nil:
+			x, ok := c.reqs.Find(form, method, &c.cur)
+			switch {
+			case ok && (x.Resp == nil || x.Resp.Cut == 0):
+				pt.x = x
+			case ok:
+				pt.why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s (in a batch) was kept truncated", method, short([]byte(requestKey(form, s.rec.IDFields, nil))))
+			default:
+				pt.why = fmt.Sprintf("sockscope serve: no recorded reply to %s %s (in a batch); %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
+					c.reqs.Why(form, method, &c.cur))
+			}
+			if pt.why != "" {
+				misses++
+			}
+		case pt.info.Kind == protocol.KindRequest || pt.info.Kind == protocol.KindNotification:
+			pt.x, _ = s.notes.Find(form, method, &c.ncur)
+		default:
+			pt.invalid = true
+		}
+		parts = append(parts, pt)
+	}
+	s.misses.Add(int64(misses))
+	if misses > 0 {
+		switch s.cfg.Miss {
+		case MissClose:
+			for _, pt := range parts {
+				if pt.why != "" {
+					s.log(pt.why)
+				}
+			}
+			c.closed = true
+			c.nc.Close()
+			return
+		case MissForward:
+			err := c.forward(ctx, p, info, false)
+			for i, pt := range parts {
+				switch {
+				case pt.why == "":
+				case err == nil:
+					s.log(pt.why + "; forwarded to the real server, with its whole batch")
+				default:
+					parts[i].why += "; forwarding its batch failed: " + err.Error()
+				}
+			}
+			if err == nil {
+				return
+			}
+		}
+	}
 	var before, after []*Msg
 	out := []byte{'['}
 	add := func(reply []byte) {
@@ -373,39 +445,24 @@ func (c *mockConn) answerBatch(framing protocol.Framing, p []byte) {
 		}
 		out = append(out, reply...)
 	}
-	for _, e := range protocol.BatchElements(p) {
-		info := protocol.ClassifyAs(framing, e, protocol.C2S, s.rec.IDFields)
-		method := string(info.Method)
-		form := requestForm(framing, e)
+	for _, pt := range parts {
 		switch {
-		case info.Kind == protocol.KindRequest && info.ID != nil:
-		case info.Kind == protocol.KindRequest || info.Kind == protocol.KindNotification:
-			if x, ok := s.notes.Find(form, method, &c.ncur); ok {
-				after = append(after, x.Followers...)
-			}
-			continue
-		default:
-			add(invalidReply(e, info))
-			continue
-		}
-		x, ok := c.reqs.Find(form, method, &c.cur)
-		if ok && (x.Resp == nil || x.Resp.Cut == 0) {
+		case pt.invalid:
+			add(invalidReply(pt.e, pt.info))
+		case pt.why != "":
+			s.log(pt.why)
+			add(missReply(pt.e, pt.info, s.rec.IDFields, pt.why))
+		case pt.x == nil: // a notification the recording has none like
+		case pt.info.Kind == protocol.KindRequest && pt.info.ID != nil:
 			s.answered.Add(1)
-			b, a := x.Around()
+			b, a := pt.x.Around()
 			before, after = append(before, b...), append(after, a...)
-			if x.Resp != nil {
-				add(answerWith(x, e, info.ID, c.reqs.ids))
+			if pt.x.Resp != nil {
+				add(answerWith(pt.x, pt.e, pt.info.ID, c.reqs.ids))
 			}
-			continue
+		default:
+			after = append(after, pt.x.Followers...)
 		}
-		s.misses.Add(1)
-		why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s (in a batch); %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
-			c.reqs.Why(form, method, &c.cur))
-		if ok {
-			why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s (in a batch) was kept truncated", method, short([]byte(requestKey(form, s.rec.IDFields, nil))))
-		}
-		s.log(why)
-		add(missReply(e, info, s.rec.IDFields, why))
 	}
 	c.sendAll(before)
 	if len(out) > 1 { // a batch of notifications alone gets no reply
