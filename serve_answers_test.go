@@ -351,3 +351,46 @@ func TestServeBatchMiss(t *testing.T) {
 		t.Errorf("--miss forward to nowhere: serve's log: %s", log)
 	}
 }
+
+// A batch of notifications alone, which the recording has none like, is
+// split up as a batch with requests is: each notification gets what the
+// recorded server sent after it when it came alone, and the batch gets no
+// reply at all (JSON-RPC 2.0), but for an Invalid Request per element that
+// is no message (an array of them). serve sent nothing, as it found no
+// recorded batch like it. Nothing else comes: the next thing the client
+// reads is the reply to its next request.
+func TestServeBatchOfNotifications(t *testing.T) {
+	dir := shortDir(t)
+	file, mock := filepath.Join(dir, "rpc.jsonl"), filepath.Join(dir, "mock.sock")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","method":"ping","params":[1]}`,
+		`< {"jsonrpc":"2.0","method":"pong","params":[1]}`,
+		`> {"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":"x"}`,
+	)
+	started(t, "listening on", "serve", file, "--listen", mock)
+	c := dialServe(t, mock, protocol.FramingLines)
+	for i, m := range []struct {
+		batch string
+		want  []string // what the client reads before the reply to its next request
+	}{
+		{`[{"jsonrpc":"2.0","method":"ping","params":[1]},{"jsonrpc":"2.0","method":"other"},{"jsonrpc":"2.0","method":"ping","params":[1]}]`,
+			[]string{`{"jsonrpc":"2.0","method":"pong","params":[1]}`, `{"jsonrpc":"2.0","method":"pong","params":[1]}`}},
+		{`[{"jsonrpc":"2.0","method":"other"}]`, nil},
+		{`[{"jsonrpc":"2.0","method":"other"},7]`,
+			[]string{`[{"error":{"code":-32600,"data":"sockscope serve: not a request (an object with a method)","message":"Invalid Request"},"id":null,"jsonrpc":"2.0"}]`}},
+	} {
+		c.send(m.batch, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"echo","params":["x"]}`, 10+i))
+		var got []string
+		for {
+			g := c.next()
+			if g == fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"result":"x"}`, 10+i) {
+				break
+			}
+			got = append(got, g)
+		}
+		if strings.Join(got, "\n") != strings.Join(m.want, "\n") {
+			t.Errorf("%s: serve sent\n%s\nwant\n%s", m.batch, strings.Join(got, "\n"), strings.Join(m.want, "\n"))
+		}
+	}
+}

@@ -284,6 +284,13 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		}
 		if x, ok := s.notes.Find(form, method, &c.ncur); ok {
 			c.sendAll(x.Followers)
+		} else if protocol.IsBatch(p) {
+			// A batch of notifications (and maybe what is no message)
+			// the recording has none like: each notification gets what
+			// followed it when it came alone; the batch gets no reply,
+			// but for an Invalid Request per element that is no message.
+			c.answerBatch(ctx, framing, p, info)
+			return
 		}
 		if framing == protocol.FramingContentLength && method == "exit" {
 			// LSP's exit: the server exits, which ends the connection,
