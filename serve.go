@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,9 +40,9 @@ incoming request's id, and what the server sent after a request (its
 notifications, its own requests) after it. LSP's exit ends the connection.
 A JSON-RPC batch the recording has none like is answered from the
 requests recorded one by one; when one of them misses, --miss forward
-sends the whole batch to the real server. What is not JSON gets JSON-RPC's -32700
-Parse error, JSON that is no request -32600 Invalid Request. DAP replies
-are numbered (seq) 1, 2, 3, … on each connection.
+sends the whole batch to the real server. What is not JSON gets
+JSON-RPC's -32700 Parse error, JSON that is no request -32600 Invalid
+Request. DAP replies are numbered (seq) 1, 2, 3, … on each connection.
 
 --match method-params (the default) matches by method and params, leaving
 out --ignore's paths and keys, LSP's processId and the GOGCCFLAGS of
@@ -55,7 +58,9 @@ A request with no match gets, per --miss: an error reply in the
 protocol's shape naming the method and the closest recorded request (in
 order: the recorded one at its place, and how they differ) (error), a
 closed connection (close), or the real server's reply (forward:ADDR; JSON
-protocols only), after the client's own handshake on that connection.
+protocols only), after the client's own handshake on that connection,
+opened at the first miss: at start serve only looks that a socket is at
+ADDR's path (or that its host name resolves).
 
 Exit status: 0 when stopped (SIGINT, SIGTERM), 1 for an error (reading
 FILE, listening), 2 for bad flags or arguments.`,
@@ -83,9 +88,43 @@ FILE, listening), 2 for bad flags or arguments.`,
 	return usageStatus(cmd, serveUsage)
 }
 
-// forwardCheck bounds the connection serve opens at start to the server
-// of --miss forward:ADDR, to see that it is there.
-const forwardCheck = 2 * time.Second
+// forwardResolve bounds the look-up at start of the host name of
+// --miss forward:HOST:PORT.
+const forwardResolve = 2 * time.Second
+
+// lookForward says why nothing may answer at a, the server of --miss
+// forward, looking without connecting to it: a server that takes one
+// client at a time (QEMU's QMP) or only one (socat without fork) would
+// count a connection as a client's session. It looks that a socket is at
+// a Unix socket's path (one in Linux's abstract namespace has none) and
+// that a TCP host name resolves; a Windows pipe is not looked at (to open
+// its name is to connect). Whether a server listens is known at the first
+// miss, which says so.
+func lookForward(ctx context.Context, a proxy.Addr) error {
+	switch a.Network {
+	case "unix":
+		if strings.HasPrefix(a.Address, "@") {
+			return nil
+		}
+		fi, err := os.Stat(a.Address)
+		if err != nil {
+			return err
+		}
+		if runtime.GOOS != "windows" && fi.Mode()&os.ModeSocket == 0 {
+			return fmt.Errorf("%s is not a socket", a.Address)
+		}
+	case "tcp":
+		host, _, err := net.SplitHostPort(a.Address)
+		if err != nil || host == "" || net.ParseIP(host) != nil {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, forwardResolve)
+		defer cancel()
+		_, err = net.DefaultResolver.LookupHost(ctx, host)
+		return err
+	}
+	return nil
+}
 
 // serveUsage is serve's exit status for bad flags and arguments, as
 // send's and replay's (1 is an error while serving).
@@ -113,12 +152,12 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 		return usage(err)
 	}
 	cfg.Miss, cfg.Log = miss, os.Stderr
+	var fwdAddr proxy.Addr
 	if miss == replay.MissForward {
-		a, err := proxy.ParseAddr(fwd)
-		if err != nil {
+		if fwdAddr, err = proxy.ParseAddr(fwd); err != nil {
 			return usage(fmt.Errorf("--miss: %w", err))
 		}
-		cfg.Forward = proxy.DialFunc(a)
+		cfg.Forward = proxy.DialFunc(fwdAddr)
 	}
 	la, lc, err := listenConfig(o.listen, o.mode, "")
 	if err != nil {
@@ -137,17 +176,13 @@ func runServe(ctx context.Context, o serveOptions, file string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Forward != nil {
-		// Looked at once, so that a wrong ADDR is said at start, not at
-		// the first miss; the real server may start later, so serve goes
-		// on (a miss meanwhile gets an error reply that says why).
-		dctx, dcancel := context.WithTimeout(ctx, forwardCheck)
-		nc, err := cfg.Forward(dctx)
-		dcancel()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "sockscope serve: --miss %s: cannot connect now (%v); until it can, a miss gets an error reply that says so\n", o.miss, err)
-		} else {
-			nc.Close()
+	if miss == replay.MissForward {
+		// Looked at once, without connecting, so that a wrong ADDR is said
+		// at start, not at the first miss; the real server may start
+		// later, so serve goes on (a miss meanwhile gets an error reply
+		// that says why).
+		if err := lookForward(ctx, fwdAddr); err != nil {
+			fmt.Fprintf(os.Stderr, "sockscope serve: --miss %s: no server there now (%v); until one listens there, a miss gets an error reply that says so\n", o.miss, err)
 		}
 	}
 	ln, err := lc.Listen(la)

@@ -19,6 +19,7 @@ import (
 
 	"sockscope/internal/lsptest"
 	"sockscope/internal/nodetest"
+	"sockscope/protocol"
 )
 
 // serve stands in for nginx, recorded through the real binary: curl gets
@@ -386,7 +387,7 @@ func TestServeForwardSeed(t *testing.T) {
 	}
 	// And it said so at start, before it listened (it said nothing until
 	// the first miss).
-	if warned, listening := strings.Index(log, "--miss forward:"+nowhere+": cannot connect now ("), strings.Index(log, "listening on"); warned < 0 || warned > listening {
+	if warned, listening := strings.Index(log, "--miss forward:"+nowhere+": no server there now ("), strings.Index(log, "listening on"); warned < 0 || warned > listening {
 		t.Errorf("serve did not say at start that nothing answers at the forward address: %s", log)
 	}
 }
@@ -547,5 +548,51 @@ func TestServeNeovimGoplsRemote(t *testing.T) {
 	}
 	if !strings.Contains(log, " 0 misses") {
 		t.Errorf("serve: %s", log)
+	}
+}
+
+// --miss forward to a server that takes one client (socat without fork,
+// which runs the Node JSON-RPC server for its one client and then exits):
+// serve does not connect to it at start, which would have been its one
+// client (socat gone when the first miss came, the miss an error reply):
+// it only looks that a socket is there, and the first miss is the real
+// server's first client, answered by it. serve says at start when what is
+// at the path is no socket.
+func TestServeForwardOneClientServer(t *testing.T) {
+	need(t, "socat", "node")
+	dir := shortDir(t)
+	file, mock, real := filepath.Join(dir, "rpc.jsonl"), filepath.Join(dir, "mock.sock"), filepath.Join(dir, "real.sock")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":["x"]}`,
+	)
+	socat := exec.Command("socat", "-d", "-d", "UNIX-LISTEN:"+real,
+		"EXEC:node "+filepath.Join("testdata", "node", "jsonrpc-echo-stdio.js"))
+	errs, err := socat.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := socat.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { socat.Process.Kill(); socat.Wait() })
+	sc := bufio.NewScanner(errs)
+	for sc.Scan() && !strings.Contains(sc.Text(), " listening on ") {
+	}
+	go io.Copy(io.Discard, errs)
+
+	stop := started(t, "listening on", "serve", "--miss", "forward:"+real, file, "--listen", mock)
+	c := dialServe(t, mock, protocol.FramingLines)
+	c.send(`{"jsonrpc":"2.0","id":5,"method":"echo","params":["y"]}`)
+	if got, want := c.next(), `{"jsonrpc":"2.0","id":5,"result":["y"]}`; got != want {
+		t.Errorf("the miss got %s; want the real server's %s", got, want)
+	}
+	if log := stop(); strings.Contains(log, "no server there now") || !strings.Contains(log, "; forwarded to the real server") {
+		t.Errorf("serve's log: %s", log)
+	}
+
+	stop = started(t, "listening on", "serve", "--miss", "forward:"+file, file, "--listen", filepath.Join(dir, "m2.sock"))
+	if log := stop(); !strings.Contains(log, "--miss forward:"+file+": no server there now ("+file+" is not a socket)") {
+		t.Errorf("serve did not say at start that the forward address is no socket: %s", log)
 	}
 }
