@@ -246,7 +246,12 @@ func attach(ctx context.Context, paths []string, tty *os.File, apart bool) error
 	}
 	var cfg capture.Config
 	for i, r := range remotes {
+		// Its history asked for: an instance stopped since it said hello
+		// answers only once continued, and attach says it waits for it,
+		// as when it was stopped before.
+		answered := sayWaiting(paths[i])
 		h, err := r.Attach()
+		answered()
 		if err != nil {
 			return err
 		}
@@ -332,6 +337,14 @@ const answerWait = time.Second
 // decoder's process stopped) has its connection taken by the kernel and
 // never answers until continued, and attach hung silently.
 func dialFeed(path string) (*feed.Remote, error) {
+	defer sayWaiting(path)()
+	return feed.Dial(path)
+}
+
+// sayWaiting says on stderr, once answerWait passed, that attach waits for
+// the instance whose feed is at path to answer; the func it returns stops
+// it, once the answer came.
+func sayWaiting(path string) (answered func()) {
 	who := "the sockscope at " + path
 	if pid, ok := feedPID(path); ok {
 		who = "sockscope " + strconv.Itoa(pid)
@@ -339,8 +352,7 @@ func dialFeed(path string) (*feed.Remote, error) {
 	t := time.AfterFunc(answerWait, func() {
 		fmt.Fprintf(os.Stderr, "sockscope: waiting for %s to answer (stopped?)\n", who)
 	})
-	defer t.Stop()
-	return feed.Dial(path)
+	return func() { t.Stop() }
 }
 
 // feedWarning is what the instances warn of (a taken-over path another

@@ -521,3 +521,73 @@ func TestAttachStopped(t *testing.T) {
 		t.Errorf("attach exited %s", st)
 	}
 }
+
+// An instance stopped between attach's hello and its history request:
+// attach says it waits for it, as when it was stopped before the hello
+// (it waited without a word). attach --all dials every instance, then asks
+// each for its history: with both stopped, it waits for the first one's
+// hello, which, continued, answers; then for the second's, and meanwhile
+// the first is stopped again and the second continued: attach has the
+// first's hello, and its history request waits.
+func TestAttachStoppedAfterHello(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir, "SOCKSCOPE_DECODER=inprocess"} // the feeds in the processes stopped; attach's in its own
+	svc := filepath.Join(dir, "svc.sock")
+	echoServer(t, svc)
+	inst := map[string]*exec.Cmd{}
+	for i := range 2 {
+		front := filepath.Join(dir, fmt.Sprintf("front%d.sock", i))
+		cmd := exec.Command(binary, "--headless", "--listen", front, svc)
+		cmd.Env = append(os.Environ(), env...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGCONT); cmd.Process.Kill(); cmd.Wait() })
+		pid := strconv.Itoa(cmd.Process.Pid)
+		inst[pid] = cmd
+		feedUp(t, filepath.Join(dir, "sockscope", pid+".sock"))
+		c := dialListening(t, front)
+		call(t, c, bufio.NewReader(c), 1)
+	}
+	for _, cmd := range inst {
+		if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waiting := regexp.MustCompile(`waiting for sockscope (\d+) to answer \(stopped\?\)`)
+	a := newTerm(t, subdir(t, dir, "a"), 120, 30, env, binary, "attach", "--all")
+	// said waits until attach said n times that it waits for an
+	// instance, and returns the pids it named, in order.
+	said := func(what string, n int) []string {
+		t.Helper()
+		var pids []string
+		a.waitScreen(what, func(s string) error {
+			pids = nil
+			for _, m := range waiting.FindAllStringSubmatch(s, -1) {
+				pids = append(pids, m[1])
+			}
+			if len(pids) < n {
+				return fmt.Errorf("attach said %d times that it waits, not %d", len(pids), n)
+			}
+			return nil
+		})
+		return pids
+	}
+	first := said("attach waiting for the first hello", 1)[0]
+	inst[first].Process.Signal(syscall.SIGCONT)
+	second := said("attach waiting for the second hello", 2)[1]
+	if second == first {
+		t.Fatalf("attach waits for %s's hello twice", first)
+	}
+	inst[first].Process.Signal(syscall.SIGSTOP)
+	inst[second].Process.Signal(syscall.SIGCONT)
+	if pids := said("attach waiting for the first one's history", 3); pids[2] != first {
+		t.Errorf("attach said it waits for %v; want %s last", pids, first)
+	}
+	inst[first].Process.Signal(syscall.SIGCONT)
+	a.waitText("the view, once continued", "echo")
+	a.keys("q")
+	if st := a.exitStatus(); st != "0" {
+		t.Errorf("attach exited %s", st)
+	}
+}
