@@ -136,6 +136,11 @@ func (m Model) helpView() []string {
 	groups := m.fullHelp()
 	wide := m.help
 	wide.SetWidth(0)
+	for i, g := range groups {
+		if lipgloss.Width(wide.FullHelpView([][]key.Binding{g})) > m.c.width-2 {
+			groups[i] = wrapGroup(g, m.c.width-2)
+		}
+	}
 	for i := 0; i < len(groups); {
 		n := 1
 		for i+n < len(groups) && lipgloss.Width(wide.FullHelpView(groups[i:i+n+1])) <= m.c.width-2 {
@@ -178,6 +183,36 @@ func (m Model) helpView() []string {
 	lines = append(lines, "")
 	prose("Mouse: click selects, the wheel scrolls the pane under it.")
 	return lines
+}
+
+// wrapGroup is group g of the full help laid out in w cells: a
+// description too long for its column beside the keys is wrapped, its
+// lines after the first as bindings with no key of their own, which the
+// help shows under it in the same column. Cut at the screen's edge, a
+// narrow terminal lost the end of a key's description (E's at 40 cells).
+func wrapGroup(g []key.Binding, w int) []key.Binding {
+	kw := 0
+	for _, b := range g {
+		if b.Enabled() {
+			kw = max(kw, lipgloss.Width(b.Help().Key))
+		}
+	}
+	dw := w - kw - 1 // the key column and the space after it
+	var out []key.Binding
+	for _, b := range g {
+		if !b.Enabled() || lipgloss.Width(b.Help().Desc) <= dw {
+			out = append(out, b)
+			continue
+		}
+		for i, l := range wrapWords(b.Help().Desc, dw) {
+			k := b.Help().Key
+			if i > 0 {
+				k = ""
+			}
+			out = append(out, key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(k, l)))
+		}
+	}
+	return out
 }
 
 // syntaxNarrow is the fewest cells a syntax line's description keeps in

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestHelpSyntaxWrapsAt40(t *testing.T) {
 	var words []string
 	for _, l := range lines {
 		l = ansiStripped(l)
-		if visibleWidth(l) > 40 && !strings.HasPrefix(l, "  E ") { // a key's own help is cut (E's by 3 cells)
+		if visibleWidth(l) > 40 {
 			t.Errorf("help line wider than 40: %q", l)
 		}
 		words = append(words, strings.Fields(l)...)
@@ -32,6 +33,48 @@ func TestHelpSyntaxWrapsAt40(t *testing.T) {
 	for _, w := range strings.Fields(query.Syntax) {
 		if !strings.Contains(help, " "+w+" ") {
 			t.Errorf("the help at 40 columns lost %q of the filter syntax", w)
+		}
+	}
+}
+
+// At 40x12 every key's description shows whole: one too long for its
+// column beside the keys wraps in that column (E's was cut by 3 cells at
+// the screen's edge: "export listed rows (pcapng/jsonl/h"), with the keys
+// of the way back and of the intercept pane too.
+func TestHelpKeysWholeAt40(t *testing.T) {
+	for name, m := range map[string]Model{
+		"demo":      newTestModel(t, demoStore(t), 40, 12),
+		"intercept": newHeldModel(t, 40, 12, &fakeInterceptor{}),
+	} {
+		// As the help overlay draws it at 40 columns, every line at once.
+		var lines []string
+		for _, l := range (helpOverlay{c: m.c, content: m.helpView}).view(40, len(m.helpView())) {
+			lines = append(lines, strings.TrimRight(ansiStripped(l), " "))
+		}
+		help := strings.Join(lines, "\n")
+		for _, g := range m.fullHelp() {
+			for _, b := range g {
+				if !b.Enabled() {
+					continue
+				}
+				// The key, then each word of its description in order,
+				// none cut.
+				words := strings.Fields(b.Help().Desc)
+				at := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(b.Help().Key) + ` +` + regexp.QuoteMeta(words[0])).FindStringIndex(help)
+				if at == nil {
+					t.Errorf("%s: no line starts with the key %q and %q:\n%s", name, b.Help().Key, words[0], help)
+					continue
+				}
+				rest := help[at[0]+2+len(b.Help().Key):]
+				for _, w := range words {
+					i := strings.Index(rest, w)
+					if i < 0 || i+len(w) < len(rest) && rest[i+len(w)] != ' ' && rest[i+len(w)] != '\n' {
+						t.Errorf("%s: %s's description %q is not whole at 40 columns:\n%s", name, b.Help().Key, b.Help().Desc, help)
+						break
+					}
+					rest = rest[i+len(w):]
+				}
+			}
 		}
 	}
 }
