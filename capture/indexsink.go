@@ -58,6 +58,10 @@ func (s indexedRecorder) Row(r *store.Row) { s.w.Row(r) }
 // Exchange implements observe.ExchangeSink.
 func (s indexedRecorder) Exchange(r *store.Row) { s.w.Row(r) }
 
+// StreamGap implements observe.StreamGapSink: the index keeps the bytes
+// of a stream that no frame holds, for an export from it.
+func (s indexedRecorder) StreamGap(g store.Gap) { s.w.Gap(g) }
+
 // Flush implements observe.Sink: the index says how much of the file it
 // covers, once the file has it. An index that fails is dropped, the
 // recording goes on.

@@ -1,7 +1,8 @@
 // Package index keeps an index of a session file beside it (FILE.idx): one
 // fixed-size record per frame (where its record lies in the session file,
-// its time, connection, direction, kind) and one per row (the pairing the
-// observer decoded: ids, method, status, latency, the frames it pairs), so
+// its time, connection, direction, kind), one per row (the pairing the
+// observer decoded: ids, method, status, latency, the frames it pairs) and
+// one per gap (bytes of a stream that no frame holds: store.Gap), so
 // that `sockscope show` lists, filters and pages through a session of any
 // size without decoding it into memory, and reads a frame's bytes from the
 // file only when it is looked at.
@@ -12,8 +13,8 @@
 // the same methods as the live store (store.View).
 //
 // The file is a sequence of 64 KiB blocks: the first holds the header,
-// each later one records of one kind (frames or rows), in seq order within
-// the kind. A row is written when it is added (a request still pending)
+// each later one records of one kind (frames, rows, connections or gaps),
+// in seq order within the kind. A row is written when it is added (a request still pending)
 // and again, in place, when it reaches its final status.
 package index
 
@@ -60,16 +61,18 @@ const (
 	msgSize   = 64
 	rowSize   = 128
 	connSize  = 256
+	gapSize   = 32
 	// msgsPerBlock and rowsPerBlock are how many records a block holds.
 	msgsPerBlock  = (BlockSize - blockHead) / msgSize
 	rowsPerBlock  = (BlockSize - blockHead) / rowSize
 	connsPerBlock = (BlockSize - blockHead) / connSize
+	gapsPerBlock  = (BlockSize - blockHead) / gapSize
 	// idInline and methodInline are the bytes of a row's id and method kept
 	// in its record; longer ones are read from the frame when needed.
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 6 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read
+	version      = 7 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read; 7: gaps
 )
 
 // Block kinds.
@@ -77,7 +80,8 @@ const (
 	kindMsgs  = 1
 	kindRows  = 2
 	kindConns = 3
-	nKinds    = 4
+	kindGaps  = 4
+	nKinds    = 5
 )
 
 // Suffix is appended to a session file's name to name its index.
@@ -94,6 +98,7 @@ type header struct {
 	head        [64]byte
 	msgs, rows  uint64
 	conns       uint64
+	gaps        uint64
 	first, last int64  // unix nanoseconds of the first and last frame
 	cfg         uint64 // hash of the settings it was decoded with (Settings.hash)
 	// file is the session file's state once it held what is indexed
@@ -120,12 +125,13 @@ func (h *header) encode(b []byte) {
 	le.PutUint64(b[144:], uint64(h.file.mod))
 	le.PutUint64(b[152:], uint64(h.file.change))
 	le.PutUint64(b[160:], h.file.ino)
+	le.PutUint64(b[168:], h.gaps)
 }
 
 var errNotIndex = errors.New("not a sockscope index")
 
 func (h *header) decode(b []byte) error {
-	if len(b) < 168 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
+	if len(b) < 176 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
 		return errNotIndex
 	}
 	h.complete = b[12] == 1
@@ -139,6 +145,7 @@ func (h *header) decode(b []byte) error {
 	h.file.mod = int64(le.Uint64(b[144:]))
 	h.file.change = int64(le.Uint64(b[152:]))
 	h.file.ino = le.Uint64(b[160:])
+	h.gaps = le.Uint64(b[168:])
 	return nil
 }
 
@@ -244,6 +251,20 @@ func decodeRow(b []byte, seq uint64) (store.Row, uint8) {
 		r.Method = string(b[88 : 88+n])
 	}
 	return r, f
+}
+
+// encodeGap writes gap g into the record b.
+func encodeGap(b []byte, g *store.Gap) {
+	clear(b[:gapSize])
+	le.PutUint64(b[0:], g.Conn)
+	le.PutUint64(b[8:], g.Before)
+	le.PutUint64(b[16:], uint64(g.Bytes))
+	b[24] = byte(g.Dir)
+}
+
+// decodeGap reads a gap's record.
+func decodeGap(b []byte) store.Gap {
+	return store.Gap{Conn: le.Uint64(b[0:]), Before: le.Uint64(b[8:]), Bytes: int64(le.Uint64(b[16:])), Dir: protocol.Dir(b[24])}
 }
 
 // noTime stamps the zero time.

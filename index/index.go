@@ -94,7 +94,7 @@ func (x *Index) reload() error {
 			return err
 		}
 		k := int(le.Uint32(head[:]))
-		if k != kindMsgs && k != kindRows && k != kindConns {
+		if k != kindMsgs && k != kindRows && k != kindConns && k != kindGaps {
 			return fmt.Errorf("block %d: %w", no, errNotIndex)
 		}
 		x.tables[k] = append(x.tables[k], no)
@@ -131,6 +131,8 @@ func per(k int) (n, size int) {
 		return msgsPerBlock, msgSize
 	case kindConns:
 		return connsPerBlock, connSize
+	case kindGaps:
+		return gapsPerBlock, gapSize
 	}
 	return rowsPerBlock, rowSize
 }

@@ -198,6 +198,27 @@ func (v *View) Messages(from uint64, fn func(*protocol.Message) bool) {
 	}
 }
 
+// Gaps calls fn with the bytes of each stream that no frame holds
+// (store.Gap), in the order they were met, while fn returns true: an
+// export skips them where they were, as it does the store's.
+func (v *View) Gaps(fn func(store.Gap) bool) {
+	for i := uint64(0); ; i++ {
+		v.x.mu.Lock()
+		var g store.Gap
+		ok := i < v.x.h.gaps
+		if ok {
+			b, _, err := v.x.slot(kindGaps, i)
+			if ok = err == nil; ok {
+				g = decodeGap(b)
+			}
+		}
+		v.x.mu.Unlock()
+		if !ok || !fn(g) {
+			return
+		}
+	}
+}
+
 // Clear implements store.View: a file's rows stay.
 func (v *View) Clear() {}
 

@@ -20,6 +20,9 @@ type Writer struct {
 	// open is the record of each open connection, rewritten when it
 	// closes (bounded by the connections open at once).
 	open map[uint64]uint64
+	// lastGap is the last gap added (its Bytes grow when the next one is
+	// of the same direction and before the same message).
+	lastGap store.Gap
 }
 
 // Create starts the index at path (FILE.idx of the session file), empty.
@@ -166,6 +169,26 @@ func (w *Writer) Ended(seq uint64, st protocol.Status, resp *protocol.Message, g
 	if w.st != nil {
 		w.st.row(&old, &r)
 	}
+}
+
+// Gap records bytes of a stream that no frame holds (store.Gap), joined
+// to the last one when it is of the same direction before the same
+// message, as the store joins them.
+func (w *Writer) Gap(g store.Gap) {
+	if g.Bytes <= 0 || g.Before == 0 {
+		return
+	}
+	x := w.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if l := &w.lastGap; x.h.gaps > 0 && l.Conn == g.Conn && l.Dir == g.Dir && l.Before == g.Before {
+		l.Bytes += g.Bytes
+		x.put(kindGaps, x.h.gaps-1, func(b []byte) { encodeGap(b, l) })
+		return
+	}
+	w.lastGap = g
+	x.add(kindGaps, func(b []byte) { encodeGap(b, &g) })
+	x.h.gaps++
 }
 
 // OpenConn records connection c (its description; its state open).

@@ -280,6 +280,14 @@ func (s *buildSink) Exchange(r *store.Row) { s.Row(r) }
 
 func (s *buildSink) Gap(uint64, protocol.Dir, time.Time, int64) {}
 
+// StreamGap implements observe.StreamGapSink: the index keeps the bytes
+// of a stream that no frame holds, for an export from it.
+func (s *buildSink) StreamGap(g store.Gap) {
+	if s.w != nil {
+		s.w.Gap(g)
+	}
+}
+
 func (s *buildSink) Close(conn uint64, at time.Time, err string) {
 	if s.w != nil {
 		s.w.CloseConn(conn, at, err)

@@ -325,7 +325,7 @@ func (o *Observer) gap(c *conn, d protocol.Dir, at, lost time.Time, n, skip int6
 	o.counts.Gaps++
 	c.noteGap(d, at, lost)
 	if skip > 0 {
-		o.tx.AddGap(c.id, d, skip)
+		o.sinks.streamGap(o.tx.AddGap(c.id, d, skip))
 	}
 	o.sinks.gap(c.id, d, at, n)
 }

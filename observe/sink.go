@@ -53,6 +53,15 @@ type EndSink interface {
 	Ended(row uint64, st protocol.Status, resp *protocol.Message, gap bool)
 }
 
+// StreamGapSink is a Sink that also wants the bytes of a stream that no
+// frame holds, as the store keeps them (store.Gap): those a gap dropped
+// and what the observer had of the frame it cut, before the message of
+// seq Before. An index of the session keeps them, so that an export from
+// it skips them where they were, as one from the store does.
+type StreamGapSink interface {
+	StreamGap(g store.Gap)
+}
+
 // sinks is the observer's list of Sinks, with the ones that failed left
 // out, and those of them that want more than frames.
 //
@@ -65,6 +74,7 @@ type sinks struct {
 	rows      []RowSink
 	exchanges []ExchangeSink
 	ends      []EndSink
+	gaps      []StreamGapSink
 	failed    func(Sink, error)
 	msg       protocol.Message
 	r         store.Row
@@ -80,7 +90,7 @@ func newSinks(list []Sink, failed func(Sink, error)) sinks {
 
 // set makes list the Sinks.
 func (ss *sinks) set(list []Sink) {
-	ss.list, ss.rows, ss.exchanges, ss.ends = list, nil, nil, nil
+	ss.list, ss.rows, ss.exchanges, ss.ends, ss.gaps = list, nil, nil, nil, nil
 	for _, s := range list {
 		if rs, ok := s.(RowSink); ok {
 			ss.rows = append(ss.rows, rs)
@@ -90,6 +100,9 @@ func (ss *sinks) set(list []Sink) {
 		}
 		if es, ok := s.(EndSink); ok {
 			ss.ends = append(ss.ends, es)
+		}
+		if gs, ok := s.(StreamGapSink); ok {
+			ss.gaps = append(ss.gaps, gs)
 		}
 	}
 }
@@ -148,6 +161,12 @@ func (ss *sinks) row(r *store.Row) {
 func (ss *sinks) gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 	for _, s := range ss.list {
 		s.Gap(conn, dir, at, n)
+	}
+}
+
+func (ss *sinks) streamGap(g store.Gap) {
+	for _, s := range ss.gaps {
+		s.StreamGap(g)
 	}
 }
 

@@ -26,14 +26,16 @@ type gaps struct {
 }
 
 // AddGap records n bytes of connection conn's direction dir that no
-// message holds, before the next message stored.
-func (tx *Tx) AddGap(conn uint64, dir protocol.Dir, n int64) {
+// message holds, before the next message stored, and returns them as a
+// Gap (n bytes, whatever the Store joined them to).
+func (tx *Tx) AddGap(conn uint64, dir protocol.Dir, n int64) Gap {
 	s, g := tx.s, &tx.s.gaps
 	before := s.msgs.next
+	added := Gap{Conn: conn, Dir: dir, Before: before, Bytes: n}
 	if k := len(g.list); k > g.head {
 		if last := &g.list[k-1]; last.Conn == conn && last.Dir == dir && last.Before == before {
 			last.Bytes += n
-			return
+			return added
 		}
 	}
 	for g.head < len(g.list) && g.list[g.head].Before < s.msgs.first {
@@ -46,8 +48,9 @@ func (tx *Tx) AddGap(conn uint64, dir protocol.Dir, n int64) {
 		g.list = g.list[:copy(g.list, g.list[g.head:])]
 		g.head = 0
 	}
-	g.list = append(g.list, Gap{Conn: conn, Dir: dir, Before: before, Bytes: n})
+	g.list = append(g.list, added)
 	tx.changed = true
+	return added
 }
 
 // Gaps calls fn with the gaps of the messages stored, oldest first, while
