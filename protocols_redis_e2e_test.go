@@ -608,3 +608,87 @@ func TestRedisClientReplyMulti(t *testing.T) {
 		}
 	}
 }
+
+// A transaction that fails leaves the CLIENT REPLY queued in it unrun:
+// EXEC answered -EXECABORT (a command refused while queued) or a null
+// array (a WATCHed key changed) runs none of its commands, so the replies
+// stay on and the commands after it pair, whether they were sent with
+// the transaction, before its answer, or after it. Before, a failed EXEC
+// was taken as if its queued CLIENT REPLY OFF ran: the commands after it
+// were notifications and their replies orphans.
+func TestRedisClientReplyExecAbort(t *testing.T) {
+	need(t, "redis-server")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
+	dialWait(t, front)
+
+	// Connection 2: all at once, the commands after EXEC sent before its
+	// answer came.
+	if got := respSay(t, front, "MULTI\r\nCLIENT REPLY OFF\r\nNOSUCH\r\nEXEC\r\nSET q 1\r\nGET q\r\n", 6); !strings.HasPrefix(got, "+OK\r\n+QUEUED\r\n-ERR unknown command") ||
+		!strings.HasSuffix(got, "-EXECABORT Transaction discarded because of previous errors.\r\n+OK\r\n$1\r\n1\r\n") {
+		t.Fatalf("redis replied %q", got)
+	}
+	// Connection 3: the commands after EXEC sent once its answer came.
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	io.WriteString(c, "MULTI\r\nCLIENT REPLY SKIP\r\nSET q\r\nEXEC\r\n")
+	for range 4 {
+		readRESP(t, br)
+	}
+	io.WriteString(c, "SET q 2\r\nGET q\r\n")
+	if got := readRESP(t, br) + readRESP(t, br); got != "+OK\r\n$1\r\n2\r\n" {
+		t.Fatalf("redis replied %q", got)
+	}
+	c.Close()
+	// Connection 4: WATCH, the key changed on connection 5, EXEC's null
+	// array.
+	c, err = net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br = bufio.NewReader(c)
+	io.WriteString(c, "WATCH w\r\n")
+	readRESP(t, br)
+	respSay(t, front, "SET w 1\r\n", 1)
+	io.WriteString(c, "MULTI\r\nCLIENT REPLY OFF\r\nEXEC\r\nSET q 3\r\nGET q\r\n")
+	var got string
+	for range 5 {
+		got += readRESP(t, br)
+	}
+	if got != "+OK\r\n+QUEUED\r\n*-1\r\n+OK\r\n$1\r\n3\r\n" {
+		t.Fatalf("redis replied %q", got)
+	}
+	c.Close()
+	live := dumpLines(t, stop())
+	// The recording, shown again, decodes alike.
+	shown, _ := showRun(t, "show", "--dump", rec)
+	for what, lines := range map[string][]map[string]any{"live": live, "show": dumpLines(t, []byte(shown))} {
+		ex := map[float64][]string{}
+		for _, e := range ofType(lines, "exchange") {
+			ex[e["conn"].(float64)] = append(ex[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
+		}
+		notes := map[float64][]string{}
+		for _, m := range ofType(lines, "message") {
+			if m["kind"] == "notification" {
+				notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
+			}
+		}
+		for conn, want := range map[float64]string{
+			2: "MULTI ok, CLIENT ok, NOSUCH error, EXEC error, SET ok, GET ok",
+			3: "MULTI ok, CLIENT ok, SET error, EXEC error, SET ok, GET ok",
+			4: "WATCH ok, MULTI ok, CLIENT ok, EXEC ok, SET ok, GET ok",
+		} {
+			if g := strings.Join(ex[conn], ", "); g != want {
+				t.Errorf("%s: connection %v: exchanges %q, want %q", what, conn, g, want)
+			}
+			if len(notes[conn]) > 0 {
+				t.Errorf("%s: connection %v: notifications %q, want none", what, conn, notes[conn])
+			}
+		}
+	}
+}

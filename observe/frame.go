@@ -16,6 +16,12 @@ import (
 func (o *Observer) frames(c *conn, steps []step, i int) int {
 	for ; i < len(steps) && steps[i].kind == stepFrame && steps[i].msg.Conn == c.id; i++ {
 		m := &steps[i].msg
+		if c.exec != nil && c.exec.row != 0 && m.Dir == c.exec.dir && m.Framing == protocol.FramingRESP {
+			if c.exec.hold(&steps[i]) {
+				continue // classified once EXEC's reply says how
+			}
+			o.execDone(c, true) // too many to hold: taken as run
+		}
 		if m.Framing == protocol.FramingRESP {
 			c.redis(m)
 		}
@@ -61,8 +67,15 @@ func (c *conn) redis(m *protocol.Message) {
 	}
 	if m.Info.Kind == protocol.KindRequest {
 		var answered bool
+		before := c.replies
 		if answered, c.replies = protocol.RESPReplies(m.Frame.Data, &m.Info, c.replies); !answered {
 			m.Info.Kind = protocol.KindNotification
+		} else if string(m.Info.Method) == "EXEC" {
+			// Taken as run until its reply says otherwise: what comes
+			// after it waits for that when a failure would change it.
+			if failed := protocol.RESPExecFailed(before); failed != c.replies {
+				c.exec = &execWait{dir: m.Dir, failed: failed}
+			}
 		}
 	}
 }
@@ -165,6 +178,9 @@ func (o *Observer) answer(c *conn, row uint64, resp *protocol.Message) {
 			o.sinks.ended(row, st, resp, false)
 		}
 	}
+	if c.exec != nil && c.exec.row == row {
+		o.execDone(c, protocol.RESPExecRan(resp.Frame.Data, &resp.Info))
+	}
 }
 
 // noReply gives up on request req. If bytes its reply would have been in
@@ -184,6 +200,9 @@ func (o *Observer) noReply(c *conn, req protocol.Pending) {
 		} else {
 			o.sinks.ended(req.Token, protocol.StatusNoReply, nil, gap)
 		}
+	}
+	if c.exec != nil && c.exec.row == req.Token {
+		o.execDone(c, true) // EXEC got no reply: taken as run
 	}
 }
 

@@ -169,6 +169,9 @@ type conn struct {
 	replies protocol.Replies
 	// repl says where the connection is in Redis replication.
 	repl protocol.Replication
+	// exec, if not nil, is an EXEC whose reply says what the replies are
+	// after it (exec.go).
+	exec *execWait
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and
@@ -335,6 +338,9 @@ func (o *Observer) gap(c *conn, d protocol.Dir, at, lost time.Time, n, skip int6
 // no-reply or orphan.
 func (o *Observer) close(id uint64, at time.Time, err error) {
 	if c := o.conns[id]; c != nil {
+		if c.exec != nil { // no reply to EXEC: taken as run
+			o.execDone(c, true)
+		}
 		noReply, orphans := c.pairer.Close()
 		if c.order != nil {
 			n, or := c.order.Close()

@@ -30,6 +30,9 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 			}
 		}
 		row := o.addRequest(m, sent)
+		if c.exec != nil && c.exec.row == 0 {
+			c.exec.row = row // the EXEC it waits for
+		}
 		if dropped(m) {
 			o.noReply(c, protocol.Pending{Token: row, At: o.tx.Stamp(&m.At), Dir: m.Dir})
 			return true

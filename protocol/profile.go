@@ -453,6 +453,28 @@ func RESPReplies(data []byte, info *Info, r Replies) (answered bool, next Replie
 	return answered, mode
 }
 
+// RESPExecFailed returns the replies of a connection after an EXEC that
+// failed, whose replies were r before it: none of the commands queued
+// since MULTI ran, a CLIENT REPLY among them neither. (RESPReplies
+// returns them as after an EXEC that ran its commands, as nearly every
+// one does; an EXEC's reply says which it was: RESPExecRan.)
+func RESPExecFailed(r Replies) Replies { return r & repliesMode }
+
+// RESPExecRan reports whether data, the reply to an EXEC, says that it
+// ran the commands queued since MULTI: an array, not an error
+// (-EXECABORT: a command was refused while queued) nor a null array (a
+// key WATCH named changed: RESP2's *-1, RESP3's _).
+func RESPExecRan(data []byte, info *Info) bool {
+	if info.IsError || len(data) == 0 {
+		return false
+	}
+	switch {
+	case data[0] == '_', bytes.HasPrefix(data, []byte("*-1\r")):
+		return false
+	}
+	return data[0] == '*'
+}
+
 // Replication says where a Redis connection is in replication: a replica
 // (or redis-cli --rdb or --replica) asks with SYNC or PSYNC, and what
 // answers it (+FULLRESYNC or +CONTINUE to PSYNC, the snapshot itself to

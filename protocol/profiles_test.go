@@ -746,6 +746,34 @@ func TestRESPReplies(t *testing.T) {
 	}
 }
 
+// An EXEC that fails (-EXECABORT, or a null array: a WATCHed key
+// changed) runs none of the commands queued since MULTI: a CLIENT REPLY
+// among them leaves the replies as they were (RESPExecFailed); its
+// reply says which it was (RESPExecRan).
+func TestRESPExecFailed(t *testing.T) {
+	var r Replies
+	for _, cmd := range []string{"CLIENT REPLY SKIP", "MULTI", "CLIENT REPLY OFF"} {
+		info := ClassifyAs(FramingRESP, []byte(cmd+"\r\n"), C2S, nil)
+		_, r = RESPReplies([]byte(cmd+"\r\n"), &info, r)
+	}
+	exec := ClassifyAs(FramingRESP, []byte("EXEC\r\n"), C2S, nil)
+	if answered, ran := RESPReplies([]byte("EXEC\r\n"), &exec, r); !answered || ran != RepliesOff {
+		t.Errorf("EXEC that runs CLIENT REPLY OFF: answered %v, replies %v after it", answered, ran)
+	}
+	if failed := RESPExecFailed(r); failed != RepliesOn {
+		t.Errorf("after an EXEC that failed, replies %v, want on", failed)
+	}
+	for reply, ran := range map[string]bool{
+		"*1\r\n+OK\r\n": true, "*0\r\n": true, "-EXECABORT Transaction discarded because of previous errors.\r\n": false,
+		"*-1\r\n": false, "_\r\n": false, "-ERR EXEC without MULTI\r\n": false,
+	} {
+		info := ClassifyAs(FramingRESP, []byte(reply), S2C, nil)
+		if got := RESPExecRan([]byte(reply), &info); got != ran {
+			t.Errorf("EXEC answered %q: ran %v, want %v", reply, got, ran)
+		}
+	}
+}
+
 func respArray(args []string) string {
 	s := "*" + strconv.Itoa(len(args)) + "\r\n"
 	for _, a := range args {
