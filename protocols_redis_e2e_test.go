@@ -692,3 +692,58 @@ func TestRedisClientReplyExecAbort(t *testing.T) {
 		}
 	}
 }
+
+// A value that starts as a snapshot does ("REDIS" and a four-digit
+// version), stored and read back through the real redis-server, is a
+// value: GET's reply a bulk string with its CRLF, shown as the string,
+// and the replies after it pair, whether it is read alone, pipelined, or
+// in an array. Only SYNC's answer is read as a snapshot
+// (TestRedisReplication). Before, any such bulk string at the top level
+// was taken for a snapshot ({"rdb":N}).
+func TestRedisValueLikeSnapshot(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	const v = "REDIS0009 is a value, not a snapshot"
+	if out, err := exec.Command("redis-cli", "-s", front, "set", "k", v).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "OK" {
+		t.Fatalf("redis-cli set: %v %q", err, out)
+	}
+	if out, err := exec.Command("redis-cli", "-s", front, "--no-raw", "get", "k").CombinedOutput(); err != nil || !strings.Contains(string(out), "REDIS0009") {
+		t.Fatalf("redis-cli get: %v %q", err, out)
+	}
+	bulk := fmt.Sprintf("$%d\r\n%s\r\n", len(v), v)
+	if got := respSay(t, front, respCmd([]string{"GET", "k"}, []string{"PING"}, []string{"MGET", "k"}, []string{"GET", "k"}), 4); got != bulk+"+PONG\r\n*1\r\n"+bulk+bulk {
+		t.Fatalf("redis replied %q", got)
+	}
+	lines := dumpLines(t, stop())
+	var ex []string
+	for _, e := range ofType(lines, "exchange") {
+		if e["conn"] != 1.0 {
+			ex = append(ex, fmt.Sprint(e["method"], " ", e["status"]))
+		}
+	}
+	if g := strings.Join(ex, ", "); g != "SET ok, GET ok, GET ok, PING ok, MGET ok, GET ok" {
+		t.Errorf("exchanges %q", g)
+	}
+	gets := 0
+	for _, m := range ofType(lines, "message") {
+		if m["dir"] != "s2c" {
+			continue
+		}
+		if f, ok := m["frame"].(map[string]any); ok && f["rdb"] != nil {
+			t.Errorf("a reply taken for a snapshot: %v", m)
+		}
+		if m["frame"] == v {
+			gets++
+			if m["size"] != float64(len(bulk)) {
+				t.Errorf("GET's reply of %v bytes, want %d (its CRLF too)", m["size"], len(bulk))
+			}
+		}
+	}
+	if gets != 3 {
+		t.Errorf("%d replies shown as the value, want 3 (the GETs)", gets)
+	}
+}

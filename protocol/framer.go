@@ -124,7 +124,8 @@ func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 
 // NewFramerPair returns the framers of a connection's two directions (C2S,
 // S2C), which share what one needs of the other: an HTTP response to HEAD
-// has no body. idFields are as for NewFramer.
+// has no body, a Redis reply to SYNC may be a snapshot. idFields are as
+// for NewFramer.
 func NewFramerPair(f Framing, maxFrame int, idFields ...string) [2]Framer {
 	link := &FramerLink{}
 	return [2]Framer{newFramer(f, maxFrame, &link.http, idFields), newFramer(f, maxFrame, &link.http, idFields)}
@@ -144,7 +145,7 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 	case FramingHTTP:
 		return newHTTPFramer(maxFrame, link)
 	case FramingRESP:
-		return &respFramer{g: gather{max: maxFrame, limit: maxFrame}}
+		return &respFramer{g: gather{max: maxFrame, limit: maxFrame}, link: link}
 	case FramingMsgpack:
 		return &msgpackFramer{g: gather{max: maxFrame, limit: maxFrame}}
 	case FramingVarlink:

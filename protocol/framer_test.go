@@ -126,9 +126,16 @@ func wireTotal(fs []fr) int {
 // frames and that Wire plus pending accounts for every byte.
 func checkChunking(t *testing.T, framing Framing, max int, in string) []fr {
 	t.Helper()
-	want := run(t, NewFramer(framing, max, DefaultIDFields...), max, true, []byte(in))
+	return checkChunkingWith(t, func() Framer { return NewFramer(framing, max, DefaultIDFields...) }, max, in)
+}
+
+// checkChunkingWith is checkChunking with framers that mk makes.
+func checkChunkingWith(t *testing.T, mk func() Framer, max int, in string) []fr {
+	t.Helper()
+	framing := mk().Framing()
+	want := run(t, mk(), max, true, []byte(in))
 	for _, way := range splits([]byte(in)) {
-		f := NewFramer(framing, max, DefaultIDFields...)
+		f := mk()
 		got := run(t, f, max, false, way...)
 		if n := wireTotal(got) + f.(pender).pending(); n != len(in) {
 			t.Fatalf("%d chunks: wire %d + pending %d != %d input bytes", len(way), wireTotal(got), f.(pender).pending(), len(in))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // maxHTTPHead bounds an HTTP message's start line and headers.
@@ -33,6 +34,10 @@ type httpLink struct {
 	// greets: MPD, Assuan).
 	first  *autoFramer
 	firstF Framing
+	// sync is the RESP framer that framed a SYNC command whose answer the
+	// other has yet to begin (nil: none): the snapshot, which a bulk
+	// string that merely starts as one is not (respFramer.value).
+	sync atomic.Pointer[respFramer]
 }
 
 // decided notes that auto framer a decided f, if it is the first of the
@@ -86,7 +91,8 @@ func (l *httpLink) response(switching bool) (noBody, unknown bool) {
 }
 
 // FramerLink is what the framers of a connection's two directions share
-// (an HTTP response to HEAD has no body; after a 101 both are raw), safe
+// (an HTTP response to HEAD has no body; after a 101 both are raw; a
+// Redis reply to SYNC may be a snapshot), safe
 // for framers on goroutines of their own. The zero value is ready.
 type FramerLink struct{ http httpLink }
 

@@ -799,7 +799,7 @@ func TestRESPSnapshot(t *testing.T) {
 		{"SYNC disk", "\n\n$" + fmt.Sprint(len(rdb)) + "\r\n" + rdb, "$" + fmt.Sprint(len(rdb)) + "\r\n" + rdb},
 	} {
 		stream := "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"
-		got := datas(checkChunking(t, FramingRESP, 1000, tc.in+stream+"$2\r\nhi\r\n"))
+		got := datas(checkChunkingWith(t, afterSync("SYNC\r\n"), 1000, tc.in+stream+"$2\r\nhi\r\n"))
 		want := []string{tc.snapshot, "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n", "$2\r\nhi\r\n"}
 		if !strings.HasPrefix(tc.name, "SYNC") {
 			want = append([]string{"+FULLRESYNC 5814b6a2 71\r\n"}, want...)
@@ -815,18 +815,35 @@ func TestRESPSnapshot(t *testing.T) {
 	if got := datas(checkChunking(t, FramingRESP, 1000, "+OK\r\n$2\r\nhi\r\n+FULLRESYNC x 1\r\n+OK\r\n$2\r\nhi\r\n")); len(got) != 5 {
 		t.Errorf("frames %q", got)
 	}
-	// Inside an aggregate, a value that reads as a snapshot is a bulk
-	// string; at the top level it is taken for one, and the CRLF after
-	// it for an empty line between values.
-	for in, want := range map[string]string{
-		"*1\r\n$9\r\nREDIS0011\r\n+OK\r\n": "*1\r\n$9\r\nREDIS0011\r\n|+OK\r\n",
-		"$9\r\nREDIS0011\r\n+OK\r\n":       "$9\r\nREDIS0011|+OK\r\n",
-		"$9\r\nREDIS001x\r\n+OK\r\n":       "$9\r\nREDIS001x\r\n|+OK\r\n",
-		"$12\r\nREDIS0011abc+OK\r\n":       "$12\r\nREDIS0011abc|+OK\r\n",
+	// A value that reads as a snapshot is one only where a snapshot is
+	// expected: the first bulk string (or error) after SYNC, as an array
+	// or inline, whatever replies to commands before it came between.
+	// Elsewhere (a GET of a value a client stored), inside an aggregate,
+	// or after SYNC was refused, it is a bulk string with its CRLF.
+	for _, tc := range []struct{ sync, in, want string }{
+		{"", "$9\r\nREDIS0011\r\n+OK\r\n", "$9\r\nREDIS0011\r\n|+OK\r\n"},
+		{"", "$12\r\nREDIS0011abc\r\n+OK\r\n", "$12\r\nREDIS0011abc\r\n|+OK\r\n"},
+		{"SYNC\r\n", "*1\r\n$9\r\nREDIS0011\r\n+OK\r\n", "*1\r\n$9\r\nREDIS0011\r\n|+OK\r\n"},
+		{"SYNC\r\n", "$9\r\nREDIS0011\r\n+OK\r\n", "$9\r\nREDIS0011|+OK\r\n"},
+		{"*1\r\n$4\r\nsync\r\n", "+PONG\r\n$9\r\nREDIS0011\r\n+OK\r\n", "+PONG\r\n|$9\r\nREDIS0011|+OK\r\n"},
+		{"sync\n", "$9\r\nREDIS001x\r\n+OK\r\n", "$9\r\nREDIS001x\r\n|+OK\r\n"},
+		{"SYNC\r\n", "$12\r\nREDIS0011abc+OK\r\n", "$12\r\nREDIS0011abc|+OK\r\n"},
+		{"SYNC\r\n", "-NOPERM no\r\n$9\r\nREDIS0011\r\n", "-NOPERM no\r\n|$9\r\nREDIS0011\r\n"},
+		{"*2\r\n$3\r\nGET\r\n$4\r\nSYNC\r\n", "$9\r\nREDIS0011\r\n", "$9\r\nREDIS0011\r\n"},
 	} {
-		if got := strings.Join(datas(checkChunking(t, FramingRESP, 1000, in)), "|"); got != want {
-			t.Errorf("%q: frames %q, want %q", in, got, want)
+		if got := strings.Join(datas(checkChunkingWith(t, afterSync(tc.sync), 1000, tc.in)), "|"); got != tc.want {
+			t.Errorf("after %q, %q: frames %q, want %q", tc.sync, tc.in, got, tc.want)
 		}
+	}
+}
+
+// afterSync makes the framers of a connection's replies whose other
+// direction's framer framed cmds.
+func afterSync(cmds string) func() Framer {
+	return func() Framer {
+		p := NewFramerPair(FramingRESP, 1000, DefaultIDFields...)
+		p[C2S].Feed([]byte(cmds), func(*Frame) {})
+		return p[S2C]
 	}
 }
 

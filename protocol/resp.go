@@ -20,11 +20,12 @@ type respFramer struct {
 	// a bulk string without the CRLF that ends others; it follows
 	// +FULLRESYNC, the answer to PSYNC.
 	rdb bool
-	// sniffing: a bulk string begun at the start of a frame may be a
-	// snapshot that no +FULLRESYNC announced (the answer to SYNC from a
-	// client that did not say REPLCONF capa eof): its first bytes are
-	// gathered in magic, and if they read "REDIS" and a four-digit
-	// version, no CRLF is taken after it.
+	// sniffing: a bulk string that answers SYNC (the other direction's
+	// framer framed one: link) may be a snapshot that no +FULLRESYNC
+	// announced (a client that did not say REPLCONF capa eof): its first
+	// bytes are gathered in magic, and if they read "REDIS" and a
+	// four-digit version, no CRLF is taken after it. Any other bulk
+	// string that starts so is a value (GET of one a client stored).
 	sniffing bool
 	magicN   int
 	magic    [len(rdbMagic) + 4]byte
@@ -35,6 +36,38 @@ type respFramer struct {
 	mark    [rdbMark]byte
 	tail    [rdbMark - 1]byte
 	tailN   int
+	// link is shared with the framer of the connection's other
+	// direction (nil: none): a SYNC framed here is noted there.
+	link *httpLink
+}
+
+// syncLen is the length of the longest frame that may be the command
+// SYNC: "*1\r\n$4\r\nSYNC\r\n".
+const syncLen = 14
+
+// isSync reports whether p, a whole frame, is the command SYNC, as an
+// array or inline.
+func isSync(p []byte) bool {
+	if len(p) > 0 && p[0] == '*' {
+		if !bytes.HasPrefix(p, []byte("*1\r\n$4\r\n")) {
+			return false
+		}
+		p = p[len("*1\r\n$4\r\n"):]
+	}
+	p = bytes.TrimRight(p, "\r\n")
+	return len(p) == 4 && bytes.EqualFold(p, []byte("SYNC"))
+}
+
+// answersSync reports whether a value of type t, at the start of a
+// frame, answers a SYNC the other direction's framer framed, and if so
+// forgets that SYNC: its answer is a bulk string (the snapshot) or an
+// error; anything else (a reply to a command before it) leaves it.
+func (r *respFramer) answersSync(t byte) bool {
+	if r.link == nil || t != '$' && t != '-' {
+		return false
+	}
+	p := r.link.sync.Load()
+	return p != nil && p != r && r.link.sync.CompareAndSwap(p, nil)
 }
 
 // rdbMark is the length of the mark that ends a snapshot sent as
@@ -118,6 +151,9 @@ func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 			}
 		}
 		if r.need == 0 {
+			if r.link != nil && g.size+i-g.start <= syncLen && isSync(g.view(chunk, i)) {
+				r.link.sync.Store(r) // its answer may be a snapshot
+			}
 			g.complete(chunk, i, emit)
 		}
 	}
@@ -139,6 +175,7 @@ func (r *respFramer) value(line []byte) string {
 	if len(line) == 0 {
 		return "empty type line"
 	}
+	sync := start && r.answersSync(line[0])
 	switch line[0] {
 	case '+', '-', ':', ',', '#', '_', '(':
 		r.need--
@@ -160,7 +197,7 @@ func (r *respFramer) value(line []byte) string {
 		default:
 			r.skip = n + 2
 			// Perhaps a snapshot nothing announced (SYNC's answer).
-			r.sniffing, r.magicN = start && line[0] == '$' && n >= int64(len(r.magic)), 0
+			r.sniffing, r.magicN = sync && line[0] == '$' && n >= int64(len(r.magic)), 0
 		}
 	case '*', '~', '>', '%', '|':
 		n, ok := respInt(line[1:])
