@@ -3,13 +3,16 @@
 package main
 
 import (
+	"context"
 	bin "encoding/binary"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,14 +36,17 @@ func startNginxH2(t *testing.T, dir string) string {
     location /small/ { client_max_body_size 16; return 200; }`)
 }
 
-// HTTP/2 with prior knowledge through the real binary, nginx and curl
-// --http2-prior-knowledge: each direction is detected as http2 and cut
-// into its frames (the client's preface one of them); each request (the
-// client's HEADERS on a stream) pairs with the server's HEADERS on that
-// stream, its status read from the static table or a literal (200, 503,
-// 413 errors); DATA, SETTINGS, WINDOW_UPDATE are notifications; nothing
-// is raw. The recording exported as pcapng decodes in tshark with the
-// command export prints (-d tcp.port==7777,http2).
+// HTTP/2 with prior knowledge through the real binary, nginx, curl
+// --http2-prior-knowledge and Go's own client: each direction is detected
+// as http2 and cut into its frames (the client's preface one of them);
+// each header block is decoded (HPACK, with each direction's dynamic
+// table: Go's client indexes what it sends, so its later requests are the
+// table's); each request (the client's HEADERS on a stream), named by its
+// method and path, pairs with the server's HEADERS on that stream, named
+// by its :status (503, 413 errors); DATA, SETTINGS, WINDOW_UPDATE are
+// notifications; nothing is raw. The recording exported as pcapng decodes
+// in tshark with the command export prints (-d tcp.port==7777,http2), to
+// the same paths and statuses.
 func TestHTTP2Nginx(t *testing.T) {
 	need(t, "curl")
 	dir := shortDir(t)
@@ -78,15 +84,16 @@ func TestHTTP2Nginx(t *testing.T) {
 	}
 	post(`{"a":1}`, "http://x/json")
 	post(strings.Repeat("b", 100), "http://x/small/up")
+	goH2(t, front, "/json", "/fail", "/data.json", "/json")
 	lines := dumpLines(t, stop())
 
 	var got []string
 	for _, e := range ofType(lines, "exchange") {
 		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
 	}
-	// Connection 1 was dialWait's. curl's :path is Huffman-coded: only
-	// the method is read.
-	want := "2 1 GET /json ok 200|2 3 GET /fail error 503|2 5 GET /data.json ok 200|3 1 GET ok 200|4 1 POST ok 200|5 1 POST error 413"
+	// Connection 1 was dialWait's.
+	want := "2 1 GET /json ok 200|2 3 GET /fail error 503|2 5 GET /data.json ok 200|3 1 GET /json ok 200|4 1 POST /json ok 200|5 1 POST /small/up error 413|" +
+		"6 1 GET /json ok 200|6 3 GET /fail error 503|6 5 GET /data.json ok 200|6 7 GET /json ok 200"
 	if g := strings.Join(got, "|"); g != want {
 		t.Errorf("exchanges\n%s\nwant\n%s", g, want)
 	}
@@ -100,8 +107,15 @@ func TestHTTP2Nginx(t *testing.T) {
 		if m["kind"] == "notification" {
 			types[fmt.Sprint(m["dir"], " ", m["method"])]++
 		}
-		if m["kind"] == "request" && (f["type"] != "HEADERS" || f["hpack"] != "not decoded" || f["stream"] == nil) {
+		h, _ := f["headers"].(map[string]any)
+		switch {
+		case m["kind"] == "request" && (f["type"] != "HEADERS" || f["stream"] == nil || f["hpack"] != nil ||
+			fmt.Sprint(h[":method"], " ", h[":path"]) != m["method"] || h[":authority"] != "x"):
 			t.Errorf("a request's view: %v", f)
+		case m["kind"] == "request" && m["conn"] == 6.0 && h["x-trace"] != "sockscope-e2e":
+			t.Errorf("Go's request, its header from the table: %v", f)
+		case m["kind"] == "response" && (h[":status"] != m["method"] || !strings.HasPrefix(fmt.Sprint(h["server"]), "nginx")):
+			t.Errorf("a response's view: %v", f)
 		}
 	}
 	for _, k := range []string{"c2s PREFACE", "c2s SETTINGS", "s2c SETTINGS", "s2c DATA", "c2s DATA"} {
@@ -125,8 +139,30 @@ func TestHTTP2Nginx(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
-	if s := strings.Fields(string(out)); strings.Join(s, " ") != "200 503 200 200 200 413" {
-		t.Errorf("tshark's statuses %q, want 200 503 200 200 200 413", s)
+	if s := strings.Fields(string(out)); strings.Join(s, " ") != "200 503 200 200 200 413 200 503 200 200" {
+		t.Errorf("tshark's statuses %q, want 200 503 200 200 200 413 200 503 200 200", s)
+	}
+	out, err = exec.Command("tshark", append(args, "-Y", "http2.headers.path", "-T", "fields", "-e", "http2.headers.method", "-e", "http2.headers.path")...).Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	// tshark puts the fields of the frames of one packet on one line,
+	// joined by commas.
+	var theirs, ours []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		m, p, _ := strings.Cut(l, "\t")
+		ms, ps := strings.Split(m, ","), strings.Split(p, ",")
+		for i := range min(len(ms), len(ps)) {
+			theirs = append(theirs, ms[i]+" "+ps[i])
+		}
+	}
+	for _, e := range ofType(lines, "exchange") {
+		ours = append(ours, fmt.Sprint(e["method"]))
+	}
+	slices.Sort(theirs)
+	slices.Sort(ours)
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("tshark's requests\n%q\nsockscope's\n%q", theirs, ours)
 	}
 }
 
@@ -173,6 +209,37 @@ func h2Streams(t *testing.T, sock string, paths ...string) {
 			open--
 		case typ == 0x3 || typ == 0x7:
 			t.Fatalf("the server reset or went away: % x", payload)
+		}
+	}
+}
+
+// goH2 gets each path in turn from the server at sock, over one
+// connection, with Go's own HTTP/2 client (net/http's unencrypted HTTP/2,
+// with prior knowledge), whose HPACK encoder indexes the fields it sends:
+// from the second request on they are the dynamic table's.
+func goH2(t *testing.T, sock string, paths ...string) {
+	t.Helper()
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: p, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}
+	defer tr.CloseIdleConnections()
+	for _, path := range paths {
+		req, err := http.NewRequest("GET", "http://x"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Trace", "sockscope-e2e")
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("GET %s: %s, want HTTP/2", path, resp.Proto)
 		}
 	}
 }

@@ -238,7 +238,7 @@ func (d *dumper) frame(m *protocol.Message, framing protocol.Framing) {
 		n := len(d.b)
 		d.b = append(d.b, `,"frame":`...)
 		var err error
-		if d.b, err = p.View(d.b, data); err == nil && json.Valid(d.b[n+len(`,"frame":`):]) {
+		if d.b, err = protocol.AppendView(d.b, framing, &m.Frame); err == nil && json.Valid(d.b[n+len(`,"frame":`):]) {
 			return
 		} else if err == nil {
 			err = errors.New("its JSON view is not JSON")

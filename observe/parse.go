@@ -288,15 +288,17 @@ func (o *Observer) parseFrame(p *dirParser) func(fr *protocol.Frame) {
 	}
 }
 
-// classifyOdd classifies m, a frame over the cap or with the framer's error,
-// for parseFrame's emit.
+// classifyOdd classifies m, a frame over the cap, an HTTP/2 header block
+// or a frame with the framer's error, for parseFrame's emit.
 func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 	f := &m.Frame
 	if f.Whole != nil {
-		// Over the cap: classified whole by the framer, in its buffers.
+		// Over the cap, or an HTTP/2 header block: classified by the
+		// framer, in its buffers.
 		b := o.out
 		m.Info, f.Whole = *f.Whole, nil
 		m.Info.ID, m.Info.Method = b.kept.keepNil(m.Info.ID), b.kept.keepNil(m.Info.Method)
+		f.Fields = b.kept.keepNil(f.Fields) // an HTTP/2 header block's, decoded
 	} else {
 		p.memo.ClassifyInto(p.framing, f.Data, p.dir, o.cfg.IDFields, &m.Info)
 	}

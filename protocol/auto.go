@@ -23,6 +23,10 @@ type autoFramer struct {
 	// reset is set by Reset: the next framer starts mid-stream and must
 	// resynchronise.
 	reset bool
+	// dir is the direction the framer cuts, if dirSet (NewFramerPair):
+	// an HTTP/2 framer is told it.
+	dir    Dir
+	dirSet bool
 }
 
 // Feed implements Framer.
@@ -49,6 +53,9 @@ func (a *autoFramer) decide(f Framing, emit func(*Frame)) {
 		a.link.decided(a, f)
 	}
 	a.inner = newFramer(f, a.max, a.link, a.ids)
+	if a.dirSet && f == FramingHTTP2 {
+		setDir(a.inner, a.dir)
+	}
 	if a.reset {
 		a.inner.Reset()
 		a.reset = false

@@ -115,8 +115,9 @@ func withWhole(whole *Info, emit func(*Frame)) func(*Frame) {
 // NewFramer returns a Framer for f that keeps at most maxFrame bytes of any
 // frame's payload (if maxFrame <= 0, DefaultMaxFrame). Given idFields (an
 // observer's), it classifies a longer frame of JSON (lines, Content-Length,
-// varlink or raw) from all its bytes as they pass, into Frame.Whole; without, it
-// only frames (a relay forwarding frames has no use for that work). An
+// varlink or raw) from all its bytes as they pass, into Frame.Whole, and
+// decodes HTTP/2's header blocks (Frame.Fields); without, it only frames
+// (a relay forwarding frames has no use for that work). An
 // unknown framing passes chunks through raw.
 func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 	return newFramer(f, maxFrame, nil, idFields)
@@ -128,7 +129,10 @@ func NewFramer(f Framing, maxFrame int, idFields ...string) Framer {
 // for NewFramer.
 func NewFramerPair(f Framing, maxFrame int, idFields ...string) [2]Framer {
 	link := &FramerLink{}
-	return [2]Framer{newFramer(f, maxFrame, &link.http, idFields), newFramer(f, maxFrame, &link.http, idFields)}
+	fs := [2]Framer{newFramer(f, maxFrame, &link.http, idFields), newFramer(f, maxFrame, &link.http, idFields)}
+	setDir(fs[C2S], C2S)
+	setDir(fs[S2C], S2C)
+	return fs
 }
 
 func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Framer {
@@ -152,7 +156,11 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 		w.varlink = true
 		return &nulFramer{max: maxFrame, w: w}
 	case FramingHTTP2:
-		return &http2Framer{g: gather{max: maxFrame, limit: maxFrame}}
+		h := &http2Framer{g: gather{max: maxFrame, limit: maxFrame}}
+		if idFields != nil {
+			h.hp = newH2Decoder()
+		}
+		return h
 	case FramingLines:
 		return &linesFramer{max: maxFrame, w: w}
 	case FramingContentLength:

@@ -18,8 +18,12 @@ const h2Head = 9
 
 // http2Framer cuts one direction of HTTP/2 into its frames: the client's
 // preface is a frame of its own, then each frame is its 9-byte header and
-// its payload, as on the wire. The header blocks are not decoded (no HPACK:
-// its dynamic table would need every block of the connection, both ways).
+// its payload, as on the wire; but a header block split across frames (a
+// HEADERS or PUSH_PROMISE frame without END_HEADERS, then CONTINUATION
+// frames up to one with it) is one message, its frames as on the wire:
+// nothing may come between them (RFC 9113 §6.10). With a decoder (hp), it
+// decodes each header block with HPACK as its bytes pass, and gives the
+// block's message its fields (Frame.Fields) and its Info (Frame.Whole).
 type http2Framer struct {
 	g     gather
 	begun bool // past the stream's start (and the preface, if it had one)
@@ -27,6 +31,35 @@ type http2Framer struct {
 	hdr   [h2Head]byte
 	hdrN  int   // bytes of a frame header read, in hdr
 	skip  int64 // payload bytes still to pass
+	// The frame being read, from its header: its type, flags, stream,
+	// payload length, and the payload bytes passed so far (pos).
+	typ, flags  byte
+	stream      uint32
+	length, pos int64
+	// block is set while a header block goes on in CONTINUATION frames
+	// of blockStream, which belong to its message; blockTyp is the type
+	// of its first frame.
+	block       bool
+	blockTyp    byte
+	blockStream uint32
+	// frames counts the frames framed since the stream's start.
+	frames int
+	// dir is the direction the framer cuts: set by NewFramerPair, else
+	// told by the preface (a client's stream starts with it).
+	dir    Dir
+	dirSet bool
+	hp     *h2Decoder // nil: header blocks are not decoded
+}
+
+// setDir tells f, if it cuts HTTP/2 or may (an auto framer), the
+// direction it cuts.
+func setDir(f Framer, d Dir) {
+	switch t := f.(type) {
+	case *autoFramer:
+		t.dir, t.dirSet = d, true
+	case *http2Framer:
+		t.dir, t.dirSet = d, true
+	}
 }
 
 // Feed implements Framer.
@@ -43,6 +76,11 @@ func (h *http2Framer) Feed(chunk []byte, emit func(*Frame)) {
 		case !h.begun:
 			if h.preN == 0 && chunk[i] != h2Preface[0] {
 				h.begun = true // a server's stream: frames from the first byte
+				if !h.dirSet {
+					h.dir = S2C
+				} else if h.dir == C2S && h.hp != nil {
+					h.hp.lose("the client's preface was not seen: HPACK's table is not known")
+				}
 				continue
 			}
 			k := min(len(h2Preface)-h.preN, len(chunk)-i)
@@ -56,12 +94,19 @@ func (h *http2Framer) Feed(chunk []byte, emit func(*Frame)) {
 				continue
 			}
 			h.begun = true
+			if !h.dirSet {
+				h.dir = C2S
+			}
 			g.complete(chunk, i, emit)
 		case h.skip > 0:
 			k := int(min(h.skip, int64(len(chunk)-i)))
+			if h.hp != nil && h.inBlock() {
+				h.hp.payload(h.pos, chunk[i:i+k])
+			}
 			i += k
+			h.pos += int64(k)
 			if h.skip -= int64(k); h.skip == 0 {
-				g.complete(chunk, i, emit)
+				h.frameEnd(chunk, i, emit)
 			}
 		default:
 			k := copy(h.hdr[h.hdrN:], chunk[i:])
@@ -71,17 +116,85 @@ func (h *http2Framer) Feed(chunk []byte, emit func(*Frame)) {
 				continue
 			}
 			h.hdrN = 0
-			if h.skip = int64(h.hdr[0])<<16 | int64(h.hdr[1])<<8 | int64(h.hdr[2]); h.skip == 0 {
-				g.complete(chunk, i, emit)
+			if !h.header(chunk, emit) {
+				return
+			}
+			if h.skip == 0 {
+				h.frameEnd(chunk, i, emit)
 			}
 		}
 	}
 	g.carry(chunk)
 }
 
+// header reads the header of the next frame, in hdr; false when the
+// stream is raw from it (a frame other than the CONTINUATION a header
+// block goes on in).
+func (h *http2Framer) header(chunk []byte, emit func(*Frame)) bool {
+	h.typ, h.flags = h.hdr[3], h.hdr[4]
+	h.stream = binary.BigEndian.Uint32(h.hdr[5:9]) &^ (1 << 31)
+	h.length = int64(h.hdr[0])<<16 | int64(h.hdr[1])<<8 | int64(h.hdr[2])
+	h.skip, h.pos = h.length, 0
+	if h.block && (h.typ != h2Continuation || h.stream != h.blockStream) {
+		if h.hp != nil {
+			h.hp.lose("the stream went raw")
+		}
+		h.g.breakRaw(chunk, "http2: a "+string(h2TypeName(h.typ))+" frame on stream "+strconv.FormatUint(uint64(h.stream), 10)+
+			" where the header block of stream "+strconv.FormatUint(uint64(h.blockStream), 10)+
+			" goes on (only its CONTINUATION may come: PROTOCOL_ERROR); raw from here", emit)
+		return false
+	}
+	if h.hp == nil {
+		return true
+	}
+	if h.frames++; h.frames == 1 && h.dir == S2C && (h.typ != h2Settings || h.flags&0x1 != 0) {
+		// A server's stream starts with SETTINGS (RFC 9113 §3.4).
+		h.hp.lose("the server's first frames were not seen: HPACK's table is not known")
+	}
+	switch h.typ {
+	case h2Headers, h2PushPromise:
+		h.hp.start()
+	case h2Continuation:
+		if !h.block {
+			return true
+		}
+	default:
+		return true
+	}
+	h.hp.frame(h.typ, h.flags, h.length)
+	return true
+}
+
+// inBlock reports whether the frame being read is of a header block.
+func (h *http2Framer) inBlock() bool {
+	return h.typ == h2Headers || h.typ == h2PushPromise || h.typ == h2Continuation && h.block
+}
+
+// frameEnd ends the frame read, whose last byte is at offset end of
+// chunk: it completes its message, unless a header block goes on after
+// it.
+func (h *http2Framer) frameEnd(chunk []byte, end int, emit func(*Frame)) {
+	if h.inBlock() {
+		if !h.block {
+			h.blockTyp, h.blockStream = h.typ, h.stream
+		}
+		if h.flags&0x4 == 0 { // no END_HEADERS: CONTINUATION frames follow
+			h.block = true
+			return
+		}
+		h.block = false
+		if h.hp != nil {
+			h.hp.end()
+			emit = h.hp.via(emit, h.blockTyp, h.blockStream, h.dir)
+		}
+	}
+	h.g.complete(chunk, end, emit)
+}
+
 // skipGap takes a gap inside a frame's payload as part of the frame
 // (SkipGap), and a recording's cut (rest) as the frame's end, where the
-// recording measured it.
+// recording measured it. A header block a gap went through, or one a
+// recording did not keep whole, is not decoded, nor are those after it.
 func (h *http2Framer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 	n, gap := c.N, int(c.Gap)
 	g := &h.g
@@ -89,16 +202,29 @@ func (h *http2Framer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 	case g.broken != "" || g.size == 0:
 		return false
 	case rest:
-		h.skip, h.hdrN = 0, 0
+		block := h.inBlock()
+		if block && !h.block {
+			h.blockTyp, h.blockStream = h.typ, h.stream
+		}
+		h.skip, h.hdrN, h.block = 0, 0, false
 		h.begun = true
+		if block && h.hp != nil {
+			h.hp.fail("the recording kept only its start")
+			h.hp.end()
+			emit = h.hp.via(emit, h.blockTyp, h.blockStream, h.dir)
+		}
 		g.cut(int(n), gap, emit)
 		return true
 	case n > h.skip: // past the payload: the next header may be in the gap
 		return false
 	}
+	if h.hp != nil && h.inBlock() {
+		h.hp.fail("bytes of it were not seen (a gap)")
+	}
 	g.hole(int(n), gap)
+	h.pos += n
 	if h.skip -= n; h.skip == 0 {
-		g.complete(nil, 0, emit)
+		h.frameEnd(nil, 0, emit)
 	}
 	return true
 }
@@ -106,7 +232,7 @@ func (h *http2Framer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 // Flush implements Framer.
 func (h *http2Framer) Flush(emit func(*Frame)) {
 	h.g.flush(ErrMidFrame, emit)
-	h.skip, h.hdrN = 0, 0
+	h.skip, h.hdrN, h.block = 0, 0, false
 }
 
 // Reset implements Framer: after a gap a frame's start cannot be found, so
@@ -114,6 +240,9 @@ func (h *http2Framer) Flush(emit func(*Frame)) {
 func (h *http2Framer) Reset() {
 	h.g.buf, h.g.size = nil, 0
 	h.g.broken = "http2: bytes lost (gap); raw from here"
+	if h.hp != nil {
+		h.hp.lose("bytes lost (gap)")
+	}
 }
 
 func (h *http2Framer) pending() int { return h.g.pending() }
@@ -160,12 +289,15 @@ func h2TypeName(t byte) []byte {
 	return []byte("0x" + strconv.FormatUint(uint64(t), 16))
 }
 
-// h2Frame is an HTTP/2 frame's header, and its payload (as much as was kept).
+// h2Frame is an HTTP/2 frame's header, and its payload (as much as was
+// kept); rest is what follows it in a message: the CONTINUATION frames
+// its header block goes on in.
 type h2Frame struct {
 	typ, flags byte
 	stream     uint32
 	length     int
 	payload    []byte
+	rest       []byte
 }
 
 // parseH2 reads a frame of FramingHTTP2; false for the preface, or bytes
@@ -174,12 +306,16 @@ func parseH2(data []byte) (h2Frame, bool) {
 	if len(data) < h2Head {
 		return h2Frame{}, false
 	}
-	return h2Frame{
+	f := h2Frame{
 		typ: data[3], flags: data[4],
 		stream:  binary.BigEndian.Uint32(data[5:9]) &^ (1 << 31),
 		length:  int(data[0])<<16 | int(data[1])<<8 | int(data[2]),
 		payload: data[h2Head:],
-	}, true
+	}
+	if len(f.payload) > f.length {
+		f.payload, f.rest = f.payload[:f.length], f.payload[f.length:]
+	}
+	return f, true
 }
 
 // block returns the header block fragment of a HEADERS, PUSH_PROMISE or
@@ -203,16 +339,51 @@ func (f *h2Frame) block() []byte {
 	return p
 }
 
-// h2Fields is what a header block says that can be read without HPACK's
-// dynamic table or Huffman code: pseudo-header fields given by the static
-// table or as plain literals.
+// wholeBlock returns the header block of the frame and the CONTINUATION
+// frames that follow it (rest), as far as they were kept, and how many
+// of those there are.
+func (f *h2Frame) wholeBlock() ([]byte, int) {
+	b := f.block()
+	n := 0
+	for rest := f.rest; len(rest) > 0; n++ {
+		c, ok := parseH2(rest)
+		if !ok {
+			break
+		}
+		if n == 0 {
+			b = append([]byte(nil), b...)
+		}
+		b = append(b, c.payload...)
+		rest = c.rest
+	}
+	return b, n
+}
+
+// h2Fields is what a header block says that the classification needs:
+// its pseudo-header fields, and whether it has any.
 type h2Fields struct {
-	method, path []byte
-	status       int
+	method, path, authority []byte
+	status                  int
 	// first says what the block's first field is: 1 a pseudo-header
 	// (":status", ":method", …: a response or request), 2 a regular
 	// header (trailers), 0 not known (a field of the dynamic table).
 	first int
+}
+
+// set notes a field of the block.
+func (f *h2Fields) set(name, value []byte) {
+	switch string(name) {
+	case ":method":
+		f.method = value
+	case ":path":
+		f.path = value
+	case ":authority":
+		f.authority = value
+	case ":status":
+		if c := CodeOf(value); c >= 100 && len(value) == 3 {
+			f.status = c
+		}
+	}
 }
 
 // hpackStatic are the pseudo-header fields of HPACK's static table
@@ -371,27 +542,17 @@ func readFields(p []byte) h2Fields {
 			}
 			value = d
 		}
-		switch string(name) {
-		case ":method":
-			f.method = value
-		case ":path":
-			f.path = value
-		case ":status":
-			if c := CodeOf(value); c >= 100 && len(value) == 3 {
-				f.status = c
-			}
-		}
+		f.set(name, value)
 	}
 	return f
 }
 
-// classifyHTTP2 classifies an HTTP/2 frame: a client's HEADERS on a stream
-// it opens (odd) is a request, named by its :method and :path when they
-// can be read without HPACK's tables; the server's HEADERS on that stream
-// is its response, named by its :status (an error from 400 on, 1xx
-// interim notifications); either's id is the stream's. Trailers (a block
-// that starts with a regular header), the preface and every other frame are
-// notifications, named by their type, with the stream's id if not 0.
+// classifyHTTP2 classifies an HTTP/2 frame (or header block: a HEADERS
+// frame and its CONTINUATION frames) by what HPACK's static table and
+// plain literals say of its fields (a framer that decodes HPACK gives a
+// header block's message its Info instead, Frame.Whole): see
+// h2BlockInfo. Any other frame, and the preface, is a notification,
+// named by its type, with the stream's id if not 0.
 func classifyHTTP2(data []byte, dir Dir, _ []string) Info {
 	if string(data) == h2Preface {
 		return Info{Kind: KindNotification, Method: h2PrefaceRow}
@@ -407,30 +568,51 @@ func classifyHTTP2(data []byte, dir Dir, _ []string) Info {
 	if f.typ != h2Headers || f.stream == 0 {
 		return info
 	}
-	fields := readFields(f.block())
+	b, _ := f.wholeBlock()
+	fields := readFields(b)
+	h2BlockInfo(&info, f.stream, dir, &fields, nil)
+	return info
+}
+
+// h2BlockInfo makes info, a HEADERS frame's on stream that travelled in
+// dir, what its fields say: a client's HEADERS on a stream it opens (odd)
+// is a request, named "METHOD path" (":method", then ":path", or
+// ":authority" for CONNECT), as HTTP/1.1's are; the server's HEADERS on
+// that stream is its response, named by its :status (an error from 400
+// on, 1xx interim notifications); trailers (a block without
+// pseudo-header fields) are notifications. The method's bytes are
+// appended to buf, which is returned.
+func h2BlockInfo(info *Info, stream uint32, dir Dir, fields *h2Fields, buf []byte) []byte {
 	switch {
 	case fields.first == 2:
 		info.Method = h2Trailers
-	case dir == C2S && f.stream%2 == 1:
+	case dir == C2S && stream%2 == 1:
 		info.Kind = KindRequest
 		if fields.method != nil {
-			info.Method = fields.method
-			if fields.path != nil {
-				info.Method = append(append(append([]byte(nil), fields.method...), ' '), fields.path...)
+			target := fields.path
+			if target == nil && string(fields.method) == "CONNECT" {
+				target = fields.authority
 			}
+			buf = append(buf, fields.method...)
+			if target != nil {
+				buf = append(append(buf, ' '), target...)
+			}
+			info.Method = buf
 		}
-	case dir == S2C && f.stream%2 == 1:
+	case dir == S2C && stream%2 == 1:
 		switch s := fields.status; {
 		case s >= 100 && s < 200:
-			info.Method = strconv.AppendInt(nil, int64(s), 10)
+			buf = strconv.AppendInt(buf, int64(s), 10)
+			info.Method = buf
 		case s != 0:
 			info.Kind, info.IsError = KindResponse, s >= 400
-			info.Method = strconv.AppendInt(nil, int64(s), 10)
+			buf = strconv.AppendInt(buf, int64(s), 10)
+			info.Method = buf
 		default:
 			info.Kind = KindResponse // a :status in the dynamic table
 		}
 	}
-	return info
+	return buf
 }
 
 // h2Errors are the error codes of RST_STREAM and GOAWAY (RFC 9113 §7).
@@ -460,13 +642,20 @@ func h2FlagNames(typ byte) map[byte]string {
 	return nil
 }
 
-// viewHTTP2 appends an HTTP/2 frame's JSON view: its type, stream, flags
-// and length, then what its payload says: a header block as hex, marked
-// not decoded (HPACK), with the :method, :path and :status read from it
-// when the static table or a plain literal gives them; DATA as text (or
-// {"b64":…}); SETTINGS, WINDOW_UPDATE, RST_STREAM, GOAWAY, PING and
-// PUSH_PROMISE by their fields.
-func viewHTTP2(dst, data []byte) ([]byte, error) {
+// viewHTTP2 appends an HTTP/2 frame's JSON view (viewH2Block, a header
+// block's not decoded).
+func viewHTTP2(dst, data []byte) ([]byte, error) { return viewH2Block(dst, data, nil) }
+
+// viewH2Block appends an HTTP/2 frame's JSON view: its type, stream,
+// flags and length (and, for a header block split across frames, how many
+// CONTINUATION frames went on with it), then what its payload says: a
+// header block's fields as its framer decoded them (fields, Frame.Fields),
+// under "headers" as HTTP/1.1's are shown; one not decoded as hex, with
+// why, and the :method, :path and :status read from it when the static
+// table or a plain literal gives them; DATA as text (or {"b64":…});
+// SETTINGS, WINDOW_UPDATE, RST_STREAM, GOAWAY, PING and PUSH_PROMISE by
+// their fields.
+func viewH2Block(dst, data, fields []byte) ([]byte, error) {
 	if string(data) == h2Preface {
 		return append(dst, `{"preface":"PRI * HTTP/2.0"}`...), nil
 	}
@@ -500,11 +689,24 @@ func viewHTTP2(dst, data []byte) ([]byte, error) {
 	p := f.payload
 	switch f.typ {
 	case h2Headers, h2PushPromise, h2Continuation:
+		block, conts := f.wholeBlock()
+		if conts > 0 {
+			dst = append(dst, `,"continuations":`...)
+			dst = strconv.AppendInt(dst, int64(conts), 10)
+		}
 		if f.typ == h2PushPromise && len(p) >= 4+int(f.flags>>3&1) {
 			dst = append(dst, `,"promised":`...)
 			dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(p[f.flags>>3&1:])&^(1<<31)), 10)
 		}
-		block := f.block()
+		b, ok := ParseH2Block(fields)
+		if ok && b.Err == "" {
+			dst = append(dst, `,"headers":`...)
+			dst = appendHeaders(dst, b.Fields)
+			if b.Cut {
+				dst = append(dst, `,"headers_cut":"more fields than sockscope keeps (64 KiB of them)"`...)
+			}
+			break
+		}
 		if f.typ != h2Continuation {
 			fields := readFields(block)
 			if fields.method != nil {
@@ -520,7 +722,13 @@ func viewHTTP2(dst, data []byte) ([]byte, error) {
 				dst = strconv.AppendInt(dst, int64(fields.status), 10)
 			}
 		}
-		dst = append(dst, `,"hpack":"not decoded","block":"`...)
+		dst = append(dst, `,"hpack":`...)
+		if ok {
+			dst = appendText(dst, []byte(b.Err))
+		} else {
+			dst = append(dst, `"not decoded"`...)
+		}
+		dst = append(dst, `,"block":"`...)
 		dst = hex.AppendEncode(dst, block)
 		dst = append(dst, '"')
 	case h2Data:

@@ -22,11 +22,26 @@ func ViewOf(dst []byte, m *Message) ([]byte, bool) {
 		return dst, false
 	}
 	n := len(dst)
-	out, err := p.View(dst, m.Frame.Data)
+	out, err := AppendView(dst, m.Framing, &m.Frame)
 	if err != nil || !json.Valid(out[n:]) {
 		return out[:n], false
 	}
 	return out, true
+}
+
+// AppendView appends the JSON view of frame fr, cut with framing f, to
+// dst (see Profile.View): for an HTTP/2 header block, with the fields its
+// framer decoded (Frame.Fields). It fails for a framing without a view,
+// and on a frame that does not decode.
+func AppendView(dst []byte, f Framing, fr *Frame) ([]byte, error) {
+	p := ProfileOf(f)
+	switch {
+	case p == nil || p.View == nil:
+		return dst, errView
+	case f == FramingHTTP2:
+		return viewH2Block(dst, fr.Data, fr.Fields)
+	}
+	return p.View(dst, fr.Data)
 }
 
 // StatusCode returns the HTTP status code of response m (200, 404, …), 0

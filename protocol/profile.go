@@ -54,7 +54,7 @@ var Profiles = []*Profile{
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
 		Pairs: "varlink (NUL-terminated JSON): each reply or error with the first unanswered call; \"continues\" replies stay with their call; oneway calls are never paired"},
 	{Name: "http2", Framing: FramingHTTP2, Classify: classifyHTTP2, View: viewHTTP2,
-		Pairs: "HTTP/2 with prior knowledge (h2c without Upgrade): a client's HEADERS with the server's HEADERS on the same stream, by stream id; method and path, or status, when HPACK's static table or a plain literal gives them (no HPACK decoding), 4xx/5xx as errors; DATA, SETTINGS and every other frame are notifications"},
+		Pairs: "HTTP/2 with prior knowledge (h2c without Upgrade): a client's HEADERS with the server's HEADERS on the same stream, by stream id; header blocks decoded (HPACK), a request named by its method and path, a response by its status, 4xx/5xx as errors; DATA, SETTINGS and every other frame are notifications"},
 	{Name: "raw", Framing: FramingRaw, Classify: func([]byte, Dir, []string) Info { return Info{Err: "raw stream"} },
 		Pairs: "anything else: each read as it came, forwarded byte for byte"},
 }

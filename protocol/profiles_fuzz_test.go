@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -69,7 +70,37 @@ func FuzzHTTP2(f *testing.F) {
 		"\x00\x00\x04\x01\x05\x00\x00\x00\x01\x82\x84\x86\x41"+"\x00\x00\x02\x00\x01\x00\x00\x00\x01{}"), uint16(30), uint16(100))
 	f.Add([]byte("\x00\x00\x00\x04\x01\x00\x00\x00\x00\x00\x00\x03\x01\x04\x00\x00\x00\x01\x48\x82\x68\x01"+
 		"\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00"), uint16(9), uint16(8))
+	// A header block in HEADERS and CONTINUATION frames, padded, then a
+	// block that is the dynamic table's (curl's, then Go's encoding).
+	f.Add([]byte(h2Preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"+
+		"\x00\x00\x08\x01\x09\x00\x00\x00\x01\x02\x82\x86\x41\x83\x00\x00"+
+		"\x00\x00\x04\x09\x00\x00\x00\x00\x01\xa0\xe4\x1d\x13"+
+		"\x00\x00\x04\x09\x04\x00\x00\x00\x01\x44\x82\x61\x1b"+
+		"\x00\x00\x04\x01\x05\x00\x00\x00\x03\x82\x86\xbf\xbe"), uint16(40), uint16(100))
+	f.Add([]byte("\x00\x00\x00\x04\x00\x00\x00\x00\x00"+"\x00\x00\x06\x01\x04\x00\x00\x00\x01\x3f\xe1\x1f\x48\x01\x35"+
+		"\x00\x00\x02\x01\x04\x00\x00\x00\x03\xbe\xff"), uint16(12), uint16(300))
 	f.Fuzz(func(t *testing.T, data []byte, cut, maxFrame uint16) {
 		fuzzProfile(t, FramingHTTP2, data, cut, maxFrame)
+		// Decoded as an observer's framers decode: each header block's
+		// fields read back, and its view with them is JSON.
+		for _, dir := range []Dir{C2S, S2C} {
+			fm := NewFramerPair(FramingHTTP2, int(maxFrame%512)+1, DefaultIDFields...)[dir]
+			emit := func(fr *Frame) {
+				if (fr.Fields != nil) != (fr.Whole != nil) {
+					t.Fatalf("fields %q, whole %v", fr.Fields, fr.Whole)
+				}
+				if fr.Fields == nil {
+					return
+				}
+				if _, ok := ParseH2Block(fr.Fields); !ok {
+					t.Fatalf("fields %q do not read back", fr.Fields)
+				}
+				if v, err := AppendView(nil, FramingHTTP2, fr); err == nil && !json.Valid(v) {
+					t.Fatalf("view of %q is not JSON: %s", fr.Data, v)
+				}
+			}
+			fm.Feed(bytes.Clone(data), emit)
+			fm.Flush(emit)
+		}
 	})
 }

@@ -135,10 +135,18 @@ type Frame struct {
 	Err string
 	// Whole, for a frame longer than the cap, is what the whole frame is,
 	// classified from all its bytes as they passed (Data holds only the
-	// first of them); nil when Data is all of the frame, which the receiver
-	// classifies. It lives as long as Data; its ID and Method may alias the
-	// framer's buffers.
+	// first of them); for an HTTP/2 header block a framer decoded
+	// (Fields), what it is by its fields; nil otherwise: the receiver
+	// classifies Data. It lives as long as Data; its ID and Method may
+	// alias the framer's buffers.
 	Whole *Info
+	// Fields, for an HTTP/2 header block (a HEADERS or PUSH_PROMISE frame
+	// and its CONTINUATION frames) whose framer decoded HPACK, is what it
+	// decoded, or why it could not: ParseH2Block reads it. A header block
+	// is compressed against the blocks before it on its connection and
+	// direction, so its bytes alone do not say it. nil for every other
+	// frame; when set, so is Whole. It lives as long as Data.
+	Fields []byte
 }
 
 // Framer cuts one direction of a stream into frames. Framers are push-style:

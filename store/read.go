@@ -232,12 +232,17 @@ func (s *Store) message(seq uint64, r *msgRec, b []byte) protocol.Message {
 	if r.flags&mHasMethod != 0 {
 		m.Info.Method = part(b, r.mOff, r.mLen)
 	}
+	var fields uint32
 	if r.flags&mAside != 0 {
 		a := s.aside[seq]
 		m.Frame.Size, m.Frame.Wire = a.size, a.wire
 		m.Info.Continues, m.Info.ByOrder = a.continues, a.byOrder
+		if fields = a.fields; fields > 0 {
+			off, _ := r.note(0)
+			m.Frame.Fields = part(b, off, fields)
+		}
 	}
-	if off, n := r.note(); n > 0 {
+	if off, n := r.note(fields); n > 0 {
 		m.Note = protocol.ParseNote(part(b, off, n))
 	}
 	return m

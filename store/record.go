@@ -58,13 +58,17 @@ const (
 type aside struct {
 	size, wire         int
 	continues, byOrder bool
+	// fields is the length of Frame.Fields (an HTTP/2 header block's),
+	// kept after the payload, id and method, before the note.
+	fields uint32
 }
 
 // note returns where the note (protocol.Note.AppendBinary) lies in the
-// allocation: after the payload and the id and method kept apart, to its
-// end. n is 0 when the message has none.
-func (m *msgRec) note() (off, n uint32) {
-	off = max(m.n, m.idOff+m.idLen, m.mOff+m.mLen)
+// allocation: after the payload, the id and method kept apart and fields
+// bytes of Frame.Fields (Store.aside's), to its end. n is 0 when the
+// message has none.
+func (m *msgRec) note(fields uint32) (off, n uint32) {
+	off = max(m.n, m.idOff+m.idLen, m.mOff+m.mLen) + fields
 	return off, m.alen - off
 }
 

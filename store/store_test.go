@@ -217,6 +217,30 @@ func TestIDAndMethodOutsideThePayload(t *testing.T) {
 	}
 }
 
+// TestFieldsKept: an HTTP/2 header block's decoded fields (Frame.Fields)
+// are kept with its message, beside an id and method kept apart and a
+// note, and read back as they were; a message without them has none.
+func TestFieldsKept(t *testing.T) {
+	s := New(Config{})
+	for _, note := range []*protocol.Note{nil, {Act: protocol.ActHeld, Rule: "r", Diff: "d"}} {
+		m := newMsg(1, protocol.C2S, ms(0), "\x00\x00\x01\x01\x05\x00\x00\x00\x01\x82")
+		m.Framing, m.Note = protocol.FramingHTTP2, note
+		m.Info = protocol.Info{Kind: protocol.KindRequest, Method: []byte("GET /x"), ID: []byte("1")}
+		m.Frame.Fields = []byte("d\x07:method\x03GET\x05:path\x02/x")
+		seq, _ := addLone(s, m)
+		got, _ := s.Message(seq)
+		if string(got.Frame.Fields) != string(m.Frame.Fields) || string(got.Info.Method) != "GET /x" || string(got.Info.ID) != "1" ||
+			string(got.Frame.Data) != string(m.Frame.Data) || got.Note.String() != note.String() || got.Frame.Size != m.Frame.Size {
+			t.Errorf("note %v: got %+v", note, got)
+		}
+		plain := newMsg(1, protocol.S2C, ms(1), `{"a":1}`)
+		seq, _ = addLone(s, plain)
+		if got, _ := s.Message(seq); got.Frame.Fields != nil {
+			t.Errorf("fields for a message without: %q", got.Frame.Fields)
+		}
+	}
+}
+
 // TestEvictionReleasesPayload: the arena gives back the chunks of evicted
 // messages, so what it holds follows what is stored.
 func TestEvictionReleasesPayload(t *testing.T) {

@@ -229,7 +229,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	}
 	end := uint32(len(data))
 	var room []byte // the fast path's room for the payload, copied into last
-	if a := &s.arena; idIn && mIn && m.Note == nil {
+	if a := &s.arena; idIn && mIn && m.Note == nil && m.Frame.Fields == nil {
 		if n := int(end); n > 0 && n < coldMin && a.off+n <= len(a.cur) {
 			// put1's fast path, here: most payloads are small and fit.
 			// The copy waits until the record is written: across the call
@@ -257,7 +257,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	// slot is not zeroed first: it may hold a dropped record
 	// (TestAddMessageWritesEveryField).
 	size, wire := m.Frame.Size, m.Frame.Wire
-	if uint64(size|wire) > 1<<32-1 || whole {
+	if uint64(size|wire) > 1<<32-1 || whole || l.fields != 0 {
 		flags |= mAside
 	}
 	if !s.msgs.room() {
@@ -270,7 +270,7 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	p.infoEr, p.frameE = infoEr, frameE
 	p.dir, p.kind, p.flags, p.frm = m.Dir, m.Info.Kind, flags, m.Framing
 	if flags&mAside != 0 {
-		s.aside[seq] = aside{size: size, wire: wire, continues: whole && m.Info.Continues, byOrder: whole && m.Info.ByOrder}
+		s.aside[seq] = aside{size: size, wire: wire, continues: whole && m.Info.Continues, byOrder: whole && m.Info.ByOrder, fields: l.fields}
 	}
 	copy(room, data)
 	t := &s.tot
@@ -303,28 +303,36 @@ type msgLayout struct {
 	chunk                    uint64
 	off                      uint32
 	idOff, idLen, mOff, mLen uint32
+	fields                   uint32 // the length of Frame.Fields, kept before the note
 }
 
 // putApart is AddMessage's allocation when the id or the method lies
-// outside the payload, or there is a note: they are copied in after the
-// payload, and l says where. It returns the allocation's length.
+// outside the payload, or there are fields (an HTTP/2 header block's) or
+// a note: they are copied in after the payload, in that order, and l says
+// where. It returns the allocation's length.
 func (tx *Tx) putApart(m *protocol.Message, data []byte, l *msgLayout) uint32 {
 	s := tx.s
 	end := uint32(len(data))
-	var extra [3][]byte
+	var extra [4][]byte
 	if b := m.Info.ID; b != nil {
 		l.idOff, l.idLen, extra[0] = place(b, data, &end)
 	}
 	if b := m.Info.Method; b != nil {
 		l.mOff, l.mLen, extra[1] = place(b, data, &end)
 	}
+	if b := m.Frame.Fields; len(b) > 0 && len(b) <= maxPayload { // after the id and method: msgRec.note
+		extra[2], l.fields = b, uint32(len(b))
+		end += l.fields
+	}
 	if m.Note != nil { // last: msgRec.note
-		_, _, extra[2] = place(m.Note.AppendBinary(nil), data, &end)
+		b := m.Note.AppendBinary(nil)
+		extra[3] = b
+		end += uint32(len(b))
 	}
 	if !s.arena.fits(int(end)) {
 		tx.makeRoom(int(end))
 	}
-	l.chunk, l.off = s.arena.put(data, extra[0], extra[1], extra[2])
+	l.chunk, l.off = s.arena.put(data, extra[0], extra[1], extra[2], extra[3])
 	return end
 }
 
