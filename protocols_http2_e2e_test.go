@@ -243,3 +243,138 @@ func goH2(t *testing.T, sock string, paths ...string) {
 		}
 	}
 }
+
+// h2Frame builds an HTTP/2 frame.
+func h2Frame(typ, flags byte, stream uint32, payload []byte) []byte {
+	b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
+	bin.BigEndian.PutUint32(b[5:], stream)
+	return append(b, payload...)
+}
+
+// h2Get is the HEADERS frame of a GET of path on stream, its fields from
+// HPACK's static table or plain literals, ending the stream.
+func h2Get(stream uint32, path string) []byte {
+	return h2Frame(0x1, 0x5, stream, append([]byte{0x82, 0x86, 0x41, 1, 'x', 0x04, byte(len(path))}, path...))
+}
+
+// h2Read reads frames from c, acknowledging the server's SETTINGS, until
+// until says so of one (its type, flags, stream and payload).
+func h2Read(t *testing.T, c net.Conn, until func(typ, flags byte, stream uint32, payload []byte) bool) {
+	t.Helper()
+	for {
+		var h [9]byte
+		if _, err := io.ReadFull(c, h[:]); err != nil {
+			t.Fatalf("reading a frame: %v", err)
+		}
+		payload := make([]byte, int(h[0])<<16|int(h[1])<<8|int(h[2]))
+		if _, err := io.ReadFull(c, payload); err != nil {
+			t.Fatal(err)
+		}
+		typ, flags, stream := h[3], h[4], bin.BigEndian.Uint32(h[5:])&^(1<<31)
+		t.Logf("frame %d flags %x stream %d: % x", typ, flags, stream, payload)
+		if typ == 0x4 && flags&1 == 0 {
+			c.Write(h2Frame(0x4, 1, 0, nil))
+		}
+		if until(typ, flags, stream, payload) {
+			return
+		}
+	}
+}
+
+// A stream reset, or left unprocessed by a GOAWAY, before its answer
+// ends its request's row as an error, answered by the frame that ended
+// it, named with its error code; a reset after the answer, or one of a
+// stream without a request, is a notification. Against real nginx: it
+// refuses a stream over http2_max_concurrent_streams (RST_STREAM
+// REFUSED_STREAM), skips the streams above the last it takes after
+// keepalive_requests (GOAWAY), and the client gives up on a request its
+// upstream never answers (RST_STREAM CANCEL).
+func TestHTTP2Reset(t *testing.T) {
+	dir := shortDir(t)
+	need(t, "nginx")
+	if out, _ := exec.Command("nginx", "-V").CombinedOutput(); !strings.Contains(string(out), "http_v2") {
+		t.Skip("this nginx has no http_v2 module")
+	}
+	hang := filepath.Join(dir, "hang.sock") // an upstream that never answers
+	ln, err := net.Listen("unix", hang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	up := runNginx(t, dir, "h2.sock", "http2", `
+    http2_max_concurrent_streams 1;
+    keepalive_requests 2;
+    location = /json { return 200 '{"ok":true}'; }
+    location = /hang { proxy_pass http://unix:`+hang+`:; }`)
+	front := filepath.Join(dir, "front.sock")
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+	preface := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2Frame(0x4, 0, 0, nil)...)
+
+	// /hang takes the one stream nginx allows: it refuses /json's; the
+	// client cancels /hang, then a PING's answer says nginx read it.
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(slices.Concat(preface, h2Get(1, "/hang"), h2Get(3, "/json")))
+	h2Read(t, c, func(typ, _ byte, stream uint32, _ []byte) bool { return typ == 0x3 && stream == 3 })
+	c.Write(slices.Concat(h2Frame(0x3, 0, 1, []byte{0, 0, 0, 8}), h2Frame(0x6, 0, 0, make([]byte, 8))))
+	h2Read(t, c, func(typ, flags byte, _ uint32, _ []byte) bool { return typ == 0x6 && flags&1 != 0 })
+	c.Close()
+
+	// Three streams: nginx takes two (keepalive_requests), says so in a
+	// GOAWAY (its last stream 3), answers both, and skips the third.
+	c, err = net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(slices.Concat(preface, h2Get(1, "/json"), h2Get(3, "/json"), h2Get(5, "/json")))
+	goaway, ended := false, 0
+	h2Read(t, c, func(typ, flags byte, stream uint32, _ []byte) bool {
+		goaway = goaway || typ == 0x7
+		if (typ == 0x0 || typ == 0x1) && flags&1 != 0 {
+			ended++
+		}
+		return goaway && ended == 2
+	})
+	c.Close()
+
+	lines := dumpLines(t, stop())
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
+	}
+	slices.Sort(got)
+	want := "2 1 GET /hang error <nil>|2 3 GET /json error <nil>|3 1 GET /json ok 200|3 3 GET /json ok 200|3 5 GET /json error <nil>"
+	if g := strings.Join(got, "|"); g != want {
+		t.Errorf("exchanges\n%s\nwant\n%s", g, want)
+	}
+	var ends []string
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] == "raw" || m["reason"] != nil {
+			t.Errorf("not decoded: %v", m)
+		}
+		if s := fmt.Sprint(m["method"]); strings.HasPrefix(s, "RST_STREAM") || strings.HasPrefix(s, "GOAWAY") {
+			ends = append(ends, fmt.Sprint(m["conn"], " ", m["dir"], " ", m["id"], " ", s))
+		}
+	}
+	if g, want := strings.Join(ends, "|"), "2 s2c 3 RST_STREAM REFUSED_STREAM|2 c2s 1 RST_STREAM CANCEL|3 s2c <nil> GOAWAY NO_ERROR"; g != want {
+		t.Errorf("the frames that ended them\n%s\nwant\n%s", g, want)
+	}
+}

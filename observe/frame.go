@@ -44,6 +44,9 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 		case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
 			o.orphanRow(m, false)
 		default:
+			if m.Framing == protocol.FramingHTTP2 && o.ends(c, m) {
+				continue
+			}
 			switch info.Kind {
 			case protocol.KindRaw:
 				o.counts.Raw++
@@ -137,6 +140,30 @@ func (o *Observer) response(c *conn, m *protocol.Message) {
 	if req.Token != 0 { // an older early reply with the same id was pushed out
 		o.orphan(c, req.Token)
 	}
+}
+
+// ends ends the requests still pending that m, a notification, ends
+// without being their reply (protocol.EndingOf: HTTP/2's RST_STREAM and
+// GOAWAY): each is answered by m, as an error. It reports whether m was
+// the answer of a request under its own id, and so is no row of its own.
+func (o *Observer) ends(c *conn, m *protocol.Message) bool {
+	e, ok := protocol.EndingOf(m)
+	if !ok {
+		return false
+	}
+	failed := *m // it answers as an error; the message stored stays as it is
+	failed.Info.IsError = true
+	if !e.Above {
+		req, ok := c.pairer.End(e.Dir, m.Info.ID)
+		if ok {
+			o.answer(c, req.Token, &failed)
+		}
+		return ok
+	}
+	for _, req := range c.pairer.EndAbove(e.Dir, e.Last) {
+		o.answer(c, req.Token, &failed)
+	}
+	return false
 }
 
 // answerEarly pairs row with the early reply whose message seq is seq.

@@ -565,7 +565,14 @@ func classifyHTTP2(data []byte, dir Dir, _ []string) Info {
 	if f.stream != 0 {
 		info.ID = strconv.AppendUint(nil, uint64(f.stream), 10)
 	}
-	if f.typ != h2Headers || f.stream == 0 {
+	switch {
+	case f.typ == h2RSTStream && len(f.payload) >= 4:
+		info.Method = h2ErrorName(h2RSTStream, binary.BigEndian.Uint32(f.payload))
+		return info
+	case f.typ == h2GoAway && len(f.payload) >= 8:
+		info.Method = h2ErrorName(h2GoAway, binary.BigEndian.Uint32(f.payload[4:]))
+		return info
+	case f.typ != h2Headers || f.stream == 0:
 		return info
 	}
 	b, _ := f.wholeBlock()
@@ -619,6 +626,66 @@ func h2BlockInfo(info *Info, stream uint32, dir Dir, fields *h2Fields, buf []byt
 var h2Errors = [...]string{"NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
 	"STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR",
 	"ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"}
+
+// h2ErrorNames are the methods of RST_STREAM and GOAWAY frames, by error
+// code: "RST_STREAM CANCEL", "GOAWAY NO_ERROR".
+var h2ErrorNames [2][len(h2Errors)][]byte
+
+func init() {
+	for i, e := range h2Errors {
+		h2ErrorNames[0][i] = []byte("RST_STREAM " + e)
+		h2ErrorNames[1][i] = []byte("GOAWAY " + e)
+	}
+}
+
+// h2ErrorName returns the method of a frame of type typ (RST_STREAM or
+// GOAWAY) with error code code: its type and the code's name, or its
+// number for a code RFC 9113 does not define.
+func h2ErrorName(typ byte, code uint32) []byte {
+	t := 0
+	if typ == h2GoAway {
+		t = 1
+	}
+	if int(code) < len(h2Errors) {
+		return h2ErrorNames[t][code]
+	}
+	return []byte(string(h2TypeName(typ)) + " 0x" + strconv.FormatUint(uint64(code), 16))
+}
+
+// Ending is which pending requests a message ends without being their
+// reply (EndingOf).
+type Ending struct {
+	// Dir is the direction the requests travelled.
+	Dir Dir
+	// Above is false for the request under the message's id (HTTP/2's
+	// RST_STREAM: its stream's); true for every request under an integer
+	// id above Last (GOAWAY: the streams above its last one, which the
+	// server did not process).
+	Above bool
+	Last  uint64
+}
+
+// EndingOf reports whether m, a notification, ends requests still
+// pending without being their reply, and which: HTTP/2's RST_STREAM,
+// from either peer, its stream's; the server's GOAWAY, those on the
+// client's streams above its last. An observer ends their rows as errors
+// with m as their answer; when none is pending, m is a notification like
+// any other, never held as an early reply, never an orphan.
+func EndingOf(m *Message) (Ending, bool) {
+	if m.Framing != FramingHTTP2 || m.Info.Kind != KindNotification {
+		return Ending{}, false
+	}
+	f, ok := parseH2(m.Frame.Data)
+	switch {
+	case !ok:
+		return Ending{}, false
+	case f.typ == h2RSTStream && f.stream != 0 && m.Info.ID != nil:
+		return Ending{Dir: C2S}, true // an HTTP/2 request is the client's
+	case f.typ == h2GoAway && f.stream == 0 && m.Dir == S2C && len(f.payload) >= 8:
+		return Ending{Dir: C2S, Above: true, Last: uint64(binary.BigEndian.Uint32(f.payload) &^ (1 << 31))}, true
+	}
+	return Ending{}, false
+}
 
 // h2Settings are the names of the SETTINGS parameters (RFC 9113 §6.5.2,
 // RFC 8441's ENABLE_CONNECT_PROTOCOL, RFC 9218's NO_RFC7540_PRIORITIES).

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -115,5 +116,54 @@ func TestHTTP2Gap(t *testing.T) {
 	f.Feed([]byte(data[40:]+h2(h2Ping, 0, 0, "12345678")), emit)
 	if len(got) != 2 || !strings.Contains(got[0], "20 bytes of it not seen") || got[1] != h2(h2Ping, 0, 0, "12345678")+"/" {
 		t.Fatalf("frames %q", got)
+	}
+}
+
+// RST_STREAM and GOAWAY are named with their error code, and say which
+// pending requests they end: RST_STREAM, from either peer, its stream's;
+// the server's GOAWAY the client's streams above its last. The Pairer
+// takes them, holding nothing when none is pending.
+func TestHTTP2Ending(t *testing.T) {
+	for _, tc := range []struct {
+		frame string
+		dir   Dir
+		want  string
+	}{
+		{h2(h2RSTStream, 0, 3, "\x00\x00\x00\x08"), C2S, "RST_STREAM CANCEL true false 0"},
+		{h2(h2RSTStream, 0, 3, "\x00\x00\x00\x07"), S2C, "RST_STREAM REFUSED_STREAM true false 0"},
+		{h2(h2RSTStream, 0, 3, "\x00\x00\x01\x00"), S2C, "RST_STREAM 0x100 true false 0"},
+		{h2(h2GoAway, 0, 0, "\x00\x00\x00\x05\x00\x00\x00\x00"), S2C, "GOAWAY NO_ERROR true true 5"},
+		{h2(h2GoAway, 0, 0, "\x00\x00\x00\x05\x00\x00\x00\x00"), C2S, "GOAWAY NO_ERROR false false 0"}, // the server's streams: none paired
+		{h2(h2RSTStream, 0, 0, "\x00\x00\x00\x08"), S2C, "RST_STREAM CANCEL false false 0"},
+		{h2(h2Data, 0, 3, "x"), S2C, "DATA false false 0"},
+	} {
+		m := Message{Dir: tc.dir, Framing: FramingHTTP2, Frame: Frame{Data: []byte(tc.frame)}}
+		m.Info = ClassifyAs(FramingHTTP2, m.Frame.Data, tc.dir, nil)
+		e, ok := EndingOf(&m)
+		if g := fmt.Sprint(string(m.Info.Method), " ", ok, " ", e.Above, " ", e.Last); g != tc.want || e.Dir != C2S {
+			t.Errorf("%q %v: %s, want %s", tc.frame, tc.dir, g, tc.want)
+		}
+	}
+
+	p := NewPairer(0)
+	for i, id := range []string{"1", "3", "5", "7", `"a"`} {
+		p.Request(C2S, []byte(id), int64(10-i), uint64(i+1))
+	}
+	p.Request(S2C, []byte("9"), 0, 9)
+	if _, ok := p.End(C2S, []byte("11")); ok {
+		t.Error("End took a request never made")
+	}
+	if req, ok := p.End(C2S, []byte("3")); !ok || req.Token != 2 {
+		t.Errorf("End 3: %v %v", req, ok)
+	}
+	var toks []uint64
+	for _, r := range p.EndAbove(C2S, 3) {
+		toks = append(toks, r.Token)
+	}
+	if fmt.Sprint(toks) != "[4 3]" || p.Len() != 3 { // in read order; 1, "a" and the other direction's 9 stay
+		t.Errorf("EndAbove 3: %v, %d left", toks, p.Len())
+	}
+	if _, orphans := p.Close(); len(orphans) != 0 {
+		t.Errorf("orphans %v", orphans)
 	}
 }

@@ -251,3 +251,17 @@ func (t *intTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
 	}
 	return out
 }
+
+// removeKeys removes the entries whose keys f selects and appends them
+// to out, in no order.
+func (t *intTable) removeKeys(out []Pending, f func(key uint64) bool) []Pending {
+	for i := 0; i < len(t.slots); {
+		if s := &t.slots[i]; s.used && f(s.key) {
+			out = append(out, s.val)
+			t.remove(i) // an entry may have moved into slot i: look again
+			continue
+		}
+		i++
+	}
+	return out
+}

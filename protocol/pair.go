@@ -210,6 +210,26 @@ func (p *Pairer) response(dir Dir, id []byte, at int64, tok uint64) (Pending, bo
 	return old, false
 }
 
+// End takes the request that travelled in dir under id, if one is
+// pending, and reports whether one was: a message that ends it without
+// being its reply (Info.Ends) answers it. Unlike Response, nothing is
+// held when none is pending: no early reply, no orphan.
+func (p *Pairer) End(dir Dir, id []byte) (Pending, bool) {
+	k := p.keyOf(dir, id)
+	return p.pending.take(&k)
+}
+
+// EndAbove takes every request pending that travelled in dir under an
+// integer id above last (not negative), and returns them in read order.
+func (p *Pairer) EndAbove(dir Dir, last uint64) []Pending {
+	d := uint64(dir&1) << 63
+	out := p.pending.ints.removeKeys(nil, func(k uint64) bool {
+		return k&(1<<63) == d && k&(1<<62) == 0 && k&^(3<<62) > last
+	})
+	sortByRead(out)
+	return out
+}
+
 // Settle is called after the observer has seen everything direction dir
 // carried up to time upTo. Early responses whose request would have had to
 // travel in dir before upTo are orphans now, and are returned in read order.
