@@ -15,6 +15,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 )
 
 // startNginxH2 runs nginx (nginx-light has http_v2) speaking HTTP/2 with
@@ -376,5 +379,70 @@ func TestHTTP2Reset(t *testing.T) {
 	}
 	if g, want := strings.Join(ends, "|"), "2 s2c 3 RST_STREAM REFUSED_STREAM|2 c2s 1 RST_STREAM CANCEL|3 s2c <nil> GOAWAY NO_ERROR"; g != want {
 		t.Errorf("the frames that ended them\n%s\nwant\n%s", g, want)
+	}
+}
+
+// An HTTP/1.1 request with Upgrade: h2c, answered 101 Switching
+// Protocols, switches its connection to HTTP/2: curl --http2 (which asks
+// for the upgrade on http://) against Go's h2c server. The request pairs
+// with its 101; from there each direction is cut into HTTP/2 frames (the
+// client's from its preface), header blocks decoded; the response on
+// stream 1 answers the request the upgrade was asked in, which its 101
+// answered: a notification, named by its status; nothing is raw.
+func TestHTTP2Upgrade(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := filepath.Join(dir, "h2c.sock")
+	ln, err := net.Listen("unix", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(503)
+		}
+		fmt.Fprintf(w, `{"proto":%q,"path":%q}`, r.Proto, r.URL.Path)
+	}), &http2.Server{})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	front := filepath.Join(dir, "front.sock")
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+
+	out, err := exec.Command("curl", "-sS", "--http2", "--unix-socket", front, "http://x/json", "http://x/fail").CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	if want := `{"proto":"HTTP/1.1","path":"/json"}{"proto":"HTTP/2.0","path":"/fail"}`; string(out) != want { // the upgrade's request is as it was sent
+		t.Fatalf("curl: %s, want %s", out, want)
+	}
+	lines := dumpLines(t, stop())
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
+	}
+	if g, want := strings.Join(got, "|"), "2 <nil> GET /json ok 101|2 3 GET /fail error 503"; g != want {
+		t.Errorf("exchanges\n%s\nwant\n%s", g, want)
+	}
+	var msgs []string
+	for _, m := range ofType(lines, "message") {
+		if m["conn"] != 2.0 {
+			continue
+		}
+		if m["kind"] == "raw" || m["reason"] != nil {
+			t.Errorf("not decoded: %v", m)
+		}
+		msgs = append(msgs, fmt.Sprint(m["dir"], " ", m["kind"], " ", m["method"]))
+		f, _ := m["frame"].(map[string]any)
+		if h, _ := f["headers"].(map[string]any); m["method"] == "200" && h["content-type"] != "application/json" {
+			t.Errorf("stream 1's response: %v", f)
+		}
+	}
+	joined := strings.Join(msgs, "|")
+	for _, want := range []string{"c2s request GET /json", "s2c response 101 Switching Protocols", "c2s notification PREFACE", "s2c notification SETTINGS", "s2c notification 200", "c2s request GET /fail", "s2c response 503"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no %q in %s", want, joined)
+		}
 	}
 }

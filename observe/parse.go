@@ -293,6 +293,10 @@ func (o *Observer) parseFrame(p *dirParser) func(fr *protocol.Frame) {
 func (o *Observer) classifyOdd(p *dirParser, m *protocol.Message) {
 	f := &m.Frame
 	if f.Whole != nil {
+		// The framing may have changed within the Feed (an h2c upgrade:
+		// the first frame of HTTP/2 carries Whole).
+		p.framing = p.f.Framing()
+		m.Framing = p.framing
 		// Over the cap, or an HTTP/2 header block: classified by the
 		// framer, in its buffers.
 		b := o.out

@@ -24,7 +24,7 @@ type autoFramer struct {
 	// resynchronise.
 	reset bool
 	// dir is the direction the framer cuts, if dirSet (NewFramerPair):
-	// an HTTP/2 framer is told it.
+	// an HTTP/2 framer is told it (and an HTTP one, for an h2c upgrade).
 	dir    Dir
 	dirSet bool
 }
@@ -53,7 +53,7 @@ func (a *autoFramer) decide(f Framing, emit func(*Frame)) {
 		a.link.decided(a, f)
 	}
 	a.inner = newFramer(f, a.max, a.link, a.ids)
-	if a.dirSet && f == FramingHTTP2 {
+	if a.dirSet && (f == FramingHTTP2 || f == FramingHTTP) {
 		setDir(a.inner, a.dir)
 	}
 	if a.reset {

@@ -147,7 +147,7 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 	case FramingAuto:
 		return &autoFramer{max: maxFrame, link: link, ids: idFields}
 	case FramingHTTP:
-		return newHTTPFramer(maxFrame, link)
+		return newHTTPFramer(maxFrame, link, idFields)
 	case FramingRESP:
 		return &respFramer{g: gather{max: maxFrame, limit: maxFrame}, link: link}
 	case FramingMsgpack:

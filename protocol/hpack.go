@@ -108,6 +108,7 @@ type h2Decoder struct {
 	typ          byte
 	stream       uint32
 	dir          Dir
+	upgraded     bool // the server's side of an h2c upgrade: stream 1 answers the upgrade's request
 	down         func(*Frame)
 	decorateFunc func(*Frame) // decorate, made once
 }
@@ -252,6 +253,9 @@ func (d *h2Decoder) classify(data []byte) {
 			fs = readFields(b)
 		}
 		d.method = h2BlockInfo(&d.info, d.stream, d.dir, &fs, d.method[:0])
+		if d.upgraded && d.stream == 1 && d.info.Kind == KindResponse {
+			d.info.Kind = KindNotification // its request's 101 answered it
+		}
 		return
 	}
 	p := d.fields[1:]
@@ -275,4 +279,7 @@ func (d *h2Decoder) classify(data []byte) {
 		fs.first = 2 // no field at all: no pseudo-header either
 	}
 	d.method = h2BlockInfo(&d.info, d.stream, d.dir, &fs, d.method[:0])
+	if d.upgraded && d.stream == 1 && d.info.Kind == KindResponse {
+		d.info.Kind = KindNotification // its request's 101 answered it
+	}
 }

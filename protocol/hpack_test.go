@@ -242,3 +242,55 @@ func TestHTTP2HPACKMidStream(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// An HTTP/1.1 request with Upgrade: h2c, answered 101, switches its
+// connection to HTTP/2: the server's stream after the 101, the client's
+// from its preface (whenever the 101 is seen), however the bytes are cut;
+// the first frame of HTTP/2 carries its Info. The response on stream 1
+// answers the upgrade's request, which its 101 answered: a notification.
+func TestHTTP2Upgrade(t *testing.T) {
+	c, s := newH2Enc(), newH2Enc()
+	client := "GET /a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n" +
+		h2Preface + h2(h2Settings, 0, 0, "") + h2(h2Headers, 0x5, 3, c.block(":method: GET", ":scheme: http", ":authority: x", ":path: /b"))
+	server := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" +
+		h2(h2Settings, 0, 0, "") + h2(h2Headers, 0x4, 1, s.block(":status: 200", "content-type: text/plain")) + h2(h2Data, 0x1, 1, "a") +
+		h2(h2Headers, 0x5, 3, s.block(":status: 404"))
+	for _, tc := range []struct {
+		dir  Dir
+		in   string
+		want string
+	}{
+		{C2S, client, "request GET /a |notification PREFACE |notification SETTINGS |request GET /b 3"},
+		{S2C, server, "response 101 Switching Protocols |notification SETTINGS |notification 200 1|notification DATA 1|response 404 3 error"},
+	} {
+		for _, way := range splits([]byte(tc.in)) {
+			pair := NewFramerPair(FramingAuto, 0, DefaultIDFields...)
+			var got []string
+			emit := func(fr *Frame) {
+				f := pair[tc.dir].Framing()
+				var info Info
+				if fr.Whole != nil {
+					info = *fr.Whole
+				} else {
+					info = ClassifyAs(f, fr.Data, tc.dir, nil)
+				}
+				got = append(got, fmt.Sprintf("%s %s %s", info.Kind, info.Method, info.ID))
+				if info.IsError {
+					got[len(got)-1] += " error"
+				}
+				if (f == FramingHTTP2) != (len(got) > 1) || fr.Err != "" {
+					t.Fatalf("%v frame %d: %v %q", tc.dir, len(got), f, fr.Err)
+				}
+				if len(got) == 2 && fr.Whole == nil {
+					t.Fatalf("%v: the first frame of HTTP/2 without its Info", tc.dir)
+				}
+			}
+			for _, c := range way {
+				pair[tc.dir].Feed(bytes.Clone(c), emit)
+			}
+			if g := strings.Join(got, "|"); g != tc.want {
+				t.Fatalf("%v in %d chunks:\n%s\nwant\n%s", tc.dir, len(way), g, tc.want)
+			}
+		}
+	}
+}

@@ -141,14 +141,46 @@ type httpFramer struct {
 	// headLen is the length of the head of the message whose body is
 	// being read.
 	headLen int
+	// h2c is set when a 101 switched the connection to HTTP/2 (Upgrade:
+	// h2c); h2, once made, cuts the rest of the stream (the client's,
+	// from its preface; the server's, after the 101).
+	h2c bool
+	h2  *http2Framer
+	// ids and dir are what h2 is made with (newFramer's, setDir's).
+	ids    []string
+	dir    Dir
+	dirSet bool
 }
 
-func newHTTPFramer(maxFrame int, link *httpLink) *httpFramer {
-	return &httpFramer{g: gather{max: maxFrame, limit: max(maxFrame, maxHTTPHead)}, link: link}
+func newHTTPFramer(maxFrame int, link *httpLink, ids []string) *httpFramer {
+	return &httpFramer{g: gather{max: maxFrame, limit: max(maxFrame, maxHTTPHead)}, link: link, ids: ids}
+}
+
+// toHTTP2 hands the rest of the stream to an HTTP/2 framer, which is fed
+// p (the bytes of the stream not framed yet: a preface's start) and rest.
+// The framing changes within this Feed: the first frame of HTTP/2 carries
+// its Info (Frame.Whole), so that a receiver asks Framing again.
+func (h *httpFramer) toHTTP2(p, rest []byte, emit func(*Frame)) {
+	h2 := newFramer(FramingHTTP2, h.g.max, nil, h.ids).(*http2Framer)
+	if h.dirSet {
+		setDir(h2, h.dir)
+	}
+	h2.upgraded(len(p) == 0) // the server's side: after its 101
+	h.h2 = h2
+	p = bytes.Clone(p) // it may be the buffer dropped here
+	h.g.buf, h.g.size, h.g.start = nil, 0, 0
+	if len(p) > 0 {
+		h2.Feed(p, emit)
+	}
+	h2.Feed(rest, emit)
 }
 
 // Feed implements Framer.
 func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
+	if h.h2 != nil {
+		h.h2.Feed(chunk, emit)
+		return
+	}
 	g := &h.g
 	if g.broken == "" && h.switchedOver() {
 		// The other direction's 101 came: what is pending, and all
@@ -176,12 +208,20 @@ func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
 			h.eol = 0
 			p := g.view(chunk, i)
 			h.headLen = len(p)
+			if bytes.Equal(p, []byte(h2Preface[:18])) { // "PRI * HTTP/2.0\r\n\r\n": after an h2c upgrade
+				h.toHTTP2(p, chunk[i:], emit)
+				return
+			}
 			if why := h.head(p); why != "" {
 				g.breakRaw(chunk, "http: "+why+"; raw from here", emit)
 				return
 			}
 			if h.st == httpHead {
 				g.complete(chunk, i, emit)
+				if h.h2c { // 101 to h2c: HTTP/2 from here
+					h.toHTTP2(nil, chunk[i:], emit)
+					return
+				}
 				if g.broken == "" && h.switchedOver() { // the upgrade's request, its 101 seen first
 					g.broken = errSwitched
 				}
@@ -300,7 +340,7 @@ func (h *httpFramer) head(p []byte) string {
 		}
 		v11 = bytes.HasSuffix(line, []byte(" HTTP/1.1"))
 	}
-	length, chunked, continued := int64(-1), false, false
+	length, chunked, continued, h2c := int64(-1), false, false, false
 	for len(rest) > 0 {
 		var l []byte
 		l, rest, _ = bytes.Cut(rest, []byte("\n"))
@@ -320,12 +360,22 @@ func (h *httpFramer) head(p []byte) string {
 			chunked = bytes.Contains(bytes.ToLower(val), []byte("chunked"))
 		case bytes.EqualFold(name, []byte("Expect")):
 			continued = bytes.EqualFold(val, []byte("100-continue"))
+		case bytes.EqualFold(name, []byte("Upgrade")):
+			h2c = bytes.EqualFold(val, []byte("h2c"))
 		}
 	}
 	h.st, h.n, h.expect = httpHead, 0, false
 	unknown := false // a response whose request is not known yet
 	if resp {
 		switch {
+		case status == 101 && h2c:
+			// HTTP/2 from the next byte (RFC 7540 §3.2); the client's
+			// requests go on as HTTP/1.1 up to its preface.
+			h.h2c = true
+			if h.link != nil {
+				h.link.response(false)
+			}
+			return ""
 		case status == 101:
 			h.g.broken = errSwitched
 			if h.link != nil {
@@ -397,6 +447,10 @@ func PendingHead(f Framer) (n int, open bool) {
 // whose body never started (the answer to a HEAD, the last on its
 // connection); anything else partial is not.
 func (h *httpFramer) Flush(emit func(*Frame)) {
+	if h.h2 != nil {
+		h.h2.Flush(emit)
+		return
+	}
 	if h.g.broken == "" && h.switchedOver() {
 		h.g.broken = errSwitched // the partial message is the new protocol's
 	}
@@ -430,7 +484,10 @@ func (h *httpFramer) switchedOver() bool {
 // stream, as part of the message (SkipGap): the message goes on, and is
 // emitted with GapErr; at its end if the gap ended it. A recording's cut
 // (rest) is no different: the head said where the message ends.
-func (h *httpFramer) skipGap(c Cut, _ bool, emit func(*Frame)) bool {
+func (h *httpFramer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
+	if h.h2 != nil {
+		return h.h2.skipGap(c, rest, emit)
+	}
 	g, n, gap := &h.g, c.N, int(c.Gap)
 	if g.broken != "" || h.unsure {
 		return false
@@ -463,14 +520,29 @@ func (h *httpFramer) skipGap(c Cut, _ bool, emit func(*Frame)) bool {
 // Reset implements Framer: after a gap the next message's start cannot be
 // found, so the rest of the stream is raw.
 func (h *httpFramer) Reset() {
+	if h.h2 != nil {
+		h.h2.Reset()
+		return
+	}
 	h.g.buf, h.g.size, h.g.unseen, h.g.gapped = nil, 0, 0, 0
 	h.g.broken = "http: bytes lost (gap); raw from here"
 }
 
-func (h *httpFramer) pending() int { return h.g.pending() }
+func (h *httpFramer) pending() int {
+	if h.h2 != nil {
+		return h.h2.pending()
+	}
+	return h.g.pending()
+}
 
-// Framing implements Framer.
-func (*httpFramer) Framing() Framing { return FramingHTTP }
+// Framing implements Framer: FramingHTTP, or FramingHTTP2 once an h2c
+// upgrade switched the stream.
+func (h *httpFramer) Framing() Framing {
+	if h.h2 != nil {
+		return FramingHTTP2
+	}
+	return FramingHTTP
+}
 
 func unhex(c byte) int {
 	switch {

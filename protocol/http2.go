@@ -49,6 +49,13 @@ type http2Framer struct {
 	dir    Dir
 	dirSet bool
 	hp     *h2Decoder // nil: header blocks are not decoded
+	// announce: the first frame is still to come of a stream upgraded to
+	// h2c (upgraded); down is the emit announceFunc hands it on to, first
+	// its Info.
+	announce     bool
+	announceFunc func(*Frame)
+	down         func(*Frame)
+	first        Info
 }
 
 // setDir tells f, if it cuts HTTP/2 or may (an auto framer), the
@@ -59,12 +66,45 @@ func setDir(f Framer, d Dir) {
 		t.dir, t.dirSet = d, true
 	case *http2Framer:
 		t.dir, t.dirSet = d, true
+	case *httpFramer:
+		t.dir, t.dirSet = d, true
 	}
+}
+
+// upgraded says the stream was HTTP/1.1 before, upgraded to h2c: the
+// framing changes within the Feed that makes this framer, so its first
+// frame carries its Info (Frame.Whole), which has a receiver that asked
+// Framing once for the Feed ask again (announce). On the server's side
+// (server), the response on stream 1 answers the request the upgrade
+// was asked in (RFC 7540 §3.2), which its 101 answered already: it is a
+// notification.
+func (h *http2Framer) upgraded(server bool) {
+	h.announce = true
+	h.announceFunc = h.announceFirst
+	if h.hp != nil {
+		h.hp.upgraded = server
+	}
+}
+
+// announceFirst is the emit of the first frame after an upgrade: it gives
+// the frame its Info, if it has none yet, then hands it on (down).
+func (h *http2Framer) announceFirst(fr *Frame) {
+	if h.announce {
+		h.announce = false
+		if fr.Whole == nil && fr.Err == "" {
+			h.first = classifyHTTP2(fr.Data, h.dir, nil)
+			fr.Whole = &h.first
+		}
+	}
+	h.down(fr)
 }
 
 // Feed implements Framer.
 func (h *http2Framer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &h.g
+	if h.announce {
+		h.down, emit = emit, h.announceFunc
+	}
 	if g.broken != "" {
 		g.raw(chunk, emit)
 		return

@@ -46,7 +46,7 @@ var Profiles = []*Profile{
 	{Name: "content-length", Framing: FramingContentLength, Classify: classifyJSON,
 		Pairs: "Content-Length framed JSON (LSP, DAP): JSON-RPC by id, DAP by seq/request_seq"},
 	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
-		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade"},
+		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade (an upgrade to h2c switches the connection to http2)"},
 	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
 		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations, RESP3 pushes and MONITOR's lines are notifications, never paired, as are commands CLIENT REPLY silences and a replication stream (after what answers SYNC or PSYNC)"},
 	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
@@ -54,7 +54,7 @@ var Profiles = []*Profile{
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
 		Pairs: "varlink (NUL-terminated JSON): each reply or error with the first unanswered call; \"continues\" replies stay with their call; oneway calls are never paired"},
 	{Name: "http2", Framing: FramingHTTP2, Classify: classifyHTTP2, View: viewHTTP2,
-		Pairs: "HTTP/2 with prior knowledge (h2c without Upgrade): a client's HEADERS with the server's HEADERS on the same stream, by stream id; header blocks decoded (HPACK), a request named by its method and path, a response by its status, 4xx/5xx as errors; DATA, SETTINGS and every other frame are notifications"},
+		Pairs: "HTTP/2 with prior knowledge, or after an h2c Upgrade: a client's HEADERS with the server's HEADERS on the same stream, by stream id; header blocks decoded (HPACK), a request named by its method and path, a response by its status, 4xx/5xx as errors; DATA, SETTINGS and every other frame are notifications"},
 	{Name: "raw", Framing: FramingRaw, Classify: func([]byte, Dir, []string) Info { return Info{Err: "raw stream"} },
 		Pairs: "anything else: each read as it came, forwarded byte for byte"},
 }

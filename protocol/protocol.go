@@ -163,7 +163,9 @@ type Framer interface {
 	//
 	// Framing returns the same value from before a Feed's first emit to
 	// the end of that Feed (an auto framer decides before it emits), so a
-	// receiver may ask once per call.
+	// receiver may ask once per call; but for an HTTP/1.1 stream upgraded
+	// to h2c, whose framing is FramingHTTP2 from the first frame of HTTP/2
+	// on, which carries Whole: a receiver asks again at a frame with Whole.
 	Feed(chunk []byte, emit func(*Frame))
 	// Flush emits what is left of a partial frame at the end of the stream,
 	// with a reason in Err; emit and Framing are as for Feed.
