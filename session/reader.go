@@ -21,8 +21,12 @@ type Reader struct {
 	line   int   // number of the last line read
 	err    error // sticky: io.EOF or a read error
 	header bool  // a header has been read
-	off    int64 // bytes of the input consumed
-	start  int64 // offset of the line read last
+	// refused is set by a header past the first that this sockscope can't
+	// read (a newer version): the records of its segment are skipped, up
+	// to the next header.
+	refused bool
+	off     int64 // bytes of the input consumed
+	start   int64 // offset of the line read last
 	// maxLine bounds a line; MaxLine but for tests.
 	maxLine int
 }
@@ -40,8 +44,10 @@ func NewReader(r io.Reader) *Reader {
 // new segment) is reported once as an error wrapping ErrTruncated; the next
 // call carries on. Any other bad line is an error naming its line number,
 // and the next call carries on with the line after it: past the first
-// header, one wrapping ErrBadRecord. Read errors of the underlying reader
-// are returned for good.
+// header, one wrapping ErrBadRecord. A header past the first that this
+// sockscope can't read (a newer format version) is such an error, and the
+// records of its segment are skipped with it, up to the next header. Read
+// errors of the underlying reader are returned for good.
 func (r *Reader) Next() (Record, error) {
 	for r.err == nil {
 		line, complete, err := r.readLine()
@@ -61,6 +67,9 @@ func (r *Reader) Next() (Record, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if r.refused && !isHeader(line) {
+			continue // a record of the segment refused
+		}
 		if !json.Valid(line) {
 			if r.cutShort(line, complete) {
 				return Record{}, fmt.Errorf("session: line %d: %w", r.line, ErrTruncated)
@@ -72,8 +81,15 @@ func (r *Reader) Next() (Record, error) {
 		}
 		rec, err := parse(line)
 		if err != nil {
+			if rec.Type == TypeHeader && r.header {
+				// A segment this sockscope can't read: none of its
+				// records is taken for the segment before it.
+				r.refused = true
+				return Record{}, r.bad(fmt.Errorf("%w: its segment is skipped", err))
+			}
 			return Record{}, r.bad(err)
 		}
+		r.refused = false
 		if !r.header && rec.Type != TypeHeader {
 			return Record{}, fmt.Errorf("session: line %d: not a sockscope session file (no header)", r.line)
 		}
@@ -87,6 +103,14 @@ func (r *Reader) Next() (Record, error) {
 		return rec, nil
 	}
 	return Record{}, r.err
+}
+
+// isHeader reports whether line is a header record.
+func isHeader(line []byte) bool {
+	var w struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(line, &w) == nil && w.Type == TypeHeader
 }
 
 // bad is Next's error for the line just read: one wrapping ErrBadRecord

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +126,40 @@ func TestFormatExample(t *testing.T) {
 	}
 	if written, _ := os.ReadFile(path); !bytes.Equal(written, example) {
 		t.Errorf("recorder wrote\n%s\nthe README shows\n%s", written, example)
+	}
+}
+
+// A segment of a format version this sockscope does not know is skipped
+// whole, with one error naming its header: none of its records is taken
+// for the segment before it (its connection 1 for that one's, which had
+// closed); the segment after it is read.
+func TestNewerSegmentSkipped(t *testing.T) {
+	hdr := func(v int) string {
+		return fmt.Sprintf(`{"type":"header","format":"sockscope-session","version":%d,"started":"2026-01-02T03:04:05Z"}`+"\n", v)
+	}
+	conn := `{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}` + "\n" +
+		`{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":2,"text":"{}"}` + "\n" +
+		`{"type":"close","conn":1,"at":"2026-01-02T03:04:05Z"}` + "\n"
+	r := NewReader(strings.NewReader(hdr(1) + conn + hdr(2) + conn + "not even JSON\n" + `{"type":"gap","what":"ever"}` + "\n" + hdr(1) + conn))
+	var got []string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if !errors.Is(err, ErrBadRecord) {
+				t.Fatal(err)
+			}
+			got = append(got, err.Error())
+			continue
+		}
+		got = append(got, rec.Type)
+	}
+	want := []string{"header", "open", "frame", "close",
+		"session: line 5: header: format version 2; this sockscope reads versions 1 to 1: its segment is skipped",
+		"header", "open", "frame", "close"}
+	if !slices.Equal(got, want) {
+		t.Errorf("read\n%q\nwant\n%q", got, want)
 	}
 }
