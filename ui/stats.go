@@ -120,6 +120,40 @@ var histBuckets = []time.Duration{100 * time.Microsecond, time.Millisecond, 10 *
 
 var histLabels = []string{"<100µs", "<1ms", "<10ms", "<100ms", "<1s", "≥1s"}
 
+// statsColW is the width of a column of numbers in the stats table.
+const statsColW = 7
+
+// statsColumns says which of the table's optional columns (err, p90, max)
+// fit in w cells, and how wide the method's column is: where the method's
+// name would get less than 12 columns, p90 goes, then max, then err,
+// rather than the table be cut.
+func statsColumns(w int) (show map[string]bool, nameW int) {
+	nameW = w - 8 - 5*(statsColW+1) // count, then err, p50, p90, p99 and max
+	show = map[string]bool{"err": true, "p90": true, "max": true}
+	for _, c := range []string{"p90", "max", "err"} {
+		if nameW >= 12 {
+			break
+		}
+		show[c], nameW = false, nameW+statsColW+1
+	}
+	return show, max(8, nameW)
+}
+
+// statsTitle is the pane's title at width w: the latencies its table
+// shows there, and no other.
+func statsTitle(w int) string {
+	show, _ := statsColumns(w)
+	cols := []string{"p50"}
+	if show["p90"] {
+		cols = append(cols, "p90")
+	}
+	cols = append(cols, "p99")
+	if show["max"] {
+		cols = append(cols, "max")
+	}
+	return "per method · " + strings.Join(cols, " ")
+}
+
 // view renders the pane body in w×h cells.
 func (m statsModel) view(w, h int) []string {
 	s := &m.c.styles
@@ -152,44 +186,33 @@ func (m statsModel) view(w, h int) []string {
 		lines = append(lines, fitLeft(histLabels[i], 6)+" "+s.Bar.Render(strings.Repeat("█", n))+" "+s.Dim.Render(fmtCount(counts[i])))
 	}
 	lines = append(lines, "")
-	colW := 7
-	// Where the method's name would get less than 12 columns, p90 goes,
-	// then max, then err, rather than the table be cut.
-	nameW := w - 8 - 5*(colW+1) // count, then err, p50, p90, p99 and max
-	show := map[string]bool{"err": true, "p90": true, "max": true}
-	for _, c := range []string{"p90", "max", "err"} {
-		if nameW >= 12 {
-			break
-		}
-		show[c], nameW = false, nameW+colW+1
-	}
-	nameW = max(8, nameW)
+	show, nameW := statsColumns(w)
 	col := func(name, cell string) string {
 		if !show[name] {
 			return ""
 		}
 		return cell
 	}
-	hdr := cells(fit("method ("+scope+")", nameW), fitLeft("count", 7), col("err", fitLeft("err", colW)),
-		fitLeft("p50", colW), col("p90", fitLeft("p90", colW)), fitLeft("p99", colW), col("max", fitLeft("max", colW)))
+	hdr := cells(fit("method ("+scope+")", nameW), fitLeft("count", 7), col("err", fitLeft("err", statsColW)),
+		fitLeft("p50", statsColW), col("p90", fitLeft("p90", statsColW)), fitLeft("p99", statsColW), col("max", fitLeft("max", statsColW)))
 	lines = append(lines, s.ColHeader.Render(fit(hdr, w)))
 	if len(m.methods) == 0 {
 		lines = append(lines, s.Dim.Render("  no requests yet"))
 	}
 	for i := m.top; i < len(m.methods) && len(lines) < h; i++ {
 		ms := &m.methods[i]
-		errs := fitLeft(fmtCount(ms.Errors), colW)
+		errs := fitLeft(fmtCount(ms.Errors), statsColW)
 		if ms.Errors > 0 {
 			errs = s.status(protocol.StatusError).Render(errs)
 		}
 		lat := func(d time.Duration) string {
 			if ms.Latency.Count == 0 {
-				return s.Dim.Render(fitLeft("-", colW))
+				return s.Dim.Render(fitLeft("-", statsColW))
 			}
 			if ms.Latency.NoPercentiles && d != ms.Latency.Max { // beyond the statistics' memory budget
-				return s.Dim.Render(fitLeft("n/a", colW))
+				return s.Dim.Render(fitLeft("n/a", statsColW))
 			}
-			return latencyStyle(d, s).Render(fitLeft(fmtDur(d), colW))
+			return latencyStyle(d, s).Render(fitLeft(fmtDur(d), statsColW))
 		}
 		lines = append(lines, cells(fit(sanitize(ms.Method), nameW), fitLeft(fmtCount(ms.Count), 7), col("err", errs),
 			lat(ms.Latency.P50), col("p90", lat(ms.Latency.P90)), lat(ms.Latency.P99), col("max", lat(ms.Latency.Max))))

@@ -147,7 +147,7 @@ func (m Model) panes() []string {
 	lines = append(lines, m.list.view(l.list.w, m.focus == focusList)...)
 	listB = box(lines, l.list.w, l.list.h)
 	if m.area == areaStats {
-		title := m.paneTitle("Latency", "per method · p50 p90 p99 max", m.focus == focusDetail, l.detail.w)
+		title := m.paneTitle("Latency", statsTitle(l.detail.w), m.focus == focusDetail, l.detail.w)
 		detailB = box(append([]string{title}, m.stats.view(l.detail.w, l.detail.h-1)...), l.detail.w, l.detail.h)
 	} else {
 		title := m.paneTitle("Detail", m.detail.title(m.list.raw(), m.list.sel), m.focus == focusDetail, l.detail.w)
