@@ -60,7 +60,8 @@ func (q *Query) MatchRow(st store.View, r *store.Row, now time.Time) bool {
 		case termKindOf:
 			ok = t.set&(1<<r.Kind) != 0
 		case termFlag:
-			ok = t.set&(flag(r.Injected, flagInjected)|flag(r.Duplicate, flagDuplicate)|actFlag(r.Act)) != 0
+			ok = t.set&(flag(r.Injected, flagInjected)|flag(r.Duplicate, flagDuplicate)|actFlag(r.Act)) != 0 ||
+				t.set&flagWithheld != 0 && rowWithheld(st, r)
 		case termLatency:
 			if d, known := RowLatency(r, now); known {
 				ok = (t.over && d > t.dur) || (!t.over && d < t.dur && r.Status != protocol.StatusPending)
@@ -93,6 +94,29 @@ func (t *term) matchRowText(st store.View, r *store.Row) bool {
 		found := false
 		st.Messages(seq, func(m *protocol.Message) bool {
 			found = m.Seq == seq && t.matchMsgText(m)
+			return false
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// rowWithheld reports whether sockscope kept one of row r's frames from
+// its peer (the reply to a request it injected, a request it dropped or
+// answered itself): a row has no flag of its own for it, its messages do.
+func rowWithheld(st store.View, r *store.Row) bool {
+	if st == nil {
+		return false
+	}
+	for _, seq := range [2]uint64{r.Req, r.Resp} {
+		if seq == 0 {
+			continue
+		}
+		found := false
+		st.Messages(seq, func(m *protocol.Message) bool {
+			found = m.Seq == seq && m.Withheld
 			return false
 		})
 		if found {

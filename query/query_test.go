@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,45 @@ func TestFilterFlags(t *testing.T) {
 	q, _ = Parse("is:withheld")
 	if q.MatchMsg(&protocol.Message{}) || !q.MatchMsg(&protocol.Message{Withheld: true}) {
 		t.Error("is:withheld matches the wrong messages")
+	}
+}
+
+// In the exchanges list, is:withheld finds the rows one of whose frames
+// sockscope kept from a peer: a resent request's reply (the client never
+// asked again), a request it answered itself.
+func TestFilterWithheldRows(t *testing.T) {
+	st := store.New(store.Config{})
+	at := time.Now()
+	var resent, answered, plain uint64
+	st.Update(func(tx *store.Tx) {
+		msg := func(seq uint64, dir protocol.Dir, kind protocol.Kind, withheld bool) *protocol.Message {
+			m := &protocol.Message{Seq: seq, Conn: 1, Dir: dir, At: at, Frame: protocol.Frame{Data: []byte("{}"), Size: 2},
+				Info: protocol.Info{Kind: kind}, Withheld: withheld}
+			tx.AddMessage(m)
+			return m
+		}
+		resent = tx.AddRequest(msg(1, protocol.C2S, protocol.KindRequest, false), "add")
+		tx.Answer(resent, msg(2, protocol.S2C, protocol.KindResponse, true))
+		answered = tx.AddRequest(msg(3, protocol.C2S, protocol.KindRequest, true), "add")
+		tx.Answer(answered, msg(4, protocol.S2C, protocol.KindResponse, false))
+		plain = tx.AddRequest(msg(5, protocol.C2S, protocol.KindRequest, false), "add")
+		tx.Answer(plain, msg(6, protocol.S2C, protocol.KindResponse, false))
+	})
+	for expr, want := range map[string][]uint64{"is:withheld": {resent, answered}, "-is:withheld": {plain}, "is:withheld,injected": {resent, answered}} {
+		q, err := Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		st.Rows(0, func(r store.Row) bool {
+			if q.MatchRow(st, &r, at) {
+				got = append(got, r.Seq)
+			}
+			return true
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("%s matched rows %v, want %v", expr, got, want)
+		}
 	}
 }
 
