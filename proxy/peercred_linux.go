@@ -42,7 +42,9 @@ func ProcessName(pid int) string {
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	// comm ends with a newline; the name itself may hold any byte but NUL
+	// (prctl PR_SET_NAME), spaces and U+0085 too, which TrimSpace took.
+	return strings.TrimSuffix(string(b), "\n")
 }
 
 // acceptName: a process is named off the accept path here (ProcessName,
