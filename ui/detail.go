@@ -35,6 +35,8 @@ type detailKey struct {
 	raw       bool
 	seq       uint64
 	resp      uint64
+	status    protocol.Status // a request without a reply: pending, then no reply
+	gap       bool            // …and whether its reply may be in dropped bytes
 	width     int
 	hex       bool
 	styleGen  int
@@ -92,7 +94,7 @@ func (m detailModel) sync(raw bool, seq uint64, following bool) detailModel {
 	var row store.Row
 	if !raw && seq != 0 {
 		row, _ = m.c.st.Row(seq)
-		k.resp = row.Resp
+		k.resp, k.status, k.gap = row.Resp, row.Status, row.Gap
 		_, k.verdict = m.c.verdict(&row)
 	}
 	if k == m.key {
