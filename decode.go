@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sockscope/capture"
+	"sockscope/internal/plural"
 	"sockscope/protocol"
 	"sockscope/store"
 )
@@ -48,15 +49,15 @@ type decoded struct {
 
 // summary is the line show and export print about the file.
 func (d *decoded) summary(path string) string {
-	s := fmt.Sprintf("sockscope: %s: %d segments; %s", path, d.src.Segments, d.e.Counts())
+	s := fmt.Sprintf("sockscope: %s: %s; %s", path, plural.Of(d.src.Segments, "segment"), d.e.Counts())
 	if d.src.Cut > 0 {
-		s += fmt.Sprintf("; %d records cut short by a crash skipped", d.src.Cut)
+		s += fmt.Sprintf("; %s cut short by a crash skipped", plural.Of(d.src.Cut, "record"))
 	}
 	if err := d.src.Damaged(); err != nil {
 		s += "; " + err.Error()
 	}
 	if ev := d.e.Store.Totals().Evicted; ev > 0 {
-		s += fmt.Sprintf("; %d messages evicted from memory (raise --max-messages or --max-bytes)", ev)
+		s += fmt.Sprintf("; %s evicted from memory (raise --max-messages or --max-bytes)", plural.Of(ev, "message"))
 	}
 	return s
 }

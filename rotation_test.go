@@ -67,7 +67,7 @@ func TestRecordRotation(t *testing.T) {
 	for i, name := range names {
 		_, summary := showRun(t, "show", "--headless", name)
 		// A connection that goes on in the next file did not fail.
-		if !strings.Contains(summary, ": 1 segments; ") || strings.Contains(summary, "cut short") || !strings.Contains(summary, "(0 failed") {
+		if !strings.Contains(summary, ": 1 segment; ") || strings.Contains(summary, "cut short") || !strings.Contains(summary, "(0 failed") {
 			t.Errorf("%s: %s", name, summary)
 		}
 		m := regexp.MustCompile(`(\d+) ok`).FindStringSubmatch(summary)

@@ -160,7 +160,7 @@ func TestShowReadsPastACrash(t *testing.T) {
 		t.Errorf("exchanges by status %v, want 20 ok and 1 no-reply or orphan", status)
 	}
 	if !strings.Contains(summary, "2 segments") || !strings.Contains(summary, "7 connections (4 failed)") ||
-		!strings.Contains(summary, "1 records cut short") {
+		!strings.Contains(summary, "1 record cut short") {
 		t.Errorf("summary %q", summary)
 	}
 }
