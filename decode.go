@@ -50,6 +50,10 @@ type decoded struct {
 // summary is the line show and export print about the file.
 func (d *decoded) summary(path string) string {
 	s := fmt.Sprintf("sockscope: %s: %s; %s", path, plural.Of(d.src.Segments, "segment"), d.e.Counts())
+	if d.src.Gaps > 0 {
+		s += fmt.Sprintf("; %s (%s never seen: sockscope's decoder fell behind while recording, and dropped its copy)",
+			plural.Of(d.src.Gaps, "gap"), plural.Of(d.src.GapBytes, "byte"))
+	}
 	if d.src.Cut > 0 {
 		s += fmt.Sprintf("; %s cut short by a crash skipped", plural.Of(d.src.Cut, "record"))
 	}

@@ -300,3 +300,25 @@ this line is damaged
 		t.Errorf("stderr %q", errOut.String())
 	}
 }
+
+// A recording with gaps (the decoder fell behind and dropped its copy of
+// bytes it forwarded) says so in show's summary: a wrapped run, which
+// prints no summary of its own, leaves only the recording to tell.
+func TestShowSaysTheRecordingsGaps(t *testing.T) {
+	path := filepath.Join(shortDir(t), "s.jsonl")
+	file := `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":21,"text":"{\"id\":1,\"method\":\"a\"}"}
+{"type":"gap","conn":1,"dir":"s2c","at":"2026-01-02T03:04:06Z","bytes":917504}
+{"type":"gap","conn":1,"dir":"c2s","at":"2026-01-02T03:04:07Z","bytes":1944099}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:07Z"}
+{"type":"end","at":"2026-01-02T03:04:08Z","dropped_events":91,"dropped_bytes":2861603}
+`
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, summary := showRun(t, "show", "--headless", path)
+	if !strings.Contains(summary, "; 2 gaps (2861603 bytes never seen: sockscope's decoder fell behind while recording") {
+		t.Errorf("summary %q does not say the gaps", summary)
+	}
+}

@@ -35,6 +35,9 @@ type File struct {
 	// Engine.Wait).
 	Segments, Cut, Bad int
 	FirstBad           error
+	// Gaps and GapBytes count the gap records, and their bytes: what the
+	// recording sockscope's decoder never saw (forwarded, not observed).
+	Gaps, GapBytes int64
 }
 
 // Damaged says what was skipped of the file as no record, or nil.
@@ -130,6 +133,8 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 			off, n := s.r.Offset() // the first record, read by Header, is a header
 			put(DataEvent(id, rec), off, n)
 		case session.TypeGap:
+			s.Gaps++
+			s.GapBytes += rec.Bytes
 			// Whole: the records are whole frames, and a gap lies between
 			// them (a frame the gap went through counts it in: Cut), as a
 			// feed's does.
