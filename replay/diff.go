@@ -24,7 +24,7 @@ type Difference struct {
 
 // String says the difference in one line.
 func (d Difference) String() string {
-	return fmt.Sprintf("%s: %s → %s", d.Path, orAbsent(d.Then), orAbsent(d.Now))
+	return fmt.Sprintf("%s: %s → %s", d.Path, orAbsent(oneLine(d.Then)), orAbsent(oneLine(d.Now)))
 }
 
 func orAbsent(s string) string {
@@ -316,6 +316,35 @@ func shortValue(v any) string {
 
 // maxShort bounds a value shown in a difference.
 const maxShort = 120
+
+// oneLine escapes the control characters of s (\r, \n, \t, \xNN), so
+// that what is not JSON (a RESP command, an HTTP head, a raw line) stays
+// on the line that shows it and sends no escape sequence to a terminal.
+func oneLine(s string) string {
+	i := strings.IndexFunc(s, isControl)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		switch {
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 }
 
 func short(b []byte) string {
 	if len(b) <= maxShort {

@@ -329,7 +329,7 @@ func (m *Matcher) paramsDiffer(e *entry, payload []byte) string {
 
 // describe says a recorded request in a line: its method and what it asks.
 func (m *Matcher) describe(e *entry) string {
-	return e.method + " " + short([]byte(requestKey(e.form, m.ids, nil)))
+	return oneLine(e.method + " " + short([]byte(requestKey(e.form, m.ids, nil))))
 }
 
 // closestScan bounds the recorded requests closest compares with.

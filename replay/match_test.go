@@ -132,3 +132,26 @@ func TestMatcherBatch(t *testing.T) {
 		t.Error("a batch with other params matched")
 	}
 }
+
+// A miss names the closest recorded request on one line, even when the
+// recording kept only the start of a RESP command (no JSON form: its bytes,
+// CRLFs and all), and sends no escape sequence to the terminal.
+func TestMissSaysTheClosestRequestOnOneLine(t *testing.T) {
+	cut := []byte("*3\r\n$3\r\nset\r\n$3\r\nbig\r\n$2666668\r\n3oxf\x1b[2J")
+	x := &Exchange{Req: &Msg{Payload: cut, Info: protocol.Info{Kind: protocol.KindRequest, Method: []byte("SET")}}}
+	m := newMatcher([]*Exchange{x}, [][]byte{requestForm(protocol.FramingRESP, cut)}, MatchMethodParams, Ignore{}, protocol.DefaultIDFields)
+	ping := []byte("*1\r\n$4\r\nPING\r\n")
+	var cur Cursor
+	form := requestForm(protocol.FramingRESP, ping)
+	if _, ok := m.Find(form, "PING", &cur); ok {
+		t.Fatal("PING matched the recorded SET")
+	}
+	why := m.Why(form, "PING", &cur)
+	if strings.ContainsAny(why, "\r\n\x1b") || !strings.Contains(why, `SET *3\r\n$3\r\nset\r\n`) || !strings.Contains(why, `\x1b[2J`) {
+		t.Errorf("why %q: not on one line, or not escaped", why)
+	}
+	d := Difference{Path: "$", Then: "oops\r\n", Now: "fine"}
+	if s := d.String(); s != `$: oops\r\n → fine` {
+		t.Errorf("difference %q", s)
+	}
+}

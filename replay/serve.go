@@ -300,7 +300,7 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		}
 		return
 	default:
-		s.log(fmt.Sprintf("sockscope serve: not a message serve can answer (%s): %s", info.Err, short(p)))
+		s.log(fmt.Sprintf("sockscope serve: not a message serve can answer (%s): %s", info.Err, oneLine(short(p))))
 		if framing == protocol.FramingLines || framing == protocol.FramingContentLength {
 			c.send(invalidReply(p, info))
 		}
@@ -337,11 +337,11 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		return
 	}
 	s.misses.Add(1)
-	why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s; %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
+	why := fmt.Sprintf("sockscope serve: no recorded reply to %s %s; %s", method, oneLine(short([]byte(requestKey(form, s.rec.IDFields, nil)))),
 		c.reqs.Why(form, method, &c.cur))
 	if ok { // its start is no reply: a miss, that says why
 		why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s was kept truncated (%d of its %d bytes: it was over --max-frame)",
-			method, short([]byte(requestKey(form, s.rec.IDFields, nil))), len(x.Resp.Payload), len(x.Resp.Payload)+x.Resp.Cut)
+			method, oneLine(short([]byte(requestKey(form, s.rec.IDFields, nil)))), len(x.Resp.Payload), len(x.Resp.Payload)+x.Resp.Cut)
 	}
 	switch s.cfg.Miss {
 	case MissClose:
@@ -401,9 +401,9 @@ func (c *mockConn) answerBatch(ctx context.Context, framing protocol.Framing, p 
 			case ok && (x.Resp == nil || x.Resp.Cut == 0):
 				pt.x = x
 			case ok:
-				pt.why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s (in a batch) was kept truncated", method, short([]byte(requestKey(form, s.rec.IDFields, nil))))
+				pt.why = fmt.Sprintf("sockscope serve: the recorded reply to %s %s (in a batch) was kept truncated", method, oneLine(short([]byte(requestKey(form, s.rec.IDFields, nil)))))
 			default:
-				pt.why = fmt.Sprintf("sockscope serve: no recorded reply to %s %s (in a batch); %s", method, short([]byte(requestKey(form, s.rec.IDFields, nil))),
+				pt.why = fmt.Sprintf("sockscope serve: no recorded reply to %s %s (in a batch); %s", method, oneLine(short([]byte(requestKey(form, s.rec.IDFields, nil)))),
 					c.reqs.Why(form, method, &c.cur))
 			}
 			if pt.why != "" {
