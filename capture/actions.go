@@ -104,50 +104,6 @@ func parsePath(p string) ([]string, error) {
 	return steps, nil
 }
 
-// setPath sets the value at path in JSON payload, making objects on the
-// way; it returns the new payload, compact.
-func setPath(payload []byte, path []string, value []byte) ([]byte, error) {
-	var root any
-	d := json.NewDecoder(bytes.NewReader(payload))
-	d.UseNumber()
-	if err := d.Decode(&root); err != nil {
-		return nil, err
-	}
-	var v any
-	if err := json.Unmarshal(value, &v); err != nil {
-		return nil, err
-	}
-	var set func(cur any, steps []string) (any, error)
-	set = func(cur any, steps []string) (any, error) {
-		if len(steps) == 0 {
-			return v, nil
-		}
-		s := steps[0]
-		if s[0] == '[' {
-			i, _ := strconv.Atoi(s[1 : len(s)-1])
-			arr, ok := cur.([]any)
-			if !ok || i < 0 || i >= len(arr) {
-				return nil, fmt.Errorf("no element %s", s)
-			}
-			x, err := set(arr[i], steps[1:])
-			arr[i] = x
-			return arr, err
-		}
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			obj = map[string]any{}
-		}
-		x, err := set(obj[s], steps[1:])
-		obj[s] = x
-		return obj, err
-	}
-	out, err := set(root, path)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(out)
-}
-
 // seen is one frame as a verdict sees it.
 type seen struct {
 	conn    uint64
@@ -231,7 +187,7 @@ func (e *Engine) apply(a action, name string, s *seen) proxy.Verdict {
 		}
 		return replace(payload)
 	case "set":
-		out, err := setPath(s.f.Data, a.path, a.value)
+		out, err := protocol.SetPath(s.f.Data, a.path, a.value)
 		if err != nil {
 			return proxy.Verdict{Note: note(protocol.ActHeld, "set failed, forwarded as it was: "+err.Error())}
 		}

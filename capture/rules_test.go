@@ -3,6 +3,8 @@ package capture
 import (
 	"strings"
 	"testing"
+
+	"sockscope/protocol"
 )
 
 // TestRuleWithoutActionNamesEveryAction: a rule without an ACTION is
@@ -41,5 +43,24 @@ func TestRuleCountErrorSaysWhatACountIs(t *testing.T) {
 	}
 	if _, err := ParseRule("r1", "method:add drop after:0"); err != nil {
 		t.Errorf("after:0: %v", err)
+	}
+}
+
+// set: rewrites one field: the frame forwarded is the frame read with
+// that value changed, its other members in their order, with their
+// spacing, escapes and number spellings (it was re-encoded, keys sorted,
+// "\u00e9" and "\/" unescaped).
+func TestSetRewritesOneFieldOnly(t *testing.T) {
+	a, err := parseAction(`set:$.params.a=42`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []byte(`{"zeta":1, "jsonrpc":"2.0","id":9007199254740993,"method":"m","params":{"b":[1,  2],"a":1,"s":"\u00e9\/x","f":1.0}}`)
+	s := &seen{dir: protocol.C2S, f: protocol.Frame{Data: in, Size: len(in), Wire: len(in) + 1}, framing: protocol.FramingLines,
+		enc: protocol.EncoderOf(protocol.FramingLines, protocol.Frame{Size: len(in), Wire: len(in) + 1})}
+	v := (&Engine{}).apply(a, "r1", s)
+	want := `{"zeta":1, "jsonrpc":"2.0","id":9007199254740993,"method":"m","params":{"b":[1,  2],"a":42,"s":"\u00e9\/x","f":1.0}}` + "\n"
+	if string(v.Replace) != want {
+		t.Errorf("forwarded\n%s\nwant\n%s", v.Replace, want)
 	}
 }

@@ -2,6 +2,10 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
 	"unsafe"
 )
 
@@ -103,4 +107,106 @@ func offsetOf(b, in []byte) (int, bool) {
 		return 0, false
 	}
 	return int(p - s), true
+}
+
+// SetPath returns the JSON text payload with the value at path (steps as
+// "name" or "[index]") replaced by value, a JSON text, the rest of payload
+// left byte for byte as it was: its members' order, spacing and escapes.
+// A member path names that is missing is added at the end of its object,
+// with the objects the rest of path needs; a step that meets a value that
+// is no object is given one. An index must name an element that exists.
+// payload is not modified.
+func SetPath(payload []byte, path []string, value []byte) ([]byte, error) {
+	if !json.Valid(payload) {
+		return nil, errors.New("the frame is not JSON")
+	}
+	if !json.Valid(value) {
+		return nil, errors.New("the value is not JSON")
+	}
+	start, end, with, err := locate(payload, skipSpace(payload, 0), path, value)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(payload)-(end-start)+len(with))
+	out = append(out, payload[:start]...)
+	out = append(out, with...)
+	return append(out, payload[end:]...), nil
+}
+
+// locate returns the bytes of p, [start, end), that setting path to value
+// in the JSON value at p[i] replaces, and what replaces them. p is valid
+// JSON.
+func locate(p []byte, i int, path []string, value []byte) (start, end int, with []byte, err error) {
+	if len(path) == 0 {
+		end, _ = skipValue(p, i)
+		return i, end, value, nil
+	}
+	step := path[0]
+	if step[0] == '[' {
+		k, _ := strconv.Atoi(step[1 : len(step)-1])
+		if p[i] != '[' {
+			return 0, 0, nil, fmt.Errorf("no element %s: not an array", step)
+		}
+		j := skipSpace(p, i+1)
+		for n := 0; p[j] != ']'; n++ {
+			if n == k {
+				return locate(p, j, path[1:], value)
+			}
+			j, _ = skipValue(p, j)
+			if j = skipSpace(p, j); p[j] == ',' {
+				j = skipSpace(p, j+1)
+			}
+		}
+		return 0, 0, nil, fmt.Errorf("no element %s", step)
+	}
+	if p[i] != '{' {
+		end, _ = skipValue(p, i)
+		with, err = build(path, value)
+		return i, end, with, err
+	}
+	found, last := -1, -1 // the value of the (last) member named step; the end of the last value
+	j := skipSpace(p, i+1)
+	for p[j] != '}' {
+		kEnd, _ := scanString(p, j)
+		var name string
+		v := skipSpace(p, skipSpace(p, kEnd)+1) // past the colon
+		if json.Unmarshal(p[j:kEnd], &name) == nil && name == step {
+			found = v
+		}
+		last, _ = skipValue(p, v)
+		if j = skipSpace(p, last); p[j] == ',' {
+			j = skipSpace(p, j+1)
+		}
+	}
+	if found >= 0 {
+		return locate(p, found, path[1:], value)
+	}
+	member, err := build(path[1:], value)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	with, _ = json.Marshal(step)
+	with = append(with, ':')
+	with = append(with, member...)
+	if last < 0 { // an empty object
+		return i + 1, i + 1, with, nil
+	}
+	return last, last, append([]byte{','}, with...), nil
+}
+
+// build returns value nested in the objects path names: {"a":{"b":value}}.
+func build(path []string, value []byte) ([]byte, error) {
+	if len(path) == 0 {
+		return value, nil
+	}
+	if path[0][0] == '[' {
+		return nil, fmt.Errorf("no element %s", path[0])
+	}
+	inner, err := build(path[1:], value)
+	if err != nil {
+		return nil, err
+	}
+	name, _ := json.Marshal(path[0])
+	out := append(append([]byte{'{'}, name...), ':')
+	return append(append(out, inner...), '}'), nil
 }
