@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sockscope/export"
+	"sockscope/internal/plural"
 	"sockscope/query"
 	"sockscope/session"
 )
@@ -124,9 +125,9 @@ func runExport(o exportOptions, path string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintln(os.Stderr, d.summary(path))
-	fmt.Fprintf(os.Stderr, "sockscope: exported %d exchanges (%d messages", st.Exchanges, st.Messages)
+	fmt.Fprintf(os.Stderr, "sockscope: exported %s (%s", plural.Of(st.Exchanges, "exchange"), plural.Of(st.Messages, "message"))
 	if format == export.PCAPNG {
-		fmt.Fprintf(os.Stderr, ", %d packets", st.Packets)
+		fmt.Fprintf(os.Stderr, ", %s", plural.Of(st.Packets, "packet"))
 	}
 	fmt.Fprintf(os.Stderr, ") as %s to %s\n", format, name)
 	if format == export.PCAPNG {

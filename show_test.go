@@ -322,3 +322,20 @@ func TestShowSaysTheRecordingsGaps(t *testing.T) {
 		t.Errorf("summary %q does not say the gaps", summary)
 	}
 }
+
+// export's line says its counts as the UI's E does: 1 exchange, 1 message.
+func TestExportSaysSingularCounts(t *testing.T) {
+	path := filepath.Join(shortDir(t), "s.jsonl")
+	file := `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:05Z","size":19,"text":"{\"method\":\"hello\"}"}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:07Z"}
+`
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr := showRun(t, "export", path, "-o", filepath.Join(filepath.Dir(path), "x.pcapng"))
+	if !strings.Contains(stderr, "exported 1 exchange (1 message, ") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
