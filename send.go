@@ -361,7 +361,7 @@ func sendInput(msg string) (func(ctx context.Context) ([]byte, error), error) {
 			started = true
 			go func() {
 				sc := bufio.NewScanner(os.Stdin)
-				sc.Buffer(nil, protocol.DefaultMaxFrame)
+				sc.Buffer(nil, client.DefaultMaxFrame) // a message is sent whole, as a reply is taken
 				for sc.Scan() {
 					if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
 						m, err := checkMessage(b)
@@ -372,8 +372,11 @@ func sendInput(msg string) (func(ctx context.Context) ([]byte, error), error) {
 					}
 				}
 				err := sc.Err()
-				if err == nil {
+				switch {
+				case err == nil:
 					err = io.EOF
+				case errors.Is(err, bufio.ErrTooLong):
+					err = fmt.Errorf("a line of stdin is longer than %d bytes: send it from a file (@FILE)", client.DefaultMaxFrame)
 				}
 				lines <- line{nil, err}
 			}()

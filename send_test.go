@@ -482,3 +482,47 @@ func TestSendNotify(t *testing.T) {
 		}
 	}
 }
+
+// A reply longer than the 1 MiB the decoder keeps of a frame is printed
+// whole (send printed nothing and waited out its timeout), and a line of
+// stdin longer than that is sent (send said "bufio.Scanner: token too
+// long").
+func TestSendBigMessages(t *testing.T) {
+	path := filepath.Join(shortDir(t), "big.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	big := strings.Repeat("x", 3<<20)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				r := bufio.NewReader(nc)
+				for {
+					line, err := r.ReadBytes('\n')
+					if err != nil {
+						return
+					}
+					info := protocol.Classify(line, nil)
+					fmt.Fprintf(nc, `{"jsonrpc":"2.0","id":%s,"result":"%d %s"}`+"\n", info.ID, len(line), big)
+				}
+			}()
+		}
+	}()
+	want := func(n int) string { return fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"result":"%d %s"}`+"\n", n, big) }
+	out, errOut, status := runSendCmd(t, "", path, `{"jsonrpc":"2.0","id":1,"method":"m"}`)
+	if status != 0 || out != want(len(`{"jsonrpc":"2.0","id":1,"method":"m"}`)+1) {
+		t.Errorf("a 3 MiB reply: status %d, %d bytes out, stderr %q", status, len(out), errOut)
+	}
+	msg := `{"jsonrpc":"2.0","id":1,"method":"m","params":["` + big + `"]}`
+	out, errOut, status = runSendCmd(t, msg+"\n", path, "-")
+	if status != 0 || out != want(len(msg)+1) {
+		t.Errorf("a 3 MiB line of stdin: status %d, %d bytes out, stderr %q", status, len(out), errOut)
+	}
+}

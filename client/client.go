@@ -39,6 +39,24 @@ type Options struct {
 	// call (a greeting, a notification, a request of the server's). It
 	// runs on the reading goroutine.
 	Other func(payload []byte)
+	// MaxFrame bounds one message from the server, which the client takes
+	// whole: a reply longer than it fails its call (ErrTooBig), another
+	// message is skipped. If zero, DefaultMaxFrame.
+	MaxFrame int
+}
+
+// DefaultMaxFrame is the longest message a Conn takes from its server, by
+// default: a reply is needed whole (to print, to compare, to pass on),
+// not cut at the cap the decoder keeps of a frame.
+const DefaultMaxFrame = 256 << 20
+
+// ErrTooBig is returned by a call whose reply is longer than MaxFrame.
+var ErrTooBig = errors.New("the reply is longer than a client takes")
+
+// result is what a call waits for: its reply, or why it has none.
+type result struct {
+	payload []byte
+	err     error
 }
 
 // Conn is a client connection. Its methods may be called concurrently.
@@ -47,7 +65,7 @@ type Conn struct {
 	opts Options
 
 	mu      sync.Mutex
-	waiting map[string]chan []byte // calls by id (protocol.IDKey: ids compare as JSON values)
+	waiting map[string]chan result // calls by id (protocol.IDKey: ids compare as JSON values)
 	framing protocol.Framing       // what the server's frames were cut with
 	crlf    bool
 	err     error         // why reading stopped
@@ -63,7 +81,10 @@ func New(nc net.Conn, opts Options) *Conn {
 	if opts.IDFields == nil {
 		opts.IDFields = protocol.DefaultIDFields
 	}
-	c := &Conn{nc: nc, opts: opts, waiting: map[string]chan []byte{}, done: make(chan struct{})}
+	if opts.MaxFrame <= 0 {
+		opts.MaxFrame = DefaultMaxFrame
+	}
+	c := &Conn{nc: nc, opts: opts, waiting: map[string]chan result{}, done: make(chan struct{})}
 	go c.read()
 	return c
 }
@@ -76,7 +97,7 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 func (c *Conn) read() {
 	defer close(c.done)
-	f := protocol.NewFramer(c.opts.Framing, protocol.DefaultMaxFrame)
+	f := protocol.NewFramer(c.opts.Framing, c.opts.MaxFrame, c.opts.IDFields...)
 	buf := make([]byte, 64<<10)
 	emit := func(fr *protocol.Frame) {
 		c.mu.Lock()
@@ -85,6 +106,20 @@ func (c *Conn) read() {
 			c.crlf = protocol.EncoderOf(c.framing, *fr).CRLF
 		}
 		c.mu.Unlock()
+		if fr.Truncated {
+			// Only its start is kept: no reply, and nothing to pass on.
+			if w := fr.Whole; w != nil && w.Kind == protocol.KindResponse && w.ID != nil {
+				c.mu.Lock()
+				key := string(protocol.IDKey(nil, w.ID))
+				ch, ok := c.waiting[key]
+				delete(c.waiting, key)
+				c.mu.Unlock()
+				if ok {
+					ch <- result{err: fmt.Errorf("%w: %d bytes, over %d", ErrTooBig, fr.Size, c.opts.MaxFrame)}
+				}
+			}
+			return
+		}
 		payload := append([]byte(nil), fr.Data...)
 		info := protocol.Classify(payload, c.opts.IDFields)
 		if info.Kind == protocol.KindResponse && info.ID != nil {
@@ -94,13 +129,13 @@ func (c *Conn) read() {
 			delete(c.waiting, key)
 			c.mu.Unlock()
 			if ok {
-				ch <- payload
+				ch <- result{payload: payload}
 				return
 			}
 		}
 		if info.Kind == protocol.KindResponse && info.ID == nil && info.IsError && c.opts.NullID {
 			c.mu.Lock()
-			var ch chan []byte
+			var ch chan result
 			if len(c.waiting) == 1 {
 				for key, w := range c.waiting {
 					ch = w
@@ -109,7 +144,7 @@ func (c *Conn) read() {
 			}
 			c.mu.Unlock()
 			if ch != nil {
-				ch <- payload
+				ch <- result{payload: payload}
 				return
 			}
 		}
@@ -176,7 +211,7 @@ func (c *Conn) Call(ctx context.Context, payload []byte) ([]byte, error) {
 type Pending struct {
 	c  *Conn
 	id string
-	ch chan []byte
+	ch chan result
 }
 
 // Start sends request payload, which must carry an id, and returns what
@@ -187,7 +222,7 @@ func (c *Conn) Start(payload []byte) (*Pending, error) {
 	if info.ID == nil {
 		return nil, fmt.Errorf("the request has no id (in %v)", c.opts.IDFields)
 	}
-	p := &Pending{c: c, id: string(protocol.IDKey(nil, info.ID)), ch: make(chan []byte, 1)}
+	p := &Pending{c: c, id: string(protocol.IDKey(nil, info.ID)), ch: make(chan result, 1)}
 	c.mu.Lock()
 	c.waiting[p.id] = p.ch
 	c.mu.Unlock()
@@ -204,13 +239,13 @@ func (p *Pending) Wait(ctx context.Context) ([]byte, error) {
 	defer p.forget()
 	select {
 	case r := <-p.ch:
-		return r, nil
+		return r.payload, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-p.c.done:
 		select {
 		case r := <-p.ch:
-			return r, nil
+			return r.payload, r.err
 		default:
 		}
 		return nil, ErrClosed

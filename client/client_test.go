@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -70,5 +71,43 @@ func TestHandshakeQMPWithoutID(t *testing.T) {
 	}
 	if sent := <-got; sent != `{"id":"sockscope-handshake","execute":"qmp_capabilities"}` {
 		t.Errorf("sent %s", sent)
+	}
+}
+
+// A reply longer than the decoder keeps of a frame (1 MiB) is the call's
+// whole reply: send printed nothing and timed out on a 3 MB one, and
+// serve's --miss forward would have passed on its first MiB. A reply over
+// the client's own cap fails its call at once, saying so.
+func TestCallTakesABigReplyWhole(t *testing.T) {
+	big := strings.Repeat("x", 3<<20)
+	serve := func(theirs net.Conn) {
+		defer theirs.Close()
+		sc := bufio.NewScanner(theirs)
+		for sc.Scan() {
+			info := protocol.Classify(sc.Bytes(), nil)
+			theirs.Write([]byte(`{"jsonrpc":"2.0","result":"` + big + `","id":` + string(info.ID) + "}\n"))
+		}
+	}
+	for _, c := range []struct {
+		max  int
+		want error
+	}{{0, nil}, {1 << 20, ErrTooBig}} {
+		ours, theirs := net.Pipe()
+		go serve(theirs)
+		cl := New(ours, Options{Framing: protocol.FramingLines, MaxFrame: c.max})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		reply, err := cl.Call(ctx, []byte(`{"jsonrpc":"2.0","id":7,"method":"m"}`))
+		cancel()
+		cl.Close()
+		switch {
+		case c.want != nil:
+			if !errors.Is(err, c.want) {
+				t.Errorf("MaxFrame %d: %v, want %v", c.max, err, c.want)
+			}
+		case err != nil:
+			t.Errorf("MaxFrame %d: %v", c.max, err)
+		case len(reply) != len(big)+len(`{"jsonrpc":"2.0","result":"","id":7}`):
+			t.Errorf("MaxFrame %d: a reply of %d bytes", c.max, len(reply))
+		}
 	}
 }
