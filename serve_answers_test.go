@@ -394,3 +394,21 @@ func TestServeBatchOfNotifications(t *testing.T) {
 		}
 	}
 }
+
+// A request longer than the 1 MiB the decoder keeps of a frame is read
+// whole and answered: a 2 MB one got -32700 Parse error, "not JSON
+// (unterminated string)", its start taken for the message.
+func TestServeAnswersABigRequest(t *testing.T) {
+	dir := shortDir(t)
+	file, mock := filepath.Join(dir, "rpc.jsonl"), filepath.Join(dir, "mock.sock")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","id":1,"method":"echo","params":["small"]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":"echoed"}`,
+	)
+	started(t, "listening on", "serve", file, "--listen", mock, "--ignore", "params")
+	c := dialServe(t, mock, protocol.FramingLines)
+	c.send(`{"jsonrpc":"2.0","id":5,"method":"echo","params":["` + strings.Repeat("x", 2<<20) + `"]}`)
+	if got := c.next(); got != `{"jsonrpc":"2.0","id":5,"result":"echoed"}` {
+		t.Errorf("serve sent %.200s", got)
+	}
+}

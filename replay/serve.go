@@ -228,12 +228,18 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, k int) {
 			c.fwd.close()
 		}
 	}()
-	c.in = protocol.NewFramer(in, protocol.DefaultMaxFrame)
+	// A message is answered (or passed on) whole, not cut at the cap the
+	// decoder keeps of a frame: cut, it would be no JSON.
+	c.in = protocol.NewFramer(in, client.DefaultMaxFrame)
 	buf := make([]byte, 64<<10)
 	for !c.closed {
 		n, err := nc.Read(buf)
 		c.in.Feed(buf[:n], func(fr *protocol.Frame) {
-			if !c.closed {
+			switch {
+			case c.closed:
+			case fr.Truncated:
+				s.log(fmt.Sprintf("sockscope serve: a message of %d bytes, over the %d serve reads, was not answered", fr.Size, client.DefaultMaxFrame))
+			default:
 				c.handle(ctx, append([]byte(nil), fr.Data...))
 			}
 		})
