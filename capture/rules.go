@@ -213,17 +213,36 @@ func ReadRules(path string, first int) ([]Rule, error) {
 		if name == "" {
 			name = "r" + strconv.Itoa(first+i)
 		}
-		spec := f.Rule
-		if spec == "" {
-			spec = f.Match + " " + f.Action + " " + f.Count
+		var (
+			r   Rule
+			err error
+		)
+		if f.Rule != "" {
+			r, err = ParseRule(name, f.Rule)
+		} else {
+			// Each part as it is named: a match holding a word that
+			// reads as an action (a text term "close") stays the match.
+			r, err = fieldRule(name, f)
 		}
-		r, err := ParseRule(name, spec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: entry %d: %w", path, i+1, err)
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// fieldRule is the rule named name that the object entry f gives by its
+// parts.
+func fieldRule(name string, f fileRule) (Rule, error) {
+	r := Rule{Name: name, Match: strings.TrimSpace(f.Match), Action: strings.TrimSpace(f.Action), Count: strings.TrimSpace(f.Count)}
+	if w := strings.Fields(r.Action); len(w) == 0 || !isAction(w[0]) {
+		return Rule{}, fmt.Errorf("rule %s: action %q: not an ACTION (%s)", name, r.Action, Actions)
+	}
+	if _, err := r.compile(); err != nil {
+		return Rule{}, err
+	}
+	return r, nil
 }
 
 // parseDelay parses "500ms" or "500ms±100ms" (also "+-").

@@ -1,6 +1,8 @@
 package capture
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +64,22 @@ func TestSetRewritesOneFieldOnly(t *testing.T) {
 	want := `{"zeta":1, "jsonrpc":"2.0","id":9007199254740993,"method":"m","params":{"b":[1,  2],"a":42,"s":"\u00e9\/x","f":1.0}}` + "\n"
 	if string(v.Replace) != want {
 		t.Errorf("forwarded\n%s\nwant\n%s", v.Replace, want)
+	}
+}
+
+// A rules file's object entry is taken by its parts: a match with a word
+// that reads as an action (the text "close") stays the match (the parts
+// were joined and split again, and "close" became the action), and an
+// action that is none is named as the action.
+func TestRulesFileObjectsByTheirParts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(path, []byte("- match: close\n  action: delay:1s\n  count: once\n"), 0o600)
+	rs, err := ReadRules(path, 1)
+	if err != nil || len(rs) != 1 || rs[0].Match != "close" || rs[0].Action != "delay:1s" || rs[0].Count != "once" {
+		t.Fatalf("%+v, %v", rs, err)
+	}
+	os.WriteFile(path, []byte("- match: method:m\n  action: bogus\n"), 0o600)
+	if _, err := ReadRules(path, 1); err == nil || !strings.Contains(err.Error(), `entry 1: rule r1: action "bogus": not an ACTION (delay:`) {
+		t.Errorf("a bogus action: %v", err)
 	}
 }
