@@ -227,6 +227,8 @@ func decode(ctx context.Context, src *split.Source, setup decoderSetup) int {
 	}
 	if setup.Summary {
 		printSummary(e, setup.Dump)
+	} else if note := dropNote(e); note != "" {
+		fmt.Fprintln(os.Stderr, note)
 	}
 	if stopErr != nil {
 		fmt.Fprintln(os.Stderr, "sockscope:", stopErr)

@@ -15,6 +15,7 @@ import (
 	"sockscope/capture"
 	"sockscope/feed"
 	"sockscope/internal/cpuload"
+	"sockscope/internal/plural"
 	"sockscope/protocol"
 	"sockscope/proxy"
 	"sockscope/session"
@@ -210,6 +211,23 @@ func printSummary(e *capture.Engine, dump bool) {
 		out = os.Stderr
 	}
 	fmt.Fprintln(out, e.Summary())
+}
+
+// dropNote is what a run that prints no summary line (a wrapped child's,
+// whose stdout is the child's) says on stderr at exit of the copy of the
+// traffic its decoder dropped: "" when none. Without it a recording's gaps
+// went unsaid.
+func dropNote(e *capture.Engine) string {
+	ev, by := e.Dropped()
+	if ev == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("sockscope: the decoder fell behind and dropped its copy of %s (%s): the traffic was not affected",
+		plural.Of(ev, "event"), plural.Of(by, "byte"))
+	if path, _, _ := e.Recording(); path != "" {
+		s += ", but " + path + " has gaps there"
+	}
+	return s + " (--lossless keeps every byte, slowing the traffic instead)"
 }
 
 // sender sends for the UI: the capture engine, or an attached view's feed

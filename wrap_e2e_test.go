@@ -402,3 +402,56 @@ func TestWrapSignalAfterChildExit(t *testing.T) {
 		t.Fatalf("exit %d, signal %v: want 3, the child's (stderr: %s)", code, sig, w.errBuf)
 	}
 }
+
+// A wrapped child's run prints no summary (its stdout is the child's), so
+// when its decoder fell behind and dropped its copy of the traffic, stderr
+// says so at exit, and that the recording has gaps: nothing did before,
+// and a recording lacked a 3 MB MCP reply without a word.
+func TestWrapSaysWhatItsDecoderDropped(t *testing.T) {
+	file := filepath.Join(shortDir(t), "s.jsonl")
+	cmd := exec.Command(binary, "wrap", "-w", file, "cat")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	// A line through and back: the relay runs, its decoder's process too.
+	r := bufio.NewReader(out)
+	io.WriteString(in, "ready\n")
+	if l, err := r.ReadString('\n'); l != "ready\n" {
+		t.Fatalf("%q, %v\n%s", l, err, stderr.String())
+	}
+	child := childOf(t, cmd.Process.Pid)
+	syscall.Kill(child, syscall.SIGSTOP)
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGCONT) })
+	const total = 40 << 20 // more than the ring and the queues hold
+	read := make(chan int64, 1)
+	go func() { n, _ := io.Copy(io.Discard, r); read <- n }()
+	line := []byte(strings.Repeat("x", 4095) + "\n")
+	for n := 0; n < total; n += len(line) {
+		if _, err := in.Write(line); err != nil {
+			t.Fatalf("after %d bytes: %v\n%s", n, err, stderr.String())
+		}
+	}
+	syscall.Kill(child, syscall.SIGCONT)
+	in.Close()
+	if n := <-read; n < total {
+		t.Errorf("%d bytes came back of %d", n, total)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "the decoder fell behind and dropped its copy of ") || !strings.Contains(stderr.String(), file+" has gaps there") {
+		t.Errorf("stderr %q does not say what was dropped", stderr.String())
+	}
+}

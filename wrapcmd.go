@@ -151,6 +151,8 @@ func runWrap(ctx context.Context, o options, argv []string) error {
 			a.stop()
 		} else if err := e.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "sockscope:", err)
+		} else if note := dropNote(e); note != "" {
+			fmt.Fprintln(os.Stderr, note)
 		}
 	}
 	ch, err := wrap.Start(exec.Command(argv[0], argv[1:]...))

@@ -270,6 +270,11 @@ func (e *Engine) Stop() error {
 	return e.stopErr
 }
 
+// Dropped returns what the decoder never got of the traffic (the relay
+// forwarded it and dropped its copy): events and their bytes. Call it
+// after Stop.
+func (e *Engine) Dropped() (events, bytes uint64) { return e.dropped() }
+
 // dropped is what the sources and the queue lost, together.
 func (e *Engine) dropped() (events, bytes uint64) {
 	events, bytes = e.q.Dropped()
