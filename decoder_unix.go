@@ -257,7 +257,7 @@ func showUI(e *capture.Engine, src *split.Source, u uiSetup) error {
 		case <-ctx.Done():
 		}
 	}()
-	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true,
+	uo := ui.Options{Listen: u.Listen, Upstream: u.Upstream, SendAddr: u.SendAddr, IDFields: e.IDFields(), OneConn: u.OneConn, Control: newUIControl(src), TTY: src.TTY(), NoSignals: true,
 		Warning: src.Warning, Away: split.ParentStops(ctx)}
 	if src.ShowsFirst() {
 		uo.Drawn = src.Drawn

@@ -139,7 +139,7 @@ func serve(ctx context.Context, o options, e *capture.Engine, src *capture.Relay
 		fmt.Fprintf(os.Stderr, "sockscope: listening on %s, upstream %s\n", listen, src.Upstream())
 		waitStop(ctx, e, e.Failed(), true)
 	} else {
-		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), SendAddr: src.Listen(), Control: newUIControl(e)}
+		uo := ui.Options{Listen: listen, Upstream: src.Upstream().String(), SendAddr: src.Listen(), IDFields: e.IDFields(), Control: newUIControl(e)}
 		if o.warning != nil {
 			uo.Warning = o.warning.get
 		}

@@ -270,6 +270,10 @@ func (e *Engine) Stop() error {
 	return e.stopErr
 }
 
+// IDFields returns the members that carry request ids, as the engine
+// decodes them.
+func (e *Engine) IDFields() []string { return e.cfg.IDFields }
+
 // Dropped returns what the decoder never got of the traffic (the relay
 // forwarded it and dropped its copy): events and their bytes. Call it
 // after Stop.

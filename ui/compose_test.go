@@ -272,3 +272,34 @@ func TestComposeCursorStaysInSightUnderANotice(t *testing.T) {
 		t.Fatalf("with the notice gone the text does not fill the editor again (it has room for 7 of its 8 lines):\n%s", v)
 	}
 }
+
+// Y names --id when the request's id is in a field of sockscope's --id
+// that send does not look in: without it send added an id of its own
+// ("rid":1) beside the request's and waited for a reply carrying it.
+func TestYNamesTheIDField(t *testing.T) {
+	st := store.New(store.Config{})
+	st.Update(func(tx *store.Tx) {
+		f := &filler{st: st, tx: tx}
+		tx.OpenConn(store.Conn{ID: 1, Client: "unix:@", PID: -1, UID: -1, Opened: t0})
+		m := msgOf(1, protocol.C2S, t0, `{"tag":5,"method":"add","args":[1,2]}`)
+		m.Info = protocol.Classify(m.Frame.Data, []string{"tag", "rid"})
+		m.Seq = tx.AddMessage(&m)
+		f.tx.AddRow(&store.Row{Conn: 1, Dir: protocol.C2S, Kind: m.Info.Kind, ID: string(m.Info.ID), Method: "add",
+			Status: protocol.StatusPending, Req: m.Seq, ReqAt: t0, ReqSize: m.Frame.Size})
+		r := msgOf(1, protocol.C2S, t0, `{"rid":6,"method":"add","args":[1,2]}`)
+		r.Info = protocol.Classify(r.Frame.Data, []string{"tag", "rid"})
+		r.Seq = tx.AddMessage(&r)
+		f.tx.AddRow(&store.Row{Conn: 1, Dir: protocol.C2S, Kind: r.Info.Kind, ID: string(r.Info.ID), Method: "add",
+			Status: protocol.StatusPending, Req: r.Seq, ReqAt: t0, ReqSize: r.Frame.Size})
+	})
+	m := newControlModel(t, st, 80, 24, &fakeControl{})
+	m.c.opts.IDFields = []string{"tag", "rid"}
+	m = press(t, m, "G", "k")
+	if tm, _ := m.Update(keyMsg("Y")); !strings.Contains(tm.(Model).notice, `sockscope send --id tag unix:/tmp/app.sock '{"tag":5,`) {
+		t.Errorf("Y on a request with its id in tag: %q", tm.(Model).notice)
+	}
+	m = press(t, m, "j") // its id in rid, where send looks
+	if tm, _ := m.Update(keyMsg("Y")); !strings.Contains(tm.(Model).notice, `sockscope send unix:/tmp/app.sock '{"rid":6,`) {
+		t.Errorf("Y on a request with its id in rid: %q", tm.(Model).notice)
+	}
+}

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -29,8 +31,8 @@ func shellQuote(s string) string {
 }
 
 // sendCommand is the shell command that sends msg again through sockscope
-// listening on addr.
-func sendCommand(addr string, msg *protocol.Message) (string, error) {
+// listening on addr; ids are the members that carry request ids.
+func sendCommand(addr string, msg *protocol.Message, ids []string) (string, error) {
 	payload, err := checkJSON(msg.Frame.Data)
 	if err != nil {
 		return "", err
@@ -38,6 +40,11 @@ func sendCommand(addr string, msg *protocol.Message) (string, error) {
 	argv := []string{"sockscope", "send"}
 	if cameAsContentLength(msg) {
 		argv = append(argv, "--framing", "content-length")
+	}
+	if f := idField(payload, ids); f != "" && !slices.Contains(protocol.DefaultIDFields, f) && f != "seq" {
+		// send would not find the id there: it would add one of its own
+		// and wait for a reply that carries it.
+		argv = append(argv, "--id", shellQuote(f))
 	}
 	argv = append(argv, shellQuote(addr), shellQuote(string(payload)))
 	return strings.Join(argv, " "), nil
@@ -53,12 +60,27 @@ func (m Model) copyCommand() (Model, tea.Cmd) {
 	}
 	var line string
 	if err == nil {
-		line, err = sendCommand(addr, &msg)
+		line, err = sendCommand(addr, &msg, m.c.opts.IDFields)
 	}
 	if err != nil {
 		return m.setNotice("nothing copied: "+err.Error(), true), nil
 	}
 	return m.setNotice("copied: "+sanitize(line), false), tea.SetClipboard(line)
+}
+
+// idField returns the first of ids that is a member of the JSON object
+// payload, "" when none is.
+func idField(payload []byte, ids []string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return ""
+	}
+	for _, f := range ids {
+		if _, ok := m[f]; ok {
+			return f
+		}
+	}
+	return ""
 }
 
 var errNoListen = errors.New("no address to send to (a wrapped child's stdio or an attached viewer has none)")

@@ -39,6 +39,10 @@ type Options struct {
 	// clients do (Y's command): the address sockscope listens on; "" when
 	// there is none (a wrapped child's stdio, an attached viewer).
 	SendAddr string
+	// IDFields are the members that carry request ids (sockscope's --id):
+	// Y's command names the one a request's id is in when send would not
+	// look there. If nil, protocol.DefaultIDFields.
+	IDFields []string
 	// OneConn says the run has one connection, which sockscope cannot
 	// open another of (a wrapped child's stdio): N says so.
 	OneConn bool
