@@ -167,10 +167,12 @@ func (b *Build) decode(ctx context.Context, src *capture.File, w *index.Writer, 
 			clear(batch)
 			batch = batch[:0]
 		}
-		b.consumed.Store(src.Consumed())
 		if w != nil {
 			w.Flush(src.Consumed(), false)
 		}
+		// After the flush: what Progress says is decoded is in the index
+		// (an export waits for it, ui's exportReady).
+		b.consumed.Store(src.Consumed())
 		b.gen.Add(1)
 		last = time.Now()
 	}

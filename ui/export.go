@@ -96,26 +96,19 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 			m.overlays = m.overlays.push(q)
 			return m, nil
 		}
-		q := m.exportQuery()
-		st := m.c.st
-		m = m.setNotice("exporting to "+sanitize(path)+"…", false)
-		return m, func() tea.Msg {
-			out := exportedMsg{path: path, typed: msg.typed, format: f}
-			if is, err := session.IsFile(path); err != nil || is {
-				out.err = cmp.Or(err, errNotOverwriting(path))
-				return out
-			}
-			file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				out.err = err
-				return out
-			}
-			out.st, out.err = export.Write(file, st, f, export.Options{Filter: q})
-			if err := file.Close(); out.err == nil {
-				out.err = err
-			}
-			return out
+		w := exportWait{exportMsg: msg, path: path, format: f, q: m.exportQuery()}
+		if fs := m.c.opts.File; fs != nil {
+			w.until = fs().Total
 		}
+		if m.exportReady(w.until) {
+			return m.startExport(w)
+		}
+		note := "export to " + sanitize(path) + " waits for the whole file to be indexed (esc cancels)"
+		if m.exportWait != nil {
+			note += ", instead of the one to " + sanitize(m.exportWait.path)
+		}
+		m.exportWait = &w
+		return m.setNotice(note, false), nil
 	case exportedMsg:
 		if msg.err != nil {
 			why := "export failed: " + msg.err.Error()
@@ -132,6 +125,77 @@ func (m Model) exportUpdate(msg tea.Msg) (Model, tea.Cmd) {
 		return m.setNotice(sanitize(note), false), nil
 	}
 	return m, nil
+}
+
+// exportWait is an export asked for while a session file is still being
+// indexed: the rows listed and the connections counted so far are only
+// part of the file, and an export from them would silently lack the rest
+// (rows, and the open and close of connections not yet counted). It
+// starts once the whole file is indexed (one followed, once what it held
+// when asked is); esc cancels it.
+type exportWait struct {
+	exportMsg
+	path   string // where to write it
+	format export.Format
+	q      *query.Query
+	until  int64 // the file's size when asked: a followed file's bytes to index first
+}
+
+// exportReady reports whether an export can start: not a session file,
+// or one whose background indexing is over (following it, past until).
+func (m Model) exportReady(until int64) bool {
+	fs := m.c.opts.File
+	if fs == nil {
+		return true
+	}
+	s := fs()
+	return s.Done || s.Follow && s.Indexed >= until
+}
+
+// exportTick starts the waiting export, if any, once it can.
+func (m Model) exportTick() (Model, tea.Cmd) {
+	if m.exportWait == nil || !m.exportReady(m.exportWait.until) {
+		return m, nil
+	}
+	w := *m.exportWait
+	m.exportWait = nil
+	return m.startExport(w)
+}
+
+// cancelExport is esc while an export waits.
+func (m Model) cancelExport() Model {
+	path := m.exportWait.path
+	m.exportWait = nil
+	return m.setNotice("export to "+sanitize(path)+" cancelled", false)
+}
+
+// startExport writes the export in the background. A file that was not
+// there when it was asked for (no overwrite said yes to) is not replaced
+// if one came since.
+func (m Model) startExport(w exportWait) (Model, tea.Cmd) {
+	st := m.c.st
+	m = m.setNotice("exporting to "+sanitize(w.path)+"…", false)
+	return m, func() tea.Msg {
+		out := exportedMsg{path: w.path, typed: w.typed, format: w.format}
+		if is, err := session.IsFile(w.path); err != nil || is {
+			out.err = cmp.Or(err, errNotOverwriting(w.path))
+			return out
+		}
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if !w.overwrite {
+			flags |= os.O_EXCL
+		}
+		file, err := os.OpenFile(w.path, flags, 0o600)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.st, out.err = export.Write(file, st, w.format, export.Options{Filter: w.q})
+		if err := file.Close(); out.err == nil {
+			out.err = err
+		}
+		return out
+	}
 }
 
 // errNotOverwriting refuses to export onto a session file.

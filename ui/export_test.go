@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // typeKeys is the key presses that type s.
@@ -100,5 +103,53 @@ func TestLongQuestionAt40(t *testing.T) {
 	}
 	if lines := strings.Split(v, "\n"); len(lines) != 12 {
 		t.Errorf("the screen has %d lines, not 12:\n%s", len(lines), v)
+	}
+}
+
+// E on a followed file still being indexed waits until what the file held
+// when asked is indexed (not for the file's end, which never comes), and
+// says so; a file that appeared at that path meanwhile is not replaced
+// without asking.
+func TestExportWaitsForAFollowedFile(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	fs := FileStatus{Path: "s.jsonl", Follow: true, Indexed: 100, Total: 1000}
+	m := New(demoStore(t), Options{Listen: "session", Upstream: "s.jsonl", File: func() FileStatus { return fs }})
+	m.c.now = func() time.Time { return t0.Add(3 * time.Second) }
+	m.c.dir = t.TempDir()
+	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	m = update(t, m, tickMsg(t0))
+
+	path := filepath.Join(m.c.dir, "x.jsonl")
+	m = pressRun(t, press(t, m, append([]string{"E"}, typeKeys("x.jsonl")...)...), "enter")
+	if !strings.Contains(view(m), "export waits for the index (esc cancels)") {
+		t.Fatalf("the status bar does not say the export waits:\n%s", view(m))
+	}
+	fs.Indexed, fs.Total = 900, 2000 // the file grew; not yet what it held
+	tm, cmd := m.Update(tickMsg(t0))
+	m = runCmd(t, tm.(Model), cmd)
+	if _, err := os.Stat(path); err == nil || m.exportWait == nil {
+		t.Fatal("exported before what the file held when asked was indexed")
+	}
+	fs.Indexed = 1000
+	tm, cmd = m.Update(tickMsg(t0))
+	m = runCmd(t, tm.(Model), cmd)
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(m.notice, "exported ") || m.exportWait != nil {
+		t.Fatalf("not exported once indexed: %v %q, notice %q", err, b, m.notice)
+	}
+	if strings.Contains(view(m), "export waits") {
+		t.Fatalf("the status bar still says the export waits:\n%s", view(m))
+	}
+
+	// Asked for where no file was, a file there since is not replaced.
+	fs.Indexed, fs.Total = 1000, 3000
+	m = pressRun(t, press(t, m, append([]string{"E"}, typeKeys("y.jsonl")...)...), "enter")
+	if err := os.WriteFile(filepath.Join(m.c.dir, "y.jsonl"), []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs.Indexed = 3000
+	tm, cmd = m.Update(tickMsg(t0))
+	m = runCmd(t, tm.(Model), cmd)
+	if b, _ := os.ReadFile(filepath.Join(m.c.dir, "y.jsonl")); string(b) != "mine\n" || !strings.Contains(m.notice, "export failed") {
+		t.Fatalf("a file that came meanwhile: %q, notice %q", b, m.notice)
 	}
 }

@@ -46,6 +46,9 @@ func (m Model) fileSegments(segs []segment, f FileStatus) []segment {
 		pct := int(float64(f.Indexed) * 100 / float64(f.Total))
 		segs = append(segs, segment{text: "indexing " + strconv.Itoa(min(pct, 99)) + "%", style: s.Rec, priority: 7})
 	}
+	if m.exportWait != nil {
+		segs = append(segs, segment{text: "export waits for the index (esc cancels)", style: s.HeaderKey, priority: 9, shrink: true})
+	}
 	if m.filter.active() {
 		segs = append(segs, segment{text: "filter: " + sanitize(m.filter.applied.Src), style: s.HeaderKey, priority: 9, shrink: true})
 	}

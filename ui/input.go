@@ -145,9 +145,12 @@ func (m Model) noControl() string {
 // grow: there is nothing to clear or pause.
 func (m Model) fileFixed() bool { return m.c.opts.File != nil && !m.c.opts.File().Follow }
 
-// back is esc: leave a pane, else clear the filter, else the connection.
+// back is esc: cancel an export that waits, else stop a search, else
+// leave a pane, else clear the filter, else the connection.
 func (m Model) back() (Model, tea.Cmd) {
 	switch {
+	case m.exportWait != nil:
+		m = m.cancelExport()
 	case m.nav.searching():
 		m = m.cancelSearch()
 	case m.focus != focusList:

@@ -117,6 +117,7 @@ type keyContext struct {
 	fileShown bool // a session file is shown (Options.File): nothing to clear
 	fileFixed bool // ... and it does not grow: nothing to pause
 	searching bool // a search of the file runs (esc stops it)
+	waiting   bool // an export waits for the file's index (esc cancels it)
 }
 
 // setContext enables the bindings that apply in ctx and disables the others.
@@ -128,7 +129,7 @@ func (k *keyMap) setContext(ctx keyContext) {
 	default:
 		k.Enter.SetHelp("enter", "open detail")
 	}
-	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown || ctx.searching))
+	k.Back.SetEnabled((ctx.filtered || ctx.focus != focusList || ctx.helpShown || ctx.searching || ctx.waiting))
 	for _, b := range []*key.Binding{&k.Find, &k.FindNext, &k.FindPrev, &k.GoTime, &k.NextError, &k.NextSlow} {
 		b.SetEnabled(ctx.file)
 	}

@@ -117,6 +117,7 @@ type Model struct {
 	warning    string         // Options.Warning's, as of the last tick
 	icpt       interceptState // holding and rules, as of the last tick
 	nav        fileNavState   // a session file's search (filenav.go)
+	exportWait *exportWait    // an export waiting for the file's index (export.go)
 }
 
 // tickMsg is the data tick: the store is read when its generation moved.
@@ -194,7 +195,9 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		m.help.Styles = m.c.styles.Help
 	case tickMsg:
 		m, cmd = m.refresh()
-		cmd = tea.Batch(cmd, m.tickCmd(), m.heldCmd())
+		var ex tea.Cmd
+		m, ex = m.exportTick()
+		cmd = tea.Batch(cmd, ex, m.tickCmd(), m.heldCmd())
 	case scanMsg:
 		m.list, cmd = m.list.scan(msg)
 	case noticeMsg:
@@ -264,6 +267,7 @@ func (m Model) settle() Model {
 		fileShown: m.c.opts.File != nil,
 		fileFixed: m.fileFixed(),
 		searching: m.nav.searching(),
+		waiting:   m.exportWait != nil,
 	})
 	return m
 }
