@@ -555,56 +555,97 @@ func TestRedisReplication(t *testing.T) {
 
 // CLIENT REPLY inside MULTI through the real binary: it is queued like
 // any command (+QUEUED), and silences only what comes after it runs,
-// inside EXEC (whose array then lacks those replies: redis-server 7's
-// own bug, which Valkey 9 ends by refusing CLIENT REPLY in MULTI) and
-// after it; DISCARD drops it. Before, it was taken as if it ran when
-// sent: the commands after it were notifications and their +QUEUED
-// orphans.
+// inside EXEC and after it; DISCARD drops it. redis-server 7 writes
+// EXEC's array header with one element per queued command, then leaves
+// out the replies it silenced (Valkey 9 refuses CLIENT REPLY in MULTI):
+// EXEC's reply is that short array, and the values after it are the
+// replies of the commands after it. Before, the array took them as its
+// elements: CLIENT REPLY ON's +OK, a PING's +PONG (after SKIP), and the
+// commands were left with no reply. The recording, shown again, decodes
+// alike.
 func TestRedisClientReplyMulti(t *testing.T) {
 	need(t, "redis-server")
 	dir := shortDir(t)
 	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
 	dialWait(t, front)
 
+	// say sends each text on a connection of its own, and reads the
+	// want after it, what redis-server 7 answers (a client that believed
+	// the array header would wait for elements that never come).
+	say := func(textWant ...string) {
+		t.Helper()
+		c, err := net.Dial("unix", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := 0; i < len(textWant); i += 2 {
+			text, want := textWant[i], textWant[i+1]
+			io.WriteString(c, text)
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+				t.Fatalf("%q: redis replied %q, %v; want %q", text, got, err, want)
+			}
+		}
+	}
 	// Connection 2: DISCARD drops the queued CLIENT REPLY OFF.
-	if got := respSay(t, front, "SET q 1\r\nMULTI\r\nCLIENT REPLY OFF\r\nDISCARD\r\nGET q\r\n", 5); got != "+OK\r\n+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n1\r\n" {
-		t.Fatalf("redis replied %q", got)
-	}
-	// Connection 3: EXEC runs it; the SET after EXEC gets no reply.
-	c, err := net.Dial("unix", front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, "MULTI\r\nCLIENT REPLY OFF\r\nEXEC\r\nSET q 2\r\nCLIENT REPLY ON\r\n")
-	want := "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n" // EXEC's array holds ON's +OK: Redis's
-	got := make([]byte, len(want))
-	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
-		t.Fatalf("redis replied %q, %v", got, err)
-	}
-	c.Close()
-	lines := dumpLines(t, stop())
-
-	ex := map[float64][]string{}
-	for _, e := range ofType(lines, "exchange") {
-		ex[e["conn"].(float64)] = append(ex[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
-	}
-	notes := map[float64][]string{}
-	for _, m := range ofType(lines, "message") {
-		if m["kind"] == "notification" {
-			notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
+	say("SET q 1\r\nMULTI\r\nCLIENT REPLY OFF\r\nDISCARD\r\nGET q\r\n", "+OK\r\n+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n1\r\n")
+	// Connection 3: EXEC runs it, its array empty; the SET after EXEC
+	// gets no reply, CLIENT REPLY ON its +OK.
+	say("MULTI\r\nCLIENT REPLY OFF\r\nEXEC\r\nSET q 2\r\nCLIENT REPLY ON\r\n", "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n")
+	// Connection 4: SKIP has no reply in EXEC's array, and silences the
+	// command after EXEC.
+	say("MULTI\r\nCLIENT REPLY SKIP\r\nGET a\r\nEXEC\r\nPING\r\nPING\r\n", "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n$-1\r\n+PONG\r\n")
+	// Connection 5: OFF then ON inside: the array lacks OFF's reply and
+	// GET a's.
+	say("MULTI\r\nCLIENT REPLY OFF\r\nGET a\r\nCLIENT REPLY ON\r\nGET b\r\nEXEC\r\nPING\r\n",
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n+OK\r\n$-1\r\n+PONG\r\n")
+	// Connection 6: a WATCH refused inside MULTI comes between the
+	// +QUEUED; a command before MULTI answered by an array as long as
+	// EXEC's.
+	say("RPUSH l x\r\nLRANGE l 0 0\r\nMULTI\r\nCLIENT REPLY OFF\r\nWATCH x\r\nEXEC\r\nCLIENT REPLY ON\r\nPING\r\n",
+		":1\r\n*1\r\n$1\r\nx\r\n+OK\r\n+QUEUED\r\n-ERR WATCH inside MULTI is not allowed\r\n*1\r\n+OK\r\n+PONG\r\n")
+	// Connection 7: a transaction refused (its CLIENT REPLY OFF not
+	// run), then one with SKIP, once the refusal came.
+	say("MULTI\r\nCLIENT REPLY OFF\r\nNOSUCH\r\nEXEC\r\n",
+		"+OK\r\n+QUEUED\r\n-ERR unknown command 'NOSUCH', with args beginning with: \r\n-EXECABORT Transaction discarded because of previous errors.\r\n",
+		"MULTI\r\nCLIENT REPLY SKIP\r\nEXEC\r\nPING\r\nPING\r\n", "+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n")
+	live := dumpLines(t, stop())
+	shown, _ := showRun(t, "show", "--dump", rec)
+	for what, lines := range map[string][]map[string]any{"live": live, "show": dumpLines(t, []byte(shown))} {
+		ex := map[float64][]string{}
+		for _, e := range ofType(lines, "exchange") {
+			ex[e["conn"].(float64)] = append(ex[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
 		}
-	}
-	for conn, want := range map[float64][2]string{
-		2: {"SET ok, MULTI ok, CLIENT ok, DISCARD ok, GET ok", ""},
-		// ON is pending: its +OK is inside EXEC's array, as a client reads it.
-		3: {"MULTI ok, CLIENT ok, EXEC ok, CLIENT no-reply", "SET"},
-	} {
-		if g := strings.Join(ex[conn], ", "); g != want[0] {
-			t.Errorf("connection %v: exchanges %q, want %q", conn, g, want[0])
+		notes := map[float64][]string{}
+		execs := map[float64]any{}
+		for _, m := range ofType(lines, "message") {
+			if m["kind"] == "notification" {
+				notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
+			}
+			if m["dir"] == "s2c" && strings.HasPrefix(fmt.Sprint(m["frame"]), "[") {
+				execs[m["conn"].(float64)] = m["frame"]
+			}
 		}
-		if g := strings.Join(notes[conn], " "); g != want[1] {
-			t.Errorf("connection %v: notifications %q, want %q", conn, g, want[1])
+		for conn, want := range map[float64][3]string{
+			2: {"SET ok, MULTI ok, CLIENT ok, DISCARD ok, GET ok", ""},
+			3: {"MULTI ok, CLIENT ok, EXEC ok, CLIENT ok", "SET", "[]"},
+			4: {"MULTI ok, CLIENT ok, GET ok, EXEC ok, PING ok", "PING", "[<nil>]"},
+			5: {"MULTI ok, CLIENT ok, GET ok, CLIENT ok, GET ok, EXEC ok, PING ok", "", "[OK <nil>]"},
+			6: {"RPUSH ok, LRANGE ok, MULTI ok, CLIENT ok, WATCH error, EXEC ok, CLIENT ok, PING ok", "", "[]"},
+			7: {"MULTI ok, CLIENT ok, NOSUCH error, EXEC error, MULTI ok, CLIENT ok, EXEC ok, PING ok", "PING", "[]"},
+		} {
+			if g := strings.Join(ex[conn], ", "); g != want[0] {
+				t.Errorf("%s: connection %v: exchanges %q, want %q", what, conn, g, want[0])
+			}
+			if g := strings.Join(notes[conn], " "); g != want[1] {
+				t.Errorf("%s: connection %v: notifications %q, want %q", what, conn, g, want[1])
+			}
+			if g := fmt.Sprint(execs[conn]); want[2] != "" && g != want[2] {
+				t.Errorf("%s: connection %v: EXEC's reply %s, want %s", what, conn, g, want[2])
+			}
 		}
 	}
 }

@@ -38,6 +38,12 @@ type httpLink struct {
 	// other has yet to begin (nil: none): the snapshot, which a bulk
 	// string that merely starts as one is not (respFramer.value).
 	sync atomic.Pointer[respFramer]
+	// execs are the EXECs a RESP framer framed whose replies the other
+	// has yet to begin, oldest first (respexec.go).
+	execs []execNote
+	// failed is the last of them whose reply said it ran nothing (from
+	// nil: none since its framer looked).
+	failed execNote
 }
 
 // decided notes that auto framer a decided f, if it is the first of the

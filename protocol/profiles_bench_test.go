@@ -145,3 +145,22 @@ func BenchmarkOrderPairer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRESPLinked64B is BenchmarkRESP64B through the framers of a
+// connection's two directions, as the observer makes them: SET commands
+// of about 64 bytes one way, and redis-benchmark's GET commands (36
+// bytes, short enough to be looked at for MULTI, CLIENT REPLY and SYNC)
+// and their +OK replies.
+func BenchmarkRESPLinked64B(b *testing.B) {
+	p := NewFramerPair(FramingRESP, 0)
+	get := []byte("*2\r\n$3\r\nGET\r\n$16\r\nkey:000000000001\r\n")
+	chunk := append(bytes.Repeat(respOf(64), 256), bytes.Repeat(get, 256)...)
+	replies := bytes.Repeat([]byte("+OK\r\n$3\r\nxxx\r\n"), 256)
+	b.SetBytes(int64(len(chunk) + len(replies)))
+	b.ReportAllocs()
+	emit := func(*Frame) {}
+	for range b.N {
+		p[C2S].Feed(chunk, emit)
+		p[S2C].Feed(replies, emit)
+	}
+}

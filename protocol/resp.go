@@ -37,8 +37,17 @@ type respFramer struct {
 	tail    [rdbMark - 1]byte
 	tailN   int
 	// link is shared with the framer of the connection's other
-	// direction (nil: none): a SYNC framed here is noted there.
+	// direction (nil: none): a SYNC framed here is noted there, and an
+	// EXEC with what CLIENT REPLY leaves out of its reply (respexec.go).
 	link *httpLink
+	// top is the type byte of the frame being read (an inline command's
+	// first byte). replies is set once a frame only a server sends was
+	// framed here; queued counts the +QUEUED framed since the last value
+	// but errors; cmd is what the commands framed here said (respexec.go).
+	top     byte
+	replies bool
+	queued  int
+	cmd     respCmds
 }
 
 // syncLen is the length of the longest frame that may be the command
@@ -151,8 +160,8 @@ func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 			}
 		}
 		if r.need == 0 {
-			if r.link != nil && g.size+i-g.start <= syncLen && isSync(g.view(chunk, i)) {
-				r.link.sync.Store(r) // its answer may be a snapshot
+			if r.link != nil {
+				r.framed(chunk, i)
 			}
 			g.complete(chunk, i, emit)
 		}
@@ -175,11 +184,18 @@ func (r *respFramer) value(line []byte) string {
 	if len(line) == 0 {
 		return "empty type line"
 	}
+	if start {
+		r.top = line[0]
+	}
 	sync := start && r.answersSync(line[0])
 	switch line[0] {
 	case '+', '-', ':', ',', '#', '_', '(':
 		r.need--
 		r.rdb = start && bytes.HasPrefix(line, []byte("+FULLRESYNC "))
+		if start && r.link != nil && (line[0] == '_' && r.queued > 0 || line[0] == '-' && bytes.HasPrefix(line, []byte("-EXECABORT"))) {
+			r.link.execReply(r, -1) // an EXEC that ran nothing
+			r.queued = 0
+		}
 	case '$', '=', '!':
 		if start && len(line) == 5+rdbMark && bytes.HasPrefix(line, []byte("$EOF:")) {
 			r.marking, r.tailN = true, 0
@@ -201,6 +217,9 @@ func (r *respFramer) value(line []byte) string {
 		}
 	case '*', '~', '>', '%', '|':
 		n, ok := respInt(line[1:])
+		if ok && start && line[0] == '*' && r.queued > 0 {
+			n -= r.execShort(n) // EXEC's, shorter by the replies CLIENT REPLY silenced
+		}
 		switch {
 		case !ok:
 			return "bad aggregate length"

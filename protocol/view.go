@@ -416,6 +416,9 @@ func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
 		}
 		dst = append(dst, open)
 		for i := range n {
+			if depth == 0 && t == '*' && len(rest) == 0 {
+				break // EXEC's array, short of the replies CLIENT REPLY silenced (respexec.go)
+			}
 			if i > 0 {
 				dst = append(dst, ',')
 			}
