@@ -412,3 +412,63 @@ func TestServeAnswersABigRequest(t *testing.T) {
 		t.Errorf("serve sent %.200s", got)
 	}
 }
+
+// With --miss forward and a connection to the real server open (a Node
+// JSON-RPC server that answers the notification "ping" with its own
+// "pong"), a batch answered from the recording passes its notifications
+// on to the real server, as a notification sent alone is: its pong
+// reaches the client before the reply to the next forwarded request. They
+// were kept from it. And a batch forwarded whole takes none of the
+// recorded replies: the identical request after it gets the recorded
+// reply next in line, as if the batch had not come (it got the one after).
+func TestServeForwardedBatch(t *testing.T) {
+	dir := shortDir(t)
+	file := filepath.Join(dir, "rpc.jsonl")
+	recordFrames(t, file, protocol.FramingLines,
+		`> {"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":1,"result":"recorded x 1"}`,
+		`> {"jsonrpc":"2.0","id":2,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":2,"result":"recorded x 2"}`,
+		`> {"jsonrpc":"2.0","id":3,"method":"echo","params":["x"]}`,
+		`< {"jsonrpc":"2.0","id":3,"result":"recorded x 3"}`,
+		`> {"jsonrpc":"2.0","method":"note"}`,
+		`< {"jsonrpc":"2.0","method":"noted","params":[1]}`,
+		`> {"jsonrpc":"2.0","method":"note"}`,
+		`< {"jsonrpc":"2.0","method":"noted","params":[2]}`,
+	)
+	svc := filepath.Join(dir, "real.sock")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	fwd := filepath.Join(dir, "fwd.sock")
+	started(t, "listening on", "serve", "--miss", "forward:"+svc, file, "--listen", fwd)
+	c := dialServe(t, fwd, protocol.FramingLines)
+	expect := func(what, want string) {
+		t.Helper()
+		if got := c.next(); got != want {
+			t.Fatalf("%s: serve sent %s; want %s", what, got, want)
+		}
+	}
+
+	// A miss opens the connection to the real server.
+	c.send(`{"jsonrpc":"2.0","id":10,"method":"echo","params":["y"]}`)
+	expect("a miss", `{"jsonrpc":"2.0","id":10,"result":["y"]}`)
+	// A notification alone goes on to it.
+	c.send(`{"jsonrpc":"2.0","method":"ping","params":[1]}`, `{"jsonrpc":"2.0","id":11,"method":"echo","params":["y"]}`)
+	expect("the real server's pong to a notification alone", `{"jsonrpc":"2.0","method":"pong","params":[1]}`)
+	expect("the next miss", `{"jsonrpc":"2.0","id":11,"result":["y"]}`)
+	// So do those of a batch the recording answers.
+	c.send(`[{"jsonrpc":"2.0","id":12,"method":"echo","params":["x"]},{"jsonrpc":"2.0","method":"ping","params":[2]}]`)
+	expect("the batch's reply from the recording", `[{"jsonrpc":"2.0","id":12,"result":"recorded x 1"}]`)
+	c.send(`{"jsonrpc":"2.0","id":13,"method":"echo","params":["y"]}`)
+	expect("the real server's pong to the batch's notification", `{"jsonrpc":"2.0","method":"pong","params":[2]}`)
+	expect("the next miss", `{"jsonrpc":"2.0","id":13,"result":["y"]}`)
+
+	// A batch forwarded whole uses no recorded reply, nor what followed a
+	// notification: the echo of x after it gets the second (the first
+	// went to id 12), the note the first notification that followed one.
+	c.send(`[{"jsonrpc":"2.0","id":14,"method":"echo","params":["x"]},{"jsonrpc":"2.0","id":15,"method":"echo","params":["z"]},{"jsonrpc":"2.0","method":"note"}]`)
+	expect("the forwarded batch's reply", `[{"jsonrpc":"2.0","id":15,"result":["z"]},{"jsonrpc":"2.0","id":14,"result":["x"]}]`)
+	c.send(`{"jsonrpc":"2.0","id":16,"method":"echo","params":["x"]}`)
+	expect("the echo of x after the forwarded batch", `{"jsonrpc":"2.0","id":16,"result":"recorded x 2"}`)
+	c.send(`{"jsonrpc":"2.0","method":"note"}`)
+	expect("what followed the note", `{"jsonrpc":"2.0","method":"noted","params":[1]}`)
+}

@@ -3,6 +3,7 @@ package replay
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -229,6 +230,12 @@ type Cursor struct {
 	// missed is the recorded request (sequential, strict) the latest miss
 	// was compared with; nil when it came past the last one.
 	missed *entry
+}
+
+// clone returns a copy of cur that does not share its maps.
+func (cur Cursor) clone() Cursor {
+	cur.used, cur.byMethod = maps.Clone(cur.used), maps.Clone(cur.byMethod)
+	return cur
 }
 
 // Find returns the recorded exchange that answers request payload (method

@@ -382,11 +382,20 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 // nothing of the batch answered (close); or the whole batch sent to the
 // real server, whose array is the answer (forward: a batch is one
 // message, answered by one server, not recorded replies mixed with live
-// ones, whose states may differ). When forwarding fails, the batch is
-// answered from the recording with an error reply that says why for each
-// request it misses.
+// ones, whose states may differ). Its requests the recording has then
+// take none of the recorded replies (with method-params, the next
+// identical request gets the one they would have had), and its
+// notifications none of what followed them. When forwarding fails, the
+// batch is answered from the recording with an error reply that says why
+// for each request it misses. A batch answered from the recording on a
+// connection that has one to the real server passes its notifications on
+// to it (as a batch of them), as one sent alone is.
 func (c *mockConn) answerBatch(ctx context.Context, framing protocol.Framing, p []byte, info protocol.Info) {
 	s := c.s
+	var cur, ncur Cursor // as they were, for a batch forwarded whole
+	if s.cfg.Miss == MissForward {
+		cur, ncur = c.cur.clone(), c.ncur.clone()
+	}
 	type part struct {
 		e       []byte
 		info    protocol.Info
@@ -446,8 +455,23 @@ func (c *mockConn) answerBatch(ctx context.Context, framing protocol.Framing, p 
 				}
 			}
 			if err == nil {
+				if s.cfg.Match == MatchMethodParams {
+					c.cur = cur
+				}
+				c.ncur = ncur
 				return
 			}
+		}
+	}
+	if c.fwd != nil {
+		var notes [][]byte
+		for _, pt := range parts {
+			if !pt.invalid && (pt.info.Kind != protocol.KindRequest || pt.info.ID == nil) { // a notification
+				notes = append(notes, pt.e)
+			}
+		}
+		if len(notes) > 0 {
+			c.fwd.cl.Send(append(append([]byte{'['}, bytes.Join(notes, []byte{','})...), ']'))
 		}
 	}
 	var before, after []*Msg
