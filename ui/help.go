@@ -133,7 +133,12 @@ func (m Model) helpView() []string {
 	lines := append(heading("Keys", "(?, esc or q closes; j/k scroll)"), "")
 	// Lay the groups out in as many rows as the width needs: each row
 	// takes as many of the groups left as fit beside each other.
-	groups := m.fullHelp()
+	// A group whose keys are all disabled (R e n N Y with no way back to
+	// the connections) shows nothing: left in, it began a row of its own
+	// after a group too wide to share one, an empty line in the help.
+	groups := slices.DeleteFunc(m.fullHelp(), func(g []key.Binding) bool {
+		return !slices.ContainsFunc(g, key.Binding.Enabled)
+	})
 	wide := m.help
 	wide.SetWidth(0)
 	for i, g := range groups {

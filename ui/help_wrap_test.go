@@ -78,3 +78,26 @@ func TestHelpKeysWholeAt40(t *testing.T) {
 		}
 	}
 }
+
+// A group of keys all disabled (R e n N Y, with no way back to the
+// connections: a file, an attached viewer) leaves no empty line in the
+// help, whatever the width and the pane: the group before it too wide
+// to share a row (E's at 40 columns before its description wrapped, any
+// at 23 and less), it began a row of its own, empty.
+func TestHelpNoEmptyGroup(t *testing.T) {
+	for w := 16; w <= 60; w++ {
+		for _, keys := range [][]string{nil, {"enter"}, {"s"}, {"c", "tab", "tab"}, {"r"}} {
+			m := press(t, newTestModel(t, demoStore(t), w, 40), keys...)
+			if k := m.c.keys; k.Resend.Enabled() || k.Compose.Enabled() {
+				t.Fatal("R or n enabled without a way back")
+			}
+			lines := m.helpView()
+			for i := 1; i < len(lines); i++ {
+				if strings.TrimSpace(ansiStripped(lines[i])) == "" && strings.TrimSpace(ansiStripped(lines[i-1])) == "" {
+					t.Errorf("%d columns, keys %v: an empty line in the help:\n%s", w, keys, ansiStripped(strings.Join(lines[max(0, i-4):i+2], "\n")))
+					break
+				}
+			}
+		}
+	}
+}
