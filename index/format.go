@@ -72,7 +72,7 @@ const (
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 7 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read; 7: gaps
+	version      = 8 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read; 7: gaps; 8: HTTP/2 header blocks chained
 )
 
 // Block kinds.
@@ -162,6 +162,10 @@ type msgRec struct {
 	dir   protocol.Dir
 	kind  protocol.Kind
 	flags uint8
+	// h2prev, for an HTTP/2 header block (mH2Block), is the seq of the
+	// header block before it on its connection and direction (0: it is
+	// the first): View.Message decodes the chain again (h2.go).
+	h2prev uint64
 }
 
 // Flags of a msgRec.
@@ -170,6 +174,8 @@ const (
 	mTruncated
 	mInjected
 	mWithheld
+	mH2Block     // an HTTP/2 header block its framer gave fields (Frame.Fields)
+	mH2Undecoded // … which its framer did not decode
 )
 
 func (r *msgRec) encode(b []byte) {
@@ -180,6 +186,7 @@ func (r *msgRec) encode(b []byte) {
 	le.PutUint32(b[32:], r.size)
 	le.PutUint32(b[36:], r.wire)
 	b[40], b[41], b[42] = byte(r.dir), byte(r.kind), r.flags
+	le.PutUint64(b[48:], r.h2prev)
 }
 
 func (r *msgRec) decode(b []byte) {
@@ -189,6 +196,7 @@ func (r *msgRec) decode(b []byte) {
 	r.conn = le.Uint64(b[24:])
 	r.size, r.wire = le.Uint32(b[32:]), le.Uint32(b[36:])
 	r.dir, r.kind, r.flags = protocol.Dir(b[40]), protocol.Kind(b[41]), b[42]
+	r.h2prev = le.Uint64(b[48:])
 }
 
 // Flags of a row record.

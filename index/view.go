@@ -35,6 +35,7 @@ type View struct {
 	x    *Index
 	d    Decoding
 	ids  []string
+	h2   h2Cache // HTTP/2 header blocks decoded again
 }
 
 var _ store.View = (*View)(nil)
@@ -178,10 +179,27 @@ func (v *View) Message(seq uint64) (protocol.Message, bool) {
 	default:
 		m.Info = protocol.ClassifyAs(m.Framing, rec.Data, r.dir, v.ids)
 	}
+	if r.flags&mH2Block != 0 && m.Framing == protocol.FramingHTTP2 {
+		v.h2Block(&m, r)
+	}
 	if rec.Err != "" && !protocol.CutShort(m.Framing, rec.Err, m.Info.Kind) {
 		m.Info.SetRaw(rec.Err)
 	}
 	return m, true
+}
+
+// h2Block gives m, an HTTP/2 header block whose record is r, its fields
+// (Frame.Fields), decoded again with the blocks before it on its
+// connection and direction, and classifies it by them, as its framer did.
+func (v *View) h2Block(m *protocol.Message, r msgRec) {
+	m.Frame.Fields = v.h2.get(v, m.Seq, r)
+	if m.Frame.Truncated {
+		return // classified as recorded (whole), or from its start
+	}
+	m.Info = protocol.ClassifyH2Block(m.Frame.Data, m.Dir, m.Frame.Fields)
+	if m.Info.Kind == protocol.KindResponse && r.kind == protocol.KindNotification {
+		m.Info.Kind = protocol.KindNotification // stream 1's after an h2c upgrade: the 101 answered its request
+	}
 }
 
 // Messages implements store.View.

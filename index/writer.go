@@ -23,6 +23,10 @@ type Writer struct {
 	// lastGap is the last gap added (its Bytes grow when the next one is
 	// of the same direction and before the same message).
 	lastGap store.Gap
+	// h2last is the seq of the last HTTP/2 header block of each open
+	// connection's directions, which the next one's record chains to
+	// (msgRec.h2prev).
+	h2last map[uint64]*[2]uint64
 }
 
 // Create starts the index at path (FILE.idx of the session file), empty.
@@ -86,6 +90,9 @@ func (w *Writer) Frame(m *protocol.Message, off int64, n int) {
 	if m.Withheld {
 		r.flags |= mWithheld
 	}
+	if len(m.Frame.Fields) > 0 {
+		w.h2Block(m, &r)
+	}
 	x.add(kindMsgs, r.encode)
 	x.h.msgs++
 	if w.st != nil {
@@ -95,6 +102,24 @@ func (w *Writer) Frame(m *protocol.Message, off int64, n int) {
 		x.h.first = r.at
 	}
 	x.h.last = max(x.h.last, r.at)
+}
+
+// h2Block marks r, the record of m, an HTTP/2 header block, so and
+// chains it to the one before it on its connection and direction.
+func (w *Writer) h2Block(m *protocol.Message, r *msgRec) {
+	r.flags |= mH2Block
+	if !protocol.H2Decoded(m.Frame.Fields) {
+		r.flags |= mH2Undecoded
+	}
+	if w.h2last == nil {
+		w.h2last = map[uint64]*[2]uint64{}
+	}
+	last := w.h2last[m.Conn]
+	if last == nil {
+		last = new([2]uint64)
+		w.h2last[m.Conn] = last
+	}
+	r.h2prev, last[m.Dir&1] = last[m.Dir&1], m.Seq
 }
 
 // Row adds row r (its Seq the next one), or writes it again in place if it
@@ -207,6 +232,7 @@ func (w *Writer) OpenConn(c store.Conn) {
 // CloseConn records the end of connection id at at: failed when err is
 // not empty, open at exit when it is event.OpenAtExit (as the store does).
 func (w *Writer) CloseConn(id uint64, at time.Time, err string) {
+	delete(w.h2last, id)
 	i, ok := w.open[id]
 	if !ok {
 		return

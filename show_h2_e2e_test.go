@@ -1,0 +1,72 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sockscope/index"
+)
+
+// show reads a recording through its index and a frame alone from the
+// file: an HTTP/2 header block, compressed against the blocks before it
+// (HPACK's dynamic table), still shows its decoded headers in the detail,
+// as live. Real nginx and Go's HTTP/2 client, whose encoder indexes what
+// it sends (its second request's X-Trace is the table's), through the
+// real binary; show in a terminal, with the index the recording wrote,
+// then with one built again.
+func TestShowHTTP2Headers(t *testing.T) {
+	dir := shortDir(t)
+	up := startNginxH2(t, dir)
+	front := filepath.Join(dir, "front.sock")
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--headless", "--lossless", "--record", rec, "--listen", front, up)
+	dialWait(t, front)
+	goH2(t, front, "/json", "/fail", "/data.json")
+	stop()
+
+	for _, run := range []string{"the recording's index", "an index built again"} {
+		if run == "an index built again" {
+			if err := os.Remove(index.PathOf(rec)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tm := newTerm(t, shortDir(t), 200, 50, nil, binary, "show", rec)
+		tm.waitScreen(run+": rows", func(s string) error {
+			if len(listRows(s)) == 0 || strings.Contains(s, "indexing") {
+				return fmt.Errorf("no rows yet, or still indexing")
+			}
+			return nil
+		})
+		tm.filter(`method:"GET /fail"`)
+		tm.waitScreen(run+": GET /fail's request, decoded", func(s string) error {
+			switch {
+			case len(listRows(s)) != 1:
+				return fmt.Errorf("%d rows, want 1", len(listRows(s)))
+			case strings.Contains(s, "not decoded"):
+				return fmt.Errorf("a header block not decoded")
+			case !strings.Contains(s, `"x-trace": "sockscope-e2e"`) || !strings.Contains(s, `":path": "/fail"`):
+				return fmt.Errorf("the request's headers are not shown")
+			}
+			return nil
+		})
+		tm.keys("l")
+		tm.waitScreen(run+": its response, decoded", func(s string) error {
+			if !strings.Contains(s, `":status": "503"`) || !strings.Contains(s, `"server": "nginx`) || strings.Contains(s, "not decoded") {
+				return fmt.Errorf("the response's headers are not shown")
+			}
+			return nil
+		})
+		tm.keys("q")
+		tm.waitScreen(run+": show's exit with status 0", func(s string) error {
+			if !strings.Contains(s, "[exit 0]") && !strings.Contains(s, "Pane is dead (status 0") {
+				return fmt.Errorf("not exited with 0")
+			}
+			return nil
+		})
+	}
+}
