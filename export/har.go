@@ -33,7 +33,9 @@ import (
 // _conn, _dir, _kind, _id, _method, _status, _flags. An HTTP exchange is
 // what HAR is for: its entry has the request's method, URL (http://, the
 // Host header, the target), version, headers, cookies, query and body, and
-// the response's status, headers, body and redirect (httpInto).
+// the response's status, headers, body and redirect (httpInto); so has an
+// HTTP/2 exchange, its bodies from its stream's DATA frames (h2Into),
+// whose other frames have no entry of their own (h2Skipped).
 
 type harCreator struct {
 	Name    string `json:"name"`
@@ -60,6 +62,8 @@ type harEntry struct {
 	Method string   `json:"_method,omitempty"`
 	Status string   `json:"_status"`
 	Flags  []string `json:"_flags,omitempty"`
+
+	Comment string `json:"comment,omitempty"`
 }
 
 // harCookie is a cookie: a Set-Cookie's attributes as well.
@@ -131,9 +135,13 @@ func mimeOf(b []byte) string {
 	return "application/octet-stream"
 }
 
-// entryOf builds the HAR entry of row r.
-func entryOf(st store.View, r *store.Row) harEntry {
+// entryOf builds the HAR entry of row r; false when it has none
+// (h2Skipped).
+func entryOf(st store.View, r *store.Row) (harEntry, bool) {
 	req, resp := messagesOf(st, r)
+	if h2Skipped(r, req, resp) {
+		return harEntry{}, false
+	}
 	if resp == nil && req != nil && req.Framing == protocol.FramingHTTP && bytes.HasPrefix(req.Frame.Data, []byte("HTTP/")) {
 		// A lone HTTP response (an interim 100 Continue, a server's
 		// message no request asked for) is the entry's response, as an
@@ -171,11 +179,7 @@ func entryOf(st store.View, r *store.Row) harEntry {
 	if resp != nil {
 		b := resp.Frame.Data
 		c := harContent{Size: resp.Frame.Size, MimeType: mimeOf(b)}
-		if utf8.Valid(b) {
-			c.Text = string(b)
-		} else {
-			c.Text, c.Encoding = base64.StdEncoding.EncodeToString(b), "base64"
-		}
+		c.Text, c.Encoding = harText(b)
 		e.Response.Content, e.Response.BodySize = c, resp.Frame.Size
 		if req == nil {
 			at = resp.At
@@ -192,7 +196,17 @@ func entryOf(st store.View, r *store.Row) harEntry {
 	}
 	e.Response.Cookies, e.Response.Headers = []harCookie{}, []harNV{}
 	httpInto(&e, req, resp)
-	return e
+	h2Into(&e, st, req, resp)
+	return e, true
+}
+
+// harText is a body as HAR's content holds it: its text, or base64 with
+// its encoding when it is not UTF-8.
+func harText(b []byte) (text, encoding string) {
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	return base64.StdEncoding.EncodeToString(b), "base64"
 }
 
 // httpInto makes e, the entry of an exchange of HTTP messages req and resp
@@ -263,11 +277,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 				saved := len(b.text) - len(m.Body)
 				c.Compression = &saved
 			}
-			if utf8.Valid(b.text) {
-				c.Text = string(b.text)
-			} else {
-				c.Text, c.Encoding = base64.StdEncoding.EncodeToString(b.text), "base64"
-			}
+			c.Text, c.Encoding = harText(b.text)
 			r.Content = c
 		}
 	}
@@ -365,7 +375,10 @@ func writeHAR(w io.Writer, st store.View, sel selection, opts Options) (Stats, e
 			continue
 		}
 		buf.Reset()
-		e := entryOf(st, &r)
+		e, ok := entryOf(st, &r)
+		if !ok {
+			continue
+		}
 		if err := enc.Encode(&e); err != nil {
 			return stats, err
 		}
