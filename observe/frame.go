@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -38,6 +39,9 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 		}
 		switch info := &m.Info; {
 		case info.Kind == protocol.KindRequest && info.ID != nil:
+			if m.Framing == protocol.FramingHTTP2 {
+				c.h2Open(m)
+			}
 			o.request(c, m)
 		case info.Kind == protocol.KindResponse && info.ID != nil:
 			o.response(c, m)
@@ -157,8 +161,19 @@ func (o *Observer) ends(c *conn, m *protocol.Message) bool {
 		req, ok := c.pairer.End(e.Dir, m.Info.ID)
 		if ok {
 			o.answer(c, req.Token, &failed)
+			return true
 		}
-		return ok
+		// The peer's reset of a stream the client has not opened yet, as
+		// far as we read: its request is still on its way (the directions
+		// are read in parallel). Held as an early reply is, it ends the
+		// request when it comes (answerEarly); it is a notification if
+		// none does (orphan), or if the stream's answer came before it.
+		if m.Dir != e.Dir && e.Stream%2 == 1 && e.Stream > c.h2Opened &&
+			c.pairer.EndEarly(e.Dir, m.Info.ID, o.tx.Stamp(&m.At), m.Seq) {
+			c.early.push(m)
+			return true
+		}
+		return false
 	}
 	for _, req := range c.pairer.EndAbove(e.Dir, e.Last) {
 		o.answer(c, req.Token, &failed)
@@ -172,8 +187,26 @@ func (o *Observer) answerEarly(c *conn, row, seq uint64) {
 	if i < 0 {
 		return // cannot be: the Pairers hold only what push held; the row stays pending
 	}
-	o.answer(c, row, c.early.at(i))
+	m := c.early.at(i)
+	if earlyReset(m) {
+		m.Info.IsError = true // it ends its request as an error
+	}
+	o.answer(c, row, m)
 	c.early.done(i)
+}
+
+// earlyReset reports whether m, held early, is an HTTP/2 reset (ends),
+// not a reply.
+func earlyReset(m *protocol.Message) bool {
+	return m.Framing == protocol.FramingHTTP2 && m.Info.Kind == protocol.KindNotification
+}
+
+// h2Open notes the stream m, an HTTP/2 request, opened.
+func (c *conn) h2Open(m *protocol.Message) {
+	id := unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID))
+	if n, err := strconv.ParseUint(id, 10, 31); err == nil && m.Dir == protocol.C2S {
+		c.h2Opened = max(c.h2Opened, n)
+	}
 }
 
 // answer pairs row, of connection c, with its reply.
@@ -240,7 +273,15 @@ func (o *Observer) orphan(c *conn, msgSeq uint64) {
 		return
 	}
 	m := c.early.at(i)
-	o.orphanRow(m, c.mayHaveDroppedBefore(m.Dir.Opposite(), m.At))
+	if earlyReset(m) {
+		// Its request never came: the notification it would have been.
+		o.counts.Notifications++
+		r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
+		r.Seq = o.tx.AddRow(&r)
+		o.sinks.row(&r)
+	} else {
+		o.orphanRow(m, c.mayHaveDroppedBefore(m.Dir.Opposite(), m.At))
+	}
 	c.early.done(i)
 }
 

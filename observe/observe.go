@@ -172,6 +172,10 @@ type conn struct {
 	// exec, if not nil, is an EXEC whose reply says what the replies are
 	// after it (exec.go).
 	exec *execWait
+	// h2Opened is the highest stream an HTTP/2 request of the client's
+	// opened: a client opens its streams in order (RFC 9113 §5.1.1), so a
+	// reset of a stream above it is of a request still on its way.
+	h2Opened uint64
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and

@@ -703,6 +703,8 @@ type Ending struct {
 	// server did not process).
 	Above bool
 	Last  uint64
+	// Stream, when not Above, is the stream the message ends (RST_STREAM's).
+	Stream uint64
 }
 
 // EndingOf reports whether m, a notification, ends requests still
@@ -720,7 +722,7 @@ func EndingOf(m *Message) (Ending, bool) {
 	case !ok:
 		return Ending{}, false
 	case f.typ == h2RSTStream && f.stream != 0 && m.Info.ID != nil:
-		return Ending{Dir: C2S}, true // an HTTP/2 request is the client's
+		return Ending{Dir: C2S, Stream: uint64(f.stream)}, true // an HTTP/2 request is the client's
 	case f.typ == h2GoAway && f.stream == 0 && m.Dir == S2C && len(f.payload) >= 8:
 		return Ending{Dir: C2S, Above: true, Last: uint64(binary.BigEndian.Uint32(f.payload) &^ (1 << 31))}, true
 	}

@@ -143,6 +143,9 @@ func TestHTTP2Ending(t *testing.T) {
 		if g := fmt.Sprint(string(m.Info.Method), " ", ok, " ", e.Above, " ", e.Last); g != tc.want || e.Dir != C2S {
 			t.Errorf("%q %v: %s, want %s", tc.frame, tc.dir, g, tc.want)
 		}
+		if ok && !e.Above && e.Stream != 3 {
+			t.Errorf("%q %v: stream %d, want 3", tc.frame, tc.dir, e.Stream)
+		}
 	}
 
 	p := NewPairer(0)
@@ -165,5 +168,24 @@ func TestHTTP2Ending(t *testing.T) {
 	}
 	if _, orphans := p.Close(); len(orphans) != 0 {
 		t.Errorf("orphans %v", orphans)
+	}
+
+	// A reset read before its request: held, it answers the request when
+	// it comes; not held when the stream's answer is held early already;
+	// settled when the client's side is read past it.
+	p = NewPairer(0)
+	if !p.EndEarly(C2S, []byte("13"), 20, 100) {
+		t.Error("EndEarly 13 held nothing")
+	}
+	if r := p.Request(C2S, []byte("13"), 19, 1); !r.Answered || r.Reply.Token != 100 || r.Reply.Dir != S2C {
+		t.Errorf("the request on 13: %+v", r)
+	}
+	p.Response(S2C, []byte("15"), 30, 101)
+	if p.EndEarly(C2S, []byte("15"), 31, 102) {
+		t.Error("EndEarly 15 held a reset after the stream's answer")
+	}
+	p.EndEarly(C2S, []byte("17"), 40, 103)
+	if s := p.Settle(C2S, 45); len(s) != 2 || s[0].Token != 101 || s[1].Token != 103 {
+		t.Errorf("settled %v, want the answer on 15 and the reset of 17", s)
 	}
 }

@@ -198,16 +198,38 @@ func (p *Pairer) response(dir Dir, id []byte, at int64, tok uint64) (Pending, bo
 	}
 	// Two replies with one id and no request yet: the older can no longer
 	// be paired before the newer, so keep the newer.
-	e := Pending{Token: tok, At: at, Dir: dir}
-	old, _ := p.early.swap(&k, e)
+	return p.hold(&k, Pending{Token: tok, At: at, Dir: dir}), false
+}
+
+// hold holds e early under k, and returns the early response it
+// displaced, if any.
+func (p *Pairer) hold(k *idKey, e Pending) Pending {
+	old, _ := p.early.swap(k, e)
 	if k.isInt {
-		if dir <= S2C {
-			p.fifo[dir].push(k.n, e, &p.early.ints)
+		if e.Dir <= S2C {
+			p.fifo[e.Dir].push(k.n, e, &p.early.ints)
 		} else { // no direction Settle knows: scan
 			p.fifo[C2S].scan, p.fifo[S2C].scan = true, true
 		}
 	}
-	return old, false
+	return old
+}
+
+// EndEarly holds tok, a message read at at that travelled the other way
+// from dir and ends the request under id that travelled in dir, which is
+// not pending (End said so) but may still be on its way (the directions
+// are read in parallel): it is held as an early response is, and answers
+// the request when it comes (Request: Answered); Settle or Close return
+// it when none came. Unless a response is held early under id already:
+// that answers the request, and tok came after it; then nothing is held,
+// and EndEarly returns false.
+func (p *Pairer) EndEarly(dir Dir, id []byte, at int64, tok uint64) bool {
+	k := p.keyOf(dir, id)
+	if _, ok := p.early.get(&k); ok {
+		return false
+	}
+	p.hold(&k, Pending{Token: tok, At: at, Dir: dir.Opposite()})
+	return true
 }
 
 // End takes the request that travelled in dir under id, if one is

@@ -1,0 +1,70 @@
+package observe
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"sockscope/protocol"
+	"sockscope/store"
+)
+
+// h2Frame builds an HTTP/2 frame.
+func h2Frame(typ, flags byte, stream uint32, payload []byte) string {
+	b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(b[5:], stream)
+	return string(append(b, payload...))
+}
+
+// h2Get is a client's HEADERS that asks GET path on stream (HPACK's static
+// table and plain literals), ending the stream.
+func h2Get(stream uint32, path string) string {
+	return h2Frame(0x1, 0x5, stream, append([]byte{0x82, 0x86, 0x41, 1, 'x', 0x04, byte(len(path))}, path...))
+}
+
+// h2Reset is RST_STREAM of stream with error code code.
+func h2Reset(stream uint32, code byte) string { return h2Frame(0x3, 0, stream, []byte{0, 0, 0, code}) }
+
+// The two directions are read in parallel, so the server's RST_STREAM can
+// reach the decoder before the client's HEADERS that opened its stream:
+// the reset is held as an early reply is, and ends the request as an
+// error when it comes, answered by it (it stayed pending, then no reply).
+// A reset after its stream's answer, the answer early too, is still a
+// notification; so is a reset of a stream whose request never comes, once
+// the client's side is read past it (never an orphan); and a reset of a
+// stream the client opened before, answered already (nginx's NO_ERROR).
+func TestHTTP2ResetBeforeItsRequest(t *testing.T) {
+	st, lines, c := newScript().
+		data(1, protocol.C2S, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"+h2Frame(0x4, 0, 0, nil)).
+		data(1, protocol.S2C, h2Frame(0x4, 0, 0, nil)).
+		data(2, protocol.C2S, h2Get(1, "/a")).
+		data(3, protocol.S2C, h2Frame(0x1, 0x5, 1, []byte{0x88})). // 200
+		data(4, protocol.S2C, h2Reset(1, 0)).                      // NO_ERROR, after the answer
+		data(6, protocol.S2C, h2Reset(3, 7)).                      // REFUSED_STREAM, delivered first…
+		data(5, protocol.C2S, h2Get(3, "/b")).                     // …of a request read before it
+		data(8, protocol.S2C, h2Frame(0x1, 0x5, 5, []byte{0x88})+h2Reset(5, 0)).
+		data(7, protocol.C2S, h2Get(5, "/c")).
+		data(10, protocol.S2C, h2Reset(9, 8)). // CANCEL of a stream never seen opened
+		data(11, protocol.C2S, h2Frame(0x6, 0, 0, make([]byte, 8))).
+		close(20, nil).run(t)
+	if got := strings.Join(exchanges(lines), " "); got != "GET /a:ok GET /b:error GET /c:ok" || c.Orphan != 0 || c.NoReply != 0 {
+		t.Fatalf("exchanges %s, counts %+v", got, c)
+	}
+	var notes []string
+	var refused store.Row
+	st.Rows(0, func(r store.Row) bool {
+		switch {
+		case r.Kind == protocol.KindNotification && strings.HasPrefix(r.Method, "RST_STREAM"):
+			notes = append(notes, r.ID+" "+r.Method)
+		case r.Method == "GET /b":
+			refused = r
+		}
+		return true
+	})
+	if got := strings.Join(notes, ", "); got != "1 RST_STREAM NO_ERROR, 5 RST_STREAM NO_ERROR, 9 RST_STREAM CANCEL" {
+		t.Errorf("resets as notifications: %s", got)
+	}
+	if m, ok := st.Message(refused.Resp); !ok || string(m.Info.Method) != "RST_STREAM REFUSED_STREAM" || refused.Status != protocol.StatusError {
+		t.Errorf("GET /b: %+v, answered by %q", refused, m.Info.Method)
+	}
+}
