@@ -62,6 +62,37 @@ func decodeWith(t *testing.T, path string, cfg capture.Config) *store.Store {
 	return e.Store
 }
 
+// recordAgain records the session file at in again through the engine, as
+// a live run records what it decodes (here its source is a session file
+// rather than the relay), and returns the recording's path.
+func recordAgain(t *testing.T, in string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	decodeWith(t, in, capture.Config{Framing: protocol.FramingLines, Lossless: true, Record: out})
+	return out
+}
+
+// writeVersion makes the index at path look as an older version wrote it:
+// its version, and 8 zero bytes at off, where a later version keeps what
+// that one did not.
+func writeVersion(t *testing.T, path string, version byte, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt([]byte{version, 0, 0, 0}, 8)
+	if err == nil {
+		_, err = f.WriteAt(make([]byte, 8), off)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // twoSegments writes a session of two runs with a record cut short by a
 // crash between them.
 func twoSegments(t *testing.T) string {
@@ -234,20 +265,7 @@ func TestOlderIndexIsStale(t *testing.T) {
 	v.Close()
 	// As version 3 wrote it: its version, and nothing where the
 	// modification time is now.
-	f, err := os.OpenFile(index.PathOf(path), os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.WriteAt([]byte{3, 0, 0, 0}, 8)
-	if err == nil {
-		_, err = f.WriteAt(make([]byte, 8), 144)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeVersion(t, index.PathOf(path), 3, 144)
 	v = openBuilt(t, path, false)
 	if !v.Built {
 		t.Fatal("an older build's index was used")
@@ -268,22 +286,7 @@ func TestRecordingWritesIndex(t *testing.T) {
 	if err := sessiongen.Write(in, sessiongen.Config{Size: 800 << 10, Seed: 4}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := filepath.Join(t.TempDir(), "out.jsonl")
-	// The engine records what it decodes, as a live run does: here its
-	// source is a session file rather than the relay.
-	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, Record: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Start(context.Background(), capture.NewFile(f))
-	if err := e.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	out := recordAgain(t, in)
 	v := openBuilt(t, out, false)
 	if v.Built {
 		t.Fatal("the recording's index was not fresh: it was built again")

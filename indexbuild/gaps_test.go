@@ -2,8 +2,6 @@ package indexbuild
 
 import (
 	"bytes"
-	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -58,26 +56,6 @@ func gapsFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// writeAt6 makes the index at path look as version 6 wrote it: its
-// version, and no count of gaps.
-func writeAt6(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.WriteAt([]byte{6, 0, 0, 0}, 8)
-	if err == nil {
-		_, err = f.WriteAt(make([]byte, 8), 168)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // gapsOf returns what st's Gaps says.
@@ -140,7 +118,7 @@ func TestIndexKeepsGaps(t *testing.T) {
 
 	// An index of format version 6 holds no gaps: it is built again, not
 	// read as one of a file without any.
-	writeAt6(t, index.PathOf(path))
+	writeVersion(t, index.PathOf(path), 6, 168) // no count of gaps
 	if v = openBuilt(t, path, false); !v.Built {
 		t.Fatal("an index of version 6 was used")
 	}
@@ -149,20 +127,7 @@ func TestIndexKeepsGaps(t *testing.T) {
 
 	// Recorded again by the engine, as a live run records: the index it
 	// writes beside the recording holds the gaps too.
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := filepath.Join(t.TempDir(), "out.jsonl")
-	e, err := capture.New(capture.Config{Framing: protocol.FramingLines, Lossless: true, Record: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Start(context.Background(), capture.NewFile(f))
-	if err := e.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	out := recordAgain(t, path)
 	if v = openBuilt(t, out, false); v.Built {
 		t.Fatal("the recording's index was not fresh: it was built again")
 	}
