@@ -293,15 +293,7 @@ func TestRedisPubSubAnswers(t *testing.T) {
 	}
 	check := func(lines []map[string]any, from string) {
 		t.Helper()
-		got, notes := map[float64][]string{}, map[float64][]string{}
-		for _, e := range ofType(lines, "exchange") {
-			got[e["conn"].(float64)] = append(got[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
-		}
-		for _, m := range ofType(lines, "message") {
-			if m["kind"] == "notification" {
-				notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
-			}
-		}
+		got, notes := byConn(lines)
 		for c := 2.0; c <= 6; c++ {
 			if g := strings.Join(got[c], ", "); g != want[c] {
 				t.Errorf("%s: connection %v: exchanges %q, want %q", from, c, g, want[c])
@@ -318,6 +310,23 @@ func TestRedisPubSubAnswers(t *testing.T) {
 		t.Fatalf("show: %v", err)
 	}
 	check(dumpLines(t, shown), "show")
+}
+
+// byConn returns what a dump's lines say of each connection: its
+// exchanges ("METHOD status") and the methods of its notifications.
+func byConn(lines []map[string]any) (exchanges, notes map[float64][]string) {
+	exchanges, notes = map[float64][]string{}, map[float64][]string{}
+	for _, e := range ofType(lines, "exchange") {
+		c := e["conn"].(float64)
+		exchanges[c] = append(exchanges[c], fmt.Sprint(e["method"], " ", e["status"]))
+	}
+	for _, m := range ofType(lines, "message") {
+		if m["kind"] == "notification" {
+			c := m["conn"].(float64)
+			notes[c] = append(notes[c], fmt.Sprint(m["method"]))
+		}
+	}
+	return exchanges, notes
 }
 
 // startRedis runs the real redis-server on a Unix socket in dir, saving
@@ -517,10 +526,7 @@ func TestRedisReplication(t *testing.T) {
 
 	// Connection 1 was dialWait's; 2 redis-cli --rdb, 3 --replica, 4 the
 	// set, 5 the SYNC, 6 the second set.
-	got := map[float64][]string{}
-	for _, e := range ofType(lines, "exchange") {
-		got[e["conn"].(float64)] = append(got[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
-	}
+	got, _ := byConn(lines)
 	for conn, want := range map[float64]string{2: "REPLCONF ok, REPLCONF ok, SYNC ok", 3: "REPLCONF ok, REPLCONF ok, SYNC ok", 5: "SYNC ok"} {
 		if g := strings.Join(got[conn], ", "); g != want {
 			t.Errorf("connection %v: exchanges %q, want %q", conn, g, want)
@@ -709,16 +715,7 @@ func TestRedisClientReplyExecAbort(t *testing.T) {
 	// The recording, shown again, decodes alike.
 	shown, _ := showRun(t, "show", "--dump", rec)
 	for what, lines := range map[string][]map[string]any{"live": live, "show": dumpLines(t, []byte(shown))} {
-		ex := map[float64][]string{}
-		for _, e := range ofType(lines, "exchange") {
-			ex[e["conn"].(float64)] = append(ex[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
-		}
-		notes := map[float64][]string{}
-		for _, m := range ofType(lines, "message") {
-			if m["kind"] == "notification" {
-				notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
-			}
-		}
+		ex, notes := byConn(lines)
 		for conn, want := range map[float64]string{
 			2: "MULTI ok, CLIENT ok, NOSUCH error, EXEC error, SET ok, GET ok",
 			3: "MULTI ok, CLIENT ok, SET error, EXEC error, SET ok, GET ok",
