@@ -321,6 +321,35 @@ func bigCalls(t *testing.T, c net.Conn, r *bufio.Reader) {
 	}
 }
 
+// recordGap records a session with a gap through the real binary, and
+// returns the session file: the decoder's process stopped while bigCalls
+// pass (the relay drops its copy and says so in the file), then continued,
+// and calls made until one is recorded paired after the gap.
+func recordGap(t *testing.T) string {
+	t.Helper()
+	svc, front := paths(t)
+	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
+	echoServer(t, svc)
+	p := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
+	child := stopDecoder(t, p)
+	c := dialListening(t, front)
+	r := bufio.NewReader(c)
+	bigCalls(t, c, r)
+	syscall.Kill(child, syscall.SIGCONT)
+	id := 100000
+	eventually(t, "a call after the gap paired", func() bool {
+		id++
+		call(t, c, r, id)
+		out, _ := showRun(t, "show", "--dump", file)
+		return strings.Contains(out, fmt.Sprintf(`"id":%d,"method":"echo","status":"ok"`, id))
+	})
+	c.Close()
+	if code := p.stop(syscall.SIGINT); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, p.err.String())
+	}
+	return file
+}
+
 // stopDecoder stops (SIGSTOP) the decoder's process of p once it runs, and
 // returns its pid; it is continued at the test's end.
 func stopDecoder(t *testing.T, p *ssProc) int {

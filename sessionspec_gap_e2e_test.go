@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -16,30 +15,10 @@ import (
 // The session file's gaps, as sessionspec_e2e_test.go checks the rest:
 // linux only, as stopDecoder is.
 
-// A gap: the decoder's process stopped while 40 MiB of calls pass, the
-// relay drops its copy and says so in the file.
+// A gap: the decoder's process stopped while 40 MiB of calls pass
+// (recordGap), the relay drops its copy and says so in the file.
 func TestSessionSpecGap(t *testing.T) {
-	svc, front := paths(t)
-	file := filepath.Join(filepath.Dir(svc), "s.jsonl")
-	echoServer(t, svc)
-	p := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
-	child := stopDecoder(t, p)
-	c := dialListening(t, front)
-	r := bufio.NewReader(c)
-	bigCalls(t, c, r)
-	syscall.Kill(child, syscall.SIGCONT)
-	// Calls, one at a time, until one is recorded after the gap.
-	id := 100000
-	eventually(t, "a call recorded after the decoder resumed", func() bool {
-		id++
-		call(t, c, r, id)
-		b, _ := os.ReadFile(file)
-		return bytes.Contains(b, []byte(fmt.Sprintf(`{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":true}`, id)))
-	})
-	c.Close()
-	if code := p.stop(syscall.SIGINT); code != 0 {
-		t.Fatalf("exit %d\nstderr:\n%s", code, p.err.String())
-	}
+	file := recordGap(t)
 	py := specCheck(t, file)
 	if len(py.Segments) != 1 || len(py.Segments[0].Gaps) == 0 || py.Segments[0].Gaps[0].Line > py.Segments[0].Frames[len(py.Segments[0].Frames)-1].Line ||
 		py.Segments[0].End == nil ||

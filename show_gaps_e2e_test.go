@@ -3,14 +3,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"sockscope/internal/missing"
@@ -25,30 +23,8 @@ func TestShowExportsGaps(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		missing.Peer(t, "tshark is not installed")
 	}
-	svc, front := paths(t)
-	dir := filepath.Dir(svc)
-	file := filepath.Join(dir, "s.jsonl")
-	echoServer(t, svc)
-	p := startSS(t, nil, "--headless", "--record", file, "--listen", front, svc)
-	child := stopDecoder(t, p)
-	c := dialListening(t, front)
-	r := bufio.NewReader(c)
-	bigCalls(t, c, r)
-	syscall.Kill(child, syscall.SIGCONT)
-	// Calls after the gap until one is recorded paired: the decoder is
-	// past the gap.
-	id := 100000
-	eventually(t, "a call after the gap paired", func() bool {
-		id++
-		call(t, c, r, id)
-		out, _ := showRun(t, "show", "--dump", file)
-		return strings.Contains(out, fmt.Sprintf(`"id":%d,"method":"echo","status":"ok"`, id))
-	})
-	c.Close()
-	if code := p.stop(syscall.SIGINT); code != 0 {
-		t.Fatalf("exit %d\nstderr:\n%s", code, p.err.String())
-	}
-
+	file := recordGap(t)
+	dir := filepath.Dir(file)
 	want := filepath.Join(dir, "want.pcapng")
 	showRun(t, "export", file, "-o", want)
 	if n := lostSegments(t, want); n == 0 {
