@@ -35,53 +35,8 @@ func TestDumpSpec(t *testing.T) {
 	dir := shortDir(t)
 	seed, front, feed := filepath.Join(dir, "seed.sock"), filepath.Join(dir, "f.sock"), filepath.Join(dir, "feed.sock")
 	seedServerAt(t, seed)
-	stop := sockscope(t, "--dump", "--feed="+feed, "--max-frame", "64", "--listen", front,
-		"--rule", "method:add error:-32000:boom after:1 once",
-		"--rule", `method:echo set:$.args[0]="edited" once`,
-		"--rule", "method:time delay:10ms once",
-		"--rule", "dir:s2c kind:response duplicate once",
-		seed)
-	c := dialListening(t, front)
-	c.SetDeadline(time.Now().Add(time.Minute))
-	cr := bufio.NewReader(c)
-	until := func(r *bufio.Reader, s string) {
-		t.Helper()
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("waiting for %s: %v", s, err)
-			}
-			if strings.Contains(l, s) {
-				return
-			}
-		}
-	}
-	until(cr, `"register"`)
-	for rid, call := range []string{`"add","args":[1,2]`, `"add","args":[3,4]`, `"echo","args":["x"]`, `"time","args":[2,3]`,
-		`"echo","args":["` + strings.Repeat("y", 100) + `"]`, `"unknown"`} {
-		fmt.Fprintf(c, `{"rid":%d,"method":%s}`+"\n", rid+1, call)
-		until(cr, fmt.Sprintf(`"rid":%d`, rid+1))
-	}
-	f := dialListening(t, feed)
-	f.SetDeadline(time.Now().Add(time.Minute))
-	fr := bufio.NewReader(f)
-	until(fr, "")
-	fmt.Fprintln(f, `{"op":"send","req":1,"conn":1,"dir":"s2c","msg":{"action":"notice","text":"from sockscope"}}`)
-	until(fr, `"req":1`)
-	until(cr, `"notice"`)
-	fmt.Fprintln(f, `{"op":"send","req":2,"conn":1,"dir":"c2s","msg":{"rid":9,"method":"add","args":[5,5]}}`)
-	until(fr, `"req":2`)
-	fmt.Fprintln(f, `{"op":"send_new","req":3,"conn":1,"msg":{"rid":7,"method":"add","args":[3,4]}}`)
-	until(fr, `"req":3`)
-	fmt.Fprintln(f, `{"op":"attach"}`)
-	for l := ""; !strings.Contains(l, `"conn":2,"dir":"s2c"`) || !strings.Contains(l, `\"rid\":7`); {
-		var err error
-		if l, err = fr.ReadString('\n'); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Close()
-	f.Close()
+	stop := sockscope(t, slices.Concat([]string{"--dump", "--feed=" + feed, "--max-frame", "64", "--listen", front}, seedRules, []string{seed})...)
+	underRules(t, front, feed, `"echo","args":["`+strings.Repeat("y", 100)+`"]`, `"unknown"`)
 	runs := [][]byte{stop()}
 	// And a run whose upstream is gone: its connection fails.
 	stop = sockscope(t, "--dump", "--listen", front, filepath.Join(dir, "gone.sock"))

@@ -361,6 +361,66 @@ func specCheck(t *testing.T, file string) pyFile {
 	return py
 }
 
+// seedRules are the rules the seed service runs under in underRules: an
+// answer made up (the second add), an edit, a delay, a duplicate.
+var seedRules = []string{
+	"--rule", "method:add error:-32000:boom after:1 once",
+	"--rule", `method:echo set:$.args[0]="edited" once`,
+	"--rule", "method:time delay:10ms once",
+	"--rule", "dir:s2c kind:response duplicate once",
+}
+
+// underRules drives the seed service through sockscope at front, run
+// under seedRules with its feed at feed: the calls the rules act on (two
+// adds, an echo, a time), then calls (each `"method","args":[…]`), each
+// waited for; then frames
+// sockscope sends itself through the feed: to the client, to the server
+// on the client's connection, and on a connection of its own, whose reply
+// it waits for.
+func underRules(t *testing.T, front, feed string, calls ...string) {
+	t.Helper()
+	c := dialListening(t, front)
+	c.SetDeadline(time.Now().Add(time.Minute))
+	cr := bufio.NewReader(c)
+	line := func(r *bufio.Reader, what string) string {
+		t.Helper()
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading %s: %v", what, err)
+		}
+		return l
+	}
+	// until reads lines from r until one holds s.
+	until := func(r *bufio.Reader, s string) {
+		t.Helper()
+		for !strings.Contains(line(r, s), s) {
+		}
+	}
+	until(cr, `"register"`)
+	calls = append([]string{`"add","args":[1,2]`, `"add","args":[3,4]`, `"echo","args":["x"]`, `"time","args":[2,3]`}, calls...)
+	for rid, call := range calls {
+		fmt.Fprintf(c, `{"rid":%d,"method":%s}`+"\n", rid+1, call)
+		until(cr, fmt.Sprintf(`"rid":%d`, rid+1))
+	}
+	f := dialListening(t, feed)
+	f.SetDeadline(time.Now().Add(time.Minute))
+	fr := bufio.NewReader(f)
+	line(fr, "the feed's hello")
+	fmt.Fprintln(f, `{"op":"send","req":1,"conn":1,"dir":"s2c","msg":{"action":"notice","text":"from sockscope"}}`)
+	line(fr, "send's result")
+	until(cr, `"notice"`)
+	fmt.Fprintln(f, `{"op":"send","req":2,"conn":1,"dir":"c2s","msg":{"rid":9,"method":"add","args":[5,5]}}`)
+	line(fr, "send's result")
+	fmt.Fprintln(f, `{"op":"send_new","req":3,"conn":1,"msg":{"rid":7,"method":"add","args":[3,4]}}`)
+	line(fr, "send_new's result")
+	fmt.Fprintln(f, `{"op":"attach"}`)
+	for l := ""; !strings.Contains(l, `"conn":2,"dir":"s2c"`) || !strings.Contains(l, `\"rid\":7`); {
+		l = line(fr, "the reply on sockscope's connection")
+	}
+	c.Close()
+	f.Close()
+}
+
 // framesWhere counts the frames of every segment for which ok holds.
 func framesWhere(py pyFile, ok func(f pyFrame) bool) int {
 	n := 0
@@ -426,50 +486,8 @@ func TestSessionSpecEdges(t *testing.T) {
 
 	seedServerAt(t, seed)
 	feed := filepath.Join(dir, "feed.sock")
-	stop = started(t, "listening on", "--headless", "--feed="+feed, "-w", file, "--listen", front,
-		"--rule", "method:add error:-32000:boom after:1 once",
-		"--rule", `method:echo set:$.args[0]="edited" once`,
-		"--rule", "method:time delay:10ms once",
-		"--rule", "dir:s2c kind:response duplicate once",
-		seed)
-	c := dialListening(t, front)
-	c.SetDeadline(time.Now().Add(time.Minute))
-	cr := bufio.NewReader(c)
-	line := func(r *bufio.Reader, what string) string {
-		t.Helper()
-		l, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading %s: %v", what, err)
-		}
-		return l
-	}
-	// until reads lines from r until one holds s.
-	until := func(r *bufio.Reader, s string) {
-		t.Helper()
-		for !strings.Contains(line(r, s), s) {
-		}
-	}
-	until(cr, `"register"`)
-	for rid, call := range []string{`"add","args":[1,2]`, `"add","args":[3,4]`, `"echo","args":["x"]`, `"time","args":[2,3]`} {
-		fmt.Fprintf(c, `{"rid":%d,"method":%s}`+"\n", rid+1, call)
-		until(cr, fmt.Sprintf(`"rid":%d`, rid+1))
-	}
-	f := dialListening(t, feed)
-	f.SetDeadline(time.Now().Add(time.Minute))
-	fr := bufio.NewReader(f)
-	line(fr, "the feed's hello")
-	fmt.Fprintln(f, `{"op":"send","req":1,"conn":1,"dir":"s2c","msg":{"action":"notice","text":"from sockscope"}}`)
-	line(fr, "send's result")
-	until(cr, `"notice"`)
-	fmt.Fprintln(f, `{"op":"send","req":2,"conn":1,"dir":"c2s","msg":{"rid":9,"method":"add","args":[5,5]}}`)
-	line(fr, "send's result")
-	fmt.Fprintln(f, `{"op":"send_new","req":3,"conn":1,"msg":{"rid":7,"method":"add","args":[3,4]}}`)
-	line(fr, "send_new's result")
-	fmt.Fprintln(f, `{"op":"attach"}`)
-	for l := ""; !strings.Contains(l, `"conn":2,"dir":"s2c"`) || !strings.Contains(l, `\"rid\":7`); {
-		l = line(fr, "the reply on sockscope's connection")
-	}
-	c.Close()
+	stop = started(t, "listening on", slices.Concat([]string{"--headless", "--feed=" + feed, "-w", file, "--listen", front}, seedRules, []string{seed})...)
+	underRules(t, front, feed)
 	stop()
 
 	// A crash cuts the last record short; recording again goes on after it.
