@@ -8,17 +8,6 @@ import (
 	"sockscope/protocol"
 )
 
-// statuses lists the exchanges of a dump, "METHOD status" each.
-func statuses(lines []map[string]any) []string {
-	var got []string
-	for _, l := range lines {
-		if l["type"] == "exchange" {
-			got = append(got, fmt.Sprint(l["method"], " ", l["status"]))
-		}
-	}
-	return got
-}
-
 // The commands sent after an EXEC whose failure would leave a queued
 // CLIENT REPLY OFF unrun wait for its reply: a failed EXEC leaves them
 // answered. More than an EXEC's wait holds are taken as after an EXEC
@@ -45,10 +34,10 @@ func TestExecWait(t *testing.T) {
 				s.data(3, protocol.S2C, oks(tc.after))
 			}
 			_, lines, _ := s.close(4, nil).run(t)
-			got := statuses(lines)
-			want := []string{"MULTI ok", "CLIENT ok", "NOSUCH error", "EXEC " + map[bool]string{true: "error", false: "ok"}[strings.HasPrefix(tc.reply, "-")]}
+			got := exchanges(lines)
+			want := []string{"MULTI:ok", "CLIENT:ok", "NOSUCH:error", "EXEC:" + map[bool]string{true: "error", false: "ok"}[strings.HasPrefix(tc.reply, "-")]}
 			for range tc.after - tc.silenced {
-				want = append(want, "SET ok")
+				want = append(want, "SET:ok")
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("exchanges %v, want %v", got, want)
@@ -67,7 +56,7 @@ func TestExecWait(t *testing.T) {
 			notes++
 		}
 	}
-	if got := statuses(lines); fmt.Sprint(got) != "[MULTI ok CLIENT ok EXEC no-reply]" || notes != 1 {
+	if got := exchanges(lines); fmt.Sprint(got) != "[MULTI:ok CLIENT:ok EXEC:no-reply]" || notes != 1 {
 		t.Errorf("exchanges %v, %d SET notifications; want MULTI and CLIENT ok, EXEC without reply, SET silenced", got, notes)
 	}
 }
