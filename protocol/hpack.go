@@ -252,31 +252,22 @@ func (d *h2Decoder) classify(data []byte) {
 			b, _ := f.wholeBlock()
 			fs = readFields(b)
 		}
-		d.method = h2BlockInfo(&d.info, d.stream, d.dir, &fs, d.method[:0])
-		if d.upgraded && d.stream == 1 && d.info.Kind == KindResponse {
-			d.info.Kind = KindNotification // its request's 101 answered it
-		}
-		return
-	}
-	p := d.fields[1:]
-	for n := 0; len(p) > 0; n++ {
-		var name, value []byte
-		if name, p = h2Field(p); p == nil {
-			break
-		}
-		if value, p = h2Field(p); p == nil {
-			break
-		}
-		if n == 0 {
-			fs.first = 2
-			if len(name) > 0 && name[0] == ':' {
+	} else {
+		fs.first = 2 // trailers, unless a pseudo-header comes first (none at all: trailers too)
+		p := d.fields[1:]
+		for n := 0; len(p) > 0; n++ {
+			var name, value []byte
+			if name, p = h2Field(p); p == nil {
+				break
+			}
+			if value, p = h2Field(p); p == nil {
+				break
+			}
+			if n == 0 && len(name) > 0 && name[0] == ':' {
 				fs.first = 1
 			}
+			fs.set(name, value)
 		}
-		fs.set(name, value)
-	}
-	if fs.first == 0 {
-		fs.first = 2 // no field at all: no pseudo-header either
 	}
 	d.method = h2BlockInfo(&d.info, d.stream, d.dir, &fs, d.method[:0])
 	if d.upgraded && d.stream == 1 && d.info.Kind == KindResponse {
