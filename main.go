@@ -107,8 +107,8 @@ func newRootCmd() *cobra.Command {
 		Long: `sockscope is a transparent man-in-the-middle for IPC: clients connect to it,
 it forwards every byte unchanged to UPSTREAM, and it decodes, pairs and shows
 what passes (seed-protocol and line-delimited JSON, JSON-RPC 2.0, LSP/DAP,
-QMP, mpv, HTTP/1.1, HTTP/2 with prior knowledge, Redis RESP, msgpack-RPC, varlink;
-anything else raw).
+QMP, mpv, HTTP/1.1, HTTP/2 (prior knowledge or h2c upgrade), Redis RESP,
+msgpack-RPC, varlink; anything else raw).
 
 Addresses: unix:/path or any path with a '/' is a Unix socket; tcp:host:port
 or host:port is TCP (":port" means 127.0.0.1:port); pipe:name or

@@ -86,7 +86,8 @@ const (
 	// FramingVarlink cuts NUL-terminated JSON (varlink).
 	FramingVarlink
 	// FramingHTTP2 cuts HTTP/2 with prior knowledge into its frames (the
-	// client's preface one of them).
+	// client's preface one of them); an HTTP/1.1 stream upgraded to h2c
+	// is cut so too, by FramingHTTP's framer.
 	FramingHTTP2
 )
 
