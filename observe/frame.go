@@ -17,13 +17,13 @@ import (
 func (o *Observer) frames(c *conn, steps []step, i int) int {
 	for ; i < len(steps) && steps[i].kind == stepFrame && steps[i].msg.Conn == c.id; i++ {
 		m := &steps[i].msg
-		if c.exec != nil && c.exec.row != 0 && m.Dir == c.exec.dir && m.Framing == protocol.FramingRESP {
-			if c.exec.hold(&steps[i]) {
-				continue // classified once EXEC's reply says how
-			}
-			o.execDone(c, true) // too many to hold: taken as run
-		}
 		if m.Framing == protocol.FramingRESP {
+			if c.exec != nil && c.exec.row != 0 && m.Dir == c.exec.dir {
+				if c.exec.hold(&steps[i]) {
+					continue // classified once EXEC's reply says how
+				}
+				o.execDone(c, true) // too many to hold: taken as run
+			}
 			c.redis(m)
 		}
 		m.Seq = o.tx.AddMessage(m)
