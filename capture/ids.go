@@ -159,7 +159,7 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 		if info.ID == nil {
 			return proxy.Verdict{}
 		}
-		enc := frameEncoder(framing, f)
+		enc := frameEncoder(framing, wire, f)
 		// A peer that re-serializes the id it answers (QMP, any server that
 		// decodes JSON into objects) may spell it otherwise: ids are looked
 		// up by their canonical key.

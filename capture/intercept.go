@@ -351,7 +351,7 @@ func (e *Engine) verdictFor(c *proxy.Conn, d protocol.Dir, tbl *idTable) proxy.F
 	return func(wire []byte, f protocol.Frame, framing protocol.Framing) proxy.Verdict {
 		if e.ic.armed.Load() && !f.Truncated {
 			s := &seen{conn: id, dir: d, wire: wire, f: f, framing: framing, info: protocol.ClassifyAs(framing, f.Data, d, e.cfg.IDFields)}
-			s.enc = frameEncoder(framing, f)
+			s.enc = frameEncoder(framing, wire, f)
 			if v, ok := e.ic.decide(s); ok {
 				return v
 			}
@@ -375,14 +375,18 @@ func (e *Engine) headFor(c *proxy.Conn, d protocol.Dir) proxy.HeadFunc {
 	}
 }
 
-// frameEncoder returns how frame f, cut with framing (perhaps
-// FramingAuto, detected by the framer), was framed.
-func frameEncoder(framing protocol.Framing, f protocol.Frame) protocol.Encoder {
+// frameEncoder returns how frame f, read as wire and cut with framing
+// (perhaps FramingAuto, detected by the framer), was framed: a
+// Content-Length frame's other header lines go with what replaces it.
+func frameEncoder(framing protocol.Framing, wire []byte, f protocol.Frame) protocol.Encoder {
 	if framing == protocol.FramingAuto {
-		if f.Wire-f.Size > 2 {
-			return protocol.Encoder{Framing: protocol.FramingContentLength}
+		if f.Wire-f.Size <= 2 {
+			return protocol.EncoderOf(protocol.FramingLines, f)
 		}
-		framing = protocol.FramingLines
+		framing = protocol.FramingContentLength
+	}
+	if framing == protocol.FramingContentLength {
+		return protocol.Encoder{Framing: framing, Head: protocol.HeadOf(wire, f)}
 	}
 	return protocol.EncoderOf(framing, f)
 }

@@ -33,3 +33,31 @@ func TestEncoderRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A Content-Length frame re-framed through HeadOf keeps its other header
+// lines, their order and bytes; only the Content-Length value changes. A
+// plain header needs no Head.
+func TestEncoderKeepsHeaderLines(t *testing.T) {
+	for _, c := range []struct{ head, want string }{
+		{"Content-Length: 2\r\n\r\n", ""},
+		{"Content-Length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n",
+			"Content-Length: 5\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n"},
+		{"Content-Type: a/b\r\ncontent-LENGTH:\t 2  \r\nX: y\r\n\r\n", "Content-Type: a/b\r\ncontent-LENGTH:\t 5  \r\nX: y\r\n\r\n"},
+		{"Content-Length: 2\nContent-Type: a/b\n\n", "Content-Length: 5\nContent-Type: a/b\n\n"},
+	} {
+		wire := []byte(c.head + "{}")
+		var f Frame
+		NewFramer(FramingContentLength, DefaultMaxFrame).Feed(wire, func(fr *Frame) { f = *fr })
+		head := HeadOf(wire, f)
+		if c.want == "" {
+			if head != nil {
+				t.Errorf("%q: Head %q, want none", c.head, head)
+			}
+			continue
+		}
+		got := Encoder{Framing: FramingContentLength, Head: head}.Append(nil, []byte(`[1,2]`))
+		if string(got) != c.want+`[1,2]` {
+			t.Errorf("%q re-framed as %q, want %q", c.head, got, c.want+`[1,2]`)
+		}
+	}
+}
