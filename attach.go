@@ -40,15 +40,37 @@ With no argument: the only instance running, or a choice among them.`,
 		Example: `  sockscope attach --list       # each instance and its feed's path; status 1 if none runs
   sockscope attach 4242
   sockscope attach --all`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("attach takes one instance, the PATH of its feed or its PID, not %d (%s)", len(args), strings.Join(args, " "))
+			}
+			what := ""
+			if len(args) == 1 {
+				what = "an instance (" + args[0] + ")"
+			}
+			switch {
+			case list && all:
+				return errors.New("--list and --all: choose one (--list lists every instance already)")
+			case list && what != "":
+				return fmt.Errorf("--list and %s: choose one (--list lists every instance)", what)
+			case all && what != "":
+				return fmt.Errorf("--all and %s: choose one", what)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAttach(cmd.Context(), args, all, list)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "attach to every running instance, merged into one view")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the running instances and their feeds' paths, and exit (status 1 if none runs)")
-	return cmd
+	// Status 1 is attach's "no instance runs": bad flags and arguments
+	// are 2.
+	return usageStatus(cmd, attachUsage)
 }
+
+// attachUsage is attach's exit status for bad flags and arguments.
+const attachUsage = 2
 
 // envAttach gives the process that shows an attached view (attachApart)
 // the feeds' paths, as JSON.

@@ -41,6 +41,10 @@ latencies) and writes its exchanges in another format:
   jsonl   one JSON object per exchange and line, for jq.
   har     an HTTP Archive, one entry per exchange.
 
+A line that is no record (the file was damaged), or a segment of a newer
+sockscope's format, is skipped and named in the summary; the rest is
+exported, and export then exits with status 1, as show does.
+
 --filter takes the UI's filter language:
   ` + indent(query.Syntax),
 		Example: `  sockscope export session.jsonl -o session.pcapng
@@ -136,6 +140,11 @@ func runExport(o exportOptions, path string) error {
 			file = "FILE"
 		}
 		fmt.Fprintf(os.Stderr, "sockscope: read it with: %s\n", export.TsharkCommand(file, st))
+	}
+	if err := d.src.Damaged(); err != nil {
+		// As show's: all the rest was exported; the exit status says
+		// the file is damaged (or holds a newer sockscope's segment).
+		return exitError(1)
 	}
 	return nil
 }

@@ -71,7 +71,8 @@ func runStatusTo(t *testing.T, out io.Writer, args ...string) (stderr string, st
 
 // started runs the real binary until the test ends (or stop) and returns
 // once it said on stderr the line holding ready; stop sends SIGINT and
-// returns what it wrote to stderr.
+// returns what it wrote to stderr. A binary that exits before it said
+// ready fails the test at once, with what it wrote.
 func started(t *testing.T, ready string, args ...string) (stop func() string) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
@@ -81,6 +82,14 @@ func started(t *testing.T, ready string, args ...string) (stop func() string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Its end closes the pipe, which ends the lines.
+	var waitErr error
+	exited := make(chan struct{})
+	go func() {
+		waitErr = cmd.Wait()
+		pw.Close()
+		close(exited)
+	}()
 	var errb bytes.Buffer
 	lines := make(chan string, 64)
 	go func() {
@@ -90,11 +99,17 @@ func started(t *testing.T, ready string, args ...string) (stop func() string) {
 		}
 		close(lines)
 	}()
+	said := false
 	for line := range lines {
 		errb.WriteString(line + "\n")
 		if strings.Contains(line, ready) {
+			said = true
 			break
 		}
+	}
+	if !said {
+		<-exited
+		t.Fatalf("sockscope %s exited (%v) before it said %q:\n%s", strings.Join(args, " "), waitErr, ready, errb.String())
 	}
 	stopped := false
 	stop = func() string {
@@ -103,18 +118,12 @@ func started(t *testing.T, ready string, args ...string) (stop func() string) {
 		}
 		stopped = true
 		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan struct{})
-		go func() {
-			for line := range lines {
-				errb.WriteString(line + "\n")
-			}
-			close(done)
-		}()
-		err := cmd.Wait()
-		pw.Close()
-		<-done
-		if err != nil {
-			t.Errorf("sockscope %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		for line := range lines {
+			errb.WriteString(line + "\n")
+		}
+		<-exited
+		if waitErr != nil {
+			t.Errorf("sockscope %s: %v\n%s", strings.Join(args, " "), waitErr, errb.String())
 		}
 		return errb.String()
 	}

@@ -158,7 +158,7 @@ func runSend(ctx context.Context, o sendOptions, addr, msg string) int {
 		default:
 		}
 		if o.verbose {
-			fmt.Fprintf(os.Stderr, "sockscope: the server sent: %s\n", p)
+			fmt.Fprintf(os.Stderr, "sockscope send: the server sent: %s\n", p)
 		}
 	}})
 	defer c.Close()

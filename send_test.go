@@ -68,7 +68,7 @@ func TestSendExitStatus(t *testing.T) {
 		{"no time to wait", "", []string{"--timeout", "0", svc, `{"method":"add","args":[1,2]}`}, "", "--timeout 0s: want a duration above 0", 2},
 		{"a negative timeout", "", []string{"--timeout", "-1s", svc, `{"method":"add","args":[1,2]}`}, "", "--timeout -1s: want a duration above 0", 2},
 		{"stdin, verbose", "{\"method\":\"add\",\"args\":[1,2]}\n\n{\"method\":\"echo\",\"args\":[\"hé\"]}\n", []string{"-v", svc, "-"},
-			`{"success":true,"rid":1,"data":3}` + "\n" + `{"success":true,"rid":2,"data":"hé"}` + "\n", `"action":"register"`, 0},
+			`{"success":true,"rid":1,"data":3}` + "\n" + `{"success":true,"rid":2,"data":"hé"}` + "\n", `sockscope send: the server sent: {"action":"register"`, 0},
 	} {
 		out, errOut, status := runSendCmd(t, c.stdin, c.args...)
 		if out != c.out || status != c.status || !strings.Contains(errOut, c.errOut) {

@@ -25,8 +25,9 @@ framing, pairing and latencies (the recorded times), in the UI, or with
 the file was recorded with (--id overrides them). A record cut short by a
 crash is skipped, and the connections its run left open end there with an
 error; the segments after it are read. A line that is no record (the
-file was damaged) is skipped and named; the rest is read, and --dump and
---headless then exit with status 1.
+file was damaged), or a segment of a newer sockscope's format, is skipped
+and named; the rest is read, and --dump and --headless then exit with
+status 1 (export too).
 
 In the UI, the file is read through its index (FILE.idx, written beside
 the session while it is recorded, or built in the background when it is

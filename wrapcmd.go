@@ -63,6 +63,8 @@ before CMD is needed only when CMD begins with -, or after --feed without
 	addFlags(cmd, &o, true)
 	f := cmd.Flags()
 	f.SetInterspersed(false) // from CMD on, every argument is the child's
+	// stdout is the child's: a wrapped run prints no summary.
+	f.Lookup("headless").Usage = "no UI (the default without --ui); prints no summary: stdout is the child's"
 	// Refused with a child (runWrap says why), or about --listen only.
 	for _, name := range []string{"dump", "listen", "mode", "pipe-sddl"} {
 		f.MarkHidden(name)
