@@ -92,12 +92,21 @@ func (c *Conn) clientSpoke() bool {
 	return slices.ContainsFunc(c.Msgs, func(m *Msg) bool { return m.Dir == protocol.C2S })
 }
 
-// Greeting returns what the server sent before the client's first message.
+// Greeting returns what the server sent before the client's first message,
+// but for an HTTP interim response (1xx but 101): a server sends none
+// unasked, so one observed there answered the first request, reported
+// before it (a read is forwarded first and reported after, so the
+// server's answer can be reported first on a busy machine), and link
+// gives it to that request.
 func (c *Conn) Greeting() []*Msg {
 	var out []*Msg
+	http := c.Framing[protocol.S2C] == protocol.FramingHTTP
 	for _, m := range c.Msgs {
 		if m.Dir == protocol.C2S {
 			break
+		}
+		if http && isInterim(m.Payload) {
+			continue
 		}
 		out = append(out, m)
 	}
