@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 	"unsafe"
@@ -43,6 +44,9 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 				c.h2Open(m)
 			}
 			o.request(c, m)
+			if c.h2GoAway != nil {
+				o.goneAway(c, m)
+			}
 		case info.Kind == protocol.KindResponse && info.ID != nil:
 			o.response(c, m)
 		case info.Kind == protocol.KindResponse: // a reply without id (the seed's "{}")
@@ -178,7 +182,30 @@ func (o *Observer) ends(c *conn, m *protocol.Message) bool {
 	for _, req := range c.pairer.EndAbove(e.Dir, e.Last) {
 		o.answer(c, req.Token, &failed)
 	}
+	// A request on a stream above Last read after it (the directions are
+	// read in parallel) is one the server leaves unprocessed too: kept,
+	// it ends those (goneAway). A later GOAWAY only lowers Last.
+	g := failed
+	g.Frame.Data = bytes.Clone(m.Frame.Data)
+	g.Info.ID, g.Info.Method = bytes.Clone(m.Info.ID), bytes.Clone(m.Info.Method)
+	c.h2GoAway, c.h2GoAwayLast = &g, e.Last
 	return false
+}
+
+// goneAway ends m, an HTTP/2 request just read, as an error answered by
+// the server's GOAWAY read before it, if its stream is above the GOAWAY's
+// last: the server does not process it.
+func (o *Observer) goneAway(c *conn, m *protocol.Message) {
+	if m.Dir != protocol.C2S {
+		return
+	}
+	id := unsafe.String(unsafe.SliceData(m.Info.ID), len(m.Info.ID))
+	if n, err := strconv.ParseUint(id, 10, 31); err != nil || n <= c.h2GoAwayLast {
+		return
+	}
+	if req, ok := c.pairer.End(m.Dir, m.Info.ID); ok {
+		o.answer(c, req.Token, c.h2GoAway)
+	}
 }
 
 // answerEarly pairs row with the early reply whose message seq is seq.

@@ -68,3 +68,30 @@ func TestHTTP2ResetBeforeItsRequest(t *testing.T) {
 		t.Errorf("GET /b: %+v, answered by %q", refused, m.Info.Method)
 	}
 }
+
+// The server's GOAWAY can reach the decoder before the client's HEADERS
+// on streams above its last (read before it, or sent before the client
+// read it): those requests end as errors answered by it, as the ones
+// pending when it came do, not as no-reply at close.
+func TestHTTP2GoAwayBeforeItsRequests(t *testing.T) {
+	goAway := h2Frame(0x7, 0, 0, []byte{0, 0, 0, 1, 0, 0, 0, 0}) // last stream 1, NO_ERROR
+	st, lines, c := newScript().
+		data(1, protocol.C2S, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"+h2Frame(0x4, 0, 0, nil)).
+		data(1, protocol.S2C, h2Frame(0x4, 0, 0, nil)).
+		data(2, protocol.C2S, h2Get(1, "/a")).
+		data(3, protocol.S2C, h2Frame(0x1, 0x5, 1, []byte{0x88})+goAway). // 200, then GOAWAY…
+		data(2, protocol.C2S, h2Get(3, "/b")).                            // …delivered before a request read before it
+		data(4, protocol.C2S, h2Get(5, "/c")).                            // and one the client sent before reading it
+		close(20, nil).run(t)
+	if got := strings.Join(exchanges(lines), " "); got != "GET /a:ok GET /b:error GET /c:error" || c.Orphan != 0 || c.NoReply != 0 {
+		t.Fatalf("exchanges %s, counts %+v", got, c)
+	}
+	st.Rows(0, func(r store.Row) bool {
+		if r.Method == "GET /b" || r.Method == "GET /c" {
+			if m, ok := st.Message(r.Resp); !ok || string(m.Info.Method) != "GOAWAY NO_ERROR" || r.Status != protocol.StatusError {
+				t.Errorf("%s: %+v, answered by %q", r.Method, r, m.Info.Method)
+			}
+		}
+		return true
+	})
+}

@@ -176,6 +176,11 @@ type conn struct {
 	// opened: a client opens its streams in order (RFC 9113 §5.1.1), so a
 	// reset of a stream above it is of a request still on its way.
 	h2Opened uint64
+	// h2GoAway, if not nil, is the server's GOAWAY (a copy, as an error),
+	// and h2GoAwayLast its last stream: a request on a stream above it
+	// read after it ends answered by it (goneAway).
+	h2GoAway     *protocol.Message
+	h2GoAwayLast uint64
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and
