@@ -430,7 +430,8 @@ func TestHTTP2Upgrade(t *testing.T) {
 	go srv.Serve(ln)
 	defer srv.Close()
 	front := filepath.Join(dir, "front.sock")
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
 	dialWait(t, front)
 
 	out, err := exec.Command("curl", "-sS", "--http2", "--unix-socket", front, "http://x/json", "http://x/fail").CombinedOutput()
@@ -467,5 +468,26 @@ func TestHTTP2Upgrade(t *testing.T) {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no %q in %s", want, joined)
 		}
+	}
+
+	// Exported as pcapng: tshark's HTTP dissector follows the Upgrade to
+	// h2c, so the command export prints decodes the port as http, and
+	// tshark reads the 101 and the HTTP/2 after it.
+	pcap := filepath.Join(dir, "s.pcapng")
+	_, stderr := showRun(t, "export", rec, "-o", pcap)
+	i := strings.Index(stderr, "tshark ")
+	if i < 0 || !strings.Contains(stderr[i:], "-d tcp.port==7777,http\n") {
+		t.Fatalf("the tshark command: %s", stderr)
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		return
+	}
+	args := strings.Fields(strings.SplitN(stderr[i:], "\n", 2)[0])[1:]
+	out, err = exec.Command("tshark", append(args, "-Y", "http.response.code || http2.headers.status", "-T", "fields", "-e", "http.response.code", "-e", "http2.headers.status")...).Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	if s := strings.Fields(string(out)); strings.Join(s, " ") != "101 200 503" {
+		t.Errorf("tshark's statuses %q, want 101 200 503", s)
 	}
 }

@@ -96,6 +96,10 @@ type Stats struct {
 	// JSON when some was in a framing that carries JSON (lines,
 	// Content-Length, varlink), not msgpack-RPC's binary or raw bytes.
 	HTTP, HTTP2, RESP, Other, JSON bool
+	// HTTP2Prior is set when some HTTP/2 frame was on a connection no
+	// HTTP/1.1 frame came before (prior knowledge), not one upgraded to
+	// h2c (see TsharkCommand). Set for PCAPNG only.
+	HTTP2Prior bool
 	// Legs counts the connections written as two streams (pcapng): the
 	// client's leg and the server's, for what sockscope withheld or
 	// injected on them (see UpstreamPort).

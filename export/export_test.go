@@ -606,7 +606,8 @@ func TestTsharkCommand(t *testing.T) {
 	}{
 		{Stats{HTTP: true}, "tshark -r x.pcapng -d tcp.port==7777,http"},
 		{Stats{HTTP2: true, Legs: 1}, "tshark -r x.pcapng -d tcp.port==7777,http2 -d tcp.port==7778,http2"},
-		{Stats{HTTP: true, HTTP2: true}, "tshark -r x.pcapng"}, // on one port, one dissector: neither
+		{Stats{HTTP: true, HTTP2: true}, "tshark -r x.pcapng -d tcp.port==7777,http"}, // upgraded to h2c: tshark follows it
+		{Stats{HTTP: true, HTTP2: true, HTTP2Prior: true}, "tshark -r x.pcapng"},      // on one port, one dissector: neither
 
 		{Stats{RESP: true}, "tshark -r x.pcapng -d tcp.port==7777,resp"},
 		{Stats{RESP: true, Other: true, JSON: true}, "tshark -r x.pcapng -d tcp.port==7777,json"},

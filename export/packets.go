@@ -149,6 +149,7 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 	if len(ifaces) == 0 { // a capture needs an interface to be opened
 		p.iface("sockscope", "")
 	}
+	http1 := map[uint64]bool{} // the connections an HTTP/1.1 frame was exported of
 	var pkt []byte
 	put := func(s *stream, at time.Time, c2s bool, flags uint8, payload []byte, comment string) {
 		pkt = s.segment(pkt, c2s, flags, payload)
@@ -204,8 +205,10 @@ func writePCAPNG(w io.Writer, st store.View, sel selection, opts Options) (Stats
 			switch m.Framing {
 			case protocol.FramingHTTP:
 				stats.HTTP = true
+				http1[it.conn] = true
 			case protocol.FramingHTTP2:
 				stats.HTTP2 = true
+				stats.HTTP2Prior = stats.HTTP2Prior || !http1[it.conn]
 			case protocol.FramingRESP:
 				stats.RESP = true
 			case protocol.FramingLines, protocol.FramingContentLength, protocol.FramingVarlink:

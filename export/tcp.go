@@ -53,8 +53,10 @@ const (
 
 // TsharkCommand returns the tshark command line that reads the pcapng at
 // path, with st what was exported there: the payloads decoded as HTTP when
-// all were HTTP, as HTTP/2 when all were HTTP/2 (prior knowledge: tshark
-// reads h2c on a port only when told), as RESP (Redis) when all were RESP,
+// all were HTTP, or HTTP/1.1 and the HTTP/2 of connections it upgraded to
+// h2c (tshark's HTTP dissector follows the Upgrade itself), as HTTP/2 when
+// all were HTTP/2 (prior knowledge: tshark reads h2c on a port only when
+// told), as RESP (Redis) when all were RESP,
 // else as JSON, with the option that skips LSP's and DAP's
 // Content-Length headers when some had one; not decoded at all when none
 // was JSON (msgpack-RPC, raw bytes: tshark has no msgpack dissector for a
@@ -62,7 +64,7 @@ const (
 func TsharkCommand(path string, st Stats) string {
 	as := "json"
 	switch {
-	case st.HTTP && !st.HTTP2 && !st.RESP && !st.Other:
+	case st.HTTP && (!st.HTTP2 || !st.HTTP2Prior) && !st.RESP && !st.Other:
 		as = "http"
 	case st.HTTP2 && !st.HTTP && !st.RESP && !st.Other:
 		as = "http2"
