@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	bin "encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -489,5 +490,88 @@ func TestHTTP2Upgrade(t *testing.T) {
 	}
 	if s := strings.Fields(string(out)); strings.Join(s, " ") != "101 200 503" {
 		t.Errorf("tshark's statuses %q, want 101 200 503", s)
+	}
+}
+
+// TestHTTP2UpgradeHAR: the HAR entry of the request an h2c upgrade was
+// asked in is that HTTP/1.1 request with its real response, the one on
+// stream 1 (status, headers, body from its DATA frames), not the 101;
+// the stream-1 response has no entry of its own.
+func TestHTTP2UpgradeHAR(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := filepath.Join(dir, "h2c.sock")
+	ln, err := net.Listen("unix", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Upgraded", r.Proto) // the upgrade's request is served as HTTP/1.1
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(503)
+		}
+		fmt.Fprintf(w, `{"proto":%q,"path":%q}`, r.Proto, r.URL.Path)
+	}), &http2.Server{})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	front := filepath.Join(dir, "front.sock")
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
+	dialWait(t, front)
+	for _, path := range []string{"/json", "/fail"} { // each its own connection: both upgraded
+		if out, err := exec.Command("curl", "-sS", "--http2", "--unix-socket", front, "http://x"+path).CombinedOutput(); err != nil {
+			t.Fatalf("curl: %v\n%s", err, out)
+		}
+	}
+	stop()
+
+	harFile := filepath.Join(dir, "s.har")
+	showRun(t, "export", rec, "-o", harFile)
+	b, err := os.ReadFile(harFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type nv struct{ Name, Value string }
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Time     float64
+				Request  struct{ Method, URL, HTTPVersion string }
+				Response struct {
+					Status                  int
+					StatusText, HTTPVersion string
+					Headers                 []nv
+					Content                 struct{ MimeType, Text string }
+				}
+				Status  string `json:"_status"`
+				Comment string
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &har); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range har.Log.Entries {
+		if !strings.HasPrefix(e.Request.URL, "http://x/") {
+			continue // dialWait's connection
+		}
+		r := e.Response
+		var xu string
+		for _, h := range r.Headers {
+			if h.Name == "x-upgraded" {
+				xu = h.Value
+			}
+		}
+		got = append(got, fmt.Sprint(e.Request.Method, " ", e.Request.URL, " ", e.Request.HTTPVersion, " -> ", r.Status, " ", r.StatusText, " ", r.HTTPVersion, " ", xu, " ", r.Content.MimeType, " ", r.Content.Text, " ", e.Status))
+		if !strings.Contains(e.Comment, "h2c") || e.Time <= 0 {
+			t.Errorf("entry %s: comment %q, time %v", e.Request.URL, e.Comment, e.Time)
+		}
+	}
+	want := `GET http://x/json HTTP/1.1 -> 200 OK HTTP/2.0 HTTP/1.1 application/json {"proto":"HTTP/1.1","path":"/json"} ok|` +
+		`GET http://x/fail HTTP/1.1 -> 503 Service Unavailable HTTP/2.0 HTTP/1.1 application/json {"proto":"HTTP/1.1","path":"/fail"} error`
+	if g := strings.Join(got, "|"); g != want {
+		t.Errorf("entries\n%s\nwant\n%s", g, want)
 	}
 }

@@ -195,6 +195,16 @@ func entryOf(st store.View, r *store.Row) (harEntry, bool) {
 		e.Request.QueryString = []harNV{}
 	}
 	e.Response.Cookies, e.Response.Headers = []harCookie{}, []harNV{}
+	if h2 := h2Upgraded(st, resp); h2 != nil {
+		// The request's answer is on stream 1 after the 101: that is
+		// the response the client got, and its row (a notification) no
+		// entry of its own.
+		e.Comment = strings.TrimSpace(e.Comment + " upgraded to h2c (101 Switching Protocols): the response is stream 1's.")
+		if protocol.CodeOf(h2.Info.Method) >= 400 {
+			e.Status = statusName(protocol.StatusError)
+		}
+		resp = h2
+	}
 	httpInto(&e, req, resp)
 	h2Into(&e, st, req, resp)
 	return e, true

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"net/http"
@@ -88,7 +89,10 @@ func h2Into(e *harEntry, st store.View, req, resp *protocol.Message) {
 			sent = s.last(req.At)
 		}
 	}
-	if resp != nil && resp.Framing == protocol.FramingHTTP2 && resp.Info.Kind != protocol.KindResponse {
+	if req != nil && req.Framing == protocol.FramingHTTP && resp != nil && resp.Framing == protocol.FramingHTTP2 {
+		sent = req.At // the HTTP/1.1 request an upgrade to h2c was asked in (h2Upgraded)
+	}
+	if resp != nil && resp.Framing == protocol.FramingHTTP2 && resp.Info.Kind != protocol.KindResponse && !h2Status(resp) {
 		// What ended the request without answering it (RST_STREAM,
 		// GOAWAY): no HTTP response.
 		e.Response.Status, e.Response.StatusText, e.Response.HTTPVersion = 0, string(resp.Info.Method), h2Version
@@ -213,4 +217,49 @@ func h2Body(m *protocol.HTTPMessage, s *h2Gathered) harBody {
 		b.comment = strings.TrimSpace(b.comment + " the stream did not end (its end was not seen).")
 	}
 	return b
+}
+
+// h2Upgraded returns the answer on stream 1 of the connection that resp,
+// an HTTP/1.1 101 to h2c, switched to HTTP/2 (RFC 7540 §3.2: the request
+// the upgrade was asked in is stream 1's): the server's first header block
+// on stream 1 after resp with a final :status (not 1xx), read within
+// maxH2Scan messages; nil when resp is no such 101 or none was kept.
+func h2Upgraded(st store.View, resp *protocol.Message) *protocol.Message {
+	if resp == nil || resp.Framing != protocol.FramingHTTP || !bytes.HasPrefix(resp.Frame.Data, []byte("HTTP/1.1 101")) {
+		return nil
+	}
+	if m, ok := protocol.ParseHTTP(resp.Frame.Data); !ok {
+		return nil
+	} else if up, _ := m.Get("Upgrade"); !strings.EqualFold(strings.TrimSpace(string(up)), "h2c") {
+		return nil
+	}
+	var seq uint64
+	n := 0
+	st.Messages(resp.Seq+1, func(o *protocol.Message) bool {
+		if o.Conn == resp.Conn && o.Dir == resp.Dir && o.Framing == protocol.FramingHTTP2 && string(o.Info.ID) == "1" && h2Status(o) {
+			seq = o.Seq
+			return false
+		}
+		n++
+		return n < maxH2Scan
+	})
+	if seq == 0 {
+		return nil
+	}
+	m, ok := st.Message(seq)
+	if !ok {
+		return nil
+	}
+	return &m
+}
+
+// h2Status reports whether m is an HTTP/2 header block with a final
+// :status (a response's, not an interim 1xx).
+func h2Status(m *protocol.Message) bool {
+	b, ok := protocol.ParseH2Block(m.Frame.Fields)
+	if !ok || b.Err != "" {
+		return false
+	}
+	s, ok := h2Get(b.Fields, ":status")
+	return ok && len(s) == 3 && s[0] != '1'
 }
