@@ -785,3 +785,40 @@ func TestRedisValueLikeSnapshot(t *testing.T) {
 		t.Errorf("%d replies shown as the value, want 3 (the GETs)", gets)
 	}
 }
+
+// A command pipelined before SYNC in one write (GET k, then SYNC) is
+// answered first: its bulk string is GET's reply, never SYNC's answer,
+// even when the value starts as a snapshot does. (Before, the GET's reply
+// took SYNC's mark and was read as a snapshot, without its CRLF.) The
+// real redis-server refuses such a SYNC ("invalid with pending output"):
+// that error answers it.
+func TestRedisSyncAfterPipelined(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	dialWait(t, front)
+	const v = "REDIS0009 is a value, not a snapshot"
+	if out, err := exec.Command("redis-cli", "-s", front, "set", "k", v).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli set: %v\n%s", err, out)
+	}
+	bulk := fmt.Sprintf("$%d\r\n%s\r\n", len(v), v)
+	got := respSay(t, front, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nSYNC\r\n*1\r\n$4\r\nPING\r\n", 3)
+	if !strings.HasPrefix(got, bulk+"-ERR ") || !strings.HasSuffix(got, "+PONG\r\n") {
+		t.Fatalf("redis replied %q", got)
+	}
+	lines := dumpLines(t, stop())
+	// Connection 1 was dialWait's, 2 the set, 3 GET, SYNC and PING.
+	ex, _ := byConn(lines)
+	if g := strings.Join(ex[3], ", "); g != "GET ok, SYNC error, PING ok" {
+		t.Errorf("exchanges %q, want GET ok, SYNC error, PING ok", g)
+	}
+	for _, m := range ofType(lines, "message") {
+		if f, ok := m["frame"].(map[string]any); ok && f["rdb"] != nil {
+			t.Errorf("a reply taken for a snapshot: %v", m)
+		}
+		if m["conn"] == 3.0 && m["dir"] == "s2c" && m["frame"] == v && m["size"] != float64(len(bulk)) {
+			t.Errorf("GET's reply of %v bytes, want %d (its CRLF too)", m["size"], len(bulk))
+		}
+	}
+}

@@ -73,8 +73,15 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 // command that CLIENT REPLY left without a reply, and anything of a
 // replication stream, is a notification, never paired.
 func (c *conn) redis(m *protocol.Message) {
-	if c.repl != protocol.ReplNone || m.Info.Kind == protocol.KindRequest {
+	switch {
+	case c.repl == protocol.ReplAsked && c.replOwed > 0 && m.Dir == protocol.S2C && m.Info.Kind == protocol.KindResponse:
+		c.replOwed-- // the reply to a command sent before SYNC, not its answer
+	case c.repl != protocol.ReplNone || m.Info.Kind == protocol.KindRequest:
+		was := c.repl
 		c.repl = protocol.RESPReplication(m.Frame.Data, m.Dir, &m.Info, c.repl)
+		if was == protocol.ReplNone && c.repl == protocol.ReplAsked && c.order != nil {
+			c.replOwed = c.order.Len() // in flight before it: answered first
+		}
 	}
 	if m.Info.Kind == protocol.KindRequest {
 		var answered bool

@@ -34,10 +34,10 @@ type httpLink struct {
 	// greets: MPD, Assuan).
 	first  *autoFramer
 	firstF Framing
-	// sync is the RESP framer that framed a SYNC command whose answer the
+	// sync is the SYNC command a RESP framer framed whose answer the
 	// other has yet to begin (nil: none): the snapshot, which a bulk
-	// string that merely starts as one is not (respFramer.value).
-	sync atomic.Pointer[respFramer]
+	// string that merely starts as one is not (respFramer.answersSync).
+	sync atomic.Pointer[syncNote]
 	// execs are the EXECs a RESP framer framed whose replies the other
 	// has yet to begin, oldest first (respexec.go).
 	execs []execNote

@@ -830,6 +830,10 @@ func TestRESPSnapshot(t *testing.T) {
 		{"SYNC\r\n", "$12\r\nREDIS0011abc+OK\r\n", "$12\r\nREDIS0011abc|+OK\r\n"},
 		{"SYNC\r\n", "-NOPERM no\r\n$9\r\nREDIS0011\r\n", "-NOPERM no\r\n|$9\r\nREDIS0011\r\n"},
 		{"*2\r\n$3\r\nGET\r\n$4\r\nSYNC\r\n", "$9\r\nREDIS0011\r\n", "$9\r\nREDIS0011\r\n"},
+		// A reply to a command pipelined before SYNC is not its answer.
+		{"GET k\r\nSYNC\r\n", "$9\r\nREDIS0011\r\n$9\r\nREDIS0012+OK\r\n", "$9\r\nREDIS0011\r\n|$9\r\nREDIS0012|+OK\r\n"},
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nSYNC\r\n", "$9\r\nREDIS0011\r\n+PONG\r\n$9\r\nREDIS0012+OK\r\n", "$9\r\nREDIS0011\r\n|+PONG\r\n|$9\r\nREDIS0012|+OK\r\n"},
+		{"CLIENT REPLY OFF\r\nGET k\r\nSYNC\r\n", "$9\r\nREDIS0012+OK\r\n", "$9\r\nREDIS0012|+OK\r\n"},
 	} {
 		if got := strings.Join(datas(checkChunkingWith(t, afterSync(tc.sync), 1000, tc.in)), "|"); got != tc.want {
 			t.Errorf("after %q, %q: frames %q, want %q", tc.sync, tc.in, got, tc.want)

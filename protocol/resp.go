@@ -48,6 +48,20 @@ type respFramer struct {
 	replies bool
 	queued  int
 	cmd     respCmds
+	// asked counts the commands framed here that get a reply (CLIENT
+	// REPLY not OFF), began the values begun here but pushes: the replies
+	// owed before a SYNC's answer, and those that came (syncNote).
+	asked, began int64
+	skipNext     bool // CLIENT REPLY SKIP: the next command has no reply
+}
+
+// syncNote is a SYNC command a RESP framer framed: its answer is the
+// other direction's reply after the owed replies to the commands framed
+// before it (a GET pipelined before SYNC in one write is answered by a
+// bulk string before the snapshot).
+type syncNote struct {
+	from *respFramer
+	owed int64
 }
 
 // syncLen is the length of the longest frame that may be the command
@@ -70,13 +84,14 @@ func isSync(p []byte) bool {
 // answersSync reports whether a value of type t, at the start of a
 // frame, answers a SYNC the other direction's framer framed, and if so
 // forgets that SYNC: its answer is a bulk string (the snapshot) or an
-// error; anything else (a reply to a command before it) leaves it.
+// error, once the replies owed to the commands before it have begun;
+// anything else (a reply to a command before it) leaves it.
 func (r *respFramer) answersSync(t byte) bool {
 	if r.link == nil || t != '$' && t != '-' {
 		return false
 	}
 	p := r.link.sync.Load()
-	return p != nil && p != r && r.link.sync.CompareAndSwap(p, nil)
+	return p != nil && p.from != r && r.began >= p.owed && r.link.sync.CompareAndSwap(p, nil)
 }
 
 // rdbMark is the length of the mark that ends a snapshot sent as
@@ -188,6 +203,9 @@ func (r *respFramer) value(line []byte) string {
 		r.top = line[0]
 	}
 	sync := start && r.answersSync(line[0])
+	if start && line[0] != '>' {
+		r.began++
+	}
 	switch line[0] {
 	case '+', '-', ':', ',', '#', '_', '(':
 		r.need--

@@ -131,16 +131,29 @@ func (r *respFramer) framed(chunk []byte, end int) {
 		r.replies, r.queued = true, 0
 		return
 	}
-	if r.replies || !r.cmd.multi && n > respCmdMax {
+	if r.replies {
 		return
 	}
-	r.command(r.g.view(chunk, end), n)
+	counted := !r.cmd.off && !r.skipNext
+	if counted {
+		r.asked++ // its reply comes before the next command's
+	}
+	r.skipNext = false
+	if !r.cmd.multi && n > respCmdMax {
+		return
+	}
+	r.command(r.g.view(chunk, end), n, counted)
 }
 
-// command notes command p (of n bytes), a whole frame.
-func (r *respFramer) command(p []byte, n int) {
+// command notes command p (of n bytes), a whole frame; counted says
+// framed counted it in asked (it gets a reply).
+func (r *respFramer) command(p []byte, n int, counted bool) {
 	if n <= syncLen && isSync(p) {
-		r.link.sync.Store(r) // its answer may be a snapshot
+		owed := r.asked
+		if counted {
+			owed-- // SYNC's own
+		}
+		r.link.sync.Store(&syncNote{from: r, owed: owed}) // its answer may be a snapshot
 		return
 	}
 	c := &r.cmd
@@ -157,6 +170,14 @@ func (r *respFramer) command(p []byte, n int) {
 				c.off, c.gen = false, c.gen+1
 			case "OFF":
 				c.off, c.gen = true, c.gen+1
+				if counted {
+					r.asked-- // it has no reply
+				}
+			case "SKIP":
+				if counted {
+					r.asked-- // no reply, nor the next command
+					r.skipNext = true
+				}
 			}
 		}
 		return
