@@ -40,9 +40,11 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 		}
 		switch info := &m.Info; {
 		case info.Kind == protocol.KindRequest && info.ID != nil:
-			if m.Framing == protocol.FramingHTTP2 {
-				c.h2Open(m)
+			if m.Framing != protocol.FramingHTTP2 {
+				o.request(c, m)
+				break
 			}
+			c.h2Open(m)
 			o.request(c, m)
 			if c.h2GoAway != nil {
 				o.goneAway(c, m)
