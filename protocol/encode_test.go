@@ -61,3 +61,17 @@ func TestEncoderKeepsHeaderLines(t *testing.T) {
 		}
 	}
 }
+
+// HeadOf runs for every Content-Length frame that intercept or the id
+// table looks at, edited or not: for the plain header it keeps nothing and
+// allocates nothing (it built the plain header twice on the heap).
+func TestHeadOfPlainAllocatesNothing(t *testing.T) {
+	w := []byte("Content-Length: 2\r\n\r\n{}")
+	f := Frame{Data: w[len(w)-2:], Size: 2, Wire: len(w)}
+	if h := HeadOf(w, f); h != nil {
+		t.Fatalf("HeadOf kept %q of a plain header", h)
+	}
+	if n := testing.AllocsPerRun(100, func() { HeadOf(w, f) }); n != 0 {
+		t.Errorf("HeadOf of a plain header allocated %v times", n)
+	}
+}
