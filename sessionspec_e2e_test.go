@@ -141,8 +141,8 @@ func opposite(dir string) string {
 func specCheck(t *testing.T, file string) pyFile {
 	t.Helper()
 	py := readWithPython(t, file)
-	// show skips a segment it can't read, as the reader does, and says so
-	// with its exit status.
+	// show and export skip a segment they can't read, as the reader does,
+	// and say so with their exit status.
 	refused := false
 	for _, s := range py.Segments {
 		refused = refused || s.Refused
@@ -327,7 +327,10 @@ func specCheck(t *testing.T, file string) pyFile {
 
 	// Every frame is in exactly one exported exchange, as its request or
 	// its response.
-	out, _ := showRun(t, "export", "--format", "jsonl", file)
+	out, errOut, status := runStatus(t, "export", "--format", "jsonl", file)
+	if status != 0 && !(refused && status == 1) {
+		t.Fatalf("export --format jsonl: exit %d\n%s", status, errOut)
+	}
 	var sides []string
 	for l := range strings.Lines(out) {
 		var x map[string]any
