@@ -231,11 +231,7 @@ func TestExportToTshark(t *testing.T) {
 		t.Errorf("--filter method:add: %d lines, want 2", n)
 	}
 	harFile := filepath.Join(dir, "s.har")
-	showRun(t, "export", file, "-o", harFile)
-	b, err := os.ReadFile(harFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := exportTo(t, file, harFile)
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -343,11 +339,7 @@ func TestHARofGzipFromNginx(t *testing.T) {
 	}
 	stop()
 	harFile := filepath.Join(dir, "s.har")
-	showRun(t, "export", rec, "-o", harFile)
-	b, err := os.ReadFile(harFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := exportTo(t, rec, harFile)
 	var har struct {
 		Log struct {
 			Entries []struct {
@@ -389,4 +381,16 @@ func TestHARofGzipFromNginx(t *testing.T) {
 	if c.Compression == nil || r.BodySize <= 200_001-*c.Compression || r.BodySize > 10_000 {
 		t.Errorf("bodySize %d, compression %v: want the encoded bytes on the wire, and what gzip saved", r.BodySize, c.Compression)
 	}
+}
+
+// exportTo runs sockscope export of file to out (its kind by out's
+// extension) and returns what it wrote.
+func exportTo(t *testing.T, file, out string) []byte {
+	t.Helper()
+	showRun(t, "export", file, "-o", out)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

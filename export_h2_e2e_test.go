@@ -92,11 +92,7 @@ func TestHARofHTTP2FromNginx(t *testing.T) {
 	stop()
 
 	harFile := filepath.Join(dir, "s.har")
-	showRun(t, "export", rec, "-o", harFile)
-	b, err := os.ReadFile(harFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := exportTo(t, rec, harFile)
 	type nv struct{ Name, Value string }
 	var har struct {
 		Log struct {

@@ -104,10 +104,7 @@ func TestHTTP2Nginx(t *testing.T) {
 	c.Close()
 	lines := dumpLines(t, stop())
 
-	var got []string
-	for _, e := range ofType(lines, "exchange") {
-		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
-	}
+	got := exchangeLines(lines)
 	// Connection 1 was dialWait's. Each client has its answer before
 	// sockscope reports it (forwarded first, observed after), so the next
 	// connection's may be reported first: in order of connection and id.
@@ -383,10 +380,7 @@ func TestHTTP2Reset(t *testing.T) {
 	c.Close()
 
 	lines := dumpLines(t, stop())
-	var got []string
-	for _, e := range ofType(lines, "exchange") {
-		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
-	}
+	got := exchangeLines(lines)
 	slices.Sort(got)
 	want := "2 1 GET /hang error <nil>|2 3 GET /json error <nil>|3 1 GET /json ok 200|3 3 GET /json ok 200|3 5 GET /json error <nil>"
 	if g := strings.Join(got, "|"); g != want {
@@ -443,10 +437,7 @@ func TestHTTP2Upgrade(t *testing.T) {
 		t.Fatalf("curl: %s, want %s", out, want)
 	}
 	lines := dumpLines(t, stop())
-	var got []string
-	for _, e := range ofType(lines, "exchange") {
-		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
-	}
+	got := exchangeLines(lines)
 	if g, want := strings.Join(got, "|"), "2 <nil> GET /json ok 101|2 3 GET /fail error 503"; g != want {
 		t.Errorf("exchanges\n%s\nwant\n%s", g, want)
 	}
@@ -527,11 +518,7 @@ func TestHTTP2UpgradeHAR(t *testing.T) {
 	stop()
 
 	harFile := filepath.Join(dir, "s.har")
-	showRun(t, "export", rec, "-o", harFile)
-	b, err := os.ReadFile(harFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := exportTo(t, rec, harFile)
 	type nv struct{ Name, Value string }
 	var har struct {
 		Log struct {
@@ -574,4 +561,14 @@ func TestHTTP2UpgradeHAR(t *testing.T) {
 	if g := strings.Join(got, "|"); g != want {
 		t.Errorf("entries\n%s\nwant\n%s", g, want)
 	}
+}
+
+// exchangeLines says each exchange of a --dump as "conn id method status
+// code", in the order they were reported.
+func exchangeLines(lines []map[string]any) []string {
+	var got []string
+	for _, e := range ofType(lines, "exchange") {
+		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
+	}
+	return got
 }

@@ -621,16 +621,9 @@ func TestRedisClientReplyMulti(t *testing.T) {
 	live := dumpLines(t, stop())
 	shown, _ := showRun(t, "show", "--dump", rec)
 	for what, lines := range map[string][]map[string]any{"live": live, "show": dumpLines(t, []byte(shown))} {
-		ex := map[float64][]string{}
-		for _, e := range ofType(lines, "exchange") {
-			ex[e["conn"].(float64)] = append(ex[e["conn"].(float64)], fmt.Sprint(e["method"], " ", e["status"]))
-		}
-		notes := map[float64][]string{}
+		ex, notes := byConn(lines)
 		execs := map[float64]any{}
 		for _, m := range ofType(lines, "message") {
-			if m["kind"] == "notification" {
-				notes[m["conn"].(float64)] = append(notes[m["conn"].(float64)], fmt.Sprint(m["method"]))
-			}
 			if m["dir"] == "s2c" && strings.HasPrefix(fmt.Sprint(m["frame"]), "[") {
 				execs[m["conn"].(float64)] = m["frame"]
 			}
