@@ -245,15 +245,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			r := &e.Request
 			r.Method, r.URL, r.HTTPVersion = string(method), u, string(version)
 			r.Headers, r.Cookies = harHeaders(m.Headers), harCookies(&m, "Cookie")
-			r.QueryString = []harNV{}
-			if pu, err := url.Parse(u); err == nil {
-				for k, vs := range pu.Query() {
-					for _, v := range vs {
-						r.QueryString = append(r.QueryString, harNV{Name: k, Value: v})
-					}
-				}
-				slices.SortStableFunc(r.QueryString, func(a, b harNV) int { return strings.Compare(a.Name, b.Name) })
-			}
+			r.QueryString = queryOf(u)
 			r.PostData, r.HeadersSize, r.BodySize = nil, m.HeadSize, len(m.Raw)
 			if len(m.Body) > 0 {
 				b := bodyOf(&m, req.Frame.Truncated)
@@ -404,4 +396,20 @@ func writeHAR(w io.Writer, st store.View, sel selection, opts Options) (Stats, e
 	}
 	bw.WriteString("\n]}}\n")
 	return stats, bw.Flush()
+}
+
+// queryOf returns the query string of URL u as HAR lists it: each name and
+// value, sorted by name (the values of one name in their order); empty,
+// not null, when there is none.
+func queryOf(u string) []harNV {
+	q := []harNV{}
+	if pu, err := url.Parse(u); err == nil {
+		for k, vs := range pu.Query() {
+			for _, v := range vs {
+				q = append(q, harNV{Name: k, Value: v})
+			}
+		}
+		slices.SortStableFunc(q, func(a, b harNV) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return q
 }

@@ -5,8 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,15 +66,7 @@ func h2Into(e *harEntry, st store.View, req, resp *protocol.Message) {
 		}
 		r.Method, r.URL, r.HTTPVersion = method, u, h2Version
 		r.Headers, r.Cookies = harHeaders(fs), harCookies(&m, "Cookie")
-		r.QueryString = []harNV{}
-		if pu, err := url.Parse(u); err == nil {
-			for k, vs := range pu.Query() {
-				for _, v := range vs {
-					r.QueryString = append(r.QueryString, harNV{Name: k, Value: v})
-				}
-			}
-			slices.SortStableFunc(r.QueryString, func(a, b harNV) int { return strings.Compare(a.Name, b.Name) })
-		}
+		r.QueryString = queryOf(u)
 		r.HeadersSize, r.BodySize, r.PostData = -1, 0, nil
 		sent = req.At
 		if s := h2Stream(st, req); s != nil {
