@@ -56,7 +56,7 @@ func (t *idTable) values(out []Pending) []Pending {
 // removeIf removes the entries f selects and appends them to out, in no
 // order.
 func (t *idTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
-	out = t.ints.removeIf(out, f)
+	out = t.ints.removeIf(out, func(_ uint64, e Pending) bool { return f(e) })
 	for k, e := range t.strs {
 		if f(e) {
 			delete(t.strs, k)

@@ -239,24 +239,11 @@ func (sp *slotSpares) put(s []intSlot) {
 	}
 }
 
-// removeIf removes the entries f selects and appends them to out.
-func (t *intTable) removeIf(out []Pending, f func(Pending) bool) []Pending {
+// removeIf removes the entries f selects, by key and value, and appends
+// them to out, in no order.
+func (t *intTable) removeIf(out []Pending, f func(key uint64, p Pending) bool) []Pending {
 	for i := 0; i < len(t.slots); {
-		if s := &t.slots[i]; s.used && f(s.val) {
-			out = append(out, s.val)
-			t.remove(i) // an entry may have moved into slot i: look again
-			continue
-		}
-		i++
-	}
-	return out
-}
-
-// removeKeys removes the entries whose keys f selects and appends them
-// to out, in no order.
-func (t *intTable) removeKeys(out []Pending, f func(key uint64) bool) []Pending {
-	for i := 0; i < len(t.slots); {
-		if s := &t.slots[i]; s.used && f(s.key) {
+		if s := &t.slots[i]; s.used && f(s.key, s.val) {
 			out = append(out, s.val)
 			t.remove(i) // an entry may have moved into slot i: look again
 			continue

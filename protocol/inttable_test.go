@@ -37,7 +37,7 @@ func TestIntTable(t *testing.T) {
 				continue
 			}
 			odd := func(p Pending) bool { return p.Token%2 == 1 }
-			got := tab.removeIf(nil, odd)
+			got := tab.removeIf(nil, func(_ uint64, p Pending) bool { return odd(p) })
 			n := 0
 			for k, v := range model {
 				if v%2 == 1 {

@@ -245,7 +245,7 @@ func (p *Pairer) End(dir Dir, id []byte) (Pending, bool) {
 // integer id above last (not negative), and returns them in read order.
 func (p *Pairer) EndAbove(dir Dir, last uint64) []Pending {
 	d := uint64(dir&1) << 63
-	out := p.pending.ints.removeKeys(nil, func(k uint64) bool {
+	out := p.pending.ints.removeIf(nil, func(k uint64, _ Pending) bool {
 		return k&(1<<63) == d && k&(1<<62) == 0 && k&^(3<<62) > last
 	})
 	sortByRead(out)
