@@ -109,12 +109,7 @@ func (c *Conn) read() {
 		if fr.Truncated {
 			// Only its start is kept: no reply, and nothing to pass on.
 			if w := fr.Whole; w != nil && w.Kind == protocol.KindResponse && w.ID != nil {
-				c.mu.Lock()
-				key := string(protocol.IDKey(nil, w.ID))
-				ch, ok := c.waiting[key]
-				delete(c.waiting, key)
-				c.mu.Unlock()
-				if ok {
+				if ch, ok := c.take(w.ID); ok {
 					ch <- result{err: fmt.Errorf("%w: %d bytes, over %d", ErrTooBig, fr.Size, c.opts.MaxFrame)}
 				}
 			}
@@ -123,12 +118,7 @@ func (c *Conn) read() {
 		payload := append([]byte(nil), fr.Data...)
 		info := protocol.Classify(payload, c.opts.IDFields)
 		if info.Kind == protocol.KindResponse && info.ID != nil {
-			c.mu.Lock()
-			key := string(protocol.IDKey(nil, info.ID))
-			ch, ok := c.waiting[key]
-			delete(c.waiting, key)
-			c.mu.Unlock()
-			if ok {
+			if ch, ok := c.take(info.ID); ok {
 				ch <- result{payload: payload}
 				return
 			}
@@ -163,6 +153,17 @@ func (c *Conn) read() {
 			return
 		}
 	}
+}
+
+// take removes and returns the channel of the call waiting for the reply
+// with id, if one is.
+func (c *Conn) take(id []byte) (chan result, bool) {
+	key := string(protocol.IDKey(nil, id))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.waiting[key]
+	delete(c.waiting, key)
+	return ch, ok
 }
 
 // encoder returns how to frame what is sent.
