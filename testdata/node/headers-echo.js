@@ -4,8 +4,7 @@
 // and its params: {"result": {"head": "<header lines as received>",
 // "params": ...}}. Prints "listening" on stdout when ready.
 const net = require('net');
-const fs = require('fs');
-const sockPath = require('./lib/sockpath');
+const listen = require('./lib/listen');
 
 const path = process.argv[2];
 if (!path) {
@@ -48,14 +47,4 @@ function serve(socket) {
 }
 
 const server = net.createServer(serve);
-const p = sockPath(path);
-if (fs.existsSync(p)) {
-    fs.unlinkSync(p);
-}
-function shutdown() {
-    server.close();
-    process.exit(0);
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
-server.listen(p, () => console.log('listening'));
+listen(server, path);

@@ -4,9 +4,8 @@
 // "listening" on stdout when ready.
 // What it answers: lib/jsonrpc-echo.js.
 const net = require('net');
-const fs = require('fs');
 const serve = require('./lib/jsonrpc-echo');
-const sockPath = require('./lib/sockpath');
+const listen = require('./lib/listen');
 
 const path = process.argv[2];
 if (!path) {
@@ -19,14 +18,4 @@ const server = net.createServer((socket) => {
     serve(socket, (m) => socket.write(JSON.stringify(m) + '\n'));
 });
 
-const p = sockPath(path);
-if (fs.existsSync(p)) {
-    fs.unlinkSync(p);
-}
-function shutdown() {
-    server.close();
-    process.exit(0);
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
-server.listen(p, () => console.log('listening'));
+listen(server, path);
