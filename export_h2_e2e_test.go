@@ -181,11 +181,7 @@ func TestHARofHTTP2FromNginx(t *testing.T) {
 		}
 		return nil
 	})
-	tm.keys("E")
-	tm.waitText("the export line", "export the listed rows to")
-	tm.keys("C-u")
-	tm.typeText(filepath.Join(dir, "shown.har"))
-	tm.keys("Enter")
+	tm.export(filepath.Join(dir, "shown.har"))
 	tm.waitText("the export's notice", "as har to")
 	tm.keys("q")
 	shown, err := os.ReadFile(filepath.Join(dir, "shown.har"))

@@ -80,11 +80,7 @@ func TestReplayUIInTerminal(t *testing.T) {
 		return nil
 	})
 
-	tm.keys("E")
-	tm.waitText("the export line", "export the listed rows to")
-	tm.keys("C-u")
-	tm.typeText("diffs.jsonl")
-	tm.keys("Enter")
+	tm.export("diffs.jsonl")
 	tm.waitText("the export's notice", "exported 21 exchanges")
 	out, err := os.ReadFile(filepath.Join(dir, "diffs.jsonl"))
 	if err != nil {

@@ -35,15 +35,6 @@ func TestShowExportWaitsForTheIndex(t *testing.T) {
 		}
 		return nil
 	})
-	exportTo := func(name string) {
-		t.Helper()
-		tm.keys("E")
-		tm.waitText("the export line", "export the listed rows to")
-		tm.keys("C-u")
-		tm.typeText(filepath.Join(dir, name))
-		tm.waitText("the path typed", name)
-		tm.keys("Enter")
-	}
 	waits := func(s string) error {
 		switch {
 		case !strings.Contains(s, "export waits for the index (esc cancels)"):
@@ -55,12 +46,12 @@ func TestShowExportWaitsForTheIndex(t *testing.T) {
 	}
 
 	// One asked for and cancelled while it waits: never written.
-	exportTo("cancelled.pcapng")
+	tm.export(filepath.Join(dir, "cancelled.pcapng"))
 	tm.waitScreen("the export waiting for the index", waits)
 	tm.keys("Escape")
 	tm.waitText("the export cancelled", "cancelled.pcapng cancelled")
 
-	exportTo("early.pcapng")
+	tm.export(filepath.Join(dir, "early.pcapng"))
 	tm.waitScreen("the export waiting for the index", waits)
 	// The index takes as long as the machine makes it: wait for progress,
 	// each step bounded, until the export is done.
@@ -86,7 +77,7 @@ func TestShowExportWaitsForTheIndex(t *testing.T) {
 		t.Fatalf("exported before the file was indexed:\n%s", s)
 	}
 
-	exportTo("late.pcapng")
+	tm.export(filepath.Join(dir, "late.pcapng"))
 	tm.waitText("the second export's notice", "as pcapng to "+filepath.Join(dir, "late.pcapng"))
 	tm.keys("q")
 	early, err := os.ReadFile(filepath.Join(dir, "early.pcapng"))

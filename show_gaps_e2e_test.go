@@ -41,11 +41,7 @@ func TestShowExportsGaps(t *testing.T) {
 		}
 		return nil
 	})
-	tm.keys("E")
-	tm.waitText("the export line", "export the listed rows to")
-	tm.keys("C-u")
-	tm.typeText(filepath.Join(dir, "got.pcapng"))
-	tm.keys("Enter")
+	tm.export(filepath.Join(dir, "got.pcapng"))
 	tm.waitText("the export's notice", "as pcapng to")
 	tm.keys("q")
 	got, err := os.ReadFile(filepath.Join(dir, "got.pcapng"))

@@ -94,6 +94,18 @@ func (tm *term) keys(k ...string) { tm.tmux(append([]string{"send-keys", "-t", "
 // typeText sends s literally.
 func (tm *term) typeText(s string) { tm.tmux("send-keys", "-t", "ss", "-l", s) }
 
+// export asks the UI for an export of the listed rows to path (E, the
+// line emptied, path typed and taken): what it then says is the caller's.
+func (tm *term) export(path string) {
+	tm.t.Helper()
+	tm.keys("E")
+	tm.waitText("the export line", "export the listed rows to")
+	tm.keys("C-u")
+	tm.typeText(path)
+	tm.waitText("the path typed", filepath.Base(path)) // a long one shows its end
+	tm.keys("Enter")
+}
+
 // waitScreen polls the screen until ok accepts it, and fails with the last
 // screen and what was missing if it never does.
 func (tm *term) waitScreen(what string, ok func(screen string) error) string {
