@@ -79,10 +79,7 @@ func TestForwardRepliesOnlyTheRealServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-done }()
+	serveOn(t, srv, ln)
 
 	cl, err := net.Dial("unix", mock)
 	if err != nil {

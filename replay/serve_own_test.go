@@ -55,10 +55,7 @@ func TestServeSkipsOwnConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-done }()
+	serveOn(t, srv, ln)
 
 	for k := range 2 { // each new client plays the client's connection
 		cl, err := net.Dial("tcp", ln.Addr().String())
@@ -84,4 +81,12 @@ func TestServeSkipsOwnConnection(t *testing.T) {
 	if got := srv.Summary(); got != "sockscope serve: 2 connections, 2 requests answered from the recording, 0 misses" {
 		t.Errorf("summary: %s", got)
 	}
+}
+
+// serveOn runs srv on ln until the test ends.
+func serveOn(t *testing.T, srv *Server, ln net.Listener) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
