@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sockscope/internal/h2test"
 	"strings"
 	"testing"
 
@@ -97,7 +98,7 @@ func TestHTTP2Nginx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write(slices.Concat([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2Frame(0x4, 0, 0, nil), h2Post(1, "/json", `{"b":2}`)))
+	c.Write(slices.Concat([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2test.Frame(0x4, 0, 0, nil), h2Post(1, "/json", `{"b":2}`)))
 	h2Read(t, c, func(typ, flags byte, stream uint32, _ []byte) bool {
 		return (typ == 0x0 || typ == 0x1) && flags&1 != 0 && stream == 1
 	})
@@ -195,16 +196,11 @@ func h2Streams(t *testing.T, sock string, paths ...string) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	frame := func(typ, flags byte, stream uint32, payload []byte) []byte {
-		b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
-		bin.BigEndian.PutUint32(b[5:], stream)
-		return append(b, payload...)
-	}
-	out := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(0x4, 0, 0, nil)...)
+	out := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2test.Frame(0x4, 0, 0, nil)...)
 	for i, p := range paths {
 		// :method GET, :scheme http, :authority x (a literal), :path (a literal)
 		block := append([]byte{0x82, 0x86, 0x41, 1, 'x', 0x04, byte(len(p))}, p...)
-		out = append(out, frame(0x1, 0x5, uint32(2*i+1), block)...)
+		out = append(out, h2test.Frame(0x1, 0x5, uint32(2*i+1), block)...)
 	}
 	if _, err := c.Write(out); err != nil {
 		t.Fatal(err)
@@ -221,7 +217,7 @@ func h2Streams(t *testing.T, sock string, paths ...string) {
 		}
 		switch typ, flags := h[3], h[4]; {
 		case typ == 0x4 && flags&1 == 0:
-			c.Write(frame(0x4, 1, 0, nil))
+			c.Write(h2test.Frame(0x4, 1, 0, nil))
 		case (typ == 0x0 || typ == 0x1) && flags&1 != 0:
 			open--
 		case typ == 0x3 || typ == 0x7:
@@ -261,24 +257,11 @@ func goH2(t *testing.T, sock string, paths ...string) {
 	}
 }
 
-// h2Frame builds an HTTP/2 frame.
-func h2Frame(typ, flags byte, stream uint32, payload []byte) []byte {
-	b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
-	bin.BigEndian.PutUint32(b[5:], stream)
-	return append(b, payload...)
-}
-
-// h2Get is the HEADERS frame of a GET of path on stream, its fields from
-// HPACK's static table or plain literals, ending the stream.
-func h2Get(stream uint32, path string) []byte {
-	return h2Frame(0x1, 0x5, stream, append([]byte{0x82, 0x86, 0x41, 1, 'x', 0x04, byte(len(path))}, path...))
-}
-
 // h2Post is the HEADERS and DATA frames of a POST of body to path on
 // stream, the DATA ending the stream.
 func h2Post(stream uint32, path, body string) []byte {
-	headers := h2Frame(0x1, 0x4, stream, append([]byte{0x83, 0x86, 0x41, 1, 'x', 0x04, byte(len(path))}, path...))
-	return append(headers, h2Frame(0x0, 0x1, stream, []byte(body))...)
+	headers := h2test.Frame(0x1, 0x4, stream, append([]byte{0x83, 0x86, 0x41, 1, 'x', 0x04, byte(len(path))}, path...))
+	return append(headers, h2test.Frame(0x0, 0x1, stream, []byte(body))...)
 }
 
 // h2Read reads frames from c, acknowledging the server's SETTINGS, until
@@ -297,7 +280,7 @@ func h2Read(t *testing.T, c net.Conn, until func(typ, flags byte, stream uint32,
 		typ, flags, stream := h[3], h[4], bin.BigEndian.Uint32(h[5:])&^(1<<31)
 		t.Logf("frame %d flags %x stream %d: % x", typ, flags, stream, payload)
 		if typ == 0x4 && flags&1 == 0 {
-			c.Write(h2Frame(0x4, 1, 0, nil))
+			c.Write(h2test.Frame(0x4, 1, 0, nil))
 		}
 		if until(typ, flags, stream, payload) {
 			return
@@ -348,7 +331,7 @@ func TestHTTP2Reset(t *testing.T) {
 	front := filepath.Join(dir, "front.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
-	preface := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2Frame(0x4, 0, 0, nil)...)
+	preface := append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), h2test.Frame(0x4, 0, 0, nil)...)
 
 	// /hang takes the one stream nginx allows: it refuses /json's; the
 	// client cancels /hang, then a PING's answer says nginx read it.
@@ -356,9 +339,9 @@ func TestHTTP2Reset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write(slices.Concat(preface, h2Get(1, "/hang"), h2Get(3, "/json")))
+	c.Write(slices.Concat(preface, h2test.Get(1, "/hang"), h2test.Get(3, "/json")))
 	h2Read(t, c, func(typ, _ byte, stream uint32, _ []byte) bool { return typ == 0x3 && stream == 3 })
-	c.Write(slices.Concat(h2Frame(0x3, 0, 1, []byte{0, 0, 0, 8}), h2Frame(0x6, 0, 0, make([]byte, 8))))
+	c.Write(slices.Concat(h2test.Frame(0x3, 0, 1, []byte{0, 0, 0, 8}), h2test.Frame(0x6, 0, 0, make([]byte, 8))))
 	h2Read(t, c, func(typ, flags byte, _ uint32, _ []byte) bool { return typ == 0x6 && flags&1 != 0 })
 	c.Close()
 
@@ -368,7 +351,7 @@ func TestHTTP2Reset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write(slices.Concat(preface, h2Get(1, "/json"), h2Get(3, "/json"), h2Get(5, "/json")))
+	c.Write(slices.Concat(preface, h2test.Get(1, "/json"), h2test.Get(3, "/json"), h2test.Get(5, "/json")))
 	goaway, ended := false, 0
 	h2Read(t, c, func(typ, flags byte, stream uint32, _ []byte) bool {
 		goaway = goaway || typ == 0x7

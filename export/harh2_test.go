@@ -3,7 +3,7 @@ package export
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
+	"sockscope/internal/h2test"
 	"strings"
 	"testing"
 
@@ -13,11 +13,9 @@ import (
 	"sockscope/protocol"
 )
 
-// h2Frame builds an HTTP/2 frame.
+// h2Frame is h2test.Frame as a string.
 func h2Frame(typ, flags byte, stream uint32, payload []byte) string {
-	b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(b[5:], stream)
-	return string(append(b, payload...))
+	return string(h2test.Frame(typ, flags, stream, payload))
 }
 
 // hpackOf encodes fields (name, value, …) with enc into a header block.

@@ -2,9 +2,9 @@ package indexbuild
 
 import (
 	"bytes"
-	"encoding/binary"
 	"path/filepath"
 	"reflect"
+	"sockscope/internal/h2test"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,13 +15,6 @@ import (
 	"sockscope/protocol"
 	"sockscope/session"
 )
-
-// h2Frame builds an HTTP/2 frame.
-func h2Frame(typ, flags byte, stream uint32, payload []byte) []byte {
-	b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(b[5:], stream)
-	return append(b, payload...)
-}
 
 // h2Side is one direction of a connection of h2File: its HPACK encoder,
 // which indexes what it sends (its later blocks are the dynamic table's).
@@ -75,8 +68,8 @@ func h2File(t *testing.T) string {
 			continue // seen from its middle
 		}
 		frame(conn, protocol.C2S, []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
-		frame(conn, protocol.C2S, h2Frame(0x4, 0, 0, nil))
-		frame(conn, protocol.S2C, h2Frame(0x4, 0, 0, nil))
+		frame(conn, protocol.C2S, h2test.Frame(0x4, 0, 0, nil))
+		frame(conn, protocol.S2C, h2test.Frame(0x4, 0, 0, nil))
 	}
 	for i := range 200 {
 		for conn := uint64(1); conn <= 2; conn++ {
@@ -95,15 +88,15 @@ func h2File(t *testing.T) string {
 			}
 			req := c.block(fields...)
 			if conn == 2 && i == 30 { // HEADERS, then CONTINUATION: one message
-				frame(conn, protocol.C2S, append(h2Frame(0x1, 0x1, stream, req[:5]), h2Frame(0x9, 0x4, stream, req[5:])...))
+				frame(conn, protocol.C2S, append(h2test.Frame(0x1, 0x1, stream, req[:5]), h2test.Frame(0x9, 0x4, stream, req[5:])...))
 			} else {
-				frame(conn, protocol.C2S, h2Frame(0x1, 0x5, stream, req))
+				frame(conn, protocol.C2S, h2test.Frame(0x1, 0x5, stream, req))
 			}
 			status := "200"
 			if i%5 == 4 {
 				status = "404"
 			}
-			resp := h2Frame(0x1, 0x4, stream, s.block(":status", status, "server", "test", "x-n", strconv.Itoa(i)))
+			resp := h2test.Frame(0x1, 0x4, stream, s.block(":status", status, "server", "test", "x-n", strconv.Itoa(i)))
 			switch {
 			case conn == 1 && i == 150: // kept only its start
 				at = at.Add(time.Millisecond)
@@ -116,12 +109,12 @@ func h2File(t *testing.T) string {
 			default:
 				frame(conn, protocol.S2C, resp)
 			}
-			frame(conn, protocol.S2C, h2Frame(0x0, 0x1, stream, []byte("body "+strconv.Itoa(i))))
+			frame(conn, protocol.S2C, h2test.Frame(0x0, 0x1, stream, []byte("body "+strconv.Itoa(i))))
 		}
 	}
 	c3, s3 := side(3, protocol.C2S), side(3, protocol.S2C)
-	frame(3, protocol.C2S, h2Frame(0x1, 0x5, 101, c3.block(":method", "GET", ":scheme", "http", ":authority", "x", ":path", "/mid")))
-	frame(3, protocol.S2C, h2Frame(0x1, 0x4, 101, s3.block(":status", "200")))
+	frame(3, protocol.C2S, h2test.Frame(0x1, 0x5, 101, c3.block(":method", "GET", ":scheme", "http", ":authority", "x", ":path", "/mid")))
+	frame(3, protocol.S2C, h2test.Frame(0x1, 0x4, 101, s3.block(":status", "200")))
 	for conn := uint64(1); conn <= 3; conn++ {
 		r.Close(conn, at, "")
 	}

@@ -1,26 +1,21 @@
 package observe
 
 import (
-	"encoding/binary"
 	"strings"
 	"testing"
 
+	"sockscope/internal/h2test"
 	"sockscope/protocol"
 	"sockscope/store"
 )
 
-// h2Frame builds an HTTP/2 frame.
+// h2Frame is h2test.Frame as a string.
 func h2Frame(typ, flags byte, stream uint32, payload []byte) string {
-	b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(b[5:], stream)
-	return string(append(b, payload...))
+	return string(h2test.Frame(typ, flags, stream, payload))
 }
 
-// h2Get is a client's HEADERS that asks GET path on stream (HPACK's static
-// table and plain literals), ending the stream.
-func h2Get(stream uint32, path string) string {
-	return h2Frame(0x1, 0x5, stream, append([]byte{0x82, 0x86, 0x41, 1, 'x', 0x04, byte(len(path))}, path...))
-}
+// h2Get is h2test.Get as a string.
+func h2Get(stream uint32, path string) string { return string(h2test.Get(stream, path)) }
 
 // h2Reset is RST_STREAM of stream with error code code.
 func h2Reset(stream uint32, code byte) string { return h2Frame(0x3, 0, stream, []byte{0, 0, 0, code}) }
