@@ -29,6 +29,18 @@ type gather struct {
 // begin notes that a frame starts at offset i of the chunk being fed.
 func (g *gather) begin(i int) { g.start = i }
 
+// feed begins a Feed of chunk, a frame starting at its first byte, and
+// reports whether to frame it: once the stream is broken it emits chunk
+// raw instead, and reports false.
+func (g *gather) feed(chunk []byte, emit func(*Frame)) bool {
+	if g.broken != "" {
+		g.raw(chunk, emit)
+		return false
+	}
+	g.start = 0
+	return true
+}
+
 // complete emits the frame that ends at offset end of chunk.
 func (g *gather) complete(chunk []byte, end int, emit func(*Frame)) {
 	part := chunk[g.start:end]

@@ -194,11 +194,9 @@ func (h *httpFramer) Feed(chunk []byte, emit func(*Frame)) {
 		g.broken = errSwitched
 		g.flushRaw(emit)
 	}
-	if g.broken != "" {
-		g.raw(chunk, emit)
+	if !g.feed(chunk, emit) {
 		return
 	}
-	g.begin(0)
 	i := 0
 	for i < len(chunk) {
 		switch h.st {

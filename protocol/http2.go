@@ -105,11 +105,9 @@ func (h *http2Framer) Feed(chunk []byte, emit func(*Frame)) {
 	if h.announce {
 		h.down, emit = emit, h.announceFunc
 	}
-	if g.broken != "" {
-		g.raw(chunk, emit)
+	if !g.feed(chunk, emit) {
 		return
 	}
-	g.begin(0)
 	i := 0
 	for i < len(chunk) {
 		switch {

@@ -45,11 +45,9 @@ func msgpackHead(b byte) int {
 // Feed implements Framer.
 func (m *msgpackFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &m.g
-	if g.broken != "" {
-		g.raw(chunk, emit)
+	if !g.feed(chunk, emit) {
 		return
 	}
-	g.begin(0)
 	i := 0
 	for i < len(chunk) {
 		if m.skip > 0 {

@@ -117,11 +117,9 @@ func isRDB(p []byte) bool {
 // Feed implements Framer.
 func (r *respFramer) Feed(chunk []byte, emit func(*Frame)) {
 	g := &r.g
-	if g.broken != "" {
-		g.raw(chunk, emit)
+	if !g.feed(chunk, emit) {
 		return
 	}
-	g.begin(0)
 	i := 0
 	for i < len(chunk) {
 		if r.marking {
