@@ -393,20 +393,7 @@ func TestHTTP2Reset(t *testing.T) {
 func TestHTTP2Upgrade(t *testing.T) {
 	need(t, "curl")
 	dir := shortDir(t)
-	up := filepath.Join(dir, "h2c.sock")
-	ln, err := net.Listen("unix", up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/fail" {
-			w.WriteHeader(503)
-		}
-		fmt.Fprintf(w, `{"proto":%q,"path":%q}`, r.Proto, r.URL.Path)
-	}), &http2.Server{})}
-	go srv.Serve(ln)
-	defer srv.Close()
+	up := startH2C(t, dir)
 	front := filepath.Join(dir, "front.sock")
 	rec := filepath.Join(dir, "s.jsonl")
 	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
@@ -474,21 +461,7 @@ func TestHTTP2Upgrade(t *testing.T) {
 func TestHTTP2UpgradeHAR(t *testing.T) {
 	need(t, "curl")
 	dir := shortDir(t)
-	up := filepath.Join(dir, "h2c.sock")
-	ln, err := net.Listen("unix", up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Upgraded", r.Proto) // the upgrade's request is served as HTTP/1.1
-		if r.URL.Path == "/fail" {
-			w.WriteHeader(503)
-		}
-		fmt.Fprintf(w, `{"proto":%q,"path":%q}`, r.Proto, r.URL.Path)
-	}), &http2.Server{})}
-	go srv.Serve(ln)
-	defer srv.Close()
+	up := startH2C(t, dir)
 	front := filepath.Join(dir, "front.sock")
 	rec := filepath.Join(dir, "s.jsonl")
 	stop := sockscope(t, "--dump", "--lossless", "--record", rec, "--listen", front, up)
@@ -554,4 +527,29 @@ func exchangeLines(lines []map[string]any) []string {
 		got = append(got, fmt.Sprint(e["conn"], " ", e["id"], " ", e["method"], " ", e["status"], " ", e["code"]))
 	}
 	return got
+}
+
+// startH2C runs Go's h2c server on a Unix socket in dir until the test
+// ends, and returns the socket: it takes HTTP/2 with prior knowledge or by
+// an HTTP/1.1 Upgrade, answers {"proto":…,"path":…} as JSON (503 for
+// /fail), and says in X-Upgraded which protocol a request came in (the
+// upgrade's request is served as HTTP/1.1).
+func startH2C(t *testing.T, dir string) string {
+	t.Helper()
+	up := filepath.Join(dir, "h2c.sock")
+	ln, err := net.Listen("unix", up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Upgraded", r.Proto)
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(503)
+		}
+		fmt.Fprintf(w, `{"proto":%q,"path":%q}`, r.Proto, r.URL.Path)
+	}), &http2.Server{})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return up
 }
