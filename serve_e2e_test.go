@@ -328,8 +328,13 @@ func TestServeRedis(t *testing.T) {
 	if out, err := pipe.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 1") {
 		t.Errorf("redis-cli --pipe against serve: %v\n%s", err, out)
 	}
-	if log := stopServe(); !strings.Contains(log, "6 connections, 3 requests answered from the recording, 4 misses") {
+	log := stopServe()
+	if !strings.Contains(log, "6 connections, 3 requests answered from the recording, 4 misses") {
 		t.Errorf("serve's summary: %s", log)
+	}
+	// The log says what the client got for a miss any server answers.
+	if !strings.Contains(log, `no recorded reply to PING {"args":[]}; the closest recorded request is SET {"args":["k","v"]}; answered PONG, as any server would`) {
+		t.Errorf("serve's log of the missed PING: %s", log)
 	}
 }
 

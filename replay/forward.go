@@ -264,14 +264,23 @@ func missReplyAs(f protocol.Framing, p []byte, info protocol.Info, ids []string,
 		}
 		return fmt.Appendf(nil, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(why)+1, body)
 	case protocol.FramingRESP:
-		// What any server answers alike is answered: redis-cli --pipe
-		// ends with an ECHO of its own and waits for it.
-		if args := protocol.RESPArgs(p); len(args) == 2 && bytes.EqualFold(args[0], []byte("ECHO")) {
-			return fmt.Appendf(nil, "$%d\r\n%s\r\n", len(args[1]), args[1])
-		} else if len(args) == 1 && bytes.EqualFold(args[0], []byte("PING")) {
-			return []byte("+PONG\r\n")
-		}
 		return fmt.Appendf(nil, "-ERR %s\r\n", strings.NewReplacer("\r", " ", "\n", " ").Replace(why))
 	}
 	return missReply(p, info, ids, why)
+}
+
+// anyServersReply is the reply any server gives to RESP command p, which
+// the recording has none like, and what it is, or nil: redis-cli --pipe
+// ends with an ECHO of its own and waits for it, and clients PING to check
+// the connection.
+func anyServersReply(f protocol.Framing, p []byte) ([]byte, string) {
+	if f != protocol.FramingRESP {
+		return nil, ""
+	}
+	if args := protocol.RESPArgs(p); len(args) == 2 && bytes.EqualFold(args[0], []byte("ECHO")) {
+		return fmt.Appendf(nil, "$%d\r\n%s\r\n", len(args[1]), args[1]), "its argument"
+	} else if len(args) == 1 && bytes.EqualFold(args[0], []byte("PING")) {
+		return []byte("+PONG\r\n"), "PONG"
+	}
+	return nil, ""
 }

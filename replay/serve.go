@@ -363,6 +363,11 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		}
 		s.log(why + "; forwarded to the real server")
 	default:
+		if r, what := anyServersReply(framing, p); r != nil {
+			s.log(why + "; answered " + what + ", as any server would")
+			c.send(r)
+			return
+		}
 		s.log(why)
 		c.send(missReplyAs(framing, p, info, s.rec.IDFields, why))
 	}
