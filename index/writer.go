@@ -132,13 +132,16 @@ func (w *Writer) Row(r *store.Row) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if r.Seq <= x.h.rows {
-		var old store.Row
-		x.put(kindRows, r.Seq-1, func(b []byte) {
-			old, _ = decodeRow(b, r.Seq)
-			encodeRow(b, r)
-		})
+		b, _, err := x.slot(kindRows, r.Seq-1)
+		if err != nil {
+			return
+		}
+		old, _ := decodeRow(b, r.Seq)
+		nr := *r
+		x.recordedTimes(&nr, &old)
+		x.put(kindRows, r.Seq-1, func(b []byte) { encodeRow(b, &nr) })
 		if w.st != nil {
-			w.st.row(&old, r)
+			w.st.row(&old, &nr)
 		}
 		return
 	}
@@ -150,6 +153,29 @@ func (w *Writer) Row(r *store.Row) {
 	x.h.rows++
 	if w.st != nil {
 		w.st.row(nil, r)
+	}
+}
+
+// recordedTimes gives r, a row written again as it ends (first is its
+// record as it was first written), the times a decoding of the session
+// file gives it, as export and a rebuilt index have them: r comes from
+// the observer's store, which keeps a time as its epoch and the monotonic
+// clock since (that drifts from the wall clock the file has, by tens of
+// nanoseconds a second). Its request's time is first's (its frame's, or
+// when it began), its response's that of the response's frame, and its
+// latency the one between them. x.mu is held.
+func (x *Index) recordedTimes(r, first *store.Row) {
+	r.ReqAt = first.ReqAt
+	if r.Resp != 0 {
+		if b, _, err := x.slot(kindMsgs, r.Resp-1); err == nil {
+			var m msgRec
+			m.decode(b)
+			r.RespAt = unstamp(m.at)
+		}
+	}
+	r.Latency = 0
+	if !r.ReqAt.IsZero() && !r.RespAt.IsZero() {
+		r.Latency = max(r.RespAt.Sub(r.ReqAt), 0)
 	}
 }
 
