@@ -35,7 +35,9 @@ import (
 // Host header, the target), version, headers, cookies, query and body, and
 // the response's status, headers, body and redirect (httpInto); so has an
 // HTTP/2 exchange, its bodies from its stream's DATA frames (h2Into),
-// whose other frames have no entry of their own (h2Skipped).
+// whose other frames have no entry of their own (h2Skipped). Trailers,
+// which HAR has no member for, are a request's or response's _trailers,
+// name/value pairs as its headers are.
 
 type harCreator struct {
 	Name    string `json:"name"`
@@ -87,6 +89,9 @@ type harRequest struct {
 	PostData    *harPostData `json:"postData,omitempty"`
 	HeadersSize int          `json:"headersSize"`
 	BodySize    int          `json:"bodySize"`
+	// Trailers are the fields sent after the body (HTTP/1.1's chunked
+	// trailer, HTTP/2's trailers), which HAR 1.2 has no member for.
+	Trailers []harNV `json:"_trailers,omitempty"`
 }
 
 type harPostData struct {
@@ -105,6 +110,8 @@ type harResponse struct {
 	RedirectURL string      `json:"redirectURL"`
 	HeadersSize int         `json:"headersSize"`
 	BodySize    int         `json:"bodySize"`
+	// Trailers are as a request's.
+	Trailers []harNV `json:"_trailers,omitempty"`
 }
 
 type harContent struct {
@@ -244,7 +251,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 			}
 			r := &e.Request
 			r.Method, r.URL, r.HTTPVersion = string(method), u, string(version)
-			r.Headers, r.Cookies = harHeaders(m.Headers), harCookies(&m, "Cookie")
+			r.Headers, r.Cookies, r.Trailers = harHeaders(m.Headers), harCookies(&m, "Cookie"), harTrailers(m.Trailers)
 			r.QueryString = queryOf(u)
 			r.PostData, r.HeadersSize, r.BodySize = nil, m.HeadSize, len(m.Raw)
 			if len(m.Body) > 0 {
@@ -265,6 +272,7 @@ func httpInto(e *harEntry, req, resp *protocol.Message) {
 				r.Status, r.StatusText = n, string(text)
 			}
 			r.HTTPVersion, r.Headers, r.Cookies = string(version), harHeaders(m.Headers), harCookies(&m, "Set-Cookie")
+			r.Trailers = harTrailers(m.Trailers)
 			loc, _ := m.Get("Location")
 			r.RedirectURL, r.HeadersSize, r.BodySize = string(loc), m.HeadSize, len(m.Raw)
 			if resp.Frame.Truncated {
@@ -300,6 +308,15 @@ func harHeaders(hs []protocol.HTTPHeader) []harNV {
 		out = append(out, harNV{Name: string(h.Name), Value: string(h.Value)})
 	}
 	return out
+}
+
+// harTrailers lists trailer fields as HAR's name/value pairs; nil, left
+// out of the entry, when there are none.
+func harTrailers(hs []protocol.HTTPHeader) []harNV {
+	if len(hs) == 0 {
+		return nil
+	}
+	return harHeaders(hs)
 }
 
 // harCookies lists the cookies of the headers named name: Cookie's pairs,

@@ -43,10 +43,10 @@ func h2Skipped(r *store.Row, req, resp *protocol.Message) bool {
 // from :scheme, :authority and :path, the fields of both as headers (the
 // pseudo-header fields among them, as they were sent), the response's
 // :status, their bodies from the DATA frames of the stream (decoded from
-// their Content-Encoding), and the timings: send up to the request's
-// last DATA frame, wait up to the response's header block, receive up to
-// its last DATA frame. A block HPACK could not decode leaves its half as
-// it is, with a comment that says why.
+// their Content-Encoding) and the trailers that ended each, and the
+// timings: send up to the request's last frame, wait up to the
+// response's header block, receive up to its last frame. A block HPACK
+// could not decode leaves its half as it is, with a comment that says why.
 func h2Into(e *harEntry, st store.View, req, resp *protocol.Message) {
 	var sent, answered, received time.Time
 	if fs, ok := h2Fields(e, req); ok {
@@ -75,7 +75,7 @@ func h2Into(e *harEntry, st store.View, req, resp *protocol.Message) {
 				b := h2Body(&m, s)
 				r.PostData = &harPostData{MimeType: contentType(&m, b.text), Text: strings.ToValidUTF8(string(b.text), "\uFFFD"), Comment: b.comment}
 			}
-			r.BodySize = s.Size
+			r.BodySize, r.Trailers = s.Size, h2Trailers(e, req, s)
 			sent = s.last(req.At)
 		}
 	}
@@ -108,7 +108,7 @@ func h2Into(e *harEntry, st store.View, req, resp *protocol.Message) {
 				c.Compression = &saved
 			}
 			c.Text, c.Encoding = harText(b.text)
-			r.Content, r.BodySize = c, s.Size
+			r.Content, r.BodySize, r.Trailers = c, s.Size, h2Trailers(e, resp, s)
 			received = s.last(resp.At)
 		}
 	}
@@ -138,6 +138,16 @@ func h2Fields(e *harEntry, m *protocol.Message) ([]protocol.HTTPHeader, bool) {
 		e.Comment = strings.TrimSpace(e.Comment + " the " + m.Dir.String() + " header block was " + b.Err + ".")
 	}
 	return b.Fields, ok && b.Err == ""
+}
+
+// h2Trailers returns the trailers s, the stream of header block m, ended
+// with, as HAR's name/value pairs; when they were not decoded, e's
+// comment says why.
+func h2Trailers(e *harEntry, m *protocol.Message, s *h2Gathered) []harNV {
+	if s.TrailersErr != "" {
+		e.Comment = strings.TrimSpace(e.Comment + " the " + m.Dir.String() + " trailers were " + s.TrailersErr + ".")
+	}
+	return harTrailers(s.Trailers)
 }
 
 // h2Get returns the value of the field named name (as HTTP/2 sends names:

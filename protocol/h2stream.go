@@ -1,6 +1,9 @@
 package protocol
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // H2Stream gathers what one direction of an HTTP/2 stream carries after
 // its header block (a request's or a response's): its body, the data of
@@ -26,6 +29,11 @@ type H2Stream struct {
 	// that frame's name ("RST_STREAM CANCEL").
 	Ended bool
 	Reset string
+	// Trailers are the fields of the trailers that ended the direction (a
+	// header block after its DATA frames), as its framer decoded them;
+	// TrailersErr says why they were not ("" when there were none).
+	Trailers    []HTTPHeader
+	TrailersErr string
 }
 
 // NewH2Stream returns the H2Stream of the direction of m, an HTTP/2 header
@@ -76,7 +84,13 @@ func (s *H2Stream) Add(m *Message) bool {
 		if k := min(len(p), s.Max-len(s.Body)); k > 0 {
 			s.Body = append(s.Body, p[:k]...)
 		}
-	case f.typ != h2Headers: // trailers end it; the other frames are not the stream's
+	case f.typ == h2Headers: // trailers, which end it
+		if b, ok := ParseH2Block(bytes.Clone(m.Frame.Fields)); ok {
+			s.Trailers, s.TrailersErr = b.Fields, b.Err
+		} else {
+			s.TrailersErr = "not decoded"
+		}
+	default: // the other frames are not the stream's
 		return false
 	}
 	s.Ended = f.flags&0x1 != 0
