@@ -66,11 +66,8 @@ With no argument: the only instance running, or a choice among them.`,
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the running instances and their feeds' paths, and exit (status 1 if none runs)")
 	// Status 1 is attach's "no instance runs": bad flags and arguments
 	// are 2.
-	return usageStatus(cmd, attachUsage)
+	return usageStatus(cmd, usageExit)
 }
-
-// attachUsage is attach's exit status for bad flags and arguments.
-const attachUsage = 2
 
 // envAttach gives the process that shows an attached view (attachApart)
 // the feeds' paths, as JSON.

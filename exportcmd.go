@@ -80,16 +80,16 @@ func runExport(o exportOptions, path string) error {
 	case o.format != "":
 		var err error
 		if format, err = export.ParseFormat(o.format); err != nil {
-			return err
+			return usage(err)
 		}
 	case ok:
 		format = f
 	default:
-		return errors.New("say --format pcapng, jsonl or har (or -o a file named .pcapng, .jsonl or .har)")
+		return usage(errors.New("say --format pcapng, jsonl or har (or -o a file named .pcapng, .jsonl or .har)"))
 	}
 	q, err := query.Parse(o.filter)
 	if err != nil {
-		return fmt.Errorf("--filter: %w", err)
+		return usage(fmt.Errorf("--filter: %w", err))
 	}
 	if o.out != "" {
 		if err := checkExportTarget(o.out, path); err != nil {

@@ -314,7 +314,7 @@ func TestTakeoverBadFlagTakesNothing(t *testing.T) {
 	svc := filepath.Join(dir, "svc.sock")
 	seedServer(t, svc)
 	_, errOut, status := runStatus(t, "--headless", "--framing", "bogus", svc)
-	if status != 1 || !strings.Contains(errOut, `--framing "bogus": want one of`) || strings.Contains(errOut, "took over") {
+	if status != 2 || !strings.Contains(errOut, `--framing "bogus": want one of`) || strings.Contains(errOut, "took over") {
 		t.Errorf("status %d: %s", status, errOut)
 	}
 }

@@ -68,9 +68,24 @@ func main() {
 	}
 }
 
+// usageExit is the exit status of bad flags and arguments, for every
+// command: 1 is a failure while it runs (and replay's "a response
+// differs", send's error reply).
+const usageExit = 2
+
+// usage marks err, the error of a bad flag or argument found once the
+// command runs, for usageExit.
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return statusError{err, usageExit}
+}
+
 // statusError is an error to print that ends the process with a status
 // of its own: a command's bad flags and arguments, where 1 means
-// something else (replay's "a response differs").
+// something else (a failure while it runs, replay's "a response
+// differs").
 type statusError struct {
 	err  error
 	code int
@@ -82,7 +97,8 @@ func (e statusError) Unwrap() error { return e.err }
 // usageStatus makes cmd's bad flags and arguments end the process with
 // status code, its own for bad input.
 func usageStatus(cmd *cobra.Command, code int) *cobra.Command {
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return statusError{err, code} })
+	say := cmd.FlagErrorFunc() // its own, if it has one
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return statusError{say(c, err), code} })
 	if args := cmd.Args; args != nil {
 		cmd.Args = func(c *cobra.Command, a []string) error {
 			if err := args(c, a); err != nil {
@@ -135,7 +151,7 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 			wrap := cmd.ArgsLenAtDash() == 0
 			ui := !o.headless && !o.dump && (!wrap || o.uiTTY != "")
 			if err := o.checkHolds(ui); err != nil {
-				return err
+				return usage(err)
 			}
 			if wrap {
 				return runWrap(cmd.Context(), o, args)
@@ -144,8 +160,11 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 		},
 	}
 	addFlags(root, &o, true)
-	root.AddCommand(newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newSendCmd(), newReplayCmd(), newServeCmd(), newAttachCmd(), newWrapCmd())
-	return root
+	root.AddCommand(newSendCmd(), newReplayCmd(), newServeCmd(), newAttachCmd()) // each says its status for bad input
+	for _, c := range []*cobra.Command{newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newWrapCmd()} {
+		root.AddCommand(usageStatus(c, usageExit))
+	}
+	return usageStatus(root, usageExit)
 }
 
 // addFlags declares the flags of an inspecting run. The demo takes the

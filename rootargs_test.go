@@ -11,7 +11,7 @@ import (
 
 // The root command's arguments: none, or two, says what it wants (it said
 // cobra's "accepts 1 arg(s), received 0"); UPSTREAM with -- CMD, or -- with
-// nothing after it, is refused too. Nothing runs.
+// nothing after it, is refused too, with status 2, bad usage. Nothing runs.
 func TestRootArgs(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -23,8 +23,52 @@ func TestRootArgs(t *testing.T) {
 		{[]string{"--"}, "-- needs a command to wrap"},
 	} {
 		_, errOut, status := runStatus(t, c.args...)
-		if status != 1 || !strings.Contains(errOut, c.want) {
-			t.Errorf("sockscope %q: status %d, stderr %q; want 1 and %q", c.args, status, errOut, c.want)
+		if status != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("sockscope %q: status %d, stderr %q; want 2 and %q", c.args, status, errOut, c.want)
+		}
+	}
+}
+
+// Every command ends with status 2 on bad flags and arguments (attach,
+// send, replay and serve did; the root command and the others said 1),
+// and with 1 when it fails as it runs: a file or socket that is not there.
+func TestUsageExitStatus(t *testing.T) {
+	dir := shortDir(t)
+	none := filepath.Join(dir, "none")
+	for _, c := range []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{[]string{"--bogus", "/tmp/a.sock"}, 2, "unknown flag: --bogus"},
+		{[]string{"--max-frame", "many", "/tmp/a.sock"}, 2, `invalid argument "many" for "--max-frame"`},
+		{[]string{"--framing", "bogus", none}, 2, `--framing "bogus": want one of`},
+		{[]string{"--rule", "bogus", none}, 2, `--rule 1: rule "bogus"`},
+		{[]string{"--headless", "--intercept", "method:add", none}, 2, "--intercept holds frames"},
+		{[]string{"--listen", filepath.Join(dir, "f.sock"), "--mode", "rw", none}, 2, `--mode "rw": want an octal file mode`},
+		{[]string{"no-address"}, 2, `address "no-address": want unix:/path`},
+		{[]string{"--headless", none}, 1, "not a socket: nothing exists there"},
+		{[]string{"show"}, 2, "accepts 1 arg(s), received 0"},
+		{[]string{"show", "--bogus", none}, 2, "unknown flag: --bogus"},
+		{[]string{"show", none}, 1, "no such file or directory"},
+		{[]string{"export", none, "a.har"}, 2, "accepts 1 arg(s), received 2"},
+		{[]string{"export", none}, 2, "say --format pcapng, jsonl or har"},
+		{[]string{"export", "--format", "xml", none}, 2, `format "xml": want one of pcapng, jsonl, har`},
+		{[]string{"export", "--format", "har", "--filter", "status:nonsense", none}, 2, "--filter: "},
+		{[]string{"export", "--format", "har", none}, 1, "no such file or directory"},
+		{[]string{"demo", "extra"}, 2, `unknown command "extra" for "sockscope demo"`},
+		{[]string{"restore"}, 2, "accepts 1 arg(s), received 0"},
+		{[]string{"restore", "--bogus", none}, 2, "unknown flag: --bogus"},
+		{[]string{"restore", none}, 1, "nothing to restore"},
+		{[]string{"wrap", "--dump", "cat"}, 2, "--dump writes on stdout"},
+		{[]string{"attach", "--bogus"}, 2, "unknown flag: --bogus"},
+		{[]string{"send"}, 2, "accepts between 1 and 2 arg(s), received 0"},
+		{[]string{"replay", none}, 2, "accepts 2 arg(s), received 1"},
+		{[]string{"serve", "--bogus", none}, 2, "unknown flag: --bogus"},
+	} {
+		_, errOut, status := runStatus(t, c.args...)
+		if status != c.status || !strings.Contains(errOut, c.want) {
+			t.Errorf("sockscope %q: status %d, stderr %q; want %d and %q", c.args, status, errOut, c.status, c.want)
 		}
 	}
 }

@@ -25,7 +25,7 @@ import (
 // engineConfig is the capture configuration the flags in o say.
 func engineConfig(o options) (capture.Config, error) {
 	if err := o.checkBounds(); err != nil {
-		return capture.Config{}, err
+		return capture.Config{}, usage(err)
 	}
 	if err := checkDecoderEnv(); err != nil {
 		return capture.Config{}, err
@@ -36,7 +36,7 @@ func engineConfig(o options) (capture.Config, error) {
 	}
 	framing, err := protocol.ParseFraming(name)
 	if err != nil {
-		return capture.Config{}, fmt.Errorf("%s %q: want one of %s", flag, name, protocol.FramingNames())
+		return capture.Config{}, usage(fmt.Errorf("%s %q: want one of %s", flag, name, protocol.FramingNames()))
 	}
 	ids := protocol.DefaultIDFields
 	if o.ids != "" {
@@ -50,10 +50,10 @@ func engineConfig(o options) (capture.Config, error) {
 		Record: o.record, Busy: cpuload.New().Busy, // the decoder's process makes its own
 	}
 	if cfg.Rotation, err = o.rotation(); err != nil {
-		return cfg, err
+		return cfg, usage(err)
 	}
 	if cfg.Intercept, err = o.interceptConfig(); err != nil {
-		return cfg, err
+		return cfg, usage(err)
 	}
 	if o.dump {
 		cfg.Dump = os.Stdout
@@ -285,7 +285,7 @@ func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 func runInspect(ctx context.Context, o options, upstream string) error {
 	up, err := proxy.ParseAddr(upstream)
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	// Bad flags are refused before anything is taken over or listened on.
 	if _, err := engineConfig(o); err != nil {
@@ -298,7 +298,7 @@ func runInspect(ctx context.Context, o options, upstream string) error {
 	}
 	la, lc, err := listenConfig(o.listen, o.mode, o.pipeSDDL)
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	ln, err := lc.Listen(la)
 	if err != nil {

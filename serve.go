@@ -72,7 +72,7 @@ FILE, listening), 2 for bad flags or arguments.`,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.listen == "" { // not MarkFlagRequired: cobra's check ends the process with 1
-				return statusError{errors.New(`required flag(s) "listen" not set`), serveUsage}
+				return usage(errors.New(`required flag(s) "listen" not set`))
 			}
 			return runServe(cmd.Context(), o, args[0])
 		},
@@ -85,7 +85,7 @@ FILE, listening), 2 for bad flags or arguments.`,
 	f.StringVar(&o.ids, "id", "", "JSON `FIELDS` that carry the request id (default: the ones the file was recorded with)")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of the recording held in memory (it must fit)")
-	return usageStatus(cmd, serveUsage)
+	return usageStatus(cmd, usageExit)
 }
 
 // forwardResolve bounds the look-up at start of the host name of
@@ -124,18 +124,6 @@ func lookForward(ctx context.Context, a proxy.Addr) error {
 		return err
 	}
 	return nil
-}
-
-// serveUsage is serve's exit status for bad flags and arguments, as
-// send's and replay's (1 is an error while serving).
-const serveUsage = 2
-
-// usage marks err, the error of a bad flag, for serve's status for them.
-func usage(err error) error {
-	if err == nil {
-		return nil
-	}
-	return statusError{err, serveUsage}
 }
 
 func runServe(ctx context.Context, o serveOptions, file string) error {

@@ -379,8 +379,8 @@ func TestWrapCommand(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, errOut, st := runStatus(t, c.args...)
-			if st == 0 || out != "" || !strings.Contains(errOut, c.want) {
-				t.Fatalf("%q: status %d, stdout %q, stderr %q: want a failure saying %q", c.args, st, out, errOut, c.want)
+			if st != 2 || out != "" || !strings.Contains(errOut, c.want) {
+				t.Fatalf("%q: status %d, stdout %q, stderr %q: want 2 (bad usage) and %q", c.args, st, out, errOut, c.want)
 			}
 		})
 	}

@@ -55,7 +55,7 @@ before CMD is needed only when CMD begins with -, or after --feed without
 		Args: wrapArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.checkHolds(!o.headless && !o.dump && o.uiTTY != ""); err != nil {
-				return err
+				return usage(err)
 			}
 			return runWrap(cmd.Context(), o, args)
 		},
@@ -101,11 +101,11 @@ const wrapsWhat = "wraps "
 func runWrap(ctx context.Context, o options, argv []string) error {
 	switch {
 	case o.dump:
-		return errors.New("--dump writes on stdout, which is the wrapped child's: record with -w FILE instead")
+		return usage(errors.New("--dump writes on stdout, which is the wrapped child's: record with -w FILE instead"))
 	case o.listen != "":
-		return errors.New("--listen: a wrapped child's connection is its stdio")
+		return usage(errors.New("--listen: a wrapped child's connection is its stdio"))
 	case o.headless && o.uiTTY != "":
-		return errors.New("--headless and --ui: choose one")
+		return usage(errors.New("--headless and --ui: choose one"))
 	}
 	cfg, err := engineConfig(o)
 	if err != nil {
