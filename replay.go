@@ -351,7 +351,7 @@ func notUpdated(file string, timeout time.Duration, lost []replay.Compared) erro
 			names = append(names, fmt.Sprintf("%d more", len(lost)-i))
 			break
 		}
-		names = append(names, fmt.Sprintf("conn %d %s id %s", c.RecordedConn, c.Method, c.ID))
+		names = append(names, fmt.Sprintf("conn %d %s %s", c.RecordedConn, c.Method, c.Ref()))
 	}
 	return fmt.Errorf("%s not updated: %s got no reply within --timeout %v, though the recording has one (try a longer --timeout)",
 		file, strings.Join(names, ", "), timeout)

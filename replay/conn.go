@@ -47,33 +47,19 @@ type player struct {
 // compares nothing (Run reports it); what the replay did not send, or saw
 // no end of, before ctx ended is not compared.
 func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) bool) {
-	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
-	ours, theirs := pipe()
-	served, dialed := make(chan struct{}), &dialing{done: make(chan struct{})}
-	connCtx, endConn := context.WithCancel(context.WithValue(ctx, dialedKey{}, dialed))
-	defer endConn()
-	go func() {
-		defer close(served)
-		r.relay.ServeConn(connCtx, namedConn{theirs, name})
-	}()
-	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
-	p.cl = client.New(ours, client.Options{Framing: rc.sendFraming(), IDFields: r.rec.IDFields, Other: p.other})
-	conn, ok := r.connID(name, dialed, served)
-	if !ok {
-		p.cl.Close()
-		<-served
-		if ctx.Err() == nil { // else stopped: not compared
-			r.notSent(rc, pick)
-		}
+	if sentAsBytes(rc.sendFraming()) {
+		r.replayWire(ctx, rc, pick)
 		return
 	}
-
-	// item is a request to compare; ok once it is (sent, and answered,
-	// timed out or cut off before the replay stopped).
-	type item struct {
-		c  Compared
-		ok bool
+	rl, ok := r.open(ctx, rc, pick)
+	if !ok {
+		return
 	}
+	defer rl.cancel()
+	ours, conn := rl.ours, rl.conn
+	p := &player{r: r, rc: rc, notes: map[string]*Count{}}
+	p.cl = client.New(ours, client.Options{Framing: rc.sendFraming(), IDFields: r.rec.IDFields, Other: p.other})
+
 	var (
 		wg       sync.WaitGroup
 		compared []*item
@@ -134,34 +120,36 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		}
 	}
 	wg.Wait()
-	// The client's side ends. The server closes its side in turn, and
-	// what it sends until then is read (a notification after the last
-	// reply, the greeting of a connection that sent nothing); one that
-	// keeps its side open is given a --timeout more, and then the
-	// connection ends: a replay ends.
-	ours.CloseWrite()
-	select {
-	case <-served:
-	case <-time.After(r.cfg.Timeout):
-		endConn()
-		<-served
-	}
+	rl.finish(r.cfg.Timeout)
 	p.cl.Close()
 	<-p.cl.Done() // all that came is counted
 	p.countThen()
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.res.Answered += p.answered
+	r.res.Defaults += p.defaults
+	r.res.ByMethod += p.byMethod
+	r.res.Late += p.late
+	r.add(compared, p.notes)
+}
+
+// item is a request to compare; ok once it is (sent, and answered, timed
+// out or cut off before the replay stopped).
+type item struct {
+	c  Compared
+	ok bool
+}
+
+// add adds what a replayed connection compared and counted to the result.
+// Call it with r.mu held.
+func (r *Replay) add(compared []*item, notes map[string]*Count) {
 	for _, it := range compared {
 		if it.ok {
 			r.res.Compared = append(r.res.Compared, it.c)
 		}
 	}
-	r.res.Answered += p.answered
-	r.res.Defaults += p.defaults
-	r.res.ByMethod += p.byMethod
-	r.res.Late += p.late
-	for k, n := range p.notes {
+	for k, n := range notes {
 		t := r.res.Notes[k]
 		if t == nil {
 			t = &Count{}
@@ -174,6 +162,53 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 				t.last[i] = n.last[i]
 			}
 		}
+	}
+}
+
+// replayed is a replayed connection's way to the server.
+type replayed struct {
+	ours   *pipeEnd // the client's end
+	conn   uint64   // the relay's number for it
+	served chan struct{}
+	cancel context.CancelFunc
+}
+
+// open opens the replay's connection for rc through the relay. When it
+// cannot be made it returns false, and counts rc's requests as not sent
+// (unless the replay stopped: then they are not compared).
+func (r *Replay) open(ctx context.Context, rc *Conn, pick func(*Exchange) bool) (*replayed, bool) {
+	name := pipeAddr(fmt.Sprintf("replay of conn %d", rc.ID))
+	ours, theirs := pipe()
+	served, dialed := make(chan struct{}), &dialing{done: make(chan struct{})}
+	connCtx, cancel := context.WithCancel(context.WithValue(ctx, dialedKey{}, dialed))
+	go func() {
+		defer close(served)
+		r.relay.ServeConn(connCtx, namedConn{theirs, name})
+	}()
+	conn, ok := r.connID(name, dialed, served)
+	if !ok {
+		ours.Close()
+		<-served
+		cancel()
+		if ctx.Err() == nil { // else stopped: not compared
+			r.notSent(rc, pick)
+		}
+		return nil, false
+	}
+	return &replayed{ours: ours, conn: conn, served: served, cancel: cancel}, true
+}
+
+// finish ends the client's side. The server closes its side in turn, and
+// what it sends until then is read (a notification after the last reply,
+// the greeting of a connection that sent nothing); one that keeps its side
+// open is given timeout more, and then the connection ends: a replay ends.
+func (rl *replayed) finish(timeout time.Duration) {
+	rl.ours.CloseWrite()
+	select {
+	case <-rl.served:
+	case <-time.After(timeout):
+		rl.cancel()
+		<-rl.served
 	}
 }
 
@@ -280,10 +315,15 @@ func (r *Replay) unsendable(rc *Conn, conn uint64, m *Msg, x *Exchange, pick fun
 	r.cfg.Live.NotSent(1)
 }
 
-// then sets c's recorded side: x's reply, if it had one.
+// then sets c's recorded side: x's reply, if it had one (through its view
+// when its protocol is not JSON).
 func (c *Compared) then(x *Exchange) {
 	c.Then = "no-reply"
-	if x.Resp != nil {
+	switch {
+	case x.Resp == nil:
+	case x.viewed != protocol.FramingAuto:
+		c.Then, c.LatencyThen, c.ThenResp = rowStatus(x.Row.Status), x.Row.Latency, wireView(x.viewed, x.Resp.Payload)
+	default:
 		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
 	}
 }
@@ -326,16 +366,16 @@ func (p *player) call(ctx context.Context, x *Exchange, payload []byte, c *Compa
 			c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
 			return true
 		}
-		p.compare(x, c)
+		p.r.judge(p.rc, x, c)
 		return true
 	}
 }
 
-// compare gives c, whose recorded and new replies are set, its differences
-// and verdict.
-func (p *player) compare(x *Exchange, c *Compared) {
+// judge gives c, the comparison of x (a request of rc) whose recorded and
+// new replies are set, its differences and verdict.
+func (r *Replay) judge(rc *Conn, x *Exchange, c *Compared) {
 	switch {
-	case c.ThenResp == nil && p.rc.OpenAtExit && !x.Cancelled:
+	case c.ThenResp == nil && rc.OpenAtExit && !x.Cancelled:
 		c.Verdict = Unanswered // no recorded reply to compare with (one cancelled got none)
 		return
 	case c.ThenResp == nil && c.NowResp == nil: // no reply then, no reply now
@@ -348,8 +388,10 @@ func (p *player) compare(x *Exchange, c *Compared) {
 		if c.Then != c.Now {
 			c.Diff = []Difference{{Path: "$", Then: c.Then + " (kept truncated)", Now: c.Now}}
 		}
+	case x.viewed != protocol.FramingAuto: // views: no id to leave out
+		c.Diff = Diff(c.ThenResp, c.NowResp, volatile(x, c.ThenResp, r.cfg.Ignore), nil)
 	default:
-		c.Diff = Diff(c.ThenResp, c.NowResp, p.r.cfg.Ignore, p.r.rec.IDFields)
+		c.Diff = Diff(c.ThenResp, c.NowResp, r.cfg.Ignore, r.rec.IDFields)
 	}
 	switch {
 	case len(c.Diff) > 0 && x.Cancelled:
@@ -358,7 +400,7 @@ func (p *player) compare(x *Exchange, c *Compared) {
 		c.Verdict = Differs
 	}
 	if c.ThenResp != nil && c.NowResp != nil {
-		c.Slower = float64(c.LatencyNow) > float64(c.LatencyThen)*p.r.cfg.Slower && c.LatencyNow-c.LatencyThen > p.r.cfg.SlowerBy
+		c.Slower = float64(c.LatencyNow) > float64(c.LatencyThen)*r.cfg.Slower && c.LatencyNow-c.LatencyThen > r.cfg.SlowerBy
 	}
 }
 

@@ -1,9 +1,12 @@
 package replay
 
 import (
+	"strconv"
 	"sync"
 
+	"sockscope/protocol"
 	"sockscope/query"
+	"sockscope/store"
 )
 
 // MaxLive bounds the comparisons a Live keeps (the oldest go first); the
@@ -29,8 +32,14 @@ type Live struct {
 	// Skip are the top-level members the comparison skips (the id fields).
 	Skip []string
 
-	mu       sync.Mutex
-	byKey    map[liveKey]*liveEntry
+	mu    sync.Mutex
+	byKey map[liveKey]*liveEntry
+	// The places of the capture's requests without an id (nthOf): by
+	// row seq, the rows scanned up to, and the requests so far by
+	// connection.
+	nth      map[uint64]int
+	nthNext  uint64
+	nthConns map[uint64]int
 	order    []liveKey
 	expected int
 	total    int // Plan's
@@ -47,7 +56,8 @@ type liveEntry struct {
 
 // NewLive returns an empty Live.
 func NewLive(file, upstream string, ig Ignore, skip []string) *Live {
-	return &Live{File: file, Upstream: upstream, Ignore: ig, Skip: skip, byKey: map[liveKey]*liveEntry{}}
+	return &Live{File: file, Upstream: upstream, Ignore: ig, Skip: skip, byKey: map[liveKey]*liveEntry{},
+		nth: map[uint64]int{}, nthConns: map[uint64]int{}}
 }
 
 // Expect says request id on the replay's connection conn will be compared:
@@ -93,7 +103,7 @@ func (l *Live) Record(c Compared) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := liveKey{c.Conn, c.ID}
+	k := liveKey{c.Conn, c.liveID()}
 	e := l.byKey[k]
 	if e == nil {
 		e = &liveEntry{}
@@ -165,6 +175,49 @@ func (l *Live) Lookup(conn uint64, id string) (Compared, query.Compare) {
 		return Compared{}, query.ComparePending
 	}
 	return e.c, verdictCompare(e.c.Verdict)
+}
+
+// LookupRow returns the comparison of row r of the replay's capture, st,
+// as Lookup does: a request with an id is looked up by it, one without
+// (HTTP/1.1, RESP: paired by order) by its place among the requests of its
+// connection, which the replay sent in the recorded order (Compared.Nth).
+func (l *Live) LookupRow(st store.View, r *store.Row) (Compared, query.Compare) {
+	if l == nil || r.Kind != protocol.KindRequest || r.Dir != protocol.C2S {
+		return Compared{}, query.CompareNone
+	}
+	if r.ID != "" {
+		return l.Lookup(r.Conn, r.ID)
+	}
+	n := l.nthOf(st, r)
+	if n == 0 {
+		return Compared{}, query.CompareNone
+	}
+	return l.Lookup(r.Conn, "#"+strconv.Itoa(n))
+}
+
+// nthOf returns the place of r, a request without an id, among those of
+// its connection in st (1 for the first), counting the rows not counted
+// yet up to it; 0 when it cannot tell (the row was evicted unseen).
+func (l *Live) nthOf(st store.View, r *store.Row) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n, ok := l.nth[r.Seq]; ok || r.Seq < l.nthNext {
+		return n
+	}
+	st.Rows(l.nthNext, func(row store.Row) bool {
+		if row.Seq > r.Seq {
+			return false
+		}
+		l.nthNext = row.Seq + 1
+		if row.Kind == protocol.KindRequest && row.Dir == protocol.C2S && row.ID == "" {
+			l.nthConns[row.Conn]++
+			if len(l.nth) < MaxLive {
+				l.nth[row.Seq] = l.nthConns[row.Conn]
+			}
+		}
+		return true
+	})
+	return l.nth[r.Seq]
 }
 
 // verdictCompare is a verdict in the filter language's terms: an error

@@ -58,6 +58,11 @@ type Exchange struct {
 	// request (or notification) and before the client's next one: what
 	// `serve` sends when it answers it.
 	Followers []*Msg
+	// viewed is the framing of its protocol when that is not JSON
+	// (HTTP/1.1, RESP): the replay sends the request as its bytes, pairs
+	// the new response as the decoder pairs it, and compares the two
+	// through their JSON views (wire.go). FramingAuto for JSON.
+	viewed protocol.Framing
 }
 
 // Conn is one recorded connection.
@@ -233,6 +238,11 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 	})
 	for _, c := range rec.Conns {
 		c.link(ids)
+		if f := c.sendFraming(); sentAsBytes(f) {
+			for _, x := range c.Exchanges {
+				x.viewed = f
+			}
+		}
 	}
 	return rec, nil
 }
@@ -257,9 +267,11 @@ func (c *Conn) sendFraming() protocol.Framing {
 // comparable reports whether the replay compares x's response: a request
 // of the client's, with an id, or one that pairs by order in a protocol
 // that pairs by id (QMP's execute, mpv's command, without an id: the
-// replay gives it one, withOwnID).
+// replay gives it one, withOwnID), or any in a protocol that is not JSON
+// (an HTTP request, a Redis command that gets a reply).
 func comparable(x *Exchange) bool {
-	return x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest && (x.Req.Info.ID != nil || x.Req.Info.ByOrder)
+	return x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest &&
+		(x.Req.Info.ID != nil || x.Req.Info.ByOrder || x.viewed != protocol.FramingAuto)
 }
 
 func (c *Conn) addExchange(r store.Row, req, resp *Msg) {

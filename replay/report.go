@@ -22,7 +22,7 @@ func WriteText(w io.Writer, res *Result) error {
 		if c.Verdict == Same {
 			what = "slower"
 		}
-		fmt.Fprintf(w, "conn %d %s id %s: %s (then %s, now %s)\n", c.RecordedConn, c.Method, c.ID, what,
+		fmt.Fprintf(w, "conn %d %s %s: %s (then %s, now %s)\n", c.RecordedConn, c.Method, c.Ref(), what,
 			withLatency(c.Then, c.LatencyThen), withLatency(c.Now, c.LatencyNow))
 		for _, d := range c.Diff {
 			fmt.Fprintf(w, "  %s\n", d)
@@ -102,7 +102,7 @@ type junitFailure struct {
 func WriteJUnit(path, name string, res *Result) error {
 	s := junitSuite{Name: name, Tests: len(res.Compared)}
 	for _, c := range res.Compared {
-		tc := junitCase{Class: fmt.Sprintf("conn %d", c.RecordedConn), Name: fmt.Sprintf("%s id %s", c.Method, c.ID),
+		tc := junitCase{Class: fmt.Sprintf("conn %d", c.RecordedConn), Name: c.Method + " " + c.Ref(),
 			Time: fmt.Sprintf("%.6f", c.LatencyNow.Seconds())}
 		var lines []string
 		for _, d := range c.Diff {
@@ -156,12 +156,13 @@ func AppendLinks(path, recorded string, res *Result) error {
 			Conn         uint64          `json:"conn"`
 			Dir          string          `json:"dir"`
 			ID           json.RawMessage `json:"id"`
+			Nth          int             `json:"nth,omitempty"`
 			Method       string          `json:"method"`
 			Recorded     string          `json:"recorded"`
 			RecordedConn uint64          `json:"recorded_conn"`
 			Status       Verdict         `json:"status"`
 			Diff         []Difference    `json:"diff,omitempty"`
-		}{TypeCompare, c.Conn, c.Dir, json.RawMessage(id), c.Method, recorded, c.RecordedConn, c.Verdict, c.Diff}
+		}{TypeCompare, c.Conn, c.Dir, json.RawMessage(id), c.Nth, c.Method, recorded, c.RecordedConn, c.Verdict, c.Diff}
 		if err := enc.Encode(link); err != nil {
 			f.Close()
 			return err

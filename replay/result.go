@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sockscope/internal/plural"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -45,9 +46,13 @@ type Compared struct {
 	RecordedConn uint64 `json:"recorded_conn"`
 	// Conn is the replay's connection (as the replay's own capture
 	// numbers it; 0 when unknown).
-	Conn    uint64  `json:"conn"`
-	Dir     string  `json:"dir"` // the side that asked
-	ID      string  `json:"id"`  // raw JSON, written as it is
+	Conn uint64 `json:"conn"`
+	Dir  string `json:"dir"` // the side that asked
+	ID   string `json:"id"`  // raw JSON, written as it is
+	// Nth is the request's place among those sent on its connection (1
+	// for the first) in a protocol whose requests carry no id (HTTP/1.1,
+	// RESP), which pairs by order; 0 for one with an id.
+	Nth     int     `json:"nth,omitempty"`
 	Method  string  `json:"method"`
 	Verdict Verdict `json:"status"`
 	// Then and Now are the statuses: ok, error, no-reply.
@@ -69,6 +74,24 @@ type Compared struct {
 	TimedOut bool `json:"-"`
 	// ThenResp and NowResp are the responses (not written to --dump).
 	ThenResp, NowResp []byte `json:"-"`
+}
+
+// Ref names the request on its connection: "id 3", or "#2" for the
+// second request of a protocol paired by order.
+func (c *Compared) Ref() string {
+	if c.Nth > 0 {
+		return "#" + strconv.Itoa(c.Nth)
+	}
+	return "id " + c.ID
+}
+
+// liveID is what Live keys the request by, beside its connection: its id,
+// or "#N".
+func (c *Compared) liveID() string {
+	if c.Nth > 0 {
+		return "#" + strconv.Itoa(c.Nth)
+	}
+	return c.ID
 }
 
 // Paths returns the diff's paths.

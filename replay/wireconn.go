@@ -1,0 +1,149 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// errLost is why a message was not sent: the server had ended the
+// connection.
+var errLost = errors.New("the connection to the server was lost")
+
+// replayWire replays rc, a connection whose protocol is not JSON (see
+// wire.go): every frame of its client's as the server received it, in the
+// recorded order and pace, and each request's new response, paired as the
+// decoder pairs it, compared with the recorded one through their views.
+func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) bool) {
+	rl, ok := r.open(ctx, rc, pick)
+	if !ok {
+		return
+	}
+	defer rl.cancel()
+	d := newWireDecoder(rc.sendFraming())
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		d.read(rl.ours)
+	}()
+	var (
+		wg       sync.WaitGroup
+		compared []*item
+		start    = time.Now()
+		firstAt  time.Time
+		nth      int // the requests sent so far
+	)
+	for _, m := range rc.Msgs {
+		if m.Dir != protocol.C2S {
+			continue
+		}
+		if ctx.Err() != nil {
+			break // stopped: what is not sent is not compared
+		}
+		if firstAt.IsZero() {
+			firstAt = m.At
+		}
+		if r.cfg.Pace == PaceRecorded && !sleepUntil(ctx, start.Add(r.scaled(m.At.Sub(firstAt)))) {
+			break
+		}
+		x := rc.Exchange(m.Seq)
+		switch {
+		case m.Cut > 0:
+			r.unsendable(rc, rl.conn, m, x, pick)
+			continue
+		case x == nil || !comparable(x):
+			d.send(rl.ours, m, nil) // a command that gets no reply; a lost connection shows on the next request
+			continue
+		}
+		nth++
+		it := &item{c: Compared{RecordedConn: rc.ID, Conn: rl.conn, Dir: x.Row.Dir.String(), Nth: nth, Method: x.Row.Method}}
+		picked := pick(x)
+		if picked {
+			compared = append(compared, it)
+			r.cfg.Live.Expect(rl.conn, it.c.liveID())
+		}
+		wg.Add(1)
+		wait := r.callWire(ctx, d, rl.ours, rc, x, &it.c)
+		compare := func() {
+			defer wg.Done()
+			it.ok = wait()
+			if picked && it.ok {
+				r.cfg.Live.Record(it.c)
+			}
+		}
+		if r.cfg.Pace == PaceReply {
+			compare()
+		} else {
+			go compare()
+		}
+	}
+	wg.Wait()
+	rl.finish(r.cfg.Timeout)
+	rl.ours.Close()
+	<-read // all that came is counted
+
+	r.countThenWire(rc, d.notes)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Late += d.late
+	r.add(compared, d.notes)
+}
+
+// callWire sends request x of rc again through d and returns what waits
+// for its end and compares its response with the recorded one. The
+// request is written (or found unsendable) when callWire returns. The wait
+// returns false when the replay stopped before the reply.
+func (r *Replay) callWire(ctx context.Context, d *wireDecoder, w io.Writer, rc *Conn, x *Exchange, c *Compared) (wait func() bool) {
+	c.then(x)
+	c.Now = "no-reply"
+	ch := make(chan wireReply, 1)
+	sent := time.Now()
+	if err := d.send(w, x.Req, ch); err != nil {
+		c.Verdict, c.Now = Error, "error: not sent: "+err.Error()
+		return func() bool { return true }
+	}
+	return func() bool {
+		t := time.NewTimer(time.Until(sent.Add(r.cfg.Timeout)))
+		defer t.Stop()
+		var rep wireReply
+		select {
+		case rep = <-ch:
+		case <-ctx.Done():
+			return false // the replay stopped
+		case <-t.C:
+			var ok bool
+			if rep, ok = d.forget(x.Req, ch); !ok {
+				c.TimedOut, c.Now = true, fmt.Sprintf("no-reply (timed out after %v)", r.cfg.Timeout)
+				r.judge(rc, x, c)
+				return true
+			}
+		}
+		switch {
+		case rep.resp != nil:
+			c.Now, c.LatencyNow, c.NowResp = rowStatus(rep.status), rep.at.Sub(sent), wireView(x.viewed, rep.resp)
+		case rep.lost && c.ThenResp != nil:
+			// The server ended the connection (say, after a response
+			// that said Connection: close); then it answered.
+			c.Verdict, c.Now = Error, "error: the connection to the server was lost before the reply"
+			return true
+		}
+		r.judge(rc, x, c)
+		return true
+	}
+}
+
+// rowStatus is a row's status as Compared says it: ok, error or no-reply.
+func rowStatus(st protocol.Status) string {
+	switch st {
+	case protocol.StatusOK:
+		return "ok"
+	case protocol.StatusError:
+		return "error"
+	}
+	return "no-reply"
+}

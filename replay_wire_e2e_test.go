@@ -1,0 +1,180 @@
+//go:build unix
+
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// replayDump runs `sockscope replay --dump` with args and returns its
+// exchanges by "method nth", each as "status paths" (paths joined by ,),
+// with its stderr and exit status.
+func replayDump(t *testing.T, args ...string) (map[string]string, string, int) {
+	t.Helper()
+	out, errOut, status := runStatus(t, append([]string{"replay", "--headless", "--dump"}, args...)...)
+	got := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e struct {
+			Type, Method, Status string
+			Nth                  int
+			Paths                []string
+		}
+		if l == "" || json.Unmarshal([]byte(l), &e) != nil || e.Type != "exchange" {
+			continue
+		}
+		key := e.Method + " #" + strconv.Itoa(e.Nth)
+		got[key] = strings.TrimSpace(e.Status + " " + strings.Join(e.Paths, ","))
+	}
+	return got, errOut, status
+}
+
+// A Redis session recorded through the real binary and replayed against
+// the same redis-server: plain commands, a RESP3 connection (HELLO 3, whose
+// reply's connection id is left out, a map), a transaction pipelined in one
+// write (each command's QUEUED, EXEC's array), an error reply, and a
+// subscriber (SUBSCRIBE with its first confirmation, the second one a
+// notification, PING in subscribe mode, UNSUBSCRIBE): every reply matches,
+// exit 0. With the data changed, exit 1, and the paths that differ are
+// named: the value ($), a map's member, an element of EXEC's array.
+func TestReplayRedis(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	cli := func(sock string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("redis-cli", append([]string{"-s", sock}, args...)...)
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	cli(up, "set", "k", "v1")
+	cli(up, "hset", "h", "a", "1", "b", "2")
+	rec := filepath.Join(dir, "redis.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	if got := cli(front, "get", "k"); got != "v1" {
+		t.Fatalf("get: %q", got)
+	}
+	respSay(t, front, "HELLO 3\r\nHGETALL h\r\nMULTI\r\nGET k\r\nHGET h b\r\nEXEC\r\nGET h\r\n", 7)
+	respSay(t, front, "SUBSCRIBE c1 c2\r\nPING\r\nUNSUBSCRIBE\r\n", 5)
+	stop()
+
+	same := map[string]string{
+		"GET #1":   "match",
+		"HELLO #1": "match", "HGETALL #2": "match", "MULTI #3": "match", "GET #4": "match", "HGET #5": "match",
+		"EXEC #6": "match", "GET #7": "match",
+		"SUBSCRIBE #1": "match", "PING #2": "match", "UNSUBSCRIBE #3": "match",
+	}
+	got, errOut, status := replayDump(t, rec, up)
+	if status != 0 || !maps.Equal(got, same) || !strings.Contains(errOut, "11 requests: 11 match, 0 differ") {
+		t.Errorf("against the same data: status %d\n%v\n%s", status, got, errOut)
+	}
+
+	cli(up, "set", "k", "v2")
+	cli(up, "hset", "h", "b", "3")
+	want := map[string]string{
+		"GET #1":   "differs $",
+		"HELLO #1": "match", "HGETALL #2": "differs $.b", "MULTI #3": "match", "GET #4": "match", "HGET #5": "match",
+		"EXEC #6": "differs $[0],$[1]", "GET #7": "match",
+		"SUBSCRIBE #1": "match", "PING #2": "match", "UNSUBSCRIBE #3": "match",
+	}
+	got, errOut, status = replayDump(t, rec, up)
+	if status != 1 || !maps.Equal(got, want) {
+		t.Errorf("against changed data: status %d\n%v\n%s", status, got, errOut)
+	}
+	// For people: the request by its place on its connection, and the values.
+	out, _, _ := runStatus(t, "replay", "--headless", rec, up)
+	for _, w := range []string{`conn 1 GET #1: differs`, `$: "v1" → "v2"`, `conn 2 HGETALL #2: differs`, `$.b: "2" → "3"`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the text report lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// An HTTP/1.1 session with nginx recorded through the real binary (curl:
+// keep-alive, a chunked body, a 204, a 503, HEAD, a 304) and replayed
+// against the same nginx: every response matches (Date left out), exit 0.
+// With a file changed, exit 1: its JSON body differs at the member that
+// changed, its ETag and Last-Modified too (in HEAD's and a 304's
+// headers); a text body differs at $.body;
+// --ignore leaves headers out by name. --update then makes the new
+// responses the recording's, and the next replay matches; --junit names
+// each request by its place on its connection.
+func TestReplayHTTP(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	os.WriteFile(filepath.Join(dir, "html", "t.txt"), []byte("plain text\n"), 0o644)
+	front := filepath.Join(dir, "front.sock")
+	rec := filepath.Join(dir, "http.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	curl := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("curl", append([]string{"-sS", "-o", "/dev/null", "--unix-socket", front}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %v: %v\n%s", args, err, out)
+		}
+	}
+	curl("http://x/json", "-o", "/dev/null", "http://x/nothing", "-o", "/dev/null", "http://x/fail",
+		"-o", "/dev/null", "http://x/chunked/data.json", "-o", "/dev/null", "http://x/data.json", "-o", "/dev/null", "http://x/t.txt")
+	curl("-I", "http://x/data.json")
+	curl("-H", "If-None-Match: *", "http://x/data.json")
+	stop()
+
+	same := map[string]string{
+		"GET /json #1": "match", "GET /nothing #2": "match", "GET /fail #3": "match", "GET /chunked/data.json #4": "match",
+		"GET /data.json #5": "match", "GET /t.txt #6": "match", "HEAD /data.json #1": "match", "GET /data.json #1": "match",
+	}
+	got, errOut, status := replayDump(t, rec, up)
+	if status != 0 || len(got) != 8 || !maps.Equal(got, same) {
+		t.Errorf("against the same files: status %d\n%v\n%s", status, got, errOut)
+	}
+
+	// Their ETag and Last-Modified are of their mtime, to the second:
+	// one of its own, whenever the test runs.
+	changed := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for name, text := range map[string]string{"data.json": `{"hello":"there","n":[1,2,3]}` + "\n", "t.txt": "other text\n"} {
+		path := filepath.Join(dir, "html", name)
+		os.WriteFile(path, []byte(text), 0o644)
+		os.Chtimes(path, changed, changed)
+	}
+	file := "differs $.body.hello,$.headers.etag,$.headers.last-modified"
+	meta := "differs $.headers.etag,$.headers.last-modified"
+	want := map[string]string{
+		"GET /json #1": "match", "GET /nothing #2": "match", "GET /fail #3": "match", "GET /chunked/data.json #4": "differs $.body.hello",
+		"GET /data.json #5": file, "GET /t.txt #6": "differs $.body,$.headers.etag,$.headers.last-modified",
+		"HEAD /data.json #1": meta, "GET /data.json #1": meta, // a 304 (If-None-Match: * matches any file) with the file's ETag
+	}
+	got, errOut, status = replayDump(t, rec, up)
+	if status != 1 || !maps.Equal(got, want) {
+		t.Errorf("against changed files: status %d\n%v\n%s", status, got, errOut)
+	}
+	got, _, status = replayDump(t, "--ignore", "etag", "--ignore", "$.headers.last-modified", rec, up)
+	if status != 1 || got["HEAD /data.json #1"] != "match" || got["GET /data.json #5"] != "differs $.body.hello" {
+		t.Errorf("--ignore headers: status %d\n%v", status, got)
+	}
+
+	junit := filepath.Join(dir, "replay.xml")
+	runStatus(t, "replay", "--headless", "--junit", junit, rec, up)
+	if x, _ := os.ReadFile(junit); !strings.Contains(string(x), `name="GET /t.txt #6"`) || !strings.Contains(string(x), `message="differs at $.body, $.headers.etag, $.headers.last-modified"`) {
+		t.Errorf("--junit:\n%s", x)
+	}
+
+	if _, errOut, status := runStatus(t, "replay", "--headless", "--update", rec, up); status != 0 || !strings.Contains(errOut, "now holds the replay's responses") {
+		t.Fatalf("--update: status %d: %s", status, errOut)
+	}
+	got, errOut, status = replayDump(t, rec, up)
+	if status != 0 || !maps.Equal(got, same) {
+		t.Errorf("after --update: status %d\n%v\n%s", status, got, errOut)
+	}
+}
