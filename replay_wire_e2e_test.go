@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -176,5 +177,67 @@ func TestReplayHTTP(t *testing.T) {
 	got, errOut, status = replayDump(t, rec, up)
 	if status != 0 || !maps.Equal(got, same) {
 		t.Errorf("after --update: status %d\n%v\n%s", status, got, errOut)
+	}
+}
+
+// replay of a Redis recording in a terminal: the real binary in tmux. Its
+// requests carry no id, so the UI finds each one's comparison by its place
+// on its connection: the GETs of the key that changed say they differ at
+// $, the others that they are the same; status:differs lists those two; a
+// GET's detail shows the diff; q exits 1.
+func TestReplayRedisUI(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	respSay(t, up, "SET k v1\r\nSET j same\r\n", 2)
+	rec := filepath.Join(dir, "redis.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	respSay(t, front, "GET j\r\nGET k\r\nSTRLEN j\r\n", 3)
+	respSay(t, front, "ECHO hi\r\nGET k\r\n", 2)
+	stop()
+	respSay(t, up, "SET k v2\r\n", 1)
+
+	tm := newTerm(t, dir, 200, 40, nil, "sh", "-c", `cd "$1" && shift && exec "$@"`, "sh", dir,
+		binary, "replay", rec, up)
+	tm.waitScreen("the replay done, 5 compared, 2 differing", func(s string) error {
+		if !strings.Contains(s, "compared 5/5 · done") || !strings.Contains(s, "≠ 2 differ") {
+			return fmt.Errorf("status bar")
+		}
+		return nil
+	})
+	tm.waitScreen("each request flagged", func(s string) error {
+		differ, same := 0, 0
+		for _, r := range listRows(s) {
+			switch {
+			case has(r, "GET") && has(r, "differs") && has(r, "$"):
+				differ++
+			case has(r, "same"):
+				same++
+			}
+		}
+		if differ != 2 || same != 3 {
+			return fmt.Errorf("%d differing GETs, %d same rows", differ, same)
+		}
+		return nil
+	})
+	tm.filter("status:differs")
+	tm.waitScreen("status:differs listing the 2 GETs", func(s string) error {
+		if !strings.Contains(s, "2 of ") {
+			return fmt.Errorf("no '2 of' in the list title")
+		}
+		return nil
+	})
+	tm.keys("g", "Enter")
+	tm.waitScreen("a GET's diff view", func(s string) error {
+		for _, want := range []string{"replay: differs at $", "recorded response", "new response", `"v1"`, `"v2"`} {
+			if !strings.Contains(s, want) {
+				return fmt.Errorf("no %q", want)
+			}
+		}
+		return nil
+	})
+	tm.keys("q")
+	if st := tm.waitExit(); st != "1" {
+		t.Errorf("exit status %s, want 1:\n%s", st, tm.screen())
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"sockscope/internal/plural"
-	"sockscope/protocol"
 	"sockscope/query"
 	"sockscope/replay"
 	"sockscope/store"
@@ -21,10 +20,10 @@ import (
 // verdict is the replay's comparison of row r, a request the replay sent
 // again; query.CompareNone for any other row, or when nothing replays.
 func (c *common) verdict(r *store.Row) (replay.Compared, query.Compare) {
-	if c.opts.Replay == nil || r.Kind != protocol.KindRequest || r.Dir != protocol.C2S || r.ID == "" {
+	if c.opts.Replay == nil {
 		return replay.Compared{}, query.CompareNone
 	}
-	return c.opts.Replay.Lookup(r.Conn, r.ID)
+	return c.opts.Replay.LookupRow(c.st, r)
 }
 
 // bindReplay gives q the replay's verdicts (status:differs and the like).
