@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +14,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sockscope/protocol"
 )
 
 // replayDump runs `sockscope replay --dump` with args and returns its
-// exchanges by "method nth", each as "status paths" (paths joined by ,),
+// exchanges by "method #nth" (or "method id ID"), each as "status paths" (paths joined by ,),
 // with its stderr and exit status.
 func replayDump(t *testing.T, args ...string) (map[string]string, string, int) {
 	t.Helper()
@@ -26,12 +29,16 @@ func replayDump(t *testing.T, args ...string) (map[string]string, string, int) {
 		var e struct {
 			Type, Method, Status string
 			Nth                  int
+			ID                   json.RawMessage
 			Paths                []string
 		}
 		if l == "" || json.Unmarshal([]byte(l), &e) != nil || e.Type != "exchange" {
 			continue
 		}
 		key := e.Method + " #" + strconv.Itoa(e.Nth)
+		if e.Nth == 0 {
+			key = e.Method + " id " + string(e.ID)
+		}
 		got[key] = strings.TrimSpace(e.Status + " " + strings.Join(e.Paths, ","))
 	}
 	return got, errOut, status
@@ -239,5 +246,118 @@ func TestReplayRedisUI(t *testing.T) {
 	tm.keys("q")
 	if st := tm.waitExit(); st != "1" {
 		t.Errorf("exit status %s, want 1:\n%s", st, tm.screen())
+	}
+}
+
+// varlink through the real binary (internal/varlinkpeer on
+// github.com/varlink/go) and replayed: against a fresh service every call
+// matches, the streamed Count by its last reply, the Fail by its error,
+// exit 0; against the service the recording ran on, which has counted the
+// recorded oneway Note since (Ping says how many it counted), the Pings
+// differ at $.parameters.notes, exit 1.
+func TestReplayVarlink(t *testing.T) {
+	dir := shortDir(t)
+	peer := filepath.Join(dir, "varlinkpeer")
+	if out, err := exec.Command("go", "build", "-o", peer, "./internal/varlinkpeer").CombinedOutput(); err != nil {
+		t.Fatalf("building varlinkpeer: %v\n%s", err, out)
+	}
+	serve := func(name string) string {
+		up := filepath.Join(dir, name)
+		startProc(t, peer, "serve", "unix:"+up)
+		dialWait(t, up)
+		return up
+	}
+	up, front := serve("v.sock"), filepath.Join(dir, "f.sock")
+	rec := filepath.Join(dir, "varlink.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	if out, err := exec.Command(peer, "call", "unix:"+front).CombinedOutput(); err != nil || !strings.Contains(string(out), "done") {
+		t.Fatalf("varlinkpeer call: %v\n%s", err, out)
+	}
+	stop()
+
+	const (
+		ping  = "org.sockscope.test.Ping #"
+		count = "org.sockscope.test.Count #2"
+		fail  = "org.sockscope.test.Fail #3"
+	)
+	got, errOut, status := replayDump(t, rec, serve("fresh.sock"))
+	if want := map[string]string{ping + "1": "match", count: "match", fail: "match", ping + "4": "match"}; status != 0 || !maps.Equal(got, want) {
+		t.Errorf("against a fresh service: status %d\n%v\n%s", status, got, errOut)
+	}
+	got, errOut, status = replayDump(t, rec, up)
+	if want := map[string]string{ping + "1": "differs $.parameters.notes", count: "match", fail: "match", ping + "4": "differs $.parameters.notes"}; status != 1 || !maps.Equal(got, want) {
+		t.Errorf("against the service the recording ran on: status %d\n%v\n%s", status, got, errOut)
+	}
+}
+
+// mpCall is a msgpack-RPC request [0,id,method,args] of string arguments
+// (each, and method, under 32 bytes).
+func mpCall(id byte, method string, args ...string) []byte {
+	str := func(b []byte, s string) []byte { return append(append(b, 0xa0|byte(len(s))), s...) }
+	b := str([]byte{0x94, 0x00, id}, method)
+	b = append(b, 0x90|byte(len(args)))
+	for _, a := range args {
+		b = str(b, a)
+	}
+	return b
+}
+
+// mpCalls sends each request on one connection to sock and returns the
+// JSON view of the reply it reads after each.
+func mpCalls(t *testing.T, sock string, reqs ...[]byte) []string {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f := protocol.NewFramer(protocol.FramingMsgpack, 1<<20)
+	buf := make([]byte, 4096)
+	var out []string
+	for _, req := range reqs {
+		c.Write(req)
+		for n := len(out); len(out) == n; {
+			k, err := c.Read(buf)
+			f.Feed(buf[:k], func(fr *protocol.Frame) {
+				v, _ := protocol.AppendView(nil, protocol.FramingMsgpack, fr)
+				out = append(out, string(v))
+			})
+			if err != nil {
+				t.Fatalf("reading the reply to %q: %v", req, err)
+			}
+		}
+	}
+	return out
+}
+
+// msgpack-RPC with the real Neovim, through the real binary, replayed: its
+// calls pair by msgid; against the same data every reply matches (the
+// failing command by its error), exit 0; with the variable read changed,
+// its nvim_get_var differs at the result ($[3]), exit 1.
+func TestReplayMsgpackNeovim(t *testing.T) {
+	need(t, "nvim")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "n.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "nvim", "--headless", "--clean", "--listen", up)
+	dialWait(t, up)
+	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
+	rec := filepath.Join(dir, "nvim.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	got := mpCalls(t, front, mpCall(1, "nvim_get_var", "x"), mpCall(2, "nvim_eval", "1+2"), mpCall(3, "nvim_command", "NoSuchCommand"))
+	stop()
+	if len(got) != 3 || got[0] != `[1,1,null,"a"]` || got[1] != `[1,2,null,3]` || !strings.Contains(got[2], "E492") {
+		t.Fatalf("nvim replied %q", got)
+	}
+
+	want := map[string]string{"nvim_get_var id 1": "match", "nvim_eval id 2": "match", "nvim_command id 3": "match"}
+	res, errOut, status := replayDump(t, rec, up)
+	if status != 0 || !maps.Equal(res, want) {
+		t.Errorf("against the same data: status %d\n%v\n%s", status, res, errOut)
+	}
+	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "b"))
+	want["nvim_get_var id 1"] = "differs $[3]"
+	res, errOut, status = replayDump(t, rec, up)
+	if status != 1 || !maps.Equal(res, want) {
+		t.Errorf("with x changed: status %d\n%v\n%s", status, res, errOut)
 	}
 }

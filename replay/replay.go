@@ -204,9 +204,9 @@ func (r *Replay) Close() {
 
 // Check says, before anything is sent, what the replay cannot do: a
 // connection it would replay speaks a protocol whose responses it does not
-// compare (it compares JSON, HTTP/1.1 and RESP: another, such as
-// msgpack-RPC, would be sent again and compared not at all), or it would
-// compare no request. Run calls it if the caller did not.
+// compare (it compares JSON, HTTP/1.1, RESP, msgpack-RPC and varlink:
+// another, such as HTTP/2 or raw bytes, would be sent again and compared
+// not at all), or it would compare no request. Run calls it if the caller did not.
 func (r *Replay) Check() error {
 	conns, pick := r.selected()
 	total := 0
@@ -214,7 +214,7 @@ func (r *Replay) Check() error {
 		switch f := c.sendFraming(); {
 		case f == protocol.FramingLines, f == protocol.FramingContentLength, sentAsBytes(f):
 		default:
-			return fmt.Errorf("replay compares JSON (lines, content-length), HTTP/1.1 and Redis RESP only: conn %d speaks %s", c.ID, f)
+			return fmt.Errorf("replay compares JSON (lines, content-length), HTTP/1.1, Redis RESP, msgpack-RPC and varlink only: conn %d speaks %s", c.ID, f)
 		}
 		for _, x := range c.Exchanges {
 			if comparable(x) && pick(x) {

@@ -15,20 +15,26 @@ import (
 	"sockscope/store"
 )
 
-// The replay of a connection whose protocol is not JSON (HTTP/1.1, Redis
-// RESP2 and RESP3): its client's frames are sent as the server received
-// them, byte for byte, and what comes back is decoded and paired by the
-// capture's own decoder (an observer of the connection's own), so that a
-// new response answers the request show and the UI pair it with: by order
-// on the connection, a SUBSCRIBE with its first confirmation, a command
-// inside MULTI with its QUEUED, EXEC with the array of its replies, an
-// HTTP request with its final response (not a 1xx). The two responses are
+// The replay of a connection whose protocol the client package does not
+// speak (HTTP/1.1, Redis RESP2 and RESP3, msgpack-RPC, varlink): its
+// client's frames are sent as the server received them, byte for byte, and
+// what comes back is decoded and paired by the capture's own decoder (an
+// observer of the connection's own), so that a new response answers the
+// request show and the UI pair it with: by order on the connection, a
+// SUBSCRIBE with its first confirmation, a command inside MULTI with its
+// QUEUED, EXEC with the array of its replies, an HTTP request with its
+// final response (not a 1xx), a varlink call with its last reply (not one
+// that "continues"); by msgid in msgpack-RPC. The two responses are
 // compared through their JSON views (wireView).
 
 // sentAsBytes reports whether the replay sends frames of framing f as
-// their bytes and compares their responses through their views.
+// their bytes and pairs their responses with its own decoder.
 func sentAsBytes(f protocol.Framing) bool {
-	return f == protocol.FramingHTTP || f == protocol.FramingRESP
+	switch f {
+	case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack, protocol.FramingVarlink:
+		return true
+	}
+	return false
 }
 
 // wireConn is the one connection a wireDecoder's observer knows.
@@ -287,7 +293,9 @@ func (r *Replay) countThenWire(rc *Conn, notes map[string]*Count) {
 // {"status":200,"headers":{…},"body":…}, header names in lower case (one
 // sent more than once has the array of its values), Date left out, a JSON
 // body as JSON and another as text (or {"b64":…}), a chunked body joined
-// (its trailer as "trailers"). A frame without a view is itself.
+// (its trailer as "trailers"); a msgpack-RPC message as its JSON view
+// ([1,msgid,error,result]). A frame without a view (varlink's JSON) is
+// itself.
 func wireView(f protocol.Framing, p []byte) []byte {
 	if p == nil {
 		return nil

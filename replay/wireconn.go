@@ -36,7 +36,7 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 		compared []*item
 		start    = time.Now()
 		firstAt  time.Time
-		nth      int // the requests sent so far
+		nth      int // the requests without an id sent so far
 	)
 	for _, m := range rc.Msgs {
 		if m.Dir != protocol.C2S {
@@ -60,8 +60,11 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			d.send(rl.ours, m, nil) // a command that gets no reply; a lost connection shows on the next request
 			continue
 		}
-		nth++
-		it := &item{c: Compared{RecordedConn: rc.ID, Conn: rl.conn, Dir: x.Row.Dir.String(), Nth: nth, Method: x.Row.Method}}
+		it := &item{c: Compared{RecordedConn: rc.ID, Conn: rl.conn, Dir: x.Row.Dir.String(), ID: x.Row.ID, Method: x.Row.Method}}
+		if x.Row.ID == "" { // paired by order
+			nth++
+			it.c.Nth = nth
+		}
 		picked := pick(x)
 		if picked {
 			compared = append(compared, it)
