@@ -75,6 +75,19 @@ notifications/cancelled, DAP cancel) is a race: reported, not a
 difference. A request that got no reply then and gets none now (within
 --timeout) matches. Notifications and events are counted per method.
 
+HTTP/1.1, Redis RESP, msgpack-RPC and varlink connections go as the server
+received them, byte for byte; their responses pair as show pairs them (by
+order on the connection, msgpack-RPC by msgid; a request paired by order is
+named by its place: #2) and compare through their JSON views: a Redis reply
+as the detail pane shows it (HELLO's connection id left out; EXEC's array;
+a SUBSCRIBE by its first confirmation, pub/sub messages and pushes counted
+as notifications); an HTTP response as {"status","headers","body"}: the
+status code, the headers by lower-case name but Date (--ignore etag leaves
+out more), the body (JSON as JSON, a chunked one joined, other bytes as they
+are), 1xx interim responses not at all; a msgpack-RPC reply as
+[1,msgid,error,result]; a varlink reply as its JSON (a streamed call by its
+last reply). HTTP/2 and raw connections are refused.
+
 The replay is observed as live traffic: -w records it, with a "compare"
 record per request linking the new response to the recorded one.
 
@@ -111,7 +124,7 @@ the connections holding one are replayed whole):
 	f.Float64Var(&o.speed, "speed", 1, "with --pace recorded, play `N` times as fast")
 	f.DurationVar(&o.timeout, "timeout", replay.DefaultTimeout, "how long each request waits for its reply")
 	f.StringVar(&o.filter, "filter", "", "compare only the requests that pass `EXPR` (the UI's filter language)")
-	f.StringArrayVar(&o.ignore, "ignore", nil, "leave `PATH` ($.data.time, $.result.items[*].id) or a bare KEY (at any depth) out of the comparison; repeatable")
+	f.StringArrayVar(&o.ignore, "ignore", nil, "leave `PATH` ($.data.time, $.result.items[*].id, $.headers.etag) or a bare KEY (at any depth; an HTTP header's lower-case name) out of the comparison; repeatable")
 	f.StringArrayVar(&o.mapPaths, "map-path", nil, "rewrite file paths and URIs `OLD=NEW` in what is sent, NEW=OLD in what comes back; repeatable")
 	f.BoolVar(&o.notifications, "notifications", false, "compare the last notification (event) of each method too")
 	f.StringSliceVar(&o.slower, "slower", []string{"2x", "+100ms"}, "flag a latency past both `FACTOR`x the recorded one and +DURATION more")

@@ -3,12 +3,14 @@ package replay
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"sockscope/client"
 	"sockscope/event"
 	"sockscope/observe"
 	"sockscope/protocol"
@@ -45,6 +47,9 @@ const wireConn = 1
 type wireReply struct {
 	resp   []byte
 	status protocol.Status
+	// cut, if not zero, is the size of a reply longer than maxWireFrame,
+	// of which resp is the start.
+	cut int
 	// lost: the server ended the connection before it answered.
 	lost bool
 	at   time.Time
@@ -63,6 +68,7 @@ type wireDecoder struct {
 	asNew  map[uint64]*Msg           // the recorded message each new client frame is, by the frame's seq
 	rowReq map[uint64]*Msg           // the recorded request each pending row is, by the row's seq
 	frames map[uint64][]byte         // the server's frames, by seq, until their row is made or ends
+	cut    map[uint64]int            // the sizes of those of them longer than maxWireFrame
 	waits  map[uint64]chan wireReply // by the recorded request's seq
 	late   int
 	notes  map[string]*Count
@@ -70,7 +76,7 @@ type wireDecoder struct {
 
 func newWireDecoder(framing protocol.Framing) *wireDecoder {
 	d := &wireDecoder{framing: framing, asNew: map[uint64]*Msg{}, rowReq: map[uint64]*Msg{},
-		frames: map[uint64][]byte{}, waits: map[uint64]chan wireReply{}, notes: map[string]*Count{}}
+		frames: map[uint64][]byte{}, cut: map[uint64]int{}, waits: map[uint64]chan wireReply{}, notes: map[string]*Count{}}
 	// The store only holds what the observer needs to pair; its rows are
 	// read back as they end, or handed over (Ended) once evicted.
 	d.obs = observe.New(observe.Config{Store: store.New(store.Config{MaxBytes: store.DefaultMaxBytes}),
@@ -79,14 +85,14 @@ func newWireDecoder(framing protocol.Framing) *wireDecoder {
 	return d
 }
 
-// maxWireFrame bounds a response the replay compares: past it, the frame
-// is kept truncated and the response compares by its status.
-const maxWireFrame = 64 << 20
+// maxWireFrame bounds a response the replay compares, as a client of
+// sockscope's own takes one whole: a longer one fails its request.
+const maxWireFrame = client.DefaultMaxFrame
 
 // send writes recorded client message m to w, as the server received it,
 // after the decoder saw it (so that no reply is seen before its request).
-// A request whose end ch waits for is given ch. It fails once the server
-// ended the connection.
+// A request whose end ch waits for is given ch. It fails with errLost once
+// the server ended the connection.
 func (d *wireDecoder) send(w io.Writer, m *Msg, ch chan wireReply) error {
 	wire := protocol.Encoder{Framing: d.framing}.Append(nil, m.Payload)
 	d.mu.Lock()
@@ -100,8 +106,13 @@ func (d *wireDecoder) send(w io.Writer, m *Msg, ch chan wireReply) error {
 	d.sent = append(d.sent, m)
 	d.obs.Handle([]event.Event{{Type: event.Data, Conn: wireConn, Dir: protocol.C2S, At: time.Now(), Data: wire}})
 	d.mu.Unlock()
-	_, err := w.Write(wire)
-	return err
+	if _, err := w.Write(wire); err != nil {
+		if errors.Is(err, io.ErrClosedPipe) { // the relay ended the connection: the server did
+			return errLost
+		}
+		return err
+	}
+	return nil
 }
 
 // read decodes what the server sends on r until it ends its side.
@@ -152,6 +163,9 @@ func (d *wireDecoder) Frame(m *protocol.Message, _ protocol.Framing) {
 		return
 	}
 	d.frames[m.Seq] = bytes.Clone(m.Frame.Data)
+	if m.Frame.Truncated {
+		d.cut[m.Seq] = m.Frame.Size
+	}
 }
 
 // Row implements observe.RowSink: a request of the client's is linked to
@@ -173,32 +187,41 @@ func (d *wireDecoder) Row(r *store.Row) {
 			n.last[1] = wireView(d.framing, d.frames[r.Req])
 		}
 		delete(d.frames, r.Req)
+		delete(d.cut, r.Req)
 	}
 }
 
 // Exchange implements observe.ExchangeSink.
 func (d *wireDecoder) Exchange(r *store.Row) {
-	resp := d.frames[r.Resp]
+	resp, cut := d.frames[r.Resp], d.cut[r.Resp]
 	delete(d.frames, r.Resp)
+	delete(d.cut, r.Resp)
 	if r.Status == protocol.StatusOrphan {
 		d.note("(reply without request)").Now++
 		return
 	}
-	d.ended(r.Seq, r.Status, resp)
+	d.ended(r.Seq, r.Status, resp, cut)
 }
 
 // Ended implements observe.EndSink.
 func (d *wireDecoder) Ended(row uint64, st protocol.Status, resp *protocol.Message, _ bool) {
 	var p []byte
+	cut := 0
 	if resp != nil {
 		p = bytes.Clone(resp.Frame.Data)
 		delete(d.frames, resp.Seq)
+		delete(d.cut, resp.Seq)
+		if resp.Frame.Truncated {
+			cut = resp.Frame.Size
+		}
 	}
-	d.ended(row, st, p)
+	d.ended(row, st, p, cut)
 }
 
-// ended hands the end of the request row started to whoever waits for it.
-func (d *wireDecoder) ended(row uint64, st protocol.Status, resp []byte) {
+// ended hands the end of the request row started to whoever waits for it:
+// its status, its reply (nil for none) and, for a reply longer than
+// maxWireFrame, its size.
+func (d *wireDecoder) ended(row uint64, st protocol.Status, resp []byte, cut int) {
 	m := d.rowReq[row]
 	delete(d.rowReq, row)
 	if m == nil {
@@ -212,7 +235,7 @@ func (d *wireDecoder) ended(row uint64, st protocol.Status, resp []byte) {
 		}
 		return
 	}
-	ch <- wireReply{resp: resp, status: st, lost: d.closed && resp == nil, at: time.Now()}
+	ch <- wireReply{resp: resp, status: st, cut: cut, lost: d.closed && resp == nil, at: time.Now()}
 }
 
 // Gap implements observe.Sink; a replay drops nothing.

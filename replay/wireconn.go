@@ -106,7 +106,13 @@ func (r *Replay) callWire(ctx context.Context, d *wireDecoder, w io.Writer, rc *
 	c.Now = "no-reply"
 	ch := make(chan wireReply, 1)
 	sent := time.Now()
-	if err := d.send(w, x.Req, ch); err != nil {
+	switch err := d.send(w, x.Req, ch); {
+	case errors.Is(err, errLost) && c.ThenResp == nil:
+		// The server ended the connection before it (say, after a response
+		// that said Connection: close); then it got no reply either.
+		r.judge(rc, x, c)
+		return func() bool { return true }
+	case err != nil:
 		c.Verdict, c.Now = Error, "error: not sent: "+err.Error()
 		return func() bool { return true }
 	}
@@ -127,6 +133,9 @@ func (r *Replay) callWire(ctx context.Context, d *wireDecoder, w io.Writer, rc *
 			}
 		}
 		switch {
+		case rep.cut > 0:
+			c.Verdict, c.Now = Error, fmt.Sprintf("error: the reply is %d bytes, over the %d a replay takes", rep.cut, maxWireFrame)
+			return true
 		case rep.resp != nil:
 			c.Now, c.LatencyNow, c.NowResp = rowStatus(rep.status), rep.at.Sub(sent), wireView(x.viewed, rep.resp)
 		case rep.lost && c.ThenResp != nil:
