@@ -52,7 +52,8 @@ func replayDump(t *testing.T, args ...string) (map[string]string, string, int) {
 // subscriber (SUBSCRIBE with its first confirmation, the second one a
 // notification, PING in subscribe mode, UNSUBSCRIBE): every reply matches,
 // exit 0. With the data changed, exit 1, and the paths that differ are
-// named: the value ($), a map's member, an element of EXEC's array.
+// named: the value ($), a map's member, an element of EXEC's array; -w's
+// compare records and the text name each request by its place.
 func TestReplayRedis(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
@@ -100,6 +101,12 @@ func TestReplayRedis(t *testing.T) {
 	got, errOut, status = replayDump(t, rec, up)
 	if status != 1 || !maps.Equal(got, want) {
 		t.Errorf("against changed data: status %d\n%v\n%s", status, got, errOut)
+	}
+	// -w's compare records name it by its place too.
+	w := filepath.Join(dir, "again.jsonl")
+	runStatus(t, "replay", "--headless", "-w", w, rec, up)
+	if b, _ := os.ReadFile(w); !strings.Contains(string(b), `{"type":"compare","conn":1,"dir":"c2s","id":null,"nth":1,"method":"GET",`) {
+		t.Errorf("-w: no compare record of conn 1's GET:\n%s", b)
 	}
 	// For people: the request by its place on its connection, and the values.
 	out, _, _ := runStatus(t, "replay", "--headless", rec, up)

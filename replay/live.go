@@ -179,7 +179,7 @@ func (l *Live) Lookup(conn uint64, id string) (Compared, query.Compare) {
 
 // LookupRow returns the comparison of row r of the replay's capture, st,
 // as Lookup does: a request with an id is looked up by it, one without
-// (HTTP/1.1, RESP: paired by order) by its place among the requests of its
+// (HTTP/1.1, RESP, varlink: paired by order) by its place among the requests of its
 // connection, which the replay sent in the recorded order (Compared.Nth).
 func (l *Live) LookupRow(st store.View, r *store.Row) (Compared, query.Compare) {
 	if l == nil || r.Kind != protocol.KindRequest || r.Dir != protocol.C2S {

@@ -58,10 +58,11 @@ type Exchange struct {
 	// request (or notification) and before the client's next one: what
 	// `serve` sends when it answers it.
 	Followers []*Msg
-	// viewed is the framing of its protocol when that is not JSON
-	// (HTTP/1.1, RESP): the replay sends the request as its bytes, pairs
-	// the new response as the decoder pairs it, and compares the two
-	// through their JSON views (wire.go). FramingAuto for JSON.
+	// viewed is the framing of its protocol when the replay does not
+	// speak it as JSON (HTTP/1.1, RESP, msgpack-RPC, varlink): it sends the
+	// request as its bytes, pairs the new response as the decoder pairs
+	// it, and compares the two through their JSON views (wire.go).
+	// FramingAuto for JSON.
 	viewed protocol.Framing
 }
 
@@ -267,8 +268,9 @@ func (c *Conn) sendFraming() protocol.Framing {
 // comparable reports whether the replay compares x's response: a request
 // of the client's, with an id, or one that pairs by order in a protocol
 // that pairs by id (QMP's execute, mpv's command, without an id: the
-// replay gives it one, withOwnID), or any in a protocol that is not JSON
-// (an HTTP request, a Redis command that gets a reply).
+// replay gives it one, withOwnID), or any of a protocol the replay sends
+// as bytes (an HTTP request, a Redis command that gets a reply, a
+// msgpack-RPC request, a varlink call that is not oneway).
 func comparable(x *Exchange) bool {
 	return x.Row.Dir == protocol.C2S && x.Row.Kind == protocol.KindRequest &&
 		(x.Req.Info.ID != nil || x.Req.Info.ByOrder || x.viewed != protocol.FramingAuto)

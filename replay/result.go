@@ -51,7 +51,7 @@ type Compared struct {
 	ID   string `json:"id"`  // raw JSON, written as it is
 	// Nth is the request's place among those sent on its connection (1
 	// for the first) in a protocol whose requests carry no id (HTTP/1.1,
-	// RESP), which pairs by order; 0 for one with an id.
+	// RESP, varlink), which pairs by order; 0 for one with an id.
 	Nth     int     `json:"nth,omitempty"`
 	Method  string  `json:"method"`
 	Verdict Verdict `json:"status"`

@@ -77,13 +77,17 @@ type wireDecoder struct {
 func newWireDecoder(framing protocol.Framing) *wireDecoder {
 	d := &wireDecoder{framing: framing, asNew: map[uint64]*Msg{}, rowReq: map[uint64]*Msg{},
 		frames: map[uint64][]byte{}, cut: map[uint64]int{}, waits: map[uint64]chan wireReply{}, notes: map[string]*Count{}}
-	// The store only holds what the observer needs to pair; its rows are
-	// read back as they end, or handed over (Ended) once evicted.
-	d.obs = observe.New(observe.Config{Store: store.New(store.Config{MaxBytes: store.DefaultMaxBytes}),
+	// The decoder keeps what it needs of each frame itself: its store
+	// only has to hold a row until it ends (and an evicted one's end is
+	// handed over too, Ended), so a small one does.
+	d.obs = observe.New(observe.Config{Store: store.New(store.Config{MaxBytes: wireStoreBytes}),
 		MaxFrame: maxWireFrame, Sinks: []observe.Sink{d}})
 	d.obs.Handle([]event.Event{{Type: event.Open, Conn: wireConn, At: time.Now(), Peer: &event.Peer{PID: -1, UID: -1}}})
 	return d
 }
+
+// wireStoreBytes bounds the store of a wireDecoder's observer.
+const wireStoreBytes = 8 << 20
 
 // maxWireFrame bounds a response the replay compares, as a client of
 // sockscope's own takes one whole: a longer one fails its request.
