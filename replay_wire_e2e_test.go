@@ -50,8 +50,8 @@ func replayDump(t *testing.T, args ...string) (map[string]string, string, int) {
 // reply's connection id is left out, a map), a transaction pipelined in one
 // write (each command's QUEUED, EXEC's array), an error reply, and a
 // subscriber (SUBSCRIBE with its first confirmation, the second one a
-// notification, PING in subscribe mode, UNSUBSCRIBE): every reply matches,
-// exit 0. With the data changed, exit 1, and the paths that differ are
+// notification, PING in subscribe mode, UNSUBSCRIBE, whose second
+// confirmation is one too, counted then → now): every reply matches, exit 0. With the data changed, exit 1, and the paths that differ are
 // named: the value ($), a map's member, an element of EXEC's array; -w's
 // compare records and the text name each request by its place.
 func TestReplayRedis(t *testing.T) {
@@ -86,7 +86,7 @@ func TestReplayRedis(t *testing.T) {
 		"SUBSCRIBE #1": "match", "PING #2": "match", "UNSUBSCRIBE #3": "match",
 	}
 	got, errOut, status := replayDump(t, rec, up)
-	if status != 0 || !maps.Equal(got, same) || !strings.Contains(errOut, "11 requests: 11 match, 0 differ") {
+	if status != 0 || !maps.Equal(got, same) || !strings.Contains(errOut, "11 requests: 11 match, 0 differ") || !strings.Contains(errOut, "not paired, then→now: subscribe 1→1, unsubscribe 1→1") {
 		t.Errorf("against the same data: status %d\n%v\n%s", status, got, errOut)
 	}
 
