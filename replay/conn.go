@@ -63,22 +63,15 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	var (
 		wg       sync.WaitGroup
 		compared []*item
-		start    = time.Now()
-		firstAt  time.Time
+		pace     = r.pacer()
 		own      int // the ids of the replay's own given so far
 	)
 	for _, m := range rc.Msgs {
 		if m.Dir != protocol.C2S || m.Info.Kind == protocol.KindResponse {
 			continue // the server's messages; the answers to its requests are given live
 		}
-		if ctx.Err() != nil {
+		if !pace.wait(ctx, m) {
 			break // stopped: what is not sent is not compared
-		}
-		if firstAt.IsZero() {
-			firstAt = m.At
-		}
-		if r.cfg.Pace == PaceRecorded && !sleepUntil(ctx, start.Add(r.scaled(m.At.Sub(firstAt)))) {
-			break
 		}
 		payload := r.outgoing(m)
 		x := rc.Exchange(m.Seq)
@@ -102,22 +95,9 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			compared = append(compared, it)
 			r.cfg.Live.Expect(conn, it.c.ID)
 		}
-		wg.Add(1)
-		wait := p.call(ctx, x, payload, &it.c)
-		compare := func() {
-			defer wg.Done()
-			it.ok = wait()
-			if picked && it.ok {
-				r.cfg.Live.Record(it.c)
-			}
-		}
-		if r.cfg.Pace == PaceReply && !x.Cancelled {
-			// One cancelled in the recording is not waited for: its
-			// cancellation comes after it.
-			compare()
-		} else {
-			go compare()
-		}
+		// One cancelled in the recording is not waited for: its
+		// cancellation comes after it.
+		r.await(&wg, it, picked, !x.Cancelled, p.call(ctx, x, payload, &it.c))
 	}
 	wg.Wait()
 	rl.finish(r.cfg.Timeout)
@@ -139,6 +119,48 @@ func (r *Replay) replayConn(ctx context.Context, rc *Conn, pick func(*Exchange) 
 type item struct {
 	c  Compared
 	ok bool
+}
+
+// pacer keeps the pace of a replayed connection's messages.
+type pacer struct {
+	r       *Replay
+	start   time.Time
+	firstAt time.Time // the first message's recorded time
+}
+
+func (r *Replay) pacer() *pacer { return &pacer{r: r, start: time.Now()} }
+
+// wait waits until it is recorded message m's time to go (with
+// PaceRecorded: its recorded gap after the first, scaled); false when the
+// replay stopped first.
+func (p *pacer) wait(ctx context.Context, m *Msg) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if p.firstAt.IsZero() {
+		p.firstAt = m.At
+	}
+	return p.r.cfg.Pace != PaceRecorded || sleepUntil(ctx, p.start.Add(p.r.scaled(m.At.Sub(p.firstAt))))
+}
+
+// await runs wait, which waits for the end of request it and compares it,
+// and gives the comparison to the Live view when the request was picked:
+// with PaceReply, and unless mayWait is false, before it returns (the next
+// request waits for it); else on a goroutine of its own, which wg counts.
+func (r *Replay) await(wg *sync.WaitGroup, it *item, picked, mayWait bool, wait func() bool) {
+	wg.Add(1)
+	compare := func() {
+		defer wg.Done()
+		it.ok = wait()
+		if picked && it.ok {
+			r.cfg.Live.Record(it.c)
+		}
+	}
+	if r.cfg.Pace == PaceReply && mayWait {
+		compare()
+	} else {
+		go compare()
+	}
 }
 
 // add adds what a replayed connection compared and counted to the result.

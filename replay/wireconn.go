@@ -34,22 +34,15 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	var (
 		wg       sync.WaitGroup
 		compared []*item
-		start    = time.Now()
-		firstAt  time.Time
+		pace     = r.pacer()
 		nth      int // the requests without an id sent so far
 	)
 	for _, m := range rc.Msgs {
 		if m.Dir != protocol.C2S {
 			continue
 		}
-		if ctx.Err() != nil {
+		if !pace.wait(ctx, m) {
 			break // stopped: what is not sent is not compared
-		}
-		if firstAt.IsZero() {
-			firstAt = m.At
-		}
-		if r.cfg.Pace == PaceRecorded && !sleepUntil(ctx, start.Add(r.scaled(m.At.Sub(firstAt)))) {
-			break
 		}
 		x := rc.Exchange(m.Seq)
 		switch {
@@ -70,20 +63,7 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 			compared = append(compared, it)
 			r.cfg.Live.Expect(rl.conn, it.c.liveID())
 		}
-		wg.Add(1)
-		wait := r.callWire(ctx, d, rl.ours, rc, x, &it.c)
-		compare := func() {
-			defer wg.Done()
-			it.ok = wait()
-			if picked && it.ok {
-				r.cfg.Live.Record(it.c)
-			}
-		}
-		if r.cfg.Pace == PaceReply {
-			compare()
-		} else {
-			go compare()
-		}
+		r.await(&wg, it, picked, true, r.callWire(ctx, d, rl.ours, rc, x, &it.c))
 	}
 	wg.Wait()
 	rl.finish(r.cfg.Timeout)
