@@ -87,6 +87,7 @@ type Conn struct {
 	// notifications, with no Resp), in the order they were sent.
 	Exchanges []*Exchange
 	byReq     map[uint64]*Exchange
+	greeting  []*Msg // what Greeting returns, once linked
 }
 
 // Exchange returns the exchange request message seq started.
@@ -98,26 +99,13 @@ func (c *Conn) clientSpoke() bool {
 	return slices.ContainsFunc(c.Msgs, func(m *Msg) bool { return m.Dir == protocol.C2S })
 }
 
-// Greeting returns what the server sent before the client's first message,
-// but for an HTTP interim response (1xx but 101): a server sends none
-// unasked, so one observed there answered the first request, reported
-// before it (a read is forwarded first and reported after, so the
-// server's answer can be reported first on a busy machine), and link
-// gives it to that request.
-func (c *Conn) Greeting() []*Msg {
-	var out []*Msg
-	http := c.Framing[protocol.S2C] == protocol.FramingHTTP
-	for _, m := range c.Msgs {
-		if m.Dir == protocol.C2S {
-			break
-		}
-		if http && isInterim(m.Payload) {
-			continue
-		}
-		out = append(out, m)
-	}
-	return out
-}
+// Greeting returns what the server sent before the client's first message
+// was read (link), but for what answers a request, and an HTTP interim
+// response (1xx but 101): a read is forwarded first and reported after,
+// so on a busy machine the server's answer to the first request, and what
+// came with it, may be recorded before the request; link gives those to
+// the request, where serve sends them once, and not also on connect.
+func (c *Conn) Greeting() []*Msg { return c.greeting }
 
 // Recording is a session file decoded.
 type Recording struct {
@@ -289,11 +277,19 @@ func (c *Conn) addExchange(r store.Row, req, resp *Msg) {
 }
 
 // link sorts the exchanges by request, marks the cancelled ones and gives
-// each client message the server messages that followed it. An HTTP
-// interim response (1xx but 101) goes to the request whose final response
-// comes next, which is the one it answers: it may have been observed
-// before that request (a request's frame ends with its body, and 100
-// Continue came before the body) or after the previous answer.
+// each client message the server messages that were read after it and
+// before the client's next one, but for the answers: its followers; those
+// read before the client's first message are the greeting. It goes by
+// the read times (readOrder), not the order the messages were recorded
+// in: a read is forwarded first and reported after, so a server's message
+// may be recorded before the client's message it follows (a second
+// SUBSCRIBE confirmation before its SUBSCRIBE, and after the reply to the
+// command before it, was that command's follower: serve sent it there,
+// where a client took it for the next reply). An HTTP interim response
+// (1xx but 101) goes to the request whose final response comes next,
+// which is the one it answers: it may have been read before that request
+// ended (a request's frame ends with its body, and 100 Continue came
+// before the body) or after the previous answer.
 func (c *Conn) link(ids []string) {
 	slices.SortFunc(c.Exchanges, func(a, b *Exchange) int { return compareSeq(a.Req.Seq, b.Req.Seq) })
 	answers := map[uint64]bool{}
@@ -309,7 +305,10 @@ func (c *Conn) link(ids []string) {
 	slices.SortFunc(answered, func(a, b *Exchange) int { return compareSeq(a.Resp.Seq, b.Resp.Seq) })
 	http := c.Framing[protocol.S2C] == protocol.FramingHTTP
 	var last *Exchange // the client's latest request or notification
-	for _, m := range c.Msgs {
+	spoke := false     // the client sent something
+	c.greeting = nil
+	for _, m := range readOrder(c.Msgs) {
+		spoke = spoke || m.Dir == protocol.C2S
 		switch {
 		case m.Dir == protocol.C2S && c.byReq[m.Seq] != nil:
 			last = c.byReq[m.Seq]
@@ -326,8 +325,31 @@ func (c *Conn) link(ids []string) {
 			}
 		case last != nil:
 			last.Followers = append(last.Followers, m)
+		case !spoke:
+			c.greeting = append(c.greeting, m)
 		}
 	}
+}
+
+// readOrder returns msgs, recorded in the order they were observed, in
+// the order they were read: the two directions merged by read time, each
+// in its own order (a wall clock that stepped back reorders neither), a
+// tie in the order observed.
+func readOrder(msgs []*Msg) []*Msg {
+	var dirs [2][]*Msg
+	for _, m := range msgs {
+		dirs[m.Dir] = append(dirs[m.Dir], m)
+	}
+	out := make([]*Msg, 0, len(msgs))
+	a, b := dirs[0], dirs[1]
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].At.Before(a[0].At) || !a[0].At.Before(b[0].At) && b[0].Seq < a[0].Seq {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // Around splits x's followers (in the order they came, as link gives
