@@ -133,6 +133,11 @@ type dirParser struct {
 	// since is when the frame the framer holds part of began, for a
 	// protocol paired by order (zero: none, or another protocol).
 	since time.Time
+	// heldAt, if not zero, is when the HTTP response the framer holds
+	// was read whole but for a body it may not have: its request was not
+	// framed yet (protocol.AwaitsRequest); heldMark is that read's marks.
+	heldAt   time.Time
+	heldMark mark
 }
 
 // parseEvents turns b.events, from the i-th on, into b.steps. A panic is recovered: it
@@ -190,11 +195,21 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		if ev.Cut.N > 0 { // the rest of a recorded frame the recording did not keep
 			protocol.SkipCut(p.f, ev.Cut, p.emit)
 		}
+		if d == protocol.C2S {
+			if r := &fs[protocol.S2C]; !r.heldAt.IsZero() {
+				o.endLateHead(r)
+			}
+		} else if !p.heldAt.IsZero() {
+			p.heldAt, p.heldMark = time.Time{}, mark{}
+		}
 		if protocol.PairingOf(p.f.Framing()) == protocol.PairByOrder && protocol.Unframed(p.f) > 0 {
 			// A frame begun and not ended: the request it may be began
 			// then, and a reply read since may answer it.
 			if p.since.IsZero() {
 				p.since = ev.At
+			}
+			if d == protocol.S2C && protocol.AwaitsRequest(p.f) {
+				p.heldAt, p.heldMark = ev.At, o.mark
 			}
 		} else {
 			p.since = time.Time{}
@@ -229,6 +244,20 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		}
 		b.addStep(stepClose, ev.Conn, 0, ev.At).err = ev.Err
 	}
+}
+
+// endLateHead ends the HTTP response r holds, read before its request
+// reached the framers, if that request, just framed, was a HEAD: it has no
+// body, and is a frame now, of the read it ended in (it waited for the
+// next response, or the connection's end, and was timed then).
+func (o *Observer) endLateHead(r *dirParser) {
+	at, chunk, mk := o.at, o.chunk, o.mark
+	o.at, o.chunk, o.mark = r.heldAt, nil, r.heldMark
+	r.known = false
+	if protocol.EndLateHead(r.f, r.emit) {
+		r.heldAt, r.heldMark = time.Time{}, mark{}
+	}
+	o.at, o.chunk, o.mark = at, chunk, mk
 }
 
 // parseOpen starts parsing connection id, opened at at by peer (nil if

@@ -24,6 +24,10 @@ type httpLink struct {
 	// early counts responses framed before their request was seen: the
 	// requests, when they come, are theirs, not later responses'.
 	early int
+	// lateHead is set when the request of the last of those came and
+	// was a HEAD: if its would-be body has not begun, it has none
+	// (EndLateHead).
+	lateHead bool
 	// switched is set once a response switched protocols (101): the
 	// requests' direction is raw from its next message on too.
 	switched bool
@@ -70,6 +74,7 @@ func (l *httpLink) request(head bool) {
 	defer l.mu.Unlock()
 	if l.early > 0 { // its response was framed already
 		l.early--
+		l.lateHead = l.early == 0 && head
 		return
 	}
 	t := uint64(0)
@@ -89,6 +94,7 @@ func (l *httpLink) response(switching bool) (noBody, unknown bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.switched = l.switched || switching
+	l.lateHead = false
 	p, ok := l.noBody.pop()
 	if !ok {
 		l.early++
@@ -417,11 +423,8 @@ func (h *httpFramer) head(p []byte) string {
 // whose body came whole with its head (it is framed, and the framer is
 // past it, before Feed returns).
 func WantsContinue(f Framer) bool {
-	if a, ok := f.(*autoFramer); ok {
-		f = a.inner
-	}
-	h, ok := f.(*httpFramer)
-	if !ok || !h.expect || h.st == httpHead || h.g.broken != "" {
+	h := asHTTP(f)
+	if h == nil || !h.expect || h.st == httpHead || h.g.broken != "" {
 		return false
 	}
 	h.expect = false
@@ -436,11 +439,8 @@ func WantsContinue(f Framer) bool {
 // a body that may turn out to be none (the answer to a HEAD not yet
 // matched with its request).
 func PendingHead(f Framer) (n int, open bool) {
-	if a, ok := f.(*autoFramer); ok {
-		f = a.inner
-	}
-	h, ok := f.(*httpFramer)
-	if !ok || h.st == httpHead || h.unsure || h.g.broken != "" {
+	h := asHTTP(f)
+	if h == nil || h.st == httpHead || h.unsure || h.g.broken != "" {
 		return 0, false
 	}
 	return h.headLen, h.st != httpBody
@@ -458,17 +458,67 @@ func (h *httpFramer) Flush(emit func(*Frame)) {
 	if h.g.broken == "" && h.switchedOver() {
 		h.g.broken = errSwitched // the partial message is the new protocol's
 	}
-	if g := &h.g; (h.st == httpToClose || h.st == httpBody && h.unsure) && g.broken == "" {
-		if g.size > 0 {
-			f := Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max}
-			g.unseenInto(&f)
-			g.out.emit(emit, f)
-		}
-		g.buf, g.size, h.st, h.unsure = nil, 0, httpHead, false
+	if (h.st == httpToClose || h.st == httpBody && h.unsure) && h.g.broken == "" {
+		h.endHeld(emit)
 		return
 	}
 	h.g.flush(ErrMidFrame, emit)
 	h.st, h.eol = httpHead, 0
+}
+
+// endHeld emits what is held as a whole message, and is between messages.
+func (h *httpFramer) endHeld(emit func(*Frame)) {
+	if g := &h.g; g.size > 0 {
+		f := Frame{Data: capped(g.buf, min(g.size, g.max)), Size: g.size, Wire: g.size, Truncated: g.size > g.max}
+		g.unseenInto(&f)
+		g.out.emit(emit, f)
+	}
+	h.g.buf, h.g.size, h.st, h.unsure = nil, 0, httpHead, false
+}
+
+// AwaitsRequest reports whether f, cutting an HTTP server's responses,
+// holds the head of one framed before its request, whose would-be body
+// has not begun: whether it has one is not known until its request is
+// (EndLateHead) or the next bytes are.
+func AwaitsRequest(f Framer) bool {
+	h := asHTTP(f)
+	return h != nil && h.h2 == nil && h.st == httpBody && h.unsure && h.g.broken == ""
+}
+
+// EndLateHead ends, as a whole message emitted now, the response f holds
+// (AwaitsRequest) if its request has since been framed by the other
+// direction's framer and was a HEAD: a response to HEAD has no body. It
+// reports whether it did. Before, such an answer waited for the next
+// response, or the connection's end, and was timed then.
+func EndLateHead(f Framer, emit func(*Frame)) bool {
+	h := asHTTP(f)
+	if h == nil || !AwaitsRequest(f) || !h.link.takeLateHead() {
+		return false
+	}
+	h.endHeld(emit)
+	return true
+}
+
+// asHTTP is f's HTTP framer, or nil.
+func asHTTP(f Framer) *httpFramer {
+	if a, ok := f.(*autoFramer); ok {
+		f = a.inner
+	}
+	h, _ := f.(*httpFramer)
+	return h
+}
+
+// takeLateHead reports whether the request of the last response framed
+// before its request was a HEAD, and forgets it.
+func (l *httpLink) takeLateHead() bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	yes := l.lateHead
+	l.lateHead = false
+	return yes
 }
 
 // switchedOver reports whether the connection switched protocols (a 101)

@@ -76,6 +76,43 @@ func TestHTTPHeadAnsweredBeforeSeen(t *testing.T) {
 	}
 }
 
+// The answer to a HEAD read before the HEAD reached the framers, alone in
+// its read: once the HEAD is framed, EndLateHead ends it, bodiless, at
+// once (it waited for the next response, which timed it). The answer to a
+// GET so read waits for its body; a response whose request is known is no
+// concern of EndLateHead's.
+func TestHTTPEndLateHead(t *testing.T) {
+	const head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+	pair := NewFramerPair(FramingAuto, 1000)
+	var got []string
+	emit := func(f *Frame) { got = append(got, string(f.Data)) }
+	if got := run(t, pair[S2C], 1000, false, []byte(head)); len(got) != 0 || !AwaitsRequest(pair[S2C]) {
+		t.Fatalf("the answer before its request: %v, awaits %v", got, AwaitsRequest(pair[S2C]))
+	}
+	if EndLateHead(pair[S2C], func(*Frame) { t.Fatal("ended before its request") }) {
+		t.Fatal("ended before its request")
+	}
+	run(t, pair[C2S], 1000, false, []byte("HEAD / HTTP/1.1\r\n\r\n"))
+	if !EndLateHead(pair[S2C], emit) || len(got) != 1 || got[0] != head || AwaitsRequest(pair[S2C]) {
+		t.Fatalf("once the HEAD is framed: %q, awaits %v", got, AwaitsRequest(pair[S2C]))
+	}
+	// A GET's answer, its body in the next read.
+	got = nil
+	run(t, pair[S2C], 1000, false, []byte(head))
+	run(t, pair[C2S], 1000, false, []byte("GET / HTTP/1.1\r\n\r\n"))
+	if EndLateHead(pair[S2C], emit) || !AwaitsRequest(pair[S2C]) {
+		t.Fatalf("a GET's answer ended without its body: %q", got)
+	}
+	if got := run(t, pair[S2C], 1000, false, []byte("hello")); len(got) != 1 || got[0].Data != head+"hello" {
+		t.Fatalf("the GET's answer: %v", got)
+	}
+	// A HEAD framed in time: its answer is whole at once.
+	run(t, pair[C2S], 1000, false, []byte("HEAD / HTTP/1.1\r\n\r\n"))
+	if got := run(t, pair[S2C], 1000, false, []byte(head)); len(got) != 1 || AwaitsRequest(pair[S2C]) || EndLateHead(pair[S2C], emit) {
+		t.Fatalf("a HEAD's answer in order: %v", got)
+	}
+}
+
 // A 101 switches both directions to raw: the client's bytes after its
 // upgrade request (a WebSocket's frames, Docker's stdin) are the new
 // protocol's, whether the 101 is framed before or after they are, and

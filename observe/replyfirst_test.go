@@ -1,0 +1,63 @@
+package observe
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"sockscope/protocol"
+)
+
+// A relay forwards a read first and reports it to the observer after, each
+// direction on its own, so on a busy machine a server's answer can reach
+// the observer before the request it answers, its time still the time it
+// was read. Each protocol's pairing takes it so: fed the reply before its
+// request, on a connection's first exchange (the server's bytes decide its
+// framing) and on a later one, each exchange pairs, no reply is an orphan,
+// and the latency is the true one, from the request's read to its
+// reply's (1 ms and 3 ms), never negative. An HTTP answer to a HEAD read
+// alone in its read is ended by the HEAD (it waited for the next bytes of
+// the server's, and was timed by them, or by the close: 17 ms).
+func TestRepliesReportedBeforeTheirRequests(t *testing.T) {
+	lsp := func(b string) string { return "Content-Length: " + itoa(len(b)) + "\r\n\r\n" + b }
+	for _, tc := range []struct {
+		name                     string
+		req1, resp1, req2, resp2 string
+		want                     string
+	}{
+		{"http", "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+			"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\n", "GET /a ok, HEAD /b error"},
+		{"resp", "*1\r\n$4\r\nPING\r\n", "+PONG\r\n", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "-ERR no\r\n", "PING ok, GET error"},
+		{"msgpack-rpc", "\x94\x00\x01\xa4ping\x90", "\x94\x01\x01\xc0\xa4pong", "\x94\x00\x02\xa4fail\x90", "\x94\x01\x02\xa3bad\xc0", "ping ok, fail error"},
+		{"varlink", `{"method":"org.a.Ping","parameters":{}}` + "\x00", `{"parameters":{}}` + "\x00",
+			`{"method":"org.a.Get","parameters":{}}` + "\x00", `{"error":"org.a.NotFound","parameters":{}}` + "\x00", "org.a.Ping ok, org.a.Get error"},
+		{"lsp", lsp(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`), lsp(`{"jsonrpc":"2.0","id":1,"result":{}}`),
+			lsp(`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`), lsp(`{"jsonrpc":"2.0","id":2,"error":{"code":-1,"message":"no"}}`), "initialize ok, shutdown error"},
+		{"qmp", `{"execute":"qmp_capabilities"}` + "\n", `{"return": {}}` + "\n",
+			`{"execute":"stop"}` + "\n", `{"error": {"class": "GenericError", "desc": "no"}}` + "\n", "qmp_capabilities ok, stop error"},
+	} {
+		for _, first := range []bool{false, true} {
+			s := newScript()
+			if first {
+				s.data(2, protocol.S2C, tc.resp1).data(1, protocol.C2S, tc.req1)
+			} else {
+				s.data(1, protocol.C2S, tc.req1).data(2, protocol.S2C, tc.resp1)
+			}
+			s.data(6, protocol.S2C, tc.resp2).data(3, protocol.C2S, tc.req2).close(20, nil)
+			_, lines, c := s.run(t)
+			var got, lat []string
+			for _, l := range lines {
+				if l["type"] == "exchange" {
+					got = append(got, fmt.Sprint(l["method"], " ", l["status"]))
+					lat = append(lat, fmt.Sprint(l["latency_us"]))
+				}
+			}
+			if g := strings.Join(got, ", "); g != tc.want || c.Orphan+c.NoReply != 0 {
+				t.Errorf("%s, the first reply first %v: exchanges %q, want %q; counts %+v", tc.name, first, g, tc.want, c)
+			}
+			if l := strings.Join(lat, " "); l != "1000 3000" {
+				t.Errorf("%s, the first reply first %v: latencies %s µs, want 1000 3000", tc.name, first, l)
+			}
+		}
+	}
+}
