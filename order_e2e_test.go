@@ -1,0 +1,140 @@
+//go:build unix
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// replyFirst writes to out the session file in with each reply recorded
+// before its request, as a busy machine may record it: the relay forwards
+// a read first and reports it to the observer after, each direction on
+// its own, and the observer records in the order reported. A frame record
+// toward the client whose connection's record before it is a frame toward
+// the server moves before that one; their times stay the times they were
+// read. It returns how many replies are then recorded right before a
+// request of their connection (some may have been so recorded live).
+func replyFirst(t *testing.T, in, out string) int {
+	t.Helper()
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rec struct {
+		Type, Dir string
+		Conn      uint64
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	recs := make([]rec, len(lines))
+	for i, l := range lines {
+		json.Unmarshal([]byte(l), &recs[i])
+	}
+	var moved []string
+	asked := map[uint64]int{} // by connection, where in moved its request waits, if its last record is one
+	for i, r := range recs {
+		k, ok := asked[r.Conn]
+		delete(asked, r.Conn)
+		switch {
+		case r.Type == "frame" && r.Dir == "c2s":
+			asked[r.Conn] = len(moved)
+		case r.Type == "frame" && r.Dir == "s2c" && ok:
+			moved = slices.Insert(moved, k, lines[i])
+			for c, at := range asked {
+				if at >= k {
+					asked[c] = at + 1
+				}
+			}
+			continue
+		}
+		moved = append(moved, lines[i])
+	}
+	// The replies recorded first: those whose connection's next record
+	// is a request.
+	n := 0
+	reply := map[uint64]bool{}
+	for _, l := range moved {
+		var r rec
+		json.Unmarshal([]byte(l), &r)
+		if reply[r.Conn] && r.Type == "frame" && r.Dir == "c2s" {
+			n++
+		}
+		reply[r.Conn] = r.Type == "frame" && r.Dir == "s2c"
+	}
+	if err := os.WriteFile(out, []byte(strings.Join(moved, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// shownExchanges runs show --dump on file and returns its exchanges, each
+// "METHOD status code latency".
+func shownExchanges(t *testing.T, file string) []string {
+	t.Helper()
+	out, _ := showRun(t, "show", "--dump", file)
+	var ex []string
+	for _, e := range ofType(dumpLines(t, []byte(out)), "exchange") {
+		ex = append(ex, fmt.Sprint(e["method"], " ", e["status"], " ", e["code"], " ", e["latency_us"], "µs"))
+	}
+	return ex
+}
+
+// nginx's answers through the real binary, recorded, then each recorded
+// before its request: show pairs them alike, with the same latencies (the
+// answer to a HEAD, read alone, was timed by the next answer's read, or
+// by the connection's end), the HAR export is the same, and serve answers
+// curl as nginx did.
+func TestHTTPRepliesRecordedFirst(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	front, rec := filepath.Join(dir, "front.sock"), filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--headless", "--lossless", "-w", rec, "--listen", front, up)
+	dialWait(t, front)
+	// One connection: curl reuses it across --next.
+	curl := func(sock string) string {
+		t.Helper()
+		args := []string{"-sS", "-i", "--unix-socket", sock, "http://x/json"}
+		for _, u := range []string{"-I http://x/data.json", "http://x/fail", "-I http://x/nothing", "-I http://x/json", "http://x/data.json"} {
+			args = append(append(args, "--next", "-i", "--unix-socket", sock), strings.Fields(u)...)
+		}
+		out, err := exec.Command("curl", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	want := curl(front)
+	stop()
+
+	swapped := filepath.Join(dir, "swapped.jsonl")
+	if n := replyFirst(t, rec, swapped); n != 6 {
+		t.Fatalf("%d replies recorded first, want 6", n)
+	}
+	wantEx, gotEx := shownExchanges(t, rec), shownExchanges(t, swapped)
+	if len(wantEx) != 6 || strings.Join(gotEx, "\n") != strings.Join(wantEx, "\n") {
+		t.Errorf("show, the replies recorded first:\n%s\nwant, as recorded in order:\n%s", strings.Join(gotEx, "\n"), strings.Join(wantEx, "\n"))
+	}
+	var har struct {
+		Log struct{ Entries []json.RawMessage }
+	}
+	wantHAR, gotHAR := exportTo(t, rec, filepath.Join(dir, "s.har")), exportTo(t, swapped, filepath.Join(dir, "swapped.har"))
+	if err := json.Unmarshal(gotHAR, &har); err != nil || len(har.Log.Entries) != 6 || string(gotHAR) != string(wantHAR) {
+		t.Errorf("HAR of the replies recorded first (%v, %d entries):\n%s\nwant, as recorded in order:\n%s", err, len(har.Log.Entries), gotHAR, wantHAR)
+	}
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", swapped, "--listen", mock)
+	if got := curl(mock); got != want {
+		t.Errorf("curl against serve:\n%s\nwant, as from nginx:\n%s", got, want)
+	}
+	if log := stopServe(); !strings.Contains(log, "6 requests answered from the recording, 0 misses") {
+		t.Errorf("serve: %s", log)
+	}
+}
