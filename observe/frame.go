@@ -75,15 +75,8 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 // command that CLIENT REPLY left without a reply, and anything of a
 // replication stream, is a notification, never paired.
 func (c *conn) redis(m *protocol.Message) {
-	switch {
-	case c.repl == protocol.ReplAsked && c.replOwed > 0 && m.Dir == protocol.S2C && m.Info.Kind == protocol.KindResponse:
-		c.replOwed-- // the reply to a command sent before SYNC, not its answer
-	case c.repl != protocol.ReplNone || m.Info.Kind == protocol.KindRequest:
-		was := c.repl
+	if c.repl != protocol.ReplNone || m.Info.Kind == protocol.KindRequest {
 		c.repl = protocol.RESPReplication(m.Frame.Data, m.Dir, &m.Info, c.repl)
-		if was == protocol.ReplNone && c.repl == protocol.ReplAsked && c.order != nil {
-			c.replOwed = c.order.Len() // in flight before it: answered first
-		}
 	}
 	if m.Info.Kind == protocol.KindRequest {
 		var answered bool
@@ -97,6 +90,15 @@ func (c *conn) redis(m *protocol.Message) {
 				c.exec = &execWait{dir: m.Dir, failed: failed}
 			}
 		}
+	}
+}
+
+// syncEnded ends c's wait for the reply to its SYNC or PSYNC, which got
+// the reply classified as info (nil: none).
+func (c *conn) syncEnded(info *protocol.Info) {
+	c.syncRow, c.repl = 0, protocol.ReplNone
+	if info != nil {
+		c.repl = protocol.RESPSyncAnswered(info)
 	}
 }
 
@@ -258,6 +260,9 @@ func (o *Observer) answer(c *conn, row uint64, resp *protocol.Message) {
 		}
 	}
 	o.tx.Answer(row, resp)
+	if c.syncRow != 0 && row == c.syncRow {
+		c.syncEnded(&resp.Info)
+	}
 	if resp.Info.IsError {
 		o.counts.Errors++
 	} else {
@@ -289,6 +294,9 @@ func (o *Observer) noReply(c *conn, req protocol.Pending) {
 		o.counts.UnseenMaybe++
 	}
 	o.tx.SetStatus(req.Token, protocol.StatusNoReply)
+	if c.syncRow != 0 && req.Token == c.syncRow {
+		c.syncEnded(nil)
+	}
 	o.counts.NoReply++
 	if o.sinks.wantEnds() {
 		if r, ok := o.tx.Row(req.Token); ok {

@@ -167,11 +167,11 @@ type conn struct {
 	toolCalls map[uint64]struct{}
 	// replies says which Redis commands get a reply (CLIENT REPLY).
 	replies protocol.Replies
-	// repl says where the connection is in Redis replication; replOwed,
-	// once SYNC or PSYNC was asked, how many replies to commands before
-	// it are still to come before its answer.
-	repl     protocol.Replication
-	replOwed int
+	// repl says where the connection is in Redis replication; syncRow,
+	// once SYNC or PSYNC was asked, is its row: the reply paired with it
+	// starts the stream (syncEnded).
+	repl    protocol.Replication
+	syncRow uint64
 	// exec, if not nil, is an EXEC whose reply says what the replies are
 	// after it (exec.go).
 	exec *execWait

@@ -30,6 +30,9 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 			}
 		}
 		row := o.addRequest(m, sent)
+		if c.repl == protocol.ReplAsked && c.syncRow == 0 {
+			c.syncRow = row // the SYNC or PSYNC c.redis just read
+		}
 		if c.exec != nil && c.exec.row == 0 {
 			c.exec.row = row // the EXEC it waits for
 		}

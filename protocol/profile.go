@@ -495,7 +495,11 @@ const (
 // RESPReplication classifies again a Redis message, data classified as
 // info that travelled in dir, on a connection in replication state r, and
 // returns the state after it: once the stream began, every message is a
-// notification (a command the master sends named as a command is).
+// notification (a command the master sends named as a command is). Asked,
+// the connection's messages are what they are until the reply paired
+// with the SYNC or PSYNC (RESPSyncAnswered): the replies to the commands
+// before it come first, and they are not one a command (a SUBSCRIBE's
+// confirmations, pub/sub messages).
 func RESPReplication(data []byte, dir Dir, info *Info, r Replication) Replication {
 	switch r {
 	case ReplNone:
@@ -504,19 +508,23 @@ func RESPReplication(data []byte, dir Dir, info *Info, r Replication) Replicatio
 		}
 		return r
 	case ReplAsked:
-		switch {
-		case dir == C2S || info.Kind != KindResponse:
-			return r
-		case info.IsError:
-			return ReplNone
-		}
-		return ReplStream
+		return r
 	}
 	if dir == S2C && len(data) > 0 && data[0] == '*' {
 		info.Method = commandName(respFirst(data))
 	}
 	info.Kind, info.IsError = KindNotification, false
 	return r
+}
+
+// RESPSyncAnswered returns the replication state of a connection whose
+// SYNC or PSYNC got the reply classified as info: a stream, or none if it
+// was refused.
+func RESPSyncAnswered(info *Info) Replication {
+	if info.IsError {
+		return ReplNone
+	}
+	return ReplStream
 }
 
 // isPubSubMessage reports whether an array a server sent, starting with
