@@ -53,7 +53,7 @@ func (a *autoFramer) decide(f Framing, emit func(*Frame)) {
 		a.link.decided(a, f)
 	}
 	a.inner = newFramer(f, a.max, a.link, a.ids)
-	if a.dirSet && (f == FramingHTTP2 || f == FramingHTTP) {
+	if a.dirSet {
 		setDir(a.inner, a.dir)
 	}
 	if a.reset {

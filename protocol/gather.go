@@ -121,6 +121,17 @@ func (g *gather) view(chunk []byte, end int) []byte {
 	return appendCap(g.buf, chunk[g.start:end], g.limit)
 }
 
+// head copies into dst the first bytes of the frame ending at offset end
+// of chunk, as many as dst holds (or the frame has), and returns them.
+func (g *gather) head(dst, chunk []byte, end int) []byte {
+	n := 0
+	if g.size > 0 {
+		n = copy(dst, g.buf)
+	}
+	n += copy(dst[n:], chunk[g.start:end])
+	return dst[:n]
+}
+
 // breakRaw gives up framing for the reason why: the partial frame and the
 // rest of chunk (from offset g.start) are emitted raw.
 func (g *gather) breakRaw(chunk []byte, why string, emit func(*Frame)) {

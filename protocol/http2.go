@@ -58,8 +58,8 @@ type http2Framer struct {
 	first        Info
 }
 
-// setDir tells f, if it cuts HTTP/2 or may (an auto framer), the
-// direction it cuts.
+// setDir tells f, if it cuts HTTP (/2) or RESP, or may (an auto framer),
+// the direction it cuts.
 func setDir(f Framer, d Dir) {
 	switch t := f.(type) {
 	case *autoFramer:
@@ -68,6 +68,8 @@ func setDir(f Framer, d Dir) {
 		t.dir, t.dirSet = d, true
 	case *httpFramer:
 		t.dir, t.dirSet = d, true
+	case *respFramer:
+		t.replies = d == S2C // the server's from its first value, arrays too
 	}
 }
 

@@ -871,6 +871,19 @@ func TestRESPSnapshot(t *testing.T) {
 		{"GET k\r\nSYNC\r\n", "$9\r\nREDIS0011\r\n$9\r\nREDIS0012+OK\r\n", "$9\r\nREDIS0011\r\n|$9\r\nREDIS0012|+OK\r\n"},
 		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nSYNC\r\n", "$9\r\nREDIS0011\r\n+PONG\r\n$9\r\nREDIS0012+OK\r\n", "$9\r\nREDIS0011\r\n|+PONG\r\n|$9\r\nREDIS0012|+OK\r\n"},
 		{"CLIENT REPLY OFF\r\nGET k\r\nSYNC\r\n", "$9\r\nREDIS0012+OK\r\n", "$9\r\nREDIS0012|+OK\r\n"},
+		// Pub/sub before SYNC: its commands get confirmations, one a
+		// channel, and messages come unasked. RESP2's (arrays) were
+		// counted as replies, so the GET's value was taken for SYNC's;
+		// RESP3's (pushes) were not, though their commands were, so
+		// SYNC's snapshot was not.
+		{"SUBSCRIBE a b\r\nUNSUBSCRIBE\r\nGET k\r\nSYNC\r\n",
+			"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n" +
+				"*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n$9\r\nREDIS0011\r\n-ERR x\r\n",
+			"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n|*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n|*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n|" +
+				"*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n|*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n|$9\r\nREDIS0011\r\n|-ERR x\r\n"},
+		{"HELLO 3\r\nSUBSCRIBE x\r\nUNSUBSCRIBE x\r\nSYNC\r\n",
+			"%1\r\n+proto\r\n:3\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n>3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n$9\r\nREDIS0011+OK\r\n",
+			"%1\r\n+proto\r\n:3\r\n|>3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n|>3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n|$9\r\nREDIS0011|+OK\r\n"},
 	} {
 		if got := strings.Join(datas(checkChunkingWith(t, afterSync(tc.sync), 1000, tc.in)), "|"); got != tc.want {
 			t.Errorf("after %q, %q: frames %q, want %q", tc.sync, tc.in, got, tc.want)

@@ -42,15 +42,22 @@ type respFramer struct {
 	link *httpLink
 	// top is the type byte of the frame being read (an inline command's
 	// first byte). replies is set once a frame only a server sends was
-	// framed here; queued counts the +QUEUED framed since the last value
+	// framed here, or from the start for the server's framer of a pair
+	// (setDir); queued counts the +QUEUED framed since the last value
 	// but errors; cmd is what the commands framed here said (respexec.go).
 	top     byte
 	replies bool
 	queued  int
 	cmd     respCmds
 	// asked counts the commands framed here that get a reply (CLIENT
-	// REPLY not OFF), began the values begun here but pushes: the replies
-	// owed before a SYNC's answer, and those that came (syncNote).
+	// REPLY not OFF), began the values begun here: the replies owed
+	// before a SYNC's answer, and those that came (syncNote). Pub/sub
+	// counts on neither side: its commands are answered by confirmations,
+	// one a channel, and messages come unasked, which are pushes in RESP3
+	// and arrays in RESP2 (shaped as respPubSub says). Counted one a
+	// command, RESP2's put began ahead (a GET's value pipelined after
+	// SUBSCRIBE a b, before SYNC, was taken for the snapshot) and RESP3's
+	// behind (a SYNC after a SUBSCRIBE: its snapshot was not).
 	asked, began int64
 	skipNext     bool // CLIENT REPLY SKIP: the next command has no reply
 }

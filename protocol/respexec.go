@@ -114,6 +114,10 @@ func (r *respFramer) framed(chunk []byte, end int) {
 	case '*':
 		if r.replies {
 			r.queued = 0
+			var b [respPubSubHead]byte
+			if isPubSubMessage(respFirst(r.g.head(b[:], chunk, end))) {
+				r.began-- // a confirmation or a message, no command's reply (asked)
+			}
 			return
 		}
 	case '+':
@@ -135,7 +139,7 @@ func (r *respFramer) framed(chunk []byte, end int) {
 		return
 	}
 	counted := !r.cmd.off && !r.skipNext
-	if counted {
+	if counted && (r.cmd.multi || !r.pubSub(chunk, end)) {
 		r.asked++ // its reply comes before the next command's
 	}
 	r.skipNext = false
@@ -143,6 +147,18 @@ func (r *respFramer) framed(chunk []byte, end int) {
 		return
 	}
 	r.command(r.g.view(chunk, end), n, counted)
+}
+
+// respPubSubHead is how much of a frame's start says whether it is a
+// pub/sub command, confirmation or message: "*3\r\n$12\r\npunsubscribe\r\n"
+// and then some.
+const respPubSubHead = 32
+
+// pubSub reports whether the command ending at offset end of chunk is a
+// pub/sub one, answered by confirmations (but inside MULTI, by +QUEUED).
+func (r *respFramer) pubSub(chunk []byte, end int) bool {
+	var b [respPubSubHead]byte
+	return subWordOf(respWord(r.g.head(b[:], chunk, end))) != SubNone
 }
 
 // command notes command p (of n bytes), a whole frame; counted says
