@@ -3,8 +3,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,11 +19,11 @@ import (
 // replyFirst writes to out the session file in with each reply recorded
 // before its request, as a busy machine may record it: the relay forwards
 // a read first and reports it to the observer after, each direction on
-// its own, and the observer records in the order reported. A frame record
-// toward the client whose connection's record before it is a frame toward
-// the server moves before that one; their times stay the times they were
-// read. It returns how many replies are then recorded right before a
-// request of their connection (some may have been so recorded live).
+// its own, and the observer records in the order reported. The frame
+// records toward the client that follow one toward the server, of the
+// same connection, move before it; their times stay the times they were
+// read. It returns how many requests are then recorded right after their
+// replies (some may have been so recorded live).
 func replyFirst(t *testing.T, in, out string) int {
 	t.Helper()
 	b, err := os.ReadFile(in)
@@ -37,10 +40,9 @@ func replyFirst(t *testing.T, in, out string) int {
 		json.Unmarshal([]byte(l), &recs[i])
 	}
 	var moved []string
-	asked := map[uint64]int{} // by connection, where in moved its request waits, if its last record is one
+	asked := map[uint64]int{} // by connection, where in moved its request is, if its records since are replies
 	for i, r := range recs {
 		k, ok := asked[r.Conn]
-		delete(asked, r.Conn)
 		switch {
 		case r.Type == "frame" && r.Dir == "c2s":
 			asked[r.Conn] = len(moved)
@@ -52,6 +54,8 @@ func replyFirst(t *testing.T, in, out string) int {
 				}
 			}
 			continue
+		default:
+			delete(asked, r.Conn)
 		}
 		moved = append(moved, lines[i])
 	}
@@ -137,4 +141,86 @@ func TestHTTPRepliesRecordedFirst(t *testing.T) {
 	if log := stopServe(); !strings.Contains(log, "6 requests answered from the recording, 0 misses") {
 		t.Errorf("serve: %s", log)
 	}
+}
+
+// RESP2's pub/sub with the real redis-server through the real binary, each
+// command's replies recorded before it (a SUBSCRIBE's two confirmations,
+// and a message after PSUBSCRIBE's): show pairs each command with its
+// reply or first confirmation, at the same latency, and shows the other
+// confirmations and the message as notifications, as it shows the
+// recording in order; serve answers each command with what redis-server
+// sent, the message after PSUBSCRIBE's confirmation, as redis sent it.
+func TestRedisPubSubRecordedFirst(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--headless", "--lossless", "-w", rec, "--listen", front, up)
+	dialWait(t, front)
+	// talk sends each command and reads its replies (a nil command: a
+	// message published meanwhile), and returns them all.
+	talk := func(sock string, publish func()) string {
+		t.Helper()
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		var got string
+		for _, s := range []struct {
+			cmd []string
+			n   int
+		}{
+			{[]string{"SUBSCRIBE", "a", "b"}, 2}, {[]string{"PSUBSCRIBE", "p*"}, 1}, {nil, 1}, {[]string{"PING"}, 1},
+			{[]string{"UNSUBSCRIBE"}, 2}, {[]string{"PUNSUBSCRIBE"}, 1}, {[]string{"GET", "k"}, 1},
+		} {
+			if s.cmd != nil {
+				io.WriteString(c, respCmd(s.cmd))
+			} else if publish != nil {
+				publish()
+			}
+			for range s.n {
+				got += readRESP(t, br)
+			}
+		}
+		return got
+	}
+	want := talk(front, func() {
+		if out, err := exec.Command("redis-cli", "-s", up, "publish", "pa", "hi").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+			t.Fatalf("publish: %v %q", err, out)
+		}
+	})
+	stop()
+	swapped := filepath.Join(dir, "swapped.jsonl")
+	if n := replyFirst(t, rec, swapped); n != 6 {
+		t.Fatalf("%d commands recorded after their replies, want 6", n)
+	}
+
+	wantEx, gotEx := shownExchanges(t, rec), shownExchanges(t, swapped)
+	if len(wantEx) != 6 || strings.Join(gotEx, "\n") != strings.Join(wantEx, "\n") {
+		t.Errorf("show, the replies recorded first:\n%s\nwant, as recorded in order:\n%s", strings.Join(gotEx, "\n"), strings.Join(wantEx, "\n"))
+	}
+	notes := func(file string) string {
+		out, _ := showRun(t, "show", "--dump", file)
+		lines := dumpLines(t, []byte(out))
+		_, n := byConn(lines)
+		for _, m := range ofType(lines, "exchange") {
+			if m["status"] == "orphan" {
+				t.Errorf("%s: an orphan: %v", file, m)
+			}
+		}
+		slices.Sort(n[2])
+		return strings.Join(n[2], ", ")
+	}
+	if g, w := notes(swapped), notes(rec); g != w || g != "pmessage, psubscribe, punsubscribe, subscribe, subscribe, unsubscribe, unsubscribe" {
+		t.Errorf("notifications of the replies recorded first: %s\nwant, as recorded in order: %s", g, w)
+	}
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", swapped, "--listen", mock)
+	if got := talk(mock, nil); got != want {
+		t.Errorf("serve answered %q\nwant, as redis-server did: %q", got, want)
+	}
+	stopServe()
 }
