@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"sockscope/internal/nodetest"
 )
 
 // replyFirst writes to out the session file in with each reply recorded
@@ -223,4 +225,42 @@ func TestRedisPubSubRecordedFirst(t *testing.T) {
 		t.Errorf("serve answered %q\nwant, as redis-server did: %q", got, want)
 	}
 	stopServe()
+}
+
+// A JSON-RPC recording (the Node echo service) with each reply recorded
+// before its request, replayed against the service: every request
+// compares as it does from the recording in order, its latency then the
+// same, and the notification's pong is counted once, then and now.
+func TestReplayRepliesRecordedFirst(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	dir := shortDir(t)
+	svc := filepath.Join(dir, "svc.sock")
+	nodetest.Start(t, "jsonrpc-echo.js", svc).Expect(t, "listening")
+	file := recordEcho(t, dir, svc, nil, func(exchange func(string, ...string)) {
+		exchange(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}`, `"result":[1]`)
+		exchange(`{"jsonrpc":"2.0","method":"ping","params":[0]}`, `"pong"`)
+		exchange(`{"jsonrpc":"2.0","id":2,"method":"echo","params":[2]}`, `"result":[2]`)
+		exchange(`{"jsonrpc":"2.0","id":3,"method":"fail"}`, `"error"`)
+	})
+	swapped := filepath.Join(dir, "swapped.jsonl")
+	if n := replyFirst(t, file, swapped); n != 4 {
+		t.Fatalf("%d requests recorded after their replies, want 4", n)
+	}
+	replayed := func(file string) string {
+		t.Helper()
+		out, errOut, status := runStatus(t, "replay", "--dump", "--notifications", file, svc)
+		if status != 0 {
+			t.Fatalf("replay %s: status %d\n%s", file, status, errOut)
+		}
+		var got []string
+		for _, l := range dumpLines(t, []byte(out)) {
+			got = append(got, fmt.Sprint(l["type"], " ", l["id"], " ", l["method"], " ", l["status"], " ", l["then"], " ", l["latency_then_us"]))
+		}
+		return strings.Join(got, "\n")
+	}
+	if got, want := replayed(swapped), replayed(file); got != want || !strings.Contains(got, "unpaired <nil> pong") {
+		t.Errorf("replay of the replies recorded first:\n%s\nwant, as of the recording in order:\n%s", got, want)
+	}
 }
