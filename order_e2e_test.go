@@ -264,3 +264,40 @@ func TestReplayRepliesRecordedFirst(t *testing.T) {
 		t.Errorf("replay of the replies recorded first:\n%s\nwant, as of the recording in order:\n%s", got, want)
 	}
 }
+
+// varlink (github.com/varlink/go's service and client) through the real
+// binary, each call's replies recorded before it, the three of a "more"
+// call too: show pairs each call with its reply, the "more" call with its
+// last, its two "continues" as its streamed replies, at the latencies of
+// the recording in order (the call was answered by its first reply, the
+// two others orphans, and the next call's reply waited behind them, no
+// reply).
+func TestVarlinkRepliesRecordedFirst(t *testing.T) {
+	dir := shortDir(t)
+	peer := filepath.Join(dir, "varlinkpeer")
+	if out, err := exec.Command("go", "build", "-o", peer, "./internal/varlinkpeer").CombinedOutput(); err != nil {
+		t.Fatalf("building varlinkpeer: %v\n%s", err, out)
+	}
+	up, front := filepath.Join(dir, "v.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, peer, "serve", "unix:"+up)
+	dialWait(t, up)
+	rec := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--headless", "--lossless", "-w", rec, "--listen", front, up)
+	dialWait(t, front)
+	if out, err := exec.Command(peer, "call", "unix:"+front).CombinedOutput(); err != nil {
+		t.Fatalf("varlinkpeer call: %v\n%s", err, out)
+	}
+	stop()
+	swapped := filepath.Join(dir, "swapped.jsonl")
+	if n := replyFirst(t, rec, swapped); n < 4 {
+		t.Fatalf("%d calls recorded after their replies, want 4 or more", n)
+	}
+	wantEx, gotEx := shownExchanges(t, rec), shownExchanges(t, swapped)
+	if len(wantEx) != 4 || strings.Join(gotEx, "\n") != strings.Join(wantEx, "\n") {
+		t.Errorf("show, the replies recorded first:\n%s\nwant, as recorded in order:\n%s", strings.Join(gotEx, "\n"), strings.Join(wantEx, "\n"))
+	}
+	_, errOut := showRun(t, "show", "--dump", swapped)
+	if !strings.Contains(errOut, "2 streamed replies") || !strings.Contains(errOut, " 0 no-reply, 0 orphan") {
+		t.Errorf("show's summary: %s", errOut)
+	}
+}

@@ -49,6 +49,12 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		for _, n := range res.Notes {
 			o.unmatched(c, n)
 		}
+		for _, e := range res.Streamed {
+			if i := c.early.find(e.Token); i >= 0 {
+				o.streamed(c.early.at(i), row)
+				c.early.done(i)
+			}
+		}
 		if res.Answered {
 			o.answerEarly(c, row, res.Reply.Token)
 		}
@@ -59,15 +65,7 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		req, ok := c.order.Response(m.Dir, o.tx.Stamp(&m.At), m.Seq, m.Info.Continues)
 		switch {
 		case ok && m.Info.Continues:
-			// A streaming reply: a row of its own under its call's method;
-			// the call is answered by the last one.
-			r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
-			if call, found := o.tx.Row(req.Token); found {
-				r.Method = call.Method
-			}
-			o.counts.Streamed++
-			r.Seq = o.tx.AddRow(&r)
-			o.sinks.row(&r)
+			o.streamed(m, req.Token)
 		case ok:
 			o.answer(c, req.Token, m)
 		default:
@@ -100,6 +98,19 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		return false
 	}
 	return true
+}
+
+// streamed adds the row of m, a streaming reply of the call whose row is
+// call: a row of its own under the call's method; the call is answered by
+// the last one.
+func (o *Observer) streamed(m *protocol.Message, call uint64) {
+	r := rowOf(m, protocol.StatusNone, o.tx.Intern(m.Info.Method))
+	if c, found := o.tx.Row(call); found {
+		r.Method = c.Method
+	}
+	o.counts.Streamed++
+	r.Seq = o.tx.AddRow(&r)
+	o.sinks.row(&r)
 }
 
 // unmatched turns an early reply that found no request into a row: an

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"sockscope/protocol"
+	"sockscope/store"
 )
 
 // A relay forwards a read first and reports it to the observer after, each
@@ -59,5 +60,39 @@ func TestRepliesReportedBeforeTheirRequests(t *testing.T) {
 				t.Errorf("%s, the first reply first %v: latencies %s µs, want 1000 3000", tc.name, first, l)
 			}
 		}
+	}
+}
+
+// A varlink call's streaming replies ("continues") reported before the
+// call, its last too: they are its streamed rows, under its method, and
+// the last answers it, 3 ms after it; the next call pairs with its own
+// reply. (The call was answered by its first reply, the two others were
+// orphans, and the next call's reply, held behind them, left it no
+// reply.)
+func TestStreamingRepliesReportedBeforeTheirCall(t *testing.T) {
+	st, lines, c := newScript().
+		data(2, protocol.S2C, `{"parameters":{"n":1},"continues":true}`+"\x00").
+		data(3, protocol.S2C, `{"parameters":{"n":2},"continues":true}`+"\x00").
+		data(4, protocol.S2C, `{"parameters":{"n":3}}`+"\x00").
+		data(1, protocol.C2S, `{"method":"org.a.Watch","parameters":{},"more":true}`+"\x00").
+		data(6, protocol.S2C, `{"parameters":{}}`+"\x00").
+		data(5, protocol.C2S, `{"method":"org.a.Ping"}`+"\x00").
+		close(20, nil).run(t)
+	var got []string
+	for _, l := range lines {
+		if l["type"] == "exchange" {
+			got = append(got, fmt.Sprint(l["method"], " ", l["status"], " ", l["latency_us"]))
+		}
+	}
+	if g := strings.Join(got, ", "); g != "org.a.Watch ok 3000, org.a.Ping ok 1000" || c.Streamed != 2 || c.Orphan+c.NoReply != 0 {
+		t.Fatalf("exchanges %s, counts %+v", g, c)
+	}
+	var rows []string
+	st.Rows(0, func(r store.Row) bool {
+		rows = append(rows, r.Kind.String()+" "+r.Method)
+		return true
+	})
+	if g := strings.Join(rows, ", "); g != "request org.a.Watch, response org.a.Watch, response org.a.Watch, request org.a.Ping" {
+		t.Errorf("rows %s", g)
 	}
 }

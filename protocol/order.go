@@ -13,11 +13,12 @@ package protocol
 // MULTI), or by its first confirmation (Confirm); its further
 // confirmations, and those no command asked for, answer nothing.
 type OrderPairer struct {
-	max     int
-	pending [2]ring    // requests, by the direction they travelled
-	early   [2]ring    // early responses, by the direction their request would travel
-	evicted [1]Pending // what Request returns in Evicted, reused
-	notes   []Pending  // what Request returns in Notes, reused
+	max      int
+	pending  [2]ring    // requests, by the direction they travelled
+	early    [2]ring    // early responses, by the direction their request would travel
+	evicted  [1]Pending // what Request returns in Evicted, reused
+	notes    []Pending  // what Request returns in Notes, reused
+	streamed []Pending  // what Request returns in Streamed, reused
 	// extra is, by the direction its command travelled, the pub/sub
 	// command answered last: the word of its confirmations and how many
 	// more are its own (-1: any number, an UNSUBSCRIBE of all), until a
@@ -39,9 +40,11 @@ func NewOrderPairer(maxPending int) *OrderPairer {
 
 // Request records a request that travelled in dir, read at at. If the
 // first early response waiting for dir was read no sooner, it is the
-// reply: Answered is set. A request over the bound pushes out the oldest,
-// returned in Evicted (its no reply; the slice is valid until the next
-// Request).
+// reply: Answered is set; or, if it continues (Response's more), it and
+// the early ones after it that do are the request's streaming replies
+// (Streamed), and the next, if any, its reply. A request over the bound
+// pushes out the oldest, returned in Evicted (its no reply; the slice is
+// valid until the next Request).
 func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
 	return p.RequestSub(dir, at, tok, SubNone, 0)
 }
@@ -53,9 +56,13 @@ func (p *OrderPairer) Request(dir Dir, at int64, tok uint64) (r RequestResult) {
 // the slice is valid until the next Request).
 func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, want int) (r RequestResult) {
 	e := &p.early[dir]
-	p.notes = p.notes[:0]
+	p.notes, p.streamed = p.notes[:0], p.streamed[:0]
 	for f, ok := e.front(); ok; f, ok = e.front() {
 		switch {
+		case f.At >= at && f.Sub.more:
+			e.pop()
+			p.streamed = append(p.streamed, f)
+			continue
 		case f.At >= at && (f.Sub.Word == SubNone || f.Sub.Word == sub):
 			e.pop()
 			r.Answered, r.Reply = true, f
@@ -68,7 +75,7 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 					p.notes = append(p.notes, g)
 				}
 			}
-			r.Notes = p.notes
+			r.Notes, r.Streamed = p.notes, p.streamed
 			return r
 		case f.Sub.Word != SubNone:
 			// A confirmation before any command that it could answer.
@@ -78,9 +85,9 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 		}
 		break
 	}
-	r.Notes = p.notes
+	r.Notes, r.Streamed = p.notes, p.streamed
 	q := &p.pending[dir]
-	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{sub, uint16(min(want, 1<<16-1))}})
+	q.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{Word: sub, want: uint16(min(want, 1<<16-1))}})
 	if q.n > p.max {
 		old, _ := q.pop()
 		p.evicted[0] = old // only at the bound
@@ -93,8 +100,9 @@ func (p *OrderPairer) RequestSub(dir Dir, at int64, tok uint64, sub SubWord, wan
 // unanswered request that went the other way, and returns it with true.
 // With more set (a streaming reply that others follow) the request stays
 // unanswered. With no request waiting, the response is held as early
-// under tok and false is returned; a non-zero Token then names an early
-// response pushed out by the bound, an orphan now.
+// under tok (with more, as one that continues) and false is returned; a
+// non-zero Token then names an early response pushed out by the bound,
+// an orphan now.
 //
 // A pushed-out early response with Sub set is a confirmation: not an
 // orphan, but a notification.
@@ -108,7 +116,7 @@ func (p *OrderPairer) Response(dir Dir, at int64, tok uint64, more bool) (Pendin
 		return req, true
 	}
 	e := &p.early[dir.Opposite()]
-	e.push(Pending{Token: tok, At: at, Dir: dir})
+	e.push(Pending{Token: tok, At: at, Dir: dir, Sub: PubSub{more: more}})
 	if e.n > p.max {
 		old, _ := e.pop()
 		return old, false

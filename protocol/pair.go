@@ -54,11 +54,15 @@ type Pending struct {
 	Sub PubSub
 }
 
-// PubSub says what a Pending is to Redis's pub/sub.
+// PubSub says what a Pending is to Redis's pub/sub, and of an early
+// response of an OrderPairer's, whether it continues.
 type PubSub struct {
 	// Word is the word of the confirmations of a pub/sub command, or of
 	// an early response that is a confirmation; SubNone for any other.
 	Word SubWord
+	// more marks an early response that others follow (varlink's
+	// "continues"): a streaming reply of the request that takes it.
+	more bool
 	want uint16 // how many confirmations a pub/sub command gets (0: one or more; at most 65,535)
 }
 
@@ -87,6 +91,10 @@ type RequestResult struct {
 	// request showed to answer nothing: notifications. Valid until its
 	// next Request.
 	Notes []Pending
+	// Streamed, from an OrderPairer, are early streaming replies of the
+	// request (varlink's "continues"), in order, before Reply, its last
+	// if that came too. Valid until its next Request.
+	Streamed []Pending
 }
 
 // Request records a request that travelled in dir, read at at.

@@ -472,6 +472,28 @@ func TestOrderPairer(t *testing.T) {
 	if o := p.Settle(C2S, at(8)); len(o) != 1 || o[0].Token != 14 {
 		t.Fatalf("settle: %v", o)
 	}
+	// Streaming replies before their request: its own, and the last
+	// answers it; then the next request's reply, early too. (The request
+	// was answered by the first, and the others, left early, were
+	// orphans, and held the next request's reply behind them.)
+	p.Response(S2C, at(9), 15, true)
+	p.Response(S2C, at(9), 16, true)
+	p.Response(S2C, at(9), 17, false)
+	if r := p.Request(C2S, at(8), 4); !r.Answered || r.Reply.Token != 17 || len(r.Streamed) != 2 || r.Streamed[0].Token != 15 || r.Streamed[1].Token != 16 {
+		t.Fatalf("streaming replies before their request: %+v", r)
+	}
+	p.Response(S2C, at(9), 18, false)
+	if r := p.Request(C2S, at(8), 5); !r.Answered || r.Reply.Token != 18 || len(r.Streamed) != 0 {
+		t.Fatalf("the next request: %+v", r)
+	}
+	// Its last still to come: the request waits for it.
+	p.Response(S2C, at(9), 19, true)
+	if r := p.Request(C2S, at(8), 6); r.Answered || len(r.Streamed) != 1 || r.Streamed[0].Token != 19 {
+		t.Fatalf("a streaming reply before its request, its last after: %+v", r)
+	}
+	if req, ok := p.Response(S2C, at(9), 20, false); !ok || req.Token != 6 {
+		t.Fatalf("the last reply: %v %v", req, ok)
+	}
 	for i := range 4 {
 		if r := p.Request(C2S, at(10+i), uint64(20+i)); i == 3 && (len(r.Evicted) != 1 || r.Evicted[0].Token != 20) {
 			t.Fatalf("bound: %+v", r)
