@@ -2,6 +2,7 @@ package observe
 
 import (
 	"slices"
+	"time"
 	"unsafe"
 
 	"sockscope/protocol"
@@ -33,14 +34,14 @@ type earlyReplies struct {
 	ownsList, ownsBuf bool
 }
 
-// held reports whether a reply is held.
-func (q *earlyReplies) held() bool {
+// first returns when the first reply held was read, if one is.
+func (q *earlyReplies) first() (time.Time, bool) {
 	for _, r := range q.list[q.head:] {
 		if !r.gone {
-			return true
+			return r.m.At, true
 		}
 	}
-	return false
+	return time.Time{}, false
 }
 
 // earlyMem is the memory of the largest burst of early replies lately, a

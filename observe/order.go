@@ -19,13 +19,15 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 	switch m.Info.Kind {
 	case protocol.KindRequest:
 		o.counts.Requests++
-		// A reply read since the request began may answer it; if one is
-		// held (an HTTP server's 413 before the body is in), the request
-		// is timed from its start, not from its end after the answer.
+		// A reply read since the request began may answer it; if one
+		// read before its end is held (an HTTP server's 413 before the
+		// body is in), the request is timed from its start, not from its
+		// end after the answer. (One read after its end, but reported
+		// before it, is timed from its end, as it is reported in order.)
 		begun, sent := m.At, time.Time{}
 		if !since.IsZero() {
 			begun = since
-			if c.early.held() {
+			if at, ok := c.early.first(); ok && at.Before(m.At) {
 				sent = since
 			}
 		}

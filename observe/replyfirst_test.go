@@ -96,3 +96,36 @@ func TestStreamingRepliesReportedBeforeTheirCall(t *testing.T) {
 		t.Errorf("rows %s", g)
 	}
 }
+
+// A request in two reads (an upload's head, 100 Continue, its body) whose
+// answer, read after the body, is reported before the body: it is timed
+// from the request's end, and the request shows as sent then, as when it
+// is reported in order. (It was timed from the request's start, and shown
+// sent then, as an answer read before the body is in, a 413, is.)
+func TestHTTPAnswerAfterTheBodyReportedBeforeIt(t *testing.T) {
+	for _, early := range []bool{false, true} {
+		s := newScript().
+			data(1, protocol.C2S, "POST /up HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n").
+			data(2, protocol.S2C, "HTTP/1.1 100 Continue\r\n\r\n")
+		const body, created = "hello", "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+		if early {
+			s.data(5, protocol.S2C, created).data(3, protocol.C2S, body)
+		} else {
+			s.data(3, protocol.C2S, body).data(5, protocol.S2C, created)
+		}
+		st, lines, _ := s.close(9, nil).run(t)
+		var got []string
+		for _, l := range lines {
+			if l["type"] == "exchange" {
+				got = append(got, fmt.Sprint(l["method"], " ", l["status"], " ", l["latency_us"]))
+			}
+		}
+		st.Rows(0, func(r store.Row) bool {
+			got = append(got, fmt.Sprint(r.Method, " sent at ", r.ReqAt.Sub(s.t0)))
+			return true
+		})
+		if g := strings.Join(got, ", "); g != "POST /up ok 2000, 100 Continue sent at 2ms, POST /up sent at 3ms" {
+			t.Errorf("the answer reported before the body %v: %s", early, g)
+		}
+	}
+}
