@@ -36,6 +36,8 @@ func TestRepliesReportedBeforeTheirRequests(t *testing.T) {
 			lsp(`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`), lsp(`{"jsonrpc":"2.0","id":2,"error":{"code":-1,"message":"no"}}`), "initialize ok, shutdown error"},
 		{"qmp", `{"execute":"qmp_capabilities"}` + "\n", `{"return": {}}` + "\n",
 			`{"execute":"stop"}` + "\n", `{"error": {"class": "GenericError", "desc": "no"}}` + "\n", "qmp_capabilities ok, stop error"},
+		{"mpv", `{"command":["get_property","volume"]}` + "\n", `{"data":50,"request_id":0,"error":"success"}` + "\n",
+			`{"command":["get_property","nope"]}` + "\n", `{"error":"property not found","request_id":0}` + "\n", "get_property ok, get_property error"},
 	} {
 		for _, first := range []bool{false, true} {
 			s := newScript()
