@@ -482,17 +482,21 @@ func (h *httpFramer) endHeld(emit func(*Frame)) {
 // (EndLateHead) or the next bytes are.
 func AwaitsRequest(f Framer) bool {
 	h := asHTTP(f)
-	return h != nil && h.h2 == nil && h.st == httpBody && h.unsure && h.g.broken == ""
+	return h != nil && h.awaitsRequest()
+}
+
+func (h *httpFramer) awaitsRequest() bool {
+	return h.h2 == nil && h.st == httpBody && h.unsure && h.g.broken == ""
 }
 
 // EndLateHead ends, as a whole message emitted now, the response f holds
 // (AwaitsRequest) if its request has since been framed by the other
-// direction's framer and was a HEAD: a response to HEAD has no body. It
-// reports whether it did. Before, such an answer waited for the next
-// response, or the connection's end, and was timed then.
+// direction's framer and was a HEAD: a response to HEAD has no body (else
+// it would wait for the next bytes, or the stream's end). It reports
+// whether it did.
 func EndLateHead(f Framer, emit func(*Frame)) bool {
 	h := asHTTP(f)
-	if h == nil || !AwaitsRequest(f) || !h.link.takeLateHead() {
+	if h == nil || !h.awaitsRequest() || !h.link.takeLateHead() {
 		return false
 	}
 	h.endHeld(emit)

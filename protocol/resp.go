@@ -53,11 +53,8 @@ type respFramer struct {
 	// REPLY not OFF), began the values begun here: the replies owed
 	// before a SYNC's answer, and those that came (syncNote). Pub/sub
 	// counts on neither side: its commands are answered by confirmations,
-	// one a channel, and messages come unasked, which are pushes in RESP3
-	// and arrays in RESP2 (shaped as respPubSub says). Counted one a
-	// command, RESP2's put began ahead (a GET's value pipelined after
-	// SUBSCRIBE a b, before SYNC, was taken for the snapshot) and RESP3's
-	// behind (a SYNC after a SUBSCRIBE: its snapshot was not).
+	// one a channel, and messages come unasked, as pushes in RESP3 and as
+	// arrays that start with a pub/sub word in RESP2 (isPubSubMessage).
 	asked, began int64
 	skipNext     bool // CLIENT REPLY SKIP: the next command has no reply
 }
