@@ -121,13 +121,14 @@ func (g *gather) view(chunk []byte, end int) []byte {
 	return appendCap(g.buf, chunk[g.start:end], g.limit)
 }
 
-// head copies into dst the first bytes of the frame ending at offset end
-// of chunk, as many as dst holds (or the frame has), and returns them.
+// head returns the first bytes of the frame ending at offset end of
+// chunk, as many as dst holds (or the frame has): in chunk if the frame
+// lies in it, else copied into dst.
 func (g *gather) head(dst, chunk []byte, end int) []byte {
-	n := 0
-	if g.size > 0 {
-		n = copy(dst, g.buf)
+	if g.size == 0 {
+		return chunk[g.start:min(end, g.start+len(dst))]
 	}
+	n := copy(dst, g.buf)
 	n += copy(dst[n:], chunk[g.start:end])
 	return dst[:n]
 }
