@@ -179,7 +179,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	addFeedFlags(f, o)
 	f.IntVar(&o.maxMessages, "max-messages", store.DefaultMaxMessages, "messages kept in memory; the oldest are evicted")
 	f.Int64Var(&o.maxBytes, "max-bytes", store.DefaultMaxBytes, "bytes of messages kept in memory; the oldest are evicted")
-	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame (at most --max-bytes); longer frames are kept truncated (and forwarded whole)")
+	f.IntVar(&o.maxFrame, "max-frame", protocol.DefaultMaxFrame, "bytes kept of one frame (at most --max-bytes); longer frames are kept truncated (and forwarded whole); an HTTP/2 header block is kept whole up to 1 MiB")
 	if !full {
 		return
 	}

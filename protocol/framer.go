@@ -156,7 +156,7 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 		w.varlink = true
 		return &nulFramer{max: maxFrame, w: w}
 	case FramingHTTP2:
-		h := &http2Framer{g: gather{max: maxFrame, limit: maxFrame}}
+		h := &http2Framer{g: gather{max: maxFrame, limit: maxFrame}, max: maxFrame}
 		if idFields != nil {
 			h.hp = newH2Decoder()
 		}

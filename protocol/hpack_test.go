@@ -133,6 +133,45 @@ func TestHTTP2HPACK(t *testing.T) {
 	}
 }
 
+// A header block is kept whole whatever the frame cap (up to MaxH2Block),
+// so that a recording of it decodes again, as show decodes it (H2Blocks),
+// to the fields the live framer decoded, this block and every later one;
+// a DATA frame over the cap is still kept cut.
+func TestHTTP2BlocksKeptWhole(t *testing.T) {
+	c := newH2Enc()
+	first := h2(h2Headers, 0x5, 1, c.block(":method: GET", ":scheme: http", ":authority: example.org", ":path: /first", "cookie: "+strings.Repeat("c", 80)))
+	block := c.block(":method: GET", ":scheme: http", ":authority: example.org", ":path: /second", "cookie: "+strings.Repeat("c", 80))
+	second := h2(h2Headers, 0x1, 3, block[:3]) + h2(h2Continuation, 0x4, 3, block[3:])
+	in := h2Preface + h2(h2Settings, 0, 0, "") + first + h2(h2Data, 0x1, 1, strings.Repeat("d", 100)) + second
+	const max = 16
+	for _, way := range splits([]byte(in)) {
+		var live [][]byte
+		blocks := NewH2Blocks(C2S)
+		f := NewFramerPair(FramingHTTP2, max, DefaultIDFields...)[C2S]
+		for _, chunk := range way {
+			f.Feed(bytes.Clone(chunk), func(fr *Frame) {
+				m := Message{Dir: C2S, Frame: *fr}
+				m.Frame.Data = bytes.Clone(fr.Data)
+				switch {
+				case fr.Fields != nil:
+					if fr.Truncated || len(fr.Data) != fr.Size {
+						t.Fatalf("%d chunks: a header block kept cut: %d of %d bytes", len(way), len(fr.Data), fr.Size)
+					}
+					if got := blocks.Decode(&m, H2Decoded(fr.Fields)); !bytes.Equal(got, fr.Fields) {
+						t.Fatalf("%d chunks: decoded again %q, live %q", len(way), got, fr.Fields)
+					}
+					live = append(live, m.Frame.Data)
+				case len(fr.Data) > max || fr.Size > max && !fr.Truncated:
+					t.Fatalf("%d chunks: a frame that is no header block kept %d of %d bytes", len(way), len(fr.Data), fr.Size)
+				}
+			})
+		}
+		if len(live) != 2 || string(live[0]) != first || string(live[1]) != second {
+			t.Fatalf("%d chunks: header blocks %q", len(way), live)
+		}
+	}
+}
+
 // A header block split across HEADERS and CONTINUATION frames is one
 // message, its frames as on the wire, decoded as one block; a frame
 // other than its CONTINUATION in the middle of it makes the rest raw,

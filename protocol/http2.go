@@ -49,6 +49,9 @@ type http2Framer struct {
 	dir    Dir
 	dirSet bool
 	hp     *h2Decoder // nil: header blocks are not decoded
+	// max is the payload kept of a frame; a header block's message keeps
+	// up to MaxH2Block, if more (blockCap).
+	max int
 	// announce: the first frame is still to come of a stream upgraded to
 	// h2c (upgraded); down is the emit announceFunc hands it on to, first
 	// its Info.
@@ -175,6 +178,7 @@ func (h *http2Framer) header(chunk []byte, emit func(*Frame)) bool {
 	h.stream = binary.BigEndian.Uint32(h.hdr[5:9]) &^ (1 << 31)
 	h.length = int64(h.hdr[0])<<16 | int64(h.hdr[1])<<8 | int64(h.hdr[2])
 	h.skip, h.pos = h.length, 0
+	h.blockCap()
 	if h.block && (h.typ != h2Continuation || h.stream != h.blockStream) {
 		if h.hp != nil {
 			h.hp.lose("the stream went raw")
@@ -203,6 +207,20 @@ func (h *http2Framer) header(chunk []byte, emit func(*Frame)) bool {
 	}
 	h.hp.frame(h.typ, h.flags, h.length)
 	return true
+}
+
+// blockCap sets the bytes kept of the message whose frame's header was
+// just read: a header block's are kept whole up to MaxH2Block, whatever
+// the frame cap (a recording decodes each block with those before it),
+// unless its start was already kept cut (a cap below a frame header's 9
+// bytes); any other frame's up to the cap.
+func (h *http2Framer) blockCap() {
+	g := &h.g
+	n := h.max
+	if h.inBlock() && len(g.buf) == g.size && g.unseen == 0 {
+		n = max(n, MaxH2Block)
+	}
+	g.max, g.limit = n, n
 }
 
 // inBlock reports whether the frame being read is of a header block.

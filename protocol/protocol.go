@@ -22,6 +22,13 @@ const (
 	// DefaultMaxFrame is the largest frame payload kept whole; a longer frame
 	// is kept truncated to this many bytes together with its true size.
 	DefaultMaxFrame = 1 << 20
+	// MaxH2Block is the largest HTTP/2 header block (a HEADERS or
+	// PUSH_PROMISE frame and its CONTINUATION frames) kept whole when the
+	// frame cap is lower: HPACK decodes each block against every block
+	// before it in its direction, so a block kept cut leaves all later
+	// ones of its direction undecodable in a recording. Peers bound their
+	// blocks below this (Go's net/http takes at most 1 MiB of them).
+	MaxH2Block = 1 << 20
 	// MaxHeaderBytes bounds a Content-Length header block.
 	MaxHeaderBytes = 8 << 10
 	// DefaultMaxPending bounds the requests awaiting a reply per connection.
