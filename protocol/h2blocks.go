@@ -1,5 +1,11 @@
 package protocol
 
+import (
+	"encoding/binary"
+
+	"golang.org/x/net/http2/hpack"
+)
+
 // H2Blocks decodes again the header blocks of one direction of an HTTP/2
 // connection from a recording, a message at a time and in their order, as
 // the framer that cut them decoded them as they passed. It is for a reader
@@ -10,11 +16,14 @@ package protocol
 type H2Blocks struct {
 	d   *h2Decoder
 	dir Dir
+	// size is the dynamic table's size, as the last size update set it
+	// (a Snapshot's).
+	size uint32
 }
 
 // NewH2Blocks returns the H2Blocks of direction dir of a connection, at
 // its start.
-func NewH2Blocks(dir Dir) *H2Blocks { return &H2Blocks{d: newH2Decoder(), dir: dir} }
+func NewH2Blocks(dir Dir) *H2Blocks { return &H2Blocks{d: newH2Decoder(), dir: dir, size: 4096} }
 
 // Decode decodes the header block of m, the next message of the direction
 // whose framer gave it fields, and returns what its Frame.Fields said:
@@ -28,7 +37,7 @@ func (b *H2Blocks) Decode(m *Message, decoded bool) []byte {
 	d := b.d
 	d.start()
 	f, ok := parseH2(m.Frame.Data)
-	whole := ok
+	f0, whole := f, ok
 	for first := true; ok; first = false {
 		if !first && f.typ != h2Continuation {
 			whole = false
@@ -54,6 +63,12 @@ func (b *H2Blocks) Decode(m *Message, decoded bool) []byte {
 		d.fail("the recording kept only its start")
 	}
 	d.end()
+	if d.fields[0] != h2NotDecoded {
+		block, _ := f0.wholeBlock()
+		if size, ok := tableSize(block); ok {
+			b.size = uint32(size)
+		}
+	}
 	if !decoded && d.fields[0] != h2NotDecoded {
 		// Its framer's table was lost before it, for what a recording's
 		// messages do not say: the connection's start was not seen.
@@ -94,4 +109,156 @@ func ClassifyH2Block(data []byte, dir Dir, fields []byte) Info {
 	d := h2Decoder{typ: f.typ, stream: f.stream, dir: dir, fields: fields}
 	d.classify(data)
 	return d.info
+}
+
+// What the first byte of an H2Blocks snapshot says.
+const (
+	h2SnapTable = 't' // the table's size, then its entries, oldest first
+	h2SnapLost  = 'l' // the table is lost: why follows
+)
+
+// Snapshot returns the decoding as it stands, after the blocks decoded
+// so far: HPACK's dynamic table (its size and entries, at most 64 KiB
+// of them) or why it is lost. H2BlocksAt goes on from it.
+func (b *H2Blocks) Snapshot() []byte {
+	d := b.d
+	if d.lost != "" {
+		return append([]byte{h2SnapLost}, d.lost...)
+	}
+	var ents []hpack.HeaderField // newest first, as the table indexes them
+	d.dec.SetEmitFunc(func(f hpack.HeaderField) { ents = append(ents, f) })
+	d.dec.Write(h2Probe) // each entry's index, up to the first past the table
+	d.dec.Close()
+	d.dec.SetEmitFunc(d.field)
+	s := binary.AppendUvarint([]byte{h2SnapTable}, uint64(b.size))
+	s = binary.AppendUvarint(s, uint64(len(ents)))
+	for i := len(ents) - 1; i >= 0; i-- {
+		s = binary.AppendUvarint(s, uint64(len(ents[i].Name)))
+		s = append(s, ents[i].Name...)
+		s = binary.AppendUvarint(s, uint64(len(ents[i].Value)))
+		s = append(s, ents[i].Value...)
+	}
+	return s
+}
+
+// H2BlocksAt returns the H2Blocks of direction dir that goes on from
+// snap, a Snapshot; false when snap is not one.
+func H2BlocksAt(dir Dir, snap []byte) (*H2Blocks, bool) {
+	b := NewH2Blocks(dir)
+	if len(snap) == 0 {
+		return nil, false
+	}
+	switch snap[0] {
+	case h2SnapLost:
+		b.d.lost = string(snap[1:])
+		return b, true
+	case h2SnapTable:
+	default:
+		return nil, false
+	}
+	p := snap[1:]
+	size, k := binary.Uvarint(p)
+	if k <= 0 || size > h2MaxTable {
+		return nil, false
+	}
+	p = p[k:]
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > h2MaxTable/32 {
+		return nil, false
+	}
+	p = p[k:]
+	// The entries, oldest first, as literals with incremental indexing
+	// and new names: the decoder adds them to its table as it did.
+	var block []byte
+	for range n {
+		block = append(block, 0x40)
+		for range 2 { // the name, then the value
+			s, rest := h2Field(p)
+			if rest == nil {
+				return nil, false
+			}
+			block = appendHpackInt(block, 7, 0, len(s))
+			block = append(block, s...)
+			p = rest
+		}
+	}
+	if len(p) != 0 {
+		return nil, false
+	}
+	b.size = uint32(size)
+	d := b.d.dec
+	d.SetMaxDynamicTableSize(b.size)
+	d.SetEmitEnabled(false)
+	_, err := d.Write(block)
+	if err == nil {
+		err = d.Close()
+	}
+	d.SetEmitEnabled(true)
+	return b, err == nil
+}
+
+// h2Probe is an indexed field of each index of the dynamic table it may
+// hold (from 62; an entry takes 32 bytes at least).
+var h2Probe = func() []byte {
+	var p []byte
+	for i := 62; i <= 62+h2MaxTable/32; i++ {
+		p = appendHpackInt(p, 7, 0x80, i)
+	}
+	return p
+}()
+
+// appendHpackInt appends v as an HPACK integer with an n-bit prefix, the
+// first byte's other bits those of first.
+func appendHpackInt(p []byte, n uint, first byte, v int) []byte {
+	mask := 1<<n - 1
+	if v < mask {
+		return append(p, first|byte(v))
+	}
+	p = append(p, first|byte(mask))
+	for v -= mask; v >= 0x80; v >>= 7 {
+		p = append(p, byte(v&0x7f|0x80))
+	}
+	return append(p, byte(v))
+}
+
+// tableSize returns the last dynamic table size update of p, a header
+// block, if it has one (RFC 7541 §6.3).
+func tableSize(p []byte) (int, bool) {
+	size, ok := 0, false
+	for len(p) > 0 {
+		b := p[0]
+		var k int
+		switch {
+		case b&0x80 != 0: // indexed
+			_, k = hpackInt(p, 7)
+		case b&0xe0 == 0x20:
+			size, k = hpackInt(p, 5)
+			ok = true
+		default: // a literal: a name's index or the name, then the value
+			prefix := uint(4)
+			if b&0x40 != 0 {
+				prefix = 6
+			}
+			var i int
+			if i, k = hpackInt(p, prefix); k > 0 && i == 0 {
+				_, _, n := hpackString(p[k:])
+				if n == 0 {
+					return size, ok
+				}
+				k += n
+			}
+			if k > 0 {
+				_, _, n := hpackString(p[k:])
+				if n == 0 {
+					return size, ok
+				}
+				k += n
+			}
+		}
+		if k == 0 {
+			break
+		}
+		p = p[k:]
+	}
+	return size, ok
 }

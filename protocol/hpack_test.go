@@ -333,3 +333,58 @@ func TestHTTP2Upgrade(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot of H2Blocks, taken after any block, goes on as the decoding
+// it was taken from: the same fields for every later block, through
+// size updates that evict, entries that fill the table, and a table lost.
+func TestH2BlocksSnapshot(t *testing.T) {
+	c := newH2Enc()
+	var msgs []Message
+	for i := range 300 {
+		switch i {
+		case 40:
+			c.enc.SetMaxDynamicTableSize(256)
+		case 80: // larger than the table's first size
+			c.enc.SetMaxDynamicTableSizeLimit(16384)
+			c.enc.SetMaxDynamicTableSize(16384)
+		}
+		fields := []string{":method: GET", ":scheme: http", ":authority: example.org", fmt.Sprintf(":path: /item/%d", i), fmt.Sprintf("x-kind: %d", i%7)}
+		if i%10 == 3 {
+			fields = append(fields, "x-pad: "+strings.Repeat(fmt.Sprint(i), 300))
+		}
+		data := h2(h2Headers, 0x5, uint32(2*i+1), c.block(fields...))
+		if i == 250 {
+			data = data[:len(data)-3] // kept only its start: the table is lost from here
+		}
+		msgs = append(msgs, Message{Dir: C2S, Frame: Frame{Data: []byte(data), Truncated: i == 250}})
+	}
+	whole := NewH2Blocks(C2S)
+	var want [][]byte
+	for i := range msgs {
+		want = append(want, whole.Decode(&msgs[i], true))
+	}
+	if !H2Decoded(want[249]) || H2Decoded(want[250]) || H2Decoded(want[299]) {
+		t.Fatalf("blocks 249, 250, 299: %q %q %q", want[249], want[250], want[299])
+	}
+	for _, at := range []int{0, 1, 39, 40, 41, 79, 80, 123, 249, 250, 280} {
+		b := NewH2Blocks(C2S)
+		for i := range at {
+			b.Decode(&msgs[i], true)
+		}
+		snap := b.Snapshot()
+		r, ok := H2BlocksAt(C2S, snap)
+		if !ok {
+			t.Fatalf("after %d blocks: snapshot %q does not restore", at, snap)
+		}
+		for i := at; i < len(msgs); i++ {
+			if got := r.Decode(&msgs[i], true); !bytes.Equal(got, want[i]) {
+				t.Fatalf("snapshot after %d blocks: block %d %q, want %q", at, i, got, want[i])
+			}
+		}
+	}
+	for _, bad := range []string{"", "x", "t", "t\x80\x80\x80\x80\x10", "t\x00\x01\x01a"} {
+		if _, ok := H2BlocksAt(C2S, []byte(bad)); ok {
+			t.Errorf("snapshot %q restored", bad)
+		}
+	}
+}
