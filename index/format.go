@@ -1,8 +1,9 @@
 // Package index keeps an index of a session file beside it (FILE.idx): one
 // fixed-size record per frame (where its record lies in the session file,
 // its time, connection, direction, kind), one per row (the pairing the
-// observer decoded: ids, method, status, latency, the frames it pairs) and
-// one per gap (bytes of a stream that no frame holds: store.Gap), so
+// observer decoded: ids, method, status, latency, the frames it pairs),
+// one per gap (bytes of a stream that no frame holds: store.Gap) and
+// snapshots of HTTP/2's HPACK tables (h2.go), so
 // that `sockscope show` lists, filters and pages through a session of any
 // size without decoding it into memory, and reads a frame's bytes from the
 // file only when it is looked at.
@@ -13,9 +14,10 @@
 // the same methods as the live store (store.View).
 //
 // The file is a sequence of 64 KiB blocks: the first holds the header,
-// each later one records of one kind (frames, rows, connections or gaps),
-// in seq order within the kind. A row is written when it is added (a request still pending)
-// and again, in place, when it reaches its final status.
+// each later one records of one kind (frames, rows, connections, gaps or
+// snapshots), in seq order within the kind. A row is written when it is
+// added (a request still pending) and again, in place, when it reaches its
+// final status.
 package index
 
 import (
@@ -62,17 +64,19 @@ const (
 	rowSize   = 128
 	connSize  = 256
 	gapSize   = 32
+	snapSize  = 256
 	// msgsPerBlock and rowsPerBlock are how many records a block holds.
 	msgsPerBlock  = (BlockSize - blockHead) / msgSize
 	rowsPerBlock  = (BlockSize - blockHead) / rowSize
 	connsPerBlock = (BlockSize - blockHead) / connSize
 	gapsPerBlock  = (BlockSize - blockHead) / gapSize
+	snapsPerBlock = (BlockSize - blockHead) / snapSize
 	// idInline and methodInline are the bytes of a row's id and method kept
 	// in its record; longer ones are read from the frame when needed.
 	idInline     = 24
 	methodInline = 40
 	magic        = "SOCKIDX1"
-	version      = 8 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read; 7: gaps; 8: HTTP/2 header blocks chained
+	version      = 9 // 2: connection records; 3: a row's act; 4: the session file's modification time; 5: its change time and inode; 6: a method as text, a JSON string's escapes read; 7: gaps; 8: HTTP/2 header blocks chained; 9: HPACK table snapshots
 )
 
 // Block kinds.
@@ -81,7 +85,8 @@ const (
 	kindRows  = 2
 	kindConns = 3
 	kindGaps  = 4
-	nKinds    = 5
+	kindSnaps = 5
+	nKinds    = 6
 )
 
 // Suffix is appended to a session file's name to name its index.
@@ -99,6 +104,7 @@ type header struct {
 	msgs, rows  uint64
 	conns       uint64
 	gaps        uint64
+	snaps       uint64 // records of HPACK table snapshots (snapRec)
 	first, last int64  // unix nanoseconds of the first and last frame
 	cfg         uint64 // hash of the settings it was decoded with (Settings.hash)
 	// file is the session file's state once it held what is indexed
@@ -126,12 +132,13 @@ func (h *header) encode(b []byte) {
 	le.PutUint64(b[152:], uint64(h.file.change))
 	le.PutUint64(b[160:], h.file.ino)
 	le.PutUint64(b[168:], h.gaps)
+	le.PutUint64(b[176:], h.snaps)
 }
 
 var errNotIndex = errors.New("not a sockscope index")
 
 func (h *header) decode(b []byte) error {
-	if len(b) < 176 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
+	if len(b) < 184 || string(b[:8]) != magic || le.Uint32(b[8:]) != version {
 		return errNotIndex
 	}
 	h.complete = b[12] == 1
@@ -146,6 +153,7 @@ func (h *header) decode(b []byte) error {
 	h.file.change = int64(le.Uint64(b[152:]))
 	h.file.ino = le.Uint64(b[160:])
 	h.gaps = le.Uint64(b[168:])
+	h.snaps = le.Uint64(b[176:])
 	return nil
 }
 
@@ -273,6 +281,34 @@ func encodeGap(b []byte, g *store.Gap) {
 // decodeGap reads a gap's record.
 func decodeGap(b []byte) store.Gap {
 	return store.Gap{Conn: le.Uint64(b[0:]), Before: le.Uint64(b[8:]), Bytes: int64(le.Uint64(b[16:])), Dir: protocol.Dir(b[24])}
+}
+
+// snapData is the bytes of a snapshot one record holds.
+const snapData = snapSize - 16
+
+// A snapshot of HPACK's dynamic table (protocol.H2Blocks.Snapshot) after
+// HTTP/2 header block seq is kept in records of its own, one after the
+// other: each says the block's seq, the snapshot's length and the record's
+// place in it, then holds the next snapData bytes of it.
+
+// encodeSnap writes the records of snapshot snap, after block seq, with
+// add.
+func encodeSnap(seq uint64, snap []byte, add func(fill func([]byte))) {
+	for part := 0; part == 0 || part*snapData < len(snap); part++ {
+		add(func(b []byte) {
+			clear(b[:snapSize])
+			le.PutUint64(b[0:], seq)
+			le.PutUint32(b[8:], uint32(len(snap)))
+			le.PutUint32(b[12:], uint32(part))
+			copy(b[16:], snap[part*snapData:])
+		})
+	}
+}
+
+// decodeSnapHead reads a snapshot record's head: the block it follows,
+// the snapshot's length, the record's place in it.
+func decodeSnapHead(b []byte) (seq uint64, n, part int) {
+	return le.Uint64(b[0:]), int(le.Uint32(b[8:])), int(le.Uint32(b[12:]))
 }
 
 // noTime stamps the zero time.

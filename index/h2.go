@@ -14,9 +14,12 @@ import (
 // connection and direction (HPACK's dynamic table), so its frame alone
 // does not say its fields: View.Message decodes the direction's blocks
 // again, from its start, up to the one it reads. The index chains each
-// block to the one before it (msgRec.h2prev); h2Cache keeps the fields of
-// the blocks decoded, and each direction's decoding where it stopped, so
-// that paging through a long connection decodes each block once.
+// block to the one before it (msgRec.h2prev), and keeps a snapshot of each
+// direction's table every h2SnapEvery blocks (Writer.h2Block), where the
+// decoding of a block starts when no nearer one is at hand; h2Cache keeps
+// the fields of the blocks decoded, and each direction's decoding where it
+// stopped, so that paging through a long connection decodes each block
+// once.
 
 // Bounds of decoding HTTP/2 header blocks again, said once.
 const (
@@ -62,6 +65,11 @@ type h2Cache struct {
 	winOff int64
 	// resumes, least recently used first.
 	resumes []*h2Resume
+	// snaps is the first record of each snapshot of the index
+	// (Writer.h2Block), by the block it follows; snapsRead counts the
+	// records read for it.
+	snaps     map[uint64]uint64
+	snapsRead uint64
 	// step is h2Step, or less (a test's); decodes counts the blocks
 	// decoded.
 	step    int
@@ -82,10 +90,13 @@ func (c *h2Cache) get(v *View, seq uint64, r msgRec) []byte {
 	}
 	key := h2Key{r.conn, r.dir}
 	res := c.resume(key)
+	c.readSnaps(v)
 	// Back along the chain to where the decoding starts: the block the
-	// direction's decoding stopped after, or the direction's first. ring
-	// keeps the step blocks walked last (the oldest), ring[i%step].
+	// direction's decoding stopped after, one the index keeps a snapshot
+	// after, or the direction's first. ring keeps the step blocks walked
+	// last (the oldest), ring[i%step].
 	var ring []uint64
+	var b *protocol.H2Blocks
 	n := 0
 	for s, rec := seq, r; ; {
 		if n == len(ring) && n < step {
@@ -97,11 +108,17 @@ func (c *h2Cache) get(v *View, seq uint64, r msgRec) []byte {
 		}
 		prev := rec.h2prev
 		if prev == 0 {
-			res = nil
 			break
 		}
 		if res != nil && prev == res.last {
+			b = res.b
 			break
+		}
+		if first, ok := c.snaps[prev]; ok {
+			// One that does not read whole (damaged) is passed by.
+			if b, ok = c.snap(v, prev, first, r.dir); ok {
+				break
+			}
 		}
 		var ok bool
 		if rec, ok = v.x.msg(prev); !ok || rec.flags&mH2Block == 0 || rec.conn != r.conn || rec.dir != r.dir {
@@ -109,9 +126,8 @@ func (c *h2Cache) get(v *View, seq uint64, r msgRec) []byte {
 		}
 		s = prev
 	}
-	b := protocol.NewH2Blocks(r.dir)
-	if res != nil {
-		b = res.b
+	if b == nil {
+		b = protocol.NewH2Blocks(r.dir)
 	}
 	var f []byte
 	k := min(n, step)
@@ -145,6 +161,49 @@ func (c *h2Cache) decode(v *View, b *protocol.H2Blocks, seq uint64) []byte {
 	}
 	m := protocol.Message{Dir: r.dir, Frame: protocol.Frame{Data: rec.Data, Truncated: rec.Truncated || r.flags&mTruncated != 0, Err: rec.Err}}
 	return b.Decode(&m, r.flags&mH2Undecoded == 0)
+}
+
+// readSnaps notes the snapshots the index holds that were not read yet.
+func (c *h2Cache) readSnaps(v *View) {
+	x := v.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for ; c.snapsRead < x.h.snaps; c.snapsRead++ {
+		b, _, err := x.slot(kindSnaps, c.snapsRead)
+		if err != nil {
+			return
+		}
+		if seq, _, part := decodeSnapHead(b); part == 0 {
+			if c.snaps == nil {
+				c.snaps = map[uint64]uint64{}
+			}
+			c.snaps[seq] = c.snapsRead
+		}
+	}
+}
+
+// snap returns the decoding of direction dir after block seq, from its
+// snapshot in the index, whose first record is first.
+func (c *h2Cache) snap(v *View, seq, first uint64, dir protocol.Dir) (*protocol.H2Blocks, bool) {
+	x := v.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var snap []byte
+	for i := first; ; i++ {
+		b, _, err := x.slot(kindSnaps, i)
+		if err != nil {
+			break
+		}
+		s, n, part := decodeSnapHead(b)
+		if s != seq || part != int(i-first) || n > 1<<20 {
+			break
+		}
+		snap = append(snap, b[16:16+min(snapData, n-len(snap))]...)
+		if len(snap) == n {
+			return protocol.H2BlocksAt(dir, snap)
+		}
+	}
+	return nil, false
 }
 
 // h2Window is how much of the session file h2Cache.read reads at once.

@@ -20,8 +20,9 @@ import (
 // and their responses at path, with its index, as a live run does: each
 // direction cut by an observer's framer, which decodes the header blocks
 // (their encoders index every field: the later blocks are the dynamic
-// table's). It returns the fields the framer decoded, by seq.
-func h2Recording(t *testing.T, path string, n int) map[uint64][]byte {
+// table's), with a snapshot of each direction's table every every blocks
+// (0: h2SnapEvery). It returns the fields the framer decoded, by seq.
+func h2Recording(t *testing.T, path string, n, every int) map[uint64][]byte {
 	t.Helper()
 	at := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
 	rec, err := session.Create(path, session.Header{Started: at, Upstream: "unix:/up.sock", Listen: "/front.sock", Framing: "http2"})
@@ -39,6 +40,7 @@ func h2Recording(t *testing.T, path string, n int) map[uint64][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.h2Every = every
 	fields := map[uint64][]byte{}
 	var seq uint64
 	framers := protocol.NewFramerPair(protocol.FramingHTTP2, 0, protocol.DefaultIDFields...)
@@ -125,7 +127,7 @@ func openH2(t *testing.T, path string) *View {
 // fields are the live framer's.
 func TestH2BlocksDecodedInSteps(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h2.jsonl")
-	live := h2Recording(t, path, 1000)
+	live := h2Recording(t, path, 1000, 0)
 	v := openH2(t, path)
 	v.h2.step = 300
 	_, next := v.MessageBounds()
@@ -161,5 +163,36 @@ func TestH2BlocksDecodedInSteps(t *testing.T) {
 	}
 	if d := v.h2.decodes - before; d > 1000 {
 		t.Errorf("paging back and through the server's blocks decoded %d, want at most 1000 (the server's)", d)
+	}
+}
+
+// The index keeps a snapshot of HPACK's table every so many header blocks
+// of a direction: a block far into a long connection is decoded on its
+// first read, from the snapshot before it, to the live framer's fields,
+// and a block before the one read last too.
+func TestH2BlocksFromSnapshots(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h2.jsonl")
+	live := h2Recording(t, path, 3000, 500)
+	v := openH2(t, path)
+	v.h2.step = 600
+	if v.x.h.snaps < 10 {
+		t.Fatalf("%d snapshot records", v.x.h.snaps)
+	}
+	_, next := v.MessageBounds()
+	var reqs []uint64
+	for seq := uint64(1); seq < next; seq++ {
+		if m, _ := v.x.msg(seq); m.dir == protocol.C2S && m.flags&mH2Block != 0 {
+			reqs = append(reqs, seq)
+		}
+	}
+	for _, i := range []int{2999, 1234, 499, 500, 501, 2000} {
+		before := v.h2.decodes
+		m, _ := v.Message(reqs[i])
+		if !bytes.Equal(m.Frame.Fields, live[reqs[i]]) || string(m.Info.Method) != "GET /item/"+strconv.Itoa(i) {
+			t.Fatalf("request %d on its first read: %q %q", i, m.Info.Method, m.Frame.Fields)
+		}
+		if d := v.h2.decodes - before; d > 500 {
+			t.Errorf("request %d: %d blocks decoded to show it, want at most 500", i, d)
+		}
 	}
 }

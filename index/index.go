@@ -94,7 +94,7 @@ func (x *Index) reload() error {
 			return err
 		}
 		k := int(le.Uint32(head[:]))
-		if k != kindMsgs && k != kindRows && k != kindConns && k != kindGaps {
+		if k < kindMsgs || k > kindSnaps {
 			return fmt.Errorf("block %d: %w", no, errNotIndex)
 		}
 		x.tables[k] = append(x.tables[k], no)
@@ -133,6 +133,8 @@ func per(k int) (n, size int) {
 		return connsPerBlock, connSize
 	case kindGaps:
 		return gapsPerBlock, gapSize
+	case kindSnaps:
+		return snapsPerBlock, snapSize
 	}
 	return rowsPerBlock, rowSize
 }

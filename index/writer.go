@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"io/fs"
 	"os"
 	"time"
@@ -23,11 +24,37 @@ type Writer struct {
 	// lastGap is the last gap added (its Bytes grow when the next one is
 	// of the same direction and before the same message).
 	lastGap store.Gap
-	// h2last is the seq of the last HTTP/2 header block of each open
-	// connection's directions, which the next one's record chains to
-	// (msgRec.h2prev).
-	h2last map[uint64]*[2]uint64
+	// h2 is what is followed of each open connection's directions of
+	// HTTP/2; h2Decoding counts the directions decoded (h2Dir.blocks);
+	// h2Every is h2SnapEvery, or less (a test's).
+	h2         map[uint64]*[2]h2Dir
+	h2Decoding int
+	h2Every    int
 }
+
+// h2Dir is what a Writer follows of a direction of an HTTP/2 connection:
+// its last header block, which the next one's record chains to
+// (msgRec.h2prev), and its decoding, which it keeps a snapshot of every
+// h2SnapEvery blocks, so that a View decodes a block from the snapshot
+// before it rather than from the direction's start.
+type h2Dir struct {
+	last   uint64
+	blocks *protocol.H2Blocks // nil: not decoded (h2SnapDirs were)
+	n      int                // blocks decoded
+}
+
+// Bounds of the HPACK table snapshots a Writer keeps, said once.
+const (
+	// h2SnapEvery is how many header blocks of a direction there are
+	// between two snapshots: a View decodes at most that many to show
+	// one.
+	h2SnapEvery = 4096
+	// h2SnapDirs bounds the directions decoded at once for snapshots
+	// (each holds HPACK's table: 4 KiB unless the peers chose more, at
+	// most 64 KiB); the blocks of a direction opened past it are decoded
+	// from its start when shown.
+	h2SnapDirs = 1024
+)
 
 // Create starts the index at path (FILE.idx of the session file), empty.
 // head is the beginning of the session file (its header line): an index
@@ -90,10 +117,19 @@ func (w *Writer) Frame(m *protocol.Message, off int64, n int) {
 	if m.Withheld {
 		r.flags |= mWithheld
 	}
+	var snap []byte
 	if len(m.Frame.Fields) > 0 {
-		w.h2Block(m, &r)
+		x.mu.Unlock() // decoding takes a while: a View reads meanwhile
+		snap = w.h2Block(m, &r)
+		x.mu.Lock()
 	}
 	x.add(kindMsgs, r.encode)
+	if snap != nil {
+		encodeSnap(m.Seq, snap, func(fill func([]byte)) {
+			x.add(kindSnaps, fill)
+			x.h.snaps++
+		})
+	}
 	x.h.msgs++
 	if w.st != nil {
 		w.st.frame(&r)
@@ -105,21 +141,37 @@ func (w *Writer) Frame(m *protocol.Message, off int64, n int) {
 }
 
 // h2Block marks r, the record of m, an HTTP/2 header block, so and
-// chains it to the one before it on its connection and direction.
-func (w *Writer) h2Block(m *protocol.Message, r *msgRec) {
+// chains it to the one before it on its connection and direction; it
+// decodes the block, and returns the snapshot of its direction's
+// decoding after it, when one is due.
+func (w *Writer) h2Block(m *protocol.Message, r *msgRec) []byte {
 	r.flags |= mH2Block
 	if !protocol.H2Decoded(m.Frame.Fields) {
 		r.flags |= mH2Undecoded
 	}
-	if w.h2last == nil {
-		w.h2last = map[uint64]*[2]uint64{}
+	if w.h2 == nil {
+		w.h2 = map[uint64]*[2]h2Dir{}
 	}
-	last := w.h2last[m.Conn]
-	if last == nil {
-		last = new([2]uint64)
-		w.h2last[m.Conn] = last
+	c := w.h2[m.Conn]
+	if c == nil {
+		c = new([2]h2Dir)
+		w.h2[m.Conn] = c
 	}
-	r.h2prev, last[m.Dir&1] = last[m.Dir&1], m.Seq
+	d := &c[m.Dir&1]
+	r.h2prev, d.last = d.last, m.Seq
+	if r.h2prev == 0 && w.h2Decoding < h2SnapDirs {
+		d.blocks = protocol.NewH2Blocks(m.Dir)
+		w.h2Decoding++
+	}
+	if d.blocks == nil {
+		return nil
+	}
+	d.blocks.Decode(m, r.flags&mH2Undecoded == 0)
+	every := cmp.Or(w.h2Every, h2SnapEvery)
+	if d.n++; d.n%every != 0 {
+		return nil
+	}
+	return d.blocks.Snapshot()
 }
 
 // Row adds row r (its Seq the next one), or writes it again in place if it
@@ -258,7 +310,14 @@ func (w *Writer) OpenConn(c store.Conn) {
 // CloseConn records the end of connection id at at: failed when err is
 // not empty, open at exit when it is event.OpenAtExit (as the store does).
 func (w *Writer) CloseConn(id uint64, at time.Time, err string) {
-	delete(w.h2last, id)
+	if c := w.h2[id]; c != nil {
+		for _, d := range c {
+			if d.blocks != nil {
+				w.h2Decoding--
+			}
+		}
+		delete(w.h2, id)
+	}
 	i, ok := w.open[id]
 	if !ok {
 		return
