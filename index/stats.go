@@ -143,7 +143,7 @@ func (s *Stats) method(m string) *methodStat {
 	}
 	g := s.methods[m]
 	if g == nil {
-		if len(s.methods) >= store.MaxMethods {
+		if len(s.methods) >= store.MaxMethods && m != store.OtherMethod {
 			return s.method(store.OtherMethod)
 		}
 		g = &methodStat{st: store.MethodStats{Method: m}}

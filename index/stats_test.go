@@ -92,3 +92,21 @@ func TestStatsBounded(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+// More methods than Stats keeps by name (a path per request, as an HTTP
+// client that fetches /item/1, /item/2, … sends): the rest are counted
+// under store.OtherMethod (show's statistics of such a file recursed until
+// the stack overflowed).
+func TestStatsMethodsPastBound(t *testing.T) {
+	s := NewStats()
+	statsLoad(s, 1, store.MaxMethods+10)
+	for _, m := range s.Methods(0) {
+		if m.Method == store.OtherMethod {
+			if m.Count != 12*10 {
+				t.Errorf("%s counts %d rows, want %d", m.Method, m.Count, 12*10)
+			}
+			return
+		}
+	}
+	t.Errorf("no %s among the methods", store.OtherMethod)
+}
