@@ -90,6 +90,15 @@ func (m Model) runEditor(msg editorFileMsg) (Model, tea.Cmd) {
 		return m.setNotice("cannot edit: $EDITOR: "+err.Error(), true), nil
 	}
 	cmd := exec.Command(bin, append(argv[1:], msg.path)...)
+	// The terminal itself, for its output and errors: not the writer the
+	// UI draws through (with Options.Drawn a wrapper, which exec hands an
+	// editor as a pipe: vim warns "Output is not to a terminal" and waits),
+	// nor os.Stderr, which in a wrap is its parent's, not the screen's.
+	tty := m.c.opts.TTY
+	if tty == nil {
+		tty = os.Stdout
+	}
+	cmd.Stdout, cmd.Stderr = tty, tty
 	return m, tea.ExecProcess(cmd, func(err error) tea.Msg {
 		return editedMsg{path: msg.path, t: msg.t, name: msg.name, err: err}
 	})
