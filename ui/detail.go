@@ -205,8 +205,8 @@ func (m detailModel) exchangeBody(r *store.Row) (lines []string, respStart int) 
 		}
 		if msg.Note != nil {
 			titles[i] += " · " + msg.Note.String()
-			if msg.Note.Diff != "" {
-				titles[i] += ": " + sanitize(strings.ReplaceAll(msg.Note.Diff, "\n", "  "))
+			if w := noteWords(msg.Note); w != "" {
+				titles[i] += ": " + w
 			}
 		}
 		bodies[i] = messageBody(&msg, colW, m.hex, s)

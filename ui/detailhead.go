@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -117,8 +116,8 @@ func (m detailModel) connText(id uint64) string {
 func mark(msg *protocol.Message, s *Styles) string {
 	if n := msg.Note; n != nil {
 		text := n.String()
-		if n.Diff != "" {
-			text += ": " + sanitize(strings.ReplaceAll(n.Diff, "\n", "  "))
+		if w := noteWords(n); w != "" {
+			text += ": " + w
 		}
 		if msg.Withheld {
 			text += " (the peer never saw it)"

@@ -87,3 +87,37 @@ func TestComposePrefersThePeers(t *testing.T) {
 		t.Errorf("n: prefilled from sockscope's resend, not the client's divide:\n%s", v)
 	}
 }
+
+// An edited request shows, under the frame as forwarded, the whole of what
+// it was, in both the exchange's detail and the raw stream's: the diff in
+// the section's title was cut at the pane's width, and showed nothing of
+// the old frame but its start.
+func TestEditedShowsWhatItWas(t *testing.T) {
+	st := demoStore(t)
+	st.Update(func(tx *store.Tx) {
+		at := t0.Add(2 * time.Second)
+		was := `{"rid":900002,"method":"echo","params":{"text":"the text as the client wrote it"}}`
+		req := msgOf(1, protocol.C2S, at, `{"rid":900002,"method":"echo","params":{"text":"what the server got"}}`)
+		req.Note = &protocol.Note{Act: protocol.ActEdited, Held: time.Second,
+			Diff: "-" + was + "\n+" + string(req.Frame.Data), Was: []byte(was)}
+		req.Seq = tx.AddMessage(&req)
+		row := tx.AddRow(&store.Row{Conn: 1, Dir: protocol.C2S, Kind: protocol.KindRequest, ID: "900002", Method: "echo",
+			Status: protocol.StatusPending, Req: req.Seq, ReqAt: at, ReqSize: req.Frame.Size})
+		resp := msgOf(1, protocol.S2C, at.Add(time.Millisecond), `{"rid":900002,"success":true,"data":"what the server got"}`)
+		resp.Seq = tx.AddMessage(&resp)
+		tx.Answer(row, &resp)
+	})
+	m := newTestModel(t, st, 80, 60)
+	m = press(t, m, "tab") // the detail pane, whole
+	for _, raw := range []bool{false, true} {
+		v := view(m)
+		if !strings.Contains(v, "edit by hand, held 1s") {
+			t.Errorf("raw %v: no note:\n%s", raw, v)
+		}
+		i := strings.Index(v, "before the edit:")
+		if i < 0 || !strings.Contains(v[i:], `"the text as the client wrote it"`) {
+			t.Errorf("raw %v: the frame before the edit is not shown whole under it:\n%s", raw, v)
+		}
+		m = press(t, m, "esc", "r", "k") // the raw stream: the request, above its reply
+	}
+}

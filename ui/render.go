@@ -23,7 +23,45 @@ const (
 // highlighted JSON; escaped text; or a hex dump. Every byte from the frame
 // passes through sanitize or the hex dump.
 func messageBody(m *protocol.Message, w int, hex bool, s *Styles) []string {
-	return renderMessage(m, w, hex, " (x: its bytes)", s)
+	lines := renderMessage(m, w, hex, " (x: its bytes)", s)
+	if was, ok := editedFrom(m); ok {
+		// Under the frame as forwarded, what it was: the whole of it, as
+		// the frame is shown (the diff in the section's title was cut at
+		// the pane's width, and showed nothing of it but its start).
+		before := protocol.Message{Framing: m.Framing, Info: m.Info}
+		before.Frame.Data, before.Frame.Size = was, len(was)
+		lines = append(append(lines, "", s.Injected.Render("before the edit:")),
+			renderMessage(&before, w, hex, "", s)...)
+	}
+	return lines
+}
+
+// noteWords is what a note says beyond its act, on one line, for a
+// title: its words (a delay, why a hold ended, a rule's garbage), but not
+// an edit's diff, which the body shows whole under the frame.
+func noteWords(n *protocol.Note) string {
+	if n.Act == protocol.ActEdited && strings.HasPrefix(n.Diff, "-") && strings.Contains(n.Diff, "\n+") {
+		return ""
+	}
+	return sanitize(strings.ReplaceAll(n.Diff, "\n", "  "))
+}
+
+// editedFrom returns what an edited message was before the edit: its
+// note's Was, or in a recording made before notes kept it, the old side of
+// its diff ("-old\n+new"); false for any other message.
+func editedFrom(m *protocol.Message) ([]byte, bool) {
+	n := m.Note
+	if n == nil || n.Act != protocol.ActEdited {
+		return nil, false
+	}
+	if n.Was != nil {
+		return n.Was, true
+	}
+	old, _, ok := strings.Cut(n.Diff, "\n+")
+	if !ok || !strings.HasPrefix(old, "-") {
+		return nil, false
+	}
+	return []byte(old[1:]), true
 }
 
 // renderMessage is messageBody with xHint after the line that says a
