@@ -294,6 +294,9 @@ func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 	}
 	t := target{conn: conn, dir: protocol.C2S, newConn: newConn}
 	if !newConn {
+		if err := m.stderrStream(conn); err != nil {
+			return m.setNotice("nothing to compose: "+err.Error(), true), nil
+		}
 		if c, ok := m.c.st.Conn(conn); ok && c.State != store.ConnOpen {
 			return m.setNotice("nothing to compose: conn #"+strconv.FormatUint(conn, 10)+" is "+c.State.String()+m.newConnHint(), true), nil
 		}

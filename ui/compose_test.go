@@ -303,3 +303,25 @@ func TestYNamesTheIDField(t *testing.T) {
 		t.Errorf("Y on a request with its id in rid: %q", tm.(Model).notice)
 	}
 }
+
+// n on a wrapped child's stderr stream says at once that nothing can be
+// sent there (ctrl+s said "connection 2 is closed" of a stream the
+// connections pane showed open); R and e on a request read there say so
+// too.
+func TestNothingIsSentOnAChildsStderr(t *testing.T) {
+	st := store.New(store.Config{})
+	st.Update(func(tx *store.Tx) {
+		tx.OpenConn(store.Conn{ID: 1, Client: "stdio", PID: -1, UID: -1, Opened: t0})
+		tx.OpenConn(store.Conn{ID: 2, Client: "stderr", PID: -1, UID: -1, Opened: t0})
+		f := &filler{st: st, tx: tx}
+		f.request(2, protocol.C2S, t0.Add(1e9), `{"jsonrpc":"2.0","id":1,"method":"log"}`)
+	})
+	for _, k := range []string{"n", "R", "e"} {
+		m := newControlModel(t, st, 160, 48, &fakeControl{})
+		m.c.opts.OneConn, m.c.opts.Listen = true, "stdio"
+		m = press(t, m, "G", k)
+		if m.overlays.top() != nil || !strings.Contains(m.notice, "conn #2 is the child's stderr, which sockscope only reads") {
+			t.Errorf("%s on the child's stderr: overlay %v, notice %q", k, m.overlays.top(), m.notice)
+		}
+	}
+}

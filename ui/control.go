@@ -160,10 +160,24 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 // liveTarget is msg's connection and direction, if the connection is open.
 func (m Model) liveTarget(msg *protocol.Message) (target, error) {
 	t := target{conn: msg.Conn, dir: msg.Dir}
+	if err := m.stderrStream(msg.Conn); err != nil {
+		return t, err
+	}
 	if c, ok := m.c.st.Conn(msg.Conn); ok && c.State != store.ConnOpen {
 		return t, fmt.Errorf("conn #%d is %s%s", msg.Conn, c.State, m.newConnHint())
 	}
 	return t, nil
+}
+
+// stderrStream says why nothing can be sent on conn when it is a wrapped
+// child's stderr: a stream sockscope reads and passes on, not a connection
+// it relays (sending on it failed saying it "is closed", while the
+// connections pane said it was open); nil for any other connection.
+func (m Model) stderrStream(conn uint64) error {
+	if c, ok := m.c.st.Conn(conn); ok && m.c.opts.OneConn && c.Client == "stderr" {
+		return fmt.Errorf("conn #%d is the child's stderr, which sockscope only reads: send on its stdio", conn)
+	}
+	return nil
 }
 
 // newConnHint is what a notice on a closed connection adds: that N sends
