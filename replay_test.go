@@ -398,6 +398,35 @@ func TestReplayAndServeGopls(t *testing.T) {
 	}
 }
 
+// A session of `gopls -remote` (its gopls/handshake first) with gopls'
+// daemon, replayed against the same daemon, matches: the handshake's
+// sessionID, which the daemon numbers anew for every session, is left out
+// of the comparison (every such replay differed there, and exited 1).
+func TestReplayGoplsRemoteHandshake(t *testing.T) {
+	dir := shortDir(t)
+	ws := lsptest.Workspace(t, dir)
+	svc, front := filepath.Join(dir, "gopls.sock"), filepath.Join(dir, "front.sock")
+	lsptest.Serve(t, ws, svc)
+	file := filepath.Join(dir, "lsp.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, svc)
+	editor := lsptest.NewClient(lsptest.Dial(t, front))
+	editor.Call(t, 0, "gopls/handshake", `{"serverID":"","logfile":"","debugAddr":"","goplsPath":""}`)
+	editor.Session(t, ws)
+	editor.Close()
+	stop()
+
+	out, errOut, status := runStatus(t, "replay", "--dump", file, svc)
+	var handshake map[string]any
+	for _, l := range dumpLines(t, []byte(out)) {
+		if l["type"] == "exchange" && l["method"] == "gopls/handshake" {
+			handshake = l
+		}
+	}
+	if status != 0 || handshake == nil || handshake["status"] != "match" {
+		t.Fatalf("replay of gopls -remote's session: status %d, handshake %v\nstdout %s\nstderr %s", status, handshake, out, errOut)
+	}
+}
+
 // A session recorded with --max-frame 64, so that a request and two
 // replies are kept truncated, the replies' ids after the bytes kept (as a
 // server that writes the result first sends them). The recording says what

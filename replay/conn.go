@@ -413,7 +413,7 @@ func (r *Replay) judge(rc *Conn, x *Exchange, c *Compared) {
 	case x.viewed != protocol.FramingAuto: // views: no id to leave out
 		c.Diff = Diff(c.ThenResp, c.NowResp, volatile(x, c.ThenResp, r.cfg.Ignore), nil)
 	default:
-		c.Diff = Diff(c.ThenResp, c.NowResp, r.cfg.Ignore, r.rec.IDFields)
+		c.Diff = Diff(c.ThenResp, c.NowResp, volatile(x, c.ThenResp, r.cfg.Ignore), r.rec.IDFields)
 	}
 	switch {
 	case len(c.Diff) > 0 && x.Cancelled:

@@ -381,12 +381,22 @@ func lowerNames(hs map[string]json.RawMessage, leave string) map[string]json.Raw
 	return out
 }
 
+// volatileReplies are the members of a JSON reply, by its request's
+// method, that a server says anew on every run: gopls' daemon numbers its
+// sessions, so the sessionID of its answer to `gopls -remote`'s
+// gopls/handshake is never the recorded one.
+var volatileReplies = map[string][]string{"gopls/handshake": {"$.result.sessionID"}}
+
 // volatile returns ig with what else the comparison of x's responses
-// leaves out, the recorded one being then (its view): what a server says
-// anew on every connection. HELLO's reply holds the connection's id (a
-// map's "id" in RESP3; in RESP2's array, the element after "id"). An HTTP
+// leaves out, the recorded one being then (its view, or its JSON): what a
+// server says anew on every connection. HELLO's reply holds the
+// connection's id (a map's "id" in RESP3; in RESP2's array, the element
+// after "id"); gopls/handshake's its session's (volatileReplies). An HTTP
 // response's Date is left out of its view.
 func volatile(x *Exchange, then []byte, ig Ignore) Ignore {
+	if v := volatileReplies[x.Row.Method]; v != nil && x.viewed == protocol.FramingAuto {
+		return ig.With(v...)
+	}
 	if x.viewed != protocol.FramingRESP || !strings.EqualFold(x.Row.Method, "HELLO") {
 		return ig
 	}
