@@ -189,7 +189,7 @@ func addFlags(cmd *cobra.Command, o *options, full bool) {
 	f.StringVar(&o.ids, "id", strings.Join(protocol.DefaultIDFields, ","), "JSON `FIELDS` that carry the request id")
 	f.StringVar(&o.mode, "mode", "0600", "file mode of a Unix socket created by --listen")
 	addInterceptFlags(f, o)
-	f.StringVar(&o.uiTTY, "ui", "", "with -- CMD: show the UI on the terminal `TTY` (a wrapped child's stdio is not one)")
+	f.StringVar(&o.uiTTY, "ui", "", "with -- CMD: show the UI on the terminal `TTY` (a wrapped child's stdio is not one), where nothing else reads keys (run tty; sleep infinity there)")
 	f.StringVar(&o.pipeSDDL, "pipe-sddl", "", "security descriptor (`SDDL`) of a named pipe created by --listen (default: the current user, SYSTEM and Administrators only)")
 }
 
