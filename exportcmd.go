@@ -50,7 +50,7 @@ exported, and export then exits with status 1, as show does.
 		Example: `  sockscope export session.jsonl -o session.pcapng
   sockscope export session.jsonl --format jsonl --filter status:error | jq .method
   sockscope export session.jsonl --filter 'method:add slow:>1ms' -o slow.har`,
-		Args: cobra.ExactArgs(1),
+		Args: argsWithUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExport(o, args[0])
 		},

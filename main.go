@@ -110,6 +110,18 @@ func usageStatus(cmd *cobra.Command, code int) *cobra.Command {
 	return cmd
 }
 
+// argsWithUsage is check, cobra's count of a command's arguments, whose
+// error says what they are: the command's usage line (cobra said only
+// "accepts 1 arg(s), received 0").
+func argsWithUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return fmt.Errorf("%w: sockscope %s", err, cmd.Use)
+		}
+		return nil
+	}
+}
+
 // exitError ends the process with a status after the message was printed.
 type exitError int
 
@@ -197,7 +209,7 @@ func newRestoreCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "restore PATH",
 		Short: "Undo a take-over that sockscope could not undo itself (it was killed)",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsWithUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return restoreTakeover(args[0])
 		},

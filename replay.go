@@ -109,7 +109,7 @@ the connections holding one are replayed whole):
   sockscope replay --ignore '$.data.time' --ignore timestamp session.jsonl :9000
   sockscope replay --map-path /home/a/src=/home/b/src --junit replay.xml lsp.jsonl /tmp/gopls.sock
   sockscope replay --update session.jsonl /tmp/app.sock   # the new responses become the recording`,
-		Args:          cobra.ExactArgs(2),
+		Args:          argsWithUsage(cobra.ExactArgs(2)),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -68,7 +68,7 @@ objects, no message at all) or an interrupt (SIGINT).`,
 		Example: `  sockscope send /tmp/app.sock '{"rid":1,"method":"add","args":[1,2]}'
   sockscope send --framing content-length /tmp/gopls.sock @initialize.json
   printf '%s\n' "$msg1" "$msg2" | sockscope send :9000 -`,
-		Args:          cobra.RangeArgs(1, 2),
+		Args:          argsWithUsage(cobra.RangeArgs(1, 2)),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -67,7 +67,7 @@ FILE, listening), 2 for bad flags or arguments.`,
 		Example: `  sockscope serve session.jsonl --listen /tmp/app.sock
   sockscope serve lsp.jsonl --listen /tmp/gopls.sock --miss forward:/tmp/real-gopls.sock
   sockscope serve session.jsonl -l :9000 --match sequential --ignore timestamp`,
-		Args:          cobra.ExactArgs(1),
+		Args:          argsWithUsage(cobra.ExactArgs(1)),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

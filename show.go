@@ -35,7 +35,7 @@ missing or stale): the first screen comes at once whatever the file's
 size, every row of the file is reachable, and frames are read from the
 file when they are looked at. --follow goes on showing what another
 sockscope appends to the file.`,
-		Args: cobra.ExactArgs(1),
+		Args: argsWithUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if follow && (o.dump || o.headless) {
 				return fmt.Errorf("--follow is for the UI, not --dump or --headless")

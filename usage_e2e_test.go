@@ -77,3 +77,25 @@ func TestShowAndExportAgreeOnANewerSegment(t *testing.T) {
 		}
 	}
 }
+
+// A command given the wrong number of arguments says what they are, its
+// usage line after cobra's count ("accepts 1 arg(s), received 0" alone did
+// not), and exits 2, as for any bad usage.
+func TestWrongArgumentCountSaysTheUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show"}, "sockscope show FILE"},
+		{[]string{"export"}, "sockscope export FILE"},
+		{[]string{"restore"}, "sockscope restore PATH"},
+		{[]string{"replay", "x"}, "sockscope replay FILE UPSTREAM"},
+		{[]string{"serve"}, "sockscope serve FILE --listen ADDR"},
+		{[]string{"send", "a", "b", "c"}, "sockscope send ADDR [MESSAGE | @FILE | -]"},
+	} {
+		out, errOut, status := runStatus(t, c.args...)
+		if status != 2 || !strings.Contains(errOut, c.want) || out != "" {
+			t.Errorf("%q: status %d, stdout %q, stderr %q; want 2 and %q", c.args, status, out, errOut, c.want)
+		}
+	}
+}
