@@ -46,8 +46,11 @@ func (m detailModel) header(raw bool, seq uint64) []string {
 	if r.Dir == protocol.S2C {
 		asked = "server asked"
 	}
-	if r.Kind != protocol.KindRequest {
+	switch {
+	case r.Kind != protocol.KindRequest:
 		asked = r.Dir.String()
+	case r.Injected: // not the client nor the server: it said "client asked"
+		asked = "sockscope asked"
 	}
 	line1 := cells(s.Bold.Render("#"+strconv.FormatUint(seq, 10)), sanitize(r.Method), idText(r.ID),
 		s.status(r.Status).Render(statusText(&r)))

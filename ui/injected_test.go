@@ -39,7 +39,7 @@ func TestInjectedMarks(t *testing.T) {
 		t.Fatalf("the newest row: injected %v status %v", r.Injected, r.Status)
 	}
 	v := view(m)
-	for _, want := range []string{"divide               inj error", "injected by sockscope", "request → c2s · 47B · injected"} {
+	for _, want := range []string{"divide               inj error", "injected by sockscope", "→ sockscope asked conn #1", "request → c2s · 47B · injected"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("no %q:\n%s", want, v)
 		}
