@@ -91,7 +91,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.overlays = m.overlays.push(newLine(m.c, ":", "", command1))
 	case !m.hasInterceptor() && boundTo(msg, k.Intercept, k.InterceptToggle, k.Command):
 		// Said so: else a filter typed after i is taken for keys.
-		return m.setNotice("no intercept here: i, I and : are the relaying sockscope's own UI's (not an attached viewer's or show's)", true), nil
+		return m.setNotice("no intercept here: i, I and : are the relaying sockscope's own UI's (not an attached viewer's, show's or a replay's)", true), nil
 	case m.c.opts.Control == nil && boundTo(msg, k.Resend, k.Edit, k.Compose, k.ComposeNew, k.CopyCommand):
 		// Said so, as i is: R, e, n, N and Y send on a live connection.
 		return m.setNotice("nothing sent: "+m.noControl(), true), nil

@@ -213,3 +213,13 @@ func TestExportKey(t *testing.T) {
 		t.Errorf("export onto a session file: file %q, screen:\n%s", b, view(m))
 	}
 }
+
+// i in a replay's UI says it has no intercept, and that a replay's UI is
+// one of those without: it named only an attached viewer's and show's.
+func TestReplayHasNoIntercept(t *testing.T) {
+	st, live, _ := replayFixture(t)
+	m := press(t, newReplayModel(t, st, live, 160, 40), "i")
+	if m.overlays.top() != nil || !strings.Contains(m.notice, "no intercept here") || !strings.Contains(m.notice, "a replay's") {
+		t.Errorf("i in a replay's UI: overlay %v, notice %q", m.overlays.top(), m.notice)
+	}
+}
