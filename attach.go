@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -190,13 +191,26 @@ func pick(ins []feed.Instance) (feed.Instance, error) {
 	for i, in := range ins {
 		fmt.Fprintf(&b, "%2d) %s\n", i+1, in)
 	}
+	// The choice is read where the UI will read its keys: stdin or, when
+	// stdin is not a terminal, the controlling terminal (it was refused
+	// then, while the UI would have run).
+	var keys io.Reader = os.Stdin
+	var ask io.Writer = os.Stderr
 	if !xterm.IsTerminal(os.Stdin.Fd()) {
-		return feed.Instance{}, fmt.Errorf("%d instances are running; name one (attach PID) or use --all:\n%s", len(ins), b.String())
+		tin, tout, err := tea.OpenTTY()
+		if err != nil {
+			return feed.Instance{}, fmt.Errorf("%d instances are running; name one (attach PID) or use --all:\n%s", len(ins), b.String())
+		}
+		defer tin.Close()
+		if tout != tin {
+			defer tout.Close()
+		}
+		keys, ask = tin, tout
 	}
-	fmt.Fprint(os.Stderr, b.String())
-	in := bufio.NewReader(os.Stdin)
+	fmt.Fprint(ask, b.String())
+	in := bufio.NewReader(keys)
 	for {
-		fmt.Fprintf(os.Stderr, "attach to [1-%d, q: none]: ", len(ins))
+		fmt.Fprintf(ask, "attach to [1-%d, q: none]: ", len(ins))
 		line, err := in.ReadString('\n')
 		answer := strings.TrimSpace(line)
 		if err != nil || answer == "q" {
@@ -206,7 +220,7 @@ func pick(ins []feed.Instance) (feed.Instance, error) {
 			return ins[n-1], nil
 		}
 		if answer != "" {
-			fmt.Fprintf(os.Stderr, "%q is none of 1 to %d\n", answer, len(ins))
+			fmt.Fprintf(ask, "%q is none of 1 to %d\n", answer, len(ins))
 		}
 	}
 }

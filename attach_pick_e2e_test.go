@@ -204,6 +204,42 @@ func TestAttachPick(t *testing.T) {
 	two.end(t)
 }
 
+// attach with stdin a pipe, two instances running, asks which one on the
+// controlling terminal, where the UI then reads its keys: it refused, told
+// to name one, while the UI would have run.
+func TestAttachPickWithStdinAPipe(t *testing.T) {
+	dir := shortDir(t)
+	env := []string{"XDG_RUNTIME_DIR=" + dir}
+	one := startInstance(t, dir, env)
+	two := startInstance(t, dir, env)
+	one.cl.call("one", `{}`)
+	two.cl.call("two", `{}`)
+	a := newTerm(t, subdir(t, dir, "a"), 200, 40, env, "sh", "-c", "true | "+binary+" attach")
+	picks := map[string]int{}
+	a.waitScreen("the instances to pick from", func(s string) error {
+		for _, m := range pickRE.FindAllStringSubmatch(s, -1) {
+			picks[m[1]], _ = strconv.Atoi(m[2])
+		}
+		if len(picks) != 2 || !strings.Contains(s, "attach to [1-2, q: none]:") {
+			return fmt.Errorf("no choice of two instances (%v)", picks)
+		}
+		return nil
+	})
+	pick := "two"
+	if picks["2"] == one.pid() {
+		pick = "one"
+	}
+	a.typeText("2")
+	a.keys("Enter")
+	a.rowsWith("the picked instance's history", map[string]string{pick: "error"})
+	a.keys("q")
+	if st := a.exitStatus(); st != "0" {
+		t.Errorf("attach exited %s", st)
+	}
+	one.end(t)
+	two.end(t)
+}
+
 // attach with no instance running (none ever, or one killed and its socket
 // left behind) says so on a terminal and fails; so do attach --all and
 // attach PID of a process that publishes no feed.
