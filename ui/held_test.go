@@ -493,3 +493,27 @@ func TestHelpOverInterceptPaneBeginsWithItsKeys(t *testing.T) {
 		t.Errorf("the help's first screen over the intercept pane lacks the pane's keys:\n%s", v)
 	}
 }
+
+// The help opened over the intercept pane lists the keys that act there,
+// the pane's and its moves, and none of the panes' under it, which the
+// pane takes without acting on (r, s, / did nothing there; e was listed
+// twice, "edit & send" beside "edit & forward").
+func TestHelpOverInterceptPaneListsOnlyItsKeys(t *testing.T) {
+	m := press(t, newHeldModel(t, 160, 60, &fakeInterceptor{held: []HeldFrame{heldDivide(1), heldDivide(2)}}), "i", "?")
+	v := strings.Join(strings.Fields(view(m)), " ")
+	for _, want := range []string{"a forward", "e edit & forward", "A forward all", "↓/j down"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the help over the intercept pane lacks %q:\n%s", want, v)
+		}
+	}
+	for _, lie := range []string{"raw stream", "latency stats", "edit & send", "resend request", "next pane"} {
+		if strings.Contains(v, lie) {
+			t.Errorf("the help over the intercept pane offers %q, which does nothing there:\n%s", lie, v)
+		}
+	}
+	// ... and j, which it lists, moves to the next held frame.
+	m = press(t, m, "q", "j")
+	if _, i, ok := m.overlays.top().(interceptPane).selected(); !ok || i != 1 {
+		t.Errorf("j in the intercept pane: selected %d, want the second held frame", i)
+	}
+}

@@ -13,8 +13,8 @@ import (
 )
 
 // helpOverlay is the full help over the panes. What it shows is composed by
-// the root when it is drawn (the global keys, the focused pane's and the
-// overlays' below it), so it never offers a key that does nothing.
+// the root when it is drawn (the global keys and the focused pane's, or the
+// keys of the overlay below it), so it never offers a key that does nothing.
 type helpOverlay struct {
 	c       *common
 	top     int             // first line shown
@@ -60,9 +60,9 @@ func (o helpOverlay) view(w, h int) []string {
 	return box(lines[top:], w, h)
 }
 
-// fullHelp composes the full help: the focused pane's keys, the root's,
-// the keys acting on the selection, and those of the overlays below the
-// help. Disabled bindings are left out when it is drawn.
+// fullHelp composes the full help: the focused pane's keys, the root's and
+// the keys acting on the selection; or, over an overlay, the overlay's.
+// Disabled bindings are left out when it is drawn.
 func (m Model) fullHelp() [][]key.Binding {
 	k := &m.c.keys
 	groups := [][]key.Binding{
@@ -78,19 +78,20 @@ func (m Model) fullHelp() [][]key.Binding {
 	if m.c.opts.Nav != nil {
 		groups = append(groups, []key.Binding{k.Find, k.FindNext, k.FindPrev, k.GoTime, k.NextError, k.NextSlow})
 	}
-	// The keys of the overlays under the help come first, the topmost
-	// first: the help opened over the intercept pane began with the
-	// list's keys, and the pane's were last, screens down at 40×12.
-	var over [][]key.Binding
+	// An overlay under the help (the intercept pane) gets every key once
+	// the help closes: its keys alone act, and are all the help lists
+	// (it listed the panes' too, r, s, / and the rest, which did nothing
+	// there, and e twice, as "edit & send" and as "edit & forward").
 	for _, o := range slices.Backward(m.overlays) {
 		if o.kind() == overlayHelp {
 			continue // its keys are in its first line
 		}
-		if b := o.bindings(); len(b) > 0 {
-			over = append(over, b)
+		if f, ok := o.(interface{ fullBindings() []key.Binding }); ok {
+			return [][]key.Binding{f.fullBindings()}
 		}
+		return [][]key.Binding{o.bindings()}
 	}
-	return append(over, groups...)
+	return groups
 }
 
 // focusedBindings are the keys of the pane that has the focus.

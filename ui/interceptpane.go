@@ -248,6 +248,13 @@ func btoi(b bool) int {
 	return 0
 }
 
+// fullBindings are the keys the full help lists over the pane: its own,
+// and the moves between its held frames.
+func (o interceptPane) fullBindings() []key.Binding {
+	k := &o.c.keys
+	return append([]key.Binding{k.Up, k.Down}, o.bindings()...)
+}
+
 // shortBindings are the bottom line's keys: narrow, those the pane's own
 // key line leaves out, the help first (it lists them all).
 func (o interceptPane) shortBindings(w int) []key.Binding {
