@@ -316,12 +316,14 @@ func TestNothingIsSentOnAChildsStderr(t *testing.T) {
 		f := &filler{st: st, tx: tx}
 		f.request(2, protocol.C2S, t0.Add(1e9), `{"jsonrpc":"2.0","id":1,"method":"log"}`)
 	})
-	for _, k := range []string{"n", "R", "e"} {
-		m := newControlModel(t, st, 160, 48, &fakeControl{})
-		m.c.opts.OneConn, m.c.opts.Listen = true, "stdio"
-		m = press(t, m, "G", k)
-		if m.overlays.top() != nil || !strings.Contains(m.notice, "conn #2 is the child's stderr, which sockscope only reads") {
-			t.Errorf("%s on the child's stderr: overlay %v, notice %q", k, m.overlays.top(), m.notice)
+	for _, oneConn := range []bool{true, false} { // false: attach --all, a wrap among others
+		for _, k := range []string{"n", "R", "e"} {
+			m := newControlModel(t, st, 160, 48, &fakeControl{})
+			m.c.opts.OneConn = oneConn
+			m = press(t, m, "G", k)
+			if m.overlays.top() != nil || !strings.Contains(m.notice, "conn #2 is the child's stderr, which sockscope only reads") {
+				t.Errorf("one conn %v, %s on the child's stderr: overlay %v, notice %q", oneConn, k, m.overlays.top(), m.notice)
+			}
 		}
 	}
 }

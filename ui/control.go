@@ -172,9 +172,12 @@ func (m Model) liveTarget(msg *protocol.Message) (target, error) {
 // stderrStream says why nothing can be sent on conn when it is a wrapped
 // child's stderr: a stream sockscope reads and passes on, not a connection
 // it relays (sending on it failed saying it "is closed", while the
-// connections pane said it was open); nil for any other connection.
+// connections pane said it was open); nil for any other connection. A
+// relayed connection has the address it came to: a wrapped child's
+// streams have none, and its stderr's client is "stderr" (also in a view
+// attached to a wrapped instance and others, which is no OneConn).
 func (m Model) stderrStream(conn uint64) error {
-	if c, ok := m.c.st.Conn(conn); ok && m.c.opts.OneConn && c.Client == "stderr" {
+	if c, ok := m.c.st.Conn(conn); ok && c.Listen == "" && c.Client == "stderr" {
 		return fmt.Errorf("conn #%d is the child's stderr, which sockscope only reads: send on its stdio", conn)
 	}
 	return nil
