@@ -175,7 +175,8 @@ func (w *Writer) h2Block(m *protocol.Message, r *msgRec) []byte {
 }
 
 // Row adds row r (its Seq the next one), or writes it again in place if it
-// is already indexed.
+// is already indexed: as it ends, or, still pending, timed from when its
+// request began (a reply was read before its end).
 func (w *Writer) Row(r *store.Row) {
 	if r.Seq == 0 {
 		return // a row the store no longer held when it ended
@@ -190,7 +191,9 @@ func (w *Writer) Row(r *store.Row) {
 		}
 		old, _ := decodeRow(b, r.Seq)
 		nr := *r
-		x.recordedTimes(&nr, &old)
+		if nr.Status != protocol.StatusPending {
+			x.recordedTimes(&nr, &old)
+		} // else the observer's, timed again from when the request began (its time as read)
 		x.put(kindRows, r.Seq-1, func(b []byte) { encodeRow(b, &nr) })
 		if w.st != nil {
 			w.st.row(&old, &nr)

@@ -184,6 +184,9 @@ type conn struct {
 	// read after it ends answered by it (goneAway).
 	h2GoAway     *protocol.Message
 	h2GoAwayLast uint64
+	// spans are the requests paired by order that began in an earlier
+	// read than their end, waiting for their reply (readEarly).
+	spans []begun
 }
 
 // noteGap records that bytes of direction d were dropped, up to at, and

@@ -194,6 +194,40 @@ func TestHTTPReplyBeforeTheRequestEnds(t *testing.T) {
 	}
 }
 
+// The same early reply, reported after the read that ended its request:
+// the relay reports each direction once it has forwarded it, and the
+// client, which had the 413, sent the rest before the relay reported the
+// 413. The request is still timed from its start.
+func TestHTTPReplyBeforeTheRequestEndsReportedAfter(t *testing.T) {
+	st, lines, c := newScript().
+		data(1, protocol.C2S, "POST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc").
+		data(3, protocol.C2S, "def").
+		data(2, protocol.S2C, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n").
+		data(4, protocol.C2S, "GET /next HTTP/1.1\r\n\r\n").
+		data(6, protocol.S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").
+		close(10, nil).run(t)
+	if got := exchanges(lines); strings.Join(got, " ") != "POST /up:error GET /next:ok" || c.Orphan != 0 || c.NoReply != 0 {
+		t.Fatalf("exchanges %v counts %+v", got, c)
+	}
+	var lat []string
+	for _, l := range lines {
+		if l["type"] == "exchange" {
+			lat = append(lat, fmt.Sprint(l["latency_us"]))
+		}
+	}
+	if strings.Join(lat, " ") != "1000 2000" {
+		t.Errorf("latencies %v µs, want 1000 (from the POST's start) and 2000", lat)
+	}
+	var sent []time.Duration
+	st.Rows(0, func(r store.Row) bool {
+		sent = append(sent, r.ReqAt.Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		return true
+	})
+	if fmt.Sprint(sent) != "[1ms 4ms]" {
+		t.Errorf("requests sent at %v, want 1ms (the POST's start) and 4ms", sent)
+	}
+}
+
 // A request whose body the server's close cut short (it answered 413 and
 // closed) is still the request, and the 413 answers it; it was raw, the
 // 413 an orphan.

@@ -1,6 +1,8 @@
 package observe
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"sockscope/protocol"
@@ -59,12 +61,17 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		}
 		if res.Answered {
 			o.answerEarly(c, row, res.Reply.Token)
+		} else if !since.IsZero() && sent.IsZero() {
+			c.spanned(row, since, m.At, o.cfg.MaxPending)
 		}
 		for _, e := range res.Evicted {
 			o.noReply(c, e)
 		}
 	case protocol.KindResponse:
 		req, ok := c.order.Response(m.Dir, o.tx.Stamp(&m.At), m.Seq, m.Info.Continues)
+		if ok && len(c.spans) > 0 {
+			o.readEarly(c, req.Token, m.At)
+		}
 		switch {
 		case ok && m.Info.Continues:
 			o.streamed(m, req.Token)
@@ -100,6 +107,53 @@ func (o *Observer) inOrder(c *conn, m *protocol.Message, since time.Time) bool {
 		return false
 	}
 	return true
+}
+
+// A begun is a request of a protocol paired by order whose first bytes
+// came in an earlier read than its end, and that no reply held early
+// answered: one read before its end may yet be reported after it.
+type begun struct {
+	row        uint64
+	since, end time.Time
+}
+
+// spanned notes request row, begun at since and ended at end, until its
+// reply (at most max of them: the oldest go).
+func (c *conn) spanned(row uint64, since, end time.Time, max int) {
+	if len(c.spans) >= cmp.Or(max, protocol.DefaultMaxPending) {
+		c.spans = c.spans[1:]
+	}
+	c.spans = append(c.spans, begun{row, since, end})
+}
+
+// readEarly times row, just answered by a reply read at at, from its
+// start if it is one that reply was read before the end of: the
+// relay reports each direction once it has forwarded it, so the client's
+// next read (the rest of a body, sent once the 413 came) can be reported
+// before the reply it followed. It is then timed as a request answered
+// by a reply reported early (inOrder).
+func (o *Observer) readEarly(c *conn, row uint64, at time.Time) {
+	i := slices.IndexFunc(c.spans, func(s begun) bool { return s.row >= row })
+	if i < 0 {
+		c.spans = c.spans[:0] // all answered, or given up on
+		return
+	}
+	s := c.spans[i]
+	if s.row != row {
+		c.spans = c.spans[i:]
+		return
+	}
+	c.spans = c.spans[i+1:]
+	if !at.Before(s.end) {
+		return
+	}
+	o.tx.Began(row, s.since)
+	if len(o.sinks.rows) > 0 {
+		if r, ok := o.tx.Row(row); ok {
+			r.ReqAt = s.since // as read, not as the store's clock gives it back
+			o.sinks.row(&r)
+		}
+	}
 }
 
 // streamed adds the row of m, a streaming reply of the call whose row is

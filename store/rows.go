@@ -208,6 +208,28 @@ func (tx *Tx) Answer(row uint64, resp *protocol.Message) {
 	tx.changed = true
 }
 
+// Began times row, a pending request, from at, when its first bytes were
+// read: a reply read before the request's end, but reported after it,
+// answers it (an HTTP server's 413 before the body is in, its read
+// overtaken by the client's next). If the row was already evicted, the
+// latency its statistics will count runs from at too.
+func (tx *Tx) Began(row uint64, at time.Time) {
+	s := tx.s
+	reqAt := s.stamp(&at)
+	utc := s.lastT.utc
+	if !s.rows.has(row) {
+		if g, ok := s.gone[row]; ok {
+			g.reqAt = reqAt
+			s.gone[row] = g
+		}
+		return
+	}
+	r := s.rows.at(row)
+	r.reqAt = reqAt
+	r.flags = r.flags&^rReqUTC | flag(utc, rReqUTC)
+	tx.changed = true
+}
+
 // latency returns the time between two stamps, 0 when either is missing.
 func latency(req, resp int64) time.Duration {
 	if req == noTime || resp == noTime {
