@@ -156,7 +156,8 @@ func newFramer(f Framing, maxFrame int, link *httpLink, idFields []string) Frame
 		w.varlink = true
 		return &nulFramer{max: maxFrame, w: w}
 	case FramingHTTP2:
-		h := &http2Framer{g: gather{max: maxFrame, limit: maxFrame}, max: maxFrame}
+		h := &http2Framer{max: maxFrame}
+		h.capAt(maxFrame)
 		if idFields != nil {
 			h.hp = newH2Decoder()
 		}

@@ -178,16 +178,17 @@ func (h *http2Framer) header(chunk []byte, emit func(*Frame)) bool {
 	h.stream = binary.BigEndian.Uint32(h.hdr[5:9]) &^ (1 << 31)
 	h.length = int64(h.hdr[0])<<16 | int64(h.hdr[1])<<8 | int64(h.hdr[2])
 	h.skip, h.pos = h.length, 0
-	h.blockCap()
 	if h.block && (h.typ != h2Continuation || h.stream != h.blockStream) {
 		if h.hp != nil {
 			h.hp.lose("the stream went raw")
 		}
+		h.capAt(h.max) // raw from here, the block's start too
 		h.g.breakRaw(chunk, "http2: a "+string(h2TypeName(h.typ))+" frame on stream "+strconv.FormatUint(uint64(h.stream), 10)+
 			" where the header block of stream "+strconv.FormatUint(uint64(h.blockStream), 10)+
 			" goes on (only its CONTINUATION may come: PROTOCOL_ERROR); raw from here", emit)
 		return false
 	}
+	h.blockCap()
 	if h.hp == nil {
 		return true
 	}
@@ -212,16 +213,20 @@ func (h *http2Framer) header(chunk []byte, emit func(*Frame)) bool {
 // blockCap sets the bytes kept of the message whose frame's header was
 // just read: a header block's are kept whole up to MaxH2Block, whatever
 // the frame cap (a recording decodes each block with those before it),
-// unless its start was already kept cut (a cap below a frame header's 9
-// bytes); any other frame's up to the cap.
+// unless its start was not all seen; any other frame's up to the cap.
 func (h *http2Framer) blockCap() {
 	g := &h.g
 	n := h.max
 	if h.inBlock() && len(g.buf) == g.size && g.unseen == 0 {
 		n = max(n, MaxH2Block)
 	}
-	g.max, g.limit = n, n
+	h.capAt(n)
 }
+
+// capAt keeps n bytes of a frame; but a frame's header, split across
+// reads, is buffered whole however small the cap, so that the frame it
+// starts is kept alike however the stream was cut.
+func (h *http2Framer) capAt(n int) { h.g.max, h.g.limit = n, max(n, h2Head) }
 
 // inBlock reports whether the frame being read is of a header block.
 func (h *http2Framer) inBlock() bool {
@@ -247,6 +252,7 @@ func (h *http2Framer) frameEnd(chunk []byte, end int, emit func(*Frame)) {
 		}
 	}
 	h.g.complete(chunk, end, emit)
+	h.capAt(h.max) // the next frame's header, until it says it is of a block
 }
 
 // skipGap takes a gap inside a frame's payload as part of the frame
@@ -291,12 +297,14 @@ func (h *http2Framer) skipGap(c Cut, rest bool, emit func(*Frame)) bool {
 func (h *http2Framer) Flush(emit func(*Frame)) {
 	h.g.flush(ErrMidFrame, emit)
 	h.skip, h.hdrN, h.block = 0, 0, false
+	h.capAt(h.max) // a header block's cap (blockCap) ends with it
 }
 
 // Reset implements Framer: after a gap a frame's start cannot be found, so
 // the rest of the stream is raw.
 func (h *http2Framer) Reset() {
 	h.g.buf, h.g.size = nil, 0
+	h.capAt(h.max) // raw chunks are cut at the cap, not a header block's
 	h.g.broken = "http2: bytes lost (gap); raw from here"
 	if h.hp != nil {
 		h.hp.lose("bytes lost (gap)")
