@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -254,7 +255,8 @@ func TestHTTPNginxAnswersBeforeTheBody(t *testing.T) {
 	dir := shortDir(t)
 	up := startNginx(t, dir)
 	front := filepath.Join(dir, "front.sock")
-	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
+	file := filepath.Join(dir, "s.jsonl")
+	stop := sockscope(t, "--dump", "--lossless", "--record", file, "--listen", front, up)
 	dialWait(t, front)
 
 	c, err := net.Dial("unix", front)
@@ -293,5 +295,19 @@ func TestHTTPNginxAnswersBeforeTheBody(t *testing.T) {
 	}
 	if lat, _ := ex[0]["latency_us"].(float64); lat <= 0 {
 		t.Errorf("latency %v µs: want it from the request's start, before the answer", ex[0]["latency_us"])
+	}
+
+	// The recording says when the request began: show pairs and times it
+	// as the live run did (it found no request for the 413, an orphan,
+	// and the POST got no reply).
+	out, _ := showRun(t, "show", "--dump", file)
+	var shown []map[string]any
+	for _, l := range dumpLines(t, []byte(out)) {
+		if l["type"] == "exchange" {
+			shown = append(shown, l)
+		}
+	}
+	if len(shown) != 1 || fmt.Sprint(shown[0]) != fmt.Sprint(ex[0]) {
+		t.Errorf("show --dump: exchanges %v, live %v", shown, ex)
 	}
 }

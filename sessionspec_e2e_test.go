@@ -88,6 +88,7 @@ type pyFrame struct {
 	Err       *string        `json:"err"`
 	Act       *string        `json:"act"`
 	Whole     map[string]any `json:"whole"`
+	Began     *string        `json:"began"`
 }
 
 // payload is the frame's payload bytes as the Python reader decoded them.
@@ -590,6 +591,10 @@ func TestSessionSpecNginx(t *testing.T) {
 	if framesWhere(py, func(f pyFrame) bool { return f.Framing == "http" }) < 10 ||
 		framesWhere(py, func(f pyFrame) bool { return f.Truncated }) == 0 {
 		t.Fatal("want HTTP frames, one of them truncated")
+	}
+	// The upload's headers came first, its body after the 100 Continue.
+	if framesWhere(py, func(f pyFrame) bool { return f.Began != nil && f.Dir == "c2s" }) == 0 {
+		t.Error("want a request that began in an earlier read than its end, with its began")
 	}
 }
 

@@ -131,7 +131,11 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 			}}, 0, 0)
 		case session.TypeFrame:
 			off, n := s.r.Offset() // the first record, read by Header, is a header
-			put(DataEvent(id, rec), off, n)
+			ev := DataEvent(id, rec)
+			if head, ok := Begun(&ev, rec.Began); ok {
+				put(head, 0, 0)
+			}
+			put(ev, off, n)
 		case session.TypeGap:
 			s.Gaps++
 			s.GapBytes += rec.Bytes
@@ -205,6 +209,23 @@ func DataEvent(id uint64, rec session.Record) event.Event {
 		Injected: rec.Injected, Withheld: rec.Withheld, Note: rec.Note}
 	ev.Data, ev.Cut = reframe(rec)
 	return ev
+}
+
+// Begun splits ev, the event of a recorded frame that began in an earlier
+// read than its end (began, Marks.Began, not zero), in two as it was read:
+// it returns all of it but its last byte, read at began, and leaves ev its
+// last byte. The framer then holds the frame begun, as the live decoder
+// did, and a reply read before its end answers it, timed from its start.
+// (No frame ends before its last byte.) ok is false, and ev whole, for a
+// frame read at once.
+func Begun(ev *event.Event, began time.Time) (head event.Event, ok bool) {
+	if began.IsZero() || len(ev.Data) < 2 {
+		return event.Event{}, false
+	}
+	head = *ev
+	head.At, head.Data, head.Cut = began, ev.Data[:len(ev.Data)-1], protocol.Cut{}
+	ev.Data = ev.Data[len(ev.Data)-1:]
+	return head, true
 }
 
 // reframe puts a recorded payload back in its framing, and says what of

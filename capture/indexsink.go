@@ -46,9 +46,9 @@ func newIndexedRecorder(s recorderSink, cfg Config, existed bool) (observe.Sink,
 }
 
 // Frame implements observe.Sink.
-func (s indexedRecorder) Frame(m *protocol.Message, framing protocol.Framing) {
+func (s indexedRecorder) Frame(m *protocol.Message, framing protocol.Framing, began time.Time) {
 	off := s.r.Offset()
-	s.recorderSink.Frame(m, framing)
+	s.recorderSink.Frame(m, framing, began)
 	s.w.Frame(m, off, int(s.r.Offset()-off))
 }
 

@@ -17,13 +17,14 @@ func (s recorderSink) Open(conn uint64, at time.Time, p *event.Peer) {
 }
 
 // Frame implements observe.Sink. A truncated frame is recorded with what
-// it was (Frame.Whole): the observer classified it from all of its bytes.
-func (s recorderSink) Frame(m *protocol.Message, framing protocol.Framing) {
+// it was (Frame.Whole): the observer classified it from all of its bytes;
+// a frame begun in an earlier read with when (Marks.Began).
+func (s recorderSink) Frame(m *protocol.Message, framing protocol.Framing, began time.Time) {
 	f := m.Frame
 	if f.Truncated {
 		f.Whole = &m.Info
 	}
-	s.r.Frame(m.Conn, m.Dir, m.At, f, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note})
+	s.r.Frame(m.Conn, m.Dir, m.At, f, framing, session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note, Began: began})
 }
 
 // Gap implements observe.Sink.

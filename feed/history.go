@@ -3,6 +3,7 @@ package feed
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"sockscope/protocol"
 	"sockscope/session"
@@ -53,7 +54,7 @@ func (s *Server) stream(v *viewer) {
 			if m.Seq >= next {
 				return false
 			}
-			buf = appendMessage(buf, m, protocol.FramingAuto)
+			buf = appendMessage(buf, m, protocol.FramingAuto, time.Time{}) // the store keeps no Began
 			from, n = m.Seq+1, n+1
 			return n < historyMessages && len(buf) < historyBytes
 		})

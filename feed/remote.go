@@ -139,7 +139,11 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 				PID: rec.PID, UID: rec.UID, Process: rec.Process, Own: rec.Own,
 			}})
 		case session.TypeFrame:
-			q.Put(capture.DataEvent(id, rec))
+			ev := capture.DataEvent(id, rec)
+			if head, ok := capture.Begun(&ev, rec.Began); ok {
+				q.Put(head)
+			}
+			q.Put(ev)
 		case session.TypeGap:
 			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,
 				Whole: true}) // the instance skips whole frames

@@ -31,11 +31,11 @@ func (k sink) Open(conn uint64, at time.Time, p *event.Peer) {
 }
 
 // Frame implements observe.Sink.
-func (k sink) Frame(m *protocol.Message, framing protocol.Framing) {
+func (k sink) Frame(m *protocol.Message, framing protocol.Framing, began time.Time) {
 	if k.s.attached.Load() == 0 {
 		return
 	}
-	k.s.each(func() []byte { return appendMessage(k.s.scratch[:0], m, framing) }, true, gapKey{m.Conn, m.Dir}, int64(m.Frame.Wire))
+	k.s.each(func() []byte { return appendMessage(k.s.scratch[:0], m, framing, began) }, true, gapKey{m.Conn, m.Dir}, int64(m.Frame.Wire))
 }
 
 // Gap implements observe.Sink.
@@ -77,9 +77,10 @@ func (s *Server) each(encode func() []byte, skippable bool, k gapKey, wire int64
 
 // appendMessage encodes a stored or observed message as a frame record,
 // with what sockscope did to it and, if it is truncated, what it was
-// (Record.Whole). A framing not known (FramingAuto: the
+// (Record.Whole), and when it began if in an earlier read (began: see
+// observe.Sink). A framing not known (FramingAuto: the
 // message's, else none) is read off the bytes the frame took on the wire.
-func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing) []byte {
+func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing, began time.Time) []byte {
 	if framing == protocol.FramingAuto {
 		framing = m.Framing
 	}
@@ -100,6 +101,6 @@ func appendMessage(dst []byte, m *protocol.Message, framing protocol.Framing) []
 	return session.AppendRecord(dst, session.Record{
 		Type: session.TypeFrame, Conn: m.Conn, Dir: m.Dir, At: m.At,
 		Data: m.Frame.Data, Size: m.Frame.Size, Wire: m.Frame.Wire, Truncated: m.Frame.Truncated, Err: m.Frame.Err, Whole: whole,
-		Framing: framing.String(), Marks: session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note},
+		Framing: framing.String(), Marks: session.Marks{Injected: m.Injected, Withheld: m.Withheld, Note: m.Note, Began: began},
 	})
 }

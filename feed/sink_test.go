@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"sockscope/protocol"
 	"sockscope/session"
@@ -15,7 +16,7 @@ func TestAppendMessageKeepsFramingAndNote(t *testing.T) {
 	m := &protocol.Message{Conn: 1, Dir: protocol.C2S, Framing: protocol.FramingVarlink,
 		Frame: protocol.Frame{Data: []byte(`{"method":"org.example.Ping"}`), Size: 29, Wire: 30},
 		Note:  &protocol.Note{Act: protocol.ActEdited, Rule: "r1"}}
-	b := appendMessage(nil, m, protocol.FramingAuto)
+	b := appendMessage(nil, m, protocol.FramingAuto, time.Time{})
 	rec, err := session.ReadAt(bytes.NewReader(b), 0, len(b))
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestViewerSkipsAhead(t *testing.T) {
 	frame := func(i int) []byte {
 		m := &protocol.Message{Conn: 1, Dir: protocol.S2C, At: time.Now(),
 			Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}
-		return appendMessage(nil, m, protocol.FramingLines)
+		return appendMessage(nil, m, protocol.FramingLines, time.Time{})
 	}
 	// Far more than the socket's buffers and the viewer's bound together:
 	// if record waited for the peer, this would never end.
@@ -100,7 +100,7 @@ func TestViewerSkipsAhead(t *testing.T) {
 func TestViewerSkippedAtTheEnd(t *testing.T) {
 	peer, v := viewerPair(t, 64<<10)
 	frame := appendMessage(nil, &protocol.Message{Conn: 1, Dir: protocol.S2C, At: time.Now(),
-		Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}, protocol.FramingLines)
+		Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}, protocol.FramingLines, time.Time{})
 	const n = 2000 // 8 MB: far past the socket's buffers and the bound
 	for range n {
 		v.record(frame, true, gapKey{1, protocol.S2C}, 4001)
@@ -182,7 +182,7 @@ func viewerPair(t *testing.T, max int) (net.Conn, *viewer) {
 func TestViewerEndWritesWhatIsQueued(t *testing.T) {
 	peer, v := viewerPair(t, 8<<20)
 	frame := appendMessage(nil, &protocol.Message{Conn: 1, Dir: protocol.S2C, At: time.Now(),
-		Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}, protocol.FramingLines)
+		Frame: protocol.Frame{Data: []byte(strings.Repeat("x", 4000)), Size: 4000, Wire: 4001}}, protocol.FramingLines, time.Time{})
 	const n = 1000 // 4 MB: past the socket's buffers, within the bound
 	for range n {
 		v.record(frame, true, gapKey{1, protocol.S2C}, 4001)

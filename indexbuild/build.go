@@ -255,7 +255,7 @@ func (s *buildSink) Ended(row uint64, st protocol.Status, resp *protocol.Message
 	}
 }
 
-func (s *buildSink) Frame(m *protocol.Message, _ protocol.Framing) {
+func (s *buildSink) Frame(m *protocol.Message, _ protocol.Framing, _ time.Time) {
 	k := connDir{m.Conn, m.Dir}
 	q := s.offs[k]
 	var sp span

@@ -177,7 +177,7 @@ func (d *dumper) Gap(conn uint64, dir protocol.Dir, at time.Time, n int64) {
 }
 
 // Frame implements Sink.
-func (d *dumper) Frame(m *protocol.Message, framing protocol.Framing) {
+func (d *dumper) Frame(m *protocol.Message, framing protocol.Framing, _ time.Time) {
 	d.start("message", m.Conn)
 	d.str("dir", m.Dir.String())
 	d.at(m.At)

@@ -30,7 +30,7 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 		m.Seq = o.tx.AddMessage(m)
 		o.counts.Messages++
 		if len(o.sinks.list) > 0 {
-			o.sinks.frame(m, m.Framing)
+			o.sinks.frame(m, m.Framing, steps[i].since)
 		}
 
 		if m.Info.ByOrder || protocol.PairingOf(m.Framing) == protocol.PairByOrder {

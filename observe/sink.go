@@ -18,8 +18,10 @@ type Sink interface {
 	// Open: connection conn opened at at; p says who is at each end.
 	Open(conn uint64, at time.Time, p *event.Peer)
 	// Frame: one frame of a connection, classified, cut with framing (the
-	// framing detected, where known).
-	Frame(m *protocol.Message, framing protocol.Framing)
+	// framing detected, where known); began, if not zero, is when its first
+	// bytes were read, in an earlier read than its last (m.At): a frame of
+	// a protocol paired by order, whose reply may come before its end.
+	Frame(m *protocol.Message, framing protocol.Framing, began time.Time)
 	// Gap: n bytes of direction dir, read up to at, were dropped before
 	// the observer saw them.
 	Gap(conn uint64, dir protocol.Dir, at time.Time, n int64)
@@ -118,9 +120,9 @@ func (ss *sinks) open(conn uint64, at time.Time, p *event.Peer) {
 }
 
 // frame hands m, a frame in the batch, to every Sink.
-func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing) {
+func (ss *sinks) frame(m *protocol.Message, framing protocol.Framing, began time.Time) {
 	for _, s := range ss.list {
-		s.Frame(m, framing)
+		s.Frame(m, framing, began)
 	}
 }
 

@@ -452,7 +452,7 @@ func (c *collector) conn(id uint64) *Conn {
 
 func (c *collector) Open(conn uint64, at time.Time, p *event.Peer) { c.conn(conn).Opened = at }
 
-func (c *collector) Frame(m *protocol.Message, framing protocol.Framing) {
+func (c *collector) Frame(m *protocol.Message, framing protocol.Framing, _ time.Time) {
 	if c.msgs == nil {
 		c.msgs = map[uint64]*Msg{}
 	}

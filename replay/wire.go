@@ -158,7 +158,7 @@ func (d *wireDecoder) Open(uint64, time.Time, *event.Peer) {}
 
 // Frame implements observe.Sink: a client frame is the recorded message
 // sent first of those not yet cut; a server frame is kept for its row.
-func (d *wireDecoder) Frame(m *protocol.Message, _ protocol.Framing) {
+func (d *wireDecoder) Frame(m *protocol.Message, _ protocol.Framing, _ time.Time) {
 	if m.Dir == protocol.C2S {
 		if len(d.sent) > 0 {
 			d.asNew[m.Seq] = d.sent[0]

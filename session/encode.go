@@ -202,6 +202,9 @@ func appendFrame(dst []byte, conn uint64, dir protocol.Dir, at time.Time, f prot
 	dst = append(dst, dir.String()...)
 	dst = append(dst, '"')
 	dst = appendAt(dst, "at", at)
+	if !m.Began.IsZero() {
+		dst = appendAt(dst, "began", m.Began)
+	}
 	dst = append(dst, `,"framing":"`...)
 	dst = append(dst, framing.String()...)
 	dst = append(dst, `","size":`...)

@@ -196,6 +196,7 @@ type wireRecord struct {
 	Conn          uint64     `json:"conn"`
 	Dir           string     `json:"dir"`
 	At            string     `json:"at"`
+	Began         string     `json:"began"`
 	Client        string     `json:"client"`
 	Process       string     `json:"process"`
 	PID           *int       `json:"pid"`
@@ -308,6 +309,11 @@ func parse(line []byte) (Record, error) {
 			}
 		}
 		rec.Marks = Marks{Injected: w.Injected, Withheld: w.Withheld, Note: w.Note.note()}
+		if w.Began != "" {
+			if rec.Began, err = parseTime("began", w.Began); err != nil {
+				return rec, fmt.Errorf("frame: %w", err)
+			}
+		}
 		rec.Framing, rec.Err = w.Framing, w.Err
 	case TypeGap:
 		if rec.Dir, err = protocol.ParseDir(w.Dir); err != nil {

@@ -136,7 +136,7 @@ type Record struct {
 }
 
 // Marks say what sockscope did to a frame, so that a recording says what
-// each peer really received.
+// each peer really received, and when the frame began.
 type Marks struct {
 	// Injected: sockscope wrote the frame itself (an injected or resent
 	// message); the peer it went to received it, the other never sent it.
@@ -147,4 +147,10 @@ type Marks struct {
 	// Note: what else sockscope did to the frame on its way (held, edited
 	// with the diff, dropped, fabricated, by which rule).
 	Note *protocol.Note `json:"-"`
+	// Began, if not zero, is when the frame's first bytes were read, in an
+	// earlier read than its last (At): a frame of a protocol paired by
+	// order (HTTP/1.1, RESP, varlink), whose reply may be read before the
+	// request is all in (an HTTP server's 413 before the body) and is then
+	// timed from there. Zero for any other.
+	Began time.Time `json:"-"`
 }

@@ -397,3 +397,26 @@ func TestOwnOpen(t *testing.T) {
 		t.Errorf("an old open record read %+v, %v", r, err)
 	}
 }
+
+// A frame that began in an earlier read says when, and reads back so; one
+// read at once has no began.
+func TestFrameBegan(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 1, 2, 3, 400, time.UTC)
+	rec := Record{Type: TypeFrame, Conn: 1, Dir: protocol.C2S, At: t0.Add(time.Millisecond), Framing: "http",
+		Data: []byte("PUT / HTTP/1.1\r\n\r\n"), Size: 18, Wire: 18, Marks: Marks{Began: t0}}
+	line := AppendRecord(nil, rec)
+	if !bytes.Contains(line, []byte(`"began":"2026-12-06T01:02:03.0000004Z"`)) {
+		t.Fatalf("no began in %s", line)
+	}
+	got, err := ParseRecord(bytes.TrimSuffix(line, []byte("\n")))
+	if err != nil || !got.Began.Equal(t0) {
+		t.Fatalf("read back began %v (%v), want %v", got.Began, err, t0)
+	}
+	rec.Began = time.Time{}
+	if line := AppendRecord(nil, rec); bytes.Contains(line, []byte("began")) {
+		t.Errorf("a frame read at once has a began: %s", line)
+	}
+	if _, err := ParseRecord([]byte(`{"type":"frame","conn":1,"dir":"c2s","at":"2026-12-06T01:02:03Z","began":"soon","framing":"http","size":1,"wire":1,"text":"x"}`)); err == nil {
+		t.Error("a began that is no time was read")
+	}
+}

@@ -232,6 +232,11 @@ class Reader:
             self.problem(lineno, f"frame dir {d!r}")
         at = self.at(lineno, rec)
         self.in_order(lineno, c, d, at)
+        began = None
+        if "began" in rec:
+            began = self.at(lineno, rec, "began")
+            if began is not None and at is not None and at_key(began) >= at_key(at):
+                self.problem(lineno, f"began {began} is not before at {at}")
         framing = rec.get("framing")
         if framing not in FRAMINGS:
             self.problem(lineno, f"frame framing {framing!r}")
@@ -301,7 +306,7 @@ class Reader:
             "utf8": has_text, "truncated": truncated, "injected": injected,
             "withheld": withheld, "err": err,
             "act": note.get("act") if isinstance(note, dict) else None,
-            "whole": whole,
+            "whole": whole, "began": began,
         })
 
     def check_wire(self, lineno, framing, size, wire, payload):
