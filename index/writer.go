@@ -191,9 +191,11 @@ func (w *Writer) Row(r *store.Row) {
 		}
 		old, _ := decodeRow(b, r.Seq)
 		nr := *r
+		// A row still pending comes again with the time its request
+		// began, as read (observe's readEarly): it is kept as it comes.
 		if nr.Status != protocol.StatusPending {
 			x.recordedTimes(&nr, &old)
-		} // else the observer's, timed again from when the request began (its time as read)
+		}
 		x.put(kindRows, r.Seq-1, func(b []byte) { encodeRow(b, &nr) })
 		if w.st != nil {
 			w.st.row(&old, &nr)
