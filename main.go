@@ -176,7 +176,32 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 	for _, c := range []*cobra.Command{newDemoCmd(), newShowCmd(), newExportCmd(), newRestoreCmd(), newWrapCmd()} {
 		root.AddCommand(usageStatus(c, usageExit))
 	}
+	strictHelp(root)
 	return usageStatus(root, usageExit)
+}
+
+// strictHelp makes a help topic that names no command an error (exit 2):
+// cobra's help command showed the root's help for "help bogus" (the root
+// takes an argument, so cobra found the root) and exited 0. The rest of
+// cobra's help command, its completion included, is kept.
+func strictHelp(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	help, _, _ := root.Find([]string{"help"})
+	run := help.Run
+	help.Run = nil
+	help.RunE = func(c *cobra.Command, args []string) error {
+		if _, rest, err := root.Find(args); err != nil || len(rest) > 0 {
+			var names []string
+			for _, s := range root.Commands() {
+				if s.IsAvailableCommand() {
+					names = append(names, s.Name())
+				}
+			}
+			return usage(fmt.Errorf("no help topic %q; the commands: %s", strings.Join(args, " "), strings.Join(names, ", ")))
+		}
+		run(c, args)
+		return nil
+	}
 }
 
 // addFlags declares the flags of an inspecting run. The demo takes the

@@ -32,6 +32,8 @@ func TestRootArgs(t *testing.T) {
 // Every command ends with status 2 on bad flags and arguments (attach,
 // send, replay and serve did; the root command and the others said 1),
 // and with 1 when it fails as it runs: a file or socket that is not there.
+// A help topic that names no command is bad too (cobra showed the root's
+// help and exited 0).
 func TestUsageExitStatus(t *testing.T) {
 	dir := shortDir(t)
 	none := filepath.Join(dir, "none")
@@ -65,6 +67,9 @@ func TestUsageExitStatus(t *testing.T) {
 		{[]string{"send"}, 2, "accepts between 1 and 2 arg(s), received 0"},
 		{[]string{"replay", none}, 2, "accepts 2 arg(s), received 1"},
 		{[]string{"serve", "--bogus", none}, 2, "unknown flag: --bogus"},
+		{[]string{"help", "bogus"}, 2, `no help topic "bogus"; the commands: attach, completion, demo,`},
+		{[]string{"help", "send", "x"}, 2, `no help topic "send x"`},
+		{[]string{"help", "send"}, 0, ""},
 	} {
 		_, errOut, status := runStatus(t, c.args...)
 		if status != c.status || !strings.Contains(errOut, c.want) {
