@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -234,7 +236,54 @@ func viewRESP(dst, data []byte) ([]byte, error) {
 		dst = append(dst, `{"rdb":`...)
 		return append(strconv.AppendInt(dst, int64(n), 10), '}'), nil
 	}
-	dst, rest, err := respView(dst, data, 0)
+	dst, rest, err := respView(dst, data, 0, inOrder)
+	if err == nil && len(rest) != 0 {
+		err = errView
+	}
+	return dst, err
+}
+
+// respOrder is what a view of a RESP reply puts in an order of its own,
+// for a comparison that must not tell two orders of the same members
+// apart: Redis gives a set's members, and a hash's fields, in the order of
+// its hash table, which a server seeds anew each time it starts.
+type respOrder uint8
+
+const (
+	inOrder    respOrder = iota // as sent: the detail pane's view
+	sortedSets                  // a set's (~) members sorted by their views
+	sortedTop                   // and the reply's own array's elements (SMEMBERS in RESP2)
+	pairedTop                   // sets sorted, and the reply's own array as an object of its pairs (HGETALL in RESP2)
+)
+
+// unorderedReplies are the commands whose reply is an array in no
+// particular order (a set's members or a hash's fields, in RESP2 and 3),
+// and pairedReplies those whose RESP2 reply is a hash's fields and values
+// in turn (RESP3 sends a map, an object already).
+var (
+	unorderedReplies = map[string]bool{"SMEMBERS": true, "SINTER": true, "SUNION": true, "SDIFF": true, "HKEYS": true, "HVALS": true, "KEYS": true}
+	pairedReplies    = map[string]bool{"HGETALL": true}
+)
+
+// ViewRESPUnordered is a RESP reply's view (as AppendView shows it) for
+// comparing replies: what Redis sends in no particular order is put in
+// one, a set's members and, for the reply to command (a request's
+// method: SMEMBERS, HKEYS, KEYS, …), its array's elements, sorted by
+// their views; HGETALL's RESP2 array of fields and values is an object,
+// as RESP3's map is. Two replies with the same members then compare
+// equal however the server ordered them.
+func ViewRESPUnordered(dst, data []byte, command string) ([]byte, error) {
+	order := sortedSets
+	switch c := strings.ToUpper(command); {
+	case unorderedReplies[c]:
+		order = sortedTop
+	case pairedReplies[c]:
+		order = pairedTop
+	}
+	if len(data) == 0 || !bytes.ContainsAny(data[:1], "*~%>") {
+		return viewRESP(dst, data) // no aggregate: nothing to order
+	}
+	dst, rest, err := respView(dst, data, 0, order)
 	if err == nil && len(rest) != 0 {
 		err = errView
 	}
@@ -345,7 +394,7 @@ func inlineArgs(line []byte) [][]byte {
 	}
 }
 
-func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
+func respView(dst, p []byte, depth int, order respOrder) ([]byte, []byte, error) {
 	line, rest, ok := bytes.Cut(p, []byte("\r\n"))
 	if !ok || len(line) == 0 {
 		return dst, nil, errView
@@ -404,27 +453,35 @@ func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
 		var err error
 		if t == '|' { // an attribute: show the value it is about
 			for range 2 * n {
-				if _, rest, err = respView(nil, rest, depth+1); err != nil {
+				if _, rest, err = respView(nil, rest, depth+1, order); err != nil {
 					return dst, nil, err
 				}
 			}
-			return respView(dst, rest, depth)
+			return respView(dst, rest, depth, order)
+		}
+		top := depth == 0 && t == '*'
+		if t == '~' && order != inOrder || top && order == sortedTop {
+			return respSorted(dst, rest, n, depth, order)
+		}
+		isMap := t == '%'
+		if top && order == pairedTop && n%2 == 0 {
+			isMap, n = true, n/2
 		}
 		open, close := byte('['), byte(']')
-		if t == '%' {
+		if isMap {
 			open, close = '{', '}'
 		}
 		dst = append(dst, open)
 		for i := range n {
-			if depth == 0 && t == '*' && len(rest) == 0 {
+			if top && len(rest) == 0 {
 				break // EXEC's array, short of the replies CLIENT REPLY silenced (respexec.go)
 			}
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if t == '%' {
+			if isMap {
 				var key []byte
-				if key, rest, err = respView(nil, rest, depth+1); err != nil {
+				if key, rest, err = respView(nil, rest, depth+1, order); err != nil {
 					return dst, nil, err
 				}
 				if len(key) == 0 || key[0] != '"' {
@@ -432,13 +489,35 @@ func respView(dst, p []byte, depth int) ([]byte, []byte, error) {
 				}
 				dst = append(append(dst, key...), ':')
 			}
-			if dst, rest, err = respView(dst, rest, depth+1); err != nil {
+			if dst, rest, err = respView(dst, rest, depth+1, order); err != nil {
 				return dst, nil, err
 			}
 		}
 		return append(dst, close), rest, nil
 	}
 	return dst, nil, errView
+}
+
+// respSorted is respView's array of the n values p starts with, sorted by
+// their views (respOrder).
+func respSorted(dst, p []byte, n int64, depth int, order respOrder) ([]byte, []byte, error) {
+	var views [][]byte
+	for range n {
+		v, rest, err := respView(nil, p, depth+1, order)
+		if err != nil {
+			return dst, nil, err
+		}
+		views, p = append(views, v), rest
+	}
+	slices.SortFunc(views, bytes.Compare)
+	dst = append(dst, '[')
+	for i, v := range views {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, v...)
+	}
+	return append(dst, ']'), p, nil
 }
 
 // viewMsgpack shows a msgpack value as JSON: binary as {"b64":…},

@@ -1,0 +1,38 @@
+package protocol
+
+import "testing"
+
+// A comparison's view of a Redis reply puts what Redis sends in no
+// particular order in one: a set's members at any depth, the array of
+// SMEMBERS, HKEYS or KEYS (any case), HGETALL's RESP2 fields and values as
+// an object. Other arrays, and the detail pane's view, keep their order.
+func TestViewRESPUnordered(t *testing.T) {
+	for _, c := range []struct {
+		command, reply, want string
+	}{
+		{"SMEMBERS", "~3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n", `["a","b","c"]`},
+		{"smembers", "*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n", `["a","b","c"]`},
+		{"KEYS", "*2\r\n$2\r\nk2\r\n$2\r\nk1\r\n", `["k1","k2"]`},
+		{"LRANGE", "*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n", `["c","a","b"]`},
+		{"HGETALL", "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n", `{"b":"2","a":"1"}`},
+		{"HGETALL", "%1\r\n$1\r\nb\r\n$1\r\n2\r\n", `{"b":"2"}`},
+		// A set inside an array (EVAL's, a module's): sorted; the array not.
+		{"EVAL", "*2\r\n~2\r\n:2\r\n:1\r\n+x\r\n", `[[1,2],"x"]`},
+		{"GET", "$2\r\nv1\r\n", `"v1"`},
+		{"SMEMBERS", "-ERR wrong type\r\n", `{"error":"ERR wrong type"}`},
+	} {
+		got, err := ViewRESPUnordered(nil, []byte(c.reply), c.command)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s %q: %s, %v; want %s", c.command, c.reply, got, err, c.want)
+		}
+	}
+	// The detail pane shows the order sent.
+	got, err := AppendView(nil, FramingRESP, &Frame{Data: []byte("~2\r\n$1\r\nb\r\n$1\r\na\r\n")})
+	if err != nil || string(got) != `["b","a"]` {
+		t.Errorf("the detail pane's view of a set: %s, %v", got, err)
+	}
+	// A set that ends short is no view.
+	if _, err := ViewRESPUnordered(nil, []byte("~3\r\n$1\r\nb\r\n"), "SMEMBERS"); err == nil {
+		t.Error("a set short of its members has a view")
+	}
+}
