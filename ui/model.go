@@ -161,6 +161,13 @@ func keyMatches(msg tea.KeyPressMsg, b ...key.Binding) bool { return key.Matches
 // Update implements tea.Model. The top overlay, if any, gets key presses
 // and pastes; it sees every other message after the root.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if km, ok := msg.(tea.KeyPressMsg); ok {
+		if km, split := m.splitEscape(km); split {
+			esc, first := m.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
+			next, then := esc.Update(km)
+			return next, tea.Batch(first, then)
+		}
+	}
 	var cmd tea.Cmd
 	switch msg.(type) {
 	case tea.KeyPressMsg, tea.PasteMsg:
