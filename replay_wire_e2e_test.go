@@ -365,6 +365,77 @@ func TestReplayVarlink(t *testing.T) {
 	}
 }
 
+// Neovim asks its client too (rpcrequest): a replay answers such a
+// request with the recorded client's answer, addressed to the new msgid,
+// and the call that made Neovim ask gets its reply and matches. The
+// request went unanswered: Neovim waited, and the call timed out; the
+// recorded answer is not sent as well. (The
+// replay runs against a fresh Neovim, as the recording did, so that the
+// client's connection is the same channel in both: the call names it.)
+func TestReplayMsgpackNeovimAsks(t *testing.T) {
+	need(t, "nvim")
+	dir := shortDir(t)
+	nvim := func(name string) string {
+		up := filepath.Join(dir, name)
+		startProc(t, "nvim", "--headless", "--clean", "--listen", up)
+		dialWait(t, up)
+		return up
+	}
+	up, front := nvim("n.sock"), filepath.Join(dir, "f.sock")
+	rec := filepath.Join(dir, "nvim.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	f := protocol.NewFramer(protocol.FramingMsgpack, 1<<20)
+	buf := make([]byte, 4096)
+	var got []string
+	// read reads Neovim's messages until it has n in all, answering its
+	// requests [1,msgid,nil,42].
+	read := func(n int) {
+		for len(got) < n {
+			k, err := c.Read(buf)
+			f.Feed(buf[:k], func(fr *protocol.Frame) {
+				v, _ := protocol.AppendView(nil, protocol.FramingMsgpack, fr)
+				got = append(got, string(v))
+				if info := protocol.ClassifyAs(protocol.FramingMsgpack, fr.Data, protocol.S2C, nil); info.Kind == protocol.KindRequest {
+					c.Write(protocol.MsgpackReplyTo([]byte{0x94, 0x01, 0x00, 0xc0, 42}, info.ID))
+				}
+			})
+			if err != nil {
+				t.Fatalf("reading Neovim's messages (%d so far, the last %.200s): %v", len(got), got[len(got)-1:], err)
+			}
+		}
+	}
+	c.Write(mpCall(6, "nvim_get_api_info"))
+	read(1)
+	var chanID int
+	if _, err := fmt.Sscanf(got[0], "[1,6,null,[%d,", &chanID); err != nil || chanID <= 0 || chanID > 127 {
+		t.Fatalf("nvim_get_api_info: %.200s", got[0])
+	}
+	// nvim_exec_lua: Neovim asks this client "ask" with 41 (its request's
+	// msgid is Neovim's own) and returns what the client answers.
+	lua := "return vim.rpcrequest(..., 'ask', 41)"
+	call := append([]byte{0x94, 0x00, 0x07, 0xad}, "nvim_exec_lua"...)
+	call = append(append(append(call, 0x92, 0xd9, byte(len(lua))), lua...), 0x91, byte(chanID))
+	c.Write(call)
+	read(3)
+	c.Close()
+	stop()
+	if !strings.HasPrefix(got[1], "[0,") || !strings.HasSuffix(got[1], `,"ask",[41]]`) || got[2] != "[1,7,null,42]" {
+		t.Fatalf("Neovim sent %q", got[1:])
+	}
+
+	res, errOut, status := replayDump(t, "--timeout", "5s", rec, nvim("n2.sock"))
+	if want := map[string]string{"nvim_get_api_info id 6": "match", "nvim_exec_lua id 7": "match"}; status != 0 || !maps.Equal(res, want) ||
+		!strings.Contains(errOut, "1 server request answered from the recording (0 by method alone, 0 with a default)") ||
+		strings.Contains(errOut, "not paired") { // the recorded answer sent too: "(reply without request) 0→1"
+		t.Errorf("replayed: status %d\n%v\n%s", status, res, errOut)
+	}
+}
+
 // mpCall is a msgpack-RPC request [0,id,method,args] of string arguments
 // (each, and method, under 32 bytes).
 func mpCall(id byte, method string, args ...string) []byte {

@@ -149,6 +149,14 @@ func requestForm(f protocol.Framing, p []byte) []byte {
 			return p
 		}
 		form = map[string]any{"args": args[1:]}
+	case protocol.FramingMsgpack:
+		// [0,msgid,method,params]: the params, without the msgid.
+		var msg []json.RawMessage
+		v, err := protocol.ProfileOf(f).View(nil, p)
+		if err != nil || json.Unmarshal(v, &msg) != nil || len(msg) != 4 {
+			return p
+		}
+		form = map[string]any{"params": msg[3]}
 	default:
 		return p
 	}

@@ -121,15 +121,23 @@ func New(rec *Recording, cfg Config) *Replay {
 	if cfg.PID == 0 {
 		cfg.PID = os.Getpid()
 	}
-	var asked []*Exchange
+	var (
+		asked []*Exchange
+		forms [][]byte // of a protocol that is not JSON: what its requests are matched by
+	)
 	for _, c := range rec.Conns {
 		for _, x := range c.Exchanges {
 			if x.Row.Dir == protocol.S2C && x.Row.Kind == protocol.KindRequest {
 				asked = append(asked, x)
+				var form []byte
+				if f := c.sendFraming(); sentAsBytes(f) {
+					form = requestForm(f, x.Req.Payload)
+				}
+				forms = append(forms, form)
 			}
 		}
 	}
-	r := &Replay{rec: rec, cfg: cfg, answers: NewMatcher(asked, MatchMethodParams, cfg.Ignore, rec.IDFields)}
+	r := &Replay{rec: rec, cfg: cfg, answers: newMatcher(asked, forms, MatchMethodParams, cfg.Ignore, rec.IDFields)}
 	r.res.Notes = map[string]*Count{}
 	return r
 }

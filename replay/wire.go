@@ -72,6 +72,12 @@ type wireDecoder struct {
 	waits  map[uint64]chan wireReply // by the recorded request's seq
 	late   int
 	notes  map[string]*Count
+
+	// answer, if set, is the reply to a request of the server's (its
+	// frame and method): msgpack-RPC's, which Neovim sends its clients.
+	// The replies are written by read, in the order asked.
+	answer  func(req []byte, method string) []byte
+	replies [][]byte
 }
 
 func newWireDecoder(framing protocol.Framing) *wireDecoder {
@@ -119,11 +125,12 @@ func (d *wireDecoder) send(w io.Writer, m *Msg, ch chan wireReply) error {
 	return nil
 }
 
-// read decodes what the server sends on r until it ends its side.
-func (d *wireDecoder) read(r io.Reader) {
+// read decodes what the server sends on rw until it ends its side, and
+// writes to rw the replies to the server's requests (answer).
+func (d *wireDecoder) read(rw io.ReadWriter) {
 	buf := make([]byte, 64<<10)
 	for {
-		n, err := r.Read(buf)
+		n, err := rw.Read(buf)
 		d.mu.Lock()
 		if n > 0 {
 			d.obs.Handle([]event.Event{{Type: event.Data, Conn: wireConn, Dir: protocol.S2C, At: time.Now(), Data: bytes.Clone(buf[:n])}})
@@ -132,7 +139,19 @@ func (d *wireDecoder) read(r io.Reader) {
 			d.closed = true
 			d.obs.Handle([]event.Event{{Type: event.Close, Conn: wireConn, At: time.Now()}})
 		}
+		replies := d.replies
+		d.replies = nil
+		for _, b := range replies {
+			// Decoded as the client's, as send does, as no recorded message.
+			d.sent = append(d.sent, nil)
+			d.obs.Handle([]event.Event{{Type: event.Data, Conn: wireConn, Dir: protocol.C2S, At: time.Now(), Data: b}})
+		}
 		d.mu.Unlock()
+		for _, b := range replies {
+			if _, err := rw.Write(b); err != nil {
+				break // the connection is lost: the requests waiting say so
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -173,8 +192,8 @@ func (d *wireDecoder) Frame(m *protocol.Message, _ protocol.Framing, _ time.Time
 }
 
 // Row implements observe.RowSink: a request of the client's is linked to
-// the recorded one; a message of the server's that answers nothing is
-// counted.
+// the recorded one; a request of the server's is answered (answer); a
+// message of the server's that answers nothing is counted.
 func (d *wireDecoder) Row(r *store.Row) {
 	switch {
 	case r.Dir == protocol.C2S && r.Kind == protocol.KindRequest:
@@ -184,6 +203,12 @@ func (d *wireDecoder) Row(r *store.Row) {
 		delete(d.asNew, r.Req)
 	case r.Dir == protocol.C2S:
 		delete(d.asNew, r.Req)
+	case r.Kind == protocol.KindRequest && d.answer != nil:
+		if b := d.answer(d.frames[r.Req], r.Method); b != nil {
+			d.replies = append(d.replies, b)
+		}
+		delete(d.frames, r.Req)
+		delete(d.cut, r.Req)
 	case r.Kind != protocol.KindRequest && r.Kind != protocol.KindResponse:
 		if key, ok := wireNoteKey(r); ok {
 			n := d.note(key)

@@ -26,6 +26,10 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	}
 	defer rl.cancel()
 	d := newWireDecoder(rc.sendFraming())
+	var asked answerCount
+	if d.framing == protocol.FramingMsgpack {
+		d.answer = r.msgpackAnswerer(&asked)
+	}
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
@@ -39,6 +43,13 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	)
 	for _, m := range rc.Msgs {
 		if m.Dir != protocol.C2S {
+			continue
+		}
+		if d.answer != nil && protocol.ClassifyAs(d.framing, m.Payload, m.Dir, nil).Kind == protocol.KindResponse {
+			// The client's answer to a request of the server's: the
+			// request is answered as it comes (answer), with this reply
+			// addressed to its new msgid. Sent as recorded, it would
+			// answer twice, or a msgid the server never gave.
 			continue
 		}
 		if !pace.wait(ctx, m) {
@@ -74,7 +85,44 @@ func (r *Replay) replayWire(ctx context.Context, rc *Conn, pick func(*Exchange) 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.Late += d.late
+	r.res.Answered += asked.answered
+	r.res.ByMethod += asked.byMethod
+	r.res.Defaults += asked.defaults
 	r.add(compared, d.notes)
+}
+
+// answerCount counts the server's requests answered: from the recording
+// (by method alone for some), or with a default.
+type answerCount struct{ answered, byMethod, defaults int }
+
+// msgpackAnswerer returns what answers a msgpack-RPC request of the
+// server's (Neovim's rpcrequest to its client) on one connection: the
+// recorded client's answer to the same request (method and params, else
+// method alone), addressed to its msgid, or an error that says there is
+// none. The server waited for a reply that never came until the
+// replay's timeout, and the call that made it ask timed out too.
+func (r *Replay) msgpackAnswerer(n *answerCount) func(req []byte, method string) []byte {
+	var cur Cursor
+	return func(req []byte, method string) []byte {
+		id := protocol.ClassifyAs(protocol.FramingMsgpack, req, protocol.S2C, nil).ID
+		x, ok := r.answers.Find(requestForm(protocol.FramingMsgpack, req), method, &cur)
+		byMethod := false
+		if !ok {
+			x, ok = r.answers.FindMethod(method, &cur)
+			byMethod = ok
+		}
+		if ok && x.Resp != nil {
+			if b := protocol.MsgpackReplyTo(x.Resp.Payload, id); b != nil {
+				n.answered++
+				if byMethod {
+					n.byMethod++
+				}
+				return b
+			}
+		}
+		n.defaults++
+		return protocol.MsgpackErrorReply(id, "sockscope replay: the recording has no answer to "+method)
+	}
 }
 
 // callWire sends request x of rc again through d and returns what waits

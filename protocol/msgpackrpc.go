@@ -1,0 +1,74 @@
+package protocol
+
+import "math"
+
+// MsgpackReplyTo returns msgpack-RPC response resp ([1,msgid,error,result])
+// addressed to request msgid id instead (as Info.ID gives it: decimal
+// text), or nil when resp is no response or id no msgid.
+func MsgpackReplyTo(resp []byte, id []byte) []byte {
+	v, ok := msgid(id)
+	if len(resp) < 3 || resp[0] != 0x94 || resp[1] != 1 || !ok {
+		return nil
+	}
+	_, rest, ok := mpUint(resp[2:])
+	if !ok {
+		return nil
+	}
+	out := appendMpUint([]byte{0x94, 1}, v)
+	return append(out, rest...)
+}
+
+// MsgpackErrorReply returns the msgpack-RPC response to request msgid id
+// (decimal text) with error why and no result, or nil when id is no msgid.
+func MsgpackErrorReply(id []byte, why string) []byte {
+	v, ok := msgid(id)
+	if !ok {
+		return nil
+	}
+	out := appendMpUint([]byte{0x94, 1}, v)
+	out = appendMpStr(out, why)
+	return append(out, 0xc0)
+}
+
+// msgid reads a msgid as Info.ID gives it: decimal text of a uint32.
+func msgid(id []byte) (uint64, bool) {
+	var v uint64
+	for _, c := range id {
+		if c < '0' || c > '9' || v > math.MaxUint32/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, len(id) > 0 && v <= math.MaxUint32
+}
+
+// appendMpUint appends v as the shortest msgpack unsigned integer.
+func appendMpUint(dst []byte, v uint64) []byte {
+	switch {
+	case v <= 0x7f:
+		return append(dst, byte(v))
+	case v <= math.MaxUint8:
+		return append(dst, 0xcc, byte(v))
+	case v <= math.MaxUint16:
+		return append(dst, 0xcd, byte(v>>8), byte(v))
+	case v <= math.MaxUint32:
+		return append(dst, 0xce, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return append(dst, 0xcf, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
+
+// appendMpStr appends s as a msgpack string.
+func appendMpStr(dst []byte, s string) []byte {
+	n := len(s)
+	switch {
+	case n <= 31:
+		dst = append(dst, 0xa0|byte(n))
+	case n <= math.MaxUint8:
+		dst = append(dst, 0xd9, byte(n))
+	case n <= math.MaxUint16:
+		dst = append(dst, 0xda, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(dst, s...)
+}
