@@ -128,9 +128,11 @@ func TestReplayRedisUnordered(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
 	a, b := startRedis(t, subdir(t, dir, "a")), startRedis(t, subdir(t, dir, "b"))
+	// 200 members: a set of more than 128 is a hash table in Redis 7.2 and
+	// later too (a smaller one of short strings keeps its order there).
 	members := []string{"SADD", "s"}
-	for i := range 64 {
-		members = append(members, fmt.Sprintf("m%02d", i))
+	for i := range 200 {
+		members = append(members, fmt.Sprintf("m%03d", i))
 	}
 	respSay(t, a, respCmd(members, []string{"HSET", "h", "f1", "1", "f2", "2"}), 2)
 	respSay(t, b, respCmd(members, []string{"HSET", "h", "f2", "2", "f1", "1"}), 2)
@@ -152,7 +154,7 @@ func TestReplayRedisUnordered(t *testing.T) {
 	if status != 0 || !maps.Equal(got, same) {
 		t.Errorf("against another server with the same data: status %d\n%v\n%s", status, got, errOut)
 	}
-	respSay(t, b, respCmd([]string{"SREM", "s", "m07"}, []string{"SADD", "s", "m07x"}, []string{"HSET", "h", "f1", "9"}), 3)
+	respSay(t, b, respCmd([]string{"SREM", "s", "m007"}, []string{"SADD", "s", "m007x"}, []string{"HSET", "h", "f1", "9"}), 3)
 	want := map[string]string{
 		"SMEMBERS #1": "differs $[7]", "KEYS #2": "match", "HGETALL #3": "differs $.f1",
 		"HELLO #1": "match", "HGETALL #2": "differs $.f1", "SMEMBERS #3": "differs $[7]",

@@ -19,6 +19,8 @@ func TestViewRESPUnordered(t *testing.T) {
 		// A set inside an array (EVAL's, a module's): sorted; the array not.
 		{"EVAL", "*2\r\n~2\r\n:2\r\n:1\r\n+x\r\n", `[[1,2],"x"]`},
 		{"GET", "$2\r\nv1\r\n", `"v1"`},
+		// An attribute before the reply: the reply's set sorted.
+		{"SMEMBERS", "|1\r\n+k\r\n+v\r\n~2\r\n$1\r\nb\r\n$1\r\na\r\n", `["a","b"]`},
 		{"SMEMBERS", "-ERR wrong type\r\n", `{"error":"ERR wrong type"}`},
 	} {
 		got, err := ViewRESPUnordered(nil, []byte(c.reply), c.command)

@@ -280,7 +280,7 @@ func ViewRESPUnordered(dst, data []byte, command string) ([]byte, error) {
 	case pairedReplies[c]:
 		order = pairedTop
 	}
-	if len(data) == 0 || !bytes.ContainsAny(data[:1], "*~%>") {
+	if len(data) == 0 || !bytes.ContainsAny(data[:1], "*~%>|") {
 		return viewRESP(dst, data) // no aggregate: nothing to order
 	}
 	dst, rest, err := respView(dst, data, 0, order)

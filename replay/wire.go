@@ -141,6 +141,9 @@ func (d *wireDecoder) read(rw io.ReadWriter) {
 		}
 		replies := d.replies
 		d.replies = nil
+		if err != nil {
+			replies = nil // the server is gone: no one to answer
+		}
 		for _, b := range replies {
 			// Decoded as the client's, as send does, as no recorded message.
 			d.sent = append(d.sent, nil)

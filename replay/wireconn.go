@@ -120,8 +120,11 @@ func (r *Replay) msgpackAnswerer(n *answerCount) func(req []byte, method string)
 				return b
 			}
 		}
-		n.defaults++
-		return protocol.MsgpackErrorReply(id, "sockscope replay: the recording has no answer to "+method)
+		b := protocol.MsgpackErrorReply(id, "sockscope replay: the recording has no answer to "+method)
+		if b != nil { // nil: no msgid to answer
+			n.defaults++
+		}
+		return b
 	}
 }
 

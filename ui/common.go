@@ -36,6 +36,9 @@ type common struct {
 	// screened, if set (Options.Drawn), is set once View has rendered a
 	// screen: the next frame written is the first the user sees.
 	screened *atomic.Bool
+	// altKeys says the terminal tells an Escape from alt (it reported key
+	// disambiguation, the kitty protocol's): an alt key is one (splitEscape).
+	altKeys bool
 }
 
 // sanitize makes text taken from a frame safe to print: control characters

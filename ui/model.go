@@ -196,6 +196,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m = m.relayout()
+	case tea.KeyboardEnhancementsMsg:
+		m.c.altKeys = msg.SupportsKeyDisambiguation()
 	case tea.BackgroundColorMsg:
 		m.c.styles = newStyles(msg.IsDark(), m.c.noColor)
 		m.c.styleGen++
