@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -599,5 +600,36 @@ func TestServeForwardOneClientServer(t *testing.T) {
 	stop = started(t, "listening on", "serve", "--miss", "forward:"+file, file, "--listen", filepath.Join(dir, "m2.sock"))
 	if log := stop(); !strings.Contains(log, "--miss forward:"+file+": no server there now ("+file+" is not a socket)") {
 		t.Errorf("serve did not say at start that the forward address is no socket: %s", log)
+	}
+}
+
+// serve stands in for Neovim (msgpack-RPC), recorded through the real
+// binary: a client's call gets the recorded reply to the same method and
+// params, addressed to the client's own msgid; a call the recording has no
+// reply for gets an error reply that says so. serve refused msgpack-RPC
+// recordings.
+func TestServeNeovim(t *testing.T) {
+	need(t, "nvim")
+	dir := shortDir(t)
+	up, front := filepath.Join(dir, "n.sock"), filepath.Join(dir, "f.sock")
+	startProc(t, "nvim", "--headless", "--clean", "--listen", up)
+	dialWait(t, up)
+	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
+	file := filepath.Join(dir, "nvim.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
+	if got := mpCalls(t, front, mpCall(1, "nvim_get_var", "x"), mpCall(2, "nvim_eval", "1+2")); len(got) != 2 || got[0] != `[1,1,null,"a"]` || got[1] != "[1,2,null,3]" {
+		t.Fatalf("nvim replied %q", got)
+	}
+	stop()
+
+	mock := filepath.Join(dir, "mock.sock")
+	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
+	got := mpCalls(t, mock, mpCall(9, "nvim_eval", "1+2"), mpCall(10, "nvim_get_var", "x"), mpCall(11, "nvim_get_var", "y"))
+	want := []string{"[1,9,null,3]", `[1,10,null,"a"]`, `[1,11,"sockscope serve: no recorded reply to nvim_get_var {\"params\":[\"y\"]}; the closest recorded request is nvim_get_var {\"params\":[\"x\"]}: the params differ at $.params[0]: \"x\" → \"y\"",null]`}
+	if !slices.Equal(got, want) {
+		t.Errorf("against serve:\n got %q\nwant %q", got, want)
+	}
+	if log := stopServe(); !strings.Contains(log, "1 connection, 2 requests answered from the recording, 1 miss") {
+		t.Errorf("serve's summary: %s", log)
 	}
 }

@@ -265,6 +265,8 @@ func missReplyAs(f protocol.Framing, p []byte, info protocol.Info, ids []string,
 		return fmt.Appendf(nil, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(why)+1, body)
 	case protocol.FramingRESP:
 		return fmt.Appendf(nil, "-ERR %s\r\n", strings.NewReplacer("\r", " ", "\n", " ").Replace(why))
+	case protocol.FramingMsgpack:
+		return protocol.MsgpackErrorReply(info.ID, why)
 	}
 	return missReply(p, info, ids, why)
 }

@@ -71,8 +71,8 @@ type Server struct {
 }
 
 // NewServer returns the Server of rec. It fails on a recording of a
-// protocol it cannot answer (msgpack-RPC, varlink), and on --miss forward
-// with one that is not JSON (HTTP, RESP).
+// protocol it cannot answer (varlink, HTTP/2), and on --miss forward with
+// one that is not JSON (HTTP, RESP, msgpack-RPC).
 func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 	s := &Server{rec: rec, cfg: cfg}
 	var reqs, notes []*Exchange
@@ -112,9 +112,9 @@ func NewServer(rec *Recording, cfg ServeConfig) (*Server, error) {
 func (s *Server) canServe(c *Conn) error {
 	for _, f := range c.Framing {
 		switch f {
-		case protocol.FramingMsgpack, protocol.FramingVarlink, protocol.FramingHTTP2:
-			return fmt.Errorf("%s: conn %d speaks %s: serve answers JSON (lines, content-length), HTTP and RESP recordings", s.rec.Path, c.ID, f)
-		case protocol.FramingHTTP, protocol.FramingRESP:
+		case protocol.FramingVarlink, protocol.FramingHTTP2:
+			return fmt.Errorf("%s: conn %d speaks %s: serve answers JSON (lines, content-length), HTTP, RESP and msgpack-RPC recordings", s.rec.Path, c.ID, f)
+		case protocol.FramingHTTP, protocol.FramingRESP, protocol.FramingMsgpack:
 			if s.cfg.Miss == MissForward {
 				return fmt.Errorf("%s: conn %d speaks %s: --miss forward takes JSON protocols only (use --miss error or close)", s.rec.Path, c.ID, f)
 			}
@@ -329,7 +329,9 @@ func (c *mockConn) handle(ctx context.Context, p []byte) {
 		s.answered.Add(1)
 		before, after := x.Around() // HTTP's 103 Early Hints, LSP's $/progress: in the order they came
 		c.sendAll(before)
-		if x.Resp != nil {
+		if x.Resp != nil && framing == protocol.FramingMsgpack {
+			c.send(protocol.MsgpackReplyTo(x.Resp.Payload, info.ID)) // addressed to the client's msgid
+		} else if x.Resp != nil {
 			c.send(answerWith(x, p, info.ID, c.reqs.ids))
 			if framing == protocol.FramingHTTP && httpEndsByClose(p, x.Resp.Payload) {
 				// Its body ends where the connection does: the client
