@@ -52,7 +52,9 @@ the connection in order, checking only the method; strict as sequential,
 each request equal to the recorded one but for its id and what
 method-params leaves out. There a request that misses takes its place:
 the next one is compared with the next recorded request. HTTP requests
-match by method, target and body, RESP commands by name and arguments.
+match by method, target and body, RESP commands by name and arguments,
+msgpack-RPC calls (Neovim's) by method and params, their replies addressed
+to the caller's msgid.
 
 A request with no match gets, per --miss: an error reply in the
 protocol's shape naming the method and the closest recorded request (in
