@@ -63,7 +63,7 @@ order, as the server received it: what sockscope sent itself (R, e, n, a
 connection of its own: N) included, what it kept from the server not; what
 sockscope injected toward the client is not expected from the server, what
 it withheld from the client is. The server's own requests (LSP workspace/configuration and the
-like) are answered from the recording, matched by method and params, with
+like, Neovim's rpcrequest) are answered from the recording, matched by method and params, with
 the server's new id; a miss gets the protocol's typed default. LSP's
 initialize.params.processId becomes sockscope's pid.
 
