@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -338,6 +339,39 @@ func startRedis(t *testing.T, dir string, args ...string) string {
 	startProc(t, "redis-server", append([]string{"--port", "0", "--unixsocket", up, "--save", "", "--appendonly", "no", "--dir", dir}, args...)...)
 	dialWait(t, up)
 	return up
+}
+
+// A client that connects, asks once and exits (redis-cli, as curl and nc
+// do) is named by its process: five redis-cli PINGs, five connections of
+// "redis-cli". The name was read by the decoder's process, which naps up
+// to 20 ms when idle: four in five had exited and showed no name. It is
+// read as the connection is accepted, before the client can have its
+// reply.
+func TestShortLivedClientsNamed(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front := startRedis(t, dir), filepath.Join(dir, "f.sock")
+	stop := sockscope(t, "--dump", "--listen", front, up)
+	dialWait(t, front)
+	for range 5 {
+		if out, err := exec.Command("redis-cli", "-s", front, "ping").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "PONG" {
+			t.Fatalf("redis-cli ping: %v %s", err, out)
+		}
+	}
+	var named, opens int
+	for _, l := range strings.Split(string(stop()), "\n") {
+		var e struct{ Type, Process string }
+		if json.Unmarshal([]byte(l), &e) != nil || e.Type != "open" {
+			continue
+		}
+		opens++ // dialWait's connection is the test's own
+		if e.Process == "redis-cli" {
+			named++
+		}
+	}
+	if opens != 6 || named != 5 {
+		t.Errorf("%d of %d redis-cli connections named (%d opened)", named, 5, opens)
+	}
 }
 
 // Inline commands ended by a bare "\n", as nc sends what is typed and

@@ -7,8 +7,8 @@ import (
 )
 
 // PeerCred returns the pid and uid of the process at the other end of a
-// Unix socket, from LOCAL_PEERCRED and LOCAL_PEERPID. Its name is left to
-// ProcessName, off the accept path.
+// Unix socket, from LOCAL_PEERCRED and LOCAL_PEERPID. Its name is
+// acceptName's.
 func PeerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	uc, ok := c.(*net.UnixConn)
@@ -43,6 +43,6 @@ func ProcessName(pid int) string {
 	return unix.ByteSliceToString(k.Proc.P_comm[:])
 }
 
-// acceptName: a process is named off the accept path here (ProcessName,
-// by the observer).
-func acceptName(int) string { return "" }
+// acceptName names the process that connected as the connection is
+// accepted, as on Linux (peercred_linux.go).
+func acceptName(pid int) string { return cachedName(pid) }

@@ -10,6 +10,5 @@ func PeerCred(c net.Conn) (pid, uid int) { return -1, -1 }
 // ProcessName knows no process names on this system.
 func ProcessName(pid int) string { return "" }
 
-// acceptName: a process is named off the accept path here (ProcessName,
-// by the observer).
+// acceptName knows no process names on this system.
 func acceptName(int) string { return "" }

@@ -8,10 +8,9 @@ import (
 )
 
 // PeerCred returns the pid of the process at the other end of a named pipe
-// connection, from GetNamedPipeClientProcessId: one call, cheap enough for
-// the accept path. A Windows user is a SID, not a number: uid is -1. Its
-// name is left to ProcessName, off that path. Anything but a pipe (TCP)
-// tells nothing.
+// connection, from GetNamedPipeClientProcessId: one call. A Windows user
+// is a SID, not a number: uid is -1. Its name is acceptName's. Anything
+// but a pipe (TCP) tells nothing.
 func PeerCred(c net.Conn) (pid, uid int) {
 	pid, uid = -1, -1
 	f, ok := c.(interface{ Fd() uintptr }) // go-winio's pipe connections
@@ -48,5 +47,6 @@ func ProcessName(pid int) string {
 // connects, asks and exits at once is gone by the time the observer, off
 // that path and maybe behind, would ask (OpenProcess fails for a process
 // that ended), and next to creating the next pipe instance, which
-// accepting a client costs on Windows, its three calls are little.
-func acceptName(pid int) string { return ProcessName(pid) }
+// accepting a client costs on Windows, its three calls are little; once a
+// second per pid (cachedName).
+func acceptName(pid int) string { return cachedName(pid) }
