@@ -329,3 +329,45 @@ func TestRecordedTruncatedFrames(t *testing.T) {
 		})
 	}
 }
+
+// A gap recorded right before a frame of the same read (its connection,
+// direction and time) is one event with it, as the live decoder had them:
+// the frame's row comes before the orphan the read settles (a reply whose
+// request the gap dropped). Fed apart, the orphan's row came first, and
+// show's and export's exchange numbers differed from the live run's. A gap
+// of a read of its own still settles at its time.
+func TestRecordedGapAndFrameOneRead(t *testing.T) {
+	rows := func(text string) []string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "gap.jsonl")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st := showFile(t, path).Store
+		var out []string
+		st.Rows(0, func(r store.Row) bool {
+			out = append(out, r.ID+" "+r.Status.String())
+			return true
+		})
+		return out
+	}
+	const head = `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"gap","conn":1,"dir":"s2c","at":"2026-01-02T03:04:06Z","bytes":100}
+{"type":"frame","conn":1,"dir":"s2c","at":"2026-01-02T03:04:06Z","size":19,"text":"{\"id\":5,\"result\":2}"}
+`
+	const tail = `{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:07Z","size":21,"text":"{\"id\":6,\"method\":\"a\"}"}
+{"type":"frame","conn":1,"dir":"s2c","at":"2026-01-02T03:04:08Z","size":19,"text":"{\"id\":6,\"result\":2}"}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:09Z"}
+`
+	oneRead := head + `{"type":"gap","conn":1,"dir":"c2s","at":"2026-01-02T03:04:07Z","bytes":100}
+` + tail
+	if got := rows(oneRead); !slices.Equal(got, []string{"6 ok", "5 orphan"}) {
+		t.Errorf("a gap and a frame of one read: rows %q, want the request's, then the orphan", got)
+	}
+	apart := head + `{"type":"gap","conn":1,"dir":"c2s","at":"2026-01-02T03:04:06.5Z","bytes":100}
+` + tail
+	if got := rows(apart); !slices.Equal(got, []string{"5 orphan", "6 ok"}) {
+		t.Errorf("a gap read apart: rows %q, want the orphan, then the request's", got)
+	}
+}

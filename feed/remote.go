@@ -110,7 +110,11 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 	stop := context.AfterFunc(ctx, func() { r.c.Close() })
 	defer stop()
 	open := map[uint64]bool{}
-	var err error
+	var (
+		err  error
+		gaps capture.GapReads
+	)
+	put := func(ev event.Event) { q.Put(ev) }
 	for {
 		var line []byte
 		if line, err = readLine(r.br, session.MaxLine); err != nil {
@@ -122,6 +126,9 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 		rec, perr := session.ParseRecord(line)
 		if perr != nil {
 			continue // a line this version cannot read: skip it, as a session file's
+		}
+		if rec.Type != session.TypeFrame && rec.Type != session.TypeGap {
+			gaps.Flush(put)
 		}
 		if !rec.At.IsZero() {
 			r.lastAt = rec.At
@@ -140,13 +147,13 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			}})
 		case session.TypeFrame:
 			ev := capture.DataEvent(id, rec)
+			gaps.Frame(&ev, rec.Began, put)
 			if head, ok := capture.Begun(&ev, rec.Began); ok {
 				q.Put(head)
 			}
 			q.Put(ev)
 		case session.TypeGap:
-			q.Put(event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes,
-				Whole: true}) // the instance skips whole frames
+			gaps.Gap(capture.GapEvent(id, rec), put) // the instance skips whole frames
 		case session.TypeClose:
 			delete(open, id)
 			var cerr error
@@ -156,6 +163,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			q.Put(event.Event{Type: event.Close, Conn: id, At: rec.At, Err: cerr})
 		}
 	}
+	gaps.Flush(put)
 	r.end(err)
 	for id := range open {
 		q.Put(event.Event{Type: event.Close, Conn: id, Err: errFeedEnded})
