@@ -23,9 +23,7 @@ func TestNeovimMsgpackRPC(t *testing.T) {
 		missing.Peer(t, "the npm neovim client is not installed: (cd testdata/nvim && npm ci)")
 	}
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "n.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "nvim", "--headless", "--clean", "--listen", up)
-	dialWait(t, up)
+	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
 	stop := sockscope(t, "--dump", "--lossless", "--listen", front, up)
 	dialWait(t, front)
 	out, err := exec.Command("node", client, front).CombinedOutput()

@@ -375,15 +375,8 @@ func TestReplayVarlink(t *testing.T) {
 // replay runs against a fresh Neovim, as the recording did, so that the
 // client's connection is the same channel in both: the call names it.)
 func TestReplayMsgpackNeovimAsks(t *testing.T) {
-	need(t, "nvim")
 	dir := shortDir(t)
-	nvim := func(name string) string {
-		up := filepath.Join(dir, name)
-		startProc(t, "nvim", "--headless", "--clean", "--listen", up)
-		dialWait(t, up)
-		return up
-	}
-	up, front := nvim("n.sock"), filepath.Join(dir, "f.sock")
+	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
 	rec := filepath.Join(dir, "nvim.jsonl")
 	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
 	c, err := net.Dial("unix", front)
@@ -430,12 +423,23 @@ func TestReplayMsgpackNeovimAsks(t *testing.T) {
 		t.Fatalf("Neovim sent %q", got[1:])
 	}
 
-	res, errOut, status := replayDump(t, "--timeout", "5s", rec, nvim("n2.sock"))
+	res, errOut, status := replayDump(t, "--timeout", "5s", rec, startNvim(t, dir, "n2.sock"))
 	if want := map[string]string{"nvim_get_api_info id 6": "match", "nvim_exec_lua id 7": "match"}; status != 0 || !maps.Equal(res, want) ||
 		!strings.Contains(errOut, "1 server request answered from the recording (0 by method alone, 0 with a default)") ||
 		strings.Contains(errOut, "not paired") { // the recorded answer sent too: "(reply without request) 0→1"
 		t.Errorf("replayed: status %d\n%v\n%s", status, res, errOut)
 	}
+}
+
+// startNvim runs a headless Neovim listening at dir/name (it ends with the
+// test) and returns its socket once it answers.
+func startNvim(t *testing.T, dir, name string) string {
+	t.Helper()
+	need(t, "nvim")
+	up := filepath.Join(dir, name)
+	startProc(t, "nvim", "--headless", "--clean", "--listen", up)
+	dialWait(t, up)
+	return up
 }
 
 // mpCall is a msgpack-RPC request [0,id,method,args] of string arguments
@@ -483,11 +487,8 @@ func mpCalls(t *testing.T, sock string, reqs ...[]byte) []string {
 // failing command by its error), exit 0; with the variable read changed,
 // its nvim_get_var differs at the result ($[3]), exit 1.
 func TestReplayMsgpackNeovim(t *testing.T) {
-	need(t, "nvim")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "n.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "nvim", "--headless", "--clean", "--listen", up)
-	dialWait(t, up)
+	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
 	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
 	rec := filepath.Join(dir, "nvim.jsonl")
 	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)

@@ -609,11 +609,8 @@ func TestServeForwardOneClientServer(t *testing.T) {
 // reply for gets an error reply that says so. serve refused msgpack-RPC
 // recordings.
 func TestServeNeovim(t *testing.T) {
-	need(t, "nvim")
 	dir := shortDir(t)
-	up, front := filepath.Join(dir, "n.sock"), filepath.Join(dir, "f.sock")
-	startProc(t, "nvim", "--headless", "--clean", "--listen", up)
-	dialWait(t, up)
+	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
 	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
 	file := filepath.Join(dir, "nvim.jsonl")
 	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
