@@ -99,8 +99,8 @@ type answerCount struct{ answered, byMethod, defaults int }
 // server's (Neovim's rpcrequest to its client) on one connection: the
 // recorded client's answer to the same request (method and params, else
 // method alone), addressed to its msgid, or an error that says there is
-// none. The server waited for a reply that never came until the
-// replay's timeout, and the call that made it ask timed out too.
+// none. (Unanswered, the server waited until the replay's timeout, and so
+// did the call that made it ask.)
 func (r *Replay) msgpackAnswerer(n *answerCount) func(req []byte, method string) []byte {
 	var cur Cursor
 	return func(req []byte, method string) []byte {
