@@ -122,7 +122,8 @@ func TestReplayRedis(t *testing.T) {
 // recorded against one redis-server and replayed against another with the
 // same data matches for SMEMBERS (RESP2's array, RESP3's set), KEYS and
 // HGETALL (RESP2's fields and values in turn; the hash filled in another
-// order). They differed, at every member out of place. A member or value
+// order), also as EXEC's replies to them queued in a MULTI. They
+// differed, at every member out of place. A member or value
 // changed still differs, at its place among the sorted members or by name.
 func TestReplayRedisUnordered(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
@@ -144,11 +145,13 @@ func TestReplayRedisUnordered(t *testing.T) {
 	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, a)
 	respSay(t, front, respCmd([]string{"SMEMBERS", "s"}, []string{"KEYS", "*"}, []string{"HGETALL", "h"}), 3)
 	respSay(t, front, respCmd([]string{"HELLO", "3"}, []string{"HGETALL", "h"}, []string{"SMEMBERS", "s"}), 3)
+	respSay(t, front, respCmd([]string{"MULTI"}, []string{"SMEMBERS", "s"}, []string{"KEYS", "*"}, []string{"HGETALL", "h"}, []string{"EXEC"}), 5)
 	stop()
 
 	same := map[string]string{
 		"SMEMBERS #1": "match", "KEYS #2": "match", "HGETALL #3": "match",
 		"HELLO #1": "match", "HGETALL #2": "match", "SMEMBERS #3": "match",
+		"MULTI #1": "match", "SMEMBERS #2": "match", "KEYS #3": "match", "HGETALL #4": "match", "EXEC #5": "match",
 	}
 	got, errOut, status := replayDump(t, rec, b)
 	if status != 0 || !maps.Equal(got, same) {
@@ -158,6 +161,7 @@ func TestReplayRedisUnordered(t *testing.T) {
 	want := map[string]string{
 		"SMEMBERS #1": "differs $[7]", "KEYS #2": "match", "HGETALL #3": "differs $.f1",
 		"HELLO #1": "match", "HGETALL #2": "differs $.f1", "SMEMBERS #3": "differs $[7]",
+		"MULTI #1": "match", "SMEMBERS #2": "match", "KEYS #3": "match", "HGETALL #4": "match", "EXEC #5": "differs $[0][7],$[2].f1",
 	}
 	got, errOut, status = replayDump(t, rec, b)
 	if status != 1 || !maps.Equal(got, want) {

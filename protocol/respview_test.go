@@ -23,7 +23,7 @@ func TestViewRESPUnordered(t *testing.T) {
 		{"SMEMBERS", "|1\r\n+k\r\n+v\r\n~2\r\n$1\r\nb\r\n$1\r\na\r\n", `["a","b"]`},
 		{"SMEMBERS", "-ERR wrong type\r\n", `{"error":"ERR wrong type"}`},
 	} {
-		got, err := ViewRESPUnordered(nil, []byte(c.reply), c.command)
+		got, err := ViewRESPUnordered(nil, []byte(c.reply), c.command, nil)
 		if err != nil || string(got) != c.want {
 			t.Errorf("%s %q: %s, %v; want %s", c.command, c.reply, got, err, c.want)
 		}
@@ -34,7 +34,23 @@ func TestViewRESPUnordered(t *testing.T) {
 		t.Errorf("the detail pane's view of a set: %s, %v", got, err)
 	}
 	// A set that ends short is no view.
-	if _, err := ViewRESPUnordered(nil, []byte("~3\r\n$1\r\nb\r\n"), "SMEMBERS"); err == nil {
+	if _, err := ViewRESPUnordered(nil, []byte("~3\r\n$1\r\nb\r\n"), "SMEMBERS", nil); err == nil {
 		t.Error("a set short of its members has a view")
+	}
+	// EXEC's array: each reply as its queued command's (SMEMBERS sorted,
+	// HGETALL an object, GET as it is); with another count of commands, as
+	// any array.
+	exec := "*3\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n*2\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\nv\r\n"
+	for _, c := range []struct {
+		queued []string
+		want   string
+	}{
+		{[]string{"SMEMBERS", "HGETALL", "GET"}, `[["a","b"],{"f":"1"},"v"]`},
+		{[]string{"SMEMBERS", "HGETALL"}, `[["b","a"],["f","1"],"v"]`},
+		{nil, `[["b","a"],["f","1"],"v"]`},
+	} {
+		if got, err := ViewRESPUnordered(nil, []byte(exec), "exec", c.queued); err != nil || string(got) != c.want {
+			t.Errorf("EXEC of %q: %s, %v; want %s", c.queued, got, err, c.want)
+		}
 	}
 }

@@ -271,23 +271,59 @@ var (
 // method: SMEMBERS, HKEYS, KEYS, …), its array's elements, sorted by
 // their views; HGETALL's RESP2 array of fields and values is an object,
 // as RESP3's map is. Two replies with the same members then compare
-// equal however the server ordered them.
-func ViewRESPUnordered(dst, data []byte, command string) ([]byte, error) {
-	order := sortedSets
-	switch c := strings.ToUpper(command); {
-	case unorderedReplies[c]:
-		order = sortedTop
-	case pairedReplies[c]:
-		order = pairedTop
-	}
+// equal however the server ordered them. The reply to an EXEC is an array
+// of the replies to the commands queued since its MULTI (queued, in
+// order): each is ordered as the reply to its command, when there are as
+// many.
+func ViewRESPUnordered(dst, data []byte, command string, queued []string) ([]byte, error) {
 	if len(data) == 0 || !bytes.ContainsAny(data[:1], "*~%>|") {
 		return viewRESP(dst, data) // no aggregate: nothing to order
 	}
-	dst, rest, err := respView(dst, data, 0, order)
+	if strings.EqualFold(command, "EXEC") {
+		if v, ok := respExecView(dst, data, queued); ok {
+			return v, nil
+		}
+	}
+	dst, rest, err := respView(dst, data, 0, orderOf(command))
 	if err == nil && len(rest) != 0 {
 		err = errView
 	}
 	return dst, err
+}
+
+// orderOf is what the reply to command is put in order by.
+func orderOf(command string) respOrder {
+	switch c := strings.ToUpper(command); {
+	case unorderedReplies[c]:
+		return sortedTop
+	case pairedReplies[c]:
+		return pairedTop
+	}
+	return sortedSets
+}
+
+// respExecView is the view of EXEC's reply data whose elements reply to
+// the commands queued, in order, each ordered as its command's reply; ok
+// is false, and nothing appended, when data is no array of as many.
+func respExecView(dst, data []byte, queued []string) ([]byte, bool) {
+	line, rest, ok := bytes.Cut(data, []byte("\r\n"))
+	if n, isNum := respInt(line[min(1, len(line)):]); !ok || line[0] != '*' || !isNum || n != int64(len(queued)) {
+		return dst, false
+	}
+	out := append(dst, '[')
+	for i, c := range queued {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		var err error
+		if out, rest, err = respView(out, rest, 0, orderOf(c)); err != nil {
+			return dst, false
+		}
+	}
+	if len(rest) != 0 {
+		return dst, false
+	}
+	return append(out, ']'), true
 }
 
 // rdbSize returns the size of the snapshot (RDB) a RESP frame is, one a

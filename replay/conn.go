@@ -344,7 +344,7 @@ func (c *Compared) then(x *Exchange) {
 	switch {
 	case x.Resp == nil:
 	case x.viewed != protocol.FramingAuto:
-		c.Then, c.LatencyThen, c.ThenResp = rowStatus(x.Row.Status), x.Row.Latency, wireView(x.viewed, x.Resp.Payload, x.Row.Method)
+		c.Then, c.LatencyThen, c.ThenResp = rowStatus(x.Row.Status), x.Row.Latency, wireView(x.viewed, x.Resp.Payload, x.Row.Method, x.queued)
 	default:
 		c.Then, c.LatencyThen, c.ThenResp = statusOf(x.Resp.Info), x.Row.Latency, x.Resp.Payload
 	}

@@ -64,6 +64,9 @@ type Exchange struct {
 	// it, and compares the two through their JSON views (wire.go).
 	// FramingAuto for JSON.
 	viewed protocol.Framing
+	// queued, for a Redis EXEC, are the commands queued since its MULTI,
+	// in order: EXEC's array holds their replies (wireView).
+	queued []string
 }
 
 // Conn is one recorded connection.
@@ -228,8 +231,24 @@ func Load(ctx context.Context, path string, o LoadOptions) (*Recording, error) {
 	for _, c := range rec.Conns {
 		c.link(ids)
 		if f := c.sendFraming(); sentAsBytes(f) {
+			var queued []string // since the last MULTI; nil outside one
 			for _, x := range c.Exchanges {
 				x.viewed = f
+				if f != protocol.FramingRESP || x.Row.Dir != protocol.C2S {
+					continue
+				}
+				switch x.Row.Method {
+				case "MULTI":
+					queued = []string{}
+				case "EXEC":
+					x.queued, queued = queued, nil
+				case "DISCARD":
+					queued = nil
+				default:
+					if queued != nil {
+						queued = append(queued, x.Row.Method)
+					}
+				}
 			}
 		}
 	}

@@ -216,7 +216,7 @@ func (d *wireDecoder) Row(r *store.Row) {
 		if key, ok := wireNoteKey(r); ok {
 			n := d.note(key)
 			n.Now++
-			n.last[1] = wireView(d.framing, d.frames[r.Req], "")
+			n.last[1] = wireView(d.framing, d.frames[r.Req], "", nil)
 		}
 		delete(d.frames, r.Req)
 		delete(d.cut, r.Req)
@@ -337,7 +337,7 @@ func (r *Replay) countThenWire(rc *Conn, notes map[string]*Count) {
 		}
 		n.Then++
 		if p, ok := payloads[row.Req]; ok {
-			n.last[0] = wireView(rc.sendFraming(), p, "")
+			n.last[0] = wireView(rc.sendFraming(), p, "", nil)
 		}
 		return true
 	})
@@ -346,21 +346,22 @@ func (r *Replay) countThenWire(rc *Conn, notes map[string]*Count) {
 // wireView is a response to method as the replay compares it: a Redis
 // reply as its JSON view (the detail pane's) with what Redis sends in no
 // particular order put in one (protocol.ViewRESPUnordered: a set's
-// members, SMEMBERS's or KEYS's array, HGETALL's fields); an HTTP response as
+// members, SMEMBERS's or KEYS's array, HGETALL's fields, also in the array
+// of an EXEC, whose queued commands are queued); an HTTP response as
 // {"status":200,"headers":{…},"body":…}, header names in lower case (one
 // sent more than once has the array of its values), Date left out, a JSON
 // body as JSON and another as text (or {"b64":…}), a chunked body joined
 // (its trailer as "trailers"); a msgpack-RPC message as its JSON view
 // ([1,msgid,error,result]). A frame without a view (varlink's JSON) is
 // itself.
-func wireView(f protocol.Framing, p []byte, method string) []byte {
+func wireView(f protocol.Framing, p []byte, method string, queued []string) []byte {
 	if p == nil {
 		return nil
 	}
 	var v []byte
 	var err error
 	if f == protocol.FramingRESP {
-		v, err = protocol.ViewRESPUnordered(nil, p, method)
+		v, err = protocol.ViewRESPUnordered(nil, p, method, queued)
 	} else {
 		v, err = protocol.AppendView(nil, f, &protocol.Frame{Data: p, Size: len(p)})
 	}

@@ -168,7 +168,7 @@ func (r *Replay) callWire(ctx context.Context, d *wireDecoder, w io.Writer, rc *
 			c.Verdict, c.Now = Error, fmt.Sprintf("error: the reply is %d bytes, over the %d a replay takes", rep.cut, maxWireFrame)
 			return true
 		case rep.resp != nil:
-			c.Now, c.LatencyNow, c.NowResp = rowStatus(rep.status), rep.at.Sub(sent), wireView(x.viewed, rep.resp, x.Row.Method)
+			c.Now, c.LatencyNow, c.NowResp = rowStatus(rep.status), rep.at.Sub(sent), wireView(x.viewed, rep.resp, x.Row.Method, x.queued)
 		case rep.lost && c.ThenResp != nil:
 			// The server ended the connection (say, after a response
 			// that said Connection: close); then it answered.
