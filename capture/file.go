@@ -38,6 +38,20 @@ type File struct {
 	// Gaps and GapBytes count the gap records, and their bytes: what the
 	// recording sockscope's decoder never saw (forwarded, not observed).
 	Gaps, GapBytes int64
+
+	reads Reads                                  // Each's event held back
+	put   func(ev event.Event, off int64, n int) // Each's
+}
+
+// Flush puts the event Each holds back to see whether the next record is
+// of its read (Reads), as if the next were not: for a reader that waits
+// for a growing file to grow, which calls it as it starts to wait (from
+// its Read, under Each), so that the file's last frame is not held until
+// more comes.
+func (s *File) Flush() {
+	if s.put != nil {
+		s.reads.Flush(s.put)
+	}
 }
 
 // Damaged says what was skipped of the file as no record, or nil.
@@ -94,17 +108,18 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 	var (
 		base, top uint64
 		seg       segment
-		gaps      GapReads
 	)
-	putEvent := func(ev event.Event) { put(ev, 0, 0) }
+	reads := &s.reads
+	s.put = put
+	defer func() { s.put = nil }()
 	for ctx.Err() == nil {
 		rec, err := s.next()
 		if err == nil && rec.Type != session.TypeFrame && rec.Type != session.TypeGap {
-			gaps.Flush(putEvent)
+			reads.Flush(put)
 		}
 		switch {
 		case errors.Is(err, io.EOF):
-			gaps.Flush(putEvent)
+			reads.Flush(put)
 			seg.end(put)
 			return nil
 		case errors.Is(err, session.ErrTruncated):
@@ -138,15 +153,14 @@ func (s *File) Each(ctx context.Context, put func(ev event.Event, off int64, n i
 		case session.TypeFrame:
 			off, n := s.r.Offset() // the first record, read by Header, is a header
 			ev := DataEvent(id, rec)
-			gaps.Frame(&ev, rec.Began, putEvent)
 			if head, ok := Begun(&ev, rec.Began); ok {
-				put(head, 0, 0)
+				reads.Hold(head, 0, 0, put)
 			}
-			put(ev, off, n)
+			reads.Hold(ev, off, n, put)
 		case session.TypeGap:
 			s.Gaps++
 			s.GapBytes += rec.Bytes
-			gaps.Gap(GapEvent(id, rec), putEvent)
+			reads.Hold(GapEvent(id, rec), 0, 0, put)
 		case session.TypeClose:
 			delete(seg.open, id)
 			var cerr error
@@ -210,38 +224,37 @@ func GapEvent(id uint64, rec session.Record) event.Event {
 	return event.Event{Type: event.Data, Conn: id, Dir: rec.Dir, At: rec.At, Gap: rec.Bytes, Whole: true}
 }
 
-// GapReads gives a recorded gap to the frame recorded right after it when
-// the two were one read (the same connection, direction and time, the
-// frame begun in that read): the live decoder had the bytes dropped and
-// the frame in one event, and framed the frame before it settled what the
-// gap left unanswered (a reply whose request was dropped became an orphan,
-// its row after the frame's). Fed as two events, the orphan's row came
-// first: show's rows and export's exchange numbers differed from the live
-// run's (1 run of TestShowExportsGaps in 20 under load).
-type GapReads struct{ held *event.Event }
-
-// Gap holds gap event ev until the next record, putting the one held
-// before, if any.
-func (g *GapReads) Gap(ev event.Event, put func(event.Event)) {
-	g.Flush(put)
-	g.held = &ev
+// Reads puts the events of recorded frames and gaps one record late, each
+// marked More when the next is of the same read: the same connection,
+// direction and time (a frame's first bytes', Begun's). The live decoder
+// had a read in one event (the bytes dropped before it, its frames) and
+// settled what it left unanswered after its last frame; fed frame by
+// frame, an orphan (a reply whose request a gap dropped) was settled
+// before the read's next frames, and its row came before theirs: show's
+// rows (the live index's) and export's exchange numbers differed (1 run of
+// TestShowExportsGaps in 18 under load).
+type Reads struct {
+	held    event.Event
+	off     int64
+	n       int
+	holding bool
 }
 
-// Frame gives frame event ev the gap held if they were one read, else
-// puts the gap first. began is the frame's Marks.Began.
-func (g *GapReads) Frame(ev *event.Event, began time.Time, put func(event.Event)) {
-	if h := g.held; h != nil && began.IsZero() && h.Conn == ev.Conn && h.Dir == ev.Dir && h.At.Equal(ev.At) {
-		ev.Gap, ev.Whole, g.held = h.Gap, h.Whole, nil
-		return
+// Hold holds ev, whose record lies at off for n bytes (0, 0 for none),
+// and puts the event held before it.
+func (r *Reads) Hold(ev event.Event, off int64, n int, put func(event.Event, int64, int)) {
+	if r.holding {
+		r.held.More = r.held.Conn == ev.Conn && r.held.Dir == ev.Dir && r.held.At.Equal(ev.At)
+		put(r.held, r.off, r.n)
 	}
-	g.Flush(put)
+	r.held, r.off, r.n, r.holding = ev, off, n, true
 }
 
-// Flush puts the gap held, if any: the next record is no frame of its read.
-func (g *GapReads) Flush(put func(event.Event)) {
-	if g.held != nil {
-		put(*g.held)
-		g.held = nil
+// Flush puts the event held, if any: the next record is of no read.
+func (r *Reads) Flush(put func(event.Event, int64, int)) {
+	if r.holding {
+		r.holding = false
+		put(r.held, r.off, r.n)
 	}
 }
 

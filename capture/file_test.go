@@ -330,12 +330,13 @@ func TestRecordedTruncatedFrames(t *testing.T) {
 	}
 }
 
-// A gap recorded right before a frame of the same read (its connection,
-// direction and time) is one event with it, as the live decoder had them:
-// the frame's row comes before the orphan the read settles (a reply whose
-// request the gap dropped). Fed apart, the orphan's row came first, and
-// show's and export's exchange numbers differed from the live run's. A gap
-// of a read of its own still settles at its time.
+// The records of one read (its connection, direction and time: a gap and
+// the frames after it) are settled once, after the last, as the live
+// decoder had them in one event: the frames' rows come before the orphan
+// the read settles (a reply whose request the gap dropped). Fed apart, the
+// orphan's row came after the first frame's, and show's and export's
+// exchange numbers differed from the live run's. A gap of a read of its
+// own still settles at its time.
 func TestRecordedGapAndFrameOneRead(t *testing.T) {
 	rows := func(text string) []string {
 		t.Helper()
@@ -361,9 +362,10 @@ func TestRecordedGapAndFrameOneRead(t *testing.T) {
 {"type":"close","conn":1,"at":"2026-01-02T03:04:09Z"}
 `
 	oneRead := head + `{"type":"gap","conn":1,"dir":"c2s","at":"2026-01-02T03:04:07Z","bytes":100}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:07Z","size":21,"text":"{\"id\":7,\"method\":\"b\"}"}
 ` + tail
-	if got := rows(oneRead); !slices.Equal(got, []string{"6 ok", "5 orphan"}) {
-		t.Errorf("a gap and a frame of one read: rows %q, want the request's, then the orphan", got)
+	if got := rows(oneRead); !slices.Equal(got, []string{"7 no-reply", "6 ok", "5 orphan"}) {
+		t.Errorf("a gap and two frames of one read: rows %q, want the requests', then the orphan", got)
 	}
 	apart := head + `{"type":"gap","conn":1,"dir":"c2s","at":"2026-01-02T03:04:06.5Z","bytes":100}
 ` + tail

@@ -56,6 +56,11 @@ type Event struct {
 	// Whole says the Gap was whole frames (a feed that skipped a viewer
 	// ahead): the framing goes on where it was, nothing to resynchronise.
 	Whole bool
+	// More (Data from a recording or a feed) says the next event is of the
+	// same read: the frames of one read are recorded one by one, and the
+	// observer settles what the read leaves unanswered once, after its
+	// last frame, as the live decoder did with the read in one event.
+	More bool
 	// Cut (Data from a recording or a feed) is what the recording did not
 	// keep of the frame ending Data (a frame truncated at the cap, or that
 	// a gap went through); zero if it kept all: the framer is to count it

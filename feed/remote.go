@@ -111,11 +111,16 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 	defer stop()
 	open := map[uint64]bool{}
 	var (
-		err  error
-		gaps capture.GapReads
+		err   error
+		reads capture.Reads
 	)
-	put := func(ev event.Event) { q.Put(ev) }
+	put := func(ev event.Event, _ int64, _ int) { q.Put(ev) }
 	for {
+		if r.br.Buffered() == 0 {
+			// The next record is not here yet: the instance may say
+			// nothing for a while, and the frame held (Reads) is shown now.
+			reads.Flush(put)
+		}
 		var line []byte
 		if line, err = readLine(r.br, session.MaxLine); err != nil {
 			break
@@ -128,7 +133,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			continue // a line this version cannot read: skip it, as a session file's
 		}
 		if rec.Type != session.TypeFrame && rec.Type != session.TypeGap {
-			gaps.Flush(put)
+			reads.Flush(put)
 		}
 		if !rec.At.IsZero() {
 			r.lastAt = rec.At
@@ -147,13 +152,12 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			}})
 		case session.TypeFrame:
 			ev := capture.DataEvent(id, rec)
-			gaps.Frame(&ev, rec.Began, put)
 			if head, ok := capture.Begun(&ev, rec.Began); ok {
-				q.Put(head)
+				reads.Hold(head, 0, 0, put)
 			}
-			q.Put(ev)
+			reads.Hold(ev, 0, 0, put)
 		case session.TypeGap:
-			gaps.Gap(capture.GapEvent(id, rec), put) // the instance skips whole frames
+			reads.Hold(capture.GapEvent(id, rec), 0, 0, put) // the instance skips whole frames
 		case session.TypeClose:
 			delete(open, id)
 			var cerr error
@@ -163,7 +167,7 @@ func (r *Remote) Run(ctx context.Context, q *event.Queue) error {
 			q.Put(event.Event{Type: event.Close, Conn: id, At: rec.At, Err: cerr})
 		}
 	}
-	gaps.Flush(put)
+	reads.Flush(put)
 	r.end(err)
 	for id := range open {
 		q.Put(event.Event{Type: event.Close, Conn: id, Err: errFeedEnded})

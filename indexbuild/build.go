@@ -176,7 +176,10 @@ func (b *Build) decode(ctx context.Context, src *capture.File, w *index.Writer, 
 		b.gen.Add(1)
 		last = time.Now()
 	}
-	tail.idle = commit
+	tail.idle = func() {
+		src.Flush() // the last frame read, held to see whether the next is of its read
+		commit()
+	}
 	err := src.Each(ctx, func(ev event.Event, off int64, n int) {
 		if n > 0 {
 			k := connDir{ev.Conn, ev.Dir}

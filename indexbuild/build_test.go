@@ -455,6 +455,34 @@ func TestFollowSeesAppends(t *testing.T) {
 	}
 }
 
+// A followed file's last frame is shown while the file waits to grow: the
+// decoder holds each recorded frame until the next record says whether it
+// is of the same read (capture.Reads), and a file that stops there has no
+// next record yet.
+func TestFollowShowsTheLastFrame(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	text := `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:06Z","size":21,"text":"{\"id\":1,\"method\":\"a\"}"}
+{"type":"frame","conn":1,"dir":"s2c","at":"2026-01-02T03:04:07Z","size":19,"text":"{\"id\":1,\"result\":2}"}
+{"type":"frame","conn":1,"dir":"c2s","at":"2026-01-02T03:04:08Z","size":24,"text":"{\"id\":2,\"method\":\"last\"}"}
+`
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := openBuilt(t, path, true)
+	deadline := time.Now().Add(20 * time.Second)
+	for found := false; !found; time.Sleep(10 * time.Millisecond) {
+		v.Messages(1, func(m *protocol.Message) bool {
+			found = strings.Contains(string(m.Frame.Data), `"last"`)
+			return !found
+		})
+		if !found && time.Now().After(deadline) {
+			t.Fatal("the file's last frame is not shown while it waits to grow")
+		}
+	}
+}
+
 // The filter's free text searches every frame of the file, also those the
 // bounded store would long have evicted.
 func TestSearchPastTheStore(t *testing.T) {

@@ -214,7 +214,9 @@ func (o *Observer) parseEvent(ev *event.Event) {
 		} else {
 			p.since = time.Time{}
 		}
-		b.addStep(stepSeen, ev.Conn, d, ev.At).since = p.since
+		if !ev.More { // the read's last: settle it
+			b.addStep(stepSeen, ev.Conn, d, ev.At).since = p.since
+		}
 	case event.Close:
 		if fs := o.framers[ev.Conn]; fs != nil {
 			o.at, o.chunk, o.mark = ev.At, nil, mark{}
