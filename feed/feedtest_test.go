@@ -20,17 +20,23 @@ import (
 // which attaches a viewer decoding into an engine of its own.
 func testFeed(t *testing.T, cfg Config) (e *capture.Engine, ctx context.Context, dir string, attach func() (*Remote, *capture.Engine)) {
 	t.Helper()
+	return testFeedFraming(t, cfg, protocol.FramingLines)
+}
+
+// testFeedFraming is testFeed with the engines framing as framing says.
+func testFeedFraming(t *testing.T, cfg Config, framing protocol.Framing) (e *capture.Engine, ctx context.Context, dir string, attach func() (*Remote, *capture.Engine)) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "feed") // short: a socket's path is bounded
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	cfg.Path, cfg.Header = filepath.Join(dir, "feed.sock"), session.Header{Framing: "lines"}
+	cfg.Path, cfg.Header = filepath.Join(dir, "feed.sock"), session.Header{Framing: framing.String()}
 	srv, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, err = capture.New(capture.Config{Framing: protocol.FramingLines, Sinks: []observe.Sink{srv.Sink()}}); err != nil {
+	if e, err = capture.New(capture.Config{Framing: framing, Sinks: []observe.Sink{srv.Sink()}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,7 +53,7 @@ func testFeed(t *testing.T, cfg Config) (e *capture.Engine, ctx context.Context,
 		if _, err := r.Attach(); err != nil {
 			t.Fatal(err)
 		}
-		v, err := capture.New(capture.Config{Framing: protocol.FramingLines})
+		v, err := capture.New(capture.Config{Framing: framing})
 		if err != nil {
 			t.Fatal(err)
 		}

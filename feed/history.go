@@ -3,7 +3,6 @@ package feed
 import (
 	"cmp"
 	"slices"
-	"time"
 
 	"sockscope/protocol"
 	"sockscope/session"
@@ -50,11 +49,16 @@ func (s *Server) stream(v *viewer) {
 	}
 	for from := uint64(0); ; {
 		buf, n := buf[:0], 0
+		// Of the few that began in an earlier read than their end: the
+		// viewer pairs them as the live decoder did.
+		first, _ := s.st.MessageBounds()
+		lo := max(from, first)
+		began := s.st.Began(lo, min(next, lo+historyMessages))
 		s.st.Messages(from, func(m *protocol.Message) bool {
 			if m.Seq >= next {
 				return false
 			}
-			buf = appendMessage(buf, m, protocol.FramingAuto, time.Time{}) // the store keeps no Began
+			buf = appendMessage(buf, m, protocol.FramingAuto, began[m.Seq])
 			from, n = m.Seq+1, n+1
 			return n < historyMessages && len(buf) < historyBytes
 		})

@@ -28,6 +28,9 @@ func (o *Observer) frames(c *conn, steps []step, i int) int {
 			c.redis(m)
 		}
 		m.Seq = o.tx.AddMessage(m)
+		if !steps[i].since.IsZero() { // rare: a frame of a protocol paired by order, begun in an earlier read
+			o.tx.SetBegan(m.Seq, steps[i].since)
+		}
 		o.counts.Messages++
 		if len(o.sinks.list) > 0 {
 			o.sinks.frame(m, m.Framing, steps[i].since)

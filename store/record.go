@@ -61,6 +61,9 @@ type aside struct {
 	// fields is the length of Frame.Fields (an HTTP/2 header block's),
 	// kept after the payload, id and method, before the note.
 	fields uint32
+	// began is when the frame's first bytes were read, if in an earlier
+	// read than its end (Tx.SetBegan).
+	began time.Time
 }
 
 // note returns where the note (protocol.Note.AppendBinary) lies in the

@@ -293,3 +293,30 @@ func TestTruncatedKeepsWhole(t *testing.T) {
 		t.Errorf("%d kept aside after Clear", len(s.aside))
 	}
 }
+
+// When a frame began (SetBegan) is kept aside, and its size, wire length
+// and marks read back as they were; a message without one has none, and an
+// evicted one's goes with it.
+func TestSetBegan(t *testing.T) {
+	s := New(Config{MaxMessages: 2})
+	m := newMsg(1, protocol.C2S, ms(5), `PUT /x HTTP/1.1`)
+	m.Frame.Size, m.Frame.Wire, m.Injected = 100, 102, true
+	at := ms(1)
+	var seq, other uint64
+	s.Update(func(tx *Tx) {
+		seq = tx.AddMessage(m)
+		tx.SetBegan(seq, at)
+		other = tx.AddMessage(newMsg(1, protocol.S2C, ms(6), `HTTP/1.1 200 OK`))
+	})
+	got, ok := s.Message(seq)
+	if !ok || got.Frame.Size != 100 || got.Frame.Wire != 102 || !got.Injected {
+		t.Errorf("the message read back: size %d, wire %d, injected %v", got.Frame.Size, got.Frame.Wire, got.Injected)
+	}
+	if b := s.Began(seq, other+1); len(b) != 1 || !b[seq].Equal(at) {
+		t.Errorf("Began = %v, want %d at %v only", b, seq, at)
+	}
+	s.Update(func(tx *Tx) { tx.AddMessage(newMsg(1, protocol.C2S, ms(7), `GET / HTTP/1.1`)) }) // evicts seq
+	if b := s.Began(0, other+2); len(b) != 0 {
+		t.Errorf("after its message's eviction, Began = %v", b)
+	}
+}

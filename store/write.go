@@ -297,6 +297,45 @@ func (tx *Tx) AddMessage(m *protocol.Message) uint64 {
 	return seq
 }
 
+// SetBegan records when message seq, just added, began: at, the read
+// before the one that ended it (observe.Sink.Frame's began; a frame of a
+// protocol paired by order). Few frames have one: it is kept aside. A
+// viewer that attaches gets it with the message (feed's history).
+func (tx *Tx) SetBegan(seq uint64, at time.Time) {
+	s := tx.s
+	if seq < s.msgs.first || seq >= s.msgs.next || at.IsZero() {
+		return
+	}
+	r := s.msgs.at(seq)
+	a, ok := s.aside[seq]
+	if !ok || r.flags&mAside == 0 {
+		a = aside{size: int(r.size), wire: int(r.wire)}
+		r.flags |= mAside
+	}
+	a.began = at
+	s.aside[seq] = a
+}
+
+// Began returns when the stored messages of seqs from to to (excluded)
+// that began in an earlier read than their end began (SetBegan), by seq.
+func (s *Store) Began(from, to uint64) map[uint64]time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out map[uint64]time.Time
+	for seq := max(from, s.msgs.first); seq < min(to, s.msgs.next); seq++ {
+		if s.msgs.at(seq).flags&mAside == 0 {
+			continue
+		}
+		if a := s.aside[seq]; !a.began.IsZero() {
+			if out == nil {
+				out = map[uint64]time.Time{}
+			}
+			out[seq] = a.began
+		}
+	}
+	return out
+}
+
 // msgLayout is where a message's bytes go: its allocation's location and
 // the id's and method's offsets and lengths in it.
 type msgLayout struct {
