@@ -756,3 +756,25 @@ func TestPCAPNGBlankLines(t *testing.T) {
 		t.Errorf("segments (offset:payload) %q, want %q", got, want)
 	}
 }
+
+// A side of an exchange says its size, also when it is 0 (an LSP message
+// with an empty body): it was left out with the other zeros, and a reader
+// found "request_at" without "request_size".
+func TestJSONLZeroSize(t *testing.T) {
+	st := observed(t, []event.Event{
+		openEv(1, 0, "/lsp.sock", "/up.sock"),
+		dataEv(1, 1, protocol.C2S, "Content-Length: 0\r\n\r\n"),
+		closeEv(1, 2),
+	})
+	var out bytes.Buffer
+	if _, err := Write(&out, st, JSONL, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var l map[string]any
+	if err := json.Unmarshal(out.Bytes(), &l); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	if l["request_at"] == nil || l["request_size"] != 0.0 || l["response_size"] != nil {
+		t.Errorf("an empty request: %s", out.String())
+	}
+}

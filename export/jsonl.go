@@ -32,13 +32,13 @@ type exchangeLine struct {
 	Request     json.RawMessage `json:"request,omitempty"`
 	RequestText *string         `json:"request_text,omitempty"`
 	RequestB64  []byte          `json:"request_b64,omitempty"`
-	RequestSize int             `json:"request_size,omitempty"`
+	RequestSize *int            `json:"request_size,omitempty"` // with the request, 0 too
 	RequestAt   *time.Time      `json:"request_at,omitempty"`
 
 	Response     json.RawMessage `json:"response,omitempty"`
 	ResponseText *string         `json:"response_text,omitempty"`
 	ResponseB64  []byte          `json:"response_b64,omitempty"`
-	ResponseSize int             `json:"response_size,omitempty"`
+	ResponseSize *int            `json:"response_size,omitempty"` // with the response, 0 too
 	ResponseAt   *time.Time      `json:"response_at,omitempty"`
 
 	LatencyUS *int64   `json:"latency_us,omitempty"`
@@ -82,11 +82,11 @@ func lineOf(st store.View, r *store.Row) exchangeLine {
 	}
 	if req != nil {
 		payload(req.Frame.Data, &l.Request, &l.RequestText, &l.RequestB64)
-		l.RequestSize, l.RequestAt = req.Frame.Size, &req.At
+		l.RequestSize, l.RequestAt = &req.Frame.Size, &req.At
 	}
 	if resp != nil {
 		payload(resp.Frame.Data, &l.Response, &l.ResponseText, &l.ResponseB64)
-		l.ResponseSize, l.ResponseAt = resp.Frame.Size, &resp.At
+		l.ResponseSize, l.ResponseAt = &resp.Frame.Size, &resp.At
 	}
 	if r.Status == protocol.StatusOK || r.Status == protocol.StatusError {
 		us := r.Latency.Microseconds()
