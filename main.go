@@ -180,17 +180,22 @@ stream of its own) and ends as CMD ends, with its exit status. No UI unless
 	return usageStatus(root, usageExit)
 }
 
-// strictHelp makes a help topic that names no command an error (exit 2):
-// cobra's help command showed the root's help for "help bogus" (the root
-// takes an argument, so cobra found the root) and exited 0. The rest of
-// cobra's help command, its completion included, is kept.
+// strictHelp makes a help topic that names no command an error (exit 2)
+// that names the command it may be, or them all: cobra's help command
+// showed the root's help for "help bogus" (the root takes an argument, so
+// cobra found the root) and exited 0. The rest of cobra's help command,
+// its completion included, is kept.
 func strictHelp(root *cobra.Command) {
+	root.SuggestionsMinimumDistance = 2 // cobra's own for an unknown command: help shwo, did you mean show?
 	root.InitDefaultHelpCmd()
 	help, _, _ := root.Find([]string{"help"})
 	run := help.Run
 	help.Run = nil
 	help.RunE = func(c *cobra.Command, args []string) error {
 		if _, rest, err := root.Find(args); err != nil || len(rest) > 0 {
+			if like := root.SuggestionsFor(args[0]); len(args) == 1 && len(like) > 0 {
+				return usage(fmt.Errorf("no help topic %q; did you mean %s?", args[0], strings.Join(like, " or ")))
+			}
 			var names []string
 			for _, s := range root.Commands() {
 				if s.IsAvailableCommand() {

@@ -69,6 +69,7 @@ func TestUsageExitStatus(t *testing.T) {
 		{[]string{"serve", "--bogus", none}, 2, "unknown flag: --bogus"},
 		{[]string{"help", "bogus"}, 2, `no help topic "bogus"; the commands: attach, completion, demo,`},
 		{[]string{"help", "send", "x"}, 2, `no help topic "send x"`},
+		{[]string{"help", "shwo"}, 2, `no help topic "shwo"; did you mean show?`},
 		{[]string{"help", "send"}, 0, ""},
 	} {
 		_, errOut, status := runStatus(t, c.args...)
