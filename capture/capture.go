@@ -176,7 +176,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.obs = observe.New(observe.Config{
 		Store: e.Store, Framing: cfg.Framing, IDFields: cfg.IDFields, MaxFrame: cfg.MaxFrame,
-		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, Owed: cfg.Owed, Shed: cfg.Shed, ProcessName: proxy.ProcessName,
+		Sinks: sinks, Dropped: e.dropped, Busy: cfg.Busy, Owed: cfg.Owed, Shed: cfg.Shed,
 		SinkFailed: func(s observe.Sink, err error) {
 			if s == dump { // like any filter whose reader went away
 				e.failed <- fmt.Errorf("--dump output: %w", err)

@@ -123,7 +123,8 @@ type Peer struct {
 	// Own marks a connection sockscope opened itself: its client is
 	// sockscope.
 	Own bool
-	// Process is the client's process name, if known. The relay leaves it
-	// empty (reading it is slow); observers fill it in with ProcessName.
+	// Process is the client's process name, if known: the relay reads it
+	// as it accepts the connection, while a short-lived client is still
+	// there (proxy's acceptName).
 	Process string
 }

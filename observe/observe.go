@@ -48,9 +48,6 @@ type Config struct {
 	// (say, --dump's stdout is a pipe whose reader went away); the Sink gets
 	// nothing more.
 	SinkFailed func(Sink, error)
-	// ProcessName names a client's process by its pid, off the relay's
-	// path; if nil, processes go unnamed.
-	ProcessName func(pid int) string
 	// Dropped reports the relay queue's drop counters; if nil, none.
 	Dropped func() (events, bytes uint64)
 	// Busy, if set, reports whether the machine has no CPU to spare
@@ -129,11 +126,10 @@ type Observer struct {
 
 	// The parse stage's (parse.go).
 	framers map[uint64]*framers
-	names   map[int]procName // recent process names by pid
-	out     *batch           // the batch being parsed
-	at      time.Time        // the read time of the chunk being framed
-	chunk   []byte           // the chunk being framed
-	mark    mark             // the marks of the chunk being framed
+	out     *batch    // the batch being parsed
+	at      time.Time // the read time of the chunk being framed
+	chunk   []byte    // the chunk being framed
+	mark    mark      // the marks of the chunk being framed
 	// crashTest, if set, is called for every event: tests make it panic.
 	crashTest func(*event.Event)
 	rest      func(time.Duration, <-chan struct{}) // Run's rest when it yields: restShowingDrops

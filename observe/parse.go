@@ -268,11 +268,6 @@ func (o *Observer) parseOpen(id uint64, at time.Time, p *event.Peer) *framers {
 	if p == nil {
 		p = &event.Peer{PID: -1, UID: -1}
 	}
-	if p.Process == "" && p.PID > 0 {
-		named := *p // the relay's Peer is shared: fill in a copy
-		named.Process = o.processName(p.PID, at)
-		p = &named
-	}
 	fs := &framers{}
 	for d, f := range protocol.NewFramerPair(o.cfg.Framing, o.cfg.MaxFrame, o.cfg.IDFields...) {
 		dp := &fs[d]
@@ -355,29 +350,6 @@ func within(b, in []byte) bool {
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	s := uintptr(unsafe.Pointer(unsafe.SliceData(in)))
 	return p >= s && p+uintptr(len(b)) <= s+uintptr(len(in))
-}
-
-// procName is a process name looked up at a time.
-type procName struct {
-	name string
-	at   time.Time
-}
-
-// processName names process pid, asking the OS at most once a second per
-// pid: a client that opens connections by the thousand is one process.
-func (o *Observer) processName(pid int, at time.Time) string {
-	if n, ok := o.names[pid]; ok && at.Sub(n.at) < time.Second {
-		return n.name
-	}
-	if o.names == nil || len(o.names) > 1024 {
-		o.names = map[int]procName{}
-	}
-	name := ""
-	if o.cfg.ProcessName != nil {
-		name = o.cfg.ProcessName(pid)
-	}
-	o.names[pid] = procName{name, at}
-	return name
 }
 
 // keeper holds copies of bytes for as long as a batch lives, in chunks that
