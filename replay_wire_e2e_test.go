@@ -446,6 +446,21 @@ func startNvim(t *testing.T, dir, name string) string {
 	return up
 }
 
+// recordNvim runs a headless Neovim whose variable x is "a", records calls
+// made to it through sockscope, and returns its socket, the recording and
+// the JSON views of the replies.
+func recordNvim(t *testing.T, calls ...[]byte) (up, rec string, replies []string) {
+	t.Helper()
+	dir := shortDir(t)
+	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
+	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
+	rec = filepath.Join(dir, "nvim.jsonl")
+	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
+	replies = mpCalls(t, front, calls...)
+	stop()
+	return up, rec, replies
+}
+
 // mpCall is a msgpack-RPC request [0,id,method,args] of string arguments
 // (each, and method, under 32 bytes).
 func mpCall(id byte, method string, args ...string) []byte {
@@ -491,13 +506,7 @@ func mpCalls(t *testing.T, sock string, reqs ...[]byte) []string {
 // failing command by its error), exit 0; with the variable read changed,
 // its nvim_get_var differs at the result ($[3]), exit 1.
 func TestReplayMsgpackNeovim(t *testing.T) {
-	dir := shortDir(t)
-	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
-	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
-	rec := filepath.Join(dir, "nvim.jsonl")
-	stop := started(t, "listening on", "--headless", "-w", rec, "--listen", front, up)
-	got := mpCalls(t, front, mpCall(1, "nvim_get_var", "x"), mpCall(2, "nvim_eval", "1+2"), mpCall(3, "nvim_command", "NoSuchCommand"))
-	stop()
+	up, rec, got := recordNvim(t, mpCall(1, "nvim_get_var", "x"), mpCall(2, "nvim_eval", "1+2"), mpCall(3, "nvim_command", "NoSuchCommand"))
 	if len(got) != 3 || got[0] != `[1,1,null,"a"]` || got[1] != `[1,2,null,3]` || !strings.Contains(got[2], "E492") {
 		t.Fatalf("nvim replied %q", got)
 	}

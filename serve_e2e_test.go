@@ -609,19 +609,13 @@ func TestServeForwardOneClientServer(t *testing.T) {
 // reply for gets an error reply that says so. serve refused msgpack-RPC
 // recordings.
 func TestServeNeovim(t *testing.T) {
-	dir := shortDir(t)
-	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
-	mpCalls(t, up, mpCall(1, "nvim_set_var", "x", "a"))
-	file := filepath.Join(dir, "nvim.jsonl")
-	stop := started(t, "listening on", "--headless", "-w", file, "--listen", front, up)
-	if got := mpCalls(t, front, mpCall(1, "nvim_get_var", "x"), mpCall(2, "nvim_eval", "1+2")); len(got) != 2 || got[0] != `[1,1,null,"a"]` || got[1] != "[1,2,null,3]" {
+	_, file, got := recordNvim(t, mpCall(1, "nvim_get_var", "x"), mpCall(2, "nvim_eval", "1+2"))
+	if len(got) != 2 || got[0] != `[1,1,null,"a"]` || got[1] != "[1,2,null,3]" {
 		t.Fatalf("nvim replied %q", got)
 	}
-	stop()
-
-	mock := filepath.Join(dir, "mock.sock")
+	mock := filepath.Join(filepath.Dir(file), "mock.sock")
 	stopServe := started(t, "listening on", "serve", file, "--listen", mock)
-	got := mpCalls(t, mock, mpCall(9, "nvim_eval", "1+2"), mpCall(10, "nvim_get_var", "x"), mpCall(11, "nvim_get_var", "y"))
+	got = mpCalls(t, mock, mpCall(9, "nvim_eval", "1+2"), mpCall(10, "nvim_get_var", "x"), mpCall(11, "nvim_get_var", "y"))
 	want := []string{"[1,9,null,3]", `[1,10,null,"a"]`, `[1,11,"sockscope serve: no recorded reply to nvim_get_var {\"params\":[\"y\"]}; the closest recorded request is nvim_get_var {\"params\":[\"x\"]}: the params differ at $.params[0]: \"x\" → \"y\"",null]`}
 	if !slices.Equal(got, want) {
 		t.Errorf("against serve:\n got %q\nwant %q", got, want)
