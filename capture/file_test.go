@@ -373,3 +373,21 @@ func TestRecordedGapAndFrameOneRead(t *testing.T) {
 		t.Errorf("a gap read apart: rows %q, want the orphan, then the request's", got)
 	}
 }
+
+// A recording's connection without a process name keeps none: its pid was
+// some process on the recording's machine, then. Read back, it was named
+// after whatever process has that pid here (this test, say).
+func TestRecordedPIDNotNamedHere(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pid.jsonl")
+	text := `{"type":"header","format":"sockscope-session","version":1,"started":"2026-01-02T03:04:05Z","framing":"lines"}
+{"type":"open","conn":1,"at":"2026-01-02T03:04:05Z","pid":` + strconv.Itoa(os.Getpid()) + `,"uid":0}
+{"type":"close","conn":1,"at":"2026-01-02T03:04:09Z"}
+`
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cs := showFile(t, path).Store.Conns()
+	if len(cs) != 1 || cs[0].PID != os.Getpid() || cs[0].Process != "" {
+		t.Errorf("connections read back: %+v", cs)
+	}
+}
