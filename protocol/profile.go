@@ -36,6 +36,9 @@ type Profile struct {
 	// as they were); nil when the frame is JSON already. It fails on a
 	// frame that does not decode (say, truncated).
 	View func(dst, data []byte) ([]byte, error)
+	// encode writes the frame whose view is v (EncodeView): nil when
+	// sockscope does not write frames of the profile from a view.
+	encode func(dst []byte, v jvalue) ([]byte, error)
 }
 
 // Profiles are the protocols sockscope reads, in the order auto detection
@@ -45,11 +48,11 @@ var Profiles = []*Profile{
 		Pairs: "newline-delimited JSON (the seed protocol, JSON-RPC 2.0, QMP, mpv's JSON IPC): by id (--id fields; rid, id, request_id); mpv's commands without request_id and QMP's without id by order"},
 	{Name: "content-length", Framing: FramingContentLength, Classify: classifyJSON,
 		Pairs: "Content-Length framed JSON (LSP, DAP): JSON-RPC by id, DAP by seq/request_seq"},
-	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP,
+	{Name: "http", Framing: FramingHTTP, Pairing: PairByOrder, Classify: classifyHTTP, View: viewHTTP, encode: encodeHTTP,
 		Pairs: "HTTP/1.1: each response with the first unanswered request (pipelining, keep-alive); method and path as the method, 4xx/5xx as errors; 1xx are notifications but 101, which answers its upgrade (an upgrade to h2c switches the connection to http2)"},
-	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP,
+	{Name: "resp", Framing: FramingRESP, Pairing: PairByOrder, Classify: classifyRESP, View: viewRESP, encode: encodeRESP,
 		Pairs: "Redis RESP2/RESP3: each reply with the first unanswered command (a SUBSCRIBE with its first confirmation, or the error or QUEUED that answers it); -ERR as errors; pub/sub messages, further confirmations, RESP3 pushes and MONITOR's lines are notifications, never paired, as are commands CLIENT REPLY silences and a replication stream (after what answers SYNC or PSYNC)"},
-	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack,
+	{Name: "msgpack-rpc", Framing: FramingMsgpack, Classify: classifyMsgpack, View: viewMsgpack, encode: encodeMsgpack,
 		Pairs: "msgpack-RPC (Neovim): [0,msgid,method,params] with [1,msgid,error,result] by msgid, per direction; [2,method,params] are notifications"},
 	{Name: "varlink", Framing: FramingVarlink, Pairing: PairByOrder, Classify: func(d []byte, _ Dir, _ []string) Info { return classifyVarlink(d) },
 		Pairs: "varlink (NUL-terminated JSON): each reply or error with the first unanswered call; \"continues\" replies stay with their call; oneway calls are never paired"},
