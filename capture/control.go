@@ -89,7 +89,10 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 	}
 	enc := e.decoded.Encoder(conn, dir)
 	if !protocol.IsJSON(enc.Framing) {
-		return Sent{}, fmt.Errorf("conn %d speaks %s: sockscope sends JSON messages only", conn, enc.Framing)
+		if protocol.Encodes(enc.Framing) {
+			return Sent{}, fmt.Errorf("conn %d speaks %s, whose replies its client takes in order: sockscope sends it on a new connection (SendNew, N)", conn, enc.Framing)
+		}
+		return Sent{}, fmt.Errorf("conn %d speaks %s, which sockscope does not write", conn, enc.Framing)
 	}
 	info := protocol.Classify(payload, e.cfg.IDFields)
 	if enc.Framing == protocol.FramingVarlink && dir == protocol.C2S &&

@@ -375,9 +375,10 @@ func TestSendVarlinkCall(t *testing.T) {
 	}
 }
 
-// On a connection of a protocol sockscope does not write (RESP here),
-// Send and SendNew both refuse, and SendNew opens no connection. SendNew
-// sent the JSON unframed on a new one, and said it was sent.
+// On a RESP connection, Send refuses (the client takes its replies in
+// order), and SendNew refuses JSON that is no Redis command, opening no
+// connection: it once sent the JSON unframed on a new one, and said it was
+// sent. (A Redis command is sent, on a new connection: TestSendNewRedis.)
 func TestSendRefusesNonJSON(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
@@ -416,11 +417,11 @@ func TestSendRefusesNonJSON(t *testing.T) {
 	c.Write([]byte("*1\r\n$4\r\nPING\r\n"))
 	conn := answeredConn(t, e, "PING")
 	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"m"}`)
-	if _, err := e.Send(context.Background(), conn, protocol.C2S, msg); err == nil || !strings.Contains(err.Error(), "speaks resp: sockscope sends JSON messages only") {
+	if _, err := e.Send(context.Background(), conn, protocol.C2S, msg); err == nil || !strings.Contains(err.Error(), "speaks resp, whose replies its client takes in order: sockscope sends it on a new connection") {
 		t.Errorf("Send on a RESP connection: %v", err)
 	}
-	if _, err := e.SendNew(context.Background(), conn, msg); err == nil || !strings.Contains(err.Error(), "speaks resp: sockscope sends JSON messages only") {
-		t.Errorf("SendNew like a RESP connection: %v", err)
+	if _, err := e.SendNew(context.Background(), conn, msg); err == nil || !strings.Contains(err.Error(), "not resp: a Redis command is a non-empty array of its words") {
+		t.Errorf("SendNew of JSON-RPC like a RESP connection: %v", err)
 	}
 	if cs := e.Store.Conns(); len(cs) != 1 {
 		t.Errorf("%d connections in the store, want the client's alone: %+v", len(cs), cs)

@@ -128,6 +128,18 @@ func (d storeDecoded) Pending(conn uint64, dir protocol.Dir) []string {
 // gopls/handshake before initialize.
 const handshakeScan = 5
 
+// RedisHandshake is the method HandshakeRequest gives a Redis
+// connection's handshake: its payload is the commands that authenticate
+// and set the connection up (AUTH, HELLO, SELECT among the first
+// handshakeScan), as they were sent, one after the other.
+const RedisHandshake = "AUTH/HELLO/SELECT"
+
+// isRedisHandshake reports whether a Redis command of that name sets a
+// connection up as a new one must be to run what the old one ran.
+func isRedisHandshake(name string) bool {
+	return name == "AUTH" || name == "HELLO" || name == "SELECT"
+}
+
 // HandshakeRequest implements Decoded.
 func (d storeDecoded) HandshakeRequest(conn uint64) (method string, payload []byte, ok bool) {
 	first, _ := d.s.MessageBounds()
@@ -135,6 +147,13 @@ func (d storeDecoded) HandshakeRequest(conn uint64) (method string, payload []by
 	d.s.Messages(first, func(m *protocol.Message) bool {
 		if m.Conn != conn || m.Dir != protocol.C2S || m.Info.Kind != protocol.KindRequest {
 			return true
+		}
+		if m.Framing == protocol.FramingRESP {
+			if isRedisHandshake(string(m.Info.Method)) && !m.Frame.Truncated {
+				method, payload, ok = RedisHandshake, append(payload, m.Frame.Data...), true
+			}
+			n++
+			return n < handshakeScan
 		}
 		if client.IsHandshake(string(m.Info.Method)) {
 			method, payload, ok = string(m.Info.Method), append([]byte(nil), m.Frame.Data...), true

@@ -45,6 +45,9 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	if src.one != nil { // said before a connection is opened and fails
 		return Sent{}, errOneConn
 	}
+	if f := e.decoded.Encoder(like, protocol.C2S).Framing; protocol.Encodes(f) {
+		return e.sendNewEncoded(ctx, src, like, f, msg)
+	}
 	payload, err := compact(msg)
 	if err != nil {
 		return Sent{}, err
@@ -55,12 +58,9 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	}
 	enc := e.decoded.Encoder(like, protocol.C2S)
 	if !protocol.IsJSON(enc.Framing) {
-		return Sent{}, fmt.Errorf("conn %d speaks %s: sockscope sends JSON messages only", like, enc.Framing)
+		return Sent{}, fmt.Errorf("conn %d speaks %s, which sockscope does not write", like, enc.Framing)
 	}
-	src.ctl.mu.Lock()
-	src.ctl.owns++
-	name := ownAddr("sockscope#" + strconv.Itoa(src.ctl.owns))
-	src.ctl.mu.Unlock()
+	name := src.ownName()
 	ours, theirs := net.Pipe()
 	go src.r.ServeOwn(e.ctx, ownConn{theirs, name})
 	var cl *client.Conn
@@ -113,6 +113,14 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 		return sent, err
 	}
 	return sent, nil
+}
+
+// ownName names the next connection of sockscope's own.
+func (s *Relay) ownName() ownAddr {
+	s.ctl.mu.Lock()
+	defer s.ctl.mu.Unlock()
+	s.ctl.owns++
+	return ownAddr("sockscope#" + strconv.Itoa(s.ctl.owns))
 }
 
 // ownID waits for the relay to number the connection named name.

@@ -89,7 +89,7 @@ func (o composeOverlay) update(msg tea.Msg) (overlay, effect) {
 		case keyMatches(msg, k.ComposeSend) && o.gone != "":
 			return o, effect{}
 		case keyMatches(msg, k.ComposeSend):
-			payload, err := checkJSON([]byte(o.ta.Value()))
+			payload, err := o.t.check([]byte(o.ta.Value()))
 			if err != nil {
 				o.err = err.Error()
 				return o, effect{}
@@ -173,6 +173,9 @@ func (o composeOverlay) view(w, h int) []string {
 func (o composeOverlay) foot(w, h int) (lipgloss.Style, []string) {
 	s := &o.c.styles
 	foot := []string{"  JSON, sent compact on one line; a request's id is remapped on the wire"}
+	if hint, ok := viewHints[o.t.view]; ok {
+		foot = []string{"  " + hint}
+	}
 	if o.submit != nil {
 		foot = []string{"  JSON, re-framed as the held frame was (ctrl+s)"}
 	}
@@ -221,7 +224,8 @@ func (o composeOverlay) fit(w, h int) composeOverlay {
 // lastFrame is the text to start a new message to t with: the last stored
 // request or notification of method going that way, else the last one going
 // that way on t's connection, else the last one going that way at all, else
-// a skeleton. from says which it is.
+// a skeleton; each written as t writes it (JSON, or the view of a message
+// of t.view). from says which it is.
 func lastFrame(st store.View, method string, t target) (text, from string) {
 	// By preference: same method, same connection, any; last, one
 	// sockscope sent (its wire id is its own, 2147483645).
@@ -233,17 +237,21 @@ func lastFrame(st store.View, method string, t target) (text, from string) {
 		if r.Dir != t.dir || r.Req == 0 || (r.Kind != protocol.KindRequest && r.Kind != protocol.KindNotification) {
 			return n < 20000
 		}
+		slot := -1
 		switch {
 		case r.Injected:
 			if best[3] == 0 {
-				best[3] = r.Req
+				slot = 3
 			}
 		case best[0] == 0 && method != "" && r.Method == method:
-			best[0] = r.Req
+			slot = 0
 		case best[1] == 0 && r.Conn == t.conn:
-			best[1] = r.Req
+			slot = 1
 		case best[2] == 0:
-			best[2] = r.Req
+			slot = 2
+		}
+		if slot >= 0 && writtenAs(st, r.Req) == t.view {
+			best[slot] = r.Req
 		}
 		return best[0] == 0 && n < 20000
 	})
@@ -255,13 +263,39 @@ func lastFrame(st store.View, method string, t target) (text, from string) {
 		if !ok || msg.Frame.Truncated {
 			continue
 		}
-		text, ok := prettyJSON(msg.Frame.Data)
+		text, ok := prettyJSON(requestJSON(&msg))
 		if !ok {
 			continue
 		}
 		return text, "prefilled from " + msgName(&msg) + ", message #" + strconv.FormatUint(seq, 10) + " (" + msg.Dir.String() + ")"
 	}
-	return "{\n  \"method\": \"\"\n}", "nothing stored goes that way: a skeleton to fill in"
+	return skeletons[t.view], "nothing stored goes that way: a skeleton to fill in"
+}
+
+// writtenAs is how message seq would be written (target.view): its
+// framing if sockscope writes it from a view, else FramingAuto (JSON; and
+// what it does not write, which prettyJSON then refuses).
+func writtenAs(st store.View, seq uint64) protocol.Framing {
+	if msg, ok := st.Message(seq); ok && protocol.Encodes(msg.Framing) {
+		return msg.Framing
+	}
+	return protocol.FramingAuto
+}
+
+// viewHints say, under the editor, how a message written as its JSON view
+// goes on the wire.
+var viewHints = map[protocol.Framing]string{
+	protocol.FramingRESP:    "a Redis command's words, sent as a RESP array of bulk strings",
+	protocol.FramingHTTP:    `"start", "headers", "body" (text, or JSON sent compact), with its Content-Length counted`,
+	protocol.FramingMsgpack: `[0, msgid, "method", [params]] or [2, "method", [params]], sent as msgpack`,
+}
+
+// skeletons are what a new message starts as when nothing stored is like it.
+var skeletons = map[protocol.Framing]string{
+	protocol.FramingAuto:    "{\n  \"method\": \"\"\n}",
+	protocol.FramingRESP:    "[\n  \"PING\"\n]",
+	protocol.FramingHTTP:    "{\n  \"start\": \"GET / HTTP/1.1\",\n  \"headers\": {\n    \"Host\": \"localhost\"\n  }\n}",
+	protocol.FramingMsgpack: "[\n  0,\n  1,\n  \"nvim_get_api_info\",\n  []\n]",
 }
 
 // compose is n (and N with newConn): a new message for the selected
@@ -289,10 +323,17 @@ func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 	if newConn && m.c.opts.OneConn {
 		return m.setNotice("nothing to compose: a wrapped child has one connection, its stdio; n sends on it", true), nil
 	}
-	if !protocol.IsJSON(framing) { // said now, not once the message is written
-		return m.setNotice("nothing to compose: conn #"+strconv.FormatUint(conn, 10)+" speaks "+framing.String()+": sockscope sends JSON messages only", true), nil
-	}
 	t := target{conn: conn, dir: protocol.C2S, newConn: newConn}
+	if !protocol.IsJSON(framing) { // said now, not once the message is written
+		on := "conn #" + strconv.FormatUint(conn, 10) + " speaks " + framing.String()
+		switch {
+		case !protocol.Encodes(framing):
+			return m.setNotice("nothing to compose: "+on+", which sockscope does not write", true), nil
+		case !newConn:
+			return m.setNotice("nothing to compose: "+on+", whose replies its client takes in order: N sends on a new connection", true), nil
+		}
+		t.view = framing
+	}
 	if !newConn {
 		if err := m.stderrStream(conn); err != nil {
 			return m.setNotice("nothing to compose: "+err.Error(), true), nil

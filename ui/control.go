@@ -47,6 +47,22 @@ type target struct {
 	conn    uint64       // the connection (for a new one: the one it is like)
 	dir     protocol.Dir // C2S: to the server; S2C: to the client
 	newConn bool         // on a new connection of sockscope's own
+	// view is the framing the message is written in from its JSON view
+	// (protocol.Encodes: HTTP/1, Redis, msgpack-RPC); FramingAuto for a
+	// message of JSON.
+	view protocol.Framing
+}
+
+// check validates what the user wants to send to t and returns it compact
+// (see checkJSON); a view must also be one sockscope can write.
+func (t target) check(data []byte) ([]byte, error) {
+	payload, err := checkJSON(data)
+	if err == nil && t.view != protocol.FramingAuto {
+		if _, err = protocol.EncodeView(t.view, payload); err != nil {
+			err = fmt.Errorf("not %s: %w", t.view, err)
+		}
+	}
+	return payload, err
 }
 
 // String describes the target for a notice or a title.
@@ -122,7 +138,8 @@ func (m Model) sent(msg sentMsg) Model {
 
 // selectedRequest is the message R, e and Y act on: the selected
 // exchange's request, or in the raw stream the selected message; it must be
-// a whole JSON request or notification.
+// a whole request or notification that sockscope can write: JSON, or one
+// it writes from its view (HTTP/1, Redis, msgpack-RPC).
 func (m Model) selectedRequest() (protocol.Message, error) {
 	seq := m.list.sel
 	if seq == 0 {
@@ -148,8 +165,8 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 		return msg, errors.New("that message is not stored any more")
 	case msg.Info.Kind != protocol.KindRequest && msg.Info.Kind != protocol.KindNotification:
 		return msg, fmt.Errorf("%s is a %s, not a request or a notification", name, msg.Info.Kind)
-	case notJSON(msg.Framing) != nil:
-		return msg, fmt.Errorf("%s is %s: sockscope sends JSON messages only", name, msg.Framing)
+	case notJSON(msg.Framing) != nil && !protocol.Encodes(msg.Framing):
+		return msg, fmt.Errorf("%s is %s: sockscope does not write it", name, msg.Framing)
 	case msg.Frame.Truncated:
 		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", name,
 			fmtSize(int64(len(msg.Frame.Data))), fmtSize(int64(msg.Frame.Size)))
@@ -157,9 +174,30 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 	return msg, nil
 }
 
-// liveTarget is msg's connection and direction, if the connection is open.
+// requestJSON is what sockscope sends msg as: the JSON it is, or its JSON
+// view (HTTP/1, Redis, msgpack-RPC: written back from it), or nil.
+func requestJSON(msg *protocol.Message) []byte {
+	if !protocol.HasView(msg.Framing) {
+		return msg.Frame.Data
+	}
+	v, _ := protocol.ViewOf(nil, msg)
+	return v
+}
+
+// liveTarget is where R and e send msg: its connection and direction, if
+// the connection is open; for a protocol whose replies its client takes in
+// order, with no id to tell sockscope's apart (HTTP/1, Redis; msgpack-RPC
+// too, which sockscope writes on connections of its own only), a new
+// connection like it.
 func (m Model) liveTarget(msg *protocol.Message) (target, error) {
 	t := target{conn: msg.Conn, dir: msg.Dir}
+	if protocol.Encodes(msg.Framing) {
+		if m.c.opts.OneConn {
+			return t, fmt.Errorf("sockscope sends %s on a new connection, and a wrapped child's stdio does not open again", msg.Framing)
+		}
+		t.newConn, t.view = true, msg.Framing
+		return t, nil
+	}
 	if err := m.stderrStream(msg.Conn); err != nil {
 		return t, err
 	}
@@ -202,12 +240,15 @@ func (m Model) resend() (Model, tea.Cmd) {
 	if err != nil {
 		return m.setNotice("not resent: "+err.Error(), true), nil
 	}
-	payload, err := checkJSON(msg.Frame.Data)
+	payload, err := t.check(requestJSON(&msg))
 	if err != nil {
 		return m.setNotice("not resent: "+err.Error(), true), nil
 	}
 	what := "resent " + msgName(&msg)
 	q := "resend " + msgName(&msg) + " on " + t.String() + "?"
+	if t.newConn {
+		q = "conn #" + strconv.FormatUint(msg.Conn, 10) + " speaks " + msg.Framing.String() + ", whose replies its client takes in order: " + q
+	}
 	m.overlays = m.overlays.push(newConfirm(m.c, q, sendMsg{t: t, payload: payload, what: what}))
 	return m, nil
 }

@@ -36,9 +36,10 @@ func (m Model) edit() (Model, tea.Cmd) {
 	if err != nil {
 		return m.setNotice("nothing to edit: "+err.Error(), true), nil
 	}
-	text, ok := prettyJSON(msg.Frame.Data)
+	data := requestJSON(&msg)
+	text, ok := prettyJSON(data)
 	if !ok {
-		text = string(msg.Frame.Data)
+		text = string(data)
 	}
 	name := msgName(&msg)
 	if editorCommand() == nil {
@@ -114,7 +115,7 @@ func (m Model) edited(msg editedMsg) (Model, tea.Cmd) {
 	if err != nil {
 		return m.setNotice("not sent: "+err.Error(), true), nil
 	}
-	payload, err := checkJSON(data)
+	payload, err := msg.t.check(data)
 	if err != nil {
 		return m.setNotice("not sent: "+err.Error(), true), nil
 	}

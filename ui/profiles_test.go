@@ -153,29 +153,62 @@ func TestWriteNamesTheProtocol(t *testing.T) {
 	}
 }
 
-// R, e and Y on a message of a protocol sockscope does not send (HTTP,
-// RESP, msgpack-RPC) say so, not that it is invalid JSON.
-func TestSendKeysSayJSONOnly(t *testing.T) {
-	for _, k := range []string{"R", "e", "Y"} {
-		m := newControlModel(t, profileStore(t), 160, 48, &fakeControl{})
-		m.c.opts.Listen = "unix:/tmp/app.sock"
-		m = press(t, m, "g", "j", "j") // Redis's GET
-		row := m.list.sel
-		m = press(t, m, k)
-		// It names the row the list shows, not the message's own number
-		// (another row's).
-		if want := "the request of #" + itoa(row) + " is resp: sockscope sends JSON messages only"; !strings.Contains(m.notice, want) {
-			t.Errorf("%s on a RESP request: notice %q, want %q", k, m.notice, want)
-		}
+// R, e and N on a request of a protocol whose client takes its replies in
+// order (HTTP, RESP; msgpack-RPC, which sockscope writes on connections of
+// its own only) send it on a new connection like its own, written back
+// from its JSON view; n says N does; Y copies redis-cli's and curl's
+// command lines.
+func TestSendKeysOnViews(t *testing.T) {
+	ctl := &fakeControl{}
+	m := newControlModel(t, profileStore(t), 160, 48, ctl)
+	m.c.opts.SendAddr = "unix:/tmp/app.sock"
+	m = pressRun(t, m, "g", "j", "j", "R") // Redis's GET
+	if k, ok := m.overlays.topKind(); !ok || k != overlayConfirm ||
+		!strings.Contains(view(m), "conn #2 speaks resp, whose replies its client takes in order: resend GET on a new connection like #2?") {
+		t.Fatalf("R on a RESP request asks nothing:\n%s", view(m))
 	}
-	// n and N say it before a composer opens: a message written there
-	// could not be sent (N sent it unframed, and said it was sent).
-	for _, k := range []string{"n", "N"} {
-		m := newControlModel(t, profileStore(t), 160, 48, &fakeControl{})
-		m.c.opts.Listen = "unix:/tmp/app.sock"
-		m = press(t, m, "g", "j", "j", k)
-		if m.overlays.top() != nil || !strings.Contains(m.notice, "speaks resp: sockscope sends JSON messages only") {
-			t.Errorf("%s on a RESP request: notice %q, a composer open: %v", k, m.notice, m.overlays.top() != nil)
+	m = pressRun(t, m, "y")
+	want := controlCall{newConn: true, conn: 2, msg: `["GET","key"]`}
+	if calls := ctl.recorded(); len(calls) != 1 || calls[0] != want {
+		t.Fatalf("R y on a RESP request: calls %+v, want %+v", calls, want)
+	}
+	if !strings.Contains(m.notice, "resent GET on new conn #77") {
+		t.Errorf("notice %q", m.notice)
+	}
+
+	t.Setenv("EDITOR", "")
+	m = pressRun(t, m, "g", "e") // HTTP's GET /json, in the inline editor
+	if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || !strings.Contains(view(m), `"start": "GET /json HTTP/1.1"`) {
+		t.Fatalf("e on an HTTP request:\n%s", view(m))
+	}
+	m = pressRun(t, m, "down", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right",
+		"x", "space", "ctrl+s") // "x GET /json HTTP/1.1": not a request line
+	if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || !strings.Contains(view(m), "not http: ") || len(ctl.recorded()) != 1 {
+		t.Fatalf("an HTTP request broken in the editor was sent, or no error shows:\n%s", view(m))
+	}
+	m = pressRun(t, m, "esc")
+
+	m = pressRun(t, m, "g", "j", "j", "n")
+	if m.overlays.top() != nil || !strings.Contains(m.notice, "conn #2 speaks resp, whose replies its client takes in order: N sends on a new connection") {
+		t.Errorf("n on a RESP request: notice %q, a composer open: %v", m.notice, m.overlays.top() != nil)
+	}
+	m = pressRun(t, m, "esc", "N")
+	if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || !strings.Contains(view(m), `"GET",`) ||
+		!strings.Contains(view(m), "sent as a RESP array of bulk strings") {
+		t.Fatalf("N on a RESP request: not prefilled with the last GET, or no hint on how it is sent:\n%s", view(m))
+	}
+	m = pressRun(t, m, "esc")
+
+	for _, tc := range []struct {
+		keys []string
+		want string
+	}{
+		{[]string{"g", "j", "j", "Y"}, "copied: redis-cli -s /tmp/app.sock GET key"},
+		{[]string{"g", "Y"}, "copied: curl --unix-socket /tmp/app.sock http://x/json"},
+		{[]string{"g", "j", "j", "j", "j", "Y"}, "nothing copied: no shell command sends msgpack-RPC"},
+	} {
+		if after := pressRun(t, m, tc.keys...); !strings.Contains(after.notice, tc.want) {
+			t.Errorf("%v: notice %q, want %q", tc.keys, after.notice, tc.want)
 		}
 	}
 }

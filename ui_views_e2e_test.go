@@ -1,0 +1,150 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sockscope/protocol"
+)
+
+// R, N and Y on a Redis command, through the real binary in a real
+// terminal, against the real redis-server with a password and redis-cli in
+// database 3: R sends the selected INCR again on a new connection of
+// sockscope's own (a client takes Redis replies in order, so not on its),
+// which first replays the connection's AUTH and SELECT; N sends one
+// composed from its JSON view; Y copies a redis-cli command line. The
+// counter the server keeps in database 3 says each ran there; the session
+// file marks the new connection's frames injected.
+func TestUIResendRedis(t *testing.T) {
+	need(t, "redis-server", "redis-cli")
+	dir := shortDir(t)
+	up, front, rec := startRedis(t, dir, "--requirepass", "sekret"), filepath.Join(dir, "f.sock"), filepath.Join(dir, "s.jsonl")
+	tm := newTerm(t, dir, 160, 48, nil, binary, "-w", rec, "--listen", front, up)
+	waitListening(t, front)
+	counter := func(sock string) string {
+		t.Helper()
+		out, err := exec.Command("redis-cli", "-s", sock, "-a", "sekret", "--no-auth-warning", "-n", "3", "get", "counter").CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli get: %v %s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	waitCounter := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for got := counter(up); got != want; got = counter(up) {
+			if time.Now().After(deadline) {
+				t.Fatalf("counter in database 3 is %q, want %q", got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if got := func() string {
+		out, _ := exec.Command("redis-cli", "-s", front, "-a", "sekret", "--no-auth-warning", "-n", "3", "incr", "counter").CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}(); got != "1" {
+		t.Fatalf("redis-cli incr through sockscope: %q", got)
+	}
+
+	tm.filter("method:INCR")
+	tm.keys("g")
+	tm.keys("R")
+	tm.waitText("the resend confirmation", "speaks resp, whose replies its client takes in order: resend INCR on a new connection like #")
+	tm.keys("y")
+	waitSent(tm, "the resend's result", "resent INCR on new conn #", "")
+	waitCounter("2")
+
+	tm.keys("N")
+	tm.waitText("the composer, prefilled from the INCR", "sent as a RESP array of bulk strings")
+	tm.keys("C-s")
+	waitSent(tm, "the composed INCR's result", "sent a new message on new conn #", "")
+	waitCounter("3")
+
+	tm.keys("Y")
+	tm.waitText("the copied command", "copied: redis-cli -s "+front+" incr counter")
+
+	// Every INCR answered, sockscope's two on connections of its own.
+	tm.keys("Escape")
+	tm.filter("method:INCR is:injected")
+	tm.waitScreen("two injected INCRs answered", func(s string) error {
+		n := 0
+		for _, r := range listRows(s) {
+			if has(r, "inj") && has(r, "ok") {
+				n++
+			}
+		}
+		if n != 2 {
+			return fmt.Errorf("%d injected ok rows", n)
+		}
+		return nil
+	})
+	tm.keys("q")
+	if st := tm.waitExit(); st != "0" {
+		t.Fatalf("sockscope exited %s", st)
+	}
+	var injected []string
+	for _, r := range recordedFrames(t, rec) {
+		if r.Injected && r.Dir == protocol.C2S {
+			injected = append(injected, string(protocol.ClassifyAs(protocol.FramingRESP, r.Data, r.Dir, nil).Method))
+		}
+	}
+	if want := []string{"AUTH", "SELECT", "INCR", "AUTH", "SELECT", "INCR"}; strings.Join(injected, " ") != strings.Join(want, " ") {
+		t.Errorf("injected commands in the session file: %v, want %v", injected, want)
+	}
+}
+
+// e on an HTTP request, through the real binary with $EDITOR, against the
+// real nginx: a WebDAV PUT whose body the editor makes longer goes on a
+// new connection with its Content-Length counted again, and nginx stores
+// the new body. Y copies a curl command line.
+func TestUIEditHTTP(t *testing.T) {
+	need(t, "curl")
+	dir := shortDir(t)
+	up := startNginx(t, dir)
+	front := filepath.Join(dir, "f.sock")
+	editor := filepath.Join(dir, "ed.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/\"one\"/\"two, and longer\"/' \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tm := newTerm(t, dir, 160, 48, []string{"EDITOR=" + editor}, binary, "--listen", front, up)
+	waitListening(t, front)
+	if out, err := exec.Command("curl", "-sS", "--unix-socket", front, "-T", "-", "http://localhost/dav/f.txt").CombinedOutput(); err != nil {
+		t.Fatalf("curl PUT: %v %s", err, out)
+	}
+	file := filepath.Join(dir, "html", "dav", "f.txt")
+	if b, err := os.ReadFile(file); err != nil || len(b) != 0 {
+		t.Fatalf("nginx stored %q, %v; want an empty file", b, err)
+	}
+	cmd := exec.Command("curl", "-sS", "--unix-socket", front, "-X", "PUT", "--data-binary", "one", "http://localhost/dav/f.txt")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("curl PUT: %v %s", err, out)
+	}
+	tm.filter("method:PUT")
+	tm.keys("G")
+	tm.keys("e")
+	waitSent(tm, "the edited PUT's result", "sent the edited PUT /dav/f.txt on new conn #", "")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(file)
+		if string(b) == "two, and longer" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx stored %q, want the edited body", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.keys("Y")
+	tm.waitText("the copied command", "copied: curl --unix-socket "+front+" -X PUT -H 'User-Agent: curl/")
+	tm.keys("q")
+	if st := tm.waitExit(); st != "0" {
+		t.Fatalf("sockscope exited %s", st)
+	}
+}
