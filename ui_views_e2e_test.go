@@ -148,3 +148,37 @@ func TestUIEditHTTP(t *testing.T) {
 		t.Fatalf("sockscope exited %s", st)
 	}
 }
+
+// e on a msgpack-RPC call, through the real binary with $EDITOR, against
+// the real Neovim: the edited nvim_set_var goes on a new connection,
+// written back as msgpack, and Neovim's variable holds the new value.
+func TestUIEditNvim(t *testing.T) {
+	dir := shortDir(t)
+	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
+	editor := filepath.Join(dir, "ed.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/\"first\"/\"edited\"/' \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tm := newTerm(t, dir, 160, 48, []string{"EDITOR=" + editor}, binary, "--listen", front, up)
+	waitListening(t, front)
+	mpCalls(t, front, mpCall(1, "nvim_set_var", "x", "first"))
+	tm.filter("method:nvim_set_var")
+	tm.keys("g")
+	tm.keys("e")
+	waitSent(tm, "the edited call's result", "sent the edited nvim_set_var (id 1) on new conn #", "")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := mpCalls(t, up, mpCall(2, "nvim_get_var", "x"))
+		if got[0] == `[1,2,null,"edited"]` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nvim_get_var x: %s, want the edited value", got[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.keys("q")
+	if st := tm.waitExit(); st != "0" {
+		t.Fatalf("sockscope exited %s", st)
+	}
+}
