@@ -125,14 +125,25 @@ func (e *Engine) Drop(id uint64) error {
 }
 
 // Edit forwards payload, one JSON message, instead of held frame id,
-// framed as the frame was. Invalid JSON is refused with the parser's
-// message, and the frame stays held.
+// framed as the frame was; for a frame of HTTP/1, RESP or msgpack-RPC,
+// payload is its JSON view, written back (protocol.EncodeView). Invalid
+// JSON, or a view no such frame has, is refused with the reason, and the
+// frame stays held.
 func (e *Engine) Edit(id uint64, payload []byte) error {
 	out, err := compact(payload)
 	if err != nil {
 		return err
 	}
-	if err := e.ic.check(id, (*Held).Editable); err != nil {
+	err = e.ic.check(id, func(h *Held) error {
+		if err := h.Editable(); err != nil || !protocol.Encodes(h.Framing) {
+			return err
+		}
+		if out, err = protocol.EncodeView(h.Framing, out); err != nil {
+			return fmt.Errorf("held #%d: not %s: %w", id, h.Framing, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	h, err := e.ic.take(id)

@@ -61,8 +61,15 @@ type Held struct {
 	Framing protocol.Framing
 }
 
-// Editable says why an edit (JSON) cannot replace the frame, or nil.
-func (h *Held) Editable() error { return h.writes("an edit", "replace") }
+// Editable says why an edit (JSON, or the JSON view of an HTTP/1 request,
+// a Redis command or a msgpack-RPC message) cannot replace the frame, or
+// nil.
+func (h *Held) Editable() error {
+	if protocol.EncodesDir(h.Framing, h.Dir) {
+		return nil
+	}
+	return h.writes("an edit", "replace")
+}
 
 // Answerable says why a reply (JSON) cannot answer the frame, or nil.
 func (h *Held) Answerable() error {

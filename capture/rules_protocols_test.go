@@ -102,10 +102,10 @@ func TestRulesOnHTTP(t *testing.T) {
 	})
 }
 
-// A held frame that is not JSON (HTTP here, msgpack-RPC as well) is not
-// edited or answered with JSON: each says why, and the frame stays held
-// until forwarded, unchanged.
-func TestHeldHTTPIsNotWrittenAsJSON(t *testing.T) {
+// A held HTTP request is edited as its JSON view, written back as HTTP
+// (a view that is no request is refused, and the frame stays held); it is
+// not answered with JSON, which no HTTP client reads.
+func TestHeldHTTPEditedAsItsView(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
 	httpUpstream(t, svc)
@@ -132,21 +132,24 @@ func TestHeldHTTPIsNotWrittenAsJSON(t *testing.T) {
 	if h.Framing != protocol.FramingHTTP {
 		t.Errorf("held framing %v", h.Framing)
 	}
-	for what, err := range map[string]error{
-		"edit":     e.Edit(h.ID, []byte(`{"a":1}`)),
-		"answer":   e.Fabricate(h.ID, []byte(`{"result":1}`)),
-		"template": func() error { _, err := e.ReplyTemplate(h.ID, false); return err }(),
+	for what, tc := range map[string]struct {
+		err  error
+		want string
+	}{
+		"edit":     {e.Edit(h.ID, []byte(`{"a":1}`)), `not http: unknown member "a"`},
+		"answer":   {e.Fabricate(h.ID, []byte(`{"result":1}`)), "http, not JSON"},
+		"template": {func() error { _, err := e.ReplyTemplate(h.ID, false); return err }(), "http, not JSON"},
 	} {
-		if err == nil || !strings.Contains(err.Error(), "http, not JSON") {
-			t.Errorf("%s: %v, want a refusal", what, err)
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a refusal saying %q", what, tc.err, tc.want)
 		}
 	}
 	heldNow(t, e, 1) // still held
-	if err := e.Forward(h.ID); err != nil {
+	if err := e.Edit(h.ID, []byte(`{"start":"GET /edited HTTP/1.1","headers":{"Host":"x"}}`)); err != nil {
 		t.Fatal(err)
 	}
-	if b := <-got; b != "body of /x" {
-		t.Errorf("the client got %q", b)
+	if b := <-got; b != "body of /edited" {
+		t.Errorf("the client got %q, want the edited request's answer", b)
 	}
 }
 

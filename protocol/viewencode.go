@@ -21,6 +21,15 @@ func Encodes(f Framing) bool {
 	return p != nil && p.encode != nil
 }
 
+// EncodesDir reports whether sockscope writes a frame of framing f going in
+// direction d from its JSON view: an HTTP/1 request, a Redis command, any
+// msgpack-RPC message (a reply's view is no request's: an HTTP status line,
+// a Redis reply, whose strings do not say which kind they were, are not
+// written).
+func EncodesDir(f Framing, d Dir) bool {
+	return Encodes(f) && (f == FramingMsgpack || d == C2S)
+}
+
 // EncodeView returns the frame of framing f whose JSON view (as AppendView
 // shows it) is view: the way back from what a user edits to the bytes
 // sent. For a framing whose frames are JSON it is the view itself. It

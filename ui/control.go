@@ -192,6 +192,9 @@ func requestJSON(msg *protocol.Message) []byte {
 func (m Model) liveTarget(msg *protocol.Message) (target, error) {
 	t := target{conn: msg.Conn, dir: msg.Dir}
 	if protocol.Encodes(msg.Framing) {
+		if msg.Dir != protocol.C2S {
+			return t, fmt.Errorf("sockscope sends %s to the server only, on a new connection: this request went to the client", msg.Framing)
+		}
 		if m.c.opts.OneConn {
 			return t, fmt.Errorf("sockscope sends %s on a new connection, and a wrapped child's stdio does not open again", msg.Framing)
 		}
@@ -307,7 +310,10 @@ func position(text []byte, off int64) (line, col int) {
 // notJSON says why frames of framing f cannot be written by sockscope,
 // which writes JSON, or nil.
 func notJSON(f protocol.Framing) error {
-	if !protocol.IsJSON(f) {
+	switch {
+	case protocol.Encodes(f):
+		return fmt.Errorf("the frame is a %s reply: sockscope writes JSON, and of %s requests only (forward it with a, drop it with d)", f, f)
+	case !protocol.IsJSON(f):
 		return fmt.Errorf("the frame is %s: sockscope writes JSON only (forward it with a, drop it with d)", f)
 	}
 	return nil

@@ -369,23 +369,34 @@ func TestEditorOnAHeldFrameLetGo(t *testing.T) {
 	}
 }
 
-// e and f on a held frame sockscope cannot write (a Redis GET) say so, in
-// the pane and in the list: f said it was no request and that e edits it,
-// and both began "not edit:", "not fabricate:".
-func TestHeldRESPEditAndAnswerSaySo(t *testing.T) {
+// e on a held Redis command edits its JSON view, and the edit goes as a
+// Redis command; f says sockscope makes up JSON replies only, in the pane
+// and in the list: f said it was no request and that e edits it, and both
+// began "not edit:", "not fabricate:".
+func TestHeldRESPEditAndAnswer(t *testing.T) {
 	p := []byte("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n")
 	h := HeldFrame{ID: 1, Conn: 1, Dir: protocol.C2S, Since: t0.Add(time.Second), Payload: p, Framing: protocol.FramingRESP,
 		Info: protocol.ClassifyAs(protocol.FramingRESP, p, protocol.C2S, protocol.DefaultIDFields)}
 	for _, pane := range []bool{false, true} {
-		m := newHeldModel(t, 120, 40, &fakeInterceptor{held: []HeldFrame{h}})
+		fi := &fakeInterceptor{held: []HeldFrame{h}}
+		m := newHeldModel(t, 120, 40, fi)
 		if pane {
 			m = press(t, m, "i")
 		}
-		for k, want := range map[string]string{"e": "not edited: the frame is resp: sockscope writes JSON only",
-			"f": "not answered: the frame is resp: sockscope writes JSON only"} {
-			if after := pressRun(t, m, k); !strings.Contains(after.notice, want) {
-				t.Errorf("pane %v, %s on a held GET: notice %q, want %q", pane, k, after.notice, want)
-			}
+		if after := pressRun(t, m, "f"); !strings.Contains(after.notice, "not answered: the frame is resp: sockscope makes up JSON replies only") {
+			t.Errorf("pane %v, f on a held GET: notice %q", pane, after.notice)
+		}
+		m = pressRun(t, m, "e")
+		if k, ok := m.overlays.topKind(); !ok || k != overlayCompose || !strings.Contains(view(m), `"GET",`) {
+			t.Fatalf("pane %v, e on a held GET: no editor on its view:\n%s", pane, view(m))
+		}
+		m = pressRun(t, m, "ctrl+a", "x", "ctrl+s") // no JSON now
+		if d := fi.decided(); len(d) != 0 || !strings.Contains(view(m), "not sent: invalid JSON") {
+			t.Fatalf("pane %v: an edit that is not JSON was sent (%q), or no error shows:\n%s", pane, d, view(m))
+		}
+		m = pressRun(t, m, "backspace", "ctrl+s")
+		if d := fi.decided(); len(d) != 1 || !strings.Contains(d[0], `["GET","foo"]`) {
+			t.Errorf("pane %v: the edit sent %q, want the view", pane, d)
 		}
 	}
 }

@@ -87,11 +87,21 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 	case keyMatches(km, k.HeldDrop):
 		return o, effect{msg: heldActMsg{act: 'd', id: h.ID}}
 	case keyMatches(km, k.HeldEdit):
+		if protocol.EncodesDir(h.Framing, h.Dir) { // edited as its JSON view
+			msg := heldMessage(&h)
+			ed := o.editor(h, false, pretty(requestJSON(&msg)))
+			ed.t.view = h.Framing
+			return o, effect{msg: pushMsg{ed}}
+		}
 		if err := notJSON(h.Framing); err != nil {
 			return o, effect{msg: icDoneMsg{what: "edited", err: err}}
 		}
 		return o, effect{msg: pushMsg{o.editor(h, false, pretty(h.Payload))}}
 	case keyMatches(km, k.HeldFabricate):
+		if !protocol.IsJSON(h.Framing) {
+			err := fmt.Errorf("the frame is %s: sockscope makes up JSON replies only (forward it with a, drop it with d, edit it with e)", h.Framing)
+			return o, effect{msg: icDoneMsg{what: "answered", err: err}}
+		}
 		if err := notJSON(h.Framing); err != nil {
 			return o, effect{msg: icDoneMsg{what: "answered", err: err}}
 		}
