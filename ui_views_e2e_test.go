@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sockscope/protocol"
+	"sockscope/session"
 )
 
 // R, N and Y on a Redis command, through the real binary in a real
@@ -21,7 +22,8 @@ import (
 // which first replays the connection's AUTH and SELECT; N sends one
 // composed from its JSON view; Y copies a redis-cli command line. The
 // counter the server keeps in database 3 says each ran there; the session
-// file marks the new connection's frames injected.
+// file marks the new connections' frames injected, and each closed once
+// its reply came.
 func TestUIResendRedis(t *testing.T) {
 	need(t, "redis-server", "redis-cli")
 	dir := shortDir(t)
@@ -88,6 +90,23 @@ func TestUIResendRedis(t *testing.T) {
 	tm.keys("q")
 	if st := tm.waitExit(); st != "0" {
 		t.Fatalf("sockscope exited %s", st)
+	}
+	// Each resend's connection closed once its reply came, before q.
+	recs, err := session.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, closed := map[uint64]bool{}, 0
+	for _, r := range recs {
+		switch {
+		case r.Type == session.TypeOpen && r.Own:
+			own[r.Conn] = true
+		case r.Type == session.TypeClose && own[r.Conn] && r.Err == "":
+			closed++
+		}
+	}
+	if len(own) != 2 || closed != 2 {
+		t.Errorf("%d connections of sockscope's own, %d of them closed cleanly; want 2 and 2", len(own), closed)
 	}
 	var injected []string
 	for _, r := range recordedFrames(t, rec) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"sockscope/protocol"
@@ -32,7 +33,7 @@ func (e *Engine) sendNewEncoded(ctx context.Context, src *Relay, like uint64, f 
 	go src.r.ServeOwn(e.ctx, ownConn{theirs, name})
 	names := commandNames(hello)
 	replies := make(chan []byte, len(names)) // drainOwn never waits on it
-	go drainOwn(ours, f, len(names), replies)
+	go drainOwn(ours, f, len(names), answered(f, wire), replies)
 	id, err := e.ownID(ctx, src, name)
 	if err != nil {
 		ours.Close()
@@ -91,27 +92,52 @@ func commandNames(p []byte) []string {
 	return names
 }
 
+// answered reports whether a connection of sockscope's own that sent
+// frame wire (of framing f) after its handshake is done once its reply
+// comes: an HTTP/1 request's, a Redis command's, unless the command makes
+// the connection a stream (SUBSCRIBE, MONITOR, SYNC: what comes after is
+// what was asked for). A msgpack-RPC connection stays open, as a JSON one
+// does: its server may call or notify later.
+func answered(f protocol.Framing, wire []byte) bool {
+	switch f {
+	case protocol.FramingHTTP:
+		return true
+	case protocol.FramingRESP:
+		name := commandNames(wire)
+		return len(name) == 1 && !slices.Contains([]string{"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "SYNC", "PSYNC"}, name[0])
+	}
+	return false
+}
+
 // drainOwn reads what the server sends on a connection of sockscope's own
-// until it ends (the relay has observed it already), giving the first n
-// replies on replies (pushes and pub/sub messages are not replies), which
-// must have room for them; replies is closed when the connection ends.
-func drainOwn(c net.Conn, f protocol.Framing, n int, replies chan<- []byte) {
+// until it ends (the relay has observed it already), giving the first hs
+// replies (the handshake's) on replies, which must have room for them;
+// replies is closed when the connection ends. With done, it closes the
+// connection once the reply after those comes (to the one request sent),
+// unless that is an HTTP 101, which switches the connection to another
+// protocol: a resend leaves no connection open behind it.
+func drainOwn(c net.Conn, f protocol.Framing, hs int, done bool, replies chan<- []byte) {
 	defer close(replies)
+	defer c.Close()
 	fr := protocol.NewFramer(f, 0)
 	buf := make([]byte, 32<<10)
+	n := 0 // replies so far
 	for {
 		k, err := c.Read(buf)
-		if n > 0 {
+		if n <= hs {
 			fr.Feed(buf[:k], func(m *protocol.Frame) {
 				info := protocol.ClassifyAs(f, m.Data, protocol.S2C, nil)
-				if n > 0 && info.Kind == protocol.KindResponse {
-					n--
+				if n > hs || info.Kind != protocol.KindResponse {
+					return
+				}
+				if n++; n <= hs {
 					replies <- bytes.Clone(m.Data)
+				} else if !done || f == protocol.FramingHTTP && protocol.CodeOf(info.Method) == 101 {
+					n = hs + 2 // not done: only drained from now on
 				}
 			})
 		}
-		if err != nil {
-			c.Close()
+		if err != nil || n == hs+1 {
 			return
 		}
 	}
