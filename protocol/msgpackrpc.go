@@ -59,16 +59,23 @@ func appendMpUint(dst []byte, v uint64) []byte {
 
 // appendMpStr appends s as a msgpack string.
 func appendMpStr(dst []byte, s string) []byte {
-	n := len(s)
-	switch {
-	case n <= 31:
+	if n := len(s); n <= 31 {
 		dst = append(dst, 0xa0|byte(n))
-	case n <= math.MaxUint8:
-		dst = append(dst, 0xd9, byte(n))
-	case n <= math.MaxUint16:
-		dst = append(dst, 0xda, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	} else {
+		dst = appendMpLen(dst, 0xd9, n)
 	}
 	return append(dst, s...)
+}
+
+// appendMpLen appends the head of a str, bin or ext of n bytes: code8, the
+// code of one with a one-byte length (code8+1 and code8+2 are those of two
+// and four bytes), and the length.
+func appendMpLen(dst []byte, code8 byte, n int) []byte {
+	switch {
+	case n <= math.MaxUint8:
+		return append(dst, code8, byte(n))
+	case n <= math.MaxUint16:
+		return append(dst, code8+1, byte(n>>8), byte(n))
+	}
+	return append(dst, code8+2, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }

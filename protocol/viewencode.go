@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -365,18 +366,10 @@ func mpExt(dst []byte, v, t *jvalue) ([]byte, error) {
 		return nil, err
 	}
 	switch n := len(data); n {
-	case 1, 2, 4, 8, 16:
-		fix := map[int]byte{1: 0xd4, 2: 0xd5, 4: 0xd6, 8: 0xd7, 16: 0xd8}[n]
-		dst = append(dst, fix)
+	case 1, 2, 4, 8, 16: // fixext 1 to 16: 0xd4 to 0xd8
+		dst = append(dst, 0xd4+byte(bits.TrailingZeros(uint(n))))
 	default:
-		switch {
-		case n <= math.MaxUint8:
-			dst = append(dst, 0xc7, byte(n))
-		case n <= math.MaxUint16:
-			dst = append(dst, 0xc8, byte(n>>8), byte(n))
-		default:
-			dst = append(dst, 0xc9, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-		}
+		dst = appendMpLen(dst, 0xc7, n)
 	}
 	return append(append(dst, byte(int8(typ))), data...), nil
 }
@@ -410,16 +403,7 @@ func appendMpHead(dst []byte, fix, big byte, n int) []byte {
 
 // appendMpBin appends b as msgpack bin.
 func appendMpBin(dst, b []byte) []byte {
-	n := len(b)
-	switch {
-	case n <= math.MaxUint8:
-		dst = append(dst, 0xc4, byte(n))
-	case n <= math.MaxUint16:
-		dst = append(dst, 0xc5, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 0xc6, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(dst, b...)
+	return append(appendMpLen(dst, 0xc4, len(b)), b...)
 }
 
 // isFieldName reports whether s is an HTTP field name: a token (RFC 9110).

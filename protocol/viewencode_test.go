@@ -19,7 +19,9 @@ func TestEncodeViewRoundTrip(t *testing.T) {
 		{FramingHTTP, "POST /v1/x HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"a\":[1,2.5]}"},
 		{FramingHTTP, "PUT /f HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 5\r\n\r\nhello"},
 		{FramingMsgpack, "\x94\x00\x01\xa9nvim_eval\x91\xa41+41"},
-		{FramingMsgpack, "\x93\x02\xaanvim_input\x92\xc4\x02\x00\x01\xd4\x00\x02"}, // bin and an ext (a handle)
+		{FramingMsgpack, "\x93\x02\xaanvim_input\x92\xc4\x02\x00\x01\xd4\x00\x02"},                                        // bin and an ext (a handle)
+		{FramingMsgpack, "\x93\x02\xd9\x28" + strings.Repeat("m", 40) + "\x91\xc5\x01\x2c" + strings.Repeat("\xff", 300)}, // str 8, bin 16
+		{FramingMsgpack, "\x93\x02\xa1m\x91\xc7\x03\x05abc"},                                                              // ext 8
 		{FramingMsgpack, "\x94\x00\xcd\x01\x00\xa3any\x94\xff\xd0\x80\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00\xc3"},
 	} {
 		view, err := AppendView(nil, tc.f, &Frame{Data: []byte(tc.frame)})
