@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"sockscope/protocol"
 	"sockscope/session"
@@ -40,13 +39,7 @@ func TestUIResendRedis(t *testing.T) {
 	}
 	waitCounter := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for got := counter(up); got != want; got = counter(up) {
-			if time.Now().After(deadline) {
-				t.Fatalf("counter in database 3 is %q, want %q", got, want)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		eventually(t, "counter "+want+" in database 3", func() bool { return counter(up) == want })
 	}
 	if got := func() string {
 		out, _ := exec.Command("redis-cli", "-s", front, "-a", "sekret", "--no-auth-warning", "-n", "3", "incr", "counter").CombinedOutput()
@@ -149,17 +142,10 @@ func TestUIEditHTTP(t *testing.T) {
 	tm.keys("G")
 	tm.keys("e")
 	waitSent(tm, "the edited PUT's result", "sent the edited PUT /dav/f.txt on new conn #", "")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, "nginx to store the edited body", func() bool {
 		b, _ := os.ReadFile(file)
-		if string(b) == "two, and longer" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx stored %q, want the edited body", b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return string(b) == "two, and longer"
+	})
 	tm.keys("Y")
 	tm.waitText("the copied command", "copied: curl --unix-socket "+front+" -X PUT -H 'User-Agent: curl/")
 	tm.keys("q")
@@ -185,17 +171,9 @@ func TestUIEditNvim(t *testing.T) {
 	tm.keys("g")
 	tm.keys("e")
 	waitSent(tm, "the edited call's result", "sent the edited nvim_set_var (id 1) on new conn #", "")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := mpCalls(t, up, mpCall(2, "nvim_get_var", "x"))
-		if got[0] == `[1,2,null,"edited"]` {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nvim_get_var x: %s, want the edited value", got[0])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually(t, "Neovim's x to be the edited value", func() bool {
+		return mpCalls(t, up, mpCall(2, "nvim_get_var", "x"))[0] == `[1,2,null,"edited"]`
+	})
 	tm.keys("q")
 	if st := tm.waitExit(); st != "0" {
 		t.Fatalf("sockscope exited %s", st)
