@@ -378,7 +378,7 @@ func TestSendVarlinkCall(t *testing.T) {
 // On a RESP connection, Send refuses (the client takes its replies in
 // order), and SendNew refuses JSON that is no Redis command, opening no
 // connection: it once sent the JSON unframed on a new one, and said it was
-// sent. (A Redis command is sent, on a new connection: TestSendNewRedis.)
+// sent. (A Redis command is sent, on a new connection: TestUIResendRedis.)
 func TestSendRefusesNonJSON(t *testing.T) {
 	dir := shortTemp(t)
 	svc, front := filepath.Join(dir, "svc.sock"), filepath.Join(dir, "front.sock")
