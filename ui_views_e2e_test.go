@@ -4,11 +4,13 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sockscope/protocol"
 	"sockscope/session"
@@ -155,8 +157,11 @@ func TestUIEditHTTP(t *testing.T) {
 }
 
 // e on a msgpack-RPC call, through the real binary with $EDITOR, against
-// the real Neovim: the edited nvim_set_var goes on a new connection,
-// written back as msgpack, and Neovim's variable holds the new value.
+// the real Neovim: the edited nvim_set_var goes on the client's own
+// connection (msgpack-RPC's requests have ids: it gets one of sockscope's),
+// written back as msgpack; Neovim's variable holds the new value, and the
+// reply never reaches the client, whose next reply is to its own next
+// call.
 func TestUIEditNvim(t *testing.T) {
 	dir := shortDir(t)
 	up, front := startNvim(t, dir, "n.sock"), filepath.Join(dir, "f.sock")
@@ -166,14 +171,46 @@ func TestUIEditNvim(t *testing.T) {
 	}
 	tm := newTerm(t, dir, 160, 48, []string{"EDITOR=" + editor}, binary, "--listen", front, up)
 	waitListening(t, front)
-	mpCalls(t, front, mpCall(1, "nvim_set_var", "x", "first"))
+	c, err := net.Dial("unix", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var views []string
+	fr := protocol.NewFramer(protocol.FramingMsgpack, 1<<20)
+	buf := make([]byte, 4096)
+	reply := func() string { // the client's next frame, as its view
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for len(views) == 0 {
+			k, err := c.Read(buf)
+			fr.Feed(buf[:k], func(f *protocol.Frame) {
+				v, _ := protocol.AppendView(nil, protocol.FramingMsgpack, f)
+				views = append(views, string(v))
+			})
+			if err != nil {
+				t.Fatalf("the client read: %v", err)
+			}
+		}
+		v := views[0]
+		views = views[1:]
+		return v
+	}
+	c.Write(mpCall(1, "nvim_set_var", "x", "first"))
+	if v := reply(); v != `[1,1,null,null]` {
+		t.Fatalf("nvim_set_var: %s", v)
+	}
 	tm.filter("method:nvim_set_var")
 	tm.keys("g")
 	tm.keys("e")
-	waitSent(tm, "the edited call's result", "sent the edited nvim_set_var (id 1) on new conn #", "")
+	waitSent(tm, "the edited call's result", "sent the edited nvim_set_var (id 1) on conn #2 to the server (id on the wire 2147483646)", "")
 	eventually(t, "Neovim's x to be the edited value", func() bool {
 		return mpCalls(t, up, mpCall(2, "nvim_get_var", "x"))[0] == `[1,2,null,"edited"]`
 	})
+	c.Write(mpCall(2, "nvim_get_var", "x"))
+	if v := reply(); v != `[1,2,null,"edited"]` {
+		t.Fatalf("the client's next frame is %s, want the reply to its own call (the reply to sockscope's is withheld)", v)
+	}
 	tm.keys("q")
 	if st := tm.waitExit(); st != "0" {
 		t.Fatalf("sockscope exited %s", st)

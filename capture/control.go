@@ -61,9 +61,10 @@ func (e *Engine) sender() Sender {
 	return nil
 }
 
-// Send writes msg, one JSON message without its framing, on live
-// connection conn in direction dir (C2S: to the server; S2C: to the
-// client), framed as that direction is. A request's id (each of a
+// Send writes msg, one JSON message without its framing (on a msgpack-RPC
+// connection, the JSON view of one, written back), on live connection
+// conn in direction dir (C2S: to the server; S2C: to the client), framed
+// as that direction is. A request's id (each of a
 // JSON-RPC batch's requests') is replaced on the wire by one the peer
 // cannot have in flight, and its reply is withheld from the other peer:
 // the store shows the exchange as injected. Its
@@ -88,13 +89,21 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		return Sent{}, fmt.Errorf("connection %d is closed", conn)
 	}
 	enc := e.decoded.Encoder(conn, dir)
-	if !protocol.IsJSON(enc.Framing) {
-		if protocol.Encodes(enc.Framing) {
-			return Sent{}, fmt.Errorf("conn %d speaks %s, whose replies its client takes in order: sockscope sends it on a new connection (SendNew, N)", conn, enc.Framing)
+	msgpack := enc.Framing == protocol.FramingMsgpack // msg is its view
+	switch {
+	case msgpack:
+		if payload, err = protocol.EncodeView(enc.Framing, payload); err != nil {
+			return Sent{}, fmt.Errorf("not %s: %w", enc.Framing, err)
 		}
+	case protocol.Encodes(enc.Framing):
+		return Sent{}, fmt.Errorf("conn %d speaks %s, whose replies its client takes in order: sockscope sends it on a new connection (SendNew, N)", conn, enc.Framing)
+	case !protocol.IsJSON(enc.Framing):
 		return Sent{}, fmt.Errorf("conn %d speaks %s, which sockscope does not write", conn, enc.Framing)
 	}
 	info := protocol.Classify(payload, e.cfg.IDFields)
+	if msgpack {
+		info = protocol.ClassifyAs(enc.Framing, payload, dir, e.cfg.IDFields)
+	}
 	if enc.Framing == protocol.FramingVarlink && dir == protocol.C2S &&
 		protocol.ClassifyAs(enc.Framing, payload, dir, e.cfg.IDFields).Kind == protocol.KindRequest {
 		// Its reply would go to the client as the answer to its own
@@ -113,7 +122,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		}
 	}
 	request := info.Kind == protocol.KindRequest && info.ID != nil
-	if request {
+	if request && !msgpack {
 		if p, changed := withoutProgress(payload); changed {
 			payload, info = p, protocol.Classify(p, e.cfg.IDFields)
 		}
@@ -147,7 +156,7 @@ func (e *Engine) Send(ctx context.Context, conn uint64, dir protocol.Dir, msg []
 		}
 	} else {
 		wireID, own = tbl.claim(dir, info.ID, ownTimeout, taken)
-		payload = protocol.ReplaceID(payload, info, []byte(wireID))
+		payload = withWireID(enc.Framing, payload, info, []byte(wireID))
 	}
 	if err := c.Inject(dir, enc.Append(nil, payload)); err != nil {
 		tbl.forget(dir, wireID, own)

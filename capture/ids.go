@@ -155,7 +155,7 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 		if len(t.own[d]) == 0 && len(t.own[d.Opposite()]) == 0 && len(t.remap[d.Opposite()]) == 0 || f.Truncated {
 			return proxy.Verdict{}
 		}
-		info := protocol.Classify(f.Data, t.ids)
+		info := protocol.ClassifyAs(framing, f.Data, d, t.ids)
 		if info.ID == nil {
 			return proxy.Verdict{}
 		}
@@ -175,7 +175,7 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 				wireID = `"sockscope-peer-` + strconv.Itoa(t.next) + `"`
 			}
 			t.remap[d][wireID] = append([]byte(nil), info.ID...)
-			return proxy.Verdict{Replace: enc.Append(nil, protocol.ReplaceID(f.Data, info, []byte(wireID)))}
+			return proxy.Verdict{Replace: enc.Append(nil, withWireID(framing, f.Data, info, []byte(wireID)))}
 		case protocol.KindResponse: // answers a request d.Opposite() asked
 			asked := d.Opposite()
 			if r, ok := t.own[asked][key]; ok {
@@ -185,9 +185,18 @@ func (t *idTable) verdict(d protocol.Dir) proxy.FrameFunc {
 			}
 			if peerID, ok := t.remap[asked][key]; ok {
 				delete(t.remap[asked], key)
-				return proxy.Verdict{Replace: enc.Append(nil, protocol.ReplaceID(f.Data, info, peerID)), Observe: wire}
+				return proxy.Verdict{Replace: enc.Append(nil, withWireID(framing, f.Data, info, peerID)), Observe: wire}
 			}
 		}
 		return proxy.Verdict{}
 	}
+}
+
+// withWireID returns message data, of framing f and classified as info,
+// with id in place of its own: a msgpack-RPC msgid, or a JSON id.
+func withWireID(f protocol.Framing, data []byte, info protocol.Info, id []byte) []byte {
+	if f == protocol.FramingMsgpack {
+		return protocol.MsgpackWithID(data, id)
+	}
+	return protocol.ReplaceID(data, info, id)
 }

@@ -6,15 +6,26 @@ import "math"
 // addressed to request msgid id instead (as Info.ID gives it: decimal
 // text), or nil when resp is no response or id no msgid.
 func MsgpackReplyTo(resp []byte, id []byte) []byte {
-	v, ok := msgid(id)
-	if len(resp) < 3 || resp[0] != 0x94 || resp[1] != 1 || !ok {
+	if len(resp) < 3 || resp[1] != 1 {
 		return nil
 	}
-	_, rest, ok := mpUint(resp[2:])
+	return MsgpackWithID(resp, id)
+}
+
+// MsgpackWithID returns msgpack-RPC request or response m
+// ([0,msgid,method,params] or [1,msgid,error,result]) with msgid id (as
+// Info.ID gives it: decimal text) instead of its own, or nil when m is
+// neither or id no msgid.
+func MsgpackWithID(m []byte, id []byte) []byte {
+	v, ok := msgid(id)
+	if len(m) < 3 || m[0] != 0x94 || m[1] > 1 || !ok {
+		return nil
+	}
+	_, rest, ok := mpUint(m[2:])
 	if !ok {
 		return nil
 	}
-	out := appendMpUint([]byte{0x94, 1}, v)
+	out := appendMpUint([]byte{0x94, m[1]}, v)
 	return append(out, rest...)
 }
 

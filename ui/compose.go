@@ -329,7 +329,7 @@ func (m Model) compose(newConn bool) (Model, tea.Cmd) {
 		switch {
 		case !protocol.Encodes(framing):
 			return m.setNotice("nothing to compose: "+on+", which sockscope does not write", true), nil
-		case !newConn:
+		case !newConn && byOrder(framing):
 			return m.setNotice("nothing to compose: "+on+", whose replies its client takes in order: N sends on a new connection", true), nil
 		}
 		t.view = framing

@@ -174,6 +174,12 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 	return msg, nil
 }
 
+// byOrder reports whether sockscope writes frames of f from their view
+// and pairs them by order (HTTP/1, Redis): on a connection of its own only.
+func byOrder(f protocol.Framing) bool {
+	return protocol.Encodes(f) && protocol.PairingOf(f) == protocol.PairByOrder
+}
+
 // requestJSON is what sockscope sends msg as: the JSON it is, or its JSON
 // view (HTTP/1, Redis, msgpack-RPC: written back from it), or nil.
 func requestJSON(msg *protocol.Message) []byte {
@@ -186,19 +192,22 @@ func requestJSON(msg *protocol.Message) []byte {
 
 // liveTarget is where R and e send msg: its connection and direction, if
 // the connection is open; for a protocol whose replies its client takes in
-// order, with no id to tell sockscope's apart (HTTP/1, Redis; msgpack-RPC
-// too, which sockscope writes on connections of its own only), a new
-// connection like it.
+// order, with no id to tell sockscope's apart (HTTP/1, Redis), a new
+// connection like it. A message of msgpack-RPC, whose requests have ids,
+// goes on its connection, written from its view.
 func (m Model) liveTarget(msg *protocol.Message) (target, error) {
 	t := target{conn: msg.Conn, dir: msg.Dir}
 	if protocol.Encodes(msg.Framing) {
+		t.view = msg.Framing
+	}
+	if byOrder(msg.Framing) {
 		if msg.Dir != protocol.C2S {
 			return t, fmt.Errorf("sockscope sends %s to the server only, on a new connection: this request went to the client", msg.Framing)
 		}
 		if m.c.opts.OneConn {
 			return t, fmt.Errorf("sockscope sends %s on a new connection, and a wrapped child's stdio does not open again", msg.Framing)
 		}
-		t.newConn, t.view = true, msg.Framing
+		t.newConn = true
 		return t, nil
 	}
 	if err := m.stderrStream(msg.Conn); err != nil {

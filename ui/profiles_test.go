@@ -154,10 +154,9 @@ func TestWriteNamesTheProtocol(t *testing.T) {
 }
 
 // R, e and N on a request of a protocol whose client takes its replies in
-// order (HTTP, RESP; msgpack-RPC, which sockscope writes on connections of
-// its own only) send it on a new connection like its own, written back
-// from its JSON view; n says N does; Y copies redis-cli's and curl's
-// command lines.
+// order (HTTP, RESP) send it on a new connection like its own, written
+// back from its JSON view; n says N does; Y copies redis-cli's and curl's
+// command lines. A msgpack-RPC call goes on its own connection.
 func TestSendKeysOnViews(t *testing.T) {
 	ctl := &fakeControl{}
 	m := newControlModel(t, profileStore(t), 160, 48, ctl)
@@ -198,6 +197,17 @@ func TestSendKeysOnViews(t *testing.T) {
 		t.Fatalf("N on a RESP request: not prefilled with the last GET, or no hint on how it is sent:\n%s", view(m))
 	}
 	m = pressRun(t, m, "esc")
+
+	// A msgpack-RPC call goes on its own connection: its requests have ids.
+	m = pressRun(t, m, "g", "j", "j", "j", "j", "R")
+	if !strings.Contains(view(m), "resend nvim_buf_set_lines (id 1) on conn #3 to the server?") {
+		t.Fatalf("R on a msgpack-RPC call:\n%s", view(m))
+	}
+	m = pressRun(t, m, "y")
+	want = controlCall{conn: 3, dir: protocol.C2S, msg: `[0,1,"nvim_buf_set_lines",[0,42,-1,true,["hi"]]]`}
+	if calls := ctl.recorded(); len(calls) != 2 || calls[1] != want {
+		t.Fatalf("R y on a msgpack-RPC call: calls %+v, want %+v", calls, want)
+	}
 
 	for _, tc := range []struct {
 		keys []string
