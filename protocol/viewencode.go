@@ -290,8 +290,9 @@ func compactValue(dst []byte, v *jvalue) []byte {
 // ext type T (data a value, as Neovim's handles are, or base64 bytes),
 // objects as maps with string keys.
 func encodeMsgpack(dst []byte, v jvalue) ([]byte, error) {
-	if v.kind != 'a' || len(v.elems) < 3 || len(v.elems) > 4 {
-		return nil, errors.New(`a msgpack-RPC message is [0, msgid, "method", [params]] or [2, "method", [params]]`)
+	size := map[string]int{"0": 4, "1": 4, "2": 3} // a request, a response, a notification
+	if v.kind != 'a' || len(v.elems) == 0 || v.elems[0].kind != 'n' || size[string(v.elems[0].num)] != len(v.elems) {
+		return nil, errors.New(`a msgpack-RPC message is [0, msgid, "method", [params]], [1, msgid, error, result] or [2, "method", [params]]`)
 	}
 	return mpEncode(dst, &v)
 }

@@ -80,6 +80,8 @@ func TestEncodeViewRefused(t *testing.T) {
 		{FramingHTTP, `{"start":"GET / HTTP/1.1","path":"/"}`, `unknown member "path"`},
 		{FramingHTTP, `{"start":"GET / HTTP/1.1","trailers":{}}`, "chunked"},
 		{FramingMsgpack, `[0,1]`, "msgpack-RPC message"},
+		{FramingMsgpack, `[0,1,"m"]`, "msgpack-RPC message"},
+		{FramingMsgpack, `[2,"m",[],1]`, "msgpack-RPC message"},
 		{FramingMsgpack, `[0,1,"m",[{"ext":300,"data":1}]]`, "ext"},
 		{FramingHTTP2, `{}`, "does not write http2"},
 	} {
