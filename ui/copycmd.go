@@ -42,7 +42,7 @@ func sendCommand(addr string, msg *protocol.Message, ids []string) (string, erro
 	case protocol.FramingHTTP:
 		return curlCommand(addr, msg)
 	case protocol.FramingMsgpack:
-		return "", errors.New("no shell command sends msgpack-RPC (R sends it again on a new connection)")
+		return "", errors.New("no shell command sends msgpack-RPC (R sends it again)")
 	}
 	payload, err := checkJSON(msg.Frame.Data)
 	if err != nil {
