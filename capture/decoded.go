@@ -128,15 +128,15 @@ func (d storeDecoded) Pending(conn uint64, dir protocol.Dir) []string {
 // gopls/handshake before initialize.
 const handshakeScan = 5
 
-// RedisHandshake is the method HandshakeRequest gives a Redis
+// redisHello is the method HandshakeRequest gives a Redis
 // connection's handshake: its payload is the commands that authenticate
 // and set the connection up (AUTH, HELLO, SELECT among the first
 // handshakeScan), as they were sent, one after the other.
-const RedisHandshake = "AUTH/HELLO/SELECT"
+const redisHello = "AUTH/HELLO/SELECT"
 
-// isRedisHandshake reports whether a Redis command of that name sets a
+// isredisHello reports whether a Redis command of that name sets a
 // connection up as a new one must be to run what the old one ran.
-func isRedisHandshake(name string) bool {
+func isredisHello(name string) bool {
 	return name == "AUTH" || name == "HELLO" || name == "SELECT"
 }
 
@@ -149,8 +149,8 @@ func (d storeDecoded) HandshakeRequest(conn uint64) (method string, payload []by
 			return true
 		}
 		if m.Framing == protocol.FramingRESP {
-			if isRedisHandshake(string(m.Info.Method)) && !m.Frame.Truncated {
-				method, payload, ok = RedisHandshake, append(payload, m.Frame.Data...), true
+			if isredisHello(string(m.Info.Method)) && !m.Frame.Truncated {
+				method, payload, ok = redisHello, append(payload, m.Frame.Data...), true
 			}
 			n++
 			return n < handshakeScan

@@ -45,8 +45,9 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	if src.one != nil { // said before a connection is opened and fails
 		return Sent{}, errOneConn
 	}
-	if f := e.decoded.Encoder(like, protocol.C2S).Framing; protocol.Encodes(f) {
-		return e.sendNewEncoded(ctx, src, like, f, msg)
+	enc := e.decoded.Encoder(like, protocol.C2S) // a question to the decoder's process
+	if protocol.Encodes(enc.Framing) {
+		return e.sendNewEncoded(ctx, src, like, enc.Framing, msg)
 	}
 	payload, err := compact(msg)
 	if err != nil {
@@ -56,7 +57,6 @@ func (e *Engine) SendNew(ctx context.Context, like uint64, msg []byte) (Sent, er
 	if client.IsDAP(payload) || hello && client.IsDAP(first) {
 		return Sent{}, fmt.Errorf("conn %d speaks DAP: %w; send on the live connection (n)", like, client.ErrDAP)
 	}
-	enc := e.decoded.Encoder(like, protocol.C2S)
 	if !protocol.IsJSON(enc.Framing) {
 		return Sent{}, fmt.Errorf("conn %d speaks %s, which sockscope does not write", like, enc.Framing)
 	}

@@ -14,7 +14,7 @@ import (
 // sendNewEncoded is SendNew on a connection like one whose protocol
 // sockscope writes from its JSON view (HTTP/1, Redis, msgpack-RPC): view
 // is the message's view, written as framing f frames it. A Redis
-// connection's handshake (RedisHandshake: AUTH, HELLO, SELECT) is sent
+// connection's handshake (redisHello: AUTH, HELLO, SELECT) is sent
 // first, and its replies waited for: the command runs as the client's
 // did, authenticated, in the same database and protocol version.
 func (e *Engine) sendNewEncoded(ctx context.Context, src *Relay, like uint64, f protocol.Framing, view []byte) (Sent, error) {
@@ -24,7 +24,7 @@ func (e *Engine) sendNewEncoded(ctx context.Context, src *Relay, like uint64, f 
 	}
 	var hello []byte
 	if f == protocol.FramingRESP {
-		if method, p, ok := e.decoded.HandshakeRequest(like); ok && method == RedisHandshake {
+		if method, p, ok := e.decoded.HandshakeRequest(like); ok && method == redisHello {
 			hello = p
 		}
 	}
@@ -121,23 +121,27 @@ func drainOwn(c net.Conn, f protocol.Framing, hs int, done bool, replies chan<- 
 	defer c.Close()
 	fr := protocol.NewFramer(f, 0)
 	buf := make([]byte, 32<<10)
-	n := 0 // replies so far
+	n := 0                           // replies so far
+	framing, answered := true, false // framing: still looking at the replies
 	for {
 		k, err := c.Read(buf)
-		if n <= hs {
+		if framing {
 			fr.Feed(buf[:k], func(m *protocol.Frame) {
 				info := protocol.ClassifyAs(f, m.Data, protocol.S2C, nil)
-				if n > hs || info.Kind != protocol.KindResponse {
+				if !framing || info.Kind != protocol.KindResponse {
 					return
 				}
-				if n++; n <= hs {
+				switch n++; {
+				case n <= hs:
 					replies <- bytes.Clone(m.Data)
-				} else if !done || f == protocol.FramingHTTP && protocol.CodeOf(info.Method) == 101 {
-					n = hs + 2 // not done: only drained from now on
+				case done && !(f == protocol.FramingHTTP && protocol.CodeOf(info.Method) == 101):
+					answered = true
+				default:
+					framing = false // the rest is only drained
 				}
 			})
 		}
-		if err != nil || n == hs+1 {
+		if err != nil || answered {
 			return
 		}
 	}

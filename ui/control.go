@@ -165,7 +165,7 @@ func (m Model) selectedRequest() (protocol.Message, error) {
 		return msg, errors.New("that message is not stored any more")
 	case msg.Info.Kind != protocol.KindRequest && msg.Info.Kind != protocol.KindNotification:
 		return msg, fmt.Errorf("%s is a %s, not a request or a notification", name, msg.Info.Kind)
-	case notJSON(msg.Framing) != nil && !protocol.Encodes(msg.Framing):
+	case !protocol.IsJSON(msg.Framing) && !protocol.Encodes(msg.Framing):
 		return msg, fmt.Errorf("%s is %s: sockscope does not write it", name, msg.Framing)
 	case msg.Frame.Truncated:
 		return msg, fmt.Errorf("%s was truncated (%s of %s kept): it cannot be sent again", name,
@@ -316,8 +316,8 @@ func position(text []byte, off int64) (line, col int) {
 	return line, len([]rune(string(before))) + 1
 }
 
-// notJSON says why frames of framing f cannot be written by sockscope,
-// which writes JSON, or nil.
+// notJSON says why a held frame of framing f that is no request sockscope
+// writes from its view (protocol.EncodesDir) cannot be edited, or nil.
 func notJSON(f protocol.Framing) error {
 	switch {
 	case protocol.Encodes(f):

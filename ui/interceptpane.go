@@ -102,9 +102,6 @@ func (o interceptPane) update(msg tea.Msg) (overlay, effect) {
 			err := fmt.Errorf("the frame is %s: sockscope makes up JSON replies only (forward it with a, drop it with d, edit it with e)", h.Framing)
 			return o, effect{msg: icDoneMsg{what: "answered", err: err}}
 		}
-		if err := notJSON(h.Framing); err != nil {
-			return o, effect{msg: icDoneMsg{what: "answered", err: err}}
-		}
 		if h.Info.Kind != protocol.KindRequest || h.Info.ID == nil {
 			return o, effect{msg: icDoneMsg{what: "answered", err: errNotRequest}}
 		}
